@@ -1,0 +1,81 @@
+"""Atomic output: a file appears under its final name complete, or not at all.
+
+Writers write to a temporary name in the same directory, flush and fsync it, then ``os.replace`` it onto
+the final name (atomic on POSIX). A run killed mid-write leaves at most a ``.tmp-*`` file, which the next
+write of the same name removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from mobility.errors import MobilityError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(d / "x.txt") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> (d / "x.txt").read_text()
+    'hello'
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise MobilityError(
+            f"cannot write to output directory {path.parent}: {exc.strerror}; "
+            "choose a writable --out directory or free disk space"
+        ) from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise MobilityError(
+            f"failed writing {path}: {exc.strerror}; earlier outputs are intact. "
+            "Free disk space or choose another --out directory, then rerun"
+        ) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``df`` to ``path`` as Parquet, atomically. Returns the final path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_parquet(pd.DataFrame({"a": [1, 2]}), pathlib.Path(tempfile.mkdtemp()) / "t.parquet")
+    >>> pd.read_parquet(p)["a"].tolist()
+    [1, 2]
+    """
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    return Path(path)
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> Path:
+    """Write ``obj`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    return Path(path)
