@@ -1,0 +1,1 @@
+"""Kernels: pure functions over sorted arrays. No I/O, no DataFrames, no shapely objects."""
