@@ -1,0 +1,24 @@
+"""Batch runs: ``python -m mobility.pipeline --region NAME``. See :mod:`mobility.pipeline.runner`."""
+
+from mobility.pipeline.config import RegionConfig, load_config
+from mobility.pipeline.runner import Runner, Stage, StageContext, read_table
+from mobility.pipeline.stages import stages_for
+
+__all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "read_table", "run", "stages_for"]
+
+
+def run(region: str, out: str | None = None, *, from_stage: str | None = None, until: str | None = None,
+        force: bool = False, progress: bool = True) -> dict:
+    """Run the pipeline for ``region`` (a name in ``pipelines/`` or a .toml path); returns the manifest.
+
+    Examples
+    --------
+    >>> manifest = run("synthetic", "out/synthetic")   # doctest: +SKIP
+    >>> manifest["stages"]["validate"]["rows"]["pings"]   # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    config = load_config(region)
+    out_dir = Path(out) if out else Path("out") / config.name
+    runner = Runner(config, stages_for(config), out_dir, progress=progress)
+    return runner.run(from_stage=from_stage, until=until, force=force)

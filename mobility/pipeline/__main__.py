@@ -1,0 +1,41 @@
+"""Command line: ``python -m mobility.pipeline --region NAME [--out DIR] [--from STAGE] [--force]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from mobility.errors import MobilityError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mobility.pipeline", description=__doc__)
+    parser.add_argument("--region", required=True, help="region name (pipelines/NAME.toml) or a .toml path")
+    parser.add_argument("--out", help="output directory (default: out/<region>)")
+    parser.add_argument("--from", dest="from_stage", help="rerun from this stage on, even if unchanged")
+    parser.add_argument("--until", help="stop after this stage")
+    parser.add_argument("--force", action="store_true", help="rerun every stage")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only (cron)")
+    parser.add_argument("--list-stages", action="store_true", help="print the stages and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    from mobility.pipeline import load_config, run, stages_for
+
+    try:
+        if args.list_stages:
+            print("\n".join(s.name for s in stages_for(load_config(args.region))))
+            return 0
+        manifest = run(args.region, args.out, from_stage=args.from_stage, until=args.until, force=args.force,
+                       progress=not args.quiet)
+    except MobilityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"done: {manifest['out_dir']} (manifest: run.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Region configuration: one TOML file per region in ``pipelines/``.
+
+A region config names the inputs (pings, CBG polygons, census tables), the time zone and date range,
+and the parameters of every stage, one ``[stage]`` table each. Relative paths are relative to the
+config file's folder; ``{region_dir}`` expands to the synthetic region's folder when a
+``[synthetic]`` table asks the run to generate its data.
+
+Examples
+--------
+>>> cfg = load_config("synthetic")            # doctest: +SKIP
+>>> cfg.name, cfg.timezone                    # doctest: +SKIP
+('synthetic', 'America/New_York')
+"""
+
+from __future__ import annotations
+
+import glob
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mobility.errors import MobilityError
+
+KNOWN_SECTIONS = {
+    "region", "synthetic", "inputs", "run", "validate", "stops", "locations", "home_work",
+    "metrics", "census", "employment", "longitudinal", "report",
+}
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """A parsed region config. ``stage(name)`` gives a stage's parameter table (may be empty)."""
+
+    path: Path
+    name: str
+    timezone: str
+    start: str | None
+    end: str | None
+    synthetic: dict[str, Any] | None
+    inputs: dict[str, Any]
+    n_partitions: int
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def region_dir(self) -> Path | None:
+        """Folder of the generated synthetic region, or None for a region of real files."""
+        if self.synthetic is None:
+            return None
+        return (self.path.parent / self.synthetic.get("dir", f"../data/synthetic/_cache/{self.name}")).resolve()
+
+    def stage(self, name: str) -> dict[str, Any]:
+        return dict(self.sections.get(name, {}))
+
+    def input_path(self, key: str, *, required: bool = True) -> Path | None:
+        """The path of input ``key`` (e.g. ``"cbg"``), with ``{region_dir}`` expanded."""
+        value = self.inputs.get(key)
+        if value is None:
+            if required:
+                raise MobilityError(f"{self.path}: [inputs] has no '{key}'; add {key} = \"path/to/file\"")
+            return None
+        return self._resolve(value)
+
+    def ping_files(self) -> list[Path]:
+        """All ping files named by ``[inputs] pings`` (globs expanded, sorted, de-duplicated)."""
+        patterns = self.inputs.get("pings")
+        if not patterns:
+            raise MobilityError(f"{self.path}: [inputs] has no 'pings'; add pings = [\"data/*.parquet\"]")
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        files: list[Path] = []
+        for pattern in patterns:
+            resolved = self._resolve(pattern)
+            if resolved.is_dir():
+                matches = [resolved]
+            else:
+                matches = [Path(p) for p in sorted(glob.glob(str(resolved)))]
+            files.extend(matches)
+        unique = sorted(dict.fromkeys(files))
+        if not unique and self.synthetic is None:
+            raise MobilityError(
+                f"{self.path}: [inputs] pings = {patterns} matches no file; check the paths "
+                f"(relative paths are relative to {self.path.parent})"
+            )
+        return unique
+
+    def _resolve(self, value: str) -> Path:
+        region_dir = self.region_dir
+        if "{region_dir}" in value:
+            if region_dir is None:
+                raise MobilityError(f"{self.path}: '{{region_dir}}' used but there is no [synthetic] table")
+            value = value.replace("{region_dir}", str(region_dir))
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+
+def find_config(region: str, search_from: Path | None = None) -> Path:
+    """Locate the config of ``region``: a path to a ``.toml`` file, or ``pipelines/<region>.toml`` in the
+    current folder or in the source tree of the package (editable installs)."""
+    candidate = Path(region)
+    if candidate.suffix == ".toml":
+        if not candidate.exists():
+            raise MobilityError(f"region config {candidate} does not exist")
+        return candidate.resolve()
+    roots = [Path.cwd()] if search_from is None else [search_from]
+    roots.append(Path(__file__).resolve().parents[2])
+    for root in roots:
+        path = root / "pipelines" / f"{region}.toml"
+        if path.exists():
+            return path.resolve()
+    known = sorted({p.stem for root in roots for p in (root / "pipelines").glob("*.toml")})
+    raise MobilityError(
+        f"no config for region '{region}': looked for pipelines/{region}.toml in "
+        f"{', '.join(str(r) for r in roots)}; known regions: {known or 'none'}; "
+        "or pass a path to a .toml file"
+    )
+
+
+def load_config(region: str | Path) -> RegionConfig:
+    """Read and check a region config (see module docstring)."""
+    path = find_config(str(region))
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise MobilityError(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
+    unknown = set(raw) - KNOWN_SECTIONS
+    if unknown:
+        raise MobilityError(f"{path}: unknown section(s) {sorted(unknown)}; known: {sorted(KNOWN_SECTIONS)}")
+    region_table = raw.get("region", {})
+    name = region_table.get("name", path.stem)
+    tz = region_table.get("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise MobilityError(f"{path}: [region] timezone = '{tz}' is not an IANA zone (e.g. 'America/New_York')") from exc
+    n_partitions = int(raw.get("run", {}).get("n_partitions", 8))
+    if not 1 <= n_partitions <= 100_000:
+        raise MobilityError(f"{path}: [run] n_partitions = {n_partitions} must be between 1 and 100000")
+    sections = {k: v for k, v in raw.items() if k not in {"region", "synthetic", "inputs", "run"}}
+    return RegionConfig(
+        path=path,
+        name=name,
+        timezone=tz,
+        start=region_table.get("start"),
+        end=region_table.get("end"),
+        synthetic=raw.get("synthetic"),
+        inputs=dict(raw.get("inputs", {})),
+        n_partitions=n_partitions,
+        sections=sections,
+    )
