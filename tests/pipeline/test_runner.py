@@ -1,0 +1,119 @@
+"""The stage runner: skipping, forcing, resuming, atomic table commits, the manifest."""
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.io.atomic import write_parquet
+from mobility.pipeline.config import load_config
+from mobility.pipeline.runner import Runner, Stage, read_table
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(textwrap.dedent("""
+        [region]
+        name = "toy"
+        timezone = "Europe/Rome"
+        [run]
+        n_partitions = 2
+        [stops]
+        factor = 3
+    """))
+    return load_config(path)
+
+
+def make_stages(calls, fail_in=None):
+    def first(ctx):
+        calls.append("first")
+        out = ctx.output("numbers")
+        for k in range(2):
+            write_parquet(pd.DataFrame({"x": [k, k + 10]}), out / f"part-{k:05d}.parquet")
+        return {"note": "made"}
+
+    def second(ctx):
+        calls.append("second")
+        out = ctx.output("scaled")
+        for part in ctx.parts("numbers"):
+            if fail_in == "second" and (out / "part-00000.parquet").exists():
+                raise RuntimeError("killed")
+            df = pd.read_parquet(part)
+            write_parquet(df * ctx.params["factor"], out / part.name)
+        return {}
+
+    return [
+        Stage("first", (), ("numbers",), first),
+        Stage("second", ("first",), ("scaled",), second, lambda c: {"factor": c.stage("stops")["factor"]}),
+    ]
+
+
+def test_runs_then_skips_unchanged_stages(config, tmp_path):
+    calls = []
+    out = tmp_path / "out"
+    manifest = Runner(config, make_stages(calls), out, progress=False).run()
+    assert calls == ["first", "second"]
+    assert sorted(read_table(out, "scaled")["x"]) == [0, 3, 30, 33]
+    assert manifest["stages"]["second"]["rows"] == {"scaled": 4}
+    assert manifest["stages"]["first"]["note"] == "made"
+    assert json.loads((out / "run.json").read_text())["stages"]["second"]["params"] == {"factor": 3}
+    calls.clear()
+    manifest = Runner(config, make_stages(calls), out, progress=False).run()
+    assert calls == []
+    assert manifest["stages"]["second"]["status"] == "skipped"
+
+
+def test_changed_parameter_reruns_only_that_stage(config, tmp_path):
+    calls = []
+    out = tmp_path / "out"
+    Runner(config, make_stages(calls), out, progress=False).run()
+    config.path.write_text(config.path.read_text().replace("factor = 3", "factor = 5"))
+    calls.clear()
+    Runner(load_config(config.path), make_stages(calls), out, progress=False).run()
+    assert calls == ["second"]
+    assert sorted(read_table(out, "scaled")["x"]) == [0, 5, 50, 55]
+
+
+def test_from_and_force(config, tmp_path):
+    calls = []
+    out = tmp_path / "out"
+    Runner(config, make_stages(calls), out, progress=False).run()
+    calls.clear()
+    Runner(config, make_stages(calls), out, progress=False).run(from_stage="second")
+    assert calls == ["second"]
+    calls.clear()
+    Runner(config, make_stages(calls), out, progress=False).run(force=True)
+    assert calls == ["first", "second"]
+    with pytest.raises(MobilityError, match="no such stage"):
+        Runner(config, make_stages(calls), out, progress=False).run(from_stage="nope")
+
+
+def test_interrupted_stage_leaves_old_table_and_resumes(config, tmp_path):
+    calls = []
+    out = tmp_path / "out"
+    Runner(config, make_stages(calls), out, progress=False).run()
+    config.path.write_text(config.path.read_text().replace("factor = 3", "factor = 7"))
+    with pytest.raises(RuntimeError, match="killed"):
+        Runner(load_config(config.path), make_stages([], fail_in="second"), out, progress=False).run()
+    # the committed table is still the old, complete one; no temporary file under a final name
+    assert sorted(read_table(out, "scaled")["x"]) == [0, 3, 30, 33]
+    assert not list((out / "scaled").glob(".tmp-*"))
+    calls.clear()
+    Runner(load_config(config.path), make_stages(calls), out, progress=False).run()
+    assert calls == ["second"]
+    assert sorted(read_table(out, "scaled")["x"]) == [0, 7, 70, 77]
+
+
+def test_unwritable_output_is_a_clear_error(config, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(MobilityError, match="cannot create output directory"):
+        Runner(config, make_stages([]), blocker / "out", progress=False).run()
+
+
+def test_read_table_missing_names_the_fix(tmp_path):
+    with pytest.raises(MobilityError, match="run the pipeline stage"):
+        read_table(tmp_path, "stops")
