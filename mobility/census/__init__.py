@@ -1,0 +1,33 @@
+"""Census inputs and per-person census features.
+
+Readers (one module per source; every malformed file raises :class:`~mobility.errors.MobilityError`
+naming the file, row and column with the fix): :mod:`.geometry` (CBG/tract polygons),
+:mod:`.lodes` (LEHD WAC/RAC/OD job counts), :mod:`.acs` (ACS tables with margins of error),
+:mod:`.telework` (Dingel & Neiman teleworkability), :mod:`.laus` (BLS county/state unemployment),
+:mod:`.ui_claims` (weekly state UI claims). Features: :mod:`.features` (sector and demographic
+probabilities of a person from the work/home CBG), :mod:`.groups` (group assignment for the
+longitudinal analysis).
+"""
+
+from mobility.census.acs import acs_shares, proportion_moe, read_acs
+from mobility.census.geoid import LEVEL_DIGITS, normalize_geoid
+from mobility.census.geometry import assign_points, read_geometry
+from mobility.census.lodes import SECTORS, aggregate_lodes, check_lodes, read_lodes
+from mobility.census.telework import NAICS_TO_CNS, mix_teleworkability, read_teleworkability
+
+__all__ = [
+    "LEVEL_DIGITS",
+    "NAICS_TO_CNS",
+    "SECTORS",
+    "acs_shares",
+    "aggregate_lodes",
+    "assign_points",
+    "check_lodes",
+    "mix_teleworkability",
+    "normalize_geoid",
+    "proportion_moe",
+    "read_acs",
+    "read_geometry",
+    "read_lodes",
+    "read_teleworkability",
+]
