@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
+from mobility.localtime import local_time
 from mobility.kernels.home_work import (
     SECONDS_PER_DAY,
     daily_location_shares,
@@ -208,32 +209,9 @@ class HomeWorkParams:
 
 
 def _local_wall_seconds(ts_utc: pd.Series, utc_offset_s: pd.Series | None, timezone: str | None) -> np.ndarray:
-    """Local wall-clock seconds since 1970-01-01 of tz-aware UTC timestamps (offset first, then zone)."""
-    utc_s = ts_utc.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-    out = np.zeros(utc_s.size, dtype=np.int64)
-    need_zone = np.ones(utc_s.size, dtype=bool)
-    if utc_offset_s is not None:
-        off = pd.to_numeric(utc_offset_s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        has = np.isfinite(off)
-        out[has] = utc_s[has] + off[has].astype(np.int64)
-        need_zone = ~has
-    if need_zone.any():
-        if timezone is None:
-            row = int(np.flatnonzero(need_zone)[0])
-            raise MobilityError(
-                f"stops row {row}: no local time: pass timezone='America/New_York' (an IANA name) or give "
-                "every stop a utc_offset_s column value"
-            )
-        try:
-            local = ts_utc[need_zone].dt.tz_convert(timezone)
-        except Exception as exc:  # pytz / zoneinfo raise different types for an unknown zone
-            raise MobilityError(
-                f"timezone={timezone!r} is not a known IANA time zone; use a name like 'America/New_York'"
-            ) from exc
-        out[need_zone] = (
-            local.dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-        )
-    return out
+    """Local wall-clock seconds since 1970-01-01 (per-stop offset first, then the zone, else UTC)."""
+    local = local_time(ts_utc, utc_offset_s=utc_offset_s, timezone=timezone)
+    return local.to_numpy().astype("datetime64[s]").astype(np.int64)
 
 
 def _validate_stops(stops: pd.DataFrame) -> None:
@@ -298,7 +276,8 @@ def detect_home_work(
         is the last ping inside the stop), optionally with ``utc_offset_s`` (seconds east of UTC, per stop;
         used where present, ``timezone`` elsewhere). Any row order.
     timezone : str or None
-        IANA zone of the region (e.g. ``"America/New_York"``); ``None`` when every stop has ``utc_offset_s``.
+        IANA zone of the region (e.g. ``"America/New_York"``, daylight saving aware) for stops without a
+        ``utc_offset_s``; ``None`` means UTC there (see :func:`mobility.localtime.local_time`).
     window_home_days, ..., past_only_window
         See :class:`HomeWorkParams` (defaults of method.md section 2.4).
 

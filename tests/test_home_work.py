@@ -210,8 +210,6 @@ def test_errors_are_mobility_errors():
         detect_home_work(good.assign(location_id=-1), timezone="UTC")
     with pytest.raises(MobilityError, match="IANA"):
         detect_home_work(good, timezone="Mars/Olympus")
-    with pytest.raises(MobilityError, match="timezone"):
-        detect_home_work(good, timezone=None)
     with pytest.raises(MobilityError, match="end is before start"):
         detect_home_work(good.assign(end=good["start"] - pd.Timedelta(hours=1)), timezone="UTC")
     with pytest.raises(MobilityError, match="C_hours"):
