@@ -1,0 +1,611 @@
+"""Validated pings: typed, sorted, de-duplicated, and a quarantine of every rejected row.
+
+:func:`validate_pings` turns a raw table (from :func:`mobility.io.pings.read_pings`, text or typed) into the
+``pings`` table of :mod:`mobility.schema` and a ``quarantine`` table. No row is dropped silently:
+``len(pings) + len(quarantine) == n_input`` always. Each rejected row gets the FIRST failing reason in the
+order of :data:`mobility.schema.QUARANTINE_REASONS`:
+
+``missing_value``
+    ``user_id``, ``timestamp``, ``lat`` or ``lon`` is null or empty text.
+``bad_timestamp``
+    not parseable, or outside ``[TIMESTAMP_MIN, TIMESTAMP_MAX)``, or a naive local time that does not
+    exist in ``timezone`` (the spring-forward gap).
+``bad_coordinate``
+    ``lat``/``lon`` not a number, not finite, ``|lat| > 90`` or ``|lon| > 180``.
+``bad_accuracy``
+    ``accuracy_m`` present but not a number, not finite, or negative (an empty ``accuracy_m`` is allowed).
+``low_accuracy``
+    ``accuracy_m`` larger than ``max_accuracy_m``.
+``bad_utc_offset``
+    ``utc_offset_s`` present but not a whole number of seconds within +-18 h (empty is allowed).
+``duplicate``
+    same ``user_id`` and ``timestamp`` as a kept row: of such rows the one with the smallest ``accuracy_m``
+    is kept (missing accuracy counts as worst), ties go to the first in input order.
+
+Timestamps
+----------
+- tz-aware values (typed, or text ending in ``Z``/``+hh:mm``) keep their instant and are converted to UTC;
+- naive values (typed, or text without offset) are read in ``timezone`` (IANA) if given, else as UTC; a
+  naive time in the autumn fall-back hour is read as its first (daylight saving) occurrence;
+- numbers are Unix epoch seconds: numeric columns (Parquet int/float) and text that is a plain number
+  (``"1578297600"``, ``"1578297600.5"``). Epoch milliseconds therefore land far outside the range and
+  become ``bad_timestamp``: divide them by 1000 first;
+- other text must be ISO 8601 (``2020-01-06 08:00:00``, ``2020-01-06T08:00:00.123+01:00``).
+
+User ids are strings, kept verbatim (zero padding kept); integer ids become their decimal text.
+
+Fast path: when the input already has the canonical dtypes (e.g. Parquet written by the synthetic
+generator) only vectorised checks run, no text parsing, and the sort is skipped when the rows are already
+sorted by ``user_id, timestamp`` (checked in one pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mobility.errors import MobilityError
+from mobility.localtime import check_timezone
+from mobility.schema import PINGS, PINGS_REQUIRED, QUARANTINE_REASONS, TIMESTAMP_MAX, TIMESTAMP_MIN
+
+MAX_UTC_OFFSET_S = 18 * 3600
+_NS_PER_S = 1_000_000_000
+_TS_MIN_NS = pd.Timestamp(TIMESTAMP_MIN, tz="UTC").value
+_TS_MAX_NS = pd.Timestamp(TIMESTAMP_MAX, tz="UTC").value
+_NAT = np.iinfo(np.int64).min
+_EPOCH_TEXT = r"[+-]?\d+(?:\.\d*)?"
+_TZ_TEXT = r".*\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+
+
+@dataclass
+class ValidationResult:
+    """What :func:`validate_pings` returns.
+
+    Attributes
+    ----------
+    pings : pandas.DataFrame
+        The valid rows, typed per :mod:`mobility.schema` and sorted by ``user_id, timestamp``.
+    quarantine : pandas.DataFrame
+        The rejected rows in input order: every canonical input column as text, ``source``, ``row``,
+        ``reason``.
+    counts : dict of str to int
+        Rejected rows per reason, every reason of :data:`mobility.schema.QUARANTINE_REASONS` listed.
+    n_input : int
+        Rows in the input.
+    """
+
+    pings: pd.DataFrame
+    quarantine: pd.DataFrame
+    counts: dict[str, int] = field(default_factory=dict)
+    n_input: int = 0
+
+    @property
+    def n_bad(self) -> int:
+        """Rows quarantined, all reasons together."""
+        return int(sum(self.counts.values()))
+
+
+def validate_pings(
+    raw: pd.DataFrame,
+    *,
+    max_accuracy_m: float | None = 200.0,
+    timezone: str | None = None,
+    source: str | None = None,
+    keep_source: bool = False,
+) -> ValidationResult:
+    """Type, check, sort and de-duplicate raw pings; quarantine every rejected row with its reason.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        ``user_id, timestamp, lat, lon`` and optionally ``accuracy_m``, ``utc_offset_s``, ``source``,
+        ``row`` (as :func:`mobility.io.pings.read_pings` returns); text or typed. Other columns are ignored.
+    max_accuracy_m : float or None, default 200.0
+        Rows whose reported accuracy radius (metres) is larger go to quarantine as ``low_accuracy``;
+        None keeps every accuracy.
+    timezone : str, optional
+        IANA zone of naive timestamps (e.g. ``"Europe/Zurich"`` for POSMO exports); UTC when None.
+    source : str, optional
+        File name for messages and for the quarantine's ``source`` where ``raw`` has no ``source`` column.
+    keep_source : bool, default False
+        Keep ``source`` (str) and ``row`` (int64) on the valid pings, so that a later cross-file
+        :func:`drop_duplicate_pings` can name the file and row of each duplicate.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    MobilityError
+        On a missing required column or a bad parameter; never for bad values (those are quarantined).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"user_id": ["007", "007", "007", "008"],
+    ...                     "timestamp": ["2020-01-06T09:00:00Z", "2020-01-06 08:00", "2020-01-06 08:00", "x"],
+    ...                     "lat": ["40.7", "40.7", "40.8", "40.7"], "lon": ["-74.0", "-74.0", "-74.1", "-74.0"]})
+    >>> res = validate_pings(raw, source="demo.csv")
+    >>> res.pings[["user_id", "timestamp", "lat"]].astype(str).values.tolist()
+    [['007', '2020-01-06 08:00:00+00:00', '40.7'], ['007', '2020-01-06 09:00:00+00:00', '40.7']]
+    >>> res.quarantine[["row", "reason"]].values.tolist()
+    [[2, 'duplicate'], [3, 'bad_timestamp']]
+    """
+    _check_frame(raw, source, "validate_pings")
+    max_accuracy_m = _check_max_accuracy(max_accuracy_m)
+    timezone = check_timezone(timezone)
+    n = len(raw)
+    uid, missing = _user_ids(raw["user_id"])
+    ts, ts_missing, bad_ts = _timestamps(raw["timestamp"], timezone)
+    lat, lat_missing, lat_bad = _floats(raw["lat"])
+    lon, lon_missing, lon_bad = _floats(raw["lon"])
+    missing = missing | ts_missing | lat_missing | lon_missing
+    with np.errstate(invalid="ignore"):
+        bad_coord = lat_bad | lon_bad | ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0)
+    bad_coord &= ~(lat_missing | lon_missing)
+    conditions = [missing, bad_ts, bad_coord]
+    columns = {"lat": lat, "lon": lon}
+    no = np.zeros(n, dtype=bool)
+    if "accuracy_m" in raw.columns:
+        acc, _, acc_bad = _floats(raw["accuracy_m"])
+        with np.errstate(invalid="ignore"):
+            acc_bad = acc_bad | np.isinf(acc) | (acc < 0)
+            low = acc > max_accuracy_m if max_accuracy_m is not None else no
+        conditions += [acc_bad, low]
+        columns["accuracy_m"] = acc
+    else:
+        conditions += [no, no]
+    if "utc_offset_s" in raw.columns:
+        off, off_missing, off_bad = _floats(raw["utc_offset_s"])
+        with np.errstate(invalid="ignore"):
+            off_bad = off_bad | ~off_missing & ~((np.abs(off) <= MAX_UTC_OFFSET_S) & (off == np.round(off)))
+        conditions.append(off_bad)
+        columns["utc_offset_s"] = off
+    else:
+        conditions.append(no)
+    bad = np.logical_or.reduce(conditions) if n else no
+    reason_code = np.full(n, -1, dtype=np.int8)
+    if bad.any():
+        good = np.flatnonzero(~bad)
+        reason_code[bad] = np.select(conditions, np.arange(len(conditions)), -1)[bad]
+        uid = uid.iloc[good].reset_index(drop=True)
+        ts = ts[good]
+        columns = {k: v[good] for k, v in columns.items()}
+    else:
+        good = None
+    acc = columns.get("accuracy_m")
+    order, drop = _sort_and_mark_duplicates(uid, ts, acc)
+    pos = np.arange(n) if good is None else good
+    if order is not None:
+        pos = pos[order]
+        uid = uid.iloc[order].reset_index(drop=True)
+        ts = ts[order]
+        columns = {k: v[order] for k, v in columns.items()}
+    if drop is not None:
+        keep = ~drop
+        reason_code[pos[drop]] = QUARANTINE_REASONS.index("duplicate")
+        pos = pos[keep]
+        uid = uid[keep].reset_index(drop=True)
+        ts = ts[keep]
+        columns = {k: v[keep] for k, v in columns.items()}
+    pings = _pings_frame(uid, ts, columns)
+    if keep_source:
+        pings["source"] = _source_text(raw, source, pos)
+        pings["row"] = _rows(raw, pos)
+    qpos = np.flatnonzero(reason_code >= 0)
+    reasons = np.asarray(QUARANTINE_REASONS, dtype=object)[reason_code[qpos]]
+    quarantine = _quarantine(raw, qpos, reasons, source, True)
+    tally = np.bincount(reason_code[qpos], minlength=len(QUARANTINE_REASONS))
+    counts = {r: int(c) for r, c in zip(QUARANTINE_REASONS, tally)}
+    return ValidationResult(pings=pings, quarantine=quarantine, counts=counts, n_input=n)
+
+
+def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop repeated ``(user_id, timestamp)`` pings, e.g. across input files after partitioning.
+
+    Of the rows sharing a user and an instant, the one with the smallest ``accuracy_m`` is kept (missing
+    accuracy counts as worst); ties go to the first in input order. The same rule as in
+    :func:`validate_pings`, which calls the same code.
+
+    Parameters
+    ----------
+    pings : pandas.DataFrame
+        Validated pings (typed: tz-aware ``timestamp``), in any order; may carry ``source`` and ``row``
+        (see ``validate_pings(..., keep_source=True)``), which the quarantine rows then report.
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+        The pings without duplicates, same columns, sorted by ``user_id, timestamp``.
+    quarantine : pandas.DataFrame
+        The dropped rows as text, with ``source``, ``row`` (-1 where unknown) and ``reason`` = ``"duplicate"``.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2020-01-06 08:00"] * 3, utc=True)
+    >>> p = pd.DataFrame({"user_id": ["a", "a", "a"], "timestamp": ts, "lat": [1.0, 2.0, 3.0],
+    ...                   "lon": [0.0, 0.0, 0.0], "accuracy_m": [30.0, 10.0, 10.0]})
+    >>> kept, q = drop_duplicate_pings(p)
+    >>> kept["lat"].tolist(), q["lat"].tolist(), q["reason"].tolist()
+    ([2.0], ['1.0', '3.0'], ['duplicate', 'duplicate'])
+    """
+    _check_frame(pings, None, "drop_duplicate_pings")
+    if not isinstance(pings["timestamp"].dtype, pd.DatetimeTZDtype):
+        raise MobilityError(
+            "drop_duplicate_pings: 'timestamp' must be tz-aware datetimes, got "
+            f"{pings['timestamp'].dtype}; run validate_pings first"
+        )
+    uid, _ = _user_ids(pings["user_id"])
+    ts, _, _ = _timestamps(pings["timestamp"], None)
+    acc = pings["accuracy_m"].to_numpy(np.float64, na_value=np.nan) if "accuracy_m" in pings.columns else None
+    order, drop = _sort_and_mark_duplicates(uid, ts, acc)
+    pos = np.arange(len(pings)) if order is None else order
+    dropped = np.sort(pos[drop]) if drop is not None else np.empty(0, dtype=np.int64)
+    kept_pos = pos if drop is None else pos[~drop]
+    kept = pings.iloc[kept_pos].reset_index(drop=True)
+    quarantine = _quarantine(pings, dropped, np.full(len(dropped), "duplicate", dtype=object), None, False)
+    return kept, quarantine
+
+
+def check_bad_share(
+    counts: dict[str, int], n_input: int, *, max_bad_share: float, source: str | None = None
+) -> None:
+    """Raise :class:`MobilityError` when more than ``max_bad_share`` of the input rows were quarantined.
+
+    All quarantine reasons count, duplicates included.
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Rows per quarantine reason (``ValidationResult.counts``).
+    n_input : int
+        Rows read (``ValidationResult.n_input``); an empty input never fails.
+    max_bad_share : float
+        Largest tolerated share of quarantined rows, in [0, 1].
+    source : str, optional
+        The file, named in the message.
+
+    Examples
+    --------
+    >>> check_bad_share({"bad_coordinate": 1}, 100, max_bad_share=0.05, source="a.csv")
+    >>> check_bad_share({"bad_coordinate": 10}, 100, max_bad_share=0.05, source="a.csv")
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: a.csv: 10 of 100 rows (10.0%) quarantined, more than max_bad_share=0.05 (5.0%): bad_coordinate=10. Fix the file (see the quarantine table for rows and reasons), map misnamed columns with columns={...}, or raise max_bad_share in the region config
+    """
+    if not isinstance(max_bad_share, (int, float)) or not 0.0 <= float(max_bad_share) <= 1.0:
+        raise MobilityError(f"max_bad_share={max_bad_share!r} must be a number between 0 and 1 (a share of rows)")
+    if n_input <= 0:
+        return
+    n_bad = int(sum(counts.values()))
+    share = n_bad / n_input
+    if share > max_bad_share:
+        detail = ", ".join(f"{r}={c}" for r, c in counts.items() if c)
+        raise MobilityError(
+            f"{source or 'input'}: {n_bad} of {n_input} rows ({share:.1%}) quarantined, more than "
+            f"max_bad_share={max_bad_share} ({max_bad_share:.1%}): {detail}. Fix the file (see the quarantine "
+            "table for rows and reasons), map misnamed columns with columns={...}, or raise max_bad_share "
+            "in the region config"
+        )
+
+
+def partition_of(user_id: pd.Series, n_partitions: int) -> np.ndarray:
+    """Stable partition number in ``0 .. n_partitions - 1`` for each user id.
+
+    ``pandas.util.hash_pandas_object`` (SipHash with pandas' fixed default key) of the id's text, with
+    ``index=False``, modulo ``n_partitions``. It does not depend on Python's per-process string hash
+    (``PYTHONHASHSEED``), the process, the machine or the row order, so a user's pings from different files
+    and runs always land in the same partition.
+
+    Parameters
+    ----------
+    user_id : pandas.Series
+        User ids (strings; integers are hashed as their decimal text).
+    n_partitions : int
+        Number of partitions, at least 1.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+
+    Examples
+    --------
+    >>> ids = pd.Series(["001", "002", "001"])
+    >>> p = partition_of(ids, 8)
+    >>> bool(p[0] == p[2]) and all(0 <= p) and all(p < 8)
+    True
+    """
+    if isinstance(n_partitions, bool) or not isinstance(n_partitions, (int, np.integer)) or n_partitions < 1:
+        raise MobilityError(f"n_partitions={n_partitions!r} must be a whole number >= 1")
+    text, _ = _user_ids(pd.Series(user_id, copy=False))
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    hashes = pd.util.hash_pandas_object(pd.Series(np.asarray(uniques, dtype=object)), index=False).to_numpy()
+    per_unique = (hashes % np.uint64(n_partitions)).astype(np.int64)
+    return per_unique[codes]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _check_frame(raw, source, who) -> None:
+    if not isinstance(raw, pd.DataFrame):
+        raise MobilityError(f"{who}: expected a pandas DataFrame of pings, got {type(raw).__name__}")
+    missing = [c for c in PINGS_REQUIRED if c not in raw.columns]
+    if missing:
+        example = ", ".join(f"{c!r}: 'your_column'" for c in missing)
+        raise MobilityError(
+            f"{source or who}: required column(s) {missing} missing; columns found: {list(raw.columns)}. "
+            f"Rename them, or read the file with read_pings(..., columns={{{example}}})"
+        )
+    if raw.columns.duplicated().any():
+        dup = sorted(set(raw.columns[raw.columns.duplicated()]))
+        raise MobilityError(f"{source or who}: column(s) {dup} appear twice; keep one of each")
+
+
+def _check_max_accuracy(max_accuracy_m):
+    if max_accuracy_m is None:
+        return None
+    if isinstance(max_accuracy_m, bool) or not isinstance(max_accuracy_m, (int, float, np.number)):
+        raise MobilityError(f"max_accuracy_m={max_accuracy_m!r} must be a positive number of metres or None")
+    value = float(max_accuracy_m)
+    if not (value > 0 and np.isfinite(value)):
+        raise MobilityError(f"max_accuracy_m={max_accuracy_m!r} must be a positive number of metres or None")
+    return value
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s.dtype) or s.dtype == object
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Text of each value, stripped; null -> empty text."""
+    if s.dtype == object:
+        s = s.map(lambda v: v if isinstance(v, str) else ("" if _isnull(v) else str(v)))
+    return s.astype("str").fillna("").str.strip()
+
+
+def _isnull(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _user_ids(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """User ids as ``str`` Series (verbatim) and the missing mask."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(np.float64, na_value=np.nan)
+        missing = np.isnan(v)
+        whole = ~missing & (v == np.round(v)) & (np.abs(v) < 2**53)
+        out = np.full(len(v), "", dtype=object)
+        out[whole] = v[whole].astype(np.int64).astype(str)
+        other = ~missing & ~whole
+        out[other] = v[other].astype(str)
+        return pd.Series(out, dtype="str"), missing
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        text = s.astype("str").reset_index(drop=True)
+        null = text.isna().to_numpy()
+        if null.any():
+            text = text.fillna("")
+        return text, null | (text == "").to_numpy()
+    if s.dtype == object:
+        text = s.map(lambda v: v if isinstance(v, str) else ("" if _isnull(v) else str(v))).astype("str")
+    else:
+        text = s.astype("str").fillna("")
+    text = text.reset_index(drop=True)
+    return text, (text == "").to_numpy()
+
+
+def _timestamps(s: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(UTC epoch ns int64 with NaT, missing mask, bad mask) of a timestamp column."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        missing = s.isna().to_numpy()
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            naive = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            ns, bad = _naive_utc_ns(naive)
+        else:
+            ns, bad = _localize(s, timezone)
+        return ns, missing, bad & ~missing
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        sec = s.to_numpy(np.float64, na_value=np.nan)
+        missing = np.isnan(sec)
+        if pd.api.types.is_integer_dtype(dtype) and not missing.any():
+            ns, bad = _epoch_int_ns(s.to_numpy(np.int64))
+        else:
+            ns, bad = _epoch_float_ns(sec)
+        return ns, missing, bad & ~missing
+    text = _text(s)
+    missing = (text == "").to_numpy()
+    ns = np.full(len(text), _NAT, dtype=np.int64)
+    epoch = text.str.fullmatch(_EPOCH_TEXT).to_numpy(dtype=bool, na_value=False)
+    if epoch.any():
+        sec = pd.to_numeric(text[epoch], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        ns[epoch] = _epoch_float_ns(sec)[0]
+    iso = ~epoch & ~missing
+    if iso.any():
+        ns[iso] = _iso_ns(text[iso], timezone)
+    bad = (ns == _NAT) & ~missing
+    return ns, missing, bad
+
+
+def _iso_ns(text: pd.Series, timezone: str | None) -> np.ndarray:
+    """Epoch ns of ISO 8601 text (NaT where unparseable or out of range); naive text is in ``timezone``."""
+    if timezone is None:
+        return _utc_ns(_parse_iso(text, utc=True))
+    aware = text.str.fullmatch(_TZ_TEXT).to_numpy(dtype=bool, na_value=False)
+    ns = np.full(len(text), _NAT, dtype=np.int64)
+    if aware.any():
+        ns[aware] = _utc_ns(_parse_iso(text[aware], utc=True))
+    if (~aware).any():
+        parsed = _parse_iso(text[~aware], utc=False)
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every one carried an offset the pattern missed
+            ns[~aware] = _utc_ns(parsed)
+        else:
+            ns[~aware] = _localize(parsed, timezone)[0]
+    return ns
+
+
+def _utc_ns(aware: pd.Series) -> np.ndarray:
+    return _naive_utc_ns(aware.dt.tz_convert("UTC").dt.tz_localize(None))[0]
+
+
+def _parse_iso(text: pd.Series, *, utc: bool) -> pd.Series:
+    """Vectorised ISO 8601 parse; on a mix pandas refuses, parse one by one (offsets then -> NaT if naive)."""
+    try:
+        return pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+    except (ValueError, OverflowError, TypeError):
+        values = [_parse_one(v, utc) for v in text]
+        return pd.Series(pd.to_datetime(values, utc=utc), index=text.index)
+
+
+def _parse_one(v: str, utc: bool):
+    try:
+        t = pd.to_datetime(v, format="ISO8601", utc=utc)
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
+    if not utc and t is not pd.NaT and t.tzinfo is not None:
+        return pd.NaT
+    return t
+
+
+def _naive_utc_ns(naive: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch ns of naive UTC datetimes, NaT outside the plausible range; (ns, bad)."""
+    values = naive.to_numpy()
+    with np.errstate(invalid="ignore"):
+        ok = (values >= np.datetime64(TIMESTAMP_MIN)) & (values < np.datetime64(TIMESTAMP_MAX))
+    ns = np.full(len(values), _NAT, dtype=np.int64)
+    ns[ok] = values[ok].astype("datetime64[ns]").view(np.int64)
+    return ns, ~ok
+
+
+def _localize(naive: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch ns of naive local datetimes in ``timezone`` (UTC when None); (ns, bad)."""
+    if timezone is None or timezone == "UTC":
+        return _naive_utc_ns(naive)
+    ns0, bad0 = _naive_utc_ns(naive)  # range check on the wall clock first, so localising cannot overflow
+    clock = pd.Series(np.where(bad0, _NAT, ns0).view("datetime64[ns]"))
+    local = clock.dt.tz_localize(timezone, ambiguous=np.ones(len(clock), dtype=bool), nonexistent="NaT")
+    return _naive_utc_ns(local.dt.tz_convert("UTC").dt.tz_localize(None))
+
+
+def _epoch_float_ns(sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore"):
+        ok = (sec * _NS_PER_S >= _TS_MIN_NS) & (sec * _NS_PER_S < _TS_MAX_NS)
+    ns = np.full(len(sec), _NAT, dtype=np.int64)
+    ns[ok] = np.round(sec[ok] * _NS_PER_S).astype(np.int64)
+    return ns, ~ok
+
+
+def _epoch_int_ns(sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = (sec >= _TS_MIN_NS // _NS_PER_S) & (sec < _TS_MAX_NS // _NS_PER_S)
+    ns = np.full(len(sec), _NAT, dtype=np.int64)
+    ns[ok] = sec[ok] * _NS_PER_S
+    return ns, ~ok
+
+
+def _floats(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(float64 values, missing mask, unparseable-or-non-finite-text mask) of a numeric column."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.to_numpy(np.float64, na_value=np.nan)
+        missing = np.isnan(v)
+        return v, missing, np.zeros(len(v), dtype=bool)
+    text = _text(s)
+    missing = (text == "").to_numpy()
+    v = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    bad = ~missing & ~np.isfinite(v)
+    return v, missing, bad
+
+
+def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | None):
+    """Order that sorts by (user, time) stably (None if already sorted) and, in sorted order, the rows to drop
+    as duplicates (None if there are none)."""
+    n = len(ts)
+    if n < 2:
+        return None, None
+    arr = uid.array
+    new_user = np.empty(n, dtype=bool)
+    new_user[0] = True
+    new_user[1:] = np.asarray(arr[1:] != arr[:-1], dtype=bool)
+    step = np.diff(ts)
+    order = None
+    if not (np.all((step >= 0) | new_user[1:]) and _heads_increasing(uid, new_user)):
+        codes, _ = pd.factorize(uid, sort=True)
+        order = np.lexsort((ts, codes))
+        codes = codes[order]
+        ts = ts[order]
+        new_user[1:] = codes[1:] != codes[:-1]
+        step = np.diff(ts)
+        if acc is not None:
+            acc = acc[order]
+    same = np.zeros(n, dtype=bool)
+    same[1:] = (step == 0) & ~new_user[1:]
+    if not same.any():
+        return order, None
+    return order, _duplicates_to_drop(same, acc)
+
+
+def _heads_increasing(uid: pd.Series, new_user: np.ndarray) -> bool:
+    heads = uid.iloc[np.flatnonzero(new_user)].to_numpy(dtype=object)
+    return bool(np.all(heads[1:] > heads[:-1])) if len(heads) > 1 else True
+
+
+def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
+    """Kernel: given sorted rows and ``same[i]`` = row i has the key of row i-1, mark all but the best row
+    of each run (smallest accuracy, NaN worst, then earliest)."""
+    if acc is None:
+        return same.copy()
+    involved = same.copy()
+    involved[:-1] |= same[1:]
+    idx = np.flatnonzero(involved)
+    run = np.cumsum(~same)[idx]
+    a = acc[idx]
+    a = np.where(np.isnan(a), np.inf, a)
+    best = np.lexsort((idx, a, run))
+    first = np.ones(len(best), dtype=bool)
+    first[1:] = run[best][1:] != run[best][:-1]
+    drop = involved
+    drop[idx[best[first]]] = False
+    return drop
+
+
+def _pings_frame(uid: pd.Series, ts: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    data = {
+        "user_id": uid.astype("str"),
+        "timestamp": pd.Series(pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC"), copy=False),
+    }
+    data["lat"] = columns["lat"]
+    data["lon"] = columns["lon"]
+    if "accuracy_m" in columns:
+        data["accuracy_m"] = columns["accuracy_m"]
+    if "utc_offset_s" in columns:
+        off = columns["utc_offset_s"]
+        null = np.isnan(off)
+        data["utc_offset_s"] = pd.arrays.IntegerArray(np.where(null, 0, off).astype(np.int32), null)
+    return pd.DataFrame(data, copy=False)[[c for c in PINGS if c in data]]
+
+
+def _source_text(raw: pd.DataFrame, source: str | None, pos: np.ndarray) -> pd.Series:
+    if "source" in raw.columns:
+        return raw["source"].iloc[pos].astype("str").reset_index(drop=True)
+    return pd.Series(np.full(len(pos), source or "", dtype=object), dtype="str")
+
+
+def _rows(raw: pd.DataFrame, pos: np.ndarray, positional: bool = True) -> np.ndarray:
+    """``raw``'s ``row`` column at ``pos``; without one, the position itself (or -1 if not ``positional``)."""
+    if "row" in raw.columns:
+        return pd.to_numeric(raw["row"].iloc[pos], errors="coerce").fillna(-1).to_numpy(np.int64)
+    return pos.astype(np.int64) if positional else np.full(len(pos), -1, dtype=np.int64)
+
+
+def _quarantine(
+    raw: pd.DataFrame, pos: np.ndarray, reasons: np.ndarray, source: str | None, positional: bool
+) -> pd.DataFrame:
+    rows = raw.iloc[pos]
+    data = {c: rows[c].astype("str").reset_index(drop=True) for c in PINGS if c in raw.columns}
+    data["source"] = _source_text(raw, source, pos)
+    data["row"] = _rows(raw, pos, positional)
+    data["reason"] = pd.Series(reasons, dtype="str")
+    return pd.DataFrame(data)
