@@ -1,0 +1,449 @@
+"""Mobility metrics per user and period: array kernels shared by numpy and CuPy.
+
+Every function takes ``xp`` (``numpy`` or ``cupy``) and uses only operations both provide: ``searchsorted``,
+``bincount``, ``cumsum``, ``argsort``/``lexsort``, ``maximum.accumulate`` and elementwise maths. Inputs are
+flat arrays sorted as each function states; results are arrays indexed by *row* (one row per user and
+period), never Python loops over users.
+
+Vocabulary
+----------
+stop
+    An interval ``[start_ns, end_ns]`` at a coordinate with a location code, sorted by user then start.
+piece
+    A stop cut at period boundaries (:func:`split_at_bounds`): a stop from Sunday 22:00 to Monday 07:00
+    becomes two pieces, one per ISO week. Pieces carry the dwell time inside their period, and each piece
+    counts as one visit to its location in its period.
+row
+    One user and one period. Every user gets a row for every period from their first to their last
+    observed one, so empty periods in between are present with defined values.
+group
+    One location within one row: the unit of the radius of gyration and the entropies.
+
+The frame layer (:mod:`mobility.metrics`) documents each metric; this module gives the arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mobility.kernels.geo import haversine_m
+
+NS_PER_S = 1_000_000_000
+NS_PER_H = 3600 * NS_PER_S
+
+
+def _divide(num, den, xp=np):
+    """``num / den`` where ``den > 0``, NaN elsewhere, without warnings."""
+    ok = den > 0
+    return xp.where(ok, num / xp.where(ok, den, 1), xp.nan)
+
+
+def _exclusive_cumsum(values, xp=np):
+    out = xp.zeros(len(values) + 1, dtype=values.dtype)
+    out[1:] = xp.cumsum(values)
+    return out
+
+
+def run_starts(*keys, xp=np):
+    """Boolean flags, True where any of ``keys`` differs from the previous element (and at 0).
+
+    Examples
+    --------
+    >>> run_starts(np.array([0, 0, 1, 1]), np.array([5, 6, 6, 6])).tolist()
+    [True, True, True, False]
+    """
+    n = len(keys[0])
+    flags = xp.zeros(n, dtype=bool)
+    if n == 0:
+        return flags
+    flags[0] = True
+    for key in keys:
+        flags[1:] |= key[1:] != key[:-1]
+    return flags
+
+
+def segmented_cummax(values, seg, xp=np):
+    """Running maximum of integer ``values`` restarting at each segment; ``seg`` is non-decreasing.
+
+    Examples
+    --------
+    >>> segmented_cummax(np.array([3, 1, 5, 2, 0, 4]), np.array([0, 0, 0, 1, 1, 1])).tolist()
+    [3, 3, 5, 2, 2, 4]
+    """
+    if len(values) == 0:
+        return values.copy()
+    lo = values.min()
+    span = int(values.max() - lo) + 1
+    offset = seg.astype(np.int64) * span
+    return xp.maximum.accumulate(offset + (values - lo)) - offset + lo
+
+
+def split_at_bounds(start_ns, end_ns, bounds_ns, xp=np):
+    """Cut intervals at period boundaries.
+
+    ``bounds_ns`` are ascending period starts with one extra end bound; period ``p`` is
+    ``[bounds_ns[p], bounds_ns[p + 1])``, and they must cover every interval. An interval ending exactly
+    on a boundary stays in the earlier period; an instantaneous one (start == end) falls in the period
+    containing it.
+
+    Returns
+    -------
+    src : int64 array, the interval each piece comes from (non-decreasing)
+    period : int64 array, the period of each piece
+    piece_start_ns, piece_end_ns : int64 arrays, the piece clipped to its period
+
+    Examples
+    --------
+    >>> src, per, s, e = split_at_bounds(np.array([5, 12]), np.array([25, 20]), np.array([0, 10, 20, 30]))
+    >>> src.tolist(), per.tolist(), s.tolist(), e.tolist()
+    ([0, 0, 0, 1], [0, 1, 2, 1], [5, 10, 20, 12], [10, 20, 25, 20])
+    """
+    p0 = xp.searchsorted(bounds_ns, start_ns, side="right") - 1
+    p1 = xp.maximum(xp.searchsorted(bounds_ns, end_ns, side="left") - 1, p0)
+    n_pieces = p1 - p0 + 1
+    total = int(n_pieces.sum())
+    if total == len(start_ns):
+        src = xp.arange(total, dtype=np.int64)
+        period = p0
+    else:
+        ends = xp.cumsum(n_pieces)
+        idx = xp.arange(total, dtype=np.int64)
+        src = xp.searchsorted(ends, idx, side="right")
+        period = p0[src] + (idx - (ends[src] - n_pieces[src]))
+    piece_start = xp.maximum(start_ns[src], bounds_ns[period])
+    piece_end = xp.minimum(end_ns[src], bounds_ns[period + 1])
+    piece_end = xp.maximum(piece_end, piece_start)
+    return src, period, piece_start, piece_end
+
+
+def period_rows(user, period_first, period_last, n_users, xp=np):
+    """Lay out one row per user and period, from each user's first to last period.
+
+    ``user`` (non-decreasing codes ``0..n_users-1``, each present) with the first and last period of each
+    element; returns ``(first_period, row_offset)`` per user: rows of user ``u`` are
+    ``row_offset[u] .. row_offset[u + 1] - 1`` for periods ``first_period[u] ..``.
+
+    Examples
+    --------
+    >>> first, off = period_rows(np.array([0, 0, 1]), np.array([2, 3, 0]), np.array([2, 5, 0]), 2)
+    >>> first.tolist(), off.tolist()
+    ([2, 0], [0, 4, 5])
+    """
+    starts = xp.flatnonzero(run_starts(user, xp=xp))
+    first = period_first[starts]
+    last_running = segmented_cummax(period_last, user, xp=xp)
+    ends = xp.concatenate([starts[1:], xp.asarray([len(user)], dtype=starts.dtype)]) - 1
+    last = last_running[ends]
+    offset = xp.zeros(n_users + 1, dtype=np.int64)
+    offset[1:] = xp.cumsum(last - first + 1)
+    return first, offset
+
+
+def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True, xp=np):
+    """Radius of gyration per segment, in km, over one entry per location.
+
+    ``R_g = sqrt(sum_j w_j d(r_j, r_c)^2 / sum_j w_j)`` with haversine ``d`` (R = 6371.0 km). The centre
+    ``r_c`` is the ``w``-weighted mean of latitudes and longitudes in degrees (``centre_weighted``) or their
+    plain mean over locations, as scikit-mobility computes it (valid away from the antimeridian). A segment
+    with no entries or zero total weight gives NaN; one location gives 0.
+
+    Examples
+    --------
+    Two locations 1 km apart (north-south) with weights 1 and 3: the centre lies 0.75 km from the first,
+    so ``R_g = sqrt((1 * 0.75**2 + 3 * 0.25**2) / 4) = sqrt(0.1875) = 0.4330`` km.
+
+    >>> dlat = 1.0 / 6371.0 * 180 / np.pi  # 1 km of latitude in degrees
+    >>> rg = radius_of_gyration_km(np.array([0.0, dlat]), np.array([0.0, 0.0]), np.array([1.0, 3.0]),
+    ...                            np.array([0, 0]), 1)
+    >>> round(float(rg[0]), 4)
+    0.433
+    """
+    weight = weight.astype(np.float64)
+    total = xp.bincount(seg, weights=weight, minlength=n_seg)
+    if centre_weighted:
+        c_lat = _divide(xp.bincount(seg, weights=weight * lat, minlength=n_seg), total, xp)
+        c_lon = _divide(xp.bincount(seg, weights=weight * lon, minlength=n_seg), total, xp)
+    else:
+        count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
+        c_lat = _divide(xp.bincount(seg, weights=lat, minlength=n_seg), count, xp)
+        c_lon = _divide(xp.bincount(seg, weights=lon, minlength=n_seg), count, xp)
+    d_km = haversine_m(lat, lon, c_lat[seg], c_lon[seg], xp=xp) / 1000.0
+    return xp.sqrt(_divide(xp.bincount(seg, weights=weight * d_km * d_km, minlength=n_seg), total, xp))
+
+
+def top_k_mask(seg, weight, k, xp=np):
+    """Mask of the ``k`` heaviest entries of each segment.
+
+    Entries are sorted by ``seg``; ties in weight go to the entry that comes first (callers order a
+    segment's locations by first visit, as scikit-mobility breaks ties by first datetime).
+
+    Examples
+    --------
+    >>> top_k_mask(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 1.0, 2.0]), 2).tolist()
+    [True, True, False, True]
+    """
+    n = len(seg)
+    if n == 0:
+        return xp.zeros(0, dtype=bool)
+    order = xp.lexsort(xp.stack([-weight.astype(np.float64), seg.astype(np.float64)]))
+    seg_sorted = seg[order]
+    idx = xp.arange(n, dtype=np.int64)
+    run_first = xp.maximum.accumulate(xp.where(run_starts(seg_sorted, xp=xp), idx, 0))
+    mask = xp.zeros(n, dtype=bool)
+    mask[order] = (idx - run_first) < k
+    return mask
+
+
+def entropies_bits(weight, seg, n_seg, *, normalise=False, xp=np):
+    """Random and uncorrelated entropy per segment, over one entry per location.
+
+    Random entropy is ``log2 N`` (N distinct locations); uncorrelated entropy is ``-sum_j p_j log2 p_j``
+    with ``p_j`` the location's share of the segment's total weight. With ``normalise`` the uncorrelated
+    entropy is divided by ``log2 N`` (0 when N = 1, as scikit-mobility). Empty segments, and segments of
+    zero total weight for the uncorrelated entropy, give NaN.
+
+    Examples
+    --------
+    Dwell shares 1/4 and 3/4: ``H = -(0.25 log2 0.25 + 0.75 log2 0.75) = 0.8113`` bits.
+
+    >>> rnd, unc = entropies_bits(np.array([1.0, 3.0]), np.array([0, 0]), 1)
+    >>> float(rnd[0]), round(float(unc[0]), 4)
+    (1.0, 0.8113)
+    """
+    weight = weight.astype(np.float64)
+    count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
+    total = xp.bincount(seg, weights=weight, minlength=n_seg)
+    share = _divide(weight, total[seg], xp)
+    plogp = xp.where(share > 0, share * xp.log2(xp.where(share > 0, share, 1.0)), 0.0)
+    uncorrelated = xp.where(total > 0, -xp.bincount(seg, weights=plogp, minlength=n_seg), xp.nan)
+    random = xp.where(count > 0, xp.log2(xp.maximum(count, 1.0)), xp.nan)
+    if normalise:
+        uncorrelated = xp.where(count > 1, _divide(uncorrelated, random, xp), xp.where(count == 1, 0.0, xp.nan))
+        uncorrelated = xp.where(total > 0, uncorrelated, xp.nan)
+    return random, uncorrelated
+
+
+def covered_hours(start_ns, end_ns, seg, n_seg, xp=np):
+    """Number of distinct clock hours (UTC hour bins) each segment's intervals touch.
+
+    Intervals are half-open ``[start, end)``; an instantaneous one (a ping) touches the hour containing
+    it. Entries are sorted by segment then start; overlapping intervals are counted once.
+
+    Examples
+    --------
+    10:30-12:10 and 11:50-11:55 touch hours 10, 11 and 12; a ping at 15:00 adds hour 15.
+
+    >>> H = NS_PER_H
+    >>> s = np.array([10 * H + H // 2, 11 * H + 50 * H // 60, 15 * H])
+    >>> e = np.array([12 * H + H // 6, 11 * H + 55 * H // 60, 15 * H])
+    >>> covered_hours(s, e, np.array([0, 0, 0]), 1).tolist()
+    [4.0]
+    """
+    first = start_ns // NS_PER_H
+    last = xp.where(end_ns > start_ns, (end_ns - 1) // NS_PER_H, first)
+    running = segmented_cummax(last, seg, xp=xp)
+    prev = xp.empty_like(running)
+    if len(prev):
+        prev[0] = first[0] - 1
+        prev[1:] = running[:-1]
+    prev = xp.where(run_starts(seg, xp=xp), first - 1, prev)
+    new_hours = xp.maximum(last - xp.maximum(first, prev + 1) + 1, 0)
+    return xp.bincount(seg, weights=new_hours.astype(np.float64), minlength=n_seg)
+
+
+def step_distance_km(user, lat, lon, xp=np):
+    """Haversine distance in km from each point to the previous point of the same user (0 for the first).
+
+    Examples
+    --------
+    >>> d = step_distance_km(np.array([0, 0, 1]), np.array([0.0, 0.0, 5.0]), np.array([0.0, 1.0, 5.0]))
+    >>> [round(float(x), 3) for x in d]
+    [0.0, 111.195, 0.0]
+    """
+    out = xp.zeros(len(lat), dtype=np.float64)
+    if len(lat) > 1:
+        d = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:], xp=xp) / 1000.0
+        out[1:] = xp.where(user[1:] == user[:-1], d, 0.0)
+    return out
+
+
+def activity_set_size(loc, row, visits, dwell_s, user_last_row, n_rows, *, window, min_visits,
+                      min_dwell_s, xp=np):
+    """Capacity: locations in the activity set of each row over the ``window`` rows ending at it.
+
+    Entries are one per location and row, sorted by ``loc`` then ``row`` (a location code belongs to one
+    user, and a user's rows are consecutive periods). For row ``e`` a location is in the activity set if,
+    summed over rows ``e - window + 1 .. e``, it has ``>= min_visits`` visits and ``>= min_dwell_s`` seconds.
+    ``user_last_row`` is the user's last row for each entry. Returns float counts per row.
+
+    Examples
+    --------
+    One location visited in rows 0 and 1 (one 1 h visit each), window 2, 2 visits and 20 min needed:
+    the window of row 1 (rows 0-1) holds two visits; those of rows 0 and 2 hold one.
+
+    >>> activity_set_size(np.array([0, 0]), np.array([0, 1]), np.array([1, 1]), np.array([3600., 3600.]),
+    ...                   np.array([2, 2]), 3, window=2, min_visits=2, min_dwell_s=1200.0).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    n = len(loc)
+    counts = xp.zeros(n_rows, dtype=np.float64)
+    if n == 0:
+        return counts
+    key = loc.astype(np.int64) * n_rows + row
+    cum_visits = _exclusive_cumsum(visits.astype(np.int64), xp)
+    cum_dwell = _exclusive_cumsum(dwell_s.astype(np.float64), xp)
+    same_next = xp.zeros(n, dtype=bool)
+    same_next[:-1] = loc[1:] == loc[:-1]
+    next_row = xp.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    next_row[:-1] = row[1:]
+    idx = xp.arange(n, dtype=np.int64)
+    for lag in range(window):
+        e = row + lag
+        # the entry is the last one of its location at or before row e: count each location once
+        canonical = ~same_next | (next_row > e)
+        lower = loc.astype(np.int64) * n_rows + xp.maximum(e - window + 1, 0)
+        left = xp.searchsorted(key, lower, side="left")
+        v = cum_visits[idx + 1] - cum_visits[left]
+        d = cum_dwell[idx + 1] - cum_dwell[left]
+        keep = canonical & (e <= user_last_row) & (v >= min_visits) & (d >= min_dwell_s)
+        counts += xp.bincount(e[keep], minlength=n_rows)[:n_rows]
+    return counts
+
+
+def _layout(user, start_ns, end_ns, loc, bounds_ns, n_users, n_locs, xp):
+    """Cut stops into pieces per period, lay out rows, and group pieces by row and location."""
+    src, period, p_start, p_end = split_at_bounds(start_ns, end_ns, bounds_ns, xp=xp)
+    p_user = user[src]
+    first, offset = period_rows(p_user, period, period, n_users, xp=xp)
+    p_row = offset[p_user] + period - first[p_user]
+    n_rows = int(offset[-1])
+    if len(p_row) > 1 and bool((p_row[1:] < p_row[:-1]).any()):  # overlapping stops: restore row order
+        order = xp.lexsort(xp.stack([p_start, p_row]))
+        src, p_row, p_start, p_end = src[order], p_row[order], p_start[order], p_end[order]
+    p_loc = loc[src]
+    dwell_s = (p_end - p_start).astype(np.float64) / NS_PER_S
+    order = xp.argsort(p_row * n_locs + p_loc)
+    g_flags = run_starts((p_row * n_locs + p_loc)[order], xp=xp)
+    gid = xp.empty(len(order), dtype=np.int64)
+    gid[order] = xp.cumsum(g_flags) - 1
+    heads = order[g_flags]
+    n_groups = len(heads)
+    row_user = xp.searchsorted(offset[1:], xp.arange(n_rows, dtype=np.int64), side="right")
+    return {
+        "src": src, "row": p_row, "start": p_start, "end": p_end, "loc": p_loc, "dwell_s": dwell_s,
+        "first": first, "offset": offset, "n_rows": n_rows, "row_user": row_user,
+        "g_row": p_row[heads], "g_loc": p_loc[heads],
+        "g_visits": xp.bincount(gid, minlength=n_groups).astype(np.float64),
+        "g_dwell_s": xp.bincount(gid, weights=dwell_s, minlength=n_groups),
+    }
+
+
+def _capacity(lay, window, min_visits, min_dwell_s, xp):
+    """Activity-set size per row over ``window`` rows, NaN until a user has ``window`` rows behind."""
+    order = xp.argsort(lay["g_loc"] * lay["n_rows"] + lay["g_row"])
+    g_row = lay["g_row"][order]
+    offset, row_user = lay["offset"], lay["row_user"]
+    user_last_row = offset[1:][row_user[g_row]] - 1
+    cap = activity_set_size(lay["g_loc"][order], g_row, lay["g_visits"][order], lay["g_dwell_s"][order],
+                            user_last_row, lay["n_rows"], window=window, min_visits=min_visits,
+                            min_dwell_s=min_dwell_s, xp=xp)
+    rows_behind = xp.arange(lay["n_rows"], dtype=np.int64) - offset[:-1][row_user]
+    return xp.where(rows_behind >= window - 1, cap, xp.nan), order
+
+
+def period_metrics(user, start_ns, end_ns, lat, lon, loc, loc_lat, loc_lon, bounds_ns, *, n_users,
+                   weight_by_dwell=True, centre_weighted=True, k=2, normalise_entropy=False,
+                   week_bounds_ns=None, capacity_weeks=4, capacity_min_visits=2,
+                   capacity_min_weekly_dwell_s=600.0, day_bounds_ns=None, label_key=None,
+                   label_home_loc=None, label_work_loc=None, xp=np):
+    """All metrics for every user and period, from stops sorted by ``user`` then ``start_ns``.
+
+    ``user``: codes ``0..n_users-1``; ``loc``: location codes ``0..len(loc_lat)-1`` numbered in order of
+    first visit within each user (ties in the k-radius go to the earlier one); ``loc_lat``/``loc_lon``:
+    location coordinates; ``lat``/``lon``: the stops' own coordinates (for travelled distance).
+    ``bounds_ns``: period bounds (:func:`split_at_bounds`). ``week_bounds_ns``: ISO-week bounds for the
+    capacity when the periods are not weeks (None: the periods are weeks). Labels (optional):
+    ``day_bounds_ns`` local-day bounds, ``label_key = user * n_days + day`` sorted, with the home and work
+    location codes of that day (-1 if none).
+
+    Returns a dict of arrays, one entry per row: ``row_user``, ``row_period`` and the metrics named as the
+    columns of :func:`mobility.metrics.weekly_metrics`.
+
+    Examples
+    --------
+    One user, home (weight 3 h) and an office 1 km north (1 h), one week:
+
+    >>> H = NS_PER_H
+    >>> dlat = 1.0 / 6371.0 * 180 / np.pi
+    >>> out = period_metrics(np.array([0, 0]), np.array([0, 4 * H]), np.array([3 * H, 5 * H]),
+    ...                      np.array([0.0, dlat]), np.array([0.0, 0.0]), np.array([0, 1]),
+    ...                      np.array([0.0, dlat]), np.array([0.0, 0.0]), np.array([0, 168 * H]),
+    ...                      n_users=1, capacity_weeks=1)
+    >>> round(float(out["radius_of_gyration_km"][0]), 4), int(out["n_stops"][0])
+    (0.433, 2)
+    """
+    n_locs = len(loc_lat)
+    lay = _layout(user, start_ns, end_ns, loc, bounds_ns, n_users, n_locs, xp)
+    n_rows, g_row, g_loc = lay["n_rows"], lay["g_row"], lay["g_loc"]
+    weight = lay["g_dwell_s"] if weight_by_dwell else lay["g_visits"]
+    g_lat, g_lon = loc_lat[g_loc], loc_lon[g_loc]
+    out = {"row_user": lay["row_user"]}
+    out["row_period"] = lay["first"][lay["row_user"]] + xp.arange(n_rows, dtype=np.int64) \
+        - lay["offset"][:-1][lay["row_user"]]
+    n_stops = xp.bincount(lay["row"], minlength=n_rows)
+    out["n_stops"] = n_stops
+    out["coverage_h"] = covered_hours(lay["start"], lay["end"], lay["row"], n_rows, xp=xp)
+    out["radius_of_gyration_km"] = radius_of_gyration_km(g_lat, g_lon, weight, g_row, n_rows,
+                                                         centre_weighted=centre_weighted, xp=xp)
+    top = top_k_mask(g_row, weight, k, xp=xp)
+    out["k_radius_of_gyration_km"] = radius_of_gyration_km(g_lat[top], g_lon[top], weight[top], g_row[top],
+                                                           n_rows, centre_weighted=centre_weighted, xp=xp)
+    out["random_entropy_bits"], out["uncorrelated_entropy_bits"] = entropies_bits(
+        weight, g_row, n_rows, normalise=normalise_entropy, xp=xp)
+    out["distinct_locations"] = xp.bincount(g_row, minlength=n_rows)
+    if week_bounds_ns is None:
+        capacity, by_loc = _capacity(lay, capacity_weeks, capacity_min_visits,
+                                     capacity_min_weekly_dwell_s * capacity_weeks, xp)
+    else:
+        by_loc = xp.argsort(g_loc * n_rows + g_row)
+        weeks = _layout(user, start_ns, end_ns, loc, week_bounds_ns, n_users, n_locs, xp)
+        week_cap, _ = _capacity(weeks, capacity_weeks, capacity_min_visits,
+                                capacity_min_weekly_dwell_s * capacity_weeks, xp)
+        u = lay["row_user"]
+        week_of_end = xp.searchsorted(week_bounds_ns, bounds_ns[out["row_period"] + 1] - 1, side="right") - 1
+        user_last_week = weeks["first"] + (weeks["offset"][1:] - weeks["offset"][:-1]) - 1
+        week_row = weeks["offset"][:-1][u] + xp.minimum(week_of_end, user_last_week[u]) - weeks["first"][u]
+        capacity = week_cap[week_row]
+    loc_sorted = g_loc[by_loc]
+    is_new = run_starts(loc_sorted, xp=xp)
+    out["new_locations"] = xp.bincount(g_row[by_loc][is_new], minlength=n_rows)
+    out["exploration_rate"] = _divide(out["new_locations"].astype(np.float64), n_stops.astype(np.float64), xp)
+    out["capacity"] = capacity
+    stop_period = xp.searchsorted(bounds_ns, start_ns, side="right") - 1
+    stop_row = lay["offset"][user] + stop_period - lay["first"][user]
+    out["travelled_distance_km"] = xp.bincount(stop_row, weights=step_distance_km(user, lat, lon, xp=xp),
+                                               minlength=n_rows)
+    for name, labels in (("time_at_home_h", label_home_loc), ("time_at_work_h", label_work_loc)):
+        if labels is None:
+            out[name] = xp.full(n_rows, xp.nan)
+        else:
+            out[name] = _time_at_label(lay, day_bounds_ns, label_key, labels, n_rows, xp)
+    return out
+
+
+def _time_at_label(lay, day_bounds_ns, label_key, label_loc, n_rows, xp):
+    """Hours per row at the day's labelled location; NaN where no day of the row with data has a label."""
+    src, day, start, end = split_at_bounds(lay["start"], lay["end"], day_bounds_ns, xp=xp)
+    row = lay["row"][src]
+    n_days = len(day_bounds_ns) - 1
+    key = lay["row_user"][row] * n_days + day
+    if len(label_key) == 0:
+        return xp.full(n_rows, xp.nan)
+    pos = xp.minimum(xp.searchsorted(label_key, key, side="left"), len(label_key) - 1)
+    label = xp.where(label_key[pos] == key, label_loc[pos], -1)
+    labelled = label >= 0
+    at = labelled & (lay["loc"][src] == label)
+    hours = xp.bincount(row, weights=xp.where(at, (end - start).astype(np.float64) / NS_PER_H, 0.0),
+                        minlength=n_rows)
+    has = xp.bincount(row, weights=labelled.astype(np.float64), minlength=n_rows) > 0
+    return xp.where(has, hours, xp.nan)
