@@ -202,6 +202,22 @@ def validate_pings(
     return ValidationResult(pings=pings, quarantine=quarantine, counts=counts, n_input=n)
 
 
+def empty_pings(*, accuracy: bool = False, utc_offset: bool = False) -> pd.DataFrame:
+    """A pings table with no rows and the canonical dtypes (for partitions that received no data).
+
+    Examples
+    --------
+    >>> empty_pings(accuracy=True).dtypes.astype(str).to_dict()
+    {'user_id': 'str', 'timestamp': 'datetime64[ns, UTC]', 'lat': 'float64', 'lon': 'float64', 'accuracy_m': 'float64'}
+    """
+    columns = {"lat": np.empty(0), "lon": np.empty(0)}
+    if accuracy:
+        columns["accuracy_m"] = np.empty(0)
+    if utc_offset:
+        columns["utc_offset_s"] = np.empty(0)
+    return _pings_frame(pd.Series([], dtype="str"), np.empty(0, dtype=np.int64), columns)
+
+
 def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop repeated ``(user_id, timestamp)`` pings, e.g. across input files after partitioning.
 

@@ -33,7 +33,9 @@ Built-in formats
 from __future__ import annotations
 
 import glob
+import gzip
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +166,7 @@ def read_pings(
     files, base = _list_with_base(path)
     frames = []
     for file in files:
-        fmt = format or _infer_format(file)
+        fmt = format or _infer_format(file, read_kwargs.get("encoding", "utf-8"))
         frame = _read_one(file, fmt, columns or {}, user_id, read_kwargs)
         frames.append(frame)
     lengths = np.array([len(f) for f in frames], dtype=np.int64)
@@ -281,14 +283,14 @@ def _source_name(file: Path, base: Path) -> str:
         return file.name
 
 
-def _infer_format(file: Path) -> str:
+def _infer_format(file: Path, encoding: str = "utf-8") -> str:
     name = file.name.lower()
     if name.endswith(_PARQUET_SUFFIXES):
         return "parquet"
     if name.endswith(".plt"):
         return "geolife"
     if name.endswith(_CSV_SUFFIXES):
-        header = tuple(c.strip() for c in _header_line(file).split(";"))
+        header = tuple(c.strip() for c in _header_line(file, encoding).split(";"))
         if header == _GOOGLE_HEADER:
             return "google"
         if header == _POSMO_HEADER:
@@ -300,12 +302,10 @@ def _infer_format(file: Path) -> str:
     )
 
 
-def _header_line(file: Path) -> str:
-    import gzip
-
+def _header_line(file: Path, encoding: str = "utf-8") -> str:
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
-        with opener(file, "rt", encoding="utf-8", newline="") as fh:
+        with opener(file, "rt", encoding=encoding, newline="") as fh:
             return fh.readline().rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise MobilityError(_not_utf8(file, exc)) from exc
@@ -321,14 +321,21 @@ def _not_utf8(file: Path, exc: UnicodeDecodeError) -> str:
 
 
 def _read_csv_text(file: Path, read_kwargs: dict, **fixed) -> pd.DataFrame:
-    kwargs = {"dtype": str, "keep_default_na": False, "na_filter": False, "encoding": "utf-8"}
+    kwargs = {"dtype": str, "keep_default_na": False, "na_filter": False, "encoding": "utf-8", "index_col": False}
     kwargs.update(fixed)
     kwargs.update(read_kwargs)
     if "sep" not in kwargs and "delimiter" not in kwargs:
-        header = _header_line(file)
+        header = _header_line(file, kwargs["encoding"])
         kwargs["sep"] = max(_SEPARATORS, key=header.count)
     try:
-        return pd.read_csv(file, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header lose data
+            return pd.read_csv(file, **kwargs)
+    except pd.errors.ParserWarning as exc:
+        raise MobilityError(
+            f"{file}: some rows have more fields than the header ({exc}); fix those rows "
+            "(or a trailing separator on every line), or pass sep= if the separator was guessed wrong"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise MobilityError(_not_utf8(file, exc)) from exc
     except pd.errors.EmptyDataError as exc:
