@@ -1,0 +1,149 @@
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from conftest import simulate_panel, true_effect
+from mobility.errors import MobilityError
+from mobility.longitudinal.event_study import COEFFICIENT_COLUMNS, event_study
+
+
+def _statsmodels_dummies(p, window, group=None, weights=None):
+    """Reference: OLS/WLS on explicit event-time, person and week dummies, clustered by person."""
+    lo, hi = window
+    k = ((p.week - p.job_loss_week).dt.days // 7).clip(lo, hi)
+    cols = {}
+    groups = sorted(p[group].unique()) if group else [None]
+    for g in groups:
+        for e in range(lo, hi + 1):
+            if e != -1:
+                m = (k == e) if g is None else (k == e) & (p[group] == g)
+                cols[(g or "all", e)] = m.astype(float).to_numpy()
+    x = pd.DataFrame(cols, index=p.index)
+    x.columns = [f"{g}|{e}" for g, e in x.columns]
+    x = x.join(pd.get_dummies(p.user_id, prefix="u", dtype=float))
+    x = x.join(pd.get_dummies(p.week, prefix="w", drop_first=True, dtype=float))
+    model = sm.OLS(p.y, x) if weights is None else sm.WLS(p.y, x, weights=p[weights])
+    fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(p.user_id)[0]}, use_t=True)
+    n_terms = len(cols)
+    return fit.params.iloc[:n_terms].to_numpy(), fit.bse.iloc[:n_terms].to_numpy(), fit.pvalues.iloc[:n_terms].to_numpy(), fit.conf_int().iloc[:n_terms].to_numpy()
+
+
+@pytest.mark.parametrize("group,weights", [(None, None), ("sex", None), (None, "w")])
+def test_identical_to_statsmodels_ols_with_dummies(group, weights):
+    p = simulate_panel(11, n_users=70, n_weeks=12, missing_share=0.15)
+    p["w"] = np.where(p.user_id.str[-1].isin(list("02468")), 2.0, 1.0)
+    res = event_study(p, "y", window=(-3, 4), group=group, weight_col=weights, min_users=1)
+    est = res.coefficients[~res.coefficients.reference]
+    b, se, pv, ci = _statsmodels_dummies(p, (-3, 4), group, weights)
+    np.testing.assert_allclose(est.estimate, b, atol=1e-8, rtol=0)
+    np.testing.assert_allclose(est.std_error, se, atol=1e-8, rtol=0)
+    np.testing.assert_allclose(est.p_value, pv, atol=1e-8, rtol=0)
+    np.testing.assert_allclose(est[["ci_low", "ci_high"]], ci, atol=1e-8, rtol=0)
+
+
+def test_table_schema_reference_row_and_counts():
+    p = simulate_panel(2, n_users=200, n_weeks=20)
+    res = event_study(p, "y", window=(-3, 5))
+    c = res.coefficients
+    assert tuple(c.columns) == COEFFICIENT_COLUMNS
+    assert c.event_time.tolist() == list(range(-3, 6))
+    ref = c[c.reference].iloc[0]
+    assert ref.event_time == -1 and ref.estimate == 0.0 and np.isnan(ref.std_error)
+    assert c.term.iloc[0] == "k<=-3" and c.term.iloc[-1] == "k>=5"
+    # n_users of event time 0 by hand: losers observed in their job-loss week
+    k0 = p[(p.week == p.job_loss_week)].user_id.nunique()
+    assert c.set_index("event_time").loc[0, "n_users"] == k0
+    assert res.info["n_treated_users"] == p[p.job_loss_week.notna()].user_id.nunique()
+
+
+def test_cells_below_k_users_are_suppressed():
+    p = simulate_panel(5, n_users=200, n_weeks=20)
+    c = event_study(p, "y", window=(-3, 5), group="sex", min_users=10).coefficients
+    k0 = p[(p.week == p.job_loss_week)].groupby("sex").user_id.nunique()
+    # with k above the real cell size everything except the reference row is suppressed
+    big = event_study(p, "y", window=(-3, 5), group="sex", min_users=int(k0.max()) + 1000).coefficients
+    est = big[~big.reference]
+    assert est.suppressed.all() and est.estimate.isna().all() and est.ci_low.isna().all()
+    assert (est.n_users > 0).all()
+    assert not c[~c.reference].suppressed.any()
+    assert big.set_index(["group", "event_time"]).loc[("female", 0), "n_users"] == k0["female"]
+
+
+def test_drop_instead_of_bin_endpoints():
+    p = simulate_panel(6, n_users=200, n_weeks=20)
+    res = event_study(p, "y", window=(-2, 3), bin_endpoints=False)
+    k = (p.week - p.job_loss_week).dt.days // 7
+    assert res.info["n_dropped_outside_window"] == int(((k < -2) | (k > 3)).sum())
+    assert res.coefficients.term.tolist() == ["k=-2", "k=-1", "k=0", "k=1", "k=2", "k=3"]
+
+
+def test_tz_aware_weeks_and_midweek_loss_dates():
+    p = simulate_panel(7, n_users=150, n_weeks=15)
+    base = event_study(p, "y", window=(-3, 4)).coefficients
+    q = p.copy()
+    q["week"] = q.week.dt.tz_localize("UTC")
+    q["job_loss_week"] = q.job_loss_week + pd.Timedelta(days=3)  # a Thursday: same job-loss week
+    other = event_study(q, "y", window=(-3, 4)).coefficients
+    np.testing.assert_allclose(other.estimate, base.estimate)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"window": (0, 5)}, "reference_period"),
+    ({"window": (-4, -2)}, "event time 0"),
+    ({"min_users": 0}, "min_users"),
+    ({"alpha": 1.5}, "alpha"),
+    ({"df_correction": "x"}, "df_correction"),
+    ({"group": "nope"}, "missing column"),
+])
+def test_bad_parameters_raise(kwargs, match):
+    p = simulate_panel(8, n_users=50, n_weeks=14)
+    with pytest.raises(MobilityError, match=match):
+        event_study(p, "y", **kwargs)
+
+
+def test_bad_panels_raise():
+    p = simulate_panel(8, n_users=50, n_weeks=14)
+    q = p.copy(); q.loc[0, "week"] = q.loc[0, "week"] + pd.Timedelta(days=1)
+    with pytest.raises(MobilityError, match="Mondays"):
+        event_study(q, "y")
+    q = p.copy(); q["job_loss_week"] = pd.NaT
+    with pytest.raises(MobilityError, match="no job loser"):
+        event_study(q, "y")
+    q = p.copy(); q["y"] = q["y"].astype(str)
+    with pytest.raises(MobilityError, match="numeric"):
+        event_study(q, "y")
+    q = pd.concat([p, p.iloc[:1]])
+    with pytest.raises(MobilityError, match="duplicate"):
+        event_study(q, "y")
+
+
+def test_planted_effects_covered_and_no_pretrends_across_seeds():
+    covered, total, pretrend_ok, n_tests = 0, 0, 0, 0
+    seeds = range(20)
+    for seed in seeds:
+        p = simulate_panel(100 + seed, n_users=500, n_weeks=26)
+        res = event_study(p, "y", window=(-4, 8), group="vulnerable", bin_endpoints=False)
+        c = res.coefficients[~res.coefficients.reference]
+        truth = true_effect(c.event_time, c.group == "vulnerable")
+        covered += int(((c.ci_low <= truth) & (truth <= c.ci_high)).sum())
+        total += len(c)
+        pretrend_ok += int((res.pretrend.p_value > 0.05).sum())
+        n_tests += len(res.pretrend)
+    assert covered / total >= 0.90
+    assert pretrend_ok / n_tests >= 0.90
+
+
+def test_placebo_fake_loss_dates_among_employed():
+    p = simulate_panel(42, n_users=800, n_weeks=26, effect=False)
+    p = p[p.job_loss_week.isna()].copy()
+    rng = np.random.default_rng(0)
+    users = p.user_id.unique()
+    weeks = np.sort(p.week.unique())
+    fake = pd.Series(np.where(rng.random(users.size) < 0.4, weeks[rng.integers(6, 22, users.size)], np.datetime64("NaT")), index=users)
+    p["job_loss_week"] = pd.to_datetime(p.user_id.map(fake))
+    res = event_study(p, "y", window=(-4, 8), bin_endpoints=False)
+    c = res.coefficients[~res.coefficients.reference]
+    assert (c.p_value > 0.01).mean() >= 0.9
+    assert abs(c.estimate.mean()) < 2 * c.std_error.mean()
+    assert res.pretrend.p_value.iloc[0] > 0.05
