@@ -51,7 +51,8 @@ def read_geometry(
         The column holding GEOIDs; by default the first of :data:`GEOID_CANDIDATES` present (any case).
     level : {"cbg", "tract", "county", "state", "block"}, optional
         Expected level; inferred from the GEOID length when omitted. GEOIDs stored as numbers get
-        their lost leading zero back.
+        their lost leading zero back, but a number alone is ambiguous (11 digits: a tract, or a block
+        group of states 01-09), so give ``level`` when the file stores GEOIDs as numbers.
     layer : str, optional
         Layer of a multi-layer source (GeoPackage).
 
