@@ -1,0 +1,278 @@
+"""Daily life of a batch of people: the true stops (home, work, other), vectorised over people.
+
+The loop runs over days and, inside a day, over a handful of activity slots; every step works on arrays of
+all people of the batch at once. Local wall-clock times (``params.timezone``) are turned into UTC through each
+day's UTC offset at local noon; nights end exactly at the true local midnight so home stays join across days.
+
+Other places follow the exploration and preferential return model (Song et al. 2010, Nat. Phys. 6, 818):
+with probability ``rho * S**-gamma`` (S = distinct places visited so far) a person explores a new place at a
+power-law distance from home (``P(r) ~ r**-(1 + new_place_distance_exponent)``), else returns to a known place
+with probability proportional to its past visits. After job loss the exploration probability, the distance of
+new places and the number of outings shrink by ``effect(w) = max * (1 - exp(-w / effect_tau_weeks))``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mobility.kernels.geo import haversine_m
+from mobility.synthetic.geography import M_PER_DEG_LAT, clip_to_box
+from mobility.synthetic.params import SyntheticParams
+
+HOME, WORK, OTHER = 0, 1, 2
+KINDS = ("home", "work", "other")
+PLACE_ID_STRIDE = 1000  # place_id = user_number * 1000 + (0 home, 1 work, 2.. other places)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Local days of the observation window and their UTC anchors (seconds since the epoch)."""
+
+    dates: pd.DatetimeIndex  # naive local dates
+    midnight_utc_s: np.ndarray  # len(dates) + 1: true local midnights in UTC
+    noon_base_utc_s: np.ndarray  # utc(local noon) - 12 h: add local seconds-after-midnight for daytime
+    shock_day: int
+
+    @classmethod
+    def from_params(cls, params: SyntheticParams) -> "Calendar":
+        """Build the calendar.
+
+        Examples
+        --------
+        >>> c = Calendar.from_params(SyntheticParams(start="2020-03-07", end="2020-03-13"))
+        >>> len(c.dates), int(c.midnight_utc_s[2] - c.midnight_utc_s[1])  # 2020-03-08 is 23 h long (DST)
+        (7, 82800)
+        """
+        dates = pd.date_range(params.start, params.end, freq="D")
+        edges = pd.date_range(params.start, pd.Timestamp(params.end) + pd.Timedelta(days=1), freq="D")
+        midnight = edges.tz_localize(params.timezone).tz_convert("UTC").as_unit("ns").asi8 / 1e9
+        noon = (dates + pd.Timedelta(hours=12)).tz_localize(params.timezone).tz_convert("UTC").as_unit("ns").asi8 / 1e9
+        shock = int((pd.Timestamp(params.shock_date) - dates[0]).days)
+        return cls(dates=dates, midnight_utc_s=midnight, noon_base_utc_s=noon - 12 * 3600.0, shock_day=shock)
+
+
+@dataclass
+class Batch:
+    """The people of one batch as arrays (index i = position in the batch)."""
+
+    user_number: np.ndarray  # global 0-based number (user_id order)
+    home_lat: np.ndarray
+    home_lon: np.ndarray
+    work_lat: np.ndarray
+    work_lon: np.ndarray
+    has_job: np.ndarray
+    goes_remote: np.ndarray
+    vulnerable: np.ndarray
+    loss_day: np.ndarray  # day index of job loss, large if none
+    rehire_day: np.ndarray  # day index of rehire, large if none
+
+    @classmethod
+    def from_people(cls, people: pd.DataFrame, calendar: Calendar, first_number: int) -> "Batch":
+        never = np.iinfo(np.int64).max // 4
+        day0 = calendar.dates[0]
+
+        def day_index(col: str) -> np.ndarray:
+            d = people[col]
+            return np.where(d.notna(), ((d - day0).dt.days.fillna(0)).to_numpy(np.int64), never)
+
+        return cls(
+            user_number=first_number + np.arange(len(people)),
+            home_lat=people["home_lat"].to_numpy(float), home_lon=people["home_lon"].to_numpy(float),
+            work_lat=people["work_lat"].to_numpy(float), work_lon=people["work_lon"].to_numpy(float),
+            has_job=people["work_cbg"].notna().to_numpy(), goes_remote=people["goes_remote"].to_numpy(bool),
+            vulnerable=people["vulnerable"].to_numpy(bool),
+            loss_day=day_index("job_loss_date"), rehire_day=day_index("rehire_date"),
+        )
+
+
+class _Places:
+    """Per-person table of known other places with visit counts (the EPR memory)."""
+
+    def __init__(self, params: SyntheticParams, batch: Batch, rng: np.random.Generator):
+        n, cap = len(batch.home_lat), params.max_places_per_user
+        self.p, self.rng = params, rng
+        self.lat = np.zeros((n, cap))
+        self.lon = np.zeros((n, cap))
+        self.count = np.zeros((n, cap))
+        k = params.initial_places
+        lat, lon = self.offsets(batch.home_lat.repeat(k), batch.home_lon.repeat(k), np.ones(n * k))
+        self.lat[:, :k], self.lon[:, :k] = lat.reshape(n, k), lon.reshape(n, k)
+        self.count[:, :k] = np.ceil(8.0 / (1 + np.arange(k)))[None, :] * rng.uniform(0.5, 1.5, (n, k))
+        self.n = np.full(n, k)
+
+    def offsets(self, lat0, lon0, radius_mult, scale_m=None):
+        """New place coordinates at a power-law (or, with ``scale_m``, exponential) distance from (lat0, lon0)."""
+        p, m = self.p, len(lat0)
+        if scale_m is None:
+            a, rmin, rmax = p.new_place_distance_exponent, p.new_place_min_distance_m, p.new_place_max_distance_m
+            u = self.rng.random(m)
+            r = rmin * (1 - u * (1 - (rmin / rmax) ** a)) ** (-1 / a)
+            r = np.maximum(r * radius_mult, 0.5 * rmin)
+        else:
+            r = 150.0 + self.rng.exponential(scale_m, m)
+        theta = self.rng.uniform(0, 2 * np.pi, m)
+        lat = lat0 + r * np.cos(theta) / M_PER_DEG_LAT
+        lon = lon0 + r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat0)))
+        return clip_to_box(lat, lon)
+
+    def choose(self, who, anchor_lat, anchor_lon, explore_mult, radius_mult, scale_m=None):
+        """Pick a place for each person in ``who``; returns (slot index, lat, lon) without committing."""
+        p = self.p
+        n_known = self.n[who]
+        prob = p.epr_rho * np.power(np.maximum(n_known, 1), -p.epr_gamma) * explore_mult
+        explore = (self.rng.random(len(who)) < prob) & (n_known < self.count.shape[1])
+        slot = np.empty(len(who), dtype=np.int64)
+        lat = np.empty(len(who))
+        lon = np.empty(len(who))
+        e = np.flatnonzero(explore)
+        slot[e] = n_known[e]
+        lat[e], lon[e] = self.offsets(anchor_lat[e], anchor_lon[e], radius_mult[e], scale_m)
+        r = np.flatnonzero(~explore)
+        if len(r):
+            cdf = np.cumsum(self.count[who[r]], axis=1)
+            u = self.rng.random(len(r)) * cdf[:, -1]
+            slot[r] = np.minimum((cdf <= u[:, None]).sum(axis=1), n_known[r] - 1)
+            lat[r], lon[r] = self.lat[who[r], slot[r]], self.lon[who[r], slot[r]]
+        return slot, lat, lon
+
+    def commit(self, who, slot, lat, lon):
+        """Record a visit (adding the place if it is new)."""
+        new = slot >= self.n[who]
+        self.lat[who[new], slot[new]], self.lon[who[new], slot[new]] = lat[new], lon[new]
+        self.n[who[new]] += 1
+        self.count[who, slot] += 1
+
+
+def effect_curve(weeks: np.ndarray, max_effect: float, tau_weeks: float) -> np.ndarray:
+    """Planted effect of job loss after ``weeks`` weeks: ``max_effect * (1 - exp(-weeks / tau_weeks))``.
+
+    Examples
+    --------
+    >>> effect_curve(np.array([0.0, 6.0, 1e9]), 0.5, 6.0).round(3).tolist()
+    [0.0, 0.316, 0.5]
+    """
+    return max_effect * (1 - np.exp(-np.maximum(weeks, 0) / tau_weeks))
+
+
+def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """True stops of every person of ``batch`` over the calendar, sorted by person then start.
+
+    Returns arrays ``person`` (batch index), ``start``, ``end`` (UTC seconds), ``lat``, ``lon``,
+    ``place_id`` (int64), ``kind`` (0 home, 1 work, 2 other). Stops of a person never overlap; consecutive
+    stops are separated by the travel time between them, except home stays joined across midnight.
+
+    Examples
+    --------
+    >>> p = SyntheticParams(n_users=2, start="2020-01-06", end="2020-01-12")
+    >>> b = Batch(np.arange(2), np.array([40.0, 40.0]), np.array([-75.2, -75.1]), np.array([39.96, 39.95]),
+    ...           np.array([-75.16, -75.16]), np.array([True, False]), np.array([False, False]),
+    ...           np.array([False, False]), np.array([10**9, 10**9]), np.array([10**9, 10**9]))
+    >>> s = simulate_stops(p, b, Calendar.from_params(p), np.random.default_rng(0))
+    >>> int((s["kind"][s["person"] == 0] == 1).sum()) >= 4, int((s["kind"][s["person"] == 1] == 1).sum())
+    (True, 0)
+    """
+    p = params
+    n = len(batch.home_lat)
+    people = np.arange(n)
+    places = _Places(p, batch, rng)
+    speed = lambda m: rng.uniform(p.travel_speed_min_kmh, p.travel_speed_max_kmh, m) / 3.6  # noqa: E731
+
+    def travel_s(lat0, lon0, lat1, lon1):
+        d = haversine_m(lat0, lon0, lat1, lon1) * p.detour_factor
+        return np.maximum(d / speed(len(d)), p.min_travel_s)
+
+    out: dict[str, list] = {k: [] for k in ("person", "start", "end", "lat", "lon", "slot", "kind")}
+
+    def emit(mask, start, end, lat, lon, slot, kind):
+        idx = np.flatnonzero(mask & (end > start))
+        out["person"].append(idx)
+        for key, val in (("start", start), ("end", end), ("lat", lat), ("lon", lon), ("slot", slot)):
+            out[key].append(np.broadcast_to(val, (n,))[idx])
+        out["kind"].append(np.full(len(idx), kind, dtype=np.int8))
+
+    weekday_of = calendar.dates.weekday.to_numpy()
+    for d in range(len(calendar.dates)):
+        base = calendar.noon_base_utc_s[d]
+        after_shock = d >= calendar.shock_day
+        unemployed = batch.has_job & (d >= batch.loss_day) & (d < batch.rehire_day)
+        onsite = batch.has_job & ~unemployed & ~(batch.goes_remote & after_shock)
+        works = onsite & (weekday_of[d] < 5) & (rng.random(n) >= p.work_absence_prob)
+        weeks = np.where(unemployed, (d - np.minimum(batch.loss_day, d)) / 7.0, 0.0)
+        vmult = np.where(batch.vulnerable, p.vulnerable_effect_multiplier, 1.0)
+        eff = lambda mx: np.where(unemployed, np.minimum(  # noqa: E731
+            effect_curve(weeks, mx, p.effect_tau_weeks) * vmult, 0.95), 0.0)
+        explore_mult = (1 - p.shock_explore_reduction * after_shock) * (1 - eff(p.explore_effect_max))
+        radius_mult = 1 - eff(p.radius_effect_max)
+        outing_mult = (1 - p.shock_outing_reduction * after_shock) * (1 - eff(p.outing_effect_max))
+        home_since = np.full(n, calendar.midnight_utc_s[d])
+        # on-site work, with an optional lunch outing
+        arrive = base + rng.uniform(p.work_arrive_start_h, p.work_arrive_end_h, n) * 3600
+        leave = base + rng.uniform(p.work_leave_start_h, p.work_leave_end_h, n) * 3600
+        tt_hw = travel_s(batch.home_lat, batch.home_lon, batch.work_lat, batch.work_lon)
+        emit(works, home_since, arrive - tt_hw, batch.home_lat, batch.home_lon, 0, HOME)
+        lunch = works & (rng.random(n) < p.lunch_out_prob)
+        lunch_leave = base + rng.uniform(11.75, 12.75, n) * 3600
+        w = np.flatnonzero(lunch)
+        slot, llat, llon = places.choose(w, batch.work_lat[w], batch.work_lon[w], explore_mult[w],
+                                         radius_mult[w], scale_m=p.lunch_place_scale_m)
+        places.commit(w, slot, llat, llon)
+        tt = travel_s(batch.work_lat[w], batch.work_lon[w], llat, llon)
+        l_start = lunch_leave[w] + tt
+        l_end = l_start + rng.uniform(p.min_stop_duration_s, max(p.min_stop_duration_s, 3600.0), len(w))
+        work_end1 = np.where(lunch, lunch_leave, leave)
+        emit(works, arrive, work_end1, batch.work_lat, batch.work_lon, 1, WORK)
+        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)  # noqa: E731
+        emit(lunch, full(l_start), full(l_end), full(llat), full(llon), full(slot + 2, 0), OTHER)
+        emit(lunch, full(l_end + tt), leave, batch.work_lat, batch.work_lon, 1, WORK)
+        home_since = np.where(works, leave + tt_hw, home_since)
+        # outings from home
+        cur = np.where(works, home_since, base + rng.uniform(p.offday_start_min_h, p.offday_start_max_h, n) * 3600)
+        mean = np.where(works, p.outings_workday_mean, p.outings_offday_mean) * outing_mult
+        n_out = np.minimum(rng.poisson(mean), p.max_outings_per_day)
+        active = np.ones(n, dtype=bool)
+        for k in range(p.max_outings_per_day):
+            active &= n_out > k
+            slot, olat, olon = places.choose(people, batch.home_lat, batch.home_lon, explore_mult, radius_mult)
+            tt = travel_s(batch.home_lat, batch.home_lon, olat, olon)
+            depart = cur + rng.uniform(p.min_home_gap_s, p.max_home_gap_s, n)
+            dur = np.clip(rng.lognormal(np.log(p.other_stop_median_s), p.other_stop_sigma, n),
+                          p.min_stop_duration_s, p.max_stop_duration_s)
+            back = depart + 2 * tt + dur
+            active &= back <= base + p.day_end_h * 3600
+            a = np.flatnonzero(active)
+            places.commit(a, slot[a], olat[a], olon[a])
+            emit(active, home_since, depart, batch.home_lat, batch.home_lon, 0, HOME)
+            emit(active, depart + tt, depart + tt + dur, olat, olon, slot + 2, OTHER)
+            home_since = np.where(active, back, home_since)
+            cur = np.where(active, back, cur)
+        emit(np.ones(n, dtype=bool), home_since, calendar.midnight_utc_s[d + 1], batch.home_lat, batch.home_lon,
+             0, HOME)
+    stops = {k: np.concatenate(v) for k, v in out.items()}
+    order = np.lexsort((stops["start"], stops["person"]))
+    stops = {k: v[order] for k, v in stops.items()}
+    stops = _join_home_nights(stops)
+    stops["place_id"] = batch.user_number[stops["person"]].astype(np.int64) * PLACE_ID_STRIDE + stops.pop("slot")
+    return stops
+
+
+def _scatter(n, idx, vals, fill):
+    full = np.full(n, fill, dtype=np.result_type(vals, type(fill)))
+    full[idx] = vals
+    return full
+
+
+def _join_home_nights(stops: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Merge home stops that touch (a night split at midnight) into one stop."""
+    person, kind = stops["person"], stops["kind"]
+    joins_prev = np.zeros(len(person), dtype=bool)
+    joins_prev[1:] = ((person[1:] == person[:-1]) & (kind[1:] == HOME) & (kind[:-1] == HOME)
+                      & (stops["start"][1:] == stops["end"][:-1]))
+    first = np.flatnonzero(~joins_prev)
+    group_last = np.r_[first[1:], len(person)] - 1
+    merged = {k: v[first] for k, v in stops.items()}
+    merged["end"] = stops["end"][group_last]
+    return merged

@@ -1,0 +1,213 @@
+"""Every knob of the synthetic region, with units in the names and range checks.
+
+Defaults give a 1,000-person city near Philadelphia observed Jan-Sep 2020 with a COVID-like shock on
+2020-03-16. The planted effects (job-loss hazards, remote work, the post-job-loss reduction of exploration)
+are all fields here and are copied to ``truth/effects.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from mobility.errors import MobilityError
+from mobility.synthetic.sectors import DEFAULT_SECTOR_HAZARD_MULTIPLIER
+
+_SHARES = ("no_job_share", "lunch_out_prob", "work_absence_prob", "shock_explore_reduction",
+           "shock_outing_reduction", "explore_effect_max", "radius_effect_max", "outing_effect_max",
+           "long_silence_user_share", "inject_bad_share", "epr_rho", "male_share")
+_POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour_factor",
+             "other_stop_median_s", "min_stop_duration_s", "max_stop_duration_s",
+             "new_place_min_distance_m", "new_place_max_distance_m", "new_place_distance_exponent",
+             "lunch_place_scale_m", "hazard_decay_weeks", "effect_tau_weeks", "pings_per_hour_median",
+             "pings_per_hour_min", "trip_ping_multiplier", "silence_median_h", "long_silence_days",
+             "gps_noise_min_m", "vulnerable_effect_multiplier", "low_earnings_hazard_multiplier",
+             "young_hazard_multiplier", "minority_hazard_multiplier", "remote_adoption_slope")
+_NON_NEGATIVE = ("epr_gamma", "baseline_job_loss_hazard_per_week", "peak_job_loss_hazard_per_week",
+                 "rehire_hazard_per_week", "outings_workday_mean", "outings_offday_mean",
+                 "pings_per_hour_sigma", "silences_per_week", "silence_sigma")
+
+
+@dataclass(frozen=True)
+class SyntheticParams:
+    """Parameters of :func:`mobility.synthetic.generate_region`; validated on construction.
+
+    Examples
+    --------
+    >>> p = SyntheticParams(n_users=50, end="2020-01-28")
+    >>> p.n_users, p.to_dict()["timezone"]
+    (50, 'America/New_York')
+    >>> SyntheticParams(n_users=0)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: SyntheticParams: n_users=0 must be an integer >= 1
+    """
+
+    # population and calendar
+    n_users: int = 1000
+    start: str = "2020-01-01"
+    end: str = "2020-09-30"  # inclusive, local calendar day
+    timezone: str = "America/New_York"
+    shock_date: str = "2020-03-16"
+    users_per_part: int = 5000
+    inject_bad_share: float = 0.0  # bad rows written to pings/bad-rows.csv, as a share of good pings
+    # geography and census
+    users_per_cbg: float = 5.0
+    min_cbgs: int = 60
+    max_cbgs: int = 400
+    jobs_per_worker: int = 20  # LODES jobs represented by one synthetic worker
+    no_job_share: float = 0.07
+    male_share: float = 0.49
+    # daily life (local time, hours after midnight)
+    work_arrive_start_h: float = 8.0
+    work_arrive_end_h: float = 9.5
+    work_leave_start_h: float = 16.5
+    work_leave_end_h: float = 18.5
+    work_absence_prob: float = 0.04  # a weekday off (sick, holiday) for an employed on-site worker
+    lunch_out_prob: float = 0.3
+    lunch_place_scale_m: float = 600.0
+    offday_start_min_h: float = 9.0
+    offday_start_max_h: float = 12.0
+    day_end_h: float = 23.5  # outings returning after this are dropped
+    outings_workday_mean: float = 0.6  # evening outings after work (Poisson mean)
+    outings_offday_mean: float = 1.6  # outings on weekends and days without on-site work
+    max_outings_per_day: int = 3
+    min_stop_duration_s: float = 1200.0
+    other_stop_median_s: float = 3600.0
+    other_stop_sigma: float = 0.7  # lognormal sigma of other-stop durations
+    max_stop_duration_s: float = 4 * 3600.0
+    min_home_gap_s: float = 1200.0
+    max_home_gap_s: float = 3 * 3600.0
+    travel_speed_min_kmh: float = 20.0
+    travel_speed_max_kmh: float = 40.0
+    detour_factor: float = 1.3
+    min_travel_s: float = 180.0
+    # exploration and preferential return (Song et al. 2010)
+    epr_rho: float = 0.6
+    epr_gamma: float = 0.21
+    initial_places: int = 10
+    max_places_per_user: int = 256
+    new_place_min_distance_m: float = 300.0
+    new_place_max_distance_m: float = 20000.0
+    new_place_distance_exponent: float = 0.6  # P(r) ~ r^-(1+exponent) between min and max
+    # shock
+    shock_explore_reduction: float = 0.3  # exploration probability x (1 - this) from shock_date
+    shock_outing_reduction: float = 0.3  # outing rate x (1 - this) from shock_date
+    remote_adoption_slope: float = 1.0  # P(goes remote) = clip(slope * tau_sector, 0, 1)
+    # job loss and rehiring (weekly hazards; losses and rehires happen on Mondays)
+    baseline_job_loss_hazard_per_week: float = 0.001
+    peak_job_loss_hazard_per_week: float = 0.02  # times the sector and group multipliers
+    hazard_peak_date: str = "2020-04-06"  # hazard rises linearly from shock_date to here, then decays
+    hazard_decay_weeks: float = 4.0  # exponential decay after the peak
+    sector_hazard_multiplier: tuple = field(default=DEFAULT_SECTOR_HAZARD_MULTIPLIER)
+    low_earnings_hazard_multiplier: float = 1.6  # earnings CE01
+    young_hazard_multiplier: float = 1.3  # age CA01
+    minority_hazard_multiplier: float = 1.3  # race not CR01 or Hispanic
+    rehire_start_date: str = "2020-06-01"
+    rehire_hazard_per_week: float = 0.04
+    # effect of job loss on mobility: effect(w) = max * (1 - exp(-w / effect_tau_weeks)), w weeks since loss
+    explore_effect_max: float = 0.5  # exploration probability x (1 - effect)
+    radius_effect_max: float = 0.4  # distance of new places x (1 - effect)
+    outing_effect_max: float = 0.2  # outing rate x (1 - effect)
+    effect_tau_weeks: float = 6.0
+    vulnerable_effect_multiplier: float = 1.5  # effects x this for vulnerable people (capped at 0.95)
+    # pings
+    pings_per_hour_median: float = 0.9
+    pings_per_hour_sigma: float = 0.9  # lognormal sigma across users
+    pings_per_hour_min: float = 0.3
+    pings_per_hour_max: float = 30.0
+    trip_ping_multiplier: float = 4.0
+    silences_per_week: float = 0.5
+    silence_median_h: float = 6.0
+    silence_sigma: float = 1.2
+    long_silence_user_share: float = 0.03
+    long_silence_days: float = 7.0
+    gps_noise_min_m: float = 10.0
+    gps_noise_max_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> MobilityError:
+            return MobilityError(f"SyntheticParams: {name}={getattr(self, name)!r} {rule}")
+
+        for name in ("n_users", "users_per_part", "min_cbgs", "max_cbgs", "max_outings_per_day",
+                     "initial_places", "max_places_per_user", "jobs_per_worker"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise bad(name, "must be an integer >= 1")
+        if self.max_cbgs < self.min_cbgs or self.min_cbgs < 3:
+            raise bad("min_cbgs", "must be >= 3 and <= max_cbgs")
+        if self.max_places_per_user > 990 or self.initial_places >= self.max_places_per_user:
+            raise bad("max_places_per_user", "must be <= 990 and > initial_places")
+        for name in _SHARES:
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+                raise bad(name, "must be a number in [0, 1]")
+        for name in _POSITIVE:
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise bad(name, "must be a finite number > 0")
+        for name in _NON_NEGATIVE:
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise bad(name, "must be a finite number >= 0")
+        for name in ("baseline_job_loss_hazard_per_week", "rehire_hazard_per_week"):
+            if getattr(self, name) > 1:
+                raise bad(name, "is a weekly probability and must be <= 1")
+        if not 0 <= self.work_arrive_start_h <= self.work_arrive_end_h < self.work_leave_start_h \
+                <= self.work_leave_end_h < self.day_end_h <= 24:
+            raise bad("work_arrive_start_h", "needs 0 <= arrive_start <= arrive_end < leave_start <= "
+                      "leave_end < day_end_h <= 24")
+        if not 0 <= self.offday_start_min_h <= self.offday_start_max_h < self.day_end_h:
+            raise bad("offday_start_min_h", "needs 0 <= offday_start_min_h <= offday_start_max_h < day_end_h")
+        if not 0 < self.min_stop_duration_s <= self.other_stop_median_s <= self.max_stop_duration_s:
+            raise bad("other_stop_median_s", "needs 0 < min_stop_duration_s <= median <= max_stop_duration_s")
+        if not 0 < self.min_home_gap_s <= self.max_home_gap_s:
+            raise bad("min_home_gap_s", "needs 0 < min_home_gap_s <= max_home_gap_s")
+        if self.travel_speed_max_kmh < self.travel_speed_min_kmh:
+            raise bad("travel_speed_max_kmh", "must be >= travel_speed_min_kmh")
+        if self.new_place_max_distance_m <= self.new_place_min_distance_m:
+            raise bad("new_place_max_distance_m", "must be > new_place_min_distance_m")
+        if not self.pings_per_hour_min <= self.pings_per_hour_median <= self.pings_per_hour_max:
+            raise bad("pings_per_hour_median", "needs pings_per_hour_min <= median <= pings_per_hour_max")
+        if not 0 < self.gps_noise_min_m <= self.gps_noise_max_m <= 1000:
+            raise bad("gps_noise_max_m", "needs 0 < gps_noise_min_m <= gps_noise_max_m <= 1000")
+        if not (isinstance(self.other_stop_sigma, (int, float)) and 0 <= self.other_stop_sigma <= 3):
+            raise bad("other_stop_sigma", "must be in [0, 3]")
+        mult = self.sector_hazard_multiplier
+        if not (isinstance(mult, (tuple, list)) and len(mult) == 20
+                and all(isinstance(m, (int, float)) and m >= 0 for m in mult)):
+            raise bad("sector_hazard_multiplier", "must be 20 numbers >= 0, one per CNS01..CNS20")
+        object.__setattr__(self, "sector_hazard_multiplier", tuple(float(m) for m in mult))
+        try:
+            tz = pd.Timestamp("2020-01-01", tz=self.timezone).tz
+        except Exception as exc:  # noqa: BLE001 - any zone lookup failure is the user's value
+            raise bad("timezone", "is not a known IANA time zone (e.g. 'America/New_York')") from exc
+        del tz
+        dates = {}
+        for name in ("start", "end", "shock_date", "hazard_peak_date", "rehire_start_date"):
+            try:
+                dates[name] = pd.Timestamp(getattr(self, name))
+            except (ValueError, TypeError) as exc:
+                raise bad(name, "is not a date like '2020-03-16'") from exc
+            if dates[name].tzinfo is not None or dates[name] != dates[name].normalize():
+                raise bad(name, "must be a plain calendar date like '2020-03-16' (local, no time)")
+        if dates["end"] < dates["start"] + pd.Timedelta(days=6):
+            raise bad("end", "must be at least 6 days after start")
+        if dates["hazard_peak_date"] < dates["shock_date"]:
+            raise bad("hazard_peak_date", "must be on or after shock_date")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready plain values (tuples become lists), for manifests.
+
+        Examples
+        --------
+        >>> SyntheticParams().to_dict()["sector_hazard_multiplier"][17]
+        3.0
+        """
+        out = dataclasses.asdict(self)
+        out["sector_hazard_multiplier"] = list(self.sector_hazard_multiplier)
+        return out

@@ -1,0 +1,133 @@
+"""SDK-like pings sampled from true stops and the trips between them, vectorised over all pings.
+
+Each person has a ping rate (pings per hour); stays are sampled as a Poisson process at that rate, trips at
+``trip_ping_multiplier`` times it (the SDK wakes up on motion), positions on trips are interpolated along the
+straight line. Ping times inside a segment come from normalised exponential spacings, so they are generated
+already sorted. Device silences (random gaps of hours to days, plus one long gap for a few people) remove
+pings. Positions get Gaussian GPS noise; ``accuracy_m`` is the reported 68 % radius of that noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mobility.synthetic.geography import M_PER_DEG_LAT
+from mobility.synthetic.params import SyntheticParams
+
+RADIUS68_PER_SD = 1.515  # a 2-D Gaussian with per-axis sd s holds 68 % of points within 1.515 s
+
+
+def silence_intervals(params: SyntheticParams, n_people: int, span_start_s: float, span_end_s: float,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Device silences: (person, start_s, end_s) arrays, sorted by person then start.
+
+    Examples
+    --------
+    >>> p = SyntheticParams(silences_per_week=2.0, long_silence_user_share=1.0)
+    >>> who, s, e = silence_intervals(p, 3, 0.0, 28 * 86400.0, np.random.default_rng(0))
+    >>> bool((e > s).all()), bool(((e - s) >= 7 * 86400).sum() >= 3)
+    (True, True)
+    """
+    weeks = (span_end_s - span_start_s) / (7 * 86400)
+    k = rng.poisson(params.silences_per_week * weeks, n_people)
+    who = np.repeat(np.arange(n_people), k)
+    start = rng.uniform(span_start_s, span_end_s, len(who))
+    dur = rng.lognormal(np.log(params.silence_median_h * 3600), params.silence_sigma, len(who))
+    long_who = np.flatnonzero(rng.random(n_people) < params.long_silence_user_share)
+    long_len = params.long_silence_days * 86400
+    long_start = rng.uniform(span_start_s, max(span_start_s, span_end_s - long_len), len(long_who))
+    who = np.r_[who, long_who]
+    start = np.r_[start, long_start]
+    end = start + np.r_[dur, np.full(len(long_who), long_len)]
+    order = np.lexsort((start, who))
+    return who[order], start[order], end[order]
+
+
+def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per_h: np.ndarray,
+                 span_start_s: float, span_end_s: float, rng: np.random.Generator):
+    """Pings for the people of a batch.
+
+    Parameters
+    ----------
+    stops
+        From :func:`mobility.synthetic.daily.simulate_stops` (sorted by person then start).
+    rate_per_h
+        Ping rate of each person of the batch during stays.
+
+    Returns
+    -------
+    pings : dict
+        ``person``, ``t_s`` (int64 UTC seconds, sorted within person, unique per person), ``lat``, ``lon``,
+        ``accuracy_m``.
+    n_pings : ndarray
+        Pings kept inside each stop (same order as ``stops``).
+
+    Examples
+    --------
+    >>> p = SyntheticParams(silences_per_week=0.0, long_silence_user_share=0.0)
+    >>> stops = {"person": np.array([0, 0]), "start": np.array([0.0, 7200.0]), "end": np.array([3600.0, 36000.0]),
+    ...          "lat": np.array([40.0, 40.01]), "lon": np.array([-75.1, -75.1])}
+    >>> pings, n = sample_pings(p, stops, np.array([30.0]), 0.0, 36000.0, np.random.default_rng(0))
+    >>> bool(np.all(np.diff(pings["t_s"]) > 0)), int(n.sum()) <= len(pings["t_s"]), 200 < int(n[1]) < 360
+    (True, True, True)
+    """
+    person = stops["person"]
+    ns = len(person)
+    # segments: stop i at 2i, the trip after it at 2i + 1 (empty if the next stop is someone else's)
+    nxt_same = np.r_[person[1:] == person[:-1], False]
+    nxt = np.minimum(np.arange(ns) + 1, ns - 1)
+    seg_start = np.empty(2 * ns)
+    seg_end = np.empty(2 * ns)
+    seg_start[0::2], seg_end[0::2] = stops["start"], stops["end"]
+    seg_start[1::2] = stops["end"]
+    seg_end[1::2] = np.where(nxt_same, stops["start"][nxt], stops["end"])
+    lat0 = np.repeat(stops["lat"], 2)
+    lon0 = np.repeat(stops["lon"], 2)
+    lat1, lon1 = lat0.copy(), lon0.copy()
+    lat1[1::2] = np.where(nxt_same, stops["lat"][nxt], stops["lat"])
+    lon1[1::2] = np.where(nxt_same, stops["lon"][nxt], stops["lon"])
+    seg_person = np.repeat(person, 2)
+    mult = np.tile([1.0, params.trip_ping_multiplier], ns)
+    dur = np.maximum(seg_end - seg_start, 0.0)
+    n = rng.poisson(rate_per_h[seg_person] * mult * dur / 3600.0)
+    # sorted uniform fractions from exponential spacings: n + 1 gaps per non-empty segment
+    has = np.flatnonzero(n > 0)
+    m = n[has] + 1
+    gaps = rng.exponential(1.0, int(m.sum()))
+    csum = np.cumsum(gaps)
+    ends = np.cumsum(m) - 1
+    offset = np.r_[0.0, csum[ends[:-1]]]
+    total = csum[ends] - offset
+    seg_of_gap = np.repeat(np.arange(len(has)), m)
+    frac = (csum - offset[seg_of_gap]) / total[seg_of_gap]
+    keep_gap = np.ones(len(gaps), dtype=bool)
+    keep_gap[ends] = False  # the last cumulative value is 1 by construction
+    k = seg_of_gap[keep_gap]
+    frac = frac[keep_gap]
+    seg = has[k]
+    t = seg_start[seg] + frac * dur[seg]
+    lat = lat0[seg] + frac * (lat1[seg] - lat0[seg])
+    lon = lon0[seg] + frac * (lon1[seg] - lon0[seg])
+    who = seg_person[seg]
+    # silences
+    s_who, s_start, s_end = silence_intervals(params, len(rate_per_h), span_start_s, span_end_s, rng)
+    big = 4.0 * (span_end_s - span_start_s) + 1e6
+    key = who * big + (t - span_start_s)
+    started = np.searchsorted(np.sort(s_who * big + (s_start - span_start_s)), key, side="right")
+    ended = np.searchsorted(np.sort(s_who * big + (s_end - span_start_s)), key, side="right")
+    keep = started == ended
+    # whole seconds, one ping per person and second
+    t_s = np.floor(t).astype(np.int64)
+    dup = np.zeros(len(t_s), dtype=bool)
+    dup[1:] = (who[1:] == who[:-1]) & (t_s[1:] == t_s[:-1])
+    keep &= ~dup
+    keep &= (t_s >= span_start_s) & (t_s < span_end_s)
+    seg, who, t_s, lat, lon = seg[keep], who[keep], t_s[keep], lat[keep], lon[keep]
+    n_pings = np.bincount(seg[seg % 2 == 0] // 2, minlength=ns).astype(np.int64)
+    # GPS noise
+    acc = rng.uniform(params.gps_noise_min_m, params.gps_noise_max_m, len(t_s))
+    sd = acc / RADIUS68_PER_SD
+    lat = lat + rng.normal(0.0, 1.0, len(t_s)) * sd / M_PER_DEG_LAT
+    lon = lon + rng.normal(0.0, 1.0, len(t_s)) * sd / (M_PER_DEG_LAT * np.cos(np.radians(lat)))
+    reported = np.round(acc * rng.uniform(0.8, 1.25, len(t_s)), 1)
+    return {"person": who, "t_s": t_s, "lat": lat, "lon": lon, "accuracy_m": reported}, n_pings

@@ -1,0 +1,270 @@
+"""Write a whole synthetic region (pings, geography, census, truth) and read its truth back.
+
+The region is written into a temporary sibling directory and renamed onto ``out_dir`` at the end, so a
+killed generation never leaves a half region under the final name. People are generated in parts of
+``users_per_part`` (one Parquet file each) and, inside a part, in batches of :data:`BATCH_USERS`, so memory
+is bounded by the batch, not the region. Every random stream is keyed by (seed, purpose, part, batch).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mobility.errors import MobilityError
+from mobility.io.atomic import atomic_path, write_json, write_parquet
+from mobility.synthetic import census
+from mobility.synthetic.badrows import BAD_KINDS, CSV_COLUMNS, make_bad_rows, pings_as_text
+from mobility.synthetic.daily import KINDS, Batch, Calendar, effect_curve, simulate_stops
+from mobility.synthetic.geography import BBOX, STATE_ABBR, STATE_FIPS, build_geography, cbg_polygons
+from mobility.synthetic.params import SyntheticParams
+from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, week_mondays
+from mobility.synthetic.pings import sample_pings
+from mobility.synthetic.sectors import SECTORS, TELEWORK_TAU
+from mobility.synthetic.status import area_weekly, weekly_status
+
+GENERATOR_VERSION = "1.0"
+BATCH_USERS = 1000
+_STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
+           "pings": 8, "bad": 9}
+
+PINGS_SCHEMA = pa.schema([("user_id", pa.string()), ("timestamp", pa.timestamp("ns", tz="UTC")),
+                          ("lat", pa.float64()), ("lon", pa.float64()), ("accuracy_m", pa.float64())])
+STOPS_SCHEMA = pa.schema([("user_id", pa.string()), ("start", pa.timestamp("ns", tz="UTC")),
+                          ("end", pa.timestamp("ns", tz="UTC")), ("lat", pa.float64()), ("lon", pa.float64()),
+                          ("place_id", pa.int64()), ("kind", pa.string()), ("n_pings", pa.int64())])
+
+
+def _rng(seed: int, purpose: str, *keys: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM[purpose], *keys)))
+
+
+def _manifest(params: SyntheticParams, seed: int, counties: list[str]) -> dict:
+    return {"name": "synthetic", "seed": seed, "params": params.to_dict(), "generator_version": GENERATOR_VERSION,
+            "timezone": params.timezone, "start": params.start, "end": params.end, "state_fips": STATE_FIPS,
+            "state_abbr": STATE_ABBR, "counties": counties, "bbox": dict(BBOX)}
+
+
+def _same_region(path: Path, manifest: dict) -> bool:
+    try:
+        old = json.loads((path / "region.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(old.get(k) == manifest[k] for k in ("name", "seed", "params", "generator_version"))
+
+
+def generate_region(out_dir: str | os.PathLike, params: SyntheticParams | None = None, *, seed: int = 0,
+                    progress: bool = False) -> Path:
+    """Generate the synthetic region into ``out_dir`` (see ``data/synthetic/README.md`` for the layout).
+
+    Deterministic: the same ``seed`` and ``params`` give byte-identical Parquet content. If ``out_dir``
+    already holds a region made with the same seed, parameters and generator version, it is returned
+    untouched; a synthetic region made with other settings is replaced; any other non-empty directory is
+    refused.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = generate_region(pathlib.Path(tempfile.mkdtemp()) / "r", SyntheticParams(n_users=5, end="2020-01-07"))
+    >>> sorted(p.name for p in d.iterdir())
+    ['census', 'geography', 'pings', 'region.json', 'truth']
+    """
+    params = params or SyntheticParams()
+    if not isinstance(params, SyntheticParams):
+        raise MobilityError(f"generate_region: params must be a SyntheticParams, got {type(params).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise MobilityError(f"generate_region: seed={seed!r} must be an integer >= 0")
+    seed = int(seed)
+    out_dir = Path(out_dir)
+    geo = build_geography(params, _rng(seed, "geography"))
+    manifest = _manifest(params, seed, geo.counties)
+    if out_dir.exists():
+        if _same_region(out_dir, manifest):
+            return out_dir
+        if any(out_dir.iterdir()) and not (out_dir / "region.json").exists():
+            raise MobilityError(f"{out_dir} exists, is not empty and is not a synthetic region; "
+                                "choose another output directory or remove it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        _write_region(tmp, params, seed, geo, manifest, progress)
+        if out_dir.exists():
+            trash = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(out_dir, trash)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest: dict, progress: bool) -> None:
+    mixes = cbg_mixes(geo, _rng(seed, "mixes"))
+    people = draw_people(params, geo, mixes, _rng(seed, "people"))
+    # geography and census
+    (root / "geography").mkdir()
+    with atomic_path(root / "geography" / "cbg.geojson") as tmp:
+        cbg_polygons(geo).to_file(tmp, driver="GeoJSON")
+    lodes = root / "census" / "lodes"
+    for kind in ("wac", "rac"):
+        table = census.lodes_table(people, kind, params.jobs_per_worker, _rng(seed, f"lodes_{kind}"))
+        census.write_lodes(table, lodes / f"{STATE_ABBR}_{kind}_S000_JT00_2019.csv.gz")
+    for topic, (ests, moes) in census.acs_tables(geo, mixes, _rng(seed, "acs"), params.male_share).items():
+        folder = root / "census" / "acs" / f"rawACSdata_{topic}"
+        for frame, suffix in ((ests, "ests"), (moes, "moes")):
+            with atomic_path(folder / f"blockgroup_{topic}_{suffix}.csv") as tmp:
+                frame.to_csv(tmp, index=False)
+    census.write_telework(root / "census" / "telework" / "NAICS_workfromhome.csv")
+    # truth tables from people
+    truth = root / "truth"
+    write_parquet(people, truth / "people.parquet")
+    status = weekly_status(people, params)
+    write_parquet(status, truth / "weekly_status.parquet")
+    write_parquet(area_weekly(people, status), truth / "area_weekly.parquet")
+    write_json(_effects(params, people), truth / "effects.json")
+    # pings and true stops, part by part, batch by batch
+    calendar = Calendar.from_params(params)
+    span = (calendar.midnight_utc_s[0], calendar.midnight_utc_s[-1])
+    (root / "pings").mkdir()
+    bad_counts = {k: 0 for k, _ in BAD_KINDS}
+    n_pings_total = 0
+    parts = range(0, params.n_users, params.users_per_part)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=params.n_users, unit="user", desc="synthetic region")
+    with atomic_path(truth / "stops.parquet") as stops_tmp:
+        stops_writer = pq.ParquetWriter(stops_tmp, STOPS_SCHEMA)
+        bad_path = root / "pings" / "bad-rows.csv"
+        try:
+            for part, first in enumerate(parts):
+                last = min(first + params.users_per_part, params.n_users)
+                with atomic_path(root / "pings" / f"part-{part:05d}.parquet") as part_tmp:
+                    with pq.ParquetWriter(part_tmp, PINGS_SCHEMA) as writer:
+                        for b, lo in enumerate(range(first, last, BATCH_USERS)):
+                            hi = min(lo + BATCH_USERS, last)
+                            pings, stops = _batch(params, people.iloc[lo:hi], calendar, span, seed, part, b, lo)
+                            writer.write_table(pings)
+                            stops_writer.write_table(stops)
+                            n_pings_total += pings.num_rows
+                            if params.inject_bad_share > 0 and pings.num_rows:
+                                n_bad = int(round(params.inject_bad_share * pings.num_rows))
+                                rows, counts = make_bad_rows(pings_as_text(pings.to_pandas()), n_bad,
+                                                             _rng(seed, "bad", part, b))
+                                rows.to_csv(bad_path, mode="a", index=False, header=not bad_path.exists(),
+                                            columns=list(CSV_COLUMNS))
+                                bad_counts = {k: bad_counts[k] + counts[k] for k in bad_counts}
+                            if bar is not None:
+                                bar.update(hi - lo)
+        finally:
+            stops_writer.close()
+            if bar is not None:
+                bar.close()
+    if params.inject_bad_share > 0:
+        reasons = dict(BAD_KINDS)
+        write_json({"file": "pings/bad-rows.csv", "total": int(sum(bad_counts.values())),
+                    "kinds": {k: {"count": v, "reason": reasons[k]} for k, v in bad_counts.items()}},
+                   truth / "bad_rows.json")
+    manifest = dict(manifest, n_parts=len(parts), n_pings=int(n_pings_total))
+    write_json(manifest, root / "region.json")
+
+
+def _batch(params, people, calendar, span, seed, part, b, first_number):
+    batch = Batch.from_people(people, calendar, first_number)
+    stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b))
+    pings, n_pings = sample_pings(params, stops, people["pings_per_hour"].to_numpy(float), span[0], span[1],
+                                  _rng(seed, "pings", part, b))
+    ids = people["user_id"].to_numpy(dtype=str)
+    to_ts = lambda s: pa.array((s * 1e9).round().astype("int64"), pa.int64()).cast(  # noqa: E731
+        pa.timestamp("ns", tz="UTC"))
+    ping_table = pa.table({
+        "user_id": pa.array(ids[pings["person"]], pa.string()),
+        "timestamp": pa.array(pings["t_s"] * 1_000_000_000, pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
+        "lat": pings["lat"], "lon": pings["lon"], "accuracy_m": pings["accuracy_m"],
+    }, schema=PINGS_SCHEMA)
+    stop_table = pa.table({
+        "user_id": pa.array(ids[stops["person"]], pa.string()),
+        "start": to_ts(stops["start"]), "end": to_ts(stops["end"]),
+        "lat": stops["lat"], "lon": stops["lon"], "place_id": stops["place_id"],
+        "kind": pa.array(np.asarray(KINDS, dtype=object)[stops["kind"]], pa.string()), "n_pings": n_pings,
+    }, schema=STOPS_SCHEMA)
+    return ping_table, stop_table
+
+
+def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
+    """Planted effects: the parameters plus the curves they imply."""
+    mondays = week_mondays(params)
+    shape = hazard_shape(params, mondays)
+    mult = np.asarray(params.sector_hazard_multiplier)
+    weeks = np.arange(len(mondays))
+    curves = {}
+    for name in ("explore", "radius", "outing"):
+        mx = getattr(params, f"{name}_effect_max")
+        base = effect_curve(weeks.astype(float), mx, params.effect_tau_weeks)
+        curves[name] = {"normal": base.tolist(),
+                        "vulnerable": np.minimum(base * params.vulnerable_effect_multiplier, 0.95).tolist()}
+    return {
+        "params": params.to_dict(),
+        "weeks": [d.strftime("%Y-%m-%d") for d in mondays],
+        "hazard_shape": shape.tolist(),
+        "sector_job_loss_hazard_per_week": {
+            s: (params.baseline_job_loss_hazard_per_week + params.peak_job_loss_hazard_per_week * shape * mult[i])
+            .tolist() for i, s in enumerate(SECTORS)},
+        "sector_tau": dict(zip(SECTORS, TELEWORK_TAU.tolist())),
+        "sector_remote_probability": dict(zip(SECTORS, np.clip(params.remote_adoption_slope * TELEWORK_TAU, 0, 1)
+                                              .tolist())),
+        "job_loss_effect_by_weeks_since_loss": {
+            "weeks_since_job_loss": weeks.tolist(), **curves,
+            "formula": "effect(w) = max * (1 - exp(-w / effect_tau_weeks)); vulnerable: x "
+                       "vulnerable_effect_multiplier, capped at 0.95; applies while unemployed",
+            "log_scale_of_new_place_distance": {
+                k: np.log1p(-np.asarray(v)).tolist() for k, v in curves["radius"].items()},
+        },
+        "realised": {
+            "people": int(len(people)), "with_job": int(people["work_cbg"].notna().sum()),
+            "job_losers": int(people["job_loss_date"].notna().sum()),
+            "rehired": int(people["rehire_date"].notna().sum()),
+            "goes_remote": int(people["goes_remote"].sum()),
+        },
+    }
+
+
+def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:
+    """Read the truth tables of a region: ``people``, ``stops``, ``weekly_status``, ``area_weekly``
+    (DataFrames), ``effects`` and, when bad rows were injected, ``bad_rows`` (dicts).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = generate_region(pathlib.Path(tempfile.mkdtemp()) / "r", SyntheticParams(n_users=5, end="2020-01-07"))
+    >>> t = load_truth(d)
+    >>> sorted(t), len(t["people"])
+    (['area_weekly', 'effects', 'people', 'stops', 'weekly_status'], 5)
+    """
+    truth = Path(region_dir) / "truth"
+    if not truth.is_dir():
+        raise MobilityError(f"{region_dir}: no truth/ folder; is this a synthetic region made by "
+                            "mobility.synthetic.generate_region?")
+    out: dict[str, pd.DataFrame | dict] = {}
+    for name in ("people", "stops", "weekly_status", "area_weekly"):
+        path = truth / f"{name}.parquet"
+        if not path.exists():
+            raise MobilityError(f"{path} missing; regenerate the region with generate_region")
+        out[name] = pd.read_parquet(path)
+    for name in ("effects", "bad_rows"):
+        path = truth / f"{name}.json"
+        if path.exists():
+            out[name] = json.loads(path.read_text())
+    return out
