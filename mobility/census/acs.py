@@ -78,7 +78,7 @@ def _read_one(path, role: str) -> pd.DataFrame:
 
 def _decode(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
-    for col in out.columns.drop("GEOID"):
+    for col in out.select_dtypes("number").columns:
         v = out[col]
         coded = v <= ANNOTATION_THRESHOLD
         if coded.any():
@@ -102,7 +102,8 @@ def read_acs(ests_path: str | os.PathLike, moes_path: str | os.PathLike | None =
     Returns
     -------
     pandas.DataFrame
-        ``GEOID`` (zero-padded str), the estimate columns, then the MOE columns, all float64, annotation
+        ``GEOID`` (zero-padded str), the estimate columns, then the MOE columns, all float64 (a ``NAME``
+        column stays text; data.census.gov ``GEO_ID`` is renamed ``GEOID``), annotation
         codes decoded (see module notes); ``attrs["level"]`` is ``"cbg"`` or ``"tract"``.
 
     Raises
