@@ -194,7 +194,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
             out[key].append(np.broadcast_to(val, (n,))[idx])
         out["kind"].append(np.full(len(idx), kind, dtype=np.int8))
 
-    weekday_of = calendar.dates.weekday.to_numpy()
+    weekday_of = calendar.dates.day_of_week.to_numpy()
     for d in range(len(calendar.dates)):
         base = calendar.noon_base_utc_s[d]
         after_shock = d >= calendar.shock_day

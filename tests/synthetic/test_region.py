@@ -1,0 +1,189 @@
+import json
+import os
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.synthetic import SyntheticParams, generate_region, load_truth
+from mobility.synthetic import region as region_mod
+
+SMALL = SyntheticParams(n_users=12, start="2020-03-09", end="2020-03-22", users_per_part=5)
+
+
+def _read_pings(region):
+    parts = sorted((region / "pings").glob("part-*.parquet"))
+    return [pd.read_parquet(p) for p in parts]
+
+
+def test_layout_and_manifest(tiny_region, tiny_params):
+    manifest = json.loads((tiny_region / "region.json").read_text())
+    assert manifest["name"] == "synthetic" and manifest["seed"] == 7
+    assert manifest["state_fips"] == "42" and manifest["state_abbr"] == "pa"
+    assert manifest["params"] == tiny_params.to_dict()
+    assert manifest["timezone"] == "America/New_York"
+    assert all(len(c) == 5 and c.startswith("42") for c in manifest["counties"])
+    assert len(manifest["counties"]) >= 3
+    for rel in ("geography/cbg.geojson", "census/lodes/pa_wac_S000_JT00_2019.csv.gz",
+                "census/lodes/pa_rac_S000_JT00_2019.csv.gz", "census/telework/NAICS_workfromhome.csv",
+                "census/acs/rawACSdata_race/blockgroup_race_ests.csv",
+                "census/acs/rawACSdata_race/blockgroup_race_moes.csv", "truth/effects.json",
+                "truth/bad_rows.json", "pings/bad-rows.csv"):
+        assert (tiny_region / rel).is_file(), rel
+    assert len(list((tiny_region / "pings").glob("part-*.parquet"))) == 3  # 50 users, 20 per part
+    assert not [p for p in tiny_region.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_pings_sorted_utc_inside_bbox_and_users_in_one_part(tiny_region):
+    bbox = json.loads((tiny_region / "region.json").read_text())["bbox"]
+    seen = set()
+    for part in _read_pings(tiny_region):
+        assert list(part.columns) == ["user_id", "timestamp", "lat", "lon", "accuracy_m"]
+        assert str(part["timestamp"].dtype) == "datetime64[ns, UTC]"
+        assert part["lat"].dtype == np.float64 and part["accuracy_m"].dtype == np.float64
+        assert part["lat"].between(bbox["min_lat"], bbox["max_lat"]).all()
+        assert part["lon"].between(bbox["min_lon"], bbox["max_lon"]).all()
+        key = list(zip(part["user_id"], part["timestamp"]))
+        assert key == sorted(key) and len(set(key)) == len(key)
+        users = set(part["user_id"])
+        assert not users & seen
+        seen |= users
+        assert part["accuracy_m"].between(8.0, 62.5).all()
+        assert part["timestamp"].min() >= pd.Timestamp("2020-03-02", tz="America/New_York")
+        assert part["timestamp"].max() < pd.Timestamp("2020-03-30", tz="America/New_York")
+
+
+def test_homes_inside_their_cbg_polygon(tiny_region):
+    people = load_truth(tiny_region)["people"]
+    cbg = gpd.read_file(tiny_region / "geography" / "cbg.geojson")
+    assert cbg.crs.to_epsg() == 4326
+    assert list(cbg.columns) == ["GEOID", "COUNTYFP", "TRACTCE", "BLKGRPCE", "geometry"]
+    assert (cbg["GEOID"] == "42" + cbg["COUNTYFP"] + cbg["TRACTCE"] + cbg["BLKGRPCE"]).all()
+    polys = cbg.set_index("GEOID").geometry
+    pts = gpd.points_from_xy(people["home_lon"], people["home_lat"])
+    assert all(polys[g].contains(p) for g, p in zip(people["home_cbg"], pts))
+    workers = people[people["work_cbg"].notna()]
+    pts = gpd.points_from_xy(workers["work_lon"], workers["work_lat"])
+    assert all(polys[g].contains(p) for g, p in zip(workers["work_cbg"], pts))
+    # the polygons tile the region: no overlaps, union area = sum of areas = bbox area
+    proj = cbg.to_crs(32618)
+    assert proj.union_all().area == pytest.approx(proj.area.sum(), rel=1e-9)
+    assert cbg.union_all().area == pytest.approx(0.2 * 0.3, rel=1e-9)
+
+
+def test_same_seed_identical_bytes_other_seed_differs(tmp_path):
+    a = generate_region(tmp_path / "a", SMALL, seed=3)
+    b = generate_region(tmp_path / "b", SMALL, seed=3)
+    c = generate_region(tmp_path / "c", SMALL, seed=4)
+    for rel in ("pings/part-00000.parquet", "pings/part-00002.parquet", "truth/stops.parquet",
+                "truth/people.parquet", "census/lodes/pa_wac_S000_JT00_2019.csv.gz"):
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    pa_, pc = pd.read_parquet(a / "pings/part-00000.parquet"), pd.read_parquet(c / "pings/part-00000.parquet")
+    assert len(pa_) != len(pc) or not np.array_equal(pa_["lat"], pc["lat"])
+
+
+def test_rerun_is_a_no_op_and_other_params_replace(tmp_path, monkeypatch):
+    out = generate_region(tmp_path / "r", SMALL, seed=1)
+    stamp = os.stat(out / "region.json").st_mtime_ns
+
+    def boom(*a, **k):
+        raise AssertionError("regenerated")
+
+    monkeypatch.setattr(region_mod, "_write_region", boom)
+    assert generate_region(tmp_path / "r", SMALL, seed=1) == out
+    assert os.stat(out / "region.json").st_mtime_ns == stamp
+    monkeypatch.undo()
+    generate_region(tmp_path / "r", SMALL, seed=2)
+    assert json.loads((out / "region.json").read_text())["seed"] == 2
+
+
+def test_killed_generation_leaves_nothing(tmp_path, monkeypatch):
+    def killed(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(region_mod, "sample_pings", killed)
+    with pytest.raises(KeyboardInterrupt):
+        generate_region(tmp_path / "r", SMALL, seed=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_foreign_directory_and_bad_seed(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "notes.txt").write_text("mine")
+    with pytest.raises(MobilityError, match="not a synthetic region"):
+        generate_region(tmp_path / "r", SMALL)
+    with pytest.raises(MobilityError, match="seed"):
+        generate_region(tmp_path / "s", SMALL, seed=-1)
+    with pytest.raises(MobilityError, match="no truth"):
+        load_truth(tmp_path / "r")
+
+
+def test_truth_stops_non_overlapping_and_ping_counts(tiny_region):
+    truth = load_truth(tiny_region)
+    stops = truth["stops"]
+    assert set(stops["kind"]) <= {"home", "work", "other"}
+    assert (stops["end"] > stops["start"]).all()
+    same = stops["user_id"].to_numpy()[1:] == stops["user_id"].to_numpy()[:-1]
+    assert (stops["start"].to_numpy()[1:][same] >= stops["end"].to_numpy()[:-1][same]).all()
+    n_pings = sum(len(p) for p in _read_pings(tiny_region))
+    assert 0 < stops["n_pings"].sum() <= n_pings
+    # recount the pings inside each stop independently
+    pings = pd.concat(_read_pings(tiny_region))
+    for uid in stops["user_id"].unique()[:5]:
+        s = stops[stops["user_id"] == uid]
+        t = pings.loc[pings["user_id"] == uid, "timestamp"].to_numpy()
+        inside = [((t >= a) & (t <= b)).sum() for a, b in zip(s["start"].dt.floor("s"), s["end"])]
+        assert np.all(s["n_pings"].to_numpy() <= np.array(inside))
+
+
+def test_pings_near_their_stop_place(tiny_region):
+    stops = load_truth(tiny_region)["stops"]
+    pings = pd.concat(_read_pings(tiny_region))
+    long = stops[(stops["end"] - stops["start"]) > pd.Timedelta(hours=2)].head(200)
+    from mobility.kernels.geo import haversine_m
+    dists = []
+    for _, s in long.iterrows():
+        p = pings[(pings["user_id"] == s["user_id"]) & (pings["timestamp"] > s["start"] + pd.Timedelta(minutes=1))
+                  & (pings["timestamp"] < s["end"] - pd.Timedelta(minutes=1))]
+        dists.extend(haversine_m(p["lat"].to_numpy(), p["lon"].to_numpy(), s["lat"], s["lon"]))
+    dists = np.array(dists)
+    assert len(dists) > 100
+    assert 5 < np.median(dists) < 50 and np.quantile(dists, 0.99) < 150
+
+
+def test_employed_weekday_hours_mostly_at_work_and_none_after_job_loss(tiny_region):
+    truth = load_truth(tiny_region)
+    people, stops, status = truth["people"], truth["stops"], truth["weekly_status"]
+    tz = "America/New_York"
+    at_work, total = 0, 0
+    for (uid, week), _ in status[status["status"] == "employed"].set_index(["user_id", "week"]).iterrows():
+        s = stops[(stops["user_id"] == uid) & (stops["kind"] == "work")]
+        for day in range(5):
+            for hour in (10, 11, 14, 15):
+                t = pd.Timestamp(week + pd.Timedelta(days=day, hours=hour)).tz_localize(tz)
+                total += 1
+                at_work += bool(((s["start"] <= t) & (s["end"] > t)).any())
+    assert total > 500 and at_work / total > 0.8
+    losers = people[people["job_loss_date"].notna()]
+    assert len(losers) >= 3
+    for _, p in losers.iterrows():
+        s = stops[(stops["user_id"] == p["user_id"]) & (stops["kind"] == "work")]
+        local = s["start"].dt.tz_convert(tz).dt.tz_localize(None)
+        end = p["rehire_date"] if pd.notna(p["rehire_date"]) else pd.Timestamp.max
+        assert not ((local >= p["job_loss_date"]) & (local < end)).any()
+    nojob = people.loc[people["work_cbg"].isna(), "user_id"]
+    assert not stops[stops["user_id"].isin(nojob) & (stops["kind"] == "work")].shape[0]
+
+
+def test_effects_and_bad_rows_manifest(tiny_region, tiny_params):
+    truth = load_truth(tiny_region)
+    eff = truth["effects"]
+    assert eff["params"] == tiny_params.to_dict()
+    assert len(eff["weeks"]) == 4 and eff["hazard_shape"][2] == 1.0
+    curve = eff["job_loss_effect_by_weeks_since_loss"]["explore"]["normal"]
+    assert curve[0] == 0.0 and curve[-1] == pytest.approx(0.5 * (1 - np.exp(-3 / 6)))
+    bad = truth["bad_rows"]
+    rows = pd.read_csv(tiny_region / "pings" / "bad-rows.csv", dtype=str, keep_default_na=False)
+    assert bad["total"] == len(rows) and all(v["count"] >= 1 for v in bad["kinds"].values())
