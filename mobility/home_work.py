@@ -337,8 +337,10 @@ def detect_home_work(
     start_s = _local_wall_seconds(stops["start"], offsets, timezone)
     end_s = _local_wall_seconds(stops["end"], offsets, timezone)
     location = stops["location_id"].to_numpy(dtype=np.int64)
-    order = np.lexsort((start_s, user_code))
-    user_code, start_s, end_s, location = user_code[order], start_s[order], end_s[order], location[order]
+    d_user, d_start = np.diff(user_code), np.diff(start_s)
+    if not ((d_user > 0) | ((d_user == 0) & (d_start >= 0))).all():  # the stops contract says sorted; be safe
+        order = np.lexsort((start_s, user_code))
+        user_code, start_s, end_s, location = user_code[order], start_s[order], end_s[order], location[order]
 
     # One row per user per local day of the observed span.
     n_users = users.size
@@ -364,17 +366,18 @@ def detect_home_work(
     bins = hour_bin_locations(start_s[used], end_s[used], loc_dense.astype(np.int64), base_row, n_rows)
 
     home_before, home_after = params.window_extent(params.window_home_days)
+    n_loc = int(loc_values.size)
     home_code = _window_labels(
         bins, row_user, user_row_start, np.ones(n_rows, dtype=bool), params.home_hours, params.C_hours,
-        home_before, home_after, params.C_days_H, params.f_hours_H, 0.0, False, excluded=None,
+        home_before, home_after, params.C_days_H, params.f_hours_H, 0.0, False, excluded=None, n_loc=n_loc,
     )
     weekday = (row_day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    home_pairs = np.unique(np.stack([row_user[home_code >= 0], home_code[home_code >= 0]], axis=1), axis=0)
+    home_pairs = np.unique(row_user[home_code >= 0] * n_loc + home_code[home_code >= 0])  # user * n_loc + loc
     work_before, work_after = params.window_extent(params.window_work_days)
     work_code = _window_labels(
         bins, row_user, user_row_start, np.isin(weekday, params.work_weekdays), params.work_hours,
         params.C_hours, work_before, work_after, params.C_days_W, params.f_hours_W, params.f_days_W, True,
-        excluded=home_pairs,
+        excluded=home_pairs, n_loc=n_loc,
     )
 
     out = pd.DataFrame(
@@ -400,26 +403,26 @@ def _to_location_id(code: np.ndarray, loc_values: np.ndarray) -> pd.Series:
 
 def _window_labels(
     bins, row_user, user_row_start, row_eligible, hours, min_hours_share, before, after,
-    min_days_share, min_hours_location_share, min_days_visited_share, rank_by_days_visited, excluded,
+    min_days_share, min_hours_location_share, min_days_visited_share, rank_by_days_visited, excluded, n_loc,
 ) -> np.ndarray:
-    """One rule (home or work): daily shares, then rolling-window labels as dense location codes."""
+    """One rule (home or work): daily shares, then rolling-window labels as dense location codes.
+
+    ``excluded``: sorted keys ``user * n_loc + location`` never to be labelled (the ever-home places).
+    """
     valid, rec_row, rec_loc, rec_share = daily_location_shares(bins, hours, min_hours_share, row_eligible)
-    rec_user = row_user[rec_row]
-    if excluded is not None and excluded.size and rec_row.size:
-        n_loc = int(max(rec_loc.max(), excluded[:, 1].max())) + 1
-        keep = ~np.isin(rec_user * n_loc + rec_loc, excluded[:, 0] * n_loc + excluded[:, 1])
-        rec_row, rec_loc, rec_share, rec_user = rec_row[keep], rec_loc[keep], rec_share[keep], rec_user[keep]
+    key = row_user[rec_row].astype(np.int64) * n_loc + rec_loc
+    if excluded is not None and excluded.size and key.size:
+        keep = ~np.isin(key, excluded)
+        rec_row, rec_share, key = rec_row[keep], rec_share[keep], key[keep]
     n_users = user_row_start.size - 1
     if rec_row.size == 0:
         return np.full(row_user.size, -1, dtype=np.int64)
-    pairs, rec_code = np.unique(np.stack([rec_user, rec_loc], axis=1), axis=0, return_inverse=True)
-    rec_code = rec_code.reshape(-1).astype(np.int64)
-    code_start = np.searchsorted(pairs[:, 0], np.arange(n_users + 1)).astype(np.int64)
+    pairs, rec_code = np.unique(key, return_inverse=True)  # per-user location codes, in location order
+    code_start = np.searchsorted(pairs // n_loc, np.arange(n_users + 1)).astype(np.int64)
     rec_ptr = np.searchsorted(rec_row, np.arange(row_user.size + 1)).astype(np.int64)
     code = rolling_window_labels(
-        user_row_start, row_eligible, valid, rec_ptr, rec_code, rec_share.astype(np.float64), code_start,
-        int(before), int(after), float(min_days_share), float(min_hours_location_share),
-        float(min_days_visited_share), bool(rank_by_days_visited),
+        user_row_start, row_eligible, valid, rec_ptr, rec_code.reshape(-1).astype(np.int64),
+        rec_share.astype(np.float64), code_start, int(before), int(after), float(min_days_share),
+        float(min_hours_location_share), float(min_days_visited_share), bool(rank_by_days_visited),
     )
-    return np.where(code >= 0, pairs[np.maximum(code, 0), 1], -1)
-
+    return np.where(code >= 0, pairs[np.maximum(code, 0)] % n_loc, -1)

@@ -113,23 +113,55 @@ def daily_location_shares(bins, hours, min_hours_share, row_eligible):
     ([True], [3, 4], [0.8333, 0.1667])
     """
     hours = np.asarray(hours, dtype=np.int64)
-    sub = bins[:, hours]
-    has = sub >= 0
-    n_data = has.sum(axis=1)
-    valid = row_eligible & (n_data > 0) & (n_data >= min_hours_share * hours.size - SHARE_TOLERANCE)
-    r, c = np.nonzero(has & valid[:, None])
-    loc = sub[r, c]
-    order = np.lexsort((loc, r))
-    r = r[order].astype(np.int64)
-    loc = loc[order].astype(np.int64)
-    if r.size == 0:
-        return valid, r, loc, np.zeros(0, np.float64)
-    new = np.ones(r.size, dtype=bool)
-    new[1:] = (r[1:] != r[:-1]) | (loc[1:] != loc[:-1])
-    first = np.flatnonzero(new)
-    counts = np.diff(np.append(first, r.size))
-    rec_row = r[first]
-    return valid, rec_row, loc[first], counts / n_data[rec_row]
+    min_bins = min_hours_share * hours.size - SHARE_TOLERANCE
+    return _daily_shares(bins, hours, min_bins, np.asarray(row_eligible, dtype=np.bool_))
+
+
+@numba.njit(cache=True)
+def _daily_shares(bins, hours, min_bins, row_eligible):
+    n_rows = bins.shape[0]
+    n_hours = hours.size
+    valid = np.zeros(n_rows, np.bool_)
+    n_rec = 0
+    for r in range(n_rows):  # pass 1: valid rows and an upper bound on the records
+        if not row_eligible[r]:
+            continue
+        m = 0
+        for k in range(n_hours):
+            if bins[r, hours[k]] >= 0:
+                m += 1
+        if m > 0 and m >= min_bins:
+            valid[r] = True
+            n_rec += m
+    rec_row = np.empty(n_rec, np.int64)
+    rec_loc = np.empty(n_rec, np.int64)
+    rec_share = np.empty(n_rec, np.float64)
+    buf = np.empty(n_hours, np.int64)
+    n = 0
+    for r in range(n_rows):  # pass 2: per valid row, bins per location (sorted) / bins with data
+        if not valid[r]:
+            continue
+        m = 0
+        for k in range(n_hours):  # insertion sort of the (at most 24) locations of the row
+            v = bins[r, hours[k]]
+            if v >= 0:
+                q = m
+                while q > 0 and buf[q - 1] > v:
+                    buf[q] = buf[q - 1]
+                    q -= 1
+                buf[q] = v
+                m += 1
+        i = 0
+        while i < m:
+            j = i
+            while j < m and buf[j] == buf[i]:
+                j += 1
+            rec_row[n] = r
+            rec_loc[n] = buf[i]
+            rec_share[n] = (j - i) / m
+            n += 1
+            i = j
+    return valid, rec_row[:n], rec_loc[:n], rec_share[:n]
 
 
 @numba.njit(cache=True)
