@@ -28,7 +28,8 @@ Timestamps
 - naive values (typed, or text without offset) are read in ``timezone`` (IANA) if given, else as UTC; a
   naive time in the autumn fall-back hour is read as its first (daylight saving) occurrence;
 - numbers are Unix epoch seconds: numeric columns (Parquet int/float) and text that is a plain number
-  (``"1578297600"``, ``"1578297600.5"``). Epoch milliseconds therefore land far outside the range and
+  (``"1578297600"``, ``"1578297600.5"``); fractional seconds are kept to the microsecond (float64 cannot
+  hold nanoseconds at today's epoch). Epoch milliseconds therefore land far outside the range and
   become ``bad_timestamp``: divide them by 1000 first;
 - other text must be ISO 8601 (``2020-01-06 08:00:00``, ``2020-01-06T08:00:00.123+01:00``).
 
@@ -511,7 +512,7 @@ def _epoch_float_ns(sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):
         ok = (sec * _NS_PER_S >= _TS_MIN_NS) & (sec * _NS_PER_S < _TS_MAX_NS)
     ns = np.full(len(sec), _NAT, dtype=np.int64)
-    ns[ok] = np.round(sec[ok] * _NS_PER_S).astype(np.int64)
+    ns[ok] = np.round(sec[ok] * 1e6).astype(np.int64) * 1000  # float seconds: whole microseconds
     return ns, ~ok
 
 

@@ -1,0 +1,326 @@
+"""Tests of mobility.pings: validation, quarantine reasons, duplicates, bad share, partitions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mobility.errors import MobilityError
+from mobility.io.pings import read_pings
+from mobility.pings import (
+    check_bad_share,
+    drop_duplicate_pings,
+    empty_pings,
+    partition_of,
+    validate_pings,
+)
+from mobility.schema import QUARANTINE_REASONS
+
+T0 = "2020-01-06T08:00:00Z"
+
+
+def frame(rows, columns=("user_id", "timestamp", "lat", "lon")):
+    return pd.DataFrame([list(r) for r in rows], columns=list(columns), dtype="str")
+
+
+def utc(text):
+    return pd.Timestamp(text, tz="UTC")
+
+
+# ------------------------------------------------------------------------------------------- reasons
+
+
+def test_each_reason_once_and_nothing_lost():
+    cols = ("user_id", "timestamp", "lat", "lon", "accuracy_m", "utc_offset_s")
+    raw = frame([
+        ("a", "2020-01-06T08:00:00Z", "40.0", "-74.0", "5", "-18000"),   # 0 ok
+        ("", "2020-01-06T08:01:00Z", "40.0", "-74.0", "5", ""),          # 1 missing user
+        ("a", "2020-01-06T08:02:00Z", " ", "-74.0", "5", ""),            # 2 missing lat
+        ("a", "yesterday", "40.0", "-74.0", "5", ""),                    # 3 unparseable time
+        ("a", "1999-12-31T23:59:59Z", "40.0", "-74.0", "5", ""),         # 4 before TIMESTAMP_MIN
+        ("a", "2020-01-06T08:05:00Z", "91", "-74.0", "5", ""),           # 5 |lat| > 90
+        ("a", "2020-01-06T08:06:00Z", "40.0", "east", "5", ""),          # 6 lon not a number
+        ("a", "2020-01-06T08:07:00Z", "inf", "-74.0", "5", ""),          # 7 lat not finite
+        ("a", "2020-01-06T08:08:00Z", "40.0", "-74.0", "-1", ""),        # 8 negative accuracy
+        ("a", "2020-01-06T08:09:00Z", "40.0", "-74.0", "good", ""),      # 9 accuracy text
+        ("a", "2020-01-06T08:10:00Z", "40.0", "-74.0", "250", ""),       # 10 worse than 200 m
+        ("a", "2020-01-06T08:11:00Z", "40.0", "-74.0", "", "3600.5"),    # 11 fractional offset
+        ("a", "2020-01-06T08:12:00Z", "40.0", "-74.0", "", "70000"),     # 12 offset > 18 h
+        ("a", "2020-01-06T08:00:00Z", "40.1", "-74.0", "9", ""),         # 13 same user+time as 0, worse accuracy
+        ("b", "2020-01-06T08:00:00Z", "40.0", "180", "", ""),            # 14 ok (lon = 180 allowed)
+    ], cols)
+    res = validate_pings(raw, source="f.csv")
+    expected = {"missing_value": [1, 2], "bad_timestamp": [3, 4], "bad_coordinate": [5, 6, 7],
+                "bad_accuracy": [8, 9], "low_accuracy": [10], "bad_utc_offset": [11, 12], "duplicate": [13]}
+    got = res.quarantine.groupby("reason")["row"].apply(list).to_dict()
+    assert got == expected
+    assert res.counts == {r: len(expected[r]) for r in QUARANTINE_REASONS}
+    assert res.n_input == 15 and len(res.pings) + len(res.quarantine) == 15
+    assert res.pings["user_id"].tolist() == ["a", "b"]
+    assert res.pings["utc_offset_s"].tolist() == [-18000, pd.NA] and str(res.pings["utc_offset_s"].dtype) == "Int32"
+    assert list(res.quarantine.columns) == list(cols) + ["source", "row", "reason"]
+    assert (res.quarantine["source"] == "f.csv").all()
+    assert res.quarantine.loc[res.quarantine["row"] == 9, "accuracy_m"].item() == "good"
+
+
+def test_first_failing_reason_wins():
+    raw = frame([
+        ("a", "", "999", "x"),              # missing timestamp and bad coordinates -> missing_value
+        ("a", "nonsense", "999", "0"),      # bad time and bad coordinate -> bad_timestamp
+        ("a", T0, "999", "0"),              # bad coordinate only
+    ])
+    res = validate_pings(raw)
+    assert res.quarantine["reason"].tolist() == ["missing_value", "bad_timestamp", "bad_coordinate"]
+
+
+def test_max_accuracy_none_and_validation_of_parameters():
+    raw = frame([("a", T0, "1", "2", "5000")], ("user_id", "timestamp", "lat", "lon", "accuracy_m"))
+    assert len(validate_pings(raw, max_accuracy_m=None).pings) == 1
+    assert validate_pings(raw).counts["low_accuracy"] == 1
+    for bad in (-1, 0, float("nan"), "200", True):
+        with pytest.raises(MobilityError, match="max_accuracy_m"):
+            validate_pings(raw, max_accuracy_m=bad)
+    with pytest.raises(MobilityError, match="IANA"):
+        validate_pings(raw, timezone="Europe/Nowhere")
+
+
+def test_missing_column_message():
+    raw = pd.DataFrame({"user_id": ["a"], "time": [T0], "lat": ["1"], "lon": ["2"]})
+    with pytest.raises(MobilityError) as err:
+        validate_pings(raw, source="pings.csv")
+    msg = str(err.value)
+    assert "pings.csv" in msg and "['timestamp']" in msg and "'time'" in msg and "columns=" in msg
+
+
+def test_empty_input():
+    res = validate_pings(frame([]))
+    assert len(res.pings) == 0 and len(res.quarantine) == 0 and res.n_input == 0
+    assert str(res.pings["timestamp"].dtype) == "datetime64[ns, UTC]"
+
+
+# ------------------------------------------------------------------------------------------ timestamps
+
+
+def test_timestamp_forms():
+    raw = frame([
+        ("a", "2020-01-06T09:00:00+01:00", "0", "0"),       # aware text: 08:00 UTC
+        ("b", "2020-01-06 08:00:00", "0", "0"),             # naive, no timezone: UTC
+        ("c", "1578297600", "0", "0"),                      # epoch seconds as text = 2020-01-06 08:00 UTC
+        ("d", "1578297600.25", "0", "0"),
+        ("e", "1578297600000", "0", "0"),                   # epoch milliseconds: far out of range
+        ("f", "2100-01-01T00:00:00Z", "0", "0"),            # TIMESTAMP_MAX itself is excluded
+        ("g", "2000-01-01T00:00:00Z", "0", "0"),            # TIMESTAMP_MIN itself is included
+    ])
+    res = validate_pings(raw)
+    ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
+    assert ts == {"a": utc("2020-01-06 08:00"), "b": utc("2020-01-06 08:00"), "c": utc("2020-01-06 08:00"),
+                  "d": utc("2020-01-06 08:00:00.25"), "g": utc("2000-01-01")}
+    assert res.quarantine["user_id"].tolist() == ["e", "f"]
+    assert set(res.quarantine["reason"]) == {"bad_timestamp"}
+
+
+def test_naive_text_in_a_timezone_with_dst():
+    raw = frame([
+        ("a", "2020-07-01 12:00:00", "0", "0"),         # EDT: UTC-4 -> 16:00 UTC
+        ("b", "2020-01-06 12:00:00", "0", "0"),         # EST: UTC-5 -> 17:00 UTC
+        ("c", "2020-01-06T12:00:00Z", "0", "0"),        # aware text keeps its instant
+        ("d", "2020-03-08 02:30:00", "0", "0"),         # does not exist in New York (spring forward)
+        ("e", "2020-11-01 01:30:00", "0", "0"),         # happens twice: read as the first (EDT) one
+    ])
+    res = validate_pings(raw, timezone="America/New_York")
+    ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
+    assert ts == {"a": utc("2020-07-01 16:00"), "b": utc("2020-01-06 17:00"), "c": utc("2020-01-06 12:00"),
+                  "e": utc("2020-11-01 05:30")}
+    assert res.quarantine[["user_id", "reason"]].values.tolist() == [["d", "bad_timestamp"]]
+
+
+def test_typed_timestamps_epoch_and_naive():
+    base = {"user_id": ["a", "a", "a"], "lat": [0.0, 0.0, 0.0], "lon": [0.0, 0.0, 0.0]}
+    epoch = pd.DataFrame({**base, "timestamp": np.array([1578297600, 1578297601, 5], dtype=np.int64)})
+    res = validate_pings(epoch)
+    assert res.pings["timestamp"].tolist() == [utc("2020-01-06 08:00:00"), utc("2020-01-06 08:00:01")]
+    assert res.quarantine["reason"].tolist() == ["bad_timestamp"]
+    naive = pd.DataFrame({**base, "timestamp": pd.to_datetime(["2020-01-06 09:00", "2020-01-06 10:00", None])})
+    res = validate_pings(naive, timezone="Europe/Zurich")
+    assert res.pings["timestamp"].tolist() == [utc("2020-01-06 08:00"), utc("2020-01-06 09:00")]
+    assert res.quarantine["reason"].tolist() == ["missing_value"]
+    aware = pd.DataFrame({**base, "timestamp": pd.to_datetime(["2020-01-06 09:00"] * 3).tz_localize("Asia/Tokyo")})
+    assert validate_pings(aware, timezone="Europe/Zurich").pings["timestamp"].iloc[0] == utc("2020-01-06 00:00")
+
+
+# ---------------------------------------------------------------------------------------- typed input
+
+
+def typed(n_users=3, per_user=4, *, accuracy=True):
+    users = np.repeat([f"u{i:02d}" for i in range(n_users)], per_user)
+    t = pd.Timestamp("2020-01-06", tz="UTC") + pd.to_timedelta(np.tile(np.arange(per_user) * 60, n_users), "s")
+    df = pd.DataFrame({"user_id": pd.Series(users, dtype="str"), "timestamp": t.astype("datetime64[ns, UTC]"),
+                       "lat": np.linspace(10, 11, n_users * per_user), "lon": np.linspace(20, 21, n_users * per_user)})
+    if accuracy:
+        df["accuracy_m"] = 10.0
+    return df
+
+
+def test_typed_sorted_input_passes_unchanged():
+    df = typed()
+    res = validate_pings(df)
+    pd.testing.assert_frame_equal(res.pings, df)
+    assert res.n_bad == 0
+
+
+def test_typed_unsorted_input_is_sorted_stably():
+    df = typed()
+    shuffled = df.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    res = validate_pings(shuffled)
+    pd.testing.assert_frame_equal(res.pings, df)
+
+
+def test_user_ids_become_strings_keeping_padding(tmp_path):
+    (tmp_path / "p.csv").write_text(f"user_id,timestamp,lat,lon\n007,{T0},1,2\n10,{T0},1,2\n")
+    res = validate_pings(read_pings(tmp_path / "p.csv"))
+    assert res.pings["user_id"].tolist() == ["007", "10"]  # sorted as text
+    ints = pd.DataFrame({"user_id": [12, 3], "timestamp": [T0, T0], "lat": [1.0, 1.0], "lon": [2.0, 2.0]})
+    res = validate_pings(ints)
+    assert res.pings["user_id"].tolist() == ["12", "3"] and res.pings["user_id"].dtype == "str"
+    floats = ints.assign(user_id=[12.0, np.nan])
+    res = validate_pings(floats)
+    assert res.pings["user_id"].tolist() == ["12"] and res.quarantine["reason"].tolist() == ["missing_value"]
+
+
+def test_typed_nan_and_inf():
+    df = typed(1, 3)
+    df.loc[0, "lat"] = np.nan
+    df.loc[1, "lon"] = np.inf
+    df.loc[2, "accuracy_m"] = np.nan  # missing accuracy is allowed
+    res = validate_pings(df)
+    assert res.quarantine["reason"].tolist() == ["missing_value", "bad_coordinate"]
+    assert len(res.pings) == 1 and np.isnan(res.pings["accuracy_m"].iloc[0])
+
+
+# ------------------------------------------------------------------------------------------ duplicates
+
+
+def test_duplicates_keep_best_accuracy_then_first():
+    raw = frame([
+        ("a", T0, "1", "0", "30"),
+        ("a", T0, "2", "0", "10"),   # best accuracy: kept
+        ("a", T0, "3", "0", "10"),   # tie, later: duplicate
+        ("a", T0, "4", "0", ""),     # missing accuracy counts as worst
+        ("b", T0, "5", "0", ""),     # other user, same time: not a duplicate
+        ("b", T0, "6", "0", ""),     # duplicate of the row above (first kept)
+    ], ("user_id", "timestamp", "lat", "lon", "accuracy_m"))
+    res = validate_pings(raw)
+    assert res.pings["lat"].tolist() == [2.0, 5.0]
+    assert res.quarantine["row"].tolist() == [0, 2, 3, 5] and set(res.quarantine["reason"]) == {"duplicate"}
+
+
+def test_duplicates_across_two_files(tmp_path):
+    head = "user_id,timestamp,lat,lon\n"
+    (tmp_path / "a.csv").write_text(head + f"u,{T0},1,1\nu,2020-01-06T08:05:00Z,1,1\n")
+    (tmp_path / "b.csv").write_text(head + f"v,{T0},2,2\nu,{T0},3,3\n")
+    res = validate_pings(read_pings(tmp_path))
+    assert res.quarantine[["source", "row", "reason"]].values.tolist() == [["b.csv", 1, "duplicate"]]
+    assert len(res.pings) == 3
+    # per-file validation then a cross-file pass, as the pipeline does after partitioning
+    parts = [validate_pings(read_pings(tmp_path / f), keep_source=True).pings for f in ("a.csv", "b.csv")]
+    kept, dups = drop_duplicate_pings(pd.concat(parts, ignore_index=True))
+    assert dups[["user_id", "lat", "source", "row", "reason"]].values.tolist() == [["u", "3.0", "b.csv", 1, "duplicate"]]
+    assert kept[["user_id", "lat"]].values.tolist() == [["u", 1.0], ["u", 1.0], ["v", 2.0]]
+    keys = list(zip(kept["user_id"], kept["timestamp"]))
+    assert keys == sorted(keys)
+
+
+def test_drop_duplicate_pings_without_provenance_and_typed_checks():
+    df = typed(2, 3)
+    doubled = pd.concat([df, df.iloc[[4]]], ignore_index=True)
+    kept, dups = drop_duplicate_pings(doubled)
+    pd.testing.assert_frame_equal(kept, df)
+    assert dups["row"].tolist() == [-1] and dups["source"].tolist() == [""]
+    with pytest.raises(MobilityError, match="validate_pings first"):
+        drop_duplicate_pings(df.assign(timestamp=df["timestamp"].astype(str)))
+
+
+def test_empty_pings_concatenates_with_real_ones():
+    df = typed(1, 2)
+    both = pd.concat([empty_pings(accuracy=True), df], ignore_index=True)
+    assert both.dtypes.to_dict() == df.dtypes.to_dict()
+
+
+# ------------------------------------------------------------------------------------------- bad share
+
+
+def test_check_bad_share_message():
+    check_bad_share({"bad_coordinate": 5}, 100, max_bad_share=0.05, source="x.csv")
+    check_bad_share({}, 0, max_bad_share=0.0, source="x.csv")
+    with pytest.raises(MobilityError) as err:
+        check_bad_share({"bad_coordinate": 5, "duplicate": 1, "low_accuracy": 0}, 100, max_bad_share=0.05,
+                        source="data/x.csv")
+    msg = str(err.value)
+    assert "data/x.csv" in msg and "6 of 100" in msg and "bad_coordinate=5" in msg and "duplicate=1" in msg
+    assert "low_accuracy" not in msg and "max_bad_share" in msg and "columns=" in msg
+    for bad in (-0.1, 1.5, "0.1"):
+        with pytest.raises(MobilityError, match="max_bad_share"):
+            check_bad_share({}, 10, max_bad_share=bad)
+
+
+def test_bad_share_from_a_real_validation(tmp_path):
+    (tmp_path / "half.csv").write_text(f"user_id,timestamp,lat,lon\na,{T0},1,1\na,2020-01-06T08:01:00Z,x,1\n")
+    res = validate_pings(read_pings(tmp_path / "half.csv"))
+    with pytest.raises(MobilityError, match="half.csv: 1 of 2 rows"):
+        check_bad_share(res.counts, res.n_input, max_bad_share=0.1, source="half.csv")
+
+
+# ------------------------------------------------------------------------------------------ partitions
+
+
+def test_partition_of_properties():
+    ids = pd.Series([f"user{i}" for i in range(2000)])
+    p = partition_of(ids, 8)
+    assert p.dtype == np.int64 and p.min() >= 0 and p.max() < 8
+    assert np.bincount(p, minlength=8).min() > 150  # roughly balanced (250 expected each)
+    assert (partition_of(ids[::-1].reset_index(drop=True), 8) == p[::-1]).all()  # order does not matter
+    assert (partition_of(pd.Series([7, 7]), 5) == partition_of(pd.Series(["7", "7"]), 5)).all()
+    assert (partition_of(ids, 1) == 0).all()
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(MobilityError, match="n_partitions"):
+            partition_of(ids, bad)
+
+
+def test_partition_of_is_stable_across_processes():
+    code = ("import pandas as pd; from mobility.pings import partition_of; "
+            "print(partition_of(pd.Series(['001', 'abc', 'z9', '005']), 16).tolist())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1
+    assert outs.pop().strip() == str(partition_of(pd.Series(["001", "abc", "z9", "005"]), 16).tolist())
+
+
+# ------------------------------------------------------------------------------------------------ fuzz
+
+_cell = st.one_of(st.text(max_size=12), st.sampled_from(["", "nan", "inf", "-0", "1e400", "90", "180.0",
+                                                         "2020-01-06T08:00:00Z", "2020-01-06 08:00",
+                                                         "1578297600", "2020-02-30", "9" * 30, " 5 "]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_cell, _cell, _cell, _cell, _cell, _cell), max_size=12),
+       st.sampled_from([None, "America/New_York"]))
+def test_fuzz_validate_never_loses_rows(rows, timezone):
+    raw = frame(rows, ("user_id", "timestamp", "lat", "lon", "accuracy_m", "utc_offset_s"))
+    try:
+        res = validate_pings(raw, timezone=timezone)
+    except MobilityError:
+        return
+    assert len(res.pings) + len(res.quarantine) == len(rows)
+    assert set(res.quarantine["reason"]) <= set(QUARANTINE_REASONS)
+    assert sorted(res.quarantine["row"].tolist()) == res.quarantine["row"].tolist()
+    if len(res.pings):
+        assert res.pings["lat"].abs().max() <= 90 and res.pings["lon"].abs().max() <= 180
+        assert not res.pings.duplicated(["user_id", "timestamp"]).any()
