@@ -82,23 +82,34 @@ def term_label(k: int, window: tuple[int, int], bin_endpoints: bool) -> str:
     return f"k={k}"
 
 
-def _fit_dummies(
-    ep: EventPanel, cells: list[tuple[int, int]], df_correction: str
+def fit_cells(
+    ep: EventPanel, cell_codes: np.ndarray, n_cells: int, df_correction: str = "dummies"
 ) -> tuple[ClusterFit, np.ndarray, np.ndarray]:
-    """Fit the event-time (x group) dummies of ``cells``; returns fit, users and obs per cell."""
+    """Regress the outcome on one dummy per cell with two-way fixed effects, clustered by user.
+
+    ``cell_codes`` gives each row's cell ``0..n_cells-1`` (-1: no dummy, e.g. controls and the reference
+    period). Returns the fit and, per cell, the distinct users and the observations in it. Every cell
+    must hold at least one row.
+
+    Examples
+    --------
+    >>> ep = EventPanel(y=np.array([1.0, 2.0, 1.0, 5.0, 0.0, 1.0]), user_codes=np.array([0, 0, 1, 1, 2, 2]),
+    ...                 week_codes=np.array([0, 1, 0, 1, 0, 1]), event_time=np.zeros(6, dtype=np.int64),
+    ...                 group_codes=-np.ones(6, dtype=np.int64))
+    >>> fit, users, obs = fit_cells(ep, np.array([-1, -1, -1, 0, -1, -1]), 1)
+    >>> round(float(fit.params[0]), 6), users.tolist()  # (5 - 1) - mean of the controls' change (1, 1)
+    (3.0, [1])
+    """
     n = ep.y.shape[0]
-    x = np.zeros((n, len(cells)))
-    n_users = np.zeros(len(cells), dtype=np.int64)
-    n_obs = np.zeros(len(cells), dtype=np.int64)
-    for j, (k, g) in enumerate(cells):
-        mask = ep.event_time == k
-        if g >= 0:
-            mask &= ep.group_codes == g
-        x[:, j] = mask
-        n_obs[j] = int(mask.sum())
-        n_users[j] = np.unique(ep.user_codes[mask]).size
-    stacked = np.column_stack([ep.y, x])
-    demeaned, absorbed = two_way_demean(stacked, ep.user_codes, ep.week_codes, ep.weights)
+    x = np.zeros((n, n_cells))
+    rows = np.flatnonzero(cell_codes >= 0)
+    x[rows, cell_codes[rows]] = 1.0
+    n_obs = np.bincount(cell_codes[rows], minlength=n_cells)
+    pairs = np.unique(cell_codes[rows] * (ep.n_users + 1) + ep.user_codes[rows])
+    n_users = np.bincount(pairs // (ep.n_users + 1), minlength=n_cells)
+    if np.any(n_obs == 0):
+        raise MobilityError("fit_cells: every cell needs at least one observation")
+    demeaned, absorbed = two_way_demean(np.column_stack([ep.y, x]), ep.user_codes, ep.week_codes, ep.weights)
     if df_correction == "nested":
         absorbed -= ep.n_users
     fit = cluster_ols(demeaned[:, 1:], demeaned[:, 0], ep.user_codes, ep.weights, absorbed_df=absorbed)
@@ -187,27 +198,26 @@ def event_study(
     labels = ep.group_labels if group else ["all"]
     event_times = [k for k in range(lo, hi + 1)]
     all_cells = [(k, g) for g in groups for k in event_times]
-    est_cells = [(k, g) for (k, g) in all_cells if k != reference_period]
-    # Cells without any observation have no variation and are left out of the regression.
-    present = []
-    for k, g in est_cells:
-        m = ep.event_time == k
-        if g >= 0:
-            m &= ep.group_codes == g
-        present.append(bool(m.any()))
-    fit_cells = [c for c, p in zip(est_cells, present) if p]
-    fit, users_fit, obs_fit = _fit_dummies(ep, fit_cells, df_correction)
+    # Each row's cell among all (event time, group) cells; cells without rows have no variation and
+    # are left out of the regression, as is the reference period.
+    g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
+    all_code = np.where(ep.treated, g_idx * len(event_times) + (ep.event_time - lo), -1)
+    cell_users = np.zeros(len(all_cells), dtype=np.int64)
+    cell_obs = np.bincount(all_code[all_code >= 0], minlength=len(all_cells))
+    pairs = np.unique(all_code[all_code >= 0] * (ep.n_users + 1) + ep.user_codes[all_code >= 0])
+    cell_users += np.bincount(pairs // (ep.n_users + 1), minlength=len(all_cells))
+    fit_cells_list = [c for j, c in enumerate(all_cells) if c[0] != reference_period and cell_obs[j] > 0]
+    remap = np.full(len(all_cells) + 1, -1, dtype=np.int64)
+    for j_fit, (k, g) in enumerate(fit_cells_list):
+        remap[max(g, 0) * len(event_times) + (k - lo)] = j_fit
+    fit, users_fit, obs_fit = fit_cells(ep, remap[all_code], len(fit_cells_list), df_correction)
     se = fit.std_errors
     p_val, ci_lo, ci_hi = t_inference(fit.params, se, fit.df_inference, alpha=alpha)
-    by_cell = {c: j for j, c in enumerate(fit_cells)}
+    by_cell = {c: j for j, c in enumerate(fit_cells_list)}
 
     rows = []
-    for k, g in all_cells:
-        m = ep.event_time == k
-        if g >= 0:
-            m &= ep.group_codes == g
-        n_u = int(np.unique(ep.user_codes[m]).size)
-        n_o = int(m.sum())
+    for j_all, (k, g) in enumerate(all_cells):
+        n_u, n_o = int(cell_users[j_all]), int(cell_obs[j_all])
         label = labels[g] if g >= 0 else "all"
         row = {"metric": metric, "group": label, "term": term_label(k, (lo, hi), bin_endpoints), "event_time": k,
                "n_users": n_u, "n_obs": n_o, "reference": k == reference_period}
@@ -226,14 +236,14 @@ def event_study(
         rows.append(row)
     coefficients = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
 
-    reported = [j for j, (k, g) in enumerate(fit_cells) if users_fit[j] >= min_users]
-    names = [f"{labels[g] if g >= 0 else 'all'}|{term_label(k, (lo, hi), bin_endpoints)}" for (k, g) in fit_cells]
+    reported = [j for j, (k, g) in enumerate(fit_cells_list) if users_fit[j] >= min_users]
+    names = [f"{labels[g] if g >= 0 else 'all'}|{term_label(k, (lo, hi), bin_endpoints)}" for (k, g) in fit_cells_list]
     vcov = pd.DataFrame(
         fit.cov[np.ix_(reported, reported)], index=[names[j] for j in reported], columns=[names[j] for j in reported]
     )
     pre_rows = []
     for g in groups:
-        leads = [j for j in reported if fit_cells[j][1] == g and fit_cells[j][0] < 0]
+        leads = [j for j in reported if fit_cells_list[j][1] == g and fit_cells_list[j][0] < 0]
         test = wald_test(fit.params[leads], fit.cov[np.ix_(leads, leads)], fit.df_inference)
         pre_rows.append({"metric": metric, "group": labels[g] if g >= 0 else "all", **test, "n_leads": len(leads)})
     pretrend = pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS))

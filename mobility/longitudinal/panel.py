@@ -97,6 +97,16 @@ class EventPanel:
     def treated(self) -> np.ndarray:
         return self.event_time != NO_EVENT
 
+    def subset(self, mask: np.ndarray) -> "EventPanel":
+        """The rows where ``mask`` holds, with user and week codes made dense again."""
+        users = np.unique(self.user_codes[mask], return_inverse=True)[1]
+        weeks = np.unique(self.week_codes[mask], return_inverse=True)[1]
+        return EventPanel(
+            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask],
+            self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
+            self.n_dropped_missing, self.n_dropped_window,
+        )
+
     @property
     def n_users(self) -> int:
         return int(self.user_codes.max()) + 1 if self.user_codes.size else 0
