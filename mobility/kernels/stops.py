@@ -33,11 +33,28 @@ def _wrap_lon(dlon):
 
 
 @numba.njit(cache=True)
-def _grow(buf, size):
-    """Return ``buf`` with capacity doubled, the first ``size`` rows kept."""
-    out = np.empty(max(2 * buf.shape[0], 16), dtype=buf.dtype)
-    out[:size] = buf[:size]
-    return out
+def _append(out_i, out_f, k, u, first, stop, s_lat, s_lon):
+    """Write stop ``k`` (segment, first row, one past last row; lat, lon), doubling the buffers when
+    full. Returns the buffers (new ones if they grew)."""
+    if k == out_i.shape[0]:
+        grown_i = np.empty((2 * k + 16, 3), dtype=np.int64)
+        grown_f = np.empty((2 * k + 16, 2), dtype=np.float64)
+        grown_i[:k] = out_i[:k]
+        grown_f[:k] = out_f[:k]
+        out_i, out_f = grown_i, grown_f
+    out_i[k, 0] = u
+    out_i[k, 1] = first
+    out_i[k, 2] = stop
+    out_f[k, 0] = s_lat
+    out_f[k, 1] = s_lon
+    return out_i, out_f
+
+
+@numba.njit(cache=True)
+def _split(out_i, out_f, k):
+    """The five result arrays of the first ``k`` stops."""
+    return (out_i[:k, 0].copy(), out_i[:k, 1].copy(), out_i[:k, 2].copy(),
+            out_f[:k, 0].copy(), out_f[:k, 1].copy())
 
 
 @numba.njit(cache=True)
@@ -91,12 +108,8 @@ def sliding_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns
     >>> first.tolist(), stop.tolist()
     ([0], [3])
     """
-    cap = 16
-    seg = np.empty(cap, dtype=np.int64)
-    first = np.empty(cap, dtype=np.int64)
-    stop = np.empty(cap, dtype=np.int64)
-    s_lat = np.empty(cap, dtype=np.float64)
-    s_lon = np.empty(cap, dtype=np.float64)
+    out_i = np.empty((16, 3), dtype=np.int64)
+    out_f = np.empty((16, 2), dtype=np.float64)
     k = 0
     for u in range(offsets.shape[0] - 1):
         a = offsets[u]
@@ -109,21 +122,13 @@ def sliding_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns
             ) < radius_m:
                 j += 1
             if j - i >= min_points and t_ns[j - 1] - t_ns[i] >= min_duration_ns:
-                if k == seg.shape[0]:
-                    seg = _grow(seg, k)
-                    first = _grow(first, k)
-                    stop = _grow(stop, k)
-                    s_lat = _grow(s_lat, k)
-                    s_lon = _grow(s_lon, k)
-                seg[k] = u
-                first[k] = i
-                stop[k] = j
-                s_lat[k], s_lon[k] = _mean_coord(lat, lon, i, j)
+                m_lat, m_lon = _mean_coord(lat, lon, i, j)
+                out_i, out_f = _append(out_i, out_f, k, u, i, j, m_lat, m_lon)
                 k += 1
                 i = j
             else:
                 i = j
-    return seg[:k].copy(), first[:k].copy(), stop[:k].copy(), s_lat[:k].copy(), s_lon[:k].copy()
+    return _split(out_i, out_f, k)
 
 
 # --- running median: two heaps (max-heap of the lower half stored negated, min-heap of the upper) ---
@@ -211,12 +216,8 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
     ([0], [3], [0.0])
     """
     n = t_ns.shape[0]
-    cap = 16
-    seg = np.empty(cap, dtype=np.int64)
-    first = np.empty(cap, dtype=np.int64)
-    stop = np.empty(cap, dtype=np.int64)
-    s_lat = np.empty(cap, dtype=np.float64)
-    s_lon = np.empty(cap, dtype=np.float64)
+    out_i = np.empty((16, 3), dtype=np.int64)
+    out_f = np.empty((16, 2), dtype=np.float64)
     k = 0
     # heap storage sized to the longest user segment
     longest = 1
@@ -252,17 +253,7 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
                 continue
             # close group g:i
             if i - g >= min_points and t_ns[i - 1] - t_ns[g] >= min_duration_ns:
-                if k == seg.shape[0]:
-                    seg = _grow(seg, k)
-                    first = _grow(first, k)
-                    stop = _grow(stop, k)
-                    s_lat = _grow(s_lat, k)
-                    s_lon = _grow(s_lon, k)
-                seg[k] = u
-                first[k] = g
-                stop[k] = i
-                s_lat[k] = m_lat
-                s_lon[k] = m_lon
+                out_i, out_f = _append(out_i, out_f, k, u, g, i, m_lat, m_lon)
                 k += 1
             if i >= b:
                 break
@@ -272,7 +263,7 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
             n1, n2 = _median_push(lat_lo, n1, lat_hi, n2, lat[i])
             n3, n4 = _median_push(lon_lo, n3, lon_hi, n4, 0.0)
             i += 1
-    return seg[:k].copy(), first[:k].copy(), stop[:k].copy(), s_lat[:k].copy(), s_lon[:k].copy()
+    return _split(out_i, out_f, k)
 
 
 @numba.njit(cache=True)

@@ -1,0 +1,192 @@
+"""Locations: each user's stops clustered into places (:func:`assign_locations`), and the places table
+(:func:`locations_table`).
+
+Clustering is DBSCAN (scikit-learn) on great-circle distance, every user at once. Each stop becomes a
+point on a sphere of radius R = 6371 km in 3-D, plus a fourth coordinate ``4 R * user number``:
+
+* within a user, the straight-line (chord) distance is ``2 R sin(d / 2R)``, a strictly increasing
+  function of the haversine distance ``d``, so ``chord < 2 R sin(radius_m / 2R)`` exactly when
+  ``d < radius_m``: the neighbourhoods, hence the clusters, are those of ``DBSCAN(metric="haversine",
+  eps=radius_m / R)`` on that user alone (up to floating-point rounding at the boundary);
+* between two users the fourth coordinate alone puts them >= 4 R apart, more than any chord (<= 2 R),
+  so no neighbourhood spans two users.
+
+One k-d tree query over all users then replaces a Python loop of per-user DBSCAN calls. Users are
+processed in chunks of about ``chunk_stops`` stops (never splitting a user) to bound the memory of the
+neighbour lists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import DBSCAN
+
+from mobility.errors import MobilityError
+from mobility.kernels.geo import EARTH_RADIUS_M
+from mobility.stops import _check_positive, _per_user_rank, _user_offsets, _utc_ns
+
+LOCATIONS = ("user_id", "location_id", "lat", "lon", "n_stops", "dwell_s")
+
+
+def _sorted_stops(stops: pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Stops sorted by user then start (stable), and their int64 user codes."""
+    if not isinstance(stops, pd.DataFrame):
+        raise MobilityError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    missing = [c for c in needed if c not in stops.columns]
+    if missing:
+        raise MobilityError(
+            f"stops lack column(s) {missing}; make them with mobility.stops.detect_stops or validate_stops"
+        )
+    codes, _ = pd.factorize(stops["user_id"].astype("str"), sort=True)
+    start = _utc_ns(stops["start"], "start")
+    order = np.lexsort((start, codes))
+    if np.any(order != np.arange(order.size)):
+        stops = stops.iloc[order]
+        codes = codes[order]
+    return stops.reset_index(drop=True), codes.astype(np.int64)
+
+
+def assign_locations(
+    stops: pd.DataFrame, *, radius_m: float = 100.0, min_samples: int = 1, chunk_stops: int = 200_000
+) -> pd.DataFrame:
+    """Cluster each user's stops into locations; return the stops with ``location_id`` filled.
+
+    Parameters
+    ----------
+    stops : DataFrame
+        A stops table (:data:`mobility.schema.STOPS`; ``user_id``, ``start``, ``lat``, ``lon`` are used).
+    radius_m : float, default 100
+        DBSCAN neighbourhood radius in metres (haversine). 100 m, trackintel's ``generate_locations``
+        default: stop coordinates average many noisy pings, so visits to one place land within a few tens
+        of metres of each other, and chaining (below) joins a place's spread of visits.
+    min_samples : int, default 1
+        DBSCAN ``min_samples`` (the stop itself included). With 1 every stop belongs to a location and a
+        location is a connected component of stops closer than ``radius_m`` (single linkage). Larger
+        values leave stops of rarely visited places as noise, with ``location_id`` = -1.
+    chunk_stops : int, default 200000
+        Users are clustered in chunks of about this many stops (memory bound only; results do not
+        depend on it).
+
+    Returns
+    -------
+    DataFrame
+        ``stops`` sorted by user then start, with ``location_id`` (int64) = 0, 1, ... per user numbered
+        by first visit (the location of the user's first stop is 0, the next new one 1, ...), -1 for noise.
+        Deterministic: the same stops give the same ids whatever their input order.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2020-01-06 08:00", "2020-01-06 12:00", "2020-01-06 18:00"], utc=True)
+    >>> stops = pd.DataFrame({"user_id": "u", "start": t, "end": t + pd.Timedelta("1h"),
+    ...                       "lat": [45.0, 45.1, 45.0003], "lon": [9.0, 9.0, 9.0]})
+    >>> assign_locations(stops)["location_id"].tolist()  # 45.0003 is 33 m from 45.0
+    [0, 1, 0]
+    """
+    radius_m = _check_positive("radius_m", radius_m, allow_zero=False)
+    if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
+        raise MobilityError(f"min_samples={min_samples!r} must be an integer >= 1")
+    if isinstance(chunk_stops, bool) or not isinstance(chunk_stops, (int, np.integer)) or chunk_stops < 1:
+        raise MobilityError(f"chunk_stops={chunk_stops!r} must be an integer >= 1")
+    stops, codes = _sorted_stops(stops, ("user_id", "start", "lat", "lon"))
+    out = stops.copy()
+    n = len(stops)
+    if n == 0:
+        out["location_id"] = np.array([], dtype=np.int64)
+        return out
+    lat = np.radians(stops["lat"].to_numpy(dtype=np.float64))
+    lon = np.radians(stops["lon"].to_numpy(dtype=np.float64))
+    if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
+        row = int(np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))[0])
+        raise MobilityError(f"stops row {row} (sorted by user, start): lat/lon missing; use validate_stops first")
+
+    offsets = _user_offsets(codes)
+    user_no = np.repeat(np.arange(offsets.size - 1), np.diff(offsets)).astype(np.float64)
+    eps = 2.0 * EARTH_RADIUS_M * np.sin(radius_m / (2.0 * EARTH_RADIUS_M))
+    labels = np.full(n, -1, dtype=np.int64)
+    next_label = 0
+    # chunk boundaries: the first user offset at or past each multiple of chunk_stops
+    cuts = np.unique(np.concatenate(([0], offsets[np.searchsorted(offsets, np.arange(chunk_stops, n, chunk_stops))],
+                                     [n])))
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        cos_lat = np.cos(lat[a:b])
+        xyzu = np.column_stack((
+            EARTH_RADIUS_M * cos_lat * np.cos(lon[a:b]),
+            EARTH_RADIUS_M * cos_lat * np.sin(lon[a:b]),
+            EARTH_RADIUS_M * np.sin(lat[a:b]),
+            4.0 * EARTH_RADIUS_M * (user_no[a:b] - user_no[a]),
+        ))
+        got = DBSCAN(eps=eps, min_samples=int(min_samples), algorithm="kd_tree").fit(xyzu).labels_
+        labels[a:b] = np.where(got >= 0, got + next_label, -1)
+        next_label += int(got.max()) + 1 if got.size else 0
+
+    # renumber per user by first visit: a cluster's first stop (in user, start order) fixes its rank
+    location_id = np.full(n, -1, dtype=np.int64)
+    member = labels >= 0
+    if member.any():
+        uniq, first_row, inverse = np.unique(labels[member], return_index=True, return_inverse=True)
+        rows = np.flatnonzero(member)
+        first_stop = rows[first_row]
+        by_visit = np.argsort(first_stop, kind="stable")
+        rank = np.empty(uniq.size, dtype=np.int64)
+        rank[by_visit] = _per_user_rank(codes[first_stop[by_visit]])
+        location_id[rows] = rank[inverse]
+    out["location_id"] = location_id
+    return out
+
+
+def locations_table(stops: pd.DataFrame) -> pd.DataFrame:
+    """One row per (user, location): where it is, how often and how long it was visited.
+
+    Parameters
+    ----------
+    stops : DataFrame
+        Stops with ``location_id`` assigned (:func:`assign_locations`); rows with -1 are left out.
+
+    Returns
+    -------
+    DataFrame
+        ``user_id`` (string), ``location_id`` (int64), ``lat``, ``lon`` (float64: mean of the member stops'
+        coordinates, longitude averaged relative to the first stop so places on the antimeridian work),
+        ``n_stops`` (int64), ``dwell_s`` (float64, total ``end - start`` of the stops in seconds); sorted
+        by user then location.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2020-01-06 08:00", "2020-01-06 12:00", "2020-01-06 18:00"], utc=True)
+    >>> stops = pd.DataFrame({"user_id": "u", "start": t, "end": t + pd.Timedelta("1h"),
+    ...                       "lat": [45.0, 45.1, 45.0002], "lon": [9.0, 9.0, 9.0]})
+    >>> table = locations_table(assign_locations(stops))
+    >>> table["location_id"].tolist(), table["lat"].round(4).tolist(), table["n_stops"].tolist()
+    ([0, 1], [45.0001, 45.1], [2, 1])
+    >>> table["dwell_s"].tolist()
+    [7200.0, 3600.0]
+    """
+    stops, codes = _sorted_stops(stops, ("user_id", "start", "end", "lat", "lon", "location_id"))
+    loc = stops["location_id"].to_numpy(dtype=np.int64)
+    keep = loc >= 0
+    codes, loc = codes[keep], loc[keep]
+    order = np.lexsort((loc, codes))
+    codes, loc = codes[order], loc[order]
+    pick = np.flatnonzero(keep)[order]
+    lat = stops["lat"].to_numpy(dtype=np.float64)[pick]
+    lon = stops["lon"].to_numpy(dtype=np.float64)[pick]
+    dwell = (_utc_ns(stops["end"], "end") - _utc_ns(stops["start"], "start"))[pick] / 1e9
+    if pick.size == 0:
+        return pd.DataFrame({"user_id": pd.array([], dtype="str"), "location_id": np.array([], np.int64),
+                             "lat": np.array([]), "lon": np.array([]), "n_stops": np.array([], np.int64),
+                             "dwell_s": np.array([])})
+    new = np.concatenate(([True], (codes[1:] != codes[:-1]) | (loc[1:] != loc[:-1])))
+    starts = np.flatnonzero(new)
+    n_stops = np.diff(np.append(starts, codes.size))
+    lon0 = np.repeat(lon[starts], n_stops)
+    dlon = (lon - lon0 + 180.0) % 360.0 - 180.0
+    mean_lon = (lon[starts] + np.add.reduceat(dlon, starts) / n_stops + 180.0) % 360.0 - 180.0
+    return pd.DataFrame({
+        "user_id": pd.array(stops["user_id"].astype("str").to_numpy()[pick][starts], dtype="str"),
+        "location_id": loc[starts],
+        "lat": np.add.reduceat(lat, starts) / n_stops,
+        "lon": mean_lon,
+        "n_stops": n_stops.astype(np.int64),
+        "dwell_s": np.add.reduceat(dwell, starts),
+    }, columns=list(LOCATIONS))
