@@ -14,7 +14,7 @@ import numpy as np
 from mobility.synthetic.geography import M_PER_DEG_LAT
 from mobility.synthetic.params import SyntheticParams
 
-RADIUS68_PER_SD = 1.515  # a 2-D Gaussian with per-axis sd s holds 68 % of points within 1.515 s
+RADIUS68_PER_SD = 1.5096  # a 2-D Gaussian with per-axis sd s holds 68 % of points within sqrt(-2 ln 0.32) s
 
 
 def silence_intervals(params: SyntheticParams, n_people: int, span_start_s: float, span_end_s: float,

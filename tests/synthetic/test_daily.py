@@ -1,0 +1,71 @@
+import numpy as np
+import pandas as pd
+
+from mobility.kernels.geo import haversine_m
+from mobility.synthetic import SyntheticParams
+from mobility.synthetic.daily import HOME, OTHER, WORK, Batch, Calendar, effect_curve, simulate_stops
+
+P = SyntheticParams(n_users=400, start="2020-01-06", end="2020-03-01", shock_date="2020-06-01",
+                    hazard_peak_date="2020-06-01")
+NEVER = 10**9
+
+
+def _batch(n, loss_day):
+    rng = np.random.default_rng(5)
+    return Batch(np.arange(n), 40.0 + rng.uniform(-0.05, 0.05, n), -75.15 + rng.uniform(-0.1, 0.1, n),
+                 np.full(n, 39.955), np.full(n, -75.165), np.ones(n, bool), np.zeros(n, bool), np.zeros(n, bool),
+                 loss_day, np.full(n, NEVER))
+
+
+def _new_places_and_radius(stops, people, first_day_s):
+    df = pd.DataFrame(stops)
+    df = df[(df["kind"] == OTHER) & df["person"].isin(people)]
+    first_visit = df.groupby("place_id")["start"].min()
+    late_new = first_visit[first_visit > first_day_s]
+    d = df[df["start"] > first_day_s]
+    return len(late_new) / len(people), d
+
+
+def test_job_loss_reduces_exploration_and_distance():
+    n = 400
+    loss = np.where(np.arange(n) < n // 2, 14, NEVER)  # half lose their job after two weeks
+    cal = Calendar.from_params(P)
+    b = _batch(n, loss)
+    stops = simulate_stops(P, b, cal, np.random.default_rng(0))
+    after = cal.midnight_utc_s[35]
+    new_l, dl = _new_places_and_radius(stops, np.arange(n // 2), after)
+    new_c, dc = _new_places_and_radius(stops, np.arange(n // 2, n), after)
+    # losers go out more often (no work) but explore with probability x (1 - effect): fewer new places per outing
+    assert new_l / (len(dl) / (n // 2)) < 0.85 * new_c / (len(dc) / (n // 2))
+    home = lambda d: haversine_m(d["lat"].to_numpy(), d["lon"].to_numpy(), b.home_lat[d["person"]],  # noqa
+                                 b.home_lon[d["person"]])
+    assert np.median(home(dl)) < np.median(home(dc))
+    s = pd.DataFrame(stops)
+    assert not ((s["kind"] == WORK) & (s["person"] < n // 2) & (s["start"] >= cal.midnight_utc_s[14])).any()
+
+
+def test_days_have_nights_at_home_and_work_hours_at_work():
+    n = 50
+    cal = Calendar.from_params(P)
+    stops = pd.DataFrame(simulate_stops(P, _batch(n, np.full(n, NEVER)), cal, np.random.default_rng(1)))
+    start = pd.to_datetime(stops["start"], unit="s", utc=True).dt.tz_convert(P.timezone)
+    end = pd.to_datetime(stops["end"], unit="s", utc=True).dt.tz_convert(P.timezone)
+    for kind, lo, hi in ((WORK, 7.0, 19.5), (OTHER, 8.0, 23.5)):
+        k = stops["kind"] == kind
+        assert (start[k].dt.hour + start[k].dt.minute / 60 >= lo).all()
+        assert (end[k].dt.date == start[k].dt.date).all()
+        assert (end[k].dt.hour + end[k].dt.minute / 60 <= hi).all()
+    # 03:00 local on any day falls in a home stop
+    t = pd.Timestamp("2020-02-12 03:00", tz=P.timezone).timestamp()
+    at = stops[(stops["start"] <= t) & (stops["end"] > t)]
+    assert len(at) == n and (at["kind"] == HOME).all()
+    dur = (stops["end"] - stops["start"])[stops["kind"] == OTHER]
+    assert dur.min() >= P.min_stop_duration_s - 1e-6 and dur.max() <= P.max_stop_duration_s + 1e-6
+    # weekdays: ~5 work days a week minus absences
+    work_days = start[stops["kind"] == WORK].dt.date.nunique()
+    assert work_days == 40  # 8 weeks x 5 weekdays, over all people
+
+
+def test_effect_curve_by_hand():
+    assert effect_curve(np.array([0.0]), 0.4, 5.0)[0] == 0.0
+    assert np.isclose(effect_curve(np.array([5.0]), 0.4, 5.0)[0], 0.4 * (1 - np.exp(-1)))
