@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
@@ -26,6 +27,17 @@ def existing_file(path: str | os.PathLike, what: str) -> Path:
     if not Path(on_disk).is_file():
         raise MobilityError(f"{what} file not found: {text}; check the path (and the region config)")
     return Path(text) if not text.startswith("zip://") else Path(on_disk)
+
+
+def first_row(mask) -> int:
+    """Position of the first True in a boolean array or Series (call only when one is True).
+
+    Examples
+    --------
+    >>> first_row(pd.Series([False, True, True]))
+    1
+    """
+    return int(np.flatnonzero(np.asarray(mask, dtype=bool))[0])
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], source: str, fix: str) -> None:
@@ -59,7 +71,7 @@ def numeric_column(df: pd.DataFrame, column: str, source: str, *, key: str | Non
     num = pd.to_numeric(raw, errors="coerce")
     bad = num.isna() & raw.notna()
     if bad.any():
-        i = bad.to_numpy().nonzero()[0][0]
+        i = first_row(bad)
         where = f"row {i}" if key is None else f"row {i} ({key} {df[key].iloc[i]})"
         raise MobilityError(
             f"{source}: column {column!r}, {where}: value {raw.iloc[i]!r} is not a number "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mobility.census._checks import first_row
 from mobility.errors import MobilityError
 
 LEVEL_DIGITS = {"state": 2, "county": 5, "tract": 11, "cbg": 12, "block": 15}
@@ -115,7 +116,7 @@ def normalize_geoid(
     text = _as_text(series)
     bad = text.isna() | ~text.fillna("").str.fullmatch(r"\d+")
     if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        pos = first_row(bad)
         raise MobilityError(
             f"{source}: column {column!r}, row {pos}: GEOID {series.iloc[pos]!r} is not a string of digits "
             f"({int(bad.sum())} such rows); GEOIDs must be census codes such as '420030201001' - "
@@ -128,14 +129,14 @@ def normalize_geoid(
     n = check_level(level)
     too_long = lengths > n
     if too_long.any():
-        pos = int(np.flatnonzero(too_long.to_numpy())[0])
+        pos = first_row(too_long)
         raise MobilityError(
             f"{source}: column {column!r}, row {pos}: GEOID {text.iloc[pos]!r} has {int(lengths.iloc[pos])} "
             f"digits but level {level!r} has {n}; pass the matching level= or fix the file"
         )
     too_short = lengths < n - 1
     if too_short.any():
-        pos = int(np.flatnonzero(too_short.to_numpy())[0])
+        pos = first_row(too_short)
         raise MobilityError(
             f"{source}: column {column!r}, row {pos}: GEOID {text.iloc[pos]!r} has {int(lengths.iloc[pos])} "
             f"digits, too few for level {level!r} ({n}); only one leading zero can be lost - fix the file"

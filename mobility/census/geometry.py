@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mobility.census._checks import existing_file
+from mobility.census._checks import existing_file, first_row
 from mobility.census.geoid import normalize_geoid
 from mobility.errors import MobilityError
 
@@ -110,7 +110,7 @@ def read_geometry(
     geoms = gdf.geometry.values
     bad = geoms.is_empty | gdf.geometry.isna().to_numpy() | ~np.isin(gdf.geom_type, ["Polygon", "MultiPolygon"])
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = first_row(bad)
         raise MobilityError(
             f"{source}: row {i} (GEOID {geoid.iloc[i]}): geometry is {gdf.geom_type.iloc[i] or 'missing'}, "
             "not a polygon; census areas must be (multi)polygons"
@@ -159,7 +159,7 @@ def assign_points(lat, lon, geometry: gpd.GeoDataFrame) -> pd.Series:
         raise MobilityError(f"lat and lon must be 1-d and of equal length, got {lat_a.shape} and {lon_a.shape}")
     bad = ~(np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = first_row(bad)
         raise MobilityError(
             f"point {i}: lat {lat_a[i]}, lon {lon_a[i]} is not a WGS84 coordinate (|lat| <= 90, |lon| <= 180); "
             "validate pings first"

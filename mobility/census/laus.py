@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file
+from mobility.census._checks import existing_file, first_row
 from mobility.errors import MobilityError
 
 LAUS_COLUMNS = (
@@ -49,7 +49,7 @@ def _numbers(values: pd.Series, source: str, column: str, rows: pd.Index) -> pd.
     num = pd.to_numeric(text.mask(missing), errors="coerce")
     bad = num.isna() & ~missing
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = first_row(bad)
         raise MobilityError(
             f"{source}: spreadsheet row {rows[i] + 1}, column {column!r}: {values.iloc[i]!r} is not a number "
             "or a dash; fix the cell or re-download the BLS file"
@@ -72,7 +72,7 @@ def _county(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     prelim = period.str.endswith(" p").fillna(False)
     month = pd.to_datetime(period.str.replace(r"\s*p$", "", regex=True), format="%b-%y", errors="coerce")
     if month.isna().any():
-        i = int(np.flatnonzero(month.isna().to_numpy())[0])
+        i = first_row(month.isna())
         raise MobilityError(
             f"{source}: spreadsheet row {rows[i] + 1}, column 'Period': {data[4].iloc[i]!r} is not like "
             "'Apr-20' or 'Apr-20 p'; fix the cell or re-download the BLS file"
@@ -82,7 +82,7 @@ def _county(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     code = data[0].astype("string").str.strip()
     mismatch = code.str.slice(2, 7) != state + county
     if mismatch.any():
-        i = int(np.flatnonzero(mismatch.to_numpy())[0])
+        i = first_row(mismatch)
         raise MobilityError(
             f"{source}: spreadsheet row {rows[i] + 1}: LAUS code {code.iloc[i]} does not match state/county "
             f"FIPS {state.iloc[i]}/{county.iloc[i]}; the columns are shifted - re-download the BLS file"
@@ -126,7 +126,7 @@ def _state(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     year = _numbers(data[where["year"]], source, "Year", rows)
     mon = _numbers(data[where["month"]], source, "Month", rows)
     if not (year.between(1900, 2200).all() and mon.between(1, 12).all()):
-        i = int(np.flatnonzero(~(year.between(1900, 2200) & mon.between(1, 12)).to_numpy())[0])
+        i = first_row(~(year.between(1900, 2200) & mon.between(1, 12)))
         raise MobilityError(f"{source}: spreadsheet row {rows[i] + 1}: bad Year/Month; fix the cell")
     # a sub-state area (3- or 5-digit code) belongs to the state row just above it
     is_state = fips.str.len() <= 2

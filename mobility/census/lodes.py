@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, numeric_column, require_columns
+from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
 from mobility.census.geoid import check_level, normalize_geoid
 from mobility.errors import MobilityError
 
@@ -100,10 +100,10 @@ def check_lodes(df: pd.DataFrame, kind: str, source: str = "LODES table") -> Non
     --------
     >>> row = {"w_geocode": "420030201001000", "S000": 3, "SA01": 1, "SA02": 1, "SA03": 1,
     ...        "SE01": 3, "SE02": 0, "SE03": 0, "SI01": 0, "SI02": 2, "SI03": 0}
-    >>> check_lodes(pd.DataFrame([row]), "od", "od.csv")
+    >>> check_lodes(pd.DataFrame([row]), "od", "od.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mobility.errors.MobilityError: od.csv: row 0 (w_geocode 420030201001000): industry columns SI01..SI03 sum to 2 but S000 = 3 (1 rows break this); the file is corrupt or not a LODES file - re-download it
+    mobility.errors.MobilityError: od.csv: row 0 (w_geocode 420030201001000): industry columns SI01..SI03 sum to 2 ...
     """
     total = "S000" if kind == "od" else "C000"
     groups = OD_GROUPS if kind == "od" else WAC_RAC_GROUPS
@@ -111,8 +111,8 @@ def check_lodes(df: pd.DataFrame, kind: str, source: str = "LODES table") -> Non
     counts = df[list(count_columns(kind))].to_numpy()
     negative = (counts < 0).any(axis=1)
     if negative.any():
-        i = int(np.flatnonzero(negative)[0])
-        col = count_columns(kind)[int(np.flatnonzero(counts[i] < 0)[0])]
+        i = first_row(negative)
+        col = count_columns(kind)[first_row(counts[i] < 0)]
         raise MobilityError(
             f"{source}: row {i} ({key} {df[key].iloc[i]}): column {col} is negative; job counts are >= 0 - "
             "the file is corrupt, re-download it"
@@ -123,7 +123,7 @@ def check_lodes(df: pd.DataFrame, kind: str, source: str = "LODES table") -> Non
         sums = df[list(cols)].to_numpy().sum(axis=1)
         broken = sums != target
         if broken.any():
-            i = int(np.flatnonzero(broken)[0])
+            i = first_row(broken)
             what = f"{total} - CA01" if name == "education" else total
             raise MobilityError(
                 f"{source}: row {i} ({key} {df[key].iloc[i]}): {name} columns {cols[0]}..{cols[-1]} sum to "
@@ -196,14 +196,14 @@ def read_lodes(path: str | os.PathLike, kind: str | None = None) -> pd.DataFrame
         values = numeric_column(df, col, source, key=geocodes[0])
         missing = values.isna()
         if missing.any():
-            i = int(np.flatnonzero(missing.to_numpy())[0])
+            i = first_row(missing)
             raise MobilityError(
                 f"{source}: row {i} ({geocodes[0]} {df[geocodes[0]].iloc[i]}): column {col} is empty; LODES "
                 "counts are never missing - the file is truncated or corrupt, re-download it"
             )
         whole = values.to_numpy(dtype=float)
         if not np.array_equal(whole, np.round(whole)):
-            i = int(np.flatnonzero(whole != np.round(whole))[0])
+            i = first_row(whole != np.round(whole))
             raise MobilityError(
                 f"{source}: row {i} ({geocodes[0]} {df[geocodes[0]].iloc[i]}): column {col} = {whole[i]} is not "
                 "a whole number of jobs; the file is corrupt, re-download it"

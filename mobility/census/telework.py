@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, numeric_column, require_columns
+from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
 from mobility.census.lodes import SECTORS
 from mobility.errors import MobilityError
 
@@ -79,7 +79,7 @@ def read_teleworkability(path: str | os.PathLike, measure: str = "teleworkable_e
     sector = first.map(NAICS_TO_CNS)
     unknown = sector.isna()
     if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        i = first_row(unknown)
         raise MobilityError(
             f"{source}: row {i}, column 'NAICS': {df['NAICS'].iloc[i]!r} is not a 2-digit NAICS sector; "
             "use the 2-digit file (NAICS_workfromhome.csv), not the 3-digit one"

@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, numeric_column, require_columns
+from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
 from mobility.errors import MobilityError
 
 COUNT_COLUMNS = (
@@ -73,16 +72,17 @@ def read_ui_claims(path: str | os.PathLike) -> pd.DataFrame:
     fips = df["statefips"].astype("string").str.strip()
     bad = ~fips.str.fullmatch(r"\d{1,2}").fillna(False) | fips.isna()
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = first_row(bad)
         raise MobilityError(
             f"{source}: row {i}, column 'statefips': {df['statefips'].iloc[i]!r} is not a state FIPS code "
             "(1-56); fix the file"
         )
-    parts = {k: numeric_column(df, c, source) for k, c in (("year", "year"), ("month", "month"), ("day", "day_endofweek"))}
+    parts = {k: numeric_column(df, c, source) for k, c in (("year", "year"), ("month", "month"),
+                                                            ("day", "day_endofweek"))}
     week_end = pd.to_datetime(pd.DataFrame(parts), errors="coerce")
     bad = week_end.isna() | (week_end.dt.day_of_week != 5)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = first_row(bad)
         raise MobilityError(
             f"{source}: row {i}: year/month/day_endofweek {df['year'].iloc[i]}-{df['month'].iloc[i]}-"
             f"{df['day_endofweek'].iloc[i]} is not a Saturday; UI claims weeks end on Saturday - fix the file"
@@ -92,7 +92,7 @@ def read_ui_claims(path: str | os.PathLike) -> pd.DataFrame:
         if col in df.columns:
             v = numeric_column(df, col, source)
             if (v < 0).any():
-                i = int(np.flatnonzero((v < 0).to_numpy())[0])
+                i = first_row(v < 0)
                 raise MobilityError(f"{source}: row {i}, column {col!r}: negative claims count; fix the file")
             out[col.replace("_count", "")] = v.round().astype("Int64")
     for col in df.columns:
@@ -100,7 +100,7 @@ def read_ui_claims(path: str | os.PathLike) -> pd.DataFrame:
             out[col] = numeric_column(df, col, source).astype(float)
     dup = out.duplicated(["state_fips", "week_end"])
     if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
+        i = first_row(dup)
         raise MobilityError(
             f"{source}: row {i}: state {out['state_fips'].iloc[i]} week ending {out['week_end'].iloc[i].date()} "
             "appears twice; keep one row per state and week"

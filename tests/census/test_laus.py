@@ -92,7 +92,8 @@ def test_malformed_sheets(tmp_path):
     with pytest.raises(MobilityError, match="not a LAUS layout"):
         read_laus(_sheet(tmp_path / "d.xlsx", [["a", "b"], [1, 2]]))
     with pytest.raises(MobilityError, match="lacks column 'LF Total'"):
-        read_laus(_sheet(tmp_path / "e.xlsx", [["FIPS Code", "State and area", "Year", "Month"], ["42", "PA", 2020, 1]]))
+        read_laus(_sheet(tmp_path / "e.xlsx",
+                         [["FIPS Code", "State and area", "Year", "Month"], ["42", "PA", 2020, 1]]))
     (tmp_path / "f.xlsx").write_text("not a workbook")
     with pytest.raises(MobilityError, match="cannot read as an Excel workbook"):
         read_laus(tmp_path / "f.xlsx")
