@@ -124,47 +124,72 @@ def part_routine(n_users: int) -> None:
         print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
 
 
+def score_region(out: pd.DataFrame, people: pd.DataFrame, shock_date: str) -> dict:
+    """Score daily CBG labels against a synthetic region's truth/people.parquet.
+
+    Employed commuting days: the person has a work CBG, is before a job loss or after a rehire, and is
+    not a remote worker on or after the shock date. Days after a job loss: from job_loss_date to the
+    rehire date (or the end).
+    """
+    df = out.merge(people, on="user_id", how="left", suffixes=("", "_true"))
+    has_home = df["home_cbg"].notna()
+    loss = df["job_loss_date"]
+    rehire = df["rehire_date"]
+    jobless = loss.notna() & (df["date"] >= loss) & (rehire.isna() | (df["date"] < rehire))
+    remote = df["goes_remote"].astype(bool) & (df["date"] >= pd.Timestamp(shock_date))
+    commuting = df["work_cbg_true"].notna() & ~jobless & ~remote
+    has_work = commuting & df["work_cbg"].notna()
+    return {
+        "home_correct_of_labelled": float((df.loc[has_home, "home_cbg"] == df.loc[has_home, "home_cbg_true"]).mean()),
+        "home_labelled_share": float(has_home.mean()),
+        "work_correct_of_labelled_commuting_days": float(
+            (df.loc[has_work, "work_cbg"] == df.loc[has_work, "work_cbg_true"]).mean()),
+        "work_labelled_share_of_commuting_days": float(has_work.sum() / max(int(commuting.sum()), 1)),
+        "no_work_after_job_loss": float(df.loc[jobless, "work_cbg"].isna().mean()) if jobless.any() else float("nan"),
+        "person_days_after_job_loss": int(jobless.sum()),
+        "work_label_on_remote_days": float(df.loc[remote & df["work_cbg_true"].notna(), "work_cbg"].notna().mean()),
+    }
+
+
+def region_labels(root, stops: pd.DataFrame, cbg) -> tuple[pd.DataFrame, float, float]:
+    """Home/work on stops with location_id, then CBGs; returns (table, seconds, peak MiB) of detection."""
+    from mobility.locations import locations_table
+    from mobility.obfuscate import obfuscate_to_cbg
+
+    labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ)
+    return obfuscate_to_cbg(labels, locations_table(stops), cbg), seconds, peak_mb
+
+
 def part_region(region: str, detected: bool) -> None:
+    import json
     from pathlib import Path
 
-    import geopandas as gpd
-
-    from mobility.obfuscate import obfuscate_to_cbg
+    from mobility.census.geometry import read_geometry
 
     root = Path(region)
     people = pd.read_parquet(root / "truth" / "people.parquet")
-    cbg = gpd.read_file(root / "geography" / "cbg.geojson")
-    truth = people.assign(
-        employed=people["work_cbg"].notna(),
-        remote=people.get("goes_remote", pd.Series(False, index=people.index)).fillna(False).astype(bool),
-        job_loss_date=pd.to_datetime(people["job_loss_date"]).dt.tz_localize(None)
-        if "job_loss_date" in people else pd.NaT,
-    )
-    sources = {"true stops": pd.read_parquet(root / "truth" / "stops.parquet")}
+    shock = json.loads((root / "region.json").read_text())["params"]["shock_date"]
+    cbg = read_geometry(root / "geography" / "cbg.geojson", level="cbg")
+    true_stops = pd.read_parquet(root / "truth" / "stops.parquet")
+    sources = {"true stops (true places)": true_stops.assign(location_id=true_stops["place_id"].astype("int64"))}
     if detected:
-        from mobility.locations import assign_locations, locations_table
-        from mobility.pings import read_pings
+        from mobility.locations import assign_locations
+        from mobility.pings import validate_pings
         from mobility.stops import detect_stops
 
-        pings = read_pings(sorted((root / "pings").glob("*.parquet")))
+        raw = pd.concat([pd.read_parquet(f) for f in sorted((root / "pings").glob("*.parquet"))])
+        pings = validate_pings(raw).pings
         t0 = time.perf_counter()
         st = detect_stops(pings)
         t1 = time.perf_counter()
         st = assign_locations(st)
         t2 = time.perf_counter()
-        print(f"pings {len(pings):,}: detect_stops {t1 - t0:.1f} s, assign_locations {t2 - t1:.1f} s")
-        sources["detected stops"] = st
+        print(f"{len(pings):,} pings: detect_stops {t1 - t0:.1f} s, assign_locations {t2 - t1:.1f} s")
+        sources["detected stops (clustered locations)"] = st
     for name, stops in sources.items():
-        if "location_id" not in stops or (stops["location_id"] < 0).all():
-            from mobility.locations import assign_locations
-
-            stops = assign_locations(stops)
-        labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ)
-        from mobility.locations import locations_table
-
-        out = obfuscate_to_cbg(labels, locations_table(stops), cbg)
+        out, seconds, peak_mb = region_labels(root, stops, cbg)
         print(f"{name}: {len(stops):,} stops, detect_home_work {seconds:.2f} s, peak {peak_mb:.0f} MiB")
-        for k, v in score(out, truth, "home_cbg", "work_cbg", "home_cbg_true", "work_cbg_true").items():
+        for k, v in score_region(out, people, shock).items():
             print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
 
 

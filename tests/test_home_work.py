@@ -344,3 +344,48 @@ def test_matches_plain_python_reference(seed, kwargs):
     assert got == ref
     # the data exercise both rules
     assert any(h is not None for h, _ in ref.values()) and any(w is not None for _, w in ref.values())
+
+
+# ---------------------------------------------------------------- synthetic ground truth
+
+
+def _score(labels_cbg: pd.DataFrame, people: pd.DataFrame, shock: str) -> dict:
+    df = labels_cbg.merge(people, on="user_id", how="left", suffixes=("", "_true"))
+    loss, rehire = df["job_loss_date"], df["rehire_date"]
+    jobless = loss.notna() & (df["date"] >= loss) & (rehire.isna() | (df["date"] < rehire))
+    remote = df["goes_remote"].astype(bool) & (df["date"] >= pd.Timestamp(shock))
+    commuting = df["work_cbg_true"].notna() & ~jobless & ~remote
+    home = df["home_cbg"].notna()
+    work = commuting & df["work_cbg"].notna()
+    return {
+        "home": (df.loc[home, "home_cbg"] == df.loc[home, "home_cbg_true"]).mean(),
+        "n_home": int(home.sum()),
+        "work": (df.loc[work, "work_cbg"] == df.loc[work, "work_cbg_true"]).mean(),
+        "n_work": int(work.sum()),
+        "no_work_after_loss": df.loc[jobless, "work_cbg"].isna().mean() if jobless.any() else 1.0,
+    }
+
+
+@pytest.mark.slow
+def test_synthetic_region_ground_truth(tmp_path):
+    synthetic = pytest.importorskip("mobility.synthetic")
+    from mobility.census.geometry import read_geometry
+    from mobility.locations import assign_locations, locations_table
+    from mobility.obfuscate import obfuscate_to_cbg
+    from mobility.pings import validate_pings
+    from mobility.stops import detect_stops
+
+    params = synthetic.SyntheticParams(n_users=40, end="2020-06-30")
+    root = synthetic.generate_region(tmp_path / "region", params, seed=3)
+    truth = synthetic.load_truth(root)
+    cbg = read_geometry(root / "geography" / "cbg.geojson", level="cbg")
+    true_stops = truth["stops"].assign(location_id=truth["stops"]["place_id"].astype("int64"))
+    pings = validate_pings(pd.concat(pd.read_parquet(f) for f in sorted((root / "pings").glob("*.parquet")))).pings
+    detected = assign_locations(detect_stops(pings))
+    for stops in (true_stops, detected):
+        labels = detect_home_work(stops, timezone=params.timezone)
+        s = _score(obfuscate_to_cbg(labels, locations_table(stops), cbg), truth["people"], params.shock_date)
+        assert s["n_home"] > 1000 and s["n_work"] > 300
+        assert s["home"] >= 0.97
+        assert s["work"] >= 0.90
+        assert s["no_work_after_loss"] >= 0.90
