@@ -150,7 +150,7 @@ def _base(code: str) -> str:
 
 def acs_shares(
     df: pd.DataFrame,
-    numerators: Sequence[str] | Mapping[str, str],
+    numerators: Sequence[str] | Mapping[str, str | Sequence[str]],
     denominator: str,
 ) -> pd.DataFrame:
     """Shares ``x / y`` per area with propagated 90 % MOEs.
@@ -160,7 +160,9 @@ def acs_shares(
     df : pandas.DataFrame
         From :func:`read_acs`, with estimate and MOE columns.
     numerators : list of str or dict
-        ACS variables (``"B03002_003"`` or ``"B03002_003E"``); a dict maps output names to variables.
+        ACS variables (``"B03002_003"`` or ``"B03002_003E"``); a dict maps output names to a variable
+        or to a list of variables summed into one numerator (its MOE the root of the summed squared
+        MOEs, the handbook's formula for an aggregate), e.g. ``{"ba_plus": ["B15003_022", ...]}``.
     denominator : str
         The universe variable, e.g. ``"B03002_001"``.
 
@@ -183,17 +185,20 @@ def acs_shares(
     {'GEOID': '361031101011', 'black': 0.0, 'black_moe': 0.00752}
     """
     names = dict(numerators) if isinstance(numerators, Mapping) else {_base(c): c for c in numerators}
+    names = {k: [v] if isinstance(v, str) else list(v) for k, v in names.items()}
     den = _base(denominator)
-    needed = [f"{den}E", f"{den}M"] + [f"{_base(v)}{s}" for v in names.values() for s in ("E", "M")]
+    needed = [f"{den}E", f"{den}M"] + [f"{_base(v)}{s}" for vs in names.values() for v in vs for s in ("E", "M")]
     require_columns(
         df, needed, "ACS table",
         "read the estimates with their margins of error (read_acs(ests, moes)); if the universe's MOE is "
         "not in this topic's file, take it from a file that has it (e.g. rawACSdata_all)",
     )
     out = {"GEOID": df["GEOID"].to_numpy()}
-    for name, var in names.items():
-        b = _base(var)
-        p, moe = proportion_moe(df[f"{b}E"], df[f"{den}E"], df[f"{b}M"], df[f"{den}M"])
+    for name, variables in names.items():
+        bases = [_base(v) for v in variables]
+        x = df[[f"{b}E" for b in bases]].sum(axis=1, min_count=len(bases))
+        moe_x = np.sqrt((df[[f"{b}M" for b in bases]] ** 2).sum(axis=1, min_count=len(bases)))
+        p, moe = proportion_moe(x, df[f"{den}E"], moe_x, df[f"{den}M"])
         out[name], out[f"{name}_moe"] = p, moe
     res = pd.DataFrame(out, index=df.index)
     res.attrs["level"] = df.attrs.get("level")

@@ -122,3 +122,12 @@ def test_shares_accept_suffixed_names_and_lists():
     df = pd.DataFrame({"GEOID": ["1"], "A_001E": [10.0], "A_001M": [2.0], "A_002E": [5.0], "A_002M": [1.0]})
     out = acs_shares(df, ["A_002E"], "A_001E")
     assert out.columns.tolist() == ["GEOID", "A_002", "A_002_moe"] and out["A_002"].iloc[0] == 0.5
+
+
+def test_summed_numerator_uses_root_sum_of_squares():
+    df = pd.DataFrame({"GEOID": ["1"], "T_001E": [200.0], "T_001M": [30.0], "T_002E": [40.0], "T_002M": [12.0],
+                       "T_003E": [20.0], "T_003M": [9.0]})
+    out = acs_shares(df, {"top": ["T_002", "T_003"]}, "T_001").iloc[0]
+    moe_x = math.sqrt(12**2 + 9**2)  # 15
+    assert out["top"] == 0.3
+    assert out["top_moe"] == pytest.approx(math.sqrt(moe_x**2 - 0.09 * 30**2) / 200)
