@@ -45,11 +45,15 @@ def did_summary(
     min_users: int = 10,
     alpha: float = 0.05,
     df_correction: str = "dummies",
+    draws: pd.DataFrame | None = None,
+    draw_col: str = "draw",
 ) -> pd.DataFrame:
     """Post-vs-pre, losers-vs-controls effect of job loss on ``metric``, per group, with confidence intervals.
 
     Parameters are those of :func:`~mobility.longitudinal.event_study.event_study`; ``window`` selects the
-    losers' pre (``window[0]..-1``) and post (``0..window[1]``) weeks.
+    losers' pre (``window[0]..-1``) and post (``0..window[1]``) weeks. With ``draws`` (a long table
+    ``user_id, draw, <group>``, see :mod:`mobility.longitudinal.heterogeneity`) the summary is computed per
+    draw and combined with Rubin's rules; counts are the smallest over the draws.
 
     Returns
     -------
@@ -67,6 +71,10 @@ def did_summary(
     """
     min_users = check_min_users(min_users)
     alpha = check_alpha(alpha)
+    if draws is not None:
+        return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, event_col=event_col,
+                          user_col=user_col, week_col=week_col, window=window, weight_col=weight_col,
+                          df_correction=df_correction)
     if df_correction not in DF_CORRECTIONS:
         raise MobilityError(f"df_correction must be one of {DF_CORRECTIONS}, got {df_correction!r}")
     ep = prepare_panel(
@@ -101,4 +109,39 @@ def did_summary(
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
                      "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
                      "n_control_users": n_controls, "suppressed": bool(suppressed)})
+    return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+
+
+def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs) -> pd.DataFrame:
+    """:func:`did_summary` over group draws, combined with Rubin's rules."""
+    from mobility.longitudinal.heterogeneity import _draws_for, rubin_combine
+
+    if group is None:
+        raise MobilityError("did_summary with draws needs group=<dimension column of the draws>")
+    user_col = kwargs["user_col"]
+    table = _draws_for(draws, group, user_col, draw_col)
+    base = panel.drop(columns=[group], errors="ignore")
+    per_draw = []
+    for _, one in table.groupby(draw_col, sort=True):
+        merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
+        res = did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs)
+        n_clusters = merged[user_col].nunique()
+        per_draw.append(res.assign(_df=n_clusters - 1))
+    stacked = pd.concat(per_draw, ignore_index=True)
+    m = len(per_draw)
+    rows = []
+    for label, cell in stacked.groupby("group", sort=True):
+        counts = {c: int(cell[c].min()) if len(cell) == m else 0
+                  for c in ("n_users_pre", "n_users_post", "n_control_users")}
+        suppressed = len(cell) < m or cell.estimate.isna().any() or min(counts["n_users_pre"], counts["n_users_post"]) < min_users
+        if suppressed:
+            vals = (np.nan,) * 5
+        else:
+            est, se, df = rubin_combine(cell.estimate.to_numpy()[:, None], (cell.std_error.to_numpy() ** 2)[:, None],
+                                        float(cell["_df"].min()))
+            p, lo, hi = t_inference(est, se, df, alpha=alpha)
+            vals = (est[0], se[0], lo[0], hi[0], p[0])
+        rows.append({"metric": metric, "group": label,
+                     **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                     **counts, "suppressed": bool(suppressed)})
     return pd.DataFrame(rows, columns=list(DID_COLUMNS))

@@ -47,3 +47,15 @@ def test_suppression_and_errors():
         did_summary(p[p.job_loss_week.notna()], "y")
     with pytest.raises(MobilityError, match="min_users"):
         did_summary(p, "y", min_users=-1)
+
+
+def test_draws_identical_to_modal_when_draws_agree():
+    p = simulate_panel(15, n_users=300, n_weeks=16)
+    users = p[["user_id", "sex"]].drop_duplicates()
+    draws = pd.concat([users.assign(draw=d) for d in range(3)], ignore_index=True)
+    modal = did_summary(p, "y", group="sex", window=(-3, 5))
+    combined = did_summary(p, "y", group="sex", window=(-3, 5), draws=draws)
+    np.testing.assert_allclose(combined.estimate, modal.estimate, atol=1e-12)
+    np.testing.assert_allclose(combined.std_error, modal.std_error, atol=1e-12)
+    with pytest.raises(MobilityError, match="group="):
+        did_summary(p, "y", draws=draws)
