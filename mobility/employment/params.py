@@ -1,0 +1,203 @@
+"""Every threshold of the employment step (method.md 2.7-2.8), named with units, defaulted and range-checked.
+
+:class:`EmploymentParams` drives the attendance signal, the job-loss events, the statuses and the area
+cells; :class:`ClassifierParams` drives the LightGBM method. Both validate on construction and raise
+:class:`~mobility.errors.MobilityError` naming the field, its value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from mobility.errors import MobilityError
+
+
+def _bad(owner: str, name: str, value: Any, rule: str) -> MobilityError:
+    return MobilityError(f"{owner}: {name}={value!r} {rule}")
+
+
+def _check_range(owner: str, obj: Any, name: str, lo: float, hi: float, *, lo_open: bool = False) -> None:
+    v = getattr(obj, name)
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ok = ok and (v > lo if lo_open else v >= lo) and v <= hi
+    if not ok:
+        left = "(" if lo_open else "["
+        raise _bad(owner, name, v, f"must be a number in {left}{lo}, {hi}]")
+
+
+def _check_int(owner: str, obj: Any, name: str, lo: int, hi: int) -> None:
+    v = getattr(obj, name)
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise _bad(owner, name, v, f"must be an integer in [{lo}, {hi}]")
+
+
+def _check_date(owner: str, obj: Any, name: str) -> pd.Timestamp:
+    v = getattr(obj, name)
+    try:
+        ts = pd.Timestamp(v)
+    except (ValueError, TypeError) as exc:
+        raise _bad(owner, name, v, "is not a date like '2020-01-06'") from exc
+    if ts is pd.NaT or ts.tzinfo is not None or ts != ts.normalize():
+        raise _bad(owner, name, v, "must be a plain local calendar date like '2020-01-06'")
+    return ts
+
+
+@dataclass(frozen=True)
+class EmploymentParams:
+    """Parameters of the attendance signal, job-loss events, statuses and area cells.
+
+    Attributes
+    ----------
+    baseline_start, baseline_end : str
+        Local calendar days (inclusive) of the baseline B before the shock; a week belongs to the baseline
+        when its Monday lies in ``[baseline_start, baseline_end]``.
+    work_start_h, work_end_h : float
+        Local work hours ``[work_start_h, work_end_h)`` on weekdays (HoWDe: 09:00-17:59).
+    min_day_observed_h : float
+        Hours of stops a local weekday needs to count as a weekday with data.
+    min_weekdays_with_data : int
+        Weekdays with data a week needs; a week with fewer has status ``unknown`` (device silence is never
+        read as absence from work).
+    min_baseline_weeks : int
+        Covered baseline weeks a user needs for a baseline attendance.
+    min_baseline_attendance : float
+        Smallest baseline share of weekdays at W_u for a user to count as a worker with a baseline job.
+    zero_attendance_max : float
+        Relative attendance ``r_u(t)`` at or below which a covered week counts as "near zero".
+    min_event_weeks : int
+        Covered near-zero weeks in a row needed for a job-loss (or remote-work) event (k).
+    remote_wave_min_t : float
+        t statistic the slope of new drops on teleworkability must reach in a week before drops starting
+        that week are partly explained by remote work (:mod:`mobility.employment.events`).
+    unemployed_probability_min : float
+        ``p_unemployed`` at or above which a covered week of a baseline worker is ``unemployed``.
+    remote_adoption : float or None
+        Remote-work adoption a(t) after the first drop, when known; None estimates it week by week (see
+        :func:`mobility.employment.sector.remote_adoption`).
+    min_cell_users : int
+        Area cells with fewer users are suppressed (k-anonymity, method.md section 3).
+
+    Examples
+    --------
+    >>> EmploymentParams().min_event_weeks
+    3
+    >>> EmploymentParams(zero_attendance_max=1.5)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: EmploymentParams: zero_attendance_max=1.5 must be a number in [0.0, 1.0]
+    """
+
+    baseline_start: str = "2020-01-06"
+    baseline_end: str = "2020-02-29"
+    work_start_h: float = 9.0
+    work_end_h: float = 18.0
+    min_day_observed_h: float = 1.0
+    min_weekdays_with_data: int = 2
+    min_baseline_weeks: int = 2
+    min_baseline_attendance: float = 0.3
+    zero_attendance_max: float = 0.2
+    min_event_weeks: int = 3
+    remote_wave_min_t: float = 3.0
+    unemployed_probability_min: float = 0.5
+    remote_adoption: float | None = None
+    min_cell_users: int = 10
+
+    def __post_init__(self) -> None:
+        own = "EmploymentParams"
+        start = _check_date(own, self, "baseline_start")
+        end = _check_date(own, self, "baseline_end")
+        if end < start + pd.Timedelta(days=6):
+            raise _bad(own, "baseline_end", self.baseline_end, "must be at least 6 days after baseline_start")
+        _check_range(own, self, "work_start_h", 0.0, 23.0)
+        _check_range(own, self, "work_end_h", 1.0, 24.0)
+        if self.work_end_h <= self.work_start_h:
+            raise _bad(own, "work_end_h", self.work_end_h, "must be after work_start_h")
+        _check_range(own, self, "min_day_observed_h", 0.0, 24.0, lo_open=True)
+        _check_int(own, self, "min_weekdays_with_data", 1, 5)
+        _check_int(own, self, "min_baseline_weeks", 1, 52)
+        _check_range(own, self, "min_baseline_attendance", 0.0, 1.0, lo_open=True)
+        _check_range(own, self, "zero_attendance_max", 0.0, 1.0)
+        _check_int(own, self, "min_event_weeks", 1, 52)
+        _check_range(own, self, "remote_wave_min_t", 0.0, 100.0)
+        _check_range(own, self, "unemployed_probability_min", 0.0, 1.0, lo_open=True)
+        if self.remote_adoption is not None:
+            _check_range(own, self, "remote_adoption", 0.0, 1.0)
+        _check_int(own, self, "min_cell_users", 1, 10_000)
+
+    @property
+    def baseline(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``(baseline_start, baseline_end)`` as naive Timestamps."""
+        return pd.Timestamp(self.baseline_start), pd.Timestamp(self.baseline_end)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for manifests and ``attrs``."""
+        return dataclasses.asdict(self)
+
+
+CALIBRATIONS = ("isotonic", "sigmoid")
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """Parameters of the LightGBM method (training, splits, calibration).
+
+    Attributes
+    ----------
+    n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM settings.
+    seed : int
+        Seeds the user split and LightGBM (deterministic with ``num_threads`` fixed).
+    num_threads : int
+        LightGBM threads (fixed for reproducibility).
+    test_user_share, calibration_user_share : float
+        Shares of labelled users held out for the test and for calibration (split by user).
+    test_week_share : float
+        The last share of weeks held out (split by time): training and calibration use earlier weeks,
+        the test uses later weeks of test users.
+    calibration : {"isotonic", "sigmoid"}
+        Isotonic regression or Platt scaling, fitted on the calibration fold.
+
+    Examples
+    --------
+    >>> ClassifierParams().calibration
+    'isotonic'
+    >>> ClassifierParams(test_user_share=0.9)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: ClassifierParams: test_user_share + calibration_user_share must be < 0.9
+    """
+
+    n_estimators: int = 150
+    learning_rate: float = 0.08
+    num_leaves: int = 31
+    min_child_samples: int = 50
+    seed: int = 0
+    num_threads: int = 2
+    test_user_share: float = 0.3
+    calibration_user_share: float = 0.2
+    test_week_share: float = 0.3
+    calibration: str = "isotonic"
+
+    def __post_init__(self) -> None:
+        own = "ClassifierParams"
+        _check_int(own, self, "n_estimators", 1, 10_000)
+        _check_range(own, self, "learning_rate", 0.0, 1.0, lo_open=True)
+        _check_int(own, self, "num_leaves", 2, 4096)
+        _check_int(own, self, "min_child_samples", 1, 1_000_000)
+        _check_int(own, self, "seed", 0, 2**31 - 1)
+        _check_int(own, self, "num_threads", 1, 256)
+        _check_range(own, self, "test_user_share", 0.0, 0.9, lo_open=True)
+        _check_range(own, self, "calibration_user_share", 0.0, 0.9, lo_open=True)
+        if self.test_user_share + self.calibration_user_share >= 0.9:
+            raise MobilityError(f"{own}: test_user_share + calibration_user_share must be < 0.9")
+        _check_range(own, self, "test_week_share", 0.0, 0.9, lo_open=True)
+        if self.calibration not in CALIBRATIONS:
+            raise _bad(own, "calibration", self.calibration, f"must be one of {CALIBRATIONS}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for manifests and ``attrs``."""
+        return dataclasses.asdict(self)

@@ -1,0 +1,160 @@
+"""Sector attendance R_s(t), remote-work adoption a(t) and the sector job-loss share P_s(t) (method.md 2.7).
+
+* ``R_s(t) = sum_u w_us r_u(t) / sum_u w_us`` over baseline workers with a covered week t, ``w_us`` the
+  probability that u works in sector s (LODES WAC at u's work CBG, :func:`mobility.census.features.work_features`).
+* ``r~_s(t) = 1 - tau_s a(t)``: the attendance expected if only the teleworkable jobs stayed home.
+* ``P_s(t) = 1 - min(R_s(t) / r~_s(t), 1)`` (the paper's formula).
+
+Remote-work adoption a(t) **(ours)**: given as ``EmploymentParams.remote_adoption`` (from the first week
+where attendance visibly drops), or estimated week by week from the cross-section of teleworkability: among
+covered baseline workers, the share near zero attendance ``y`` is regressed on the user's teleworkability
+``x = sum_s w_us tau_s``. If each worker of sector s goes remote with probability ``tau_s a(t)`` and loses
+the job with probability ``U(t)``, ``E[y | x] = U + a (1 - U) x``, so ``a(t) = slope / (1 - intercept)``,
+clipped to [0, 1]. Because ``x`` is the conditional mean of tau given the work CBG, the slope is not
+attenuated by not knowing the sector; job-loss hazards that fall with tau bias it slightly down.
+
+Schema ``sector_weekly``: ``sector`` (CNS01..CNS20), ``week``, ``attendance`` (R_s), ``weight``
+(``sum_u w_us`` behind it), ``remote_adoption`` (a), ``reference`` (r~_s), ``p_unemployed`` (P_s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mobility.employment.attendance import require
+from mobility.employment.params import EmploymentParams
+from mobility.errors import MobilityError
+from mobility.kernels.employment import column_ols
+
+SECTORS = tuple(f"CNS{i:02d}" for i in range(1, 21))
+WEIGHT_COLUMNS = tuple(f"w_{s}" for s in SECTORS)
+
+
+def user_sector_weights(features: pd.DataFrame, users: np.ndarray, telework: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sector weights ``w_us`` (n_users x 20, NaN rows for unknown users) and teleworkability per user.
+
+    Parameters
+    ----------
+    features : DataFrame
+        ``user_id`` and ``w_CNS01..w_CNS20`` (:func:`mobility.census.features.work_features`), one row per user.
+    users : ndarray of str
+        The panel's users, in order.
+    telework : Series
+        tau_s indexed ``CNS01..CNS20`` (:func:`mobility.census.telework.read_teleworkability`).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"user_id": ["a"], **{c: [0.0] for c in WEIGHT_COLUMNS}})
+    >>> f["w_CNS12"], f["w_CNS18"] = 0.75, 0.25
+    >>> tau = pd.Series(0.0, index=list(SECTORS)); tau["CNS12"] = 0.8
+    >>> w, x = user_sector_weights(f, np.array(["a", "b"]), tau)
+    >>> w.shape, x.round(3).tolist()
+    ((2, 20), [0.6, nan])
+    """
+    require(features, ["user_id", *WEIGHT_COLUMNS], "features", "pass work_features(...) of each user's work CBG")
+    ids = features["user_id"].astype(str)
+    if ids.duplicated().any():
+        raise MobilityError(f"features: user_id {ids[ids.duplicated()].iloc[0]!r} appears twice; pass one row per "
+                            "user (the features of the baseline work CBG)")
+    tau = check_telework(telework)
+    table = features.set_index(ids)[list(WEIGHT_COLUMNS)].astype(float)
+    w = table.reindex(pd.Index(users, dtype=object)).to_numpy()
+    return w, w @ tau
+
+
+def check_telework(telework: pd.Series) -> np.ndarray:
+    """tau_s as an array in CNS01..CNS20 order; raises :class:`MobilityError` if a sector is missing.
+
+    Examples
+    --------
+    >>> check_telework(pd.Series(0.5, index=list(SECTORS)))[:2].tolist()
+    [0.5, 0.5]
+    """
+    if not isinstance(telework, pd.Series):
+        raise MobilityError("telework must be a Series of tau_s indexed CNS01..CNS20 (read_teleworkability)")
+    missing = [s for s in SECTORS if s not in telework.index]
+    if missing:
+        raise MobilityError(f"telework: sectors {missing} missing; read it with read_teleworkability")
+    tau = telework.reindex(list(SECTORS)).to_numpy(dtype=float)
+    if not np.all((tau >= 0) & (tau <= 1)):
+        raise MobilityError("telework: shares must lie in [0, 1]")
+    return tau
+
+
+def remote_adoption(near_zero: np.ndarray, usable: np.ndarray, x: np.ndarray, *, weeks: pd.DatetimeIndex,
+                    params: EmploymentParams | None = None) -> np.ndarray:
+    """a(t) per week: ``params.remote_adoption`` after the baseline, or estimated (module notes).
+
+    Parameters
+    ----------
+    near_zero, usable : ndarray of bool, shape (n_users, n_weeks)
+        Near-zero attendance, and the cells to use (covered weeks of baseline workers).
+    x : ndarray, shape (n_users,)
+        Teleworkability of each user.
+    weeks : DatetimeIndex
+        The Mondays of the columns.
+
+    Examples
+    --------
+    Users with x = 0 stay, users with x = 1 go remote half of the time (a = 0.5) in the second week:
+
+    >>> x = np.array([0.0, 0.0, 1.0, 1.0])
+    >>> z = np.array([[False, False], [False, False], [False, True], [False, False]])
+    >>> wk = pd.DatetimeIndex(["2020-02-24", "2020-03-02"])
+    >>> remote_adoption(z, np.ones((4, 2), bool), x, weeks=wk).tolist()
+    [0.0, 0.5]
+    >>> remote_adoption(z, np.ones((4, 2), bool), x, weeks=wk, params=EmploymentParams(remote_adoption=0.4)).tolist()
+    [0.0, 0.4]
+    """
+    params = params or EmploymentParams()
+    if params.remote_adoption is not None:
+        return np.where(weeks > params.baseline[1], params.remote_adoption, 0.0)
+    c, b, _, _ = column_ols(near_zero.astype(float), x, usable)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = b / (1.0 - c)
+    return np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0)
+
+
+def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adoption: np.ndarray,
+                  weeks: pd.DatetimeIndex) -> pd.DataFrame:
+    """R_s(t), r~_s(t) and P_s(t) for every sector and week (schema in the module notes).
+
+    Parameters
+    ----------
+    attendance : ndarray, shape (n_users, n_weeks)
+        r_u(t), NaN where not usable.
+    w : ndarray, shape (n_users, 20)
+        Sector weights (NaN rows are skipped).
+    tau : ndarray, shape (20,)
+    adoption : ndarray, shape (n_weeks,)
+    weeks : DatetimeIndex
+
+    Examples
+    --------
+    Sector 1 (tau 0.5) attends at 0.3 with half of its jobs remote: P = 1 - 0.3 / 0.5 = 0.4.
+
+    >>> w = np.zeros((1, 20)); w[0, 0] = 1.0
+    >>> tau = np.zeros(20); tau[0] = 0.5
+    >>> t = sector_weekly(np.array([[0.3]]), w, tau, np.array([1.0]), pd.DatetimeIndex(["2020-04-06"]))
+    >>> t.loc[0, ["attendance", "reference", "p_unemployed"]].round(3).tolist()
+    [0.3, 0.5, 0.4]
+    """
+    ok = np.isfinite(attendance)
+    wz = np.nan_to_num(w, nan=0.0)
+    num = wz.T @ np.where(ok, attendance, 0.0)  # (20, n_weeks)
+    den = wz.T @ ok.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_s = num / den
+        ref = 1.0 - tau[:, None] * adoption[None, :]
+        p_s = 1.0 - np.minimum(r_s / ref, 1.0)
+    n_s, n_w = r_s.shape
+    return pd.DataFrame({
+        "sector": np.repeat(np.array(SECTORS), n_w),
+        "week": np.tile(weeks.values, n_s),
+        "attendance": r_s.ravel(),
+        "weight": den.ravel(),
+        "remote_adoption": np.tile(adoption, n_s),
+        "reference": ref.ravel(),
+        "p_unemployed": np.clip(p_s.ravel(), 0.0, 1.0),
+    })

@@ -1,0 +1,160 @@
+"""Weekly employment status by the attendance signal (method 1 of method.md 2.7).
+
+For each baseline worker and covered week:
+
+* inside a job-loss event (:mod:`mobility.employment.events`): ``p_unemployed`` = the event's job-loss
+  probability q_u (telework weighed against job loss by the timing and teleworkability of the drop);
+* elsewhere: ``p_unemployed = p_u(t) * clip(1 - r_u(t), 0, 1)`` with ``p_u(t) = sum_s w_us P_s(t) /
+  sum_s w_us`` -- the sector's job-loss share, scaled by how far attendance fell.
+
+``status`` is ``unemployed`` when ``p_unemployed >= unemployed_probability_min``, else ``employed``;
+``unknown`` (and ``p_unemployed`` NaN) for uncovered weeks and for users without a baseline job -- never a
+guess. ``weeks_since_job_loss`` counts weeks from the start of the user's latest job-loss event (kept after
+a return to work, as in the ground truth), missing before any.
+
+Schema ``employment_weekly``: ``user_id`` (str), ``week`` (datetime64[ns], naive local Monday), ``status``
+(``employed``/``unemployed``/``unknown``), ``p_unemployed`` (float64), ``method`` (``signal`` or
+``classifier``), ``weeks_since_job_loss`` (Int64). Sorted by ``user_id``, ``week``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mobility.employment.attendance import require
+from mobility.employment.events import job_loss_events, near_zero
+from mobility.employment.params import EmploymentParams
+from mobility.employment.sector import check_telework, remote_adoption, sector_weekly, user_sector_weights
+from mobility.errors import MobilityError
+
+STATUSES = ("employed", "unemployed", "unknown")
+OUTPUT_COLUMNS = ("user_id", "week", "status", "p_unemployed", "method", "weeks_since_job_loss")
+
+
+@dataclass
+class SignalResult:
+    """The signal method's matrices (users x weeks) and tables."""
+
+    users: np.ndarray
+    weeks: pd.DatetimeIndex
+    matrices: dict[str, np.ndarray]
+    telework: np.ndarray
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def to_matrix(panel: pd.DataFrame, column: str, n_users: int, n_weeks: int) -> np.ndarray:
+    """A column of a dense panel sorted by user then week, as an (n_users, n_weeks) array.
+
+    Examples
+    --------
+    >>> to_matrix(pd.DataFrame({"v": [1, 2, 3, 4]}), "v", 2, 2).tolist()
+    [[1, 2], [3, 4]]
+    """
+    return panel[column].to_numpy().reshape(n_users, n_weeks)
+
+
+def weeks_since(event_start: np.ndarray, is_loss: np.ndarray) -> np.ndarray:
+    """Weeks since the start of the latest job-loss event at or before each week (-1 before any).
+
+    Examples
+    --------
+    >>> s = np.array([[-1, 1, 1, -1, -1]])
+    >>> weeks_since(s, s >= 0).tolist()
+    [[-1, 0, 1, 2, 3]]
+    """
+    started = np.where(is_loss & (event_start >= 0), event_start, -1)
+    latest = np.maximum.accumulate(started, axis=1)
+    col = np.arange(event_start.shape[1])[None, :]
+    return np.where(latest >= 0, col - latest, -1)
+
+
+def status_table(users: np.ndarray, weeks: pd.DatetimeIndex, p: np.ndarray, usable: np.ndarray,
+                 since: np.ndarray, method: str, threshold: float) -> pd.DataFrame:
+    """Assemble ``employment_weekly`` rows from matrices (schema in the module notes).
+
+    Examples
+    --------
+    >>> t = status_table(np.array(["a"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09"]), np.array([[0.1, 0.9]]),
+    ...                  np.array([[False, True]]), np.array([[-1, 0]]), "signal", 0.5)
+    >>> t["status"].tolist(), t["weeks_since_job_loss"].tolist()
+    (['unknown', 'unemployed'], [<NA>, 0])
+    """
+    n_u, n_w = p.shape
+    p = np.where(usable, p, np.nan)
+    status = np.where(~usable, "unknown", np.where(p >= threshold, "unemployed", "employed"))
+    return pd.DataFrame({
+        "user_id": pd.array(np.repeat(users, n_w), dtype="string"),
+        "week": np.tile(weeks.values, n_u).astype("datetime64[ns]"),
+        "status": pd.array(status.ravel(), dtype="string"),
+        "p_unemployed": p.ravel().astype(np.float64),
+        "method": pd.array(np.full(n_u * n_w, method), dtype="string"),
+        "weeks_since_job_loss": pd.array(np.where(since >= 0, since, None).ravel(), dtype="Int64"),
+    })
+
+
+def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
+                  params: EmploymentParams | None = None) -> SignalResult:
+    """Run the attendance signal over a panel from :func:`~mobility.employment.attendance.relative_attendance`.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The dense attendance panel (sorted by user then week).
+    features : DataFrame
+        ``user_id``, ``w_CNS01..20`` per user (:func:`mobility.census.features.work_features` of W_u).
+    telework : Series
+        tau_s by sector (:func:`mobility.census.telework.read_teleworkability`).
+    params : EmploymentParams, optional
+
+    Returns
+    -------
+    SignalResult
+        ``tables`` holds ``employment_weekly`` (method ``signal``), ``sector_weekly`` and ``event_starts``.
+
+    Examples
+    --------
+    See ``tests/employment/test_status.py`` for the hand-made panels (teleworker, job loser, silent phone,
+    part-timer).
+    """
+    params = params or EmploymentParams()
+    require(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
+            "build it with relative_attendance")
+    users = panel["user_id"].astype(str).unique()
+    weeks = pd.DatetimeIndex(panel["week"].unique())
+    n_u, n_w = len(users), len(weeks)
+    if n_u * n_w != len(panel):
+        raise MobilityError("panel is not dense (one row per user and week); build it with relative_attendance")
+    tau = check_telework(telework)
+    w, x = user_sector_weights(features, users, telework)
+    r = to_matrix(panel, "attendance", n_u, n_w).astype(float)
+    rt = to_matrix(panel, "work_time", n_u, n_w).astype(float)
+    usable = to_matrix(panel, "covered", n_u, n_w).astype(bool) & to_matrix(panel, "baseline_job", n_u, n_w)
+    usable &= np.isfinite(r)
+    run_start, q, starts = job_loss_events(r, rt, usable, x, weeks, params=params)
+    zero = near_zero(r, rt, params.zero_attendance_max) & usable
+    xx = np.where(np.isfinite(x), x, np.nanmean(x) if np.isfinite(x).any() else 0.0)
+    adoption = remote_adoption(zero, usable, xx, weeks=weeks, params=params)
+    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, adoption, weeks)
+    p_s = sectors["p_unemployed"].to_numpy().reshape(len(tau), n_w)
+    weight = sectors["weight"].to_numpy().reshape(len(tau), n_w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = np.nansum(p_s * weight, axis=0) / weight.sum(axis=0)
+        wz = np.nan_to_num(w, nan=0.0)
+        wsum = wz.sum(axis=1, keepdims=True)
+        p_u = np.where(wsum > 0, (wz @ np.nan_to_num(p_s)) / wsum, overall[None, :])
+    drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
+    inside = run_start >= 0
+    p = np.where(inside, q, np.nan_to_num(p_u) * drop)
+    p = np.where(usable, p, np.nan)
+    since = weeks_since(run_start, inside & (q >= params.unemployed_probability_min))
+    table = status_table(users, weeks, p, usable, since, "signal", params.unemployed_probability_min)
+    table.attrs["params"] = params.to_dict()
+    return SignalResult(
+        users=users, weeks=weeks, telework=x,
+        matrices={"attendance": r, "work_time": rt, "usable": usable, "run_start": run_start, "q": q,
+                  "p_sector": p_u, "p": p, "weights": w},
+        tables={"employment_weekly": table, "sector_weekly": sectors, "event_starts": starts},
+    )
