@@ -80,7 +80,7 @@ def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quar
     finished file leaves a ``src-NNNNN.json`` summary and is skipped when the stage resumes.
     """
     from mobility.io.pings import read_pings
-    from mobility.pings import check_bad_share, partition_of, validate_pings
+    from mobility.pings import partition_of, validate_pings
 
     marker = shards / f"src-{index:05d}.json"
     if marker.exists():
@@ -88,7 +88,6 @@ def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quar
     raw = read_pings(path, format=params["format"], columns=params["columns"])
     result = validate_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
                             source=path.name)
-    check_bad_share(result.counts, result.n_input, max_bad_share=params["max_bad_share"], source=str(path))
     pings = result.pings
     part = partition_of(pings["user_id"], params["n_partitions"])
     order = np.argsort(part, kind="stable")
@@ -105,6 +104,9 @@ def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quar
 
 
 def run_load(ctx: StageContext) -> dict[str, Any]:
+    """Load every input file; stop if more than ``max_bad_share`` of all rows were bad (naming the worst files)."""
+    from mobility.pings import check_bad_share
+
     files = [Path(f) for f in ctx.params["files"]]
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
@@ -116,6 +118,10 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     n_rows = sum(s["rows"] for s in summaries)
     if counts:
         log.warning("quarantined %s of %s rows: %s", f"{sum(counts.values()):,}", f"{n_rows:,}", dict(counts))
+    worst = [s for s in sorted(summaries, key=lambda s: s["kept"] - s["rows"])[:3] if s["rows"] > s["kept"]]
+    named = "; ".join(f"{s['file']} ({s['rows'] - s['kept']:,} of {s['rows']:,} rows bad)" for s in worst)
+    check_bad_share(dict(counts), n_rows, max_bad_share=ctx.params["max_bad_share"],
+                    source=f"all input files (worst: {named})")
     return {"input_rows": n_rows, "files": len(files), "quarantine": dict(counts)}
 
 
