@@ -297,12 +297,10 @@ def _user_codes(col: pd.Series, table: str) -> tuple[np.ndarray, pd.Index]:
 
 
 def _run(users, uniques, start, end, lat, lon, location, home_work, params, name):
-    order = None
-    if len(users) > 1:
-        d_user = np.diff(users)
-        if (d_user < 0).any() or ((d_user == 0) & (np.diff(start) < 0)).any():
-            order = np.lexsort((start, users))
-    if order is not None:
+    if not _sorted(users, start):
+        order = np.argsort(users, kind="stable")
+        if not _sorted(users[order], start[order]):
+            order = km.sort_by(users, start)
         users, start, end, lat, lon, location = (a[order] for a in (users, start, end, lat, lon, location))
     n_users = len(uniques)
     # location codes per (user, location_id), numbered in order of first visit
@@ -351,6 +349,13 @@ def _run(users, uniques, start, end, lat, lon, location, home_work, params, name
         out = out.rename(columns={"uncorrelated_entropy_bits": "uncorrelated_entropy_norm"})
     out.attrs["params"] = dict(params)
     return bk.from_pandas(out, name)
+
+
+def _sorted(users: np.ndarray, start: np.ndarray) -> bool:
+    if len(users) < 2:
+        return True
+    d_user = np.diff(users)
+    return not ((d_user < 0).any() or ((d_user == 0) & (np.diff(start) < 0)).any())
 
 
 def period_bounds_ns(lo_ns: int, hi_ns: int, period: str, timezone: str | None) -> np.ndarray:
