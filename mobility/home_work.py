@@ -59,6 +59,7 @@ from mobility.kernels.home_work import (
 log = logging.getLogger(__name__)
 
 HOME_WORK_LABELS = ("user_id", "date", "home_location_id", "work_location_id")
+"""Columns of :func:`detect_home_work`'s output (the first four of ``schema.HOME_WORK_DAILY``)."""
 
 # Allowed ranges, as in HoWDe's config.py ``thresholds_config`` (hard limits against nonsense values, wider
 # than the suggested ranges of the HoWDe README).
@@ -321,14 +322,8 @@ def detect_home_work(
     )
     _validate_stops(stops)
     if len(stops) == 0:
-        out = pd.DataFrame(
-            {
-                "user_id": pd.Series([], dtype=stops["user_id"].dtype),
-                "date": pd.Series([], dtype="datetime64[ns]"),
-                "home_location_id": pd.Series([], dtype="Int64"),
-                "work_location_id": pd.Series([], dtype="Int64"),
-            }
-        )
+        dtypes = (stops["user_id"].dtype, "datetime64[ns]", "Int64", "Int64")
+        out = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in zip(HOME_WORK_LABELS, dtypes)})
         out.attrs["home_work_params"] = asdict(params)
         return out
 
