@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from mobility.errors import MobilityError
 from mobility.localtime import check_timezone
@@ -191,7 +192,10 @@ def validate_pings(
         uid = uid[keep].reset_index(drop=True)
         ts = ts[keep]
         columns = {k: v[keep] for k, v in columns.items()}
-    pings = _pings_frame(uid, ts, columns)
+    if good is None and order is None and drop is None and _canonical(raw):
+        pings = raw[[c for c in PINGS if c in raw.columns]]  # nothing to change: no copy (copy-on-write)
+    else:
+        pings = _pings_frame(uid, ts, columns)
     if keep_source:
         pings["source"] = _source_text(raw, source, pos)
         pings["row"] = _rows(raw, pos)
@@ -421,8 +425,7 @@ def _timestamps(s: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.ndar
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         missing = s.isna().to_numpy()
         if isinstance(dtype, pd.DatetimeTZDtype):
-            naive = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            ns, bad = _naive_utc_ns(naive)
+            ns, bad = _naive_utc_ns(s.dt.tz_convert(None))  # tz_convert(None): UTC wall clock, no zone
         else:
             ns, bad = _localize(s, timezone)
         return ns, missing, bad & ~missing
@@ -491,8 +494,15 @@ def _parse_one(v: str, utc: bool):
 def _naive_utc_ns(naive: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Epoch ns of naive UTC datetimes, NaT outside the plausible range; (ns, bad)."""
     values = naive.to_numpy()
-    with np.errstate(invalid="ignore"):
-        ok = (values >= np.datetime64(TIMESTAMP_MIN)) & (values < np.datetime64(TIMESTAMP_MAX))
+    if values.dtype.kind != "M":
+        values = values.astype("datetime64[ns]")
+    unit = np.datetime_data(values.dtype)[0]
+    ticks = values.view(np.int64)  # NaT is the smallest int64, so it fails the lower bound
+    lo = np.datetime64(TIMESTAMP_MIN).astype(f"datetime64[{unit}]").view(np.int64)
+    hi = np.datetime64(TIMESTAMP_MAX).astype(f"datetime64[{unit}]").view(np.int64)
+    ok = (ticks >= lo) & (ticks < hi)
+    if unit == "ns":
+        return np.where(ok, ticks, _NAT), ~ok
     ns = np.full(len(values), _NAT, dtype=np.int64)
     ns[ok] = values[ok].astype("datetime64[ns]").view(np.int64)
     return ns, ~ok
@@ -565,8 +575,25 @@ def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | 
 
 
 def _heads_increasing(uid: pd.Series, new_user: np.ndarray) -> bool:
-    heads = uid.iloc[np.flatnonzero(new_user)].to_numpy(dtype=object)
+    heads = _take_text(uid, np.flatnonzero(new_user))
     return bool(np.all(heads[1:] > heads[:-1])) if len(heads) > 1 else True
+
+
+def _take_text(uid: pd.Series, idx: np.ndarray) -> np.ndarray:
+    """``uid.iloc[idx]`` as an object array; for Arrow-backed strings chunk by chunk, since a take on a
+    many-chunk Arrow array first concatenates every chunk (all the ids) and costs O(len(uid))."""
+    try:
+        arrow = pa.array(uid.array)
+    except (pa.ArrowException, TypeError, ValueError):
+        return uid.iloc[idx].to_numpy(dtype=object)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    which = np.searchsorted(starts, idx, side="right") - 1
+    out = np.empty(len(idx), dtype=object)
+    for k in np.unique(which):
+        sel = which == k
+        out[sel] = chunks[k].take(pa.array(idx[sel] - starts[k])).to_numpy(zero_copy_only=False)
+    return out
 
 
 def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
@@ -604,6 +631,14 @@ def _pings_frame(uid: pd.Series, ts: np.ndarray, columns: dict[str, np.ndarray])
     return pd.DataFrame(data, copy=False)[[c for c in PINGS if c in data]]
 
 
+def _canonical(raw: pd.DataFrame) -> bool:
+    """True when ``raw``'s ping columns already have the dtypes of the pings table."""
+    expected = {"user_id": "str", "timestamp": "datetime64[ns, UTC]", "lat": "float64", "lon": "float64",
+                "accuracy_m": "float64", "utc_offset_s": "Int32"}
+    return all(str(raw[c].dtype) == expected[c] for c in PINGS if c in raw.columns) and \
+        isinstance(raw.index, pd.RangeIndex) and raw.index.start == 0 and raw.index.step == 1
+
+
 def _source_text(raw: pd.DataFrame, source: str | None, pos: np.ndarray) -> pd.Series:
     if "source" in raw.columns:
         return raw["source"].iloc[pos].astype("str").reset_index(drop=True)
@@ -620,8 +655,8 @@ def _rows(raw: pd.DataFrame, pos: np.ndarray, positional: bool = True) -> np.nda
 def _quarantine(
     raw: pd.DataFrame, pos: np.ndarray, reasons: np.ndarray, source: str | None, positional: bool
 ) -> pd.DataFrame:
-    rows = raw.iloc[pos]
-    data = {c: rows[c].astype("str").reset_index(drop=True) for c in PINGS if c in raw.columns}
+    rows = raw[[c for c in PINGS if c in raw.columns]].iloc[pos]
+    data = {c: rows[c].astype("str").reset_index(drop=True) for c in rows.columns}
     data["source"] = _source_text(raw, source, pos)
     data["row"] = _rows(raw, pos, positional)
     data["reason"] = pd.Series(reasons, dtype="str")
