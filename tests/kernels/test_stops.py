@@ -221,3 +221,18 @@ def test_overlapping_intervals_hand_case():
     start = np.array([0, 5, 10, 11, 0])
     end = np.array([10, 20, 12, 30, 100])
     assert overlapping_intervals(start, end, np.array([0, 4, 5])).tolist() == [False, True, False, True, False]
+
+
+@pytest.mark.parametrize("n", [63, 64, 65, 400])
+def test_median_long_groups_equal_reference(n):
+    # one long stationary group (sorted-array mode up to 64 pings, heaps beyond), then a trip and another
+    rng = np.random.default_rng(n)
+    lat = np.concatenate([45.0 + rng.normal(0, 20 / DEG_M, n), [45.05], 45.1 + rng.normal(0, 20 / DEG_M, n)])
+    lon = np.concatenate([9.0 + rng.normal(0, 30 / DEG_M, n), [9.0], 9.0 + rng.normal(0, 30 / DEG_M, n)])
+    t = np.arange(lat.size, dtype=np.int64) * 10
+    seg, first, stop, s_lat, s_lon = median_stops(t * S, lat, lon, np.array([0, lat.size]), 120.0,
+                                                  np.int64(60 * S), np.int64(600 * S), np.int64(2))
+    expected = ref_median(t, lat, lon, 120.0, 60, 600, 2)
+    assert list(zip(first.tolist(), stop.tolist())) == [(a, b) for a, b, _ in expected]
+    np.testing.assert_allclose(s_lat, [m for _, _, m in expected], rtol=0, atol=1e-12)
+    assert stop[0] - first[0] == n
