@@ -154,10 +154,10 @@ def acs_tables(geo: Geography, mixes: dict[str, np.ndarray], rng: np.random.Gene
     sexage = np.column_stack([pop, male, male[:, None] * band_share, female, female[:, None] * band_share])
     expected["sexage"] = ("B01001", list(range(1, 50)), sexage)
     # household income: lognormal around a median that falls with deprivation
-    from scipy.stats import norm
+    from scipy.special import ndtr
     households = pop / PERSONS_PER_HOUSEHOLD
     median = 80_000 * np.exp(-1.2 * (mixes["deprivation"] - 0.3))
-    cdf = norm.cdf((np.log(np.array(_INCOME_EDGES))[None, :] - np.log(median)[:, None]) / 0.85)
+    cdf = ndtr((np.log(np.array(_INCOME_EDGES))[None, :] - np.log(median)[:, None]) / 0.85)
     bins = np.diff(np.column_stack([np.zeros(len(pop)), cdf, np.ones(len(pop))]), axis=1)
     expected["income"] = ("B19001", list(range(1, 18)), np.column_stack([households, households[:, None] * bins]))
     # education of people 25+: CD mix, split within groups

@@ -132,7 +132,8 @@ class _Places:
         lat[e], lon[e] = self.offsets(anchor_lat[e], anchor_lon[e], radius_mult[e], scale_m)
         r = np.flatnonzero(~explore)
         if len(r):
-            cdf = np.cumsum(self.count[who[r]], axis=1)
+            width = int(n_known[r].max())  # only the known places can be returned to
+            cdf = np.cumsum(self.count[who[r], :width], axis=1)
             u = self.rng.random(len(r)) * cdf[:, -1]
             slot[r] = np.minimum((cdf <= u[:, None]).sum(axis=1), n_known[r] - 1)
             lat[r], lon[r] = self.lat[who[r], slot[r]], self.lon[who[r], slot[r]]

@@ -109,13 +109,16 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     lat = lat0[seg] + frac * (lat1[seg] - lat0[seg])
     lon = lon0[seg] + frac * (lon1[seg] - lon0[seg])
     who = seg_person[seg]
-    # silences
+    # silences: pings are sorted by (person, time), so locate each silence in them and mark the ranges
     s_who, s_start, s_end = silence_intervals(params, len(rate_per_h), span_start_s, span_end_s, rng)
     big = 4.0 * (span_end_s - span_start_s) + 1e6
     key = who * big + (t - span_start_s)
-    started = np.searchsorted(np.sort(s_who * big + (s_start - span_start_s)), key, side="right")
-    ended = np.searchsorted(np.sort(s_who * big + (s_end - span_start_s)), key, side="right")
-    keep = started == ended
+    lo = np.searchsorted(key, s_who * big + (s_start - span_start_s), side="left")
+    hi = np.searchsorted(key, s_who * big + (s_end - span_start_s), side="right")
+    depth = np.zeros(len(key) + 1, dtype=np.int32)
+    np.add.at(depth, lo, 1)
+    np.add.at(depth, hi, -1)
+    keep = np.cumsum(depth[:-1]) == 0
     # whole seconds, one ping per person and second
     t_s = np.floor(t).astype(np.int64)
     dup = np.zeros(len(t_s), dtype=bool)
@@ -127,7 +130,8 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     # GPS noise
     acc = rng.uniform(params.gps_noise_min_m, params.gps_noise_max_m, len(t_s))
     sd = acc / RADIUS68_PER_SD
-    lat = lat + rng.normal(0.0, 1.0, len(t_s)) * sd / M_PER_DEG_LAT
-    lon = lon + rng.normal(0.0, 1.0, len(t_s)) * sd / (M_PER_DEG_LAT * np.cos(np.radians(lat)))
+    m_per_deg_lon = M_PER_DEG_LAT * np.cos(np.radians(stops["lat"]))
+    lat = lat + rng.standard_normal(len(t_s), dtype=np.float32) * sd / M_PER_DEG_LAT
+    lon = lon + rng.standard_normal(len(t_s), dtype=np.float32) * sd / m_per_deg_lon[seg // 2]
     reported = np.round(acc * rng.uniform(0.8, 1.25, len(t_s)), 1)
     return {"person": who, "t_s": t_s, "lat": lat, "lon": lon, "accuracy_m": reported}, n_pings

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mobility.errors import MobilityError
@@ -146,13 +147,13 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
         from tqdm import tqdm
         bar = tqdm(total=params.n_users, unit="user", desc="synthetic region")
     with atomic_path(truth / "stops.parquet") as stops_tmp:
-        stops_writer = pq.ParquetWriter(stops_tmp, STOPS_SCHEMA)
+        stops_writer = pq.ParquetWriter(stops_tmp, STOPS_SCHEMA, use_dictionary=["user_id", "kind"])
         bad_path = root / "pings" / "bad-rows.csv"
         try:
             for part, first in enumerate(parts):
                 last = min(first + params.users_per_part, params.n_users)
                 with atomic_path(root / "pings" / f"part-{part:05d}.parquet") as part_tmp:
-                    with pq.ParquetWriter(part_tmp, PINGS_SCHEMA) as writer:
+                    with pq.ParquetWriter(part_tmp, PINGS_SCHEMA, use_dictionary=["user_id"]) as writer:
                         for b, lo in enumerate(range(first, last, BATCH_USERS)):
                             hi = min(lo + BATCH_USERS, last)
                             pings, stops = _batch(params, people.iloc[lo:hi], calendar, span, seed, part, b, lo)
@@ -186,16 +187,16 @@ def _batch(params, people, calendar, span, seed, part, b, first_number):
     stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b))
     pings, n_pings = sample_pings(params, stops, people["pings_per_hour"].to_numpy(float), span[0], span[1],
                                   _rng(seed, "pings", part, b))
-    ids = people["user_id"].to_numpy(dtype=str)
+    ids = pa.array(people["user_id"].to_numpy(dtype=str), pa.string())
     to_ts = lambda s: pa.array((s * 1e9).round().astype("int64"), pa.int64()).cast(  # noqa: E731
         pa.timestamp("ns", tz="UTC"))
     ping_table = pa.table({
-        "user_id": pa.array(ids[pings["person"]], pa.string()),
+        "user_id": pc.take(ids, pings["person"]),
         "timestamp": pa.array(pings["t_s"] * 1_000_000_000, pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
         "lat": pings["lat"], "lon": pings["lon"], "accuracy_m": pings["accuracy_m"],
     }, schema=PINGS_SCHEMA)
     stop_table = pa.table({
-        "user_id": pa.array(ids[stops["person"]], pa.string()),
+        "user_id": pc.take(ids, stops["person"]),
         "start": to_ts(stops["start"]), "end": to_ts(stops["end"]),
         "lat": stops["lat"], "lon": stops["lon"], "place_id": stops["place_id"],
         "kind": pa.array(np.asarray(KINDS, dtype=object)[stops["kind"]], pa.string()), "n_pings": n_pings,

@@ -1,0 +1,53 @@
+"""Throughput and peak memory of the synthetic region generator.
+
+Each case runs in a fresh subprocess so ``ru_maxrss`` is that case's peak resident memory.
+Run: ``python benchmarks/bench_synthetic.py`` (prints a Markdown table).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASES = {
+    "1M pings (1,000 users x 4 weeks)": dict(n_users=1000, end="2020-01-28"),
+    "default (1,000 users, Jan-Sep 2020)": dict(),
+    "10M pings (1,200 users, Jan-Sep 2020)": dict(n_users=1200),
+}
+
+
+def run_one(name: str) -> dict:
+    from mobility.synthetic import SyntheticParams, generate_region
+
+    params = SyntheticParams(**CASES[name])
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        out = generate_region(Path(tmp) / "region", params, seed=0)
+        wall = time.perf_counter() - t0
+        n_pings = json.loads((out / "region.json").read_text())["n_pings"]
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"case": name, "pings": n_pings, "wall_s": wall, "pings_per_s": n_pings / wall,
+            "peak_rss_mb": peak_mb, "size_mb": size / 2**20}
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        print(json.dumps(run_one(sys.argv[2])))
+        return
+    print("| case | pings | wall s | pings/s | peak RSS MB | on disk MB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in CASES:
+        res = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True, check=True)
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        print(f"| {r['case']} | {r['pings']:,} | {r['wall_s']:.1f} | {r['pings_per_s']:,.0f} | "
+              f"{r['peak_rss_mb']:,.0f} | {r['size_mb']:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
