@@ -34,7 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import write_json
+from mobility.io.atomic import write_json, write_parquet
 from mobility.pipeline.config import RegionConfig
 
 log = logging.getLogger("mobility.pipeline")
@@ -73,6 +73,27 @@ class StageContext:
     def iterate(self, items: Sequence, desc: str) -> Iterable:
         """Loop with a progress bar unless the run is quiet."""
         return tqdm(items, desc=desc, disable=not self.progress, leave=False, unit="part")
+
+    def map_parts(self, inputs: Sequence[str], outputs: Sequence[str],
+                  fn: Callable[..., Sequence[pd.DataFrame]]) -> None:
+        """Apply ``fn`` to each user partition: ``fn(*frames_of_inputs) -> frames_of_outputs``.
+
+        Parts are matched by name across the input tables (partition ``k`` of every table holds the same
+        users). A partition whose outputs are all present already is skipped, so an interrupted stage
+        resumes where it stopped. This is the unit of work a distributed engine maps over.
+        """
+        out_dirs = [self.output(name) for name in outputs]
+        names = [p.name for p in self.parts(inputs[0])]
+        for name in self.iterate(names, ",".join(outputs)):
+            targets = [d / name for d in out_dirs]
+            if all(t.exists() for t in targets):
+                continue
+            frames = [pd.read_parquet(self.table(t) / name) for t in inputs]
+            results = fn(*frames)
+            if len(results) != len(outputs):
+                raise MobilityError(f"partition function returned {len(results)} tables, expected {len(outputs)}")
+            for frame, target in zip(results, targets):
+                write_parquet(frame, target)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,25 @@
 
 Tables (folders of Parquet parts under the output directory):
 
-=================  =========================================================================
-``ping_shards``    validated pings of each input file, split by user partition (intermediate)
-``quarantine_rows`` rows rejected while loading each file (intermediate)
-``pings``          canonical pings (:mod:`mobility.schema`), one part per user partition
-``quarantine``     every rejected row with its ``source``, ``row`` and ``reason``
-=================  =========================================================================
+===================  =======================================================================
+``ping_shards``      validated pings of each input file, split by user partition (intermediate)
+``quarantine_rows``  rows rejected while loading each file (intermediate)
+``pings``            canonical pings (:mod:`mobility.schema`), one part per user partition
+``quarantine``       every rejected row with its ``source``, ``row`` and ``reason``
+``stops``            detected stops (``location_id`` = -1)
+``visits``           the stops with their ``location_id``
+``locations``        one row per user and location (coordinates: internal, never in reports)
+``home_work_daily``  daily home/work labels, home and work as CBGs
+``metrics_weekly``   mobility metrics per user and ISO week; ``metrics_monthly`` per calendar month
+``user_features``    census features per user and week from the work and home CBGs (no coordinates)
+===================  =======================================================================
+
+Each downstream stage takes its parameters from the region config's table of the same name
+(``[stops]``, ``[locations]``, ``[home_work]``, ``[metrics]``); the keys are the keyword arguments of
+the function the stage calls, and the manifest records every value, defaults included.
 """
+
+import inspect
 
 from __future__ import annotations
 
@@ -162,6 +174,158 @@ def run_validate(ctx: StageContext) -> dict[str, Any]:
     return {"quarantine": {"duplicate_across_files": dups}}
 
 
+# --------------------------------------------------------------------------------------------- helpers
+def stage_params(config: RegionConfig, section: str, func, *, fixed: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The keyword defaults of ``func`` overridden by the config's ``[section]`` table.
+
+    Unknown keys are an error naming the section and the allowed keys. ``fixed`` names arguments the
+    stage sets itself (time zone, inputs), which the table may not set.
+    """
+    signature = inspect.signature(func)
+    allowed = {
+        name: param.default for name, param in signature.parameters.items()
+        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in fixed and name not in {"columns", "backend"}
+    }
+    given = config.stage(section)
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise MobilityError(f"{config.path}: [{section}] has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    return {**allowed, **given}
+
+
+def _cbg(config: RegionConfig):
+    from mobility.census import read_geometry
+
+    return read_geometry(config.input_path("cbg"))
+
+
+# --------------------------------------------------------------------------------------------- stops .. metrics
+def _stops_params(config):
+    from mobility.stops import detect_stops
+
+    return stage_params(config, "stops", detect_stops)
+
+
+def run_stops(ctx: StageContext) -> dict[str, Any]:
+    from mobility.stops import detect_stops
+
+    ctx.map_parts(["pings"], ["stops"], lambda pings: [detect_stops(pings, **ctx.params)])
+    return {}
+
+
+def _locations_params(config):
+    from mobility.locations import assign_locations
+
+    return stage_params(config, "locations", assign_locations)
+
+
+def run_locations(ctx: StageContext) -> dict[str, Any]:
+    from mobility.locations import assign_locations, locations_table
+
+    def one(stops):
+        visits = assign_locations(stops, **ctx.params)
+        return [visits, locations_table(visits)]
+
+    ctx.map_parts(["stops"], ["visits", "locations"], one)
+    return {}
+
+
+def _home_work_params(config):
+    from mobility.home_work import detect_home_work
+
+    params = stage_params(config, "home_work", detect_home_work, fixed=("timezone",))
+    return {**params, "timezone": config.timezone}
+
+
+def _cbg_inputs(config):
+    return [config.input_path("cbg")]
+
+
+def run_home_work(ctx: StageContext) -> dict[str, Any]:
+    from mobility.home_work import detect_home_work
+    from mobility.obfuscate import obfuscate_to_cbg
+
+    cbg = _cbg(ctx.config)
+
+    def one(visits, locations):
+        labels = detect_home_work(visits, **ctx.params)
+        return [obfuscate_to_cbg(labels, locations, cbg)]
+
+    ctx.map_parts(["visits", "locations"], ["home_work_daily"], one)
+    return {}
+
+
+def _metrics_params(config):
+    from mobility.metrics import weekly_metrics
+
+    params = stage_params(config, "metrics", weekly_metrics, fixed=("timezone", "home_work", "period"))
+    return {**params, "timezone": config.timezone}
+
+
+def run_metrics(ctx: StageContext) -> dict[str, Any]:
+    from mobility.metrics import weekly_metrics
+
+    def one(visits, labels):
+        labels = labels[["user_id", "date", "home_location_id", "work_location_id"]]
+        return [weekly_metrics(visits, home_work=labels, period=period, **ctx.params) for period in ("week", "month")]
+
+    ctx.map_parts(["visits", "home_work_daily"], ["metrics_weekly", "metrics_monthly"], one)
+    return {}
+
+
+# --------------------------------------------------------------------------------------------- census
+def _census_inputs(config):
+    return [p for p in (config.input_path("lodes_wac"), config.input_path("lodes_rac", required=False),
+                        config.input_path("telework", required=False)) if p is not None]
+
+
+def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
+    """Each user's modal home and work CBG per ISO week (Monday) from daily labels; missing stays missing.
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
+    ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
+    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].astype(str).values.tolist()
+    [['2020-01-06', '1', '9'], ['2020-01-13', '2', 'None']]
+    """
+    week = labels["date"].dt.to_period("W-SUN").dt.start_time
+    frame = pd.DataFrame({"user_id": labels["user_id"].to_numpy(), "week": week.to_numpy()})
+    out = frame.drop_duplicates().reset_index(drop=True)
+    for column in ("home_cbg", "work_cbg"):
+        counts = (frame.assign(cbg=labels[column].to_numpy()).dropna(subset=["cbg"])
+                  .groupby(["user_id", "week", "cbg"]).size().rename("n").reset_index()
+                  .sort_values(["user_id", "week", "n", "cbg"], ascending=[True, True, False, True])
+                  .drop_duplicates(["user_id", "week"]))
+        out = out.merge(counts[["user_id", "week", "cbg"]].rename(columns={"cbg": column}),
+                        on=["user_id", "week"], how="left")
+    return out.astype({"home_cbg": "string", "work_cbg": "string"})
+
+
+def run_census(ctx: StageContext) -> dict[str, Any]:
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
+    from mobility.census.features import home_features, work_features
+
+    config = ctx.config
+    wac = aggregate_lodes(read_lodes(config.input_path("lodes_wac")), "cbg")
+    rac_path = config.input_path("lodes_rac", required=False)
+    rac = aggregate_lodes(read_lodes(rac_path), "cbg") if rac_path else None
+    tau_path = config.input_path("telework", required=False)
+    tau = read_teleworkability(tau_path) if tau_path else None
+
+    def one(labels):
+        weekly = weekly_cbgs(labels)
+        work = work_features(weekly[["user_id", "week", "work_cbg"]], wac, tau)
+        if rac is None:
+            return [work]
+        home = home_features(weekly[["user_id", "week", "home_cbg"]], rac, tau)
+        home = home.drop(columns=["user_id", "week"], errors="ignore")
+        return [pd.concat([work.reset_index(drop=True), home.reset_index(drop=True)], axis=1)]
+
+    ctx.map_parts(["home_work_daily"], ["user_features"], one)
+    return {}
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -170,5 +334,11 @@ def stages_for(config: RegionConfig) -> list[Stage]:
     stages += [
         Stage("load", ("generate",), ("ping_shards", "quarantine_rows"), run_load, _load_params, _load_inputs),
         Stage("validate", ("load",), ("pings", "quarantine"), run_validate, lambda c: {"n_partitions": c.n_partitions}),
+        Stage("stops", ("validate",), ("stops",), run_stops, _stops_params),
+        Stage("locations", ("stops",), ("visits", "locations"), run_locations, _locations_params),
+        Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params, _cbg_inputs),
+        Stage("metrics", ("home_work",), ("metrics_weekly", "metrics_monthly"), run_metrics, _metrics_params),
     ]
+    if config.inputs.get("lodes_wac"):
+        stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
     return stages
