@@ -1,0 +1,54 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import simulate_panel
+from mobility.errors import MobilityError
+from mobility.longitudinal.outputs import run_longitudinal, write_table
+
+
+def test_run_writes_every_table_and_figure(tmp_path):
+    p = simulate_panel(50, n_users=400, n_weeks=20).rename(columns={"y": "radius_of_gyration_km"})
+    p["capacity"] = p["radius_of_gyration_km"] * 0.5 + 1
+    manifest = run_longitudinal(p, ["radius_of_gyration_km", "capacity"], ["sex", "vulnerable"], tmp_path,
+                                window=(-3, 6))
+    for name in ["event_study", "heterogeneity", "pretrend", "did"]:
+        assert (tmp_path / f"{name}.parquet").exists() and (tmp_path / f"{name}.csv").exists()
+    for stem in ["event_study_capacity", "event_study_radius_of_gyration_km_by_sex"]:
+        assert (tmp_path / "figures" / f"{stem}.png").exists() and (tmp_path / "figures" / f"{stem}.svg").exists()
+    assert json.loads((tmp_path / "longitudinal.json").read_text())["files"] == manifest["files"]
+    es = pd.read_parquet(tmp_path / "event_study.parquet")
+    assert set(es.metric) == {"radius_of_gyration_km", "capacity"}
+    # capacity = 0.5 * rg + 1: its effects are exactly half
+    a = es[es.metric == "capacity"].estimate.to_numpy()
+    b = es[es.metric == "radius_of_gyration_km"].estimate.to_numpy()
+    np.testing.assert_allclose(a, 0.5 * b, atol=1e-10)
+    did = pd.read_csv(tmp_path / "did.csv")
+    assert set(did.dimension) == {"all", "sex", "vulnerable"}
+    # privacy: no user id appears anywhere in the written tables
+    ids = set(p.user_id)
+    for f in tmp_path.glob("*.csv"):
+        text = f.read_text()
+        assert not any(f",{u}," in text or text.startswith(f"{u},") for u in list(ids)[:50])
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_matched_controls_write_balance(tmp_path):
+    p = simulate_panel(51, n_users=400, n_weeks=20)
+    run_longitudinal(p, ["y"], [], tmp_path, controls="cem", match_exact=["sex"],
+                     match_options={"n_bins": 3, "baseline": ("2020-01-06", "2020-02-03")}, window=(-3, 6))
+    bal = pd.read_parquet(tmp_path / "balance.parquet")
+    assert {"y", "sex=female", "sex=male"} <= set(bal.covariate)
+    assert not (tmp_path / "heterogeneity.parquet").exists()
+
+
+def test_bad_arguments(tmp_path):
+    p = simulate_panel(52, n_users=60, n_weeks=14)
+    with pytest.raises(MobilityError, match="controls"):
+        run_longitudinal(p, ["y"], [], tmp_path, controls="some")
+    with pytest.raises(MobilityError, match="metric"):
+        run_longitudinal(p, [], [], tmp_path)
+    with pytest.raises(MobilityError, match="formats"):
+        write_table(p, tmp_path / "x", formats=("xlsx",))
