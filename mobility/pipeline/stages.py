@@ -20,10 +20,9 @@ Each downstream stage takes its parameters from the region config's table of the
 the function the stage calls, and the manifest records every value, defaults included.
 """
 
-import inspect
-
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections import Counter
