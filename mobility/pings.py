@@ -139,59 +139,20 @@ def validate_pings(
     max_accuracy_m = _check_max_accuracy(max_accuracy_m)
     timezone = check_timezone(timezone)
     n = len(raw)
-    uid, missing = _user_ids(raw["user_id"])
-    ts, ts_missing, bad_ts = _timestamps(raw["timestamp"], timezone)
-    lat, lat_missing, lat_bad = _floats(raw["lat"])
-    lon, lon_missing, lon_bad = _floats(raw["lon"])
-    missing = missing | ts_missing | lat_missing | lon_missing
-    with np.errstate(invalid="ignore"):
-        bad_coord = lat_bad | lon_bad | ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0)
-    bad_coord &= ~(lat_missing | lon_missing)
-    conditions = [missing, bad_ts, bad_coord]
-    columns = {"lat": lat, "lon": lon}
-    no = np.zeros(n, dtype=bool)
-    if "accuracy_m" in raw.columns:
-        acc, _, acc_bad = _floats(raw["accuracy_m"])
-        with np.errstate(invalid="ignore"):
-            acc_bad = acc_bad | np.isinf(acc) | (acc < 0)
-            low = acc > max_accuracy_m if max_accuracy_m is not None else no
-        conditions += [acc_bad, low]
-        columns["accuracy_m"] = acc
-    else:
-        conditions += [no, no]
-    if "utc_offset_s" in raw.columns:
-        off, off_missing, off_bad = _floats(raw["utc_offset_s"])
-        with np.errstate(invalid="ignore"):
-            off_bad = off_bad | ~off_missing & ~((np.abs(off) <= MAX_UTC_OFFSET_S) & (off == np.round(off)))
-        conditions.append(off_bad)
-        columns["utc_offset_s"] = off
-    else:
-        conditions.append(no)
-    bad = np.logical_or.reduce(conditions) if n else no
-    reason_code = np.full(n, -1, dtype=np.int8)
-    if bad.any():
-        good = np.flatnonzero(~bad)
-        reason_code[bad] = np.select(conditions, np.arange(len(conditions)), -1)[bad]
-        uid = uid.iloc[good].reset_index(drop=True)
-        ts = ts[good]
-        columns = {k: v[good] for k, v in columns.items()}
-    else:
-        good = None
-    acc = columns.get("accuracy_m")
-    order, drop = _sort_and_mark_duplicates(uid, ts, acc)
+    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone)
+    bad = reason_code >= 0
+    good = np.flatnonzero(~bad) if bad.any() else None
+    if good is not None:
+        uid, ts, columns = _take(uid, ts, columns, good)
+    order, drop = _sort_and_mark_duplicates(uid, ts, columns.get("accuracy_m"))
     pos = np.arange(n) if good is None else good
     if order is not None:
         pos = pos[order]
-        uid = uid.iloc[order].reset_index(drop=True)
-        ts = ts[order]
-        columns = {k: v[order] for k, v in columns.items()}
+        uid, ts, columns = _take(uid, ts, columns, order)
     if drop is not None:
-        keep = ~drop
         reason_code[pos[drop]] = QUARANTINE_REASONS.index("duplicate")
-        pos = pos[keep]
-        uid = uid[keep].reset_index(drop=True)
-        ts = ts[keep]
-        columns = {k: v[keep] for k, v in columns.items()}
+        pos = pos[~drop]
+        uid, ts, columns = _take(uid, ts, columns, ~drop)
     if good is None and order is None and drop is None and _canonical(raw):
         pings = raw[[c for c in PINGS if c in raw.columns]]  # nothing to change: no copy (copy-on-write)
     else:
@@ -363,6 +324,44 @@ def _check_frame(raw, source, who) -> None:
     if raw.columns.duplicated().any():
         dup = sorted(set(raw.columns[raw.columns.duplicated()]))
         raise MobilityError(f"{source or who}: column(s) {dup} appear twice; keep one of each")
+
+
+def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: str | None):
+    """Typed columns of every row and, per row, the index of its first failing reason (-1 if none)."""
+    n = len(raw)
+    uid, missing = _user_ids(raw["user_id"])
+    ts, ts_missing, bad_ts = _timestamps(raw["timestamp"], timezone)
+    lat, lat_missing, lat_bad = _floats(raw["lat"])
+    lon, lon_missing, lon_bad = _floats(raw["lon"])
+    missing = missing | ts_missing | lat_missing | lon_missing
+    with np.errstate(invalid="ignore"):
+        bad_coord = lat_bad | lon_bad | ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0)
+    bad_coord &= ~(lat_missing | lon_missing)
+    conditions = {"missing_value": missing, "bad_timestamp": bad_ts, "bad_coordinate": bad_coord}
+    columns = {"lat": lat, "lon": lon}
+    if "accuracy_m" in raw.columns:
+        acc, _, acc_bad = _floats(raw["accuracy_m"])
+        with np.errstate(invalid="ignore"):
+            conditions["bad_accuracy"] = acc_bad | np.isinf(acc) | (acc < 0)
+            if max_accuracy_m is not None:
+                conditions["low_accuracy"] = acc > max_accuracy_m
+        columns["accuracy_m"] = acc
+    if "utc_offset_s" in raw.columns:
+        off, off_missing, off_bad = _floats(raw["utc_offset_s"])
+        with np.errstate(invalid="ignore"):
+            whole_in_range = (np.abs(off) <= MAX_UTC_OFFSET_S) & (off == np.round(off))
+        conditions["bad_utc_offset"] = off_bad | (~off_missing & ~whole_in_range)
+        columns["utc_offset_s"] = off
+    reason_code = np.full(n, -1, dtype=np.int8)
+    for reason in reversed(QUARANTINE_REASONS):  # the first failing reason is written last
+        if reason in conditions:
+            reason_code[conditions[reason]] = QUARANTINE_REASONS.index(reason)
+    return uid, ts, columns, reason_code
+
+
+def _take(uid: pd.Series, ts: np.ndarray, columns: dict[str, np.ndarray], idx: np.ndarray):
+    """The same rows (positions or a boolean mask) of the user ids, timestamps and numeric columns."""
+    return uid.iloc[idx].reset_index(drop=True), ts[idx], {k: v[idx] for k, v in columns.items()}
 
 
 def _check_max_accuracy(max_accuracy_m):
