@@ -210,6 +210,7 @@ class Runner:
             "out_dir": str(self.out_dir),
             "started": datetime.now(timezone.utc).isoformat(),
             "versions": package_versions(),
+            "stage_order": names[: last + 1],
             "stages": {},
         }
         fingerprints: dict[str, str] = {}
@@ -230,6 +231,10 @@ class Runner:
                 entry = dict(state, status="skipped")
             else:
                 entry = self._run_stage(stage, params, fp)
+                # a stage may create its own external inputs (``generate`` writes the synthetic region):
+                # record the fingerprint they give now, which is what the next run will compute
+                fingerprints[stage.name] = entry["fingerprint"] = fingerprint(stage, params, upstream, self.config)
+                write_json(entry, self.out_dir / "_state" / f"{stage.name}.json")
             manifest["stages"][stage.name] = entry
             manifest["finished"] = datetime.now(timezone.utc).isoformat()
             write_json(manifest, self.out_dir / "run.json")
