@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mobility.census.lodes import FIRM_COLUMNS, SECTORS
+from mobility.census.laus import read_laus
+from mobility.census.lodes import FIRM_COLUMNS, SECTORS, read_lodes
+from mobility.census.telework import read_teleworkability
 
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 
@@ -32,37 +34,22 @@ UI_STATE = ("oi_economic_tracker", "UI Claims - State - Weekly.csv")
 
 @pytest.fixture(scope="session")
 def pa_wac():
-    from mobility.census.lodes import read_lodes
-
     return read_lodes(real_file(*PA_WAC))
 
 
 @pytest.fixture(scope="session")
 def dn_telework():
-    from mobility.census.telework import read_teleworkability
-
     return read_teleworkability(real_file(*DN_NAICS))
 
 
-@pytest.fixture(scope="session")
-def laus_2020():
-    from mobility.census.laus import read_laus
-
-    return read_laus(real_file(*LAUS_2020))
+def _laus_fixture(parts):
+    """A session fixture reading one LAUS sheet (2-5 MB xlsx) once."""
+    return pytest.fixture(scope="session")(lambda: read_laus(real_file(*parts)))
 
 
-@pytest.fixture(scope="session")
-def laus_2021():
-    from mobility.census.laus import read_laus
-
-    return read_laus(real_file(*LAUS_2021))
-
-
-@pytest.fixture(scope="session")
-def laus_state():
-    from mobility.census.laus import read_laus
-
-    return read_laus(real_file(*LAUS_STATE))
+laus_2020 = _laus_fixture(LAUS_2020)
+laus_2021 = _laus_fixture(LAUS_2021)
+laus_state = _laus_fixture(LAUS_STATE)
 
 
 def wac_row(geocode: str, **overrides) -> dict:
