@@ -197,20 +197,26 @@ def _median_value(lo, n_lo, hi, n_hi):
     return 0.5 * (-lo[0] + hi[0])
 
 
-_SMALL = 64  # groups up to this size keep one sorted array (insertion); larger ones switch to two heaps
+_SMALL = 256  # groups up to this size keep one sorted array (insertion); larger ones switch to two heaps
 
 
 @numba.njit(cache=True)
 def _rm_push(buf, lo, hi, st, x):
     """Add ``x`` to a running median. ``st`` = [count, heap sizes lo, hi]: while count < _SMALL the values
-    sit sorted in ``buf`` (insertion from the end: fast for the short groups of sparse pings); at
+    sit sorted in ``buf`` (binary search and shift: fast for the short groups of sparse pings); at
     _SMALL they move to the two heaps (a sorted array is already a valid heap), O(log n) per value."""
     k = st[0]
     if k < _SMALL:
-        j = k
-        while j > 0 and buf[j - 1] > x:
-            buf[j] = buf[j - 1]
-            j -= 1
+        j = 0  # binary search for the insertion point, then a plain shift (no data-dependent branch)
+        hi_ = k
+        while j < hi_:
+            mid = (j + hi_) >> 1
+            if buf[mid] <= x:
+                j = mid + 1
+            else:
+                hi_ = mid
+        for r in range(k, j, -1):
+            buf[r] = buf[r - 1]
         buf[j] = x
         k += 1
         st[0] = k
@@ -247,7 +253,7 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
     coordinate-wise median (of the pings already in it) and follows its predecessor by at most
     ``max_gap_ns``; otherwise the group closes and that ping starts the next group. A closed group
     becomes a stop when it qualifies; its coordinate is the median latitude and longitude of its pings.
-    Medians are kept per coordinate in a sorted array for groups of up to 64 pings and in two heaps
+    Medians are kept per coordinate in a sorted array for groups of up to 256 pings and in two heaps
     beyond, O(log n) per ping.
 
     Parameters and returns are as for :func:`sliding_stops` (coordinates are medians, not means).
