@@ -176,7 +176,7 @@ class ClassifierParams:
     num_leaves: int = 31
     min_child_samples: int = 50
     seed: int = 0
-    num_threads: int = 2
+    num_threads: int = 1
     test_user_share: float = 0.3
     calibration_user_share: float = 0.2
     test_week_share: float = 0.3

@@ -1,0 +1,222 @@
+"""Validation of the estimates: against UI claims and LAUS (method.md 2.8), or against synthetic ground truth.
+
+* :func:`validate_against` compares area rates with reference series: the synthetic region's true county
+  weekly rates (``truth/area_weekly.parquet``), LAUS county or state monthly rates (``read_laus``), weekly
+  state UI continued-claims rates (``read_ui_claims``). Per source and method: Pearson correlation, mean
+  absolute error and RMSE (rates as fractions) over all cells, and per area. Writes ``validation.json`` and
+  ``validation.png`` (matplotlib, Agg) when ``out_dir`` is given.
+* :func:`evaluate_against_truth` scores person-weeks of workers with a baseline job against the true weekly
+  statuses: ROC AUC (unemployed vs employed or remote), the share of remote workers' weeks flagged
+  unemployed, and the share of detected job losers whose first unemployed week is within +-1 week of the
+  true job-loss week.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mobility.employment.attendance import require
+from mobility.errors import MobilityError
+from mobility.io.atomic import atomic_path, write_json
+
+
+def _stats(est: np.ndarray, ref: np.ndarray) -> dict:
+    ok = np.isfinite(est) & np.isfinite(ref)
+    e, r = est[ok], ref[ok]
+    out = {"n": int(ok.sum())}
+    if ok.sum() >= 2 and np.std(e) > 0 and np.std(r) > 0:
+        out["pearson_r"] = float(np.corrcoef(e, r)[0, 1])
+    if ok.sum():
+        out["mae"] = float(np.mean(np.abs(e - r)))
+        out["rmse"] = float(np.sqrt(np.mean((e - r) ** 2)))
+    return out
+
+
+def compare_rates(estimate: pd.DataFrame, reference: pd.DataFrame, *, rate: str = "rate_expected") -> dict:
+    """Correlation and errors of ``estimate[rate]`` against ``reference["rate"]``, joined on area and period.
+
+    Both tables have ``area``, ``period_start`` and a rate (fractions); the estimate has ``method``.
+
+    Examples
+    --------
+    >>> est = pd.DataFrame({"method": "signal", "area": "42101", "period_start": pd.date_range("2020-03-02", periods=3,
+    ...                     freq="7D"), "rate_expected": [0.01, 0.05, 0.09]})
+    >>> ref = est[["area", "period_start"]].assign(rate=[0.02, 0.06, 0.10])
+    >>> out = compare_rates(est, ref)["signal"]
+    >>> out["n"], round(out["pearson_r"], 6), round(out["mae"], 6)
+    (3, 1.0, 0.01)
+    """
+    m = estimate.merge(reference[["area", "period_start", "rate"]].rename(columns={"rate": "ref"}),
+                       on=["area", "period_start"], how="inner")
+    out = {}
+    for method, g in m.groupby("method", sort=True):
+        entry = _stats(g[rate].to_numpy(float), g["ref"].to_numpy(float))
+        entry["by_area"] = {str(a): _stats(h[rate].to_numpy(float), h["ref"].to_numpy(float))
+                            for a, h in g.groupby("area", sort=True)}
+        out[str(method)] = entry
+    return out
+
+
+def reference_series(*, truth_area: pd.DataFrame | None = None, laus: pd.DataFrame | None = None,
+                     ui_claims: pd.DataFrame | None = None) -> dict[str, tuple[str, str, pd.DataFrame]]:
+    """Reference rates as ``{name: (level, period, DataFrame[area, period_start, rate])}``.
+
+    UI claims: continued regular claims per labour force (``contclaims_rate_regular`` / 100), placed on
+    the Monday of the claims week (its Saturday minus 5 days).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"county": ["42101"], "week": pd.to_datetime(["2020-04-06"]), "rate": [0.1]})
+    >>> reference_series(truth_area=t)["truth"][2].to_dict("list")["rate"]
+    [0.1]
+    """
+    refs = {}
+    if truth_area is not None:
+        require(truth_area, ["county", "week", "rate"], "truth_area", "pass truth/area_weekly.parquet")
+        refs["truth"] = ("county", "week", pd.DataFrame({
+            "area": truth_area["county"].astype(str), "period_start": pd.to_datetime(truth_area["week"]),
+            "rate": truth_area["rate"].astype(float)}))
+    if laus is not None:
+        require(laus, ["area_fips", "area_type", "month", "rate_pct"], "laus", "read it with read_laus")
+        for level in ("county", "state"):
+            part = laus[laus["area_type"] == level]
+            if len(part):
+                refs[f"laus_{level}"] = (level, "month", pd.DataFrame({
+                    "area": part["area_fips"].astype(str), "period_start": pd.to_datetime(part["month"]),
+                    "rate": part["rate_pct"].astype(float) / 100.0}))
+    if ui_claims is not None:
+        require(ui_claims, ["state_fips", "week_end"], "ui_claims", "read it with read_ui_claims")
+        if "contclaims_rate_regular" not in ui_claims.columns:
+            raise MobilityError("ui_claims: no 'contclaims_rate_regular' column; use the Opportunity Insights "
+                                "file with rate columns")
+        refs["ui_claims"] = ("state", "week", pd.DataFrame({
+            "area": ui_claims["state_fips"].astype(str),
+            "period_start": pd.to_datetime(ui_claims["week_end"]) - pd.Timedelta(days=5),
+            "rate": pd.to_numeric(ui_claims["contclaims_rate_regular"], errors="coerce").astype(float) / 100.0}))
+    return refs
+
+
+def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = None, laus: pd.DataFrame | None = None,
+                     ui_claims: pd.DataFrame | None = None, route: str = "individual",
+                     out_dir: str | os.PathLike | None = None) -> dict:
+    """Compare area estimates with every reference given; optionally write validation.json and .png.
+
+    Parameters
+    ----------
+    area : DataFrame
+        ``area_unemployment`` (:mod:`mobility.employment.area`).
+    truth_area, laus, ui_claims : DataFrame, optional
+        Reference series (see :func:`reference_series`).
+    route : {"individual", "sector"}
+        Which estimates to compare.
+    out_dir : path, optional
+        Where to write ``validation.json`` and ``validation.png``.
+
+    Returns
+    -------
+    dict
+        ``{source: {method: {n, pearson_r, mae, rmse, by_area}}}``.
+
+    Examples
+    --------
+    >>> area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
+    ...     "period": "week", "period_start": pd.date_range("2020-03-02", periods=3, freq="7D"),
+    ...     "rate_expected": [0.0, 0.1, 0.2], "suppressed": False})
+    >>> truth = pd.DataFrame({"county": "42101", "week": area["period_start"], "rate": [0.0, 0.1, 0.25]})
+    >>> round(validate_against(area, truth_area=truth)["truth"]["signal"]["pearson_r"], 3)
+    0.993
+    """
+    require(area, ["method", "route", "level", "area", "period", "period_start", "rate_expected"], "area",
+            "pass area_unemployment(...) output")
+    refs = reference_series(truth_area=truth_area, laus=laus, ui_claims=ui_claims)
+    if not refs:
+        raise MobilityError("validate_against: give at least one of truth_area, laus, ui_claims")
+    result = {}
+    for name, (level, period, ref) in refs.items():
+        est = area[(area["route"] == route) & (area["level"] == level) & (area["period"] == period)]
+        result[name] = compare_rates(est, ref)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        write_json(result, out_dir / "validation.json")
+        plot_validation(area[area["route"] == route], refs, out_dir / "validation.png")
+    return result
+
+
+def plot_validation(area: pd.DataFrame, refs: dict, path: str | os.PathLike) -> Path:
+    """Scatter of estimated vs reference rates, one panel per reference (PNG, written atomically)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(refs), figsize=(4.5 * len(refs), 4.2), squeeze=False)
+    for ax, (name, (level, period, ref)) in zip(axes[0], refs.items()):
+        est = area[(area["level"] == level) & (area["period"] == period)]
+        m = est.merge(ref.rename(columns={"rate": "ref"}), on=["area", "period_start"])
+        for method, g in m.groupby("method", sort=True):
+            ax.scatter(g["ref"], g["rate_expected"], s=10, alpha=0.7, label=str(method))
+        hi = float(np.nanmax(np.r_[m["ref"].to_numpy(float), m["rate_expected"].to_numpy(float), 0.01]))
+        ax.plot([0, hi], [0, hi], color="grey", lw=0.8)
+        ax.set_xlabel(f"{name} rate ({level}, {period})")
+        ax.set_ylabel("estimated rate")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame) -> dict:
+    """Person-week scores of each method against the true statuses (module notes).
+
+    Only weeks of known estimated status of users with a job in the truth are scored; ``coverage`` is the
+    share of such true person-weeks with a known estimated status.
+
+    Examples
+    --------
+    >>> wk = pd.date_range("2020-03-02", periods=4, freq="7D")
+    >>> emp = pd.DataFrame({"user_id": ["a"] * 4 + ["b"] * 4, "week": list(wk) * 2, "method": "signal",
+    ...     "status": ["employed", "unemployed", "unemployed", "unemployed"] + ["employed"] * 4,
+    ...     "p_unemployed": [0.1, 0.9, 0.9, 0.8] + [0.1, 0.2, 0.2, 0.2]})
+    >>> tru = pd.DataFrame({"user_id": ["a"] * 4 + ["b"] * 4, "week": list(wk) * 2,
+    ...     "status": ["employed", "employed", "unemployed", "unemployed"] + ["employed"] + ["remote"] * 3,
+    ...     "weeks_since_job_loss": [None, None, 0, 1] + [None] * 4})
+    >>> r = evaluate_against_truth(emp, tru)["signal"]
+    >>> r["roc_auc"], r["remote_flagged_share"], r["loss_week_within_1"]
+    (0.9, 0.0, 1.0)
+    """
+    from sklearn.metrics import roc_auc_score
+
+    require(truth_status, ["user_id", "week", "status"], "truth_status", "pass truth/weekly_status.parquet")
+    tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]))
+    tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])]
+    out = {}
+    for method, e in employment.groupby("method", sort=True):
+        e = e.assign(user_id=e["user_id"].astype(str), week=pd.to_datetime(e["week"]))
+        m = tru.merge(e, on=["user_id", "week"], how="left", suffixes=("_true", ""))
+        known = m["status"].isin(["employed", "unemployed"])
+        k = m[known]
+        y = (k["status_true"] == "unemployed").to_numpy()
+        res = {"person_weeks": int(len(k)), "coverage": float(known.mean()) if len(m) else float("nan"),
+               "positives": int(y.sum())}
+        if 0 < y.sum() < len(y):
+            res["roc_auc"] = float(roc_auc_score(y, k["p_unemployed"].to_numpy(float)))
+        rem = k[k["status_true"] == "remote"]
+        res["remote_flagged_share"] = float((rem["status"] == "unemployed").mean()) if len(rem) else float("nan")
+        pred_unemp = k[k["status"] == "unemployed"]
+        first_pred = pred_unemp.groupby("user_id")["week"].min()
+        losers = k[k["status_true"] == "unemployed"]
+        loss_week = (losers["week"] - pd.to_timedelta(losers["weeks_since_job_loss"].astype(float) * 7, unit="D"))
+        loss_week = loss_week.groupby(losers["user_id"]).min()
+        detected = loss_week.index.intersection(first_pred.index)
+        lag = (first_pred[detected] - loss_week[detected]).dt.days / 7.0
+        res["job_losers"] = int(len(loss_week))
+        res["job_losers_detected"] = int(len(detected))
+        res["loss_week_within_1"] = float((lag.abs() <= 1).mean()) if len(detected) else float("nan")
+        out[str(method)] = res
+    return out
