@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from conftest import simulate_panel, true_effect
+from .panels import simulate_panel, true_effect
 from mobility.errors import MobilityError
 from mobility.longitudinal.did import DID_COLUMNS, did_summary
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import simulate_panel
+from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity, rubin_combine, rubin_wald

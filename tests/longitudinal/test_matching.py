@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import simulate_panel
+from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.matching import apply_match_weights, baseline_means, match_controls

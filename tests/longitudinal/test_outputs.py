@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import simulate_panel
+from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.outputs import run_longitudinal, write_table
 
