@@ -162,7 +162,8 @@ def plot_validation(area: pd.DataFrame, refs: dict, path: str | os.PathLike) -> 
         ax.plot([0, hi], [0, hi], color="grey", lw=0.8)
         ax.set_xlabel(f"{name} rate ({level}, {period})")
         ax.set_ylabel("estimated rate")
-        ax.legend(fontsize=8)
+        if len(m):
+            ax.legend(fontsize=8)
     fig.tight_layout()
     path = Path(path)
     with atomic_path(path) as tmp:
