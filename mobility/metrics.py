@@ -321,7 +321,9 @@ def _run(users, uniques, start, end, lat, lon, location, home_work, params, name
     labels = {}
     if home_work is not None:
         labels = _labels(home_work, uniques, raw_uniques, pair_uniques, lo, hi, params["timezone"], xp)
-    dev = lambda a: bk.to_device(a, xp)  # noqa: E731
+    def dev(a):
+        return bk.to_device(a, xp)
+
     if empty:
         res = {"row_user": np.zeros(0, np.int64), "row_period": np.zeros(0, np.int64)}
         res.update({c: np.zeros(0) for c in METRIC_COLUMNS})
@@ -422,7 +424,9 @@ def _labels(home_work, uniques, raw_uniques, pair_uniques, lo_ns, hi_ns, timezon
         codes = pair_index.get_indexer(user.astype(np.int64) * (len(raw_uniques) + 1) + raw_code)
         out[name] = np.where(known & (raw_code >= 0) & (user >= 0), codes, -1).astype(np.int64)
     order = np.argsort(key[keep], kind="stable")
-    dev = lambda a: bk.to_device(np.ascontiguousarray(a), xp)  # noqa: E731
+    def dev(a):
+        return bk.to_device(np.ascontiguousarray(a), xp)
+
     return {"day_bounds_ns": dev(day_bounds), "label_key": dev(key[keep][order]),
             "label_home_loc": dev(out["label_home_loc"][keep][order]),
             "label_work_loc": dev(out["label_work_loc"][keep][order])}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -249,11 +248,11 @@ def test_empty_input_gives_an_empty_table():
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(k=0), "k=0"), (dict(k=1.5), "k=1.5"), (dict(weights="time"), "weights"),
-    (dict(centre="median"), "centre"), (dict(period="year"), "period"), (dict(timezone="Mars/Base"), "timezone"),
-    (dict(capacity_weeks=0), "capacity_weeks"), (dict(capacity_min_weekly_dwell_s=-1.0), "dwell"),
-    (dict(capacity_min_weekly_dwell_s=float("nan")), "dwell"), (dict(normalise_entropy="yes"), "normalise"),
-    (dict(backend="numpy"), "backend"), (dict(backend="cudf"), "cuDF"),
+    ({"k": 0}, "k=0"), ({"k": 1.5}, "k=1.5"), ({"weights": "time"}, "weights"),
+    ({"centre": "median"}, "centre"), ({"period": "year"}, "period"), ({"timezone": "Mars/Base"}, "timezone"),
+    ({"capacity_weeks": 0}, "capacity_weeks"), ({"capacity_min_weekly_dwell_s": -1.0}, "dwell"),
+    ({"capacity_min_weekly_dwell_s": float("nan")}, "dwell"), ({"normalise_entropy": "yes"}, "normalise"),
+    ({"backend": "numpy"}, "backend"), ({"backend": "cudf"}, "cuDF"),
 ])
 def test_bad_parameters_raise_mobility_error(kwargs, words):
     with pytest.raises(MobilityError, match=words):

@@ -69,8 +69,8 @@ def _assert_same(cpu: pd.DataFrame, gpu: pd.DataFrame):
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(), dict(period="month", weights="visits", centre="unweighted", k=3, normalise_entropy=True),
-    dict(period="day", timezone="America/New_York", capacity_weeks=2),
+    {}, {"period": "month", "weights": "visits", "centre": "unweighted", "k": 3, "normalise_entropy": True},
+    {"period": "day", "timezone": "America/New_York", "capacity_weeks": 2},
 ])
 def test_cupy_backend_equals_numpy(kwargs):
     _cupy()

@@ -37,7 +37,7 @@ def test_period_rows_include_empty_periods_between_first_and_last():
 
 
 def test_period_rows_last_period_is_the_maximum_not_the_last_element():
-    first, offset = km.period_rows(np.array([0, 0]), np.array([0, 1]), np.array([5, 2]), 1)
+    _, offset = km.period_rows(np.array([0, 0]), np.array([0, 1]), np.array([5, 2]), 1)
     assert offset.tolist() == [0, 6]
 
 

@@ -57,7 +57,7 @@ def reference_values() -> pd.DataFrame:
     rows = []
     for name, fn in measures.items():
         res = fn(tdf.copy())
-        value_col = [c for c in res.columns if c != "uid"][0]
+        value_col = next(c for c in res.columns if c != "uid")
         for uid, value in zip(res["uid"], res[value_col]):
             rows.append({"uid": str(uid), "measure": name, "value": f"{float(value):.17g}"})
     return pd.DataFrame(rows)
