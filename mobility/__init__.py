@@ -11,7 +11,7 @@ The public API, one level per step of the pipeline (see README.md):
 >>> weekly = mobility.weekly_metrics(visits, home_work=labels)                  # doctest: +SKIP
 """
 
-from mobility import census
+from mobility import census, longitudinal
 from mobility.errors import MobilityError
 from mobility.home_work import HomeWorkParams, detect_home_work
 from mobility.io.pings import list_ping_files, read_geolife_labels, read_pings
@@ -35,6 +35,7 @@ __all__ = [
     "__version__",
     "assign_locations",
     "census",
+    "longitudinal",
     "detect_home_work",
     "detect_stops",
     "drop_duplicate_pings",
