@@ -189,7 +189,7 @@ def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame)
     ...     "weeks_since_job_loss": [None, None, 0, 1] + [None] * 4})
     >>> r = evaluate_against_truth(emp, tru)["signal"]
     >>> r["roc_auc"], r["remote_flagged_share"], r["loss_week_within_1"]
-    (0.9, 0.0, 1.0)
+    (0.875, 0.0, 1.0)
     """
     from sklearn.metrics import roc_auc_score
 
