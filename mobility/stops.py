@@ -146,7 +146,7 @@ def detect_stops(
     method: str = "sliding",
     radius_m: float = 200.0,
     min_duration_s: float = 300.0,
-    max_gap_s: float = 3600.0,
+    max_gap_s: float = 21600.0,
     min_points: int = 2,
 ) -> pd.DataFrame:
     """Detect stops in canonical pings, every user at once in one compiled pass.
@@ -170,11 +170,15 @@ def detect_stops(
         Minimum stop duration in seconds (``end - start``). Five minutes, trackintel's default: short
         enough to keep shop and errand visits (exploration metrics need them), long enough that a
         traffic-light halt with two pings is not a stop.
-    max_gap_s : float, default 3600
+    max_gap_s : float, default 21600
         Longest time step in seconds between consecutive pings inside one stop. SDK panels ping
-        sparsely (minutes to tens of minutes, longer when the phone is idle), so trackintel's 15 min
-        (tuned for 1-5 s GPS loggers) would shatter stays; one hour still refuses to bridge a half day
-        without data, when the user may have left and come back.
+        sparsely (minutes to hours; an idle phone at night or at a desk may stay silent for hours), so
+        trackintel's 15 min (tuned for 1-5 s GPS loggers) would shatter stays and leave nights without a
+        home stop. Six hours bridges a night's or a working morning's silence; a gap is only bridged when
+        the ping after it is still at the stay (inside ``radius_m``), so the cost is that a
+        leave-and-return to the same place during the silence is one stop. On the synthetic region
+        (median ping interval 20 min) recall of true stops >= 20 min is 0.89 with a 1 h gap, 0.97 with
+        3 h and 0.98 with 6 h, precision by time 0.998 throughout.
     min_points : int, default 2
         Minimum number of pings in a stop (Infostop's ``min_size``); 2 is the least that gives a duration.
 

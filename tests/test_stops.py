@@ -309,6 +309,8 @@ def synthetic_truth(n_users=60, days=3, seed=7):
         tu = np.sort(t_s[user == u])
         r = tr.loc[idx]
         tr.loc[idx, "n_pings"] = np.searchsorted(tu, r["end"], "right") - np.searchsorted(tu, r["start"], "left")
+    for c in ("start", "end"):
+        tr[c] = T0 + pd.to_timedelta(tr[c], unit="s")
     return p, tr
 
 
@@ -320,18 +322,35 @@ def synthetic():
 @pytest.mark.parametrize("method", ["sliding", "median"])
 def test_synthetic_recall_and_precision(method, synthetic):
     p, truth = synthetic
-    s = detect_stops(p, method=method)
-    t0 = seconds([T0])[0]
-    found = {u: g for u, g in s.assign(a=seconds(s["start"]) - t0, b=seconds(s["end"]) - t0).groupby("user_id")}
-    target = truth[(truth["end"] - truth["start"] >= 1200) & (truth["n_pings"] >= 2)]
-    hit = [((found[r.user_id]["a"] <= r.end) & (found[r.user_id]["b"] >= r.start)).any()
-           for r in target.itertuples()]
-    recall = np.mean(hit)
-    by_user = {u: g for u, g in truth.groupby("user_id")}
-    correct = [((by_user[r.user_id]["start"] <= r.b) & (by_user[r.user_id]["end"] >= r.a)).any()
-               for g in found.values() for r in g.itertuples()]
-    precision = np.mean(correct)
-    assert len(target) > 500
-    print(f"{method}: recall {recall:.3f} precision {precision:.3f} on {len(target)} true stops")
+    recall, precision, n = match_rates(detect_stops(p, method=method), truth)
+    print(f"{method}: recall {recall:.3f} precision {precision:.3f} on {n} true stops")
+    assert n > 500
+    assert recall >= 0.95, recall
+    assert precision >= 0.90, precision
+
+
+def match_rates(found: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float, int]:
+    """Recall of true stops >= 20 min with >= 2 pings, and precision of detected stops, by time overlap."""
+    target = truth[((truth["end"] - truth["start"]) >= pd.Timedelta("20min")) & (truth["n_pings"] >= 2)]
+    by_found = {u: g for u, g in found.groupby("user_id")}
+    by_true = {u: g for u, g in truth.groupby("user_id")}
+    hit = [r.user_id in by_found and ((by_found[r.user_id]["start"] <= r.end)
+                                      & (by_found[r.user_id]["end"] >= r.start)).any() for r in target.itertuples()]
+    correct = [((by_true[r.user_id]["start"] <= r.end) & (by_true[r.user_id]["end"] >= r.start)).any()
+               for r in found.itertuples()]
+    return float(np.mean(hit)), float(np.mean(correct)), len(target)
+
+
+@pytest.mark.parametrize("method", ["sliding", "median"])
+def test_synthetic_region_recall_and_precision(method, tmp_path_factory):
+    """The project's synthetic region (mobility.synthetic): sparse SDK-like pings, median 20 min apart."""
+    synthetic = pytest.importorskip("mobility.synthetic")
+    region = synthetic.generate_region(tmp_path_factory.getbasetemp() / "region_stops",
+                                       synthetic.SyntheticParams(n_users=40, end="2020-01-21"), seed=1)
+    pings = pd.read_parquet(region / "pings")
+    truth = synthetic.load_truth(region)["stops"]
+    recall, precision, n = match_rates(detect_stops(pings, method=method), truth)
+    print(f"{method}: recall {recall:.3f} precision {precision:.3f} on {n} true stops")
+    assert n > 1000
     assert recall >= 0.95, recall
     assert precision >= 0.90, precision
