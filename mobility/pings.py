@@ -540,9 +540,18 @@ def _floats(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return v, missing, np.zeros(len(v), dtype=bool)
     text = _text(s)
     missing = (text == "").to_numpy()
-    v = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    v = _parse_floats(text.where(~missing, "nan"))
     bad = ~missing & ~np.isfinite(v)
     return v, missing, bad
+
+
+def _parse_floats(text: pd.Series) -> np.ndarray:
+    """float64 of number text, NaN where not a number. Arrow's cast when every value parses (the usual
+    case, ~10x faster); otherwise ``pandas.to_numeric(errors="coerce")``."""
+    try:
+        return np.asarray(pa.array(text.array).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pd.to_numeric(text, errors="coerce").to_numpy(np.float64, na_value=np.nan)
 
 
 def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | None):

@@ -32,6 +32,7 @@ Built-in formats
 
 from __future__ import annotations
 
+import csv
 import glob
 import gzip
 import os
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from mobility.errors import MobilityError
@@ -306,7 +308,7 @@ def _header_line(file: Path, encoding: str = "utf-8") -> str:
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rt", encoding=encoding, newline="") as fh:
-            return fh.readline().rstrip("\r\n")
+            return fh.readline().rstrip("\r\n").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
         raise MobilityError(_not_utf8(file, exc)) from exc
     except (OSError, EOFError) as exc:
@@ -327,6 +329,10 @@ def _read_csv_text(file: Path, read_kwargs: dict, **fixed) -> pd.DataFrame:
     if "sep" not in kwargs and "delimiter" not in kwargs:
         header = _header_line(file, kwargs["encoding"])
         kwargs["sep"] = max(_SEPARATORS, key=header.count)
+    if not fixed and set(read_kwargs) <= {"sep", "encoding"}:
+        fast = _read_csv_arrow(file, kwargs["sep"], kwargs["encoding"])
+        if fast is not None:
+            return fast
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header lose data
@@ -342,6 +348,32 @@ def _read_csv_text(file: Path, read_kwargs: dict, **fixed) -> pd.DataFrame:
         raise MobilityError(f"{file}: the file is empty (no header line); delete it or fill it") from exc
     except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
         raise MobilityError(f"{file}: cannot parse as delimited text ({exc}); fix the file or pass sep=") from exc
+
+
+def _read_csv_arrow(file: Path, sep: str, encoding: str) -> pd.DataFrame | None:
+    """The same table as the pandas text read, via pyarrow's multithreaded CSV reader (about 5x faster);
+    None where it does not apply (not UTF-8, odd header, ragged rows, any parse error), so that the pandas
+    reader handles the file and reports its problems."""
+    if encoding.lower().replace("-", "") != "utf8" or len(sep) != 1:
+        return None
+    header = _header_line(file, encoding)
+    names = next(csv.reader([header], delimiter=sep)) if header else []
+    if not names or len(set(names)) != len(names) or any(not n for n in names):
+        return None
+    try:
+        table = pcsv.read_csv(
+            file,
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(delimiter=sep),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, OSError, EOFError):
+        return None
+    return table.to_pandas()
 
 
 def _read_parquet(file: Path, wanted: dict[str, str], explicit: dict, read_kwargs: dict) -> pd.DataFrame:

@@ -256,3 +256,19 @@ def test_labels_errors(tmp_path):
     write(tmp_path / "labels.txt", "Start Time\tEnd Time\tTransportation Mode\n2008/13/45 00:00:00\t2008/01/01 00:00:00\twalk\n")
     with pytest.raises(MobilityError, match="line 2"):
         read_geolife_labels(tmp_path)
+
+
+def test_fast_and_pandas_csv_readers_agree(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_bytes('\ufeffuser_id;timestamp;lat;lon\r\n007;2020-01-06T08:00:00Z;"1,5";2\r\n\r\n 8 ;x;;\r\n'.encode())
+    fast = read_pings(f)  # pyarrow's CSV reader
+    slow = read_pings(f, skip_blank_lines=True)  # any other pandas keyword takes pandas' reader
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast[["user_id", "lat", "lon"]].values.tolist() == [["007", "1,5", "2"], [" 8 ", "", ""]]
+    assert fast["row"].tolist() == [0, 1]
+
+
+@pytest.mark.real
+def test_fast_and_pandas_csv_readers_agree_on_real_export():
+    f = need(TRACKS / "google_trajectory.csv")
+    pd.testing.assert_frame_equal(read_pings(f), read_pings(f, skip_blank_lines=True))
