@@ -18,6 +18,8 @@ neighbour lists.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from sklearn.cluster import DBSCAN
@@ -108,7 +110,7 @@ def assign_locations(
     # chunk boundaries: the first user offset at or past each multiple of chunk_stops
     cuts = np.unique(np.concatenate(([0], offsets[np.searchsorted(offsets, np.arange(chunk_stops, n, chunk_stops))],
                                      [n])))
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         cos_lat = np.cos(lat[a:b])
         xyzu = np.column_stack((
             EARTH_RADIUS_M * cos_lat * np.cos(lon[a:b]),

@@ -152,10 +152,7 @@ def ref_sliding(t, lat, lon, r, dmin, gmax, pmin):
             out.append((a, b, np.mean(lat[a:b])))
 
     for cur in range(1, n):
-        if t[cur] - t[cur - 1] > gmax:
-            close(start, cur)
-            start = cur
-        elif hav(lat[start], lon[start], lat[cur], lon[cur]) >= r:
+        if t[cur] - t[cur - 1] > gmax or hav(lat[start], lon[start], lat[cur], lon[cur]) >= r:
             close(start, cur)
             start = cur
     if n:
@@ -230,7 +227,7 @@ def test_median_long_groups_equal_reference(n):
     lat = np.concatenate([45.0 + rng.normal(0, 20 / DEG_M, n), [45.05], 45.1 + rng.normal(0, 20 / DEG_M, n)])
     lon = np.concatenate([9.0 + rng.normal(0, 30 / DEG_M, n), [9.0], 9.0 + rng.normal(0, 30 / DEG_M, n)])
     t = np.arange(lat.size, dtype=np.int64) * 10
-    seg, first, stop, s_lat, s_lon = median_stops(t * S, lat, lon, np.array([0, lat.size]), 120.0,
+    _, first, stop, s_lat, _ = median_stops(t * S, lat, lon, np.array([0, lat.size]), 120.0,
                                                   np.int64(60 * S), np.int64(600 * S), np.int64(2))
     expected = ref_median(t, lat, lon, 120.0, 60, 600, 2)
     assert list(zip(first.tolist(), stop.tolist())) == [(a, b) for a, b, _ in expected]
