@@ -204,6 +204,52 @@ def ping_metrics(pings: Any, *, period: str = "week", timezone: str | None = Non
     return _run(users, uniques, ts, ts, lat, lon, location, None, params, name)
 
 
+def ping_radius_of_gyration(pings: Any, *, centre: str = "weighted", columns: Mapping[str, str] | None = None,
+                            backend: str | None = None) -> Any:
+    """Radius of gyration in km per user over all their pings, each ping weight 1.
+
+    The quantity of ``skmob.measures.individual.radius_of_gyration`` (and of :func:`ping_metrics` with
+    ``period="all"``), computed straight from the pings without building locations: one ``bincount`` pass
+    for the centre and one for the squared haversine distances. Needs no time column and no sorting.
+
+    Parameters
+    ----------
+    pings : pandas or cuDF DataFrame
+        ``user_id``, ``lat``, ``lon``.
+    centre, columns, backend
+        As in :func:`weekly_metrics`.
+
+    Returns
+    -------
+    DataFrame with ``user_id`` and ``radius_of_gyration_km``, sorted by ``user_id``.
+
+    Examples
+    --------
+    Three pings at one place and one 1 km north: centre 0.25 km from the place, ``R_g = sqrt(3) / 4``.
+
+    >>> dlat = 1.0 / 6371.0 * 180 / math.pi
+    >>> pings = pd.DataFrame({"user_id": ["a"] * 4, "lat": [0.0, 0.0, 0.0, dlat], "lon": [0.0] * 4})
+    >>> round(float(ping_radius_of_gyration(pings).loc[0, "radius_of_gyration_km"]), 6)
+    0.433013
+    """
+    if centre not in CENTRES:
+        raise MobilityError(f"centre={centre!r} is not one of {CENTRES}")
+    name = bk.resolve_backend(pings, backend)
+    df = _select(bk.to_pandas(pings), ("user_id", "lat", "lon"), columns, "pings")
+    lat, lon = _coords(df, "pings")
+    users, uniques = _user_codes(df["user_id"], "pings")
+    xp = bk.array_module(name)
+    if centre == "unweighted":  # the plain centre is over distinct places: use the full path
+        full = ping_metrics(pd.DataFrame({"user_id": df["user_id"], "timestamp": pd.Timestamp(0, tz="UTC"),
+                                          "lat": lat, "lon": lon}), period="all", centre=centre, backend=None)
+        out = full[["user_id", "radius_of_gyration_km"]]
+    else:
+        rg = km.radius_of_gyration_km(bk.to_device(lat, xp), bk.to_device(lon, xp), None,
+                                      bk.to_device(users, xp), len(uniques), xp=xp)
+        out = pd.DataFrame({"user_id": uniques, "radius_of_gyration_km": bk.to_host(rg)})
+    return bk.from_pandas(out.reset_index(drop=True), name)
+
+
 def _check_params(*, period, timezone, weights, centre, k, normalise_entropy, capacity_weeks,
                   capacity_min_visits, capacity_min_weekly_dwell_s) -> dict:
     if period not in PERIODS:

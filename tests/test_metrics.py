@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.metrics import METRIC_COLUMNS, period_bounds_ns, ping_metrics, weekly_metrics
+from mobility.metrics import METRIC_COLUMNS, period_bounds_ns, ping_metrics, ping_radius_of_gyration, weekly_metrics
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "skmob_values.csv"
@@ -295,6 +295,20 @@ def test_ping_metrics_by_hand():
     assert math.isnan(r["time_at_home_h"])
 
 
+def test_ping_radius_of_gyration_by_hand():
+    # user a: three pings at (0, 0) and one 1 km north -> sqrt(1 * 3) / 4; user b: one place -> 0
+    pings = pd.DataFrame({"user_id": ["b", "a", "a", "a", "a"], "lat": [5.0, 0.0, 0.0, KM_LAT, 0.0],
+                          "lon": [5.0, 0.0, 0.0, 0.0, 0.0]})
+    rg = ping_radius_of_gyration(pings)
+    assert rg["user_id"].tolist() == ["a", "b"]
+    assert rg["radius_of_gyration_km"].tolist() == [pytest.approx(math.sqrt(3) / 4, rel=1e-9), 0.0]
+    # unweighted centre: the midpoint of the two distinct places -> 0.5 km
+    assert ping_radius_of_gyration(pings, centre="unweighted").loc[0, "radius_of_gyration_km"] == \
+        pytest.approx(0.5, rel=1e-9)
+    with pytest.raises(MobilityError, match="centre"):
+        ping_radius_of_gyration(pings, centre="middle")
+
+
 def _geolife():
     path = REAL / "geolife_skmob" / "geolife_sample.txt.gz"
     if not path.exists():
@@ -317,6 +331,9 @@ def test_parity_with_scikit_mobility_on_geolife():
              "uncorrelated_entropy_normalized": norm["uncorrelated_entropy_norm"],
              "number_of_locations": ours["distinct_locations"].astype(float),
              "distance_straight_line": ours["travelled_distance_km"]}
+    direct = ping_radius_of_gyration(df, columns=cols).set_index("user_id")["radius_of_gyration_km"]
+    pairs["radius_of_gyration_direct"] = direct
+    ref["radius_of_gyration_direct"] = ref["radius_of_gyration"]
     assert sorted(ref.index) == ["001", "005"]
     for measure, values in pairs.items():
         for uid in ref.index:

@@ -1,9 +1,9 @@
 """Mobility metrics per user and period: array kernels shared by numpy and CuPy.
 
 Every function takes ``xp`` (``numpy`` or ``cupy``) and uses only operations both provide: ``searchsorted``,
-``bincount``, ``cumsum``, ``argsort``/``lexsort``, ``maximum.accumulate`` and elementwise maths. Inputs are
-flat arrays sorted as each function states; results are arrays indexed by *row* (one row per user and
-period), never Python loops over users.
+``bincount``, ``cumsum``, ``argsort`` and elementwise maths (a running maximum is a doubling scan off
+numpy). Inputs are flat arrays sorted as each function states; results are arrays indexed by *row* (one
+row per user and period), never Python loops over users.
 
 Vocabulary
 ----------
@@ -62,6 +62,36 @@ def run_starts(*keys, xp=np):
     return flags
 
 
+def cummax(values, xp=np):
+    """Running maximum: ``numpy.maximum.accumulate`` on numpy, a log-step doubling scan on other modules.
+
+    Examples
+    --------
+    >>> cummax(np.array([1, 3, 2, 5, 4])).tolist()
+    [1, 3, 3, 5, 5]
+    """
+    if xp is np:
+        return np.maximum.accumulate(values)
+    out = values.copy()
+    step = 1
+    while step < len(out):
+        out[step:] = xp.maximum(out[step:], out[:-step].copy())
+        step *= 2
+    return out
+
+
+def _dense_rank(values, xp=np):
+    """Rank of each value among the distinct values (0 for the smallest), ties sharing a rank."""
+    return xp.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+def _argsort_ranked(primary, secondary, xp):
+    """Sort by (primary, secondary, position) through dense ranks, assuming no stable sort."""
+    n = len(primary)
+    pair = _dense_rank(_dense_rank(primary, xp) * n + _dense_rank(secondary, xp), xp)
+    return xp.argsort(pair * n + xp.arange(n, dtype=np.int64))
+
+
 def sort_by(primary, secondary, xp=np):
     """Indices that sort by ``primary`` then ``secondary`` (stable), like ``lexsort((secondary, primary))``.
 
@@ -72,8 +102,10 @@ def sort_by(primary, secondary, xp=np):
     >>> sort_by(np.array([1, 0, 1, 0]), np.array([5, 7, 2, 6])).tolist()
     [3, 1, 2, 0]
     """
-    by_secondary = xp.argsort(secondary, kind="stable")
-    return by_secondary[xp.argsort(primary[by_secondary], kind="stable")]
+    if xp is np:
+        by_secondary = np.argsort(secondary, kind="stable")
+        return by_secondary[np.argsort(primary[by_secondary], kind="stable")]
+    return _argsort_ranked(primary, secondary, xp)
 
 
 def segmented_cummax(values, seg, xp=np):
@@ -89,7 +121,7 @@ def segmented_cummax(values, seg, xp=np):
     lo = values.min()
     span = int(values.max() - lo) + 1
     offset = seg.astype(np.int64) * span
-    return xp.maximum.accumulate(offset + (values - lo)) - offset + lo
+    return cummax(offset + (values - lo), xp=xp) - offset + lo
 
 
 def split_at_bounds(start_ns, end_ns, bounds_ns, xp=np):
@@ -158,8 +190,9 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
 
     ``R_g = sqrt(sum_j w_j d(r_j, r_c)^2 / sum_j w_j)`` with haversine ``d`` (R = 6371.0 km). The centre
     ``r_c`` is the ``w``-weighted mean of latitudes and longitudes in degrees (``centre_weighted``) or their
-    plain mean over locations, as scikit-mobility computes it (valid away from the antimeridian). A segment
-    with no entries or zero total weight gives NaN; one location gives 0.
+    plain mean over locations, as scikit-mobility computes it (valid away from the antimeridian). ``weight``
+    None weighs every entry 1. A segment with no entries or zero total weight gives NaN; one location
+    gives 0.
 
     Examples
     --------
@@ -172,17 +205,22 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
     >>> round(float(rg[0]), 4)
     0.433
     """
-    weight = weight.astype(np.float64)
-    total = xp.bincount(seg, weights=weight, minlength=n_seg)
-    if centre_weighted:
-        c_lat = _divide(xp.bincount(seg, weights=weight * lat, minlength=n_seg), total, xp)
-        c_lon = _divide(xp.bincount(seg, weights=weight * lon, minlength=n_seg), total, xp)
+    count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
+    if weight is None:  # every entry weighs 1
+        total, w_lat, w_lon = count, lat, lon
     else:
-        count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
+        weight = weight.astype(np.float64)
+        total = xp.bincount(seg, weights=weight, minlength=n_seg)
+        w_lat, w_lon = weight * lat, weight * lon
+    if centre_weighted:
+        c_lat = _divide(xp.bincount(seg, weights=w_lat, minlength=n_seg), total, xp)
+        c_lon = _divide(xp.bincount(seg, weights=w_lon, minlength=n_seg), total, xp)
+    else:
         c_lat = _divide(xp.bincount(seg, weights=lat, minlength=n_seg), count, xp)
         c_lon = _divide(xp.bincount(seg, weights=lon, minlength=n_seg), count, xp)
-    d_km = haversine_m(lat, lon, c_lat[seg], c_lon[seg], xp=xp) / 1000.0
-    return xp.sqrt(_divide(xp.bincount(seg, weights=weight * d_km * d_km, minlength=n_seg), total, xp))
+    d_m = haversine_m(lat, lon, c_lat[seg], c_lon[seg], xp=xp)
+    sq = d_m * d_m if weight is None else weight * d_m * d_m
+    return xp.sqrt(_divide(xp.bincount(seg, weights=sq, minlength=n_seg), total, xp)) / 1000.0
 
 
 def top_k_mask(seg, weight, k, xp=np):
@@ -200,10 +238,8 @@ def top_k_mask(seg, weight, k, xp=np):
     if n == 0:
         return xp.zeros(0, dtype=bool)
     idx = xp.arange(n, dtype=np.int64)
-    rank = xp.empty(n, dtype=np.int64)
-    rank[xp.argsort(-weight.astype(np.float64), kind="stable")] = idx
-    order = xp.argsort(seg.astype(np.int64) * n + rank)
-    run_first = xp.maximum.accumulate(xp.where(run_starts(seg[order], xp=xp), idx, 0))
+    order = sort_by(seg, -weight.astype(np.float64), xp=xp)  # heaviest first, ties by position
+    run_first = cummax(xp.where(run_starts(seg[order], xp=xp), idx, 0), xp=xp)
     mask = xp.zeros(n, dtype=bool)
     mask[order] = (idx - run_first) < k
     return mask

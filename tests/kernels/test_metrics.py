@@ -168,3 +168,19 @@ def test_period_metrics_one_week_by_hand():
     # capacity over 1 week: home has 2 visits and 14 h; work 1 visit -> 1
     assert out["capacity"].tolist() == [1.0]
     assert math.isnan(out["time_at_home_h"][0])
+
+
+class _NotNumpy:
+    """numpy under another name, to run the portable (non-numpy) branches of the kernels."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_portable_branches_match_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 100, 1000)
+    assert km.cummax(x, xp=_NotNumpy()).tolist() == np.maximum.accumulate(x).tolist()
+    seg = np.sort(rng.integers(0, 30, 1000))
+    w = rng.integers(0, 5, 1000).astype(float)  # many ties
+    assert km.top_k_mask(seg, w, 2, xp=_NotNumpy()).tolist() == km.top_k_mask(seg, w, 2).tolist()
