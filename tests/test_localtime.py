@@ -67,3 +67,11 @@ def test_errors():
     for bad in ("", 5, "UTC+8"):
         with pytest.raises(MobilityError):
             check_timezone(bad)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import mobility.localtime
+
+    assert doctest.testmod(mobility.localtime).failed == 0

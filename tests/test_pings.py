@@ -324,3 +324,11 @@ def test_fuzz_validate_never_loses_rows(rows, timezone):
     if len(res.pings):
         assert res.pings["lat"].abs().max() <= 90 and res.pings["lon"].abs().max() <= 180
         assert not res.pings.duplicated(["user_id", "timestamp"]).any()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import mobility.pings
+
+    assert doctest.testmod(mobility.pings).failed == 0

@@ -32,12 +32,14 @@ Built-in formats
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import gzip
 import os
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -333,10 +335,30 @@ def _read_csv_text(file: Path, read_kwargs: dict, **fixed) -> pd.DataFrame:
         fast = _read_csv_arrow(file, kwargs["sep"], kwargs["encoding"])
         if fast is not None:
             return fast
+    with text_read_errors(file):
+        return pd.read_csv(file, **kwargs)
+
+
+@contextlib.contextmanager
+def text_read_errors(file: str | os.PathLike) -> Iterator[None]:
+    """Turn what pandas' CSV reader raises into a :class:`MobilityError` naming ``file`` and the fix.
+
+    Rows longer than the header (pandas' ParserWarning, which would drop data) become errors too. Wrap
+    every ``pandas.read_csv`` call, or each ``next()`` of a chunked reader, in it.
+
+    Examples
+    --------
+    >>> import io
+    >>> with text_read_errors("p.csv"):
+    ...     _ = pd.read_csv(io.StringIO("a,b\\n1,2,3,4\\n"), index_col=False)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: p.csv: some rows have more fields than the header (Length of header or names does not match length of data. This leads to a loss of data with index_col=False.); fix those rows (or a trailing separator on every line), or pass sep= if the separator was guessed wrong
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header lose data
-            return pd.read_csv(file, **kwargs)
+            yield
     except pd.errors.ParserWarning as exc:
         raise MobilityError(
             f"{file}: some rows have more fields than the header ({exc}); fix those rows "
@@ -407,11 +429,36 @@ def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explici
         )
 
 
-def _read_one(file: Path, fmt: str, columns: dict, user_id: str | None, read_kwargs: dict) -> pd.DataFrame:
+def wanted_columns(fmt: str, columns: dict[str, str] | None = None) -> dict[str, str]:
+    """Canonical name -> the file's column name for format ``fmt``, with the user's ``columns`` on top.
+
+    Examples
+    --------
+    >>> wanted_columns("posmo", {"user_id": "uid"})["user_id"], wanted_columns("posmo")["lat"]
+    ('uid', 'latitude')
+    """
     wanted = {c: c for c in PINGS}
     wanted.update(_BUILTIN_COLUMNS.get(fmt, {}))
-    wanted.update(columns)
-    if user_id is not None or fmt == "geolife":
+    wanted.update(columns or {})
+    if fmt == "geolife":
+        wanted.pop("user_id", None)
+    return wanted
+
+
+def canonical_frame(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
+    """The canonical columns of ``frame`` (in :data:`~mobility.schema.PINGS` order) under their canonical names.
+
+    Examples
+    --------
+    >>> canonical_frame(pd.DataFrame({"x": [1], "uid": ["a"]}), {"user_id": "uid"}).columns.tolist()
+    ['user_id']
+    """
+    return pd.DataFrame({c: frame[wanted[c]] for c in PINGS if c in wanted and wanted[c] in frame.columns})
+
+
+def _read_one(file: Path, fmt: str, columns: dict, user_id: str | None, read_kwargs: dict) -> pd.DataFrame:
+    wanted = wanted_columns(fmt, columns)
+    if user_id is not None:
         wanted.pop("user_id", None)
     if fmt == "parquet":
         frame = _read_parquet(file, wanted, columns, read_kwargs)
@@ -420,8 +467,7 @@ def _read_one(file: Path, fmt: str, columns: dict, user_id: str | None, read_kwa
     else:
         frame = _read_csv_text(file, read_kwargs)
         _check_columns(file, wanted, list(frame.columns), columns)
-    present = [c for c in PINGS if c in wanted and wanted[c] in frame.columns]
-    out = pd.DataFrame({c: frame[wanted[c]] for c in present})
+    out = canonical_frame(frame, wanted)
     if user_id is not None:
         out.insert(0, "user_id", pd.Series(user_id, index=out.index, dtype="str"))
     elif fmt == "geolife":

@@ -272,3 +272,11 @@ def test_fast_and_pandas_csv_readers_agree(tmp_path):
 def test_fast_and_pandas_csv_readers_agree_on_real_export():
     f = need(TRACKS / "google_trajectory.csv")
     pd.testing.assert_frame_equal(read_pings(f), read_pings(f, skip_blank_lines=True))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import mobility.io.pings
+
+    assert doctest.testmod(mobility.io.pings).failed == 0
