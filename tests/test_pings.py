@@ -332,3 +332,19 @@ def test_docstring_examples_run():
     import mobility.pings
 
     assert doctest.testmod(mobility.pings).failed == 0
+
+
+_obj = st.one_of(st.none(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
+                 st.text(max_size=8), st.booleans(),
+                 st.datetimes().map(lambda d: pd.Timestamp(d)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_obj, _obj, _obj, _obj, _obj), max_size=8))
+def test_fuzz_validate_mixed_python_objects(rows):
+    raw = pd.DataFrame(rows, columns=["user_id", "timestamp", "lat", "lon", "accuracy_m"], dtype=object)
+    try:
+        res = validate_pings(raw)
+    except MobilityError:
+        return
+    assert len(res.pings) + len(res.quarantine) == len(rows)
