@@ -8,17 +8,26 @@ __all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "re
 
 
 def run(region: str, out: str | None = None, *, from_stage: str | None = None, until: str | None = None,
-        force: bool = False, progress: bool = True) -> dict:
+        force: bool = False, progress: bool = True, engine: str = "local", scheduler: str | None = None,
+        n_workers: int | None = None) -> dict:
     """Run the pipeline for ``region`` (a name in ``pipelines/`` or a .toml path); returns the manifest.
+
+    ``engine="dask"`` runs the partition functions on a Dask cluster: the scheduler at ``scheduler``, or a
+    local cluster of ``n_workers`` processes (see :mod:`mobility.pipeline.engine`); outputs are identical
+    to ``engine="local"``.
 
     Examples
     --------
     >>> manifest = run("synthetic", "out/synthetic")   # doctest: +SKIP
     >>> manifest["stages"]["validate"]["rows"]["pings"]   # doctest: +SKIP
+    >>> manifest = run("synthetic", "out/synthetic", engine="dask", n_workers=2)   # doctest: +SKIP
     """
     from pathlib import Path
 
+    from mobility.pipeline.engine import make_engine
+
     config = load_config(region)
     out_dir = Path(out) if out else Path("out") / config.name
-    runner = Runner(config, stages_for(config), out_dir, progress=progress)
-    return runner.run(from_stage=from_stage, until=until, force=force)
+    with make_engine(engine, scheduler=scheduler, n_workers=n_workers) as executor:
+        runner = Runner(config, stages_for(config), out_dir, progress=progress, engine=executor)
+        return runner.run(from_stage=from_stage, until=until, force=force)

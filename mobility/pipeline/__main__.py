@@ -1,4 +1,5 @@
-"""Command line: ``python -m mobility.pipeline --region NAME [--out DIR] [--from STAGE] [--force]``."""
+"""Command line: ``python -m mobility.pipeline --region NAME [--out DIR] [--from STAGE] [--force]
+[--engine local|dask [--scheduler ADDRESS | --workers N]]``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rerun every stage")
     parser.add_argument("--quiet", action="store_true", help="no progress bars, warnings and errors only (cron)")
     parser.add_argument("--list-stages", action="store_true", help="print the stages and exit")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local",
+                        help="where partitions run: this process (local, default) or a Dask cluster (dask)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address (tcp://host:8786) or scheduler file (.json); "
+                             "without it --engine dask starts a local cluster")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes of the local Dask cluster (default: one per CPU core)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
@@ -28,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(s.name for s in stages_for(load_config(args.region))))
             return 0
         manifest = run(args.region, args.out, from_stage=args.from_stage, until=args.until, force=args.force,
-                       progress=not args.quiet)
+                       progress=not args.quiet, engine=args.engine, scheduler=args.scheduler,
+                       n_workers=args.workers)
     except MobilityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -80,20 +80,20 @@ class StageContext:
 
         Parts are matched by name across the input tables (partition ``k`` of every table holds the same
         users). A partition whose outputs are all present already is skipped, so an interrupted stage
-        resumes where it stopped. This is the unit of work a distributed engine maps over.
+        resumes where it stopped. This is the unit of work a distributed engine maps over: the parts left
+        to do go to ``self.engine`` (:mod:`mobility.pipeline.engine`; in this process when None), each as
+        :func:`mobility.pipeline.engine.run_part`, which writes its outputs atomically itself.
         """
+        from functools import partial
+
+        from mobility.pipeline.engine import LocalEngine, run_part
+
+        in_dirs = [self.table(name) for name in inputs]
         out_dirs = [self.output(name) for name in outputs]
         names = [p.name for p in self.parts(inputs[0])]
-        for name in self.iterate(names, ",".join(outputs)):
-            targets = [d / name for d in out_dirs]
-            if all(t.exists() for t in targets):
-                continue
-            frames = [pd.read_parquet(self.table(t) / name) for t in inputs]
-            results = fn(*frames)
-            if len(results) != len(outputs):
-                raise MobilityError(f"partition function returned {len(results)} tables, expected {len(outputs)}")
-            for frame, target in zip(results, targets):
-                write_parquet(frame, target)
+        todo = [name for name in names if not all((d / name).exists() for d in out_dirs)]
+        engine = self.engine or LocalEngine()
+        engine.map(partial(run_part, fn, in_dirs, out_dirs), todo, desc=",".join(outputs), progress=self.progress)
 
 
 @dataclass(frozen=True)

@@ -89,27 +89,59 @@ def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quar
 
     This is the partition function of the ``load`` stage (one input file each); it is idempotent: a
     finished file leaves a ``src-NNNNN.json`` summary and is skipped when the stage resumes.
+
+    The file is read in batches of ``params["batch_rows"]`` rows (default
+    :data:`mobility.pipeline.engine.LOAD_BATCH_ROWS`), so memory is bounded by the batch, not the file.
+    A file of several batches is split into per-batch shards under ``.src-NNNNN/`` first; then each
+    partition's shards are merged and de-duplicated across batches: the same pings, and the same
+    quarantine rows (file, row, reason), as reading the file whole.
     """
-    from mobility.io.pings import read_pings
-    from mobility.pings import partition_of, validate_pings
+    import shutil
+
+    from mobility.pings import drop_duplicate_pings, partition_of, validate_pings
+    from mobility.pipeline.engine import LOAD_BATCH_ROWS, read_ping_batches
 
     marker = shards / f"src-{index:05d}.json"
     if marker.exists():
         return json.loads(marker.read_text())
-    raw = read_pings(path, format=params["format"], columns=params["columns"])
-    result = validate_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
-                            source=path.name)
-    pings = result.pings
-    part = partition_of(pings["user_id"], params["n_partitions"])
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(params["n_partitions"] + 1))
-    for k in range(params["n_partitions"]):
-        rows = order[bounds[k]: bounds[k + 1]]
-        if len(rows):
-            write_parquet(pings.iloc[rows], shards / f"p{k:05d}-src-{index:05d}.parquet")
-    write_parquet(result.quarantine, quarantine / f"src-{index:05d}.parquet")
-    summary = {"file": str(path), "rows": int(result.n_input), "kept": int(len(pings)),
-               "quarantine": {k: int(v) for k, v in result.counts.items() if v}}
+    n_parts = params["n_partitions"]
+    batches = iter(read_ping_batches(path, format=params["format"], columns=params["columns"],
+                                     batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS))
+    first, second = next(batches), next(batches, None)
+    several = second is not None
+    scratch = shards / f".src-{index:05d}"
+    counts, n_rows = Counter(), 0
+
+    def split(pings: pd.DataFrame, name: str) -> None:
+        part = partition_of(pings["user_id"], n_parts)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        for k in range(n_parts):
+            rows = order[bounds[k]: bounds[k + 1]]
+            if len(rows):
+                write_parquet(pings.iloc[rows], (scratch if several else shards) / name.format(k))
+
+    for j, raw in enumerate(b for b in (first, second, *batches) if b is not None):
+        result = validate_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
+                                source=path.name, keep_source=several)
+        split(result.pings, f"p{{:05d}}-b{j:05d}.parquet" if several else f"p{{:05d}}-src-{index:05d}.parquet")
+        write_parquet(result.quarantine, quarantine / (f"src-{index:05d}-b{j:05d}.parquet" if several
+                                                       else f"src-{index:05d}.parquet"))
+        counts.update(result.counts)
+        n_rows += result.n_input
+        del raw, result
+    if several:  # duplicates across batches: the same rule as within one batch (validate_pings)
+        for k in range(n_parts):
+            files = sorted(scratch.glob(f"p{k:05d}-b*.parquet"))
+            if not files:
+                continue
+            kept, dups = drop_duplicate_pings(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True))
+            write_parquet(kept.drop(columns=["source", "row"]), shards / f"p{k:05d}-src-{index:05d}.parquet")
+            write_parquet(dups, quarantine / f"src-{index:05d}-dup-p{k:05d}.parquet")
+            counts["duplicate"] += len(dups)
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary = {"file": str(path), "rows": int(n_rows), "kept": int(n_rows - sum(counts.values())),
+               "quarantine": {k: int(v) for k, v in counts.items() if v}}
     write_json(summary, marker)
     return summary
 

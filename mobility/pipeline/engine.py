@@ -1,0 +1,391 @@
+"""Execution engines: where the partition functions of a stage run, and bounded-memory reading of big files.
+
+A stage's unit of work is one user partition (:meth:`mobility.pipeline.runner.StageContext.map_parts`) or
+one input file (the ``load`` stage). An engine maps a function over those units:
+
+``local`` (:class:`LocalEngine`, the default)
+    one after the other in this process; needs nothing beyond the package.
+``dask`` (:class:`DaskEngine`)
+    as tasks on a Dask distributed cluster: a scheduler at ``scheduler`` (``tcp://host:8786``) or, without
+    one, a ``LocalCluster`` of worker processes on this machine. Needs ``pip install mobility[dist]``;
+    Dask is imported only when this engine is made.
+
+Both run the same functions on the same inputs and write the same part files, so their outputs are
+identical, row for row. Every part is written atomically by the task itself; the workers must therefore
+see the output directory at the same path (a shared file system on a real cluster, see ``docs/scaling.md``).
+A worker that dies mid-task loses nothing: Dask runs the task again elsewhere, and a part that was being
+written was never visible under its final name.
+
+:func:`read_ping_batches` reads a Parquet or CSV ping file in batches of rows, so that the ``load`` stage's
+memory is bounded by the batch, not by the file.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mobility.errors import MobilityError
+from mobility.io.atomic import write_parquet
+
+ENGINES = ("local", "dask")
+LOAD_BATCH_ROWS = 2_000_000  # rows per batch when reading an input file (~0.5 GB of pings in memory)
+
+
+# ------------------------------------------------------------------------------------------------ engines
+class LocalEngine:
+    """Run every unit of work in this process, in order.
+
+    Examples
+    --------
+    >>> with LocalEngine() as engine:
+    ...     engine.map(lambda x: x * x, [1, 2, 3])
+    [1, 4, 9]
+    """
+
+    name = "local"
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
+        """``[fn(item) for item in items]``, with a progress bar when ``progress``."""
+        from tqdm.auto import tqdm
+
+        return [fn(item) for item in tqdm(items, desc=desc, disable=not progress, leave=False, unit="part")]
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about the engine."""
+        return {"engine": self.name}
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class DaskEngine:
+    """Run units of work as tasks on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler (``"tcp://10.0.0.5:8786"``) or a scheduler file path
+        (``.json``, as written by ``dask scheduler --scheduler-file``). When None, a ``LocalCluster`` of
+        ``n_workers`` single-threaded worker processes is started on this machine and stopped by
+        :meth:`close`.
+    n_workers : int, optional
+        Worker processes of the local cluster (default: the number of CPU cores). Ignored with ``scheduler``.
+    memory_limit_gb : float, optional
+        Memory limit per local worker, in GB (default: Dask's share of the machine's memory).
+    connect_timeout_s : float, default 30
+        How long to wait for the scheduler.
+
+    Raises
+    ------
+    MobilityError
+        If Dask is not installed, the scheduler cannot be reached, or a parameter is out of range.
+
+    Examples
+    --------
+    >>> with DaskEngine(n_workers=2) as engine:          # doctest: +SKIP
+    ...     engine.map(abs, [-1, -2])
+    [1, 2]
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, n_workers: int | None = None,
+                 memory_limit_gb: float | None = None, connect_timeout_s: float = 30.0):
+        if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
+            raise MobilityError(f"n_workers={n_workers!r} must be a whole number >= 1")
+        if memory_limit_gb is not None and not (isinstance(memory_limit_gb, (int, float)) and memory_limit_gb > 0):
+            raise MobilityError(f"memory_limit_gb={memory_limit_gb!r} must be a positive number of GB")
+        if not (isinstance(connect_timeout_s, (int, float)) and connect_timeout_s > 0):
+            raise MobilityError(f"connect_timeout_s={connect_timeout_s!r} must be a positive number of seconds")
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise MobilityError(
+                "--engine dask needs Dask distributed, which is not installed: pip install 'mobility[dist]' "
+                "(or pip install 'dask[distributed,dataframe]'), or run with --engine local"
+            ) from exc
+        self.scheduler = scheduler
+        self.cluster = None
+        if scheduler:
+            kwargs = ({"scheduler_file": scheduler} if str(scheduler).endswith(".json") else {"address": scheduler})
+            try:
+                self.client = Client(timeout=f"{connect_timeout_s}s", **kwargs)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise MobilityError(
+                    f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it (dask scheduler) and its "
+                    "workers, check the address and firewall, or run with --engine local"
+                ) from exc
+        else:
+            limit = "auto" if memory_limit_gb is None else f"{memory_limit_gb}GB"
+            self.cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                                        processes=True, memory_limit=limit, dashboard_address=None)
+            self.client = Client(self.cluster)
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
+        """``[fn(item) for item in items]`` computed on the cluster; results in the order of ``items``.
+
+        A task whose worker died is run again on another worker (up to Dask's
+        ``distributed.scheduler.allowed-failures`` times); an error raised by ``fn`` itself is raised here.
+        """
+        from distributed import KilledWorker, as_completed
+        from tqdm.auto import tqdm
+
+        items = list(items)
+        if not items:
+            return []
+        keys = [f"{desc or 'part'}-{i}-{os.urandom(4).hex()}" for i in range(len(items))]
+        futures = self.client.map(fn, items, key=keys, pure=False)
+        try:
+            for _ in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress,
+                          leave=False, unit="part"):
+                pass
+            return self.client.gather(futures)
+        except KilledWorker as exc:
+            raise MobilityError(
+                f"stage step '{desc}': Dask workers died {self._allowed_failures()} times running the same "
+                f"part ({exc}); most likely a worker ran out of memory. Raise the workers' memory or "
+                "[run] n_partitions so that a partition fits, then rerun: finished parts are kept"
+            ) from exc
+        except (OSError, TimeoutError) as exc:
+            raise MobilityError(
+                f"stage step '{desc}': lost the connection to the Dask cluster ({exc}); rerun when the "
+                "scheduler is back: finished parts are kept"
+            ) from exc
+        finally:
+            for future in futures:
+                future.release()
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about the engine (scheduler address, worker count)."""
+        workers = self.client.scheduler_info().get("workers", {}) if self.client is not None else {}
+        return {"engine": self.name, "scheduler": self.scheduler or "LocalCluster", "workers": len(workers)}
+
+    def close(self) -> None:
+        """Disconnect; stop the local cluster if this engine started it."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    @staticmethod
+    def _allowed_failures() -> int:
+        import dask
+
+        return int(dask.config.get("distributed.scheduler.allowed-failures"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # stage functions close over the stage context, which holds the engine: ship only its description
+    def __getstate__(self) -> dict[str, Any]:
+        return {"scheduler": self.scheduler, "client": None, "cluster": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def make_engine(engine: str = "local", *, scheduler: str | None = None, n_workers: int | None = None):
+    """The engine named ``engine`` (``"local"`` or ``"dask"``); use it as a context manager.
+
+    Examples
+    --------
+    >>> with make_engine("local") as engine:
+    ...     engine.describe()
+    {'engine': 'local'}
+    >>> make_engine("spark")
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: engine='spark' is not one of ('local', 'dask')
+    """
+    if engine not in ENGINES:
+        raise MobilityError(f"engine={engine!r} is not one of {ENGINES}")
+    if engine == "local":
+        if scheduler is not None or n_workers is not None:
+            raise MobilityError("--scheduler and --workers need --engine dask; the local engine runs in this process")
+        return LocalEngine()
+    return DaskEngine(scheduler, n_workers=n_workers)
+
+
+def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], outputs: Sequence[Path],
+             name: str) -> str:
+    """One unit of :meth:`StageContext.map_parts`: read part ``name`` of each input folder, apply ``fn``,
+    write its tables atomically as part ``name`` of each output folder. Returns ``name``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_parquet(pd.DataFrame({"x": [1, 2]}), d / "in" / "part-00000.parquet")
+    >>> run_part(lambda f: [f * 10], [d / "in"], [d / "out"], "part-00000.parquet")
+    'part-00000.parquet'
+    >>> pd.read_parquet(d / "out" / "part-00000.parquet")["x"].tolist()
+    [10, 20]
+    """
+    frames = [pd.read_parquet(Path(folder) / name) for folder in inputs]
+    results = fn(*frames)
+    if len(results) != len(outputs):
+        raise MobilityError(f"partition function returned {len(results)} tables, expected {len(outputs)}")
+    for frame, folder in zip(results, outputs):
+        write_parquet(frame, Path(folder) / name)
+    return name
+
+
+# ------------------------------------------------------------------------------------- batched reading
+def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
+                      batch_rows: int = LOAD_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """Read one ping file in batches of at most ``batch_rows`` rows.
+
+    Each batch is what :func:`mobility.io.pings.read_pings` returns for those rows of the file: canonical
+    column names, ``source`` (the file name) and ``row`` (the row's 0-based position in the whole file).
+    Parquet is read row group by row group (``pyarrow.parquet.ParquetFile.iter_batches``) and CSV (also
+    the ``google`` and ``posmo`` exports) in chunks, so memory is bounded by ``batch_rows``, not by the
+    file. GeoLife ``.plt`` files (one trajectory each, small) are read whole. A file with no rows gives
+    one empty batch.
+
+    Parameters
+    ----------
+    path : str or path-like
+        One ping file.
+    format, columns
+        As for :func:`mobility.io.pings.read_pings`.
+    batch_rows : int, default 2,000,000
+        Rows per batch, at least 1.
+
+    Raises
+    ------
+    MobilityError
+        For the reasons :func:`~mobility.io.pings.read_pings` gives (missing column, not UTF-8, corrupt
+        or truncated Parquet, ragged rows), found in whichever batch they occur.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "p.csv").write_text("user_id,timestamp,lat,lon\\n" + "a,2020-01-06T08:00:00Z,40.7,-74.0\\n" * 5)
+    >>> [(len(b), b["row"].tolist()) for b in read_ping_batches(d / "p.csv", batch_rows=2)]
+    [(2, [0, 1]), (2, [2, 3]), (1, [4])]
+    """
+    from mobility.io.pings import FORMATS, _infer_format, read_pings
+
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
+        raise MobilityError(f"batch_rows={batch_rows!r} must be a whole number of rows >= 1")
+    path = Path(path)
+    if not path.is_file():
+        raise MobilityError(f"{path}: no such file; give one ping file")
+    if format is not None and format not in FORMATS:
+        raise MobilityError(f"read_ping_batches: format={format!r} is not one of {FORMATS}")
+    fmt = format or _infer_format(path)
+    if fmt == "parquet":
+        frames = _parquet_batches(path, columns or {}, batch_rows)
+    elif fmt in ("csv", "google", "posmo"):
+        read_pings(path, format=fmt, columns=columns, nrows=0)  # checks the header and the columns only
+        frames = _csv_batches(path, fmt, columns or {}, batch_rows)
+    else:
+        yield read_pings(path, format=fmt, columns=columns)
+        return
+    offset, batches = 0, 0
+    for frame in frames:
+        if len(frame) or not batches:
+            yield _with_source(frame.reset_index(drop=True), path.name, offset)
+            offset, batches = offset + len(frame), batches + 1
+    if not batches:
+        yield read_pings(path, format=fmt, columns=columns)
+
+
+def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
+    frame["source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[name])
+    frame["row"] = np.arange(offset, offset + len(frame), dtype=np.int64)
+    return frame
+
+
+def _wanted(fmt: str, columns: dict[str, str]) -> dict[str, str]:
+    from mobility.io.pings import _BUILTIN_COLUMNS
+    from mobility.schema import PINGS
+
+    wanted = {c: c for c in PINGS}
+    wanted.update(_BUILTIN_COLUMNS.get(fmt, {}))
+    wanted.update(columns)
+    return wanted
+
+
+def _renamed(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
+    from mobility.schema import PINGS
+
+    return pd.DataFrame({c: frame[wanted[c]] for c in PINGS if c in wanted and wanted[c] in frame.columns})
+
+
+def _corrupt(path: Path, exc: Exception) -> MobilityError:
+    return MobilityError(f"{path}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it")
+
+
+def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    from mobility.io.pings import _check_columns
+    from mobility.schema import PINGS
+
+    try:
+        reader = pq.ParquetFile(path)
+        names = reader.schema_arrow.names
+    except (pa.ArrowException, OSError) as exc:
+        raise _corrupt(path, exc) from exc
+    wanted = _wanted("parquet", columns)
+    _check_columns(path, wanted, names, columns)
+    cols = list(dict.fromkeys(wanted[c] for c in PINGS if c in wanted and wanted[c] in names))
+    batches = reader.iter_batches(batch_size=int(batch_rows), columns=cols)
+    while True:
+        try:
+            batch = next(batches, None)
+            if batch is None:
+                return
+            frame = batch.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise _corrupt(path, exc) from exc
+        yield _renamed(frame, wanted)
+
+
+def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    from mobility.io.pings import _SEPARATORS, _header_line, _not_utf8
+
+    sep = max(_SEPARATORS, key=_header_line(path).count)
+    wanted = _wanted(fmt, columns)
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
+                             index_col=False, sep=sep, chunksize=int(batch_rows))
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
+        raise MobilityError(f"{path}: cannot parse as delimited text ({exc}); fix the file or pass sep=") from exc
+    with reader:
+        while True:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    chunk = next(reader, None)
+            except pd.errors.ParserWarning as exc:
+                raise MobilityError(
+                    f"{path}: some rows have more fields than the header ({exc}); fix those rows "
+                    "(or a trailing separator on every line), or pass sep= if the separator was guessed wrong"
+                ) from exc
+            except UnicodeDecodeError as exc:
+                raise MobilityError(_not_utf8(path, exc)) from exc
+            except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
+                raise MobilityError(f"{path}: cannot parse as delimited text ({exc}); fix the file or pass sep=") from exc
+            if chunk is None:
+                return
+            yield _renamed(chunk, wanted)
