@@ -9,8 +9,11 @@ that the file has, plus
     the file's path relative to the folder (or glob base) that was read, or its name for a single file
     (categorical);
 ``row``
-    the 0-based data row in that file (header lines not counted: row ``r`` of a CSV with a header is
-    line ``r + 2``; of a GeoLife ``.plt`` it is line ``r + 7``).
+    the 0-based data row in that file (header and blank lines not counted: row ``r`` of a CSV with a
+    header and no blank lines is line ``r + 2``; of a GeoLife ``.plt`` it is line ``r + 7``).
+
+Readers of other shapes (e.g. a batched reader) reuse :func:`wanted_columns`, :func:`canonical_frame` and
+:func:`text_read_errors`, so that names and error messages stay the same everywhere.
 
 Built-in formats
 ----------------
@@ -131,7 +134,9 @@ def read_pings(
         column, or a lone ``.plt`` file outside a ``<user>/Trajectory/`` folder).
     **read_kwargs
         Passed to :func:`pandas.read_csv` (csv, google, posmo, geolife; e.g. ``sep=``, ``encoding=``) or
-        :func:`pandas.read_parquet` (parquet).
+        :func:`pandas.read_parquet` (parquet). UTF-8 text with no keyword other than ``sep`` is read by
+        pyarrow's multithreaded CSV reader instead (same table, about 5x faster); any file it cannot read
+        (ragged rows, odd header) goes to pandas, which reads or reports it.
 
     Returns
     -------
