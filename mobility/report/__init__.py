@@ -1,0 +1,50 @@
+"""The monthly report for policy analysts: ``python -m mobility.report --region NAME --month YYYY-MM``.
+
+Reads a finished run's folder (tables and ``run.json``, never raw pings) and writes one self-contained HTML
+page, the CSV table behind every figure, and optionally a PDF. Every cell behind fewer than ``k_min_users``
+users is suppressed, and the written files are scanned for private content before they are kept.
+Modules: :mod:`.inputs` (what is read), :mod:`.unemployment`, :mod:`.mobility_gap`, :mod:`.coverage`,
+:mod:`.methods` (tables), :mod:`.figures`, :mod:`.document` (HTML), :mod:`.privacy`, :mod:`.references`,
+:mod:`.pdf`, :mod:`.build` (the whole report).
+"""
+
+from mobility.report.build import build_report
+from mobility.report.privacy import privacy_violations, suppress_small
+from mobility.report.references import load_references
+
+__all__ = ["build_report", "load_references", "privacy_violations", "report_for_region", "suppress_small"]
+
+
+def report_for_region(region: str, month: str, *, out: str | None = None, k_min_users: int | None = None,
+                      pdf: bool = False) -> dict:
+    """The report of a region's run, inputs (map polygons, official series, k) taken from its config.
+
+    ``[report]`` in the region config may set ``k_min_users``, ``trend_months``, ``method``, ``route``,
+    ``baseline_months`` and ``dimensions``; ``[inputs] cbg``, ``laus`` and ``ui_claims`` feed the map and
+    the comparison.
+
+    Examples
+    --------
+    >>> info = report_for_region("synthetic", "2020-04")   # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from mobility.census import read_geometry
+    from mobility.errors import MobilityError
+    from mobility.pipeline import load_config
+    from mobility.report.references import references_for_config
+
+    config = load_config(region)
+    options = config.stage("report")
+    allowed = {"k_min_users", "trend_months", "method", "route", "baseline_months", "dimensions"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise MobilityError(f"{config.path}: [report] has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    if k_min_users is not None:
+        options["k_min_users"] = k_min_users
+    if "dimensions" in options:
+        options["dimensions"] = tuple(options["dimensions"])
+    cbg_path = config.input_path("cbg", required=False)
+    cbg = read_geometry(cbg_path) if cbg_path is not None and cbg_path.exists() else None
+    out_dir = Path(out) if out else Path("out") / config.name
+    return build_report(out_dir, month, cbg=cbg, references=references_for_config(config), pdf=pdf, **options)

@@ -1,0 +1,111 @@
+"""What the report reads: a finished run's output folder (tables and ``run.json``), never raw pings.
+
+Tables are found as the pipeline writes them (a folder of Parquet parts, :func:`mobility.pipeline.read_table`)
+or as single files under ``employment/`` (:func:`mobility.employment.estimate.write_employment`). Every table
+but ``metrics_weekly`` and ``metrics_monthly`` is optional: a section whose tables are absent says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from mobility.errors import MobilityError
+
+REQUIRED = ("metrics_weekly", "metrics_monthly")
+OPTIONAL = ("home_work_daily", "user_features", "employment_weekly", "area_unemployment")
+SUBFOLDERS = ("employment",)
+
+
+@dataclass
+class RunOutputs:
+    """The tables and manifest of one run.
+
+    ``tables`` maps a table name to its DataFrame (absent tables are missing keys); ``manifest`` is
+    ``run.json``; ``extras`` holds JSON side files found beside the tables (e.g. ``validation``).
+    """
+
+    out_dir: Path
+    manifest: dict
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extras: dict[str, dict] = field(default_factory=dict)
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def timezone(self) -> str:
+        """The run's local time zone (from the metrics stage's parameters; ``UTC`` when not recorded)."""
+        for stage in ("metrics", "home_work", "load"):
+            tz = self.manifest.get("stages", {}).get(stage, {}).get("params", {}).get("timezone")
+            if tz:
+                return str(tz)
+        return "UTC"
+
+
+def find_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
+    """Read table ``name`` of a run folder, or None where the run has not written it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "employment").mkdir()
+    >>> pd.DataFrame({"a": [1]}).to_parquet(d / "employment" / "area_unemployment.parquet")
+    >>> find_table(d, "area_unemployment")["a"].tolist(), find_table(d, "employment_weekly")
+    ([1], None)
+    """
+    out_dir = Path(out_dir)
+    folder = out_dir / name
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if parts:
+        frames = [pd.read_parquet(p) for p in parts]
+        frames = [f for f in frames if len(f)] or frames[:1]
+        return pd.concat(frames, ignore_index=True)
+    for candidate in [out_dir / f"{name}.parquet"] + [out_dir / sub / f"{name}.parquet" for sub in SUBFOLDERS]:
+        if candidate.is_file():
+            return pd.read_parquet(candidate)
+    return None
+
+
+def load_run(out_dir: str | os.PathLike) -> RunOutputs:
+    """Read the manifest and every table the report can use from a run folder.
+
+    Raises
+    ------
+    MobilityError
+        The folder has no ``run.json`` or lacks a required table (with the command that makes it).
+
+    Examples
+    --------
+    >>> run = load_run("out/synthetic")     # doctest: +SKIP
+    >>> sorted(run.tables)                  # doctest: +SKIP
+    """
+    out_dir = Path(out_dir)
+    manifest_path = out_dir / "run.json"
+    if not manifest_path.is_file():
+        raise MobilityError(f"{out_dir}: no run.json; run `python -m mobility.pipeline --region NAME --out {out_dir}` "
+                            "first, or pass the run's output folder with --out")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise MobilityError(f"{manifest_path}: not valid JSON ({exc}); rerun the pipeline to rewrite it") from exc
+    run = RunOutputs(out_dir=out_dir, manifest=manifest)
+    for name in REQUIRED + OPTIONAL:
+        table = find_table(out_dir, name)
+        if table is None and name in REQUIRED:
+            raise MobilityError(f"{out_dir}: table '{name}' missing; run the pipeline's metrics stage "
+                                f"(python -m mobility.pipeline --region NAME --out {out_dir} --until metrics)")
+        if table is not None:
+            run.tables[name] = table
+    for sub in SUBFOLDERS:
+        for path in sorted((out_dir / sub).glob("*.json")):
+            try:
+                run.extras[path.stem] = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                continue
+    return run

@@ -1,0 +1,81 @@
+"""The methods-and-caveats section, generated from the run manifest (``run.json``).
+
+Parameters of every stage, the data period, package versions and quarantine counts come from the manifest;
+file paths are left out (they name the analyst's machine, not the method).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+PATH_KEYS = {"files", "dir", "region_dir", "config", "out_dir", "path"}
+
+CAVEATS = (
+    "Smartphone panels are not random samples: users who share location data differ from the population "
+    "(age, income, phone use), and estimates are not reweighted to the census unless stated.",
+    "Employment status is inferred from attendance at a baseline workplace block group; people without a "
+    "detected baseline job (students, retirees, the already unemployed, irregular workers) are outside the "
+    "labour force counted here, and teleworkers are separated from job losers only in probability.",
+    "Intervals are 95% Wilson intervals with distinct users as the sample size; they reflect sampling of "
+    "users, not the error of the inference itself, which is larger.",
+    "Home and work are known only as census block groups; no user id, coordinate or cell behind fewer "
+    "than k users appears in this report or its tables.",
+    "Official series (UI claims, LAUS) measure different things: claims count benefit recipients, LAUS "
+    "follows survey definitions; agreement in trend matters more than in level.",
+)
+
+
+def _value(value) -> str:
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def parameters_table(manifest: dict) -> pd.DataFrame:
+    """``stage, parameter, value`` for every parameter the manifest records (paths left out).
+
+    Examples
+    --------
+    >>> m = {"stage_order": ["stops"], "stages": {"stops": {"params": {"radius_m": 200.0, "files": ["/x"]}}}}
+    >>> parameters_table(m).values.tolist()
+    [['stops', 'radius_m', '200.0']]
+    """
+    rows = []
+    stages = manifest.get("stages", {})
+    for stage in manifest.get("stage_order", sorted(stages)):
+        params = stages.get(stage, {}).get("params", {}) or {}
+        for key in sorted(params):
+            if key in PATH_KEYS:
+                continue
+            rows.append((stage, key, _value(params[key])))
+    return pd.DataFrame(rows, columns=["stage", "parameter", "value"])
+
+
+def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str | None = None) -> pd.DataFrame:
+    """``item, value`` rows: region, data period, run times, row counts, quarantine, versions.
+
+    Examples
+    --------
+    >>> m = {"region": "r", "versions": {"mobility": "0.1.0"}, "stages": {"validate": {"rows": {"pings": 5}}}}
+    >>> run_summary(m).values.tolist()
+    [['region', 'r'], ['rows: pings', '5'], ['version: mobility', '0.1.0']]
+    """
+    rows = [("region", manifest.get("region", ""))]
+    if first_week and last_week:
+        rows.append(("data period (weeks)", f"{first_week} to {last_week}"))
+    for key in ("started", "finished"):
+        if manifest.get(key):
+            rows.append((f"run {key}", str(manifest[key])))
+    stages = manifest.get("stages", {})
+    for stage in manifest.get("stage_order", sorted(stages)):
+        for table, n in sorted((stages.get(stage, {}).get("rows") or {}).items()):
+            if table in ("pings", "stops", "visits", "home_work_daily", "metrics_weekly", "quarantine"):
+                rows.append((f"rows: {table}", f"{n:,}" if isinstance(n, int) and n >= 1000 else str(n)))
+        quarantine = stages.get(stage, {}).get("quarantine") or {}
+        for reason, n in sorted(quarantine.items()):
+            rows.append((f"quarantined ({stage}): {reason}", str(n)))
+    for package, version in sorted((manifest.get("versions") or {}).items()):
+        rows.append((f"version: {package}", str(version)))
+    return pd.DataFrame(rows, columns=["item", "value"])

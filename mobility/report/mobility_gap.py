@@ -1,0 +1,185 @@
+"""Mobility of job losers and of the employed in the report month, overall and by demographic group.
+
+A user's status in the month comes from ``employment_weekly`` (weeks whose Thursday falls in the month, the
+ISO rule of the area tables): ``job_loser`` if any such week is ``unemployed``, ``employed`` if every known
+week is ``employed``; users without a known week are left out. Groups are the modal census category of the
+user's earliest week with census features (:func:`mobility.census.assign_groups`), the baseline job.
+
+For each dimension, group, status and metric: ``n_users``, the mean of the month's metric with a 95%
+normal interval (``mean +- 1.96 sd / sqrt(n)``), and the mean change from the user's own baseline (the mean
+of the baseline months), with its interval. Cells behind fewer than ``k_min_users`` users are suppressed.
+
+Schema ``mobility_by_status``: ``dimension``, ``group``, ``status``, ``metric``, ``n_users``, ``mean``,
+``mean_low``, ``mean_high``, ``change``, ``change_low``, ``change_high``, ``suppressed``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mobility.census import assign_groups, feature_columns
+from mobility.errors import MobilityError
+from mobility.report.privacy import check_k, suppress_small
+from mobility.report.unemployment import check_month
+
+COLUMNS = ["dimension", "group", "status", "metric", "n_users", "mean", "mean_low", "mean_high", "change",
+           "change_low", "change_high", "suppressed"]
+Z95 = 1.959963984540054
+
+
+def local_month(period_start: pd.Series, timezone: str) -> pd.Series:
+    """``YYYY-MM`` of UTC period starts read in local time.
+
+    Examples
+    --------
+    >>> local_month(pd.Series(pd.to_datetime(["2020-04-01 04:00"], utc=True)), "America/New_York").tolist()
+    ['2020-04']
+    """
+    ts = pd.to_datetime(period_start)
+    if ts.dt.tz is None:
+        ts = ts.dt.tz_localize("UTC")
+    return ts.dt.tz_convert(timezone).dt.strftime("%Y-%m")
+
+
+def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "signal") -> pd.DataFrame:
+    """``user_id, status`` (``job_loser`` / ``employed``) of each user with a known week in ``month``.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "method": "signal",
+    ...     "week": pd.to_datetime(["2020-03-30", "2020-04-06", "2020-04-06", "2020-04-06"]),
+    ...     "status": ["employed", "unemployed", "employed", "unknown"]})
+    >>> status_in_month(e, "2020-04").values.tolist()
+    [['a', 'job_loser'], ['b', 'employed']]
+    """
+    check_month(month)
+    missing = [c for c in ("user_id", "week", "status", "method") if c not in employment.columns]
+    if missing:
+        raise MobilityError(f"employment_weekly lacks column(s) {missing}; pass the employment step's table")
+    e = employment[employment["method"] == method]
+    in_month = (pd.to_datetime(e["week"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m") == month
+    e = e[in_month & e["status"].isin(["employed", "unemployed"])]
+    lost = (e["status"] == "unemployed").groupby(e["user_id"].astype(str)).any()
+    return pd.DataFrame({"user_id": lost.index.to_numpy(),
+                         "status": np.where(lost.to_numpy(), "job_loser", "employed")})
+
+
+def baseline_groups(features: pd.DataFrame, dimensions: Sequence[str]) -> pd.DataFrame:
+    """``user_id`` and one modal category column per dimension, from each user's earliest featured week.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"user_id": ["a", "a"], "week": pd.to_datetime(["2020-01-06", "2020-01-13"]),
+    ...                   "p_sex_male": [np.nan, 0.7], "p_sex_female": [np.nan, 0.3]})
+    >>> baseline_groups(f, ["sex"]).values.tolist()
+    [['a', 'male']]
+    """
+    order = features.sort_values(["user_id", "week"], kind="stable") if "week" in features else features
+    out = pd.DataFrame({"user_id": pd.unique(order["user_id"].astype(str))})
+    for dim in dimensions:
+        cols = feature_columns(dim)
+        if not set(cols) <= set(order.columns):
+            raise MobilityError(f"user_features lacks the '{dim}' probabilities {cols}; "
+                                "choose dimensions among those the census stage wrote")
+        has = order[cols].notna().any(axis=1) & (order[cols].fillna(0).sum(axis=1) > 0)
+        first = order[has].drop_duplicates("user_id")[["user_id", *cols]]
+        groups = assign_groups(first.assign(user_id=first["user_id"].astype(str)), dim)[["user_id", dim]]
+        out = out.merge(groups, on="user_id", how="left")
+    return out
+
+
+def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
+    v = values.dropna().to_numpy(float)
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    m = float(v.mean())
+    half = Z95 * float(v.std(ddof=1)) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+    return m, m - half, m + half
+
+
+def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame, features: pd.DataFrame | None,
+                       month: str, *, timezone: str = "UTC",
+                       metrics: Sequence[str] = ("radius_of_gyration_km", "exploration_rate", "distinct_locations"),
+                       dimensions: Sequence[str] = ("sex", "age", "earnings"), baseline_months: int = 2,
+                       method: str = "signal", k_min_users: int = 10) -> pd.DataFrame:
+    """Mean mobility of job losers vs the employed in ``month``, overall and by group (module notes).
+
+    Parameters
+    ----------
+    metrics_monthly : DataFrame
+        The pipeline's ``metrics_monthly`` (``user_id``, ``period_start`` UTC, metric columns).
+    employment : DataFrame
+        ``employment_weekly`` (``user_id``, ``week``, ``status``, ``method``).
+    features : DataFrame or None
+        ``user_features`` (census probabilities); None: overall rows only.
+    month : str
+        ``YYYY-MM``.
+    timezone : str
+        Local zone of the month boundaries.
+    metrics : sequence of str
+        Metric columns.
+    dimensions : sequence of str
+        Census dimensions for the group rows.
+    baseline_months : int
+        The first ``baseline_months`` months of the table are each user's baseline (>= 1).
+    method : str
+        Employment method to read (``signal`` or ``classifier``).
+    k_min_users : int
+        Suppress cells behind fewer users.
+
+    Examples
+    --------
+    Ten job losers whose radius fell from 5 to 2 km, ten employed at 5 km, k = 10:
+
+    >>> users = [f"u{i}" for i in range(20)]
+    >>> mm = pd.DataFrame({"user_id": users * 2, "period_start": pd.to_datetime(["2020-01-01"] * 20
+    ...     + ["2020-04-01"] * 20, utc=True), "radius_of_gyration_km": [5.0] * 30 + [2.0] * 10})
+    >>> mm.loc[20:29, "radius_of_gyration_km"] = 5.0
+    >>> emp = pd.DataFrame({"user_id": users, "week": pd.Timestamp("2020-04-06"), "method": "signal",
+    ...     "status": ["employed"] * 10 + ["unemployed"] * 10})
+    >>> t = mobility_by_status(mm, emp, None, "2020-04", metrics=["radius_of_gyration_km"], baseline_months=1)
+    >>> t[["status", "n_users", "mean", "change"]].values.tolist()
+    [['employed', 10.0, 5.0, 0.0], ['job_loser', 10.0, 2.0, -3.0]]
+    """
+    k = check_k(k_min_users)
+    check_month(month)
+    if isinstance(baseline_months, bool) or not isinstance(baseline_months, (int, np.integer)) or baseline_months < 1:
+        raise MobilityError(f"baseline_months must be an integer >= 1, got {baseline_months!r}")
+    missing = [c for c in ("user_id", "period_start", *metrics) if c not in metrics_monthly.columns]
+    if missing:
+        raise MobilityError(f"metrics_monthly lacks column(s) {missing}; choose metrics among its columns")
+    mm = metrics_monthly[["user_id", "period_start", *metrics]].copy()
+    mm["user_id"] = mm["user_id"].astype(str)
+    mm["month"] = local_month(mm["period_start"], timezone)
+    months = sorted(mm["month"].unique())
+    base_months = months[:int(baseline_months)]
+    if month in base_months:
+        base_months = [m for m in base_months if m < month]
+    baseline = mm[mm["month"].isin(base_months)].groupby("user_id")[list(metrics)].mean()
+    current = mm[mm["month"] == month].drop_duplicates("user_id").set_index("user_id")[list(metrics)]
+    status = status_in_month(employment, month, method=method).set_index("user_id")
+    people = current.join(status, how="inner")
+    change = (current - baseline.reindex(current.index)).add_suffix("__change")
+    people = people.join(change, how="left")
+    group_cols: list[tuple[str, pd.Series]] = [("all", pd.Series("all", index=people.index))]
+    if features is not None and len(dimensions):
+        groups = baseline_groups(features, dimensions).set_index("user_id").reindex(people.index)
+        group_cols += [(dim, groups[dim]) for dim in dimensions]
+    rows = []
+    for dim, labels in group_cols:
+        for (group, stat), idx in people.groupby([labels.rename("group"), people["status"]], sort=True).groups.items():
+            block = people.loc[idx]
+            for metric in metrics:
+                mean, lo, hi = _mean_ci(block[metric])
+                ch, ch_lo, ch_hi = _mean_ci(block[f"{metric}__change"])
+                rows.append((dim, str(group), stat, metric, float(block[metric].notna().sum()), mean, lo, hi,
+                             ch, ch_lo, ch_hi))
+    out = pd.DataFrame(rows, columns=COLUMNS[:-1])
+    out = out.sort_values(["dimension", "group", "metric", "status"], kind="stable").reset_index(drop=True)
+    order = {"all": 0}
+    out = out.iloc[np.argsort(out["dimension"].map(lambda d: order.get(d, 1)).to_numpy(), kind="stable")]
+    out = out.reset_index(drop=True)
+    return suppress_small(out, k_min_users=k, keep=["dimension", "group", "status", "metric"])[COLUMNS]

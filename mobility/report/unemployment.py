@@ -1,0 +1,166 @@
+"""The unemployment tables of the report: rates by county and state for the month, their trend, and the
+comparison with official series.
+
+Input is the employment step's ``area_unemployment`` table (:mod:`mobility.employment.area`). A month cell
+counts user-weeks; the uncertainty is a 95% Wilson score interval for the share of unemployed with the
+number of distinct users as the sample size (ours: weeks of one user are not independent, so users, not
+user-weeks, are the effective sample). Every cell behind fewer than ``k_min_users`` users is suppressed.
+
+Schema ``unemployment_month`` / ``unemployment_trend``: ``level`` (county/state), ``area`` (FIPS),
+``month`` (``YYYY-MM``), ``n_users``, ``rate``, ``rate_low``, ``rate_high`` (fractions), ``suppressed``.
+Schema ``official_comparison``: ``source``, ``level``, ``area``, ``month``, ``n_users``, ``estimate``,
+``official`` (fractions), ``suppressed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from mobility.errors import MobilityError
+from mobility.report.privacy import check_k, suppress_small
+
+AREA_REQUIRED = ("method", "route", "level", "area", "period", "period_start", "n_users", "unemployed",
+                 "labour_force")
+TREND_COLUMNS = ["level", "area", "month", "n_users", "rate", "rate_low", "rate_high", "suppressed"]
+
+
+def check_month(month: str) -> pd.Period:
+    """Parse ``YYYY-MM`` into a monthly Period (MobilityError otherwise).
+
+    Examples
+    --------
+    >>> str(check_month("2020-04"))
+    '2020-04'
+    """
+    if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+        raise MobilityError(f"month must be 'YYYY-MM' (e.g. 2020-04), got {month!r}")
+    try:
+        return pd.Period(month, freq="M")
+    except ValueError as exc:
+        raise MobilityError(f"month must be 'YYYY-MM' (e.g. 2020-04), got {month!r}") from exc
+
+
+def _require(table: pd.DataFrame, columns, name: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise MobilityError(f"{name} lacks column(s) {missing}; pass the employment step's {name} table")
+
+
+def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of ``successes / n`` (arrays; NaN where ``n`` is 0 or missing).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval([2.0], [10.0])
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.0567, 0.5098)
+    """
+    if not 0.5 < confidence < 1:
+        raise MobilityError(f"confidence must be in (0.5, 1), got {confidence!r}")
+    s = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    ok = np.isfinite(s) & np.isfinite(n) & (n > 0)
+    lo = np.full(s.shape, np.nan)
+    hi = np.full(s.shape, np.nan)
+    if ok.any():
+        lo[ok], hi[ok] = proportion_confint(np.clip(s[ok], 0, n[ok]), n[ok], alpha=1 - confidence, method="wilson")
+    return lo, hi
+
+
+def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "individual",
+                  k_min_users: int = 10) -> pd.DataFrame:
+    """Monthly rates with 95% intervals for every county and state (schema ``unemployment_trend``).
+
+    The interval puts ``rate`` over ``n_users`` users: ``wilson(rate * n_users, n_users)``.
+
+    Examples
+    --------
+    >>> area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
+    ...     "period": "month", "period_start": pd.Timestamp("2020-04-01"), "n_users": [20],
+    ...     "unemployed": [16.0], "labour_force": [80.0]})
+    >>> r = monthly_rates(area).iloc[0]
+    >>> r["month"], float(r["rate"]), round(float(r["rate_low"]), 3), round(float(r["rate_high"]), 3)
+    ('2020-04', 0.2, 0.081, 0.416)
+    """
+    k = check_k(k_min_users)
+    _require(area, AREA_REQUIRED, "area_unemployment")
+    sel = area[(area["method"] == method) & (area["route"] == route) & (area["period"] == "month")]
+    if sel.empty:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    out = pd.DataFrame({
+        "level": sel["level"].astype(str).to_numpy(),
+        "area": sel["area"].astype(str).to_numpy(),
+        "month": pd.to_datetime(sel["period_start"]).dt.strftime("%Y-%m").to_numpy(),
+        "n_users": pd.to_numeric(sel["n_users"], errors="coerce").to_numpy(float),
+    })
+    rate = (pd.to_numeric(sel["unemployed"], errors="coerce") / pd.to_numeric(sel["labour_force"], errors="coerce"))
+    out["rate"] = rate.to_numpy(float)
+    out["rate_low"], out["rate_high"] = wilson_interval(out["rate"] * out["n_users"], out["n_users"])
+    out = out.sort_values(["level", "area", "month"], kind="stable").reset_index(drop=True)
+    return suppress_small(out, k_min_users=k, keep=["level", "area", "month"])[TREND_COLUMNS]
+
+
+def trend_window(rates: pd.DataFrame, month: str, *, trend_months: int = 6) -> pd.DataFrame:
+    """The rows of ``rates`` from ``trend_months - 1`` months before ``month`` up to ``month``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"month": ["2020-01", "2020-02", "2020-03", "2020-04"]})
+    >>> trend_window(r, "2020-03", trend_months=2)["month"].tolist()
+    ['2020-02', '2020-03']
+    """
+    end = check_month(month)
+    if isinstance(trend_months, bool) or not isinstance(trend_months, (int, np.integer)) or trend_months < 1:
+        raise MobilityError(f"trend_months must be an integer >= 1, got {trend_months!r}")
+    first = str(end - (int(trend_months) - 1))
+    keep = (rates["month"] >= first) & (rates["month"] <= str(end))
+    return rates[keep].reset_index(drop=True)
+
+
+def reference_monthly(references: dict) -> pd.DataFrame:
+    """Official (or true) rates as monthly values: ``source, level, area, month, official``.
+
+    ``references`` is :func:`mobility.employment.validation.reference_series` output,
+    ``{name: (level, period, DataFrame[area, period_start, rate])}``; a weekly series is averaged over the
+    weeks whose Thursday falls in the month (the ISO rule the area tables use).
+
+    Examples
+    --------
+    >>> wk = pd.DataFrame({"area": "42", "period_start": pd.to_datetime(["2020-03-30", "2020-04-06"]),
+    ...                    "rate": [0.02, 0.04]})
+    >>> reference_monthly({"ui_claims": ("state", "week", wk)})[["month", "official"]].values.tolist()
+    [['2020-04', 0.03]]
+    """
+    frames = []
+    for name, (level, period, ref) in references.items():
+        start = pd.to_datetime(ref["period_start"])
+        if period == "week":
+            start = start + pd.Timedelta(days=3)
+        frame = pd.DataFrame({"source": name, "level": level, "area": ref["area"].astype(str).to_numpy(),
+                              "month": start.dt.strftime("%Y-%m").to_numpy(), "official": ref["rate"].to_numpy(float)})
+        frames.append(frame.groupby(["source", "level", "area", "month"], as_index=False)["official"].mean())
+    if not frames:
+        return pd.DataFrame(columns=["source", "level", "area", "month", "official"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def official_comparison(rates: pd.DataFrame, references: dict) -> pd.DataFrame:
+    """Estimated monthly rates beside official ones, per source, area and month (schema ``official_comparison``).
+
+    Suppressed estimates stay suppressed (``estimate`` missing); official values are public and kept.
+
+    Examples
+    --------
+    >>> rates = pd.DataFrame({"level": "state", "area": "42", "month": ["2020-04"], "n_users": [30.0],
+    ...                       "rate": [0.1], "rate_low": [0.03], "rate_high": [0.25], "suppressed": [False]})
+    >>> ref = pd.DataFrame({"area": ["42"], "period_start": pd.to_datetime(["2020-04-01"]), "rate": [0.15]})
+    >>> official_comparison(rates, {"laus_state": ("state", "month", ref)})[["estimate", "official"]].values.tolist()
+    [[0.1, 0.15]]
+    """
+    ref = reference_monthly(references)
+    merged = ref.merge(rates, on=["level", "area", "month"], how="inner")
+    out = merged.rename(columns={"rate": "estimate"})
+    columns = ["source", "level", "area", "month", "n_users", "estimate", "official", "suppressed"]
+    return out[columns].sort_values(["source", "level", "area", "month"], kind="stable").reset_index(drop=True)
