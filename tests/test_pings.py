@@ -296,10 +296,10 @@ def test_partition_of_properties():
 def test_partition_of_is_stable_across_processes():
     code = ("import pandas as pd; from mobility.pings import partition_of; "
             "print(partition_of(pd.Series(['001', 'abc', 'z9', '005']), 16).tolist())")
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
-    assert len(outs) == 1
-    assert outs.pop().strip() == str(partition_of(pd.Series(["001", "abc", "z9", "005"]), 16).tolist())
+    # another process with a fixed string-hash seed (this one's is random) gives the same partitions
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONHASHSEED": "12345", "PATH": ""}).stdout
+    assert out.strip() == str(partition_of(pd.Series(["001", "abc", "z9", "005"]), 16).tolist())
 
 
 # ------------------------------------------------------------------------------------------------ fuzz
