@@ -47,6 +47,7 @@ trackintel's agree on 97-100% of stop time (``tests/test_stops.py``, reference t
 5. *Coordinate*: trackintel averages the distinct points (a union of geometries) with a circular mean
    of longitude; we average all pings, longitude relative to the first ping. Both agree to centimetres
    unless pings repeat exactly.
+"""
 
 
 from __future__ import annotations
