@@ -132,7 +132,7 @@ class DaskEngine:
         else:
             limit = "auto" if memory_limit_gb is None else f"{memory_limit_gb}GB"
             self.cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, memory_limit=limit, dashboard_address=None)
+                                        processes=True, memory_limit=limit, dashboard_address=":0")
             self.client = Client(self.cluster)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
@@ -156,13 +156,13 @@ class DaskEngine:
             return self.client.gather(futures)
         except KilledWorker as exc:
             raise MobilityError(
-                f"stage step '{desc}': Dask workers died {self._allowed_failures()} times running the same "
-                f"part ({exc}); most likely a worker ran out of memory. Raise the workers' memory or "
+                f"{desc or 'parts'}: Dask workers died running the same part {self._allowed_failures()} "
+                f"time(s) ({exc}); most likely a worker ran out of memory. Raise the workers' memory or "
                 "[run] n_partitions so that a partition fits, then rerun: finished parts are kept"
             ) from exc
         except (OSError, TimeoutError) as exc:
             raise MobilityError(
-                f"stage step '{desc}': lost the connection to the Dask cluster ({exc}); rerun when the "
+                f"{desc or 'parts'}: lost the connection to the Dask cluster ({exc}); rerun when the "
                 "scheduler is back: finished parts are kept"
             ) from exc
         finally:

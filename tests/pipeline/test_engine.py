@@ -1,0 +1,253 @@
+"""Engines (local, Dask), the per-part unit of work, batched reading of input files."""
+
+import importlib.util
+import os
+import signal
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.io.atomic import write_parquet
+from mobility.io.pings import read_pings
+from mobility.pipeline import read_table, run
+from mobility.pipeline.engine import LocalEngine, make_engine, read_ping_batches, run_part
+from mobility.pipeline.stages import load_file
+
+HAVE_DASK = importlib.util.find_spec("distributed") is not None
+needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="dask distributed not installed: pip install 'mobility[dist]'")
+TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
+          "metrics_monthly", "user_features"]
+
+
+def region_config(folder: Path, n_partitions: int = 4) -> Path:
+    path = folder / "small.toml"
+    path.write_text(textwrap.dedent(f"""
+        [region]
+        name = "small"
+        timezone = "America/New_York"
+        start = "2020-03-02"
+        end = "2020-03-22"
+        [synthetic]
+        dir = "region"
+        seed = 11
+        n_users = 30
+        users_per_part = 12
+        inject_bad_share = 0.003
+        [inputs]
+        pings = ["{{region_dir}}/pings/*.parquet", "{{region_dir}}/pings/*.csv"]
+        cbg = "{{region_dir}}/geography/cbg.geojson"
+        lodes_wac = "{{region_dir}}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
+        lodes_rac = "{{region_dir}}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
+        telework = "{{region_dir}}/census/telework/NAICS_workfromhome.csv"
+        [run]
+        n_partitions = {n_partitions}
+        [validate]
+        max_bad_share = 0.5
+    """))
+    return path
+
+
+# ------------------------------------------------------------------------------------------ local engine
+def test_local_engine_maps_in_order():
+    with LocalEngine() as engine:
+        assert engine.map(lambda x: -x, [3, 1, 2]) == [-3, -1, -2]
+        assert engine.map(abs, []) == []
+
+
+def test_make_engine_rejects_unknown_names_and_dask_options_without_dask():
+    with pytest.raises(MobilityError, match="not one of"):
+        make_engine("spark")
+    with pytest.raises(MobilityError, match="need --engine dask"):
+        make_engine("local", scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(MobilityError, match="need --engine dask"):
+        make_engine("local", n_workers=2)
+
+
+def test_run_part_reads_matching_parts_and_writes_each_output(tmp_path):
+    write_parquet(pd.DataFrame({"u": ["a", "b"], "x": [1, 2]}), tmp_path / "left" / "part-00003.parquet")
+    write_parquet(pd.DataFrame({"u": ["a", "b"], "y": [10, 20]}), tmp_path / "right" / "part-00003.parquet")
+
+    def fn(left, right):
+        both = left.merge(right, on="u")
+        return [both.assign(s=both.x + both.y), both[["u"]]]
+
+    run_part(fn, [tmp_path / "left", tmp_path / "right"], [tmp_path / "o1", tmp_path / "o2"], "part-00003.parquet")
+    assert pd.read_parquet(tmp_path / "o1" / "part-00003.parquet")["s"].tolist() == [11, 22]
+    assert pd.read_parquet(tmp_path / "o2" / "part-00003.parquet")["u"].tolist() == ["a", "b"]
+    with pytest.raises(MobilityError, match="returned 1 tables, expected 2"):
+        run_part(lambda left: [left], [tmp_path / "left"], [tmp_path / "o1", tmp_path / "o2"], "part-00003.parquet")
+
+
+# ------------------------------------------------------------------------------------------ batched reading
+def _pings(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ts = pd.Timestamp("2020-03-02", tz="UTC") + pd.to_timedelta(rng.integers(0, 3 * 86400, n), unit="s")
+    return pd.DataFrame({"user_id": rng.choice(["u1", "u2", "u3", "u4", "u5"], n), "timestamp": ts,
+                         "lat": 40 + rng.random(n), "lon": -75 + rng.random(n),
+                         "accuracy_m": rng.choice([5.0, 10.0, 500.0], n)})
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_batches_concatenate_to_the_whole_file(tmp_path, suffix):
+    pings = _pings(1000).rename(columns={"user_id": "uid"})
+    path = tmp_path / f"p.{suffix}"
+    if suffix == "parquet":
+        pings.to_parquet(path, index=False, row_group_size=300)
+    else:
+        pings.assign(timestamp=pings.timestamp.dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(path, index=False)
+    whole = read_pings(path, columns={"user_id": "uid"})
+    batches = list(read_ping_batches(path, columns={"user_id": "uid"}, batch_rows=128))
+    assert [len(b) for b in batches[:-1]] == [128] * (len(batches) - 1) and len(batches) == 8
+    joined = pd.concat(batches, ignore_index=True)
+    assert joined["row"].tolist() == list(range(1000))
+    assert set(joined["source"].astype(str)) == {f"p.{suffix}"}
+    pd.testing.assert_frame_equal(joined.drop(columns="source"), whole.drop(columns="source"))
+
+
+def test_batches_of_an_empty_file_and_bad_arguments(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("user_id,timestamp,lat,lon\n")
+    batches = list(read_ping_batches(path))
+    assert len(batches) == 1 and len(batches[0]) == 0
+    with pytest.raises(MobilityError, match="batch_rows"):
+        list(read_ping_batches(path, batch_rows=0))
+    with pytest.raises(MobilityError, match="no such file"):
+        list(read_ping_batches(tmp_path / "missing.parquet"))
+
+
+def test_a_bad_row_in_a_later_chunk_is_a_clear_error(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("user_id,timestamp,lat,lon\n" + "a,2020-03-02T00:00:00Z,40,-75\n" * 50 + "a,1,2,3,4,5\n")
+    with pytest.raises(MobilityError, match=r"ragged.csv: .*line 52"):  # names the file and the line
+        list(read_ping_batches(path, batch_rows=10))
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"user_id,timestamp,lat,lon\n" + b"a,2020-03-02T00:00:00Z,40,-75\n" * 50 + b"\xe9,1,2,3\n")
+    with pytest.raises(MobilityError, match="not UTF-8"):
+        list(read_ping_batches(path, batch_rows=10))
+
+
+def _load(path: Path, out: Path, batch_rows: int) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    params = {"format": None, "columns": None, "timezone": "America/New_York", "max_accuracy_m": 200.0,
+              "n_partitions": 3, "batch_rows": batch_rows}
+    shards, quarantine = out / "shards", out / "quarantine"
+    shards.mkdir(parents=True)
+    quarantine.mkdir()
+    summary = load_file(path, 0, params, shards, quarantine)
+    assert not list(shards.glob(".src-*")), "scratch shards left behind"
+    pings = {f.name: pd.read_parquet(f) for f in sorted(shards.glob("*.parquet"))}
+    q = pd.concat([pd.read_parquet(f) for f in quarantine.glob("*.parquet")], ignore_index=True)
+    return summary, pings, q
+
+
+def test_load_file_in_batches_equals_reading_the_file_whole(tmp_path):
+    pings = _pings(3000, seed=1)
+    pings.loc[5, "accuracy_m"] = 10.0
+    # duplicates far apart in the file (different batches) and next to each other: the better accuracy wins
+    dup = pings.iloc[[5, 40, 2900]].assign(accuracy_m=[1.0, 400.0, 20.0])
+    pings = pd.concat([pings, dup], ignore_index=True)
+    path = tmp_path / "p.parquet"
+    pings.to_parquet(path, index=False, row_group_size=500)
+    whole_summary, whole, whole_q = _load(path, tmp_path / "whole", 10_000)
+    batch_summary, batched, batch_q = _load(path, tmp_path / "batched", 256)
+    assert batch_summary == whole_summary
+    assert whole.keys() == batched.keys()
+    for name in whole:
+        pd.testing.assert_frame_equal(batched[name], whole[name], obj=name)
+    key = ["row", "reason", "source"]
+    pd.testing.assert_frame_equal(batch_q[key].sort_values(key).reset_index(drop=True),
+                                  whole_q[key].sort_values(key).reset_index(drop=True))
+    # by hand: row 3000 (copy of row 5 with accuracy 1, in a later batch) wins, so row 5 is the duplicate;
+    # row 3001 (accuracy 400 > 200) is low_accuracy
+    reasons = dict(zip(batch_q["row"], batch_q["reason"]))
+    assert reasons[5] == "duplicate" and reasons[3001] == "low_accuracy"
+    assert 3000 not in reasons
+
+
+# ------------------------------------------------------------------------------------------ dask engine
+def _die_once(marker_dir: str, x: int) -> int:
+    marker = Path(marker_dir) / f"died-{x}"
+    if x == 2 and not marker.exists():
+        marker.write_text("")
+        os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies mid-task
+    return x * x
+
+
+def _always_die(x: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def _user_error(x: int) -> int:
+    raise MobilityError(f"part {x}: bad data")
+
+
+@pytest.fixture(scope="module")
+def dask_engine():
+    if not HAVE_DASK:
+        pytest.skip("dask distributed not installed: pip install 'mobility[dist]'")
+    import sys
+
+    import cloudpickle
+    import dask
+
+    from mobility.pipeline.engine import DaskEngine
+
+    # the workers cannot import this test module: ship its functions by value (the tests pass lambdas, which
+    # Dask pickles with cloudpickle, rather than module functions, which it pickles by reference)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with DaskEngine(n_workers=2) as engine:
+            yield engine
+
+
+@needs_dask
+@pytest.mark.slow
+def test_dask_engine_maps_in_order_and_reraises_package_errors(dask_engine):
+    assert dask_engine.map(abs, [-3, 1, -2], desc="abs") == [3, 1, 2]
+    assert dask_engine.describe() == {"engine": "dask", "scheduler": "LocalCluster", "workers": 2}
+    with pytest.raises(MobilityError, match="part 1: bad data"):
+        dask_engine.map(lambda x: _user_error(x), [1])
+
+
+@needs_dask
+@pytest.mark.slow
+def test_a_worker_dying_mid_task_is_retried_elsewhere(dask_engine, tmp_path):
+    assert dask_engine.map(lambda x: _die_once(str(tmp_path), x), [1, 2, 3], desc="die-once") == [1, 4, 9]
+    assert (tmp_path / "died-2").exists()
+
+
+@needs_dask
+@pytest.mark.slow
+def test_workers_dying_every_time_is_a_clear_error(dask_engine):
+    with pytest.raises(MobilityError, match="workers died running the same part 1 time"):
+        dask_engine.map(lambda x: _always_die(x), [1], desc="always-die")
+    # the cluster recovers: the next map works
+    assert dask_engine.map(abs, [-5], desc="after") == [5]
+
+
+@needs_dask
+def test_unreachable_scheduler_is_a_clear_error():
+    from mobility.pipeline.engine import DaskEngine
+
+    with pytest.raises(MobilityError, match="cannot reach the Dask scheduler"):
+        DaskEngine("tcp://127.0.0.1:9", connect_timeout_s=1)
+
+
+@needs_dask
+@pytest.mark.slow
+def test_dask_run_outputs_equal_local_run_row_for_row(tmp_path):
+    config = region_config(tmp_path)
+    local = run(str(config), str(tmp_path / "local"), progress=False)
+    dask_run = run(str(config), str(tmp_path / "dask"), progress=False, engine="dask", n_workers=3)
+    assert dask_run["stage_order"] == local["stage_order"]
+    for name in TABLES:
+        parts_local = sorted(p.name for p in (tmp_path / "local" / name).glob("*.parquet"))
+        parts_dask = sorted(p.name for p in (tmp_path / "dask" / name).glob("*.parquet"))
+        assert parts_dask == parts_local, name
+        pd.testing.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "local", name),
+                                      obj=name, check_exact=True)
+    assert len(read_table(tmp_path / "local", "stops")) > 0
