@@ -233,7 +233,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
     page = render_html(title or f"Employment and mobility: {region}, {month}",
                        f"Monthly report generated from the run in {Path(out_dir).name}/ "
-                       f"(finished {run.manifest.get('finished', 'unknown')}); k = {k}.", sections)
+                       f"(finished {str(run.manifest.get('finished', 'unknown'))[:19].replace('T', ' ')} UTC); k = {k}.", sections)
     with atomic_path(staging / "report.html") as tmp:
         tmp.write_text(page, encoding="utf-8")
     info = {"month": month, "region": region, "k_min_users": k, "method": method, "route": route,

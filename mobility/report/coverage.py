@@ -50,7 +50,7 @@ def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.Da
                                               "hours": data["coverage_h"].to_numpy(float)})))
     if home_work is not None:
         day = pd.to_datetime(home_work["date"])
-        week = (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.normalize()
+        week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize()
         for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
             ok = home_work[column].notna().to_numpy()
             frames.append((label, pd.DataFrame({"user_id": home_work["user_id"].astype(str).to_numpy()[ok],

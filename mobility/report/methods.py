@@ -67,7 +67,7 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
         rows.append(("data period (weeks)", f"{first_week} to {last_week}"))
     for key in ("started", "finished"):
         if manifest.get(key):
-            rows.append((f"run {key}", str(manifest[key])))
+            rows.append((f"run {key}", str(manifest[key])[:19].replace("T", " ")))
     stages = manifest.get("stages", {})
     for stage in manifest.get("stage_order", sorted(stages)):
         for table, n in sorted((stages.get(stage, {}).get("rows") or {}).items()):

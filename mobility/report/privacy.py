@@ -20,7 +20,7 @@ from mobility.errors import MobilityError
 
 COORDINATE_COLUMNS = {"lat", "lon", "lng", "latitude", "longitude", "x", "y", "geometry"}
 ID_COLUMNS = {"user_id", "uid", "device_id"}
-_DECIMAL = re.compile(r"-?\d{1,3}\.\d{4,}")
+_DECIMAL = re.compile(r"(?<![\d:.])-?\d{1,3}\.\d{4,}")  # not the seconds of a clock time
 
 
 def check_k(k_min_users: int) -> int:

@@ -1,0 +1,164 @@
+"""The whole report on finished runs of two synthetic regions: files, contents, privacy scan, CLI, errors."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mobility
+from mobility.errors import MobilityError
+from mobility.report import build_report, report_for_region
+
+from .runs import make_run
+
+MONTH = "2020-04"
+
+
+@pytest.fixture(scope="module", params=[40, 150], ids=["users40", "users150"])
+def run(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"report{request.param}")
+    config, out = make_run(folder, n_users=request.param, seed=request.param)
+    info = report_for_region(str(config), MONTH, out=str(out))
+    return config, out, info
+
+
+def output_files(info):
+    folder = info["report_dir"]
+    from pathlib import Path
+
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_report_files_and_sections(run):
+    _, out, info = run
+    names = {p.name for p in output_files(info)}
+    assert {"report.html", "report.json", "unemployment_trend.csv", "unemployment_month.csv",
+            "official_comparison.csv", "mobility_by_status.csv", "coverage.csv", "parameters.csv",
+            "run_summary.csv"} <= names
+    assert info["sections_missing"] == []
+    page = (out / "report" / MONTH / "report.html").read_text()
+    for title in ("Unemployment by county and state", "Map of county estimates", "Comparison with official series",
+                  "Mobility of job losers and the employed", "Data coverage", "Methods and caveats"):
+        assert title in page
+    # every figure is embedded, nothing is fetched
+    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', page)) == 6
+    assert "<script" not in page and not re.search(r'(src|href)="(https?:|file:|/)', page)
+    # methods come from the manifest: a stage parameter and a package version
+    manifest = json.loads((out / "run.json").read_text())
+    params = pd.read_csv(out / "report" / MONTH / "tables" / "parameters.csv")
+    radius = params[(params["stage"] == "stops") & (params["parameter"] == "radius_m")]["value"].iloc[0]
+    assert float(radius) == manifest["stages"]["stops"]["params"]["radius_m"]
+    assert f"version: pandas" in page and manifest["versions"]["pandas"] in page
+
+
+@pytest.mark.slow
+def test_report_numbers_match_the_area_table(run):
+    _, out, info = run
+    area = pd.read_parquet(out / "employment" / "area_unemployment.parquet")
+    month = area[(area["method"] == "signal") & (area["route"] == "individual") & (area["period"] == "month")
+                 & (area["period_start"] == pd.Timestamp(f"{MONTH}-01"))]
+    table = pd.read_csv(out / "report" / MONTH / "tables" / "unemployment_month.csv", dtype={"area": str})
+    assert len(table) == len(month)
+    for r in month.itertuples():
+        row = table[(table["level"] == r.level) & (table["area"] == r.area)].iloc[0]
+        if r.n_users < 10:
+            assert row["suppressed"] and np.isnan(row["rate"]) and np.isnan(row["n_users"])
+        else:
+            assert row["n_users"] == r.n_users
+            assert row["rate"] == pytest.approx(r.unemployed / r.labour_force, abs=6e-4)  # CSV rounds to 3 decimals
+            assert row["rate_low"] <= row["rate"] <= row["rate_high"]
+
+
+@pytest.mark.slow
+def test_privacy_scan_of_every_output(run):
+    """No user id, coordinate or small cell anywhere, checked against the run's own pings and visits."""
+    _, out, info = run
+    pings = mobility.read_table(out, "pings")
+    visits = mobility.read_table(out, "visits", columns=["lat", "lon"])
+    ids = set(pings["user_id"].astype(str))
+    coords = set()
+    for frame in (pings[["lat", "lon"]], visits):
+        for col in ("lat", "lon"):
+            coords.update(f"{v:.4f}" for v in frame[col].to_numpy()[:: max(1, len(frame) // 5000)])
+    id_pattern = re.compile(r"\bu\d{6}\b")
+    n_small_seen = 0
+    for path in output_files(info):
+        text = path.read_text(errors="replace")
+        hits = [m for m in id_pattern.findall(text) if m in ids]
+        assert not hits, f"{path.name} contains user ids {hits[:3]}"
+        numbers = set(re.findall(r"-?\d+\.\d{4}", text))
+        assert not numbers & coords, f"{path.name} contains coordinates {sorted(numbers & coords)[:3]}"
+        if path.suffix == ".csv":
+            t = pd.read_csv(path)
+            assert not {"user_id", "lat", "lon", "latitude", "longitude"} & set(t.columns)
+            if "n_users" in t.columns:
+                assert not (t["n_users"] < 10).any(), f"{path.name} publishes a cell below k"
+                if "suppressed" in t.columns:
+                    public = ["area", "official"]   # labels, and official series (public data)
+                    values = t.select_dtypes(include="number").drop(columns=public, errors="ignore")
+                    assert values[t["suppressed"].astype(bool)].isna().all().all()
+                    n_small_seen += int(t["suppressed"].sum())
+    if info["report_dir"].endswith(MONTH) and "40" in str(out):
+        assert n_small_seen > 0   # the small region has cells to suppress
+
+
+@pytest.mark.slow
+def test_cli_writes_report_and_pdf(run, tmp_path):
+    config, out, _ = run
+    if "150" not in str(out):
+        pytest.skip("the CLI is exercised once, on the larger region")
+    from mobility.report.pdf import find_chromium
+
+    args = [sys.executable, "-m", "mobility.report", "--region", str(config), "--month", "2020-03",
+            "--out", str(out), "--k", "12"]
+    if find_chromium():
+        args.append("--pdf")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    folder = out / "report" / "2020-03"
+    info = json.loads((folder / "report.json").read_text())
+    assert info["k_min_users"] == 12 and info["month"] == "2020-03"
+    assert not (pd.read_csv(folder / "tables" / "coverage.csv")["n_users"] < 12).any()
+    if find_chromium():
+        assert (folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    bad = subprocess.run([sys.executable, "-m", "mobility.report", "--region", str(config), "--month", "2020-4",
+                          "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+
+
+def test_missing_run_and_missing_employment(tmp_path):
+    with pytest.raises(MobilityError, match="no run.json"):
+        build_report(tmp_path, MONTH)
+    (tmp_path / "run.json").write_text(json.dumps({"region": "x", "stages": {}}))
+    with pytest.raises(MobilityError, match="metrics_weekly"):
+        build_report(tmp_path, MONTH)
+    users = [f"u{i:06d}" for i in range(12)]
+    start = pd.Timestamp("2020-04-06 04:00", tz="UTC")
+    metrics = pd.DataFrame({"user_id": users, "period_start": start, "coverage_h": 50.0,
+                            "radius_of_gyration_km": 3.0, "exploration_rate": 0.1, "distinct_locations": 4})
+    for name in ("metrics_weekly", "metrics_monthly"):
+        (tmp_path / name).mkdir()
+        metrics.to_parquet(tmp_path / name / "part-00000.parquet")
+    info = build_report(tmp_path, MONTH)
+    assert set(info["sections_missing"]) == {"unemployment", "mobility"}
+    page = (tmp_path / "report" / MONTH / "report.html").read_text()
+    assert "run the employment stage" in page and "u000001" not in page
+
+
+def test_report_withheld_when_a_user_id_would_leak(tmp_path, monkeypatch):
+    users = [f"u{i:06d}" for i in range(12)]
+    metrics = pd.DataFrame({"user_id": users, "period_start": pd.Timestamp("2020-04-06 04:00", tz="UTC"),
+                            "coverage_h": 50.0, "radius_of_gyration_km": 3.0, "exploration_rate": 0.1,
+                            "distinct_locations": 4})
+    for name in ("metrics_weekly", "metrics_monthly"):
+        (tmp_path / name).mkdir()
+        metrics.to_parquet(tmp_path / name / "part-00000.parquet")
+    (tmp_path / "run.json").write_text(json.dumps({"region": "u000003", "stages": {}}))
+    with pytest.raises(MobilityError, match="report withheld.*u000003"):
+        build_report(tmp_path, MONTH)
+    assert not (tmp_path / "report" / MONTH).exists()

@@ -1,0 +1,28 @@
+"""Coverage: users per week and in the month, by measure, suppressed below k."""
+
+import pandas as pd
+
+from mobility.report.coverage import coverage_table
+
+
+def test_counts_by_hand():
+    users = [f"u{i}" for i in range(12)]
+    w1 = pd.Timestamp("2020-03-30 04:00", tz="UTC")   # local Monday 2020-03-30, Thursday in April
+    w2 = pd.Timestamp("2020-04-06 04:00", tz="UTC")
+    mw = pd.DataFrame({"user_id": users + users[:5], "period_start": [w1] * 12 + [w2] * 5,
+                       "coverage_h": [10.0] * 11 + [0.0] + [20.0] * 5})
+    hw = pd.DataFrame({"user_id": users, "date": pd.Timestamp("2020-04-01"),
+                       "home_cbg": ["421010001001"] * 12, "work_cbg": ["421010001002"] * 3 + [None] * 9})
+    emp = pd.DataFrame({"user_id": users, "week": pd.Timestamp("2020-03-30"), "method": "signal",
+                        "status": ["unemployed"] * 2 + ["employed"] * 10})
+    t = coverage_table(mw, "2020-04", home_work=hw, employment=emp, timezone="America/New_York", k_min_users=10)
+    got = {(r.period, r.period_start, r.measure): (r.n_users, r.median_hours, r.suppressed) for r in t.itertuples()}
+    assert got[("week", "2020-03-30", "with data")][:2] == (11, 10.0)
+    assert got[("week", "2020-04-06", "with data")][2]            # 5 users: suppressed
+    assert pd.isna(got[("week", "2020-04-06", "with data")][0])
+    # month: 11 distinct users with data; median of per-user hours (u0-u4: 30 h, u5-u10: 10 h) is 10
+    assert got[("month", "2020-04-01", "with data")][:2] == (11, 10.0)
+    assert got[("week", "2020-03-30", "home detected")][0] == 12
+    assert got[("week", "2020-03-30", "work detected")][2]        # 3 users
+    assert got[("month", "2020-04-01", "status known")][0] == 12
+    assert got[("month", "2020-04-01", "job losers")][2]          # 2 users

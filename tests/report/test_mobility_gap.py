@@ -1,0 +1,93 @@
+"""Mobility of job losers vs employed: status in the month, baseline groups, means and changes by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.report.mobility_gap import baseline_groups, local_month, mobility_by_status, status_in_month
+
+Z = 1.959963984540054
+
+
+def panel():
+    """24 users: 12 job losers in April (radius 6 -> 2 + i/10 km), 12 employed (radius 5 -> 5 + i/10 km)."""
+    users = [f"u{i:02d}" for i in range(24)]
+    jan = pd.Timestamp("2020-01-01 05:00", tz="UTC")
+    apr = pd.Timestamp("2020-04-01 04:00", tz="UTC")
+    rg_jan = [6.0] * 12 + [5.0] * 12
+    rg_apr = [2.0 + i / 10 for i in range(12)] + [5.0 + i / 10 for i in range(12)]
+    mm = pd.DataFrame({"user_id": users * 2, "period_start": [jan] * 24 + [apr] * 24,
+                       "radius_of_gyration_km": rg_jan + rg_apr})
+    # weeks of April by the Thursday rule: 2020-03-30 .. 2020-04-27; a week of 2020-04-27 lost counts
+    emp = pd.DataFrame({"user_id": users, "week": pd.Timestamp("2020-04-27"), "method": "signal",
+                        "status": ["unemployed"] * 12 + ["employed"] * 12})
+    emp_other = emp.assign(method="classifier", status="employed")
+    features = pd.DataFrame({"user_id": users, "week": pd.Timestamp("2020-01-06"),
+                             "p_sex_male": [0.9] * 6 + [0.1] * 6 + [0.9] * 12,
+                             "p_sex_female": [0.1] * 6 + [0.9] * 6 + [0.1] * 12})
+    return mm, pd.concat([emp, emp_other]), features
+
+
+def test_status_in_month_thursday_rule_and_unknown():
+    e = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "method": "signal",
+                      "week": pd.to_datetime(["2020-03-30", "2020-03-23", "2020-04-13", "2020-04-13"]),
+                      "status": ["unemployed", "unemployed", "unknown", "employed"]})
+    # a: week of 2020-03-30 belongs to April; b: March; c: unknown only -> absent
+    assert status_in_month(e, "2020-04").values.tolist() == [["a", "job_loser"], ["d", "employed"]]
+    with pytest.raises(MobilityError, match="status"):
+        status_in_month(e.drop(columns="status"), "2020-04")
+
+
+def test_local_month_uses_the_time_zone():
+    ts = pd.Series(pd.to_datetime(["2020-04-01 04:00", "2020-04-30 23:00"], utc=True))
+    assert local_month(ts, "America/New_York").tolist() == ["2020-04", "2020-04"]
+    assert local_month(ts, "Asia/Tokyo").tolist() == ["2020-04", "2020-05"]
+
+
+def test_means_changes_and_intervals_by_hand():
+    mm, emp, features = panel()
+    t = mobility_by_status(mm, emp, features, "2020-04", timezone="America/New_York",
+                           metrics=["radius_of_gyration_km"], dimensions=["sex"], baseline_months=1,
+                           k_min_users=5)
+    allrows = t[t["dimension"] == "all"].set_index("status")
+    losers = np.array([2.0 + i / 10 for i in range(12)])
+    assert allrows.loc["job_loser", "n_users"] == 12
+    assert allrows.loc["job_loser", "mean"] == pytest.approx(losers.mean())
+    half = Z * losers.std(ddof=1) / np.sqrt(12)
+    assert allrows.loc["job_loser", "mean_low"] == pytest.approx(losers.mean() - half)
+    assert allrows.loc["job_loser", "change"] == pytest.approx(losers.mean() - 6.0)
+    assert allrows.loc["employed", "change"] == pytest.approx(np.mean([i / 10 for i in range(12)]))
+    sex = t[t["dimension"] == "sex"].set_index(["group", "status"])
+    # job losers: 6 male (u00-u05), 6 female; employed: 12 male, no female
+    assert sex.loc[("male", "job_loser"), "mean"] == pytest.approx(np.mean(losers[:6]))
+    assert sex.loc[("female", "job_loser"), "change"] == pytest.approx(np.mean(losers[6:]) - 6.0)
+    assert sex.loc[("male", "employed"), "n_users"] == 12
+    assert ("female", "employed") not in sex.index
+
+
+def test_small_groups_are_suppressed():
+    mm, emp, features = panel()
+    t = mobility_by_status(mm, emp, features, "2020-04", metrics=["radius_of_gyration_km"], dimensions=["sex"],
+                           baseline_months=1, k_min_users=10)
+    small = t[t["dimension"] == "sex"]
+    assert small[small["group"].isin(["male", "female"]) & (small["status"] == "job_loser")]["suppressed"].all()
+    assert small[small["suppressed"]][["n_users", "mean", "change"]].isna().all().all()
+    assert not t[t["dimension"] == "all"]["suppressed"].any()
+
+
+def test_baseline_groups_take_the_earliest_featured_week():
+    f = pd.DataFrame({"user_id": ["a", "a", "b"], "week": pd.to_datetime(["2020-01-13", "2020-01-06", "2020-01-06"]),
+                      "p_sex_male": [0.2, 0.8, np.nan], "p_sex_female": [0.8, 0.2, np.nan]})
+    g = baseline_groups(f, ["sex"]).set_index("user_id")["sex"]
+    assert g["a"] == "male" and pd.isna(g["b"])
+    with pytest.raises(MobilityError, match="age"):
+        baseline_groups(f, ["age"])
+
+
+def test_parameters_are_checked():
+    mm, emp, features = panel()
+    with pytest.raises(MobilityError, match="baseline_months"):
+        mobility_by_status(mm, emp, None, "2020-04", metrics=["radius_of_gyration_km"], baseline_months=0)
+    with pytest.raises(MobilityError, match="nonexistent"):
+        mobility_by_status(mm, emp, None, "2020-04", metrics=["nonexistent"])

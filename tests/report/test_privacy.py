@@ -1,0 +1,47 @@
+"""Suppression of small cells and the scan of written outputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.report.privacy import check_k, privacy_violations, suppress_small
+
+
+def test_suppress_small_blanks_values_and_counts_keeps_labels():
+    t = pd.DataFrame({"area": ["a", "b", "c"], "n_users": [10, 9, np.nan], "rate": [0.1, 0.2, 0.3],
+                      "note": ["x", "y", "z"]})
+    s = suppress_small(t, k_min_users=10, keep=["area"])
+    assert s["suppressed"].tolist() == [False, True, True]
+    assert s["area"].tolist() == ["a", "b", "c"]
+    assert s.loc[0, "rate"] == 0.1 and s.loc[0, "n_users"] == 10 and s.loc[0, "note"] == "x"
+    assert s.loc[1:, "rate"].isna().all() and s.loc[1:, "n_users"].isna().all() and s.loc[1:, "note"].isna().all()
+
+
+def test_check_k_rejects_bad_thresholds():
+    for bad in (1, 0, -3, 2.5, True, "10"):
+        with pytest.raises(MobilityError, match="k_min_users"):
+            check_k(bad)
+    assert check_k(np.int64(5)) == 5
+    with pytest.raises(MobilityError, match="n_users"):
+        suppress_small(pd.DataFrame({"rate": [0.1]}))
+
+
+def test_scan_finds_each_kind_of_leak(tmp_path):
+    (tmp_path / "ok.csv").write_text("area,n_users,rate\n42101,12,0.125\n42045,,\n")
+    (tmp_path / "small.csv").write_text("area,n_users,rate\n42101,4,0.5\n")
+    (tmp_path / "coords.csv").write_text("user,lat,lon\nA,39.9526,-75.1652\n")
+    (tmp_path / "page.html").write_text("<p>user u000123 lives at 39.95261</p>")
+    files = sorted(tmp_path.iterdir())
+    assert privacy_violations([tmp_path / "ok.csv"], user_ids=["u000123"], lat_range=(39.0, 41.0),
+                              lon_range=(-76.0, -74.0)) == []
+    found = privacy_violations(files, user_ids=["u000123", "u9"], lat_range=(39.0, 41.0), lon_range=(-76.0, -74.0))
+    text = "\n".join(found)
+    assert "small.csv row 0: n_users = 4 < 10 users" in text
+    assert "coords.csv: private column(s) ['lat', 'lon']" in text
+    assert "coords.csv: coordinate-like number 39.9526" in text
+    assert "page.html: user id 'u000123'" in text
+    assert "page.html: coordinate-like number 39.95261" in text
+    # a rate with 3 decimals or a count is not a coordinate
+    (tmp_path / "rates.csv").write_text("n_users,value\n40,39.952\n")
+    assert privacy_violations([tmp_path / "rates.csv"], lat_range=(39.0, 41.0), lon_range=(-76.0, -74.0)) == []

@@ -1,0 +1,91 @@
+"""Unemployment tables: Wilson intervals by hand, monthly rates and suppression, trend window, official series."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.report.unemployment import (check_month, monthly_rates, official_comparison, reference_monthly,
+                                          trend_window, wilson_interval)
+
+
+def wilson_by_hand(s, n, z=1.959963984540054):
+    p = s / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def area_rows(**over):
+    base = {"method": "signal", "route": "individual", "level": "county", "area": "42101", "period": "month",
+            "period_start": pd.Timestamp("2020-04-01"), "n_users": 25.0, "unemployed": 30.0, "labour_force": 100.0}
+    base.update(over)
+    return base
+
+
+def test_wilson_matches_hand_formula():
+    lo, hi = wilson_interval([3.0, 0.0, 40.0], [12.0, 10.0, 40.0])
+    for i, (s, n) in enumerate([(3, 12), (0, 10), (40, 40)]):
+        elo, ehi = wilson_by_hand(s, n)
+        assert lo[i] == pytest.approx(elo, abs=1e-12) and hi[i] == pytest.approx(ehi, abs=1e-12)
+    lo, hi = wilson_interval([1.0], [0.0])
+    assert np.isnan(lo[0]) and np.isnan(hi[0])
+
+
+def test_monthly_rates_interval_on_users_and_suppression():
+    area = pd.DataFrame([area_rows(), area_rows(area="42045", n_users=9.0, unemployed=5.0, labour_force=40.0),
+                         area_rows(period="week"), area_rows(method="classifier", unemployed=1.0)])
+    out = monthly_rates(area, k_min_users=10)
+    assert out["area"].tolist() == ["42045", "42101"]
+    big = out.set_index("area").loc["42101"]
+    assert big["rate"] == pytest.approx(0.3)
+    elo, ehi = wilson_by_hand(0.3 * 25, 25)  # users, not user-weeks, are the sample
+    assert (big["rate_low"], big["rate_high"]) == pytest.approx((elo, ehi))
+    small = out.set_index("area").loc["42045"]
+    assert small["suppressed"] and np.isnan(small["n_users"]) and np.isnan(small["rate"])
+    assert np.isnan(small["rate_low"]) and np.isnan(small["rate_high"])
+
+
+def test_monthly_rates_missing_column_and_bad_k():
+    with pytest.raises(MobilityError, match="labour_force"):
+        monthly_rates(pd.DataFrame([area_rows()]).drop(columns="labour_force"))
+    with pytest.raises(MobilityError, match="k_min_users"):
+        monthly_rates(pd.DataFrame([area_rows()]), k_min_users=1)
+
+
+def test_trend_window_and_month_parsing():
+    rates = pd.DataFrame({"month": ["2019-12", "2020-01", "2020-02", "2020-03"]})
+    assert trend_window(rates, "2020-02", trend_months=2)["month"].tolist() == ["2020-01", "2020-02"]
+    assert trend_window(rates, "2020-01", trend_months=3)["month"].tolist() == ["2019-12", "2020-01"]
+    for bad in ("2020-4", "April", "2020-13", 202004):
+        with pytest.raises(MobilityError, match="YYYY-MM"):
+            check_month(bad)
+    with pytest.raises(MobilityError, match="trend_months"):
+        trend_window(rates, "2020-02", trend_months=0)
+
+
+def test_reference_monthly_week_belongs_to_month_of_its_thursday():
+    # week of Mon 2020-03-30 has its Thursday on 2020-04-02 -> April; week of 2020-04-27 -> April (Thu 30th)
+    weeks = pd.to_datetime(["2020-03-23", "2020-03-30", "2020-04-27", "2020-05-04"])
+    ref = pd.DataFrame({"area": "42", "period_start": weeks, "rate": [0.01, 0.02, 0.06, 0.5]})
+    laus = pd.DataFrame({"area": ["42101"], "period_start": pd.to_datetime(["2020-04-01"]), "rate": [0.15]})
+    out = reference_monthly({"ui_claims": ("state", "week", ref), "laus_county": ("county", "month", laus)})
+    got = {(r.source, r.month): r.official for r in out.itertuples()}
+    assert got[("ui_claims", "2020-03")] == pytest.approx(0.01)
+    assert got[("ui_claims", "2020-04")] == pytest.approx(0.04)
+    assert got[("ui_claims", "2020-05")] == pytest.approx(0.5)
+    assert got[("laus_county", "2020-04")] == pytest.approx(0.15)
+
+
+def test_official_comparison_keeps_suppression():
+    rates = pd.DataFrame({"level": "county", "area": ["42101", "42045"], "month": "2020-04",
+                          "n_users": [30.0, np.nan], "rate": [0.2, np.nan], "rate_low": [0.1, np.nan],
+                          "rate_high": [0.3, np.nan], "suppressed": [False, True]})
+    laus = pd.DataFrame({"area": ["42101", "42045", "42003"], "period_start": pd.Timestamp("2020-04-01"),
+                         "rate": [0.16, 0.14, 0.157]})
+    out = official_comparison(rates, {"laus_county": ("county", "month", laus)})
+    assert out["area"].tolist() == ["42045", "42101"]
+    assert np.isnan(out["estimate"].iloc[0]) and out["suppressed"].iloc[0]
+    assert out["estimate"].iloc[1] == 0.2 and out["official"].iloc[1] == 0.16
