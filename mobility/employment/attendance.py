@@ -211,9 +211,18 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
             raise MobilityError("relative_attendance: the weekly table is empty; no stops fell on weekdays")
         weeks = pd.date_range(weekly["week"].min(), weekly["week"].max(), freq="7D")
     users = np.union1d(weekly["user_id"].astype(str).unique(), baseline_work["user_id"].astype(str).unique())
-    grid = pd.MultiIndex.from_product([users, weeks], names=["user_id", "week"])
-    panel = weekly.assign(user_id=weekly["user_id"].astype(str)).set_index(["user_id", "week"])[list(WEEK_COLUMNS)]
-    panel = panel.reindex(grid, fill_value=0).reset_index()
+    n_w = len(weeks)
+    u_idx = np.searchsorted(users, weekly["user_id"].astype(str).to_numpy())
+    w_idx = np.searchsorted(weeks.values, pd.to_datetime(weekly["week"]).to_numpy().astype("datetime64[ns]"))
+    ok = (w_idx < n_w)
+    ok[ok] &= weeks.values[w_idx[ok]] == pd.to_datetime(weekly["week"]).to_numpy()[ok]
+    cell = u_idx[ok] * n_w + w_idx[ok]
+    panel = pd.DataFrame({"user_id": np.repeat(users, n_w), "week": np.tile(weeks.values, len(users))})
+    for c in WEEK_COLUMNS:
+        vals = weekly[c].to_numpy()[ok]
+        col = np.zeros(len(panel), dtype=np.float64 if c.endswith("_h") else np.int64)
+        col[cell] = vals
+        panel[c] = col
     nd = panel["weekdays_with_data"].to_numpy()
     covered = nd >= params.min_weekdays_with_data
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -225,13 +234,12 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     panel["work_time_raw"] = t_raw
     start, end = params.baseline
     in_base = ((panel["week"] >= start) & (panel["week"] <= end)).to_numpy() & covered
-    n_w = len(weeks)
     base_n = in_base.reshape(-1, n_w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         base_a = np.where(in_base, a_raw, 0.0).reshape(-1, n_w).sum(axis=1) / base_n
         t_ok = in_base & np.isfinite(t_raw)
         base_t = np.where(t_ok, t_raw, 0.0).reshape(-1, n_w).sum(axis=1) / t_ok.reshape(-1, n_w).sum(axis=1)
-    has_w = np.isin(users, baseline_work["user_id"].astype(str).to_numpy())
+    has_w = np.asarray(pd.Index(users).isin(baseline_work["user_id"].astype(str)))
     job = has_w & (base_n >= params.min_baseline_weeks) & (base_a >= params.min_baseline_attendance)
     panel["baseline_attendance"] = np.repeat(np.where(base_n > 0, base_a, np.nan), n_w)
     panel["baseline_work_time"] = np.repeat(base_t, n_w)
