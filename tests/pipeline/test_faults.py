@@ -1,0 +1,228 @@
+"""Faults: SIGKILL inside every stage, a Dask worker dying mid-stage, a full disk, an unwritable output folder.
+
+The kill points are deterministic: the run is a child process whose ``os.replace`` (the rename that makes
+every part file and every table appear) kills the process with SIGKILL at the n-th rename into a given
+stage's staging folder, or just before a given table is committed. So the process dies with a complete
+temporary file beside its final name, which is the worst moment for a reader.
+"""
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.pipeline import Runner, load_config, read_table, run, stages_for
+
+TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
+          "metrics_monthly", "user_features"]
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    kind, what, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    real_replace, seen = os.replace, [0]
+
+    def replace(src, dst, *args, **kwargs):
+        src, dst = str(src), str(dst)
+        if kind == "stage":  # a part file or a summary appearing in the stage's staging folder
+            hit = f"{os.sep}.staging{os.sep}{what}-" in dst
+        else:  # a table folder moving from staging to its final name
+            hit = dst.endswith(os.sep + what) and f"{os.sep}.staging{os.sep}" in src
+        if hit:
+            seen[0] += 1
+            if seen[0] == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real_replace(src, dst, *args, **kwargs)
+
+    os.replace = replace
+    from mobility.pipeline.__main__ import main
+    sys.exit(main(sys.argv[4:]))
+""")
+
+
+def fault_config(folder: Path) -> Path:
+    path = folder / "faults.toml"
+    path.write_text(textwrap.dedent("""
+        [region]
+        name = "faults"
+        timezone = "America/New_York"
+        start = "2020-03-02"
+        end = "2020-03-22"
+        [synthetic]
+        dir = "region"
+        seed = 5
+        n_users = 24
+        inject_bad_share = 0.003
+        [inputs]
+        pings = ["{region_dir}/pings/*.parquet", "{region_dir}/pings/*.csv"]
+        cbg = "{region_dir}/geography/cbg.geojson"
+        lodes_wac = "{region_dir}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
+        lodes_rac = "{region_dir}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
+        telework = "{region_dir}/census/telework/NAICS_workfromhome.csv"
+        [run]
+        n_partitions = 3
+        [validate]
+        max_bad_share = 0.5
+    """))
+    return path
+
+
+def tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {name: read_table(out, name) for name in TABLES}
+
+
+def assert_same_tables(out: Path, expected: dict[str, pd.DataFrame]) -> None:
+    for name, frame in tables(out).items():
+        pd.testing.assert_frame_equal(frame, expected[name], obj=name, check_exact=True)
+
+
+def assert_no_partial_output(out: Path) -> None:
+    """Every file under a table's final name is complete: no temporary file, every part readable."""
+    for name in TABLES:
+        folder = out / name
+        if folder.exists():
+            assert not list(folder.glob(".tmp-*")), f"temporary file visible in {folder}"
+            for part in folder.glob("*.parquet"):
+                pd.read_parquet(part)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faults")
+    config = fault_config(folder)
+    run(str(config), str(folder / "reference"), progress=False)
+    return config, tables(folder / "reference")
+
+
+@pytest.mark.slow
+def test_sigkill_inside_every_stage_then_rerun_gives_identical_outputs(reference, tmp_path):
+    config, expected = reference
+    out = tmp_path / "out"
+    cli = ["--region", str(config), "--out", str(out), "--quiet"]
+    kill_points = [
+        ("stage", "load", 1), ("stage", "load", 3), ("stage", "validate", 2), ("stage", "stops", 1),
+        ("stage", "locations", 2), ("commit", "visits", 1), ("stage", "home_work", 1),
+        ("stage", "metrics", 3), ("commit", "metrics_monthly", 1), ("stage", "census", 1),
+    ]
+    for kind, what, nth in kill_points:
+        proc = subprocess.run([sys.executable, "-c", KILLER, kind, what, str(nth), *cli],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == -9, f"{kind} {what} #{nth}: not killed (exit {proc.returncode}): {proc.stderr}"
+        assert_no_partial_output(out)
+    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", *cli], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert_same_tables(out, expected)
+    assert not (out / ".staging").exists() or not any((out / ".staging").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                    reason="dask distributed not installed: pip install 'mobility[dist]'")
+def test_dask_worker_dying_mid_stage_then_the_run_completes_identically(reference, tmp_path):
+    import os
+    import signal
+
+    import cloudpickle
+
+    from mobility.pipeline import Stage
+    from mobility.pipeline.engine import DaskEngine
+    from mobility.stops import detect_stops
+
+    config_path, expected = reference
+    config = load_config(str(config_path))
+    marker = tmp_path / "died"
+
+    def dying_stops(ctx):
+        def one(pings):
+            if not marker.exists():  # the first partition to run kills its worker process, once
+                marker.write_text(str(os.getpid()))
+                os.kill(os.getpid(), signal.SIGKILL)
+            return [detect_stops(pings, **ctx.params)]
+
+        ctx.map_parts(["pings"], ["stops"], one)
+        return {}
+
+    stages = [Stage(s.name, s.after, s.outputs, dying_stops, s.params, s.inputs) if s.name == "stops" else s
+              for s in stages_for(config)]
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with DaskEngine(n_workers=2) as engine:
+        Runner(config, stages, tmp_path / "out", progress=False, engine=engine).run()
+    assert marker.exists(), "no worker was killed"
+    assert_same_tables(tmp_path / "out", expected)
+
+
+def test_disk_full_while_writing_is_a_clear_error_and_earlier_outputs_stay(reference, tmp_path, monkeypatch):
+    import errno
+
+    config, expected = reference
+    out = tmp_path / "out"
+    shutil.copytree(Path(config).parent / "reference", out)
+    before = {p: p.read_bytes() for p in out.rglob("*.parquet")}
+    writes = {"n": 0}
+    real = pd.DataFrame.to_parquet
+
+    def full_disk(self, path, *args, **kwargs):
+        writes["n"] += 1
+        if writes["n"] >= 2:
+            raise OSError(errno.ENOSPC, os_strerror(errno.ENOSPC), str(path))
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(MobilityError, match="No space left on device.*earlier outputs are intact"):
+        run(str(config), str(out), from_stage="stops", progress=False)
+    monkeypatch.undo()
+    after = {p: p.read_bytes() for p in out.rglob("*.parquet") if ".staging" not in p.parts}
+    assert after == before  # committed tables untouched: the failed stage never committed
+    assert not [p for p in out.rglob(".tmp-*")], "temporary file left after the failed write"
+    run(str(config), str(out), progress=False)
+    assert_same_tables(out, expected)
+
+
+def os_strerror(code: int) -> str:
+    import os
+
+    return os.strerror(code)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 1 MB tmpfs (a real full disk); skipped where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode().strip()}); the monkeypatched test covers it")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_real_full_disk_then_more_space_then_rerun(reference, tiny_tmpfs):
+    config, expected = reference
+    out = tiny_tmpfs / "out"
+    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out),
+                           "--quiet"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert_no_partial_output(out)
+    subprocess.run(["mount", "-o", "remount,size=200m", str(tiny_tmpfs)], check=True)
+    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out),
+                           "--quiet"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert_same_tables(out, expected)
+
+
+def test_unwritable_output_directory_is_a_clear_error(reference, tmp_path):
+    config, _ = reference
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config),
+                           "--out", str(blocker / "out"), "--quiet"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    assert "cannot create output directory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
