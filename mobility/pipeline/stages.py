@@ -22,6 +22,7 @@ the function the stage calls, and the manifest records every value, defaults inc
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import logging
@@ -357,6 +358,101 @@ def run_census(ctx: StageContext) -> dict[str, Any]:
     return {}
 
 
+# --------------------------------------------------------------------------------------------- employment
+def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A params dataclass's defaults overridden by ``[section]``; unknown keys name the allowed ones."""
+    defaults = dataclasses.asdict(cls())
+    given = {k: v for k, v in config.stage(section).items() if not isinstance(v, dict)}
+    unknown = sorted(set(given) - set(defaults) - set(extra))
+    if unknown:
+        raise MobilityError(f"{config.path}: [{section}] has unknown key(s) {unknown}; "
+                            f"allowed: {sorted(set(defaults) | set(extra))}")
+    return {**defaults, **given}
+
+
+def _employment_params(config: RegionConfig) -> dict[str, Any]:
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+
+    params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels",))
+    classifier = config.stage("employment").get("classifier", {})
+    unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
+    if unknown:
+        raise MobilityError(f"{config.path}: [employment.classifier] has unknown key(s) {unknown}")
+    params["classifier"] = {**dataclasses.asdict(ClassifierParams()), **classifier}
+    params["timezone"] = config.timezone
+    return params
+
+
+def _employment_inputs(config: RegionConfig) -> list[Path]:
+    labels = config.stage("employment").get("labels")
+    return _census_inputs(config) + [_cbg_inputs(config)[0]] + ([config._resolve(labels)] if labels else [])
+
+
+def run_employment(ctx: StageContext) -> dict[str, Any]:
+    """Cross-user stage: every partition's visits, labels and metrics together (sector aggregates need all)."""
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
+    from mobility.census.features import work_features
+    from mobility.employment.attendance import baseline_work_cbg
+    from mobility.employment.estimate import estimate_employment
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.pipeline.runner import read_table
+
+    config = ctx.config
+    params = dict(ctx.params)
+    labels_path = params.pop("labels", None)
+    classifier = ClassifierParams(**params.pop("classifier"))
+    timezone = params.pop("timezone")
+    employment_params = EmploymentParams(**params)
+    wac = read_lodes(config.input_path("lodes_wac"))
+    tau_path = config.input_path("telework", required=False)
+    if tau_path is None:
+        raise MobilityError(f"{config.path}: the employment stage needs [inputs] telework (Dingel & Neiman CSV)")
+    tau = read_teleworkability(tau_path)
+    labels = read_table(ctx.out_dir, "home_work_daily")
+    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon"])
+    metrics = read_table(ctx.out_dir, "metrics_weekly")
+    features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
+    truth = pd.read_parquet(config._resolve(labels_path)) if labels_path else None
+    tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config), metrics=metrics,
+                                 wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
+                                 params=employment_params, classifier=classifier, labels_truth=truth)
+    summary = {}
+    for name, table in tables.items():
+        if isinstance(table, pd.DataFrame):
+            write_parquet(table, ctx.output(name) / PART_NAME.format(0))
+        else:
+            write_json(table, ctx.output("employment_evaluation") / f"{name}.json")
+            summary[name] = table
+    ctx.output("employment_evaluation")
+    return {"evaluation": summary}
+
+
+def _validation_inputs(config: RegionConfig) -> list[Path]:
+    return [p for p in (config.input_path(k, required=False) for k in ("truth_area", "laus", "ui_claims")) if p]
+
+
+def run_validation(ctx: StageContext) -> dict[str, Any]:
+    """Area estimates against the official series (and, on a synthetic region, its true rates)."""
+    from mobility.census import read_laus, read_ui_claims
+    from mobility.employment.validation import validate_against
+    from mobility.pipeline.runner import read_table
+
+    config = ctx.config
+    area = read_table(ctx.out_dir, "area_unemployment")
+    refs = {}
+    for key, reader in (("truth_area", pd.read_parquet), ("laus", read_laus), ("ui_claims", read_ui_claims)):
+        path = config.input_path(key, required=False)
+        if path is not None:
+            refs[key] = reader(path)
+    out = ctx.output("validation")
+    result = {route: validate_against(area, route=route, out_dir=out / route, **refs)
+              for route in sorted(area["route"].unique())}
+    write_json(result, out / "validation.json")
+    return {"validation": {route: {src: {m: {k: v for k, v in stats.items() if k != "by_area"}
+                                        for m, stats in by_method.items()}
+                                   for src, by_method in r.items()} for route, r in result.items()}}
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -372,4 +468,11 @@ def stages_for(config: RegionConfig) -> list[Stage]:
     ]
     if config.inputs.get("lodes_wac"):
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
+        stages.append(Stage("employment", ("metrics", "census"),
+                            ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
+                             "employment_evaluation"),
+                            run_employment, _employment_params, _employment_inputs))
+        if any(config.inputs.get(k) for k in ("truth_area", "laus", "ui_claims")):
+            stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
+                                _validation_inputs))
     return stages
