@@ -226,3 +226,48 @@ def test_unwritable_output_directory_is_a_clear_error(reference, tmp_path):
                            "--out", str(blocker / "out"), "--quiet"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2
     assert "cannot create output directory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def _load_one(path: Path, folder: Path, n_partitions: int, batch_rows: int) -> dict:
+    from mobility.pipeline.stages import load_file
+
+    params = {"format": None, "columns": None, "timezone": "UTC", "max_accuracy_m": 200.0,
+              "n_partitions": n_partitions, "batch_rows": batch_rows}
+    (folder / "shards").mkdir()
+    (folder / "quarantine").mkdir()
+    return load_file(path, 0, params, folder / "shards", folder / "quarantine")
+
+
+@pytest.mark.slow
+def test_one_user_with_ten_million_pings_loads_in_batches(tmp_path):
+    import numpy as np
+
+    n = 10_000_000
+    ts = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(np.arange(n, dtype=np.int64) * 2, unit="s")
+    frame = pd.DataFrame({"user_id": pd.Series(["whale"] * n, dtype="str"), "timestamp": ts,
+                          "lat": np.full(n, 40.7), "lon": np.full(n, -74.0)})
+    frame.iloc[::-1].to_parquet(tmp_path / "whale.parquet", index=False, row_group_size=1_000_000)  # reversed
+    del frame
+    summary = _load_one(tmp_path / "whale.parquet", tmp_path, 4, 2_000_000)
+    assert summary["rows"] == summary["kept"] == n and summary["quarantine"] == {}
+    shards = list((tmp_path / "shards").glob("*.parquet"))
+    assert len(shards) == 1  # one user, one partition
+    loaded = pd.read_parquet(shards[0], columns=["timestamp"])["timestamp"]
+    assert len(loaded) == n and loaded.is_monotonic_increasing  # sorted across batches
+
+
+@pytest.mark.slow
+def test_a_million_users_with_one_ping_each(tmp_path):
+    import numpy as np
+
+    n = 1_000_000
+    frame = pd.DataFrame({"user_id": pd.Series([f"u{i:07d}" for i in range(n)], dtype="str"),
+                          "timestamp": pd.Timestamp("2020-03-02", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s"),
+                          "lat": np.full(n, 40.7), "lon": np.full(n, -74.0)})
+    frame.to_parquet(tmp_path / "many.parquet", index=False)
+    summary = _load_one(tmp_path / "many.parquet", tmp_path, 8, 300_000)
+    assert summary["rows"] == summary["kept"] == n
+    parts = [pd.read_parquet(p) for p in sorted((tmp_path / "shards").glob("*.parquet"))]
+    assert len(parts) == 8 and sum(len(p) for p in parts) == n
+    users = pd.concat([p["user_id"] for p in parts])
+    assert users.is_unique and len(users) == n
