@@ -213,12 +213,11 @@ class Runner:
             "stage_order": names[: last + 1],
             "stages": {},
         }
-        fingerprints: dict[str, str] = {}
+        run_ids: dict[str, str] = {}  # an upstream stage that ran again makes its downstream stages run again
         for index, stage in enumerate(self.stages[: last + 1]):
             params = stage.params(self.config)
-            upstream = {name: fingerprints[name] for name in stage.after if name in fingerprints}
+            upstream = {name: run_ids[name] for name in stage.after if name in run_ids}
             fp = fingerprint(stage, params, upstream, self.config)
-            fingerprints[stage.name] = fp
             state = self._read_state(stage)
             done = (
                 index < forced_from
@@ -233,8 +232,9 @@ class Runner:
                 entry = self._run_stage(stage, params, fp)
                 # a stage may create its own external inputs (``generate`` writes the synthetic region):
                 # record the fingerprint they give now, which is what the next run will compute
-                fingerprints[stage.name] = entry["fingerprint"] = fingerprint(stage, params, upstream, self.config)
+                entry["fingerprint"] = fingerprint(stage, params, upstream, self.config)
                 write_json(entry, self.out_dir / "_state" / f"{stage.name}.json")
+            run_ids[stage.name] = entry.get("run_id", entry["fingerprint"])
             manifest["stages"][stage.name] = entry
             manifest["finished"] = datetime.now(timezone.utc).isoformat()
             write_json(manifest, self.out_dir / "run.json")
@@ -271,6 +271,7 @@ class Runner:
         shutil.rmtree(staging, ignore_errors=True)
         entry = {
             "status": "ran",
+            "run_id": uuid.uuid4().hex,
             "fingerprint": fp,
             "params": params,
             "duration_s": round(duration, 3),

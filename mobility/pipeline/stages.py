@@ -416,6 +416,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config), metrics=metrics,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
                                  params=employment_params, classifier=classifier, labels_truth=truth)
+    tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     summary = {}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
@@ -453,6 +454,79 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
                                    for src, by_method in r.items()} for route, r in result.items()}}
 
 
+# --------------------------------------------------------------------------------------------- longitudinal
+LONGITUDINAL_DEFAULTS = {
+    "method": "classifier",          # which employment method dates the job losses ("signal" or "classifier")
+    "metrics": ["radius_of_gyration_km", "uncorrelated_entropy_bits", "new_locations", "exploration_rate",
+                "capacity", "distinct_locations", "time_at_home_h"],
+    "groups": ["sex", "age", "earnings", "race", "education"],
+    "controls": "all",               # "all" never-losers, or matched: "nearest" / "cem"
+    "window": [-4, 12],
+    "min_users": 10,                 # k: cells drawn from fewer users are suppressed
+    "alpha": 0.05,
+}
+
+
+def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
+    given = config.stage("longitudinal")
+    unknown = sorted(set(given) - set(LONGITUDINAL_DEFAULTS))
+    if unknown:
+        raise MobilityError(f"{config.path}: [longitudinal] has unknown key(s) {unknown}; "
+                            f"allowed: {sorted(LONGITUDINAL_DEFAULTS)}")
+    return {**LONGITUDINAL_DEFAULTS, **given}
+
+
+def job_loss_panel(metrics: pd.DataFrame, employment: pd.DataFrame, workers: pd.Series, *, method: str,
+                   timezone: str) -> pd.DataFrame:
+    """User-week panel of workers: metrics, ``week`` (local Monday), ``job_loss_week`` (NaT for never-losers).
+
+    The job-loss week of a user is the first week the chosen ``method`` dates a loss to
+    (``week - weeks_since_job_loss``).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"user_id": ["a", "a"], "period_start": pd.to_datetime(["2020-01-06 05:00",
+    ...                   "2020-01-13 05:00"], utc=True), "radius_of_gyration_km": [3.0, 1.0]})
+    >>> e = pd.DataFrame({"user_id": ["a"], "week": pd.to_datetime(["2020-01-13"]), "method": ["signal"],
+    ...                   "weeks_since_job_loss": pd.array([0], dtype="Int64")})
+    >>> job_loss_panel(m, e, pd.Series(["a"]), method="signal", timezone="America/New_York")[
+    ...     ["week", "job_loss_week"]].astype(str).values.tolist()
+    [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
+    """
+    chosen = employment[employment["method"] == method]
+    if chosen.empty:
+        raise MobilityError(f"[longitudinal] method = '{method}': employment_weekly has no rows of that method; "
+                            f"available: {sorted(employment['method'].unique())}")
+    lost = chosen.dropna(subset=["weeks_since_job_loss"])
+    loss_week = (lost["week"] - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64") * 7, unit="D"))
+    loss = loss_week.groupby(lost["user_id"].to_numpy()).min().rename("job_loss_week")
+    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
+    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
+    return panel.merge(loss, left_on="user_id", right_index=True, how="left")
+
+
+def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
+    """Cross-user stage: event studies of every metric by demographic group (job losers vs employed)."""
+    from mobility.census.groups import assign_groups
+    from mobility.longitudinal import run_longitudinal
+    from mobility.pipeline.runner import read_table
+
+    p = ctx.params
+    features = read_table(ctx.out_dir, "worker_features")
+    features = features[features["work_cbg"].notna()]
+    panel = job_loss_panel(read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
+                           features["user_id"], method=p["method"], timezone=ctx.config.timezone)
+    for dimension in p["groups"]:
+        modal = assign_groups(features, dimension, method="modal")[["user_id", dimension]]
+        panel = panel.merge(modal, on="user_id", how="left")
+    manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
+                                controls=p["controls"], window=tuple(p["window"]), min_users=int(p["min_users"]),
+                                alpha=float(p["alpha"]))
+    return {"job_losers": int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum()),
+            "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -470,8 +544,10 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
-                             "employment_evaluation"),
+                             "employment_evaluation", "worker_features"),
                             run_employment, _employment_params, _employment_inputs))
+        stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
+                            _longitudinal_params))
         if any(config.inputs.get(k) for k in ("truth_area", "laus", "ui_claims")):
             stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
                                 _validation_inputs))

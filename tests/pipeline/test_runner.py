@@ -117,3 +117,15 @@ def test_unwritable_output_is_a_clear_error(config, tmp_path):
 def test_read_table_missing_names_the_fix(tmp_path):
     with pytest.raises(MobilityError, match="run the pipeline stage"):
         read_table(tmp_path, "stops")
+
+
+def test_downstream_reruns_when_upstream_ran_again(config, tmp_path):
+    calls = []
+    out = tmp_path / "out"
+    Runner(config, make_stages(calls), out, progress=False).run()
+    calls.clear()
+    Runner(config, make_stages(calls), out, progress=False).run(from_stage="first", until="first")
+    assert calls == ["first"]
+    calls.clear()
+    Runner(config, make_stages(calls), out, progress=False).run()
+    assert calls == ["second"]
