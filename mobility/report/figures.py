@@ -114,7 +114,8 @@ def county_map_figure(month_rates: pd.DataFrame, polygons, *, title: str = "") -
     for _, row in shapes.iterrows():
         point = row.geometry.representative_point()
         label = row["area"] if row["suppressed"] else f"{row['area']}\n{100 * row['rate']:.1f}%"
-        ax.annotate(label, (point.x, point.y), ha="center", va="center", fontsize=7)
+        ax.annotate(label, (point.x, point.y), ha="center", va="center", fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0})
     ax.set_axis_off()
     ax.set_title(title or "county estimates (hatched: fewer than k users)", fontsize=10)
     fig.tight_layout()

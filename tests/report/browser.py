@@ -101,7 +101,8 @@ def check_page(browser: str, page: Path, *, timeout_s: float = 60.0) -> PageChec
                 elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                     result.console_errors.append(params["entry"].get("text", ""))
                 elif method == "Network.requestWillBeSent":
-                    result.requests.append(params["request"]["url"][:80])
+                    url = params["request"]["url"]
+                    result.requests.append(url[:40] if url.startswith("data:") else url)
             s.ws.close()
             return result
         finally:

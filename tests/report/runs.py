@@ -15,8 +15,8 @@ CONFIG = """
 [region]
 name = "{name}"
 timezone = "America/New_York"
-start = "2020-02-03"
-end = "2020-04-26"
+start = "{start}"
+end = "{end}"
 [synthetic]
 dir = "region"
 seed = {seed}
@@ -29,17 +29,20 @@ lodes_rac = "{{region_dir}}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
 telework = "{{region_dir}}/census/telework/NAICS_workfromhome.csv"
 [run]
 n_partitions = 2
+[longitudinal]
+method = "signal"
 [report]
 trend_months = 3
 baseline_months = 1
 """
 
 
-def make_run(folder: Path, *, n_users: int, seed: int = 3, employment: bool = True) -> tuple[Path, Path]:
+def make_run(folder: Path, *, n_users: int, seed: int = 3, employment: bool = True, start: str = "2020-02-03",
+             end: str = "2020-04-26") -> tuple[Path, Path]:
     """Run the pipeline (and the employment step) on a synthetic region; returns (config, out_dir)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "region.toml"
-    config.write_text(textwrap.dedent(CONFIG.format(name=f"tiny{n_users}", seed=seed, n_users=n_users)))
+    config.write_text(textwrap.dedent(CONFIG.format(name=f"tiny{n_users}", seed=seed, n_users=n_users, start=start, end=end)))
     out = folder / "out"
     mobility.run_pipeline(str(config), str(out), progress=False)
     if employment:
