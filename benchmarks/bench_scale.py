@@ -7,7 +7,7 @@ Usage::
 
 Generates the region once under ``DIR/<size>/region`` (``DIR`` defaults to the system temp folder), writes a
 region config of real-file form (no ``generate`` stage) beside it, runs ``python -m mobility.pipeline
---force --quiet`` in a child process and samples, every 0.2 s, the resident memory of that process and all
+--force --quiet --until census`` in a child process and samples, every 0.2 s, the resident memory of that process and all
 its children (Dask workers included) and which stage is running (the stage's staging folder exists). Prints
 per stage the wall time (from ``run.json``) and peak memory of the whole process tree, and a JSON line.
 
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["local", "dask"], default="local")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--partitions", type=int, help="default: pings / 2.5M, at least 2 per worker")
+    parser.add_argument("--until", default="census", help="last stage (default: census, the per-user stages)")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-scale")
     args = parser.parse_args()
 
@@ -109,7 +110,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     config, out = write_config(folder, region_dir, n_partitions), folder / "out"
     command = [sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out), "--quiet",
-               "--force", "--engine", args.engine]
+               "--force", "--until", args.until, "--engine", args.engine]
     if args.engine == "dask":
         command += ["--workers", str(args.workers)]
     start = time.perf_counter()

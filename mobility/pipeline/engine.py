@@ -23,9 +23,9 @@ memory is bounded by the batch, not by the file.
 from __future__ import annotations
 
 import os
-import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -317,28 +317,12 @@ def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
     return frame
 
 
-def _wanted(fmt: str, columns: dict[str, str]) -> dict[str, str]:
-    from mobility.io.pings import _BUILTIN_COLUMNS
-    from mobility.schema import PINGS
-
-    wanted = {c: c for c in PINGS}
-    wanted.update(_BUILTIN_COLUMNS.get(fmt, {}))
-    wanted.update(columns)
-    return wanted
-
-
-def _renamed(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
-    from mobility.schema import PINGS
-
-    return pd.DataFrame({c: frame[wanted[c]] for c in PINGS if c in wanted and wanted[c] in frame.columns})
-
-
 def _corrupt(path: Path, exc: Exception) -> MobilityError:
     return MobilityError(f"{path}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it")
 
 
 def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
-    from mobility.io.pings import _check_columns
+    from mobility.io.pings import _check_columns, canonical_frame, wanted_columns
     from mobility.schema import PINGS
 
     try:
@@ -346,7 +330,7 @@ def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int) -> It
         names = reader.schema_arrow.names
     except (pa.ArrowException, OSError) as exc:
         raise _corrupt(path, exc) from exc
-    wanted = _wanted("parquet", columns)
+    wanted = wanted_columns("parquet", columns)
     _check_columns(path, wanted, names, columns)
     cols = list(dict.fromkeys(wanted[c] for c in PINGS if c in wanted and wanted[c] in names))
     batches = reader.iter_batches(batch_size=int(batch_rows), columns=cols)
@@ -358,34 +342,27 @@ def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int) -> It
             frame = batch.to_pandas()
         except (pa.ArrowException, OSError) as exc:
             raise _corrupt(path, exc) from exc
-        yield _renamed(frame, wanted)
+        yield canonical_frame(frame, wanted)
 
 
 def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
-    from mobility.io.pings import _SEPARATORS, _header_line, _not_utf8
+    from mobility.io.pings import (
+        _SEPARATORS,
+        _header_line,
+        canonical_frame,
+        text_read_errors,
+        wanted_columns,
+    )
 
-    sep = max(_SEPARATORS, key=_header_line(path).count)
-    wanted = _wanted(fmt, columns)
-    try:
+    sep = max(_SEPARATORS, key=_header_line(path).count)  # as read_pings sniffs it
+    wanted = wanted_columns(fmt, columns)
+    with text_read_errors(path):
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
                              index_col=False, sep=sep, chunksize=int(batch_rows))
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
-        raise MobilityError(f"{path}: cannot parse as delimited text ({exc}); fix the file or pass sep=") from exc
     with reader:
         while True:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", pd.errors.ParserWarning)
-                    chunk = next(reader, None)
-            except pd.errors.ParserWarning as exc:
-                raise MobilityError(
-                    f"{path}: some rows have more fields than the header ({exc}); fix those rows "
-                    "(or a trailing separator on every line), or pass sep= if the separator was guessed wrong"
-                ) from exc
-            except UnicodeDecodeError as exc:
-                raise MobilityError(_not_utf8(path, exc)) from exc
-            except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
-                raise MobilityError(f"{path}: cannot parse as delimited text ({exc}); fix the file or pass sep=") from exc
+            with text_read_errors(path):
+                chunk = next(reader, None)
             if chunk is None:
                 return
-            yield _renamed(chunk, wanted)
+            yield canonical_frame(chunk, wanted)

@@ -19,6 +19,7 @@ import pytest
 from mobility.errors import MobilityError
 from mobility.pipeline import Runner, load_config, read_table, run, stages_for
 
+UNTIL = "census"  # the per-user stages; the stages after census need a longer region than these tests'
 TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
           "metrics_monthly", "user_features"]
 
@@ -95,7 +96,7 @@ def assert_no_partial_output(out: Path) -> None:
 def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("faults")
     config = fault_config(folder)
-    run(str(config), str(folder / "reference"), progress=False)
+    run(str(config), str(folder / "reference"), progress=False, until=UNTIL)
     return config, tables(folder / "reference")
 
 
@@ -103,7 +104,7 @@ def reference(tmp_path_factory):
 def test_sigkill_inside_every_stage_then_rerun_gives_identical_outputs(reference, tmp_path):
     config, expected = reference
     out = tmp_path / "out"
-    cli = ["--region", str(config), "--out", str(out), "--quiet"]
+    cli = ["--region", str(config), "--out", str(out), "--quiet", "--until", UNTIL]
     kill_points = [
         ("stage", "load", 1), ("stage", "load", 3), ("stage", "validate", 2), ("stage", "stops", 1),
         ("stage", "locations", 2), ("commit", "visits", 1), ("stage", "home_work", 1),
@@ -111,10 +112,10 @@ def test_sigkill_inside_every_stage_then_rerun_gives_identical_outputs(reference
     ]
     for kind, what, nth in kill_points:
         proc = subprocess.run([sys.executable, "-c", KILLER, kind, what, str(nth), *cli],
-                              capture_output=True, text=True, timeout=600)
+                              check=False, capture_output=True, text=True, timeout=600)
         assert proc.returncode == -9, f"{kind} {what} #{nth}: not killed (exit {proc.returncode}): {proc.stderr}"
         assert_no_partial_output(out)
-    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", *cli], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", *cli], check=False, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert_same_tables(out, expected)
@@ -152,7 +153,7 @@ def test_dask_worker_dying_mid_stage_then_the_run_completes_identically(referenc
               for s in stages_for(config)]
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     with DaskEngine(n_workers=2) as engine:
-        Runner(config, stages, tmp_path / "out", progress=False, engine=engine).run()
+        Runner(config, stages, tmp_path / "out", progress=False, engine=engine).run(until=UNTIL)
     assert marker.exists(), "no worker was killed"
     assert_same_tables(tmp_path / "out", expected)
 
@@ -175,12 +176,12 @@ def test_disk_full_while_writing_is_a_clear_error_and_earlier_outputs_stay(refer
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
     with pytest.raises(MobilityError, match="No space left on device.*earlier outputs are intact"):
-        run(str(config), str(out), from_stage="stops", progress=False)
+        run(str(config), str(out), from_stage="stops", until=UNTIL, progress=False)
     monkeypatch.undo()
     after = {p: p.read_bytes() for p in out.rglob("*.parquet") if ".staging" not in p.parts}
     assert after == before  # committed tables untouched: the failed stage never committed
     assert not [p for p in out.rglob(".tmp-*")], "temporary file left after the failed write"
-    run(str(config), str(out), progress=False)
+    run(str(config), str(out), until=UNTIL, progress=False)
     assert_same_tables(out, expected)
 
 
@@ -195,11 +196,11 @@ def tiny_tmpfs(tmp_path):
     """A 1 MB tmpfs (a real full disk); skipped where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
     mount = tmp_path / "tmpfs"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False, capture_output=True)
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode().strip()}); the monkeypatched test covers it")
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+    subprocess.run(["umount", "-l", str(mount)], check=False, capture_output=True)
 
 
 @pytest.mark.slow
@@ -207,13 +208,13 @@ def test_real_full_disk_then_more_space_then_rerun(reference, tiny_tmpfs):
     config, expected = reference
     out = tiny_tmpfs / "out"
     proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out),
-                           "--quiet"], capture_output=True, text=True, timeout=600)
+                           "--quiet", "--until", UNTIL], check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2, proc.stderr
     assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert_no_partial_output(out)
     subprocess.run(["mount", "-o", "remount,size=200m", str(tiny_tmpfs)], check=True)
     proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out),
-                           "--quiet"], capture_output=True, text=True, timeout=600)
+                           "--quiet", "--until", UNTIL], check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert_same_tables(out, expected)
 
@@ -223,7 +224,7 @@ def test_unwritable_output_directory_is_a_clear_error(reference, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", "--region", str(config),
-                           "--out", str(blocker / "out"), "--quiet"], capture_output=True, text=True, timeout=600)
+                           "--out", str(blocker / "out"), "--quiet"], check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2
     assert "cannot create output directory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
