@@ -318,8 +318,8 @@ def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
     ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
-    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].astype(str).values.tolist()
-    [['2020-01-06', '1', '9'], ['2020-01-13', '2', 'None']]
+    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
+    [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
     """
     week = labels["date"].dt.to_period("W-SUN").dt.start_time
     frame = pd.DataFrame({"user_id": labels["user_id"].to_numpy(), "week": week.to_numpy()})
@@ -456,7 +456,8 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- longitudinal
 LONGITUDINAL_DEFAULTS = {
-    "method": "classifier",          # which employment method dates the job losses ("signal" or "classifier")
+    "method": "auto",                # which employment method dates the job losses: "signal", "classifier",
+                                     # or "auto" (the classifier where the run trained one, else the signal)
     "metrics": ["radius_of_gyration_km", "uncorrelated_entropy_bits", "new_locations", "exploration_rate",
                 "capacity", "distinct_locations", "time_at_home_h"],
     "groups": ["sex", "age", "earnings", "race", "education"],
@@ -480,6 +481,8 @@ def job_loss_panel(metrics: pd.DataFrame, employment: pd.DataFrame, workers: pd.
                    timezone: str) -> pd.DataFrame:
     """User-week panel of workers: metrics, ``week`` (local Monday), ``job_loss_week`` (NaT for never-losers).
 
+    ``method`` is "signal", "classifier" or "auto" (the classifier where present).
+
     The job-loss week of a user is the first week the chosen ``method`` dates a loss to
     (``week - weeks_since_job_loss``).
 
@@ -493,6 +496,8 @@ def job_loss_panel(metrics: pd.DataFrame, employment: pd.DataFrame, workers: pd.
     ...     ["week", "job_loss_week"]].astype(str).values.tolist()
     [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
     """
+    if method == "auto":
+        method = "classifier" if (employment["method"] == "classifier").any() else "signal"
     chosen = employment[employment["method"] == method]
     if chosen.empty:
         raise MobilityError(f"[longitudinal] method = '{method}': employment_weekly has no rows of that method; "
@@ -520,6 +525,8 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
     for dimension in p["groups"]:
         modal = assign_groups(features, dimension, method="modal")[["user_id", dimension]]
         panel = panel.merge(modal, on="user_id", how="left")
+        # a work CBG whose census table has no people in this dimension: its own (usually suppressed) cell
+        panel[dimension] = panel[dimension].astype("string").fillna("unknown")
     manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
                                 controls=p["controls"], window=tuple(p["window"]), min_users=int(p["min_users"]),
                                 alpha=float(p["alpha"]))
