@@ -386,6 +386,13 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype("str").fillna("").str.strip()
 
 
+def _quarantine_text(s: pd.Series) -> pd.Series:
+    """A column as text for the quarantine table; bytes that are not UTF-8 keep their escapes, never fail."""
+    if s.dtype == object:
+        s = s.map(lambda v: v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else v)
+    return s.astype("str")
+
+
 def _isnull(v) -> bool:
     try:
         return bool(pd.isna(v))
@@ -664,7 +671,7 @@ def _quarantine(
     raw: pd.DataFrame, pos: np.ndarray, reasons: np.ndarray, source: str | None, positional: bool
 ) -> pd.DataFrame:
     rows = raw[[c for c in PINGS if c in raw.columns]].iloc[pos]
-    data = {c: rows[c].astype("str").reset_index(drop=True) for c in rows.columns}
+    data = {c: _quarantine_text(rows[c]).reset_index(drop=True) for c in rows.columns}
     data["source"] = _source_text(raw, source, pos)
     data["row"] = _rows(raw, pos, positional)
     data["reason"] = pd.Series(reasons, dtype="str")

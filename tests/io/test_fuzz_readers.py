@@ -125,10 +125,7 @@ def test_typed_parquet_with_hostile_values_conserves_rows(tmp_path, ts, coords, 
 
 @pytest.mark.parametrize("lon", [
     pa.array(["-75.0", "east"]),
-    pytest.param(pa.array([b"\xff", b"-75"]), marks=pytest.mark.xfail(
-        strict=True, raises=UnicodeDecodeError,
-        reason="bug in mobility.pings._quarantine (pings helper): astype('str') of a binary column holding "
-               "non-UTF-8 bytes raises UnicodeDecodeError instead of quarantining the row")),
+    pa.array([b"\xff", b"-75"]),
 ], ids=["text", "binary-not-utf8"])
 def test_wrong_column_types_are_quarantined_not_crashes(tmp_path, lon):
     table = pa.table({"user_id": pa.array([True, False]), "timestamp": pa.array([[1, 2], [3]]),
