@@ -74,6 +74,12 @@ class StageContext:
         """Loop with a progress bar unless the run is quiet."""
         return tqdm(items, desc=desc, disable=not self.progress, leave=False, unit="part")
 
+    def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str) -> list:
+        """``[fn(item) for item in items]`` on the run's engine (here, or on a Dask cluster), in order."""
+        from mobility.pipeline.engine import LocalEngine
+
+        return (self.engine or LocalEngine()).map(fn, list(items), desc=desc, progress=self.progress)
+
     def map_parts(self, inputs: Sequence[str], outputs: Sequence[str],
                   fn: Callable[..., Sequence[pd.DataFrame]]) -> None:
         """Apply ``fn`` to each user partition: ``fn(*frames_of_inputs) -> frames_of_outputs``.
@@ -86,14 +92,13 @@ class StageContext:
         """
         from functools import partial
 
-        from mobility.pipeline.engine import LocalEngine, run_part
+        from mobility.pipeline.engine import run_part
 
         in_dirs = [self.table(name) for name in inputs]
         out_dirs = [self.output(name) for name in outputs]
         names = [p.name for p in self.parts(inputs[0])]
         todo = [name for name in names if not all((d / name).exists() for d in out_dirs)]
-        engine = self.engine or LocalEngine()
-        engine.map(partial(run_part, fn, in_dirs, out_dirs), todo, desc=",".join(outputs), progress=self.progress)
+        self.map(partial(run_part, fn, in_dirs, out_dirs), todo, ",".join(outputs))
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,7 @@ class Runner:
             "started": datetime.now(timezone.utc).isoformat(),
             "versions": package_versions(),
             "stage_order": names[: last + 1],
+            "engine": self.engine.describe() if self.engine is not None else {"engine": "local"},
             "stages": {},
         }
         run_ids: dict[str, str] = {}  # an upstream stage that ran again makes its downstream stages run again

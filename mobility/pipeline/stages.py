@@ -27,6 +27,7 @@ import inspect
 import json
 import logging
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,11 @@ def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quar
     return summary
 
 
+def _load_indexed(item: tuple[int, Path], *, params, shards, quarantine) -> dict[str, Any]:
+    index, path = item
+    return load_file(path, index, params, shards, quarantine)
+
+
 def run_load(ctx: StageContext) -> dict[str, Any]:
     """Load every input file; stop if more than ``max_bad_share`` of all rows were bad (naming the worst files)."""
     from mobility.pings import check_bad_share
@@ -155,7 +161,8 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
-    summaries = [load_file(f, i, ctx.params, shards, quarantine) for i, f in enumerate(ctx.iterate(files, "load"))]
+    summaries = ctx.map(partial(_load_indexed, params=ctx.params, shards=shards, quarantine=quarantine),
+                        list(enumerate(files)), "load")
     counts = Counter()
     for s in summaries:
         counts.update(s["quarantine"])
@@ -190,6 +197,11 @@ def validate_partition(k: int, shard_files: list[Path], out: Path, quarantine: P
     return {"duplicate": int(len(dups))}
 
 
+def _validate_indexed(item: tuple[int, list[Path]], *, out, quarantine) -> dict[str, int]:
+    k, shard_files = item
+    return validate_partition(k, shard_files, out, quarantine)
+
+
 def run_validate(ctx: StageContext) -> dict[str, Any]:
     n = ctx.config.n_partitions
     out, quarantine = ctx.output("pings"), ctx.output("quarantine")
@@ -201,8 +213,8 @@ def run_validate(ctx: StageContext) -> dict[str, Any]:
     by_part: dict[int, list[Path]] = {k: [] for k in range(n)}
     for f in sorted(shards.glob("p*-src-*.parquet")):
         by_part[int(f.name[1:6])].append(f)
-    dups = sum(validate_partition(k, by_part[k], out, quarantine)["duplicate"]
-               for k in ctx.iterate(range(n), "validate"))
+    results = ctx.map(partial(_validate_indexed, out=out, quarantine=quarantine), sorted(by_part.items()), "validate")
+    dups = sum(r["duplicate"] for r in results)
     return {"quarantine": {"duplicate_across_files": dups}}
 
 
@@ -527,11 +539,17 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
         panel = panel.merge(modal, on="user_id", how="left")
         # a work CBG whose census table has no people in this dimension: its own (usually suppressed) cell
         panel[dimension] = panel[dimension].astype("string").fillna("unknown")
+    losers = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
+    if losers < int(p["min_users"]):
+        reason = (f"{losers} detected job loser(s), fewer than min_users = {p['min_users']}: no event study "
+                  "(a longer period or more users gives one)")
+        log.warning("longitudinal: %s", reason)
+        write_json({"skipped": reason}, ctx.output("longitudinal") / "longitudinal.json")
+        return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "skipped": reason}
     manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
                                 controls=p["controls"], window=tuple(p["window"]), min_users=int(p["min_users"]),
                                 alpha=float(p["alpha"]))
-    return {"job_losers": int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum()),
-            "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
+    return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
 
 
 def stages_for(config: RegionConfig) -> list[Stage]:

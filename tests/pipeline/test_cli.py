@@ -15,7 +15,7 @@ import pytest
 from mobility.pipeline import read_table
 
 TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
-          "metrics_monthly", "user_features"]
+          "metrics_monthly", "user_features", "employment_weekly", "area_unemployment"]
 
 
 def tiny_config(folder: Path) -> Path:
@@ -78,7 +78,8 @@ def test_run_writes_every_table_and_manifest(clean_run):
     config, out, _ = clean_run
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["stage_order"] == ["generate", "load", "validate", "stops", "locations", "home_work", "metrics",
-                                       "census"]
+                                       "census", "employment", "longitudinal"]
+    assert "fewer than min_users" in manifest["stages"]["longitudinal"]["skipped"]  # 4 weeks: too few losers
     assert all(manifest["stages"][s]["status"] == "ran" for s in manifest["stage_order"])
     frames = tables(out)
     truth = json.loads((config.parent / "region" / "truth" / "bad_rows.json").read_text())
