@@ -11,7 +11,8 @@ The public API, one level per step of the pipeline (see README.md):
 >>> weekly = mobility.weekly_metrics(visits, home_work=labels)                  # doctest: +SKIP
 """
 
-from mobility import census, longitudinal
+from mobility import census, employment, longitudinal, report
+from mobility.employment.estimate import estimate_employment
 from mobility.errors import MobilityError
 from mobility.home_work import HomeWorkParams, detect_home_work
 from mobility.io.pings import list_ping_files, read_geolife_labels, read_pings
@@ -35,6 +36,8 @@ __all__ = [
     "__version__",
     "assign_locations",
     "census",
+    "employment",
+    "estimate_employment",
     "longitudinal",
     "detect_home_work",
     "detect_stops",
@@ -51,6 +54,7 @@ __all__ = [
     "read_geolife_labels",
     "read_pings",
     "read_table",
+    "report",
     "run_pipeline",
     "validate_pings",
     "validate_stops",

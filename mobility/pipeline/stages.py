@@ -552,6 +552,31 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
     return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
 
 
+# --------------------------------------------------------------------------------------------- report
+def _report_params(config: RegionConfig) -> dict[str, Any]:
+    options = config.stage("report")
+    months = options.get("months")
+    if months is None:  # the last month of the study period
+        end = config.end or config.start
+        if end is None:
+            raise MobilityError(f"{config.path}: set [report] months = [\"YYYY-MM\"] or [region] end")
+        months = [str(pd.Timestamp(end).to_period("M"))]
+    return {**options, "months": [str(m) for m in months]}
+
+
+def run_report(ctx: StageContext) -> dict[str, Any]:
+    """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``."""
+    from mobility.report import report_for_region
+
+    written = {}
+    for month in ctx.params["months"]:
+        info = report_for_region(str(ctx.config.path), month, out=str(ctx.out_dir))
+        written[month] = info.get("files", {}).get("html")
+    ctx.output("report_index")
+    write_json(written, ctx.output("report_index") / "reports.json")
+    return {"reports": written}
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -576,4 +601,6 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         if any(config.inputs.get(k) for k in ("truth_area", "laus", "ui_claims")):
             stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
                                 _validation_inputs))
+        stages.append(Stage("report", ("longitudinal", "employment"), ("report_index",), run_report, _report_params,
+                            _validation_inputs))
     return stages

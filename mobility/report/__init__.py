@@ -36,10 +36,11 @@ def report_for_region(region: str, month: str, *, out: str | None = None, k_min_
 
     config = load_config(region)
     options = config.stage("report")
-    allowed = {"k_min_users", "trend_months", "method", "route", "baseline_months", "dimensions"}
+    allowed = {"k_min_users", "trend_months", "method", "route", "baseline_months", "dimensions", "months"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise MobilityError(f"{config.path}: [report] has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    options.pop("months", None)  # the pipeline's report stage: which months to write
     if k_min_users is not None:
         options["k_min_users"] = k_min_users
     if "dimensions" in options:

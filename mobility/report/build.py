@@ -78,7 +78,7 @@ def _headline(month_rates: pd.DataFrame, trend: pd.DataFrame, month: str) -> lis
 
 
 def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os.PathLike | None = None,
-                 k_min_users: int = 10, trend_months: int = 6, method: str = "signal", route: str = "individual",
+                 k_min_users: int = 10, trend_months: int = 6, method: str = "auto", route: str = "individual",
                  cbg=None, references: dict | None = None, baseline_months: int = 2,
                  dimensions: tuple[str, ...] = ("sex", "age", "earnings"), pdf: bool = False,
                  title: str | None = None) -> dict:
@@ -97,7 +97,8 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     trend_months : int
         Months shown in the trend, the report month included (>= 1).
     method, route : str
-        Which estimates of ``area_unemployment`` to report (``signal``/``classifier``; ``individual``).
+        Which estimates of ``area_unemployment`` to report (``signal``/``classifier``, or ``auto``: the
+        classifier where the run trained one, else the signal; ``individual``).
     cbg : GeoDataFrame, optional
         Block-group (or county) polygons with ``GEOID`` for the map; no map without it.
     references : dict, optional
@@ -143,6 +144,8 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         sections[0].paragraphs.append("This run has no employment estimates (table area_unemployment); run the "
                                       "employment stage of the pipeline to add them.")
     else:
+        if method == "auto":
+            method = "classifier" if (area["method"] == "classifier").any() else "signal"
         rates = monthly_rates(area, method=method, route=route, k_min_users=k)
         trend = trend_window(rates, month, trend_months=trend_months)
         month_rates = trend[trend["month"] == month].reset_index(drop=True)

@@ -78,7 +78,7 @@ def test_run_writes_every_table_and_manifest(clean_run):
     config, out, _ = clean_run
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["stage_order"] == ["generate", "load", "validate", "stops", "locations", "home_work", "metrics",
-                                       "census", "employment", "longitudinal"]
+                                       "census", "employment", "longitudinal", "report"]
     assert "fewer than min_users" in manifest["stages"]["longitudinal"]["skipped"]  # 4 weeks: too few losers
     assert all(manifest["stages"][s]["status"] == "ran" for s in manifest["stage_order"])
     frames = tables(out)
