@@ -24,9 +24,12 @@ The frame layer (:mod:`mobility.metrics`) documents each metric; this module giv
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
-from mobility.kernels.geo import haversine_m
+from mobility.kernels.geo import EARTH_RADIUS_M, haversine_m
 
 NS_PER_S = 1_000_000_000
 NS_PER_H = 3600 * NS_PER_S
@@ -205,6 +208,11 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
     >>> round(float(rg[0]), 4)
     0.433
     """
+    if xp is np:  # the CPU twin: one compiled pass each for the centre and the distances, same arithmetic
+        w = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+        return _radius_of_gyration_km_cpu(np.ascontiguousarray(lat, dtype=np.float64),
+                                          np.ascontiguousarray(lon, dtype=np.float64), w,
+                                          np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted))
     count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
     if weight is None:  # every entry weighs 1
         total, w_lat, w_lon = count, lat, lon
@@ -221,6 +229,57 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
     d_m = haversine_m(lat, lon, c_lat[seg], c_lon[seg], xp=xp)
     sq = d_m * d_m if weight is None else weight * d_m * d_m
     return xp.sqrt(_divide(xp.bincount(seg, weights=sq, minlength=n_seg), total, xp)) / 1000.0
+
+
+@numba.njit(cache=True)
+def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted):
+    """Numba twin of :func:`radius_of_gyration_km` on the CPU (``weight`` empty: every entry weighs 1).
+
+    The same sums in the same order as the ``bincount`` version and the same haversine expression as
+    :func:`mobility.kernels.geo.haversine_m`, so both agree to floating-point rounding (tested).
+    """
+    n = lat.shape[0]
+    weighted = weight.shape[0] == n and n > 0
+    count = np.zeros(n_seg)
+    total = np.zeros(n_seg)
+    sum_lat = np.zeros(n_seg)
+    sum_lon = np.zeros(n_seg)
+    for i in range(n):
+        s = seg[i]
+        w = weight[i] if weighted else 1.0
+        count[s] += 1.0
+        total[s] += w
+        if centre_weighted:
+            sum_lat[s] += w * lat[i]
+            sum_lon[s] += w * lon[i]
+        else:
+            sum_lat[s] += lat[i]
+            sum_lon[s] += lon[i]
+    c_lat = np.empty(n_seg)
+    c_lon = np.empty(n_seg)
+    cos_c = np.empty(n_seg)
+    for s in range(n_seg):
+        den = total[s] if centre_weighted else count[s]
+        if den > 0:
+            c_lat[s] = math.radians(sum_lat[s] / den)
+            c_lon[s] = math.radians(sum_lon[s] / den)
+        else:
+            c_lat[s] = np.nan
+            c_lon[s] = np.nan
+        cos_c[s] = math.cos(c_lat[s])
+    acc = np.zeros(n_seg)
+    for i in range(n):
+        s = seg[i]
+        rlat = math.radians(lat[i])
+        dlat = c_lat[s] - rlat
+        dlon = c_lon[s] - math.radians(lon[i])
+        a = math.sin(dlat / 2.0) ** 2 + math.cos(rlat) * cos_c[s] * math.sin(dlon / 2.0) ** 2
+        d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
+        acc[s] += (weight[i] if weighted else 1.0) * d * d
+    out = np.empty(n_seg)
+    for s in range(n_seg):
+        out[s] = math.sqrt(acc[s] / total[s]) / 1000.0 if total[s] > 0 else np.nan
+    return out
 
 
 def top_k_mask(seg, weight, k, xp=np):

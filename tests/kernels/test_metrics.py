@@ -184,3 +184,24 @@ def test_portable_branches_match_numpy():
     seg = np.sort(rng.integers(0, 30, 1000))
     w = rng.integers(0, 5, 1000).astype(float)  # many ties
     assert km.top_k_mask(seg, w, 2, xp=_NotNumpy()).tolist() == km.top_k_mask(seg, w, 2).tolist()
+
+
+def test_radius_of_gyration_cpu_twin_equals_array_version():
+    """The numba twin and the bincount formulation (the one CuPy runs) agree on random data."""
+    import mobility.kernels.metrics as km
+
+    class NumpyButNotNumpy:  # forces the array path of radius_of_gyration_km with plain numpy
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    rng = np.random.default_rng(3)
+    n, n_seg = 5000, 40
+    lat, lon = rng.uniform(39.8, 40.1, n), rng.uniform(-75.3, -75.0, n)
+    seg = np.sort(rng.integers(0, n_seg - 1, n))  # the last segment is empty: NaN in both
+    for weight in (None, rng.uniform(0.1, 5.0, n)):
+        for centre_weighted in (True, False):
+            twin = km.radius_of_gyration_km(lat, lon, weight, seg, n_seg, centre_weighted=centre_weighted)
+            arrays = km.radius_of_gyration_km(lat, lon, weight, seg, n_seg, centre_weighted=centre_weighted,
+                                              xp=NumpyButNotNumpy())
+            np.testing.assert_allclose(twin, arrays, rtol=1e-12, equal_nan=True)
+            assert np.isnan(twin[-1])
