@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -13,36 +12,16 @@ import pandas as pd
 import pytest
 
 from mobility.pipeline import read_table
+from mobility.synthetic import write_region_config
 
 TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
           "metrics_monthly", "user_features", "employment_weekly", "area_unemployment"]
 
 
 def tiny_config(folder: Path) -> Path:
-    path = folder / "tiny.toml"
-    path.write_text(textwrap.dedent("""
-        [region]
-        name = "tiny"
-        timezone = "America/New_York"
-        start = "2020-03-02"
-        end = "2020-03-29"
-        [synthetic]
-        dir = "region"
-        seed = 7
-        n_users = 40
-        inject_bad_share = 0.002
-        [inputs]
-        pings = ["{region_dir}/pings/*.parquet", "{region_dir}/pings/*.csv"]
-        cbg = "{region_dir}/geography/cbg.geojson"
-        lodes_wac = "{region_dir}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
-        lodes_rac = "{region_dir}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
-        telework = "{region_dir}/census/telework/NAICS_workfromhome.csv"
-        [run]
-        n_partitions = 3
-        [validate]
-        max_bad_share = 0.5
-    """))
-    return path
+    return write_region_config(folder / "tiny.toml", name="tiny", start="2020-03-02", end="2020-03-29", seed=7,
+                               n_users=40, n_partitions=3, synthetic={"inject_bad_share": 0.002},
+                               sections={"validate": {"max_bad_share": 0.5}})
 
 
 def cli(config: Path, out: Path, *extra: str) -> subprocess.Popen:

@@ -3,7 +3,6 @@
 import importlib.util
 import os
 import signal
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from mobility.pipeline.engine import (
     run_part,
 )
 from mobility.pipeline.stages import load_file
+from mobility.synthetic import write_region_config
 
 HAVE_DASK = importlib.util.find_spec("distributed") is not None
 needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="dask distributed not installed: pip install 'mobility[dist]'")
@@ -29,31 +29,10 @@ TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_dail
 
 
 def region_config(folder: Path, n_partitions: int = 4) -> Path:
-    path = folder / "small.toml"
-    path.write_text(textwrap.dedent(f"""
-        [region]
-        name = "small"
-        timezone = "America/New_York"
-        start = "2020-03-02"
-        end = "2020-03-22"
-        [synthetic]
-        dir = "region"
-        seed = 11
-        n_users = 30
-        users_per_part = 12
-        inject_bad_share = 0.003
-        [inputs]
-        pings = ["{{region_dir}}/pings/*.parquet", "{{region_dir}}/pings/*.csv"]
-        cbg = "{{region_dir}}/geography/cbg.geojson"
-        lodes_wac = "{{region_dir}}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
-        lodes_rac = "{{region_dir}}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
-        telework = "{{region_dir}}/census/telework/NAICS_workfromhome.csv"
-        [run]
-        n_partitions = {n_partitions}
-        [validate]
-        max_bad_share = 0.5
-    """))
-    return path
+    return write_region_config(folder / "small.toml", name="small", start="2020-03-02", end="2020-03-22", seed=11,
+                               n_users=30, n_partitions=n_partitions,
+                               synthetic={"users_per_part": 12, "inject_bad_share": 0.003},
+                               sections={"validate": {"max_bad_share": 0.5}})
 
 
 # ------------------------------------------------------------------------------------------ local engine

@@ -18,6 +18,7 @@ import pytest
 
 from mobility.errors import MobilityError
 from mobility.pipeline import Runner, load_config, read_table, run, stages_for
+from mobility.synthetic import write_region_config
 
 UNTIL = "census"  # the per-user stages; the stages after census need a longer region than these tests'
 TABLES = ["pings", "quarantine", "stops", "visits", "locations", "home_work_daily", "metrics_weekly",
@@ -47,30 +48,9 @@ KILLER = textwrap.dedent("""
 
 
 def fault_config(folder: Path) -> Path:
-    path = folder / "faults.toml"
-    path.write_text(textwrap.dedent("""
-        [region]
-        name = "faults"
-        timezone = "America/New_York"
-        start = "2020-03-02"
-        end = "2020-03-22"
-        [synthetic]
-        dir = "region"
-        seed = 5
-        n_users = 24
-        inject_bad_share = 0.003
-        [inputs]
-        pings = ["{region_dir}/pings/*.parquet", "{region_dir}/pings/*.csv"]
-        cbg = "{region_dir}/geography/cbg.geojson"
-        lodes_wac = "{region_dir}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
-        lodes_rac = "{region_dir}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
-        telework = "{region_dir}/census/telework/NAICS_workfromhome.csv"
-        [run]
-        n_partitions = 3
-        [validate]
-        max_bad_share = 0.5
-    """))
-    return path
+    return write_region_config(folder / "faults.toml", name="faults", start="2020-03-02", end="2020-03-22", seed=5,
+                               n_users=24, n_partitions=3, synthetic={"inject_bad_share": 0.003},
+                               sections={"validate": {"max_bad_share": 0.5}})
 
 
 def tables(out: Path) -> dict[str, pd.DataFrame]:
