@@ -6,7 +6,7 @@ methods against the truth, and prints per-stage wall times and the process's pea
 
 Usage::
 
-    python benchmarks/bench_pipeline.py [--seeds 20200316 2] [--users 1000] [--out /tmp/bench-pipeline]
+    python benchmarks/bench_pipeline.py [--seeds 20200316 2] [--users 1000] [--out DIR]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
     parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/bench-pipeline"))
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-pipeline")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = [evidence(seed, args.users, args.out) for seed in args.seeds]
