@@ -68,6 +68,7 @@ import pandas as pd
 
 from mobility import backend as bk
 from mobility.errors import MobilityError
+from mobility.ids import user_codes
 from mobility.kernels import metrics as km
 
 PERIODS = ("week", "month", "day", "all")
@@ -338,8 +339,8 @@ def _user_codes(col: pd.Series, table: str) -> tuple[np.ndarray, pd.Index]:
     if col.isna().any():
         row = int(np.flatnonzero(col.isna().to_numpy())[0])
         raise MobilityError(f"{table} row {row}: 'user_id' is missing; drop those rows")
-    codes, uniques = pd.factorize(col, sort=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    codes, uniques = user_codes(col)
+    return codes, pd.Index(uniques)
 
 
 def _run(users, uniques, start, end, lat, lon, location, home_work, params, name):

@@ -54,10 +54,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mobility.errors import MobilityError
+from mobility.ids import user_codes
 from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
 from mobility.schema import QUARANTINE_REASONS, STOPS, TIMESTAMP_MAX, TIMESTAMP_MIN
 
@@ -131,25 +130,6 @@ def _user_offsets(codes: np.ndarray) -> np.ndarray:
     """Segment boundaries of a non-decreasing code array."""
     cuts = np.flatnonzero(np.diff(codes)) + 1
     return np.concatenate(([0], cuts, [codes.shape[0]])).astype(np.int64)
-
-
-def _user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """int64 codes of ``user_id`` in sorted user order, and the sorted distinct users.
-
-    Fast path for the usual case, users already sorted and grouped: adjacent comparisons in Arrow instead
-    of hashing every row (a third of detect_stops' time on 1M pings otherwise)."""
-    ids = user_id.astype("str")
-    arr = pa.array(ids)
-    if len(arr) > 1:
-        prev, nxt = arr.slice(0, len(arr) - 1), arr.slice(1)
-        if not pc.any(pc.less(nxt, prev)).as_py():
-            new = pc.greater(nxt, prev).to_numpy(zero_copy_only=False)
-            codes = np.concatenate(([0], np.cumsum(new, dtype=np.int64)))
-            firsts = np.concatenate(([0], np.flatnonzero(new) + 1))
-            users = arr.take(pa.array(firsts)).to_numpy(zero_copy_only=False)
-            return codes, users
-    codes, users = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64), np.asarray(users)
 
 
 def _per_user_rank(seg: np.ndarray) -> np.ndarray:
@@ -250,7 +230,7 @@ def detect_stops(
     if pings["user_id"].isna().any():
         row = int(np.flatnonzero(pings["user_id"].isna().to_numpy())[0])
         raise MobilityError(f"pings row {row}: user_id is missing; validate pings first to quarantine it")
-    codes, users = _user_codes(pings["user_id"])
+    codes, users = user_codes(pings["user_id"])
 
     # sort by (user, time) unless already so; the stable sort keeps input order among equal timestamps
     same_user = codes[1:] == codes[:-1]
