@@ -295,7 +295,7 @@ def _select(df: pd.DataFrame, required: tuple, columns: Mapping[str, str] | None
     if missing:
         raise MobilityError(f"{table}: column {', '.join(missing)} missing (have {list(df.columns)}); "
                             f"map your names with columns={{'{required[0]}': 'your_name', ...}}")
-    return pd.DataFrame({c: df[mapping[c]].reset_index(drop=True) for c in required})
+    return df[[mapping[c] for c in required]].set_axis(list(required), axis=1).reset_index(drop=True)
 
 
 def _utc_ns(col: pd.Series, table: str, name: str) -> np.ndarray:
@@ -315,6 +315,9 @@ def _coords(df: pd.DataFrame, table: str) -> tuple[np.ndarray, np.ndarray]:
             values = df[name].to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise MobilityError(f"{table}: column {name!r} is not numeric ({exc})") from exc
+        if len(values) and values.min() >= -limit and values.max() <= limit:  # NaN fails both: no fast pass
+            out.append(values)
+            continue
         bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > limit))
         if len(bad):
             raise MobilityError(f"{table} row {int(bad[0])}: {name!r}={values[bad[0]]} is missing or outside "

@@ -212,7 +212,8 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
         w = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
         return _radius_of_gyration_km_cpu(np.ascontiguousarray(lat, dtype=np.float64),
                                           np.ascontiguousarray(lon, dtype=np.float64), w,
-                                          np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted))
+                                          np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted),
+                                          numba.get_num_threads())
     count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
     if weight is None:  # every entry weighs 1
         total, w_lat, w_lon = count, lat, lon
@@ -232,53 +233,70 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
 
 
 @numba.njit(cache=True)
-def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted):
-    """Numba twin of :func:`radius_of_gyration_km` on the CPU (``weight`` empty: every entry weighs 1).
-
-    The same sums in the same order as the ``bincount`` version and the same haversine expression as
-    :func:`mobility.kernels.geo.haversine_m`, so both agree to floating-point rounding (tested).
-    """
-    n = lat.shape[0]
-    weighted = weight.shape[0] == n and n > 0
-    count = np.zeros(n_seg)
-    total = np.zeros(n_seg)
-    sum_lat = np.zeros(n_seg)
-    sum_lon = np.zeros(n_seg)
-    for i in range(n):
+def _centre_sums(lat, lon, weight, seg, n_seg, centre_weighted, lo, hi, out):
+    """Rows ``lo:hi``: per segment count, total weight and the two coordinate sums, into ``out[0..3]``."""
+    weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
+    for i in range(lo, hi):
         s = seg[i]
         w = weight[i] if weighted else 1.0
-        count[s] += 1.0
-        total[s] += w
+        out[0, s] += 1.0
+        out[1, s] += w
         if centre_weighted:
-            sum_lat[s] += w * lat[i]
-            sum_lon[s] += w * lon[i]
+            out[2, s] += w * lat[i]
+            out[3, s] += w * lon[i]
         else:
-            sum_lat[s] += lat[i]
-            sum_lon[s] += lon[i]
-    c_lat = np.empty(n_seg)
-    c_lon = np.empty(n_seg)
-    cos_c = np.empty(n_seg)
-    for s in range(n_seg):
-        den = total[s] if centre_weighted else count[s]
-        if den > 0:
-            c_lat[s] = math.radians(sum_lat[s] / den)
-            c_lon[s] = math.radians(sum_lon[s] / den)
-        else:
-            c_lat[s] = np.nan
-            c_lon[s] = np.nan
-        cos_c[s] = math.cos(c_lat[s])
-    acc = np.zeros(n_seg)
-    for i in range(n):
+            out[2, s] += lat[i]
+            out[3, s] += lon[i]
+
+
+@numba.njit(cache=True)
+def _squared_distance_sums(lat, lon, weight, seg, c_lat, c_lon, cos_c, lo, hi, out):
+    """Rows ``lo:hi``: per segment sum of weight x squared haversine distance (m^2) to the centre."""
+    weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
+    for i in range(lo, hi):
         s = seg[i]
         rlat = math.radians(lat[i])
         dlat = c_lat[s] - rlat
         dlon = c_lon[s] - math.radians(lon[i])
         a = math.sin(dlat / 2.0) ** 2 + math.cos(rlat) * cos_c[s] * math.sin(dlon / 2.0) ** 2
         d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
-        acc[s] += (weight[i] if weighted else 1.0) * d * d
+        out[s] += (weight[i] if weighted else 1.0) * d * d
+
+
+@numba.njit(cache=True, parallel=True)
+def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted, n_threads):
+    """Numba twin of :func:`radius_of_gyration_km` on the CPU (``weight`` empty: every entry weighs 1).
+
+    The rows are split into one block per thread; each block sums into its own arrays, then the blocks are
+    added. The haversine expression is the one of :func:`mobility.kernels.geo.haversine_m`, so both
+    versions agree to floating-point rounding of the sums (tested to 1e-12).
+    """
+    n = lat.shape[0]
+    block = (n + n_threads - 1) // n_threads
+    partial = np.zeros((n_threads, 4, n_seg))
+    for t in numba.prange(n_threads):
+        _centre_sums(lat, lon, weight, seg, n_seg, centre_weighted, t * block, min(n, (t + 1) * block), partial[t])
+    sums = partial.sum(axis=0)
+    c_lat = np.empty(n_seg)
+    c_lon = np.empty(n_seg)
+    cos_c = np.empty(n_seg)
+    for s in range(n_seg):
+        den = sums[1, s] if centre_weighted else sums[0, s]
+        if den > 0:
+            c_lat[s] = math.radians(sums[2, s] / den)
+            c_lon[s] = math.radians(sums[3, s] / den)
+        else:
+            c_lat[s] = np.nan
+            c_lon[s] = np.nan
+        cos_c[s] = math.cos(c_lat[s])
+    squares = np.zeros((n_threads, n_seg))
+    for t in numba.prange(n_threads):
+        _squared_distance_sums(lat, lon, weight, seg, c_lat, c_lon, cos_c, t * block, min(n, (t + 1) * block),
+                               squares[t])
+    acc = squares.sum(axis=0)
     out = np.empty(n_seg)
     for s in range(n_seg):
-        out[s] = math.sqrt(acc[s] / total[s]) / 1000.0 if total[s] > 0 else np.nan
+        out[s] = math.sqrt(acc[s] / sums[1, s]) / 1000.0 if sums[1, s] > 0 else np.nan
     return out
 
 
