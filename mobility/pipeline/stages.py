@@ -473,6 +473,9 @@ LONGITUDINAL_DEFAULTS = {
     "metrics": ["radius_of_gyration_km", "uncorrelated_entropy_bits", "new_locations", "exploration_rate",
                 "capacity", "distinct_locations", "time_at_home_h"],
     "groups": ["sex", "age", "earnings", "race", "education"],
+    "group_method": "modal",         # "modal" category per worker, or "draws" from the census probabilities
+    "n_draws": 10,                   # draws per worker (combined with Rubin's rules) when group_method = "draws"
+    "seed": 0,
     "controls": "all",               # "all" never-losers, or matched: "nearest" / "cem"
     "window": [-4, 12],
     "min_users": 10,                 # k: cells drawn from fewer users are suppressed
@@ -534,7 +537,15 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
     features = features[features["work_cbg"].notna()]
     panel = job_loss_panel(read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
                            features["user_id"], method=p["method"], timezone=ctx.config.timezone)
+    if p["group_method"] not in ("modal", "draws"):
+        raise MobilityError(f"[longitudinal] group_method = {p['group_method']!r}: use \"modal\" or \"draws\"")
+    draws = {}
     for dimension in p["groups"]:
+        if p["group_method"] == "draws":
+            drawn = assign_groups(features, dimension, method="draws", n_draws=int(p["n_draws"]), seed=int(p["seed"]))
+            drawn = drawn[["user_id", "draw", dimension]]
+            draws[dimension] = drawn.assign(**{dimension: drawn[dimension].astype("string").fillna("unknown")})
+            continue
         modal = assign_groups(features, dimension, method="modal")[["user_id", dimension]]
         panel = panel.merge(modal, on="user_id", how="left")
         # a work CBG whose census table has no people in this dimension: its own (usually suppressed) cell
@@ -547,8 +558,8 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
         write_json({"skipped": reason}, ctx.output("longitudinal") / "longitudinal.json")
         return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "skipped": reason}
     manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
-                                controls=p["controls"], window=tuple(p["window"]), min_users=int(p["min_users"]),
-                                alpha=float(p["alpha"]))
+                                draws=draws or None, controls=p["controls"], window=tuple(p["window"]),
+                                min_users=int(p["min_users"]), alpha=float(p["alpha"]))
     return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
 
 
