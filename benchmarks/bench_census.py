@@ -24,7 +24,13 @@ import pandas as pd
 
 import mobility.census.laus as laus
 from mobility.census import (
-    aggregate_lodes, assign_groups, assign_points, read_geometry, read_lodes, read_teleworkability, work_features,
+    aggregate_lodes,
+    assign_groups,
+    assign_points,
+    read_geometry,
+    read_lodes,
+    read_teleworkability,
+    work_features,
 )
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"

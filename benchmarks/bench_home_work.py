@@ -42,7 +42,7 @@ def routine_stops(n_users: int, start: str = "2020-01-01", n_days: int = 274, se
     u, d = u[keep], d[keep]
     weekday = (pd.Timestamp(start).day_of_week + d) % 7 < 5
     at_work = weekday & employed[u] & ~remote[u] & (d < loss_day[u]) & (rng.random(u.size) > 0.05)
-    m = lambda lo, hi: rng.integers(lo, hi, u.size) * 60  # noqa: E731  minutes -> seconds
+    m = lambda lo, hi: rng.integers(lo, hi, u.size) * 60
     base = d.astype(np.int64) * 86400
     parts = [
         # night at home, from the previous evening

@@ -34,7 +34,12 @@ import numpy as np
 import pandas as pd
 
 from mobility.kernels import metrics as km
-from mobility.metrics import period_bounds_ns, ping_metrics, ping_radius_of_gyration, weekly_metrics
+from mobility.metrics import (
+    period_bounds_ns,
+    ping_metrics,
+    ping_radius_of_gyration,
+    weekly_metrics,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / ".." / "shared" / "data" / "real" / "geolife_skmob" / "geolife_sample.txt.gz"

@@ -20,7 +20,12 @@ from mobility.localtime import local_time
 from mobility.locations import assign_locations, locations_table
 from mobility.metrics import ping_metrics, weekly_metrics
 from mobility.obfuscate import labels_from_provider, obfuscate_to_cbg
-from mobility.pings import ValidationResult, drop_duplicate_pings, partition_of, validate_pings
+from mobility.pings import (
+    ValidationResult,
+    drop_duplicate_pings,
+    partition_of,
+    validate_pings,
+)
 from mobility.pipeline import read_table
 from mobility.pipeline import run as run_pipeline
 from mobility.stops import detect_stops, validate_stops

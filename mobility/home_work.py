@@ -48,13 +48,13 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.localtime import local_time
 from mobility.kernels.home_work import (
     SECONDS_PER_DAY,
     daily_location_shares,
     hour_bin_locations,
     rolling_window_labels,
 )
+from mobility.localtime import local_time
 
 log = logging.getLogger(__name__)
 

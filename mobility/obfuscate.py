@@ -18,8 +18,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mobility.census.geometry import assign_points
 from mobility.census.geoid import normalize_geoid
+from mobility.census.geometry import assign_points
 from mobility.errors import MobilityError
 from mobility.schema import HOME_WORK_DAILY
 
@@ -223,3 +223,26 @@ def labels_from_provider(df: pd.DataFrame) -> pd.DataFrame:
             "appears more than once; keep one row per user and day"
         )
     return out.sort_values(["user_id", "date"], kind="stable").reset_index(drop=True)
+
+
+def modal_cbg(labels: pd.DataFrame, column: str, by: tuple[str, ...] = ("user_id",)) -> pd.DataFrame:
+    """The most frequent non-missing CBG of ``column`` per group of ``by`` (ties: the smallest GEOID).
+
+    The one reduction of daily labels to a CBG per user (or per user and period): each user's home, the
+    baseline work place W_u, the weekly CBGs of the census features. Groups with no CBG are absent.
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"user_id": ["a", "a", "a", "b"],
+    ...                        "home_cbg": ["421010001002", "421010001001", "421010001002", None]})
+    >>> modal_cbg(labels, "home_cbg").to_dict("list")
+    {'user_id': ['a'], 'home_cbg': ['421010001002']}
+    >>> modal_cbg(labels.iloc[:2], "home_cbg").to_dict("list")   # a tie
+    {'user_id': ['a'], 'home_cbg': ['421010001001']}
+    """
+    by = list(by)
+    ok = labels[column].notna()
+    base = labels.loc[ok, by].assign(**{column: labels.loc[ok, column].astype(str)})
+    counts = base.groupby(by + [column], sort=True).size().rename("n").reset_index()
+    counts = counts.sort_values(by + ["n", column], ascending=[True] * len(by) + [False, True], kind="stable")
+    return counts.drop_duplicates(by)[by + [column]].reset_index(drop=True)

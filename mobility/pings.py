@@ -50,7 +50,13 @@ import pyarrow as pa
 
 from mobility.errors import MobilityError
 from mobility.localtime import check_timezone
-from mobility.schema import PINGS, PINGS_REQUIRED, QUARANTINE_REASONS, TIMESTAMP_MAX, TIMESTAMP_MIN
+from mobility.schema import (
+    PINGS,
+    PINGS_REQUIRED,
+    QUARANTINE_REASONS,
+    TIMESTAMP_MAX,
+    TIMESTAMP_MIN,
+)
 
 MAX_UTC_OFFSET_S = 18 * 3600
 _NS_PER_S = 1_000_000_000

@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.metrics import METRIC_COLUMNS, period_bounds_ns, ping_metrics, ping_radius_of_gyration, weekly_metrics
+from mobility.metrics import (
+    METRIC_COLUMNS,
+    period_bounds_ns,
+    ping_metrics,
+    ping_radius_of_gyration,
+    weekly_metrics,
+)
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "skmob_values.csv"

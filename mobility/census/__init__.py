@@ -10,13 +10,23 @@ longitudinal analysis).
 """
 
 from mobility.census.acs import acs_shares, proportion_moe, read_acs
-from mobility.census.features import DEMOGRAPHICS, cbg_probabilities, feature_columns, home_features, work_features
+from mobility.census.features import (
+    DEMOGRAPHICS,
+    cbg_probabilities,
+    feature_columns,
+    home_features,
+    work_features,
+)
 from mobility.census.geoid import LEVEL_DIGITS, normalize_geoid
 from mobility.census.geometry import assign_points, read_geometry
 from mobility.census.groups import assign_groups, categories
 from mobility.census.laus import read_laus
 from mobility.census.lodes import SECTORS, aggregate_lodes, check_lodes, read_lodes
-from mobility.census.telework import NAICS_TO_CNS, mix_teleworkability, read_teleworkability
+from mobility.census.telework import (
+    NAICS_TO_CNS,
+    mix_teleworkability,
+    read_teleworkability,
+)
 from mobility.census.ui_claims import read_ui_claims
 
 __all__ = [

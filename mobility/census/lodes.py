@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
+from mobility.census._checks import (
+    existing_file,
+    first_row,
+    numeric_column,
+    require_columns,
+)
 from mobility.census.geoid import check_level, normalize_geoid
 from mobility.errors import MobilityError
 

@@ -16,7 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
+from mobility.census._checks import (
+    existing_file,
+    first_row,
+    numeric_column,
+    require_columns,
+)
 from mobility.census.lodes import SECTORS
 from mobility.errors import MobilityError
 

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.census._checks import existing_file, first_row, numeric_column, require_columns
+from mobility.census._checks import (
+    existing_file,
+    first_row,
+    numeric_column,
+    require_columns,
+)
 from mobility.errors import MobilityError
 
 COUNT_COLUMNS = (

@@ -23,6 +23,7 @@ import pandas as pd
 from mobility.employment.attendance import require
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import SECTORS
+from mobility.obfuscate import modal_cbg
 
 LEVEL_DIGITS = {"county": 5, "state": 2}
 AREA_COLUMNS = ("method", "route", "level", "area", "period", "period_start", "n_users", "labour_force",
@@ -39,11 +40,7 @@ def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
     {'user_id': ['a'], 'home_cbg': ['421010001001']}
     """
     require(labels, ["user_id", "home_cbg"], "labels", "pass the home_work_daily table")
-    ok = labels["home_cbg"].notna()
-    base = pd.DataFrame({"user_id": labels.loc[ok, "user_id"].astype(str), "home_cbg": labels.loc[ok, "home_cbg"].astype(str)})
-    counts = base.groupby(["user_id", "home_cbg"], sort=True).size().rename("n").reset_index()
-    counts = counts.sort_values(["user_id", "n", "home_cbg"], ascending=[True, False, True], kind="stable")
-    return counts.drop_duplicates("user_id")[["user_id", "home_cbg"]].reset_index(drop=True)
+    return modal_cbg(labels.assign(user_id=labels["user_id"].astype(str)), "home_cbg")
 
 
 def _suppress(out: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
 from mobility.kernels.employment import DAY_S, day_pieces
 from mobility.localtime import local_time
+from mobility.obfuscate import modal_cbg
 
 WEEK_COLUMNS = ("weekdays_with_data", "weekdays_at_work", "workhour_observed_h", "workhour_at_work_h")
 
@@ -83,11 +84,8 @@ def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None =
     if isinstance(date.dtype, pd.DatetimeTZDtype):
         date = date.dt.tz_localize(None)
     keep = (date >= start) & (date <= end) & labels["work_cbg"].notna()
-    base = pd.DataFrame({"user_id": labels.loc[keep, "user_id"].astype(str),
-                         "work_cbg": labels.loc[keep, "work_cbg"].astype(str)})
-    counts = base.groupby(["user_id", "work_cbg"], sort=True).size().rename("n").reset_index()
-    counts = counts.sort_values(["user_id", "n", "work_cbg"], ascending=[True, False, True], kind="stable")
-    out = counts.drop_duplicates("user_id")[["user_id", "work_cbg"]].reset_index(drop=True)
+    base = labels.loc[keep, ["user_id", "work_cbg"]]
+    out = modal_cbg(base.assign(user_id=base["user_id"].astype(str)), "work_cbg")
     out.attrs["params"] = params.to_dict()
     return out
 

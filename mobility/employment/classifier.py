@@ -170,7 +170,7 @@ def _calibrator(raw: np.ndarray, y: np.ndarray, how: str):
         return iso.predict
     from sklearn.linear_model import LogisticRegression
     eps = 1e-6
-    logit = lambda p: np.log(np.clip(p, eps, 1 - eps) / np.clip(1 - p, eps, 1))  # noqa: E731
+    logit = lambda p: np.log(np.clip(p, eps, 1 - eps) / np.clip(1 - p, eps, 1))
     lr = LogisticRegression(C=1e6).fit(logit(raw)[:, None], y)
     return lambda p: lr.predict_proba(logit(p)[:, None])[:, 1]
 
@@ -214,7 +214,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     labelled = usable & np.isfinite(y)
     splits = split_masks(labelled, len(signal.weeks), params=classifier)
     names = sorted(feature_mats)
-    flat = lambda mask: np.column_stack([np.asarray(feature_mats[k], dtype=np.float32)[mask] for k in names])  # noqa: E731
+    flat = lambda mask: np.column_stack([np.asarray(feature_mats[k], dtype=np.float32)[mask] for k in names])
     rng = np.random.default_rng(classifier.seed)
     train_idx = np.flatnonzero(splits["train"].ravel())
     if len(train_idx) > max_train_rows:

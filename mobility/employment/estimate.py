@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.employment.area import area_unemployment, home_cbg, sector_area_unemployment
-from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
+from mobility.employment.area import (
+    area_unemployment,
+    home_cbg,
+    sector_area_unemployment,
+)
+from mobility.employment.attendance import (
+    baseline_work_cbg,
+    relative_attendance,
+    weekly_attendance,
+)
 from mobility.employment.classifier import train_classifier, weekly_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import signal_status

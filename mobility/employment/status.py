@@ -27,7 +27,12 @@ import pandas as pd
 from mobility.employment.attendance import require
 from mobility.employment.events import job_loss_events, near_zero
 from mobility.employment.params import EmploymentParams
-from mobility.employment.sector import check_telework, remote_adoption, sector_weekly, user_sector_weights
+from mobility.employment.sector import (
+    check_telework,
+    remote_adoption,
+    sector_weekly,
+    user_sector_weights,
+)
 from mobility.errors import MobilityError
 
 STATUSES = ("employed", "unemployed", "unknown")

@@ -7,8 +7,16 @@ transformation) and :mod:`.cluster_ols` (CR1 cluster-robust least squares); fram
 
 from mobility.longitudinal.did import did_summary
 from mobility.longitudinal.event_study import EventStudyResult, event_study
-from mobility.longitudinal.heterogeneity import HeterogeneityResult, heterogeneity, rubin_combine
-from mobility.longitudinal.matching import MatchResult, apply_match_weights, match_controls
+from mobility.longitudinal.heterogeneity import (
+    HeterogeneityResult,
+    heterogeneity,
+    rubin_combine,
+)
+from mobility.longitudinal.matching import (
+    MatchResult,
+    apply_match_weights,
+    match_controls,
+)
 from mobility.longitudinal.outputs import run_longitudinal, write_table
 from mobility.longitudinal.plots import plot_event_study
 

@@ -32,9 +32,19 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import ClusterFit, cluster_ols, t_inference, wald_test
+from mobility.longitudinal.cluster_ols import (
+    ClusterFit,
+    cluster_ols,
+    t_inference,
+    wald_test,
+)
 from mobility.longitudinal.fixed_effects import two_way_demean
-from mobility.longitudinal.panel import EventPanel, check_alpha, check_min_users, prepare_panel
+from mobility.longitudinal.panel import (
+    EventPanel,
+    check_alpha,
+    check_min_users,
+    prepare_panel,
+)
 
 COEFFICIENT_COLUMNS = (
     "metric", "group", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",

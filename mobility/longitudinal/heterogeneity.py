@@ -26,7 +26,11 @@ from scipy import stats
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
-from mobility.longitudinal.event_study import COEFFICIENT_COLUMNS, PRETREND_COLUMNS, event_study
+from mobility.longitudinal.event_study import (
+    COEFFICIENT_COLUMNS,
+    PRETREND_COLUMNS,
+    event_study,
+)
 from mobility.longitudinal.panel import check_alpha, check_min_users
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from mobility.errors import MobilityError  # noqa: E402
-from mobility.io.atomic import atomic_path  # noqa: E402
+from mobility.errors import MobilityError
+from mobility.io.atomic import atomic_path
 
 FORMATS = ("png", "svg")
 

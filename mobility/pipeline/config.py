@@ -60,7 +60,7 @@ class RegionConfig:
             if required:
                 raise MobilityError(f"{self.path}: [inputs] has no '{key}'; add {key} = \"path/to/file\"")
             return None
-        return self._resolve(value)
+        return self.resolve(value)
 
     def ping_files(self) -> list[Path]:
         """All ping files named by ``[inputs] pings`` (globs expanded, sorted, de-duplicated)."""
@@ -71,7 +71,7 @@ class RegionConfig:
             patterns = [patterns]
         files: list[Path] = []
         for pattern in patterns:
-            resolved = self._resolve(pattern)
+            resolved = self.resolve(pattern)
             if resolved.is_dir():
                 matches = [resolved]
             else:
@@ -85,7 +85,8 @@ class RegionConfig:
             )
         return unique
 
-    def _resolve(self, value: str) -> Path:
+    def resolve(self, value: str) -> Path:
+        """A path of the config: ``{region_dir}`` expanded, relative to the config file's folder."""
         region_dir = self.region_dir
         if "{region_dir}" in value:
             if region_dir is None:

@@ -24,17 +24,16 @@ import platform
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import write_json, write_parquet
+from mobility.io.atomic import write_json
 from mobility.pipeline.config import RegionConfig
 
 log = logging.getLogger("mobility.pipeline")
@@ -69,10 +68,6 @@ class StageContext:
         path = self.staging / name
         path.mkdir(parents=True, exist_ok=True)
         return path
-
-    def iterate(self, items: Sequence, desc: str) -> Iterable:
-        """Loop with a progress bar unless the run is quiet."""
-        return tqdm(items, desc=desc, disable=not self.progress, leave=False, unit="part")
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str) -> list:
         """``[fn(item) for item in items]`` on the run's engine (here, or on a Dask cluster), in order."""

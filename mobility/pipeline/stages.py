@@ -333,16 +333,12 @@ def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
     >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
     [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
     """
-    week = labels["date"].dt.to_period("W-SUN").dt.start_time
-    frame = pd.DataFrame({"user_id": labels["user_id"].to_numpy(), "week": week.to_numpy()})
-    out = frame.drop_duplicates().reset_index(drop=True)
+    from mobility.obfuscate import modal_cbg
+
+    weekly = labels.assign(week=labels["date"].dt.to_period("W-SUN").dt.start_time)
+    out = weekly[["user_id", "week"]].drop_duplicates().reset_index(drop=True)
     for column in ("home_cbg", "work_cbg"):
-        counts = (frame.assign(cbg=labels[column].to_numpy()).dropna(subset=["cbg"])
-                  .groupby(["user_id", "week", "cbg"]).size().rename("n").reset_index()
-                  .sort_values(["user_id", "week", "n", "cbg"], ascending=[True, True, False, True])
-                  .drop_duplicates(["user_id", "week"]))
-        out = out.merge(counts[["user_id", "week", "cbg"]].rename(columns={"cbg": column}),
-                        on=["user_id", "week"], how="left")
+        out = out.merge(modal_cbg(weekly, column, by=("user_id", "week")), on=["user_id", "week"], how="left")
     return out.astype({"home_cbg": "string", "work_cbg": "string"})
 
 
@@ -397,7 +393,7 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
 
 def _employment_inputs(config: RegionConfig) -> list[Path]:
     labels = config.stage("employment").get("labels")
-    return _census_inputs(config) + [_cbg_inputs(config)[0]] + ([config._resolve(labels)] if labels else [])
+    return _census_inputs(config) + [_cbg_inputs(config)[0]] + ([config.resolve(labels)] if labels else [])
 
 
 def run_employment(ctx: StageContext) -> dict[str, Any]:
@@ -424,7 +420,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon"])
     metrics = read_table(ctx.out_dir, "metrics_weekly")
     features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
-    truth = pd.read_parquet(config._resolve(labels_path)) if labels_path else None
+    truth = pd.read_parquet(config.resolve(labels_path)) if labels_path else None
     tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config), metrics=metrics,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
                                  params=employment_params, classifier=classifier, labels_truth=truth)
@@ -583,7 +579,6 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
     for month in ctx.params["months"]:
         info = report_for_region(str(ctx.config.path), month, out=str(ctx.out_dir))
         written[month] = info.get("files", {}).get("html")
-    ctx.output("report_index")
     write_json(written, ctx.output("report_index") / "reports.json")
     return {"reports": written}
 

@@ -30,7 +30,12 @@ from mobility.report.inputs import RunOutputs, load_run
 from mobility.report.methods import CAVEATS, parameters_table, run_summary
 from mobility.report.mobility_gap import local_month, mobility_by_status
 from mobility.report.privacy import check_k, privacy_violations
-from mobility.report.unemployment import check_month, monthly_rates, official_comparison, trend_window
+from mobility.report.unemployment import (
+    check_month,
+    monthly_rates,
+    official_comparison,
+    trend_window,
+)
 
 MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "distinct_locations")
 

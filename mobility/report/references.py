@@ -48,6 +48,6 @@ def references_for_config(config) -> dict:
     laus = config.inputs.get("laus")
     if isinstance(laus, str):
         laus = [laus]
-    laus_paths = [config._resolve(p) for p in laus] if laus else None
+    laus_paths = [config.resolve(p) for p in laus] if laus else None
     claims = config.input_path("ui_claims", required=False)
     return load_references(laus=laus_paths, ui_claims=claims, region_dir=config.region_dir)

@@ -21,8 +21,15 @@ import pandas as pd
 from mobility.io.atomic import atomic_path
 from mobility.synthetic.geography import Geography
 from mobility.synthetic.sectors import (
-    AGE_GROUPS, DINGEL_NEIMAN_NAICS, EARNINGS_GROUPS, EDUCATION_GROUPS, ETHNICITY_GROUPS, RACE_GROUPS,
-    SECTORS, SEX_GROUPS, TELEWORK_COLUMNS,
+    AGE_GROUPS,
+    DINGEL_NEIMAN_NAICS,
+    EARNINGS_GROUPS,
+    EDUCATION_GROUPS,
+    ETHNICITY_GROUPS,
+    RACE_GROUPS,
+    SECTORS,
+    SEX_GROUPS,
+    TELEWORK_COLUMNS,
 )
 
 LODES_GROUPS = ("age_group", AGE_GROUPS), ("earnings_group", EARNINGS_GROUPS), ("sector", SECTORS), \

@@ -180,7 +180,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
     n = len(batch.home_lat)
     people = np.arange(n)
     places = _Places(p, batch, rng)
-    speed = lambda m: rng.uniform(p.travel_speed_min_kmh, p.travel_speed_max_kmh, m) / 3.6  # noqa: E731
+    speed = lambda m: rng.uniform(p.travel_speed_min_kmh, p.travel_speed_max_kmh, m) / 3.6
 
     def travel_s(lat0, lon0, lat1, lon1):
         d = haversine_m(lat0, lon0, lat1, lon1) * p.detour_factor
@@ -204,7 +204,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         works = onsite & (weekday_of[d] < 5) & (rng.random(n) >= p.work_absence_prob)
         weeks = np.where(unemployed, (d - np.minimum(batch.loss_day, d)) / 7.0, 0.0)
         vmult = np.where(batch.vulnerable, p.vulnerable_effect_multiplier, 1.0)
-        eff = lambda mx: np.where(unemployed, np.minimum(  # noqa: E731
+        eff = lambda mx: np.where(unemployed, np.minimum(
             effect_curve(weeks, mx, p.effect_tau_weeks) * vmult, 0.95), 0.0)
         explore_mult = (1 - p.shock_explore_reduction * after_shock) * (1 - eff(p.explore_effect_max))
         radius_mult = 1 - eff(p.radius_effect_max)
@@ -226,7 +226,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         l_end = l_start + rng.uniform(p.min_stop_duration_s, max(p.min_stop_duration_s, 3600.0), len(w))
         work_end1 = np.where(lunch, lunch_leave, leave)
         emit(works, arrive, work_end1, batch.work_lat, batch.work_lon, 1, WORK)
-        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)  # noqa: E731
+        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
         emit(lunch, full(l_start), full(l_end), full(llat), full(llon), full(slot + 2, 0), OTHER)
         emit(lunch, full(l_end + tt), leave, batch.work_lat, batch.work_lon, 1, WORK)
         home_since = np.where(works, leave + tt_hw, home_since)

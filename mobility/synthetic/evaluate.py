@@ -47,7 +47,7 @@ def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, min_durat
     {'recall': 0.5, 'precision': 0.5, 'true_stops': 2, 'detected_stops': 2}
     """
     long = truth[((truth["end"] - truth["start"]) >= pd.Timedelta(min_duration)) & (truth["n_pings"] >= min_pings)]
-    ns = lambda s: s.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype(np.int64)  # noqa: E731
+    ns = lambda s: s.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype(np.int64)
     hit = _overlaps_any(long["user_id"].to_numpy(object), ns(long["start"]), ns(long["end"]),
                         found["user_id"].to_numpy(object), ns(found["start"]), ns(found["end"]))
     right = _overlaps_any(found["user_id"].to_numpy(object), ns(found["start"]), ns(found["end"]),
@@ -81,7 +81,7 @@ def home_work_accuracy(labels: pd.DataFrame, people: pd.DataFrame, *, shock_date
     remote = df["goes_remote"].astype(bool) & (df["date"] >= pd.Timestamp(shock_date))
     commuting = df["work_cbg_true"].notna() & ~jobless & ~remote
     has_work = commuting & df["work_cbg"].notna()
-    mean = lambda mask: float(mask.mean()) if len(mask) else float("nan")  # noqa: E731
+    mean = lambda mask: float(mask.mean()) if len(mask) else float("nan")
     return {
         "home_correct_of_labelled": mean(df.loc[has_home, "home_cbg"] == df.loc[has_home, "home_cbg_true"]),
         "home_labelled_share": mean(has_home),

@@ -184,7 +184,7 @@ class SyntheticParams:
         object.__setattr__(self, "sector_hazard_multiplier", tuple(float(m) for m in mult))
         try:
             tz = pd.Timestamp("2020-01-01", tz=self.timezone).tz
-        except Exception as exc:  # noqa: BLE001 - any zone lookup failure is the user's value
+        except Exception as exc:
             raise bad("timezone", "is not a known IANA time zone (e.g. 'America/New_York')") from exc
         del tz
         dates = {}

@@ -17,8 +17,16 @@ from mobility.kernels.geo import haversine_m
 from mobility.synthetic.geography import Geography, sample_in_cbgs
 from mobility.synthetic.params import SyntheticParams
 from mobility.synthetic.sectors import (
-    AGE_GROUPS, BASE_SECTOR_SHARE, EARNINGS_GROUPS, EDUCATION_GROUPS, ETHNICITY_GROUPS, RACE_GROUPS,
-    SECTOR_CENTRALITY, SECTORS, SEX_GROUPS, TELEWORK_TAU,
+    AGE_GROUPS,
+    BASE_SECTOR_SHARE,
+    EARNINGS_GROUPS,
+    EDUCATION_GROUPS,
+    ETHNICITY_GROUPS,
+    RACE_GROUPS,
+    SECTOR_CENTRALITY,
+    SECTORS,
+    SEX_GROUPS,
+    TELEWORK_TAU,
 )
 
 COMMUTE_SCALE_M = 8000.0
@@ -59,7 +67,7 @@ def cbg_mixes(geo: Geography, rng: np.random.Generator) -> dict[str, np.ndarray]
     edu = np.stack([0.04 + 0.14 * z, 0.18 + 0.16 * z, 0.30 + 0.0 * z, 0.48 - 0.30 * z], axis=1)
     centrality = np.exp(-d / 3000)
     sector = BASE_SECTOR_SHARE[None, :] * np.exp(SECTOR_CENTRALITY[None, :] * centrality[:, None])
-    norm = lambda a: a / a.sum(axis=1, keepdims=True)  # noqa: E731
+    norm = lambda a: a / a.sum(axis=1, keepdims=True)
     return {"deprivation": z, "race": norm(race), "ethnicity": ethnicity, "age": norm(age),
             "education": norm(edu), "sector": norm(sector)}
 
@@ -129,7 +137,7 @@ def draw_people(params: SyntheticParams, geo: Geography, mixes: dict[str, np.nda
     rate = np.clip(rng.lognormal(np.log(params.pings_per_hour_median), params.pings_per_hour_sigma, n),
                    params.pings_per_hour_min, params.pings_per_hour_max)
     geoid = cbgs["GEOID"].to_numpy()
-    cat = lambda names, idx: pd.array(np.asarray(names, dtype=object)[idx], dtype="string")  # noqa: E731
+    cat = lambda names, idx: pd.array(np.asarray(names, dtype=object)[idx], dtype="string")
     return pd.DataFrame({
         "user_id": pd.array(user_ids(n), dtype="string"),
         "home_cbg": pd.array(geoid[home], dtype="string"),
@@ -198,6 +206,6 @@ def _employment_dates(params, has_job, sector, group_mult, rng):
         if monday >= rehire_start:
             unemployed = (loss_week >= 0) & (loss_week < w) & (rehire_week < 0)
             rehire_week[unemployed & (rng.random(n) < params.rehire_hazard_per_week)] = w
-    to_date = lambda wk: pd.DatetimeIndex(  # noqa: E731
+    to_date = lambda wk: pd.DatetimeIndex(
         np.where(wk >= 0, mondays.values[np.maximum(wk, 0)], np.datetime64("NaT")), dtype="datetime64[ns]")
     return to_date(loss_week), to_date(rehire_week)

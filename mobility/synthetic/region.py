@@ -23,9 +23,26 @@ import pyarrow.parquet as pq
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_json, write_parquet
 from mobility.synthetic import census
-from mobility.synthetic.badrows import BAD_KINDS, CSV_COLUMNS, make_bad_rows, pings_as_text
-from mobility.synthetic.daily import KINDS, Batch, Calendar, effect_curve, simulate_stops
-from mobility.synthetic.geography import BBOX, STATE_ABBR, STATE_FIPS, build_geography, cbg_polygons
+from mobility.synthetic.badrows import (
+    BAD_KINDS,
+    CSV_COLUMNS,
+    make_bad_rows,
+    pings_as_text,
+)
+from mobility.synthetic.daily import (
+    KINDS,
+    Batch,
+    Calendar,
+    effect_curve,
+    simulate_stops,
+)
+from mobility.synthetic.geography import (
+    BBOX,
+    STATE_ABBR,
+    STATE_FIPS,
+    build_geography,
+    cbg_polygons,
+)
 from mobility.synthetic.params import SyntheticParams
 from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, week_mondays
 from mobility.synthetic.pings import sample_pings
@@ -188,7 +205,7 @@ def _batch(params, people, calendar, span, seed, part, b, first_number):
     pings, n_pings = sample_pings(params, stops, people["pings_per_hour"].to_numpy(float), span[0], span[1],
                                   _rng(seed, "pings", part, b))
     ids = pa.array(people["user_id"].to_numpy(dtype=str), pa.string())
-    to_ts = lambda s: pa.array((s * 1e9).round().astype("int64"), pa.int64()).cast(  # noqa: E731
+    to_ts = lambda s: pa.array((s * 1e9).round().astype("int64"), pa.int64()).cast(
         pa.timestamp("ns", tz="UTC"))
     ping_table = pa.table({
         "user_id": pc.take(ids, pings["person"]),

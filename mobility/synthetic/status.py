@@ -32,7 +32,7 @@ def weekly_status(people: pd.DataFrame, params: SyntheticParams) -> pd.DataFrame
     n, w = len(people), len(mondays)
     wed = np.tile(mondays.values + np.timedelta64(2, "D"), n)
     monday = np.tile(mondays.values, n)
-    rep = lambda col: np.repeat(people[col].to_numpy(), w)  # noqa: E731
+    rep = lambda col: np.repeat(people[col].to_numpy(), w)
     loss = np.repeat(people["job_loss_date"].to_numpy("datetime64[ns]"), w)
     rehire = np.repeat(people["rehire_date"].to_numpy("datetime64[ns]"), w)
     has_job = np.repeat(people["work_cbg"].notna().to_numpy(), w)

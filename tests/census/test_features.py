@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.census.features import cbg_probabilities, feature_columns, home_features, work_features
+from mobility.census.features import (
+    cbg_probabilities,
+    feature_columns,
+    home_features,
+    work_features,
+)
 from mobility.census.lodes import SECTORS, aggregate_lodes
 from mobility.errors import MobilityError
 

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.census.lodes import SECTORS, aggregate_lodes, check_lodes, count_columns, read_lodes
+from mobility.census.lodes import (
+    SECTORS,
+    aggregate_lodes,
+    check_lodes,
+    count_columns,
+    read_lodes,
+)
 from mobility.errors import MobilityError
 
 from .conftest import wac_row, write_wac

@@ -1,7 +1,11 @@
 import pandas as pd
 import pytest
 
-from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
+from mobility.employment.attendance import (
+    baseline_work_cbg,
+    relative_attendance,
+    weekly_attendance,
+)
 from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
 
@@ -12,7 +16,7 @@ H = "421010001009"
 def _stops(rows, tz="America/New_York"):
     """rows: (user, local start, local end, cbg)."""
     u, s, e, c = zip(*rows)
-    loc = lambda x: pd.to_datetime(list(x)).tz_localize(tz).tz_convert("UTC")  # noqa: E731
+    loc = lambda x: pd.to_datetime(list(x)).tz_localize(tz).tz_convert("UTC")
     return pd.DataFrame({"user_id": u, "start": loc(s), "end": loc(e), "cbg": c})
 
 

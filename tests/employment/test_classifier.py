@@ -1,9 +1,12 @@
 import numpy as np
 import pandas as pd
-import pytest
 
 from mobility.employment.attendance import relative_attendance
-from mobility.employment.classifier import split_masks, train_classifier, weekly_features
+from mobility.employment.classifier import (
+    split_masks,
+    train_classifier,
+    weekly_features,
+)
 from mobility.employment.params import ClassifierParams
 from mobility.employment.status import signal_status
 

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from mobility.kernels.home_work import daily_location_shares, hour_bin_locations, rolling_window_labels
+from mobility.kernels.home_work import (
+    daily_location_shares,
+    hour_bin_locations,
+    rolling_window_labels,
+)
 
 H = 3600
 D = 86400

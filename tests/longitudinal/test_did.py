@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from .panels import simulate_panel, true_effect
 from mobility.errors import MobilityError
 from mobility.longitudinal.did import DID_COLUMNS, did_summary
+
+from .panels import simulate_panel, true_effect
 
 
 def test_matches_statsmodels_dummy_regression_per_group():

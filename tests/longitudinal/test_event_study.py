@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from .panels import simulate_panel, true_effect
 from mobility.errors import MobilityError
 from mobility.longitudinal.event_study import COEFFICIENT_COLUMNS, event_study
+
+from .panels import simulate_panel, true_effect
 
 
 def _statsmodels_dummies(p, window, group=None, weights=None):

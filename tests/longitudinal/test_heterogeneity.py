@@ -3,10 +3,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity, rubin_combine, rubin_wald
+
+from .panels import simulate_panel
 
 
 def test_rubin_combine_by_hand():

@@ -1,11 +1,15 @@
-import numpy as np
 import pandas as pd
 import pytest
 
-from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.event_study import event_study
-from mobility.longitudinal.matching import apply_match_weights, baseline_means, match_controls
+from mobility.longitudinal.matching import (
+    apply_match_weights,
+    baseline_means,
+    match_controls,
+)
+
+from .panels import simulate_panel
 
 WEEKS = pd.to_datetime(["2020-01-06", "2020-01-13", "2020-01-20", "2020-01-27"])
 LOSS = pd.Timestamp("2020-01-27")

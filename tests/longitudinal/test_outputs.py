@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .panels import simulate_panel
 from mobility.errors import MobilityError
 from mobility.longitudinal.outputs import run_longitudinal, write_table
+
+from .panels import simulate_panel
 
 
 def test_run_writes_every_table_and_figure(tmp_path):

@@ -1,6 +1,5 @@
 """Synthetic ground truth: a generated region with planted job-loss effects (larger for the vulnerable)."""
 
-import pandas as pd
 import pytest
 
 from mobility.longitudinal import did_summary, event_study

@@ -7,7 +7,13 @@ import textwrap
 from pathlib import Path
 
 import mobility
-from mobility.census import aggregate_lodes, read_geometry, read_lodes, read_teleworkability, work_features
+from mobility.census import (
+    aggregate_lodes,
+    read_geometry,
+    read_lodes,
+    read_teleworkability,
+    work_features,
+)
 from mobility.employment.attendance import baseline_work_cbg
 from mobility.employment.estimate import estimate_employment, write_employment
 

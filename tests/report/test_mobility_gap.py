@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.report.mobility_gap import baseline_groups, local_month, mobility_by_status, status_in_month
+from mobility.report.mobility_gap import (
+    baseline_groups,
+    local_month,
+    mobility_by_status,
+    status_in_month,
+)
 
 Z = 1.959963984540054
 

@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.report.unemployment import (check_month, monthly_rates, official_comparison, reference_monthly,
-                                          trend_window, wilson_interval)
+from mobility.report.unemployment import (
+    check_month,
+    monthly_rates,
+    official_comparison,
+    reference_monthly,
+    trend_window,
+    wilson_interval,
+)
 
 
 def wilson_by_hand(s, n, z=1.959963984540054):

@@ -3,7 +3,15 @@ import pandas as pd
 
 from mobility.kernels.geo import haversine_m
 from mobility.synthetic import SyntheticParams
-from mobility.synthetic.daily import HOME, OTHER, WORK, Batch, Calendar, effect_curve, simulate_stops
+from mobility.synthetic.daily import (
+    HOME,
+    OTHER,
+    WORK,
+    Batch,
+    Calendar,
+    effect_curve,
+    simulate_stops,
+)
 
 P = SyntheticParams(n_users=400, start="2020-01-06", end="2020-03-01", shock_date="2020-06-01",
                     hazard_peak_date="2020-06-01")
@@ -37,7 +45,7 @@ def test_job_loss_reduces_exploration_and_distance():
     new_c, dc = _new_places_and_radius(stops, np.arange(n // 2, n), after)
     # losers go out more often (no work) but explore with probability x (1 - effect): fewer new places per outing
     assert new_l / (len(dl) / (n // 2)) < 0.85 * new_c / (len(dc) / (n // 2))
-    home = lambda d: haversine_m(d["lat"].to_numpy(), d["lon"].to_numpy(), b.home_lat[d["person"]],  # noqa
+    home = lambda d: haversine_m(d["lat"].to_numpy(), d["lon"].to_numpy(), b.home_lat[d["person"]],
                                  b.home_lon[d["person"]])
     assert np.median(home(dl)) < np.median(home(dc))
     s = pd.DataFrame(stops)

@@ -2,7 +2,13 @@ import numpy as np
 import shapely
 
 from mobility.synthetic import SyntheticParams
-from mobility.synthetic.geography import BBOX, build_geography, cbg_polygons, n_cbgs_for, sample_in_cbgs
+from mobility.synthetic.geography import (
+    BBOX,
+    build_geography,
+    cbg_polygons,
+    n_cbgs_for,
+    sample_in_cbgs,
+)
 
 
 def test_cbg_count_scales_with_users_and_ids_are_consistent():

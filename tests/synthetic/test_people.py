@@ -3,7 +3,13 @@ import pandas as pd
 
 from mobility.synthetic import SyntheticParams
 from mobility.synthetic.geography import build_geography
-from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, user_ids, week_mondays
+from mobility.synthetic.people import (
+    cbg_mixes,
+    draw_people,
+    hazard_shape,
+    user_ids,
+    week_mondays,
+)
 from mobility.synthetic.sectors import TELEWORK_TAU
 
 P = SyntheticParams(n_users=3000, end="2020-06-30", peak_job_loss_hazard_per_week=0.03)
