@@ -25,7 +25,13 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> codes, users = user_codes(pd.Series(["b", "a", "b"]))      # not grouped
     >>> codes.tolist(), users.tolist()
     ([1, 0, 1], ['a', 'b'])
+    >>> codes, users = user_codes(pd.Series([10, 9, 10]))          # integer ids stay integers
+    >>> codes.tolist(), users.tolist()
+    ([1, 0, 1], [9, 10])
     """
+    if not (pd.api.types.is_string_dtype(user_id.dtype) or user_id.dtype == object):
+        codes, users = pd.factorize(user_id, sort=True)  # integer ids keep their type and numeric order
+        return codes.astype(np.int64), np.asarray(users)
     ids = user_id.astype("str")
     arr = pa.array(ids)
     n = len(arr)

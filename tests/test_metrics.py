@@ -381,3 +381,17 @@ def test_planted_job_loss_effect_is_visible_on_truth_stops(synthetic_truth):
         drop_losers, drop_employed = change(early_losers, metric), change(employed, metric)
         assert drop_losers < 0, metric
         assert drop_losers < drop_employed, (metric, drop_losers, drop_employed)
+
+
+def test_integer_user_ids_keep_their_type_order_and_labels():
+    """Ids 9 and 10 (integers): output ids are the same integers in numeric order, and labels still match."""
+    t = lambda h: pd.Timestamp("2020-01-06", tz="UTC") + pd.Timedelta(hours=h)  # noqa: E731
+    stops = pd.DataFrame({"user_id": [10, 10, 9], "start": [t(0), t(10), t(0)], "end": [t(3), t(11), t(2)],
+                          "lat": [40.0, 40.01, 40.0], "lon": [-75.0, -75.0, -75.0], "location_id": [0, 1, 0]})
+    labels = pd.DataFrame({"user_id": [10, 9], "date": pd.to_datetime(["2020-01-06", "2020-01-06"]),
+                           "home_location_id": pd.array([0, 0], dtype="Int64"),
+                           "work_location_id": pd.array([1, pd.NA], dtype="Int64")})
+    out = weekly_metrics(stops, home_work=labels)
+    assert out["user_id"].tolist() == [9, 10]
+    assert out["time_at_home_h"].tolist() == [2.0, 3.0]
+    assert out["time_at_work_h"].tolist()[1] == 1.0

@@ -213,7 +213,7 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
         return _radius_of_gyration_km_cpu(np.ascontiguousarray(lat, dtype=np.float64),
                                           np.ascontiguousarray(lon, dtype=np.float64), w,
                                           np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted),
-                                          numba.get_num_threads())
+                                          _threads_for(len(lat), n_seg))
     count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
     if weight is None:  # every entry weighs 1
         total, w_lat, w_lon = count, lat, lon
@@ -230,6 +230,12 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
     d_m = haversine_m(lat, lon, c_lat[seg], c_lon[seg], xp=xp)
     sq = d_m * d_m if weight is None else weight * d_m * d_m
     return xp.sqrt(_divide(xp.bincount(seg, weights=sq, minlength=n_seg), total, xp)) / 1000.0
+
+
+def _threads_for(n_rows: int, n_seg: int) -> int:
+    """Threads for the radius kernel: each holds 5 sums per segment, so use several only when there are
+    many more rows than segments (whole users); one when segments are about as many as rows (user-weeks)."""
+    return max(1, min(numba.get_num_threads(), n_rows // (8 * max(n_seg, 1))))
 
 
 @numba.njit(cache=True)
