@@ -147,7 +147,7 @@ class HomeWorkParams:
                     f"home/work parameter {name}={value!r} is outside its allowed range [{lo}, {hi}]; "
                     "choose a value in that range (method.md section 2.4)"
                 )
-        if self.home_start_hour == self.home_end_hour % 24:
+        if self.home_start_hour == self.home_end_hour:
             raise MobilityError(
                 f"home hours {self.home_start_hour}-{self.home_end_hour} are empty; "
                 "set home_start_hour != home_end_hour (default 0 and 7)"

@@ -226,7 +226,7 @@ def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
             f"{pings['timestamp'].dtype}; run validate_pings first"
         )
     uid, _ = _user_ids(pings["user_id"])
-    ts, _, _ = _timestamps(pings["timestamp"], None)
+    ts, _, _ = timestamps_ns(pings["timestamp"], None)
     acc = pings["accuracy_m"].to_numpy(np.float64, na_value=np.nan) if "accuracy_m" in pings.columns else None
     order, drop = _sort_and_mark_duplicates(uid, ts, acc)
     pos = np.arange(len(pings)) if order is None else order
@@ -336,7 +336,7 @@ def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: 
     """Typed columns of every row and, per row, the index of its first failing reason (-1 if none)."""
     n = len(raw)
     uid, missing = _user_ids(raw["user_id"])
-    ts, ts_missing, bad_ts = _timestamps(raw["timestamp"], timezone)
+    ts, ts_missing, bad_ts = timestamps_ns(raw["timestamp"], timezone)
     lat, lat_missing, lat_bad = _floats(raw["lat"])
     lon, lon_missing, lon_bad = _floats(raw["lon"])
     missing = missing | ts_missing | lat_missing | lon_missing
@@ -431,7 +431,7 @@ def _user_ids(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text, (text == "").to_numpy()
 
 
-def _timestamps(s: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def timestamps_ns(s: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(UTC epoch ns int64 with NaT, missing mask, bad mask) of a timestamp column."""
     dtype = s.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):

@@ -58,7 +58,8 @@ import pandas as pd
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
-from mobility.schema import QUARANTINE_REASONS, STOPS, TIMESTAMP_MAX, TIMESTAMP_MIN
+from mobility.pings import timestamps_ns
+from mobility.schema import QUARANTINE_REASONS, STOPS
 
 #: Reasons a provider's stop row is quarantined: the pings reasons that apply, plus two of stops' own.
 STOP_QUARANTINE_REASONS = QUARANTINE_REASONS + (
@@ -329,20 +330,14 @@ def validate_stops(
     times = {}
     for c in ("start", "end"):
         col = df[names[c]]
-        if isinstance(col.dtype, pd.DatetimeTZDtype):
-            ts = col.dt.tz_convert("UTC")
-        elif pd.api.types.is_datetime64_dtype(col.dtype):
+        if pd.api.types.is_datetime64_dtype(col.dtype) and not isinstance(col.dtype, pd.DatetimeTZDtype):
             raise MobilityError(
                 f"{source}: column {names[c]!r} ({c}) has no time zone; "
                 "localize it (e.g. .dt.tz_localize('UTC')) or give ISO 8601 text with an offset"
             )
-        else:
-            ts = pd.to_datetime(col.astype("str"), errors="coerce", utc=True, format="ISO8601")
-        ts = ts.dt.as_unit("ns")
-        out = ts.isna().to_numpy() | (ts < pd.Timestamp(TIMESTAMP_MIN, tz="UTC")).to_numpy() | (
-            ts >= pd.Timestamp(TIMESTAMP_MAX, tz="UTC")).to_numpy()
-        flag(out & df[names[c]].notna().to_numpy(), "bad_timestamp")
-        times[c] = ts.dt.tz_convert(None).to_numpy().view(np.int64)
+        ns, _, bad = timestamps_ns(col, None)  # the pings parser: any unit, range 2000..2100, never raises
+        flag(bad, "bad_timestamp")
+        times[c] = ns
     coords = {}
     for c, lim in (("lat", 90.0), ("lon", 180.0)):
         v = pd.to_numeric(df[names[c]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -389,3 +389,9 @@ def test_synthetic_region_ground_truth(tmp_path):
         assert s["home"] >= 0.97
         assert s["work"] >= 0.90
         assert s["no_work_after_loss"] >= 0.90
+
+
+def test_a_whole_day_home_window_is_allowed():
+    assert HomeWorkParams(home_start_hour=0, home_end_hour=24).home_hours.tolist() == list(range(24))
+    with pytest.raises(MobilityError, match="empty"):
+        HomeWorkParams(home_start_hour=5, home_end_hour=5)

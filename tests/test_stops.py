@@ -354,3 +354,15 @@ def test_synthetic_region_recall_and_precision(method, tmp_path_factory):
     assert n > 1000
     assert recall >= 0.95, recall
     assert precision >= 0.90, precision
+
+
+def test_provider_stops_far_in_the_future_are_quarantined_not_a_crash():
+    """Year 3000 as text and year 2500 as typed microseconds (beyond pandas' ns range): bad_timestamp rows."""
+    text = pd.DataFrame({"user_id": ["a", "a"], "start": ["2020-01-06T08:00Z", "3000-01-06T09:00Z"],
+                         "end": ["2020-01-06T08:30Z", "3000-01-06T10:00Z"], "lat": [40.0, 40.0], "lon": [-75.0] * 2})
+    typed = text.assign(**{c: pd.Series([pd.Timestamp(f"2020-01-06 08:{m}", tz="UTC"),
+                                         pd.Timestamp(f"2500-01-01 0{h}:00", tz="UTC")]).astype("datetime64[us, UTC]")
+                           for c, m, h in (("start", "00", 1), ("end", "30", 2))})
+    for raw in (text, typed):
+        stops, quarantine = validate_stops(raw)
+        assert len(stops) == 1 and quarantine["reason"].tolist() == ["bad_timestamp"]
