@@ -41,7 +41,8 @@ def suppress_small(table: pd.DataFrame, *, k_min_users: int = 10, n_col: str = "
     """Blank every value of rows with fewer than ``k_min_users`` users; add ``suppressed``.
 
     Columns named in ``keep`` (labels: area, period, group) stay; every other column of a small row,
-    ``n_col`` included, becomes missing.
+    ``n_col`` included, becomes missing. A row already ``suppressed`` upstream (the table has that column,
+    e.g. ``area_unemployment`` cut at its own k) stays suppressed whatever ``k_min_users`` is here.
 
     Examples
     --------
@@ -49,12 +50,16 @@ def suppress_small(table: pd.DataFrame, *, k_min_users: int = 10, n_col: str = "
     >>> s = suppress_small(t, k_min_users=10, keep=["area"])
     >>> s["rate"].tolist()[1] != s["rate"].tolist()[1], s["suppressed"].tolist(), s["area"].tolist()
     (True, [False, True], ['a', 'b'])
+    >>> suppress_small(t.assign(suppressed=[True, False]), k_min_users=2, keep=["area"])["suppressed"].tolist()
+    [True, False]
     """
     k = check_k(k_min_users)
     if n_col not in table.columns:
         raise MobilityError(f"suppress_small: table has no '{n_col}' column (users behind each cell)")
     out = table.copy()
     small = ~(pd.to_numeric(out[n_col], errors="coerce").fillna(0) >= k)
+    if "suppressed" in out.columns:
+        small |= out.pop("suppressed").fillna(True).astype(bool)
     for column in out.columns:
         if column in keep:
             continue

@@ -95,6 +95,8 @@ def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "i
         "month": pd.to_datetime(sel["period_start"]).dt.strftime("%Y-%m").to_numpy(),
         "n_users": pd.to_numeric(sel["n_users"], errors="coerce").to_numpy(float),
     })
+    if "suppressed" in sel.columns:  # cut upstream at the area table's own k: stays cut here
+        out["suppressed"] = sel["suppressed"].to_numpy()
     rate = (pd.to_numeric(sel["unemployed"], errors="coerce") / pd.to_numeric(sel["labour_force"], errors="coerce"))
     out["rate"] = rate.to_numpy(float)
     out["rate_low"], out["rate_high"] = wilson_interval(out["rate"] * out["n_users"], out["n_users"])
