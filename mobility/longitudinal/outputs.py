@@ -66,6 +66,21 @@ def write_table(df: pd.DataFrame, path_stem: str | os.PathLike, formats: tuple[s
     return out
 
 
+def _blank_small_counts(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Published tables: user counts of suppressed cells, and any count below ``k`` (the reference period of
+    a small group), are blanked too, as the report does.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [1.0, None, 0.0], "n_users": [40, 3, 4], "suppressed": [False, True, False]})
+    >>> _blank_small_counts(t, 10)["n_users"].tolist()
+    [40.0, nan, nan]
+    """
+    suppressed = table["suppressed"].fillna(False).astype(bool) if "suppressed" in table.columns else False
+    counts = [c for c in table.columns if c.startswith("n_users")]
+    return table.assign(**{c: table[c].astype(float).where(~(suppressed | (table[c] < k))) for c in counts})
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
 
@@ -183,7 +198,7 @@ def run_longitudinal(
     if balance is not None:
         tables["balance"] = balance
     for name, table in tables.items():
-        files += write_table(table, out / name, table_formats)
+        files += write_table(_blank_small_counts(table, min_users), out / name, table_formats)
     manifest = {
         "metrics": list(metrics), "groups": list(groups), "controls": controls, "draws": draws is not None,
         "parameters": {k: v for k, v in es_kwargs.items()}, "matching": match_info, "event_study_info": infos,

@@ -28,11 +28,10 @@ def test_run_writes_every_table_and_figure(tmp_path):
     np.testing.assert_allclose(a, 0.5 * b, atol=1e-10)
     did = pd.read_csv(tmp_path / "did.csv")
     assert set(did.dimension) == {"all", "sex", "vulnerable"}
-    # privacy: no user id appears anywhere in the written tables
-    ids = set(p.user_id)
-    for f in tmp_path.glob("*.csv"):
-        text = f.read_text()
-        assert not any(f",{u}," in text or text.startswith(f"{u},") for u in list(ids)[:50])
+    # privacy: no user id, and no count below k, anywhere in the written tables (the report's own scanner)
+    from mobility.report.privacy import privacy_violations
+
+    assert privacy_violations(sorted(tmp_path.glob("*.csv")), user_ids=set(p.user_id), k_min_users=10) == []
     assert not list(tmp_path.rglob(".tmp-*"))
 
 
@@ -53,3 +52,21 @@ def test_bad_arguments(tmp_path):
         run_longitudinal(p, [], [], tmp_path)
     with pytest.raises(MobilityError, match="formats"):
         write_table(p, tmp_path / "x", formats=("xlsx",))
+
+
+def test_small_cells_publish_neither_value_nor_count(tmp_path):
+    """A group with 4 job losers (k = 10): its cells are blank, counts included, in every written table."""
+    from mobility.report.privacy import privacy_violations
+
+    p = simulate_panel(52, n_users=400, n_weeks=20)
+    losers = sorted(p.loc[p.job_loss_week.notna(), "user_id"].unique())[:4]
+    p["sex"] = np.where(p["user_id"].isin(losers), "rare", "common")
+    run_longitudinal(p, ["y"], ["sex"], tmp_path, window=(-3, 6))
+    did = pd.read_csv(tmp_path / "did.csv")
+    rare = did[did.group == "rare"]
+    assert len(rare) == 1 and rare.suppressed.all()
+    assert rare[["estimate", "n_users_pre", "n_users_post"]].isna().all().all()
+    het = pd.read_csv(tmp_path / "heterogeneity.csv")
+    rare = het[(het.group == "rare") & ~het.reference.astype(bool)]  # the reference period is 0 by construction
+    assert len(rare) == 9 and rare.suppressed.all() and rare[["estimate", "n_users"]].isna().all().all()
+    assert privacy_violations(sorted(tmp_path.glob("*.csv")), user_ids=set(p.user_id), k_min_users=10) == []
