@@ -239,7 +239,7 @@ def _threads_for(n_rows: int, n_seg: int) -> int:
 
 
 @numba.njit(cache=True)
-def _centre_sums(lat, lon, weight, seg, n_seg, centre_weighted, lo, hi, out):
+def _centre_sums(lat, lon, weight, seg, centre_weighted, lo, hi, out):
     """Rows ``lo:hi``: per segment count, total weight and the two coordinate sums, into ``out[0..3]``."""
     weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
     for i in range(lo, hi):
@@ -281,7 +281,7 @@ def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted, n_
     block = (n + n_threads - 1) // n_threads
     partial = np.zeros((n_threads, 4, n_seg))
     for t in numba.prange(n_threads):
-        _centre_sums(lat, lon, weight, seg, n_seg, centre_weighted, t * block, min(n, (t + 1) * block), partial[t])
+        _centre_sums(lat, lon, weight, seg, centre_weighted, t * block, min(n, (t + 1) * block), partial[t])
     sums = partial.sum(axis=0)
     c_lat = np.empty(n_seg)
     c_lon = np.empty(n_seg)
