@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mobility.census.lodes import FIRM_COLUMNS
 from mobility.io.atomic import atomic_path
 from mobility.synthetic.geography import Geography
 from mobility.synthetic.sectors import (
@@ -34,7 +35,6 @@ from mobility.synthetic.sectors import (
 
 LODES_GROUPS = ("age_group", AGE_GROUPS), ("earnings_group", EARNINGS_GROUPS), ("sector", SECTORS), \
     ("race", RACE_GROUPS), ("ethnicity", ETHNICITY_GROUPS), ("education", EDUCATION_GROUPS), ("sex", SEX_GROUPS)
-FIRM_COLUMNS = tuple(f"CFA0{i}" for i in range(1, 6)) + tuple(f"CFS0{i}" for i in range(1, 6))
 LODES_CREATEDATE = "20230321"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SECTORS = tuple(f"CNS{i:02d}" for i in range(1, 21))
+from mobility.census.lodes import WAC_RAC_GROUPS
 
 # (NAICS, NAICS_TITLE, teleworkable_manual_emp, teleworkable_manual_wage, teleworkable_emp, teleworkable_wage)
 DINGEL_NEIMAN_NAICS = (
@@ -61,9 +61,10 @@ SECTOR_CENTRALITY = np.array([-2.0, -2.0, 0.0, -1.0, -1.5, -1.0, -0.5, -0.5, 1.5
 DEFAULT_SECTOR_HAZARD_MULTIPLIER = (1.0, 1.0, 0.3, 1.2, 1.0, 0.8, 2.0, 1.0, 0.3, 0.3,
                                     0.4, 0.3, 0.3, 1.5, 0.8, 0.8, 2.5, 3.0, 1.5, 0.2)
 
-AGE_GROUPS = ("CA01", "CA02", "CA03")
-EARNINGS_GROUPS = ("CE01", "CE02", "CE03")
-RACE_GROUPS = ("CR01", "CR02", "CR03", "CR04", "CR05", "CR07")
-ETHNICITY_GROUPS = ("CT01", "CT02")
-EDUCATION_GROUPS = ("CD01", "CD02", "CD03", "CD04")
-SEX_GROUPS = ("CS01", "CS02")
+# The LODES column groups, as the census reader defines and checks them.
+AGE_GROUPS = WAC_RAC_GROUPS["age"]
+EARNINGS_GROUPS = WAC_RAC_GROUPS["earnings"]
+RACE_GROUPS = WAC_RAC_GROUPS["race"]
+ETHNICITY_GROUPS = WAC_RAC_GROUPS["ethnicity"]
+EDUCATION_GROUPS = WAC_RAC_GROUPS["education"]
+SEX_GROUPS = WAC_RAC_GROUPS["sex"]
