@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mobility.census.lodes import WAC_RAC_GROUPS
+from mobility.census.lodes import SECTORS, WAC_RAC_GROUPS  # noqa: F401  (SECTORS re-exported to the generator)
 
 # (NAICS, NAICS_TITLE, teleworkable_manual_emp, teleworkable_manual_wage, teleworkable_emp, teleworkable_wage)
 DINGEL_NEIMAN_NAICS = (
