@@ -45,7 +45,7 @@ def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
 
 def _suppress(out: pd.DataFrame, k: int) -> pd.DataFrame:
     out["suppressed"] = out["n_users"] < k
-    for c in ("labour_force", "unemployed", "unemployed_expected", "rate", "rate_expected"):
+    for c in ("n_users", "labour_force", "unemployed", "unemployed_expected", "rate", "rate_expected"):
         out[c] = out[c].astype(float).where(~out["suppressed"])
     return out
 

@@ -19,7 +19,7 @@ def test_county_state_month_and_suppression():
     a = area_unemployment(emp, homes).set_index(["level", "area", "period", "period_start"])
     assert a.loc[("county", "42101", "week", pd.Timestamp("2020-04-06")), "rate"] == pytest.approx(0.25)
     small = a.loc[("county", "42045", "week", pd.Timestamp("2020-04-06"))]
-    assert small["suppressed"] and np.isnan(small["rate"])
+    assert small["suppressed"] and np.isnan(small["rate"]) and np.isnan(small["n_users"])
     # state: 16 users, 7 unemployed in week 2020-04-06
     assert a.loc[("state", "42", "week", pd.Timestamp("2020-04-06")), "rate"] == pytest.approx(7 / 16)
     # April: user-weeks of both weeks in 42101: (3 + 6) / 24
