@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from mobility.kernels.ids import string_runs
 
 
 def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """int64 codes of ``user_id`` in sorted user order, and the sorted distinct users.
 
-    Fast path for the usual case, each user's rows together (canonical pings and stops are sorted): one
-    adjacent comparison in Arrow instead of hashing every row; otherwise ``pandas.factorize``.
+    Fast path for the usual case, each user's rows together (canonical pings and stops are sorted): runs of
+    equal ids found on the Arrow string buffers (:func:`mobility.kernels.ids.string_runs`, one vectorised
+    pass) instead of hashing every row; otherwise ``pandas.factorize``.
 
     Examples
     --------
@@ -34,13 +36,12 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return codes.astype(np.int64), np.asarray(users)
     ids = user_id.astype("str")
     arr = pa.array(ids)
-    n = len(arr)
-    if n > 1:
-        changes = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-        heads = np.concatenate(([0], np.flatnonzero(changes) + 1))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if len(arr) > 1 and arr.null_count == 0:
+        run, heads = _runs(arr.cast(pa.large_string()))
         users = arr.take(pa.array(heads)).to_numpy(zero_copy_only=False)
         if pd.Index(users).is_unique:  # grouped: each user in one run of rows
-            run = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(np.append(heads, n)))
             order = np.argsort(users, kind="stable")
             if np.array_equal(order, np.arange(len(users))):
                 return run, users
@@ -49,3 +50,11 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             return rank[run], users[order]
     codes, users = pd.factorize(ids, sort=True)
     return codes.astype(np.int64), np.asarray(users)
+
+
+def _runs(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mobility.kernels.ids.string_runs` on the buffers of an Arrow ``large_string`` array."""
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    return string_runs(offsets, data)

@@ -238,35 +238,145 @@ def _threads_for(n_rows: int, n_seg: int) -> int:
     return max(1, min(numba.get_num_threads(), n_rows // (8 * max(n_seg, 1))))
 
 
+# Sums over a run of rows may be reordered (so that LLVM vectorises them); each stays exact to rounding. No
+# contraction into fused multiply-adds: a point at its centre must stay exactly 0 m away.
+_SUM_FLAGS = {"reassoc"}
+
+
+@numba.njit(cache=True)
+def _run_end(seg, i, hi):
+    """End of the run of rows equal to ``seg[i]`` that starts at ``i``, at most ``hi``."""
+    s = seg[i]
+    j = i + 1
+    while j < hi and seg[j] == s:
+        j += 1
+    return j
+
+
+@numba.njit(cache=True, fastmath=_SUM_FLAGS)
+def _run_centre_sums(lat, lon, weight, weighted, centre_weighted, a, b):
+    """Total weight and the two coordinate sums (weighted or plain) over rows ``a:b``."""
+    w_sum = lat_sum = lon_sum = 0.0
+    if not weighted:
+        for i in range(a, b):
+            lat_sum += lat[i]
+            lon_sum += lon[i]
+        return float(b - a), lat_sum, lon_sum
+    for i in range(a, b):
+        w_sum += weight[i]
+    if centre_weighted:
+        for i in range(a, b):
+            lat_sum += weight[i] * lat[i]
+            lon_sum += weight[i] * lon[i]
+    else:
+        for i in range(a, b):
+            lat_sum += lat[i]
+            lon_sum += lon[i]
+    return w_sum, lat_sum, lon_sum
+
+
 @numba.njit(cache=True)
 def _centre_sums(lat, lon, weight, seg, centre_weighted, lo, hi, out):
-    """Rows ``lo:hi``: per segment count, total weight and the two coordinate sums, into ``out[0..3]``."""
+    """Rows ``lo:hi``: per segment count, total weight and the two coordinate sums, into ``out[0..3]``.
+
+    Rows are summed run by run (a run: consecutive rows of one segment), so rows grouped by segment (the usual
+    case) touch ``out`` once per run; any order gives the same sums.
+    """
     weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
-    for i in range(lo, hi):
+    i = lo
+    while i < hi:
+        j = _run_end(seg, i, hi)
         s = seg[i]
-        w = weight[i] if weighted else 1.0
-        out[0, s] += 1.0
-        out[1, s] += w
-        if centre_weighted:
-            out[2, s] += w * lat[i]
-            out[3, s] += w * lon[i]
-        else:
-            out[2, s] += lat[i]
-            out[3, s] += lon[i]
+        w_sum, lat_sum, lon_sum = _run_centre_sums(lat, lon, weight, weighted, centre_weighted, i, j)
+        out[0, s] += j - i
+        out[1, s] += w_sum
+        out[2, s] += lat_sum
+        out[3, s] += lon_sum
+        i = j
+
+
+# Half-angle differences to the centre (radians) up to which the haversine terms come from power series:
+# 0.02 rad is 127 km of latitude, so nearly every run qualifies. Each series stops where the next term is
+# below 1e-18 relative: the distance equals the libm one to rounding, without the libm calls, and vectorises.
+_SERIES_MAX_HALF_ANGLE_RAD = 0.02
+# one conversion for points and centres alike, so that a point at its centre is exactly 0 m away
+_RAD_PER_DEG = math.pi / 180.0
+
+
+@numba.njit(cache=True, fastmath=_SUM_FLAGS, inline="always")
+def _series_squared_distance_m2(lat_deg, lon_deg, c_lat, c_lon, cos_c, sin_c):
+    """Squared haversine distance (m^2) of a point to a centre (radians) by series, and the larger of the
+    half differences ``|h|``, ``|g|`` of latitude and longitude (the series are exact while it is at most
+    ``_SERIES_MAX_HALF_ANGLE_RAD``).
+
+    ``sin`` by Taylor series to the 7th power, the point's cosine as
+    ``cos(c - 2h) = cos c (1 - 2 sin^2 h) + sin c 2 sin h cos h``, and
+    ``asin(sqrt(x))**2 = sum_n 2**(2n) x**n / (2 n**2 C(2n, n))`` to ``x**6``.
+    """
+    h = 0.5 * (c_lat - lat_deg * _RAD_PER_DEG)
+    g = 0.5 * (c_lon - lon_deg * _RAD_PER_DEG)
+    h2 = h * h
+    g2 = g * g
+    sin_h = h * (1.0 + h2 * (-1.0 / 6.0 + h2 * (1.0 / 120.0 - h2 / 5040.0)))
+    sin_g = g * (1.0 + g2 * (-1.0 / 6.0 + g2 * (1.0 / 120.0 - g2 / 5040.0)))
+    cos_h = 1.0 + h2 * (-0.5 + h2 * (1.0 / 24.0 + h2 * (-1.0 / 720.0 + h2 / 40320.0)))
+    cos_p = cos_c * (1.0 - 2.0 * sin_h * sin_h) + sin_c * 2.0 * sin_h * cos_h
+    x = sin_h * sin_h + cos_p * cos_c * sin_g * sin_g
+    asin2 = x * (1.0 + x * (1.0 / 3.0 + x * (8.0 / 45.0 + x * (4.0 / 35.0 + x * (
+        128.0 / 1575.0 + x * (2048.0 / 33264.0))))))
+    return 4.0 * EARTH_RADIUS_M * EARTH_RADIUS_M * asin2, max(abs(h), abs(g))
+
+
+@numba.njit(cache=True, fastmath=_SUM_FLAGS)
+def _run_series_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c, sin_c):
+    """Sum over rows ``a:b`` of weight x squared haversine distance (m^2) to the centre (radians) by
+    :func:`_series_squared_distance_m2`, and how many rows had a half-angle difference above
+    ``_SERIES_MAX_HALF_ANGLE_RAD`` (then the caller redoes the run with :func:`_run_exact_sum`). A count, not
+    a running maximum, so that the loop vectorises."""
+    acc = 0.0
+    outside = 0
+    if weighted:
+        for i in range(a, b):
+            d2, half = _series_squared_distance_m2(lat[i], lon[i], c_lat, c_lon, cos_c, sin_c)
+            acc += weight[i] * d2
+            outside += half > _SERIES_MAX_HALF_ANGLE_RAD
+    else:
+        for i in range(a, b):
+            d2, half = _series_squared_distance_m2(lat[i], lon[i], c_lat, c_lon, cos_c, sin_c)
+            acc += d2
+            outside += half > _SERIES_MAX_HALF_ANGLE_RAD
+    return acc, outside
+
+
+@numba.njit(cache=True)
+def _run_exact_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c):
+    """As :func:`_run_series_sum` with the libm expression of :func:`mobility.kernels.geo.haversine_m`."""
+    acc = 0.0
+    for i in range(a, b):
+        rlat = lat[i] * _RAD_PER_DEG
+        dlat = c_lat - rlat
+        dlon = c_lon - lon[i] * _RAD_PER_DEG
+        x = math.sin(dlat / 2.0) ** 2 + math.cos(rlat) * cos_c * math.sin(dlon / 2.0) ** 2
+        d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(x, 1.0)))
+        acc += (weight[i] if weighted else 1.0) * d * d
+    return acc
 
 
 @numba.njit(cache=True)
 def _squared_distance_sums(lat, lon, weight, seg, c_lat, c_lon, cos_c, lo, hi, out):
-    """Rows ``lo:hi``: per segment sum of weight x squared haversine distance (m^2) to the centre."""
+    """Rows ``lo:hi``: per segment sum of weight x squared haversine distance (m^2) to the centre, run by run
+    (series where every half-angle difference is small, libm otherwise)."""
     weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
-    for i in range(lo, hi):
+    i = lo
+    while i < hi:
+        j = _run_end(seg, i, hi)
         s = seg[i]
-        rlat = math.radians(lat[i])
-        dlat = c_lat[s] - rlat
-        dlon = c_lon[s] - math.radians(lon[i])
-        a = math.sin(dlat / 2.0) ** 2 + math.cos(rlat) * cos_c[s] * math.sin(dlon / 2.0) ** 2
-        d = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
-        out[s] += (weight[i] if weighted else 1.0) * d * d
+        acc, outside = _run_series_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s],
+                                       math.sin(c_lat[s]))
+        if outside:
+            acc = _run_exact_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s])
+        out[s] += acc
+        i = j
 
 
 @numba.njit(cache=True, parallel=True)
@@ -289,8 +399,8 @@ def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted, n_
     for s in range(n_seg):
         den = sums[1, s] if centre_weighted else sums[0, s]
         if den > 0:
-            c_lat[s] = math.radians(sums[2, s] / den)
-            c_lon[s] = math.radians(sums[3, s] / den)
+            c_lat[s] = sums[2, s] / den * _RAD_PER_DEG
+            c_lon[s] = sums[3, s] / den * _RAD_PER_DEG
         else:
             c_lat[s] = np.nan
             c_lon[s] = np.nan

@@ -186,12 +186,21 @@ def test_portable_branches_match_numpy():
     assert km.top_k_mask(seg, w, 2, xp=_NotNumpy()).tolist() == km.top_k_mask(seg, w, 2).tolist()
 
 
-def test_radius_of_gyration_cpu_twin_equals_array_version():
-    """The numba twin and the bincount formulation (the one CuPy runs) agree on random data."""
+@pytest.mark.parametrize("spread", ["city", "world", "mixed"])
+@pytest.mark.parametrize("grouped", [True, False])
+def test_radius_of_gyration_cpu_twin_equals_array_version(spread, grouped):
+    """The numba twin and the bincount formulation (the one CuPy runs) agree on random data: within a city
+    (the twin's power-series path), across the world (its libm path: half-angles above 0.02 rad), segments
+    of both kinds, rows grouped by segment or shuffled (runs of one row)."""
     rng = np.random.default_rng(3)
     n, n_seg = 5000, 40
-    lat, lon = rng.uniform(39.8, 40.1, n), rng.uniform(-75.3, -75.0, n)
     seg = np.sort(rng.integers(0, n_seg - 1, n))  # the last segment is empty: NaN in both
+    lat, lon = rng.uniform(39.8, 40.1, n), rng.uniform(-75.3, -75.0, n)
+    wide = np.ones(n, dtype=bool) if spread == "world" else (seg % 2 == 1) if spread == "mixed" else seg < 0
+    lat[wide], lon[wide] = rng.uniform(-60.0, 70.0, wide.sum()), rng.uniform(-170.0, 170.0, wide.sum())
+    if not grouped:
+        order = rng.permutation(n)
+        lat, lon, seg = lat[order], lon[order], seg[order]
     for weight in (None, rng.uniform(0.1, 5.0, n)):
         for centre_weighted in (True, False):
             twin = km.radius_of_gyration_km(lat, lon, weight, seg, n_seg, centre_weighted=centre_weighted)
@@ -199,3 +208,16 @@ def test_radius_of_gyration_cpu_twin_equals_array_version():
                                               xp=_NotNumpy())
             np.testing.assert_allclose(twin, arrays, rtol=1e-12, equal_nan=True)
             assert np.isnan(twin[-1])
+
+
+def test_radius_series_path_matches_libm_haversine_at_its_limit():
+    """Two points whose half-angle differences to their centre sit just inside and just outside 0.02 rad
+    (the series limit) in latitude and in longitude: Rg is half their haversine distance either way."""
+    for delta_rad in (0.0399, 0.0401):
+        d_deg = math.degrees(delta_rad)
+        for lat, lon in (([40.0, 40.0 + 2 * d_deg], [-75.0, -75.0]), ([0.0, 0.0], [10.0, 10.0 + 2 * d_deg])):
+            expected_km = 2 * 6371.0 * math.asin(math.sqrt(
+                math.sin(math.radians(lat[1] - lat[0]) / 2) ** 2 + math.cos(math.radians(lat[0]))
+                * math.cos(math.radians(lat[1])) * math.sin(math.radians(lon[1] - lon[0]) / 2) ** 2)) / 2
+            rg = km.radius_of_gyration_km(np.array(lat), np.array(lon), None, np.array([0, 0]), 1)
+            assert rg[0] == pytest.approx(expected_km, rel=1e-12)

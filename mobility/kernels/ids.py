@@ -1,0 +1,81 @@
+"""Runs of equal strings in Arrow string buffers, for coding user ids without hashing every row."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# rows checked at once against the previous row before falling back to row-by-row comparison
+_BLOCK_ROWS = 256
+
+
+@numba.njit(cache=True)
+def _block_repeats(offsets, data, i, b, length):
+    """True when rows ``i:b`` all have ``length`` bytes and each equals the row before it (checked without
+    early exit, so that the loops vectorise)."""
+    bad = False
+    for k in range(i, b):
+        bad |= (offsets[k + 1] - offsets[k]) != length
+    if bad:
+        return False
+    rows = data[offsets[i]:offsets[b]]
+    before = data[offsets[i] - length:offsets[b] - length]  # the same bytes one row earlier
+    diff = np.uint8(0)
+    for x in range(rows.shape[0]):  # slices indexed from 0: no wraparound check, so this vectorises
+        diff |= rows[x] ^ before[x]
+    return diff == 0
+
+
+@numba.njit(cache=True)
+def string_runs(offsets, data):
+    """Run number of each string and the first row of each run, for strings stored as Arrow buffers.
+
+    A run is a maximal block of consecutive equal strings. String ``i`` is ``data[offsets[i]:offsets[i + 1]]``
+    (Arrow's ``large_string`` layout: ``offsets`` int64 of length ``n + 1``, ``data`` uint8). Blocks of
+    rows that repeat the row before them (the body of a run) are recognised in one vectorised pass; rows
+    are compared one by one only in blocks where a run changes.
+
+    Returns
+    -------
+    run : int64 array (n,)
+        0 for the first run, counting up by one at each change.
+    heads : int64 array (number of runs,)
+        Row where each run starts.
+
+    Examples
+    --------
+    >>> data = np.frombuffer(b"aabb", dtype=np.uint8)        # "a", "a", "bb", "", ""
+    >>> run, heads = string_runs(np.array([0, 1, 2, 4, 4, 4]), data)
+    >>> run.tolist(), heads.tolist()
+    ([0, 0, 1, 2, 2], [0, 2, 3])
+    """
+    n = offsets.shape[0] - 1
+    run = np.empty(max(n, 0), dtype=np.int64)
+    heads = np.empty(max(n, 0), dtype=np.int64)
+    if n <= 0:
+        return run, heads
+    run[0] = 0
+    heads[0] = 0
+    r = 0
+    i = 1
+    while i < n:
+        b = min(i + _BLOCK_ROWS, n)
+        if _block_repeats(offsets, data, i, b, offsets[i] - offsets[i - 1]):
+            run[i:b] = r
+            i = b
+            continue
+        for k in range(i, b):  # a change inside: row by row
+            start, end = offsets[k], offsets[k + 1]
+            prev = offsets[k - 1]
+            same = end - start == start - prev
+            if same:
+                for x in range(end - start):
+                    if data[start + x] != data[prev + x]:
+                        same = False
+                        break
+            if not same:
+                r += 1
+                heads[r] = k
+            run[k] = r
+        i = b
+    return run, heads[:r + 1]

@@ -1,0 +1,52 @@
+"""Run detection on Arrow string buffers, against a plain Python reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from mobility.kernels.ids import string_runs
+
+
+def _buffers(strings):
+    arr = pa.array(strings, type=pa.large_string())
+    _, offsets, data = arr.buffers()
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(offsets, dtype=np.int64), data
+
+
+def _reference(strings):
+    run, heads = [], []
+    for i, s in enumerate(strings):
+        if i == 0 or s != strings[i - 1]:
+            heads.append(i)
+        run.append(len(heads) - 1)
+    return run, heads
+
+
+@pytest.mark.parametrize("case", [
+    [], ["a"], ["", "", "a", ""], ["ab", "ab", "a", "ab", "abc", "abd", "abd"],
+    ["x"] * 256 + ["y"],                      # change just after the first block of 256 rows
+    ["x"] * 257 + ["y"] * 300,                # change at the first row of the second block
+    ["u1", "u2"] * 300,                       # every row a change
+    ["é", "é", "e", "日本", "日本"] * 100,      # multibyte
+    ["aa", "a"] * 3 + ["b"] * 1000,           # same total bytes, different lengths
+])
+def test_string_runs_match_python(case):
+    run, heads = string_runs(*_buffers(case))
+    expected_run, expected_heads = _reference(case)
+    assert run.tolist() == expected_run
+    assert heads.tolist() == expected_heads
+
+
+def test_string_runs_random_long_runs_with_same_length_ids():
+    """Runs of hex ids of one length (the fast block path), run lengths from 1 to 2,000."""
+    rng = np.random.default_rng(5)
+    ids = [f"{v:08x}" for v in rng.integers(0, 2**32, 60)]
+    ids[7] = ids[6][:-1] + ("0" if ids[6][-1] != "0" else "1")  # differs from its neighbour in the last byte
+    strings = [u for u, k in zip(ids, rng.integers(1, 2000, 60)) for _ in range(k)]
+    run, heads = string_runs(*_buffers(strings))
+    expected_run, expected_heads = _reference(strings)
+    assert run.tolist() == expected_run
+    assert heads.tolist() == expected_heads
