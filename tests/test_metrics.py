@@ -349,10 +349,12 @@ def test_parity_with_scikit_mobility_on_geolife():
 @pytest.fixture(scope="module")
 def synthetic_truth(tmp_path_factory):
     synthetic = pytest.importorskip("mobility.synthetic", reason="the synthetic generator is not available")
+    # the default planted effects (explore_effect_max, radius_effect_max, ...); only the job-loss hazard is
+    # raised, so that 150 people give enough early job losers
     params = synthetic.SyntheticParams(
         n_users=150, start="2020-02-03", end="2020-06-21", shock_date="2020-03-16",
         hazard_peak_date="2020-03-23", peak_job_loss_hazard_per_week=0.15, rehire_hazard_per_week=0.0,
-        users_per_part=150, explore_effect_max=0.8, radius_effect_max=0.6)
+        users_per_part=150)
     region = synthetic.generate_region(tmp_path_factory.mktemp("metrics") / "region", params, seed=11)
     return synthetic.load_truth(region)
 
@@ -365,7 +367,8 @@ def test_planted_job_loss_effect_is_visible_on_truth_stops(synthetic_truth):
     losers = people.loc[people["job_loss_date"].notna(), ["user_id", "job_loss_date"]]
     employed = people.loc[people["work_cbg"].notna() & people["job_loss_date"].isna(), "user_id"]
     assert len(losers) >= 10 and len(employed) >= 30
-    baseline = m["week"] < pd.Timestamp("2020-03-16")
+    # baseline: the weeks before the shock, less the first one (where every location is new by definition)
+    baseline = (m["week"] >= pd.Timestamp("2020-02-10")) & (m["week"] < pd.Timestamp("2020-03-16"))
     late = m["week"] >= pd.Timestamp("2020-05-04")
 
     def change(users, metric):

@@ -7,8 +7,17 @@ day's UTC offset at local noon; nights end exactly at the true local midnight so
 Other places follow the exploration and preferential return model (Song et al. 2010, Nat. Phys. 6, 818):
 with probability ``rho * S**-gamma`` (S = distinct places visited so far) a person explores a new place at a
 power-law distance from home (``P(r) ~ r**-(1 + new_place_distance_exponent)``), else returns to a known place
-with probability proportional to its past visits. After job loss the exploration probability, the distance of
-new places and the number of outings shrink by ``effect(w) = max * (1 - exp(-w / effect_tau_weeks))``.
+with probability proportional to its past visits.
+
+Outings from home (Poisson counts) have three rates: ``outings_workday_mean`` in the evening of an on-site
+workday (plus a lunch outing near work with ``lunch_out_prob``), ``outings_offday_mean`` on weekends, absences
+and remote-work days, and ``outings_jobless_weekday_mean`` on the weekdays of a person out of work after a job
+loss. The last is a workday's outings beside work (evening plus lunch), not an off-day's: the unemployed spend
+the freed hours mostly at home (time-use evidence cited in :mod:`~mobility.synthetic.params`), and the job loss
+must not add leisure outings that would offset the planted drop in exploration (method.md section 2.9: job
+losers visit fewer places and explore less, more so with time since the loss). On top of that, after job loss
+the exploration probability, the distance of new places and the number of outings shrink by
+``effect(w) = max * (1 - exp(-w / effect_tau_weeks))``, w the weeks since the loss.
 """
 
 from __future__ import annotations
@@ -232,7 +241,8 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         home_since = np.where(works, leave + tt_hw, home_since)
         # outings from home
         cur = np.where(works, home_since, base + rng.uniform(p.offday_start_min_h, p.offday_start_max_h, n) * 3600)
-        mean = np.where(works, p.outings_workday_mean, p.outings_offday_mean) * outing_mult
+        free_day = np.where(unemployed & (weekday_of[d] < 5), p.outings_jobless_weekday_mean, p.outings_offday_mean)
+        mean = np.where(works, p.outings_workday_mean, free_day) * outing_mult
         n_out = np.minimum(rng.poisson(mean), p.max_outings_per_day)
         active = np.ones(n, dtype=bool)
         for k in range(p.max_outings_per_day):

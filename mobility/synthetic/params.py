@@ -29,6 +29,7 @@ _POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour
              "young_hazard_multiplier", "minority_hazard_multiplier", "remote_adoption_slope")
 _NON_NEGATIVE = ("epr_gamma", "baseline_job_loss_hazard_per_week", "peak_job_loss_hazard_per_week",
                  "rehire_hazard_per_week", "outings_workday_mean", "outings_offday_mean",
+                 "outings_jobless_weekday_mean",
                  "pings_per_hour_sigma", "silences_per_week", "silence_sigma")
 
 
@@ -74,7 +75,12 @@ class SyntheticParams:
     offday_start_max_h: float = 12.0
     day_end_h: float = 23.5  # outings returning after this are dropped
     outings_workday_mean: float = 0.6  # evening outings after work (Poisson mean)
-    outings_offday_mean: float = 1.6  # outings on weekends and days without on-site work
+    outings_offday_mean: float = 1.6  # outings on weekends and days without on-site work, except:
+    # weekday outings of a person out of work after a job loss (before the outing effect and the shock). The
+    # freed hours are spent mostly at home (time-use studies of the unemployed: Krueger & Mueller 2012,
+    # Aguiar, Hurst & Karabarbounis 2013, ATUS: sleep, TV, home production, job search), so a jobless weekday
+    # keeps the outings a workday had beside work (0.6 evening + 0.3 lunch), not a weekend's 1.6.
+    outings_jobless_weekday_mean: float = 0.9
     max_outings_per_day: int = 3
     min_stop_duration_s: float = 1200.0
     other_stop_median_s: float = 3600.0

@@ -1,5 +1,8 @@
+import math
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from mobility.kernels.geo import haversine_m
 from mobility.synthetic import SyntheticParams
@@ -43,8 +46,10 @@ def test_job_loss_reduces_exploration_and_distance():
     after = cal.midnight_utc_s[35]
     new_l, dl = _new_places_and_radius(stops, np.arange(n // 2), after)
     new_c, dc = _new_places_and_radius(stops, np.arange(n // 2, n), after)
-    # losers go out more often (no work) but explore with probability x (1 - effect): fewer new places per outing
+    # losers explore with probability x (1 - effect): fewer new places per outing ...
     assert new_l / (len(dl) / (n // 2)) < 0.85 * new_c / (len(dc) / (n // 2))
+    # ... and, their weekdays keeping a workday's outing rate, fewer new places in all
+    assert new_l < 0.85 * new_c
     home = lambda d: haversine_m(d["lat"].to_numpy(), d["lon"].to_numpy(), b.home_lat[d["person"]],
                                  b.home_lon[d["person"]])
     assert np.median(home(dl)) < np.median(home(dc))
@@ -77,3 +82,29 @@ def test_days_have_nights_at_home_and_work_hours_at_work():
 def test_effect_curve_by_hand():
     assert effect_curve(np.array([0.0]), 0.4, 5.0)[0] == 0.0
     assert np.isclose(effect_curve(np.array([5.0]), 0.4, 5.0)[0], 0.4 * (1 - np.exp(-1)))
+
+
+def _truncated_poisson_mean(lam, cap):
+    """E[min(X, cap)] for X ~ Poisson(lam), summed by hand."""
+    return sum(min(k, cap) * math.exp(-lam) * lam**k / math.factorial(k) for k in range(80))
+
+
+def test_jobless_weekdays_keep_the_documented_outing_rate():
+    """Out of work from day 0, no shock in the window: outings on day d are Poisson with mean
+    outings_jobless_weekday_mean (weekdays) or outings_offday_mean (weekends) x (1 - effect(d / 7 weeks)),
+    capped at max_outings_per_day."""
+    n = 800
+    cal = Calendar.from_params(P)
+    stops = pd.DataFrame(simulate_stops(P, _batch(n, np.zeros(n, np.int64)), cal, np.random.default_rng(3)))
+    day = np.searchsorted(cal.midnight_utc_s, stops["start"].to_numpy(), side="right") - 1
+    days = np.arange(len(cal.dates))
+    per_day = np.bincount(day[stops["kind"].to_numpy() == OTHER], minlength=len(days)) / n
+    weekday = cal.dates.day_of_week.to_numpy() < 5
+    for mask, base in ((weekday, P.outings_jobless_weekday_mean), (~weekday, P.outings_offday_mean)):
+        lam = base * (1 - P.outing_effect_max * (1 - np.exp(-days[mask] / 7 / P.effect_tau_weeks)))
+        expected = np.mean([_truncated_poisson_mean(m, P.max_outings_per_day) for m in lam])
+        se = math.sqrt(expected / (n * mask.sum()))  # Poisson: variance <= mean
+        assert abs(per_day[mask].mean() - expected) < 4 * se, (base, per_day[mask].mean(), expected)
+    # the documented default: a workday's outings beside work (evening + lunch), well below an off-day's
+    assert P.outings_jobless_weekday_mean == pytest.approx(P.outings_workday_mean + P.lunch_out_prob)
+    assert per_day[weekday].mean() < 0.7 * per_day[~weekday].mean()

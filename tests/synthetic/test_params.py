@@ -12,6 +12,7 @@ from mobility.synthetic import SyntheticParams
     {"work_arrive_start_h": 10.0, "work_arrive_end_h": 9.0}, {"gps_noise_min_m": 60.0},
     {"sector_hazard_multiplier": (1.0,) * 19}, {"pings_per_hour_median": 100.0},
     {"hazard_peak_date": "2020-03-01"}, {"travel_speed_max_kmh": 5.0}, {"max_cbgs": 10},
+    {"outings_jobless_weekday_mean": -0.5},
 ])
 def test_bad_values_raise_naming_the_field(bad):
     with pytest.raises(MobilityError, match=next(iter(bad)).split("_")[0]):
