@@ -27,7 +27,7 @@ def _block_repeats(offsets, data, i, b, length):
 
 
 @numba.njit(cache=True)
-def string_runs(offsets, data):
+def string_runs(offsets, data, first_run, run):
     """Run number of each string and the first row of each run, for strings stored as Arrow buffers.
 
     A run is a maximal block of consecutive equal strings. String ``i`` is ``data[offsets[i]:offsets[i + 1]]``
@@ -35,28 +35,35 @@ def string_runs(offsets, data):
     rows that repeat the row before them (the body of a run) are recognised in one vectorised pass; rows
     are compared one by one only in blocks where a run changes.
 
+    Parameters
+    ----------
+    offsets, data : arrays
+        The Arrow buffers (``offsets`` already shifted by the array's offset).
+    first_run : int
+        Number of the first run (to continue the numbering of an earlier chunk).
+    run : int64 array (n,)
+        Filled with each row's run number: ``first_run``, counting up by one at each change.
+
     Returns
     -------
-    run : int64 array (n,)
-        0 for the first run, counting up by one at each change.
-    heads : int64 array (number of runs,)
-        Row where each run starts.
+    heads : int64 array
+        Row where each run starts (the first is always 0).
 
     Examples
     --------
     >>> data = np.frombuffer(b"aabb", dtype=np.uint8)        # "a", "a", "bb", "", ""
-    >>> run, heads = string_runs(np.array([0, 1, 2, 4, 4, 4]), data)
-    >>> run.tolist(), heads.tolist()
-    ([0, 0, 1, 2, 2], [0, 2, 3])
+    >>> run = np.empty(5, dtype=np.int64)
+    >>> string_runs(np.array([0, 1, 2, 4, 4, 4]), data, 0, run).tolist(), run.tolist()
+    ([0, 2, 3], [0, 0, 1, 2, 2])
     """
     n = offsets.shape[0] - 1
-    run = np.empty(max(n, 0), dtype=np.int64)
-    heads = np.empty(max(n, 0), dtype=np.int64)
+    heads = np.empty(min(max(n, 0), 1024), dtype=np.int64)
     if n <= 0:
-        return run, heads
-    run[0] = 0
+        return heads
+    r = first_run
+    run[0] = r
     heads[0] = 0
-    r = 0
+    n_heads = 1
     i = 1
     while i < n:
         b = min(i + _BLOCK_ROWS, n)
@@ -75,7 +82,12 @@ def string_runs(offsets, data):
                         break
             if not same:
                 r += 1
-                heads[r] = k
+                if n_heads == heads.shape[0]:
+                    grown = np.empty(min(2 * n_heads, n), dtype=np.int64)
+                    grown[:n_heads] = heads
+                    heads = grown
+                heads[n_heads] = k
+                n_heads += 1
             run[k] = r
         i = b
-    return run, heads[:r + 1]
+    return heads[:n_heads]

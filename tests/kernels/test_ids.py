@@ -16,6 +16,12 @@ def _buffers(strings):
     return np.frombuffer(offsets, dtype=np.int64), data
 
 
+def _runs(strings, first_run=0):
+    run = np.empty(len(strings), dtype=np.int64)
+    heads = string_runs(*_buffers(strings), first_run, run)
+    return run, heads
+
+
 def _reference(strings):
     run, heads = [], []
     for i, s in enumerate(strings):
@@ -34,7 +40,7 @@ def _reference(strings):
     ["aa", "a"] * 3 + ["b"] * 1000,           # same total bytes, different lengths
 ])
 def test_string_runs_match_python(case):
-    run, heads = string_runs(*_buffers(case))
+    run, heads = _runs(case)
     expected_run, expected_heads = _reference(case)
     assert run.tolist() == expected_run
     assert heads.tolist() == expected_heads
@@ -46,7 +52,14 @@ def test_string_runs_random_long_runs_with_same_length_ids():
     ids = [f"{v:08x}" for v in rng.integers(0, 2**32, 60)]
     ids[7] = ids[6][:-1] + ("0" if ids[6][-1] != "0" else "1")  # differs from its neighbour in the last byte
     strings = [u for u, k in zip(ids, rng.integers(1, 2000, 60)) for _ in range(k)]
-    run, heads = string_runs(*_buffers(strings))
+    run, heads = _runs(strings)
     expected_run, expected_heads = _reference(strings)
     assert run.tolist() == expected_run
     assert heads.tolist() == expected_heads
+
+
+def test_string_runs_numbering_starts_at_first_run_and_heads_grow_past_1024():
+    strings = [f"u{i}" for i in range(3000)]  # 3,000 runs of one row: the heads array grows twice
+    run, heads = _runs(strings, first_run=7)
+    assert run.tolist() == list(range(7, 3007))
+    assert heads.tolist() == list(range(3000))
