@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.kernels.home_work import (
     SECONDS_PER_DAY,
@@ -216,24 +217,9 @@ def _local_wall_seconds(ts_utc: pd.Series, utc_offset_s: pd.Series | None, timez
 
 
 def _validate_stops(stops: pd.DataFrame) -> None:
-    if not isinstance(stops, pd.DataFrame):
-        raise MobilityError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
-    missing = [c for c in ("user_id", "start", "end", "location_id") if c not in stops.columns]
-    if missing:
-        raise MobilityError(
-            f"stops: column(s) {missing} missing; home/work detection needs user_id, start, end and "
-            "location_id (run mobility.locations.assign_locations on the stops first)"
-        )
-    for col in ("start", "end"):
-        dtype = stops[col].dtype
-        if not isinstance(dtype, pd.DatetimeTZDtype):
-            raise MobilityError(
-                f"stops: column '{col}' must be tz-aware UTC datetimes, got {dtype}; "
-                "convert with pd.to_datetime(..., utc=True)"
-            )
-        if stops[col].isna().any():
-            row = int(np.flatnonzero(stops[col].isna().to_numpy())[0])
-            raise MobilityError(f"stops row {row}: column '{col}' is missing; drop or fix that stop")
+    require_columns(stops, ("user_id", "start", "end", "location_id"), "stops", "home/work detection needs "
+                    "user_id, start, end and location_id (run mobility.locations.assign_locations on the stops first)")
+    start, end = (utc_ns(stops[col], "stops", col) for col in ("start", "end"))
     if stops["user_id"].isna().any():
         row = int(np.flatnonzero(stops["user_id"].isna().to_numpy())[0])
         raise MobilityError(f"stops row {row}: user_id is missing; drop or fix that stop")
@@ -243,7 +229,7 @@ def _validate_stops(stops: pd.DataFrame) -> None:
             f"stops: column 'location_id' must be integers without missing values (got {loc.dtype}); "
             "use -1 for stops not assigned to a location"
         )
-    bad = (stops["end"] < stops["start"]).to_numpy()
+    bad = end < start
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise MobilityError(f"stops row {row}: end is before start; fix or drop that stop")

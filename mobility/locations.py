@@ -24,24 +24,19 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import DBSCAN
 
+from mobility.checks import require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.kernels.geo import EARTH_RADIUS_M
-from mobility.stops import _check_positive, _per_user_rank, _user_offsets, _utc_ns
+from mobility.stops import _check_positive, _per_user_rank, _user_offsets
 
 LOCATIONS = ("user_id", "location_id", "lat", "lon", "n_stops", "dwell_s")
 
 
 def _sorted_stops(stops: pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
     """Stops sorted by user then start (stable), and their int64 user codes."""
-    if not isinstance(stops, pd.DataFrame):
-        raise MobilityError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
-    missing = [c for c in needed if c not in stops.columns]
-    if missing:
-        raise MobilityError(
-            f"stops lack column(s) {missing}; make them with mobility.stops.detect_stops or validate_stops"
-        )
+    require_columns(stops, needed, "stops", "make them with mobility.stops.detect_stops or validate_stops")
     codes, _ = pd.factorize(stops["user_id"].astype("str"), sort=True)
-    start = _utc_ns(stops["start"], "start")
+    start = utc_ns(stops["start"], "stops", "start")
     order = np.lexsort((start, codes))
     if np.any(order != np.arange(order.size)):
         stops = stops.iloc[order]
@@ -173,7 +168,7 @@ def locations_table(stops: pd.DataFrame) -> pd.DataFrame:
     pick = np.flatnonzero(keep)[order]
     lat = stops["lat"].to_numpy(dtype=np.float64)[pick]
     lon = stops["lon"].to_numpy(dtype=np.float64)[pick]
-    dwell = (_utc_ns(stops["end"], "end") - _utc_ns(stops["start"], "start"))[pick] / 1e9
+    dwell = (utc_ns(stops["end"], "stops", "end") - utc_ns(stops["start"], "stops", "start"))[pick] / 1e9
     if pick.size == 0:
         return pd.DataFrame({"user_id": pd.array([], dtype="str"), "location_id": np.array([], np.int64),
                              "lat": np.array([]), "lon": np.array([]), "n_stops": np.array([], np.int64),

@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from mobility import backend as bk
+from mobility.checks import select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels import metrics as km
@@ -145,9 +146,9 @@ def weekly_metrics(stops: Any, *, home_work: Any = None, period: str = "week", t
                            capacity_min_visits=capacity_min_visits,
                            capacity_min_weekly_dwell_s=capacity_min_weekly_dwell_s)
     name = bk.resolve_backend(stops, backend)
-    df = _select(bk.to_pandas(stops), STOP_COLUMNS, columns, "stops")
-    start = _utc_ns(df["start"], "stops", "start")
-    end = _utc_ns(df["end"], "stops", "end")
+    df = select_columns(bk.to_pandas(stops), STOP_COLUMNS, columns, "stops")
+    start = utc_ns(df["start"], "stops", "start")
+    end = utc_ns(df["end"], "stops", "end")
     bad = np.flatnonzero(end < start)
     if len(bad):
         raise MobilityError(f"stops row {int(bad[0])}: 'end' is before 'start' ({len(bad)} rows); "
@@ -194,8 +195,8 @@ def ping_metrics(pings: Any, *, period: str = "week", timezone: str | None = Non
                            capacity_min_visits=capacity_min_visits,
                            capacity_min_weekly_dwell_s=capacity_min_weekly_dwell_s)
     name = bk.resolve_backend(pings, backend)
-    df = _select(bk.to_pandas(pings), PING_COLUMNS, columns, "pings")
-    ts = _utc_ns(df["timestamp"], "pings", "timestamp")
+    df = select_columns(bk.to_pandas(pings), PING_COLUMNS, columns, "pings")
+    ts = utc_ns(df["timestamp"], "pings", "timestamp")
     lat, lon = _coords(df, "pings")
     users, uniques = _user_codes(df["user_id"], "pings")
     lat_code = pd.factorize(lat)[0]
@@ -236,7 +237,7 @@ def ping_radius_of_gyration(pings: Any, *, centre: str = "weighted", columns: Ma
     if centre not in CENTRES:
         raise MobilityError(f"centre={centre!r} is not one of {CENTRES}")
     name = bk.resolve_backend(pings, backend)
-    df = _select(bk.to_pandas(pings), ("user_id", "lat", "lon"), columns, "pings")
+    df = select_columns(bk.to_pandas(pings), ("user_id", "lat", "lon"), columns, "pings")
     lat, lon = _coords(df, "pings")
     users, uniques = _user_codes(df["user_id"], "pings")
     xp = bk.array_module(name)
@@ -286,26 +287,6 @@ def _check_params(*, period, timezone, weights, centre, k, normalise_entropy, ca
             "normalise_entropy": bool(normalise_entropy), "capacity_weeks": int(capacity_weeks),
             "capacity_min_visits": int(capacity_min_visits),
             "capacity_min_weekly_dwell_s": float(capacity_min_weekly_dwell_s)}
-
-
-def _select(df: pd.DataFrame, required: tuple, columns: Mapping[str, str] | None, table: str) -> pd.DataFrame:
-    mapping = {c: (columns or {}).get(c, c) for c in required}
-    missing = [f"{c!r}" + (f" (mapped to {mapping[c]!r})" if mapping[c] != c else "")
-               for c in required if mapping[c] not in df.columns]
-    if missing:
-        raise MobilityError(f"{table}: column {', '.join(missing)} missing (have {list(df.columns)}); "
-                            f"map your names with columns={{'{required[0]}': 'your_name', ...}}")
-    return df[[mapping[c] for c in required]].set_axis(list(required), axis=1).reset_index(drop=True)
-
-
-def _utc_ns(col: pd.Series, table: str, name: str) -> np.ndarray:
-    if not isinstance(col.dtype, pd.DatetimeTZDtype):
-        raise MobilityError(f"{table}: column {name!r} has dtype {col.dtype}, not tz-aware datetimes; "
-                            "convert it with pd.to_datetime(..., utc=True)")
-    if col.isna().any():
-        row = int(np.flatnonzero(col.isna().to_numpy())[0])
-        raise MobilityError(f"{table} row {row}: {name!r} is missing; drop or fill those rows")
-    return pd.DatetimeIndex(col).tz_convert("UTC").as_unit("ns").asi8.copy()
 
 
 def _coords(df: pd.DataFrame, table: str) -> tuple[np.ndarray, np.ndarray]:
@@ -447,7 +428,7 @@ def period_bounds_ns(lo_ns: int, hi_ns: int, period: str, timezone: str | None) 
 
 
 def _labels(home_work, uniques, raw_uniques, pair_uniques, lo_ns, hi_ns, timezone, xp) -> dict:
-    df = _select(bk.to_pandas(home_work), LABEL_COLUMNS, None, "home_work")
+    df = select_columns(bk.to_pandas(home_work), LABEL_COLUMNS, None, "home_work")
     day_bounds = period_bounds_ns(lo_ns, hi_ns, "day", timezone)
     tz = timezone or "UTC"
     day0 = pd.Timestamp(day_bounds[0], tz="UTC").tz_convert(tz).tz_localize(None).normalize()

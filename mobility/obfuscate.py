@@ -20,6 +20,7 @@ import pandas as pd
 
 from mobility.census.geoid import normalize_geoid
 from mobility.census.geometry import assign_points
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.schema import HOME_WORK_DAILY
 
@@ -28,21 +29,13 @@ log = logging.getLogger(__name__)
 CBG_DIGITS = 12
 
 
-def _require(df, columns, what: str, fix: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise MobilityError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise MobilityError(f"{what}: column(s) {missing} missing; {fix}")
-
-
 def _check_cbg(cbg) -> gpd.GeoDataFrame:
     if not isinstance(cbg, gpd.GeoDataFrame):
         raise MobilityError(
             f"cbg must be a GeoDataFrame of block-group polygons, got {type(cbg).__name__}; "
             "read it with mobility.census.geometry.read_geometry"
         )
-    _require(cbg, ["GEOID"], "cbg", "read it with mobility.census.geometry.read_geometry (finds the GEOID column)")
+    require_columns(cbg, ["GEOID"], "cbg", "read it with mobility.census.geometry.read_geometry (finds the GEOID column)")
     if cbg.crs is None:
         raise MobilityError("cbg has no coordinate reference system; set it (cbg.set_crs(...)) or use read_geometry")
     geoid, _ = normalize_geoid(cbg["GEOID"], level="cbg", source="cbg", column="GEOID")
@@ -89,8 +82,8 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
     >>> obfuscate_to_cbg(labels, locs, cbg)[["home_cbg", "work_cbg"]].values.tolist()
     [['421010001001', '421010001002']]
     """
-    _require(labels, HOME_WORK_DAILY[:4], "labels", "pass the output of detect_home_work")
-    _require(locations, ["user_id", "location_id", "lat", "lon"], "locations",
+    require_columns(labels, HOME_WORK_DAILY[:4], "labels", "pass the output of detect_home_work")
+    require_columns(locations, ["user_id", "location_id", "lat", "lon"], "locations",
              "pass one row per user location with its centre (mobility.locations.locations_table)")
     polygons = _check_cbg(cbg)
     out = labels[list(HOME_WORK_DAILY[:4])].copy()
@@ -170,7 +163,7 @@ def labels_from_provider(df: pd.DataFrame) -> pd.DataFrame:
     >>> out["date"].dt.day.tolist(), out["work_cbg"].tolist()
     ([2, 3], ['421010002001', <NA>])
     """
-    _require(df, ["user_id", "date", "home_cbg", "work_cbg"], "provider labels",
+    require_columns(df, ["user_id", "date", "home_cbg", "work_cbg"], "provider labels",
              "give user_id, date, home_cbg and work_cbg (map your column names first)")
     if df["user_id"].isna().any():
         row = int(np.flatnonzero(df["user_id"].isna().to_numpy())[0])

@@ -55,6 +55,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns, select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
@@ -115,16 +116,6 @@ def _check_positive(name: str, value, *, allow_zero: bool) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise MobilityError(f"{name}={value!r} is out of range; it must be finite and {bound}")
     return v
-
-
-def _utc_ns(col: pd.Series, name: str) -> np.ndarray:
-    """int64 UTC nanoseconds of a tz-aware datetime column."""
-    if not isinstance(col.dtype, pd.DatetimeTZDtype):
-        raise MobilityError(
-            f"column {name!r} must be tz-aware datetimes (got {col.dtype}); "
-            f"use pd.to_datetime(..., utc=True) or .dt.tz_localize('UTC') first"
-        )
-    return col.dt.tz_convert(None).dt.as_unit("ns").to_numpy().view(np.int64)
 
 
 def _user_offsets(codes: np.ndarray) -> np.ndarray:
@@ -207,18 +198,12 @@ def detect_stops(
     max_gap_s = _check_positive("max_gap_s", max_gap_s, allow_zero=True)
     if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 1:
         raise MobilityError(f"min_points={min_points!r} must be an integer >= 1")
-    if not isinstance(pings, pd.DataFrame):
-        raise MobilityError(f"pings must be a pandas DataFrame, got {type(pings).__name__}")
-    missing = [c for c in ("user_id", "timestamp", "lat", "lon") if c not in pings.columns]
-    if missing:
-        raise MobilityError(
-            f"pings lack column(s) {missing}; load them with mobility.io.pings.read_pings "
-            "or rename your columns to user_id, timestamp, lat, lon"
-        )
+    require_columns(pings, ("user_id", "timestamp", "lat", "lon"), "pings", "load them with "
+                    "mobility.io.pings.read_pings or rename your columns to user_id, timestamp, lat, lon")
     if len(pings) == 0:
         return empty_stops()
 
-    t = _utc_ns(pings["timestamp"], "timestamp")
+    t = utc_ns(pings["timestamp"], "pings", "timestamp")
     lat = pings["lat"].to_numpy(dtype=np.float64, na_value=np.nan)
     lon = pings["lon"].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
@@ -299,8 +284,6 @@ def validate_stops(
     >>> stops["stop_id"].tolist(), quarantine["reason"].tolist(), quarantine["row"].tolist()
     ([0, 1], ['overlapping_stop'], [2])
     """
-    if not isinstance(df, pd.DataFrame):
-        raise MobilityError(f"{source}: stops must be a pandas DataFrame, got {type(df).__name__}")
     columns = dict(columns or {})
     unknown = set(columns) - set(STOPS_REQUIRED + STOPS_OPTIONAL)
     if unknown:
@@ -309,13 +292,7 @@ def validate_stops(
             f"keys must be among {list(STOPS_REQUIRED + STOPS_OPTIONAL)}"
         )
     names = {c: columns.get(c, c) for c in STOPS_REQUIRED + STOPS_OPTIONAL}
-    missing = [f"{c!r}" + (f" (mapped to {names[c]!r})" if names[c] != c else "")
-               for c in STOPS_REQUIRED if names[c] not in df.columns]
-    if missing:
-        raise MobilityError(
-            f"{source}: required column(s) {', '.join(missing)} missing; the table has "
-            f"{list(df.columns)}; map yours with columns={{'start': 'your_name', ...}}"
-        )
+    select_columns(df, STOPS_REQUIRED, columns, source)  # the check alone: optional columns are read below
     n = len(df)
     reason = np.full(n, "", dtype=object)
 

@@ -267,7 +267,7 @@ def test_bad_parameters_raise_mobility_error(kwargs, words):
 
 def test_bad_tables_raise_mobility_error_naming_the_problem():
     good = _stops(_day())
-    with pytest.raises(MobilityError, match="'location_id' missing"):
+    with pytest.raises(MobilityError, match=r"missing column\(s\) 'location_id'"):
         weekly_metrics(good.drop(columns="location_id"))
     naive = good.assign(start=good["start"].dt.tz_localize(None))
     with pytest.raises(MobilityError, match="tz-aware"):

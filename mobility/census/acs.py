@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, numeric_column, require_columns
+from mobility.checks import existing_file, numeric_column, require_columns
 from mobility.census.geoid import normalize_geoid
 from mobility.errors import MobilityError
 

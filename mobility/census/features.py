@@ -27,7 +27,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import require_columns
+from mobility.checks import require_columns
 from mobility.census.geoid import LEVEL_DIGITS, normalize_geoid
 from mobility.census.lodes import SECTORS, aggregate_lodes
 from mobility.census.telework import mix_teleworkability

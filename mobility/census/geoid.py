@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import first_row
+from mobility.checks import first_row
 from mobility.errors import MobilityError
 
 LEVEL_DIGITS = {"state": 2, "county": 5, "tract": 11, "cbg": 12, "block": 15}

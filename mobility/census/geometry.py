@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mobility.census._checks import existing_file, first_row
+from mobility.checks import existing_file, first_row
 from mobility.census.geoid import normalize_geoid
 from mobility.errors import MobilityError
 

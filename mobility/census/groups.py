@@ -17,6 +17,7 @@ import pandas as pd
 
 from mobility.census.features import DEMOGRAPHICS, ID_COLUMNS, feature_columns
 from mobility.census.lodes import SECTORS
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -120,12 +121,8 @@ def assign_groups(
         raise MobilityError(f"seed must be an integer >= 0, got {seed!r}")
     labels = np.array(categories(dimension), dtype=object)
     cols = feature_columns(dimension, prefix)
-    missing = [c for c in cols + ["user_id"] if c not in features.columns]
-    if missing:
-        raise MobilityError(
-            f"features lack columns {missing}; build them with work_features/home_features "
-            "(and pass prefix='home_' for home features)"
-        )
+    require_columns(features, cols + ["user_id"], "features", "build them with work_features/home_features "
+                    "(and pass prefix='home_' for home features)")
     probs = features[cols].to_numpy(dtype=float)
     if (probs < 0).any():
         raise MobilityError(f"negative probabilities in {cols}; features must come from census counts")

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import existing_file, first_row
+from mobility.checks import existing_file, first_row
 from mobility.errors import MobilityError
 
 LAUS_COLUMNS = (

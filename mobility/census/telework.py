@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.census._checks import (
+from mobility.checks import (
     existing_file,
     first_row,
     numeric_column,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.employment.attendance import require
+from mobility.checks import require_columns
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import SECTORS
 from mobility.obfuscate import modal_cbg
@@ -39,7 +39,7 @@ def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
     >>> home_cbg(lab).to_dict("list")
     {'user_id': ['a'], 'home_cbg': ['421010001001']}
     """
-    require(labels, ["user_id", "home_cbg"], "labels", "pass the home_work_daily table")
+    require_columns(labels, ["user_id", "home_cbg"], "labels", "pass the home_work_daily table")
     return modal_cbg(labels.assign(user_id=labels["user_id"].astype(str)), "home_cbg")
 
 
@@ -82,9 +82,9 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
     True
     """
     params = params or EmploymentParams()
-    require(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
+    require_columns(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
             "pass the employment_weekly table")
-    require(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
+    require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
     known = employment[employment["status"].isin(["employed", "unemployed"])]
     df = known.merge(homes.assign(user_id=homes["user_id"].astype(str)),
                      left_on=known["user_id"].astype(str), right_on="user_id", how="inner", suffixes=("", "_h"))
@@ -135,8 +135,8 @@ def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFra
     ('county', '42101', 50.0, 0.125)
     """
     params = params or EmploymentParams()
-    require(sector_weekly, ["sector", "week", "p_unemployed", "weight"], "sector_weekly", "pass signal tables")
-    require(wac_county, ["GEOID", *SECTORS], "wac_county", "aggregate WAC to county with aggregate_lodes(..., 'county')")
+    require_columns(sector_weekly, ["sector", "week", "p_unemployed", "weight"], "sector_weekly", "pass signal tables")
+    require_columns(wac_county, ["GEOID", *SECTORS], "wac_county", "aggregate WAC to county with aggregate_lodes(..., 'county')")
     p = sector_weekly.pivot(index="week", columns="sector", values="p_unemployed").reindex(columns=list(SECTORS))
     users = n_users if n_users is not None else sector_weekly.groupby("week")["weight"].sum()
     frames = []

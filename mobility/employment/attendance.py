@@ -32,29 +32,13 @@ import pandas as pd
 
 from mobility.census.geometry import assign_points
 from mobility.employment.params import EmploymentParams
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.kernels.employment import DAY_S, day_pieces
 from mobility.localtime import local_time
 from mobility.obfuscate import modal_cbg
 
 WEEK_COLUMNS = ("weekdays_with_data", "weekdays_at_work", "workhour_observed_h", "workhour_at_work_h")
-
-
-def require(df, columns, what: str, fix: str) -> None:
-    """Raise :class:`MobilityError` unless ``df`` is a DataFrame holding ``columns``.
-
-    Examples
-    --------
-    >>> require(pd.DataFrame({"a": [1]}), ["a", "b"], "stops", "map your columns")
-    Traceback (most recent call last):
-    ...
-    mobility.errors.MobilityError: stops: column(s) ['b'] missing; map your columns
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise MobilityError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise MobilityError(f"{what}: column(s) {missing} missing; {fix}")
 
 
 def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None = None) -> pd.DataFrame:
@@ -78,7 +62,7 @@ def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None =
     {'user_id': ['a'], 'work_cbg': ['421010001001']}
     """
     params = params or EmploymentParams()
-    require(labels, ["user_id", "date", "work_cbg"], "labels", "pass the home_work_daily table (obfuscate_to_cbg)")
+    require_columns(labels, ["user_id", "date", "work_cbg"], "labels", "pass the home_work_daily table (obfuscate_to_cbg)")
     start, end = params.baseline
     date = pd.to_datetime(labels["date"])
     if isinstance(date.dtype, pd.DatetimeTZDtype):
@@ -126,12 +110,12 @@ def weekly_attendance(stops: pd.DataFrame, baseline_work: pd.DataFrame, cbg=None
     (2, 1, 17.0, 8.0)
     """
     params = params or EmploymentParams()
-    require(stops, ["user_id", "start", "end"], "stops", "pass detected stops (detect_stops) or true stops")
-    require(baseline_work, ["user_id", "work_cbg"], "baseline_work", "build it with baseline_work_cbg(labels)")
+    require_columns(stops, ["user_id", "start", "end"], "stops", "pass detected stops (detect_stops) or true stops")
+    require_columns(baseline_work, ["user_id", "work_cbg"], "baseline_work", "build it with baseline_work_cbg(labels)")
     if "cbg" in stops.columns:
         stop_cbg = stops["cbg"].astype("string").to_numpy(dtype=object, na_value=None)
     else:
-        require(stops, ["lat", "lon"], "stops", "give stop coordinates or a 'cbg' column")
+        require_columns(stops, ["lat", "lon"], "stops", "give stop coordinates or a 'cbg' column")
         if cbg is None:
             raise MobilityError("weekly_attendance: stops have no 'cbg' column; pass the block-group polygons as cbg")
         stop_cbg = assign_points(stops["lat"].reset_index(drop=True), stops["lon"].reset_index(drop=True), cbg)
@@ -203,7 +187,7 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     (12, 0.25, False)
     """
     params = params or EmploymentParams()
-    require(weekly, ["user_id", "week", *WEEK_COLUMNS], "weekly", "build it with weekly_attendance")
+    require_columns(weekly, ["user_id", "week", *WEEK_COLUMNS], "weekly", "build it with weekly_attendance")
     if weeks is None:
         if len(weekly) == 0:
             raise MobilityError("relative_attendance: the weekly table is empty; no stops fell on weekdays")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.employment.attendance import require
+from mobility.checks import require_columns
 from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
 from mobility.kernels.employment import column_ols
@@ -52,7 +52,7 @@ def user_sector_weights(features: pd.DataFrame, users: np.ndarray, telework: pd.
     >>> w.shape, x.round(3).tolist()
     ((2, 20), [0.6, nan])
     """
-    require(features, ["user_id", *WEIGHT_COLUMNS], "features", "pass work_features(...) of each user's work CBG")
+    require_columns(features, ["user_id", *WEIGHT_COLUMNS], "features", "pass work_features(...) of each user's work CBG")
     ids = features["user_id"].astype(str)
     if ids.duplicated().any():
         raise MobilityError(f"features: user_id {ids[ids.duplicated()].iloc[0]!r} appears twice; pass one row per "

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mobility.employment.attendance import require
+from mobility.checks import require_columns
 from mobility.employment.events import job_loss_events, near_zero
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import (
@@ -125,7 +125,7 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     part-timer).
     """
     params = params or EmploymentParams()
-    require(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
+    require_columns(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
             "build it with relative_attendance")
     users = panel["user_id"].astype(str).unique()
     weeks = pd.DatetimeIndex(panel["week"].unique())

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mobility.employment.attendance import require
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_json
 
@@ -76,12 +76,12 @@ def reference_series(*, truth_area: pd.DataFrame | None = None, laus: pd.DataFra
     """
     refs = {}
     if truth_area is not None:
-        require(truth_area, ["county", "week", "rate"], "truth_area", "pass truth/area_weekly.parquet")
+        require_columns(truth_area, ["county", "week", "rate"], "truth_area", "pass truth/area_weekly.parquet")
         refs["truth"] = ("county", "week", pd.DataFrame({
             "area": truth_area["county"].astype(str), "period_start": pd.to_datetime(truth_area["week"]),
             "rate": truth_area["rate"].astype(float)}))
     if laus is not None:
-        require(laus, ["area_fips", "area_type", "month", "rate_pct"], "laus", "read it with read_laus")
+        require_columns(laus, ["area_fips", "area_type", "month", "rate_pct"], "laus", "read it with read_laus")
         for level in ("county", "state"):
             part = laus[laus["area_type"] == level]
             if len(part):
@@ -89,7 +89,7 @@ def reference_series(*, truth_area: pd.DataFrame | None = None, laus: pd.DataFra
                     "area": part["area_fips"].astype(str), "period_start": pd.to_datetime(part["month"]),
                     "rate": part["rate_pct"].astype(float) / 100.0}))
     if ui_claims is not None:
-        require(ui_claims, ["state_fips", "week_end"], "ui_claims", "read it with read_ui_claims")
+        require_columns(ui_claims, ["state_fips", "week_end"], "ui_claims", "read it with read_ui_claims")
         if "contclaims_rate_regular" not in ui_claims.columns:
             raise MobilityError("ui_claims: no 'contclaims_rate_regular' column; use the Opportunity Insights "
                                 "file with rate columns")
@@ -130,7 +130,7 @@ def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = No
     >>> round(validate_against(area, truth_area=truth)["truth"]["signal"]["pearson_r"], 3)
     0.993
     """
-    require(area, ["method", "route", "level", "area", "period", "period_start", "rate_expected"], "area",
+    require_columns(area, ["method", "route", "level", "area", "period", "period_start", "rate_expected"], "area",
             "pass area_unemployment(...) output")
     refs = reference_series(truth_area=truth_area, laus=laus, ui_claims=ui_claims)
     if not refs:
@@ -193,7 +193,7 @@ def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame)
     """
     from sklearn.metrics import roc_auc_score
 
-    require(truth_status, ["user_id", "week", "status"], "truth_status", "pass truth/weekly_status.parquet")
+    require_columns(truth_status, ["user_id", "week", "status"], "truth_status", "pass truth/weekly_status.parquet")
     tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]))
     tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])]
     out = {}

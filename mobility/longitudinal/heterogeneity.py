@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
 from mobility.longitudinal.event_study import (
@@ -108,12 +109,8 @@ def rubin_wald(estimates: list[np.ndarray], covs: list[np.ndarray]) -> dict[str,
 
 def _draws_for(draws, dimension: str, user_col: str, draw_col: str) -> pd.DataFrame:
     table = draws[dimension] if isinstance(draws, dict) else draws
-    missing = [c for c in (user_col, draw_col, dimension) if c not in table.columns]
-    if missing:
-        raise MobilityError(
-            f"draws for {dimension!r} lack column(s) {missing}; expected the output of "
-            f"assign_groups(features, {dimension!r}, method='draws'): {user_col}, {draw_col}, {dimension}"
-        )
+    require_columns(table, (user_col, draw_col, dimension), f"draws for {dimension!r}", "expected the output of "
+                    f"assign_groups(features, {dimension!r}, method='draws'): {user_col}, {draw_col}, {dimension}")
     table = table[[user_col, draw_col, dimension]]
     if table.duplicated([user_col, draw_col]).any():
         raise MobilityError(f"draws for {dimension!r} have more than one row per ({user_col}, {draw_col})")

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.panel import _as_naive_utc
 
@@ -83,9 +84,7 @@ def baseline_means(
     >>> baseline_means(p, ["rg"], baseline=("2020-01-06", "2020-01-13"))["rg"].tolist()
     [2.0, 5.0]
     """
-    missing = [c for c in [user_col, week_col, event_col, *covariates] if c not in panel.columns]
-    if missing:
-        raise MobilityError(f"panel is missing column(s) {missing} needed for matching")
+    require_columns(panel, [user_col, week_col, event_col, *covariates], "panel", "matching needs them")
     week = _as_naive_utc(panel[week_col], week_col)
     loss = _as_naive_utc(panel[event_col], event_col)
     loss = loss.dt.normalize() - pd.to_timedelta(loss.dt.day_of_week, unit="D")
@@ -210,9 +209,7 @@ def match_controls(
     if not covariates and not exact:
         raise MobilityError("match_controls needs covariates and/or exact columns to match on")
     exact = list(exact)
-    missing = [c for c in exact if c not in panel.columns]
-    if missing:
-        raise MobilityError(f"panel is missing exact-match column(s) {missing}")
+    require_columns(panel, exact, "panel", "name the exact-match columns among its columns")
     users = baseline_means(panel, list(covariates), baseline=baseline, event_col=event_col, user_col=user_col,
                            week_col=week_col)
     if exact:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 
 NO_EVENT = np.iinfo(np.int64).min  # event time of control rows
@@ -141,15 +142,9 @@ def prepare_panel(
     ([-1, 0], False)
     """
     lo, hi = check_window(window, reference_period)
-    if not isinstance(panel, pd.DataFrame):
-        raise MobilityError(f"panel must be a pandas DataFrame, got {type(panel).__name__}")
     needed = [user_col, week_col, metric, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
-    missing = [c for c in needed if c not in panel.columns]
-    if missing:
-        raise MobilityError(
-            f"panel is missing column(s) {missing}; it has {list(panel.columns)}. Name the right columns with "
-            "metric=..., event_col=..., user_col=..., week_col=... or group=..."
-        )
+    require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
+                    "week_col=... or group=...")
     if not pd.api.types.is_numeric_dtype(panel[metric]) or pd.api.types.is_bool_dtype(panel[metric]):
         raise MobilityError(f"panel column {metric!r} must be numeric to be used as a metric (got {panel[metric].dtype})")
     week = _as_naive_utc(panel[week_col], week_col)

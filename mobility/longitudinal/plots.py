@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path
 
@@ -66,9 +67,7 @@ def plot_event_study(
     ['.png', '.svg']
     """
     needed = ["group", "event_time", "estimate", "ci_low", "ci_high", "suppressed", "reference"]
-    missing = [c for c in needed if c not in coefficients.columns]
-    if missing:
-        raise MobilityError(f"coefficient table lacks column(s) {missing}; pass a table from event_study()")
+    require_columns(coefficients, needed, "coefficient table", "pass a table from event_study()")
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise MobilityError(f"formats must be a non-empty subset of {FORMATS}, got {formats!r}")

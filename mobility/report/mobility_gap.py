@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.census import assign_groups, feature_columns
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month
@@ -56,9 +57,8 @@ def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "sign
     [['a', 'job_loser'], ['b', 'employed']]
     """
     check_month(month)
-    missing = [c for c in ("user_id", "week", "status", "method") if c not in employment.columns]
-    if missing:
-        raise MobilityError(f"employment_weekly lacks column(s) {missing}; pass the employment step's table")
+    require_columns(employment, ("user_id", "week", "status", "method"), "employment_weekly",
+                    "pass the employment step's table")
     e = employment[employment["method"] == method]
     in_month = (pd.to_datetime(e["week"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m") == month
     e = e[in_month & e["status"].isin(["employed", "unemployed"])]
@@ -148,9 +148,8 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame, 
     check_month(month)
     if isinstance(baseline_months, bool) or not isinstance(baseline_months, (int, np.integer)) or baseline_months < 1:
         raise MobilityError(f"baseline_months must be an integer >= 1, got {baseline_months!r}")
-    missing = [c for c in ("user_id", "period_start", *metrics) if c not in metrics_monthly.columns]
-    if missing:
-        raise MobilityError(f"metrics_monthly lacks column(s) {missing}; choose metrics among its columns")
+    require_columns(metrics_monthly, ("user_id", "period_start", *metrics), "metrics_monthly",
+                    "choose metrics among its columns")
     mm = metrics_monthly[["user_id", "period_start", *metrics]].copy()
     mm["user_id"] = mm["user_id"].astype(str)
     mm["month"] = local_month(mm["period_start"], timezone)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.report.privacy import check_k, suppress_small
 
@@ -40,12 +41,6 @@ def check_month(month: str) -> pd.Period:
         return pd.Period(month, freq="M")
     except ValueError as exc:
         raise MobilityError(f"month must be 'YYYY-MM' (e.g. 2020-04), got {month!r}") from exc
-
-
-def _require(table: pd.DataFrame, columns, name: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise MobilityError(f"{name} lacks column(s) {missing}; pass the employment step's {name} table")
 
 
 def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +80,7 @@ def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "i
     ('2020-04', 0.2, 0.081, 0.416)
     """
     k = check_k(k_min_users)
-    _require(area, AREA_REQUIRED, "area_unemployment")
+    require_columns(area, AREA_REQUIRED, "area_unemployment", "pass the employment step's area_unemployment table")
     sel = area[(area["method"] == method) & (area["route"] == route) & (area["period"] == "month")]
     if sel.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)

@@ -70,7 +70,7 @@ def test_sector_and_home_prefix():
         ({"dimension": "age", "method": "mean"}, "method must be"),
         ({"dimension": "age", "method": "draws", "n_draws": 0}, "n_draws must be"),
         ({"dimension": "age", "seed": -1}, "seed must be"),
-        ({"dimension": "sex"}, "features lack columns"),
+        ({"dimension": "sex"}, "features: missing column"),
     ],
 )
 def test_bad_arguments(kwargs, needle):

@@ -76,7 +76,7 @@ def test_varying_draws_widen_intervals_and_suppress_on_smallest_count():
 
 def test_bad_draws_raise():
     p = simulate_panel(13, n_users=60, n_weeks=14)
-    with pytest.raises(MobilityError, match="lack column"):
+    with pytest.raises(MobilityError, match="missing column"):
         heterogeneity(p, "y", "sex", draws=pd.DataFrame({"user_id": ["u1"], "sex": ["female"]}))
     with pytest.raises(MobilityError, match="at least one dimension"):
         heterogeneity(p, "y", [])

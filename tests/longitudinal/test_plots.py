@@ -26,7 +26,7 @@ def test_writes_png_and_svg(tmp_path):
 
 
 def test_rejects_bad_inputs(tmp_path):
-    with pytest.raises(MobilityError, match="lacks column"):
+    with pytest.raises(MobilityError, match="missing column"):
         plot_event_study(_table().drop(columns="ci_low"), tmp_path / "x")
     with pytest.raises(MobilityError, match="formats"):
         plot_event_study(_table(), tmp_path / "x", formats=("jpg",))
