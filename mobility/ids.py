@@ -38,8 +38,7 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     arr = pa.array(ids)
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     if len(arr) > 1 and arr.null_count == 0:
-        run, heads = _runs([c.cast(pa.large_string()) for c in chunks if len(c)], len(arr))
-        users = arr.take(pa.array(heads)).to_numpy(zero_copy_only=False)
+        run, users = _runs([c.cast(pa.large_string()) for c in chunks if len(c)], len(arr))
         if pd.Index(users).is_unique:  # grouped: each user in one run of rows
             order = np.argsort(users, kind="stable")
             if np.array_equal(order, np.arange(len(users))):
@@ -52,18 +51,18 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _runs(chunks: list[pa.LargeStringArray], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Run number of every row and first row of every run over non-empty Arrow ``large_string`` chunks
+    """Run number of every row and the string of every run over non-empty Arrow ``large_string`` chunks
     (:func:`mobility.kernels.ids.string_runs` chunk by chunk, a run may continue across chunks)."""
     run = np.empty(n, dtype=np.int64)
-    heads, row, last = [], 0, None
+    users, row, last = [], 0, None
     for chunk in chunks:
         _, offsets_buf, data_buf = chunk.buffers()
         offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
         continues = last is not None and chunk[0].as_py() == last
         first_run = 0 if last is None else int(run[row - 1]) + (0 if continues else 1)
-        chunk_heads = string_runs(offsets, data, first_run, run[row:row + len(chunk)])
-        heads.append(chunk_heads[1:] + row if continues else chunk_heads + row)
+        heads = string_runs(offsets, data, first_run, run[row:row + len(chunk)])
+        users.append(chunk.take(pa.array(heads[1:] if continues else heads)).to_numpy(zero_copy_only=False))
         row += len(chunk)
         last = chunk[len(chunk) - 1].as_py()
-    return run, np.concatenate(heads)
+    return run, np.concatenate(users)

@@ -296,7 +296,7 @@ def _centre_sums(lat, lon, weight, seg, centre_weighted, lo, hi, out):
 
 
 # Half-angle differences to the centre (radians) up to which the haversine terms come from power series:
-# 0.02 rad is 127 km of latitude, so nearly every run qualifies. Each series stops where the next term is
+# 0.02 rad is 127 km of latitude, so nearly every row qualifies. Each series stops where the next term is
 # below 1e-18 relative: the distance equals the libm one to rounding, without the libm calls, and vectorises.
 _SERIES_MAX_HALF_ANGLE_RAD = 0.02
 # one conversion for points and centres alike, so that a point at its centre is exactly 0 m away
@@ -330,29 +330,35 @@ def _series_squared_distance_m2(lat_deg, lon_deg, c_lat, c_lon, cos_c, sin_c):
 @numba.njit(cache=True, fastmath=_SUM_FLAGS)
 def _run_series_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c, sin_c):
     """Sum over rows ``a:b`` of weight x squared haversine distance (m^2) to the centre (radians) by
-    :func:`_series_squared_distance_m2`, and how many rows had a half-angle difference above
-    ``_SERIES_MAX_HALF_ANGLE_RAD`` (then the caller redoes the run with :func:`_run_exact_sum`). A count, not
-    a running maximum, so that the loop vectorises."""
+    :func:`_series_squared_distance_m2`, over the rows whose half-angle differences are within
+    ``_SERIES_MAX_HALF_ANGLE_RAD``, and how many rows were not (far, or NaN): :func:`_run_far_sum` adds
+    those. A count, not a running maximum, so that the loop vectorises."""
     acc = 0.0
     outside = 0
     if weighted:
         for i in range(a, b):
             d2, half = _series_squared_distance_m2(lat[i], lon[i], c_lat, c_lon, cos_c, sin_c)
-            acc += weight[i] * d2
-            outside += half > _SERIES_MAX_HALF_ANGLE_RAD
+            near = half <= _SERIES_MAX_HALF_ANGLE_RAD
+            acc += weight[i] * d2 if near else 0.0
+            outside += not near
     else:
         for i in range(a, b):
             d2, half = _series_squared_distance_m2(lat[i], lon[i], c_lat, c_lon, cos_c, sin_c)
-            acc += d2
-            outside += half > _SERIES_MAX_HALF_ANGLE_RAD
+            near = half <= _SERIES_MAX_HALF_ANGLE_RAD
+            acc += d2 if near else 0.0
+            outside += not near
     return acc, outside
 
 
 @numba.njit(cache=True)
-def _run_exact_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c):
-    """As :func:`_run_series_sum` with the libm expression of :func:`mobility.kernels.geo.haversine_m`."""
+def _run_far_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c, sin_c):
+    """The rows of ``a:b`` that :func:`_run_series_sum` left out, summed with the libm expression of
+    :func:`mobility.kernels.geo.haversine_m`."""
     acc = 0.0
     for i in range(a, b):
+        _, half = _series_squared_distance_m2(lat[i], lon[i], c_lat, c_lon, cos_c, sin_c)
+        if half <= _SERIES_MAX_HALF_ANGLE_RAD:
+            continue
         rlat = lat[i] * _RAD_PER_DEG
         dlat = c_lat - rlat
         dlon = c_lon - lon[i] * _RAD_PER_DEG
@@ -365,16 +371,16 @@ def _run_exact_sum(lat, lon, weight, weighted, a, b, c_lat, c_lon, cos_c):
 @numba.njit(cache=True)
 def _squared_distance_sums(lat, lon, weight, seg, c_lat, c_lon, cos_c, lo, hi, out):
     """Rows ``lo:hi``: per segment sum of weight x squared haversine distance (m^2) to the centre, run by run
-    (series where every half-angle difference is small, libm otherwise)."""
+    (series for rows near the centre, libm for the others)."""
     weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
     i = lo
     while i < hi:
         j = _run_end(seg, i, hi)
         s = seg[i]
-        acc, outside = _run_series_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s],
-                                       math.sin(c_lat[s]))
+        sin_c = math.sin(c_lat[s])
+        acc, outside = _run_series_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s], sin_c)
         if outside:
-            acc = _run_exact_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s])
+            acc += _run_far_sum(lat, lon, weight, weighted, i, j, c_lat[s], c_lon[s], cos_c[s], sin_c)
         out[s] += acc
         i = j
 

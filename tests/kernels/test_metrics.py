@@ -186,17 +186,18 @@ def test_portable_branches_match_numpy():
     assert km.top_k_mask(seg, w, 2, xp=_NotNumpy()).tolist() == km.top_k_mask(seg, w, 2).tolist()
 
 
-@pytest.mark.parametrize("spread", ["city", "world", "mixed"])
+@pytest.mark.parametrize("spread", ["city", "world", "mixed", "travellers"])
 @pytest.mark.parametrize("grouped", [True, False])
 def test_radius_of_gyration_cpu_twin_equals_array_version(spread, grouped):
     """The numba twin and the bincount formulation (the one CuPy runs) agree on random data: within a city
     (the twin's power-series path), across the world (its libm path: half-angles above 0.02 rad), segments
-    of both kinds, rows grouped by segment or shuffled (runs of one row)."""
+    of both kinds, one row in ten far away in every segment, rows grouped by segment or shuffled (runs of one
+    row)."""
     rng = np.random.default_rng(3)
     n, n_seg = 5000, 40
     seg = np.sort(rng.integers(0, n_seg - 1, n))  # the last segment is empty: NaN in both
     lat, lon = rng.uniform(39.8, 40.1, n), rng.uniform(-75.3, -75.0, n)
-    wide = np.ones(n, dtype=bool) if spread == "world" else (seg % 2 == 1) if spread == "mixed" else seg < 0
+    wide = {"city": seg < 0, "world": seg >= 0, "mixed": seg % 2 == 1, "travellers": rng.random(n) < 0.1}[spread]
     lat[wide], lon[wide] = rng.uniform(-60.0, 70.0, wide.sum()), rng.uniform(-170.0, 170.0, wide.sum())
     if not grouped:
         order = rng.permutation(n)
