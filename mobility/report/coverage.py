@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month
 
@@ -21,7 +22,7 @@ def _local_day(ts: pd.Series, timezone: str) -> pd.Series:
     ts = pd.to_datetime(ts)
     if ts.dt.tz is None:
         return ts.dt.normalize()
-    return ts.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    return local_time(ts, timezone=timezone).dt.normalize()
 
 
 def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.DataFrame | None = None,

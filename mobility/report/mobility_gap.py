@@ -23,6 +23,7 @@ import pandas as pd
 from mobility.census import assign_groups, feature_columns
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
+from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month
 
@@ -42,7 +43,7 @@ def local_month(period_start: pd.Series, timezone: str) -> pd.Series:
     ts = pd.to_datetime(period_start)
     if ts.dt.tz is None:
         ts = ts.dt.tz_localize("UTC")
-    return ts.dt.tz_convert(timezone).dt.strftime("%Y-%m")
+    return local_time(ts, timezone=timezone).dt.strftime("%Y-%m")
 
 
 def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "signal") -> pd.DataFrame:
