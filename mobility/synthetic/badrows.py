@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: (kind, the validator's quarantine reason from mobility.schema.QUARANTINE_REASONS)
 BAD_KINDS = (
@@ -33,16 +34,20 @@ def pings_as_text(pings: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def make_bad_rows(good: pd.DataFrame, n_bad: int, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
-    """``n_bad`` (at least one per kind) corrupted copies of random rows of ``good`` (text frame).
+def make_bad_rows(good: pd.DataFrame | pa.Table, n_bad: int, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+    """``n_bad`` (at least one per kind) corrupted copies of random rows of the good pings ``good``.
+
+    ``good`` holds typed pings (``user_id``, UTC ``timestamp``, ``lat``, ``lon``, ``accuracy_m``), as a
+    DataFrame or an Arrow table. Only the drawn rows are turned into text (:func:`pings_as_text`), so the
+    cost is that of ``n_bad`` rows, not of the whole table (the text of 9M pings would need several GB).
 
     Returns the rows (text columns :data:`CSV_COLUMNS` plus nothing else) and the count per kind.
 
     Examples
     --------
-    >>> good = pings_as_text(pd.DataFrame({"user_id": ["u1", "u2"],
+    >>> good = pd.DataFrame({"user_id": ["u1", "u2"],
     ...     "timestamp": pd.to_datetime(["2020-01-02", "2020-01-03"], utc=True), "lat": [40.0, 40.1],
-    ...     "lon": [-75.0, -75.1], "accuracy_m": [10.0, 20.0]}))
+    ...     "lon": [-75.0, -75.1], "accuracy_m": [10.0, 20.0]})
     >>> rows, counts = make_bad_rows(good, 12, np.random.default_rng(0))
     >>> len(rows), set(counts.values())
     (12, {1})
@@ -50,7 +55,11 @@ def make_bad_rows(good: pd.DataFrame, n_bad: int, rng: np.random.Generator) -> t
     n_bad = max(int(n_bad), len(BAD_KINDS))
     kind = np.arange(n_bad) % len(BAD_KINDS)
     rng.shuffle(kind)
-    rows = good.iloc[rng.integers(0, len(good), n_bad)].reset_index(drop=True).copy()
+    picked = rng.integers(0, len(good), n_bad)
+    if isinstance(good, pa.Table):
+        rows = pings_as_text(good.take(pa.array(picked)).to_pandas())
+    else:
+        rows = pings_as_text(good.iloc[picked].reset_index(drop=True))
     names = [k for k, _ in BAD_KINDS]
     ts = pd.to_datetime(rows["timestamp"], utc=True)
     edits = {

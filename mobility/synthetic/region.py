@@ -27,7 +27,6 @@ from mobility.synthetic.badrows import (
     BAD_KINDS,
     CSV_COLUMNS,
     make_bad_rows,
-    pings_as_text,
 )
 from mobility.synthetic.daily import (
     KINDS,
@@ -179,8 +178,7 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
                             n_pings_total += pings.num_rows
                             if params.inject_bad_share > 0 and pings.num_rows:
                                 n_bad = int(round(params.inject_bad_share * pings.num_rows))
-                                rows, counts = make_bad_rows(pings_as_text(pings.to_pandas()), n_bad,
-                                                             _rng(seed, "bad", part, b))
+                                rows, counts = make_bad_rows(pings, n_bad, _rng(seed, "bad", part, b))
                                 rows.to_csv(bad_path, mode="a", index=False, header=not bad_path.exists(),
                                             columns=list(CSV_COLUMNS))
                                 bad_counts = {k: bad_counts[k] + counts[k] for k in bad_counts}
