@@ -77,6 +77,26 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, decimals: int | None = None) -> Path:
+    """Write ``df`` to ``path`` as CSV (no index), atomically, floats rounded to ``decimals`` when given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_csv(pd.DataFrame({"a": [0.123456]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv", decimals=3)
+    >>> p.read_text()
+    'a\\n0.123\\n'
+    """
+    if decimals is not None:
+        df = df.copy()
+        for column in df.columns:
+            if df[column].dtype.kind == "f":
+                df[column] = df[column].round(decimals)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+    return Path(path)
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import atomic_path, write_json, write_parquet
+from mobility.io.atomic import write_csv, write_json, write_parquet
 from mobility.longitudinal.did import did_summary
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity
@@ -60,8 +60,7 @@ def write_table(df: pd.DataFrame, path_stem: str | os.PathLike, formats: tuple[s
         if fmt == "parquet":
             write_parquet(df, target)
         else:
-            with atomic_path(target) as tmp:
-                df.to_csv(tmp, index=False)
+            write_csv(df, target)
         out.append(target)
     return out
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import atomic_path, write_json
+from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.report import figures
 from mobility.report.coverage import coverage_table
 from mobility.report.document import Figure, Section, render_html
@@ -38,25 +38,6 @@ from mobility.report.unemployment import (
 )
 
 MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "distinct_locations")
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, decimals: int = 3) -> Path:
-    """Write ``df`` as CSV atomically, floats rounded to ``decimals`` (no index).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = write_csv(pd.DataFrame({"a": [0.123456]}), Path(tempfile.mkdtemp()) / "t.csv")
-    >>> p.read_text()
-    'a\\n0.123\\n'
-    """
-    out = df.copy()
-    for column in out.columns:
-        if out[column].dtype.kind == "f":
-            out[column] = out[column].round(decimals)
-    with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False)
-    return Path(path)
 
 
 def _pct(x: float) -> str:
@@ -134,7 +115,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     missing: list[str] = []
 
     def save(name: str, df: pd.DataFrame) -> str:
-        write_csv(df, staging / "tables" / f"{name}.csv")
+        write_csv(df, staging / "tables" / f"{name}.csv", decimals=3)
         written[name] = f"tables/{name}.csv"
         return written[name]
 

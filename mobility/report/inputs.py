@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from mobility.errors import MobilityError
+from mobility.pipeline.runner import read_table
 
 REQUIRED = ("metrics_weekly", "metrics_monthly")
 OPTIONAL = ("home_work_daily", "user_features", "employment_weekly", "area_unemployment")
@@ -61,11 +62,8 @@ def find_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
     """
     out_dir = Path(out_dir)
     folder = out_dir / name
-    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if parts:
-        frames = [pd.read_parquet(p) for p in parts]
-        frames = [f for f in frames if len(f)] or frames[:1]
-        return pd.concat(frames, ignore_index=True)
+    if folder.is_dir() and any(folder.glob("*.parquet")):
+        return read_table(out_dir, name)
     for candidate in [out_dir / f"{name}.parquet"] + [out_dir / sub / f"{name}.parquet" for sub in SUBFOLDERS]:
         if candidate.is_file():
             return pd.read_parquet(candidate)

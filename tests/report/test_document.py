@@ -2,7 +2,6 @@
 
 import pandas as pd
 
-from mobility.report.build import write_csv
 from mobility.report.document import Figure, Section, render_html, table_html
 from mobility.report.methods import parameters_table, run_summary
 
@@ -35,8 +34,3 @@ def test_methods_tables_from_manifest_leave_out_paths():
     assert s["data period (weeks)"] == "2020-01 to 2020-04"
     assert s["rows: pings"] == "1,234" and s["quarantined (load): bad_coordinate"] == "3"
     assert s["version: pandas"] == "3.1" and "/secret" not in str(s)
-
-
-def test_write_csv_rounds_floats(tmp_path):
-    p = write_csv(pd.DataFrame({"a": ["x"], "n": [3], "v": [39.95261]}), tmp_path / "t.csv")
-    assert p.read_text() == "a,n,v\nx,3,39.953\n"
