@@ -90,48 +90,76 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     mult = np.tile([1.0, params.trip_ping_multiplier], ns)
     dur = np.maximum(seg_end - seg_start, 0.0)
     n = rng.poisson(rate_per_h[seg_person] * mult * dur / 3600.0)
-    # sorted uniform fractions from exponential spacings: n + 1 gaps per non-empty segment
+    # sorted uniform fractions from exponential spacings: n + 1 gaps per non-empty segment. Memory: the
+    # region's batch holds ~10M pings, so every per-ping array is ~80 MB; intermediates are freed as soon as
+    # possible and updated in place (the same floating-point operations in the same order: same bits).
     has = np.flatnonzero(n > 0)
-    m = n[has] + 1
-    gaps = rng.exponential(1.0, int(m.sum()))
+    n_has = n[has]
+    gaps = rng.exponential(1.0, int(n_has.sum() + len(has)))
     csum = np.cumsum(gaps)
-    ends = np.cumsum(m) - 1
+    del gaps
+    ends = np.cumsum(n_has + 1) - 1
     offset = np.r_[0.0, csum[ends[:-1]]]
     total = csum[ends] - offset
-    seg_of_gap = np.repeat(np.arange(len(has)), m)
-    frac = (csum - offset[seg_of_gap]) / total[seg_of_gap]
-    keep_gap = np.ones(len(gaps), dtype=bool)
-    keep_gap[ends] = False  # the last cumulative value is 1 by construction
-    k = seg_of_gap[keep_gap]
-    frac = frac[keep_gap]
-    seg = has[k]
-    t = seg_start[seg] + frac * dur[seg]
-    lat = lat0[seg] + frac * (lat1[seg] - lat0[seg])
-    lon = lon0[seg] + frac * (lon1[seg] - lon0[seg])
+    frac = np.delete(csum, ends)  # the last cumulative value of a segment is 1 by construction: dropped
+    del csum
+    local = np.repeat(np.arange(len(has), dtype=np.int32 if len(has) < 2**31 else np.int64), n_has)
+    frac -= offset[local]
+    frac /= total[local]
+    del local, offset, total, ends
+    seg = np.repeat(has.astype(np.int32) if 2 * ns < 2**31 else has, n_has)  # segment of each ping
+    del has, n_has
+    t = frac * dur[seg]
+    t += seg_start[seg]
+    lat = frac * (lat1 - lat0)[seg]
+    lat += lat0[seg]
+    lon = frac * (lon1 - lon0)[seg]
+    lon += lon0[seg]
+    del frac
     who = seg_person[seg]
     # silences: pings are sorted by (person, time), so locate each silence in them and mark the ranges
     s_who, s_start, s_end = silence_intervals(params, len(rate_per_h), span_start_s, span_end_s, rng)
     big = 4.0 * (span_end_s - span_start_s) + 1e6
-    key = who * big + (t - span_start_s)
+    key = t - span_start_s
+    key += who * big
     lo = np.searchsorted(key, s_who * big + (s_start - span_start_s), side="left")
     hi = np.searchsorted(key, s_who * big + (s_end - span_start_s), side="right")
     depth = np.zeros(len(key) + 1, dtype=np.int32)
+    del key
     np.add.at(depth, lo, 1)
     np.add.at(depth, hi, -1)
-    keep = np.cumsum(depth[:-1]) == 0
+    np.cumsum(depth, out=depth)
+    keep = depth[:-1] == 0
+    del depth
     # whole seconds, one ping per person and second
-    t_s = np.floor(t).astype(np.int64)
+    np.floor(t, out=t)
+    t_s = t.astype(np.int64)
+    del t
     dup = np.zeros(len(t_s), dtype=bool)
     dup[1:] = (who[1:] == who[:-1]) & (t_s[1:] == t_s[:-1])
     keep &= ~dup
+    del dup
     keep &= (t_s >= span_start_s) & (t_s < span_end_s)
-    seg, who, t_s, lat, lon = seg[keep], who[keep], t_s[keep], lat[keep], lon[keep]
+    seg = seg[keep]
+    who = who[keep]
+    t_s = t_s[keep]
+    lat = lat[keep]
+    lon = lon[keep]
+    del keep
     n_pings = np.bincount(seg[seg % 2 == 0] // 2, minlength=ns).astype(np.int64)
     # GPS noise
     acc = rng.uniform(params.gps_noise_min_m, params.gps_noise_max_m, len(t_s))
     sd = acc / RADIUS68_PER_SD
     m_per_deg_lon = M_PER_DEG_LAT * np.cos(np.radians(stops["lat"]))
-    lat = lat + rng.standard_normal(len(t_s), dtype=np.float32) * sd / M_PER_DEG_LAT
-    lon = lon + rng.standard_normal(len(t_s), dtype=np.float32) * sd / m_per_deg_lon[seg // 2]
-    reported = np.round(acc * rng.uniform(0.8, 1.25, len(t_s)), 1)
+    step = rng.standard_normal(len(t_s), dtype=np.float32) * sd
+    step /= M_PER_DEG_LAT
+    lat += step
+    step = rng.standard_normal(len(t_s), dtype=np.float32) * sd
+    del sd
+    step /= m_per_deg_lon[seg // 2]
+    del seg
+    lon += step
+    del step
+    acc *= rng.uniform(0.8, 1.25, len(t_s))
+    reported = np.round(acc, 1, out=acc)
     return {"person": who, "t_s": t_s, "lat": lat, "lon": lon, "accuracy_m": reported}, n_pings
