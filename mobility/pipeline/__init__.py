@@ -9,12 +9,12 @@ __all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "re
 
 def run(region: str, out: str | None = None, *, from_stage: str | None = None, until: str | None = None,
         force: bool = False, progress: bool = True, engine: str = "local", scheduler: str | None = None,
-        n_workers: int | None = None) -> dict:
+        n_workers: int | None = None, memory_limit_gb: float | None = None) -> dict:
     """Run the pipeline for ``region`` (a name in ``pipelines/`` or a .toml path); returns the manifest.
 
     ``engine="dask"`` runs the partition functions on a Dask cluster: the scheduler at ``scheduler``, or a
-    local cluster of ``n_workers`` processes (see :mod:`mobility.pipeline.engine`); outputs are identical
-    to ``engine="local"``.
+    local cluster of ``n_workers`` processes with ``memory_limit_gb`` each (see :mod:`mobility.pipeline.engine`);
+    outputs are identical to ``engine="local"``.
 
     Examples
     --------
@@ -28,6 +28,7 @@ def run(region: str, out: str | None = None, *, from_stage: str | None = None, u
 
     config = load_config(region)
     out_dir = Path(out) if out else Path("out") / config.name
-    with make_engine(engine, scheduler=scheduler, n_workers=n_workers) as executor:
+    with make_engine(engine, scheduler=scheduler, n_workers=n_workers,
+                     memory_limit_gb=memory_limit_gb) as executor:
         runner = Runner(config, stages_for(config), out_dir, progress=progress, engine=executor)
         return runner.run(from_stage=from_stage, until=until, force=force)

@@ -1,5 +1,5 @@
 """Command line: ``python -m mobility.pipeline --region NAME [--out DIR] [--from STAGE] [--force]
-[--engine local|dask [--scheduler ADDRESS | --workers N]]``."""
+[--engine local|dask [--scheduler ADDRESS | --workers N [--worker-memory-gb GB]]]``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
                              "without it --engine dask starts a local cluster")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="worker processes of the local Dask cluster (default: one per CPU core)")
+    parser.add_argument("--worker-memory-gb", type=float, metavar="GB",
+                        help="memory limit of each local Dask worker in GB (default: Dask's share of the machine)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         manifest = run(args.region, args.out, from_stage=args.from_stage, until=args.until, force=args.force,
                        progress=not args.quiet, engine=args.engine, scheduler=args.scheduler,
-                       n_workers=args.workers)
+                       n_workers=args.workers, memory_limit_gb=args.worker_memory_gb)
     except MobilityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -83,9 +83,10 @@ class DaskEngine:
         ``n_workers`` single-threaded worker processes is started on this machine and stopped by
         :meth:`close`.
     n_workers : int, optional
-        Worker processes of the local cluster (default: the number of CPU cores). Ignored with ``scheduler``.
+        Worker processes of the local cluster (default: the number of CPU cores); not with ``scheduler``.
     memory_limit_gb : float, optional
-        Memory limit per local worker, in GB (default: Dask's share of the machine's memory).
+        Memory limit per local worker, in GB (default: Dask's share of the machine's memory); not with
+        ``scheduler`` (a running cluster's workers have their own).
     connect_timeout_s : float, default 30
         How long to wait for the scheduler.
 
@@ -109,6 +110,9 @@ class DaskEngine:
             raise MobilityError(f"n_workers={n_workers!r} must be a whole number >= 1")
         if memory_limit_gb is not None and not (isinstance(memory_limit_gb, (int, float)) and memory_limit_gb > 0):
             raise MobilityError(f"memory_limit_gb={memory_limit_gb!r} must be a positive number of GB")
+        if scheduler and (n_workers is not None or memory_limit_gb is not None):
+            raise MobilityError("--workers and --worker-memory-gb size the local cluster; with --scheduler, set them "
+                                "on your workers (dask worker --nworkers N --memory-limit 4GB)")
         if not (isinstance(connect_timeout_s, (int, float)) and connect_timeout_s > 0):
             raise MobilityError(f"connect_timeout_s={connect_timeout_s!r} must be a positive number of seconds")
         try:
@@ -157,7 +161,7 @@ class DaskEngine:
         except KilledWorker as exc:
             raise MobilityError(
                 f"{desc or 'parts'}: Dask workers died running the same part {self._allowed_failures()} "
-                f"time(s) ({exc}); most likely a worker ran out of memory. Raise the workers' memory or "
+                f"time(s) ({exc}); most likely a worker ran out of memory. Raise the workers' memory (--worker-memory-gb) or "
                 "[run] n_partitions so that a partition fits, then rerun: finished parts are kept"
             ) from exc
         except (OSError, TimeoutError) as exc:
@@ -203,7 +207,8 @@ class DaskEngine:
         self.__dict__.update(state)
 
 
-def make_engine(engine: str = "local", *, scheduler: str | None = None, n_workers: int | None = None):
+def make_engine(engine: str = "local", *, scheduler: str | None = None, n_workers: int | None = None,
+                memory_limit_gb: float | None = None):
     """The engine named ``engine`` (``"local"`` or ``"dask"``); use it as a context manager.
 
     Examples
@@ -219,10 +224,11 @@ def make_engine(engine: str = "local", *, scheduler: str | None = None, n_worker
     if engine not in ENGINES:
         raise MobilityError(f"engine={engine!r} is not one of {ENGINES}")
     if engine == "local":
-        if scheduler is not None or n_workers is not None:
-            raise MobilityError("--scheduler and --workers need --engine dask; the local engine runs in this process")
+        if scheduler is not None or n_workers is not None or memory_limit_gb is not None:
+            raise MobilityError("--scheduler, --workers and --worker-memory-gb need --engine dask; the local engine "
+                                "runs in this process")
         return LocalEngine()
-    return DaskEngine(scheduler, n_workers=n_workers)
+    return DaskEngine(scheduler, n_workers=n_workers, memory_limit_gb=memory_limit_gb)
 
 
 def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], outputs: Sequence[Path],

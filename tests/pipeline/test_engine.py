@@ -49,6 +49,29 @@ def test_make_engine_rejects_unknown_names_and_dask_options_without_dask():
         make_engine("local", scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(MobilityError, match="need --engine dask"):
         make_engine("local", n_workers=2)
+    with pytest.raises(MobilityError, match="need --engine dask"):
+        make_engine("local", memory_limit_gb=2.0)
+
+
+@needs_dask
+def test_dask_engine_rejects_local_cluster_sizes_with_a_scheduler_and_bad_limits():
+    from mobility.pipeline.engine import DaskEngine
+
+    with pytest.raises(MobilityError, match="set them on your workers"):
+        DaskEngine("tcp://127.0.0.1:1", memory_limit_gb=2.0)
+    with pytest.raises(MobilityError, match="positive number of GB"):
+        DaskEngine(memory_limit_gb=0)
+
+
+@needs_dask
+@pytest.mark.slow
+def test_worker_memory_limit_reaches_the_local_workers():
+    from mobility.pipeline.engine import DaskEngine
+
+    with make_engine("dask", n_workers=1, memory_limit_gb=1.5) as engine:
+        assert isinstance(engine, DaskEngine)
+        workers = engine.client.scheduler_info()["workers"].values()
+        assert [w["memory_limit"] for w in workers] == [1_500_000_000]
 
 
 def test_run_part_reads_matching_parts_and_writes_each_output(tmp_path):
