@@ -2,10 +2,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from mobility.schema import QUARANTINE_REASONS
-from mobility.synthetic import load_truth
-from mobility.synthetic.badrows import BAD_KINDS
+from mobility.synthetic import badrows, load_truth
+from mobility.synthetic.badrows import BAD_KINDS, make_bad_rows, pings_as_text
 
 
 def test_every_kind_present_and_really_bad(tiny_region):
@@ -40,3 +41,41 @@ def test_every_kind_present_and_really_bad(tiny_region):
     for kind, n in checks.items():
         assert n == kinds[kind]["count"] >= 1, kind
     assert np.isclose(len(rows), 0.002 * len(good), atol=len(BAD_KINDS) * 3 + 1)
+
+
+def _typed_pings(n):
+    rng = np.random.default_rng(4)
+    return pd.DataFrame({
+        "user_id": [f"u{i % 37:03d}" for i in range(n)],
+        "timestamp": pd.Timestamp("2020-02-28T23:00:00Z") + pd.to_timedelta(np.arange(n) * 17, unit="s"),
+        "lat": 40 + rng.random(n) / 10, "lon": -75 - rng.random(n) / 10, "accuracy_m": rng.integers(50, 500, n) / 10,
+    })
+
+
+def test_only_the_drawn_rows_become_text(monkeypatch):
+    # texting all good pings first (9M of them in the default region) peaked at 6 GB; only n_bad rows may be
+    seen = []
+    real = badrows.pings_as_text
+    monkeypatch.setattr(badrows, "pings_as_text", lambda df: seen.append(len(df)) or real(df))
+    good = _typed_pings(5000)
+    badrows.make_bad_rows(good, 30, np.random.default_rng(0))
+    badrows.make_bad_rows(pa.Table.from_pandas(good, preserve_index=False), 30, np.random.default_rng(0))
+    assert seen == [30, 30]
+
+
+def test_arrow_and_pandas_pings_give_the_rows_drawn_from_the_text_of_all_pings():
+    good = _typed_pings(400)
+    text = pings_as_text(good)
+    rows, counts = make_bad_rows(good, 48, np.random.default_rng(9))
+    rows_arrow, counts_arrow = make_bad_rows(pa.Table.from_pandas(good, preserve_index=False), 48,
+                                             np.random.default_rng(9))
+    pd.testing.assert_frame_equal(rows, rows_arrow)
+    assert counts == counts_arrow and sum(counts.values()) == 48
+    # the documented draws: shuffle the kinds, then pick rows uniformly from the good pings
+    rng = np.random.default_rng(9)
+    rng.shuffle(np.arange(48))
+    picked = text.iloc[rng.integers(0, 400, 48)].reset_index(drop=True)
+    same = (rows == picked).sum(axis=1)
+    assert (same >= 4).all()  # every bad row is its source row with at most one field corrupted
+    assert (same == 5).sum() == counts["duplicate"] == 4  # 48 rows, 12 kinds: 4 of each
+    assert (rows["lat"] == "91.0").sum() == counts["lat_91"] == 4
