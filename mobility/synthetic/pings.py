@@ -57,8 +57,8 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     Returns
     -------
     pings : dict
-        ``person``, ``t_s`` (int64 UTC seconds, sorted within person, unique per person), ``lat``, ``lon``,
-        ``accuracy_m``.
+        ``person`` (integer batch index), ``t_s`` (int64 UTC seconds, sorted within person, unique per person),
+        ``lat``, ``lon``, ``accuracy_m``.
     n_pings : ndarray
         Pings kept inside each stop (same order as ``stops``).
 
@@ -86,10 +86,11 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     lat1, lon1 = lat0.copy(), lon0.copy()
     lat1[1::2] = np.where(nxt_same, stops["lat"][nxt], stops["lat"])
     lon1[1::2] = np.where(nxt_same, stops["lon"][nxt], stops["lon"])
-    seg_person = np.repeat(person, 2)
+    seg_person = np.repeat(person.astype(np.int32) if len(rate_per_h) < 2**31 else person, 2)
     mult = np.tile([1.0, params.trip_ping_multiplier], ns)
     dur = np.maximum(seg_end - seg_start, 0.0)
     n = rng.poisson(rate_per_h[seg_person] * mult * dur / 3600.0)
+    del seg_end, mult, nxt, nxt_same
     # sorted uniform fractions from exponential spacings: n + 1 gaps per non-empty segment. Memory: the
     # region's batch holds ~10M pings, so every per-ping array is ~80 MB; intermediates are freed as soon as
     # possible and updated in place (the same floating-point operations in the same order: same bits).
@@ -111,12 +112,14 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     del has, n_has
     t = frac * dur[seg]
     t += seg_start[seg]
+    del dur, seg_start
     lat = frac * (lat1 - lat0)[seg]
     lat += lat0[seg]
     lon = frac * (lon1 - lon0)[seg]
     lon += lon0[seg]
-    del frac
+    del frac, lat0, lat1, lon0, lon1
     who = seg_person[seg]
+    del seg_person
     # silences: pings are sorted by (person, time), so locate each silence in them and mark the ranges
     s_who, s_start, s_end = silence_intervals(params, len(rate_per_h), span_start_s, span_end_s, rng)
     big = 4.0 * (span_end_s - span_start_s) + 1e6
@@ -154,12 +157,12 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     step = rng.standard_normal(len(t_s), dtype=np.float32) * sd
     step /= M_PER_DEG_LAT
     lat += step
-    step = rng.standard_normal(len(t_s), dtype=np.float32) * sd
-    del sd
+    del step
+    step = np.multiply(rng.standard_normal(len(t_s), dtype=np.float32), sd, out=sd)  # sd is not needed after
     step /= m_per_deg_lon[seg // 2]
     del seg
     lon += step
-    del step
+    del step, sd
     acc *= rng.uniform(0.8, 1.25, len(t_s))
     reported = np.round(acc, 1, out=acc)
     return {"person": who, "t_s": t_s, "lat": lat, "lon": lon, "accuracy_m": reported}, n_pings
