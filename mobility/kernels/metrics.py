@@ -280,7 +280,7 @@ def _centre_sums(lat, lon, weight, seg, centre_weighted, lo, hi, out):
     """Rows ``lo:hi``: per segment count, total weight and the two coordinate sums, into ``out[0..3]``.
 
     Rows are summed run by run (a run: consecutive rows of one segment), so rows grouped by segment (the usual
-    case) touch ``out`` once per run; any order gives the same sums.
+    case) touch ``out`` once per run; any order gives the same sums (to rounding).
     """
     weighted = weight.shape[0] == lat.shape[0] and lat.shape[0] > 0
     i = lo
