@@ -103,7 +103,7 @@ def plot_event_study(
     if suppressed_notes:
         caption += " Suppressed (< k users): " + "; ".join(suppressed_notes)
     fig.text(0.01, 0.01, caption, fontsize=6.5, color="0.3", wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.92, bottom=0.17)
     written = []
     stem = Path(path_stem)
     try:
