@@ -18,6 +18,12 @@ must not add leisure outings that would offset the planted drop in exploration (
 losers visit fewer places and explore less, more so with time since the loss). On top of that, after job loss
 the exploration probability, the distance of new places and the number of outings shrink by
 ``effect(w) = max * (1 - exp(-w / effect_tau_weeks))``, w the weeks since the loss.
+
+Two realism knobs (off by default, and then no random number is drawn for them) make the region harder:
+with ``shared_venue_share`` an exploration step picks a shared public venue the person has not visited yet
+instead of a new private place, so many people's stops fall on the same spots, often near work
+(:mod:`~mobility.synthetic.venues`); with ``work_campus_radius_m`` each day's work stops sit at a point drawn
+uniformly in a disc around the work point instead of on the point itself.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import pandas as pd
 from mobility.kernels.geo import haversine_m
 from mobility.synthetic.geography import M_PER_DEG_LAT, clip_to_box
 from mobility.synthetic.params import SyntheticParams
+from mobility.synthetic.venues import Venues
 
 HOME, WORK, OTHER = 0, 1, 2
 KINDS = ("home", "work", "other")
@@ -100,9 +107,13 @@ class Batch:
 class _Places:
     """Per-person table of known other places with visit counts (the EPR memory)."""
 
-    def __init__(self, params: SyntheticParams, batch: Batch, rng: np.random.Generator):
+    def __init__(self, params: SyntheticParams, batch: Batch, rng: np.random.Generator,
+                 venues: Venues | None = None):
         n, cap = len(batch.home_lat), params.max_places_per_user
         self.p, self.rng = params, rng
+        self.venues = venues if venues is not None and len(venues) and params.shared_venue_share > 0 else None
+        # venue index of each known place (-1: a private place); only kept when venues are in play
+        self.venue = np.full((n, cap), -1, dtype=np.int32) if self.venues is not None else None
         self.lat = np.zeros((n, cap))
         self.lon = np.zeros((n, cap))
         self.count = np.zeros((n, cap))
@@ -127,8 +138,26 @@ class _Places:
         lon = lon0 + r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat0)))
         return clip_to_box(lat, lon)
 
+    def venue_weights(self, who, anchor_lat, anchor_lon, radius_mult, scale_m=None):
+        """Choice weights (len(who), n_venues) of the venues for explorers: attractiveness times the private
+        places' distance law at the venue's distance from the anchor (power law between
+        ``new_place_min/max_distance_m``, the distance divided by ``radius_mult``; or, with ``scale_m``, the
+        lunch law ``exp(-(d - 150 m) / scale_m)``); 0 for venues the person already knows."""
+        p, v = self.p, self.venues
+        d = haversine_m(anchor_lat[:, None], anchor_lon[:, None], v.lat[None, :], v.lon[None, :])
+        if scale_m is None:
+            r = np.maximum(d / radius_mult[:, None], p.new_place_min_distance_m)
+            w = np.where(r <= p.new_place_max_distance_m, r ** -(1 + p.new_place_distance_exponent), 0.0)
+        else:
+            w = np.exp(-np.maximum(d - 150.0, 0.0) / scale_m)
+        w *= v.weight[None, :]
+        rows, cols = np.nonzero(self.venue[who] >= 0)
+        w[rows, self.venue[who[rows], cols]] = 0.0
+        return w
+
     def choose(self, who, anchor_lat, anchor_lon, explore_mult, radius_mult, scale_m=None):
-        """Pick a place for each person in ``who``; returns (slot index, lat, lon) without committing."""
+        """Pick a place for each person in ``who``; returns (slot index, lat, lon, venue index or -1) without
+        committing."""
         p = self.p
         n_known = self.n[who]
         prob = p.epr_rho * np.power(np.maximum(n_known, 1), -p.epr_gamma) * explore_mult
@@ -136,8 +165,22 @@ class _Places:
         slot = np.empty(len(who), dtype=np.int64)
         lat = np.empty(len(who))
         lon = np.empty(len(who))
+        venue = np.full(len(who), -1, dtype=np.int32)
         e = np.flatnonzero(explore)
         slot[e] = n_known[e]
+        if self.venues is not None and len(e):
+            # a shared venue instead of a new private place, for a share of the explorers that still have one
+            # within reach they have not visited
+            v = e[self.rng.random(len(e)) < p.shared_venue_share]
+            w = self.venue_weights(who[v], anchor_lat[v], anchor_lon[v], radius_mult[v], scale_m)
+            cdf = np.cumsum(w, axis=1)
+            ok = cdf[:, -1] > 0
+            u = self.rng.random(len(v)) * cdf[:, -1]
+            pick = np.minimum((cdf <= u[:, None]).sum(axis=1), len(self.venues) - 1)
+            v, pick = v[ok], pick[ok]
+            venue[v] = pick
+            lat[v], lon[v] = self.venues.lat[pick], self.venues.lon[pick]
+            e = e[venue[e] < 0]
         lat[e], lon[e] = self.offsets(anchor_lat[e], anchor_lon[e], radius_mult[e], scale_m)
         r = np.flatnonzero(~explore)
         if len(r):
@@ -146,12 +189,14 @@ class _Places:
             u = self.rng.random(len(r)) * cdf[:, -1]
             slot[r] = np.minimum((cdf <= u[:, None]).sum(axis=1), n_known[r] - 1)
             lat[r], lon[r] = self.lat[who[r], slot[r]], self.lon[who[r], slot[r]]
-        return slot, lat, lon
+        return slot, lat, lon, venue
 
-    def commit(self, who, slot, lat, lon):
+    def commit(self, who, slot, lat, lon, venue):
         """Record a visit (adding the place if it is new)."""
         new = slot >= self.n[who]
         self.lat[who[new], slot[new]], self.lon[who[new], slot[new]] = lat[new], lon[new]
+        if self.venue is not None:
+            self.venue[who[new], slot[new]] = venue[new]
         self.n[who[new]] += 1
         self.count[who, slot] += 1
 
@@ -168,8 +213,10 @@ def effect_curve(weeks: np.ndarray, max_effect: float, tau_weeks: float) -> np.n
 
 
 def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
-                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+                   rng: np.random.Generator, venues: Venues | None = None) -> dict[str, np.ndarray]:
     """True stops of every person of ``batch`` over the calendar, sorted by person then start.
+
+    ``venues`` are the region's shared venues, used when ``params.shared_venue_share > 0``.
 
     Returns arrays ``person`` (batch index), ``start``, ``end`` (UTC seconds), ``lat``, ``lon``,
     ``place_id`` (int64), ``kind`` (0 home, 1 work, 2 other). Stops of a person never overlap; consecutive
@@ -188,7 +235,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
     p = params
     n = len(batch.home_lat)
     people = np.arange(n)
-    places = _Places(p, batch, rng)
+    places = _Places(p, batch, rng, venues)
     speed = lambda m: rng.uniform(p.travel_speed_min_kmh, p.travel_speed_max_kmh, m) / 3.6
 
     def travel_s(lat0, lon0, lat1, lon1):
@@ -222,22 +269,25 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         # on-site work, with an optional lunch outing
         arrive = base + rng.uniform(p.work_arrive_start_h, p.work_arrive_end_h, n) * 3600
         leave = base + rng.uniform(p.work_leave_start_h, p.work_leave_end_h, n) * 3600
-        tt_hw = travel_s(batch.home_lat, batch.home_lon, batch.work_lat, batch.work_lon)
+        work_lat, work_lon = batch.work_lat, batch.work_lon
+        if p.work_campus_radius_m > 0:  # today's building on the campus
+            work_lat, work_lon = campus_points(work_lat, work_lon, p.work_campus_radius_m, rng)
+        tt_hw = travel_s(batch.home_lat, batch.home_lon, work_lat, work_lon)
         emit(works, home_since, arrive - tt_hw, batch.home_lat, batch.home_lon, 0, HOME)
         lunch = works & (rng.random(n) < p.lunch_out_prob)
         lunch_leave = base + rng.uniform(11.75, 12.75, n) * 3600
         w = np.flatnonzero(lunch)
-        slot, llat, llon = places.choose(w, batch.work_lat[w], batch.work_lon[w], explore_mult[w],
-                                         radius_mult[w], scale_m=p.lunch_place_scale_m)
-        places.commit(w, slot, llat, llon)
-        tt = travel_s(batch.work_lat[w], batch.work_lon[w], llat, llon)
+        slot, llat, llon, venue = places.choose(w, work_lat[w], work_lon[w], explore_mult[w],
+                                                radius_mult[w], scale_m=p.lunch_place_scale_m)
+        places.commit(w, slot, llat, llon, venue)
+        tt = travel_s(work_lat[w], work_lon[w], llat, llon)
         l_start = lunch_leave[w] + tt
         l_end = l_start + rng.uniform(p.min_stop_duration_s, max(p.min_stop_duration_s, 3600.0), len(w))
         work_end1 = np.where(lunch, lunch_leave, leave)
-        emit(works, arrive, work_end1, batch.work_lat, batch.work_lon, 1, WORK)
+        emit(works, arrive, work_end1, work_lat, work_lon, 1, WORK)
         full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
         emit(lunch, full(l_start), full(l_end), full(llat), full(llon), full(slot + 2, 0), OTHER)
-        emit(lunch, full(l_end + tt), leave, batch.work_lat, batch.work_lon, 1, WORK)
+        emit(lunch, full(l_end + tt), leave, work_lat, work_lon, 1, WORK)
         home_since = np.where(works, leave + tt_hw, home_since)
         # outings from home
         cur = np.where(works, home_since, base + rng.uniform(p.offday_start_min_h, p.offday_start_max_h, n) * 3600)
@@ -247,7 +297,8 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         active = np.ones(n, dtype=bool)
         for k in range(p.max_outings_per_day):
             active &= n_out > k
-            slot, olat, olon = places.choose(people, batch.home_lat, batch.home_lon, explore_mult, radius_mult)
+            slot, olat, olon, venue = places.choose(people, batch.home_lat, batch.home_lon, explore_mult,
+                                                    radius_mult)
             tt = travel_s(batch.home_lat, batch.home_lon, olat, olon)
             depart = cur + rng.uniform(p.min_home_gap_s, p.max_home_gap_s, n)
             dur = np.clip(rng.lognormal(np.log(p.other_stop_median_s), p.other_stop_sigma, n),
@@ -255,7 +306,7 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
             back = depart + 2 * tt + dur
             active &= back <= base + p.day_end_h * 3600
             a = np.flatnonzero(active)
-            places.commit(a, slot[a], olat[a], olon[a])
+            places.commit(a, slot[a], olat[a], olon[a], venue[a])
             emit(active, home_since, depart, batch.home_lat, batch.home_lon, 0, HOME)
             emit(active, depart + tt, depart + tt + dur, olat, olon, slot + 2, OTHER)
             home_since = np.where(active, back, home_since)
@@ -268,6 +319,25 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
     stops = _join_home_nights(stops)
     stops["place_id"] = batch.user_number[stops["person"]].astype(np.int64) * PLACE_ID_STRIDE + stops.pop("slot")
     return stops
+
+
+def campus_points(lat: np.ndarray, lon: np.ndarray, radius_m: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One point per row drawn uniformly in the disc of ``radius_m`` around (lat, lon), kept 100 m inside the
+    region's box (a campus at the box's edge is cut there, so its pings stay inside the block groups).
+
+    Examples
+    --------
+    >>> lat, lon = campus_points(np.full(500, 40.0), np.full(500, -75.1), 250.0, np.random.default_rng(0))
+    >>> d = haversine_m(40.0, -75.1, lat, lon)
+    >>> bool(d.max() < 250.1), bool(d.min() < 50.0 and d.max() > 200.0)
+    (True, True)
+    """
+    r = radius_m * np.sqrt(rng.random(len(lat)))
+    theta = rng.uniform(0, 2 * np.pi, len(lat))
+    out_lat = lat + r * np.cos(theta) / M_PER_DEG_LAT
+    out_lon = lon + r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat)))
+    return clip_to_box(out_lat, out_lon, margin_m=100.0)
 
 
 def _scatter(n, idx, vals, fill):

@@ -19,18 +19,21 @@ from mobility.synthetic.sectors import DEFAULT_SECTOR_HAZARD_MULTIPLIER
 
 _SHARES = ("no_job_share", "lunch_out_prob", "work_absence_prob", "shock_explore_reduction",
            "shock_outing_reduction", "explore_effect_max", "radius_effect_max", "outing_effect_max",
-           "long_silence_user_share", "inject_bad_share", "epr_rho", "male_share")
+           "long_silence_user_share", "inject_bad_share", "epr_rho", "male_share", "shared_venue_share",
+           "gps_outlier_share")
 _POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour_factor",
              "other_stop_median_s", "min_stop_duration_s", "max_stop_duration_s",
              "new_place_min_distance_m", "new_place_max_distance_m", "new_place_distance_exponent",
              "lunch_place_scale_m", "hazard_decay_weeks", "effect_tau_weeks", "pings_per_hour_median",
              "pings_per_hour_min", "trip_ping_multiplier", "silence_median_h", "long_silence_days",
              "gps_noise_min_m", "vulnerable_effect_multiplier", "low_earnings_hazard_multiplier",
-             "young_hazard_multiplier", "minority_hazard_multiplier", "remote_adoption_slope")
+             "young_hazard_multiplier", "minority_hazard_multiplier", "remote_adoption_slope",
+             "gps_outlier_min_m", "gps_outlier_max_m")
 _NON_NEGATIVE = ("epr_gamma", "baseline_job_loss_hazard_per_week", "peak_job_loss_hazard_per_week",
                  "rehire_hazard_per_week", "outings_workday_mean", "outings_offday_mean",
                  "outings_jobless_weekday_mean",
-                 "pings_per_hour_sigma", "silences_per_week", "silence_sigma")
+                 "pings_per_hour_sigma", "silences_per_week", "silence_sigma",
+                 "shared_venues_per_1000_users", "work_campus_radius_m")
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,26 @@ class SyntheticParams:
     long_silence_days: float = 7.0
     gps_noise_min_m: float = 10.0
     gps_noise_max_m: float = 50.0
+    # realism knobs of the harder region (pipelines/synthetic_hard.toml). Each default switches its feature off
+    # and then draws no random number, so a region made with the defaults is byte-identical to one made
+    # before the knobs existed (and to_dict leaves them out, see HARD_KNOB_DEFAULTS).
+    # Shared venues: public places (shops, cafes, gyms) that many people visit. Their count is this many per
+    # 1,000 people (at least 1 when > 0); each sits inside a block group drawn with probability
+    # proportional to its job weight (where the jobs are, the shops are), in the middle half of the cell.
+    shared_venues_per_1000_users: float = 0.0
+    # Probability that an exploration step (an outing's or a lunch's new place) picks a shared venue the
+    # person has not visited yet instead of a new private place; the venue is drawn with weight
+    # venue_weight * (the private distance law at its distance from home, or from work for a lunch).
+    shared_venue_share: float = 0.0
+    # Heavy GPS noise tail: this share of pings is displaced by a further uniform 100-300 m (below) in a
+    # random direction, with the ordinary reported accuracy_m (multipath and cell/Wi-Fi fixes that the
+    # device does not flag), so the validator's accuracy filter cannot catch them.
+    gps_outlier_share: float = 0.0
+    gps_outlier_min_m: float = 100.0
+    gps_outlier_max_m: float = 300.0  # <= 400: places keep 500 m from the box edge, so pings stay inside
+    # Work campuses: each day's work stops sit at a point drawn uniformly in a disc of this radius around
+    # the work point (hospital, university, plant, depot), not on one point; 0 = one point.
+    work_campus_radius_m: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> MobilityError:
@@ -181,6 +204,12 @@ class SyntheticParams:
             raise bad("pings_per_hour_median", "needs pings_per_hour_min <= median <= pings_per_hour_max")
         if not 0 < self.gps_noise_min_m <= self.gps_noise_max_m <= 1000:
             raise bad("gps_noise_max_m", "needs 0 < gps_noise_min_m <= gps_noise_max_m <= 1000")
+        if not 0 < self.gps_outlier_min_m <= self.gps_outlier_max_m <= 400:
+            raise bad("gps_outlier_max_m", "needs 0 < gps_outlier_min_m <= gps_outlier_max_m <= 400")
+        if self.shared_venue_share > 0 and self.shared_venues_per_1000_users == 0:
+            raise bad("shared_venue_share", "needs shared_venues_per_1000_users > 0 (there are no venues to pick)")
+        if self.work_campus_radius_m > 2000:
+            raise bad("work_campus_radius_m", "must be <= 2000 (a campus, not a commute)")
         if not (isinstance(self.other_stop_sigma, (int, float)) and 0 <= self.other_stop_sigma <= 3):
             raise bad("other_stop_sigma", "must be in [0, 3]")
         mult = self.sector_hazard_multiplier
@@ -209,11 +238,27 @@ class SyntheticParams:
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-ready plain values (tuples become lists), for manifests.
 
+        The realism knobs (:data:`HARD_KNOB_DEFAULTS`) appear only when they differ from their defaults, so
+        the manifests of a default region stay byte-identical to those written before the knobs existed (and
+        a region cached then is still recognised as the same region).
+
         Examples
         --------
         >>> SyntheticParams().to_dict()["sector_hazard_multiplier"][17]
         3.0
+        >>> "gps_outlier_share" in SyntheticParams().to_dict()
+        False
+        >>> SyntheticParams(gps_outlier_share=0.1).to_dict()["gps_outlier_share"]
+        0.1
         """
         out = dataclasses.asdict(self)
         out["sector_hazard_multiplier"] = list(self.sector_hazard_multiplier)
+        for name, default in HARD_KNOB_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
         return out
+
+
+HARD_KNOB_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SyntheticParams)
+                      if f.name in ("shared_venues_per_1000_users", "shared_venue_share", "gps_outlier_share",
+                                    "gps_outlier_min_m", "gps_outlier_max_m", "work_campus_radius_m")}

@@ -4,7 +4,10 @@ Each person has a ping rate (pings per hour); stays are sampled as a Poisson pro
 ``trip_ping_multiplier`` times it (the SDK wakes up on motion), positions on trips are interpolated along the
 straight line. Ping times inside a segment come from normalised exponential spacings, so they are generated
 already sorted. Device silences (random gaps of hours to days, plus one long gap for a few people) remove
-pings. Positions get Gaussian GPS noise; ``accuracy_m`` is the reported 68 % radius of that noise.
+pings. Positions get Gaussian GPS noise; ``accuracy_m`` is the reported 68 % radius of that noise. With
+``gps_outlier_share`` > 0 that share of pings is moved a further ``gps_outlier_min_m``..``gps_outlier_max_m``
+(uniform) in a random direction while keeping its ordinary ``accuracy_m``: the heavy tail of real fixes
+(multipath, cell and Wi-Fi positioning) that the device does not flag.
 """
 
 from __future__ import annotations
@@ -165,4 +168,29 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     del step, sd
     acc *= rng.uniform(0.8, 1.25, len(t_s))
     reported = np.round(acc, 1, out=acc)
+    if params.gps_outlier_share > 0:
+        add_outliers(lat, lon, params, rng)
     return {"person": who, "t_s": t_s, "lat": lat, "lon": lon, "accuracy_m": reported}, n_pings
+
+
+def add_outliers(lat: np.ndarray, lon: np.ndarray, params: SyntheticParams, rng: np.random.Generator) -> np.ndarray:
+    """Move a ``params.gps_outlier_share`` of the points, in place, by a distance uniform in
+    ``[gps_outlier_min_m, gps_outlier_max_m]`` in a uniform random direction; returns the moved rows.
+
+    Examples
+    --------
+    >>> from mobility.kernels.geo import haversine_m
+    >>> lat, lon = np.full(1000, 40.0), np.full(1000, -75.1)
+    >>> moved = add_outliers(lat, lon, SyntheticParams(gps_outlier_share=0.2), np.random.default_rng(0))
+    >>> d = haversine_m(40.0, -75.1, lat, lon)
+    >>> 150 < len(moved) < 250, int((d > 0).sum()) == len(moved)
+    (True, True)
+    >>> bool((d[moved] > 99.9).all() and (d[moved] < 300.1).all())
+    True
+    """
+    moved = np.flatnonzero(rng.random(len(lat)) < params.gps_outlier_share)
+    r = rng.uniform(params.gps_outlier_min_m, params.gps_outlier_max_m, len(moved))
+    theta = rng.uniform(0, 2 * np.pi, len(moved))
+    lon[moved] += r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat[moved])))
+    lat[moved] += r * np.cos(theta) / M_PER_DEG_LAT
+    return moved

@@ -47,11 +47,12 @@ from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, week
 from mobility.synthetic.pings import sample_pings
 from mobility.synthetic.sectors import SECTORS, TELEWORK_TAU
 from mobility.synthetic.status import area_weekly, weekly_status
+from mobility.synthetic.venues import draw_venues, n_venues_for
 
 GENERATOR_VERSION = "1.0"
 BATCH_USERS = 1000
 _STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
-           "pings": 8, "bad": 9}
+           "pings": 8, "bad": 9, "venues": 10}
 
 PINGS_SCHEMA = pa.schema([("user_id", pa.string()), ("timestamp", pa.timestamp("ns", tz="UTC")),
                           ("lat", pa.float64()), ("lon", pa.float64()), ("accuracy_m", pa.float64())])
@@ -151,6 +152,10 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     write_parquet(status, truth / "weekly_status.parquet")
     write_parquet(area_weekly(people, status), truth / "area_weekly.parquet")
     write_json(_effects(params, people), truth / "effects.json")
+    venues = None
+    if n_venues_for(params) > 0:  # drawn from their own stream: the other streams stay as without venues
+        venues = draw_venues(params, geo, _rng(seed, "venues"))
+        write_parquet(venues.to_frame(), truth / "venues.parquet")
     # pings and true stops, part by part, batch by batch
     calendar = Calendar.from_params(params)
     span = (calendar.midnight_utc_s[0], calendar.midnight_utc_s[-1])
@@ -172,7 +177,8 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
                     with pq.ParquetWriter(part_tmp, PINGS_SCHEMA, use_dictionary=["user_id"]) as writer:
                         for b, lo in enumerate(range(first, last, BATCH_USERS)):
                             hi = min(lo + BATCH_USERS, last)
-                            pings, stops = _batch(params, people.iloc[lo:hi], calendar, span, seed, part, b, lo)
+                            pings, stops = _batch(params, people.iloc[lo:hi], calendar, span, seed, part, b, lo,
+                                                  venues)
                             writer.write_table(pings)
                             stops_writer.write_table(stops)
                             n_pings_total += pings.num_rows
@@ -197,9 +203,9 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     write_json(manifest, root / "region.json")
 
 
-def _batch(params, people, calendar, span, seed, part, b, first_number):
+def _batch(params, people, calendar, span, seed, part, b, first_number, venues):
     batch = Batch.from_people(people, calendar, first_number)
-    stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b))
+    stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b), venues)
     pings, n_pings = sample_pings(params, stops, people["pings_per_hour"].to_numpy(float), span[0], span[1],
                                   _rng(seed, "pings", part, b))
     ids = pa.array(people["user_id"].to_numpy(dtype=str), pa.string())
@@ -259,7 +265,8 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
 
 def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:
     """Read the truth tables of a region: ``people``, ``stops``, ``weekly_status``, ``area_weekly``
-    (DataFrames), ``effects`` and, when bad rows were injected, ``bad_rows`` (dicts).
+    (DataFrames), ``effects`` and, when bad rows were injected, ``bad_rows`` (dicts); ``venues``
+    (DataFrame) when the region has shared venues.
 
     Examples
     --------
@@ -279,6 +286,8 @@ def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:
         if not path.exists():
             raise MobilityError(f"{path} missing; regenerate the region with generate_region")
         out[name] = pd.read_parquet(path)
+    if (truth / "venues.parquet").exists():
+        out["venues"] = pd.read_parquet(truth / "venues.parquet")
     for name in ("effects", "bad_rows"):
         path = truth / f"{name}.json"
         if path.exists():

@@ -1,5 +1,6 @@
 import numpy as np
 
+from mobility.kernels.geo import haversine_m
 from mobility.synthetic import SyntheticParams
 from mobility.synthetic.pings import RADIUS68_PER_SD, sample_pings, silence_intervals
 
@@ -70,3 +71,24 @@ def test_peak_memory_within_2_5_times_the_pings_returned():
     out = sum(v.nbytes for v in pings.values())
     assert len(pings["t_s"]) > 500_000
     assert peak < 2.5 * out, peak / out
+
+
+def test_outliers_move_a_share_of_pings_100_to_300_m_and_keep_their_accuracy():
+    base, _ = _one_stop(200, 10.0)
+    hard, _ = _one_stop(200, 10.0, gps_outlier_share=0.2)
+    # the outliers are drawn after everything else: same times, same reported accuracy, same ordinary noise
+    np.testing.assert_array_equal(base["t_s"], hard["t_s"])
+    np.testing.assert_array_equal(base["accuracy_m"], hard["accuracy_m"])
+    d = haversine_m(base["lat"], base["lon"], hard["lat"], hard["lon"])
+    moved = d > 0
+    n = len(d)
+    assert abs(moved.mean() - 0.2) < 4 * np.sqrt(0.2 * 0.8 / n)
+    assert d[moved].min() > 99.9 and d[moved].max() < 300.1
+    assert abs(np.median(d[moved]) - 200.0) < 10.0  # uniform in [100, 300]
+
+
+def test_no_outliers_by_default():
+    base, _ = _one_stop(50, 10.0)
+    same, _ = _one_stop(50, 10.0, gps_outlier_share=0.0, gps_outlier_min_m=50.0)
+    for key in base:
+        np.testing.assert_array_equal(base[key], same[key])

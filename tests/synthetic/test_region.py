@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
+from mobility.kernels.geo import haversine_m
 from mobility.synthetic import SyntheticParams, generate_region, load_truth
 from mobility.synthetic import region as region_mod
 
@@ -206,3 +208,48 @@ def test_bad_rows_cost_no_memory_beside_the_pings(tmp_path):
             tracemalloc.stop()
     assert (tmp_path / "r0.001" / "pings" / "bad-rows.csv").is_file()
     assert peaks[1] < 1.25 * peaks[0], peaks
+
+
+def _content_digest(region):
+    """SHA-256 over every file but the GeoJSON: Parquet by its values (independent of the writer's version),
+    the rest by its bytes."""
+    h = hashlib.sha256()
+    for path in sorted(region.rglob("*")):
+        if not path.is_file() or path.suffix == ".geojson":
+            continue
+        h.update(str(path.relative_to(region)).encode())
+        if path.suffix == ".parquet":
+            h.update(pd.util.hash_pandas_object(pd.read_parquet(path), index=False).to_numpy().tobytes())
+        else:
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_default_draws_are_those_of_generator_1_0(tmp_path):
+    """The digest was computed with the generator before the realism knobs (shared venues, GPS outliers, work
+    campuses) existed: with their defaults a region must come out value for value the same."""
+    params = SyntheticParams(n_users=12, start="2020-03-09", end="2020-03-22", users_per_part=5,
+                             inject_bad_share=0.002)
+    region = generate_region(tmp_path / "r", params, seed=5)
+    assert _content_digest(region) == "336e88f22c319c749c9e3f9bfdac2da4bbc984edc94f60a7e97518de479466a0"
+    assert not (region / "truth" / "venues.parquet").exists() and "venues" not in load_truth(region)
+
+
+def test_hard_knobs_write_venues_and_people_share_them(tmp_path):
+    params = SyntheticParams(n_users=40, start="2020-03-02", end="2020-03-15", users_per_part=20,
+                             shared_venues_per_1000_users=100.0, shared_venue_share=0.5, gps_outlier_share=0.05,
+                             work_campus_radius_m=250.0, new_place_min_distance_m=60.0)
+    region = generate_region(tmp_path / "r", params, seed=5)
+    truth = load_truth(region)
+    venues = truth["venues"]
+    assert len(venues) == 4 and venues["venue_id"].tolist() == [0, 1, 2, 3]  # 100 per 1,000 people, 40 people
+    manifest = json.loads((region / "region.json").read_text())
+    assert manifest["params"]["shared_venue_share"] == 0.5 and manifest["params"]["work_campus_radius_m"] == 250.0
+    other = truth["stops"][truth["stops"]["kind"] == "other"]
+    at_venue = other.merge(venues, on=["lat", "lon"])
+    assert at_venue["user_id"].nunique() >= 10 and at_venue.groupby("venue_id")["user_id"].nunique().max() >= 5
+    people = truth["people"].set_index("user_id")
+    work = truth["stops"][truth["stops"]["kind"] == "work"]
+    d = haversine_m(work["lat"].to_numpy(), work["lon"].to_numpy(), people.loc[work["user_id"], "work_lat"].to_numpy(),
+                    people.loc[work["user_id"], "work_lon"].to_numpy())
+    assert d.max() < 250.1 and np.median(d) > 100.0
