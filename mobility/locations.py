@@ -14,6 +14,10 @@ point on a sphere of radius R = 6371 km in 3-D, plus a fourth coordinate ``4 R *
 One k-d tree query over all users then replaces a Python loop of per-user DBSCAN calls. Users are
 processed in chunks of about ``chunk_stops`` stops (never splitting a user) to bound the memory of the
 neighbour lists.
+
+Optionally (``merge_max_gap_s``), consecutive stops of one user at the same location separated by a short
+gap are then merged into one visit, as trackintel's ``merge_staypoints``: a stay split by an unflagged GPS
+outlier or a short silence becomes one stop again (:mod:`mobility.kernels.visits`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sklearn.cluster import DBSCAN
 from mobility.checks import require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.kernels.geo import EARTH_RADIUS_M
+from mobility.kernels.visits import merge_run_starts, merged_coordinates
 from mobility.stops import _check_positive, _per_user_rank, _user_offsets
 
 LOCATIONS = ("user_id", "location_id", "lat", "lon", "n_stops", "dwell_s")
@@ -45,7 +50,12 @@ def _sorted_stops(stops: pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.Data
 
 
 def assign_locations(
-    stops: pd.DataFrame, *, radius_m: float = 100.0, min_samples: int = 1, chunk_stops: int = 200_000
+    stops: pd.DataFrame,
+    *,
+    radius_m: float = 100.0,
+    min_samples: int = 1,
+    chunk_stops: int = 200_000,
+    merge_max_gap_s: float | None = None,
 ) -> pd.DataFrame:
     """Cluster each user's stops into locations; return the stops with ``location_id`` filled.
 
@@ -64,13 +74,31 @@ def assign_locations(
     chunk_stops : int, default 200000
         Users are clustered in chunks of about this many stops (memory bound only; results do not
         depend on it).
+    merge_max_gap_s : float or None, default None
+        If given (seconds, finite, >= 0), after clustering, consecutive stops of one user with the same
+        location (not -1) whose gap (next ``start`` - previous ``end``) is at most this many seconds are
+        merged into one stop (trackintel's ``merge_staypoints(max_time_gap=...)`` rule, without its
+        tripleg condition: the gap alone decides; a chain of short gaps merges a whole run). Why: one
+        GPS fix off by 100-300 m with an ordinary reported accuracy ends a sliding stay, and the stay
+        restarts after it, so one visit becomes two stops at the same place; that inflates stop and visit
+        counts, lowers the exploration rate (new / all visits) and drops the gap from time at the place.
+        The trade-off: a real trip away and back shorter than the gap (an errand from home, too short or
+        too sparsely pinged to give a stop of its own) is absorbed into the visit, and the gap's time is
+        counted at the place. None (default) merges nothing and returns the clustered table unchanged.
+        A merged stop has ``start`` = the first stop's start, ``end`` = the latest end, ``n_pings`` =
+        the sum, ``lat``/``lon`` = the ``n_pings``-weighted mean (the plain mean where ``n_pings`` is
+        absent or sums to 0; longitude averaged relative to the first stop, so the antimeridian works),
+        ``location_id`` kept, ``stop_id`` (if present) renumbered 0.. per user in time order, and any
+        other column taken from the first stop. Needs ``end``.
 
     Returns
     -------
     DataFrame
         ``stops`` sorted by user then start, with ``location_id`` (int64) = 0, 1, ... per user numbered
         by first visit (the location of the user's first stop is 0, the next new one 1, ...), -1 for noise.
-        Deterministic: the same stops give the same ids whatever their input order.
+        Deterministic: the same stops give the same ids whatever their input order. With
+        ``merge_max_gap_s``, merged stops are one row each (a merge never changes which location a user
+        visits first, so the numbering holds).
 
     Examples
     --------
@@ -79,13 +107,30 @@ def assign_locations(
     ...                       "lat": [45.0, 45.1, 45.0003], "lon": [9.0, 9.0, 9.0]})
     >>> assign_locations(stops)["location_id"].tolist()  # 45.0003 is 33 m from 45.0
     [0, 1, 0]
+
+    A home stay split by an outlier fix at 10:10 (two stops 20 min apart at one place) becomes one stop:
+
+    >>> t = pd.to_datetime(["2020-01-06 08:00", "2020-01-06 10:30", "2020-01-06 14:00"], utc=True)
+    >>> stops = pd.DataFrame({"user_id": "u", "stop_id": [0, 1, 2], "start": t,
+    ...                       "end": t + pd.to_timedelta(["2h", "1h", "1h"]), "lat": [45.0, 45.0003, 45.1],
+    ...                       "lon": 9.0, "n_pings": [2, 1, 4], "location_id": -1})
+    >>> v = assign_locations(stops, merge_max_gap_s=1800)
+    >>> v[["stop_id", "end", "n_pings", "location_id"]].to_string(index=False)
+    ' stop_id                       end  n_pings  location_id\\n       0 2020-01-06 11:30:00+00:00        3            0\\n       1 2020-01-06 15:00:00+00:00        4            1'
+    >>> v["lat"].round(4).tolist()  # (2 * 45.0 + 1 * 45.0003) / 3
+    [45.0001, 45.1]
     """
     radius_m = _check_positive("radius_m", radius_m, allow_zero=False)
     if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
         raise MobilityError(f"min_samples={min_samples!r} must be an integer >= 1")
     if isinstance(chunk_stops, bool) or not isinstance(chunk_stops, (int, np.integer)) or chunk_stops < 1:
         raise MobilityError(f"chunk_stops={chunk_stops!r} must be an integer >= 1")
-    stops, codes = _sorted_stops(stops, ("user_id", "start", "lat", "lon"))
+    if merge_max_gap_s is not None:
+        if isinstance(merge_max_gap_s, bool):
+            raise MobilityError(f"merge_max_gap_s={merge_max_gap_s!r} is not a number; pass seconds or None")
+        merge_max_gap_s = _check_positive("merge_max_gap_s", merge_max_gap_s, allow_zero=True)
+    needed = ("user_id", "start", "lat", "lon") + (("end",) if merge_max_gap_s is not None else ())
+    stops, codes = _sorted_stops(stops, needed)
     out = stops.copy()
     n = len(stops)
     if n == 0:
@@ -129,7 +174,40 @@ def assign_locations(
         rank[by_visit] = _per_user_rank(codes[first_stop[by_visit]])
         location_id[rows] = rank[inverse]
     out["location_id"] = location_id
+    if merge_max_gap_s is not None:
+        out = _merge_visits(out, codes, merge_max_gap_s)
     return out
+
+
+def _merge_visits(stops: pd.DataFrame, codes: np.ndarray, max_gap_s: float) -> pd.DataFrame:
+    """Consecutive same-location stops with gaps <= ``max_gap_s`` as one stop (``assign_locations``);
+    ``stops`` sorted by user then start with ``location_id`` set, ``codes`` their user codes."""
+    start = utc_ns(stops["start"], "stops", "start")
+    end = utc_ns(stops["end"], "stops", "end")
+    first = merge_run_starts(codes, stops["location_id"].to_numpy(dtype=np.int64), start, end,
+                             np.int64(round(max_gap_s * 1e9)))
+    merged = stops.iloc[first].reset_index(drop=True)  # columns not merged below: the first stop's values
+    if "stop_id" in stops.columns:
+        merged["stop_id"] = _per_user_rank(codes[first])
+    if first.size == len(stops):
+        return merged
+    if "n_pings" in stops.columns:
+        n_pings = pd.to_numeric(stops["n_pings"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(n_pings) | (n_pings < 0)
+        if bad.any():
+            raise MobilityError(f"stops row {int(np.flatnonzero(bad)[0])} (sorted by user, start): n_pings "
+                                f"{stops['n_pings'].iloc[int(np.flatnonzero(bad)[0])]!r} is not a count >= 0; "
+                                "use validate_stops first")
+        merged["n_pings"] = np.add.reduceat(n_pings, first).round().astype(stops["n_pings"].dtype)
+    else:
+        n_pings = np.zeros(len(stops))
+    lat, lon = merged_coordinates(stops["lat"].to_numpy(dtype=np.float64), stops["lon"].to_numpy(dtype=np.float64),
+                                  n_pings, first)
+    merged["lat"], merged["lon"] = lat, lon
+    dtype = stops["end"].dtype
+    merged["end"] = pd.DatetimeIndex(np.maximum.reduceat(end, first).view("datetime64[ns]")).tz_localize(
+        "UTC").tz_convert(dtype.tz).as_unit(dtype.unit)
+    return merged
 
 
 def locations_table(stops: pd.DataFrame) -> pd.DataFrame:

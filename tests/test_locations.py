@@ -10,6 +10,8 @@ from sklearn.cluster import DBSCAN
 from mobility.errors import MobilityError
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.locations import LOCATIONS, assign_locations, locations_table
+from mobility.schema import STOPS
+from mobility.stops import validate_stops
 
 DEG_M = np.pi / 180 * EARTH_RADIUS_M
 T0 = pd.Timestamp("2020-01-06", tz="UTC")
@@ -116,3 +118,143 @@ def test_locations_table_longitude_across_the_antimeridian():
     s["location_id"] = 0
     t = locations_table(s)
     assert abs(abs(t["lon"].iloc[0]) - 180.0) < 1e-9
+
+
+# ------------------------------------------------------------------ merging split visits (merge_max_gap_s)
+def timed_stops(user, north_m, start_min, end_min, n_pings):
+    """Stops ``north_m`` north of (45 N, 9 E) from ``start_min`` to ``end_min`` minutes after T0."""
+    s = stops_at(user, north_m)
+    s["start"] = T0 + pd.to_timedelta(np.asarray(start_min, dtype=float), unit="min")
+    s["end"] = T0 + pd.to_timedelta(np.asarray(end_min, dtype=float), unit="min")
+    s["n_pings"] = np.asarray(n_pings, dtype=np.int64)
+    return s
+
+
+def test_merge_runs_of_two_and_three():
+    # place A (0-20 m): 3 stops with 15 min gaps; place B (5 km); place A again: 2 stops with a 15 min gap.
+    s = timed_stops("u", [0, 10, 20, 5000, 0, 5],
+                    start_min=[0, 75, 150, 240, 360, 435], end_min=[60, 135, 210, 300, 420, 495],
+                    n_pings=[1, 2, 3, 4, 5, 6])
+    got = assign_locations(s, merge_max_gap_s=1800)
+    assert list(got.columns) == list(STOPS)
+    assert got["stop_id"].tolist() == [0, 1, 2]
+    assert got["location_id"].tolist() == [0, 1, 0]
+    assert (got["start"] - T0).dt.total_seconds().tolist() == [0.0, 240 * 60.0, 360 * 60.0]
+    assert (got["end"] - T0).dt.total_seconds().tolist() == [210 * 60.0, 300 * 60.0, 495 * 60.0]
+    assert got["n_pings"].tolist() == [1 + 2 + 3, 4, 5 + 6]
+    # n_pings-weighted mean: (0*1 + 10*2 + 20*3) / 6 m and (0*5 + 5*6) / 11 m north
+    np.testing.assert_allclose((got["lat"] - 45.0) * DEG_M, [80 / 6, 5000.0, 30 / 11], atol=1e-6)
+    np.testing.assert_allclose(got["lon"], 9.0, atol=1e-12)
+    # the table stays a valid stops table: validate_stops keeps every row, quarantines none
+    valid, quarantine = validate_stops(got)
+    assert len(quarantine) == 0
+    pd.testing.assert_frame_equal(valid[list(STOPS)], got[list(STOPS)], check_dtype=False)
+    assert got.dtypes[["stop_id", "n_pings", "location_id"]].tolist() == [np.int64] * 3
+    assert str(got["start"].dt.tz) == str(got["end"].dt.tz) == "UTC"
+
+
+def test_merge_gap_limit_is_inclusive():
+    s = timed_stops("u", [0, 0, 0], start_min=[0, 90, 180], end_min=[60, 150, 240], n_pings=[2, 2, 2])
+    s.loc[2, "start"] += pd.Timedelta("1s")  # gaps 1800 s and 1801 s
+    s.loc[2, "end"] += pd.Timedelta("1s")
+    got = assign_locations(s, merge_max_gap_s=1800)
+    assert got["n_pings"].tolist() == [4, 2] and got["stop_id"].tolist() == [0, 1]
+    assert len(assign_locations(s, merge_max_gap_s=1801)) == 1
+    assert len(assign_locations(s, merge_max_gap_s=1799.9)) == 3
+
+
+def test_merge_keeps_locations_users_and_noise_apart():
+    # different locations 1 min apart: not merged
+    s = timed_stops("u", [0, 5000], start_min=[0, 61], end_min=[60, 120], n_pings=[2, 2])
+    assert len(assign_locations(s, merge_max_gap_s=3600)) == 2
+    # two users at the same spot, b's stop 1 min after a's: each user's location 0, never merged
+    a = timed_stops("a", [0], start_min=[0], end_min=[60], n_pings=[2])
+    b = timed_stops("b", [0], start_min=[61], end_min=[120], n_pings=[2])
+    got = assign_locations(pd.concat([a, b], ignore_index=True), merge_max_gap_s=3600)
+    assert got["user_id"].tolist() == ["a", "b"] and got["location_id"].tolist() == [0, 0]
+    # noise (location_id -1 with min_samples=3: only two stops there) is never merged
+    s = timed_stops("u", [0, 0], start_min=[0, 61], end_min=[60, 120], n_pings=[2, 2])
+    got = assign_locations(s, min_samples=3, merge_max_gap_s=3600)
+    assert got["location_id"].tolist() == [-1, -1] and len(got) == 2
+
+
+def test_merge_off_leaves_the_table_unchanged():
+    s = timed_stops("u", [0, 10, 5000], start_min=[0, 70, 200], end_min=[60, 130, 260], n_pings=[2, 3, 4])
+    off = assign_locations(s)
+    pd.testing.assert_frame_equal(assign_locations(s, merge_max_gap_s=None), off)
+    assert len(off) == 3 and off["location_id"].tolist() == [0, 0, 1]
+    # a limit below every gap (600 s) merges nothing: the same table
+    pd.testing.assert_frame_equal(assign_locations(s, merge_max_gap_s=599), off)
+
+
+def test_merge_without_n_pings_and_in_any_input_order():
+    # no n_pings column: plain mean; n_pings all 0 (a provider's "unknown"): plain mean too
+    s = timed_stops("u", [0, 30], start_min=[0, 70], end_min=[60, 130], n_pings=[1, 1])
+    got = assign_locations(s.drop(columns=["n_pings", "stop_id"]), merge_max_gap_s=900)
+    assert "n_pings" not in got.columns and "stop_id" not in got.columns
+    np.testing.assert_allclose((got["lat"] - 45.0) * DEG_M, [15.0], atol=1e-6)
+    got = assign_locations(s.assign(n_pings=0), merge_max_gap_s=900)
+    assert got["n_pings"].tolist() == [0]
+    np.testing.assert_allclose((got["lat"] - 45.0) * DEG_M, [15.0], atol=1e-6)
+    # shuffled input of two users: the same merged table as sorted input
+    both = pd.concat([timed_stops("b", [0, 5, 900], [0, 70, 200], [60, 130, 260], [1, 2, 3]),
+                      timed_stops("a", [0, 5], [10, 70], [60, 140], [4, 5])], ignore_index=True)
+    pd.testing.assert_frame_equal(assign_locations(both.sample(frac=1, random_state=1), merge_max_gap_s=900),
+                                  assign_locations(both, merge_max_gap_s=900))
+    assert assign_locations(both, merge_max_gap_s=900)["n_pings"].tolist() == [9, 3, 3]
+
+
+def test_merged_visits_in_the_locations_table():
+    # two stops of an hour with a 20 min gap at one place: one visit of 2 h 20 min
+    s = timed_stops("u", [0, 10], start_min=[0, 80], end_min=[60, 140], n_pings=[3, 3])
+    t = locations_table(assign_locations(s, merge_max_gap_s=1200))
+    assert t["n_stops"].tolist() == [1] and t["dwell_s"].tolist() == [140 * 60.0]
+    t = locations_table(assign_locations(s))
+    assert t["n_stops"].tolist() == [2] and t["dwell_s"].tolist() == [120 * 60.0]
+
+
+@pytest.mark.parametrize("bad", [-1, np.nan, np.inf, "ten", True])
+def test_merge_max_gap_errors(bad):
+    s = timed_stops("u", [0, 10], start_min=[0, 70], end_min=[60, 130], n_pings=[2, 2])
+    with pytest.raises(MobilityError, match="merge_max_gap_s"):
+        assign_locations(s, merge_max_gap_s=bad)
+
+
+def test_merge_needs_end_and_counts():
+    s = timed_stops("u", [0, 10], start_min=[0, 70], end_min=[60, 130], n_pings=[2, 2])
+    with pytest.raises(MobilityError, match="end"):
+        assign_locations(s.drop(columns="end"), merge_max_gap_s=900)
+    assert len(assign_locations(s.drop(columns="end"))) == 2  # without merging, end is not needed
+    with pytest.raises(MobilityError, match="n_pings"):
+        assign_locations(s.assign(n_pings=[2.0, -1.0]), merge_max_gap_s=900)
+
+
+def test_merge_matches_trackintel():
+    """trackintel 1.4.2's merge_staypoints (no triplegs) on random stops: the same merged start/end times."""
+    ti = pytest.importorskip("trackintel")
+    gpd = pytest.importorskip("geopandas")
+    rng = np.random.default_rng(3)
+    frames = []
+    for u in range(6):
+        n = 40
+        dur = rng.integers(5, 90, n)
+        gap = rng.integers(0, 60, n)
+        start = np.concatenate(([0], np.cumsum(dur + gap)[:-1]))  # minutes; stops never overlap
+        frames.append(timed_stops(f"u{u}", rng.choice([0.0, 3000.0, 6000.0], n), start, start + dur,
+                                  rng.integers(2, 9, n)))
+    s = pd.concat(frames, ignore_index=True)
+    ours = assign_locations(s, merge_max_gap_s=1800)
+    visits = assign_locations(s)
+    sp = gpd.GeoDataFrame({"user_id": visits["user_id"], "started_at": visits["start"], "finished_at": visits["end"],
+                           "location_id": visits["location_id"]},
+                          geometry=gpd.points_from_xy(visits["lon"], visits["lat"]), crs="EPSG:4326")
+    sp.index.name = "id"
+    tpls = gpd.GeoDataFrame({"user_id": pd.Series([], dtype="str"),
+                             "started_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+                             "finished_at": pd.Series([], dtype="datetime64[ns, UTC]")},
+                            geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    theirs = ti.preprocessing.merge_staypoints(ti.Staypoints(sp), tpls, max_time_gap=pd.Timedelta("30min"))
+    theirs = theirs.sort_values(["user_id", "started_at"])
+    assert len(ours) < len(s)  # the case merges something
+    assert ours["start"].tolist() == theirs["started_at"].tolist()
+    assert ours["end"].tolist() == theirs["finished_at"].tolist()
