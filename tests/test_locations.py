@@ -89,7 +89,7 @@ def test_empty_and_errors():
     assert len(got) == 0 and got["location_id"].dtype == np.int64
     assert list(locations_table(got).columns) == list(LOCATIONS)
     s = stops_at("u", [0, 10])
-    for kw in (dict(radius_m=0), dict(radius_m=-5), dict(min_samples=0), dict(chunk_stops=0)):
+    for kw in ({"radius_m": 0}, {"radius_m": -5}, {"min_samples": 0}, {"chunk_stops": 0}):
         with pytest.raises(MobilityError):
             assign_locations(s, **kw)
     with pytest.raises(MobilityError, match="lat"):
