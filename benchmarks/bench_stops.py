@@ -12,7 +12,9 @@ with trips between):
    single-threaded);
 2. trackintel 1.4.2's ``generate_staypoints`` (sliding, ``n_jobs=1``) on the same pings, and the ratio;
 3. ``assign_locations`` all users at once versus a Python loop of per-user sklearn DBSCAN (haversine);
-4. stops + locations on ``--big`` pings: time and peak memory (ru_maxrss of a fresh subprocess).
+4. stops + locations on ``--big`` pings: time and peak memory (ru_maxrss of a fresh subprocess);
+5. ``assign_locations`` with ``merge_max_gap_s`` (merging split visits) versus without, and the merge step
+   alone on ``--merge-stops`` stops.
 
 Prints a Markdown section for benchmarks/README.md.
 """
@@ -35,7 +37,7 @@ import pandas as pd
 
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.kernels.stops import median_stops, sliding_stops
-from mobility.locations import assign_locations
+from mobility.locations import _merge_visits, assign_locations
 from mobility.stops import _user_offsets, detect_stops
 
 DEG_M = np.pi / 180 * EARTH_RADIUS_M
@@ -121,11 +123,33 @@ def big_run(n_pings: int, path: str) -> None:
           f"{loc['location_id'].max()}")
 
 
+def merge_step(n_stops: int, stops_per_user: int = 100, seed: int = 0) -> tuple[float, int]:
+    """Seconds (best of 3) of the merge step of ``assign_locations(merge_max_gap_s=1800)`` alone on a
+    clustered stops table of ``n_stops`` rows (locations 0-5 drawn per stop, gaps 0-60 min), and its rows."""
+    rng = np.random.default_rng(seed)
+    n_users = max(1, n_stops // stops_per_user)
+    n = n_users * stops_per_user
+    codes = np.repeat(np.arange(n_users, dtype=np.int64), stops_per_user)
+    dur = rng.integers(300, 7200, n)
+    gap = rng.integers(0, 3600, n)
+    start = np.cumsum(dur + gap)
+    start = start - np.repeat(start[::stops_per_user], stops_per_user)
+    t0 = pd.Timestamp("2020-01-06", tz="UTC")
+    names = np.array([f"u{u:07d}" for u in range(n_users)], dtype=object)
+    stops = pd.DataFrame({
+        "user_id": pd.array(names[codes], dtype="str"), "stop_id": np.tile(np.arange(stops_per_user), n_users),
+        "start": t0 + pd.to_timedelta(start, unit="s"), "end": t0 + pd.to_timedelta(start + dur, unit="s"),
+        "lat": 40.0 + rng.normal(0, 1e-3, n), "lon": -75.0 + rng.normal(0, 1e-3, n),
+        "n_pings": rng.integers(2, 20, n), "location_id": rng.integers(0, 6, n)})
+    return best_of(lambda: len(_merge_visits(stops, codes, 1800.0)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-pings", type=int, default=1_000_000)
     ap.add_argument("--big", type=int, default=10_000_000)
     ap.add_argument("--no-trackintel", action="store_true")
+    ap.add_argument("--merge-stops", type=int, default=10_000_000)
     ap.add_argument("--_big-child", type=str, default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a._big_child:
@@ -172,6 +196,14 @@ def main() -> None:
     lines += ["", f"assign_locations on {len(stops):,} stops ({stops['user_id'].nunique():,} users): {sec:.2f} s "
               f"({len(stops) / sec / 1e3:.0f} k stops/s). On {len(sub):,} stops of 50 users: all at once "
               f"{sec_sub * 1e3:.0f} ms, per-user sklearn haversine DBSCAN loop {loop * len(sub) * 1e3:.0f} ms."]
+    sec_off, off = best_of(lambda: assign_locations(stops), repeat=3)
+    sec_on, on = best_of(lambda: assign_locations(stops, merge_max_gap_s=1800), repeat=3)
+    lines += ["", (f"assign_locations on {len(stops):,} stops, best of 3: without merging {sec_off:.2f} s, with "
+                   f"merge_max_gap_s=1800 {sec_on:.2f} s ({len(off):,} -> {len(on):,} stops).")]
+    if a.merge_stops:
+        sec_m, rows = merge_step(a.merge_stops)
+        lines += ["", (f"Merge step alone (merge_max_gap_s=1800) on {a.merge_stops:,} clustered stops, best of 3: "
+                       f"{sec_m:.2f} s ({a.merge_stops / sec_m / 1e6:.1f} M stops/s; {rows:,} stops after).")]
     if a.big:
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "pings.parquet")
