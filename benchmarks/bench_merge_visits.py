@@ -18,6 +18,9 @@ Usage::
 
     python benchmarks/bench_merge_visits.py [--region synthetic_hard] [--gaps none 600 1800 3600]
                                             [--seeds 20200316 2] [--users 1000] [--out DIR]
+
+Each gap and seed keeps its generated region and run under ``--out`` (about 1 GB each at 1000 users; the
+six hard-region gaps of benchmarks/README.md took 11 GB); a summary JSON is written there too.
 """
 
 from __future__ import annotations
