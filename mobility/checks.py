@@ -90,6 +90,28 @@ def select_columns(df: pd.DataFrame, required: Iterable[str], columns: Mapping[s
     return df[[mapping[c] for c in required]].set_axis(required, axis=1).reset_index(drop=True)
 
 
+def number(name: str, value, *, allow_zero: bool) -> float:
+    """``value`` as a float, or MobilityError unless it is a finite real number > 0 (>= 0 with
+    ``allow_zero``); booleans and text are not numbers.
+
+    Examples
+    --------
+    >>> number("radius_m", 200, allow_zero=False)
+    200.0
+    >>> number("max_gap_s", True, allow_zero=True)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: max_gap_s=True is not a number; pass a number
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise MobilityError(f"{name}={value!r} is not a number; pass a number")
+    v = float(value)
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise MobilityError(f"{name}={value!r} is out of range; it must be finite and {bound}")
+    return v
+
+
 def utc_ns(col: pd.Series, source: str, name: str) -> np.ndarray:
     """int64 UTC nanoseconds of a tz-aware datetime column with no missing value.
 

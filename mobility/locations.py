@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import DBSCAN
 
-from mobility.checks import require_columns, utc_ns
+from mobility.checks import number, require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.kernels.visits import merge_run_starts, merged_coordinates
-from mobility.stops import _check_positive, _per_user_rank, _user_offsets
+from mobility.stops import _per_user_rank, _user_offsets
 
 LOCATIONS = ("user_id", "location_id", "lat", "lon", "n_stops", "dwell_s")
 
@@ -124,15 +124,13 @@ def assign_locations(
     >>> v["lat"].round(4).tolist()  # (2 * 45.0 + 1 * 45.0003) / 3
     [45.0001, 45.1]
     """
-    radius_m = _check_positive("radius_m", radius_m, allow_zero=False)
+    radius_m = number("radius_m", radius_m, allow_zero=False)
     if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
         raise MobilityError(f"min_samples={min_samples!r} must be an integer >= 1")
     if isinstance(chunk_stops, bool) or not isinstance(chunk_stops, (int, np.integer)) or chunk_stops < 1:
         raise MobilityError(f"chunk_stops={chunk_stops!r} must be an integer >= 1")
     if merge_max_gap_s is not None:
-        if isinstance(merge_max_gap_s, bool):
-            raise MobilityError(f"merge_max_gap_s={merge_max_gap_s!r} is not a number; pass seconds or None")
-        merge_max_gap_s = _check_positive("merge_max_gap_s", merge_max_gap_s, allow_zero=True)
+        merge_max_gap_s = number("merge_max_gap_s", merge_max_gap_s, allow_zero=True)
     needed = ("user_id", "start", "lat", "lon") + (("end",) if merge_max_gap_s is not None else ())
     stops, codes = _sorted_stops(stops, needed)
     out = stops.copy()

@@ -59,7 +59,7 @@ The parameters are recorded in ``result.attrs["params"]`` (pandas results).
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401  (the docstring examples use it)
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from mobility import backend as bk
-from mobility.checks import select_columns, utc_ns
+from mobility.checks import number, select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels import metrics as km
@@ -278,11 +278,8 @@ def _check_params(*, period, timezone, weights, centre, k, normalise_entropy, ca
             raise MobilityError(f"{name}={value!r} must be an integer >= {lo}")
     if not isinstance(normalise_entropy, (bool, np.bool_)):
         raise MobilityError(f"normalise_entropy={normalise_entropy!r} must be True or False")
-    if not isinstance(capacity_min_weekly_dwell_s, (int, float, np.number)) or isinstance(
-            capacity_min_weekly_dwell_s, bool) or not math.isfinite(capacity_min_weekly_dwell_s) \
-            or capacity_min_weekly_dwell_s < 0:
-        raise MobilityError(f"capacity_min_weekly_dwell_s={capacity_min_weekly_dwell_s!r} must be a finite "
-                            "number of seconds >= 0")
+    capacity_min_weekly_dwell_s = number("capacity_min_weekly_dwell_s", capacity_min_weekly_dwell_s,
+                                         allow_zero=True)
     return {"period": period, "timezone": timezone, "weights": weights, "centre": centre, "k": int(k),
             "normalise_entropy": bool(normalise_entropy), "capacity_weeks": int(capacity_weeks),
             "capacity_min_visits": int(capacity_min_visits),

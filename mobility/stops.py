@@ -55,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.checks import require_columns, select_columns, utc_ns
+from mobility.checks import number, require_columns, select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
@@ -105,17 +105,6 @@ def _stops_frame(user_id, stop_id, start_ns, end_ns, lat, lon, n_pings, location
         },
         columns=list(STOPS),
     )
-
-
-def _check_positive(name: str, value, *, allow_zero: bool) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise MobilityError(f"{name}={value!r} is not a number; pass a number") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise MobilityError(f"{name}={value!r} is out of range; it must be finite and {bound}")
-    return v
 
 
 def _user_offsets(codes: np.ndarray) -> np.ndarray:
@@ -193,9 +182,9 @@ def detect_stops(
     """
     if method not in _METHODS:
         raise MobilityError(f"method={method!r} is unknown; choose one of {sorted(_METHODS)}")
-    radius_m = _check_positive("radius_m", radius_m, allow_zero=False)
-    min_duration_s = _check_positive("min_duration_s", min_duration_s, allow_zero=True)
-    max_gap_s = _check_positive("max_gap_s", max_gap_s, allow_zero=True)
+    radius_m = number("radius_m", radius_m, allow_zero=False)
+    min_duration_s = number("min_duration_s", min_duration_s, allow_zero=True)
+    max_gap_s = number("max_gap_s", max_gap_s, allow_zero=True)
     if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 1:
         raise MobilityError(f"min_points={min_points!r} must be an integer >= 1")
     require_columns(pings, ("user_id", "timestamp", "lat", "lon"), "pings", "load them with "
