@@ -63,17 +63,17 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], source: str, fix: 
         )
 
 
-def select_columns(df: pd.DataFrame, required: Iterable[str], columns: Mapping[str, str] | None,
-                   source: str) -> pd.DataFrame:
-    """The ``required`` columns of ``df`` under their canonical names, where ``columns`` maps a canonical name
-    to the user's (``{"user_id": "uid"}``); MobilityError naming each one missing and how it was mapped.
+def column_names(df: pd.DataFrame, required: Iterable[str], columns: Mapping[str, str] | None,
+                 source: str) -> dict[str, str]:
+    """The user's name of each ``required`` column, where ``columns`` maps a canonical name to the user's
+    (``{"user_id": "uid"}``); MobilityError naming each one missing and how it was mapped.
 
     Examples
     --------
     >>> raw = pd.DataFrame({"uid": ["a"], "lat": [1.0], "extra": [0]})
-    >>> select_columns(raw, ["user_id", "lat"], {"user_id": "uid"}, "pings").columns.tolist()
-    ['user_id', 'lat']
-    >>> select_columns(raw, ["user_id", "lon"], {"lon": "lng"}, "pings")
+    >>> column_names(raw, ["user_id", "lat"], {"user_id": "uid"}, "pings")
+    {'user_id': 'uid', 'lat': 'lat'}
+    >>> column_names(raw, ["user_id", "lon"], {"lon": "lng"}, "pings")
     Traceback (most recent call last):
     ...
     mobility.errors.MobilityError: pings: missing column(s) 'user_id', 'lon' (mapped to 'lng') (found ['uid', 'lat', 'extra']); map your names with columns={'user_id': 'your_name', ...}
@@ -87,7 +87,21 @@ def select_columns(df: pd.DataFrame, required: Iterable[str], columns: Mapping[s
     if missing:
         raise MobilityError(f"{source}: missing column(s) {', '.join(missing)} (found {list(df.columns)[:12]}); "
                             f"map your names with columns={{'{required[0]}': 'your_name', ...}}")
-    return df[[mapping[c] for c in required]].set_axis(required, axis=1).reset_index(drop=True)
+    return mapping
+
+
+def select_columns(df: pd.DataFrame, required: Iterable[str], columns: Mapping[str, str] | None,
+                   source: str) -> pd.DataFrame:
+    """The ``required`` columns of ``df`` under their canonical names (:func:`column_names` checks them).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"uid": ["a"], "lat": [1.0], "extra": [0]})
+    >>> select_columns(raw, ["user_id", "lat"], {"user_id": "uid"}, "pings").columns.tolist()
+    ['user_id', 'lat']
+    """
+    mapping = column_names(df, required, columns, source)
+    return df[list(mapping.values())].set_axis(list(mapping), axis=1).reset_index(drop=True)
 
 
 def number(name: str, value, *, allow_zero: bool) -> float:

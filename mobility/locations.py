@@ -30,6 +30,7 @@ from sklearn.cluster import DBSCAN
 
 from mobility.checks import number, require_columns, utc_ns
 from mobility.errors import MobilityError
+from mobility.ids import user_codes
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.kernels.visits import merge_run_starts, merged_coordinates
 from mobility.stops import _per_user_rank, _user_offsets
@@ -37,16 +38,15 @@ from mobility.stops import _per_user_rank, _user_offsets
 LOCATIONS = ("user_id", "location_id", "lat", "lon", "n_stops", "dwell_s")
 
 
-def _sorted_stops(stops: pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Stops sorted by user then start (stable), and their int64 user codes."""
+def _sorted_stops(stops: pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Stops sorted by user then start (stable), their int64 user codes and start times (UTC ns)."""
     require_columns(stops, needed, "stops", "make them with mobility.stops.detect_stops or validate_stops")
-    codes, _ = pd.factorize(stops["user_id"].astype("str"), sort=True)
+    codes, _ = user_codes(stops["user_id"])
     start = utc_ns(stops["start"], "stops", "start")
     order = np.lexsort((start, codes))
     if np.any(order != np.arange(order.size)):
-        stops = stops.iloc[order]
-        codes = codes[order]
-    return stops.reset_index(drop=True), codes.astype(np.int64)
+        stops, codes, start = stops.iloc[order], codes[order], start[order]
+    return stops.reset_index(drop=True), codes, start
 
 
 def assign_locations(
@@ -132,7 +132,7 @@ def assign_locations(
     if merge_max_gap_s is not None:
         merge_max_gap_s = number("merge_max_gap_s", merge_max_gap_s, allow_zero=True)
     needed = ("user_id", "start", "lat", "lon") + (("end",) if merge_max_gap_s is not None else ())
-    stops, codes = _sorted_stops(stops, needed)
+    stops, codes, start = _sorted_stops(stops, needed)
     out = stops.copy()
     n = len(stops)
     if n == 0:
@@ -177,14 +177,13 @@ def assign_locations(
         location_id[rows] = rank[inverse]
     out["location_id"] = location_id
     if merge_max_gap_s is not None:
-        out = _merge_visits(out, codes, merge_max_gap_s)
+        out = _merge_visits(out, codes, start, merge_max_gap_s)
     return out
 
 
-def _merge_visits(stops: pd.DataFrame, codes: np.ndarray, max_gap_s: float) -> pd.DataFrame:
+def _merge_visits(stops: pd.DataFrame, codes: np.ndarray, start: np.ndarray, max_gap_s: float) -> pd.DataFrame:
     """Consecutive same-location stops with gaps <= ``max_gap_s`` as one stop (``assign_locations``);
-    ``stops`` sorted by user then start with ``location_id`` set, ``codes`` their user codes."""
-    start = utc_ns(stops["start"], "stops", "start")
+    ``stops`` sorted by user then start with ``location_id`` set, ``codes`` and ``start`` (UTC ns) theirs."""
     end = utc_ns(stops["end"], "stops", "end")
     first = merge_run_starts(codes, stops["location_id"].to_numpy(dtype=np.int64), start, end,
                              np.int64(round(max_gap_s * 1e9)))
@@ -197,9 +196,9 @@ def _merge_visits(stops: pd.DataFrame, codes: np.ndarray, max_gap_s: float) -> p
         n_pings = pd.to_numeric(stops["n_pings"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(n_pings) | (n_pings < 0)
         if bad.any():
-            raise MobilityError(f"stops row {int(np.flatnonzero(bad)[0])} (sorted by user, start): n_pings "
-                                f"{stops['n_pings'].iloc[int(np.flatnonzero(bad)[0])]!r} is not a count >= 0; "
-                                "use validate_stops first")
+            row = int(np.flatnonzero(bad)[0])
+            raise MobilityError(f"stops row {row} (sorted by user, start): n_pings {stops['n_pings'].iloc[row]!r} "
+                                "is not a count >= 0; use validate_stops first")
         merged["n_pings"] = np.add.reduceat(n_pings, first).round().astype(stops["n_pings"].dtype)
     else:
         n_pings = np.zeros(len(stops))
@@ -239,7 +238,7 @@ def locations_table(stops: pd.DataFrame) -> pd.DataFrame:
     >>> table["dwell_s"].tolist()
     [7200.0, 3600.0]
     """
-    stops, codes = _sorted_stops(stops, ("user_id", "start", "end", "lat", "lon", "location_id"))
+    stops, codes, start = _sorted_stops(stops, ("user_id", "start", "end", "lat", "lon", "location_id"))
     loc = stops["location_id"].to_numpy(dtype=np.int64)
     keep = loc >= 0
     codes, loc = codes[keep], loc[keep]
@@ -248,7 +247,7 @@ def locations_table(stops: pd.DataFrame) -> pd.DataFrame:
     pick = np.flatnonzero(keep)[order]
     lat = stops["lat"].to_numpy(dtype=np.float64)[pick]
     lon = stops["lon"].to_numpy(dtype=np.float64)[pick]
-    dwell = (utc_ns(stops["end"], "stops", "end") - utc_ns(stops["start"], "stops", "start"))[pick] / 1e9
+    dwell = (utc_ns(stops["end"], "stops", "end") - start)[pick] / 1e9
     if pick.size == 0:
         return pd.DataFrame({"user_id": pd.array([], dtype="str"), "location_id": np.array([], np.int64),
                              "lat": np.array([]), "lon": np.array([]), "n_stops": np.array([], np.int64),

@@ -55,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.checks import number, require_columns, select_columns, utc_ns
+from mobility.checks import column_names, number, require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
@@ -280,8 +280,8 @@ def validate_stops(
             f"{source}: columns= maps unknown name(s) {sorted(unknown)}; "
             f"keys must be among {list(STOPS_REQUIRED + STOPS_OPTIONAL)}"
         )
-    names = {c: columns.get(c, c) for c in STOPS_REQUIRED + STOPS_OPTIONAL}
-    select_columns(df, STOPS_REQUIRED, columns, source)  # the check alone: optional columns are read below
+    names = column_names(df, STOPS_REQUIRED, columns, source)
+    names.update({c: columns.get(c, c) for c in STOPS_OPTIONAL})
     n = len(df)
     reason = np.full(n, "", dtype=object)
 
