@@ -40,7 +40,7 @@ import mobility
 from mobility.kernels.geo import haversine_m
 from mobility.metrics import weekly_metrics
 from mobility.pipeline.config import find_config
-from mobility.synthetic.evaluate import stop_recall_precision
+from mobility.synthetic.evaluate import detectable_stops, stop_recall_precision
 
 METRICS = ("n_stops", "new_locations", "distinct_locations", "exploration_rate")
 AT_PLACE_M = 300.0
@@ -93,7 +93,7 @@ def merge_evidence(gap: str, seed: int, users: int, out: Path, region: str) -> d
     visits = mobility.read_table(run_dir, "visits")
     detected = mobility.read_table(run_dir, "metrics_weekly")
     ts = truth["stops"]
-    scored = ts[((ts["end"] - ts["start"]) >= pd.Timedelta("20min")) & (ts["n_pings"] >= 2)]
+    scored = detectable_stops(ts)
     true_metrics = weekly_metrics(scored, columns={"location_id": "place_id"}, timezone=TIMEZONE)
     did = did_table(detected, truth["people"]).set_index("metric")
     result["merge"] = {

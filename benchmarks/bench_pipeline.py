@@ -32,7 +32,7 @@ import mobility
 from mobility.employment.validation import evaluate_against_truth
 from mobility.kernels.geo import haversine_m
 from mobility.pipeline.config import find_config
-from mobility.synthetic.evaluate import home_work_accuracy, stop_recall_precision
+from mobility.synthetic.evaluate import detectable_stops, home_work_accuracy, stop_recall_precision
 
 DEFAULT_REGION = "synthetic"
 
@@ -64,7 +64,7 @@ def diagnose(run_dir: Path, region: Path) -> dict:
     truth = mobility.load_truth(region)
     people = truth["people"].set_index("user_id")
     ts = truth["stops"]
-    ts = ts[((ts["end"] - ts["start"]) >= pd.Timedelta("20min")) & (ts["n_pings"] >= 2)].copy()
+    ts = detectable_stops(ts).copy()
     vis = mobility.read_table(run_dir, "visits").sort_values(["user_id", "start"])
     users = pd.Index(sorted(set(ts["user_id"]) | set(vis["user_id"])))
     big = np.int64(10**12)  # seconds key per user: user * big + UTC seconds

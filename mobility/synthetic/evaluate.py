@@ -29,6 +29,20 @@ def _overlaps_any(a_user, a_start, a_end, b_user, b_start, b_end) -> np.ndarray:
     return ok & (ub[safe] == ua) & (be[safe] >= np.asarray(a_start))
 
 
+def detectable_stops(truth: pd.DataFrame, *, min_duration: str = "20min", min_pings: int = 2) -> pd.DataFrame:
+    """The true stops a detector is scored on: at least ``min_duration`` long with at least ``min_pings`` pings.
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2020-01-01", tz="UTC")
+    >>> truth = pd.DataFrame({"start": [t, t], "end": [t + pd.Timedelta("30min"), t + pd.Timedelta("10min")],
+    ...                       "n_pings": [3, 3]})
+    >>> len(detectable_stops(truth))
+    1
+    """
+    return truth[((truth["end"] - truth["start"]) >= pd.Timedelta(min_duration)) & (truth["n_pings"] >= min_pings)]
+
+
 def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, min_duration: str = "20min",
                           min_pings: int = 2) -> dict:
     """Recall of true stops (>= ``min_duration``, >= ``min_pings`` pings) and precision of detected stops.
@@ -46,7 +60,7 @@ def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, min_durat
     >>> stop_recall_precision(found, truth)
     {'recall': 0.5, 'precision': 0.5, 'true_stops': 2, 'detected_stops': 2}
     """
-    long = truth[((truth["end"] - truth["start"]) >= pd.Timedelta(min_duration)) & (truth["n_pings"] >= min_pings)]
+    long = detectable_stops(truth, min_duration=min_duration, min_pings=min_pings)
     ns = lambda s: s.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).astype(np.int64)
     hit = _overlaps_any(long["user_id"].to_numpy(object), ns(long["start"]), ns(long["end"]),
                         found["user_id"].to_numpy(object), ns(found["start"]), ns(found["end"]))
