@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.kernels.geo import haversine_m
-from mobility.synthetic.geography import M_PER_DEG_LAT, clip_to_box
+from mobility.synthetic.geography import clip_to_box, offset_m
 from mobility.synthetic.params import SyntheticParams
 from mobility.synthetic.venues import Venues
 
@@ -134,9 +134,7 @@ class _Places:
         else:
             r = 150.0 + self.rng.exponential(scale_m, m)
         theta = self.rng.uniform(0, 2 * np.pi, m)
-        lat = lat0 + r * np.cos(theta) / M_PER_DEG_LAT
-        lon = lon0 + r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat0)))
-        return clip_to_box(lat, lon)
+        return clip_to_box(*offset_m(lat0, lon0, r, theta))
 
     def venue_weights(self, who, anchor_lat, anchor_lon, radius_mult, scale_m=None):
         """Choice weights (len(who), n_venues) of the venues for explorers: attractiveness times the private
@@ -335,9 +333,7 @@ def campus_points(lat: np.ndarray, lon: np.ndarray, radius_m: float,
     """
     r = radius_m * np.sqrt(rng.random(len(lat)))
     theta = rng.uniform(0, 2 * np.pi, len(lat))
-    out_lat = lat + r * np.cos(theta) / M_PER_DEG_LAT
-    out_lon = lon + r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat)))
-    return clip_to_box(out_lat, out_lon, margin_m=100.0)
+    return clip_to_box(*offset_m(lat, lon, r, theta), margin_m=100.0)
 
 
 def _scatter(n, idx, vals, fill):

@@ -136,6 +136,21 @@ def cbg_polygons(geo: Geography):
     return gpd.GeoDataFrame(frame, geometry=polys, crs="EPSG:4326")
 
 
+def offset_m(lat: np.ndarray, lon: np.ndarray, distance_m: np.ndarray,
+             bearing_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``distance_m`` away from (lat, lon) towards ``bearing_rad`` (0 = north), on the local flat
+    approximation the generator uses (``M_PER_DEG_LAT`` metres per degree of latitude).
+
+    Examples
+    --------
+    >>> lat, lon = offset_m(np.array([40.0]), np.array([-75.0]), np.array([1000.0]), np.array([np.pi / 2]))
+    >>> round(float(haversine_m(40.0, -75.0, lat[0], lon[0])), 1)
+    1000.0
+    """
+    return (lat + distance_m * np.cos(bearing_rad) / M_PER_DEG_LAT,
+            lon + distance_m * np.sin(bearing_rad) / (M_PER_DEG_LAT * np.cos(np.radians(lat))))
+
+
 def clip_to_box(lat: np.ndarray, lon: np.ndarray, margin_m: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
     """Clip points into the region's box shrunk by ``margin_m`` (so GPS noise stays inside the box).
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mobility.synthetic.geography import M_PER_DEG_LAT
+from mobility.synthetic.geography import M_PER_DEG_LAT, offset_m
 from mobility.synthetic.params import SyntheticParams
 
 RADIUS68_PER_SD = 1.5096  # a 2-D Gaussian with per-axis sd s holds 68 % of points within sqrt(-2 ln 0.32) s
@@ -191,6 +191,5 @@ def add_outliers(lat: np.ndarray, lon: np.ndarray, params: SyntheticParams, rng:
     moved = np.flatnonzero(rng.random(len(lat)) < params.gps_outlier_share)
     r = rng.uniform(params.gps_outlier_min_m, params.gps_outlier_max_m, len(moved))
     theta = rng.uniform(0, 2 * np.pi, len(moved))
-    lon[moved] += r * np.sin(theta) / (M_PER_DEG_LAT * np.cos(np.radians(lat[moved])))
-    lat[moved] += r * np.cos(theta) / M_PER_DEG_LAT
+    lat[moved], lon[moved] = offset_m(lat[moved], lon[moved], r, theta)
     return moved
