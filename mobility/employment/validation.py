@@ -149,7 +149,6 @@ def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = No
 def plot_validation(area: pd.DataFrame, refs: dict, path: str | os.PathLike) -> Path:
     """Scatter of estimated vs reference rates, one panel per reference (PNG, written atomically)."""
     import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(refs), figsize=(4.5 * len(refs), 4.2), squeeze=False)
