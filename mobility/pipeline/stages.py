@@ -285,17 +285,29 @@ def _cbg_inputs(config):
     return [config.input_path("cbg")]
 
 
+def _optional_cbg_inputs(config):
+    path = config.input_path("cbg", required=False)
+    return [path] if path is not None else []
+
+
 def run_home_work(ctx: StageContext) -> dict[str, Any]:
+    """Daily home and work; hidden behind block groups where the region has polygons, else as location ids
+    only (``home_cbg``, ``work_cbg`` missing)."""
     from mobility.home_work import detect_home_work
     from mobility.obfuscate import obfuscate_to_cbg
 
-    cbg = _cbg(ctx.config)
+    cbg = _cbg(ctx.config) if ctx.config.inputs.get("cbg") else None
 
     def one(visits, locations):
         labels = detect_home_work(visits, **ctx.params)
+        if cbg is None:
+            return [labels.assign(home_cbg=pd.array([pd.NA] * len(labels), dtype="string"),
+                                  work_cbg=pd.array([pd.NA] * len(labels), dtype="string"))]
         return [obfuscate_to_cbg(labels, locations, cbg)]
 
     ctx.map_parts(["visits", "locations"], ["home_work_daily"], one)
+    if cbg is None:
+        return {"cbg": "none: home and work kept as location ids ([inputs] cbg not given)"}
     return {}
 
 
@@ -583,6 +595,11 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
     return {"reports": written}
 
 
+STAGE_NAMES = ("generate", "load", "validate", "stops", "locations", "home_work", "metrics", "census", "employment",
+               "longitudinal", "validation", "report")
+"""Every stage, in order; a region runs those its inputs allow (:func:`stages_for`, :func:`skipped_stages`)."""
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -593,20 +610,66 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         Stage("validate", ("load",), ("pings", "quarantine"), run_validate, lambda c: {"n_partitions": c.n_partitions}),
         Stage("stops", ("validate",), ("stops",), run_stops, _stops_params),
         Stage("locations", ("stops",), ("visits", "locations"), run_locations, _locations_params),
-        Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params, _cbg_inputs),
+        Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params,
+              _optional_cbg_inputs),
         Stage("metrics", ("home_work",), ("metrics_weekly", "metrics_monthly"), run_metrics, _metrics_params),
     ]
-    if config.inputs.get("lodes_wac"):
+    skipped = skipped_stages(config)
+    if "census" not in skipped:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
+    if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
                              "employment_evaluation", "worker_features"),
                             run_employment, _employment_params, _employment_inputs))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
                             _longitudinal_params))
-        if any(config.inputs.get(k) for k in ("truth_area", "laus", "ui_claims")):
-            stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
-                                _validation_inputs))
+    if "validation" not in skipped:
+        stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
+                            _validation_inputs))
+    if "report" not in skipped:
         stages.append(Stage("report", ("longitudinal", "employment"), ("report_index",), run_report, _report_params,
                             _validation_inputs))
     return stages
+
+
+INPUT_WORDS = {
+    "cbg": "block-group polygons",
+    "lodes_wac": "LODES WAC workplace counts",
+    "telework": "Dingel & Neiman teleworkability by sector",
+}
+NEEDS = {
+    "census": ("cbg", "lodes_wac"),
+    "employment": ("cbg", "lodes_wac", "telework"),
+    "longitudinal": ("cbg", "lodes_wac", "telework"),
+    "validation": ("cbg", "lodes_wac", "telework"),
+    "report": ("cbg", "lodes_wac", "telework"),
+}
+"""Stage -> the ``[inputs]`` it needs beyond the pings (validation also needs a reference series)."""
+REFERENCES = ("truth_area", "laus", "ui_claims")
+
+
+def skipped_stages(config: RegionConfig) -> dict[str, str]:
+    """The stages a region cannot run, each with the inputs it lacks (``{stage: "needs ..."}``).
+
+    A region with pings only runs ``load`` to ``metrics`` (home and work as location ids); block-group
+    polygons, LODES and teleworkability open the census, employment, event-study and report stages, and a
+    reference series the validation.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> skipped_stages(SimpleNamespace(inputs={"pings": "p.csv"}))["census"]
+    'needs [inputs] cbg (block-group polygons) and lodes_wac (LODES WAC workplace counts)'
+    >>> sorted(skipped_stages(SimpleNamespace(inputs={"cbg": 1, "lodes_wac": 1, "telework": 1})))
+    ['validation']
+    """
+    out = {}
+    for stage, keys in NEEDS.items():
+        lacking = [k for k in keys if not config.inputs.get(k)]
+        if stage == "validation" and not lacking and not any(config.inputs.get(k) for k in REFERENCES):
+            out[stage] = f"needs a reference series: [inputs] {', '.join(REFERENCES[:-1])} or {REFERENCES[-1]}"
+        elif lacking:
+            words = [f"{k} ({INPUT_WORDS[k]})" for k in lacking]
+            out[stage] = "needs [inputs] " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1])
+    return out

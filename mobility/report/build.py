@@ -138,6 +138,12 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     if area is not None and method == "auto":
         method = "classifier" if (area["method"] == "classifier").any() else "signal"
     rates = monthly_rates(area, method=method, route=route, k_min_users=k) if area is not None else None
+    no_rates = ("This run has no employment estimates (table area_unemployment); run the employment stage of the "
+                "pipeline to add them.")
+    if rates is not None and rates.empty:
+        rates = None
+        no_rates = (f"The run's area_unemployment table has no monthly estimate by the {method} method ({route} "
+                    "route): too few users with a known employment status in any county or state.")
     months = available_months(run, rates)
     if month not in months:
         raise MobilityError(f"no data for {month} in {out_dir}: the run has {', '.join(months) or 'no month'}; "
@@ -162,8 +168,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     # unemployment by area, trend, map, comparison
     if rates is None:
         missing.append("unemployment")
-        sections[0].paragraphs.append("This run has no employment estimates (table area_unemployment); run the "
-                                      "employment stage of the pipeline to add them.")
+        sections[0].paragraphs.append(no_rates)
     else:
         trend = trend_window(rates, month, trend_months=trend_months)
         month_rates = _ordered(trend[trend["month"] == month])

@@ -58,6 +58,30 @@ METRIC_SCALE = {"exploration_rate": 100.0}
 """Metrics stored as shares and shown in percent: the factor from the table's unit to the shown one."""
 
 
+SECTOR_LABELS = {
+    "CNS01": "agriculture, forestry, fishing", "CNS02": "mining, oil and gas", "CNS03": "utilities",
+    "CNS04": "construction", "CNS05": "manufacturing", "CNS06": "wholesale trade", "CNS07": "retail trade",
+    "CNS08": "transportation and warehousing", "CNS09": "information", "CNS10": "finance and insurance",
+    "CNS11": "real estate", "CNS12": "professional, scientific, technical services",
+    "CNS13": "management of companies", "CNS14": "administrative support, waste management",
+    "CNS15": "educational services", "CNS16": "health care and social assistance",
+    "CNS17": "arts, entertainment, recreation", "CNS18": "accommodation and food services",
+    "CNS19": "other services", "CNS20": "public administration",
+}
+"""LODES sector column (NAICS 2-digit sectors, :data:`mobility.census.SECTORS`) -> plain name."""
+
+
+def sector_name(code: str) -> str:
+    """Plain name of a LODES sector code (the code itself when unknown).
+
+    Examples
+    --------
+    >>> sector_name("CNS18"), sector_name("X")
+    ('accommodation and food services', 'X')
+    """
+    return SECTOR_LABELS.get(str(code), str(code))
+
+
 @lru_cache(maxsize=1)
 def fips_names() -> dict[str, tuple[str, str]]:
     """``{fips: (name, state abbreviation)}`` from the table shipped with the package.
