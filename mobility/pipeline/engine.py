@@ -56,7 +56,8 @@ class LocalEngine:
         """``[fn(item) for item in items]``, with a progress bar when ``progress``."""
         from tqdm import tqdm
 
-        with tqdm(items, desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:  # closed on error too
+        # closed on error too, so no half bar is left under the error line; drawn on a terminal only
+        with tqdm(items, desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:
             return [fn(item) for item in bar]
 
     def describe(self) -> dict[str, Any]:
@@ -155,8 +156,8 @@ class DaskEngine:
         keys = [f"{desc or 'part'}-{i}-{os.urandom(4).hex()}" for i in range(len(items))]
         futures = self.client.map(fn, items, key=keys, pure=False)
         try:
-            with tqdm(as_completed(futures), total=len(futures), desc=desc, disable=None if progress else True, leave=False,
-                      unit="part") as bar:  # closed on error too, so no half bar is left under the error line
+            with tqdm(as_completed(futures), total=len(futures), desc=desc, leave=False, unit="part",
+                      disable=None if progress else True) as bar:  # closed on error too, as LocalEngine.map
                 for _ in bar:
                     pass
             return self.client.gather(futures)

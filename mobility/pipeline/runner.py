@@ -105,6 +105,8 @@ class Stage:
     ``run(ctx)`` writes the tables named in ``outputs`` under ``ctx.output(name)`` and returns a summary
     dict (stored in the manifest). ``params(config)`` returns the stage's resolved parameters (defaults
     filled in) and ``inputs(config)`` the external files it reads, both part of its fingerprint.
+    ``timed`` marks a stage that does its work in one piece (no partitions to count): the runner shows a bar
+    of its elapsed time against the stage's last duration (:func:`timed_bar`).
     """
 
     name: str
@@ -113,6 +115,7 @@ class Stage:
     run: Callable[[StageContext], dict[str, Any]]
     params: Callable[[RegionConfig], dict[str, Any]] = lambda config: {}
     inputs: Callable[[RegionConfig], list[Path]] = lambda config: []
+    timed: bool = False
 
 
 def package_versions() -> dict[str, str]:
@@ -265,9 +268,59 @@ def describe_output(folder: Path) -> str:
     kinds = Counter(p.suffix.lstrip(".").upper() or "other" for p in files)
     if not kinds:
         return "nothing"
-    words = [f"{n} {kind}" for kind, n in sorted(kinds.items())]
-    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    text = and_join([f"{n} {kind}" for kind, n in sorted(kinds.items())])
     return f"{text} file{'s' if sum(kinds.values()) > 1 else ''}"
+
+
+def and_join(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    Examples
+    --------
+    >>> and_join(["cbg"]), and_join(["cbg", "lodes_wac", "telework"])
+    ('cbg', 'cbg, lodes_wac and telework')
+    """
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+@contextlib.contextmanager
+def timed_bar(desc: str, expected_s: float | None, enabled: bool = True, *, tick_s: float = 0.5):
+    """A progress bar of elapsed time for work done in one piece: against ``expected_s`` (the same stage's last
+    duration) it shows the share done and an estimate of the time left; without one, the time elapsed. Shown
+    on a terminal only, and not when ``enabled`` is false.
+
+    Examples
+    --------
+    >>> with timed_bar("employment", 12.0, enabled=False):
+    ...     pass
+    """
+    if not enabled:
+        yield
+        return
+    import threading
+
+    from tqdm import tqdm
+
+    if expected_s:
+        fmt = ("{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, about {remaining} left "
+               f"(its last run took {expected_s:.0f} s)")
+    else:
+        fmt = "{desc}: {elapsed} elapsed (first run: no estimate yet)"
+    stop = threading.Event()
+    with tqdm(total=expected_s or None, desc=desc, bar_format=fmt, leave=False, disable=None) as bar:
+        def tick():
+            t0 = time.monotonic()
+            while not stop.wait(tick_s):
+                bar.n = min(time.monotonic() - t0, 0.99 * expected_s) if expected_s else 0
+                bar.refresh()
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 class _Held(logging.Handler):
@@ -433,8 +486,9 @@ class Runner:
         staging.mkdir(parents=True, exist_ok=True)
         ctx = StageContext(self.config, params, self.out_dir, staging, self.progress, self.engine)
         log.info("%-12s running", stage.name)
+        last = (self._read_state(stage) or {}).get("duration_s") if stage.timed else None
         t0 = time.perf_counter()
-        with _library_logs(stage.name):
+        with _library_logs(stage.name), timed_bar(stage.name, last, self.progress and stage.timed):
             summary = stage.run(ctx) or {}
         duration = time.perf_counter() - t0
         rows, written = {}, []

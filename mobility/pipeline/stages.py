@@ -37,7 +37,7 @@ import pandas as pd
 from mobility.errors import MobilityError
 from mobility.io.atomic import write_json, write_parquet
 from mobility.pipeline.config import RegionConfig
-from mobility.pipeline.runner import PART_NAME, Stage, StageContext
+from mobility.pipeline.runner import PART_NAME, Stage, StageContext, and_join
 
 log = logging.getLogger("mobility.pipeline")
 
@@ -621,15 +621,15 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
                              "employment_evaluation", "worker_features"),
-                            run_employment, _employment_params, _employment_inputs))
+                            run_employment, _employment_params, _employment_inputs, timed=True))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
-                            _longitudinal_params))
+                            _longitudinal_params, timed=True))
     if "validation" not in skipped:
         stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
-                            _validation_inputs))
+                            _validation_inputs, timed=True))
     if "report" not in skipped:
         stages.append(Stage("report", ("longitudinal", "employment"), ("report_index",), run_report, _report_params,
-                            _validation_inputs))
+                            _validation_inputs, timed=True))
     return stages
 
 
@@ -671,5 +671,5 @@ def skipped_stages(config: RegionConfig) -> dict[str, str]:
             out[stage] = f"needs a reference series: [inputs] {', '.join(REFERENCES[:-1])} or {REFERENCES[-1]}"
         elif lacking:
             words = [f"{k} ({INPUT_WORDS[k]})" for k in lacking]
-            out[stage] = "needs [inputs] " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1])
+            out[stage] = "needs [inputs] " + and_join(words)
     return out

@@ -113,7 +113,9 @@ def county_map_figure(month_rates: pd.DataFrame, polygons, *, title: str = "") -
     shapes = counties.merge(rates, on="area", how="left")
     shapes["suppressed"] = shapes["suppressed"].fillna(True).astype(bool)
     states = month_rates[(month_rates["level"] == "state") & ~month_rates["suppressed"].astype(bool)]
-    state_rate = float(states.sort_values("n_users").iloc[-1]["rate"]) if "n_users" in states and len(states) else np.nan
+    state_rate = np.nan
+    if "n_users" in states and len(states):
+        state_rate = float(states.sort_values("n_users").iloc[-1]["rate"])
     fig = Figure(figsize=(7.2, 5.6))
     ax = fig.subplots()
     shown = shapes[~shapes["suppressed"]]

@@ -1,11 +1,14 @@
 """What a person reads from the CLI: --help, the log of a run, the error line, read_table for every output."""
 
+import fcntl
 import logging
 import os
 import pty
 import re
+import struct
 import subprocess
 import sys
+import termios
 import textwrap
 
 import pandas as pd
@@ -125,6 +128,7 @@ def test_error_line_starts_clean_after_a_progress_bar(tmp_path):
         pings = ["{good}", "{bad}"]
     """))
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a terminal 120 columns wide
     proc = subprocess.Popen([PYTHON, "-m", "mobility.pipeline", "--region", str(config), "--out",
                              str(tmp_path / "out")], stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "100"})
     os.close(slave)
@@ -140,6 +144,7 @@ def test_error_line_starts_clean_after_a_progress_bar(tmp_path):
     assert proc.wait(timeout=120) == 2
     text = b"".join(chunks).decode(errors="replace")
     segments = re.split(r"[\r\n]+", text)
+    assert any(s.startswith("load:") and "|" in s for s in segments), text[-600:]   # a bar was drawn
     error = [s for s in segments if "error:" in s]
-    assert error and error[0].lstrip().startswith("error:"), text[-600:]
+    assert error and error[0].lstrip().startswith("error:"), text[-600:]           # and cleared before the error
     assert "b.csv" in error[0]
