@@ -227,15 +227,16 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         missing.append("mobility")
         g.paragraphs.append("This run has no employment_weekly table; run the employment stage.")
     else:
+        present = [m for m in MOBILITY_METRICS if m in run.tables["metrics_monthly"]]  # entropy may be normalised
         gap = mobility_by_status(run.tables["metrics_monthly"], employment, run.get("user_features"), month,
-                                 timezone=run.timezone, metrics=MOBILITY_METRICS, dimensions=dimensions,
+                                 timezone=run.timezone, metrics=present, dimensions=dimensions,
                                  baseline_months=baseline_months, method=method, k_min_users=k)
         g.paragraphs.append(
             f"Users who were unemployed in at least one week of {month_name(month)} (lost their job) beside users "
             f"employed in every known week, overall and by census group (the group most common among the workers "
             f"of their baseline work block group). Change is from each user's own mean over the first "
             f"{baseline_months} month(s) of the run; 95% intervals. The measures:")
-        g.bullets = [metric_explanation(m) for m in MOBILITY_METRICS]
+        g.bullets = [metric_explanation(m) for m in present]
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):

@@ -23,7 +23,8 @@ from mobility.pipeline.runner import read_table
 REQUIRED = ("metrics_weekly", "metrics_monthly")
 OPTIONAL = ("home_work_daily", "user_features", "employment_weekly", "area_unemployment")
 SUBFOLDERS = ("employment",)
-MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "distinct_locations")
+MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "uncorrelated_entropy_bits", "uncorrelated_entropy_norm",
+                    "distinct_locations")
 
 READS: dict[str, tuple[str, ...] | None] = {
     "metrics_weekly": ("user_id", "period_start", "coverage_h"),

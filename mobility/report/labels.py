@@ -45,6 +45,10 @@ METRICS: dict[str, tuple[str, str, str]] = {
         "entropy of places", "bits",
         "how evenly time is spread over a person's places: 0 when all time is spent in one place, higher "
         "when it is shared among many"),
+    "uncorrelated_entropy_norm": (
+        "entropy of places, normalised", "0 to 1",
+        "how evenly time is spread over a person's places, divided by its largest possible value: 0 when all "
+        "time is spent in one place, 1 when it is spread evenly"),
     "random_entropy_bits": ("entropy of the number of places", "bits", "log2 of the number of distinct places"),
     "distinct_locations": ("places visited", "places", "the number of distinct places a person visited"),
     "new_locations": ("new places", "places", "places visited for the first time"),
