@@ -49,3 +49,22 @@ def test_geolife_end_to_end(tmp_path):
     assert set(weekly["user_id"]) == {"001", "005"}
     assert weekly["radius_of_gyration_km"].notna().sum() >= 20
     assert weekly.loc[weekly["user_id"] == "005", "time_at_home_h"].gt(0).any()     # home labels reach metrics
+
+
+def test_pings_and_polygons_run_home_work_as_block_groups_and_name_the_census_files(tmp_path):
+    path = tmp_path / "polygons.toml"
+    path.write_text('[region]\nname = "p"\n[inputs]\npings = ["p.csv"]\ncbg = "cbg.geojson"\n')
+    config = load_config(path)
+    assert [s.name for s in stages_for(config)][-1] == "metrics"
+    skipped = skipped_stages(config)
+    assert skipped["census"] == "needs [inputs] lodes_wac (LODES WAC workplace counts)"
+    assert "cbg" not in skipped["employment"] and "telework" in skipped["employment"]
+
+
+def test_asking_for_a_stage_the_region_cannot_run_says_what_it_needs():
+    from mobility.errors import MobilityError
+    from mobility.pipeline import run
+
+    with pytest.raises(MobilityError, match=r"--until employment: this region does not run employment, which needs "
+                                            r"\[inputs\] cbg"):
+        run(str(CONFIG), "/nonexistent/out", until="employment", progress=False)
