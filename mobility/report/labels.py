@@ -17,8 +17,8 @@ GROUP_LABELS: dict[str, dict[str, str]] = {
     "all": {"all": "all users"},
     "sex": {"male": "men", "female": "women"},
     "age": {"le29": "aged 29 or younger", "30_54": "aged 30 to 54", "ge55": "aged 55 or older"},
-    "earnings": {"le1250": "earning $1,250 a month or less", "1251_3333": "earning $1,251 to $3,333 a month",
-                 "gt3333": "earning more than $3,333 a month"},
+    "earnings": {"le1250": "$1,250 a month or less", "1251_3333": "$1,251 to $3,333 a month",
+                 "gt3333": "more than $3,333 a month"},
     "race": {"white": "White", "black": "Black or African American", "aian": "American Indian or Alaska Native",
              "asian": "Asian", "nhopi": "Native Hawaiian or Pacific Islander", "two_plus": "two or more races"},
     "ethnicity": {"not_hispanic": "not Hispanic or Latino", "hispanic": "Hispanic or Latino"},
@@ -128,7 +128,7 @@ def group_label(dimension: str, group: str) -> str:
     Examples
     --------
     >>> group_label("age", "le29"), group_label("earnings", "1251_3333"), group_label("age", "unknown")
-    ('aged 29 or younger', 'earning $1,251 to $3,333 a month', 'unknown')
+    ('aged 29 or younger', '$1,251 to $3,333 a month', 'unknown')
     """
     return GROUP_LABELS.get(dimension, {}).get(str(group), str(group).replace("_", " "))
 
