@@ -96,7 +96,8 @@ def test_phones_churn_and_degrade_from_their_date(region):
     people = truth["people"]
     local = _local(pings["timestamp"])
     for kind in ("churn", "degraded_night", "degraded_home"):
-        who = people[(people["phone_kind"] == kind) & (people["phone_date"] > pd.Timestamp(P.start) + pd.Timedelta(days=14))]
+        late = people["phone_date"] > pd.Timestamp(P.start) + pd.Timedelta(days=14)
+        who = people[(people["phone_kind"] == kind) & late]
         assert len(who) >= 3, kind
         for _, p in who.iterrows():
             mine = pings["user_id"] == p["user_id"]
@@ -110,7 +111,8 @@ def test_phones_churn_and_degrade_from_their_date(region):
                 hb = local[before].dt.hour
                 assert ((hb >= 9) & (hb < 18)).any()  # before its date the phone reported in the daytime
             else:
-                homes = truth["places"][(truth["places"]["user_id"] == p["user_id"]) & (truth["places"]["kind"] == "home")]
+                places = truth["places"]
+                homes = places[(places["user_id"] == p["user_id"]) & (places["kind"] == "home")]
                 d = np.min([haversine_m(pings.loc[after, "lat"], pings.loc[after, "lon"], h["lat"], h["lon"])
                             for _, h in homes.iterrows()], axis=0)
                 assert np.quantile(d, 0.99) < 200
