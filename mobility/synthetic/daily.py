@@ -508,11 +508,13 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         tt = travel_s(work_lat[w], work_lon[w], llat, llon)
         l_start = lunch_leave[w] + tt
         l_end = l_start + rng.uniform(p.min_stop_duration_s, max(p.min_stop_duration_s, 3600.0), len(w))
+        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
+        if life is not None:  # a short shift still ends at least 30 min after the lunch outing
+            leave = np.where(lunch, np.maximum(leave, full(l_end + tt, -np.inf) + 1800.0), leave)
         work_end1 = np.where(lunch, lunch_leave, np.minimum(leave, next_midnight))
         emit(fixed_w & ~school_w, arrive, work_end1, work_lat, work_lon, work_code, WORK)
         if life is not None:
             emit(school_w, arrive, leave, work_lat, work_lon, 1, SCHOOL)
-        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
         emit(lunch, full(l_start), full(l_end), full(llat), full(llon), full(slot + 2, 0), OTHER)
         emit(lunch, full(l_end + tt), leave, work_lat, work_lon, work_code, WORK)
         home_since = np.where(post, leave + tt_hw, home_since)
