@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import ClusterFit
+from mobility.longitudinal.cluster_ols import ClusterFit, check_sizes
 from mobility.longitudinal.fixed_effects import demean_with, two_way_system
 
 
@@ -90,13 +90,7 @@ def cell_ols(
         raise MobilityError("cell_ols: every cell 0..n_cells-1 needs at least one row")
     n_clusters = n_units
     n_total = n_cells + system.absorbed_rank - (n_units if nested else 0)
-    if n_clusters < 2:
-        raise MobilityError("cluster-robust errors need at least 2 clusters (users); the panel has fewer")
-    if n <= n_total:
-        raise MobilityError(
-            f"the regression has {n} observations for {n_total} parameters (incl. fixed effects); "
-            "use more users or weeks, or a narrower event window"
-        )
+    check_sizes(n, n_clusters, n_total)
     inv_uw = sp.diags(1.0 / system.unit_weight)
     ud = sp.csr_matrix((wr, (units[rows], c)), shape=(n_units, n_cells))
     dmud = np.diag(np.bincount(c, weights=wr, minlength=n_cells)) - (ud.T @ (inv_uw @ ud)).toarray()

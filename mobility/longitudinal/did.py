@@ -1,19 +1,26 @@
 """Difference-in-differences summary per group: job losers vs controls, after vs before the loss (frame layer).
 
-For each group ``g`` (or all users) the two-way fixed-effects DiD::
+One number per group ``g``: the effect of job loss on the metric averaged over the post-loss weeks of the
+window, net of the controls' calendar-week changes, with its confidence interval. What "averaged" means
+follows the estimator (:mod:`mobility.longitudinal.estimators`):
 
-    y_it = a_i + g_t + sum_g d_g 1[K_it >= 0] 1[G_i = g] + e_it
+``twfe``
+    ``y_it = a_i + g_t + sum_g d_g 1[K_it >= 0] 1[G_i = g] + e_it`` on the controls' rows and the losers'
+    rows inside the window (``window[0] <= k <= window[1]``): post minus all pre weeks of the window.
+``sun_abraham``, ``control_group="never"``
+    The person-week-weighted mean of the cohort x event-week effects after the loss minus that of the weeks
+    before it (the reference week excluded, it is 0), each cell against never-losers.
+``sun_abraham``, ``control_group="not_yet"``
+    The person-week-weighted mean of the post-loss cohort x event-week effects against each person's
+    untreated level (the imputation ATT over the window).
 
-on the rows of controls and of job losers inside the event window (``window[0] <= k <= window[1]``;
-rows of losers outside it are dropped). ``d_g`` is the mean change of the metric after job loss relative
-to the pre-loss weeks of the window, net of the controls' calendar-week changes. Errors are clustered by
-user (CR1, t(G-1)); see :mod:`mobility.longitudinal.event_study` for the conventions.
+Errors are clustered by user (CR1, t(G-1)).
 
-Table columns
--------------
+Table columns (:data:`DID_COLUMNS`)
+-----------------------------------
 ``metric, group, estimate, std_error, ci_low, ci_high, p_value, n_users_pre, n_users_post,
-n_control_users, suppressed``: ``n_users_pre``/``n_users_post`` count distinct job losers with pre/post
-rows; a group with fewer than ``min_users`` in either is suppressed.
+n_control_users, suppressed, estimator, control_group``: ``n_users_pre``/``n_users_post`` count distinct
+job losers with pre/post rows in the window; a group with fewer than ``min_users`` in either is suppressed.
 """
 
 from __future__ import annotations
@@ -23,28 +30,31 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
-from mobility.longitudinal.event_study import DF_CORRECTIONS, fit_cells
-from mobility.longitudinal.panel import check_alpha, check_min_users, prepare_panel
+from mobility.longitudinal.estimators import DID_COLUMNS, make_estimator
+from mobility.longitudinal.params import EventStudyParams, check_alpha, check_min_users
 
-DID_COLUMNS = (
-    "metric", "group", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-    "n_users_pre", "n_users_post", "n_control_users", "suppressed",
-)
+__all__ = ["DID_COLUMNS", "did_summary"]
+
+_D = EventStudyParams()
 
 
 def did_summary(
     panel: pd.DataFrame,
     metric: str,
     *,
+    estimator: str = _D.estimator,
+    control_group: str = _D.control_group,
     group: str | None = None,
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
-    window: tuple[int, int] = (-4, 12),
+    window: tuple[int, int] = _D.window,
+    reference_period: int = _D.reference_period,
+    group_time_effects: bool = _D.group_time_effects,
     weight_col: str | None = None,
-    min_users: int = 10,
-    alpha: float = 0.05,
-    df_correction: str = "dummies",
+    min_users: int = _D.min_users,
+    alpha: float = _D.alpha,
+    df_correction: str = _D.df_correction,
     draws: pd.DataFrame | None = None,
     draw_col: str = "draw",
 ) -> pd.DataFrame:
@@ -71,45 +81,15 @@ def did_summary(
     """
     min_users = check_min_users(min_users)
     alpha = check_alpha(alpha)
+    kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
+                  week_col=week_col, window=window, reference_period=reference_period,
+                  group_time_effects=group_time_effects, weight_col=weight_col, df_correction=df_correction)
     if draws is not None:
-        return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, event_col=event_col,
-                          user_col=user_col, week_col=week_col, window=window, weight_col=weight_col,
-                          df_correction=df_correction)
-    if df_correction not in DF_CORRECTIONS:
-        raise MobilityError(f"df_correction must be one of {DF_CORRECTIONS}, got {df_correction!r}")
-    ep = prepare_panel(
-        panel, metric, event_col=event_col, user_col=user_col, week_col=week_col, window=window,
-        reference_period=-1, bin_endpoints=False, group=group, weight_col=weight_col,
-    )
-    if not ep.treated.any() or ep.treated.all():
-        raise MobilityError("did_summary needs both job losers (inside the window) and controls (job_loss_week NaT)")
-    labels = ep.group_labels if group else ["all"]
-    g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
-    post = ep.treated & (ep.event_time >= 0)
-    pre = ep.treated & (ep.event_time < 0)
-    n_pre = np.array([np.unique(ep.user_codes[pre & (g_idx == g)]).size for g in range(len(labels))])
-    n_post = np.array([np.unique(ep.user_codes[post & (g_idx == g)]).size for g in range(len(labels))])
-    n_controls = int(np.unique(ep.user_codes[~ep.treated]).size)
-    estimable = [g for g in range(len(labels)) if n_pre[g] > 0 and n_post[g] > 0]
-    remap = np.full(len(labels) + 1, -1, dtype=np.int64)
-    remap[estimable] = np.arange(len(estimable))
-    # losers of a group without both pre and post rows are left out (they would pose as controls)
-    keep = ~ep.treated | (remap[g_idx] >= 0)
-    codes = np.where(post, remap[g_idx], -1)[keep]
-    if estimable:
-        fit, _, _ = fit_cells(ep.subset(keep), codes, len(estimable), df_correction)
-        params, se = fit.params, fit.std_errors
-        p_val, lo, hi = t_inference(params, se, fit.df_inference, alpha=alpha)
-    rows = []
-    for g, label in enumerate(labels):
-        j = remap[g]
-        suppressed = j < 0 or min(n_pre[g], n_post[g]) < min_users
-        vals = (np.nan,) * 5 if suppressed else (params[j], se[j], lo[j], hi[j], p_val[j])
-        rows.append({"metric": metric, "group": label,
-                     **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                     "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
-                     "n_control_users": n_controls, "suppressed": bool(suppressed)})
-    return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+        return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
+    hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
+                                        "df_correction")}
+    est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
+    return est.did(panel, metric, group=group, **kwargs)
 
 
 def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs) -> pd.DataFrame:
@@ -143,5 +123,6 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
             vals = (est[0], se[0], lo[0], hi[0], p[0])
         rows.append({"metric": metric, "group": label,
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                     **counts, "suppressed": bool(suppressed)})
+                     **counts, "suppressed": bool(suppressed), "estimator": kwargs["estimator"],
+                     "control_group": kwargs["control_group"]})
     return pd.DataFrame(rows, columns=list(DID_COLUMNS))

@@ -32,7 +32,7 @@ from mobility.longitudinal.event_study import (
     PRETREND_COLUMNS,
     event_study,
 )
-from mobility.longitudinal.panel import check_alpha, check_min_users
+from mobility.longitudinal.params import check_alpha, check_min_users
 
 
 @dataclass
@@ -205,7 +205,7 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
     rows = []
     for (group, k), cell in stacked.groupby(keys, sort=True):
         first = cell.iloc[0]
-        row = {c: first[c] for c in ("metric", "group", "term", "event_time", "reference")}
+        row = {c: first[c] for c in ("metric", "group", "term", "event_time", "reference", "estimator", "control_group")}
         row["n_users"] = int(cell.n_users.min()) if len(cell) == m else 0
         row["n_obs"] = int(cell.n_obs.min()) if len(cell) == m else 0
         row["n_draws"] = m

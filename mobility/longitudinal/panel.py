@@ -42,57 +42,24 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
     return values.astype("datetime64[ns]")
 
 
-def check_window(window: tuple[int, int], reference_period: int) -> tuple[int, int]:
-    """Validate an event window ``(first, last)`` in weeks and the omitted reference period.
-
-    Examples
-    --------
-    >>> check_window((-4, 12), -1)
-    (-4, 12)
-    """
-    try:
-        lo, hi = (int(window[0]), int(window[1]))
-    except (TypeError, ValueError, IndexError) as exc:
-        raise MobilityError(f"window must be a pair of integers of weeks, e.g. (-4, 12); got {window!r}") from exc
-    if (lo, hi) != tuple(window):
-        raise MobilityError(f"window must hold integer weeks, got {window!r}")
-    if not lo <= int(reference_period) <= -1:
-        raise MobilityError(
-            f"reference_period={reference_period} must lie in the window's pre-period [{lo}, -1]; "
-            "the usual choice is -1 with a window such as (-4, 12)"
-        )
-    if hi < 0:
-        raise MobilityError(f"window={window!r} must reach event time 0 or later (the job-loss week)")
-    return lo, hi
-
-
-def check_min_users(min_users: int) -> int:
-    """Validate the privacy threshold k (users per published cell)."""
-    if isinstance(min_users, bool) or not isinstance(min_users, (int, np.integer)) or min_users < 1:
-        raise MobilityError(f"min_users must be an integer >= 1 (privacy threshold k), got {min_users!r}")
-    return int(min_users)
-
-
-def check_alpha(alpha: float) -> float:
-    """Validate a significance level in (0, 1)."""
-    if not 0.0 < float(alpha) < 1.0:
-        raise MobilityError(f"alpha must lie in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}")
-    return float(alpha)
-
-
 @dataclass
 class EventPanel:
-    """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed)."""
+    """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
+
+    ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
+    ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
+    :data:`NO_EVENT` for controls. Estimators bin or drop rows for their window.
+    """
 
     y: np.ndarray
     user_codes: np.ndarray
     week_codes: np.ndarray
-    event_time: np.ndarray  # binned event time; NO_EVENT for controls
+    event_time: np.ndarray
+    cohort: np.ndarray
     group_codes: np.ndarray  # -1 where no group column was given
     group_labels: list = field(default_factory=list)
     weights: np.ndarray | None = None
     n_dropped_missing: int = 0
-    n_dropped_window: int = 0
 
     @property
     def treated(self) -> np.ndarray:
@@ -103,9 +70,9 @@ class EventPanel:
         users = np.unique(self.user_codes[mask], return_inverse=True)[1]
         weeks = np.unique(self.week_codes[mask], return_inverse=True)[1]
         return EventPanel(
-            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask],
+            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask], self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.n_dropped_window,
+            self.n_dropped_missing,
         )
 
     @property
@@ -120,16 +87,10 @@ def prepare_panel(
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
-    window: tuple[int, int] = (-4, 12),
-    reference_period: int = -1,
-    bin_endpoints: bool = True,
     group: str | None = None,
     weight_col: str | None = None,
 ) -> EventPanel:
-    """Validate ``panel`` and code users, weeks, binned event time and groups as integer arrays.
-
-    With ``bin_endpoints=True`` treated weeks before ``window[0]`` count as ``window[0]`` and weeks after
-    ``window[1]`` as ``window[1]`` (binned endpoints); otherwise those rows are dropped.
+    """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
     Examples
     --------
@@ -137,11 +98,10 @@ def prepare_panel(
     ...                   "week": pd.to_datetime(["2020-03-02", "2020-03-09"] * 2),
     ...                   "rg": [1.0, 2.0, 3.0, 4.0],
     ...                   "job_loss_week": pd.to_datetime(["2020-03-11", "2020-03-11", None, None])})
-    >>> ep = prepare_panel(p, "rg", window=(-2, 2))
+    >>> ep = prepare_panel(p, "rg")
     >>> ep.event_time[:2].tolist(), bool(ep.treated[2])
     ([-1, 0], False)
     """
-    lo, hi = check_window(window, reference_period)
     needed = [user_col, week_col, metric, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
     require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
                     "week_col=... or group=...")
@@ -177,13 +137,9 @@ def prepare_panel(
     event_time = np.full(len(panel), NO_EVENT, dtype=np.int64)
     et = ((week - loss).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
     event_time[treated] = et[treated].astype(np.int64)
-    outside = treated & ((event_time < lo) | (event_time > hi))
-    n_window = 0
-    if bin_endpoints:
-        event_time[treated] = np.clip(event_time[treated], lo, hi)
-    else:
-        n_window = int((outside & keep).sum())
-        keep &= ~outside
+    cohort = np.full(len(panel), NO_EVENT, dtype=np.int64)
+    days = ((loss - pd.Timestamp("1970-01-05")).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
+    cohort[treated] = days[treated].astype(np.int64)
 
     weights = None
     if weight_col:
@@ -220,9 +176,9 @@ def prepare_panel(
         user_codes=np.asarray(user_codes, dtype=np.int64),
         week_codes=np.asarray(week_codes, dtype=np.int64),
         event_time=event_time[keep],
+        cohort=cohort[keep],
         group_codes=group_codes,
         group_labels=labels,
         weights=weights,
         n_dropped_missing=n_missing,
-        n_dropped_window=n_window,
     )

@@ -1,0 +1,490 @@
+"""Event-study estimators side by side (frame layer): two-way fixed effects and Sun-Abraham.
+
+Every estimator here is a regression of the outcome on disjoint cell dummies with person and calendar-week
+effects (:func:`~mobility.longitudinal.cell_ols.cell_ols`, errors clustered by person), followed by fixed
+linear combinations of the cell coefficients: the reported *terms*, one per group and event week ``k`` of
+the window. They differ in their cells:
+
+``TWFE`` (``estimator="twfe"``)
+    One cell per event week (endpoints binned), pooled over job-loss cohorts. With staggered job losses and
+    effects that differ by cohort or grow with time, its coefficients mix in already-treated people as
+    controls and weigh cohorts badly (Goodman-Bacon 2021; Sun & Abraham 2021): leads can look significant
+    where nobody anticipates anything. Kept for comparison.
+``SunAbraham`` (``estimator="sun_abraham"``, the default)
+    One cell per cohort (job-loss week) x event week, for every event week observed (saturated); a term is
+    the average of its cells weighted by their number of person-weeks (the cohort shares at that event week;
+    for a binned endpoint, the shares over the bin), as Sun & Abraham's interaction-weighted estimator and
+    pyfixest's ``SaturatedEventStudy.aggregate(weighting="shares")``. Its standard errors treat the shares
+    as fixed. ``control_group``:
+
+    * ``"never"``: every event week but ``reference_period`` has cells, so only never-losers (and the
+      reference week) identify the calendar-week effects; leads and lags are relative to ``reference_period``.
+      Cohorts with no person-week at the reference week cannot be identified and are dropped (counted).
+    * ``"not_yet"``: only event weeks ``>= 0`` have cells, so later losers' weeks before their loss are
+      controls too: Wooldridge's (2021) extended TWFE, equal to the imputation estimator of Borusyak,
+      Jaravel & Spiess (2024) on a balanced panel. Effects are relative to the person's untreated level,
+      with no reference week. Leads come from their pre-trend test: a regression on the untreated rows only
+      with one dummy per lead ``window[0]..-1`` (against earlier weeks and never-losers), so a pre-trend
+      cannot leak into the effects. Cohorts with no week before their loss are dropped (counted).
+
+Groups: with a group column every cell is also per group; ``group_time_effects=True`` gives each group its
+own calendar-week effects (a group without never-losers is then left out, its cells suppressed).
+Treated rows in a calendar week (of their group) without any untreated row cannot be identified and are
+dropped (counted in ``info``).
+
+The estimators follow scikit-learn's shape: hyper-parameters in ``__init__`` (those of
+:class:`~mobility.longitudinal.params.EventStudyParams`, checked in ``fit``), data in ``fit``, results in
+attributes ending in ``_``: ``coefficients_`` (columns :data:`COEFFICIENT_COLUMNS`), ``pretrend_``
+(:data:`PRETREND_COLUMNS`), ``vcov_`` and ``info_``. :func:`~mobility.longitudinal.event_study.event_study`
+dispatches on ``estimator=``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from mobility.errors import MobilityError
+from mobility.longitudinal.cell_ols import cell_ols
+from mobility.longitudinal.cluster_ols import t_inference, wald_test
+from mobility.longitudinal.panel import EventPanel, prepare_panel
+from mobility.longitudinal.params import EventStudyParams
+
+COEFFICIENT_COLUMNS = (
+    "metric", "group", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+    "n_users", "n_obs", "suppressed", "reference", "estimator", "control_group",
+)
+PRETREND_COLUMNS = ("metric", "group", "f_stat", "df_num", "df_den", "p_value", "n_leads")
+DID_COLUMNS = (
+    "metric", "group", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+    "n_users_pre", "n_users_post", "n_control_users", "suppressed", "estimator", "control_group",
+)
+
+
+def term_label(k: int, window: tuple[int, int], bin_endpoints: bool) -> str:
+    """Name of the event-time term ``k`` (``"k<=-4"`` for a binned first period).
+
+    Examples
+    --------
+    >>> term_label(-4, (-4, 12), True), term_label(3, (-4, 12), True), term_label(12, (-4, 12), False)
+    ('k<=-4', 'k=3', 'k=12')
+    """
+    if bin_endpoints and k == window[0]:
+        return f"k<={k}"
+    if bin_endpoints and k == window[1]:
+        return f"k>={k}"
+    return f"k={k}"
+
+
+@dataclass
+class Terms:
+    """Linear combinations of cell coefficients: ``estimate = R b``, ``cov = R V R'`` (NaN where unknown)."""
+
+    estimate: np.ndarray
+    cov: np.ndarray
+    estimable: np.ndarray  # bool: the term has at least one cell
+    df: int
+    n_obs_fit: int
+    n_clusters: int
+    n_params_total: int
+
+
+def combine_cells(
+    ep: EventPanel, cells: np.ndarray, cell_term: np.ndarray, n_terms: int, time_codes: np.ndarray,
+    df_correction: str, *, signs: np.ndarray | None = None,
+) -> Terms:
+    """Fit the cell regression on ``ep`` and combine the cells into terms by person-week shares.
+
+    ``cells`` codes each row's cell (-1: none), ``cell_term`` each cell's term (-1: not reported). Within a
+    term, cell ``c`` weighs ``w_c / sum w`` (``w_c`` the summed regression weights of its rows: its
+    person-weeks). ``signs`` (per cell, default +1) lets one term be a difference of two averages: cells
+    with sign -1 are averaged separately and subtracted (the DiD summary's post minus pre).
+    """
+    n_cells = int(cells.max()) + 1 if cells.size and cells.max() >= 0 else 0
+    fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, nested=df_correction == "nested")
+    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
+    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    signs = np.ones(n_cells) if signs is None else signs
+    r = np.zeros((n_terms, n_cells))
+    used = np.flatnonzero(cell_term >= 0)
+    for sign in (1.0, -1.0):
+        part = used[signs[used] == sign]
+        total = np.bincount(cell_term[part], weights=mass[part], minlength=n_terms)
+        r[cell_term[part], part] = sign * mass[part] / total[cell_term[part]]
+    estimable = np.bincount(cell_term[used], minlength=n_terms) > 0
+    estimate = np.where(estimable, r @ fit.params, np.nan)
+    cov = r @ fit.cov @ r.T
+    cov[~estimable, :] = np.nan
+    cov[:, ~estimable] = np.nan
+    return Terms(estimate, cov, estimable, fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total)
+
+
+def dense_codes(*keys: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``0..m-1`` of the distinct key tuples on rows where ``mask`` holds (-1 elsewhere), and for each
+    code the index of its first row."""
+    out = np.full(mask.shape[0], -1, dtype=np.int64)
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return out, np.zeros(0, dtype=np.int64)
+    stacked = np.column_stack([k[rows] for k in keys])
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    out[rows] = inverse.reshape(-1)
+    return out, rows[first]
+
+
+def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct users and rows per term code (rows with -1 ignored)."""
+    rows = term_codes >= 0
+    n_obs = np.bincount(term_codes[rows], minlength=n_terms)
+    n_u = int(user_codes.max()) + 1 if user_codes.size else 1
+    pairs = np.unique(term_codes[rows] * n_u + user_codes[rows])
+    return np.bincount(pairs // n_u, minlength=n_terms), n_obs
+
+
+class _CellEstimator:
+    """Shared machinery: panel preparation, time codes, guards, tables. Subclasses define the cells."""
+
+    name = ""
+
+    def __init__(self, *, control_group: str = EventStudyParams.control_group,
+                 window: tuple[int, int] = EventStudyParams.window,
+                 reference_period: int = EventStudyParams.reference_period,
+                 bin_endpoints: bool = EventStudyParams.bin_endpoints,
+                 group_time_effects: bool = EventStudyParams.group_time_effects,
+                 df_correction: str = EventStudyParams.df_correction,
+                 min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
+        self.control_group = control_group
+        self.window = window
+        self.reference_period = reference_period
+        self.bin_endpoints = bin_endpoints
+        self.group_time_effects = group_time_effects
+        self.df_correction = df_correction
+        self.min_users = min_users
+        self.alpha = alpha
+
+    # ----------------------------------------------------------------------------------------- shared
+    def params(self) -> EventStudyParams:
+        """The hyper-parameters, validated."""
+        return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
+                                reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
+                                group_time_effects=self.group_time_effects, df_correction=self.df_correction,
+                                min_users=self.min_users, alpha=self.alpha)
+
+    def _prepare(self, panel, metric, *, group, weight_col, event_col, user_col, week_col) -> EventPanel:
+        ep = prepare_panel(panel, metric, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
+                           weight_col=weight_col)
+        if not ep.treated.any():
+            raise MobilityError(f"no job loser has a non-missing {metric!r} inside the panel; nothing to estimate")
+        if ep.treated.all():
+            raise MobilityError("every user loses their job: the event study needs employed controls (job_loss_week NaT)")
+        return ep
+
+    def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
+        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
+        return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
+
+    def _keep_groups(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams, info: dict) -> np.ndarray:
+        """Rows of groups with never-losers when each group has its own week effects."""
+        keep = np.ones(ep.y.shape[0], dtype=bool)
+        if not (p.group_time_effects and ep.group_labels):
+            return keep
+        has_controls = np.bincount(g_idx[~ep.treated], minlength=len(ep.group_labels)) > 0
+        lacking = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
+        info["groups_without_controls"] = lacking
+        return has_controls[g_idx]
+
+    def _time_codes(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
+        if p.group_time_effects and ep.group_labels:
+            return np.unique(g_idx * (int(ep.week_codes.max()) + 1) + ep.week_codes, return_inverse=True)[1].reshape(-1)
+        return ep.week_codes
+
+    @staticmethod
+    def _identified(cells: np.ndarray, time_codes: np.ndarray) -> np.ndarray:
+        """Rows to keep: all but cell rows in a (group-)week without any untreated row."""
+        n_t = int(time_codes.max()) + 1 if time_codes.size else 0
+        untreated = np.bincount(time_codes[cells < 0], minlength=n_t)
+        return (cells < 0) | (untreated[time_codes] > 0)
+
+    def _event_terms(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
+        """Each row's term ``g * n_k + (k - lo)`` (binned endpoints), -1 for controls and rows outside."""
+        lo, hi = p.window
+        k = ep.event_time
+        kb = np.clip(k, lo, hi) if p.bin_endpoints else k
+        inside = ep.treated & (kb >= lo) & (kb <= hi)
+        return np.where(inside, g_idx * (hi - lo + 1) + (kb - lo), -1)
+
+    def _fit_cells(self, ep, keep, cells, cell_term, n_terms, time_codes, p, info, *, signs=None):
+        """Drop unidentified rows, recode, fit and combine; returns the terms and the rows used."""
+        keep = keep.copy()
+        rows = np.flatnonzero(keep)
+        ok = self._identified(cells[rows], time_codes[rows])
+        keep[rows[~ok]] = False
+        info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
+        sub = ep.subset(keep)
+        codes, first = dense_codes(cells[keep], mask=cells[keep] >= 0)
+        term_of = cell_term[cells[keep][first]]
+        sign_of = None if signs is None else signs[cells[keep][first]]
+        times = np.unique(time_codes[keep], return_inverse=True)[1].reshape(-1)
+        return combine_cells(sub, codes, term_of, n_terms, times, p.df_correction, signs=sign_of), keep
+
+    # ----------------------------------------------------------------------------------------- fit
+    def fit(self, panel: pd.DataFrame, metric: str, *, group: str | None = None, weight_col: str | None = None,
+            event_col: str = "job_loss_week", user_col: str = "user_id", week_col: str = "week"):
+        """Estimate the event-time path of ``metric`` (one per group); sets the ``*_`` attributes."""
+        p = self.params()
+        ep = self._prepare(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
+                           user_col=user_col, week_col=week_col)
+        g_idx, labels = self._groups(ep)
+        lo, hi = p.window
+        n_k = hi - lo + 1
+        n_terms = len(labels) * n_k
+        info: dict = {"metric": metric, "estimator": self.name, **p.to_dict(), "group": group, "weight_col": weight_col,
+                      "n_dropped_missing_metric": ep.n_dropped_missing}
+        terms, count_codes, reference, unbinned_leads = self._estimate(ep, g_idx, p, n_terms, info)
+        n_users, n_obs = count_users(count_codes, ep.user_codes, n_terms)
+        self.coefficients_, self.pretrend_, self.vcov_ = self._tables(metric, labels, terms, n_users, n_obs,
+                                                                       reference, p, unbinned_leads)
+        used = count_codes >= 0
+        info.update({
+            "n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters, "n_params_total": terms.n_params_total,
+            "n_treated_users": int(np.unique(ep.user_codes[used]).size), "inference": f"t({terms.df})",
+        })
+        self.info_ = info
+        return self
+
+    def _tables(self, metric, labels, terms: Terms, n_users, n_obs, reference, p: EventStudyParams,
+                unbinned_leads: bool):
+        lo, hi = p.window
+        n_k = hi - lo + 1
+        se = np.sqrt(np.clip(np.diag(terms.cov), 0.0, None))
+        p_val, ci_lo, ci_hi = t_inference(terms.estimate, se, terms.df, alpha=p.alpha)
+        rows, reported = [], []
+        for t in range(len(labels) * n_k):
+            g, k = divmod(t, n_k)
+            k += lo
+            is_ref = bool(reference[t])
+            suppressed = not is_ref and (n_users[t] < p.min_users or not terms.estimable[t])
+            if is_ref:
+                vals = (0.0, np.nan, np.nan, np.nan, np.nan)
+            elif suppressed:
+                vals = (np.nan,) * 5
+            else:
+                vals = (terms.estimate[t], se[t], ci_lo[t], ci_hi[t], p_val[t])
+                reported.append(t)
+            binned = p.bin_endpoints and not (unbinned_leads and k < 0)
+            rows.append({"metric": metric, "group": labels[g], "term": term_label(k, p.window, binned),
+                         "event_time": k, **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                         "n_users": int(n_users[t]), "n_obs": int(n_obs[t]), "suppressed": suppressed,
+                         "reference": is_ref, "estimator": self.name, "control_group": p.control_group})
+        coefficients = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
+        names = [f"{labels[t // n_k]}|{coefficients.term.iloc[t]}" for t in reported]
+        vcov = pd.DataFrame(terms.cov[np.ix_(reported, reported)], index=names, columns=names)
+        pre_rows = []
+        for g, label in enumerate(labels):
+            leads = [t for t in reported if t // n_k == g and t % n_k + lo < 0]
+            test = wald_test(terms.estimate[leads], terms.cov[np.ix_(leads, leads)], terms.df)
+            pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
+        return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
+
+    def did(self, panel: pd.DataFrame, metric: str, *, group: str | None = None, weight_col: str | None = None,
+            event_col: str = "job_loss_week", user_col: str = "user_id", week_col: str = "week") -> pd.DataFrame:
+        """Post-vs-pre effect of job loss on ``metric`` per group: the table of
+        :func:`~mobility.longitudinal.did.did_summary` (columns :data:`DID_COLUMNS`)."""
+        p = self.params()
+        ep = self._prepare(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
+                           user_col=user_col, week_col=week_col)
+        g_idx, labels = self._groups(ep)
+        lo, hi = p.window
+        k = ep.event_time
+        in_window = ep.treated & (k >= lo) & (k <= hi)
+        n_groups = len(labels)
+        n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        info: dict = {}
+        cells, signs, keep = self._did_cells(ep, g_idx, p, info)
+        n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
+        cell_term = np.zeros(n_cells, dtype=np.int64)
+        cell_term[cells[cells >= 0]] = g_idx[cells >= 0]
+        cell_sign = np.ones(n_cells)
+        cell_sign[cells[cells >= 0]] = signs[cells >= 0]
+        if n_cells:
+            terms, _ = self._fit_cells(ep, keep, cells, cell_term, n_groups, self._time_codes(ep, g_idx, p), p,
+                                       info, signs=cell_sign)
+        else:
+            terms = Terms(np.full(n_groups, np.nan), np.full((n_groups, n_groups), np.nan), np.zeros(n_groups, bool),
+                          1, 0, 0, 0)
+        se = np.sqrt(np.clip(np.diag(terms.cov), 0.0, None))
+        p_val, ci_lo, ci_hi = t_inference(terms.estimate, se, terms.df, alpha=p.alpha)
+        n_controls = int(np.unique(ep.user_codes[~ep.treated]).size)
+        rows = []
+        for g, label in enumerate(labels):
+            suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
+            vals = (np.nan,) * 5 if suppressed else (terms.estimate[g], se[g], ci_lo[g], ci_hi[g], p_val[g])
+            rows.append({"metric": metric, "group": label,
+                         **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                         "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
+                         "n_control_users": n_controls, "suppressed": bool(suppressed),
+                         "estimator": self.name, "control_group": p.control_group})
+        return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+
+    def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool]:
+        """The terms, each row's term for the counts (-1: not counted), the reference terms, and whether
+        leads are unbinned. Subclasses define it."""
+        raise NotImplementedError
+
+    def _reference(self, p: EventStudyParams, n_terms: int) -> np.ndarray:
+        lo, hi = p.window
+        return (np.arange(n_terms) % (hi - lo + 1)) + lo == p.reference_period
+
+
+class TWFE(_CellEstimator):
+    """Two-way fixed effects event study: one dummy per event week (and group), pooled over cohorts.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> weeks = pd.date_range("2020-01-06", periods=10, freq="7D")
+    >>> rows = [(u, w, 10 + u % 7 + 0.1 * t - 2.0 * (u < 30 and t >= 5) + rng.normal(0, 0.1),
+    ...          weeks[5] if u < 30 else pd.NaT) for u in range(60) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> est = TWFE(window=(-3, 3)).fit(panel, "rg_km")
+    >>> round(float(est.coefficients_.set_index("event_time").loc[2, "estimate"]), 1)
+    -2.0
+    """
+
+    name = "twfe"
+
+    def _estimate(self, ep, g_idx, p, n_terms, info):
+        keep = self._keep_groups(ep, g_idx, p, info)
+        term_codes = self._event_terms(ep, g_idx, p)
+        outside = ep.treated & (term_codes < 0)
+        info["n_dropped_outside_window"] = int(outside.sum())
+        keep &= ~outside
+        cells = np.where(keep & (term_codes >= 0) & (ep.event_time != p.reference_period), term_codes, -1)
+        terms, keep = self._fit_cells(ep, keep, cells, np.arange(n_terms), n_terms, self._time_codes(ep, g_idx, p),
+                                      p, info)
+        return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
+
+
+    def _did_cells(self, ep, g_idx, p, info):
+        """One post-loss dummy per group; rows of losers outside the window, and losers of a group without
+        both pre and post rows (they would pose as controls), are dropped."""
+        lo, hi = p.window
+        k = ep.event_time
+        in_window = ep.treated & (k >= lo) & (k <= hi)
+        post, pre = in_window & (k >= 0), in_window & (k < 0)
+        n_g = int(g_idx.max()) + 1
+        both = (np.bincount(g_idx[post], minlength=n_g) > 0) & (np.bincount(g_idx[pre], minlength=n_g) > 0)
+        keep = self._keep_groups(ep, g_idx, p, info) & (~ep.treated | (in_window & both[g_idx]))
+        return np.where(keep & post, g_idx, -1), np.ones(ep.y.shape[0]), keep
+
+
+class SunAbraham(_CellEstimator):
+    """Sun & Abraham's interaction-weighted event study (module notes); ``control_group`` never or not yet.
+
+    Examples
+    --------
+    Two cohorts losing their job in weeks 4 and 7 with effects -1 and -3 from the loss on: every lag is
+    the cohort-share average of the two effects where both are observed.
+
+    >>> weeks = pd.date_range("2020-01-06", periods=12, freq="7D")
+    >>> def y(u, t):
+    ...     cohort = 4 if u < 20 else 7 if u < 40 else None
+    ...     effect = 0.0 if cohort is None or t < cohort else (-1.0 if cohort == 4 else -3.0)
+    ...     return u % 5 + 0.3 * t + effect + 0.01 * ((u * 7 + t) % 3)
+    >>> rows = [(u, w, y(u, t), weeks[4] if u < 20 else weeks[7] if u < 40 else pd.NaT)
+    ...         for u in range(80) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> c = SunAbraham(window=(-3, 4)).fit(panel, "rg_km").coefficients_.set_index("event_time")
+    >>> round(float(c.loc[2, "estimate"]), 2), round(float(c.loc[-2, "estimate"]), 2)
+    (-2.0, 0.0)
+    """
+
+    name = "sun_abraham"
+
+    def _estimate(self, ep, g_idx, p, n_terms, info):
+        lo, hi = p.window
+        term_codes = self._event_terms(ep, g_idx, p)
+        cells, keep = self.cells(ep, g_idx, p, term_codes, info)
+        n_cells = int(cells.max()) + 1
+        cell_term = np.full(n_cells, -1, dtype=np.int64)
+        cell_term[cells[cells >= 0]] = term_codes[cells >= 0]
+        time_codes = self._time_codes(ep, g_idx, p)
+        terms, keep = self._fit_cells(ep, keep, cells, cell_term, n_terms, time_codes, p, info)
+        info["n_cells"] = n_cells
+        info["n_cohorts"] = int(np.unique(ep.cohort[keep & ep.treated]).size)
+        if p.control_group == "never":
+            return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
+        leads, lead_codes = self._bjs_leads(ep, g_idx, p, keep, n_terms, time_codes, info)
+        is_lead = (np.arange(n_terms) % (hi - lo + 1)) + lo < 0
+        cov = np.full_like(terms.cov, np.nan)
+        cov[np.ix_(is_lead, is_lead)] = leads.cov[np.ix_(is_lead, is_lead)]
+        cov[np.ix_(~is_lead, ~is_lead)] = terms.cov[np.ix_(~is_lead, ~is_lead)]
+        merged = replace(terms, estimate=np.where(is_lead, leads.estimate, terms.estimate), cov=cov,
+                         estimable=np.where(is_lead, leads.estimable, terms.estimable))
+        info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
+        counts = np.where(ep.event_time < 0, lead_codes, np.where(keep, term_codes, -1))
+        return merged, counts, np.zeros(n_terms, dtype=bool), True
+
+    def cells(self, ep, g_idx, p, term_codes, info) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's cohort x event-week (x group) cell (-1: none) and the rows kept.
+
+        ``never``: every event week but the reference has cells; ``not_yet``: event weeks >= 0. Rows beyond
+        the window are dropped unless endpoints are binned (weeks before a loss always stay with
+        ``not_yet``: they are controls); cohorts without an anchor row (the reference week, or any week
+        before the loss) are dropped.
+        """
+        k = ep.event_time
+        keep = self._keep_groups(ep, g_idx, p, info)
+        if p.control_group == "never":
+            outside = ep.treated & (term_codes < 0)
+            has_cell = ep.treated & (k != p.reference_period)
+            anchor = ep.treated & (k == p.reference_period)
+        else:
+            outside = ep.treated & (term_codes < 0) & (k >= 0)
+            has_cell = ep.treated & (k >= 0)
+            anchor = ep.treated & (k < 0)
+        info["n_dropped_outside_window"] = int(outside.sum())
+        keep &= ~outside
+        cohort_key = dense_codes(g_idx, ep.cohort, mask=ep.treated)[0]
+        anchored = np.bincount(cohort_key[keep & anchor], minlength=int(cohort_key.max()) + 1) > 0
+        ok = ~ep.treated | anchored[np.maximum(cohort_key, 0)]
+        info["n_users_dropped_unanchored_cohort"] = int(np.unique(ep.user_codes[keep & ~ok]).size)
+        keep &= ok
+        return np.where(keep & has_cell, dense_codes(g_idx, ep.cohort, k, mask=keep & has_cell)[0], -1), keep
+
+    def _did_cells(self, ep, g_idx, p, info):
+        """Cohort x event-week cells inside the window (never binned); a group's term is the mean effect of
+        its post-loss cells minus (``never``) the mean of its pre-loss cells other than the reference week,
+        each weighted by person-weeks. With ``not_yet`` it is the mean post-loss effect against the
+        untreated level (every untreated week kept)."""
+        unbinned = replace(p, bin_endpoints=False)
+        cells, keep = self.cells(ep, g_idx, unbinned, self._event_terms(ep, g_idx, unbinned), info)
+        return cells, np.where(ep.event_time >= 0, 1.0, -1.0), keep
+
+    def _bjs_leads(self, ep, g_idx, p, keep, n_terms, time_codes, info) -> tuple[Terms, np.ndarray]:
+        """Leads from the untreated rows: one dummy per lead in ``[window[0], -1]`` per group, against the
+        losers' earlier weeks and the never-losers; and each row's lead term for the counts."""
+        lo, hi = p.window
+        k = ep.event_time
+        untreated = keep & (~ep.treated | (k < 0))
+        # a group's leads need earlier untreated weeks of its losers (else they are collinear with the persons)
+        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=int(g_idx.max()) + 1) > 0
+        info["groups_without_lead_baseline"] = int((~earlier).sum())
+        lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
+        lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)
+        terms, used = self._fit_cells(ep, untreated, lead_codes, np.arange(n_terms), n_terms, time_codes,
+                                      p, info)
+        return terms, np.where(used, lead_codes, -1)
+
+
+ESTIMATOR_CLASSES = {"sun_abraham": SunAbraham, "twfe": TWFE}
+
+
+def make_estimator(estimator: str, **hyper) -> _CellEstimator:
+    """The estimator object named ``estimator`` with hyper-parameters ``hyper`` (validated at ``fit``)."""
+    if estimator not in ESTIMATOR_CLASSES:
+        raise MobilityError(f"estimator={estimator!r} is not one of {sorted(ESTIMATOR_CLASSES)}")
+    return ESTIMATOR_CLASSES[estimator](**hyper)
