@@ -25,12 +25,36 @@ regression with ``cluster_ols`` to rounding (``tests/longitudinal/test_cell_ols.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse as sp
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import ClusterFit, check_sizes
+from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor
 from mobility.longitudinal.fixed_effects import demean_with, two_way_system
+
+
+@dataclass(frozen=True)
+class ContrastFit:
+    """Estimates of linear combinations ``R b`` of the cell coefficients, for one or more outcomes.
+
+    ``estimate`` is (outcomes, contrasts), ``cov`` (outcomes, contrasts, contrasts), ``params`` the cell
+    coefficients (outcomes, cells); ``n_params_total`` counts cells and absorbed effects (the CR1 ``K``).
+    """
+
+    estimate: np.ndarray
+    cov: np.ndarray
+    params: np.ndarray
+    n_obs: int
+    n_clusters: int
+    n_params_total: int
+
+    @property
+    def df_inference(self) -> int:
+        """Degrees of freedom of the t and F reference distributions: ``G - 1``."""
+        return self.n_clusters - 1
 
 
 def cell_ols(
@@ -41,15 +65,17 @@ def cell_ols(
     time_codes: np.ndarray,
     weights: np.ndarray | None = None,
     *,
+    contrasts: np.ndarray | None = None,
     nested: bool = False,
-    rank_rtol: float = 1e-10,
-) -> ClusterFit:
+    correction: bool = True,
+    rank_rtol: float = 1e-9,
+) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
     Parameters
     ----------
-    y : ndarray (n,)
-        Outcome.
+    y : ndarray (n,) or (n, m)
+        Outcome(s), all observed on the same rows (the design is factored once for all of them).
     cells : ndarray of int (n,)
         Each row's cell ``0..n_cells-1``, or -1 for rows without a dummy (controls, reference periods).
     n_cells : int
@@ -58,15 +84,22 @@ def cell_ols(
         Dense person codes ``0..P-1`` (also the clusters) and week codes ``0..T-1``.
     weights : ndarray (n,), optional
         Positive regression weights.
+    contrasts : ndarray (k, n_cells), optional
+        The linear combinations ``R b`` to report (default: every cell). Only their covariance is formed:
+        the scores are projected on ``B^-1 R'`` person by person, so the cost grows with ``k``, not with the
+        square of the cells.
     nested : bool
         Leave the person effects (nested in the person clusters) out of ``K`` in the CR1 factor.
+    correction : bool
+        Apply the CR1 factor (and check there are more rows than parameters). False returns the plain
+        sandwich, for a caller that fits independent blocks of one model and corrects their sum once.
     rank_rtol : float
-        Relative eigenvalue below which the cell cross-product is declared singular.
+        A cell whose share of variation not explained by the fixed effects and earlier cells (the squared
+        Cholesky pivot over its diagonal) is below this is collinear: :class:`MobilityError`.
 
     Returns
     -------
-    ClusterFit
-        ``params`` and ``cov`` of the cells, residuals ``M (y - D b)``, counts.
+    ContrastFit
 
     Examples
     --------
@@ -75,22 +108,24 @@ def cell_ols(
 
     >>> fit = cell_ols(np.array([1.0, 2.0, 1.0, 5.0, 0.0, 1.0]), np.array([-1, -1, -1, 0, -1, -1]), 1,
     ...                np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 0, 1, 0, 1]))
-    >>> round(float(fit.params[0]), 6)
+    >>> round(float(fit.estimate[0, 0]), 6)
     3.0
     """
     y = np.asarray(y, dtype=np.float64)
+    y = y[:, None] if y.ndim == 1 else y
     cells = np.asarray(cells, dtype=np.int64)
-    n = y.shape[0]
-    system = two_way_system(unit_codes, time_codes, weights, rank_rtol=rank_rtol)
+    n, m = y.shape
+    r = np.eye(n_cells) if contrasts is None else np.asarray(contrasts, dtype=np.float64)
+    system = two_way_system(unit_codes, time_codes, weights)
     n_units, n_times, w = system.n_units, system.n_times, system.weights
     units, times = system.unit_codes, system.time_codes
     rows = np.flatnonzero(cells >= 0)
     c, wr = cells[rows], w[rows]
-    if np.any(np.bincount(c, minlength=n_cells)[:n_cells] == 0) or (rows.size and c.max() >= n_cells):
+    if (rows.size and c.max() >= n_cells) or np.any(np.bincount(c, minlength=n_cells) == 0):
         raise MobilityError("cell_ols: every cell 0..n_cells-1 needs at least one row")
-    n_clusters = n_units
     n_total = n_cells + system.absorbed_rank - (n_units if nested else 0)
-    check_sizes(n, n_clusters, n_total)
+    if correction:
+        check_sizes(n, n_units, n_total)
     inv_uw = sp.diags(1.0 / system.unit_weight)
     ud = sp.csr_matrix((wr, (units[rows], c)), shape=(n_units, n_cells))
     dmud = np.diag(np.bincount(c, weights=wr, minlength=n_cells)) - (ud.T @ (inv_uw @ ud)).toarray()
@@ -99,22 +134,33 @@ def cell_ols(
     gamma = system.week_coefficients(wmud)  # (T, cells): week effects of each cell column
     bread = dmud - wmud.T @ gamma
     bread = (bread + bread.T) / 2.0
-    eig = np.linalg.eigvalsh(bread) if n_cells else np.ones(1)
-    if n_cells and eig.min() <= rank_rtol * max(eig.max(), 1.0):
+    try:
+        factor = la.cho_factor(bread, lower=True)
+        pivots = np.diag(factor[0]) ** 2 / np.maximum(np.diag(bread), np.finfo(float).tiny)
+    except la.LinAlgError:
+        pivots = np.zeros(1)
+    if n_cells and pivots.min() <= rank_rtol:
         raise MobilityError(
-            f"cell dummies are collinear with the fixed effects (rank {int((eig > rank_rtol * eig.max()).sum())} "
-            f"< {n_cells}); an event-time or cohort cell has no variation: narrow the window or merge small groups"
+            f"cell dummies are collinear with the fixed effects ({n_cells} cells); an event-time or cohort cell "
+            "has no variation of its own: narrow the window or merge small groups"
         )
-    y_tilde = demean_with(system, y[:, None])[:, 0]
-    bread_inv = np.linalg.inv(bread)
-    params = bread_inv @ np.bincount(c, weights=wr * y_tilde[rows], minlength=n_cells)
-    fitted = np.zeros(n)
+    y_tilde = demean_with(system, y)
+    rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
+    params = la.cho_solve(factor, rhs)  # (cells, m)
+    fitted = np.zeros((n, m))
     fitted[rows] = params[c]
-    resid = demean_with(system, (y - fitted)[:, None])[:, 0]
-    s1 = sp.csr_matrix((wr * resid[rows], (units[rows], c)), shape=(n_units, n_cells))
-    e = sp.csr_matrix((w * resid, (units, times)), shape=(n_units, n_times))
-    cross = (s1.T @ e).toarray() @ gamma
-    meat = (s1.T @ s1).toarray() - cross - cross.T + gamma.T @ (e.T @ e).toarray() @ gamma
-    correction = n_clusters / (n_clusters - 1.0) * (n - 1.0) / (n - n_total)
-    cov = correction * bread_inv @ meat @ bread_inv
-    return ClusterFit(params, (cov + cov.T) / 2.0, resid, n, n_clusters, n_total)
+    resid = demean_with(system, y - fitted)
+    # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i])
+    q = la.cho_solve(factor, r.T)  # (cells, k)
+    gq = gamma @ q  # (T, k)
+    in_cell = np.zeros((n, q.shape[1]))
+    in_cell[rows] = q[c]
+    direction = in_cell - gq[times]
+    factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
+    cov = np.empty((m, r.shape[0], r.shape[0]))
+    for j in range(m):
+        we = w * resid[:, j]
+        scores = np.stack([np.bincount(units, weights=we * direction[:, l], minlength=n_units)
+                           for l in range(q.shape[1])], axis=1)
+        cov[j] = factor_cr1 * scores.T @ scores
+    return ContrastFit((r @ params).T, cov, params.T, n, n_units, n_total)

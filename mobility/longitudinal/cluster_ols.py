@@ -101,10 +101,14 @@ def cluster_ols(
     indicator = sp.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(n_clusters, n))
     cluster_scores = indicator @ scores
     meat = cluster_scores.T @ cluster_scores
-    correction = n_clusters / (n_clusters - 1.0) * (n - 1.0) / (n - n_total)
-    cov = correction * bread_inv @ meat @ bread_inv
+    cov = cr1_factor(n, n_clusters, n_total) * bread_inv @ meat @ bread_inv
     cov = (cov + cov.T) / 2.0
     return ClusterFit(params, cov, resid, n, n_clusters, n_total)
+
+
+def cr1_factor(n_obs: int, n_clusters: int, n_params_total: int) -> float:
+    """``G/(G-1) * (N-1)/(N-K)``, the CR1 small-sample factor (:mod:`mobility.longitudinal.cluster_ols`)."""
+    return n_clusters / (n_clusters - 1.0) * (n_obs - 1.0) / (n_obs - n_params_total)
 
 
 def check_sizes(n_obs: int, n_clusters: int, n_params_total: int) -> None:

@@ -46,9 +46,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cell_ols import cell_ols
-from mobility.longitudinal.cluster_ols import t_inference, wald_test
+from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, t_inference, wald_test
 from mobility.longitudinal.panel import EventPanel, prepare_panel
 from mobility.longitudinal.params import EventStudyParams
 
@@ -80,32 +81,30 @@ def term_label(k: int, window: tuple[int, int], bin_endpoints: bool) -> str:
 
 @dataclass
 class Terms:
-    """Linear combinations of cell coefficients: ``estimate = R b``, ``cov = R V R'`` (NaN where unknown)."""
+    """Linear combinations of cell coefficients per metric: ``estimate = R b`` (metrics, terms) and
+    ``cov = R V R'`` (metrics, terms, terms), NaN where a term has no cell."""
 
     estimate: np.ndarray
     cov: np.ndarray
-    estimable: np.ndarray  # bool: the term has at least one cell
+    estimable: np.ndarray  # bool per term: the term has at least one fitted cell
     df: int
     n_obs_fit: int
     n_clusters: int
     n_params_total: int
 
 
-def combine_cells(
-    ep: EventPanel, cells: np.ndarray, cell_term: np.ndarray, n_terms: int, time_codes: np.ndarray,
-    df_correction: str, *, signs: np.ndarray | None = None,
-) -> Terms:
-    """Fit the cell regression on ``ep`` and combine the cells into terms by person-week shares.
+def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.ndarray | None = None) -> np.ndarray:
+    """The matrix ``R`` (terms x cells) averaging each term's cells by ``mass`` (their person-weeks).
 
-    ``cells`` codes each row's cell (-1: none), ``cell_term`` each cell's term (-1: not reported). Within a
-    term, cell ``c`` weighs ``w_c / sum w`` (``w_c`` the summed regression weights of its rows: its
-    person-weeks). ``signs`` (per cell, default +1) lets one term be a difference of two averages: cells
-    with sign -1 are averaged separately and subtracted (the DiD summary's post minus pre).
+    ``cell_term`` gives each cell's term (-1: not reported). ``signs`` (per cell, default +1) lets a term be
+    a difference of two averages: cells with sign -1 are averaged separately and subtracted.
+
+    Examples
+    --------
+    >>> contrasts(np.array([0, 0, 1, -1]), np.array([1.0, 3.0, 2.0, 5.0]), 2).tolist()
+    [[0.25, 0.75, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
     """
-    n_cells = int(cells.max()) + 1 if cells.size and cells.max() >= 0 else 0
-    fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, nested=df_correction == "nested")
-    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
-    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    n_cells = cell_term.shape[0]
     signs = np.ones(n_cells) if signs is None else signs
     r = np.zeros((n_terms, n_cells))
     used = np.flatnonzero(cell_term >= 0)
@@ -113,25 +112,87 @@ def combine_cells(
         part = used[signs[used] == sign]
         total = np.bincount(cell_term[part], weights=mass[part], minlength=n_terms)
         r[cell_term[part], part] = sign * mass[part] / total[cell_term[part]]
-    estimable = np.bincount(cell_term[used], minlength=n_terms) > 0
-    estimate = np.where(estimable, r @ fit.params, np.nan)
-    cov = r @ fit.cov @ r.T
-    cov[~estimable, :] = np.nan
-    cov[:, ~estimable] = np.nan
-    return Terms(estimate, cov, estimable, fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total)
+    return r
 
 
-def dense_codes(*keys: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes ``0..m-1`` of the distinct key tuples on rows where ``mask`` holds (-1 elsewhere), and for each
-    code the index of its first row."""
+def fit_terms(
+    ep: EventPanel, cells: np.ndarray, cell_term: np.ndarray, n_terms: int, time_codes: np.ndarray,
+    df_correction: str, info: dict, *, signs: np.ndarray | None = None, blocks: np.ndarray | None = None,
+) -> Terms:
+    """Fit the cell regression of every metric of ``ep`` and combine its cells into terms (:func:`contrasts`).
+
+    ``cells`` are dense codes (-1: none), ``cell_term`` and ``signs`` per cell. With ``blocks`` (a code per
+    row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
+    week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
+    model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
+    (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
+    """
+    n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
+    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
+    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    r = contrasts(cell_term, mass, n_terms, signs)
+    nested = df_correction == "nested"
+    m = ep.y.shape[1]
+    if blocks is None:
+        fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested)
+        estimable = np.abs(r).sum(axis=1) > 0
+        return Terms(np.where(estimable, fit.estimate, np.nan), _mask_cov(fit.cov, estimable), estimable,
+                     fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total)
+    estimate, cov = np.zeros((m, n_terms)), np.zeros((m, n_terms, n_terms))
+    fitted_cells = np.zeros(n_cells, dtype=bool)
+    n_obs = n_clusters = n_total = 0
+    info.setdefault("blocks_not_estimable", 0)
+    for b in np.unique(blocks):
+        rows = np.flatnonzero(blocks == b)
+        block_cells = cells[rows]
+        codes, uniques = pd.factorize(block_cells[block_cells >= 0])
+        local = np.full(rows.shape[0], -1, dtype=np.int64)
+        local[block_cells >= 0] = codes
+        users = pd.factorize(ep.user_codes[rows])[0]
+        try:
+            fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
+                           None if ep.weights is None else ep.weights[rows], contrasts=r[:, uniques], nested=nested,
+                           correction=False)
+        except MobilityError:
+            info["blocks_not_estimable"] += 1
+            continue
+        estimate += fit.estimate
+        cov += fit.cov
+        fitted_cells[uniques] = True
+        n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
+    check_sizes(n_obs, n_clusters, n_total)
+    estimable = np.abs(r[:, fitted_cells]).sum(axis=1) > 0
+    estimable &= np.abs(r[:, ~fitted_cells]).sum(axis=1) == 0
+    cov *= cr1_factor(n_obs, n_clusters, n_total)
+    return Terms(np.where(estimable, estimate, np.nan), _mask_cov(cov, estimable), estimable, n_clusters - 1,
+                 n_obs, n_clusters, n_total)
+
+
+def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
+    cov = cov.copy()
+    cov[:, ~estimable, :] = np.nan
+    cov[:, :, ~estimable] = np.nan
+    return cov
+
+
+def dense_codes(*keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Codes ``0..m-1`` of the distinct key tuples (non-negative integers) on rows where ``mask`` holds,
+    -1 elsewhere.
+
+    Examples
+    --------
+    >>> dense_codes(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 6]), mask=np.array([True, True, True, False])).tolist()
+    [0, 0, 1, -1]
+    """
     out = np.full(mask.shape[0], -1, dtype=np.int64)
-    rows = np.flatnonzero(mask)
-    if rows.size == 0:
-        return out, np.zeros(0, dtype=np.int64)
-    stacked = np.column_stack([k[rows] for k in keys])
-    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-    out[rows] = inverse.reshape(-1)
-    return out, rows[first]
+    if not mask.any():
+        return out
+    combined = np.zeros(int(mask.sum()), dtype=np.int64)
+    for key in keys:
+        part = pd.factorize(key[mask])[0]
+        combined = combined * (int(part.max()) + 1) + part
+    out[mask] = pd.factorize(combined)[0]
+    return out
 
 
 def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +200,7 @@ def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) ->
     rows = term_codes >= 0
     n_obs = np.bincount(term_codes[rows], minlength=n_terms)
     n_u = int(user_codes.max()) + 1 if user_codes.size else 1
-    pairs = np.unique(term_codes[rows] * n_u + user_codes[rows])
+    pairs = pd.unique(term_codes[rows] * n_u + user_codes[rows])
     return np.bincount(pairs // n_u, minlength=n_terms), n_obs
 
 
@@ -172,11 +233,24 @@ class _CellEstimator:
                                 group_time_effects=self.group_time_effects, df_correction=self.df_correction,
                                 min_users=self.min_users, alpha=self.alpha)
 
-    def _prepare(self, panel, metric, *, group, weight_col, event_col, user_col, week_col) -> EventPanel:
-        ep = prepare_panel(panel, metric, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
+    @staticmethod
+    def _metric_sets(panel: pd.DataFrame, metric) -> list[list[str]]:
+        """The metrics, grouped by the rows where they are observed (each set is fitted together)."""
+        metrics = [metric] if isinstance(metric, str) else list(metric)
+        if not metrics:
+            raise MobilityError("name at least one metric column")
+        require_columns(panel, metrics, "panel", "name the metric columns of the panel")
+        sets: dict[bytes, list[str]] = {}
+        for m in metrics:
+            observed = pd.to_numeric(panel[m], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            sets.setdefault(np.packbits(np.isfinite(observed)).tobytes(), []).append(m)
+        return list(sets.values())
+
+    def _prepare(self, panel, metrics, *, group, weight_col, event_col, user_col, week_col) -> EventPanel:
+        ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
                            weight_col=weight_col)
         if not ep.treated.any():
-            raise MobilityError(f"no job loser has a non-missing {metric!r} inside the panel; nothing to estimate")
+            raise MobilityError(f"no job loser has a non-missing {metrics} inside the panel; nothing to estimate")
         if ep.treated.all():
             raise MobilityError("every user loses their job: the event study needs employed controls (job_loss_week NaT)")
         return ep
@@ -185,19 +259,20 @@ class _CellEstimator:
         g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
 
+    def _own_weeks(self, ep: EventPanel, p: EventStudyParams) -> bool:
+        return bool(p.group_time_effects and ep.group_labels)
+
     def _keep_groups(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams, info: dict) -> np.ndarray:
         """Rows of groups with never-losers when each group has its own week effects."""
-        keep = np.ones(ep.y.shape[0], dtype=bool)
-        if not (p.group_time_effects and ep.group_labels):
-            return keep
+        if not self._own_weeks(ep, p):
+            return np.ones(ep.y.shape[0], dtype=bool)
         has_controls = np.bincount(g_idx[~ep.treated], minlength=len(ep.group_labels)) > 0
-        lacking = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
-        info["groups_without_controls"] = lacking
+        info["groups_without_controls"] = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
         return has_controls[g_idx]
 
     def _time_codes(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
-        if p.group_time_effects and ep.group_labels:
-            return np.unique(g_idx * (int(ep.week_codes.max()) + 1) + ep.week_codes, return_inverse=True)[1].reshape(-1)
+        if self._own_weeks(ep, p):
+            return pd.factorize(g_idx * (int(ep.week_codes.max()) + 1) + ep.week_codes)[0]
         return ep.week_codes
 
     @staticmethod
@@ -215,7 +290,7 @@ class _CellEstimator:
         inside = ep.treated & (kb >= lo) & (kb <= hi)
         return np.where(inside, g_idx * (hi - lo + 1) + (kb - lo), -1)
 
-    def _fit_cells(self, ep, keep, cells, cell_term, n_terms, time_codes, p, info, *, signs=None):
+    def _fit_cells(self, ep, keep, cells, cell_term, n_terms, time_codes, g_idx, p, info, *, signs=None):
         """Drop unidentified rows, recode, fit and combine; returns the terms and the rows used."""
         keep = keep.copy()
         rows = np.flatnonzero(keep)
@@ -223,43 +298,64 @@ class _CellEstimator:
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
         sub = ep.subset(keep)
-        codes, first = dense_codes(cells[keep], mask=cells[keep] >= 0)
-        term_of = cell_term[cells[keep][first]]
-        sign_of = None if signs is None else signs[cells[keep][first]]
-        times = np.unique(time_codes[keep], return_inverse=True)[1].reshape(-1)
-        return combine_cells(sub, codes, term_of, n_terms, times, p.df_correction, signs=sign_of), keep
+        original = cells[keep]
+        codes, uniques = pd.factorize(original[original >= 0])
+        dense = np.full(original.shape[0], -1, dtype=np.int64)
+        dense[original >= 0] = codes
+        terms = fit_terms(sub, dense, cell_term[uniques], n_terms, pd.factorize(time_codes[keep])[0],
+                          p.df_correction, info, signs=None if signs is None else signs[uniques],
+                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None)
+        return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit
-    def fit(self, panel: pd.DataFrame, metric: str, *, group: str | None = None, weight_col: str | None = None,
-            event_col: str = "job_loss_week", user_col: str = "user_id", week_col: str = "week"):
-        """Estimate the event-time path of ``metric`` (one per group); sets the ``*_`` attributes."""
+    def fit(self, panel: pd.DataFrame, metric: str | list[str], *, group: str | None = None,
+            weight_col: str | None = None, event_col: str = "job_loss_week", user_col: str = "user_id",
+            week_col: str = "week"):
+        """Estimate the event-time path of ``metric`` (one per group); sets the ``*_`` attributes.
+
+        ``metric`` may name several columns: metrics observed on the same rows share one factorisation of
+        the design; the tables stack them (``metric`` column) and ``info_`` maps each to its counts.
+        """
         p = self.params()
-        ep = self._prepare(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
-                           user_col=user_col, week_col=week_col)
-        g_idx, labels = self._groups(ep)
-        lo, hi = p.window
-        n_k = hi - lo + 1
-        n_terms = len(labels) * n_k
-        info: dict = {"metric": metric, "estimator": self.name, **p.to_dict(), "group": group, "weight_col": weight_col,
-                      "n_dropped_missing_metric": ep.n_dropped_missing}
-        terms, count_codes, reference, unbinned_leads = self._estimate(ep, g_idx, p, n_terms, info)
-        n_users, n_obs = count_users(count_codes, ep.user_codes, n_terms)
-        self.coefficients_, self.pretrend_, self.vcov_ = self._tables(metric, labels, terms, n_users, n_obs,
-                                                                       reference, p, unbinned_leads)
-        used = count_codes >= 0
-        info.update({
-            "n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters, "n_params_total": terms.n_params_total,
-            "n_treated_users": int(np.unique(ep.user_codes[used]).size), "inference": f"t({terms.df})",
-        })
-        self.info_ = info
+        coefficients, pretrend, vcov, infos = [], [], {}, {}
+        for metrics in self._metric_sets(panel, metric):
+            ep = self._prepare(panel, metrics, group=group, weight_col=weight_col, event_col=event_col,
+                               user_col=user_col, week_col=week_col)
+            g_idx, labels = self._groups(ep)
+            lo, hi = p.window
+            n_terms = len(labels) * (hi - lo + 1)
+            info: dict = {"estimator": self.name, **p.to_dict(), "group": group, "weight_col": weight_col,
+                          "n_dropped_missing_metric": ep.n_dropped_missing}
+            terms, count_codes, reference, unbinned_leads = self._estimate(ep, g_idx, p, n_terms, info)
+            n_users, n_obs = count_users(count_codes, ep.user_codes, n_terms)
+            info.update({"n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters,
+                         "n_params_total": terms.n_params_total,
+                         "n_treated_users": int(pd.unique(ep.user_codes[count_codes >= 0]).size),
+                         "inference": f"t({terms.df})"})
+            for j, m in enumerate(metrics):
+                c, pre, v = self._tables(m, labels, terms, j, n_users, n_obs, reference, p, unbinned_leads)
+                coefficients.append(c)
+                pretrend.append(pre)
+                vcov[m] = v
+                infos[m] = {"metric": m, **info}
+        order = [metric] if isinstance(metric, str) else list(metric)
+        self.coefficients_ = pd.concat(coefficients, ignore_index=True)
+        self.coefficients_ = self.coefficients_.iloc[np.argsort(
+            self.coefficients_["metric"].map(order.index).to_numpy(), kind="stable")].reset_index(drop=True)
+        self.pretrend_ = pd.concat(pretrend, ignore_index=True).sort_values(
+            "metric", key=lambda s: s.map(order.index), kind="stable").reset_index(drop=True)
+        single = isinstance(metric, str)
+        self.vcov_ = vcov[metric] if single else vcov
+        self.info_ = infos[metric] if single else infos
         return self
 
-    def _tables(self, metric, labels, terms: Terms, n_users, n_obs, reference, p: EventStudyParams,
+    def _tables(self, metric, labels, terms: Terms, j, n_users, n_obs, reference, p: EventStudyParams,
                 unbinned_leads: bool):
         lo, hi = p.window
         n_k = hi - lo + 1
-        se = np.sqrt(np.clip(np.diag(terms.cov), 0.0, None))
-        p_val, ci_lo, ci_hi = t_inference(terms.estimate, se, terms.df, alpha=p.alpha)
+        est, cov = terms.estimate[j], terms.cov[j]
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        p_val, ci_lo, ci_hi = t_inference(est, se, terms.df, alpha=p.alpha)
         rows, reported = [], []
         for t in range(len(labels) * n_k):
             g, k = divmod(t, n_k)
@@ -271,7 +367,7 @@ class _CellEstimator:
             elif suppressed:
                 vals = (np.nan,) * 5
             else:
-                vals = (terms.estimate[t], se[t], ci_lo[t], ci_hi[t], p_val[t])
+                vals = (est[t], se[t], ci_lo[t], ci_hi[t], p_val[t])
                 reported.append(t)
             binned = p.bin_endpoints and not (unbinned_leads and k < 0)
             rows.append({"metric": metric, "group": labels[g], "term": term_label(k, p.window, binned),
@@ -280,58 +376,70 @@ class _CellEstimator:
                          "reference": is_ref, "estimator": self.name, "control_group": p.control_group})
         coefficients = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
         names = [f"{labels[t // n_k]}|{coefficients.term.iloc[t]}" for t in reported]
-        vcov = pd.DataFrame(terms.cov[np.ix_(reported, reported)], index=names, columns=names)
+        vcov = pd.DataFrame(cov[np.ix_(reported, reported)], index=names, columns=names)
         pre_rows = []
         for g, label in enumerate(labels):
             leads = [t for t in reported if t // n_k == g and t % n_k + lo < 0]
-            test = wald_test(terms.estimate[leads], terms.cov[np.ix_(leads, leads)], terms.df)
+            test = wald_test(est[leads], cov[np.ix_(leads, leads)], terms.df)
             pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
         return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
 
-    def did(self, panel: pd.DataFrame, metric: str, *, group: str | None = None, weight_col: str | None = None,
-            event_col: str = "job_loss_week", user_col: str = "user_id", week_col: str = "week") -> pd.DataFrame:
-        """Post-vs-pre effect of job loss on ``metric`` per group: the table of
+    def did(self, panel: pd.DataFrame, metric: str | list[str], *, group: str | None = None,
+            weight_col: str | None = None, event_col: str = "job_loss_week", user_col: str = "user_id",
+            week_col: str = "week") -> pd.DataFrame:
+        """Post-vs-pre effect of job loss on ``metric`` (one or several) per group: the table of
         :func:`~mobility.longitudinal.did.did_summary` (columns :data:`DID_COLUMNS`)."""
         p = self.params()
-        ep = self._prepare(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
-                           user_col=user_col, week_col=week_col)
-        g_idx, labels = self._groups(ep)
         lo, hi = p.window
-        k = ep.event_time
-        in_window = ep.treated & (k >= lo) & (k <= hi)
-        n_groups = len(labels)
-        n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
-        n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
-        info: dict = {}
-        cells, signs, keep = self._did_cells(ep, g_idx, p, info)
-        n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
-        cell_term = np.zeros(n_cells, dtype=np.int64)
-        cell_term[cells[cells >= 0]] = g_idx[cells >= 0]
-        cell_sign = np.ones(n_cells)
-        cell_sign[cells[cells >= 0]] = signs[cells >= 0]
-        if n_cells:
-            terms, _ = self._fit_cells(ep, keep, cells, cell_term, n_groups, self._time_codes(ep, g_idx, p), p,
-                                       info, signs=cell_sign)
-        else:
-            terms = Terms(np.full(n_groups, np.nan), np.full((n_groups, n_groups), np.nan), np.zeros(n_groups, bool),
-                          1, 0, 0, 0)
-        se = np.sqrt(np.clip(np.diag(terms.cov), 0.0, None))
-        p_val, ci_lo, ci_hi = t_inference(terms.estimate, se, terms.df, alpha=p.alpha)
-        n_controls = int(np.unique(ep.user_codes[~ep.treated]).size)
-        rows = []
-        for g, label in enumerate(labels):
-            suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
-            vals = (np.nan,) * 5 if suppressed else (terms.estimate[g], se[g], ci_lo[g], ci_hi[g], p_val[g])
-            rows.append({"metric": metric, "group": label,
-                         **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                         "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
-                         "n_control_users": n_controls, "suppressed": bool(suppressed),
-                         "estimator": self.name, "control_group": p.control_group})
-        return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+        tables = []
+        for metrics in self._metric_sets(panel, metric):
+            ep = self._prepare(panel, metrics, group=group, weight_col=weight_col, event_col=event_col,
+                               user_col=user_col, week_col=week_col)
+            g_idx, labels = self._groups(ep)
+            k = ep.event_time
+            in_window = ep.treated & (k >= lo) & (k <= hi)
+            n_groups = len(labels)
+            n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
+            n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
+            info: dict = {}
+            cells, signs, keep = self._did_cells(ep, g_idx, p, info)
+            n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
+            cell_term = np.zeros(n_cells, dtype=np.int64)
+            cell_term[cells[cells >= 0]] = g_idx[cells >= 0]
+            cell_sign = np.ones(n_cells)
+            cell_sign[cells[cells >= 0]] = signs[cells >= 0]
+            if n_cells:
+                terms, _ = self._fit_cells(ep, keep, cells, cell_term, n_groups, self._time_codes(ep, g_idx, p),
+                                           g_idx, p, info, signs=cell_sign)
+            else:
+                m = len(metrics)
+                terms = Terms(np.full((m, n_groups), np.nan), np.full((m, n_groups, n_groups), np.nan),
+                              np.zeros(n_groups, bool), 1, 0, 0, 0)
+            n_controls = int(pd.unique(ep.user_codes[~ep.treated]).size)
+            for j, m in enumerate(metrics):
+                se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
+                p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, terms.df, alpha=p.alpha)
+                rows = []
+                for g, label in enumerate(labels):
+                    suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
+                    vals = (np.nan,) * 5 if suppressed else (terms.estimate[j, g], se[g], ci_lo[g], ci_hi[g], p_val[g])
+                    rows.append({"metric": m, "group": label,
+                                 **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                                 "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
+                                 "n_control_users": n_controls, "suppressed": bool(suppressed),
+                                 "estimator": self.name, "control_group": p.control_group})
+                tables.append(pd.DataFrame(rows, columns=list(DID_COLUMNS)))
+        order = [metric] if isinstance(metric, str) else list(metric)
+        out = pd.concat(tables, ignore_index=True)
+        return out.iloc[np.argsort(out["metric"].map(order.index).to_numpy(), kind="stable")].reset_index(drop=True)
 
     def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool]:
         """The terms, each row's term for the counts (-1: not counted), the reference terms, and whether
         leads are unbinned. Subclasses define it."""
+        raise NotImplementedError
+
+    def _did_cells(self, ep, g_idx, p, info) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cells of the DiD summary (a group's term is its cells' average), their signs, the rows kept."""
         raise NotImplementedError
 
     def _reference(self, p: EventStudyParams, n_terms: int) -> np.ndarray:
@@ -364,9 +472,8 @@ class TWFE(_CellEstimator):
         keep &= ~outside
         cells = np.where(keep & (term_codes >= 0) & (ep.event_time != p.reference_period), term_codes, -1)
         terms, keep = self._fit_cells(ep, keep, cells, np.arange(n_terms), n_terms, self._time_codes(ep, g_idx, p),
-                                      p, info)
+                                      g_idx, p, info)
         return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
-
 
     def _did_cells(self, ep, g_idx, p, info):
         """One post-loss dummy per group; rows of losers outside the window, and losers of a group without
@@ -412,16 +519,16 @@ class SunAbraham(_CellEstimator):
         cell_term = np.full(n_cells, -1, dtype=np.int64)
         cell_term[cells[cells >= 0]] = term_codes[cells >= 0]
         time_codes = self._time_codes(ep, g_idx, p)
-        terms, keep = self._fit_cells(ep, keep, cells, cell_term, n_terms, time_codes, p, info)
+        terms, keep = self._fit_cells(ep, keep, cells, cell_term, n_terms, time_codes, g_idx, p, info)
         info["n_cells"] = n_cells
-        info["n_cohorts"] = int(np.unique(ep.cohort[keep & ep.treated]).size)
+        info["n_cohorts"] = int(pd.unique(ep.cohort[keep & ep.treated]).size)
         if p.control_group == "never":
             return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
         leads, lead_codes = self._bjs_leads(ep, g_idx, p, keep, n_terms, time_codes, info)
         is_lead = (np.arange(n_terms) % (hi - lo + 1)) + lo < 0
         cov = np.full_like(terms.cov, np.nan)
-        cov[np.ix_(is_lead, is_lead)] = leads.cov[np.ix_(is_lead, is_lead)]
-        cov[np.ix_(~is_lead, ~is_lead)] = terms.cov[np.ix_(~is_lead, ~is_lead)]
+        cov[np.ix_(np.ones(cov.shape[0], bool), is_lead, is_lead)] = leads.cov[:, is_lead][:, :, is_lead]
+        cov[np.ix_(np.ones(cov.shape[0], bool), ~is_lead, ~is_lead)] = terms.cov[:, ~is_lead][:, :, ~is_lead]
         merged = replace(terms, estimate=np.where(is_lead, leads.estimate, terms.estimate), cov=cov,
                          estimable=np.where(is_lead, leads.estimable, terms.estimable))
         info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
@@ -448,12 +555,12 @@ class SunAbraham(_CellEstimator):
             anchor = ep.treated & (k < 0)
         info["n_dropped_outside_window"] = int(outside.sum())
         keep &= ~outside
-        cohort_key = dense_codes(g_idx, ep.cohort, mask=ep.treated)[0]
+        cohort_key = dense_codes(g_idx, ep.cohort, mask=ep.treated)
         anchored = np.bincount(cohort_key[keep & anchor], minlength=int(cohort_key.max()) + 1) > 0
         ok = ~ep.treated | anchored[np.maximum(cohort_key, 0)]
-        info["n_users_dropped_unanchored_cohort"] = int(np.unique(ep.user_codes[keep & ~ok]).size)
+        info["n_users_dropped_unanchored_cohort"] = int(pd.unique(ep.user_codes[keep & ~ok]).size)
         keep &= ok
-        return np.where(keep & has_cell, dense_codes(g_idx, ep.cohort, k, mask=keep & has_cell)[0], -1), keep
+        return dense_codes(g_idx, ep.cohort, k, mask=keep & has_cell), keep
 
     def _did_cells(self, ep, g_idx, p, info):
         """Cohort x event-week cells inside the window (never binned); a group's term is the mean effect of
@@ -475,7 +582,7 @@ class SunAbraham(_CellEstimator):
         info["groups_without_lead_baseline"] = int((~earlier).sum())
         lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
         lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)
-        terms, used = self._fit_cells(ep, untreated, lead_codes, np.arange(n_terms), n_terms, time_codes,
+        terms, used = self._fit_cells(ep, untreated, lead_codes, np.arange(n_terms), n_terms, time_codes, g_idx,
                                       p, info)
         return terms, np.where(used, lead_codes, -1)
 

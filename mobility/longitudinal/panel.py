@@ -46,6 +46,8 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
 class EventPanel:
     """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
 
+    ``y`` is (rows, metrics), ``metrics`` names its columns.
+
     ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
     ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
     :data:`NO_EVENT` for controls. Estimators bin or drop rows for their window.
@@ -60,6 +62,7 @@ class EventPanel:
     group_labels: list = field(default_factory=list)
     weights: np.ndarray | None = None
     n_dropped_missing: int = 0
+    metrics: list = field(default_factory=list)
 
     @property
     def treated(self) -> np.ndarray:
@@ -67,12 +70,12 @@ class EventPanel:
 
     def subset(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds, with user and week codes made dense again."""
-        users = np.unique(self.user_codes[mask], return_inverse=True)[1]
-        weeks = np.unique(self.week_codes[mask], return_inverse=True)[1]
+        users = pd.factorize(self.user_codes[mask])[0]
+        weeks = pd.factorize(self.week_codes[mask])[0]
         return EventPanel(
             self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask], self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing,
+            self.n_dropped_missing, self.metrics,
         )
 
     @property
@@ -82,7 +85,7 @@ class EventPanel:
 
 def prepare_panel(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     *,
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
@@ -92,6 +95,8 @@ def prepare_panel(
 ) -> EventPanel:
     """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
+    ``metric`` is one outcome column or several; rows where any of them is missing are dropped.
+
     Examples
     --------
     >>> p = pd.DataFrame({"user_id": ["a", "a", "b", "b"],
@@ -99,14 +104,16 @@ def prepare_panel(
     ...                   "rg": [1.0, 2.0, 3.0, 4.0],
     ...                   "job_loss_week": pd.to_datetime(["2020-03-11", "2020-03-11", None, None])})
     >>> ep = prepare_panel(p, "rg")
-    >>> ep.event_time[:2].tolist(), bool(ep.treated[2])
-    ([-1, 0], False)
+    >>> ep.event_time[:2].tolist(), bool(ep.treated[2]), ep.y.shape
+    ([-1, 0], False, (4, 1))
     """
-    needed = [user_col, week_col, metric, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    needed = [user_col, week_col, *metrics, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
     require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
                     "week_col=... or group=...")
-    if not pd.api.types.is_numeric_dtype(panel[metric]) or pd.api.types.is_bool_dtype(panel[metric]):
-        raise MobilityError(f"panel column {metric!r} must be numeric to be used as a metric (got {panel[metric].dtype})")
+    for m in metrics:
+        if not pd.api.types.is_numeric_dtype(panel[m]) or pd.api.types.is_bool_dtype(panel[m]):
+            raise MobilityError(f"panel column {m!r} must be numeric to be used as a metric (got {panel[m].dtype})")
     week = _as_naive_utc(panel[week_col], week_col)
     if week.isna().any():
         raise MobilityError(f"panel column {week_col!r} has {int(week.isna().sum())} missing weeks; drop those rows")
@@ -131,7 +138,8 @@ def prepare_panel(
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
 
-    keep = panel[metric].notna().to_numpy() & np.isfinite(panel[metric].to_numpy(dtype=np.float64, na_value=np.nan))
+    values = np.column_stack([panel[m].to_numpy(dtype=np.float64, na_value=np.nan) for m in metrics])
+    keep = np.isfinite(values).all(axis=1)
     n_missing = int((~keep).sum())
     treated = loss.notna().to_numpy()
     event_time = np.full(len(panel), NO_EVENT, dtype=np.int64)
@@ -172,7 +180,7 @@ def prepare_panel(
     user_codes, _ = pd.factorize(users[keep], sort=False)
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
-        y=panel[metric].to_numpy(dtype=np.float64, na_value=np.nan)[keep],
+        y=values[keep],
         user_codes=np.asarray(user_codes, dtype=np.int64),
         week_codes=np.asarray(week_codes, dtype=np.int64),
         event_time=event_time[keep],
@@ -181,4 +189,5 @@ def prepare_panel(
         group_labels=labels,
         weights=weights,
         n_dropped_missing=n_missing,
+        metrics=metrics,
     )

@@ -28,10 +28,20 @@ def test_equals_dense_dummy_regression(weighted, nested):
     x[cells >= 0, cells[cells >= 0]] = 1.0
     demeaned, absorbed = two_way_demean(np.column_stack([y, x]), unit, time, w)
     ref = cluster_ols(demeaned[:, 1:], demeaned[:, 0], unit, w, absorbed_df=absorbed - (unit.max() + 1 if nested else 0))
-    np.testing.assert_allclose(fit.params, ref.params, atol=1e-10)
-    np.testing.assert_allclose(fit.cov, ref.cov, atol=1e-12)
-    np.testing.assert_allclose(fit.resid, ref.resid, atol=1e-10)
+    np.testing.assert_allclose(fit.estimate[0], ref.params, atol=1e-10)
+    np.testing.assert_allclose(fit.cov[0], ref.cov, atol=1e-12)
     assert fit.n_params_total == ref.n_params_total
+
+
+def test_contrasts_and_several_outcomes():
+    y, cells, unit, time, _ = _panel(4)
+    y2 = 2.0 * y + np.sin(np.arange(y.size))
+    r = np.array([[0.5, 0.5, 0, 0, 0], [0, 0, 1.0, -1.0, 0]])
+    both = cell_ols(np.column_stack([y, y2]), cells, 5, unit, time, contrasts=r)
+    for j, one in enumerate((y, y2)):
+        full = cell_ols(one, cells, 5, unit, time)
+        np.testing.assert_allclose(both.estimate[j], r @ full.estimate[0], atol=1e-10)
+        np.testing.assert_allclose(both.cov[j], r @ full.cov[0] @ r.T, atol=1e-12)
 
 
 def test_equals_statsmodels_with_explicit_dummies():
@@ -41,8 +51,8 @@ def test_equals_statsmodels_with_explicit_dummies():
     full = np.column_stack([x, np.eye(unit.max() + 1)[unit], np.eye(time.max() + 1)[time][:, 1:]])
     ref = sm.OLS(y, full).fit(cov_type="cluster", cov_kwds={"groups": unit}, use_t=True)
     fit = cell_ols(y, cells, 5, unit, time)
-    np.testing.assert_allclose(fit.params, ref.params[:5], atol=1e-9)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), ref.bse[:5], atol=1e-9)
+    np.testing.assert_allclose(fit.estimate[0], ref.params[:5], atol=1e-9)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov[0])), ref.bse[:5], atol=1e-9)
 
 
 def test_empty_or_collinear_cells_raise():
