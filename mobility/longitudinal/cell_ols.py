@@ -18,6 +18,9 @@ their product. With ``D`` the sparse cell indicators, ``M`` the (weighted) annih
   with ``Gamma`` the week coefficients of the cell columns, so the meat ``sum_g s_g s_g'`` comes from two
   sparse person x cell and person x week tables.
 
+The dense algebra (cells x cells at most) runs on one BLAS thread: at these sizes threads gain nothing,
+and on a busy machine OpenBLAS's spinning threads made a 1000-cell Cholesky 60 times slower.
+
 The covariance is CR1 with :mod:`mobility.longitudinal.cluster_ols`'s conventions (``K`` counts the
 absorbed fixed effects, or not the person ones with ``nested=True``); the result equals a dummy-variable
 regression with ``cluster_ols`` to rounding (``tests/longitudinal/test_cell_ols.py``).
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor
@@ -111,6 +115,13 @@ def cell_ols(
     >>> round(float(fit.estimate[0, 0]), 6)
     3.0
     """
+    with threadpool_limits(1, "blas"):
+        return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
+                         rank_rtol)
+
+
+def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
+              rank_rtol) -> ContrastFit:
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
     cells = np.asarray(cells, dtype=np.int64)
@@ -158,9 +169,8 @@ def cell_ols(
     direction = in_cell - gq[times]
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
     cov = np.empty((m, r.shape[0], r.shape[0]))
+    by_unit = sp.csr_matrix((np.ones(n), (units, np.arange(n))), shape=(n_units, n))
     for j in range(m):
-        we = w * resid[:, j]
-        scores = np.stack([np.bincount(units, weights=we * direction[:, l], minlength=n_units)
-                           for l in range(q.shape[1])], axis=1)
+        scores = by_unit @ (direction * (w * resid[:, j])[:, None])  # (units, k)
         cov[j] = factor_cr1 * scores.T @ scores
     return ContrastFit((r @ params).T, cov, params.T, n, n_units, n_total)

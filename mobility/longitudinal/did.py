@@ -40,7 +40,7 @@ _D = EventStudyParams()
 
 def did_summary(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     *,
     estimator: str = _D.estimator,
     control_group: str = _D.control_group,
@@ -51,6 +51,7 @@ def did_summary(
     window: tuple[int, int] = _D.window,
     reference_period: int = _D.reference_period,
     group_time_effects: bool = _D.group_time_effects,
+    time_effects_by: str | None = _D.time_effects_by,
     weight_col: str | None = None,
     min_users: int = _D.min_users,
     alpha: float = _D.alpha,
@@ -83,11 +84,12 @@ def did_summary(
     alpha = check_alpha(alpha)
     kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
                   week_col=week_col, window=window, reference_period=reference_period,
-                  group_time_effects=group_time_effects, weight_col=weight_col, df_correction=df_correction)
+                  group_time_effects=group_time_effects, time_effects_by=time_effects_by, weight_col=weight_col,
+                  df_correction=df_correction)
     if draws is not None:
         return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
     hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
-                                        "df_correction")}
+                                        "time_effects_by", "df_correction")}
     est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
     return est.did(panel, metric, group=group, **kwargs)
 
@@ -110,7 +112,7 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
     stacked = pd.concat(per_draw, ignore_index=True)
     m = len(per_draw)
     rows = []
-    for label, cell in stacked.groupby("group", sort=True):
+    for (one_metric, label), cell in stacked.groupby(["metric", "group"], sort=False):
         counts = {c: int(cell[c].min()) if len(cell) == m else 0
                   for c in ("n_users_pre", "n_users_post", "n_control_users")}
         suppressed = len(cell) < m or cell.estimate.isna().any() or min(counts["n_users_pre"], counts["n_users_post"]) < min_users
@@ -121,7 +123,7 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
                                         float(cell["_df"].min()))
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
             vals = (est[0], se[0], lo[0], hi[0], p[0])
-        rows.append({"metric": metric, "group": label,
+        rows.append({"metric": one_metric, "group": label,
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
                      **counts, "suppressed": bool(suppressed), "estimator": kwargs["estimator"],
                      "control_group": kwargs["control_group"]})

@@ -214,6 +214,7 @@ class _CellEstimator:
                  reference_period: int = EventStudyParams.reference_period,
                  bin_endpoints: bool = EventStudyParams.bin_endpoints,
                  group_time_effects: bool = EventStudyParams.group_time_effects,
+                 time_effects_by: str | None = EventStudyParams.time_effects_by,
                  df_correction: str = EventStudyParams.df_correction,
                  min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
         self.control_group = control_group
@@ -221,6 +222,7 @@ class _CellEstimator:
         self.reference_period = reference_period
         self.bin_endpoints = bin_endpoints
         self.group_time_effects = group_time_effects
+        self.time_effects_by = time_effects_by
         self.df_correction = df_correction
         self.min_users = min_users
         self.alpha = alpha
@@ -230,7 +232,8 @@ class _CellEstimator:
         """The hyper-parameters, validated."""
         return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
                                 reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
-                                group_time_effects=self.group_time_effects, df_correction=self.df_correction,
+                                group_time_effects=self.group_time_effects, time_effects_by=self.time_effects_by,
+                                df_correction=self.df_correction,
                                 min_users=self.min_users, alpha=self.alpha)
 
     @staticmethod
@@ -248,7 +251,7 @@ class _CellEstimator:
 
     def _prepare(self, panel, metrics, *, group, weight_col, event_col, user_col, week_col) -> EventPanel:
         ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
-                           weight_col=weight_col)
+                           weight_col=weight_col, strata=self.time_effects_by)
         if not ep.treated.any():
             raise MobilityError(f"no job loser has a non-missing {metrics} inside the panel; nothing to estimate")
         if ep.treated.all():
@@ -271,9 +274,14 @@ class _CellEstimator:
         return has_controls[g_idx]
 
     def _time_codes(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
+        """Calendar-week codes, per group (own week effects) and per stratum (``time_effects_by``)."""
+        codes = ep.week_codes
+        n_weeks = int(codes.max()) + 1
+        if ep.strata is not None:
+            codes = ep.strata * n_weeks + codes
         if self._own_weeks(ep, p):
-            return pd.factorize(g_idx * (int(ep.week_codes.max()) + 1) + ep.week_codes)[0]
-        return ep.week_codes
+            codes = g_idx * (int(codes.max()) + 1) + codes
+        return pd.factorize(codes)[0] if codes is not ep.week_codes else codes
 
     @staticmethod
     def _identified(cells: np.ndarray, time_codes: np.ndarray) -> np.ndarray:

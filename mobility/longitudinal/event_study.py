@@ -74,6 +74,7 @@ def event_study(
     bin_endpoints: bool = _D.bin_endpoints,
     group: str | None = None,
     group_time_effects: bool = _D.group_time_effects,
+    time_effects_by: str | None = _D.time_effects_by,
     weight_col: str | None = None,
     min_users: int = _D.min_users,
     alpha: float = _D.alpha,
@@ -87,7 +88,7 @@ def event_study(
         User-week panel (see :mod:`mobility.longitudinal.panel` for the contract).
     metric : str
         Outcome column, e.g. ``"radius_of_gyration_km_nonwork"``.
-    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, min_users, alpha, df_correction
+    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction
         See :class:`~mobility.longitudinal.params.EventStudyParams` (defaults there).
     event_col, user_col, week_col : str
         Column names of the job-loss week (NaT for controls), user id and week start (Monday).
@@ -118,7 +119,8 @@ def event_study(
     """
     fitted = make_estimator(
         estimator, control_group=control_group, window=window, reference_period=reference_period,
-        bin_endpoints=bin_endpoints, group_time_effects=group_time_effects, df_correction=df_correction,
+        bin_endpoints=bin_endpoints, group_time_effects=group_time_effects, time_effects_by=time_effects_by,
+        df_correction=df_correction,
         min_users=min_users, alpha=alpha,
     ).fit(panel, metric, group=group, weight_col=weight_col, event_col=event_col, user_col=user_col,
           week_col=week_col)

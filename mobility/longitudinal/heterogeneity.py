@@ -119,7 +119,7 @@ def _draws_for(draws, dimension: str, user_col: str, draw_col: str) -> pd.DataFr
 
 def heterogeneity(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     dimensions: str | list[str],
     *,
     draws: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
@@ -135,8 +135,8 @@ def heterogeneity(
     ----------
     panel : DataFrame
         User-week panel; with ``draws=None`` it holds one column per dimension (modal category per user).
-    metric : str
-        Outcome column.
+    metric : str or list of str
+        Outcome column(s).
     dimensions : str or list of str
         Group dimensions, e.g. ``["sex", "age_group"]``.
     draws : DataFrame or dict of DataFrame, optional
@@ -145,7 +145,9 @@ def heterogeneity(
     min_users, alpha :
         Privacy threshold k and 1 - confidence level.
     **event_study_kwargs :
-        Passed to :func:`~mobility.longitudinal.event_study.event_study` (window, reference_period, ...).
+        Passed to :func:`~mobility.longitudinal.event_study.event_study` (``estimator``, ``control_group``,
+        ``window``, ``group_time_effects`` (default True: each group's losers against the same group's
+        never-losers, with its own calendar-week effects), ...).
 
     Returns
     -------
@@ -180,14 +182,15 @@ def heterogeneity(
             continue
         table = _draws_for(draws, dim, user_col, draw_col)
         base = panel.drop(columns=[dim], errors="ignore")
-        results = []
-        for _, one in table.groupby(draw_col, sort=True):
-            merged = base.merge(one[[user_col, dim]], on=user_col, how="left", validate="many_to_one")
-            results.append(event_study(merged, metric, group=dim, user_col=user_col, min_users=1, alpha=alpha,
-                                       **event_study_kwargs))
-        coef, pre = _combine(results, metric, min_users, alpha)
-        coef_tables.append(coef.assign(dimension=dim))
-        pre_tables.append(pre.assign(dimension=dim))
+        for one_metric in ([metric] if isinstance(metric, str) else list(metric)):
+            results = []
+            for _, one in table.groupby(draw_col, sort=True):
+                merged = base.merge(one[[user_col, dim]], on=user_col, how="left", validate="many_to_one")
+                results.append(event_study(merged, one_metric, group=dim, user_col=user_col, min_users=1,
+                                           alpha=alpha, **event_study_kwargs))
+            coef, pre = _combine(results, one_metric, min_users, alpha)
+            coef_tables.append(coef.assign(dimension=dim))
+            pre_tables.append(pre.assign(dimension=dim))
     coefficients = pd.concat(coef_tables, ignore_index=True)
     pretrend = pd.concat(pre_tables, ignore_index=True)
     coefficients = coefficients[["dimension", *COEFFICIENT_COLUMNS, "n_draws"]]

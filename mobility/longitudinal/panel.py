@@ -63,6 +63,7 @@ class EventPanel:
     weights: np.ndarray | None = None
     n_dropped_missing: int = 0
     metrics: list = field(default_factory=list)
+    strata: np.ndarray | None = None  # codes of the column whose categories get their own week effects
 
     @property
     def treated(self) -> np.ndarray:
@@ -75,7 +76,7 @@ class EventPanel:
         return EventPanel(
             self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask], self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.metrics,
+            self.n_dropped_missing, self.metrics, None if self.strata is None else self.strata[mask],
         )
 
     @property
@@ -92,10 +93,13 @@ def prepare_panel(
     week_col: str = "week",
     group: str | None = None,
     weight_col: str | None = None,
+    strata: str | None = None,
 ) -> EventPanel:
     """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
-    ``metric`` is one outcome column or several; rows where any of them is missing are dropped.
+    ``metric`` is one outcome column or several; rows where any of them is missing are dropped. ``strata``
+    names a column constant within each user whose categories get their own calendar-week effects (a
+    missing value is a category of its own).
 
     Examples
     --------
@@ -108,7 +112,7 @@ def prepare_panel(
     ([-1, 0], False, (4, 1))
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
-    needed = [user_col, week_col, *metrics, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
+    needed = [user_col, week_col, *metrics, event_col] + [c for c in (group, weight_col, strata) if c]
     require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
                     "week_col=... or group=...")
     for m in metrics:
@@ -177,6 +181,13 @@ def prepare_panel(
         labels = list(cat.categories)
         group_codes = np.asarray(cat.codes, dtype=np.int64)[keep]
 
+    strata_codes = None
+    if strata:
+        s_user = pd.DataFrame({"u": users.to_numpy(), "s": panel[strata].to_numpy()}).groupby("u", sort=False)["s"]
+        if (s_user.nunique(dropna=False) > 1).any():
+            raise MobilityError(f"strata column {strata!r} must be constant within a user (e.g. a baseline trait)")
+        strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(np.int64)
+
     user_codes, _ = pd.factorize(users[keep], sort=False)
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
@@ -190,4 +201,113 @@ def prepare_panel(
         weights=weights,
         n_dropped_missing=n_missing,
         metrics=metrics,
+        strata=strata_codes,
     )
+
+
+DATING_COLUMNS = ("user_id", "week", "method", "weeks_since_job_loss")
+
+
+def job_loss_weeks(employment: pd.DataFrame, method: str) -> pd.Series:
+    """Each user's first job-loss week (Monday) as dated by one employment ``method``: the earliest
+    ``week - weeks_since_job_loss`` over the weeks that count weeks since a loss.
+
+    ``employment`` is ``employment_weekly`` (columns ``user_id, week, method, weeks_since_job_loss``).
+    Users never dated a loss are absent. This is the one definition of treatment timing: the event
+    study, the pipeline and evaluations against the truth date job losses with it.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"user_id": ["a", "a", "b"], "week": pd.to_datetime(["2020-03-09", "2020-03-16",
+    ...                   "2020-03-16"]), "method": "signal", "weeks_since_job_loss": pd.array([0, 1, None], dtype="Int64")})
+    >>> job_loss_weeks(e, "signal").astype(str).to_dict()
+    {'a': '2020-03-09'}
+    """
+    require_columns(employment, DATING_COLUMNS, "employment_weekly", "pass the employment step's table")
+    chosen = employment[employment["method"] == method]
+    if chosen.empty:
+        raise MobilityError(f"employment_weekly has no rows of method {method!r}; "
+                            f"available: {sorted(employment['method'].astype(str).unique())}")
+    lost = chosen.dropna(subset=["weeks_since_job_loss"])
+    week = _as_naive_utc(lost["week"], "week").dt.normalize()
+    loss_week = week - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64").to_numpy() * 7, unit="D")
+    return loss_week.groupby(lost["user_id"].to_numpy()).min().rename("job_loss_week")
+
+
+def outcome_features(outcomes, features) -> list[str]:
+    """The ``features`` (names) built from any of the ``outcomes``: those containing an outcome's name, or
+    the name of its total when the outcome is a ``*_nonwork`` metric.
+
+    Examples
+    --------
+    >>> outcome_features(["radius_of_gyration_km_nonwork", "capacity"], ["d_radius_of_gyration_km", "attendance"])
+    ['d_radius_of_gyration_km']
+    """
+    stems = {o for o in outcomes} | {o.removesuffix("_nonwork") for o in outcomes}
+    return [f for f in features if any(stem in f for stem in stems)]
+
+
+def dating_method(
+    employment: pd.DataFrame, requested: str, *, outcomes, classifier_features=None
+) -> tuple[str, str]:
+    """Which employment method dates job losses for an event study of ``outcomes``, and why.
+
+    method.md 4: never date treatment with a model that uses the outcomes. ``"signal"`` (attendance at
+    the work place) never does. ``"classifier"`` is allowed only when its recorded feature list
+    ``classifier_features`` is known and disjoint from the outcomes (:func:`outcome_features`); asked for
+    explicitly otherwise, it raises. ``"auto"`` takes the classifier when it is present and allowed, the
+    signal otherwise.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"method": ["signal", "classifier"]})
+    >>> dating_method(e, "auto", outcomes=["new_locations"], classifier_features=["attendance", "new_locations"])[0]
+    'signal'
+    >>> dating_method(e, "auto", outcomes=["new_locations"], classifier_features=["attendance"])[0]
+    'classifier'
+    """
+    available = set(employment["method"].astype(str).unique())
+    if requested not in ("auto", "signal", "classifier"):
+        raise MobilityError(f"dating method {requested!r} is not one of ['auto', 'signal', 'classifier']")
+    if requested != "auto" and requested not in available:
+        raise MobilityError(f"[longitudinal] method = '{requested}': employment_weekly has no rows of that method; "
+                            f"available: {sorted(available)}")
+    if requested == "signal":
+        return "signal", "asked for: the attendance signal uses no mobility metric"
+    if "classifier" not in available:
+        return "signal", "auto: no classifier in this run; the attendance signal uses no mobility metric"
+    if classifier_features is None:
+        reason = "the classifier's feature list is not recorded, so it cannot be checked against the outcomes"
+    else:
+        shared = outcome_features(outcomes, classifier_features)
+        if not shared:
+            return "classifier", "the classifier's recorded features share nothing with the outcome metrics"
+        reason = f"the classifier uses outcome metrics as features ({', '.join(sorted(shared)[:6])})"
+    if requested == "classifier":
+        raise MobilityError(f"[longitudinal] method = 'classifier': {reason}; date job losses with 'signal' "
+                            "(method.md 4: never date treatment with a model that uses the outcomes)")
+    return "signal", f"auto: {reason}; dated with the attendance signal instead"
+
+
+def job_loss_panel(
+    metrics: pd.DataFrame, employment: pd.DataFrame, workers, *, method: str, timezone: str
+) -> pd.DataFrame:
+    """User-week panel of ``workers``: their weekly metrics, ``week`` (local Monday), ``job_loss_week`` (NaT
+    for never-losers) from :func:`job_loss_weeks` of ``method``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"user_id": ["a", "a"], "period_start": pd.to_datetime(["2020-01-06 05:00",
+    ...                   "2020-01-13 05:00"], utc=True), "radius_of_gyration_km": [3.0, 1.0]})
+    >>> e = pd.DataFrame({"user_id": ["a"], "week": pd.to_datetime(["2020-01-13"]), "method": ["signal"],
+    ...                   "weeks_since_job_loss": pd.array([0], dtype="Int64")})
+    >>> job_loss_panel(m, e, ["a"], method="signal", timezone="America/New_York")[
+    ...     ["week", "job_loss_week"]].astype(str).values.tolist()
+    [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
+    """
+    require_columns(metrics, ("user_id", "period_start"), "metrics_weekly", "pass the metrics step's weekly table")
+    loss = job_loss_weeks(employment, method)
+    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
+    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
+    return panel.merge(loss, left_on="user_id", right_index=True, how="left")

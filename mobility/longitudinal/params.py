@@ -110,6 +110,11 @@ class EventStudyParams:
     group_time_effects : bool
         With a group column, calendar-week effects per group (True, default): each group's losers are
         compared with the same group's controls. False shares the week effects across groups.
+    time_effects_by : str, optional
+        A panel column, constant within each person, whose categories get their own calendar-week effects
+        in every estimate (e.g. a baseline teleworkability tercile): losers are compared with never-losers
+        of their own category, so a trend that only some categories follow (remote work) is not mistaken
+        for an effect of job loss.
     df_correction : {"dummies", "nested"}
         CR1 count of absorbed effects (see :mod:`mobility.longitudinal.cluster_ols`).
     min_users : int
@@ -133,6 +138,7 @@ class EventStudyParams:
     reference_period: int = -1
     bin_endpoints: bool = True
     group_time_effects: bool = True
+    time_effects_by: str | None = None
     df_correction: str = "dummies"
     min_users: int = 10
     alpha: float = 0.05
@@ -148,6 +154,8 @@ class EventStudyParams:
         for name in ("bin_endpoints", "group_time_effects"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise _bad(own, name, getattr(self, name), "must be true or false")
+        if self.time_effects_by is not None and not isinstance(self.time_effects_by, str):
+            raise _bad(own, "time_effects_by", self.time_effects_by, "must be a column name or None")
         _choice(own, "df_correction", self.df_correction, DF_CORRECTIONS)
         check_min_users(self.min_users)
         check_alpha(self.alpha)
@@ -168,7 +176,7 @@ class LongitudinalParams(EventStudyParams):
 
     Attributes (beyond :class:`EventStudyParams`)
     ---------------------------------------------
-    dating : {"auto", "signal", "classifier"}
+    method : {"auto", "signal", "classifier"}
         Which employment method dates job losses. ``"auto"`` takes the classifier only where its recorded
         features are disjoint from the outcome metrics (method.md 4: never date treatment with a model that
         uses the outcomes), else the attendance signal, and says why.
@@ -185,10 +193,15 @@ class LongitudinalParams(EventStudyParams):
         Draws per person and their seed (``group_method="draws"``).
     matching : {"none", "nearest", "cem"}
         All never-losers as controls, or matched ones (:func:`~mobility.longitudinal.matching.match_controls`).
+    time_effects_by : str, optional
+        Here ``"telework"`` (terciles of the work CBG's teleworkable share) or one of ``groups``: each of its
+        categories gets its own calendar-week effects in every estimate.
+    figure_formats : tuple of str
+        Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``).
 
     Examples
     --------
-    >>> LongitudinalParams(dating="auto", group_source="home").group_source
+    >>> LongitudinalParams(method="auto", group_source="home").group_source
     'home'
     >>> LongitudinalParams(n_draws=0)
     Traceback (most recent call last):
@@ -196,7 +209,7 @@ class LongitudinalParams(EventStudyParams):
     mobility.errors.MobilityError: LongitudinalParams: n_draws=0 must be an integer in [1, 1000]
     """
 
-    dating: str = "auto"
+    method: str = "auto"
     metrics: tuple[str, ...] = DEFAULT_METRICS
     groups: tuple[str, ...] = DEFAULT_GROUPS
     group_source: str = "work"
@@ -204,11 +217,12 @@ class LongitudinalParams(EventStudyParams):
     n_draws: int = 10
     seed: int = 0
     matching: str = "none"
+    figure_formats: tuple[str, ...] = ("png", "svg")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         own = type(self).__name__
-        _choice(own, "dating", self.dating, DATING_METHODS)
+        _choice(own, "method", self.method, DATING_METHODS)
         _choice(own, "group_source", self.group_source, GROUP_SOURCES)
         _choice(own, "group_method", self.group_method, GROUP_METHODS)
         _choice(own, "matching", self.matching, MATCHING)
@@ -226,6 +240,14 @@ class LongitudinalParams(EventStudyParams):
         unknown = [g for g in self.groups if g not in DEMOGRAPHICS]
         if unknown:
             raise _bad(own, "groups", list(self.groups), f"has unknown dimension(s) {unknown}; use {list(DEMOGRAPHICS)}")
+        strata = ("telework", *self.groups) if self.group_method == "modal" else ("telework",)
+        if self.time_effects_by is not None and self.time_effects_by not in strata:
+            raise _bad(own, "time_effects_by", self.time_effects_by, f"must be one of {list(strata)} or absent")
+        from mobility.io.figures import FIGURE_FORMATS
+
+        object.__setattr__(self, "figure_formats", tuple(self.figure_formats))
+        if not self.figure_formats or any(f not in FIGURE_FORMATS for f in self.figure_formats):
+            raise _bad(own, "figure_formats", list(self.figure_formats), f"must be a non-empty subset of {list(FIGURE_FORMATS)}")
 
     @classmethod
     def from_config(cls, table: dict, source: str = "[longitudinal]") -> "LongitudinalParams":
