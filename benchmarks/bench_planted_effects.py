@@ -56,16 +56,27 @@ def true_labels(stops: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"home_location_id": "Int64", "work_location_id": "Int64"})
 
 
-def did_table(metrics: pd.DataFrame, loss: pd.Series, workers, label: str) -> pd.DataFrame:
-    """DiD per metric of job losers (``loss``: user -> loss week) vs the other ``workers``."""
+def did_panel(metrics: pd.DataFrame, loss: pd.Series, workers) -> pd.DataFrame:
+    """User-week panel of ``workers`` with ``job_loss_week`` from ``loss`` (user -> loss week)."""
     week = metrics["period_start"].dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
     panel = metrics.assign(week=week)[metrics["user_id"].isin(set(workers))]
     panel = panel[panel["week"] >= "2020-01-06"]  # the first, partial week left out
     panel = panel.merge(loss.rename("job_loss_week"), left_on="user_id", right_index=True, how="left")
     panel["job_loss_week"] = pd.to_datetime(panel["job_loss_week"]).astype("datetime64[ns]")
-    table = did_summary(panel, list(METRICS), window=(-4, 12))
-    return table.assign(source=label)[["source", "metric", "estimate", "ci_low", "ci_high", "n_users_post",
-                                       "n_control_users"]]
+    return panel
+
+
+def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, int] = (-4, 12), *,
+              loss: pd.Series | None = None, workers=None) -> pd.DataFrame:
+    """DiD per metric of job losers vs workers who never lose their job: TRUE loss dates and employed people of
+    ``people`` unless ``loss`` (user -> loss week) and ``workers`` are given. Metrics absent from ``metrics``
+    (``_nonwork`` ones of a run made before they existed) are left out."""
+    if loss is None:
+        loss = people.set_index("user_id")["job_loss_date"].dropna()
+        workers = people.loc[people["work_cbg"].notna(), "user_id"]
+    present = [m for m in METRICS if m in metrics.columns]
+    table = did_summary(did_panel(metrics, loss, workers), present, window=window)
+    return table[["metric", "estimate", "ci_low", "ci_high", "n_users_post", "n_control_users"]]
 
 
 def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool) -> Path:
@@ -100,19 +111,19 @@ def main() -> None:
     run = run_pipeline_on(region, args.users, args.seed, args.placebo) if args.pipeline else args.run
     truth = load_truth(region)
     people = truth["people"]
-    employed = people.loc[people["work_cbg"].notna(), "user_id"]
     true_loss = people.set_index("user_id")["job_loss_date"].dropna()
-    print(f"effects: { {k: truth['effects'].get(k) for k in PLACEBO} }; job losers {len(true_loss)}, "
+    print(f"effects: { {k: truth['effects']['params'].get(k) for k in PLACEBO} }; job losers {len(true_loss)}, "
           f"employed never losing {int((people['work_cbg'].notna() & people['job_loss_date'].isna()).sum())}")
     stops = truth["stops"]
     m = weekly_metrics(stops, home_work=true_labels(stops), columns={"location_id": "place_id"}, timezone=TIMEZONE)
-    tables = [did_table(m, true_loss, employed, "truth")]
+    tables = [did_table(m, people).assign(source="truth")]
     if run is not None:
         detected = mobility.read_table(run, "metrics_weekly")
-        tables.append(did_table(detected, true_loss, employed, "detected/true dates"))
+        tables.append(did_table(detected, people).assign(source="detected/true dates"))
         emp = mobility.read_table(run, "employment_weekly")
         workers = mobility.read_table(run, "worker_features").query("work_cbg.notna()")["user_id"]
-        tables.append(did_table(detected, job_loss_weeks(emp, "signal"), workers, "detected/pipeline dates"))
+        tables.append(did_table(detected, people, loss=job_loss_weeks(emp, "signal"), workers=workers)
+                      .assign(source="detected/pipeline dates"))
     out = pd.concat(tables, ignore_index=True)
     pd.set_option("display.width", 220)
     for source, t in out.groupby("source", sort=False):

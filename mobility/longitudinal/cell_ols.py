@@ -164,9 +164,8 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i])
     q = la.cho_solve(factor, r.T)  # (cells, k)
     gq = gamma @ q  # (T, k)
-    in_cell = np.zeros((n, q.shape[1]))
-    in_cell[rows] = q[c]
-    direction = in_cell - gq[times]
+    direction = -gq[times]
+    direction[rows] += q[c]
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
     cov = np.empty((m, r.shape[0], r.shape[0]))
     by_unit = sp.csr_matrix((np.ones(n), (units, np.arange(n))), shape=(n_units, n))

@@ -46,7 +46,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cell_ols import cell_ols
 from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, t_inference, wald_test
@@ -149,15 +148,16 @@ def fit_terms(
         local = np.full(rows.shape[0], -1, dtype=np.int64)
         local[block_cells >= 0] = codes
         users = pd.factorize(ep.user_codes[rows])[0]
+        own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
         try:
             fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
-                           None if ep.weights is None else ep.weights[rows], contrasts=r[:, uniques], nested=nested,
-                           correction=False)
+                           None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
+                           nested=nested, correction=False)
         except MobilityError:
             info["blocks_not_estimable"] += 1
             continue
-        estimate += fit.estimate
-        cov += fit.cov
+        estimate[:, own] += fit.estimate
+        cov[np.ix_(np.arange(m), own, own)] += fit.cov
         fitted_cells[uniques] = True
         n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
     check_sizes(n_obs, n_clusters, n_total)
@@ -236,27 +236,29 @@ class _CellEstimator:
                                 df_correction=self.df_correction,
                                 min_users=self.min_users, alpha=self.alpha)
 
-    @staticmethod
-    def _metric_sets(panel: pd.DataFrame, metric) -> list[list[str]]:
-        """The metrics, grouped by the rows where they are observed (each set is fitted together)."""
+    def _prepared_sets(self, panel, metric, *, group, weight_col, event_col, user_col, week_col):
+        """Validate and code the panel once, then yield one :class:`EventPanel` per set of metrics observed on
+        the same rows (each set is fitted together)."""
         metrics = [metric] if isinstance(metric, str) else list(metric)
         if not metrics:
             raise MobilityError("name at least one metric column")
-        require_columns(panel, metrics, "panel", "name the metric columns of the panel")
-        sets: dict[bytes, list[str]] = {}
-        for m in metrics:
-            observed = pd.to_numeric(panel[m], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            sets.setdefault(np.packbits(np.isfinite(observed)).tobytes(), []).append(m)
-        return list(sets.values())
-
-    def _prepare(self, panel, metrics, *, group, weight_col, event_col, user_col, week_col) -> EventPanel:
         ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
-                           weight_col=weight_col, strata=self.time_effects_by)
-        if not ep.treated.any():
-            raise MobilityError(f"no job loser has a non-missing {metrics} inside the panel; nothing to estimate")
-        if ep.treated.all():
-            raise MobilityError("every user loses their job: the event study needs employed controls (job_loss_week NaT)")
-        return ep
+                           weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
+        finite = np.isfinite(ep.y)
+        sets: dict[bytes, list[int]] = {}
+        for j in range(len(metrics)):
+            sets.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
+        for columns in sets.values():
+            rows = finite[:, columns[0]]
+            sub = ep.subset(rows)
+            sub = replace(sub, y=sub.y[:, columns], metrics=[metrics[j] for j in columns],
+                          n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
+            if not sub.treated.any():
+                raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
+            if sub.treated.all():
+                raise MobilityError("every user loses their job: the event study needs employed controls "
+                                    "(job_loss_week NaT)")
+            yield sub
 
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
         g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
@@ -326,9 +328,9 @@ class _CellEstimator:
         """
         p = self.params()
         coefficients, pretrend, vcov, infos = [], [], {}, {}
-        for metrics in self._metric_sets(panel, metric):
-            ep = self._prepare(panel, metrics, group=group, weight_col=weight_col, event_col=event_col,
-                               user_col=user_col, week_col=week_col)
+        for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
+                                      user_col=user_col, week_col=week_col):
+            metrics = ep.metrics
             g_idx, labels = self._groups(ep)
             lo, hi = p.window
             n_terms = len(labels) * (hi - lo + 1)
@@ -400,9 +402,9 @@ class _CellEstimator:
         p = self.params()
         lo, hi = p.window
         tables = []
-        for metrics in self._metric_sets(panel, metric):
-            ep = self._prepare(panel, metrics, group=group, weight_col=weight_col, event_col=event_col,
-                               user_col=user_col, week_col=week_col)
+        for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
+                                      user_col=user_col, week_col=week_col):
+            metrics = ep.metrics
             g_idx, labels = self._groups(ep)
             k = ep.event_time
             in_window = ep.treated & (k >= lo) & (k <= hi)

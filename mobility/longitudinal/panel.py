@@ -94,10 +94,12 @@ def prepare_panel(
     group: str | None = None,
     weight_col: str | None = None,
     strata: str | None = None,
+    any_metric: bool = False,
 ) -> EventPanel:
     """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
-    ``metric`` is one outcome column or several; rows where any of them is missing are dropped. ``strata``
+    ``metric`` is one outcome column or several; rows where any of them is missing are dropped (where all of
+    them are, with ``any_metric=True``: ``y`` then keeps NaN for the others). ``strata``
     names a column constant within each user whose categories get their own calendar-week effects (a
     missing value is a category of its own).
 
@@ -143,7 +145,7 @@ def prepare_panel(
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
 
     values = np.column_stack([panel[m].to_numpy(dtype=np.float64, na_value=np.nan) for m in metrics])
-    keep = np.isfinite(values).all(axis=1)
+    keep = np.isfinite(values).any(axis=1) if any_metric else np.isfinite(values).all(axis=1)
     n_missing = int((~keep).sum())
     treated = loss.notna().to_numpy()
     event_time = np.full(len(panel), NO_EVENT, dtype=np.int64)
