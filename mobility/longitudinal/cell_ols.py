@@ -161,15 +161,16 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     fitted = np.zeros((n, m))
     fitted[rows] = params[c]
     resid = demean_with(system, y - fitted)
-    # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i])
+    # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from the
+    # person x cell and person x week sums of w e (sparse), never a rows x contrasts array
     q = la.cho_solve(factor, r.T)  # (cells, k)
     gq = gamma @ q  # (T, k)
-    direction = -gq[times]
-    direction[rows] += q[c]
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
     cov = np.empty((m, r.shape[0], r.shape[0]))
-    by_unit = sp.csr_matrix((np.ones(n), (units, np.arange(n))), shape=(n_units, n))
     for j in range(m):
-        scores = by_unit @ (direction * (w * resid[:, j])[:, None])  # (units, k)
+        we = w * resid[:, j]
+        in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
+        in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
+        scores = in_cells @ q - in_weeks @ gq  # (units, k)
         cov[j] = factor_cr1 * scores.T @ scores
     return ContrastFit((r @ params).T, cov, params.T, n, n_units, n_total)

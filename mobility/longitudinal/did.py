@@ -14,6 +14,9 @@ follows the estimator (:mod:`mobility.longitudinal.estimators`):
     The person-week-weighted mean of the post-loss cohort x event-week effects against each person's
     untreated level (the imputation ATT over the window).
 
+For Sun-Abraham the summary is a contrast of the event study's own fit (one regression gives both; with
+binned endpoints the cells beyond the window are fitted but not averaged).
+
 Errors are clustered by user (CR1, t(G-1)).
 
 Table columns (:data:`DID_COLUMNS`)
@@ -96,20 +99,27 @@ def did_summary(
 
 def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs) -> pd.DataFrame:
     """:func:`did_summary` over group draws, combined with Rubin's rules."""
-    from mobility.longitudinal.heterogeneity import _draws_for, rubin_combine
+    from mobility.longitudinal.heterogeneity import _draws_for
 
     if group is None:
         raise MobilityError("did_summary with draws needs group=<dimension column of the draws>")
     user_col = kwargs["user_col"]
     table = _draws_for(draws, group, user_col, draw_col)
     base = panel.drop(columns=[group], errors="ignore")
-    per_draw = []
+    per_draw, dfs = [], []
     for _, one in table.groupby(draw_col, sort=True):
         merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
-        res = did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs)
-        n_clusters = merged[user_col].nunique()
-        per_draw.append(res.assign(_df=n_clusters - 1))
-    stacked = pd.concat(per_draw, ignore_index=True)
+        per_draw.append(did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs))
+        dfs.append(merged[user_col].nunique() - 1)
+    return combine_did_draws(per_draw, dfs, min_users=min_users, alpha=alpha)
+
+
+def combine_did_draws(per_draw: list[pd.DataFrame], dfs: list[int], *, min_users: int, alpha: float) -> pd.DataFrame:
+    """Rubin-combine DiD tables of ``M`` group draws (each computed with ``min_users=1``; ``dfs`` their
+    complete-data degrees of freedom), suppressing groups below ``min_users`` in the smallest draw."""
+    from mobility.longitudinal.heterogeneity import rubin_combine
+
+    stacked = pd.concat([t.assign(_df=d) for t, d in zip(per_draw, dfs)], ignore_index=True)
     m = len(per_draw)
     rows = []
     for (one_metric, label), cell in stacked.groupby(["metric", "group"], sort=False):
@@ -123,8 +133,9 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
                                         float(cell["_df"].min()))
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
             vals = (est[0], se[0], lo[0], hi[0], p[0])
+        first = cell.iloc[0]
         rows.append({"metric": one_metric, "group": label,
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                     **counts, "suppressed": bool(suppressed), "estimator": kwargs["estimator"],
-                     "control_group": kwargs["control_group"]})
+                     **counts, "suppressed": bool(suppressed), "estimator": first["estimator"],
+                     "control_group": first["control_group"]})
     return pd.DataFrame(rows, columns=list(DID_COLUMNS))

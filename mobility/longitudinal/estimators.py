@@ -115,13 +115,14 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 
 
 def fit_terms(
-    ep: EventPanel, cells: np.ndarray, cell_term: np.ndarray, n_terms: int, time_codes: np.ndarray,
-    df_correction: str, info: dict, *, signs: np.ndarray | None = None, blocks: np.ndarray | None = None,
-) -> Terms:
-    """Fit the cell regression of every metric of ``ep`` and combine its cells into terms (:func:`contrasts`).
+    ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
+    blocks: np.ndarray | None = None,
+) -> list[Terms]:
+    """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
-    ``cells`` are dense codes (-1: none), ``cell_term`` and ``signs`` per cell. With ``blocks`` (a code per
-    row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
+    ``cells`` are dense codes (-1: none); each spec is ``(cell_term, n_terms, signs)`` per cell
+    (:func:`contrasts`), e.g. the event-time path and the DiD summary of the same fit. With ``blocks`` (a code
+    per row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
     week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
     model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
     (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
@@ -129,43 +130,50 @@ def fit_terms(
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
     w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
     mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
-    r = contrasts(cell_term, mass, n_terms, signs)
+    parts = [contrasts(cell_term, mass, n_terms, signs) for cell_term, n_terms, signs in specs]
+    r = np.vstack(parts)
+    n_all = r.shape[0]
     nested = df_correction == "nested"
     m = ep.y.shape[1]
     if blocks is None:
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested)
-        estimable = np.abs(r).sum(axis=1) > 0
-        return Terms(np.where(estimable, fit.estimate, np.nan), _mask_cov(fit.cov, estimable), estimable,
-                     fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total)
-    estimate, cov = np.zeros((m, n_terms)), np.zeros((m, n_terms, n_terms))
-    fitted_cells = np.zeros(n_cells, dtype=bool)
-    n_obs = n_clusters = n_total = 0
-    info.setdefault("blocks_not_estimable", 0)
-    for b in np.unique(blocks):
-        rows = np.flatnonzero(blocks == b)
-        block_cells = cells[rows]
-        codes, uniques = pd.factorize(block_cells[block_cells >= 0])
-        local = np.full(rows.shape[0], -1, dtype=np.int64)
-        local[block_cells >= 0] = codes
-        users = pd.factorize(ep.user_codes[rows])[0]
-        own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
-        try:
-            fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
-                           None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
-                           nested=nested, correction=False)
-        except MobilityError:
-            info["blocks_not_estimable"] += 1
-            continue
-        estimate[:, own] += fit.estimate
-        cov[np.ix_(np.arange(m), own, own)] += fit.cov
-        fitted_cells[uniques] = True
-        n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
-    check_sizes(n_obs, n_clusters, n_total)
-    estimable = np.abs(r[:, fitted_cells]).sum(axis=1) > 0
-    estimable &= np.abs(r[:, ~fitted_cells]).sum(axis=1) == 0
-    cov *= cr1_factor(n_obs, n_clusters, n_total)
-    return Terms(np.where(estimable, estimate, np.nan), _mask_cov(cov, estimable), estimable, n_clusters - 1,
-                 n_obs, n_clusters, n_total)
+        estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
+        df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
+    else:
+        estimate, cov = np.zeros((m, n_all)), np.zeros((m, n_all, n_all))
+        fitted_cells = np.zeros(n_cells, dtype=bool)
+        n_obs = n_clusters = n_total = 0
+        info.setdefault("blocks_not_estimable", 0)
+        for b in np.unique(blocks):
+            rows = np.flatnonzero(blocks == b)
+            block_cells = cells[rows]
+            codes, uniques = pd.factorize(block_cells[block_cells >= 0])
+            local = np.full(rows.shape[0], -1, dtype=np.int64)
+            local[block_cells >= 0] = codes
+            users = pd.factorize(ep.user_codes[rows])[0]
+            own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
+            try:
+                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
+                               None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
+                               nested=nested, correction=False)
+            except MobilityError:
+                info["blocks_not_estimable"] += 1
+                continue
+            estimate[:, own] += fit.estimate
+            cov[np.ix_(np.arange(m), own, own)] += fit.cov
+            fitted_cells[uniques] = True
+            n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
+        check_sizes(n_obs, n_clusters, n_total)
+        cov *= cr1_factor(n_obs, n_clusters, n_total)
+        df = n_clusters - 1
+    out, start = [], 0
+    for part in parts:
+        sl = slice(start, start + part.shape[0])
+        start += part.shape[0]
+        estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
+        out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
+                         estimable, df, n_obs, n_clusters, n_total))
+    return out
 
 
 def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
@@ -300,8 +308,9 @@ class _CellEstimator:
         inside = ep.treated & (kb >= lo) & (kb <= hi)
         return np.where(inside, g_idx * (hi - lo + 1) + (kb - lo), -1)
 
-    def _fit_cells(self, ep, keep, cells, cell_term, n_terms, time_codes, g_idx, p, info, *, signs=None):
-        """Drop unidentified rows, recode, fit and combine; returns the terms and the rows used."""
+    def _fit_cells(self, ep, keep, cells, specs, time_codes, g_idx, p, info):
+        """Drop unidentified rows, recode, fit once; returns the terms of each ``(cell_term, n_terms, signs)``
+        spec (per original cell code) and the rows used."""
         keep = keep.copy()
         rows = np.flatnonzero(keep)
         ok = self._identified(cells[rows], time_codes[rows])
@@ -312,8 +321,9 @@ class _CellEstimator:
         codes, uniques = pd.factorize(original[original >= 0])
         dense = np.full(original.shape[0], -1, dtype=np.int64)
         dense[original >= 0] = codes
-        terms = fit_terms(sub, dense, cell_term[uniques], n_terms, pd.factorize(time_codes[keep])[0],
-                          p.df_correction, info, signs=None if signs is None else signs[uniques],
+        local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
+                 for cell_term, n_terms, signs in specs]
+        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
                           blocks=g_idx[keep] if self._own_weeks(ep, p) else None)
         return terms, keep
 
@@ -321,13 +331,14 @@ class _CellEstimator:
     def fit(self, panel: pd.DataFrame, metric: str | list[str], *, group: str | None = None,
             weight_col: str | None = None, event_col: str = "job_loss_week", user_col: str = "user_id",
             week_col: str = "week"):
-        """Estimate the event-time path of ``metric`` (one per group); sets the ``*_`` attributes.
+        """Estimate the event-time path of ``metric`` (one per group) and its DiD summary; sets the ``*_``
+        attributes (``did_``: :data:`DID_COLUMNS`).
 
         ``metric`` may name several columns: metrics observed on the same rows share one factorisation of
         the design; the tables stack them (``metric`` column) and ``info_`` maps each to its counts.
         """
         p = self.params()
-        coefficients, pretrend, vcov, infos = [], [], {}, {}
+        coefficients, pretrend, vcov, infos, did = [], [], {}, {}, []
         for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
                                       user_col=user_col, week_col=week_col):
             metrics = ep.metrics
@@ -336,8 +347,9 @@ class _CellEstimator:
             n_terms = len(labels) * (hi - lo + 1)
             info: dict = {"estimator": self.name, **p.to_dict(), "group": group, "weight_col": weight_col,
                           "n_dropped_missing_metric": ep.n_dropped_missing}
-            terms, count_codes, reference, unbinned_leads = self._estimate(ep, g_idx, p, n_terms, info)
+            terms, count_codes, reference, unbinned_leads, did_terms = self._estimate(ep, g_idx, p, n_terms, info)
             n_users, n_obs = count_users(count_codes, ep.user_codes, n_terms)
+            did.append(self._did_table(ep, g_idx, labels, did_terms, p))
             info.update({"n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters,
                          "n_params_total": terms.n_params_total,
                          "n_treated_users": int(pd.unique(ep.user_codes[count_codes >= 0]).size),
@@ -354,6 +366,9 @@ class _CellEstimator:
             self.coefficients_["metric"].map(order.index).to_numpy(), kind="stable")].reset_index(drop=True)
         self.pretrend_ = pd.concat(pretrend, ignore_index=True).sort_values(
             "metric", key=lambda s: s.map(order.index), kind="stable").reset_index(drop=True)
+        self.did_ = pd.concat(did, ignore_index=True)
+        self.did_ = self.did_.iloc[np.argsort(self.did_["metric"].map(order.index).to_numpy(),
+                                              kind="stable")].reset_index(drop=True)
         single = isinstance(metric, str)
         self.vcov_ = vcov[metric] if single else vcov
         self.info_ = infos[metric] if single else infos
@@ -394,62 +409,36 @@ class _CellEstimator:
             pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
         return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
 
-    def did(self, panel: pd.DataFrame, metric: str | list[str], *, group: str | None = None,
-            weight_col: str | None = None, event_col: str = "job_loss_week", user_col: str = "user_id",
-            week_col: str = "week") -> pd.DataFrame:
+    def did(self, panel: pd.DataFrame, metric: str | list[str], **kwargs) -> pd.DataFrame:
         """Post-vs-pre effect of job loss on ``metric`` (one or several) per group: the table of
-        :func:`~mobility.longitudinal.did.did_summary` (columns :data:`DID_COLUMNS`)."""
-        p = self.params()
+        :func:`~mobility.longitudinal.did.did_summary` (columns :data:`DID_COLUMNS`), from :meth:`fit`."""
+        return self.fit(panel, metric, **kwargs).did_
+
+    def _did_table(self, ep, g_idx, labels, terms: Terms, p: EventStudyParams) -> pd.DataFrame:
         lo, hi = p.window
-        tables = []
-        for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
-                                      user_col=user_col, week_col=week_col):
-            metrics = ep.metrics
-            g_idx, labels = self._groups(ep)
-            k = ep.event_time
-            in_window = ep.treated & (k >= lo) & (k <= hi)
-            n_groups = len(labels)
-            n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
-            n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
-            info: dict = {}
-            cells, signs, keep = self._did_cells(ep, g_idx, p, info)
-            n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
-            cell_term = np.zeros(n_cells, dtype=np.int64)
-            cell_term[cells[cells >= 0]] = g_idx[cells >= 0]
-            cell_sign = np.ones(n_cells)
-            cell_sign[cells[cells >= 0]] = signs[cells >= 0]
-            if n_cells:
-                terms, _ = self._fit_cells(ep, keep, cells, cell_term, n_groups, self._time_codes(ep, g_idx, p),
-                                           g_idx, p, info, signs=cell_sign)
-            else:
-                m = len(metrics)
-                terms = Terms(np.full((m, n_groups), np.nan), np.full((m, n_groups, n_groups), np.nan),
-                              np.zeros(n_groups, bool), 1, 0, 0, 0)
-            n_controls = int(pd.unique(ep.user_codes[~ep.treated]).size)
-            for j, m in enumerate(metrics):
-                se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
-                p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, terms.df, alpha=p.alpha)
-                rows = []
-                for g, label in enumerate(labels):
-                    suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
-                    vals = (np.nan,) * 5 if suppressed else (terms.estimate[j, g], se[g], ci_lo[g], ci_hi[g], p_val[g])
-                    rows.append({"metric": m, "group": label,
-                                 **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                                 "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
-                                 "n_control_users": n_controls, "suppressed": bool(suppressed),
-                                 "estimator": self.name, "control_group": p.control_group})
-                tables.append(pd.DataFrame(rows, columns=list(DID_COLUMNS)))
-        order = [metric] if isinstance(metric, str) else list(metric)
-        out = pd.concat(tables, ignore_index=True)
-        return out.iloc[np.argsort(out["metric"].map(order.index).to_numpy(), kind="stable")].reset_index(drop=True)
+        k = ep.event_time
+        in_window = ep.treated & (k >= lo) & (k <= hi)
+        n_groups = len(labels)
+        n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        n_controls = int(pd.unique(ep.user_codes[~ep.treated]).size)
+        rows = []
+        for j, m in enumerate(ep.metrics):
+            se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
+            p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, terms.df, alpha=p.alpha)
+            for g, label in enumerate(labels):
+                suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
+                vals = (np.nan,) * 5 if suppressed else (terms.estimate[j, g], se[g], ci_lo[g], ci_hi[g], p_val[g])
+                rows.append({"metric": m, "group": label,
+                             **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                             "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
+                             "n_control_users": n_controls, "suppressed": bool(suppressed),
+                             "estimator": self.name, "control_group": p.control_group})
+        return pd.DataFrame(rows, columns=list(DID_COLUMNS))
 
-    def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool]:
-        """The terms, each row's term for the counts (-1: not counted), the reference terms, and whether
-        leads are unbinned. Subclasses define it."""
-        raise NotImplementedError
-
-    def _did_cells(self, ep, g_idx, p, info) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cells of the DiD summary (a group's term is its cells' average), their signs, the rows kept."""
+    def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool, Terms]:
+        """The event-time terms, each row's term for the counts (-1: not counted), the reference terms, whether
+        leads are unbinned, and the DiD terms (one per group). Subclasses define it."""
         raise NotImplementedError
 
     def _reference(self, p: EventStudyParams, n_terms: int) -> np.ndarray:
@@ -480,14 +469,19 @@ class TWFE(_CellEstimator):
         outside = ep.treated & (term_codes < 0)
         info["n_dropped_outside_window"] = int(outside.sum())
         keep &= ~outside
+        time_codes = self._time_codes(ep, g_idx, p)
         cells = np.where(keep & (term_codes >= 0) & (ep.event_time != p.reference_period), term_codes, -1)
-        terms, keep = self._fit_cells(ep, keep, cells, np.arange(n_terms), n_terms, self._time_codes(ep, g_idx, p),
-                                      g_idx, p, info)
-        return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
+        (terms,), keep = self._fit_cells(ep, keep, cells, [(np.arange(n_terms), n_terms, None)], time_codes, g_idx,
+                                         p, info)
+        did_cells, did_keep = self._did_cells(ep, g_idx, p, info)
+        n_groups = int(g_idx.max()) + 1
+        (did,), _ = self._fit_cells(ep, did_keep, did_cells, [(np.arange(n_groups), n_groups, None)], time_codes,
+                                    g_idx, p, {})
+        return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
 
     def _did_cells(self, ep, g_idx, p, info):
-        """One post-loss dummy per group; rows of losers outside the window, and losers of a group without
-        both pre and post rows (they would pose as controls), are dropped."""
+        """The DiD's own regression: one post-loss dummy per group on the controls and the losers' rows inside
+        the window; losers of a group without both pre and post rows (they would pose as controls) dropped."""
         lo, hi = p.window
         k = ep.event_time
         in_window = ep.treated & (k >= lo) & (k <= hi)
@@ -495,7 +489,7 @@ class TWFE(_CellEstimator):
         n_g = int(g_idx.max()) + 1
         both = (np.bincount(g_idx[post], minlength=n_g) > 0) & (np.bincount(g_idx[pre], minlength=n_g) > 0)
         keep = self._keep_groups(ep, g_idx, p, info) & (~ep.treated | (in_window & both[g_idx]))
-        return np.where(keep & post, g_idx, -1), np.ones(ep.y.shape[0]), keep
+        return np.where(keep & post, g_idx, -1), keep
 
 
 class SunAbraham(_CellEstimator):
@@ -526,14 +520,25 @@ class SunAbraham(_CellEstimator):
         term_codes = self._event_terms(ep, g_idx, p)
         cells, keep = self.cells(ep, g_idx, p, term_codes, info)
         n_cells = int(cells.max()) + 1
+        rows = cells >= 0
         cell_term = np.full(n_cells, -1, dtype=np.int64)
-        cell_term[cells[cells >= 0]] = term_codes[cells >= 0]
+        cell_term[cells[rows]] = term_codes[rows]
+        # the DiD summary from the same cells: post-loss cells of the window minus (never) its pre-loss ones
+        k = ep.event_time
+        in_did = (k >= lo) & (k <= hi) & ((k >= 0) | (p.control_group == "never"))
+        did_term = np.full(n_cells, -1, dtype=np.int64)
+        did_term[cells[rows & in_did]] = g_idx[rows & in_did]
+        did_sign = np.ones(n_cells)
+        did_sign[cells[rows]] = np.where(k[rows] >= 0, 1.0, -1.0)
+        n_groups = int(g_idx.max()) + 1
         time_codes = self._time_codes(ep, g_idx, p)
-        terms, keep = self._fit_cells(ep, keep, cells, cell_term, n_terms, time_codes, g_idx, p, info)
+        (terms, did), keep = self._fit_cells(ep, keep, cells, [(cell_term, n_terms, None),
+                                                               (did_term, n_groups, did_sign)],
+                                             time_codes, g_idx, p, info)
         info["n_cells"] = n_cells
         info["n_cohorts"] = int(pd.unique(ep.cohort[keep & ep.treated]).size)
         if p.control_group == "never":
-            return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False
+            return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
         leads, lead_codes = self._bjs_leads(ep, g_idx, p, keep, n_terms, time_codes, info)
         is_lead = (np.arange(n_terms) % (hi - lo + 1)) + lo < 0
         cov = np.full_like(terms.cov, np.nan)
@@ -543,7 +548,7 @@ class SunAbraham(_CellEstimator):
                          estimable=np.where(is_lead, leads.estimable, terms.estimable))
         info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
         counts = np.where(ep.event_time < 0, lead_codes, np.where(keep, term_codes, -1))
-        return merged, counts, np.zeros(n_terms, dtype=bool), True
+        return merged, counts, np.zeros(n_terms, dtype=bool), True, did
 
     def cells(self, ep, g_idx, p, term_codes, info) -> tuple[np.ndarray, np.ndarray]:
         """Each row's cohort x event-week (x group) cell (-1: none) and the rows kept.
@@ -572,15 +577,6 @@ class SunAbraham(_CellEstimator):
         keep &= ok
         return dense_codes(g_idx, ep.cohort, k, mask=keep & has_cell), keep
 
-    def _did_cells(self, ep, g_idx, p, info):
-        """Cohort x event-week cells inside the window (never binned); a group's term is the mean effect of
-        its post-loss cells minus (``never``) the mean of its pre-loss cells other than the reference week,
-        each weighted by person-weeks. With ``not_yet`` it is the mean post-loss effect against the
-        untreated level (every untreated week kept)."""
-        unbinned = replace(p, bin_endpoints=False)
-        cells, keep = self.cells(ep, g_idx, unbinned, self._event_terms(ep, g_idx, unbinned), info)
-        return cells, np.where(ep.event_time >= 0, 1.0, -1.0), keep
-
     def _bjs_leads(self, ep, g_idx, p, keep, n_terms, time_codes, info) -> tuple[Terms, np.ndarray]:
         """Leads from the untreated rows: one dummy per lead in ``[window[0], -1]`` per group, against the
         losers' earlier weeks and the never-losers; and each row's lead term for the counts."""
@@ -592,8 +588,8 @@ class SunAbraham(_CellEstimator):
         info["groups_without_lead_baseline"] = int((~earlier).sum())
         lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
         lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)
-        terms, used = self._fit_cells(ep, untreated, lead_codes, np.arange(n_terms), n_terms, time_codes, g_idx,
-                                      p, info)
+        (terms,), used = self._fit_cells(ep, untreated, lead_codes, [(np.arange(n_terms), n_terms, None)],
+                                         time_codes, g_idx, p, info)
         return terms, np.where(used, lead_codes, -1)
 
 

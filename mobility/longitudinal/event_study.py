@@ -49,15 +49,21 @@ class EventStudyResult:
         columns :data:`PRETREND_COLUMNS`.
     vcov : DataFrame
         Cluster-robust covariance of the reported (unsuppressed) coefficients, indexed by ``group|term``
-        (NaN between the leads and lags of ``control_group="not_yet"``, which come from two regressions).
+        (NaN between the leads and lags of ``control_group="not_yet"``, which come from two regressions);
+        a dict metric -> table when several metrics were estimated.
     info : dict
-        Sample sizes (observations, users, job losers, clusters, dropped rows) and every parameter used.
+        Sample sizes (observations, users, job losers, clusters, dropped rows) and every parameter used
+        (a dict metric -> info for several metrics).
+    did : DataFrame
+        The DiD summary per group (:func:`~mobility.longitudinal.did.did_summary`), from the same fit for
+        Sun-Abraham.
     """
 
     coefficients: pd.DataFrame
     pretrend: pd.DataFrame
     vcov: pd.DataFrame
     info: dict = field(default_factory=dict)
+    did: pd.DataFrame | None = None
 
 
 def event_study(
@@ -124,4 +130,4 @@ def event_study(
         min_users=min_users, alpha=alpha,
     ).fit(panel, metric, group=group, weight_col=weight_col, event_col=event_col, user_col=user_col,
           week_col=week_col)
-    return EventStudyResult(fitted.coefficients_, fitted.pretrend_, fitted.vcov_, fitted.info_)
+    return EventStudyResult(fitted.coefficients_, fitted.pretrend_, fitted.vcov_, fitted.info_, fitted.did_)

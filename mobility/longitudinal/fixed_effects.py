@@ -107,15 +107,21 @@ def two_way_system(
 
 
 def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
-    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies."""
+    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies.
+
+    ``M v = v - a[person] - g[week]`` with week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects
+    ``a = a_v - (C g) / w_person`` (``a_v`` the persons' weighted means of ``v``, ``C`` the person x week
+    incidence): two passes over the rows per column, the rest on persons and weeks.
+    """
     w, units, times = system.weights, system.unit_codes, system.time_codes
-    v_tilde = values - _unit_means(values, units, w, system.unit_weight)[units]
+    person_means = _unit_means(values, units, w, system.unit_weight)  # (P, m)
     week_sums = np.empty((system.n_times, values.shape[1]))
     for j in range(values.shape[1]):
-        week_sums[:, j] = np.bincount(times, weights=w * v_tilde[:, j], minlength=system.n_times)
-    fitted = system.week_coefficients(week_sums)[times]
-    fitted -= _unit_means(fitted, units, w, system.unit_weight)[units]
-    return v_tilde - fitted
+        week_sums[:, j] = np.bincount(times, weights=w * values[:, j], minlength=system.n_times)
+    week_sums -= system.incidence.T @ person_means
+    weeks = system.week_coefficients(week_sums)  # (T, m)
+    persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+    return values - persons[units] - weeks[times]
 
 
 def two_way_demean(

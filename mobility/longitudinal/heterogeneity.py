@@ -27,6 +27,7 @@ from scipy import stats
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
+from mobility.longitudinal.did import combine_did_draws
 from mobility.longitudinal.event_study import (
     COEFFICIENT_COLUMNS,
     PRETREND_COLUMNS,
@@ -37,11 +38,13 @@ from mobility.longitudinal.params import check_alpha, check_min_users
 
 @dataclass
 class HeterogeneityResult:
-    """Output of :func:`heterogeneity`: coefficient and pre-trend tables with a ``dimension`` column."""
+    """Output of :func:`heterogeneity`: coefficient, pre-trend and DiD-summary tables with a ``dimension``
+    column."""
 
     coefficients: pd.DataFrame
     pretrend: pd.DataFrame
     info: dict = field(default_factory=dict)
+    did: pd.DataFrame | None = None
 
 
 def rubin_combine(
@@ -172,13 +175,14 @@ def heterogeneity(
     dims = [dimensions] if isinstance(dimensions, str) else list(dimensions)
     if not dims:
         raise MobilityError("heterogeneity needs at least one dimension, e.g. dimensions=['sex']")
-    coef_tables, pre_tables = [], []
+    coef_tables, pre_tables, did_tables = [], [], []
     for dim in dims:
         if draws is None:
             res = event_study(panel, metric, group=dim, user_col=user_col, min_users=min_users, alpha=alpha,
                               **event_study_kwargs)
             coef_tables.append(res.coefficients.assign(dimension=dim, n_draws=0))
             pre_tables.append(res.pretrend.assign(dimension=dim, n_draws=0))
+            did_tables.append(res.did.assign(dimension=dim))
             continue
         table = _draws_for(draws, dim, user_col, draw_col)
         base = panel.drop(columns=[dim], errors="ignore")
@@ -191,12 +195,15 @@ def heterogeneity(
             coef, pre = _combine(results, one_metric, min_users, alpha)
             coef_tables.append(coef.assign(dimension=dim))
             pre_tables.append(pre.assign(dimension=dim))
+            did_tables.append(combine_did_draws([r.did for r in results], [r.info["n_clusters"] - 1 for r in results],
+                                                min_users=min_users, alpha=alpha).assign(dimension=dim))
     coefficients = pd.concat(coef_tables, ignore_index=True)
     pretrend = pd.concat(pre_tables, ignore_index=True)
     coefficients = coefficients[["dimension", *COEFFICIENT_COLUMNS, "n_draws"]]
     pretrend = pretrend[["dimension", *PRETREND_COLUMNS, "n_draws"]]
     return HeterogeneityResult(coefficients, pretrend, {"dimensions": dims, "draws": draws is not None,
-                                                        "min_users": min_users, "alpha": alpha, **event_study_kwargs})
+                                                        "min_users": min_users, "alpha": alpha, **event_study_kwargs},
+                               pd.concat(did_tables, ignore_index=True))
 
 
 def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -38,7 +38,6 @@ import pandas as pd
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json, write_parquet
 from mobility.io.figures import format_targets, save_figure
-from mobility.longitudinal.did import did_summary
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity
 from mobility.longitudinal.matching import apply_match_weights, match_controls
@@ -167,7 +166,6 @@ def longitudinal_tables(
         raise MobilityError("longitudinal_tables needs at least one metric column")
     metrics = list(metrics)
     es_kwargs = dict(params.event_study_kwargs(), event_col=event_col, user_col=user_col, week_col=week_col)
-    did_kwargs = {k: v for k, v in es_kwargs.items() if k != "bin_endpoints"}
     weight_col, balance, match_info = None, None, None
     if matching != "none":
         match = match_controls(panel, list(match_covariates or metrics), exact=list(match_exact), method=matching,
@@ -176,15 +174,13 @@ def longitudinal_tables(
         panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
         balance, match_info = match.balance, match.info
     es = event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
-    did_tables = [did_summary(panel, metrics, weight_col=weight_col, **did_kwargs).assign(dimension="all")]
+    did_tables = [es.did.assign(dimension="all")]  # the DiD summaries come from the same fits
     pre_tables = [es.pretrend.assign(dimension="all", n_draws=0)]
     het = None
     if groups:
         het = heterogeneity(panel, metrics, list(groups), draws=draws, weight_col=weight_col, **es_kwargs)
         pre_tables.append(het.pretrend)
-        for dim in groups:
-            did_tables.append(did_summary(panel, metrics, group=dim, draws=draws, weight_col=weight_col,
-                                          **did_kwargs).assign(dimension=dim))
+        did_tables.append(het.did)
     figures = {}
     level = 1 - params.alpha
     for metric in metrics:
