@@ -5,8 +5,9 @@ three different row sets (some metrics are missing in empty weeks, some in the f
 losing their job in staggered weeks with effects that differ by cohort, 5 demographic dimensions of 2-6
 groups, 5% of rows missing. It times what :func:`mobility.longitudinal.longitudinal_tables` computes with the
 default :class:`~mobility.longitudinal.params.EventStudyParams` (Sun-Abraham, never-losers, group x week effects):
-the pooled event study of every metric, the paths by group of every dimension, the DiD summaries; then the
-figures of one metric (the pipeline draws 6 per metric, their cost does not grow with the people).
+the pooled event study of every metric and the paths by group of every dimension (each fit also gives its DiD
+summary); then the figures of one metric (the pipeline draws 6 per metric, their cost does not grow with the
+people). ``--twfe`` times two-way fixed effects instead (its DiD summaries are separate regressions).
 
 Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe]
 """
@@ -19,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from mobility.longitudinal import did_summary, event_study, heterogeneity, plot_event_study
+from mobility.longitudinal import event_study, heterogeneity, plot_event_study
 
 DIMENSIONS = {"sex": 2, "age": 3, "earnings": 3, "race": 6, "education": 4}
 N_METRICS = 12
@@ -66,19 +67,18 @@ def main() -> None:
     total = 0.0
     results = {}
     for label, call in [
-        ("event_study, every metric, pooled", lambda: event_study(panel, metrics, **kwargs)),
-        ("heterogeneity, every metric x 5 dimensions", lambda: heterogeneity(panel, metrics, list(DIMENSIONS), **kwargs)),
-        ("did_summary, every metric, pooled and by dimension",
-         lambda: [did_summary(panel, metrics, group=g, **kwargs) for g in (None, *DIMENSIONS)]),
+        ("event_study, every metric, pooled (with its DiD)", lambda: event_study(panel, metrics, **kwargs)),
+        ("heterogeneity, every metric x 5 dimensions (with their DiDs)",
+         lambda: heterogeneity(panel, metrics, list(DIMENSIONS), **kwargs)),
     ]:
         t0 = time.perf_counter()
         results[label] = call()
         dt = time.perf_counter() - t0
         total += dt
         print(f"{label}: {dt:.1f} s")
-    es = results["event_study, every metric, pooled"].coefficients
+    es = results["event_study, every metric, pooled (with its DiD)"].coefficients
     t0 = time.perf_counter()
-    het = results["heterogeneity, every metric x 5 dimensions"].coefficients
+    het = results["heterogeneity, every metric x 5 dimensions (with their DiDs)"].coefficients
     figures = [plot_event_study(es[es.metric == metrics[0]])] + [
         plot_event_study(het[(het.metric == metrics[0]) & (het.dimension == d)]) for d in DIMENSIONS]
     print(f"figures of one metric ({len(figures)}, not written): {time.perf_counter() - t0:.1f} s")

@@ -255,7 +255,7 @@ def _readme(manifest: dict) -> str:
         lines += [f"## {title.capitalize()}", "", note, ""]
     kinds = manifest.get("outcome_kind", {})
     if kinds:
-        lines += ["## Outcomes", ""] + [f"- `{m}`: {kind}" for m, kind in kinds.items()] + [""]
+        lines += ["## Outcome kinds", ""] + [f"- `{m}`: {kind}" for m, kind in kinds.items()] + [""]
     lines += ["## Files", ""] + [f"- `{f}`" for f in manifest.get("files", [])] + [""]
     return "\n".join(lines)
 

@@ -197,7 +197,8 @@ class LongitudinalParams(EventStudyParams):
         Here ``"telework"`` (terciles of the work CBG's teleworkable share) or one of ``groups``: each of its
         categories gets its own calendar-week effects in every estimate.
     figure_formats : tuple of str
-        Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``).
+        Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``); default PNG only (the report embeds
+        PNG; each extra format costs about as much again: 72 figures by default).
 
     Examples
     --------
@@ -217,7 +218,7 @@ class LongitudinalParams(EventStudyParams):
     n_draws: int = 10
     seed: int = 0
     matching: str = "none"
-    figure_formats: tuple[str, ...] = ("png", "svg")
+    figure_formats: tuple[str, ...] = ("png",)
 
     def __post_init__(self) -> None:
         super().__post_init__()
