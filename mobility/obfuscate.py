@@ -239,3 +239,20 @@ def modal_cbg(labels: pd.DataFrame, column: str, by: tuple[str, ...] = ("user_id
     counts = base.groupby(by + [column], sort=True).size().rename("n").reset_index()
     counts = counts.sort_values(by + ["n", column], ascending=[True] * len(by) + [False, True], kind="stable")
     return counts.drop_duplicates(by)[by + [column]].reset_index(drop=True)
+
+
+def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
+    """Each user's modal home and work CBG per ISO week (Monday) from daily labels; missing stays missing.
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
+    ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
+    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
+    [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
+    """
+    weekly = labels.assign(week=labels["date"].dt.to_period("W-SUN").dt.start_time)
+    out = weekly[["user_id", "week"]].drop_duplicates().reset_index(drop=True)
+    for column in ("home_cbg", "work_cbg"):
+        out = out.merge(modal_cbg(weekly, column, by=("user_id", "week")), on=["user_id", "week"], how="left")
+    return out.astype({"home_cbg": "string", "work_cbg": "string"})

@@ -335,28 +335,10 @@ def _census_inputs(config):
                         config.input_path("telework", required=False)) if p is not None]
 
 
-def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
-    """Each user's modal home and work CBG per ISO week (Monday) from daily labels; missing stays missing.
-
-    Examples
-    --------
-    >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
-    ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
-    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
-    [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
-    """
-    from mobility.obfuscate import modal_cbg
-
-    weekly = labels.assign(week=labels["date"].dt.to_period("W-SUN").dt.start_time)
-    out = weekly[["user_id", "week"]].drop_duplicates().reset_index(drop=True)
-    for column in ("home_cbg", "work_cbg"):
-        out = out.merge(modal_cbg(weekly, column, by=("user_id", "week")), on=["user_id", "week"], how="left")
-    return out.astype({"home_cbg": "string", "work_cbg": "string"})
-
-
 def run_census(ctx: StageContext) -> dict[str, Any]:
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import home_features, work_features
+    from mobility.obfuscate import weekly_cbgs
 
     config = ctx.config
     wac = aggregate_lodes(read_lodes(config.input_path("lodes_wac")), "cbg")
@@ -475,100 +457,49 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- longitudinal
-LONGITUDINAL_DEFAULTS = {
-    "method": "auto",                # which employment method dates the job losses: "signal", "classifier",
-                                     # or "auto" (the classifier where the run trained one, else the signal)
-    "metrics": ["radius_of_gyration_km", "uncorrelated_entropy_bits", "new_locations", "exploration_rate",
-                "capacity", "distinct_locations", "time_at_home_h"],
-    "groups": ["sex", "age", "earnings", "race", "education"],
-    "group_method": "modal",         # "modal" category per worker, or "draws" from the census probabilities
-    "n_draws": 10,                   # draws per worker (combined with Rubin's rules) when group_method = "draws"
-    "seed": 0,
-    "controls": "all",               # "all" never-losers, or matched: "nearest" / "cem"
-    "window": [-4, 12],
-    "min_users": 10,                 # k: cells drawn from fewer users are suppressed
-    "alpha": 0.05,
-}
-
-
 def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
-    given = config.stage("longitudinal")
-    unknown = sorted(set(given) - set(LONGITUDINAL_DEFAULTS))
-    if unknown:
-        raise MobilityError(f"{config.path}: [longitudinal] has unknown key(s) {unknown}; "
-                            f"allowed: {sorted(LONGITUDINAL_DEFAULTS)}")
-    return {**LONGITUDINAL_DEFAULTS, **given}
+    """``[longitudinal]`` as :class:`~mobility.longitudinal.params.LongitudinalParams` (every field, defaults
+    included), plus the employment baseline weeks (the home CBG of ``group_source = "home"``)."""
+    from mobility.employment.params import EmploymentParams
+    from mobility.longitudinal.params import LongitudinalParams
+
+    params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    employment = {k: v for k, v in config.stage("employment").items() if k in ("baseline_start", "baseline_end")}
+    return {**params.to_dict(), "baseline": [str(d.date()) for d in EmploymentParams(**employment).baseline]}
 
 
-def job_loss_panel(metrics: pd.DataFrame, employment: pd.DataFrame, workers: pd.Series, *, method: str,
-                   timezone: str) -> pd.DataFrame:
-    """User-week panel of workers: metrics, ``week`` (local Monday), ``job_loss_week`` (NaT for never-losers).
+def classifier_features(out_dir: Path) -> list[str] | None:
+    """The employment classifier's recorded feature names: ``employment_model/card.json`` (``features``), else
+    the ``feature_importance`` table; None where the run recorded neither."""
+    from mobility.pipeline.runner import read_table
 
-    ``method`` is "signal", "classifier" or "auto" (the classifier where present).
-
-    The job-loss week of a user is the first week the chosen ``method`` dates a loss to
-    (``week - weeks_since_job_loss``).
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"user_id": ["a", "a"], "period_start": pd.to_datetime(["2020-01-06 05:00",
-    ...                   "2020-01-13 05:00"], utc=True), "radius_of_gyration_km": [3.0, 1.0]})
-    >>> e = pd.DataFrame({"user_id": ["a"], "week": pd.to_datetime(["2020-01-13"]), "method": ["signal"],
-    ...                   "weeks_since_job_loss": pd.array([0], dtype="Int64")})
-    >>> job_loss_panel(m, e, pd.Series(["a"]), method="signal", timezone="America/New_York")[
-    ...     ["week", "job_loss_week"]].astype(str).values.tolist()
-    [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
-    """
-    if method == "auto":
-        method = "classifier" if (employment["method"] == "classifier").any() else "signal"
-    chosen = employment[employment["method"] == method]
-    if chosen.empty:
-        raise MobilityError(f"[longitudinal] method = '{method}': employment_weekly has no rows of that method; "
-                            f"available: {sorted(employment['method'].unique())}")
-    lost = chosen.dropna(subset=["weeks_since_job_loss"])
-    loss_week = (lost["week"] - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64") * 7, unit="D"))
-    loss = loss_week.groupby(lost["user_id"].to_numpy()).min().rename("job_loss_week")
-    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
-    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
-    return panel.merge(loss, left_on="user_id", right_index=True, how="left")
+    card = out_dir / "employment_model" / "card.json"
+    if card.exists():
+        features = json.loads(card.read_text()).get("features")
+        if features is not None:
+            return [str(f) for f in features]
+    if (out_dir / "feature_importance").exists():
+        return read_table(out_dir, "feature_importance", columns=["feature"])["feature"].astype(str).tolist()
+    return None
 
 
 def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
-    """Cross-user stage: event studies of every metric by demographic group (job losers vs employed)."""
-    from mobility.census.groups import assign_groups
-    from mobility.longitudinal import run_longitudinal
+    """Cross-user stage: read the run's tables, :func:`mobility.longitudinal.longitudinal_study`, write."""
+    from mobility.longitudinal import LongitudinalParams, longitudinal_study, write_longitudinal
     from mobility.pipeline.runner import read_table
 
-    p = ctx.params
-    features = read_table(ctx.out_dir, "worker_features")
-    features = features[features["work_cbg"].notna()]
-    panel = job_loss_panel(read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
-                           features["user_id"], method=p["method"], timezone=ctx.config.timezone)
-    if p["group_method"] not in ("modal", "draws"):
-        raise MobilityError(f"[longitudinal] group_method = {p['group_method']!r}: use \"modal\" or \"draws\"")
-    draws = {}
-    for dimension in p["groups"]:
-        if p["group_method"] == "draws":
-            drawn = assign_groups(features, dimension, method="draws", n_draws=int(p["n_draws"]), seed=int(p["seed"]))
-            drawn = drawn[["user_id", "draw", dimension]]
-            draws[dimension] = drawn.assign(**{dimension: drawn[dimension].astype("string").fillna("unknown")})
-            continue
-        modal = assign_groups(features, dimension, method="modal")[["user_id", dimension]]
-        panel = panel.merge(modal, on="user_id", how="left")
-        # a work CBG whose census table has no people in this dimension: its own (usually suppressed) cell
-        panel[dimension] = panel[dimension].astype("string").fillna("unknown")
-    losers = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
-    if losers < int(p["min_users"]):
-        reason = (f"{losers} detected job loser(s), fewer than min_users = {p['min_users']}: no event study "
-                  "(a longer period or more users gives one)")
-        log.warning("longitudinal: %s", reason)
-        write_json({"skipped": reason}, ctx.output("longitudinal") / "longitudinal.json")
-        return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "skipped": reason}
-    manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
-                                draws=draws or None, controls=p["controls"], window=tuple(p["window"]),
-                                min_users=int(p["min_users"]), alpha=float(p["alpha"]))
-    return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
+    p = dict(ctx.params)
+    baseline = tuple(p.pop("baseline"))
+    params = LongitudinalParams.from_config(p)
+    result = longitudinal_study(
+        read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
+        read_table(ctx.out_dir, "worker_features"), params=params, timezone=ctx.config.timezone,
+        classifier_features=classifier_features(ctx.out_dir),
+        home_features=read_table(ctx.out_dir, "user_features") if params.group_source == "home" else None,
+        baseline=baseline)
+    manifest = write_longitudinal(result, ctx.output("longitudinal"), figure_formats=params.figure_formats)
+    return {**manifest["counts"], "dating": manifest["dating"], "files": len(manifest["files"]),
+            **({"skipped": manifest["skipped"]} if "skipped" in manifest else {})}
 
 
 # --------------------------------------------------------------------------------------------- report
