@@ -1,0 +1,203 @@
+"""Home/work detection, schedule rules (the default): hand-made people with the schedules people keep.
+
+Every expected label is worked out by hand in the comments from the rules of :mod:`mobility.home_work`
+(windows centred, +- 14 days for home and +- 21 days for work; days Monday = day 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.home_work import WORK_STATUSES, HomeWorkParams, detect_home_work
+
+MONDAY = pd.Timestamp("2020-03-02")
+HOME, WORK, WORK2, ERRAND = 0, 1, 2, 9
+
+
+def _at(day, hour):
+    return MONDAY + pd.Timedelta(days=day) + pd.Timedelta(hours=hour)
+
+
+def _stops(rows):
+    """rows: (start_day, start_hour, end_day, end_hour, location) in local (UTC) time, user "u"."""
+    df = pd.DataFrame([("u", _at(d0, h0), _at(d1, h1), loc) for d0, h0, d1, h1, loc in rows],
+                      columns=["user_id", "start", "end", "location_id"])
+    for c in ("start", "end"):
+        df[c] = df[c].dt.tz_localize("UTC")
+    return df.astype({"location_id": "int64"}).sort_values("start", kind="stable").reset_index(drop=True)
+
+
+def _week_schedule(n_days, shifts, work_of_day=lambda d: WORK):
+    """At home whenever not at work. ``shifts``: {weekday: (start_h, end_h)} with end_h > 24 past midnight."""
+    rows, t = [], 0.0  # t: hours since day 0 00:00 where the current home stay began
+    for d in range(n_days):
+        if d % 7 in shifts:
+            s, e = shifts[d % 7]
+            start, end = 24 * d + s, 24 * d + e
+            rows.append((0, t, 0, start - 0.5, HOME))   # home until half an hour before the shift
+            rows.append((0, start, 0, end, work_of_day(d)))
+            t = end + 0.5
+    if t < 24 * n_days:
+        rows.append((0, t, 0, 24 * n_days, HOME))
+    return _stops(rows)
+
+
+def _col(out, name):
+    return [None if pd.isna(v) else (v if isinstance(v, str) else int(v)) for v in out[name]]
+
+
+# ---------------------------------------------------------------- the schedules of issue 14
+
+
+def test_night_nurse_home_is_where_she_sleeps_by_day():
+    # works 22:00-06:00 Sunday..Thursday nights, home 06:30-21:30 (sleeps 08:00-15:00). A Monday: bins 0-5 and
+    # 22-23 at the ward (8), 6-21 at home (16): home share 16/24 = 0.67; Saturday all 24 at home. Work: 8 h
+    # at the ward Monday..Thursday, 6 h Friday, 2 h Sunday (< 3 h: not a worked day) -> 5 days and 38 h a week.
+    stops = _week_schedule(28, {d: (22, 30) for d in (6, 0, 1, 2, 3)})
+    out = detect_home_work(stops, timezone="UTC")   # 29 days: the last shift ends on day 28
+    assert _col(out, "home_location_id") == [HOME] * 29
+    assert _col(out, "work_location_id") == [WORK] * 29
+    assert set(out["work_status"]) == {"fixed"}
+    # HoWDe v2 (home = 00:00-06:59): the ward holds 6 of the 7 night bins on Monday..Friday, the home 1 (and
+    # all 7 at weekends): mean shares 5/7 x 6/7 = 0.61 and 0.39, neither >= 0.7 -> no home at all
+    howde = detect_home_work(stops, timezone="UTC", method="howde")
+    assert howde["home_location_id"].iloc[7:21].isna().all()
+
+
+def test_saturday_shop_worker_thursday_to_sunday():
+    # 10:00-18:00 Thursday..Sunday: 4 worked days and 32 h a week; HoWDe sees 2 of 5 weekdays (< f_days_W 0.6)
+    stops = _week_schedule(42, {d: (10, 18) for d in (3, 4, 5, 6)})
+    out = detect_home_work(stops, timezone="UTC")
+    assert _col(out, "work_location_id") == [WORK] * 42 and set(out["work_status"]) == {"fixed"}
+    assert _col(out, "home_location_id") == [HOME] * 42
+    assert detect_home_work(stops, timezone="UTC", method="howde")["work_location_id"].isna().all()
+
+
+def test_part_timer_tuesday_and_thursday():
+    # 09:00-17:00 on 2 days: 2 worked days and 16 h a week >= 1.5 days and 8 h
+    stops = _week_schedule(42, {1: (9, 17), 3: (9, 17)})
+    out = detect_home_work(stops, timezone="UTC")
+    assert _col(out, "work_location_id") == [WORK] * 42
+    assert detect_home_work(stops, timezone="UTC", method="howde")["work_location_id"].isna().all()
+    # one day a week (8 h) is below work_min_days_per_week = 1.5: no fixed workplace, and not gig work either
+    out = detect_home_work(_week_schedule(42, {1: (9, 17)}), timezone="UTC")
+    assert out["work_location_id"].isna().all() and set(out["work_status"]) == {"none"}
+    # the sparsest window (day 37: days 16..41, 3 Tuesdays in 26 days) has 0.81 days and 6.5 h a week; the
+    # next sparsest (day 38: days 17..41, 3 in 25) 0.84 days
+    out = detect_home_work(_week_schedule(42, {1: (9, 17)}), timezone="UTC", work_min_days_per_week=0.8,
+                           work_min_h_per_week=6.4)
+    assert _col(out, "work_location_id") == [WORK] * 42
+    out = detect_home_work(_week_schedule(42, {1: (9, 17)}), timezone="UTC", work_min_days_per_week=0.82,
+                           work_min_h_per_week=6.4)
+    assert _col(out, "work_location_id")[37] is None and _col(out, "work_location_id")[38] == WORK
+
+
+def test_job_change_without_gap_switches_on_the_first_day_of_the_new_job():
+    # office 1 Monday..Friday of weeks 0-5 (days 0-41), office 2 from week 6 (day 42) to week 11.
+    # Day 41 (Sunday): window days 20..62 holds 15 weekdays at office 1 (21-25, 28-32, 35-39) and 15 at
+    # office 2 (42-46, 49-53, 56-60): a tie, to the smaller id (office 1). Day 42: window 21..63, office 2 has
+    # 16 (63 is a Monday) -> office 2. Every day keeps a workplace: a job change is not a loss.
+    stops = _week_schedule(84, {d: (9, 17) for d in range(5)}, lambda d: WORK if d < 42 else WORK2)
+    out = detect_home_work(stops, timezone="UTC")
+    assert _col(out, "work_location_id") == [WORK] * 42 + [WORK2] * 42
+    assert set(out["work_status"]) == {"fixed"}
+
+
+def test_job_change_after_a_gap():
+    # office 1 weeks 0-5 (days 0-41), at home weeks 6-8 (days 42-62), office 2 weeks 9-14 (days 63-104).
+    # Day 52: window 31..73 (43 counted days) holds office 1 on 7 weekdays (31, 32, 35-39) -> 7 x 7 / 43 = 1.14
+    # days a week < 1.5, and office 2 on 9 (63-67, 70-73) -> 1.47 < 1.5: no workplace, status none.
+    # Day 41: office 1 on 15 of 43 days -> 2.4 a week. Day 73: office 2 on 9 + 5 (73 ... 94 holds 63-67?
+    # no: window 52..94 holds 63-67, 70-74, 77-81, 84-88, 91-94 = 24 weekdays) -> office 2.
+    shifts = {d: (9, 17) for d in range(5)}
+    rows = _week_schedule(105, shifts, lambda d: WORK if d < 42 else (HOME if d < 63 else WORK2))
+    out = detect_home_work(rows, timezone="UTC")
+    work, status = _col(out, "work_location_id"), _col(out, "work_status")
+    assert work[41] == WORK and work[52] is None and status[52] == "none" and work[73] == WORK2
+    assert work[:42] == [WORK] * 42 and work[-30:] == [WORK2] * 30
+
+
+def test_rotating_construction_sites_keep_a_workplace_per_period():
+    # site 1 weeks 0-2, site 2 weeks 3-5, site 3 weeks 6-8 (07:00-15:00 weekdays). Day 24 (Thursday, week 3):
+    # window 3..45 (43 days): site 1 on 12 weekdays (3, 4, 7-11, 14-18), site 2 on 15, site 3 on 4 (42-45) ->
+    # site 2 has most hours. No day is left without a workplace.
+    site = lambda d: [WORK, WORK2, 3][d // 21]
+    out = detect_home_work(_week_schedule(63, {d: (7, 15) for d in range(5)}, site), timezone="UTC")
+    work = _col(out, "work_location_id")
+    assert None not in work and work[24] == WORK2 and work[3] == WORK and work[60] == 3
+    assert set(out["work_status"]) == {"fixed"}
+
+
+def test_gig_worker_has_no_fixed_workplace():
+    # 4-6 h on each weekday at a different place (ids 100, 101, ...): 5 worked days a week, at no one place
+    rows, t = [], 0.0
+    for d in range(42):
+        if d % 7 < 5:
+            s, e = 24 * d + 10, 24 * d + 14 + d % 3
+            rows += [(0, t, 0, s - 0.5, HOME), (0, s, 0, e, 100 + d)]
+            t = e + 0.5
+    rows.append((0, t, 0, 24 * 42, HOME))
+    out = detect_home_work(_stops(rows), timezone="UTC")
+    assert out["work_location_id"].isna().all() and set(out["work_status"]) == {"no_fixed_workplace"}
+    assert _col(out, "home_location_id") == [HOME] * 42
+
+
+def test_errands_and_a_weekly_visit_are_not_work():
+    # every day 2 h at the shop (< 3 h: never a worked day) and Saturdays 5 h at a friend's (1 day a week)
+    rows, t = [], 0.0
+    for d in range(42):
+        places = [(11, 13, ERRAND)] + ([(15, 20, 50)] if d % 7 == 5 else [])
+        for s, e, loc in places:
+            rows += [(0, t, 0, 24 * d + s - 0.5, HOME), (0, 24 * d + s, 0, 24 * d + e, loc)]
+            t = 24 * d + e + 0.5
+    rows.append((0, t, 0, 24 * 42, HOME))
+    out = detect_home_work(_stops(rows), timezone="UTC")
+    assert out["work_location_id"].isna().all() and set(out["work_status"]) == {"none"}
+
+
+def test_person_who_moves_home_gets_the_new_home_at_the_midpoint():
+    # home 0 on days 0-29, home 5 on days 30-59, all day. Day 29: window 15..43 holds 15 days at the old home
+    # and 14 at the new (share 15/29 = 0.52 >= 0.5) -> old; day 30: 14 and 15 -> new.
+    stops = _stops([(0, 0, 30, 0, HOME), (30, 0, 60, 0, 5)])
+    out = detect_home_work(stops, timezone="UTC")
+    assert _col(out, "home_location_id") == [HOME] * 30 + [5] * 30
+    # with home_min_share 0.6 the days around the move have no home: day 29's 0.52 is below it
+    out = detect_home_work(stops, timezone="UTC", home_min_share=0.6)
+    assert _col(out, "home_location_id")[29] is None and _col(out, "home_location_id")[0] == HOME
+
+
+def test_night_only_phone_after_a_date_is_unknown_not_jobless():
+    # a day worker (09:00-17:00 weekdays) whose phone from day 42 on shows only 23:00-06:00 at home (day 42
+    # has 1 h, later days 7 h, < work_min_data_h 8 h: they do not count for work). Day d's window
+    # d-21..d+21 (43 days) holds 63 - d counted days: >= half of 43 up to day 41 (work still found: 15 worked
+    # days of 21), fewer from day 42 on -> unknown, never "none" (which would read as "no job").
+    stops = _week_schedule(42, {d: (9, 17) for d in range(5)})
+    nights = _stops([(d, 23, d + 1, 6, HOME) for d in range(42, 90)])
+    out = detect_home_work(pd.concat([stops, nights], ignore_index=True), timezone="UTC")
+    status = _col(out, "work_status")
+    assert status[:42] == ["fixed"] * 42
+    assert set(status[42:]) == {"unknown"}
+    assert _col(out, "home_location_id")[-1] == HOME   # home stays known: 7 h a day >= home_min_data_h
+
+
+def test_work_status_values_and_params():
+    assert WORK_STATUSES == ("fixed", "no_fixed_workplace", "none", "unknown")
+    with pytest.raises(MobilityError, match="method"):
+        HomeWorkParams(method="osna")
+    with pytest.raises(MobilityError, match="work_min_days_per_week"):
+        HomeWorkParams(work_min_days_per_week=8)
+    with pytest.raises(MobilityError, match="unknown parameter"):
+        detect_home_work(_stops([(0, 0, 1, 0, HOME)]), timezone="UTC", f_hours_X=0.3)
+    assert HomeWorkParams(work_weekdays=[0, 1]).work_weekdays == (0, 1)   # a TOML list
+
+
+def test_params_object_and_overrides_agree():
+    stops = _week_schedule(28, {1: (9, 17), 3: (9, 17)})
+    a = detect_home_work(stops, timezone="UTC", params=HomeWorkParams(work_min_h_per_week=20.0))
+    b = detect_home_work(stops, timezone="UTC", work_min_h_per_week=20.0)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["work_location_id"].isna().all()   # 16 h a week < 20 h
+    assert np.array_equal(a["home_location_id"].to_numpy(dtype=float), np.zeros(28))
