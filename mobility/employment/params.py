@@ -57,12 +57,14 @@ class EmploymentParams:
         Local calendar days (inclusive) of the baseline B before the shock; a week belongs to the baseline
         when its Monday lies in ``[baseline_start, baseline_end]``.
     work_start_h, work_end_h : float
-        Local work hours ``[work_start_h, work_end_h)`` on weekdays (HoWDe: 09:00-17:59).
+        Local work hours ``[work_start_h, work_end_h)`` on Monday-Friday assumed for a person without a
+        baseline workplace; everyone else is measured in their own usual hours
+        (:mod:`mobility.employment.attendance`).
     min_day_observed_h : float
-        Hours of stops a local weekday needs to count as a weekday with data.
+        Usual work hours a day needs seen by the phone (at most the day's usual hours) to count as observed.
     min_weekdays_with_data : int
-        Weekdays with data a week needs; a week with fewer has status ``unknown`` (device silence is never
-        read as absence from work).
+        Observed usual work days a week needs (at most the person's usual work days a week); a week with
+        fewer has status ``unknown`` (a silent or degraded phone is never read as absence from work).
     min_baseline_weeks : int
         Covered baseline weeks a user needs for a baseline attendance.
     min_baseline_attendance : float

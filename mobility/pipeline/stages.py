@@ -275,9 +275,10 @@ def run_locations(ctx: StageContext) -> dict[str, Any]:
 
 
 def _home_work_params(config):
-    from mobility.home_work import detect_home_work
+    from mobility.home_work import HomeWorkParams
 
-    params = stage_params(config, "home_work", detect_home_work, fixed=("timezone",))
+    params = _dataclass_params(config, "home_work", HomeWorkParams)
+    HomeWorkParams(**params)  # a bad value fails here, naming the field, before any stage runs
     return {**params, "timezone": config.timezone}
 
 
@@ -286,13 +287,16 @@ def _cbg_inputs(config):
 
 
 def run_home_work(ctx: StageContext) -> dict[str, Any]:
-    from mobility.home_work import detect_home_work
+    from mobility.home_work import HomeWorkParams, detect_home_work
     from mobility.obfuscate import obfuscate_to_cbg
 
     cbg = _cbg(ctx.config)
+    params = dict(ctx.params)
+    timezone = params.pop("timezone")
+    params = HomeWorkParams(**params)
 
     def one(visits, locations):
-        labels = detect_home_work(visits, **ctx.params)
+        labels = detect_home_work(visits, timezone=timezone, params=params)
         return [obfuscate_to_cbg(labels, locations, cbg)]
 
     ctx.map_parts(["visits", "locations"], ["home_work_daily"], one)
@@ -393,7 +397,7 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
 
 def _employment_inputs(config: RegionConfig) -> list[Path]:
     labels = config.stage("employment").get("labels")
-    return _census_inputs(config) + [_cbg_inputs(config)[0]] + ([config.resolve(labels)] if labels else [])
+    return _census_inputs(config) + ([config.resolve(labels)] if labels else [])
 
 
 def run_employment(ctx: StageContext) -> dict[str, Any]:
@@ -417,11 +421,11 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         raise MobilityError(f"{config.path}: the employment stage needs [inputs] telework (Dingel & Neiman CSV)")
     tau = read_teleworkability(tau_path)
     labels = read_table(ctx.out_dir, "home_work_daily")
-    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon"])
+    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "location_id"])
     metrics = read_table(ctx.out_dir, "metrics_weekly")
     features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
     truth = pd.read_parquet(config.resolve(labels_path)) if labels_path else None
-    tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config), metrics=metrics,
+    tables = estimate_employment(visits, labels, features, tau, metrics=metrics,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
                                  params=employment_params, classifier=classifier, labels_truth=truth)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
