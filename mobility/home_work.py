@@ -89,6 +89,12 @@ HOME_WORK_LABELS = ("user_id", "date", "home_location_id", "work_location_id", "
 
 DAYS_PER_WEEK = 7
 
+METHOD_DEFAULTS = {
+    "schedule": {"window_home_days": 28, "window_work_days": 28, "C_days_H": 0.2, "C_days_W": 0.3},
+    "howde": {"window_home_days": 28, "window_work_days": 42, "C_days_H": 0.4, "C_days_W": 0.5},
+}
+"""The windows and coverage shares each method uses when they are not given (None)."""
+
 # Allowed ranges: (low, high, integer?). HoWDe's bounds follow its config.py ``thresholds_config`` (hard
 # limits against nonsense values, wider than the suggested ranges of the HoWDe README).
 PARAM_RANGES = {
@@ -122,25 +128,30 @@ class HomeWorkParams:
     ----------
     method : {"schedule", "howde"}
         The rule set: ``"schedule"`` (any hours, any days of the week; default) or ``"howde"`` (HoWDe v2).
-    window_home_days, window_work_days : int
-        Window lengths in days (28 and 42, HoWDe's); centred windows span ``+- window // 2`` days.
-    C_days_H, C_days_W : float
-        Minimum share of the window's days that must count (have data) for a home (0.4) or work (0.5) label.
+    window_home_days, window_work_days : int or None
+        Window lengths in days; centred windows span ``+- window // 2`` days. None: the method's default
+        (:data:`METHOD_DEFAULTS`: schedule 28 and 28, HoWDe 28 and 42).
+    C_days_H, C_days_W : float or None
+        Minimum share of the window's days that must count (have data) for a home or a work label. None: the
+        method's default (schedule 0.2 and 0.3, HoWDe 0.4 and 0.5).
     past_only_window : bool
         Use the past ``window`` days instead of a centred window (False).
     home_min_data_h : float
-        Schedule rules: hours of a day with data for the day to count for home (3 h).
+        Schedule rules: hours of a day with data for the day to count for home (2 h).
     home_min_share : float
         Schedule rules: minimum mean share of a counted day's data hours at the home (0.5).
     work_min_data_h : float
-        Schedule rules: hours of a day with data for the day to count for work (8 h): a day seen less than
-        this cannot tell whether the person worked, at whatever hour.
+        Schedule rules: hours of a day with data for the day to count for work (4 h).
     work_min_day_h : float
-        Schedule rules: hours at a place for a day to be a worked day there (3 h).
+        Schedule rules: hours at a place for a day to be a worked day there (2 h).
     work_min_days_per_week, work_min_h_per_week : float
-        Schedule rules: the worked days (1.5) and hours (8 h) per week of counted days a workplace needs.
+        Schedule rules: the worked days (1.25) and hours (4 h) per week of counted days a workplace needs.
     gig_min_days_per_week : float
-        Schedule rules: worked days per week at any non-home places for ``no_fixed_workplace`` (2.5).
+        Schedule rules: worked days per week at places never home nor work for ``no_fixed_workplace`` (2.5).
+
+    The schedule defaults were chosen on the default synthetic region, seed 20200316 (benchmarks/README.md,
+    "Home and work"): per kind of person, the share of commuting days with a work label against the share of
+    days of people without a job, or after a job loss, given one. Seed 2 is the out-of-sample check.
     C_hours : float
         HoWDe: minimum share of a rule's hourly bins with data for a day to count (0.4).
     f_hours_H, f_hours_W : float
@@ -157,8 +168,8 @@ class HomeWorkParams:
 
     Examples
     --------
-    >>> HomeWorkParams().window_home_days
-    28
+    >>> HomeWorkParams().window_work_days, HomeWorkParams(method="howde").window_work_days
+    (28, 42)
     >>> HomeWorkParams(method="howde").f_hours_H
     0.7
     >>> HomeWorkParams(home_min_share=1.5)
@@ -168,17 +179,17 @@ class HomeWorkParams:
     """
 
     method: str = "schedule"
-    window_home_days: int = 28
-    window_work_days: int = 42
-    C_days_H: float = 0.4
-    C_days_W: float = 0.5
+    window_home_days: int | None = None
+    window_work_days: int | None = None
+    C_days_H: float | None = None
+    C_days_W: float | None = None
     past_only_window: bool = False
-    home_min_data_h: float = 3.0
+    home_min_data_h: float = 2.0
     home_min_share: float = 0.5
-    work_min_data_h: float = 8.0
-    work_min_day_h: float = 3.0
-    work_min_days_per_week: float = 1.5
-    work_min_h_per_week: float = 8.0
+    work_min_data_h: float = 4.0
+    work_min_day_h: float = 2.0
+    work_min_days_per_week: float = 1.25
+    work_min_h_per_week: float = 4.0
     gig_min_days_per_week: float = 2.5
     C_hours: float = 0.4
     f_hours_H: float = 0.7
@@ -193,6 +204,9 @@ class HomeWorkParams:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise MobilityError(f"home/work parameter method={self.method!r} must be one of {METHODS}")
+        for name, value in METHOD_DEFAULTS[self.method].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         for name, (lo, hi, is_int) in PARAM_RANGES.items():
             value = getattr(self, name)
             ok_type = isinstance(value, (int, np.integer)) if is_int else isinstance(
@@ -426,7 +440,8 @@ def detect_home_work(stops: pd.DataFrame, *, timezone: str | None, params: HomeW
     params : HomeWorkParams, optional
         Every threshold (defaults: :class:`HomeWorkParams`).
     **overrides
-        Fields of :class:`HomeWorkParams` to change, e.g. ``method="howde"`` or ``window_home_days=14``.
+        Fields of :class:`HomeWorkParams` to set, e.g. ``method="howde"`` or ``window_home_days=14`` (on top
+        of ``params`` when given, whose windows are already resolved for its method).
 
     Returns
     -------
@@ -454,7 +469,7 @@ def detect_home_work(stops: pd.DataFrame, *, timezone: str | None, params: HomeW
     1
     """
     try:
-        params = dataclasses.replace(params or HomeWorkParams(), **overrides)
+        params = HomeWorkParams(**overrides) if params is None else dataclasses.replace(params, **overrides)
     except TypeError as exc:
         known = sorted(f.name for f in dataclasses.fields(HomeWorkParams))
         raise MobilityError(f"detect_home_work: unknown parameter ({exc}); the parameters are {known}") from exc

@@ -277,9 +277,9 @@ def run_locations(ctx: StageContext) -> dict[str, Any]:
 def _home_work_params(config):
     from mobility.home_work import HomeWorkParams
 
-    params = _dataclass_params(config, "home_work", HomeWorkParams)
-    HomeWorkParams(**params)  # a bad value fails here, naming the field, before any stage runs
-    return {**params, "timezone": config.timezone}
+    given = _dataclass_params(config, "home_work", HomeWorkParams, defaults=False)
+    # resolved for the chosen method (its windows); a bad value fails here, naming the field
+    return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
 
 
 def _cbg_inputs(config):
@@ -371,15 +371,17 @@ def run_census(ctx: StageContext) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- employment
-def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A params dataclass's defaults overridden by ``[section]``; unknown keys name the allowed ones."""
-    defaults = dataclasses.asdict(cls())
+def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = (),
+                      defaults: bool = True) -> dict[str, Any]:
+    """A params dataclass's defaults overridden by ``[section]`` (only the given keys when ``defaults`` is
+    False); unknown keys name the allowed ones."""
+    fields = dataclasses.asdict(cls())
     given = {k: v for k, v in config.stage(section).items() if not isinstance(v, dict)}
-    unknown = sorted(set(given) - set(defaults) - set(extra))
+    unknown = sorted(set(given) - set(fields) - set(extra))
     if unknown:
         raise MobilityError(f"{config.path}: [{section}] has unknown key(s) {unknown}; "
-                            f"allowed: {sorted(set(defaults) | set(extra))}")
-    return {**defaults, **given}
+                            f"allowed: {sorted(set(fields) | set(extra))}")
+    return {**fields, **given} if defaults else given
 
 
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
