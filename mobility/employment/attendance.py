@@ -21,12 +21,13 @@ The rules (ours, method.md section 4)
    alike). People without a baseline workplace get ``work_start_h .. work_end_h`` on Monday-Friday.
 3. **A day**: its usual work hours ``E`` = sum of ``P`` over the day's hours; its observed usual hours ``O`` =
    sum of ``P`` over the hours with any stop. The day is *observed* when the phone is seen at the workplace
-   that day, or when ``O >= min(min_day_observed_h, E)`` with ``E > 0``; *at work* when some hour of the day
-   (any hour) is spent at the reference. Its weight is ``E`` over the largest ``E`` of the person's week
+   that day, or when ``E > 0`` and ``O >= max(min(min_day_observed_h, E), min_day_observed_share x E)``;
+   *at work* when some hour of the day (any hour) is spent at the reference. Its weight is ``E`` over the largest ``E`` of the person's week
    days, so a Monday-Friday 9-to-5 worker's days weigh 1 and a rare Saturday shift little.
 4. **A week**: ``workdays_observed`` = sum of the weights of observed days, ``workdays_at_work`` = of observed
    days at work, ``usual_workdays`` = of the seven days of the week. It is *covered* when ``workdays_observed
-   >= min(min_weekdays_with_data, usual_workdays)``. A phone that only reports at night, or only at home, is
+   >= min(min_weekdays_with_data, max(1, usual_workdays / 2), usual_workdays)``: a part-timer's week with one
+   of two usual days seen counts. A phone that only reports at night, or only at home, is
    not seen in a day worker's usual hours: its weeks are uncovered (``unknown`` downstream), never read as
    absence from work. ``workhour_observed_h`` = sum of ``O``, ``workhour_at_work_h`` = sum of ``P`` over the
    hours at the reference.
@@ -192,7 +193,8 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     timezone : str, optional
         IANA zone of the local days and hours (UTC when None).
     params : EmploymentParams, optional
-        ``baseline_start/end``, ``work_start_h/work_end_h`` (default schedule), ``min_day_observed_h``.
+        ``baseline_start/end``, ``work_start_h/work_end_h`` (default schedule), ``min_day_observed_h``,
+        ``min_day_observed_share``.
 
     Returns
     -------
@@ -248,7 +250,7 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     profile = _work_profiles(hours, reference, params)
     row_profile = profile[hours.row_user, hours.weekday]
     expected, observed_h, observed, at_work, at_work_h = workday_attendance(
-        hours.bins, reference, row_profile, params.min_day_observed_h)
+        hours.bins, reference, row_profile, params.min_day_observed_h, params.min_day_observed_share)
     day_expected = profile.sum(axis=2)                                   # (n_users, 7)
     peak = day_expected.max(axis=1)
     weight = np.where(peak[hours.row_user] > 0, expected / np.maximum(peak[hours.row_user], 1e-12), 0.0)
@@ -342,7 +344,8 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     status[cell] = weekly["work_status"].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
     panel["work_status"] = pd.array(status, dtype="string")
     nd = panel["workdays_observed"].to_numpy()
-    need = np.minimum(float(params.min_weekdays_with_data), panel["usual_workdays"].to_numpy())
+    usual = panel["usual_workdays"].to_numpy()
+    need = np.minimum(np.minimum(float(params.min_weekdays_with_data), np.maximum(1.0, usual / 2)), usual)
     covered = (nd > 0) & (nd >= need - 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
         a_raw = np.where(covered, panel["workdays_at_work"].to_numpy() / np.where(nd > 0, nd, 1.0), np.nan)

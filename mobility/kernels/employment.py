@@ -12,7 +12,8 @@ import numpy as np
 DAY_S = 86400
 
 
-def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndarray, min_observed_h: float):
+def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndarray, min_observed_h: float,
+                       min_observed_share: float = 0.0):
     """Per user-day: usual work hours, how many were observed, and whether the day was spent at work.
 
     Parameters
@@ -26,6 +27,8 @@ def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndar
         Weight of each hour of the day in the person's usual work schedule (0..1).
     min_observed_h : float
         Weighted hours a day needs observed (capped at the day's usual hours) to count as observed.
+    min_observed_share : float
+        Share of the day's usual hours it needs observed as well.
 
     Returns
     -------
@@ -34,7 +37,8 @@ def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndar
     observed_h : ndarray of float64
         Usual work hours with data (sum of ``profile`` over hours with data).
     observed : ndarray of bool
-        Seen at the workplace, or ``expected_h > 0`` and ``observed_h >= min(min_observed_h, expected_h)``.
+        Seen at the workplace, or ``expected_h > 0`` and ``observed_h >= max(min(min_observed_h, expected_h),
+        min_observed_share * expected_h)``.
     at_work : ndarray of bool
         Some hour of the day at the reference workplace.
     at_work_h : ndarray of float64
@@ -58,7 +62,8 @@ def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndar
     observed_h = (profile * (bins >= 0)).sum(axis=1)
     at_work_h = (profile * at).sum(axis=1)
     at_work = at.any(axis=1)
-    enough = (expected > 0) & (observed_h >= np.minimum(min_observed_h, expected) - 1e-9)
+    need = np.maximum(np.minimum(min_observed_h, expected), min_observed_share * expected)
+    enough = (expected > 0) & (observed_h >= need - 1e-9)
     return expected, observed_h, at_work | enough, at_work, at_work_h
 
 

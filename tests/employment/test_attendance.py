@@ -98,16 +98,28 @@ def test_saturday_shop_worker_thursday_to_sunday():
     assert w[3] == [4.0, 4.0, 4.0] and w[4] == [4.0, 4.0, 3.0]
 
 
-def test_part_timer_week_needs_both_usual_days_seen():
-    # Tuesday and Thursday 09-17: 2 usual days. In week 5 the phone is off on Thursday (day 38): 1 of 2
-    # observed < min(min_weekdays_with_data 2, 2) -> not covered
-    silent = lambda h: h // 24 == 38
+def test_part_timer_week_with_one_of_two_usual_days_seen():
+    # Tuesday and Thursday 09-17: 2 usual days. The phone is off on Thursday of week 5 (day 38): 1 of 2 usual
+    # days observed >= min(min_weekdays_with_data 2, max(1, 2 / 2)) -> covered, at work 1 of 1. Off on both
+    # usual days of week 6 (days 43 and 45): nothing observed -> not covered.
+    silent = lambda h: h // 24 in (38, 43, 45)
     weekly = weekly_attendance(_visits("p", {1: (9, 17), 3: (9, 17)}, silent=silent), _labels("p"), params=PARAMS)
     assert weekly["usual_workdays"].tolist() == [2.0] * 8
-    assert weekly["workdays_observed"].tolist() == [2.0] * 5 + [1.0] + [2.0] * 2
+    assert weekly["workdays_observed"].tolist() == [2.0] * 5 + [1.0, 0.0, 2.0]
     panel = relative_attendance(weekly, pd.DataFrame({"user_id": ["p"]}), params=PARAMS)
-    assert panel["covered"].tolist() == [True] * 5 + [False] + [True] * 2
+    assert panel["covered"].tolist() == [True] * 6 + [False, True]
     assert panel["attendance"].dropna().tolist() == [1.0] * 7
+
+
+def test_a_day_needs_a_share_of_its_usual_hours_seen():
+    # 09-17 worker whose phone on Monday of week 4 (day 28) reports only 09:00-11:00 at home: 2 of 8 usual
+    # hours seen >= min_day_observed_h 1 but < min_day_observed_share 0.3 x 8 = 2.4 -> that day is not observed
+    silent = lambda h: h // 24 == 28 and not 9 <= h % 24 < 11
+    visits = _visits("a", DAY_JOB, where=lambda d: HOME if d == 28 else WORK, silent=silent)
+    assert _weekly(visits, _labels("a"))[4] == [5.0, 4.0, 4.0]
+    params = EmploymentParams(baseline_start="2020-01-06", baseline_end="2020-01-26", min_day_observed_share=0.2)
+    w = weekly_attendance(visits, _labels("a"), params=params)
+    assert w["workdays_observed"].iloc[4] == 5.0 and w["workdays_at_work"].iloc[4] == 4.0
 
 
 def test_job_change_keeps_attendance_and_a_gap_shows_as_absence():

@@ -21,6 +21,10 @@ def test_workday_attendance_weights_and_observation():
     assert o.tolist() == [2.0, 5.0, 0.0]                 # day 0: 2 h of 5 seen, but seen at work -> observed
     assert seen.tolist() == [True, True, False] and at.tolist() == [True, False, False]
     assert ah.tolist() == [2.0, 0.0, 0.0]
+    # with a share of 0.5: day 1 still observed (5 of 5 h); 2 of 5 h seen at home would not be (2 < 2.5)
+    bins[2, 22:24] = 0
+    _, o, seen, _, _ = workday_attendance(bins, np.array([3, 3, -1]), profile, 1.0, 0.5)
+    assert o.tolist() == [2.0, 5.0, 2.0] and seen.tolist() == [True, True, False]
     # a day with fewer usual hours than min_observed_h needs all of them
     e, o, seen, _, _ = workday_attendance(np.zeros((1, 24), np.int64), np.array([-1]), profile[:1] * 0.1, 4.0)
     assert seen.tolist() == [True] and e[0] == pytest.approx(0.5)
