@@ -406,10 +406,9 @@ def _hourly_locations(stops: pd.DataFrame, timezone: str | None) -> HourlyLocati
         user_code, start_s, end_s, location = user_code[order], start_s[order], end_s[order], location[order]
 
     n_users = users.size
-    first_day = np.full(n_users, np.iinfo(np.int64).max, dtype=np.int64)
-    last_day = np.full(n_users, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first_day, user_code, start_s // SECONDS_PER_DAY)
-    np.maximum.at(last_day, user_code, np.maximum(end_s - 1, start_s) // SECONDS_PER_DAY)
+    user_first = np.searchsorted(user_code, np.arange(n_users))  # sorted by user, then start
+    first_day = start_s[user_first] // SECONDS_PER_DAY
+    last_day = np.maximum.reduceat(np.maximum(end_s - 1, start_s), user_first) // SECONDS_PER_DAY
     n_days = last_day - first_day + 1
     user_row_start = np.zeros(n_users + 1, dtype=np.int64)
     np.cumsum(n_days, out=user_row_start[1:])
@@ -510,21 +509,23 @@ def detect_home_work(stops: pd.DataFrame, *, timezone: str | None, params: HomeW
     return out
 
 
-def _home_rule(hours: HourlyLocations, params: HomeWorkParams, min_hours_share: float, min_share: float,
+def _home_rule(hours: HourlyLocations, params: HomeWorkParams, shares: tuple, min_share: float,
                n_loc: int) -> tuple[np.ndarray, np.ndarray]:
-    """Home codes per row and the sorted ``user * n_loc + code`` keys of every user's ever-home places."""
+    """Home codes per row and the sorted ``user * n_loc + code`` keys of every user's ever-home places.
+
+    ``shares``: the home rule's daily shares (:func:`daily_location_shares` over its hours, every day)."""
     before, after = params.window_extent(params.window_home_days)
     eligible = np.ones(hours.row_user.size, dtype=bool)
-    valid, rec_row, rec_loc, rec_share = daily_location_shares(hours.bins, params.home_hours, min_hours_share,
-                                                               eligible)
-    home = _window_labels(hours, eligible, valid, rec_row, rec_loc, rec_share, before, after, params.C_days_H,
-                          min_share, 0.0, False, None, n_loc)
+    home = _window_labels(hours, eligible, *shares, before, after, params.C_days_H, min_share, 0.0, False, None,
+                          n_loc)
     found = home >= 0
     return home, np.unique(hours.row_user[found] * n_loc + home[found])
 
 
 def _howde_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
-    home, ever_home = _home_rule(hours, params, params.C_hours, params.f_hours_H, n_loc)
+    every_day = np.ones(hours.row_user.size, dtype=bool)
+    shares = daily_location_shares(hours.bins, params.home_hours, params.C_hours, every_day)
+    home, ever_home = _home_rule(hours, params, shares, params.f_hours_H, n_loc)
     eligible = np.isin(hours.weekday, params.work_weekdays)
     valid, rec_row, rec_loc, rec_share = daily_location_shares(hours.bins, params.work_hours, params.C_hours,
                                                                eligible)
@@ -536,15 +537,21 @@ def _howde_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
 
 
 def _schedule_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
-    home, ever_home = _home_rule(hours, params, params.home_min_data_h / HOURS_PER_DAY, params.home_min_share,
-                                 n_loc)
+    # both rules use all 24 hours: one pass of daily shares, each rule keeps the days it counts
     eligible = np.ones(hours.row_user.size, dtype=bool)
-    valid, rec_row, rec_loc, rec_share = daily_location_shares(
-        hours.bins, params.work_hours, params.work_min_data_h / HOURS_PER_DAY, eligible)
-    # hours at each place on each counted day; keep worked days (>= work_min_day_h) at never-home places
+    min_data_h = min(params.home_min_data_h, params.work_min_data_h)
+    valid, rec_row, rec_loc, rec_share = daily_location_shares(hours.bins, np.arange(HOURS_PER_DAY),
+                                                               min_data_h / HOURS_PER_DAY, eligible)
     data_h = (hours.bins >= 0).sum(axis=1)
+    counted = {rule: valid & (data_h >= min_h - 1e-9)
+               for rule, min_h in (("home", params.home_min_data_h), ("work", params.work_min_data_h))}
+    keep = counted["home"][rec_row]
+    home, ever_home = _home_rule(hours, params, (counted["home"], rec_row[keep], rec_loc[keep], rec_share[keep]),
+                                 params.home_min_share, n_loc)
+    valid = counted["work"]
+    # hours at each place on each counted day; keep worked days (>= work_min_day_h) at never-home places
     rec_h = np.rint(rec_share * data_h[rec_row])
-    keep = rec_h >= params.work_min_day_h - 1e-9
+    keep = valid[rec_row] & (rec_h >= params.work_min_day_h - 1e-9)
     keep &= ~np.isin(hours.row_user[rec_row] * n_loc + rec_loc, ever_home)
     rec_row, rec_loc, rec_h = rec_row[keep], rec_loc[keep], rec_h[keep]
     before, after = params.window_extent(params.window_work_days)

@@ -246,28 +246,12 @@ def test_empty_stops_give_empty_labels():
 # ---------------------------------------------------------------- plain-Python reference on random stops
 
 
-def _reference(rows, p: HomeWorkParams):
+def _reference(rows, p: HomeWorkParams, reference_bins):
     """Direct, slow reading of the rules (module docstring), exact with fractions. rows in local time."""
     tol = Fraction(0)
     out = {}
     for user in sorted({r[0] for r in rows}):
-        st = sorted([r for r in rows if r[0] == user], key=lambda r: r[1])
-        first = min(r[1].date() for r in st)
-        last = max((max(r[2] - dt.timedelta(seconds=1), r[1])).date() for r in st)
-        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        bins = {}
-        for d in days:
-            for h in range(24):
-                b0 = dt.datetime.combine(d, dt.time()) + dt.timedelta(hours=h)
-                b1 = b0 + dt.timedelta(hours=1)
-                best, best_ov = None, dt.timedelta(0)
-                for _, s, e, loc in st:
-                    if loc < 0:
-                        continue
-                    ov = min(e, b1) - max(s, b0)
-                    if ov > best_ov:
-                        best, best_ov = loc, ov
-                bins[d, h] = best
+        days, bins = reference_bins(sorted([r for r in rows if r[0] == user], key=lambda r: r[1]))
 
         def day(d, hours, eligible):
             data = [bins[d, h] for h in hours if bins[d, h] is not None]
@@ -303,36 +287,6 @@ def _reference(rows, p: HomeWorkParams):
     return out
 
 
-def _random_rows(seed, n_days=35):
-    """Two routine users (home, weekday work, gaps, detours, odd nights) and one fully random stream."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(2):
-        home, work = 10 * u, 10 * u + 1
-        for d in range(n_days):
-            if rng.random() < 0.15:
-                continue  # a day without data
-            day = pd.Timestamp("2020-03-02") + pd.Timedelta(days=d)
-            jitter = [pd.Timedelta(minutes=int(m)) for m in rng.integers(-90, 90, size=4)]
-            night = home if rng.random() < 0.85 else int(rng.integers(2, 6))
-            rows.append((f"r{u}", day - pd.Timedelta(hours=2) + jitter[0], day + pd.Timedelta(hours=7) + jitter[1],
-                         night))
-            if d % 7 < 5 and rng.random() < 0.75:
-                rows.append((f"r{u}", day + pd.Timedelta(hours=9) + jitter[2], day + pd.Timedelta(hours=17) + jitter[3],
-                             work))
-            else:
-                rows.append((f"r{u}", day + pd.Timedelta(hours=11), day + pd.Timedelta(hours=13),
-                             int(rng.integers(2, 6))))
-    t = pd.Timestamp("2020-03-01") + pd.Timedelta(minutes=int(rng.integers(0, 3000)))
-    end = t + pd.Timedelta(days=n_days)
-    while t < end:
-        dur = pd.Timedelta(minutes=int(rng.choice([20, 45, 90, 180, 420, 600])))
-        loc = int(rng.choice([-1, 0, 1, 2, 3], p=[0.05, 0.4, 0.3, 0.15, 0.1]))
-        rows.append(("x", t, t + dur, loc))
-        t = t + dur + pd.Timedelta(minutes=int(rng.choice([-10, 0, 10, 60, 600, 2000])))
-    return rows
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(
     "kwargs",
@@ -340,12 +294,12 @@ def _random_rows(seed, n_days=35):
                   C_days_W=0.3), dict(past_only_window=True, window_home_days=5, window_work_days=9, C_hours=0.3,
                                       home_start_hour=21, home_end_hour=6, f_hours_H=0.4)],
 )
-def test_matches_plain_python_reference(seed, kwargs):
-    rows = _random_rows(seed)
+def test_matches_plain_python_reference(seed, kwargs, random_rows, reference_bins):
+    rows = random_rows(seed)
     out = howde(_stops(rows), timezone="UTC", **kwargs)
     ref = _reference(
         [(u, s.to_pydatetime(), e.to_pydatetime(), loc) for u, s, e, loc in rows],
-        HomeWorkParams(method="howde", **kwargs),
+        HomeWorkParams(method="howde", **kwargs), reference_bins,
     )
     got = {
         (u, d.date()): (None if pd.isna(h) else int(h), None if pd.isna(w) else int(w))

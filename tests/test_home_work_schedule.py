@@ -208,3 +208,98 @@ def test_params_object_and_overrides_agree():
     pd.testing.assert_frame_equal(a, b)
     assert a["work_location_id"].isna().all()   # 16 h a week < 20 h
     assert np.array_equal(a["home_location_id"].to_numpy(dtype=float), np.zeros(28))
+
+
+# ---------------------------------------------------------------- plain-Python reference on random stops
+
+
+def _reference(rows, p: HomeWorkParams, reference_bins):
+    """Direct, slow reading of the schedule rules (module docstring), exact with fractions; rows in local time.
+    Returns {(user, day): (home, work, status)}."""
+    from fractions import Fraction as F
+
+    out = {}
+    for user in sorted({r[0] for r in rows}):
+        days, bins = reference_bins(sorted([r for r in rows if r[0] == user], key=lambda r: r[1]))
+        hours_at = [{loc: sum(bins[d, h] == loc for h in range(24)) for loc in {bins[d, h] for h in range(24)} - {None}}
+                    for d in days]
+        data_h = [sum(v.values()) for v in hours_at]
+
+        def window(i, size):
+            before, after = p.window_extent(size)
+            return range(max(0, i - before), min(len(days), i + after + 1))
+
+        home = []
+        for i in range(len(days)):
+            idx = window(i, p.window_home_days)
+            val = [j for j in idx if data_h[j] >= p.home_min_data_h]
+            if not val or F(len(val)) < F(str(p.C_days_H)) * len(idx):
+                home.append(None)
+                continue
+            share = {loc: sum(F(hours_at[j].get(loc, 0), data_h[j]) for j in val) / len(val)
+                     for loc in {loc for j in val for loc in hours_at[j]}}
+            best = max(share.items(), key=lambda kv: (kv[1], -kv[0]))
+            home.append(best[0] if best[1] >= F(str(p.home_min_share)) else None)
+        ever_home = {h for h in home if h is not None}
+
+        def worked(j, exclude):
+            if data_h[j] < p.work_min_data_h:
+                return {}
+            return {loc: n for loc, n in hours_at[j].items() if n >= p.work_min_day_h and loc not in exclude}
+
+        work, enough, per_week = [], [], lambda n, n_val: F(7 * n, n_val)
+        for i in range(len(days)):
+            idx = window(i, p.window_work_days)
+            val = [j for j in idx if data_h[j] >= p.work_min_data_h]
+            enough.append(bool(val) and F(len(val)) >= F(str(p.C_days_W)) * len(idx))
+            cands = []
+            for loc in {loc for j in val for loc in worked(j, ever_home)}:
+                n_days = sum(loc in worked(j, ever_home) for j in val)
+                n_hours = sum(worked(j, ever_home).get(loc, 0) for j in val)
+                if per_week(n_days, len(val)) >= F(str(p.work_min_days_per_week)) and \
+                        per_week(n_hours, len(val)) >= F(str(p.work_min_h_per_week)):
+                    cands.append((n_hours, -loc, loc))
+            work.append(max(cands)[2] if enough[-1] and cands else None)
+        ever = ever_home | {w for w in work if w is not None}
+        for i, d in enumerate(days):
+            val = [j for j in window(i, p.window_work_days) if data_h[j] >= p.work_min_data_h]
+            gig = enough[i] and per_week(sum(bool(worked(j, ever)) for j in val), len(val)) >= F(
+                str(p.gig_min_days_per_week))
+            status = ("fixed" if work[i] is not None else "unknown" if not enough[i]
+                      else "no_fixed_workplace" if gig else "none")
+            out[user, d] = (home[i], work[i], status)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("kwargs", [dict(), dict(window_home_days=6, window_work_days=9, home_min_share=0.4,
+                                                 work_min_days_per_week=2.0, work_min_h_per_week=10.0,
+                                                 gig_min_days_per_week=1.0, C_days_W=0.6),
+                                    dict(past_only_window=True, work_min_data_h=10.0, work_min_day_h=4.0,
+                                         home_min_data_h=6.0, gig_min_days_per_week=0.5)])
+def test_matches_plain_python_reference(seed, kwargs, random_rows, reference_bins):
+    # plus a gig-like stream: home, and on random days 2-5 h at a new place, with silent days
+    rng = np.random.default_rng(seed)
+    rows = random_rows(seed)
+    t = pd.Timestamp("2020-03-02")
+    for d in range(35):
+        if rng.random() < 0.2:
+            continue
+        day = t + pd.Timedelta(days=d)
+        if rng.random() < 0.6:
+            s = day + pd.Timedelta(hours=int(rng.integers(8, 14)))
+            e = s + pd.Timedelta(minutes=int(rng.integers(120, 300)))
+            rows += [("g", day, s, 5), ("g", e, day + pd.Timedelta(hours=23), 5), ("g", s, e, 100 + d)]
+        else:
+            rows.append(("g", day, day + pd.Timedelta(hours=int(rng.integers(3, 24))), 5))
+    stops = pd.DataFrame(rows, columns=["user_id", "start", "end", "location_id"])
+    for c in ("start", "end"):
+        stops[c] = pd.to_datetime(stops[c]).dt.tz_localize("UTC")
+    out = detect_home_work(stops.astype({"location_id": "int64"}), timezone="UTC", **kwargs)
+    ref = _reference([(u, s.to_pydatetime(), e.to_pydatetime(), loc) for u, s, e, loc in rows],
+                     HomeWorkParams(**kwargs), reference_bins)
+    got = {(u, d.date()): (None if pd.isna(h) else int(h), None if pd.isna(w) else int(w), st)
+           for u, d, h, w, st in out.itertuples(index=False)}
+    assert got == ref
+    statuses = {v[2] for v in ref.values()}
+    assert any(v[0] is not None for v in ref.values()) and {"fixed", "no_fixed_workplace"} <= statuses
