@@ -19,6 +19,13 @@ losers visit fewer places and explore less, more so with time since the loss). O
 the exploration probability, the distance of new places and the number of outings shrink by
 ``effect(w) = max * (1 - exp(-w / effect_tau_weeks))``, w the weeks since the loss.
 
+With the plans of :mod:`~mobility.synthetic.lives` (``Batch.life``) each person keeps their own schedule: the
+shift of the day (:data:`~mobility.synthetic.lives.SHIFT_HOURS`), a night shift carried across midnight as one
+stop and followed by sleep at home, outings before evening and night shifts, a chain of gig jobs at client
+places, a campus for students until the shock, homes and workplaces that change on their day, remote and
+hybrid days. Every random number the plans need comes from a second generator, so without plans the draws
+are exactly those of the easy region.
+
 Two realism knobs (off by default, and then no random number is drawn for them) make the region harder:
 with ``shared_venue_share`` an exploration step picks a shared public venue the person has not visited yet
 instead of a new private place, so many people's stops fall on the same spots, often near work
@@ -35,7 +42,14 @@ import pandas as pd
 
 from mobility.kernels.geo import haversine_m
 from mobility.synthetic.geography import clip_to_box, offset_m
-from mobility.synthetic.lives import SHIFT_TYPES
+from mobility.synthetic.lives import (
+    GIG_CODE,
+    MAX_GIG_PLACES,
+    MON_FRI,
+    SCHEDULES,
+    SHIFT_HOURS,
+    SHIFT_TYPES,
+)
 from mobility.synthetic.params import SyntheticParams
 from mobility.synthetic.venues import Venues
 
@@ -109,7 +123,7 @@ class Batch:
             work_lat, work_lon = work_lat.copy(), work_lon.copy()
             work_lat[at[at >= 0]] = school["lat"].to_numpy(float)[at >= 0]
             work_lon[at[at >= 0]] = school["lon"].to_numpy(float)[at >= 0]
-        has_job = people["has_job"].to_numpy(bool) if "has_job" in people.columns else people["work_cbg"].notna().to_numpy()
+        has_job = (people["has_job"] if "has_job" in people.columns else people["work_cbg"].notna()).to_numpy(bool)
         return cls(
             user_number=first_number + np.arange(len(people)),
             home_lat=people["home_lat"].to_numpy(float), home_lon=people["home_lon"].to_numpy(float),
@@ -249,8 +263,6 @@ class Life:
     gig_new_place_prob: float = 0.5
 
     def __post_init__(self) -> None:
-        from mobility.synthetic.lives import MAX_GIG_PLACES, SCHEDULES
-
         self.is_gig = self.sched == SCHEDULES.index("gig")
         self.is_student = self.sched == SCHEDULES.index("student")
         n = len(self.sched)
@@ -271,8 +283,6 @@ class Life:
     def from_people(cls, people: pd.DataFrame, places: pd.DataFrame, calendar: Calendar,
                     params: SyntheticParams) -> "Life":
         """The plans of ``people`` (rows of ``draw_lives``' people) and their ``places`` rows."""
-        from mobility.synthetic.lives import MON_FRI, SCHEDULES
-
         never = np.iinfo(np.int64).max // 4
         day0 = calendar.dates[0]
         day = lambda col: np.where(people[col].notna(), (people[col] - day0).dt.days.fillna(0).to_numpy(np.int64),
@@ -315,8 +325,6 @@ class Life:
         Rotating shifts cycle day, evening, night in blocks of ``rot_weeks`` weeks (Monday-Friday starts);
         gig workers work on a random ``gig_day_prob`` share of days; students until the shock.
         """
-        from mobility.synthetic.lives import MON_FRI
-
         types = self.base_type.copy()
         block = ((week + self.rot_phase) // self.rot_weeks) % 3
         rot_type = np.array([SHIFT_TYPES.index(k) for k in ("day", "evening", "night")])[block]
@@ -336,8 +344,6 @@ class Life:
     def shift_times(types, arrive, leave, base, rng):
         """Start and end (UTC s) of today's shift: the easy region's day hours for ``day``, else
         :data:`~mobility.synthetic.lives.SHIFT_HOURS` (an end past midnight goes on the next day)."""
-        from mobility.synthetic.lives import SHIFT_HOURS
-
         table = np.array([SHIFT_HOURS.get(k, (0.0, 0.0, 0.0, 0.0)) for k in SHIFT_TYPES])[types]
         u1, u2 = rng.random(len(types)), rng.random(len(types))
         start = base + (table[:, 0] + u1 * (table[:, 1] - table[:, 0])) * 3600
@@ -348,8 +354,6 @@ class Life:
     def gig_day(self, g, start, end, home_since, home_lat, home_lon, home_code, emit_at, travel_s, rng):
         """A gig worker's day: 1-4 jobs of 30-120 min at client places (new with ``gig_new_place_prob``, else
         a known one), chained from ``start`` until ``end``; returns when each is home again."""
-        from mobility.synthetic.lives import GIG_CODE, MAX_GIG_PLACES
-
         prev_lat, prev_lon = home_lat[g].copy(), home_lon[g].copy()
         t, last_end = start.copy(), start.copy()
         alive = np.ones(len(g), dtype=bool)
@@ -504,11 +508,13 @@ def simulate_stops(params: SyntheticParams, batch: Batch, calendar: Calendar,
         tt = travel_s(work_lat[w], work_lon[w], llat, llon)
         l_start = lunch_leave[w] + tt
         l_end = l_start + rng.uniform(p.min_stop_duration_s, max(p.min_stop_duration_s, 3600.0), len(w))
+        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
+        if life is not None:  # a short shift still ends at least 30 min after the lunch outing
+            leave = np.where(lunch, np.maximum(leave, full(l_end + tt, -np.inf) + 1800.0), leave)
         work_end1 = np.where(lunch, lunch_leave, np.minimum(leave, next_midnight))
         emit(fixed_w & ~school_w, arrive, work_end1, work_lat, work_lon, work_code, WORK)
         if life is not None:
             emit(school_w, arrive, leave, work_lat, work_lon, 1, SCHOOL)
-        full = lambda vals, fill=np.nan: _scatter(n, w, vals, fill)
         emit(lunch, full(l_start), full(l_end), full(llat), full(llon), full(slot + 2, 0), OTHER)
         emit(lunch, full(l_end + tt), leave, work_lat, work_lon, work_code, WORK)
         home_since = np.where(post, leave + tt_hw, home_since)

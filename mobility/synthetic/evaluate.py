@@ -153,10 +153,13 @@ def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, radius_m:
 
 
 def _truth_tables(truth) -> dict:
-    if isinstance(truth, (str, os.PathLike)):
-        from mobility.synthetic.region import load_truth
-
-        truth = load_truth(truth)
+    if isinstance(truth, (str, os.PathLike)):  # only the tables the scores read (not the 10^5-10^6 true stops)
+        folder = Path(truth) / "truth"
+        missing = [n for n in ("people", "daily", "weekly_status") if not (folder / f"{n}.parquet").exists()]
+        if missing:
+            raise MobilityError(f"{truth}: truth/{missing[0]}.parquet missing; pass a region made by "
+                                "mobility.synthetic.generate_region (generator 2.0)")
+        truth = {n: pd.read_parquet(folder / f"{n}.parquet") for n in ("people", "daily", "weekly_status")}
     for name in ("people", "daily", "weekly_status"):
         if name not in truth:
             raise MobilityError(f"truth lacks the '{name}' table; pass a region made by generate_region "

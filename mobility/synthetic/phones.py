@@ -30,7 +30,8 @@ def phone_filter(kind: np.ndarray, cut_s: np.ndarray, midnight_utc_s: np.ndarray
     >>> from mobility.synthetic import SyntheticParams
     >>> c = Calendar.from_params(SyntheticParams(start="2020-01-06", end="2020-01-12"))
     >>> drop = phone_filter(np.array([3, 2]), np.array([c.midnight_utc_s[1]] * 2), c.midnight_utc_s, c.noon_base_utc_s)
-    >>> t = np.array([c.midnight_utc_s[0] + 12 * 3600, c.midnight_utc_s[1] + 12 * 3600, c.midnight_utc_s[1] + 23 * 3600])
+    >>> m = c.midnight_utc_s
+    >>> t = np.array([m[0] + 12 * 3600, m[1] + 12 * 3600, m[1] + 23 * 3600])
     >>> drop(np.zeros(3, int), t, np.zeros(3, bool)).tolist(), drop(np.ones(3, int), t, np.zeros(3, bool)).tolist()
     ([False, True, False], [False, True, True])
     """

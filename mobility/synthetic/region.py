@@ -248,9 +248,12 @@ def _batch(params, people, places, calendar, span, seed, part, b, first_number, 
 def _daily_table(people, places, calendar, days, pings, phone_day, first_number) -> pd.DataFrame:
     """The ``truth/daily.parquet`` rows of a batch: one per person and local day."""
     n, nd = len(people), len(calendar.dates)
-    day = np.searchsorted(calendar.midnight_utc_s, pings["t_s"], side="right") - 1
-    per_day = np.bincount(pings["person"].astype(np.int64) * nd + np.clip(day, 0, nd - 1), minlength=n * nd)
-    per_day = per_day.reshape(n, nd)
+    # pings per person and day, one person at a time (pings are sorted by person, then time): no per-ping
+    # temporaries beside the batch's ~10M pings
+    bounds = np.searchsorted(pings["person"], np.arange(n + 1))
+    per_day = np.zeros((n, nd), dtype=np.int64)
+    for i in range(n):
+        per_day[i] = np.diff(np.searchsorted(pings["t_s"][bounds[i]:bounds[i + 1]], calendar.midnight_utc_s))
     state = daily_phone_state(people["phone_kind"].to_numpy(str), phone_day, per_day)
     stack = lambda key: np.stack(days[key], axis=1).ravel()  # (n, days), person-major
     number = np.repeat(first_number + np.arange(n), nd).astype(np.int64)
@@ -284,7 +287,10 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
         base = effect_curve(weeks.astype(float), mx, params.effect_tau_weeks)
         curves[name] = {"normal": base.tolist(),
                         "vulnerable": np.minimum(base * params.vulnerable_effect_multiplier, 0.95).tolist()}
-    return {
+    remote_p = np.clip(params.remote_adoption_slope * TELEWORK_TAU, 0, 1)
+    if params.remote_by_person and not params.is_easy:  # per worker with a fixed workplace, before the window ends
+        remote_p = TELEWORK_TAU * params.remote_takeup_teleworkable + (1 - TELEWORK_TAU) * params.remote_takeup_other
+    out = {
         "params": params.to_dict(),
         "weeks": [d.strftime("%Y-%m-%d") for d in mondays],
         "hazard_shape": shape.tolist(),
@@ -292,8 +298,7 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
             s: (params.baseline_job_loss_hazard_per_week + params.peak_job_loss_hazard_per_week * shape * mult[i])
             .tolist() for i, s in enumerate(SECTORS)},
         "sector_tau": dict(zip(SECTORS, TELEWORK_TAU.tolist())),
-        "sector_remote_probability": dict(zip(SECTORS, np.clip(params.remote_adoption_slope * TELEWORK_TAU, 0, 1)
-                                              .tolist())),
+        "sector_remote_probability": dict(zip(SECTORS, remote_p.tolist())),
         "job_loss_effect_by_weeks_since_loss": {
             "weeks_since_job_loss": weeks.tolist(), **curves,
             "formula": "effect(w) = max * (1 - exp(-w / effect_tau_weeks)); vulnerable: x "
@@ -308,6 +313,17 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
             "goes_remote": int(people["goes_remote"].sum()),
         },
     }
+    if not params.is_easy:  # the lives (an easy region's effects.json stays that of generator 1.0)
+        count = lambda col: {str(k): int(v) for k, v in people[col].value_counts(sort=False).sort_index().items()}
+        out["realised"].update({
+            "schedule": count("schedule"), "workplace_kind": count("workplace_kind"), "phone_kind": count("phone_kind"),
+            "hybrid": int((people["hybrid_onsite_days"] > 0).sum()),
+            "back_on_site": int(people["remote_end_date"].notna().sum()),
+            "movers": int(people["move_date"].notna().sum()),
+            "job_changers": int(people["job_change_date"].notna().sum()),
+            "rehired_at_a_new_workplace": int(people["rehire_new_workplace"].sum()),
+        })
+    return out
 
 
 def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:

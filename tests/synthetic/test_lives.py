@@ -96,7 +96,8 @@ def test_phones_churn_and_degrade_from_their_date(region):
     people = truth["people"]
     local = _local(pings["timestamp"])
     for kind in ("churn", "degraded_night", "degraded_home"):
-        who = people[(people["phone_kind"] == kind) & (people["phone_date"] > pd.Timestamp(P.start) + pd.Timedelta(days=14))]
+        late = people["phone_date"] > pd.Timestamp(P.start) + pd.Timedelta(days=14)
+        who = people[(people["phone_kind"] == kind) & late]
         assert len(who) >= 3, kind
         for _, p in who.iterrows():
             mine = pings["user_id"] == p["user_id"]
@@ -110,7 +111,8 @@ def test_phones_churn_and_degrade_from_their_date(region):
                 hb = local[before].dt.hour
                 assert ((hb >= 9) & (hb < 18)).any()  # before its date the phone reported in the daytime
             else:
-                homes = truth["places"][(truth["places"]["user_id"] == p["user_id"]) & (truth["places"]["kind"] == "home")]
+                places = truth["places"]
+                homes = places[(places["user_id"] == p["user_id"]) & (places["kind"] == "home")]
                 d = np.min([haversine_m(pings.loc[after, "lat"], pings.loc[after, "lon"], h["lat"], h["lon"])
                             for _, h in homes.iterrows()], axis=0)
                 assert np.quantile(d, 0.99) < 200
@@ -234,3 +236,32 @@ def test_cbg_of_points_agrees_with_the_polygons():
     joined = joined[~joined.index.duplicated()]
     expect = pd.Index(g.cbgs["GEOID"]).get_indexer(joined["GEOID"].fillna(""))
     assert (cbg_of_points(g, lat, lon) == expect).mean() > 0.99
+
+
+def test_true_stops_never_overlap_and_are_ordered(region):
+    """Short shifts with a lunch outing once ended before the lunch did (3 overlapping stops in the default
+    region): a person's true stops must never overlap, whatever the schedule."""
+    truth, _ = region
+    s = truth["stops"]
+    same = s["user_id"].to_numpy()[1:] == s["user_id"].to_numpy()[:-1]
+    assert (s["start"].to_numpy()[1:][same] >= s["end"].to_numpy()[:-1][same]).all()
+    assert (s["end"] > s["start"]).all()
+
+
+def test_short_shift_with_lunch_never_overlaps():
+    from mobility.synthetic.daily import Batch, Calendar, simulate_stops
+
+    p = SyntheticParams(start="2020-02-03", end="2020-03-01", lunch_out_prob=1.0)
+    g = build_geography(p, np.random.default_rng(0))
+    people, places = draw_lives(p, g, draw_people(p.easy(n_users=300, start=p.start, end=p.end), g,
+                                                  cbg_mixes(g, np.random.default_rng(1)), np.random.default_rng(2)),
+                                np.random.default_rng(3))
+    people = people[people["has_job"]].copy()
+    people["schedule"] = "part_time"
+    people["work_weekdays"] = 0b0011111  # short weekdays: shifts of 4-5.5 h starting 8:00-13:00
+    people["workplace_kind"] = "fixed"
+    cal = Calendar.from_params(p)
+    s = simulate_stops(p, Batch.from_people(people, cal, 0, places, p), cal, np.random.default_rng(4))
+    same = s["person"][1:] == s["person"][:-1]
+    lunches = (s["kind"] == 2) & (s["place_id"] % 1000 >= 2)
+    assert lunches.sum() > 100 and (s["start"][1:][same] >= s["end"][:-1][same]).all()
