@@ -131,7 +131,8 @@ def part_region(region: str, run: str | None) -> None:
     tables = {}
     for method in ("howde", "schedule"):
         labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ, method=method)
-        print(f"true stops ({len(stops):,}), method {method!r}: detect_home_work {seconds:.2f} s, peak {peak_mb:.0f} MiB")
+        print(f"true stops ({len(stops):,}), method {method!r}: detect_home_work {seconds:.2f} s, "
+              f"peak {peak_mb:.0f} MiB")
         tables[f"true stops, {method}"] = obfuscate_to_cbg(labels, locations_table(stops), cbg)
     if run:
         tables["pipeline run (detected stops)"] = read_table(run, "home_work_daily")

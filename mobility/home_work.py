@@ -32,6 +32,14 @@ Implements method.md sections 2.4 and 4 with the rolling windows of HoWDe (de So
    work pattern), ``unknown`` (fewer than ``C_days_W`` of the window's days have data). Nobody is dropped in
    silence.
 
+What these rules cannot tell (measured on the default synthetic region, benchmarks/README.md): a place held
+``work_min_day_h`` on ``work_min_days_per_week`` days a week is a workplace whether it is a job or a habit (a
+school campus reads as a workplace); gig work in short jobs (under ``work_min_day_h`` at a place) reads as
+``none``; a workplace closer to home than the stop radius is merged with the home upstream
+(:func:`mobility.stops.detect_stops` ``radius_m``); a phone that reports only part of the day (only at night,
+only at home) can leave counted days without work, so the work label ends with status ``none`` -- attendance
+(:mod:`mobility.employment.attendance`) judges such phones in each person's own usual hours instead.
+
 ``"howde"``: HoWDe v2 as published (method.md section 2.4)
 -----------------------------------------------------------
 Home hours ``home_start_hour .. home_end_hour - 1`` (00:00-06:59), work hours ``work_start_hour ..

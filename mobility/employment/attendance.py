@@ -22,8 +22,9 @@ The rules (ours, method.md section 4)
 3. **A day**: its usual work hours ``E`` = sum of ``P`` over the day's hours; its observed usual hours ``O`` =
    sum of ``P`` over the hours with any stop. The day is *observed* when the phone is seen at the workplace
    that day, or when ``E > 0`` and ``O >= max(min(min_day_observed_h, E), min_day_observed_share x E)``;
-   *at work* when some hour of the day (any hour) is spent at the reference. Its weight is ``E`` over the largest ``E`` of the person's week
-   days, so a Monday-Friday 9-to-5 worker's days weigh 1 and a rare Saturday shift little.
+   *at work* when some hour of the day (any hour) is spent at the reference. Its weight is ``E`` over the
+   largest ``E`` of the person's week days, so a Monday-Friday 9-to-5 worker's days weigh 1 and a rare
+   Saturday shift little.
 4. **A week**: ``workdays_observed`` = sum of the weights of observed days, ``workdays_at_work`` = of observed
    days at work, ``usual_workdays`` = of the seven days of the week. It is *covered* when ``workdays_observed
    >= min(min_weekdays_with_data, max(1, usual_workdays / 2), usual_workdays)``: a part-timer's week with one

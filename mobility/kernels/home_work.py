@@ -186,9 +186,10 @@ def rolling_window_labels(
 
     For the row of day ``j``, the window is days ``j - before_days .. j + after_days`` of the same user,
     clipped to the user's span. With ``n_elig`` eligible and ``n_valid`` valid days in the window, the day
-    gets no label, ``TOO_LITTLE_DATA`` (-2), when ``n_valid`` is 0 or ``n_valid < min_days_share * n_elig``. Otherwise, for each location ``L``:
-    ``hours_share(L)`` = sum of the day shares of ``L`` over valid days / ``n_valid`` (days without ``L`` add
-    0), and ``days_visited(L)`` = valid days with ``L`` / ``n_valid``. Candidates have
+    gets no label, ``TOO_LITTLE_DATA`` (-2), when ``n_valid`` is 0 or ``n_valid < min_days_share * n_elig``.
+    Otherwise, for each location ``L``: ``hours_share(L)`` = sum of the day shares of ``L`` over valid days /
+    ``n_valid`` (days without ``L`` add 0), and ``days_visited(L)`` = valid days with ``L`` / ``n_valid``.
+    Candidates have
     ``hours_share >= min_hours_share`` and ``days_visited >= min_days_visited_share``; the label is the
     candidate with the largest ``hours_share`` (or, when ``rank_by_days_visited``, the largest
     ``days_visited``, then ``hours_share``); a remaining tie goes to the smaller code.
