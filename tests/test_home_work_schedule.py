@@ -303,3 +303,38 @@ def test_matches_plain_python_reference(seed, kwargs, random_rows, reference_bin
     assert got == ref
     statuses = {v[2] for v in ref.values()}
     assert any(v[0] is not None for v in ref.values()) and {"fixed", "no_fixed_workplace"} <= statuses
+
+
+# ---------------------------------------------------------------- synthetic ground truth (true stops)
+
+
+def test_every_kind_of_person_on_the_true_stops_of_the_default_region(tmp_path):
+    # the rules alone (true stops and places: no phone loss, no stop detection), scored per group against the
+    # daily truth (moves, job changes, night, part-time, weekend, rotating shifts and sites, near-home jobs)
+    from mobility.census.geometry import read_geometry
+    from mobility.locations import locations_table
+    from mobility.obfuscate import obfuscate_to_cbg
+    from mobility.synthetic import SyntheticParams, generate_region, load_truth
+    from mobility.synthetic.evaluate import group_scores
+
+    params = SyntheticParams(n_users=300, end="2020-05-31")
+    root = generate_region(tmp_path / "region", params, seed=5)
+    truth = load_truth(root)
+    cbg = read_geometry(root / "geography" / "cbg.geojson", level="cbg")
+    stops = truth["stops"].assign(location_id=truth["stops"]["place_id"].astype("int64"))
+
+    def scores(**kw):
+        labels = obfuscate_to_cbg(detect_home_work(stops, timezone=params.timezone, **kw), locations_table(stops), cbg)
+        g = group_scores({"home_work_daily": labels, "employment_weekly": None}, truth)
+        return g[g["dimension"].isin(["schedule", "workplace_kind"])].set_index("group")
+
+    g = scores()
+    assert (g["home_correct"] >= 0.97).all() and (g["home_labelled"] >= 0.95).all()
+    work = g[g["commuting_days"] > 0]
+    assert {"night", "part_time", "weekend", "rotating", "rotating_sites", "near_home"} <= set(work.index)
+    assert (work["work_correct"] >= 0.95).all() and (work["work_labelled"] >= 0.95).all()
+    # the rules of before: night workers get a home on 6 % of days and their home as the workplace; weekend
+    # workers a workplace on 38 % of their commuting days
+    howde = scores(method="howde")
+    assert howde.loc["night", "home_labelled"] < 0.5 and howde.loc["night", "work_correct"] < 0.5
+    assert howde.loc["weekend", "work_labelled"] < 0.5
