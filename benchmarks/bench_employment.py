@@ -6,8 +6,8 @@ Usage::
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
 
 ``evidence`` generates regions with :func:`mobility.synthetic.generate_region`, runs
-:func:`mobility.employment.estimate.estimate_employment` on the true stops (kind-free: only user, times,
-coordinates) with daily labels built from the true work/home CBGs, trains the classifier on the true weekly
+:func:`mobility.employment.estimate.estimate_employment` on the true stops (kind-free: only user, times and
+place) with daily labels detected on them (:func:`mobility.detect_home_work`, then CBGs), trains the classifier on the true weekly
 statuses, and prints person-week scores (:func:`evaluate_against_truth`), the classifier's held-out test
 (split by user and time) and the county weekly rate correlation with the truth.
 
@@ -36,7 +36,10 @@ def evidence(users: int, seeds: list[int], workdir: Path) -> dict:
     from mobility.employment.attendance import baseline_work_cbg
     from mobility.employment.estimate import estimate_employment
     from mobility.employment.validation import evaluate_against_truth, validate_against
+    from mobility.home_work import detect_home_work
+    from mobility.locations import locations_table
     from mobility.metrics import weekly_metrics
+    from mobility.obfuscate import obfuscate_to_cbg
     from mobility.synthetic import SyntheticParams, generate_region, load_truth
 
     results = {}
@@ -48,14 +51,14 @@ def evidence(users: int, seeds: list[int], workdir: Path) -> dict:
         wac_file = next((region / "census" / "lodes").glob("*wac*"))
         wac = read_lodes(wac_file)
         tau = read_teleworkability(region / "census" / "telework" / "NAICS_workfromhome.csv")
-        days = pd.date_range(stops["start"].min().tz_convert("America/New_York").date(),
-                             stops["end"].max().tz_convert("America/New_York").date())
-        labels = people[["user_id", "home_cbg", "work_cbg"]].merge(pd.DataFrame({"date": days}), how="cross")
+        visits = stops.assign(location_id=stops["place_id"].astype("int64"))
+        labels = obfuscate_to_cbg(detect_home_work(visits, timezone="America/New_York"), locations_table(visits),
+                                  cbg)
         t0 = time.perf_counter()
         features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
         metrics = weekly_metrics(stops, timezone="America/New_York", columns={"location_id": "place_id"})
-        tables = estimate_employment(stops[["user_id", "start", "end", "lat", "lon"]], labels, features, tau,
-                                     cbg=cbg, metrics=metrics, wac_county=aggregate_lodes(wac, "county"),
+        tables = estimate_employment(visits[["user_id", "start", "end", "location_id"]], labels, features, tau,
+                                     metrics=metrics, wac_county=aggregate_lodes(wac, "county"),
                                      timezone="America/New_York", labels_truth=truth["weekly_status"])
         elapsed = time.perf_counter() - t0
         scores = evaluate_against_truth(tables["employment_weekly"], truth["weekly_status"])
@@ -92,8 +95,9 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     at = np.minimum(at, with_data)
     users = np.array([f"u{i:07d}" for i in range(n_users)])
     weekly = pd.DataFrame({"user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
-                           "weekdays_with_data": with_data.ravel(), "weekdays_at_work": at.ravel(),
-                           "workhour_observed_h": with_data.ravel() * 9.0, "workhour_at_work_h": at.ravel() * 8.0})
+                           "usual_workdays": 5.0, "workdays_observed": with_data.ravel() * 1.0,
+                           "workdays_at_work": at.ravel() * 1.0, "workhour_observed_h": with_data.ravel() * 9.0,
+                           "workhour_at_work_h": at.ravel() * 8.0, "work_status": "fixed"})
     status = np.where(col >= loss[:, None], "unemployed", np.where((col >= shock) & remote[:, None], "remote",
                                                                     "employed"))
     truth = pd.DataFrame({"user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),

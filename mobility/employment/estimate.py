@@ -1,7 +1,8 @@
 """Frame-level entry point of the ``employment`` stage: stops + labels + census -> status and area tables.
 
-:func:`estimate_employment` runs, in order: W_u (:func:`~mobility.employment.attendance.baseline_work_cbg`),
-weekly attendance from stops, the relative panel, the signal method (sector P_s, events, statuses), and,
+:func:`estimate_employment` runs, in order: the baseline workplace
+(:func:`~mobility.employment.attendance.baseline_workplace`), weekly attendance at each worker's workplace
+from the visits, the relative panel, the signal method (sector P_s, events, statuses), and,
 when ``labels_truth`` is given, the LightGBM classifier; then the area tables of both methods and both
 routes. :func:`write_employment` writes every table atomically.
 """
@@ -19,7 +20,7 @@ from mobility.employment.area import (
     sector_area_unemployment,
 )
 from mobility.employment.attendance import (
-    baseline_work_cbg,
+    baseline_workplace,
     relative_attendance,
     weekly_attendance,
 )
@@ -30,7 +31,7 @@ from mobility.io.atomic import write_json, write_parquet
 
 
 def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
-                        cbg=None, metrics: pd.DataFrame | None = None, wac_county: pd.DataFrame | None = None,
+                        metrics: pd.DataFrame | None = None, wac_county: pd.DataFrame | None = None,
                         timezone: str | None = None, params: EmploymentParams | None = None,
                         classifier: ClassifierParams | None = None,
                         labels_truth: pd.DataFrame | None = None) -> dict:
@@ -39,15 +40,14 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Parameters
     ----------
     stops : DataFrame
-        ``user_id``, ``start``, ``end`` and ``lat``/``lon`` (with ``cbg``) or a ``cbg`` column.
+        The visits: ``user_id``, ``start``, ``end``, ``location_id`` (optional ``utc_offset_s``).
     labels : DataFrame
-        ``home_work_daily``: ``user_id``, ``date``, ``home_cbg``, ``work_cbg``.
+        ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``,
+        ``home_cbg``.
     features : DataFrame
         ``work_features`` of each user's baseline work CBG (``user_id``, ``w_CNS..``, ``p_..``, ``telework``).
     telework : Series
         tau_s by sector.
-    cbg : GeoDataFrame, optional
-        Block-group polygons (stops to CBG, internal only).
     metrics : DataFrame, optional
         ``weekly_metrics`` output (classifier features).
     wac_county : DataFrame, optional
@@ -69,8 +69,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     See ``tests/employment/test_estimate.py`` and ``benchmarks/bench_employment.py``.
     """
     params = params or EmploymentParams()
-    base = baseline_work_cbg(labels, params=params)
-    weekly = weekly_attendance(stops, base, cbg, timezone=timezone, params=params)
+    base = baseline_workplace(labels, params=params)
+    weekly = weekly_attendance(stops, labels, timezone=timezone, params=params)
     panel = relative_attendance(weekly, base, params=params)
     signal = signal_status(panel, features, telework, params=params)
     tables = dict(signal.tables)

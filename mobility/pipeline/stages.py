@@ -275,10 +275,11 @@ def run_locations(ctx: StageContext) -> dict[str, Any]:
 
 
 def _home_work_params(config):
-    from mobility.home_work import detect_home_work
+    from mobility.home_work import HomeWorkParams
 
-    params = stage_params(config, "home_work", detect_home_work, fixed=("timezone",))
-    return {**params, "timezone": config.timezone}
+    given = _dataclass_params(config, "home_work", HomeWorkParams, defaults=False)
+    # resolved for the chosen method (its windows); a bad value fails here, naming the field
+    return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
 
 
 def _cbg_inputs(config):
@@ -293,13 +294,16 @@ def _optional_cbg_inputs(config):
 def run_home_work(ctx: StageContext) -> dict[str, Any]:
     """Daily home and work; hidden behind block groups where the region has polygons, else as location ids
     only (``home_cbg``, ``work_cbg`` missing)."""
-    from mobility.home_work import detect_home_work
+    from mobility.home_work import HomeWorkParams, detect_home_work
     from mobility.obfuscate import obfuscate_to_cbg
 
     cbg = _cbg(ctx.config) if ctx.config.inputs.get("cbg") else None
+    params = dict(ctx.params)
+    timezone = params.pop("timezone")
+    params = HomeWorkParams(**params)
 
     def one(visits, locations):
-        labels = detect_home_work(visits, **ctx.params)
+        labels = detect_home_work(visits, timezone=timezone, params=params)
         if cbg is None:
             return [labels.assign(home_cbg=pd.array([pd.NA] * len(labels), dtype="string"),
                                   work_cbg=pd.array([pd.NA] * len(labels), dtype="string"))]
@@ -361,15 +365,17 @@ def run_census(ctx: StageContext) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- employment
-def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A params dataclass's defaults overridden by ``[section]``; unknown keys name the allowed ones."""
-    defaults = dataclasses.asdict(cls())
+def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = (),
+                      defaults: bool = True) -> dict[str, Any]:
+    """A params dataclass's defaults overridden by ``[section]`` (only the given keys when ``defaults`` is
+    False); unknown keys name the allowed ones."""
+    fields = dataclasses.asdict(cls())
     given = {k: v for k, v in config.stage(section).items() if not isinstance(v, dict)}
-    unknown = sorted(set(given) - set(defaults) - set(extra))
+    unknown = sorted(set(given) - set(fields) - set(extra))
     if unknown:
         raise MobilityError(f"{config.path}: [{section}] has unknown key(s) {unknown}; "
-                            f"allowed: {sorted(set(defaults) | set(extra))}")
-    return {**defaults, **given}
+                            f"allowed: {sorted(set(fields) | set(extra))}")
+    return {**fields, **given} if defaults else given
 
 
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
@@ -387,7 +393,7 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
 
 def _employment_inputs(config: RegionConfig) -> list[Path]:
     labels = config.stage("employment").get("labels")
-    return _census_inputs(config) + [_cbg_inputs(config)[0]] + ([config.resolve(labels)] if labels else [])
+    return _census_inputs(config) + ([config.resolve(labels)] if labels else [])
 
 
 def run_employment(ctx: StageContext) -> dict[str, Any]:
@@ -411,11 +417,11 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         raise MobilityError(f"{config.path}: the employment stage needs [inputs] telework (Dingel & Neiman CSV)")
     tau = read_teleworkability(tau_path)
     labels = read_table(ctx.out_dir, "home_work_daily")
-    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon"])
+    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "location_id"])
     metrics = read_table(ctx.out_dir, "metrics_weekly")
     features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
     truth = pd.read_parquet(config.resolve(labels_path)) if labels_path else None
-    tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config), metrics=metrics,
+    tables = estimate_employment(visits, labels, features, tau, metrics=metrics,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
                                  params=employment_params, classifier=classifier, labels_truth=truth)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
