@@ -9,7 +9,7 @@ import numpy as np
 _BLOCK_ROWS = 256
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _block_repeats(offsets, data, i, b, length):
     """True when rows ``i:b`` all have ``length`` bytes and each equals the row before it (checked without
     early exit, so that the loops vectorise)."""
@@ -26,7 +26,7 @@ def _block_repeats(offsets, data, i, b, length):
     return diff == 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def string_runs(offsets, data, first_run, run):
     """Run number of each string and the first row of each run, for strings stored as Arrow buffers.
 

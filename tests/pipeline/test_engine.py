@@ -19,7 +19,7 @@ from mobility.pipeline.engine import (
     read_ping_batches,
     run_part,
 )
-from mobility.pipeline.stages import load_file
+from mobility.pipeline.loading import load_unit, merge_partition, plan_units
 from mobility.synthetic import write_region_config
 
 HAVE_DASK = importlib.util.find_spec("distributed") is not None
@@ -139,15 +139,19 @@ def test_a_bad_row_in_a_later_chunk_is_a_clear_error(tmp_path):
 
 def _load(path: Path, out: Path, batch_rows: int) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     params = {"format": None, "columns": None, "timezone": "America/New_York", "max_accuracy_m": 200.0,
-              "n_partitions": 3, "batch_rows": batch_rows}
-    shards, quarantine = out / "shards", out / "quarantine"
-    shards.mkdir(parents=True)
-    quarantine.mkdir()
-    summary = load_file(path, 0, params, shards, quarantine)
-    assert not list(shards.glob(".src-*")), "scratch shards left behind"
-    pings = {f.name: pd.read_parquet(f) for f in sorted(shards.glob("*.parquet"))}
+              "n_partitions": 3, "batch_rows": batch_rows, "period": None}
+    shards, quarantine, pings = out / "shards", out / "quarantine", out / "pings"
+    for folder in (shards, quarantine, pings):
+        folder.mkdir(parents=True)
+    (unit,) = plan_units([path])
+    summary = load_unit(0, unit, params, shards, quarantine)
+    for k, names in summary["shards"].items():
+        merge_partition(int(k), [shards / n for n in names], summary["files"][0]["columns"], pings, quarantine,
+                        f"part-{int(k):05d}.parquet")
+    assert not list(shards.glob("*.arrow")), "shards left behind"
+    parts = {f.name: pd.read_parquet(f) for f in sorted(pings.glob("*.parquet"))}
     q = pd.concat([pd.read_parquet(f) for f in quarantine.glob("*.parquet")], ignore_index=True)
-    return summary, pings, q
+    return summary["files"], parts, q
 
 
 def test_load_file_in_batches_equals_reading_the_file_whole(tmp_path):
