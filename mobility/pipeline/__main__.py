@@ -1,5 +1,5 @@
 """Command line: ``python -m mobility.pipeline --region NAME [--out DIR] [--from STAGE] [--force]
-[--engine local|dask [--scheduler ADDRESS | --workers N [--worker-memory-gb GB]]]``."""
+[--engine local|dask [--scheduler ADDRESS | --workers N [--worker-memory-gb GB]]] [--backend auto|cpu|gpu]``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker processes of the local Dask cluster (default: one per CPU core)")
     parser.add_argument("--worker-memory-gb", type=float, metavar="GB",
                         help="memory limit of each local Dask worker in GB (default: Dask's share of the machine)")
+    parser.add_argument("--backend", choices=["auto", "cpu", "gpu"],
+                        help="where the metrics kernels run: the GPU with CuPy (gpu), the CPU (cpu), or the GPU where "
+                             "one is found (auto); overrides [metrics] backend (default there: auto)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         manifest = run(args.region, args.out, from_stage=args.from_stage, until=args.until, force=args.force,
                        progress=not args.quiet, engine=args.engine, scheduler=args.scheduler,
-                       n_workers=args.workers, memory_limit_gb=args.worker_memory_gb)
+                       n_workers=args.workers, memory_limit_gb=args.worker_memory_gb, backend=args.backend)
     except MobilityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -249,7 +249,7 @@ def stage_params(config: RegionConfig, section: str, func, *, fixed: tuple[str, 
     signature = inspect.signature(func)
     allowed = {
         name: param.default for name, param in signature.parameters.items()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in fixed and name not in {"columns", "backend"}
+        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in fixed and name != "columns"
     }
     given = config.stage(section)
     unknown = sorted(set(given) - set(allowed))
@@ -321,21 +321,39 @@ def run_home_work(ctx: StageContext) -> dict[str, Any]:
 
 
 def _metrics_params(config):
+    from mobility.backend import choose_device
     from mobility.metrics import weekly_metrics
 
     params = stage_params(config, "metrics", weekly_metrics, fixed=("timezone", "home_work", "period"))
-    return {**params, "timezone": config.timezone}
+    requested = params.pop("backend") or "auto"
+    backend, _ = choose_device(requested, where=f"{config.path}: [metrics] backend")
+    return {**params, "timezone": config.timezone, "backend": requested, "device": _DEVICE[backend]}
+
+
+_DEVICE = {"pandas": "cpu", "cupy": "gpu"}  # frame backend -> where the metrics kernels run
 
 
 def run_metrics(ctx: StageContext) -> dict[str, Any]:
+    """Weekly and monthly metrics per partition; ``[metrics] backend`` (or ``--backend``) says where the
+    kernels run: "gpu" (CuPy), "cpu", or "auto" (the GPU where CuPy sees one, with a log line either way)."""
+    from mobility.backend import choose_device
     from mobility.metrics import weekly_metrics
+
+    params = dict(ctx.params)
+    requested, device = params.pop("backend"), params.pop("device")
+    backend, why = choose_device(requested, where=f"{ctx.config.path}: [metrics] backend")
+    if _DEVICE[backend] != device:  # the machine changed between fingerprint and run (e.g. a GPU went away)
+        raise MobilityError(f"[metrics] backend = {requested!r} chose the {device.upper()} for this run's fingerprint "
+                            f"but finds the {_DEVICE[backend].upper()} now ({why}); rerun")
+    log.info("metrics on the %s ([metrics] backend = %r: %s)", device.upper(), requested, why)
 
     def one(visits, labels):
         labels = labels[["user_id", "date", "home_location_id", "work_location_id"]]
-        return [weekly_metrics(visits, home_work=labels, period=period, **ctx.params) for period in ("week", "month")]
+        return [weekly_metrics(visits, home_work=labels, period=period, backend=backend, **params)
+                for period in ("week", "month")]
 
     ctx.map_parts(["visits", "home_work_daily"], ["metrics_weekly", "metrics_monthly"], one)
-    return {}
+    return {"device": device}
 
 
 # --------------------------------------------------------------------------------------------- census
