@@ -123,11 +123,11 @@ def study_period(config: RegionConfig) -> list[str] | None:
     return [t.isoformat() for t in bounds]
 
 
-def _load_unit(item: tuple[int, list], *, params, shards, quarantine) -> dict[str, Any]:
+def _load_unit(item: tuple[int, list], *, params, shards, quarantine, compression) -> dict[str, Any]:
     from mobility.pipeline.loading import load_unit
 
     number, pieces = item
-    return load_unit(number, pieces, params, shards, quarantine)
+    return load_unit(number, pieces, params, shards, quarantine, compression)
 
 
 def run_load(ctx: StageContext) -> dict[str, Any]:
@@ -135,15 +135,18 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     (:mod:`mobility.pipeline.loading`); valid pings outside ``[region] start``..``end`` are dropped and
     counted. Stops, after writing the quarantine table, if more than ``[validate] max_bad_share`` of all
     rows failed a row check (duplicates, found by ``validate``, do not count)."""
-    from mobility.pipeline.loading import plan_units
+    from mobility.pipeline.loading import plan_units, spill_compression
 
     files = [Path(f) for f in ctx.params["files"]]
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
     units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path))
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
-    done = ctx.map(partial(_load_unit, params=ctx.params, shards=shards, quarantine=quarantine),
-                   list(enumerate(units)), "load", threads=True)
+    compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
+    if compression:
+        log.info("load: little free disk space for the shards in %s: compressing them (%s)", shards, compression)
+    done = ctx.map(partial(_load_unit, params=ctx.params, shards=shards, quarantine=quarantine,
+                           compression=compression), list(enumerate(units)), "load", threads=True)
     per_file: dict[int, dict[str, Any]] = {}
     for unit in done:
         for f in unit["files"]:

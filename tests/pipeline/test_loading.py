@@ -102,6 +102,16 @@ def test_loader_equals_reading_every_file_whole(tmp_path, small_batches):
     assert (q.loc[q["reason"] == "duplicate", "row"] >= 0).all()
 
 
+def test_shards_are_compressed_when_the_disk_is_short_and_give_the_same_outputs(tmp_path, small_batches, monkeypatch,
+                                                                               caplog):
+    files = mixed_inputs(tmp_path)
+    monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)  # as if the shards would fill the disk
+    with caplog.at_level("INFO", logger="mobility.pipeline"):
+        run(str(config(tmp_path, [str(f) for f in files])), str(tmp_path / "out"), until="validate", progress=False)
+    assert "compressing them (zstd)" in caplog.text
+    assert_same(tmp_path / "out", files, 3)
+
+
 def test_loader_equals_reading_every_file_whole_with_the_local_engine_unthreaded(tmp_path, monkeypatch):
     files = mixed_inputs(tmp_path)
     monkeypatch.setattr(engine_module, "_cores", lambda: 1)
