@@ -380,7 +380,7 @@ def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,
     _check_columns(path, wanted, names, columns)
     canonical = [c for c in PINGS if c in wanted and wanted[c] in names]
     groups = None if row_groups is None else list(range(*row_groups))
-    batches = reader.iter_batches(batch_size=int(batch_rows), row_groups=groups,
+    batches = reader.iter_batches(batch_size=int(batch_rows), row_groups=groups, use_threads=False,
                                   columns=list(dict.fromkeys(wanted[c] for c in canonical)))
     while True:
         try:
