@@ -64,8 +64,8 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
                config: str | None = None, unit_rows: int | None = None) -> list[list[Piece]]:
     """Split the input files, in order, into load tasks of about the same number of rows.
 
-    A task holds ``unit_rows`` rows (default ``clip(total rows / 4, UNIT_ROWS_MIN, SPILL_ROWS)``: at least
-    four tasks for the cores to share, at most one spill each) or a little more: Parquet files
+    A task holds ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at least
+    eight tasks for the cores to share, at most one spill each) or a little more: Parquet files
     are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
     are the input in order. Every file's columns are checked first (footers and header lines only), so a
     misnamed column is reported before any work, with the TOML mapping to add to ``config``.
@@ -92,7 +92,7 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
             pieces += [Piece(index, str(path), (g, g + 1), meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
         else:
             pieces.append(Piece(index, str(path), None, max(1, Path(path).stat().st_size // BYTES_PER_TEXT_ROW)))
-    target = unit_rows or min(SPILL_ROWS, max(UNIT_ROWS_MIN, sum(p.rows for p in pieces) // 4))
+    target = unit_rows or min(SPILL_ROWS, max(UNIT_ROWS_MIN, sum(p.rows for p in pieces) // 8))
     units: list[list[Piece]] = [[]]
     rows = 0
     for piece in pieces:

@@ -213,3 +213,17 @@ def test_plan_cuts_parquet_between_row_groups_and_groups_small_files(tmp_path):
     assert [[(p.index, p.row_groups, p.rows) for p in u] for u in units] == [
         [(0, (0, 3), 300)], [(0, (3, 6), 300)], [(0, (6, 9), 300)], [(0, (9, 10), 100), (1, (0, 1), 10),
                                                                      (2, (0, 1), 10)]]
+
+
+def test_partitions_without_users_get_empty_parts_with_the_same_columns(tmp_path):
+    pd.DataFrame({"user_id": ["only"] * 3, "timestamp": pd.to_datetime(["2020-03-01 10:00", "2020-03-01 11:00",
+                                                                       "2020-03-01 10:00"], utc=True),
+                  "lat": [40.0, 40.1, 40.2], "lon": -75.0, "accuracy_m": [10.0, 10.0, 5.0]}).to_parquet(tmp_path / "p.parquet")
+    run(str(config(tmp_path, [str(tmp_path / "p.parquet")], n_partitions=4)), str(tmp_path / "out"), until="validate",
+        progress=False)
+    parts = [pd.read_parquet(tmp_path / "out" / "pings" / f"part-{k:05d}.parquet") for k in range(4)]
+    assert sorted(len(p) for p in parts) == [0, 0, 0, 2]
+    assert all(p.dtypes.astype(str).to_dict() == parts[0].dtypes.astype(str).to_dict() for p in parts)
+    assert list(parts[0].columns) == ["user_id", "timestamp", "lat", "lon", "accuracy_m"]
+    q = read_table(tmp_path / "out", "quarantine")
+    assert q[["row", "reason"]].values.tolist() == [[0, "duplicate"]]  # row 2 (5 m) beats row 0 (10 m)
