@@ -50,6 +50,7 @@ import pyarrow as pa
 
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
+from mobility.kernels.ids import user_time_order
 from mobility.localtime import check_timezone
 from mobility.schema import (
     PINGS,
@@ -240,7 +241,8 @@ def check_pings(
     else:
         pos = np.flatnonzero(keep)
         pings = _pings_frame(*_take(uid, ts, columns, pos))
-    pings = pings.assign(source=_source_codes(raw, source, pos), row=_rows(raw, pos))
+    pings = pings.assign(source=pd.Series(_source_codes(raw, source, pos), index=pings.index, copy=False),
+                         row=pd.Series(_rows(raw, pos), index=pings.index, copy=False))
     qpos = np.flatnonzero(reason_code >= 0)
     reasons = np.asarray(QUARANTINE_REASONS, dtype=object)[reason_code[qpos]]
     tally = np.bincount(reason_code[qpos], minlength=len(QUARANTINE_REASONS))
@@ -652,12 +654,12 @@ def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | 
     n = len(ts)
     if n < 2:
         return None, None
-    codes, _ = user_codes(uid)  # in sorted user order: sorted rows have non-decreasing codes
+    codes, users = user_codes(uid)  # in sorted user order: sorted rows have non-decreasing codes
     new_user = codes[1:] != codes[:-1]
     step = np.diff(ts)
     order = None
     if not (np.all(codes[1:] >= codes[:-1]) and np.all((step >= 0) | new_user)):
-        order = np.lexsort((ts, codes))
+        order = user_time_order(codes, ts, len(users))  # np.lexsort((ts, codes)), linear on sorted pieces
         codes = codes[order]
         ts = ts[order]
         new_user = codes[1:] != codes[:-1]

@@ -361,9 +361,10 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
 
 
 def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
-    frame["source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[name])
-    frame["row"] = np.arange(offset, offset + len(frame), dtype=np.int64)
-    return frame
+    source = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[name])
+    row = np.arange(offset, offset + len(frame), dtype=np.int64)
+    return frame.assign(source=pd.Series(source, index=frame.index, copy=False),
+                        row=pd.Series(row, index=frame.index, copy=False))
 
 
 def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,

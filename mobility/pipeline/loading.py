@@ -64,9 +64,9 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
                config: str | None = None, unit_rows: int | None = None) -> list[list[Piece]]:
     """Split the input files, in order, into load tasks of about the same number of rows.
 
-    A task holds ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at least
-    eight tasks for the cores to share, at most one spill each) or a little more: Parquet files
-    are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
+    A task holds at most ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at
+    least eight tasks for the cores to share, one spill each), more only where a single row group or text
+    file is bigger: Parquet files are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
     are the input in order. Every file's columns are checked first (footers and header lines only), so a
     misnamed column is reported before any work, with the TOML mapping to add to ``config``.
 
@@ -96,6 +96,9 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
     units: list[list[Piece]] = [[]]
     rows = 0
     for piece in pieces:
+        if units[-1] and rows + piece.rows > target:  # a task never exceeds the target unless one piece does
+            units.append([])
+            rows = 0
         unit = units[-1]
         last = unit[-1] if unit else None
         if last and last.row_groups and piece.row_groups and last.index == piece.index:  # extend the row-group run
@@ -103,9 +106,6 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
         else:
             unit.append(piece)
         rows += piece.rows
-        if rows >= target:
-            units.append([])
-            rows = 0
     return [u for u in units if u]
 
 
