@@ -259,7 +259,7 @@ def test_a_million_users_with_one_ping_each(tmp_path):
     frame.to_parquet(tmp_path / "many.parquet", index=False)
     summary = _load_one(tmp_path / "many.parquet", tmp_path, 8, 300_000)
     assert summary["rows"] == summary["kept"] == n
-    parts = [pd.read_parquet(p) for p in sorted((tmp_path / "shards").glob("*.parquet"))]
+    parts = [pd.read_parquet(p) for p in sorted((tmp_path / "pings").glob("*.parquet"))]
     assert len(parts) == 8 and sum(len(p) for p in parts) == n
     users = pd.concat([p["user_id"] for p in parts])
     assert users.is_unique and len(users) == n
