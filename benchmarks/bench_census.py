@@ -5,6 +5,7 @@ Run from the repository root::
 
     python benchmarks/bench_census.py                 # 1M points / people
     python benchmarks/bench_census.py --n 200000      # smaller
+    python benchmarks/bench_census.py --smoke         # tiny, one repeat: checks that it runs
 
 Times (best of ``--repeat`` runs, wall clock): reading the Pennsylvania LODES WAC (101,427 blocks) with every
 invariant checked, aggregating it to block groups; reading one LAUS county sheet (45,066 rows) with the
@@ -49,7 +50,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--smoke", action="store_true", help="10,000 points, one repeat: checks that the script runs")
     a = ap.parse_args()
+    if a.smoke:
+        a.n, a.repeat = 10_000, 1
     rows = []
     t, wac = best(lambda: read_lodes(REAL / "lodes_pa_wac_2015" / "pa_wac_S000_JT00_2015.csv.gz"), a.repeat)
     rows.append(("read_lodes PA WAC 2015 (101,427 blocks, invariants checked)", t))

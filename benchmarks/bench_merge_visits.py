@@ -17,7 +17,7 @@ against the region's truth, with its ``--diagnose`` entry), then adds what mergi
 Usage::
 
     python benchmarks/bench_merge_visits.py [--region synthetic_hard] [--gaps none 600 1800 3600]
-                                            [--seeds 20200316 2] [--users 1000] [--out DIR]
+                                            [--seeds 20200316 2] [--users 1000] [--out DIR] [--smoke]
 
 Each gap and seed keeps its generated region and run under ``--out`` (about 1 GB each at 1000 users; the
 six hard-region gaps of benchmarks/README.md took 11 GB); a summary JSON is written there too.
@@ -139,7 +139,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-merge")
+    parser.add_argument("--smoke", action="store_true",
+                        help="30 users of the default region, gap 1800, one seed: checks that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.region, args.gaps, args.seeds, args.users = "synthetic", ["1800"], [1], 30
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for gap in args.gaps:

@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/bench_metrics.py                      # both parts
     python benchmarks/bench_metrics.py --stops 1000000      # a smaller stops run
     python benchmarks/bench_metrics.py --skmob-python ../venv-skmob/bin/python
+    python benchmarks/bench_metrics.py --smoke              # tiny, no skmob: checks that it runs
 
 Part 1 builds ``--stops`` synthetic stops (users of 5 stops a day over ~14 weeks, 40 locations each with
 Zipf-like visit shares, non-overlapping stops of 10 min to 10 h) and times :func:`weekly_metrics` end to end
@@ -149,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skmob-python", default=str(REPO / ".." / "venv-skmob" / "bin" / "python"))
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--skip-skmob", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="20,000 stops, no scikit-mobility: checks that it runs")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.stops, args.skip_skmob = 20_000, True
     print(json.dumps({"weekly_metrics": bench_stops(args.stops)}))
     if not args.skip_skmob:
         if not Path(args.skmob_python).exists():

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_report.py [--users 300 1000] [--workdir DIR]
+    python benchmarks/bench_report.py [--users 300 1000] [--workdir DIR] [--smoke]
 
 Each size runs the pipeline and the employment step on a synthetic region (January to May 2020), then
 times ``build_report`` for April (HTML, CSVs, privacy scan; no PDF) three times and reports the median.
@@ -23,7 +23,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="+", default=[300, 1000])
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--smoke", action="store_true", help="one region of 30 users: checks that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.users = [30]
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from mobility.census import read_geometry
     from mobility.report import build_report, load_references

@@ -1,17 +1,21 @@
-"""Scale benchmark: the whole pipeline on synthetic regions of 1M, 10M and 100M pings, local and Dask.
+"""Scale benchmark: the whole pipeline on synthetic regions of N users (January-September 2020), stage by stage.
 
 Usage::
 
-    python benchmarks/bench_scale.py --size 10m --engine local [--data DIR] [--partitions N]
-    python benchmarks/bench_scale.py --size 10m --engine dask --workers 2
+    python benchmarks/bench_scale.py --users 1000 10000 [--runs 2] [--engine local|dask --workers 2]
+    python benchmarks/bench_scale.py --users 1000 --until census      # the per-user stages only
+    python benchmarks/bench_scale.py --smoke                           # 30 users, 3 weeks: checks that it runs
 
-Generates the region once under ``DIR/<size>/region`` (``DIR`` defaults to the system temp folder), writes a
-region config of real-file form (no ``generate`` stage) beside it, runs ``python -m mobility.pipeline
---force --quiet --until census`` in a child process and samples, every 0.2 s, the resident memory of that process and all
-its children (Dask workers included) and which stage is running (the stage's staging folder exists). Prints
-per stage the wall time (from ``run.json``) and peak memory of the whole process tree, and a JSON line.
+For each N: generates the region once under ``DIR/users-N/region`` (``--data``, default the system temp
+folder; seed 1, 0.1 % bad rows as in ``pipelines/synthetic.toml``), writes a region config of real-file form
+beside it (no ``generate`` stage; the truth's labels train the classifier and its area rates are the
+validation reference, as in ``pipelines/synthetic.toml``), then runs ``python -m mobility.pipeline --force
+--quiet`` in a child process ``--runs`` times. During each run it samples, every 0.2 s, the resident memory of
+that process and all its children (Dask workers included), which stage is running (the stage's staging folder
+exists) and the 1-minute load average. Prints per stage the wall time (from ``run.json``) and peak memory of
+the process tree, per run, then a Markdown table and a JSON line.
 
-Partition rule (``docs/scaling.md``): about 2.5M pings per partition, and at least 2 partitions per worker.
+Partitions (``docs/scaling.md``): about 2.5M pings per partition, and at least 2 per worker.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,20 +33,19 @@ from pathlib import Path
 
 import psutil
 
-SIZES = {  # name: (users, last day); ~9k pings per user over Jan-Sep 2020, ~950 pings per user over 4 weeks
-    "1m": (1000, "2020-01-28"),
-    "10m": (1100, "2020-09-30"),
-    "100m": (11000, "2020-09-30"),
-}
 PINGS_PER_PARTITION = 2_500_000
+END = "2020-09-30"
 
 
-def region(data: Path, size: str) -> Path:
+def region(data: Path, users: int, end: str) -> Path:
     from mobility.synthetic import SyntheticParams, generate_region
 
-    users, end = SIZES[size]
-    params = SyntheticParams(n_users=users, start="2020-01-01", end=end, timezone="America/New_York")
-    return generate_region(data / size / "region", params, seed=1)
+    folder = data / f"users-{users}-{end}" / "region"
+    if (folder / "region.json").exists():
+        return folder
+    params = SyntheticParams(n_users=users, start="2020-01-01", end=end, timezone="America/New_York",
+                             inject_bad_share=0.001)
+    return generate_region(folder, params, seed=1)
 
 
 def count_pings(region_dir: Path) -> int:
@@ -50,22 +54,28 @@ def count_pings(region_dir: Path) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((region_dir / "pings").glob("*.parquet")))
 
 
-def write_config(folder: Path, region_dir: Path, n_partitions: int) -> Path:
+def write_config(folder: Path, region_dir: Path, n_partitions: int, end: str) -> Path:
+    months = '["2020-04", "2020-09"]' if end >= "2020-09-30" else f'["{end[:7]}"]'
     config = folder / "bench.toml"
     config.write_text(textwrap.dedent(f"""
         [region]
         name = "bench"
         timezone = "America/New_York"
         start = "2020-01-01"
-        end = "2020-09-30"
+        end = "{end}"
         [inputs]
-        pings = ["{region_dir}/pings/*.parquet"]
+        pings = ["{region_dir}/pings/*.parquet", "{region_dir}/pings/*.csv"]
         cbg = "{region_dir}/geography/cbg.geojson"
         lodes_wac = "{region_dir}/census/lodes/pa_wac_S000_JT00_2019.csv.gz"
         lodes_rac = "{region_dir}/census/lodes/pa_rac_S000_JT00_2019.csv.gz"
         telework = "{region_dir}/census/telework/NAICS_workfromhome.csv"
+        truth_area = "{region_dir}/truth/area_weekly.parquet"
         [run]
         n_partitions = {n_partitions}
+        [employment]
+        labels = "{region_dir}/truth/weekly_status.parquet"
+        [report]
+        months = {months}
     """))
     return config
 
@@ -90,53 +100,78 @@ def running_stage(out: Path) -> str:
     return names[0] if names else "(between stages)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", choices=sorted(SIZES), default="1m")
-    parser.add_argument("--engine", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--partitions", type=int, help="default: pings / 2.5M, at least 2 per worker")
-    parser.add_argument("--until", default="census", help="last stage (default: census, the per-user stages)")
-    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-scale")
-    args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    region_dir = region(args.data, args.size)
-    generate_s = time.perf_counter() - t0
-    n_pings = count_pings(region_dir)
-    workers = args.workers if args.engine == "dask" else 1
-    n_partitions = args.partitions or max(2 * workers, math.ceil(n_pings / PINGS_PER_PARTITION))
-    folder = args.data / args.size / f"{args.engine}-{n_partitions}"
-    folder.mkdir(parents=True, exist_ok=True)
-    config, out = write_config(folder, region_dir, n_partitions), folder / "out"
+def one_run(config: Path, out: Path, engine: str, workers: int, until: str | None) -> dict:
     command = [sys.executable, "-m", "mobility.pipeline", "--region", str(config), "--out", str(out), "--quiet",
-               "--force", "--until", args.until, "--engine", args.engine]
-    if args.engine == "dask":
-        command += ["--workers", str(args.workers)]
+               "--force", "--engine", engine]
+    if until:
+        command += ["--until", until]
+    if engine == "dask":
+        command += ["--workers", str(workers)]
     start = time.perf_counter()
     child = subprocess.Popen(command)
     proc = psutil.Process(child.pid)
     peaks: dict[str, int] = {}
+    loads = []
     while child.poll() is None:
         rss, stage = tree_rss(proc), running_stage(out)
         peaks[stage] = max(peaks.get(stage, 0), rss)
+        loads.append(os.getloadavg()[0])
         time.sleep(0.2)
     wall = time.perf_counter() - start
     if child.returncode != 0:
         sys.exit(f"pipeline failed with exit code {child.returncode}")
     manifest = json.loads((out / "run.json").read_text())
-    print(f"{args.size}: {n_pings:,} pings, engine {args.engine}, {n_partitions} partitions, "
-          f"generate {generate_s:.1f} s (cached if small), pipeline {wall:.1f} s wall")
-    print(f"{'stage':<12} {'wall s':>8} {'peak RSS GB':>12}")
-    for name in manifest["stage_order"]:
-        print(f"{name:<12} {manifest['stages'][name]['duration_s']:>8.1f} {peaks.get(name, 0) / 1e9:>12.2f}")
-    peak = max(peaks.values()) / 1e9
-    print(f"{'total':<12} {wall:>8.1f} {peak:>12.2f}")
-    print(json.dumps({"size": args.size, "pings": n_pings, "engine": args.engine, "workers": workers,
-                      "n_partitions": n_partitions, "wall_s": round(wall, 1), "peak_rss_gb": round(peak, 2),
-                      "stages": {n: {"wall_s": manifest["stages"][n]["duration_s"],
-                                     "peak_rss_gb": round(peaks.get(n, 0) / 1e9, 2)}
-                                 for n in manifest["stage_order"]}}))
+    return {"wall_s": round(wall, 1), "peak_rss_gb": round(max(peaks.values()) / 1e9, 2),
+            "load_average": [round(min(loads), 1), round(max(loads), 1)] if loads else None,
+            "stages": {n: {"wall_s": manifest["stages"][n]["duration_s"], "peak_rss_gb": round(peaks.get(n, 0) / 1e9, 2)}
+                       for n in manifest["stage_order"]}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--engine", choices=["local", "dask"], default="local")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--partitions", type=int, help="default: pings / 2.5M, at least 2 per worker")
+    parser.add_argument("--until", help="last stage (default: all, report included)")
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-scale")
+    parser.add_argument("--smoke", action="store_true", help="30 users over 3 weeks, one run: checks that it runs")
+    args = parser.parse_args()
+    end = END
+    if args.smoke:
+        args.users, args.runs, end = [30], 1, "2020-01-21"
+        args.until = args.until or "metrics"
+    results = []
+    for users in args.users:
+        t0 = time.perf_counter()
+        region_dir = region(args.data, users, end)
+        generate_s = time.perf_counter() - t0
+        n_pings = count_pings(region_dir)
+        workers = args.workers if args.engine == "dask" else 1
+        n_partitions = args.partitions or max(2 * workers, math.ceil(n_pings / PINGS_PER_PARTITION))
+        folder = args.data / f"users-{users}-{end}" / f"{args.engine}-{workers}-{n_partitions}"
+        folder.mkdir(parents=True, exist_ok=True)
+        config = write_config(folder, region_dir, n_partitions, end)
+        for run in range(args.runs):
+            r = one_run(config, folder / "out", args.engine, workers, args.until)
+            r.update({"users": users, "pings": n_pings, "engine": args.engine, "workers": workers,
+                      "n_partitions": n_partitions, "run": run + 1, "generate_s": round(generate_s, 1)})
+            results.append(r)
+            print(f"{users:,} users, {n_pings:,} pings, {args.engine} ({workers} worker(s)), {n_partitions} partitions, "
+                  f"run {run + 1}: {r['wall_s']} s wall, peak {r['peak_rss_gb']} GB, load average {r['load_average']}",
+                  flush=True)
+            for name, s in r["stages"].items():
+                print(f"  {name:<12} {s['wall_s']:>8.1f} s {s['peak_rss_gb']:>6.2f} GB")
+    stages = list(dict.fromkeys(n for r in results for n in r["stages"]))
+    print("\n| users | pings | run | wall s | peak RSS GB | load avg (min-max) | " + " | ".join(stages) + " |")
+    print("|---:|---:|---:|---:|---:|---|" + "---:|" * len(stages))
+    for r in results:
+        cells = " | ".join(f"{r['stages'][n]['wall_s']:.1f} ({r['stages'][n]['peak_rss_gb']:.1f})" if n in r["stages"]
+                           else "" for n in stages)
+        load = "-".join(str(x) for x in r["load_average"]) if r["load_average"] else ""
+        print(f"| {r['users']:,} | {r['pings']:,} | {r['run']} | {r['wall_s']} | {r['peak_rss_gb']} | {load} | {cells} |")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

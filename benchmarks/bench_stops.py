@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_stops.py                      # 1M pings, trackintel side by side, 10M pings
     python benchmarks/bench_stops.py --n-pings 200000 --big 0 --no-trackintel   # quick
+    python benchmarks/bench_stops.py --smoke              # tiny sizes, one repeat: checks that it runs
 
 Measures, on SDK-like synthetic pings (a ping every ~3 min, 10-50 m noise, stays at 6 places per user
 with trips between):
@@ -35,6 +36,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from mobility.checks import utc_ns
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.kernels.stops import median_stops, sliding_stops
 from mobility.locations import _merge_visits, assign_locations
@@ -141,7 +143,8 @@ def merge_step(n_stops: int, stops_per_user: int = 100, seed: int = 0) -> tuple[
         "start": t0 + pd.to_timedelta(start, unit="s"), "end": t0 + pd.to_timedelta(start + dur, unit="s"),
         "lat": 40.0 + rng.normal(0, 1e-3, n), "lon": -75.0 + rng.normal(0, 1e-3, n),
         "n_pings": rng.integers(2, 20, n), "location_id": rng.integers(0, 6, n)})
-    return best_of(lambda: len(_merge_visits(stops, codes, 1800.0)))
+    start_ns = utc_ns(stops["start"], "stops", "start")
+    return best_of(lambda: len(_merge_visits(stops, codes, start_ns, 1800.0)))
 
 
 def main() -> None:
@@ -150,11 +153,14 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=10_000_000)
     ap.add_argument("--no-trackintel", action="store_true")
     ap.add_argument("--merge-stops", type=int, default=10_000_000)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, no trackintel: checks that the script runs")
     ap.add_argument("--_big-child", type=str, default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a._big_child:
         big_run(0, a._big_child)
         return
+    if a.smoke:
+        a.n_pings, a.big, a.no_trackintel, a.merge_stops = 20_000, 20_000, True, 20_000
 
     lines = ["## Stops and locations (benchmarks/bench_stops.py)", "",
              f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; one core used; "

@@ -11,26 +11,45 @@ The public API, one level per step of the pipeline (see README.md):
 >>> weekly = mobility.weekly_metrics(visits, home_work=labels)                  # doctest: +SKIP
 """
 
-from mobility import census, employment, longitudinal, report
-from mobility.employment.estimate import estimate_employment
+import importlib
+
 from mobility.errors import MobilityError
-from mobility.home_work import HomeWorkParams, detect_home_work
-from mobility.io.pings import list_ping_files, read_geolife_labels, read_pings
-from mobility.localtime import local_time
-from mobility.locations import assign_locations, locations_table
-from mobility.metrics import ping_metrics, weekly_metrics
-from mobility.obfuscate import labels_from_provider, obfuscate_to_cbg
-from mobility.pings import (
-    ValidationResult,
-    drop_duplicate_pings,
-    partition_of,
-    validate_pings,
-)
-from mobility.pipeline import read_table
-from mobility.pipeline import run as run_pipeline
-from mobility.sample_data import sample_files
-from mobility.stops import detect_stops, validate_stops
-from mobility.synthetic import SyntheticParams, generate_region, load_truth
+
+# public name -> module that defines it; imported on first use (PEP 562), so that ``import mobility.pipeline``
+# or ``import mobility`` does not load scikit-learn, statsmodels, LightGBM and matplotlib until they are used
+_LAZY = {
+    "estimate_employment": "mobility.employment.estimate",
+    "HomeWorkParams": "mobility.home_work", "detect_home_work": "mobility.home_work",
+    "list_ping_files": "mobility.io.pings", "read_geolife_labels": "mobility.io.pings", "read_pings": "mobility.io.pings",
+    "local_time": "mobility.localtime",
+    "assign_locations": "mobility.locations", "locations_table": "mobility.locations",
+    "ping_metrics": "mobility.metrics", "weekly_metrics": "mobility.metrics",
+    "labels_from_provider": "mobility.obfuscate", "obfuscate_to_cbg": "mobility.obfuscate",
+    "ValidationResult": "mobility.pings", "check_pings": "mobility.pings", "drop_duplicate_pings": "mobility.pings", "partition_of": "mobility.pings",
+    "validate_pings": "mobility.pings",
+    "read_table": "mobility.pipeline",
+    "detect_stops": "mobility.stops", "validate_stops": "mobility.stops",
+    "sample_files": "mobility.sample_data",
+    "SyntheticParams": "mobility.synthetic", "generate_region": "mobility.synthetic", "load_truth": "mobility.synthetic",
+}
+_RENAMED = {"run_pipeline": ("mobility.pipeline", "run")}
+_SUBPACKAGES = ("census", "employment", "longitudinal", "report")
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"mobility.{name}")
+    if name in _LAZY or name in _RENAMED:
+        module, attr = _RENAMED.get(name, (_LAZY.get(name), name))
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # once imported, a plain attribute
+        return value
+    raise AttributeError(f"module 'mobility' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 
@@ -42,6 +61,7 @@ __all__ = [
     "__version__",
     "assign_locations",
     "census",
+    "check_pings",
     "employment",
     "estimate_employment",
     "longitudinal",

@@ -13,6 +13,10 @@ take a ``backend`` keyword:
 ``None`` infers ``"cudf"`` for a cuDF frame and ``"pandas"`` otherwise. CuPy and cuDF are optional
 (``pip install mobility[gpu]``); they are imported only when a GPU backend is asked for, so importing
 :mod:`mobility` never needs them.
+
+A run chooses with :func:`choose_device` (``[metrics] backend = "auto" | "cpu" | "gpu"``, ``--backend``):
+``"gpu"`` runs the kernels with CuPy on pandas frames (``"cupy"`` above), ``"cpu"`` with numpy, and
+``"auto"`` uses the GPU when CuPy is installed and sees a CUDA device, else the CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pandas as pd
 from mobility.errors import MobilityError
 
 BACKENDS = ("pandas", "cupy", "cudf")
+DEVICES = ("auto", "cpu", "gpu")
 
 
 def is_cudf(obj: Any) -> bool:
@@ -76,6 +81,67 @@ def resolve_backend(frame: Any, backend: str | None) -> str:
     if backend == "cudf":
         _import_optional("cudf")
     return backend
+
+
+def gpu_status() -> tuple[bool, str]:
+    """Whether CuPy is installed and sees a CUDA device, and in words why not.
+
+    Examples
+    --------
+    >>> usable, why = gpu_status()
+    >>> isinstance(usable, bool) and isinstance(why, str)
+    True
+    """
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as exc:
+        return False, f"CuPy is not installed ({exc})"
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as exc:  # noqa: BLE001 - CUDA reports a missing driver or device in many ways
+        return False, f"CuPy is installed but CUDA is unusable ({exc})"
+    if count < 1:
+        return False, "CuPy is installed but no CUDA device is visible"
+    return True, f"{count} CUDA device(s) with CuPy {cupy.__version__}"
+
+
+def choose_device(requested: str, *, where: str = "backend") -> tuple[str, str]:
+    """The frame backend (``"pandas"`` or ``"cupy"``) for ``"auto"``, ``"cpu"`` or ``"gpu"``, and why.
+
+    Parameters
+    ----------
+    requested : {"auto", "cpu", "gpu"}
+        ``"gpu"`` must find a usable GPU; ``"auto"`` falls back to the CPU.
+    where : str
+        The setting's name in messages (``"[metrics] backend"``).
+
+    Raises
+    ------
+    MobilityError
+        For another value, or ``"gpu"`` without CuPy and a CUDA device.
+
+    Examples
+    --------
+    >>> choose_device("cpu")
+    ('pandas', 'asked for the CPU')
+    >>> choose_device("tpu", where="[metrics] backend")
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: [metrics] backend = 'tpu' is not one of ('auto', 'cpu', 'gpu')
+    """
+    if requested not in DEVICES:
+        raise MobilityError(f"{where} = {requested!r} is not one of {DEVICES}")
+    if requested == "cpu":
+        return "pandas", "asked for the CPU"
+    usable, why = gpu_status()
+    if usable:
+        return "cupy", why
+    if requested == "gpu":
+        raise MobilityError(
+            f"{where} = 'gpu', but {why}: install the extra with `pip install mobility[gpu]` on a machine with "
+            "a CUDA GPU, or set it to 'auto' (the GPU where there is one) or 'cpu'"
+        )
+    return "pandas", why
 
 
 def _import_optional(name: str) -> ModuleType:

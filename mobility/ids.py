@@ -12,9 +12,10 @@ from mobility.kernels.ids import string_runs
 def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """int64 codes of ``user_id`` in sorted user order, and the sorted distinct users.
 
-    Fast path for the usual case, each user's rows together (canonical pings and stops are sorted): runs of
-    equal ids found on the Arrow string buffers (:func:`mobility.kernels.ids.string_runs`, one vectorised
-    pass) instead of hashing every row; otherwise ``pandas.factorize``.
+    Fast path for the usual case, each user's rows together (canonical pings and stops are sorted) or in a
+    few runs (sorted pieces concatenated): runs of equal ids found on the Arrow string buffers
+    (:func:`mobility.kernels.ids.string_runs`, one vectorised pass), then only the runs' strings coded,
+    instead of hashing every row; otherwise ``pandas.factorize``.
 
     Examples
     --------
@@ -38,14 +39,17 @@ def user_codes(user_id: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     arr = pa.array(ids)
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     if len(arr) > 1 and arr.null_count == 0:
-        run, users = _runs([c.cast(pa.large_string()) for c in chunks if len(c)], len(arr))
-        if pd.Index(users).is_unique:  # grouped: each user in one run of rows
-            order = np.argsort(users, kind="stable")
-            if np.array_equal(order, np.arange(len(users))):
-                return run, users
-            rank = np.empty(len(users), dtype=np.int64)
-            rank[order] = np.arange(len(users))
-            return rank[run], users[order]
+        run, heads = _runs([c.cast(pa.large_string()) for c in chunks if len(c)], len(arr))
+        if len(heads) <= len(arr) // 2:  # runs of rows: code the runs' strings, not every row
+            if pd.Index(heads).is_unique:  # grouped: each user in one run of rows
+                order = np.argsort(heads, kind="stable")
+                if np.array_equal(order, np.arange(len(heads))):
+                    return run, heads
+                rank = np.empty(len(heads), dtype=np.int64)
+                rank[order] = np.arange(len(heads))
+                return rank[run], heads[order]
+            per_run, users = pd.factorize(heads, sort=True)  # a user in several runs (pieces concatenated)
+            return per_run.astype(np.int64)[run], np.asarray(users)
     codes, users = pd.factorize(ids, sort=True)
     return codes.astype(np.int64), np.asarray(users)
 

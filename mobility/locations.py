@@ -1,19 +1,15 @@
 """Locations: each user's stops clustered into places (:func:`assign_locations`), and the places table
 (:func:`locations_table`).
 
-Clustering is DBSCAN (scikit-learn) on great-circle distance, every user at once. Each stop becomes a
-point on a sphere of radius R = 6371 km in 3-D, plus a fourth coordinate ``4 R * user number``:
-
-* within a user, the straight-line (chord) distance is ``2 R sin(d / 2R)``, a strictly increasing
-  function of the haversine distance ``d``, so ``chord < 2 R sin(radius_m / 2R)`` exactly when
-  ``d < radius_m``: the neighbourhoods, hence the clusters, are those of ``DBSCAN(metric="haversine",
-  eps=radius_m / R)`` on that user alone (up to floating-point rounding at the boundary);
-* between two users the fourth coordinate alone puts them >= 4 R apart, more than any chord (<= 2 R),
-  so no neighbourhood spans two users.
-
-One k-d tree query over all users then replaces a Python loop of per-user DBSCAN calls. Users are
-processed in chunks of about ``chunk_stops`` stops (never splitting a user) to bound the memory of the
-neighbour lists.
+Clustering is DBSCAN on great-circle distance, every user at once. Each stop becomes a point on a sphere
+of radius R = 6371 km in 3-D; within a user, the straight-line (chord) distance is ``2 R sin(d / 2R)``, a
+strictly increasing function of the haversine distance ``d``, so ``chord <= 2 R sin(radius_m / 2R)``
+exactly when ``d <= radius_m``: the neighbourhoods, hence the clusters, are those of
+``DBSCAN(metric="haversine", eps=radius_m / R)`` on that user alone (up to floating-point rounding at the
+boundary). The clusters come from a grid index (:mod:`mobility.kernels.clusters`), not a tree: the same
+clusters as scikit-learn's ``DBSCAN(eps=chord, algorithm="kd_tree")`` on those points with a fourth
+coordinate ``4 R * user number`` that keeps users apart, which is what this module ran before (tested equal),
+about 20x faster on stop data, where hundreds of stops sit at one place.
 
 Optionally (``merge_max_gap_s``), consecutive stops of one user at the same location separated by a short
 gap are then merged into one visit, as trackintel's ``merge_staypoints``: a stay split by an unflagged GPS
@@ -22,15 +18,13 @@ outlier or a short silence becomes one stop again (:mod:`mobility.kernels.visits
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
-from sklearn.cluster import DBSCAN
 
 from mobility.checks import number, require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
+from mobility.kernels.clusters import dbscan_labels
 from mobility.kernels.geo import EARTH_RADIUS_M
 from mobility.kernels.visits import merge_run_starts, merged_coordinates
 from mobility.stops import _per_user_rank, _user_offsets
@@ -54,7 +48,6 @@ def assign_locations(
     *,
     radius_m: float = 100.0,
     min_samples: int = 1,
-    chunk_stops: int = 200_000,
     merge_max_gap_s: float | None = None,
 ) -> pd.DataFrame:
     """Cluster each user's stops into locations; return the stops with ``location_id`` filled.
@@ -72,9 +65,6 @@ def assign_locations(
         DBSCAN ``min_samples`` (the stop itself included). With 1 every stop belongs to a location and a
         location is a connected component of stops closer than ``radius_m`` (single linkage). Larger
         values leave stops of rarely visited places as noise, with ``location_id`` = -1.
-    chunk_stops : int, default 200000
-        Users are clustered in chunks of about this many stops (memory bound only; results do not
-        depend on it).
     merge_max_gap_s : float or None, default None
         If given (seconds, finite, >= 0), after clustering, consecutive stops of one user with the same
         location (not -1) whose gap (next ``start`` - previous ``end``) is at most this many seconds are
@@ -127,8 +117,6 @@ def assign_locations(
     radius_m = number("radius_m", radius_m, allow_zero=False)
     if isinstance(min_samples, bool) or not isinstance(min_samples, (int, np.integer)) or min_samples < 1:
         raise MobilityError(f"min_samples={min_samples!r} must be an integer >= 1")
-    if isinstance(chunk_stops, bool) or not isinstance(chunk_stops, (int, np.integer)) or chunk_stops < 1:
-        raise MobilityError(f"chunk_stops={chunk_stops!r} must be an integer >= 1")
     if merge_max_gap_s is not None:
         merge_max_gap_s = number("merge_max_gap_s", merge_max_gap_s, allow_zero=True)
     needed = ("user_id", "start", "lat", "lon") + (("end",) if merge_max_gap_s is not None else ())
@@ -145,24 +133,10 @@ def assign_locations(
         raise MobilityError(f"stops row {row} (sorted by user, start): lat/lon missing; use validate_stops first")
 
     offsets = _user_offsets(codes)
-    user_no = np.repeat(np.arange(offsets.size - 1), np.diff(offsets)).astype(np.float64)
+    cos_lat = np.cos(lat)
     eps = 2.0 * EARTH_RADIUS_M * np.sin(radius_m / (2.0 * EARTH_RADIUS_M))
-    labels = np.full(n, -1, dtype=np.int64)
-    next_label = 0
-    # chunk boundaries: the first user offset at or past each multiple of chunk_stops
-    cuts = np.unique(np.concatenate(([0], offsets[np.searchsorted(offsets, np.arange(chunk_stops, n, chunk_stops))],
-                                     [n])))
-    for a, b in itertools.pairwise(cuts):
-        cos_lat = np.cos(lat[a:b])
-        xyzu = np.column_stack((
-            EARTH_RADIUS_M * cos_lat * np.cos(lon[a:b]),
-            EARTH_RADIUS_M * cos_lat * np.sin(lon[a:b]),
-            EARTH_RADIUS_M * np.sin(lat[a:b]),
-            4.0 * EARTH_RADIUS_M * (user_no[a:b] - user_no[a]),
-        ))
-        got = DBSCAN(eps=eps, min_samples=int(min_samples), algorithm="kd_tree").fit(xyzu).labels_
-        labels[a:b] = np.where(got >= 0, got + next_label, -1)
-        next_label += int(got.max()) + 1 if got.size else 0
+    labels = dbscan_labels(EARTH_RADIUS_M * cos_lat * np.cos(lon), EARTH_RADIUS_M * cos_lat * np.sin(lon),
+                           EARTH_RADIUS_M * np.sin(lat), offsets, eps, int(min_samples))
 
     # renumber per user by first visit: a cluster's first stop (in user, start order) fixes its rank
     location_id = np.full(n, -1, dtype=np.int64)

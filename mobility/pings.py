@@ -49,6 +49,8 @@ import pandas as pd
 import pyarrow as pa
 
 from mobility.errors import MobilityError
+from mobility.ids import user_codes
+from mobility.kernels.ids import user_time_order
 from mobility.localtime import check_timezone
 from mobility.schema import (
     PINGS,
@@ -82,12 +84,15 @@ class ValidationResult:
         Rejected rows per reason, every reason of :data:`mobility.schema.QUARANTINE_REASONS` listed.
     n_input : int
         Rows in the input.
+    dropped : dict of str to int
+        Valid rows left out on purpose, not quarantined (:func:`check_pings`: ``outside_period``).
     """
 
     pings: pd.DataFrame
     quarantine: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
     n_input: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_bad(self) -> int:
@@ -174,6 +179,78 @@ def validate_pings(
     return ValidationResult(pings=pings, quarantine=quarantine, counts=counts, n_input=n)
 
 
+def check_pings(
+    raw: pd.DataFrame,
+    *,
+    max_accuracy_m: float | None = 200.0,
+    timezone: str | None = None,
+    source: str | None = None,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> ValidationResult:
+    """The row checks of :func:`validate_pings` alone: type every row, quarantine the bad ones; no sort,
+    no search for duplicates.
+
+    For pings that arrive in pieces (batches of a file, several files) and are sorted and de-duplicated
+    later, all together (:func:`drop_duplicate_pings`): ``validate_pings(raw)`` gives the same pings and
+    the same quarantine rows as ``check_pings(raw)`` followed by ``drop_duplicate_pings`` of its pings.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        As for :func:`validate_pings`.
+    max_accuracy_m, timezone, source
+        As for :func:`validate_pings`.
+    period : (pandas.Timestamp, pandas.Timestamp), optional
+        tz-aware ``[first, end)`` instants of the study period: valid rows outside it are dropped (not
+        quarantined: they are good pings of another time) and counted in ``dropped["outside_period"]``.
+
+    Returns
+    -------
+    ValidationResult
+        ``pings`` in input order, with ``source`` (categorical) and ``row`` (int64: the ``row`` column of
+        ``raw``, else the position), so that a later :func:`drop_duplicate_pings` names the file and row of
+        each duplicate and keeps the first in input order; ``quarantine`` and ``counts`` as for
+        :func:`validate_pings` (``duplicate`` = 0); ``dropped``.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"user_id": ["b", "a", "a", "a"],
+    ...                     "timestamp": ["2020-01-06 09:00", "2020-01-06 08:00", "2020-01-06 08:00", "2019-12-31"],
+    ...                     "lat": ["40.7", "91", "40.8", "40.7"], "lon": ["-74.0", "-74.0", "-74.1", "-74.0"]})
+    >>> period = (pd.Timestamp("2020-01-01", tz="UTC"), pd.Timestamp("2020-02-01", tz="UTC"))
+    >>> res = check_pings(raw, source="demo.csv", period=period)
+    >>> res.pings[["user_id", "row"]].values.tolist(), res.quarantine[["row", "reason"]].values.tolist()
+    ([['b', 0], ['a', 2]], [[1, 'bad_coordinate']])
+    >>> res.dropped
+    {'outside_period': 1}
+    """
+    _check_frame(raw, source, "check_pings")
+    max_accuracy_m = _check_max_accuracy(max_accuracy_m)
+    timezone = check_timezone(timezone)
+    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone)
+    keep = reason_code < 0
+    n_outside = 0
+    if period is not None:
+        first, end = (pd.Timestamp(t).value for t in period)
+        outside = keep & ((ts < first) | (ts >= end))
+        n_outside = int(outside.sum())
+        keep &= ~outside
+    if keep.all():
+        pos = np.arange(len(raw))
+        pings = raw[[c for c in PINGS if c in raw.columns]] if _canonical(raw) else _pings_frame(uid, ts, columns)
+    else:
+        pos = np.flatnonzero(keep)
+        pings = _pings_frame(*_take(uid, ts, columns, pos))
+    pings = pings.assign(source=pd.Series(_source_codes(raw, source, pos), index=pings.index, copy=False),
+                         row=pd.Series(_rows(raw, pos), index=pings.index, copy=False))
+    qpos = np.flatnonzero(reason_code >= 0)
+    reasons = np.asarray(QUARANTINE_REASONS, dtype=object)[reason_code[qpos]]
+    tally = np.bincount(reason_code[qpos], minlength=len(QUARANTINE_REASONS))
+    return ValidationResult(pings=pings, quarantine=_quarantine(raw, qpos, reasons, source, True),
+                            counts={r: int(c) for r, c in zip(QUARANTINE_REASONS, tally)}, n_input=len(raw),
+                            dropped={"outside_period": n_outside} if period is not None else {})
+
+
 def empty_pings(*, accuracy: bool = False, utc_offset: bool = False) -> pd.DataFrame:
     """A pings table with no rows and the canonical dtypes (for partitions that received no data).
 
@@ -231,14 +308,16 @@ def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     order, drop = _sort_and_mark_duplicates(uid, ts, acc)
     pos = np.arange(len(pings)) if order is None else order
     dropped = np.sort(pos[drop]) if drop is not None else np.empty(0, dtype=np.int64)
-    kept_pos = pos if drop is None else pos[~drop]
-    kept = pings.iloc[kept_pos].reset_index(drop=True)
+    if order is None and drop is None:
+        kept = pings.reset_index(drop=True)  # sorted, no duplicates: no copy
+    else:
+        kept = pings.iloc[pos if drop is None else pos[~drop]].reset_index(drop=True)
     quarantine = _quarantine(pings, dropped, np.full(len(dropped), "duplicate", dtype=object), None, False)
     return kept, quarantine
 
 
 def check_bad_share(
-    counts: dict[str, int], n_input: int, *, max_bad_share: float, source: str | None = None
+    counts: dict[str, int], n_input: int, *, max_bad_share: float, source: str | None = None, fix: str | None = None
 ) -> None:
     """Raise :class:`MobilityError` when more than ``max_bad_share`` of the input rows were quarantined.
 
@@ -254,6 +333,8 @@ def check_bad_share(
         Largest tolerated share of quarantined rows, in [0, 1].
     source : str, optional
         The file, named in the message.
+    fix : str, optional
+        What the user should do, ending the message (default: fix the file, map columns, raise the limit).
 
     Examples
     --------
@@ -271,11 +352,11 @@ def check_bad_share(
     share = n_bad / n_input
     if share > max_bad_share:
         detail = ", ".join(f"{r}={c}" for r, c in counts.items() if c)
+        fix = fix or ("Fix the file (see the quarantine table for rows and reasons), map misnamed columns with "
+                      "columns={...}, or raise max_bad_share in the region config")
         raise MobilityError(
             f"{source or 'input'}: {n_bad} of {n_input} rows ({share:.1%}) quarantined, more than "
-            f"max_bad_share={max_bad_share} ({max_bad_share:.1%}): {detail}. Fix the file (see the quarantine "
-            "table for rows and reasons), map misnamed columns with columns={...}, or raise max_bad_share "
-            "in the region config"
+            f"max_bad_share={max_bad_share} ({max_bad_share:.1%}): {detail}. {fix}"
         )
 
 
@@ -308,7 +389,7 @@ def partition_of(user_id: pd.Series, n_partitions: int) -> np.ndarray:
     if isinstance(n_partitions, bool) or not isinstance(n_partitions, (int, np.integer)) or n_partitions < 1:
         raise MobilityError(f"n_partitions={n_partitions!r} must be a whole number >= 1")
     text, _ = _user_ids(pd.Series(user_id, copy=False))
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    codes, uniques = user_codes(text)
     hashes = pd.util.hash_pandas_object(pd.Series(np.asarray(uniques, dtype=object)), index=False).to_numpy()
     per_unique = (hashes % np.uint64(n_partitions)).astype(np.int64)
     return per_unique[codes]
@@ -573,48 +654,23 @@ def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | 
     n = len(ts)
     if n < 2:
         return None, None
-    arr = uid.array
-    new_user = np.empty(n, dtype=bool)
-    new_user[0] = True
-    new_user[1:] = np.asarray(arr[1:] != arr[:-1], dtype=bool)
+    codes, users = user_codes(uid)  # in sorted user order: sorted rows have non-decreasing codes
+    new_user = codes[1:] != codes[:-1]
     step = np.diff(ts)
     order = None
-    if not (np.all((step >= 0) | new_user[1:]) and _heads_increasing(uid, new_user)):
-        codes, _ = pd.factorize(uid, sort=True)
-        order = np.lexsort((ts, codes))
+    if not (np.all(codes[1:] >= codes[:-1]) and np.all((step >= 0) | new_user)):
+        order = user_time_order(codes, ts, len(users))  # np.lexsort((ts, codes)), linear on sorted pieces
         codes = codes[order]
         ts = ts[order]
-        new_user[1:] = codes[1:] != codes[:-1]
+        new_user = codes[1:] != codes[:-1]
         step = np.diff(ts)
         if acc is not None:
             acc = acc[order]
     same = np.zeros(n, dtype=bool)
-    same[1:] = (step == 0) & ~new_user[1:]
+    same[1:] = (step == 0) & ~new_user
     if not same.any():
         return order, None
     return order, _duplicates_to_drop(same, acc)
-
-
-def _heads_increasing(uid: pd.Series, new_user: np.ndarray) -> bool:
-    heads = _take_text(uid, np.flatnonzero(new_user))
-    return bool(np.all(heads[1:] > heads[:-1])) if len(heads) > 1 else True
-
-
-def _take_text(uid: pd.Series, idx: np.ndarray) -> np.ndarray:
-    """``uid.iloc[idx]`` as an object array; for Arrow-backed strings chunk by chunk, since a take on a
-    many-chunk Arrow array first concatenates every chunk (all the ids) and costs O(len(uid))."""
-    try:
-        arrow = pa.array(uid.array)
-    except (pa.ArrowException, TypeError, ValueError):
-        return uid.iloc[idx].to_numpy(dtype=object)
-    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
-    starts = np.cumsum([0] + [len(c) for c in chunks])
-    which = np.searchsorted(starts, idx, side="right") - 1
-    out = np.empty(len(idx), dtype=object)
-    for k in np.unique(which):
-        sel = which == k
-        out[sel] = chunks[k].take(pa.array(idx[sel] - starts[k])).to_numpy(zero_copy_only=False)
-    return out
 
 
 def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
@@ -658,6 +714,13 @@ def _canonical(raw: pd.DataFrame) -> bool:
                 "accuracy_m": "float64", "utc_offset_s": "Int32"}
     return all(str(raw[c].dtype) == expected[c] for c in PINGS if c in raw.columns) and \
         isinstance(raw.index, pd.RangeIndex) and raw.index.start == 0 and raw.index.step == 1
+
+
+def _source_codes(raw: pd.DataFrame, source: str | None, pos: np.ndarray) -> pd.Categorical:
+    """``raw``'s ``source`` at ``pos`` as a categorical (no text per row), or ``source`` on every row."""
+    if "source" in raw.columns:
+        return pd.Categorical(raw["source"].iloc[pos].reset_index(drop=True).astype("category"))
+    return pd.Categorical.from_codes(np.zeros(len(pos), dtype=np.int8), categories=[source or ""])
 
 
 def _source_text(raw: pd.DataFrame, source: str | None, pos: np.ndarray) -> pd.Series:

@@ -45,3 +45,12 @@ def test_long_grouped_column_matches_factorize():
     expected_codes, expected_users = pd.factorize(col, sort=True)
     assert codes.tolist() == expected_codes.tolist()
     assert users.tolist() == list(expected_users)
+
+
+def test_a_user_in_several_runs_of_rows_is_one_code():
+    # sorted pieces concatenated (each user's rows in a few runs, not one): the runs are coded, not the rows
+    rng = np.random.default_rng(4)
+    pieces = [np.sort(rng.choice([f"u{i:03d}" for i in range(40)], 300)) for _ in range(5)]
+    col = pd.Series(np.concatenate(pieces), dtype="str")
+    _check(col)
+    _check(pd.Series(["a", "a", "b", "b", "a", "a"], dtype="str"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,7 +71,7 @@ def test_equals_per_user_sklearn_haversine_dbscan(min_samples):
         xy = centres[k] + rng.normal(0, 60, size=(n, 2))
         frames.append(stops_at(f"u{u:02d}", xy[:, 0], hours=np.sort(rng.uniform(0, 500, n)), east_m=xy[:, 1]))
     s = pd.concat(frames, ignore_index=True)
-    got = assign_locations(s, radius_m=150, min_samples=min_samples, chunk_stops=97)
+    got = assign_locations(s, radius_m=150, min_samples=min_samples)
     for user, g in got.groupby("user_id"):
         ref = DBSCAN(eps=150 / EARTH_RADIUS_M, min_samples=min_samples, metric="haversine",
                      algorithm="ball_tree").fit(np.radians(g[["lat", "lon"]].to_numpy())).labels_
@@ -89,7 +91,7 @@ def test_empty_and_errors():
     assert len(got) == 0 and got["location_id"].dtype == np.int64
     assert list(locations_table(got).columns) == list(LOCATIONS)
     s = stops_at("u", [0, 10])
-    for kw in ({"radius_m": 0}, {"radius_m": -5}, {"min_samples": 0}, {"chunk_stops": 0}):
+    for kw in ({"radius_m": 0}, {"radius_m": -5}, {"min_samples": 0}):
         with pytest.raises(MobilityError):
             assign_locations(s, **kw)
     with pytest.raises(MobilityError, match="lat"):
@@ -258,3 +260,69 @@ def test_merge_matches_trackintel():
     assert len(ours) < len(s)  # the case merges something
     assert ours["start"].tolist() == theirs["started_at"].tolist()
     assert ours["end"].tolist() == theirs["finished_at"].tolist()
+
+
+# ------------------------------------------------------------------------------- the grid against the k-d tree
+def kd_tree_location_ids(stops: pd.DataFrame, radius_m: float, min_samples: int, chunk_stops: int = 5_000):
+    """The location ids this module computed before the grid index (scikit-learn's DBSCAN on a k-d tree over
+    chord coordinates plus a user coordinate, in chunks of users, renumbered by first visit), kept here as the
+    reference. ``stops`` sorted by user and start."""
+    from mobility.ids import user_codes
+    from mobility.stops import _per_user_rank, _user_offsets
+
+    codes, _ = user_codes(stops["user_id"])
+    lat, lon = np.radians(stops["lat"].to_numpy()), np.radians(stops["lon"].to_numpy())
+    offsets = _user_offsets(codes)
+    user_no = np.repeat(np.arange(offsets.size - 1), np.diff(offsets)).astype(np.float64)
+    eps = 2.0 * EARTH_RADIUS_M * np.sin(radius_m / (2.0 * EARTH_RADIUS_M))
+    n = len(stops)
+    labels, next_label = np.full(n, -1, dtype=np.int64), 0
+    cuts = np.unique(np.concatenate(([0], offsets[np.searchsorted(offsets, np.arange(chunk_stops, n, chunk_stops))], [n])))
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        cos_lat = np.cos(lat[a:b])
+        xyzu = np.column_stack((EARTH_RADIUS_M * cos_lat * np.cos(lon[a:b]), EARTH_RADIUS_M * cos_lat * np.sin(lon[a:b]),
+                                EARTH_RADIUS_M * np.sin(lat[a:b]), 4.0 * EARTH_RADIUS_M * (user_no[a:b] - user_no[a])))
+        got = DBSCAN(eps=eps, min_samples=min_samples, algorithm="kd_tree").fit(xyzu).labels_
+        labels[a:b] = np.where(got >= 0, got + next_label, -1)
+        next_label += int(got.max()) + 1 if got.size else 0
+    location_id = np.full(n, -1, dtype=np.int64)
+    member = labels >= 0
+    uniq, first_row, inverse = np.unique(labels[member], return_index=True, return_inverse=True)
+    rows = np.flatnonzero(member)
+    by_visit = np.argsort(rows[first_row], kind="stable")
+    rank = np.empty(uniq.size, dtype=np.int64)
+    rank[by_visit] = _per_user_rank(codes[rows[first_row][by_visit]])
+    location_id[rows] = rank[inverse]
+    return location_id
+
+
+def _assert_same_as_kd_tree(stops: pd.DataFrame) -> None:
+    for radius_m, min_samples in ((100.0, 1), (50.0, 3), (250.0, 2)):
+        got = assign_locations(stops, radius_m=radius_m, min_samples=min_samples)
+        expected = kd_tree_location_ids(got, radius_m, min_samples)
+        np.testing.assert_array_equal(got["location_id"].to_numpy(), expected, err_msg=f"{radius_m} m, {min_samples}")
+
+
+def test_grid_equals_kd_tree_on_a_synthetic_region(tmp_path):
+    from mobility.stops import detect_stops
+    from mobility.synthetic import SyntheticParams, generate_region
+
+    region = generate_region(tmp_path / "r", SyntheticParams(n_users=40, start="2020-03-02", end="2020-03-29"), seed=5)
+    pings = pd.concat([pd.read_parquet(p) for p in sorted((region / "pings").glob("*.parquet"))], ignore_index=True)
+    stops = detect_stops(pings)
+    assert len(stops) > 2_000
+    _assert_same_as_kd_tree(stops)
+
+
+@pytest.mark.real
+def test_grid_equals_kd_tree_on_geolife():
+    from mobility.pings import validate_pings
+    from mobility.stops import detect_stops
+
+    path = Path("../shared/data/real/geolife_skmob/geolife_sample.txt.gz")
+    if not path.exists():
+        pytest.skip(f"real GeoLife sample not found at {path}")
+    raw = pd.read_csv(path, dtype={"uid": str}).rename(columns={"uid": "user_id", "datetime": "timestamp", "lng": "lon"})
+    stops = detect_stops(validate_pings(raw[["user_id", "timestamp", "lat", "lon"]]).pings, min_duration_s=300)
+    assert len(stops) > 500
+    _assert_same_as_kd_tree(stops)

@@ -15,6 +15,7 @@ from mobility.errors import MobilityError
 from mobility.io.pings import read_pings
 from mobility.pings import (
     check_bad_share,
+    check_pings,
     drop_duplicate_pings,
     empty_pings,
     partition_of,
@@ -347,3 +348,30 @@ def test_fuzz_validate_mixed_python_objects(rows):
     except MobilityError:
         return
     assert len(res.pings) + len(res.quarantine) == len(rows)
+
+
+# ------------------------------------------------------------------------------ check_pings in pieces
+_user = st.sampled_from(["a", "b", "007", ""])
+_time = st.sampled_from(["2020-01-06T08:00:00Z", "2020-01-06T08:00:00Z", "2020-01-06T09:00:00Z", "1578297600",
+                         "x", "2020-01-06 08:00"])
+_acc = st.sampled_from(["", "5", "5", "10", "300", "-1", "nan"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_user, _time, st.sampled_from(["40.7", "40.8", "95"]), st.sampled_from(["-74.0", "x"]), _acc),
+                max_size=25),
+       st.lists(st.integers(0, 25), max_size=3))
+def test_check_pings_in_pieces_then_drop_duplicates_equals_validate_pings(rows, cuts):
+    """What the loader does (rows checked piece by piece, duplicates dropped once over all the pieces in order)
+    gives validate_pings' pings and quarantine rows, duplicates (best accuracy, then first row) included."""
+    raw = frame(rows, ("user_id", "timestamp", "lat", "lon", "accuracy_m")).assign(row=np.arange(len(rows)))
+    whole = validate_pings(raw, source="f.csv")
+    bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
+    pairs = list(zip(bounds, bounds[1:])) or [(0, 0)]
+    pieces = [check_pings(raw.iloc[a:b].reset_index(drop=True), source="f.csv") for a, b in pairs]
+    kept, dups = drop_duplicate_pings(pd.concat([p.pings for p in pieces], ignore_index=True))
+    pd.testing.assert_frame_equal(kept.drop(columns=["source", "row"]), whole.pings)
+    got = sorted([*zip(dups["row"], dups["reason"]), *(t for p in pieces for t in zip(p.quarantine["row"],
+                                                                                      p.quarantine["reason"]))])
+    assert got == sorted(zip(whole.quarantine["row"], whole.quarantine["reason"]))
+    assert set(dups["source"]) <= {"f.csv"}

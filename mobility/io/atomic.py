@@ -42,8 +42,13 @@ def file_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
+
+    ``durable=False`` skips the ``fsync`` before the rename: the file still appears whole or not at all to
+    other processes and after a killed run, but not necessarily after a power loss. For scratch files
+    that a later step reads once and deletes (the ``load`` stage's shards), where forcing them to disk
+    would cost more than the step.
 
     Examples
     --------
@@ -69,8 +74,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.chmod(tmp, file_mode())  # mkstemp made it 0600
         os.replace(tmp, path)
     except OSError as exc:
@@ -84,8 +90,38 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+def replace_folder(staged: str | os.PathLike, final: str | os.PathLike) -> Path:
+    """Move the folder ``staged`` onto ``final`` (replacing what is there) by renames: readers see the old
+    folder or the new one, whole. Both must be on one file system. Returns ``final``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "new").mkdir(); (d / "old").mkdir()
+    >>> _ = (d / "new" / "a.txt").write_text("new")
+    >>> [p.name for p in replace_folder(d / "new", d / "old").iterdir()], (d / "new").exists()
+    (['a.txt'], False)
+    """
+    import shutil
+    import uuid
+
+    staged, final = Path(staged), Path(final)
+    trash = final.parent / f".trash-{final.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        if final.exists():
+            os.replace(final, trash)
+        os.replace(staged, final)
+    except OSError as exc:
+        raise MobilityError(f"cannot move {staged} onto {final}: {exc.strerror}") from exc
+    shutil.rmtree(trash, ignore_errors=True)
+    return final
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike, **options) -> Path:
     """Write ``df`` to ``path`` as Parquet, atomically. Returns the final path.
+
+    ``options`` go to :func:`pyarrow.parquet.write_table` (encodings, compression).
 
     Examples
     --------
@@ -95,7 +131,7 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     [1, 2]
     """
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, **options)
     return Path(path)
 
 

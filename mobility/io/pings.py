@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import glob
 import gzip
 import os
@@ -403,35 +404,99 @@ def _read_csv_arrow(file: Path, sep: str, encoding: str) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
-def _read_parquet(file: Path, wanted: dict[str, str], explicit: dict, read_kwargs: dict) -> pd.DataFrame:
+def unreadable_parquet(file: Path, exc: Exception) -> MobilityError:
+    """The error for a Parquet file that cannot be read (truncated, corrupt, not Parquet)."""
+    return MobilityError(f"{file}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it")
+
+
+def _parquet_columns(file: Path) -> list[str]:
     try:
-        names = pq.read_schema(file).names
+        return pq.read_schema(file).names
     except (pa.ArrowException, OSError) as exc:
-        raise MobilityError(
-            f"{file}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it"
-        ) from exc
+        raise unreadable_parquet(file, exc) from exc
+
+
+def _read_parquet(file: Path, wanted: dict[str, str], explicit: dict, read_kwargs: dict) -> pd.DataFrame:
+    names = _parquet_columns(file)
     _check_columns(file, wanted, names, explicit)
     cols = list(dict.fromkeys(wanted[c] for c in PINGS if c in wanted and wanted[c] in names))
     try:
         return pd.read_parquet(file, columns=cols, **read_kwargs)
     except (pa.ArrowException, OSError) as exc:
-        raise MobilityError(
-            f"{file}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it"
-        ) from exc
+        raise unreadable_parquet(file, exc) from exc
 
 
-def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explicit=()) -> None:
+def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explicit=(), *,
+                   config: str | os.PathLike | None = None) -> None:
+    """MobilityError when a required (or explicitly mapped) column is missing, naming the columns found, a
+    close one (``difflib``) where there is one, and the mapping to add: ``read_pings(..., columns={...})``,
+    or the region config's ``[inputs] columns = {...}`` when ``config`` (its path) is given."""
     missing = [
         c for c in PINGS
         if c in wanted and wanted[c] not in found and (c in PINGS_REQUIRED or c in explicit)
     ]
-    if missing:
-        names = ", ".join(repr(wanted[c]) + (f" (for {c!r})" if wanted[c] != c else "") for c in missing)
-        example = ", ".join(f"{c!r}: 'your_column'" for c in missing)
-        raise MobilityError(
-            f"{file}: column {names} missing; columns found: {list(found)}. "
-            f"Map your columns with read_pings(..., columns={{{example}}})"
-        )
+    if not missing:
+        return
+    names = ", ".join(repr(wanted[c]) + (f" (for {c!r})" if wanted[c] != c else "") for c in missing)
+    unused = [f for f in found if f not in set(wanted.values())]
+    guess = {}
+    for c in missing:
+        close = difflib.get_close_matches(wanted[c], [f for f in unused if f not in guess.values()], n=1, cutoff=0.6)
+        if close:
+            guess[c] = close[0]
+    hint = "".join(f" Did you mean {guess[c]!r} for {c!r}?" for c in missing if c in guess)
+    mapping = {c: wanted[c] for c in explicit if c not in missing}
+    mapping.update({c: guess.get(c, f"your_{c}_column") for c in missing})
+    if config is None:
+        fix = f"Map your columns with read_pings(..., columns={mapping!r})"
+    else:
+        toml = ", ".join(f'{c} = "{v}"' for c, v in mapping.items())
+        fix = f"Map your columns in {config}: [inputs] columns = {{ {toml} }}"
+    raise MobilityError(f"{file}: column {names} missing; columns found: {list(found)}.{hint} {fix}")
+
+
+def check_ping_columns(file: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
+                       config: str | os.PathLike | None = None) -> str:
+    """Check that a ping file has the columns it needs, reading only its header or Parquet footer; returns
+    its format.
+
+    Parameters
+    ----------
+    file : str or path-like
+        One ping file.
+    format, columns
+        As for :func:`read_pings`.
+    config : str or path-like, optional
+        The region config the file was named in: the error then gives the mapping in TOML.
+
+    Raises
+    ------
+    MobilityError
+        Naming the file, the missing columns, the columns found, a close match ("did you mean") and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "p.csv").write_text("user_id,timestamp,latt,lon\\nu,2020-01-06T08:00:00Z,40.7,-74.0\\n")
+    >>> try:
+    ...     check_ping_columns(d / "p.csv", config="region.toml")
+    ... except MobilityError as exc:
+    ...     print(str(exc).split("p.csv: ")[1])
+    column 'lat' missing; columns found: ['user_id', 'timestamp', 'latt', 'lon']. Did you mean 'latt' for 'lat'? Map your columns in region.toml: [inputs] columns = { lat = "latt" }
+    """
+    file = Path(file)
+    fmt = format or _infer_format(file)
+    if fmt == "geolife":
+        return fmt
+    wanted = wanted_columns(fmt, columns)
+    if fmt == "parquet":
+        found = _parquet_columns(file)
+    else:
+        header = _header_line(file)
+        found = next(csv.reader([header], delimiter=max(_SEPARATORS, key=header.count))) if header else []
+    _check_columns(file, wanted, found, columns or {}, config=config)
+    return fmt
 
 
 def wanted_columns(fmt: str, columns: dict[str, str] | None = None) -> dict[str, str]:

@@ -10,12 +10,13 @@ __all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "re
 
 def run(region: str, out: str | None = None, *, from_stage: str | None = None, until: str | None = None,
         force: bool = False, progress: bool = True, engine: str = "local", scheduler: str | None = None,
-        n_workers: int | None = None, memory_limit_gb: float | None = None) -> dict:
+        n_workers: int | None = None, memory_limit_gb: float | None = None, backend: str | None = None) -> dict:
     """Run the pipeline for ``region`` (a name in ``pipelines/`` or a .toml path); returns the manifest.
 
     ``engine="dask"`` runs the partition functions on a Dask cluster: the scheduler at ``scheduler``, or a
     local cluster of ``n_workers`` processes with ``memory_limit_gb`` each (see :mod:`mobility.pipeline.engine`);
-    outputs are identical to ``engine="local"``.
+    outputs are identical to ``engine="local"``. ``backend`` ("auto", "cpu" or "gpu") overrides the config's
+    ``[metrics] backend``: where the metrics kernels run (:func:`mobility.backend.choose_device`).
 
     Examples
     --------
@@ -28,6 +29,15 @@ def run(region: str, out: str | None = None, *, from_stage: str | None = None, u
     from mobility.pipeline.engine import make_engine
 
     config = load_config(region)
+    if backend is not None:
+        from dataclasses import replace
+
+        sections = {**config.sections, "metrics": {**config.stage("metrics"), "backend": backend}}
+        config = replace(config, sections=sections)
+    from mobility.backend import choose_device
+
+    choose_device(config.stage("metrics").get("backend", "auto"),  # "gpu" without a GPU: stop now, not at metrics
+                  where="--backend" if backend is not None else f"{config.path}: [metrics] backend")
     out_dir = Path(out) if out else Path("out") / config.name
     with make_engine(engine, scheduler=scheduler, n_workers=n_workers,
                      memory_limit_gb=memory_limit_gb) as executor:

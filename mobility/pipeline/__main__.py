@@ -65,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="%(prog)s --region NAME [--out DIR] [--from STAGE | --force] [--until STAGE] [--quiet]\n"
               "       [--engine local|dask [--scheduler ADDRESS | --workers N [--worker-memory-gb GB]]]\n"
+              "       [--backend auto|cpu|gpu]\n"
               "       %(prog)s --region NAME --list-stages")
     p.add_argument("--region", required=True, help="region name (pipelines/NAME.toml) or a path to a .toml file")
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<region name>)")
@@ -84,6 +85,9 @@ def parser() -> argparse.ArgumentParser:
                    help="worker processes of the local Dask cluster (default: one per CPU core)")
     p.add_argument("--worker-memory-gb", type=float, metavar="GB",
                    help="memory limit of each local Dask worker in GB (default: Dask's share of the machine)")
+    p.add_argument("--backend", choices=["auto", "cpu", "gpu"],
+                   help="where the metrics kernels run: the GPU with CuPy (gpu), the CPU (cpu), or the GPU where "
+                        "one is found (auto); overrides [metrics] backend (default there: auto)")
     return p
 
 
@@ -111,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         with logging_redirect_tqdm(loggers=[logging.getLogger()]):  # log lines above the bars, never through them
             manifest = run(args.region, args.out, from_stage=args.from_stage, until=args.until, force=args.force,
                            progress=not args.quiet, engine=args.engine, scheduler=args.scheduler,
-                           n_workers=args.workers, memory_limit_gb=args.worker_memory_gb)
+                           n_workers=args.workers, memory_limit_gb=args.worker_memory_gb,
+                           backend=args.backend)
     except MobilityError as exc:
         handler.flush()
         print(f"error: {exc}", file=sys.stderr)

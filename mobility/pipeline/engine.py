@@ -36,29 +36,67 @@ from mobility.errors import MobilityError
 from mobility.io.atomic import write_parquet
 
 ENGINES = ("local", "dask")
+
+
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 LOAD_BATCH_ROWS = 2_000_000  # rows per batch when reading an input file (~0.5 GB of pings in memory)
 
 
 # ------------------------------------------------------------------------------------------------ engines
 class LocalEngine:
-    """Run every unit of work in this process, in order.
+    """Run every unit of work in this process, in order, or in ``threads`` threads where the caller allows it.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Threads for the maps that ask for them (``map(..., threads=True)``: work that spends its time in
+        Arrow, numpy and numba code that releases the GIL, such as the ``load`` and ``validate`` stages);
+        default: the CPU cores this process may use.
 
     Examples
     --------
     >>> with LocalEngine() as engine:
     ...     engine.map(lambda x: x * x, [1, 2, 3])
     [1, 4, 9]
+    >>> LocalEngine(threads=2).map(lambda x: -x, [1, 2, 3], threads=True)
+    [-1, -2, -3]
     """
 
     name = "local"
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
-        """``[fn(item) for item in items]``, with a progress bar when ``progress``."""
+    def __init__(self, threads: int | None = None):
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise MobilityError(f"threads={threads!r} must be a whole number >= 1")
+        self.threads = threads or _cores()
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False,
+            threads: bool = False) -> list:
+        """``[fn(item) for item in items]``, with a progress bar when ``progress``; on ``self.threads`` threads
+        when ``threads`` (results still in the order of ``items``)."""
         from tqdm import tqdm
 
+        items = list(items)
         # closed on error too, so no half bar is left under the error line; drawn on a terminal only
-        with tqdm(items, desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:
-            return [fn(item) for item in bar]
+        with tqdm(total=len(items), desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:
+            if not threads or self.threads == 1 or len(items) < 2:
+                out = []
+                for item in items:
+                    out.append(fn(item))
+                    bar.update()
+                return out
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(self.threads, len(items))) as pool:
+                out = []
+                for result in pool.map(fn, items):
+                    out.append(result)
+                    bar.update()
+                return out
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the engine."""
@@ -141,8 +179,10 @@ class DaskEngine:
                                         processes=True, memory_limit=limit, dashboard_address=":0")
             self.client = Client(self.cluster)
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
-        """``[fn(item) for item in items]`` computed on the cluster; results in the order of ``items``.
+    def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False,
+            threads: bool = False) -> list:
+        """``[fn(item) for item in items]`` computed on the cluster; results in the order of ``items``
+        (``threads`` is ignored: each worker runs one task at a time).
 
         A task whose worker died is run again on another worker (up to Dask's
         ``distributed.scheduler.allowed-failures`` times); an error raised by ``fn`` itself is raised here.
@@ -260,7 +300,8 @@ def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], 
 
 # ------------------------------------------------------------------------------------- batched reading
 def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
-                      batch_rows: int = LOAD_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+                      batch_rows: int = LOAD_BATCH_ROWS, row_groups: tuple[int, int] | None = None
+                      ) -> Iterator[pd.DataFrame]:
     """Read one ping file in batches of at most ``batch_rows`` rows.
 
     Each batch is what :func:`mobility.io.pings.read_pings` returns for those rows of the file: canonical
@@ -278,6 +319,9 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
         As for :func:`mobility.io.pings.read_pings`.
     batch_rows : int, default 2,000,000
         Rows per batch, at least 1.
+    row_groups : (int, int), optional
+        Parquet only: read row groups ``first`` up to (not including) ``end`` alone; ``row`` then counts
+        from the file's first row of group ``first``, as in the whole file.
 
     Raises
     ------
@@ -303,55 +347,61 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     if format is not None and format not in FORMATS:
         raise MobilityError(f"read_ping_batches: format={format!r} is not one of {FORMATS}")
     fmt = format or _infer_format(path)
+    offset, batches = 0, 0
+    if row_groups is not None and fmt != "parquet":
+        raise MobilityError(f"{path}: row_groups= applies to Parquet files only, not {fmt}")
     if fmt == "parquet":
-        frames = _parquet_batches(path, columns or {}, batch_rows)
+        frames = _parquet_batches(path, columns or {}, batch_rows, row_groups)
+        if row_groups is not None:
+            meta = pq.ParquetFile(path).metadata
+            offset = sum(meta.row_group(i).num_rows for i in range(row_groups[0]))
     elif fmt in ("csv", "google", "posmo"):
         read_pings(path, format=fmt, columns=columns, nrows=0)  # checks the header and the columns only
         frames = _csv_batches(path, fmt, columns or {}, batch_rows)
     else:
         yield read_pings(path, format=fmt, columns=columns)
         return
-    offset, batches = 0, 0
     for frame in frames:
         if len(frame) or not batches:
             yield _with_source(frame.reset_index(drop=True), path.name, offset)
             offset, batches = offset + len(frame), batches + 1
-    if not batches:
+    if not batches and row_groups is None:
         yield read_pings(path, format=fmt, columns=columns)
 
 
 def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
-    frame["source"] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[name])
-    frame["row"] = np.arange(offset, offset + len(frame), dtype=np.int64)
-    return frame
+    source = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[name])
+    row = np.arange(offset, offset + len(frame), dtype=np.int64)
+    return frame.assign(source=pd.Series(source, index=frame.index, copy=False),
+                        row=pd.Series(row, index=frame.index, copy=False))
 
 
-def _corrupt(path: Path, exc: Exception) -> MobilityError:
-    return MobilityError(f"{path}: not a readable Parquet file ({exc}); it may be truncated or corrupt: rewrite it")
-
-
-def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
-    from mobility.io.pings import _check_columns, canonical_frame, wanted_columns
+def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,
+                     row_groups: tuple[int, int] | None = None) -> Iterator[pd.DataFrame]:
+    from mobility.io.pings import _check_columns, unreadable_parquet, wanted_columns
     from mobility.schema import PINGS
 
     try:
         reader = pq.ParquetFile(path)
         names = reader.schema_arrow.names
     except (pa.ArrowException, OSError) as exc:
-        raise _corrupt(path, exc) from exc
+        raise unreadable_parquet(path, exc) from exc
     wanted = wanted_columns("parquet", columns)
     _check_columns(path, wanted, names, columns)
-    cols = list(dict.fromkeys(wanted[c] for c in PINGS if c in wanted and wanted[c] in names))
-    batches = reader.iter_batches(batch_size=int(batch_rows), columns=cols)
+    canonical = [c for c in PINGS if c in wanted and wanted[c] in names]
+    groups = None if row_groups is None else list(range(*row_groups))
+    batches = reader.iter_batches(batch_size=int(batch_rows), row_groups=groups, use_threads=False,
+                                  columns=list(dict.fromkeys(wanted[c] for c in canonical)))
     while True:
         try:
             batch = next(batches, None)
             if batch is None:
                 return
-            frame = batch.to_pandas()
+            # canonical names in Arrow, then one conversion without consolidating columns into blocks (a copy)
+            frame = pa.table([batch.column(wanted[c]) for c in canonical], names=canonical).to_pandas(split_blocks=True)
         except (pa.ArrowException, OSError) as exc:
-            raise _corrupt(path, exc) from exc
-        yield canonical_frame(frame, wanted)
+            raise unreadable_parquet(path, exc) from exc
+        yield frame
 
 
 def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:

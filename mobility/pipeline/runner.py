@@ -71,11 +71,12 @@ class StageContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str) -> list:
-        """``[fn(item) for item in items]`` on the run's engine (here, or on a Dask cluster), in order."""
+    def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str, threads: bool = False) -> list:
+        """``[fn(item) for item in items]`` on the run's engine (here, or on a Dask cluster), in order;
+        ``threads``: the local engine may run them on several threads (work that releases the GIL)."""
         from mobility.pipeline.engine import LocalEngine
 
-        return (self.engine or LocalEngine()).map(fn, list(items), desc=desc, progress=self.progress)
+        return (self.engine or LocalEngine()).map(fn, list(items), desc=desc, progress=self.progress, threads=threads)
 
     def map_parts(self, inputs: Sequence[str], outputs: Sequence[str],
                   fn: Callable[..., Sequence[pd.DataFrame]]) -> None:

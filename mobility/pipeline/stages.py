@@ -3,7 +3,7 @@
 Tables (folders of Parquet parts under the output directory):
 
 ===================  =======================================================================
-``ping_shards``      validated pings of each input file, split by user partition (intermediate)
+``ping_shards``      checked pings of each input file by user partition (scratch, deleted by ``validate``)
 ``quarantine_rows``  rows rejected while loading each file (intermediate)
 ``pings``            canonical pings (:mod:`mobility.schema`), one part per user partition
 ``quarantine``       every rejected row with its ``source``, ``row`` and ``reason``
@@ -76,6 +76,7 @@ def _load_params(config: RegionConfig) -> dict[str, Any]:
         "format": config.inputs.get("format"),
         "columns": config.inputs.get("columns"),
         "timezone": config.timezone,
+        "period": study_period(config),
         "max_accuracy_m": float(v.get("max_accuracy_m", 200.0)),
         "max_bad_share": float(v.get("max_bad_share", 0.05)),
         "n_partitions": config.n_partitions,
@@ -86,136 +87,159 @@ def _load_inputs(config: RegionConfig) -> list[Path]:
     return config.ping_files()
 
 
-def load_file(path: Path, index: int, params: dict[str, Any], shards: Path, quarantine: Path) -> dict[str, Any]:
-    """Read one input file, check its rows, write its pings split by user partition.
+def study_period(config: RegionConfig) -> list[str] | None:
+    """``[region] start`` and ``end`` (local dates, ``end`` included) as the UTC instants ``[first, end)``
+    in ISO text, or None when neither is set; an open side is unbounded.
 
-    This is the partition function of the ``load`` stage (one input file each); it is idempotent: a
-    finished file leaves a ``src-NNNNN.json`` summary and is skipped when the stage resumes.
-
-    The file is read in batches of ``params["batch_rows"]`` rows (default
-    :data:`mobility.pipeline.engine.LOAD_BATCH_ROWS`), so memory is bounded by the batch, not the file.
-    A file of several batches is split into per-batch shards under ``.src-NNNNN/`` first; then each
-    partition's shards are merged and de-duplicated across batches: the same pings, and the same
-    quarantine rows (file, row, reason), as reading the file whole.
+    Examples
+    --------
+    >>> from mobility.pipeline.config import RegionConfig
+    >>> cfg = RegionConfig(path=Path("r.toml"), name="r", timezone="America/New_York", start="2020-01-01",
+    ...                    end="2020-09-30", synthetic=None, inputs={}, n_partitions=1)
+    >>> study_period(cfg)
+    ['2020-01-01T05:00:00+00:00', '2020-10-01T04:00:00+00:00']
     """
-    import shutil
+    from mobility.schema import TIMESTAMP_MAX, TIMESTAMP_MIN
 
-    from mobility.pings import drop_duplicate_pings, partition_of, validate_pings
-    from mobility.pipeline.engine import LOAD_BATCH_ROWS, read_ping_batches
-
-    marker = shards / f"src-{index:05d}.json"
-    if marker.exists():
-        return json.loads(marker.read_text())
-    n_parts = params["n_partitions"]
-    batches = iter(read_ping_batches(path, format=params["format"], columns=params["columns"],
-                                     batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS))
-    first, second = next(batches), next(batches, None)
-    several = second is not None
-    scratch = shards / f".src-{index:05d}"
-    counts, n_rows = Counter(), 0
-
-    def split(pings: pd.DataFrame, name: str) -> None:
-        part = partition_of(pings["user_id"], n_parts)
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
-        for k in range(n_parts):
-            rows = order[bounds[k]: bounds[k + 1]]
-            if len(rows):
-                write_parquet(pings.iloc[rows], (scratch if several else shards) / name.format(k))
-
-    for j, raw in enumerate(b for b in (first, second, *batches) if b is not None):
-        result = validate_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
-                                source=path.name, keep_source=several)
-        split(result.pings, f"p{{:05d}}-b{j:05d}.parquet" if several else f"p{{:05d}}-src-{index:05d}.parquet")
-        write_parquet(result.quarantine, quarantine / (f"src-{index:05d}-b{j:05d}.parquet" if several
-                                                       else f"src-{index:05d}.parquet"))
-        counts.update(result.counts)
-        n_rows += result.n_input
-        del raw, result
-    if several:  # duplicates across batches: the same rule as within one batch (validate_pings)
-        for k in range(n_parts):
-            files = sorted(scratch.glob(f"p{k:05d}-b*.parquet"))
-            if not files:
-                continue
-            kept, dups = drop_duplicate_pings(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True))
-            write_parquet(kept.drop(columns=["source", "row"]), shards / f"p{k:05d}-src-{index:05d}.parquet")
-            write_parquet(dups, quarantine / f"src-{index:05d}-dup-p{k:05d}.parquet")
-            counts["duplicate"] += len(dups)
-        shutil.rmtree(scratch, ignore_errors=True)
-    summary = {"file": str(path), "rows": int(n_rows), "kept": int(n_rows - sum(counts.values())),
-               "quarantine": {k: int(v) for k, v in counts.items() if v}}
-    write_json(summary, marker)
-    return summary
+    if config.start is None and config.end is None:
+        return None
+    bounds = []
+    for key, value, open_side, shift in (("start", config.start, TIMESTAMP_MIN, 0), ("end", config.end, TIMESTAMP_MAX, 1)):
+        if value is None:
+            bounds.append(pd.Timestamp(open_side, tz="UTC"))
+            continue
+        try:
+            day = pd.Timestamp(str(value))
+        except (ValueError, TypeError) as exc:
+            raise MobilityError(f"{config.path}: [region] {key} = {value!r} is not a date; write it as \"YYYY-MM-DD\"") from exc
+        if day != day.normalize() or day.tzinfo is not None:
+            raise MobilityError(f"{config.path}: [region] {key} = {value!r} must be a calendar date (\"YYYY-MM-DD\", "
+                                f"local to [region] timezone), not a time")
+        local = (day + pd.Timedelta(days=shift)).tz_localize(config.timezone, ambiguous=True,
+                                                              nonexistent="shift_forward")
+        bounds.append(local.tz_convert("UTC"))
+    if bounds[0] >= bounds[1]:
+        raise MobilityError(f"{config.path}: [region] start = {config.start!r} is after end = {config.end!r}")
+    return [t.isoformat() for t in bounds]
 
 
-def _load_indexed(item: tuple[int, Path], *, params, shards, quarantine) -> dict[str, Any]:
-    index, path = item
-    return load_file(path, index, params, shards, quarantine)
+def _load_unit(item: tuple[int, list], *, params, shards, quarantine, compression) -> dict[str, Any]:
+    from mobility.pipeline.loading import load_unit
+
+    number, pieces = item
+    return load_unit(number, pieces, params, shards, quarantine, compression)
 
 
 def run_load(ctx: StageContext) -> dict[str, Any]:
-    """Load every input file; stop if more than ``max_bad_share`` of all rows were bad (naming the worst files)."""
-    from mobility.pings import check_bad_share
+    """Check every row of every input file and split the good ones into shards by user partition
+    (:mod:`mobility.pipeline.loading`); valid pings outside ``[region] start``..``end`` are dropped and
+    counted. Stops, after writing the quarantine table, if more than ``[validate] max_bad_share`` of all
+    rows failed a row check (duplicates, found by ``validate``, do not count)."""
+    from mobility.pipeline.loading import plan_units, spill_compression
 
     files = [Path(f) for f in ctx.params["files"]]
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
+    units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path))
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
-    summaries = ctx.map(partial(_load_indexed, params=ctx.params, shards=shards, quarantine=quarantine),
-                        list(enumerate(files)), "load")
+    compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
+    if compression:
+        log.info("load: little free disk space for the shards in %s: compressing them (%s)", shards, compression)
+    done = ctx.map(partial(_load_unit, params=ctx.params, shards=shards, quarantine=quarantine,
+                           compression=compression), list(enumerate(units)), "load", threads=True)
+    per_file: dict[int, dict[str, Any]] = {}
+    for unit in done:
+        for f in unit["files"]:
+            s = per_file.setdefault(f["index"], {"file": f["file"], "rows": 0, "kept": 0, "quarantine": Counter()})
+            s["rows"] += f["rows"]
+            s["kept"] += f["kept"]
+            s["quarantine"].update(f["quarantine"])
+    summaries = [per_file[i] for i in sorted(per_file)]
     counts = Counter()
     for s in summaries:
         counts.update(s["quarantine"])
     n_rows = sum(s["rows"] for s in summaries)
+    outside = sum(f["outside_period"] for unit in done for f in unit["files"])
+    if outside:
+        log.info("dropped %s of %s pings outside the study period [region] start = %s, end = %s (%s); they are "
+                 "counted in run.json (load: outside_period), not quarantined", f"{outside:,}", f"{n_rows:,}",
+                 ctx.config.start, ctx.config.end, ctx.config.timezone)
     if counts:
         log.warning("quarantined %s of %s rows: %s", f"{sum(counts.values()):,}", f"{n_rows:,}", dict(counts))
-    worst = [s for s in sorted(summaries, key=lambda s: s["kept"] - s["rows"])[:3] if s["rows"] > s["kept"]]
-    named = "; ".join(f"{s['file']} ({s['rows'] - s['kept']:,} of {s['rows']:,} rows bad)" for s in worst)
-    check_bad_share(dict(counts), n_rows, max_bad_share=ctx.params["max_bad_share"],
-                    source=f"all input files (worst: {named})")
-    return {"input_rows": n_rows, "files": len(files), "quarantine": dict(counts)}
+    _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
+    return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
+            "outside_period": outside}
+
+
+def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, summaries: list[dict],
+                     quarantine_dirs: list[Path]) -> None:
+    """:func:`mobility.pings.check_bad_share` over all input files; when it fails, first publish the
+    quarantine table (``OUT/quarantine``) so that the message can send the user to it."""
+    from mobility.pings import check_bad_share
+
+    limit = ctx.params["max_bad_share"]
+    n_bad = sum(counts.values())
+    if n_rows <= 0 or n_bad / n_rows <= limit:
+        return
+    table = publish_quarantine(ctx.out_dir, quarantine_dirs)
+    worst = [s for s in sorted(summaries, key=lambda s: -sum(s["quarantine"].values()))[:3] if s["quarantine"]]
+    named = "; ".join(f"{s['file']} ({sum(s['quarantine'].values()):,} of {s['rows']:,} rows bad)" for s in worst)
+    check_bad_share(counts, n_rows, max_bad_share=limit, source=f"all input files (worst: {named})", fix=(
+        f"Every rejected row, with its file, row and reason, is in the quarantine table {table} "
+        f"(mobility.read_table({str(ctx.out_dir)!r}, 'quarantine')). Fix the input files, map misnamed columns "
+        f"in the region config with [inputs] columns = {{ lat = \"your_lat_column\" }}, or raise [validate] "
+        f"max_bad_share (now {limit}) in {ctx.config.path}"))
+
+
+def publish_quarantine(out_dir: Path, quarantine_dirs: list[Path]) -> Path:
+    """Replace ``OUT/quarantine`` by the quarantine parts found so far (a run that stops on bad rows leaves
+    them where the user looks); returns its path."""
+    import shutil
+
+    from mobility.io.atomic import replace_folder
+
+    staged = out_dir / ".staging" / "quarantine-published"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    for folder in quarantine_dirs:
+        for part in sorted(folder.glob("*.parquet")):
+            shutil.copyfile(part, staged / f"load-{part.name}")
+    return replace_folder(staged, out_dir / "quarantine")
 
 
 # --------------------------------------------------------------------------------------------- validate
-def validate_partition(k: int, shard_files: list[Path], out: Path, quarantine: Path) -> dict[str, int]:
-    """Merge one user partition's shards: drop duplicates across files, sort, write ``part-k``."""
-    from mobility.pings import drop_duplicate_pings
-
-    target = out / PART_NAME.format(k)
-    dup_target = quarantine / f"duplicates-{k:05d}.parquet"
-    if target.exists() and dup_target.exists():
-        return {"duplicate": int(len(pd.read_parquet(dup_target, columns=["reason"])))}
-    frames = [pd.read_parquet(f) for f in shard_files]
-    if frames:
-        pings = pd.concat(frames, ignore_index=True)
-    else:
-        from mobility.pings import empty_pings
-        pings = empty_pings()
-    kept, dups = drop_duplicate_pings(pings)
-    write_parquet(dups, dup_target)
-    write_parquet(kept, target)
-    return {"duplicate": int(len(dups))}
+def _validate_params(config: RegionConfig) -> dict[str, Any]:
+    return {"n_partitions": config.n_partitions}
 
 
-def _validate_indexed(item: tuple[int, list[Path]], *, out, quarantine) -> dict[str, int]:
+def _validate_indexed(item: tuple[int, list[Path]], *, columns, out, quarantine) -> dict[str, int]:
+    from mobility.pipeline.loading import merge_partition
+
     k, shard_files = item
-    return validate_partition(k, shard_files, out, quarantine)
+    return merge_partition(k, shard_files, columns, out, quarantine, PART_NAME.format(k))
 
 
 def run_validate(ctx: StageContext) -> dict[str, Any]:
+    """Each user partition's shards from every file: sort, drop duplicates (within and across files), write
+    the partition's pings once and delete its shards (:func:`mobility.pipeline.loading.merge_partition`)."""
+    import shutil
+
     n = ctx.config.n_partitions
     out, quarantine = ctx.output("pings"), ctx.output("quarantine")
     shards = ctx.table("ping_shards")
     for part in ctx.parts("quarantine_rows"):
         target = quarantine / f"load-{part.name}"
         if not target.exists():
-            write_parquet(pd.read_parquet(part), target)
+            shutil.copyfile(part, target)
+    units = [json.loads(m.read_text()) for m in sorted(shards.glob("unit-*.json"))]
     by_part: dict[int, list[Path]] = {k: [] for k in range(n)}
-    for f in sorted(shards.glob("p*-src-*.parquet")):
-        by_part[int(f.name[1:6])].append(f)
-    results = ctx.map(partial(_validate_indexed, out=out, quarantine=quarantine), sorted(by_part.items()), "validate")
-    dups = sum(r["duplicate"] for r in results)
-    return {"quarantine": {"duplicate_across_files": dups}}
+    for unit in units:  # in input order: task by task, each task's shards in spill order
+        for k, names in unit["shards"].items():
+            by_part[int(k)] += [shards / name for name in names]
+    columns = list(dict.fromkeys(c for unit in units for f in unit["files"] for c in f["columns"]))
+    results = ctx.map(partial(_validate_indexed, columns=columns or ["user_id", "timestamp", "lat", "lon"], out=out,
+                              quarantine=quarantine), sorted(by_part.items()), "validate", threads=True)
+    return {"quarantine": {"duplicate": sum(r["duplicate"] for r in results)}}
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -228,7 +252,7 @@ def stage_params(config: RegionConfig, section: str, func, *, fixed: tuple[str, 
     signature = inspect.signature(func)
     allowed = {
         name: param.default for name, param in signature.parameters.items()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in fixed and name not in {"columns", "backend"}
+        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in fixed and name != "columns"
     }
     given = config.stage(section)
     unknown = sorted(set(given) - set(allowed))
@@ -316,21 +340,39 @@ def run_home_work(ctx: StageContext) -> dict[str, Any]:
 
 
 def _metrics_params(config):
+    from mobility.backend import choose_device
     from mobility.metrics import weekly_metrics
 
     params = stage_params(config, "metrics", weekly_metrics, fixed=("timezone", "home_work", "period"))
-    return {**params, "timezone": config.timezone}
+    requested = params.pop("backend") or "auto"
+    backend, _ = choose_device(requested, where=f"{config.path}: [metrics] backend")
+    return {**params, "timezone": config.timezone, "backend": requested, "device": _DEVICE[backend]}
+
+
+_DEVICE = {"pandas": "cpu", "cupy": "gpu"}  # frame backend -> where the metrics kernels run
 
 
 def run_metrics(ctx: StageContext) -> dict[str, Any]:
+    """Weekly and monthly metrics per partition; ``[metrics] backend`` (or ``--backend``) says where the
+    kernels run: "gpu" (CuPy), "cpu", or "auto" (the GPU where CuPy sees one, with a log line either way)."""
+    from mobility.backend import choose_device
     from mobility.metrics import weekly_metrics
+
+    params = dict(ctx.params)
+    requested, device = params.pop("backend"), params.pop("device")
+    backend, why = choose_device(requested, where=f"{ctx.config.path}: [metrics] backend")
+    if _DEVICE[backend] != device:  # the machine changed between fingerprint and run (e.g. a GPU went away)
+        raise MobilityError(f"[metrics] backend = {requested!r} chose the {device.upper()} for this run's fingerprint "
+                            f"but finds the {_DEVICE[backend].upper()} now ({why}); rerun")
+    log.info("metrics on the %s ([metrics] backend = %r: %s)", device.upper(), requested, why)
 
     def one(visits, labels):
         labels = labels[["user_id", "date", "home_location_id", "work_location_id"]]
-        return [weekly_metrics(visits, home_work=labels, period=period, **ctx.params) for period in ("week", "month")]
+        return [weekly_metrics(visits, home_work=labels, period=period, backend=backend, **params)
+                for period in ("week", "month")]
 
     ctx.map_parts(["visits", "home_work_daily"], ["metrics_weekly", "metrics_monthly"], one)
-    return {}
+    return {"device": device}
 
 
 # --------------------------------------------------------------------------------------------- census
@@ -544,7 +586,7 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("generate", (), (), run_generate, _generate_params, _generate_inputs))
     stages += [
         Stage("load", ("generate",), ("ping_shards", "quarantine_rows"), run_load, _load_params, _load_inputs),
-        Stage("validate", ("load",), ("pings", "quarantine"), run_validate, lambda c: {"n_partitions": c.n_partitions}),
+        Stage("validate", ("load",), ("pings", "quarantine"), run_validate, _validate_params),
         Stage("stops", ("validate",), ("stops",), run_stops, _stops_params),
         Stage("locations", ("stops",), ("visits", "locations"), run_locations, _locations_params),
         Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params,

@@ -147,7 +147,7 @@ def test_missing_column_message(tmp_path):
         read_pings(f)
     msg = str(err.value)
     assert "pings.csv" in msg and "'timestamp'" in msg and "['user_id', 'time', 'lat', 'lon']" in msg
-    assert "columns={'timestamp': 'your_column'}" in msg
+    assert "Did you mean 'time' for 'timestamp'? Map your columns with read_pings(..., columns={'timestamp': 'time'})" in msg
 
 
 def test_explicitly_mapped_optional_column_must_exist(tmp_path):

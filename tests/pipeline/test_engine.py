@@ -19,7 +19,7 @@ from mobility.pipeline.engine import (
     read_ping_batches,
     run_part,
 )
-from mobility.pipeline.stages import load_file
+from mobility.pipeline.loading import load_unit, merge_partition, plan_units
 from mobility.synthetic import write_region_config
 
 HAVE_DASK = importlib.util.find_spec("distributed") is not None
@@ -139,15 +139,19 @@ def test_a_bad_row_in_a_later_chunk_is_a_clear_error(tmp_path):
 
 def _load(path: Path, out: Path, batch_rows: int) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     params = {"format": None, "columns": None, "timezone": "America/New_York", "max_accuracy_m": 200.0,
-              "n_partitions": 3, "batch_rows": batch_rows}
-    shards, quarantine = out / "shards", out / "quarantine"
-    shards.mkdir(parents=True)
-    quarantine.mkdir()
-    summary = load_file(path, 0, params, shards, quarantine)
-    assert not list(shards.glob(".src-*")), "scratch shards left behind"
-    pings = {f.name: pd.read_parquet(f) for f in sorted(shards.glob("*.parquet"))}
+              "n_partitions": 3, "batch_rows": batch_rows, "period": None}
+    shards, quarantine, pings = out / "shards", out / "quarantine", out / "pings"
+    for folder in (shards, quarantine, pings):
+        folder.mkdir(parents=True)
+    (unit,) = plan_units([path])
+    summary = load_unit(0, unit, params, shards, quarantine)
+    for k, names in summary["shards"].items():
+        merge_partition(int(k), [shards / n for n in names], summary["files"][0]["columns"], pings, quarantine,
+                        f"part-{int(k):05d}.parquet")
+    assert not list(shards.glob("*.arrow")), "shards left behind"
+    parts = {f.name: pd.read_parquet(f) for f in sorted(pings.glob("*.parquet"))}
     q = pd.concat([pd.read_parquet(f) for f in quarantine.glob("*.parquet")], ignore_index=True)
-    return summary, pings, q
+    return summary["files"], parts, q
 
 
 def test_load_file_in_batches_equals_reading_the_file_whole(tmp_path):
@@ -259,3 +263,60 @@ def test_dask_run_outputs_equal_local_run_row_for_row(tmp_path):
         pd.testing.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "local", name),
                                       obj=name, check_exact=True)
     assert len(read_table(tmp_path / "local", "stops")) > 0
+
+
+@pytest.fixture
+def standalone_cluster(tmp_path):
+    """A Dask cluster of separate processes, as on a real machine: ``dask scheduler`` and two ``dask worker``
+    processes started from the command line, meeting through a scheduler file."""
+    if not HAVE_DASK:
+        pytest.skip("dask distributed not installed: pip install 'mobility[dist]'")
+    import subprocess
+    import sys
+    import time
+
+    bin_dir = Path(sys.executable).parent
+    dask_cli = [str(bin_dir / "dask")] if (bin_dir / "dask").exists() else [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # the workers import this checkout
+    scheduler_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([*dask_cli, "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
+                               "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(600):
+            if scheduler_file.exists():
+                break
+            time.sleep(0.1)
+        for _ in range(2):
+            procs.append(subprocess.Popen([*dask_cli, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
+                                           "--no-dashboard", "--memory-limit", "2GB"], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield str(scheduler_file)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@needs_dask
+@pytest.mark.slow
+def test_a_standalone_cluster_writes_the_same_files_byte_for_byte(tmp_path, standalone_cluster):
+    config = region_config(tmp_path)
+    local = run(str(config), str(tmp_path / "local"), progress=False, until="census")
+    cluster = run(str(config), str(tmp_path / "cluster"), progress=False, engine="dask", scheduler=standalone_cluster,
+                  until="census")
+    assert cluster["engine"]["workers"] == 2 and cluster["stage_order"] == local["stage_order"]
+    for name in TABLES:
+        local_parts = {p.name: p.read_bytes() for p in sorted((tmp_path / "local" / name).glob("*.parquet"))}
+        cluster_parts = {p.name: p.read_bytes() for p in sorted((tmp_path / "cluster" / name).glob("*.parquet"))}
+        assert cluster_parts.keys() == local_parts.keys(), name
+        for part, data in local_parts.items():
+            assert cluster_parts[part] == data, f"{name}/{part} differs"
+    assert len(read_table(tmp_path / "local", "pings")) > 0

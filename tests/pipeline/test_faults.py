@@ -210,13 +210,24 @@ def test_unwritable_output_directory_is_a_clear_error(reference, tmp_path):
 
 
 def _load_one(path: Path, folder: Path, n_partitions: int, batch_rows: int) -> dict:
-    from mobility.pipeline.stages import load_file
+    from mobility.pipeline.loading import load_unit, merge_partition, plan_units
 
     params = {"format": None, "columns": None, "timezone": "UTC", "max_accuracy_m": 200.0,
-              "n_partitions": n_partitions, "batch_rows": batch_rows}
-    (folder / "shards").mkdir()
-    (folder / "quarantine").mkdir()
-    return load_file(path, 0, params, folder / "shards", folder / "quarantine")
+              "n_partitions": n_partitions, "batch_rows": batch_rows, "period": None}
+    for name in ("shards", "quarantine", "pings"):
+        (folder / name).mkdir()
+    summaries = [load_unit(i, unit, params, folder / "shards", folder / "quarantine")
+                 for i, unit in enumerate(plan_units([path]))]
+    by_part: dict[int, list[Path]] = {}
+    for s in summaries:
+        for k, names in s["shards"].items():
+            by_part.setdefault(int(k), []).extend(folder / "shards" / n for n in names)
+    for k, files in sorted(by_part.items()):
+        merge_partition(k, files, ["user_id", "timestamp", "lat", "lon"], folder / "pings", folder / "quarantine",
+                        f"part-{k:05d}.parquet")
+    return {"rows": sum(f["rows"] for s in summaries for f in s["files"]),
+            "kept": sum(f["kept"] for s in summaries for f in s["files"]),
+            "quarantine": {k: v for s in summaries for f in s["files"] for k, v in f["quarantine"].items()}}
 
 
 @pytest.mark.slow
@@ -231,9 +242,9 @@ def test_one_user_with_ten_million_pings_loads_in_batches(tmp_path):
     del frame
     summary = _load_one(tmp_path / "whale.parquet", tmp_path, 4, 2_000_000)
     assert summary["rows"] == summary["kept"] == n and summary["quarantine"] == {}
-    shards = list((tmp_path / "shards").glob("*.parquet"))
-    assert len(shards) == 1  # one user, one partition
-    loaded = pd.read_parquet(shards[0], columns=["timestamp"])["timestamp"]
+    parts = list((tmp_path / "pings").glob("*.parquet"))
+    assert len(parts) == 1  # one user, one partition
+    loaded = pd.read_parquet(parts[0], columns=["timestamp"])["timestamp"]
     assert len(loaded) == n and loaded.is_monotonic_increasing  # sorted across batches
 
 
@@ -248,7 +259,7 @@ def test_a_million_users_with_one_ping_each(tmp_path):
     frame.to_parquet(tmp_path / "many.parquet", index=False)
     summary = _load_one(tmp_path / "many.parquet", tmp_path, 8, 300_000)
     assert summary["rows"] == summary["kept"] == n
-    parts = [pd.read_parquet(p) for p in sorted((tmp_path / "shards").glob("*.parquet"))]
+    parts = [pd.read_parquet(p) for p in sorted((tmp_path / "pings").glob("*.parquet"))]
     assert len(parts) == 8 and sum(len(p) for p in parts) == n
     users = pd.concat([p["user_id"] for p in parts])
     assert users.is_unique and len(users) == n

@@ -1,0 +1,304 @@
+"""Ping files into user partitions of validated pings, out of core: the work of the ``load`` and ``validate``
+stages.
+
+Two steps, each a unit of work an engine maps (:mod:`mobility.pipeline.engine`):
+
+1. :func:`load_unit`, one per load task: a run of input rows (:func:`plan_units`: whole files grouped, big
+   Parquet files cut between row groups, about the same number of rows each, in input order). Read them in
+   batches (:func:`~mobility.pipeline.engine.read_ping_batches`), check every row (:func:`mobility.pings.check_pings`: bad rows to the quarantine, rows outside the study
+   period dropped and counted), split the good rows by user partition (:func:`mobility.pings.partition_of`)
+   and spill them as Arrow IPC shards, at most ``spill_rows`` rows held in memory at once.
+2. :func:`merge_partition`, one per user partition: read that partition's shards of every task, sort by
+   user and time and drop duplicates (:func:`mobility.pings.drop_duplicate_pings`, one rule for duplicates
+   within a batch, across batches and across files), write the partition's pings once, delete its shards.
+
+Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk) that
+carry each row's ``source`` (file name) and ``row`` (0-based row in that file), in input order, so that
+the duplicate kept is the same as if every file were read whole and concatenated in the order of
+``[inputs] pings``: the best ``accuracy_m``, ties to the first in input order. Memory is bounded by the
+read batch plus ``spill_rows`` rows in ``load``, and by one partition in ``validate``, never by the region.
+
+The pings are written once, as Parquet tuned for them: ``user_id``, ``accuracy_m`` and ``utc_offset_s``
+dictionary-encoded, ``timestamp`` delta-encoded, no general-purpose compression (coordinates do not
+compress; the encodings make the files about as small as Snappy's and twice as fast to write and read).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mobility.errors import MobilityError
+from mobility.io.atomic import atomic_path, write_json, write_parquet
+from mobility.schema import PINGS
+
+SPILL_ROWS = 8_000_000  # good rows one load task holds before writing them out as shards (~0.5 GB)
+SPILL_BYTES_PER_ROW = 56  # uncompressed shard bytes per ping (zstd: ~25)
+UNIT_ROWS_MIN = 1_000_000  # smallest load task (rows), so that a small region still splits for 2+ cores
+BYTES_PER_TEXT_ROW = 50  # to estimate the rows of a text file from its size, when grouping files into tasks
+PINGS_PARQUET = {  # pyarrow.parquet.write_table options of the pings table
+    "use_dictionary": ["user_id", "accuracy_m", "utc_offset_s"],
+    "column_encoding": {"timestamp": "DELTA_BINARY_PACKED"},
+    "compression": "none",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Rows of one input file that a load task reads: the whole file, or Parquet row groups ``[first, end)``."""
+
+    index: int  # the file's position in the stage's list of files
+    path: str
+    row_groups: tuple[int, int] | None = None
+    rows: int = 0  # exact for Parquet, estimated from the size for text
+
+
+def plan_units(files: list[Path], *, format: str | None = None, columns: dict[str, str] | None = None,
+               config: str | None = None, unit_rows: int | None = None) -> list[list[Piece]]:
+    """Split the input files, in order, into load tasks of about the same number of rows.
+
+    A task holds at most ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at
+    least eight tasks for the cores to share, one spill each), more only where a single row group or text
+    file is bigger: Parquet files are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
+    are the input in order. Every file's columns are checked first (footers and header lines only), so a
+    misnamed column is reported before any work, with the TOML mapping to add to ``config``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> pings = pd.DataFrame({"user_id": ["a"] * 10, "timestamp": pd.Timestamp("2020-01-06", tz="UTC"),
+    ...                       "lat": 40.0, "lon": -74.0})
+    >>> pings.to_parquet(d / "p.parquet", row_group_size=3)
+    >>> [[(p.index, p.row_groups, p.rows) for p in unit] for unit in plan_units([d / "p.parquet"])]
+    [[(0, (0, 4), 10)]]
+    """
+    import pyarrow.parquet as pq
+
+    from mobility.io.pings import check_ping_columns
+
+    pieces: list[Piece] = []  # whole files, Parquet ones as single row groups
+    for index, path in enumerate(files):
+        fmt = check_ping_columns(path, format=format, columns=columns, config=config)
+        if fmt == "parquet":
+            meta = pq.ParquetFile(path).metadata
+            pieces += [Piece(index, str(path), (g, g + 1), meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
+        else:
+            pieces.append(Piece(index, str(path), None, max(1, Path(path).stat().st_size // BYTES_PER_TEXT_ROW)))
+    target = unit_rows or min(SPILL_ROWS, max(UNIT_ROWS_MIN, sum(p.rows for p in pieces) // 8))
+    units: list[list[Piece]] = [[]]
+    rows = 0
+    for piece in pieces:
+        if units[-1] and rows + piece.rows > target:  # a task never exceeds the target unless one piece does
+            units.append([])
+            rows = 0
+        unit = units[-1]
+        last = unit[-1] if unit else None
+        if last and last.row_groups and piece.row_groups and last.index == piece.index:  # extend the row-group run
+            unit[-1] = Piece(last.index, last.path, (last.row_groups[0], piece.row_groups[1]), last.rows + piece.rows)
+        else:
+            unit.append(piece)
+        rows += piece.rows
+    return [u for u in units if u]
+
+
+def spill_compression(rows: int, folder: Path) -> str | None:
+    """How to compress the shards of ``rows`` pings written under ``folder``: not at all (fastest) while
+    they take less than a third of the free disk space there, else zstd (less than half the bytes, about
+    three times the CPU time of writing them plain).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> spill_compression(1_000, pathlib.Path(tempfile.gettempdir())) is None
+    True
+    """
+    import shutil
+
+    return None if rows * SPILL_BYTES_PER_ROW < shutil.disk_usage(folder).free / 3 else "zstd"
+
+
+def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: Path,
+              quarantine: Path, compression: str | None = None) -> dict[str, Any]:
+    """Read, check and split one load task's rows into shards by user partition (step 1 of the module docstring).
+
+    Idempotent: a finished task leaves ``unit-NNNNN.json`` (its summary, including the names of its shards)
+    in ``shards`` and is skipped when the stage resumes; an interrupted one is redone, overwriting its
+    shards and quarantine parts under the same names.
+
+    Parameters
+    ----------
+    number : int
+        The task's number (orders the shards, hence which duplicate is first).
+    pieces : list of Piece
+        Its rows, in input order (:func:`plan_units`).
+    params : dict
+        ``format``, ``columns``, ``timezone``, ``max_accuracy_m``, ``n_partitions``, ``period`` (ISO
+        instants ``[first, end)`` or None), optional ``batch_rows`` and ``spill_rows``.
+    shards, quarantine : Path
+        Folders for the shards and the summary, and for the quarantine parts.
+    compression : {None, "lz4", "zstd"}
+        Of the shards (:func:`spill_compression`).
+
+    Returns
+    -------
+    dict
+        ``files``: per input file read, ``index``, ``file``, ``rows`` (read), ``kept`` (passed the row
+        checks and inside the period, duplicates included), ``outside_period``, ``quarantine`` (rows per
+        reason), ``columns`` (its ping columns); ``shards``: partition -> shard file names.
+    """
+    from mobility.pings import check_pings
+    from mobility.pipeline.engine import LOAD_BATCH_ROWS, read_ping_batches
+
+    marker = shards / f"unit-{number:05d}.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    period = tuple(pd.Timestamp(t) for t in params["period"]) if params.get("period") else None
+    spill = _Spill(shards, number, params["n_partitions"], params.get("spill_rows") or SPILL_ROWS, compression)
+    files: dict[int, dict[str, Any]] = {}
+    for piece in pieces:
+        path = Path(piece.path)
+        stats = files.setdefault(piece.index, {"index": piece.index, "file": str(path), "rows": 0, "outside_period": 0,
+                                               "quarantine": Counter(), "columns": []})
+        batches = read_ping_batches(path, format=params["format"], columns=params["columns"],
+                                    batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups)
+        first_group = piece.row_groups[0] if piece.row_groups else 0
+        for j, raw in enumerate(batches):
+            checked = check_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
+                                  source=path.name, period=period)
+            if len(checked.quarantine):
+                name = f"src-{piece.index:05d}-g{first_group:05d}-b{j:05d}.parquet"
+                write_parquet(checked.quarantine, quarantine / name)
+            spill.add(checked.pings)
+            stats["quarantine"].update(checked.counts)
+            stats["rows"] += checked.n_input
+            stats["outside_period"] += checked.dropped.get("outside_period", 0)
+            stats["columns"] = [c for c in PINGS if c in checked.pings.columns]
+            del raw, checked
+    names = spill.close()
+    for stats in files.values():
+        stats["quarantine"] = {k: int(v) for k, v in stats["quarantine"].items() if v}
+        stats["kept"] = stats["rows"] - sum(stats["quarantine"].values()) - stats["outside_period"]
+    summary = {"unit": number, "files": list(files.values()), "shards": {str(k): v for k, v in sorted(names.items())}}
+    write_json(summary, marker)
+    return summary
+
+
+def merge_partition(k: int, shard_files: list[Path], columns: list[str], out: Path, quarantine: Path,
+                    part_name: str) -> dict[str, int]:
+    """Sort, de-duplicate and write partition ``k`` from its shards (step 2 of the module docstring).
+
+    ``shard_files`` in input order (file index, then spill order). Writes the partition's duplicates to
+    ``quarantine/duplicates-KKKKK.parquet``, then its pings to ``out/<part_name>``, then deletes the shards;
+    a partition whose two outputs exist is only cleaned up (the stage resumed). A partition with no rows
+    gets an empty part with ``columns``.
+
+    Returns
+    -------
+    dict
+        ``{"duplicate": rows dropped as duplicates}``.
+    """
+    import pyarrow.parquet as pq
+
+    from mobility.pings import drop_duplicate_pings, empty_pings
+
+    target, dup_target = out / part_name, quarantine / f"duplicates-{k:05d}.parquet"
+    if target.exists() and dup_target.exists():
+        _remove(shard_files)
+        return {"duplicate": int(pq.ParquetFile(dup_target).metadata.num_rows)}
+    missing = [f.name for f in shard_files if not f.exists()]
+    if missing:
+        raise MobilityError(
+            f"partition {k}: the load stage's shards {missing[:3]} are gone (an earlier validate run wrote the "
+            "pings and deleted them); rerun from the load stage: python -m mobility.pipeline ... --from load"
+        )
+    if shard_files:
+        pings = _read_shards(shard_files)
+    else:
+        pings = empty_pings(accuracy="accuracy_m" in columns, utc_offset="utc_offset_s" in columns)
+        pings = pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64))
+    kept, dups = drop_duplicate_pings(pings)
+    write_parquet(dups, dup_target)
+    write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
+    _remove(shard_files)
+    return {"duplicate": int(len(dups))}
+
+
+# --------------------------------------------------------------------------------------------- helpers
+class _Spill:
+    """Good rows of one input file, grouped by user partition in memory and written out as shards
+    ``pKKKKK-uNNNNN-FFFF.arrow`` whenever ``max_rows`` rows are held (and at the end)."""
+
+    def __init__(self, folder: Path, index: int, n_partitions: int, max_rows: int, compression: str | None = None):
+        self.folder, self.index, self.n, self.max_rows = folder, index, n_partitions, max_rows
+        self.options = pa.ipc.IpcWriteOptions(compression=compression)
+        self.pieces: dict[int, list[pa.Table]] = {}
+        self.rows = self.flushes = 0
+        self.names: dict[int, list[str]] = {}
+
+    def add(self, pings: pd.DataFrame) -> None:
+        from mobility.pings import partition_of
+
+        if not len(pings):
+            return
+        table = pa.Table.from_pandas(pings, preserve_index=False)
+        part = partition_of(pings["user_id"], self.n) if self.n > 1 else np.zeros(len(pings), dtype=np.int64)
+        heads = np.flatnonzero(np.diff(part)) + 1
+        if len(heads) < len(part) // 1000:  # users grouped (sorted input): runs of one partition, zero-copy slices
+            starts = np.concatenate(([0], heads))
+            ends = np.append(heads, len(part))
+            for a, b in zip(starts.tolist(), ends.tolist()):
+                self.pieces.setdefault(int(part[a]), []).append(table.slice(a, b - a))
+        else:
+            order = np.argsort(part.astype(np.uint16) if self.n <= 1 << 16 else part, kind="stable")  # radix
+            bounds = np.searchsorted(part[order], np.arange(self.n + 1))
+            table = table.take(order)
+            for k in np.flatnonzero(np.diff(bounds)):
+                self.pieces.setdefault(int(k), []).append(table.slice(bounds[k], bounds[k + 1] - bounds[k]))
+        self.rows += len(pings)
+        if self.rows >= self.max_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        for k, tables in sorted(self.pieces.items()):
+            name = f"p{k:05d}-u{self.index:05d}-{self.flushes:04d}.arrow"
+            table = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
+            with atomic_path(self.folder / name, durable=False) as tmp:
+                with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=self.options) as writer:
+                    writer.write_table(table)
+            self.names.setdefault(k, []).append(name)
+        self.pieces, self.rows, self.flushes = {}, 0, self.flushes + 1
+
+    def close(self) -> dict[int, list[str]]:
+        if self.pieces:
+            self.flush()
+        return self.names
+
+
+def _read_shards(files: list[Path]) -> pd.DataFrame:
+    """The shards' rows, concatenated in order, with the dtypes of the pings table plus ``source``, ``row``."""
+    tables = []
+    for f in files:
+        try:
+            with pa.memory_map(str(f)) as source:
+                tables.append(pa.ipc.open_file(source).read_all())
+        except (pa.ArrowException, OSError) as exc:
+            raise MobilityError(f"{f}: unreadable load shard ({exc}); rerun from the load stage (--from load)") from exc
+    table = pa.concat_tables(tables, promote_options="permissive")
+    pings = table.to_pandas()
+    if "utc_offset_s" in pings.columns:  # shards of files without the column hold nulls
+        pings["utc_offset_s"] = pings["utc_offset_s"].astype("Int32")
+    pings["user_id"] = pings["user_id"].astype("str")
+    return pings
+
+
+def _remove(files: list[Path]) -> None:
+    for f in files:
+        f.unlink(missing_ok=True)

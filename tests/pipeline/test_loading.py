@@ -1,0 +1,229 @@
+"""The out-of-core loader (load + validate stages) against reading every file whole, and its messages."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.io.pings import read_pings
+from mobility.pings import drop_duplicate_pings, partition_of, validate_pings
+from mobility.pipeline import loading, read_table, run
+from mobility.pipeline import engine as engine_module
+from mobility.synthetic import SyntheticParams, generate_region
+
+GEOLIFE = Path("../shared/data/real/geolife_trackintel").resolve()
+KEY = ["source", "row", "reason"]
+
+
+# ------------------------------------------------------------------------------------------ the reference
+def reference(files: list[Path], n_partitions: int, *, timezone: str, max_accuracy_m: float = 200.0):
+    """Today's semantics, from the public frame functions, all in memory: each file read whole and validated
+    (duplicates within it dropped: best accuracy, then first row), then duplicates across files (the same
+    rule, files in order), then split by user partition."""
+    kept, quarantine = [], []
+    for f in files:
+        result = validate_pings(read_pings(f), max_accuracy_m=max_accuracy_m, timezone=timezone, keep_source=True)
+        kept.append(result.pings)
+        quarantine.append(result.quarantine)
+    pings, dups = drop_duplicate_pings(pd.concat(kept, ignore_index=True))
+    part = partition_of(pings["user_id"], n_partitions)
+    parts = {k: pings[part == k].drop(columns=["source", "row"]).reset_index(drop=True) for k in range(n_partitions)}
+    return parts, pd.concat([*quarantine, dups], ignore_index=True)
+
+
+def config(folder: Path, pings: list[str], *, n_partitions: int = 3, extra: str = "") -> Path:
+    path = folder / "region.toml"
+    path.write_text(textwrap.dedent(f"""
+        [region]
+        name = "t"
+        timezone = "America/New_York"
+        {extra}
+        [inputs]
+        pings = {json.dumps(pings)}
+        [run]
+        n_partitions = {n_partitions}
+        [validate]
+        max_bad_share = 0.5
+    """))
+    return path
+
+
+def assert_same(out: Path, files: list[Path], n_partitions: int) -> None:
+    parts, expected_q = reference(files, n_partitions, timezone="America/New_York")
+    for k in range(n_partitions):
+        got = pd.read_parquet(out / "pings" / f"part-{k:05d}.parquet")
+        if len(parts[k]):
+            pd.testing.assert_frame_equal(got, parts[k], check_exact=True, obj=f"partition {k}")
+        else:
+            assert len(got) == 0
+    got_q = read_table(out, "quarantine")
+    assert sorted(map(tuple, got_q[KEY].astype(str).values)) == sorted(map(tuple, expected_q[KEY].astype(str).values))
+    assert not list((out / "ping_shards").glob("*.arrow")), "shards left behind: a second copy of the pings"
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches, spills and load tasks of a few hundred rows: every boundary the loader has is crossed."""
+    monkeypatch.setattr(engine_module, "LOAD_BATCH_ROWS", 700)
+    monkeypatch.setattr(loading, "SPILL_ROWS", 1_500)
+    monkeypatch.setattr(loading, "UNIT_ROWS_MIN", 2_000)
+
+
+def mixed_inputs(folder: Path) -> list[Path]:
+    """A synthetic region (Parquet parts of 12 users, bad rows of every kind in a CSV) plus a second Parquet
+    file that repeats pings of the first with other accuracies (duplicates across files, won either way) and
+    a CSV holding some of them as text."""
+    region = generate_region(folder / "region", SyntheticParams(n_users=30, start="2020-03-02", end="2020-03-15",
+                                                                users_per_part=12, inject_bad_share=0.01), seed=3)
+    first = pd.read_parquet(sorted((region / "pings").glob("*.parquet"))[0])
+    rng = np.random.default_rng(0)
+    pick = np.sort(rng.choice(len(first), 600, replace=False))
+    again = first.iloc[pick].assign(accuracy_m=rng.choice([1.0, 5.0, 50.0, np.nan], 600))
+    again = pd.concat([again, again.iloc[:50]], ignore_index=True)  # and duplicates within that file
+    again.to_parquet(region / "pings" / "zz-again.parquet", index=False, row_group_size=250)
+    text = first.iloc[pick[:200]].assign(timestamp=lambda d: d["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    text.astype(str).to_csv(region / "pings" / "zz-text.csv", index=False)
+    return sorted((region / "pings").iterdir())
+
+
+def test_loader_equals_reading_every_file_whole(tmp_path, small_batches):
+    files = mixed_inputs(tmp_path)
+    cfg = config(tmp_path, [str(f) for f in files])
+    manifest = run(str(cfg), str(tmp_path / "out"), until="validate", progress=False)
+    assert manifest["stages"]["load"]["units"] > 3  # several tasks, each with several batches and spills
+    assert_same(tmp_path / "out", files, 3)
+    q = read_table(tmp_path / "out", "quarantine")
+    assert {"duplicate", "bad_timestamp", "bad_coordinate", "missing_value", "low_accuracy", "bad_accuracy"} <= set(q["reason"])
+    # a duplicate across files names its file and row (today's loader wrote "" and -1)
+    assert (q.loc[q["reason"] == "duplicate", "row"] >= 0).all()
+
+
+def test_shards_are_compressed_when_the_disk_is_short_and_give_the_same_outputs(tmp_path, small_batches, monkeypatch,
+                                                                               caplog):
+    files = mixed_inputs(tmp_path)
+    monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)  # as if the shards would fill the disk
+    with caplog.at_level("INFO", logger="mobility.pipeline"):
+        run(str(config(tmp_path, [str(f) for f in files])), str(tmp_path / "out"), until="validate", progress=False)
+    assert "compressing them (zstd)" in caplog.text
+    assert_same(tmp_path / "out", files, 3)
+
+
+def test_loader_equals_reading_every_file_whole_with_the_local_engine_unthreaded(tmp_path, monkeypatch):
+    files = mixed_inputs(tmp_path)
+    monkeypatch.setattr(engine_module, "_cores", lambda: 1)
+    run(str(config(tmp_path, [str(f) for f in files], n_partitions=1)), str(tmp_path / "out"), until="validate",
+        progress=False)
+    assert_same(tmp_path / "out", files, 1)
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not GEOLIFE.is_dir(), reason="../shared/data/real/geolife_trackintel absent")
+def test_loader_equals_reading_every_file_whole_on_geolife(tmp_path, small_batches):
+    files = sorted(GEOLIFE.glob("*/*/Trajectory/*.plt"))
+    assert len(files) > 100
+    run(str(config(tmp_path, [str(GEOLIFE / "*" / "*" / "Trajectory" / "*.plt")], n_partitions=4)),
+        str(tmp_path / "out"), until="validate", progress=False)
+    assert_same(tmp_path / "out", files, 4)
+    assert len(read_table(tmp_path / "out", "pings")) > 150_000
+
+
+# ------------------------------------------------------------------------------------------ the study period
+def test_pings_outside_the_study_period_are_dropped_and_counted(tmp_path):
+    ts = pd.to_datetime(["2020-03-01 04:59", "2020-03-01 05:00", "2020-03-31 23:59", "2020-04-01 03:59",
+                         "2020-04-01 04:00", "2020-02-01 00:00"], utc=True)
+    pings = pd.DataFrame({"user_id": "u", "timestamp": ts, "lat": [40.0, 40.0, 40.0, 40.0, 40.0, 99.0], "lon": -75.0})
+    pings.to_parquet(tmp_path / "p.parquet", index=False)
+    cfg = config(tmp_path, [str(tmp_path / "p.parquet")], n_partitions=1,
+                 extra='start = "2020-03-01"\nend = "2020-03-31"')
+    manifest = run(str(cfg), str(tmp_path / "out"), until="validate", progress=False)
+    kept = read_table(tmp_path / "out", "pings")
+    # local New York dates 2020-03-01..2020-03-31: 05:00 UTC on March 1 (EST) to 04:00 UTC on April 1 (EDT)
+    assert kept["timestamp"].tolist() == list(ts[[1, 2, 3]])
+    assert manifest["stages"]["load"]["outside_period"] == 2  # 04:59 and 04:00; the bad row is quarantined
+    assert read_table(tmp_path / "out", "quarantine")["reason"].tolist() == ["bad_coordinate"]
+
+
+def test_region_dates_must_be_dates(tmp_path):
+    pd.DataFrame({"user_id": ["u"], "timestamp": pd.to_datetime(["2020-03-01"], utc=True), "lat": [1.0],
+                  "lon": [1.0]}).to_parquet(tmp_path / "p.parquet")
+    cfg = config(tmp_path, [str(tmp_path / "p.parquet")], extra='start = "2020-03-01 12:00"')
+    with pytest.raises(MobilityError, match=r"\[region\] start = '2020-03-01 12:00' must be a calendar date"):
+        run(str(cfg), str(tmp_path / "out"), until="load", progress=False)
+
+
+# ------------------------------------------------------------------------------------------ messages
+def test_too_many_bad_rows_writes_the_quarantine_first_and_names_the_toml_key(tmp_path):
+    pings = pd.DataFrame({"user_id": list("abcd"), "timestamp": pd.to_datetime(["2020-03-01"] * 4, utc=True),
+                          "lat": [40.0, 95.0, 96.0, 97.0], "lon": -75.0})
+    pings.to_parquet(tmp_path / "p.parquet", index=False)
+    cfg = config(tmp_path, [str(tmp_path / "p.parquet")])
+    with pytest.raises(MobilityError) as err:
+        run(str(cfg), str(tmp_path / "out"), until="validate", progress=False)
+    message = str(err.value)
+    assert "3 of 4 rows (75.0%) quarantined" in message and "bad_coordinate=3" in message
+    assert "[validate] max_bad_share (now 0.5)" in message and str(cfg) in message
+    assert str(tmp_path / "out" / "quarantine") in message and "[inputs] columns = {" in message
+    q = read_table(tmp_path / "out", "quarantine")  # it exists, as the message says
+    assert sorted(q["row"].tolist()) == [1, 2, 3] and set(q["reason"]) == {"bad_coordinate"}
+
+
+def test_a_misspelled_column_gets_the_toml_form_and_a_guess(tmp_path):
+    (tmp_path / "p.csv").write_text("user_id,timestamp,latt,lng\nu,2020-03-01T00:00:00Z,40,-75\n")
+    cfg = config(tmp_path, [str(tmp_path / "p.csv")])
+    with pytest.raises(MobilityError) as err:
+        run(str(cfg), str(tmp_path / "out"), until="load", progress=False)
+    assert str(err.value) == (
+        f"{tmp_path / 'p.csv'}: column 'lat', 'lon' missing; columns found: ['user_id', 'timestamp', 'latt', 'lng']. "
+        f"Did you mean 'latt' for 'lat'? Did you mean 'lng' for 'lon'? Map your columns in {cfg}: "
+        '[inputs] columns = { lat = "latt", lon = "lng" }')
+
+
+def test_a_column_nothing_resembles_gets_a_placeholder(tmp_path):
+    (tmp_path / "p.csv").write_text("person,timestamp,lat,lon\nu,2020-03-01T00:00:00Z,40,-75\n")
+    with pytest.raises(MobilityError, match=r"'user_id' missing.*columns = \{ user_id = \"your_user_id_column\" \}"):
+        run(str(config(tmp_path, [str(tmp_path / "p.csv")])), str(tmp_path / "out"), until="load", progress=False)
+    with pytest.raises(MobilityError, match=r"read_pings\(\.\.\., columns=\{'user_id': 'your_user_id_column'\}\)"):
+        read_pings(tmp_path / "p.csv")
+
+
+def test_validate_again_after_its_shards_were_consumed_says_rerun_load(tmp_path):
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": pd.to_datetime(["2020-03-01"] * 2, utc=True),
+                  "lat": [40.0, 41.0], "lon": -75.0}).to_parquet(tmp_path / "p.parquet")
+    cfg = config(tmp_path, [str(tmp_path / "p.parquet")], n_partitions=2)
+    run(str(cfg), str(tmp_path / "out"), until="validate", progress=False)
+    assert sorted(p.name for p in (tmp_path / "out" / "ping_shards").iterdir()) == ["unit-00000.json"]
+    with pytest.raises(MobilityError, match="rerun from the load stage"):
+        run(str(cfg), str(tmp_path / "out"), from_stage="validate", until="validate", progress=False)
+    run(str(cfg), str(tmp_path / "out"), from_stage="load", until="validate", progress=False)
+    assert len(read_table(tmp_path / "out", "pings")) == 2
+
+
+# ------------------------------------------------------------------------------------------ planning
+def test_plan_cuts_parquet_between_row_groups_and_groups_small_files(tmp_path):
+    pings = pd.DataFrame({"user_id": "u", "timestamp": pd.Timestamp("2020-03-01", tz="UTC"), "lat": 1.0, "lon": 1.0},
+                         index=range(1000))
+    pings.to_parquet(tmp_path / "a.parquet", row_group_size=100)
+    pings.iloc[:10].to_parquet(tmp_path / "b.parquet")
+    pings.iloc[:10].to_parquet(tmp_path / "c.parquet")
+    units = loading.plan_units([tmp_path / n for n in ("a.parquet", "b.parquet", "c.parquet")], unit_rows=300)
+    assert [[(p.index, p.row_groups, p.rows) for p in u] for u in units] == [
+        [(0, (0, 3), 300)], [(0, (3, 6), 300)], [(0, (6, 9), 300)], [(0, (9, 10), 100), (1, (0, 1), 10),
+                                                                     (2, (0, 1), 10)]]
+
+
+def test_partitions_without_users_get_empty_parts_with_the_same_columns(tmp_path):
+    pd.DataFrame({"user_id": ["only"] * 3, "timestamp": pd.to_datetime(["2020-03-01 10:00", "2020-03-01 11:00",
+                                                                       "2020-03-01 10:00"], utc=True),
+                  "lat": [40.0, 40.1, 40.2], "lon": -75.0, "accuracy_m": [10.0, 10.0, 5.0]}).to_parquet(tmp_path / "p.parquet")
+    run(str(config(tmp_path, [str(tmp_path / "p.parquet")], n_partitions=4)), str(tmp_path / "out"), until="validate",
+        progress=False)
+    parts = [pd.read_parquet(tmp_path / "out" / "pings" / f"part-{k:05d}.parquet") for k in range(4)]
+    assert sorted(len(p) for p in parts) == [0, 0, 0, 2]
+    assert all(p.dtypes.astype(str).to_dict() == parts[0].dtypes.astype(str).to_dict() for p in parts)
+    assert list(parts[0].columns) == ["user_id", "timestamp", "lat", "lon", "accuracy_m"]
+    q = read_table(tmp_path / "out", "quarantine")
+    assert q[["row", "reason"]].values.tolist() == [[0, "duplicate"]]  # row 2 (5 m) beats row 0 (10 m)

@@ -1,0 +1,51 @@
+"""Every script in benchmarks/ runs at HEAD: each on a tiny input, in its own process, as a user would run it.
+
+Scripts of this package's own benchmarks honour ``--smoke`` (tiny sizes, one repeat). The others are run with
+their own smallest arguments. A script that needs ``../shared/data/real`` is skipped where it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT / ".." / "shared" / "data" / "real"
+
+# script -> (arguments for a tiny run, needs ../shared/data/real, slow: runs the whole pipeline)
+SMOKE = {
+    "bench_census.py": (["--smoke"], True, True),
+    "bench_load_validate.py": (["--smoke"], False, False),
+    "bench_metrics.py": (["--smoke"], False, False),
+    "bench_scale.py": (["--smoke", "--data", "{tmp}"], False, False),
+    "bench_stops.py": (["--smoke"], False, False),
+    "bench_synthetic.py": (["--one", "1M pings (1,000 users x 4 weeks)"], False, False),
+    "bench_longitudinal.py": (["2000", "16"], False, False),
+    "bench_employment.py": (["speed", "--users", "2000", "--weeks", "26"], False, False),
+    "bench_home_work.py": (["--users", "50"], False, False),
+    "bench_report.py": (["--smoke", "--workdir", "{tmp}"], False, True),
+    "bench_planted_effects.py": (["--users", "40"], False, True),
+    "bench_pipeline.py": (["--users", "40", "--seeds", "1", "--out", "{tmp}"], False, True),
+    "bench_merge_visits.py": (["--smoke", "--out", "{tmp}"], False, True),
+}
+
+
+def test_every_script_has_a_smoke_run():
+    assert sorted(SMOKE) == sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("script", [pytest.param(name, marks=[pytest.mark.slow] if slow else [])
+                                    for name, (_, _, slow) in SMOKE.items()])
+def test_benchmark_script_runs(script, tmp_path):
+    args, needs_real, _ = SMOKE[script]
+    if needs_real and not REAL.is_dir():
+        pytest.skip(f"{script} reads ../shared/data/real, absent here")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")]), "MPLBACKEND": "Agg"}
+    command = [sys.executable, str(ROOT / "benchmarks" / script), *(a.format(tmp=tmp_path) for a in args)]
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.stdout.strip(), f"{script} printed nothing"
