@@ -7,11 +7,13 @@ assigned their true category, and per category the true and assigned group sizes
 block group over-assigns the majority: small groups shrink).
 
 Run: python benchmarks/bench_group_agreement.py --run out/synthetic --region data/synthetic/_cache/region
+(``--smoke``: a 60-person region run to the census stage in a temporary folder first).
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,10 +27,21 @@ DIMENSIONS = (*DEFAULT_GROUPS, "ethnicity")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True)
-    parser.add_argument("--region", type=Path, required=True)
+    parser.add_argument("--run", type=Path)
+    parser.add_argument("--region", type=Path)
     parser.add_argument("--baseline", nargs=2, default=("2020-01-06", "2020-02-29"))
+    parser.add_argument("--smoke", action="store_true", help="run a tiny region first and score it")
     args = parser.parse_args()
+    if args.smoke:
+        from mobility.synthetic.config import write_region_config
+
+        tmp = Path(tempfile.mkdtemp(prefix="bench-groups-"))
+        config = write_region_config(tmp / "tiny.toml", name="tiny", start="2020-01-01", end="2020-03-31", seed=3,
+                                     n_users=60)
+        args.run, args.region = tmp / "out", tmp / "region"
+        mobility.run_pipeline(str(config), str(args.run), progress=False, until="employment")
+    elif args.run is None or args.region is None:
+        parser.error("give --run and --region (or --smoke)")
     truth = mobility.load_truth(args.region)["people"]
     workers = mobility.read_table(args.run, "worker_features").query("work_cbg.notna()").drop_duplicates("user_id")
     home = baseline_rows(mobility.read_table(args.run, "user_features"), "home_cbg", start=args.baseline[0],

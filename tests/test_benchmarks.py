@@ -31,6 +31,10 @@ SMOKE = {
     "bench_planted_effects.py": (["--users", "40"], False, True),
     "bench_pipeline.py": (["--users", "40", "--seeds", "1", "--out", "{tmp}"], False, True),
     "bench_merge_visits.py": (["--smoke", "--out", "{tmp}"], False, True),
+    "bench_event_study_coverage.py": (["--seeds", "2", "--users", "200", "--weeks", "20"], False, False),
+    "bench_group_agreement.py": (["--smoke"], False, True),
+    "bench_groups.py": (["--config", "synthetic", "--users", "40", "--seeds", "1", "--out", "{tmp}",
+                         "--until", "employment"], False, True),
 }
 
 

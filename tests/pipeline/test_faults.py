@@ -173,10 +173,10 @@ def os_strerror(code: int) -> str:
 
 @pytest.fixture
 def tiny_tmpfs(tmp_path):
-    """A 1 MB tmpfs (a real full disk); skipped where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    """A 256 kB tmpfs (a real full disk: smaller than the pings table alone); skipped where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
     mount = tmp_path / "tmpfs"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False, capture_output=True)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], check=False, capture_output=True)
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode().strip()}); the monkeypatched test covers it")
     yield mount
