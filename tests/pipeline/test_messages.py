@@ -119,7 +119,9 @@ def test_error_line_starts_clean_after_a_progress_bar(tmp_path):
     good = tmp_path / "a.csv"
     good.write_text("user_id,timestamp,lat,lon\n" + "u1,2020-03-02T08:00:00Z,39.95,-75.16\n" * 3)
     bad = tmp_path / "b.csv"
-    bad.write_text("user,when,lat,lon\nu1,2020-03-02T08:00:00Z,39.95,-75.16\n")
+    # columns right (the loader checks those before any bar), a row with two fields too many: fails inside load
+    bad.write_text("user_id,timestamp,lat,lon\nu1,2020-03-02T08:00:00Z,39.95,-75.16\n"
+                   "u1,2020-03-02T09:00:00Z,39.95,-75.16,7,8\n")
     config = tmp_path / "two.toml"
     config.write_text(textwrap.dedent(f"""
         [region]
