@@ -1,25 +1,31 @@
-"""Employment step: ground-truth evidence on synthetic regions, and speed on a 100k-user weekly panel.
+"""Employment step: ground-truth evidence on synthetic regions through the pipeline, and speed on 100k users.
 
 Usage::
 
-    python benchmarks/bench_employment.py evidence [--users 1000] [--seeds 0 1] [--workdir DIR]
+    python benchmarks/bench_employment.py evidence [--seeds 20200316 2] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
 
-``evidence`` generates regions with :func:`mobility.synthetic.generate_region`, runs
-:func:`mobility.employment.estimate.estimate_employment` on the true stops (kind-free: only user, times,
-coordinates) with daily labels built from the true work/home CBGs, trains the classifier on the true weekly
-statuses, and prints person-week scores (:func:`evaluate_against_truth`), the classifier's held-out test
-(split by user and time) and the county weekly rate correlation with the truth.
+``evidence`` runs the whole pipeline (``pipelines/synthetic.toml``, 1,000 users) for each seed, the
+classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
+against the truth (``employment_evaluation/truth.json``): ROC AUC, Brier, calibration error, remote weeks
+called unemployed, job losers found within +-1 week, false job losses among people who stay employed, by
+kind of person. Then (1) the cost of dropping the event study's outcome metrics from the features: the same
+cross-fitting with them added back; (2) transfers: the model saved by the first seed's run applied with
+``[employment] model`` and no labels to each other seed and to ``pipelines/synthetic_hard.toml`` (seed of
+the first run), scored against their truth.
 
-``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) and
-times the stage from the panel on: signal, classifier features, training with calibration, prediction and
-area tables.
+``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) with
+daytime features and times the stage from the panel on: signal, classifier features, cross-fitted training
+(``n_folds`` models and the final one, each with its calibration), prediction and area tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,49 +33,138 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def evidence(users: int, seeds: list[int], workdir: Path) -> dict:
+HEADLINE = ("roc_auc", "brier", "calibration_error", "remote_flagged_share", "losers_found_within_1",
+            "loss_week_within_1", "job_losers", "job_losers_detected", "false_loss_share", "stayers", "coverage")
+
+
+def _headline(scores: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k in HEADLINE}
+
+
+def kinds_of_people(people: pd.DataFrame) -> pd.Series:
+    """user_id -> kind: job loser / remote worker / on-site worker, and any schedule column the region has."""
+    kind = np.where(people["job_loss_date"].notna(), "job loser",
+                    np.where(people["goes_remote"], "remote worker",
+                             np.where(people["work_cbg"].notna(), "on-site worker", "no job")))
+    for col in ("schedule", "work_schedule", "kind"):  # richer regions describe schedules
+        if col in people.columns:
+            kind = np.char.add(np.char.add(kind.astype(str), " / "), people[col].astype(str).to_numpy())
+    return pd.Series(kind, index=people["user_id"].astype(str))
+
+
+def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
+    """Out-of-fold AUC of the cross-fitted classifier with and without the event study's outcome metrics."""
+    import mobility
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.census.geometry import read_geometry
-    from mobility.census.lodes import aggregate_lodes, read_lodes
-    from mobility.census.telework import read_teleworkability
-    from mobility.employment.attendance import baseline_work_cbg
-    from mobility.employment.estimate import estimate_employment
-    from mobility.employment.validation import evaluate_against_truth, validate_against
-    from mobility.metrics import weekly_metrics
-    from mobility.synthetic import SyntheticParams, generate_region, load_truth
+    from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
+    from mobility.employment.classifier import cross_fit, label_matrix
+    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.features import OUTCOME_METRICS, weekly_features, weekly_matrices
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.status import signal_status
+
+    params = EmploymentParams()
+    labels = mobility.read_table(run_dir, "home_work_daily")
+    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
+    cbg = mobility.census.read_geometry(region_dir / "geography" / "cbg.geojson")
+    base = baseline_work_cbg(labels)
+    features = work_features(base, aggregate_lodes(wac, "cbg"), tau)
+    panel = relative_attendance(weekly_attendance(visits, base, cbg, timezone=timezone), base)
+    signal = signal_status(panel, features, tau)
+    mats = weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone), params=params)
+    metrics = mobility.read_table(run_dir, "metrics_weekly")
+    metrics = metrics.assign(week=metrics["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize())
+    cols = [c for c in metrics.columns if c in OUTCOME_METRICS]
+    outcome = weekly_matrices(metrics, signal.users, signal.weeks, cols)
+    start, end = params.baseline
+    in_base = np.flatnonzero((signal.weeks >= start) & (signal.weeks <= end))
+    for c in cols:
+        outcome["d_" + c] = outcome[c] - np.nanmean(outcome[c][:, in_base], axis=1, keepdims=True)
+    y = label_matrix(mobility.load_truth(region_dir)["weekly_status"], signal.users, signal.weeks)
+    out = {}
+    for name, feats in (("without_outcomes", mats), ("with_outcomes", {**mats, **outcome})):
+        t0 = time.perf_counter()
+        fit = cross_fit(feats, signal.matrices["usable"], y, params=ClassifierParams())
+        out[name] = {"features": len(feats), "seconds": round(time.perf_counter() - t0, 1),
+                     **_headline(fit.evaluation["out_of_fold"]["classifier"])}
+    out["outcome_features_added"] = sorted(outcome)
+    return out
+
+
+def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
+    """Run the pipeline; ``reuse`` copies a finished run of the same region first, so that only the stages
+    whose parameters differ (employment and after) run again."""
+    import mobility
+
+    if reuse is not None and not run_dir.exists():
+        shutil.copytree(reuse, run_dir, ignore=shutil.ignore_patterns("run.json"))
+    t0 = time.perf_counter()
+    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False)
+    return {"wall_s": round(time.perf_counter() - t0, 1),
+            "employment_s": manifest["stages"]["employment"]["duration_s"],
+            "employment": manifest["stages"]["employment"]}
+
+
+def _scores(run_dir: Path, region_dir: Path) -> dict:
+    """The run's model.json and both methods' scores against the truth, by kind of person."""
+    import mobility
+    from mobility.employment.validation import evaluate_against_truth
+
+    model_json = run_dir / "employment_evaluation" / "model.json"
+    truth = mobility.load_truth(region_dir)
+    scores = evaluate_against_truth(mobility.read_table(run_dir, "employment_weekly"), truth["weekly_status"],
+                                    groups=kinds_of_people(truth["people"]))
+    return {"model": json.loads(model_json.read_text()) if model_json.exists() else None, "scores": scores}
+
+
+def with_model(config: Path, model_dir: Path) -> Path:
+    """The config with ``[employment] model = model_dir`` instead of its labels."""
+    text = config.read_text()
+    text, n = re.subn(r'(?m)^labels = "[^"]*".*$', f'model = "{model_dir}"', text, count=1)
+    if n != 1:
+        raise SystemExit(f"{config}: no [employment] labels line to replace")
+    path = config.with_name(config.stem + "-applied.toml")
+    path.write_text(text)
+    return path
+
+
+def evidence(seeds: list[int], users: int, out: Path) -> dict:
+    from bench_pipeline import region_config
 
     results = {}
+    first_model = None
     for seed in seeds:
-        region = generate_region(workdir / f"region_n{users}_s{seed}", SyntheticParams(n_users=users), seed=seed)
-        truth = load_truth(region)
-        people, stops = truth["people"], truth["stops"]
-        cbg = read_geometry(region / "geography" / "cbg.geojson")
-        wac_file = next((region / "census" / "lodes").glob("*wac*"))
-        wac = read_lodes(wac_file)
-        tau = read_teleworkability(region / "census" / "telework" / "NAICS_workfromhome.csv")
-        days = pd.date_range(stops["start"].min().tz_convert("America/New_York").date(),
-                             stops["end"].max().tz_convert("America/New_York").date())
-        labels = people[["user_id", "home_cbg", "work_cbg"]].merge(pd.DataFrame({"date": days}), how="cross")
-        t0 = time.perf_counter()
-        features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
-        metrics = weekly_metrics(stops, timezone="America/New_York", columns={"location_id": "place_id"})
-        tables = estimate_employment(stops[["user_id", "start", "end", "lat", "lon"]], labels, features, tau,
-                                     cbg=cbg, metrics=metrics, wac_county=aggregate_lodes(wac, "county"),
-                                     timezone="America/New_York", labels_truth=truth["weekly_status"])
-        elapsed = time.perf_counter() - t0
-        scores = evaluate_against_truth(tables["employment_weekly"], truth["weekly_status"])
-        val = validate_against(tables["area_unemployment"], truth_area=truth["area_weekly"],
-                               out_dir=workdir / f"validation_s{seed}")
-        val_sector = validate_against(tables["area_unemployment"], truth_area=truth["area_weekly"], route="sector")
-        results[f"seed{seed}"] = {
-            "seconds": round(elapsed, 1), "person_weeks": scores,
-            "classifier_test": tables["classifier_evaluation"]["test"],
-            "county_weekly_r": {m: v.get("pearson_r") for m, v in val["truth"].items()},
-            "county_weekly_r_sector_route": {m: v.get("pearson_r") for m, v in val_sector["truth"].items()},
-            "top_features": tables["feature_importance"]["feature"].head(8).tolist(),
-        }
+        config = region_config(seed, users, out)
+        run_dir = out / f"run-{seed}-{users}"
+        region = out / f"region-{seed}-{users}"
+        run = _run(config, run_dir)
+        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region)}
+        entry["ablation"] = outcome_ablation(run_dir, region, "America/New_York")
+        results[f"seed {seed}"] = entry
+        if first_model is None:
+            first_model = run_dir / "employment_model"
+        else:
+            applied = out / f"run-{seed}-{users}-applied"
+            _run(with_model(config, first_model), applied, reuse=run_dir)
+            results[f"seed {seeds[0]} model -> seed {seed}"] = _scores(applied, region)
+    hard_config = region_config(seeds[0], users, out, "synthetic_hard")
+    hard_run, hard_region = out / f"synthetic_hard-run-{seeds[0]}-{users}", out / f"synthetic_hard-region-{seeds[0]}-{users}"
+    _run(with_model(hard_config, first_model), hard_run)
+    results[f"seed {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(hard_run, hard_region)
     return results
+
+
+def summary_rows(results: dict) -> pd.DataFrame:
+    rows = []
+    for name, entry in results.items():
+        for method, s in entry["scores"].items():
+            rows.append({"run": name, "method": method, **_headline(s)})
+    return pd.DataFrame(rows)
 
 
 def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
@@ -103,16 +198,29 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     homes = pd.DataFrame({"user_id": users, "home_cbg": rng.choice(["421010001001", "420450001001", "420910001001"],
                                                                    n_users)})
     base = pd.DataFrame({"user_id": users, "work_cbg": "421010001002"})
-    return weekly, base, features, tau, truth, homes
+    # daytime around home: work days away at the commute distance, other days at home with some errands
+    commute_km = rng.lognormal(1.8, 0.6, n_users)[:, None]
+    errands = rng.binomial(np.maximum(with_data - at, 0), 0.4)
+    observed = with_data * 9.0
+    daytime = pd.DataFrame({
+        "user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
+        "weekdays_with_data": with_data.ravel(), "weekdays_out": (at + errands).ravel(),
+        "workhour_observed_h": observed.ravel(),
+        "home_workhour_h": np.maximum(observed - at * 8.0 - errands * 1.5, 0).ravel(),
+        "daytime_distance_km": np.where(observed > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
+                                        / np.maximum(observed, 1), np.nan).ravel(),
+        "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel()})
+    return weekly, base, features, tau, truth, homes, daytime
 
 
 def speed(n_users: int, n_weeks: int) -> dict:
     from mobility.employment.area import area_unemployment
     from mobility.employment.attendance import relative_attendance
-    from mobility.employment.classifier import train_classifier, weekly_features
+    from mobility.employment.classifier import train_classifier
+    from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
 
-    weekly, base, features, tau, truth, homes = simulated_panel(n_users, n_weeks)
+    weekly, base, features, tau, truth, homes, daytime = simulated_panel(n_users, n_weeks)
     times = {}
     t = time.perf_counter()
     panel = relative_attendance(weekly, base)
@@ -121,9 +229,11 @@ def speed(n_users: int, n_weeks: int) -> dict:
     signal = signal_status(panel, features, tau)
     times["signal_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    mats = weekly_features(signal, features=features)
-    clf, evaluation, _ = train_classifier(signal, mats, truth)
-    times["classifier_s"] = time.perf_counter() - t1
+    mats = weekly_features(signal, daytime=daytime)
+    times["features_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    clf, evaluation, _, model = train_classifier(signal, mats, truth)
+    times["cross_fitted_classifier_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     emp = pd.concat([signal.tables["employment_weekly"], clf], ignore_index=True)
     area_unemployment(emp, homes)
@@ -131,7 +241,8 @@ def speed(n_users: int, n_weeks: int) -> dict:
     times["total_s"] = time.perf_counter() - t
     times = {k: round(v, 1) for k, v in times.items()}
     times["user_weeks"] = n_users * n_weeks
-    times["test_auc"] = {k: round(v["roc_auc"], 4) for k, v in evaluation["test"].items() if isinstance(v, dict)}
+    times["features"] = len(model.features)
+    times["out_of_fold_auc"] = {m: round(v["roc_auc"], 4) for m, v in evaluation["out_of_fold"].items()}
     return times
 
 
@@ -140,15 +251,17 @@ def main() -> None:
     ap.add_argument("what", choices=["evidence", "speed"])
     ap.add_argument("--users", type=int)
     ap.add_argument("--weeks", type=int, default=39)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
+    ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     if a.what == "evidence":
-        workdir = a.workdir or Path(tempfile.mkdtemp(prefix="bench_employment_"))
-        out = evidence(a.users or 1000, a.seeds, workdir)
+        out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_"))
+        out.mkdir(parents=True, exist_ok=True)
+        results = evidence(a.seeds, a.users or 1000, out)
+        print(json.dumps(results, indent=1, default=str))
+        print(summary_rows(results).to_string(index=False))
     else:
-        out = speed(a.users or 100_000, a.weeks)
-    print(json.dumps(out, indent=1, default=str))
+        print(json.dumps(speed(a.users or 100_000, a.weeks), indent=1, default=str))
 
 
 if __name__ == "__main__":
