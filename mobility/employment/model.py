@@ -192,10 +192,11 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
                   label_scores: dict | None = None) -> dict:
     """Which model made the classifier's numbers of a run, and whether they are a transfer (``model.json``).
 
-    A model applied from elsewhere is a **transfer** when it was trained on a synthetic region, on another
-    region, or on another seed of a synthetic one; its scores in this run (against ``truth_scores`` of the
-    true weekly statuses, else against ``label_scores`` of a labelled panel) are then its out-of-region
-    scores, and ``warning`` says so in words.
+    A model applied from elsewhere is a **transfer** when it was trained on another region, or on a synthetic
+    region other than this one (another seed counts as another region); applied to the very region it was
+    trained on, its scores here are in-sample, and ``warning`` says so. A transfer's scores in this run
+    (against ``truth_scores`` of the true weekly statuses, else against ``label_scores`` of a labelled panel)
+    are its out-of-region scores, and ``warning`` says in words that the numbers are a transfer's.
 
     Parameters
     ----------
@@ -224,7 +225,8 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
     card = model.card
     trained_on = card.get("training", {})
     reasons = []
-    if not trained_here:
+    same_region = trained_on.get("region") == region.get("region") and trained_on.get("seed") == region.get("seed")
+    if not trained_here and not same_region:
         if trained_on.get("synthetic"):
             reasons.append("trained on a synthetic region")
         if trained_on.get("region") != region.get("region"):
@@ -234,13 +236,16 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
     against = "truth_status" if truth_scores else ("labels" if label_scores else None)
     here = _headline((truth_scores or label_scores or {}).get("classifier"))
     transfer = bool(reasons)
+    warning = None
     if transfer:
         score = (f"out-of-region ROC AUC {here['roc_auc']:.3f} against {against}" if here and "roc_auc" in here
                  else "no truth or labels here to score it")
         warning = (f"The classifier's numbers come from model {model.model_id}, {'; '.join(reasons)}: a transfer, "
                    f"not a model trained on this region's labels ({score}).")
-    else:
-        warning = None
+    if not trained_here and same_region:
+        warning = ((warning + " ") if warning else "") + (
+            "It was trained on this same region: scores here are in-sample for the users it was trained on; "
+            "the card's out-of-fold scores are the honest ones.")
     return {
         "model_id": model.model_id, "method": "classifier", "trained_here": bool(trained_here),
         "source": "this run" if trained_here else (model.source or "given"),
@@ -250,5 +255,5 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
         "out_of_fold": card.get("out_of_fold", {}).get("classifier"),
         "scored_against": against, "scores_in_this_run": here,
         "transfer": transfer, "transfer_reasons": reasons, "out_of_region": here if transfer else None,
-        "warning": warning,
+        "same_region": bool(same_region and not trained_here), "warning": warning,
     }

@@ -80,3 +80,7 @@ def test_summary_flags_transfers(trained):
     assert "trained on a synthetic region" in real["warning"] and "0.810 against labels" in real["warning"]
     unscored = model_summary(model, trained_here=False, region={"region": "philadelphia", "synthetic": False})
     assert unscored["out_of_region"] is None and "no truth or labels here" in unscored["warning"]
+    again = model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 5})
+    assert not again["transfer"] and again["same_region"] and "in-sample" in again["warning"]
+    other_seed = model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 6})
+    assert other_seed["transfer_reasons"] == ["trained on a synthetic region", "trained on seed 5, applied to seed 6"]
