@@ -35,6 +35,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+FOLD_SEEDS = (0, 1, 2)  # the ablation repeats the cross-fitting with other fold draws: its own noise
 HEADLINE = ("roc_auc", "brier", "calibration_error", "remote_flagged_share", "losers_found_within_1",
             "loss_week_within_1", "job_losers", "job_losers_detected", "false_loss_share", "stayers", "coverage")
 
@@ -44,18 +45,20 @@ def _headline(scores: dict) -> dict:
 
 
 def kinds_of_people(people: pd.DataFrame) -> pd.Series:
-    """user_id -> kind: job loser / remote worker / on-site worker, and any schedule column the region has."""
-    kind = np.where(people["job_loss_date"].notna(), "job loser",
-                    np.where(people["goes_remote"], "remote worker",
-                             np.where(people["work_cbg"].notna(), "on-site worker", "no job")))
+    """user_id -> kind: on-site or remote worker, on-site or remote job loser (remote: went remote at the
+    shock, before any loss), and any schedule column the region has; people without a job are left out."""
+    worker = people["work_cbg"].notna().to_numpy()
+    remote = np.where(people["goes_remote"], "remote", "on-site")
+    kind = np.char.add(remote.astype(str), np.where(people["job_loss_date"].notna(), " job loser", " worker"))
     for col in ("schedule", "work_schedule", "kind"):  # richer regions describe schedules
         if col in people.columns:
-            kind = np.char.add(np.char.add(kind.astype(str), " / "), people[col].astype(str).to_numpy())
-    return pd.Series(kind, index=people["user_id"].astype(str))
+            kind = np.char.add(np.char.add(kind, " / "), people[col].astype(str).to_numpy())
+    return pd.Series(kind[worker], index=people["user_id"].astype(str).to_numpy()[worker])
 
 
 def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
-    """Out-of-fold AUC of the cross-fitted classifier with and without the event study's outcome metrics."""
+    """Out-of-fold AUC of the cross-fitted classifier with and without the event study's outcome metrics (and
+    their change against the user's baseline mean), over three draws of the folds."""
     import mobility
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
@@ -86,25 +89,26 @@ def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
     for c in cols:
         outcome["d_" + c] = outcome[c] - np.nanmean(outcome[c][:, in_base], axis=1, keepdims=True)
     y = label_matrix(mobility.load_truth(region_dir)["weekly_status"], signal.users, signal.weeks)
-    out = {}
+    out = {"fold_seeds": list(FOLD_SEEDS), "outcome_features_added": sorted(outcome)}
     for name, feats in (("without_outcomes", mats), ("with_outcomes", {**mats, **outcome})):
-        t0 = time.perf_counter()
-        fit = cross_fit(feats, signal.matrices["usable"], y, params=ClassifierParams())
-        out[name] = {"features": len(feats), "seconds": round(time.perf_counter() - t0, 1),
-                     **_headline(fit.evaluation["out_of_fold"]["classifier"])}
-    out["outcome_features_added"] = sorted(outcome)
+        runs = [cross_fit(feats, signal.matrices["usable"], y, params=ClassifierParams(seed=seed)).evaluation[
+            "out_of_fold"]["classifier"] for seed in FOLD_SEEDS]
+        out[name] = {"features": len(feats), "roc_auc": [round(r["roc_auc"], 4) for r in runs],
+                     "roc_auc_mean": round(float(np.mean([r["roc_auc"] for r in runs])), 4),
+                     "brier_mean": round(float(np.mean([r["brier"] for r in runs])), 4)}
     return out
 
 
 def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
-    """Run the pipeline; ``reuse`` copies a finished run of the same region first, so that only the stages
-    whose parameters differ (employment and after) run again."""
+    """Run the pipeline up to the employment stage, which always runs again (the code may have changed);
+    ``reuse`` copies a finished run of the same region first, so that the stages before it are skipped."""
     import mobility
 
     if reuse is not None and not run_dir.exists():
         shutil.copytree(reuse, run_dir, ignore=shutil.ignore_patterns("run.json"))
     t0 = time.perf_counter()
-    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False)
+    again = "employment" if (run_dir / "_state" / "employment.json").exists() else None
+    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False, from_stage=again, until="employment")
     return {"wall_s": round(time.perf_counter() - t0, 1),
             "employment_s": manifest["stages"]["employment"]["duration_s"],
             "employment": manifest["stages"]["employment"]}

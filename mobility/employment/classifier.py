@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mobility.employment.calibration import probability_scores
+from mobility.employment.calibration import headline, probability_scores
 from mobility.employment.events import confirmed_runs
 from mobility.employment.features import outcome_features
 from mobility.employment.model import Calibrator, ClassifierModel, check_features
@@ -268,8 +268,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
         "training": {**(training or {}), "first_week": str(labelled_weeks.min().date()),
                      "last_week": str(labelled_weeks.max().date()), "n_users": fit.evaluation["labelled_users"],
                      "n_user_weeks": fit.evaluation["labelled_user_weeks"], "positives": fit.evaluation["positives"]},
-        "out_of_fold": {m: {k: v for k, v in s.items() if k != "reliability"}
-                        for m, s in fit.evaluation["out_of_fold"].items()},
+        "out_of_fold": {m: headline(s) for m, s in fit.evaluation["out_of_fold"].items()},
         "classifier_params": classifier.to_dict(),
         "employment_params": params.to_dict(),
         "versions": {name: metadata.version(name) for name in ("lightgbm", "scikit-learn")}

@@ -109,11 +109,12 @@ def daytime_weekly(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str |
     s_sec, e_sec = _local_seconds(stops, "start", timezone), _local_seconds(stops, "end", timezone)
     daily_home, modal = _homes(labels, codes)
 
-    # home coordinates: dwell-weighted mean of the stops at each (user, location)
+    # home coordinates: dwell-weighted mean of the stops at each (user, location), keyed user * 2**32 + location
     dwell = np.maximum(e_sec - s_sec, 1.0)
-    key = pd.MultiIndex.from_arrays([user, loc])
-    place = pd.DataFrame({"w": dwell, "wlat": dwell * lat, "wlon": dwell * lon}).groupby(key).sum()
-    place_lat, place_lon = place["wlat"] / place["w"], place["wlon"] / place["w"]
+    place, where_stop = np.unique(user.astype(np.int64) * 2**32 + loc, return_inverse=True)
+    w = np.bincount(where_stop, weights=dwell)
+    place_lat = np.bincount(where_stop, weights=dwell * lat) / w
+    place_lon = np.bincount(where_stop, weights=dwell * lon) / w
 
     row, day, observed, workhour = day_pieces(s_sec, e_sec, params.work_start_h * 3600, params.work_end_h * 3600)
     weekday = (day + 3) % 7 < 5  # 1970-01-01 was a Thursday; Monday = 0
@@ -124,8 +125,10 @@ def daytime_weekly(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str |
     known = home >= 0
     row, day, observed, workhour, u, home = (a[known] for a in (row, day, observed, workhour, u, home))
     at_home = loc[row] == home
-    where = pd.MultiIndex.from_arrays([u, home])
-    h_lat, h_lon = place_lat.reindex(where).to_numpy(), place_lon.reindex(where).to_numpy()
+    key = u.astype(np.int64) * 2**32 + home
+    at = np.minimum(np.searchsorted(place, key), len(place) - 1)
+    found = place[at] == key  # a home location without any stop of the user has no coordinates
+    h_lat, h_lon = np.where(found, place_lat[at], np.nan), np.where(found, place_lon[at], np.nan)
     dist_km = np.where(at_home, 0.0, haversine_m(lat[row], lon[row], h_lat, h_lon) / 1000.0)
     pieces = pd.DataFrame({"u": u, "day": day, "observed_s": observed, "workhour_s": workhour,
                            "home_s": np.where(at_home, workhour, 0.0), "away_s": np.where(at_home, 0.0, observed),

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mobility.employment.calibration import headline
 from mobility.employment.params import CALIBRATIONS
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_json
@@ -182,12 +183,6 @@ def load_model(folder: str | os.PathLike) -> ClassifierModel:
     return model
 
 
-def _headline(scores: dict | None) -> dict | None:
-    if not scores:
-        return None
-    return {k: v for k, v in scores.items() if k not in ("reliability", "by_group")}
-
-
 def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, truth_scores: dict | None = None,
                   label_scores: dict | None = None) -> dict:
     """Which model made the classifier's numbers of a run, and whether they are a transfer (``model.json``).
@@ -234,7 +229,7 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
         elif trained_on.get("synthetic") and trained_on.get("seed") != region.get("seed"):
             reasons.append(f"trained on seed {trained_on.get('seed')}, applied to seed {region.get('seed')}")
     against = "truth_status" if truth_scores else ("labels" if label_scores else None)
-    here = _headline((truth_scores or label_scores or {}).get("classifier"))
+    here = headline((truth_scores or label_scores or {}).get("classifier"))
     transfer = bool(reasons)
     warning = None
     if transfer:

@@ -420,7 +420,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
     from mobility.employment.attendance import baseline_work_cbg
-    from mobility.employment.calibration import plot_reliability
+    from mobility.employment.calibration import headline, plot_reliability
     from mobility.employment.estimate import estimate_employment
     from mobility.employment.labels import read_labels
     from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
@@ -473,8 +473,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
             write_json(table, evaluation_dir / f"{name}.json")
     ctx.output("employment_model")
     if truth_scores is not None:
-        summary["truth"] = {m: {k: v for k, v in s.items() if k not in ("reliability", "by_group")}
-                            for m, s in truth_scores.items()}
+        summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
     return summary
 
 

@@ -49,11 +49,19 @@ def test_bad_inputs():
         brier_score([0, 1], [0.1])
 
 
+def test_uniform_bins_by_hand():
+    curve = reliability(Y, P, n_bins=2, bins="uniform")
+    # [0, 0.5): p .10 .20 .15 .30 .40 .05 (y 0 0 0 1 1 0); [0.5, 1]: .90 .80 .70 .60 (y all 1)
+    assert curve["n"].tolist() == [6, 4]
+    assert curve["predicted"].tolist() == pytest.approx([0.2, 0.75])
+    assert curve["observed"].tolist() == pytest.approx([1 / 3, 1.0])
+
+
 def test_plot_returns_a_figure_without_pyplot():
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    fig = plot_reliability({"signal": probability_scores(Y, P, n_bins=5), "classifier": reliability(Y, P)})
+    fig = plot_reliability({"signal": probability_scores(Y, P, n_bins=5), "classifier": probability_scores(Y, P)})
     assert isinstance(fig, Figure) and plt.get_fignums() == before
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["classifier", "signal (Brier 0.123, cal. error 0.280)"]
+    assert labels[1] == "signal (Brier 0.123, cal. error 0.280)"
