@@ -217,6 +217,12 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     return weekly, base, features, tau, truth, homes, daytime
 
 
+def _peak_gb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
 def speed(n_users: int, n_weeks: int) -> dict:
     from mobility.employment.area import area_unemployment
     from mobility.employment.attendance import relative_attendance
@@ -225,27 +231,29 @@ def speed(n_users: int, n_weeks: int) -> dict:
     from mobility.employment.status import signal_status
 
     weekly, base, features, tau, truth, homes, daytime = simulated_panel(n_users, n_weeks)
-    times = {}
+    times, peak = {}, {"simulated_inputs": _peak_gb()}
     t = time.perf_counter()
     panel = relative_attendance(weekly, base)
-    times["panel_s"] = time.perf_counter() - t
+    times["panel_s"], peak["panel"] = time.perf_counter() - t, _peak_gb()
     t1 = time.perf_counter()
     signal = signal_status(panel, features, tau)
-    times["signal_s"] = time.perf_counter() - t1
+    times["signal_s"], peak["signal"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
     mats = weekly_features(signal, daytime=daytime)
-    times["features_s"] = time.perf_counter() - t1
+    times["features_s"], peak["features"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
     clf, evaluation, _, model = train_classifier(signal, mats, truth)
-    times["cross_fitted_classifier_s"] = time.perf_counter() - t1
+    times["cross_fitted_classifier_s"], peak["classifier"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
     emp = pd.concat([signal.tables["employment_weekly"], clf], ignore_index=True)
     area_unemployment(emp, homes)
-    times["area_s"] = time.perf_counter() - t1
+    times["area_s"], peak["area"] = time.perf_counter() - t1, _peak_gb()
     times["total_s"] = time.perf_counter() - t
     times = {k: round(v, 1) for k, v in times.items()}
     times["user_weeks"] = n_users * n_weeks
     times["features"] = len(model.features)
+    times["peak_rss_gb_after"] = peak
+    times["cpu_s"] = round(time.process_time(), 1)
     times["out_of_fold_auc"] = {m: round(v["roc_auc"], 4) for m, v in evaluation["out_of_fold"].items()}
     return times
 

@@ -83,10 +83,11 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
               stream: int = 0, subset: np.ndarray | None = None) -> ClassifierModel:
     """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
 
-    ``calibration_user_share`` of the distinct ``users`` (seeded by ``params.seed`` and ``stream``) are held
-    out of the trees; the calibration is fitted on the trees' raw scores of their rows. Tree rows and
-    calibration rows are each subsampled to ``max_train_rows``. ``subset`` (row indices) restricts the
-    training to those rows without copying the others.
+    ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
+    integer indices. ``calibration_user_share`` of the distinct ``users`` (seeded by ``params.seed`` and ``stream``) are held
+    out of the trees; the calibration is fitted on the trees' raw scores of their rows. Tree rows are
+    subsampled to ``max_train_rows``, calibration rows to ``max_calibration_rows``. ``subset`` (row indices)
+    restricts the training to those rows without copying the others.
 
     Examples
     --------
@@ -98,7 +99,9 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
     rng = np.random.default_rng([params.seed, stream])
     distinct = np.unique(users[subset])
     cal_users = rng.permutation(distinct)[:max(1, int(round(params.calibration_user_share * len(distinct))))]
-    is_cal = np.isin(users[subset], cal_users)
+    cal_user = np.zeros(int(users.max()) + 1, dtype=bool)
+    cal_user[cal_users] = True
+    is_cal = cal_user[users[subset]]
     fit_idx, cal_idx = subset[~is_cal], subset[is_cal]
     for part, idx in (("tree", fit_idx), ("calibration", cal_idx)):
         classes = np.unique(y[idx])
@@ -111,8 +114,8 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
                 "[employment.classifier] n_folds)")
     if len(fit_idx) > params.max_train_rows:
         fit_idx = np.sort(rng.choice(fit_idx, params.max_train_rows, replace=False))
-    if len(cal_idx) > params.max_train_rows:
-        cal_idx = np.sort(rng.choice(cal_idx, params.max_train_rows, replace=False))
+    if len(cal_idx) > params.max_calibration_rows:
+        cal_idx = np.sort(rng.choice(cal_idx, params.max_calibration_rows, replace=False))
     lgb_params = {"objective": "binary", "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
                   "min_data_in_leaf": params.min_child_samples, "seed": params.seed + stream,
                   "num_threads": params.num_threads, "deterministic": True, "force_row_wise": True, "verbose": -1}

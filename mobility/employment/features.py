@@ -59,7 +59,7 @@ def shift(a: np.ndarray, k: int) -> np.ndarray:
     >>> shift(np.array([[1.0, 2.0, 3.0]]), 1).tolist(), shift(np.array([[1.0, 2.0, 3.0]]), -1).tolist()
     ([[nan, 1.0, 2.0]], [[2.0, 3.0, nan]])
     """
-    out = np.full(a.shape, np.nan)
+    out = np.full(a.shape, np.nan, dtype=np.result_type(a.dtype, np.float32))
     if k > 0:
         out[:, k:] = a[:, :-k]
     elif k < 0:
@@ -128,16 +128,19 @@ def weekly_features(signal: SignalResult, *, daytime: pd.DataFrame | None = None
     ([[nan, 0.0, -1.0]], [[1.0, 1.0, 0.5]])
     """
     params = params or EmploymentParams()
-    m = signal.matrices
+    m = {k: np.asarray(v, dtype=np.float32) for k, v in signal.matrices.items()
+         if k in ("attendance", "work_time", "attendance_raw", "work_time_raw", "weekdays_with_data",
+                  "workhour_observed_h", "p", "p_sector", "q")}  # the model reads float32: compute in it
+    run_start = signal.matrices["run_start"]
     n_u, n_w = m["attendance"].shape
     start, end = params.baseline
     base_cols = np.flatnonzero((signal.weeks >= start) & (signal.weeks <= end))
-    col = np.arange(n_w, dtype=float)[None, :]
-    inside = m["run_start"] >= 0
+    col = np.arange(n_w, dtype=np.float32)[None, :]
+    inside = run_start >= 0
     out: dict[str, np.ndarray] = {
-        "p_signal": m["p"], "p_sector": m["p_sector"], "event": inside.astype(float), "event_q": m["q"],
-        "event_weeks": np.where(inside, col - m["run_start"], np.nan),
-        "telework": np.broadcast_to(signal.telework[:, None].astype(float), (n_u, n_w)),
+        "p_signal": m["p"], "p_sector": m["p_sector"], "event": inside.astype(np.float32), "event_q": m["q"],
+        "event_weeks": np.where(inside, col - run_start, np.float32(np.nan)),
+        "telework": np.broadcast_to(signal.telework[:, None].astype(np.float32), (n_u, n_w)),
         "weekdays_with_data": m["weekdays_with_data"], "workhour_observed_h": m["workhour_observed_h"],
     }
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -153,14 +156,15 @@ def weekly_features(signal: SignalResult, *, daytime: pd.DataFrame | None = None
     out["attendance_mean5"] = _window_mean(m["attendance"], 2)
     raw = m["attendance_raw"]
     with np.errstate(invalid="ignore"):
-        hybrid = np.where(np.isfinite(raw), ((raw > 0) & (raw <= HYBRID_MAX_SHARE)).astype(float), np.nan)
+        hybrid = np.where(np.isfinite(raw), ((raw > 0) & (raw <= HYBRID_MAX_SHARE)).astype(np.float32), np.nan)
     out["hybrid_share5"] = _window_mean(hybrid, 2)
     if daytime is not None:
         missing = [c for c in DAYTIME_COLUMNS if c not in daytime.columns]
         if missing or "user_id" not in daytime.columns or "week" not in daytime.columns:
             raise MobilityError(f"daytime: missing column(s) {missing or ['user_id', 'week']}; "
                                 "build it with daytime_weekly(visits, labels)")
-        d = weekly_matrices(daytime, signal.users, signal.weeks, DAYTIME_COLUMNS)
+        d = {k: v.astype(np.float32) for k, v in weekly_matrices(daytime, signal.users, signal.weeks,
+                                                                  DAYTIME_COLUMNS).items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             home = np.where(d["workhour_observed_h"] > 0, d["home_workhour_h"] / d["workhour_observed_h"], np.nan)
             outing = np.where(d["weekdays_with_data"] > 0, d["weekdays_out"] / d["weekdays_with_data"], np.nan)

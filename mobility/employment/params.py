@@ -169,8 +169,9 @@ class ClassifierParams:
     calibration : {"isotonic", "sigmoid"}
         Isotonic regression or Platt scaling of the raw LightGBM scores.
     max_train_rows : int
-        Each model's tree-training user-weeks, and separately its calibration user-weeks, are subsampled
-        (seeded) to at most this many.
+        Each model's tree-training user-weeks are subsampled (seeded) to at most this many.
+    max_calibration_rows : int
+        Each model's calibration user-weeks are subsampled (seeded) to at most this many.
 
     Examples
     --------
@@ -191,7 +192,8 @@ class ClassifierParams:
     n_folds: int = 5
     calibration_user_share: float = 0.25
     calibration: str = "isotonic"
-    max_train_rows: int = 300_000
+    max_train_rows: int = 200_000
+    max_calibration_rows: int = 100_000
 
     def __post_init__(self) -> None:
         own = "ClassifierParams"
@@ -206,6 +208,7 @@ class ClassifierParams:
         if self.calibration not in CALIBRATIONS:
             raise _bad(own, "calibration", self.calibration, f"must be one of {CALIBRATIONS}")
         _check_int(own, self, "max_train_rows", 1_000, 100_000_000)
+        _check_int(own, self, "max_calibration_rows", 1_000, 100_000_000)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""
