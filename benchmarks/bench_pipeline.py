@@ -1,8 +1,11 @@
 """End-to-end evidence: the whole pipeline on synthetic regions, scored against their ground truth.
 
 Runs ``python -m mobility.pipeline`` logic on the default synthetic region (``pipelines/synthetic.toml``) and
-on the same region with other seeds, then scores detected stops, home/work labels, and both employment
-methods against the truth, and prints per-stage wall times and the process's peak memory.
+on the same region with other seeds, then scores detected stops (by time and distance:
+:func:`mobility.synthetic.evaluate.stop_recall_precision`, radius = the config's ``[stops] radius_m``),
+home/work labels per person-day, both employment methods against the truth, and the per-group table
+(:func:`mobility.synthetic.evaluate.group_scores`, printed as Markdown), and prints per-stage wall times and
+the process's peak memory.
 
 ``--region synthetic_hard`` (or ``--region path/to/config.toml``) scores another synthetic config the same
 way, e.g. the harder region of ``pipelines/synthetic_hard.toml`` (shared venues, GPS outliers, work campuses,
@@ -12,7 +15,7 @@ where detection fails (split stops, outings merged into home, work spread over l
 Usage::
 
     python benchmarks/bench_pipeline.py [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
-                                        [--diagnose]
+                                        [--diagnose] [--until STAGE]
 """
 
 from __future__ import annotations
@@ -31,8 +34,14 @@ import pandas as pd
 import mobility
 from mobility.employment.validation import evaluate_against_truth
 from mobility.kernels.geo import haversine_m
-from mobility.pipeline.config import find_config
-from mobility.synthetic.evaluate import detectable_stops, home_work_accuracy, stop_recall_precision
+from mobility.pipeline.config import find_config, load_config
+from mobility.synthetic.evaluate import (
+    detectable_stops,
+    group_scores,
+    group_table_markdown,
+    home_work_accuracy,
+    stop_recall_precision,
+)
 
 DEFAULT_REGION = "synthetic"
 
@@ -91,7 +100,7 @@ def diagnose(run_dir: Path, region: Path) -> dict:
                          people.loc[other["user_id"], "home_lat"].to_numpy(),
                          people.loc[other["user_id"], "home_lon"].to_numpy())
     labels = mobility.read_table(run_dir, "home_work_daily")
-    workers = people.index[people["work_cbg"].notna()]
+    workers = people.index[people["work_cbg"].notna()]  # workers with a fixed workplace
     out["workers_with_work_stops_in_2_or_more_locations"] = round(float(
         (work.groupby("user_id")["loc"].nunique() >= 2).mean()), 3)
     out["workers_never_labelled_with_work"] = round(float(
@@ -109,25 +118,29 @@ def diagnose(run_dir: Path, region: Path) -> dict:
 
 
 def evidence(seed: int, users: int, out: Path, region_name: str = DEFAULT_REGION,
-             with_diagnosis: bool = False) -> dict:
+             with_diagnosis: bool = False, until: str | None = None) -> dict:
     config = region_config(seed, users, out, region_name)
     run_dir = out / f"{_prefix(region_name)}run-{seed}-{users}"
     t0 = time.perf_counter()
-    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False, force=True)
+    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False, force=True, until=until)
     wall = time.perf_counter() - t0
     region = out / f"{_prefix(region_name)}region-{seed}-{users}"
     truth = mobility.load_truth(region)
-    stops = stop_recall_precision(mobility.read_table(run_dir, "stops"), truth["stops"])
-    labels = home_work_accuracy(mobility.read_table(run_dir, "home_work_daily"), truth["people"],
-                                shock_date="2020-03-16")
-    employment = evaluate_against_truth(mobility.read_table(run_dir, "employment_weekly"), truth["weekly_status"])
+    radius = float(load_config(config).stage("stops").get("radius_m", 200.0))
+    stops = stop_recall_precision(mobility.read_table(run_dir, "stops"), truth["stops"], radius_m=radius)
+    labels = home_work_accuracy(mobility.read_table(run_dir, "home_work_daily"), truth["daily"])
+    has_employment = (run_dir / "employment_weekly").is_dir()
+    employment = evaluate_against_truth(mobility.read_table(run_dir, "employment_weekly"),
+                                        truth["weekly_status"]) if has_employment else {}
     validation = manifest["stages"].get("validation", {}).get("validation", {})
     return {
         **({} if region_name == DEFAULT_REGION else {"region": region_name}),
         "seed": seed, "users": users, "wall_s": round(wall, 1),
         "pings": manifest["stages"]["validate"]["rows"]["pings"],
-        "stage_s": {s: manifest["stages"][s]["duration_s"] for s in manifest["stage_order"]},
+        "stage_s": {s: manifest["stages"][s]["duration_s"] for s in manifest["stage_order"]
+                    if s in manifest["stages"]},
         "stops": stops, "home_work": labels, "employment": employment, "area_validation": validation,
+        "groups": group_scores(run_dir, truth),
         **({"diagnosis": diagnose(run_dir, region)} if with_diagnosis else {}),
     }
 
@@ -140,11 +153,17 @@ def main() -> None:
     parser.add_argument("--diagnose", action="store_true",
                         help="add a 'diagnosis' entry per seed: where stops, places and work labels fail")
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--until", default=None, help="last pipeline stage to run (default: all)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-pipeline")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    results = [evidence(seed, args.users, args.out, args.region, args.diagnose) for seed in args.seeds]
+    results = [evidence(seed, args.users, args.out, args.region, args.diagnose, args.until) for seed in args.seeds]
+    groups = {r["seed"]: r.pop("groups") for r in results}
     print(json.dumps(results, indent=1, default=str))
+    for seed, table in groups.items():
+        for method in sorted(table["method"].dropna().unique()) or [None]:
+            print(f"\n### seed {seed}, method {method}\n")
+            print(group_table_markdown(table, method))
     rows = []
     for r in results:
         for method, e in r["employment"].items():

@@ -5,7 +5,9 @@ about 0.3 GB of it is pandas, pyarrow and geopandas before anything is generated
 Run: ``python benchmarks/bench_synthetic.py`` (prints a Markdown table).
 
 The ``pipelines/synthetic.toml`` case is exactly what the pipeline's ``generate`` stage runs for the README's
-first command: the default parameters with ``inject_bad_share = 0.001`` and seed 20200316.
+first command: the default parameters (the lives of issue 14 on) with ``inject_bad_share = 0.001`` and seed
+20200316; the ``synthetic_easy.toml`` case is the same with every lives knob off (``EASY_KNOBS``), the region
+generator 1.0 made.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from mobility.synthetic.params import EASY_KNOBS
+
 #: case -> (SyntheticParams fields, seed)
 CASES = {
     "1M pings (1,000 users x 4 weeks)": ({"n_users": 1000, "end": "2020-01-28"}, 0),
     "default (1,000 users, Jan-Sep 2020)": ({}, 0),
-    "10M pings (1,200 users, Jan-Sep 2020)": ({"n_users": 1200}, 0),
+    "10M pings (1,400 users, Jan-Sep 2020)": ({"n_users": 1400}, 0),
     "pipelines/synthetic.toml (default + 0.1 % bad rows, seed 20200316)": ({"inject_bad_share": 0.001}, 20200316),
+    "pipelines/synthetic_easy.toml (lives off + 0.1 % bad rows, seed 20200316)": (
+        {**EASY_KNOBS, "inject_bad_share": 0.001}, 20200316),
 }
 
 

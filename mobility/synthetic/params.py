@@ -20,7 +20,12 @@ from mobility.synthetic.sectors import DEFAULT_SECTOR_HAZARD_MULTIPLIER
 _SHARES = ("no_job_share", "lunch_out_prob", "work_absence_prob", "shock_explore_reduction",
            "shock_outing_reduction", "explore_effect_max", "radius_effect_max", "outing_effect_max",
            "long_silence_user_share", "inject_bad_share", "epr_rho", "male_share", "shared_venue_share",
-           "gps_outlier_share")
+           "gps_outlier_share", "gig_share", "part_time_share", "part_time_few_days_share", "evening_share",
+           "night_share", "rotating_share", "weekend_share", "rotating_sites_share", "student_share",
+           "home_cbg_work_share", "near_home_work_share", "home_move_rate_per_year", "job_to_job_rate_per_month",
+           "rehire_new_workplace_share", "remote_takeup_teleworkable", "remote_takeup_other", "hybrid_share",
+           "remote_return_share", "gig_new_place_prob", "gig_day_prob", "sparse_phone_share",
+           "phone_churn_share", "phone_degraded_night_share", "phone_degraded_home_share")
 _POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour_factor",
              "other_stop_median_s", "min_stop_duration_s", "max_stop_duration_s",
              "new_place_min_distance_m", "new_place_max_distance_m", "new_place_distance_exponent",
@@ -28,12 +33,13 @@ _POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour
              "pings_per_hour_min", "trip_ping_multiplier", "silence_median_h", "long_silence_days",
              "gps_noise_min_m", "vulnerable_effect_multiplier", "low_earnings_hazard_multiplier",
              "young_hazard_multiplier", "minority_hazard_multiplier", "remote_adoption_slope",
-             "gps_outlier_min_m", "gps_outlier_max_m")
+             "gps_outlier_min_m", "gps_outlier_max_m", "near_home_min_m", "near_home_max_m",
+             "sparse_pings_per_hour_median", "gig_place_scale_m")
 _NON_NEGATIVE = ("epr_gamma", "baseline_job_loss_hazard_per_week", "peak_job_loss_hazard_per_week",
                  "rehire_hazard_per_week", "outings_workday_mean", "outings_offday_mean",
                  "outings_jobless_weekday_mean",
                  "pings_per_hour_sigma", "silences_per_week", "silence_sigma",
-                 "shared_venues_per_1000_users", "work_campus_radius_m")
+                 "shared_venues_per_1000_users", "work_campus_radius_m", "remote_delay_mean_days")
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,10 @@ class SyntheticParams:
     min_cbgs: int = 60
     max_cbgs: int = 400
     jobs_per_worker: int = 20  # LODES jobs represented by one synthetic worker
-    no_job_share: float = 0.07
+    # People without a job at the start (out of the labour force, or looking for work: the generator has no
+    # unemployment before a job loss). 1 - the employment-population ratio of a smartphone panel: the CPS
+    # ratio by age (Jan 2020) weighted by smartphone ownership by age (Pew 2019); data/synthetic/README.md.
+    no_job_share: float = 0.33
     male_share: float = 0.49
     # daily life (local time, hours after midnight)
     work_arrive_start_h: float = 8.0
@@ -157,20 +166,89 @@ class SyntheticParams:
     # Work campuses: each day's work stops sit at a point drawn uniformly in a disc of this radius around
     # the work point (hospital, university, plant, depot), not on one point; 0 = one point.
     work_campus_radius_m: float = 0.0
+    # ---- The lives people really lead (issue 14). On in the default region; every share below is cited in
+    # data/synthetic/README.md. EASY_KNOBS switches them all off (pipelines/synthetic_easy.toml): then no
+    # random number is drawn for them and the region is the one made before they existed.
+    # Schedules, as shares of the people with a job at the start. Gig work (no fixed workplace) first, then
+    # part-time (of all workers), then the shift kinds as shares of the full-time rest, else a day schedule.
+    gig_share: float = 0.027  # CAEA May 2017: on-call 1.7 % + electronically mediated 1.0 % of employment
+    gig_day_prob: float = 0.6  # a gig worker works on this share of days, any day of the week (ours)
+    gig_new_place_prob: float = 0.5  # a gig job is at a new client place, else at a known one (ours)
+    gig_place_scale_m: float = 3000.0  # gig places at an exponential distance from home, this mean (ours)
+    part_time_share: float = 0.175  # CPS 2019: usually part time (< 35 h) / employed
+    part_time_few_days_share: float = 0.5  # of part-timers: 2-3 fixed weekdays; the rest short weekdays (ours)
+    evening_share: float = 0.047  # CPS May 2004, full-time wage and salary workers: evening shift 4.7 %
+    night_share: float = 0.032  # night shift 3.2 %
+    rotating_share: float = 0.056  # rotating 2.5 % + employer-arranged irregular 3.1 %
+    weekend_share: float = 0.10  # works Sat and Sun, two weekdays off (ATUS; see README)
+    rotating_sites_share: float = 0.8  # of construction workers (CNS04): the site changes every few weeks
+    site_weeks_min: int = 2
+    site_weeks_max: int = 8
+    student_share: float = 0.10  # of people without a job: students at a campus until it closes at the shock
+    # Places.
+    home_cbg_work_share: float = 0.013  # work inside the home block group (>= near_home_min_m from home)
+    near_home_work_share: float = 0.013  # work near_home_min_m..near_home_max_m from home (any block group)
+    near_home_min_m: float = 100.0
+    near_home_max_m: float = 400.0
+    home_move_rate_per_year: float = 0.093  # CPS ASEC 2020 mover rate
+    job_to_job_rate_per_month: float = 0.02  # CPS employer-to-employer transitions (about 2 % a month)
+    rehire_new_workplace_share: float = 0.4  # a rehire is at a new workplace, else a recall (see README)
+    # Remote work person by person (else one wave: P = clip(remote_adoption_slope x tau) at the shock).
+    remote_by_person: bool = True
+    remote_takeup_teleworkable: float = 0.717  # Bick, Blandin & Mertens 2020: 71.7 % of those who could
+    remote_takeup_other: float = 0.10  # ours: people in jobs Dingel-Neiman code as not teleworkable
+    remote_delay_mean_days: float = 10.0  # remote start = shock + exponential(this) days (ours, see README)
+    hybrid_share: float = 0.28  # of remote adopters: on site some days (BBM May 2020, see README)
+    hybrid_onsite_days_min: int = 1
+    hybrid_onsite_days_max: int = 3
+    remote_return_share: float = 0.25  # of remote adopters: back on site full time from a day after...
+    remote_return_start_date: str = "2020-06-01"  # ... this date (uniform to the end of the window)
+    # Phones.
+    sparse_phone_share: float = 0.15  # ours: phones that report a few times a day
+    sparse_pings_per_hour_median: float = 0.12
+    phone_churn_share: float = 0.10  # ours: stops reporting for good on a day of the window
+    phone_degraded_night_share: float = 0.03  # ours: from a day on, reports only 22:00-07:00 local
+    phone_degraded_home_share: float = 0.03  # ours: from a day on, reports only while at home
+
+    @classmethod
+    def easy(cls, **fields) -> "SyntheticParams":
+        """The region before issue 14 (everyone on a 9-5 weekday job or none, one remote wave, one workplace
+        and home for life, every phone normal): :data:`EASY_KNOBS` plus ``fields``.
+
+        Examples
+        --------
+        >>> p = SyntheticParams.easy(n_users=10)
+        >>> p.night_share, p.remote_by_person, p.no_job_share, p.n_users
+        (0.0, False, 0.07, 10)
+        """
+        return cls(**{**EASY_KNOBS, **fields})
+
+    @property
+    def is_easy(self) -> bool:
+        """Whether every knob of :data:`EASY_KNOBS` is at its easy value (no random number is drawn for them)."""
+        return all(getattr(self, k) == v for k, v in EASY_KNOBS.items() if k != "no_job_share")
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> MobilityError:
             return MobilityError(f"SyntheticParams: {name}={getattr(self, name)!r} {rule}")
 
         for name in ("n_users", "users_per_part", "min_cbgs", "max_cbgs", "max_outings_per_day",
-                     "initial_places", "max_places_per_user", "jobs_per_worker"):
+                     "initial_places", "max_places_per_user", "jobs_per_worker", "site_weeks_min",
+                     "site_weeks_max", "hybrid_onsite_days_min", "hybrid_onsite_days_max"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise bad(name, "must be an integer >= 1")
         if self.max_cbgs < self.min_cbgs or self.min_cbgs < 3:
             raise bad("min_cbgs", "must be >= 3 and <= max_cbgs")
-        if self.max_places_per_user > 990 or self.initial_places >= self.max_places_per_user:
-            raise bad("max_places_per_user", "must be <= 990 and > initial_places")
+        if self.max_places_per_user > 590 or self.initial_places >= self.max_places_per_user:
+            raise bad("max_places_per_user", "must be <= 590 (place codes 600.. are later homes and "
+                      "workplaces) and > initial_places")
+        if not isinstance(self.remote_by_person, bool):
+            raise bad("remote_by_person", "must be true or false")
+        if self.site_weeks_max < self.site_weeks_min:
+            raise bad("site_weeks_max", "must be >= site_weeks_min")
+        if not 1 <= self.hybrid_onsite_days_min <= self.hybrid_onsite_days_max <= 4:
+            raise bad("hybrid_onsite_days_min", "needs 1 <= hybrid_onsite_days_min <= hybrid_onsite_days_max <= 4")
         for name in _SHARES:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
@@ -204,6 +282,20 @@ class SyntheticParams:
             raise bad("pings_per_hour_median", "needs pings_per_hour_min <= median <= pings_per_hour_max")
         if not 0 < self.gps_noise_min_m <= self.gps_noise_max_m <= 1000:
             raise bad("gps_noise_max_m", "needs 0 < gps_noise_min_m <= gps_noise_max_m <= 1000")
+        if self.gig_share + self.part_time_share > 1:
+            raise bad("part_time_share", "plus gig_share must be <= 1 (both are shares of all workers)")
+        if self.evening_share + self.night_share + self.rotating_share + self.weekend_share > 1:
+            raise bad("evening_share", "+ night_share + rotating_share + weekend_share must be <= 1 (shares of "
+                      "full-time workers)")
+        if self.home_cbg_work_share + self.near_home_work_share > 1:
+            raise bad("home_cbg_work_share", "+ near_home_work_share must be <= 1")
+        if (self.sparse_phone_share + self.phone_churn_share + self.phone_degraded_night_share
+                + self.phone_degraded_home_share) > 1:
+            raise bad("sparse_phone_share", "+ the churn and degraded shares must be <= 1 (one phone kind each)")
+        if not 0 < self.near_home_min_m < self.near_home_max_m <= 2000:
+            raise bad("near_home_max_m", "needs 0 < near_home_min_m < near_home_max_m <= 2000")
+        if self.sparse_pings_per_hour_median > self.pings_per_hour_median:
+            raise bad("sparse_pings_per_hour_median", "must be <= pings_per_hour_median")
         if not 0 < self.gps_outlier_min_m <= self.gps_outlier_max_m <= 400:
             raise bad("gps_outlier_max_m", "needs 0 < gps_outlier_min_m <= gps_outlier_max_m <= 400")
         if self.shared_venue_share > 0 and self.shared_venues_per_1000_users == 0:
@@ -223,7 +315,8 @@ class SyntheticParams:
             raise bad("timezone", "is not a known IANA time zone (e.g. 'America/New_York')") from exc
         del tz
         dates = {}
-        for name in ("start", "end", "shock_date", "hazard_peak_date", "rehire_start_date"):
+        for name in ("start", "end", "shock_date", "hazard_peak_date", "rehire_start_date",
+                     "remote_return_start_date"):
             try:
                 dates[name] = pd.Timestamp(getattr(self, name))
             except (ValueError, TypeError) as exc:
@@ -238,9 +331,10 @@ class SyntheticParams:
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-ready plain values (tuples become lists), for manifests.
 
-        The realism knobs (:data:`HARD_KNOB_DEFAULTS`) appear only when they differ from their defaults, so
-        the manifests of a default region stay byte-identical to those written before the knobs existed (and
-        a region cached then is still recognised as the same region).
+        The realism knobs (:data:`HARD_KNOB_DEFAULTS`) appear only when they differ from their defaults, and
+        the lives knobs (:data:`LIVES_FIELDS`) not at all in an easy region (:attr:`is_easy`), so the
+        manifests of those regions stay byte-identical to those written before the knobs existed (and a region
+        cached then is still recognised as the same region); :meth:`from_dict` reads both back.
 
         Examples
         --------
@@ -256,8 +350,37 @@ class SyntheticParams:
         for name, default in HARD_KNOB_DEFAULTS.items():
             if out[name] == default:
                 del out[name]
+        if self.is_easy:
+            for name in LIVES_FIELDS:
+                del out[name]
         return out
 
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> "SyntheticParams":
+        """The parameters of a manifest (:meth:`to_dict`): a manifest without the lives knobs is an easy region.
+
+        Examples
+        --------
+        >>> p = SyntheticParams.easy(n_users=20)
+        >>> SyntheticParams.from_dict(p.to_dict()) == p, SyntheticParams.from_dict(SyntheticParams().to_dict()).is_easy
+        (True, False)
+        """
+        if not set(LIVES_FIELDS) & set(fields):
+            fields = {**{k: v for k, v in EASY_KNOBS.items() if k != "no_job_share"}, **fields}
+        return cls(**fields)
+
+
+#: The fields of issue 14's lives (schedules, places over time, remote work person by person, phones).
+_NAMES = [f.name for f in dataclasses.fields(SyntheticParams)]
+LIVES_FIELDS = tuple(_NAMES[_NAMES.index("work_campus_radius_m") + 1:])
+
+#: The easy region (before issue 14): every lives knob off and the old share of people without a job.
+EASY_KNOBS = {"no_job_share": 0.07, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
+              "night_share": 0.0, "rotating_share": 0.0, "weekend_share": 0.0, "rotating_sites_share": 0.0,
+              "student_share": 0.0, "home_cbg_work_share": 0.0, "near_home_work_share": 0.0,
+              "home_move_rate_per_year": 0.0, "job_to_job_rate_per_month": 0.0, "rehire_new_workplace_share": 0.0,
+              "remote_by_person": False, "sparse_phone_share": 0.0, "phone_churn_share": 0.0,
+              "phone_degraded_night_share": 0.0, "phone_degraded_home_share": 0.0}
 
 HARD_KNOB_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SyntheticParams)
                       if f.name in ("shared_venues_per_1000_users", "shared_venue_share", "gps_outlier_share",

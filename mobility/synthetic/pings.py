@@ -47,7 +47,7 @@ def silence_intervals(params: SyntheticParams, n_people: int, span_start_s: floa
 
 
 def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per_h: np.ndarray,
-                 span_start_s: float, span_end_s: float, rng: np.random.Generator):
+                 span_start_s: float, span_end_s: float, rng: np.random.Generator, drop=None):
     """Pings for the people of a batch.
 
     Parameters
@@ -56,6 +56,10 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
         From :func:`mobility.synthetic.daily.simulate_stops` (sorted by person then start).
     rate_per_h
         Ping rate of each person of the batch during stays.
+    drop
+        Optional ``drop(person, t_s, at_home)`` -> bool array: pings the phone never reports (churned or
+        degraded phones, :func:`mobility.synthetic.phones.phone_filter`); ``at_home`` is whether the ping lies
+        in a home stop. Draws no random number.
 
     Returns
     -------
@@ -137,6 +141,10 @@ def sample_pings(params: SyntheticParams, stops: dict[str, np.ndarray], rate_per
     np.cumsum(depth, out=depth)
     keep = depth[:-1] == 0
     del depth
+    if drop is not None:
+        at_home = (seg % 2 == 0) & (np.asarray(stops["kind"])[seg // 2] == 0)
+        keep &= ~drop(who, t, at_home)
+        del at_home
     # whole seconds, one ping per person and second
     np.floor(t, out=t)
     t_s = t.astype(np.int64)

@@ -30,6 +30,8 @@ from mobility.synthetic.badrows import (
 )
 from mobility.synthetic.daily import (
     KINDS,
+    MODES,
+    PLACE_ID_STRIDE,
     Batch,
     Calendar,
     effect_curve,
@@ -42,17 +44,19 @@ from mobility.synthetic.geography import (
     build_geography,
     cbg_polygons,
 )
+from mobility.synthetic.lives import PHONE_KINDS, draw_lives
 from mobility.synthetic.params import SyntheticParams
 from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, week_mondays
+from mobility.synthetic.phones import PHONE_STATES, daily_phone_state, phone_filter
 from mobility.synthetic.pings import sample_pings
 from mobility.synthetic.sectors import SECTORS, TELEWORK_TAU
 from mobility.synthetic.status import area_weekly, weekly_status
 from mobility.synthetic.venues import draw_venues, n_venues_for
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"  # 2.0: the lives of issue 14 (lives.py), truth/daily.parquet and truth/places.parquet
 BATCH_USERS = 1000
 _STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
-           "pings": 8, "bad": 9, "venues": 10}
+           "pings": 8, "bad": 9, "venues": 10, "lives": 11, "life_daily": 12}
 
 PINGS_SCHEMA = pa.schema([("user_id", pa.string()), ("timestamp", pa.timestamp("ns", tz="UTC")),
                           ("lat", pa.float64()), ("lon", pa.float64()), ("accuracy_m", pa.float64())])
@@ -131,6 +135,7 @@ def generate_region(out_dir: str | os.PathLike, params: SyntheticParams | None =
 def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest: dict, progress: bool) -> None:
     mixes = cbg_mixes(geo, _rng(seed, "mixes"))
     people = draw_people(params, geo, mixes, _rng(seed, "people"))
+    people, places = draw_lives(params, geo, people, _rng(seed, "lives"))  # its own stream: the rest unchanged
     # geography and census
     (root / "geography").mkdir()
     with atomic_path(root / "geography" / "cbg.geojson") as tmp:
@@ -148,9 +153,7 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     # truth tables from people
     truth = root / "truth"
     write_parquet(people, truth / "people.parquet")
-    status = weekly_status(people, params)
-    write_parquet(status, truth / "weekly_status.parquet")
-    write_parquet(area_weekly(people, status), truth / "area_weekly.parquet")
+    write_parquet(places, truth / "places.parquet")
     write_json(_effects(params, people), truth / "effects.json")
     venues = None
     if n_venues_for(params) > 0:  # drawn from their own stream: the other streams stay as without venues
@@ -162,6 +165,7 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     (root / "pings").mkdir()
     bad_counts = {k: 0 for k, _ in BAD_KINDS}
     n_pings_total = 0
+    daily_tables = []
     parts = range(0, params.n_users, params.users_per_part)
     bar = None
     if progress:
@@ -177,10 +181,11 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
                     with pq.ParquetWriter(part_tmp, PINGS_SCHEMA, use_dictionary=["user_id"]) as writer:
                         for b, lo in enumerate(range(first, last, BATCH_USERS)):
                             hi = min(lo + BATCH_USERS, last)
-                            pings, stops = _batch(params, people.iloc[lo:hi], calendar, span, seed, part, b, lo,
-                                                  venues)
+                            pings, stops, day_table = _batch(params, people.iloc[lo:hi], places, calendar, span,
+                                                             seed, part, b, lo, venues)
                             writer.write_table(pings)
                             stops_writer.write_table(stops)
+                            daily_tables.append(day_table)
                             n_pings_total += pings.num_rows
                             if params.inject_bad_share > 0 and pings.num_rows:
                                 n_bad = int(round(params.inject_bad_share * pings.num_rows))
@@ -194,6 +199,11 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
             stops_writer.close()
             if bar is not None:
                 bar.close()
+    daily = pd.concat(daily_tables, ignore_index=True)
+    write_parquet(daily, truth / "daily.parquet")
+    status = weekly_status(people, params, daily)
+    write_parquet(status, truth / "weekly_status.parquet")
+    write_parquet(area_weekly(people, status), truth / "area_weekly.parquet")
     if params.inject_bad_share > 0:
         reasons = dict(BAD_KINDS)
         write_json({"file": "pings/bad-rows.csv", "total": int(sum(bad_counts.values())),
@@ -203,11 +213,21 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     write_json(manifest, root / "region.json")
 
 
-def _batch(params, people, calendar, span, seed, part, b, first_number, venues):
-    batch = Batch.from_people(people, calendar, first_number)
-    stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b), venues)
+def _batch(params, people, places, calendar, span, seed, part, b, first_number, venues):
+    batch = Batch.from_people(people, calendar, first_number, None if params.is_easy else places, params)
+    days: dict[str, list] = {}
+    stops = simulate_stops(params, batch, calendar, _rng(seed, "stops", part, b), venues,
+                           rng_life=_rng(seed, "life_daily", part, b), daily=days)
+    phone = pd.Index(PHONE_KINDS).get_indexer(people["phone_kind"].astype(str))
+    day0 = calendar.dates[0]
+    phone_day = np.where(people["phone_date"].notna(), (people["phone_date"] - day0).dt.days.fillna(0), -1
+                         ).astype(np.int64)
+    drop = None
+    if (phone >= PHONE_KINDS.index("churn")).any():
+        cut_s = calendar.midnight_utc_s[np.clip(phone_day, 0, len(calendar.dates))]
+        drop = phone_filter(phone, cut_s, calendar.midnight_utc_s, calendar.noon_base_utc_s)
     pings, n_pings = sample_pings(params, stops, people["pings_per_hour"].to_numpy(float), span[0], span[1],
-                                  _rng(seed, "pings", part, b))
+                                  _rng(seed, "pings", part, b), drop=drop)
     ids = pa.array(people["user_id"].to_numpy(dtype=str), pa.string())
     to_ts = lambda s: pa.array((s * 1e9).round().astype("int64"), pa.int64()).cast(
         pa.timestamp("ns", tz="UTC"))
@@ -222,7 +242,34 @@ def _batch(params, people, calendar, span, seed, part, b, first_number, venues):
         "lat": stops["lat"], "lon": stops["lon"], "place_id": stops["place_id"],
         "kind": pa.array(np.asarray(KINDS, dtype=object)[stops["kind"]], pa.string()), "n_pings": n_pings,
     }, schema=STOPS_SCHEMA)
-    return ping_table, stop_table
+    return ping_table, stop_table, _daily_table(people, places, calendar, days, pings, phone_day, first_number)
+
+
+def _daily_table(people, places, calendar, days, pings, phone_day, first_number) -> pd.DataFrame:
+    """The ``truth/daily.parquet`` rows of a batch: one per person and local day."""
+    n, nd = len(people), len(calendar.dates)
+    day = np.searchsorted(calendar.midnight_utc_s, pings["t_s"], side="right") - 1
+    per_day = np.bincount(pings["person"].astype(np.int64) * nd + np.clip(day, 0, nd - 1), minlength=n * nd)
+    per_day = per_day.reshape(n, nd)
+    state = daily_phone_state(people["phone_kind"].to_numpy(str), phone_day, per_day)
+    stack = lambda key: np.stack(days[key], axis=1).ravel()  # (n, days), person-major
+    number = np.repeat(first_number + np.arange(n), nd).astype(np.int64)
+    home_id = number * PLACE_ID_STRIDE + stack("home_code")
+    work_code = stack("work_code")
+    work_id = np.where(work_code >= 0, number * PLACE_ID_STRIDE + work_code, -1)
+    cbg = places.drop_duplicates("place_id").set_index("place_id")["cbg"]
+    return pd.DataFrame({
+        "user_id": pd.array(np.repeat(people["user_id"].to_numpy(str), nd), dtype="string"),
+        "date": pd.DatetimeIndex(np.tile(calendar.dates.values, n)).as_unit("ns"),
+        "home_place_id": home_id,
+        "home_cbg": pd.array(cbg.reindex(home_id).to_numpy(object), dtype="string"),
+        "work_place_id": pd.array(np.where(work_id >= 0, work_id, None), dtype="Int64"),
+        "work_cbg": pd.array(cbg.reindex(work_id).to_numpy(object), dtype="string"),
+        "worked_onsite": stack("onsite").astype(bool),
+        "work_mode": pd.array(np.asarray(MODES, dtype=object)[stack("mode")], dtype="string"),
+        "phone_state": pd.array(np.asarray(PHONE_STATES, dtype=object)[state.ravel()], dtype="string"),
+        "n_pings": per_day.ravel().astype(np.int64),
+    })
 
 
 def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
@@ -237,7 +284,10 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
         base = effect_curve(weeks.astype(float), mx, params.effect_tau_weeks)
         curves[name] = {"normal": base.tolist(),
                         "vulnerable": np.minimum(base * params.vulnerable_effect_multiplier, 0.95).tolist()}
-    return {
+    remote_p = np.clip(params.remote_adoption_slope * TELEWORK_TAU, 0, 1)
+    if params.remote_by_person and not params.is_easy:  # per worker with a fixed workplace, before the window ends
+        remote_p = TELEWORK_TAU * params.remote_takeup_teleworkable + (1 - TELEWORK_TAU) * params.remote_takeup_other
+    out = {
         "params": params.to_dict(),
         "weeks": [d.strftime("%Y-%m-%d") for d in mondays],
         "hazard_shape": shape.tolist(),
@@ -245,8 +295,7 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
             s: (params.baseline_job_loss_hazard_per_week + params.peak_job_loss_hazard_per_week * shape * mult[i])
             .tolist() for i, s in enumerate(SECTORS)},
         "sector_tau": dict(zip(SECTORS, TELEWORK_TAU.tolist())),
-        "sector_remote_probability": dict(zip(SECTORS, np.clip(params.remote_adoption_slope * TELEWORK_TAU, 0, 1)
-                                              .tolist())),
+        "sector_remote_probability": dict(zip(SECTORS, remote_p.tolist())),
         "job_loss_effect_by_weeks_since_loss": {
             "weeks_since_job_loss": weeks.tolist(), **curves,
             "formula": "effect(w) = max * (1 - exp(-w / effect_tau_weeks)); vulnerable: x "
@@ -255,17 +304,28 @@ def _effects(params: SyntheticParams, people: pd.DataFrame) -> dict:
                 k: np.log1p(-np.asarray(v)).tolist() for k, v in curves["radius"].items()},
         },
         "realised": {
-            "people": int(len(people)), "with_job": int(people["work_cbg"].notna().sum()),
+            "people": int(len(people)), "with_job": int(people["has_job"].sum()),
             "job_losers": int(people["job_loss_date"].notna().sum()),
             "rehired": int(people["rehire_date"].notna().sum()),
             "goes_remote": int(people["goes_remote"].sum()),
         },
     }
+    if not params.is_easy:  # the lives (an easy region's effects.json stays that of generator 1.0)
+        count = lambda col: {str(k): int(v) for k, v in people[col].value_counts(sort=False).sort_index().items()}
+        out["realised"].update({
+            "schedule": count("schedule"), "workplace_kind": count("workplace_kind"), "phone_kind": count("phone_kind"),
+            "hybrid": int((people["hybrid_onsite_days"] > 0).sum()),
+            "back_on_site": int(people["remote_end_date"].notna().sum()),
+            "movers": int(people["move_date"].notna().sum()),
+            "job_changers": int(people["job_change_date"].notna().sum()),
+            "rehired_at_a_new_workplace": int(people["rehire_new_workplace"].sum()),
+        })
+    return out
 
 
 def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:
-    """Read the truth tables of a region: ``people``, ``stops``, ``weekly_status``, ``area_weekly``
-    (DataFrames), ``effects`` and, when bad rows were injected, ``bad_rows`` (dicts); ``venues``
+    """Read the truth tables of a region: ``people``, ``stops``, ``weekly_status``, ``area_weekly``,
+    ``daily``, ``places`` (DataFrames), ``effects`` and, when bad rows were injected, ``bad_rows`` (dicts); ``venues``
     (DataFrame) when the region has shared venues.
 
     Examples
@@ -274,14 +334,14 @@ def load_truth(region_dir: str | os.PathLike) -> dict[str, pd.DataFrame | dict]:
     >>> d = generate_region(pathlib.Path(tempfile.mkdtemp()) / "r", SyntheticParams(n_users=5, end="2020-01-07"))
     >>> t = load_truth(d)
     >>> sorted(t), len(t["people"])
-    (['area_weekly', 'effects', 'people', 'stops', 'weekly_status'], 5)
+    (['area_weekly', 'daily', 'effects', 'people', 'places', 'stops', 'weekly_status'], 5)
     """
     truth = Path(region_dir) / "truth"
     if not truth.is_dir():
         raise MobilityError(f"{region_dir}: no truth/ folder; is this a synthetic region made by "
                             "mobility.synthetic.generate_region?")
     out: dict[str, pd.DataFrame | dict] = {}
-    for name in ("people", "stops", "weekly_status", "area_weekly"):
+    for name in ("people", "stops", "weekly_status", "area_weekly", "daily", "places"):
         path = truth / f"{name}.parquet"
         if not path.exists():
             raise MobilityError(f"{path} missing; regenerate the region with generate_region")

@@ -68,3 +68,33 @@ def test_hard_config_is_the_default_config_plus_the_knobs():
     spec = {k: v for k, v in hard["synthetic"].items() if k not in ("dir", "seed")}
     params = SyntheticParams(**spec)  # every field is a SyntheticParams field with a valid value
     assert params.new_place_min_distance_m == 60.0 and params.gps_outlier_share == 0.05
+
+
+def test_easy_config_is_the_default_config_with_the_lives_off():
+    from mobility.synthetic.params import EASY_KNOBS, LIVES_FIELDS
+
+    default = tomllib.loads((PIPELINES / "synthetic.toml").read_text())
+    easy = tomllib.loads((PIPELINES / "synthetic_easy.toml").read_text())
+    assert easy["region"] == dict(default["region"], name="synthetic_easy")
+    for table in set(default) | set(easy):
+        if table not in ("region", "synthetic"):
+            assert easy.get(table) == default.get(table), table
+    knobs = {k: v for k, v in easy["synthetic"].items() if default["synthetic"].get(k) != v and k != "dir"}
+    assert knobs == EASY_KNOBS
+    params = SyntheticParams(**{k: v for k, v in easy["synthetic"].items() if k not in ("dir", "seed")})
+    assert params.is_easy and not SyntheticParams().is_easy
+    # an easy manifest leaves the lives knobs out (the manifest generator 1.0 wrote) and reads back as easy
+    assert not set(LIVES_FIELDS) & set(params.to_dict())
+    assert SyntheticParams.from_dict(params.to_dict()) == params
+    assert SyntheticParams.from_dict(SyntheticParams().to_dict()) == SyntheticParams()
+
+
+@pytest.mark.parametrize("bad", [
+    {"gig_share": 0.6, "part_time_share": 0.5}, {"night_share": 0.6, "weekend_share": 0.5},
+    {"near_home_min_m": 500.0}, {"site_weeks_min": 0}, {"site_weeks_max": 1}, {"hybrid_onsite_days_max": 5},
+    {"remote_by_person": 1}, {"sparse_phone_share": 0.9, "phone_churn_share": 0.2}, {"remote_return_start_date": "x"},
+    {"sparse_pings_per_hour_median": 5.0}, {"max_places_per_user": 600}, {"remote_delay_mean_days": -1.0},
+])
+def test_bad_lives_values_raise_naming_the_field(bad):
+    with pytest.raises(MobilityError, match=r"SyntheticParams: \w+="):
+        SyntheticParams(**bad)

@@ -125,7 +125,7 @@ def test_refuses_foreign_directory_and_bad_seed(tmp_path):
 def test_truth_stops_non_overlapping_and_ping_counts(tiny_region):
     truth = load_truth(tiny_region)
     stops = truth["stops"]
-    assert set(stops["kind"]) <= {"home", "work", "other"}
+    assert set(stops["kind"]) <= {"home", "work", "other", "school"}
     assert (stops["end"] > stops["start"]).all()
     same = stops["user_id"].to_numpy()[1:] == stops["user_id"].to_numpy()[:-1]
     assert (stops["start"].to_numpy()[1:][same] >= stops["end"].to_numpy()[:-1][same]).all()
@@ -160,14 +160,17 @@ def test_employed_weekday_hours_mostly_at_work_and_none_after_job_loss(tiny_regi
     people, stops, status = truth["people"], truth["stops"], truth["weekly_status"]
     tz = "America/New_York"
     at_work, total = 0, 0
-    for (uid, week), _ in status[status["status"] == "employed"].set_index(["user_id", "week"]).iterrows():
+    # people on a 9-5 weekday schedule at a fixed workplace (the other schedules: test_lives.py)
+    day = people.loc[(people["schedule"] == "day") & (people["workplace_kind"] == "fixed"), "user_id"]
+    employed = status[(status["status"] == "employed") & status["user_id"].isin(day)]
+    for (uid, week), _ in employed.set_index(["user_id", "week"]).iterrows():
         s = stops[(stops["user_id"] == uid) & (stops["kind"] == "work")]
         for day in range(5):
             for hour in (10, 11, 14, 15):
                 t = pd.Timestamp(week + pd.Timedelta(days=day, hours=hour)).tz_localize(tz)
                 total += 1
                 at_work += bool(((s["start"] <= t) & (s["end"] > t)).any())
-    assert total > 500 and at_work / total > 0.8
+    assert total > 300 and at_work / total > 0.8
     losers = people[people["job_loss_date"].notna()]
     assert len(losers) >= 3
     for _, p in losers.iterrows():
@@ -175,7 +178,7 @@ def test_employed_weekday_hours_mostly_at_work_and_none_after_job_loss(tiny_regi
         local = s["start"].dt.tz_convert(tz).dt.tz_localize(None)
         end = p["rehire_date"] if pd.notna(p["rehire_date"]) else pd.Timestamp.max
         assert not ((local >= p["job_loss_date"]) & (local < end)).any()
-    nojob = people.loc[people["work_cbg"].isna(), "user_id"]
+    nojob = people.loc[~people["has_job"], "user_id"]
     assert not stops[stops["user_id"].isin(nojob) & (stops["kind"] == "work")].shape[0]
 
 
@@ -210,34 +213,52 @@ def test_bad_rows_cost_no_memory_beside_the_pings(tmp_path):
     assert peaks[1] < 1.25 * peaks[0], peaks
 
 
+#: The truth columns generator 1.0 wrote (2.0 adds columns to these tables, and the tables daily and places).
+GENERATOR_1_0_COLUMNS = {
+    "people.parquet": ["user_id", "home_cbg", "home_lat", "home_lon", "work_cbg", "work_lat", "work_lon", "sector",
+                       "tau", "goes_remote", "sex", "age_group", "earnings_group", "race", "ethnicity", "education",
+                       "vulnerable", "job_loss_date", "rehire_date", "pings_per_hour", "county"],
+    "weekly_status.parquet": ["user_id", "week", "status", "weeks_since_job_loss"],
+}
+
+
 def _content_digest(region):
-    """SHA-256 over every file but the GeoJSON: Parquet by its values (independent of the writer's version),
-    the rest by its bytes."""
+    """SHA-256 over every file generator 1.0 wrote but the GeoJSON: Parquet by its values (independent of the
+    writer's version) and, for the truth tables 2.0 widened, 1.0's columns; region.json without
+    ``generator_version``; the rest by its bytes."""
     h = hashlib.sha256()
     for path in sorted(region.rglob("*")):
-        if not path.is_file() or path.suffix == ".geojson":
+        if not path.is_file() or path.suffix == ".geojson" or path.name in ("daily.parquet", "places.parquet"):
             continue
         h.update(str(path.relative_to(region)).encode())
         if path.suffix == ".parquet":
-            h.update(pd.util.hash_pandas_object(pd.read_parquet(path), index=False).to_numpy().tobytes())
+            frame = pd.read_parquet(path)
+            if path.name in GENERATOR_1_0_COLUMNS:
+                frame = frame[GENERATOR_1_0_COLUMNS[path.name]]
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        elif path.name == "region.json":
+            manifest = json.loads(path.read_text())
+            manifest.pop("generator_version")
+            h.update(json.dumps(manifest, sort_keys=True).encode())
         else:
             h.update(path.read_bytes())
     return h.hexdigest()
 
 
-def test_default_draws_are_those_of_generator_1_0(tmp_path):
-    """The digest was computed with the generator before the realism knobs (shared venues, GPS outliers, work
-    campuses) existed: with their defaults a region must come out value for value the same."""
-    params = SyntheticParams(n_users=12, start="2020-03-09", end="2020-03-22", users_per_part=5,
-                             inject_bad_share=0.002)
+def test_easy_draws_are_those_of_generator_1_0(tmp_path):
+    """The digest was computed with generator 1.0, before the realism knobs (shared venues, GPS outliers, work
+    campuses) and the lives of issue 14 existed: an easy region must come out value for value the same (its
+    pings, true stops, census tables and the truth columns 1.0 wrote)."""
+    params = SyntheticParams.easy(n_users=12, start="2020-03-09", end="2020-03-22", users_per_part=5,
+                                  inject_bad_share=0.002)
     region = generate_region(tmp_path / "r", params, seed=5)
-    assert _content_digest(region) == "336e88f22c319c749c9e3f9bfdac2da4bbc984edc94f60a7e97518de479466a0"
+    assert _content_digest(region) == "3bdcaf7b85c094bf0412074895d611a827a9b34361a8685fcc8ede2095b1754b"
     assert not (region / "truth" / "venues.parquet").exists() and "venues" not in load_truth(region)
 
 
 def test_hard_knobs_write_venues_and_people_share_them(tmp_path):
-    params = SyntheticParams(n_users=40, start="2020-03-02", end="2020-03-15", users_per_part=20,
-                             shared_venues_per_1000_users=100.0, shared_venue_share=0.5, gps_outlier_share=0.05,
+    params = SyntheticParams.easy(n_users=40, start="2020-03-02", end="2020-03-15", users_per_part=20,
+                                  shared_venues_per_1000_users=100.0, shared_venue_share=0.5, gps_outlier_share=0.05,
                              work_campus_radius_m=250.0, new_place_min_distance_m=60.0)
     region = generate_region(tmp_path / "r", params, seed=5)
     truth = load_truth(region)

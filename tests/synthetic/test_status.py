@@ -9,20 +9,27 @@ def test_weekly_status_matches_people_dates(tiny_region, tiny_params):
     st = truth["weekly_status"]
     assert str(st["week"].dtype) == "datetime64[ns]" and (st["week"].dt.day_of_week == 0).all()
     assert len(st) == len(people) * 4  # Mondays 2020-03-02, 09, 16 and 23
-    shock = pd.Timestamp(tiny_params.shock_date)
+    daily = truth["daily"]
+    week_of = daily["date"] - pd.to_timedelta(daily["date"].dt.day_of_week, unit="D")
+    remote_days = (daily["work_mode"] == "remote").groupby([daily["user_id"], week_of]).sum()
+    onsite_days = (daily["work_mode"] == "onsite").groupby([daily["user_id"], week_of]).sum()
     for _, row in st.iterrows():
         p = people.loc[row["user_id"]]
         wed = row["week"] + pd.Timedelta(days=2)
-        if pd.isna(p["work_cbg"]):
+        key = (row["user_id"], row["week"])
+        if not p["has_job"]:
             expect = "no_job"
         elif pd.notna(p["job_loss_date"]) and p["job_loss_date"] <= wed and (
                 pd.isna(p["rehire_date"]) or wed < p["rehire_date"]):
             expect = "unemployed"
-        elif p["goes_remote"] and wed >= shock:
+        elif remote_days[key] > 0:  # worked from home on a scheduled day of the week
             expect = "remote"
         else:
             expect = "employed"
         assert row["status"] == expect
+        assert row["onsite_days"] == onsite_days[key]
+        assert row["hybrid"] == (expect == "remote" and onsite_days[key] > 0)
+        assert row["schedule"] == p["schedule"]
         if pd.notna(p["job_loss_date"]) and row["week"] >= p["job_loss_date"]:
             assert row["weeks_since_job_loss"] == (row["week"] - p["job_loss_date"]).days // 7
         else:
