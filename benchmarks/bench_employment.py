@@ -44,16 +44,20 @@ def _headline(scores: dict) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k in HEADLINE}
 
 
-def kinds_of_people(people: pd.DataFrame) -> pd.Series:
-    """user_id -> kind: on-site or remote worker, on-site or remote job loser (remote: went remote at the
-    shock, before any loss), and any schedule column the region has; people without a job are left out."""
-    worker = people["work_cbg"].notna().to_numpy()
-    remote = np.where(people["goes_remote"], "remote", "on-site")
-    kind = np.char.add(remote.astype(str), np.where(people["job_loss_date"].notna(), " job loser", " worker"))
-    for col in ("schedule", "work_schedule", "kind"):  # richer regions describe schedules
+def kinds_of_people(people: pd.DataFrame) -> dict[str, pd.Series]:
+    """Breakdowns of workers (user_id -> group): ``role`` (on-site or remote worker, on-site or remote job
+    loser; remote: went remote before any loss), and the region's ``schedule``, ``workplace_kind`` and
+    ``phone_kind`` where it has them. People without a job at the start are left out."""
+    worker = people["work_cbg"].notna().to_numpy() | (
+        people["has_job"].to_numpy(bool) if "has_job" in people.columns else False)
+    ids = people["user_id"].astype(str).to_numpy()[worker]
+    remote = np.where(people["goes_remote"], "remote", "on-site").astype(str)
+    role = np.char.add(remote, np.where(people["job_loss_date"].notna(), " job loser", " worker"))
+    out = {"role": pd.Series(role[worker], index=ids)}
+    for col in ("schedule", "workplace_kind", "phone_kind"):
         if col in people.columns:
-            kind = np.char.add(np.char.add(kind, " / "), people[col].astype(str).to_numpy())
-    return pd.Series(kind[worker], index=people["user_id"].astype(str).to_numpy()[worker])
+            out[col] = pd.Series(people[col].astype(str).to_numpy()[worker], index=ids)
+    return out
 
 
 def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
@@ -115,14 +119,20 @@ def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
 
 
 def _scores(run_dir: Path, region_dir: Path) -> dict:
-    """The run's model.json and both methods' scores against the truth, by kind of person."""
+    """The run's model.json and both methods' scores against the truth, by role of person (``by_group``)
+    and by schedule, workplace and phone (``by_schedule``, ...) where the region has them."""
     import mobility
     from mobility.employment.validation import evaluate_against_truth
 
     model_json = run_dir / "employment_evaluation" / "model.json"
     truth = mobility.load_truth(region_dir)
-    scores = evaluate_against_truth(mobility.read_table(run_dir, "employment_weekly"), truth["weekly_status"],
-                                    groups=kinds_of_people(truth["people"]))
+    employment = mobility.read_table(run_dir, "employment_weekly")
+    kinds = kinds_of_people(truth["people"])
+    scores = evaluate_against_truth(employment, truth["weekly_status"], groups=kinds.pop("role"))
+    for name, groups in kinds.items():
+        by = evaluate_against_truth(employment, truth["weekly_status"], groups=groups)
+        for method in scores:
+            scores[method][f"by_{name}"] = by[method]["by_group"]
     return {"model": json.loads(model_json.read_text()) if model_json.exists() else None, "scores": scores}
 
 
