@@ -2,10 +2,10 @@
 
 Usage::
 
-    python benchmarks/bench_employment.py evidence [--seeds 20200316 2] [--users 1000] [--out DIR]
+    python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
 
-``evidence`` runs the whole pipeline (``pipelines/synthetic.toml``, 1,000 users) for each seed, the
+``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
 classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
 against the truth (``employment_evaluation/truth.json``): ROC AUC, Brier, calibration error, remote weeks
 called unemployed, job losers found within +-1 week, false job losses among people who stay employed, by
@@ -147,29 +147,30 @@ def with_model(config: Path, model_dir: Path) -> Path:
     return path
 
 
-def evidence(seeds: list[int], users: int, out: Path) -> dict:
-    from bench_pipeline import region_config
+def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic") -> dict:
+    from bench_pipeline import _prefix, region_config
 
     results = {}
     first_model = None
     for seed in seeds:
-        config = region_config(seed, users, out)
-        run_dir = out / f"run-{seed}-{users}"
-        region = out / f"region-{seed}-{users}"
+        config = region_config(seed, users, out, region)
+        run_dir = out / f"{_prefix(region)}run-{seed}-{users}"
+        region_dir = out / f"{_prefix(region)}region-{seed}-{users}"
         run = _run(config, run_dir)
-        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region)}
-        entry["ablation"] = outcome_ablation(run_dir, region, "America/New_York")
-        results[f"seed {seed}"] = entry
+        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region_dir)}
+        entry["ablation"] = outcome_ablation(run_dir, region_dir, "America/New_York")
+        results[f"{region} {seed}"] = entry
         if first_model is None:
             first_model = run_dir / "employment_model"
         else:
-            applied = out / f"run-{seed}-{users}-applied"
+            applied = out / f"{_prefix(region)}run-{seed}-{users}-applied"
             _run(with_model(config, first_model), applied, reuse=run_dir)
-            results[f"seed {seeds[0]} model -> seed {seed}"] = _scores(applied, region)
+            results[f"{region} {seeds[0]} model -> {region} {seed}"] = _scores(applied, region_dir)
     hard_config = region_config(seeds[0], users, out, "synthetic_hard")
-    hard_run, hard_region = out / f"synthetic_hard-run-{seeds[0]}-{users}", out / f"synthetic_hard-region-{seeds[0]}-{users}"
+    hard_run, hard_region = (out / f"synthetic_hard-run-{seeds[0]}-{users}",
+                             out / f"synthetic_hard-region-{seeds[0]}-{users}")
     _run(with_model(hard_config, first_model), hard_run)
-    results[f"seed {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(hard_run, hard_region)
+    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(hard_run, hard_region)
     return results
 
 
@@ -275,11 +276,12 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=39)
     ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--region", default="synthetic", help="synthetic config of the seeds (a name under pipelines/)")
     a = ap.parse_args()
     if a.what == "evidence":
         out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_"))
         out.mkdir(parents=True, exist_ok=True)
-        results = evidence(a.seeds, a.users or 1000, out)
+        results = evidence(a.seeds, a.users or 1000, out, a.region)
         print(json.dumps(results, indent=1, default=str))
         print(summary_rows(results).to_string(index=False))
     else:
