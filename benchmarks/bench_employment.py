@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
+    python benchmarks/bench_employment.py checks --run DIR/run-20200316-1000 --region-dir DIR/region-20200316-1000
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
 
 ``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
@@ -13,6 +14,8 @@ kind of person. Then (1) the cost of dropping the event study's outcome metrics 
 cross-fitting with them added back; (2) transfers: the model saved by the first seed's run applied with
 ``[employment] model`` and no labels to each other seed and to ``pipelines/synthetic_hard.toml`` (seed of
 the first run), scored against their truth.
+
+``checks`` tries to break the classifier on a finished run (:func:`checks`).
 
 ``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) with
 daytime features and times the stage from the panel on: signal, classifier features, cross-fitted training
@@ -64,26 +67,12 @@ def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
     """Out-of-fold AUC of the cross-fitted classifier with and without the event study's outcome metrics (and
     their change against the user's baseline mean), over three draws of the folds."""
     import mobility
-    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
-    from mobility.census.features import work_features
-    from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
     from mobility.employment.classifier import cross_fit, label_matrix
-    from mobility.employment.daytime import daytime_weekly
-    from mobility.employment.features import OUTCOME_METRICS, weekly_features, weekly_matrices
+    from mobility.employment.features import OUTCOME_METRICS, weekly_matrices
     from mobility.employment.params import ClassifierParams, EmploymentParams
-    from mobility.employment.status import signal_status
 
     params = EmploymentParams()
-    labels = mobility.read_table(run_dir, "home_work_daily")
-    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
-    wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
-    tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
-    cbg = mobility.census.read_geometry(region_dir / "geography" / "cbg.geojson")
-    base = baseline_work_cbg(labels)
-    features = work_features(base, aggregate_lodes(wac, "cbg"), tau)
-    panel = relative_attendance(weekly_attendance(visits, base, cbg, timezone=timezone), base)
-    signal = signal_status(panel, features, tau)
-    mats = weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone), params=params)
+    signal, mats = _signal_and_features(run_dir, region_dir, timezone)
     metrics = mobility.read_table(run_dir, "metrics_weekly")
     metrics = metrics.assign(week=metrics["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize())
     cols = [c for c in metrics.columns if c in OUTCOME_METRICS]
@@ -101,6 +90,63 @@ def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
                      "roc_auc_mean": round(float(np.mean([r["roc_auc"] for r in runs])), 4),
                      "brier_mean": round(float(np.mean([r["brier"] for r in runs])), 4)}
     return out
+
+
+def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") -> dict:
+    """Try to break the classifier on a finished run: (1) the final model scoring the users it was trained on
+    against the out-of-fold scores (the leak cross-fitting removes); (2) the k-week confirmation swept over
+    k = 1..4 on the run's out-of-fold probabilities (k = 1 is the old one-week rule)."""
+    import mobility
+    from sklearn.metrics import roc_auc_score
+
+    from mobility.employment.classifier import classifier_status, cross_fit, feature_rows, label_matrix
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.status import SignalResult
+    from mobility.employment.validation import evaluate_against_truth
+
+    truth = mobility.load_truth(region_dir)
+    out = {}
+    signal, mats = _signal_and_features(run_dir, region_dir, timezone)
+    y = label_matrix(truth["weekly_status"], signal.users, signal.weeks)
+    fit = cross_fit(mats, signal.matrices["usable"], y, params=ClassifierParams())
+    cells = np.flatnonzero(signal.matrices["usable"].ravel())
+    lab = cells[np.isfinite(y.ravel()[cells])]
+    in_sample = fit.model.predict(feature_rows(mats, fit.model.features, lab))
+    out["final_model_in_sample_auc"] = round(float(roc_auc_score(y.ravel()[lab], in_sample)), 4)
+    out["out_of_fold_auc"] = round(fit.evaluation["out_of_fold"]["classifier"]["roc_auc"], 4)
+    emp = mobility.read_table(run_dir, "employment_weekly")
+    clf = emp[emp["method"] == "classifier"].sort_values(["user_id", "week"])
+    users, weeks = clf["user_id"].astype(str).unique(), pd.DatetimeIndex(sorted(clf["week"].unique()))
+    p = clf["p_unemployed"].to_numpy(float).reshape(len(users), len(weeks))
+    sig = SignalResult(users, weeks, {"usable": np.isfinite(p)}, np.zeros(len(users)))
+    out["confirmation_k"] = {}
+    for k in (1, 2, 3, 4):
+        s = evaluate_against_truth(classifier_status(sig, p, params=EmploymentParams(min_event_weeks=k)),
+                                   truth["weekly_status"])["classifier"]
+        out["confirmation_k"][k] = _headline(s)
+    return out
+
+
+def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
+    """The attendance signal and the classifier's features of a finished run, from its visits and labels."""
+    import mobility
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
+    from mobility.census.features import work_features
+    from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
+    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.features import weekly_features
+    from mobility.employment.status import signal_status
+
+    labels = mobility.read_table(run_dir, "home_work_daily")
+    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
+    cbg = mobility.census.read_geometry(region_dir / "geography" / "cbg.geojson")
+    base = baseline_work_cbg(labels)
+    features = work_features(base, aggregate_lodes(wac, "cbg"), tau)
+    signal = signal_status(relative_attendance(weekly_attendance(visits, base, cbg, timezone=timezone), base),
+                           features, tau)
+    return signal, weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone))
 
 
 def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
@@ -271,7 +317,9 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "speed"])
+    ap.add_argument("what", choices=["evidence", "checks", "speed"])
+    ap.add_argument("--run", type=Path, help="checks: a finished run folder")
+    ap.add_argument("--region-dir", type=Path, help="checks: its synthetic region folder")
     ap.add_argument("--users", type=int)
     ap.add_argument("--weeks", type=int, default=39)
     ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
@@ -284,6 +332,8 @@ def main() -> None:
         results = evidence(a.seeds, a.users or 1000, out, a.region)
         print(json.dumps(results, indent=1, default=str))
         print(summary_rows(results).to_string(index=False))
+    elif a.what == "checks":
+        print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     else:
         print(json.dumps(speed(a.users or 100_000, a.weeks), indent=1, default=str))
 
