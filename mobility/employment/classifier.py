@@ -5,7 +5,8 @@ absent weeks are not used. Features: :func:`mobility.employment.features.weekly_
 observation, daytime behaviour; never an event-study outcome).
 
 **Cross-fitting** (:func:`train_classifier`): the labelled users are dealt into ``n_folds`` folds at random
-(seeded). For each fold a model is trained on the users of the other folds and predicts only the users of
+(seeded; users with an unemployed week and the others dealt separately, so each fold holds its share of job
+losers). For each fold a model is trained on the users of the other folds and predicts only the users of
 its fold; each model's probability calibration is fitted on ``calibration_user_share`` of *its own
 training users*, held out of its trees, never on the rows it predicts (:func:`fit_model`). So every
 labelled user's weeks are scored out of fold: these predictions, and only these, reach the status table,
@@ -49,8 +50,8 @@ def label_matrix(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInde
 
     Examples
     --------
-    >>> lab = pd.DataFrame({"user_id": ["a", "a", "b"], "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-03-02"]),
-    ...                     "status": ["remote", "unemployed", "no_job"]})
+    >>> lab = pd.DataFrame({"user_id": ["a", "a", "b"], "status": ["remote", "unemployed", "no_job"],
+    ...                     "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-03-02"])})
     >>> label_matrix(lab, np.array(["a", "b"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09"])).tolist()
     [[0.0, 1.0], [nan, nan]]
     """
@@ -84,9 +85,10 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
     """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
 
     ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
-    integer indices. ``calibration_user_share`` of the distinct ``users`` (seeded by ``params.seed`` and ``stream``) are held
-    out of the trees; the calibration is fitted on the trees' raw scores of their rows. Tree rows are
-    subsampled to ``max_train_rows``, calibration rows to ``max_calibration_rows``. ``subset`` (row indices)
+    integer indices. ``calibration_user_share`` of the distinct ``users``, of those with an unemployed week
+    and of the others alike (seeded by ``params.seed`` and ``stream``), are held out of the trees; the
+    calibration is fitted on the trees' raw scores of their rows. Tree rows are subsampled to
+    ``max_train_rows``, calibration rows to ``max_calibration_rows``. ``subset`` (row indices)
     restricts the training to those rows without copying the others.
 
     Examples
@@ -97,10 +99,10 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
 
     subset = np.arange(len(y)) if subset is None else np.asarray(subset)
     rng = np.random.default_rng([params.seed, stream])
-    distinct = np.unique(users[subset])
-    cal_users = rng.permutation(distinct)[:max(1, int(round(params.calibration_user_share * len(distinct))))]
     cal_user = np.zeros(int(users.max()) + 1, dtype=bool)
-    cal_user[cal_users] = True
+    for stratum in _strata(users[subset], y[subset]):  # users with and without an unemployed week, each
+        n_cal = int(round(params.calibration_user_share * len(stratum)))
+        cal_user[rng.permutation(stratum)[:max(n_cal, 1 if len(stratum) > 1 else 0)]] = True
     is_cal = cal_user[users[subset]]
     fit_idx, cal_idx = subset[~is_cal], subset[is_cal]
     for part, idx in (("tree", fit_idx), ("calibration", cal_idx)):
@@ -124,6 +126,19 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
     booster = lgb.Booster(model_str=booster.model_to_string())  # exactly what save_model writes and load_model reads
     raw = booster.predict(rows[cal_idx], num_threads=params.num_threads)
     return ClassifierModel(booster, Calibrator.fit(raw, y[cal_idx], params.calibration), tuple(names))
+
+
+def _strata(users: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct users with an unemployed (y = 1) row, and those without: folds and calibration users are
+    drawn from each, so that every model sees job losers and every calibration holds some.
+
+    Examples
+    --------
+    >>> [s.tolist() for s in _strata(np.array([3, 3, 1, 2]), np.array([0.0, 1.0, 0.0, 0.0]))]
+    [[3], [1, 2]]
+    """
+    lost = np.unique(users[y == 1])
+    return lost, np.setdiff1d(np.unique(users), lost)
 
 
 @dataclass
@@ -171,9 +186,12 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     lab_users = np.unique(user[labelled])
     if len(lab_users) < params.n_folds:
         raise MobilityError(f"classifier: {len(lab_users)} labelled users with covered weeks, fewer than n_folds = "
-                            f"{params.n_folds}; give a larger labelled panel (or lower [employment.classifier] n_folds)")
+                            f"{params.n_folds}; give a larger labelled panel (or lower [employment.classifier] "
+                            "n_folds)")
     fold = np.full(usable.shape[0], -1, dtype=np.int64)
-    fold[np.random.default_rng(params.seed).permutation(lab_users)] = np.arange(len(lab_users)) % params.n_folds
+    rng = np.random.default_rng(params.seed)
+    dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
+    fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
     row_fold = fold[user]
     p_rows = np.full(len(cells), np.nan)
     for k in range(params.n_folds):

@@ -35,8 +35,8 @@ from mobility.employment.status import SignalResult
 from mobility.errors import MobilityError
 
 OUTCOME_METRICS = ("radius_of_gyration_km", "k_radius_of_gyration_km", "random_entropy_bits",
-                   "uncorrelated_entropy_bits", "uncorrelated_entropy_norm", "distinct_locations", "new_locations", "exploration_rate",
-                   "capacity", "travelled_distance_km", "n_stops", "time_at_home_h")
+                   "uncorrelated_entropy_bits", "uncorrelated_entropy_norm", "distinct_locations", "new_locations",
+                   "exploration_rate", "capacity", "travelled_distance_km", "n_stops", "time_at_home_h")
 HYBRID_MAX_SHARE = 0.8
 
 

@@ -54,22 +54,18 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = existing_file(path, "labelled panel")
     name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        where, kind, read = "line", "CSV", lambda: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    elif name.endswith((".parquet", ".pq")):
+        where, kind, read = "row", "Parquet", lambda: pd.read_parquet(path)
+    else:
+        raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); {FIX}")
     try:
-        if name.endswith((".csv", ".csv.gz", ".txt")):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-            where = "line"
-        elif name.endswith((".parquet", ".pq")):
-            raw = pd.read_parquet(path)
-            where = "row"
-        else:
-            raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); "
-                                f"{FIX}")
-    except MobilityError:
-        raise
+        raw = read()
     except Exception as exc:  # pyarrow, the CSV parser and the codecs each raise their own types
-        raise MobilityError(f"{path}: cannot read it as {'CSV' if name.endswith(('.csv', '.csv.gz', '.txt')) else 'Parquet'}"
-                            f" ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); check the file and its "
-                            f"extension; {FIX}") from exc
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise MobilityError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {first}); check the file and "
+                            f"its extension; {FIX}") from exc
     return check_labels(raw, source=str(path), where=where)
 
 
@@ -109,7 +105,8 @@ def check_labels(raw: pd.DataFrame, *, source: str = "labels", where: str = "row
         same = rows[(out["user_id"].iloc[rows] == first["user_id"]).to_numpy()
                     & (out["week"].iloc[rows] == first["week"]).to_numpy()]
         raise MobilityError(f"{source}: user {first['user_id']!r} week {first['week'].date()} is given twice "
-                            f"({where}s {pos(same[0])} and {pos(same[1])}; any day stands for its week's Monday); {FIX}")
+                            f"({where}s {pos(same[0])} and {pos(same[1])}; any day stands for its week's Monday); "
+                            f"{FIX}")
     out = out.sort_values(["user_id", "week"], ignore_index=True)
     out.attrs["source"] = source
     return out

@@ -7,8 +7,8 @@ For each baseline worker and covered week:
 * elsewhere: ``p_unemployed = p_u(t) * clip(1 - r_u(t), 0, 1)`` with ``p_u(t) = sum_s w_us P_s(t) /
   sum_s w_us`` -- the sector's job-loss share, scaled by how far attendance fell.
 
-``status`` is ``unemployed`` inside a confirmed event (k covered weeks, :func:`~mobility.employment.events.confirmed_runs`)
-while ``p_unemployed >= unemployed_probability_min``, else ``employed`` (a probability above the threshold
+``status`` is ``unemployed`` inside a confirmed event (k covered weeks,
+:func:`~mobility.employment.events.confirmed_runs`) while ``p_unemployed >= unemployed_probability_min``, else ``employed`` (a probability above the threshold
 outside a confirmed event is not a job loss); ``unknown`` (and ``p_unemployed`` NaN) for uncovered weeks and
 for users without a baseline job -- never a guess. ``weeks_since_job_loss`` counts weeks from the start of
 the user's latest job-loss event (kept after a return to work, as in the ground truth), missing before any;

@@ -237,6 +237,13 @@ def stage_params(config: RegionConfig, section: str, func, *, fixed: tuple[str, 
     return {**allowed, **given}
 
 
+def save_png(fig, path: Path) -> Path:
+    """Write a matplotlib Figure as a PNG, atomically (frames return Figures; stages write them)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return path
+
+
 def _cbg(config: RegionConfig):
     from mobility.census import read_geometry
 
@@ -456,9 +463,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     if truth_path is not None:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
-        fig = plot_reliability(truth_scores)
-        with atomic_path(evaluation_dir / "reliability.png") as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+        save_png(plot_reliability(truth_scores), evaluation_dir / "reliability.png")
     summary: dict[str, Any] = {"methods": {"signal": {"model": "attendance signal (no training)"}}}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
@@ -499,9 +504,8 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
     for route in sorted(area["route"].unique()):
         result[route] = validate_against(area, route=route, **refs)
         write_json(result[route], out / route / "validation.json")
-        fig = plot_validation(area[area["route"] == route], reference_series(**refs))
-        with atomic_path(out / route / "validation.png") as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+        figure = plot_validation(area[area["route"] == route], reference_series(**refs))
+        save_png(figure, out / route / "validation.png")
     write_json(result, out / "validation.json")
     return {"validation": {route: {src: {m: {k: v for k, v in stats.items() if k != "by_area"}
                                         for m, stats in by_method.items()}

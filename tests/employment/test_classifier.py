@@ -132,3 +132,12 @@ def test_too_few_labelled_users_or_one_class():
     mats, usable, y = _memorising_panel(n_users=30)
     with pytest.raises(MobilityError, match="only employed or remote weeks"):
         cross_fit(mats, usable, np.zeros_like(y))
+
+
+def test_job_losers_are_dealt_evenly_over_folds_and_calibrations():
+    mats, usable, y = _memorising_panel(n_users=50)
+    y[:] = 0.0
+    y[:10, 5:] = 1.0  # 10 job losers among 50 users
+    fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
+    assert [int((fit.fold[:10] == k).sum()) for k in range(5)] == [2] * 5
+    assert sorted(np.bincount(fit.fold)) == [10] * 5

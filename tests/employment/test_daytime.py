@@ -24,7 +24,8 @@ def _week(user, days, kind):
     rows = []
     for day in days:
         if kind == "commuter":  # home, work 8-17, home
-            rows += [_stay(user, day, 0, 8, HOME, 0), _stay(user, day, 8, 17, WORK, 1), _stay(user, day, 17, 23, HOME, 0)]
+            rows += [_stay(user, day, 0, 8, HOME, 0), _stay(user, day, 8, 17, WORK, 1),
+                     _stay(user, day, 17, 23, HOME, 0)]
         elif kind == "at_home":  # home all day, a 30-min errand 1 km north at 11:00
             rows += [_stay(user, day, 0, 11, HOME, 0), {**_stay(user, day, 11, 11, (HOME[0] + 0.009, HOME[1]), 2),
                                                          "end": _local(day, 11) + pd.Timedelta(minutes=30)},

@@ -20,7 +20,7 @@ def test_no_outcome_metric_no_calendar_no_demography(hand_panel):
     mats = weekly_features(_signal(hand_panel))
     assert outcome_features(mats) == []
     assert not [n for n in mats if n.startswith(("week_", "p_C", "w_CNS"))]
-    # every event-study outcome of weekly_metrics is named in OUTCOME_METRICS (coverage and time at work are not outcomes)
+    # every event-study outcome of weekly_metrics is in OUTCOME_METRICS (coverage, time at work: not outcomes)
     assert set(METRIC_COLUMNS) - set(OUTCOME_METRICS) <= {"coverage_h", "time_at_work_h"}
     assert all(m.dtype == np.float32 and m.shape == (12, 16) for m in mats.values())
 

@@ -24,7 +24,8 @@ def test_csv_and_parquet_read_the_same(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("user,week,status\nu1,2020-03-16,employed\n", r"missing column\(s\) \['user_id'\] \(found \['user', 'week', 'status'\]\)"),
+    ("user,week,status\nu1,2020-03-16,employed\n",
+     r"missing column\(s\) \['user_id'\] \(found \['user', 'week', 'status'\]\)"),
     ("user_id,week,status\nu1,2020-03-16,employed\nu1,16/03/2020x,employed\n",
      r"line 3, column 'week': '16/03/2020x' is not a date; write weeks as dates like 2020-03-16"),
     ("user_id,week,status\nu1,2020-03-16,employed\nu2,2020-03-16,furloughed\n",

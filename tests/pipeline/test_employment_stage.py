@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 def _config(folder, name, employment):
     path = write_region_config(folder / f"{name}.toml", name="small", start="2020-01-06", end="2020-04-26", seed=3,
                                n_users=120, sections={"employment": employment, "report": {"months": ["2020-04"]}})
-    text = path.read_text().replace("[inputs]\n", '[inputs]\ntruth_status = "{region_dir}/truth/weekly_status.parquet"\n')
-    path.write_text(text)
+    truth = 'truth_status = "{region_dir}/truth/weekly_status.parquet"\n'
+    path.write_text(path.read_text().replace("[inputs]\n", "[inputs]\n" + truth))
     return path
 
 
