@@ -132,7 +132,12 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
     import mobility
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.employment.attendance import baseline_work_cbg, relative_attendance, weekly_attendance
+    from mobility.employment.attendance import (
+        baseline_work_cbg,
+        baseline_workplace,
+        relative_attendance,
+        weekly_attendance,
+    )
     from mobility.employment.daytime import daytime_weekly
     from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
@@ -141,11 +146,9 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
     visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
     wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
-    cbg = mobility.census.read_geometry(region_dir / "geography" / "cbg.geojson")
-    base = baseline_work_cbg(labels)
-    features = work_features(base, aggregate_lodes(wac, "cbg"), tau)
-    signal = signal_status(relative_attendance(weekly_attendance(visits, base, cbg, timezone=timezone), base),
-                           features, tau)
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    panel = relative_attendance(weekly_attendance(visits, labels, timezone=timezone), baseline_workplace(labels))
+    signal = signal_status(panel, features, tau)
     return signal, weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone))
 
 
@@ -248,8 +251,9 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     at = np.minimum(at, with_data)
     users = np.array([f"u{i:07d}" for i in range(n_users)])
     weekly = pd.DataFrame({"user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
-                           "weekdays_with_data": with_data.ravel(), "weekdays_at_work": at.ravel(),
-                           "workhour_observed_h": with_data.ravel() * 9.0, "workhour_at_work_h": at.ravel() * 8.0})
+                           "usual_workdays": 5.0, "workdays_observed": with_data.ravel() * 1.0,
+                           "workdays_at_work": at.ravel() * 1.0, "workhour_observed_h": with_data.ravel() * 9.0,
+                           "workhour_at_work_h": at.ravel() * 8.0, "work_status": "fixed"})
     status = np.where(col >= loss[:, None], "unemployed", np.where((col >= shock) & remote[:, None], "remote",
                                                                     "employed"))
     truth = pd.DataFrame({"user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),

@@ -1,12 +1,15 @@
-"""Benchmark of home/work detection (HoWDe v2) and the CBG join: speed, peak memory and accuracy.
+"""Benchmark of home/work detection (schedule rules and HoWDe v2), the CBG join and attendance: speed, memory,
+accuracy per kind of person.
 
 Part 1 (always): routine stops made here, with known home, work, remote work and job-loss dates, at the
-size of the stops of ~10M pings (default 1,000 users x 274 days, ~1M stops), in America/New_York.
+size of the stops of ~10M pings (default 1,000 users x 274 days, ~1M stops), in America/New_York: time and
+peak memory of ``detect_home_work`` (both methods) and of ``weekly_attendance`` on its labels.
 Part 2 (``--region DIR``): a region written by ``mobility.synthetic.generate_region``; home/work are
-detected on its true stops (``truth/stops.parquet``) and, when ``--detected`` is given, on stops detected
-from its pings, and scored as CBGs against ``truth/people.parquet``.
+detected on its true stops (``truth/stops.parquet``, places as locations) and, with ``--run OUT``, taken
+from a finished pipeline run on its pings; scored as CBGs against ``truth/daily.parquet`` per schedule,
+workplace and phone kind (:func:`mobility.synthetic.evaluate.group_scores`).
 
-Run: ``python benchmarks/bench_home_work.py [--users 1000] [--region DIR [--detected]]``.
+Run: ``python benchmarks/bench_home_work.py [--users 1000] [--region DIR [--run OUT]]``.
 Numbers go to benchmarks/README.md (section "Home and work").
 """
 
@@ -79,27 +82,6 @@ def routine_stops(n_users: int, start: str = "2020-01-01", n_days: int = 274, se
     return stops, truth
 
 
-def score(labels: pd.DataFrame, truth: pd.DataFrame, home_col: str, work_col: str,
-          true_home: str, true_work: str) -> dict:
-    """Accuracy of daily labels against per-person truth (home/work identifiers, employment)."""
-    df = labels.merge(truth, on="user_id", how="left")
-    has_home = df[home_col].notna()
-    home_ok = (df.loc[has_home, home_col].astype(str) == df.loc[has_home, true_home].astype(str)).mean()
-    before_loss = df["job_loss_date"].isna() | (df["date"] < df["job_loss_date"])
-    workers = df["employed"] & ~df["remote"] & before_loss & df[true_work].notna()
-    has_work = workers & df[work_col].notna()
-    work_ok = (df.loc[has_work, work_col].astype(str) == df.loc[has_work, true_work].astype(str)).mean()
-    after = df["job_loss_date"].notna() & (df["date"] >= df["job_loss_date"])
-    return {
-        "home_correct_of_labelled": float(home_ok),
-        "home_labelled_share": float(has_home.mean()),
-        "work_correct_of_labelled_workers": float(work_ok),
-        "work_labelled_share_workers": float(has_work.sum() / max(workers.sum(), 1)),
-        "no_work_after_job_loss": float(df.loc[after, work_col].isna().mean()) if after.any() else float("nan"),
-        "person_days_after_job_loss": int(after.sum()),
-    }
-
-
 def timed(fn, *args, **kwargs):
     tracemalloc.start()
     t0 = time.perf_counter()
@@ -111,97 +93,68 @@ def timed(fn, *args, **kwargs):
 
 
 def part_routine(n_users: int) -> None:
+    from mobility.employment.attendance import weekly_attendance
+
     stops, truth = routine_stops(n_users)
     print(f"routine stops: {len(stops):,} stops, {n_users:,} users, 274 days")
-    detect_home_work(stops.head(2000), timezone=TZ)  # compile / load the numba kernels
-    labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ)
-    print(f"detect_home_work: {seconds:.2f} s, peak traced memory {peak_mb:.0f} MiB, "
-          f"{len(labels):,} user-days; process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
-    truth = truth.assign(true_home="0", true_work=np.where(truth["employed"], "1", None))
-    labels = labels.assign(home=labels["home_location_id"].astype("string"),
-                           work=labels["work_location_id"].astype("string"))
-    for k, v in score(labels, truth, "home", "work", "true_home", "true_work").items():
-        print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
+    for method in ("howde", "schedule"):
+        detect_home_work(stops.head(2000), timezone=TZ, method=method)  # compile / load the numba kernels
+        labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ, method=method)
+        print(f"detect_home_work(method={method!r}): {seconds:.2f} s, peak traced memory {peak_mb:.0f} MiB, "
+              f"{len(labels):,} user-days")
+        df = labels.merge(truth, on="user_id")
+        worker = df["employed"] & ~df["remote"] & (df["job_loss_date"].isna() | (df["date"] < df["job_loss_date"]))
+        after = df["job_loss_date"].notna() & (df["date"] >= df["job_loss_date"])
+        print(f"  home = location 0 on {df['home_location_id'].eq(0).mean():.4f} of user-days; work = location 1 "
+              f"on {df.loc[worker, 'work_location_id'].eq(1).mean():.4f} of workers' days before a loss; "
+              f"no work label on {df.loc[after, 'work_location_id'].isna().mean():.4f} of days after a loss")
+    weekly_attendance(stops.head(2000), labels.head(200), timezone=TZ)
+    weekly, seconds, peak_mb = timed(weekly_attendance, stops, labels, timezone=TZ)
+    print(f"weekly_attendance: {seconds:.2f} s, peak traced memory {peak_mb:.0f} MiB, {len(weekly):,} user-weeks; "
+          f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
 
 
-def score_region(out: pd.DataFrame, people: pd.DataFrame, shock_date: str) -> dict:
-    """Score daily CBG labels against a synthetic region's truth/people.parquet.
-
-    Employed commuting days: the person has a work CBG, is before a job loss or after a rehire, and is
-    not a remote worker on or after the shock date. Days after a job loss: from job_loss_date to the
-    rehire date (or the end).
-    """
-    df = out.merge(people, on="user_id", how="left", suffixes=("", "_true"))
-    has_home = df["home_cbg"].notna()
-    loss = df["job_loss_date"]
-    rehire = df["rehire_date"]
-    jobless = loss.notna() & (df["date"] >= loss) & (rehire.isna() | (df["date"] < rehire))
-    remote = df["goes_remote"].astype(bool) & (df["date"] >= pd.Timestamp(shock_date))
-    commuting = df["work_cbg_true"].notna() & ~jobless & ~remote
-    has_work = commuting & df["work_cbg"].notna()
-    return {
-        "home_correct_of_labelled": float((df.loc[has_home, "home_cbg"] == df.loc[has_home, "home_cbg_true"]).mean()),
-        "home_labelled_share": float(has_home.mean()),
-        "work_correct_of_labelled_commuting_days": float(
-            (df.loc[has_work, "work_cbg"] == df.loc[has_work, "work_cbg_true"]).mean()),
-        "work_labelled_share_of_commuting_days": float(has_work.sum() / max(int(commuting.sum()), 1)),
-        "no_work_after_job_loss": float(df.loc[jobless, "work_cbg"].isna().mean()) if jobless.any() else float("nan"),
-        "person_days_after_job_loss": int(jobless.sum()),
-        "work_label_on_remote_days": float(df.loc[remote & df["work_cbg_true"].notna(), "work_cbg"].notna().mean()),
-    }
-
-
-def region_labels(root, stops: pd.DataFrame, cbg) -> tuple[pd.DataFrame, float, float]:
-    """Home/work on stops with location_id, then CBGs; returns (table, seconds, peak MiB) of detection."""
-    from mobility.locations import locations_table
-    from mobility.obfuscate import obfuscate_to_cbg
-
-    labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ)
-    return obfuscate_to_cbg(labels, locations_table(stops), cbg), seconds, peak_mb
-
-
-def part_region(region: str, detected: bool) -> None:
-    import json
+def part_region(region: str, run: str | None) -> None:
     from pathlib import Path
 
     from mobility.census.geometry import read_geometry
+    from mobility.locations import locations_table
+    from mobility.obfuscate import obfuscate_to_cbg
+    from mobility.pipeline.runner import read_table
+    from mobility.synthetic import load_truth
+    from mobility.synthetic.evaluate import group_scores, group_table_markdown
 
     root = Path(region)
-    people = pd.read_parquet(root / "truth" / "people.parquet")
-    shock = json.loads((root / "region.json").read_text())["params"]["shock_date"]
+    truth = load_truth(root)
     cbg = read_geometry(root / "geography" / "cbg.geojson", level="cbg")
-    true_stops = pd.read_parquet(root / "truth" / "stops.parquet")
-    sources = {"true stops (true places)": true_stops.assign(location_id=true_stops["place_id"].astype("int64"))}
-    if detected:
-        from mobility.locations import assign_locations
-        from mobility.pings import validate_pings
-        from mobility.stops import detect_stops
-
-        raw = pd.concat([pd.read_parquet(f) for f in sorted((root / "pings").glob("*.parquet"))])
-        pings = validate_pings(raw).pings
-        t0 = time.perf_counter()
-        st = detect_stops(pings)
-        t1 = time.perf_counter()
-        st = assign_locations(st)
-        t2 = time.perf_counter()
-        print(f"{len(pings):,} pings: detect_stops {t1 - t0:.1f} s, assign_locations {t2 - t1:.1f} s")
-        sources["detected stops (clustered locations)"] = st
-    for name, stops in sources.items():
-        out, seconds, peak_mb = region_labels(root, stops, cbg)
-        print(f"{name}: {len(stops):,} stops, detect_home_work {seconds:.2f} s, peak {peak_mb:.0f} MiB")
-        for k, v in score_region(out, people, shock).items():
-            print(f"  {k}: {v:.4f}" if isinstance(v, float) else f"  {k}: {v}")
+    stops = truth["stops"].assign(location_id=truth["stops"]["place_id"].astype("int64"))
+    tables = {}
+    for method in ("howde", "schedule"):
+        labels, seconds, peak_mb = timed(detect_home_work, stops, timezone=TZ, method=method)
+        print(f"true stops ({len(stops):,}), method {method!r}: detect_home_work {seconds:.2f} s, "
+              f"peak {peak_mb:.0f} MiB")
+        tables[f"true stops, {method}"] = obfuscate_to_cbg(labels, locations_table(stops), cbg)
+    if run:
+        tables["pipeline run (detected stops)"] = read_table(run, "home_work_daily")
+    columns = ["dimension", "group", "people", "home_correct", "home_labelled", "commuting_days", "work_correct",
+               "work_labelled"]
+    for name, labels in tables.items():
+        scores = group_scores({"home_work_daily": labels, "employment_weekly": None}, truth)
+        print(f"\n### {name}\n")
+        print(group_table_markdown(scores[columns]))
+        status = labels["work_status"].value_counts(normalize=True).round(3).to_dict()
+        print(f"work_status shares of user-days: {status}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=1000)
     ap.add_argument("--region", default=None)
-    ap.add_argument("--detected", action="store_true")
+    ap.add_argument("--run", default=None, help="a finished pipeline run on --region's pings")
     args = ap.parse_args()
     part_routine(args.users)
     if args.region:
-        part_region(args.region, args.detected)
+        part_region(args.region, args.run)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,15 @@
-"""Benchmark: event study on a simulated panel of N people x 39 weeks (default 100k x 39).
+"""Benchmark: the longitudinal step's estimation on a simulated panel of N people x W weeks (default 100k x 39).
 
-Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks]
-Prints the wall time of the pooled event study, the one with group interactions, and the DiD summary.
+The panel mimics ``metrics_weekly`` of the pipeline: 12 metrics (totals and ``_nonwork`` twins) observed on
+three different row sets (some metrics are missing in empty weeks, some in the first weeks), 30% of people
+losing their job in staggered weeks with effects that differ by cohort, 5 demographic dimensions of 2-6
+groups, 5% of rows missing. It times what :func:`mobility.longitudinal.longitudinal_tables` computes with the
+default :class:`~mobility.longitudinal.params.EventStudyParams` (Sun-Abraham, never-losers, group x week effects):
+the pooled event study of every metric and the paths by group of every dimension (each fit also gives its DiD
+summary); then the figures of one metric (the pipeline draws 6 per metric, their cost does not grow with the
+people). ``--twfe`` times two-way fixed effects instead (its DiD summaries are separate regressions).
+
+Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe]
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from mobility.longitudinal import did_summary, event_study
+from mobility.longitudinal import event_study, heterogeneity, plot_event_study
+
+DIMENSIONS = {"sex": 2, "age": 3, "earnings": 3, "race": 6, "education": 4}
+N_METRICS = 12
 
 
 def simulate(n_users: int, n_weeks: int, seed: int = 0) -> pd.DataFrame:
@@ -21,32 +32,57 @@ def simulate(n_users: int, n_weeks: int, seed: int = 0) -> pd.DataFrame:
     loser = rng.random(n_users) < 0.3
     loss = np.where(loser, rng.integers(6, n_weeks - 4, n_users), -1)
     k = np.arange(n_weeks)[None, :] - loss[:, None]
-    effect = np.where(loser[:, None] & (k >= 0), -0.5 - 0.1 * np.minimum(k, 12), 0.0)
-    y = rng.normal(5, 2, n_users)[:, None] + rng.normal(0, 0.3, n_weeks)[None, :] + effect
-    y = y + rng.normal(0, 1, (n_users, n_weeks))
-    panel = pd.DataFrame({
+    scale = 1.5 - (loss - 6) / max(n_weeks - 10, 1)  # earlier cohorts lose more
+    effect = np.where(loser[:, None] & (k >= 0), (-0.5 - 0.1 * np.minimum(k, 12)) * scale[:, None], 0.0)
+    base = rng.normal(5, 2, n_users)[:, None] + rng.normal(0, 0.3, n_weeks)[None, :] + effect
+    columns = {
         "user_id": np.repeat(np.arange(n_users), n_weeks),
         "week": np.tile(weeks.to_numpy(), n_users),
-        "radius_of_gyration_km": y.ravel(),
         "job_loss_week": np.repeat(np.where(loser, weeks.to_numpy()[np.maximum(loss, 0)], np.datetime64("NaT")), n_weeks),
-        "sex": np.repeat(np.where(rng.random(n_users) < 0.5, "female", "male"), n_weeks),
-    })
+    }
+    empty_week = rng.random((n_users, n_weeks)) < 0.03  # ratio metrics are missing in weeks without stops
+    for j in range(N_METRICS):
+        y = (base * (1 + 0.1 * j) + rng.normal(0, 1, (n_users, n_weeks))).ravel()
+        if j % 3 == 1:
+            y = np.where(empty_week.ravel(), np.nan, y)
+        elif j % 3 == 2:
+            y = np.where(np.tile(np.arange(n_weeks), n_users) < 3, np.nan, y)  # capacity-like: first weeks missing
+        columns[f"metric_{j:02d}"] = y
+    for dim, n_groups in DIMENSIONS.items():
+        columns[dim] = np.repeat(np.asarray([f"{dim}{g}" for g in range(n_groups)])[rng.integers(0, n_groups, n_users)],
+                                 n_weeks)
+    panel = pd.DataFrame(columns)
     return panel[rng.random(len(panel)) > 0.05].reset_index(drop=True)  # unbalanced
 
 
 def main() -> None:
-    n_users = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    n_weeks = int(sys.argv[2]) if len(sys.argv) > 2 else 39
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n_users = int(args[0]) if args else 100_000
+    n_weeks = int(args[1]) if len(args) > 1 else 39
+    kwargs = {"estimator": "twfe"} if "--twfe" in sys.argv else {}
     panel = simulate(n_users, n_weeks)
-    print(f"panel: {n_users} users x {n_weeks} weeks, {len(panel)} rows (5% missing at random)")
+    metrics = [c for c in panel.columns if c.startswith("metric_")]
+    print(f"panel: {n_users} users x {n_weeks} weeks, {len(panel)} rows (5% missing at random), {len(metrics)} "
+          f"metrics, dimensions {DIMENSIONS}, estimator {kwargs.get('estimator', 'sun_abraham')}")
+    total = 0.0
+    results = {}
     for label, call in [
-        ("event_study pooled, window (-4, 12)", lambda: event_study(panel, "radius_of_gyration_km")),
-        ("event_study by sex (2 x 16 terms)", lambda: event_study(panel, "radius_of_gyration_km", group="sex")),
-        ("did_summary by sex", lambda: did_summary(panel, "radius_of_gyration_km", group="sex")),
+        ("event_study, every metric, pooled (with its DiD)", lambda: event_study(panel, metrics, **kwargs)),
+        ("heterogeneity, every metric x 5 dimensions (with their DiDs)",
+         lambda: heterogeneity(panel, metrics, list(DIMENSIONS), **kwargs)),
     ]:
         t0 = time.perf_counter()
-        call()
-        print(f"{label}: {time.perf_counter() - t0:.1f} s")
+        results[label] = call()
+        dt = time.perf_counter() - t0
+        total += dt
+        print(f"{label}: {dt:.1f} s")
+    es = results["event_study, every metric, pooled (with its DiD)"].coefficients
+    t0 = time.perf_counter()
+    het = results["heterogeneity, every metric x 5 dimensions (with their DiDs)"].coefficients
+    figures = [plot_event_study(es[es.metric == metrics[0]])] + [
+        plot_event_study(het[(het.metric == metrics[0]) & (het.dimension == d)]) for d in DIMENSIONS]
+    print(f"figures of one metric ({len(figures)}, not written): {time.perf_counter() - t0:.1f} s")
+    print(f"estimation total: {total:.1f} s")
 
 
 if __name__ == "__main__":

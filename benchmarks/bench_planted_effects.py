@@ -1,52 +1,105 @@
-"""Planted job-loss effects on a synthetic region: difference-in-differences of true job losers vs employed.
+"""Planted job-loss effects, and their absence, on a synthetic region: totals against ``*_nonwork`` outcomes.
 
-Generates the default region of ``pipelines/synthetic.toml`` (or reads an existing one), computes weekly
-metrics on its true stops, and, where a pipeline run folder is given, also reads that run's
-``metrics_weekly`` (metrics on detected stops). For each metric it prints
-:func:`mobility.longitudinal.did_summary` with the TRUE loss dates: job losers (first loss) against people
-who are employed and never lose their job, user and calendar-week fixed effects, window (-4, 12) weeks,
-95 % CIs clustered by user.
+For each metric and its ``_nonwork`` twin (the workplaces' stops left out) it prints the DiD summary
+(:func:`mobility.longitudinal.did_summary`, Sun-Abraham against never-losers, window (-4, 12), 95% CIs
+clustered by user) of job losers against workers who never lose their job, three ways:
+
+* ``truth``: weekly metrics on the TRUE stops and places, workplaces from the stops' true kind, TRUE loss dates;
+* ``detected/true dates``: the pipeline run's ``metrics_weekly`` (detected stops, locations, home/work), TRUE
+  loss dates;
+* ``detected/pipeline dates``: the same metrics with the run's own dating
+  (:func:`mobility.employment.job_loss_weeks` of the attendance signal) and its own workers.
+
+With ``--placebo`` the region is generated with every planted behavioural effect at 0
+(``explore_effect_max = radius_effect_max = outing_effect_max = 0``): the totals then show only the lost commute
+and the ``_nonwork`` effects should be about 0. ``--pipeline`` runs the pipeline on that region first (a temporary
+TOML with those ``[synthetic]`` overrides).
 
 Usage::
 
-    python benchmarks/bench_planted_effects.py [--region DIR] [--run DIR] [--seed 20200316] [--users 1000]
+    python benchmarks/bench_planted_effects.py [--placebo] [--pipeline] [--run DIR] [--region DIR]
+        [--seed 20200316] [--users 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import pandas as pd
 
 import mobility
+from mobility.employment import job_loss_weeks
 from mobility.longitudinal import did_summary
 from mobility.metrics import weekly_metrics
 from mobility.synthetic import SyntheticParams, generate_region, load_truth
 
-METRICS = ("radius_of_gyration_km", "new_locations", "exploration_rate", "distinct_locations")
+TOTALS = ("radius_of_gyration_km", "uncorrelated_entropy_bits", "distinct_locations", "new_locations",
+          "exploration_rate")
+METRICS = tuple(m for t in TOTALS for m in (t, f"{t}_nonwork"))
 TIMEZONE = "America/New_York"
+PLACEBO = {"explore_effect_max": 0.0, "radius_effect_max": 0.0, "outing_effect_max": 0.0}
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, int] = (-4, 12)) -> pd.DataFrame:
-    """DiD per metric of job losers vs never-losing employed people, true loss dates."""
-    employed = people["work_cbg"].notna()
-    keep = people.loc[employed, ["user_id", "job_loss_date"]]
-    week = metrics["period_start"].dt.tz_convert(TIMEZONE).dt.tz_localize(None)
-    panel = metrics.assign(week=week).merge(keep, on="user_id", how="inner")
-    panel = panel.rename(columns={"job_loss_date": "job_loss_week"})
+def true_labels(stops: pd.DataFrame) -> pd.DataFrame:
+    """Daily home and work places from the true stops' kinds (the day's longest stop of each kind)."""
+    day = stops["start"].dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
+    s = stops.assign(date=day, dwell=(stops["end"] - stops["start"]).dt.total_seconds())
+    out = s[["user_id", "date"]].drop_duplicates()
+    for kind in ("home", "work"):
+        best = s[s["kind"] == kind].sort_values("dwell").drop_duplicates(["user_id", "date"], keep="last")
+        out = out.merge(best[["user_id", "date", "place_id"]].rename(columns={"place_id": f"{kind}_location_id"}),
+                        on=["user_id", "date"], how="left")
+    return out.astype({"home_location_id": "Int64", "work_location_id": "Int64"})
+
+
+def did_panel(metrics: pd.DataFrame, loss: pd.Series, workers) -> pd.DataFrame:
+    """User-week panel of ``workers`` with ``job_loss_week`` from ``loss`` (user -> loss week)."""
+    week = metrics["period_start"].dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
+    panel = metrics.assign(week=week)[metrics["user_id"].isin(set(workers))]
+    panel = panel[panel["week"] >= "2020-01-06"]  # the first, partial week left out
+    panel = panel.merge(loss.rename("job_loss_week"), left_on="user_id", right_index=True, how="left")
     panel["job_loss_week"] = pd.to_datetime(panel["job_loss_week"]).astype("datetime64[ns]")
-    rows = [did_summary(panel, m, window=window) for m in METRICS]
-    return pd.concat(rows, ignore_index=True)[["metric", "estimate", "ci_low", "ci_high", "n_users_post",
-                                               "n_control_users"]]
+    return panel
+
+
+def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, int] = (-4, 12), *,
+              loss: pd.Series | None = None, workers=None) -> pd.DataFrame:
+    """DiD per metric of job losers vs workers who never lose their job: TRUE loss dates and employed people of
+    ``people`` unless ``loss`` (user -> loss week) and ``workers`` are given. Metrics absent from ``metrics``
+    (``_nonwork`` ones of a run made before they existed) are left out."""
+    if loss is None:
+        loss = people.set_index("user_id")["job_loss_date"].dropna()
+        workers = people.loc[people["work_cbg"].notna(), "user_id"]
+    present = [m for m in METRICS if m in metrics.columns]
+    table = did_summary(did_panel(metrics, loss, workers), present, window=window)
+    return table[["metric", "estimate", "ci_low", "ci_high", "n_users_post", "n_control_users"]]
+
+
+def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="planted-run-"))
+    overrides = "".join(f"{k} = {v}\n" for k, v in PLACEBO.items()) if placebo else ""
+    text = (ROOT / "pipelines" / "synthetic.toml").read_text()
+    text = text.replace('dir = "../data/synthetic/_cache/region"', f'dir = "{region}"')
+    text = text.replace("seed = 20200316\nn_users = 1000\n", f"seed = {seed}\nn_users = {users}\n{overrides}")
+    config = folder / "region.toml"
+    config.write_text(text)
+    t0 = time.perf_counter()
+    mobility.run_pipeline(str(config), str(folder / "out"), progress=False)
+    print(f"pipeline on {region} in {time.perf_counter() - t0:.0f} s -> {folder / 'out'}")
+    return folder / "out"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--region", type=Path, help="an existing region folder (default: generate one)")
     parser.add_argument("--run", type=Path, help="a pipeline output folder holding metrics_weekly")
+    parser.add_argument("--pipeline", action="store_true", help="run the pipeline on the region first")
+    parser.add_argument("--placebo", action="store_true", help="every planted behavioural effect at 0")
     parser.add_argument("--seed", type=int, default=20200316)
     parser.add_argument("--users", type=int, default=1000)
     args = parser.parse_args()
@@ -54,19 +107,29 @@ def main() -> None:
     if region is None:
         region = Path(tempfile.mkdtemp(prefix="planted-")) / "region"
         t0 = time.perf_counter()
-        generate_region(region, SyntheticParams(n_users=args.users), seed=args.seed)
-        print(f"generated {region} in {time.perf_counter() - t0:.1f} s")
+        generate_region(region, SyntheticParams(n_users=args.users, **(PLACEBO if args.placebo else {})), seed=args.seed)
+        print(f"generated {region} in {time.perf_counter() - t0:.1f} s ({'placebo' if args.placebo else 'planted'})")
+    run = run_pipeline_on(region, args.users, args.seed, args.placebo) if args.pipeline else args.run
     truth = load_truth(region)
     people = truth["people"]
-    print(f"job losers: {int(people['job_loss_date'].notna().sum())}, employed never losing: "
-          f"{int((people['work_cbg'].notna() & people['job_loss_date'].isna()).sum())}")
-    m = weekly_metrics(truth["stops"], columns={"location_id": "place_id"}, timezone=TIMEZONE)
-    pd.set_option("display.width", 200)
-    print("true stops:")
-    print(did_table(m, people).round(3).to_string(index=False))
-    if args.run is not None:
-        print("pipeline metrics_weekly (detected stops):")
-        print(did_table(mobility.read_table(args.run, "metrics_weekly"), people).round(3).to_string(index=False))
+    true_loss = people.set_index("user_id")["job_loss_date"].dropna()
+    print(f"effects: { {k: truth['effects']['params'].get(k) for k in PLACEBO} }; job losers {len(true_loss)}, "
+          f"employed never losing {int((people['work_cbg'].notna() & people['job_loss_date'].isna()).sum())}")
+    stops = truth["stops"]
+    m = weekly_metrics(stops, home_work=true_labels(stops), columns={"location_id": "place_id"}, timezone=TIMEZONE)
+    tables = [did_table(m, people).assign(source="truth")]
+    if run is not None:
+        detected = mobility.read_table(run, "metrics_weekly")
+        tables.append(did_table(detected, people).assign(source="detected/true dates"))
+        emp = mobility.read_table(run, "employment_weekly")
+        workers = mobility.read_table(run, "worker_features").query("work_cbg.notna()")["user_id"]
+        tables.append(did_table(detected, people, loss=job_loss_weeks(emp, "signal"), workers=workers)
+                      .assign(source="detected/pipeline dates"))
+    out = pd.concat(tables, ignore_index=True)
+    pd.set_option("display.width", 220)
+    for source, t in out.groupby("source", sort=False):
+        print(f"\n{source}:")
+        print(t.drop(columns="source").round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from mobility.pings import (
 )
 from mobility.pipeline import read_table
 from mobility.pipeline import run as run_pipeline
+from mobility.sample_data import sample_files
 from mobility.stops import detect_stops, validate_stops
 from mobility.synthetic import SyntheticParams, generate_region, load_truth
 
@@ -61,6 +62,7 @@ __all__ = [
     "read_table",
     "report",
     "run_pipeline",
+    "sample_files",
     "validate_pings",
     "validate_stops",
     "weekly_metrics",

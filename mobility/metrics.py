@@ -53,6 +53,12 @@ Output schema (one row per user and period, sorted by ``user_id`` then ``period_
 ``travelled_distance_km``
     sum of haversine distances between consecutive stops (or pings) of the user, each trip counted in the
     period in which the stop it arrives at starts; the user's first stop has no incoming trip.
+``radius_of_gyration_km_nonwork``, ``uncorrelated_entropy_bits_nonwork``, ``distinct_locations_nonwork``, ``new_locations_nonwork``, ``exploration_rate_nonwork``
+    the same metrics without the stops at the person's workplaces: every location that ``home_work``
+    labels the person's work place on any day. They measure behaviour apart from the commute, which a job
+    loss removes mechanically (method.md 4); ``exploration_rate_nonwork`` is new non-work locations over
+    visits to non-work locations. float64; NaN without labels, and for a period with no non-work stop
+    (radius, entropy, exploration rate). ``uncorrelated_entropy_norm_nonwork`` with ``normalise_entropy``.
 
 The parameters are recorded in ``result.attrs["params"]`` (pandas results).
 """
@@ -82,6 +88,7 @@ METRIC_COLUMNS = (
     "n_stops", "coverage_h", "radius_of_gyration_km", "k_radius_of_gyration_km", "random_entropy_bits",
     "uncorrelated_entropy_bits", "distinct_locations", "new_locations", "exploration_rate", "capacity",
     "time_at_home_h", "time_at_work_h", "travelled_distance_km",
+    *(f"{name}_nonwork" for name in km.NONWORK),
 )
 _ANCHOR = pd.Timestamp("2000-01-03")  # a Monday: fixed-length windows ("14D") start on Mondays from here
 
@@ -376,7 +383,8 @@ def _run(users, uniques, start, end, lat, lon, location, home_work, params, name
         is_count = col in ("n_stops", "distinct_locations", "new_locations")
         out[col] = values.astype(np.int64) if is_count else values.astype(np.float64)
     if params["normalise_entropy"]:
-        out = out.rename(columns={"uncorrelated_entropy_bits": "uncorrelated_entropy_norm"})
+        out = out.rename(columns={"uncorrelated_entropy_bits": "uncorrelated_entropy_norm",
+                                  "uncorrelated_entropy_bits_nonwork": "uncorrelated_entropy_norm_nonwork"})
     out.attrs["params"] = dict(params)
     return bk.from_pandas(out, name)
 

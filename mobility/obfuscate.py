@@ -49,7 +49,7 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
     Parameters
     ----------
     labels : DataFrame
-        ``user_id, date, home_location_id, work_location_id`` from
+        ``user_id, date, home_location_id, work_location_id, work_status`` from
         :func:`mobility.home_work.detect_home_work`.
     locations : DataFrame
         ``user_id, location_id, lat, lon`` (WGS84 degrees), one row per user location, e.g.
@@ -60,8 +60,8 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
     Returns
     -------
     DataFrame
-        The ``home_work_daily`` table: ``user_id, date, home_location_id, work_location_id, home_cbg,
-        work_cbg`` (string GEOIDs, NA where no location was detected or the location lies in no polygon;
+        The ``home_work_daily`` table: ``user_id, date, home_location_id, work_location_id, work_status,
+        home_cbg, work_cbg`` (string GEOIDs, NA where no location was detected or the location lies in no polygon;
         a location on the border of several polygons gets the smallest GEOID). ``attrs`` holds
         ``n_locations_outside_cbg`` and ``n_user_days_outside_cbg`` (also logged as a warning).
 
@@ -76,17 +76,19 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
     >>> cbg = gpd.GeoDataFrame({"GEOID": ["421010001001", "421010001002"]},
     ...                        geometry=[box(-75.2, 39.9, -75.1, 40.0), box(-75.1, 39.9, -75.0, 40.0)], crs=4326)
     >>> labels = pd.DataFrame({"user_id": ["u"], "date": [pd.Timestamp("2020-03-02")],
-    ...                        "home_location_id": pd.array([0], "Int64"), "work_location_id": pd.array([1], "Int64")})
+    ...                        "home_location_id": pd.array([0], "Int64"), "work_location_id": pd.array([1], "Int64"),
+    ...                        "work_status": ["fixed"]})
     >>> locs = pd.DataFrame({"user_id": ["u", "u"], "location_id": [0, 1], "lat": [39.95, 39.95],
     ...                      "lon": [-75.15, -75.05]})
     >>> obfuscate_to_cbg(labels, locs, cbg)[["home_cbg", "work_cbg"]].values.tolist()
     [['421010001001', '421010001002']]
     """
-    require_columns(labels, HOME_WORK_DAILY[:4], "labels", "pass the output of detect_home_work")
+    require_columns(labels, HOME_WORK_DAILY[:5], "labels", "pass the output of detect_home_work")
     require_columns(locations, ["user_id", "location_id", "lat", "lon"], "locations",
              "pass one row per user location with its centre (mobility.locations.locations_table)")
     polygons = _check_cbg(cbg)
-    out = labels[list(HOME_WORK_DAILY[:4])].copy()
+    out = labels[list(HOME_WORK_DAILY[:5])].copy()
+    out["work_status"] = out["work_status"].astype("string")
     for col in ("home_location_id", "work_location_id"):
         out[col] = out[col].astype("Int64")
 
@@ -147,7 +149,8 @@ def labels_from_provider(df: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``user_id, date`` (datetime64[ns], midnight), ``home_location_id, work_location_id`` (Int64, all NA:
-        the provider gives no locations), ``home_cbg, work_cbg`` (string), sorted by user and date.
+        the provider gives no locations), ``work_status`` (``fixed`` where a work CBG is given, else
+        ``unknown``: the provider does not say why), ``home_cbg, work_cbg`` (string), sorted by user and date.
 
     Raises
     ------
@@ -208,6 +211,7 @@ def labels_from_provider(df: pd.DataFrame) -> pd.DataFrame:
             )
         out[col] = text.to_numpy()
         out[col] = out[col].astype("string")
+    out.insert(4, "work_status", pd.array(np.where(out["work_cbg"].notna(), "fixed", "unknown"), dtype="string"))
     dup = out.duplicated(["user_id", "date"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
@@ -239,3 +243,20 @@ def modal_cbg(labels: pd.DataFrame, column: str, by: tuple[str, ...] = ("user_id
     counts = base.groupby(by + [column], sort=True).size().rename("n").reset_index()
     counts = counts.sort_values(by + ["n", column], ascending=[True] * len(by) + [False, True], kind="stable")
     return counts.drop_duplicates(by)[by + [column]].reset_index(drop=True)
+
+
+def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
+    """Each user's modal home and work CBG per ISO week (Monday) from daily labels; missing stays missing.
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
+    ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
+    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
+    [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
+    """
+    weekly = labels.assign(week=labels["date"].dt.to_period("W-SUN").dt.start_time)
+    out = weekly[["user_id", "week"]].drop_duplicates().reset_index(drop=True)
+    for column in ("home_cbg", "work_cbg"):
+        out = out.merge(modal_cbg(weekly, column, by=("user_id", "week")), on=["user_id", "week"], how="left")
+    return out.astype({"home_cbg": "string", "work_cbg": "string"})

@@ -19,8 +19,9 @@ stops
     Sorted by ``user_id`` then ``start``.
 home_work_daily
     ``user_id``, ``date`` (datetime64[ns], local calendar day, naive), ``home_location_id``,
-    ``work_location_id`` (Int64, missing when not detected), ``home_cbg``, ``work_cbg`` (string 12-digit
-    GEOID, missing when not detected).
+    ``work_location_id`` (Int64, missing when not detected; internal ids, never in reports), ``work_status``
+    (string: ``fixed``, ``no_fixed_workplace``, ``none`` or ``unknown``, see :mod:`mobility.home_work`),
+    ``home_cbg``, ``work_cbg`` (string 12-digit GEOID, missing when not detected).
 """
 
 from __future__ import annotations
@@ -45,4 +46,5 @@ TIMESTAMP_MAX = "2100-01-01"
 
 STOPS = ("user_id", "stop_id", "start", "end", "lat", "lon", "n_pings", "location_id")
 
-HOME_WORK_DAILY = ("user_id", "date", "home_location_id", "work_location_id", "home_cbg", "work_cbg")
+HOME_WORK_DAILY = ("user_id", "date", "home_location_id", "work_location_id", "work_status", "home_cbg",
+                   "work_cbg")

@@ -1,4 +1,7 @@
-"""Home/work detection (HoWDe v2 rules): hand-worked cases and a plain-Python reference."""
+"""Home/work detection, HoWDe v2 rules (``method="howde"``): hand-worked cases and a plain-Python reference.
+
+The schedule rules (the default) are tested in ``test_home_work_schedule.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,11 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
+from functools import partial
+
 from mobility.home_work import HomeWorkParams, detect_home_work
+
+howde = partial(detect_home_work, method="howde")
 
 MONDAY = pd.Timestamp("2020-03-02")  # a Monday
 
@@ -45,7 +52,7 @@ def test_home_window_mean_share_by_hand():
     # day3 A=1; day4 B=1.
     rows = _nights("u", [0, 3], 10) + _nights("u", [4], 20)
     rows += [("u", _day(1, 0), _day(1, 3), 10), ("u", _day(1, 3), _day(1, 7), 20)]
-    out = detect_home_work(_stops(rows), timezone="UTC", window_home_days=4)
+    out = howde(_stops(rows), timezone="UTC", window_home_days=4)
     # day0: valid days 0,1 -> A (1 + 3/7)/2 = 0.714 >= 0.7
     # day1: valid 0,1,3 -> A (1 + 3/7 + 1)/3 = 0.81
     # day2: valid 0,1,3,4 -> A 0.607, B 0.393: none; day3: A 0.476, B 0.524; day4: A 0.5, B 0.5
@@ -56,27 +63,27 @@ def test_home_window_mean_share_by_hand():
 def test_home_needs_c_days_share_of_days_with_data():
     # data only on days 0 and 4; window +-2. Day 2 sees 2 valid of 5 days = 0.4 >= C_days_H; others 1/3, 1/4
     rows = _nights("u", [0, 4], 7)
-    out = detect_home_work(_stops(rows), timezone="UTC", window_home_days=4)
+    out = howde(_stops(rows), timezone="UTC", window_home_days=4)
     assert _labels(out, "home_location_id") == [None, None, 7, None, None]
-    out = detect_home_work(_stops(rows), timezone="UTC", window_home_days=4, C_days_H=0.5)
+    out = howde(_stops(rows), timezone="UTC", window_home_days=4, C_days_H=0.5)
     assert _labels(out, "home_location_id") == [None] * 5
 
 
 def test_night_bins_c_hours_threshold():
     # every night 00:00-02:30 -> bins 0,1,2 = 3/7 = 0.43 of night bins: valid at C_hours 0.4, not at 0.5
     rows = [("u", _day(d, 0), _day(d, 2.5), 3) for d in range(3)]
-    assert _labels(detect_home_work(_stops(rows), timezone="UTC"), "home_location_id") == [3, 3, 3]
-    out = detect_home_work(_stops(rows), timezone="UTC", C_hours=0.5)
+    assert _labels(howde(_stops(rows), timezone="UTC"), "home_location_id") == [3, 3, 3]
+    out = howde(_stops(rows), timezone="UTC", C_hours=0.5)
     assert _labels(out, "home_location_id") == [None] * 3
     # 00:00-02:00 -> bins 0,1 = 2/7 = 0.29: invalid at 0.4
     rows = [("u", _day(d, 0), _day(d, 2), 3) for d in range(3)]
-    assert _labels(detect_home_work(_stops(rows), timezone="UTC"), "home_location_id") == [None] * 3
+    assert _labels(howde(_stops(rows), timezone="UTC"), "home_location_id") == [None] * 3
 
 
 def test_stop_over_midnight_is_split():
     # 22:00 day d -> 07:00 day d+1 at loc 1: days 1..3 have all 7 night bins at loc 1; day 0 none
     rows = [("u", _day(d, 22), _day(d + 1, 7), 1) for d in range(3)]
-    out = detect_home_work(_stops(rows), timezone="UTC", window_home_days=2)
+    out = howde(_stops(rows), timezone="UTC", window_home_days=2)
     # day0 window 0..1: valid 1/2 (day 1), share 1 -> home 1
     assert _labels(out, "home_location_id") == [1, 1, 1, 1]
 
@@ -84,7 +91,7 @@ def test_stop_over_midnight_is_split():
 def test_home_changes_over_time():
     # 60 days: home 10 on days 0-29, home 20 on days 30-59, full nights. Window +-14 (29 days).
     rows = _nights("u", range(30), 10) + _nights("u", range(30, 60), 20)
-    out = detect_home_work(_stops(rows), timezone="UTC")
+    out = howde(_stops(rows), timezone="UTC")
     expected = []
     for d in range(60):
         lo, hi = max(0, d - 14), min(59, d + 14)
@@ -111,13 +118,13 @@ def _worker(user, n_days, home, work, work_days=(0, 1, 2, 3, 4), start_h=9, end_
 
 
 def test_weekday_worker_gets_work_every_day():
-    out = detect_home_work(_stops(_worker("u", 28, 1, 2)), timezone="UTC")
+    out = howde(_stops(_worker("u", 28, 1, 2)), timezone="UTC")
     assert _labels(out, "home_location_id") == [1] * 28
     assert _labels(out, "work_location_id") == [2] * 28  # weekends too: the window is what counts
 
 
 def test_weekend_only_visits_are_not_work():
-    out = detect_home_work(_stops(_worker("u", 28, 1, 2, work_days=(5, 6))), timezone="UTC")
+    out = howde(_stops(_worker("u", 28, 1, 2, work_days=(5, 6))), timezone="UTC")
     assert _labels(out, "work_location_id") == [None] * 28
 
 
@@ -125,11 +132,11 @@ def test_work_is_never_an_ever_home_location():
     # days 0-27: home 1, work 2 on weekdays. Days 28-69: lives at 2 day and night -> 2 becomes home,
     # so it is never work, not even on the first days.
     rows = _worker("u", 28, 1, 2) + [("u", _day(d, 0), _day(d, 24), 2) for d in range(28, 70)]
-    out = detect_home_work(_stops(rows), timezone="UTC")
+    out = howde(_stops(rows), timezone="UTC")
     assert 2 in _labels(out, "home_location_id")
     assert _labels(out, "work_location_id") == [None] * 70
     # control: without the move, days 0-13 are labelled work 2
-    out = detect_home_work(_stops(_worker("u", 28, 1, 2)), timezone="UTC")
+    out = howde(_stops(_worker("u", 28, 1, 2)), timezone="UTC")
     assert _labels(out, "work_location_id")[:14] == [2] * 14
 
 
@@ -138,11 +145,11 @@ def test_work_share_of_weekdays_visited():
     # Day 17 (Thursday, week 3): window days 10..24 holds 11 weekdays (Thu10 Fri11, Mon14-Fri18,
     # Mon21-Thu24), of which Mon-Wed are 14,15,16,21,22,23 -> 6/11 = 0.545 (and hour share 6/11 too).
     rows = _worker("u", 35, 1, 2, work_days=(0, 1, 2))
-    out = detect_home_work(_stops(rows), timezone="UTC", window_work_days=14)
+    out = howde(_stops(rows), timezone="UTC", window_work_days=14)
     assert _labels(out, "work_location_id")[17] is None                    # 0.545 < f_days_W 0.6
-    out = detect_home_work(_stops(rows), timezone="UTC", window_work_days=14, f_days_W=0.5)
+    out = howde(_stops(rows), timezone="UTC", window_work_days=14, f_days_W=0.5)
     assert _labels(out, "work_location_id")[17] == 2
-    out = detect_home_work(_stops(rows), timezone="UTC", window_work_days=14, f_days_W=0.5, f_hours_W=0.6)
+    out = howde(_stops(rows), timezone="UTC", window_work_days=14, f_days_W=0.5, f_hours_W=0.6)
     assert _labels(out, "work_location_id")[17] is None                    # 0.545 < f_hours_W 0.6
 
 
@@ -153,16 +160,16 @@ def test_work_needs_c_days_w_of_weekdays_with_data():
         rows.append(("u", _day(d, 0), _day(d, 8), 1))
         if d % 7 == 0:
             rows.append(("u", _day(d, 9), _day(d, 18), 2))
-    out = detect_home_work(_stops(rows), timezone="UTC")
+    out = howde(_stops(rows), timezone="UTC")
     assert _labels(out, "work_location_id") == [None] * 28
-    out = detect_home_work(_stops(rows), timezone="UTC", C_days_W=0.2, f_days_W=0.6)
+    out = howde(_stops(rows), timezone="UTC", C_days_W=0.2, f_days_W=0.6)
     assert _labels(out, "work_location_id")[14] == 2   # only Mondays valid, visited on all of them
 
 
 def test_job_loss_ends_work_label_within_half_a_window():
     # works weekdays for 8 weeks, then stays home (data continue). Window 42 -> +-21 days.
     rows = _worker("u", 56, 1, 2) + [("u", _day(d, 0), _day(d, 24), 1) for d in range(56, 112)]
-    work = _labels(detect_home_work(_stops(rows), timezone="UTC"), "work_location_id")
+    work = _labels(howde(_stops(rows), timezone="UTC"), "work_location_id")
     assert all(w is None for w in work[56:])
     assert work[:40] == [2] * 40
 
@@ -175,22 +182,23 @@ def test_local_time_zone_decides_the_night():
     rows = [("u", pd.Timestamp("2020-03-02 05:00") + pd.Timedelta(days=d),
              pd.Timestamp("2020-03-02 12:00") + pd.Timedelta(days=d), 4) for d in range(5)]
     stops = _stops(rows, tz="UTC")
-    assert _labels(detect_home_work(stops, timezone="America/New_York"), "home_location_id") == [4] * 5
+    assert _labels(howde(stops, timezone="America/New_York"), "home_location_id") == [4] * 5
     # read as UTC the night has only bins 5, 6 (2/7 < 0.4)
-    assert _labels(detect_home_work(stops, timezone="UTC"), "home_location_id") == [None] * 5
+    assert _labels(howde(stops, timezone="UTC"), "home_location_id") == [None] * 5
     with_offset = stops.assign(utc_offset_s=-5 * 3600)
-    assert _labels(detect_home_work(with_offset, timezone=None), "home_location_id") == [4] * 5
+    assert _labels(howde(with_offset, timezone=None), "home_location_id") == [4] * 5
 
 
 def test_several_users_table_form():
     rows = _worker("b", 14, 5, 6) + _nights("a", range(3, 6), 9)
     out = detect_home_work(_stops(rows).sample(frac=1.0, random_state=1), timezone="UTC")
     assert out["user_id"].tolist() == ["a"] * 3 + ["b"] * 14
-    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id"]
+    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id", "work_status"]
     assert str(out["home_location_id"].dtype) == "Int64" and str(out["work_location_id"].dtype) == "Int64"
+    assert str(out["work_status"].dtype) == "string"
     assert out["date"].dtype == np.dtype("datetime64[ns]")
     assert out["date"].iloc[0] == _day(3)
-    assert out.attrs["home_work_params"]["f_hours_H"] == 0.7
+    assert out.attrs["home_work_params"]["method"] == "schedule"
 
 
 def test_unassigned_stops_are_ignored_but_extend_the_span():
@@ -231,34 +239,19 @@ def test_params_out_of_range(kwargs):
 
 def test_empty_stops_give_empty_labels():
     out = detect_home_work(_stops([]), timezone="UTC")
-    assert len(out) == 0 and out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id"]
+    assert len(out) == 0 and out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id",
+                                                      "work_status"]
 
 
 # ---------------------------------------------------------------- plain-Python reference on random stops
 
 
-def _reference(rows, p: HomeWorkParams):
+def _reference(rows, p: HomeWorkParams, reference_bins):
     """Direct, slow reading of the rules (module docstring), exact with fractions. rows in local time."""
     tol = Fraction(0)
     out = {}
     for user in sorted({r[0] for r in rows}):
-        st = sorted([r for r in rows if r[0] == user], key=lambda r: r[1])
-        first = min(r[1].date() for r in st)
-        last = max((max(r[2] - dt.timedelta(seconds=1), r[1])).date() for r in st)
-        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        bins = {}
-        for d in days:
-            for h in range(24):
-                b0 = dt.datetime.combine(d, dt.time()) + dt.timedelta(hours=h)
-                b1 = b0 + dt.timedelta(hours=1)
-                best, best_ov = None, dt.timedelta(0)
-                for _, s, e, loc in st:
-                    if loc < 0:
-                        continue
-                    ov = min(e, b1) - max(s, b0)
-                    if ov > best_ov:
-                        best, best_ov = loc, ov
-                bins[d, h] = best
+        days, bins = reference_bins(sorted([r for r in rows if r[0] == user], key=lambda r: r[1]))
 
         def day(d, hours, eligible):
             data = [bins[d, h] for h in hours if bins[d, h] is not None]
@@ -294,36 +287,6 @@ def _reference(rows, p: HomeWorkParams):
     return out
 
 
-def _random_rows(seed, n_days=35):
-    """Two routine users (home, weekday work, gaps, detours, odd nights) and one fully random stream."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(2):
-        home, work = 10 * u, 10 * u + 1
-        for d in range(n_days):
-            if rng.random() < 0.15:
-                continue  # a day without data
-            day = pd.Timestamp("2020-03-02") + pd.Timedelta(days=d)
-            jitter = [pd.Timedelta(minutes=int(m)) for m in rng.integers(-90, 90, size=4)]
-            night = home if rng.random() < 0.85 else int(rng.integers(2, 6))
-            rows.append((f"r{u}", day - pd.Timedelta(hours=2) + jitter[0], day + pd.Timedelta(hours=7) + jitter[1],
-                         night))
-            if d % 7 < 5 and rng.random() < 0.75:
-                rows.append((f"r{u}", day + pd.Timedelta(hours=9) + jitter[2], day + pd.Timedelta(hours=17) + jitter[3],
-                             work))
-            else:
-                rows.append((f"r{u}", day + pd.Timedelta(hours=11), day + pd.Timedelta(hours=13),
-                             int(rng.integers(2, 6))))
-    t = pd.Timestamp("2020-03-01") + pd.Timedelta(minutes=int(rng.integers(0, 3000)))
-    end = t + pd.Timedelta(days=n_days)
-    while t < end:
-        dur = pd.Timedelta(minutes=int(rng.choice([20, 45, 90, 180, 420, 600])))
-        loc = int(rng.choice([-1, 0, 1, 2, 3], p=[0.05, 0.4, 0.3, 0.15, 0.1]))
-        rows.append(("x", t, t + dur, loc))
-        t = t + dur + pd.Timedelta(minutes=int(rng.choice([-10, 0, 10, 60, 600, 2000])))
-    return rows
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(
     "kwargs",
@@ -331,15 +294,16 @@ def _random_rows(seed, n_days=35):
                   C_days_W=0.3), dict(past_only_window=True, window_home_days=5, window_work_days=9, C_hours=0.3,
                                       home_start_hour=21, home_end_hour=6, f_hours_H=0.4)],
 )
-def test_matches_plain_python_reference(seed, kwargs):
-    rows = _random_rows(seed)
-    out = detect_home_work(_stops(rows), timezone="UTC", **kwargs)
+def test_matches_plain_python_reference(seed, kwargs, random_rows, reference_bins):
+    rows = random_rows(seed)
+    out = howde(_stops(rows), timezone="UTC", **kwargs)
     ref = _reference(
-        [(u, s.to_pydatetime(), e.to_pydatetime(), loc) for u, s, e, loc in rows], HomeWorkParams(**kwargs)
+        [(u, s.to_pydatetime(), e.to_pydatetime(), loc) for u, s, e, loc in rows],
+        HomeWorkParams(method="howde", **kwargs), reference_bins,
     )
     got = {
         (u, d.date()): (None if pd.isna(h) else int(h), None if pd.isna(w) else int(w))
-        for u, d, h, w in out.itertuples(index=False)
+        for u, d, h, w, _ in out.itertuples(index=False)
     }
     assert got == ref
     # the data exercise both rules
@@ -375,7 +339,10 @@ def test_synthetic_region_ground_truth(tmp_path):
     from mobility.pings import validate_pings
     from mobility.stops import detect_stops
 
-    params = synthetic.SyntheticParams(n_users=40, end="2020-06-30")
+    # the easy region (generator 1.0's world): _score compares with each person's one home and baseline workplace,
+    # which moves, job changes and other schedules break; the new region is scored per group by
+    # mobility.synthetic.evaluate.group_scores (benchmarks/bench_groups.py)
+    params = synthetic.SyntheticParams.easy(n_users=40, end="2020-06-30")
     root = synthetic.generate_region(tmp_path / "region", params, seed=3)
     truth = synthetic.load_truth(root)
     cbg = read_geometry(root / "geography" / "cbg.geojson", level="cbg")

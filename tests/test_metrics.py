@@ -170,6 +170,34 @@ def test_time_at_home_and_work_from_daily_labels():
     assert m.loc[0, "time_at_home_h"] == 14.0 and math.isnan(m.loc[0, "time_at_work_h"])
 
 
+def test_nonwork_metrics_leave_out_every_labelled_workplace():
+    """Week 1: home 14 h, work (1 km N) 8 h, a shop 2 km E 1 h; week 2: home, the shop, a new gym 1 km S,
+    and a visit to the old workplace (labelled work in week 1 only: still a workplace)."""
+    rows = _day() + [("a", 30, 31, 0, 2 * KM_LAT, 2)]
+    week2 = 7 * 24
+    rows += [("a", week2 + 0, week2 + 8, 0, 0, 0), ("a", week2 + 9, week2 + 10, 0, 2 * KM_LAT, 2),
+             ("a", week2 + 11, week2 + 13, -KM_LAT, 0, 3), ("a", week2 + 14, week2 + 15, KM_LAT, 0, 1)]
+    labels = pd.DataFrame({"user_id": ["a"], "date": [pd.Timestamp("2020-03-02")],
+                           "home_location_id": pd.array([0], dtype="Int64"),
+                           "work_location_id": pd.array([1], dtype="Int64")})
+    m = weekly_metrics(_stops(sorted(rows, key=lambda r: r[1])), home_work=labels)
+    w1, w2 = m.iloc[0], m.iloc[1]
+    # week 1 without work: home 14 h at (0, 0) and the shop 1 h 2 km east (on the equator: 2 km)
+    assert w1["radius_of_gyration_km_nonwork"] == pytest.approx(2.0 * math.sqrt(14 * 1) / 15, rel=1e-6)
+    p, q = 14 / 15, 1 / 15
+    assert w1["uncorrelated_entropy_bits_nonwork"] == pytest.approx(-(p * math.log2(p) + q * math.log2(q)), rel=1e-12)
+    assert (w1["distinct_locations_nonwork"], w1["new_locations_nonwork"]) == (2.0, 2.0)
+    assert w1["exploration_rate_nonwork"] == pytest.approx(2 / 3)  # 2 new places over 3 non-work visits
+    assert w1["distinct_locations"] == 3 and w1["new_locations"] == 3
+    # week 2: home, shop, gym (new); the old workplace is left out although unlabelled that week
+    assert (w2["distinct_locations_nonwork"], w2["new_locations_nonwork"]) == (3.0, 1.0)
+    assert w2["exploration_rate_nonwork"] == pytest.approx(1 / 3)
+    assert w2["distinct_locations"] == 4
+    # without labels nothing is known about workplaces
+    bare = weekly_metrics(_stops(sorted(rows, key=lambda r: r[1])))
+    assert bare[[c for c in METRIC_COLUMNS if c.endswith("_nonwork")]].isna().all().all()
+
+
 def test_labels_follow_the_local_day_across_midnight():
     # a stop at location 5 from 22:00 Mon to 04:00 Tue; Monday's home is 5, Tuesday's home is 6
     rows = [("a", 22, 28, 0, 0, 5)]

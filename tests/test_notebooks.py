@@ -1,41 +1,117 @@
 """Every notebook in notebooks/ runs top to bottom (nbclient) on a fresh kernel, within 3 minutes of cell time,
-and is committed without outputs."""
+displays its figures, uses only the public API, and is committed without outputs. Notebook 04 runs on the
+sample files shipped with the package, without the shared real-data folder."""
 
+import ast
+import importlib
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+import mobility
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extras")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is in the dev extras")
 pytest.importorskip("ipykernel", reason="ipykernel is in the dev extras")
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+MIN_FIGURES = {"01": 4, "02": 3, "03": 3, "04": 2}
+"""Images each notebook must display (a figure with several panels counts once)."""
 
 
-def test_four_notebooks_committed_without_outputs():
+def code_of(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _public(parts: list[str]) -> bool:
+    """``mobility.<parts>`` is public: each name in its module's ``__all__``, only the last not a module."""
+    module = mobility
+    for i, part in enumerate(parts):
+        if part.startswith("_") or part not in getattr(module, "__all__", ()):
+            return False
+        value = getattr(module, part)
+        if not isinstance(value, ModuleType):
+            return i == len(parts) - 1
+        module = value
+    return True
+
+
+def private_uses(source: str) -> list[str]:
+    """Every use of ``mobility`` beyond its public API: an import of a module or name outside ``__all__``
+    (of ``mobility`` and its public subpackages), or an attribute chain ``mobility.x.y`` that reaches past them.
+
+    >>> private_uses("import mobility\\nmobility.census.read_lodes(p)\\nmobility.report.sector_name('CNS01')")
+    []
+    >>> private_uses("from mobility.employment.attendance import baseline_work_cbg\\nmobility.pipeline.runner.log")
+    ['from mobility.employment.attendance import baseline_work_cbg', 'mobility.pipeline.runner.log']
+    """
+    tree = ast.parse(source)
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names
+                      if a.name.split(".")[0] == "mobility" and not _public(a.name.split(".")[1:])]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mobility":
+            parts = node.module.split(".")[1:]
+            if not all(_public([*parts, a.name]) for a in node.names):
+                found.append(f"from {node.module} import {', '.join(a.name for a in node.names)}")
+        elif isinstance(node, ast.Attribute) and id(node) not in inner:
+            chain, value = [], node
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id == "mobility":
+                module, reached = mobility, []
+                for part in chain:  # down through modules, up to the first name that is not one
+                    reached.append(part)
+                    module = getattr(module, part, None)
+                    if not isinstance(module, ModuleType):
+                        break
+                if not _public(reached):
+                    found.append("mobility." + ".".join(chain))
+    return found
+
+
+def test_private_uses_sees_submodules_reached_by_attribute():
+    importlib.import_module("mobility.employment.attendance")
+    assert private_uses("mobility.employment.attendance.baseline_work_cbg(x)") == \
+        ["mobility.employment.attendance.baseline_work_cbg"]
+    assert private_uses("import mobility.census\nx = mobility.run_pipeline('r').keys()") == []
+
+
+def test_four_notebooks_committed_without_outputs_using_the_public_api():
     assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert code, path.name
         assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name}: strip outputs"
-        source = "\n".join(c.source for c in code)
+        source = code_of(path)
         assert "/work/" not in source, f"{path.name}: machine-specific path"
-        imports = [line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))]
-        private = [m for m in imports if m.startswith("mobility") and any(part.startswith("_") for part in m.split("."))]
-        assert not private, f"{path.name}: private modules {private}"
+        assert "shared/data" not in source and "shared\" / \"data" not in source, f"{path.name}: needs ../shared"
+        assert private_uses(source) == [], f"{path.name}: beyond the public API"
+        assert "matplotlib.use" not in source
+        prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert len(prose.split()) > 150, f"{path.name}: tell the science in a few sentences"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path):
+def test_notebook_runs_and_shows_its_figures(path):
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - t0
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors
+    images = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")
+              and "image/png" in o.get("data", {})]
+    assert len(images) >= MIN_FIGURES[path.stem[:2]], f"{path.name}: {len(images)} figures displayed"
     assert elapsed < 180, f"{path.name} took {elapsed:.0f} s (limit 180 s)"

@@ -34,6 +34,7 @@ def _labels(rows):
     df["date"] = pd.to_datetime(df["date"])
     for c in ("home_location_id", "work_location_id"):
         df[c] = df[c].astype("Int64")
+    df["work_status"] = np.where(df["work_location_id"].notna(), "fixed", "none")
     return df
 
 
@@ -49,8 +50,9 @@ def _locations():
 def test_home_and_work_get_their_block_group():
     labels = _labels([("a", "2020-03-02", 0, 1), ("a", "2020-03-03", 1, None), ("b", "2020-03-02", 0, 7)])
     out = obfuscate_to_cbg(labels, _locations(), CBG)
-    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id", "home_cbg",
-                                    "work_cbg"]
+    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id", "work_status",
+                                    "home_cbg", "work_cbg"]
+    assert out["work_status"].tolist() == ["fixed", "none", "fixed"]
     # user a: loc 0 is in the left square, loc 1 in the right; user b's loc 0 is in the right square
     assert out["home_cbg"].tolist() == ["360610001001", "360610001002", "360610001002"]
     assert out["work_cbg"].tolist()[0] == "360610001002"
@@ -122,8 +124,9 @@ def _provider():
 
 def test_provider_table_is_validated_and_shaped():
     out = labels_from_provider(_provider())
-    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id", "home_cbg",
-                                    "work_cbg"]
+    assert out.columns.tolist() == ["user_id", "date", "home_location_id", "work_location_id", "work_status",
+                                    "home_cbg", "work_cbg"]
+    assert out["work_status"].tolist() == ["fixed", "fixed", "unknown"]   # the provider does not say why
     assert out["user_id"].tolist() == ["a", "a", "b"]
     assert out["date"].tolist() == [pd.Timestamp("2020-03-02"), pd.Timestamp("2020-03-03"),
                                     pd.Timestamp("2020-03-02")]

@@ -19,7 +19,13 @@ from mobility.census.features import (
 )
 from mobility.census.geoid import LEVEL_DIGITS, normalize_geoid
 from mobility.census.geometry import assign_points, read_geometry
-from mobility.census.groups import assign_groups, categories
+from mobility.census.groups import (
+    assign_groups,
+    baseline_rows,
+    categories,
+    group_agreement,
+    person_groups,
+)
 from mobility.census.laus import read_laus
 from mobility.census.lodes import SECTORS, aggregate_lodes, check_lodes, read_lodes
 from mobility.census.telework import (
@@ -38,13 +44,16 @@ __all__ = [
     "aggregate_lodes",
     "assign_groups",
     "assign_points",
+    "baseline_rows",
     "categories",
     "cbg_probabilities",
     "check_lodes",
     "feature_columns",
+    "group_agreement",
     "home_features",
     "mix_teleworkability",
     "normalize_geoid",
+    "person_groups",
     "proportion_moe",
     "read_acs",
     "read_geometry",

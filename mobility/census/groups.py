@@ -145,3 +145,124 @@ def assign_groups(
     out["draw"] = np.tile(np.arange(n_draws, dtype=np.int64), len(ids))
     out[dimension] = pd.array(picks.ravel(), dtype="str")
     return out
+
+
+GROUP_SOURCES = {"work": "", "home": "home_"}
+"""Where a person's groups come from: the census shares of the jobs at their work CBG (LODES WAC), or of
+the jobs held by residents of their home CBG (LODES RAC), as the feature-column prefix."""
+UNKNOWN = "unknown"
+ECOLOGICAL_NOTE = (
+    "Demographic groups are ecological: a person's group is the most likely category among the people counted "
+    "by the census at their {source} block group ({table}), not the person's own sex, age, earnings, race, "
+    "ethnicity or education. Estimates by group mix people of every category, are attenuated towards the "
+    "pooled effect, and can differ from what the groups' own members experienced; read them as differences "
+    "between kinds of places, and check them against the other source (work or home)."
+)
+
+
+def baseline_rows(features: pd.DataFrame, cbg_column: str, *, start, end, week_col: str = "week") -> pd.DataFrame:
+    """One row per person: the earliest feature row of their most frequent ``cbg_column`` over the weeks
+    ``[start, end]`` (:func:`mobility.obfuscate.modal_cbg`: ties to the smallest GEOID). People without such
+    a week are left out.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"user_id": ["a", "a", "a"], "week": pd.to_datetime(["2020-01-06", "2020-01-13", "2020-03-02"]),
+    ...                   "home_cbg": ["1", "2", "2"], "home_p_sex_male": [0.1, 0.9, 0.9]})
+    >>> baseline_rows(f, "home_cbg", start="2020-01-06", end="2020-02-29")["home_cbg"].tolist()
+    ['1']
+    """
+    from mobility.obfuscate import modal_cbg
+
+    require_columns(features, ["user_id", week_col, cbg_column], "features", "pass per-week census features")
+    week = pd.to_datetime(features[week_col])
+    rows = features[week.between(pd.Timestamp(start), pd.Timestamp(end)).to_numpy()]
+    chosen = modal_cbg(rows, cbg_column)
+    rows = rows.assign(**{cbg_column: rows[cbg_column].astype("string")}).sort_values(week_col, kind="stable")
+    picked = rows.merge(chosen.astype({cbg_column: "string"}), on=["user_id", cbg_column])
+    return picked.drop_duplicates("user_id").reset_index(drop=True)
+
+
+def person_groups(
+    features: pd.DataFrame,
+    dimensions,
+    *,
+    source: str = "work",
+    method: str = "modal",
+    n_draws: int = 10,
+    seed: int = 0,
+):
+    """Each person's category in every dimension, from the census shares at their work or home CBG.
+
+    ``features`` has one row per person (``work_features`` of the baseline work CBG for ``source="work"``,
+    :func:`baseline_rows` of ``home_features`` for ``"home"``). A person whose CBG has no census people in a
+    dimension gets ``"unknown"`` (a group of its own, usually suppressed). Returns, for ``method="modal"``,
+    a table ``user_id`` + one column per dimension; for ``"draws"``, a dict dimension -> ``user_id, draw,
+    <dimension>`` (see :func:`assign_groups`). See :data:`ECOLOGICAL_NOTE` for what such groups mean.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"user_id": ["a", "b"], "home_p_sex_male": [0.7, np.nan], "home_p_sex_female": [0.3, np.nan]})
+    >>> person_groups(f, ["sex"], source="home").values.tolist()
+    [['a', 'male'], ['b', 'unknown']]
+    """
+    if source not in GROUP_SOURCES:
+        raise MobilityError(f"group source must be one of {list(GROUP_SOURCES)}, got {source!r}")
+    if features["user_id"].duplicated().any():
+        raise MobilityError("person_groups needs one feature row per person; pick one (e.g. baseline_rows)")
+    prefix = GROUP_SOURCES[source]
+    dims = [dimensions] if isinstance(dimensions, str) else list(dimensions)
+    if method == "draws":
+        out = {}
+        for dim in dims:
+            drawn = assign_groups(features, dim, method="draws", n_draws=n_draws, seed=seed, prefix=prefix)
+            out[dim] = drawn[["user_id", "draw", dim]].assign(**{dim: drawn[dim].astype("string").fillna(UNKNOWN)})
+        return out
+    out = features[["user_id"]].reset_index(drop=True)
+    for dim in dims:
+        modal = assign_groups(features, dim, method=method, prefix=prefix)[dim]
+        out[dim] = modal.astype("string").fillna(UNKNOWN).to_numpy()
+    return out
+
+
+TRUTH_COLUMNS = {"sex": "sex", "age": "age_group", "earnings": "earnings_group", "race": "race",
+                 "ethnicity": "ethnicity", "education": "education"}
+"""Columns of a synthetic region's ``truth/people.parquet`` holding each person's LODES category code."""
+
+
+def group_agreement(assigned: pd.DataFrame, truth: pd.DataFrame, dimensions, *, label: str = "") -> pd.DataFrame:
+    """How often assigned groups equal the people's true categories, per dimension and category.
+
+    ``assigned``: ``user_id`` + one column per dimension (:func:`person_groups`); ``truth``: ``user_id`` +
+    the LODES codes of :data:`TRUTH_COLUMNS`. Rows: ``source`` (``label``), ``dimension``, ``category``
+    (``"all"`` for the dimension's total), ``n_true`` (people truly in it), ``n_assigned`` (assigned to it),
+    ``n_agree``, ``agreement`` (``n_agree / n_true``; for "all", the share of people assigned their true
+    category), over people present in both tables (``unknown`` counts as a wrong assignment).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"user_id": ["a", "b", "c"], "sex": ["male", "male", "female"]})
+    >>> t = pd.DataFrame({"user_id": ["a", "b", "c"], "sex": ["CS01", "CS02", "CS02"]})
+    >>> group_agreement(a, t, ["sex"]).set_index("category")["agreement"].round(3).to_dict()
+    {'all': 0.667, 'male': 1.0, 'female': 0.5}
+    """
+    from mobility.census.features import DEMOGRAPHICS
+
+    dims = [dimensions] if isinstance(dimensions, str) else list(dimensions)
+    both = assigned.merge(truth, on="user_id", suffixes=("", "_true"), how="inner")
+    rows = []
+    for dim in dims:
+        true_col = TRUTH_COLUMNS[dim] + ("_true" if TRUTH_COLUMNS[dim] in assigned.columns else "")
+        true = both[true_col].map(dict(DEMOGRAPHICS[dim])).astype("string")
+        got = both[dim].astype("string")
+        agree = (true == got).fillna(False)
+        rows.append({"source": label, "dimension": dim, "category": "all", "n_true": int(true.notna().sum()),
+                     "n_assigned": int(got.notna().sum()), "n_agree": int(agree.sum()),
+                     "agreement": float(agree[true.notna()].mean()) if true.notna().any() else np.nan})
+        for cat in DEMOGRAPHICS[dim].values():
+            n_true = int((true == cat).sum())
+            n_agree = int((agree & (true == cat)).sum())
+            rows.append({"source": label, "dimension": dim, "category": cat, "n_true": n_true,
+                         "n_assigned": int((got == cat).sum()), "n_agree": n_agree,
+                         "agreement": n_agree / n_true if n_true else np.nan})
+    return pd.DataFrame(rows)

@@ -1,25 +1,54 @@
-"""Attendance at the baseline work block group, week by week: ``r_u(t)`` and ``rt_u(t)`` (method.md 2.7).
+"""Attendance at each worker's own workplace, week by week: ``r_u(t)`` and ``rt_u(t)`` (method.md 2.7 and 4).
 
-Three frames, one after the other:
+Attendance is measured at the work *location* (the internal ``location_id`` of the visits), never at its CBG,
+so a job in the home block group stays visible. Four frames, one after the other:
 
-* :func:`baseline_work_cbg` -- W_u, the modal work CBG of a user's daily labels over the baseline days.
-* :func:`weekly_attendance` -- from stops: per user and local week, weekdays with data, weekdays with a stop
-  in W_u, observed work-hour time and work-hour time in W_u. Stops are mapped to CBGs by a point-in-polygon
-  join (:func:`mobility.census.geometry.assign_points`) used internally only: no coordinate leaves.
-* :func:`relative_attendance` -- the dense user x week panel with ``attendance`` = r_u(t) and
-  ``work_time`` = rt_u(t), each the week's raw share over the user's baseline mean.
+* :func:`baseline_workplace` -- each user's baseline workplace (modal work location over the baseline days);
+  users without one have no baseline job. :func:`baseline_work_cbg` is its CBG, W_u, for census features.
+* :func:`weekly_attendance` -- from visits and daily labels, per user and local week: the usual work days
+  observed, those spent at the workplace, and the usual work hours observed and spent there.
+* :func:`relative_attendance` -- the dense user x week panel with ``attendance`` = r_u(t) and ``work_time`` =
+  rt_u(t), each the week's raw share over the user's baseline mean.
+
+The rules (ours, method.md section 4)
+-------------------------------------
+1. **Reference workplace, per day.** The day's work label (``work_location_id`` of ``home_work_daily``),
+   carried forward over later days without one. A new regular workplace is a new reference (a job change, not
+   a loss); after a job loss the last workplace stays the reference, and the person is seen not going there.
+2. **The person's usual work schedule.** Over the baseline days with a reference, for each day of the week
+   and local hour: the share of the days with data in that hour that the person spent it at the reference.
+   This 7 x 24 profile ``P`` weighs every hour by how usually it is worked (day, night, weekend, part-time
+   alike). People without a baseline workplace get ``work_start_h .. work_end_h`` on Monday-Friday.
+3. **A day**: its usual work hours ``E`` = sum of ``P`` over the day's hours; its observed usual hours ``O`` =
+   sum of ``P`` over the hours with any stop. The day is *observed* when the phone is seen at the workplace
+   that day, or when ``E > 0`` and ``O >= max(min(min_day_observed_h, E), min_day_observed_share x E)``;
+   *at work* when some hour of the day (any hour) is spent at the reference. Its weight is ``E`` over the
+   largest ``E`` of the person's week days, so a Monday-Friday 9-to-5 worker's days weigh 1 and a rare
+   Saturday shift little.
+4. **A week**: ``workdays_observed`` = sum of the weights of observed days, ``workdays_at_work`` = of observed
+   days at work, ``usual_workdays`` = of the seven days of the week. It is *covered* when ``workdays_observed
+   >= min(min_weekdays_with_data, max(1, usual_workdays / 2), usual_workdays)``: a part-timer's week with one
+   of two usual days seen counts. A phone that only reports at night, or only at home, is
+   not seen in a day worker's usual hours: its weeks are uncovered (``unknown`` downstream), never read as
+   absence from work. ``workhour_observed_h`` = sum of ``O``, ``workhour_at_work_h`` = sum of ``P`` over the
+   hours at the reference.
 
 Schemas
 -------
+baseline_workplace
+    ``user_id`` (str), ``work_location_id`` (int64): users with a work label on at least one baseline day.
 baseline_work
-    ``user_id`` (str), ``work_cbg`` (str, 12 digits): users with at least one labelled baseline day.
+    ``user_id`` (str), ``work_cbg`` (str, 12 digits): users with a work CBG on at least one baseline day.
 weekly_attendance
-    ``user_id``, ``week`` (datetime64[ns], naive local Monday), ``weekdays_with_data``,
-    ``weekdays_at_work`` (int64), ``workhour_observed_h``, ``workhour_at_work_h`` (float64).
+    ``user_id``, ``week`` (datetime64[ns], naive local Monday), ``usual_workdays``, ``workdays_observed``,
+    ``workdays_at_work`` (float64, days weighted as in rule 3), ``workhour_observed_h``,
+    ``workhour_at_work_h`` (float64, usual work hours), ``work_status`` (string: the week's most frequent
+    daily ``work_status``, ties in the order of :data:`mobility.home_work.WORK_STATUSES`; ``unknown`` for
+    days without a label). One row per user and week from the user's first to last day with a visit.
 attendance_panel
-    ``user_id``, ``week``, the four columns above (0 for weeks without data), ``covered`` (bool:
-    ``weekdays_with_data >= min_weekdays_with_data``), ``attendance_raw``, ``work_time_raw`` (shares, NaN
-    when not covered), ``baseline_attendance``, ``baseline_work_time`` (the user's baseline means),
+    ``user_id``, ``week``, the columns above (0 and ``unknown`` for weeks outside a user's span;
+    ``usual_workdays`` is the user's), ``covered`` (bool), ``attendance_raw``, ``work_time_raw`` (shares,
+    NaN when not covered), ``baseline_attendance``, ``baseline_work_time`` (the user's baseline means),
     ``attendance``, ``work_time`` (relative, NaN when not covered or without a baseline job),
     ``baseline_job`` (bool). One row per user and week from the first to the last week of the input,
     sorted by ``user_id`` then ``week``.
@@ -30,22 +59,58 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.census.geometry import assign_points
-from mobility.employment.params import EmploymentParams
 from mobility.checks import require_columns
+from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
-from mobility.kernels.employment import DAY_S, day_pieces
-from mobility.localtime import local_time
+from mobility.home_work import WORK_STATUSES, HourlyLocations, hourly_locations
+from mobility.kernels.employment import DAY_S, workday_attendance
 from mobility.obfuscate import modal_cbg
 
-WEEK_COLUMNS = ("weekdays_with_data", "weekdays_at_work", "workhour_observed_h", "workhour_at_work_h")
+WEEK_COLUMNS = ("usual_workdays", "workdays_observed", "workdays_at_work", "workhour_observed_h",
+                "workhour_at_work_h")
+DAYS_PER_WEEK = 7
+HOURS_PER_DAY = 24
+
+
+def _baseline_days(labels: pd.DataFrame, column: str, params: EmploymentParams) -> pd.DataFrame:
+    require_columns(labels, ["user_id", "date", column], "labels", "pass the home_work_daily table (obfuscate_to_cbg)")
+    start, end = params.baseline
+    date = pd.to_datetime(labels["date"])
+    if isinstance(date.dtype, pd.DatetimeTZDtype):
+        date = date.dt.tz_localize(None)
+    keep = (date >= start) & (date <= end) & labels[column].notna()
+    base = labels.loc[keep, ["user_id", column]]
+    return base.assign(user_id=base["user_id"].astype(str))
+
+
+def baseline_workplace(labels: pd.DataFrame, *, params: EmploymentParams | None = None) -> pd.DataFrame:
+    """Each user's most frequent work location over the baseline days (ties: the smaller id).
+
+    Users without a work label on any baseline day are absent (no baseline job).
+
+    Examples
+    --------
+    >>> lab = pd.DataFrame({"user_id": ["a"] * 3 + ["b"],
+    ...                     "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-08", "2020-03-30"]),
+    ...                     "work_location_id": pd.array([4, 2, 2, 7], dtype="Int64")})
+    >>> baseline_workplace(lab).to_dict("list")
+    {'user_id': ['a'], 'work_location_id': [2]}
+    """
+    params = params or EmploymentParams()
+    base = _baseline_days(labels, "work_location_id", params)
+    base = base.assign(work_location_id=base["work_location_id"].astype("int64"))
+    counts = base.groupby(["user_id", "work_location_id"], sort=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["user_id", "n", "work_location_id"], ascending=[True, False, True], kind="stable")
+    out = counts.drop_duplicates("user_id")[["user_id", "work_location_id"]].reset_index(drop=True)
+    out.attrs["params"] = params.to_dict()
+    return out
 
 
 def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None = None) -> pd.DataFrame:
     """W_u: each user's most frequent work CBG over the baseline days of the daily labels.
 
     Ties go to the smallest GEOID, so the answer does not depend on row order. Users without a labelled
-    work CBG on any baseline day are absent (no baseline job).
+    work CBG on any baseline day are absent. Used for the census features of the worker (sector, groups).
 
     Parameters
     ----------
@@ -62,96 +127,160 @@ def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None =
     {'user_id': ['a'], 'work_cbg': ['421010001001']}
     """
     params = params or EmploymentParams()
-    require_columns(labels, ["user_id", "date", "work_cbg"], "labels", "pass the home_work_daily table (obfuscate_to_cbg)")
-    start, end = params.baseline
-    date = pd.to_datetime(labels["date"])
-    if isinstance(date.dtype, pd.DatetimeTZDtype):
-        date = date.dt.tz_localize(None)
-    keep = (date >= start) & (date <= end) & labels["work_cbg"].notna()
-    base = labels.loc[keep, ["user_id", "work_cbg"]]
-    out = modal_cbg(base.assign(user_id=base["user_id"].astype(str)), "work_cbg")
+    out = modal_cbg(_baseline_days(labels, "work_cbg", params), "work_cbg")
     out.attrs["params"] = params.to_dict()
     return out
 
 
-def weekly_attendance(stops: pd.DataFrame, baseline_work: pd.DataFrame, cbg=None, *, timezone: str | None = None,
+def _label_rows(hours: HourlyLocations, labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Row of ``hours`` of each label (``-1`` for users or days outside the visits), and a mask of matches."""
+    user = hours.users.get_indexer(labels["user_id"].astype(hours.users.dtype))
+    date = pd.to_datetime(labels["date"])
+    if isinstance(date.dtype, pd.DatetimeTZDtype):
+        date = date.dt.tz_localize(None)
+    day = date.to_numpy().astype("datetime64[D]").astype(np.int64)
+    ok = user >= 0
+    u = np.where(ok, user, 0)
+    first = hours.row_day[hours.user_row_start[:-1]][u]
+    n_days = np.diff(hours.user_row_start)[u]
+    ok &= (day >= first) & (day < first + n_days)
+    return np.where(ok, hours.user_row_start[u] + day - first, -1), ok
+
+
+def _carry_forward(code: np.ndarray, hours: HourlyLocations) -> np.ndarray:
+    """Each row's code, or the user's last earlier code ``>= 0`` (``-1`` before the first)."""
+    idx = np.where(code >= 0, np.arange(code.size), -1)
+    last = np.maximum.accumulate(idx) if idx.size else idx
+    last = np.where(last >= hours.user_row_start[hours.row_user], last, -1)
+    return np.where(last >= 0, code[np.maximum(last, 0)], -1)
+
+
+def _default_profile(params: EmploymentParams) -> np.ndarray:
+    """7 x 24 weights: 1 for the hours of ``work_start_h .. work_end_h`` on Monday-Friday (fractions at the ends)."""
+    h = np.arange(HOURS_PER_DAY, dtype=np.float64)
+    day = np.clip(np.minimum(h + 1, params.work_end_h) - np.maximum(h, params.work_start_h), 0.0, 1.0)
+    return np.vstack([day] * 5 + [np.zeros(HOURS_PER_DAY)] * 2)
+
+
+def _work_profiles(hours: HourlyLocations, reference: np.ndarray, params: EmploymentParams) -> np.ndarray:
+    """Rule 2: (n_users, 7, 24) share of the baseline days with data in an hour spent at the reference."""
+    n_users = hours.users.size
+    start, end = (np.datetime64(t.date(), "D").astype(np.int64) for t in params.baseline)
+    base = (hours.row_day >= start) & (hours.row_day <= end) & (reference >= 0)
+    rows = np.flatnonzero(base)
+    group = hours.row_user[rows] * DAYS_PER_WEEK + hours.weekday[rows]
+    seen = np.zeros((n_users * DAYS_PER_WEEK, HOURS_PER_DAY))
+    at = np.zeros_like(seen)
+    np.add.at(seen, group, hours.bins[rows] >= 0)
+    np.add.at(at, group, hours.bins[rows] == reference[rows, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile = np.where(seen > 0, at / seen, 0.0).reshape(n_users, DAYS_PER_WEEK, HOURS_PER_DAY)
+    none = profile.sum(axis=(1, 2)) == 0
+    profile[none] = _default_profile(params)
+    return profile
+
+
+def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
                       params: EmploymentParams | None = None) -> pd.DataFrame:
-    """Weekdays with data and with a stop in W_u, and work-hour time, per user and local week.
+    """Usual work days and hours observed and spent at the workplace, per user and local week (rules 1-4).
 
     Parameters
     ----------
-    stops : DataFrame
-        ``user_id``, ``start``, ``end`` (tz-aware), and either ``cbg`` (12-digit GEOID of the stop) or
-        ``lat``, ``lon`` with ``cbg`` polygons given. Optional ``utc_offset_s`` (seconds east of UTC).
-    baseline_work : DataFrame
-        From :func:`baseline_work_cbg`; users absent from it still get their data coverage.
-    cbg : GeoDataFrame, optional
-        Block-group polygons (``GEOID``), needed when ``stops`` has no ``cbg`` column.
+    visits : DataFrame
+        Stops with their place: ``user_id``, ``start``, ``end`` (tz-aware), ``location_id`` (``-1``: no
+        place), optional ``utc_offset_s`` (the ``visits`` table of the pipeline).
+    labels : DataFrame
+        ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``.
     timezone : str, optional
-        IANA zone of the local days and work hours (UTC when None).
+        IANA zone of the local days and hours (UTC when None).
     params : EmploymentParams, optional
+        ``baseline_start/end``, ``work_start_h/work_end_h`` (default schedule), ``min_day_observed_h``,
+        ``min_day_observed_share``.
 
     Returns
     -------
-    DataFrame with the ``weekly_attendance`` schema of the module notes; weeks without any stop are absent.
+    DataFrame with the ``weekly_attendance`` schema of the module notes.
 
     Examples
     --------
-    A user at work (CBG ``...01``) 09:00-17:00 on Monday, home all Tuesday (UTC):
+    A night nurse works at the ward (location 1) 22:00-06:00 from Sunday 5 to Thursday 9 January and is at
+    home (0) 07:00-21:00 every day; from 13 January her phone reports only at home. Baseline: the week of 6
+    January. Her usual hours are 00-06 and 22-24 Monday-Thursday (8 h) and 00-06 on Friday (6 h): 4 + 6/8 =
+    4.75 usual work days a week, all observed and at work in the baseline week; afterwards the phone is never
+    seen in her usual hours, so nothing is observed (not "absent from work").
 
-    >>> t = pd.Timestamp("2020-01-06", tz="UTC")
-    >>> h = pd.Timedelta(hours=1)
-    >>> stops = pd.DataFrame({"user_id": ["a"] * 3, "start": [t + 9 * h, t + 18 * h, t + 24 * h],
-    ...                       "end": [t + 17 * h, t + 23 * h, t + 48 * h],
-    ...                       "cbg": ["421010001001", "421010001009", "421010001009"]})
-    >>> w = weekly_attendance(stops, pd.DataFrame({"user_id": ["a"], "work_cbg": ["421010001001"]}))
-    >>> r = w.iloc[0]
-    >>> int(r["weekdays_with_data"]), int(r["weekdays_at_work"]), float(r["workhour_observed_h"]), float(r["workhour_at_work_h"])
-    (2, 1, 17.0, 8.0)
+    >>> night = pd.date_range("2020-01-05 22:00", periods=5, freq="D", tz="UTC")
+    >>> ward = pd.DataFrame({"user_id": "n", "start": night, "end": night + pd.Timedelta(hours=8),
+    ...                      "location_id": 1})
+    >>> day = pd.date_range("2020-01-05 07:00", periods=14, freq="D", tz="UTC")
+    >>> home = pd.DataFrame({"user_id": "n", "start": day, "end": day + pd.Timedelta(hours=14), "location_id": 0})
+    >>> visits = pd.concat([ward, home]).sort_values("start")
+    >>> labels = pd.DataFrame({"user_id": "n", "date": pd.date_range("2020-01-05", periods=15),
+    ...                        "work_location_id": pd.array([1] * 15, dtype="Int64"), "work_status": "fixed"})
+    >>> w = weekly_attendance(visits, labels, params=EmploymentParams(baseline_start="2020-01-06",
+    ...                                                               baseline_end="2020-01-12"))
+    >>> w["week"].dt.strftime("%m-%d").tolist()
+    ['12-30', '01-06', '01-13']
+    >>> w[["usual_workdays", "workdays_observed", "workdays_at_work"]].values.tolist()
+    [[4.75, 0.0, 0.0], [4.75, 4.75, 4.75], [4.75, 0.0, 0.0]]
     """
     params = params or EmploymentParams()
-    require_columns(stops, ["user_id", "start", "end"], "stops", "pass detected stops (detect_stops) or true stops")
-    require_columns(baseline_work, ["user_id", "work_cbg"], "baseline_work", "build it with baseline_work_cbg(labels)")
-    if "cbg" in stops.columns:
-        stop_cbg = stops["cbg"].astype("string").to_numpy(dtype=object, na_value=None)
-    else:
-        require_columns(stops, ["lat", "lon"], "stops", "give stop coordinates or a 'cbg' column")
-        if cbg is None:
-            raise MobilityError("weekly_attendance: stops have no 'cbg' column; pass the block-group polygons as cbg")
-        stop_cbg = assign_points(stops["lat"].reset_index(drop=True), stops["lon"].reset_index(drop=True), cbg)
-        stop_cbg = stop_cbg.to_numpy(dtype=object)
-    for col in ("start", "end"):
-        if not isinstance(stops[col].dtype, pd.DatetimeTZDtype):
-            raise MobilityError(f"stops: column '{col}' must be tz-aware datetimes (UTC); localise with "
-                                ".dt.tz_localize('UTC')")
-    offset = stops["utc_offset_s"].reset_index(drop=True) if "utc_offset_s" in stops.columns else None
-    s_local = local_time(stops["start"].reset_index(drop=True), utc_offset_s=offset, timezone=timezone)
-    e_local = local_time(stops["end"].reset_index(drop=True), utc_offset_s=offset, timezone=timezone)
-    s_sec = s_local.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
-    e_sec = e_local.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
-    row, day, observed, workhour = day_pieces(s_sec, e_sec, params.work_start_h * 3600, params.work_end_h * 3600)
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    keep = weekday < 5
-    row, day, observed, workhour = row[keep], day[keep], observed[keep], workhour[keep]
-    user = stops["user_id"].astype(str).to_numpy()[row]
-    wmap = dict(zip(baseline_work["user_id"].astype(str), baseline_work["work_cbg"].astype(str)))
-    w_u = pd.Series(user).map(wmap).to_numpy(dtype=object)
-    at_w = (stop_cbg[row] == w_u) & pd.notna(w_u)
-    pieces = pd.DataFrame({"user_id": user, "day": day, "observed_s": observed,
-                           "workhour_s": workhour, "at_work": at_w, "at_work_s": np.where(at_w, workhour, 0.0)})
-    daily = pieces.groupby(["user_id", "day"], sort=True).agg(
-        observed_s=("observed_s", "sum"), workhour_s=("workhour_s", "sum"),
-        at_work=("at_work", "any"), at_work_s=("at_work_s", "sum")).reset_index()
-    daily["with_data"] = daily["observed_s"] >= params.min_day_observed_h * 3600
-    daily["at_work"] &= daily["with_data"]
-    monday = daily["day"] - (daily["day"] + 3) % 7
-    daily["week"] = pd.to_datetime(monday.to_numpy() * DAY_S, unit="s").astype("datetime64[ns]")
-    out = daily.groupby(["user_id", "week"], sort=True).agg(
-        weekdays_with_data=("with_data", "sum"), weekdays_at_work=("at_work", "sum"),
-        workhour_observed_h=("workhour_s", "sum"), workhour_at_work_h=("at_work_s", "sum")).reset_index()
-    out["workhour_observed_h"] /= 3600.0
-    out["workhour_at_work_h"] /= 3600.0
-    out[["weekdays_with_data", "weekdays_at_work"]] = out[["weekdays_with_data", "weekdays_at_work"]].astype(np.int64)
+    require_columns(labels, ["user_id", "date", "work_location_id", "work_status"], "labels",
+                    "pass the home_work_daily table of the same visits (detect_home_work, obfuscate_to_cbg)")
+    if len(labels) and labels["work_location_id"].isna().all() and labels["work_status"].eq("fixed").any():
+        raise MobilityError(
+            "labels: work_location_id is missing on every day but work_status says 'fixed' (a provider's CBG "
+            "labels?); attendance is measured at the work location, so detect home/work on the visits "
+            "(mobility.detect_home_work) or give each visit and label a location_id"
+        )
+    hours = hourly_locations(visits, timezone=timezone, source="visits")
+    n_rows, n_users = hours.row_user.size, hours.users.size
+    label_row, ok = _label_rows(hours, labels)
+    work_id = labels["work_location_id"].to_numpy(dtype="float64", na_value=np.nan)
+    code = np.full(n_rows, -1, dtype=np.int64)
+    has = ok & np.isfinite(work_id)
+    code[label_row[has]] = hours.codes_of(work_id[has].astype(np.int64))
+    reference = _carry_forward(code, hours)
+    status = np.full(n_rows, WORK_STATUSES.index("unknown"), dtype=np.int64)
+    status_code = pd.Index(WORK_STATUSES).get_indexer(labels["work_status"].astype("string").fillna("unknown"))
+    if (status_code < 0).any():
+        bad = labels["work_status"].to_numpy()[status_code < 0][0]
+        raise MobilityError(f"labels: work_status {bad!r} is not one of {WORK_STATUSES}; pass home_work_daily")
+    status[label_row[ok]] = status_code[ok]
+
+    profile = _work_profiles(hours, reference, params)
+    row_profile = profile[hours.row_user, hours.weekday]
+    expected, observed_h, observed, at_work, at_work_h = workday_attendance(
+        hours.bins, reference, row_profile, params.min_day_observed_h, params.min_day_observed_share)
+    day_expected = profile.sum(axis=2)                                   # (n_users, 7)
+    peak = day_expected.max(axis=1)
+    weight = np.where(peak[hours.row_user] > 0, expected / np.maximum(peak[hours.row_user], 1e-12), 0.0)
+    usual = np.where(peak > 0, day_expected.sum(axis=1) / np.maximum(peak, 1e-12), 0.0)
+
+    monday = hours.row_day - hours.weekday
+    first_monday = monday[hours.user_row_start[:-1]]
+    week_of_user = (monday - first_monday[hours.row_user]) // DAYS_PER_WEEK
+    n_weeks = (monday[hours.user_row_start[1:] - 1] - first_monday) // DAYS_PER_WEEK + 1
+    week_start = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(n_weeks, out=week_start[1:])
+    key = week_start[hours.row_user] + week_of_user
+    n_out = int(week_start[-1])
+    sums = {
+        "workdays_observed": weight * observed,
+        "workdays_at_work": weight * (observed & at_work),
+        "workhour_observed_h": observed_h,
+        "workhour_at_work_h": at_work_h,
+    }
+    out_user = np.repeat(np.arange(n_users), n_weeks)
+    out_monday = first_monday[out_user] + (np.arange(n_out) - week_start[out_user]) * DAYS_PER_WEEK
+    out = pd.DataFrame({"user_id": hours.users.astype(str).take(out_user),
+                        "week": pd.to_datetime(out_monday * DAY_S, unit="s").astype("datetime64[ns]"),
+                        "usual_workdays": usual[out_user]})
+    for name, values in sums.items():
+        out[name] = np.bincount(key, weights=values.astype(np.float64), minlength=n_out)
+    counts = np.bincount(key * len(WORK_STATUSES) + status, minlength=n_out * len(WORK_STATUSES))
+    modal = counts.reshape(n_out, len(WORK_STATUSES)).argmax(axis=1)  # ties: the first in WORK_STATUSES
+    out["work_status"] = pd.array(np.asarray(WORK_STATUSES, dtype=object)[modal], dtype="string")
     out.attrs["params"] = params.to_dict()
     return out
 
@@ -160,17 +289,18 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
                         params: EmploymentParams | None = None, weeks: pd.DatetimeIndex | None = None) -> pd.DataFrame:
     """The dense user x week panel of r_u(t) (``attendance``) and rt_u(t) (``work_time``).
 
-    ``attendance_raw`` = weekdays at W_u / weekdays with data; ``work_time_raw`` = work-hour time at W_u /
-    observed work-hour time (NaN when none was observed). Each over its mean across the user's covered
-    baseline weeks. A user has a baseline job when W_u exists, at least ``min_baseline_weeks`` baseline
-    weeks are covered and the baseline attendance is at least ``min_baseline_attendance``.
+    ``attendance_raw`` = workdays at work / workdays observed; ``work_time_raw`` = usual work hours at work /
+    usual work hours observed (NaN when none was observed). Each over its mean across the user's covered
+    baseline weeks. A user has a baseline job when listed in ``baseline_work``, at least
+    ``min_baseline_weeks`` baseline weeks are covered and the baseline attendance is at least
+    ``min_baseline_attendance``.
 
     Parameters
     ----------
     weekly : DataFrame
         From :func:`weekly_attendance`.
     baseline_work : DataFrame
-        From :func:`baseline_work_cbg`.
+        ``user_id`` of the users with a baseline workplace (:func:`baseline_workplace`).
     params : EmploymentParams, optional
     weeks : DatetimeIndex, optional
         The weeks (Mondays) of the panel; default all Mondays from the first to the last of ``weekly``.
@@ -180,35 +310,46 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     Two covered baseline weeks at 4 of 5 days, then 1 of 5 days: r = 0.25.
 
     >>> wk = pd.to_datetime(["2020-01-06", "2020-01-13", "2020-03-23"])
-    >>> weekly = pd.DataFrame({"user_id": ["a"] * 3, "week": wk, "weekdays_with_data": [5, 5, 5],
-    ...     "weekdays_at_work": [4, 4, 1], "workhour_observed_h": [45.0] * 3, "workhour_at_work_h": [30.0, 30, 0]})
-    >>> p = relative_attendance(weekly, pd.DataFrame({"user_id": ["a"], "work_cbg": ["421010001001"]}))
+    >>> weekly = pd.DataFrame({"user_id": ["a"] * 3, "week": wk, "usual_workdays": 5.0,
+    ...     "workdays_observed": [5.0, 5, 5], "workdays_at_work": [4.0, 4, 1], "workhour_observed_h": [45.0] * 3,
+    ...     "workhour_at_work_h": [30.0, 30, 0], "work_status": "fixed"})
+    >>> p = relative_attendance(weekly, pd.DataFrame({"user_id": ["a"]}))
     >>> len(p), p["attendance"].round(2).tolist()[-1], bool(p["covered"].iloc[3])
     (12, 0.25, False)
     """
     params = params or EmploymentParams()
-    require_columns(weekly, ["user_id", "week", *WEEK_COLUMNS], "weekly", "build it with weekly_attendance")
+    require_columns(weekly, ["user_id", "week", *WEEK_COLUMNS, "work_status"], "weekly",
+                    "build it with weekly_attendance")
+    require_columns(baseline_work, ["user_id"], "baseline_work", "build it with baseline_workplace(labels)")
     if weeks is None:
         if len(weekly) == 0:
-            raise MobilityError("relative_attendance: the weekly table is empty; no stops fell on weekdays")
+            raise MobilityError("relative_attendance: the weekly table is empty; there were no visits")
         weeks = pd.date_range(weekly["week"].min(), weekly["week"].max(), freq="7D")
     users = np.union1d(weekly["user_id"].astype(str).unique(), baseline_work["user_id"].astype(str).unique())
     n_w = len(weeks)
     u_idx = np.searchsorted(users, weekly["user_id"].astype(str).to_numpy())
-    w_idx = np.searchsorted(weeks.values, pd.to_datetime(weekly["week"]).to_numpy().astype("datetime64[ns]"))
-    ok = (w_idx < n_w)
-    ok[ok] &= weeks.values[w_idx[ok]] == pd.to_datetime(weekly["week"]).to_numpy()[ok]
+    week_ns = pd.to_datetime(weekly["week"]).to_numpy().astype("datetime64[ns]")
+    w_idx = np.searchsorted(weeks.values, week_ns)
+    ok = w_idx < n_w
+    ok[ok] &= weeks.values[w_idx[ok]] == week_ns[ok]
     cell = u_idx[ok] * n_w + w_idx[ok]
     panel = pd.DataFrame({"user_id": np.repeat(users, n_w), "week": np.tile(weeks.values, len(users))})
     for c in WEEK_COLUMNS:
-        vals = weekly[c].to_numpy()[ok]
-        col = np.zeros(len(panel), dtype=np.float64 if c.endswith("_h") else np.int64)
-        col[cell] = vals
+        col = np.zeros(len(panel), dtype=np.float64)
+        col[cell] = weekly[c].to_numpy(dtype=np.float64)[ok]
         panel[c] = col
-    nd = panel["weekdays_with_data"].to_numpy()
-    covered = nd >= params.min_weekdays_with_data
+    usual_of_user = np.zeros(len(users))
+    np.maximum.at(usual_of_user, u_idx, weekly["usual_workdays"].to_numpy(dtype=np.float64))
+    panel["usual_workdays"] = np.repeat(usual_of_user, n_w)
+    status = np.full(len(panel), "unknown", dtype=object)
+    status[cell] = weekly["work_status"].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
+    panel["work_status"] = pd.array(status, dtype="string")
+    nd = panel["workdays_observed"].to_numpy()
+    usual = panel["usual_workdays"].to_numpy()
+    need = np.minimum(np.minimum(float(params.min_weekdays_with_data), np.maximum(1.0, usual / 2)), usual)
+    covered = (nd > 0) & (nd >= need - 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
-        a_raw = np.where(covered, panel["weekdays_at_work"].to_numpy() / np.maximum(nd, 1), np.nan)
+        a_raw = np.where(covered, panel["workdays_at_work"].to_numpy() / np.where(nd > 0, nd, 1.0), np.nan)
         obs = panel["workhour_observed_h"].to_numpy()
         t_raw = np.where(covered & (obs > 0), panel["workhour_at_work_h"].to_numpy() / obs, np.nan)
     panel["covered"] = covered

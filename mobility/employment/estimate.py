@@ -1,7 +1,8 @@
 """Frame-level entry point of the ``employment`` stage: stops + labels + census -> status and area tables.
 
-:func:`estimate_employment` runs, in order: W_u (:func:`~mobility.employment.attendance.baseline_work_cbg`),
-weekly attendance from stops, the relative panel, the signal method (sector P_s, events, statuses); the
+:func:`estimate_employment` runs, in order: the baseline workplace
+(:func:`~mobility.employment.attendance.baseline_workplace`), weekly attendance at each worker's workplace
+from the visits, the relative panel, the signal method (sector P_s, events, statuses); the
 daytime features around home (:mod:`~mobility.employment.daytime`) where the stops carry ``location_id`` and
 the labels ``home_location_id``; then the LightGBM classifier, cross-fitted on a labelled panel
 (:func:`~mobility.employment.classifier.train_classifier`) or a saved model applied
@@ -23,7 +24,7 @@ from mobility.employment.area import (
     sector_area_unemployment,
 )
 from mobility.employment.attendance import (
-    baseline_work_cbg,
+    baseline_workplace,
     relative_attendance,
     weekly_attendance,
 )
@@ -39,7 +40,7 @@ from mobility.io.atomic import write_json, write_parquet
 
 
 def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
-                        cbg=None, wac_county: pd.DataFrame | None = None, timezone: str | None = None,
+                        wac_county: pd.DataFrame | None = None, timezone: str | None = None,
                         params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
                         labels_truth: pd.DataFrame | None = None, model: ClassifierModel | None = None,
                         training: dict | None = None) -> dict:
@@ -48,17 +49,14 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Parameters
     ----------
     stops : DataFrame
-        ``user_id``, ``start``, ``end`` and ``lat``/``lon`` (with ``cbg``) or a ``cbg`` column; with
-        ``location_id`` (the ``visits`` table) the classifier also gets the daytime features.
+        The visits: ``user_id``, ``start``, ``end``, ``location_id`` (optional ``utc_offset_s``).
     labels : DataFrame
-        ``home_work_daily``: ``user_id``, ``date``, ``home_cbg``, ``work_cbg`` (and ``home_location_id`` for
-        the daytime features).
+        ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``,
+        ``home_cbg`` (and ``home_location_id`` for the daytime features).
     features : DataFrame
         ``work_features`` of each user's baseline work CBG (``user_id``, ``w_CNS..``, ``p_..``, ``telework``).
     telework : Series
         tau_s by sector.
-    cbg : GeoDataFrame, optional
-        Block-group polygons (stops to CBG, internal only).
     wac_county : DataFrame, optional
         LODES WAC by county for the sector route.
     timezone : str, optional
@@ -84,8 +82,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     See ``tests/employment/test_estimate.py`` and ``benchmarks/bench_employment.py``.
     """
     params = params or EmploymentParams()
-    base = baseline_work_cbg(labels, params=params)
-    weekly = weekly_attendance(stops, base, cbg, timezone=timezone, params=params)
+    base = baseline_workplace(labels, params=params)
+    weekly = weekly_attendance(stops, labels, timezone=timezone, params=params)
     panel = relative_attendance(weekly, base, params=params)
     signal = signal_status(panel, features, telework, params=params)
     tables = dict(signal.tables)

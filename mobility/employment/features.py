@@ -8,7 +8,7 @@ Every feature is an ``(n_users, n_weeks)`` float matrix (:func:`weekly_features`
   change (``_change``), ``work_time_min3`` (lowest of t-1..t+1), ``attendance_mean5`` (mean over t-2..t+2)
   and the hybrid pattern ``hybrid_share5`` (share of covered weeks t-2..t+2 at work on some but at most
   ``HYBRID_MAX_SHARE`` of the weekdays with data);
-* observation -- ``weekdays_with_data``, ``workhour_observed_h`` and ``workhour_observed_rel`` (over the
+* observation -- ``workdays_observed``, ``workhour_observed_h`` and ``workhour_observed_rel`` (over the
   user's baseline mean): a degrading phone shows here;
 * the attendance signal -- ``p_signal`` (its p_unemployed), ``p_sector`` (the sector prior), ``event``,
   ``event_q``, ``event_weeks`` (inside a near-zero event, its job-loss probability and weeks since its
@@ -120,7 +120,7 @@ def weekly_features(signal: SignalResult, *, daytime: pd.DataFrame | None = None
     >>> n = np.array([[1.0, 1.0, 0.0]])
     >>> sig = SignalResult(users=np.array(["a"]), weeks=pd.date_range("2020-02-17", periods=3, freq="7D"),
     ...     telework=np.array([0.2]), matrices={"attendance": n, "work_time": n, "attendance_raw": n * 0.8,
-    ...     "work_time_raw": n * 0.6, "weekdays_with_data": np.full((1, 3), 5.0), "workhour_observed_h":
+    ...     "work_time_raw": n * 0.6, "workdays_observed": np.full((1, 3), 5.0), "workhour_observed_h":
     ...     np.array([[40.0, 40.0, 20.0]]), "p": n * 0.0, "p_sector": n * 0.1, "q": np.full((1, 3), np.nan),
     ...     "run_start": np.full((1, 3), -1)})
     >>> f = weekly_features(sig)
@@ -129,7 +129,7 @@ def weekly_features(signal: SignalResult, *, daytime: pd.DataFrame | None = None
     """
     params = params or EmploymentParams()
     m = {k: np.asarray(v, dtype=np.float32) for k, v in signal.matrices.items()
-         if k in ("attendance", "work_time", "attendance_raw", "work_time_raw", "weekdays_with_data",
+         if k in ("attendance", "work_time", "attendance_raw", "work_time_raw", "workdays_observed",
                   "workhour_observed_h", "p", "p_sector", "q")}  # the model reads float32: compute in it
     run_start = signal.matrices["run_start"]
     n_u, n_w = m["attendance"].shape
@@ -141,7 +141,7 @@ def weekly_features(signal: SignalResult, *, daytime: pd.DataFrame | None = None
         "p_signal": m["p"], "p_sector": m["p_sector"], "event": inside.astype(np.float32), "event_q": m["q"],
         "event_weeks": np.where(inside, col - run_start, np.float32(np.nan)),
         "telework": np.broadcast_to(signal.telework[:, None].astype(np.float32), (n_u, n_w)),
-        "weekdays_with_data": m["weekdays_with_data"], "workhour_observed_h": m["workhour_observed_h"],
+        "workdays_observed": m["workdays_observed"], "workhour_observed_h": m["workhour_observed_h"],
     }
     with np.errstate(invalid="ignore", divide="ignore"):
         out["workhour_observed_rel"] = m["workhour_observed_h"] / _baseline_mean(m["workhour_observed_h"], base_cols)

@@ -57,15 +57,19 @@ class EmploymentParams:
         Local calendar days (inclusive) of the baseline B before the shock; a week belongs to the baseline
         when its Monday lies in ``[baseline_start, baseline_end]``.
     work_start_h, work_end_h : float
-        Local work hours ``[work_start_h, work_end_h)`` on weekdays (HoWDe: 09:00-17:59).
-    min_day_observed_h : float
-        Hours of stops a local weekday needs to count as a weekday with data.
+        Local work hours ``[work_start_h, work_end_h)`` on Monday-Friday assumed for a person without a
+        baseline workplace; everyone else is measured in their own usual hours
+        (:mod:`mobility.employment.attendance`).
+    min_day_observed_h, min_day_observed_share : float
+        A day counts as observed when the phone saw at least ``min_day_observed_h`` of its usual work hours
+        (all of them on a day with fewer) and at least ``min_day_observed_share`` of them.
     min_outing_h : float
-        Hours at places other than home a weekday with data needs to count as a day with an outing
+        Hours at places other than home a day with data needs to count as a day with an outing
         (:mod:`mobility.employment.daytime`).
     min_weekdays_with_data : int
-        Weekdays with data a week needs; a week with fewer has status ``unknown`` (device silence is never
-        read as absence from work).
+        Observed usual work days a week needs (at most half the person's usual work days a week, if that is
+        fewer, but at least one); a week with fewer has status ``unknown`` (a silent or degraded phone is
+        never read as absence from work).
     min_baseline_weeks : int
         Covered baseline weeks a user needs for a baseline attendance.
     min_baseline_attendance : float
@@ -102,6 +106,7 @@ class EmploymentParams:
     work_end_h: float = 18.0
     min_day_observed_h: float = 1.0
     min_outing_h: float = 0.25
+    min_day_observed_share: float = 0.3
     min_weekdays_with_data: int = 2
     min_baseline_weeks: int = 2
     min_baseline_attendance: float = 0.3
@@ -124,6 +129,7 @@ class EmploymentParams:
             raise _bad(own, "work_end_h", self.work_end_h, "must be after work_start_h")
         _check_range(own, self, "min_day_observed_h", 0.0, 24.0, lo_open=True)
         _check_range(own, self, "min_outing_h", 0.0, 24.0)
+        _check_range(own, self, "min_day_observed_share", 0.0, 1.0)
         _check_int(own, self, "min_weekdays_with_data", 1, 5)
         _check_int(own, self, "min_baseline_weeks", 1, 52)
         _check_range(own, self, "min_baseline_attendance", 0.0, 1.0, lo_open=True)

@@ -38,7 +38,7 @@ from mobility.employment.sector import (
 from mobility.errors import MobilityError
 
 STATUSES = ("employed", "unemployed", "unknown")
-PANEL_MATRICES = ("weekdays_with_data", "workhour_observed_h", "attendance_raw", "work_time_raw",
+PANEL_MATRICES = ("workdays_observed", "usual_workdays", "workhour_observed_h", "attendance_raw", "work_time_raw",
                   "baseline_attendance")
 OUTPUT_COLUMNS = ("user_id", "week", "status", "p_unemployed", "method", "weeks_since_job_loss")
 
@@ -111,27 +111,50 @@ def status_table(users: np.ndarray, weeks: pd.DatetimeIndex, p: np.ndarray, usab
     })
 
 
-def job_loss_weeks(employment: pd.DataFrame) -> pd.DataFrame:
-    """Each user's first job-loss week per method: ``week - weeks_since_job_loss`` at its first dated week.
+def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Series:
+    """Each user's first job-loss week (Monday): the earliest ``week - weeks_since_job_loss``.
 
-    The one place job loss is dated from ``employment_weekly`` (the event study's treatment, the scores).
+    The one definition of treatment timing: the event study, the pipeline and the scores against the truth
+    date job losses with it. ``employment`` is ``employment_weekly`` (``user_id, week, method,
+    weeks_since_job_loss``) or a truth table of the same shape without ``method``; ``method`` picks one
+    method's rows (needed when the table holds several). Users never dated a loss are absent.
+
+    Returns
+    -------
+    Series ``job_loss_week`` (datetime64[ns], naive) indexed by ``user_id`` (str).
 
     Examples
     --------
     >>> e = pd.DataFrame({"user_id": ["a", "a", "b"], "method": "signal",
     ...                   "week": pd.to_datetime(["2020-03-16", "2020-03-23", "2020-03-16"]),
     ...                   "weeks_since_job_loss": pd.array([1, 2, None], dtype="Int64")})
-    >>> job_loss_weeks(e).astype(str).values.tolist()
-    [['signal', 'a', '2020-03-09']]
+    >>> job_loss_weeks(e, "signal").astype(str).to_dict()
+    {'a': '2020-03-09'}
     """
-    require_columns(employment, ["user_id", "week", "method", "weeks_since_job_loss"], "employment",
-                    "pass the employment_weekly table")
-    lost = employment[employment["weeks_since_job_loss"].notna()]
-    loss_week = (pd.to_datetime(lost["week"])
-                 - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64") * 7, unit="D"))
-    out = loss_week.groupby([lost["method"].astype(str).to_numpy(), lost["user_id"].astype(str).to_numpy()]).min()
-    out.index.names = ["method", "user_id"]
-    return out.rename("job_loss_week").reset_index()
+    require_columns(employment, ["user_id", "week", "weeks_since_job_loss"], "employment_weekly",
+                    "pass the employment step's table (or the truth's weekly_status)")
+    if method is not None:
+        if "method" not in employment.columns:
+            raise MobilityError(f"employment_weekly has no 'method' column; call job_loss_weeks(table) without "
+                                f"method={method!r}")
+        chosen = employment[employment["method"].astype(str) == method]
+        if chosen.empty:
+            raise MobilityError(f"employment_weekly has no rows of method {method!r}; "
+                                f"available: {sorted(employment['method'].astype(str).unique())}")
+    else:
+        chosen = employment
+        if "method" in employment.columns and employment["method"].nunique() > 1:
+            raise MobilityError("employment_weekly holds several methods "
+                                f"{sorted(employment['method'].astype(str).unique())}; pass method=")
+    lost = chosen[chosen["weeks_since_job_loss"].notna()]
+    week = pd.to_datetime(lost["week"])
+    if getattr(week.dt, "tz", None) is not None:
+        week = week.dt.tz_convert("UTC").dt.tz_localize(None)
+    since = pd.to_numeric(lost["weeks_since_job_loss"]).astype("int64").to_numpy()
+    loss_week = week.dt.normalize().astype("datetime64[ns]") - pd.to_timedelta(since * 7, unit="D")
+    out = loss_week.groupby(lost["user_id"].astype(str).to_numpy()).min().rename("job_loss_week")
+    out.index.name = "user_id"
+    return out
 
 
 def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
+from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
 
 
@@ -173,8 +174,7 @@ def plot_validation(area: pd.DataFrame, refs: dict):
 def _loss_scores(k: pd.DataFrame, truth: pd.DataFrame, detected: pd.Series, users: pd.Index) -> dict:
     """Job-loss dating and false losses among ``users`` (scored person-weeks ``k`` of one method)."""
     losers = truth[(truth["status"] == "unemployed") & truth["user_id"].isin(users)]
-    loss_week = (losers["week"] - pd.to_timedelta(losers["weeks_since_job_loss"].astype(float) * 7, unit="D"))
-    loss_week = loss_week.groupby(losers["user_id"]).min()
+    loss_week = job_loss_weeks(losers[["user_id", "week", "weeks_since_job_loss"]])
     found = loss_week.index.intersection(detected.index)
     lag = (detected[found] - loss_week[found]).dt.days / 7.0
     ever_unemployed = set(losers["user_id"])
@@ -223,14 +223,12 @@ def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame,
     (0.875, 0.0, 1.0, 0.0)
     """
     from mobility.employment.calibration import probability_scores
-    from mobility.employment.status import job_loss_weeks
 
     require_columns(truth_status, ["user_id", "week", "status", "weeks_since_job_loss"], "truth_status",
                     "pass truth/weekly_status.parquet")
     tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]),
                               status=truth_status["status"].astype(str))
     tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])]
-    detected_all = job_loss_weeks(employment)
     out = {}
     for method, e in employment.groupby("method", sort=True):
         e = e.assign(user_id=e["user_id"].astype(str), week=pd.to_datetime(e["week"]))
@@ -240,7 +238,7 @@ def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame,
         y = (k["status_true"] == "unemployed").to_numpy()
         res = {"person_weeks": int(len(k)), "coverage": float(known.mean()) if len(m) else float("nan")}
         res.update(probability_scores(y, np.clip(k["p_unemployed"].to_numpy(float), 0, 1)))
-        detected = detected_all[detected_all["method"] == str(method)].set_index("user_id")["job_loss_week"]
+        detected = job_loss_weeks(e, str(method))
         users = pd.Index(k["user_id"].unique())
         res.update(_loss_scores(k, tru, detected, users))
         if groups is not None:

@@ -2,7 +2,8 @@
 
 Writers write to a temporary name in the same directory, flush and fsync it, then ``os.replace`` it onto
 the final name (atomic on POSIX). A run killed mid-write leaves at most a ``.tmp-*`` file, which the next
-write of the same name removes.
+write of the same name removes. The final file has the permissions of a file created with ``open()``
+(``0666`` less the process's umask), so colleagues read what the umask lets them read.
 """
 
 from __future__ import annotations
@@ -12,12 +13,32 @@ import glob
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
 
 from mobility.errors import MobilityError
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def file_mode() -> int:
+    """The mode ``open()`` gives a new file: ``0o666`` less the current umask.
+
+    Examples
+    --------
+    >>> old = os.umask(0o027)
+    >>> oct(file_mode())
+    '0o640'
+    >>> _ = os.umask(old)
+    """
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -50,6 +71,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())  # mkstemp made it 0600
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Kernels of the employment step: stop time per local day, job-loss runs, per-week regressions.
+"""Kernels of the employment step: attendance per user-day, stop time per local day, job-loss runs, per-week
+regressions.
 
 Pure numpy/numba over arrays; the frames live in :mod:`mobility.employment`. A weekly panel is a dense
 ``(n_users, n_weeks)`` matrix (users in rows, consecutive weeks in columns).
@@ -10,6 +11,61 @@ import numba
 import numpy as np
 
 DAY_S = 86400
+
+
+def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndarray, min_observed_h: float,
+                       min_observed_share: float = 0.0):
+    """Per user-day: usual work hours, how many were observed, and whether the day was spent at work.
+
+    Parameters
+    ----------
+    bins : ndarray of int64, shape (n_rows, 24)
+        Location code of each local hour of each user-day, ``-1`` without data
+        (:func:`mobility.kernels.home_work.hour_bin_locations`).
+    reference : ndarray of int64, shape (n_rows,)
+        Code of the day's reference workplace, ``-1`` for none.
+    profile : ndarray of float64, shape (n_rows, 24)
+        Weight of each hour of the day in the person's usual work schedule (0..1).
+    min_observed_h : float
+        Weighted hours a day needs observed (capped at the day's usual hours) to count as observed.
+    min_observed_share : float
+        Share of the day's usual hours it needs observed as well.
+
+    Returns
+    -------
+    expected_h : ndarray of float64
+        The day's usual work hours (sum of ``profile``).
+    observed_h : ndarray of float64
+        Usual work hours with data (sum of ``profile`` over hours with data).
+    observed : ndarray of bool
+        Seen at the workplace, or ``expected_h > 0`` and ``observed_h >= max(min(min_observed_h, expected_h),
+        min_observed_share * expected_h)``.
+    at_work : ndarray of bool
+        Some hour of the day at the reference workplace.
+    at_work_h : ndarray of float64
+        Usual work hours spent at the reference (sum of ``profile`` over those hours).
+
+    Examples
+    --------
+    A 9-to-5 profile; day 0 at work 9-17, day 1 seen only at night (at home, code 0), day 2 no data:
+
+    >>> p = np.zeros((3, 24)); p[:, 9:17] = 1.0
+    >>> b = np.full((3, 24), -1); b[0, 9:17] = 5; b[0, :7] = 0; b[1, :7] = 0
+    >>> e, o, seen, at, ah = workday_attendance(b, np.array([5, 5, 5]), p, 1.0)
+    >>> e.tolist(), o.tolist(), seen.tolist(), at.tolist(), ah.tolist()
+    ([8.0, 8.0, 8.0], [8.0, 0.0, 0.0], [True, False, False], [True, False, False], [8.0, 0.0, 0.0])
+    """
+    bins = np.asarray(bins)
+    reference = np.asarray(reference)
+    profile = np.asarray(profile, dtype=np.float64)
+    at = (bins == reference[:, None]) & (reference[:, None] >= 0)
+    expected = profile.sum(axis=1)
+    observed_h = (profile * (bins >= 0)).sum(axis=1)
+    at_work_h = (profile * at).sum(axis=1)
+    at_work = at.any(axis=1)
+    need = np.maximum(np.minimum(min_observed_h, expected), min_observed_share * expected)
+    enough = (expected > 0) & (observed_h >= need - 1e-9)
+    return expected, observed_h, at_work | enough, at_work, at_work_h
 
 
 def day_pieces(start_s: np.ndarray, end_s: np.ndarray, work_start_s: float, work_end_s: float):

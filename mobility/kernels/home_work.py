@@ -1,4 +1,5 @@
-"""Kernels of home and work detection (HoWDe v2): hourly bins and rolling-window shares.
+"""Kernels of home and work detection: hourly bins and rolling-window shares (both rule sets of
+:mod:`mobility.home_work`, the schedule rules and HoWDe v2).
 
 Pure array functions, all users at once, over arrays sorted by user then time. The frame layer
 (:mod:`mobility.home_work`) prepares the inputs (local wall-clock seconds, one row per user per local day)
@@ -23,6 +24,7 @@ HOURS_PER_DAY = 24
 SECONDS_PER_HOUR = 3600
 SECONDS_PER_DAY = 86_400
 NO_LOCATION = -1
+TOO_LITTLE_DATA = -2  # a window without enough days with data: no label can be decided
 # Float tolerance for inclusive thresholds: shares are ratios of small integers, and a share that equals a
 # threshold by hand (e.g. 7/10 against 0.7) must pass despite rounding in the window sums.
 SHARE_TOLERANCE = 1e-9
@@ -184,9 +186,10 @@ def rolling_window_labels(
 
     For the row of day ``j``, the window is days ``j - before_days .. j + after_days`` of the same user,
     clipped to the user's span. With ``n_elig`` eligible and ``n_valid`` valid days in the window, the day
-    gets no label when ``n_valid < min_days_share * n_elig``. Otherwise, for each location ``L``:
-    ``hours_share(L)`` = sum of the day shares of ``L`` over valid days / ``n_valid`` (days without ``L`` add
-    0), and ``days_visited(L)`` = valid days with ``L`` / ``n_valid``. Candidates have
+    gets no label, ``TOO_LITTLE_DATA`` (-2), when ``n_valid`` is 0 or ``n_valid < min_days_share * n_elig``.
+    Otherwise, for each location ``L``: ``hours_share(L)`` = sum of the day shares of ``L`` over valid days /
+    ``n_valid`` (days without ``L`` add 0), and ``days_visited(L)`` = valid days with ``L`` / ``n_valid``.
+    Candidates have
     ``hours_share >= min_hours_share`` and ``days_visited >= min_days_visited_share``; the label is the
     candidate with the largest ``hours_share`` (or, when ``rank_by_days_visited``, the largest
     ``days_visited``, then ``hours_share``); a remaining tie goes to the smaller code.
@@ -213,7 +216,8 @@ def rolling_window_labels(
     Returns
     -------
     int64 array (n_rows,)
-        Global location code of the label, ``-1`` where none.
+        Global location code of the label; ``-1`` where no location passes, ``-2`` where the window has too
+        few valid days to decide.
 
     Examples
     --------
@@ -224,6 +228,10 @@ def rolling_window_labels(
     ...     1, 1, 0.5, 0.7, 0.0, False)
     >>> lab.tolist()
     [0, 0, 0]
+    >>> rolling_window_labels(np.array([0, 3]), np.ones(3, np.bool_), np.array([True, False, True]),
+    ...     np.array([0, 1, 1, 2]), np.array([0, 0]), np.array([1.0, 1.0]), np.array([0, 1]),
+    ...     0, 0, 0.5, 0.7, 0.0, False).tolist()   # day 1 alone has no data
+    [0, -2, 0]
     """
     n_users = user_row_start.size - 1
     n_rows = row_eligible.size
@@ -266,6 +274,7 @@ def rolling_window_labels(
                         n_days_seen[rec_code[k] - c0] -= 1
                 lo += 1
             if n_valid == 0 or n_valid < min_days_share * n_elig - SHARE_TOLERANCE:
+                out[r0 + j] = TOO_LITTLE_DATA
                 continue
             best = -1
             best_days = -1.0

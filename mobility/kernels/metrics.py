@@ -677,7 +677,36 @@ def period_metrics(user, start_ns, end_ns, lat, lon, loc, loc_lat, loc_lon, boun
             out[name] = xp.full(n_rows, xp.nan)
         else:
             out[name] = _time_at_label(lay, day_bounds_ns, label_key, labels, n_rows, xp)
+    out.update(_nonwork(lay, g_lat, g_lon, weight, is_new, label_work_loc, len(loc_lat), centre_weighted,
+                        normalise_entropy, xp))
     return out
+
+
+NONWORK = ("radius_of_gyration_km", "uncorrelated_entropy_bits", "distinct_locations", "new_locations",
+           "exploration_rate")
+"""Metrics also computed without the stops at the person's workplaces, as ``<name>_nonwork``."""
+
+
+def _nonwork(lay, g_lat, g_lon, weight, is_new, label_work_loc, n_loc, centre_weighted, normalise, xp):
+    """The :data:`NONWORK` metrics over the groups and pieces at locations never labelled the person's work
+    place (any day); NaN everywhere without labels. Exploration: new non-work locations over non-work visits."""
+    n_rows, g_row = lay["n_rows"], lay["g_row"]
+    names = [f"{name}_nonwork" for name in NONWORK]
+    if label_work_loc is None:
+        return {name: xp.full(n_rows, xp.nan) for name in names}
+    is_work = xp.zeros(n_loc, dtype=bool)
+    is_work[label_work_loc[label_work_loc >= 0]] = True
+    keep = ~is_work[lay["g_loc"]]
+    visits = xp.bincount(lay["row"][~is_work[lay["loc"]]], minlength=n_rows).astype(np.float64)
+    new = xp.bincount(g_row[is_new & keep], minlength=n_rows).astype(np.float64)
+    return dict(zip(names, (
+        radius_of_gyration_km(g_lat[keep], g_lon[keep], weight[keep], g_row[keep], n_rows,
+                              centre_weighted=centre_weighted, xp=xp),
+        entropies_bits(weight[keep], g_row[keep], n_rows, normalise=normalise, xp=xp)[1],
+        xp.bincount(g_row[keep], minlength=n_rows).astype(np.float64),
+        new,
+        _divide(new, visits, xp),
+    )))
 
 
 def _time_at_label(lay, day_bounds_ns, label_key, label_loc, n_rows, xp):

@@ -84,13 +84,7 @@ def cluster_ols(
     clusters = np.asarray(clusters, dtype=np.int64)
     n_clusters = int(clusters.max()) + 1 if n else 0
     n_total = k + int(absorbed_df)
-    if n_clusters < 2:
-        raise MobilityError("cluster-robust errors need at least 2 clusters (users); the panel has fewer")
-    if n <= n_total:
-        raise MobilityError(
-            f"the regression has {n} observations for {n_total} parameters (incl. fixed effects); "
-            "use more users or weeks, or a narrower event window"
-        )
+    check_sizes(n, n_clusters, n_total)
     sw = np.sqrt(w)
     xw = x * sw[:, None]
     bread = xw.T @ xw
@@ -107,10 +101,25 @@ def cluster_ols(
     indicator = sp.csr_matrix((np.ones(n), (clusters, np.arange(n))), shape=(n_clusters, n))
     cluster_scores = indicator @ scores
     meat = cluster_scores.T @ cluster_scores
-    correction = n_clusters / (n_clusters - 1.0) * (n - 1.0) / (n - n_total)
-    cov = correction * bread_inv @ meat @ bread_inv
+    cov = cr1_factor(n, n_clusters, n_total) * bread_inv @ meat @ bread_inv
     cov = (cov + cov.T) / 2.0
     return ClusterFit(params, cov, resid, n, n_clusters, n_total)
+
+
+def cr1_factor(n_obs: int, n_clusters: int, n_params_total: int) -> float:
+    """``G/(G-1) * (N-1)/(N-K)``, the CR1 small-sample factor (:mod:`mobility.longitudinal.cluster_ols`)."""
+    return n_clusters / (n_clusters - 1.0) * (n_obs - 1.0) / (n_obs - n_params_total)
+
+
+def check_sizes(n_obs: int, n_clusters: int, n_params_total: int) -> None:
+    """Raise unless there are 2 clusters or more and more observations than parameters."""
+    if n_clusters < 2:
+        raise MobilityError("cluster-robust errors need at least 2 clusters (users); the panel has fewer")
+    if n_obs <= n_params_total:
+        raise MobilityError(
+            f"the regression has {n_obs} observations for {n_params_total} parameters (incl. fixed effects); "
+            "use more users or weeks, or a narrower event window"
+        )
 
 
 def t_inference(

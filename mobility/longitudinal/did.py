@@ -1,19 +1,29 @@
 """Difference-in-differences summary per group: job losers vs controls, after vs before the loss (frame layer).
 
-For each group ``g`` (or all users) the two-way fixed-effects DiD::
+One number per group ``g``: the effect of job loss on the metric averaged over the post-loss weeks of the
+window, net of the controls' calendar-week changes, with its confidence interval. What "averaged" means
+follows the estimator (:mod:`mobility.longitudinal.estimators`):
 
-    y_it = a_i + g_t + sum_g d_g 1[K_it >= 0] 1[G_i = g] + e_it
+``twfe``
+    ``y_it = a_i + g_t + sum_g d_g 1[K_it >= 0] 1[G_i = g] + e_it`` on the controls' rows and the losers'
+    rows inside the window (``window[0] <= k <= window[1]``): post minus all pre weeks of the window.
+``sun_abraham``, ``control_group="never"``
+    The person-week-weighted mean of the cohort x event-week effects after the loss minus that of the weeks
+    before it (the reference week excluded, it is 0), each cell against never-losers.
+``sun_abraham``, ``control_group="not_yet"``
+    The person-week-weighted mean of the post-loss cohort x event-week effects against each person's
+    untreated level (the imputation ATT over the window).
 
-on the rows of controls and of job losers inside the event window (``window[0] <= k <= window[1]``;
-rows of losers outside it are dropped). ``d_g`` is the mean change of the metric after job loss relative
-to the pre-loss weeks of the window, net of the controls' calendar-week changes. Errors are clustered by
-user (CR1, t(G-1)); see :mod:`mobility.longitudinal.event_study` for the conventions.
+For Sun-Abraham the summary is a contrast of the event study's own fit (one regression gives both; with
+binned endpoints the cells beyond the window are fitted but not averaged).
 
-Table columns
--------------
+Errors are clustered by user (CR1, t(G-1)).
+
+Table columns (:data:`DID_COLUMNS`)
+-----------------------------------
 ``metric, group, estimate, std_error, ci_low, ci_high, p_value, n_users_pre, n_users_post,
-n_control_users, suppressed``: ``n_users_pre``/``n_users_post`` count distinct job losers with pre/post
-rows; a group with fewer than ``min_users`` in either is suppressed.
+n_control_users, suppressed, estimator, control_group``: ``n_users_pre``/``n_users_post`` count distinct
+job losers with pre/post rows in the window; a group with fewer than ``min_users`` in either is suppressed.
 """
 
 from __future__ import annotations
@@ -23,28 +33,32 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
-from mobility.longitudinal.event_study import DF_CORRECTIONS, fit_cells
-from mobility.longitudinal.panel import check_alpha, check_min_users, prepare_panel
+from mobility.longitudinal.estimators import DID_COLUMNS, make_estimator
+from mobility.longitudinal.params import EventStudyParams, check_alpha, check_min_users
 
-DID_COLUMNS = (
-    "metric", "group", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-    "n_users_pre", "n_users_post", "n_control_users", "suppressed",
-)
+__all__ = ["DID_COLUMNS", "did_summary"]
+
+_D = EventStudyParams()
 
 
 def did_summary(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     *,
+    estimator: str = _D.estimator,
+    control_group: str = _D.control_group,
     group: str | None = None,
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
-    window: tuple[int, int] = (-4, 12),
+    window: tuple[int, int] = _D.window,
+    reference_period: int = _D.reference_period,
+    group_time_effects: bool = _D.group_time_effects,
+    time_effects_by: str | None = _D.time_effects_by,
     weight_col: str | None = None,
-    min_users: int = 10,
-    alpha: float = 0.05,
-    df_correction: str = "dummies",
+    min_users: int = _D.min_users,
+    alpha: float = _D.alpha,
+    df_correction: str = _D.df_correction,
     draws: pd.DataFrame | None = None,
     draw_col: str = "draw",
 ) -> pd.DataFrame:
@@ -71,66 +85,44 @@ def did_summary(
     """
     min_users = check_min_users(min_users)
     alpha = check_alpha(alpha)
+    kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
+                  week_col=week_col, window=window, reference_period=reference_period,
+                  group_time_effects=group_time_effects, time_effects_by=time_effects_by, weight_col=weight_col,
+                  df_correction=df_correction)
     if draws is not None:
-        return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, event_col=event_col,
-                          user_col=user_col, week_col=week_col, window=window, weight_col=weight_col,
-                          df_correction=df_correction)
-    if df_correction not in DF_CORRECTIONS:
-        raise MobilityError(f"df_correction must be one of {DF_CORRECTIONS}, got {df_correction!r}")
-    ep = prepare_panel(
-        panel, metric, event_col=event_col, user_col=user_col, week_col=week_col, window=window,
-        reference_period=-1, bin_endpoints=False, group=group, weight_col=weight_col,
-    )
-    if not ep.treated.any() or ep.treated.all():
-        raise MobilityError("did_summary needs both job losers (inside the window) and controls (job_loss_week NaT)")
-    labels = ep.group_labels if group else ["all"]
-    g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
-    post = ep.treated & (ep.event_time >= 0)
-    pre = ep.treated & (ep.event_time < 0)
-    n_pre = np.array([np.unique(ep.user_codes[pre & (g_idx == g)]).size for g in range(len(labels))])
-    n_post = np.array([np.unique(ep.user_codes[post & (g_idx == g)]).size for g in range(len(labels))])
-    n_controls = int(np.unique(ep.user_codes[~ep.treated]).size)
-    estimable = [g for g in range(len(labels)) if n_pre[g] > 0 and n_post[g] > 0]
-    remap = np.full(len(labels) + 1, -1, dtype=np.int64)
-    remap[estimable] = np.arange(len(estimable))
-    # losers of a group without both pre and post rows are left out (they would pose as controls)
-    keep = ~ep.treated | (remap[g_idx] >= 0)
-    codes = np.where(post, remap[g_idx], -1)[keep]
-    if estimable:
-        fit, _, _ = fit_cells(ep.subset(keep), codes, len(estimable), df_correction)
-        params, se = fit.params, fit.std_errors
-        p_val, lo, hi = t_inference(params, se, fit.df_inference, alpha=alpha)
-    rows = []
-    for g, label in enumerate(labels):
-        j = remap[g]
-        suppressed = j < 0 or min(n_pre[g], n_post[g]) < min_users
-        vals = (np.nan,) * 5 if suppressed else (params[j], se[j], lo[j], hi[j], p_val[j])
-        rows.append({"metric": metric, "group": label,
-                     **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                     "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
-                     "n_control_users": n_controls, "suppressed": bool(suppressed)})
-    return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+        return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
+    hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
+                                        "time_effects_by", "df_correction")}
+    est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
+    return est.did(panel, metric, group=group, **kwargs)
 
 
 def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs) -> pd.DataFrame:
     """:func:`did_summary` over group draws, combined with Rubin's rules."""
-    from mobility.longitudinal.heterogeneity import _draws_for, rubin_combine
+    from mobility.longitudinal.heterogeneity import _draws_for
 
     if group is None:
         raise MobilityError("did_summary with draws needs group=<dimension column of the draws>")
     user_col = kwargs["user_col"]
     table = _draws_for(draws, group, user_col, draw_col)
     base = panel.drop(columns=[group], errors="ignore")
-    per_draw = []
+    per_draw, dfs = [], []
     for _, one in table.groupby(draw_col, sort=True):
         merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
-        res = did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs)
-        n_clusters = merged[user_col].nunique()
-        per_draw.append(res.assign(_df=n_clusters - 1))
-    stacked = pd.concat(per_draw, ignore_index=True)
+        per_draw.append(did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs))
+        dfs.append(merged[user_col].nunique() - 1)
+    return combine_did_draws(per_draw, dfs, min_users=min_users, alpha=alpha)
+
+
+def combine_did_draws(per_draw: list[pd.DataFrame], dfs: list[int], *, min_users: int, alpha: float) -> pd.DataFrame:
+    """Rubin-combine DiD tables of ``M`` group draws (each computed with ``min_users=1``; ``dfs`` their
+    complete-data degrees of freedom), suppressing groups below ``min_users`` in the smallest draw."""
+    from mobility.longitudinal.heterogeneity import rubin_combine
+
+    stacked = pd.concat([t.assign(_df=d) for t, d in zip(per_draw, dfs)], ignore_index=True)
     m = len(per_draw)
     rows = []
-    for label, cell in stacked.groupby("group", sort=True):
+    for (one_metric, label), cell in stacked.groupby(["metric", "group"], sort=False):
         counts = {c: int(cell[c].min()) if len(cell) == m else 0
                   for c in ("n_users_pre", "n_users_post", "n_control_users")}
         suppressed = len(cell) < m or cell.estimate.isna().any() or min(counts["n_users_pre"], counts["n_users_post"]) < min_users
@@ -141,7 +133,9 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
                                         float(cell["_df"].min()))
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
             vals = (est[0], se[0], lo[0], hi[0], p[0])
-        rows.append({"metric": metric, "group": label,
+        first = cell.iloc[0]
+        rows.append({"metric": one_metric, "group": label,
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
-                     **counts, "suppressed": bool(suppressed)})
+                     **counts, "suppressed": bool(suppressed), "estimator": first["estimator"],
+                     "control_group": first["control_group"]})
     return pd.DataFrame(rows, columns=list(DID_COLUMNS))

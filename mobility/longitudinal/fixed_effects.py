@@ -4,12 +4,14 @@ The model ``v_it = a_i + g_t + rest`` is absorbed without one dummy column per p
 effects are removed exactly by subtracting (weighted) person means. The calendar-week effects, few in
 number (tens to hundreds of weeks), are then removed exactly by the Frisch-Waugh-Lovell step on the
 person-demeaned week dummies, whose cross-product ``A = W~' Omega W~`` is a small ``T x T`` matrix built
-from a sparse person-by-week incidence table. No iteration is involved, so unbalanced panels are handled
-exactly (no alternating-projection tolerance), and the result equals the residual of a regression on
-full person and week dummy sets to floating-point rounding.
+from a sparse person-by-week incidence table (:class:`TwoWaySystem`). No iteration is involved, so
+unbalanced panels are handled exactly (no alternating-projection tolerance), and the result equals the
+residual of a regression on full person and week dummy sets to floating-point rounding.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +26,102 @@ def _unit_means(values: np.ndarray, codes: np.ndarray, weights: np.ndarray, unit
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(codes, weights=weights * values[:, j], minlength=n_codes)
     return out / unit_weight[:, None]
+
+
+@dataclass(frozen=True)
+class TwoWaySystem:
+    """The person and week dummies of a panel, in the pieces the exact within-transformation needs.
+
+    Attributes
+    ----------
+    unit_codes, time_codes : int arrays (n,)
+    weights : float array (n,)
+    unit_weight : float array (P,), summed weights per person.
+    incidence : sparse (P, T), summed weights per person and week.
+    a_pinv : float array (T, T), pseudo-inverse of ``A = W' Omega M_P W`` (week dummies after person
+        demeaning).
+    absorbed_rank : int, rank of ``[person dummies, week dummies]``: ``P + rank(A)``.
+    """
+
+    unit_codes: np.ndarray
+    time_codes: np.ndarray
+    weights: np.ndarray
+    unit_weight: np.ndarray
+    incidence: sp.csr_matrix
+    a_pinv: np.ndarray
+    absorbed_rank: int
+
+    @property
+    def n_units(self) -> int:
+        return self.unit_weight.shape[0]
+
+    @property
+    def n_times(self) -> int:
+        return self.a_pinv.shape[0]
+
+    def week_coefficients(self, week_sums: np.ndarray) -> np.ndarray:
+        """Week effects ``A^+ W' Omega M_P v`` of columns ``v`` given their person-demeaned week sums."""
+        return self.a_pinv @ week_sums
+
+
+def two_way_system(
+    unit_codes: np.ndarray, time_codes: np.ndarray, weights: np.ndarray | None = None, *, rank_rtol: float = 1e-10
+) -> TwoWaySystem:
+    """Build the :class:`TwoWaySystem` of person codes ``0..P-1`` and week codes ``0..T-1``.
+
+    ``rank_rtol``: eigenvalues of ``A`` below ``rank_rtol`` times the largest are treated as zero (the week
+    dummies are collinear with the person dummies in one direction, more if the person-week graph is
+    disconnected).
+
+    Examples
+    --------
+    >>> s = two_way_system(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]))
+    >>> s.absorbed_rank, s.n_units, s.n_times
+    (3, 2, 2)
+    """
+    unit_codes = np.asarray(unit_codes, dtype=np.int64)
+    time_codes = np.asarray(time_codes, dtype=np.int64)
+    n = unit_codes.shape[0]
+    if time_codes.shape != (n,) or unit_codes.ndim != 1:
+        raise MobilityError(f"two_way_demean: unit_codes and time_codes must have shape ({n},)")
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise MobilityError("two_way_demean: weights must be finite and > 0, one per row")
+    n_units = int(unit_codes.max()) + 1 if n else 0
+    n_times = int(time_codes.max()) + 1 if n else 0
+    unit_w = np.bincount(unit_codes, weights=w, minlength=n_units)
+    if np.any(unit_w <= 0):
+        raise MobilityError("two_way_demean: unit_codes must be dense (every code 0..P-1 present)")
+    incidence = sp.csr_matrix((w, (unit_codes, time_codes)), shape=(n_units, n_times))
+    scaled = sp.diags(1.0 / unit_w) @ incidence if n_units else incidence
+    a = np.diag(np.bincount(time_codes, weights=w, minlength=n_times)) - (incidence.T @ scaled).toarray()
+    a = (a + a.T) / 2.0
+    if n_times:
+        eigval, eigvec = np.linalg.eigh(a)
+        keep = eigval > rank_rtol * max(eigval.max(), 1.0)
+        a_pinv = (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
+        rank = int(keep.sum())
+    else:
+        a_pinv, rank = np.zeros((0, 0)), 0
+    return TwoWaySystem(unit_codes, time_codes, w, unit_w, incidence, a_pinv, n_units + rank)
+
+
+def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
+    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies.
+
+    ``M v = v - a[person] - g[week]`` with week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects
+    ``a = a_v - (C g) / w_person`` (``a_v`` the persons' weighted means of ``v``, ``C`` the person x week
+    incidence): two passes over the rows per column, the rest on persons and weeks.
+    """
+    w, units, times = system.weights, system.unit_codes, system.time_codes
+    person_means = _unit_means(values, units, w, system.unit_weight)  # (P, m)
+    week_sums = np.empty((system.n_times, values.shape[1]))
+    for j in range(values.shape[1]):
+        week_sums[:, j] = np.bincount(times, weights=w * values[:, j], minlength=system.n_times)
+    week_sums -= system.incidence.T @ person_means
+    weeks = system.week_coefficients(week_sums)  # (T, m)
+    persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+    return values - persons[units] - weeks[times]
 
 
 def two_way_demean(
@@ -45,9 +143,7 @@ def two_way_demean(
     weights : ndarray, shape (n,), optional
         Positive regression weights (weighted least squares); ``None`` means all ones.
     rank_rtol : float
-        Eigenvalues of the week cross-product below ``rank_rtol`` times the largest are treated as zero
-        (the week dummies are collinear with the person dummies in one direction, more if the
-        person-week graph is disconnected).
+        See :func:`two_way_system`.
 
     Returns
     -------
@@ -71,39 +167,10 @@ def two_way_demean(
     one_d = values.ndim == 1
     v = values[:, None] if one_d else values
     n = v.shape[0]
-    unit_codes = np.asarray(unit_codes, dtype=np.int64)
-    time_codes = np.asarray(time_codes, dtype=np.int64)
-    if unit_codes.shape != (n,) or time_codes.shape != (n,):
+    if np.asarray(unit_codes).shape != (n,) or np.asarray(time_codes).shape != (n,):
         raise MobilityError(f"two_way_demean: unit_codes and time_codes must have shape ({n},)")
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise MobilityError("two_way_demean: weights must be finite and > 0, one per row")
+    system = two_way_system(unit_codes, time_codes, weights, rank_rtol=rank_rtol)
     if n == 0:
         return values.copy(), 0
-    n_units = int(unit_codes.max()) + 1
-    n_times = int(time_codes.max()) + 1
-    unit_w = np.bincount(unit_codes, weights=w, minlength=n_units)
-    if np.any(unit_w <= 0):
-        raise MobilityError("two_way_demean: unit_codes must be dense (every code 0..P-1 present)")
-
-    # 1. persons: exact within transformation.
-    v_tilde = v - _unit_means(v, unit_codes, w, unit_w)[unit_codes]
-
-    # 2. weeks: A = W' Omega W - C' diag(1/w_i) C, with C the weighted person x week incidence.
-    incidence = sp.csr_matrix((w, (unit_codes, time_codes)), shape=(n_units, n_times))
-    scaled = sp.diags(1.0 / unit_w) @ incidence
-    a = np.diag(np.bincount(time_codes, weights=w, minlength=n_times)) - (incidence.T @ scaled).toarray()
-    a = (a + a.T) / 2.0
-    eigval, eigvec = np.linalg.eigh(a)
-    keep = eigval > rank_rtol * max(eigval.max(), 1.0)
-    a_pinv = (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
-
-    week_sums = np.empty((n_times, v.shape[1]))
-    for j in range(v.shape[1]):
-        week_sums[:, j] = np.bincount(time_codes, weights=w * v_tilde[:, j], minlength=n_times)
-    pi = a_pinv @ week_sums
-    fitted = pi[time_codes]
-    fitted -= _unit_means(fitted, unit_codes, w, unit_w)[unit_codes]
-    v_tilde -= fitted
-    out = v_tilde[:, 0] if one_d else v_tilde
-    return out, n_units + int(keep.sum())
+    out = demean_with(system, v)
+    return (out[:, 0] if one_d else out), system.absorbed_rank

@@ -27,21 +27,24 @@ from scipy import stats
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
+from mobility.longitudinal.did import combine_did_draws
 from mobility.longitudinal.event_study import (
     COEFFICIENT_COLUMNS,
     PRETREND_COLUMNS,
     event_study,
 )
-from mobility.longitudinal.panel import check_alpha, check_min_users
+from mobility.longitudinal.params import check_alpha, check_min_users
 
 
 @dataclass
 class HeterogeneityResult:
-    """Output of :func:`heterogeneity`: coefficient and pre-trend tables with a ``dimension`` column."""
+    """Output of :func:`heterogeneity`: coefficient, pre-trend and DiD-summary tables with a ``dimension``
+    column."""
 
     coefficients: pd.DataFrame
     pretrend: pd.DataFrame
     info: dict = field(default_factory=dict)
+    did: pd.DataFrame | None = None
 
 
 def rubin_combine(
@@ -119,7 +122,7 @@ def _draws_for(draws, dimension: str, user_col: str, draw_col: str) -> pd.DataFr
 
 def heterogeneity(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     dimensions: str | list[str],
     *,
     draws: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
@@ -135,8 +138,8 @@ def heterogeneity(
     ----------
     panel : DataFrame
         User-week panel; with ``draws=None`` it holds one column per dimension (modal category per user).
-    metric : str
-        Outcome column.
+    metric : str or list of str
+        Outcome column(s).
     dimensions : str or list of str
         Group dimensions, e.g. ``["sex", "age_group"]``.
     draws : DataFrame or dict of DataFrame, optional
@@ -145,7 +148,9 @@ def heterogeneity(
     min_users, alpha :
         Privacy threshold k and 1 - confidence level.
     **event_study_kwargs :
-        Passed to :func:`~mobility.longitudinal.event_study.event_study` (window, reference_period, ...).
+        Passed to :func:`~mobility.longitudinal.event_study.event_study` (``estimator``, ``control_group``,
+        ``window``, ``group_time_effects`` (default True: each group's losers against the same group's
+        never-losers, with its own calendar-week effects), ...).
 
     Returns
     -------
@@ -170,30 +175,35 @@ def heterogeneity(
     dims = [dimensions] if isinstance(dimensions, str) else list(dimensions)
     if not dims:
         raise MobilityError("heterogeneity needs at least one dimension, e.g. dimensions=['sex']")
-    coef_tables, pre_tables = [], []
+    coef_tables, pre_tables, did_tables = [], [], []
     for dim in dims:
         if draws is None:
             res = event_study(panel, metric, group=dim, user_col=user_col, min_users=min_users, alpha=alpha,
                               **event_study_kwargs)
             coef_tables.append(res.coefficients.assign(dimension=dim, n_draws=0))
             pre_tables.append(res.pretrend.assign(dimension=dim, n_draws=0))
+            did_tables.append(res.did.assign(dimension=dim))
             continue
         table = _draws_for(draws, dim, user_col, draw_col)
         base = panel.drop(columns=[dim], errors="ignore")
-        results = []
-        for _, one in table.groupby(draw_col, sort=True):
-            merged = base.merge(one[[user_col, dim]], on=user_col, how="left", validate="many_to_one")
-            results.append(event_study(merged, metric, group=dim, user_col=user_col, min_users=1, alpha=alpha,
-                                       **event_study_kwargs))
-        coef, pre = _combine(results, metric, min_users, alpha)
-        coef_tables.append(coef.assign(dimension=dim))
-        pre_tables.append(pre.assign(dimension=dim))
+        for one_metric in ([metric] if isinstance(metric, str) else list(metric)):
+            results = []
+            for _, one in table.groupby(draw_col, sort=True):
+                merged = base.merge(one[[user_col, dim]], on=user_col, how="left", validate="many_to_one")
+                results.append(event_study(merged, one_metric, group=dim, user_col=user_col, min_users=1,
+                                           alpha=alpha, **event_study_kwargs))
+            coef, pre = _combine(results, one_metric, min_users, alpha)
+            coef_tables.append(coef.assign(dimension=dim))
+            pre_tables.append(pre.assign(dimension=dim))
+            did_tables.append(combine_did_draws([r.did for r in results], [r.info["n_clusters"] - 1 for r in results],
+                                                min_users=min_users, alpha=alpha).assign(dimension=dim))
     coefficients = pd.concat(coef_tables, ignore_index=True)
     pretrend = pd.concat(pre_tables, ignore_index=True)
     coefficients = coefficients[["dimension", *COEFFICIENT_COLUMNS, "n_draws"]]
     pretrend = pretrend[["dimension", *PRETREND_COLUMNS, "n_draws"]]
     return HeterogeneityResult(coefficients, pretrend, {"dimensions": dims, "draws": draws is not None,
-                                                        "min_users": min_users, "alpha": alpha, **event_study_kwargs})
+                                                        "min_users": min_users, "alpha": alpha, **event_study_kwargs},
+                               pd.concat(did_tables, ignore_index=True))
 
 
 def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -205,7 +215,7 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
     rows = []
     for (group, k), cell in stacked.groupby(keys, sort=True):
         first = cell.iloc[0]
-        row = {c: first[c] for c in ("metric", "group", "term", "event_time", "reference")}
+        row = {c: first[c] for c in ("metric", "group", "term", "event_time", "reference", "estimator", "control_group")}
         row["n_users"] = int(cell.n_users.min()) if len(cell) == m else 0
         row["n_obs"] = int(cell.n_obs.min()) if len(cell) == m else 0
         row["n_draws"] = m

@@ -1,21 +1,27 @@
-"""All longitudinal tables and figures for a panel, written atomically (frame layer; the pipeline calls it).
+"""All longitudinal tables and figures for a panel (frame layer), and writing them (:func:`write_longitudinal`).
 
-Files under ``out_dir``
------------------------
-``event_study.{parquet,csv}``
-    Pooled event study per metric (:data:`~mobility.longitudinal.event_study.COEFFICIENT_COLUMNS`).
-``heterogeneity.{parquet,csv}``
+:func:`longitudinal_tables` computes; :func:`write_longitudinal` writes; :func:`run_longitudinal` does both.
+
+Tables (``LongitudinalResult.tables``; files ``<name>.{parquet,csv}``)
+---------------------------------------------------------------------
+``event_study``
+    Pooled event study per metric (:data:`~mobility.longitudinal.event_study.COEFFICIENT_COLUMNS` plus
+    ``outcome_kind``).
+``heterogeneity``
     Paths per group of each dimension (same columns plus ``dimension``, ``n_draws``).
-``pretrend.{parquet,csv}``
+``pretrend``
     Joint pre-trend tests, pooled (``dimension="all"``) and per group.
-``did.{parquet,csv}``
+``did``
     DiD summary per metric, pooled and per group (:data:`~mobility.longitudinal.did.DID_COLUMNS` plus
-    ``dimension``).
-``balance.{parquet,csv}``
+    ``dimension``, ``outcome_kind``).
+``balance``
     Only with matched controls: standardized mean differences before/after.
-``figures/event_study_<metric>[_by_<dimension>].{png,svg}``
-``longitudinal.json``
-    Parameters, sample sizes and the list of files.
+
+``outcome_kind`` is ``"nonwork"`` for ``*_nonwork`` metrics (stops at the person's workplaces left out:
+behaviour apart from work) and ``"total"`` otherwise (a job loss also changes these mechanically, through
+the commute it ends); :data:`OUTCOME_NOTE` says so in words. Figures (``LongitudinalResult.figures``, files
+``figures/<name>.{png,svg}``): ``event_study_<metric>[_by_<dimension>]``. The manifest
+(``longitudinal.json``, and ``README.md`` in words) holds the parameters, counts, notes and the file list.
 
 No output holds user ids; every cell with fewer than ``min_users`` job losers is suppressed.
 """
@@ -24,20 +30,48 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import write_csv, write_json, write_parquet
-from mobility.longitudinal.did import did_summary
+from mobility.io.atomic import atomic_path, write_csv, write_json, write_parquet
+from mobility.io.figures import format_targets, save_figure
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity
 from mobility.longitudinal.matching import apply_match_weights, match_controls
+from mobility.longitudinal.params import MATCHING, EventStudyParams
 from mobility.longitudinal.plots import plot_event_study
 
 TABLE_FORMATS = ("parquet", "csv")
-CONTROLS = ("all", "nearest", "cem")
+OUTCOME_NOTE = (
+    "Outcomes of kind 'total' include the stops at the person's workplaces: after a job loss they change "
+    "partly because the commute to work ends (the lost commute), whatever the person does otherwise. Their "
+    "'nonwork' twins (*_nonwork) leave out every location ever labelled the person's work place and measure "
+    "behaviour apart from work; the gap between a total and its nonwork twin is the lost commute."
+)
+
+
+def outcome_kind(metric: str) -> str:
+    """``"nonwork"`` for a ``*_nonwork`` metric (workplace stops left out), ``"total"`` otherwise.
+
+    Examples
+    --------
+    >>> outcome_kind("radius_of_gyration_km_nonwork"), outcome_kind("radius_of_gyration_km")
+    ('nonwork', 'total')
+    """
+    return "nonwork" if metric.endswith("_nonwork") else "total"
+
+
+@dataclass
+class LongitudinalResult:
+    """Tables (name -> DataFrame), figures (name -> matplotlib Figure) and the manifest of a longitudinal
+    analysis; :func:`write_longitudinal` writes them."""
+
+    tables: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
 
 
 def write_table(df: pd.DataFrame, path_stem: str | os.PathLike, formats: tuple[str, ...] = TABLE_FORMATS) -> list[Path]:
@@ -50,19 +84,10 @@ def write_table(df: pd.DataFrame, path_stem: str | os.PathLike, formats: tuple[s
     >>> [p.name for p in paths]
     ['t.parquet', 't.csv']
     """
-    bad = [f for f in formats if f not in TABLE_FORMATS]
-    if bad or not formats:
-        raise MobilityError(f"table formats must be a non-empty subset of {TABLE_FORMATS}, got {formats!r}")
-    stem = Path(path_stem)
-    out = []
-    for fmt in formats:
-        target = stem.with_name(f"{stem.name}.{fmt}")
-        if fmt == "parquet":
-            write_parquet(df, target)
-        else:
-            write_csv(df, target)
-        out.append(target)
-    return out
+    targets = format_targets(path_stem, formats, TABLE_FORMATS, "table")
+    for fmt, target in zip(formats, targets):
+        (write_parquet if fmt == "parquet" else write_csv)(df, target)
+    return targets
 
 
 def _blank_small_counts(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -84,30 +109,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
 
 
-def run_longitudinal(
+def longitudinal_tables(
     panel: pd.DataFrame,
     metrics: list[str],
     groups: list[str],
-    out_dir: str | os.PathLike,
     *,
+    params: EventStudyParams | None = None,
     draws: pd.DataFrame | dict[str, pd.DataFrame] | None = None,
-    controls: str = "all",
+    matching: str = "none",
     match_covariates: list[str] | None = None,
     match_exact: list[str] | tuple = (),
     match_options: dict | None = None,
-    window: tuple[int, int] = (-4, 12),
-    reference_period: int = -1,
-    bin_endpoints: bool = True,
-    min_users: int = 10,
-    alpha: float = 0.05,
-    df_correction: str = "dummies",
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
-    table_formats: tuple[str, ...] = TABLE_FORMATS,
-    figure_formats: tuple[str, ...] = ("png", "svg"),
-) -> dict:
-    """Event studies, heterogeneity, DiD summaries, balance and figures for every metric; returns the manifest.
+) -> LongitudinalResult:
+    """Event studies, heterogeneity, DiD summaries, balance and figures for every metric.
 
     Parameters
     ----------
@@ -117,91 +134,149 @@ def run_longitudinal(
         Metric columns to analyse.
     groups : list of str
         Demographic dimensions (columns of ``panel``, or of ``draws``).
-    out_dir : path
-        Output folder (created).
+    params : EventStudyParams, optional
+        Estimator, comparison group, window, inference and privacy settings (defaults of
+        :class:`~mobility.longitudinal.params.EventStudyParams`).
     draws : DataFrame or dict, optional
         Group draws (``user_id, draw, <dimension>``), combined with Rubin's rules; default modal columns.
-    controls : {"all", "nearest", "cem"}
+    matching : {"none", "nearest", "cem"}
         All never-losers as controls, or matched ones (:func:`~mobility.longitudinal.matching.match_controls`
         on ``match_covariates`` (default: ``metrics``) and ``match_exact``; more keywords in
         ``match_options``).
-    window, reference_period, bin_endpoints, min_users, alpha, df_correction :
-        As in :func:`~mobility.longitudinal.event_study.event_study`.
 
     Returns
     -------
-    dict
-        The manifest also written to ``longitudinal.json``.
+    LongitudinalResult
+
+    Examples
+    --------
+    >>> weeks = pd.date_range("2020-01-06", periods=8, freq="7D")
+    >>> rows = [(u, w, (u % 5) + 0.2 * t - 1.0 * (u < 30 and t >= 4) + 0.05 * ((u * 7 + t) % 3),
+    ...          weeks[4] if u < 30 else pd.NaT, "a" if u % 2 else "b")
+    ...         for u in range(60) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week", "sex"])
+    >>> res = longitudinal_tables(panel, ["rg_km"], ["sex"], params=EventStudyParams(window=(-3, 3)))
+    >>> sorted(res.tables), sorted(res.figures)
+    (['did', 'event_study', 'heterogeneity', 'pretrend'], ['event_study_rg_km', 'event_study_rg_km_by_sex'])
+    """
+    params = params or EventStudyParams()
+    if matching not in MATCHING:
+        raise MobilityError(f"matching must be one of {list(MATCHING)}, got {matching!r}")
+    if not metrics:
+        raise MobilityError("longitudinal_tables needs at least one metric column")
+    metrics = list(metrics)
+    es_kwargs = dict(params.event_study_kwargs(), event_col=event_col, user_col=user_col, week_col=week_col)
+    weight_col, balance, match_info = None, None, None
+    if matching != "none":
+        match = match_controls(panel, list(match_covariates or metrics), exact=list(match_exact), method=matching,
+                               event_col=event_col, user_col=user_col, week_col=week_col, **(match_options or {}))
+        weight_col = "_match_weight"
+        panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
+        balance, match_info = match.balance, match.info
+    es = event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
+    did_tables = [es.did.assign(dimension="all")]  # the DiD summaries come from the same fits
+    pre_tables = [es.pretrend.assign(dimension="all", n_draws=0)]
+    het = None
+    if groups:
+        het = heterogeneity(panel, metrics, list(groups), draws=draws, weight_col=weight_col, **es_kwargs)
+        pre_tables.append(het.pretrend)
+        did_tables.append(het.did)
+    figures = {}
+    level = 1 - params.alpha
+    for metric in metrics:
+        figures[f"event_study_{_slug(metric)}"] = plot_event_study(
+            es.coefficients[es.coefficients["metric"] == metric], confidence_level=level)
+        for dim in groups:
+            sub = het.coefficients[(het.coefficients["dimension"] == dim) & (het.coefficients["metric"] == metric)]
+            figures[f"event_study_{_slug(metric)}_by_{_slug(dim)}"] = plot_event_study(
+                sub, confidence_level=level, title=f"Job loss and {metric}, by {dim}")
+    kind = {m: outcome_kind(m) for m in metrics}
+    tables = {"event_study": es.coefficients, "pretrend": pd.concat(pre_tables, ignore_index=True),
+              "did": pd.concat(did_tables, ignore_index=True)}
+    if het is not None:
+        tables["heterogeneity"] = het.coefficients
+    if balance is not None:
+        tables["balance"] = balance
+    for name in ("event_study", "pretrend", "did", "heterogeneity"):
+        if name in tables:
+            tables[name] = tables[name].assign(outcome_kind=tables[name]["metric"].map(kind))
+    manifest = {
+        "metrics": metrics, "outcome_kind": kind, "groups": list(groups), "matching": matching,
+        "draws": draws is not None, "parameters": params.to_dict(), "match_info": match_info,
+        "event_study_info": es.info, "notes": {"outcomes": OUTCOME_NOTE},
+    }
+    return LongitudinalResult(tables, figures, manifest)
+
+
+def write_longitudinal(
+    result: LongitudinalResult,
+    out_dir: str | os.PathLike,
+    *,
+    table_formats: tuple[str, ...] = TABLE_FORMATS,
+    figure_formats: tuple[str, ...] = ("png", "svg"),
+) -> dict:
+    """Write ``result`` under ``out_dir``: tables (counts below k blanked), figures, ``longitudinal.json`` and a
+    ``README.md`` saying what the outputs are and how to read them (notes included). Returns the manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = write_longitudinal(LongitudinalResult({"did": pd.DataFrame({"n_users_pre": [12]})}, {},
+    ...                                           {"parameters": {"min_users": 10}}), tempfile.mkdtemp())
+    >>> m["files"]
+    ['README.md', 'did.csv', 'did.parquet', 'longitudinal.json']
+    """
+    out = Path(out_dir)
+    k = int(result.manifest.get("parameters", {}).get("min_users", 10))
+    files: list[Path] = []
+    for name, table in result.tables.items():
+        files += write_table(_blank_small_counts(table, k), out / name, table_formats)
+    for name, fig in result.figures.items():
+        files += save_figure(fig, out / "figures" / name, figure_formats)
+    names = sorted([str(p.relative_to(out)) for p in files] + ["README.md", "longitudinal.json"])
+    manifest = {**result.manifest, "files": names}
+    with atomic_path(out / "README.md") as tmp:
+        tmp.write_text(_readme(manifest))
+    write_json(manifest, out / "longitudinal.json")
+    return manifest
+
+
+def _readme(manifest: dict) -> str:
+    """The manifest in words, for people reading the output folder (and the report quoting it)."""
+    lines = ["# Longitudinal outputs: how job loss changes mobility", ""]
+    if manifest.get("skipped"):
+        return "\n".join(lines + [f"No event study: {manifest['skipped']}", ""])
+    p = manifest.get("parameters", {})
+    lines += [f"Estimator: {p.get('estimator')} (controls: {p.get('control_group')}), window {p.get('window')}, "
+              f"cells with fewer than {p.get('min_users')} job losers suppressed.", ""]
+    if manifest.get("dating"):
+        lines += [f"Job losses dated by: {manifest['dating']['method']} ({manifest['dating']['reason']}).", ""]
+    for title, note in manifest.get("notes", {}).items():
+        lines += [f"## {title.capitalize()}", "", note, ""]
+    kinds = manifest.get("outcome_kind", {})
+    if kinds:
+        lines += ["## Outcome kinds", ""] + [f"- `{m}`: {kind}" for m, kind in kinds.items()] + [""]
+    lines += ["## Files", ""] + [f"- `{f}`" for f in manifest.get("files", [])] + [""]
+    return "\n".join(lines)
+
+
+def run_longitudinal(panel: pd.DataFrame, metrics: list[str], groups: list[str], out_dir: str | os.PathLike, *,
+                     table_formats: tuple[str, ...] = TABLE_FORMATS, figure_formats: tuple[str, ...] = ("png", "svg"),
+                     **kwargs) -> dict:
+    """:func:`longitudinal_tables` then :func:`write_longitudinal`; ``kwargs`` are those of the first plus the
+    fields of :class:`~mobility.longitudinal.params.EventStudyParams` (e.g. ``window=(-4, 8)``).
 
     Examples
     --------
     >>> import tempfile
     >>> weeks = pd.date_range("2020-01-06", periods=8, freq="7D")
     >>> rows = [(u, w, (u % 5) + 0.2 * t - 1.0 * (u < 30 and t >= 4) + 0.05 * ((u * 7 + t) % 3),
-    ...          weeks[4] if u < 30 else pd.NaT, "a" if u % 2 else "b")
-    ...         for u in range(60) for t, w in enumerate(weeks)]
-    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week", "sex"])
-    >>> m = run_longitudinal(panel, ["rg_km"], ["sex"], tempfile.mkdtemp(), window=(-3, 3))
-    >>> sorted(m["files"])[:3]
-    ['did.csv', 'did.parquet', 'event_study.csv']
+    ...          weeks[4] if u < 30 else pd.NaT) for u in range(60) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> sorted(run_longitudinal(panel, ["rg_km"], [], tempfile.mkdtemp(), window=(-3, 3))["files"])[:3]
+    ['README.md', 'did.csv', 'did.parquet']
     """
-    if controls not in CONTROLS:
-        raise MobilityError(f"controls must be one of {CONTROLS}, got {controls!r}")
-    if not metrics:
-        raise MobilityError("run_longitudinal needs at least one metric column")
-    out = Path(out_dir)
-    es_kwargs = dict(event_col=event_col, user_col=user_col, week_col=week_col, window=window,
-                     reference_period=reference_period, bin_endpoints=bin_endpoints, min_users=min_users,
-                     alpha=alpha, df_correction=df_correction)
-    did_kwargs = dict(event_col=event_col, user_col=user_col, week_col=week_col, window=window,
-                      min_users=min_users, alpha=alpha, df_correction=df_correction)
-    weight_col = None
-    balance = None
-    match_info = None
-    if controls != "all":
-        match = match_controls(panel, list(match_covariates or metrics), exact=list(match_exact), method=controls,
-                               event_col=event_col, user_col=user_col, week_col=week_col, **(match_options or {}))
-        weight_col = "_match_weight"
-        panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
-        balance, match_info = match.balance, match.info
-
-    es_tables, het_tables, pre_tables, did_tables, infos = [], [], [], [], {}
-    files: list[Path] = []
-    for metric in metrics:
-        es = event_study(panel, metric, weight_col=weight_col, **es_kwargs)
-        es_tables.append(es.coefficients)
-        pre_tables.append(es.pretrend.assign(dimension="all", n_draws=0))
-        infos[metric] = es.info
-        did_tables.append(did_summary(panel, metric, weight_col=weight_col, **did_kwargs).assign(dimension="all"))
-        files += plot_event_study(es.coefficients, out / "figures" / f"event_study_{_slug(metric)}",
-                                  formats=figure_formats, confidence_level=1 - alpha)
-        if groups:
-            het = heterogeneity(panel, metric, list(groups), draws=draws, weight_col=weight_col, **es_kwargs)
-            het_tables.append(het.coefficients)
-            pre_tables.append(het.pretrend)
-            for dim in groups:
-                did_tables.append(did_summary(panel, metric, group=dim, draws=draws, weight_col=weight_col,
-                                              **did_kwargs).assign(dimension=dim))
-                sub = het.coefficients[het.coefficients["dimension"] == dim]
-                files += plot_event_study(sub, out / "figures" / f"event_study_{_slug(metric)}_by_{_slug(dim)}",
-                                          formats=figure_formats, confidence_level=1 - alpha,
-                                          title=f"Job loss and {metric}, by {dim}")
-
-    tables = {
-        "event_study": pd.concat(es_tables, ignore_index=True),
-        "pretrend": pd.concat(pre_tables, ignore_index=True),
-        "did": pd.concat(did_tables, ignore_index=True),
-    }
-    if het_tables:
-        tables["heterogeneity"] = pd.concat(het_tables, ignore_index=True)
-    if balance is not None:
-        tables["balance"] = balance
-    for name, table in tables.items():
-        files += write_table(_blank_small_counts(table, min_users), out / name, table_formats)
-    manifest = {
-        "metrics": list(metrics), "groups": list(groups), "controls": controls, "draws": draws is not None,
-        "parameters": {k: v for k, v in es_kwargs.items()}, "matching": match_info, "event_study_info": infos,
-        "files": sorted(str(p.relative_to(out)) for p in files),
-    }
-    write_json(manifest, out / "longitudinal.json")
-    return manifest
+    fields = set(EventStudyParams.__dataclass_fields__)
+    params = EventStudyParams(**{k: kwargs.pop(k) for k in list(kwargs) if k in fields})
+    result = longitudinal_tables(panel, metrics, groups, params=params, **kwargs)
+    return write_longitudinal(result, out_dir, table_formats=table_formats, figure_formats=figure_formats)

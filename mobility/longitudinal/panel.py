@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
+from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
 
 NO_EVENT = np.iinfo(np.int64).min  # event time of control rows
@@ -42,57 +43,28 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
     return values.astype("datetime64[ns]")
 
 
-def check_window(window: tuple[int, int], reference_period: int) -> tuple[int, int]:
-    """Validate an event window ``(first, last)`` in weeks and the omitted reference period.
-
-    Examples
-    --------
-    >>> check_window((-4, 12), -1)
-    (-4, 12)
-    """
-    try:
-        lo, hi = (int(window[0]), int(window[1]))
-    except (TypeError, ValueError, IndexError) as exc:
-        raise MobilityError(f"window must be a pair of integers of weeks, e.g. (-4, 12); got {window!r}") from exc
-    if (lo, hi) != tuple(window):
-        raise MobilityError(f"window must hold integer weeks, got {window!r}")
-    if not lo <= int(reference_period) <= -1:
-        raise MobilityError(
-            f"reference_period={reference_period} must lie in the window's pre-period [{lo}, -1]; "
-            "the usual choice is -1 with a window such as (-4, 12)"
-        )
-    if hi < 0:
-        raise MobilityError(f"window={window!r} must reach event time 0 or later (the job-loss week)")
-    return lo, hi
-
-
-def check_min_users(min_users: int) -> int:
-    """Validate the privacy threshold k (users per published cell)."""
-    if isinstance(min_users, bool) or not isinstance(min_users, (int, np.integer)) or min_users < 1:
-        raise MobilityError(f"min_users must be an integer >= 1 (privacy threshold k), got {min_users!r}")
-    return int(min_users)
-
-
-def check_alpha(alpha: float) -> float:
-    """Validate a significance level in (0, 1)."""
-    if not 0.0 < float(alpha) < 1.0:
-        raise MobilityError(f"alpha must lie in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}")
-    return float(alpha)
-
-
 @dataclass
 class EventPanel:
-    """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed)."""
+    """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
+
+    ``y`` is (rows, metrics), ``metrics`` names its columns.
+
+    ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
+    ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
+    :data:`NO_EVENT` for controls. Estimators bin or drop rows for their window.
+    """
 
     y: np.ndarray
     user_codes: np.ndarray
     week_codes: np.ndarray
-    event_time: np.ndarray  # binned event time; NO_EVENT for controls
+    event_time: np.ndarray
+    cohort: np.ndarray
     group_codes: np.ndarray  # -1 where no group column was given
     group_labels: list = field(default_factory=list)
     weights: np.ndarray | None = None
     n_dropped_missing: int = 0
-    n_dropped_window: int = 0
+    metrics: list = field(default_factory=list)
+    strata: np.ndarray | None = None  # codes of the column whose categories get their own week effects
 
     @property
     def treated(self) -> np.ndarray:
@@ -100,12 +72,12 @@ class EventPanel:
 
     def subset(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds, with user and week codes made dense again."""
-        users = np.unique(self.user_codes[mask], return_inverse=True)[1]
-        weeks = np.unique(self.week_codes[mask], return_inverse=True)[1]
+        users = pd.factorize(self.user_codes[mask])[0]
+        weeks = pd.factorize(self.week_codes[mask])[0]
         return EventPanel(
-            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask],
+            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask], self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.n_dropped_window,
+            self.n_dropped_missing, self.metrics, None if self.strata is None else self.strata[mask],
         )
 
     @property
@@ -115,21 +87,22 @@ class EventPanel:
 
 def prepare_panel(
     panel: pd.DataFrame,
-    metric: str,
+    metric: str | list[str],
     *,
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
-    window: tuple[int, int] = (-4, 12),
-    reference_period: int = -1,
-    bin_endpoints: bool = True,
     group: str | None = None,
     weight_col: str | None = None,
+    strata: str | None = None,
+    any_metric: bool = False,
 ) -> EventPanel:
-    """Validate ``panel`` and code users, weeks, binned event time and groups as integer arrays.
+    """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
-    With ``bin_endpoints=True`` treated weeks before ``window[0]`` count as ``window[0]`` and weeks after
-    ``window[1]`` as ``window[1]`` (binned endpoints); otherwise those rows are dropped.
+    ``metric`` is one outcome column or several; rows where any of them is missing are dropped (where all of
+    them are, with ``any_metric=True``: ``y`` then keeps NaN for the others). ``strata``
+    names a column constant within each user whose categories get their own calendar-week effects (a
+    missing value is a category of its own).
 
     Examples
     --------
@@ -137,16 +110,17 @@ def prepare_panel(
     ...                   "week": pd.to_datetime(["2020-03-02", "2020-03-09"] * 2),
     ...                   "rg": [1.0, 2.0, 3.0, 4.0],
     ...                   "job_loss_week": pd.to_datetime(["2020-03-11", "2020-03-11", None, None])})
-    >>> ep = prepare_panel(p, "rg", window=(-2, 2))
-    >>> ep.event_time[:2].tolist(), bool(ep.treated[2])
-    ([-1, 0], False)
+    >>> ep = prepare_panel(p, "rg")
+    >>> ep.event_time[:2].tolist(), bool(ep.treated[2]), ep.y.shape
+    ([-1, 0], False, (4, 1))
     """
-    lo, hi = check_window(window, reference_period)
-    needed = [user_col, week_col, metric, event_col] + ([group] if group else []) + ([weight_col] if weight_col else [])
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    needed = [user_col, week_col, *metrics, event_col] + [c for c in (group, weight_col, strata) if c]
     require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
                     "week_col=... or group=...")
-    if not pd.api.types.is_numeric_dtype(panel[metric]) or pd.api.types.is_bool_dtype(panel[metric]):
-        raise MobilityError(f"panel column {metric!r} must be numeric to be used as a metric (got {panel[metric].dtype})")
+    for m in metrics:
+        if not pd.api.types.is_numeric_dtype(panel[m]) or pd.api.types.is_bool_dtype(panel[m]):
+            raise MobilityError(f"panel column {m!r} must be numeric to be used as a metric (got {panel[m].dtype})")
     week = _as_naive_utc(panel[week_col], week_col)
     if week.isna().any():
         raise MobilityError(f"panel column {week_col!r} has {int(week.isna().sum())} missing weeks; drop those rows")
@@ -171,19 +145,16 @@ def prepare_panel(
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
 
-    keep = panel[metric].notna().to_numpy() & np.isfinite(panel[metric].to_numpy(dtype=np.float64, na_value=np.nan))
+    values = np.column_stack([panel[m].to_numpy(dtype=np.float64, na_value=np.nan) for m in metrics])
+    keep = np.isfinite(values).any(axis=1) if any_metric else np.isfinite(values).all(axis=1)
     n_missing = int((~keep).sum())
     treated = loss.notna().to_numpy()
     event_time = np.full(len(panel), NO_EVENT, dtype=np.int64)
     et = ((week - loss).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
     event_time[treated] = et[treated].astype(np.int64)
-    outside = treated & ((event_time < lo) | (event_time > hi))
-    n_window = 0
-    if bin_endpoints:
-        event_time[treated] = np.clip(event_time[treated], lo, hi)
-    else:
-        n_window = int((outside & keep).sum())
-        keep &= ~outside
+    cohort = np.full(len(panel), NO_EVENT, dtype=np.int64)
+    days = ((loss - pd.Timestamp("1970-01-05")).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
+    cohort[treated] = days[treated].astype(np.int64)
 
     weights = None
     if weight_col:
@@ -213,16 +184,104 @@ def prepare_panel(
         labels = list(cat.categories)
         group_codes = np.asarray(cat.codes, dtype=np.int64)[keep]
 
+    strata_codes = None
+    if strata:
+        s_user = pd.DataFrame({"u": users.to_numpy(), "s": panel[strata].to_numpy()}).groupby("u", sort=False)["s"]
+        if (s_user.nunique(dropna=False) > 1).any():
+            raise MobilityError(f"strata column {strata!r} must be constant within a user (e.g. a baseline trait)")
+        strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(np.int64)
+
     user_codes, _ = pd.factorize(users[keep], sort=False)
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
-        y=panel[metric].to_numpy(dtype=np.float64, na_value=np.nan)[keep],
+        y=values[keep],
         user_codes=np.asarray(user_codes, dtype=np.int64),
         week_codes=np.asarray(week_codes, dtype=np.int64),
         event_time=event_time[keep],
+        cohort=cohort[keep],
         group_codes=group_codes,
         group_labels=labels,
         weights=weights,
         n_dropped_missing=n_missing,
-        n_dropped_window=n_window,
+        metrics=metrics,
+        strata=strata_codes,
     )
+
+
+def outcome_features(outcomes, features) -> list[str]:
+    """The ``features`` (names) built from any of the ``outcomes``: those containing an outcome's name, or
+    the name of its total when the outcome is a ``*_nonwork`` metric.
+
+    Examples
+    --------
+    >>> outcome_features(["radius_of_gyration_km_nonwork", "capacity"], ["d_radius_of_gyration_km", "attendance"])
+    ['d_radius_of_gyration_km']
+    """
+    stems = {o for o in outcomes} | {o.removesuffix("_nonwork") for o in outcomes}
+    return [f for f in features if any(stem in f for stem in stems)]
+
+
+def dating_method(
+    employment: pd.DataFrame, requested: str, *, outcomes, classifier_features=None
+) -> tuple[str, str]:
+    """Which employment method dates job losses for an event study of ``outcomes``, and why.
+
+    method.md 4: never date treatment with a model that uses the outcomes. ``"signal"`` (attendance at
+    the work place) never does. ``"classifier"`` is allowed only when its recorded feature list
+    ``classifier_features`` is known and disjoint from the outcomes (:func:`outcome_features`); asked for
+    explicitly otherwise, it raises. ``"auto"`` takes the classifier when it is present and allowed, the
+    signal otherwise.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"method": ["signal", "classifier"]})
+    >>> dating_method(e, "auto", outcomes=["new_locations"], classifier_features=["attendance", "new_locations"])[0]
+    'signal'
+    >>> dating_method(e, "auto", outcomes=["new_locations"], classifier_features=["attendance"])[0]
+    'classifier'
+    """
+    available = set(employment["method"].astype(str).unique())
+    if requested not in ("auto", "signal", "classifier"):
+        raise MobilityError(f"dating method {requested!r} is not one of ['auto', 'signal', 'classifier']")
+    if requested != "auto" and requested not in available:
+        raise MobilityError(f"[longitudinal] method = '{requested}': employment_weekly has no rows of that method; "
+                            f"available: {sorted(available)}")
+    if requested == "signal":
+        return "signal", "asked for: the attendance signal uses no mobility metric"
+    if "classifier" not in available:
+        return "signal", "auto: no classifier in this run; the attendance signal uses no mobility metric"
+    if classifier_features is None:
+        reason = "the classifier's feature list is not recorded, so it cannot be checked against the outcomes"
+    else:
+        shared = outcome_features(outcomes, classifier_features)
+        if not shared:
+            return "classifier", "the classifier's recorded features share nothing with the outcome metrics"
+        reason = f"the classifier uses outcome metrics as features ({', '.join(sorted(shared)[:6])})"
+    if requested == "classifier":
+        raise MobilityError(f"[longitudinal] method = 'classifier': {reason}; date job losses with 'signal' "
+                            "(method.md 4: never date treatment with a model that uses the outcomes)")
+    return "signal", f"auto: {reason}; dated with the attendance signal instead"
+
+
+def job_loss_panel(
+    metrics: pd.DataFrame, employment: pd.DataFrame, workers, *, method: str, timezone: str
+) -> pd.DataFrame:
+    """User-week panel of ``workers``: their weekly metrics, ``week`` (local Monday), ``job_loss_week`` (NaT
+    for never-losers) from :func:`mobility.employment.job_loss_weeks` of ``method``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"user_id": ["a", "a"], "period_start": pd.to_datetime(["2020-01-06 05:00",
+    ...                   "2020-01-13 05:00"], utc=True), "radius_of_gyration_km": [3.0, 1.0]})
+    >>> e = pd.DataFrame({"user_id": ["a"], "week": pd.to_datetime(["2020-01-13"]), "method": ["signal"],
+    ...                   "weeks_since_job_loss": pd.array([0], dtype="Int64")})
+    >>> job_loss_panel(m, e, ["a"], method="signal", timezone="America/New_York")[
+    ...     ["week", "job_loss_week"]].astype(str).values.tolist()
+    [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
+    """
+    require_columns(metrics, ("user_id", "period_start"), "metrics_weekly", "pass the metrics step's weekly table")
+    loss = job_loss_weeks(employment, method)
+    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
+    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
+    return panel.merge(loss, left_on="user_id", right_index=True, how="left")

@@ -2,9 +2,10 @@
 
 from mobility.pipeline.config import RegionConfig, load_config
 from mobility.pipeline.runner import Runner, Stage, StageContext, read_table
-from mobility.pipeline.stages import stages_for
+from mobility.pipeline.stages import skipped_stages, stages_for
 
-__all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "read_table", "run", "stages_for"]
+__all__ = ["RegionConfig", "Runner", "Stage", "StageContext", "load_config", "read_table", "run", "skipped_stages",
+           "stages_for"]
 
 
 def run(region: str, out: str | None = None, *, from_stage: str | None = None, until: str | None = None,
@@ -30,5 +31,6 @@ def run(region: str, out: str | None = None, *, from_stage: str | None = None, u
     out_dir = Path(out) if out else Path("out") / config.name
     with make_engine(engine, scheduler=scheduler, n_workers=n_workers,
                      memory_limit_gb=memory_limit_gb) as executor:
-        runner = Runner(config, stages_for(config), out_dir, progress=progress, engine=executor)
+        runner = Runner(config, stages_for(config), out_dir, progress=progress, engine=executor,
+                        skipped=skipped_stages(config))
         return runner.run(from_stage=from_stage, until=until, force=force)

@@ -105,7 +105,7 @@ def find_config(region: str, search_from: Path | None = None) -> Path:
             raise MobilityError(f"region config {candidate} does not exist")
         return candidate.resolve()
     roots = [Path.cwd()] if search_from is None else [search_from]
-    roots.append(Path(__file__).resolve().parents[2])
+    roots = list(dict.fromkeys(r.resolve() for r in [*roots, Path(__file__).resolve().parents[2]]))
     for root in roots:
         path = root / "pipelines" / f"{region}.toml"
         if path.exists():

@@ -54,9 +54,11 @@ class LocalEngine:
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False) -> list:
         """``[fn(item) for item in items]``, with a progress bar when ``progress``."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
-        return [fn(item) for item in tqdm(items, desc=desc, disable=not progress, leave=False, unit="part")]
+        # closed on error too, so no half bar is left under the error line; drawn on a terminal only
+        with tqdm(items, desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:
+            return [fn(item) for item in bar]
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the engine."""
@@ -146,7 +148,7 @@ class DaskEngine:
         ``distributed.scheduler.allowed-failures`` times); an error raised by ``fn`` itself is raised here.
         """
         from distributed import KilledWorker, as_completed
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         items = list(items)
         if not items:
@@ -154,9 +156,10 @@ class DaskEngine:
         keys = [f"{desc or 'part'}-{i}-{os.urandom(4).hex()}" for i in range(len(items))]
         futures = self.client.map(fn, items, key=keys, pure=False)
         try:
-            for _ in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress,
-                          leave=False, unit="part"):
-                pass
+            with tqdm(as_completed(futures), total=len(futures), desc=desc, leave=False, unit="part",
+                      disable=None if progress else True) as bar:  # closed on error too, as LocalEngine.map
+                for _ in bar:
+                    pass
             return self.client.gather(futures)
         except KilledWorker as exc:
             raise MobilityError(

@@ -16,6 +16,7 @@ Each stage writes its tables as folders of Parquet parts under a staging folder
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ import platform
 import shutil
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -103,6 +105,8 @@ class Stage:
     ``run(ctx)`` writes the tables named in ``outputs`` under ``ctx.output(name)`` and returns a summary
     dict (stored in the manifest). ``params(config)`` returns the stage's resolved parameters (defaults
     filled in) and ``inputs(config)`` the external files it reads, both part of its fingerprint.
+    ``timed`` marks a stage that does its work in one piece (no partitions to count): the runner shows a bar
+    of its elapsed time against the stage's last duration (:func:`timed_bar`).
     """
 
     name: str
@@ -111,6 +115,7 @@ class Stage:
     run: Callable[[StageContext], dict[str, Any]]
     params: Callable[[RegionConfig], dict[str, Any]] = lambda config: {}
     inputs: Callable[[RegionConfig], list[Path]] = lambda config: []
+    timed: bool = False
 
 
 def package_versions() -> dict[str, str]:
@@ -160,32 +165,246 @@ def count_rows(folder: Path) -> int:
     return int(sum(pq.ParquetFile(p).metadata.num_rows for p in sorted(folder.glob("*.parquet"))))
 
 
-def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a whole output table of a run (all its parts) into one DataFrame.
+def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None = None):
+    """Read an output of a run: a table as one DataFrame, a JSON output as its content.
+
+    ``name`` is an output the README lists:
+
+    - a table (a folder of Parquet parts: ``pings``, ``quarantine``, ``stops``, ``metrics_weekly``, ...): one
+      DataFrame of all its parts (``columns`` to read only some; :func:`is_table`);
+    - a folder of named results (``employment_evaluation``, ``validation``, ``longitudinal``,
+      ``report_index``): the content of its one data file (a dict for JSON, a DataFrame for Parquet or CSV),
+      or ``{file stem: content}`` when it holds several (figures are left out);
+    - one file of such a folder, as ``"longitudinal/event_study"`` (Parquet, CSV or JSON).
+
+    Raises
+    ------
+    MobilityError
+        No such output in ``out_dir`` (with the outputs it does have).
 
     Examples
     --------
-    >>> stops = read_table("out/synthetic", "stops")    # doctest: +SKIP
+    >>> stops = read_table("out/synthetic", "stops")                        # doctest: +SKIP
+    >>> read_table("out/synthetic", "validation")["individual"]["truth"]     # doctest: +SKIP
+    >>> read_table("out/synthetic", "longitudinal/event_study").columns      # doctest: +SKIP
     """
-    folder = Path(out_dir) / name
-    parts = sorted(folder.glob("*.parquet"))
-    if not parts:
-        raise MobilityError(f"no table '{name}' in {out_dir}; run the pipeline stage that writes it")
-    frames = [pd.read_parquet(p, columns=columns) for p in parts]
-    frames = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(frames, ignore_index=True)
+    out_dir = Path(out_dir)
+    path = out_dir / name
+    if path.is_dir() and is_table(path):
+        frames = [pd.read_parquet(p, columns=columns) for p in sorted(path.glob("*.parquet"))]
+        frames = [f for f in frames if len(f)] or frames[:1]
+        return pd.concat(frames, ignore_index=True)
+    if path.is_dir():
+        files = _result_files(path)
+        if not files:
+            raise MobilityError(f"output '{name}' in {out_dir} holds no table or JSON file; rerun the stage that "
+                                "writes it")
+        if len(files) == 1:
+            return _read_result(next(iter(files.values())), columns)
+        return {stem: _read_result(file, columns) for stem, file in files.items()}
+    for suffix in RESULT_SUFFIXES:
+        candidate = path.with_name(path.name + suffix)
+        if candidate.is_file():
+            return _read_result(candidate, columns)
+    have = sorted(p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) \
+        if out_dir.is_dir() else []
+    raise MobilityError(f"no output '{name}' in {out_dir}; run the pipeline stage that writes it "
+                        f"(outputs there: {', '.join(have) or 'none'})")
+
+
+RESULT_SUFFIXES = (".parquet", ".csv", ".json")
+
+
+def _result_files(folder: Path) -> dict[str, Path]:
+    """``{stem: file}`` of a result folder's data files, Parquet preferred over a CSV copy of the same table."""
+    files: dict[str, Path] = {}
+    for suffix in reversed(RESULT_SUFFIXES):
+        for file in sorted(folder.glob(f"*{suffix}")):
+            files[file.stem] = file
+    return dict(sorted(files.items()))
+
+
+def _read_result(file: Path, columns: list[str] | None = None):
+    if file.suffix == ".json":
+        return json.loads(file.read_text())
+    if file.suffix == ".csv":
+        return pd.read_csv(file, usecols=columns)
+    return pd.read_parquet(file, columns=columns)
+
+
+def is_table(folder: Path) -> bool:
+    """A folder of Parquet parts (JSON files beside them are a stage's resume markers), not of named results.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"a": [1]}).to_parquet(d / "part-00000.parquet")
+    >>> is_table(d)
+    True
+    >>> _ = (d / "summary.csv").write_text("a,b")
+    >>> is_table(d)
+    False
+    """
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return any(p.suffix == ".parquet" for p in files) and all(
+        p.suffix in (".parquet", ".json") and p.parent == folder for p in files)
+
+
+def describe_output(folder: Path) -> str:
+    """What a stage wrote into one output folder, for the log: ``1,234 rows`` or ``1 JSON, 2 PNG files``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.json").write_text("{}"); _ = (d / "b.png").write_bytes(b"")
+    >>> describe_output(d)
+    '1 JSON and 1 PNG files'
+    """
+    if is_table(folder):
+        return f"{count_rows(folder):,} rows"
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    kinds = Counter(p.suffix.lstrip(".").upper() or "other" for p in files)
+    if not kinds:
+        return "nothing"
+    text = and_join([f"{n} {kind}" for kind, n in sorted(kinds.items())])
+    return f"{text} file{'s' if sum(kinds.values()) > 1 else ''}"
+
+
+def and_join(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    Examples
+    --------
+    >>> and_join(["cbg"]), and_join(["cbg", "lodes_wac", "telework"])
+    ('cbg', 'cbg, lodes_wac and telework')
+    """
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+@contextlib.contextmanager
+def timed_bar(desc: str, expected_s: float | None, enabled: bool = True, *, tick_s: float = 0.5):
+    """A progress bar of elapsed time for work done in one piece: against ``expected_s`` (the same stage's last
+    duration) it shows the share done and an estimate of the time left; without one, the time elapsed. Shown
+    on a terminal only, and not when ``enabled`` is false.
+
+    Examples
+    --------
+    >>> with timed_bar("employment", 12.0, enabled=False):
+    ...     pass
+    """
+    if not enabled:
+        yield
+        return
+    import threading
+
+    from tqdm import tqdm
+
+    if expected_s:
+        fmt = ("{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, about {remaining} left "
+               f"(its last run took {expected_s:.0f} s)")
+    else:
+        fmt = "{desc}: {elapsed} elapsed (first run: no estimate yet)"
+    stop = threading.Event()
+    with tqdm(total=expected_s or None, desc=desc, bar_format=fmt, leave=False, disable=None) as bar:
+        def tick():
+            t0 = time.monotonic()
+            while not stop.wait(tick_s):
+                bar.n = min(time.monotonic() - t0, 0.99 * expected_s) if expected_s else 0
+                bar.refresh()
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+class _Held(logging.Handler):
+    """Holds what the package's frame functions log while a stage runs (once per partition: the same line
+    many times), to say it once at the stage's end (:func:`_library_logs`)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == log.name or record.name.startswith(log.name + "."):
+            logging.getLogger().handle(record)  # the runner's own lines go out at once
+        else:
+            self.records.append(record)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def summarise_records(records: Sequence[logging.LogRecord]) -> str:
+    """One line for many log records: records with the same message template and the same words (non-number
+    arguments) are merged, their whole-number arguments summed (counts over disjoint partitions add up);
+    records with other numbers (shares, rates) keep the first one's text.
+
+    Examples
+    --------
+    >>> r = [logging.LogRecord("m", 30, "", 0, "%s: %d of %d rows have no cbg", ("work", n, 10), None) for n in (2, 3)]
+    >>> summarise_records(r + [logging.LogRecord("m", 30, "", 0, "%.1f%% left", (5.0,), None)] * 2)
+    'work: 5 of 20 rows have no cbg (2 messages summed); 5.0% left (and 1 more like it)'
+    """
+    groups: dict[tuple, list[logging.LogRecord]] = {}
+    for record in records:
+        args = record.args if isinstance(record.args, tuple) else ()
+        words = tuple(a if not _whole(a) else None for a in args)
+        groups.setdefault((record.name, str(record.msg), words), []).append(record)
+    lines = []
+    for (_, msg, words), same in groups.items():
+        args = [r.args if isinstance(r.args, tuple) else () for r in same]
+        summable = len(same) > 1 and any(w is None for w in words) and \
+            not any(isinstance(a, float) for row in args for a in row)
+        if summable:
+            merged = tuple(sum(row[i] for row in args) if words[i] is None else words[i] for i in range(len(words)))
+            lines.append(f"{msg % merged} ({len(same)} messages summed)")
+        else:
+            more = f" (and {len(same) - 1} more like it)" if len(same) > 1 else ""
+            lines.append(same[0].getMessage() + more)
+    return "; ".join(lines)
+
+
+@contextlib.contextmanager
+def _library_logs(stage: str):
+    """While a stage runs, hold the package's own log records (``mobility.*`` outside the runner); at its end
+    say its warnings in one line (:func:`summarise_records`) and keep the rest at DEBUG level."""
+    package = logging.getLogger("mobility")
+    held = _Held()
+    propagate = package.propagate
+    package.addHandler(held)
+    package.propagate = False
+    try:
+        yield
+    finally:
+        package.removeHandler(held)
+        package.propagate = propagate
+        warnings = [r for r in held.records if r.levelno >= logging.WARNING]
+        if warnings:
+            log.log(max(r.levelno for r in warnings), "%s: %s", stage, summarise_records(warnings))
+        for record in held.records:
+            if record.levelno < logging.WARNING:
+                log.debug("%s: %s", stage, record.getMessage())
 
 
 class Runner:
     """Run stages in order with checkpoints (see module docstring)."""
 
     def __init__(self, config: RegionConfig, stages: Sequence[Stage], out_dir: Path, *, progress: bool = True,
-                 engine: Any = None):
+                 engine: Any = None, skipped: dict[str, str] | None = None):
         self.config = config
         self.stages = list(stages)
         self.out_dir = Path(out_dir)
         self.progress = progress
         self.engine = engine
+        self.skipped = dict(skipped or {})  # stages this region cannot run -> the inputs they need
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise MobilityError(f"duplicate stage names in {names}")
@@ -196,6 +415,9 @@ class Runner:
     def run(self, *, from_stage: str | None = None, until: str | None = None, force: bool = False) -> dict:
         names = self.stage_names()
         for which, value in (("--from", from_stage), ("--until", until)):
+            if value in self.skipped:
+                raise MobilityError(f"{which} {value}: this region does not run {value}, which {self.skipped[value]}; "
+                                    f"its stages are {names}")
             if value is not None and value not in names:
                 raise MobilityError(f"{which} {value}: no such stage; stages are {names}")
         try:
@@ -213,7 +435,10 @@ class Runner:
             "stage_order": names[: last + 1],
             "engine": self.engine.describe() if self.engine is not None else {"engine": "local"},
             "stages": {},
+            "skipped_stages": self.skipped,
         }
+        for name, reason in self.skipped.items():
+            log.info("%-12s not run: it %s", name, reason)
         run_ids: dict[str, str] = {}  # an upstream stage that ran again makes its downstream stages run again
         for index, stage in enumerate(self.stages[: last + 1]):
             params = stage.params(self.config)
@@ -227,7 +452,7 @@ class Runner:
                 and all((self.out_dir / t).is_dir() for t in stage.outputs)
             )
             if done:
-                log.info("stage %-12s skipped (inputs and parameters unchanged)", stage.name)
+                log.info("%-12s skipped: inputs and parameters unchanged", stage.name)
                 entry = dict(state, status="skipped")
             else:
                 entry = self._run_stage(stage, params, fp)
@@ -239,6 +464,8 @@ class Runner:
             manifest["stages"][stage.name] = entry
             manifest["finished"] = datetime.now(timezone.utc).isoformat()
             write_json(manifest, self.out_dir / "run.json")
+        if self.skipped:
+            log.info("not run for this region: %s (see above for the inputs each needs)", ", ".join(self.skipped))
         return manifest
 
     def _read_state(self, stage: Stage) -> dict | None:
@@ -258,15 +485,18 @@ class Runner:
                 shutil.rmtree(stale, ignore_errors=True)
         staging.mkdir(parents=True, exist_ok=True)
         ctx = StageContext(self.config, params, self.out_dir, staging, self.progress, self.engine)
-        log.info("stage %-12s running", stage.name)
+        log.info("%-12s running", stage.name)
+        last = (self._read_state(stage) or {}).get("duration_s") if stage.timed else None
         t0 = time.perf_counter()
-        summary = stage.run(ctx) or {}
+        with _library_logs(stage.name), timed_bar(stage.name, last, self.progress and stage.timed):
+            summary = stage.run(ctx) or {}
         duration = time.perf_counter() - t0
-        rows = {}
+        rows, written = {}, []
         for table in stage.outputs:
             produced = staging / table
             if not produced.is_dir():
                 raise MobilityError(f"stage {stage.name} did not write its table '{table}'")
+            written.append(f"{table} {describe_output(produced)}")
             rows[table] = count_rows(produced)
             self._commit(produced, self.out_dir / table)
         shutil.rmtree(staging, ignore_errors=True)
@@ -280,8 +510,7 @@ class Runner:
             **summary,
         }
         write_json(entry, self.out_dir / "_state" / f"{stage.name}.json")
-        log.info("stage %-12s done in %.1f s: %s", stage.name, duration,
-                 ", ".join(f"{t}={n:,}" for t, n in rows.items()))
+        log.info("%-12s done in %.1f s%s", stage.name, duration, (": " + ", ".join(written)) if written else "")
         return entry
 
     def _commit(self, produced: Path, final: Path) -> None:

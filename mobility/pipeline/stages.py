@@ -35,9 +35,10 @@ import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
-from mobility.io.atomic import atomic_path, write_json, write_parquet
+from mobility.io.atomic import write_json, write_parquet
+from mobility.io.figures import save_figure
 from mobility.pipeline.config import RegionConfig
-from mobility.pipeline.runner import PART_NAME, Stage, StageContext
+from mobility.pipeline.runner import PART_NAME, Stage, StageContext, and_join
 
 log = logging.getLogger("mobility.pipeline")
 
@@ -237,13 +238,6 @@ def stage_params(config: RegionConfig, section: str, func, *, fixed: tuple[str, 
     return {**allowed, **given}
 
 
-def save_png(fig, path: Path) -> Path:
-    """Write a matplotlib Figure as a PNG, atomically (frames return Figures; stages write them)."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return path
-
-
 def _cbg(config: RegionConfig):
     from mobility.census import read_geometry
 
@@ -282,27 +276,43 @@ def run_locations(ctx: StageContext) -> dict[str, Any]:
 
 
 def _home_work_params(config):
-    from mobility.home_work import detect_home_work
+    from mobility.home_work import HomeWorkParams
 
-    params = stage_params(config, "home_work", detect_home_work, fixed=("timezone",))
-    return {**params, "timezone": config.timezone}
+    given = _dataclass_params(config, "home_work", HomeWorkParams, defaults=False)
+    # resolved for the chosen method (its windows); a bad value fails here, naming the field
+    return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
 
 
 def _cbg_inputs(config):
     return [config.input_path("cbg")]
 
 
+def _optional_cbg_inputs(config):
+    path = config.input_path("cbg", required=False)
+    return [path] if path is not None else []
+
+
 def run_home_work(ctx: StageContext) -> dict[str, Any]:
-    from mobility.home_work import detect_home_work
+    """Daily home and work; hidden behind block groups where the region has polygons, else as location ids
+    only (``home_cbg``, ``work_cbg`` missing)."""
+    from mobility.home_work import HomeWorkParams, detect_home_work
     from mobility.obfuscate import obfuscate_to_cbg
 
-    cbg = _cbg(ctx.config)
+    cbg = _cbg(ctx.config) if ctx.config.inputs.get("cbg") else None
+    params = dict(ctx.params)
+    timezone = params.pop("timezone")
+    params = HomeWorkParams(**params)
 
     def one(visits, locations):
-        labels = detect_home_work(visits, **ctx.params)
+        labels = detect_home_work(visits, timezone=timezone, params=params)
+        if cbg is None:
+            return [labels.assign(home_cbg=pd.array([pd.NA] * len(labels), dtype="string"),
+                                  work_cbg=pd.array([pd.NA] * len(labels), dtype="string"))]
         return [obfuscate_to_cbg(labels, locations, cbg)]
 
     ctx.map_parts(["visits", "locations"], ["home_work_daily"], one)
+    if cbg is None:
+        return {"cbg": "none: home and work kept as location ids ([inputs] cbg not given)"}
     return {}
 
 
@@ -330,28 +340,10 @@ def _census_inputs(config):
                         config.input_path("telework", required=False)) if p is not None]
 
 
-def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:
-    """Each user's modal home and work CBG per ISO week (Monday) from daily labels; missing stays missing.
-
-    Examples
-    --------
-    >>> labels = pd.DataFrame({"user_id": ["a"] * 3, "date": pd.to_datetime(["2020-01-06", "2020-01-07", "2020-01-13"]),
-    ...                        "home_cbg": ["1", "1", "2"], "work_cbg": [None, "9", None]})
-    >>> weekly_cbgs(labels)[["week", "home_cbg", "work_cbg"]].fillna("-").astype(str).values.tolist()
-    [['2020-01-06', '1', '9'], ['2020-01-13', '2', '-']]
-    """
-    from mobility.obfuscate import modal_cbg
-
-    weekly = labels.assign(week=labels["date"].dt.to_period("W-SUN").dt.start_time)
-    out = weekly[["user_id", "week"]].drop_duplicates().reset_index(drop=True)
-    for column in ("home_cbg", "work_cbg"):
-        out = out.merge(modal_cbg(weekly, column, by=("user_id", "week")), on=["user_id", "week"], how="left")
-    return out.astype({"home_cbg": "string", "work_cbg": "string"})
-
-
 def run_census(ctx: StageContext) -> dict[str, Any]:
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import home_features, work_features
+    from mobility.obfuscate import weekly_cbgs
 
     config = ctx.config
     wac = aggregate_lodes(read_lodes(config.input_path("lodes_wac")), "cbg")
@@ -374,15 +366,17 @@ def run_census(ctx: StageContext) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- employment
-def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A params dataclass's defaults overridden by ``[section]``; unknown keys name the allowed ones."""
-    defaults = dataclasses.asdict(cls())
+def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[str, ...] = (),
+                      defaults: bool = True) -> dict[str, Any]:
+    """A params dataclass's defaults overridden by ``[section]`` (only the given keys when ``defaults`` is
+    False); unknown keys name the allowed ones."""
+    fields = dataclasses.asdict(cls())
     given = {k: v for k, v in config.stage(section).items() if not isinstance(v, dict)}
-    unknown = sorted(set(given) - set(defaults) - set(extra))
+    unknown = sorted(set(given) - set(fields) - set(extra))
     if unknown:
         raise MobilityError(f"{config.path}: [{section}] has unknown key(s) {unknown}; "
-                            f"allowed: {sorted(set(defaults) | set(extra))}")
-    return {**defaults, **given}
+                            f"allowed: {sorted(set(fields) | set(extra))}")
+    return {**fields, **given} if defaults else given
 
 
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
@@ -403,7 +397,7 @@ def _employment_inputs(config: RegionConfig) -> list[Path]:
     given = config.stage("employment")
     extra = [config.resolve(given[k]) for k in ("labels", "model") if given.get(k)]
     truth = config.input_path("truth_status", required=False)
-    return _census_inputs(config) + [_cbg_inputs(config)[0]] + extra + ([truth] if truth else [])
+    return _census_inputs(config) + extra + ([truth] if truth else [])
 
 
 def _training_region(config: RegionConfig) -> dict[str, Any]:
@@ -452,7 +446,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
     features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
     region = _training_region(config)
-    tables = estimate_employment(visits, labels, features, tau, cbg=_cbg(config),
+    tables = estimate_employment(visits, labels, features, tau,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
                                  params=employment_params, classifier=classifier, labels_truth=labelled,
                                  model=model, training=region)
@@ -463,7 +457,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     if truth_path is not None:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
-        save_png(plot_reliability(truth_scores), evaluation_dir / "reliability.png")
+        save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
     summary: dict[str, Any] = {"methods": {"signal": {"model": "attendance signal (no training)"}}}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
@@ -505,7 +499,7 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
         result[route] = validate_against(area, route=route, **refs)
         write_json(result[route], out / route / "validation.json")
         figure = plot_validation(area[area["route"] == route], reference_series(**refs))
-        save_png(figure, out / route / "validation.png")
+        save_figure(figure, out / route / "validation", ("png",))
     write_json(result, out / "validation.json")
     return {"validation": {route: {src: {m: {k: v for k, v in stats.items() if k != "by_area"}
                                         for m, stats in by_method.items()}
@@ -513,100 +507,49 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- longitudinal
-LONGITUDINAL_DEFAULTS = {
-    "method": "auto",                # which employment method dates the job losses: "signal", "classifier",
-                                     # or "auto" (the classifier where the run trained one, else the signal)
-    "metrics": ["radius_of_gyration_km", "uncorrelated_entropy_bits", "new_locations", "exploration_rate",
-                "capacity", "distinct_locations", "time_at_home_h"],
-    "groups": ["sex", "age", "earnings", "race", "education"],
-    "group_method": "modal",         # "modal" category per worker, or "draws" from the census probabilities
-    "n_draws": 10,                   # draws per worker (combined with Rubin's rules) when group_method = "draws"
-    "seed": 0,
-    "controls": "all",               # "all" never-losers, or matched: "nearest" / "cem"
-    "window": [-4, 12],
-    "min_users": 10,                 # k: cells drawn from fewer users are suppressed
-    "alpha": 0.05,
-}
-
-
 def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
-    given = config.stage("longitudinal")
-    unknown = sorted(set(given) - set(LONGITUDINAL_DEFAULTS))
-    if unknown:
-        raise MobilityError(f"{config.path}: [longitudinal] has unknown key(s) {unknown}; "
-                            f"allowed: {sorted(LONGITUDINAL_DEFAULTS)}")
-    return {**LONGITUDINAL_DEFAULTS, **given}
+    """``[longitudinal]`` as :class:`~mobility.longitudinal.params.LongitudinalParams` (every field, defaults
+    included), plus the employment baseline weeks (the home CBG of ``group_source = "home"``)."""
+    from mobility.employment.params import EmploymentParams
+    from mobility.longitudinal.params import LongitudinalParams
+
+    params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    employment = {k: v for k, v in config.stage("employment").items() if k in ("baseline_start", "baseline_end")}
+    return {**params.to_dict(), "baseline": [str(d.date()) for d in EmploymentParams(**employment).baseline]}
 
 
-def job_loss_panel(metrics: pd.DataFrame, employment: pd.DataFrame, workers: pd.Series, *, method: str,
-                   timezone: str) -> pd.DataFrame:
-    """User-week panel of workers: metrics, ``week`` (local Monday), ``job_loss_week`` (NaT for never-losers).
+def classifier_features(out_dir: Path) -> list[str] | None:
+    """The employment classifier's recorded feature names: ``employment_model/card.json`` (``features``), else
+    the ``feature_importance`` table; None where the run recorded neither."""
+    from mobility.pipeline.runner import read_table
 
-    ``method`` is "signal", "classifier" or "auto" (the classifier where present).
-
-    The job-loss week of a user is the first week the chosen ``method`` dates a loss to
-    (``week - weeks_since_job_loss``).
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"user_id": ["a", "a"], "period_start": pd.to_datetime(["2020-01-06 05:00",
-    ...                   "2020-01-13 05:00"], utc=True), "radius_of_gyration_km": [3.0, 1.0]})
-    >>> e = pd.DataFrame({"user_id": ["a"], "week": pd.to_datetime(["2020-01-13"]), "method": ["signal"],
-    ...                   "weeks_since_job_loss": pd.array([0], dtype="Int64")})
-    >>> job_loss_panel(m, e, pd.Series(["a"]), method="signal", timezone="America/New_York")[
-    ...     ["week", "job_loss_week"]].astype(str).values.tolist()
-    [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
-    """
-    if method == "auto":
-        method = "classifier" if (employment["method"] == "classifier").any() else "signal"
-    chosen = employment[employment["method"] == method]
-    if chosen.empty:
-        raise MobilityError(f"[longitudinal] method = '{method}': employment_weekly has no rows of that method; "
-                            f"available: {sorted(employment['method'].unique())}")
-    lost = chosen.dropna(subset=["weeks_since_job_loss"])
-    loss_week = (lost["week"] - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64") * 7, unit="D"))
-    loss = loss_week.groupby(lost["user_id"].to_numpy()).min().rename("job_loss_week")
-    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
-    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
-    return panel.merge(loss, left_on="user_id", right_index=True, how="left")
+    card = out_dir / "employment_model" / "card.json"
+    if card.exists():
+        features = json.loads(card.read_text()).get("features")
+        if features is not None:
+            return [str(f) for f in features]
+    if (out_dir / "feature_importance").exists():
+        return read_table(out_dir, "feature_importance", columns=["feature"])["feature"].astype(str).tolist()
+    return None
 
 
 def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
-    """Cross-user stage: event studies of every metric by demographic group (job losers vs employed)."""
-    from mobility.census.groups import assign_groups
-    from mobility.longitudinal import run_longitudinal
+    """Cross-user stage: read the run's tables, :func:`mobility.longitudinal.longitudinal_study`, write."""
+    from mobility.longitudinal import LongitudinalParams, longitudinal_study, write_longitudinal
     from mobility.pipeline.runner import read_table
 
-    p = ctx.params
-    features = read_table(ctx.out_dir, "worker_features")
-    features = features[features["work_cbg"].notna()]
-    panel = job_loss_panel(read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
-                           features["user_id"], method=p["method"], timezone=ctx.config.timezone)
-    if p["group_method"] not in ("modal", "draws"):
-        raise MobilityError(f"[longitudinal] group_method = {p['group_method']!r}: use \"modal\" or \"draws\"")
-    draws = {}
-    for dimension in p["groups"]:
-        if p["group_method"] == "draws":
-            drawn = assign_groups(features, dimension, method="draws", n_draws=int(p["n_draws"]), seed=int(p["seed"]))
-            drawn = drawn[["user_id", "draw", dimension]]
-            draws[dimension] = drawn.assign(**{dimension: drawn[dimension].astype("string").fillna("unknown")})
-            continue
-        modal = assign_groups(features, dimension, method="modal")[["user_id", dimension]]
-        panel = panel.merge(modal, on="user_id", how="left")
-        # a work CBG whose census table has no people in this dimension: its own (usually suppressed) cell
-        panel[dimension] = panel[dimension].astype("string").fillna("unknown")
-    losers = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
-    if losers < int(p["min_users"]):
-        reason = (f"{losers} detected job loser(s), fewer than min_users = {p['min_users']}: no event study "
-                  "(a longer period or more users gives one)")
-        log.warning("longitudinal: %s", reason)
-        write_json({"skipped": reason}, ctx.output("longitudinal") / "longitudinal.json")
-        return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "skipped": reason}
-    manifest = run_longitudinal(panel, list(p["metrics"]), list(p["groups"]), ctx.output("longitudinal"),
-                                draws=draws or None, controls=p["controls"], window=tuple(p["window"]),
-                                min_users=int(p["min_users"]), alpha=float(p["alpha"]))
-    return {"job_losers": losers, "workers": int(panel["user_id"].nunique()), "files": len(manifest.get("files", []))}
+    p = dict(ctx.params)
+    baseline = tuple(p.pop("baseline"))
+    params = LongitudinalParams.from_config(p)
+    result = longitudinal_study(
+        read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
+        read_table(ctx.out_dir, "worker_features"), params=params, timezone=ctx.config.timezone,
+        classifier_features=classifier_features(ctx.out_dir),
+        home_features=read_table(ctx.out_dir, "user_features") if params.group_source == "home" else None,
+        baseline=baseline)
+    manifest = write_longitudinal(result, ctx.output("longitudinal"), figure_formats=params.figure_formats)
+    return {**manifest["counts"], "dating": manifest["dating"], "files": len(manifest["files"]),
+            **({"skipped": manifest["skipped"]} if "skipped" in manifest else {})}
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -633,6 +576,11 @@ def run_report(ctx: StageContext) -> dict[str, Any]:
     return {"reports": written}
 
 
+STAGE_NAMES = ("generate", "load", "validate", "stops", "locations", "home_work", "metrics", "census", "employment",
+               "longitudinal", "validation", "report")
+"""Every stage, in order; a region runs those its inputs allow (:func:`stages_for`, :func:`skipped_stages`)."""
+
+
 def stages_for(config: RegionConfig) -> list[Stage]:
     """The ordered stages for a region (``generate`` only where the region is synthetic)."""
     stages = []
@@ -643,20 +591,66 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         Stage("validate", ("load",), ("pings", "quarantine"), run_validate, lambda c: {"n_partitions": c.n_partitions}),
         Stage("stops", ("validate",), ("stops",), run_stops, _stops_params),
         Stage("locations", ("stops",), ("visits", "locations"), run_locations, _locations_params),
-        Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params, _cbg_inputs),
+        Stage("home_work", ("locations",), ("home_work_daily",), run_home_work, _home_work_params,
+              _optional_cbg_inputs),
         Stage("metrics", ("home_work",), ("metrics_weekly", "metrics_monthly"), run_metrics, _metrics_params),
     ]
-    if config.inputs.get("lodes_wac"):
+    skipped = skipped_stages(config)
+    if "census" not in skipped:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
+    if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
                              "employment_evaluation", "employment_model", "worker_features"),
-                            run_employment, _employment_params, _employment_inputs))
+                            run_employment, _employment_params, _employment_inputs, timed=True))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
-                            _longitudinal_params))
-        if any(config.inputs.get(k) for k in ("truth_area", "laus", "ui_claims")):
-            stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
-                                _validation_inputs))
+                            _longitudinal_params, timed=True))
+    if "validation" not in skipped:
+        stages.append(Stage("validation", ("employment",), ("validation",), run_validation, lambda c: {},
+                            _validation_inputs, timed=True))
+    if "report" not in skipped:
         stages.append(Stage("report", ("longitudinal", "employment"), ("report_index",), run_report, _report_params,
-                            _validation_inputs))
+                            _validation_inputs, timed=True))
     return stages
+
+
+INPUT_WORDS = {
+    "cbg": "block-group polygons",
+    "lodes_wac": "LODES WAC workplace counts",
+    "telework": "Dingel & Neiman teleworkability by sector",
+}
+NEEDS = {
+    "census": ("cbg", "lodes_wac"),
+    "employment": ("cbg", "lodes_wac", "telework"),
+    "longitudinal": ("cbg", "lodes_wac", "telework"),
+    "validation": ("cbg", "lodes_wac", "telework"),
+    "report": ("cbg", "lodes_wac", "telework"),
+}
+"""Stage -> the ``[inputs]`` it needs beyond the pings (validation also needs a reference series)."""
+REFERENCES = ("truth_area", "laus", "ui_claims")
+
+
+def skipped_stages(config: RegionConfig) -> dict[str, str]:
+    """The stages a region cannot run, each with the inputs it lacks (``{stage: "needs ..."}``).
+
+    A region with pings only runs ``load`` to ``metrics`` (home and work as location ids); block-group
+    polygons, LODES and teleworkability open the census, employment, event-study and report stages, and a
+    reference series the validation.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> skipped_stages(SimpleNamespace(inputs={"pings": "p.csv"}))["census"]
+    'needs [inputs] cbg (block-group polygons) and lodes_wac (LODES WAC workplace counts)'
+    >>> sorted(skipped_stages(SimpleNamespace(inputs={"cbg": 1, "lodes_wac": 1, "telework": 1})))
+    ['validation']
+    """
+    out = {}
+    for stage, keys in NEEDS.items():
+        lacking = [k for k in keys if not config.inputs.get(k)]
+        if stage == "validation" and not lacking and not any(config.inputs.get(k) for k in REFERENCES):
+            out[stage] = f"needs a reference series: [inputs] {', '.join(REFERENCES[:-1])} or {REFERENCES[-1]}"
+        elif lacking:
+            words = [f"{k} ({INPUT_WORDS[k]})" for k in lacking]
+            out[stage] = "needs [inputs] " + and_join(words)
+    return out

@@ -4,15 +4,17 @@ Reads a finished run's folder (tables and ``run.json``, never raw pings) and wri
 page, the CSV table behind every figure, and optionally a PDF. Every cell behind fewer than ``k_min_users``
 users is suppressed, and the written files are scanned for private content before they are kept.
 Modules: :mod:`.inputs` (what is read), :mod:`.unemployment`, :mod:`.mobility_gap`, :mod:`.coverage`,
-:mod:`.methods` (tables), :mod:`.figures`, :mod:`.document` (HTML), :mod:`.privacy`, :mod:`.references`,
-:mod:`.pdf`, :mod:`.build` (the whole report).
+:mod:`.methods` (tables), :mod:`.labels` and :mod:`.tables` (words and units for people), :mod:`.figures`,
+:mod:`.document` (HTML), :mod:`.privacy`, :mod:`.references`, :mod:`.pdf`, :mod:`.build` (the whole report).
 """
 
 from mobility.report.build import build_report
+from mobility.report.labels import group_label, metric_name, month_name, place_name, sector_name
 from mobility.report.privacy import privacy_violations, suppress_small
 from mobility.report.references import load_references
 
-__all__ = ["build_report", "load_references", "privacy_violations", "report_for_region", "suppress_small"]
+__all__ = ["build_report", "group_label", "load_references", "metric_name", "month_name", "place_name",
+           "privacy_violations", "report_for_region", "sector_name", "suppress_small"]
 
 
 def report_for_region(region: str, month: str, *, out: str | None = None, k_min_users: int | None = None,

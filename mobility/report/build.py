@@ -25,42 +25,62 @@ from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.report import figures
 from mobility.report.coverage import coverage_table
-from mobility.report.document import Figure, Section, render_html
-from mobility.report.inputs import RunOutputs, load_run
+from mobility.report.document import Figure, Section, Table, render_html
+from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
+from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
 from mobility.report.methods import CAVEATS, parameters_table, run_summary
 from mobility.report.mobility_gap import local_month, mobility_by_status
 from mobility.report.privacy import check_k, privacy_violations
+from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
     check_month,
+    comparison_summary,
+    headline,
     monthly_rates,
     official_comparison,
     trend_window,
 )
 
-MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "distinct_locations")
+MAX_COUNTY_BULLETS = 8
+COUNTY_ROWS_SHOWN = 10
 
 
-def _pct(x: float) -> str:
-    return "suppressed" if not np.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _headline(month_rates: pd.DataFrame, trend: pd.DataFrame, month: str) -> list[str]:
-    lines = []
+def _area_line(row: pd.Series, trend: pd.DataFrame, month: str) -> str:
+    name = place_name(row["area"], row["level"])
+    if row["suppressed"]:
+        return f"{name}: fewer than k users, no estimate."
     prev = str(pd.Period(month, freq="M") - 1)
-    for level in ("state", "county"):
-        rows = month_rates[month_rates["level"] == level]
-        for _, r in rows.iterrows():
-            if r["suppressed"]:
-                lines.append(f"{level.title()} {r['area']}: suppressed (fewer than k users).")
-                continue
-            before = trend[(trend["level"] == level) & (trend["area"] == r["area"]) & (trend["month"] == prev)]
-            change = ""
-            if len(before) and not before["suppressed"].iloc[0]:
-                change = f", {100 * (r['rate'] - before['rate'].iloc[0]):+.1f} points from {prev}"
-            lines.append(f"{level.title()} {r['area']}: estimated unemployment {_pct(r['rate'])} "
-                         f"(95% interval {_pct(r['rate_low'])} to {_pct(r['rate_high'])}){change}; "
-                         f"{int(r['n_users']):,} users behind the estimate.")
+    before = trend[(trend["level"] == row["level"]) & (trend["area"] == row["area"]) & (trend["month"] == prev)]
+    change = ""
+    if len(before) and not before["suppressed"].iloc[0]:
+        change = f", {100 * (row['rate'] - before['rate'].iloc[0]):+.1f} points from {month_name(prev)}"
+    return (f"{name}: {100 * row['rate']:.1f}% (95% interval {100 * row['rate_low']:.1f}-"
+            f"{100 * row['rate_high']:.1f}%){change}; {int(row['n_users']):,} users.")
+
+
+def _ordered(month_rates: pd.DataFrame) -> pd.DataFrame:
+    """States first, then counties from the highest estimate down, suppressed last."""
+    key = pd.DataFrame({"level": (month_rates["level"] != "state").astype(int),
+                        "hidden": month_rates["suppressed"].astype(int), "rate": -month_rates["rate"].fillna(0)})
+    return month_rates.loc[key.sort_values(["level", "hidden", "rate"], kind="stable").index].reset_index(drop=True)
+
+
+def _summary_bullets(month_rates: pd.DataFrame, trend: pd.DataFrame, month: str) -> list[str]:
+    ordered = _ordered(month_rates)
+    states = ordered[ordered["level"] == "state"]
+    counties = ordered[ordered["level"] == "county"]
+    lines = [_area_line(r, trend, month) for _, r in states.iterrows()]
+    lines += [_area_line(r, trend, month) for _, r in counties.head(MAX_COUNTY_BULLETS).iterrows()]
+    if len(counties) > MAX_COUNTY_BULLETS:
+        lines.append(f"{len(counties) - MAX_COUNTY_BULLETS} more counties in the table below.")
     return lines
+
+
+def available_months(run: RunOutputs, rates: pd.DataFrame | None) -> list[str]:
+    """The months a run can report on: those of its unemployment estimates, else of its monthly metrics."""
+    if rates is not None and len(rates):
+        return sorted(rates["month"].unique())
+    return sorted(local_month(run.tables["metrics_monthly"]["period_start"], run.timezone).unique())
 
 
 def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os.PathLike | None = None,
@@ -75,7 +95,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     out_dir : path
         The run's output folder (``run.json`` and tables).
     month : str
-        ``YYYY-MM``, the month reported on.
+        ``YYYY-MM``, the month reported on; it must be a month of the run.
     report_dir : path, optional
         Where to write (default ``<out_dir>/report/<month>``); replaced if it exists.
     k_min_users : int
@@ -96,7 +116,13 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     pdf : bool
         Also print ``report.pdf`` with headless Chromium.
     title : str, optional
-        Page title (default: ``Employment and mobility: <region>, <month>``).
+        Page title (default: ``Employment and mobility in <region>, <Month YYYY>``).
+
+    Raises
+    ------
+    MobilityError
+        ``month`` is not a month of the run (the message lists the run's months), the run folder lacks its
+        manifest or metrics, or the privacy scan finds something.
 
     Examples
     --------
@@ -107,6 +133,22 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     k = check_k(k_min_users)
     check_month(month)
     run = load_run(out_dir)
+    area = run.get("area_unemployment")
+    employment = run.get("employment_weekly")
+    if area is not None and method == "auto":
+        method = "classifier" if (area["method"] == "classifier").any() else "signal"
+    rates = monthly_rates(area, method=method, route=route, k_min_users=k) if area is not None else None
+    no_rates = ("This run has no employment estimates (table area_unemployment); run the employment stage of the "
+                "pipeline to add them.")
+    if rates is not None and rates.empty:
+        rates = None
+        no_rates = (f"The run's area_unemployment table has no monthly estimate by the {method} method ({route} "
+                    "route): too few users with a known employment status in any county or state.")
+    months = available_months(run, rates)
+    if month not in months:
+        raise MobilityError(f"no data for {month} in {out_dir}: the run has {', '.join(months) or 'no month'}; "
+                            "report on one of those months (--month YYYY-MM), or rerun the pipeline over a period "
+                            f"that covers {month}")
     target = Path(report_dir) if report_dir is not None else Path(out_dir) / "report" / month
     staging = target.with_name(f".tmp-{target.name}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -121,39 +163,39 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
     region = str(run.manifest.get("region", Path(out_dir).name))
     sections = [Section("Summary", "summary")]
-    area = run.get("area_unemployment")
-    employment = run.get("employment_weekly")
+    top_line = ""
 
     # unemployment by area, trend, map, comparison
-    if area is None:
+    if rates is None:
         missing.append("unemployment")
-        sections[0].paragraphs.append("This run has no employment estimates (table area_unemployment); run the "
-                                      "employment stage of the pipeline to add them.")
+        sections[0].paragraphs.append(no_rates)
     else:
-        if method == "auto":
-            method = "classifier" if (area["method"] == "classifier").any() else "signal"
-        rates = monthly_rates(area, method=method, route=route, k_min_users=k)
         trend = trend_window(rates, month, trend_months=trend_months)
-        month_rates = trend[trend["month"] == month].reset_index(drop=True)
-        sections[0].bullets = _headline(month_rates, trend, month)
-        if month_rates.empty:
-            sections[0].paragraphs.append(f"No estimate for {month}: the run's months are "
-                                          f"{', '.join(sorted(rates['month'].unique())) or 'none'}.")
+        month_rates = _ordered(trend[trend["month"] == month])
+        top_line = headline(trend, month)
+        sections[0].bullets = _summary_bullets(month_rates, trend, month)
         s = Section("Unemployment by county and state", "unemployment", paragraphs=[
-            f"Estimated share of the labour force (users with a baseline job and a known status) unemployed in "
-            f"{month}, by the {method} method ({route} route), with 95% intervals and the users behind each "
-            f"number; cells behind fewer than {k} users are suppressed."])
-        s.figures.append(Figure(figures.trend_figure(trend, month),
-                                f"Monthly unemployment rate, {trend['month'].min() if len(trend) else month} "
-                                f"to {month}, with 95% intervals.", save("unemployment_trend", trend)))
-        s.tables.append((f"Estimates for {month} (numbers: {save('unemployment_month', month_rates)}).",
-                         month_rates))
+            f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job at "
+            f"the start of the run and a known status, the share without work, by the {method} method. Every "
+            f"rate is in percent, with its 95% interval and the users behind it; places with fewer than {k} "
+            "users are not shown."])
+        s.figures.append(Figure(figures.to_data_uri(figures.trend_figure(trend, month)),
+                                f"Monthly unemployment rate (%), {month_name(trend['month'].min())} to "
+                                f"{month_name(month)}, with 95% intervals.",
+                                save("unemployment_trend", unemployment_for_people(trend))))
+        people_month = unemployment_for_people(month_rates)
+        n_states = int((month_rates["level"] == "state").sum())
+        s.tables.append(Table(f"Estimates for {month_name(month)}, states first, then counties from the highest "
+                              f"rate down (all rows: {save('unemployment_month', people_month)}).",
+                              for_page(people_month, drop=("month",)), show=n_states + COUNTY_ROWS_SHOWN))
         sections.append(s)
         m = Section("Map of county estimates", "map")
         if cbg is not None:
-            m.figures.append(Figure(figures.county_map_figure(month_rates, cbg),
-                                    f"Estimated unemployment rate by county, {month}; hatched: fewer than {k} users.",
-                                    written["unemployment_month"]))
+            m.figures.append(Figure(figures.to_data_uri(figures.county_map_figure(month_rates, cbg)),
+                                    f"Estimated unemployment rate by county, {month_name(month)}, colour scale from "
+                                    "0%; each county's label gives its 95% interval. Dotted: the interval holds the "
+                                    f"state rate, so the county is not distinguishable from the state; hatched grey: "
+                                    f"fewer than {k} users.", written["unemployment_month"]))
         else:
             missing.append("map")
             m.paragraphs.append("No block-group polygons were given ([inputs] cbg), so no map is drawn.")
@@ -161,11 +203,18 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         c = Section("Comparison with official series", "official")
         if references:
             comparison = official_comparison(trend, references)
-            c.paragraphs.append("Estimated monthly rates beside the configured reference series "
-                                f"({', '.join(sorted(references))}); weekly series are averaged over the month.")
-            c.figures.append(Figure(figures.comparison_figure(comparison), "Estimated vs official rates, per "
-                                    "area and month of the trend window.", save("official_comparison", comparison)))
-            c.tables.append(("Estimates and official values.", comparison))
+            people = comparison_for_people(comparison)
+            people = people.iloc[np.argsort((people["month"] != month).to_numpy(int), kind="stable")]
+            c.paragraphs.append("Estimated monthly rates beside the reference series (weekly series averaged over "
+                                "the month). The error is the estimate minus the reference, in percentage points: "
+                                "its mean is the bias, its mean absolute value the typical error.")
+            c.bullets = comparison_summary(comparison, month)
+            c.figures.append(Figure(figures.to_data_uri(figures.comparison_figure(comparison)),
+                                    "Estimated vs reference rates (%), per area and month of the trend window; "
+                                    "vertical bars: 95% intervals of the estimates; on the diagonal an estimate "
+                                    "equals its reference.", save("official_comparison", people)))
+            c.tables.append(Table(f"Estimates and reference values, {month_name(month)} first.",
+                                  for_page(people), show=int((people["month"] == month).sum())))
         else:
             missing.append("official")
             c.paragraphs.append("No official series configured; name LAUS files ([inputs] laus) or UI claims "
@@ -178,30 +227,41 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         missing.append("mobility")
         g.paragraphs.append("This run has no employment_weekly table; run the employment stage.")
     else:
+        present = [m for m in MOBILITY_METRICS if m in run.tables["metrics_monthly"]]  # entropy may be normalised
         gap = mobility_by_status(run.tables["metrics_monthly"], employment, run.get("user_features"), month,
-                                 timezone=run.timezone, metrics=MOBILITY_METRICS, dimensions=dimensions,
+                                 timezone=run.timezone, metrics=present, dimensions=dimensions,
                                  baseline_months=baseline_months, method=method, k_min_users=k)
         g.paragraphs.append(
-            f"Users who were unemployed in at least one week of {month} (job losers) and users employed in every "
-            f"known week, overall and by census group (modal category of the baseline work block group). Change "
-            f"is from each user's own mean over the first {baseline_months} month(s) of the run; 95% intervals.")
-        name = save("mobility_by_status", gap)
+            f"Users who were unemployed in at least one week of {month_name(month)} (lost their job) beside users "
+            f"employed in every known week, overall and by census group (the group most common among the workers "
+            f"of their baseline work block group). Change is from each user's own mean over the first "
+            f"{baseline_months} month(s) of the run; 95% intervals. The measures:")
+        g.bullets = [metric_explanation(m) for m in present]
+        people = mobility_for_people(gap)
+        name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):
-            g.figures.append(Figure(figures.mobility_figure(gap, metric),
-                                    f"{figures.METRIC_LABELS[metric]}: change from baseline by status and group.", name))
-        hidden = int(gap["suppressed"].sum())
-        g.tables.append((f"Means and changes by group and status ({hidden} cells behind fewer than {k} users "
-                         f"suppressed; all rows in {name}).", gap[~gap["suppressed"]]))
+            g.figures.append(Figure(figures.to_data_uri(figures.mobility_figure(gap, metric)),
+                                    f"{metric_name(metric)}: change from each user's baseline, by status and group.",
+                                    name))
+        shown = people[~people["suppressed"]]
+        hidden = int(people["suppressed"].sum())
+        g.tables.append(Table(f"Means and changes, all users first (groups a click away; {hidden} cells behind "
+                              f"fewer than {k} users left out here; all rows in {name}).",
+                              for_page(shown, drop=("group_code", "metric_code", "suppressed")),
+                              show=int((shown["dimension"] == "all").sum()), decimals=2))
     sections.append(g)
 
-    # coverage
+    # coverage, up to the report month
     cov = coverage_table(run.tables["metrics_weekly"], month, home_work=run.get("home_work_daily"),
                          employment=employment, method=method, timezone=run.timezone, k_min_users=k)
+    week_month = (pd.to_datetime(cov["period_start"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
+    cov = cov[(cov["period"] == "month") | (week_month <= month)].reset_index(drop=True)
     v = Section("Data coverage", "coverage", paragraphs=[
-        "Users behind the estimates, week by week: with any data, with a detected home and work, with a known "
-        f"employment status, and unemployed. Counts below {k} are suppressed."])
-    v.figures.append(Figure(figures.coverage_figure(cov), "Users per week.", save("coverage", cov)))
-    v.tables.append((f"Users behind {month}.", cov[cov["period"] == "month"]))
+        f"Users behind the estimates, week by week up to {month_name(month)}: with any data, with a detected home "
+        f"and work, with a known employment status, and unemployed. Counts below {k} are suppressed."])
+    v.figures.append(Figure(figures.to_data_uri(figures.coverage_figure(cov, month)), "Users per week.",
+                            save("coverage", cov)))
+    v.tables.append(Table(f"Users behind {month_name(month)}.", for_page(cov[cov["period"] == "month"]), decimals=1))
     sections.append(v)
 
     # methods and caveats
@@ -216,17 +276,20 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         "day by day (HoWDe) and kept only as census block groups; weekly attendance at the baseline workplace, "
         "weighed by the sector's teleworkability, gives each user's employment status (Centellegher et al. "
         "2025). The parameters below are those of this run, read from its manifest."], bullets=list(CAVEATS))
-    t.tables.append((f"Run (numbers: {save('run_summary', summary)}).", summary))
-    t.tables.append((f"Parameters of every stage (numbers: {save('parameters', params)}).", params))
+    t.tables.append(Table(f"Run (numbers: {save('run_summary', summary)}).", summary, show=0))
+    t.tables.append(Table(f"Parameters of every stage (numbers: {save('parameters', params)}).", params, show=0))
     sections.append(t)
+    if missing:
+        sections[0].paragraphs.append(f"Sections without input in this run: {', '.join(missing)}.")
 
-    page = render_html(title or f"Employment and mobility: {region}, {month}",
+    page = render_html(title or f"Employment and mobility in {region}, {month_name(month)}",
                        f"Monthly report generated from the run in {Path(out_dir).name}/ "
-                       f"(finished {str(run.manifest.get('finished', 'unknown'))[:19].replace('T', ' ')} UTC); k = {k}.", sections)
+                       f"(finished {str(run.manifest.get('finished', 'unknown'))[:19].replace('T', ' ')} UTC). "
+                       f"Rates in percent; no number rests on fewer than {k} users.", sections, headline=top_line)
     with atomic_path(staging / "report.html") as tmp:
         tmp.write_text(page, encoding="utf-8")
     info = {"month": month, "region": region, "k_min_users": k, "method": method, "route": route,
-            "sections_missing": missing, "files": {"html": "report.html", **written}}
+            "headline": top_line, "sections_missing": missing, "files": {"html": "report.html", **written}}
     if pdf:
         from mobility.report.pdf import html_to_pdf
 

@@ -3,6 +3,9 @@
 Tables are found as the pipeline writes them (a folder of Parquet parts, :func:`mobility.pipeline.read_table`)
 or as single files under ``employment/`` (:func:`mobility.employment.estimate.write_employment`). Every table
 but ``metrics_weekly`` and ``metrics_monthly`` is optional: a section whose tables are absent says so.
+
+This is the one place that says which columns the report reads (:data:`READS`): when a science table changes,
+this is what to check.
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ from mobility.pipeline.runner import read_table
 REQUIRED = ("metrics_weekly", "metrics_monthly")
 OPTIONAL = ("home_work_daily", "user_features", "employment_weekly", "area_unemployment")
 SUBFOLDERS = ("employment",)
+MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "uncorrelated_entropy_bits", "uncorrelated_entropy_norm",
+                    "distinct_locations")
+
+READS: dict[str, tuple[str, ...] | None] = {
+    "metrics_weekly": ("user_id", "period_start", "coverage_h"),
+    "metrics_monthly": ("user_id", "period_start", *MOBILITY_METRICS),
+    "home_work_daily": ("user_id", "date", "home_cbg", "work_cbg"),
+    "user_features": None,  # user_id, week and the p_<dimension>_<group> census probabilities
+    "employment_weekly": ("user_id", "week", "method", "status"),
+    "area_unemployment": ("method", "route", "level", "area", "period", "period_start", "n_users", "unemployed",
+                          "labour_force", "suppressed"),
+}
+"""Columns the report reads from each table (None: all); a listed column the table lacks is left out."""
 
 
 @dataclass
@@ -48,25 +64,37 @@ class RunOutputs:
         return "UTC"
 
 
+def _columns_present(path: Path, wanted: tuple[str, ...] | None) -> list[str] | None:
+    if wanted is None:
+        return None
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(path).names)
+    return [c for c in wanted if c in names]
+
+
 def find_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
-    """Read table ``name`` of a run folder, or None where the run has not written it.
+    """Read table ``name`` of a run folder (the columns of :data:`READS`), or None where the run has not
+    written it.
 
     Examples
     --------
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
     >>> (d / "employment").mkdir()
-    >>> pd.DataFrame({"a": [1]}).to_parquet(d / "employment" / "area_unemployment.parquet")
-    >>> find_table(d, "area_unemployment")["a"].tolist(), find_table(d, "employment_weekly")
-    ([1], None)
+    >>> pd.DataFrame({"level": ["state"], "x": [1]}).to_parquet(d / "employment" / "area_unemployment.parquet")
+    >>> find_table(d, "area_unemployment").columns.tolist(), find_table(d, "employment_weekly")
+    (['level'], None)
     """
     out_dir = Path(out_dir)
     folder = out_dir / name
-    if folder.is_dir() and any(folder.glob("*.parquet")):
-        return read_table(out_dir, name)
+    wanted = READS.get(name)
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if parts:
+        return read_table(out_dir, name, columns=_columns_present(parts[0], wanted))
     for candidate in [out_dir / f"{name}.parquet"] + [out_dir / sub / f"{name}.parquet" for sub in SUBFOLDERS]:
         if candidate.is_file():
-            return pd.read_parquet(candidate)
+            return pd.read_parquet(candidate, columns=_columns_present(candidate, wanted))
     return None
 
 

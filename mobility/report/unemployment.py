@@ -9,7 +9,8 @@ user-weeks, are the effective sample). Every cell behind fewer than ``k_min_user
 Schema ``unemployment_month`` / ``unemployment_trend``: ``level`` (county/state), ``area`` (FIPS),
 ``month`` (``YYYY-MM``), ``n_users``, ``rate``, ``rate_low``, ``rate_high`` (fractions), ``suppressed``.
 Schema ``official_comparison``: ``source``, ``level``, ``area``, ``month``, ``n_users``, ``estimate``,
-``official`` (fractions), ``suppressed``.
+``estimate_low``, ``estimate_high`` (its 95% interval), ``official`` (fractions), ``suppressed``.
+What people read (the page and the CSV files) is in percent: :mod:`mobility.report.tables`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from mobility.report.privacy import check_k, suppress_small
 AREA_REQUIRED = ("method", "route", "level", "area", "period", "period_start", "n_users", "unemployed",
                  "labour_force")
 TREND_COLUMNS = ["level", "area", "month", "n_users", "rate", "rate_low", "rate_high", "suppressed"]
+COMPARISON_COLUMNS = ["source", "level", "area", "month", "n_users", "estimate", "estimate_low", "estimate_high",
+                      "official", "suppressed"]
 
 
 def check_month(month: str) -> pd.Period:
@@ -158,6 +161,109 @@ def official_comparison(rates: pd.DataFrame, references: dict) -> pd.DataFrame:
     """
     ref = reference_monthly(references)
     merged = ref.merge(rates, on=["level", "area", "month"], how="inner")
-    out = merged.rename(columns={"rate": "estimate"})
-    columns = ["source", "level", "area", "month", "n_users", "estimate", "official", "suppressed"]
+    out = merged.rename(columns={"rate": "estimate", "rate_low": "estimate_low", "rate_high": "estimate_high"})
+    columns = COMPARISON_COLUMNS
     return out[columns].sort_values(["source", "level", "area", "month"], kind="stable").reset_index(drop=True)
+
+
+SOURCE_NAMES = {"truth": "the synthetic region's true rates", "laus_county": "BLS LAUS county rates",
+                "laus_state": "BLS LAUS state rates", "ui_claims": "the insured unemployment rate (UI claims)"}
+"""Reference series name -> words for people."""
+
+
+def _month_row(rates: pd.DataFrame, level: str, area: str, month: str) -> pd.Series | None:
+    rows = rates[(rates["level"] == level) & (rates["area"] == area) & (rates["month"] == month)]
+    if rows.empty or bool(rows["suppressed"].iloc[0]):
+        return None
+    return rows.iloc[0]
+
+
+def headline(trend: pd.DataFrame, month: str) -> str:
+    """One sentence on the state's estimate for ``month`` and its change from the month before.
+
+    The state is the state row of ``month`` with the most users (a region inside one state has one).
+    Rates in ``trend`` are fractions (schema ``unemployment_trend``); the sentence speaks in percent and
+    percentage points.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"level": "state", "area": "42", "month": ["2020-03", "2020-04"], "n_users": [90.0, 88.0],
+    ...                   "rate": [0.031, 0.126], "rate_low": [0.012, 0.071], "rate_high": [0.093, 0.211],
+    ...                   "suppressed": False})
+    >>> headline(t, "2020-04")
+    'Estimated unemployment in Pennsylvania rose to 12.6% in April 2020 (95% interval 7.1-21.1%), 9.5 points above March 2020.'
+    >>> headline(t.iloc[1:], "2020-04")
+    'Estimated unemployment in Pennsylvania was 12.6% in April 2020 (95% interval 7.1-21.1%); there is no estimate for March 2020 to compare with.'
+    """
+    from mobility.report.labels import month_name, place_name
+
+    states = trend[(trend["level"] == "state") & (trend["month"] == month) & ~trend["suppressed"].astype(bool)]
+    when = month_name(month)
+    if states.empty:
+        return (f"There is no state estimate for {when}: too few users with a known employment status "
+                "(see the coverage section).")
+    row = states.sort_values("n_users", ascending=False, kind="stable").iloc[0]
+    name = place_name(row["area"], "state")
+    now = (f"{100 * row['rate']:.1f}% in {when} (95% interval {100 * row['rate_low']:.1f}-"
+           f"{100 * row['rate_high']:.1f}%)")
+    prev_month = str(pd.Period(month, freq="M") - 1)
+    before = _month_row(trend, "state", row["area"], prev_month)
+    if before is None:
+        return (f"Estimated unemployment in {name} was {now}; there is no estimate for {month_name(prev_month)} "
+                "to compare with.")
+    points = round(100 * (row["rate"] - before["rate"]), 1)
+    if points == 0:
+        return f"Estimated unemployment in {name} held at {now}, unchanged from {month_name(prev_month)}."
+    verb, side = ("rose to", "above") if points > 0 else ("fell to", "below")
+    return f"Estimated unemployment in {name} {verb} {now}, {abs(points):.1f} points {side} {month_name(prev_month)}."
+
+
+def _count_words(n_below: int, n: int, what: str, side: str) -> str:
+    if n == 1:
+        return f"the one {what} estimate is {side} it"
+    if n_below == n:
+        return f"every {what} estimate is {side} it ({n} of {n})"
+    if n_below == 0:
+        return f"no {what} estimate is {side} it (0 of {n})"
+    return f"{n_below} of {n} {what} estimates are {side} it"
+
+
+def comparison_summary(comparison: pd.DataFrame, month: str) -> list[str]:
+    """Sentences on bias and error of the estimates against each reference series (schema ``official_comparison``).
+
+    For the report month: how many area estimates lie below (or above) the reference, the mean error
+    (estimate minus reference, percentage points: the bias) and the mean absolute error; then the same
+    two numbers over every month of the comparison.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"source": "truth", "level": "county", "area": ["1", "2", "1", "2"],
+    ...     "month": ["2020-03", "2020-03", "2020-04", "2020-04"], "n_users": 50.0,
+    ...     "estimate": [0.05, 0.04, 0.08, 0.10], "official": [0.04, 0.04, 0.11, 0.14], "suppressed": False})
+    >>> comparison_summary(c, "2020-04")[0]
+    "Against the synthetic region's true rates, April 2020: every county estimate is below it (2 of 2); mean error -3.5 points, mean absolute error 3.5 points."
+    >>> comparison_summary(c, "2020-04")[1]
+    'Over the 2 months shown (4 county-months): mean error -1.5 points, mean absolute error 2.0 points.'
+    """
+    from mobility.report.labels import month_name
+
+    lines = []
+    shown = comparison[~comparison["suppressed"].astype(bool)].dropna(subset=["estimate", "official"])
+    for source, g in shown.groupby("source", sort=True):
+        level = str(g["level"].iloc[0])
+        what = SOURCE_NAMES.get(source, source)
+        error = 100 * (g["estimate"] - g["official"])
+        now = error[g["month"] == month]
+        if len(now):
+            below, above = int((now < 0).sum()), int((now > 0).sum())
+            count = (_count_words(below, len(now), level, "below") if below >= above
+                     else _count_words(above, len(now), level, "above"))
+            lines.append(f"Against {what}, {month_name(month)}: {count}; mean error {now.mean():+.1f} points, "
+                         f"mean absolute error {now.abs().mean():.1f} points.")
+        else:
+            lines.append(f"Against {what}: no {level} value for {month_name(month)}.")
+        n_months = g["month"].nunique()
+        if n_months > 1:
+            lines.append(f"Over the {n_months} months shown ({len(g)} {level}-months): mean error "
+                         f"{error.mean():+.1f} points, mean absolute error {error.abs().mean():.1f} points.")
+    return lines

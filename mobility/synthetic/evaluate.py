@@ -153,10 +153,13 @@ def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, radius_m:
 
 
 def _truth_tables(truth) -> dict:
-    if isinstance(truth, (str, os.PathLike)):
-        from mobility.synthetic.region import load_truth
-
-        truth = load_truth(truth)
+    if isinstance(truth, (str, os.PathLike)):  # only the tables the scores read (not the 10^5-10^6 true stops)
+        folder = Path(truth) / "truth"
+        missing = [n for n in ("people", "daily", "weekly_status") if not (folder / f"{n}.parquet").exists()]
+        if missing:
+            raise MobilityError(f"{truth}: truth/{missing[0]}.parquet missing; pass a region made by "
+                                "mobility.synthetic.generate_region (generator 2.0)")
+        truth = {n: pd.read_parquet(folder / f"{n}.parquet") for n in ("people", "daily", "weekly_status")}
     for name in ("people", "daily", "weekly_status"):
         if name not in truth:
             raise MobilityError(f"truth lacks the '{name}' table; pass a region made by generate_region "
@@ -237,9 +240,10 @@ def home_work_accuracy(labels: pd.DataFrame, daily: pd.DataFrame) -> dict:
 
 #: The groups of :func:`group_scores`: a people column each (``all``: everyone).
 GROUP_DIMENSIONS = ("all", "schedule", "workplace_kind", "phone_kind")
-GROUP_COLUMNS = ("dimension", "group", "method", "people", "home_correct", "home_labelled", "commuting_days",
-                 "work_correct", "work_labelled", "observed_weeks", "known_status", "false_unemployed",
-                 "unemployed_found", "failed_phone_weeks", "failed_phone_unemployed")
+GROUP_COLUMNS = ("dimension", "group", "method", "people", "home_correct", "home_labelled", "home_labelled_phone_ok",
+                 "commuting_days", "work_correct", "work_labelled", "work_labelled_phone_ok", "observed_weeks",
+                 "known_status", "false_unemployed", "unemployed_found", "failed_phone_weeks",
+                 "failed_phone_unemployed")
 
 
 def group_scores(run, truth) -> pd.DataFrame:
@@ -252,9 +256,12 @@ def group_scores(run, truth) -> pd.DataFrame:
     there is nothing to score):
 
     * ``people``; ``home_correct``: labelled person-days whose home CBG is the day's true one;
-      ``home_labelled``: share of all person-days with a home label;
+      ``home_labelled``: share of all person-days with a home label; ``home_labelled_phone_ok``: the same
+      share among days whose phone state is ``ok`` (a churned, degraded or silent day is out of any method's
+      reach);
     * ``commuting_days``: days the person truly worked on site at a regular workplace (gig work, remote and
-      days off excluded); ``work_correct`` (of those labelled) and ``work_labelled`` (share with a label);
+      days off excluded); ``work_correct`` (of those labelled), ``work_labelled`` (share with a label) and
+      ``work_labelled_phone_ok`` (that share among commuting days whose phone state is ``ok``);
     * ``observed_weeks``: weeks in the labour force (employed, remote, unemployed) whose phone state is
       ``ok``; ``known_status``: share of them with a status other than ``unknown`` (or no row);
       ``false_unemployed``: share of the observed employed or remote weeks called ``unemployed``;
@@ -277,6 +284,7 @@ def group_scores(run, truth) -> pd.DataFrame:
     truth, run = _truth_tables(truth), _run_tables(run)
     people = truth["people"].assign(user_id=truth["people"]["user_id"].astype(str), all="all")
     days = person_days(run["home_work_daily"], truth["daily"])
+    days["phone_ok"] = (days["phone_state"] == "ok").to_numpy(bool)
     weeks = truth["weekly_status"].assign(user_id=truth["weekly_status"]["user_id"].astype(str))
     emp = run.get("employment_weekly")
     methods = [None]
@@ -307,9 +315,12 @@ def group_scores(run, truth) -> pd.DataFrame:
             dd = days[dm]
             base = {"dimension": dim, "group": group, "people": int((group_of == group).sum()),
                     "home_correct": mean(dd.loc[dd["home_labelled"], "home_correct"]),
-                    "home_labelled": mean(dd["home_labelled"]), "commuting_days": int(dd["commuting"].sum()),
+                    "home_labelled": mean(dd["home_labelled"]),
+                    "home_labelled_phone_ok": mean(dd.loc[dd["phone_ok"], "home_labelled"]),
+                    "commuting_days": int(dd["commuting"].sum()),
                     "work_correct": mean(dd.loc[dd["work_labelled"], "work_correct"]),
                     "work_labelled": mean(dd.loc[dd["commuting"], "work_labelled"]),
+                    "work_labelled_phone_ok": mean(dd.loc[dd["commuting"] & dd["phone_ok"], "work_labelled"]),
                     "observed_weeks": int((observed & wm).sum()), "failed_phone_weeks": int((failed & wm).sum())}
             for method, flags in per_method.items():
                 row = dict(base, method=method)

@@ -32,7 +32,7 @@ import pandas as pd
 from mobility.kernels.geo import haversine_m
 from mobility.synthetic.geography import Geography, clip_to_box, offset_m, sample_in_cbgs
 from mobility.synthetic.params import SyntheticParams
-from mobility.synthetic.people import COMMUTE_SCALE_M, week_mondays
+from mobility.synthetic.people import COMMUTE_SCALE_M, _categorical_rows, week_mondays
 
 SCHEDULES = ("day", "evening", "night", "rotating", "part_time", "weekend", "gig", "student", "none")
 WORKPLACE_KINDS = ("fixed", "home_cbg", "near_home", "rotating_sites", "none")
@@ -189,20 +189,22 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
     # students: a campus by the gravity model (like a workplace), weekdays until the shock
     gravity = _gravity(geo)
     stud = np.flatnonzero(name == "student")
-    school_idx = np.array([rng.choice(len(geoid), p=gravity[h]) for h in home_idx[stud]], dtype=np.int64)
+    school_idx = _categorical_rows(gravity[home_idx[stud]], rng)
     school_lat, school_lon = sample_in_cbgs(geo, school_idx, rng)
 
-    rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
 
     def add(who, kind, code, lat, lon, cbg, start, end=None):
-        for i, j in enumerate(who):
-            rows.append({"person": int(j), "kind": kind, "code": int(code[i] if np.ndim(code) else code),
-                         "lat": float(lat[i]), "lon": float(lon[i]), "cbg": geoid[cbg[i]] if cbg[i] >= 0 else None,
-                         "start": int(start[i] if np.ndim(start) else start),
-                         "end": None if end is None else int(end[i] if np.ndim(end) else end)})
+        who = np.asarray(who, dtype=np.int64)
+        full = lambda v, dtype: np.broadcast_to(np.asarray(v, dtype=dtype), who.shape)
+        cbg = full(cbg, np.int64)
+        parts.append(pd.DataFrame({
+            "person": who, "kind": kind, "code": full(code, np.int64), "lat": full(lat, float),
+            "lon": full(lon, float), "cbg": np.where(cbg >= 0, geoid[np.maximum(cbg, 0)], None),
+            "start": full(start, np.int64), "end": full(-1 if end is None else end, np.int64)}))
 
     def new_workplaces(who):
-        cell = np.array([rng.choice(len(geoid), p=gravity[h]) for h in home_idx[who]], dtype=np.int64)
+        cell = _categorical_rows(gravity[home_idx[who]], rng)
         lat, lon = sample_in_cbgs(geo, cell, rng)
         return lat, lon, cell
 
@@ -217,17 +219,15 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
     # construction sites: a new site every site_weeks_min..max weeks, from a Monday
     mondays = week_mondays(p)
     monday_day = np.asarray((mondays - day0).days)
-    for j in np.flatnonzero(sites):
-        d = 0
-        while True:
-            d = d + 7 * int(rng.integers(p.site_weeks_min, p.site_weeks_max + 1))
-            nxt = monday_day[monday_day >= d]
-            if not len(nxt) or nxt[0] >= ndays:
-                break
-            d = int(nxt[0])
-            lat, lon, cell = new_workplaces(np.array([j]))
-            n_work[j] += 1
-            add([j], "work", [NEXT_WORK_CODE + n_work[j]], lat, lon, cell, [d])
+    who, d = np.flatnonzero(sites), np.zeros(int(sites.sum()), dtype=np.int64)
+    while len(who):  # one round per site, vectorised over the site workers still inside the window
+        d = d + 7 * rng.integers(p.site_weeks_min, p.site_weeks_max + 1, len(who))
+        at = np.searchsorted(monday_day, d)  # the first Monday on or after
+        d = np.where(at < len(monday_day), monday_day[np.minimum(at, len(monday_day) - 1)], ndays)
+        who, d = who[d < ndays], d[d < ndays]
+        lat, lon, cell = new_workplaces(who)
+        n_work[who] += 1
+        add(who, "work", NEXT_WORK_CODE + n_work[who], lat, lon, cell, d)
     # direct job changes (employer to employer, on a Monday, at most one) and rehires at a new workplace
     loss = people["job_loss_date"].to_numpy("datetime64[ns]")
     rehire = people["rehire_date"].to_numpy("datetime64[ns]")
@@ -324,7 +324,7 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
     out["phone_kind"] = cat(PHONE_KINDS, phone)
     out["phone_date"] = date_col(phone_day)
     out["pings_per_hour"] = rate
-    places = pd.DataFrame(rows)
+    places = pd.concat(parts, ignore_index=True)
     uid = people["user_id"].to_numpy(str)
     number = np.arange(n)  # the user number is the row number of people
     places = pd.DataFrame({
@@ -334,7 +334,7 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
         "lat": places["lat"].to_numpy(float), "lon": places["lon"].to_numpy(float),
         "cbg": pd.array(places["cbg"], dtype="string"),
         "start_date": date_col(places["start"].to_numpy(np.int64)),
-        "end_date": date_col(places["end"].fillna(-1).to_numpy(np.int64)),
+        "end_date": date_col(places["end"].to_numpy(np.int64)),
     })
     places = places.sort_values(["user_id", "kind", "start_date"], kind="stable").reset_index(drop=True)
     # a home or workplace ends where the next of the same kind starts

@@ -248,9 +248,12 @@ def _batch(params, people, places, calendar, span, seed, part, b, first_number, 
 def _daily_table(people, places, calendar, days, pings, phone_day, first_number) -> pd.DataFrame:
     """The ``truth/daily.parquet`` rows of a batch: one per person and local day."""
     n, nd = len(people), len(calendar.dates)
-    day = np.searchsorted(calendar.midnight_utc_s, pings["t_s"], side="right") - 1
-    per_day = np.bincount(pings["person"].astype(np.int64) * nd + np.clip(day, 0, nd - 1), minlength=n * nd)
-    per_day = per_day.reshape(n, nd)
+    # pings per person and day, one person at a time (pings are sorted by person, then time): no per-ping
+    # temporaries beside the batch's ~10M pings
+    bounds = np.searchsorted(pings["person"], np.arange(n + 1))
+    per_day = np.zeros((n, nd), dtype=np.int64)
+    for i in range(n):
+        per_day[i] = np.diff(np.searchsorted(pings["t_s"][bounds[i]:bounds[i + 1]], calendar.midnight_utc_s))
     state = daily_phone_state(people["phone_kind"].to_numpy(str), phone_day, per_day)
     stack = lambda key: np.stack(days[key], axis=1).ravel()  # (n, days), person-major
     number = np.repeat(first_number + np.arange(n), nd).astype(np.int64)

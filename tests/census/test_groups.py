@@ -83,3 +83,43 @@ def test_negative_probability_rejected():
     f.loc[0, "p_age_le29"] = -0.1
     with pytest.raises(MobilityError, match="negative probabilities"):
         assign_groups(f, "age")
+
+
+def test_person_groups_work_or_home_with_unknown_and_draws():
+    from mobility.census.groups import person_groups
+
+    f = pd.DataFrame({"user_id": ["a", "b", "c"], "p_sex_male": [0.9, 0.2, np.nan],
+                      "p_sex_female": [0.1, 0.8, np.nan]})
+    assert person_groups(f, ["sex"]).sex.tolist() == ["male", "female", "unknown"]
+    home = f.rename(columns=lambda c: f"home_{c}" if c.startswith("p_") else c)
+    assert person_groups(home, "sex", source="home").sex.tolist() == ["male", "female", "unknown"]
+    draws = person_groups(f, ["sex"], method="draws", n_draws=400, seed=3)["sex"]
+    shares = draws.groupby("user_id")["sex"].apply(lambda s: (s == "male").mean())
+    assert abs(shares["a"] - 0.9) < 0.06 and abs(shares["b"] - 0.2) < 0.06 and (draws[draws.user_id == "c"].sex == "unknown").all()
+    with pytest.raises(MobilityError, match="one feature row per person"):
+        person_groups(pd.concat([f, f]), ["sex"])
+    with pytest.raises(MobilityError, match="source"):
+        person_groups(f, ["sex"], source="school")
+
+
+def test_baseline_rows_pick_the_modal_home_of_the_baseline():
+    from mobility.census.groups import baseline_rows
+
+    weeks = pd.to_datetime(["2020-01-06", "2020-01-13", "2020-01-20", "2020-04-06"])
+    f = pd.DataFrame({"user_id": ["a"] * 4 + ["b"], "week": list(weeks) + [weeks[3]],
+                      "home_cbg": ["2", "1", "1", "3", "9"], "home_p_sex_male": [0.2, 0.5, 0.6, 0.9, 0.1]})
+    rows = baseline_rows(f, "home_cbg", start="2020-01-06", end="2020-02-29")
+    # a: CBG 1 twice in the baseline (its first week's row); b: no baseline week
+    assert rows[["user_id", "home_cbg", "home_p_sex_male"]].values.tolist() == [["a", "1", 0.5]]
+
+
+def test_group_agreement_by_hand():
+    from mobility.census.groups import group_agreement
+
+    assigned = pd.DataFrame({"user_id": list("abcde"), "age": ["le29", "30_54", "30_54", "unknown", "30_54"]})
+    truth = pd.DataFrame({"user_id": list("abcdef"), "age_group": ["CA01", "CA01", "CA02", "CA03", "CA02", "CA03"]})
+    out = group_agreement(assigned, truth, ["age"], label="work").set_index("category")
+    assert out.loc["all", ["n_true", "n_agree"]].tolist() == [5, 3] and out.loc["all", "agreement"] == 0.6
+    assert out.loc["le29", ["n_true", "n_assigned", "n_agree"]].tolist() == [2, 1, 1]
+    assert out.loc["30_54", ["n_true", "n_assigned", "n_agree"]].tolist() == [2, 3, 2]
+    assert out.loc["ge55", "agreement"] == 0.0 and (out.source == "work").all()

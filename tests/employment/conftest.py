@@ -15,9 +15,10 @@ SHOCK = 10  # week index of 2020-03-16
 def _rows(user, weekdays_at_work, with_data=5):
     with_data = np.broadcast_to(with_data, (len(WEEKS),))
     at = np.asarray(weekdays_at_work)
-    return pd.DataFrame({"user_id": user, "week": WEEKS, "weekdays_with_data": with_data,
-                         "weekdays_at_work": at, "workhour_observed_h": with_data * 9.0,
-                         "workhour_at_work_h": at * 8.0})
+    return pd.DataFrame({"user_id": user, "week": WEEKS, "usual_workdays": 5.0,
+                         "workdays_observed": with_data * 1.0, "workdays_at_work": at * 1.0,
+                         "workhour_observed_h": with_data * 9.0, "workhour_at_work_h": at * 8.0,
+                         "work_status": "fixed"})
 
 
 @pytest.fixture

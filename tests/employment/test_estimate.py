@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.census import aggregate_lodes, read_geometry, read_lodes, read_teleworkability, work_features
+from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
 from mobility.employment.attendance import baseline_work_cbg
 from mobility.employment.estimate import estimate_employment, write_employment
 from mobility.employment.model import load_model
@@ -19,17 +19,17 @@ def region(tmp_path_factory):
     folder = generate_region(tmp_path_factory.mktemp("estimate") / "r",
                              SyntheticParams(n_users=160, start="2020-01-01", end="2020-05-31"), seed=11)
     truth = load_truth(folder)
-    people, stops = truth["people"], truth["stops"].rename(columns={"place_id": "location_id"})
-    home_place = stops[stops["kind"] == "home"].groupby("user_id")["location_id"].agg(lambda s: s.mode().iloc[0])
-    days = pd.date_range("2020-01-01", "2020-05-31")
-    labels = people[["user_id", "home_cbg", "work_cbg"]].merge(pd.DataFrame({"date": days}), how="cross")
-    labels["home_location_id"] = labels["user_id"].map(home_place).astype("Int64")
+    stops = truth["stops"].rename(columns={"place_id": "location_id"})
+    d = truth["daily"]
+    labels = pd.DataFrame({"user_id": d["user_id"], "date": d["date"], "home_cbg": d["home_cbg"],
+                           "work_cbg": d["work_cbg"], "home_location_id": d["home_place_id"].astype("Int64"),
+                           "work_location_id": d["work_place_id"].astype("Int64"),
+                           "work_status": np.where(d["work_place_id"].notna(), "fixed", "none")})
     wac = read_lodes(next((folder / "census" / "lodes").glob("*wac*")))
     tau = read_teleworkability(folder / "census" / "telework" / "NAICS_workfromhome.csv")
     features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
     inputs = dict(stops=stops[["user_id", "start", "end", "lat", "lon", "location_id"]], labels=labels,
-                  features=features, telework=tau, cbg=read_geometry(folder / "geography" / "cbg.geojson"),
-                  timezone=TZ)
+                  features=features, telework=tau, timezone=TZ)
     trained = estimate_employment(**inputs, labels_truth=truth["weekly_status"], training={"region": "test"})
     return inputs, truth, trained
 
@@ -61,11 +61,11 @@ def test_saved_model_applied_without_labels(region, tmp_path):
     np.testing.assert_array_equal(a["p_unemployed"].to_numpy(), scored["employment_weekly"]["p_unemployed"].to_numpy())
 
 
-def test_model_needing_daytime_features_fails_on_stops_without_locations(region):
+def test_model_needing_daytime_features_fails_on_labels_without_home_locations(region):
     inputs, _, t = region
-    no_loc = {**inputs, "stops": inputs["stops"].drop(columns="location_id")}
+    no_home = {**inputs, "labels": inputs["labels"].drop(columns="home_location_id")}
     with pytest.raises(MobilityError, match=r"needs feature\(s\) \['daytime_distance_rel'"):
-        estimate_employment(**no_loc, model=t["employment_model"])
+        estimate_employment(**no_home, model=t["employment_model"])
 
 
 def test_labels_of_other_users_are_refused(region):

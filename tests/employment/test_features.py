@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from mobility.employment.attendance import relative_attendance
-from mobility.employment.features import OUTCOME_METRICS, outcome_features, weekly_features
+from mobility.employment.features import outcome_features, weekly_features
 from mobility.employment.status import signal_status
 from mobility.errors import MobilityError
 from mobility.metrics import METRIC_COLUMNS
@@ -20,8 +20,8 @@ def test_no_outcome_metric_no_calendar_no_demography(hand_panel):
     mats = weekly_features(_signal(hand_panel))
     assert outcome_features(mats) == []
     assert not [n for n in mats if n.startswith(("week_", "p_C", "w_CNS"))]
-    # every event-study outcome of weekly_metrics is in OUTCOME_METRICS (coverage, time at work: not outcomes)
-    assert set(METRIC_COLUMNS) - set(OUTCOME_METRICS) <= {"coverage_h", "time_at_work_h"}
+    # every event-study outcome of weekly_metrics (and its _nonwork twin) is caught (coverage, time at work: not outcomes)
+    assert set(METRIC_COLUMNS) - set(outcome_features(METRIC_COLUMNS)) <= {"coverage_h", "time_at_work_h"}
     assert all(m.dtype == np.float32 and m.shape == (12, 16) for m in mats.values())
 
 
@@ -29,7 +29,7 @@ def test_hybrid_worker_at_one_day_in_five(hand_panel):
     weekly, base, features, tau = hand_panel
     hybrid = weekly["user_id"] == "site0"
     after = weekly["week"] >= WEEKS[10]
-    weekly.loc[hybrid & after, ["weekdays_at_work", "workhour_at_work_h"]] = [1, 8.0]
+    weekly.loc[hybrid & after, ["workdays_at_work", "workhour_at_work_h"]] = [1.0, 8.0]
     sig = signal_status(relative_attendance(weekly, base), features, tau)
     mats = weekly_features(sig)
     u = list(sig.users).index("site0")

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.employment.status import job_loss_weeks
+from mobility.employment import job_loss_weeks
 from mobility.employment.validation import evaluate_against_truth
+from mobility.errors import MobilityError
 
 WK = pd.date_range("2020-03-02", periods=8, freq="7D")
 
@@ -55,5 +56,15 @@ def test_person_scores_by_hand():
 def test_job_loss_weeks_dates_the_first_loss_per_method():
     _, emp = _world()
     both = pd.concat([emp, emp.assign(method="classifier", weeks_since_job_loss=pd.NA)], ignore_index=True)
-    d = job_loss_weeks(both).set_index(["method", "user_id"])["job_loss_week"]
-    assert d.to_dict() == {("signal", "late"): WK[5], ("signal", "loser"): WK[4], ("signal", "stay1"): WK[4]}
+    assert job_loss_weeks(both, "signal").to_dict() == {"late": WK[5], "loser": WK[4], "stay1": WK[4]}
+    assert job_loss_weeks(both, "classifier").empty
+    with pytest.raises(MobilityError, match="several methods"):
+        job_loss_weeks(both)
+    with pytest.raises(MobilityError, match="available"):
+        job_loss_weeks(both, "other")
+
+
+def test_job_loss_weeks_takes_the_first_of_two_losses():
+    e = pd.DataFrame({"user_id": ["a"] * 3, "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-04-06"]),
+                      "method": "signal", "weeks_since_job_loss": pd.array([0, 1, 0], dtype="Int64")})
+    assert job_loss_weeks(e, "signal").to_dict() == {"a": pd.Timestamp("2020-03-02")}

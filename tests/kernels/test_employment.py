@@ -1,14 +1,33 @@
 import numpy as np
 
-from mobility.kernels.employment import column_ols, day_pieces, event_runs
+import pytest
+
+from mobility.kernels.employment import column_ols, event_runs, workday_attendance
 
 
-def test_day_pieces_multi_day_stay():
-    # 2.5 days from 12:00 on day 3: 12 h, 24 h, 24 h, 0 h? no: ends at 00:00 of day 6 -> three pieces
-    r, d, o, w = day_pieces(np.array([3 * 86400 + 43200]), np.array([6 * 86400]), 9 * 3600, 18 * 3600)
-    assert d.tolist() == [3, 4, 5]
-    assert o.tolist() == [43200.0, 86400.0, 86400.0]
-    assert w.tolist() == [6 * 3600.0, 9 * 3600.0, 9 * 3600.0]
+def test_workday_attendance_weights_and_observation():
+    # a night profile (22-23 at 1, 0-5 at 0.5); day 0: at work 22-23 only; day 1: home (0) 0-5 and 22-23;
+    # day 2: home only 12-18 (no usual hour seen); reference 3 on days 0-1, none on day 2
+    profile = np.zeros((3, 24))
+    profile[:, 22:24] = 1.0
+    profile[:, 0:6] = 0.5
+    bins = np.full((3, 24), -1)
+    bins[0, 22:24] = 3
+    bins[1, 0:6] = 0
+    bins[1, 22:24] = 0
+    bins[2, 12:18] = 0
+    e, o, seen, at, ah = workday_attendance(bins, np.array([3, 3, -1]), profile, 4.0)
+    assert e.tolist() == [5.0, 5.0, 5.0]
+    assert o.tolist() == [2.0, 5.0, 0.0]                 # day 0: 2 h of 5 seen, but seen at work -> observed
+    assert seen.tolist() == [True, True, False] and at.tolist() == [True, False, False]
+    assert ah.tolist() == [2.0, 0.0, 0.0]
+    # with a share of 0.5: day 1 still observed (5 of 5 h); 2 of 5 h seen at home would not be (2 < 2.5)
+    bins[2, 22:24] = 0
+    _, o, seen, _, _ = workday_attendance(bins, np.array([3, 3, -1]), profile, 1.0, 0.5)
+    assert o.tolist() == [2.0, 5.0, 2.0] and seen.tolist() == [True, True, False]
+    # a day with fewer usual hours than min_observed_h needs all of them
+    e, o, seen, _, _ = workday_attendance(np.zeros((1, 24), np.int64), np.array([-1]), profile[:1] * 0.1, 4.0)
+    assert seen.tolist() == [True] and e[0] == pytest.approx(0.5)
 
 
 def test_event_runs_reference_loop():

@@ -106,8 +106,8 @@ def test_window_mean_share_and_coverage_by_hand():
     # day 2: days 1-3 valid 2/3, loc 0 mean (0.5 + 1)/2 = 0.75
     # day 3: days 2-3 valid 1/2, mean 1
     assert _window(valid, recs, 1, 1, 0.4, 0.7) == [0, 0, 0, 0]
-    # coverage 0.7: days 1, 2 (2/3) and 3 (1/2) fail
-    assert _window(valid, recs, 1, 1, 0.7, 0.7) == [0, -1, -1, -1]
+    # coverage 0.7: days 1, 2 (2/3) and 3 (1/2) have too little data (-2, not -1 "no place passes")
+    assert _window(valid, recs, 1, 1, 0.7, 0.7) == [0, -2, -2, -2]
     # f_hours 0.8: only day 3 (mean 1) passes
     assert _window(valid, recs, 1, 1, 0.4, 0.8) == [-1, -1, -1, 0]
 
@@ -138,5 +138,5 @@ def test_window_tie_goes_to_smaller_code():
 def test_past_only_window_extent():
     valid = [True, False, False, False]
     recs = [{0: 1.0}, {}, {}, {}]
-    # window = 2 past days + the day: day 2 sees days 0-2 (1/3 valid), day 3 sees 1-3 (0/3)
-    assert _window(valid, recs, 2, 0, 0.3, 0.7) == [0, 0, 0, -1]
+    # window = 2 past days + the day: day 2 sees days 0-2 (1/3 valid), day 3 sees 1-3 (0/3: no data)
+    assert _window(valid, recs, 2, 0, 0.3, 0.7) == [0, 0, 0, -2]

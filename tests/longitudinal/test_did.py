@@ -9,10 +9,10 @@ from mobility.longitudinal.did import DID_COLUMNS, did_summary
 from .panels import simulate_panel, true_effect
 
 
-def test_matches_statsmodels_dummy_regression_per_group():
+def test_twfe_matches_statsmodels_dummy_regression_per_group():
     p = simulate_panel(3, n_users=80, n_weeks=14, missing_share=0.1)
     window = (-3, 5)
-    res = did_summary(p, "y", group="sex", window=window, min_users=1)
+    res = did_summary(p, "y", estimator="twfe", group="sex", window=window, min_users=1, group_time_effects=False)
     k = (p.week - p.job_loss_week).dt.days // 7
     q = p[p.job_loss_week.isna() | k.between(*window)].copy()
     kq = (q.week - q.job_loss_week).dt.days // 7
@@ -26,17 +26,20 @@ def test_matches_statsmodels_dummy_regression_per_group():
     assert tuple(res.columns) == DID_COLUMNS
 
 
-def test_recovers_planted_average_effect_and_group_ranking():
+@pytest.mark.parametrize("control_group", ["never", "not_yet"])
+def test_recovers_planted_average_effect_and_group_ranking(control_group):
+    """Effects that grow with weeks since the loss: the robust summary is centred on the truth (12 seeds gave
+    bias < 0.01 with sd 0.02-0.05, see benchmarks/README.md); TWFE's is not (bias 0.04-0.07)."""
     p = simulate_panel(21, n_users=3000, n_weeks=26)
     window = (-4, 8)
-    res = did_summary(p, "y", group="vulnerable", window=window).set_index("group")
+    res = did_summary(p, "y", group="vulnerable", window=window, control_group=control_group).set_index("group")
     # truth: mean planted effect over the losers' post rows in the window (pre rows have effect 0)
     k = (p.week - p.job_loss_week).dt.days // 7
     post = p[k.between(0, window[1])]
     for g in ["other", "vulnerable"]:
         kk = k[post.index][post.vulnerable == g]
         truth = true_effect(kk, g == "vulnerable").mean()
-        assert res.loc[g, "ci_low"] <= truth <= res.loc[g, "ci_high"]
+        assert abs(res.loc[g, "estimate"] - truth) < 4 * res.loc[g, "std_error"]
     assert res.loc["vulnerable", "estimate"] < res.loc["other", "estimate"] < 0
 
 

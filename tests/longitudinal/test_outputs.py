@@ -15,6 +15,7 @@ def test_run_writes_every_table_and_figure(tmp_path):
     p["capacity"] = p["radius_of_gyration_km"] * 0.5 + 1
     manifest = run_longitudinal(p, ["radius_of_gyration_km", "capacity"], ["sex", "vulnerable"], tmp_path,
                                 window=(-3, 6))
+    assert "nonwork" in (tmp_path / "README.md").read_text()
     for name in ["event_study", "heterogeneity", "pretrend", "did"]:
         assert (tmp_path / f"{name}.parquet").exists() and (tmp_path / f"{name}.csv").exists()
     for stem in ["event_study_capacity", "event_study_radius_of_gyration_km_by_sex"]:
@@ -37,7 +38,7 @@ def test_run_writes_every_table_and_figure(tmp_path):
 
 def test_matched_controls_write_balance(tmp_path):
     p = simulate_panel(51, n_users=400, n_weeks=20)
-    run_longitudinal(p, ["y"], [], tmp_path, controls="cem", match_exact=["sex"],
+    run_longitudinal(p, ["y"], [], tmp_path, matching="cem", match_exact=["sex"],
                      match_options={"n_bins": 3, "baseline": ("2020-01-06", "2020-02-03")}, window=(-3, 6))
     bal = pd.read_parquet(tmp_path / "balance.parquet")
     assert {"y", "sex=female", "sex=male"} <= set(bal.covariate)
@@ -46,8 +47,10 @@ def test_matched_controls_write_balance(tmp_path):
 
 def test_bad_arguments(tmp_path):
     p = simulate_panel(52, n_users=60, n_weeks=14)
-    with pytest.raises(MobilityError, match="controls"):
-        run_longitudinal(p, ["y"], [], tmp_path, controls="some")
+    with pytest.raises(MobilityError, match="matching"):
+        run_longitudinal(p, ["y"], [], tmp_path, matching="some")
+    with pytest.raises(MobilityError, match="control_group"):
+        run_longitudinal(p, ["y"], [], tmp_path, control_group="some")
     with pytest.raises(MobilityError, match="metric"):
         run_longitudinal(p, [], [], tmp_path)
     with pytest.raises(MobilityError, match="formats"):

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
+from mobility.io.figures import save_figure
 from mobility.longitudinal.plots import plot_event_study
 
 
@@ -12,24 +13,42 @@ def _table():
         for k in range(-2, 3):
             rows.append({"metric": "rg_km", "group": g, "event_time": k, "estimate": 0.0 if k == -1 else -0.5 * k,
                          "ci_low": np.nan if k == -1 else -0.5 * k - 0.2, "ci_high": np.nan if k == -1 else -0.5 * k + 0.2,
-                         "suppressed": g == "male" and k == 2, "reference": k == -1})
+                         "suppressed": g == "male" and k == 2, "reference": k == -1, "estimator": "sun_abraham",
+                         "control_group": "never"})
     return pd.DataFrame(rows)
 
 
-def test_writes_png_and_svg(tmp_path):
-    paths = plot_event_study(_table(), tmp_path / "figs" / "es_rg")
+def test_returns_a_figure_that_saves_as_png_and_svg(tmp_path):
+    fig = plot_event_study(_table())
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["female", "male"]
+    # the suppressed male k=2 point is not drawn: male's line has 4 points, female's 5
+    points = [len(c.lines[0].get_xdata()) for c in ax.containers]
+    assert points == [5, 4]
+    paths = save_figure(fig, tmp_path / "figs" / "es_rg")
     assert [p.name for p in paths] == ["es_rg.png", "es_rg.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = paths[1].read_text()
-    assert "<svg" in svg and "Suppressed" in svg  # caption lists the suppressed cell
+    assert "<svg" in svg and "Suppressed" in svg and "Sun-Abraham" in svg
     assert not list((tmp_path / "figs").glob(".tmp-*"))
+
+
+def test_draws_on_a_given_axes_and_leaves_the_backend_alone():
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    backend = matplotlib.get_backend()
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_event_study(_table(), ax=ax) is fig
+    assert matplotlib.get_backend() == backend
 
 
 def test_rejects_bad_inputs(tmp_path):
     with pytest.raises(MobilityError, match="missing column"):
-        plot_event_study(_table().drop(columns="ci_low"), tmp_path / "x")
+        plot_event_study(_table().drop(columns="ci_low"))
     with pytest.raises(MobilityError, match="formats"):
-        plot_event_study(_table(), tmp_path / "x", formats=("jpg",))
+        save_figure(plot_event_study(_table()), tmp_path / "x", formats=("jpg",))
     two = pd.concat([_table(), _table().assign(metric="other")])
     with pytest.raises(MobilityError, match="one metric"):
-        plot_event_study(two, tmp_path / "x")
+        plot_event_study(two)

@@ -51,3 +51,20 @@ def test_bad_configs_raise_clear_errors(tmp_path, text, message):
 def test_unknown_region_lists_known_ones(tmp_path):
     with pytest.raises(MobilityError, match="known regions"):
         find_config("atlantis", search_from=tmp_path)
+
+
+def test_home_work_section_binds_the_params_of_its_method(tmp_path):
+    from mobility.pipeline.stages import _home_work_params
+
+    def params(section):
+        return _home_work_params(load_config(write(tmp_path, f"[region]\nname = 'x'\n[home_work]\n{section}\n")))
+
+    assert params("")["method"] == "schedule" and params("")["window_work_days"] == 28
+    howde = params("method = 'howde'")
+    assert (howde["window_work_days"], howde["C_days_W"], howde["f_hours_H"]) == (42, 0.5, 0.7)
+    assert params("method = 'howde'\nwindow_work_days = 14")["window_work_days"] == 14
+    assert params("work_weekdays = [0, 1]")["work_weekdays"] == (0, 1)
+    with pytest.raises(MobilityError, match="work_min_days_per_week"):
+        params("work_min_days_per_week = 9")
+    with pytest.raises(MobilityError, match="unknown key"):
+        params("C_hours_H = 0.3")

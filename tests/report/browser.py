@@ -30,6 +30,7 @@ class PageCheck:
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     screenshot_png: bytes = b""
+    text: str = ""
 
 
 class _Session:
@@ -64,7 +65,8 @@ class _Session:
 
 
 def check_page(browser: str, page: Path, *, timeout_s: float = 60.0) -> PageCheck:
-    """Load ``page`` (a local file) and report its images, console errors, network requests and a screenshot."""
+    """Load ``page`` (a local file) and report its images, text as rendered, console errors, network requests and
+    a screenshot."""
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         proc = subprocess.Popen([browser, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -86,6 +88,8 @@ def check_page(browser: str, page: Path, *, timeout_s: float = 60.0) -> PageChec
             result = PageCheck()
             value = s.call("Runtime.evaluate", expression=IMAGES_JS, returnByValue=True)
             result.images = value["result"]["value"]
+            text = s.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
+            result.text = text["result"]["value"]
             metrics = s.call("Page.getLayoutMetrics")
             size = metrics.get("cssContentSize") or metrics["contentSize"]
             shot = s.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,

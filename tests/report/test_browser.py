@@ -1,5 +1,6 @@
 """The report in a real browser: headless Chromium loads it with no console error, every figure decoded,
-no network request beyond the file itself, and a non-blank full-page screenshot.
+no network request beyond the file itself, a non-blank full-page screenshot, and the text a reader sees:
+the headline sentence first, counties by name, rates in percent.
 
 Skips where Chromium or websocket-client is absent (CI installs Debian ``chromium``). Set
 ``MOBILITY_SCREENSHOT_DIR`` to keep the screenshot for a look.
@@ -7,6 +8,7 @@ Skips where Chromium or websocket-client is absent (CI installs Debian ``chromiu
 
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +46,15 @@ def test_report_renders_in_chromium(report_page, tmp_path):
         assert image["complete"] and image["width"] > 100 and image["height"] > 50, image
     external = [u for u in result.requests if not u.startswith(("data:", report_page.resolve().as_uri()))]
     assert external == []
+    # what a reader sees: the headline first, a county by name, rates in percent (never as fractions)
+    text = result.text
+    headline = re.search(r"Estimated unemployment in Pennsylvania (rose to|fell to|held at|was) (\d+\.\d)% in "
+                         r"April 2020 \(95% interval (\d+\.\d)-(\d+\.\d)%\)", text)
+    assert headline and text.index(headline.group(0)) < text.index("Summary\n")
+    low, rate, high = float(headline.group(3)), float(headline.group(2)), float(headline.group(4))
+    assert 0 <= low <= rate <= high <= 100
+    assert "Philadelphia County, PA" in text
+    assert "rate (%)" in text and not re.search(r"Pennsylvania\tstate\t42\t\d+\t0\.\d{3}", text)
     shot = Image.open(io.BytesIO(result.screenshot_png)).convert("L")
     assert shot.width >= 1000 and shot.height > 3000          # the whole page, not the first screen
     pixels = np.asarray(shot, dtype=float)

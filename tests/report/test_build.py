@@ -62,16 +62,20 @@ def test_report_numbers_match_the_area_table(run):
     area = mobility.read_table(out, "area_unemployment")  # the table the report read
     month = area[(area["method"] == "signal") & (area["route"] == "individual") & (area["period"] == "month")
                  & (area["period_start"] == pd.Timestamp(f"{MONTH}-01"))]
-    table = pd.read_csv(out / "report" / MONTH / "tables" / "unemployment_month.csv", dtype={"area": str})
+    table = pd.read_csv(out / "report" / MONTH / "tables" / "unemployment_month.csv", dtype={"fips": str})
     assert len(table) == len(month)
+    names = {"42": "Pennsylvania", "42101": "Philadelphia County, PA", "42045": "Delaware County, PA",
+             "42091": "Montgomery County, PA"}
     for r in month.itertuples():
-        row = table[(table["level"] == r.level) & (table["area"] == r.area)].iloc[0]
+        row = table[(table["level"] == r.level) & (table["fips"] == r.area)].iloc[0]
+        assert row["place"] == names[r.area]
         if r.suppressed:
-            assert row["suppressed"] and np.isnan(row["rate"]) and np.isnan(row["n_users"])
+            assert row["suppressed"] and np.isnan(row["rate_pct"]) and np.isnan(row["n_users"])
         else:
             assert row["n_users"] == r.n_users
-            assert row["rate"] == pytest.approx(r.unemployed / r.labour_force, abs=6e-4)  # CSV rounds to 3 decimals
-            assert row["rate_low"] <= row["rate"] <= row["rate_high"]
+            # in percent; the CSV rounds to 3 decimals
+            assert row["rate_pct"] == pytest.approx(100 * r.unemployed / r.labour_force, abs=6e-4)
+            assert row["rate_low_pct"] <= row["rate_pct"] <= row["rate_high_pct"]
 
 
 @pytest.mark.slow
@@ -99,7 +103,7 @@ def test_privacy_scan_of_every_output(run, request):
             if "n_users" in t.columns:
                 assert not (t["n_users"] < 10).any(), f"{path.name} publishes a cell below k"
                 if "suppressed" in t.columns:
-                    public = ["area", "official"]   # labels, and official series (public data)
+                    public = ["fips", "official_pct"]   # labels, and official series (public data)
                     values = t.select_dtypes(include="number").drop(columns=public, errors="ignore")
                     assert values[t["suppressed"].astype(bool)].isna().all().all()
                     n_small_seen += int(t["suppressed"].sum())
@@ -131,34 +135,74 @@ def test_cli_writes_report_and_pdf(run, tmp_path, request):
     assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
 
 
+def _hand_made_run(folder, region="x"):
+    users = [f"u{i:06d}" for i in range(12)]
+    metrics = pd.DataFrame({"user_id": users, "period_start": pd.Timestamp("2020-04-06 04:00", tz="UTC"),
+                            "coverage_h": 50.0, "radius_of_gyration_km": 3.0, "exploration_rate": 0.1,
+                            "distinct_locations": 4})
+    for name in ("metrics_weekly", "metrics_monthly"):
+        (folder / name).mkdir()
+        metrics.to_parquet(folder / name / "part-00000.parquet")
+    (folder / "run.json").write_text(json.dumps({"region": region, "stages": {}}))
+
+
 def test_missing_run_and_missing_employment(tmp_path):
     with pytest.raises(MobilityError, match="no run.json"):
         build_report(tmp_path, MONTH)
     (tmp_path / "run.json").write_text(json.dumps({"region": "x", "stages": {}}))
     with pytest.raises(MobilityError, match="metrics_weekly"):
         build_report(tmp_path, MONTH)
-    users = [f"u{i:06d}" for i in range(12)]
-    start = pd.Timestamp("2020-04-06 04:00", tz="UTC")
-    metrics = pd.DataFrame({"user_id": users, "period_start": start, "coverage_h": 50.0,
-                            "radius_of_gyration_km": 3.0, "exploration_rate": 0.1, "distinct_locations": 4})
-    for name in ("metrics_weekly", "metrics_monthly"):
-        (tmp_path / name).mkdir()
-        metrics.to_parquet(tmp_path / name / "part-00000.parquet")
+    _hand_made_run(tmp_path)
     info = build_report(tmp_path, MONTH)
     assert set(info["sections_missing"]) == {"unemployment", "mobility"}
     page = (tmp_path / "report" / MONTH / "report.html").read_text()
     assert "run the employment stage" in page and "u000001" not in page
 
 
-def test_report_withheld_when_a_user_id_would_leak(tmp_path, monkeypatch):
-    users = [f"u{i:06d}" for i in range(12)]
-    metrics = pd.DataFrame({"user_id": users, "period_start": pd.Timestamp("2020-04-06 04:00", tz="UTC"),
-                            "coverage_h": 50.0, "radius_of_gyration_km": 3.0, "exploration_rate": 0.1,
-                            "distinct_locations": 4})
-    for name in ("metrics_weekly", "metrics_monthly"):
-        (tmp_path / name).mkdir()
-        metrics.to_parquet(tmp_path / name / "part-00000.parquet")
-    (tmp_path / "run.json").write_text(json.dumps({"region": "u000003", "stages": {}}))
+def test_report_withheld_when_a_user_id_would_leak(tmp_path):
+    _hand_made_run(tmp_path, region="u000003")
     with pytest.raises(MobilityError, match="report withheld.*u000003"):
         build_report(tmp_path, MONTH)
     assert not (tmp_path / "report" / MONTH).exists()
+
+
+@pytest.mark.slow
+def test_report_speaks_in_place_names_plain_labels_and_percent(run):
+    _, out, info = run
+    folder = out / "report" / MONTH
+    page = (folder / "report.html").read_text()
+    sentence = (r"Estimated unemployment in Pennsylvania (rose to|fell to|held at|was) \d+\.\d% in April 2020 "
+                r"\(95% interval \d+\.\d-\d+\.\d%\)")
+    assert re.search(sentence, info["headline"]) and info["headline"] in page
+    assert page.index(info["headline"]) < page.index('id="summary"')          # at the top, before the detail
+    assert "Philadelphia County, PA" in page and "<th class=\"text\">rate (%)</th>" in page
+    gap = pd.read_csv(folder / "tables" / "mobility_by_status.csv")
+    assert not set(gap["group"]) & {"le29", "30_54", "ge55", "le1250", "1251_3333", "gt3333", "male", "female"}
+    assert {"radius of gyration (km)", "exploration (% of visits)"} <= set(gap["metric"])
+    assert "radius of gyration: how far" in page
+    coverage = pd.read_csv(folder / "tables" / "coverage.csv")
+    weeks = pd.to_datetime(coverage.loc[coverage["period"] == "week", "period_start"])
+    assert (weeks + pd.Timedelta(days=3)).dt.strftime("%Y-%m").max() == MONTH   # nothing after the month
+
+
+def test_a_month_without_data_is_an_error_listing_the_months(tmp_path):
+    _hand_made_run(tmp_path)
+    with pytest.raises(MobilityError, match=r"no data for 2031-01 .*the run has 2020-04"):
+        build_report(tmp_path, "2031-01")
+    assert not (tmp_path / "report" / "2031-01").exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_report_files_follow_the_umask(tmp_path, umask, mode):
+    import os
+    import stat
+
+    _hand_made_run(tmp_path)
+    old = os.umask(umask)
+    try:
+        info = build_report(tmp_path, MONTH)
+    finally:
+        os.umask(old)
+    files = output_files(info)
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == mode for p in files), \
+        {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files}

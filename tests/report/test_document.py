@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mobility.report.document import Figure, Section, render_html, table_html
+from mobility.report.document import Figure, Section, Table, render_html, table_html
 from mobility.report.methods import parameters_table, run_summary
 
 
@@ -16,7 +16,7 @@ def test_table_html_formats_counts_rates_and_missing():
 def test_render_html_is_self_contained():
     page = render_html("T", "s", [Section("A", "a", paragraphs=["p & q"],
                                           figures=[Figure("data:image/png;base64,AAAA", "cap", "tables/x.csv")],
-                                          tables=[("t", pd.DataFrame({"a": [1]}))])])
+                                          tables=[Table("t", pd.DataFrame({"a": [1]}))])])
     assert '<img src="data:image/png;base64,AAAA"' in page and "p &amp; q" in page and "tables/x.csv" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
@@ -34,3 +34,13 @@ def test_methods_tables_from_manifest_leave_out_paths():
     assert s["data period (weeks)"] == "2020-01 to 2020-04"
     assert s["rows: pings"] == "1,234" and s["quarantined (load): bad_coordinate"] == "3"
     assert s["version: pandas"] == "3.1" and "/secret" not in str(s)
+
+
+def test_long_table_shows_its_first_rows_and_folds_the_rest():
+    df = pd.DataFrame({"place": [f"county {i}" for i in range(30)], "rate (%)": [float(i) for i in range(30)]})
+    html = table_html(df, show=5, decimals=1)
+    shown, folded = html.split("<details>")
+    assert shown.count("<tr>") == 6 and "county 4" in shown and "county 5" not in shown   # header + 5 rows
+    assert "<summary>all 30 rows</summary>" in folded and folded.count("<tr>") == 31 and "<td>29.0</td>" in folded
+    only_folded = table_html(df, show=0)
+    assert only_folded.startswith("<details>")

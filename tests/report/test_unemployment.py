@@ -95,3 +95,40 @@ def test_official_comparison_keeps_suppression():
     assert out["area"].tolist() == ["42045", "42101"]
     assert np.isnan(out["estimate"].iloc[0]) and out["suppressed"].iloc[0]
     assert out["estimate"].iloc[1] == 0.2 and out["official"].iloc[1] == 0.16
+
+
+def _trend(rates, suppressed=(False, False), n=(90.0, 88.0)):
+    return pd.DataFrame({"level": "state", "area": "42", "month": ["2020-03", "2020-04"], "n_users": list(n),
+                         "rate": rates, "rate_low": [r - 0.02 for r in rates], "rate_high": [r + 0.03 for r in rates],
+                         "suppressed": list(suppressed)})
+
+
+def test_headline_says_rose_fell_held_or_why_there_is_none():
+    from mobility.report.unemployment import headline
+
+    assert headline(_trend([0.05, 0.08]), "2020-04").startswith(
+        "Estimated unemployment in Pennsylvania rose to 8.0% in April 2020 (95% interval 6.0-11.0%), 3.0 points above")
+    assert "fell to 5.0% in April 2020" in headline(_trend([0.08, 0.05]), "2020-04")
+    assert "3.0 points below March 2020" in headline(_trend([0.08, 0.05]), "2020-04")
+    assert "held at 5.0%" in headline(_trend([0.0501, 0.0499]), "2020-04")
+    # the month before suppressed: no change claimed; the month itself suppressed: no number at all
+    assert "no estimate for March 2020" in headline(_trend([0.05, 0.08], suppressed=(True, False)), "2020-04")
+    none = headline(_trend([np.nan, np.nan], suppressed=(True, True)), "2020-04")
+    assert none.startswith("There is no state estimate for April 2020") and "%" not in none
+    # a state the FIPS table lacks keeps its code
+    assert "in state 99 rose" in headline(_trend([0.05, 0.08]).assign(area="99"), "2020-04")
+
+
+def test_comparison_summary_counts_sides_and_states_bias_and_error():
+    from mobility.report.unemployment import comparison_summary
+
+    c = pd.DataFrame({"source": "laus_county", "level": "county", "area": ["1", "2", "3"], "month": "2020-04",
+                      "n_users": 50.0, "estimate": [0.06, 0.04, 0.10], "official": [0.05, 0.05, 0.05],
+                      "suppressed": False})
+    line = comparison_summary(c, "2020-04")[0]
+    assert line == ("Against BLS LAUS county rates, April 2020: 2 of 3 county estimates are above it; mean error "
+                    "+1.7 points, mean absolute error 2.3 points.")   # errors +1, -1, +5
+    one = comparison_summary(c.iloc[[1]], "2020-04")[0]
+    assert "the one county estimate is below it; mean error -1.0 points" in one
+    hidden = comparison_summary(c.assign(suppressed=True), "2020-04")
+    assert hidden == []

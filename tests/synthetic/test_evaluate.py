@@ -96,8 +96,8 @@ def test_group_scores_perfect_and_planted_errors(tiny_region):
     assert list(scores.columns) == list(GROUP_COLUMNS)
     everyone = scores[scores["dimension"] == "all"].iloc[0]
     assert everyone["people"] == len(people) and everyone["method"] == "signal"
-    assert (everyone[["home_correct", "home_labelled", "work_correct", "work_labelled", "false_unemployed"]]
-            .tolist() == [1.0, 1.0, 1.0, 1.0, 0.0])
+    assert (everyone[["home_correct", "home_labelled", "home_labelled_phone_ok", "work_correct", "work_labelled",
+                      "work_labelled_phone_ok", "false_unemployed"]].tolist() == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
     assert everyone["commuting_days"] == int((truth["daily"]["worked_onsite"] & truth["daily"]["work_place_id"]
                                               .notna()).sum())
     assert set(scores.loc[scores["dimension"] == "schedule", "group"]) == set(people["schedule"])

@@ -1,0 +1,603 @@
+"""Event-study estimators side by side (frame layer): two-way fixed effects and Sun-Abraham.
+
+Every estimator here is a regression of the outcome on disjoint cell dummies with person and calendar-week
+effects (:func:`~mobility.longitudinal.cell_ols.cell_ols`, errors clustered by person), followed by fixed
+linear combinations of the cell coefficients: the reported *terms*, one per group and event week ``k`` of
+the window. They differ in their cells:
+
+``TWFE`` (``estimator="twfe"``)
+    One cell per event week (endpoints binned), pooled over job-loss cohorts. With staggered job losses and
+    effects that differ by cohort or grow with time, its coefficients mix in already-treated people as
+    controls and weigh cohorts badly (Goodman-Bacon 2021; Sun & Abraham 2021): leads can look significant
+    where nobody anticipates anything. Kept for comparison.
+``SunAbraham`` (``estimator="sun_abraham"``, the default)
+    One cell per cohort (job-loss week) x event week, for every event week observed (saturated); a term is
+    the average of its cells weighted by their number of person-weeks (the cohort shares at that event week;
+    for a binned endpoint, the shares over the bin), as Sun & Abraham's interaction-weighted estimator and
+    pyfixest's ``SaturatedEventStudy.aggregate(weighting="shares")``. Its standard errors treat the shares
+    as fixed. ``control_group``:
+
+    * ``"never"``: every event week but ``reference_period`` has cells, so only never-losers (and the
+      reference week) identify the calendar-week effects; leads and lags are relative to ``reference_period``.
+      Cohorts with no person-week at the reference week cannot be identified and are dropped (counted).
+    * ``"not_yet"``: only event weeks ``>= 0`` have cells, so later losers' weeks before their loss are
+      controls too: Wooldridge's (2021) extended TWFE, equal to the imputation estimator of Borusyak,
+      Jaravel & Spiess (2024) on a balanced panel. Effects are relative to the person's untreated level,
+      with no reference week. Leads come from their pre-trend test: a regression on the untreated rows only
+      with one dummy per lead ``window[0]..-1`` (against earlier weeks and never-losers), so a pre-trend
+      cannot leak into the effects. Cohorts with no week before their loss are dropped (counted).
+
+Groups: with a group column every cell is also per group; ``group_time_effects=True`` gives each group its
+own calendar-week effects (a group without never-losers is then left out, its cells suppressed).
+Treated rows in a calendar week (of their group) without any untreated row cannot be identified and are
+dropped (counted in ``info``).
+
+The estimators follow scikit-learn's shape: hyper-parameters in ``__init__`` (those of
+:class:`~mobility.longitudinal.params.EventStudyParams`, checked in ``fit``), data in ``fit``, results in
+attributes ending in ``_``: ``coefficients_`` (columns :data:`COEFFICIENT_COLUMNS`), ``pretrend_``
+(:data:`PRETREND_COLUMNS`), ``vcov_`` and ``info_``. :func:`~mobility.longitudinal.event_study.event_study`
+dispatches on ``estimator=``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from mobility.errors import MobilityError
+from mobility.longitudinal.cell_ols import cell_ols
+from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, t_inference, wald_test
+from mobility.longitudinal.panel import EventPanel, prepare_panel
+from mobility.longitudinal.params import EventStudyParams
+
+COEFFICIENT_COLUMNS = (
+    "metric", "group", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+    "n_users", "n_obs", "suppressed", "reference", "estimator", "control_group",
+)
+PRETREND_COLUMNS = ("metric", "group", "f_stat", "df_num", "df_den", "p_value", "n_leads")
+DID_COLUMNS = (
+    "metric", "group", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+    "n_users_pre", "n_users_post", "n_control_users", "suppressed", "estimator", "control_group",
+)
+
+
+def term_label(k: int, window: tuple[int, int], bin_endpoints: bool) -> str:
+    """Name of the event-time term ``k`` (``"k<=-4"`` for a binned first period).
+
+    Examples
+    --------
+    >>> term_label(-4, (-4, 12), True), term_label(3, (-4, 12), True), term_label(12, (-4, 12), False)
+    ('k<=-4', 'k=3', 'k=12')
+    """
+    if bin_endpoints and k == window[0]:
+        return f"k<={k}"
+    if bin_endpoints and k == window[1]:
+        return f"k>={k}"
+    return f"k={k}"
+
+
+@dataclass
+class Terms:
+    """Linear combinations of cell coefficients per metric: ``estimate = R b`` (metrics, terms) and
+    ``cov = R V R'`` (metrics, terms, terms), NaN where a term has no cell."""
+
+    estimate: np.ndarray
+    cov: np.ndarray
+    estimable: np.ndarray  # bool per term: the term has at least one fitted cell
+    df: int
+    n_obs_fit: int
+    n_clusters: int
+    n_params_total: int
+
+
+def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.ndarray | None = None) -> np.ndarray:
+    """The matrix ``R`` (terms x cells) averaging each term's cells by ``mass`` (their person-weeks).
+
+    ``cell_term`` gives each cell's term (-1: not reported). ``signs`` (per cell, default +1) lets a term be
+    a difference of two averages: cells with sign -1 are averaged separately and subtracted.
+
+    Examples
+    --------
+    >>> contrasts(np.array([0, 0, 1, -1]), np.array([1.0, 3.0, 2.0, 5.0]), 2).tolist()
+    [[0.25, 0.75, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    """
+    n_cells = cell_term.shape[0]
+    signs = np.ones(n_cells) if signs is None else signs
+    r = np.zeros((n_terms, n_cells))
+    used = np.flatnonzero(cell_term >= 0)
+    for sign in (1.0, -1.0):
+        part = used[signs[used] == sign]
+        total = np.bincount(cell_term[part], weights=mass[part], minlength=n_terms)
+        r[cell_term[part], part] = sign * mass[part] / total[cell_term[part]]
+    return r
+
+
+def fit_terms(
+    ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
+    blocks: np.ndarray | None = None,
+) -> list[Terms]:
+    """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
+
+    ``cells`` are dense codes (-1: none); each spec is ``(cell_term, n_terms, signs)`` per cell
+    (:func:`contrasts`), e.g. the event-time path and the DiD summary of the same fit. With ``blocks`` (a code
+    per row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
+    week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
+    model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
+    (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
+    """
+    n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
+    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
+    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    parts = [contrasts(cell_term, mass, n_terms, signs) for cell_term, n_terms, signs in specs]
+    r = np.vstack(parts)
+    n_all = r.shape[0]
+    nested = df_correction == "nested"
+    m = ep.y.shape[1]
+    if blocks is None:
+        fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested)
+        estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
+        df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
+    else:
+        estimate, cov = np.zeros((m, n_all)), np.zeros((m, n_all, n_all))
+        fitted_cells = np.zeros(n_cells, dtype=bool)
+        n_obs = n_clusters = n_total = 0
+        info.setdefault("blocks_not_estimable", 0)
+        for b in np.unique(blocks):
+            rows = np.flatnonzero(blocks == b)
+            block_cells = cells[rows]
+            codes, uniques = pd.factorize(block_cells[block_cells >= 0])
+            local = np.full(rows.shape[0], -1, dtype=np.int64)
+            local[block_cells >= 0] = codes
+            users = pd.factorize(ep.user_codes[rows])[0]
+            own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
+            try:
+                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
+                               None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
+                               nested=nested, correction=False)
+            except MobilityError:
+                info["blocks_not_estimable"] += 1
+                continue
+            estimate[:, own] += fit.estimate
+            cov[np.ix_(np.arange(m), own, own)] += fit.cov
+            fitted_cells[uniques] = True
+            n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
+        check_sizes(n_obs, n_clusters, n_total)
+        cov *= cr1_factor(n_obs, n_clusters, n_total)
+        df = n_clusters - 1
+    out, start = [], 0
+    for part in parts:
+        sl = slice(start, start + part.shape[0])
+        start += part.shape[0]
+        estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
+        out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
+                         estimable, df, n_obs, n_clusters, n_total))
+    return out
+
+
+def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
+    cov = cov.copy()
+    cov[:, ~estimable, :] = np.nan
+    cov[:, :, ~estimable] = np.nan
+    return cov
+
+
+def dense_codes(*keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Codes ``0..m-1`` of the distinct key tuples (non-negative integers) on rows where ``mask`` holds,
+    -1 elsewhere.
+
+    Examples
+    --------
+    >>> dense_codes(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 6]), mask=np.array([True, True, True, False])).tolist()
+    [0, 0, 1, -1]
+    """
+    out = np.full(mask.shape[0], -1, dtype=np.int64)
+    if not mask.any():
+        return out
+    combined = np.zeros(int(mask.sum()), dtype=np.int64)
+    for key in keys:
+        part = pd.factorize(key[mask])[0]
+        combined = combined * (int(part.max()) + 1) + part
+    out[mask] = pd.factorize(combined)[0]
+    return out
+
+
+def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct users and rows per term code (rows with -1 ignored)."""
+    rows = term_codes >= 0
+    n_obs = np.bincount(term_codes[rows], minlength=n_terms)
+    n_u = int(user_codes.max()) + 1 if user_codes.size else 1
+    pairs = pd.unique(term_codes[rows] * n_u + user_codes[rows])
+    return np.bincount(pairs // n_u, minlength=n_terms), n_obs
+
+
+class _CellEstimator:
+    """Shared machinery: panel preparation, time codes, guards, tables. Subclasses define the cells."""
+
+    name = ""
+
+    def __init__(self, *, control_group: str = EventStudyParams.control_group,
+                 window: tuple[int, int] = EventStudyParams.window,
+                 reference_period: int = EventStudyParams.reference_period,
+                 bin_endpoints: bool = EventStudyParams.bin_endpoints,
+                 group_time_effects: bool = EventStudyParams.group_time_effects,
+                 time_effects_by: str | None = EventStudyParams.time_effects_by,
+                 df_correction: str = EventStudyParams.df_correction,
+                 min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
+        self.control_group = control_group
+        self.window = window
+        self.reference_period = reference_period
+        self.bin_endpoints = bin_endpoints
+        self.group_time_effects = group_time_effects
+        self.time_effects_by = time_effects_by
+        self.df_correction = df_correction
+        self.min_users = min_users
+        self.alpha = alpha
+
+    # ----------------------------------------------------------------------------------------- shared
+    def params(self) -> EventStudyParams:
+        """The hyper-parameters, validated."""
+        return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
+                                reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
+                                group_time_effects=self.group_time_effects, time_effects_by=self.time_effects_by,
+                                df_correction=self.df_correction,
+                                min_users=self.min_users, alpha=self.alpha)
+
+    def _prepared_sets(self, panel, metric, *, group, weight_col, event_col, user_col, week_col):
+        """Validate and code the panel once, then yield one :class:`EventPanel` per set of metrics observed on
+        the same rows (each set is fitted together)."""
+        metrics = [metric] if isinstance(metric, str) else list(metric)
+        if not metrics:
+            raise MobilityError("name at least one metric column")
+        ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
+                           weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
+        finite = np.isfinite(ep.y)
+        sets: dict[bytes, list[int]] = {}
+        for j in range(len(metrics)):
+            sets.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
+        for columns in sets.values():
+            rows = finite[:, columns[0]]
+            sub = ep.subset(rows)
+            sub = replace(sub, y=sub.y[:, columns], metrics=[metrics[j] for j in columns],
+                          n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
+            if not sub.treated.any():
+                raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
+            if sub.treated.all():
+                raise MobilityError("every user loses their job: the event study needs employed controls "
+                                    "(job_loss_week NaT)")
+            yield sub
+
+    def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
+        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
+        return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
+
+    def _own_weeks(self, ep: EventPanel, p: EventStudyParams) -> bool:
+        return bool(p.group_time_effects and ep.group_labels)
+
+    def _keep_groups(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams, info: dict) -> np.ndarray:
+        """Rows of groups with never-losers when each group has its own week effects."""
+        if not self._own_weeks(ep, p):
+            return np.ones(ep.y.shape[0], dtype=bool)
+        has_controls = np.bincount(g_idx[~ep.treated], minlength=len(ep.group_labels)) > 0
+        info["groups_without_controls"] = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
+        return has_controls[g_idx]
+
+    def _time_codes(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
+        """Calendar-week codes, per group (own week effects) and per stratum (``time_effects_by``)."""
+        codes = ep.week_codes
+        n_weeks = int(codes.max()) + 1
+        if ep.strata is not None:
+            codes = ep.strata * n_weeks + codes
+        if self._own_weeks(ep, p):
+            codes = g_idx * (int(codes.max()) + 1) + codes
+        return pd.factorize(codes)[0] if codes is not ep.week_codes else codes
+
+    @staticmethod
+    def _identified(cells: np.ndarray, time_codes: np.ndarray) -> np.ndarray:
+        """Rows to keep: all but cell rows in a (group-)week without any untreated row."""
+        n_t = int(time_codes.max()) + 1 if time_codes.size else 0
+        untreated = np.bincount(time_codes[cells < 0], minlength=n_t)
+        return (cells < 0) | (untreated[time_codes] > 0)
+
+    def _event_terms(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
+        """Each row's term ``g * n_k + (k - lo)`` (binned endpoints), -1 for controls and rows outside."""
+        lo, hi = p.window
+        k = ep.event_time
+        kb = np.clip(k, lo, hi) if p.bin_endpoints else k
+        inside = ep.treated & (kb >= lo) & (kb <= hi)
+        return np.where(inside, g_idx * (hi - lo + 1) + (kb - lo), -1)
+
+    def _fit_cells(self, ep, keep, cells, specs, time_codes, g_idx, p, info):
+        """Drop unidentified rows, recode, fit once; returns the terms of each ``(cell_term, n_terms, signs)``
+        spec (per original cell code) and the rows used."""
+        keep = keep.copy()
+        rows = np.flatnonzero(keep)
+        ok = self._identified(cells[rows], time_codes[rows])
+        keep[rows[~ok]] = False
+        info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
+        sub = ep.subset(keep)
+        original = cells[keep]
+        codes, uniques = pd.factorize(original[original >= 0])
+        dense = np.full(original.shape[0], -1, dtype=np.int64)
+        dense[original >= 0] = codes
+        local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
+                 for cell_term, n_terms, signs in specs]
+        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
+                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None)
+        return terms, keep
+
+    # ----------------------------------------------------------------------------------------- fit
+    def fit(self, panel: pd.DataFrame, metric: str | list[str], *, group: str | None = None,
+            weight_col: str | None = None, event_col: str = "job_loss_week", user_col: str = "user_id",
+            week_col: str = "week"):
+        """Estimate the event-time path of ``metric`` (one per group) and its DiD summary; sets the ``*_``
+        attributes (``did_``: :data:`DID_COLUMNS`).
+
+        ``metric`` may name several columns: metrics observed on the same rows share one factorisation of
+        the design; the tables stack them (``metric`` column) and ``info_`` maps each to its counts.
+        """
+        p = self.params()
+        coefficients, pretrend, vcov, infos, did = [], [], {}, {}, []
+        for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
+                                      user_col=user_col, week_col=week_col):
+            metrics = ep.metrics
+            g_idx, labels = self._groups(ep)
+            lo, hi = p.window
+            n_terms = len(labels) * (hi - lo + 1)
+            info: dict = {"estimator": self.name, **p.to_dict(), "group": group, "weight_col": weight_col,
+                          "n_dropped_missing_metric": ep.n_dropped_missing}
+            terms, count_codes, reference, unbinned_leads, did_terms = self._estimate(ep, g_idx, p, n_terms, info)
+            n_users, n_obs = count_users(count_codes, ep.user_codes, n_terms)
+            did.append(self._did_table(ep, g_idx, labels, did_terms, p))
+            info.update({"n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters,
+                         "n_params_total": terms.n_params_total,
+                         "n_treated_users": int(pd.unique(ep.user_codes[count_codes >= 0]).size),
+                         "inference": f"t({terms.df})"})
+            for j, m in enumerate(metrics):
+                c, pre, v = self._tables(m, labels, terms, j, n_users, n_obs, reference, p, unbinned_leads)
+                coefficients.append(c)
+                pretrend.append(pre)
+                vcov[m] = v
+                infos[m] = {"metric": m, **info}
+        order = [metric] if isinstance(metric, str) else list(metric)
+        self.coefficients_ = pd.concat(coefficients, ignore_index=True)
+        self.coefficients_ = self.coefficients_.iloc[np.argsort(
+            self.coefficients_["metric"].map(order.index).to_numpy(), kind="stable")].reset_index(drop=True)
+        self.pretrend_ = pd.concat(pretrend, ignore_index=True).sort_values(
+            "metric", key=lambda s: s.map(order.index), kind="stable").reset_index(drop=True)
+        self.did_ = pd.concat(did, ignore_index=True)
+        self.did_ = self.did_.iloc[np.argsort(self.did_["metric"].map(order.index).to_numpy(),
+                                              kind="stable")].reset_index(drop=True)
+        single = isinstance(metric, str)
+        self.vcov_ = vcov[metric] if single else vcov
+        self.info_ = infos[metric] if single else infos
+        return self
+
+    def _tables(self, metric, labels, terms: Terms, j, n_users, n_obs, reference, p: EventStudyParams,
+                unbinned_leads: bool):
+        lo, hi = p.window
+        n_k = hi - lo + 1
+        est, cov = terms.estimate[j], terms.cov[j]
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        p_val, ci_lo, ci_hi = t_inference(est, se, terms.df, alpha=p.alpha)
+        rows, reported = [], []
+        for t in range(len(labels) * n_k):
+            g, k = divmod(t, n_k)
+            k += lo
+            is_ref = bool(reference[t])
+            suppressed = not is_ref and (n_users[t] < p.min_users or not terms.estimable[t])
+            if is_ref:
+                vals = (0.0, np.nan, np.nan, np.nan, np.nan)
+            elif suppressed:
+                vals = (np.nan,) * 5
+            else:
+                vals = (est[t], se[t], ci_lo[t], ci_hi[t], p_val[t])
+                reported.append(t)
+            binned = p.bin_endpoints and not (unbinned_leads and k < 0)
+            rows.append({"metric": metric, "group": labels[g], "term": term_label(k, p.window, binned),
+                         "event_time": k, **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                         "n_users": int(n_users[t]), "n_obs": int(n_obs[t]), "suppressed": suppressed,
+                         "reference": is_ref, "estimator": self.name, "control_group": p.control_group})
+        coefficients = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
+        names = [f"{labels[t // n_k]}|{coefficients.term.iloc[t]}" for t in reported]
+        vcov = pd.DataFrame(cov[np.ix_(reported, reported)], index=names, columns=names)
+        pre_rows = []
+        for g, label in enumerate(labels):
+            leads = [t for t in reported if t // n_k == g and t % n_k + lo < 0]
+            test = wald_test(est[leads], cov[np.ix_(leads, leads)], terms.df)
+            pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
+        return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
+
+    def did(self, panel: pd.DataFrame, metric: str | list[str], **kwargs) -> pd.DataFrame:
+        """Post-vs-pre effect of job loss on ``metric`` (one or several) per group: the table of
+        :func:`~mobility.longitudinal.did.did_summary` (columns :data:`DID_COLUMNS`), from :meth:`fit`."""
+        return self.fit(panel, metric, **kwargs).did_
+
+    def _did_table(self, ep, g_idx, labels, terms: Terms, p: EventStudyParams) -> pd.DataFrame:
+        lo, hi = p.window
+        k = ep.event_time
+        in_window = ep.treated & (k >= lo) & (k <= hi)
+        n_groups = len(labels)
+        n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
+        n_controls = int(pd.unique(ep.user_codes[~ep.treated]).size)
+        rows = []
+        for j, m in enumerate(ep.metrics):
+            se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
+            p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, terms.df, alpha=p.alpha)
+            for g, label in enumerate(labels):
+                suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
+                vals = (np.nan,) * 5 if suppressed else (terms.estimate[j, g], se[g], ci_lo[g], ci_hi[g], p_val[g])
+                rows.append({"metric": m, "group": label,
+                             **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
+                             "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
+                             "n_control_users": n_controls, "suppressed": bool(suppressed),
+                             "estimator": self.name, "control_group": p.control_group})
+        return pd.DataFrame(rows, columns=list(DID_COLUMNS))
+
+    def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool, Terms]:
+        """The event-time terms, each row's term for the counts (-1: not counted), the reference terms, whether
+        leads are unbinned, and the DiD terms (one per group). Subclasses define it."""
+        raise NotImplementedError
+
+    def _reference(self, p: EventStudyParams, n_terms: int) -> np.ndarray:
+        lo, hi = p.window
+        return (np.arange(n_terms) % (hi - lo + 1)) + lo == p.reference_period
+
+
+class TWFE(_CellEstimator):
+    """Two-way fixed effects event study: one dummy per event week (and group), pooled over cohorts.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> weeks = pd.date_range("2020-01-06", periods=10, freq="7D")
+    >>> rows = [(u, w, 10 + u % 7 + 0.1 * t - 2.0 * (u < 30 and t >= 5) + rng.normal(0, 0.1),
+    ...          weeks[5] if u < 30 else pd.NaT) for u in range(60) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> est = TWFE(window=(-3, 3)).fit(panel, "rg_km")
+    >>> round(float(est.coefficients_.set_index("event_time").loc[2, "estimate"]), 1)
+    -2.0
+    """
+
+    name = "twfe"
+
+    def _estimate(self, ep, g_idx, p, n_terms, info):
+        keep = self._keep_groups(ep, g_idx, p, info)
+        term_codes = self._event_terms(ep, g_idx, p)
+        outside = ep.treated & (term_codes < 0)
+        info["n_dropped_outside_window"] = int(outside.sum())
+        keep &= ~outside
+        time_codes = self._time_codes(ep, g_idx, p)
+        cells = np.where(keep & (term_codes >= 0) & (ep.event_time != p.reference_period), term_codes, -1)
+        (terms,), keep = self._fit_cells(ep, keep, cells, [(np.arange(n_terms), n_terms, None)], time_codes, g_idx,
+                                         p, info)
+        did_cells, did_keep = self._did_cells(ep, g_idx, p, info)
+        n_groups = int(g_idx.max()) + 1
+        (did,), _ = self._fit_cells(ep, did_keep, did_cells, [(np.arange(n_groups), n_groups, None)], time_codes,
+                                    g_idx, p, {})
+        return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
+
+    def _did_cells(self, ep, g_idx, p, info):
+        """The DiD's own regression: one post-loss dummy per group on the controls and the losers' rows inside
+        the window; losers of a group without both pre and post rows (they would pose as controls) dropped."""
+        lo, hi = p.window
+        k = ep.event_time
+        in_window = ep.treated & (k >= lo) & (k <= hi)
+        post, pre = in_window & (k >= 0), in_window & (k < 0)
+        n_g = int(g_idx.max()) + 1
+        both = (np.bincount(g_idx[post], minlength=n_g) > 0) & (np.bincount(g_idx[pre], minlength=n_g) > 0)
+        keep = self._keep_groups(ep, g_idx, p, info) & (~ep.treated | (in_window & both[g_idx]))
+        return np.where(keep & post, g_idx, -1), keep
+
+
+class SunAbraham(_CellEstimator):
+    """Sun & Abraham's interaction-weighted event study (module notes); ``control_group`` never or not yet.
+
+    Examples
+    --------
+    Two cohorts losing their job in weeks 4 and 7 with effects -1 and -3 from the loss on: every lag is
+    the cohort-share average of the two effects where both are observed.
+
+    >>> weeks = pd.date_range("2020-01-06", periods=12, freq="7D")
+    >>> def y(u, t):
+    ...     cohort = 4 if u < 20 else 7 if u < 40 else None
+    ...     effect = 0.0 if cohort is None or t < cohort else (-1.0 if cohort == 4 else -3.0)
+    ...     return u % 5 + 0.3 * t + effect + 0.01 * ((u * 7 + t) % 3)
+    >>> rows = [(u, w, y(u, t), weeks[4] if u < 20 else weeks[7] if u < 40 else pd.NaT)
+    ...         for u in range(80) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> c = SunAbraham(window=(-3, 4)).fit(panel, "rg_km").coefficients_.set_index("event_time")
+    >>> round(float(c.loc[2, "estimate"]), 2), round(float(c.loc[-2, "estimate"]), 2)
+    (-2.0, 0.0)
+    """
+
+    name = "sun_abraham"
+
+    def _estimate(self, ep, g_idx, p, n_terms, info):
+        lo, hi = p.window
+        term_codes = self._event_terms(ep, g_idx, p)
+        cells, keep = self.cells(ep, g_idx, p, term_codes, info)
+        n_cells = int(cells.max()) + 1
+        rows = cells >= 0
+        cell_term = np.full(n_cells, -1, dtype=np.int64)
+        cell_term[cells[rows]] = term_codes[rows]
+        # the DiD summary from the same cells: post-loss cells of the window minus (never) its pre-loss ones
+        k = ep.event_time
+        in_did = (k >= lo) & (k <= hi) & ((k >= 0) | (p.control_group == "never"))
+        did_term = np.full(n_cells, -1, dtype=np.int64)
+        did_term[cells[rows & in_did]] = g_idx[rows & in_did]
+        did_sign = np.ones(n_cells)
+        did_sign[cells[rows]] = np.where(k[rows] >= 0, 1.0, -1.0)
+        n_groups = int(g_idx.max()) + 1
+        time_codes = self._time_codes(ep, g_idx, p)
+        (terms, did), keep = self._fit_cells(ep, keep, cells, [(cell_term, n_terms, None),
+                                                               (did_term, n_groups, did_sign)],
+                                             time_codes, g_idx, p, info)
+        info["n_cells"] = n_cells
+        info["n_cohorts"] = int(pd.unique(ep.cohort[keep & ep.treated]).size)
+        if p.control_group == "never":
+            return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
+        leads, lead_codes = self._bjs_leads(ep, g_idx, p, keep, n_terms, time_codes, info)
+        is_lead = (np.arange(n_terms) % (hi - lo + 1)) + lo < 0
+        cov = np.full_like(terms.cov, np.nan)
+        cov[np.ix_(np.ones(cov.shape[0], bool), is_lead, is_lead)] = leads.cov[:, is_lead][:, :, is_lead]
+        cov[np.ix_(np.ones(cov.shape[0], bool), ~is_lead, ~is_lead)] = terms.cov[:, ~is_lead][:, :, ~is_lead]
+        merged = replace(terms, estimate=np.where(is_lead, leads.estimate, terms.estimate), cov=cov,
+                         estimable=np.where(is_lead, leads.estimable, terms.estimable))
+        info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
+        counts = np.where(ep.event_time < 0, lead_codes, np.where(keep, term_codes, -1))
+        return merged, counts, np.zeros(n_terms, dtype=bool), True, did
+
+    def cells(self, ep, g_idx, p, term_codes, info) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's cohort x event-week (x group) cell (-1: none) and the rows kept.
+
+        ``never``: every event week but the reference has cells; ``not_yet``: event weeks >= 0. Rows beyond
+        the window are dropped unless endpoints are binned (weeks before a loss always stay with
+        ``not_yet``: they are controls); cohorts without an anchor row (the reference week, or any week
+        before the loss) are dropped.
+        """
+        k = ep.event_time
+        keep = self._keep_groups(ep, g_idx, p, info)
+        if p.control_group == "never":
+            outside = ep.treated & (term_codes < 0)
+            has_cell = ep.treated & (k != p.reference_period)
+            anchor = ep.treated & (k == p.reference_period)
+        else:
+            outside = ep.treated & (term_codes < 0) & (k >= 0)
+            has_cell = ep.treated & (k >= 0)
+            anchor = ep.treated & (k < 0)
+        info["n_dropped_outside_window"] = int(outside.sum())
+        keep &= ~outside
+        cohort_key = dense_codes(g_idx, ep.cohort, mask=ep.treated)
+        anchored = np.bincount(cohort_key[keep & anchor], minlength=int(cohort_key.max()) + 1) > 0
+        ok = ~ep.treated | anchored[np.maximum(cohort_key, 0)]
+        info["n_users_dropped_unanchored_cohort"] = int(pd.unique(ep.user_codes[keep & ~ok]).size)
+        keep &= ok
+        return dense_codes(g_idx, ep.cohort, k, mask=keep & has_cell), keep
+
+    def _bjs_leads(self, ep, g_idx, p, keep, n_terms, time_codes, info) -> tuple[Terms, np.ndarray]:
+        """Leads from the untreated rows: one dummy per lead in ``[window[0], -1]`` per group, against the
+        losers' earlier weeks and the never-losers; and each row's lead term for the counts."""
+        lo, hi = p.window
+        k = ep.event_time
+        untreated = keep & (~ep.treated | (k < 0))
+        # a group's leads need earlier untreated weeks of its losers (else they are collinear with the persons)
+        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=int(g_idx.max()) + 1) > 0
+        info["groups_without_lead_baseline"] = int((~earlier).sum())
+        lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
+        lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)
+        (terms,), used = self._fit_cells(ep, untreated, lead_codes, [(np.arange(n_terms), n_terms, None)],
+                                         time_codes, g_idx, p, info)
+        return terms, np.where(used, lead_codes, -1)
+
+
+ESTIMATOR_CLASSES = {"sun_abraham": SunAbraham, "twfe": TWFE}
+
+
+def make_estimator(estimator: str, **hyper) -> _CellEstimator:
+    """The estimator object named ``estimator`` with hyper-parameters ``hyper`` (validated at ``fit``)."""
+    if estimator not in ESTIMATOR_CLASSES:
+        raise MobilityError(f"estimator={estimator!r} is not one of {sorted(ESTIMATOR_CLASSES)}")
+    return ESTIMATOR_CLASSES[estimator](**hyper)

@@ -1,0 +1,267 @@
+"""Parameters of the longitudinal step (method.md 2.9 and 4), named, defaulted once and range-checked.
+
+:class:`EventStudyParams` is what one event study needs (estimator, comparison group, window, inference,
+privacy); :class:`LongitudinalParams` adds what the pipeline's ``[longitudinal]`` table sets: which
+metrics and groups, how job losses are dated, where demographic groups come from, matching. Both are
+frozen and validate on construction, raising :class:`~mobility.errors.MobilityError` that names the field,
+its value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mobility.errors import MobilityError
+
+ESTIMATORS = ("sun_abraham", "twfe")
+"""``sun_abraham``: cohort x event-time interactions aggregated with cohort shares (Sun & Abraham 2021), robust
+to staggered timing and effects that differ by cohort; ``twfe``: one dummy per event time (biased then)."""
+CONTROL_GROUPS = ("never", "not_yet")
+"""``never``: never-losers are the comparison (leads and lags against event time ``reference_period``);
+``not_yet``: untreated weeks of later losers too (post-loss cells only, the imputation estimator of
+Borusyak, Jaravel & Spiess 2024 on balanced panels; leads from their pre-trend test)."""
+DF_CORRECTIONS = ("dummies", "nested")
+DATING_METHODS = ("auto", "signal", "classifier")
+GROUP_SOURCES = ("work", "home")
+GROUP_METHODS = ("modal", "draws")
+MATCHING = ("none", "nearest", "cem")
+DEFAULT_METRICS = (
+    "radius_of_gyration_km", "radius_of_gyration_km_nonwork", "uncorrelated_entropy_bits",
+    "uncorrelated_entropy_bits_nonwork", "new_locations", "new_locations_nonwork", "exploration_rate",
+    "exploration_rate_nonwork", "distinct_locations", "distinct_locations_nonwork", "capacity", "time_at_home_h",
+)
+DEFAULT_GROUPS = ("sex", "age", "earnings", "race", "education")
+
+
+def _bad(owner: str, name: str, value: Any, rule: str) -> MobilityError:
+    return MobilityError(f"{owner}: {name}={value!r} {rule}")
+
+
+def _choice(owner: str, name: str, value: Any, options: tuple) -> None:
+    if value not in options:
+        raise _bad(owner, name, value, f"must be one of {list(options)}")
+
+
+def _integer(owner: str, name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise _bad(owner, name, value, f"must be an integer in [{lo}, {hi}]")
+
+
+def check_window(window: tuple[int, int], reference_period: int) -> tuple[int, int]:
+    """Validate an event window ``(first, last)`` in weeks and the omitted reference period.
+
+    Examples
+    --------
+    >>> check_window((-4, 12), -1)
+    (-4, 12)
+    """
+    try:
+        lo, hi = (int(window[0]), int(window[1]))
+    except (TypeError, ValueError, IndexError) as exc:
+        raise MobilityError(f"window must be a pair of integers of weeks, e.g. (-4, 12); got {window!r}") from exc
+    if len(window) != 2 or (lo, hi) != tuple(window):
+        raise MobilityError(f"window must hold two integer weeks, got {window!r}")
+    if not lo <= int(reference_period) <= -1:
+        raise MobilityError(
+            f"reference_period={reference_period} must lie in the window's pre-period [{lo}, -1]; "
+            "the usual choice is -1 with a window such as (-4, 12)"
+        )
+    if hi < 0:
+        raise MobilityError(f"window={window!r} must reach event time 0 or later (the job-loss week)")
+    return lo, hi
+
+
+def check_min_users(min_users: int) -> int:
+    """Validate the privacy threshold k (users per published cell)."""
+    if isinstance(min_users, bool) or not isinstance(min_users, (int, np.integer)) or min_users < 1:
+        raise MobilityError(f"min_users must be an integer >= 1 (privacy threshold k), got {min_users!r}")
+    return int(min_users)
+
+
+def check_alpha(alpha: float) -> float:
+    """Validate a significance level in (0, 1)."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < float(alpha) < 1.0:
+        raise MobilityError(f"alpha must lie in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}")
+    return float(alpha)
+
+
+@dataclass(frozen=True)
+class EventStudyParams:
+    """What one event study of a metric around job loss needs.
+
+    Attributes
+    ----------
+    estimator : {"sun_abraham", "twfe"}
+        See :data:`ESTIMATORS`; default ``"sun_abraham"``.
+    control_group : {"never", "not_yet"}
+        See :data:`CONTROL_GROUPS`; default ``"never"`` (``twfe`` compares with every row and takes only
+        ``"never"``, its default).
+    window : (int, int)
+        First and last event week reported, default ``(-4, 12)``.
+    reference_period : int
+        The omitted event week, default -1 (``control_group="not_yet"`` has none: effects are against the
+        imputed untreated outcome).
+    bin_endpoints : bool
+        Pool event weeks beyond the window into its endpoints (True, default) or drop those rows.
+    group_time_effects : bool
+        With a group column, calendar-week effects per group (True, default): each group's losers are
+        compared with the same group's controls. False shares the week effects across groups.
+    time_effects_by : str, optional
+        A panel column, constant within each person, whose categories get their own calendar-week effects
+        in every estimate (e.g. a baseline teleworkability tercile): losers are compared with never-losers
+        of their own category, so a trend that only some categories follow (remote work) is not mistaken
+        for an effect of job loss.
+    df_correction : {"dummies", "nested"}
+        CR1 count of absorbed effects (see :mod:`mobility.longitudinal.cluster_ols`).
+    min_users : int
+        Privacy threshold k: cells with fewer distinct job losers are suppressed (default 10).
+    alpha : float
+        1 - confidence level (default 0.05).
+
+    Examples
+    --------
+    >>> EventStudyParams(window=(-4, 8)).window
+    (-4, 8)
+    >>> EventStudyParams(estimator="did")
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: EventStudyParams: estimator='did' must be one of ['sun_abraham', 'twfe']
+    """
+
+    estimator: str = "sun_abraham"
+    control_group: str = "never"
+    window: tuple[int, int] = (-4, 12)
+    reference_period: int = -1
+    bin_endpoints: bool = True
+    group_time_effects: bool = True
+    time_effects_by: str | None = None
+    df_correction: str = "dummies"
+    min_users: int = 10
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        own = type(self).__name__
+        _choice(own, "estimator", self.estimator, ESTIMATORS)
+        _choice(own, "control_group", self.control_group, CONTROL_GROUPS)
+        if self.estimator == "twfe" and self.control_group != "never":
+            raise _bad(own, "control_group", self.control_group, "applies to estimator='sun_abraham'; two-way fixed "
+                       "effects compare with every other row (never, not yet and already treated)")
+        object.__setattr__(self, "window", check_window(self.window, self.reference_period))
+        for name in ("bin_endpoints", "group_time_effects"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise _bad(own, name, getattr(self, name), "must be true or false")
+        if self.time_effects_by is not None and not isinstance(self.time_effects_by, str):
+            raise _bad(own, "time_effects_by", self.time_effects_by, "must be a column name or None")
+        _choice(own, "df_correction", self.df_correction, DF_CORRECTIONS)
+        check_min_users(self.min_users)
+        check_alpha(self.alpha)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for manifests."""
+        out = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    def event_study_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`~mobility.longitudinal.event_study.event_study` these fields set."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(EventStudyParams)}
+
+
+@dataclass(frozen=True)
+class LongitudinalParams(EventStudyParams):
+    """Every setting of the pipeline's longitudinal step (the ``[longitudinal]`` table of a region config).
+
+    Attributes (beyond :class:`EventStudyParams`)
+    ---------------------------------------------
+    method : {"auto", "signal", "classifier"}
+        Which employment method dates job losses. ``"auto"`` takes the classifier only where its recorded
+        features are disjoint from the outcome metrics (method.md 4: never date treatment with a model that
+        uses the outcomes), else the attendance signal, and says why.
+    metrics : tuple of str
+        Outcome columns of ``metrics_weekly``; ``*_nonwork`` ones exclude the person's workplaces.
+    groups : tuple of str
+        Demographic dimensions (``sex, age, earnings, race, ethnicity, education``).
+    group_source : {"work", "home"}
+        Census shares of the baseline work CBG (LODES WAC: jobs there) or home CBG (LODES RAC: jobs of its
+        residents). Both are ecological (the people around a person, not the person).
+    group_method : {"modal", "draws"}
+        Most probable category per person, or ``n_draws`` draws combined with Rubin's rules.
+    n_draws, seed : int
+        Draws per person and their seed (``group_method="draws"``).
+    matching : {"none", "nearest", "cem"}
+        All never-losers as controls, or matched ones (:func:`~mobility.longitudinal.matching.match_controls`).
+    time_effects_by : str, optional
+        Here ``"telework"`` (terciles of the work CBG's teleworkable share) or one of ``groups``: each of its
+        categories gets its own calendar-week effects in every estimate.
+    figure_formats : tuple of str
+        Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``); default PNG only (the report embeds
+        PNG; each extra format costs about as much again: 72 figures by default).
+
+    Examples
+    --------
+    >>> LongitudinalParams(method="auto", group_source="home").group_source
+    'home'
+    >>> LongitudinalParams(n_draws=0)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: LongitudinalParams: n_draws=0 must be an integer in [1, 1000]
+    """
+
+    method: str = "auto"
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    groups: tuple[str, ...] = DEFAULT_GROUPS
+    group_source: str = "work"
+    group_method: str = "modal"
+    n_draws: int = 10
+    seed: int = 0
+    matching: str = "none"
+    figure_formats: tuple[str, ...] = ("png",)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        own = type(self).__name__
+        _choice(own, "method", self.method, DATING_METHODS)
+        _choice(own, "group_source", self.group_source, GROUP_SOURCES)
+        _choice(own, "group_method", self.group_method, GROUP_METHODS)
+        _choice(own, "matching", self.matching, MATCHING)
+        _integer(own, "n_draws", self.n_draws, 1, 1000)
+        _integer(own, "seed", self.seed, 0, 2**32 - 1)
+        for name in ("metrics", "groups"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise _bad(own, name, value, "must be a list of column names")
+            object.__setattr__(self, name, tuple(value))
+        if not self.metrics:
+            raise _bad(own, "metrics", self.metrics, "must name at least one metric")
+        from mobility.census.features import DEMOGRAPHICS
+
+        unknown = [g for g in self.groups if g not in DEMOGRAPHICS]
+        if unknown:
+            raise _bad(own, "groups", list(self.groups), f"has unknown dimension(s) {unknown}; use {list(DEMOGRAPHICS)}")
+        strata = ("telework", *self.groups) if self.group_method == "modal" else ("telework",)
+        if self.time_effects_by is not None and self.time_effects_by not in strata:
+            raise _bad(own, "time_effects_by", self.time_effects_by, f"must be one of {list(strata)} or absent")
+        from mobility.io.figures import FIGURE_FORMATS
+
+        object.__setattr__(self, "figure_formats", tuple(self.figure_formats))
+        if not self.figure_formats or any(f not in FIGURE_FORMATS for f in self.figure_formats):
+            raise _bad(own, "figure_formats", list(self.figure_formats), f"must be a non-empty subset of {list(FIGURE_FORMATS)}")
+
+    @classmethod
+    def from_config(cls, table: dict, source: str = "[longitudinal]") -> "LongitudinalParams":
+        """Build from a config table; unknown keys raise naming the allowed ones.
+
+        Examples
+        --------
+        >>> LongitudinalParams.from_config({"window": [-3, 6], "estimator": "twfe"}).window
+        (-3, 6)
+        """
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            raise MobilityError(f"{source} has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        given = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+        return cls(**given)

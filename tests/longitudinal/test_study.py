@@ -1,0 +1,93 @@
+"""The pipeline's longitudinal study from run tables: dating decision, panel, groups, skip rule, notes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.longitudinal import LongitudinalParams, longitudinal_study
+
+from .panels import simulate_panel
+
+TZ = "America/New_York"
+
+
+def _run_tables(seed=30, n_users=300, n_weeks=18):
+    """metrics_weekly, employment_weekly (signal and classifier dating the same losses) and worker_features."""
+    p = simulate_panel(seed, n_users=n_users, n_weeks=n_weeks)
+    start = p.week.dt.tz_localize(TZ).dt.tz_convert("UTC")
+    metrics = pd.DataFrame({"user_id": p.user_id, "period_start": start, "period_end": start + pd.Timedelta(days=7),
+                            "radius_of_gyration_km": p.y, "radius_of_gyration_km_nonwork": p.y * 0.5})
+    k = ((p.week - p.job_loss_week).dt.days // 7).astype("Int64")
+    emp = pd.DataFrame({"user_id": p.user_id, "week": p.week, "status": np.where((k >= 0).fillna(False), "unemployed", "employed"),
+                        "weeks_since_job_loss": k.where(k >= 0)})
+    emp = pd.concat([emp.assign(method="signal"), emp.assign(method="classifier")], ignore_index=True)
+    users = p.drop_duplicates("user_id")
+    male = (users.sex == "male").to_numpy()
+    features = pd.DataFrame({"user_id": users.user_id, "work_cbg": "421010001001",
+                             "p_sex_male": np.where(male, 0.8, 0.3), "p_sex_female": np.where(male, 0.2, 0.7)})
+    features.loc[features.index[:5], ["p_sex_male", "p_sex_female"]] = np.nan  # a CBG without census people
+    return metrics, emp, features, p
+
+
+PARAMS = dict(metrics=("radius_of_gyration_km", "radius_of_gyration_km_nonwork"), groups=("sex",), window=(-3, 4))
+
+
+def test_auto_dating_refuses_a_classifier_built_on_the_outcomes():
+    metrics, emp, features, _ = _run_tables()
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ,
+                             classifier_features=["attendance", "d_radius_of_gyration_km"])
+    assert res.manifest["dating"]["method"] == "signal"
+    assert "d_radius_of_gyration_km" in res.manifest["dating"]["reason"]
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ,
+                             classifier_features=["attendance", "work_time"])
+    assert res.manifest["dating"]["method"] == "classifier"
+    unknown = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ)
+    assert unknown.manifest["dating"]["method"] == "signal" and "not recorded" in unknown.manifest["dating"]["reason"]
+    with pytest.raises(MobilityError, match="outcome metrics as features"):
+        longitudinal_study(metrics, emp, features, params=LongitudinalParams(method="classifier", **PARAMS),
+                           timezone=TZ, classifier_features=["radius_of_gyration_km"])
+
+
+def test_tables_groups_and_notes():
+    metrics, emp, features, p = _run_tables()
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ)
+    es = res.tables["event_study"]
+    assert set(es.outcome_kind) == {"total", "nonwork"}
+    assert (es.estimator == "sun_abraham").all()
+    het = res.tables["heterogeneity"]
+    assert set(het.group) == {"male", "female", "unknown"}  # 5 workers whose CBG has no census people
+    unknown = het[(het.group == "unknown") & ~het.reference]
+    assert unknown.suppressed.all()
+    assert "ecological" in res.manifest["notes"]["groups"] and "lost commute" in res.manifest["notes"]["outcomes"]
+    assert res.manifest["counts"]["job_losers"] == p.loc[p.job_loss_week.notna(), "user_id"].nunique()
+
+
+def test_too_few_losers_skip_with_a_reason():
+    metrics, emp, features, _ = _run_tables(n_users=40)
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(min_users=100, **PARAMS), timezone=TZ)
+    assert res.tables == {} and "fewer than min_users = 100" in res.manifest["skipped"]
+
+
+def test_home_groups_need_home_features():
+    metrics, emp, features, _ = _run_tables()
+    with pytest.raises(MobilityError, match="home"):
+        longitudinal_study(metrics, emp, features, params=LongitudinalParams(group_source="home", **PARAMS),
+                           timezone=TZ)
+    weeks = pd.DataFrame({"week": pd.date_range("2020-01-06", periods=4, freq="7D")})
+    home = features[["user_id"]].merge(weeks, how="cross").assign(home_cbg="421010002001", home_p_sex_male=0.9,
+                                                                  home_p_sex_female=0.1)
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(group_source="home", **PARAMS),
+                             timezone=TZ, home_features=home, baseline=("2020-01-06", "2020-01-31"))
+    assert set(res.tables["heterogeneity"].group) == {"male"}
+
+
+def test_week_effects_by_telework_tercile():
+    metrics, emp, features, _ = _run_tables()
+    features["telework"] = np.linspace(0.1, 0.9, len(features))
+    res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(time_effects_by="telework", **PARAMS),
+                             timezone=TZ)
+    assert res.manifest["parameters"]["time_effects_by"] == "telework"
+    assert res.manifest["event_study_info"]["radius_of_gyration_km"]["time_effects_by"] == "telework_tercile"
+    with pytest.raises(MobilityError, match="time_effects_by"):
+        LongitudinalParams(time_effects_by="sector", **PARAMS)
