@@ -1,25 +1,34 @@
-"""Employment step: ground-truth evidence on synthetic regions, and speed on a 100k-user weekly panel.
+"""Employment step: ground-truth evidence on synthetic regions through the pipeline, and speed on 100k users.
 
 Usage::
 
-    python benchmarks/bench_employment.py evidence [--users 1000] [--seeds 0 1] [--workdir DIR]
+    python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
+    python benchmarks/bench_employment.py checks --run DIR/run-20200316-1000 --region-dir DIR/region-20200316-1000
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
 
-``evidence`` generates regions with :func:`mobility.synthetic.generate_region`, runs
-:func:`mobility.employment.estimate.estimate_employment` on the true stops (kind-free: only user, times and
-place) with daily labels detected on them (:func:`mobility.detect_home_work`, then CBGs), trains the classifier on the true weekly
-statuses, and prints person-week scores (:func:`evaluate_against_truth`), the classifier's held-out test
-(split by user and time) and the county weekly rate correlation with the truth.
+``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
+classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
+against the truth (``employment_evaluation/truth.json``): ROC AUC, Brier, calibration error, remote weeks
+called unemployed, job losers found within +-1 week, false job losses among people who stay employed, by
+kind of person. Then (1) the cost of dropping the event study's outcome metrics from the features: the same
+cross-fitting with them added back; (2) transfers: the model saved by the first seed's run applied with
+``[employment] model`` and no labels to each other seed and to ``pipelines/synthetic_hard.toml`` (seed of
+the first run), scored against their truth.
 
-``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) and
-times the stage from the panel on: signal, classifier features, training with calibration, prediction and
-area tables.
+``checks`` tries to break the classifier on a finished run (:func:`checks`).
+
+``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) with
+daytime features and times the stage from the panel on: signal, classifier features, cross-fitted training
+(``n_folds`` models and the final one, each with its calibration), prediction and area tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,52 +36,199 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def evidence(users: int, seeds: list[int], workdir: Path) -> dict:
+FOLD_SEEDS = (0, 1, 2)  # the ablation repeats the cross-fitting with other fold draws: its own noise
+HEADLINE = ("roc_auc", "brier", "calibration_error", "remote_flagged_share", "losers_found_within_1",
+            "loss_week_within_1", "job_losers", "job_losers_detected", "false_loss_share", "stayers", "coverage")
+
+
+def _headline(scores: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items() if k in HEADLINE}
+
+
+def kinds_of_people(people: pd.DataFrame) -> dict[str, pd.Series]:
+    """Breakdowns of workers (user_id -> group): ``role`` (on-site or remote worker, on-site or remote job
+    loser; remote: went remote before any loss), and the region's ``schedule``, ``workplace_kind`` and
+    ``phone_kind`` where it has them. People without a job at the start are left out."""
+    worker = people["work_cbg"].notna().to_numpy() | (
+        people["has_job"].to_numpy(bool) if "has_job" in people.columns else False)
+    ids = people["user_id"].astype(str).to_numpy()[worker]
+    remote = np.where(people["goes_remote"], "remote", "on-site").astype(str)
+    role = np.char.add(remote, np.where(people["job_loss_date"].notna(), " job loser", " worker"))
+    out = {"role": pd.Series(role[worker], index=ids)}
+    for col in ("schedule", "workplace_kind", "phone_kind"):
+        if col in people.columns:
+            out[col] = pd.Series(people[col].astype(str).to_numpy()[worker], index=ids)
+    return out
+
+
+def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
+    """Out-of-fold AUC of the cross-fitted classifier with and without the event study's outcome metrics (and
+    their change against the user's baseline mean), over three draws of the folds."""
+    import mobility
+    from mobility.employment.classifier import cross_fit, label_matrix
+    from mobility.employment.features import OUTCOME_METRICS, weekly_matrices
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+
+    params = EmploymentParams()
+    signal, mats = _signal_and_features(run_dir, region_dir, timezone)
+    metrics = mobility.read_table(run_dir, "metrics_weekly")
+    metrics = metrics.assign(week=metrics["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize())
+    cols = [c for c in metrics.columns if c in OUTCOME_METRICS]
+    outcome = weekly_matrices(metrics, signal.users, signal.weeks, cols)
+    start, end = params.baseline
+    in_base = np.flatnonzero((signal.weeks >= start) & (signal.weeks <= end))
+    for c in cols:
+        outcome["d_" + c] = outcome[c] - np.nanmean(outcome[c][:, in_base], axis=1, keepdims=True)
+    y = label_matrix(mobility.load_truth(region_dir)["weekly_status"], signal.users, signal.weeks)
+    out = {"fold_seeds": list(FOLD_SEEDS), "outcome_features_added": sorted(outcome)}
+    for name, feats in (("without_outcomes", mats), ("with_outcomes", {**mats, **outcome})):
+        runs = [cross_fit(feats, signal.matrices["usable"], y, params=ClassifierParams(seed=seed)).evaluation[
+            "out_of_fold"]["classifier"] for seed in FOLD_SEEDS]
+        out[name] = {"features": len(feats), "roc_auc": [round(r["roc_auc"], 4) for r in runs],
+                     "roc_auc_mean": round(float(np.mean([r["roc_auc"] for r in runs])), 4),
+                     "brier_mean": round(float(np.mean([r["brier"] for r in runs])), 4)}
+    return out
+
+
+def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") -> dict:
+    """Try to break the classifier on a finished run: (1) the final model scoring the users it was trained on
+    against the out-of-fold scores (the leak cross-fitting removes); (2) the k-week confirmation swept over
+    k = 1..4 on the run's out-of-fold probabilities (k = 1 is the old one-week rule)."""
+    import mobility
+    from sklearn.metrics import roc_auc_score
+
+    from mobility.employment.classifier import classifier_status, cross_fit, feature_rows, label_matrix
+    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.status import SignalResult
+    from mobility.employment.validation import evaluate_against_truth
+
+    truth = mobility.load_truth(region_dir)
+    out = {}
+    signal, mats = _signal_and_features(run_dir, region_dir, timezone)
+    y = label_matrix(truth["weekly_status"], signal.users, signal.weeks)
+    fit = cross_fit(mats, signal.matrices["usable"], y, params=ClassifierParams())
+    cells = np.flatnonzero(signal.matrices["usable"].ravel())
+    lab = cells[np.isfinite(y.ravel()[cells])]
+    in_sample = fit.model.predict(feature_rows(mats, fit.model.features, lab))
+    out["final_model_in_sample_auc"] = round(float(roc_auc_score(y.ravel()[lab], in_sample)), 4)
+    out["out_of_fold_auc"] = round(fit.evaluation["out_of_fold"]["classifier"]["roc_auc"], 4)
+    emp = mobility.read_table(run_dir, "employment_weekly")
+    clf = emp[emp["method"] == "classifier"].sort_values(["user_id", "week"])
+    users, weeks = clf["user_id"].astype(str).unique(), pd.DatetimeIndex(sorted(clf["week"].unique()))
+    p = clf["p_unemployed"].to_numpy(float).reshape(len(users), len(weeks))
+    sig = SignalResult(users, weeks, {"usable": np.isfinite(p)}, np.zeros(len(users)))
+    out["confirmation_k"] = {}
+    for k in (1, 2, 3, 4):
+        s = evaluate_against_truth(classifier_status(sig, p, params=EmploymentParams(min_event_weeks=k)),
+                                   truth["weekly_status"])["classifier"]
+        out["confirmation_k"][k] = _headline(s)
+    return out
+
+
+def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
+    """The attendance signal and the classifier's features of a finished run, from its visits and labels."""
+    import mobility
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.census.geometry import read_geometry
-    from mobility.census.lodes import aggregate_lodes, read_lodes
-    from mobility.census.telework import read_teleworkability
-    from mobility.employment.attendance import baseline_work_cbg
-    from mobility.employment.estimate import estimate_employment
-    from mobility.employment.validation import evaluate_against_truth, validate_against
-    from mobility.home_work import detect_home_work
-    from mobility.locations import locations_table
-    from mobility.metrics import weekly_metrics
-    from mobility.obfuscate import obfuscate_to_cbg
-    from mobility.synthetic import SyntheticParams, generate_region, load_truth
+    from mobility.employment.attendance import (
+        baseline_work_cbg,
+        baseline_workplace,
+        relative_attendance,
+        weekly_attendance,
+    )
+    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.features import weekly_features
+    from mobility.employment.status import signal_status
+
+    labels = mobility.read_table(run_dir, "home_work_daily")
+    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    panel = relative_attendance(weekly_attendance(visits, labels, timezone=timezone), baseline_workplace(labels))
+    signal = signal_status(panel, features, tau)
+    return signal, weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone))
+
+
+def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
+    """Run the pipeline up to the employment stage, which always runs again (the code may have changed);
+    ``reuse`` copies a finished run of the same region first, so that the stages before it are skipped."""
+    import mobility
+
+    if reuse is not None and not run_dir.exists():
+        shutil.copytree(reuse, run_dir, ignore=shutil.ignore_patterns("run.json"))
+    t0 = time.perf_counter()
+    again = "employment" if (run_dir / "_state" / "employment.json").exists() else None
+    manifest = mobility.run_pipeline(str(config), str(run_dir), progress=False, from_stage=again, until="employment")
+    return {"wall_s": round(time.perf_counter() - t0, 1),
+            "employment_s": manifest["stages"]["employment"]["duration_s"],
+            "employment": manifest["stages"]["employment"]}
+
+
+def _scores(run_dir: Path, region_dir: Path) -> dict:
+    """The run's model.json and both methods' scores against the truth, by role of person (``by_group``)
+    and by schedule, workplace and phone (``by_schedule``, ...) where the region has them."""
+    import mobility
+    from mobility.employment.validation import evaluate_against_truth
+
+    model_json = run_dir / "employment_evaluation" / "model.json"
+    truth = mobility.load_truth(region_dir)
+    employment = mobility.read_table(run_dir, "employment_weekly")
+    kinds = kinds_of_people(truth["people"])
+    scores = evaluate_against_truth(employment, truth["weekly_status"], groups=kinds.pop("role"))
+    for name, groups in kinds.items():
+        by = evaluate_against_truth(employment, truth["weekly_status"], groups=groups)
+        for method in scores:
+            scores[method][f"by_{name}"] = by[method]["by_group"]
+    return {"model": json.loads(model_json.read_text()) if model_json.exists() else None, "scores": scores}
+
+
+def with_model(config: Path, model_dir: Path) -> Path:
+    """The config with ``[employment] model = model_dir`` instead of its labels."""
+    text = config.read_text()
+    text, n = re.subn(r'(?m)^labels = "[^"]*".*$', f'model = "{model_dir}"', text, count=1)
+    if n != 1:
+        raise SystemExit(f"{config}: no [employment] labels line to replace")
+    path = config.with_name(config.stem + "-applied.toml")
+    path.write_text(text)
+    return path
+
+
+def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic") -> dict:
+    from bench_pipeline import _prefix, region_config
 
     results = {}
+    first_model = None
     for seed in seeds:
-        region = generate_region(workdir / f"region_n{users}_s{seed}", SyntheticParams(n_users=users), seed=seed)
-        truth = load_truth(region)
-        people, stops = truth["people"], truth["stops"]
-        cbg = read_geometry(region / "geography" / "cbg.geojson")
-        wac_file = next((region / "census" / "lodes").glob("*wac*"))
-        wac = read_lodes(wac_file)
-        tau = read_teleworkability(region / "census" / "telework" / "NAICS_workfromhome.csv")
-        visits = stops.assign(location_id=stops["place_id"].astype("int64"))
-        labels = obfuscate_to_cbg(detect_home_work(visits, timezone="America/New_York"), locations_table(visits),
-                                  cbg)
-        t0 = time.perf_counter()
-        features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
-        metrics = weekly_metrics(stops, timezone="America/New_York", columns={"location_id": "place_id"})
-        tables = estimate_employment(visits[["user_id", "start", "end", "location_id"]], labels, features, tau,
-                                     metrics=metrics, wac_county=aggregate_lodes(wac, "county"),
-                                     timezone="America/New_York", labels_truth=truth["weekly_status"])
-        elapsed = time.perf_counter() - t0
-        scores = evaluate_against_truth(tables["employment_weekly"], truth["weekly_status"])
-        val = validate_against(tables["area_unemployment"], truth_area=truth["area_weekly"],
-                               out_dir=workdir / f"validation_s{seed}")
-        val_sector = validate_against(tables["area_unemployment"], truth_area=truth["area_weekly"], route="sector")
-        results[f"seed{seed}"] = {
-            "seconds": round(elapsed, 1), "person_weeks": scores,
-            "classifier_test": tables["classifier_evaluation"]["test"],
-            "county_weekly_r": {m: v.get("pearson_r") for m, v in val["truth"].items()},
-            "county_weekly_r_sector_route": {m: v.get("pearson_r") for m, v in val_sector["truth"].items()},
-            "top_features": tables["feature_importance"]["feature"].head(8).tolist(),
-        }
+        config = region_config(seed, users, out, region)
+        run_dir = out / f"{_prefix(region)}run-{seed}-{users}"
+        region_dir = out / f"{_prefix(region)}region-{seed}-{users}"
+        run = _run(config, run_dir)
+        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region_dir)}
+        entry["ablation"] = outcome_ablation(run_dir, region_dir, "America/New_York")
+        results[f"{region} {seed}"] = entry
+        if first_model is None:
+            first_model = run_dir / "employment_model"
+        else:
+            applied = out / f"{_prefix(region)}run-{seed}-{users}-applied"
+            _run(with_model(config, first_model), applied, reuse=run_dir)
+            results[f"{region} {seeds[0]} model -> {region} {seed}"] = _scores(applied, region_dir)
+    hard_config = region_config(seeds[0], users, out, "synthetic_hard")
+    hard_run, hard_region = (out / f"synthetic_hard-run-{seeds[0]}-{users}",
+                             out / f"synthetic_hard-region-{seeds[0]}-{users}")
+    _run(with_model(hard_config, first_model), hard_run)
+    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(hard_run, hard_region)
     return results
+
+
+def summary_rows(results: dict) -> pd.DataFrame:
+    rows = []
+    for name, entry in results.items():
+        for method, s in entry["scores"].items():
+            rows.append({"run": name, "method": method, **_headline(s)})
+    return pd.DataFrame(rows)
 
 
 def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
@@ -107,52 +263,83 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     homes = pd.DataFrame({"user_id": users, "home_cbg": rng.choice(["421010001001", "420450001001", "420910001001"],
                                                                    n_users)})
     base = pd.DataFrame({"user_id": users, "work_cbg": "421010001002"})
-    return weekly, base, features, tau, truth, homes
+    # daytime around home: work days away at the commute distance, other days at home with some errands
+    commute_km = rng.lognormal(1.8, 0.6, n_users)[:, None]
+    errands = rng.binomial(np.maximum(with_data - at, 0), 0.4)
+    observed = with_data * 9.0
+    daytime = pd.DataFrame({
+        "user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
+        "weekdays_with_data": with_data.ravel(), "weekdays_out": (at + errands).ravel(),
+        "workhour_observed_h": observed.ravel(),
+        "home_workhour_h": np.maximum(observed - at * 8.0 - errands * 1.5, 0).ravel(),
+        "daytime_distance_km": np.where(observed > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
+                                        / np.maximum(observed, 1), np.nan).ravel(),
+        "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel()})
+    return weekly, base, features, tau, truth, homes, daytime
+
+
+def _peak_gb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
 
 
 def speed(n_users: int, n_weeks: int) -> dict:
     from mobility.employment.area import area_unemployment
     from mobility.employment.attendance import relative_attendance
-    from mobility.employment.classifier import train_classifier, weekly_features
+    from mobility.employment.classifier import train_classifier
+    from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
 
-    weekly, base, features, tau, truth, homes = simulated_panel(n_users, n_weeks)
-    times = {}
+    weekly, base, features, tau, truth, homes, daytime = simulated_panel(n_users, n_weeks)
+    times, peak = {}, {"simulated_inputs": _peak_gb()}
     t = time.perf_counter()
     panel = relative_attendance(weekly, base)
-    times["panel_s"] = time.perf_counter() - t
+    times["panel_s"], peak["panel"] = time.perf_counter() - t, _peak_gb()
     t1 = time.perf_counter()
     signal = signal_status(panel, features, tau)
-    times["signal_s"] = time.perf_counter() - t1
+    times["signal_s"], peak["signal"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
-    mats = weekly_features(signal, features=features)
-    clf, evaluation, _ = train_classifier(signal, mats, truth)
-    times["classifier_s"] = time.perf_counter() - t1
+    mats = weekly_features(signal, daytime=daytime)
+    times["features_s"], peak["features"] = time.perf_counter() - t1, _peak_gb()
+    t1 = time.perf_counter()
+    clf, evaluation, _, model = train_classifier(signal, mats, truth)
+    times["cross_fitted_classifier_s"], peak["classifier"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
     emp = pd.concat([signal.tables["employment_weekly"], clf], ignore_index=True)
     area_unemployment(emp, homes)
-    times["area_s"] = time.perf_counter() - t1
+    times["area_s"], peak["area"] = time.perf_counter() - t1, _peak_gb()
     times["total_s"] = time.perf_counter() - t
     times = {k: round(v, 1) for k, v in times.items()}
     times["user_weeks"] = n_users * n_weeks
-    times["test_auc"] = {k: round(v["roc_auc"], 4) for k, v in evaluation["test"].items() if isinstance(v, dict)}
+    times["features"] = len(model.features)
+    times["peak_rss_gb_after"] = peak
+    times["cpu_s"] = round(time.process_time(), 1)
+    times["out_of_fold_auc"] = {m: round(v["roc_auc"], 4) for m, v in evaluation["out_of_fold"].items()}
     return times
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "speed"])
+    ap.add_argument("what", choices=["evidence", "checks", "speed"])
+    ap.add_argument("--run", type=Path, help="checks: a finished run folder")
+    ap.add_argument("--region-dir", type=Path, help="checks: its synthetic region folder")
     ap.add_argument("--users", type=int)
     ap.add_argument("--weeks", type=int, default=39)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--region", default="synthetic", help="synthetic config of the seeds (a name under pipelines/)")
     a = ap.parse_args()
     if a.what == "evidence":
-        workdir = a.workdir or Path(tempfile.mkdtemp(prefix="bench_employment_"))
-        out = evidence(a.users or 1000, a.seeds, workdir)
+        out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_"))
+        out.mkdir(parents=True, exist_ok=True)
+        results = evidence(a.seeds, a.users or 1000, out, a.region)
+        print(json.dumps(results, indent=1, default=str))
+        print(summary_rows(results).to_string(index=False))
+    elif a.what == "checks":
+        print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     else:
-        out = speed(a.users or 100_000, a.weeks)
-    print(json.dumps(out, indent=1, default=str))
+        print(json.dumps(speed(a.users or 100_000, a.weeks), indent=1, default=str))
 
 
 if __name__ == "__main__":

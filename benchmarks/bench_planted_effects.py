@@ -8,7 +8,7 @@ clustered by user) of job losers against workers who never lose their job, three
 * ``detected/true dates``: the pipeline run's ``metrics_weekly`` (detected stops, locations, home/work), TRUE
   loss dates;
 * ``detected/pipeline dates``: the same metrics with the run's own dating
-  (:func:`mobility.longitudinal.job_loss_weeks` of the attendance signal) and its own workers.
+  (:func:`mobility.employment.job_loss_weeks` of the attendance signal) and its own workers.
 
 With ``--placebo`` the region is generated with every planted behavioural effect at 0
 (``explore_effect_max = radius_effect_max = outing_effect_max = 0``): the totals then show only the lost commute
@@ -32,7 +32,8 @@ from pathlib import Path
 import pandas as pd
 
 import mobility
-from mobility.longitudinal import did_summary, job_loss_weeks
+from mobility.employment import job_loss_weeks
+from mobility.longitudinal import did_summary
 from mobility.metrics import weekly_metrics
 from mobility.synthetic import SyntheticParams, generate_region, load_truth
 

@@ -26,6 +26,7 @@ from mobility.employment.sector import SECTORS
 from mobility.obfuscate import modal_cbg
 
 LEVEL_DIGITS = {"county": 5, "state": 2}
+LEVELS = tuple(LEVEL_DIGITS)
 AREA_COLUMNS = ("method", "route", "level", "area", "period", "period_start", "n_users", "labour_force",
                 "unemployed", "unemployed_expected", "rate", "rate_expected", "suppressed")
 
@@ -85,24 +86,50 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
     require_columns(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
             "pass the employment_weekly table")
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
-    known = employment[employment["status"].isin(["employed", "unemployed"])]
-    df = known.merge(homes.assign(user_id=homes["user_id"].astype(str)),
-                     left_on=known["user_id"].astype(str), right_on="user_id", how="inner", suffixes=("", "_h"))
-    df["unemp"] = (df["status"] == "unemployed").astype(float)
-    week = pd.to_datetime(df["week"])
+    known = employment[employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)]
+    user_code, users = pd.factorize(known["user_id"])
+    users = np.asarray(users, dtype=object).astype(str)
+    home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
+    home = home[~home.index.duplicated()].reindex(users)
+    housed = home.notna().to_numpy()[user_code]  # users without a home CBG are in no area
+    known = known[housed]
+    user_code = user_code[housed]
+    method_code, methods = pd.factorize(known["method"].astype(str), sort=True)
+    week_code, weeks = pd.factorize(pd.to_datetime(known["week"]), sort=True)
+    weeks = pd.DatetimeIndex(weeks)
+    unemp = (known["status"] == "unemployed").to_numpy(dtype=float)
+    expected = known["p_unemployed"].to_numpy(dtype=float)
     frames = []
-    for level in levels:
-        area = df["home_cbg"].str.slice(0, LEVEL_DIGITS[level])
-        for period in periods:
-            start = week if period == "week" else (week + pd.Timedelta(days=3)).dt.to_period("M").dt.start_time
-            g = df.groupby([df["method"].astype(str), area.rename("area"), start.rename("period_start")], sort=True)
-            out = g.agg(n_users=("user_id", "nunique"), labour_force=("unemp", "size"),
-                        unemployed=("unemp", "sum"), unemployed_expected=("p_unemployed", "sum")).reset_index()
-            out = out.rename(columns={"method": "method"})
+    for period in periods:
+        start = weeks if period == "week" else (weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
+        period_code, starts = pd.factorize(start.to_numpy()[week_code], sort=True)
+        # each user once per method and period: the users behind a cell
+        n_m, n_p, n_u = len(methods), len(starts), len(users)
+        seen = np.sort((method_code.astype(np.int64) * n_p + period_code) * n_u + user_code)
+        seen = seen[np.r_[True, seen[1:] != seen[:-1]]] if len(seen) else seen
+        seen_user = seen % n_u
+        seen_mp = seen // n_u
+        for level in levels:
+            area_code, areas = pd.factorize(home.str.slice(0, LEVEL_DIGITS[level]).to_numpy(), sort=True)
+            n_a = len(areas)
+            cell = (method_code.astype(np.int64) * n_a + area_code[user_code]) * n_p + period_code
+            size = n_m * n_a * n_p
+            count = np.bincount(cell, minlength=size)
+            seen_cell = (seen_mp // n_p * n_a + area_code[seen_user]) * n_p + seen_mp % n_p
+            ok = np.flatnonzero(count > 0)
+            out = pd.DataFrame({
+                "method": np.asarray(methods, dtype=object)[ok // (n_a * n_p)], "area": areas[ok // n_p % n_a],
+                "period_start": starts[ok % n_p],
+                "n_users": np.bincount(seen_cell, minlength=size)[ok],
+                "labour_force": count[ok],
+                "unemployed": np.bincount(cell, weights=unemp, minlength=size)[ok],
+                "unemployed_expected": np.bincount(cell, weights=expected, minlength=size)[ok],
+            })
             out["rate"] = out["unemployed"] / out["labour_force"]
             out["rate_expected"] = out["unemployed_expected"] / out["labour_force"]
             out["route"], out["level"], out["period"] = "individual", level, period
-            frames.append(out)
+            frames.append((LEVELS.index(level), period, out))
+    frames = [f for _, _, f in sorted(frames, key=lambda t: (t[0], periods.index(t[1])))]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
     out = _suppress(out, params.min_cell_users)
     out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")

@@ -1,264 +1,324 @@
-"""Weekly employment status by a LightGBM classifier (method 2 of method.md 2.7).
+"""Weekly employment status by a LightGBM classifier (method 2 of method.md 2.7), cross-fitted by user.
 
-Features per user and week (:func:`weekly_features`): the attendance signals r_u(t), rt_u(t), their lags and
-leads (two weeks each way: labels are retrospective, as the signal's), the job-loss event of the signal
-(inside, weeks since its start, its start week, its job-loss probability), the signal's p_unemployed and
-sector prior, the calendar week, mobility metrics (:func:`mobility.metrics.weekly_metrics`) and their change
-against the user's baseline mean, teleworkability, sector and demographic probabilities of the work CBG.
+Labels (:func:`label_matrix`): ``unemployed`` = 1; ``employed`` and ``remote`` = 0; other statuses and
+absent weeks are not used. Features: :func:`mobility.employment.features.weekly_features` (attendance,
+observation, daytime behaviour; never an event-study outcome).
 
-Training (:func:`train_classifier`) uses the labelled user-weeks (``unemployed`` = 1; ``employed`` and
-``remote`` = 0; others dropped). Users are split at random (seeded) into train, calibration and test; weeks
-are split in time: train and calibration use weeks before the last ``test_week_share`` of weeks, the test
-uses later weeks of test users only, so it measures generalisation to new people *and* new weeks.
-The raw scores are calibrated on the calibration fold (isotonic regression or Platt scaling, scikit-learn).
-Deterministic: seeded split, ``seed`` and fixed ``num_threads`` in LightGBM.
+**Cross-fitting** (:func:`train_classifier`): the labelled users are dealt into ``n_folds`` folds at random
+(seeded; users with an unemployed week and the others dealt separately, so each fold holds its share of job
+losers). For each fold a model is trained on the users of the other folds and predicts only the users of
+its fold; each model's probability calibration is fitted on ``calibration_user_share`` of *its own
+training users*, held out of its trees, never on the rows it predicts (:func:`fit_model`). So every
+labelled user's weeks are scored out of fold: these predictions, and only these, reach the status table,
+the scores, the area estimates and the job-loss dates. The **final model** -- the one saved and applied to
+other runs -- is fitted the same way on all labelled users; it also predicts the users without any label
+(out of sample for them too).
+
+**Status**: a job loss is a confirmed run of at least ``min_event_weeks`` covered weeks with
+``p_unemployed >= unemployed_probability_min`` (:func:`mobility.employment.events.confirmed_runs`, the
+signal's rule); one week above the threshold is not a job loss. ``weeks_since_job_loss`` counts from the
+run's first week.
+
+Deterministic: seeded folds, splits and subsampling, ``seed``, ``deterministic`` and a fixed
+``num_threads`` in LightGBM.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from mobility.employment.calibration import headline, probability_scores
+from mobility.employment.events import confirmed_runs
+from mobility.employment.features import outcome_features
+from mobility.employment.model import Calibrator, ClassifierModel, check_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
-from mobility.employment.status import SignalResult, status_table, weeks_since
+from mobility.employment.status import SignalResult, status_table
 from mobility.errors import MobilityError
 
-METRIC_FEATURES = ("radius_of_gyration_km", "uncorrelated_entropy_bits", "distinct_locations", "new_locations",
-                   "exploration_rate", "time_at_home_h", "coverage_h", "n_stops", "travelled_distance_km")
 POSITIVE = "unemployed"
 NEGATIVE = ("employed", "remote")
 
 
-def _shift(a: np.ndarray, k: int) -> np.ndarray:
-    """Columns shifted by k (k > 0: value of k weeks before), NaN-filled."""
-    out = np.full(a.shape, np.nan)
-    if k > 0:
-        out[:, k:] = a[:, :-k]
-    elif k < 0:
-        out[:, :k] = a[:, -k:]
-    else:
-        out[:] = a
-    return out
+def label_matrix(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIndex) -> np.ndarray:
+    """1 (unemployed), 0 (employed or remote), NaN (other status, or absent) per user x week.
 
-
-def metric_matrices(metrics: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIndex, baseline_cols: np.ndarray,
-                    timezone: str | None = None) -> dict[str, np.ndarray]:
-    """Metrics per user x week, and their difference to the user's mean over ``baseline_cols``.
-
-    ``metrics`` has ``user_id`` and either ``week`` (naive local Monday) or ``period_start`` (tz-aware, local
-    midnight of ``timezone``), plus any of :data:`METRIC_FEATURES`.
+    ``labels`` has ``user_id``, ``week`` (the Monday of the week) and ``status``; read a file with
+    :func:`mobility.employment.labels.read_labels`.
 
     Examples
     --------
-    >>> m = pd.DataFrame({"user_id": ["a", "a"], "week": pd.to_datetime(["2020-01-06", "2020-01-13"]),
-    ...                   "n_stops": [10, 4]})
-    >>> out = metric_matrices(m, np.array(["a"]), pd.DatetimeIndex(["2020-01-06", "2020-01-13"]), np.array([0]))
-    >>> out["n_stops"].tolist(), out["d_n_stops"].tolist()
-    ([[10.0, 4.0]], [[0.0, -6.0]])
+    >>> lab = pd.DataFrame({"user_id": ["a", "a", "b"], "status": ["remote", "unemployed", "no_job"],
+    ...                     "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-03-02"])})
+    >>> label_matrix(lab, np.array(["a", "b"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09"])).tolist()
+    [[0.0, 1.0], [nan, nan]]
     """
-    if "user_id" not in metrics.columns:
-        raise MobilityError("metrics: column 'user_id' missing; pass weekly_metrics(...) output")
-    if "week" in metrics.columns:
-        week = pd.to_datetime(metrics["week"])
-    elif "period_start" in metrics.columns:
-        ps = metrics["period_start"]
-        week = ps.dt.tz_convert(timezone or "UTC").dt.tz_localize(None) if isinstance(
-            ps.dtype, pd.DatetimeTZDtype) else pd.to_datetime(ps)
-    else:
-        raise MobilityError("metrics: needs a 'week' or 'period_start' column (weekly_metrics output)")
-    week = week.dt.normalize().astype("datetime64[ns]")
-    cols = [c for c in METRIC_FEATURES if c in metrics.columns]
-    frame = pd.DataFrame({c: pd.to_numeric(metrics[c], errors="coerce").astype(float) for c in cols})
-    frame.index = pd.MultiIndex.from_arrays([metrics["user_id"].astype(str).to_numpy(), week.to_numpy()])
-    frame = frame[~frame.index.duplicated()]
-    grid = pd.MultiIndex.from_product([users, weeks.values])
-    frame = frame.reindex(grid)
-    out = {}
-    for c in cols:
-        mat = frame[c].to_numpy().reshape(len(users), len(weeks))
-        sub = mat[:, baseline_cols]
-        n_ok = np.isfinite(sub).sum(axis=1)
-        base = np.where(n_ok > 0, np.nansum(sub, axis=1) / np.maximum(n_ok, 1), np.nan)
-        out[c] = mat
-        out["d_" + c] = mat - base[:, None]
-    return out
-
-
-def weekly_features(signal: SignalResult, *, features: pd.DataFrame | None = None,
-                    metrics: pd.DataFrame | None = None, timezone: str | None = None,
-                    params: EmploymentParams | None = None) -> dict[str, np.ndarray]:
-    """All classifier features as (n_users, n_weeks) float matrices, keyed by name (module notes).
-
-    Examples
-    --------
-    See ``tests/employment/test_classifier.py``.
-    """
-    params = params or EmploymentParams()
-    m = signal.matrices
-    n_u, n_w = m["attendance"].shape
-    r, rt = m["attendance"], m["work_time"]
-    col = np.broadcast_to(np.arange(n_w, dtype=float)[None, :], (n_u, n_w))
-    inside = m["run_start"] >= 0
-    out = {"attendance": r, "work_time": rt, "week_index": col, "p_signal": m["p"], "p_sector": m["p_sector"],
-           "event": inside.astype(float), "event_q": m["q"],
-           "event_start": np.where(inside, m["run_start"], np.nan),
-           "event_weeks": np.where(inside, col - m["run_start"], np.nan),
-           "telework": np.broadcast_to(signal.telework[:, None], (n_u, n_w))}
-    for k in (1, 2, -1, -2):
-        tag = f"lag{k}" if k > 0 else f"lead{-k}"
-        out[f"attendance_{tag}"] = _shift(r, k)
-        out[f"work_time_{tag}"] = _shift(rt, k)
-    stack = np.stack([_shift(rt, 1), rt, _shift(rt, -1)])
-    out["work_time_min3"] = np.where(np.isfinite(stack).any(axis=0), np.fmin.reduce(stack, axis=0), np.nan)
-    if metrics is not None:
-        start, end = params.baseline
-        base_cols = np.flatnonzero((signal.weeks >= start) & (signal.weeks <= end))
-        out.update(metric_matrices(metrics, signal.users, signal.weeks, base_cols, timezone))
-    if features is not None:
-        ids = features["user_id"].astype(str)
-        static = [c for c in features.columns if c.startswith(("w_CNS", "p_"))]
-        table = features.assign(user_id=ids).drop_duplicates("user_id").set_index("user_id")[static]
-        table = table.apply(pd.to_numeric, errors="coerce").reindex(pd.Index(signal.users, dtype=object))
-        for c in static:
-            out[c] = np.broadcast_to(table[c].to_numpy(dtype=float)[:, None], (n_u, n_w))
-    return out
-
-
-def _labels(labels_truth: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIndex) -> np.ndarray:
-    """1 (unemployed), 0 (employed/remote), NaN (other or absent) per user x week."""
     for c in ("user_id", "week", "status"):
-        if c not in labels_truth.columns:
-            raise MobilityError(f"labels_truth: column '{c}' missing; pass user_id, week, status "
-                                "(e.g. truth/weekly_status.parquet)")
-    status = labels_truth["status"].astype(str)
+        if c not in labels.columns:
+            raise MobilityError(f"labels: column '{c}' missing; pass user_id, week, status (read_labels)")
+    status = labels["status"].astype(str)
     y = np.where(status == POSITIVE, 1.0, np.where(status.isin(NEGATIVE), 0.0, np.nan))
     s = pd.Series(y, index=pd.MultiIndex.from_arrays(
-        [labels_truth["user_id"].astype(str).to_numpy(), pd.to_datetime(labels_truth["week"]).to_numpy()]))
+        [labels["user_id"].astype(str).to_numpy(), pd.to_datetime(labels["week"]).to_numpy()]))
     s = s[~s.index.duplicated()]
     return s.reindex(pd.MultiIndex.from_product([users, weeks.values])).to_numpy().reshape(len(users), len(weeks))
 
 
-def split_masks(labelled: np.ndarray, n_weeks: int, *, params: ClassifierParams) -> dict[str, np.ndarray]:
-    """Train / calibration / test cell masks (split by user and by time).
+def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
+    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``.
 
     Examples
     --------
-    >>> s = split_masks(np.ones((10, 10), bool), 10, params=ClassifierParams())
-    >>> int(s["train"].sum()), int(s["calibration"].sum()), int(s["test"].sum())
-    (35, 14, 9)
+    >>> feature_rows({"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}, ["b", "a"], np.array([1])).tolist()
+    [[4.0, 2.0]]
     """
-    n_u = labelled.shape[0]
-    order = np.random.default_rng(params.seed).permutation(n_u)
-    n_test = int(round(params.test_user_share * n_u))
-    n_cal = int(round(params.calibration_user_share * n_u))
-    group = np.empty(n_u, dtype=np.int8)
-    group[order[:n_test]] = 2
-    group[order[n_test:n_test + n_cal]] = 1
-    group[order[n_test + n_cal:]] = 0
-    cut = n_weeks - max(1, int(round(params.test_week_share * n_weeks)))
-    early = np.arange(n_weeks)[None, :] < cut
-    return {"train": labelled & (group[:, None] == 0) & early,
-            "calibration": labelled & (group[:, None] == 1) & early,
-            "test": labelled & (group[:, None] == 2) & ~early,
-            "test_all_weeks": labelled & (group[:, None] == 2)}
+    out = np.empty((len(cells), len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
+    return out
 
 
-def _calibrator(raw: np.ndarray, y: np.ndarray, how: str):
-    if how == "isotonic":
-        from sklearn.isotonic import IsotonicRegression
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
-        return iso.predict
-    from sklearn.linear_model import LogisticRegression
-    eps = 1e-6
-    logit = lambda p: np.log(np.clip(p, eps, 1 - eps) / np.clip(1 - p, eps, 1))
-    lr = LogisticRegression(C=1e6).fit(logit(raw)[:, None], y)
-    return lambda p: lr.predict_proba(logit(p)[:, None])[:, 1]
+def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, params: ClassifierParams,
+              stream: int = 0, subset: np.ndarray | None = None) -> ClassifierModel:
+    """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
 
-
-def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels_truth: pd.DataFrame, *,
-                     params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
-                     max_train_rows: int = 300_000):
-    """Train, calibrate and evaluate the classifier; predict every usable user-week.
-
-    Parameters
-    ----------
-    signal : SignalResult
-        From :func:`mobility.employment.status.signal_status`.
-    feature_mats : dict
-        From :func:`weekly_features`.
-    labels_truth : DataFrame
-        ``user_id``, ``week``, ``status`` (``employed``/``remote``/``unemployed``; other values ignored).
-    max_train_rows : int
-        Training rows are subsampled (seeded) to at most this many.
-
-    Returns
-    -------
-    employment : DataFrame
-        ``employment_weekly`` rows with method ``classifier``.
-    evaluation : dict
-        Split sizes, and on the test split ROC AUC, Brier score and log loss of both methods.
-    importance : DataFrame
-        ``feature``, ``gain``, ``split`` (LightGBM importances), sorted by gain.
+    ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
+    integer indices. ``calibration_user_share`` of the distinct ``users``, of those with an unemployed week
+    and of the others alike (seeded by ``params.seed`` and ``stream``), are held out of the trees; the
+    calibration is fitted on the trees' raw scores of their rows. Tree rows are subsampled to
+    ``max_train_rows``, calibration rows to ``max_calibration_rows``. ``subset`` (row indices)
+    restricts the training to those rows without copying the others.
 
     Examples
     --------
     See ``tests/employment/test_classifier.py``.
     """
     import lightgbm as lgb
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    subset = np.arange(len(y)) if subset is None else np.asarray(subset)
+    rng = np.random.default_rng([params.seed, stream])
+    cal_user = np.zeros(int(users.max()) + 1, dtype=bool)
+    for stratum in _strata(users[subset], y[subset]):  # users with and without an unemployed week, each
+        n_cal = int(round(params.calibration_user_share * len(stratum)))
+        cal_user[rng.permutation(stratum)[:max(n_cal, 1 if len(stratum) > 1 else 0)]] = True
+    is_cal = cal_user[users[subset]]
+    fit_idx, cal_idx = subset[~is_cal], subset[is_cal]
+    for part, idx in (("tree", fit_idx), ("calibration", cal_idx)):
+        classes = np.unique(y[idx])
+        if len(classes) < 2:
+            what = "no labelled weeks" if not len(classes) else (
+                "only unemployed weeks" if classes[0] == 1 else "only employed or remote weeks")
+            raise MobilityError(
+                f"classifier: the {part} users of a model ({len(np.unique(users[idx]))} users) have {what}; the "
+                "labelled panel needs more users with both unemployed and employed/remote weeks (or lower "
+                "[employment.classifier] n_folds)")
+    if len(fit_idx) > params.max_train_rows:
+        fit_idx = np.sort(rng.choice(fit_idx, params.max_train_rows, replace=False))
+    if len(cal_idx) > params.max_calibration_rows:
+        cal_idx = np.sort(rng.choice(cal_idx, params.max_calibration_rows, replace=False))
+    lgb_params = {"objective": "binary", "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
+                  "min_data_in_leaf": params.min_child_samples, "seed": params.seed + stream,
+                  "num_threads": params.num_threads, "deterministic": True, "force_row_wise": True, "verbose": -1}
+    data = lgb.Dataset(rows[fit_idx], y[fit_idx], feature_name=list(names), free_raw_data=True)
+    booster = lgb.train(lgb_params, data, num_boost_round=params.n_estimators)
+    booster = lgb.Booster(model_str=booster.model_to_string())  # exactly what save_model writes and load_model reads
+    raw = booster.predict(rows[cal_idx], num_threads=params.num_threads)
+    return ClassifierModel(booster, Calibrator.fit(raw, y[cal_idx], params.calibration), tuple(names))
+
+
+def _strata(users: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct users with an unemployed (y = 1) row, and those without: folds and calibration users are
+    drawn from each, so that every model sees job losers and every calibration holds some.
+
+    Examples
+    --------
+    >>> [s.tolist() for s in _strata(np.array([3, 3, 1, 2]), np.array([0.0, 1.0, 0.0, 0.0]))]
+    [[3], [1, 2]]
+    """
+    lost = np.unique(users[y == 1])
+    return lost, np.setdiff1d(np.unique(users), lost)
+
+
+@dataclass
+class CrossFit:
+    """Out-of-fold probabilities (users x weeks, NaN where not usable), each user's fold (-1: no label,
+    predicted by the final model), the final model, and the scores of the out-of-fold predictions."""
+
+    p: np.ndarray
+    fold: np.ndarray
+    model: ClassifierModel
+    evaluation: dict
+
+
+def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
+              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None) -> CrossFit:
+    """Cross-fitting by user (module notes): out-of-fold predictions of every usable cell and the final model.
+
+    Parameters
+    ----------
+    mats : dict
+        Feature matrices ``(n_users, n_weeks)`` (:func:`~mobility.employment.features.weekly_features`).
+    usable : ndarray of bool
+        The cells to predict (covered weeks of baseline workers).
+    y : ndarray
+        :func:`label_matrix`: 1, 0, or NaN (not a label).
+    compare : dict, optional
+        Other methods' probabilities ``(n_users, n_weeks)`` scored on the same labelled cells.
+
+    Returns
+    -------
+    CrossFit
+
+    Examples
+    --------
+    See ``tests/employment/test_classifier.py`` (a memorising feature: in-sample AUC 1, out of fold 0.5).
+    """
+    params = params or ClassifierParams()
+    names = sorted(mats)
+    n_w = usable.shape[1]
+    cells = np.flatnonzero(np.asarray(usable, dtype=bool).ravel())
+    rows = feature_rows(mats, names, cells)
+    y_rows = np.asarray(y, dtype=float).ravel()[cells]
+    user = cells // n_w
+    labelled = np.isfinite(y_rows)
+    lab_users = np.unique(user[labelled])
+    if len(lab_users) < params.n_folds:
+        raise MobilityError(f"classifier: {len(lab_users)} labelled users with covered weeks, fewer than n_folds = "
+                            f"{params.n_folds}; give a larger labelled panel (or lower [employment.classifier] "
+                            "n_folds)")
+    fold = np.full(usable.shape[0], -1, dtype=np.int64)
+    rng = np.random.default_rng(params.seed)
+    dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
+    fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
+    row_fold = fold[user]
+    p_rows = np.full(len(cells), np.nan)
+    for k in range(params.n_folds):
+        train = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0))
+        model_k = fit_model(rows, y_rows, user, names, params=params, stream=k + 1, subset=train)
+        p_rows[row_fold == k] = model_k.predict(rows[row_fold == k], num_threads=params.num_threads)
+    final = fit_model(rows, y_rows, user, names, params=params, stream=0, subset=np.flatnonzero(labelled))
+    p_rows[row_fold < 0] = final.predict(rows[row_fold < 0], num_threads=params.num_threads)
+    p = np.full(usable.size, np.nan)
+    p[cells] = p_rows
+    p = p.reshape(usable.shape)
+    scored = {"classifier": p_rows[labelled]}
+    for method, other in (compare or {}).items():
+        scored[method] = np.clip(np.nan_to_num(np.asarray(other, dtype=float).ravel()[cells][labelled]), 0, 1)
+    evaluation = {
+        "n_folds": params.n_folds, "labelled_users": int(len(lab_users)),
+        "labelled_user_weeks": int(labelled.sum()), "positives": int(y_rows[labelled].sum()),
+        "predicted_by_final_model": int((row_fold < 0).sum()),
+        "out_of_fold": {m: probability_scores(y_rows[labelled], s) for m, s in scored.items()},
+    }
+    return CrossFit(p, fold, final, evaluation)
+
+
+def classifier_status(signal: SignalResult, p: np.ndarray, *, params: EmploymentParams | None = None) -> pd.DataFrame:
+    """``employment_weekly`` rows of method ``classifier``: job loss = a confirmed run of weeks above the threshold.
+
+    Examples
+    --------
+    >>> sig = SignalResult(np.array(["a"]), pd.date_range("2020-03-02", periods=6, freq="7D"),
+    ...                    {"usable": np.ones((1, 6), bool)}, np.array([0.5]))
+    >>> t = classifier_status(sig, np.array([[0.1, 0.9, 0.2, 0.8, 0.9, 0.7]]))
+    >>> t["status"].tolist()[1], t["status"].tolist()[3:], t["weeks_since_job_loss"].tolist()[3:]
+    ('employed', ['unemployed', 'unemployed', 'unemployed'], [0, 1, 2])
+    """
+    params = params or EmploymentParams()
+    usable = signal.matrices["usable"]
+    with np.errstate(invalid="ignore"):
+        run_start = confirmed_runs(p >= params.unemployed_probability_min, usable, params=params)
+    return status_table(signal.users, signal.weeks, p, usable, run_start, np.ones(p.shape, bool), "classifier")
+
+
+def importance_table(model: ClassifierModel) -> pd.DataFrame:
+    """``feature``, ``gain``, ``split`` (LightGBM importances of a model), sorted by gain."""
+    return pd.DataFrame({"feature": list(model.features),
+                         "gain": model.booster.feature_importance("gain"),
+                         "split": model.booster.feature_importance("split")}).sort_values(
+        ["gain", "feature"], ascending=[False, True], ignore_index=True)
+
+
+def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels: pd.DataFrame, *,
+                     params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
+                     training: dict | None = None):
+    """Cross-fit, score out of fold, and fit the final model (module notes).
+
+    Parameters
+    ----------
+    signal : SignalResult
+        From :func:`mobility.employment.status.signal_status`.
+    feature_mats : dict
+        From :func:`mobility.employment.features.weekly_features`.
+    labels : DataFrame
+        ``user_id``, ``week``, ``status`` (:func:`mobility.employment.labels.read_labels`).
+    training : dict, optional
+        What to record about the training data in the model card (e.g. the region's name, whether it is
+        synthetic, its seed).
+
+    Returns
+    -------
+    employment : DataFrame
+        ``employment_weekly`` rows with method ``classifier`` (out-of-fold predictions).
+    evaluation : dict
+        Fold sizes and the out-of-fold scores of both methods on the labelled user-weeks (ROC AUC, Brier,
+        calibration error, reliability curve).
+    importance : DataFrame
+        The final model's ``feature``, ``gain``, ``split``.
+    model : ClassifierModel
+        The final model, its card filled in (save it with :func:`mobility.employment.model.save_model`).
+
+    Examples
+    --------
+    See ``tests/employment/test_classifier.py``.
+    """
+    from importlib import metadata
 
     params = params or EmploymentParams()
     classifier = classifier or ClassifierParams()
+    y = label_matrix(labels, signal.users, signal.weeks)
+    fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
+                    compare={"signal": signal.matrices["p"]})
+    labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]
+    fit.model.card = {
+        "method": "classifier",
+        "features": list(fit.model.features),
+        "outcome_metrics_used": outcome_features(fit.model.features),
+        "training": {**(training or {}), "first_week": str(labelled_weeks.min().date()),
+                     "last_week": str(labelled_weeks.max().date()), "n_users": fit.evaluation["labelled_users"],
+                     "n_user_weeks": fit.evaluation["labelled_user_weeks"], "positives": fit.evaluation["positives"]},
+        "out_of_fold": {m: headline(s) for m, s in fit.evaluation["out_of_fold"].items()},
+        "classifier_params": classifier.to_dict(),
+        "employment_params": params.to_dict(),
+        "versions": {name: metadata.version(name) for name in ("lightgbm", "scikit-learn")}
+        | {"mobility": _package_version()},
+    }
+    table = classifier_status(signal, fit.p, params=params)
+    return table, {**fit.evaluation, "params": classifier.to_dict()}, importance_table(fit.model), fit.model
+
+
+def _package_version() -> str:
+    import mobility
+
+    return mobility.__version__
+
+
+def apply_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], model: ClassifierModel, *,
+                     params: EmploymentParams | None = None, source: str = "model") -> pd.DataFrame:
+    """``employment_weekly`` rows of method ``classifier`` from a model trained elsewhere (no labels needed).
+
+    Raises MobilityError (naming ``source``) when the model needs features this run does not have.
+
+    Examples
+    --------
+    See ``tests/employment/test_model.py``.
+    """
+    check_features(model, feature_mats, source=source)
     usable = signal.matrices["usable"]
-    y = _labels(labels_truth, signal.users, signal.weeks)
-    labelled = usable & np.isfinite(y)
-    splits = split_masks(labelled, len(signal.weeks), params=classifier)
-    names = sorted(feature_mats)
-    flat = lambda mask: np.column_stack([np.asarray(feature_mats[k], dtype=np.float32)[mask] for k in names])
-    rng = np.random.default_rng(classifier.seed)
-    train_idx = np.flatnonzero(splits["train"].ravel())
-    if len(train_idx) > max_train_rows:
-        train_idx = np.sort(rng.choice(train_idx, max_train_rows, replace=False))
-    train_mask = np.zeros(usable.size, bool)
-    train_mask[train_idx] = True
-    train_mask = train_mask.reshape(usable.shape)
-    y_train = y[train_mask]
-    if len(np.unique(y_train)) < 2 or not splits["calibration"].any():
-        raise MobilityError("train_classifier: the labels need both unemployed and employed weeks among the "
-                            "training users before the time split; give a longer or larger labelled panel")
-    model = lgb.LGBMClassifier(
-        n_estimators=classifier.n_estimators, learning_rate=classifier.learning_rate,
-        num_leaves=classifier.num_leaves, min_child_samples=classifier.min_child_samples,
-        random_state=classifier.seed, n_jobs=classifier.num_threads, deterministic=True,
-        force_row_wise=True, verbose=-1)
-    model.fit(flat(train_mask), y_train)
-    cal_raw = model.predict_proba(flat(splits["calibration"]))[:, 1]
-    calibrate = _calibrator(cal_raw, y[splits["calibration"]], classifier.calibration)
-    p = np.full(usable.shape, np.nan)
-    p[usable] = calibrate(model.predict_proba(flat(usable))[:, 1])
-    evaluation = {"n_train": int(train_mask.sum()), "n_calibration": int(splits["calibration"].sum()),
-                  "params": classifier.to_dict()}
-    for split in ("test", "test_all_weeks"):
-        mask = splits[split]
-        yt = y[mask]
-        entry = {"n": int(mask.sum()), "positives": int(yt.sum())}
-        for method, score in (("classifier", p[mask]), ("signal", signal.matrices["p"][mask])):
-            if 0 < yt.sum() < len(yt):
-                entry[method] = {"roc_auc": float(roc_auc_score(yt, score)),
-                                 "brier": float(brier_score_loss(yt, np.clip(score, 0, 1))),
-                                 "log_loss": float(log_loss(yt, np.clip(score, 1e-6, 1 - 1e-6)))}
-        evaluation[split] = entry
-    unemp = usable & (p >= params.unemployed_probability_min)
-    prev = np.zeros_like(unemp)
-    prev[:, 1:] = unemp[:, :-1]
-    col = np.arange(unemp.shape[1])[None, :]
-    run_start = np.maximum.accumulate(np.where(unemp & ~prev, col, -1), axis=1)
-    since = weeks_since(np.where(unemp, run_start, -1), unemp)
-    table = status_table(signal.users, signal.weeks, p, usable, since, "classifier",
-                         params.unemployed_probability_min)
-    booster = model.booster_
-    importance = pd.DataFrame({"feature": names,
-                               "gain": booster.feature_importance("gain"),
-                               "split": booster.feature_importance("split")}).sort_values(
-        ["gain", "feature"], ascending=[False, True], ignore_index=True)
-    return table, evaluation, importance
+    cells = np.flatnonzero(usable.ravel())
+    p = np.full(usable.size, np.nan)
+    p[cells] = model.predict(feature_rows(feature_mats, model.features, cells),
+                             num_threads=int(model.card.get("classifier_params", {}).get("num_threads", 1)))
+    return classifier_status(signal, p.reshape(usable.shape), params=params)

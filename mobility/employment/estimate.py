@@ -2,9 +2,12 @@
 
 :func:`estimate_employment` runs, in order: the baseline workplace
 (:func:`~mobility.employment.attendance.baseline_workplace`), weekly attendance at each worker's workplace
-from the visits, the relative panel, the signal method (sector P_s, events, statuses), and,
-when ``labels_truth`` is given, the LightGBM classifier; then the area tables of both methods and both
-routes. :func:`write_employment` writes every table atomically.
+from the visits, the relative panel, the signal method (sector P_s, events, statuses); the
+daytime features around home (:mod:`~mobility.employment.daytime`) where the stops carry ``location_id`` and
+the labels ``home_location_id``; then the LightGBM classifier, cross-fitted on a labelled panel
+(:func:`~mobility.employment.classifier.train_classifier`) or a saved model applied
+(:func:`~mobility.employment.classifier.apply_classifier`); then the area tables of both methods and both
+routes. :func:`write_employment` writes every table atomically (and the model as its folder).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mobility.employment.area import (
@@ -24,17 +28,22 @@ from mobility.employment.attendance import (
     relative_attendance,
     weekly_attendance,
 )
-from mobility.employment.classifier import train_classifier, weekly_features
+from mobility.employment.calibration import probability_scores
+from mobility.employment.classifier import apply_classifier, label_matrix, train_classifier
+from mobility.employment.daytime import daytime_weekly
+from mobility.employment.features import weekly_features
+from mobility.employment.labels import check_overlap
+from mobility.employment.model import ClassifierModel, save_model
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import signal_status
 from mobility.io.atomic import write_json, write_parquet
 
 
 def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
-                        metrics: pd.DataFrame | None = None, wac_county: pd.DataFrame | None = None,
-                        timezone: str | None = None, params: EmploymentParams | None = None,
-                        classifier: ClassifierParams | None = None,
-                        labels_truth: pd.DataFrame | None = None) -> dict:
+                        wac_county: pd.DataFrame | None = None, timezone: str | None = None,
+                        params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
+                        labels_truth: pd.DataFrame | None = None, model: ClassifierModel | None = None,
+                        training: dict | None = None) -> dict:
     """Employment status week by week with both methods, and unemployment by area.
 
     Parameters
@@ -43,26 +52,30 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
         The visits: ``user_id``, ``start``, ``end``, ``location_id`` (optional ``utc_offset_s``).
     labels : DataFrame
         ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``,
-        ``home_cbg``.
+        ``home_cbg`` (and ``home_location_id`` for the daytime features).
     features : DataFrame
         ``work_features`` of each user's baseline work CBG (``user_id``, ``w_CNS..``, ``p_..``, ``telework``).
     telework : Series
         tau_s by sector.
-    metrics : DataFrame, optional
-        ``weekly_metrics`` output (classifier features).
     wac_county : DataFrame, optional
         LODES WAC by county for the sector route.
     timezone : str, optional
         Local time zone of days and work hours.
     labels_truth : DataFrame, optional
-        ``user_id``, ``week``, ``status``: trains the classifier when given.
+        A labelled panel ``user_id``, ``week``, ``status`` (:func:`mobility.employment.labels.read_labels`):
+        trains the cross-fitted classifier; with ``model`` it only scores the model.
+    model : ClassifierModel, optional
+        A model saved by another run (:func:`mobility.employment.model.load_model`), applied to every user.
+    training : dict, optional
+        What the model card records about the training data (region name, synthetic or not, seed).
 
     Returns
     -------
     dict
         ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``event_starts``,
-        ``area_unemployment``, and with a classifier ``feature_importance`` and ``classifier_evaluation``
-        (a dict).
+        ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
+        dict: out-of-fold scores when trained here, scores against ``labels_truth`` when applied) and
+        ``employment_model`` (the :class:`~mobility.employment.model.ClassifierModel` that made its rows).
 
     Examples
     --------
@@ -75,13 +88,25 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     signal = signal_status(panel, features, telework, params=params)
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
-    if labels_truth is not None:
-        mats = weekly_features(signal, features=features, metrics=metrics, timezone=timezone, params=params)
-        clf, evaluation, importance = train_classifier(signal, mats, labels_truth, params=params,
-                                                       classifier=classifier)
+    if labels_truth is not None or model is not None:
+        daytime = None
+        if "location_id" in stops.columns and "home_location_id" in labels.columns:
+            daytime = daytime_weekly(stops, labels, timezone=timezone, params=params)
+        mats = weekly_features(signal, daytime=daytime, params=params)
+        if labels_truth is not None:
+            check_overlap(labels_truth, signal.users, signal.weeks)
+        if model is None:
+            clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
+                                                                  classifier=classifier, training=training)
+            tables["feature_importance"] = importance
+        else:
+            clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")
+            evaluation = {"model_id": model.model_id, "trained_here": False}
+            if labels_truth is not None:
+                evaluation["against_labels"] = _scores(signal, clf, labels_truth)
         employment.append(clf)
-        tables["feature_importance"] = importance
         tables["classifier_evaluation"] = evaluation
+        tables["employment_model"] = model
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
     area = [area_unemployment(tables["employment_weekly"], home_cbg(labels), params=params)]
     if wac_county is not None:
@@ -90,8 +115,18 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     return tables
 
 
+def _scores(signal, clf: pd.DataFrame, labels: pd.DataFrame) -> dict:
+    """Both methods' probability scores on the usable labelled user-weeks."""
+    y = label_matrix(labels, signal.users, signal.weeks)
+    ok = signal.matrices["usable"] & np.isfinite(y)
+    p_clf = clf["p_unemployed"].to_numpy(float).reshape(y.shape)
+    return {m: probability_scores(y[ok], np.clip(p[ok], 0, 1))
+            for m, p in (("classifier", p_clf), ("signal", signal.matrices["p"]))}
+
+
 def write_employment(tables: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write every table as ``<name>.parquet`` and dicts as ``<name>.json`` under ``out_dir`` (atomically).
+    """Write every table as ``<name>.parquet``, dicts as ``<name>.json`` and a model as the folder ``<name>/``
+    (:func:`~mobility.employment.model.save_model`) under ``out_dir`` (atomically).
 
     Examples
     --------
@@ -105,6 +140,8 @@ def write_employment(tables: dict, out_dir: str | os.PathLike) -> dict[str, Path
     for name, obj in tables.items():
         if isinstance(obj, pd.DataFrame):
             paths[name] = write_parquet(obj, out_dir / f"{name}.parquet")
+        elif isinstance(obj, ClassifierModel):
+            paths[name] = save_model(obj, out_dir / name)
         else:
             paths[name] = write_json(obj, out_dir / f"{name}.json")
     return paths

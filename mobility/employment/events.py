@@ -3,8 +3,8 @@
 An **event** (method.md 2.7) starts when a baseline worker's relative work-hour time at W_u ``rt_u(t)``
 (where not measured, the relative attendance ``r_u(t)``) falls to at most ``zero_attendance_max`` and stays there for at
 least ``min_event_weeks`` covered weeks while the phone keeps producing data (uncovered weeks neither break
-nor extend it, :func:`mobility.kernels.employment.event_runs`). Labels are retrospective: the whole run is
-an event once it is confirmed.
+nor extend it; :func:`confirmed_runs`, the rule the classifier's job losses follow too). Labels are
+retrospective: the whole run is an event once it is confirmed.
 
 Telework and job loss look alike in one person's attendance. **(ours)** They are told apart by *when* the
 drop starts and *who* drops: in each week t, among baseline workers at risk (covered, not already in an
@@ -48,6 +48,27 @@ def near_zero(attendance: np.ndarray, work_time: np.ndarray, zero_max: float) ->
     rt = np.asarray(work_time, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(rt), rt <= zero_max, r <= zero_max)
+
+
+def confirmed_runs(flag: np.ndarray, usable: np.ndarray, *, params: EmploymentParams | None = None) -> np.ndarray:
+    """First week of each confirmed run of flagged covered weeks, ``-1`` outside runs.
+
+    The one confirmation rule of both methods: a run is confirmed once it holds ``min_event_weeks`` covered
+    flagged weeks (uncovered weeks neither break nor extend it, :func:`mobility.kernels.employment.event_runs`).
+    The signal flags near-zero attendance, the classifier ``p_unemployed >= unemployed_probability_min``.
+
+    Examples
+    --------
+    One week above the threshold is not a job loss; three in a row (a silent week inside) are:
+
+    >>> flag = np.array([[False, True, False, False, True, True, False, True]])
+    >>> usable = np.array([[True, True, True, True, True, True, False, True]])
+    >>> confirmed_runs(flag, usable).tolist()
+    [[-1, -1, -1, -1, 4, 4, 4, 4]]
+    """
+    params = params or EmploymentParams()
+    usable = np.asarray(usable, dtype=bool)
+    return event_runs(np.asarray(flag, dtype=bool) & usable, usable, params.min_event_weeks)
 
 
 def job_loss_events(attendance: np.ndarray, work_time: np.ndarray, usable: np.ndarray, x: np.ndarray,
@@ -96,8 +117,7 @@ def job_loss_events(attendance: np.ndarray, work_time: np.ndarray, usable: np.nd
     """
     params = params or EmploymentParams()
     usable = np.asarray(usable, dtype=bool)
-    zero = near_zero(attendance, work_time, params.zero_attendance_max) & usable
-    run_start = event_runs(zero, usable, params.min_event_weeks)
+    run_start = confirmed_runs(near_zero(attendance, work_time, params.zero_attendance_max), usable, params=params)
     n_w = run_start.shape[1]
     col = np.arange(n_w)[None, :]
     starts_here = run_start == col

@@ -63,6 +63,9 @@ class EmploymentParams:
     min_day_observed_h, min_day_observed_share : float
         A day counts as observed when the phone saw at least ``min_day_observed_h`` of its usual work hours
         (all of them on a day with fewer) and at least ``min_day_observed_share`` of them.
+    min_outing_h : float
+        Hours at places other than home a day with data needs to count as a day with an outing
+        (:mod:`mobility.employment.daytime`).
     min_weekdays_with_data : int
         Observed usual work days a week needs (at most half the person's usual work days a week, if that is
         fewer, but at least one); a week with fewer has status ``unknown`` (a silent or degraded phone is
@@ -74,12 +77,13 @@ class EmploymentParams:
     zero_attendance_max : float
         Relative attendance ``r_u(t)`` at or below which a covered week counts as "near zero".
     min_event_weeks : int
-        Covered near-zero weeks in a row needed for a job-loss (or remote-work) event (k).
+        Covered weeks in a row needed to confirm a job-loss (or remote-work) event (k): near-zero attendance
+        for the signal, ``p_unemployed >= unemployed_probability_min`` for the classifier.
     remote_wave_min_t : float
         t statistic the slope of new drops on teleworkability must reach in a week before drops starting
         that week are partly explained by remote work (:mod:`mobility.employment.events`).
     unemployed_probability_min : float
-        ``p_unemployed`` at or above which a covered week of a baseline worker is ``unemployed``.
+        ``p_unemployed`` at or above which a covered week inside a confirmed event is ``unemployed``.
     remote_adoption : float or None
         Remote-work adoption a(t) after the first drop, when known; None estimates it week by week (see
         :func:`mobility.employment.sector.remote_adoption`).
@@ -101,6 +105,7 @@ class EmploymentParams:
     work_start_h: float = 9.0
     work_end_h: float = 18.0
     min_day_observed_h: float = 1.0
+    min_outing_h: float = 0.25
     min_day_observed_share: float = 0.3
     min_weekdays_with_data: int = 2
     min_baseline_weeks: int = 2
@@ -123,6 +128,7 @@ class EmploymentParams:
         if self.work_end_h <= self.work_start_h:
             raise _bad(own, "work_end_h", self.work_end_h, "must be after work_start_h")
         _check_range(own, self, "min_day_observed_h", 0.0, 24.0, lo_open=True)
+        _check_range(own, self, "min_outing_h", 0.0, 24.0)
         _check_range(own, self, "min_day_observed_share", 0.0, 1.0)
         _check_int(own, self, "min_weekdays_with_data", 1, 5)
         _check_int(own, self, "min_baseline_weeks", 1, 52)
@@ -150,43 +156,50 @@ CALIBRATIONS = ("isotonic", "sigmoid")
 
 @dataclass(frozen=True)
 class ClassifierParams:
-    """Parameters of the LightGBM method (training, splits, calibration).
+    """Parameters of the LightGBM method (cross-fitting by user, calibration, LightGBM settings).
 
     Attributes
     ----------
     n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM settings.
     seed : int
-        Seeds the user split and LightGBM (deterministic with ``num_threads`` fixed).
+        Seeds the fold assignment, the calibration split, the subsampling and LightGBM (deterministic with
+        ``num_threads`` fixed).
     num_threads : int
         LightGBM threads (fixed for reproducibility).
-    test_user_share, calibration_user_share : float
-        Shares of labelled users held out for the test and for calibration (split by user).
-    test_week_share : float
-        The last share of weeks held out (split by time): training and calibration use earlier weeks,
-        the test uses later weeks of test users.
+    n_folds : int
+        K: labelled users are split into K folds; each fold is predicted by a model trained on the other
+        K - 1 (cross-fitting by user), so no user's weeks are ever scored by a model that saw them.
+    calibration_user_share : float
+        Share of each model's training users held out of the trees to fit its probability calibration
+        (never users of the fold it predicts).
     calibration : {"isotonic", "sigmoid"}
-        Isotonic regression or Platt scaling, fitted on the calibration fold.
+        Isotonic regression or Platt scaling of the raw LightGBM scores.
+    max_train_rows : int
+        Each model's tree-training user-weeks are subsampled (seeded) to at most this many.
+    max_calibration_rows : int
+        Each model's calibration user-weeks are subsampled (seeded) to at most this many.
 
     Examples
     --------
-    >>> ClassifierParams().calibration
-    'isotonic'
-    >>> ClassifierParams(test_user_share=0.9)
+    >>> ClassifierParams().n_folds
+    5
+    >>> ClassifierParams(n_folds=1)
     Traceback (most recent call last):
     ...
-    mobility.errors.MobilityError: ClassifierParams: test_user_share + calibration_user_share must be < 0.9
+    mobility.errors.MobilityError: ClassifierParams: n_folds=1 must be an integer in [2, 50]
     """
 
-    n_estimators: int = 150
-    learning_rate: float = 0.08
+    n_estimators: int = 100
+    learning_rate: float = 0.1
     num_leaves: int = 31
     min_child_samples: int = 50
     seed: int = 0
     num_threads: int = 1
-    test_user_share: float = 0.3
-    calibration_user_share: float = 0.2
-    test_week_share: float = 0.3
+    n_folds: int = 5
+    calibration_user_share: float = 0.25
     calibration: str = "isotonic"
+    max_train_rows: int = 200_000
+    max_calibration_rows: int = 100_000
 
     def __post_init__(self) -> None:
         own = "ClassifierParams"
@@ -196,13 +209,12 @@ class ClassifierParams:
         _check_int(own, self, "min_child_samples", 1, 1_000_000)
         _check_int(own, self, "seed", 0, 2**31 - 1)
         _check_int(own, self, "num_threads", 1, 256)
-        _check_range(own, self, "test_user_share", 0.0, 0.9, lo_open=True)
-        _check_range(own, self, "calibration_user_share", 0.0, 0.9, lo_open=True)
-        if self.test_user_share + self.calibration_user_share >= 0.9:
-            raise MobilityError(f"{own}: test_user_share + calibration_user_share must be < 0.9")
-        _check_range(own, self, "test_week_share", 0.0, 0.9, lo_open=True)
+        _check_int(own, self, "n_folds", 2, 50)
+        _check_range(own, self, "calibration_user_share", 0.05, 0.5)
         if self.calibration not in CALIBRATIONS:
             raise _bad(own, "calibration", self.calibration, f"must be one of {CALIBRATIONS}")
+        _check_int(own, self, "max_train_rows", 1_000, 100_000_000)
+        _check_int(own, self, "max_calibration_rows", 1_000, 100_000_000)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""

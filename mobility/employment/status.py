@@ -7,10 +7,12 @@ For each baseline worker and covered week:
 * elsewhere: ``p_unemployed = p_u(t) * clip(1 - r_u(t), 0, 1)`` with ``p_u(t) = sum_s w_us P_s(t) /
   sum_s w_us`` -- the sector's job-loss share, scaled by how far attendance fell.
 
-``status`` is ``unemployed`` when ``p_unemployed >= unemployed_probability_min``, else ``employed``;
-``unknown`` (and ``p_unemployed`` NaN) for uncovered weeks and for users without a baseline job -- never a
-guess. ``weeks_since_job_loss`` counts weeks from the start of the user's latest job-loss event (kept after
-a return to work, as in the ground truth), missing before any.
+``status`` is ``unemployed`` inside a confirmed event (k covered weeks,
+:func:`~mobility.employment.events.confirmed_runs`) while ``p_unemployed >= unemployed_probability_min``, else ``employed`` (a probability above the threshold
+outside a confirmed event is not a job loss); ``unknown`` (and ``p_unemployed`` NaN) for uncovered weeks and
+for users without a baseline job -- never a guess. ``weeks_since_job_loss`` counts weeks from the start of
+the user's latest job-loss event (kept after a return to work, as in the ground truth), missing before any;
+:func:`job_loss_weeks` dates each user's first job loss from it.
 
 Schema ``employment_weekly``: ``user_id`` (str), ``week`` (datetime64[ns], naive local Monday), ``status``
 (``employed``/``unemployed``/``unknown``), ``p_unemployed`` (float64), ``method`` (``signal`` or
@@ -36,6 +38,8 @@ from mobility.employment.sector import (
 from mobility.errors import MobilityError
 
 STATUSES = ("employed", "unemployed", "unknown")
+PANEL_MATRICES = ("workdays_observed", "usual_workdays", "workhour_observed_h", "attendance_raw", "work_time_raw",
+                  "baseline_attendance")
 OUTPUT_COLUMNS = ("user_id", "week", "status", "p_unemployed", "method", "weeks_since_job_loss")
 
 
@@ -77,19 +81,26 @@ def weeks_since(event_start: np.ndarray, is_loss: np.ndarray) -> np.ndarray:
 
 
 def status_table(users: np.ndarray, weeks: pd.DatetimeIndex, p: np.ndarray, usable: np.ndarray,
-                 since: np.ndarray, method: str, threshold: float) -> pd.DataFrame:
+                 run_start: np.ndarray, is_loss: np.ndarray, method: str) -> pd.DataFrame:
     """Assemble ``employment_weekly`` rows from matrices (schema in the module notes).
+
+    A covered week is ``unemployed`` when it lies in a confirmed run (``run_start >= 0``, from
+    :func:`mobility.employment.events.confirmed_runs`) that counts as a job loss (``is_loss``), else
+    ``employed``; ``weeks_since_job_loss`` counts from the start of the latest such run.
 
     Examples
     --------
-    >>> t = status_table(np.array(["a"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09"]), np.array([[0.1, 0.9]]),
-    ...                  np.array([[False, True]]), np.array([[-1, 0]]), "signal", 0.5)
+    >>> t = status_table(np.array(["a"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09", "2020-03-16"]),
+    ...                  np.array([[0.9, 0.1, 0.9]]), np.array([[True, False, True]]), np.array([[-1, 1, 1]]),
+    ...                  np.array([[False, True, True]]), "signal")
     >>> t["status"].tolist(), t["weeks_since_job_loss"].tolist()
-    (['unknown', 'unemployed'], [<NA>, 0])
+    (['employed', 'unknown', 'unemployed'], [<NA>, 0, 1])
     """
     n_u, n_w = p.shape
     p = np.where(usable, p, np.nan)
-    status = np.where(~usable, "unknown", np.where(p >= threshold, "unemployed", "employed"))
+    loss = (run_start >= 0) & is_loss
+    since = weeks_since(run_start, loss)
+    status = np.where(~usable, "unknown", np.where(loss, "unemployed", "employed"))
     return pd.DataFrame({
         "user_id": pd.array(np.repeat(users, n_w), dtype="string"),
         "week": np.tile(weeks.values, n_u).astype("datetime64[ns]"),
@@ -98,6 +109,52 @@ def status_table(users: np.ndarray, weeks: pd.DatetimeIndex, p: np.ndarray, usab
         "method": pd.array(np.full(n_u * n_w, method), dtype="string"),
         "weeks_since_job_loss": pd.array(np.where(since >= 0, since, None).ravel(), dtype="Int64"),
     })
+
+
+def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Series:
+    """Each user's first job-loss week (Monday): the earliest ``week - weeks_since_job_loss``.
+
+    The one definition of treatment timing: the event study, the pipeline and the scores against the truth
+    date job losses with it. ``employment`` is ``employment_weekly`` (``user_id, week, method,
+    weeks_since_job_loss``) or a truth table of the same shape without ``method``; ``method`` picks one
+    method's rows (needed when the table holds several). Users never dated a loss are absent.
+
+    Returns
+    -------
+    Series ``job_loss_week`` (datetime64[ns], naive) indexed by ``user_id`` (str).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"user_id": ["a", "a", "b"], "method": "signal",
+    ...                   "week": pd.to_datetime(["2020-03-16", "2020-03-23", "2020-03-16"]),
+    ...                   "weeks_since_job_loss": pd.array([1, 2, None], dtype="Int64")})
+    >>> job_loss_weeks(e, "signal").astype(str).to_dict()
+    {'a': '2020-03-09'}
+    """
+    require_columns(employment, ["user_id", "week", "weeks_since_job_loss"], "employment_weekly",
+                    "pass the employment step's table (or the truth's weekly_status)")
+    if method is not None:
+        if "method" not in employment.columns:
+            raise MobilityError(f"employment_weekly has no 'method' column; call job_loss_weeks(table) without "
+                                f"method={method!r}")
+        chosen = employment[employment["method"].astype(str) == method]
+        if chosen.empty:
+            raise MobilityError(f"employment_weekly has no rows of method {method!r}; "
+                                f"available: {sorted(employment['method'].astype(str).unique())}")
+    else:
+        chosen = employment
+        if "method" in employment.columns and employment["method"].nunique() > 1:
+            raise MobilityError("employment_weekly holds several methods "
+                                f"{sorted(employment['method'].astype(str).unique())}; pass method=")
+    lost = chosen[chosen["weeks_since_job_loss"].notna()]
+    week = pd.to_datetime(lost["week"])
+    if getattr(week.dt, "tz", None) is not None:
+        week = week.dt.tz_convert("UTC").dt.tz_localize(None)
+    since = pd.to_numeric(lost["weeks_since_job_loss"]).astype("int64").to_numpy()
+    loss_week = week.dt.normalize().astype("datetime64[ns]") - pd.to_timedelta(since * 7, unit="D")
+    out = loss_week.groupby(lost["user_id"].astype(str).to_numpy()).min().rename("job_loss_week")
+    out.index.name = "user_id"
+    return out
 
 
 def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
@@ -154,12 +211,13 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     inside = run_start >= 0
     p = np.where(inside, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
-    since = weeks_since(run_start, inside & (q >= params.unemployed_probability_min))
-    table = status_table(users, weeks, p, usable, since, "signal", params.unemployed_probability_min)
+    with np.errstate(invalid="ignore"):
+        table = status_table(users, weeks, p, usable, run_start, q >= params.unemployed_probability_min, "signal")
     table.attrs["params"] = params.to_dict()
     return SignalResult(
         users=users, weeks=weeks, telework=x,
         matrices={"attendance": r, "work_time": rt, "usable": usable, "run_start": run_start, "q": q,
-                  "p_sector": p_u, "p": p, "weights": w},
+                  "p_sector": p_u, "p": p, "weights": w,
+                  **{c: to_matrix(panel, c, n_u, n_w).astype(float) for c in PANEL_MATRICES}},
         tables={"employment_weekly": table, "sector_weekly": sectors, "event_starts": starts},
     )

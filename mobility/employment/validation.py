@@ -3,25 +3,22 @@
 * :func:`validate_against` compares area rates with reference series: the synthetic region's true county
   weekly rates (``truth/area_weekly.parquet``), LAUS county or state monthly rates (``read_laus``), weekly
   state UI continued-claims rates (``read_ui_claims``). Per source and method: Pearson correlation, mean
-  absolute error and RMSE (rates as fractions) over all cells, and per area. Writes ``validation.json`` and
-  ``validation.png`` (matplotlib, Agg) when ``out_dir`` is given.
+  absolute error and RMSE (rates as fractions) over all cells, and per area. :func:`plot_validation`
+  returns the scatter as a Figure (the pipeline writes it).
 * :func:`evaluate_against_truth` scores person-weeks of workers with a baseline job against the true weekly
-  statuses: ROC AUC (unemployed vs employed or remote), the share of remote workers' weeks flagged
-  unemployed, and the share of detected job losers whose first unemployed week is within +-1 week of the
-  true job-loss week.
+  statuses: ROC AUC, Brier score and reliability (unemployed vs employed or remote), the share of remote
+  workers' weeks flagged unemployed, job losers found and dated within +-1 week, false job losses among
+  people who stay employed; optionally by group of people.
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
+from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
-from mobility.io.atomic import atomic_path, write_json
 
 
 def _stats(est: np.ndarray, ref: np.ndarray) -> dict:
@@ -101,9 +98,8 @@ def reference_series(*, truth_area: pd.DataFrame | None = None, laus: pd.DataFra
 
 
 def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = None, laus: pd.DataFrame | None = None,
-                     ui_claims: pd.DataFrame | None = None, route: str = "individual",
-                     out_dir: str | os.PathLike | None = None) -> dict:
-    """Compare area estimates with every reference given; optionally write validation.json and .png.
+                     ui_claims: pd.DataFrame | None = None, route: str = "individual") -> dict:
+    """Compare area estimates with every reference given.
 
     Parameters
     ----------
@@ -113,13 +109,11 @@ def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = No
         Reference series (see :func:`reference_series`).
     route : {"individual", "sector"}
         Which estimates to compare.
-    out_dir : path, optional
-        Where to write ``validation.json`` and ``validation.png``.
 
     Returns
     -------
     dict
-        ``{source: {method: {n, pearson_r, mae, rmse, by_area}}}``.
+        ``{source: {method: {n, pearson_r, mae, rmse, by_area}}}``; :func:`plot_validation` draws the same.
 
     Examples
     --------
@@ -139,19 +133,29 @@ def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = No
     for name, (level, period, ref) in refs.items():
         est = area[(area["route"] == route) & (area["level"] == level) & (area["period"] == period)]
         result[name] = compare_rates(est, ref)
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        write_json(result, out_dir / "validation.json")
-        plot_validation(area[area["route"] == route], refs, out_dir / "validation.png")
     return result
 
 
-def plot_validation(area: pd.DataFrame, refs: dict, path: str | os.PathLike) -> Path:
-    """Scatter of estimated vs reference rates, one panel per reference (PNG, written atomically)."""
-    import matplotlib
-    import matplotlib.pyplot as plt
+def plot_validation(area: pd.DataFrame, refs: dict):
+    """Scatter of estimated vs reference rates, one panel per reference of :func:`reference_series`.
 
-    fig, axes = plt.subplots(1, len(refs), figsize=(4.5 * len(refs), 4.2), squeeze=False)
+    Returns
+    -------
+    matplotlib.figure.Figure
+        No pyplot state; the caller saves it (the pipeline writes ``validation/<route>/validation.png``).
+
+    Examples
+    --------
+    >>> area = pd.DataFrame({"method": "signal", "level": "county", "area": "42101", "period": "week",
+    ...     "period_start": pd.date_range("2020-03-02", periods=2, freq="7D"), "rate_expected": [0.05, 0.1]})
+    >>> t = pd.DataFrame({"county": "42101", "week": area["period_start"], "rate": [0.04, 0.12]})
+    >>> len(plot_validation(area, reference_series(truth_area=t)).axes)
+    1
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.5 * len(refs), 4.2))
+    axes = fig.subplots(1, len(refs), squeeze=False)
     for ax, (name, (level, period, ref)) in zip(axes[0], refs.items()):
         est = area[(area["level"] == level) & (area["period"] == period)]
         m = est.merge(ref.rename(columns={"rate": "ref"}), on=["area", "period_start"])
@@ -164,36 +168,66 @@ def plot_validation(area: pd.DataFrame, refs: dict, path: str | os.PathLike) -> 
         if len(m):
             ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame) -> dict:
-    """Person-week scores of each method against the true statuses (module notes).
+def _loss_scores(k: pd.DataFrame, truth: pd.DataFrame, detected: pd.Series, users: pd.Index) -> dict:
+    """Job-loss dating and false losses among ``users`` (scored person-weeks ``k`` of one method)."""
+    losers = truth[(truth["status"] == "unemployed") & truth["user_id"].isin(users)]
+    loss_week = job_loss_weeks(losers[["user_id", "week", "weeks_since_job_loss"]])
+    found = loss_week.index.intersection(detected.index)
+    lag = (detected[found] - loss_week[found]).dt.days / 7.0
+    ever_unemployed = set(losers["user_id"])
+    stayers = pd.Index([u for u in users if u not in ever_unemployed])
+    within = int((lag.abs() <= 1).sum())
+    rem = k[k["status_true"] == "remote"]
+    return {
+        "remote_flagged_share": float((rem["status"] == "unemployed").mean()) if len(rem) else float("nan"),
+        "job_losers": int(len(loss_week)), "job_losers_detected": int(len(found)),
+        "loss_week_within_1": float(within / len(found)) if len(found) else float("nan"),
+        "losers_found_within_1": float(within / len(loss_week)) if len(loss_week) else float("nan"),
+        "stayers": int(len(stayers)),
+        "false_loss_share": float(stayers.isin(detected.index).mean()) if len(stayers) else float("nan"),
+    }
+
+
+def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame, *,
+                           groups: pd.Series | None = None) -> dict:
+    """Person-week and person scores of each method against the true statuses (module notes).
 
     Only weeks of known estimated status of users with a job in the truth are scored; ``coverage`` is the
-    share of such true person-weeks with a known estimated status.
+    share of such true person-weeks with a known estimated status. Per method:
+
+    * ``roc_auc``, ``brier``, ``calibration_error``, ``reliability`` (deciles) of ``p_unemployed`` against
+      "truly unemployed" (:func:`mobility.employment.calibration.probability_scores`);
+    * ``remote_flagged_share`` -- remote workers' weeks called unemployed;
+    * ``job_losers`` (true losers among scored users), ``job_losers_detected`` (with a detected job loss,
+      :func:`mobility.employment.status.job_loss_weeks`), ``loss_week_within_1`` (of the detected, dated
+      within +-1 week of the true loss), ``losers_found_within_1`` (of all true losers);
+    * ``stayers`` (scored users never unemployed in the truth), ``false_loss_share`` (of them, with a
+      detected job loss);
+    * ``by_group`` -- the person scores and AUC per group when ``groups`` (user_id -> label) is given.
 
     Examples
     --------
     >>> wk = pd.date_range("2020-03-02", periods=4, freq="7D")
     >>> emp = pd.DataFrame({"user_id": ["a"] * 4 + ["b"] * 4, "week": list(wk) * 2, "method": "signal",
     ...     "status": ["employed", "unemployed", "unemployed", "unemployed"] + ["employed"] * 4,
-    ...     "p_unemployed": [0.1, 0.9, 0.9, 0.8] + [0.1, 0.2, 0.2, 0.2]})
+    ...     "p_unemployed": [0.1, 0.9, 0.9, 0.8] + [0.1, 0.2, 0.2, 0.2],
+    ...     "weeks_since_job_loss": pd.array([None, 0, 1, 2] + [None] * 4, dtype="Int64")})
     >>> tru = pd.DataFrame({"user_id": ["a"] * 4 + ["b"] * 4, "week": list(wk) * 2,
     ...     "status": ["employed", "employed", "unemployed", "unemployed"] + ["employed"] + ["remote"] * 3,
     ...     "weeks_since_job_loss": [None, None, 0, 1] + [None] * 4})
     >>> r = evaluate_against_truth(emp, tru)["signal"]
-    >>> r["roc_auc"], r["remote_flagged_share"], r["loss_week_within_1"]
-    (0.875, 0.0, 1.0)
+    >>> r["roc_auc"], r["remote_flagged_share"], r["loss_week_within_1"], r["false_loss_share"]
+    (0.875, 0.0, 1.0, 0.0)
     """
-    from sklearn.metrics import roc_auc_score
+    from mobility.employment.calibration import probability_scores
 
-    require_columns(truth_status, ["user_id", "week", "status"], "truth_status", "pass truth/weekly_status.parquet")
-    tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]))
+    require_columns(truth_status, ["user_id", "week", "status", "weeks_since_job_loss"], "truth_status",
+                    "pass truth/weekly_status.parquet")
+    tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]),
+                              status=truth_status["status"].astype(str))
     tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])]
     out = {}
     for method, e in employment.groupby("method", sort=True):
@@ -202,21 +236,24 @@ def evaluate_against_truth(employment: pd.DataFrame, truth_status: pd.DataFrame)
         known = m["status"].isin(["employed", "unemployed"])
         k = m[known]
         y = (k["status_true"] == "unemployed").to_numpy()
-        res = {"person_weeks": int(len(k)), "coverage": float(known.mean()) if len(m) else float("nan"),
-               "positives": int(y.sum())}
-        if 0 < y.sum() < len(y):
-            res["roc_auc"] = float(roc_auc_score(y, k["p_unemployed"].to_numpy(float)))
-        rem = k[k["status_true"] == "remote"]
-        res["remote_flagged_share"] = float((rem["status"] == "unemployed").mean()) if len(rem) else float("nan")
-        pred_unemp = k[k["status"] == "unemployed"]
-        first_pred = pred_unemp.groupby("user_id")["week"].min()
-        losers = k[k["status_true"] == "unemployed"]
-        loss_week = (losers["week"] - pd.to_timedelta(losers["weeks_since_job_loss"].astype(float) * 7, unit="D"))
-        loss_week = loss_week.groupby(losers["user_id"]).min()
-        detected = loss_week.index.intersection(first_pred.index)
-        lag = (first_pred[detected] - loss_week[detected]).dt.days / 7.0
-        res["job_losers"] = int(len(loss_week))
-        res["job_losers_detected"] = int(len(detected))
-        res["loss_week_within_1"] = float((lag.abs() <= 1).mean()) if len(detected) else float("nan")
+        res = {"person_weeks": int(len(k)), "coverage": float(known.mean()) if len(m) else float("nan")}
+        res.update(probability_scores(y, np.clip(k["p_unemployed"].to_numpy(float), 0, 1)))
+        detected = job_loss_weeks(e, str(method))
+        users = pd.Index(k["user_id"].unique())
+        res.update(_loss_scores(k, tru, detected, users))
+        if groups is not None:
+            g = groups.copy()
+            g.index = g.index.astype(str)
+            res["by_group"] = {}
+            for label in sorted(g.dropna().unique().astype(str)):
+                members = users.intersection(g.index[g.astype(str) == label])
+                sub = k[k["user_id"].isin(members)]
+                entry = {"users": int(len(members)), "person_weeks": int(len(sub))}
+                ys = (sub["status_true"] == "unemployed").to_numpy()
+                if 0 < ys.sum() < len(ys):
+                    entry["roc_auc"] = probability_scores(ys, np.clip(sub["p_unemployed"].to_numpy(float), 0, 1))[
+                        "roc_auc"]
+                entry.update(_loss_scores(sub, tru, detected, members))
+                res["by_group"][label] = entry
         out[str(method)] = res
     return out

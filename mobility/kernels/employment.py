@@ -1,4 +1,5 @@
-"""Kernels of the employment step: attendance per user-day, job-loss runs, per-week regressions.
+"""Kernels of the employment step: attendance per user-day, stop time per local day, job-loss runs, per-week
+regressions.
 
 Pure numpy/numba over arrays; the frames live in :mod:`mobility.employment`. A weekly panel is a dense
 ``(n_users, n_weeks)`` matrix (users in rows, consecutive weeks in columns).
@@ -65,6 +66,50 @@ def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndar
     need = np.maximum(np.minimum(min_observed_h, expected), min_observed_share * expected)
     enough = (expected > 0) & (observed_h >= need - 1e-9)
     return expected, observed_h, at_work | enough, at_work, at_work_h
+
+
+def day_pieces(start_s: np.ndarray, end_s: np.ndarray, work_start_s: float, work_end_s: float):
+    """Split intervals ``[start_s, end_s)`` (local seconds since the epoch) at local midnights.
+
+    Parameters
+    ----------
+    start_s, end_s : ndarray of int64 or float64
+        Local wall-clock seconds of each stop's start and end.
+    work_start_s, work_end_s : float
+        The work-hour window within a day, seconds after midnight.
+
+    Returns
+    -------
+    row : ndarray of int64
+        Index of the interval each piece comes from.
+    day : ndarray of int64
+        Local day of the piece (days since 1970-01-01).
+    observed_s, workhour_s : ndarray of float64
+        Seconds of the piece in its day, and inside that day's work-hour window.
+
+    Examples
+    --------
+    A stay from 22:00 to 10:00 the next day, work hours 09:00-18:00: 2 h on day 0, 10 h (1 h in work
+    hours) on day 1.
+
+    >>> r, d, o, w = day_pieces(np.array([22 * 3600]), np.array([34 * 3600]), 9 * 3600, 18 * 3600)
+    >>> r.tolist(), d.tolist(), o.tolist(), w.tolist()
+    ([0, 0], [0, 1], [7200.0, 36000.0], [0.0, 3600.0])
+    """
+    start = np.asarray(start_s, dtype=np.float64)
+    end = np.maximum(np.asarray(end_s, dtype=np.float64), start)
+    first = np.floor(start / DAY_S).astype(np.int64)
+    last = np.floor(np.maximum(end - 1e-9, start) / DAY_S).astype(np.int64)
+    n = last - first + 1
+    row = np.repeat(np.arange(len(start), dtype=np.int64), n)
+    offset = np.arange(len(row), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    day = first[row] + offset
+    d0 = day.astype(np.float64) * DAY_S
+    lo = np.maximum(start[row], d0)
+    hi = np.minimum(end[row], d0 + DAY_S)
+    observed = np.maximum(hi - lo, 0.0)
+    workhour = np.maximum(np.minimum(hi, d0 + work_end_s) - np.maximum(lo, d0 + work_start_s), 0.0)
+    return row, day, observed, workhour
 
 
 @numba.njit(cache=True)

@@ -29,7 +29,7 @@ from mobility.longitudinal.outputs import (
     write_longitudinal,
     write_table,
 )
-from mobility.longitudinal.panel import dating_method, job_loss_panel, job_loss_weeks
+from mobility.longitudinal.panel import dating_method, job_loss_panel
 from mobility.longitudinal.params import EventStudyParams, LongitudinalParams
 from mobility.longitudinal.plots import plot_event_study
 from mobility.longitudinal.study import longitudinal_study
@@ -37,7 +37,7 @@ from mobility.longitudinal.study import longitudinal_study
 __all__ = [
     "EventStudyParams", "EventStudyResult", "HeterogeneityResult", "LongitudinalParams", "LongitudinalResult",
     "MatchResult", "SunAbraham", "TWFE", "apply_match_weights", "dating_method", "did_summary", "event_study",
-    "heterogeneity", "job_loss_panel", "job_loss_weeks", "longitudinal_study", "longitudinal_tables",
+    "heterogeneity", "job_loss_panel", "longitudinal_study", "longitudinal_tables",
     "match_controls", "outcome_kind", "plot_event_study", "rubin_combine", "run_longitudinal",
     "write_longitudinal", "write_table",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
+from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
 
 NO_EVENT = np.iinfo(np.int64).min  # event time of control rows
@@ -207,35 +208,6 @@ def prepare_panel(
     )
 
 
-DATING_COLUMNS = ("user_id", "week", "method", "weeks_since_job_loss")
-
-
-def job_loss_weeks(employment: pd.DataFrame, method: str) -> pd.Series:
-    """Each user's first job-loss week (Monday) as dated by one employment ``method``: the earliest
-    ``week - weeks_since_job_loss`` over the weeks that count weeks since a loss.
-
-    ``employment`` is ``employment_weekly`` (columns ``user_id, week, method, weeks_since_job_loss``).
-    Users never dated a loss are absent. This is the one definition of treatment timing: the event
-    study, the pipeline and evaluations against the truth date job losses with it.
-
-    Examples
-    --------
-    >>> e = pd.DataFrame({"user_id": ["a", "a", "b"], "week": pd.to_datetime(["2020-03-09", "2020-03-16",
-    ...                   "2020-03-16"]), "method": "signal", "weeks_since_job_loss": pd.array([0, 1, None], dtype="Int64")})
-    >>> job_loss_weeks(e, "signal").astype(str).to_dict()
-    {'a': '2020-03-09'}
-    """
-    require_columns(employment, DATING_COLUMNS, "employment_weekly", "pass the employment step's table")
-    chosen = employment[employment["method"] == method]
-    if chosen.empty:
-        raise MobilityError(f"employment_weekly has no rows of method {method!r}; "
-                            f"available: {sorted(employment['method'].astype(str).unique())}")
-    lost = chosen.dropna(subset=["weeks_since_job_loss"])
-    week = _as_naive_utc(lost["week"], "week").dt.normalize()
-    loss_week = week - pd.to_timedelta(lost["weeks_since_job_loss"].astype("int64").to_numpy() * 7, unit="D")
-    return loss_week.groupby(lost["user_id"].to_numpy()).min().rename("job_loss_week")
-
-
 def outcome_features(outcomes, features) -> list[str]:
     """The ``features`` (names) built from any of the ``outcomes``: those containing an outcome's name, or
     the name of its total when the outcome is a ``*_nonwork`` metric.
@@ -295,7 +267,7 @@ def job_loss_panel(
     metrics: pd.DataFrame, employment: pd.DataFrame, workers, *, method: str, timezone: str
 ) -> pd.DataFrame:
     """User-week panel of ``workers``: their weekly metrics, ``week`` (local Monday), ``job_loss_week`` (NaT
-    for never-losers) from :func:`job_loss_weeks` of ``method``.
+    for never-losers) from :func:`mobility.employment.job_loss_weeks` of ``method``.
 
     Examples
     --------

@@ -36,6 +36,7 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 from mobility.io.atomic import write_json, write_parquet
+from mobility.io.figures import save_figure
 from mobility.pipeline.config import RegionConfig
 from mobility.pipeline.runner import PART_NAME, Stage, StageContext, and_join
 
@@ -423,33 +424,56 @@ def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[s
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import ClassifierParams, EmploymentParams
 
-    params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels",))
+    params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model"))
     classifier = config.stage("employment").get("classifier", {})
     unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
     if unknown:
-        raise MobilityError(f"{config.path}: [employment.classifier] has unknown key(s) {unknown}")
+        raise MobilityError(f"{config.path}: [employment.classifier] has unknown key(s) {unknown}; "
+                            f"allowed: {sorted(dataclasses.asdict(ClassifierParams()))}")
     params["classifier"] = {**dataclasses.asdict(ClassifierParams()), **classifier}
     params["timezone"] = config.timezone
     return params
 
 
 def _employment_inputs(config: RegionConfig) -> list[Path]:
-    labels = config.stage("employment").get("labels")
-    return _census_inputs(config) + ([config.resolve(labels)] if labels else [])
+    given = config.stage("employment")
+    extra = [config.resolve(given[k]) for k in ("labels", "model") if given.get(k)]
+    truth = config.input_path("truth_status", required=False)
+    return _census_inputs(config) + extra + ([truth] if truth else [])
+
+
+def _training_region(config: RegionConfig) -> dict[str, Any]:
+    """What a model card records about the region a model is trained on."""
+    region = {"region": config.name, "synthetic": config.synthetic is not None, "start": config.start,
+              "end": config.end}
+    if config.synthetic is not None:
+        region["seed"] = int(config.synthetic.get("seed", 0))
+    return region
 
 
 def run_employment(ctx: StageContext) -> dict[str, Any]:
-    """Cross-user stage: every partition's visits, labels and metrics together (sector aggregates need all)."""
+    """Cross-user stage: every partition's visits, labels and metrics together (sector aggregates need all).
+
+    Writes the tables, ``employment_model/`` (the classifier that made the ``classifier`` rows: trained
+    here on ``[employment] labels``, or a copy of the ``[employment] model`` applied) and
+    ``employment_evaluation/``: ``classifier_evaluation.json``, ``model.json`` (which model, trained where,
+    whether a transfer, its scores), and with ``[inputs] truth_status`` ``truth.json`` and ``reliability.png``
+    (both methods against the true weekly statuses).
+    """
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
     from mobility.employment.attendance import baseline_work_cbg
+    from mobility.employment.calibration import headline, plot_reliability
     from mobility.employment.estimate import estimate_employment
+    from mobility.employment.labels import read_labels
+    from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
     from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.validation import evaluate_against_truth
     from mobility.pipeline.runner import read_table
 
     config = ctx.config
     params = dict(ctx.params)
-    labels_path = params.pop("labels", None)
+    labels_path, model_path = params.pop("labels", None), params.pop("model", None)
     classifier = ClassifierParams(**params.pop("classifier"))
     timezone = params.pop("timezone")
     employment_params = EmploymentParams(**params)
@@ -458,24 +482,40 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     if tau_path is None:
         raise MobilityError(f"{config.path}: the employment stage needs [inputs] telework (Dingel & Neiman CSV)")
     tau = read_teleworkability(tau_path)
+    labelled = read_labels(config.resolve(labels_path)) if labels_path else None
+    model = load_model(config.resolve(model_path)) if model_path else None
     labels = read_table(ctx.out_dir, "home_work_daily")
-    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "location_id"])
-    metrics = read_table(ctx.out_dir, "metrics_weekly")
+    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
     features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
-    truth = pd.read_parquet(config.resolve(labels_path)) if labels_path else None
-    tables = estimate_employment(visits, labels, features, tau, metrics=metrics,
+    region = _training_region(config)
+    tables = estimate_employment(visits, labels, features, tau,
                                  wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
-                                 params=employment_params, classifier=classifier, labels_truth=truth)
+                                 params=employment_params, classifier=classifier, labels_truth=labelled,
+                                 model=model, training=region)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
-    summary = {}
+    evaluation_dir = ctx.output("employment_evaluation")
+    truth_path = config.input_path("truth_status", required=False)
+    truth_scores = None
+    if truth_path is not None:
+        truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
+        write_json(truth_scores, evaluation_dir / "truth.json")
+        save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
+    summary: dict[str, Any] = {"methods": {"signal": {"model": "attendance signal (no training)"}}}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
             write_parquet(table, ctx.output(name) / PART_NAME.format(0))
+        elif isinstance(table, ClassifierModel):
+            save_model(table, ctx.output("employment_model"))
+            summary["methods"]["classifier"] = model_summary(
+                table, trained_here=model is None, region=region, truth_scores=truth_scores,
+                label_scores=tables["classifier_evaluation"].get("against_labels"))
+            write_json(summary["methods"]["classifier"], evaluation_dir / "model.json")
         else:
-            write_json(table, ctx.output("employment_evaluation") / f"{name}.json")
-            summary[name] = table
-    ctx.output("employment_evaluation")
-    return {"evaluation": summary}
+            write_json(table, evaluation_dir / f"{name}.json")
+    ctx.output("employment_model")
+    if truth_scores is not None:
+        summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
+    return summary
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:
@@ -485,7 +525,7 @@ def _validation_inputs(config: RegionConfig) -> list[Path]:
 def run_validation(ctx: StageContext) -> dict[str, Any]:
     """Area estimates against the official series (and, on a synthetic region, its true rates)."""
     from mobility.census import read_laus, read_ui_claims
-    from mobility.employment.validation import validate_against
+    from mobility.employment.validation import plot_validation, reference_series, validate_against
     from mobility.pipeline.runner import read_table
 
     config = ctx.config
@@ -496,8 +536,12 @@ def run_validation(ctx: StageContext) -> dict[str, Any]:
         if path is not None:
             refs[key] = reader(path)
     out = ctx.output("validation")
-    result = {route: validate_against(area, route=route, out_dir=out / route, **refs)
-              for route in sorted(area["route"].unique())}
+    result = {}
+    for route in sorted(area["route"].unique()):
+        result[route] = validate_against(area, route=route, **refs)
+        write_json(result[route], out / route / "validation.json")
+        figure = plot_validation(area[area["route"] == route], reference_series(**refs))
+        save_figure(figure, out / route / "validation", ("png",))
     write_json(result, out / "validation.json")
     return {"validation": {route: {src: {m: {k: v for k, v in stats.items() if k != "by_area"}
                                         for m, stats in by_method.items()}
@@ -599,7 +643,7 @@ def stages_for(config: RegionConfig) -> list[Stage]:
     if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
-                             "employment_evaluation", "worker_features"),
+                             "employment_evaluation", "employment_model", "worker_features"),
                             run_employment, _employment_params, _employment_inputs, timed=True))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
                             _longitudinal_params, timed=True))

@@ -3,7 +3,9 @@ import pandas as pd
 import pytest
 
 from mobility.employment.area import area_unemployment
-from mobility.employment.validation import evaluate_against_truth, validate_against
+from matplotlib.figure import Figure
+
+from mobility.employment.validation import evaluate_against_truth, plot_validation, reference_series, validate_against
 
 
 def _emp(n, unemployed, week="2020-04-06", prefix="u"):
@@ -34,7 +36,7 @@ def test_unknown_weeks_are_not_in_the_labour_force():
     assert a.loc[0, "labour_force"] == 11 and a.loc[0, "unemployed"] == 2
 
 
-def test_validation_writes_json_and_png(tmp_path):
+def test_validation_scores_and_figure():
     weeks = pd.date_range("2020-03-02", periods=6, freq="7D")
     area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
                          "period": "week", "period_start": weeks, "rate_expected": np.linspace(0, 0.1, 6),
@@ -42,17 +44,20 @@ def test_validation_writes_json_and_png(tmp_path):
     truth = pd.DataFrame({"county": "42101", "week": weeks, "rate": np.linspace(0, 0.1, 6) + 0.01})
     ui = pd.DataFrame({"state_fips": "42", "week_end": weeks + pd.Timedelta(days=5),
                        "contclaims_rate_regular": np.linspace(1, 5, 6)})
-    res = validate_against(area, truth_area=truth, ui_claims=ui, out_dir=tmp_path)
+    res = validate_against(area, truth_area=truth, ui_claims=ui)
     assert res["truth"]["signal"]["pearson_r"] == pytest.approx(1.0)
     assert res["truth"]["signal"]["mae"] == pytest.approx(0.01)
-    assert (tmp_path / "validation.json").exists() and (tmp_path / "validation.png").stat().st_size > 0
+    fig = plot_validation(area, reference_series(truth_area=truth, ui_claims=ui))
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert fig.axes[0].get_xlabel() == "truth rate (county, week)"
 
 
 def test_evaluate_timing_and_remote_flags():
     wk = pd.date_range("2020-03-02", periods=5, freq="7D")
     emp = pd.DataFrame({"user_id": ["a"] * 5, "week": wk, "method": "signal",
                         "status": ["employed", "employed", "employed", "unemployed", "unemployed"],
-                        "p_unemployed": [0.0, 0.0, 0.2, 0.9, 0.9]})
+                        "p_unemployed": [0.0, 0.0, 0.2, 0.9, 0.9],
+                        "weeks_since_job_loss": pd.array([None, None, None, 0, 1], dtype="Int64")})
     tru = pd.DataFrame({"user_id": ["a"] * 5, "week": wk,
                         "status": ["employed", "unemployed", "unemployed", "unemployed", "unemployed"],
                         "weeks_since_job_loss": [None, 0, 1, 2, 3]})

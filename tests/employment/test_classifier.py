@@ -1,42 +1,143 @@
+import importlib.util
+from pathlib import Path
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
 
+from mobility.employment import classifier as clf_module
 from mobility.employment.attendance import relative_attendance
-from mobility.employment.classifier import (
-    split_masks,
-    train_classifier,
-    weekly_features,
-)
-from mobility.employment.params import ClassifierParams
-from mobility.employment.status import signal_status
+from mobility.employment.classifier import classifier_status, cross_fit, label_matrix, train_classifier
+from mobility.employment.features import weekly_features
+from mobility.employment.params import ClassifierParams, EmploymentParams
+from mobility.employment.status import SignalResult, signal_status
+from mobility.errors import MobilityError
 
 
-def _sim():
-    import importlib.util
-    from pathlib import Path
+def _sim(n_users=600, n_weeks=30, seed=3):
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_employment.py"
     spec = importlib.util.spec_from_file_location("bench_employment", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.simulated_panel(600, 30, seed=3)
+    return mod.simulated_panel(n_users, n_weeks, seed=seed)[:6]
 
 
-def test_split_is_by_user_and_time():
-    s = split_masks(np.ones((20, 10), bool), 10, params=ClassifierParams(seed=1))
-    test_users = np.flatnonzero(s["test"].any(axis=1))
-    train_users = np.flatnonzero(s["train"].any(axis=1))
-    assert not set(test_users) & set(train_users)
-    assert s["test"][:, :7].sum() == 0 and s["train"][:, 7:].sum() == 0
+def _memorising_panel(n_users=80, n_weeks=20, seed=0):
+    """Each user is all unemployed or all employed, at random; the one informative-looking feature is an id.
+
+    A model can only memorise which ids were unemployed: perfect on the users it saw, a coin toss on others.
+    """
+    rng = np.random.default_rng(seed)
+    y_user = (rng.random(n_users) < 0.5).astype(float)
+    y = np.repeat(y_user[:, None], n_weeks, axis=1)
+    ident = np.repeat(rng.permutation(n_users).astype(float)[:, None], n_weeks, axis=1)
+    mats = {"user_code": ident, "noise": rng.normal(size=(n_users, n_weeks))}
+    return mats, np.ones((n_users, n_weeks), bool), y
 
 
-def test_classifier_learns_and_is_deterministic():
+def test_cross_fitting_hides_memorisation():
+    mats, usable, y = _memorising_panel()
+    params = ClassifierParams(n_estimators=60, min_child_samples=5, num_leaves=63, learning_rate=0.3)
+    fit = cross_fit(mats, usable, y, params=params)
+    # what the classifier did before: one model scoring the users it was trained on
+    rows = np.column_stack([mats[n].ravel() for n in fit.model.features]).astype(np.float32)
+    naive = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 5, "num_leaves": 63,
+                       "learning_rate": 0.3, "seed": 0}, lgb.Dataset(rows, y.ravel()), 60)
+    in_sample = roc_auc_score(y.ravel(), naive.predict(rows))
+    out_of_fold = roc_auc_score(y.ravel(), fit.p.ravel())
+    assert in_sample > 0.99  # memorised
+    assert 0.3 < out_of_fold < 0.7  # nobody is scored by a model that saw them
+    assert fit.evaluation["out_of_fold"]["classifier"]["roc_auc"] == pytest.approx(out_of_fold)
+    assert sorted(np.bincount(fit.fold)) == [16] * 5
+
+
+def test_no_model_sees_the_users_it_predicts(monkeypatch):
+    mats, usable, y = _memorising_panel(n_users=40)
+    seen = []
+    original = clf_module.fit_model
+
+    def spy(rows, y_rows, users, names, *, params, stream=0, subset=None):
+        seen.append((stream, set(users[subset].tolist())))
+        return original(rows, y_rows, users, names, params=params, stream=stream, subset=subset)
+
+    monkeypatch.setattr(clf_module, "fit_model", spy)
+    fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
+    by_stream = dict(seen)
+    assert len(by_stream) == 6
+    for k in range(5):  # fold model k (stream k + 1): its trees and calibration never include fold k's users
+        fold_users = set(np.flatnonzero(fit.fold == k).tolist())
+        assert by_stream[k + 1].isdisjoint(fold_users)
+        assert by_stream[k + 1] | fold_users == set(range(40))
+    assert by_stream[0] == set(range(40))  # the final model: every labelled user
+
+
+def test_learns_out_of_fold_and_is_deterministic():
     weekly, base, features, tau, truth, _ = _sim()
     signal = signal_status(relative_attendance(weekly, base), features, tau)
-    mats = weekly_features(signal, features=features)
+    mats = weekly_features(signal)
     p = ClassifierParams(n_estimators=30)
-    t1, ev1, imp1 = train_classifier(signal, mats, truth, classifier=p)
-    t2, ev2, _ = train_classifier(signal, mats, truth, classifier=p)
-    assert ev1["test"]["classifier"]["roc_auc"] > 0.8  # remote-then-laid-off weeks are invisible here
+    t1, ev1, imp1, m1 = train_classifier(signal, mats, truth, classifier=p)
+    t2, ev2, _, m2 = train_classifier(signal, mats, truth, classifier=p)
+    oof = ev1["out_of_fold"]
+    assert oof["classifier"]["roc_auc"] > 0.85 and oof["signal"]["n"] == oof["classifier"]["n"]
+    assert oof["classifier"]["calibration_error"] < 0.05
     pd.testing.assert_frame_equal(t1, t2)
+    assert m1.model_id == m2.model_id
     assert set(t1["method"]) == {"classifier"} and t1["p_unemployed"].dropna().between(0, 1).all()
     assert imp1["gain"].iloc[0] >= imp1["gain"].iloc[-1]
+    assert m1.card["outcome_metrics_used"] == [] and m1.card["training"]["n_users"] == ev1["labelled_users"]
+
+
+def test_unlabelled_users_are_predicted_by_the_final_model():
+    weekly, base, features, tau, truth, _ = _sim(n_users=300, n_weeks=26)
+    signal = signal_status(relative_attendance(weekly, base), features, tau)
+    mats = weekly_features(signal)
+    some = truth[truth["user_id"].isin(truth["user_id"].unique()[:200])]
+    table, ev, _, model = train_classifier(signal, mats, some, classifier=ClassifierParams(n_estimators=20))
+    assert ev["labelled_users"] == 200 and ev["predicted_by_final_model"] > 0
+    unlabelled = table[~table["user_id"].isin(some["user_id"]) & table["p_unemployed"].notna()]
+    users = list(signal.users)
+    rows = np.column_stack([np.asarray(mats[n])[[users.index(u) for u in unlabelled["user_id"]],
+                                                [signal.weeks.get_loc(w) for w in unlabelled["week"]]]
+                            for n in model.features])
+    np.testing.assert_array_equal(unlabelled["p_unemployed"].to_numpy(), model.predict(rows))
+
+
+def test_one_week_above_threshold_is_not_a_job_loss():
+    sig = SignalResult(np.array(["spike", "loser"]), pd.date_range("2020-03-02", periods=8, freq="7D"),
+                       {"usable": np.ones((2, 8), bool)}, np.array([0.5, 0.5]))
+    p = np.array([[0.1, 0.1, 0.97, 0.1, 0.1, 0.6, 0.7, 0.1],
+                  [0.1, 0.1, 0.1, 0.8, 0.9, 0.9, 0.9, 0.9]])
+    t = classifier_status(sig, p, params=EmploymentParams(min_event_weeks=3)).set_index(["user_id", "week"])
+    assert (t.loc["spike", "status"] == "employed").all()  # 1 week, then 2 weeks: never 3 in a row
+    assert t.loc["spike", "weeks_since_job_loss"].isna().all()
+    assert t.loc["loser", "status"].tolist() == ["employed"] * 3 + ["unemployed"] * 5
+    assert t.loc["loser", "weeks_since_job_loss"].tolist()[3:] == [0, 1, 2, 3, 4]
+    assert t.loc["spike", "p_unemployed"].iloc[2] == pytest.approx(0.97)  # the probability is kept as it is
+
+
+def test_label_matrix_uses_employed_remote_unemployed_only():
+    lab = pd.DataFrame({"user_id": ["a", "a", "a"], "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-03-16"]),
+                        "status": ["employed", "no_job", "unknown"]})
+    y = label_matrix(lab, np.array(["a"]), pd.DatetimeIndex(["2020-03-02", "2020-03-09", "2020-03-16", "2020-03-23"]))
+    assert y[0, 0] == 0.0 and np.isnan(y[0, 1:]).all()
+
+
+def test_too_few_labelled_users_or_one_class():
+    mats, usable, y = _memorising_panel(n_users=4)
+    with pytest.raises(MobilityError, match="4 labelled users with covered weeks, fewer than n_folds = 5"):
+        cross_fit(mats, usable, y)
+    mats, usable, y = _memorising_panel(n_users=30)
+    with pytest.raises(MobilityError, match="only employed or remote weeks"):
+        cross_fit(mats, usable, np.zeros_like(y))
+
+
+def test_job_losers_are_dealt_evenly_over_folds_and_calibrations():
+    mats, usable, y = _memorising_panel(n_users=50)
+    y[:] = 0.0
+    y[:10, 5:] = 1.0  # 10 job losers among 50 users
+    fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
+    assert [int((fit.fold[:10] == k).sum()) for k in range(5)] == [2] * 5
+    assert sorted(np.bincount(fit.fold)) == [10] * 5

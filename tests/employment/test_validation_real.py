@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mobility.census import read_laus, read_ui_claims
-from mobility.employment.validation import validate_against
+from mobility.employment.validation import plot_validation, reference_series, validate_against
 
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 LAUS = REAL / "bls_laus_county_monthly" / "yshi2016_Projects" / "laucntycur14.xlsx"
@@ -26,7 +26,7 @@ def area_row(level, area, period, starts, rates):
                          "period_start": pd.to_datetime(starts), "rate_expected": rates, "suppressed": False})
 
 
-def test_estimates_against_laus_and_ui_claims(series, tmp_path):
+def test_estimates_against_laus_and_ui_claims(series):
     laus, ui = series
     months = ["2020-02-01", "2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01"]
     estimates = [0.05, 0.06, 0.14, 0.13, 0.11]
@@ -34,7 +34,7 @@ def test_estimates_against_laus_and_ui_claims(series, tmp_path):
     weekly = [0.01, 0.02, 0.05, 0.08]
     area = pd.concat([area_row("county", "42003", "month", months, estimates),
                       area_row("state", "42", "week", weeks, weekly)], ignore_index=True)
-    result = validate_against(area, laus=laus, ui_claims=ui, out_dir=tmp_path)
+    result = validate_against(area, laus=laus, ui_claims=ui)
 
     # Allegheny (42003), LAUS not seasonally adjusted, 2020 release: Feb 4.7 %, Apr 15.7 % (SOURCE.md)
     allegheny = laus[(laus["area_fips"] == "42003")].set_index("month")["rate_pct"]
@@ -52,4 +52,5 @@ def test_estimates_against_laus_and_ui_claims(series, tmp_path):
     state = result["ui_claims"]["signal"]
     assert state["n"] == 4
     assert state["pearson_r"] == pytest.approx(np.corrcoef(weekly, ref_ui)[0, 1], rel=1e-12)
-    assert (tmp_path / "validation.json").exists() and (tmp_path / "validation.png").stat().st_size > 1000
+    fig = plot_validation(area, reference_series(laus=laus, ui_claims=ui))
+    assert [ax.get_xlabel() for ax in fig.axes] == ["laus_county rate (county, month)", "ui_claims rate (state, week)"]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.longitudinal import LongitudinalParams, job_loss_weeks, longitudinal_study
+from mobility.longitudinal import LongitudinalParams, longitudinal_study
 
 from .panels import simulate_panel
 
@@ -80,14 +80,6 @@ def test_home_groups_need_home_features():
     res = longitudinal_study(metrics, emp, features, params=LongitudinalParams(group_source="home", **PARAMS),
                              timezone=TZ, home_features=home, baseline=("2020-01-06", "2020-01-31"))
     assert set(res.tables["heterogeneity"].group) == {"male"}
-
-
-def test_job_loss_weeks_is_the_first_dated_loss():
-    e = pd.DataFrame({"user_id": ["a"] * 3, "week": pd.to_datetime(["2020-03-02", "2020-03-09", "2020-04-06"]),
-                      "method": "signal", "weeks_since_job_loss": pd.array([0, 1, 0], dtype="Int64")})
-    assert job_loss_weeks(e, "signal").to_dict() == {"a": pd.Timestamp("2020-03-02")}
-    with pytest.raises(MobilityError, match="classifier"):
-        job_loss_weeks(e, "classifier")
 
 
 def test_week_effects_by_telework_tercile():

@@ -1,0 +1,154 @@
+"""A labelled panel of employment statuses given by the user (CSV or Parquet), read and checked.
+
+Columns ``user_id``, ``week``, ``status``; one row per user and week:
+
+* ``user_id`` -- the ids of the pings (text);
+* ``week`` -- a date in the week (``2020-03-16``; any day of it stands for its Monday, the pipeline's local
+  week); tz-aware timestamps count by their own wall-clock date;
+* ``status`` -- one of :data:`LABEL_STATUSES` (case and surrounding spaces ignored). ``unemployed`` weeks are
+  the positives, ``employed`` and ``remote`` the negatives; ``no_job`` (no job before the shock either) and
+  ``unknown`` are accepted and not used.
+
+Every problem is a :class:`~mobility.errors.MobilityError` naming the file, the column or line, the value and
+the fix: unreadable file, missing column, empty id, unparseable week, unknown status, a user-week given twice,
+and (:func:`check_overlap`) labels that share no user-week with the run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mobility.checks import existing_file, first_row, require_columns
+from mobility.errors import MobilityError
+
+LABEL_COLUMNS = ("user_id", "week", "status")
+LABEL_STATUSES = ("employed", "remote", "unemployed", "no_job", "unknown")
+FIX = "the labelled panel needs columns user_id, week, status, one row per user and week"
+
+
+def read_labels(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check a labelled panel (``.csv``, ``.csv.gz``, ``.parquet``); see the module notes.
+
+    Returns
+    -------
+    DataFrame
+        ``user_id`` (string), ``week`` (datetime64[ns], the Monday), ``status`` (string, lower case), sorted
+        by user and week; ``attrs["source"]`` is the path (named by later errors).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = f.write_text("user_id,week,status\\nu1,2020-03-18,Unemployed\\nu1,2020-03-09,employed\\n")
+    >>> read_labels(f).astype(str).values.tolist()
+    [['u1', '2020-03-09', 'employed'], ['u1', '2020-03-16', 'unemployed']]
+    >>> _ = f.write_text("user_id,week,status\\nu1,2020-03-16,laid off\\n")
+    >>> read_labels(f)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: ...labels.csv: line 2, column 'status': 'laid off' is not a status; use one of ('employed', 'remote', 'unemployed', 'no_job', 'unknown')
+    """
+    path = existing_file(path, "labelled panel")
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        where, kind, read = "line", "CSV", lambda: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    elif name.endswith((".parquet", ".pq")):
+        where, kind, read = "row", "Parquet", lambda: pd.read_parquet(path)
+    else:
+        raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); {FIX}")
+    try:
+        raw = read()
+    except Exception as exc:  # pyarrow, the CSV parser and the codecs each raise their own types
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise MobilityError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {first}); check the file and "
+                            f"its extension; {FIX}") from exc
+    return check_labels(raw, source=str(path), where=where)
+
+
+def check_labels(raw: pd.DataFrame, *, source: str = "labels", where: str = "row") -> pd.DataFrame:
+    """Check and normalise a labelled panel already in memory (module notes); ``where`` is ``"line"`` for a
+    CSV file (header on line 1), else ``"row"`` (1-based).
+
+    Examples
+    --------
+    >>> check_labels(pd.DataFrame({"user_id": ["a", "a"], "week": ["2020-03-16", "2020-03-20"],
+    ...                            "status": ["employed", "remote"]}))
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: labels: user 'a' week 2020-03-16 is given twice (rows 1 and 2; any day stands for its week's Monday); the labelled panel needs columns user_id, week, status, one row per user and week
+    """
+    require_columns(raw, LABEL_COLUMNS, source, FIX)
+    df = raw.reset_index(drop=True)
+    pos = (lambda i: i + 2) if where == "line" else (lambda i: i + 1)
+    ids = df["user_id"].astype("string")
+    bad = ids.isna() | (ids.str.strip() == "")
+    if bad.any():
+        i = first_row(bad)
+        raise MobilityError(f"{source}: {where} {pos(i)}, column 'user_id': empty; give every row a user id; {FIX}")
+    week = _weeks(df["week"], source, where, pos)
+    status = df["status"].astype("string").str.strip().str.lower()
+    bad = ~status.isin(LABEL_STATUSES) | status.isna()
+    if bad.any():
+        i = first_row(bad)
+        raise MobilityError(f"{source}: {where} {pos(i)}, column 'status': {df['status'].iloc[i]!r} is not a status; "
+                            f"use one of {LABEL_STATUSES}")
+    out = pd.DataFrame({"user_id": ids.str.strip().astype("string"), "week": week,
+                        "status": status.astype("string")})
+    dup = out.duplicated(["user_id", "week"], keep=False)
+    if dup.any():
+        rows = np.flatnonzero(dup.to_numpy())
+        first = out.iloc[rows[0]]
+        same = rows[(out["user_id"].iloc[rows] == first["user_id"]).to_numpy()
+                    & (out["week"].iloc[rows] == first["week"]).to_numpy()]
+        raise MobilityError(f"{source}: user {first['user_id']!r} week {first['week'].date()} is given twice "
+                            f"({where}s {pos(same[0])} and {pos(same[1])}; any day stands for its week's Monday); "
+                            f"{FIX}")
+    out = out.sort_values(["user_id", "week"], ignore_index=True)
+    out.attrs["source"] = source
+    return out
+
+
+def _weeks(col: pd.Series, source: str, where: str, pos) -> pd.Series:
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        week = col.dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_any_dtype(col.dtype):
+        week = col
+    else:
+        week = pd.to_datetime(col.astype("string").str.strip(), errors="coerce", format="mixed")
+        if isinstance(week.dtype, pd.DatetimeTZDtype):
+            week = week.dt.tz_localize(None)
+    bad = week.isna()
+    if bad.any():
+        i = first_row(bad)
+        raise MobilityError(f"{source}: {where} {pos(i)}, column 'week': {col.iloc[i]!r} is not a date; write weeks "
+                            "as dates like 2020-03-16 (the Monday of the week, or any day in it)")
+    week = week.dt.normalize().astype("datetime64[ns]")
+    return week - pd.to_timedelta(week.dt.day_of_week, unit="D")
+
+
+def check_overlap(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIndex) -> None:
+    """MobilityError when no labelled user-week is one of the run's (users of the pings, weeks of the run).
+
+    Examples
+    --------
+    >>> lab = pd.DataFrame({"user_id": ["x1"], "week": pd.to_datetime(["2020-03-16"]), "status": ["employed"]})
+    >>> check_overlap(lab, np.array(["u1", "u2"]), pd.DatetimeIndex(["2020-03-16"]))
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: labels: none of its 1 users is among the run's 2 users (labels e.g. ['x1'], run e.g. ['u1', 'u2']); the user_id column must hold the ids of the pings
+    """
+    source = labels.attrs.get("source", "labels")
+    lab_users = pd.Index(labels["user_id"].astype(str).unique())
+    common = lab_users.intersection(pd.Index(users, dtype=object))
+    if not len(common):
+        raise MobilityError(f"{source}: none of its {len(lab_users)} users is among the run's {len(users)} users "
+                            f"(labels e.g. {sorted(lab_users)[:3]}, run e.g. {sorted(map(str, users))[:3]}); the "
+                            "user_id column must hold the ids of the pings")
+    lab_weeks = pd.to_datetime(labels.loc[labels["user_id"].astype(str).isin(common), "week"])
+    if not lab_weeks.isin(weeks).any():
+        raise MobilityError(f"{source}: its weeks ({lab_weeks.min().date()}..{lab_weeks.max().date()}) are outside the "
+                            f"run's ({weeks.min().date()}..{weeks.max().date()}); label weeks of the study period")

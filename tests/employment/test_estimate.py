@@ -1,0 +1,75 @@
+"""estimate_employment end to end on a small synthetic region's true stops: train here, save, apply elsewhere."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
+from mobility.employment.attendance import baseline_work_cbg
+from mobility.employment.estimate import estimate_employment, write_employment
+from mobility.employment.model import load_model
+from mobility.errors import MobilityError
+from mobility.synthetic import SyntheticParams, generate_region, load_truth
+
+TZ = "America/New_York"
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory):
+    folder = generate_region(tmp_path_factory.mktemp("estimate") / "r",
+                             SyntheticParams(n_users=160, start="2020-01-01", end="2020-05-31"), seed=11)
+    truth = load_truth(folder)
+    stops = truth["stops"].rename(columns={"place_id": "location_id"})
+    d = truth["daily"]
+    labels = pd.DataFrame({"user_id": d["user_id"], "date": d["date"], "home_cbg": d["home_cbg"],
+                           "work_cbg": d["work_cbg"], "home_location_id": d["home_place_id"].astype("Int64"),
+                           "work_location_id": d["work_place_id"].astype("Int64"),
+                           "work_status": np.where(d["work_place_id"].notna(), "fixed", "none")})
+    wac = read_lodes(next((folder / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(folder / "census" / "telework" / "NAICS_workfromhome.csv")
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    inputs = dict(stops=stops[["user_id", "start", "end", "lat", "lon", "location_id"]], labels=labels,
+                  features=features, telework=tau, timezone=TZ)
+    trained = estimate_employment(**inputs, labels_truth=truth["weekly_status"], training={"region": "test"})
+    return inputs, truth, trained
+
+
+def test_trained_here_out_of_fold(region):
+    _, _, t = region
+    model = t["employment_model"]
+    assert {"home_workhour_share", "outing_share", "daytime_distance_rel"} <= set(model.features)
+    ev = t["classifier_evaluation"]
+    assert ev["out_of_fold"]["classifier"]["n"] == ev["labelled_user_weeks"] > 0
+    assert model.card["training"]["region"] == "test" and model.card["outcome_metrics_used"] == []
+    clf = t["employment_weekly"][t["employment_weekly"]["method"] == "classifier"]
+    sig = t["employment_weekly"][t["employment_weekly"]["method"] == "signal"]
+    assert len(clf) == len(sig) and (clf["status"] == "unknown").sum() == (sig["status"] == "unknown").sum()
+    assert set(t["area_unemployment"]["method"]) == {"signal", "classifier"}
+
+
+def test_saved_model_applied_without_labels(region, tmp_path):
+    inputs, truth, t = region
+    paths = write_employment({"employment_model": t["employment_model"]}, tmp_path)
+    model = load_model(paths["employment_model"])
+    applied = estimate_employment(**inputs, model=model)
+    assert applied["classifier_evaluation"] == {"model_id": model.model_id, "trained_here": False}
+    assert "feature_importance" not in applied and applied["employment_model"] is model
+    scored = estimate_employment(**inputs, model=model, labels_truth=truth["weekly_status"])
+    auc = scored["classifier_evaluation"]["against_labels"]["classifier"]["roc_auc"]
+    assert 0.8 < auc <= 1.0  # in-sample here (the model saw these users): only that it scores
+    a = applied["employment_weekly"]
+    np.testing.assert_array_equal(a["p_unemployed"].to_numpy(), scored["employment_weekly"]["p_unemployed"].to_numpy())
+
+
+def test_model_needing_daytime_features_fails_on_labels_without_home_locations(region):
+    inputs, _, t = region
+    no_home = {**inputs, "labels": inputs["labels"].drop(columns="home_location_id")}
+    with pytest.raises(MobilityError, match=r"needs feature\(s\) \['daytime_distance_rel'"):
+        estimate_employment(**no_home, model=t["employment_model"])
+
+
+def test_labels_of_other_users_are_refused(region):
+    inputs, truth, _ = region
+    strangers = truth["weekly_status"].assign(user_id="x" + truth["weekly_status"]["user_id"].astype(str))
+    with pytest.raises(MobilityError, match="none of its 160 users is among the run's"):
+        estimate_employment(**inputs, labels_truth=strangers)

@@ -1,0 +1,61 @@
+"""The employment stage end to end: a model trained on labels by one run, applied by another without labels."""
+
+import json
+import shutil
+
+import pytest
+
+from mobility.employment.model import load_model
+from mobility.pipeline import read_table
+from mobility.pipeline import run as run_pipeline
+from mobility.synthetic import write_region_config
+
+pytestmark = pytest.mark.slow
+
+
+def _config(folder, name, employment):
+    path = write_region_config(folder / f"{name}.toml", name="small", start="2020-01-06", end="2020-04-26", seed=3,
+                               n_users=120, sections={"employment": employment, "report": {"months": ["2020-04"]}})
+    truth = 'truth_status = "{region_dir}/truth/weekly_status.parquet"\n'
+    path.write_text(path.read_text().replace("[inputs]\n", "[inputs]\n" + truth))
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("employment_stage")
+    trained = folder / "trained"
+    m1 = run_pipeline(str(_config(folder, "train", {"labels": "{region_dir}/truth/weekly_status.parquet"})),
+                      str(trained), progress=False, until="employment")
+    applied = folder / "applied"
+    shutil.copytree(trained, applied)  # same region: only the employment stage runs again
+    m2 = run_pipeline(str(_config(folder, "apply", {"model": str(trained / "employment_model")})), str(applied),
+                      progress=False, until="employment")
+    return trained, m1, applied, m2
+
+
+def test_trained_model_is_written_and_named_in_the_manifest(runs):
+    trained, m1, _, _ = runs
+    model = load_model(trained / "employment_model")
+    entry = m1["stages"]["employment"]["methods"]["classifier"]
+    assert entry["model_id"] == model.model_id and entry["trained_here"] and not entry["transfer"]
+    assert entry["trained_on"]["region"] == "small" and entry["trained_on"]["seed"] == 3
+    on_disk = json.loads((trained / "employment_evaluation" / "model.json").read_text())
+    assert on_disk["model_id"] == model.model_id and on_disk["outcome_metrics_used"] == []
+    truth = json.loads((trained / "employment_evaluation" / "truth.json").read_text())
+    assert set(truth) == {"classifier", "signal"} and len(truth["classifier"]["reliability"]) == 10
+    assert (trained / "employment_evaluation" / "reliability.png").stat().st_size > 1000
+    assert m1["stages"]["employment"]["truth"]["classifier"]["roc_auc"] == truth["classifier"]["roc_auc"]
+
+
+def test_applied_model_without_labels(runs):
+    trained, _, applied, m2 = runs
+    assert m2["stages"]["employment"]["status"] == "ran" and m2["stages"]["stops"]["status"] == "skipped"
+    entry = m2["stages"]["employment"]["methods"]["classifier"]
+    assert not entry["trained_here"] and entry["source"] == str(trained / "employment_model")
+    assert entry["same_region"] and "in-sample" in entry["warning"]
+    assert load_model(applied / "employment_model").model_id == entry["model_id"]  # the copy that made the numbers
+    emp = read_table(applied, "employment_weekly")
+    assert set(emp["method"]) == {"signal", "classifier"}
+    evaluation = json.loads((applied / "employment_evaluation" / "classifier_evaluation.json").read_text())
+    assert evaluation == {"model_id": entry["model_id"], "trained_here": False}
