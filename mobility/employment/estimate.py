@@ -24,6 +24,7 @@ from mobility.employment.area import (
     sector_area_unemployment,
 )
 from mobility.employment.attendance import (
+    baseline_work_cbg,
     baseline_workplace,
     relative_attendance,
     weekly_attendance,
@@ -82,17 +83,89 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     See ``tests/employment/test_estimate.py`` and ``benchmarks/bench_employment.py``.
     """
     params = params or EmploymentParams()
-    base = baseline_workplace(labels, params=params)
-    weekly = weekly_attendance(stops, labels, timezone=timezone, params=params)
-    panel = relative_attendance(weekly, base, params=params)
+    users = user_tables(stops, labels, timezone=timezone, params=params,
+                        daytime=labels_truth is not None or model is not None)
+    return employment_from_user_tables(users, features, telework, wac_county=wac_county, params=params,
+                                       classifier=classifier, labels_truth=labels_truth, model=model,
+                                       training=training)
+
+
+USER_TABLES = ("weekly_attendance", "baseline_workplace", "baseline_work_cbg", "home_cbg", "daytime_weekly")
+"""The per-user tables of the employment step (:func:`user_tables`), in the order the pipeline writes them."""
+
+
+def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
+                params: EmploymentParams | None = None, daytime: bool = True) -> dict[str, pd.DataFrame]:
+    """The employment step's tables of each user alone, from the visits and daily labels.
+
+    Every row of these tables depends on one user's visits and labels only, so the tables of a region are the
+    tables of its user partitions stacked (sorted by user, as :func:`stack_user_tables` does): the pipeline
+    computes them partition by partition and only the users x weeks tables meet in one process
+    (:func:`employment_from_user_tables`).
+
+    Returns
+    -------
+    dict
+        ``weekly_attendance`` (:func:`~mobility.employment.attendance.weekly_attendance`),
+        ``baseline_workplace``, ``home_cbg`` (:func:`~mobility.employment.area.home_cbg`), where the labels
+        carry ``work_cbg`` ``baseline_work_cbg`` (W_u, for the census features) and, with ``daytime`` where the visits carry
+        ``location_id`` and the labels ``home_location_id``, ``daytime_weekly``
+        (:func:`~mobility.employment.daytime.daytime_weekly`, the classifier's evidence around home).
+
+    Examples
+    --------
+    See ``tests/employment/test_estimate.py`` (a region's tables equal its partitions' tables stacked).
+    """
+    params = params or EmploymentParams()
+    tables = {"weekly_attendance": weekly_attendance(stops, labels, timezone=timezone, params=params),
+              "baseline_workplace": baseline_workplace(labels, params=params),
+              "home_cbg": home_cbg(labels)}
+    if "work_cbg" in labels.columns:
+        tables["baseline_work_cbg"] = baseline_work_cbg(labels, params=params)
+    if daytime and "location_id" in stops.columns and "home_location_id" in labels.columns:
+        tables["daytime_weekly"] = daytime_weekly(stops, labels, timezone=timezone, params=params)
+    return tables
+
+
+def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The per-user tables of several user partitions (:func:`user_tables` of each) as those of all their users:
+    concatenated and sorted by ``user_id`` (then ``week``), as :func:`user_tables` of all users at once gives them.
+
+    Examples
+    --------
+    >>> a = {"home_cbg": pd.DataFrame({"user_id": ["c"], "home_cbg": ["1"]})}
+    >>> b = {"home_cbg": pd.DataFrame({"user_id": ["a"], "home_cbg": ["2"]})}
+    >>> stack_user_tables([a, b])["home_cbg"]["user_id"].tolist()
+    ['a', 'c']
+    """
+    out = {}
+    for name in dict.fromkeys(n for part in parts for n in part):
+        frames = [part[name] for part in parts if name in part]
+        table = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        keys = [c for c in ("user_id", "week") if c in table.columns]
+        out[name] = table.sort_values(keys, kind="stable", ignore_index=True) if keys else table
+    return out
+
+
+def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.DataFrame, telework: pd.Series, *,
+                                wac_county: pd.DataFrame | None = None, params: EmploymentParams | None = None,
+                                classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
+                                model: ClassifierModel | None = None, training: dict | None = None) -> dict:
+    """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
+    partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
+    classifier, the area tables), on tables of users x weeks rather than visits.
+
+    Examples
+    --------
+    See ``tests/employment/test_estimate.py``.
+    """
+    params = params or EmploymentParams()
+    panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"], params=params)
     signal = signal_status(panel, features, telework, params=params)
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
-        daytime = None
-        if "location_id" in stops.columns and "home_location_id" in labels.columns:
-            daytime = daytime_weekly(stops, labels, timezone=timezone, params=params)
-        mats = weekly_features(signal, daytime=daytime, params=params)
+        mats = weekly_features(signal, daytime=users.get("daytime_weekly"), params=params)
         if labels_truth is not None:
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:
@@ -108,7 +181,7 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
         tables["classifier_evaluation"] = evaluation
         tables["employment_model"] = model
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
-    area = [area_unemployment(tables["employment_weekly"], home_cbg(labels), params=params)]
+    area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], params=params)]
     if wac_county is not None:
         area.append(sector_area_unemployment(tables["sector_weekly"], wac_county, params=params))
     tables["area_unemployment"] = pd.concat(area, ignore_index=True)

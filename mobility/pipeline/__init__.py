@@ -13,9 +13,10 @@ def run(region: str, out: str | None = None, *, from_stage: str | None = None, u
         n_workers: int | None = None, memory_limit_gb: float | None = None, backend: str | None = None) -> dict:
     """Run the pipeline for ``region`` (a name in ``pipelines/`` or a .toml path); returns the manifest.
 
-    ``engine="dask"`` runs the partition functions on a Dask cluster: the scheduler at ``scheduler``, or a
-    local cluster of ``n_workers`` processes with ``memory_limit_gb`` each (see :mod:`mobility.pipeline.engine`);
-    outputs are identical to ``engine="local"``. ``backend`` ("auto", "cpu" or "gpu") overrides the config's
+    ``engine="local"`` runs the partitions of a stage in ``n_workers`` processes on this machine (default: one
+    per core); ``engine="dask"`` runs them on a Dask cluster: the scheduler at ``scheduler``, or a local
+    cluster of ``n_workers`` processes with ``memory_limit_gb`` each (see :mod:`mobility.pipeline.engine`);
+    outputs are identical whatever the engine and the number of workers. ``backend`` ("auto", "cpu" or "gpu") overrides the config's
     ``[metrics] backend``: where the metrics kernels run (:func:`mobility.backend.choose_device`).
 
     Examples

@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m mobility.pipeline", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="%(prog)s --region NAME [--out DIR] [--from STAGE | --force] [--until STAGE] [--quiet]\n"
-              "       [--engine local|dask [--scheduler ADDRESS | --workers N [--worker-memory-gb GB]]]\n"
+              "       [--engine local|dask] [--workers N] [--scheduler ADDRESS | --worker-memory-gb GB]\n"
               "       [--backend auto|cpu|gpu]\n"
               "       %(prog)s --region NAME --list-stages")
     p.add_argument("--region", required=True, help="region name (pipelines/NAME.toml) or a path to a .toml file")
@@ -82,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
                    help="Dask scheduler address (tcp://host:8786) or scheduler file (.json); without it "
                         "--engine dask starts a local cluster")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of the local Dask cluster (default: one per CPU core)")
+                   help="worker processes: of the local engine (the partitions of a stage, one per process) or of "
+                        "the local Dask cluster (default: one per CPU core)")
     p.add_argument("--worker-memory-gb", type=float, metavar="GB",
                    help="memory limit of each local Dask worker in GB (default: Dask's share of the machine)")
     p.add_argument("--backend", choices=["auto", "cpu", "gpu"],

@@ -4,7 +4,8 @@ A stage's unit of work is one user partition (:meth:`mobility.pipeline.runner.St
 one input file (the ``load`` stage). An engine maps a function over those units:
 
 ``local`` (:class:`LocalEngine`, the default)
-    one after the other in this process; needs nothing beyond the package.
+    on this machine: the partitions of a stage in worker processes forked from this one (one per core, or
+    ``--workers N``), the load tasks on threads; needs nothing beyond the package.
 ``dask`` (:class:`DaskEngine`)
     as tasks on a Dask distributed cluster: a scheduler at ``scheduler`` (``tcp://host:8786``) or, without
     one, a ``LocalCluster`` of worker processes on this machine. Needs ``pip install mobility[dist]``;
@@ -22,6 +23,7 @@ memory is bounded by the batch, not by the file.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -49,14 +51,20 @@ LOAD_BATCH_ROWS = 2_000_000  # rows per batch when reading an input file (~0.5 G
 
 # ------------------------------------------------------------------------------------------------ engines
 class LocalEngine:
-    """Run every unit of work in this process, in order, or in ``threads`` threads where the caller allows it.
+    """Run every unit of work on this machine: in this process, in ``threads`` threads, or in ``workers``
+    worker processes, as each map allows.
 
     Parameters
     ----------
     threads : int, optional
         Threads for the maps that ask for them (``map(..., threads=True)``: work that spends its time in
-        Arrow, numpy and numba code that releases the GIL, such as the ``load`` and ``validate`` stages);
-        default: the CPU cores this process may use.
+        Arrow, numpy and numba code that releases the GIL); default: the CPU cores this process may use.
+    workers : int, optional
+        Worker processes for the maps that ask for them (``map(..., processes=True)``: the per-partition
+        stages, whose pandas code holds the GIL); default: the CPU cores this process may use. Workers are
+        forked from this process for each map (so the function needs no pickling) and each runs one unit at
+        a time; ``workers=1``, or a platform without ``fork``, runs the units here, one after the other.
+        What the units log is said here, as if they had run here.
 
     Examples
     --------
@@ -65,24 +73,31 @@ class LocalEngine:
     [1, 4, 9]
     >>> LocalEngine(threads=2).map(lambda x: -x, [1, 2, 3], threads=True)
     [-1, -2, -3]
+    >>> LocalEngine(workers=2).map(lambda x: x + 1, [1, 2, 3], processes=True)
+    [2, 3, 4]
     """
 
     name = "local"
 
-    def __init__(self, threads: int | None = None):
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise MobilityError(f"threads={threads!r} must be a whole number >= 1")
+    def __init__(self, threads: int | None = None, workers: int | None = None):
+        for key, value in (("threads", threads), ("workers", workers)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise MobilityError(f"{key}={value!r} must be a whole number >= 1")
         self.threads = threads or _cores()
+        self.workers = workers or _cores()
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False,
-            threads: bool = False) -> list:
-        """``[fn(item) for item in items]``, with a progress bar when ``progress``; on ``self.threads`` threads
-        when ``threads`` (results still in the order of ``items``)."""
+            threads: bool = False, processes: bool = False) -> list:
+        """``[fn(item) for item in items]``, with a progress bar (parts done, rate, time left) when
+        ``progress``; on ``self.threads`` threads when ``threads``, in ``self.workers`` processes when
+        ``processes`` (results still in the order of ``items``)."""
         from tqdm import tqdm
 
         items = list(items)
         # closed on error too, so no half bar is left under the error line; drawn on a terminal only
         with tqdm(total=len(items), desc=desc, disable=None if progress else True, leave=False, unit="part") as bar:
+            if processes and self.workers > 1 and len(items) > 1 and _can_fork():
+                return _map_forked(fn, items, min(self.workers, len(items)), bar, desc)
             if not threads or self.threads == 1 or len(items) < 2:
                 out = []
                 for item in items:
@@ -100,7 +115,7 @@ class LocalEngine:
 
     def describe(self) -> dict[str, Any]:
         """What the run manifest records about the engine."""
-        return {"engine": self.name}
+        return {"engine": self.name, "workers": self.workers if _can_fork() else 1}
 
     def close(self) -> None:
         """Nothing to release."""
@@ -110,6 +125,78 @@ class LocalEngine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+_FORKED: tuple[Callable[[Any], Any], list] | None = None  # the map a forked worker runs (inherited, not pickled)
+
+
+class _Captured(logging.Handler):
+    """In a worker process: holds the package's log records of one unit, to be said by the parent."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import pickle
+
+        try:
+            pickle.dumps(record.args)
+        except Exception:  # noqa: BLE001 - any argument that cannot travel: send the formatted message
+            record.msg, record.args = record.getMessage(), None
+        record.exc_info = None
+        self.records.append(record)
+
+
+def _run_forked(index: int) -> tuple[Any, list[logging.LogRecord]]:
+    fn, items = _FORKED
+    package = logging.getLogger("mobility")
+    captured = _Captured()
+    package.handlers[:] = [captured]  # this process is a copy: the parent's handlers stay the parent's
+    package.propagate = False
+    try:
+        return fn(items[index]), captured.records
+    finally:
+        package.handlers[:] = []
+
+
+def _map_forked(fn: Callable[[Any], Any], items: list, workers: int, bar, desc: str) -> list:
+    """``[fn(item) for item in items]`` in ``workers`` forked processes, one unit each at a time; the units'
+    log records are handled here, in the order of ``items``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _FORKED
+    _FORKED = (fn, items)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_run_forked, i) for i in range(len(items))]
+        for future in as_completed(futures):
+            future.result()  # a unit's error is raised here at once; the finally cancels the units not started
+            bar.update()
+        out = []
+        for future in futures:
+            result, records = future.result()
+            for record in records:
+                logging.getLogger(record.name).handle(record)
+            out.append(result)
+        return out
+    except BrokenProcessPool as exc:
+        raise MobilityError(
+            f"{desc or 'parts'}: a worker process died ({exc}); most likely it ran out of memory. Run fewer "
+            "workers at once (--workers 1) or raise [run] n_partitions so that a partition fits, then rerun: "
+            "finished parts are kept"
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _FORKED = None
 
 
 class DaskEngine:
@@ -180,9 +267,9 @@ class DaskEngine:
             self.client = Client(self.cluster)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False,
-            threads: bool = False) -> list:
+            threads: bool = False, processes: bool = False) -> list:
         """``[fn(item) for item in items]`` computed on the cluster; results in the order of ``items``
-        (``threads`` is ignored: each worker runs one task at a time).
+        (``threads`` and ``processes`` are ignored: each worker runs one task at a time).
 
         A task whose worker died is run again on another worker (up to Dask's
         ``distributed.scheduler.allowed-failures`` times); an error raised by ``fn`` itself is raised here.
@@ -267,10 +354,10 @@ def make_engine(engine: str = "local", *, scheduler: str | None = None, n_worker
     if engine not in ENGINES:
         raise MobilityError(f"engine={engine!r} is not one of {ENGINES}")
     if engine == "local":
-        if scheduler is not None or n_workers is not None or memory_limit_gb is not None:
-            raise MobilityError("--scheduler, --workers and --worker-memory-gb need --engine dask; the local engine "
-                                "runs in this process")
-        return LocalEngine()
+        if scheduler is not None or memory_limit_gb is not None:
+            raise MobilityError("--scheduler and --worker-memory-gb need --engine dask; the local engine runs on this "
+                                "machine (--workers N: its worker processes)")
+        return LocalEngine(workers=n_workers)
     return DaskEngine(scheduler, n_workers=n_workers, memory_limit_gb=memory_limit_gb)
 
 

@@ -71,12 +71,15 @@ class StageContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str, threads: bool = False) -> list:
+    def map(self, fn: Callable[[Any], Any], items: Sequence, desc: str, threads: bool = False,
+            processes: bool = False) -> list:
         """``[fn(item) for item in items]`` on the run's engine (here, or on a Dask cluster), in order;
-        ``threads``: the local engine may run them on several threads (work that releases the GIL)."""
+        the local engine may run them on several threads (``threads``: work that releases the GIL) or in
+        worker processes (``processes``: units that only read and write files and return small results)."""
         from mobility.pipeline.engine import LocalEngine
 
-        return (self.engine or LocalEngine()).map(fn, list(items), desc=desc, progress=self.progress, threads=threads)
+        return (self.engine or LocalEngine()).map(fn, list(items), desc=desc, progress=self.progress, threads=threads,
+                                                  processes=processes)
 
     def map_parts(self, inputs: Sequence[str], outputs: Sequence[str],
                   fn: Callable[..., Sequence[pd.DataFrame]]) -> None:
@@ -96,7 +99,7 @@ class StageContext:
         out_dirs = [self.output(name) for name in outputs]
         names = [p.name for p in self.parts(inputs[0])]
         todo = [name for name in names if not all((d / name).exists() for d in out_dirs)]
-        self.map(partial(run_part, fn, in_dirs, out_dirs), todo, ",".join(outputs))
+        self.map(partial(run_part, fn, in_dirs, out_dirs), todo, ",".join(outputs), processes=True)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,22 @@ class Stage:
     params: Callable[[RegionConfig], dict[str, Any]] = lambda config: {}
     inputs: Callable[[RegionConfig], list[Path]] = lambda config: []
     timed: bool = False
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process, all its threads, and its worker processes that have ended.
+
+    Examples
+    --------
+    >>> cpu_seconds() > 0
+    True
+    """
+    try:
+        import resource
+    except ImportError:  # not Unix: this process only
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def package_versions() -> dict[str, str]:
@@ -488,10 +507,10 @@ class Runner:
         ctx = StageContext(self.config, params, self.out_dir, staging, self.progress, self.engine)
         log.info("%-12s running", stage.name)
         last = (self._read_state(stage) or {}).get("duration_s") if stage.timed else None
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), cpu_seconds()
         with _library_logs(stage.name), timed_bar(stage.name, last, self.progress and stage.timed):
             summary = stage.run(ctx) or {}
-        duration = time.perf_counter() - t0
+        duration, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
         rows, written = {}, []
         for table in stage.outputs:
             produced = staging / table
@@ -507,11 +526,13 @@ class Runner:
             "fingerprint": fp,
             "params": params,
             "duration_s": round(duration, 3),
+            "cpu_s": round(cpu, 3),
             "rows": rows,
             **summary,
         }
         write_json(entry, self.out_dir / "_state" / f"{stage.name}.json")
-        log.info("%-12s done in %.1f s%s", stage.name, duration, (": " + ", ".join(written)) if written else "")
+        log.info("%-12s done in %.1f s (%.1f CPU-s)%s", stage.name, duration, cpu,
+                 (": " + ", ".join(written)) if written else "")
         return entry
 
     def _commit(self, produced: Path, final: Path) -> None:

@@ -452,7 +452,11 @@ def _training_region(config: RegionConfig) -> dict[str, Any]:
 
 
 def run_employment(ctx: StageContext) -> dict[str, Any]:
-    """Cross-user stage: every partition's visits, labels and metrics together (sector aggregates need all).
+    """Employment status and area unemployment, in two steps: each user partition's visits and daily labels
+    to its per-user tables (:func:`mobility.employment.estimate.user_tables`: weekly attendance, daytime
+    evidence, baseline workplace, home CBG; in parallel, memory bounded by a partition), then all users'
+    tables of users x weeks together (:func:`~mobility.employment.estimate.employment_from_user_tables`:
+    sector shares, the classifier and area tables need every user).
 
     Writes the tables, ``employment_model/`` (the classifier that made the ``classifier`` rows: trained
     here on ``[employment] labels``, or a copy of the ``[employment] model`` applied) and
@@ -462,14 +466,12 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     """
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.employment.attendance import baseline_work_cbg
     from mobility.employment.calibration import headline, plot_reliability
-    from mobility.employment.estimate import estimate_employment
+    from mobility.employment.estimate import employment_from_user_tables
     from mobility.employment.labels import read_labels
     from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
     from mobility.employment.params import ClassifierParams, EmploymentParams
     from mobility.employment.validation import evaluate_against_truth
-    from mobility.pipeline.runner import read_table
 
     config = ctx.config
     params = dict(ctx.params)
@@ -484,14 +486,12 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tau = read_teleworkability(tau_path)
     labelled = read_labels(config.resolve(labels_path)) if labels_path else None
     model = load_model(config.resolve(model_path)) if model_path else None
-    labels = read_table(ctx.out_dir, "home_work_daily")
-    visits = read_table(ctx.out_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
-    features = work_features(baseline_work_cbg(labels, params=employment_params), aggregate_lodes(wac, "cbg"), tau)
+    users = employment_user_tables(ctx, timezone, employment_params, daytime=labelled is not None or model is not None)
+    features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     region = _training_region(config)
-    tables = estimate_employment(visits, labels, features, tau,
-                                 wac_county=aggregate_lodes(wac, "county"), timezone=timezone,
-                                 params=employment_params, classifier=classifier, labels_truth=labelled,
-                                 model=model, training=region)
+    tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
+                                         params=employment_params, classifier=classifier, labels_truth=labelled,
+                                         model=model, training=region)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
@@ -516,6 +516,30 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     if truth_scores is not None:
         summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
     return summary
+
+
+VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what the employment step reads
+
+
+def employment_user_tables(ctx: StageContext, timezone: str, params, *, daytime: bool) -> dict[str, pd.DataFrame]:
+    """The employment step's per-user tables (:func:`mobility.employment.estimate.user_tables`), computed user
+    partition by user partition on the run's engine, written to the stage's staging folder (a resumed stage
+    keeps the partitions done) and read back stacked (:func:`~mobility.employment.estimate.stack_user_tables`):
+    the same tables as from all visits at once, holding one partition's visits at a time."""
+    from mobility.employment.estimate import USER_TABLES, stack_user_tables, user_tables
+    from mobility.pipeline.runner import read_table
+
+    names = [n for n in USER_TABLES if daytime or n != "daytime_weekly"]
+
+    def one(visits, labels):
+        if not len(visits):  # no users in this partition
+            return [pd.DataFrame() for _ in names]
+        tables = user_tables(visits[VISIT_COLUMNS], labels, timezone=timezone, params=params, daytime=daytime)
+        return [tables.get(n, pd.DataFrame()) for n in names]
+
+    folders = [f"employment_users/{n}" for n in names]
+    ctx.map_parts(["visits", "home_work_daily"], folders, one)
+    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(names, folders)}])
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:

@@ -73,3 +73,30 @@ def test_labels_of_other_users_are_refused(region):
     strangers = truth["weekly_status"].assign(user_id="x" + truth["weekly_status"]["user_id"].astype(str))
     with pytest.raises(MobilityError, match="none of its 160 users is among the run's"):
         estimate_employment(**inputs, labels_truth=strangers)
+
+
+def test_partitions_stacked_give_the_tables_of_all_users_at_once(region):
+    """The pipeline's data flow: per-user tables computed on three user partitions, stacked, then the cross-user
+    step: every table equal to estimate_employment on all visits at once."""
+    from mobility.employment.estimate import employment_from_user_tables, stack_user_tables, user_tables
+    from mobility.pings import partition_of
+
+    inputs, truth, trained = region
+    stops, labels = inputs["stops"], inputs["labels"]
+    whole = user_tables(stops, labels, timezone=TZ)
+    part_of_stop = partition_of(stops["user_id"], 3)
+    part_of_label = partition_of(labels["user_id"], 3)
+    parts = [user_tables(stops[part_of_stop == k], labels[part_of_label == k], timezone=TZ) for k in range(3)]
+    assert min(len(p["home_cbg"]) for p in parts) > 20  # three real partitions
+    stacked = stack_user_tables(parts)
+    assert set(stacked) == set(whole) == {"weekly_attendance", "baseline_workplace", "baseline_work_cbg", "home_cbg",
+                                          "daytime_weekly"}
+    for name in whole:
+        pd.testing.assert_frame_equal(stacked[name], whole[name].reset_index(drop=True), obj=name)
+    again = employment_from_user_tables(stacked, inputs["features"], inputs["telework"],
+                                        labels_truth=truth["weekly_status"], training={"region": "test"})
+    for name, table in trained.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(again[name], table, obj=name)
+    assert again["classifier_evaluation"] == trained["classifier_evaluation"]
+    assert again["employment_model"].model_id == trained["employment_model"].model_id

@@ -59,3 +59,33 @@ def test_applied_model_without_labels(runs):
     assert set(emp["method"]) == {"signal", "classifier"}
     evaluation = json.loads((applied / "employment_evaluation" / "classifier_evaluation.json").read_text())
     assert evaluation == {"model_id": entry["model_id"], "trained_here": False}
+
+
+def test_stage_partition_by_partition_equals_all_visits_at_once(runs):
+    """The stage computes the per-user tables one user partition at a time (in worker processes); the tables it
+    writes equal estimate_employment on the run's whole visits and labels in one process."""
+    import pandas as pd
+
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
+    from mobility.employment.attendance import baseline_work_cbg
+    from mobility.employment.estimate import estimate_employment
+    from mobility.employment.labels import read_labels
+    from mobility.pipeline import load_config
+
+    trained, m1, _, _ = runs
+    assert m1["engine"]["workers"] >= 1 and len(list((trained / "visits").glob("*.parquet"))) == 2
+    config = load_config(m1["config"])
+    visits = read_table(trained, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    labels = read_table(trained, "home_work_daily")
+    wac = read_lodes(config.input_path("lodes_wac"))
+    tau = read_teleworkability(config.input_path("telework"))
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    whole = estimate_employment(visits, labels, features, tau, wac_county=aggregate_lodes(wac, "county"),
+                                timezone=config.timezone, labels_truth=read_labels(config.input_path("truth_status")),
+                                training={"region": "small", "synthetic": True, "start": config.start,
+                                          "end": config.end, "seed": 3})
+    for name in ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment"):
+        pd.testing.assert_frame_equal(read_table(trained, name), whole[name], obj=name, check_dtype=False)
+    pd.testing.assert_frame_equal(read_table(trained, "worker_features"), features, obj="worker_features",
+                                  check_dtype=False)
+    assert load_model(trained / "employment_model").model_id == whole["employment_model"].model_id

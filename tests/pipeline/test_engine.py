@@ -1,6 +1,7 @@
 """Engines (local, Dask), the per-part unit of work, batched reading of input files."""
 
 import importlib.util
+import logging
 import os
 import signal
 from pathlib import Path
@@ -48,9 +49,36 @@ def test_make_engine_rejects_unknown_names_and_dask_options_without_dask():
     with pytest.raises(MobilityError, match="need --engine dask"):
         make_engine("local", scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(MobilityError, match="need --engine dask"):
-        make_engine("local", n_workers=2)
-    with pytest.raises(MobilityError, match="need --engine dask"):
         make_engine("local", memory_limit_gb=2.0)
+    assert make_engine("local", n_workers=3).workers == 3
+    with pytest.raises(MobilityError, match="workers=0 must be a whole number"):
+        make_engine("local", n_workers=0)
+
+
+def _log_and_square(x):
+    import logging
+
+    logging.getLogger("mobility.test_engine").warning("part %s: %d rows odd", "p", x)
+    if x < 0:
+        raise ValueError(f"bad part {x}")
+    return x * x
+
+
+def test_local_engine_worker_processes_keep_order_logs_and_errors(caplog):
+    """Forked workers: results in the order of the items, what the units log said here, a unit's error raised
+    here; a worker that dies is a MobilityError naming memory, not a hang."""
+    engine = LocalEngine(workers=2)
+    with caplog.at_level(logging.WARNING, logger="mobility"):
+        assert engine.map(_log_and_square, [3, 1, 2, 5], processes=True) == [9, 1, 4, 25]
+    said = [r.getMessage() for r in caplog.records if r.name == "mobility.test_engine"]
+    assert said == [f"part p: {x} rows odd" for x in (3, 1, 2, 5)]
+    assert all(isinstance(r.args[1], int) for r in caplog.records if r.name == "mobility.test_engine")  # summable
+    with pytest.raises(ValueError, match="bad part -1"):
+        engine.map(_log_and_square, [1, -1, 2], processes=True)
+    with pytest.raises(MobilityError, match="worker process died.*memory"):
+        engine.map(lambda x: os._exit(9) if x == 2 else x, [1, 2, 3], processes=True)
+    assert engine.map(lambda x: os.getpid(), [1, 2], processes=True) != [os.getpid()] * 2  # really elsewhere
+    assert LocalEngine(workers=1).map(lambda x: os.getpid(), [1, 2], processes=True) == [os.getpid()] * 2
 
 
 @needs_dask

@@ -1,8 +1,8 @@
 """Faults: SIGKILL inside every stage, a Dask worker dying mid-stage, a full disk, an unwritable output folder.
 
 The kill points are deterministic: the run is a child process whose ``os.replace`` (the rename that makes
-every part file and every table appear) kills the process with SIGKILL at the n-th rename into a given
-stage's staging folder, or just before a given table is committed. So the process dies with a complete
+every part file and every table appear) kills the process and its worker processes with SIGKILL at the n-th
+rename into a given stage's staging folder, or just before a given table is committed. So the process dies with a complete
 temporary file beside its final name, which is the worst moment for a reader.
 """
 
@@ -37,8 +37,8 @@ KILLER = textwrap.dedent("""
             hit = dst.endswith(os.sep + what) and f"{os.sep}.staging{os.sep}" in src
         if hit:
             seen[0] += 1
-            if seen[0] == nth:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if seen[0] == nth:  # the run and its worker processes (its own session, see below)
+                os.killpg(os.getpgid(0), signal.SIGKILL)
         return real_replace(src, dst, *args, **kwargs)
 
     os.replace = replace
@@ -92,7 +92,7 @@ def test_sigkill_inside_every_stage_then_rerun_gives_identical_outputs(reference
     ]
     for kind, what, nth in kill_points:
         proc = subprocess.run([sys.executable, "-c", KILLER, kind, what, str(nth), *cli],
-                              check=False, capture_output=True, text=True, timeout=600)
+                              check=False, capture_output=True, text=True, timeout=600, start_new_session=True)
         assert proc.returncode == -9, f"{kind} {what} #{nth}: not killed (exit {proc.returncode}): {proc.stderr}"
         assert_no_partial_output(out)
     proc = subprocess.run([sys.executable, "-m", "mobility.pipeline", *cli], check=False, capture_output=True, text=True,
