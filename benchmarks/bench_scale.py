@@ -10,10 +10,12 @@ For each N: generates the region once under ``DIR/users-N/region`` (``--data``, 
 folder; seed 1, 0.1 % bad rows as in ``pipelines/synthetic.toml``), writes a region config of real-file form
 beside it (no ``generate`` stage; the truth's labels train the classifier and its area rates are the
 validation reference, as in ``pipelines/synthetic.toml``), then runs ``python -m mobility.pipeline --force
---quiet`` in a child process ``--runs`` times. During each run it samples, every 0.2 s, the resident memory of
-that process and all its children (Dask workers included), which stage is running (the stage's staging folder
-exists) and the 1-minute load average. Prints per stage the wall time (from ``run.json``) and peak memory of
-the process tree, per run, then a Markdown table and a JSON line.
+--quiet`` in a child process ``--runs`` times. During each run it samples, every 0.2 s, the memory of that
+process and all its children (worker processes included; proportional set sizes, so pages a forked worker
+shares with its parent count once), which stage is running (the stage's staging folder exists) and the
+1-minute load average. Prints per stage the wall time and CPU time (user + system of the process and its
+workers, from ``run.json``), peak memory and mean load average, per run, then a Markdown table and a JSON
+line.
 
 Partitions (``docs/scaling.md``): about 2.5M pings per partition, and at least 2 per worker.
 """
@@ -80,7 +82,10 @@ def write_config(folder: Path, region_dir: Path, n_partitions: int, end: str) ->
     return config
 
 
-def tree_rss(proc: psutil.Process) -> int:
+def tree_memory(proc: psutil.Process) -> int:
+    """Memory of a process and all its children: the sum of their proportional set sizes (PSS: a page shared
+    by n processes counts 1/n in each, so forked workers' shared pages count once), resident sets where PSS
+    cannot be read (not Linux)."""
     total = 0
     try:
         members = [proc, *proc.children(recursive=True)]
@@ -88,8 +93,9 @@ def tree_rss(proc: psutil.Process) -> int:
         return 0
     for p in members:
         try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
+            info = p.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total
 
@@ -105,26 +111,32 @@ def one_run(config: Path, out: Path, engine: str, workers: int, until: str | Non
                "--force", "--engine", engine]
     if until:
         command += ["--until", until]
-    if engine == "dask":
+    if workers:
         command += ["--workers", str(workers)]
     start = time.perf_counter()
     child = subprocess.Popen(command)
     proc = psutil.Process(child.pid)
     peaks: dict[str, int] = {}
-    loads = []
+    loads: dict[str, list[float]] = {}
     while child.poll() is None:
-        rss, stage = tree_rss(proc), running_stage(out)
-        peaks[stage] = max(peaks.get(stage, 0), rss)
-        loads.append(os.getloadavg()[0])
+        memory, stage = tree_memory(proc), running_stage(out)
+        peaks[stage] = max(peaks.get(stage, 0), memory)
+        loads.setdefault(stage, []).append(os.getloadavg()[0])
         time.sleep(0.2)
     wall = time.perf_counter() - start
     if child.returncode != 0:
         sys.exit(f"pipeline failed with exit code {child.returncode}")
     manifest = json.loads((out / "run.json").read_text())
-    return {"wall_s": round(wall, 1), "peak_rss_gb": round(max(peaks.values()) / 1e9, 2),
-            "load_average": [round(min(loads), 1), round(max(loads), 1)] if loads else None,
-            "stages": {n: {"wall_s": manifest["stages"][n]["duration_s"], "peak_rss_gb": round(peaks.get(n, 0) / 1e9, 2)}
-                       for n in manifest["stage_order"]}}
+    every = [x for xs in loads.values() for x in xs]
+    stages = {}
+    for n in manifest["stage_order"]:
+        entry = manifest["stages"][n]
+        stages[n] = {"wall_s": entry["duration_s"], "cpu_s": entry.get("cpu_s"),
+                     "peak_gb": round(peaks.get(n, 0) / 1e9, 2),
+                     "load_average": round(sum(loads[n]) / len(loads[n]), 1) if loads.get(n) else None}
+    return {"wall_s": round(wall, 1), "cpu_s": round(sum(s["cpu_s"] or 0 for s in stages.values()), 1),
+            "peak_gb": round(max(peaks.values()) / 1e9, 2),
+            "load_average": [round(min(every), 1), round(max(every), 1)] if every else None, "stages": stages}
 
 
 def main() -> None:
@@ -132,7 +144,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--engine", choices=["local", "dask"], default="local")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--partitions", type=int, help="default: pings / 2.5M, at least 2 per worker")
     parser.add_argument("--until", help="last stage (default: all, report included)")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-scale")
@@ -148,9 +160,10 @@ def main() -> None:
         region_dir = region(args.data, users, end)
         generate_s = time.perf_counter() - t0
         n_pings = count_pings(region_dir)
-        workers = args.workers if args.engine == "dask" else 1
-        n_partitions = args.partitions or max(2 * workers, math.ceil(n_pings / PINGS_PER_PARTITION))
-        folder = args.data / f"users-{users}-{end}" / f"{args.engine}-{workers}-{n_partitions}"
+        workers = args.workers
+        n_partitions = args.partitions or max(2 * (workers or os.cpu_count() or 1),
+                                              math.ceil(n_pings / PINGS_PER_PARTITION))
+        folder = args.data / f"users-{users}-{end}" / f"{args.engine}-{workers or 'cores'}-{n_partitions}"
         folder.mkdir(parents=True, exist_ok=True)
         config = write_config(folder, region_dir, n_partitions, end)
         for run in range(args.runs):
@@ -158,19 +171,22 @@ def main() -> None:
             r.update({"users": users, "pings": n_pings, "engine": args.engine, "workers": workers,
                       "n_partitions": n_partitions, "run": run + 1, "generate_s": round(generate_s, 1)})
             results.append(r)
-            print(f"{users:,} users, {n_pings:,} pings, {args.engine} ({workers} worker(s)), {n_partitions} partitions, "
-                  f"run {run + 1}: {r['wall_s']} s wall, peak {r['peak_rss_gb']} GB, load average {r['load_average']}",
-                  flush=True)
+            print(f"{users:,} users, {n_pings:,} pings, {args.engine} ({workers or 'one per core'} worker(s)), "
+                  f"{n_partitions} partitions, run {run + 1}: {r['wall_s']} s wall, {r['cpu_s']} CPU-s, "
+                  f"peak {r['peak_gb']} GB, load average {r['load_average']}", flush=True)
             for name, s in r["stages"].items():
-                print(f"  {name:<12} {s['wall_s']:>8.1f} s {s['peak_rss_gb']:>6.2f} GB")
+                print(f"  {name:<12} {s['wall_s']:>8.1f} s {s['cpu_s'] or 0:>8.1f} CPU-s {s['peak_gb']:>6.2f} GB "
+                      f"load {s['load_average']}", flush=True)
     stages = list(dict.fromkeys(n for r in results for n in r["stages"]))
-    print("\n| users | pings | run | wall s | peak RSS GB | load avg (min-max) | " + " | ".join(stages) + " |")
-    print("|---:|---:|---:|---:|---:|---|" + "---:|" * len(stages))
+    print("\nEach stage: wall s / CPU s (peak GB)")
+    print("\n| users | pings | run | wall s | CPU s | peak GB | load avg (min-max) | " + " | ".join(stages) + " |")
+    print("|---:|---:|---:|---:|---:|---:|---|" + "---:|" * len(stages))
     for r in results:
-        cells = " | ".join(f"{r['stages'][n]['wall_s']:.1f} ({r['stages'][n]['peak_rss_gb']:.1f})" if n in r["stages"]
-                           else "" for n in stages)
+        cells = " | ".join(f"{r['stages'][n]['wall_s']:.1f} / {r['stages'][n]['cpu_s'] or 0:.1f} "
+                           f"({r['stages'][n]['peak_gb']:.1f})" if n in r["stages"] else "" for n in stages)
         load = "-".join(str(x) for x in r["load_average"]) if r["load_average"] else ""
-        print(f"| {r['users']:,} | {r['pings']:,} | {r['run']} | {r['wall_s']} | {r['peak_rss_gb']} | {load} | {cells} |")
+        print(f"| {r['users']:,} | {r['pings']:,} | {r['run']} | {r['wall_s']} | {r['cpu_s']} | {r['peak_gb']} | {load} "
+              f"| {cells} |")
     print(json.dumps(results))
 
 

@@ -145,7 +145,8 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
     compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
     if compression:
-        log.info("load: little free disk space for the shards in %s: compressing them (%s)", shards, compression)
+        log.info("load: the shards would not fit in a third of the memory or of the free disk space in %s: writing "
+                 "them as compact Parquet", shards)
     done = ctx.map(partial(_load_unit, params=ctx.params, shards=shards, quarantine=quarantine,
                            compression=compression), list(enumerate(units)), "load", threads=True)
     per_file: dict[int, dict[str, Any]] = {}

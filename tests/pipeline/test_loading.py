@@ -102,14 +102,23 @@ def test_loader_equals_reading_every_file_whole(tmp_path, small_batches):
     assert (q.loc[q["reason"] == "duplicate", "row"] >= 0).all()
 
 
-def test_shards_are_compressed_when_the_disk_is_short_and_give_the_same_outputs(tmp_path, small_batches, monkeypatch,
-                                                                               caplog):
+def test_shards_are_compact_when_memory_or_disk_is_short_and_give_the_same_outputs(tmp_path, small_batches,
+                                                                                   monkeypatch, caplog):
     files = mixed_inputs(tmp_path)
     monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)  # as if the shards would fill the disk
+    written = []
+    real_write = loading._Spill.flush
+
+    def flush(self):
+        written.append(self.parquet)
+        return real_write(self)
+
+    monkeypatch.setattr(loading._Spill, "flush", flush)
     with caplog.at_level("INFO", logger="mobility.pipeline"):
         run(str(config(tmp_path, [str(f) for f in files])), str(tmp_path / "out"), until="validate", progress=False)
-    assert "compressing them (zstd)" in caplog.text
+    assert "as compact Parquet" in caplog.text and written and all(written)
     assert_same(tmp_path / "out", files, 3)
+    assert not list((tmp_path / "out" / "ping_shards").glob("*.parquet"))
 
 
 def test_loader_equals_reading_every_file_whole_with_the_local_engine_unthreaded(tmp_path, monkeypatch):
