@@ -600,6 +600,25 @@ def classifier_features(out_dir: Path) -> list[str] | None:
     return None
 
 
+def _present_columns(folder: Path, wanted: list[str]) -> list[str] | None:
+    """``wanted`` when the table in ``folder`` has all of them (its first part's schema), else None (read every
+    column, so that the step that needs a missing one can name what the table has).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"a": [1], "b": [2], "c": [3]}).to_parquet(d / "part-00000.parquet")
+    >>> _present_columns(d, ["a", "c"]), _present_columns(d, ["a", "z"])
+    (['a', 'c'], None)
+    """
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("*.parquet"))
+    names = set(pq.read_schema(parts[0]).names) if parts else set()
+    return list(dict.fromkeys(wanted)) if set(wanted) <= names else None
+
+
 def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
     """Cross-user stage: read the run's tables, :func:`mobility.longitudinal.longitudinal_study`, write."""
     from mobility.longitudinal import LongitudinalParams, longitudinal_study, write_longitudinal
@@ -608,8 +627,10 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
     p = dict(ctx.params)
     baseline = tuple(p.pop("baseline"))
     params = LongitudinalParams.from_config(p)
+    metrics = _present_columns(ctx.table("metrics_weekly"), ["user_id", "period_start", *params.metrics])
     result = longitudinal_study(
-        read_table(ctx.out_dir, "metrics_weekly"), read_table(ctx.out_dir, "employment_weekly"),
+        read_table(ctx.out_dir, "metrics_weekly", columns=metrics),
+        read_table(ctx.out_dir, "employment_weekly", columns=["user_id", "week", "method", "weeks_since_job_loss"]),
         read_table(ctx.out_dir, "worker_features"), params=params, timezone=ctx.config.timezone,
         classifier_features=classifier_features(ctx.out_dir),
         home_features=read_table(ctx.out_dir, "user_features") if params.group_source == "home" else None,

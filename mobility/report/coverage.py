@@ -13,7 +13,7 @@ import pandas as pd
 
 from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
-from mobility.report.unemployment import check_month
+from mobility.report.unemployment import check_month, month_text
 
 COLUMNS = ["period", "period_start", "measure", "n_users", "median_hours", "suppressed"]
 
@@ -70,7 +70,7 @@ def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.Da
         for week, n in weekly["n_users"].items():
             rows.append(("week", pd.Timestamp(week).strftime("%Y-%m-%d"), measure, float(n),
                          float(hours[week]) if hours is not None else np.nan))
-        in_month = (pd.to_datetime(f["week"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m") == month
+        in_month = month_text(pd.to_datetime(f["week"]) + pd.Timedelta(days=3)) == month
         g = f[in_month.to_numpy()]
         if len(g):
             med = float(g.groupby("user_id")["hours"].sum().median()) if "hours" in g else np.nan

@@ -25,7 +25,7 @@ from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
-from mobility.report.unemployment import check_month
+from mobility.report.unemployment import check_month, month_text
 
 COLUMNS = ["dimension", "group", "status", "metric", "n_users", "mean", "mean_low", "mean_high", "change",
            "change_low", "change_high", "suppressed"]
@@ -43,7 +43,7 @@ def local_month(period_start: pd.Series, timezone: str) -> pd.Series:
     ts = pd.to_datetime(period_start)
     if ts.dt.tz is None:
         ts = ts.dt.tz_localize("UTC")
-    return local_time(ts, timezone=timezone).dt.strftime("%Y-%m")
+    return month_text(local_time(ts, timezone=timezone))
 
 
 def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "signal") -> pd.DataFrame:
@@ -61,7 +61,7 @@ def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "sign
     require_columns(employment, ("user_id", "week", "status", "method"), "employment_weekly",
                     "pass the employment step's table")
     e = employment[employment["method"] == method]
-    in_month = (pd.to_datetime(e["week"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m") == month
+    in_month = month_text(pd.to_datetime(e["week"]) + pd.Timedelta(days=3)) == month
     e = e[in_month & e["status"].isin(["employed", "unemployed"])]
     lost = (e["status"] == "unemployed").groupby(e["user_id"].astype(str)).any()
     return pd.DataFrame({"user_id": lost.index.to_numpy(),

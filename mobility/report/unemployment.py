@@ -46,6 +46,20 @@ def check_month(month: str) -> pd.Period:
         raise MobilityError(f"month must be 'YYYY-MM' (e.g. 2020-04), got {month!r}") from exc
 
 
+def month_text(ts: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each timestamp (missing stays missing), formatted once per distinct value: a table of a
+    region's user-weeks holds millions of rows but a few dozen distinct weeks.
+
+    Examples
+    --------
+    >>> month_text(pd.Series(pd.to_datetime(["2020-04-02", None, "2020-04-02", "2020-05-07"]))).tolist()
+    ['2020-04', nan, '2020-04', '2020-05']
+    """
+    codes, distinct = pd.factorize(pd.to_datetime(ts))
+    text = np.append(pd.DatetimeIndex(distinct).strftime("%Y-%m").to_numpy(dtype=object), np.nan)
+    return pd.Series(text[codes], index=ts.index, dtype=object)
+
+
 def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of ``successes / n`` (arrays; NaN where ``n`` is 0 or missing).
 
