@@ -2,9 +2,10 @@
 
 :func:`estimate_employment` runs, in order: the baseline workplace
 (:func:`~mobility.employment.attendance.baseline_workplace`), weekly attendance at each worker's workplace
-from the visits, the relative panel, the signal method (sector P_s, events, statuses); the
-daytime features around home (:mod:`~mobility.employment.daytime`) where the stops carry ``location_id`` and
-the labels ``home_location_id``; then the LightGBM classifier, cross-fitted on a labelled panel
+from the visits, the relative panel; the week in the usual work hours (:mod:`~mobility.employment.daytime`:
+at home, outings, distance; where the visits carry ``lat``/``lon`` and the labels ``home_location_id``); the
+signal method (sustained drops weighed by remote adoption and the person's evidence, sector P_s,
+statuses); then the LightGBM classifier, cross-fitted on a labelled panel
 (:func:`~mobility.employment.classifier.train_classifier`) or a saved model applied
 (:func:`~mobility.employment.classifier.apply_classifier`); then the area tables of both methods and both
 routes. :func:`write_employment` writes every table atomically (and the model as its folder).
@@ -28,6 +29,7 @@ from mobility.employment.attendance import (
     baseline_workplace,
     relative_attendance,
     weekly_attendance,
+    work_days,
 )
 from mobility.employment.calibration import probability_scores
 from mobility.employment.classifier import apply_classifier, label_matrix, train_classifier
@@ -50,7 +52,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Parameters
     ----------
     stops : DataFrame
-        The visits: ``user_id``, ``start``, ``end``, ``location_id`` (optional ``utc_offset_s``).
+        The visits: ``user_id``, ``start``, ``end``, ``location_id``, ``lat``, ``lon`` (optional
+        ``utc_offset_s``; without coordinates, no evidence on the shape of the work days).
     labels : DataFrame
         ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``,
         ``home_cbg`` (and ``home_location_id`` for the daytime features).
@@ -73,8 +76,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Returns
     -------
     dict
-        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``event_starts``,
-        ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
+        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``remote_adoption``,
+        ``drop_evidence``, ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
         dict: out-of-fold scores when trained here, scores against ``labels_truth`` when applied) and
         ``employment_model`` (the :class:`~mobility.employment.model.ClassifierModel` that made its rows).
 
@@ -83,8 +86,7 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     See ``tests/employment/test_estimate.py`` and ``benchmarks/bench_employment.py``.
     """
     params = params or EmploymentParams()
-    users = user_tables(stops, labels, timezone=timezone, params=params,
-                        daytime=labels_truth is not None or model is not None)
+    users = user_tables(stops, labels, timezone=timezone, params=params)
     return employment_from_user_tables(users, features, telework, wac_county=wac_county, params=params,
                                        classifier=classifier, labels_truth=labels_truth, model=model,
                                        training=training)
@@ -95,7 +97,7 @@ USER_TABLES = ("weekly_attendance", "baseline_workplace", "baseline_work_cbg", "
 
 
 def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
-                params: EmploymentParams | None = None, daytime: bool = True) -> dict[str, pd.DataFrame]:
+                params: EmploymentParams | None = None) -> dict[str, pd.DataFrame]:
     """The employment step's tables of each user alone, from the visits and daily labels.
 
     Every row of these tables depends on one user's visits and labels only, so the tables of a region are the
@@ -108,22 +110,24 @@ def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | No
     dict
         ``weekly_attendance`` (:func:`~mobility.employment.attendance.weekly_attendance`),
         ``baseline_workplace``, ``home_cbg`` (:func:`~mobility.employment.area.home_cbg`), where the labels
-        carry ``work_cbg`` ``baseline_work_cbg`` (W_u, for the census features) and, with ``daytime`` where the visits carry
-        ``location_id`` and the labels ``home_location_id``, ``daytime_weekly``
-        (:func:`~mobility.employment.daytime.daytime_weekly`, the classifier's evidence around home).
+        carry ``work_cbg`` ``baseline_work_cbg`` (W_u, for the census features) and, where the visits carry
+        ``lat``/``lon`` and the labels ``home_location_id``, ``daytime_weekly``
+        (:func:`~mobility.employment.daytime.daytime_weekly`: the shape of the work days, evidence of both
+        methods). Both weekly tables share one :func:`~mobility.employment.attendance.work_days`.
 
     Examples
     --------
     See ``tests/employment/test_estimate.py`` (a region's tables equal its partitions' tables stacked).
     """
     params = params or EmploymentParams()
-    tables = {"weekly_attendance": weekly_attendance(stops, labels, timezone=timezone, params=params),
+    days = work_days(stops, labels, timezone=timezone, params=params)
+    tables = {"weekly_attendance": weekly_attendance(stops, labels, days=days),
               "baseline_workplace": baseline_workplace(labels, params=params),
               "home_cbg": home_cbg(labels)}
     if "work_cbg" in labels.columns:
         tables["baseline_work_cbg"] = baseline_work_cbg(labels, params=params)
-    if daytime and "location_id" in stops.columns and "home_location_id" in labels.columns:
-        tables["daytime_weekly"] = daytime_weekly(stops, labels, timezone=timezone, params=params)
+    if {"lat", "lon"} <= set(stops.columns) and "home_location_id" in labels.columns:
+        tables["daytime_weekly"] = daytime_weekly(stops, labels, days=days)
     return tables
 
 
@@ -161,11 +165,11 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     """
     params = params or EmploymentParams()
     panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"], params=params)
-    signal = signal_status(panel, features, telework, params=params)
+    signal = signal_status(panel, features, telework, daytime=users.get("daytime_weekly"), params=params)
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
-        mats = weekly_features(signal, daytime=users.get("daytime_weekly"), params=params)
+        mats = weekly_features(signal, params=params)
         if labels_truth is not None:
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:

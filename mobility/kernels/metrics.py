@@ -25,6 +25,7 @@ The frame layer (:mod:`mobility.metrics`) documents each metric; this module giv
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -210,10 +211,10 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
     """
     if xp is np:  # the CPU twin: one compiled pass each for the centre and the distances, same arithmetic
         w = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
-        return _radius_of_gyration_km_cpu(np.ascontiguousarray(lat, dtype=np.float64),
-                                          np.ascontiguousarray(lon, dtype=np.float64), w,
-                                          np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted),
-                                          _threads_for(len(lat), n_seg))
+        n_threads = _threads_for(len(lat), n_seg)
+        kernel = _radius_of_gyration_km_cpu if n_threads > 1 else _radius_of_gyration_km_serial
+        return kernel(np.ascontiguousarray(lat, dtype=np.float64), np.ascontiguousarray(lon, dtype=np.float64), w,
+                      np.ascontiguousarray(seg, dtype=np.int64), int(n_seg), bool(centre_weighted), n_threads)
     count = xp.bincount(seg, minlength=n_seg).astype(np.float64)
     if weight is None:  # every entry weighs 1
         total, w_lat, w_lon = count, lat, lon
@@ -234,7 +235,10 @@ def radius_of_gyration_km(lat, lon, weight, seg, n_seg, *, centre_weighted=True,
 
 def _threads_for(n_rows: int, n_seg: int) -> int:
     """Threads for the radius kernel: each holds 5 sums per segment, so use several only when there are
-    many more rows than segments (whole users); one when segments are about as many as rows (user-weeks)."""
+    many more rows than segments (whole users); one when segments are about as many as rows (user-weeks).
+    One thread runs the serial twin, which never starts Numba's thread pool: a process forked from one that
+    used the pool (GNU OpenMP) would hang or be terminated in it, so the pipeline's worker processes set
+    one thread (:mod:`mobility.pipeline.engine`)."""
     return max(1, min(numba.get_num_threads(), n_rows // (8 * max(n_seg, 1))))
 
 
@@ -420,6 +424,18 @@ def _radius_of_gyration_km_cpu(lat, lon, weight, seg, n_seg, centre_weighted, n_
     for s in range(n_seg):
         out[s] = math.sqrt(acc[s] / sums[1, s]) / 1000.0 if sums[1, s] > 0 else np.nan
     return out
+
+
+def _renamed(fn, name: str):
+    """``fn`` under another name: Numba's cache tells compiled functions apart by name and line, not by
+    ``parallel``, so a twin compiled with other options needs its own name to have its own cache file."""
+    return types.FunctionType(fn.__code__.replace(co_name=name, co_qualname=name), fn.__globals__, name,
+                              fn.__defaults__, fn.__closure__)
+
+
+_radius_of_gyration_km_serial = numba.njit(cache=True)(
+    _renamed(_radius_of_gyration_km_cpu.py_func, "_radius_of_gyration_km_serial"))
+"""The same kernel compiled without ``parallel``: ``prange`` is ``range``, no thread pool (one thread)."""
 
 
 def top_k_mask(seg, weight, k, xp=np):

@@ -154,6 +154,15 @@ class _Captured(logging.Handler):
         self.records.append(record)
 
 
+def _start_worker() -> None:
+    """A forked worker's kernels run on one thread: the partitions are the parallelism, and a process forked
+    from one that used Numba's thread pool (GNU OpenMP) hangs or is terminated if it uses that pool again
+    (the kernels take their serial twins on one thread: :func:`mobility.kernels.metrics._threads_for`)."""
+    import numba
+
+    numba.set_num_threads(1)
+
+
 def _run_forked(index: int) -> tuple[Any, list[logging.LogRecord]]:
     fn, items = _FORKED
     package = logging.getLogger("mobility")
@@ -175,7 +184,8 @@ def _map_forked(fn: Callable[[Any], Any], items: list, workers: int, bar, desc: 
 
     global _FORKED
     _FORKED = (fn, items)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker)
     try:
         futures = [pool.submit(_run_forked, i) for i in range(len(items))]
         for future in as_completed(futures):

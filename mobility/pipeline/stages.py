@@ -422,10 +422,24 @@ def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[s
     return {**fields, **given} if defaults else given
 
 
+REPORTED_METHODS = ("auto", "signal", "classifier")
+"""``[employment] method``: whose estimates the report and the area consumers read by default. ``auto`` (the
+default) takes the classifier wherever it ran -- trained on ``labels`` or applied as ``model`` -- since its
+probabilities are calibrated out of fold and it calls 6-10 % of remote weeks unemployed where the label-free
+signal calls 19-49 % (benchmarks/README.md, employment); the signal otherwise."""
+
+
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import ClassifierParams, EmploymentParams
 
-    params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model"))
+    params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model", "method"))
+    params["method"] = params.get("method", "auto")
+    if params["method"] not in REPORTED_METHODS:
+        raise MobilityError(f"{config.path}: [employment] method = {params['method']!r}; use one of "
+                            f"{list(REPORTED_METHODS)}")
+    if params["method"] == "classifier" and not (params.get("labels") or params.get("model")):
+        raise MobilityError(f"{config.path}: [employment] method = 'classifier' needs a classifier: give [employment] "
+                            "labels (a labelled panel) or model (a model another run saved), or use 'auto'")
     classifier = config.stage("employment").get("classifier", {})
     unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
     if unknown:
@@ -477,6 +491,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     config = ctx.config
     params = dict(ctx.params)
     labels_path, model_path = params.pop("labels", None), params.pop("model", None)
+    method = params.pop("method")
     classifier = ClassifierParams(**params.pop("classifier"))
     timezone = params.pop("timezone")
     employment_params = EmploymentParams(**params)
@@ -487,7 +502,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tau = read_teleworkability(tau_path)
     labelled = read_labels(config.resolve(labels_path)) if labels_path else None
     model = load_model(config.resolve(model_path)) if model_path else None
-    users = employment_user_tables(ctx, timezone, employment_params, daytime=labelled is not None or model is not None)
+    users = employment_user_tables(ctx, timezone, employment_params)
     features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     region = _training_region(config)
     tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
@@ -501,7 +516,10 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
         save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
-    summary: dict[str, Any] = {"methods": {"signal": {"model": "attendance signal (no training)"}}}
+    ran_classifier = "classifier" in set(tables["employment_weekly"]["method"].astype(str))
+    summary: dict[str, Any] = {"method": "classifier" if method == "auto" and ran_classifier else
+                               ("signal" if method == "auto" else method),
+                               "methods": {"signal": {"model": "attendance signal (no training)"}}}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
             write_parquet(table, ctx.output(name) / PART_NAME.format(0))
@@ -522,7 +540,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
 VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what the employment step reads
 
 
-def employment_user_tables(ctx: StageContext, timezone: str, params, *, daytime: bool) -> dict[str, pd.DataFrame]:
+def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str, pd.DataFrame]:
     """The employment step's per-user tables (:func:`mobility.employment.estimate.user_tables`), computed user
     partition by user partition on the run's engine, written to the stage's staging folder (a resumed stage
     keeps the partitions done) and read back stacked (:func:`~mobility.employment.estimate.stack_user_tables`):
@@ -530,17 +548,15 @@ def employment_user_tables(ctx: StageContext, timezone: str, params, *, daytime:
     from mobility.employment.estimate import USER_TABLES, stack_user_tables, user_tables
     from mobility.pipeline.runner import read_table
 
-    names = [n for n in USER_TABLES if daytime or n != "daytime_weekly"]
-
     def one(visits, labels):
         if not len(visits):  # no users in this partition
-            return [pd.DataFrame() for _ in names]
-        tables = user_tables(visits[VISIT_COLUMNS], labels, timezone=timezone, params=params, daytime=daytime)
-        return [tables.get(n, pd.DataFrame()) for n in names]
+            return [pd.DataFrame() for _ in USER_TABLES]
+        tables = user_tables(visits[VISIT_COLUMNS], labels, timezone=timezone, params=params)
+        return [tables.get(n, pd.DataFrame()) for n in USER_TABLES]
 
-    folders = [f"employment_users/{n}" for n in names]
+    folders = [f"employment_users/{n}" for n in USER_TABLES]
     ctx.map_parts(["visits", "home_work_daily"], folders, one)
-    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(names, folders)}])
+    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}])
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:
@@ -688,7 +704,7 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
     if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
-                            ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
+                            ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment",
                              "employment_evaluation", "employment_model", "worker_features"),
                             run_employment, _employment_params, _employment_inputs, timed=True))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,

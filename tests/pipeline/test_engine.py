@@ -81,6 +81,26 @@ def test_local_engine_worker_processes_keep_order_logs_and_errors(caplog):
     assert LocalEngine(workers=1).map(lambda x: os.getpid(), [1, 2], processes=True) == [os.getpid()] * 2
 
 
+def test_worker_processes_run_kernels_after_the_parent_used_the_thread_pool():
+    """A process that ran Numba's parallel radius kernel (its GNU OpenMP pool) forks the workers: they run the
+    same kernel on one thread and give the parent's numbers (a worker that used the inherited pool hung or was
+    terminated, so the pipeline hung on its second run in one process)."""
+    import numba
+
+    from mobility.kernels.metrics import radius_of_gyration_km
+
+    rng = np.random.default_rng(0)
+    lat, lon = rng.random(200_000), rng.random(200_000)
+    seg = np.sort(rng.integers(0, 50, lat.size))
+    if numba.get_num_threads() < 2:
+        pytest.skip("one core: the parallel kernel is never used")
+    here = radius_of_gyration_km(lat, lon, None, seg, 50)  # 200,000 rows, 50 users: the parallel kernel
+    there = LocalEngine(workers=2).map(lambda k: radius_of_gyration_km(lat, lon, None, seg, 50), [0, 1],
+                                       processes=True)
+    for rg in there:
+        np.testing.assert_allclose(rg, here, rtol=1e-12)
+
+
 @needs_dask
 def test_dask_engine_rejects_local_cluster_sizes_with_a_scheduler_and_bad_limits():
     from mobility.pipeline.engine import DaskEngine
