@@ -353,9 +353,9 @@ def make_engine(engine: str = "local", *, scheduler: str | None = None, n_worker
 
     Examples
     --------
-    >>> with make_engine("local") as engine:
+    >>> with make_engine("local", n_workers=1) as engine:
     ...     engine.describe()
-    {'engine': 'local'}
+    {'engine': 'local', 'workers': 1}
     >>> make_engine("spark")
     Traceback (most recent call last):
     ...
