@@ -25,6 +25,12 @@ def _local_day(ts: pd.Series, timezone: str) -> pd.Series:
     return local_time(ts, timezone=timezone).dt.normalize()
 
 
+def _user_codes(user_id: pd.Series) -> np.ndarray:
+    """An integer per distinct user id (only counted and grouped here): no Python string per row, which for
+    a region's 27M user-days of ``home_work_daily`` cost gigabytes."""
+    return pd.factorize(user_id)[0]
+
+
 def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.DataFrame | None = None,
                    employment: pd.DataFrame | None = None, method: str = "signal", timezone: str = "UTC",
                    k_min_users: int = 10) -> pd.DataFrame:
@@ -46,23 +52,25 @@ def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.Da
     rows = []
     frames = []
     data = metrics_weekly[metrics_weekly["coverage_h"] > 0]
-    frames.append(("with data", pd.DataFrame({"user_id": data["user_id"].astype(str).to_numpy(),
+    frames.append(("with data", pd.DataFrame({"user_id": _user_codes(data["user_id"]),
                                               "week": _local_day(data["period_start"], timezone).to_numpy(),
                                               "hours": data["coverage_h"].to_numpy(float)})))
     if home_work is not None:
         day = pd.to_datetime(home_work["date"])
         week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize()
+        users = _user_codes(home_work["user_id"])
         for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
             ok = home_work[column].notna().to_numpy()
-            frames.append((label, pd.DataFrame({"user_id": home_work["user_id"].astype(str).to_numpy()[ok],
+            frames.append((label, pd.DataFrame({"user_id": users[ok],
                                                 "week": week.to_numpy()[ok]})))
     if employment is not None:
         e = employment[employment["method"] == method]
         known = e["status"].isin(["employed", "unemployed"]).to_numpy()
-        frames.append(("status known", pd.DataFrame({"user_id": e["user_id"].astype(str).to_numpy()[known],
+        users = _user_codes(e["user_id"])
+        frames.append(("status known", pd.DataFrame({"user_id": users[known],
                                                      "week": pd.to_datetime(e["week"]).to_numpy()[known]})))
         lost = (e["status"] == "unemployed").to_numpy()
-        frames.append(("job losers", pd.DataFrame({"user_id": e["user_id"].astype(str).to_numpy()[lost],
+        frames.append(("job losers", pd.DataFrame({"user_id": users[lost],
                                                    "week": pd.to_datetime(e["week"]).to_numpy()[lost]})))
     for measure, f in frames:
         weekly = f.groupby("week").agg(n_users=("user_id", "nunique"))
