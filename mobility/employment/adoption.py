@@ -29,8 +29,11 @@ an intercept (l) and a slope (a) with their standard errors; the same regression
 ``t - adoption_window_weeks .. t + adoption_window_weeks`` gives a smooth curve. Empirical Bayes shrinks each
 week towards its window: ``theta_t = window_t + k_t (week_t - window_t)``, ``k_t = v / (v + se_t^2)``, with
 ``v = max(0, mean((week_t - window_t)^2 - se_t^2))`` the spread of the true weekly values around the window
-(method of moments). A week keeps its own estimate when it is precise (a large panel, or a sharp wave), and
-borrows from its neighbours when it is noisy (a small panel). Then ``a = max(a, 0)`` and
+(method of moments). A week keeps its own estimate when it is precise (a large panel), and borrows from its
+neighbours when it is noisy (a small panel). A one-week wave is not precise (half its workers start a drop: a
+large variance) and v is one number for all weeks: on a one-wave region of 1,000 users the wave week kept about
+half of its own estimate and pulled the two weeks after it towards negative job-loss rates (floored below):
+their job losses got q ~ 0 (benchmarks/README.md, employment). Then ``a = max(a, 0)`` and
 ``l = max(l, 0.5 / n_window)`` (``n_window``: workers at risk in the window): no finite panel rules out a job
 loss, so no drop gets q = 0.
 
