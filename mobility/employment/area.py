@@ -1,34 +1,74 @@
-"""Unemployment by area: county and state, week and month, with k-anonymity suppression (method.md 2.7, 3).
+"""Unemployment by area with honest uncertainty: county and state, week and month (method.md 2.7-2.8, 3, 4).
 
-Two routes:
+**What is counted** (LAUS concepts, and where a phone panel cannot match them). LAUS counts, by place of
+residence, people aged 16 or more who are employed or unemployed (without a job, available, and looking for
+work in the last four weeks: CPS concepts); the rate is unemployed / labour force. Here:
 
-* **individual** (:func:`area_unemployment`): users are placed in the county of their modal home CBG
-  (:func:`home_cbg`); a cell counts the user-weeks of known status (``labour_force``), the ``unemployed``
-  ones, and ``unemployed_expected`` = the sum of ``p_unemployed``. A week belongs to the month holding its
-  Thursday (ISO rule), so month cells count user-weeks.
-* **sector** (:func:`sector_area_unemployment`): ``unemployed_g(t) = sum_s P_s(t) E_gs`` with ``E_gs`` the
-  jobs of sector s in county g from LODES WAC (by *workplace* county), ``labour_force`` = ``sum_s E_gs``.
+* the *labour force* of an area and week is the panel's users who live there (modal home CBG) and held a job
+  at baseline (a regular workplace in the baseline weeks, :mod:`mobility.employment.attendance`), with an
+  estimated status that week -- observed, or filled from the user's own nearest observed weeks (at most
+  ``max_fill_weeks`` away; a silent phone is not an absence from work);
+* *unemployed* is a person who lost that job (``p_unemployed``): a phone cannot see whether someone looks for
+  work, so discouraged job losers who stop looking (out of the LAUS labour force) count as unemployed here;
+* people *without a job at baseline* are in neither count: the already unemployed, new entrants and
+  re-entrants looking for work (in LAUS's unemployed) are missed, and so are people whose work has no fixed
+  place (gig work: in LAUS's employed); people seen commuting to a non-job place at baseline (a student to a
+  campus) count as workers;
+* ages are not known (everyone with a phone is counted; LAUS starts at 16), nor are second jobs.
 
-Every cell behind fewer than ``min_cell_users`` users is suppressed: counts and rates NaN, ``suppressed``
-True. Schema ``area_unemployment``: ``method``, ``route``, ``level`` (county/state), ``area`` (5- or 2-digit
-FIPS), ``period`` (week/month), ``period_start`` (datetime64[ns], naive), ``n_users``, ``labour_force``,
-``unemployed``, ``unemployed_expected``, ``rate``, ``rate_expected`` (float64), ``suppressed`` (bool).
+The synthetic region's truth (``truth/area_weekly``) counts the same population (everyone with a job at the
+start, by home county), so the yardstick measures estimation error, not this difference of concepts.
+
+**Estimators** (column ``estimator``):
+
+* ``expected`` -- expected counts from calibrated probabilities: ``rate = sum_i w_i p_it / sum_i w_i`` over
+  the cell's users. Where a labelled panel is given, ``p`` is recalibrated out of fold (users dealt into
+  ``calibration_folds``; each user's probabilities are shifted by the gap between observed and predicted
+  shares in their probability bin among the *other* folds' users); else the probabilities are used as the
+  employment step gives them (a transferred model's calibration is its training region's);
+* ``status_corrected`` (only with a labelled panel) -- the share of hard ``unemployed`` statuses corrected for
+  misclassification by Rogan-Gladen, ``(s + Sp - 1) / (Se + Sp - 1)``, sensitivity and specificity measured
+  on the labelled users' observed weeks.
+
+**Weights** ``w_i``: the :class:`PanelWeights` given (raking to census margins,
+:mod:`mobility.employment.weights`); else 1.
+
+**Intervals** (``rate_low``, ``rate_high``, 95 % by default): a bootstrap over users, ``replicates`` Poisson(1)
+weights per user (seeded), vectorised: each replicate re-rakes the weights, re-estimates the calibration
+(and, for ``status_corrected``, sensitivity and specificity) from its own users, and draws each user's
+latent status from the calibrated probability (one uniform number per user and replicate, so a user's weeks
+move together): the interval covers the uncertainty of the sample, of the weighting, of the calibration, and
+of each person's status given the evidence. Percentile intervals. What is *not* re-run per replicate: the
+classifier's trees (its out-of-fold fits are reused) and the signal's attendance model (its probabilities are
+taken as given, then recalibrated per replicate when labels exist).
+
+Every cell behind fewer than ``min_cell_users`` users is suppressed. Schema ``area_unemployment``:
+``method``, ``route``, ``estimator``, ``level`` (county/state), ``area`` (5- or 2-digit FIPS), ``period``
+(week/month), ``period_start`` (datetime64[ns], naive), ``n_users`` (distinct users behind the cell),
+``labour_force``, ``unemployed`` (weighted; user-weeks in a month), ``rate``, ``rate_low``, ``rate_high``
+(fractions), ``design_effect`` (Kish, of the cell's weights), ``suppressed`` (bool). A week belongs to the
+month holding its Thursday (ISO rule); a month cell pools its user-weeks.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
-from mobility.employment.params import EmploymentParams
+from mobility.employment.params import AreaParams, EmploymentParams
 from mobility.employment.sector import SECTORS
+from mobility.employment.weights import Margin, kish_design_effect, rake
+from mobility.errors import MobilityError
 from mobility.obfuscate import modal_cbg
 
 LEVEL_DIGITS = {"county": 5, "state": 2}
 LEVELS = tuple(LEVEL_DIGITS)
-AREA_COLUMNS = ("method", "route", "level", "area", "period", "period_start", "n_users", "labour_force",
-                "unemployed", "unemployed_expected", "rate", "rate_expected", "suppressed")
+AREA_COLUMNS = ("method", "route", "estimator", "level", "area", "period", "period_start", "n_users",
+                "labour_force", "unemployed", "rate", "rate_low", "rate_high", "design_effect", "suppressed")
+COUNTS = ("n_users", "labour_force", "unemployed", "rate", "rate_low", "rate_high", "design_effect")
 
 
 def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
@@ -44,17 +84,198 @@ def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
     return modal_cbg(labels.assign(user_id=labels["user_id"].astype(str)), "home_cbg")
 
 
-def _suppress(out: pd.DataFrame, k: int) -> pd.DataFrame:
-    out["suppressed"] = out["n_users"] < k
-    for c in ("n_users", "labour_force", "unemployed", "unemployed_expected", "rate", "rate_expected"):
-        out[c] = out[c].astype(float).where(~out["suppressed"])
-    return out
+@dataclass
+class PanelWeights:
+    """How to weight a set of users: starting weights, each user's area code and the margins to rake to
+    (:func:`mobility.employment.weights.rake`); :meth:`weights` rakes (rows: replicates)."""
+
+    users: np.ndarray
+    area: np.ndarray
+    design: np.ndarray
+    margins: list[Margin]
+    max_weight_ratio: float = 5.0
+    trim_rounds: int = 5
+
+    def weights(self, users: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
+        """Raked weights of ``users`` (in that order; users absent here get the mean weight of their peers,
+        i.e. weight 1 before scaling), optionally times replicate ``factors`` (R x n) before raking."""
+        pos = pd.Index(self.users).get_indexer(pd.Index(users))
+        if (pos < 0).any():
+            raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
+                                f"{users[pos < 0][0]!r}); build the weights from the same users")
+        d = self.design[pos]
+        if factors is not None:
+            d = d[None, :] * factors
+        margins = [Margin(m.name, m.members[pos], m.totals) for m in self.margins]
+        return rake(d, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
+                    trim_rounds=self.trim_rounds)
 
 
-def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: EmploymentParams | None = None,
-                      levels: tuple[str, ...] = ("county", "state"),
+def fill_gaps(p: np.ndarray, max_weeks: int) -> np.ndarray:
+    """Fill NaN weeks of each row from the row's nearest observed weeks at most ``max_weeks`` away: linear
+    between two, the one value near an edge or a long gap's side.
+
+    Examples
+    --------
+    >>> fill_gaps(np.array([[0.0, np.nan, 1.0, np.nan, np.nan, np.nan]]), 1).tolist()
+    [[0.0, 0.5, 1.0, 1.0, nan, nan]]
+    """
+    n_u, n_w = p.shape
+    known = np.isfinite(p)
+    col = np.broadcast_to(np.arange(n_w), p.shape)
+    prev = np.maximum.accumulate(np.where(known, col, -1), axis=1)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(known, col, n_w), axis=1), axis=1), axis=1)
+    rows = np.arange(n_u)[:, None]
+    p_prev = np.where(prev >= 0, p[rows, np.maximum(prev, 0)], np.nan)
+    p_next = np.where(nxt < n_w, p[rows, np.minimum(nxt, n_w - 1)], np.nan)
+    near_prev = (prev >= 0) & (col - prev <= max_weeks)
+    near_next = (nxt < n_w) & (nxt - col <= max_weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = (col - prev) / np.maximum(nxt - prev, 1)
+        both = p_prev + frac * (p_next - p_prev)
+    out = np.where(near_prev & near_next, both, np.where(near_prev, p_prev, np.where(near_next, p_next, np.nan)))
+    return np.where(known, p, out)
+
+
+@dataclass
+class _Panel:
+    """One method's users x weeks matrices for the area cells."""
+
+    users: np.ndarray
+    weeks: pd.DatetimeIndex
+    p: np.ndarray  # probability, NaN outside the labour force
+    status: np.ndarray  # 1 unemployed, 0 employed, NaN
+    observed: np.ndarray  # bool, status observed (not filled)
+    area: np.ndarray  # county codes per user
+    areas: np.ndarray
+    y: np.ndarray | None  # labels 1/0/NaN
+
+
+def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | None, params: AreaParams) -> _Panel:
+    known = employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)
+    users_all = employment["user_id"].astype(str).to_numpy()
+    housed = pd.Index(users_all).isin(homes.index)
+    sel = employment[known & housed]
+    users = np.unique(sel["user_id"].astype(str).to_numpy())
+    weeks = pd.DatetimeIndex(np.unique(pd.to_datetime(employment["week"]).to_numpy().astype("datetime64[ns]")))
+    n_u, n_w = len(users), len(weeks)
+    ui = np.searchsorted(users, sel["user_id"].astype(str).to_numpy())
+    wi = weeks.get_indexer(pd.to_datetime(sel["week"]).to_numpy().astype("datetime64[ns]"))
+    p = np.full((n_u, n_w), np.nan)
+    s = np.full((n_u, n_w), np.nan)
+    p[ui, wi] = np.clip(sel["p_unemployed"].to_numpy(float), 0.0, 1.0)
+    s[ui, wi] = (sel["status"] == "unemployed").to_numpy(float)
+    observed = np.isfinite(p)
+    p = fill_gaps(p, params.max_fill_weeks)
+    s = np.where(observed, s, np.round(fill_gaps(s, params.max_fill_weeks)))
+    county = homes.reindex(users).str.slice(0, 5).to_numpy()
+    area_code, areas = pd.factorize(county, sort=True)
+    y = None
+    if labels is not None:
+        from mobility.employment.classifier import label_matrix
+
+        y = label_matrix(labels, users, weeks)
+    return _Panel(users, weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y)
+
+
+@dataclass
+class _Calibration:
+    """Out-of-fold binned recalibration (shift by the gap between observed and predicted shares in each
+    probability bin), re-estimable from replicate weights of users."""
+
+    edges: np.ndarray
+    fold: np.ndarray  # per user, -1 for users without labels
+    counts: np.ndarray  # (3, n_users, n_bins): labelled weeks, their sum of y, their sum of p
+    n_folds: int
+
+    @classmethod
+    def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
+        if panel.y is None:
+            return None
+        lab = panel.observed & np.isfinite(panel.y)
+        if not lab.any():
+            return None
+        edges = np.unique(np.quantile(panel.p[lab], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
+        b = np.searchsorted(edges, panel.p[lab], side="right")
+        user = np.nonzero(lab)[0]
+        n_bins = len(edges) + 1
+        counts = np.zeros((3, len(panel.users), n_bins))
+        for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab])):
+            np.add.at(counts[k], (user, b), v)
+        labelled = np.flatnonzero(counts[0].sum(axis=1) > 0)
+        fold = np.full(len(panel.users), -1)
+        rng = np.random.default_rng([params.seed, 1])
+        fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
+        return cls(edges, fold, counts, params.calibration_folds)
+
+    def shifts(self, factors: np.ndarray) -> np.ndarray:
+        """(R, n_folds + 1, n_bins) shifts: per fold from the other folds' users; the last row from all."""
+        tot = np.einsum("ru,kub->rkb", factors, self.counts)  # (R, 3, bins)
+        out = np.zeros((factors.shape[0], self.n_folds + 1, self.counts.shape[2]))
+        for f in range(self.n_folds + 1):
+            part = tot
+            if f < self.n_folds:
+                mine = self.fold == f
+                part = tot - np.einsum("ru,kub->rkb", factors[:, mine], self.counts[:, mine])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
+        return out
+
+    def apply(self, p: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+        """Recalibrated p (R, n_users, n_weeks) for replicate shifts (R, n_folds + 1, n_bins)."""
+        b = np.searchsorted(self.edges, np.nan_to_num(p), side="right")
+        row = np.where(self.fold >= 0, self.fold, self.n_folds)
+        out = p[None] + shifts[:, row[:, None], b]
+        return np.clip(out, 0.0, 1.0)
+
+
+def _misclassification(panel: _Panel, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sensitivity and specificity of the hard statuses on labelled observed weeks, per replicate."""
+    lab = panel.observed & np.isfinite(panel.y)
+    y = np.where(lab, panel.y, 0.0)
+    s = np.where(lab, panel.status, 0.0)
+    tp = factors @ (y * s).sum(axis=1)
+    pos = factors @ y.sum(axis=1)
+    tn = factors @ ((1 - y) * (1 - s) * lab).sum(axis=1)
+    neg = factors @ ((1 - y) * lab).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return tp / pos, tn / neg
+
+
+def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
+    """Weighted sums per (replicate, area, week): value (R, n, T), weight (R, n), member (n, T) -> two (R, A, T)."""
+    wm = weight[:, :, None] * member[None]
+    num = np.zeros((weight.shape[0], n_areas, member.shape[1]))
+    den = np.zeros_like(num)
+    for g in range(n_areas):
+        idx = area == g
+        num[:, g] = np.einsum("rut,rut->rt", wm[:, idx], value[:, idx])
+        den[:, g] = wm[:, idx].sum(axis=1)
+    return num, den
+
+
+def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, period: str):
+    """Sum (..., A, T) county-week sums to the level and period: arrays (..., n_areas, n_periods), labels."""
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code, a_lab = pd.factorize(codes, sort=True)
+    if period == "week":
+        p_code, p_lab = np.arange(len(panel.weeks)), panel.weeks.values
+    else:
+        months = (panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
+        p_code, p_lab = pd.factorize(months.values, sort=True)
+    A = np.zeros((len(a_lab), len(panel.areas)))
+    A[a_code, np.arange(len(panel.areas))] = 1.0
+    P = np.zeros((len(panel.weeks), len(p_lab)))
+    P[np.arange(len(panel.weeks)), p_code] = 1.0
+    agg = lambda x: np.einsum("ga,...at,tp->...gp", A, x, P)
+    return agg(num), agg(den), np.asarray(a_lab, dtype=object), np.asarray(p_lab)
+
+
+def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights: PanelWeights | None = None,
+                      labels: pd.DataFrame | None = None, params: EmploymentParams | None = None,
+                      area_params: AreaParams | None = None, levels: tuple[str, ...] = ("county", "state"),
                       periods: tuple[str, ...] = ("week", "month")) -> pd.DataFrame:
-    """Counts and rates per area and period from ``employment_weekly`` (individual route).
+    """Rates with bootstrap intervals per area and period from ``employment_weekly`` (individual route).
 
     Parameters
     ----------
@@ -62,14 +283,21 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
         ``employment_weekly`` (one or both methods).
     homes : DataFrame
         ``user_id``, ``home_cbg`` (:func:`home_cbg`).
+    weights : PanelWeights, optional
+        Raking of the users to census margins (:func:`panel_weights`); default: every user weighs 1.
+    labels : DataFrame, optional
+        A labelled panel (``user_id``, ``week``, ``status``): recalibration and the ``status_corrected``
+        estimator, both out of fold (module notes).
     params : EmploymentParams, optional
         ``min_cell_users`` sets the suppression.
+    area_params : AreaParams, optional
+        Replicates, seed, confidence, trimming, gap filling, calibration bins and folds.
     levels, periods : tuples
         Subsets of ``("county", "state")`` and ``("week", "month")``.
 
     Examples
     --------
-    Twelve users of county 42101, three unemployed, one week; cells with < 10 users are suppressed:
+    Twelve users of county 42101, three with p = 0.9 and nine with p = 0.1, one week:
 
     >>> emp = pd.DataFrame({"user_id": [f"u{i}" for i in range(12)], "week": pd.Timestamp("2020-04-06"),
     ...     "status": ["unemployed"] * 3 + ["employed"] * 9, "p_unemployed": [0.9] * 3 + [0.1] * 9,
@@ -77,117 +305,204 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
     >>> homes = pd.DataFrame({"user_id": [f"u{i}" for i in range(12)], "home_cbg": ["421010001001"] * 12})
     >>> a = area_unemployment(emp, homes, levels=("county",), periods=("week",))
     >>> r = a.iloc[0]
-    >>> r["area"], int(r["n_users"]), float(r["unemployed"]), float(r["rate"]), round(float(r["rate_expected"]), 3)
-    ('42101', 12, 3.0, 0.25, 0.3)
+    >>> r["area"], int(r["n_users"]), round(float(r["rate"]), 3), bool(r["rate_low"] < 0.3 < r["rate_high"])
+    ('42101', 12, 0.3, True)
     >>> bool(area_unemployment(emp.head(5), homes, levels=("county",), periods=("week",))["suppressed"][0])
     True
     """
     params = params or EmploymentParams()
+    area_params = area_params or AreaParams()
     require_columns(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
-            "pass the employment_weekly table")
+                    "pass the employment_weekly table")
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
-    known = employment[employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)]
-    user_code, users = pd.factorize(known["user_id"])
-    users = np.asarray(users, dtype=object).astype(str)
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
-    home = home[~home.index.duplicated()].reindex(users)
-    housed = home.notna().to_numpy()[user_code]  # users without a home CBG are in no area
-    known = known[housed]
-    user_code = user_code[housed]
-    method_code, methods = pd.factorize(known["method"].astype(str), sort=True)
-    week_code, weeks = pd.factorize(pd.to_datetime(known["week"]), sort=True)
-    weeks = pd.DatetimeIndex(weeks)
-    unemp = (known["status"] == "unemployed").to_numpy(dtype=float)
-    expected = known["p_unemployed"].to_numpy(dtype=float)
+    home = home[~home.index.duplicated()]
     frames = []
-    for period in periods:
-        start = weeks if period == "week" else (weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
-        period_code, starts = pd.factorize(start.to_numpy()[week_code], sort=True)
-        # each user once per method and period: the users behind a cell
-        n_m, n_p, n_u = len(methods), len(starts), len(users)
-        seen = np.sort((method_code.astype(np.int64) * n_p + period_code) * n_u + user_code)
-        seen = seen[np.r_[True, seen[1:] != seen[:-1]]] if len(seen) else seen
-        seen_user = seen % n_u
-        seen_mp = seen // n_u
-        for level in levels:
-            area_code, areas = pd.factorize(home.str.slice(0, LEVEL_DIGITS[level]).to_numpy(), sort=True)
-            n_a = len(areas)
-            cell = (method_code.astype(np.int64) * n_a + area_code[user_code]) * n_p + period_code
-            size = n_m * n_a * n_p
-            count = np.bincount(cell, minlength=size)
-            seen_cell = (seen_mp // n_p * n_a + area_code[seen_user]) * n_p + seen_mp % n_p
-            ok = np.flatnonzero(count > 0)
-            out = pd.DataFrame({
-                "method": np.asarray(methods, dtype=object)[ok // (n_a * n_p)], "area": areas[ok // n_p % n_a],
-                "period_start": starts[ok % n_p],
-                "n_users": np.bincount(seen_cell, minlength=size)[ok],
-                "labour_force": count[ok],
-                "unemployed": np.bincount(cell, weights=unemp, minlength=size)[ok],
-                "unemployed_expected": np.bincount(cell, weights=expected, minlength=size)[ok],
-            })
-            out["rate"] = out["unemployed"] / out["labour_force"]
-            out["rate_expected"] = out["unemployed_expected"] / out["labour_force"]
-            out["route"], out["level"], out["period"] = "individual", level, period
-            frames.append((LEVELS.index(level), period, out))
-    frames = [f for _, _, f in sorted(frames, key=lambda t: (t[0], periods.index(t[1])))]
+    for method, part in employment.groupby(employment["method"].astype(str), sort=True):
+        panel = _panel(part, home, labels, area_params)
+        if not len(panel.users):
+            continue
+        frames += _method_cells(panel, str(method), weights, params, area_params, levels, periods)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
-    out = _suppress(out, params.min_cell_users)
+    return _finish(out, params.min_cell_users)
+
+
+def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
+    out["suppressed"] = out["n_users"].astype(float) < k
+    for c in COUNTS:
+        out[c] = out[c].astype(float).where(~out["suppressed"])
     out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")
-    return out[list(AREA_COLUMNS)]
+    return out[list(AREA_COLUMNS)].reset_index(drop=True)
+
+
+def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
+                  ap: AreaParams, levels, periods) -> list[pd.DataFrame]:
+    n_u, n_w = panel.p.shape
+    n_a = len(panel.areas)
+    member = np.isfinite(panel.p)
+    w0 = weights.weights(panel.users) if weights is not None else np.ones(n_u)
+    cal = _Calibration.fit(panel, ap)
+    one = np.ones((1, n_u))
+    p0 = cal.apply(panel.p, cal.shifts(one))[0] if cal is not None else panel.p
+    estimators = {"expected": None}
+    if cal is not None:
+        estimators["status_corrected"] = _misclassification(panel, one)
+    rng = np.random.default_rng([ap.seed, 2])
+    draws = {e: {} for e in estimators}  # estimator -> (level, period) -> list of (R, g, p) rates
+    for start in range(0, ap.replicates, ap.replicate_chunk):
+        r = min(ap.replicate_chunk, ap.replicates - start)
+        f = rng.poisson(1.0, size=(r, n_u)).astype(float)
+        u = rng.random((r, n_u))
+        w = weights.weights(panel.users, f) if weights is not None else f
+        if cal is not None:
+            pb = cal.apply(panel.p, cal.shifts(f))
+        else:
+            pb = np.broadcast_to(np.nan_to_num(panel.p), (r, n_u, n_w))
+        latent = (u[:, :, None] < pb).astype(float) if ap.latent_status else pb
+        sums = {"expected": _cell_sums(np.nan_to_num(latent), w, member, panel.area, n_a)}
+        if "status_corrected" in estimators:
+            se, sp = _misclassification(panel, f)
+            s = np.broadcast_to(np.nan_to_num(panel.status), (r, n_u, n_w))
+            sums["status_corrected"] = _cell_sums(s, w, member, panel.area, n_a) + ((se, sp),)
+        for est, parts in sums.items():
+            for level in levels:
+                for period in periods:
+                    num, den, _, _ = _aggregate(parts[0], parts[1], panel, level, period)
+                    rate = _rate(num, den, parts[2] if len(parts) > 2 else None)
+                    draws[est].setdefault((level, period), []).append(rate)
+    frames = []
+    n_seen = member.astype(float)
+    for est, sesp in estimators.items():
+        value = p0 if est == "expected" else panel.status
+        num, den = _cell_sums(np.nan_to_num(value)[None], w0[None], member, panel.area, n_a)
+        for level in levels:
+            for period in periods:
+                s_num, s_den, a_lab, p_lab = _aggregate(num[0], den[0], panel, level, period)
+                rate = _rate(s_num[None], s_den[None], None if sesp is None else (np.atleast_1d(sesp[0]),
+                                                                                  np.atleast_1d(sesp[1])))[0]
+                reps = np.concatenate(draws[est][(level, period)], axis=0)
+                alpha = (1 - ap.confidence) / 2
+                with np.errstate(invalid="ignore"):
+                    lo, hi = np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else (rate, rate)
+                users, deff = _users_and_deff(panel, w0, level, period, len(a_lab), len(p_lab))
+                g, t = np.meshgrid(np.arange(len(a_lab)), np.arange(len(p_lab)), indexing="ij")
+                keep = (s_den > 0).ravel()
+                frames.append(pd.DataFrame({
+                    "method": method, "route": "individual", "estimator": est, "level": level,
+                    "area": a_lab[g.ravel()][keep], "period": period, "period_start": p_lab[t.ravel()][keep],
+                    "n_users": users.ravel()[keep], "labour_force": s_den.ravel()[keep],
+                    "unemployed": (rate * s_den).ravel()[keep], "rate": rate.ravel()[keep],
+                    "rate_low": lo.ravel()[keep], "rate_high": hi.ravel()[keep],
+                    "design_effect": deff.ravel()[keep]}))
+    del n_seen
+    return frames
+
+
+def _rate(num: np.ndarray, den: np.ndarray, sesp) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = num / den
+        if sesp is not None:
+            se, sp = (np.asarray(x, dtype=float).reshape(-1, 1, 1) for x in sesp)
+            rate = np.clip((rate + sp - 1) / (se + sp - 1), 0.0, 1.0)
+    return rate
+
+
+def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str, n_a: int, n_p: int):
+    """Distinct users and Kish's design effect (over distinct users) per cell."""
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code = pd.factorize(codes, sort=True)[0][panel.area]
+    if period == "week":
+        p_code = np.arange(len(panel.weeks))
+    else:
+        p_code = pd.factorize(((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()).values,
+                              sort=True)[0]
+    member = np.isfinite(panel.p)
+    ui, ti = np.nonzero(member)
+    cell = a_code[ui] * n_p + p_code[ti]
+    key = np.unique(cell.astype(np.int64) * len(panel.users) + ui)
+    c, u = key // len(panel.users), key % len(panel.users)
+    users = np.bincount(c, minlength=n_a * n_p).reshape(n_a, n_p).astype(float)
+    deff = kish_design_effect(w[u], c, n_a * n_p).reshape(n_a, n_p)
+    return users, deff
 
 
 def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFrame, *,
-                             params: EmploymentParams | None = None, n_users: pd.Series | None = None,
+                             params: EmploymentParams | None = None, n_users: pd.DataFrame | None = None,
+                             replicates: np.ndarray | None = None, area_params: AreaParams | None = None,
                              periods: tuple[str, ...] = ("week", "month")) -> pd.DataFrame:
     """The sector route: ``sum_s P_s(t) E_gs`` per workplace county (and state) and period.
 
     Parameters
     ----------
     sector_weekly : DataFrame
-        ``sector``, ``week``, ``p_unemployed``, ``weight`` (:func:`mobility.employment.sector.sector_weekly`).
+        ``sector``, ``week``, ``p_unemployed`` (:func:`mobility.employment.sector.sector_weekly`).
     wac_county : DataFrame
-        LODES WAC aggregated to county: ``GEOID`` (5 digits) and ``CNS01..CNS20``
-        (``aggregate_lodes(read_lodes(wac), "county")``).
-    n_users : Series, optional
-        Users behind each week (index ``week``); default: the sector weights' sum in that week.
+        LODES WAC aggregated to county: ``GEOID`` (5 digits) and ``CNS01..CNS20``.
+    n_users : DataFrame, optional
+        ``area`` (5-digit county of the baseline workplace), ``week``, ``n_users``: the panel's own workers of
+        that county with a covered week (:func:`workplace_users`). Without it every cell is suppressed:
+        a cell with no count of its own users cannot be published.
+    replicates : ndarray, optional
+        ``(R, 20, n_weeks)`` bootstrap replicates of ``P_s(t)`` (weeks in the order of ``sector_weekly``'s
+        sorted weeks) for the intervals; without them ``rate_low``/``rate_high`` are NaN.
 
     Examples
     --------
     >>> sw = pd.DataFrame({"sector": list(SECTORS), "week": pd.Timestamp("2020-04-06"),
     ...                    "p_unemployed": [0.5] + [0.0] * 19, "weight": [10.0] + [1.0] * 19})
     >>> wac = pd.DataFrame({"GEOID": ["42101"], **{s: [0] for s in SECTORS}}); wac["CNS01"], wac["CNS02"] = 100, 300
-    >>> a = sector_area_unemployment(sw, wac, periods=("week",))
+    >>> users = pd.DataFrame({"area": ["42101"], "week": [pd.Timestamp("2020-04-06")], "n_users": [25]})
+    >>> a = sector_area_unemployment(sw, wac, n_users=users, periods=("week",))
     >>> r = a.iloc[0]
-    >>> r["level"], r["area"], float(r["unemployed_expected"]), float(r["rate_expected"])
-    ('county', '42101', 50.0, 0.125)
+    >>> r["level"], r["area"], float(r["unemployed"]), float(r["rate"]), int(r["n_users"])
+    ('county', '42101', 50.0, 0.125, 25)
     """
     params = params or EmploymentParams()
-    require_columns(sector_weekly, ["sector", "week", "p_unemployed", "weight"], "sector_weekly", "pass signal tables")
-    require_columns(wac_county, ["GEOID", *SECTORS], "wac_county", "aggregate WAC to county with aggregate_lodes(..., 'county')")
+    area_params = area_params or AreaParams()
+    require_columns(sector_weekly, ["sector", "week", "p_unemployed"], "sector_weekly", "pass signal tables")
+    require_columns(wac_county, ["GEOID", *SECTORS], "wac_county",
+                    "aggregate WAC to county with aggregate_lodes(..., 'county')")
     p = sector_weekly.pivot(index="week", columns="sector", values="p_unemployed").reindex(columns=list(SECTORS))
-    users = n_users if n_users is not None else sector_weekly.groupby("week")["weight"].sum()
-    frames = []
+    p = p.sort_index()
+    weeks = pd.DatetimeIndex(p.index)
     wac = wac_county.assign(GEOID=wac_county["GEOID"].astype(str).str.slice(0, 5))
+    counts = None
+    if n_users is not None:
+        require_columns(n_users, ["area", "week", "n_users"], "n_users", "build it with workplace_users")
+        counts = n_users.assign(area=n_users["area"].astype(str), week=pd.to_datetime(n_users["week"]))
+    frames = []
+    alpha = (1 - area_params.confidence) / 2
     for level in ("county", "state"):
-        e = wac.groupby(wac["GEOID"].str.slice(0, LEVEL_DIGITS[level]))[list(SECTORS)].sum().astype(float)
+        digits = LEVEL_DIGITS[level]
+        e = wac.groupby(wac["GEOID"].str.slice(0, digits))[list(SECTORS)].sum().astype(float)
         unemp = p.fillna(0.0).to_numpy() @ e.to_numpy().T  # (weeks, areas)
         total = e.sum(axis=1).to_numpy()
-        long = pd.DataFrame({"period_start": np.repeat(p.index.values, len(e)),
-                             "area": np.tile(e.index.values, len(p)),
-                             "unemployed_expected": unemp.ravel(), "labour_force": np.tile(total, len(p)),
-                             "n_users": np.repeat(users.reindex(p.index).to_numpy(), len(e))})
+        reps = None
+        if replicates is not None:
+            reps = np.einsum("rst,as->rta", np.nan_to_num(replicates), e.to_numpy())  # (R, weeks, areas)
+        users = np.zeros((len(weeks), len(e)))
+        if counts is not None:
+            c = counts.assign(area=counts["area"].str.slice(0, digits)).groupby(["week", "area"])["n_users"].sum()
+            users = c.reindex(pd.MultiIndex.from_product([weeks, e.index])).fillna(0.0).to_numpy().reshape(
+                len(weeks), len(e))
         for period in periods:
-            g = long.copy()
-            if period == "month":
-                g["period_start"] = (pd.to_datetime(g["period_start"]) + pd.Timedelta(days=3)).dt.to_period("M").dt.start_time
-                g = g.groupby(["area", "period_start"], sort=True).agg(
-                    unemployed_expected=("unemployed_expected", "mean"), labour_force=("labour_force", "mean"),
-                    n_users=("n_users", "min")).reset_index()
-            g["unemployed"] = np.nan
-            g["rate"] = np.nan
-            g["rate_expected"] = g["unemployed_expected"] / g["labour_force"]
-            g["method"], g["route"], g["level"], g["period"] = "signal", "sector", level, period
-            frames.append(g)
-    out = _suppress(pd.concat(frames, ignore_index=True), params.min_cell_users)
-    out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")
-    return out[list(AREA_COLUMNS)]
+            if period == "week":
+                code, starts = np.arange(len(weeks)), weeks.values
+            else:
+                code, starts = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
+                                            sort=True)
+            P = np.zeros((len(weeks), len(starts)))
+            P[np.arange(len(weeks)), code] = 1.0 / np.bincount(code)[code]  # month = mean of its weeks
+            rate = (P.T @ unemp) / total[None, :]
+            lo = hi = np.full(rate.shape, np.nan)
+            if reps is not None:
+                rr = np.einsum("tp,rta->rpa", P, reps) / total[None, None, :]
+                lo, hi = np.nanquantile(rr, [alpha, 1 - alpha], axis=0)
+            n = np.stack([users[code == k].min(axis=0) for k in range(len(starts))]) if len(starts) else users
+            frames.append(pd.DataFrame({
+                "method": "signal", "route": "sector", "estimator": "expected", "level": level,
+                "area": np.tile(e.index.values, len(starts)), "period": period,
+                "period_start": np.repeat(np.asarray(starts), len(e)), "n_users": n.ravel(),
+                "labour_force": np.tile(total, len(starts)), "unemployed": (rate * total[None, :]).ravel(),
+                "rate": rate.ravel(), "rate_low": lo.ravel(), "rate_high": hi.ravel(), "design_effect": np.nan}))
+    return _finish(pd.concat(frames, ignore_index=True), params.min_cell_users)

@@ -219,3 +219,69 @@ class ClassifierParams:
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class AreaParams:
+    """Parameters of the area estimates (:mod:`mobility.employment.area`) and their bootstrap.
+
+    Attributes
+    ----------
+    replicates : int
+        Bootstrap replicates (Poisson(1) weights per user).
+    seed : int
+        Seeds the replicate weights, the latent statuses and the calibration folds.
+    confidence : float
+        Coverage of the percentile interval ``rate_low``..``rate_high``.
+    replicate_chunk : int
+        Replicates computed at once (memory: about ``replicate_chunk x users x weeks x 16`` bytes).
+    max_fill_weeks : int
+        An unobserved week of a worker takes the status of observed weeks at most this far away.
+    calibration_bins, calibration_folds : int
+        Probability bins and user folds of the out-of-fold recalibration (with a labelled panel).
+    latent_status : bool
+        Draw each user's status from its probability in every replicate (the uncertainty of the person's
+        status given the evidence); False resamples users only.
+    max_weight_ratio : float
+        Raking weights are trimmed to ``[mean / r, mean * r]`` within each county.
+    trim_rounds : int
+        Rake-and-trim rounds.
+
+    Examples
+    --------
+    >>> AreaParams().replicates
+    200
+    >>> AreaParams(confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: AreaParams: confidence=1.5 must be a number in (0.5, 0.999]
+    """
+
+    replicates: int = 200
+    seed: int = 0
+    confidence: float = 0.95
+    replicate_chunk: int = 10
+    max_fill_weeks: int = 4
+    calibration_bins: int = 20
+    calibration_folds: int = 5
+    latent_status: bool = True
+    max_weight_ratio: float = 5.0
+    trim_rounds: int = 5
+
+    def __post_init__(self) -> None:
+        own = "AreaParams"
+        _check_int(own, self, "replicates", 0, 100_000)
+        _check_int(own, self, "seed", 0, 2**31 - 1)
+        _check_range(own, self, "confidence", 0.5, 0.999, lo_open=True)
+        _check_int(own, self, "replicate_chunk", 1, 10_000)
+        _check_int(own, self, "max_fill_weeks", 0, 52)
+        _check_int(own, self, "calibration_bins", 1, 1000)
+        _check_int(own, self, "calibration_folds", 2, 50)
+        if not isinstance(self.latent_status, bool):
+            raise _bad(own, "latent_status", self.latent_status, "must be true or false")
+        _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)
+        _check_int(own, self, "trim_rounds", 0, 100)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for manifests and ``attrs``."""
+        return dataclasses.asdict(self)
