@@ -95,6 +95,14 @@ class PanelWeights:
     margins: list[Margin]
     max_weight_ratio: float = 5.0
     trim_rounds: int = 5
+    areas: np.ndarray | None = None
+
+    def population(self, areas) -> np.ndarray:
+        """The population total of each of ``areas`` (county FIPS) from the first margin (NaN without)."""
+        if not self.margins or self.areas is None:
+            return np.full(len(areas), np.nan)
+        total = pd.Series(self.margins[0].totals.sum(axis=1), index=pd.Index(self.areas, dtype=object))
+        return total.reindex(pd.Index(areas, dtype=object)).to_numpy(float)
 
     def weights(self, users: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
         """Raked weights of ``users`` (in that order; users absent here get the mean weight of their peers,
@@ -170,6 +178,8 @@ def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | No
     s = np.where(observed, s, np.round(fill_gaps(s, params.max_fill_weeks)))
     county = homes.reindex(users).str.slice(0, 5).to_numpy()
     area_code, areas = pd.factorize(county, sort=True)
+    order = np.argsort(area_code, kind="stable")  # each area's users side by side
+    users, p, s, observed, area_code = users[order], p[order], s[order], observed[order], area_code[order]
     y = None
     if labels is not None:
         from mobility.employment.classifier import label_matrix
@@ -225,8 +235,8 @@ class _Calibration:
         """Recalibrated p (R, n_users, n_weeks) for replicate shifts (R, n_folds + 1, n_bins)."""
         b = np.searchsorted(self.edges, np.nan_to_num(p), side="right")
         row = np.where(self.fold >= 0, self.fold, self.n_folds)
-        out = p[None] + shifts[:, row[:, None], b]
-        return np.clip(out, 0.0, 1.0)
+        out = np.nan_to_num(p)[None].astype(np.float32) + shifts[:, row[:, None], b].astype(np.float32)
+        return np.where(np.isfinite(p)[None], np.clip(out, 0.0, 1.0), 0.0)
 
 
 def _misclassification(panel: _Panel, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,14 +253,16 @@ def _misclassification(panel: _Panel, factors: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
-    """Weighted sums per (replicate, area, week): value (R, n, T), weight (R, n), member (n, T) -> two (R, A, T)."""
-    wm = weight[:, :, None] * member[None]
+    """Weighted sums per (replicate, area, week): value (R, n, T) (0 outside ``member``), weight (R, n),
+    member (n, T); users sorted by ``area`` -> numerator and denominator, each (R, A, T)."""
+    bounds = np.searchsorted(area, np.arange(n_areas + 1))
     num = np.zeros((weight.shape[0], n_areas, member.shape[1]))
     den = np.zeros_like(num)
+    m = member.astype(np.float32)
     for g in range(n_areas):
-        idx = area == g
-        num[:, g] = np.einsum("rut,rut->rt", wm[:, idx], value[:, idx])
-        den[:, g] = wm[:, idx].sum(axis=1)
+        a, b = bounds[g], bounds[g + 1]
+        num[:, g] = np.einsum("ru,rut->rt", weight[:, a:b].astype(np.float32), value[:, a:b], optimize=True)
+        den[:, g] = weight[:, a:b].astype(np.float32) @ m[a:b]
     return num, den
 
 
@@ -337,68 +349,119 @@ def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
 
 def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
                   ap: AreaParams, levels, periods) -> list[pd.DataFrame]:
+    """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``)."""
     n_u, n_w = panel.p.shape
     n_a = len(panel.areas)
     member = np.isfinite(panel.p)
     w0 = weights.weights(panel.users) if weights is not None else np.ones(n_u)
+    population = weights.population(panel.areas) if weights is not None else np.full(n_a, np.nan)
     cal = _Calibration.fit(panel, ap)
     one = np.ones((1, n_u))
-    p0 = cal.apply(panel.p, cal.shifts(one))[0] if cal is not None else panel.p
-    estimators = {"expected": None}
+    p0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
+          np.nan_to_num(panel.p)[None].astype(np.float32))
+    estimators = {"expected": (p0, None)}
     if cal is not None:
-        estimators["status_corrected"] = _misclassification(panel, one)
-    rng = np.random.default_rng([ap.seed, 2])
-    draws = {e: {} for e in estimators}  # estimator -> (level, period) -> list of (R, g, p) rates
-    for start in range(0, ap.replicates, ap.replicate_chunk):
-        r = min(ap.replicate_chunk, ap.replicates - start)
-        f = rng.poisson(1.0, size=(r, n_u)).astype(float)
-        u = rng.random((r, n_u))
-        w = weights.weights(panel.users, f) if weights is not None else f
-        if cal is not None:
-            pb = cal.apply(panel.p, cal.shifts(f))
-        else:
-            pb = np.broadcast_to(np.nan_to_num(panel.p), (r, n_u, n_w))
-        latent = (u[:, :, None] < pb).astype(float) if ap.latent_status else pb
-        sums = {"expected": _cell_sums(np.nan_to_num(latent), w, member, panel.area, n_a)}
-        if "status_corrected" in estimators:
-            se, sp = _misclassification(panel, f)
-            s = np.broadcast_to(np.nan_to_num(panel.status), (r, n_u, n_w))
-            sums["status_corrected"] = _cell_sums(s, w, member, panel.area, n_a) + ((se, sp),)
-        for est, parts in sums.items():
-            for level in levels:
-                for period in periods:
-                    num, den, _, _ = _aggregate(parts[0], parts[1], panel, level, period)
-                    rate = _rate(num, den, parts[2] if len(parts) > 2 else None)
-                    draws[est].setdefault((level, period), []).append(rate)
+        sesp = _misclassification(panel, one)
+        if (sesp[0] + sesp[1] - 1)[0] >= ap.min_youden:
+            estimators["status_corrected"] = (np.nan_to_num(panel.status)[None].astype(np.float32), sesp)
+    base = {e: _cell_sums(v, w0[None], member, panel.area, n_a) for e, (v, _) in estimators.items()}
+    draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
     frames = []
-    n_seen = member.astype(float)
-    for est, sesp in estimators.items():
-        value = p0 if est == "expected" else panel.status
-        num, den = _cell_sums(np.nan_to_num(value)[None], w0[None], member, panel.area, n_a)
+    alpha = (1 - ap.confidence) / 2
+    for est, (_, sesp) in estimators.items():
+        num, den = base[est]
         for level in levels:
             for period in periods:
-                s_num, s_den, a_lab, p_lab = _aggregate(num[0], den[0], panel, level, period)
-                rate = _rate(s_num[None], s_den[None], None if sesp is None else (np.atleast_1d(sesp[0]),
-                                                                                  np.atleast_1d(sesp[1])))[0]
-                reps = np.concatenate(draws[est][(level, period)], axis=0)
-                alpha = (1 - ap.confidence) / 2
+                s_num, s_den, a_lab, p_lab = _aggregate(num, den, panel, level, period)
+                rate = _rate(s_num, s_den, sesp)[0]
+                reps = draws[est][(level, period)]
                 with np.errstate(invalid="ignore"):
-                    lo, hi = np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else (rate, rate)
+                    lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
+                              (np.full(rate.shape, np.nan),) * 2)
                 users, deff = _users_and_deff(panel, w0, level, period, len(a_lab), len(p_lab))
                 g, t = np.meshgrid(np.arange(len(a_lab)), np.arange(len(p_lab)), indexing="ij")
-                keep = (s_den > 0).ravel()
+                keep = (s_den[0] > 0).ravel()
                 frames.append(pd.DataFrame({
                     "method": method, "route": "individual", "estimator": est, "level": level,
                     "area": a_lab[g.ravel()][keep], "period": period, "period_start": p_lab[t.ravel()][keep],
-                    "n_users": users.ravel()[keep], "labour_force": s_den.ravel()[keep],
-                    "unemployed": (rate * s_den).ravel()[keep], "rate": rate.ravel()[keep],
+                    "n_users": users.ravel()[keep], "labour_force": s_den[0].ravel()[keep],
+                    "unemployed": (rate * s_den[0]).ravel()[keep], "rate": rate.ravel()[keep],
                     "rate_low": lo.ravel()[keep], "rate_high": hi.ravel()[keep],
                     "design_effect": deff.ravel()[keep]}))
-    del n_seen
     return frames
 
 
+def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:
+    """The share f of each aggregated cell's population that the panel holds, (n_areas, n_periods)."""
+    if ap.panel_share is not None:
+        users = _users_and_deff(panel, np.ones(len(panel.users)), level, period, *_shape(panel, level, period))[0]
+        return np.full(users.shape, float(ap.panel_share))
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code, a_lab = pd.factorize(codes, sort=True)
+    pop = np.bincount(a_code, weights=np.nan_to_num(population), minlength=len(a_lab))
+    users = _users_and_deff(panel, np.ones(len(panel.users)), level, period, *_shape(panel, level, period))[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(pop[:, None] > 0, users / pop[:, None], 0.0), 0.0, 1.0)
+
+
+def _shape(panel: _Panel, level: str, period: str) -> tuple[int, int]:
+    n_a = len(np.unique([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas]))
+    n_p = len(panel.weeks) if period == "week" else len(np.unique(
+        (panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()))
+    return n_a, n_p
+
+
+def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population) -> dict:
+    """Replicate rates per estimator and (level, period), each (R, n_areas, n_periods).
+
+    ``expected``: ``rate_b = rate + D_cal + sqrt(1 - f) D_sample + sqrt(f) D_status`` with, for the same
+    replicate, ``D_cal`` the change of the rate when the calibration is re-estimated from the resampled
+    users, ``D_sample`` the change when the cell's users are resampled (weights re-raked), ``D_status`` the
+    change when each user's status is drawn from its probability, and ``f`` the share of the cell's
+    population the panel holds (:class:`AreaParams` ``panel_share``). With f = 0 (a sample from a large
+    population) the status draw does not matter; with f = 1 (the panel is the population) resampling does
+    not. ``status_corrected``: users resampled, sensitivity and specificity re-estimated.
+    """
+    n_u, n_w = panel.p.shape
+    n_a = len(panel.areas)
+    rng = np.random.default_rng([ap.seed, 2])
+    draws = {e: {(lv, pe): [] for lv in levels for pe in periods} for e in estimators}
+    share = {(lv, pe): _panel_share(panel, population, ap, lv, pe) for lv in levels for pe in periods}
+    for start in range(0, ap.replicates, ap.replicate_chunk):
+        r = min(ap.replicate_chunk, ap.replicates - start)
+        f = rng.poisson(1.0, size=(r, n_u)).astype(float)
+        u = rng.random((r, n_u)).astype(np.float32)
+        w = weights.weights(panel.users, f) if weights is not None else f
+        w_fixed = np.broadcast_to(w0, (r, n_u))
+        for est, (value, sesp) in estimators.items():
+            if est == "expected":
+                pb = cal.apply(panel.p, cal.shifts(f)) if cal is not None else np.broadcast_to(value[0], (r, n_u, n_w))
+                sums = {"sample": _cell_sums(pb, w, member, panel.area, n_a),
+                        "fixed": _cell_sums(pb, w_fixed, member, panel.area, n_a)}
+                if ap.latent_status:
+                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32), w_fixed, member,
+                                                panel.area, n_a)
+                del pb
+            else:
+                se, sp = _misclassification(panel, f)
+                sums = {"sample": _cell_sums(np.broadcast_to(value[0], (r, n_u, n_w)), w, member, panel.area, n_a)}
+            for key in draws[est]:
+                rate0 = _rate(*_aggregate(*base[est], panel, *key)[:2], sesp)
+                if est != "expected":
+                    draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2], (se, sp)))
+                    continue
+                fr = share[key][None]
+                rates = {k: _rate(*_aggregate(*v, panel, *key)[:2], None) for k, v in sums.items()}
+                rate = rates["fixed"] + np.sqrt(1 - fr) * (rates["sample"] - rates["fixed"])
+                if "status" in rates:
+                    rate = rate + np.sqrt(fr) * (rates["status"] - rates["fixed"])
+                del rate0
+                draws[est][key].append(rate)
+    return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
+
+
 def _rate(num: np.ndarray, den: np.ndarray, sesp) -> np.ndarray:
+    """num / den, corrected by Rogan-Gladen when ``sesp`` = (sensitivity, specificity) per replicate."""
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = num / den
         if sesp is not None:
@@ -506,3 +569,131 @@ def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFra
                 "labour_force": np.tile(total, len(starts)), "unemployed": (rate * total[None, :]).ravel(),
                 "rate": rate.ravel(), "rate_low": lo.ravel(), "rate_high": hi.ravel(), "design_effect": np.nan}))
     return _finish(pd.concat(frames, ignore_index=True), params.min_cell_users)
+
+
+def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFrame | None = None,
+                  acs: pd.DataFrame | None = None, area_params: AreaParams | None = None) -> PanelWeights:
+    """Weights that make the panel's workers stand for their home county's workers (module notes).
+
+    Two stages, each raking within home counties (:func:`mobility.employment.weights.rake`):
+
+    1. with ``acs`` (B01001 sex by age, :func:`mobility.census.acs.read_acs`): every user with a home CBG to
+       the county's population 16+ by sex and age group, memberships the home CBG's mix
+       (:func:`mobility.census.margins.acs_sex_age`);
+    2. with ``rac`` (LODES RAC, jobs by residence): the workers (users in ``features``) from their stage-1
+       weights to the county's jobs by sector, age, earnings and sex, memberships the job mix of their
+       baseline *work* CBG (the ``w_CNS..`` and ``p_<dim>_..`` columns of
+       :func:`mobility.census.features.work_features`); a worker whose work CBG has no LODES row gets the
+       county's mix.
+
+    Without either, every user weighs 1 (a :class:`PanelWeights` with no margins).
+
+    Examples
+    --------
+    Two workers in one county: the population works in sector CNS01 and CNS02 half and half, the panel's
+    first worker is surely CNS01, the second half-half; raking would give the first no weight, trimming
+    (``max_weight_ratio`` 5) keeps it at a fifth of the mean:
+
+    >>> from mobility.employment.sector import WEIGHT_COLUMNS
+    >>> f = pd.DataFrame({"user_id": ["a", "b"], **{c: [0.0, 0.0] for c in WEIGHT_COLUMNS}})
+    >>> f.loc[0, "w_CNS01"] = 1.0; f.loc[1, ["w_CNS01", "w_CNS02"]] = 0.5
+    >>> rac = pd.DataFrame({"GEOID": ["421010001001"], "C000": [100], **{s: [0] for s in SECTORS}})
+    >>> rac["CNS01"], rac["CNS02"] = 50, 50
+    >>> for c in ("CA01", "CA02", "CA03", "CE01", "CE02", "CE03", "CS01", "CS02"): rac[c] = 0
+    >>> rac["CA01"], rac["CE01"], rac["CS01"] = 100, 100, 100
+    >>> homes = pd.DataFrame({"user_id": ["a", "b"], "home_cbg": ["421010001001", "421010001002"]})
+    >>> pw = panel_weights(homes, f, rac=rac)
+    >>> pw.weights(np.array(["a", "b"])).round(1).tolist()
+    [10.0, 99.1]
+    """
+    from mobility.census.features import feature_columns
+    from mobility.census.lodes import WAC_RAC_GROUPS
+    from mobility.census.margins import LODES_MARGINS, acs_sex_age, area_totals, lodes_margins, member_shares
+
+    area_params = area_params or AreaParams()
+    require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
+    h = homes.assign(user_id=homes["user_id"].astype(str), home_cbg=homes["home_cbg"].astype(str))
+    h = h.drop_duplicates("user_id")
+    users = h["user_id"].to_numpy()
+    county = h["home_cbg"].str.slice(0, 5).to_numpy()
+    area_code, areas = pd.factorize(county, sort=True)
+    design = np.ones(len(users))
+    rake_args = dict(max_weight_ratio=area_params.max_weight_ratio, trim_rounds=area_params.trim_rounds)
+
+    def margin(name, members, totals_table):
+        totals = totals_table.reindex(pd.Index(areas, dtype=object)).fillna(0.0).to_numpy(float)
+        share = totals / np.maximum(totals.sum(axis=1, keepdims=True), 1e-300)
+        members = np.where(np.isfinite(members).all(axis=1, keepdims=True), members, share[area_code])
+        return Margin(name, members, totals)
+
+    if acs is not None:
+        table = acs_sex_age(acs)
+        m = margin("acs_sex_age", member_shares(table, h["home_cbg"]), area_totals(table))
+        design = rake(design, area_code, [m], **rake_args)
+    margins = []
+    if rac is not None:
+        f = features.assign(user_id=features["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
+        rac_table = lodes_margins(rac)
+        totals = area_totals(rac_table)
+        for group in LODES_MARGINS:
+            columns = [f"w_{s}" for s in WAC_RAC_GROUPS[group]] if group == "sector" else feature_columns(group)
+            if not set(columns) <= set(f.columns):
+                continue
+            members = f.reindex(users)[columns].to_numpy(float)
+            margins.append(margin(group, members, totals[list(WAC_RAC_GROUPS[group])]))
+        workers = pd.Index(users).isin(f.index)
+        design = np.where(workers, design, 0.0)  # stage 2 is about workers only
+    return PanelWeights(users, area_code, design, margins, area_params.max_weight_ratio, area_params.trim_rounds,
+                        np.asarray(areas, dtype=object))
+
+
+def workplace_users(signal, features: pd.DataFrame) -> pd.DataFrame:
+    """Users behind the sector route: per county of the baseline work CBG and week, the workers with a
+    covered week (``area``, ``week``, ``n_users``).
+
+    Examples
+    --------
+    >>> from mobility.employment.status import SignalResult
+    >>> sig = SignalResult(np.array(["a", "b"]), pd.DatetimeIndex(["2020-04-06"]),
+    ...                    {"usable": np.array([[True], [True]])}, np.array([0.5, 0.5]))
+    >>> f = pd.DataFrame({"user_id": ["a", "b"], "work_cbg": ["421010001001", "420450001001"]})
+    >>> workplace_users(sig, f)["n_users"].tolist()
+    [1, 1]
+    """
+    require_columns(features, ["user_id", "work_cbg"], "features", "pass work_features of the baseline work CBG")
+    work = pd.Series(features["work_cbg"].to_numpy(), index=features["user_id"].astype(str).to_numpy())
+    work = work[~work.index.duplicated()].reindex(signal.users)
+    usable = np.asarray(signal.matrices["usable"], dtype=bool)
+    ok = work.notna().to_numpy()
+    county = work[ok].astype(str).str.slice(0, 5).to_numpy()
+    code, areas = pd.factorize(county, sort=True)
+    n = np.zeros((len(areas), usable.shape[1]), dtype=np.int64)
+    np.add.at(n, code, usable[ok].astype(np.int64))
+    return pd.DataFrame({"area": np.repeat(np.asarray(areas, dtype=object), usable.shape[1]),
+                         "week": np.tile(signal.weeks.values, len(areas)), "n_users": n.ravel()})
+
+
+def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | None = None) -> np.ndarray:
+    """Bootstrap replicates of the sector job-loss shares ``P_s(t)``, ``(R, 20, n_weeks)``: the signal's
+    sector attendance re-estimated from Poisson(1)-resampled users (remote adoption as estimated once).
+
+    Examples
+    --------
+    See ``tests/employment/test_area.py``.
+    """
+    from mobility.employment.sector import check_telework, sector_weekly
+
+    area_params = area_params or AreaParams()
+    tau = check_telework(telework)
+    m = signal.matrices
+    r = np.where(m["usable"], m["attendance"], np.nan)
+    table = signal.tables["sector_weekly"]
+    n_w = len(signal.weeks)
+    adoption = table["remote_adoption"].to_numpy(float)[:n_w]
+    rng = np.random.default_rng([area_params.seed, 3])
+    out = np.empty((area_params.replicates, len(tau), n_w))
+    for b in range(area_params.replicates):
+        f = rng.poisson(1.0, size=len(signal.users)).astype(float)
+        out[b] = sector_weekly(r, m["weights"] * f[:, None], tau, adoption, signal.weeks)[
+            "p_unemployed"].to_numpy().reshape(len(tau), n_w)
+    return out

@@ -246,6 +246,14 @@ class AreaParams:
         Raking weights are trimmed to ``[mean / r, mean * r]`` within each county.
     trim_rounds : int
         Rake-and-trim rounds.
+    panel_share : float or None
+        The share f of an area's labour force the panel holds, which sets how much of the interval is
+        sampling and how much each person's uncertain status (:mod:`mobility.employment.area`). None: the
+        panel's users over the census total of the weights' margins (about 0 for a real panel; 0 without
+        margins); 1: the panel is the population (a synthetic region whose truth counts the panel's people).
+    min_youden : float
+        The ``status_corrected`` estimator is given only when sensitivity + specificity - 1 reaches this
+        (Rogan-Gladen divides by it).
 
     Examples
     --------
@@ -267,6 +275,8 @@ class AreaParams:
     latent_status: bool = True
     max_weight_ratio: float = 5.0
     trim_rounds: int = 5
+    panel_share: float | None = None
+    min_youden: float = 0.5
 
     def __post_init__(self) -> None:
         own = "AreaParams"
@@ -281,6 +291,9 @@ class AreaParams:
             raise _bad(own, "latent_status", self.latent_status, "must be true or false")
         _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)
         _check_int(own, self, "trim_rounds", 0, 100)
+        if self.panel_share is not None:
+            _check_range(own, self, "panel_share", 0.0, 1.0)
+        _check_range(own, self, "min_youden", 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""
