@@ -94,7 +94,7 @@ class PanelWeights:
     design: np.ndarray
     margins: list[Margin]
     max_weight_ratio: float = 5.0
-    trim_rounds: int = 5
+    trim_rounds: int = 3
     areas: np.ndarray | None = None
 
     def population(self, areas) -> np.ndarray:
@@ -105,18 +105,21 @@ class PanelWeights:
         return total.reindex(pd.Index(areas, dtype=object)).to_numpy(float)
 
     def weights(self, users: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
-        """Raked weights of ``users`` (in that order; users absent here get the mean weight of their peers,
-        i.e. weight 1 before scaling), optionally times replicate ``factors`` (R x n) before raking."""
+        """Raked weights of ``users`` (in that order), optionally for replicate ``factors`` (R x n): the
+        replicates are raked from the point weights times the factors (the same raking solution as from the
+        design weights, since the point weights already meet the margins; at most 10 sweeps and one
+        trimming round, which is what they need)."""
         pos = pd.Index(self.users).get_indexer(pd.Index(users))
         if (pos < 0).any():
             raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
                                 f"{users[pos < 0][0]!r}); build the weights from the same users")
-        d = self.design[pos]
-        if factors is not None:
-            d = d[None, :] * factors
         margins = [Margin(m.name, m.members[pos], m.totals) for m in self.margins]
-        return rake(d, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
-                    trim_rounds=self.trim_rounds)
+        args = dict(max_weight_ratio=self.max_weight_ratio, trim_rounds=self.trim_rounds)
+        point = rake(self.design[pos], self.area[pos], margins, **args)
+        if factors is None:
+            return point
+        return rake(point[None, :] * factors, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
+                    trim_rounds=1, max_iter=10)
 
 
 def fill_gaps(p: np.ndarray, max_weeks: int) -> np.ndarray:
@@ -239,17 +242,54 @@ class _Calibration:
         return np.where(np.isfinite(p)[None], np.clip(out, 0.0, 1.0), 0.0)
 
 
-def _misclassification(panel: _Panel, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sensitivity and specificity of the hard statuses on labelled observed weeks, per replicate."""
+def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_folds: int,
+                       min_positives: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sensitivity and specificity of the hard statuses per replicate, fold and week, ``(R, n_folds + 1, T)``,
+    on labelled observed weeks: row k from the users of the *other* folds, the last row from all users. A
+    week with fewer than ``min_positives`` (weighted) unemployed labels takes the figures pooled over weeks."""
     lab = panel.observed & np.isfinite(panel.y)
     y = np.where(lab, panel.y, 0.0)
     s = np.where(lab, panel.status, 0.0)
-    tp = factors @ (y * s).sum(axis=1)
-    pos = factors @ y.sum(axis=1)
-    tn = factors @ ((1 - y) * (1 - s) * lab).sum(axis=1)
-    neg = factors @ ((1 - y) * lab).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return tp / pos, tn / neg
+    parts = np.stack([y * s, y, (1 - y) * (1 - s) * lab, (1 - y) * lab])  # (4, n, T)
+    total = np.einsum("ru,kut->rkt", factors, parts)
+    out = np.empty((2, factors.shape[0], n_folds + 1, parts.shape[2]))
+    for f in range(n_folds + 1):
+        part = total
+        if f < n_folds:
+            mine = fold == f
+            part = total - np.einsum("ru,kut->rkt", factors[:, mine], parts[:, mine])
+        pooled = part.sum(axis=2, keepdims=True)
+        part = np.where(part[:, 1:2] >= min_positives, part, pooled)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[0, :, f] = part[:, 0] / part[:, 1]
+            out[1, :, f] = part[:, 2] / part[:, 3]
+    return out[0], out[1]
+
+
+def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.ndarray, sp: np.ndarray,
+                    min_youden: float):
+    """Rogan-Gladen-corrected unemployed and labour force per (R, area, week): each fold's share corrected
+    with its out-of-fold sensitivity and specificity of that week, then summed (NaN where the Youden index
+    se + sp - 1 falls below ``min_youden``)."""
+    member = np.isfinite(panel.p)
+    status = np.nan_to_num(panel.status).astype(np.float32)[None]
+    n_a = len(panel.areas)
+    num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
+    den = np.zeros_like(num)
+    n_folds = se.shape[1] - 1
+    for f in range(n_folds + 1):
+        mine = (fold == f) if f < n_folds else (fold < 0)
+        if not mine.any():
+            continue
+        k_num, k_den = _cell_sums(np.broadcast_to(status, (weight.shape[0],) + status.shape[1:]),
+                                  weight * mine[None], member, panel.area, n_a)
+        j = (se[:, f] + sp[:, f] - 1)[:, None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.clip((k_num / k_den + sp[:, f][:, None, :] - 1) / j, 0.0, 1.0)
+        share = np.where(j >= min_youden, share, np.nan)
+        num += np.where(k_den > 0, share * k_den, 0.0)
+        den += k_den
+    return num, den
 
 
 def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
@@ -360,20 +400,20 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     p0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
           np.nan_to_num(panel.p)[None].astype(np.float32))
     estimators = {"expected": (p0, None)}
+    base = {"expected": _cell_sums(p0, w0[None], member, panel.area, n_a)}
     if cal is not None:
-        sesp = _misclassification(panel, one)
-        if (sesp[0] + sesp[1] - 1)[0] >= ap.min_youden:
-            estimators["status_corrected"] = (np.nan_to_num(panel.status)[None].astype(np.float32), sesp)
-    base = {e: _cell_sums(v, w0[None], member, panel.area, n_a) for e, (v, _) in estimators.items()}
+        se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
+        estimators["status_corrected"] = (None, cal.fold)
+        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden)
     draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
     frames = []
     alpha = (1 - ap.confidence) / 2
-    for est, (_, sesp) in estimators.items():
+    for est in estimators:
         num, den = base[est]
         for level in levels:
             for period in periods:
                 s_num, s_den, a_lab, p_lab = _aggregate(num, den, panel, level, period)
-                rate = _rate(s_num, s_den, sesp)[0]
+                rate = _rate(s_num, s_den)[0]
                 reps = draws[est][(level, period)]
                 with np.errstate(invalid="ignore"):
                     lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
@@ -433,7 +473,7 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
         u = rng.random((r, n_u)).astype(np.float32)
         w = weights.weights(panel.users, f) if weights is not None else f
         w_fixed = np.broadcast_to(w0, (r, n_u))
-        for est, (value, sesp) in estimators.items():
+        for est, (value, _) in estimators.items():
             if est == "expected":
                 pb = cal.apply(panel.p, cal.shifts(f)) if cal is not None else np.broadcast_to(value[0], (r, n_u, n_w))
                 sums = {"sample": _cell_sums(pb, w, member, panel.area, n_a),
@@ -443,31 +483,24 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
                                                 panel.area, n_a)
                 del pb
             else:
-                se, sp = _misclassification(panel, f)
-                sums = {"sample": _cell_sums(np.broadcast_to(value[0], (r, n_u, n_w)), w, member, panel.area, n_a)}
+                se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
+                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden)}
             for key in draws[est]:
-                rate0 = _rate(*_aggregate(*base[est], panel, *key)[:2], sesp)
                 if est != "expected":
-                    draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2], (se, sp)))
+                    draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2]))
                     continue
                 fr = share[key][None]
-                rates = {k: _rate(*_aggregate(*v, panel, *key)[:2], None) for k, v in sums.items()}
+                rates = {k: _rate(*_aggregate(*v, panel, *key)[:2]) for k, v in sums.items()}
                 rate = rates["fixed"] + np.sqrt(1 - fr) * (rates["sample"] - rates["fixed"])
                 if "status" in rates:
                     rate = rate + np.sqrt(fr) * (rates["status"] - rates["fixed"])
-                del rate0
                 draws[est][key].append(rate)
     return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
 
 
-def _rate(num: np.ndarray, den: np.ndarray, sesp) -> np.ndarray:
-    """num / den, corrected by Rogan-Gladen when ``sesp`` = (sensitivity, specificity) per replicate."""
+def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = num / den
-        if sesp is not None:
-            se, sp = (np.asarray(x, dtype=float).reshape(-1, 1, 1) for x in sesp)
-            rate = np.clip((rate + sp - 1) / (se + sp - 1), 0.0, 1.0)
-    return rate
+        return num / den
 
 
 def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str, n_a: int, n_p: int):

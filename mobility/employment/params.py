@@ -252,8 +252,10 @@ class AreaParams:
         panel's users over the census total of the weights' margins (about 0 for a real panel; 0 without
         margins); 1: the panel is the population (a synthetic region whose truth counts the panel's people).
     min_youden : float
-        The ``status_corrected`` estimator is given only when sensitivity + specificity - 1 reaches this
+        The ``status_corrected`` estimator is given only where sensitivity + specificity - 1 reaches this
         (Rogan-Gladen divides by it).
+    min_positives : float
+        A week with fewer unemployed labels takes sensitivity and specificity pooled over the weeks.
 
     Examples
     --------
@@ -274,9 +276,10 @@ class AreaParams:
     calibration_folds: int = 5
     latent_status: bool = True
     max_weight_ratio: float = 5.0
-    trim_rounds: int = 5
+    trim_rounds: int = 3
     panel_share: float | None = None
     min_youden: float = 0.5
+    min_positives: float = 20.0
 
     def __post_init__(self) -> None:
         own = "AreaParams"
@@ -294,6 +297,7 @@ class AreaParams:
         if self.panel_share is not None:
             _check_range(own, self, "panel_share", 0.0, 1.0)
         _check_range(own, self, "min_youden", 0.0, 1.0)
+        _check_range(own, self, "min_positives", 0.0, 1e9)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""

@@ -63,8 +63,10 @@ def _check(design: np.ndarray, area: np.ndarray, margins: list[Margin]) -> None:
                                 "users without census features before raking")
 
 
-def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list[np.ndarray]) -> np.ndarray:
-    """One scaling step for one margin over every area; ``w`` is (R, n), updated in place and returned."""
+def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list[np.ndarray]) -> float:
+    """One scaling step for one margin over every area; ``w`` is (R, n), updated in place. Returns the
+    largest gap ``|current - target|`` it corrected, relative to the area's total."""
+    worst = 0.0
     for g, idx in enumerate(order):
         if not len(idx):
             continue
@@ -74,8 +76,10 @@ def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list[np.
         usable = (target > 0) & (current > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_ratio = np.where(usable, np.log(np.where(usable, target, 1.0) / np.where(usable, current, 1.0)), 0.0)
+        gap = np.abs(current - target) * usable / max(float(target.sum()), 1e-300)
+        worst = max(worst, float(gap.max(initial=0.0)))
         w[:, idx] *= np.exp(log_ratio @ mem.T)
-    return w
+    return worst
 
 
 def margin_error(weights: np.ndarray, area: np.ndarray, margins: list[Margin]) -> float:
@@ -100,8 +104,8 @@ def margin_error(weights: np.ndarray, area: np.ndarray, margins: list[Margin]) -
     return worst
 
 
-def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, trim_rounds: int = 5,
-         max_iter: int = 100, tol: float = 1e-6) -> np.ndarray:
+def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, trim_rounds: int = 3,
+         max_iter: int = 30, tol: float = 1e-3) -> np.ndarray:
     """Raking weights with soft memberships, trimmed (module notes).
 
     Parameters
@@ -116,7 +120,8 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
     trim_rounds : int
         Rake-and-trim rounds before the final clip.
     max_iter, tol : int, float
-        Scaling sweeps per round, and the largest relative change of a weight that stops them.
+        Scaling sweeps per round, and the largest gap between a weighted and a target total, relative to
+        the area's total, that stops them.
 
     Returns
     -------
@@ -146,13 +151,10 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
     positive = w > 0
     for round_ in range(trim_rounds + 1):
         for _ in range(max_iter):
-            before = w.copy()
-            for m in margins:
-                _scale_step(w, area, m, order)
-            change = np.abs(w - before) / np.maximum(before, 1e-300)
+            gap = max(_scale_step(w, area, m, order) for m in margins)
             if not np.isfinite(w).all():
                 raise MobilityError("rake: weights diverged; a margin cannot be met (check the totals' areas)")
-            if change[positive].max(initial=0.0) < tol:
+            if gap < tol:
                 break
         w = _trim(w, order, positive, max_weight_ratio)
     return w[0] if single else w
