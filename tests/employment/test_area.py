@@ -39,7 +39,7 @@ def test_unknown_weeks_are_not_in_the_labour_force():
 def test_validation_scores_and_figure():
     weeks = pd.date_range("2020-03-02", periods=6, freq="7D")
     area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
-                         "period": "week", "period_start": weeks, "rate_expected": np.linspace(0, 0.1, 6),
+                         "period": "week", "period_start": weeks, "rate": np.linspace(0, 0.1, 6),
                          "suppressed": False})
     truth = pd.DataFrame({"county": "42101", "week": weeks, "rate": np.linspace(0, 0.1, 6) + 0.01})
     ui = pd.DataFrame({"state_fips": "42", "week_end": weeks + pd.Timedelta(days=5),
