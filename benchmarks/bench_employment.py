@@ -137,6 +137,7 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
         baseline_workplace,
         relative_attendance,
         weekly_attendance,
+        work_days,
     )
     from mobility.employment.daytime import daytime_weekly
     from mobility.employment.features import weekly_features
@@ -147,9 +148,10 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
     wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
     features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
-    panel = relative_attendance(weekly_attendance(visits, labels, timezone=timezone), baseline_workplace(labels))
-    signal = signal_status(panel, features, tau)
-    return signal, weekly_features(signal, daytime=daytime_weekly(visits, labels, timezone=timezone))
+    days = work_days(visits, labels, timezone=timezone)
+    panel = relative_attendance(weekly_attendance(visits, labels, days=days), baseline_workplace(labels))
+    signal = signal_status(panel, features, tau, daytime=daytime_weekly(visits, labels, days=days))
+    return signal, weekly_features(signal)
 
 
 def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:

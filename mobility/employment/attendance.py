@@ -56,6 +56,8 @@ attendance_panel
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -147,6 +149,16 @@ def _label_rows(hours: HourlyLocations, labels: pd.DataFrame) -> tuple[np.ndarra
     return np.where(ok, hours.user_row_start[u] + day - first, -1), ok
 
 
+def _label_codes(hours: HourlyLocations, labels: pd.DataFrame, column: str) -> np.ndarray:
+    """Rule 1: the code of each row's location in ``labels[column]``, carried forward (``-1`` before the first)."""
+    label_row, ok = _label_rows(hours, labels)
+    value = labels[column].to_numpy(dtype="float64", na_value=np.nan)
+    code = np.full(hours.row_user.size, -1, dtype=np.int64)
+    has = ok & np.isfinite(value)
+    code[label_row[has]] = hours.codes_of(value[has].astype(np.int64))
+    return _carry_forward(code, hours)
+
+
 def _carry_forward(code: np.ndarray, hours: HourlyLocations) -> np.ndarray:
     """Each row's code, or the user's last earlier code ``>= 0`` (``-1`` before the first)."""
     idx = np.where(code >= 0, np.arange(code.size), -1)
@@ -181,7 +193,7 @@ def _work_profiles(hours: HourlyLocations, reference: np.ndarray, params: Employ
 
 
 def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
-                      params: EmploymentParams | None = None) -> pd.DataFrame:
+                      params: EmploymentParams | None = None, days: WorkDays | None = None) -> pd.DataFrame:
     """Usual work days and hours observed and spent at the workplace, per user and local week (rules 1-4).
 
     Parameters
@@ -196,6 +208,9 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     params : EmploymentParams, optional
         ``baseline_start/end``, ``work_start_h/work_end_h`` (default schedule), ``min_day_observed_h``,
         ``min_day_observed_share``.
+    days : WorkDays, optional
+        :func:`work_days` of the same visits, labels and parameters, when already computed (``visits``,
+        ``labels``, ``timezone`` and ``params`` are then not read).
 
     Returns
     -------
@@ -224,6 +239,87 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     >>> w[["usual_workdays", "workdays_observed", "workdays_at_work"]].values.tolist()
     [[4.75, 0.0, 0.0], [4.75, 4.75, 4.75], [4.75, 0.0, 0.0]]
     """
+    days = work_days(visits, labels, timezone=timezone, params=params) if days is None else days
+    params = days.params
+    hours = days.hours
+    n_users = hours.users.size
+    sums = {
+        "workdays_observed": days.weight * days.observed,
+        "workdays_at_work": days.weight * (days.observed & days.at_work),
+        "workhour_observed_h": days.observed_h,
+        "workhour_at_work_h": days.at_work_h,
+    }
+    out_user = np.repeat(np.arange(n_users), days.n_weeks)
+    out = pd.DataFrame({"user_id": hours.users.astype(str).take(out_user), "week": days.week_monday(),
+                        "usual_workdays": days.usual[out_user]})
+    n_out = len(out)
+    for name, values in sums.items():
+        out[name] = np.bincount(days.week_key, weights=values.astype(np.float64), minlength=n_out)
+    counts = np.bincount(days.week_key * len(WORK_STATUSES) + days.status, minlength=n_out * len(WORK_STATUSES))
+    modal = counts.reshape(n_out, len(WORK_STATUSES)).argmax(axis=1)  # ties: the first in WORK_STATUSES
+    out["work_status"] = pd.array(np.asarray(WORK_STATUSES, dtype=object)[modal], dtype="string")
+    out.attrs["params"] = params.to_dict()
+    return out
+
+
+@dataclass
+class WorkDays:
+    """Rules 1-3 of the module notes for every user-day (row of :attr:`hours`), shared by
+    :func:`weekly_attendance` and :func:`mobility.employment.daytime.daytime_weekly`.
+
+    Attributes
+    ----------
+    hours : HourlyLocations
+        The hourly bins of the visits.
+    reference : int64 array (n_rows,)
+        Code (in ``hours``) of the day's reference workplace, ``-1`` for none.
+    status : int64 array (n_rows,)
+        Index in :data:`mobility.home_work.WORK_STATUSES` of the day's work status.
+    profile : float64 array (n_users, 7, 24)
+        Each user's usual work schedule (rule 2).
+    expected, observed_h, at_work_h, weight : float64 arrays (n_rows,)
+        Usual work hours of the day, those observed, those at the reference; the day's weight (rule 3).
+    observed, at_work : bool arrays (n_rows,)
+    usual : float64 array (n_users,)
+        Usual work days a week.
+    week_key : int64 array (n_rows,)
+        Row of the day's (user, week) in the weekly tables; ``n_weeks`` weeks per user from the first Monday
+        ``first_monday`` (days since 1970-01-01).
+    """
+
+    hours: HourlyLocations
+    reference: np.ndarray
+    status: np.ndarray
+    profile: np.ndarray
+    expected: np.ndarray
+    observed_h: np.ndarray
+    observed: np.ndarray
+    at_work: np.ndarray
+    at_work_h: np.ndarray
+    weight: np.ndarray
+    usual: np.ndarray
+    week_key: np.ndarray
+    n_weeks: np.ndarray
+    first_monday: np.ndarray
+    params: EmploymentParams
+
+    def week_monday(self) -> np.ndarray:
+        """The Monday (datetime64[ns]) of every weekly row, in ``week_key`` order."""
+        user = np.repeat(np.arange(self.n_weeks.size), self.n_weeks)
+        start = np.zeros(self.n_weeks.size + 1, dtype=np.int64)
+        np.cumsum(self.n_weeks, out=start[1:])
+        monday = self.first_monday[user] + (np.arange(int(start[-1])) - start[user]) * DAYS_PER_WEEK
+        return pd.to_datetime(monday * DAY_S, unit="s").astype("datetime64[ns]").to_numpy()
+
+    def codes(self, labels: pd.DataFrame, column: str) -> np.ndarray:
+        """Code of each row's location in ``labels[column]`` (a location id per user-day), carried forward over
+        later days without one (``-1`` before the first)."""
+        return _label_codes(self.hours, labels, column)
+
+
+def work_days(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
+              params: EmploymentParams | None = None) -> WorkDays:
+    """Rules 1-3 of the module notes for every user-day of the visits (see :func:`weekly_attendance`)."""
     params = params or EmploymentParams()
     require_columns(labels, ["user_id", "date", "work_location_id", "work_status"], "labels",
                     "pass the home_work_daily table of the same visits (detect_home_work, obfuscate_to_cbg)")
@@ -236,17 +332,13 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     hours = hourly_locations(visits, timezone=timezone, source="visits")
     n_rows, n_users = hours.row_user.size, hours.users.size
     label_row, ok = _label_rows(hours, labels)
-    work_id = labels["work_location_id"].to_numpy(dtype="float64", na_value=np.nan)
-    code = np.full(n_rows, -1, dtype=np.int64)
-    has = ok & np.isfinite(work_id)
-    code[label_row[has]] = hours.codes_of(work_id[has].astype(np.int64))
-    reference = _carry_forward(code, hours)
     status = np.full(n_rows, WORK_STATUSES.index("unknown"), dtype=np.int64)
     status_code = pd.Index(WORK_STATUSES).get_indexer(labels["work_status"].astype("string").fillna("unknown"))
     if (status_code < 0).any():
         bad = labels["work_status"].to_numpy()[status_code < 0][0]
         raise MobilityError(f"labels: work_status {bad!r} is not one of {WORK_STATUSES}; pass home_work_daily")
     status[label_row[ok]] = status_code[ok]
+    reference = _label_codes(hours, labels, "work_location_id")
 
     profile = _work_profiles(hours, reference, params)
     row_profile = profile[hours.row_user, hours.weekday]
@@ -263,26 +355,8 @@ def weekly_attendance(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: s
     n_weeks = (monday[hours.user_row_start[1:] - 1] - first_monday) // DAYS_PER_WEEK + 1
     week_start = np.zeros(n_users + 1, dtype=np.int64)
     np.cumsum(n_weeks, out=week_start[1:])
-    key = week_start[hours.row_user] + week_of_user
-    n_out = int(week_start[-1])
-    sums = {
-        "workdays_observed": weight * observed,
-        "workdays_at_work": weight * (observed & at_work),
-        "workhour_observed_h": observed_h,
-        "workhour_at_work_h": at_work_h,
-    }
-    out_user = np.repeat(np.arange(n_users), n_weeks)
-    out_monday = first_monday[out_user] + (np.arange(n_out) - week_start[out_user]) * DAYS_PER_WEEK
-    out = pd.DataFrame({"user_id": hours.users.astype(str).take(out_user),
-                        "week": pd.to_datetime(out_monday * DAY_S, unit="s").astype("datetime64[ns]"),
-                        "usual_workdays": usual[out_user]})
-    for name, values in sums.items():
-        out[name] = np.bincount(key, weights=values.astype(np.float64), minlength=n_out)
-    counts = np.bincount(key * len(WORK_STATUSES) + status, minlength=n_out * len(WORK_STATUSES))
-    modal = counts.reshape(n_out, len(WORK_STATUSES)).argmax(axis=1)  # ties: the first in WORK_STATUSES
-    out["work_status"] = pd.array(np.asarray(WORK_STATUSES, dtype=object)[modal], dtype="string")
-    out.attrs["params"] = params.to_dict()
-    return out
+    return WorkDays(hours, reference, status, profile, expected, observed_h, observed, at_work, at_work_h, weight,
+                    usual, week_start[hours.row_user] + week_of_user, n_weeks, first_monday, params)
 
 
 def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,

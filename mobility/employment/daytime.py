@@ -1,23 +1,31 @@
-"""Weekly daytime behaviour around home, from stops: the classifier's evidence beside attendance at work.
+"""Weekly behaviour in each person's usual work hours: at home, elsewhere, how far, on work days and days off.
 
-Per user and local week, over weekdays and the work hours ``[work_start_h, work_end_h)`` of
-:class:`~mobility.employment.params.EmploymentParams`:
+The evidence that tells a remote worker from a job loser once neither goes to the workplace (method.md
+section 4): both stay away from work, but a remote worker's week keeps the shape of a working week (usual
+work hours at home on work days, outings on days off), while a job loser's work days look like days off.
+Everything is measured on the hourly bins and in the usual work hours of
+:func:`mobility.employment.attendance.work_days` (a night nurse's "daytime" is her night):
 
-* ``weekdays_with_data`` -- weekdays with at least ``min_day_observed_h`` hours of stops (as in attendance);
-* ``weekdays_out`` -- of those, days with at least ``min_outing_h`` hours at places other than home;
-* ``workhour_observed_h`` -- work-hour time covered by stops; ``home_workhour_h`` -- the part of it at home;
-* ``daytime_distance_km`` -- work-hour-weighted mean distance from home (0 while at home), NaN without
-  work-hour data; ``daytime_max_km`` -- the farthest from home a stop in work hours lies.
+* **hours of interest** of a day: on a usual work day, the person's usual-hours profile ``P`` for that day of
+  the week (rule 2 of :mod:`~mobility.employment.attendance`); on a day off (no usual hours), the mean
+  profile of the person's usual work days, so days off are read in the same clock hours;
+* a day is **seen** when its hours of interest are observed as attendance observes a work day (rule 3); it
+  has an **outing** when some hour of interest is spent at a place that is neither home nor the reference
+  workplace.
 
-Home is the day's ``home_location_id`` of the daily labels, else the user's most frequent one (ties: the
-smallest id); its coordinates are the dwell-weighted mean of the user's stops at that location. These are
-observation and attendance features, not mobility outcomes: nothing here counts places, entropy or radius
-(the event study's outcomes, which must not date job losses; method.md section 4). Coordinates stay
-internal: the table holds distances only.
+Home is the day's ``home_location_id`` of the daily labels, carried forward over days without one (before the
+first: the user's most frequent one); its coordinates are the dwell-weighted mean of the user's visits at
+that location. These are observation and attendance features, not mobility outcomes: nothing here counts
+places, entropy or radius (method.md section 4). Coordinates stay internal: the table holds distances only.
 
-Schema ``daytime_weekly``: ``user_id`` (str), ``week`` (datetime64[ns], naive local Monday),
-``weekdays_with_data``, ``weekdays_out`` (int64), ``workhour_observed_h``, ``home_workhour_h``,
-``daytime_distance_km``, ``daytime_max_km`` (float64). Users without any home label are absent.
+Schema ``daytime_weekly`` (one row per user and week, as ``weekly_attendance``): ``user_id`` (str), ``week``
+(datetime64[ns], naive local Monday), ``usual_days_seen``, ``usual_days_out``, ``off_days_seen``,
+``off_days_out`` (float64 day counts), ``usual_seen_h``, ``usual_home_h``, ``usual_other_h`` (usual work
+hours observed, at home, elsewhere: neither home nor the workplace), ``off_seen_h``, ``off_home_h`` (the same
+hours on days off), ``daytime_distance_km`` (usual-hours-weighted mean distance from home, 0 while at home;
+NaN without observed usual hours), ``daytime_max_km`` (the farthest from home an observed usual hour lies),
+``workplace_id`` (float64: the ``location_id`` of the reference workplace on the week's last day, NaN for none:
+a new value is a new workplace).
 """
 
 from __future__ import annotations
@@ -26,55 +34,67 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
+from mobility.employment.attendance import WorkDays, work_days
 from mobility.employment.params import EmploymentParams
-from mobility.kernels.employment import DAY_S, day_pieces
 from mobility.kernels.geo import haversine_m
-from mobility.localtime import local_time
 
-DAYTIME_COLUMNS = ("weekdays_with_data", "weekdays_out", "workhour_observed_h", "home_workhour_h",
-                   "daytime_distance_km", "daytime_max_km")
-
-
-def _local_seconds(stops: pd.DataFrame, column: str, timezone: str | None) -> np.ndarray:
-    offset = stops["utc_offset_s"].reset_index(drop=True) if "utc_offset_s" in stops.columns else None
-    local = local_time(stops[column].reset_index(drop=True), utc_offset_s=offset, timezone=timezone)
-    return local.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
+DAYTIME_COLUMNS = ("usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out", "usual_seen_h",
+                   "usual_home_h", "usual_other_h", "off_seen_h", "off_home_h", "daytime_distance_km",
+                   "daytime_max_km", "workplace_id")
 
 
-def _homes(labels: pd.DataFrame, codes: pd.Index) -> tuple[pd.Series, np.ndarray]:
-    """The day's home location per (user code, local day) key, and each user's modal home (-1: none)."""
-    lab = labels[labels["home_location_id"].notna()]
-    user = codes.get_indexer(lab["user_id"].astype(str))
-    date = pd.to_datetime(lab["date"])
-    if isinstance(date.dtype, pd.DatetimeTZDtype):
-        date = date.dt.tz_localize(None)
-    day = (date.to_numpy().astype("datetime64[ns]").astype(np.int64) // (DAY_S * 10**9)).astype(np.int64)
-    loc = lab["home_location_id"].to_numpy(dtype=np.int64)
-    ok = user >= 0
-    daily = pd.Series(loc[ok], index=user[ok].astype(np.int64) * 10**6 + day[ok])
-    daily = daily[~daily.index.duplicated()]
-    counts = pd.DataFrame({"u": user[ok], "loc": loc[ok]}).value_counts().reset_index()
-    counts = counts.sort_values(["u", "count", "loc"], ascending=[True, False, True]).drop_duplicates("u")
-    modal = np.full(len(codes), -1, dtype=np.int64)
-    modal[counts["u"].to_numpy()] = counts["loc"].to_numpy()
-    return daily, modal
+def _home_codes(days: WorkDays, labels: pd.DataFrame) -> np.ndarray:
+    """Each row's home code, carried forward; before a user's first home label, their most frequent one."""
+    home = days.codes(labels, "home_location_id")
+    user = days.hours.row_user
+    known = home >= 0
+    counts = pd.DataFrame({"u": user[known], "c": home[known]}).value_counts().reset_index()
+    counts = counts.sort_values(["u", "count", "c"], ascending=[True, False, True]).drop_duplicates("u")
+    modal = np.full(days.hours.users.size, -1, dtype=np.int64)
+    modal[counts["u"].to_numpy()] = counts["c"].to_numpy()
+    return np.where(known, home, modal[user])
 
 
-def daytime_weekly(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
-                   params: EmploymentParams | None = None) -> pd.DataFrame:
-    """Weekday time at home in work hours, days with an outing and distance from home, per user and week.
+def _code_coordinates(days: WorkDays, visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dwell-weighted mean lat/lon of each (user, code) pair, keyed ``user * n_codes + code`` (sorted keys)."""
+    hours = days.hours
+    user = hours.users.get_indexer(visits["user_id"].astype(hours.users.dtype))
+    code = hours.codes_of(visits["location_id"].to_numpy(dtype=np.int64))
+    ok = (user >= 0) & (code >= 0)
+    dwell = (visits["end"] - visits["start"]).dt.total_seconds().to_numpy(dtype=float)
+    dwell = np.maximum(np.nan_to_num(dwell), 1.0)[ok]
+    key, where = np.unique(user[ok].astype(np.int64) * max(hours.location_ids.size, 1) + code[ok],
+                           return_inverse=True)
+    w = np.bincount(where, weights=dwell)
+    lat = np.bincount(where, weights=dwell * visits["lat"].to_numpy(float)[ok]) / w
+    lon = np.bincount(where, weights=dwell * visits["lon"].to_numpy(float)[ok]) / w
+    return key, lat, lon
+
+
+def _lookup(keys: np.ndarray, values: tuple[np.ndarray, ...], query: np.ndarray) -> tuple[np.ndarray, ...]:
+    at = np.minimum(np.searchsorted(keys, query), max(keys.size - 1, 0))
+    found = (keys.size > 0) & (keys[at] == query) if keys.size else np.zeros(query.shape, bool)
+    return tuple(np.where(found, v[at], np.nan) if keys.size else np.full(query.shape, np.nan) for v in values)
+
+
+def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
+                   params: EmploymentParams | None = None, days: WorkDays | None = None) -> pd.DataFrame:
+    """Usual work hours at home and elsewhere, days with an outing and distance from home, per user and week.
 
     Parameters
     ----------
-    stops : DataFrame
+    visits : DataFrame
         ``user_id``, ``start``, ``end`` (tz-aware), ``lat``, ``lon``, ``location_id`` (the ``visits``
         table); optional ``utc_offset_s``.
     labels : DataFrame
-        ``home_work_daily``: ``user_id``, ``date`` (local day), ``home_location_id``.
+        ``home_work_daily``: ``user_id``, ``date``, ``home_location_id``, ``work_location_id``,
+        ``work_status``.
     timezone : str, optional
-        IANA zone of the local days and work hours (UTC when None).
+        IANA zone of the local days and hours (UTC when None).
     params : EmploymentParams, optional
-        ``work_start_h``, ``work_end_h``, ``min_day_observed_h``, ``min_outing_h``.
+        The attendance rules (usual hours, observed days).
+    days : WorkDays, optional
+        :func:`~mobility.employment.attendance.work_days` of the same visits and labels, when already computed.
 
     Returns
     -------
@@ -82,79 +102,92 @@ def daytime_weekly(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str |
 
     Examples
     --------
-    Monday: home until 08:00, at a place 0.01 degrees of latitude (1.11 km) north 08:00-18:00, home again.
-    Tuesday: home all day.
+    A 9-to-5 worker (work at location 1, 0.01 degrees of latitude = 1.11 km north of home 0) in the baseline
+    week of 6 January; the next week she works from home but for an errand (location 2, at the workplace's
+    distance) 12:00-13:00 on Monday; on Saturday 11 she is out 12:00-14:00.
 
     >>> t, h = pd.Timestamp("2020-01-06", tz="UTC"), pd.Timedelta(hours=1)
-    >>> stops = pd.DataFrame({"user_id": "a", "start": [t, t + 8 * h, t + 18 * h],
-    ...     "end": [t + 8 * h, t + 18 * h, t + 48 * h], "lat": [40.0, 40.01, 40.0], "lon": -75.0,
-    ...     "location_id": [0, 1, 0]})
-    >>> labels = pd.DataFrame({"user_id": "a", "date": pd.to_datetime(["2020-01-06", "2020-01-07"]),
-    ...                        "home_location_id": [0, 0]})
-    >>> w = daytime_weekly(stops, labels).iloc[0]
-    >>> int(w["weekdays_with_data"]), int(w["weekdays_out"]), float(w["workhour_observed_h"]), float(w["home_workhour_h"])
-    (2, 1, 18.0, 9.0)
-    >>> round(float(w["daytime_distance_km"]), 3), round(float(w["daytime_max_km"]), 3)
-    (0.556, 1.112)
+    >>> rows = []
+    >>> for d in range(5):
+    ...     rows += [(t + d * 24 * h, 9, 0), (t + (d * 24 + 9) * h, 8, 1), (t + (d * 24 + 17) * h, 16, 0)]
+    >>> rows += [(t + 5 * 24 * h, 12, 0), (t + 5 * 24 * h + 12 * h, 2, 2), (t + 5 * 24 * h + 14 * h, 34, 0)]
+    >>> rows += [(t + 7 * 24 * h, 12, 0), (t + 7 * 24 * h + 12 * h, 1, 2), (t + 7 * 24 * h + 13 * h, 155, 0)]
+    >>> visits = pd.DataFrame([{"user_id": "a", "start": s, "end": s + n * h, "location_id": loc,
+    ...                         "lat": 40.0 + 0.01 * (loc > 0), "lon": -75.0} for s, n, loc in rows])
+    >>> labels = pd.DataFrame({"user_id": "a", "date": pd.date_range("2020-01-06", periods=14),
+    ...     "home_location_id": 0, "work_location_id": pd.array([1] * 14, dtype="Int64"), "work_status": "fixed"})
+    >>> p = EmploymentParams(baseline_start="2020-01-06", baseline_end="2020-01-12")
+    >>> w = daytime_weekly(visits, labels, params=p)
+    >>> w[["usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out"]].values.tolist()
+    [[5.0, 0.0, 2.0, 1.0], [5.0, 1.0, 2.0, 0.0]]
+    >>> w[["usual_seen_h", "usual_home_h", "usual_other_h"]].values.tolist()
+    [[40.0, 0.0, 0.0], [40.0, 39.0, 1.0]]
+    >>> w["daytime_distance_km"].round(3).tolist(), w["daytime_max_km"].round(3).tolist()
+    ([1.112, 0.028], [1.112, 1.112])
+    >>> w["workplace_id"].tolist()
+    [1.0, 1.0]
     """
-    params = params or EmploymentParams()
-    require_columns(stops, ["user_id", "start", "end", "lat", "lon", "location_id"], "stops",
+    require_columns(visits, ["user_id", "start", "end", "lat", "lon", "location_id"], "visits",
                     "pass the visits table (stops with location_id)")
     require_columns(labels, ["user_id", "date", "home_location_id"], "labels", "pass the home_work_daily table")
-    stops = stops.reset_index(drop=True)
-    codes = pd.Index(np.unique(stops["user_id"].astype(str).to_numpy()))
-    user = codes.get_indexer(stops["user_id"].astype(str))
-    loc = stops["location_id"].to_numpy(dtype=np.int64)
-    lat, lon = stops["lat"].to_numpy(float), stops["lon"].to_numpy(float)
-    s_sec, e_sec = _local_seconds(stops, "start", timezone), _local_seconds(stops, "end", timezone)
-    daily_home, modal = _homes(labels, codes)
+    days = work_days(visits, labels, timezone=timezone, params=params) if days is None else days
+    params = days.params
+    hours = days.hours
+    user = hours.row_user
+    profile = days.profile                                              # (n_users, 7, 24)
+    workday = profile.sum(axis=2) > 0
+    mean_day = (profile * workday[:, :, None]).sum(axis=1) / np.maximum(workday.sum(axis=1), 1)[:, None]
+    usual = days.expected > 0
+    interest = np.where(usual[:, None], profile[user, hours.weekday], mean_day[user])   # (n_rows, 24)
+    home = _home_codes(days, labels)
+    bins = hours.bins
+    seen = bins >= 0
+    at_home = seen & (bins == home[:, None]) & (home[:, None] >= 0)
+    at_work = seen & (bins == days.reference[:, None]) & (days.reference[:, None] >= 0)
+    other = seen & ~at_home & ~at_work
+    seen_h = (interest * seen).sum(axis=1)
+    expected = interest.sum(axis=1)
+    need = np.maximum(np.minimum(params.min_day_observed_h, expected), params.min_day_observed_share * expected)
+    day_seen = np.where(usual, days.observed, (expected > 0) & (seen_h >= need - 1e-9))
+    outing = day_seen & (other & (interest > 0)).any(axis=1)
 
-    # home coordinates: dwell-weighted mean of the stops at each (user, location), keyed user * 2**32 + location
-    dwell = np.maximum(e_sec - s_sec, 1.0)
-    place, where_stop = np.unique(user.astype(np.int64) * 2**32 + loc, return_inverse=True)
-    w = np.bincount(where_stop, weights=dwell)
-    place_lat = np.bincount(where_stop, weights=dwell * lat) / w
-    place_lon = np.bincount(where_stop, weights=dwell * lon) / w
+    # distance from home of each observed hour of interest (0 at home)
+    key, lat, lon = _code_coordinates(days, visits)
+    n_codes = max(hours.location_ids.size, 1)
+    r, hh = np.nonzero(seen & ~at_home & (interest > 0) & usual[:, None])
+    base = user[r].astype(np.int64) * n_codes
+    here_lat, here_lon = _lookup(key, (lat, lon), base + bins[r, hh])
+    home_lat, home_lon = _lookup(key, (lat, lon), base + home[r])
+    km = np.nan_to_num(haversine_m(here_lat, here_lon, home_lat, home_lon) / 1000.0)
+    n_rows = user.size
+    dist_h = np.bincount(r, weights=interest[r, hh] * km, minlength=n_rows)
+    max_km = np.zeros(n_rows)
+    np.maximum.at(max_km, r, km)
 
-    row, day, observed, workhour = day_pieces(s_sec, e_sec, params.work_start_h * 3600, params.work_end_h * 3600)
-    weekday = (day + 3) % 7 < 5  # 1970-01-01 was a Thursday; Monday = 0
-    row, day, observed, workhour = row[weekday], day[weekday], observed[weekday], workhour[weekday]
-    u = user[row]
-    home = daily_home.reindex(u.astype(np.int64) * 10**6 + day).to_numpy()
-    home = np.where(np.isnan(home), modal[u], home).astype(np.int64)
-    known = home >= 0
-    row, day, observed, workhour, u, home = (a[known] for a in (row, day, observed, workhour, u, home))
-    at_home = loc[row] == home
-    key = u.astype(np.int64) * 2**32 + home
-    at = np.minimum(np.searchsorted(place, key), len(place) - 1)
-    found = place[at] == key  # a home location without any stop of the user has no coordinates
-    h_lat, h_lon = np.where(found, place_lat[at], np.nan), np.where(found, place_lon[at], np.nan)
-    dist_km = np.where(at_home, 0.0, haversine_m(lat[row], lon[row], h_lat, h_lon) / 1000.0)
-    pieces = pd.DataFrame({"u": u, "day": day, "observed_s": observed, "workhour_s": workhour,
-                           "home_s": np.where(at_home, workhour, 0.0), "away_s": np.where(at_home, 0.0, observed),
-                           "dist_s": workhour * np.nan_to_num(dist_km),
-                           "max_km": np.where(workhour > 0, dist_km, np.nan)})
-    days = pieces.groupby(["u", "day"], sort=True).agg(
-        observed_s=("observed_s", "sum"), workhour_s=("workhour_s", "sum"), home_s=("home_s", "sum"),
-        away_s=("away_s", "sum"), dist_s=("dist_s", "sum"), max_km=("max_km", "max")).reset_index()
-    days["with_data"] = days["observed_s"] >= params.min_day_observed_h * 3600
-    days["out"] = days["with_data"] & (days["away_s"] >= params.min_outing_h * 3600)
-    monday = days["day"] - (days["day"] + 3) % 7
-    days["week"] = pd.to_datetime(monday.to_numpy() * DAY_S, unit="s").astype("datetime64[ns]")
-    out = days.groupby(["u", "week"], sort=True).agg(
-        weekdays_with_data=("with_data", "sum"), weekdays_out=("out", "sum"), workhour_s=("workhour_s", "sum"),
-        home_s=("home_s", "sum"), dist_s=("dist_s", "sum"), daytime_max_km=("max_km", "max")).reset_index()
+    n_out = int(days.n_weeks.sum())
+    key_w = days.week_key
+    sums = {
+        "usual_days_seen": usual & day_seen, "usual_days_out": usual & outing,
+        "off_days_seen": ~usual & day_seen, "off_days_out": ~usual & outing,
+        "usual_seen_h": np.where(usual, seen_h, 0.0),
+        "usual_home_h": np.where(usual, (interest * at_home).sum(axis=1), 0.0),
+        "usual_other_h": np.where(usual, (interest * other).sum(axis=1), 0.0),
+        "off_seen_h": np.where(usual, 0.0, seen_h), "off_home_h": np.where(usual, 0.0, (interest * at_home).sum(axis=1)),
+    }
+    out = pd.DataFrame({"user_id": pd.array(hours.users.astype(str).take(np.repeat(np.arange(hours.users.size),
+                                                                                  days.n_weeks)), dtype="string"),
+                        "week": days.week_monday()})
+    for name, values in sums.items():
+        out[name] = np.bincount(key_w, weights=np.asarray(values, dtype=np.float64), minlength=n_out)
     with np.errstate(invalid="ignore", divide="ignore"):
-        distance = np.where(out["workhour_s"] > 0, out["dist_s"] / out["workhour_s"], np.nan)
-    table = pd.DataFrame({
-        "user_id": pd.array(codes.to_numpy()[out["u"].to_numpy()], dtype="string"),
-        "week": out["week"].to_numpy(),
-        "weekdays_with_data": out["weekdays_with_data"].to_numpy(np.int64),
-        "weekdays_out": out["weekdays_out"].to_numpy(np.int64),
-        "workhour_observed_h": out["workhour_s"].to_numpy(float) / 3600.0,
-        "home_workhour_h": out["home_s"].to_numpy(float) / 3600.0,
-        "daytime_distance_km": distance,
-        "daytime_max_km": out["daytime_max_km"].to_numpy(float),
-    })
-    table.attrs["params"] = params.to_dict()
-    return table
+        out["daytime_distance_km"] = np.where(out["usual_seen_h"] > 0, np.bincount(
+            key_w, weights=np.where(usual, dist_h, 0.0), minlength=n_out) / out["usual_seen_h"], np.nan)
+    week_max = np.zeros(n_out)
+    np.maximum.at(week_max, key_w, np.where(usual, max_km, 0.0))
+    out["daytime_max_km"] = np.where(out["usual_seen_h"] > 0, week_max, np.nan)
+    last_row = np.full(n_out, -1, dtype=np.int64)
+    np.maximum.at(last_row, key_w, np.arange(n_rows))
+    ref = days.reference[np.maximum(last_row, 0)]
+    out["workplace_id"] = np.where((last_row >= 0) & (ref >= 0), hours.location_ids[np.maximum(ref, 0)], np.nan)
+    out.attrs["params"] = params.to_dict()
+    return out

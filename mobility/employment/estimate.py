@@ -2,9 +2,10 @@
 
 :func:`estimate_employment` runs, in order: the baseline workplace
 (:func:`~mobility.employment.attendance.baseline_workplace`), weekly attendance at each worker's workplace
-from the visits, the relative panel, the signal method (sector P_s, events, statuses); the
-daytime features around home (:mod:`~mobility.employment.daytime`) where the stops carry ``location_id`` and
-the labels ``home_location_id``; then the LightGBM classifier, cross-fitted on a labelled panel
+from the visits, the relative panel; the week in the usual work hours (:mod:`~mobility.employment.daytime`:
+at home, outings, distance; where the visits carry ``lat``/``lon`` and the labels ``home_location_id``); the
+signal method (sustained drops weighed by remote adoption and the person's evidence, sector P_s,
+statuses); then the LightGBM classifier, cross-fitted on a labelled panel
 (:func:`~mobility.employment.classifier.train_classifier`) or a saved model applied
 (:func:`~mobility.employment.classifier.apply_classifier`); then the area tables of both methods and both
 routes. :func:`write_employment` writes every table atomically (and the model as its folder).
@@ -30,6 +31,7 @@ from mobility.employment.attendance import (
     baseline_workplace,
     relative_attendance,
     weekly_attendance,
+    work_days,
 )
 from mobility.employment.calibration import probability_scores
 from mobility.employment.classifier import apply_classifier, label_matrix, train_classifier
@@ -53,7 +55,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Parameters
     ----------
     stops : DataFrame
-        The visits: ``user_id``, ``start``, ``end``, ``location_id`` (optional ``utc_offset_s``).
+        The visits: ``user_id``, ``start``, ``end``, ``location_id``, ``lat``, ``lon`` (optional
+        ``utc_offset_s``; without coordinates, no evidence on the shape of the work days).
     labels : DataFrame
         ``home_work_daily`` of the same visits: ``user_id``, ``date``, ``work_location_id``, ``work_status``,
         ``home_cbg`` (and ``home_location_id`` for the daytime features).
@@ -80,8 +83,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Returns
     -------
     dict
-        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``event_starts``,
-        ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
+        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``remote_adoption``,
+        ``drop_evidence``, ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
         dict: out-of-fold scores when trained here, scores against ``labels_truth`` when applied) and
         ``employment_model`` (the :class:`~mobility.employment.model.ClassifierModel` that made its rows).
 
@@ -91,16 +94,16 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     """
     params = params or EmploymentParams()
     base = baseline_workplace(labels, params=params)
-    weekly = weekly_attendance(stops, labels, timezone=timezone, params=params)
-    panel = relative_attendance(weekly, base, params=params)
-    signal = signal_status(panel, features, telework, params=params)
+    days = work_days(stops, labels, timezone=timezone, params=params)
+    panel = relative_attendance(weekly_attendance(stops, labels, days=days), base, params=params)
+    daytime = None
+    if {"lat", "lon"} <= set(stops.columns) and "home_location_id" in labels.columns:
+        daytime = daytime_weekly(stops, labels, days=days)
+    signal = signal_status(panel, features, telework, daytime=daytime, params=params)
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
-        daytime = None
-        if "location_id" in stops.columns and "home_location_id" in labels.columns:
-            daytime = daytime_weekly(stops, labels, timezone=timezone, params=params)
-        mats = weekly_features(signal, daytime=daytime, params=params)
+        mats = weekly_features(signal, params=params)
         if labels_truth is not None:
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:

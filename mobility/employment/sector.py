@@ -5,13 +5,9 @@
 * ``r~_s(t) = 1 - tau_s a(t)``: the attendance expected if only the teleworkable jobs stayed home.
 * ``P_s(t) = 1 - min(R_s(t) / r~_s(t), 1)`` (the paper's formula).
 
-Remote-work adoption a(t) **(ours)**: given as ``EmploymentParams.remote_adoption`` (from the first week
-where attendance visibly drops), or estimated week by week from the cross-section of teleworkability: among
-covered baseline workers, the share near zero attendance ``y`` is regressed on the user's teleworkability
-``x = sum_s w_us tau_s``. If each worker of sector s goes remote with probability ``tau_s a(t)`` and loses
-the job with probability ``U(t)``, ``E[y | x] = U + a (1 - U) x``, so ``a(t) = slope / (1 - intercept)``,
-clipped to [0, 1]. Because ``x`` is the conditional mean of tau given the work CBG, the slope is not
-attenuated by not knowing the sector; job-loss hazards that fall with tau bias it slightly down.
+Remote-work adoption a(t) **(ours)**: given as ``EmploymentParams.remote_adoption`` (from the end of the
+baseline), or the remote stock of :mod:`mobility.employment.adoption` (remote workers per teleworkable job,
+from the drops weighed by their job-loss posterior; no single wave assumed).
 
 Schema ``sector_weekly``: ``sector`` (CNS01..CNS20), ``week``, ``attendance`` (R_s), ``weight``
 (``sum_u w_us`` behind it), ``remote_adoption`` (a), ``reference`` (r~_s), ``p_unemployed`` (P_s).
@@ -23,9 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
-from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
-from mobility.kernels.employment import column_ols
 
 SECTORS = tuple(f"CNS{i:02d}" for i in range(1, 21))
 WEIGHT_COLUMNS = tuple(f"w_{s}" for s in SECTORS)
@@ -80,40 +74,6 @@ def check_telework(telework: pd.Series) -> np.ndarray:
     if not np.all((tau >= 0) & (tau <= 1)):
         raise MobilityError("telework: shares must lie in [0, 1]")
     return tau
-
-
-def remote_adoption(near_zero: np.ndarray, usable: np.ndarray, x: np.ndarray, *, weeks: pd.DatetimeIndex,
-                    params: EmploymentParams | None = None) -> np.ndarray:
-    """a(t) per week: ``params.remote_adoption`` after the baseline, or estimated (module notes).
-
-    Parameters
-    ----------
-    near_zero, usable : ndarray of bool, shape (n_users, n_weeks)
-        Near-zero attendance, and the cells to use (covered weeks of baseline workers).
-    x : ndarray, shape (n_users,)
-        Teleworkability of each user.
-    weeks : DatetimeIndex
-        The Mondays of the columns.
-
-    Examples
-    --------
-    Users with x = 0 stay, users with x = 1 go remote half of the time (a = 0.5) in the second week:
-
-    >>> x = np.array([0.0, 0.0, 1.0, 1.0])
-    >>> z = np.array([[False, False], [False, False], [False, True], [False, False]])
-    >>> wk = pd.DatetimeIndex(["2020-02-24", "2020-03-02"])
-    >>> remote_adoption(z, np.ones((4, 2), bool), x, weeks=wk).tolist()
-    [0.0, 0.5]
-    >>> remote_adoption(z, np.ones((4, 2), bool), x, weeks=wk, params=EmploymentParams(remote_adoption=0.4)).tolist()
-    [0.0, 0.4]
-    """
-    params = params or EmploymentParams()
-    if params.remote_adoption is not None:
-        return np.where(weeks > params.baseline[1], params.remote_adoption, 0.0)
-    c, b, _, _ = column_ols(near_zero.astype(float), x, usable)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = b / (1.0 - c)
-    return np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0)
 
 
 def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adoption: np.ndarray,

@@ -1,18 +1,25 @@
-"""Weekly employment status by the attendance signal (method 1 of method.md 2.7).
+"""Weekly employment status by the attendance signal (method 1 of method.md 2.7), without labels.
 
 For each baseline worker and covered week:
 
-* inside a job-loss event (:mod:`mobility.employment.events`): ``p_unemployed`` = the event's job-loss
-  probability q_u (telework weighed against job loss by the timing and teleworkability of the drop);
+* inside a **sustained drop** (near-zero attendance at the workplace for k covered weeks,
+  :func:`mobility.employment.events.confirmed_runs`): ``p_unemployed`` = the drop's posterior that it is a job
+  loss -- the population posterior q_u(t0) from the drop's week and the person's teleworkability
+  (:mod:`mobility.employment.adoption`, remote adoption estimated without assuming one wave), updated by the
+  person's own evidence (hybrid days, a new workplace, the shape of their work days:
+  :mod:`mobility.employment.evidence`). A remote worker who loses the job later shows nothing attendance can
+  see: p stays at the drop's posterior (adding the population's job-loss hazard since the drop began was
+  tried: the hazard of unexplained drops is several times the true job-loss rate, and it pushed 36-43 % of
+  remote weeks over the threshold on the default synthetic region);
 * elsewhere: ``p_unemployed = p_u(t) * clip(1 - r_u(t), 0, 1)`` with ``p_u(t) = sum_s w_us P_s(t) /
   sum_s w_us`` -- the sector's job-loss share, scaled by how far attendance fell.
 
-``status`` is ``unemployed`` inside a confirmed event (k covered weeks,
-:func:`~mobility.employment.events.confirmed_runs`) while ``p_unemployed >= unemployed_probability_min``, else ``employed`` (a probability above the threshold
-outside a confirmed event is not a job loss); ``unknown`` (and ``p_unemployed`` NaN) for uncovered weeks and
-for users without a baseline job -- never a guess. ``weeks_since_job_loss`` counts weeks from the start of
-the user's latest job-loss event (kept after a return to work, as in the ground truth), missing before any;
-:func:`job_loss_weeks` dates each user's first job loss from it.
+``status`` is ``unemployed`` inside a sustained drop while ``p_unemployed >= unemployed_probability_min``, else
+``employed``: where the evidence cannot tell remote work from job loss, p stays near the population's base
+rate and the threshold decides (most such drops are then ``employed``). ``unknown`` (and ``p_unemployed`` NaN)
+for uncovered weeks and for users without a baseline job -- never a guess. ``weeks_since_job_loss`` counts
+weeks from the start of the user's latest job-loss drop (kept after a return to work, as in the ground truth),
+missing before any; :func:`job_loss_weeks` dates each user's first job loss from it.
 
 Schema ``employment_weekly``: ``user_id`` (str), ``week`` (datetime64[ns], naive local Monday), ``status``
 (``employed``/``unemployed``/``unknown``), ``p_unemployed`` (float64), ``method`` (``signal`` or
@@ -27,19 +34,21 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
-from mobility.employment.events import job_loss_events, near_zero
+from mobility.employment.adoption import estimate_adoption
+from mobility.employment.daytime import DAYTIME_COLUMNS
+from mobility.employment.events import confirmed_runs, near_zero
+from mobility.employment.evidence import drop_evidence, evidence_posterior, weekly_evidence
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import (
     check_telework,
-    remote_adoption,
     sector_weekly,
     user_sector_weights,
 )
 from mobility.errors import MobilityError
 
 STATUSES = ("employed", "unemployed", "unknown")
-PANEL_MATRICES = ("workdays_observed", "usual_workdays", "workhour_observed_h", "attendance_raw", "work_time_raw",
-                  "baseline_attendance")
+PANEL_MATRICES = ("workdays_observed", "workdays_at_work", "usual_workdays", "workhour_observed_h", "attendance_raw",
+                  "work_time_raw", "baseline_attendance")
 OUTPUT_COLUMNS = ("user_id", "week", "status", "p_unemployed", "method", "weeks_since_job_loss")
 
 
@@ -63,6 +72,23 @@ def to_matrix(panel: pd.DataFrame, column: str, n_users: int, n_weeks: int) -> n
     [[1, 2], [3, 4]]
     """
     return panel[column].to_numpy().reshape(n_users, n_weeks)
+
+
+def weekly_matrices(table: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIndex,
+                    columns) -> dict[str, np.ndarray]:
+    """Columns of a ``user_id``, ``week`` table as ``(n_users, n_weeks)`` float matrices (NaN where absent).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"user_id": ["b"], "week": pd.to_datetime(["2020-01-13"]), "x": [2]})
+    >>> weekly_matrices(t, np.array(["a", "b"]), pd.DatetimeIndex(["2020-01-06", "2020-01-13"]), ["x"])["x"].tolist()
+    [[nan, nan], [nan, 2.0]]
+    """
+    frame = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").astype(float) for c in columns})
+    frame.index = pd.MultiIndex.from_arrays([table["user_id"].astype(str).to_numpy(),
+                                             pd.to_datetime(table["week"]).to_numpy().astype("datetime64[ns]")])
+    frame = frame[~frame.index.duplicated()].reindex(pd.MultiIndex.from_product([users, weeks.values]))
+    return {c: frame[c].to_numpy().reshape(len(users), len(weeks)) for c in columns}
 
 
 def weeks_since(event_start: np.ndarray, is_loss: np.ndarray) -> np.ndarray:
@@ -158,7 +184,7 @@ def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Se
 
 
 def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
-                  params: EmploymentParams | None = None) -> SignalResult:
+                  daytime: pd.DataFrame | None = None, params: EmploymentParams | None = None) -> SignalResult:
     """Run the attendance signal over a panel from :func:`~mobility.employment.attendance.relative_attendance`.
 
     Parameters
@@ -169,21 +195,25 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
         ``user_id``, ``w_CNS01..20`` per user (:func:`mobility.census.features.work_features` of W_u).
     telework : Series
         tau_s by sector (:func:`mobility.census.telework.read_teleworkability`).
+    daytime : DataFrame, optional
+        :func:`mobility.employment.daytime.daytime_weekly` of the same visits: the evidence on the shape of
+        the work days. Without it a drop's own evidence is only its hybrid days.
     params : EmploymentParams, optional
 
     Returns
     -------
     SignalResult
-        ``tables`` holds ``employment_weekly`` (method ``signal``), ``sector_weekly`` and ``event_starts``.
+        ``tables`` holds ``employment_weekly`` (method ``signal``), ``sector_weekly``, ``remote_adoption``
+        (:mod:`~mobility.employment.adoption`) and ``drop_evidence`` (:mod:`~mobility.employment.evidence`).
 
     Examples
     --------
-    See ``tests/employment/test_status.py`` for the hand-made panels (teleworker, job loser, silent phone,
-    part-timer).
+    See ``tests/employment/test_status.py`` for the hand-made panels (staggered remote workers, a hybrid worker,
+    job losers, a silent phone, a part-timer).
     """
     params = params or EmploymentParams()
     require_columns(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
-            "build it with relative_attendance")
+                    "build it with relative_attendance")
     users = panel["user_id"].astype(str).unique()
     weeks = pd.DatetimeIndex(panel["week"].unique())
     n_u, n_w = len(users), len(weeks)
@@ -195,11 +225,28 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     rt = to_matrix(panel, "work_time", n_u, n_w).astype(float)
     usable = to_matrix(panel, "covered", n_u, n_w).astype(bool) & to_matrix(panel, "baseline_job", n_u, n_w)
     usable &= np.isfinite(r)
-    run_start, q, starts = job_loss_events(r, rt, usable, x, weeks, params=params)
-    zero = near_zero(r, rt, params.zero_attendance_max) & usable
+    mats = {c: to_matrix(panel, c, n_u, n_w).astype(float) for c in PANEL_MATRICES}
+    if daytime is not None:
+        require_columns(daytime, ["user_id", "week", *DAYTIME_COLUMNS], "daytime", "build it with daytime_weekly")
+        mats.update(weekly_matrices(daytime, users, weeks, DAYTIME_COLUMNS))
+    nothing = np.full((n_u, n_w), np.nan)
+    evidence = weekly_evidence({c: nothing for c in DAYTIME_COLUMNS} | mats)
+    if daytime is not None:
+        evidence["workplace_id"] = mats["workplace_id"]
     xx = np.where(np.isfinite(x), x, np.nanmean(x) if np.isfinite(x).any() else 0.0)
-    adoption = remote_adoption(zero, usable, xx, weeks=weeks, params=params)
-    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, adoption, weeks)
+    run_start = confirmed_runs(near_zero(r, rt, params.zero_attendance_max), usable, params=params)
+    adoption = estimate_adoption(run_start, usable, xx, weeks, params=params)
+    prior = adoption.prior(run_start, xx)
+    start, end = params.baseline
+    base_cols = np.flatnonzero((weeks >= start) & (weeks <= end))
+    drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
+    drops = evidence_posterior(drops, params=params)
+    posterior = np.where(where.cell_drop >= 0, drops["posterior"].to_numpy(float)[np.maximum(where.cell_drop, 0)],
+                         np.nan)
+    q = posterior
+    remote_stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
+                    else adoption.table["remote_stock"].to_numpy(float))
+    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, remote_stock, weeks)
     p_s = sectors["p_unemployed"].to_numpy().reshape(len(tau), n_w)
     weight = sectors["weight"].to_numpy().reshape(len(tau), n_w)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -208,16 +255,19 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
         wsum = wz.sum(axis=1, keepdims=True)
         p_u = np.where(wsum > 0, (wz @ np.nan_to_num(p_s)) / wsum, overall[None, :])
     drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
-    inside = run_start >= 0
-    p = np.where(inside, q, np.nan_to_num(p_u) * drop)
+    p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
     with np.errstate(invalid="ignore"):
         table = status_table(users, weeks, p, usable, run_start, q >= params.unemployed_probability_min, "signal")
     table.attrs["params"] = params.to_dict()
+    drop_table = drops.assign(user_id=pd.array(users[drops["user"].to_numpy()], dtype="string"),
+                              start_week=weeks.values[drops["start"].to_numpy()]).drop(columns=["user", "start"])
+    drop_table = drop_table[["user_id", "start_week", *[c for c in drop_table.columns
+                                                         if c not in ("user_id", "start_week")]]]
     return SignalResult(
         users=users, weeks=weeks, telework=x,
         matrices={"attendance": r, "work_time": rt, "usable": usable, "run_start": run_start, "q": q,
-                  "p_sector": p_u, "p": p, "weights": w,
-                  **{c: to_matrix(panel, c, n_u, n_w).astype(float) for c in PANEL_MATRICES}},
-        tables={"employment_weekly": table, "sector_weekly": sectors, "event_starts": starts},
+                  "prior": prior, "drop": where.cell_drop, "p_sector": p_u, "p": p, "weights": w, **mats},
+        tables={"employment_weekly": table, "sector_weekly": sectors, "remote_adoption": adoption.table,
+                "drop_evidence": drop_table},
     )

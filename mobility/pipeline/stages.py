@@ -667,7 +667,7 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
     if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
-                            ("employment_weekly", "sector_weekly", "event_starts", "area_unemployment",
+                            ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment",
                              "employment_evaluation", "employment_model", "worker_features"),
                             run_employment, _employment_params, _employment_inputs, timed=True))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,

@@ -53,12 +53,18 @@ def test_event_runs_reference_loop():
         assert got[u].tolist() == expect
 
 
-def test_column_ols_matches_polyfit():
+def test_column_ols_matches_statsmodels_per_column_and_pooled_over_windows():
+    sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(1)
     x = rng.random(40)
-    y = rng.random((40, 3))
-    mask = rng.random((40, 3)) < 0.7
-    a, b, se, n = column_ols(y, x, mask)
-    for j in range(3):
-        slope, icept = np.polyfit(x[mask[:, j]], y[mask[:, j], j], 1)
-        assert np.isclose(b[j], slope) and np.isclose(a[j], icept) and n[j] == mask[:, j].sum()
+    y = rng.random((40, 5))
+    mask = rng.random((40, 5)) < 0.7
+    for half in (0, 1):
+        a, b, sa, sb, n = column_ols(y, x, mask, half_window=half)
+        for j in range(5):
+            cols = range(max(j - half, 0), min(j + half + 1, 5))
+            xs = np.concatenate([x[mask[:, c]] for c in cols])
+            ys = np.concatenate([y[mask[:, c], c] for c in cols])
+            fit = sm.OLS(ys, sm.add_constant(xs)).fit()
+            assert np.allclose([a[j], b[j]], fit.params) and np.allclose([sa[j], sb[j]], fit.bse)
+            assert n[j] == len(ys)

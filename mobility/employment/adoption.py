@@ -1,0 +1,184 @@
+"""Remote-work adoption and job loss week by week, without assuming one wave (method.md 2.7 and 4).
+
+A **sustained drop** is a confirmed run of near-zero attendance at the workplace
+(:func:`mobility.employment.events.confirmed_runs`): the person stopped going to work for at least
+``min_event_weeks`` covered weeks while the phone kept seeing them. A drop is a job loss or the start of
+remote work; this module weighs the two for the population, :mod:`mobility.employment.evidence` for the person.
+
+Model (ours)
+------------
+In week t, a baseline worker u *at risk* (covered, not inside an earlier drop) starts a drop with probability
+
+    P(drop starts | u, t) = l(t) + a(t) x_u,
+
+where ``x_u = sum_s w_us tau_s`` is the teleworkability of u's work block group (sector mix from LODES WAC,
+tau_s from Dingel & Neiman), ``l(t)`` the **job-loss rate** (job losses per worker at risk) and ``a(t)`` the
+**remote-work adoption** (new remote workers per teleworkable job at risk). Nothing ties the weeks together:
+everyone may go remote in one week, or person by person over months. The population posterior that u's drop
+starting in week t0 is a job loss is
+
+    q_u(t0) = l(t0) / (l(t0) + a(t0) x_u).
+
+A worker who went remote can still lose the job later, which attendance no longer shows (see
+:mod:`mobility.employment.status`).
+
+Estimation
+----------
+For every week, the least-squares regression of "a drop starts here" on ``x_u`` over the workers at risk gives
+an intercept (l) and a slope (a) with their standard errors; the same regression pooled over the weeks
+``t - adoption_window_weeks .. t + adoption_window_weeks`` gives a smooth curve. Empirical Bayes shrinks each
+week towards its window: ``theta_t = window_t + k_t (week_t - window_t)``, ``k_t = v / (v + se_t^2)``, with
+``v = max(0, mean((week_t - window_t)^2 - se_t^2))`` the spread of the true weekly values around the window
+(method of moments). A week keeps its own estimate when it is precise (a large panel, or a sharp wave), and
+borrows from its neighbours when it is noisy (a small panel). Then ``a = max(a, 0)`` and
+``l = max(l, 0.5 / n_window)`` (``n_window``: workers at risk in the window): no finite panel rules out a job
+loss, so no drop gets q = 0.
+
+Assumptions, and what breaks them
+---------------------------------
+1. Within a week, job-loss hazard does not depend on teleworkability. Where low-telework sectors (hospitality,
+   retail) lose more jobs, the slope understates adoption and the intercept overstates job loss among
+   teleworkable jobs: q is then too high for them (too many remote workers called job losers).
+2. Remote work is proportional to tau: remote work in jobs Dingel & Neiman rate not teleworkable, and the end
+   of regular non-home places that were not jobs (a school, a club: the home/work step cannot tell them from
+   workplaces) add to the intercept, i.e. to l(t): in weeks of mass remote adoption q is then too high.
+3. ``x_u`` is the expected tau of u's job given the block group; the person's own sector and occupation are
+   unknown. This does not bias the slope (x is a conditional mean) but makes q the same for everyone of a
+   block group: the person's own evidence must do the rest (:mod:`mobility.employment.evidence`).
+4. Sector enters only through tau_s: sector-specific adoption beyond ``a(t) tau_s`` is not identified by a
+   panel of ~1,000 workers (one coefficient per sector and week). The sector route uses the stock below.
+5. A drop of someone whose phone changes (a new phone, a degraded one) is not a drop: attendance marks such
+   weeks uncovered (:mod:`mobility.employment.attendance`), and they are never at risk.
+
+The **remote stock** ``A(t) = sum_{u in a drop at t} (1 - q_u(t0)) / sum_{u usable at t} x_u`` -- remote
+workers per teleworkable job -- is the adoption of the sector route's reference ``1 - tau_s A(t)``
+(:mod:`mobility.employment.sector`).
+
+Schema ``remote_adoption``: ``week``, ``at_risk`` (workers), ``starts`` (drops starting), ``job_loss_rate``
+(l), ``remote_rate`` (a), ``job_loss_rate_week``, ``remote_rate_week`` (the week's own regression) with
+``job_loss_rate_se``, ``remote_rate_se``, ``job_loss_rate_window``, ``remote_rate_window`` (pooled over the
+window), ``shrinkage`` (1 - k_t of the remote rate: 0 keeps the week, 1 takes the window), ``remote_stock`` (A).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mobility.employment.params import EmploymentParams
+from mobility.kernels.employment import column_ols
+
+
+def shrink_to_window(week: np.ndarray, se: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical Bayes: each week's estimate pulled towards its window by its noise (module notes).
+
+    Returns the shrunk estimates and the weight ``k_t`` each week keeps (NaN weeks take the window).
+
+    Examples
+    --------
+    Three precise weeks far from a flat window keep their values; the noisy one moves about half-way:
+
+    >>> week, se = np.array([0.0, 0.3, 0.0, 0.2]), np.array([0.01, 0.01, 0.01, 0.12])
+    >>> est, keep = shrink_to_window(week, se, np.array([0.1, 0.1, 0.1, 0.1]))
+    >>> est.round(3).tolist(), keep.round(2).tolist()
+    ([0.001, 0.299, 0.001, 0.149], [0.99, 0.99, 0.99, 0.49])
+    """
+    ok = np.isfinite(week) & np.isfinite(se) & np.isfinite(window)
+    d = np.where(ok, week - window, 0.0)
+    v = max(float(np.mean(d[ok] ** 2 - se[ok] ** 2)), 0.0) if ok.any() else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep = np.where(se > 0, v / (v + se * se), 1.0)
+    keep = np.where(ok, keep, 0.0)
+    return np.where(ok, window + keep * d, window), keep
+
+
+@dataclass
+class Adoption:
+    """Job-loss rate and remote adoption per week (arrays over the panel's weeks) and the ``remote_adoption`` table."""
+
+    job_loss_rate: np.ndarray
+    remote_rate: np.ndarray
+    table: pd.DataFrame
+
+    def prior(self, run_start: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """q_u(t0) of every cell inside a drop (the drop's first week t0), NaN outside (module notes).
+
+        Examples
+        --------
+        >>> ad = Adoption(np.array([0.01, 0.01]), np.array([0.0, 0.09]), pd.DataFrame())
+        >>> ad.prior(np.array([[-1, 1], [0, 0]]), np.array([1.0, 1.0])).round(3).tolist()
+        [[nan, 0.1], [1.0, 1.0]]
+        """
+        t0 = np.maximum(run_start, 0)
+        xx = np.asarray(x, dtype=float)[:, None]
+        l0, a0 = self.job_loss_rate[t0], self.remote_rate[t0]
+        return np.where(run_start >= 0, l0 / (l0 + a0 * xx), np.nan)
+
+
+def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, weeks: pd.DatetimeIndex, *,
+                      params: EmploymentParams | None = None) -> Adoption:
+    """l(t) and a(t) from the drops of a panel (module notes), and the ``remote_adoption`` table.
+
+    Parameters
+    ----------
+    run_start : ndarray of int64, shape (n_users, n_weeks)
+        First week of the drop each cell lies in, ``-1`` outside drops
+        (:func:`mobility.employment.events.confirmed_runs`).
+    usable : ndarray of bool, shape (n_users, n_weeks)
+        Covered weeks of baseline workers.
+    x : ndarray, shape (n_users,)
+        Teleworkability (NaN: unknown, taken as the mean of the known).
+    weeks : DatetimeIndex
+
+    Examples
+    --------
+    Ten workers of teleworkability 1 and ten of 0. In week 1, four teleworkable ones go remote and one of the
+    others loses the job: a = 4/10 - 1/10 = 0.3 per teleworkable job, l = 0.1; a drop of x = 1 in week 1 is
+    then a job loss with probability 0.1 / (0.1 + 0.3) = 0.25. A one-week panel keeps each week's own value.
+
+    >>> x = np.repeat([1.0, 0.0], 10)
+    >>> start = np.full((20, 3), -1); start[:4, 1:] = 1; start[10, 1:] = 1
+    >>> ad = estimate_adoption(start, np.ones((20, 3), bool), x, pd.date_range("2020-03-09", periods=3, freq="7D"),
+    ...                        params=EmploymentParams(adoption_window_weeks=0))
+    >>> ad.table.loc[1, ["at_risk", "starts", "job_loss_rate", "remote_rate"]].round(6).tolist()
+    [20.0, 5.0, 0.1, 0.3]
+    >>> float(ad.prior(start, x)[0, 1])
+    0.25
+    """
+    params = params or EmploymentParams()
+    run_start = np.asarray(run_start)
+    usable = np.asarray(usable, dtype=bool)
+    n_w = run_start.shape[1]
+    starts = run_start == np.arange(n_w)[None, :]
+    at_risk = usable & ((run_start < 0) | starts)
+    xx = np.asarray(x, dtype=float)
+    xx = np.where(np.isfinite(xx), xx, np.nanmean(xx) if np.isfinite(xx).any() else 0.0)
+    y = starts.astype(float)
+    l_week, a_week, l_se, a_se, n = column_ols(y, xx, at_risk)
+    l_win, a_win, _, _, n_win = column_ols(y, xx, at_risk, half_window=params.adoption_window_weeks)
+    no_spread = ~np.isfinite(a_win)  # everyone alike in x: all drops are read as job losses
+    l_win = np.where(no_spread, np.where(n_win > 0, (y * at_risk).sum(axis=0) / np.maximum(n_win, 1), 0.0), l_win)
+    a_win = np.where(no_spread, 0.0, a_win)
+    if params.adoption_window_weeks == 0:
+        l_est, a_est, keep = np.where(np.isfinite(l_week), l_week, l_win), a_win, np.ones(n_w)
+    else:
+        l_est, _ = shrink_to_window(l_week, l_se, l_win)
+        a_est, keep = shrink_to_window(a_week, a_se, a_win)
+    floor = 0.5 / np.maximum(n_win, 1)
+    l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
+    a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
+    adoption = Adoption(l_rate, a_rate, pd.DataFrame())
+    q0 = adoption.prior(run_start, xx)
+    inside = (run_start >= 0) & usable
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stock = np.where(inside, 1.0 - q0, 0.0).sum(axis=0) / (usable * xx[:, None]).sum(axis=0)
+    adoption.table = pd.DataFrame({
+        "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
+        "job_loss_rate": l_rate, "remote_rate": a_rate, "job_loss_rate_week": l_week, "remote_rate_week": a_week,
+        "job_loss_rate_se": l_se, "remote_rate_se": a_se, "job_loss_rate_window": l_win,
+        "remote_rate_window": a_win, "shrinkage": 1.0 - keep,
+        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0),
+    })
+    return adoption

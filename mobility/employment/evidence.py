@@ -1,0 +1,241 @@
+"""A person's own evidence on a sustained drop: remote work or job loss, learned without labels (method.md 4).
+
+Two people stop going to work in the same week, from the same block group: the population posterior
+q_u(t0) of :mod:`mobility.employment.adoption` is the same for both. What they do instead differs:
+
+* **hybrid** (a rule): a drop with an on-site day in at least ``hybrid_min_week_share`` of its covered weeks
+  is remote work with some days at the workplace: the person still works there (posterior 0);
+* **a new workplace** (a rule): a drop followed by attendance at a different regular workplace is a job lost
+  and a new one found (posterior 1). A return to the same workplace says little (remote workers come back,
+  laid-off workers are recalled);
+* **the week's shape**, each as the drop's mean minus the person's baseline mean, minus the change the same
+  weeks brought to the workers who kept going to work (the calendar: lockdowns, holidays, weather):
+  ``outing_usual`` (share of usual work days with an outing in the usual hours), ``outing_off`` (the same on
+  days off), ``home_usual`` (share of the observed usual work hours spent at home), ``distance_usual``
+  (mean distance from home in the usual hours, km) -- from :mod:`mobility.employment.daytime`.
+
+How much the outings say is learned from the other drops themselves (ours): every drop e has a prior
+pi_e = q_u(t0) and evidence z_e. If the evidence of job losers and of remote workers follows two distributions
+whatever the prior, the mean evidence of drops with prior pi is ``mu_R + pi (mu_J - mu_R)``: the least-squares
+slope of each standardised evidence on pi (weighted by the drop's covered weeks) estimates ``mu_J - mu_R``,
+and the score ``s_e = sum_f slope_f z_ef / residual variance_f`` (a linear discriminant, label-free) orders
+the drops from "looks remote" to "looks like a job loss". The score's quantiles (``evidence_bins``) are the
+categories of a two-class mixture with the priors pi_e held fixed and a categorical distribution per class
+(EM, one pseudo-count per category), which gives each drop's posterior
+
+    p_e = pi_e f_J(c_e) / (pi_e f_J(c_e) + (1 - pi_e) f_R(c_e)).
+
+Only the two outing measures (:data:`SCORE_COLUMNS`) enter the score: time at home and distance from home in
+the usual hours also separate people whose regular non-home place was not a job (a school, a club) from
+workers, and such drops carry high priors, which turned the learned direction of those two around on the
+default synthetic region (seed 20200316; the classifier, which learns from labels, uses all four).
+
+What it assumes: (1) the priors are right on average (:mod:`~mobility.employment.adoption`; where they are
+too high in the weeks of mass remote adoption, the posteriors are too); (2) given the class, the outings do not
+depend on the prior, i.e. on the week or teleworkability of the drop (the calendar adjustment removes what all
+workers share); (3) categories, not the raw evidence, so one odd person cannot push a posterior to 0 or 1.
+Where the evidence does not differ with the prior, f_J = f_R and p_e = pi_e: the posterior stays at the
+population's rate. Drops without observed usual work days keep pi_e.
+
+Schema ``drop_evidence`` (one row per drop): ``user_id``, ``start_week``, ``covered_weeks``, ``prior`` (pi),
+``hybrid`` (bool), the four evidence columns above, ``ended`` (bool: a covered week at work follows),
+``new_workplace`` (bool), ``score``, ``category`` (1..``evidence_bins``, 0 without a score, -1 hybrid, -2 new
+workplace), ``posterior`` (p).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mobility.employment.params import EmploymentParams
+
+EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual")
+SCORE_COLUMNS = ("outing_usual", "outing_off")
+PSEUDO_COUNT = 1.0
+EM_ITERATIONS = 200
+
+
+def weekly_evidence(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weekly evidence rates (users x weeks, NaN where not observed) from the attendance and daytime matrices.
+
+    Examples
+    --------
+    >>> one = np.ones((1, 1))
+    >>> e = weekly_evidence({"workdays_at_work": one * 0, "usual_days_seen": one * 4, "usual_days_out": one,
+    ...     "off_days_seen": one * 2, "off_days_out": one * 0, "usual_seen_h": one * 32, "usual_home_h": one * 24,
+    ...     "daytime_distance_km": one * 0.5})
+    >>> {k: float(v[0, 0]) for k, v in e.items()}
+    {'onsite': 0.0, 'outing_usual': 0.25, 'outing_off': 0.0, 'home_usual': 0.75, 'distance_usual': 0.5}
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "onsite": (m["workdays_at_work"] > 0).astype(float),
+            "outing_usual": np.where(m["usual_days_seen"] > 0, m["usual_days_out"] / m["usual_days_seen"], np.nan),
+            "outing_off": np.where(m["off_days_seen"] > 0, m["off_days_out"] / m["off_days_seen"], np.nan),
+            "home_usual": np.where(m["usual_seen_h"] > 0, m["usual_home_h"] / m["usual_seen_h"], np.nan),
+            "distance_usual": np.where(m["usual_seen_h"] > 0, m["daytime_distance_km"], np.nan),
+        }
+
+
+def _nanmean(a: np.ndarray, mask: np.ndarray, axis: int) -> np.ndarray:
+    ok = mask & np.isfinite(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, a, 0.0).sum(axis=axis) / ok.sum(axis=axis)
+
+
+@dataclass
+class Drops:
+    """Each drop (row) and the cells of the panel it covers."""
+
+    user: np.ndarray
+    start: np.ndarray
+    cell_drop: np.ndarray  # (n_users, n_weeks): index of the drop of each cell, -1 outside
+
+
+def drops_of(run_start: np.ndarray) -> Drops:
+    """The distinct drops (user, first week) of a run matrix, and the drop of every cell.
+
+    Examples
+    --------
+    >>> d = drops_of(np.array([[-1, 1, 1, -1, 4], [0, 0, -1, -1, -1]]))
+    >>> d.user.tolist(), d.start.tolist(), d.cell_drop.tolist()
+    ([0, 0, 1], [1, 4, 0], [[-1, 0, 0, -1, 1], [2, 2, -1, -1, -1]])
+    """
+    n_w = run_start.shape[1]
+    inside = run_start >= 0
+    key = np.where(inside, np.arange(run_start.shape[0])[:, None] * n_w + run_start, -1)
+    keys, cell = np.unique(key[inside], return_inverse=True)
+    cell_drop = np.full(run_start.shape, -1, dtype=np.int64)
+    cell_drop[inside] = cell
+    return Drops(keys // n_w, keys % n_w, cell_drop)
+
+
+def _after(drops: Drops, run_start: np.ndarray, usable: np.ndarray, workplace: np.ndarray | None):
+    """Per drop: whether a covered week outside any drop follows it, and whether that week's workplace is a
+    different one from the drop's first week (a new job)."""
+    n_u, n_w = usable.shape
+    n_d = drops.user.size
+    last = np.full(n_d, -1, dtype=np.int64)
+    inside = drops.cell_drop >= 0
+    np.maximum.at(last, drops.cell_drop[inside], np.nonzero(inside)[1])
+    free = usable & (run_start < 0)
+    idx = np.where(free, np.arange(n_w)[None, :], n_w)
+    nxt = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]                  # next free week at or after t
+    nxt = np.concatenate([nxt, np.full((n_u, 1), n_w)], axis=1)
+    after = nxt[drops.user, np.minimum(last + 1, n_w)]
+    ended = after < n_w
+    if workplace is None:
+        return ended, np.zeros(n_d, dtype=bool)
+    before = workplace[drops.user, drops.start]
+    later = workplace[drops.user, np.minimum(after, n_w - 1)]
+    with np.errstate(invalid="ignore"):
+        return ended, ended & np.isfinite(before) & np.isfinite(later) & (later != before)
+
+
+def drop_evidence(run_start: np.ndarray, usable: np.ndarray, prior: np.ndarray, weekly: dict[str, np.ndarray],
+                  baseline_cols: np.ndarray, *, params: EmploymentParams | None = None) -> tuple[pd.DataFrame, Drops]:
+    """Each drop's prior, hybrid flag and calendar-adjusted evidence (module notes), before the mixture.
+
+    ``weekly`` holds :func:`weekly_evidence` (and ``workplace_id``, the week's workplace, when known);
+    ``prior`` is q_u(t0) per cell (constant within a drop).
+    Returns the ``drop_evidence`` table without ``score``, ``category``, ``posterior`` (user as an index), and
+    the drops.
+    """
+    params = params or EmploymentParams()
+    drops = drops_of(run_start)
+    n_d = drops.user.size
+    cells = (drops.cell_drop >= 0) & usable
+    base = np.zeros(usable.shape, bool)
+    base[:, baseline_cols] = True
+    base &= usable & (run_start < 0)
+    working = usable & (run_start < 0)  # the calendar reference: covered weeks outside any drop
+
+    def per_drop(a: np.ndarray) -> np.ndarray:
+        ok = cells & np.isfinite(a)
+        idx = drops.cell_drop[ok]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.bincount(idx, weights=a[ok], minlength=n_d) / np.bincount(idx, minlength=n_d)
+
+    out = {"user": drops.user, "start": drops.start,
+           "covered_weeks": np.bincount(drops.cell_drop[cells], minlength=n_d)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["prior"] = np.bincount(drops.cell_drop[cells], weights=np.nan_to_num(prior[cells]), minlength=n_d) \
+            / np.maximum(out["covered_weeks"], 1)
+    out["hybrid"] = per_drop(weekly["onsite"]) >= params.hybrid_min_week_share
+    for name in EVIDENCE_COLUMNS:
+        a = weekly[name]
+        own = _nanmean(a, base, axis=1)                                      # the person's baseline
+        change = a - own[:, None]
+        calendar = _nanmean(change, working, axis=0)                         # what the weeks did to workers
+        out[name] = per_drop(change - np.nan_to_num(calendar)[None, :])
+    out["ended"], out["new_workplace"] = _after(drops, run_start, usable, weekly.get("workplace_id"))
+    return pd.DataFrame(out), drops
+
+
+def evidence_posterior(table: pd.DataFrame, *, params: EmploymentParams | None = None) -> pd.DataFrame:
+    """Score, category and posterior of every drop of :func:`drop_evidence` (the rules and the label-free
+    mixture of the module notes).
+
+    Examples
+    --------
+    Forty drops: half with prior 0.9 whose people go out less on work days than they used to, half with prior
+    0.1 who go out more. The evidence moves with the prior, so the mixture lets it speak: the posteriors spread
+    beyond the priors in the direction of each drop's evidence. A hybrid drop is remote work, a drop that ends
+    at a new workplace a job loss.
+
+    >>> rng = np.random.default_rng(0)
+    >>> prior = np.repeat([0.9, 0.1], 20)
+    >>> t = pd.DataFrame({"prior": prior, "hybrid": False, "new_workplace": False, "covered_weeks": 10,
+    ...     "outing_usual": np.where(prior > 0.5, -0.2, 0.2) + rng.normal(0, 0.1, 40),
+    ...     "outing_off": rng.normal(0, 0.1, 40)})
+    >>> t.loc[0, "hybrid"] = t.loc[39, "new_workplace"] = True
+    >>> p = evidence_posterior(t)["posterior"].to_numpy()
+    >>> bool(p[1:20].mean() > 0.9 and p[20:39].mean() < 0.1), float(p[0]), float(p[39])
+    (True, 0.0, 1.0)
+    """
+    params = params or EmploymentParams()
+    t = table.copy()
+    prior = np.clip(t["prior"].to_numpy(float), 1e-6, 1 - 1e-6)
+    hybrid, new = t["hybrid"].to_numpy(bool), t["new_workplace"].to_numpy(bool) & ~t["hybrid"].to_numpy(bool)
+    z = t[list(SCORE_COLUMNS)].to_numpy(float)
+    weight = t["covered_weeks"].to_numpy(float)
+    mixed = ~hybrid & ~new
+    has = mixed & np.isfinite(z).all(axis=1) & (weight > 0)
+    score = np.full(len(t), np.nan)
+    if has.sum() >= 3:
+        zs = z[has]
+        mu, sd = np.average(zs, axis=0, weights=weight[has]), zs.std(axis=0)
+        zs = (zs - mu) / np.where(sd > 0, sd, 1.0)
+        w = weight[has] / weight[has].sum()
+        dp = prior[has] - np.sum(w * prior[has])
+        var_p = np.sum(w * dp * dp)
+        if var_p > 1e-12:
+            slope = (w * dp) @ (zs - (w @ zs)) / var_p                       # mu_J - mu_R, per evidence
+            resid = zs - (w @ zs) - dp[:, None] * slope[None, :]
+            score[has] = zs @ (slope / np.maximum(w @ (resid * resid), 1e-6))
+    n_bins = params.evidence_bins
+    category = np.zeros(len(t), dtype=np.int64)                              # 0: no score
+    scored = np.isfinite(score)
+    if scored.sum() >= n_bins:
+        edges = np.quantile(score[scored], np.linspace(0, 1, n_bins + 1)[1:-1])
+        category[scored] = 1 + np.searchsorted(edges, score[scored], side="right")
+    post = prior.copy()
+    fit = category > 0
+    if fit.any():
+        for _ in range(EM_ITERATIONS):
+            f_j = np.bincount(category[fit], weights=post[fit], minlength=n_bins + 1)[1:] + PSEUDO_COUNT
+            f_r = np.bincount(category[fit], weights=1.0 - post[fit], minlength=n_bins + 1)[1:] + PSEUDO_COUNT
+            f_j, f_r = f_j / f_j.sum(), f_r / f_r.sum()
+            c = category[fit] - 1
+            new_post = prior[fit] * f_j[c] / (prior[fit] * f_j[c] + (1.0 - prior[fit]) * f_r[c])
+            done = np.max(np.abs(new_post - post[fit])) < 1e-9
+            post[fit] = new_post
+            if done:
+                break
+    t["score"] = score
+    t["category"] = np.where(hybrid, -1, np.where(new, -2, category))
+    t["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, post))
+    return t
