@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from mobility.checks import require_columns
 from mobility.employment.params import AreaParams, EmploymentParams
@@ -104,22 +105,24 @@ class PanelWeights:
         total = pd.Series(self.margins[0].totals.sum(axis=1), index=pd.Index(self.areas, dtype=object))
         return total.reindex(pd.Index(areas, dtype=object)).to_numpy(float)
 
-    def weights(self, users: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
+    def weights(self, users: np.ndarray, factors: np.ndarray | None = None,
+                point: np.ndarray | None = None) -> np.ndarray:
         """Raked weights of ``users`` (in that order), optionally for replicate ``factors`` (R x n): the
-        replicates are raked from the point weights times the factors (the same raking solution as from the
-        design weights, since the point weights already meet the margins; at most 10 sweeps and one
-        trimming round, which is what they need)."""
+        replicates are raked from the point weights (``point``, computed when not given) times the factors (the same raking solution as from the
+        design weights, since the point weights already meet the margins; at most 5 sweeps, then the
+        trimming bounds)."""
         pos = pd.Index(self.users).get_indexer(pd.Index(users))
         if (pos < 0).any():
             raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
                                 f"{users[pos < 0][0]!r}); build the weights from the same users")
         margins = [Margin(m.name, m.members[pos], m.totals) for m in self.margins]
         args = dict(max_weight_ratio=self.max_weight_ratio, trim_rounds=self.trim_rounds)
-        point = rake(self.design[pos], self.area[pos], margins, **args)
+        if point is None:
+            point = rake(self.design[pos], self.area[pos], margins, **args)
         if factors is None:
             return point
         return rake(point[None, :] * factors, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
-                    trim_rounds=1, max_iter=10)
+                    trim_rounds=0, max_iter=5)
 
 
 def fill_gaps(p: np.ndarray, max_weeks: int) -> np.ndarray:
@@ -272,7 +275,7 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
     with its out-of-fold sensitivity and specificity of that week, then summed (NaN where the Youden index
     se + sp - 1 falls below ``min_youden``)."""
     member = np.isfinite(panel.p)
-    status = np.nan_to_num(panel.status).astype(np.float32)[None]
+    status = np.nan_to_num(panel.status).astype(np.float32)
     n_a = len(panel.areas)
     num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
     den = np.zeros_like(num)
@@ -281,8 +284,7 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
         mine = (fold == f) if f < n_folds else (fold < 0)
         if not mine.any():
             continue
-        k_num, k_den = _cell_sums(np.broadcast_to(status, (weight.shape[0],) + status.shape[1:]),
-                                  weight * mine[None], member, panel.area, n_a)
+        k_num, k_den = _cell_sums(status, weight * mine[None], member, panel.area, n_a)
         j = (se[:, f] + sp[:, f] - 1)[:, None, :]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.clip((k_num / k_den + sp[:, f][:, None, :] - 1) / j, 0.0, 1.0)
@@ -293,16 +295,21 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
 
 
 def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
-    """Weighted sums per (replicate, area, week): value (R, n, T) (0 outside ``member``), weight (R, n),
-    member (n, T); users sorted by ``area`` -> numerator and denominator, each (R, A, T)."""
+    """Weighted sums per (replicate, area, week). ``value`` is (n, T) (the same in every replicate) or
+    (R, n, T), 0 outside ``member`` (n, T); ``weight`` (R, n); users sorted by ``area``. Returns the numerator
+    and the denominator, each (R, A, T)."""
     bounds = np.searchsorted(area, np.arange(n_areas + 1))
+    weight = np.ascontiguousarray(weight, dtype=np.float32)
     num = np.zeros((weight.shape[0], n_areas, member.shape[1]))
     den = np.zeros_like(num)
     m = member.astype(np.float32)
     for g in range(n_areas):
         a, b = bounds[g], bounds[g + 1]
-        num[:, g] = np.einsum("ru,rut->rt", weight[:, a:b].astype(np.float32), value[:, a:b], optimize=True)
-        den[:, g] = weight[:, a:b].astype(np.float32) @ m[a:b]
+        if value.ndim == 2:
+            num[:, g] = weight[:, a:b] @ value[a:b]
+        else:
+            num[:, g] = np.matmul(weight[:, None, a:b], value[:, a:b])[:, 0]
+        den[:, g] = weight[:, a:b] @ m[a:b]
     return num, den
 
 
@@ -374,7 +381,8 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
         panel = _panel(part, home, labels, area_params)
         if not len(panel.users):
             continue
-        frames += _method_cells(panel, str(method), weights, params, area_params, levels, periods)
+        with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
+            frames += _method_cells(panel, str(method), weights, params, area_params, levels, periods)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
     return _finish(out, params.min_cell_users)
 
@@ -418,7 +426,7 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                 with np.errstate(invalid="ignore"):
                     lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
                               (np.full(rate.shape, np.nan),) * 2)
-                users, deff = _users_and_deff(panel, w0, level, period, len(a_lab), len(p_lab))
+                users, deff = _users_and_deff(panel, w0, level, period)
                 g, t = np.meshgrid(np.arange(len(a_lab)), np.arange(len(p_lab)), indexing="ij")
                 keep = (s_den[0] > 0).ravel()
                 frames.append(pd.DataFrame({
@@ -433,22 +441,14 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
 
 def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:
     """The share f of each aggregated cell's population that the panel holds, (n_areas, n_periods)."""
+    users = _users_and_deff(panel, np.ones(len(panel.users)), level, period)[0]
     if ap.panel_share is not None:
-        users = _users_and_deff(panel, np.ones(len(panel.users)), level, period, *_shape(panel, level, period))[0]
         return np.full(users.shape, float(ap.panel_share))
     codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
     a_code, a_lab = pd.factorize(codes, sort=True)
     pop = np.bincount(a_code, weights=np.nan_to_num(population), minlength=len(a_lab))
-    users = _users_and_deff(panel, np.ones(len(panel.users)), level, period, *_shape(panel, level, period))[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.clip(np.where(pop[:, None] > 0, users / pop[:, None], 0.0), 0.0, 1.0)
-
-
-def _shape(panel: _Panel, level: str, period: str) -> tuple[int, int]:
-    n_a = len(np.unique([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas]))
-    n_p = len(panel.weeks) if period == "week" else len(np.unique(
-        (panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()))
-    return n_a, n_p
 
 
 def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population) -> dict:
@@ -471,15 +471,15 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
         r = min(ap.replicate_chunk, ap.replicates - start)
         f = rng.poisson(1.0, size=(r, n_u)).astype(float)
         u = rng.random((r, n_u)).astype(np.float32)
-        w = weights.weights(panel.users, f) if weights is not None else f
+        w = weights.weights(panel.users, f, point=w0) if weights is not None else f
         w_fixed = np.broadcast_to(w0, (r, n_u))
         for est, (value, _) in estimators.items():
             if est == "expected":
-                pb = cal.apply(panel.p, cal.shifts(f)) if cal is not None else np.broadcast_to(value[0], (r, n_u, n_w))
+                pb = cal.apply(panel.p, cal.shifts(f)) if cal is not None else value[0]
                 sums = {"sample": _cell_sums(pb, w, member, panel.area, n_a),
                         "fixed": _cell_sums(pb, w_fixed, member, panel.area, n_a)}
                 if ap.latent_status:
-                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32), w_fixed, member,
+                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, member,
                                                 panel.area, n_a)
                 del pb
             else:
@@ -503,8 +503,8 @@ def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return num / den
 
 
-def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str, n_a: int, n_p: int):
-    """Distinct users and Kish's design effect (over distinct users) per cell."""
+def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str):
+    """Distinct users and Kish's design effect (over distinct users) per cell, each (n_areas, n_periods)."""
     codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
     a_code = pd.factorize(codes, sort=True)[0][panel.area]
     if period == "week":
@@ -512,14 +512,15 @@ def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str, n_a: 
     else:
         p_code = pd.factorize(((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()).values,
                               sort=True)[0]
-    member = np.isfinite(panel.p)
-    ui, ti = np.nonzero(member)
-    cell = a_code[ui] * n_p + p_code[ti]
-    key = np.unique(cell.astype(np.int64) * len(panel.users) + ui)
-    c, u = key // len(panel.users), key % len(panel.users)
-    users = np.bincount(c, minlength=n_a * n_p).reshape(n_a, n_p).astype(float)
-    deff = kish_design_effect(w[u], c, n_a * n_p).reshape(n_a, n_p)
-    return users, deff
+    starts = np.flatnonzero(np.r_[True, p_code[1:] != p_code[:-1]])
+    inside = (np.add.reduceat(np.isfinite(panel.p).astype(np.int32), starts, axis=1) > 0).astype(float)
+    onehot = np.zeros((int(a_code.max()) + 1 if len(a_code) else 0, len(a_code)))
+    onehot[a_code, np.arange(len(a_code))] = 1.0
+    users = onehot @ inside
+    s1 = (onehot * w[None]) @ inside
+    s2 = (onehot * w[None] ** 2) @ inside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return users, np.where(users > 0, users * s2 / s1**2, np.nan)
 
 
 def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFrame, *,
