@@ -638,7 +638,7 @@ def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFr
     >>> homes = pd.DataFrame({"user_id": ["a", "b"], "home_cbg": ["421010001001", "421010001002"]})
     >>> pw = panel_weights(homes, f, rac=rac)
     >>> pw.weights(np.array(["a", "b"])).round(1).tolist()
-    [10.0, 99.1]
+    [10.8, 97.4]
     """
     from mobility.census.features import feature_columns
     from mobility.census.lodes import WAC_RAC_GROUPS

@@ -136,7 +136,7 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
     >>> rake(np.ones(3), np.zeros(3, int), [sex]).round(3).tolist()
     [25.0, 25.0, 50.0]
     >>> rake(np.ones(3), np.zeros(3, int), [sex], max_weight_ratio=1.2).round(3).tolist()  # trimmed: margins missed
-    [27.778, 27.778, 40.0]
+    [27.778, 27.778, 37.037]
     """
     if not (isinstance(max_weight_ratio, (int, float)) and max_weight_ratio >= 1.0):
         raise MobilityError(f"rake: max_weight_ratio={max_weight_ratio!r} must be a number >= 1")
@@ -161,13 +161,21 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
 
 
 def _trim(w: np.ndarray, order: list[np.ndarray], positive: np.ndarray, ratio: float) -> np.ndarray:
+    """Clip each area's positive weights to ``[mean / ratio, mean * ratio]`` of their own mean after the clip
+    (repeated until the bounds hold, since clipping moves the mean)."""
     for idx in order:
         if not len(idx):
             continue
         sub = w[:, idx]
         pos = positive[:, idx]
-        mean = np.where(pos, sub, 0.0).sum(axis=1, keepdims=True) / np.maximum(pos.sum(axis=1, keepdims=True), 1)
-        w[:, idx] = np.where(pos, np.clip(sub, mean / ratio, mean * ratio), 0.0)
+        count = np.maximum(pos.sum(axis=1, keepdims=True), 1)
+        for _ in range(100):
+            mean = np.where(pos, sub, 0.0).sum(axis=1, keepdims=True) / count
+            clipped = np.where(pos, np.clip(sub, mean / ratio, mean * ratio), 0.0)
+            if np.allclose(clipped, sub, rtol=1e-12, atol=0.0):
+                break
+            sub = clipped
+        w[:, idx] = sub
     return w
 
 
