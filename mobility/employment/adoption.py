@@ -45,8 +45,11 @@ Assumptions, and what breaks them
 3. ``x_u`` is the expected tau of u's job given the block group; the person's own sector and occupation are
    unknown. This does not bias the slope (x is a conditional mean) but makes q the same for everyone of a
    block group: the person's own evidence must do the rest (:mod:`mobility.employment.evidence`).
-4. Sector enters only through tau_s: sector-specific adoption beyond ``a(t) tau_s`` is not identified by a
-   panel of ~1,000 workers (one coefficient per sector and week). The sector route uses the stock below.
+4. Sector enters only through tau_s. Sector-specific job-loss rates ``l(t) m_s`` would fix assumption 1 and
+   are identified in principle (tau_s is known, and l/a changes over time), but were not by a panel of ~1,000
+   workers: alternating least squares with m_s shrunk towards 1 gave noise (accommodation, with three times
+   the job losses of the average sector, came out at 0.46) and drove a(t) to 0 (two thirds of remote weeks
+   called unemployed). The sector route uses the stock below.
 5. A drop of someone whose phone changes (a new phone, a degraded one) is not a drop: attendance marks such
    weeks uncovered (:mod:`mobility.employment.attendance`), and they are never at risk.
 
@@ -68,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.employment.params import EmploymentParams
-from mobility.kernels.employment import column_ols
+from mobility.kernels.employment import column_ls2
 
 
 def shrink_to_window(week: np.ndarray, se: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +120,30 @@ class Adoption:
         return np.where(run_start >= 0, l0 / (l0 + a0 * xx), np.nan)
 
 
+def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: EmploymentParams):
+    """l(t), a(t) (floored, non-negative), their weekly and window estimates and the weight each week keeps."""
+    n_u, n_w = y.shape
+    one = np.ones(n_u)
+    l_week, a_week, l_se, a_se, _ = column_ls2(y, one, x, at_risk)
+    l_win, a_win, _, _, n_win = column_ls2(y, one, x, at_risk, half_window=params.adoption_window_weeks)
+    no_spread = ~np.isfinite(a_win)  # everyone alike in x: all drops are read as job losses
+    with np.errstate(invalid="ignore", divide="ignore"):
+        only_l = (y * at_risk).sum(axis=0) / at_risk.sum(axis=0)
+    l_win = np.where(no_spread, np.nan_to_num(only_l), l_win)
+    a_win = np.where(no_spread, 0.0, a_win)
+    if params.adoption_window_weeks == 0:
+        l_est, a_est, keep = np.where(np.isfinite(l_week), l_week, l_win), a_win, np.ones(n_w)
+    else:
+        l_est, _ = shrink_to_window(l_week, l_se, l_win)
+        a_est, keep = shrink_to_window(a_week, a_se, a_win)
+    floor = 0.5 / np.maximum(n_win, 1)
+    l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
+    a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
+    return l_rate, a_rate, {"job_loss_rate_week": l_week, "remote_rate_week": a_week, "job_loss_rate_se": l_se,
+                            "remote_rate_se": a_se, "job_loss_rate_window": l_win, "remote_rate_window": a_win,
+                            "shrinkage": 1.0 - keep}
+
+
 def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, weeks: pd.DatetimeIndex, *,
                       params: EmploymentParams | None = None) -> Adoption:
     """l(t) and a(t) from the drops of a panel (module notes), and the ``remote_adoption`` table.
@@ -136,7 +163,7 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     --------
     Ten workers of teleworkability 1 and ten of 0. In week 1, four teleworkable ones go remote and one of the
     others loses the job: a = 4/10 - 1/10 = 0.3 per teleworkable job, l = 0.1; a drop of x = 1 in week 1 is
-    then a job loss with probability 0.1 / (0.1 + 0.3) = 0.25. A one-week panel keeps each week's own value.
+    then a job loss with probability 0.1 / (0.1 + 0.3) = 0.25. A one-week window keeps each week's own value.
 
     >>> x = np.repeat([1.0, 0.0], 10)
     >>> start = np.full((20, 3), -1); start[:4, 1:] = 1; start[10, 1:] = 1
@@ -156,19 +183,7 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     xx = np.asarray(x, dtype=float)
     xx = np.where(np.isfinite(xx), xx, np.nanmean(xx) if np.isfinite(xx).any() else 0.0)
     y = starts.astype(float)
-    l_week, a_week, l_se, a_se, n = column_ols(y, xx, at_risk)
-    l_win, a_win, _, _, n_win = column_ols(y, xx, at_risk, half_window=params.adoption_window_weeks)
-    no_spread = ~np.isfinite(a_win)  # everyone alike in x: all drops are read as job losses
-    l_win = np.where(no_spread, np.where(n_win > 0, (y * at_risk).sum(axis=0) / np.maximum(n_win, 1), 0.0), l_win)
-    a_win = np.where(no_spread, 0.0, a_win)
-    if params.adoption_window_weeks == 0:
-        l_est, a_est, keep = np.where(np.isfinite(l_week), l_week, l_win), a_win, np.ones(n_w)
-    else:
-        l_est, _ = shrink_to_window(l_week, l_se, l_win)
-        a_est, keep = shrink_to_window(a_week, a_se, a_win)
-    floor = 0.5 / np.maximum(n_win, 1)
-    l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
-    a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
+    l_rate, a_rate, detail = _rates(y, xx, at_risk, params)
     adoption = Adoption(l_rate, a_rate, pd.DataFrame())
     q0 = adoption.prior(run_start, xx)
     inside = (run_start >= 0) & usable
@@ -176,9 +191,7 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
         stock = np.where(inside, 1.0 - q0, 0.0).sum(axis=0) / (usable * xx[:, None]).sum(axis=0)
     adoption.table = pd.DataFrame({
         "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
-        "job_loss_rate": l_rate, "remote_rate": a_rate, "job_loss_rate_week": l_week, "remote_rate_week": a_week,
-        "job_loss_rate_se": l_se, "remote_rate_se": a_se, "job_loss_rate_window": l_win,
-        "remote_rate_window": a_win, "shrinkage": 1.0 - keep,
+        "job_loss_rate": l_rate, "remote_rate": a_rate, **detail,
         "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0),
     })
     return adoption

@@ -94,6 +94,23 @@ class Drops:
     start: np.ndarray
     cell_drop: np.ndarray  # (n_users, n_weeks): index of the drop of each cell, -1 outside
 
+    def to_cells(self, values) -> np.ndarray:
+        """A value per drop spread over the drop's cells (float, NaN outside drops).
+
+        Examples
+        --------
+        >>> drops_of(np.array([[-1, 1, 1]])).to_cells(np.array([0.4])).tolist()
+        [[nan, 0.4, 0.4]]
+        """
+        return to_cells(np.asarray(values, dtype=float), self.cell_drop)
+
+
+def to_cells(values: np.ndarray, cell_drop: np.ndarray) -> np.ndarray:
+    """``values[cell_drop]`` where ``cell_drop >= 0``, NaN elsewhere (also when there is no drop at all)."""
+    if values.size == 0:
+        return np.full(cell_drop.shape, np.nan)
+    return np.where(cell_drop >= 0, values[np.maximum(cell_drop, 0)], np.nan)
+
 
 def drops_of(run_start: np.ndarray) -> Drops:
     """The distinct drops (user, first week) of a run matrix, and the drop of every cell.

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from mobility.employment.daytime import DAYTIME_COLUMNS
-from mobility.employment.evidence import EVIDENCE_COLUMNS, weekly_evidence
+from mobility.employment.evidence import EVIDENCE_COLUMNS, to_cells, weekly_evidence
 from mobility.employment.params import EmploymentParams
 from mobility.employment.status import SignalResult
 from mobility.errors import MobilityError
@@ -154,8 +154,7 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     drops = signal.tables["drop_evidence"]
     cell = signal.matrices["drop"]
     for name in ("hybrid", "posterior", "ended", "new_workplace", *(EVIDENCE_COLUMNS if with_daytime else ())):
-        values = drops[name].to_numpy(dtype=np.float32)
-        out[f"drop_{name}"] = np.where(cell >= 0, values[np.maximum(cell, 0)] if len(values) else nan, nan)
+        out[f"drop_{name}"] = to_cells(drops[name].to_numpy(dtype=float), cell)
     leaked = outcome_features(out)
     if leaked:  # a guard for whoever adds a feature: the dates this model gives are an event study's treatment
         raise MobilityError(f"weekly_features: {leaked} are event-study outcomes and may not be features")

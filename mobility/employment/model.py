@@ -117,7 +117,7 @@ def check_features(model: ClassifierModel, available, *, source: str = "model") 
     >>> check_features(m, ["attendance"], source="out/employment_model")
     Traceback (most recent call last):
     ...
-    mobility.errors.MobilityError: out/employment_model: the model needs feature(s) ['outing_share'] that this run does not have (it has 1: ['attendance']); give the employment step the same inputs as the run that trained it (visits with location_id and home labels give the daytime features), or train a model here with [employment] labels
+    mobility.errors.MobilityError: out/employment_model: the model needs feature(s) ['outing_share'] that this run does not have (it has 1: ['attendance']); give the employment step the same inputs as the run that trained it (visits with lat, lon and location_id and home labels give the daytime features), or train a model here with [employment] labels
     """
     have = set(available)
     missing = [f for f in model.features if f not in have]
@@ -125,7 +125,7 @@ def check_features(model: ClassifierModel, available, *, source: str = "model") 
         raise MobilityError(
             f"{source}: the model needs feature(s) {missing} that this run does not have (it has {len(have)}: "
             f"{sorted(have)[:12]}); give the employment step the same inputs as the run that trained it (visits "
-            "with location_id and home labels give the daytime features), or train a model here with "
+            "with lat, lon and location_id and home labels give the daytime features), or train a model here with "
             "[employment] labels")
 
 

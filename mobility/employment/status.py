@@ -241,9 +241,7 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     base_cols = np.flatnonzero((weeks >= start) & (weeks <= end))
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
-    posterior = np.where(where.cell_drop >= 0, drops["posterior"].to_numpy(float)[np.maximum(where.cell_drop, 0)],
-                         np.nan)
-    q = posterior
+    q = where.to_cells(drops["posterior"])
     remote_stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
                     else adoption.table["remote_stock"].to_numpy(float))
     sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, remote_stock, weeks)

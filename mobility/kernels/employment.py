@@ -167,60 +167,61 @@ def event_runs(zero: np.ndarray, covered: np.ndarray, min_weeks: int) -> np.ndar
     return out
 
 
-def column_ols(y: np.ndarray, x: np.ndarray, mask: np.ndarray, half_window: int = 0):
-    """Least-squares intercept and slope of ``y`` on ``x`` in every column, pooled over the rows of ``mask`` in
-    columns ``j - half_window .. j + half_window`` (``half_window`` = 0: each column on its own).
+def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray, half_window: int = 0):
+    """Least squares of ``y`` on two regressors ``u`` and ``v`` (no intercept: pass ``u`` = 1 for one) in every
+    column, pooled over the rows of ``mask`` in columns ``j - half_window .. j + half_window``.
 
     Parameters
     ----------
     y : ndarray of float, shape (n, m)
-    x : ndarray of float, shape (n,) or (n, m)
+    u, v : ndarray of float, shape (n,) or (n, m)
     mask : ndarray of bool, shape (n, m)
-        Rows used in each column (NaN in ``y`` or ``x`` is excluded too).
+        Rows used in each column (NaN in ``y``, ``u`` or ``v`` is excluded too).
     half_window : int
         Columns pooled on each side (the window is cut at the edges).
 
     Returns
     -------
-    intercept, slope : ndarray of float64, shape (m,)
-        NaN where a window has fewer than 2 rows or no spread in ``x``.
-    intercept_se, slope_se : ndarray of float64, shape (m,)
+    b_u, b_v : ndarray of float64, shape (m,)
+        The coefficients; NaN where the window has fewer than 2 rows or ``u`` and ``v`` are collinear.
+    se_u, se_v : ndarray of float64, shape (m,)
         Their standard errors under homoskedasticity (NaN with fewer than 3 rows).
     n : ndarray of int64, shape (m,)
         Rows used per window.
 
     Examples
     --------
+    With ``u`` = 1 it is the intercept and slope of ``y`` on ``v``:
+
     >>> x = np.array([0.0, 1.0, 2.0, 3.0])
     >>> y = np.column_stack([1 + 2 * x, np.zeros(4)])
-    >>> a, b, sa, sb, n = column_ols(y, x, np.ones((4, 2), bool))
+    >>> a, b, sa, sb, n = column_ls2(y, np.ones(4), x, np.ones((4, 2), bool))
     >>> a.round(6).tolist(), b.round(6).tolist(), sb.round(6).tolist(), n.tolist()
     ([1.0, 0.0], [2.0, 0.0], [0.0, 0.0], [4, 4])
-    >>> a, b, _, _, n = column_ols(y, x, np.ones((4, 2), bool), half_window=1)  # both columns pooled
+    >>> a, b, _, _, n = column_ls2(y, np.ones(4), x, np.ones((4, 2), bool), half_window=1)  # both pooled
     >>> a.round(6).tolist(), b.round(6).tolist(), n.tolist()
     ([0.5, 0.5], [1.0, 1.0], [8, 8])
     """
     y = np.asarray(y, dtype=np.float64)
-    x = np.broadcast_to(np.asarray(x, dtype=np.float64).reshape(len(y), -1), y.shape)
-    m = np.asarray(mask, dtype=bool) & np.isfinite(y) & np.isfinite(x)
-    yy = np.where(m, y, 0.0)
-    xx = np.where(m, x, 0.0)
-    stats = np.stack([m.sum(axis=0), xx.sum(axis=0), yy.sum(axis=0), (xx * xx).sum(axis=0), (xx * yy).sum(axis=0),
-                      (yy * yy).sum(axis=0)]).astype(np.float64)
+    u = np.broadcast_to(np.asarray(u, dtype=np.float64).reshape(len(y), -1), y.shape)
+    v = np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(len(y), -1), y.shape)
+    m = np.asarray(mask, dtype=bool) & np.isfinite(y) & np.isfinite(u) & np.isfinite(v)
+    yy, uu, vv = (np.where(m, a, 0.0) for a in (y, u, v))
+    stats = np.stack([m.sum(axis=0), (uu * uu).sum(axis=0), (uu * vv).sum(axis=0), (vv * vv).sum(axis=0),
+                      (uu * yy).sum(axis=0), (vv * yy).sum(axis=0), (yy * yy).sum(axis=0)]).astype(np.float64)
     if half_window > 0:
-        c = np.concatenate([np.zeros((6, 1)), np.cumsum(stats, axis=1)], axis=1)
+        c = np.concatenate([np.zeros((stats.shape[0], 1)), np.cumsum(stats, axis=1)], axis=1)
         j = np.arange(stats.shape[1])
         lo, hi = np.maximum(j - half_window, 0), np.minimum(j + half_window + 1, stats.shape[1])
         stats = c[:, hi] - c[:, lo]
-    n, sx, sy, sxx, sxy, syy = stats
+    n, suu, suv, svv, suy, svy, syy = stats
+    det = suu * svv - suv * suv
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx, my = sx / n, sy / n
-        vxx = sxx - n * mx * mx
-        vxy = sxy - n * mx * my
-        vyy = syy - n * my * my
-        slope = np.where((n >= 2) & (vxx > 1e-12 * np.maximum(n, 1)), vxy / vxx, np.nan)
-        intercept = np.where(np.isfinite(slope), my - slope * mx, np.nan)
-        sigma2 = np.where(n >= 3, np.maximum(vyy - slope * vxy, 0.0) / (n - 2), np.nan)
-        slope_se = np.sqrt(sigma2 / vxx)
-        intercept_se = np.sqrt(sigma2 * (1.0 / n + mx * mx / vxx))
-    return intercept, slope, intercept_se, slope_se, n.astype(np.int64)
+        ok = (n >= 2) & (det > 1e-12 * np.maximum(suu * svv, 1e-300))
+        b_u = np.where(ok, (svv * suy - suv * svy) / det, np.nan)
+        b_v = np.where(ok, (suu * svy - suv * suy) / det, np.nan)
+        rss = syy - b_u * suy - b_v * svy
+        sigma2 = np.where(n >= 3, np.maximum(rss, 0.0) / (n - 2), np.nan)
+        se_u = np.sqrt(sigma2 * svv / det)
+        se_v = np.sqrt(sigma2 * suu / det)
+    return b_u, b_v, se_u, se_v, n.astype(np.int64)

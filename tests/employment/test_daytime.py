@@ -1,3 +1,5 @@
+"""Daytime evidence in each person's usual work hours, on hand-made visits (values computed by hand)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,11 +10,13 @@ from mobility.errors import MobilityError
 
 TZ = "America/New_York"
 HOME = (39.95, -75.16)
-WORK = (39.95, -75.16 + 0.1)  # 0.1 degree of longitude east: 8.53 km at this latitude
+WORK = (39.95, -75.16 + 0.1)  # 0.1 degree of longitude east: 8.52426 km (haversine, R = 6371 km)
+WORK_KM = 8.52426
+PARAMS = EmploymentParams(baseline_start="2020-03-02", baseline_end="2020-03-08")
 
 
 def _local(day, hour):
-    return pd.Timestamp(f"{day} {hour:02d}:00", tz=TZ).tz_convert("UTC")
+    return pd.Timestamp(day, tz=TZ) + pd.Timedelta(hours=hour)
 
 
 def _stay(user, day, h0, h1, where, loc):
@@ -20,61 +24,84 @@ def _stay(user, day, h0, h1, where, loc):
             "location_id": loc}
 
 
-def _week(user, days, kind):
+def _labels(user, days, home=0, work=1):
+    return pd.DataFrame({"user_id": user, "date": pd.to_datetime(days), "home_location_id": home,
+                         "work_location_id": pd.array([work] * len(days), dtype="Int64"), "work_status": "fixed"})
+
+
+def _two_weeks(user, first, second, shift=(9, 17)):
+    """Mon-Fri of the week of 2 March as ``first``, of 9 March as ``second``; weekends at home."""
+    h0, h1 = shift
     rows = []
-    for day in days:
-        if kind == "commuter":  # home, work 8-17, home
-            rows += [_stay(user, day, 0, 8, HOME, 0), _stay(user, day, 8, 17, WORK, 1),
-                     _stay(user, day, 17, 23, HOME, 0)]
-        elif kind == "at_home":  # home all day, a 30-min errand 1 km north at 11:00
-            rows += [_stay(user, day, 0, 11, HOME, 0), {**_stay(user, day, 11, 11, (HOME[0] + 0.009, HOME[1]), 2),
-                                                         "end": _local(day, 11) + pd.Timedelta(minutes=30)},
-                     {**_stay(user, day, 11, 23, HOME, 0), "start": _local(day, 11) + pd.Timedelta(minutes=30)}]
-        else:  # home only
-            rows.append(_stay(user, day, 0, 23, HOME, 0))
+    for day in pd.date_range("2020-03-02", "2020-03-15"):
+        d = day.strftime("%Y-%m-%d")
+        kind = "home" if day.weekday() >= 5 else (first if day < pd.Timestamp("2020-03-09") else second)
+        if kind == "commute":
+            rows += [_stay(user, d, 0, h0, HOME, 0), _stay(user, d, h0, h1, WORK, 1), _stay(user, d, h1, 24, HOME, 0)]
+        elif kind == "errand":  # at home, an hour at a shop 1 km north at 11:00
+            rows += [_stay(user, d, 0, 11, HOME, 0), _stay(user, d, 11, 12, (HOME[0] + 0.009, HOME[1]), 2),
+                     _stay(user, d, 12, 24, HOME, 0)]
+        elif kind == "home":
+            rows.append(_stay(user, d, 0, 24, HOME, 0))
     return rows
 
 
-def test_commuter_teleworker_and_silent_week():
-    mon = pd.date_range("2020-03-02", periods=5).strftime("%Y-%m-%d")
-    nxt = pd.date_range("2020-03-09", periods=5).strftime("%Y-%m-%d")
-    stops = pd.DataFrame(_week("c", mon, "commuter") + _week("c", nxt, "at_home") + _week("h", mon[:3], "home"))
-    days = pd.date_range("2020-03-02", "2020-03-13")
-    labels = pd.DataFrame({"user_id": np.repeat(["c", "h"], len(days)), "date": np.tile(days, 2),
-                           "home_location_id": 0})
-    out = daytime_weekly(stops, labels, timezone=TZ).set_index(["user_id", "week"])
-    c1, c2 = out.loc[("c", pd.Timestamp("2020-03-02"))], out.loc[("c", pd.Timestamp("2020-03-09"))]
-    # work hours 09-18: at work 09-17 (8 h), home 17-18 (1 h), each of 5 days
-    assert (c1["weekdays_with_data"], c1["weekdays_out"]) == (5, 5)
-    assert c1["workhour_observed_h"] == pytest.approx(45.0) and c1["home_workhour_h"] == pytest.approx(5.0)
-    work_km = 8.52426  # haversine, R = 6371 km: 2 R asin(cos(39.95 deg) sin(0.05 deg))
-    assert c1["daytime_distance_km"] == pytest.approx(work_km * 40 / 45, rel=1e-5)
-    assert c1["daytime_max_km"] == pytest.approx(work_km, rel=1e-5)
-    # teleworking week: home but for a 30-minute errand 1 km away each day (>= min_outing_h = 15 min)
-    assert c2["weekdays_out"] == 5 and c2["home_workhour_h"] == pytest.approx(42.5)
-    assert c2["daytime_max_km"] == pytest.approx(1.000754, rel=1e-5)
-    # home only, three weekdays: no outing, all work-hour time at home, distance 0
-    h = out.loc[("h", pd.Timestamp("2020-03-02"))]
-    assert (h["weekdays_with_data"], h["weekdays_out"], h["daytime_distance_km"]) == (3, 0, 0.0)
-    # a longer outing threshold drops the 30-minute errands
-    strict = daytime_weekly(stops, labels, timezone=TZ, params=EmploymentParams(min_outing_h=1.0))
-    assert strict.set_index(["user_id", "week"]).loc[("c", pd.Timestamp("2020-03-09")), "weekdays_out"] == 0
+def test_remote_week_against_a_commuting_baseline():
+    stops = pd.DataFrame(_two_weeks("c", "commute", "errand"))
+    out = daytime_weekly(stops, _labels("c", pd.date_range("2020-03-02", "2020-03-15")), timezone=TZ,
+                         params=PARAMS).set_index("week")
+    base, remote = out.loc[pd.Timestamp("2020-03-02")], out.loc[pd.Timestamp("2020-03-09")]
+    # usual hours 09-17 Mon-Fri (8 h): the baseline week at work, no outing, the farthest point the workplace
+    assert (base["usual_days_seen"], base["usual_days_out"], base["usual_seen_h"]) == (5, 0, 40)
+    assert (base["usual_home_h"], base["usual_other_h"]) == (0, 0)
+    assert base["daytime_distance_km"] == pytest.approx(WORK_KM, rel=1e-5)
+    # the remote week: at home but for an hour at a shop each day, 1.0008 km away (haversine of 0.009 deg)
+    assert (remote["usual_days_seen"], remote["usual_days_out"]) == (5, 5)
+    assert (remote["usual_home_h"], remote["usual_other_h"]) == (35, 5)
+    assert remote["daytime_distance_km"] == pytest.approx(1.000754 * 5 / 40, rel=1e-5)
+    assert remote["daytime_max_km"] == pytest.approx(1.000754, rel=1e-5)
+    # weekends are days off, read in the same clock hours: seen, at home, no outing
+    assert (remote["off_days_seen"], remote["off_days_out"], remote["off_seen_h"], remote["off_home_h"]) == (2, 0, 16, 16)
+    assert out["workplace_id"].tolist() == [1.0, 1.0]
 
 
-def test_home_follows_the_daily_label_and_weekends_are_left_out():
-    days = ["2020-03-02", "2020-03-03", "2020-03-07"]  # Monday, Tuesday, Saturday
-    stops = pd.DataFrame([_stay("m", days[0], 0, 23, HOME, 0), _stay("m", days[1], 0, 23, WORK, 1),
-                          _stay("m", days[2], 0, 23, WORK, 1)])
-    labels = pd.DataFrame({"user_id": "m", "date": pd.to_datetime(days), "home_location_id": [0, 1, 1]})
-    w = daytime_weekly(stops, labels, timezone=TZ).iloc[0]
-    # moved on Tuesday: both weekdays at home, no outing; the Saturday is not a weekday
-    assert (w["weekdays_with_data"], w["weekdays_out"], w["home_workhour_h"]) == (2, 0, 18.0)
+def test_night_worker_is_read_in_her_own_hours():
+    # works 22:00-06:00: her usual hours are the night; home in the day. At home at night in the second week.
+    rows = []
+    for day in pd.date_range("2020-03-02", "2020-03-15"):
+        d = day.strftime("%Y-%m-%d")
+        works = day.weekday() < 5 and day < pd.Timestamp("2020-03-09")
+        rows += [_stay("n", d, 0, 6, WORK if works and day.weekday() > 0 else HOME, 1 if works and day.weekday() > 0 else 0),
+                 _stay("n", d, 6, 22, HOME, 0), _stay("n", d, 22, 24, WORK if works else HOME, 1 if works else 0)]
+    out = daytime_weekly(pd.DataFrame(rows), _labels("n", pd.date_range("2020-03-02", "2020-03-15")), timezone=TZ,
+                         params=PARAMS).set_index("week")
+    night = out.loc[pd.Timestamp("2020-03-09")]
+    # usual hours: 22-24 Mon-Fri and 00-06 Tue-Fri = 5 x 2 + 4 x 6 = 34 h; all at home
+    assert night["usual_seen_h"] == pytest.approx(34.0) and night["usual_home_h"] == pytest.approx(34.0)
+    assert night["usual_days_out"] == 0 and night["daytime_distance_km"] == 0.0
 
 
-def test_users_without_a_home_label_are_absent_and_columns_are_checked():
-    stops = pd.DataFrame(_week("x", ["2020-03-02"], "commuter"))
-    labels = pd.DataFrame({"user_id": ["x"], "date": pd.to_datetime(["2020-03-02"]),
-                           "home_location_id": pd.array([pd.NA], dtype="Int64")})
-    assert daytime_weekly(stops, labels, timezone=TZ).empty
-    with pytest.raises(MobilityError, match=r"missing column\(s\) \['location_id'\]"):
-        daytime_weekly(stops.drop(columns="location_id"), labels)
+def test_home_follows_the_daily_label_and_the_first_label_fills_earlier_days():
+    stops = pd.DataFrame(_two_weeks("m", "commute", "home"))
+    stops.loc[len(stops) - 1, "location_id"] = 2  # Sunday 15 March at the new home (location 2)
+    days = pd.date_range("2020-03-02", "2020-03-15")
+    labels = _labels("m", days)
+    labels["home_location_id"] = pd.array([pd.NA] * 3 + [0] * 6 + [2] * 5, dtype="Int64")  # "moved" to 2 on 11 March
+    out = daytime_weekly(stops, labels, timezone=TZ, params=PARAMS).set_index("week")
+    second = out.loc[pd.Timestamp("2020-03-09")]
+    # Monday-Tuesday at home (0); Wednesday-Friday location 0 is no longer home: 3 days of 8 h elsewhere
+    assert (second["usual_home_h"], second["usual_other_h"], second["usual_days_out"]) == (16, 24, 3)
+    assert out.loc[pd.Timestamp("2020-03-02"), "usual_home_h"] == 0  # first days: the modal home, at work
+
+
+def test_columns_are_checked():
+    stops = pd.DataFrame(_two_weeks("x", "commute", "commute"))
+    labels = _labels("x", pd.date_range("2020-03-02", "2020-03-15"))
+    with pytest.raises(MobilityError, match=r"missing column\(s\) \['lat', 'lon'\]"):
+        daytime_weekly(stops.drop(columns=["lat", "lon"]), labels)
+    with pytest.raises(MobilityError, match=r"missing column\(s\) \['home_location_id'\]"):
+        daytime_weekly(stops, labels.drop(columns="home_location_id"))
+    out = daytime_weekly(stops, labels, params=PARAMS)
+    seen = out["usual_seen_h"] > 0
+    assert seen.sum() == 2 and np.isfinite(out.loc[seen, "daytime_distance_km"]).all()
+    assert out.loc[~seen, "daytime_distance_km"].isna().all()

@@ -37,7 +37,7 @@ def region(tmp_path_factory):
 def test_trained_here_out_of_fold(region):
     _, _, t = region
     model = t["employment_model"]
-    assert {"home_workhour_share", "outing_share", "daytime_distance_rel"} <= set(model.features)
+    assert {"home_usual", "outing_usual", "distance_usual", "drop_posterior", "drop_prior"} <= set(model.features)
     ev = t["classifier_evaluation"]
     assert ev["out_of_fold"]["classifier"]["n"] == ev["labelled_user_weeks"] > 0
     assert model.card["training"]["region"] == "test" and model.card["outcome_metrics_used"] == []
@@ -64,7 +64,7 @@ def test_saved_model_applied_without_labels(region, tmp_path):
 def test_model_needing_daytime_features_fails_on_labels_without_home_locations(region):
     inputs, _, t = region
     no_home = {**inputs, "labels": inputs["labels"].drop(columns="home_location_id")}
-    with pytest.raises(MobilityError, match=r"needs feature\(s\) \['daytime_distance_rel'"):
+    with pytest.raises(MobilityError, match=r"needs feature\(s\) \['distance_usual'"):
         estimate_employment(**no_home, model=t["employment_model"])
 
 

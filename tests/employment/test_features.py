@@ -41,19 +41,28 @@ def test_hybrid_worker_at_one_day_in_five(hand_panel):
 
 
 def test_daytime_features_against_the_baseline(hand_panel):
-    sig = _signal(hand_panel)
-    users = list(sig.users)
+    weekly, base, features, tau = hand_panel
+    users = list(weekly["user_id"].unique())
     day = pd.DataFrame({"user_id": np.repeat(users, 16), "week": np.tile(WEEKS, len(users)),
-                        "weekdays_with_data": 5, "weekdays_out": 5, "workhour_observed_h": 45.0,
-                        "home_workhour_h": 5.0, "daytime_distance_km": 8.0, "daytime_max_km": 10.0})
+                        "usual_days_seen": 5.0, "usual_days_out": 1.0, "off_days_seen": 2.0, "off_days_out": 1.0,
+                        "usual_seen_h": 40.0, "usual_home_h": 4.0, "usual_other_h": 2.0, "off_seen_h": 16.0,
+                        "off_home_h": 12.0, "daytime_distance_km": 8.0, "daytime_max_km": 10.0, "workplace_id": 1.0})
     lost = (day["user_id"] == "loser") & (day["week"] >= WEEKS[12])
-    day.loc[lost, ["weekdays_out", "home_workhour_h", "daytime_distance_km", "daytime_max_km"]] = [2, 40.0, 0.4, 2.0]
-    mats = weekly_features(sig, daytime=day)
-    u = users.index("loser")
-    assert mats["home_workhour_share"][u, 12] == pytest.approx(40 / 45)
-    assert mats["home_workhour_share_vs_baseline"][u, 12] == pytest.approx(40 / 45 - 5 / 45)
-    assert mats["outing_share_vs_baseline"][u, 13] == pytest.approx(2 / 5 - 1)
-    assert mats["daytime_distance_rel"][u, 12] == pytest.approx(0.05)
-    assert mats["daytime_max_rel"][u, 3] == pytest.approx(1.0)
-    with pytest.raises(MobilityError, match="daytime: missing column"):
-        weekly_features(sig, daytime=day.drop(columns="daytime_max_km"))
+    day.loc[lost, ["usual_days_out", "usual_home_h", "daytime_distance_km"]] = [0.0, 38.0, 0.2]
+    sig = signal_status(relative_attendance(weekly, base), features, tau, daytime=day)
+    mats = weekly_features(sig)
+    u = list(sig.users).index("loser")
+    assert mats["home_usual"][u, 12] == pytest.approx(38 / 40)
+    assert mats["home_usual_vs_baseline"][u, 12] == pytest.approx(38 / 40 - 4 / 40)
+    assert mats["outing_usual_vs_baseline"][u, 13] == pytest.approx(0 - 1 / 5)
+    assert mats["distance_usual"][u, 3] == pytest.approx(8.0)
+    # inside the loser's drop (weeks 12-15): the drop's evidence against the workers who kept going (unchanged
+    # here), the same in every week of the drop; outside it NaN
+    assert mats["drop_home_usual"][u, 12:].tolist() == pytest.approx([34 / 40] * 4)
+    assert mats["drop_outing_usual"][u, 12:].tolist() == pytest.approx([-0.2] * 4)
+    assert np.isnan(mats["drop_home_usual"][u, :12]).all()
+    assert mats["drop_ended"][u, 12] == 0.0 and mats["drop_hybrid"][u, 12] == 0.0
+    # without the daytime table the evidence features are absent, not NaN columns
+    assert "home_usual" not in weekly_features(_signal(hand_panel))
+    with pytest.raises(MobilityError, match=r"daytime: missing column"):
+        signal_status(relative_attendance(weekly, base), features, tau, daytime=day.drop(columns="daytime_max_km"))

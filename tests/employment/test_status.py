@@ -1,70 +1,166 @@
+"""The signal on tiny hand-made panels: staggered remote workers, a hybrid worker, a job loser, a job changer,
+a degraded phone, a silent phone and a part-timer; the sector formula."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.employment.attendance import relative_attendance
+from mobility.employment.attendance import baseline_workplace, relative_attendance, weekly_attendance
 from mobility.employment.params import EmploymentParams
+from mobility.employment.sector import SECTORS
 from mobility.employment.status import signal_status
 from mobility.errors import MobilityError
 
+from .conftest import SHOCK, WEEKS, _rows
 
-def _run(hand_panel, **kw):
-    weekly, base, features, tau = hand_panel
-    params = EmploymentParams(remote_wave_min_t=kw.pop("remote_wave_min_t", 1.0), **kw)
-    panel = relative_attendance(weekly, base, params=params)
-    res = signal_status(panel, features, tau, params=params)
-    emp = res.tables["employment_weekly"].set_index(["user_id", "week"])
-    return res, emp
+N_REMOTE = 10  # teleworkable workers who go remote, two a week from the shock week on
+
+
+def _features(users, teleworkable):
+    w = np.zeros((len(users), 20))
+    w[:, 17] = 1.0  # CNS18, tau 0
+    for u in teleworkable:
+        w[list(users).index(u)] = 0.0
+        w[list(users).index(u), 11] = 1.0  # CNS12, tau 1
+    features = pd.DataFrame(w, columns=[f"w_{s}" for s in SECTORS])
+    features.insert(0, "user_id", users)
+    tau = pd.Series(0.0, index=list(SECTORS))
+    tau["CNS12"] = 1.0
+    return features, tau
+
+
+@pytest.fixture
+def staggered():
+    """Weekly attendance of 28 workers: ``remote0..9`` (teleworkable) go remote two a week in weeks 10-14,
+    ``hybrid`` (teleworkable) comes in 1 day in 5 from week 10, ``loser`` (not teleworkable) loses the job in
+    week 12, ``degraded`` (a phone that from week 11 on never sees the usual work hours), ``site0..13`` stay."""
+    n = len(WEEKS)
+    full = np.full(n, 5)
+    frames = []
+    for i in range(N_REMOTE):
+        at = full.copy()
+        at[SHOCK + i // 2:] = 0
+        frames.append(_rows(f"remote{i}", at))
+    hybrid = full.copy()
+    hybrid[SHOCK:] = 1
+    loser = full.copy()
+    loser[12:] = 0
+    seen = np.full(n, 5)
+    seen[11:] = 0
+    frames += [_rows("hybrid", hybrid), _rows("loser", loser), _rows("degraded", np.minimum(full, seen), seen)]
+    frames += [_rows(f"site{i}", full) for i in range(14)]
+    weekly = pd.concat(frames, ignore_index=True)
+    users = weekly["user_id"].unique()
+    features, tau = _features(users, [f"remote{i}" for i in range(N_REMOTE)] + ["hybrid"])
+    return weekly, pd.DataFrame({"user_id": users}), features, tau
+
+
+def _run(panel, **kw):
+    weekly, base, features, tau = panel
+    params = EmploymentParams(**kw)
+    res = signal_status(relative_attendance(weekly, base, params=params), features, tau, params=params)
+    return res, res.tables["employment_weekly"].set_index(["user_id", "week"])
 
 
 def _status(emp, user):
     return emp.loc[user, "status"].tolist()
 
 
-def test_teleworker_stays_employed(hand_panel):
-    _, emp = _run(hand_panel)
-    # the only drop in the shock week is the fully teleworkable user: a remote wave, q = 0
-    assert _status(emp, "tele") == ["employed"] * 16
-    assert emp.loc["tele", "p_unemployed"].iloc[10] == pytest.approx(0.0)
+def test_staggered_remote_workers_stay_employed(staggered):
+    res, emp = _run(staggered)
+    for i in range(N_REMOTE):
+        assert set(_status(emp, f"remote{i}")) == {"employed"}, i
+    for i in range(N_REMOTE - 2):  # the last two drop in week 14: two weeks of panel left, not a confirmed drop
+        assert emp.loc[f"remote{i}", "p_unemployed"].iloc[SHOCK + i // 2:].max() < 0.2, i
+    # each week of the spread: about two new remote workers per ten teleworkable jobs at risk, no job loss
+    ad = res.tables["remote_adoption"].set_index("week")
+    assert (ad.loc[WEEKS[SHOCK:SHOCK + 4], "remote_rate"] > 0.1).all()  # week 14: drops not confirmed
+    assert (ad.loc[WEEKS[SHOCK:SHOCK + 4], "job_loss_rate"] < 0.03).all()
 
 
-def test_job_loser_detected_in_the_loss_week(hand_panel):
-    _, emp = _run(hand_panel)
+def test_one_wave_of_remote_workers_stays_employed_too(staggered):
+    weekly, base, features, tau = staggered
+    wave = weekly["user_id"].str.startswith("remote") & (weekly["week"] >= WEEKS[SHOCK])
+    weekly = weekly.assign(workdays_at_work=np.where(wave, 0.0, weekly["workdays_at_work"]),
+                           workhour_at_work_h=np.where(wave, 0.0, weekly["workhour_at_work_h"]))
+    _, emp = _run((weekly, base, features, tau))
+    assert all(set(_status(emp, f"remote{i}")) == {"employed"} for i in range(N_REMOTE))
+    assert _status(emp, "loser")[12:] == ["unemployed"] * 4
+
+
+def test_hybrid_worker_at_one_day_in_five_is_employed(staggered):
+    res, emp = _run(staggered)
+    # 1 day in 5 is near zero (r = 0.2): a drop, but with on-site days every week -- a hybrid pattern
+    assert res.matrices["run_start"][list(res.users).index("hybrid"), SHOCK] == SHOCK
+    drop = res.tables["drop_evidence"].set_index("user_id").loc["hybrid"]
+    assert bool(drop["hybrid"]) and drop["posterior"] == 0.0
+    assert set(_status(emp, "hybrid")) == {"employed"}
+
+
+def test_job_loser_is_unemployed_from_the_loss_week(staggered):
+    _, emp = _run(staggered)
     assert _status(emp, "loser") == ["employed"] * 12 + ["unemployed"] * 4
     assert emp.loc["loser", "weeks_since_job_loss"].tolist()[12:] == [0, 1, 2, 3]
+    assert emp.loc["loser", "p_unemployed"].iloc[12:].min() > 0.9  # not teleworkable: no remote explanation
 
 
-def test_job_loser_needs_k_weeks(hand_panel):
-    _, emp = _run(hand_panel, min_event_weeks=5)
+def test_job_loser_needs_k_weeks(staggered):
+    _, emp = _run(staggered, min_event_weeks=5)
     assert "unemployed" not in _status(emp, "loser")  # only 4 near-zero weeks in the panel
 
 
-def test_silent_phone_is_unknown_not_unemployed(hand_panel):
-    _, emp = _run(hand_panel)
-    assert _status(emp, "silent") == ["employed"] * 11 + ["unknown"] * 5
-    assert emp.loc["silent", "p_unemployed"].iloc[11:].isna().all()
+def test_degraded_phone_is_unknown_not_unemployed(staggered):
+    _, emp = _run(staggered)
+    assert _status(emp, "degraded") == ["employed"] * 11 + ["unknown"] * 5
+    assert emp.loc["degraded", "p_unemployed"].iloc[11:].isna().all()
+
+
+def _day_visits(user, day, work_location):
+    """Home 00-08, at ``work_location`` 09-17 (home all day where None), home 17-24 (UTC)."""
+    t = pd.Timestamp(day, tz="UTC")
+    h = pd.Timedelta(hours=1)
+    if work_location is None:
+        return [(user, t, t + 24 * h, 0)]
+    return [(user, t, t + 9 * h, 0), (user, t + 9 * h, t + 17 * h, work_location), (user, t + 17 * h, t + 24 * h, 0)]
+
+
+def test_job_changer_is_employed(staggered):
+    """A job changer measured from visits: work at place 1, a week between jobs at home, then place 2 (the
+    daily labels switch to the new workplace once it is regular): attendance stays at the baseline."""
+    days = pd.date_range(WEEKS[0], WEEKS[-1] + pd.Timedelta(days=6))
+    rows = []
+    for day in days:
+        before = day < WEEKS[11]
+        between = WEEKS[11] <= day < WEEKS[12]
+        rows += _day_visits("changer", day, None if (between or day.weekday() >= 5) else (1 if before else 2))
+    visits = pd.DataFrame(rows, columns=["user_id", "start", "end", "location_id"])
+    labels = pd.DataFrame({"user_id": "changer", "date": days, "work_status": "fixed",
+                           "work_location_id": pd.array(np.where(days < WEEKS[13], 1, 2), dtype="Int64")})
+    params = EmploymentParams(baseline_start=str(WEEKS[0].date()), baseline_end="2020-02-29")
+    own = weekly_attendance(visits, labels, params=params)
+    # the week between jobs, and the first week at the new place before the labels know it: 2 < k weeks
+    assert own.set_index("week")["workdays_at_work"].tolist() == [5.0] * 11 + [0.0, 0.0] + [5.0] * 3
+    weekly, base, features, tau = staggered
+    weekly = pd.concat([weekly, own], ignore_index=True)
+    base = pd.concat([base, baseline_workplace(labels, params=params)[["user_id"]]], ignore_index=True)
+    features, tau = _features(weekly["user_id"].unique(), [f"remote{i}" for i in range(N_REMOTE)] + ["hybrid"])
+    _, emp = _run((weekly, base, features, tau))
+    assert set(_status(emp, "changer")) == {"employed"}
 
 
 def test_part_timer_is_measured_against_own_baseline(hand_panel):
-    res, emp = _run(hand_panel)
+    weekly, base, features, tau = hand_panel
+    res = signal_status(relative_attendance(weekly, base), features, tau)
+    emp = res.tables["employment_weekly"].set_index(["user_id", "week"])
     assert _status(emp, "part") == ["employed"] * 16
-    users = list(res.users)
     # 2 of 5 days every week over a baseline of 2 of 5: relative attendance 1
-    assert np.allclose(res.matrices["attendance"][users.index("part")], 1.0)
-
-
-def test_hazard_accumulates_for_remote_workers(hand_panel):
-    res, emp = _run(hand_panel)
-    tab = res.tables["event_starts"].set_index("week")
-    # week 12: 1 of 10 at-risk workers starts an event (the loser)
-    wk12 = pd.Timestamp("2020-03-30")
-    assert tab.loc[wk12, "at_risk"] == 10 and tab.loc[wk12, "starts"] == 1
-    assert emp.loc["tele", "p_unemployed"].iloc[12] == pytest.approx(0.1)
-    assert emp.loc["tele", "p_unemployed"].iloc[13] == pytest.approx(0.1)
+    assert np.allclose(res.matrices["attendance"][list(res.users).index("part")], 1.0)
 
 
 def test_sector_formula(hand_panel):
-    res, _ = _run(hand_panel, remote_adoption=1.0)
+    weekly, base, features, tau = hand_panel
+    params = EmploymentParams(remote_adoption=1.0)
+    res = signal_status(relative_attendance(weekly, base, params=params), features, tau, params=params)
     s = res.tables["sector_weekly"].set_index(["sector", "week"])
     wk = pd.Timestamp("2020-04-06")
     # CNS18 (tau 0) that week: loser 0, part-timer 1, eight on-site 1 (silent phone not covered): R = 0.9
@@ -76,6 +172,17 @@ def test_sector_formula(hand_panel):
     assert s.loc[("CNS12", wk), "remote_adoption"] == 1.0
     # before the baseline ends there is no adoption
     assert s.loc[("CNS12", pd.Timestamp("2020-01-06")), "remote_adoption"] == 0.0
+
+
+def test_estimated_remote_stock_feeds_the_sector_reference(staggered):
+    res, _ = _run(staggered)
+    ad = res.tables["remote_adoption"].set_index("week")
+    s = res.tables["sector_weekly"].set_index(["sector", "week"])
+    last = WEEKS[-1]
+    # by the last week 8 remote workers are in confirmed drops of prior q ~ 0.05 and the hybrid worker in one:
+    # about 9 x 0.95 remote workers for the 11 teleworkable jobs
+    assert ad.loc[last, "remote_stock"] == pytest.approx(9 * 0.95 / 11, abs=0.05)
+    assert s.loc[("CNS12", last), "reference"] == pytest.approx(1 - ad.loc[last, "remote_stock"])
 
 
 def test_panel_must_be_dense(hand_panel):

@@ -1,8 +1,7 @@
 import numpy as np
-
 import pytest
 
-from mobility.kernels.employment import column_ols, event_runs, workday_attendance
+from mobility.kernels.employment import column_ls2, event_runs, workday_attendance
 
 
 def test_workday_attendance_weights_and_observation():
@@ -53,18 +52,19 @@ def test_event_runs_reference_loop():
         assert got[u].tolist() == expect
 
 
-def test_column_ols_matches_statsmodels_per_column_and_pooled_over_windows():
+def test_column_ls2_matches_statsmodels_per_column_and_pooled_over_windows():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(1)
-    x = rng.random(40)
+    u, x = rng.random((40, 5)), rng.random(40)
     y = rng.random((40, 5))
     mask = rng.random((40, 5)) < 0.7
     for half in (0, 1):
-        a, b, sa, sb, n = column_ols(y, x, mask, half_window=half)
+        a, b, sa, sb, n = column_ls2(y, u, x, mask, half_window=half)
         for j in range(5):
             cols = range(max(j - half, 0), min(j + half + 1, 5))
+            us = np.concatenate([u[mask[:, c], c] for c in cols])
             xs = np.concatenate([x[mask[:, c]] for c in cols])
             ys = np.concatenate([y[mask[:, c], c] for c in cols])
-            fit = sm.OLS(ys, sm.add_constant(xs)).fit()
+            fit = sm.OLS(ys, np.column_stack([us, xs])).fit()
             assert np.allclose([a[j], b[j]], fit.params) and np.allclose([sa[j], sb[j]], fit.bse)
             assert n[j] == len(ys)
