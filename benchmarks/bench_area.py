@@ -267,6 +267,25 @@ def speed(args) -> None:
     print(f"panel_weights: {t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU")
     print(f"area_unemployment ({args.replicates} replicates, raked, recalibrated, both estimators): "
           f"{t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU; {len(area):,} rows")
+    from mobility.employment.area import sector_replicates
+    from mobility.employment.sector import SECTORS, WEIGHT_COLUMNS, sector_weekly
+    from mobility.employment.status import SignalResult
+
+    rng = np.random.default_rng(1)
+    n_w = args.weeks
+    weeks = pd.date_range("2020-01-06", periods=n_w, freq="7D")
+    wmat = feats[list(WEIGHT_COLUMNS)].to_numpy(float)
+    att = np.clip(rng.normal(0.8, 0.3, (args.users, n_w)), 0, 1.5)
+    usable = rng.random((args.users, n_w)) > 0.15
+    tau = pd.Series(rng.uniform(0, 0.8, 20), index=list(SECTORS))
+    table = sector_weekly(np.where(usable, att, np.nan), wmat, tau.to_numpy(), np.full(n_w, 0.3), weeks)
+    sig = SignalResult(feats["user_id"].to_numpy(), weeks, {"attendance": att, "usable": usable, "weights": wmat},
+                       np.zeros(args.users), {"sector_weekly": table})
+    t3, c3 = time.time(), time.process_time()
+    sector_replicates(sig, tau, ap)
+    t4, c4 = time.time(), time.process_time()
+    print(f"sector route replicates ({args.replicates}): {t4 - t3:.1f} s wall, {c4 - c3:.1f} s CPU")
+    t2 = t4
     print(f"total {t2 - t0:.1f} s wall; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB; "
           f"load {os.getloadavg()}")
 

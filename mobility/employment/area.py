@@ -162,7 +162,8 @@ class _Panel:
     observed: np.ndarray  # bool, status observed (not filled)
     area: np.ndarray  # county codes per user
     areas: np.ndarray
-    y: np.ndarray | None  # labels 1/0/NaN
+    y: np.ndarray | None  # labels 1 unemployed, 0 employed or remote or without a job, NaN
+    out: np.ndarray | None  # labels 1 without a job (out of the labour force), 0 in it, NaN
 
 
 def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | None, params: AreaParams) -> _Panel:
@@ -186,23 +187,33 @@ def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | No
     area_code, areas = pd.factorize(county, sort=True)
     order = np.argsort(area_code, kind="stable")  # each area's users side by side
     users, p, s, observed, area_code = users[order], p[order], s[order], observed[order], area_code[order]
-    y = None
+    y = out = None
     if labels is not None:
         from mobility.employment.classifier import label_matrix
 
+        no_job = labels["status"].astype(str) == "no_job"
         y = label_matrix(labels, users, weeks)
-    return _Panel(users, weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y)
+        out = label_matrix(labels.assign(status=np.where(no_job, "unemployed", "employed")), users, weeks)
+        out = np.where(np.isfinite(y) | (out == 1), out, np.nan)
+        y = np.where(out == 1, 0.0, y)
+    return _Panel(users, weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y, out)
 
 
 @dataclass
 class _Calibration:
-    """Out-of-fold binned recalibration (shift by the gap between observed and predicted shares in each
-    probability bin), re-estimable from replicate weights of users."""
+    """Out-of-fold binned recalibration, re-estimable from replicate weights of users: each probability is
+    shifted by the gap between observed and predicted shares among the other folds' labelled user-weeks of
+    its probability bin and calendar month (or of its bin over all months where the month has fewer than
+    ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). The same user-weeks give
+    the share of each bin that the labels put out of the labour force (no job at the start: someone seen
+    commuting to a campus); each user-week then counts in the labour force with the complement."""
 
     edges: np.ndarray
+    period: np.ndarray  # month code of each week
     fold: np.ndarray  # per user, -1 for users without labels
-    counts: np.ndarray  # (3, n_users, n_bins): labelled weeks, their sum of y, their sum of p
+    counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
     n_folds: int
+    min_weeks: float
 
     @classmethod
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
@@ -211,38 +222,51 @@ class _Calibration:
         lab = panel.observed & np.isfinite(panel.y)
         if not lab.any():
             return None
+        out = np.nan_to_num(panel.out)
         edges = np.unique(np.quantile(panel.p[lab], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
-        b = np.searchsorted(edges, panel.p[lab], side="right")
-        user = np.nonzero(lab)[0]
+        period = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
+                               sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
         n_bins = len(edges) + 1
-        counts = np.zeros((3, len(panel.users), n_bins))
-        for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab])):
+        user, week = np.nonzero(lab)
+        b = np.searchsorted(edges, panel.p[lab], side="right") + n_bins * period[week]
+        counts = np.zeros((4, len(panel.users), n_bins * (int(period.max()) + 1)))
+        for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab], out[lab])):
             np.add.at(counts[k], (user, b), v)
         labelled = np.flatnonzero(counts[0].sum(axis=1) > 0)
         fold = np.full(len(panel.users), -1)
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
-        return cls(edges, fold, counts, params.calibration_folds)
+        return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks)
 
     def shifts(self, factors: np.ndarray) -> np.ndarray:
-        """(R, n_folds + 1, n_bins) shifts: per fold from the other folds' users; the last row from all."""
-        tot = np.einsum("ru,kub->rkb", factors, self.counts)  # (R, 3, bins)
-        out = np.zeros((factors.shape[0], self.n_folds + 1, self.counts.shape[2]))
+        """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
+        fold from the other folds' users; the last fold row from all users."""
+        n_bins = len(self.edges) + 1
+        tot = np.einsum("ru,kub->rkb", factors, self.counts)  # (R, 4, months * bins)
+        out = np.zeros((2, factors.shape[0], self.n_folds + 1, self.counts.shape[2]))
         for f in range(self.n_folds + 1):
             part = tot
             if f < self.n_folds:
                 mine = self.fold == f
                 part = tot - np.einsum("ru,kub->rkb", factors[:, mine], self.counts[:, mine])
+            pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
+            pooled = np.tile(pooled, (1, 1, part.shape[2] // n_bins))
+            part = np.where(part[:, :1] >= self.min_weeks, part, pooled)
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[:, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
+                out[0, :, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
+                out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
         return out
 
-    def apply(self, p: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-        """Recalibrated p (R, n_users, n_weeks) for replicate shifts (R, n_folds + 1, n_bins)."""
-        b = np.searchsorted(self.edges, np.nan_to_num(p), side="right")
+    def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
+        replicates' :meth:`shifts` (0 outside the panel's labour force)."""
+        b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
+             + (len(self.edges) + 1) * self.period[None, :])
         row = np.where(self.fold >= 0, self.fold, self.n_folds)
-        out = np.nan_to_num(p)[None].astype(np.float32) + shifts[:, row[:, None], b].astype(np.float32)
-        return np.where(np.isfinite(p)[None], np.clip(out, 0.0, 1.0), 0.0)
+        inside = np.isfinite(p)[None]
+        lf = np.where(inside, 1.0 - shifts[1][:, row[:, None], b], 0.0).astype(np.float32)
+        cal = np.nan_to_num(p)[None].astype(np.float32) + shifts[0][:, row[:, None], b].astype(np.float32)
+        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf
 
 
 def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_folds: int,
@@ -295,21 +319,22 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
 
 
 def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
-    """Weighted sums per (replicate, area, week). ``value`` is (n, T) (the same in every replicate) or
-    (R, n, T), 0 outside ``member`` (n, T); ``weight`` (R, n); users sorted by ``area``. Returns the numerator
-    and the denominator, each (R, A, T)."""
+    """Weighted sums per (replicate, area, week). ``value`` (numerator) and ``member`` (denominator: 0/1 or a
+    labour-force weight) are each (n, T) (the same in every replicate) or (R, n, T), 0 outside the panel;
+    ``weight`` (R, n); users sorted by ``area``. Returns the numerator and the denominator, each (R, A, T)."""
     bounds = np.searchsorted(area, np.arange(n_areas + 1))
     weight = np.ascontiguousarray(weight, dtype=np.float32)
-    num = np.zeros((weight.shape[0], n_areas, member.shape[1]))
+    num = np.zeros((weight.shape[0], n_areas, np.shape(member)[-1]))
     den = np.zeros_like(num)
-    m = member.astype(np.float32)
-    for g in range(n_areas):
-        a, b = bounds[g], bounds[g + 1]
-        if value.ndim == 2:
-            num[:, g] = weight[:, a:b] @ value[a:b]
-        else:
-            num[:, g] = np.matmul(weight[:, None, a:b], value[:, a:b])[:, 0]
-        den[:, g] = weight[:, a:b] @ m[a:b]
+
+    def add(x, out):
+        x = np.asarray(x, dtype=np.float32)
+        for g in range(n_areas):
+            a, b = bounds[g], bounds[g + 1]
+            out[:, g] = weight[:, a:b] @ x[a:b] if x.ndim == 2 else np.matmul(weight[:, None, a:b], x[:, a:b])[:, 0]
+
+    add(value, num)
+    add(member, den)
     return num, den
 
 
@@ -405,10 +430,10 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     population = weights.population(panel.areas) if weights is not None else np.full(n_a, np.nan)
     cal = _Calibration.fit(panel, ap)
     one = np.ones((1, n_u))
-    p0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
-          np.nan_to_num(panel.p)[None].astype(np.float32))
+    p0, lf0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
+               (np.nan_to_num(panel.p)[None].astype(np.float32), member[None].astype(np.float32)))
     estimators = {"expected": (p0, None)}
-    base = {"expected": _cell_sums(p0, w0[None], member, panel.area, n_a)}
+    base = {"expected": _cell_sums(p0[0], w0[None], lf0[0], panel.area, n_a)}
     if cal is not None:
         se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
         estimators["status_corrected"] = (None, cal.fold)
@@ -475,13 +500,13 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
         w_fixed = np.broadcast_to(w0, (r, n_u))
         for est, (value, _) in estimators.items():
             if est == "expected":
-                pb = cal.apply(panel.p, cal.shifts(f)) if cal is not None else value[0]
-                sums = {"sample": _cell_sums(pb, w, member, panel.area, n_a),
-                        "fixed": _cell_sums(pb, w_fixed, member, panel.area, n_a)}
+                pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (value[0], member)
+                sums = {"sample": _cell_sums(pb, w, lf, panel.area, n_a),
+                        "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
                 if ap.latent_status:
-                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, member,
+                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, lf,
                                                 panel.area, n_a)
-                del pb
+                del pb, lf
             else:
                 se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
                 sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden)}

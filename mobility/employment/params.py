@@ -247,6 +247,10 @@ class AreaParams:
         An unobserved week of a worker takes the status of observed weeks at most this far away.
     calibration_bins, calibration_folds : int
         Probability bins and user folds of the out-of-fold recalibration (with a labelled panel).
+    calibration_by_month : bool
+        Recalibrate each calendar month on its own labelled weeks (calibration drifts as a shock unfolds).
+    calibration_min_weeks : float
+        A month's bin with fewer labelled user-weeks (of the other folds) takes the bin's shift over all months.
     latent_status : bool
         Draw each user's status from its probability in every replicate (the uncertainty of the person's
         status given the evidence); False resamples users only.
@@ -282,6 +286,8 @@ class AreaParams:
     max_fill_weeks: int = 4
     calibration_bins: int = 20
     calibration_folds: int = 5
+    calibration_by_month: bool = True
+    calibration_min_weeks: float = 50.0
     latent_status: bool = True
     max_weight_ratio: float = 5.0
     trim_rounds: int = 3
@@ -298,6 +304,9 @@ class AreaParams:
         _check_int(own, self, "max_fill_weeks", 0, 52)
         _check_int(own, self, "calibration_bins", 1, 1000)
         _check_int(own, self, "calibration_folds", 2, 50)
+        if not isinstance(self.calibration_by_month, bool):
+            raise _bad(own, "calibration_by_month", self.calibration_by_month, "must be true or false")
+        _check_range(own, self, "calibration_min_weeks", 0.0, 1e9)
         if not isinstance(self.latent_status, bool):
             raise _bad(own, "latent_status", self.latent_status, "must be true or false")
         _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)
