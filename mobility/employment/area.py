@@ -99,7 +99,8 @@ class PanelWeights:
     areas: np.ndarray | None = None
 
     def population(self, areas) -> np.ndarray:
-        """The population total of each of ``areas`` (county FIPS) from the first margin (NaN without)."""
+        """The population total of each of ``areas`` (county FIPS) from the first margin (NaN without; the
+        margins of :func:`panel_weights` start with the county's jobs)."""
         if not self.margins or self.areas is None:
             return np.full(len(areas), np.nan)
         total = pd.Series(self.margins[0].totals.sum(axis=1), index=pd.Index(self.areas, dtype=object))
@@ -640,34 +641,46 @@ def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFr
        the county's population 16+ by sex and age group, memberships the home CBG's mix
        (:func:`mobility.census.margins.acs_sex_age`);
     2. with ``rac`` (LODES RAC, jobs by residence): the workers (users in ``features``) from their stage-1
-       weights to the county's jobs by sector, age, earnings and sex, memberships the job mix of their
-       baseline *work* CBG (the ``w_CNS..`` and ``p_<dim>_..`` columns of
-       :func:`mobility.census.features.work_features`); a worker whose work CBG has no LODES row gets the
-       county's mix.
+       weights to the county's jobs by supersector, age, earnings and sex
+       (:data:`mobility.census.margins.LODES_MARGINS`), memberships the job mix of their baseline *work* CBG
+       (the ``w_CNS..`` and ``p_<dim>_..`` columns of :func:`mobility.census.features.work_features`); a
+       worker whose work CBG has no LODES row gets the county's mix.
+
+    A margin is left out in a county with fewer than ``min_users_per_category`` users (workers in stage 2)
+    per category: a few dozen users cannot carry a margin of many soft categories (the weights then chase
+    noise; ``benchmarks/README.md``).
 
     Without either, every user weighs 1 (a :class:`PanelWeights` with no margins).
 
     Examples
     --------
-    Two workers in one county: the population works in sector CNS01 and CNS02 half and half, the panel's
-    first worker is surely CNS01, the second half-half; raking would give the first no weight, trimming
-    (``max_weight_ratio`` 5) keeps it at a fifth of the mean:
+    Two workers in one county: the population works in sector CNS01 and CNS12 half and half (two
+    supersectors), the panel's first worker is surely CNS01, the second half-half; raking would give the first
+    no weight, trimming (``max_weight_ratio`` 5) keeps it at a fifth of the mean:
 
     >>> from mobility.employment.sector import WEIGHT_COLUMNS
     >>> f = pd.DataFrame({"user_id": ["a", "b"], **{c: [0.0, 0.0] for c in WEIGHT_COLUMNS}})
-    >>> f.loc[0, "w_CNS01"] = 1.0; f.loc[1, ["w_CNS01", "w_CNS02"]] = 0.5
+    >>> f.loc[0, "w_CNS01"] = 1.0; f.loc[1, ["w_CNS01", "w_CNS12"]] = 0.5
     >>> rac = pd.DataFrame({"GEOID": ["421010001001"], "C000": [100], **{s: [0] for s in SECTORS}})
-    >>> rac["CNS01"], rac["CNS02"] = 50, 50
+    >>> rac["CNS01"], rac["CNS12"] = 50, 50
     >>> for c in ("CA01", "CA02", "CA03", "CE01", "CE02", "CE03", "CS01", "CS02"): rac[c] = 0
     >>> rac["CA01"], rac["CE01"], rac["CS01"] = 100, 100, 100
     >>> homes = pd.DataFrame({"user_id": ["a", "b"], "home_cbg": ["421010001001", "421010001002"]})
-    >>> pw = panel_weights(homes, f, rac=rac)
+    >>> pw = panel_weights(homes, f, rac=rac, area_params=AreaParams(min_users_per_category=0))
     >>> pw.weights(np.array(["a", "b"])).round(1).tolist()
     [10.8, 97.4]
     """
     from mobility.census.features import feature_columns
     from mobility.census.lodes import WAC_RAC_GROUPS
-    from mobility.census.margins import LODES_MARGINS, acs_sex_age, area_totals, lodes_margins, member_shares
+    from mobility.census.margins import (
+        LODES_MARGINS,
+        SUPERSECTORS,
+        acs_sex_age,
+        area_totals,
+        lodes_margins,
+        member_shares,
+        supersectors,
+    )
 
     area_params = area_params or AreaParams()
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
@@ -679,10 +692,14 @@ def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFr
     design = np.ones(len(users))
     rake_args = dict(max_weight_ratio=area_params.max_weight_ratio, trim_rounds=area_params.trim_rounds)
 
-    def margin(name, members, totals_table):
-        totals = totals_table.reindex(pd.Index(areas, dtype=object)).fillna(0.0).to_numpy(float)
+    def margin(name, members, totals_table, counted=None):
+        totals = totals_table.reindex(pd.Index(areas, dtype=object)).fillna(0.0).to_numpy(float).copy()
         share = totals / np.maximum(totals.sum(axis=1, keepdims=True), 1e-300)
         members = np.where(np.isfinite(members).all(axis=1, keepdims=True), members, share[area_code])
+        counted = np.ones(len(users), bool) if counted is None else counted
+        n = np.bincount(area_code[counted], minlength=len(areas))
+        thin = n < area_params.min_users_per_category * members.shape[1]
+        totals[thin] = np.nan  # too few users to rake to this margin here: left out in that area
         return Margin(name, members, totals)
 
     if acs is not None:
@@ -694,13 +711,21 @@ def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFr
         f = features.assign(user_id=features["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
         rac_table = lodes_margins(rac)
         totals = area_totals(rac_table)
-        for group in LODES_MARGINS:
-            columns = [f"w_{s}" for s in WAC_RAC_GROUPS[group]] if group == "sector" else feature_columns(group)
-            if not set(columns) <= set(f.columns):
-                continue
-            members = f.reindex(users)[columns].to_numpy(float)
-            margins.append(margin(group, members, totals[list(WAC_RAC_GROUPS[group])]))
         workers = pd.Index(users).isin(f.index)
+        mine = f.reindex(users)
+        total = totals[list(WAC_RAC_GROUPS["sex"])].sum(axis=1).rename("jobs").to_frame()
+        margins.append(margin("jobs", np.ones((len(users), 1)), total, workers))  # each county's size, always
+        for group in LODES_MARGINS:
+            if group == "supersector":
+                if not {f"w_{c}" for c in WAC_RAC_GROUPS["sector"]} <= set(f.columns):
+                    continue
+                members, cols = supersectors(mine, "w_").to_numpy(float), list(SUPERSECTORS)
+            else:
+                columns = feature_columns(group)
+                if not set(columns) <= set(f.columns):
+                    continue
+                members, cols = mine[columns].to_numpy(float), list(WAC_RAC_GROUPS[group])
+            margins.append(margin(group, members, totals[cols], workers))
         design = np.where(workers, design, 0.0)  # stage 2 is about workers only
     return PanelWeights(users, area_code, design, margins, area_params.max_weight_ratio, area_params.trim_rounds,
                         np.asarray(areas, dtype=object))

@@ -258,6 +258,8 @@ class AreaParams:
         Raking weights are trimmed to ``[mean / r, mean * r]`` within each county.
     trim_rounds : int
         Rake-and-trim rounds.
+    min_users_per_category : float
+        A census margin is raked to in a county only with at least this many users per category.
     panel_share : float or None
         The share f of an area's labour force the panel holds, which sets how much of the interval is
         sampling and how much each person's uncertain status (:mod:`mobility.employment.area`). None: the
@@ -291,6 +293,7 @@ class AreaParams:
     latent_status: bool = True
     max_weight_ratio: float = 5.0
     trim_rounds: int = 3
+    min_users_per_category: float = 20.0
     panel_share: float | None = None
     min_youden: float = 0.5
     min_positives: float = 20.0
@@ -311,6 +314,7 @@ class AreaParams:
             raise _bad(own, "latent_status", self.latent_status, "must be true or false")
         _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)
         _check_int(own, self, "trim_rounds", 0, 100)
+        _check_range(own, self, "min_users_per_category", 0.0, 1e6)
         if self.panel_share is not None:
             _check_range(own, self, "panel_share", 0.0, 1.0)
         _check_range(own, self, "min_youden", 0.0, 1.0)

@@ -38,7 +38,8 @@ from mobility.errors import MobilityError
 @dataclass(frozen=True)
 class Margin:
     """One margin: ``members`` (n_units x n_categories, rows of probabilities or 0/1) and ``totals`` (n_areas
-    x n_categories, the population per area and category); ``name`` for messages."""
+    x n_categories, the population per area and category; a row of NaN leaves the margin out in that area);
+    ``name`` for messages."""
 
     name: str
     members: np.ndarray
@@ -57,8 +58,7 @@ def _check(design: np.ndarray, area: np.ndarray, margins: list[Margin]) -> None:
         if m.totals.shape != (n_areas, m.members.shape[1]):
             raise MobilityError(f"rake: margin {m.name!r} has totals of shape {m.totals.shape}; need "
                                 f"({n_areas}, {m.members.shape[1]}) (areas x categories)")
-        if not (np.isfinite(m.members).all() and (m.members >= 0).all() and np.isfinite(m.totals).all()
-                and (m.totals >= 0).all()):
+        if not (np.isfinite(m.members).all() and (m.members >= 0).all() and not (m.totals < 0).any()):
             raise MobilityError(f"rake: margin {m.name!r} has negative or missing memberships or totals; fill "
                                 "users without census features before raking")
 
@@ -73,10 +73,10 @@ def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list[np.
         mem = margin.members[idx]
         current = w[:, idx] @ mem  # (R, C)
         target = margin.totals[g][None, :]
-        usable = (target > 0) & (current > 0)
+        usable = (target > 0) & (current > 0)  # NaN targets (the margin is left out in this area) are not
         with np.errstate(divide="ignore", invalid="ignore"):
             log_ratio = np.where(usable, np.log(np.where(usable, target, 1.0) / np.where(usable, current, 1.0)), 0.0)
-        gap = np.abs(current - target) * usable / max(float(target.sum()), 1e-300)
+        gap = np.where(usable, np.abs(current - target), 0.0) / max(float(np.nansum(target)), 1e-300)
         worst = max(worst, float(gap.max(initial=0.0)))
         w[:, idx] *= np.exp(log_ratio @ mem.T)
     return worst
@@ -98,8 +98,8 @@ def margin_error(weights: np.ndarray, area: np.ndarray, margins: list[Margin]) -
         for g in range(m.totals.shape[0]):
             idx = np.flatnonzero(area == g)
             got = w[:, idx] @ m.members[idx]
-            scale = max(m.totals[g].sum(), 1e-300)
-            if len(idx):
+            scale = max(float(np.nansum(m.totals[g])), 1e-300)
+            if len(idx) and np.isfinite(m.totals[g]).all():
                 worst = max(worst, float(np.abs(got - m.totals[g][None, :]).max() / scale))
     return worst
 

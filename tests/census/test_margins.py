@@ -6,7 +6,14 @@ import pytest
 
 from mobility.census.acs import read_acs
 from mobility.census.lodes import WAC_RAC_GROUPS
-from mobility.census.margins import ACS_SEX_AGE, acs_sex_age, area_totals, lodes_margins, member_shares
+from mobility.census.margins import (
+    ACS_SEX_AGE,
+    SUPERSECTORS,
+    acs_sex_age,
+    area_totals,
+    lodes_margins,
+    member_shares,
+)
 from mobility.errors import MobilityError
 
 from .conftest import SUFFOLK, real_file
@@ -35,10 +42,10 @@ def test_totals_and_shares():
 
 @pytest.mark.real
 def test_real_pa_lodes_margins_sum_to_the_jobs(pa_wac):
-    m = lodes_margins(pa_wac, level="county")
+    m = lodes_margins(pa_wac, groups=("supersector", "sector", "age", "earnings", "sex"), level="county")
     jobs = pa_wac.groupby(pa_wac["w_geocode"].str.slice(0, 5))["C000"].sum()
-    for group in ("sector", "age", "earnings", "sex"):
-        got = m[list(WAC_RAC_GROUPS[group])].sum(axis=1)
+    for columns in [list(SUPERSECTORS)] + [list(WAC_RAC_GROUPS[g]) for g in ("sector", "age", "earnings", "sex")]:
+        got = m[columns].sum(axis=1)
         assert np.allclose(got.to_numpy(), jobs.reindex(got.index).to_numpy())
     assert len(m) == 67
 
