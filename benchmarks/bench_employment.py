@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py checks --run DIR/run-20200316-1000 --region-dir DIR/region-20200316-1000
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
+    python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
 
 ``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
 classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
@@ -14,6 +15,11 @@ kind of person. Then (1) the cost of dropping the event study's outcome metrics 
 cross-fitting with them added back; (2) transfers: the model saved by the first seed's run applied with
 ``[employment] model`` and no labels to each other seed and to ``pipelines/synthetic_hard.toml`` (seed of
 the first run), scored against their truth.
+
+The first seed's region and ``synthetic_hard`` are also cross-fitted on their own; each run reports
+:func:`limits` (what no GPS method can see) and :func:`threshold_sweep`.
+
+``sweep`` (:func:`sweep`) varies the spread of remote adoption and the hybrid share of the region.
 
 ``checks`` tries to break the classifier on a finished run (:func:`checks`).
 
@@ -198,6 +204,57 @@ def with_model(config: Path, model_dir: Path) -> Path:
     return path
 
 
+def limits(run_dir: Path, region_dir: Path) -> dict:
+    """What no method on these tables can do (person-weeks of workers with a known estimated status):
+
+    * ``losers_findable``: true job losers whose unemployment shows as at least ``min_event_weeks`` covered
+      weeks with a known status (the rest: phones silent or degraded while unemployed, spells shorter than k
+      weeks) -- the ceiling of "job losers found";
+    * ``remote_home_only_weeks``: remote (and hybrid) workers' weeks in which the phone saw the usual work hours
+      only at home (>= 95 % of them, no outing in them, no on-site day): a job loser who stays home looks the
+      same; ``unemployed_home_only_weeks`` the same share among job losers' weeks.
+    """
+    import mobility
+    from mobility.employment.params import EmploymentParams
+
+    k = EmploymentParams().min_event_weeks
+    truth = mobility.load_truth(region_dir)["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str))
+    emp = mobility.read_table(run_dir, "employment_weekly")
+    sig = emp[emp["method"] == "signal"].assign(user_id=lambda d: d["user_id"].astype(str))
+    m = truth.merge(sig[["user_id", "week", "status"]], on=["user_id", "week"], suffixes=("_true", ""))
+    known = m[m["status"] != "unknown"]
+    scored = set(known.loc[known["status_true"].isin(["employed", "remote", "unemployed"]), "user_id"])
+    losers = set(truth.loc[truth["status"] == "unemployed", "user_id"]) & scored
+    weeks_seen = known[known["status_true"] == "unemployed"].groupby("user_id").size()
+    findable = int((weeks_seen.reindex(sorted(losers)).fillna(0) >= k).sum())
+    daytime = _daytime_table(run_dir)
+    w = known.merge(daytime, on=["user_id", "week"], how="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        home_only = ((w["usual_home_h"] >= 0.95 * w["usual_seen_h"]) & (w["usual_seen_h"] > 0)
+                     & (w["usual_days_out"] == 0) & (w["workdays_at_work"] == 0))
+    rem = w["status_true"] == "remote"
+    une = w["status_true"] == "unemployed"
+    return {"job_losers": len(losers), "losers_findable": findable,
+            "losers_findable_share": round(findable / max(len(losers), 1), 3),
+            "remote_weeks": int(rem.sum()), "remote_home_only_weeks": int((home_only & rem).sum()),
+            "remote_home_only_share": round(float(home_only[rem].mean()), 3),
+            "unemployed_home_only_share": round(float(home_only[une].mean()), 3)}
+
+
+def _daytime_table(run_dir: Path) -> pd.DataFrame:
+    """The run's weekly attendance and daytime table, recomputed from its visits and labels."""
+    import mobility
+    from mobility.employment.attendance import weekly_attendance, work_days
+    from mobility.employment.daytime import daytime_weekly
+
+    labels = mobility.read_table(run_dir, "home_work_daily")
+    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    days = work_days(visits, labels, timezone="America/New_York")
+    weekly = weekly_attendance(visits, labels, days=days)[["user_id", "week", "workdays_at_work"]]
+    return weekly.merge(daytime_weekly(visits, labels, days=days), on=["user_id", "week"]).assign(
+        user_id=lambda d: d["user_id"].astype(str))
+
+
 def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic") -> dict:
     from bench_pipeline import _prefix, region_config
 
@@ -208,7 +265,8 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
         run_dir = out / f"{_prefix(region)}run-{seed}-{users}"
         region_dir = out / f"{_prefix(region)}region-{seed}-{users}"
         run = _run(config, run_dir)
-        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region_dir)}
+        entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region_dir),
+                 "limits": limits(run_dir, region_dir), "threshold": threshold_sweep(run_dir, region_dir)}
         entry["ablation"] = outcome_ablation(run_dir, region_dir, "America/New_York")
         results[f"{region} {seed}"] = entry
         if first_model is None:
@@ -220,9 +278,69 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
     hard_config = region_config(seeds[0], users, out, "synthetic_hard")
     hard_run, hard_region = (out / f"synthetic_hard-run-{seeds[0]}-{users}",
                              out / f"synthetic_hard-region-{seeds[0]}-{users}")
-    _run(with_model(hard_config, first_model), hard_run)
-    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(hard_run, hard_region)
+    run = _run(hard_config, hard_run)
+    results[f"synthetic_hard {seeds[0]}"] = {"employment_s": run["employment_s"], **_scores(hard_run, hard_region),
+                                            "limits": limits(hard_run, hard_region),
+                                            "threshold": threshold_sweep(hard_run, hard_region)}
+    applied = out / f"synthetic_hard-run-{seeds[0]}-{users}-applied"
+    _run(with_model(hard_config, first_model), applied, reuse=hard_run)
+    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(applied, hard_region)
     return results
+
+
+SPREAD_WEEKS = (1, 3, 6, 12)
+HYBRID_SHARES = (0.0, 0.28, 0.6)
+
+
+def sweep(seed: int, users: int, out: Path, spreads=SPREAD_WEEKS, hybrid_shares=HYBRID_SHARES) -> pd.DataFrame:
+    """Both methods on regions whose remote adoption is spread over ``spreads`` weeks (90 % of the remote
+    workers start within that many weeks of the shock: the exponential delay of the generator has mean
+    ``7 x weeks / ln 10`` days) and whose remote workers are hybrid in ``hybrid_shares``: AUC, remote weeks called
+    unemployed, job losers found, false job losses, calibration error, out of fold."""
+    from bench_pipeline import region_config
+
+    rows = []
+    for spread in spreads:
+        for hybrid in hybrid_shares:
+            name = f"sweep-{spread}w-h{int(round(hybrid * 100))}"
+            (out / name).mkdir(parents=True, exist_ok=True)
+            config = region_config(seed, users, out / name)
+            text = re.sub(r"(?m)^\[synthetic\]$", "[synthetic]\nremote_delay_mean_days = "
+                          f"{7 * spread / np.log(10):.3f}\nhybrid_share = {hybrid}", config.read_text(), count=1)
+            config.write_text(text)
+            run_dir = out / name / f"run-{seed}-{users}"
+            _run(config, run_dir)
+            region_dir = out / name / f"region-{seed}-{users}"
+            scores = _scores(run_dir, region_dir)["scores"]
+            for method, s in scores.items():
+                rows.append({"spread_weeks": spread, "hybrid_share": hybrid, "method": method, **_headline(s)})
+            print(pd.DataFrame(rows).tail(2).to_string(index=False), flush=True)
+    return pd.DataFrame(rows)
+
+
+def threshold_sweep(run_dir: Path, region_dir: Path, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7)) -> dict:
+    """Status of both methods re-derived at other thresholds on the run's probabilities: job losers found, remote
+    weeks flagged, false job losses (the signal's drops re-read as runs of weeks above the threshold)."""
+    import mobility
+    from mobility.employment.classifier import classifier_status
+    from mobility.employment.params import EmploymentParams
+    from mobility.employment.status import SignalResult
+    from mobility.employment.validation import evaluate_against_truth
+
+    truth = mobility.load_truth(region_dir)["weekly_status"]
+    emp = mobility.read_table(run_dir, "employment_weekly")
+    out = {}
+    for method, e in emp.groupby("method"):
+        e = e.sort_values(["user_id", "week"])
+        users, weeks = e["user_id"].astype(str).unique(), pd.DatetimeIndex(sorted(e["week"].unique()))
+        p = e["p_unemployed"].to_numpy(float).reshape(len(users), len(weeks))
+        sig = SignalResult(users, weeks, {"usable": np.isfinite(p)}, np.zeros(len(users)))
+        for thr in thresholds:
+            s = evaluate_against_truth(classifier_status(sig, p, params=EmploymentParams(
+                unemployed_probability_min=thr)), truth)["classifier"]
+            out[f"{method} {thr}"] = {k: round(s[k], 3) for k in ("losers_found_within_1", "remote_flagged_share",
+                                                                 "false_loss_share")}
+    return out
 
 
 def summary_rows(results: dict) -> pd.DataFrame:
@@ -234,7 +352,8 @@ def summary_rows(results: dict) -> pd.DataFrame:
 
 
 def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
-    """A dense relative-attendance panel with planted teleworkers, job losers, silences and part-timers."""
+    """A dense weekly attendance panel with planted teleworkers, job losers, silences and part-timers, and the
+    daytime table of the same weeks."""
     from mobility.employment.sector import SECTORS
 
     rng = np.random.default_rng(seed)
@@ -265,18 +384,24 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
     homes = pd.DataFrame({"user_id": users, "home_cbg": rng.choice(["421010001001", "420450001001", "420910001001"],
                                                                    n_users)})
     base = pd.DataFrame({"user_id": users, "work_cbg": "421010001002"})
-    # daytime around home: work days away at the commute distance, other days at home with some errands
+    # the week in the usual hours: work days away at the commute distance, other days at home with some outings
+    # (job losers go out a little more on work days than remote workers, as both change from their commute)
     commute_km = rng.lognormal(1.8, 0.6, n_users)[:, None]
-    errands = rng.binomial(np.maximum(with_data - at, 0), 0.4)
-    observed = with_data * 9.0
+    lost = col >= loss[:, None]
+    errands = rng.binomial(np.maximum(with_data - at, 0), np.where(lost, 0.35, 0.25))
+    off_out = rng.binomial(2, 0.3, (n_users, n_weeks))
+    seen_h = with_data * 8.0
     daytime = pd.DataFrame({
         "user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
-        "weekdays_with_data": with_data.ravel(), "weekdays_out": (at + errands).ravel(),
-        "workhour_observed_h": observed.ravel(),
-        "home_workhour_h": np.maximum(observed - at * 8.0 - errands * 1.5, 0).ravel(),
-        "daytime_distance_km": np.where(observed > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
-                                        / np.maximum(observed, 1), np.nan).ravel(),
-        "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel()})
+        "usual_days_seen": with_data.ravel() * 1.0, "usual_days_out": errands.ravel() * 1.0,
+        "off_days_seen": np.full(n_users * n_weeks, 2.0), "off_days_out": off_out.ravel() * 1.0,
+        "usual_seen_h": seen_h.ravel(), "usual_home_h": np.maximum(seen_h - at * 8.0 - errands * 1.5, 0).ravel(),
+        "usual_other_h": (errands * 1.5).ravel(), "off_seen_h": np.full(n_users * n_weeks, 16.0),
+        "off_home_h": (16.0 - off_out * 2.0).ravel(),
+        "daytime_distance_km": np.where(seen_h > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
+                                        / np.maximum(seen_h, 1), np.nan).ravel(),
+        "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel(),
+        "workplace_id": np.ones(n_users * n_weeks)})
     return weekly, base, features, tau, truth, homes, daytime
 
 
@@ -299,10 +424,10 @@ def speed(n_users: int, n_weeks: int) -> dict:
     panel = relative_attendance(weekly, base)
     times["panel_s"], peak["panel"] = time.perf_counter() - t, _peak_gb()
     t1 = time.perf_counter()
-    signal = signal_status(panel, features, tau)
+    signal = signal_status(panel, features, tau, daytime=daytime)
     times["signal_s"], peak["signal"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
-    mats = weekly_features(signal, daytime=daytime)
+    mats = weekly_features(signal)
     times["features_s"], peak["features"] = time.perf_counter() - t1, _peak_gb()
     t1 = time.perf_counter()
     clf, evaluation, _, model = train_classifier(signal, mats, truth)
@@ -323,7 +448,7 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "checks", "speed"])
+    ap.add_argument("what", choices=["evidence", "checks", "speed", "sweep"])
     ap.add_argument("--run", type=Path, help="checks: a finished run folder")
     ap.add_argument("--region-dir", type=Path, help="checks: its synthetic region folder")
     ap.add_argument("--users", type=int)
@@ -338,6 +463,9 @@ def main() -> None:
         results = evidence(a.seeds, a.users or 1000, out, a.region)
         print(json.dumps(results, indent=1, default=str))
         print(summary_rows(results).to_string(index=False))
+    elif a.what == "sweep":
+        out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_sweep_"))
+        print(sweep(a.seeds[0], a.users or 1000, out).to_string(index=False))
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     else:

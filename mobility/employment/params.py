@@ -197,8 +197,8 @@ class ClassifierParams:
     mobility.errors.MobilityError: ClassifierParams: n_folds=1 must be an integer in [2, 50]
     """
 
-    n_estimators: int = 200
-    learning_rate: float = 0.05
+    n_estimators: int = 100
+    learning_rate: float = 0.1
     num_leaves: int = 7
     min_child_samples: int = 100
     seed: int = 0
@@ -206,7 +206,7 @@ class ClassifierParams:
     n_folds: int = 5
     calibration_user_share: float = 0.25
     calibration: str = "sigmoid"
-    max_train_rows: int = 200_000
+    max_train_rows: int = 100_000
     max_calibration_rows: int = 100_000
 
     def __post_init__(self) -> None:

@@ -84,11 +84,17 @@ def weekly_matrices(table: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIn
     >>> weekly_matrices(t, np.array(["a", "b"]), pd.DatetimeIndex(["2020-01-06", "2020-01-13"]), ["x"])["x"].tolist()
     [[nan, nan], [nan, 2.0]]
     """
-    frame = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").astype(float) for c in columns})
-    frame.index = pd.MultiIndex.from_arrays([table["user_id"].astype(str).to_numpy(),
-                                             pd.to_datetime(table["week"]).to_numpy().astype("datetime64[ns]")])
-    frame = frame[~frame.index.duplicated()].reindex(pd.MultiIndex.from_product([users, weeks.values]))
-    return {c: frame[c].to_numpy().reshape(len(users), len(weeks)) for c in columns}
+    u = pd.Index(users).get_indexer(table["user_id"].astype(str).to_numpy())
+    wk = pd.to_datetime(table["week"]).to_numpy().astype("datetime64[ns]")
+    w = np.searchsorted(weeks.values, wk).clip(0, max(len(weeks) - 1, 0))
+    ok = (u >= 0) & (len(weeks) > 0) & (weeks.values[w] == wk)
+    cell = (u * len(weeks) + w)[ok][::-1]  # reversed: the first row of a duplicated (user, week) wins
+    out = {}
+    for c in columns:
+        m = np.full(len(users) * len(weeks), np.nan)
+        m[cell] = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)[ok][::-1]
+        out[c] = m.reshape(len(users), len(weeks))
+    return out
 
 
 def weeks_since(event_start: np.ndarray, is_loss: np.ndarray) -> np.ndarray:

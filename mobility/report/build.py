@@ -103,8 +103,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     trend_months : int
         Months shown in the trend, the report month included (>= 1).
     method, route : str
-        Which estimates of ``area_unemployment`` to report (``signal``/``classifier``, or ``auto``: the
-        classifier where the run trained one, else the signal; ``individual``).
+        Which estimates of ``area_unemployment`` to report (``signal``/``classifier``, or ``auto``: the run's
+        ``[employment] method``, which by default is the classifier where one ran, else the signal;
+        ``individual``).
     cbg : GeoDataFrame, optional
         Block-group (or county) polygons with ``GEOID`` for the map; no map without it.
     references : dict, optional
@@ -135,8 +136,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     run = load_run(out_dir)
     area = run.get("area_unemployment")
     employment = run.get("employment_weekly")
-    if area is not None and method == "auto":
-        method = "classifier" if (area["method"] == "classifier").any() else "signal"
+    if area is not None and method == "auto":  # the run's [employment] method, else the classifier where it ran
+        method = run.manifest.get("stages", {}).get("employment", {}).get("method") or (
+            "classifier" if (area["method"] == "classifier").any() else "signal")
     rates = monthly_rates(area, method=method, route=route, k_min_users=k) if area is not None else None
     no_rates = ("This run has no employment estimates (table area_unemployment); run the employment stage of the "
                 "pipeline to add them.")
