@@ -74,7 +74,8 @@ def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
     their change against the user's baseline mean), over three draws of the folds."""
     import mobility
     from mobility.employment.classifier import cross_fit, label_matrix
-    from mobility.employment.features import OUTCOME_METRICS, weekly_matrices
+    from mobility.employment.features import OUTCOME_METRICS
+    from mobility.employment.status import weekly_matrices
     from mobility.employment.params import ClassifierParams, EmploymentParams
 
     params = EmploymentParams()

@@ -170,7 +170,8 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=params.n_users, unit="user", desc="synthetic region")
+        # drawn on a terminal only (disable=None), and gone when done, like the pipeline's stage bars
+        bar = tqdm(total=params.n_users, unit="user", desc="synthetic region", disable=None, leave=False)
     with atomic_path(truth / "stops.parquet") as stops_tmp:
         stops_writer = pq.ParquetWriter(stops_tmp, STOPS_SCHEMA, use_dictionary=["user_id", "kind"])
         bad_path = root / "pings" / "bad-rows.csv"
