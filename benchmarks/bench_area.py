@@ -6,6 +6,7 @@ Commands::
     python benchmarks/bench_area.py evidence --out DIR [--regions synthetic:20200316 synthetic:2 synthetic_hard:20200316]
     python benchmarks/bench_area.py breaks --out DIR      # placebo world, replicate sweep, panel share, no weights,
                                                           # a panel over-representing one county / the young
+    python benchmarks/bench_area.py sweep --out DIR       # labels for a share of users; misclassification sweep
     python benchmarks/bench_area.py speed [--users 100000 --weeks 39 --replicates 200]
 
 ``evidence`` runs the whole pipeline (every stage from the pings) on each region with 1,000 users and scores
@@ -40,8 +41,15 @@ from mobility.employment.params import AreaParams  # noqa: E402
 SHOCK = pd.Timestamp("2020-03-16")
 
 
-def score(area: pd.DataFrame, truth: pd.DataFrame, *, since=SHOCK, level="county", period="week") -> pd.DataFrame:
-    """One row per method, estimator and route: cells, MAE, mean error, coverage, width (points), users, deff."""
+SIZES = [0, 100, 200, 300, np.inf]
+"""Cell sizes (distinct users behind a cell) of the table by kind of cell."""
+
+
+def score(area: pd.DataFrame, truth: pd.DataFrame, *, since=SHOCK, level="county", period="week",
+          by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per method, estimator, route (and ``by``: ``area``, ``size`` of the cell): cells, MAE, mean error,
+    coverage, width (points), the MAE the interval implies for an unbiased normal estimate (0.8 x width / 3.92),
+    users, deff."""
     a = area[(area["level"] == level) & (area["period"] == period) & ~area["suppressed"].astype(bool)]
     if level == "state":
         truth = truth.assign(county=truth["county"].astype(str).str.slice(0, 2))
@@ -54,16 +62,19 @@ def score(area: pd.DataFrame, truth: pd.DataFrame, *, since=SHOCK, level="county
         t["truth"] = t["unemployed"] / t["labour_force"]
     m = a.merge(t[["area", "period_start", "truth"]], on=["area", "period_start"])
     m = m[m["period_start"] >= since]
+    m["size"] = pd.cut(m["n_users"], SIZES, right=False).astype(str)
     rows = []
-    for (method, est, route), g in m.groupby(["method", "estimator", "route"]):
+    for keys, g in m.groupby(["method", "estimator", "route", *by]):
+        method, est, route = keys[:3]
         ok = g["rate"].notna()
         g = g[ok]
         cover = (g["rate_low"] <= g["truth"]) & (g["truth"] <= g["rate_high"])
-        rows.append({"method": method, "estimator": est, "route": route, "cells": len(g),
+        rows.append({"method": method, "estimator": est, "route": route, **dict(zip(by, keys[3:])), "cells": len(g),
                      "mae_pts": 100 * (g["rate"] - g["truth"]).abs().mean(),
                      "mean_error_pts": 100 * (g["rate"] - g["truth"]).mean(),
                      "coverage": cover.mean() if g["rate_low"].notna().any() else np.nan,
                      "width_pts": 100 * (g["rate_high"] - g["rate_low"]).mean(),
+                     "implied_mae_pts": 100 * 0.798 * ((g["rate_high"] - g["rate_low"]) / 3.92).mean(),
                      "users": g["n_users"].mean(), "deff": g["design_effect"].mean(),
                      "truth_pct": 100 * g["truth"].mean()})
     return pd.DataFrame(rows)
@@ -106,6 +117,8 @@ def evidence(args) -> None:
         area = mobility.read_table(run, "area_unemployment")
         show(f"{region} seed {seed}: county-week from the shock on", score(area, truth))
         show(f"{region} seed {seed}: county-month from the shock on", score(area, truth, period="month"))
+        show(f"{region} seed {seed}: county-week by county", score(area, truth, by=("area",)))
+        show(f"{region} seed {seed}: county-week by size of cell (users)", score(area, truth, by=("size",)))
 
 
 def _inputs(run: Path, region_dir: Path):
@@ -204,6 +217,48 @@ def breaks(args) -> None:
         })
 
 
+def sweep(args) -> None:
+    """On the default region's run: labels for a share of the users only; statuses and probabilities made from
+    the true statuses with a known sensitivity and specificity, flipped week by week or once per person."""
+    run, region_dir = run_region("synthetic", 20200316, args.users, args.out)
+    emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+    truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
+    ap = AreaParams(panel_share=1.0)
+    w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
+    users = labels["user_id"].astype(str).unique()
+    rows = []
+    for share in (1.0, 0.5, 0.2, 0.05):
+        keep = set(np.random.default_rng(11).permutation(users)[:int(round(share * len(users)))])
+        sub = labels[labels["user_id"].astype(str).isin(keep)]
+        sc = score(area_unemployment(emp, homes, weights=w, labels=sub, area_params=ap), truth)
+        rows.append(sc[sc["route"] == "individual"].assign(labelled_users=f"{share:.0%}"))
+    show("labels for a share of the users (default region, seed 20200316)", pd.concat(rows, ignore_index=True))
+    base = emp[(emp["method"] == "classifier")].drop(columns=["status", "p_unemployed"])
+    t = labels.assign(user_id=labels["user_id"].astype(str))[["user_id", "week", "status"]]
+    base = base.assign(user_id=base["user_id"].astype(str)).merge(t.rename(columns={"status": "true"}),
+                                                                   on=["user_id", "week"], how="left")
+    known = emp.loc[emp["method"] == "classifier", "status"].isin(["employed", "unemployed"]).to_numpy()
+    y = (base["true"] == "unemployed").to_numpy()
+    rows = []
+    for se, sp in ((1.0, 1.0), (0.9, 0.99), (0.7, 0.97), (0.5, 0.95), (0.3, 0.9)):
+        for mode in ("week", "person"):
+            rng = np.random.default_rng(5)
+            if mode == "week":
+                u = rng.random(len(base))
+            else:
+                code, _ = pd.factorize(base["user_id"])
+                u = rng.random(code.max() + 1)[code]
+            s_ = np.where(y, u < se, u >= sp)
+            made = base.assign(status=np.where(known, np.where(s_, "unemployed", "employed"), "unknown"),
+                               p_unemployed=np.where(known, s_.astype(float), np.nan), method="classifier")
+            sc = score(area_unemployment(made, homes, weights=w, labels=labels, area_params=ap), truth)
+            rows.append(sc.assign(sensitivity=se, specificity=sp, flips=mode))
+    cols = ["sensitivity", "specificity", "flips", "estimator", "cells", "mae_pts", "mean_error_pts", "coverage",
+            "width_pts"]
+    show("statuses made from the truth with a known sensitivity and specificity (p = the status; labels for "
+         "everyone)", pd.concat(rows, ignore_index=True)[cols])
+
+
 def simulated(n_users: int, n_weeks: int, n_counties: int = 3, seed: int = 0):
     """A dense panel: users in counties and CBGs, soft census memberships, p from a mixture, labels."""
     from mobility.census.lodes import WAC_RAC_GROUPS
@@ -257,6 +312,8 @@ def speed(args) -> None:
 
     t = time.time()
     emp, homes, feats, labels, rac, acs = simulated(args.users, args.weeks)
+    noisy = np.clip(emp["p_unemployed"] + np.random.default_rng(2).normal(0, 0.05, len(emp)), 0, 1)
+    emp = pd.concat([emp, emp.assign(method="signal", p_unemployed=noisy)], ignore_index=True)  # both methods
     print(f"simulated {args.users:,} users x {args.weeks} weeks in {time.time() - t:.1f} s; load {os.getloadavg()}")
     ap = AreaParams(replicates=args.replicates)
     t0, c0 = time.time(), time.process_time()
@@ -265,7 +322,7 @@ def speed(args) -> None:
     area = area_unemployment(emp, homes, weights=w, labels=labels, area_params=ap)
     t2, c2 = time.time(), time.process_time()
     print(f"panel_weights: {t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU")
-    print(f"area_unemployment ({args.replicates} replicates, raked, recalibrated, both estimators): "
+    print(f"area_unemployment ({args.replicates} replicates, raked, recalibrated, both estimators, both methods): "
           f"{t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU; {len(area):,} rows")
     from mobility.employment.area import sector_replicates
     from mobility.employment.sector import SECTORS, WEIGHT_COLUMNS, sector_weekly
@@ -300,6 +357,9 @@ def main() -> None:
     b = sub.add_parser("breaks")
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--users", type=int, default=1000)
+    w = sub.add_parser("sweep")
+    w.add_argument("--out", type=Path, required=True)
+    w.add_argument("--users", type=int, default=1000)
     s = sub.add_parser("speed")
     s.add_argument("--users", type=int, default=100_000)
     s.add_argument("--weeks", type=int, default=39)
@@ -307,7 +367,7 @@ def main() -> None:
     args = ap.parse_args()
     if getattr(args, "out", None):
         args.out.mkdir(parents=True, exist_ok=True)
-    {"evidence": evidence, "breaks": breaks, "speed": speed}[args.cmd](args)
+    {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed}[args.cmd](args)
 
 
 if __name__ == "__main__":

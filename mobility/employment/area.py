@@ -52,7 +52,7 @@ month holding its Thursday (ISO rule); a month cell pools its user-weeks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -215,6 +215,7 @@ class _Calibration:
     counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
     n_folds: int
     min_weeks: float
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
@@ -243,13 +244,15 @@ class _Calibration:
         """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
         fold from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
-        tot = np.einsum("ru,kub->rkb", factors, self.counts)  # (R, 4, months * bins)
-        out = np.zeros((2, factors.shape[0], self.n_folds + 1, self.counts.shape[2]))
+        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins)
+            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), -1))
+                                    for m in (self.fold == f for f in range(self.n_folds))]
+        r = factors.shape[0]
+        mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
+        tot = sum(mine)  # users without labels count nowhere
+        out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
         for f in range(self.n_folds + 1):
-            part = tot
-            if f < self.n_folds:
-                mine = self.fold == f
-                part = tot - np.einsum("ru,kub->rkb", factors[:, mine], self.counts[:, mine])
+            part = tot - mine[f] if f < self.n_folds else tot
             pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
             pooled = np.tile(pooled, (1, 1, part.shape[2] // n_bins))
             part = np.where(part[:, :1] >= self.min_weeks, part, pooled)
@@ -261,13 +264,17 @@ class _Calibration:
     def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
         replicates' :meth:`shifts` (0 outside the panel's labour force)."""
-        b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
-             + (len(self.edges) + 1) * self.period[None, :])
-        row = np.where(self.fold >= 0, self.fold, self.n_folds)
-        inside = np.isfinite(p)[None]
-        lf = np.where(inside, 1.0 - shifts[1][:, row[:, None], b], 0.0).astype(np.float32)
-        cal = np.nan_to_num(p)[None].astype(np.float32) + shifts[0][:, row[:, None], b].astype(np.float32)
-        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf
+        if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
+            b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
+                 + (len(self.edges) + 1) * self.period[None, :])
+            row = np.where(self.fold >= 0, self.fold, self.n_folds)
+            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b,
+                               p0=np.nan_to_num(p)[None].astype(np.float32))
+        cell, inside = self._cache["cell"], np.isfinite(p)[None]
+        r = shifts.shape[1]
+        lf = np.where(inside, 1.0 - np.take(shifts[1].reshape(r, -1).astype(np.float32), cell, axis=1), 0.0)
+        cal = self._cache["p0"] + np.take(shifts[0].reshape(r, -1).astype(np.float32), cell, axis=1)
+        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf.astype(np.float32)
 
 
 def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_folds: int,
@@ -757,9 +764,15 @@ def workplace_users(signal, features: pd.DataFrame) -> pd.DataFrame:
                          "week": np.tile(signal.weeks.values, len(areas)), "n_users": n.ravel()})
 
 
-def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | None = None) -> np.ndarray:
+def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | None = None, *,
+                      chunk_users: int = 20_000) -> np.ndarray:
     """Bootstrap replicates of the sector job-loss shares ``P_s(t)``, ``(R, 20, n_weeks)``: the signal's
     sector attendance re-estimated from Poisson(1)-resampled users (remote adoption as estimated once).
+
+    The weighted sums behind every replicate's attendance are one matrix product, ``(R, users) @ (users,
+    20 x weeks)``, over chunks of ``chunk_users`` users; each replicate's shares then go through
+    :func:`mobility.employment.sector.sector_weekly` (one unit-weight row per sector), so the formula is the
+    signal's own.
 
     Examples
     --------
@@ -770,14 +783,24 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
     area_params = area_params or AreaParams()
     tau = check_telework(telework)
     m = signal.matrices
-    r = np.where(m["usable"], m["attendance"], np.nan)
+    ok = np.asarray(m["usable"], dtype=bool) & np.isfinite(m["attendance"])
+    att = np.where(ok, m["attendance"], 0.0)
+    w = np.nan_to_num(np.asarray(m["weights"], dtype=float), nan=0.0)
     table = signal.tables["sector_weekly"]
-    n_w = len(signal.weeks)
+    n_w, n_s = len(signal.weeks), w.shape[1]
     adoption = table["remote_adoption"].to_numpy(float)[:n_w]
     rng = np.random.default_rng([area_params.seed, 3])
-    out = np.empty((area_params.replicates, len(tau), n_w))
+    f = rng.poisson(1.0, size=(area_params.replicates, len(signal.users))).astype(float)
+    num = np.zeros((area_params.replicates, n_s * n_w))
+    den = np.zeros_like(num)
+    for lo in range(0, len(signal.users), chunk_users):
+        sl = slice(lo, lo + chunk_users)
+        num += f[:, sl] @ (w[sl, :, None] * att[sl, None, :]).reshape(-1, n_s * n_w)
+        den += f[:, sl] @ (w[sl, :, None] * ok[sl, None, :]).reshape(-1, n_s * n_w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_s = (num / den).reshape(-1, n_s, n_w)
+    one = np.eye(n_s)
+    out = np.empty((area_params.replicates, n_s, n_w))
     for b in range(area_params.replicates):
-        f = rng.poisson(1.0, size=len(signal.users)).astype(float)
-        out[b] = sector_weekly(r, m["weights"] * f[:, None], tau, adoption, signal.weeks)[
-            "p_unemployed"].to_numpy().reshape(len(tau), n_w)
+        out[b] = sector_weekly(r_s[b], one, tau, adoption, signal.weeks)["p_unemployed"].to_numpy().reshape(n_s, n_w)
     return out

@@ -175,3 +175,29 @@ def test_sector_route_counts_each_countys_own_users():
     assert a.loc[("county", "42101"), "rate_low"] < 0.2 < a.loc[("county", "42101"), "rate_high"]
     no_counts = sector_area_unemployment(sw, wac, periods=("week",))
     assert no_counts["suppressed"].all()  # without its own users a cell cannot be published
+
+
+def test_sector_replicates_are_the_signals_shares_of_poisson_resampled_users():
+    from mobility.employment.area import sector_replicates
+    from mobility.employment.sector import sector_weekly
+    from mobility.employment.status import SignalResult
+
+    rng = np.random.default_rng(5)
+    n, n_w = 57, 3
+    weeks = pd.date_range("2020-03-02", periods=n_w, freq="7D")
+    att = rng.uniform(0, 1.2, (n, n_w))
+    att[0, 1] = np.nan
+    usable = rng.random((n, n_w)) > 0.2
+    w = rng.dirichlet(np.ones(20), n)
+    w[3] = np.nan  # a worker without sector weights counts nowhere
+    tau = pd.Series(rng.uniform(0, 0.8, 20), index=list(SECTORS))
+    adoption = np.array([0.0, 0.4, 0.6])
+    table = sector_weekly(np.where(usable, att, np.nan), w, tau.to_numpy(), adoption, weeks)
+    sig = SignalResult(np.array([f"u{i}" for i in range(n)]), weeks,
+                       {"attendance": att, "usable": usable, "weights": w}, np.zeros(n), {"sector_weekly": table})
+    ap = AreaParams(replicates=4, seed=9)
+    got = sector_replicates(sig, tau, ap, chunk_users=10)
+    f = np.random.default_rng([9, 3]).poisson(1.0, (4, n)).astype(float)
+    for b in range(4):  # by hand: the signal's own table on each replicate's reweighted users
+        want = sector_weekly(np.where(usable, att, np.nan), w * f[b][:, None], tau.to_numpy(), adoption, weeks)
+        np.testing.assert_allclose(got[b], want["p_unemployed"].to_numpy().reshape(20, n_w), atol=1e-12)
