@@ -28,7 +28,8 @@ start, by home county), so the yardstick measures estimation error, not this dif
   employment step gives them (a transferred model's calibration is its training region's);
 * ``status_corrected`` (only with a labelled panel) -- the share of hard ``unemployed`` statuses corrected for
   misclassification by Rogan-Gladen, ``(s + Sp - 1) / (Se + Sp - 1)``, sensitivity and specificity measured
-  on the labelled users' observed weeks.
+  on the labelled users' observed weeks (out of fold, per week); its labour force is weighted like the
+  ``expected`` estimator's (the labels' share without a job, per probability bin).
 
 **Weights** ``w_i``: the :class:`PanelWeights` given (raking to census margins,
 :mod:`mobility.employment.weights`); else 1.
@@ -302,15 +303,16 @@ def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_f
 
 
 def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.ndarray, sp: np.ndarray,
-                    min_youden: float):
+                    min_youden: float, lf: np.ndarray):
     """Rogan-Gladen-corrected unemployed and labour force per (R, area, week): each fold's share corrected
     with its out-of-fold sensitivity and specificity of that week, then summed (NaN where the Youden index
-    se + sp - 1 falls below ``min_youden``)."""
+    se + sp - 1 falls below ``min_youden``). The labels count people without a job as not unemployed, so the
+    corrected share is of all the panel's user-weeks; the labour force is theirs weighted by ``lf`` (R, n, T),
+    the same labour-force weight as the ``expected`` estimator's (:meth:`_Calibration.apply`)."""
     member = np.isfinite(panel.p)
     status = np.nan_to_num(panel.status).astype(np.float32)
     n_a = len(panel.areas)
     num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
-    den = np.zeros_like(num)
     n_folds = se.shape[1] - 1
     for f in range(n_folds + 1):
         mine = (fold == f) if f < n_folds else (fold < 0)
@@ -322,7 +324,7 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
             share = np.clip((k_num / k_den + sp[:, f][:, None, :] - 1) / j, 0.0, 1.0)
         share = np.where(j >= min_youden, share, np.nan)
         num += np.where(k_den > 0, share * k_den, 0.0)
-        den += k_den
+    den = _cell_sums(lf, weight, lf, panel.area, n_a)[1]
     return num, den
 
 
@@ -445,7 +447,7 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     if cal is not None:
         se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
         estimators["status_corrected"] = (None, cal.fold)
-        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden)
+        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden, lf0)
     draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
     frames = []
     alpha = (1 - ap.confidence) / 2
@@ -506,18 +508,17 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
         u = rng.random((r, n_u)).astype(np.float32)
         w = weights.weights(panel.users, f, point=w0) if weights is not None else f
         w_fixed = np.broadcast_to(w0, (r, n_u))
-        for est, (value, _) in estimators.items():
+        pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (estimators["expected"][0][0], member)
+        for est in estimators:
             if est == "expected":
-                pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (value[0], member)
                 sums = {"sample": _cell_sums(pb, w, lf, panel.area, n_a),
                         "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
                 if ap.latent_status:
                     sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, lf,
                                                 panel.area, n_a)
-                del pb, lf
             else:
                 se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
-                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden)}
+                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden, lf)}
             for key in draws[est]:
                 if est != "expected":
                     draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2]))
@@ -528,6 +529,7 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
                 if "status" in rates:
                     rate = rate + np.sqrt(fr) * (rates["status"] - rates["fixed"])
                 draws[est][key].append(rate)
+        del pb, lf
     return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
 
 

@@ -201,3 +201,19 @@ def test_sector_replicates_are_the_signals_shares_of_poisson_resampled_users():
     for b in range(4):  # by hand: the signal's own table on each replicate's reweighted users
         want = sector_weekly(np.where(usable, att, np.nan), w * f[b][:, None], tau.to_numpy(), adoption, weeks)
         np.testing.assert_allclose(got[b], want["p_unemployed"].to_numpy().reshape(20, n_w), atol=1e-12)
+
+
+def test_people_the_labels_put_without_a_job_leave_both_estimators_labour_force():
+    # 200 users in one county, statuses and probabilities exact: 20 unemployed, 40 seen commuting to a campus
+    # (labelled no_job, status employed), 140 employed. Labour force 160, rate 20 / 160 = 0.125 by hand (each
+    # fold's share without a job comes from the other folds: 40 of 180 give or take a few).
+    n = 200
+    truth = np.array(["unemployed"] * 20 + ["no_job"] * 40 + ["employed"] * 140)
+    p = (truth == "unemployed").astype(float)
+    emp, homes = _panel(p, ["42101"] * n)
+    labels = pd.DataFrame({"user_id": emp["user_id"], "week": WEEK, "status": truth})
+    a = area_unemployment(emp, homes, labels=labels, area_params=AreaParams(replicates=20, panel_share=1.0))
+    cells = a[(a["level"] == "county") & (a["period"] == "week")].set_index("estimator")
+    assert cells.loc["expected", "rate"] == pytest.approx(0.125, abs=0.002)
+    assert cells.loc["status_corrected", "rate"] == pytest.approx(0.125, abs=0.002)  # was 20 / 200 = 0.1
+    assert cells.loc["status_corrected", "labour_force"] == pytest.approx(160, rel=0.01)
