@@ -53,6 +53,7 @@ month holding its Thursday (ISO rule); a month cell pools its user-weeks.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -361,7 +362,10 @@ def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, peri
     A[a_code, np.arange(len(panel.areas))] = 1.0
     P = np.zeros((len(panel.weeks), len(p_lab)))
     P[np.arange(len(panel.weeks)), p_code] = 1.0
-    agg = lambda x: np.einsum("ga,...at,tp->...gp", A, x, P)
+    def agg(x):  # a NaN (a week whose statuses cannot be corrected) makes its own cells NaN, no others
+        total = np.einsum("ga,...at,tp->...gp", A, np.nan_to_num(x), P)
+        return np.where(np.einsum("ga,...at,tp->...gp", A, np.isnan(x).astype(float), P) > 0, np.nan, total)
+
     return agg(num), agg(den), np.asarray(a_lab, dtype=object), np.asarray(p_lab)
 
 
@@ -458,7 +462,8 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                 s_num, s_den, a_lab, p_lab = _aggregate(num, den, panel, level, period)
                 rate = _rate(s_num, s_den)[0]
                 reps = draws[est][(level, period)]
-                with np.errstate(invalid="ignore"):
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # cells NaN in every replicate stay NaN
                     lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
                               (np.full(rate.shape, np.nan),) * 2)
                 users, deff = _users_and_deff(panel, w0, level, period)

@@ -217,3 +217,23 @@ def test_people_the_labels_put_without_a_job_leave_both_estimators_labour_force(
     assert cells.loc["expected", "rate"] == pytest.approx(0.125, abs=0.002)
     assert cells.loc["status_corrected", "rate"] == pytest.approx(0.125, abs=0.002)  # was 20 / 200 = 0.1
     assert cells.loc["status_corrected", "labour_force"] == pytest.approx(160, rel=0.01)
+
+
+def test_a_week_whose_statuses_cannot_be_corrected_leaves_the_other_weeks_published():
+    # 400 users in one county, two weeks, 100 unemployed both weeks (labels). Week 1: statuses right but for
+    # 10 missed losers (Se 0.9, Sp 1, Youden 0.9): Rogan-Gladen gives back 100 / 400 = 0.25. Week 2: statuses
+    # are a coin toss (Youden ~0 < min_youden): that week alone is not published.
+    n, weeks = 400, [WEEK, WEEK + pd.Timedelta(days=7)]
+    y = np.arange(n) < 100
+    week1 = np.where(y & (np.arange(n) >= 10), "unemployed", "employed")
+    week2 = np.where(np.arange(n) % 2 == 0, "unemployed", "employed")
+    frames = [_panel(np.where(st == "unemployed", 1.0, 0.0), ["42101"] * n, week=w, status=st)
+              for w, st in zip(weeks, (week1, week2))]
+    emp, homes = pd.concat([f[0] for f in frames], ignore_index=True), frames[0][1]
+    labels = pd.DataFrame({"user_id": emp["user_id"], "week": emp["week"],
+                           "status": np.tile(np.where(y, "unemployed", "employed"), 2)})
+    a = area_unemployment(emp, homes, labels=labels, area_params=AreaParams(replicates=20, panel_share=1.0))
+    rg = a[(a["estimator"] == "status_corrected") & (a["level"] == "county") & (a["period"] == "week")]
+    rate = rg.set_index("period_start")["rate"]
+    assert rate[weeks[0]] == pytest.approx(0.25, abs=0.01)
+    assert np.isnan(rate[weeks[1]])
