@@ -227,12 +227,18 @@ def sweep(args) -> None:
     w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
     users = labels["user_id"].astype(str).unique()
     rows = []
-    for share in (1.0, 0.5, 0.2, 0.05):
-        keep = set(np.random.default_rng(11).permutation(users)[:int(round(share * len(users)))])
-        sub = labels[labels["user_id"].astype(str).isin(keep)]
-        sc = score(area_unemployment(emp, homes, weights=w, labels=sub, area_params=ap), truth)
-        rows.append(sc[sc["route"] == "individual"].assign(labelled_users=f"{share:.0%}"))
-    show("labels for a share of the users (default region, seed 20200316)", pd.concat(rows, ignore_index=True))
+    for share, seed, bins in [(1.0, 11, 20), (0.0, 11, 20)] + [(s_, d, b) for s_ in (0.5, 0.2, 0.05)
+                                                               for d in (11, 12, 13) for b in (20, 5)]:
+        keep = set(np.random.default_rng(seed).permutation(users)[:int(round(share * len(users)))])
+        sub = labels[labels["user_id"].astype(str).isin(keep)] if share else None
+        a = area_unemployment(emp, homes, weights=w, labels=sub,
+                              area_params=AreaParams(panel_share=1.0, calibration_bins=bins))
+        sc = score(a, truth)
+        rows.append(sc[sc["route"] == "individual"].assign(labelled_users=f"{share:.0%}", draw=seed, bins=bins))
+    cols = ["labelled_users", "draw", "bins", "method", "estimator", "cells", "mae_pts", "mean_error_pts", "coverage",
+            "width_pts"]
+    show("labels for a share of the users (default region, seed 20200316; draw = which users)",
+         pd.concat(rows, ignore_index=True)[cols])
     base = emp[(emp["method"] == "classifier")].drop(columns=["status", "p_unemployed"])
     t = labels.assign(user_id=labels["user_id"].astype(str))[["user_id", "week", "status"]]
     base = base.assign(user_id=base["user_id"].astype(str)).merge(t.rename(columns={"status": "true"}),

@@ -26,7 +26,11 @@ CAVEATS = (
     "Rates are expected counts from calibrated probabilities. Intervals are 95% percentile intervals of a "
     "bootstrap over users that re-rakes the weights, re-estimates the calibration and draws each person's "
     "status from its probability; the classifier's trees and the signal's attendance model are not refitted "
-    "per replicate.",
+    "per replicate. They do not cover the gap between the people the panel counts in the labour force and "
+    "everyone with a job (a workplace not detected, a home placed in the wrong county): on the synthetic "
+    "regions, perfect statuses still miss the true county rates by 0.7-1.2 points on average. Recalibration "
+    "needs a large labelled panel: with labels for half of the users it moved county rates by up to 3 points, "
+    "with a twentieth by up to 10, and the intervals could miss.",
     "Home and work are known only as census block groups; no user id, coordinate or cell behind fewer "
     "than k users appears in this report or its tables.",
     "Official series (UI claims, LAUS) measure different things: claims count benefit recipients, LAUS "
