@@ -119,6 +119,31 @@ def evidence(args) -> None:
         show(f"{region} seed {seed}: county-month from the shock on", score(area, truth, period="month"))
         show(f"{region} seed {seed}: county-week by county", score(area, truth, by=("area",)))
         show(f"{region} seed {seed}: county-week by size of cell (users)", score(area, truth, by=("size",)))
+        floor(run, region_dir, truth, f"{region} seed {seed}")
+
+
+def floor(run: Path, region_dir: Path, truth: pd.DataFrame, title: str) -> None:
+    """The error left with perfect statuses: the true status on the classifier's known user-weeks (p = 1 or 0),
+    through the same weights and recalibration: what the panel's labour force alone costs."""
+    emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+    t = labels.assign(user_id=labels["user_id"].astype(str))[["user_id", "week", "status"]]
+    e = emp[emp["method"] == "classifier"].assign(user_id=lambda d: d["user_id"].astype(str))
+    e = e.merge(t.rename(columns={"status": "true"}), on=["user_id", "week"], how="left")
+    known = e["status"].isin(["employed", "unemployed"]).to_numpy()
+    y = (e["true"] == "unemployed").to_numpy()
+    perfect = e.drop(columns=["true"]).assign(
+        p_unemployed=np.where(known, y.astype(float), np.nan),
+        status=np.where(known, np.where(y, "unemployed", "employed"), "unknown"))
+    ap = AreaParams(panel_share=1.0, replicates=20)
+    w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
+    rows = []
+    for name, weights in (("raked", w), ("unweighted", None)):
+        sc = score(area_unemployment(perfect, homes, weights=weights, labels=labels, area_params=ap), truth,
+                   by=("area",))
+        rows.append(sc[sc["estimator"] == "expected"].assign(weights=name))
+    cols = ["weights", "area", "cells", "mae_pts", "mean_error_pts", "users", "truth_pct"]
+    show(f"{title}: perfect statuses on the known user-weeks (the labour-force floor)",
+         pd.concat(rows, ignore_index=True)[cols])
 
 
 def _inputs(run: Path, region_dir: Path):

@@ -304,12 +304,13 @@ def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_f
 
 
 def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.ndarray, sp: np.ndarray,
-                    min_youden: float, lf: np.ndarray):
+                    min_youden: float, den: np.ndarray):
     """Rogan-Gladen-corrected unemployed and labour force per (R, area, week): each fold's share corrected
     with its out-of-fold sensitivity and specificity of that week, then summed (NaN where the Youden index
     se + sp - 1 falls below ``min_youden``). The labels count people without a job as not unemployed, so the
-    corrected share is of all the panel's user-weeks; the labour force is theirs weighted by ``lf`` (R, n, T),
-    the same labour-force weight as the ``expected`` estimator's (:meth:`_Calibration.apply`)."""
+    corrected share is of all the panel's user-weeks; the labour force ``den`` (R, area, week) is the
+    ``expected`` estimator's, with the same weights (user-weeks weighted by :meth:`_Calibration.apply`'s
+    labour-force share)."""
     member = np.isfinite(panel.p)
     status = np.nan_to_num(panel.status).astype(np.float32)
     n_a = len(panel.areas)
@@ -325,7 +326,6 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
             share = np.clip((k_num / k_den + sp[:, f][:, None, :] - 1) / j, 0.0, 1.0)
         share = np.where(j >= min_youden, share, np.nan)
         num += np.where(k_den > 0, share * k_den, 0.0)
-    den = _cell_sums(lf, weight, lf, panel.area, n_a)[1]
     return num, den
 
 
@@ -451,7 +451,8 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     if cal is not None:
         se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
         estimators["status_corrected"] = (None, cal.fold)
-        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden, lf0)
+        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden,
+                                                   base["expected"][1])
     draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
     frames = []
     alpha = (1 - ap.confidence) / 2
@@ -518,12 +519,13 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
             if est == "expected":
                 sums = {"sample": _cell_sums(pb, w, lf, panel.area, n_a),
                         "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
+                lf_sample = sums["sample"][1]  # the resampled labour force, status_corrected's too
                 if ap.latent_status:
                     sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, lf,
                                                 panel.area, n_a)
             else:
                 se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
-                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden, lf)}
+                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden, lf_sample)}
             for key in draws[est]:
                 if est != "expected":
                     draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2]))
