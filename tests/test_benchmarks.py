@@ -26,6 +26,7 @@ SMOKE = {
     "bench_synthetic.py": (["--one", "1M pings (1,000 users x 4 weeks)"], False, False),
     "bench_longitudinal.py": (["2000", "16"], False, False),
     "bench_employment.py": (["speed", "--users", "2000", "--weeks", "26"], False, False),
+    "bench_area.py": (["speed", "--users", "2000", "--weeks", "12", "--replicates", "10"], False, False),
     "bench_home_work.py": (["--users", "50"], False, False),
     "bench_report.py": (["--smoke", "--workdir", "{tmp}"], False, True),
     "bench_planted_effects.py": (["--users", "40"], False, True),
