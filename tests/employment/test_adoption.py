@@ -24,7 +24,8 @@ def wave():
 
 def test_the_window_averages_weekly_estimates_so_a_wave_leaves_later_job_losses_visible(wave):
     start, x, weeks = wave
-    ad = estimate_adoption(start, np.ones(start.shape, bool), x, weeks, params=EmploymentParams(adoption_window_weeks=2))
+    ad = estimate_adoption(start, np.ones(start.shape, bool), x, weeks,
+                           params=EmploymentParams(adoption_window_weeks=2))
     t = ad.table.set_index(np.arange(5))
     # each week's own regression, by hand: week 1 rates 0, 0.5, 1 at x = 0, 0.5, 1 -> l = 0, a = 1; week 2 (at
     # risk: 20 at x = 0, 10 at x = 0.5) rates 2/20 and 1/10 -> l = 0.1, a = 0; weeks 0, 3, 4 no drop starts
