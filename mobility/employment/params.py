@@ -77,8 +77,9 @@ class EmploymentParams:
         Covered weeks in a row needed to confirm a job-loss (or remote-work) event (k): near-zero attendance
         for the signal, ``p_unemployed >= unemployed_probability_min`` for the classifier.
     adoption_window_weeks : int
-        Weeks on each side pooled into the smooth curve that each week's job-loss rate and remote adoption are
-        shrunk towards (:mod:`mobility.employment.adoption`); 0 takes every week on its own.
+        Weeks on each side whose weekly estimates are averaged into the smooth curve that each week's job-loss
+        rate and remote adoption are shrunk towards (:mod:`mobility.employment.adoption`); 0 takes every week on
+        its own.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
