@@ -12,7 +12,8 @@ their product. With ``D`` the sparse cell indicators, ``M`` the (weighted) annih
 (:mod:`mobility.longitudinal.fixed_effects`), ``Omega`` the weights:
 
 * ``B = D' Omega M D`` from sums over cells, persons and weeks (Frisch-Waugh: persons, then weeks);
-* ``b = B^-1 D' Omega M y`` and residuals ``e = M (y - D b)``;
+* ``b = B^-1 D' Omega M y`` and residuals ``e = M y - M D b`` (``M D b`` from the same person x cell and week x
+  cell sums, without a second pass of the demeaning over the rows);
 * the person-cluster scores ``s_g = sum_{i in g} w_i (M D)_i e_i``: the person-effect part of ``M D`` drops
   out (``sum_{i in g} w_i e_i = 0`` for every person ``g``), leaving ``s_g = (D - W Gamma)_g' Omega_g e_g``
   with ``Gamma`` the week coefficients of the cell columns, so the meat ``sum_g s_g s_g'`` comes from two
@@ -169,9 +170,18 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     y_tilde = demean_with(system, y)
     rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
-    fitted = np.zeros((n, m))
-    fitted[rows] = params[c]
-    resid = demean_with(system, y - fitted)
+
+    def demeaned_cells(coef: np.ndarray) -> np.ndarray:
+        # M (D coef) from the person x cell and week x cell sums (demean_with's algebra without its passes
+        # over the rows): the residuals are M y - M D b, for the full fit and the one with the null imposed
+        person_means = (ud @ coef) / system.unit_weight[:, None]
+        weeks = system.week_coefficients(wd @ coef - system.incidence.T @ person_means)
+        persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+        out = -persons[units] - weeks[times]
+        out[rows] += coef[c]
+        return out
+
+    resid = y_tilde - demeaned_cells(params)
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
 
     def sandwich(resid: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -194,7 +204,5 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         params_null = np.zeros_like(params)
         if free.any():
             params_null[free] = la.cho_solve(la.cho_factor(bread[np.ix_(free, free)], lower=True), rhs[free])
-        fitted_null = np.zeros((n, m))
-        fitted_null[rows] = params_null[c]
-        cov_null = sandwich(demean_with(system, y - fitted_null), r[np.asarray(null_contrasts, dtype=np.int64)])
+        cov_null = sandwich(y_tilde - demeaned_cells(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
     return ContrastFit((r @ params).T, sandwich(resid, r), params.T, n, n_units, n_total, cov_null)
