@@ -283,9 +283,7 @@ class _CellEstimator:
             sets.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
         for columns in sets.values():
             rows = finite[:, columns[0]]
-            sub = ep.subset(rows)
-            sub = replace(sub, y=sub.y[:, columns], metrics=[metrics[j] for j in columns],
-                          n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
+            sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
             if sub.treated.all():
