@@ -129,7 +129,9 @@ class EventStudyParams:
         cell fits its own persons' errors, so where a cohort holds one or two job losers (a region with 50
         losers over 30 weeks) those residuals are shrunk and the Wald test rejects far above its level:
         29% at 5% in simulated placebo panels of 650 people with 8% losers (share 0.4: 5%);
-        the score test keeps its level there (``benchmarks/README.md``, "Longitudinal event study").
+        the score test keeps its level there (``benchmarks/README.md``, "Longitudinal event study"). The
+        pre-trend test of groups drawn per person (``group_method="draws"``, Rubin's rules) combines the draws'
+        coefficient covariances, i.e. the Wald form, whatever this says.
     min_users : int
         Privacy threshold k: cells with fewer distinct job losers are suppressed (default 10).
     alpha : float
