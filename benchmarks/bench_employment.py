@@ -17,7 +17,8 @@ cross-fitting with them added back; (2) transfers: the model saved by the first 
 the first run), scored against their truth.
 
 The first seed's region and ``synthetic_hard`` are also cross-fitted on their own; each run reports
-:func:`limits` (what no GPS method can see) and :func:`threshold_sweep`.
+:func:`limits` (what no GPS method can see), :func:`threshold_sweep` and :func:`separation` (remote weeks against
+unemployed weeks only, and the population model against the truth; transfers too).
 
 ``sweep`` (:func:`sweep`) varies the spread of remote adoption and the hybrid share of the region.
 
@@ -242,6 +243,44 @@ def limits(run_dir: Path, region_dir: Path) -> dict:
             "unemployed_home_only_share": round(float(home_only[une].mean()), 3)}
 
 
+def separation(run_dir: Path, region_dir: Path) -> dict:
+    """Where the difficulty is: per method, the ROC AUC of ``p_unemployed`` over true remote and true unemployed
+    weeks only (known estimated status; the employed weeks, easy for both methods, left out); and the population
+    model of :mod:`mobility.employment.adoption` against the truth: drops starting from the shock week on, the
+    job-loss drops it expects (``sum_t l(t) x at_risk(t)``), the mean prior and posterior of those drops, and
+    the true first events of workers over the same weeks (job losses not preceded by remote work, remote starts)."""
+    import mobility
+    from sklearn.metrics import roc_auc_score
+
+    truth = mobility.load_truth(region_dir)
+    ws = truth["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str),
+                                       week=lambda d: pd.to_datetime(d["week"]))
+    emp = mobility.read_table(run_dir, "employment_weekly")
+    emp = emp.assign(user_id=emp["user_id"].astype(str), week=pd.to_datetime(emp["week"]))
+    m = ws.merge(emp, on=["user_id", "week"], suffixes=("_true", ""))
+    m = m[m["status"].isin(["employed", "unemployed"]) & m["status_true"].isin(["remote", "unemployed"])]
+    out = {}
+    for method, g in m.groupby("method"):
+        y = (g["status_true"] == "unemployed").to_numpy()
+        out[f"{method}_remote_vs_unemployed_auc"] = round(float(roc_auc_score(y, g["p_unemployed"])), 4)
+    shock = pd.Timestamp("2020-03-09")
+    ad = mobility.read_table(run_dir, "remote_adoption")
+    post = ad[ad["week"] >= shock]
+    drops = mobility.read_table(run_dir, "drop_evidence")
+    drops = drops[drops["start_week"] >= shock]
+    people = truth["people"]
+    workers = people[people["has_job"].astype(bool)]
+    first_loss = workers["job_loss_date"].where(workers["remote_start_date"].isna()
+                                                | (workers["job_loss_date"] < workers["remote_start_date"]))
+    out.update({"drops_from_shock": len(drops),
+                "expected_job_loss_drops": round(float((post["job_loss_rate"] * post["at_risk"]).sum()), 1),
+                "mean_prior": round(float(drops["prior"].mean()), 3),
+                "mean_posterior": round(float(drops["posterior"].mean()), 3),
+                "true_job_losses_from_shock": int((first_loss >= shock).sum()),
+                "true_remote_starts_from_shock": int((workers["remote_start_date"] >= shock).sum())})
+    return out
+
+
 def _daytime_table(run_dir: Path) -> pd.DataFrame:
     """The run's weekly attendance and daytime table, recomputed from its visits and labels."""
     import mobility
@@ -267,7 +306,8 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
         region_dir = out / f"{_prefix(region)}region-{seed}-{users}"
         run = _run(config, run_dir)
         entry = {"employment_s": run["employment_s"], "wall_s": run["wall_s"], **_scores(run_dir, region_dir),
-                 "limits": limits(run_dir, region_dir), "threshold": threshold_sweep(run_dir, region_dir)}
+                 "limits": limits(run_dir, region_dir), "threshold": threshold_sweep(run_dir, region_dir),
+                 "separation": separation(run_dir, region_dir)}
         entry["ablation"] = outcome_ablation(run_dir, region_dir, "America/New_York")
         results[f"{region} {seed}"] = entry
         if first_model is None:
@@ -275,17 +315,20 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
         else:
             applied = out / f"{_prefix(region)}run-{seed}-{users}-applied"
             _run(with_model(config, first_model), applied, reuse=run_dir)
-            results[f"{region} {seeds[0]} model -> {region} {seed}"] = _scores(applied, region_dir)
+            results[f"{region} {seeds[0]} model -> {region} {seed}"] = {**_scores(applied, region_dir),
+                                                                         "separation": separation(applied, region_dir)}
     hard_config = region_config(seeds[0], users, out, "synthetic_hard")
     hard_run, hard_region = (out / f"synthetic_hard-run-{seeds[0]}-{users}",
                              out / f"synthetic_hard-region-{seeds[0]}-{users}")
     run = _run(hard_config, hard_run)
     results[f"synthetic_hard {seeds[0]}"] = {"employment_s": run["employment_s"], **_scores(hard_run, hard_region),
                                             "limits": limits(hard_run, hard_region),
-                                            "threshold": threshold_sweep(hard_run, hard_region)}
+                                            "threshold": threshold_sweep(hard_run, hard_region),
+                                            "separation": separation(hard_run, hard_region)}
     applied = out / f"synthetic_hard-run-{seeds[0]}-{users}-applied"
     _run(with_model(hard_config, first_model), applied, reuse=hard_run)
-    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = _scores(applied, hard_region)
+    results[f"{region} {seeds[0]} model -> synthetic_hard {seeds[0]}"] = {**_scores(applied, hard_region),
+                                                                      "separation": separation(applied, hard_region)}
     return results
 
 

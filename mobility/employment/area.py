@@ -1,34 +1,77 @@
-"""Unemployment by area: county and state, week and month, with k-anonymity suppression (method.md 2.7, 3).
+"""Unemployment by area with honest uncertainty: county and state, week and month (method.md 2.7-2.8, 3, 4).
 
-Two routes:
+**What is counted** (LAUS concepts, and where a phone panel cannot match them). LAUS counts, by place of
+residence, people aged 16 or more who are employed or unemployed (without a job, available, and looking for
+work in the last four weeks: CPS concepts); the rate is unemployed / labour force. Here:
 
-* **individual** (:func:`area_unemployment`): users are placed in the county of their modal home CBG
-  (:func:`home_cbg`); a cell counts the user-weeks of known status (``labour_force``), the ``unemployed``
-  ones, and ``unemployed_expected`` = the sum of ``p_unemployed``. A week belongs to the month holding its
-  Thursday (ISO rule), so month cells count user-weeks.
-* **sector** (:func:`sector_area_unemployment`): ``unemployed_g(t) = sum_s P_s(t) E_gs`` with ``E_gs`` the
-  jobs of sector s in county g from LODES WAC (by *workplace* county), ``labour_force`` = ``sum_s E_gs``.
+* the *labour force* of an area and week is the panel's users who live there (modal home CBG) and held a job
+  at baseline (a regular workplace in the baseline weeks, :mod:`mobility.employment.attendance`), with an
+  estimated status that week -- observed, or filled from the user's own nearest observed weeks (at most
+  ``max_fill_weeks`` away; a silent phone is not an absence from work);
+* *unemployed* is a person who lost that job (``p_unemployed``): a phone cannot see whether someone looks for
+  work, so discouraged job losers who stop looking (out of the LAUS labour force) count as unemployed here;
+* people *without a job at baseline* are in neither count: the already unemployed, new entrants and
+  re-entrants looking for work (in LAUS's unemployed) are missed, and so are people whose work has no fixed
+  place (gig work: in LAUS's employed); people seen commuting to a non-job place at baseline (a student to a
+  campus) count as workers;
+* ages are not known (everyone with a phone is counted; LAUS starts at 16), nor are second jobs.
 
-Every cell behind fewer than ``min_cell_users`` users is suppressed: counts and rates NaN, ``suppressed``
-True. Schema ``area_unemployment``: ``method``, ``route``, ``level`` (county/state), ``area`` (5- or 2-digit
-FIPS), ``period`` (week/month), ``period_start`` (datetime64[ns], naive), ``n_users``, ``labour_force``,
-``unemployed``, ``unemployed_expected``, ``rate``, ``rate_expected`` (float64), ``suppressed`` (bool).
+The synthetic region's truth (``truth/area_weekly``) counts the same population (everyone with a job at the
+start, by home county), so the yardstick measures estimation error, not this difference of concepts.
+
+**Estimators** (column ``estimator``):
+
+* ``expected`` -- expected counts from calibrated probabilities: ``rate = sum_i w_i p_it / sum_i w_i`` over
+  the cell's users. Where a labelled panel is given, ``p`` is recalibrated out of fold (users dealt into
+  ``calibration_folds``; each user's probabilities are shifted by the gap between observed and predicted
+  shares in their probability bin among the *other* folds' users); else the probabilities are used as the
+  employment step gives them (a transferred model's calibration is its training region's);
+* ``status_corrected`` (only with a labelled panel) -- the share of hard ``unemployed`` statuses corrected for
+  misclassification by Rogan-Gladen, ``(s + Sp - 1) / (Se + Sp - 1)``, sensitivity and specificity measured
+  on the labelled users' observed weeks (out of fold, per week); its labour force is weighted like the
+  ``expected`` estimator's (the labels' share without a job, per probability bin).
+
+**Weights** ``w_i``: the :class:`PanelWeights` given (raking to census margins,
+:mod:`mobility.employment.weights`); else 1.
+
+**Intervals** (``rate_low``, ``rate_high``, 95 % by default): a bootstrap over users, ``replicates`` Poisson(1)
+weights per user (seeded), vectorised: each replicate re-rakes the weights, re-estimates the calibration
+(and, for ``status_corrected``, sensitivity and specificity) from its own users, and draws each user's
+latent status from the calibrated probability (one uniform number per user and replicate, so a user's weeks
+move together): the interval covers the uncertainty of the sample, of the weighting, of the calibration, and
+of each person's status given the evidence. Percentile intervals. What is *not* re-run per replicate: the
+classifier's trees (its out-of-fold fits are reused) and the signal's attendance model (its probabilities are
+taken as given, then recalibrated per replicate when labels exist).
+
+Every cell behind fewer than ``min_cell_users`` users is suppressed. Schema ``area_unemployment``:
+``method``, ``route``, ``estimator``, ``level`` (county/state), ``area`` (5- or 2-digit FIPS), ``period``
+(week/month), ``period_start`` (datetime64[ns], naive), ``n_users`` (distinct users behind the cell),
+``labour_force``, ``unemployed`` (weighted; user-weeks in a month), ``rate``, ``rate_low``, ``rate_high``
+(fractions), ``design_effect`` (Kish, of the cell's weights), ``suppressed`` (bool). A week belongs to the
+month holding its Thursday (ISO rule); a month cell pools its user-weeks.
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from mobility.checks import require_columns
-from mobility.employment.params import EmploymentParams
+from mobility.employment.params import AreaParams, EmploymentParams
 from mobility.employment.sector import SECTORS
+from mobility.employment.weights import Margin, kish_design_effect, rake
+from mobility.errors import MobilityError
 from mobility.obfuscate import modal_cbg
 
 LEVEL_DIGITS = {"county": 5, "state": 2}
 LEVELS = tuple(LEVEL_DIGITS)
-AREA_COLUMNS = ("method", "route", "level", "area", "period", "period_start", "n_users", "labour_force",
-                "unemployed", "unemployed_expected", "rate", "rate_expected", "suppressed")
+AREA_COLUMNS = ("method", "route", "estimator", "level", "area", "period", "period_start", "n_users",
+                "labour_force", "unemployed", "rate", "rate_low", "rate_high", "design_effect", "suppressed")
+COUNTS = ("n_users", "labour_force", "unemployed", "rate", "rate_low", "rate_high", "design_effect")
 
 
 def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
@@ -44,17 +87,293 @@ def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
     return modal_cbg(labels.assign(user_id=labels["user_id"].astype(str)), "home_cbg")
 
 
-def _suppress(out: pd.DataFrame, k: int) -> pd.DataFrame:
-    out["suppressed"] = out["n_users"] < k
-    for c in ("n_users", "labour_force", "unemployed", "unemployed_expected", "rate", "rate_expected"):
-        out[c] = out[c].astype(float).where(~out["suppressed"])
-    return out
+@dataclass
+class PanelWeights:
+    """How to weight a set of users: starting weights, each user's area code and the margins to rake to
+    (:func:`mobility.employment.weights.rake`); :meth:`weights` rakes (rows: replicates)."""
+
+    users: np.ndarray
+    area: np.ndarray
+    design: np.ndarray
+    margins: list[Margin]
+    max_weight_ratio: float = 5.0
+    trim_rounds: int = 3
+    areas: np.ndarray | None = None
+
+    def population(self, areas) -> np.ndarray:
+        """The population total of each of ``areas`` (county FIPS) from the first margin (NaN without; the
+        margins of :func:`panel_weights` start with the county's jobs)."""
+        if not self.margins or self.areas is None:
+            return np.full(len(areas), np.nan)
+        total = pd.Series(self.margins[0].totals.sum(axis=1), index=pd.Index(self.areas, dtype=object))
+        return total.reindex(pd.Index(areas, dtype=object)).to_numpy(float)
+
+    def weights(self, users: np.ndarray, factors: np.ndarray | None = None,
+                point: np.ndarray | None = None) -> np.ndarray:
+        """Raked weights of ``users`` (in that order), optionally for replicate ``factors`` (R x n): the
+        replicates are raked from the point weights (``point``, computed when not given) times the factors (the same raking solution as from the
+        design weights, since the point weights already meet the margins; at most 5 sweeps, then the
+        trimming bounds)."""
+        pos = pd.Index(self.users).get_indexer(pd.Index(users))
+        if (pos < 0).any():
+            raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
+                                f"{users[pos < 0][0]!r}); build the weights from the same users")
+        margins = [Margin(m.name, m.members[pos], m.totals) for m in self.margins]
+        args = dict(max_weight_ratio=self.max_weight_ratio, trim_rounds=self.trim_rounds)
+        if point is None:
+            point = rake(self.design[pos], self.area[pos], margins, **args)
+        if factors is None:
+            return point
+        return rake(point[None, :] * factors, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
+                    trim_rounds=0, max_iter=5)
 
 
-def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: EmploymentParams | None = None,
-                      levels: tuple[str, ...] = ("county", "state"),
+def fill_gaps(p: np.ndarray, max_weeks: int) -> np.ndarray:
+    """Fill NaN weeks of each row from the row's nearest observed weeks at most ``max_weeks`` away: linear
+    between two, the one value near an edge or a long gap's side.
+
+    Examples
+    --------
+    >>> fill_gaps(np.array([[0.0, np.nan, 1.0, np.nan, np.nan, np.nan]]), 1).tolist()
+    [[0.0, 0.5, 1.0, 1.0, nan, nan]]
+    """
+    n_u, n_w = p.shape
+    known = np.isfinite(p)
+    col = np.broadcast_to(np.arange(n_w), p.shape)
+    prev = np.maximum.accumulate(np.where(known, col, -1), axis=1)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(known, col, n_w), axis=1), axis=1), axis=1)
+    rows = np.arange(n_u)[:, None]
+    p_prev = np.where(prev >= 0, p[rows, np.maximum(prev, 0)], np.nan)
+    p_next = np.where(nxt < n_w, p[rows, np.minimum(nxt, n_w - 1)], np.nan)
+    near_prev = (prev >= 0) & (col - prev <= max_weeks)
+    near_next = (nxt < n_w) & (nxt - col <= max_weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = (col - prev) / np.maximum(nxt - prev, 1)
+        both = p_prev + frac * (p_next - p_prev)
+    out = np.where(near_prev & near_next, both, np.where(near_prev, p_prev, np.where(near_next, p_next, np.nan)))
+    return np.where(known, p, out)
+
+
+@dataclass
+class _Panel:
+    """One method's users x weeks matrices for the area cells."""
+
+    users: np.ndarray
+    weeks: pd.DatetimeIndex
+    p: np.ndarray  # probability, NaN outside the labour force
+    status: np.ndarray  # 1 unemployed, 0 employed, NaN
+    observed: np.ndarray  # bool, status observed (not filled)
+    area: np.ndarray  # county codes per user
+    areas: np.ndarray
+    y: np.ndarray | None  # labels 1 unemployed, 0 employed or remote or without a job, NaN
+    out: np.ndarray | None  # labels 1 without a job (out of the labour force), 0 in it, NaN
+
+
+def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | None, params: AreaParams) -> _Panel:
+    known = employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)
+    users_all = employment["user_id"].astype(str).to_numpy()
+    housed = pd.Index(users_all).isin(homes.index)
+    sel = employment[known & housed]
+    users = np.unique(sel["user_id"].astype(str).to_numpy())
+    weeks = pd.DatetimeIndex(np.unique(pd.to_datetime(employment["week"]).to_numpy().astype("datetime64[ns]")))
+    n_u, n_w = len(users), len(weeks)
+    ui = np.searchsorted(users, sel["user_id"].astype(str).to_numpy())
+    wi = weeks.get_indexer(pd.to_datetime(sel["week"]).to_numpy().astype("datetime64[ns]"))
+    p = np.full((n_u, n_w), np.nan)
+    s = np.full((n_u, n_w), np.nan)
+    p[ui, wi] = np.clip(sel["p_unemployed"].to_numpy(float), 0.0, 1.0)
+    s[ui, wi] = (sel["status"] == "unemployed").to_numpy(float)
+    observed = np.isfinite(p)
+    p = fill_gaps(p, params.max_fill_weeks)
+    s = np.where(observed, s, np.round(fill_gaps(s, params.max_fill_weeks)))
+    county = homes.reindex(users).str.slice(0, 5).to_numpy()
+    area_code, areas = pd.factorize(county, sort=True)
+    order = np.argsort(area_code, kind="stable")  # each area's users side by side
+    users, p, s, observed, area_code = users[order], p[order], s[order], observed[order], area_code[order]
+    y = out = None
+    if labels is not None:
+        from mobility.employment.classifier import label_matrix
+
+        no_job = labels["status"].astype(str) == "no_job"
+        y = label_matrix(labels, users, weeks)
+        out = label_matrix(labels.assign(status=np.where(no_job, "unemployed", "employed")), users, weeks)
+        out = np.where(np.isfinite(y) | (out == 1), out, np.nan)
+        y = np.where(out == 1, 0.0, y)
+    return _Panel(users, weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y, out)
+
+
+@dataclass
+class _Calibration:
+    """Out-of-fold binned recalibration, re-estimable from replicate weights of users: each probability is
+    shifted by the gap between observed and predicted shares among the other folds' labelled user-weeks of
+    its probability bin and calendar month (or of its bin over all months where the month has fewer than
+    ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). The same user-weeks give
+    the share of each bin that the labels put out of the labour force (no job at the start: someone seen
+    commuting to a campus); each user-week then counts in the labour force with the complement."""
+
+    edges: np.ndarray
+    period: np.ndarray  # month code of each week
+    fold: np.ndarray  # per user, -1 for users without labels
+    counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
+    n_folds: int
+    min_weeks: float
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
+        if panel.y is None:
+            return None
+        lab = panel.observed & np.isfinite(panel.y)
+        if not lab.any():
+            return None
+        out = np.nan_to_num(panel.out)
+        edges = np.unique(np.quantile(panel.p[lab], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
+        period = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
+                               sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
+        n_bins = len(edges) + 1
+        user, week = np.nonzero(lab)
+        b = np.searchsorted(edges, panel.p[lab], side="right") + n_bins * period[week]
+        counts = np.zeros((4, len(panel.users), n_bins * (int(period.max()) + 1)))
+        for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab], out[lab])):
+            np.add.at(counts[k], (user, b), v)
+        labelled = np.flatnonzero(counts[0].sum(axis=1) > 0)
+        fold = np.full(len(panel.users), -1)
+        rng = np.random.default_rng([params.seed, 1])
+        fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
+        return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks)
+
+    def shifts(self, factors: np.ndarray) -> np.ndarray:
+        """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
+        fold from the other folds' users; the last fold row from all users."""
+        n_bins = len(self.edges) + 1
+        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins)
+            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), -1))
+                                    for m in (self.fold == f for f in range(self.n_folds))]
+        r = factors.shape[0]
+        mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
+        tot = sum(mine)  # users without labels count nowhere
+        out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
+        for f in range(self.n_folds + 1):
+            part = tot - mine[f] if f < self.n_folds else tot
+            pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
+            pooled = np.tile(pooled, (1, 1, part.shape[2] // n_bins))
+            part = np.where(part[:, :1] >= self.min_weeks, part, pooled)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[0, :, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
+                out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
+        return out
+
+    def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
+        replicates' :meth:`shifts` (0 outside the panel's labour force)."""
+        if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
+            b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
+                 + (len(self.edges) + 1) * self.period[None, :])
+            row = np.where(self.fold >= 0, self.fold, self.n_folds)
+            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b,
+                               p0=np.nan_to_num(p)[None].astype(np.float32))
+        cell, inside = self._cache["cell"], np.isfinite(p)[None]
+        r = shifts.shape[1]
+        lf = np.where(inside, 1.0 - np.take(shifts[1].reshape(r, -1).astype(np.float32), cell, axis=1), 0.0)
+        cal = self._cache["p0"] + np.take(shifts[0].reshape(r, -1).astype(np.float32), cell, axis=1)
+        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf.astype(np.float32)
+
+
+def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_folds: int,
+                       min_positives: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sensitivity and specificity of the hard statuses per replicate, fold and week, ``(R, n_folds + 1, T)``,
+    on labelled observed weeks: row k from the users of the *other* folds, the last row from all users. A
+    week with fewer than ``min_positives`` (weighted) unemployed labels takes the figures pooled over weeks."""
+    lab = panel.observed & np.isfinite(panel.y)
+    y = np.where(lab, panel.y, 0.0)
+    s = np.where(lab, panel.status, 0.0)
+    parts = np.stack([y * s, y, (1 - y) * (1 - s) * lab, (1 - y) * lab])  # (4, n, T)
+    total = np.einsum("ru,kut->rkt", factors, parts)
+    out = np.empty((2, factors.shape[0], n_folds + 1, parts.shape[2]))
+    for f in range(n_folds + 1):
+        part = total
+        if f < n_folds:
+            mine = fold == f
+            part = total - np.einsum("ru,kut->rkt", factors[:, mine], parts[:, mine])
+        pooled = part.sum(axis=2, keepdims=True)
+        part = np.where(part[:, 1:2] >= min_positives, part, pooled)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[0, :, f] = part[:, 0] / part[:, 1]
+            out[1, :, f] = part[:, 2] / part[:, 3]
+    return out[0], out[1]
+
+
+def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.ndarray, sp: np.ndarray,
+                    min_youden: float, den: np.ndarray):
+    """Rogan-Gladen-corrected unemployed and labour force per (R, area, week): each fold's share corrected
+    with its out-of-fold sensitivity and specificity of that week, then summed (NaN where the Youden index
+    se + sp - 1 falls below ``min_youden``). The labels count people without a job as not unemployed, so the
+    corrected share is of all the panel's user-weeks; the labour force ``den`` (R, area, week) is the
+    ``expected`` estimator's, with the same weights (user-weeks weighted by :meth:`_Calibration.apply`'s
+    labour-force share)."""
+    member = np.isfinite(panel.p)
+    status = np.nan_to_num(panel.status).astype(np.float32)
+    n_a = len(panel.areas)
+    num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
+    n_folds = se.shape[1] - 1
+    for f in range(n_folds + 1):
+        mine = (fold == f) if f < n_folds else (fold < 0)
+        if not mine.any():
+            continue
+        k_num, k_den = _cell_sums(status, weight * mine[None], member, panel.area, n_a)
+        j = (se[:, f] + sp[:, f] - 1)[:, None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.clip((k_num / k_den + sp[:, f][:, None, :] - 1) / j, 0.0, 1.0)
+        share = np.where(j >= min_youden, share, np.nan)
+        num += np.where(k_den > 0, share * k_den, 0.0)
+    return num, den
+
+
+def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: np.ndarray, n_areas: int):
+    """Weighted sums per (replicate, area, week). ``value`` (numerator) and ``member`` (denominator: 0/1 or a
+    labour-force weight) are each (n, T) (the same in every replicate) or (R, n, T), 0 outside the panel;
+    ``weight`` (R, n); users sorted by ``area``. Returns the numerator and the denominator, each (R, A, T)."""
+    bounds = np.searchsorted(area, np.arange(n_areas + 1))
+    weight = np.ascontiguousarray(weight, dtype=np.float32)
+    num = np.zeros((weight.shape[0], n_areas, np.shape(member)[-1]))
+    den = np.zeros_like(num)
+
+    def add(x, out):
+        x = np.asarray(x, dtype=np.float32)
+        for g in range(n_areas):
+            a, b = bounds[g], bounds[g + 1]
+            out[:, g] = weight[:, a:b] @ x[a:b] if x.ndim == 2 else np.matmul(weight[:, None, a:b], x[:, a:b])[:, 0]
+
+    add(value, num)
+    add(member, den)
+    return num, den
+
+
+def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, period: str):
+    """Sum (..., A, T) county-week sums to the level and period: arrays (..., n_areas, n_periods), labels."""
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code, a_lab = pd.factorize(codes, sort=True)
+    if period == "week":
+        p_code, p_lab = np.arange(len(panel.weeks)), panel.weeks.values
+    else:
+        months = (panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
+        p_code, p_lab = pd.factorize(months.values, sort=True)
+    A = np.zeros((len(a_lab), len(panel.areas)))
+    A[a_code, np.arange(len(panel.areas))] = 1.0
+    P = np.zeros((len(panel.weeks), len(p_lab)))
+    P[np.arange(len(panel.weeks)), p_code] = 1.0
+    def agg(x):  # a NaN (a week whose statuses cannot be corrected) makes its own cells NaN, no others
+        total = np.einsum("ga,...at,tp->...gp", A, np.nan_to_num(x), P)
+        return np.where(np.einsum("ga,...at,tp->...gp", A, np.isnan(x).astype(float), P) > 0, np.nan, total)
+
+    return agg(num), agg(den), np.asarray(a_lab, dtype=object), np.asarray(p_lab)
+
+
+def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights: PanelWeights | None = None,
+                      labels: pd.DataFrame | None = None, params: EmploymentParams | None = None,
+                      area_params: AreaParams | None = None, levels: tuple[str, ...] = ("county", "state"),
                       periods: tuple[str, ...] = ("week", "month")) -> pd.DataFrame:
-    """Counts and rates per area and period from ``employment_weekly`` (individual route).
+    """Rates with bootstrap intervals per area and period from ``employment_weekly`` (individual route).
 
     Parameters
     ----------
@@ -62,14 +381,21 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
         ``employment_weekly`` (one or both methods).
     homes : DataFrame
         ``user_id``, ``home_cbg`` (:func:`home_cbg`).
+    weights : PanelWeights, optional
+        Raking of the users to census margins (:func:`panel_weights`); default: every user weighs 1.
+    labels : DataFrame, optional
+        A labelled panel (``user_id``, ``week``, ``status``): recalibration and the ``status_corrected``
+        estimator, both out of fold (module notes).
     params : EmploymentParams, optional
         ``min_cell_users`` sets the suppression.
+    area_params : AreaParams, optional
+        Replicates, seed, confidence, trimming, gap filling, calibration bins and folds.
     levels, periods : tuples
         Subsets of ``("county", "state")`` and ``("week", "month")``.
 
     Examples
     --------
-    Twelve users of county 42101, three unemployed, one week; cells with < 10 users are suppressed:
+    Twelve users of county 42101, three with p = 0.9 and nine with p = 0.1, one week:
 
     >>> emp = pd.DataFrame({"user_id": [f"u{i}" for i in range(12)], "week": pd.Timestamp("2020-04-06"),
     ...     "status": ["unemployed"] * 3 + ["employed"] * 9, "p_unemployed": [0.9] * 3 + [0.1] * 9,
@@ -77,117 +403,413 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, params: 
     >>> homes = pd.DataFrame({"user_id": [f"u{i}" for i in range(12)], "home_cbg": ["421010001001"] * 12})
     >>> a = area_unemployment(emp, homes, levels=("county",), periods=("week",))
     >>> r = a.iloc[0]
-    >>> r["area"], int(r["n_users"]), float(r["unemployed"]), float(r["rate"]), round(float(r["rate_expected"]), 3)
-    ('42101', 12, 3.0, 0.25, 0.3)
+    >>> r["area"], int(r["n_users"]), round(float(r["rate"]), 3), bool(r["rate_low"] < 0.3 < r["rate_high"])
+    ('42101', 12, 0.3, True)
     >>> bool(area_unemployment(emp.head(5), homes, levels=("county",), periods=("week",))["suppressed"][0])
     True
     """
     params = params or EmploymentParams()
+    area_params = area_params or AreaParams()
     require_columns(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
-            "pass the employment_weekly table")
+                    "pass the employment_weekly table")
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
-    known = employment[employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)]
-    user_code, users = pd.factorize(known["user_id"])
-    users = np.asarray(users, dtype=object).astype(str)
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
-    home = home[~home.index.duplicated()].reindex(users)
-    housed = home.notna().to_numpy()[user_code]  # users without a home CBG are in no area
-    known = known[housed]
-    user_code = user_code[housed]
-    method_code, methods = pd.factorize(known["method"].astype(str), sort=True)
-    week_code, weeks = pd.factorize(pd.to_datetime(known["week"]), sort=True)
-    weeks = pd.DatetimeIndex(weeks)
-    unemp = (known["status"] == "unemployed").to_numpy(dtype=float)
-    expected = known["p_unemployed"].to_numpy(dtype=float)
+    home = home[~home.index.duplicated()]
     frames = []
-    for period in periods:
-        start = weeks if period == "week" else (weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
-        period_code, starts = pd.factorize(start.to_numpy()[week_code], sort=True)
-        # each user once per method and period: the users behind a cell
-        n_m, n_p, n_u = len(methods), len(starts), len(users)
-        seen = np.sort((method_code.astype(np.int64) * n_p + period_code) * n_u + user_code)
-        seen = seen[np.r_[True, seen[1:] != seen[:-1]]] if len(seen) else seen
-        seen_user = seen % n_u
-        seen_mp = seen // n_u
-        for level in levels:
-            area_code, areas = pd.factorize(home.str.slice(0, LEVEL_DIGITS[level]).to_numpy(), sort=True)
-            n_a = len(areas)
-            cell = (method_code.astype(np.int64) * n_a + area_code[user_code]) * n_p + period_code
-            size = n_m * n_a * n_p
-            count = np.bincount(cell, minlength=size)
-            seen_cell = (seen_mp // n_p * n_a + area_code[seen_user]) * n_p + seen_mp % n_p
-            ok = np.flatnonzero(count > 0)
-            out = pd.DataFrame({
-                "method": np.asarray(methods, dtype=object)[ok // (n_a * n_p)], "area": areas[ok // n_p % n_a],
-                "period_start": starts[ok % n_p],
-                "n_users": np.bincount(seen_cell, minlength=size)[ok],
-                "labour_force": count[ok],
-                "unemployed": np.bincount(cell, weights=unemp, minlength=size)[ok],
-                "unemployed_expected": np.bincount(cell, weights=expected, minlength=size)[ok],
-            })
-            out["rate"] = out["unemployed"] / out["labour_force"]
-            out["rate_expected"] = out["unemployed_expected"] / out["labour_force"]
-            out["route"], out["level"], out["period"] = "individual", level, period
-            frames.append((LEVELS.index(level), period, out))
-    frames = [f for _, _, f in sorted(frames, key=lambda t: (t[0], periods.index(t[1])))]
+    for method, part in employment.groupby(employment["method"].astype(str), sort=True):
+        panel = _panel(part, home, labels, area_params)
+        if not len(panel.users):
+            continue
+        with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
+            frames += _method_cells(panel, str(method), weights, params, area_params, levels, periods)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
-    out = _suppress(out, params.min_cell_users)
+    return _finish(out, params.min_cell_users)
+
+
+def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
+    out["suppressed"] = out["n_users"].astype(float) < k
+    for c in COUNTS:
+        out[c] = out[c].astype(float).where(~out["suppressed"])
     out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")
-    return out[list(AREA_COLUMNS)]
+    return out[list(AREA_COLUMNS)].reset_index(drop=True)
+
+
+def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
+                  ap: AreaParams, levels, periods) -> list[pd.DataFrame]:
+    """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``)."""
+    n_u, n_w = panel.p.shape
+    n_a = len(panel.areas)
+    member = np.isfinite(panel.p)
+    w0 = weights.weights(panel.users) if weights is not None else np.ones(n_u)
+    population = weights.population(panel.areas) if weights is not None else np.full(n_a, np.nan)
+    cal = _Calibration.fit(panel, ap)
+    one = np.ones((1, n_u))
+    p0, lf0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
+               (np.nan_to_num(panel.p)[None].astype(np.float32), member[None].astype(np.float32)))
+    estimators = {"expected": (p0, None)}
+    base = {"expected": _cell_sums(p0[0], w0[None], lf0[0], panel.area, n_a)}
+    if cal is not None:
+        se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
+        estimators["status_corrected"] = (None, cal.fold)
+        base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden,
+                                                   base["expected"][1])
+    draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
+    frames = []
+    alpha = (1 - ap.confidence) / 2
+    for est in estimators:
+        num, den = base[est]
+        for level in levels:
+            for period in periods:
+                s_num, s_den, a_lab, p_lab = _aggregate(num, den, panel, level, period)
+                rate = _rate(s_num, s_den)[0]
+                reps = draws[est][(level, period)]
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # cells NaN in every replicate stay NaN
+                    lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
+                              (np.full(rate.shape, np.nan),) * 2)
+                users, deff = _users_and_deff(panel, w0, level, period)
+                g, t = np.meshgrid(np.arange(len(a_lab)), np.arange(len(p_lab)), indexing="ij")
+                keep = (s_den[0] > 0).ravel()
+                frames.append(pd.DataFrame({
+                    "method": method, "route": "individual", "estimator": est, "level": level,
+                    "area": a_lab[g.ravel()][keep], "period": period, "period_start": p_lab[t.ravel()][keep],
+                    "n_users": users.ravel()[keep], "labour_force": s_den[0].ravel()[keep],
+                    "unemployed": (rate * s_den[0]).ravel()[keep], "rate": rate.ravel()[keep],
+                    "rate_low": lo.ravel()[keep], "rate_high": hi.ravel()[keep],
+                    "design_effect": deff.ravel()[keep]}))
+    return frames
+
+
+def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:
+    """The share f of each aggregated cell's population that the panel holds, (n_areas, n_periods)."""
+    users = _users_and_deff(panel, np.ones(len(panel.users)), level, period)[0]
+    if ap.panel_share is not None:
+        return np.full(users.shape, float(ap.panel_share))
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code, a_lab = pd.factorize(codes, sort=True)
+    pop = np.bincount(a_code, weights=np.nan_to_num(population), minlength=len(a_lab))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(pop[:, None] > 0, users / pop[:, None], 0.0), 0.0, 1.0)
+
+
+def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population) -> dict:
+    """Replicate rates per estimator and (level, period), each (R, n_areas, n_periods).
+
+    ``expected``: ``rate_b = rate + D_cal + sqrt(1 - f) D_sample + sqrt(f) D_status`` with, for the same
+    replicate, ``D_cal`` the change of the rate when the calibration is re-estimated from the resampled
+    users, ``D_sample`` the change when the cell's users are resampled (weights re-raked), ``D_status`` the
+    change when each user's status is drawn from its probability, and ``f`` the share of the cell's
+    population the panel holds (:class:`AreaParams` ``panel_share``). With f = 0 (a sample from a large
+    population) the status draw does not matter; with f = 1 (the panel is the population) resampling does
+    not. ``status_corrected``: users resampled, sensitivity and specificity re-estimated.
+    """
+    n_u, n_w = panel.p.shape
+    n_a = len(panel.areas)
+    rng = np.random.default_rng([ap.seed, 2])
+    draws = {e: {(lv, pe): [] for lv in levels for pe in periods} for e in estimators}
+    share = {(lv, pe): _panel_share(panel, population, ap, lv, pe) for lv in levels for pe in periods}
+    for start in range(0, ap.replicates, ap.replicate_chunk):
+        r = min(ap.replicate_chunk, ap.replicates - start)
+        f = rng.poisson(1.0, size=(r, n_u)).astype(float)
+        u = rng.random((r, n_u)).astype(np.float32)
+        w = weights.weights(panel.users, f, point=w0) if weights is not None else f
+        w_fixed = np.broadcast_to(w0, (r, n_u))
+        pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (estimators["expected"][0][0], member)
+        for est in estimators:
+            if est == "expected":
+                sums = {"sample": _cell_sums(pb, w, lf, panel.area, n_a),
+                        "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
+                lf_sample = sums["sample"][1]  # the resampled labour force, status_corrected's too
+                if ap.latent_status:
+                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, lf,
+                                                panel.area, n_a)
+            else:
+                se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
+                sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden, lf_sample)}
+            for key in draws[est]:
+                if est != "expected":
+                    draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2]))
+                    continue
+                fr = share[key][None]
+                rates = {k: _rate(*_aggregate(*v, panel, *key)[:2]) for k, v in sums.items()}
+                rate = rates["fixed"] + np.sqrt(1 - fr) * (rates["sample"] - rates["fixed"])
+                if "status" in rates:
+                    rate = rate + np.sqrt(fr) * (rates["status"] - rates["fixed"])
+                draws[est][key].append(rate)
+        del pb, lf
+    return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
+
+
+def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
+def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str):
+    """Distinct users and Kish's design effect (over distinct users) per cell, each (n_areas, n_periods)."""
+    codes = np.array([str(a)[:LEVEL_DIGITS[level]] for a in panel.areas])
+    a_code = pd.factorize(codes, sort=True)[0][panel.area]
+    if period == "week":
+        p_code = np.arange(len(panel.weeks))
+    else:
+        p_code = pd.factorize(((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()).values,
+                              sort=True)[0]
+    starts = np.flatnonzero(np.r_[True, p_code[1:] != p_code[:-1]])
+    inside = (np.add.reduceat(np.isfinite(panel.p).astype(np.int32), starts, axis=1) > 0).astype(float)
+    onehot = np.zeros((int(a_code.max()) + 1 if len(a_code) else 0, len(a_code)))
+    onehot[a_code, np.arange(len(a_code))] = 1.0
+    users = onehot @ inside
+    s1 = (onehot * w[None]) @ inside
+    s2 = (onehot * w[None] ** 2) @ inside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return users, np.where(users > 0, users * s2 / s1**2, np.nan)
 
 
 def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFrame, *,
-                             params: EmploymentParams | None = None, n_users: pd.Series | None = None,
+                             params: EmploymentParams | None = None, n_users: pd.DataFrame | None = None,
+                             replicates: np.ndarray | None = None, area_params: AreaParams | None = None,
                              periods: tuple[str, ...] = ("week", "month")) -> pd.DataFrame:
     """The sector route: ``sum_s P_s(t) E_gs`` per workplace county (and state) and period.
 
     Parameters
     ----------
     sector_weekly : DataFrame
-        ``sector``, ``week``, ``p_unemployed``, ``weight`` (:func:`mobility.employment.sector.sector_weekly`).
+        ``sector``, ``week``, ``p_unemployed`` (:func:`mobility.employment.sector.sector_weekly`).
     wac_county : DataFrame
-        LODES WAC aggregated to county: ``GEOID`` (5 digits) and ``CNS01..CNS20``
-        (``aggregate_lodes(read_lodes(wac), "county")``).
-    n_users : Series, optional
-        Users behind each week (index ``week``); default: the sector weights' sum in that week.
+        LODES WAC aggregated to county: ``GEOID`` (5 digits) and ``CNS01..CNS20``.
+    n_users : DataFrame, optional
+        ``area`` (5-digit county of the baseline workplace), ``week``, ``n_users``: the panel's own workers of
+        that county with a covered week (:func:`workplace_users`). Without it every cell is suppressed:
+        a cell with no count of its own users cannot be published.
+    replicates : ndarray, optional
+        ``(R, 20, n_weeks)`` bootstrap replicates of ``P_s(t)`` (weeks in the order of ``sector_weekly``'s
+        sorted weeks) for the intervals; without them ``rate_low``/``rate_high`` are NaN.
 
     Examples
     --------
     >>> sw = pd.DataFrame({"sector": list(SECTORS), "week": pd.Timestamp("2020-04-06"),
     ...                    "p_unemployed": [0.5] + [0.0] * 19, "weight": [10.0] + [1.0] * 19})
     >>> wac = pd.DataFrame({"GEOID": ["42101"], **{s: [0] for s in SECTORS}}); wac["CNS01"], wac["CNS02"] = 100, 300
-    >>> a = sector_area_unemployment(sw, wac, periods=("week",))
+    >>> users = pd.DataFrame({"area": ["42101"], "week": [pd.Timestamp("2020-04-06")], "n_users": [25]})
+    >>> a = sector_area_unemployment(sw, wac, n_users=users, periods=("week",))
     >>> r = a.iloc[0]
-    >>> r["level"], r["area"], float(r["unemployed_expected"]), float(r["rate_expected"])
-    ('county', '42101', 50.0, 0.125)
+    >>> r["level"], r["area"], float(r["unemployed"]), float(r["rate"]), int(r["n_users"])
+    ('county', '42101', 50.0, 0.125, 25)
     """
     params = params or EmploymentParams()
-    require_columns(sector_weekly, ["sector", "week", "p_unemployed", "weight"], "sector_weekly", "pass signal tables")
-    require_columns(wac_county, ["GEOID", *SECTORS], "wac_county", "aggregate WAC to county with aggregate_lodes(..., 'county')")
+    area_params = area_params or AreaParams()
+    require_columns(sector_weekly, ["sector", "week", "p_unemployed"], "sector_weekly", "pass signal tables")
+    require_columns(wac_county, ["GEOID", *SECTORS], "wac_county",
+                    "aggregate WAC to county with aggregate_lodes(..., 'county')")
     p = sector_weekly.pivot(index="week", columns="sector", values="p_unemployed").reindex(columns=list(SECTORS))
-    users = n_users if n_users is not None else sector_weekly.groupby("week")["weight"].sum()
-    frames = []
+    p = p.sort_index()
+    weeks = pd.DatetimeIndex(p.index)
     wac = wac_county.assign(GEOID=wac_county["GEOID"].astype(str).str.slice(0, 5))
+    counts = None
+    if n_users is not None:
+        require_columns(n_users, ["area", "week", "n_users"], "n_users", "build it with workplace_users")
+        counts = n_users.assign(area=n_users["area"].astype(str), week=pd.to_datetime(n_users["week"]))
+    frames = []
+    alpha = (1 - area_params.confidence) / 2
     for level in ("county", "state"):
-        e = wac.groupby(wac["GEOID"].str.slice(0, LEVEL_DIGITS[level]))[list(SECTORS)].sum().astype(float)
+        digits = LEVEL_DIGITS[level]
+        e = wac.groupby(wac["GEOID"].str.slice(0, digits))[list(SECTORS)].sum().astype(float)
         unemp = p.fillna(0.0).to_numpy() @ e.to_numpy().T  # (weeks, areas)
         total = e.sum(axis=1).to_numpy()
-        long = pd.DataFrame({"period_start": np.repeat(p.index.values, len(e)),
-                             "area": np.tile(e.index.values, len(p)),
-                             "unemployed_expected": unemp.ravel(), "labour_force": np.tile(total, len(p)),
-                             "n_users": np.repeat(users.reindex(p.index).to_numpy(), len(e))})
+        reps = None
+        if replicates is not None:
+            reps = np.einsum("rst,as->rta", np.nan_to_num(replicates), e.to_numpy())  # (R, weeks, areas)
+        users = np.zeros((len(weeks), len(e)))
+        if counts is not None:
+            c = counts.assign(area=counts["area"].str.slice(0, digits)).groupby(["week", "area"])["n_users"].sum()
+            users = c.reindex(pd.MultiIndex.from_product([weeks, e.index])).fillna(0.0).to_numpy().reshape(
+                len(weeks), len(e))
         for period in periods:
-            g = long.copy()
-            if period == "month":
-                g["period_start"] = (pd.to_datetime(g["period_start"]) + pd.Timedelta(days=3)).dt.to_period("M").dt.start_time
-                g = g.groupby(["area", "period_start"], sort=True).agg(
-                    unemployed_expected=("unemployed_expected", "mean"), labour_force=("labour_force", "mean"),
-                    n_users=("n_users", "min")).reset_index()
-            g["unemployed"] = np.nan
-            g["rate"] = np.nan
-            g["rate_expected"] = g["unemployed_expected"] / g["labour_force"]
-            g["method"], g["route"], g["level"], g["period"] = "signal", "sector", level, period
-            frames.append(g)
-    out = _suppress(pd.concat(frames, ignore_index=True), params.min_cell_users)
-    out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")
-    return out[list(AREA_COLUMNS)]
+            if period == "week":
+                code, starts = np.arange(len(weeks)), weeks.values
+            else:
+                code, starts = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
+                                            sort=True)
+            P = np.zeros((len(weeks), len(starts)))
+            P[np.arange(len(weeks)), code] = 1.0 / np.bincount(code)[code]  # month = mean of its weeks
+            rate = (P.T @ unemp) / total[None, :]
+            lo = hi = np.full(rate.shape, np.nan)
+            if reps is not None:
+                rr = np.einsum("tp,rta->rpa", P, reps) / total[None, None, :]
+                lo, hi = np.nanquantile(rr, [alpha, 1 - alpha], axis=0)
+            n = np.stack([users[code == k].min(axis=0) for k in range(len(starts))]) if len(starts) else users
+            frames.append(pd.DataFrame({
+                "method": "signal", "route": "sector", "estimator": "expected", "level": level,
+                "area": np.tile(e.index.values, len(starts)), "period": period,
+                "period_start": np.repeat(np.asarray(starts), len(e)), "n_users": n.ravel(),
+                "labour_force": np.tile(total, len(starts)), "unemployed": (rate * total[None, :]).ravel(),
+                "rate": rate.ravel(), "rate_low": lo.ravel(), "rate_high": hi.ravel(), "design_effect": np.nan}))
+    return _finish(pd.concat(frames, ignore_index=True), params.min_cell_users)
+
+
+def panel_weights(homes: pd.DataFrame, features: pd.DataFrame, *, rac: pd.DataFrame | None = None,
+                  acs: pd.DataFrame | None = None, area_params: AreaParams | None = None) -> PanelWeights:
+    """Weights that make the panel's workers stand for their home county's workers (module notes).
+
+    Two stages, each raking within home counties (:func:`mobility.employment.weights.rake`):
+
+    1. with ``acs`` (B01001 sex by age, :func:`mobility.census.acs.read_acs`): every user with a home CBG to
+       the county's population 16+ by sex and age group, memberships the home CBG's mix
+       (:func:`mobility.census.margins.acs_sex_age`);
+    2. with ``rac`` (LODES RAC, jobs by residence): the workers (users in ``features``) from their stage-1
+       weights to the county's jobs by supersector, age, earnings and sex
+       (:data:`mobility.census.margins.LODES_MARGINS`), memberships the job mix of their baseline *work* CBG
+       (the ``w_CNS..`` and ``p_<dim>_..`` columns of :func:`mobility.census.features.work_features`); a
+       worker whose work CBG has no LODES row gets the county's mix.
+
+    A margin is left out in a county with fewer than ``min_users_per_category`` users (workers in stage 2)
+    per category: a few dozen users cannot carry a margin of many soft categories (the weights then chase
+    noise; ``benchmarks/README.md``).
+
+    Without either, every user weighs 1 (a :class:`PanelWeights` with no margins).
+
+    Examples
+    --------
+    Two workers in one county: the population works in sector CNS01 and CNS12 half and half (two
+    supersectors), the panel's first worker is surely CNS01, the second half-half; raking would give the first
+    no weight, trimming (``max_weight_ratio`` 5) keeps it at a fifth of the mean:
+
+    >>> from mobility.employment.sector import WEIGHT_COLUMNS
+    >>> f = pd.DataFrame({"user_id": ["a", "b"], **{c: [0.0, 0.0] for c in WEIGHT_COLUMNS}})
+    >>> f.loc[0, "w_CNS01"] = 1.0; f.loc[1, ["w_CNS01", "w_CNS12"]] = 0.5
+    >>> rac = pd.DataFrame({"GEOID": ["421010001001"], "C000": [100], **{s: [0] for s in SECTORS}})
+    >>> rac["CNS01"], rac["CNS12"] = 50, 50
+    >>> for c in ("CA01", "CA02", "CA03", "CE01", "CE02", "CE03", "CS01", "CS02"): rac[c] = 0
+    >>> rac["CA01"], rac["CE01"], rac["CS01"] = 100, 100, 100
+    >>> homes = pd.DataFrame({"user_id": ["a", "b"], "home_cbg": ["421010001001", "421010001002"]})
+    >>> pw = panel_weights(homes, f, rac=rac, area_params=AreaParams(min_users_per_category=0))
+    >>> pw.weights(np.array(["a", "b"])).round(1).tolist()
+    [10.8, 97.4]
+    """
+    from mobility.census.features import feature_columns
+    from mobility.census.lodes import WAC_RAC_GROUPS
+    from mobility.census.margins import (
+        LODES_MARGINS,
+        SUPERSECTORS,
+        acs_sex_age,
+        area_totals,
+        lodes_margins,
+        member_shares,
+        supersectors,
+    )
+
+    area_params = area_params or AreaParams()
+    require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
+    h = homes.assign(user_id=homes["user_id"].astype(str), home_cbg=homes["home_cbg"].astype(str))
+    h = h.drop_duplicates("user_id")
+    users = h["user_id"].to_numpy()
+    county = h["home_cbg"].str.slice(0, 5).to_numpy()
+    area_code, areas = pd.factorize(county, sort=True)
+    design = np.ones(len(users))
+    rake_args = dict(max_weight_ratio=area_params.max_weight_ratio, trim_rounds=area_params.trim_rounds)
+
+    def margin(name, members, totals_table, counted=None):
+        totals = totals_table.reindex(pd.Index(areas, dtype=object)).fillna(0.0).to_numpy(float).copy()
+        share = totals / np.maximum(totals.sum(axis=1, keepdims=True), 1e-300)
+        members = np.where(np.isfinite(members).all(axis=1, keepdims=True), members, share[area_code])
+        counted = np.ones(len(users), bool) if counted is None else counted
+        n = np.bincount(area_code[counted], minlength=len(areas))
+        thin = n < area_params.min_users_per_category * members.shape[1]
+        totals[thin] = np.nan  # too few users to rake to this margin here: left out in that area
+        return Margin(name, members, totals)
+
+    if acs is not None:
+        table = acs_sex_age(acs)
+        m = margin("acs_sex_age", member_shares(table, h["home_cbg"]), area_totals(table))
+        design = rake(design, area_code, [m], **rake_args)
+    margins = []
+    if rac is not None:
+        f = features.assign(user_id=features["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
+        rac_table = lodes_margins(rac)
+        totals = area_totals(rac_table)
+        workers = pd.Index(users).isin(f.index)
+        mine = f.reindex(users)
+        total = totals[list(WAC_RAC_GROUPS["sex"])].sum(axis=1).rename("jobs").to_frame()
+        margins.append(margin("jobs", np.ones((len(users), 1)), total, workers))  # each county's size, always
+        for group in LODES_MARGINS:
+            if group == "supersector":
+                if not {f"w_{c}" for c in WAC_RAC_GROUPS["sector"]} <= set(f.columns):
+                    continue
+                members, cols = supersectors(mine, "w_").to_numpy(float), list(SUPERSECTORS)
+            else:
+                columns = feature_columns(group)
+                if not set(columns) <= set(f.columns):
+                    continue
+                members, cols = mine[columns].to_numpy(float), list(WAC_RAC_GROUPS[group])
+            margins.append(margin(group, members, totals[cols], workers))
+        design = np.where(workers, design, 0.0)  # stage 2 is about workers only
+    return PanelWeights(users, area_code, design, margins, area_params.max_weight_ratio, area_params.trim_rounds,
+                        np.asarray(areas, dtype=object))
+
+
+def workplace_users(signal, features: pd.DataFrame) -> pd.DataFrame:
+    """Users behind the sector route: per county of the baseline work CBG and week, the workers with a
+    covered week (``area``, ``week``, ``n_users``).
+
+    Examples
+    --------
+    >>> from mobility.employment.status import SignalResult
+    >>> sig = SignalResult(np.array(["a", "b"]), pd.DatetimeIndex(["2020-04-06"]),
+    ...                    {"usable": np.array([[True], [True]])}, np.array([0.5, 0.5]))
+    >>> f = pd.DataFrame({"user_id": ["a", "b"], "work_cbg": ["421010001001", "420450001001"]})
+    >>> workplace_users(sig, f)["n_users"].tolist()
+    [1, 1]
+    """
+    require_columns(features, ["user_id", "work_cbg"], "features", "pass work_features of the baseline work CBG")
+    work = pd.Series(features["work_cbg"].to_numpy(), index=features["user_id"].astype(str).to_numpy())
+    work = work[~work.index.duplicated()].reindex(signal.users)
+    usable = np.asarray(signal.matrices["usable"], dtype=bool)
+    ok = work.notna().to_numpy()
+    county = work[ok].astype(str).str.slice(0, 5).to_numpy()
+    code, areas = pd.factorize(county, sort=True)
+    n = np.zeros((len(areas), usable.shape[1]), dtype=np.int64)
+    np.add.at(n, code, usable[ok].astype(np.int64))
+    return pd.DataFrame({"area": np.repeat(np.asarray(areas, dtype=object), usable.shape[1]),
+                         "week": np.tile(signal.weeks.values, len(areas)), "n_users": n.ravel()})
+
+
+def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | None = None, *,
+                      chunk_users: int = 20_000) -> np.ndarray:
+    """Bootstrap replicates of the sector job-loss shares ``P_s(t)``, ``(R, 20, n_weeks)``: the signal's
+    sector attendance re-estimated from Poisson(1)-resampled users (remote adoption as estimated once).
+
+    The weighted sums behind every replicate's attendance are one matrix product, ``(R, users) @ (users,
+    20 x weeks)``, over chunks of ``chunk_users`` users; each replicate's shares then go through
+    :func:`mobility.employment.sector.sector_weekly` (one unit-weight row per sector), so the formula is the
+    signal's own.
+
+    Examples
+    --------
+    See ``tests/employment/test_area.py``.
+    """
+    from mobility.employment.sector import check_telework, sector_weekly
+
+    area_params = area_params or AreaParams()
+    tau = check_telework(telework)
+    m = signal.matrices
+    ok = np.asarray(m["usable"], dtype=bool) & np.isfinite(m["attendance"])
+    att = np.where(ok, m["attendance"], 0.0)
+    w = np.nan_to_num(np.asarray(m["weights"], dtype=float), nan=0.0)
+    table = signal.tables["sector_weekly"]
+    n_w, n_s = len(signal.weeks), w.shape[1]
+    adoption = table["remote_adoption"].to_numpy(float)[:n_w]
+    rng = np.random.default_rng([area_params.seed, 3])
+    f = rng.poisson(1.0, size=(area_params.replicates, len(signal.users))).astype(float)
+    num = np.zeros((area_params.replicates, n_s * n_w))
+    den = np.zeros_like(num)
+    for lo in range(0, len(signal.users), chunk_users):
+        sl = slice(lo, lo + chunk_users)
+        num += f[:, sl] @ (w[sl, :, None] * att[sl, None, :]).reshape(-1, n_s * n_w)
+        den += f[:, sl] @ (w[sl, :, None] * ok[sl, None, :]).reshape(-1, n_s * n_w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_s = (num / den).reshape(-1, n_s, n_w)
+    one = np.eye(n_s)
+    out = np.empty((area_params.replicates, n_s, n_w))
+    for b in range(area_params.replicates):
+        out[b] = sector_weekly(r_s[b], one, tau, adoption, signal.weeks)["p_unemployed"].to_numpy().reshape(n_s, n_w)
+    return out

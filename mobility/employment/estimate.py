@@ -20,9 +20,12 @@ import numpy as np
 import pandas as pd
 
 from mobility.employment.area import (
+    PanelWeights,
     area_unemployment,
     home_cbg,
     sector_area_unemployment,
+    sector_replicates,
+    workplace_users,
 )
 from mobility.employment.attendance import (
     baseline_work_cbg,
@@ -37,7 +40,7 @@ from mobility.employment.daytime import daytime_weekly
 from mobility.employment.features import weekly_features
 from mobility.employment.labels import check_overlap
 from mobility.employment.model import ClassifierModel, save_model
-from mobility.employment.params import ClassifierParams, EmploymentParams
+from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
 from mobility.employment.status import signal_status
 from mobility.io.atomic import write_json, write_parquet
 
@@ -46,7 +49,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
                         wac_county: pd.DataFrame | None = None, timezone: str | None = None,
                         params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
                         labels_truth: pd.DataFrame | None = None, model: ClassifierModel | None = None,
-                        training: dict | None = None) -> dict:
+                        training: dict | None = None, weights: PanelWeights | None = None,
+                        area_params: AreaParams | None = None) -> dict:
     """Employment status week by week with both methods, and unemployment by area.
 
     Parameters
@@ -72,6 +76,10 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
         A model saved by another run (:func:`mobility.employment.model.load_model`), applied to every user.
     training : dict, optional
         What the model card records about the training data (region name, synthetic or not, seed).
+    weights : PanelWeights, optional
+        Raking of the users to census margins for the area tables (:func:`mobility.employment.area.panel_weights`).
+    area_params : AreaParams, optional
+        The area estimates' bootstrap and weighting parameters.
 
     Returns
     -------
@@ -89,7 +97,7 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     users = user_tables(stops, labels, timezone=timezone, params=params)
     return employment_from_user_tables(users, features, telework, wac_county=wac_county, params=params,
                                        classifier=classifier, labels_truth=labels_truth, model=model,
-                                       training=training)
+                                       training=training, weights=weights, area_params=area_params)
 
 
 USER_TABLES = ("weekly_attendance", "baseline_workplace", "baseline_work_cbg", "home_cbg", "daytime_weekly")
@@ -154,7 +162,8 @@ def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.Data
 def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.DataFrame, telework: pd.Series, *,
                                 wac_county: pd.DataFrame | None = None, params: EmploymentParams | None = None,
                                 classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
-                                model: ClassifierModel | None = None, training: dict | None = None) -> dict:
+                                model: ClassifierModel | None = None, training: dict | None = None,
+                                weights: PanelWeights | None = None, area_params: AreaParams | None = None) -> dict:
     """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
     classifier, the area tables), on tables of users x weeks rather than visits.
@@ -185,9 +194,13 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         tables["classifier_evaluation"] = evaluation
         tables["employment_model"] = model
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
-    area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], params=params)]
+    area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
+                              params=params, area_params=area_params)]
     if wac_county is not None:
-        area.append(sector_area_unemployment(tables["sector_weekly"], wac_county, params=params))
+        area.append(sector_area_unemployment(
+            tables["sector_weekly"], wac_county, params=params, area_params=area_params,
+            n_users=workplace_users(signal, features) if "work_cbg" in features.columns else None,
+            replicates=sector_replicates(signal, telework, area_params)))
     tables["area_unemployment"] = pd.concat(area, ignore_index=True)
     return tables
 

@@ -77,8 +77,9 @@ class EmploymentParams:
         Covered weeks in a row needed to confirm a job-loss (or remote-work) event (k): near-zero attendance
         for the signal, ``p_unemployed >= unemployed_probability_min`` for the classifier.
     adoption_window_weeks : int
-        Weeks on each side pooled into the smooth curve that each week's job-loss rate and remote adoption are
-        shrunk towards (:mod:`mobility.employment.adoption`); 0 takes every week on its own.
+        Weeks on each side whose weekly estimates are averaged into the smooth curve that each week's job-loss
+        rate and remote adoption are shrunk towards (:mod:`mobility.employment.adoption`); 0 takes every week on
+        its own.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -223,6 +224,102 @@ class ClassifierParams:
             raise _bad(own, "calibration", self.calibration, f"must be one of {CALIBRATIONS}")
         _check_int(own, self, "max_train_rows", 1_000, 100_000_000)
         _check_int(own, self, "max_calibration_rows", 1_000, 100_000_000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for manifests and ``attrs``."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class AreaParams:
+    """Parameters of the area estimates (:mod:`mobility.employment.area`) and their bootstrap.
+
+    Attributes
+    ----------
+    replicates : int
+        Bootstrap replicates (Poisson(1) weights per user).
+    seed : int
+        Seeds the replicate weights, the latent statuses and the calibration folds.
+    confidence : float
+        Coverage of the percentile interval ``rate_low``..``rate_high``.
+    replicate_chunk : int
+        Replicates computed at once (memory: about ``replicate_chunk x users x weeks x 16`` bytes).
+    max_fill_weeks : int
+        An unobserved week of a worker takes the status of observed weeks at most this far away.
+    calibration_bins, calibration_folds : int
+        Probability bins and user folds of the out-of-fold recalibration (with a labelled panel).
+    calibration_by_month : bool
+        Recalibrate each calendar month on its own labelled weeks (calibration drifts as a shock unfolds).
+    calibration_min_weeks : float
+        A month's bin with fewer labelled user-weeks (of the other folds) takes the bin's shift over all months.
+    latent_status : bool
+        Draw each user's status from its probability in every replicate (the uncertainty of the person's
+        status given the evidence); False resamples users only.
+    max_weight_ratio : float
+        Raking weights are trimmed to ``[mean / r, mean * r]`` within each county.
+    trim_rounds : int
+        Rake-and-trim rounds.
+    min_users_per_category : float
+        A census margin is raked to in a county only with at least this many users per category.
+    panel_share : float or None
+        The share f of an area's labour force the panel holds, which sets how much of the interval is
+        sampling and how much each person's uncertain status (:mod:`mobility.employment.area`). None: the
+        panel's users over the census total of the weights' margins (about 0 for a real panel; 0 without
+        margins); 1: the panel is the population (a synthetic region whose truth counts the panel's people).
+    min_youden : float
+        The ``status_corrected`` estimator is given only where sensitivity + specificity - 1 reaches this
+        (Rogan-Gladen divides by it).
+    min_positives : float
+        A week with fewer unemployed labels takes sensitivity and specificity pooled over the weeks.
+
+    Examples
+    --------
+    >>> AreaParams().replicates
+    200
+    >>> AreaParams(confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: AreaParams: confidence=1.5 must be a number in (0.5, 0.999]
+    """
+
+    replicates: int = 200
+    seed: int = 0
+    confidence: float = 0.95
+    replicate_chunk: int = 10
+    max_fill_weeks: int = 4
+    calibration_bins: int = 20
+    calibration_folds: int = 5
+    calibration_by_month: bool = True
+    calibration_min_weeks: float = 50.0
+    latent_status: bool = True
+    max_weight_ratio: float = 5.0
+    trim_rounds: int = 3
+    min_users_per_category: float = 20.0
+    panel_share: float | None = None
+    min_youden: float = 0.5
+    min_positives: float = 20.0
+
+    def __post_init__(self) -> None:
+        own = "AreaParams"
+        _check_int(own, self, "replicates", 0, 100_000)
+        _check_int(own, self, "seed", 0, 2**31 - 1)
+        _check_range(own, self, "confidence", 0.5, 0.999, lo_open=True)
+        _check_int(own, self, "replicate_chunk", 1, 10_000)
+        _check_int(own, self, "max_fill_weeks", 0, 52)
+        _check_int(own, self, "calibration_bins", 1, 1000)
+        _check_int(own, self, "calibration_folds", 2, 50)
+        if not isinstance(self.calibration_by_month, bool):
+            raise _bad(own, "calibration_by_month", self.calibration_by_month, "must be true or false")
+        _check_range(own, self, "calibration_min_weeks", 0.0, 1e9)
+        if not isinstance(self.latent_status, bool):
+            raise _bad(own, "latent_status", self.latent_status, "must be true or false")
+        _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)
+        _check_int(own, self, "trim_rounds", 0, 100)
+        _check_range(own, self, "min_users_per_category", 0.0, 1e6)
+        if self.panel_share is not None:
+            _check_range(own, self, "panel_share", 0.0, 1.0)
+        _check_range(own, self, "min_youden", 0.0, 1.0)
+        _check_range(own, self, "min_positives", 0.0, 1e9)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for manifests and ``attrs``."""

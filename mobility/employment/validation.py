@@ -2,9 +2,11 @@
 
 * :func:`validate_against` compares area rates with reference series: the synthetic region's true county
   weekly rates (``truth/area_weekly.parquet``), LAUS county or state monthly rates (``read_laus``), weekly
-  state UI continued-claims rates (``read_ui_claims``). Per source and method: Pearson correlation, mean
-  absolute error and RMSE (rates as fractions) over all cells, and per area. :func:`plot_validation`
-  returns the scatter as a Figure (the pipeline writes it).
+  state UI continued-claims rates (``read_ui_claims``). Per source and method (and estimator, when not
+  ``expected``: key ``"<method> (<estimator>)"``): Pearson correlation, mean absolute error, mean error
+  (bias) and RMSE (rates as fractions) over all unsuppressed cells, the share of cells whose 95 % interval
+  (``rate_low``..``rate_high``) covers the reference and the intervals' mean width, and the same per area.
+  :func:`plot_validation` returns the scatter as a Figure (the pipeline writes it).
 * :func:`evaluate_against_truth` scores person-weeks of workers with a baseline job against the true weekly
   statuses: ROC AUC, Brier score and reliability (unemployed vs employed or remote), the share of remote
   workers' weeks flagged unemployed, job losers found and dated within +-1 week, false job losses among
@@ -21,7 +23,8 @@ from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
 
 
-def _stats(est: np.ndarray, ref: np.ndarray) -> dict:
+def _stats(g: pd.DataFrame, rate: str) -> dict:
+    est, ref = g[rate].to_numpy(float), g["ref"].to_numpy(float)
     ok = np.isfinite(est) & np.isfinite(ref)
     e, r = est[ok], ref[ok]
     out = {"n": int(ok.sum())}
@@ -29,32 +32,49 @@ def _stats(est: np.ndarray, ref: np.ndarray) -> dict:
         out["pearson_r"] = float(np.corrcoef(e, r)[0, 1])
     if ok.sum():
         out["mae"] = float(np.mean(np.abs(e - r)))
+        out["mean_error"] = float(np.mean(e - r))
         out["rmse"] = float(np.sqrt(np.mean((e - r) ** 2)))
+    if {"rate_low", "rate_high"} <= set(g.columns):
+        lo, hi = g["rate_low"].to_numpy(float)[ok], g["rate_high"].to_numpy(float)[ok]
+        has = np.isfinite(lo) & np.isfinite(hi)
+        if has.any():
+            out["coverage"] = float(np.mean((lo[has] <= r[has]) & (r[has] <= hi[has])))
+            out["mean_width"] = float(np.mean(hi[has] - lo[has]))
     return out
 
 
-def compare_rates(estimate: pd.DataFrame, reference: pd.DataFrame, *, rate: str = "rate_expected") -> dict:
-    """Correlation and errors of ``estimate[rate]`` against ``reference["rate"]``, joined on area and period.
+def _key(method, estimator) -> str:
+    return str(method) if estimator in (None, "expected") else f"{method} ({estimator})"
 
-    Both tables have ``area``, ``period_start`` and a rate (fractions); the estimate has ``method``.
+
+def compare_rates(estimate: pd.DataFrame, reference: pd.DataFrame, *, rate: str = "rate") -> dict:
+    """Correlation, errors and interval coverage of ``estimate[rate]`` against ``reference["rate"]``, joined on
+    area and period (module notes).
+
+    Both tables have ``area``, ``period_start`` and a rate (fractions); the estimate has ``method`` (and
+    optionally ``estimator``, ``rate_low``, ``rate_high``, ``suppressed``: suppressed cells are left out).
 
     Examples
     --------
     >>> est = pd.DataFrame({"method": "signal", "area": "42101", "period_start": pd.date_range("2020-03-02", periods=3,
-    ...                     freq="7D"), "rate_expected": [0.01, 0.05, 0.09]})
+    ...                     freq="7D"), "rate": [0.01, 0.05, 0.09], "rate_low": 0.0, "rate_high": [0.1, 0.1, 0.095]})
     >>> ref = est[["area", "period_start"]].assign(rate=[0.02, 0.06, 0.10])
     >>> out = compare_rates(est, ref)["signal"]
-    >>> out["n"], round(out["pearson_r"], 6), round(out["mae"], 6)
-    (3, 1.0, 0.01)
+    >>> out["n"], round(out["pearson_r"], 6), round(out["mae"], 6), round(out["coverage"], 3)
+    (3, 1.0, 0.01, 0.667)
     """
-    m = estimate.merge(reference[["area", "period_start", "rate"]].rename(columns={"rate": "ref"}),
-                       on=["area", "period_start"], how="inner")
+    est = estimate
+    if "suppressed" in est.columns:
+        est = est[~est["suppressed"].astype(bool)]
+    m = est.merge(reference[["area", "period_start", "rate"]].rename(columns={"rate": "ref"}),
+                  on=["area", "period_start"], how="inner")
+    if "estimator" not in m.columns:
+        m = m.assign(estimator="expected")
     out = {}
-    for method, g in m.groupby("method", sort=True):
-        entry = _stats(g[rate].to_numpy(float), g["ref"].to_numpy(float))
-        entry["by_area"] = {str(a): _stats(h[rate].to_numpy(float), h["ref"].to_numpy(float))
-                            for a, h in g.groupby("area", sort=True)}
-        out[str(method)] = entry
+    for (method, estimator), g in m.groupby(["method", "estimator"], sort=True):
+        entry = _stats(g, rate)
+        entry["by_area"] = {str(a): _stats(h, rate) for a, h in g.groupby("area", sort=True)}
+        out[_key(method, estimator)] = entry
     return out
 
 
@@ -119,13 +139,13 @@ def validate_against(area: pd.DataFrame, *, truth_area: pd.DataFrame | None = No
     --------
     >>> area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
     ...     "period": "week", "period_start": pd.date_range("2020-03-02", periods=3, freq="7D"),
-    ...     "rate_expected": [0.0, 0.1, 0.2], "suppressed": False})
+    ...     "rate": [0.0, 0.1, 0.2], "suppressed": False})
     >>> truth = pd.DataFrame({"county": "42101", "week": area["period_start"], "rate": [0.0, 0.1, 0.25]})
     >>> round(validate_against(area, truth_area=truth)["truth"]["signal"]["pearson_r"], 3)
     0.993
     """
-    require_columns(area, ["method", "route", "level", "area", "period", "period_start", "rate_expected"], "area",
-            "pass area_unemployment(...) output")
+    require_columns(area, ["method", "route", "level", "area", "period", "period_start", "rate"], "area",
+                    "pass area_unemployment(...) output")
     refs = reference_series(truth_area=truth_area, laus=laus, ui_claims=ui_claims)
     if not refs:
         raise MobilityError("validate_against: give at least one of truth_area, laus, ui_claims")
@@ -147,7 +167,7 @@ def plot_validation(area: pd.DataFrame, refs: dict):
     Examples
     --------
     >>> area = pd.DataFrame({"method": "signal", "level": "county", "area": "42101", "period": "week",
-    ...     "period_start": pd.date_range("2020-03-02", periods=2, freq="7D"), "rate_expected": [0.05, 0.1]})
+    ...     "period_start": pd.date_range("2020-03-02", periods=2, freq="7D"), "rate": [0.05, 0.1]})
     >>> t = pd.DataFrame({"county": "42101", "week": area["period_start"], "rate": [0.04, 0.12]})
     >>> len(plot_validation(area, reference_series(truth_area=t)).axes)
     1
@@ -158,10 +178,12 @@ def plot_validation(area: pd.DataFrame, refs: dict):
     axes = fig.subplots(1, len(refs), squeeze=False)
     for ax, (name, (level, period, ref)) in zip(axes[0], refs.items()):
         est = area[(area["level"] == level) & (area["period"] == period)]
+        if "estimator" in est.columns:
+            est = est[est["estimator"] == "expected"]
         m = est.merge(ref.rename(columns={"rate": "ref"}), on=["area", "period_start"])
         for method, g in m.groupby("method", sort=True):
-            ax.scatter(g["ref"], g["rate_expected"], s=10, alpha=0.7, label=str(method))
-        hi = float(np.nanmax(np.r_[m["ref"].to_numpy(float), m["rate_expected"].to_numpy(float), 0.01]))
+            ax.scatter(g["ref"], g["rate"], s=10, alpha=0.7, label=str(method))
+        hi = float(np.nanmax(np.r_[m["ref"].to_numpy(float), m["rate"].to_numpy(float), 0.01]))
         ax.plot([0, hi], [0, hi], color="grey", lw=0.8)
         ax.set_xlabel(f"{name} rate ({level}, {period})")
         ax.set_ylabel("estimated rate")

@@ -167,9 +167,9 @@ def event_runs(zero: np.ndarray, covered: np.ndarray, min_weeks: int) -> np.ndar
     return out
 
 
-def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray, half_window: int = 0):
+def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray):
     """Least squares of ``y`` on two regressors ``u`` and ``v`` (no intercept: pass ``u`` = 1 for one) in every
-    column, pooled over the rows of ``mask`` in columns ``j - half_window .. j + half_window``.
+    column, over the rows of ``mask``.
 
     Parameters
     ----------
@@ -177,17 +177,15 @@ def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray, ha
     u, v : ndarray of float, shape (n,) or (n, m)
     mask : ndarray of bool, shape (n, m)
         Rows used in each column (NaN in ``y``, ``u`` or ``v`` is excluded too).
-    half_window : int
-        Columns pooled on each side (the window is cut at the edges).
 
     Returns
     -------
     b_u, b_v : ndarray of float64, shape (m,)
-        The coefficients; NaN where the window has fewer than 2 rows or ``u`` and ``v`` are collinear.
+        The coefficients; NaN where the column has fewer than 2 rows or ``u`` and ``v`` are collinear.
     se_u, se_v : ndarray of float64, shape (m,)
         Their standard errors under homoskedasticity (NaN with fewer than 3 rows).
     n : ndarray of int64, shape (m,)
-        Rows used per window.
+        Rows used per column.
 
     Examples
     --------
@@ -198,23 +196,15 @@ def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray, ha
     >>> a, b, sa, sb, n = column_ls2(y, np.ones(4), x, np.ones((4, 2), bool))
     >>> a.round(6).tolist(), b.round(6).tolist(), sb.round(6).tolist(), n.tolist()
     ([1.0, 0.0], [2.0, 0.0], [0.0, 0.0], [4, 4])
-    >>> a, b, _, _, n = column_ls2(y, np.ones(4), x, np.ones((4, 2), bool), half_window=1)  # both pooled
-    >>> a.round(6).tolist(), b.round(6).tolist(), n.tolist()
-    ([0.5, 0.5], [1.0, 1.0], [8, 8])
     """
     y = np.asarray(y, dtype=np.float64)
     u = np.broadcast_to(np.asarray(u, dtype=np.float64).reshape(len(y), -1), y.shape)
     v = np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(len(y), -1), y.shape)
     m = np.asarray(mask, dtype=bool) & np.isfinite(y) & np.isfinite(u) & np.isfinite(v)
     yy, uu, vv = (np.where(m, a, 0.0) for a in (y, u, v))
-    stats = np.stack([m.sum(axis=0), (uu * uu).sum(axis=0), (uu * vv).sum(axis=0), (vv * vv).sum(axis=0),
-                      (uu * yy).sum(axis=0), (vv * yy).sum(axis=0), (yy * yy).sum(axis=0)]).astype(np.float64)
-    if half_window > 0:
-        c = np.concatenate([np.zeros((stats.shape[0], 1)), np.cumsum(stats, axis=1)], axis=1)
-        j = np.arange(stats.shape[1])
-        lo, hi = np.maximum(j - half_window, 0), np.minimum(j + half_window + 1, stats.shape[1])
-        stats = c[:, hi] - c[:, lo]
-    n, suu, suv, svv, suy, svy, syy = stats
+    n, suu, suv, svv, suy, svy, syy = (m.sum(axis=0).astype(np.float64), (uu * uu).sum(axis=0),
+                                       (uu * vv).sum(axis=0), (vv * vv).sum(axis=0), (uu * yy).sum(axis=0),
+                                       (vv * yy).sum(axis=0), (yy * yy).sum(axis=0))
     det = suu * svv - suv * suv
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = (n >= 2) & (det > 1e-12 * np.maximum(suu * svv, 1e-300))
@@ -225,3 +215,32 @@ def column_ls2(y: np.ndarray, u: np.ndarray, v: np.ndarray, mask: np.ndarray, ha
         se_u = np.sqrt(sigma2 * svv / det)
         se_v = np.sqrt(sigma2 * suu / det)
     return b_u, b_v, se_u, se_v, n.astype(np.int64)
+
+
+def window_sum(a: np.ndarray, half_window: int) -> np.ndarray:
+    """Sum of ``a`` (1-D) over positions ``j - half_window .. j + half_window`` (cut at the edges).
+
+    Examples
+    --------
+    >>> window_sum(np.array([1.0, 2.0, 3.0, 4.0]), 1).tolist()
+    [3.0, 6.0, 9.0, 7.0]
+    """
+    c = np.concatenate([[0.0], np.cumsum(np.asarray(a, dtype=np.float64))])
+    j = np.arange(len(c) - 1)
+    return c[np.minimum(j + half_window + 1, len(c) - 1)] - c[np.maximum(j - half_window, 0)]
+
+
+def window_mean(a: np.ndarray, half_window: int) -> np.ndarray:
+    """Mean of the finite values of ``a`` (1-D) over positions ``j - half_window .. j + half_window``
+    (NaN where the window holds none).
+
+    Examples
+    --------
+    >>> window_mean(np.array([1.0, np.nan, 3.0, 5.0, np.nan]), 1).tolist()
+    [1.0, 2.0, 4.0, 4.0, 5.0]
+    """
+    a = np.asarray(a, dtype=np.float64)
+    ok = np.isfinite(a)
+    n = window_sum(ok, half_window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, window_sum(np.where(ok, a, 0.0), half_window) / n, np.nan)

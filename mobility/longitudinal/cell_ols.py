@@ -12,7 +12,8 @@ their product. With ``D`` the sparse cell indicators, ``M`` the (weighted) annih
 (:mod:`mobility.longitudinal.fixed_effects`), ``Omega`` the weights:
 
 * ``B = D' Omega M D`` from sums over cells, persons and weeks (Frisch-Waugh: persons, then weeks);
-* ``b = B^-1 D' Omega M y`` and residuals ``e = M (y - D b)``;
+* ``b = B^-1 D' Omega M y`` and residuals ``e = M y - M D b`` (``M D b`` from the same person x cell and week x
+  cell sums, without a second pass of the demeaning over the rows);
 * the person-cluster scores ``s_g = sum_{i in g} w_i (M D)_i e_i``: the person-effect part of ``M D`` drops
   out (``sum_{i in g} w_i e_i = 0`` for every person ``g``), leaving ``s_g = (D - W Gamma)_g' Omega_g e_g``
   with ``Gamma`` the week coefficients of the cell columns, so the meat ``sum_g s_g s_g'`` comes from two
@@ -54,6 +55,7 @@ class ContrastFit:
     n_obs: int
     n_clusters: int
     n_params_total: int
+    cov_null: np.ndarray | None = None  # (outcomes, null contrasts, null contrasts): see ``null_cells``
 
     @property
     def df_inference(self) -> int:
@@ -73,6 +75,8 @@ def cell_ols(
     nested: bool = False,
     correction: bool = True,
     rank_rtol: float = 1e-9,
+    null_cells: np.ndarray | None = None,
+    null_contrasts: np.ndarray | None = None,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -100,6 +104,14 @@ def cell_ols(
     rank_rtol : float
         A cell whose share of variation not explained by the fixed effects and earlier cells (the squared
         Cholesky pivot over its diagonal) is below this is collinear: :class:`MobilityError`.
+    null_cells : ndarray of bool (n_cells,), optional
+        Cells whose coefficients a hypothesis sets to 0 (e.g. the leads of a pre-trend test). With it,
+        ``cov_null`` is the covariance of the contrasts ``null_contrasts`` (row indices of ``contrasts``) from
+        the residuals of the fit *without* those cells (the null imposed): the cluster-robust score (Lagrange
+        multiplier) form of the Wald test. Unrestricted residuals are shrunk where a cell holds few persons
+        (each such cell fits its persons' own errors), so their CR1 covariance is too small when few people
+        lose their job in each week; restricted residuals are not (MacKinnon & Webb 2017, "wild bootstrap
+        inference for wildly different cluster sizes", restricted residuals).
 
     Returns
     -------
@@ -117,11 +129,11 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol)
+                         rank_rtol, null_cells, null_contrasts)
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-              rank_rtol) -> ContrastFit:
+              rank_rtol, null_cells=None, null_contrasts=None) -> ContrastFit:
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
     cells = np.asarray(cells, dtype=np.int64)
@@ -158,19 +170,39 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     y_tilde = demean_with(system, y)
     rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
-    fitted = np.zeros((n, m))
-    fitted[rows] = params[c]
-    resid = demean_with(system, y - fitted)
-    # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from the
-    # person x cell and person x week sums of w e (sparse), never a rows x contrasts array
-    q = la.cho_solve(factor, r.T)  # (cells, k)
-    gq = gamma @ q  # (T, k)
+
+    def demeaned_cells(coef: np.ndarray) -> np.ndarray:
+        # M (D coef) from the person x cell and week x cell sums (demean_with's algebra without its passes
+        # over the rows): the residuals are M y - M D b, for the full fit and the one with the null imposed
+        person_means = (ud @ coef) / system.unit_weight[:, None]
+        weeks = system.week_coefficients(wd @ coef - system.incidence.T @ person_means)
+        persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+        out = -persons[units] - weeks[times]
+        out[rows] += coef[c]
+        return out
+
+    resid = y_tilde - demeaned_cells(params)
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
-    cov = np.empty((m, r.shape[0], r.shape[0]))
-    for j in range(m):
-        we = w * resid[:, j]
-        in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
-        in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
-        scores = in_cells @ q - in_weeks @ gq  # (units, k)
-        cov[j] = factor_cr1 * scores.T @ scores
-    return ContrastFit((r @ params).T, cov, params.T, n, n_units, n_total)
+
+    def sandwich(resid: np.ndarray, r: np.ndarray) -> np.ndarray:
+        # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
+        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array
+        q = la.cho_solve(factor, r.T)  # (cells, k)
+        gq = gamma @ q  # (T, k)
+        cov = np.empty((m, r.shape[0], r.shape[0]))
+        for j in range(m):
+            we = w * resid[:, j]
+            in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
+            in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
+            scores = in_cells @ q - in_weeks @ gq  # (units, k)
+            cov[j] = factor_cr1 * scores.T @ scores
+        return cov
+
+    cov_null = None
+    if null_cells is not None:
+        free = ~np.asarray(null_cells, dtype=bool)
+        params_null = np.zeros_like(params)
+        if free.any():
+            params_null[free] = la.cho_solve(la.cho_factor(bread[np.ix_(free, free)], lower=True), rhs[free])
+        cov_null = sandwich(y_tilde - demeaned_cells(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
+    return ContrastFit((r @ params).T, sandwich(resid, r), params.T, n, n_units, n_total, cov_null)

@@ -90,6 +90,7 @@ class Terms:
     n_obs_fit: int
     n_clusters: int
     n_params_total: int
+    cov_null: np.ndarray | None = None  # like ``cov``, from residuals with the null cells held at 0 (leads only)
 
 
 def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.ndarray | None = None) -> np.ndarray:
@@ -116,7 +117,7 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 
 def fit_terms(
     ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
-    blocks: np.ndarray | None = None,
+    blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None,
 ) -> list[Terms]:
     """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
@@ -126,6 +127,10 @@ def fit_terms(
     week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
     model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
     (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
+
+    ``null_cells`` (bool per cell) are the cells a pre-trend test sets to 0: the first spec's terms made only
+    of them then also get ``cov_null``, their covariance from the residuals of the fit without those cells
+    (:func:`~mobility.longitudinal.cell_ols.cell_ols`, the score form of the test).
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
     w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
@@ -135,11 +140,21 @@ def fit_terms(
     n_all = r.shape[0]
     nested = df_correction == "nested"
     m = ep.y.shape[1]
+    null_terms = np.zeros(n_all, dtype=bool)
+    if null_cells is not None:
+        first = np.abs(r[: parts[0].shape[0]]) > 0
+        null_terms[: parts[0].shape[0]] = first.any(axis=1) & ~first[:, ~null_cells].any(axis=1)
+    cov_null = np.full((m, n_all, n_all), np.nan) if null_cells is not None else None
     if blocks is None:
-        fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested)
+        fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
+                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms))
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
+        if cov_null is not None:
+            cov_null[np.ix_(np.arange(m), null_terms, null_terms)] = fit.cov_null
     else:
+        if cov_null is not None:
+            cov_null[np.ix_(np.arange(m), null_terms, null_terms)] = 0.0
         estimate, cov = np.zeros((m, n_all)), np.zeros((m, n_all, n_all))
         fitted_cells = np.zeros(n_cells, dtype=bool)
         n_obs = n_clusters = n_total = 0
@@ -152,19 +167,26 @@ def fit_terms(
             local[block_cells >= 0] = codes
             users = pd.factorize(ep.user_codes[rows])[0]
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
+            own_null = own[null_terms[own]]
             try:
                 fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
-                               nested=nested, correction=False)
+                               nested=nested, correction=False,
+                               null_cells=None if null_cells is None else null_cells[uniques],
+                               null_contrasts=np.flatnonzero(null_terms[own]))
             except MobilityError:
                 info["blocks_not_estimable"] += 1
                 continue
             estimate[:, own] += fit.estimate
             cov[np.ix_(np.arange(m), own, own)] += fit.cov
+            if cov_null is not None:
+                cov_null[np.ix_(np.arange(m), own_null, own_null)] += fit.cov_null
             fitted_cells[uniques] = True
             n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
         check_sizes(n_obs, n_clusters, n_total)
         cov *= cr1_factor(n_obs, n_clusters, n_total)
+        if cov_null is not None:
+            cov_null *= cr1_factor(n_obs, n_clusters, n_total)
         df = n_clusters - 1
     out, start = [], 0
     for part in parts:
@@ -172,7 +194,8 @@ def fit_terms(
         start += part.shape[0]
         estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
         out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
-                         estimable, df, n_obs, n_clusters, n_total))
+                         estimable, df, n_obs, n_clusters, n_total,
+                         None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable)))
     return out
 
 
@@ -224,6 +247,7 @@ class _CellEstimator:
                  group_time_effects: bool = EventStudyParams.group_time_effects,
                  time_effects_by: str | None = EventStudyParams.time_effects_by,
                  df_correction: str = EventStudyParams.df_correction,
+                 pretrend_test: str = EventStudyParams.pretrend_test,
                  min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
         self.control_group = control_group
         self.window = window
@@ -232,6 +256,7 @@ class _CellEstimator:
         self.group_time_effects = group_time_effects
         self.time_effects_by = time_effects_by
         self.df_correction = df_correction
+        self.pretrend_test = pretrend_test
         self.min_users = min_users
         self.alpha = alpha
 
@@ -241,7 +266,7 @@ class _CellEstimator:
         return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
                                 reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
                                 group_time_effects=self.group_time_effects, time_effects_by=self.time_effects_by,
-                                df_correction=self.df_correction,
+                                df_correction=self.df_correction, pretrend_test=self.pretrend_test,
                                 min_users=self.min_users, alpha=self.alpha)
 
     def _prepared_sets(self, panel, metric, *, group, weight_col, event_col, user_col, week_col):
@@ -258,9 +283,7 @@ class _CellEstimator:
             sets.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
         for columns in sets.values():
             rows = finite[:, columns[0]]
-            sub = ep.subset(rows)
-            sub = replace(sub, y=sub.y[:, columns], metrics=[metrics[j] for j in columns],
-                          n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
+            sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
             if sub.treated.all():
@@ -308,9 +331,10 @@ class _CellEstimator:
         inside = ep.treated & (kb >= lo) & (kb <= hi)
         return np.where(inside, g_idx * (hi - lo + 1) + (kb - lo), -1)
 
-    def _fit_cells(self, ep, keep, cells, specs, time_codes, g_idx, p, info):
+    def _fit_cells(self, ep, keep, cells, specs, time_codes, g_idx, p, info, null_cells=None):
         """Drop unidentified rows, recode, fit once; returns the terms of each ``(cell_term, n_terms, signs)``
-        spec (per original cell code) and the rows used."""
+        spec (per original cell code) and the rows used. ``null_cells`` (bool per original cell code): the
+        cells of the pre-trend test, for its score form (``pretrend_test="score"``)."""
         keep = keep.copy()
         rows = np.flatnonzero(keep)
         ok = self._identified(cells[rows], time_codes[rows])
@@ -323,8 +347,9 @@ class _CellEstimator:
         dense[original >= 0] = codes
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
+        null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]
         terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
-                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None)
+                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit
@@ -403,9 +428,10 @@ class _CellEstimator:
         names = [f"{labels[t // n_k]}|{coefficients.term.iloc[t]}" for t in reported]
         vcov = pd.DataFrame(cov[np.ix_(reported, reported)], index=names, columns=names)
         pre_rows = []
+        pre_cov = cov if terms.cov_null is None else terms.cov_null[j]
         for g, label in enumerate(labels):
             leads = [t for t in reported if t // n_k == g and t % n_k + lo < 0]
-            test = wald_test(est[leads], cov[np.ix_(leads, leads)], terms.df)
+            test = wald_test(est[leads], pre_cov[np.ix_(leads, leads)], terms.df)
             pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
         return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
 
@@ -471,8 +497,9 @@ class TWFE(_CellEstimator):
         keep &= ~outside
         time_codes = self._time_codes(ep, g_idx, p)
         cells = np.where(keep & (term_codes >= 0) & (ep.event_time != p.reference_period), term_codes, -1)
+        lo, hi = p.window
         (terms,), keep = self._fit_cells(ep, keep, cells, [(np.arange(n_terms), n_terms, None)], time_codes, g_idx,
-                                         p, info)
+                                         p, info, null_cells=np.arange(n_terms) % (hi - lo + 1) + lo < 0)
         did_cells, did_keep = self._did_cells(ep, g_idx, p, info)
         n_groups = int(g_idx.max()) + 1
         (did,), _ = self._fit_cells(ep, did_keep, did_cells, [(np.arange(n_groups), n_groups, None)], time_codes,
@@ -532,9 +559,11 @@ class SunAbraham(_CellEstimator):
         did_sign[cells[rows]] = np.where(k[rows] >= 0, 1.0, -1.0)
         n_groups = int(g_idx.max()) + 1
         time_codes = self._time_codes(ep, g_idx, p)
+        null_cells = np.zeros(n_cells, dtype=bool)
+        null_cells[cells[rows]] = k[rows] < 0  # the leads (none with not_yet: its test is _bjs_leads)
         (terms, did), keep = self._fit_cells(ep, keep, cells, [(cell_term, n_terms, None),
                                                                (did_term, n_groups, did_sign)],
-                                             time_codes, g_idx, p, info)
+                                             time_codes, g_idx, p, info, null_cells=null_cells)
         info["n_cells"] = n_cells
         info["n_cohorts"] = int(pd.unique(ep.cohort[keep & ep.treated]).size)
         if p.control_group == "never":
@@ -545,7 +574,7 @@ class SunAbraham(_CellEstimator):
         cov[np.ix_(np.ones(cov.shape[0], bool), is_lead, is_lead)] = leads.cov[:, is_lead][:, :, is_lead]
         cov[np.ix_(np.ones(cov.shape[0], bool), ~is_lead, ~is_lead)] = terms.cov[:, ~is_lead][:, :, ~is_lead]
         merged = replace(terms, estimate=np.where(is_lead, leads.estimate, terms.estimate), cov=cov,
-                         estimable=np.where(is_lead, leads.estimable, terms.estimable))
+                         estimable=np.where(is_lead, leads.estimable, terms.estimable), cov_null=leads.cov_null)
         info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
         counts = np.where(ep.event_time < 0, lead_codes, np.where(keep, term_codes, -1))
         return merged, counts, np.zeros(n_terms, dtype=bool), True, did
@@ -589,7 +618,7 @@ class SunAbraham(_CellEstimator):
         lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
         lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)
         (terms,), used = self._fit_cells(ep, untreated, lead_codes, [(np.arange(n_terms), n_terms, None)],
-                                         time_codes, g_idx, p, info)
+                                         time_codes, g_idx, p, info, null_cells=np.ones(n_terms, dtype=bool))
         return terms, np.where(used, lead_codes, -1)
 
 

@@ -32,6 +32,21 @@ from mobility.errors import MobilityError
 NO_EVENT = np.iinfo(np.int64).min  # event time of control rows
 
 
+def recode(codes: np.ndarray) -> np.ndarray:
+    """Non-negative integer codes made dense ``0..k-1``, keeping their order (a table lookup, no hashing).
+
+    Examples
+    --------
+    >>> recode(np.array([7, 2, 7, 5])).tolist()
+    [2, 0, 2, 1]
+    """
+    if codes.size == 0:
+        return codes.astype(np.int64)
+    present = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    present[codes] = 1
+    return (np.cumsum(present) - 1)[codes]
+
+
 def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
     if not (pd.api.types.is_datetime64_any_dtype(values) or values.isna().all()):
         raise MobilityError(
@@ -70,14 +85,16 @@ class EventPanel:
     def treated(self) -> np.ndarray:
         return self.event_time != NO_EVENT
 
-    def subset(self, mask: np.ndarray) -> "EventPanel":
-        """The rows where ``mask`` holds, with user and week codes made dense again."""
-        users = pd.factorize(self.user_codes[mask])[0]
-        weeks = pd.factorize(self.week_codes[mask])[0]
+    def subset(self, mask: np.ndarray, columns: list[int] | None = None) -> "EventPanel":
+        """The rows where ``mask`` holds (and the metrics ``columns``, default all), with user and week codes
+        made dense again."""
+        y = self.y if columns is None else self.y[:, columns]
         return EventPanel(
-            self.y[mask], users.astype(np.int64), weeks.astype(np.int64), self.event_time[mask], self.cohort[mask],
+            y[mask], recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
+            self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.metrics, None if self.strata is None else self.strata[mask],
+            self.n_dropped_missing, self.metrics if columns is None else [self.metrics[j] for j in columns],
+            None if self.strata is None else self.strata[mask],
         )
 
     @property

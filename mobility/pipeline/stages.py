@@ -430,7 +430,7 @@ signal calls 19-49 % (benchmarks/README.md, employment); the signal otherwise.""
 
 
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
-    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
 
     params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model", "method"))
     params["method"] = params.get("method", "auto")
@@ -440,6 +440,12 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
     if params["method"] == "classifier" and not (params.get("labels") or params.get("model")):
         raise MobilityError(f"{config.path}: [employment] method = 'classifier' needs a classifier: give [employment] "
                             "labels (a labelled panel) or model (a model another run saved), or use 'auto'")
+    area = config.stage("employment").get("area", {})
+    unknown = sorted(set(area) - set(dataclasses.asdict(AreaParams())))
+    if unknown:
+        raise MobilityError(f"{config.path}: [employment.area] has unknown key(s) {unknown}; "
+                            f"allowed: {sorted(dataclasses.asdict(AreaParams()))}")
+    params["area"] = dataclasses.asdict(AreaParams(**area))
     classifier = config.stage("employment").get("classifier", {})
     unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
     if unknown:
@@ -453,6 +459,8 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
 def _employment_inputs(config: RegionConfig) -> list[Path]:
     given = config.stage("employment")
     extra = [config.resolve(given[k]) for k in ("labels", "model") if given.get(k)]
+    acs = config.input_path("acs_sexage", required=False)
+    extra += [acs] if acs else []
     truth = config.input_path("truth_status", required=False)
     return _census_inputs(config) + extra + ([truth] if truth else [])
 
@@ -485,7 +493,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     from mobility.employment.estimate import employment_from_user_tables
     from mobility.employment.labels import read_labels
     from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
-    from mobility.employment.params import ClassifierParams, EmploymentParams
+    from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
     from mobility.employment.validation import evaluate_against_truth
 
     config = ctx.config
@@ -493,6 +501,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     labels_path, model_path = params.pop("labels", None), params.pop("model", None)
     method = params.pop("method")
     classifier = ClassifierParams(**params.pop("classifier"))
+    area_params = AreaParams(**params.pop("area"))
     timezone = params.pop("timezone")
     employment_params = EmploymentParams(**params)
     wac = read_lodes(config.input_path("lodes_wac"))
@@ -505,9 +514,10 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     users = employment_user_tables(ctx, timezone, employment_params)
     features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     region = _training_region(config)
+    weights = _area_weights(config, users["home_cbg"], features, area_params)
     tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
-                                         model=model, training=region)
+                                         model=model, training=region, weights=weights, area_params=area_params)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
@@ -557,6 +567,22 @@ def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str
     folders = [f"employment_users/{n}" for n in USER_TABLES]
     ctx.map_parts(["visits", "home_work_daily"], folders, one)
     return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}])
+
+
+def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFrame, area_params):
+    """Raking of the panel (``homes``: each user's home CBG, :func:`mobility.employment.area.home_cbg`) to the
+    census margins the config gives: ``[inputs] lodes_rac`` (workers by residence) and ``acs_sexage`` (ACS
+    B01001 estimates); None when it gives neither."""
+    from mobility.census import aggregate_lodes, read_acs, read_lodes
+    from mobility.employment.area import panel_weights
+
+    rac_path = config.input_path("lodes_rac", required=False)
+    acs_path = config.input_path("acs_sexage", required=False)
+    if rac_path is None and acs_path is None:
+        return None
+    rac = aggregate_lodes(read_lodes(rac_path), "cbg") if rac_path else None
+    acs = read_acs(acs_path) if acs_path else None
+    return panel_weights(homes, features, rac=rac, acs=acs, area_params=area_params)
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:

@@ -32,8 +32,8 @@ READS: dict[str, tuple[str, ...] | None] = {
     "home_work_daily": ("user_id", "date", "home_cbg", "work_cbg"),
     "user_features": None,  # user_id, week and the p_<dimension>_<group> census probabilities
     "employment_weekly": ("user_id", "week", "method", "status"),
-    "area_unemployment": ("method", "route", "level", "area", "period", "period_start", "n_users", "unemployed",
-                          "labour_force", "suppressed"),
+    "area_unemployment": ("method", "route", "estimator", "level", "area", "period", "period_start", "n_users",
+                          "unemployed", "labour_force", "rate", "rate_low", "rate_high", "suppressed"),
 }
 """Columns the report reads from each table (None: all); a listed column the table lacks is left out."""
 

@@ -14,12 +14,23 @@ PATH_KEYS = {"files", "dir", "region_dir", "config", "out_dir", "path"}
 
 CAVEATS = (
     "Smartphone panels are not random samples: users who share location data differ from the population "
-    "(age, income, phone use), and estimates are not reweighted to the census unless stated.",
-    "Employment status is inferred from attendance at a baseline workplace block group; people without a "
-    "detected baseline job (students, retirees, the already unemployed, irregular workers) are outside the "
-    "labour force counted here, and teleworkers are separated from job losers only in probability.",
-    "Intervals are 95% Wilson intervals with distinct users as the sample size; they reflect sampling of "
-    "users, not the error of the inference itself, which is larger.",
+    "(age, income, phone use). Rates are weighted to the census where the run gives margins (LODES jobs by "
+    "residence: sector, age, earnings, sex; ACS sex by age), but a person's age, sex and sector are known only "
+    "as the mix of their block group, so a panel that over-represents, say, young people inside every block "
+    "group is not corrected (an ecological limit).",
+    "Employment status is inferred from attendance at a baseline workplace; the labour force counted here is "
+    "the people with a job at baseline, by home county, not LAUS's (CPS concepts: employed plus unemployed "
+    "looking for work, 16+, by residence): a phone cannot see job search, so job losers who stop looking count "
+    "as unemployed; people without a detected baseline job (the already unemployed, new entrants, gig workers, "
+    "retirees) are in neither count; teleworkers are separated from job losers only in probability.",
+    "Rates are expected counts from calibrated probabilities. Intervals are 95% percentile intervals of a "
+    "bootstrap over users that re-rakes the weights, re-estimates the calibration and draws each person's "
+    "status from its probability; the classifier's trees and the signal's attendance model are not refitted "
+    "per replicate. They do not cover the gap between the people the panel counts in the labour force and "
+    "everyone with a job (a workplace not detected, a home placed in the wrong county): on the synthetic "
+    "regions, perfect statuses still miss the true county rates by 0.7-1.2 points on average. Recalibration "
+    "needs a large labelled panel: with labels for half of the users it moved county rates by up to 3 points, "
+    "with a twentieth by up to 10, and the intervals could miss.",
     "Home and work are known only as census block groups; no user id, coordinate or cell behind fewer "
     "than k users appears in this report or its tables.",
     "Official series (UI claims, LAUS) measure different things: claims count benefit recipients, LAUS "

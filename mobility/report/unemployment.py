@@ -1,10 +1,10 @@
 """The unemployment tables of the report: rates by county and state for the month, their trend, and the
 comparison with official series.
 
-Input is the employment step's ``area_unemployment`` table (:mod:`mobility.employment.area`). A month cell
-counts user-weeks; the uncertainty is a 95% Wilson score interval for the share of unemployed with the
-number of distinct users as the sample size (ours: weeks of one user are not independent, so users, not
-user-weeks, are the effective sample). Every cell behind fewer than ``k_min_users`` users is suppressed.
+Input is the employment step's ``area_unemployment`` table (:mod:`mobility.employment.area`): its ``rate``
+and 95% interval ``rate_low``..``rate_high`` (a bootstrap over users that re-runs the weighting and the
+calibration, and draws each person's status) of the ``expected`` estimator, read as they are. A month cell
+counts user-weeks. Every cell behind fewer than ``k_min_users`` users is suppressed.
 
 Schema ``unemployment_month`` / ``unemployment_trend``: ``level`` (county/state), ``area`` (FIPS),
 ``month`` (``YYYY-MM``), ``n_users``, ``rate``, ``rate_low``, ``rate_high`` (fractions), ``suppressed``.
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.report.privacy import check_k, suppress_small
 
-AREA_REQUIRED = ("method", "route", "level", "area", "period", "period_start", "n_users", "unemployed",
-                 "labour_force")
+AREA_REQUIRED = ("method", "route", "level", "area", "period", "period_start", "n_users", "rate", "rate_low",
+                 "rate_high")
 TREND_COLUMNS = ["level", "area", "month", "n_users", "rate", "rate_low", "rate_high", "suppressed"]
 COMPARISON_COLUMNS = ["source", "level", "area", "month", "n_users", "estimate", "estimate_low", "estimate_high",
                       "official", "suppressed"]
@@ -60,45 +59,25 @@ def month_text(ts: pd.Series) -> pd.Series:
     return pd.Series(text[codes], index=ts.index, dtype=object)
 
 
-def wilson_interval(successes, n, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of ``successes / n`` (arrays; NaN where ``n`` is 0 or missing).
-
-    Examples
-    --------
-    >>> lo, hi = wilson_interval([2.0], [10.0])
-    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
-    (0.0567, 0.5098)
-    """
-    if not 0.5 < confidence < 1:
-        raise MobilityError(f"confidence must be in (0.5, 1), got {confidence!r}")
-    s = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    ok = np.isfinite(s) & np.isfinite(n) & (n > 0)
-    lo = np.full(s.shape, np.nan)
-    hi = np.full(s.shape, np.nan)
-    if ok.any():
-        lo[ok], hi[ok] = proportion_confint(np.clip(s[ok], 0, n[ok]), n[ok], alpha=1 - confidence, method="wilson")
-    return lo, hi
-
-
 def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "individual",
                   k_min_users: int = 10) -> pd.DataFrame:
-    """Monthly rates with 95% intervals for every county and state (schema ``unemployment_trend``).
-
-    The interval puts ``rate`` over ``n_users`` users: ``wilson(rate * n_users, n_users)``.
+    """Monthly rates with their 95% intervals for every county and state (schema ``unemployment_trend``),
+    as the area table gives them (its ``expected`` estimator when it has several).
 
     Examples
     --------
     >>> area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
     ...     "period": "month", "period_start": pd.Timestamp("2020-04-01"), "n_users": [20],
-    ...     "unemployed": [16.0], "labour_force": [80.0]})
+    ...     "rate": [0.2], "rate_low": [0.081], "rate_high": [0.416]})
     >>> r = monthly_rates(area).iloc[0]
-    >>> r["month"], float(r["rate"]), round(float(r["rate_low"]), 3), round(float(r["rate_high"]), 3)
+    >>> r["month"], float(r["rate"]), float(r["rate_low"]), float(r["rate_high"])
     ('2020-04', 0.2, 0.081, 0.416)
     """
     k = check_k(k_min_users)
     require_columns(area, AREA_REQUIRED, "area_unemployment", "pass the employment step's area_unemployment table")
     sel = area[(area["method"] == method) & (area["route"] == route) & (area["period"] == "month")]
+    if "estimator" in sel.columns:
+        sel = sel[sel["estimator"] == "expected"]
     if sel.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     out = pd.DataFrame({
@@ -109,9 +88,8 @@ def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "i
     })
     if "suppressed" in sel.columns:  # cut upstream at the area table's own k: stays cut here
         out["suppressed"] = sel["suppressed"].to_numpy()
-    rate = (pd.to_numeric(sel["unemployed"], errors="coerce") / pd.to_numeric(sel["labour_force"], errors="coerce"))
-    out["rate"] = rate.to_numpy(float)
-    out["rate_low"], out["rate_high"] = wilson_interval(out["rate"] * out["n_users"], out["n_users"])
+    for column in ("rate", "rate_low", "rate_high"):
+        out[column] = pd.to_numeric(sel[column], errors="coerce").to_numpy(float)
     out = out.sort_values(["level", "area", "month"], kind="stable").reset_index(drop=True)
     return suppress_small(out, k_min_users=k, keep=["level", "area", "month"])[TREND_COLUMNS]
 

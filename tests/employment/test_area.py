@@ -39,7 +39,7 @@ def test_unknown_weeks_are_not_in_the_labour_force():
 def test_validation_scores_and_figure():
     weeks = pd.date_range("2020-03-02", periods=6, freq="7D")
     area = pd.DataFrame({"method": "signal", "route": "individual", "level": "county", "area": "42101",
-                         "period": "week", "period_start": weeks, "rate_expected": np.linspace(0, 0.1, 6),
+                         "period": "week", "period_start": weeks, "rate": np.linspace(0, 0.1, 6),
                          "suppressed": False})
     truth = pd.DataFrame({"county": "42101", "week": weeks, "rate": np.linspace(0, 0.1, 6) + 0.01})
     ui = pd.DataFrame({"state_fips": "42", "week_end": weeks + pd.Timedelta(days=5),
@@ -63,3 +63,177 @@ def test_evaluate_timing_and_remote_flags():
                         "weeks_since_job_loss": [None, 0, 1, 2, 3]})
     r = evaluate_against_truth(emp, tru)["signal"]
     assert r["job_losers_detected"] == 1 and r["loss_week_within_1"] == 0.0  # detected 2 weeks late
+
+
+# ------------------------------------------------------------------ rates with honest uncertainty
+from mobility.employment.area import panel_weights, sector_area_unemployment  # noqa: E402
+from mobility.employment.params import AreaParams  # noqa: E402
+from mobility.employment.sector import SECTORS, WEIGHT_COLUMNS  # noqa: E402
+
+WEEK = pd.Timestamp("2020-04-06")
+
+
+def _panel(p, county, *, week=WEEK, status=None):
+    n = len(p)
+    users = [f"u{i:05d}" for i in range(n)]
+    status = np.where(np.asarray(p) >= 0.5, "unemployed", "employed") if status is None else status
+    emp = pd.DataFrame({"user_id": users, "week": week, "status": status, "p_unemployed": p, "method": "signal"})
+    homes = pd.DataFrame({"user_id": users, "home_cbg": [f"{c}0001001" for c in county]})
+    return emp, homes
+
+
+def _county_week(area):
+    return area[(area["level"] == "county") & (area["period"] == "week") & (area["estimator"] == "expected")]
+
+
+def test_intervals_cover_the_panels_own_statuses_when_the_panel_is_the_population():
+    rng = np.random.default_rng(5)
+    n_counties, per = 60, 150
+    county = np.repeat([f"42{i:03d}" for i in range(n_counties)], per)
+    p = rng.beta(1.0, 9.0, n_counties * per)
+    y = rng.random(len(p)) < p  # each person's true status, drawn from a calibrated probability
+    emp, homes = _panel(p, county)
+    truth = pd.Series(y).groupby(county).mean()
+    out = {}
+    for share in (1.0, 0.0):
+        a = _county_week(area_unemployment(emp, homes, levels=("county",), periods=("week",),
+                                           area_params=AreaParams(replicates=200, panel_share=share)))
+        t = truth.reindex(a["area"]).to_numpy()
+        out[share] = np.mean((a["rate_low"].to_numpy() <= t) & (t <= a["rate_high"].to_numpy()))
+        assert a["rate"].to_numpy() == pytest.approx(pd.Series(p).groupby(county).mean().reindex(a["area"]).to_numpy())
+    assert 0.85 <= out[1.0] <= 1.0  # nominal 95 %
+    assert out[0.0] < out[1.0] - 0.1  # resampling users alone misses each person's uncertain status
+
+
+def test_intervals_cover_the_population_rate_of_a_sample():
+    rng = np.random.default_rng(6)
+    n_counties, per = 60, 120
+    county = np.repeat([f"42{i:03d}" for i in range(n_counties)], per)
+    p = rng.beta(1.0, 9.0, n_counties * per)  # a sample of users; the population rate is E[p] = 0.1
+    emp, homes = _panel(p, county)
+    a = _county_week(area_unemployment(emp, homes, levels=("county",), periods=("week",),
+                                       area_params=AreaParams(replicates=200, panel_share=0.0)))
+    cover = np.mean((a["rate_low"] <= 0.1) & (0.1 <= a["rate_high"]))
+    assert 0.85 <= cover <= 1.0
+
+
+def test_labels_recalibrate_out_of_fold_and_correct_hard_statuses():
+    rng = np.random.default_rng(7)
+    n = 4000
+    county = np.where(np.arange(n) < n // 2, "42101", "42045")
+    true_p = np.where(county == "42101", rng.beta(3.0, 7.0, n), rng.beta(1.0, 9.0, n))
+    y = rng.random(n) < true_p
+    p = 0.5 * true_p  # too low by half: miscalibrated (E[y | p] = 2 p, in every county)
+    flip = rng.random(n)
+    status = np.where(y, np.where(flip < 0.8, "unemployed", "employed"), np.where(flip < 0.05, "unemployed",
+                                                                                  "employed"))
+    emp, homes = _panel(p, county, status=status)
+    labels = pd.DataFrame({"user_id": emp["user_id"], "week": WEEK, "status": np.where(y, "unemployed", "employed")})
+    ap = AreaParams(replicates=50, panel_share=1.0)
+    raw = _county_week(area_unemployment(emp, homes, area_params=ap)).set_index("area")["rate"]
+    a = area_unemployment(emp, homes, labels=labels, area_params=ap)
+    cal = _county_week(a).set_index("area")["rate"]
+    truth = pd.Series(y).groupby(county).mean()
+    assert (raw - truth.reindex(raw.index)).abs().max() > 0.04  # biased without labels
+    assert (cal - truth.reindex(cal.index)).abs().max() < 0.02  # recalibrated out of fold
+    rg = a[(a["estimator"] == "status_corrected") & (a["level"] == "county")].set_index("area")["rate"]
+    s = pd.Series(status == "unemployed").groupby(county).mean()
+    se = (status[y] == "unemployed").mean()
+    sp = (status[~y] == "employed").mean()
+    by_hand = ((s + sp - 1) / (se + sp - 1)).reindex(rg.index)
+    assert (rg - by_hand).abs().max() < 0.01  # Rogan-Gladen with out-of-fold Se, Sp ~ the overall ones
+    assert (rg - truth.reindex(rg.index)).abs().max() < 0.03
+
+
+def test_weights_make_an_over_represented_county_count_as_much_as_its_population():
+    county = np.array(["42101"] * 300 + ["42045"] * 100)
+    p = np.where(county == "42101", 0.1, 0.3)
+    emp, homes = _panel(p, county)
+    feats = pd.DataFrame({"user_id": emp["user_id"], **{c: 1.0 / 20 for c in WEIGHT_COLUMNS}})
+    rac = pd.DataFrame({"GEOID": ["421010001001", "420450001001"], "C000": [1000, 1000],
+                        **{s: [50, 50] for s in SECTORS},
+                        **{c: [500, 500] for c in ("CA01", "CA02", "CE01", "CE02", "CS01", "CS02")},
+                        "CA03": [0, 0], "CE03": [0, 0]})
+    w = panel_weights(homes, feats, rac=rac)
+    ap = AreaParams(replicates=20, panel_share=0.0)
+    state = lambda a: a[(a["level"] == "state") & (a["period"] == "week")]["rate"].iloc[0]
+    assert state(area_unemployment(emp, homes, area_params=ap)) == pytest.approx(0.15)  # (30 + 30) / 400
+    weighted = area_unemployment(emp, homes, weights=w, area_params=ap)
+    assert state(weighted) == pytest.approx(0.2, abs=1e-3)  # the population's 1,000 + 1,000
+    assert _county_week(weighted).set_index("area")["rate"].to_dict() == pytest.approx({"42045": 0.3, "42101": 0.1})
+
+
+def test_sector_route_counts_each_countys_own_users():
+    sw = pd.DataFrame({"sector": list(SECTORS), "week": WEEK, "p_unemployed": [0.2] * 20, "weight": 1.0})
+    wac = pd.DataFrame({"GEOID": ["42101", "42045"], **{s: [10, 10] for s in SECTORS}})
+    users = pd.DataFrame({"area": ["42101", "42045"], "week": [WEEK, WEEK], "n_users": [40, 4]})
+    reps = np.full((30, 20, 1), 0.2) + np.linspace(-0.05, 0.05, 30)[:, None, None]
+    a = sector_area_unemployment(sw, wac, n_users=users, replicates=reps, periods=("week",)).set_index(["level", "area"])
+    assert a.loc[("county", "42101"), "n_users"] == 40 and not a.loc[("county", "42101"), "suppressed"]
+    assert a.loc[("county", "42045"), "suppressed"] and np.isnan(a.loc[("county", "42045"), "rate"])
+    assert a.loc[("state", "42"), "n_users"] == 44
+    assert a.loc[("county", "42101"), "rate_low"] < 0.2 < a.loc[("county", "42101"), "rate_high"]
+    no_counts = sector_area_unemployment(sw, wac, periods=("week",))
+    assert no_counts["suppressed"].all()  # without its own users a cell cannot be published
+
+
+def test_sector_replicates_are_the_signals_shares_of_poisson_resampled_users():
+    from mobility.employment.area import sector_replicates
+    from mobility.employment.sector import sector_weekly
+    from mobility.employment.status import SignalResult
+
+    rng = np.random.default_rng(5)
+    n, n_w = 57, 3
+    weeks = pd.date_range("2020-03-02", periods=n_w, freq="7D")
+    att = rng.uniform(0, 1.2, (n, n_w))
+    att[0, 1] = np.nan
+    usable = rng.random((n, n_w)) > 0.2
+    w = rng.dirichlet(np.ones(20), n)
+    w[3] = np.nan  # a worker without sector weights counts nowhere
+    tau = pd.Series(rng.uniform(0, 0.8, 20), index=list(SECTORS))
+    adoption = np.array([0.0, 0.4, 0.6])
+    table = sector_weekly(np.where(usable, att, np.nan), w, tau.to_numpy(), adoption, weeks)
+    sig = SignalResult(np.array([f"u{i}" for i in range(n)]), weeks,
+                       {"attendance": att, "usable": usable, "weights": w}, np.zeros(n), {"sector_weekly": table})
+    ap = AreaParams(replicates=4, seed=9)
+    got = sector_replicates(sig, tau, ap, chunk_users=10)
+    f = np.random.default_rng([9, 3]).poisson(1.0, (4, n)).astype(float)
+    for b in range(4):  # by hand: the signal's own table on each replicate's reweighted users
+        want = sector_weekly(np.where(usable, att, np.nan), w * f[b][:, None], tau.to_numpy(), adoption, weeks)
+        np.testing.assert_allclose(got[b], want["p_unemployed"].to_numpy().reshape(20, n_w), atol=1e-12)
+
+
+def test_people_the_labels_put_without_a_job_leave_both_estimators_labour_force():
+    # 200 users in one county, statuses and probabilities exact: 20 unemployed, 40 seen commuting to a campus
+    # (labelled no_job, status employed), 140 employed. Labour force 160, rate 20 / 160 = 0.125 by hand (each
+    # fold's share without a job comes from the other folds: 40 of 180 give or take a few).
+    n = 200
+    truth = np.array(["unemployed"] * 20 + ["no_job"] * 40 + ["employed"] * 140)
+    p = (truth == "unemployed").astype(float)
+    emp, homes = _panel(p, ["42101"] * n)
+    labels = pd.DataFrame({"user_id": emp["user_id"], "week": WEEK, "status": truth})
+    a = area_unemployment(emp, homes, labels=labels, area_params=AreaParams(replicates=20, panel_share=1.0))
+    cells = a[(a["level"] == "county") & (a["period"] == "week")].set_index("estimator")
+    assert cells.loc["expected", "rate"] == pytest.approx(0.125, abs=0.002)
+    assert cells.loc["status_corrected", "rate"] == pytest.approx(0.125, abs=0.002)  # was 20 / 200 = 0.1
+    assert cells.loc["status_corrected", "labour_force"] == pytest.approx(160, rel=0.01)
+
+
+def test_a_week_whose_statuses_cannot_be_corrected_leaves_the_other_weeks_published():
+    # 400 users in one county, two weeks, 100 unemployed both weeks (labels). Week 1: statuses right but for
+    # 10 missed losers (Se 0.9, Sp 1, Youden 0.9): Rogan-Gladen gives back 100 / 400 = 0.25. Week 2: statuses
+    # are a coin toss (Youden ~0 < min_youden): that week alone is not published.
+    n, weeks = 400, [WEEK, WEEK + pd.Timedelta(days=7)]
+    y = np.arange(n) < 100
+    week1 = np.where(y & (np.arange(n) >= 10), "unemployed", "employed")
+    week2 = np.where(np.arange(n) % 2 == 0, "unemployed", "employed")
+    frames = [_panel(np.where(st == "unemployed", 1.0, 0.0), ["42101"] * n, week=w, status=st)
+              for w, st in zip(weeks, (week1, week2))]
+    emp, homes = pd.concat([f[0] for f in frames], ignore_index=True), frames[0][1]
+    labels = pd.DataFrame({"user_id": emp["user_id"], "week": emp["week"],
+                           "status": np.tile(np.where(y, "unemployed", "employed"), 2)})
+    a = area_unemployment(emp, homes, labels=labels, area_params=AreaParams(replicates=20, panel_share=1.0))
+    rg = a[(a["estimator"] == "status_corrected") & (a["level"] == "county") & (a["period"] == "week")]
+    rate = rg.set_index("period_start")["rate"]
+    assert rate[weeks[0]] == pytest.approx(0.25, abs=0.01)
+    assert np.isnan(rate[weeks[1]])

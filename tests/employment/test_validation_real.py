@@ -23,7 +23,7 @@ def series():
 
 def area_row(level, area, period, starts, rates):
     return pd.DataFrame({"method": "signal", "route": "individual", "level": level, "area": area, "period": period,
-                         "period_start": pd.to_datetime(starts), "rate_expected": rates, "suppressed": False})
+                         "period_start": pd.to_datetime(starts), "rate": rates, "suppressed": False})
 
 
 def test_estimates_against_laus_and_ui_claims(series):

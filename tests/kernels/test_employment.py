@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mobility.kernels.employment import column_ls2, event_runs, workday_attendance
+from mobility.kernels.employment import column_ls2, event_runs, window_mean, workday_attendance
 
 
 def test_workday_attendance_weights_and_observation():
@@ -52,19 +52,23 @@ def test_event_runs_reference_loop():
         assert got[u].tolist() == expect
 
 
-def test_column_ls2_matches_statsmodels_per_column_and_pooled_over_windows():
+def test_column_ls2_matches_statsmodels_per_column():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(1)
     u, x = rng.random((40, 5)), rng.random(40)
     y = rng.random((40, 5))
     mask = rng.random((40, 5)) < 0.7
-    for half in (0, 1):
-        a, b, sa, sb, n = column_ls2(y, u, x, mask, half_window=half)
-        for j in range(5):
-            cols = range(max(j - half, 0), min(j + half + 1, 5))
-            us = np.concatenate([u[mask[:, c], c] for c in cols])
-            xs = np.concatenate([x[mask[:, c]] for c in cols])
-            ys = np.concatenate([y[mask[:, c], c] for c in cols])
-            fit = sm.OLS(ys, np.column_stack([us, xs])).fit()
-            assert np.allclose([a[j], b[j]], fit.params) and np.allclose([sa[j], sb[j]], fit.bse)
-            assert n[j] == len(ys)
+    a, b, sa, sb, n = column_ls2(y, u, x, mask)
+    for j in range(5):
+        m = mask[:, j]
+        fit = sm.OLS(y[m, j], np.column_stack([u[m, j], x[m]])).fit()
+        assert np.allclose([a[j], b[j]], fit.params) and np.allclose([sa[j], sb[j]], fit.bse)
+        assert n[j] == m.sum()
+
+
+def test_window_mean_skips_missing_values_and_cuts_at_the_edges():
+    a = np.array([np.nan, 2.0, 4.0, np.nan, np.nan, np.nan, 9.0])
+    expect = [3.0, 3.0, 3.0, 3.0, (4.0 + 9.0) / 2, 9.0, 9.0]  # window of 5 positions, NaN skipped
+    assert window_mean(a, 2).tolist() == pytest.approx(expect)
+    assert np.isnan(window_mean(np.array([np.nan, np.nan]), 1)).all()
+    assert window_mean(a, 0)[1:3].tolist() == [2.0, 4.0]

@@ -63,3 +63,25 @@ def test_empty_or_collinear_cells_raise():
     cells = np.where(unit == 0, 0, -1)
     with pytest.raises(MobilityError, match="collinear"):
         cell_ols(y, cells, 1, unit, time)
+
+
+def test_null_cells_covariance_from_restricted_residuals():
+    """``cov_null``: the CR1 sandwich of the full design with the residuals of the fit without the null cells,
+    computed here with explicit dummies (numpy least squares), not the sparse score sums."""
+    y, cells, unit, time, _ = _panel(5, n_units=30)
+    null = np.array([True, True, False, False, False])
+    fit = cell_ols(y, cells, 5, unit, time, null_cells=null, null_contrasts=np.array([0, 1]))
+    x = np.zeros((y.size, 5))
+    x[cells >= 0, cells[cells >= 0]] = 1.0
+    fe = np.column_stack([np.eye(unit.max() + 1)[unit], np.eye(time.max() + 1)[time][:, 1:]])
+    full = np.column_stack([x, fe])
+    restricted = np.column_stack([x[:, ~null], fe])
+    e = y - restricted @ np.linalg.lstsq(restricted, y, rcond=None)[0]
+    bread = np.linalg.inv(full.T @ full)
+    meat = sum(np.outer(full[unit == g].T @ e[unit == g], full[unit == g].T @ e[unit == g])
+               for g in range(unit.max() + 1))
+    n, g, k = y.size, unit.max() + 1, full.shape[1]
+    ref = (g / (g - 1) * (n - 1) / (n - k) * bread @ meat @ bread)[:2, :2]
+    np.testing.assert_allclose(fit.cov_null[0], ref, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(fit.cov_null[0], fit.cov[0][:2, :2])
+    np.testing.assert_allclose(fit.estimate, cell_ols(y, cells, 5, unit, time).estimate)  # estimates unchanged

@@ -128,3 +128,25 @@ def test_unanchored_cohort_dropped_and_counted():
     p = p[~((p.job_loss_week == cohort) & (p.week == cohort - pd.Timedelta(days=7)))]
     res = event_study(p, "y", window=(-3, 5))
     assert res.info["n_users_dropped_unanchored_cohort"] == p.loc[p.job_loss_week == cohort, "user_id"].nunique() > 0
+
+
+def test_pretrend_score_test_counts_a_lone_losers_own_noise():
+    """One job loser with a blip of 3 in one lead week (k=-3), controls exactly person + week effects up to
+    +-0.02. Wald form: the saturated cells fit each of the loser's weeks exactly, so the loser's residuals are
+    all 0 and the leads' standard errors come from the controls' +-0.02 alone (by hand: below 0.02), so a
+    one-person blip of 3-4 gives F in the tens of thousands. Score form (default): with the leads held at 0
+    the blip stays in the loser's residuals and counts as the noise it may be (p > 0.05). Estimates and their
+    intervals are the same either way."""
+    weeks = pd.date_range("2020-01-06", periods=6, freq="7D")
+    loser_y = [0.0, 3.0, 0.0, 0.0, 0.0, 0.0]
+    rows = [("L", w, loser_y[t], weeks[4]) for t, w in enumerate(weeks)]
+    rows += [(f"c{u}", w, float(u) + 0.5 * t + 0.01 * ((u * 3 + t) % 5 - 2), pd.NaT)
+             for u in range(8) for t, w in enumerate(weeks)]
+    panel = pd.DataFrame(rows, columns=["user_id", "week", "y", "job_loss_week"])
+    score = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1)
+    wald = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1, pretrend_test="wald")
+    pd.testing.assert_frame_equal(score.coefficients, wald.coefficients)
+    leads = wald.coefficients[wald.coefficients.event_time.isin([-4, -3, -2])]
+    assert (leads.std_error < 0.02).all() and leads.estimate.abs().max() > 3.5
+    assert wald.pretrend.f_stat.iloc[0] > 1e4 and wald.pretrend.p_value.iloc[0] < 1e-10
+    assert score.pretrend.p_value.iloc[0] > 0.05

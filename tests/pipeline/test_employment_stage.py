@@ -67,8 +67,11 @@ def test_stage_partition_by_partition_equals_all_visits_at_once(runs):
     import pandas as pd
 
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
+    from mobility.employment.area import home_cbg
     from mobility.employment.attendance import baseline_work_cbg
     from mobility.employment.estimate import estimate_employment
+    from mobility.employment.params import AreaParams
+    from mobility.pipeline.stages import _area_weights
     from mobility.employment.labels import read_labels
     from mobility.pipeline import load_config
 
@@ -80,10 +83,12 @@ def test_stage_partition_by_partition_equals_all_visits_at_once(runs):
     wac = read_lodes(config.input_path("lodes_wac"))
     tau = read_teleworkability(config.input_path("telework"))
     features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    area_params = AreaParams(**config.stage("employment").get("area", {}))
+    weights = _area_weights(config, home_cbg(labels), features, area_params)
     whole = estimate_employment(visits, labels, features, tau, wac_county=aggregate_lodes(wac, "county"),
                                 timezone=config.timezone, labels_truth=read_labels(config.input_path("truth_status")),
                                 training={"region": "small", "synthetic": True, "start": config.start,
-                                          "end": config.end, "seed": 3})
+                                          "end": config.end, "seed": 3}, weights=weights, area_params=area_params)
     for name in ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment"):
         pd.testing.assert_frame_equal(read_table(trained, name), whole[name], obj=name, check_dtype=False)
     pd.testing.assert_frame_equal(read_table(trained, "worker_features"), features, obj="worker_features",

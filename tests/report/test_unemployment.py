@@ -1,6 +1,5 @@
-"""Unemployment tables: Wilson intervals by hand, monthly rates and suppression, trend window, official series."""
-
-import math
+"""Unemployment tables: monthly rates and intervals as the area table gives them, suppression, trend window,
+official series."""
 
 import numpy as np
 import pandas as pd
@@ -13,50 +12,34 @@ from mobility.report.unemployment import (
     official_comparison,
     reference_monthly,
     trend_window,
-    wilson_interval,
 )
-
-
-def wilson_by_hand(s, n, z=1.959963984540054):
-    p = s / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return centre - half, centre + half
 
 
 def area_rows(**over):
     base = {"method": "signal", "route": "individual", "level": "county", "area": "42101", "period": "month",
-            "period_start": pd.Timestamp("2020-04-01"), "n_users": 25.0, "unemployed": 30.0, "labour_force": 100.0}
+            "period_start": pd.Timestamp("2020-04-01"), "n_users": 25.0, "unemployed": 30.0, "labour_force": 100.0,
+            "estimator": "expected", "rate": 0.3, "rate_low": 0.2, "rate_high": 0.45}
     base.update(over)
     return base
 
 
-def test_wilson_matches_hand_formula():
-    lo, hi = wilson_interval([3.0, 0.0, 40.0], [12.0, 10.0, 40.0])
-    for i, (s, n) in enumerate([(3, 12), (0, 10), (40, 40)]):
-        elo, ehi = wilson_by_hand(s, n)
-        assert lo[i] == pytest.approx(elo, abs=1e-12) and hi[i] == pytest.approx(ehi, abs=1e-12)
-    lo, hi = wilson_interval([1.0], [0.0])
-    assert np.isnan(lo[0]) and np.isnan(hi[0])
-
-
-def test_monthly_rates_interval_on_users_and_suppression():
+def test_monthly_rates_read_the_area_intervals_and_suppress():
     area = pd.DataFrame([area_rows(), area_rows(area="42045", n_users=9.0, unemployed=5.0, labour_force=40.0),
-                         area_rows(period="week"), area_rows(method="classifier", unemployed=1.0)])
+                         area_rows(period="week"), area_rows(method="classifier", unemployed=1.0),
+                         area_rows(estimator="status_corrected", rate=0.9)])
     out = monthly_rates(area, k_min_users=10)
     assert out["area"].tolist() == ["42045", "42101"]
     big = out.set_index("area").loc["42101"]
-    assert big["rate"] == pytest.approx(0.3)
-    elo, ehi = wilson_by_hand(0.3 * 25, 25)  # users, not user-weeks, are the sample
-    assert (big["rate_low"], big["rate_high"]) == pytest.approx((elo, ehi))
+    assert big["rate"] == pytest.approx(0.3)  # the expected estimator, not the corrected hard statuses
+    assert (big["rate_low"], big["rate_high"]) == pytest.approx((0.2, 0.45))  # the bootstrap interval, as given
     small = out.set_index("area").loc["42045"]
     assert small["suppressed"] and np.isnan(small["n_users"]) and np.isnan(small["rate"])
     assert np.isnan(small["rate_low"]) and np.isnan(small["rate_high"])
 
 
 def test_monthly_rates_missing_column_and_bad_k():
-    with pytest.raises(MobilityError, match="labour_force"):
-        monthly_rates(pd.DataFrame([area_rows()]).drop(columns="labour_force"))
+    with pytest.raises(MobilityError, match="rate_low"):
+        monthly_rates(pd.DataFrame([area_rows()]).drop(columns="rate_low"))
     with pytest.raises(MobilityError, match="k_min_users"):
         monthly_rates(pd.DataFrame([area_rows()]), k_min_users=1)
 

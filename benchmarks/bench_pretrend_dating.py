@@ -1,0 +1,146 @@
+"""Where the pre-trends of a pipeline run's event study come from: dating, false losers, the test itself.
+
+For one pipeline run and the synthetic region it ran on (its truth), it prints the joint pre-trend p-value of
+every default outcome metric (Sun-Abraham against never-losers, window (-4, 12), binned endpoints; the score
+form of the test unless ``--wald``) for:
+
+* the run as the pipeline estimates it (its workers, detected stops, the classifier's dates), the signal's
+  dates, and the TRUE dates (``truth/weekly_status``) on the same metrics; TRUE stops with true dates;
+* the classifier's job losers split against the truth: true losers dated right (+-1 week), dated late or
+  early, and false losers (no job loss in the truth; the truth's status in the dated week), each group left
+  out in turn, and each alone as the treated (with every worker not dated a loss as control);
+* true dates for the detected true losers only, and for the missed ones only (selection against dating);
+* two remedies on observable data: treated people must attend their workplace (``time_at_work_h > 0``) in
+  one of the ``L`` weeks before their loss; treated people whose mean probability of unemployment over the
+  first 4 weeks of their loss is below a threshold are left out (ambiguous dating).
+
+Usage::
+
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald]
+    python benchmarks/bench_pretrend_dating.py --users 1000 --seed 2   # generate a region and run the pipeline
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import mobility
+import mobility.synthetic
+from mobility.employment import job_loss_weeks
+from mobility.longitudinal import event_study, job_loss_panel
+from mobility.errors import MobilityError
+from mobility.longitudinal.params import DEFAULT_METRICS
+from mobility.metrics import weekly_metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_planted_effects import TIMEZONE, run_pipeline_on, true_labels  # noqa: E402
+
+SHORT = {"radius_of_gyration_km": "rg", "uncorrelated_entropy_bits": "ent", "new_locations": "new",
+         "exploration_rate": "expl", "distinct_locations": "dist", "capacity": "cap", "time_at_home_h": "home"}
+
+
+def short(metric: str) -> str:
+    stem = metric.removesuffix("_nonwork")
+    return SHORT[stem] + ("_nw" if stem != metric else "")
+
+
+def with_dates(panel: pd.DataFrame, loss: pd.Series) -> pd.DataFrame:
+    out = panel.drop(columns="job_loss_week").merge(loss.rename("job_loss_week"), left_on="user_id",
+                                                    right_index=True, how="left")
+    out["job_loss_week"] = pd.to_datetime(out["job_loss_week"]).astype("datetime64[ns]")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, help="a pipeline run (default: generate a region and run it)")
+    parser.add_argument("--region", type=Path, help="the synthetic region the run used (its truth)")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20200316)
+    parser.add_argument("--wald", action="store_true", help="the Wald form of the pre-trend test")
+    args = parser.parse_args()
+    if args.run is None or args.region is None:
+        args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"
+        t0 = time.perf_counter()
+        mobility.synthetic.generate_region(args.region, mobility.synthetic.SyntheticParams(n_users=args.users),
+                                           seed=args.seed)
+        print(f"generated {args.region} in {time.perf_counter() - t0:.0f} s")
+        args.run = run_pipeline_on(args.region, args.users, args.seed, placebo=False)
+    test = "wald" if args.wald else "score"
+    metrics = list(DEFAULT_METRICS)
+    truth = mobility.synthetic.load_truth(args.region)
+    people = truth["people"].set_index("user_id")
+    met = mobility.read_table(args.run, "metrics_weekly")
+    emp = mobility.read_table(args.run, "employment_weekly")
+    wf = mobility.read_table(args.run, "worker_features")
+    workers = wf.loc[wf["work_cbg"].notna(), "user_id"]
+    true_loss = job_loss_weeks(truth["weekly_status"])
+    base = job_loss_panel(met, emp, workers, method="classifier", timezone=TIMEZONE)
+    print(f"pre-trend p-values ({test} test), metrics: {' '.join(short(m) for m in metrics)}")
+
+    def line(panel: pd.DataFrame, label: str, used=metrics) -> None:
+        try:
+            pt = event_study(panel, used, pretrend_test=test).pretrend.set_index("metric")["p_value"]
+        except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
+            print(f"{label:58s} not estimable: {exc}")
+            return
+        n_treated = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
+        print(f"{label:58s} T={n_treated:3d} n={panel['user_id'].nunique():4d} #p<.01={int((pt < 0.01).sum()):2d} "
+              f"min={pt.min():.1e} | " + " ".join(f"{pt.get(m, np.nan):.0e}" for m in metrics), flush=True)
+
+    line(base, "classifier dates (the pipeline)")
+    line(with_dates(base, job_loss_weeks(emp, "signal")), "signal dates")
+    true_dated = with_dates(base, true_loss)
+    line(true_dated, "true dates")
+    stops = truth["stops"]
+    tm = weekly_metrics(stops, home_work=true_labels(stops), columns={"location_id": "place_id"}, timezone=TIMEZONE)
+    tp = with_dates(job_loss_panel(tm, emp, people.index[people["work_cbg"].notna()], method="classifier",
+                                   timezone=TIMEZONE), true_loss)
+    line(tp[tp["week"] >= "2020-01-06"], "TRUE stops, true dates, true workers", [m for m in metrics if m in tp])
+
+    det = job_loss_weeks(emp, "classifier")
+    d = pd.DataFrame({"det": det}).join(true_loss.rename("true"))
+    lag = (d["det"] - d["true"]).dt.days // 7
+    d["cat"] = np.where(d["true"].isna(), "false", np.where(lag.abs() <= 1, "right", np.where(lag > 1, "late", "early")))
+    status = truth["weekly_status"].set_index(["user_id", "week"])["status"]
+    false = d[d["cat"] == "false"]
+    at_det = pd.Series([status.get((u, w), "none") for u, w in zip(false.index, false["det"])]).value_counts()
+    missed = (set(true_loss.index) & set(workers)) - set(det.index)
+    print(f"classifier losers: {d['cat'].value_counts().to_dict()}; false ones' true status in the dated week: "
+          f"{at_det.to_dict()}; true losers among workers {len(set(true_loss.index) & set(workers))}, missed (so "
+          f"controls) {len(missed)}")
+    for cat in ("false", "late", "right"):
+        line(base[~base["user_id"].isin(d.index[d["cat"] == cat])], f"classifier dates, {cat} losers left out")
+        line(base[~base["user_id"].isin(d.index[d["cat"] != cat])], f"classifier dates, only {cat} losers treated")
+    detected_true = d.index[d["cat"] != "false"]
+    line(true_dated[~true_dated["user_id"].isin(missed)], "true dates, detected true losers only")
+    line(true_dated[~true_dated["user_id"].isin(detected_true)], "true dates, missed true losers only")
+
+    panel = base.assign(on_site=base["time_at_work_h"].fillna(0) > 0)
+    k = (panel["week"] - panel["job_loss_week"]).dt.days // 7
+    treated = set(panel.loc[panel["job_loss_week"].notna(), "user_id"])
+    for weeks in (1, 2, 4):
+        attended = set(panel.loc[k.between(-weeks, -1) & panel["on_site"], "user_id"])
+        dropped = treated - attended
+        kept = {c: f"{(~d.index[d['cat'] == c].isin(dropped)).sum()}/{(d['cat'] == c).sum()}" for c in
+                ("right", "late", "false")}
+        line(panel[~panel["user_id"].isin(dropped)], f"attended in weeks -{weeks}..-1, kept {kept}")
+    e = emp[emp["method"] == "classifier"].merge(det.rename("loss"), left_on="user_id", right_index=True)
+    since = (e["week"] - e["loss"]).dt.days // 7
+    margin = e[since.between(0, 3)].groupby("user_id")["p_unemployed"].mean()
+    for threshold in (0.6, 0.65, 0.7):
+        dropped = set(margin.index[margin < threshold])
+        kept = {c: f"{(~d.index[d['cat'] == c].isin(dropped)).sum()}/{(d['cat'] == c).sum()}" for c in
+                ("right", "late", "false")}
+        line(base[~base["user_id"].isin(dropped)], f"mean p over weeks 0..3 >= {threshold}, kept {kept}")
+
+
+if __name__ == "__main__":
+    main()

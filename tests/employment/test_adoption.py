@@ -1,0 +1,50 @@
+"""Remote adoption and job loss week by week on a hand-made wave (mobility.employment.adoption)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mobility.employment.adoption import estimate_adoption
+from mobility.employment.params import EmploymentParams
+
+
+@pytest.fixture
+def wave():
+    """60 workers, 20 at each teleworkability 0, 0.5, 1, over 5 weeks. Week 1 is a wave: every x = 1 worker and
+    half of the x = 0.5 ones go remote. Week 2: one x = 0.5 worker and two x = 0 workers lose their jobs (user
+    30 and users 0, 1). Nothing else starts."""
+    x = np.repeat([0.0, 0.5, 1.0], 20)
+    start = np.full((60, 5), -1)
+    start[40:60, 1:] = 1
+    start[20:30, 1:] = 1
+    start[30, 2:] = 2
+    start[0:2, 2:] = 2
+    return start, x, pd.date_range("2020-03-02", periods=5, freq="7D")
+
+
+def test_the_window_averages_weekly_estimates_so_a_wave_leaves_later_job_losses_visible(wave):
+    start, x, weeks = wave
+    ad = estimate_adoption(start, np.ones(start.shape, bool), x, weeks,
+                           params=EmploymentParams(adoption_window_weeks=2))
+    t = ad.table.set_index(np.arange(5))
+    # each week's own regression, by hand: week 1 rates 0, 0.5, 1 at x = 0, 0.5, 1 -> l = 0, a = 1; week 2 (at
+    # risk: 20 at x = 0, 10 at x = 0.5) rates 2/20 and 1/10 -> l = 0.1, a = 0; weeks 0, 3, 4 no drop starts
+    assert t["job_loss_rate_week"].tolist() == pytest.approx([0.0, 0.0, 0.1, 0.0, 0.0], abs=1e-12)
+    assert t["remote_rate_week"].tolist() == pytest.approx([0.0, 1.0, 0.0, 0.0, 0.0], abs=1e-12)
+    # week 2's window (weeks 0-4) is the mean of those estimates
+    assert t.loc[2, "job_loss_rate_window"] == pytest.approx(0.1 / 5)
+    assert t.loc[2, "remote_rate_window"] == pytest.approx(1.0 / 5)
+    # shrinking moves week 2 between its own estimate and its window: l >= 0.02, a <= 0.2, so the x = 0.5 job
+    # loss keeps a prior of at least 0.02 / (0.02 + 0.2 * 0.5) = 1/6; the x = 0 losses have no remote explanation
+    assert 0.02 <= t.loc[2, "job_loss_rate"] <= 0.1 and 0.0 <= t.loc[2, "remote_rate"] <= 0.2
+    prior = ad.prior(start, x)
+    assert prior[30, 2] >= 1 / 6
+    assert prior[0, 2] == prior[1, 2] == 1.0
+    # the rows of weeks 0-4 in one regression read the wave's change of risk set as a steeper slope: a negative
+    # intercept (floored to ~0), which would have called the x = 0.5 loss remote work
+    starts = start == np.arange(5)[None, :]
+    at_risk = (start < 0) | starts
+    rows_y = np.concatenate([starts[at_risk[:, c], c] for c in range(5)]).astype(float)
+    rows_x = np.concatenate([x[at_risk[:, c]] for c in range(5)])
+    intercept, _ = np.linalg.lstsq(np.column_stack([np.ones_like(rows_x), rows_x]), rows_y, rcond=None)[0]
+    assert intercept < 0
