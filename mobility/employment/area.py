@@ -39,7 +39,9 @@ weights per user (seeded), vectorised: each replicate re-rakes the weights, re-e
 (and, for ``status_corrected``, sensitivity and specificity) from its own users, and draws each user's
 latent status from the calibrated probability (one uniform number per user and replicate, so a user's weeks
 move together): the interval covers the uncertainty of the sample, of the weighting, of the calibration, and
-of each person's status given the evidence. Percentile intervals. What is *not* re-run per replicate: the
+of each person's status given the evidence. Percentile intervals, widened where needed to hold the point
+estimate (where every person's probability is near 0, the latent draws give [0, 0] while the expected rate
+is a little above 0). What is *not* re-run per replicate: the
 classifier's trees (its out-of-fold fits are reused) and the signal's attendance model (its probabilities are
 taken as given, then recalibrated per replicate when labels exist).
 
@@ -467,6 +469,7 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                     warnings.simplefilter("ignore", RuntimeWarning)  # cells NaN in every replicate stay NaN
                     lo, hi = (np.nanquantile(reps, [alpha, 1 - alpha], axis=0) if len(reps) else
                               (np.full(rate.shape, np.nan),) * 2)
+                lo, hi = np.minimum(lo, rate), np.maximum(hi, rate)  # an interval holds its own estimate
                 users, deff = _users_and_deff(panel, w0, level, period)
                 g, t = np.meshgrid(np.arange(len(a_lab)), np.arange(len(p_lab)), indexing="ij")
                 keep = (s_den[0] > 0).ravel()

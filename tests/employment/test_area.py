@@ -105,6 +105,16 @@ def test_intervals_cover_the_panels_own_statuses_when_the_panel_is_the_populatio
     assert out[0.0] < out[1.0] - 0.1  # resampling users alone misses each person's uncertain status
 
 
+def test_an_interval_holds_its_own_estimate_where_every_probability_is_near_zero():
+    # 60 people with p = 1e-4: every latent draw is "employed", so the percentile interval alone is [0, 0]
+    # while the expected rate is 1e-4; the published interval must still hold the published rate
+    emp, homes = _panel(np.full(60, 1e-4), ["42101"] * 60)
+    a = _county_week(area_unemployment(emp, homes, levels=("county",), periods=("week",),
+                                       area_params=AreaParams(replicates=50, panel_share=1.0))).iloc[0]
+    assert a["rate"] == pytest.approx(1e-4)
+    assert a["rate_low"] == 0.0 and a["rate_high"] == pytest.approx(1e-4)
+
+
 def test_intervals_cover_the_population_rate_of_a_sample():
     rng = np.random.default_rng(6)
     n_counties, per = 60, 120
