@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mobility.census import feature_columns
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.report import figures
@@ -230,7 +231,8 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         g.paragraphs.append("This run has no employment_weekly table; run the employment stage.")
     else:
         present = [m for m in MOBILITY_METRICS if m in run.tables["metrics_monthly"]]  # entropy may be normalised
-        gap = mobility_by_status(run.tables["metrics_monthly"], employment, run.get("user_features"), month,
+        features = run.parts("user_features", extra=tuple(c for d in dimensions for c in feature_columns(d)))
+        gap = mobility_by_status(run.tables["metrics_monthly"], employment, features, month,
                                  timezone=run.timezone, metrics=present, dimensions=dimensions,
                                  baseline_months=baseline_months, method=method, k_min_users=k)
         g.paragraphs.append(
@@ -254,7 +256,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     sections.append(g)
 
     # coverage, up to the report month
-    cov = coverage_table(run.tables["metrics_weekly"], month, home_work=run.get("home_work_daily"),
+    cov = coverage_table(run.tables["metrics_weekly"], month, home_work=run.parts("home_work_daily"),
                          employment=employment, method=method, timezone=run.timezone, k_min_users=k)
     week_month = (pd.to_datetime(cov["period_start"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
     cov = cov[(cov["period"] == "month") | (week_month <= month)].reset_index(drop=True)

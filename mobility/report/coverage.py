@@ -8,6 +8,8 @@ Schema ``coverage``: ``period`` (``week`` or ``month``), ``period_start`` (``YYY
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -31,13 +33,49 @@ def _user_codes(user_id: pd.Series) -> np.ndarray:
     return pd.factorize(user_id)[0]
 
 
-def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.DataFrame | None = None,
+def as_parts(table: pd.DataFrame | Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+    """A table given whole or as parts (an iterable of DataFrames, read lazily), as parts.
+
+    Examples
+    --------
+    >>> [len(p) for p in as_parts(pd.DataFrame({"a": [1, 2]}))], [len(p) for p in as_parts(iter([]))]
+    ([2], [])
+    """
+    return [table] if isinstance(table, pd.DataFrame) else table
+
+
+def _users_by_week(user_id: np.ndarray, week: np.ndarray, month: str) -> tuple[pd.Series, int]:
+    """Distinct users per week and over the weeks of ``month`` (weeks whose Thursday falls in it)."""
+    f = pd.DataFrame({"user_id": user_id, "week": week})
+    in_month = month_text(pd.to_datetime(f["week"]) + pd.Timedelta(days=3)) == month
+    return f.groupby("week")["user_id"].nunique(), int(f.loc[in_month.to_numpy(), "user_id"].nunique())
+
+
+def _home_work_counts(home_work: pd.DataFrame | Iterable[pd.DataFrame], month: str) -> list[tuple]:
+    """``(measure, users per week, users in the month)`` of detected homes and workplaces, part by part: users
+    never span parts, so the counts add and only one part is held at a time."""
+    counts: dict[str, tuple[list[pd.Series], int]] = {"home detected": ([], 0), "work detected": ([], 0)}
+    for part in as_parts(home_work):
+        day = pd.to_datetime(part["date"])
+        week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize().to_numpy()
+        users = _user_codes(part["user_id"])
+        for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
+            ok = part[column].notna().to_numpy()
+            weekly, n_month = _users_by_week(users[ok], week[ok], month)
+            counts[label] = (counts[label][0] + [weekly], counts[label][1] + n_month)
+    return [(label, pd.concat(weekly).groupby(level=0).sum() if weekly else pd.Series(dtype=int), n_month)
+            for label, (weekly, n_month) in counts.items()]
+
+
+def coverage_table(metrics_weekly: pd.DataFrame, month: str, *,
+                   home_work: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
                    employment: pd.DataFrame | None = None, method: str = "signal", timezone: str = "UTC",
                    k_min_users: int = 10) -> pd.DataFrame:
     """Users behind each week of the run and behind the report month (schema ``coverage``).
 
     A week belongs to the month holding its Thursday (ISO rule); the month rows count distinct users over
-    the month's weeks.
+    the month's weeks. ``home_work`` (``home_work_daily``) may come as one DataFrame or as its parts, whose
+    users must not overlap (the pipeline's partitions): it is then counted part by part, never held whole.
 
     Examples
     --------
@@ -49,40 +87,29 @@ def coverage_table(metrics_weekly: pd.DataFrame, month: str, *, home_work: pd.Da
     """
     k = check_k(k_min_users)
     check_month(month)
-    rows = []
-    frames = []
     data = metrics_weekly[metrics_weekly["coverage_h"] > 0]
-    frames.append(("with data", pd.DataFrame({"user_id": _user_codes(data["user_id"]),
-                                              "week": _local_day(data["period_start"], timezone).to_numpy(),
-                                              "hours": data["coverage_h"].to_numpy(float)})))
+    users = _user_codes(data["user_id"])
+    week = _local_day(data["period_start"], timezone).to_numpy()
+    hours = pd.DataFrame({"user_id": users, "week": week, "hours": data["coverage_h"].to_numpy(float)})
+    in_month = (month_text(pd.to_datetime(hours["week"]) + pd.Timedelta(days=3)) == month).to_numpy()
+    measures = [("with data", *_users_by_week(users, week, month),
+                 hours.groupby(["week", "user_id"])["hours"].sum().groupby("week").median(),
+                 float(hours[in_month].groupby("user_id")["hours"].sum().median()) if in_month.any() else np.nan)]
     if home_work is not None:
-        day = pd.to_datetime(home_work["date"])
-        week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize()
-        users = _user_codes(home_work["user_id"])
-        for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
-            ok = home_work[column].notna().to_numpy()
-            frames.append((label, pd.DataFrame({"user_id": users[ok],
-                                                "week": week.to_numpy()[ok]})))
+        measures += [(*counts, None, np.nan) for counts in _home_work_counts(home_work, month)]
     if employment is not None:
         e = employment[employment["method"] == method]
-        known = e["status"].isin(["employed", "unemployed"]).to_numpy()
         users = _user_codes(e["user_id"])
-        frames.append(("status known", pd.DataFrame({"user_id": users[known],
-                                                     "week": pd.to_datetime(e["week"]).to_numpy()[known]})))
-        lost = (e["status"] == "unemployed").to_numpy()
-        frames.append(("job losers", pd.DataFrame({"user_id": users[lost],
-                                                   "week": pd.to_datetime(e["week"]).to_numpy()[lost]})))
-    for measure, f in frames:
-        weekly = f.groupby("week").agg(n_users=("user_id", "nunique"))
-        hours = f.groupby(["week", "user_id"])["hours"].sum().groupby("week").median() if "hours" in f else None
-        for week, n in weekly["n_users"].items():
-            rows.append(("week", pd.Timestamp(week).strftime("%Y-%m-%d"), measure, float(n),
-                         float(hours[week]) if hours is not None else np.nan))
-        in_month = month_text(pd.to_datetime(f["week"]) + pd.Timedelta(days=3)) == month
-        g = f[in_month.to_numpy()]
-        if len(g):
-            med = float(g.groupby("user_id")["hours"].sum().median()) if "hours" in g else np.nan
-            rows.append(("month", f"{month}-01", measure, float(g["user_id"].nunique()), med))
+        week = pd.to_datetime(e["week"]).to_numpy()
+        for label, ok in (("status known", e["status"].isin(["employed", "unemployed"]).to_numpy()),
+                          ("job losers", (e["status"] == "unemployed").to_numpy())):
+            measures.append((label, *_users_by_week(users[ok], week[ok], month), None, np.nan))
+    rows = []
+    for measure, weekly, n_month, median_h, month_median_h in measures:
+        for w, n in weekly.items():
+            rows.append(("week", pd.Timestamp(w).strftime("%Y-%m-%d"), measure, float(n),
+                         float(median_h[w]) if median_h is not None else np.nan))
+        if n_month:
+            rows.append(("month", f"{month}-01", measure, float(n_month), month_median_h))
     out = pd.DataFrame(rows, columns=COLUMNS[:-1])
     return suppress_small(out, k_min_users=k, keep=["period", "period_start", "measure"])[COLUMNS]
-

@@ -2,7 +2,9 @@
 
 Tables are found as the pipeline writes them (a folder of Parquet parts, :func:`mobility.pipeline.read_table`)
 or as single files under ``employment/`` (:func:`mobility.employment.estimate.write_employment`). Every table
-but ``metrics_weekly`` and ``metrics_monthly`` is optional: a section whose tables are absent says so.
+but ``metrics_weekly`` and ``metrics_monthly`` is optional: a section whose tables are absent says so. The
+tables of user-days and user-weeks (:data:`BY_PART`) are never read whole: the report reduces them one part
+(one partition's users) at a time, so its memory is bounded by a partition, not by the region.
 
 This is the one place that says which columns the report reads (:data:`READS`): when a science table changes,
 this is what to check.
@@ -14,6 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -21,7 +24,10 @@ from mobility.errors import MobilityError
 from mobility.pipeline.runner import read_table
 
 REQUIRED = ("metrics_weekly", "metrics_monthly")
-OPTIONAL = ("home_work_daily", "user_features", "employment_weekly", "area_unemployment")
+OPTIONAL = ("employment_weekly", "area_unemployment")
+BY_PART = ("home_work_daily", "user_features")
+"""Tables read part by part (:meth:`RunOutputs.parts`): users never span the pipeline's partitions, so
+per-user reductions of each part add up to those of the whole table."""
 SUBFOLDERS = ("employment",)
 MOBILITY_METRICS = ("radius_of_gyration_km", "exploration_rate", "uncorrelated_entropy_bits", "uncorrelated_entropy_norm",
                     "distinct_locations")
@@ -30,7 +36,7 @@ READS: dict[str, tuple[str, ...] | None] = {
     "metrics_weekly": ("user_id", "period_start", "coverage_h"),
     "metrics_monthly": ("user_id", "period_start", *MOBILITY_METRICS),
     "home_work_daily": ("user_id", "date", "home_cbg", "work_cbg"),
-    "user_features": None,  # user_id, week and the p_<dimension>_<group> census probabilities
+    "user_features": ("user_id", "week"),  # and the p_<dimension>_<group> columns the report asks for
     "employment_weekly": ("user_id", "week", "method", "status"),
     "area_unemployment": ("method", "route", "estimator", "level", "area", "period", "period_start", "n_users",
                           "unemployed", "labour_force", "rate", "rate_low", "rate_high", "suppressed"),
@@ -54,6 +60,15 @@ class RunOutputs:
     def get(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
 
+    def parts(self, name: str, extra: tuple[str, ...] = ()) -> Iterator[pd.DataFrame] | None:
+        """Table ``name`` (one of :data:`BY_PART`) part by part, each read when asked for, with the columns of
+        :data:`READS` and ``extra`` (those the table has); None where the run has not written it."""
+        files = table_files(self.out_dir, name)
+        if not files:
+            return None
+        columns = _columns_present(files[0], READS[name] + tuple(extra))
+        return (pd.read_parquet(path, columns=columns) for path in files)
+
     @property
     def timezone(self) -> str:
         """The run's local time zone (from the metrics stage's parameters; ``UTC`` when not recorded)."""
@@ -73,6 +88,16 @@ def _columns_present(path: Path, wanted: tuple[str, ...] | None) -> list[str] | 
     return [c for c in wanted if c in names]
 
 
+def table_files(out_dir: Path, name: str) -> list[Path]:
+    """The Parquet parts of table ``name`` in a run folder, or its one file; [] where it is absent."""
+    folder = out_dir / name
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if parts:
+        return parts
+    candidates = [out_dir / f"{name}.parquet"] + [out_dir / sub / f"{name}.parquet" for sub in SUBFOLDERS]
+    return [path for path in candidates if path.is_file()][:1]
+
+
 def find_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
     """Read table ``name`` of a run folder (the columns of :data:`READS`), or None where the run has not
     written it.
@@ -87,19 +112,18 @@ def find_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
     (['level'], None)
     """
     out_dir = Path(out_dir)
-    folder = out_dir / name
-    wanted = READS.get(name)
-    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if parts:
-        return read_table(out_dir, name, columns=_columns_present(parts[0], wanted))
-    for candidate in [out_dir / f"{name}.parquet"] + [out_dir / sub / f"{name}.parquet" for sub in SUBFOLDERS]:
-        if candidate.is_file():
-            return pd.read_parquet(candidate, columns=_columns_present(candidate, wanted))
-    return None
+    files = table_files(out_dir, name)
+    if not files:
+        return None
+    columns = _columns_present(files[0], READS.get(name))
+    if files[0].parent == out_dir / name:
+        return read_table(out_dir, name, columns=columns)
+    return pd.read_parquet(files[0], columns=columns)
 
 
 def load_run(out_dir: str | os.PathLike) -> RunOutputs:
-    """Read the manifest and every table the report can use from a run folder.
+    """Read the manifest and every table the report can use from a run folder (those of :data:`BY_PART`
+    are read later, part by part, by :meth:`RunOutputs.parts`).
 
     Raises
     ------

@@ -15,7 +15,7 @@ Schema ``mobility_by_status``: ``dimension``, ``group``, ``status``, ``metric``,
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from mobility.census import assign_groups, feature_columns
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.localtime import local_time
+from mobility.report.coverage import as_parts
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month, month_text
 
@@ -101,7 +102,8 @@ def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame, features: pd.DataFrame | None,
+def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
+                       features: pd.DataFrame | Iterable[pd.DataFrame] | None,
                        month: str, *, timezone: str = "UTC",
                        metrics: Sequence[str] = ("radius_of_gyration_km", "exploration_rate", "distinct_locations"),
                        dimensions: Sequence[str] = ("sex", "age", "earnings"), baseline_months: int = 2,
@@ -114,8 +116,9 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame, 
         The pipeline's ``metrics_monthly`` (``user_id``, ``period_start`` UTC, metric columns).
     employment : DataFrame
         ``employment_weekly`` (``user_id``, ``week``, ``status``, ``method``).
-    features : DataFrame or None
-        ``user_features`` (census probabilities); None: overall rows only.
+    features : DataFrame, iterable of DataFrames, or None
+        ``user_features`` (census probabilities), whole or as parts whose users do not overlap (the pipeline's
+        partitions: each part is reduced to one row per user before the next is read); None: overall rows only.
     month : str
         ``YYYY-MM``.
     timezone : str
@@ -166,7 +169,9 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame, 
     people = people.join(change, how="left")
     group_cols: list[tuple[str, pd.Series]] = [("all", pd.Series("all", index=people.index))]
     if features is not None and len(dimensions):
-        groups = baseline_groups(features, dimensions).set_index("user_id").reindex(people.index)
+        parts = [baseline_groups(part, dimensions) for part in as_parts(features)]  # one row per user and part
+        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["user_id", *dimensions])
+        groups = groups.set_index("user_id").reindex(people.index)
         group_cols += [(dim, groups[dim]) for dim in dimensions]
     rows = []
     for dim, labels in group_cols:

@@ -11,7 +11,12 @@ import pytest
 
 import mobility
 from mobility.errors import MobilityError
+from mobility.census import feature_columns
+from mobility.pipeline import read_table
 from mobility.report import build_report, report_for_region
+from mobility.report.coverage import coverage_table
+from mobility.report.inputs import load_run
+from mobility.report.mobility_gap import mobility_by_status
 
 from .runs import make_run
 
@@ -76,6 +81,39 @@ def test_report_numbers_match_the_area_table(run):
             # in percent; the CSV rounds to 3 decimals
             assert row["rate_pct"] == pytest.approx(100 * r.unemployed / r.labour_force, abs=6e-4)
             assert row["rate_low_pct"] <= row["rate_pct"] <= row["rate_high_pct"]
+
+
+def test_tables_built_part_by_part_equal_those_of_the_whole_tables(run):
+    """The report reads home_work_daily and user_features one partition at a time; its coverage and
+    mobility-by-group tables are those of the whole tables, and the coverage counts are those counted here
+    directly on the whole table."""
+    _, out, _ = run
+    r = load_run(out)
+    hw_parts = list(r.parts("home_work_daily"))
+    assert len(hw_parts) == 2 and all(len(p) for p in hw_parts)   # n_partitions = 2, both non-empty
+    assert not set(hw_parts[0]["user_id"]) & set(hw_parts[1]["user_id"])
+    assert "home_work_daily" not in r.tables and "user_features" not in r.tables   # never read whole
+    hw = read_table(out, "home_work_daily")
+    emp = r.get("employment_weekly")
+    cov = {how: coverage_table(r.tables["metrics_weekly"], MONTH, home_work=home_work, employment=emp,
+                               timezone=r.timezone, k_min_users=2)
+           for how, home_work in (("whole", hw), ("parts", r.parts("home_work_daily")))}
+    pd.testing.assert_frame_equal(cov["parts"], cov["whole"])
+    day = pd.to_datetime(hw["date"])
+    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    expected = hw[hw["work_cbg"].notna()].groupby(week)["user_id"].nunique()
+    got = cov["whole"].query("period == 'week' and measure == 'work detected'").set_index("period_start")["n_users"]
+    assert expected.sum() > 0
+    pd.testing.assert_series_equal(got, expected.astype(float), check_names=False)
+    dims = ("sex", "age", "earnings")
+    columns = ["user_id", "week", *(c for d in dims for c in feature_columns(d))]
+    assert set(next(r.parts("user_features", extra=tuple(columns[2:]))).columns) == set(columns)
+    gap = {how: mobility_by_status(r.tables["metrics_monthly"], emp, features, MONTH, timezone=r.timezone,
+                                   dimensions=dims, baseline_months=1, method="signal", k_min_users=2)
+           for how, features in (("whole", read_table(out, "user_features")),
+                                 ("parts", r.parts("user_features", extra=tuple(columns[2:]))))}
+    assert set(gap["whole"]["dimension"]) == {"all", *dims}
+    pd.testing.assert_frame_equal(gap["parts"], gap["whole"])
 
 
 @pytest.mark.slow
