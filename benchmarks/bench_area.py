@@ -6,7 +6,8 @@ Commands::
     python benchmarks/bench_area.py evidence --out DIR [--regions synthetic:20200316 synthetic:2 synthetic_hard:20200316]
     python benchmarks/bench_area.py breaks --out DIR      # placebo world, replicate sweep, panel share, no weights,
                                                           # a panel over-representing one county / the young
-    python benchmarks/bench_area.py sweep --out DIR       # labels for a share of users; misclassification sweep
+    python benchmarks/bench_area.py sweep --out DIR [--seed 2] [--labels-only]  # labels for a share of users;
+                                                          # misclassification sweep
     python benchmarks/bench_area.py speed [--users 100000 --weeks 39 --replicates 200]
 
 ``evidence`` runs the whole pipeline (every stage from the pings) on each region with 1,000 users and scores
@@ -243,27 +244,39 @@ def breaks(args) -> None:
 
 
 def sweep(args) -> None:
-    """On the default region's run: labels for a share of the users only; statuses and probabilities made from
-    the true statuses with a known sensitivity and specificity, flipped week by week or once per person."""
-    run, region_dir = run_region("synthetic", 20200316, args.users, args.out)
+    """On a region's run: labels for a share of the users only (``AreaParams.recalibrate`` "always" against
+    the default "auto", which shrinks each month's recalibration shifts toward none by an empirical-Bayes
+    weight; the weight, gap and its standard error per month are shown as their range over months); statuses and probabilities made from the true statuses with a known sensitivity and
+    specificity, flipped week by week or once per person."""
+    run, region_dir = run_region("synthetic", args.seed, args.users, args.out)
     emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
     truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
     ap = AreaParams(panel_share=1.0)
     w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
     users = labels["user_id"].astype(str).unique()
     rows = []
-    for share, seed, bins in [(1.0, 11, 20), (0.0, 11, 20)] + [(s_, d, b) for s_ in (0.5, 0.2, 0.05)
-                                                               for d in (11, 12, 13) for b in (20, 5)]:
+    for share, seed in [(1.0, 11), (0.0, 11)] + [(s_, d) for s_ in (0.5, 0.2, 0.05) for d in (11, 12, 13)]:
         keep = set(np.random.default_rng(seed).permutation(users)[:int(round(share * len(users)))])
         sub = labels[labels["user_id"].astype(str).isin(keep)] if share else None
-        a = area_unemployment(emp, homes, weights=w, labels=sub,
-                              area_params=AreaParams(panel_share=1.0, calibration_bins=bins))
-        sc = score(a, truth)
-        rows.append(sc[sc["route"] == "individual"].assign(labelled_users=f"{share:.0%}", draw=seed, bins=bins))
-    cols = ["labelled_users", "draw", "bins", "method", "estimator", "cells", "mae_pts", "mean_error_pts", "coverage",
-            "width_pts"]
-    show("labels for a share of the users (default region, seed 20200316; draw = which users)",
+        for how in ("always", "auto") if share else ("auto",):
+            a = area_unemployment(emp, homes, weights=w, labels=sub,
+                                  area_params=AreaParams(panel_share=1.0, recalibrate=how))
+            sc = score(a, truth)
+            sc = sc[sc["route"] == "individual"].assign(labelled_users=f"{share:.0%}", draw=seed, recalibrate=how)
+            cal = a.attrs["calibration"]  # per method: the shrinkage weight, gap and its se per month
+            for col, key in (("weight", "weight_by_month"), ("gap_pts", "gap_pts_by_month"),
+                             ("gap_se_pts", "gap_se_pts_by_month")):
+                by_month = {m: np.array(list(cal[m].get(key, {}).values()), dtype=float) for m in cal}
+                sc[f"{col}_min"] = [by_month[m].min() if by_month[m].size else np.nan for m in sc["method"]]
+                sc[f"{col}_max"] = [by_month[m].max() if by_month[m].size else np.nan for m in sc["method"]]
+            rows.append(sc)
+    cols = ["labelled_users", "draw", "recalibrate", "method", "estimator", "weight_min", "weight_max",
+            "gap_pts_min", "gap_pts_max", "gap_se_pts_min", "gap_se_pts_max", "cells", "mae_pts", "mean_error_pts",
+            "coverage", "width_pts"]
+    show(f"labels for a share of the users (synthetic seed {args.seed}; draw = which users)",
          pd.concat(rows, ignore_index=True)[cols])
+    if args.labels_only:
+        return
     base = emp[(emp["method"] == "classifier")].drop(columns=["status", "p_unemployed"])
     t = labels.assign(user_id=labels["user_id"].astype(str))[["user_id", "week", "status"]]
     base = base.assign(user_id=base["user_id"].astype(str)).merge(t.rename(columns={"status": "true"}),
@@ -391,6 +404,8 @@ def main() -> None:
     w = sub.add_parser("sweep")
     w.add_argument("--out", type=Path, required=True)
     w.add_argument("--users", type=int, default=1000)
+    w.add_argument("--seed", type=int, default=20200316)
+    w.add_argument("--labels-only", action="store_true", help="skip the misclassification sweep")
     s = sub.add_parser("speed")
     s.add_argument("--users", type=int, default=100_000)
     s.add_argument("--weeks", type=int, default=39)

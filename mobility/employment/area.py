@@ -24,8 +24,12 @@ start, by home county), so the yardstick measures estimation error, not this dif
 * ``expected`` -- expected counts from calibrated probabilities: ``rate = sum_i w_i p_it / sum_i w_i`` over
   the cell's users. Where a labelled panel is given, ``p`` is recalibrated out of fold (users dealt into
   ``calibration_folds``; each user's probabilities are shifted by the gap between observed and predicted
-  shares in their probability bin among the *other* folds' users); else the probabilities are used as the
-  employment step gives them (a transferred model's calibration is its training region's);
+  shares in their probability bin among the *other* folds' users), the shifts shrunk toward none by an
+  empirical-Bayes weight where the labelled panel is too small to tell the method's calibration error from
+  its own sampling error (:class:`_Calibration`; ``AreaParams.recalibrate``); else the probabilities are used
+  as the employment step gives them (a transferred model's calibration is its training region's). The
+  weights, per method and month, are in the table's ``attrs["calibration"]`` (the pipeline writes them to
+  ``employment_evaluation/area_calibration.json``);
 * ``status_corrected`` (only with a labelled panel) -- the share of hard ``unemployed`` statuses corrected for
   misclassification by Rogan-Gladen, ``(s + Sp - 1) / (Se + Sp - 1)``, sensitivity and specificity measured
   on the labelled users' observed weeks (out of fold, per week); its labour force is weighted like the
@@ -211,7 +215,17 @@ class _Calibration:
     its probability bin and calendar month (or of its bin over all months where the month has fewer than
     ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). The same user-weeks give
     the share of each bin that the labels put out of the labour force (no job at the start: someone seen
-    commuting to a campus); each user-week then counts in the labour force with the complement."""
+    commuting to a campus); each user-week then counts in the labour force with the complement.
+
+    The shifts are estimated from a labelled *sample*: with few labelled users, their own gap between
+    observed and predicted shares is mostly sampling error, and it would move every cell of the month. So
+    each month's shifts are shrunk toward none (the method's own probabilities) by the empirical-Bayes weight
+    ``lambda = max(0, 1 - se^2 / gap^2)`` (positive-part James-Stein), where ``gap`` is the month's mean gap
+    between labels and probabilities over the labelled user-weeks and ``se`` its standard error over users
+    (a ratio of sums, linearised): the month's calibration error is taken as a draw from a prior of mean
+    0 whose variance is estimated by ``gap^2 - se^2``. Estimated like the shifts: out of fold, per
+    replicate, pooled over months where a month has fewer than ``calibration_min_weeks``.
+    ``recalibrate = "always"`` / ``"never"`` (:class:`AreaParams`) fix lambda at 1 / 0."""
 
     edges: np.ndarray
     period: np.ndarray  # month code of each week
@@ -219,6 +233,7 @@ class _Calibration:
     counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
     n_folds: int
     min_weeks: float
+    mode: str = "auto"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -242,19 +257,22 @@ class _Calibration:
         fold = np.full(len(panel.users), -1)
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
-        return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks)
+        return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
+                   params.recalibrate)
 
     def shifts(self, factors: np.ndarray) -> np.ndarray:
         """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
         fold from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
-        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins)
-            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), -1))
+        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins); a fold
+            size = 4 * self.counts.shape[2]  # can be empty (fewer labelled users than folds)
+            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
                                     for m in (self.fold == f for f in range(self.n_folds))]
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
         tot = sum(mine)  # users without labels count nowhere
         out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
+        weight = np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)  # (R, n_folds + 1, months * bins)
         for f in range(self.n_folds + 1):
             part = tot - mine[f] if f < self.n_folds else tot
             pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
@@ -263,7 +281,57 @@ class _Calibration:
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[0, :, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
                 out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
+        out[0] *= weight
         return out
+
+    def shrinkage(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weight lambda of each month's shifts, the month's gap (labels minus probabilities, per labelled
+        user-week) and its standard error over users, each (R, n_folds + 1, n_months): per fold from the other
+        folds' users, the last row from all users (class notes)."""
+        n_months = int(self.period.max()) + 1
+        if "users" not in self._cache:  # per labelled user: 5 sums (months, then all months) of fold f's users
+            c = self.counts.reshape(4, self.counts.shape[1], n_months, -1).sum(axis=3)
+            res, n = c[1] - c[2], c[0]
+            res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
+            parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
+            self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
+                                    for m in (self.fold == f for f in range(self.n_folds))]
+        r = factors.shape[0]
+        mine = [(factors[:, m] @ c).reshape(r, 5, -1) for m, c in self._cache["users"]]
+        tot = sum(mine)
+        k = [factors[:, m].sum(axis=1) for m, _ in self._cache["users"]]  # (weighted) users per fold
+        drawn = [(factors[:, m] > 0).sum(axis=1) for m, _ in self._cache["users"]]  # distinct users per fold
+        lam, gap, se = (np.zeros((r, self.n_folds + 1, n_months)) for _ in range(3))
+        for f in range(self.n_folds + 1):
+            part = tot - mine[f] if f < self.n_folds else tot
+            users = sum(k) - (k[f] if f < self.n_folds else 0.0)
+            distinct = sum(drawn) - (drawn[f] if f < self.n_folds else 0)
+            s_r, s_n, q_rr, q_rn, q_nn = (part[:, j] for j in range(5))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = s_r / s_n
+                v = (q_rr - 2 * d * q_rn + d * d * q_nn) / s_n**2 * (users / np.maximum(users - 1, 1))[:, None]
+            v = np.where((distinct >= 2)[:, None], v, np.inf)  # one user: no spread to tell the gap from noise
+            few = s_n[:, :-1] < self.min_weeks  # such a month takes the figures over all months
+            d, v = np.where(few, d[:, -1:], d[:, :-1]), np.where(few, v[:, -1:], v[:, :-1])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                w = np.where(d * d > 0, np.maximum(0.0, 1.0 - v / (d * d)), 0.0)
+            lam[:, f] = {"always": 1.0, "never": 0.0}.get(self.mode, np.nan_to_num(w))
+            gap[:, f], se[:, f] = d, np.sqrt(v)
+        return lam, gap, se
+
+    def summary(self, weeks: pd.DatetimeIndex) -> dict:
+        """What the run records: per month, the weight of the labels' shifts, the gap and its standard error
+        (points), from all labelled users."""
+        lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.counts.shape[1]))))
+        months = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values, sort=True)[1]
+        label = [str(pd.Timestamp(m).date())[:7] for m in months] if len(months) == len(lam) else ["all"]
+
+        def by_month(x: np.ndarray, digits: int) -> dict:  # None where not estimable (JSON has no NaN)
+            return {k: (round(float(v), digits) if np.isfinite(v) else None) for k, v in zip(label, x)}
+
+        return {"recalibrate": self.mode, "labelled_users": int((self.fold >= 0).sum()),
+                "labelled_weeks": int(self.counts[0].sum()), "weight_by_month": by_month(lam, 3),
+                "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
 
     def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
@@ -417,15 +485,19 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
     home = home[~home.index.duplicated()]
-    frames = []
+    frames, calibration = [], {}
     for method, part in employment.groupby(employment["method"].astype(str), sort=True):
         panel = _panel(part, home, labels, area_params)
         if not len(panel.users):
             continue
         with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
-            frames += _method_cells(panel, str(method), weights, params, area_params, levels, periods)
+            cells, calibration[str(method)] = _method_cells(panel, str(method), weights, params, area_params,
+                                                            levels, periods)
+        frames += cells
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
-    return _finish(out, params.min_cell_users)
+    out = _finish(out, params.min_cell_users)
+    out.attrs["calibration"] = calibration
+    return out
 
 
 def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -437,8 +509,9 @@ def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
-                  ap: AreaParams, levels, periods) -> list[pd.DataFrame]:
-    """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``)."""
+                  ap: AreaParams, levels, periods) -> tuple[list[pd.DataFrame], dict]:
+    """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``), and how much of
+    the labels' recalibration the ``expected`` estimator used (:meth:`_Calibration.summary`)."""
     n_u, n_w = panel.p.shape
     n_a = len(panel.areas)
     member = np.isfinite(panel.p)
@@ -448,6 +521,7 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     one = np.ones((1, n_u))
     p0, lf0 = (cal.apply(panel.p, cal.shifts(one)) if cal is not None else
                (np.nan_to_num(panel.p)[None].astype(np.float32), member[None].astype(np.float32)))
+    chosen = cal.summary(panel.weeks) if cal is not None else {"recalibrate": "no labels"}
     estimators = {"expected": (p0, None)}
     base = {"expected": _cell_sums(p0[0], w0[None], lf0[0], panel.area, n_a)}
     if cal is not None:
@@ -480,7 +554,7 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                     "unemployed": (rate * s_den[0]).ravel()[keep], "rate": rate.ravel()[keep],
                     "rate_low": lo.ravel()[keep], "rate_high": hi.ravel()[keep],
                     "design_effect": deff.ravel()[keep]}))
-    return frames
+    return frames, chosen
 
 
 def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:

@@ -85,7 +85,8 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     -------
     dict
         ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``remote_adoption``,
-        ``drop_evidence``, ``area_unemployment``; with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
+        ``drop_evidence``, ``area_unemployment``, ``area_calibration`` (a dict: per method and month, the weight
+        of the labels' recalibration in the area step, :class:`~mobility.employment.area._Calibration`); with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
         dict: out-of-fold scores when trained here, scores against ``labels_truth`` when applied) and
         ``employment_model`` (the :class:`~mobility.employment.model.ClassifierModel` that made its rows).
 
@@ -201,6 +202,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
             tables["sector_weekly"], wac_county, params=params, area_params=area_params,
             n_users=workplace_users(signal, features) if "work_cbg" in features.columns else None,
             replicates=sector_replicates(signal, telework, area_params)))
+    tables["area_calibration"] = area[0].attrs["calibration"]  # per method: how much of the recalibration was used
     tables["area_unemployment"] = pd.concat(area, ignore_index=True)
     return tables
 

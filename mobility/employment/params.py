@@ -230,6 +230,10 @@ class ClassifierParams:
         return dataclasses.asdict(self)
 
 
+RECALIBRATE = ("auto", "always", "never")
+"""How much of the labels' recalibration of a method's probabilities the area step uses (:class:`AreaParams`)."""
+
+
 @dataclass(frozen=True)
 class AreaParams:
     """Parameters of the area estimates (:mod:`mobility.employment.area`) and their bootstrap.
@@ -252,6 +256,11 @@ class AreaParams:
         Recalibrate each calendar month on its own labelled weeks (calibration drifts as a shock unfolds).
     calibration_min_weeks : float
         A month's bin with fewer labelled user-weeks (of the other folds) takes the bin's shift over all months.
+    recalibrate : str
+        ``"auto"``: each month's recalibration shifts are shrunk toward none by an empirical-Bayes weight
+        from the labelled users (a small labelled panel's gap is mostly its own sampling error);
+        ``"always"``: the shifts in full; ``"never"``: the method's own probabilities (the labels still give
+        the labour-force share and ``status_corrected``).
     latent_status : bool
         Draw each user's status from its probability in every replicate (the uncertainty of the person's
         status given the evidence); False resamples users only.
@@ -291,6 +300,7 @@ class AreaParams:
     calibration_folds: int = 5
     calibration_by_month: bool = True
     calibration_min_weeks: float = 50.0
+    recalibrate: str = "auto"
     latent_status: bool = True
     max_weight_ratio: float = 5.0
     trim_rounds: int = 3
@@ -311,6 +321,8 @@ class AreaParams:
         if not isinstance(self.calibration_by_month, bool):
             raise _bad(own, "calibration_by_month", self.calibration_by_month, "must be true or false")
         _check_range(own, self, "calibration_min_weeks", 0.0, 1e9)
+        if self.recalibrate not in RECALIBRATE:
+            raise _bad(own, "recalibrate", self.recalibrate, f"must be one of {RECALIBRATE}")
         if not isinstance(self.latent_status, bool):
             raise _bad(own, "latent_status", self.latent_status, "must be true or false")
         _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)

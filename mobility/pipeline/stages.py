@@ -544,6 +544,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     ctx.output("employment_model")
     if truth_scores is not None:
         summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
+    summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
+                                   for m, c in tables["area_calibration"].items()}
     return summary
 
 

@@ -68,6 +68,7 @@ def test_evaluate_timing_and_remote_flags():
 # ------------------------------------------------------------------ rates with honest uncertainty
 from mobility.employment.area import panel_weights, sector_area_unemployment  # noqa: E402
 from mobility.employment.params import AreaParams  # noqa: E402
+from mobility.errors import MobilityError  # noqa: E402
 from mobility.employment.sector import SECTORS, WEIGHT_COLUMNS  # noqa: E402
 
 WEEK = pd.Timestamp("2020-04-06")
@@ -247,3 +248,94 @@ def test_a_week_whose_statuses_cannot_be_corrected_leaves_the_other_weeks_publis
     rate = rg.set_index("period_start")["rate"]
     assert rate[weeks[0]] == pytest.approx(0.25, abs=0.01)
     assert np.isnan(rate[weeks[1]])
+
+
+def test_a_tiny_labelled_panel_whose_gap_is_within_its_sampling_error_leaves_the_own_probabilities():
+    # 200 users of one county, one week, the method says p = 0.25 for everyone and 50 of them are unemployed:
+    # the own probabilities are right. Five users are labelled, two unemployed and three employed, one a fold
+    # (5 folds). With one probability bin and one month, the James-Stein weight of a set of m labelled users
+    # with a unemployed (q = a / m) is max(0, 1 - se^2 / gap^2), gap = q - 0.25 and, the linearised variance
+    # of the ratio over users with one week each, se^2 = sum_i (y_i - q)^2 / (m (m - 1)) = q (1 - q) / (m - 1):
+    #   all five (for the 195 unlabelled users): q = 0.4, gap = 0.15, se^2 = 0.24 / 4 = 0.06 > 0.0225 -> 0;
+    #   an unemployed user's other folds (1 of 4): q = 0.25, gap = 0 -> 0;
+    #   an employed user's other folds (2 of 4): q = 0.5, gap = 0.25, se^2 = 0.25 / 3 = 0.0833 > 0.0625 -> 0.
+    # So "auto" keeps p = 0.25: rate 0.25. "always" shifts by the full gaps: unlabelled 0.25 + 0.15 = 0.4,
+    # labelled unemployed 0.25 + 0 = 0.25, labelled employed 0.25 + 0.25 = 0.5:
+    # rate (195 x 0.4 + 2 x 0.25 + 3 x 0.5) / 200 = 80 / 200 = 0.4.
+    n = 200
+    emp, homes = _panel(np.full(n, 0.25), ["42101"] * n, status=["unemployed"] * 50 + ["employed"] * 150)
+    labels = pd.DataFrame({"user_id": emp["user_id"].iloc[[0, 1, 50, 51, 52]], "week": WEEK,
+                           "status": ["unemployed"] * 2 + ["employed"] * 3})
+    rate = {}
+    for how in ("auto", "always", "never"):
+        a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                              area_params=AreaParams(replicates=20, recalibrate=how))
+        rate[how] = a.loc[a["estimator"] == "expected", "rate"].item()
+        cal = a.attrs["calibration"]["signal"]
+        assert cal["recalibrate"] == how and cal["labelled_users"] == 5 and cal["labelled_weeks"] == 5
+        assert cal["gap_pts_by_month"] == {"2020-04": pytest.approx(15.0)}
+        assert cal["gap_se_pts_by_month"] == {"2020-04": pytest.approx(100 * 0.06**0.5, abs=0.01)}
+        assert cal["weight_by_month"] == {"2020-04": {"auto": 0.0, "always": 1.0, "never": 0.0}[how]}
+    assert rate["auto"] == pytest.approx(0.25, abs=1e-6)
+    assert rate["never"] == pytest.approx(0.25, abs=1e-6)
+    assert rate["always"] == pytest.approx(0.4, abs=1e-6)
+
+
+def test_a_large_labelled_panel_that_shows_the_own_probabilities_too_low_recalibrates_them():
+    # p = 0.1 for everyone, but 30 of 100 users are unemployed in each of two counties. The 100 users of
+    # 42101 are all labelled; those of 42045 are not, so they take the shift from all labelled users:
+    # gap = 0.3 - 0.1 = 0.2, se^2 = q (1 - q) / (m - 1) = 0.21 / 99 = 0.0021212 (se 4.61 points), and the
+    # James-Stein weight 1 - 0.0021212 / 0.04 = 0.94697: 42045's rate is 0.1 + 0.94697 x 0.2 = 0.28939,
+    # near the truth 0.3 (0.3 with "always", 0.1 with "never"). 42101's users are shifted out of fold by
+    # their other folds' gaps: 5 folds of 20 users, on average 6 of the 30 unemployed a fold, so the other
+    # folds' q averages 24 / 80 = 0.3 whatever the draw; at q = 0.3, se^2 = 0.21 / 79 = 0.002658 and the
+    # weight 1 - 0.002658 / 0.04 = 0.9335: rate about 0.1 + 0.9335 x 0.2 = 0.2867.
+    n = 100
+    status = (["unemployed"] * 30 + ["employed"] * 70) * 2
+    emp, homes = _panel(np.full(2 * n, 0.1), ["42101"] * n + ["42045"] * n, status=status)
+    labels = pd.DataFrame({"user_id": emp["user_id"].iloc[:n], "week": WEEK, "status": status[:n]})
+    rate = {}
+    for how in ("auto", "always", "never"):
+        a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                              area_params=AreaParams(replicates=20, recalibrate=how))
+        rate[how] = a[a["estimator"] == "expected"].set_index("area")["rate"]
+    cal = a.attrs["calibration"]["signal"]
+    assert cal["weight_by_month"] == {"2020-04": 0.0}
+    a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                          area_params=AreaParams(replicates=20))
+    cal = a.attrs["calibration"]["signal"]
+    assert cal["labelled_users"] == 100
+    assert cal["gap_pts_by_month"]["2020-04"] == pytest.approx(20.0)
+    assert cal["gap_se_pts_by_month"]["2020-04"] == pytest.approx(100 * (0.21 / 99) ** 0.5, abs=0.01)
+    assert cal["weight_by_month"]["2020-04"] == pytest.approx(1 - 0.21 / 99 / 0.04, abs=1e-3)
+    assert rate["auto"]["42045"] == pytest.approx(0.1 + (1 - 0.21 / 99 / 0.04) * 0.2, abs=1e-5)
+    assert rate["always"]["42045"] == pytest.approx(0.3, abs=1e-5)
+    assert rate["never"]["42045"] == pytest.approx(0.1, abs=1e-5)
+    assert rate["never"]["42101"] == pytest.approx(0.1, abs=1e-5)
+    assert rate["auto"]["42101"] == pytest.approx(0.2867, abs=0.005)
+
+
+def test_a_single_labelled_user_cannot_tell_its_gap_from_noise():
+    # 100 users with p = 0.1, 30 unemployed; one labelled user, unemployed: gap 1 - 0.1 = 0.9, but one user
+    # has no spread to estimate the gap's standard error, so "auto" keeps the own p: rate 0.1 (the error
+    # is recorded as not estimable). Four of the five folds are empty. "always" moves the 99 unlabelled
+    # users to 0.1 + 0.9 = 1.0; the labelled user's other folds hold no labels (no shift, p 0.1):
+    # rate (99 x 1.0 + 0.1) / 100 = 0.991.
+    n = 100
+    emp, homes = _panel(np.full(n, 0.1), ["42101"] * n, status=["unemployed"] * 30 + ["employed"] * 70)
+    labels = pd.DataFrame({"user_id": emp["user_id"].iloc[:1], "week": WEEK, "status": ["unemployed"]})
+    rate = {}
+    for how in ("auto", "always"):
+        a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                              area_params=AreaParams(replicates=20, recalibrate=how))
+        rate[how] = a.loc[a["estimator"] == "expected", "rate"].item()
+    cal = a.attrs["calibration"]["signal"]
+    assert cal["gap_pts_by_month"] == {"2020-04": pytest.approx(90.0)}
+    assert cal["gap_se_pts_by_month"] == {"2020-04": None}
+    assert rate["auto"] == pytest.approx(0.1, abs=1e-6)
+    assert rate["always"] == pytest.approx(0.991, abs=1e-6)
+
+
+def test_an_unknown_recalibrate_value_is_refused_naming_the_field():
+    with pytest.raises(MobilityError, match="recalibrate='sometimes'"):
+        AreaParams(recalibrate="sometimes")
