@@ -244,9 +244,10 @@ def breaks(args) -> None:
 
 
 def sweep(args) -> None:
-    """On a region's run: labels for a share of the users only (``AreaParams.recalibrate`` "always" against
-    the default "auto", which shrinks each month's recalibration shifts toward none by an empirical-Bayes
-    weight; the weight, gap and its standard error per month are shown as their range over months); statuses and probabilities made from the true statuses with a known sensitivity and
+    """On a region's run: labels for a share of the users only (``AreaParams.recalibrate``: the default
+    "always" against "auto", which shrinks each month's recalibration shifts toward none by an
+    empirical-Bayes weight; the weight, gap and its standard error per month are shown as their range over
+    months); statuses and probabilities made from the true statuses with a known sensitivity and
     specificity, flipped week by week or once per person."""
     run, region_dir = run_region("synthetic", args.seed, args.users, args.out)
     emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)

@@ -24,12 +24,13 @@ start, by home county), so the yardstick measures estimation error, not this dif
 * ``expected`` -- expected counts from calibrated probabilities: ``rate = sum_i w_i p_it / sum_i w_i`` over
   the cell's users. Where a labelled panel is given, ``p`` is recalibrated out of fold (users dealt into
   ``calibration_folds``; each user's probabilities are shifted by the gap between observed and predicted
-  shares in their probability bin among the *other* folds' users), the shifts shrunk toward none by an
-  empirical-Bayes weight where the labelled panel is too small to tell the method's calibration error from
-  its own sampling error (:class:`_Calibration`; ``AreaParams.recalibrate``); else the probabilities are used
-  as the employment step gives them (a transferred model's calibration is its training region's). The
-  weights, per method and month, are in the table's ``attrs["calibration"]`` (the pipeline writes them to
-  ``employment_evaluation/area_calibration.json``);
+  shares in their probability bin among the *other* folds' users; with ``AreaParams.recalibrate = "auto"``
+  the shifts are shrunk toward none by an empirical-Bayes weight, for labelled panels too small to tell the
+  method's calibration error from their own sampling error, :class:`_Calibration`; not the default: measured,
+  it helps the classifier with 5-20 % of users labelled and hurts the signal, ``benchmarks/README.md``); else
+  the probabilities are used as the employment step gives them (a transferred model's calibration is its
+  training region's). The weights, per method and month, are in the table's ``attrs["calibration"]`` (the
+  pipeline records them in the employment stage's summary in ``run.json``);
 * ``status_corrected`` (only with a labelled panel) -- the share of hard ``unemployed`` statuses corrected for
   misclassification by Rogan-Gladen, ``(s + Sp - 1) / (Se + Sp - 1)``, sensitivity and specificity measured
   on the labelled users' observed weeks (out of fold, per week); its labour force is weighted like the
@@ -233,7 +234,7 @@ class _Calibration:
     counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
     n_folds: int
     min_weeks: float
-    mode: str = "auto"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
+    mode: str = "always"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod

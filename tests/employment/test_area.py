@@ -302,7 +302,7 @@ def test_a_large_labelled_panel_that_shows_the_own_probabilities_too_low_recalib
     cal = a.attrs["calibration"]["signal"]
     assert cal["weight_by_month"] == {"2020-04": 0.0}
     a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
-                          area_params=AreaParams(replicates=20))
+                          area_params=AreaParams(replicates=20, recalibrate="auto"))
     cal = a.attrs["calibration"]["signal"]
     assert cal["labelled_users"] == 100
     assert cal["gap_pts_by_month"]["2020-04"] == pytest.approx(20.0)
