@@ -7,10 +7,12 @@ Two steps, each a unit of work an engine maps (:mod:`mobility.pipeline.engine`):
    Parquet files cut between row groups, about the same number of rows each, in input order). Read them in
    batches (:func:`~mobility.pipeline.engine.read_ping_batches`), check every row (:func:`mobility.pings.check_pings`: bad rows to the quarantine, rows outside the study
    period dropped and counted), split the good rows by user partition (:func:`mobility.pings.partition_of`)
-   and spill them as Arrow IPC shards, at most ``spill_rows`` rows held in memory at once.
-2. :func:`merge_partition`, one per user partition: read that partition's shards of every task, sort by
-   user and time and drop duplicates (:func:`mobility.pings.drop_duplicate_pings`, one rule for duplicates
-   within a batch, across batches and across files), write the partition's pings once, delete its shards.
+   and spill them as Arrow IPC shards, at most ``spill_rows`` rows held in memory at once: one file per
+   spill, each partition its own record batches, so the files are tasks x spills, not x partitions.
+2. :func:`merge_partition`, one per user partition: read that partition's batches from every task's
+   shards, sort by user and time and drop duplicates (:func:`mobility.pings.drop_duplicate_pings`, one rule
+   for duplicates within a batch, across batches and across files), write the partition's pings once. The
+   ``validate`` stage deletes the shards when every partition is written.
 
 Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk) that
 carry each row's ``source`` (file name) and ``row`` (0-based row in that file), in input order, so that
@@ -25,6 +27,7 @@ compress; the encodings make the files about as small as Snappy's and twice as f
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -41,6 +44,7 @@ from mobility.io.atomic import atomic_path, write_json, write_parquet
 from mobility.schema import PINGS
 
 SPILL_ROWS = 8_000_000  # good rows one load task holds before writing them out as shards (~0.5 GB)
+SHARD_GROUP_ROWS = 1 << 20  # largest row group of a compact Parquet shard
 SPILL_BYTES_PER_ROW = 56  # Arrow IPC shard bytes per ping (compact Parquet shards: ~17)
 UNIT_ROWS_MIN = 1_000_000  # smallest load task (rows), so that a small region still splits for 2+ cores
 BYTES_PER_TEXT_ROW = 50  # to estimate the rows of a text file from its size, when grouping files into tasks
@@ -165,7 +169,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     dict
         ``files``: per input file read, ``index``, ``file``, ``rows`` (read), ``kept`` (passed the row
         checks and inside the period, duplicates included), ``outside_period``, ``quarantine`` (rows per
-        reason), ``columns`` (its ping columns); ``shards``: partition -> shard file names.
+        reason), ``columns`` (its ping columns); ``shards``: partition -> its pieces ``[shard file name,
+        first record batch, record batches]``, in spill order.
     """
     from mobility.pings import check_pings
     from mobility.pipeline.engine import LOAD_BATCH_ROWS, read_ping_batches
@@ -204,14 +209,16 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     return summary
 
 
-def merge_partition(k: int, shard_files: list[Path], columns: list[str], out: Path, quarantine: Path,
+def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[str], out: Path, quarantine: Path,
                     part_name: str) -> dict[str, int]:
-    """Sort, de-duplicate and write partition ``k`` from its shards (step 2 of the module docstring).
+    """Sort, de-duplicate and write partition ``k`` from its pieces of the shards (step 2 of the module
+    docstring).
 
-    ``shard_files`` in input order (file index, then spill order). Writes the partition's duplicates to
-    ``quarantine/duplicates-KKKKK.parquet``, then its pings to ``out/<part_name>``, then deletes the shards;
-    a partition whose two outputs exist is only cleaned up (the stage resumed). A partition with no rows
-    gets an empty part with ``columns``.
+    ``shards``: ``(shard file, first record batch, record batches)`` in input order (task, then spill).
+    Writes the partition's duplicates to ``quarantine/duplicates-KKKKK.parquet``, then its pings to
+    ``out/<part_name>``; a partition whose two outputs exist is skipped (the stage resumed). The shards are
+    shared by all partitions: the caller deletes them (:func:`remove_shards`). A partition with no rows gets
+    an empty part with ``columns``.
 
     Returns
     -------
@@ -224,30 +231,30 @@ def merge_partition(k: int, shard_files: list[Path], columns: list[str], out: Pa
 
     target, dup_target = out / part_name, quarantine / f"duplicates-{k:05d}.parquet"
     if target.exists() and dup_target.exists():
-        _remove(shard_files)
         return {"duplicate": int(pq.ParquetFile(dup_target).metadata.num_rows)}
-    missing = [f.name for f in shard_files if not f.exists()]
+    missing = sorted({f.name for f, _, _ in shards if not f.exists()})
     if missing:
         raise MobilityError(
             f"partition {k}: the load stage's shards {missing[:3]} are gone (an earlier validate run wrote the "
             "pings and deleted them); rerun from the load stage: python -m mobility.pipeline ... --from load"
         )
-    if shard_files:
-        pings = _read_shards(shard_files)
+    if shards:
+        pings = _read_shards(shards)
     else:
         pings = empty_pings(accuracy="accuracy_m" in columns, utc_offset="utc_offset_s" in columns)
         pings = pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64))
     kept, dups = drop_duplicate_pings(pings)
     write_parquet(dups, dup_target)
     write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
-    _remove(shard_files)
     return {"duplicate": int(len(dups))}
 
 
 # --------------------------------------------------------------------------------------------- helpers
 class _Spill:
-    """Good rows of one input file, grouped by user partition in memory and written out as shards
-    ``pKKKKK-uNNNNN-FFFF.arrow`` whenever ``max_rows`` rows are held (and at the end)."""
+    """Good rows of one load task, grouped by user partition in memory and written out whenever ``max_rows``
+    rows are held (and at the end) as one shard ``uNNNNN-FFFF.arrow`` (or ``.parquet``): the partitions in
+    ascending order, each as its own record batches (row groups), so that a task writes one file per spill
+    whatever the number of partitions. ``names`` maps each partition to its ``[file, first batch, batches]``."""
 
     def __init__(self, folder: Path, index: int, n_partitions: int, max_rows: int, compression: str | None = None):
         self.folder, self.index, self.n, self.max_rows = folder, index, n_partitions, max_rows
@@ -255,7 +262,7 @@ class _Spill:
         self.options = None if self.parquet else pa.ipc.IpcWriteOptions(compression=compression)
         self.pieces: dict[int, list[pa.Table]] = {}
         self.rows = self.flushes = 0
-        self.names: dict[int, list[str]] = {}
+        self.names: dict[int, list[list]] = {}
 
     def add(self, pings: pd.DataFrame) -> None:
         from mobility.pings import partition_of
@@ -281,41 +288,70 @@ class _Spill:
             self.flush()
 
     def flush(self) -> None:
-        import pyarrow.parquet as pq
+        name = f"u{self.index:05d}-{self.flushes:04d}.{'parquet' if self.parquet else 'arrow'}"
+        order = sorted(self.pieces)
+        sizes = [sum(len(t) for t in self.pieces[k]) for k in order]
+        # one schema, and one dictionary per column, for the whole file (Arrow IPC files allow no other)
+        table = pa.concat_tables([t for k in order for t in self.pieces[k]], promote_options="permissive")
+        table = table.unify_dictionaries()
+        self.pieces = {}
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
+        parts = {k: table.slice(a, n) for k, a, n in zip(order, starts, sizes)}
+        with atomic_path(self.folder / name, durable=False) as tmp:
+            counts = (_write_parquet_shard if self.parquet else self._write_ipc)(parts, table.schema, tmp)
+        first = 0
+        for k, count in counts.items():
+            self.names.setdefault(k, []).append([name, first, count])
+            first += count
+        self.rows, self.flushes = 0, self.flushes + 1
 
-        for k, tables in sorted(self.pieces.items()):
-            name = f"p{k:05d}-u{self.index:05d}-{self.flushes:04d}.{'parquet' if self.parquet else 'arrow'}"
-            table = pa.concat_tables(tables, promote_options="permissive").combine_chunks()
-            with atomic_path(self.folder / name, durable=False) as tmp:
-                if self.parquet:
-                    options = {**COMPACT_SHARDS, "use_dictionary": [c for c in COMPACT_SHARDS["use_dictionary"]
-                                                                    if c in table.column_names]}
-                    pq.write_table(table, tmp, **options)
-                else:
-                    with pa.OSFile(str(tmp), "wb") as sink, \
-                            pa.ipc.new_file(sink, table.schema, options=self.options) as writer:
-                        writer.write_table(table)
-            self.names.setdefault(k, []).append(name)
-        self.pieces, self.rows, self.flushes = {}, 0, self.flushes + 1
+    def _write_ipc(self, parts: dict[int, pa.Table], schema: pa.Schema, path: Path) -> dict[int, int]:
+        """Each partition's rows as one record batch; returns the number of batches of each partition."""
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema, options=self.options) as writer:
+            for table in parts.values():
+                writer.write_batch(table.combine_chunks().to_batches()[0])
+        return dict.fromkeys(parts, 1)
 
-    def close(self) -> dict[int, list[str]]:
+    def close(self) -> dict[int, list[list]]:
         if self.pieces:
             self.flush()
         return self.names
 
 
-def _read_shards(files: list[Path]) -> pd.DataFrame:
-    """The shards' rows, concatenated in order, with the dtypes of the pings table plus ``source``, ``row``."""
+def _write_parquet_shard(parts: dict[int, pa.Table], schema: pa.Schema, path: Path) -> dict[int, int]:
+    """Each partition's rows as its own row groups of at most ``SHARD_GROUP_ROWS`` rows; returns the number of
+    row groups of each partition."""
+    import pyarrow.parquet as pq
+
+    options = {**COMPACT_SHARDS, "use_dictionary": [c for c in COMPACT_SHARDS["use_dictionary"] if c in schema.names]}
+    counts = {}
+    with pq.ParquetWriter(path, schema, **options) as writer:
+        for k, table in parts.items():
+            starts = range(0, len(table), SHARD_GROUP_ROWS)
+            for a in starts:
+                piece = table.slice(a, SHARD_GROUP_ROWS)
+                writer.write_table(piece, row_group_size=len(piece))
+            counts[k] = len(starts)
+    return counts
+
+
+def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
+    """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, with the dtypes
+    of the pings table plus ``source``, ``row``."""
     import pyarrow.parquet as pq
 
     tables = []
-    for f in files:
+    for f, first, count in shards:
         try:
             if f.suffix == ".parquet":
-                tables.append(pq.read_table(f, use_threads=False))
+                stat = f.stat()
+                shard = pq.ParquetFile(f, metadata=_parquet_footer(str(f), stat.st_mtime_ns, stat.st_size))
+                tables.append(shard.read_row_groups(range(first, first + count), use_threads=False))
                 continue
             with pa.memory_map(str(f)) as source:
-                tables.append(pa.ipc.open_file(source).read_all())
+                reader = pa.ipc.open_file(source)
+                tables.append(pa.Table.from_batches([reader.get_batch(i) for i in range(first, first + count)],
+                                                    schema=reader.schema))
         except (pa.ArrowException, OSError) as exc:
             raise MobilityError(f"{f}: unreadable load shard ({exc}); rerun from the load stage (--from load)") from exc
     table = pa.concat_tables(tables, promote_options="permissive")
@@ -326,6 +362,27 @@ def _read_shards(files: list[Path]) -> pd.DataFrame:
     return pings
 
 
-def _remove(files: list[Path]) -> None:
-    for f in files:
-        f.unlink(missing_ok=True)
+@functools.lru_cache(maxsize=256)
+def _parquet_footer(path: str, mtime_ns: int, size: int):
+    """The footer of a compact Parquet shard, parsed once per process for all the partitions that read it
+    (it lists a row group per partition); ``mtime_ns`` and ``size`` tell a rewritten shard apart."""
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path)
+
+
+def shard_pieces(summaries: list[dict[str, Any]], folder: Path, n_partitions: int) -> dict[int, list[tuple]]:
+    """Each partition's pieces ``(shard file, first batch, batches)`` from the load tasks' summaries, in
+    input order (task by task, each task's shards in spill order)."""
+    by_part: dict[int, list[tuple]] = {k: [] for k in range(n_partitions)}
+    for summary in summaries:
+        for k, pieces in summary["shards"].items():
+            by_part[int(k)] += [(folder / name, first, count) for name, first, count in pieces]
+    return by_part
+
+
+def remove_shards(summaries: list[dict[str, Any]], folder: Path) -> None:
+    """Delete the shards the load tasks' summaries name (their summaries stay: a later ``validate`` then says
+    to rerun ``load``)."""
+    for name in {name for s in summaries for pieces in s["shards"].values() for name, _, _ in pieces}:
+        (folder / name).unlink(missing_ok=True)

@@ -3,7 +3,7 @@
 Tables (folders of Parquet parts under the output directory):
 
 ===================  =======================================================================
-``ping_shards``      checked pings of each input file by user partition (scratch, deleted by ``validate``)
+``ping_shards``      checked pings of each load task, a record batch per user partition (scratch, deleted by ``validate``)
 ``quarantine_rows``  rows rejected while loading each file (intermediate)
 ``pings``            canonical pings (:mod:`mobility.schema`), one part per user partition
 ``quarantine``       every rejected row with its ``source``, ``row`` and ``reason``
@@ -214,17 +214,20 @@ def _validate_params(config: RegionConfig) -> dict[str, Any]:
     return {"n_partitions": config.n_partitions}
 
 
-def _validate_indexed(item: tuple[int, list[Path]], *, columns, out, quarantine) -> dict[str, int]:
+def _validate_indexed(item: tuple[int, list[tuple]], *, columns, out, quarantine) -> dict[str, int]:
     from mobility.pipeline.loading import merge_partition
 
-    k, shard_files = item
-    return merge_partition(k, shard_files, columns, out, quarantine, PART_NAME.format(k))
+    k, pieces = item
+    return merge_partition(k, pieces, columns, out, quarantine, PART_NAME.format(k))
 
 
 def run_validate(ctx: StageContext) -> dict[str, Any]:
-    """Each user partition's shards from every file: sort, drop duplicates (within and across files), write
-    the partition's pings once and delete its shards (:func:`mobility.pipeline.loading.merge_partition`)."""
+    """Each user partition's pieces of the shards from every file: sort, drop duplicates (within and across
+    files), write the partition's pings once (:func:`mobility.pipeline.loading.merge_partition`); then
+    delete the shards."""
     import shutil
+
+    from mobility.pipeline.loading import remove_shards, shard_pieces
 
     n = ctx.config.n_partitions
     out, quarantine = ctx.output("pings"), ctx.output("quarantine")
@@ -234,13 +237,11 @@ def run_validate(ctx: StageContext) -> dict[str, Any]:
         if not target.exists():
             shutil.copyfile(part, target)
     units = [json.loads(m.read_text()) for m in sorted(shards.glob("unit-*.json"))]
-    by_part: dict[int, list[Path]] = {k: [] for k in range(n)}
-    for unit in units:  # in input order: task by task, each task's shards in spill order
-        for k, names in unit["shards"].items():
-            by_part[int(k)] += [shards / name for name in names]
+    by_part = shard_pieces(units, shards, n)
     columns = list(dict.fromkeys(c for unit in units for f in unit["files"] for c in f["columns"]))
     results = ctx.map(partial(_validate_indexed, columns=columns or ["user_id", "timestamp", "lat", "lon"], out=out,
                               quarantine=quarantine), sorted(by_part.items()), "validate", threads=True)
+    remove_shards(units, shards)
     return {"quarantine": {"duplicate": sum(r["duplicate"] for r in results)}}
 
 

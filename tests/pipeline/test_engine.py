@@ -20,7 +20,7 @@ from mobility.pipeline.engine import (
     read_ping_batches,
     run_part,
 )
-from mobility.pipeline.loading import load_unit, merge_partition, plan_units
+from mobility.pipeline.loading import load_unit, merge_partition, plan_units, remove_shards, shard_pieces
 from mobility.synthetic import write_region_config
 
 HAVE_DASK = importlib.util.find_spec("distributed") is not None
@@ -193,9 +193,9 @@ def _load(path: Path, out: Path, batch_rows: int) -> tuple[dict, pd.DataFrame, p
         folder.mkdir(parents=True)
     (unit,) = plan_units([path])
     summary = load_unit(0, unit, params, shards, quarantine)
-    for k, names in summary["shards"].items():
-        merge_partition(int(k), [shards / n for n in names], summary["files"][0]["columns"], pings, quarantine,
-                        f"part-{int(k):05d}.parquet")
+    for k, pieces in shard_pieces([summary], shards, 3).items():
+        merge_partition(k, pieces, summary["files"][0]["columns"], pings, quarantine, f"part-{k:05d}.parquet")
+    remove_shards([summary], shards)
     assert not list(shards.glob("*.arrow")), "shards left behind"
     parts = {f.name: pd.read_parquet(f) for f in sorted(pings.glob("*.parquet"))}
     q = pd.concat([pd.read_parquet(f) for f in quarantine.glob("*.parquet")], ignore_index=True)

@@ -210,7 +210,7 @@ def test_unwritable_output_directory_is_a_clear_error(reference, tmp_path):
 
 
 def _load_one(path: Path, folder: Path, n_partitions: int, batch_rows: int) -> dict:
-    from mobility.pipeline.loading import load_unit, merge_partition, plan_units
+    from mobility.pipeline.loading import load_unit, merge_partition, plan_units, shard_pieces
 
     params = {"format": None, "columns": None, "timezone": "UTC", "max_accuracy_m": 200.0,
               "n_partitions": n_partitions, "batch_rows": batch_rows, "period": None}
@@ -218,12 +218,10 @@ def _load_one(path: Path, folder: Path, n_partitions: int, batch_rows: int) -> d
         (folder / name).mkdir()
     summaries = [load_unit(i, unit, params, folder / "shards", folder / "quarantine")
                  for i, unit in enumerate(plan_units([path]))]
-    by_part: dict[int, list[Path]] = {}
-    for s in summaries:
-        for k, names in s["shards"].items():
-            by_part.setdefault(int(k), []).extend(folder / "shards" / n for n in names)
-    for k, files in sorted(by_part.items()):
-        merge_partition(k, files, ["user_id", "timestamp", "lat", "lon"], folder / "pings", folder / "quarantine",
+    for k, pieces in shard_pieces(summaries, folder / "shards", n_partitions).items():
+        if not pieces:  # no users in this partition
+            continue
+        merge_partition(k, pieces, ["user_id", "timestamp", "lat", "lon"], folder / "pings", folder / "quarantine",
                         f"part-{k:05d}.parquet")
     return {"rows": sum(f["rows"] for s in summaries for f in s["files"]),
             "kept": sum(f["kept"] for s in summaries for f in s["files"]),

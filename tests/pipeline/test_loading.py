@@ -2,6 +2,7 @@
 
 import json
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,36 @@ def test_loader_equals_reading_every_file_whole(tmp_path, small_batches):
     assert {"duplicate", "bad_timestamp", "bad_coordinate", "missing_value", "low_accuracy", "bad_accuracy"} <= set(q["reason"])
     # a duplicate across files names its file and row (today's loader wrote "" and -1)
     assert (q.loc[q["reason"] == "duplicate", "row"] >= 0).all()
+
+
+# Computed by the loader of commit 539f63d (one shard file per load task x spill x partition) on
+# mixed_inputs(tmp_path) with 17 partitions and small_batches: rows and pandas hash of each partition's pings.
+OLD_ROWS = [0, 15, 172, 94, 1768, 434, 12, 1127, 925, 1140, 225, 847, 174, 1508, 26, 1257, 932]
+OLD_DIGESTS = [0, 86216139490575387, 1293463756796876871, 786867488331252479, 1081347912188185280,
+               216726326387137104, 465107995509817777, 1669111903275752526, 2128242851580289598,
+               65615741248405704, 803957347382903843, 1218436896554358790, 812596636118863471,
+               2299638621247481569, 887296182128365816, 2002568791613630659, 448724501719825398]
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["arrow", "parquet"])
+def test_one_shard_per_spill_gives_the_partitions_of_one_shard_per_partition(tmp_path, small_batches, monkeypatch,
+                                                                             compact):
+    if compact:
+        monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)
+    files = mixed_inputs(tmp_path)
+    out = tmp_path / "out"
+    manifest = run(str(config(tmp_path, [str(f) for f in files], n_partitions=17)), str(out), until="validate",
+                   progress=False)
+    assert manifest["stages"]["load"]["units"] == 5
+    parts = [pd.read_parquet(out / "pings" / f"part-{k:05d}.parquet") for k in range(17)]
+    assert [len(p) for p in parts] == OLD_ROWS
+    assert [int(pd.util.hash_pandas_object(p, index=False).sum() % (1 << 61)) for p in parts] == OLD_DIGESTS
+    assert_same(out, files, 17)
+    units = [json.loads(f.read_text()) for f in sorted((out / "ping_shards").glob("unit-*.json"))]
+    partitions_per_shard = Counter(name for u in units for pieces in u["shards"].values() for name, _, _ in pieces)
+    assert len(partitions_per_shard) < 17 * len(units) and max(partitions_per_shard.values()) > 1  # not x partitions
+    assert {Path(name).suffix for name in partitions_per_shard} == {".parquet" if compact else ".arrow"}
+    assert not [f for f in (out / "ping_shards").iterdir() if f.suffix != ".json"], "shards left behind"
 
 
 def test_shards_are_compact_when_memory_or_disk_is_short_and_give_the_same_outputs(tmp_path, small_batches,
