@@ -377,6 +377,9 @@ def shard_pieces(summaries: list[dict[str, Any]], folder: Path, n_partitions: in
     by_part: dict[int, list[tuple]] = {k: [] for k in range(n_partitions)}
     for summary in summaries:
         for k, pieces in summary["shards"].items():
+            if any(isinstance(piece, str) for piece in pieces):
+                raise MobilityError(f"{folder}: shards written by an older version of mobility (a file per "
+                                    "partition); rerun the load stage: --from load")
             by_part[int(k)] += [(folder / name, first, count) for name, first, count in pieces]
     return by_part
 

@@ -267,3 +267,12 @@ def test_partitions_without_users_get_empty_parts_with_the_same_columns(tmp_path
     assert list(parts[0].columns) == ["user_id", "timestamp", "lat", "lon", "accuracy_m"]
     q = read_table(tmp_path / "out", "quarantine")
     assert q[["row", "reason"]].values.tolist() == [[0, "duplicate"]]  # row 2 (5 m) beats row 0 (10 m)
+
+
+def test_shards_of_the_older_layout_ask_to_rerun_load(tmp_path):
+    # a load summary of the previous layout named, per partition, a list of shard files (one file each)
+    old = [{"shards": {"0": ["shard-u00000-p00000.arrow"]}}]
+    with pytest.raises(MobilityError, match="--from load"):
+        loading.shard_pieces(old, tmp_path, 1)
+    new = [{"shards": {"0": [["spill-u00000-0000.parquet", 0, 2]]}}]
+    assert loading.shard_pieces(new, tmp_path, 2) == {0: [(tmp_path / "spill-u00000-0000.parquet", 0, 2)], 1: []}
