@@ -487,8 +487,10 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
     home = home[~home.index.duplicated()]
     frames, calibration = [], {}
-    for method, part in employment.groupby(employment["method"].astype(str), sort=True):
-        panel = _panel(part, home, labels, area_params)
+    codes, methods = pd.factorize(employment["method"], sort=True)  # no text column of every row
+    for i in sorted(range(len(methods)), key=lambda j: str(methods[j])):
+        method = methods[i]
+        panel = _panel(employment[codes == i], home, labels, area_params)
         if not len(panel.users):
             continue
         with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)

@@ -194,7 +194,9 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         employment.append(clf)
         tables["classifier_evaluation"] = evaluation
         tables["employment_model"] = model
+        del mats, clf  # the steps below need neither (at 100,000 users x 39 weeks: about 1 GB)
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
+    del employment
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
                               params=params, area_params=area_params)]
     if wac_county is not None:
