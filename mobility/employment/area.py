@@ -588,8 +588,9 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
     rng = np.random.default_rng([ap.seed, 2])
     draws = {e: {(lv, pe): [] for lv in levels for pe in periods} for e in estimators}
     share = {(lv, pe): _panel_share(panel, population, ap, lv, pe) for lv in levels for pe in periods}
-    for start in range(0, ap.replicates, ap.replicate_chunk):
-        r = min(ap.replicate_chunk, ap.replicates - start)
+    chunk = replicate_chunk(ap, n_u, n_w)
+    for start in range(0, ap.replicates, chunk):
+        r = min(chunk, ap.replicates - start)
         f = rng.poisson(1.0, size=(r, n_u)).astype(float)
         u = rng.random((r, n_u)).astype(np.float32)
         w = weights.weights(panel.users, f, point=w0) if weights is not None else f
@@ -618,6 +619,21 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
                 draws[est][key].append(rate)
         del pb, lf
     return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
+
+
+def replicate_chunk(ap: AreaParams, n_users: int, n_weeks: int) -> int:
+    """Replicates computed at once: ``ap.replicate_chunk``, fewer where their users x weeks arrays (about 16
+    bytes a cell and replicate) would pass ``ap.replicate_memory_mb``; one at least.
+
+    Examples
+    --------
+    >>> replicate_chunk(AreaParams(), 1_000, 39), replicate_chunk(AreaParams(), 100_000, 39)
+    (10, 4)
+    >>> replicate_chunk(AreaParams(replicate_memory_mb=1), 100_000, 39)
+    1
+    """
+    per_replicate_mb = 16 * n_users * n_weeks / 1e6
+    return int(max(1, min(ap.replicate_chunk, ap.replicate_memory_mb // max(per_replicate_mb, 1e-9))))
 
 
 def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -247,7 +247,13 @@ class AreaParams:
     confidence : float
         Coverage of the percentile interval ``rate_low``..``rate_high``.
     replicate_chunk : int
-        Replicates computed at once (memory: about ``replicate_chunk x users x weeks x 16`` bytes).
+        Most replicates computed at once (memory: about ``replicate_chunk x users x weeks x 16`` bytes);
+        fewer where that passes ``replicate_memory_mb``.
+    replicate_memory_mb : float
+        Memory for the replicates computed at once: the chunk shrinks (to one replicate at least) where
+        ``replicate_chunk x users x weeks x 16`` bytes would pass it (at 100,000 users x 39 weeks: 4 at a
+        time instead of 10). The replicate draws then come in other chunks, so intervals differ by bootstrap
+        noise from a run with larger chunks; below about 40,000 users x 39 weeks nothing changes.
     max_fill_weeks : int
         An unobserved week of a worker takes the status of observed weeks at most this far away.
     calibration_bins, calibration_folds : int
@@ -296,6 +302,7 @@ class AreaParams:
     seed: int = 0
     confidence: float = 0.95
     replicate_chunk: int = 10
+    replicate_memory_mb: float = 256.0
     max_fill_weeks: int = 4
     calibration_bins: int = 20
     calibration_folds: int = 5
@@ -322,6 +329,7 @@ class AreaParams:
         if not isinstance(self.calibration_by_month, bool):
             raise _bad(own, "calibration_by_month", self.calibration_by_month, "must be true or false")
         _check_range(own, self, "calibration_min_weeks", 0.0, 1e9)
+        _check_range(own, self, "replicate_memory_mb", 1.0, 1e7)
         if self.recalibrate not in RECALIBRATE:
             raise _bad(own, "recalibrate", self.recalibrate, f"must be one of {RECALIBRATE}")
         if not isinstance(self.latent_status, bool):
