@@ -699,12 +699,10 @@ def _report_params(config: RegionConfig) -> dict[str, Any]:
 
 def run_report(ctx: StageContext) -> dict[str, Any]:
     """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``."""
-    from mobility.report import report_for_region
+    from mobility.report import reports_for_region
 
-    written = {}
-    for month in ctx.params["months"]:
-        info = report_for_region(str(ctx.config.path), month, out=str(ctx.out_dir))
-        written[month] = info.get("files", {}).get("html")
+    infos = reports_for_region(str(ctx.config.path), list(ctx.params["months"]), out=str(ctx.out_dir))
+    written = {month: info.get("files", {}).get("html") for month, info in infos.items()}
     write_json(written, ctx.output("report_index") / "reports.json")
     return {"reports": written}
 

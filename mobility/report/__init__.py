@@ -14,7 +14,7 @@ from mobility.report.privacy import privacy_violations, suppress_small
 from mobility.report.references import load_references
 
 __all__ = ["build_report", "group_label", "load_references", "metric_name", "month_name", "place_name",
-           "privacy_violations", "report_for_region", "sector_name", "suppress_small"]
+           "privacy_violations", "report_for_region", "reports_for_region", "sector_name", "suppress_small"]
 
 
 def report_for_region(region: str, month: str, *, out: str | None = None, k_min_users: int | None = None,
@@ -29,11 +29,25 @@ def report_for_region(region: str, month: str, *, out: str | None = None, k_min_
     --------
     >>> info = report_for_region("synthetic", "2020-04")   # doctest: +SKIP
     """
+    return reports_for_region(region, [month], out=out, k_min_users=k_min_users, pdf=pdf)[month]
+
+
+def reports_for_region(region: str, months: list[str], *, out: str | None = None, k_min_users: int | None = None,
+                       pdf: bool = False) -> dict[str, dict]:
+    """:func:`report_for_region` for each of ``months`` (``{month: info}``), the config, polygons and official
+    series read once and the run's tables read and reduced once for all months
+    (:class:`~mobility.report.build.SharedInputs`); each month's report is the one it would be alone.
+
+    Examples
+    --------
+    >>> infos = reports_for_region("synthetic", ["2020-04", "2020-09"])   # doctest: +SKIP
+    """
     from pathlib import Path
 
     from mobility.census import read_geometry
     from mobility.errors import MobilityError
     from mobility.pipeline import load_config
+    from mobility.report.build import SharedInputs
     from mobility.report.references import references_for_config
 
     config = load_config(region)
@@ -50,4 +64,7 @@ def report_for_region(region: str, month: str, *, out: str | None = None, k_min_
     cbg_path = config.input_path("cbg", required=False)
     cbg = read_geometry(cbg_path) if cbg_path is not None and cbg_path.exists() else None
     out_dir = Path(out) if out else Path("out") / config.name
-    return build_report(out_dir, month, cbg=cbg, references=references_for_config(config), pdf=pdf, **options)
+    references = references_for_config(config)
+    shared = SharedInputs(out_dir)
+    return {month: build_report(out_dir, month, cbg=cbg, references=references, pdf=pdf, shared=shared, **options)
+            for month in months}

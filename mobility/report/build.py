@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -25,12 +26,12 @@ from mobility.census import feature_columns
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.report import figures
-from mobility.report.coverage import coverage_table
+from mobility.report.coverage import coverage_counts, coverage_table
 from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
 from mobility.report.methods import CAVEATS, parameters_table, run_summary
-from mobility.report.mobility_gap import local_month, mobility_by_status
+from mobility.report.mobility_gap import baseline_groups_by_part, local_month, mobility_by_status
 from mobility.report.privacy import check_k, privacy_violations
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
@@ -77,6 +78,36 @@ def _summary_bullets(month_rates: pd.DataFrame, trend: pd.DataFrame, month: str)
     return lines
 
 
+class SharedInputs:
+    """What every month of one run's report reads and reduces the same way, made once and kept: the run's
+    tables (:func:`~mobility.report.inputs.load_run`) and the month-independent reductions of them (baseline
+    census groups, coverage counts over all weeks and months, the user ids of the privacy scan, the run's
+    first and last week). Pass one to :func:`build_report` for each month of the same run folder.
+
+    Examples
+    --------
+    >>> shared = SharedInputs("out/synthetic")                       # doctest: +SKIP
+    >>> [build_report("out/synthetic", m, shared=shared) for m in ("2020-04", "2020-09")]   # doctest: +SKIP
+    """
+
+    def __init__(self, out_dir: str | os.PathLike):
+        self.out_dir = Path(out_dir)
+        self._run: RunOutputs | None = None
+        self._made: dict[tuple, Any] = {}
+
+    @property
+    def run(self) -> RunOutputs:
+        if self._run is None:
+            self._run = load_run(self.out_dir)
+        return self._run
+
+    def once(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()`` the first time ``key`` is asked for, the kept result after."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+
 def available_months(run: RunOutputs, rates: pd.DataFrame | None) -> list[str]:
     """The months a run can report on: those of its unemployment estimates, else of its monthly metrics."""
     if rates is not None and len(rates):
@@ -88,7 +119,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
                  k_min_users: int = 10, trend_months: int = 6, method: str = "auto", route: str = "individual",
                  cbg=None, references: dict | None = None, baseline_months: int = 2,
                  dimensions: tuple[str, ...] = ("sex", "age", "earnings"), pdf: bool = False,
-                 title: str | None = None) -> dict:
+                 title: str | None = None, shared: SharedInputs | None = None) -> dict:
     """Write the monthly report of a run (module notes); returns its ``report.json`` content.
 
     Parameters
@@ -119,6 +150,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         Also print ``report.pdf`` with headless Chromium.
     title : str, optional
         Page title (default: ``Employment and mobility in <region>, <Month YYYY>``).
+    shared : SharedInputs, optional
+        Tables and reductions of this run folder kept from an earlier month's report (:class:`SharedInputs`);
+        the report is the same with or without.
 
     Raises
     ------
@@ -134,7 +168,11 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     """
     k = check_k(k_min_users)
     check_month(month)
-    run = load_run(out_dir)
+    if shared is None:
+        shared = SharedInputs(out_dir)
+    elif shared.out_dir != Path(out_dir):
+        raise MobilityError(f"shared inputs of {shared.out_dir} given for the report of {out_dir}")
+    run = shared.run
     area = run.get("area_unemployment")
     employment = run.get("employment_weekly")
     if area is not None and method == "auto":  # the run's [employment] method, else the classifier where it ran
@@ -231,10 +269,11 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         g.paragraphs.append("This run has no employment_weekly table; run the employment stage.")
     else:
         present = [m for m in MOBILITY_METRICS if m in run.tables["metrics_monthly"]]  # entropy may be normalised
-        features = run.parts("user_features", extra=tuple(c for d in dimensions for c in feature_columns(d)))
-        gap = mobility_by_status(run.tables["metrics_monthly"], employment, features, month,
+        groups = shared.once(("baseline_groups", tuple(dimensions)), lambda: baseline_groups_by_part(
+            run.parts("user_features", extra=tuple(c for d in dimensions for c in feature_columns(d))), dimensions))
+        gap = mobility_by_status(run.tables["metrics_monthly"], employment, None, month,
                                  timezone=run.timezone, metrics=present, dimensions=dimensions,
-                                 baseline_months=baseline_months, method=method, k_min_users=k)
+                                 baseline_months=baseline_months, method=method, k_min_users=k, groups=groups)
         g.paragraphs.append(
             f"Users who were unemployed in at least one week of {month_name(month)} (lost their job) beside users "
             f"employed in every known week, overall and by census group (the group most common among the workers "
@@ -256,8 +295,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     sections.append(g)
 
     # coverage, up to the report month
-    cov = coverage_table(run.tables["metrics_weekly"], month, home_work=run.parts("home_work_daily"),
-                         employment=employment, method=method, timezone=run.timezone, k_min_users=k)
+    counts = shared.once(("coverage", method), lambda: coverage_counts(
+        run.tables["metrics_weekly"], home_work=run.parts("home_work_daily"), employment=employment, method=method,
+        timezone=run.timezone))
+    cov = coverage_table(None, month, k_min_users=k, counts=counts)
     week_month = (pd.to_datetime(cov["period_start"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
     cov = cov[(cov["period"] == "month") | (week_month <= month)].reset_index(drop=True)
     v = Section("Data coverage", "coverage", paragraphs=[
@@ -269,10 +310,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     sections.append(v)
 
     # methods and caveats
-    weeks = local_month(run.tables["metrics_weekly"]["period_start"], run.timezone)
+    first_week, last_week = shared.once(("week_range",), lambda: _week_range(run))
     params = parameters_table(run.manifest)
-    summary = run_summary(run.manifest, first_week=weeks.min() if len(weeks) else None,
-                          last_week=weeks.max() if len(weeks) else None)
+    summary = run_summary(run.manifest, first_week=first_week, last_week=last_week)
     summary = pd.concat([summary, pd.DataFrame({"item": ["report: k (min users per cell)", "report: method"],
                                                 "value": [str(k), f"{method} / {route}"]})], ignore_index=True)
     t = Section("Methods and caveats", "methods", paragraphs=[
@@ -299,7 +339,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
         html_to_pdf(staging / "report.html", staging / "report.pdf")
         info["files"]["pdf"] = "report.pdf"
-    _check_privacy(staging, run, k, cbg)
+    _check_privacy(staging, shared.once(("user_ids",), lambda: _user_ids(run)), k, cbg)
     write_json(info, staging / "report.json")
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -308,12 +348,21 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     return info
 
 
-def _check_privacy(folder: Path, run: RunOutputs, k: int, cbg) -> None:
-    ids = set()
+def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
+    weeks = local_month(run.tables["metrics_weekly"]["period_start"], run.timezone)
+    return (weeks.min() if len(weeks) else None), (weeks.max() if len(weeks) else None)
+
+
+def _user_ids(run: RunOutputs) -> set[str]:
+    ids: set[str] = set()
     for name in ("metrics_monthly", "employment_weekly"):
         table = run.get(name)
         if table is not None:
             ids.update(table["user_id"].astype(str).unique())
+    return ids
+
+
+def _check_privacy(folder: Path, ids: set[str], k: int, cbg) -> None:
     lat_range = lon_range = None
     if cbg is not None and len(cbg):
         minx, miny, maxx, maxy = cbg.total_bounds

@@ -44,38 +44,71 @@ def as_parts(table: pd.DataFrame | Iterable[pd.DataFrame]) -> Iterable[pd.DataFr
     return [table] if isinstance(table, pd.DataFrame) else table
 
 
-def _users_by_week(user_id: np.ndarray, week: np.ndarray, month: str) -> tuple[pd.Series, int]:
-    """Distinct users per week and over the weeks of ``month`` (weeks whose Thursday falls in it)."""
+def _users_by_week(user_id: np.ndarray, week: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Distinct users per week and per month over the month's weeks (weeks whose Thursday falls in it), for
+    every month at once."""
     f = pd.DataFrame({"user_id": user_id, "week": week})
-    in_month = month_text(pd.to_datetime(f["week"]) + pd.Timedelta(days=3)) == month
-    return f.groupby("week")["user_id"].nunique(), int(f.loc[in_month.to_numpy(), "user_id"].nunique())
+    f["month"] = month_text(pd.to_datetime(f["week"]) + pd.Timedelta(days=3)).to_numpy()
+    return f.groupby("week")["user_id"].nunique(), f.groupby("month")["user_id"].nunique()
 
 
-def _home_work_counts(home_work: pd.DataFrame | Iterable[pd.DataFrame], month: str) -> list[tuple]:
-    """``(measure, users per week, users in the month)`` of detected homes and workplaces, part by part: users
+def _added(series: list[pd.Series]) -> pd.Series:
+    return pd.concat(series).groupby(level=0).sum() if series else pd.Series(dtype=int)
+
+
+def _home_work_counts(home_work: pd.DataFrame | Iterable[pd.DataFrame]) -> list[tuple]:
+    """``(measure, users per week, users per month)`` of detected homes and workplaces, part by part: users
     never span parts, so the counts add and only one part is held at a time."""
-    counts: dict[str, tuple[list[pd.Series], int]] = {"home detected": ([], 0), "work detected": ([], 0)}
+    counts: dict[str, tuple[list[pd.Series], list[pd.Series]]] = {"home detected": ([], []),
+                                                                  "work detected": ([], [])}
     for part in as_parts(home_work):
         day = pd.to_datetime(part["date"])
         week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize().to_numpy()
         users = _user_codes(part["user_id"])
         for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
             ok = part[column].notna().to_numpy()
-            weekly, n_month = _users_by_week(users[ok], week[ok], month)
-            counts[label] = (counts[label][0] + [weekly], counts[label][1] + n_month)
-    return [(label, pd.concat(weekly).groupby(level=0).sum() if weekly else pd.Series(dtype=int), n_month)
-            for label, (weekly, n_month) in counts.items()]
+            weekly, monthly = _users_by_week(users[ok], week[ok])
+            counts[label][0].append(weekly)
+            counts[label][1].append(monthly)
+    return [(label, _added(weekly), _added(monthly)) for label, (weekly, monthly) in counts.items()]
 
 
-def coverage_table(metrics_weekly: pd.DataFrame, month: str, *,
+def coverage_counts(metrics_weekly: pd.DataFrame, *, home_work: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
+                    employment: pd.DataFrame | None = None, method: str = "signal",
+                    timezone: str = "UTC") -> list[tuple]:
+    """The counts behind :func:`coverage_table` for every month at once (they do not depend on the report
+    month): per measure ``(measure, users per week, users per month, median hours per week or None, median
+    hours per month or None)``; a report of several months reads and reduces the tables once."""
+    data = metrics_weekly[metrics_weekly["coverage_h"] > 0]
+    users = _user_codes(data["user_id"])
+    week = _local_day(data["period_start"], timezone).to_numpy()
+    hours = pd.DataFrame({"user_id": users, "week": week, "hours": data["coverage_h"].to_numpy(float)})
+    hours["month"] = month_text(pd.to_datetime(hours["week"]) + pd.Timedelta(days=3)).to_numpy()
+    measures = [("with data", *_users_by_week(users, week),
+                 hours.groupby(["week", "user_id"])["hours"].sum().groupby("week").median(),
+                 hours.groupby(["month", "user_id"])["hours"].sum().groupby("month").median())]
+    if home_work is not None:
+        measures += [(*counts, None, None) for counts in _home_work_counts(home_work)]
+    if employment is not None:
+        e = employment[employment["method"] == method]
+        users = _user_codes(e["user_id"])
+        week = pd.to_datetime(e["week"]).to_numpy()
+        for label, ok in (("status known", e["status"].isin(["employed", "unemployed"]).to_numpy()),
+                          ("job losers", (e["status"] == "unemployed").to_numpy())):
+            measures.append((label, *_users_by_week(users[ok], week[ok]), None, None))
+    return measures
+
+
+def coverage_table(metrics_weekly: pd.DataFrame | None, month: str, *,
                    home_work: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
                    employment: pd.DataFrame | None = None, method: str = "signal", timezone: str = "UTC",
-                   k_min_users: int = 10) -> pd.DataFrame:
+                   k_min_users: int = 10, counts: list[tuple] | None = None) -> pd.DataFrame:
     """Users behind each week of the run and behind the report month (schema ``coverage``).
 
     A week belongs to the month holding its Thursday (ISO rule); the month rows count distinct users over
     the month's weeks. ``home_work`` (``home_work_daily``) may come as one DataFrame or as its parts, whose
     users must not overlap (the pipeline's partitions): it is then counted part by part, never held whole.
+    ``counts`` (:func:`coverage_counts`, made once for every month) replaces the tables.
 
     Examples
     --------
@@ -87,29 +120,17 @@ def coverage_table(metrics_weekly: pd.DataFrame, month: str, *,
     """
     k = check_k(k_min_users)
     check_month(month)
-    data = metrics_weekly[metrics_weekly["coverage_h"] > 0]
-    users = _user_codes(data["user_id"])
-    week = _local_day(data["period_start"], timezone).to_numpy()
-    hours = pd.DataFrame({"user_id": users, "week": week, "hours": data["coverage_h"].to_numpy(float)})
-    in_month = (month_text(pd.to_datetime(hours["week"]) + pd.Timedelta(days=3)) == month).to_numpy()
-    measures = [("with data", *_users_by_week(users, week, month),
-                 hours.groupby(["week", "user_id"])["hours"].sum().groupby("week").median(),
-                 float(hours[in_month].groupby("user_id")["hours"].sum().median()) if in_month.any() else np.nan)]
-    if home_work is not None:
-        measures += [(*counts, None, np.nan) for counts in _home_work_counts(home_work, month)]
-    if employment is not None:
-        e = employment[employment["method"] == method]
-        users = _user_codes(e["user_id"])
-        week = pd.to_datetime(e["week"]).to_numpy()
-        for label, ok in (("status known", e["status"].isin(["employed", "unemployed"]).to_numpy()),
-                          ("job losers", (e["status"] == "unemployed").to_numpy())):
-            measures.append((label, *_users_by_week(users[ok], week[ok], month), None, np.nan))
+    if counts is None:
+        counts = coverage_counts(metrics_weekly, home_work=home_work, employment=employment, method=method,
+                                 timezone=timezone)
     rows = []
-    for measure, weekly, n_month, median_h, month_median_h in measures:
+    for measure, weekly, monthly, median_h, month_median_h in counts:
         for w, n in weekly.items():
             rows.append(("week", pd.Timestamp(w).strftime("%Y-%m-%d"), measure, float(n),
                          float(median_h[w]) if median_h is not None else np.nan))
+        n_month = int(monthly.get(month, 0))
         if n_month:
-            rows.append(("month", f"{month}-01", measure, float(n_month), month_median_h))
+            rows.append(("month", f"{month}-01", measure, float(n_month),
+                         float(month_median_h[month]) if month_median_h is not None else np.nan))
     out = pd.DataFrame(rows, columns=COLUMNS[:-1])
     return suppress_small(out, k_min_users=k, keep=["period", "period_start", "measure"])[COLUMNS]

@@ -93,6 +93,18 @@ def baseline_groups(features: pd.DataFrame, dimensions: Sequence[str]) -> pd.Dat
     return out
 
 
+def baseline_groups_by_part(features: pd.DataFrame | Iterable[pd.DataFrame] | None,
+                            dimensions: Sequence[str]) -> pd.DataFrame | None:
+    """:func:`baseline_groups` of ``user_features`` given whole or as parts whose users do not overlap (each
+    part reduced to one row per user before the next is read); None without features or dimensions. The
+    same for every report month: a report of several months makes it once (``groups=`` of
+    :func:`mobility_by_status`)."""
+    if features is None or not len(dimensions):
+        return None
+    parts = [baseline_groups(part, dimensions) for part in as_parts(features)]  # one row per user and part
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["user_id", *dimensions])
+
+
 def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
     v = values.dropna().to_numpy(float)
     if len(v) == 0:
@@ -107,7 +119,8 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
                        month: str, *, timezone: str = "UTC",
                        metrics: Sequence[str] = ("radius_of_gyration_km", "exploration_rate", "distinct_locations"),
                        dimensions: Sequence[str] = ("sex", "age", "earnings"), baseline_months: int = 2,
-                       method: str = "signal", k_min_users: int = 10) -> pd.DataFrame:
+                       method: str = "signal", k_min_users: int = 10,
+                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean mobility of job losers vs the employed in ``month``, overall and by group (module notes).
 
     Parameters
@@ -133,6 +146,8 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
         Employment method to read (``signal`` or ``classifier``).
     k_min_users : int
         Suppress cells behind fewer users.
+    groups : DataFrame, optional
+        :func:`baseline_groups_by_part` of ``features`` made beforehand (then ``features`` is not read).
 
     Examples
     --------
@@ -168,9 +183,9 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
     change = (current - baseline.reindex(current.index)).add_suffix("__change")
     people = people.join(change, how="left")
     group_cols: list[tuple[str, pd.Series]] = [("all", pd.Series("all", index=people.index))]
-    if features is not None and len(dimensions):
-        parts = [baseline_groups(part, dimensions) for part in as_parts(features)]  # one row per user and part
-        groups = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["user_id", *dimensions])
+    if groups is None:
+        groups = baseline_groups_by_part(features, dimensions)
+    if groups is not None and len(dimensions):
         groups = groups.set_index("user_id").reindex(people.index)
         group_cols += [(dim, groups[dim]) for dim in dimensions]
     rows = []
