@@ -41,6 +41,7 @@ dispatches on ``estimator=``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -235,7 +236,7 @@ def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) ->
     return np.bincount(pairs // n_u, minlength=n_terms), n_obs
 
 
-class _CellEstimator:
+class _CellEstimator(ABC):
     """Shared machinery: panel preparation, time codes, guards, tables. Subclasses define the cells."""
 
     name = ""
@@ -462,10 +463,10 @@ class _CellEstimator:
                              "estimator": self.name, "control_group": p.control_group})
         return pd.DataFrame(rows, columns=list(DID_COLUMNS))
 
+    @abstractmethod
     def _estimate(self, ep, g_idx, p, n_terms, info) -> tuple[Terms, np.ndarray, np.ndarray, bool, Terms]:
         """The event-time terms, each row's term for the counts (-1: not counted), the reference terms, whether
-        leads are unbinned, and the DiD terms (one per group). Subclasses define it."""
-        raise NotImplementedError
+        leads are unbinned, and the DiD terms (one per group). Each estimator defines it."""
 
     def _reference(self, p: EventStudyParams, n_terms: int) -> np.ndarray:
         lo, hi = p.window

@@ -115,7 +115,7 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
 
     Returns ``(people, places)``: ``people`` with the columns of ``truth/people.parquet`` (see
     ``data/synthetic/README.md``), ``places`` the ``truth/places.parquet`` table: one row per home, workplace
-    or campus of a person, ``user_id``, ``kind`` (home/work/school), ``place_id``, ``lat``, ``lon``, ``cbg``,
+    or campus of a person, ``user_id``, ``kind`` (``home``, ``work`` or ``school``), ``place_id``, ``lat``, ``lon``, ``cbg``,
     ``start_date`` (first local day), ``end_date`` (first day after; NaT = to the end).
 
     Examples
