@@ -273,7 +273,6 @@ class _Calibration:
         mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
         tot = sum(mine)  # users without labels count nowhere
         out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
-        weight = np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)  # (R, n_folds + 1, months * bins)
         for f in range(self.n_folds + 1):
             part = tot - mine[f] if f < self.n_folds else tot
             pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
@@ -282,7 +281,8 @@ class _Calibration:
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[0, :, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
                 out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
-        out[0] *= weight
+        if self.mode != "always":  # lambda per (R, fold, month), to every bin of the month
+            out[0] *= np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)
         return out
 
     def shrinkage(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

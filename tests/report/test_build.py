@@ -244,3 +244,26 @@ def test_report_files_follow_the_umask(tmp_path, umask, mode):
     files = output_files(info)
     assert files and all(stat.S_IMODE(p.stat().st_mode) == mode for p in files), \
         {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+
+
+def test_months_built_together_equal_each_month_built_alone(run):
+    # the stage builds its months with one SharedInputs; each month's files must be those of a report made
+    # on its own (no state carried from one month into the next)
+    from pathlib import Path
+
+    from mobility.report import reports_for_region
+
+    config, out, _ = run
+    months = ["2020-03", MONTH]
+
+    def files(info):
+        return {p.relative_to(info["report_dir"]): p.read_bytes() for p in Path(info["report_dir"]).rglob("*")
+                if p.is_file()}
+
+    alone = {m: files(report_for_region(str(config), m, out=str(out))) for m in months}
+    together = {m: files(info) for m, info in reports_for_region(str(config), months, out=str(out)).items()}
+    assert set(together) == set(months)
+    for m in months:
+        assert together[m].keys() == alone[m].keys()
+        differing = [name for name in alone[m] if together[m][name] != alone[m][name]]
+        assert not differing, f"{m}: {differing}"
