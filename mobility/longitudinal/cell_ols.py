@@ -25,6 +25,36 @@ and on a busy machine OpenBLAS's spinning threads made a 1000-cell Cholesky 60 t
 The covariance is CR1 with :mod:`mobility.longitudinal.cluster_ols`'s conventions (``K`` counts the
 absorbed fixed effects, or not the person ones with ``nested=True``); the result equals a dummy-variable
 regression with ``cluster_ols`` to rounding (``tests/longitudinal/test_cell_ols.py``).
+
+CR2 (``vcov="cr2"``): Bell & McCaffrey's (2002) bias-reduced sandwich in Pustejovsky & Tipton's (2018)
+form for fixed-effects models, ``V = B^-1 (sum_g X~_g' A_g e~_g e~_g' A_g X~_g) B^-1`` with no small-sample
+factor, ``X~ = Omega^1/2 M D``, ``e~ = Omega^1/2 e`` and ``A_g = (I - H_gg)^{+1/2}`` the pseudo-inverse square
+root of person ``g``'s block of the hat matrix of the *whole* model (cells, person and week dummies, in the
+``Omega^1/2``-scaled metric). That block is formed exactly from small tables, without the rows x cells
+design: ``H_gg = v v' + (I - v v') S M_g S (I - v v')``, ``v = sqrt(w_g / sum w_g)`` the person-mean direction,
+``S = diag(sqrt(w_g))`` and ``M_g[i, j] = K[t_i, t_j] + B^-1[c_i, c_j] - L[c_i, t_j] - L[c_j, t_i]`` (cell terms only
+for rows in a cell) with ``K = A^+ + Gamma B^-1 Gamma'`` and ``L = B^-1 Gamma'``: the person, week and cell parts of
+the projection (persons, then person-demeaned weeks, then the two-way-demeaned cells are orthogonal).
+
+* Person effects are nested in the clusters, so ``v`` is always a direction of leverage 1 (the residuals sum
+  to 0 within a person); the pseudo-inverse leaves it out (Pustejovsky & Tipton 2018, section 3: absorbing
+  nested fixed effects does not change ``A_g`` on the rest).
+* **Rule for other directions of leverage 1** (eigenvalue of ``I - H_gg`` below ``1e-6``): a person alone in
+  a cohort x event-week cell is fitted exactly there, so their residuals say nothing about their errors in
+  those directions and any residual-based meat (CR1, CR2, a wild bootstrap) counts them as 0. Their
+  contribution ``Q0_g' Sigma[t_g, t_g] Q0_g`` is imputed instead, ``Q0_g`` the part of the person's projected
+  scores in those directions and ``Sigma`` the calendar-week x calendar-week covariance of the CR2-adjusted
+  residuals ``A_h e~_h`` pooled over the persons ``h`` without such directions (mostly never-losers; a working
+  model in the sense of Pustejovsky & Tipton, with serial correlation left free): the lone loser is assumed
+  as noisy, week by week, as the others. Without this rule Sun-Abraham's 95% intervals covered 88-91% in
+  the few-losers regime, with it 94-95% (``benchmarks/README.md``).
+* Cost: only persons with a row leverage (``w_i M_ii``) above ``leverage_tol`` (default 0.05: a cell with
+  fewer than about 20 people) or a summed leverage above ``10 * leverage_tol`` get the exact block (a batched
+  eigendecomposition of at most rows-per-person squared); the others keep ``A_g = I``, which differs from
+  their exact ``A_g`` by the leverage of their cells (~1/cell size) and makes CR2 there the CR0 sandwich.
+  ``leverage_tol=0`` is exact CR2 for everyone (the test against dense dummies).
+
+Inference stays t(G - 1); Bell & McCaffrey's Satterthwaite degrees of freedom are not computed.
 """
 
 from __future__ import annotations
@@ -77,6 +107,8 @@ def cell_ols(
     rank_rtol: float = 1e-9,
     null_cells: np.ndarray | None = None,
     null_contrasts: np.ndarray | None = None,
+    vcov: str = "cr1",
+    leverage_tol: float = 0.05,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -111,7 +143,14 @@ def cell_ols(
         multiplier) form of the Wald test. Unrestricted residuals are shrunk where a cell holds few persons
         (each such cell fits its persons' own errors), so their CR1 covariance is too small when few people
         lose their job in each week; restricted residuals are not (MacKinnon & Webb 2017, "wild bootstrap
-        inference for wildly different cluster sizes", restricted residuals).
+        inference for wildly different cluster sizes", restricted residuals). Always CR1.
+    vcov : {"cr1", "cr2"}
+        Covariance of ``estimate``: CR1 (default here; the event-study default is ``"cr2"``,
+        :class:`~mobility.longitudinal.params.EventStudyParams`) or CR2 with the rule for persons of
+        leverage 1 (module notes). CR2 applies no small-sample factor whatever ``correction`` says.
+    leverage_tol : float
+        CR2 only: persons whose largest row leverage is at most this (and summed leverage at most 10 times
+        this) keep their residuals unadjusted (module notes); 0 adjusts everyone.
 
     Returns
     -------
@@ -129,11 +168,13 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol)
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-              rank_rtol, null_cells=None, null_contrasts=None) -> ContrastFit:
+              rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05) -> ContrastFit:
+    if vcov not in ("cr1", "cr2"):
+        raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
     cells = np.asarray(cells, dtype=np.int64)
@@ -184,18 +225,34 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     resid = y_tilde - demeaned_cells(params)
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
 
-    def sandwich(resid: np.ndarray, r: np.ndarray) -> np.ndarray:
+    def sandwich(resid: np.ndarray, r: np.ndarray, cr2: bool = False) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
-        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array
+        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 adds
+        # the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
+        lev = None
+        if cr2:
+            c_all = np.full(n, -1, dtype=np.int64)
+            c_all[rows] = c
+            lev = _leverage(system, c_all, factor, gamma, q, gq, leverage_tol)
         cov = np.empty((m, r.shape[0], r.shape[0]))
         for j in range(m):
             we = w * resid[:, j]
             in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
             in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
             scores = in_cells @ q - in_weeks @ gq  # (units, k)
-            cov[j] = factor_cr1 * scores.T @ scores
+            if lev is None:
+                cov[j] = factor_cr1 * scores.T @ scores
+                continue
+            we_sqrt = np.sqrt(w) * resid[:, j]
+            if lev.rows.size:
+                scores += sp.csr_matrix((we_sqrt[lev.rows], (units[lev.rows], np.arange(lev.rows.size))),
+                                        shape=(n_units, lev.rows.size)) @ lev.delta
+            meat = scores.T @ scores
+            if lev.null_rows.size:
+                meat += _imputed_meat(lev, system, we_sqrt)
+            cov[j] = meat
         return cov
 
     cov_null = None
@@ -205,4 +262,124 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         if free.any():
             params_null[free] = la.cho_solve(la.cho_factor(bread[np.ix_(free, free)], lower=True), rhs[free])
         cov_null = sandwich(y_tilde - demeaned_cells(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
-    return ContrastFit((r @ params).T, sandwich(resid, r), params.T, n, n_units, n_total, cov_null)
+    return ContrastFit((r @ params).T, sandwich(resid, r, cr2=vcov == "cr2"), params.T, n, n_units, n_total,
+                       cov_null)
+
+
+# ------------------------------------------------------------------------------------------------ CR2
+@dataclass
+class _Leverage:
+    """What the CR2 adjustment of one design needs, outcome by outcome (see :func:`cell_ols`, ``vcov="cr2"``).
+
+    ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
+    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i``. ``adj_rows``/``adj_a``:
+    the adjusted persons' row indices (persons, slots; -1 padding) and their ``A_g`` (persons, slots, slots).
+    ``null_*``: persons with directions of leverage 1, their row indices, time codes and ``Q0_g`` (persons,
+    slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool ``Sigma``).
+    """
+
+    rows: np.ndarray
+    delta: np.ndarray
+    adj_rows: np.ndarray
+    adj_a: np.ndarray
+    null_rows: np.ndarray
+    null_q0: np.ndarray
+    ok: np.ndarray
+    n_adjusted: int
+
+
+def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
+    """Row indices of each of ``persons`` (persons, max rows per person), -1 padding, rows in original order."""
+    rows = np.flatnonzero(np.isin(units, persons)) if persons.size < n_units else np.arange(units.shape[0])
+    rows = rows[np.argsort(units[rows], kind="stable")]
+    local = np.full(n_units, -1, dtype=np.int64)
+    local[persons] = np.arange(persons.size)
+    owner = local[units[rows]]
+    counts = np.bincount(owner, minlength=persons.size)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.arange(rows.size) - starts[owner]
+    out = np.full((persons.size, int(counts.max()) if persons.size else 0), -1, dtype=np.int64)
+    out[owner, pos] = rows
+    return out
+
+
+def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, chunk=1024) -> _Leverage:
+    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`)."""
+    w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
+    n_cells, k = q.shape
+    b_inv = la.cho_solve(factor, np.eye(n_cells))
+    lt = b_inv @ gamma.T  # (cells, T): B^-1 Gamma'
+    kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
+    in_cell = c_all >= 0
+    cc = np.maximum(c_all, 0)
+    h = w * (kt[times, times] + np.where(in_cell, b_inv[cc, cc] - 2.0 * lt[cc, times], 0.0))
+    h_max = np.zeros(n_units)
+    np.maximum.at(h_max, units, h)
+    h_sum = np.bincount(units, weights=h, minlength=n_units)
+    persons = np.flatnonzero((h_max > leverage_tol) | (h_sum > 10.0 * leverage_tol))
+    ok = np.ones(n_units, dtype=bool)
+    empty = np.zeros((0, 0), dtype=np.int64)
+    if persons.size == 0:
+        return _Leverage(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
+                         np.zeros((0, 0, k)), ok, 0)
+    slots = _slots(persons, units, n_units)
+    n_slot = slots.shape[1]
+    present = slots >= 0
+    idx = np.maximum(slots, 0)
+    delta = np.zeros((persons.size, n_slot, k))
+    a_all = np.empty((persons.size, n_slot, n_slot))
+    has_null = np.zeros(persons.size, dtype=bool)
+    q0_all = np.zeros((persons.size, n_slot, k))
+    eye = np.eye(n_slot)
+    for lo in range(0, persons.size, chunk):
+        sl = slice(lo, lo + chunk)
+        pr = present[sl]
+        t, c, i_ = times[idx[sl]], c_all[idx[sl]], in_cell[idx[sl]] & pr
+        s = np.where(pr, np.sqrt(w[idx[sl]]), 0.0)  # (p, n): sqrt weights, 0 on padding
+        ccs = np.maximum(c, 0)
+        m = kt[t[:, :, None], t[:, None, :]]
+        m += np.where(i_[:, :, None] & i_[:, None, :], b_inv[ccs[:, :, None], ccs[:, None, :]], 0.0)
+        cross = np.where(i_[:, :, None], lt[ccs[:, :, None], t[:, None, :]], 0.0)  # L[c_i, t_j]
+        m -= cross + cross.transpose(0, 2, 1)
+        sms = s[:, :, None] * m * s[:, None, :]
+        v = s / np.sqrt((s**2).sum(axis=1, keepdims=True))
+        proj = eye - v[:, :, None] * v[:, None, :]
+        i_minus_h = proj - proj @ sms @ proj
+        i_minus_h = (i_minus_h + i_minus_h.transpose(0, 2, 1)) / 2.0
+        lam, u = np.linalg.eigh(i_minus_h)
+        null = lam < null_tol
+        root = np.where(null, 0.0, 1.0 / np.sqrt(np.maximum(lam, null_tol)))
+        a = (u * root[:, None, :]) @ u.transpose(0, 2, 1)
+        r = np.where(i_[:, :, None], q[ccs], 0.0) - gq[t]  # (p, n, k): rows of F q
+        sr = s[:, :, None] * r
+        big_q = proj @ sr
+        delta[sl] = np.where(pr[:, :, None], a @ big_q - sr, 0.0)
+        a_all[sl] = a
+        has_null[sl] = null.sum(axis=1) > 1  # the person-mean direction v is always null
+        u0 = u * null[:, None, :]
+        q0_all[sl] = u0 @ (u0.transpose(0, 2, 1) @ big_q)
+    ok[persons[has_null]] = False
+    return _Leverage(slots[present], delta[present], slots, a_all, slots[has_null], q0_all[has_null], ok,
+                     int(persons.size))
+
+
+def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
+    """``sum_g Q0_g' Sigma[t_g, t_g] Q0_g`` over the persons with directions of leverage 1, ``Sigma`` the
+    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` pooled over the other persons."""
+    units, times, n_units, n_times = system.unit_codes, system.time_codes, system.n_units, system.n_times
+    adjusted = we_sqrt.copy()
+    if lev.adj_rows.size:
+        pr = lev.adj_rows >= 0
+        v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
+        adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
+    use = lev.ok[units]
+    e = np.zeros((n_units, n_times))
+    e[units[use], times[use]] = adjusted[use]
+    seen = np.zeros((n_units, n_times))
+    seen[units[use], times[use]] = 1.0
+    pairs = seen.T @ seen
+    sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
+    pr = lev.null_rows >= 0
+    t = times[np.maximum(lev.null_rows, 0)]
+    s_g = np.where(pr[:, :, None] & pr[:, None, :], sigma[t[:, :, None], t[:, None, :]], 0.0)
+    return np.einsum("pik,pij,pjl->kl", lev.null_q0, s_g, lev.null_q0)

@@ -59,6 +59,7 @@ def did_summary(
     min_users: int = _D.min_users,
     alpha: float = _D.alpha,
     df_correction: str = _D.df_correction,
+    vcov: str = _D.vcov,
     draws: pd.DataFrame | None = None,
     draw_col: str = "draw",
 ) -> pd.DataFrame:
@@ -88,11 +89,11 @@ def did_summary(
     kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
                   week_col=week_col, window=window, reference_period=reference_period,
                   group_time_effects=group_time_effects, time_effects_by=time_effects_by, weight_col=weight_col,
-                  df_correction=df_correction)
+                  df_correction=df_correction, vcov=vcov)
     if draws is not None:
         return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
     hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
-                                        "time_effects_by", "df_correction")}
+                                        "time_effects_by", "df_correction", "vcov")}
     est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
     return est.did(panel, metric, group=group, **kwargs)
 

@@ -118,7 +118,7 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 
 def fit_terms(
     ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
-    blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None,
+    blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None, vcov: str = "cr1",
 ) -> list[Terms]:
     """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
@@ -132,6 +132,9 @@ def fit_terms(
     ``null_cells`` (bool per cell) are the cells a pre-trend test sets to 0: the first spec's terms made only
     of them then also get ``cov_null``, their covariance from the residuals of the fit without those cells
     (:func:`~mobility.longitudinal.cell_ols.cell_ols`, the score form of the test).
+
+    ``vcov`` (``"cr1"`` or ``"cr2"``) is the covariance of ``cov`` (:data:`~mobility.longitudinal.params.VCOV_TYPES`);
+    CR2 has no small-sample factor, so blocks are summed as they are; ``cov_null`` is CR1 either way.
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
     w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
@@ -148,7 +151,7 @@ def fit_terms(
     cov_null = np.full((m, n_all, n_all), np.nan) if null_cells is not None else None
     if blocks is None:
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
-                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms))
+                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov)
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
         if cov_null is not None:
@@ -174,7 +177,7 @@ def fit_terms(
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
-                               null_contrasts=np.flatnonzero(null_terms[own]))
+                               null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov)
             except MobilityError:
                 info["blocks_not_estimable"] += 1
                 continue
@@ -185,7 +188,8 @@ def fit_terms(
             fitted_cells[uniques] = True
             n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
         check_sizes(n_obs, n_clusters, n_total)
-        cov *= cr1_factor(n_obs, n_clusters, n_total)
+        if vcov == "cr1":
+            cov *= cr1_factor(n_obs, n_clusters, n_total)
         if cov_null is not None:
             cov_null *= cr1_factor(n_obs, n_clusters, n_total)
         df = n_clusters - 1
@@ -248,6 +252,7 @@ class _CellEstimator(ABC):
                  group_time_effects: bool = EventStudyParams.group_time_effects,
                  time_effects_by: str | None = EventStudyParams.time_effects_by,
                  df_correction: str = EventStudyParams.df_correction,
+                 vcov: str = EventStudyParams.vcov,
                  pretrend_test: str = EventStudyParams.pretrend_test,
                  min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
         self.control_group = control_group
@@ -257,6 +262,7 @@ class _CellEstimator(ABC):
         self.group_time_effects = group_time_effects
         self.time_effects_by = time_effects_by
         self.df_correction = df_correction
+        self.vcov = vcov
         self.pretrend_test = pretrend_test
         self.min_users = min_users
         self.alpha = alpha
@@ -267,7 +273,7 @@ class _CellEstimator(ABC):
         return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
                                 reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
                                 group_time_effects=self.group_time_effects, time_effects_by=self.time_effects_by,
-                                df_correction=self.df_correction, pretrend_test=self.pretrend_test,
+                                df_correction=self.df_correction, vcov=self.vcov, pretrend_test=self.pretrend_test,
                                 min_users=self.min_users, alpha=self.alpha)
 
     def _prepared_sets(self, panel, metric, *, group, weight_col, event_col, user_col, week_col):
@@ -350,7 +356,7 @@ class _CellEstimator(ABC):
                  for cell_term, n_terms, signs in specs]
         null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]
         terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
-                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null)
+                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit

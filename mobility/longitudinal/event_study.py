@@ -85,6 +85,7 @@ def event_study(
     min_users: int = _D.min_users,
     alpha: float = _D.alpha,
     df_correction: str = _D.df_correction,
+    vcov: str = _D.vcov,
     pretrend_test: str = _D.pretrend_test,
 ) -> EventStudyResult:
     """Estimate event-time effects of job loss on ``metric``, optionally one path per group.
@@ -95,7 +96,7 @@ def event_study(
         User-week panel (see :mod:`mobility.longitudinal.panel` for the contract).
     metric : str
         Outcome column, e.g. ``"radius_of_gyration_km_nonwork"``.
-    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction, pretrend_test
+    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction, vcov, pretrend_test
         See :class:`~mobility.longitudinal.params.EventStudyParams` (defaults there).
     event_col, user_col, week_col : str
         Column names of the job-loss week (NaT for controls), user id and week start (Monday).
@@ -127,7 +128,7 @@ def event_study(
     fitted = make_estimator(
         estimator, control_group=control_group, window=window, reference_period=reference_period,
         bin_endpoints=bin_endpoints, group_time_effects=group_time_effects, time_effects_by=time_effects_by,
-        df_correction=df_correction, pretrend_test=pretrend_test,
+        df_correction=df_correction, vcov=vcov, pretrend_test=pretrend_test,
         min_users=min_users, alpha=alpha,
     ).fit(panel, metric, group=group, weight_col=weight_col, event_col=event_col, user_col=user_col,
           week_col=week_col)

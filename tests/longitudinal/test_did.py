@@ -12,7 +12,8 @@ from .panels import simulate_panel, true_effect
 def test_twfe_matches_statsmodels_dummy_regression_per_group():
     p = simulate_panel(3, n_users=80, n_weeks=14, missing_share=0.1)
     window = (-3, 5)
-    res = did_summary(p, "y", estimator="twfe", group="sex", window=window, min_users=1, group_time_effects=False)
+    res = did_summary(p, "y", estimator="twfe", group="sex", window=window, min_users=1, group_time_effects=False,
+                      vcov="cr1")
     k = (p.week - p.job_loss_week).dt.days // 7
     q = p[p.job_loss_week.isna() | k.between(*window)].copy()
     kq = (q.week - q.job_loss_week).dt.days // 7

@@ -31,7 +31,8 @@ def test_sun_abraham_equals_pyfixest_saturated_event_study():
     lo, hi = int(agg.index.min()), int(agg.index.max())
     # pyfixest leaves the person effects (nested in the person clusters) out of K, and counts one parameter
     # more than reghdfe's convention: the CR1 factors differ by (N-K)/(N-K-1), here 1.0003
-    res = event_study(p, "y", window=(lo, hi), bin_endpoints=False, min_users=1, df_correction="nested")
+    res = event_study(p, "y", window=(lo, hi), bin_endpoints=False, min_users=1, df_correction="nested",
+                      vcov="cr1")
     c = res.coefficients[~res.coefficients.reference].set_index("event_time")
     np.testing.assert_allclose(c.loc[agg.index.astype(int), "estimate"], agg["Estimate"].astype(float), atol=1e-8)
     np.testing.assert_allclose(c.loc[agg.index.astype(int), "std_error"], agg["Std. Error"].astype(float), rtol=3e-4)
@@ -136,15 +137,17 @@ def test_pretrend_score_test_counts_a_lone_losers_own_noise():
     all 0 and the leads' standard errors come from the controls' +-0.02 alone (by hand: below 0.02), so a
     one-person blip of 3-4 gives F in the tens of thousands. Score form (default): with the leads held at 0
     the blip stays in the loser's residuals and counts as the noise it may be (p > 0.05). Estimates and their
-    intervals are the same either way."""
+    intervals are the same either way. Both with the plain CR1 covariance (``vcov="cr1"``) that the Wald form
+    was measured with; the default CR2 gives the lone loser the pooled covariance of the controls instead."""
     weeks = pd.date_range("2020-01-06", periods=6, freq="7D")
     loser_y = [0.0, 3.0, 0.0, 0.0, 0.0, 0.0]
     rows = [("L", w, loser_y[t], weeks[4]) for t, w in enumerate(weeks)]
     rows += [(f"c{u}", w, float(u) + 0.5 * t + 0.01 * ((u * 3 + t) % 5 - 2), pd.NaT)
              for u in range(8) for t, w in enumerate(weeks)]
     panel = pd.DataFrame(rows, columns=["user_id", "week", "y", "job_loss_week"])
-    score = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1)
-    wald = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1, pretrend_test="wald")
+    score = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1, vcov="cr1")
+    wald = event_study(panel, "y", window=(-4, 1), bin_endpoints=False, min_users=1, pretrend_test="wald",
+                       vcov="cr1")
     pd.testing.assert_frame_equal(score.coefficients, wald.coefficients)
     leads = wald.coefficients[wald.coefficients.event_time.isin([-4, -3, -2])]
     assert (leads.std_error < 0.02).all() and leads.estimate.abs().max() > 3.5

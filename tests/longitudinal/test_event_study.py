@@ -39,7 +39,7 @@ def test_twfe_identical_to_statsmodels_ols_with_dummies(group, weights, group_we
     p = simulate_panel(11, n_users=70, n_weeks=12, missing_share=0.15)
     p["w"] = np.where(p.user_id.str[-1].isin(list("02468")), 2.0, 1.0)
     res = event_study(p, "y", estimator="twfe", window=(-3, 4), group=group, weight_col=weights, min_users=1,
-                      group_time_effects=group_weeks)
+                      group_time_effects=group_weeks, vcov="cr1")
     est = res.coefficients[~res.coefficients.reference]
     b, se, pv, ci = _statsmodels_dummies(p, (-3, 4), group, weights, group_weeks)
     np.testing.assert_allclose(est.estimate, b, atol=1e-8, rtol=0)
