@@ -7,9 +7,11 @@ groups, 5% of rows missing. It times what :func:`mobility.longitudinal.longitudi
 default :class:`~mobility.longitudinal.params.EventStudyParams` (Sun-Abraham, never-losers, group x week effects):
 the pooled event study of every metric and the paths by group of every dimension (each fit also gives its DiD
 summary); then the figures of one metric (the pipeline draws 6 per metric, their cost does not grow with the
-people). ``--twfe`` times two-way fixed effects instead (its DiD summaries are separate regressions).
+people). ``--twfe`` times two-way fixed effects instead (its DiD summaries are separate regressions); ``--cr1``
+the plain CR1 covariance instead of the default CR2 (``vcov``), whose per-person leverage blocks are also timed
+on their own (CPU seconds inside ``cell_ols._leverage`` and ``_imputed_meat``).
 
-Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe]
+Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe] [--cr1]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
+import mobility.longitudinal.cell_ols as cell_ols_module
 from mobility.longitudinal import event_study, heterogeneity, plot_event_study
 
 DIMENSIONS = {"sex": 2, "age": 3, "earnings": 3, "race": 6, "education": 4}
@@ -60,10 +63,27 @@ def main() -> None:
     n_users = int(args[0]) if args else 100_000
     n_weeks = int(args[1]) if len(args) > 1 else 39
     kwargs = {"estimator": "twfe"} if "--twfe" in sys.argv else {}
+    if "--cr1" in sys.argv:
+        kwargs["vcov"] = "cr1"
+    cr2_cpu = {"s": 0.0, "calls": 0, "persons": 0}
+
+    def timed(fn, count_persons):
+        def wrapper(*a, **kw):
+            c0 = time.process_time()
+            out = fn(*a, **kw)
+            cr2_cpu["s"] += time.process_time() - c0
+            cr2_cpu["calls"] += count_persons
+            cr2_cpu["persons"] += out.n_adjusted if count_persons else 0
+            return out
+        return wrapper
+
+    cell_ols_module._leverage = timed(cell_ols_module._leverage, 1)
+    cell_ols_module._imputed_meat = timed(cell_ols_module._imputed_meat, 0)
     panel = simulate(n_users, n_weeks)
     metrics = [c for c in panel.columns if c.startswith("metric_")]
     print(f"panel: {n_users} users x {n_weeks} weeks, {len(panel)} rows (5% missing at random), {len(metrics)} "
-          f"metrics, dimensions {DIMENSIONS}, estimator {kwargs.get('estimator', 'sun_abraham')}")
+          f"metrics, dimensions {DIMENSIONS}, estimator {kwargs.get('estimator', 'sun_abraham')}, "
+          f"vcov {kwargs.get('vcov', 'cr2')}")
     total = 0.0
     results = {}
     for label, call in [
@@ -71,18 +91,19 @@ def main() -> None:
         ("heterogeneity, every metric x 5 dimensions (with their DiDs)",
          lambda: heterogeneity(panel, metrics, list(DIMENSIONS), **kwargs)),
     ]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results[label] = call()
         dt = time.perf_counter() - t0
         total += dt
-        print(f"{label}: {dt:.1f} s")
+        print(f"{label}: {dt:.1f} s (CPU {time.process_time() - c0:.1f} s)")
     es = results["event_study, every metric, pooled (with its DiD)"].coefficients
     t0 = time.perf_counter()
     het = results["heterogeneity, every metric x 5 dimensions (with their DiDs)"].coefficients
     figures = [plot_event_study(es[es.metric == metrics[0]])] + [
         plot_event_study(het[(het.metric == metrics[0]) & (het.dimension == d)]) for d in DIMENSIONS]
     print(f"figures of one metric ({len(figures)}, not written): {time.perf_counter() - t0:.1f} s")
-    print(f"estimation total: {total:.1f} s")
+    print(f"estimation total: {total:.1f} s; CR2 leverage blocks: {cr2_cpu['s']:.2f} CPU s over "
+          f"{cr2_cpu['calls']} designs, {cr2_cpu['persons']} persons adjusted exactly")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ the projection (persons, then person-demeaned weeks, then the two-way-demeaned c
   as noisy, week by week, as the others. Without this rule Sun-Abraham's 95% intervals covered 88-91% in
   the few-losers regime, with it 94-95% (``benchmarks/README.md``).
 * Cost: only persons with a row leverage (``w_i M_ii``) above ``leverage_tol`` (default 0.05: a cell with
-  fewer than about 20 people) or a summed leverage above ``10 * leverage_tol`` get the exact block (a batched
+  fewer than about 20 people) or a summed leverage above 0.9 (a direction of leverage 1 needs a sum of 1)
+  get the exact block (a batched
   eigendecomposition of at most rows-per-person squared); the others keep ``A_g = I``, which differs from
   their exact ``A_g`` by the leverage of their cells (~1/cell size) and makes CR2 there the CR0 sandwich.
   ``leverage_tol=0`` is exact CR2 for everyone (the test against dense dummies).
@@ -149,8 +150,8 @@ def cell_ols(
         :class:`~mobility.longitudinal.params.EventStudyParams`) or CR2 with the rule for persons of
         leverage 1 (module notes). CR2 applies no small-sample factor whatever ``correction`` says.
     leverage_tol : float
-        CR2 only: persons whose largest row leverage is at most this (and summed leverage at most 10 times
-        this) keep their residuals unadjusted (module notes); 0 adjusts everyone.
+        CR2 only: persons whose largest row leverage is at most this (and summed leverage at most 0.9) keep
+        their residuals unadjusted (module notes); 0 adjusts everyone.
 
     Returns
     -------
@@ -242,17 +243,15 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
             in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
             in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
             scores = in_cells @ q - in_weeks @ gq  # (units, k)
-            if lev is None:
-                cov[j] = factor_cr1 * scores.T @ scores
-                continue
-            we_sqrt = np.sqrt(w) * resid[:, j]
-            if lev.rows.size:
+            adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
+            if adjusted:
+                we_sqrt = np.sqrt(w) * resid[:, j]
                 scores += sp.csr_matrix((we_sqrt[lev.rows], (units[lev.rows], np.arange(lev.rows.size))),
                                         shape=(n_units, lev.rows.size)) @ lev.delta
             meat = scores.T @ scores
-            if lev.null_rows.size:
+            if adjusted and lev.null_rows.size:
                 meat += _imputed_meat(lev, system, we_sqrt)
-            cov[j] = meat
+            cov[j] = (factor_cr1 if lev is None else 1.0) * meat
         return cov
 
     cov_null = None
@@ -307,16 +306,16 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`)."""
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
-    b_inv = la.cho_solve(factor, np.eye(n_cells))
-    lt = b_inv @ gamma.T  # (cells, T): B^-1 Gamma'
+    chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
+    lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
     in_cell = c_all >= 0
     cc = np.maximum(c_all, 0)
-    h = w * (kt[times, times] + np.where(in_cell, b_inv[cc, cc] - 2.0 * lt[cc, times], 0.0))
-    h_max = np.zeros(n_units)
-    np.maximum.at(h_max, units, h)
-    h_sum = np.bincount(units, weights=h, minlength=n_units)
-    persons = np.flatnonzero((h_max > leverage_tol) | (h_sum > 10.0 * leverage_tol))
+    b_inv_diag = (chol_inv**2).sum(axis=0)
+    h = w * (kt[times, times] + np.where(in_cell, b_inv_diag[cc] - 2.0 * lt[cc, times], 0.0))
+    # a direction of leverage 1 needs a summed leverage of 1: 0.9 catches every one spread over small rows
+    high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
+    persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
     ok = np.ones(n_units, dtype=bool)
     empty = np.zeros((0, 0), dtype=np.int64)
     if persons.size == 0:
@@ -326,6 +325,11 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     n_slot = slots.shape[1]
     present = slots >= 0
     idx = np.maximum(slots, 0)
+    touched = np.unique(c_all[slots[present]])
+    touched = touched[touched >= 0]
+    b_inv = chol_inv[:, touched].T @ chol_inv[:, touched]  # B^-1 on the cells of the adjusted persons
+    local_cell = np.zeros(n_cells, dtype=np.int64)
+    local_cell[touched] = np.arange(touched.size)
     delta = np.zeros((persons.size, n_slot, k))
     a_all = np.empty((persons.size, n_slot, n_slot))
     has_null = np.zeros(persons.size, dtype=bool)
@@ -338,7 +342,8 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
         s = np.where(pr, np.sqrt(w[idx[sl]]), 0.0)  # (p, n): sqrt weights, 0 on padding
         ccs = np.maximum(c, 0)
         m = kt[t[:, :, None], t[:, None, :]]
-        m += np.where(i_[:, :, None] & i_[:, None, :], b_inv[ccs[:, :, None], ccs[:, None, :]], 0.0)
+        lc = local_cell[ccs]
+        m += np.where(i_[:, :, None] & i_[:, None, :], b_inv[lc[:, :, None], lc[:, None, :]], 0.0)
         cross = np.where(i_[:, :, None], lt[ccs[:, :, None], t[:, None, :]], 0.0)  # L[c_i, t_j]
         m -= cross + cross.transpose(0, 2, 1)
         sms = s[:, :, None] * m * s[:, None, :]

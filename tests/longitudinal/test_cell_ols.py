@@ -85,3 +85,97 @@ def test_null_cells_covariance_from_restricted_residuals():
     np.testing.assert_allclose(fit.cov_null[0], ref, rtol=1e-9, atol=1e-12)
     assert not np.allclose(fit.cov_null[0], fit.cov[0][:2, :2])
     np.testing.assert_allclose(fit.estimate, cell_ols(y, cells, 5, unit, time).estimate)  # estimates unchanged
+
+
+def _cohort_panel(seed, losses, n_controls=10, n_times=8, missing=0.1):
+    """Saturated cohort x event-week cells (no cell at k = -1) for losers losing their job in weeks ``losses``
+    (one entry per person), never-losers after them; rows missing at random except the reference week."""
+    rng = np.random.default_rng(seed)
+    loss = np.array(list(losses) + [-1] * n_controls)
+    unit = np.repeat(np.arange(loss.size), n_times)
+    time = np.tile(np.arange(n_times), loss.size)
+    k = np.where(loss[unit] >= 0, time - loss[unit], -99)
+    keep = (rng.random(unit.size) > missing) | (k == -1)
+    unit, time, k = unit[keep], time[keep], k[keep]
+    key = np.where(k > -99, loss[unit] * 100 + k, -1)
+    key[k == -1] = -1
+    cells = np.full(unit.size, -1)
+    cells[key >= 0] = np.unique(key[key >= 0], return_inverse=True)[1]
+    y = rng.normal(size=(unit.size, 2)) + unit[:, None] % 4 + 0.3 * time[:, None]
+    return y, cells, int(cells.max()) + 1, unit, time, rng.uniform(0.5, 2.0, unit.size)
+
+
+def _dense_cr2(y, cells, n_cells, unit, time, w, r, impute=True):
+    """CR2 from the explicit dummy design [cells, persons, weeks but the first], its full hat matrix and each
+    person's block ``(I - H_gg)^{+1/2}`` (eigenvalues below 1e-6 count as 0); with ``impute``, the rule of
+    cell_ols for directions of leverage 1: their scores get the calendar-week covariance of the adjusted
+    residuals pooled over the persons without such directions."""
+    n_units, n_times = unit.max() + 1, time.max() + 1
+    x = np.zeros((unit.size, n_cells))
+    x[cells >= 0, cells[cells >= 0]] = 1.0
+    x = np.hstack([x, np.eye(n_units)[unit], np.eye(n_times)[time][:, 1:]])
+    sw = np.sqrt(w)
+    xs = x * sw[:, None]
+    xtx_inv = np.linalg.inv(xs.T @ xs)
+    hat = xs @ xtx_inv @ xs.T
+    out = []
+    for j in range(y.shape[1]):
+        e = (np.eye(unit.size) - hat) @ (y[:, j] * sw)
+        adjusted, null_basis, blocks = np.zeros_like(e), {}, {}
+        for g in range(n_units):
+            i = np.flatnonzero(unit == g)
+            lam, u = np.linalg.eigh(np.eye(i.size) - hat[np.ix_(i, i)])
+            a = (u * np.where(lam < 1e-6, 0.0, 1.0 / np.sqrt(np.maximum(lam, 1e-6)))) @ u.T
+            adjusted[i] = a @ e[i]
+            blocks[g] = (i, a)
+            if (lam < 1e-6).sum() > 1:  # the person mean is always one
+                null_basis[g] = u[:, lam < 1e-6]
+        sums, pairs = np.zeros((n_times, n_times)), np.zeros((n_times, n_times))
+        for g, (i, _) in blocks.items():
+            if g not in null_basis:
+                sums[np.ix_(time[i], time[i])] += np.outer(adjusted[i], adjusted[i])
+                pairs[np.ix_(time[i], time[i])] += 1.0
+        sigma = np.where(pairs > 0, sums / np.maximum(pairs, 1.0), 0.0)
+        meat = np.zeros((x.shape[1], x.shape[1]))
+        for g, (i, a) in blocks.items():
+            s = xs[i].T @ adjusted[i]
+            meat += np.outer(s, s)
+            if impute and g in null_basis:
+                z = null_basis[g] @ null_basis[g].T @ xs[i]
+                meat += z.T @ sigma[np.ix_(time[i], time[i])] @ z
+        out.append(r @ (xtx_inv @ meat @ xtx_inv)[:n_cells, :n_cells] @ r.T)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cr2_equals_the_dense_hat_matrix_formula(weighted):
+    """Every cohort holds 2-4 people (leverage below 1 but far from 0): the block formula equals CR2 computed
+    from the explicit dummies' hat matrix, for everyone (``leverage_tol=0``) and with the default cut-off
+    (here every loser is above it; the controls' own blocks then stay unadjusted: within 3%)."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(2, [3, 3, 4, 4, 4, 2, 2, 2, 2])
+    w = w if weighted else np.ones(unit.size)
+    r = np.random.default_rng(0).normal(size=(3, n_cells))
+    ref = _dense_cr2(y, cells, n_cells, unit, time, w, r)
+    exact = cell_ols(y, cells, n_cells, unit, time, w if weighted else None, contrasts=r, vcov="cr2", leverage_tol=0.0)
+    np.testing.assert_allclose(exact.cov, ref, rtol=1e-9, atol=1e-12)
+    default = cell_ols(y, cells, n_cells, unit, time, w if weighted else None, contrasts=r, vcov="cr2")
+    np.testing.assert_allclose(np.diagonal(default.cov, axis1=1, axis2=2), np.diagonal(ref, axis1=1, axis2=2),
+                               rtol=0.03)
+    cr1 = cell_ols(y, cells, n_cells, unit, time, w if weighted else None, contrasts=r)
+    np.testing.assert_allclose(exact.estimate, cr1.estimate, atol=1e-12)  # estimates do not move
+    assert (np.diagonal(exact.cov, axis1=1, axis2=2) > np.diagonal(cr1.cov, axis1=1, axis2=2) / 1.2).all()
+
+
+def test_cr2_imputes_the_pooled_covariance_for_a_person_alone_in_a_cohort():
+    """Persons 2 and 3 are alone in their cohorts: their cells fit them exactly (residuals 0, leverage 1), so
+    without the rule their errors count for nothing; with it their scores get the pooled covariance."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(5, [3, 3, 4, 5], n_controls=12)
+    r = np.eye(n_cells)
+    fit = cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2", leverage_tol=0.0)
+    np.testing.assert_allclose(fit.cov, _dense_cr2(y, cells, n_cells, unit, time, w, r), rtol=1e-8, atol=1e-12)
+    bare = _dense_cr2(y, cells, n_cells, unit, time, w, r, impute=False)
+    lone = np.isin(np.arange(n_cells), cells[np.isin(unit, [2, 3]) & (cells >= 0)])
+    var, var_bare = np.diagonal(fit.cov, axis1=1, axis2=2), np.diagonal(bare, axis1=1, axis2=2)
+    assert (var[:, lone] > 2.0 * var_bare[:, lone]).all()  # their own noise is most of their cells' variance
+    np.testing.assert_allclose(fit.cov, cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2").cov,
+                               rtol=1e-8, atol=1e-12)  # every loser is above the default cut-off
