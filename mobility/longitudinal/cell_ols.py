@@ -46,8 +46,8 @@ the projection (persons, then person-demeaned weeks, then the two-way-demeaned c
   scores in those directions and ``Sigma`` the calendar-week x calendar-week covariance of the CR2-adjusted
   residuals ``A_h e~_h`` pooled over the persons ``h`` without such directions (mostly never-losers; a working
   model in the sense of Pustejovsky & Tipton, with serial correlation left free): the lone loser is assumed
-  as noisy, week by week, as the others. Without this rule Sun-Abraham's 95% intervals covered 88-91% in
-  the few-losers regime, with it 94-95% (``benchmarks/README.md``).
+  as noisy, week by week, as the others. Without this rule Sun-Abraham's 95% intervals covered 91-94% in
+  the few-losers regime (lead SE / SD 0.88-0.89), with it 95-96% (1.01-1.02; ``benchmarks/README.md``).
 * Cost: only persons with a row leverage (``w_i M_ii``) above ``leverage_tol`` (default 0.05: a cell with
   fewer than about 20 people) or a summed leverage above 0.9 (a direction of leverage 1 needs a sum of 1)
   get the exact block (a batched
@@ -327,7 +327,11 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     idx = np.maximum(slots, 0)
     touched = np.unique(c_all[slots[present]])
     touched = touched[touched >= 0]
-    b_inv = chol_inv[:, touched].T @ chol_inv[:, touched]  # B^-1 on the cells of the adjusted persons
+    if 2 * touched.size > n_cells:  # B^-1 = L^-T L^-1 (LAPACK lauum: a third of the product's cost)
+        lower = np.tril(la.lapack.dlauum(chol_inv, lower=1)[0])
+        b_inv = (lower + np.tril(lower, -1).T)[np.ix_(touched, touched)]
+    else:  # B^-1 on the cells of the adjusted persons only
+        b_inv = chol_inv[:, touched].T @ chol_inv[:, touched]
     local_cell = np.zeros(n_cells, dtype=np.int64)
     local_cell[touched] = np.arange(touched.size)
     delta = np.zeros((persons.size, n_slot, k))

@@ -27,6 +27,10 @@ the window. They differ in their cells:
       with one dummy per lead ``window[0]..-1`` (against earlier weeks and never-losers), so a pre-trend
       cannot leak into the effects. Cohorts with no week before their loss are dropped (counted).
 
+Standard errors are clustered by person: CR2 by default (``vcov="cr2"``: each person's residuals adjusted for
+their leverage, which the saturated cells make large where a cohort holds one or two losers, and a pooled
+working covariance for a loser alone in a cell; :func:`~mobility.longitudinal.cell_ols.cell_ols`), or CR1.
+
 Groups: with a group column every cell is also per group; ``group_time_effects=True`` gives each group its
 own calendar-week effects (a group without never-losers is then left out, its cells suppressed).
 Treated rows in a calendar week (of their group) without any untreated row cannot be identified and are

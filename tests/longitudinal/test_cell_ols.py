@@ -179,3 +179,20 @@ def test_cr2_imputes_the_pooled_covariance_for_a_person_alone_in_a_cohort():
     assert (var[:, lone] > 2.0 * var_bare[:, lone]).all()  # their own noise is most of their cells' variance
     np.testing.assert_allclose(fit.cov, cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2").cov,
                                rtol=1e-8, atol=1e-12)  # every loser is above the default cut-off
+
+
+def test_cr2_cut_off_leaves_only_large_cells_unadjusted():
+    """Three cohorts of 150 (row leverage about 2/150 times a weight up to 2) and a lone loser: the default cut-off
+    adjusts the lone loser exactly (B^-1 on their cells only) and leaves (almost) everyone else unadjusted, within a
+    few percent of exact CR2 (the lone loser's imputed covariance pools those unadjusted residuals)."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(7, [2] * 150 + [3] * 150 + [4] * 150 + [5], n_controls=60)
+    r = np.eye(n_cells)
+    exact = cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2", leverage_tol=0.0)
+    default = cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2")
+    np.testing.assert_allclose(exact.cov, _dense_cr2(y, cells, n_cells, unit, time, w, r), rtol=1e-8, atol=1e-12)
+    var_exact, var_default = np.diagonal(exact.cov, axis1=1, axis2=2), np.diagonal(default.cov, axis1=1, axis2=2)
+    lone = np.isin(np.arange(n_cells), cells[(unit == 450) & (cells >= 0)])
+    assert 2 * lone.sum() < n_cells
+    np.testing.assert_allclose(var_default[:, lone], var_exact[:, lone], rtol=0.03)
+    np.testing.assert_allclose(var_default, var_exact, rtol=0.05)
+    assert (var_default[:, ~lone] < var_exact[:, ~lone]).all()  # unadjusted: a little smaller, never larger
