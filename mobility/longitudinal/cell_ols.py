@@ -306,6 +306,11 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`)."""
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
+    ok = np.ones(n_units, dtype=bool)
+    empty = np.zeros((0, 0), dtype=np.int64)
+    if n_cells == 0 or k == 0:  # nothing to adjust (a block without cells)
+        return _Leverage(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
+                         np.zeros((0, 0, k)), ok, 0)
     chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
@@ -316,8 +321,6 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     # a direction of leverage 1 needs a summed leverage of 1: 0.9 catches every one spread over small rows
     high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
     persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
-    ok = np.ones(n_units, dtype=bool)
-    empty = np.zeros((0, 0), dtype=np.int64)
     if persons.size == 0:
         return _Leverage(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
                          np.zeros((0, 0, k)), ok, 0)

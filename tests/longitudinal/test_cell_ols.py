@@ -196,3 +196,10 @@ def test_cr2_cut_off_leaves_only_large_cells_unadjusted():
     np.testing.assert_allclose(var_default[:, lone], var_exact[:, lone], rtol=0.03)
     np.testing.assert_allclose(var_default, var_exact, rtol=0.05)
     assert (var_default[:, ~lone] < var_exact[:, ~lone]).all()  # unadjusted: a little smaller, never larger
+
+
+def test_cr2_without_cells_is_empty_not_an_error():
+    """A block of one person and no cells (a group of the heterogeneity paths with nobody treated)."""
+    fit = cell_ols(np.arange(6.0), np.full(6, -1), 0, np.zeros(6, dtype=int), np.arange(6), contrasts=np.zeros((0, 0)),
+                   correction=False, vcov="cr2")
+    assert fit.cov.shape == (1, 0, 0) and fit.estimate.shape == (1, 0)
