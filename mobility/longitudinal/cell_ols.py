@@ -273,8 +273,9 @@ class _Leverage:
     ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
     the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i``. ``adj_rows``/``adj_a``:
     the adjusted persons' row indices (persons, slots; -1 padding) and their ``A_g`` (persons, slots, slots).
-    ``null_*``: persons with directions of leverage 1, their row indices, time codes and ``Q0_g`` (persons,
-    slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool ``Sigma``).
+    ``null_rows``/``null_q0``: the persons with directions of leverage 1, their row indices (persons, slots) and
+    ``Q0_g`` (persons, slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool
+    ``Sigma``).
     """
 
     rows: np.ndarray
@@ -285,6 +286,13 @@ class _Leverage:
     null_q0: np.ndarray
     ok: np.ndarray
     n_adjusted: int
+
+    @classmethod
+    def none(cls, n_units: int, k: int) -> "_Leverage":
+        """Nobody adjusted: CR2 is then the plain sandwich (CR0)."""
+        empty = np.zeros((0, 0), dtype=np.int64)
+        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
+                   np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
 
 
 def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
@@ -307,10 +315,8 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
     ok = np.ones(n_units, dtype=bool)
-    empty = np.zeros((0, 0), dtype=np.int64)
     if n_cells == 0 or k == 0:  # nothing to adjust (a block without cells)
-        return _Leverage(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
-                         np.zeros((0, 0, k)), ok, 0)
+        return _Leverage.none(n_units, k)
     chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
@@ -322,8 +328,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
     persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
     if persons.size == 0:
-        return _Leverage(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
-                         np.zeros((0, 0, k)), ok, 0)
+        return _Leverage.none(n_units, k)
     slots = _slots(persons, units, n_units)
     n_slot = slots.shape[1]
     present = slots >= 0
