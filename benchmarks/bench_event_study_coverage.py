@@ -21,6 +21,7 @@ regime (50 losers over 30 weeks). The DiD summary is the one of the event study'
 what :func:`~mobility.longitudinal.did.did_summary` returns).
 
 Run: python benchmarks/bench_event_study_coverage.py [--seeds 30] [--users 600] [--weeks 26] [--share 0.4] [--wald]
+     [--only sun_abraham/never,sun_abraham/never/cr1]
 """
 
 from __future__ import annotations
