@@ -80,7 +80,8 @@ def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, in
     return table[["metric", "estimate", "ci_low", "ci_high", "n_users_post", "n_control_users"]]
 
 
-def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool) -> Path:
+def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool, until: str | None = None) -> Path:
+    """Run the synthetic pipeline on ``region`` (up to and including stage ``until``; every stage when None)."""
     folder = Path(tempfile.mkdtemp(prefix="planted-run-"))
     overrides = "".join(f"{k} = {v}\n" for k, v in PLACEBO.items()) if placebo else ""
     text = (ROOT / "pipelines" / "synthetic.toml").read_text()
@@ -89,7 +90,7 @@ def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool) -> Path:
     config = folder / "region.toml"
     config.write_text(text)
     t0 = time.perf_counter()
-    mobility.run_pipeline(str(config), str(folder / "out"), progress=False)
+    mobility.run_pipeline(str(config), str(folder / "out"), progress=False, until=until)
     print(f"pipeline on {region} in {time.perf_counter() - t0:.0f} s -> {folder / 'out'}")
     return folder / "out"
 

@@ -14,10 +14,17 @@ form of the test unless ``--wald``) for:
   one of the ``L`` weeks before their loss; treated people whose mean probability of unemployment over the
   first 4 weeks of their loss is below a threshold are left out (ambiguous dating).
 
+Every fit uses ``--vcov`` (default: the event study's default, ``"cr2"``). ``--compare`` prints instead, for
+the classifier's, the signal's and the true dates, one row per metric: the score test's p under CR1 and CR2, the
+Wald test's p under CR2 and CR1, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
+under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
+
 Usage::
 
-    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald]
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald] [--vcov cr1]
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --compare [--csv OUT.csv]
     python benchmarks/bench_pretrend_dating.py --users 1000 --seed 2   # generate a region and run the pipeline
+                                                                       # (its stages up to employment)
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import mobility.synthetic
 from mobility.employment import job_loss_weeks
 from mobility.longitudinal import event_study, job_loss_panel
 from mobility.errors import MobilityError
-from mobility.longitudinal.params import DEFAULT_METRICS
+from mobility.longitudinal.params import DEFAULT_METRICS, VCOV_TYPES, EventStudyParams
 from mobility.metrics import weekly_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,6 +65,87 @@ def with_dates(panel: pd.DataFrame, loss: pd.Series) -> pd.DataFrame:
     return out
 
 
+def compare(datings: dict[str, pd.DataFrame], metrics: list[str]) -> pd.DataFrame:
+    """Pre-trend p-values (score and Wald) and post-period standard errors under CR1 and CR2, per dating.
+
+    Parameters
+    ----------
+    datings : dict of str to DataFrame
+        Name of the dating -> the job-loss panel with its dates.
+    metrics : list of str
+        Outcome columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per dating and metric: ``score_p_cr1``, ``score_p_cr2``, ``wald_p_cr2``, ``wald_p_cr1``,
+        ``post_se_cr1``, ``post_se_cr2`` (mean standard error of the unsuppressed terms with ``k >= 0``) and
+        ``post_se_ratio`` (mean over those terms of CR2's standard error over CR1's), ``n_post_terms``.
+    """
+    rows = []
+    for name, panel in datings.items():
+        t0 = time.process_time()
+        try:
+            fits = {(vcov, test): event_study(panel, metrics, vcov=vcov, pretrend_test=test)
+                    for vcov in ("cr1", "cr2") for test in ("score", "wald")}
+        except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
+            print(f"{name} dates: not estimable: {exc}")
+            continue
+        n_treated = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
+        print(f"{name} dates: {n_treated} losers of {panel['user_id'].nunique()} (4 fits, "
+              f"{time.process_time() - t0:.1f} CPU s)")
+        print(f"{'metric':36s} {'score p cr1':>11s} {'score p cr2':>11s} {'wald p cr2':>10s} {'wald p cr1':>10s} "
+              f"{'post SE cr1':>11s} {'post SE cr2':>11s} {'ratio':>6s}")
+        se = {}
+        for vcov in ("cr1", "cr2"):
+            c = fits[(vcov, "score")].coefficients
+            post = c[(c["event_time"] >= 0) & ~c["suppressed"] & ~c["reference"]]
+            se[vcov] = post.set_index(["metric", "event_time"])["std_error"]
+        pt = {key: fit.pretrend.set_index("metric")["p_value"] for key, fit in fits.items()}
+        moved = (fits[("cr2", "score")].coefficients["estimate"] - fits[("cr1", "score")].coefficients["estimate"])
+        print(f"  estimates CR2 - CR1: largest |difference| {moved.abs().max():.1e} (the covariance only moves SEs)")
+        for m in metrics:
+            ratio = (se["cr2"].loc[m] / se["cr1"].loc[m]).dropna()
+            row = {"dating": name, "metric": m, "n_losers": n_treated,
+                   "score_p_cr1": pt[("cr1", "score")][m], "score_p_cr2": pt[("cr2", "score")][m],
+                   "wald_p_cr2": pt[("cr2", "wald")][m], "wald_p_cr1": pt[("cr1", "wald")][m],
+                   "post_se_cr1": se["cr1"].loc[m].mean(), "post_se_cr2": se["cr2"].loc[m].mean(),
+                   "post_se_ratio": ratio.mean(), "n_post_terms": int(ratio.size)}
+            rows.append(row)
+            print(f"{m:36s} {row['score_p_cr1']:11.2g} {row['score_p_cr2']:11.2g} {row['wald_p_cr2']:10.2g} "
+                  f"{row['wald_p_cr1']:10.2g} {row['post_se_cr1']:11.4g} {row['post_se_cr2']:11.4g} "
+                  f"{row['post_se_ratio']:6.3f}", flush=True)
+        out = pd.DataFrame([r for r in rows if r["dating"] == name])
+        print(f"  at p < 0.01: score cr2 {int((out['score_p_cr2'] < 0.01).sum())}, wald cr2 "
+              f"{int((out['wald_p_cr2'] < 0.01).sum())}, wald cr1 {int((out['wald_p_cr1'] < 0.01).sum())}; "
+              f"smallest score cr2 {out['score_p_cr2'].min():.2g}, wald cr2 {out['wald_p_cr2'].min():.2g}")
+    return pd.DataFrame(rows)
+
+
+def group_tests(run: Path, met: pd.DataFrame, emp: pd.DataFrame, wf: pd.DataFrame) -> None:
+    """Print how many of the pipeline's pre-trend tests (pooled and per group: ``longitudinal_study`` with every
+    default but ``vcov`` and ``pretrend_test``) have p < 0.01 and p < 0.05, for three settings."""
+    import matplotlib.pyplot as plt
+
+    from mobility.longitudinal import LongitudinalParams, longitudinal_study
+    from mobility.pipeline.stages import classifier_features
+
+    features = classifier_features(run)
+    for vcov, test in (("cr2", "score"), ("cr2", "wald"), ("cr1", "wald")):
+        t0 = time.process_time()
+        res = longitudinal_study(met, emp, wf, params=LongitudinalParams(vcov=vcov, pretrend_test=test),
+                                 timezone=TIMEZONE, classifier_features=features)
+        plt.close("all")
+        pre = res.tables["pretrend"].dropna(subset=["p_value"])
+        groups = pre[pre["dimension"] != "all"]
+        print(f"longitudinal_study {vcov} / {test} ({res.manifest['dating']['method']} dates, "
+              f"{time.process_time() - t0:.0f} CPU s): pooled {int((pre['dimension'] == 'all').sum())} tests, "
+              f"{int((pre.loc[pre['dimension'] == 'all', 'p_value'] < 0.01).sum())} at p < 0.01; groups "
+              f"{len(groups)} tests, {int((groups['p_value'] < 0.01).sum())} at p < 0.01, "
+              f"{int((groups['p_value'] < 0.05).sum())} at p < 0.05, smallest {groups['p_value'].min():.2g}",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="a pipeline run (default: generate a region and run it)")
@@ -65,6 +153,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20200316)
     parser.add_argument("--wald", action="store_true", help="the Wald form of the pre-trend test")
+    parser.add_argument("--vcov", choices=VCOV_TYPES, default=EventStudyParams.vcov,
+                        help="covariance of the coefficients (default %(default)s)")
+    parser.add_argument("--compare", action="store_true",
+                        help="score and Wald p, post-period standard errors, CR1 against CR2, per dating and metric")
+    parser.add_argument("--csv", type=Path, help="with --compare: write its rows here")
+    parser.add_argument("--groups", action="store_true",
+                        help="with --compare: also the pipeline's per-group pre-trend tests (longitudinal_study, "
+                             "every default) under CR2 / score, CR2 / Wald and CR1 / Wald")
     args = parser.parse_args()
     if args.run is None or args.region is None:
         args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"
@@ -72,7 +168,7 @@ def main() -> None:
         mobility.synthetic.generate_region(args.region, mobility.synthetic.SyntheticParams(n_users=args.users),
                                            seed=args.seed)
         print(f"generated {args.region} in {time.perf_counter() - t0:.0f} s")
-        args.run = run_pipeline_on(args.region, args.users, args.seed, placebo=False)
+        args.run = run_pipeline_on(args.region, args.users, args.seed, placebo=False, until="employment")
     test = "wald" if args.wald else "score"
     metrics = list(DEFAULT_METRICS)
     truth = mobility.synthetic.load_truth(args.region)
@@ -83,11 +179,20 @@ def main() -> None:
     workers = wf.loc[wf["work_cbg"].notna(), "user_id"]
     true_loss = job_loss_weeks(truth["weekly_status"])
     base = job_loss_panel(met, emp, workers, method="classifier", timezone=TIMEZONE)
-    print(f"pre-trend p-values ({test} test), metrics: {' '.join(short(m) for m in metrics)}")
+    if args.compare:
+        datings = {"classifier": base, "signal": with_dates(base, job_loss_weeks(emp, "signal")),
+                   "true": with_dates(base, true_loss)}
+        rows = compare(datings, metrics)
+        if args.csv is not None:
+            rows.to_csv(args.csv, index=False)
+        if args.groups:
+            group_tests(args.run, met, emp, wf)
+        return
+    print(f"pre-trend p-values ({test} test, {args.vcov}), metrics: {' '.join(short(m) for m in metrics)}")
 
     def line(panel: pd.DataFrame, label: str, used=metrics) -> None:
         try:
-            pt = event_study(panel, used, pretrend_test=test).pretrend.set_index("metric")["p_value"]
+            pt = event_study(panel, used, pretrend_test=test, vcov=args.vcov).pretrend.set_index("metric")["p_value"]
         except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
             print(f"{label:58s} not estimable: {exc}")
             return
