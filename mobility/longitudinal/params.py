@@ -138,11 +138,13 @@ class EventStudyParams:
         How the joint pre-trend test (``pretrend`` table) gets the covariance of the leads (the leads' own
         estimates and intervals are unchanged). ``"score"`` (default): CR1 from the residuals of the fit with
         the lead cells left out, i.e. with the null of no pre-trend imposed (a cluster-robust Lagrange
-        multiplier test). ``"wald"``: CR1 from the full fit's residuals. Each saturated cohort x event-week
-        cell fits its own persons' errors, so where a cohort holds one or two job losers (a region with 50
-        losers over 30 weeks) those residuals are shrunk and the Wald test rejects far above its level:
-        29% at 5% in simulated placebo panels of 650 people with 8% losers (share 0.4: 5%);
-        the score test keeps its level there (``benchmarks/README.md``, "Longitudinal event study"). The
+        multiplier test), whatever ``vcov`` says. ``"wald"``: the coefficients' own covariance (``vcov``) from
+        the full fit. Each saturated cohort x event-week cell fits its own persons' errors, so where a cohort
+        holds one or two job losers (a region with 50 losers over 30 weeks) those residuals are shrunk: with
+        ``vcov="cr1"`` the Wald test rejects far above its level (31% at 5% in simulated placebo panels of
+        650 people with 8% losers; share 0.4: 5%), with ``"cr2"`` it holds it there (4-5%) but rejects 3-9%
+        of the synthetic default region's per-group tests at 1% (the score test: none); the score test
+        keeps its level in both (1-2% at 5%; ``benchmarks/README.md``, "Longitudinal event study"). The
         pre-trend test of groups drawn per person (``group_method="draws"``, Rubin's rules) combines the draws'
         coefficient covariances, i.e. the Wald form, whatever this says.
     min_users : int
