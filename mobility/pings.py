@@ -316,6 +316,72 @@ def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     return kept, quarantine
 
 
+def drop_duplicate_pings_table(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
+    """:func:`drop_duplicate_pings` on an Arrow table, without converting the kept rows to pandas.
+
+    The same rule (per user and instant the smallest ``accuracy_m``, missing worst, ties to the first row)
+    and the same quarantine; the kept rows are gathered column by column in Arrow (``Table.take``), so a
+    partition goes from its shards to its Parquet file without a pandas copy of every column.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Checked pings with the columns of the pings table (``user_id`` text, ``timestamp`` a UTC
+        ``timestamp[ns]``), in input order, no missing ``user_id`` or ``timestamp``; may carry ``source`` and
+        ``row``.
+
+    Returns
+    -------
+    kept : pyarrow.Table
+        The rows without duplicates, every column, sorted by ``user_id, timestamp``.
+    quarantine : pandas.DataFrame
+        As for :func:`drop_duplicate_pings`.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2020-01-06 08:00"] * 3, utc=True).as_unit("ns")
+    >>> p = pd.DataFrame({"user_id": ["a", "a", "a"], "timestamp": ts, "lat": [1.0, 2.0, 3.0],
+    ...                   "lon": [0.0, 0.0, 0.0], "accuracy_m": [30.0, 10.0, 10.0]})
+    >>> kept, q = drop_duplicate_pings_table(pa.Table.from_pandas(p, preserve_index=False))
+    >>> kept.column("lat").to_pylist(), q["lat"].tolist(), q["reason"].tolist()
+    ([2.0], ['1.0', '3.0'], ['duplicate', 'duplicate'])
+    """
+    missing = [c for c in PINGS_REQUIRED if c not in table.column_names]
+    if missing:
+        raise MobilityError(f"drop_duplicate_pings_table: required column(s) {missing} missing")
+    time_type = table.schema.field("timestamp").type
+    if not (pa.types.is_timestamp(time_type) and time_type.unit == "ns" and time_type.tz is not None):
+        raise MobilityError(f"drop_duplicate_pings_table: 'timestamp' must be tz-aware nanoseconds, got {time_type}")
+    if table.column("user_id").null_count or table.column("timestamp").null_count:
+        raise MobilityError("drop_duplicate_pings_table: user_id and timestamp must not be missing; check_pings first")
+    uid = pd.Series(table.column("user_id").to_pandas(), copy=False).astype("str")
+    ts = table.column("timestamp").combine_chunks().cast(pa.int64()).to_numpy()  # UTC ns, whatever the zone
+    acc = None
+    if "accuracy_m" in table.column_names:
+        acc = table.column("accuracy_m").to_numpy().astype(np.float64, copy=False)  # nulls come as NaN
+    order, drop = _sort_and_mark_duplicates(uid, ts, acc)
+    pos = np.arange(len(table)) if order is None else order
+    dropped = np.sort(pos[drop]) if drop is not None else np.empty(0, dtype=np.int64)
+    if order is None and drop is None:
+        kept = table  # sorted, no duplicates: no copy
+    else:
+        kept = table.take(pa.array(pos if drop is None else pos[~drop], type=pa.int64()))
+    rows = _pandas_pings(table.take(pa.array(dropped, type=pa.int64())))
+    quarantine = _quarantine(rows, np.arange(len(dropped)), np.full(len(dropped), "duplicate", dtype=object),
+                             None, False)
+    return kept, quarantine
+
+
+def _pandas_pings(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of pings as pandas with the pings table's dtypes (``user_id`` str, ``utc_offset_s``
+    Int32 even where the Arrow column has no nulls)."""
+    pings = table.to_pandas()
+    if "utc_offset_s" in pings.columns:
+        pings["utc_offset_s"] = pings["utc_offset_s"].astype("Int32")
+    pings["user_id"] = pings["user_id"].astype("str")
+    return pings
+
+
 def check_bad_share(
     counts: dict[str, int], n_input: int, *, max_bad_share: float, source: str | None = None, fix: str | None = None
 ) -> None:

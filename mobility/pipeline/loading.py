@@ -227,7 +227,7 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
     """
     import pyarrow.parquet as pq
 
-    from mobility.pings import drop_duplicate_pings, empty_pings
+    from mobility.pings import drop_duplicate_pings, drop_duplicate_pings_table, empty_pings
 
     target, dup_target = out / part_name, quarantine / f"duplicates-{k:05d}.parquet"
     if target.exists() and dup_target.exists():
@@ -238,15 +238,28 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
             f"partition {k}: the load stage's shards {missing[:3]} are gone (an earlier validate run wrote the "
             "pings and deleted them); rerun from the load stage: python -m mobility.pipeline ... --from load"
         )
-    if shards:
-        pings = _read_shards(shards)
-    else:
+    if not shards:
         pings = empty_pings(accuracy="accuracy_m" in columns, utc_offset="utc_offset_s" in columns)
-        pings = pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64))
-    kept, dups = drop_duplicate_pings(pings)
+        kept, dups = drop_duplicate_pings(pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64)))
+        write_parquet(dups, dup_target)
+        write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
+        return {"duplicate": 0}
+    # in Arrow from the shards to the file: the same table pandas would hand the writer, without its copies
+    kept, dups = drop_duplicate_pings_table(_read_shard_table(shards))
     write_parquet(dups, dup_target)
-    write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
+    kept = kept.drop_columns(["source", "row"])
+    with atomic_path(target) as tmp:
+        pq.write_table(pa.Table.from_arrays(kept.columns, schema=_pings_schema(kept)), tmp, **PINGS_PARQUET)
     return {"duplicate": int(len(dups))}
+
+
+def _pings_schema(table: pa.Table) -> pa.Schema:
+    """The schema, pandas metadata included, that ``DataFrame.to_parquet`` gives the pings frame of
+    ``table``'s columns (``user_id`` large_string, ``utc_offset_s`` Int32), so the file is the one the
+    pandas path writes, byte for byte."""
+    from mobility.pings import _pandas_pings
+
+    return pa.Schema.from_pandas(_pandas_pings(table.slice(0, 0)), preserve_index=False)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -338,6 +351,13 @@ def _write_parquet_shard(parts: dict[int, pa.Table], schema: pa.Schema, path: Pa
 def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
     """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, with the dtypes
     of the pings table plus ``source``, ``row``."""
+    from mobility.pings import _pandas_pings
+
+    return _pandas_pings(_read_shard_table(shards))
+
+
+def _read_shard_table(shards: list[tuple[Path, int, int]]) -> pa.Table:
+    """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, as Arrow."""
     import pyarrow.parquet as pq
 
     tables = []
@@ -354,12 +374,7 @@ def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
                                                     schema=reader.schema))
         except (pa.ArrowException, OSError) as exc:
             raise MobilityError(f"{f}: unreadable load shard ({exc}); rerun from the load stage (--from load)") from exc
-    table = pa.concat_tables(tables, promote_options="permissive")
-    pings = table.to_pandas()
-    if "utc_offset_s" in pings.columns:  # shards of files without the column hold nulls
-        pings["utc_offset_s"] = pings["utc_offset_s"].astype("Int32")
-    pings["user_id"] = pings["user_id"].astype("str")
-    return pings
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 @functools.lru_cache(maxsize=256)
