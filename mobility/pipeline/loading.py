@@ -248,6 +248,9 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
     kept, dups = drop_duplicate_pings_table(_read_shard_table(shards))
     write_parquet(dups, dup_target)
     kept = kept.drop_columns(["source", "row"])
+    if pa.types.is_dictionary(kept.schema.field("user_id").type):  # the shards' codes back to text, once
+        kept = kept.set_column(kept.schema.get_field_index("user_id"), "user_id",
+                               kept.column("user_id").cast(pa.large_string()))
     with atomic_path(target) as tmp:
         pq.write_table(pa.Table.from_arrays(kept.columns, schema=_pings_schema(kept)), tmp, **PINGS_PARQUET)
     return {"duplicate": int(len(dups))}
@@ -278,12 +281,22 @@ class _Spill:
         self.names: dict[int, list[list]] = {}
 
     def add(self, pings: pd.DataFrame) -> None:
+        from mobility.ids import user_codes
         from mobility.pings import partition_of
 
         if not len(pings):
             return
-        table = pa.Table.from_pandas(pings, preserve_index=False)
-        part = partition_of(pings["user_id"], self.n) if self.n > 1 else np.zeros(len(pings), dtype=np.int64)
+        table = pa.Table.from_pandas(pings, preserve_index=False, nthreads=1)
+        # user ids dictionary-coded from their runs (no hashing of every row): smaller shards, and the writer
+        # and validate's sort work on the codes
+        codes, users = user_codes(pings["user_id"])
+        words = pa.array(users, type=pa.large_string())
+        ids = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), words)
+        table = table.set_column(table.schema.get_field_index("user_id"), "user_id", ids)
+        if self.n > 1:
+            part = partition_of(pd.Series(users, dtype="str", copy=False), self.n)[codes]
+        else:
+            part = np.zeros(len(pings), dtype=np.int64)
         heads = np.flatnonzero(np.diff(part)) + 1
         if len(heads) < len(part) // 1000:  # users grouped (sorted input): runs of one partition, zero-copy slices
             starts = np.concatenate(([0], heads))
@@ -346,14 +359,6 @@ def _write_parquet_shard(parts: dict[int, pa.Table], schema: pa.Schema, path: Pa
                 writer.write_table(piece, row_group_size=len(piece))
             counts[k] = len(starts)
     return counts
-
-
-def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
-    """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, with the dtypes
-    of the pings table plus ``source``, ``row``."""
-    from mobility.pings import _pandas_pings
-
-    return _pandas_pings(_read_shard_table(shards))
 
 
 def _read_shard_table(shards: list[tuple[Path, int, int]]) -> pa.Table:
