@@ -14,7 +14,9 @@ Two steps, each a unit of work an engine maps (:mod:`mobility.pipeline.engine`):
    for duplicates within a batch, across batches and across files), write the partition's pings once. The
    ``validate`` stage deletes the shards when every partition is written.
 
-Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk) that
+Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk), user ids
+dictionary-coded (from the runs of equal ids, no hashing of every row: the writer encodes no text and
+``validate`` sorts on the codes, :func:`mobility.pings.dictionary_codes`), that
 carry each row's ``source`` (file name) and ``row`` (0-based row in that file), in input order, so that
 the duplicate kept is the same as if every file were read whole and concatenated in the order of
 ``[inputs] pings``: the best ``accuracy_m``, ties to the first in input order. Memory is bounded by the
@@ -45,7 +47,7 @@ from mobility.schema import PINGS
 
 SPILL_ROWS = 8_000_000  # good rows one load task holds before writing them out as shards (~0.5 GB)
 SHARD_GROUP_ROWS = 1 << 20  # largest row group of a compact Parquet shard
-SPILL_BYTES_PER_ROW = 56  # Arrow IPC shard bytes per ping (compact Parquet shards: ~17)
+SPILL_BYTES_PER_ROW = 56  # Arrow IPC shard bytes per ping (compact Parquet shards: ~20)
 UNIT_ROWS_MIN = 1_000_000  # smallest load task (rows), so that a small region still splits for 2+ cores
 BYTES_PER_TEXT_ROW = 50  # to estimate the rows of a text file from its size, when grouping files into tasks
 PINGS_PARQUET = {  # pyarrow.parquet.write_table options of the pings table (about 17 bytes a ping)
@@ -53,9 +55,11 @@ PINGS_PARQUET = {  # pyarrow.parquet.write_table options of the pings table (abo
     "column_encoding": {"timestamp": "DELTA_BINARY_PACKED", "lat": "BYTE_STREAM_SPLIT", "lon": "BYTE_STREAM_SPLIT"},
     "compression": "lz4",
 }
-COMPACT_SHARDS = {  # the shards as Parquet where memory or disk is short: the pings' encodings, plus row numbers
+COMPACT_SHARDS = {  # the shards as Parquet where memory or disk is short (about 20 bytes a ping): the pings'
+    # encodings but times plain (delta-coding them cost more CPU to write and read than the 3 bytes a ping it saves
+    # on a scratch file read once), plus row numbers
     "use_dictionary": ["user_id", "accuracy_m", "utc_offset_s", "source"],
-    "column_encoding": {**PINGS_PARQUET["column_encoding"], "row": "DELTA_BINARY_PACKED"},
+    "column_encoding": {"lat": "BYTE_STREAM_SPLIT", "lon": "BYTE_STREAM_SPLIT", "row": "DELTA_BINARY_PACKED"},
     "compression": "lz4",
 }
 
@@ -123,8 +127,8 @@ def spill_compression(rows: int, folder: Path) -> str | None:
     """How to write the shards of ``rows`` pings under ``folder``: as Arrow IPC (None: written and read at
     memory speed) while they fit in a third of the free disk space there and in a third of the machine's
     memory (where the page cache keeps them until ``validate`` reads them), else as compact Parquet
-    (``"parquet"``: the encodings of the pings table, about 17 instead of 56 bytes a ping, for about 130 ns
-    of CPU a ping more), which costs less than waiting for the disk.
+    (``"parquet"``: ``COMPACT_SHARDS``, about 20 instead of 56 bytes a ping, for more CPU: about 50 ns a ping
+    to write and 30 to read on a 2-core test machine), which costs less than waiting for the disk.
 
     Examples
     --------
