@@ -316,6 +316,101 @@ def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     return kept, quarantine
 
 
+def drop_duplicate_pings_table(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
+    """:func:`drop_duplicate_pings` on an Arrow table, without converting the kept rows to pandas.
+
+    The same rule (per user and instant the smallest ``accuracy_m``, missing worst, ties to the first row)
+    and the same quarantine; the kept rows are gathered column by column in Arrow (``Table.take``), so a
+    partition goes from its shards to its Parquet file without a pandas copy of every column.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Checked pings with the columns of the pings table (``user_id`` text, or text dictionary-encoded,
+        ``timestamp`` a tz-aware ``timestamp[ns]``), in input order, no missing ``user_id`` or
+        ``timestamp``; may carry ``source`` and ``row``.
+
+    Returns
+    -------
+    kept : pyarrow.Table
+        The rows without duplicates, every column (``user_id`` as given), sorted by ``user_id, timestamp``.
+    quarantine : pandas.DataFrame
+        As for :func:`drop_duplicate_pings`.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2020-01-06 08:00"] * 3, utc=True).as_unit("ns")
+    >>> p = pd.DataFrame({"user_id": ["a", "a", "a"], "timestamp": ts, "lat": [1.0, 2.0, 3.0],
+    ...                   "lon": [0.0, 0.0, 0.0], "accuracy_m": [30.0, 10.0, 10.0]})
+    >>> kept, q = drop_duplicate_pings_table(pa.Table.from_pandas(p, preserve_index=False))
+    >>> kept.column("lat").to_pylist(), q["lat"].tolist(), q["reason"].tolist()
+    ([2.0], ['1.0', '3.0'], ['duplicate', 'duplicate'])
+    """
+    missing = [c for c in PINGS_REQUIRED if c not in table.column_names]
+    if missing:
+        raise MobilityError(f"drop_duplicate_pings_table: required column(s) {missing} missing")
+    time_type = table.schema.field("timestamp").type
+    if not (pa.types.is_timestamp(time_type) and time_type.unit == "ns" and time_type.tz is not None):
+        raise MobilityError(f"drop_duplicate_pings_table: 'timestamp' must be tz-aware nanoseconds, got {time_type}")
+    if table.column("user_id").null_count or table.column("timestamp").null_count:
+        raise MobilityError("drop_duplicate_pings_table: user_id and timestamp must not be missing; check_pings first")
+    ts = table.column("timestamp").combine_chunks().cast(pa.int64()).to_numpy()  # UTC ns, whatever the zone
+    acc = None
+    if "accuracy_m" in table.column_names:
+        acc = table.column("accuracy_m").to_numpy().astype(np.float64, copy=False)  # nulls come as NaN
+    if pa.types.is_dictionary(table.schema.field("user_id").type):
+        table = table.unify_dictionaries()
+        codes, n_users = dictionary_codes(table.column("user_id"))
+        order, drop = _sort_and_mark_coded(codes, n_users, ts, acc)
+    else:
+        uid = pd.Series(table.column("user_id").to_pandas(), copy=False).astype("str")
+        order, drop = _sort_and_mark_duplicates(uid, ts, acc)
+    pos = np.arange(len(table)) if order is None else order
+    dropped = np.sort(pos[drop]) if drop is not None else np.empty(0, dtype=np.int64)
+    if order is None and drop is None:
+        kept = table  # sorted, no duplicates: no copy
+    else:
+        kept = table.take(pa.array(pos if drop is None else pos[~drop], type=pa.int64()))
+    rows = _pandas_pings(table.take(pa.array(dropped, type=pa.int64())))
+    quarantine = _quarantine(rows, np.arange(len(dropped)), np.full(len(dropped), "duplicate", dtype=object),
+                             None, False)
+    return kept, quarantine
+
+
+def dictionary_codes(user_id: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Codes of dictionary-encoded user ids in sorted user order (the codes :func:`mobility.ids.user_codes`
+    gives the same ids as text, with room for ids that no row uses) and the number of codes, read from the
+    dictionary indices: no text per row.
+
+    ``user_id``: chunks that share one dictionary (``pyarrow.Table.unify_dictionaries``), no nulls.
+
+    Examples
+    --------
+    >>> ids = pa.chunked_array([pa.array(["b", "a", "b"]).dictionary_encode()])
+    >>> codes, n = dictionary_codes(ids)
+    >>> codes.tolist(), n
+    ([1, 0, 1], 2)
+    """
+    chunks = [c for c in user_id.chunks if len(c)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), 0
+    words = chunks[0].dictionary.to_numpy(zero_copy_only=False)
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[np.argsort(words, kind="stable")] = np.arange(len(words))
+    indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+    return rank[indices], len(words)
+
+
+def _pandas_pings(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of pings as pandas with the pings table's dtypes (``user_id`` str, ``utc_offset_s``
+    Int32 even where the Arrow column has no nulls)."""
+    pings = table.to_pandas()
+    if "utc_offset_s" in pings.columns:
+        pings["utc_offset_s"] = pings["utc_offset_s"].astype("Int32")
+    pings["user_id"] = pings["user_id"].astype("str")
+    return pings
+
+
 def check_bad_share(
     counts: dict[str, int], n_input: int, *, max_bad_share: float, source: str | None = None, fix: str | None = None
 ) -> None:
@@ -651,15 +746,22 @@ def _parse_floats(text: pd.Series) -> np.ndarray:
 def _sort_and_mark_duplicates(uid: pd.Series, ts: np.ndarray, acc: np.ndarray | None):
     """Order that sorts by (user, time) stably (None if already sorted) and, in sorted order, the rows to drop
     as duplicates (None if there are none)."""
+    if len(ts) < 2:
+        return None, None
+    codes, users = user_codes(uid)  # in sorted user order: sorted rows have non-decreasing codes
+    return _sort_and_mark_coded(codes, len(users), ts, acc)
+
+
+def _sort_and_mark_coded(codes: np.ndarray, n_users: int, ts: np.ndarray, acc: np.ndarray | None):
+    """:func:`_sort_and_mark_duplicates` given the users as codes ``0 .. n_users - 1`` in sorted user order."""
     n = len(ts)
     if n < 2:
         return None, None
-    codes, users = user_codes(uid)  # in sorted user order: sorted rows have non-decreasing codes
     new_user = codes[1:] != codes[:-1]
     step = np.diff(ts)
     order = None
     if not (np.all(codes[1:] >= codes[:-1]) and np.all((step >= 0) | new_user)):
-        order = user_time_order(codes, ts, len(users))  # np.lexsort((ts, codes)), linear on sorted pieces
+        order = user_time_order(codes, ts, n_users)  # np.lexsort((ts, codes)), linear on sorted pieces
         codes = codes[order]
         ts = ts[order]
         new_user = codes[1:] != codes[:-1]
@@ -681,7 +783,7 @@ def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
     involved = same.copy()
     involved[:-1] |= same[1:]
     idx = np.flatnonzero(involved)
-    run = np.cumsum(~same)[idx]
+    run = np.cumsum(~same[idx])  # numbers the runs among the involved rows only (a run starts where same is False)
     a = acc[idx]
     a = np.where(np.isnan(a), np.inf, a)
     best = np.lexsort((idx, a, run))

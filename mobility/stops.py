@@ -54,11 +54,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from mobility.checks import column_names, number, require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
-from mobility.kernels.stops import median_stops, overlapping_intervals, sliding_stops
+from mobility.kernels.stops import median_stops, overlapping_intervals, scan_pings, sliding_stops
 from mobility.pings import timestamps_ns
 from mobility.schema import QUARANTINE_REASONS, STOPS
 
@@ -109,7 +110,7 @@ def _stops_frame(user_id, stop_id, start_ns, end_ns, lat, lon, n_pings, location
 
 def _user_offsets(codes: np.ndarray) -> np.ndarray:
     """Segment boundaries of a non-decreasing code array."""
-    cuts = np.flatnonzero(np.diff(codes)) + 1
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1  # a comparison, not an int64 difference per row
     return np.concatenate(([0], cuts, [codes.shape[0]])).astype(np.int64)
 
 
@@ -192,31 +193,31 @@ def detect_stops(
     if len(pings) == 0:
         return empty_stops()
 
-    t = utc_ns(pings["timestamp"], "pings", "timestamp")
+    t = _times_ns(pings["timestamp"])
     lat = pings["lat"].to_numpy(dtype=np.float64, na_value=np.nan)
     lon = pings["lon"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+    user_missing = pings["user_id"].isna()
+    codes, users = user_codes(pings["user_id"].fillna("") if user_missing.any() else pings["user_id"])
+    n_bad, first_bad, missing_time, ordered, repeated = scan_pings(codes, t, lat, lon)  # one pass, no temporaries
+    if missing_time:
+        utc_ns(pings["timestamp"], "pings", "timestamp")  # raises, naming the first missing time
+    if n_bad:
         raise MobilityError(
-            f"pings row {row}: lat/lon ({lat[row]}, {lon[row]}) missing or out of range "
-            f"({int(bad.sum())} such rows); validate pings first (mobility.io.pings) to quarantine them"
+            f"pings row {first_bad}: lat/lon ({lat[first_bad]}, {lon[first_bad]}) missing or out of range "
+            f"({n_bad} such rows); validate pings first (mobility.io.pings) to quarantine them"
         )
-    if pings["user_id"].isna().any():
-        row = int(np.flatnonzero(pings["user_id"].isna().to_numpy())[0])
+    if user_missing.any():
+        row = int(np.flatnonzero(user_missing.to_numpy())[0])
         raise MobilityError(f"pings row {row}: user_id is missing; validate pings first to quarantine it")
-    codes, users = user_codes(pings["user_id"])
 
     # sort by (user, time) unless already so; the stable sort keeps input order among equal timestamps
-    same_user = codes[1:] == codes[:-1]
-    ordered = bool(np.all(codes[1:] >= codes[:-1]) and np.all(~same_user | (t[1:] >= t[:-1])))
     if not ordered:
         order = np.lexsort((t, codes))
         codes, t, lat, lon = codes[order], t[order], lat[order], lon[order]
         same_user = codes[1:] == codes[:-1]
-    dup = np.concatenate(([False], same_user & (t[1:] == t[:-1])))
-    if dup.any():
-        keep = ~dup
+        repeated = bool(np.any(same_user & (t[1:] == t[:-1])))
+    if repeated:
+        keep = np.concatenate(([True], (codes[1:] != codes[:-1]) | (t[1:] != t[:-1])))
         codes, t, lat, lon = codes[keep], t[keep], lat[keep], lon[keep]
 
     offsets = _user_offsets(codes)
@@ -226,9 +227,27 @@ def detect_stops(
     )
     user_code = codes[offsets[:-1]]
     return _stops_frame(
-        np.asarray(users)[user_code[seg]], _per_user_rank(seg), t[first], t[stop - 1],
+        _take_ids(users, user_code[seg]), _per_user_rank(seg), t[first], t[stop - 1],
         s_lat, s_lon, stop - first, np.full(seg.shape[0], -1, dtype=np.int64),
     )
+
+
+def _times_ns(col: pd.Series) -> np.ndarray:
+    """int64 UTC nanoseconds of a tz-aware time column (NaT as the smallest int64): a view of the column
+    when its unit is nanoseconds, else :func:`mobility.checks.utc_ns`'s copy (which also rejects missing
+    times and naive datetimes)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "ns":
+        return pd.DatetimeIndex(col).asi8  # UTC instants whatever the zone, no copy
+    return utc_ns(col, "pings", "timestamp")
+
+
+def _take_ids(users: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``users[codes]`` as a ``str`` array, gathered in Arrow (no Python string per row)."""
+    if len(users) and all(isinstance(u, str) for u in users[:1]) and pd.api.types.infer_dtype(users) == "string":
+        taken = pa.array(users, type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+        return pd.array(taken.to_pandas(), dtype="str")
+    return pd.array(np.asarray(users)[codes], dtype="str")
 
 
 def validate_stops(

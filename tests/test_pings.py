@@ -247,6 +247,48 @@ def test_drop_duplicate_pings_without_provenance_and_typed_checks():
         drop_duplicate_pings(df.assign(timestamp=df["timestamp"].astype(str)))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_drop_duplicate_pings_table_equals_the_pandas_rule(seed):
+    import pyarrow as pa
+
+    from mobility.pings import drop_duplicate_pings_table
+
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    users = np.array(["u7", "u10", "a", "u1", "zz"])[rng.integers(0, 5, n)]
+    if seed % 2:  # pieces each sorted by user and time, as the shards of sorted files are
+        order = np.lexsort((rng.integers(0, 50, n), users))
+        users = np.concatenate([users[order][:n // 2], users[order][n // 2:]])
+    ts = pd.to_datetime(1_578_297_600 + 60 * rng.integers(0, 50, n), unit="s", utc=True).as_unit("ns")
+    acc = rng.choice([5.0, 10.0, np.nan, 30.0], n)
+    off = pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(-5, 5, n) * 3600), dtype="Int32")
+    pings = pd.DataFrame({"user_id": pd.array(users, dtype="str"), "timestamp": ts, "lat": rng.normal(40, 1, n),
+                          "lon": rng.normal(-75, 1, n), "accuracy_m": acc, "utc_offset_s": off,
+                          "source": pd.Categorical(rng.choice(["f1.csv", "f2.parquet"], n)),
+                          "row": np.arange(n, dtype=np.int64)})
+    want_kept, want_dups = drop_duplicate_pings(pings)
+    table = pa.Table.from_pandas(pings, preserve_index=False)
+    if seed >= 2:  # user ids dictionary-coded, as in the load stage's shards: two pieces, two dictionaries
+        half = len(table) // 2
+        coded = [table.slice(0, half), table.slice(half)]
+        coded = [t.set_column(0, "user_id", t.column("user_id").dictionary_encode()) for t in coded]
+        table = pa.concat_tables(coded)
+    kept, dups = drop_duplicate_pings_table(table)
+    if seed >= 2:
+        assert pa.types.is_dictionary(kept.schema.field("user_id").type)
+        kept = kept.set_column(0, "user_id", kept.column("user_id").cast(pa.large_string()))
+    assert len(want_dups) > 100
+    pd.testing.assert_frame_equal(dups, want_dups)
+    got = kept.to_pandas()
+    got["utc_offset_s"] = got["utc_offset_s"].astype("Int32")
+    pd.testing.assert_frame_equal(got.drop(columns="source"), want_kept.drop(columns="source"), check_dtype=False)
+    assert got["source"].astype(str).tolist() == want_kept["source"].astype(str).tolist()
+    # the rule, counted here: one row per (user, instant), the best accuracy, ties to the smallest row
+    best = pings.assign(a=pings["accuracy_m"].fillna(np.inf)).sort_values(["user_id", "timestamp", "a", "row"])
+    best = best.drop_duplicates(["user_id", "timestamp"])
+    assert sorted(got["row"].tolist()) == sorted(best["row"].tolist())
+
+
 def test_empty_pings_concatenates_with_real_ones():
     df = typed(1, 2)
     both = pd.concat([empty_pings(accuracy=True), df], ignore_index=True)

@@ -100,6 +100,10 @@ def test_bad_inputs():
         detect_stops(naive)
     with pytest.raises(MobilityError, match="row 1"):
         detect_stops(p.assign(lat=[45.0, np.nan]))
+    with pytest.raises(MobilityError, match=r"row 1: 'timestamp' is missing"):
+        detect_stops(p.assign(timestamp=[p["timestamp"].iloc[0], pd.NaT]))
+    with pytest.raises(MobilityError, match="row 0: user_id is missing"):
+        detect_stops(p.assign(user_id=pd.array([None, "a"], dtype="str")))
 
 
 # ---------- validate_stops ----------

@@ -9,7 +9,9 @@ Semantics shared by both kernels (the frame :func:`mobility.stops.detect_stops` 
 users):
 
 * A ping is *inside* when its haversine distance to the reference point (the anchor ping for
-  ``sliding``, the running median for ``median``) is strictly less than ``radius_m``.
+  ``sliding``, the running median for ``median``) is strictly less than ``radius_m``
+  (:func:`mobility.kernels.geo.within_m`: the same answer as computing the distance, mostly decided from
+  bounds without trigonometry).
 * A time step longer than ``max_gap_ns`` between consecutive pings ends the current stay; the stay
   before the gap is judged on its own and the ping after the gap starts a new one.
 * A stay becomes a stop when it has at least ``min_points`` pings and lasts at least ``min_duration_ns``,
@@ -20,10 +22,12 @@ users):
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-from mobility.kernels.geo import haversine_m_scalar
+from mobility.kernels.geo import screen_terms, within_m
 
 
 @numba.njit(cache=True)
@@ -115,15 +119,19 @@ def sliding_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns
     out_i = np.empty((16, 3), dtype=np.int64)
     out_f = np.empty((16, 2), dtype=np.float64)
     k = 0
+    a_in, a_out = screen_terms(radius_m)
     for u in range(offsets.shape[0] - 1):
         a = offsets[u]
         b = offsets[u + 1]
         i = a
         while i < b:
             j = i + 1
-            while j < b and t_ns[j] - t_ns[j - 1] <= max_gap_ns and haversine_m_scalar(
-                lat[i], lon[i], lat[j], lon[j]
-            ) < radius_m:
+            lat_i, lon_i = lat[i], lon[i]
+            rlat_i, rlon_i = math.radians(lat_i), math.radians(lon_i)
+            cos_i = math.cos(rlat_i)
+            while j < b and t_ns[j] - t_ns[j - 1] <= max_gap_ns and within_m(
+                lat_i, lon_i, rlat_i, rlon_i, cos_i, lat[j], lon[j], radius_m, a_in, a_out
+            ):
                 j += 1
             if j - i >= min_points and t_ns[j - 1] - t_ns[i] >= min_duration_ns:
                 m_lat, m_lon = _mean_coord(lat, lon, i, j)
@@ -234,6 +242,7 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
     lat_hi = np.empty(longest, dtype=np.float64)
     lon_lo = np.empty(longest, dtype=np.float64)
     lon_hi = np.empty(longest, dtype=np.float64)
+    a_in, a_out = screen_terms(radius_m)
     for u in range(offsets.shape[0] - 1):
         a = offsets[u]
         b = offsets[u + 1]
@@ -250,7 +259,9 @@ def median_stops(t_ns, lat, lon, offsets, radius_m, min_duration_ns, max_gap_ns,
             m_lon = _wrap_lon(lon0 + _median_value(lon_lo, n3, lon_hi, n4))
             joins = False
             if i < b and t_ns[i] - t_ns[i - 1] <= max_gap_ns:
-                joins = haversine_m_scalar(m_lat, m_lon, lat[i], lon[i]) < radius_m
+                r_lat = math.radians(m_lat)
+                joins = within_m(m_lat, m_lon, r_lat, math.radians(m_lon), math.cos(r_lat), lat[i], lon[i],
+                                 radius_m, a_in, a_out)
             if joins:
                 n1, n2 = _median_push(lat_lo, n1, lat_hi, n2, lat[i])
                 n3, n4 = _median_push(lon_lo, n3, lon_hi, n4, _wrap_lon(lon[i] - lon0))
@@ -299,3 +310,56 @@ def overlapping_intervals(start_ns, end_ns, offsets):
                 latest = max(latest, end_ns[r])
     return flag
 
+
+
+@numba.njit(cache=True)
+def scan_pings(codes, t_ns, lat, lon):
+    """One pass over pings that checks what stop detection needs and whether it must sort.
+
+    Parameters
+    ----------
+    codes : int64 array
+        User code of each row.
+    t_ns : int64 array
+        Times in nanoseconds, ``numpy.iinfo(numpy.int64).min`` (NaT) where missing.
+    lat, lon : float64 arrays
+        Degrees.
+
+    Returns
+    -------
+    n_bad : int
+        Rows whose latitude or longitude is missing, not finite or out of range (``|lat| > 90``,
+        ``|lon| > 180``); ``first_bad`` the first of them (-1 if none).
+    missing_time : bool
+        Whether any time is NaT.
+    ordered : bool
+        Whether the rows are sorted by code, then time.
+    repeated : bool
+        Whether, the rows being ordered, a row has the code and time of the row before it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scan_pings(np.array([0, 0, 1]), np.array([5, 5, 1]), np.array([1.0, 91.0, 0.0]), np.zeros(3))
+    (1, 1, False, True, True)
+    """
+    n = codes.shape[0]
+    n_bad = 0
+    first_bad = -1
+    missing_time = False
+    ordered = True
+    repeated = False
+    nat = np.iinfo(np.int64).min
+    for i in range(n):
+        if not (abs(lat[i]) <= 90.0 and abs(lon[i]) <= 180.0):
+            if n_bad == 0:
+                first_bad = i
+            n_bad += 1
+        if t_ns[i] == nat:
+            missing_time = True
+        if i > 0:
+            if codes[i] < codes[i - 1] or (codes[i] == codes[i - 1] and t_ns[i] < t_ns[i - 1]):
+                ordered = False
+            elif codes[i] == codes[i - 1] and t_ns[i] == t_ns[i - 1]:
+                repeated = True
+    return n_bad, first_bad, missing_time, ordered, repeated

@@ -372,9 +372,10 @@ def make_engine(engine: str = "local", *, scheduler: str | None = None, n_worker
 
 
 def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], outputs: Sequence[Path],
-             name: str) -> str:
-    """One unit of :meth:`StageContext.map_parts`: read part ``name`` of each input folder, apply ``fn``,
-    write its tables atomically as part ``name`` of each output folder. Returns ``name``.
+             name: str, *, columns: Sequence[Sequence[str] | None] | None = None) -> str:
+    """One unit of :meth:`StageContext.map_parts`: read part ``name`` of each input folder (only the
+    ``columns`` given for it, when given), apply ``fn``, write its tables atomically as part ``name`` of
+    each output folder. Returns ``name``.
 
     Examples
     --------
@@ -385,8 +386,17 @@ def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], 
     'part-00000.parquet'
     >>> pd.read_parquet(d / "out" / "part-00000.parquet")["x"].tolist()
     [10, 20]
+    >>> _ = write_parquet(pd.DataFrame({"x": [1], "y": [2]}), d / "in2" / "part-00000.parquet")
+    >>> run_part(lambda f: [f], [d / "in2"], [d / "out2"], "part-00000.parquet", columns=[["y"]])
+    'part-00000.parquet'
+    >>> pd.read_parquet(d / "out2" / "part-00000.parquet").columns.tolist()
+    ['y']
     """
-    frames = [pd.read_parquet(Path(folder) / name) for folder in inputs]
+    wanted = list(columns) if columns is not None else [None] * len(inputs)
+    if len(wanted) != len(inputs):
+        raise MobilityError(f"columns= gives {len(wanted)} entries for {len(inputs)} input tables")
+    frames = [pd.read_parquet(Path(folder) / name, columns=None if cols is None else list(cols))
+              for folder, cols in zip(inputs, wanted)]
     results = fn(*frames)
     if len(results) != len(outputs):
         raise MobilityError(f"partition function returned {len(results)} tables, expected {len(outputs)}")

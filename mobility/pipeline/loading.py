@@ -14,7 +14,9 @@ Two steps, each a unit of work an engine maps (:mod:`mobility.pipeline.engine`):
    for duplicates within a batch, across batches and across files), write the partition's pings once. The
    ``validate`` stage deletes the shards when every partition is written.
 
-Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk) that
+Shards are scratch: uncompressed Arrow IPC (written and read at memory speed, not forced to disk), user ids
+dictionary-coded (from the runs of equal ids, no hashing of every row: the writer encodes no text and
+``validate`` sorts on the codes, :func:`mobility.pings.dictionary_codes`), that
 carry each row's ``source`` (file name) and ``row`` (0-based row in that file), in input order, so that
 the duplicate kept is the same as if every file were read whole and concatenated in the order of
 ``[inputs] pings``: the best ``accuracy_m``, ties to the first in input order. Memory is bounded by the
@@ -45,7 +47,7 @@ from mobility.schema import PINGS
 
 SPILL_ROWS = 8_000_000  # good rows one load task holds before writing them out as shards (~0.5 GB)
 SHARD_GROUP_ROWS = 1 << 20  # largest row group of a compact Parquet shard
-SPILL_BYTES_PER_ROW = 56  # Arrow IPC shard bytes per ping (compact Parquet shards: ~17)
+SPILL_BYTES_PER_ROW = 56  # Arrow IPC shard bytes per ping (compact Parquet shards: ~20)
 UNIT_ROWS_MIN = 1_000_000  # smallest load task (rows), so that a small region still splits for 2+ cores
 BYTES_PER_TEXT_ROW = 50  # to estimate the rows of a text file from its size, when grouping files into tasks
 PINGS_PARQUET = {  # pyarrow.parquet.write_table options of the pings table (about 17 bytes a ping)
@@ -53,9 +55,11 @@ PINGS_PARQUET = {  # pyarrow.parquet.write_table options of the pings table (abo
     "column_encoding": {"timestamp": "DELTA_BINARY_PACKED", "lat": "BYTE_STREAM_SPLIT", "lon": "BYTE_STREAM_SPLIT"},
     "compression": "lz4",
 }
-COMPACT_SHARDS = {  # the shards as Parquet where memory or disk is short: the pings' encodings, plus row numbers
+COMPACT_SHARDS = {  # the shards as Parquet where memory or disk is short (about 20 bytes a ping): the pings'
+    # encodings but times plain (delta-coding them cost more CPU to write and read than the 3 bytes a ping it saves
+    # on a scratch file read once), plus row numbers
     "use_dictionary": ["user_id", "accuracy_m", "utc_offset_s", "source"],
-    "column_encoding": {**PINGS_PARQUET["column_encoding"], "row": "DELTA_BINARY_PACKED"},
+    "column_encoding": {"lat": "BYTE_STREAM_SPLIT", "lon": "BYTE_STREAM_SPLIT", "row": "DELTA_BINARY_PACKED"},
     "compression": "lz4",
 }
 
@@ -123,8 +127,8 @@ def spill_compression(rows: int, folder: Path) -> str | None:
     """How to write the shards of ``rows`` pings under ``folder``: as Arrow IPC (None: written and read at
     memory speed) while they fit in a third of the free disk space there and in a third of the machine's
     memory (where the page cache keeps them until ``validate`` reads them), else as compact Parquet
-    (``"parquet"``: the encodings of the pings table, about 17 instead of 56 bytes a ping, for about 130 ns
-    of CPU a ping more), which costs less than waiting for the disk.
+    (``"parquet"``: ``COMPACT_SHARDS``, about 20 instead of 56 bytes a ping, for more CPU: about 50 ns a ping
+    to write and 30 to read on a 2-core test machine), which costs less than waiting for the disk.
 
     Examples
     --------
@@ -227,7 +231,7 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
     """
     import pyarrow.parquet as pq
 
-    from mobility.pings import drop_duplicate_pings, empty_pings
+    from mobility.pings import drop_duplicate_pings, drop_duplicate_pings_table, empty_pings
 
     target, dup_target = out / part_name, quarantine / f"duplicates-{k:05d}.parquet"
     if target.exists() and dup_target.exists():
@@ -238,15 +242,31 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
             f"partition {k}: the load stage's shards {missing[:3]} are gone (an earlier validate run wrote the "
             "pings and deleted them); rerun from the load stage: python -m mobility.pipeline ... --from load"
         )
-    if shards:
-        pings = _read_shards(shards)
-    else:
+    if not shards:
         pings = empty_pings(accuracy="accuracy_m" in columns, utc_offset="utc_offset_s" in columns)
-        pings = pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64))
-    kept, dups = drop_duplicate_pings(pings)
+        kept, dups = drop_duplicate_pings(pings.assign(source=pd.Categorical([]), row=np.zeros(0, dtype=np.int64)))
+        write_parquet(dups, dup_target)
+        write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
+        return {"duplicate": 0}
+    # in Arrow from the shards to the file: the same table pandas would hand the writer, without its copies
+    kept, dups = drop_duplicate_pings_table(_read_shard_table(shards))
     write_parquet(dups, dup_target)
-    write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
+    kept = kept.drop_columns(["source", "row"])
+    if pa.types.is_dictionary(kept.schema.field("user_id").type):  # the shards' codes back to text, once
+        kept = kept.set_column(kept.schema.get_field_index("user_id"), "user_id",
+                               kept.column("user_id").cast(pa.large_string()))
+    with atomic_path(target) as tmp:
+        pq.write_table(pa.Table.from_arrays(kept.columns, schema=_pings_schema(kept)), tmp, **PINGS_PARQUET)
     return {"duplicate": int(len(dups))}
+
+
+def _pings_schema(table: pa.Table) -> pa.Schema:
+    """The schema, pandas metadata included, that ``DataFrame.to_parquet`` gives the pings frame of
+    ``table``'s columns (``user_id`` large_string, ``utc_offset_s`` Int32), so the file is the one the
+    pandas path writes, byte for byte."""
+    from mobility.pings import _pandas_pings
+
+    return pa.Schema.from_pandas(_pandas_pings(table.slice(0, 0)), preserve_index=False)
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -265,12 +285,22 @@ class _Spill:
         self.names: dict[int, list[list]] = {}
 
     def add(self, pings: pd.DataFrame) -> None:
+        from mobility.ids import user_codes
         from mobility.pings import partition_of
 
         if not len(pings):
             return
-        table = pa.Table.from_pandas(pings, preserve_index=False)
-        part = partition_of(pings["user_id"], self.n) if self.n > 1 else np.zeros(len(pings), dtype=np.int64)
+        table = pa.Table.from_pandas(pings, preserve_index=False, nthreads=1)
+        # user ids dictionary-coded from their runs (no hashing of every row): smaller shards, and the writer
+        # and validate's sort work on the codes
+        codes, users = user_codes(pings["user_id"])
+        words = pa.array(users, type=pa.large_string())
+        ids = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), words)
+        table = table.set_column(table.schema.get_field_index("user_id"), "user_id", ids)
+        if self.n > 1:
+            part = partition_of(pd.Series(users, dtype="str", copy=False), self.n)[codes]
+        else:
+            part = np.zeros(len(pings), dtype=np.int64)
         heads = np.flatnonzero(np.diff(part)) + 1
         if len(heads) < len(part) // 1000:  # users grouped (sorted input): runs of one partition, zero-copy slices
             starts = np.concatenate(([0], heads))
@@ -335,9 +365,8 @@ def _write_parquet_shard(parts: dict[int, pa.Table], schema: pa.Schema, path: Pa
     return counts
 
 
-def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
-    """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, with the dtypes
-    of the pings table plus ``source``, ``row``."""
+def _read_shard_table(shards: list[tuple[Path, int, int]]) -> pa.Table:
+    """The rows of the shards' pieces ``(file, first batch, batches)``, concatenated in order, as Arrow."""
     import pyarrow.parquet as pq
 
     tables = []
@@ -354,12 +383,7 @@ def _read_shards(shards: list[tuple[Path, int, int]]) -> pd.DataFrame:
                                                     schema=reader.schema))
         except (pa.ArrowException, OSError) as exc:
             raise MobilityError(f"{f}: unreadable load shard ({exc}); rerun from the load stage (--from load)") from exc
-    table = pa.concat_tables(tables, promote_options="permissive")
-    pings = table.to_pandas()
-    if "utc_offset_s" in pings.columns:  # shards of files without the column hold nulls
-        pings["utc_offset_s"] = pings["utc_offset_s"].astype("Int32")
-    pings["user_id"] = pings["user_id"].astype("str")
-    return pings
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 @functools.lru_cache(maxsize=256)

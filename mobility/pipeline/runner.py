@@ -82,14 +82,17 @@ class StageContext:
                                                   processes=processes)
 
     def map_parts(self, inputs: Sequence[str], outputs: Sequence[str],
-                  fn: Callable[..., Sequence[pd.DataFrame]]) -> None:
+                  fn: Callable[..., Sequence[pd.DataFrame]], *,
+                  columns: Sequence[Sequence[str] | None] | None = None) -> None:
         """Apply ``fn`` to each user partition: ``fn(*frames_of_inputs) -> frames_of_outputs``.
 
         Parts are matched by name across the input tables (partition ``k`` of every table holds the same
         users). A partition whose outputs are all present already is skipped, so an interrupted stage
         resumes where it stopped. This is the unit of work a distributed engine maps over: the parts left
         to do go to ``self.engine`` (:mod:`mobility.pipeline.engine`; in this process when None), each as
-        :func:`mobility.pipeline.engine.run_part`, which writes its outputs atomically itself.
+        :func:`mobility.pipeline.engine.run_part`, which writes its outputs atomically itself. ``columns``,
+        one entry per input (None: every column), names the columns ``fn`` needs, so the others are not
+        decoded.
         """
         from functools import partial
 
@@ -99,7 +102,7 @@ class StageContext:
         out_dirs = [self.output(name) for name in outputs]
         names = [p.name for p in self.parts(inputs[0])]
         todo = [name for name in names if not all((d / name).exists() for d in out_dirs)]
-        self.map(partial(run_part, fn, in_dirs, out_dirs), todo, ",".join(outputs), processes=True)
+        self.map(partial(run_part, fn, in_dirs, out_dirs, columns=columns), todo, ",".join(outputs), processes=True)
 
 
 @dataclass(frozen=True)

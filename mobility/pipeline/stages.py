@@ -280,7 +280,8 @@ def _stops_params(config):
 def run_stops(ctx: StageContext) -> dict[str, Any]:
     from mobility.stops import detect_stops
 
-    ctx.map_parts(["pings"], ["stops"], lambda pings: [detect_stops(pings, **ctx.params)])
+    ctx.map_parts(["pings"], ["stops"], lambda pings: [detect_stops(pings, **ctx.params)],
+                  columns=[["user_id", "timestamp", "lat", "lon"]])  # accuracy and offsets play no part
     return {}
 
 

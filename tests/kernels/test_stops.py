@@ -233,3 +233,97 @@ def test_median_long_groups_equal_reference(n):
     assert list(zip(first.tolist(), stop.tolist())) == [(a, b) for a, b, _ in expected]
     np.testing.assert_allclose(s_lat, [m for _, _, m in expected], rtol=0, atol=1e-12)
     assert stop[0] - first[0] == n
+
+
+# ---------- the distance test without trigonometry (within_m) and the one-pass scan ----------
+def destination(lat, lon, bearing, distance_m):
+    """The point ``distance_m`` from (lat, lon) along ``bearing`` (radians) on the sphere, degrees."""
+    p, d = np.radians(lat), distance_m / EARTH_RADIUS_M
+    lat2 = np.arcsin(np.sin(p) * np.cos(d) + np.cos(p) * np.sin(d) * np.cos(bearing))
+    lon2 = np.radians(lon) + np.arctan2(np.sin(bearing) * np.sin(d) * np.cos(p), np.cos(d) - np.sin(p) * np.sin(lat2))
+    return np.degrees(lat2), (np.degrees(lon2) + 180.0) % 360.0 - 180.0
+
+
+@pytest.mark.parametrize("radius_m", [0.5, 50.0, 200.0, 5_000.0, 3e6, 2.1e7])
+def test_within_m_gives_the_answer_of_the_exact_distance(radius_m):
+    import math
+
+    from mobility.kernels.geo import haversine_m_scalar, screen_terms, within_m
+
+    rng = np.random.default_rng(int(radius_m))
+    n = 20_000
+    lat1 = np.concatenate([rng.uniform(-89.99, 89.99, n - 4), [89.9999, -89.9999, 0.0, 45.0]])
+    lon1 = np.concatenate([rng.uniform(-180, 180, n - 4), [0.0, 179.9999, -180.0, 179.99999]])
+    # distances at the radius up to rounding, just around it (inside and outside the 1e-9 margin), far
+    scale = rng.choice([0.0, 1e-16, 1e-13, 1e-10, 5e-10, 1e-9, 2e-9, 1e-6, 0.3, 3.0], n) * rng.choice([-1, 1], n)
+    lat2, lon2 = destination(lat1, lon1, rng.uniform(0, 2 * np.pi, n), radius_m * (1 + scale))
+    a_in, a_out = screen_terms(radius_m)
+    got, want = [], []
+    for la1, lo1, la2, lo2 in zip(lat1, lon1, lat2, lon2):
+        r1, o1 = math.radians(la1), math.radians(lo1)
+        got.append(within_m(la1, lo1, r1, o1, math.cos(r1), la2, lo2, radius_m, a_in, a_out))
+        want.append(haversine_m_scalar(la1, lo1, la2, lo2) < radius_m)
+    assert got == want
+    exact = np.array([haversine_m_scalar(*p) for p in zip(lat1, lon1, lat2, lon2)])
+    if radius_m < np.pi * EARTH_RADIUS_M:  # beyond half the circumference every pair is inside
+        # the pairs the bounds leave to the exact distance (inside the 1e-9 margin) are exercised
+        assert np.sum(np.abs(exact / radius_m - 1) < 1e-9) > 1_000
+        assert 0.2 < np.mean(want) < 0.8
+    else:
+        assert all(want)
+
+
+def ref_sliding_exact(t, lat, lon, r, dmin, gmax, pmin):
+    """The anchor loop of ``ref_sliding`` with the kernels' own distance (haversine_m_scalar)."""
+    from mobility.kernels.geo import haversine_m_scalar
+
+    out, i, n = [], 0, len(t)
+    while i < n:
+        j = i + 1
+        while j < n and t[j] - t[j - 1] <= gmax and haversine_m_scalar(lat[i], lon[i], lat[j], lon[j]) < r:
+            j += 1
+        if j - i >= pmin and t[j - 1] - t[i] >= dmin:
+            out.append((i, j))
+        i = j
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sliding_equals_the_exact_distance_loop_with_pings_on_the_radius(seed):
+    # every other ping at the radius from the previous anchor, to rounding: the stops hinge on ties
+    rng = np.random.default_rng(seed)
+    n, r = 3_000, 100.0
+    lat, lon = np.empty(n), np.empty(n)
+    lat[0], lon[0] = 40.0, -75.0
+    for k in range(1, n):
+        base = k - 1 - (k - 1) % 3  # the ping that anchors a stay of up to three
+        d = r * (1 + rng.choice([-1e-15, 0.0, 1e-15, -1e-12, 1e-12, -0.5, 0.5, 2.0]))
+        lat[k], lon[k] = destination(lat[base], lon[base], rng.uniform(0, 2 * np.pi), d)
+    t = np.arange(n, dtype=np.int64) * 120
+    _, first, stop, _, _ = sliding_stops(t * S, lat, lon, np.array([0, n]), r, np.int64(60 * S),
+                                         np.int64(3600 * S), np.int64(2))
+    expected = ref_sliding_exact(t, lat, lon, r, 60, 3600, 2)
+    assert list(zip(first.tolist(), stop.tolist())) == expected
+    assert len(expected) > 100
+
+
+def test_scan_pings_equals_the_array_checks():
+    from mobility.kernels.stops import scan_pings
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        codes = np.sort(rng.integers(0, 4, n)) if rng.random() < 0.7 else rng.integers(0, 4, n)
+        t = rng.integers(0, 5, n).astype(np.int64)
+        t = np.where(rng.random(n) < 0.03, np.iinfo(np.int64).min, t)
+        lat = rng.choice([0.0, 45.0, 90.0, -90.0, 90.5, np.nan, np.inf], n, p=[.5, .3, .05, .05, .04, .03, .03])
+        lon = rng.choice([0.0, 180.0, -180.0, 181.0, np.nan], n, p=[.8, .05, .05, .05, .05])
+        bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
+        same = codes[1:] == codes[:-1]
+        ordered = bool(np.all(codes[1:] >= codes[:-1]) and np.all(~same | (t[1:] >= t[:-1])))
+        n_bad, first_bad, missing, got_ordered, repeated = scan_pings(codes, t, lat, lon)
+        assert (n_bad, first_bad) == (int(bad.sum()), int(np.argmax(bad)) if bad.any() else -1)
+        assert missing == bool(np.any(t == np.iinfo(np.int64).min))
+        assert got_ordered == ordered
+        if ordered:
+            assert repeated == bool(np.any(same & (t[1:] == t[:-1])))
