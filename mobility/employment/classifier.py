@@ -60,10 +60,39 @@ def label_matrix(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInde
             raise MobilityError(f"labels: column '{c}' missing; pass user_id, week, status (read_labels)")
     status = labels["status"].astype(str)
     y = np.where(status == POSITIVE, 1.0, np.where(status.isin(NEGATIVE), 0.0, np.nan))
-    s = pd.Series(y, index=pd.MultiIndex.from_arrays(
-        [labels["user_id"].astype(str).to_numpy(), pd.to_datetime(labels["week"]).to_numpy()]))
-    s = s[~s.index.duplicated()]
-    return s.reindex(pd.MultiIndex.from_product([users, weeks.values])).to_numpy().reshape(len(users), len(weeks))
+    if not pd.Index(users).is_unique:  # rows of a repeated user repeat its labels
+        s = pd.Series(y, index=pd.MultiIndex.from_arrays(
+            [labels["user_id"].astype(str).to_numpy(), pd.to_datetime(labels["week"]).to_numpy()]))
+        s = s[~s.index.duplicated()]
+        return s.reindex(pd.MultiIndex.from_product([users, weeks.values])).to_numpy().reshape(len(users), len(weeks))
+    row, col = label_cells(labels, users, weeks)
+    out = np.full((len(users), len(weeks)), np.nan)
+    out[row[row >= 0], col[row >= 0]] = y[row >= 0]
+    return out
+
+
+def label_cells(labels: pd.DataFrame, users, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Where each row of ``labels`` goes in a users x weeks matrix: its row (position of its ``user_id`` in
+    ``users``, distinct) and column (of its ``week`` in ``weeks``); row -1 for a row whose user or week is not
+    there and for every row after the first of its user and week (the first label of a user-week counts).
+
+    Integer work: the labels' user ids are factorized once and only the distinct ones looked up in ``users``.
+
+    Examples
+    --------
+    >>> lab = pd.DataFrame({"user_id": ["b", "a", "b", "c"], "week": pd.to_datetime(["2020-03-02"] * 4)})
+    >>> [x.tolist() for x in label_cells(lab, np.array(["a", "b"]), pd.DatetimeIndex(["2020-03-02"]))]
+    [[1, 0, -1, -1], [0, 0, 0, 0]]
+    """
+    code, names = pd.factorize(labels["user_id"].astype(str))
+    row = pd.Index(users).get_indexer(names)[code] if len(names) else np.zeros(0, dtype=np.int64)
+    col = pd.DatetimeIndex(weeks).get_indexer(pd.DatetimeIndex(pd.to_datetime(labels["week"]).to_numpy()))
+    row = np.where(col >= 0, row, -1)
+    inside = np.flatnonzero(row >= 0)
+    first = np.unique(row[inside].astype(np.int64) * max(len(weeks), 1) + col[inside], return_index=True)[1]
+    keep = np.zeros(len(row), dtype=bool)
+    keep[inside[first]] = True
+    return np.where(keep, row, -1), col
 
 
 def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
