@@ -182,7 +182,8 @@ class CrossFit:
 
 
 def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
-              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None) -> CrossFit:
+              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None,
+              mapper=None) -> CrossFit:
     """Cross-fitting by user (module notes): out-of-fold predictions of every usable cell and the final model.
 
     Parameters
@@ -195,6 +196,10 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
         :func:`label_matrix`: 1, 0, or NaN (not a label).
     compare : dict, optional
         Other methods' probabilities ``(n_users, n_weeks)`` scored on the same labelled cells.
+    mapper : callable, optional
+        ``mapper(fn, items) -> list`` of ``fn(item)`` in order: how the ``n_folds + 1`` models (each trained
+        and predicting its own rows) run; default here, one after the other. The pipeline passes its local
+        engine's forked workers; every model is seeded by its fold, so the predictions do not depend on it.
 
     Returns
     -------
@@ -222,13 +227,21 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
     fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
     row_fold = fold[user]
+
+    def one(k: int):  # fold k's model and its predictions of fold k's rows; k = n_folds: the final model
+        if k < params.n_folds:
+            train, mine = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0)), row_fold == k
+        else:
+            train, mine = np.flatnonzero(labelled), row_fold < 0
+        model = fit_model(rows, y_rows, user, names, params=params, stream=(k + 1) % (params.n_folds + 1),
+                          subset=train)
+        return model.predict(rows[mine], num_threads=params.num_threads), (model if k == params.n_folds else None)
+
+    fitted = (mapper or (lambda fn, items: [fn(i) for i in items]))(one, range(params.n_folds + 1))
     p_rows = np.full(len(cells), np.nan)
-    for k in range(params.n_folds):
-        train = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0))
-        model_k = fit_model(rows, y_rows, user, names, params=params, stream=k + 1, subset=train)
-        p_rows[row_fold == k] = model_k.predict(rows[row_fold == k], num_threads=params.num_threads)
-    final = fit_model(rows, y_rows, user, names, params=params, stream=0, subset=np.flatnonzero(labelled))
-    p_rows[row_fold < 0] = final.predict(rows[row_fold < 0], num_threads=params.num_threads)
+    for k, (p_mine, _) in enumerate(fitted):
+        p_rows[row_fold == k if k < params.n_folds else row_fold < 0] = p_mine
+    final = fitted[-1][1]
     p = np.full(usable.size, np.nan)
     p[cells] = p_rows
     p = p.reshape(usable.shape)
@@ -272,7 +285,7 @@ def importance_table(model: ClassifierModel) -> pd.DataFrame:
 
 def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels: pd.DataFrame, *,
                      params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
-                     training: dict | None = None):
+                     training: dict | None = None, mapper=None):
     """Cross-fit, score out of fold, and fit the final model (module notes).
 
     Parameters
@@ -286,6 +299,8 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     training : dict, optional
         What to record about the training data in the model card (e.g. the region's name, whether it is
         synthetic, its seed).
+    mapper : callable, optional
+        How the cross-fitted models run (:func:`cross_fit`).
 
     Returns
     -------
@@ -309,7 +324,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     classifier = classifier or ClassifierParams()
     y = label_matrix(labels, signal.users, signal.weeks)
     fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
-                    compare={"signal": signal.matrices["p"]})
+                    compare={"signal": signal.matrices["p"]}, mapper=mapper)
     labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]
     fit.model.card = {
         "method": "classifier",

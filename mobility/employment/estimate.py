@@ -170,7 +170,8 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
     classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
     items) -> list``, as :func:`~mobility.employment.area.area_unemployment` takes it) runs the independent
-    units of work, the chunks of bootstrap replicates, e.g. in forked processes; the tables do not depend on it.
+    units of work (the cross-fitted classifier's models, the chunks of bootstrap replicates), e.g. in forked
+    processes; the tables do not depend on it.
 
     Examples
     --------
@@ -187,7 +188,8 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:
             clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
-                                                                  classifier=classifier, training=training)
+                                                                  classifier=classifier, training=training,
+                                                                  mapper=mapper)
             tables["feature_importance"] = importance
         else:
             clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")

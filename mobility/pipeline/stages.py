@@ -519,7 +519,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
                                          model=model, training=region, weights=weights, area_params=area_params,
-                                         mapper=_local_mapper(ctx, "area bootstrap"))
+                                         mapper=_local_mapper(ctx, "employment models and replicates"))
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
