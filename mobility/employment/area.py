@@ -179,6 +179,7 @@ class _Panel:
     areas: np.ndarray
     y: np.ndarray | None  # labels 1 unemployed, 0 employed or remote or without a job, NaN
     out: np.ndarray | None  # labels 1 without a job (out of the labour force), 0 in it, NaN
+    cache: dict = field(default_factory=dict, repr=False)  # float32 copies the bootstrap sums chunk after chunk
 
 
 @dataclass
@@ -382,20 +383,23 @@ class _Calibration:
                 "labelled_weeks": int(self.counts[0].sum()), "weight_by_month": by_month(lam, 3),
                 "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
 
-    def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def apply(self, p: np.ndarray, shifts: np.ndarray, u: np.ndarray | None = None, out=None):
         """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
-        replicates' :meth:`shifts` (0 outside the panel's labour force)."""
+        replicates' :meth:`shifts` (0 outside the panel's labour force); with ``u`` (R, n_users: one uniform
+        number per replicate and user) also each user-week's latent status, 1 where ``u < p`` (float32, one
+        pass: :func:`mobility.kernels.employment.calibrated_draws`, filling the arrays ``out`` if given)."""
+        from mobility.kernels.employment import calibrated_draws
+
         if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
                  + (len(self.edges) + 1) * self.period[None, :])
             row = np.where(self.fold >= 0, self.fold, self.n_folds)
-            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b,
-                               p0=np.nan_to_num(p)[None].astype(np.float32))
-        cell, inside = self._cache["cell"], np.isfinite(p)[None]
+            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b, inside=np.isfinite(p),
+                               p0=np.nan_to_num(p).astype(np.float32))
         r = shifts.shape[1]
-        lf = np.where(inside, 1.0 - np.take(shifts[1].reshape(r, -1).astype(np.float32), cell, axis=1), 0.0)
-        cal = self._cache["p0"] + np.take(shifts[0].reshape(r, -1).astype(np.float32), cell, axis=1)
-        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf.astype(np.float32)
+        return calibrated_draws(self._cache["p0"], self._cache["cell"], self._cache["inside"],
+                                shifts[0].reshape(r, -1).astype(np.float32), shifts[1].reshape(r, -1).astype(np.float32),
+                                u, out=out)
 
 
 class _Misclassification:
@@ -436,8 +440,10 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
     corrected share is of all the panel's user-weeks; the labour force ``den`` (R, area, week) is the
     ``expected`` estimator's, with the same weights (user-weeks weighted by :meth:`_Calibration.apply`'s
     labour-force share)."""
-    member = np.isfinite(panel.p)
-    status = np.nan_to_num(panel.status).astype(np.float32)
+    if "corrected" not in panel.cache:  # the same in every replicate: made once
+        panel.cache["corrected"] = (np.isfinite(panel.p).astype(np.float32),
+                                    np.nan_to_num(panel.status).astype(np.float32))
+    member, status = panel.cache["corrected"]
     n_a = len(panel.areas)
     num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
     n_folds = se.shape[1] - 1
@@ -661,7 +667,7 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
     share = {key: _panel_share(panel, population, ap, *key) for key in keys}
     chunk = replicate_chunk(ap, n_u, n_w)
     rng = np.random.default_rng([ap.seed, 2])
-    chunks = []
+    chunks, buffers = [], {}
     for start in range(0, ap.replicates, chunk):
         r = min(chunk, ap.replicates - start)
         chunks.append((r, rng.bit_generator.state))  # a new dict each time
@@ -676,7 +682,14 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
         u = rng.random((r, n_u)).astype(np.float32)
         w = weights.weights(panel.users, f, point=w0) if weights is not None else f
         w_fixed = np.broadcast_to(w0, (r, n_u))
-        pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (estimators["expected"][0][0], member)
+        drawn = None
+        if cal is None:
+            pb, lf = estimators["expected"][0][0], member
+        else:  # the calibrated probabilities (and the statuses drawn from them) in one pass, into this
+            if "draws" not in buffers:  # process's arrays: no new pages to fault in chunk after chunk
+                buffers["draws"] = tuple(np.empty(chunk * n_u * n_w, np.float32) for _ in range(3))
+            applied = cal.apply(panel.p, cal.shifts(f), u if ap.latent_status else None, out=buffers["draws"])
+            pb, lf, drawn = applied if ap.latent_status else (*applied, None)
         out = {}
         for est in estimators:
             if est == "expected":
@@ -684,7 +697,8 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
                         "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
                 lf_sample = sums["sample"][1]  # the resampled labour force, status_corrected's too
                 if ap.latent_status:  # the labour force is the fixed one: only the unemployed are summed
-                    drawn = (u[:, :, None] < pb).astype(np.float32) * member
+                    if drawn is None:
+                        drawn = (u[:, :, None] < pb).astype(np.float32) * member
                     sums["status"] = (_weighted_sums(drawn, w_fixed, panel.area, n_a), sums["fixed"][1])
                     del drawn
             else:

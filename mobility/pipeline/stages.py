@@ -528,7 +528,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
         save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
-    ran_classifier = "classifier" in set(tables["employment_weekly"]["method"].astype(str))
+    ran_classifier = bool(tables["employment_weekly"]["method"].isin(["classifier"]).any())  # not a set of every row
     summary: dict[str, Any] = {"method": "classifier" if method == "auto" and ran_classifier else
                                ("signal" if method == "auto" else method),
                                "methods": {"signal": {"model": "attendance signal (no training)"}}}
