@@ -399,9 +399,10 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
         if len(weekly) == 0:
             raise MobilityError("relative_attendance: the weekly table is empty; there were no visits")
         weeks = pd.date_range(weekly["week"].min(), weekly["week"].max(), freq="7D")
-    users = np.union1d(weekly["user_id"].astype(str).unique(), baseline_work["user_id"].astype(str).unique())
+    code, names = pd.factorize(weekly["user_id"].astype(str))  # each row's user looked up once per user
+    users = np.union1d(np.asarray(names, dtype=object), baseline_work["user_id"].astype(str).unique())
     n_w = len(weeks)
-    u_idx = np.searchsorted(users, weekly["user_id"].astype(str).to_numpy())
+    u_idx = np.searchsorted(users, np.asarray(names, dtype=object))[code]
     week_ns = pd.to_datetime(weekly["week"]).to_numpy().astype("datetime64[ns]")
     w_idx = np.searchsorted(weeks.values, week_ns)
     ok = w_idx < n_w
@@ -415,9 +416,10 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     usual_of_user = np.zeros(len(users))
     np.maximum.at(usual_of_user, u_idx, weekly["usual_workdays"].to_numpy(dtype=np.float64))
     panel["usual_workdays"] = np.repeat(usual_of_user, n_w)
-    status = np.full(len(panel), "unknown", dtype=object)
-    status[cell] = weekly["work_status"].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
-    panel["work_status"] = pd.array(status, dtype="string")
+    s_code, s_names = pd.factorize(weekly["work_status"].astype("string").fillna("unknown"))
+    status = np.full(len(panel), len(s_names), dtype=np.int64)  # "unknown" where the week has no row
+    status[cell] = s_code[ok]
+    panel["work_status"] = pd.array([*map(str, s_names), "unknown"], dtype="string").take(status)
     nd = panel["workdays_observed"].to_numpy()
     usual = panel["usual_workdays"].to_numpy()
     need = np.minimum(np.minimum(float(params.min_weekdays_with_data), np.maximum(1.0, usual / 2)), usual)

@@ -84,7 +84,8 @@ def weekly_matrices(table: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIn
     >>> weekly_matrices(t, np.array(["a", "b"]), pd.DatetimeIndex(["2020-01-06", "2020-01-13"]), ["x"])["x"].tolist()
     [[nan, nan], [nan, 2.0]]
     """
-    u = pd.Index(users).get_indexer(table["user_id"].astype(str).to_numpy())
+    code, names = pd.factorize(table["user_id"].astype(str))  # each row's user looked up once per user
+    u = pd.Index(users).get_indexer(pd.Index(names, dtype=object))[code] if len(names) else np.zeros(0, int)
     wk = pd.to_datetime(table["week"]).to_numpy().astype("datetime64[ns]")
     w = np.searchsorted(weeks.values, wk).clip(0, max(len(weeks) - 1, 0))
     ok = (u >= 0) & (len(weeks) > 0) & (weeks.values[w] == wk)
