@@ -280,11 +280,13 @@ class _Calibration:
     edges: np.ndarray
     period: np.ndarray  # month code of each week
     fold: np.ndarray  # per user, -1 for users without labels
-    counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
-    n_folds: int
+    counts: np.ndarray | None  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out of
+    n_folds: int  # the labour force; None once :meth:`compact` kept only each fold's rows of it
     min_weeks: float
     mode: str = "always"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
     _cache: dict = field(default_factory=dict, repr=False)
+    shape: tuple = ()  # of ``counts``
+    labelled_weeks: float = 0.0
 
     @classmethod
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
@@ -308,20 +310,37 @@ class _Calibration:
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
         return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
-                   params.recalibrate)
+                   params.recalibrate).compact()
+
+    def compact(self) -> "_Calibration":
+        """Keep, of ``counts``, only what the replicates use: each fold's users' rows (:meth:`shifts`) and
+        their monthly sums (:meth:`shrinkage`); ``counts`` itself (the same rows again, and a row of zeros
+        for every user without labels) is let go."""
+        if self.counts is None:
+            return self
+        self.shape, self.labelled_weeks = self.counts.shape, float(self.counts[0].sum())
+        size = 4 * self.shape[2]  # each fold's users and their counts, (users, 4 * months * bins); a fold can be empty
+        self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
+                                for m in (self.fold == f for f in range(self.n_folds))]
+        n_months = int(self.period.max()) + 1  # per labelled user: 5 sums (months, then all months)
+        c = self.counts.reshape(4, self.shape[1], n_months, -1).sum(axis=3)
+        res, n = c[1] - c[2], c[0]
+        res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
+        parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
+        self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
+                                for m in (self.fold == f for f in range(self.n_folds))]
+        self.counts = None
+        return self
 
     def shifts(self, factors: np.ndarray) -> np.ndarray:
         """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
         fold from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
-        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins); a fold
-            size = 4 * self.counts.shape[2]  # can be empty (fewer labelled users than folds)
-            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
-                                    for m in (self.fold == f for f in range(self.n_folds))]
+        self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
         tot = sum(mine)  # users without labels count nowhere
-        out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
+        out = np.zeros((2, r, self.n_folds + 1, self.shape[2]))
         for f in range(self.n_folds + 1):
             part = tot - mine[f] if f < self.n_folds else tot
             pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
@@ -339,13 +358,7 @@ class _Calibration:
         user-week) and its standard error over users, each (R, n_folds + 1, n_months): per fold from the other
         folds' users, the last row from all users (class notes)."""
         n_months = int(self.period.max()) + 1
-        if "users" not in self._cache:  # per labelled user: 5 sums (months, then all months) of fold f's users
-            c = self.counts.reshape(4, self.counts.shape[1], n_months, -1).sum(axis=3)
-            res, n = c[1] - c[2], c[0]
-            res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
-            parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
-            self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
-                                    for m in (self.fold == f for f in range(self.n_folds))]
+        self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 5, -1) for m, c in self._cache["users"]]
         tot = sum(mine)
@@ -372,7 +385,7 @@ class _Calibration:
     def summary(self, weeks: pd.DatetimeIndex) -> dict:
         """What the run records: per month, the weight of the labels' shifts, the gap and its standard error
         (points), from all labelled users."""
-        lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.counts.shape[1]))))
+        lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.shape[1]))))
         months = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values, sort=True)[1]
         label = [str(pd.Timestamp(m).date())[:7] for m in months] if len(months) == len(lam) else ["all"]
 
@@ -380,7 +393,7 @@ class _Calibration:
             return {k: (round(float(v), digits) if np.isfinite(v) else None) for k, v in zip(label, x)}
 
         return {"recalibrate": self.mode, "labelled_users": int((self.fold >= 0).sum()),
-                "labelled_weeks": int(self.counts[0].sum()), "weight_by_month": by_month(lam, 3),
+                "labelled_weeks": int(self.labelled_weeks), "weight_by_month": by_month(lam, 3),
                 "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
 
     def apply(self, p: np.ndarray, shifts: np.ndarray, u: np.ndarray | None = None, out=None):
@@ -394,7 +407,7 @@ class _Calibration:
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
                  + (len(self.edges) + 1) * self.period[None, :])
             row = np.where(self.fold >= 0, self.fold, self.n_folds)
-            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b, inside=np.isfinite(p),
+            self._cache.update(p=p, cell=row[:, None] * self.shape[2] + b, inside=np.isfinite(p),
                                p0=np.nan_to_num(p).astype(np.float32))
         r = shifts.shape[1]
         return calibrated_draws(self._cache["p0"], self._cache["cell"], self._cache["inside"],

@@ -39,6 +39,7 @@ from mobility.employment.status import SignalResult, status_table
 from mobility.errors import MobilityError
 
 POSITIVE = "unemployed"
+PREDICT_ROWS = 1 << 18  # rows of features predicted at once (each row's prediction is its own)
 NEGATIVE = ("employed", "remote")
 
 
@@ -95,17 +96,24 @@ def label_cells(labels: pd.DataFrame, users, weeks: pd.DatetimeIndex) -> tuple[n
     return np.where(keep, row, -1), col
 
 
-def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
-    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``.
+def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray, *, release: bool = False) -> np.ndarray:
+    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``;
+    with ``release``, each matrix is taken out of ``mats`` once its column is filled (the matrices and the rows
+    are then never held whole together: at 100,000 users x 39 weeks each is about 0.9 GB).
 
     Examples
     --------
-    >>> feature_rows({"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}, ["b", "a"], np.array([1])).tolist()
+    >>> mats = {"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}
+    >>> feature_rows(mats, ["b", "a"], np.array([1])).tolist()
     [[4.0, 2.0]]
+    >>> feature_rows(mats, ["b"], np.array([0]), release=True).tolist(), sorted(mats)
+    ([[3.0]], ['a'])
     """
     out = np.empty((len(cells), len(names)), dtype=np.float32)
     for j, name in enumerate(names):
         out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
+        if release:
+            del mats[name]
     return out
 
 
@@ -183,7 +191,7 @@ class CrossFit:
 
 def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
               params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None,
-              mapper=None) -> CrossFit:
+              mapper=None, release_features: bool = False) -> CrossFit:
     """Cross-fitting by user (module notes): out-of-fold predictions of every usable cell and the final model.
 
     Parameters
@@ -200,6 +208,9 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
         ``mapper(fn, items) -> list`` of ``fn(item)`` in order: how the ``n_folds + 1`` models (each trained
         and predicting its own rows) run; default here, one after the other. The pipeline passes its local
         engine's forked workers; every model is seeded by its fold, so the predictions do not depend on it.
+    release_features : bool
+        Empty ``mats`` while the rows of features are built from it (:func:`feature_rows`): for a caller
+        that needs the matrices no more.
 
     Returns
     -------
@@ -213,7 +224,7 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     names = sorted(mats)
     n_w = usable.shape[1]
     cells = np.flatnonzero(np.asarray(usable, dtype=bool).ravel())
-    rows = feature_rows(mats, names, cells)
+    rows = feature_rows(mats, names, cells, release=release_features)
     y_rows = np.asarray(y, dtype=float).ravel()[cells]
     user = cells // n_w
     labelled = np.isfinite(y_rows)
@@ -235,7 +246,11 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
             train, mine = np.flatnonzero(labelled), row_fold < 0
         model = fit_model(rows, y_rows, user, names, params=params, stream=(k + 1) % (params.n_folds + 1),
                           subset=train)
-        return model.predict(rows[mine], num_threads=params.num_threads), (model if k == params.n_folds else None)
+        mine = np.flatnonzero(mine)  # predicted a block of rows at a time: no copy of all of them at once
+        p_mine = np.concatenate([np.zeros(0)] + [model.predict(rows[mine[i:i + PREDICT_ROWS]],
+                                                               num_threads=params.num_threads)
+                                                 for i in range(0, len(mine), PREDICT_ROWS)])
+        return p_mine, (model if k == params.n_folds else None)
 
     fitted = (mapper or (lambda fn, items: [fn(i) for i in items]))(one, range(params.n_folds + 1))
     p_rows = np.full(len(cells), np.nan)
@@ -285,7 +300,7 @@ def importance_table(model: ClassifierModel) -> pd.DataFrame:
 
 def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels: pd.DataFrame, *,
                      params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
-                     training: dict | None = None, mapper=None):
+                     training: dict | None = None, mapper=None, release_features: bool = False):
     """Cross-fit, score out of fold, and fit the final model (module notes).
 
     Parameters
@@ -301,6 +316,8 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
         synthetic, its seed).
     mapper : callable, optional
         How the cross-fitted models run (:func:`cross_fit`).
+    release_features : bool
+        Empty ``feature_mats`` as the training rows are built from them (:func:`cross_fit`).
 
     Returns
     -------
@@ -324,7 +341,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     classifier = classifier or ClassifierParams()
     y = label_matrix(labels, signal.users, signal.weeks)
     fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
-                    compare={"signal": signal.matrices["p"]}, mapper=mapper)
+                    compare={"signal": signal.matrices["p"]}, mapper=mapper, release_features=release_features)
     labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]
     fit.model.card = {
         "method": "classifier",

@@ -189,7 +189,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         if model is None:
             clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
                                                                   classifier=classifier, training=training,
-                                                                  mapper=mapper)
+                                                                  mapper=mapper, release_features=True)
             tables["feature_importance"] = importance
         else:
             clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")
