@@ -106,6 +106,7 @@ class PanelWeights:
     max_weight_ratio: float = 5.0
     trim_rounds: int = 3
     areas: np.ndarray | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)  # the last users' rows (bootstrap)
 
     def population(self, areas) -> np.ndarray:
         """The population total of each of ``areas`` (county FIPS) from the first margin (NaN without; the
@@ -121,17 +122,21 @@ class PanelWeights:
         replicates are raked from the point weights (``point``, computed when not given) times the factors (the same raking solution as from the
         design weights, since the point weights already meet the margins; at most 5 sweeps, then the
         trimming bounds)."""
-        pos = pd.Index(self.users).get_indexer(pd.Index(users))
-        if (pos < 0).any():
-            raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
-                                f"{users[pos < 0][0]!r}); build the weights from the same users")
-        margins = [Margin(m.name, m.members[pos], m.totals) for m in self.margins]
+        if self._cache.get("users") is not users:  # the bootstrap asks for the same users chunk after chunk
+            pos = pd.Index(self.users).get_indexer(pd.Index(users))
+            if (pos < 0).any():
+                raise MobilityError(f"PanelWeights: {(pos < 0).sum()} users have no weights (first "
+                                    f"{users[pos < 0][0]!r}); build the weights from the same users")
+            self._cache.clear()
+            self._cache.update(users=users, pos=pos, area=self.area[pos],
+                               margins=[Margin(m.name, m.members[pos], m.totals) for m in self.margins])
+        pos, area, margins = self._cache["pos"], self._cache["area"], self._cache["margins"]
         args = dict(max_weight_ratio=self.max_weight_ratio, trim_rounds=self.trim_rounds)
         if point is None:
-            point = rake(self.design[pos], self.area[pos], margins, **args)
+            point = rake(self.design[pos], area, margins, **args)
         if factors is None:
             return point
-        return rake(point[None, :] * factors, self.area[pos], margins, max_weight_ratio=self.max_weight_ratio,
+        return rake(point[None, :] * factors, area, margins, max_weight_ratio=self.max_weight_ratio,
                     trim_rounds=0, max_iter=5)
 
 
@@ -174,39 +179,83 @@ class _Panel:
     areas: np.ndarray
     y: np.ndarray | None  # labels 1 unemployed, 0 employed or remote or without a job, NaN
     out: np.ndarray | None  # labels 1 without a job (out of the labour force), 0 in it, NaN
+    cache: dict = field(default_factory=dict, repr=False)  # float32 copies the bootstrap sums chunk after chunk
 
 
-def _panel(employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | None, params: AreaParams) -> _Panel:
-    known = employment["status"].isin(["employed", "unemployed"]).to_numpy(dtype=bool)
-    users_all = employment["user_id"].astype(str).to_numpy()
-    housed = pd.Index(users_all).isin(homes.index)
-    sel = employment[known & housed]
-    users = np.unique(sel["user_id"].astype(str).to_numpy())
-    weeks = pd.DatetimeIndex(np.unique(pd.to_datetime(employment["week"]).to_numpy().astype("datetime64[ns]")))
+@dataclass
+class _Users:
+    """The rows of ``employment_weekly`` (every method) and of the labels as integer user codes, made once for
+    all methods: ``code`` per employment row, ``names`` the distinct user ids sorted (code order is the order
+    of the ids as text, so every method's panel orders its users as before), each user's home CBG and
+    whether they have one (``housed``), and per label row its user's code (-1: not in ``names``, or not the first label of its user
+    and week) and the 1 / 0 / NaN values of the ``y`` and ``out`` matrices (:class:`_Panel`)."""
+
+    code: np.ndarray
+    names: np.ndarray
+    home: np.ndarray
+    housed: np.ndarray
+    label_code: np.ndarray | None = None
+    label_week: np.ndarray | None = None
+    label_y: np.ndarray | None = None
+    label_out: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, employment: pd.DataFrame, homes: pd.Series, labels: pd.DataFrame | None) -> "_Users":
+        code, names = pd.factorize(employment["user_id"].astype(str), sort=True)
+        names = np.asarray(names, dtype=object)
+        index = pd.Index(names, dtype=object)
+        users = cls(code.astype(np.int64), names, homes.reindex(index).to_numpy(dtype=object),
+                    index.isin(homes.index))
+        if labels is not None:
+            from mobility.employment.classifier import NEGATIVE, POSITIVE
+
+            status = labels["status"].astype(str)
+            weeks = pd.DatetimeIndex(pd.to_datetime(labels["week"]).to_numpy()).as_unit("ns")
+            lcode, lnames = pd.factorize(labels["user_id"].astype(str))
+            first = ~pd.DataFrame({"user": lcode, "week": weeks.asi8}).duplicated().to_numpy()  # the first
+            label_code = index.get_indexer(lnames)[lcode] if len(lnames) else np.zeros(0, dtype=np.int64)
+            users.label_code = np.where(first, label_code, -1)  # label of a user-week counts (label_matrix)
+            users.label_week = weeks.values
+            users.label_y = np.where(status == POSITIVE, 1.0, np.where(status.isin(NEGATIVE), 0.0, np.nan))
+            users.label_out = (status == "no_job").to_numpy(float)
+        return users
+
+
+def _panel(codes: np.ndarray, week_values: np.ndarray, p_unemployed: np.ndarray, status: np.ndarray,
+           users_all: _Users, params: AreaParams) -> _Panel:
+    """One method's panel from its rows of ``employment_weekly``: their integer user ``codes``
+    (:class:`_Users`), weeks (datetime64[ns]), probabilities and statuses (1 unemployed, 0 employed, -1
+    another status); users with an employed/unemployed week and a home, sorted by county (then id)."""
+    sel = (status >= 0) & users_all.housed[codes]
+    users = np.unique(codes[sel])
+    weeks = pd.DatetimeIndex(np.unique(week_values))
     n_u, n_w = len(users), len(weeks)
-    ui = np.searchsorted(users, sel["user_id"].astype(str).to_numpy())
-    wi = weeks.get_indexer(pd.to_datetime(sel["week"]).to_numpy().astype("datetime64[ns]"))
+    ui = np.searchsorted(users, codes[sel])
+    wi = weeks.get_indexer(week_values[sel])
     p = np.full((n_u, n_w), np.nan)
     s = np.full((n_u, n_w), np.nan)
-    p[ui, wi] = np.clip(sel["p_unemployed"].to_numpy(float), 0.0, 1.0)
-    s[ui, wi] = (sel["status"] == "unemployed").to_numpy(float)
+    p[ui, wi] = np.clip(p_unemployed[sel], 0.0, 1.0)
+    s[ui, wi] = (status[sel] == 1).astype(float)
     observed = np.isfinite(p)
     p = fill_gaps(p, params.max_fill_weeks)
     s = np.where(observed, s, np.round(fill_gaps(s, params.max_fill_weeks)))
-    county = homes.reindex(users).str.slice(0, 5).to_numpy()
+    county = pd.Series(users_all.home[users], dtype=object).str.slice(0, 5).to_numpy()
     area_code, areas = pd.factorize(county, sort=True)
     order = np.argsort(area_code, kind="stable")  # each area's users side by side
     users, p, s, observed, area_code = users[order], p[order], s[order], observed[order], area_code[order]
     y = out = None
-    if labels is not None:
-        from mobility.employment.classifier import label_matrix
-
-        no_job = labels["status"].astype(str) == "no_job"
-        y = label_matrix(labels, users, weeks)
-        out = label_matrix(labels.assign(status=np.where(no_job, "unemployed", "employed")), users, weeks)
+    if users_all.label_code is not None:
+        row_of = np.full(len(users_all.names), -1)
+        row_of[users] = np.arange(n_u)
+        row = np.where(users_all.label_code >= 0, row_of[np.maximum(users_all.label_code, 0)], -1)
+        col = weeks.get_indexer(users_all.label_week)
+        ok = (row >= 0) & (col >= 0)
+        y, out = np.full((n_u, n_w), np.nan), np.full((n_u, n_w), np.nan)
+        y[row[ok], col[ok]] = users_all.label_y[ok]
+        out[row[ok], col[ok]] = users_all.label_out[ok]
         out = np.where(np.isfinite(y) | (out == 1), out, np.nan)
         y = np.where(out == 1, 0.0, y)
-    return _Panel(users, weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y, out)
+    return _Panel(users_all.names[users], weeks, p, s, observed, area_code, np.asarray(areas, dtype=object), y, out)
 
 
 @dataclass
@@ -231,11 +280,13 @@ class _Calibration:
     edges: np.ndarray
     period: np.ndarray  # month code of each week
     fold: np.ndarray  # per user, -1 for users without labels
-    counts: np.ndarray  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out-of-labour-force
-    n_folds: int
+    counts: np.ndarray | None  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out of
+    n_folds: int  # the labour force; None once :meth:`compact` kept only each fold's rows of it
     min_weeks: float
     mode: str = "always"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
     _cache: dict = field(default_factory=dict, repr=False)
+    shape: tuple = ()  # of ``counts``
+    labelled_weeks: float = 0.0
 
     @classmethod
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
@@ -259,20 +310,37 @@ class _Calibration:
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
         return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
-                   params.recalibrate)
+                   params.recalibrate).compact()
+
+    def compact(self) -> "_Calibration":
+        """Keep, of ``counts``, only what the replicates use: each fold's users' rows (:meth:`shifts`) and
+        their monthly sums (:meth:`shrinkage`); ``counts`` itself (the same rows again, and a row of zeros
+        for every user without labels) is let go."""
+        if self.counts is None:
+            return self
+        self.shape, self.labelled_weeks = self.counts.shape, float(self.counts[0].sum())
+        size = 4 * self.shape[2]  # each fold's users and their counts, (users, 4 * months * bins); a fold can be empty
+        self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
+                                for m in (self.fold == f for f in range(self.n_folds))]
+        n_months = int(self.period.max()) + 1  # per labelled user: 5 sums (months, then all months)
+        c = self.counts.reshape(4, self.shape[1], n_months, -1).sum(axis=3)
+        res, n = c[1] - c[2], c[0]
+        res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
+        parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
+        self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
+                                for m in (self.fold == f for f in range(self.n_folds))]
+        self.counts = None
+        return self
 
     def shifts(self, factors: np.ndarray) -> np.ndarray:
         """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
         fold from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
-        if "folds" not in self._cache:  # each fold's users and their counts, (users, 4 * months * bins); a fold
-            size = 4 * self.counts.shape[2]  # can be empty (fewer labelled users than folds)
-            self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
-                                    for m in (self.fold == f for f in range(self.n_folds))]
+        self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
         tot = sum(mine)  # users without labels count nowhere
-        out = np.zeros((2, r, self.n_folds + 1, self.counts.shape[2]))
+        out = np.zeros((2, r, self.n_folds + 1, self.shape[2]))
         for f in range(self.n_folds + 1):
             part = tot - mine[f] if f < self.n_folds else tot
             pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
@@ -290,13 +358,7 @@ class _Calibration:
         user-week) and its standard error over users, each (R, n_folds + 1, n_months): per fold from the other
         folds' users, the last row from all users (class notes)."""
         n_months = int(self.period.max()) + 1
-        if "users" not in self._cache:  # per labelled user: 5 sums (months, then all months) of fold f's users
-            c = self.counts.reshape(4, self.counts.shape[1], n_months, -1).sum(axis=3)
-            res, n = c[1] - c[2], c[0]
-            res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
-            parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
-            self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
-                                    for m in (self.fold == f for f in range(self.n_folds))]
+        self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 5, -1) for m, c in self._cache["users"]]
         tot = sum(mine)
@@ -323,7 +385,7 @@ class _Calibration:
     def summary(self, weeks: pd.DatetimeIndex) -> dict:
         """What the run records: per month, the weight of the labels' shifts, the gap and its standard error
         (points), from all labelled users."""
-        lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.counts.shape[1]))))
+        lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.shape[1]))))
         months = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values, sort=True)[1]
         label = [str(pd.Timestamp(m).date())[:7] for m in months] if len(months) == len(lam) else ["all"]
 
@@ -331,47 +393,56 @@ class _Calibration:
             return {k: (round(float(v), digits) if np.isfinite(v) else None) for k, v in zip(label, x)}
 
         return {"recalibrate": self.mode, "labelled_users": int((self.fold >= 0).sum()),
-                "labelled_weeks": int(self.counts[0].sum()), "weight_by_month": by_month(lam, 3),
+                "labelled_weeks": int(self.labelled_weeks), "weight_by_month": by_month(lam, 3),
                 "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
 
-    def apply(self, p: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def apply(self, p: np.ndarray, shifts: np.ndarray, u: np.ndarray | None = None, out=None):
         """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
-        replicates' :meth:`shifts` (0 outside the panel's labour force)."""
+        replicates' :meth:`shifts` (0 outside the panel's labour force); with ``u`` (R, n_users: one uniform
+        number per replicate and user) also each user-week's latent status, 1 where ``u < p`` (float32, one
+        pass: :func:`mobility.kernels.employment.calibrated_draws`, filling the arrays ``out`` if given)."""
+        from mobility.kernels.employment import calibrated_draws
+
         if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
                  + (len(self.edges) + 1) * self.period[None, :])
             row = np.where(self.fold >= 0, self.fold, self.n_folds)
-            self._cache.update(p=p, cell=row[:, None] * self.counts.shape[2] + b,
-                               p0=np.nan_to_num(p)[None].astype(np.float32))
-        cell, inside = self._cache["cell"], np.isfinite(p)[None]
+            self._cache.update(p=p, cell=row[:, None] * self.shape[2] + b, inside=np.isfinite(p),
+                               p0=np.nan_to_num(p).astype(np.float32))
         r = shifts.shape[1]
-        lf = np.where(inside, 1.0 - np.take(shifts[1].reshape(r, -1).astype(np.float32), cell, axis=1), 0.0)
-        cal = self._cache["p0"] + np.take(shifts[0].reshape(r, -1).astype(np.float32), cell, axis=1)
-        return np.where(inside, np.clip(cal, 0.0, lf), 0.0), lf.astype(np.float32)
+        return calibrated_draws(self._cache["p0"], self._cache["cell"], self._cache["inside"],
+                                shifts[0].reshape(r, -1).astype(np.float32), shifts[1].reshape(r, -1).astype(np.float32),
+                                u, out=out)
 
 
-def _misclassification(panel: _Panel, factors: np.ndarray, fold: np.ndarray, n_folds: int,
-                       min_positives: float) -> tuple[np.ndarray, np.ndarray]:
+class _Misclassification:
     """Sensitivity and specificity of the hard statuses per replicate, fold and week, ``(R, n_folds + 1, T)``,
     on labelled observed weeks: row k from the users of the *other* folds, the last row from all users. A
-    week with fewer than ``min_positives`` (weighted) unemployed labels takes the figures pooled over weeks."""
-    lab = panel.observed & np.isfinite(panel.y)
-    y = np.where(lab, panel.y, 0.0)
-    s = np.where(lab, panel.status, 0.0)
-    parts = np.stack([y * s, y, (1 - y) * (1 - s) * lab, (1 - y) * lab])  # (4, n, T)
-    total = np.einsum("ru,kut->rkt", factors, parts)
-    out = np.empty((2, factors.shape[0], n_folds + 1, parts.shape[2]))
-    for f in range(n_folds + 1):
-        part = total
-        if f < n_folds:
-            mine = fold == f
-            part = total - np.einsum("ru,kut->rkt", factors[:, mine], parts[:, mine])
-        pooled = part.sum(axis=2, keepdims=True)
-        part = np.where(part[:, 1:2] >= min_positives, part, pooled)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[0, :, f] = part[:, 0] / part[:, 1]
-            out[1, :, f] = part[:, 2] / part[:, 3]
-    return out[0], out[1]
+    week with fewer than ``min_positives`` (weighted) unemployed labels takes the figures pooled over weeks.
+    The per-user counts behind them (and each fold's) are the same in every replicate: made once here."""
+
+    def __init__(self, panel: _Panel, fold: np.ndarray, n_folds: int, min_positives: float):
+        lab = panel.observed & np.isfinite(panel.y)
+        y = np.where(lab, panel.y, 0.0)
+        s = np.where(lab, panel.status, 0.0)
+        self.parts = np.stack([y * s, y, (1 - y) * (1 - s) * lab, (1 - y) * lab])  # (4, n, T)
+        self.folds = [(m, self.parts[:, m]) for m in (fold == f for f in range(n_folds))]
+        self.n_folds, self.min_positives = n_folds, min_positives
+
+    def __call__(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        total = np.einsum("ru,kut->rkt", factors, self.parts)
+        out = np.empty((2, factors.shape[0], self.n_folds + 1, self.parts.shape[2]))
+        for f in range(self.n_folds + 1):
+            part = total
+            if f < self.n_folds:
+                mine, parts = self.folds[f]
+                part = total - np.einsum("ru,kut->rkt", factors[:, mine], parts)
+            pooled = part.sum(axis=2, keepdims=True)
+            part = np.where(part[:, 1:2] >= self.min_positives, part, pooled)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[0, :, f] = part[:, 0] / part[:, 1]
+                out[1, :, f] = part[:, 2] / part[:, 3]
+        return out[0], out[1]
 
 
 def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.ndarray, sp: np.ndarray,
@@ -382,8 +453,10 @@ def _corrected_sums(panel: _Panel, weight: np.ndarray, fold: np.ndarray, se: np.
     corrected share is of all the panel's user-weeks; the labour force ``den`` (R, area, week) is the
     ``expected`` estimator's, with the same weights (user-weeks weighted by :meth:`_Calibration.apply`'s
     labour-force share)."""
-    member = np.isfinite(panel.p)
-    status = np.nan_to_num(panel.status).astype(np.float32)
+    if "corrected" not in panel.cache:  # the same in every replicate: made once
+        panel.cache["corrected"] = (np.isfinite(panel.p).astype(np.float32),
+                                    np.nan_to_num(panel.status).astype(np.float32))
+    member, status = panel.cache["corrected"]
     n_a = len(panel.areas)
     num = np.zeros((weight.shape[0], n_a, panel.p.shape[1]))
     n_folds = se.shape[1] - 1
@@ -404,20 +477,19 @@ def _cell_sums(value: np.ndarray, weight: np.ndarray, member: np.ndarray, area: 
     """Weighted sums per (replicate, area, week). ``value`` (numerator) and ``member`` (denominator: 0/1 or a
     labour-force weight) are each (n, T) (the same in every replicate) or (R, n, T), 0 outside the panel;
     ``weight`` (R, n); users sorted by ``area``. Returns the numerator and the denominator, each (R, A, T)."""
+    return _weighted_sums(value, weight, area, n_areas), _weighted_sums(member, weight, area, n_areas)
+
+
+def _weighted_sums(x: np.ndarray, weight: np.ndarray, area: np.ndarray, n_areas: int) -> np.ndarray:
+    """``sum_u weight[r, u] x[(r,) u, t]`` per (replicate, area, week), (R, A, T), in float32 products."""
     bounds = np.searchsorted(area, np.arange(n_areas + 1))
     weight = np.ascontiguousarray(weight, dtype=np.float32)
-    num = np.zeros((weight.shape[0], n_areas, np.shape(member)[-1]))
-    den = np.zeros_like(num)
-
-    def add(x, out):
-        x = np.asarray(x, dtype=np.float32)
-        for g in range(n_areas):
-            a, b = bounds[g], bounds[g + 1]
-            out[:, g] = weight[:, a:b] @ x[a:b] if x.ndim == 2 else np.matmul(weight[:, None, a:b], x[:, a:b])[:, 0]
-
-    add(value, num)
-    add(member, den)
-    return num, den
+    out = np.zeros((weight.shape[0], n_areas, np.shape(x)[-1]))
+    x = np.asarray(x, dtype=np.float32)
+    for g in range(n_areas):
+        a, b = bounds[g], bounds[g + 1]
+        out[:, g] = weight[:, a:b] @ x[a:b] if x.ndim == 2 else np.matmul(weight[:, None, a:b], x[:, a:b])[:, 0]
+    return out
 
 
 def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, period: str):
@@ -443,7 +515,7 @@ def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, peri
 def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights: PanelWeights | None = None,
                       labels: pd.DataFrame | None = None, params: EmploymentParams | None = None,
                       area_params: AreaParams | None = None, levels: tuple[str, ...] = ("county", "state"),
-                      periods: tuple[str, ...] = ("week", "month")) -> pd.DataFrame:
+                      periods: tuple[str, ...] = ("week", "month"), mapper=None) -> pd.DataFrame:
     """Rates with bootstrap intervals per area and period from ``employment_weekly`` (individual route).
 
     Parameters
@@ -463,6 +535,11 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
         Replicates, seed, confidence, trimming, gap filling, calibration bins and folds.
     levels, periods : tuples
         Subsets of ``("county", "state")`` and ``("week", "month")``.
+    mapper : callable, optional
+        ``mapper(fn, items) -> list`` of ``fn(item)`` in the order of ``items``: how the chunks of bootstrap
+        replicates run (default: here, one after the other). The pipeline passes its local engine's map over
+        forked worker processes; the numbers do not depend on it (each chunk starts from its own noted state
+        of the generator).
 
     Examples
     --------
@@ -487,15 +564,21 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
     home = home[~home.index.duplicated()]
     frames, calibration = [], {}
-    codes, methods = pd.factorize(employment["method"], sort=True)  # no text column of every row
+    users = _Users.of(employment, home, labels)  # integer user codes: no text column of every row below
+    status = employment["status"]
+    status = np.where(status.isin(["unemployed"]), 1, np.where(status.isin(["employed"]), 0, -1)).astype(np.int8)
+    week_values = pd.to_datetime(employment["week"]).to_numpy().astype("datetime64[ns]")
+    p_unemployed = employment["p_unemployed"].to_numpy(float)
+    codes, methods = pd.factorize(employment["method"], sort=True)
     for i in sorted(range(len(methods)), key=lambda j: str(methods[j])):
         method = methods[i]
-        panel = _panel(employment[codes == i], home, labels, area_params)
+        rows = codes == i
+        panel = _panel(users.code[rows], week_values[rows], p_unemployed[rows], status[rows], users, area_params)
         if not len(panel.users):
             continue
         with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
             cells, calibration[str(method)] = _method_cells(panel, str(method), weights, params, area_params,
-                                                            levels, periods)
+                                                            levels, periods, mapper)
         frames += cells
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
     out = _finish(out, params.min_cell_users)
@@ -512,7 +595,7 @@ def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
-                  ap: AreaParams, levels, periods) -> tuple[list[pd.DataFrame], dict]:
+                  ap: AreaParams, levels, periods, mapper=None) -> tuple[list[pd.DataFrame], dict]:
     """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``), and how much of
     the labels' recalibration the ``expected`` estimator used (:meth:`_Calibration.summary`)."""
     n_u, n_w = panel.p.shape
@@ -528,11 +611,13 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
     estimators = {"expected": (p0, None)}
     base = {"expected": _cell_sums(p0[0], w0[None], lf0[0], panel.area, n_a)}
     if cal is not None:
-        se, sp = _misclassification(panel, one, cal.fold, cal.n_folds, ap.min_positives)
-        estimators["status_corrected"] = (None, cal.fold)
+        misclassification = _Misclassification(panel, cal.fold, cal.n_folds, ap.min_positives)
+        se, sp = misclassification(one)
+        estimators["status_corrected"] = (misclassification, cal.fold)
         base["status_corrected"] = _corrected_sums(panel, w0[None], cal.fold, se, sp, ap.min_youden,
                                                    base["expected"][1])
-    draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population)
+    draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population,
+                             mapper)
     frames = []
     alpha = (1 - ap.confidence) / 2
     for est in estimators:
@@ -572,7 +657,8 @@ def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: s
         return np.clip(np.where(pop[:, None] > 0, users / pop[:, None], 0.0), 0.0, 1.0)
 
 
-def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population) -> dict:
+def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population,
+                     mapper=None) -> dict:
     """Replicate rates per estimator and (level, period), each (R, n_areas, n_periods).
 
     ``expected``: ``rate_b = rate + D_cal + sqrt(1 - f) D_sample + sqrt(f) D_status`` with, for the same
@@ -582,43 +668,75 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
     population the panel holds (:class:`AreaParams` ``panel_share``). With f = 0 (a sample from a large
     population) the status draw does not matter; with f = 1 (the panel is the population) resampling does
     not. ``status_corrected``: users resampled, sensitivity and specificity re-estimated.
+
+    The replicates are computed :func:`replicate_chunk` at a time, each chunk from its own draws: the
+    generator's state at the start of each chunk is noted first (drawing as the chunks will), so the chunks
+    can run in any order and in other processes (``mapper``, like the builtin ``map`` but returning a list)
+    and give the draws, and the numbers, of one loop over the chunks in order.
     """
     n_u, n_w = panel.p.shape
     n_a = len(panel.areas)
-    rng = np.random.default_rng([ap.seed, 2])
-    draws = {e: {(lv, pe): [] for lv in levels for pe in periods} for e in estimators}
-    share = {(lv, pe): _panel_share(panel, population, ap, lv, pe) for lv in levels for pe in periods}
+    keys = [(lv, pe) for lv in levels for pe in periods]
+    share = {key: _panel_share(panel, population, ap, *key) for key in keys}
     chunk = replicate_chunk(ap, n_u, n_w)
+    rng = np.random.default_rng([ap.seed, 2])
+    chunks, buffers = [], {}
     for start in range(0, ap.replicates, chunk):
         r = min(chunk, ap.replicates - start)
+        chunks.append((r, rng.bit_generator.state))  # a new dict each time
+        rng.poisson(1.0, size=(r, n_u))
+        rng.random((r, n_u))
+
+    def one(item) -> dict:
+        r, state = item
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state
         f = rng.poisson(1.0, size=(r, n_u)).astype(float)
         u = rng.random((r, n_u)).astype(np.float32)
         w = weights.weights(panel.users, f, point=w0) if weights is not None else f
         w_fixed = np.broadcast_to(w0, (r, n_u))
-        pb, lf = cal.apply(panel.p, cal.shifts(f)) if cal is not None else (estimators["expected"][0][0], member)
+        drawn = None
+        if cal is None:
+            pb, lf = estimators["expected"][0][0], member
+        else:  # the calibrated probabilities (and the statuses drawn from them) in one pass, into this
+            if "draws" not in buffers:  # process's arrays: no new pages to fault in chunk after chunk
+                buffers["draws"] = tuple(np.empty(chunk * n_u * n_w, np.float32) for _ in range(3))
+            applied = cal.apply(panel.p, cal.shifts(f), u if ap.latent_status else None, out=buffers["draws"])
+            pb, lf, drawn = applied if ap.latent_status else (*applied, None)
+        out = {}
         for est in estimators:
             if est == "expected":
                 sums = {"sample": _cell_sums(pb, w, lf, panel.area, n_a),
                         "fixed": _cell_sums(pb, w_fixed, lf, panel.area, n_a)}
                 lf_sample = sums["sample"][1]  # the resampled labour force, status_corrected's too
-                if ap.latent_status:
-                    sums["status"] = _cell_sums((u[:, :, None] < pb).astype(np.float32) * member, w_fixed, lf,
-                                                panel.area, n_a)
+                if ap.latent_status:  # the labour force is the fixed one: only the unemployed are summed
+                    if drawn is None:
+                        drawn = (u[:, :, None] < pb).astype(np.float32) * member
+                    sums["status"] = (_weighted_sums(drawn, w_fixed, panel.area, n_a), sums["fixed"][1])
+                    del drawn
             else:
-                se, sp = _misclassification(panel, f, cal.fold, cal.n_folds, ap.min_positives)
+                se, sp = estimators["status_corrected"][0](f)
                 sums = {"sample": _corrected_sums(panel, w, cal.fold, se, sp, ap.min_youden, lf_sample)}
-            for key in draws[est]:
+            out[est] = {}
+            for key in keys:
                 if est != "expected":
-                    draws[est][key].append(_rate(*_aggregate(*sums["sample"], panel, *key)[:2]))
+                    out[est][key] = _rate(*_aggregate(*sums["sample"], panel, *key)[:2])
                     continue
                 fr = share[key][None]
                 rates = {k: _rate(*_aggregate(*v, panel, *key)[:2]) for k, v in sums.items()}
                 rate = rates["fixed"] + np.sqrt(1 - fr) * (rates["sample"] - rates["fixed"])
                 if "status" in rates:
                     rate = rate + np.sqrt(fr) * (rates["status"] - rates["fixed"])
-                draws[est][key].append(rate)
-        del pb, lf
-    return {e: {k: np.concatenate(v, axis=0) if v else np.empty((0,)) for k, v in d.items()} for e, d in draws.items()}
+                out[est][key] = rate
+        return out
+
+    done = (mapper or _serial)(one, chunks)
+    return {e: {k: np.concatenate([d[e][k] for d in done], axis=0) if done else np.empty((0,)) for k in keys}
+            for e in estimators}
+
+
+def _serial(fn, items) -> list:
+    return [fn(item) for item in items]
 
 
 def replicate_chunk(ap: AreaParams, n_users: int, n_weeks: int) -> int:

@@ -136,7 +136,7 @@ def baseline_work_cbg(labels: pd.DataFrame, *, params: EmploymentParams | None =
 
 def _label_rows(hours: HourlyLocations, labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Row of ``hours`` of each label (``-1`` for users or days outside the visits), and a mask of matches."""
-    user = hours.users.get_indexer(labels["user_id"].astype(hours.users.dtype))
+    user = user_positions(hours.users, labels["user_id"])
     date = pd.to_datetime(labels["date"])
     if isinstance(date.dtype, pd.DatetimeTZDtype):
         date = date.dt.tz_localize(None)
@@ -147,6 +147,20 @@ def _label_rows(hours: HourlyLocations, labels: pd.DataFrame) -> tuple[np.ndarra
     n_days = np.diff(hours.user_row_start)[u]
     ok &= (day >= first) & (day < first + n_days)
     return np.where(ok, hours.user_row_start[u] + day - first, -1), ok
+
+
+def user_positions(users: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Position of each of ``ids`` in ``users`` (``-1`` where absent, and for a missing id), as
+    ``users.get_indexer(ids.astype(users.dtype))`` gives it, looking up each distinct id once.
+
+    Examples
+    --------
+    >>> user_positions(pd.Index(["a", "b"]), pd.Series(["b", "b", "c", None, "a"])).tolist()
+    [1, 1, -1, -1, 0]
+    """
+    code, names = pd.factorize(ids)
+    found = users.get_indexer(pd.Index(names).astype(users.dtype)) if len(names) else np.zeros(0, dtype=np.intp)
+    return np.where(code >= 0, found[np.maximum(code, 0)] if len(found) else -1, -1)
 
 
 def _label_codes(hours: HourlyLocations, labels: pd.DataFrame, column: str) -> np.ndarray:
@@ -181,10 +195,11 @@ def _work_profiles(hours: HourlyLocations, reference: np.ndarray, params: Employ
     base = (hours.row_day >= start) & (hours.row_day <= end) & (reference >= 0)
     rows = np.flatnonzero(base)
     group = hours.row_user[rows] * DAYS_PER_WEEK + hours.weekday[rows]
-    seen = np.zeros((n_users * DAYS_PER_WEEK, HOURS_PER_DAY))
-    at = np.zeros_like(seen)
-    np.add.at(seen, group, hours.bins[rows] >= 0)
-    np.add.at(at, group, hours.bins[rows] == reference[rows, None])
+    cell = group[:, None] * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)  # counts of days: whole numbers, exact
+    size = n_users * DAYS_PER_WEEK * HOURS_PER_DAY
+    seen = np.bincount(cell[hours.bins[rows] >= 0], minlength=size).astype(np.float64)
+    at = np.bincount(cell[hours.bins[rows] == reference[rows, None]], minlength=size).astype(np.float64)
+    seen, at = seen.reshape(-1, HOURS_PER_DAY), at.reshape(-1, HOURS_PER_DAY)
     with np.errstate(invalid="ignore", divide="ignore"):
         profile = np.where(seen > 0, at / seen, 0.0).reshape(n_users, DAYS_PER_WEEK, HOURS_PER_DAY)
     none = profile.sum(axis=(1, 2)) == 0
@@ -399,9 +414,10 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
         if len(weekly) == 0:
             raise MobilityError("relative_attendance: the weekly table is empty; there were no visits")
         weeks = pd.date_range(weekly["week"].min(), weekly["week"].max(), freq="7D")
-    users = np.union1d(weekly["user_id"].astype(str).unique(), baseline_work["user_id"].astype(str).unique())
+    code, names = pd.factorize(weekly["user_id"].astype(str))  # each row's user looked up once per user
+    users = np.union1d(np.asarray(names, dtype=object), baseline_work["user_id"].astype(str).unique())
     n_w = len(weeks)
-    u_idx = np.searchsorted(users, weekly["user_id"].astype(str).to_numpy())
+    u_idx = np.searchsorted(users, np.asarray(names, dtype=object))[code]
     week_ns = pd.to_datetime(weekly["week"]).to_numpy().astype("datetime64[ns]")
     w_idx = np.searchsorted(weeks.values, week_ns)
     ok = w_idx < n_w
@@ -415,9 +431,10 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     usual_of_user = np.zeros(len(users))
     np.maximum.at(usual_of_user, u_idx, weekly["usual_workdays"].to_numpy(dtype=np.float64))
     panel["usual_workdays"] = np.repeat(usual_of_user, n_w)
-    status = np.full(len(panel), "unknown", dtype=object)
-    status[cell] = weekly["work_status"].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
-    panel["work_status"] = pd.array(status, dtype="string")
+    s_code, s_names = pd.factorize(weekly["work_status"].astype("string").fillna("unknown"))
+    status = np.full(len(panel), len(s_names), dtype=np.int64)  # "unknown" where the week has no row
+    status[cell] = s_code[ok]
+    panel["work_status"] = pd.array([*map(str, s_names), "unknown"], dtype="string").take(status)
     nd = panel["workdays_observed"].to_numpy()
     usual = panel["usual_workdays"].to_numpy()
     need = np.minimum(np.minimum(float(params.min_weekdays_with_data), np.maximum(1.0, usual / 2)), usual)

@@ -39,6 +39,7 @@ from mobility.employment.status import SignalResult, status_table
 from mobility.errors import MobilityError
 
 POSITIVE = "unemployed"
+PREDICT_ROWS = 1 << 18  # rows of features predicted at once (each row's prediction is its own)
 NEGATIVE = ("employed", "remote")
 
 
@@ -60,23 +61,59 @@ def label_matrix(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInde
             raise MobilityError(f"labels: column '{c}' missing; pass user_id, week, status (read_labels)")
     status = labels["status"].astype(str)
     y = np.where(status == POSITIVE, 1.0, np.where(status.isin(NEGATIVE), 0.0, np.nan))
-    s = pd.Series(y, index=pd.MultiIndex.from_arrays(
-        [labels["user_id"].astype(str).to_numpy(), pd.to_datetime(labels["week"]).to_numpy()]))
-    s = s[~s.index.duplicated()]
-    return s.reindex(pd.MultiIndex.from_product([users, weeks.values])).to_numpy().reshape(len(users), len(weeks))
+    if not pd.Index(users).is_unique:  # rows of a repeated user repeat its labels
+        s = pd.Series(y, index=pd.MultiIndex.from_arrays(
+            [labels["user_id"].astype(str).to_numpy(), pd.to_datetime(labels["week"]).to_numpy()]))
+        s = s[~s.index.duplicated()]
+        return s.reindex(pd.MultiIndex.from_product([users, weeks.values])).to_numpy().reshape(len(users), len(weeks))
+    row, col = label_cells(labels, users, weeks)
+    out = np.full((len(users), len(weeks)), np.nan)
+    out[row[row >= 0], col[row >= 0]] = y[row >= 0]
+    return out
 
 
-def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
-    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``.
+def label_cells(labels: pd.DataFrame, users, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Where each row of ``labels`` goes in a users x weeks matrix: its row (position of its ``user_id`` in
+    ``users``, distinct) and column (of its ``week`` in ``weeks``); row -1 for a row whose user or week is not
+    there and for every row after the first of its user and week (the first label of a user-week counts).
+
+    Integer work: the labels' user ids are factorized once and only the distinct ones looked up in ``users``.
 
     Examples
     --------
-    >>> feature_rows({"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}, ["b", "a"], np.array([1])).tolist()
+    >>> lab = pd.DataFrame({"user_id": ["b", "a", "b", "c"], "week": pd.to_datetime(["2020-03-02"] * 4)})
+    >>> [x.tolist() for x in label_cells(lab, np.array(["a", "b"]), pd.DatetimeIndex(["2020-03-02"]))]
+    [[1, 0, -1, -1], [0, 0, 0, 0]]
+    """
+    code, names = pd.factorize(labels["user_id"].astype(str))
+    row = pd.Index(users).get_indexer(names)[code] if len(names) else np.zeros(0, dtype=np.int64)
+    col = pd.DatetimeIndex(weeks).get_indexer(pd.DatetimeIndex(pd.to_datetime(labels["week"]).to_numpy()))
+    row = np.where(col >= 0, row, -1)
+    inside = np.flatnonzero(row >= 0)
+    first = np.unique(row[inside].astype(np.int64) * max(len(weeks), 1) + col[inside], return_index=True)[1]
+    keep = np.zeros(len(row), dtype=bool)
+    keep[inside[first]] = True
+    return np.where(keep, row, -1), col
+
+
+def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray, *, release: bool = False) -> np.ndarray:
+    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``;
+    with ``release``, each matrix is taken out of ``mats`` once its column is filled (the matrices and the rows
+    are then never held whole together: at 100,000 users x 39 weeks each is about 0.9 GB).
+
+    Examples
+    --------
+    >>> mats = {"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}
+    >>> feature_rows(mats, ["b", "a"], np.array([1])).tolist()
     [[4.0, 2.0]]
+    >>> feature_rows(mats, ["b"], np.array([0]), release=True).tolist(), sorted(mats)
+    ([[3.0]], ['a'])
     """
     out = np.empty((len(cells), len(names)), dtype=np.float32)
     for j, name in enumerate(names):
         out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
+        if release:
+            del mats[name]
     return out
 
 
@@ -153,7 +190,8 @@ class CrossFit:
 
 
 def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
-              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None) -> CrossFit:
+              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None,
+              mapper=None, release_features: bool = False) -> CrossFit:
     """Cross-fitting by user (module notes): out-of-fold predictions of every usable cell and the final model.
 
     Parameters
@@ -166,6 +204,13 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
         :func:`label_matrix`: 1, 0, or NaN (not a label).
     compare : dict, optional
         Other methods' probabilities ``(n_users, n_weeks)`` scored on the same labelled cells.
+    mapper : callable, optional
+        ``mapper(fn, items) -> list`` of ``fn(item)`` in order: how the ``n_folds + 1`` models (each trained
+        and predicting its own rows) run; default here, one after the other. The pipeline passes its local
+        engine's forked workers; every model is seeded by its fold, so the predictions do not depend on it.
+    release_features : bool
+        Empty ``mats`` while the rows of features are built from it (:func:`feature_rows`): for a caller
+        that needs the matrices no more.
 
     Returns
     -------
@@ -179,7 +224,7 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     names = sorted(mats)
     n_w = usable.shape[1]
     cells = np.flatnonzero(np.asarray(usable, dtype=bool).ravel())
-    rows = feature_rows(mats, names, cells)
+    rows = feature_rows(mats, names, cells, release=release_features)
     y_rows = np.asarray(y, dtype=float).ravel()[cells]
     user = cells // n_w
     labelled = np.isfinite(y_rows)
@@ -193,13 +238,25 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
     fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
     row_fold = fold[user]
+
+    def one(k: int):  # fold k's model and its predictions of fold k's rows; k = n_folds: the final model
+        if k < params.n_folds:
+            train, mine = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0)), row_fold == k
+        else:
+            train, mine = np.flatnonzero(labelled), row_fold < 0
+        model = fit_model(rows, y_rows, user, names, params=params, stream=(k + 1) % (params.n_folds + 1),
+                          subset=train)
+        mine = np.flatnonzero(mine)  # predicted a block of rows at a time: no copy of all of them at once
+        p_mine = np.concatenate([np.zeros(0)] + [model.predict(rows[mine[i:i + PREDICT_ROWS]],
+                                                               num_threads=params.num_threads)
+                                                 for i in range(0, len(mine), PREDICT_ROWS)])
+        return p_mine, (model if k == params.n_folds else None)
+
+    fitted = (mapper or (lambda fn, items: [fn(i) for i in items]))(one, range(params.n_folds + 1))
     p_rows = np.full(len(cells), np.nan)
-    for k in range(params.n_folds):
-        train = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0))
-        model_k = fit_model(rows, y_rows, user, names, params=params, stream=k + 1, subset=train)
-        p_rows[row_fold == k] = model_k.predict(rows[row_fold == k], num_threads=params.num_threads)
-    final = fit_model(rows, y_rows, user, names, params=params, stream=0, subset=np.flatnonzero(labelled))
-    p_rows[row_fold < 0] = final.predict(rows[row_fold < 0], num_threads=params.num_threads)
+    for k, (p_mine, _) in enumerate(fitted):
+        p_rows[row_fold == k if k < params.n_folds else row_fold < 0] = p_mine
+    final = fitted[-1][1]
     p = np.full(usable.size, np.nan)
     p[cells] = p_rows
     p = p.reshape(usable.shape)
@@ -243,7 +300,7 @@ def importance_table(model: ClassifierModel) -> pd.DataFrame:
 
 def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels: pd.DataFrame, *,
                      params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
-                     training: dict | None = None):
+                     training: dict | None = None, mapper=None, release_features: bool = False):
     """Cross-fit, score out of fold, and fit the final model (module notes).
 
     Parameters
@@ -257,6 +314,10 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     training : dict, optional
         What to record about the training data in the model card (e.g. the region's name, whether it is
         synthetic, its seed).
+    mapper : callable, optional
+        How the cross-fitted models run (:func:`cross_fit`).
+    release_features : bool
+        Empty ``feature_mats`` as the training rows are built from them (:func:`cross_fit`).
 
     Returns
     -------
@@ -280,7 +341,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     classifier = classifier or ClassifierParams()
     y = label_matrix(labels, signal.users, signal.weeks)
     fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
-                    compare={"signal": signal.matrices["p"]})
+                    compare={"signal": signal.matrices["p"]}, mapper=mapper, release_features=release_features)
     labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]
     fit.model.card = {
         "method": "classifier",

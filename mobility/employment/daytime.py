@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
-from mobility.employment.attendance import WorkDays, work_days
+from mobility.employment.attendance import WorkDays, user_positions, work_days
 from mobility.employment.params import EmploymentParams
 from mobility.kernels.geo import haversine_m
 
@@ -58,7 +58,7 @@ def _home_codes(days: WorkDays, labels: pd.DataFrame) -> np.ndarray:
 def _code_coordinates(days: WorkDays, visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dwell-weighted mean lat/lon of each (user, code) pair, keyed ``user * n_codes + code`` (sorted keys)."""
     hours = days.hours
-    user = hours.users.get_indexer(visits["user_id"].astype(hours.users.dtype))
+    user = user_positions(hours.users, visits["user_id"])
     code = hours.codes_of(visits["location_id"].to_numpy(dtype=np.int64))
     ok = (user >= 0) & (code >= 0)
     dwell = (visits["end"] - visits["start"]).dt.total_seconds().to_numpy(dtype=float)

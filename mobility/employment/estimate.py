@@ -164,10 +164,14 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
                                 wac_county: pd.DataFrame | None = None, params: EmploymentParams | None = None,
                                 classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
                                 model: ClassifierModel | None = None, training: dict | None = None,
-                                weights: PanelWeights | None = None, area_params: AreaParams | None = None) -> dict:
+                                weights: PanelWeights | None = None, area_params: AreaParams | None = None,
+                                mapper=None) -> dict:
     """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
-    classifier, the area tables), on tables of users x weeks rather than visits.
+    classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
+    items) -> list``, as :func:`~mobility.employment.area.area_unemployment` takes it) runs the independent
+    units of work (the cross-fitted classifier's models, the chunks of bootstrap replicates), e.g. in forked
+    processes; the tables do not depend on it.
 
     Examples
     --------
@@ -184,7 +188,8 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:
             clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
-                                                                  classifier=classifier, training=training)
+                                                                  classifier=classifier, training=training,
+                                                                  mapper=mapper, release_features=True)
             tables["feature_importance"] = importance
         else:
             clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")
@@ -198,7 +203,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
     del employment
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
-                              params=params, area_params=area_params)]
+                              params=params, area_params=area_params, mapper=mapper)]
     if wac_county is not None:
         area.append(sector_area_unemployment(
             tables["sector_weekly"], wac_county, params=params, area_params=area_params,

@@ -253,7 +253,8 @@ class AreaParams:
         Memory for the replicates computed at once: the chunk shrinks (to one replicate at least) where
         ``replicate_chunk x users x weeks x 16`` bytes would pass it (at 100,000 users x 39 weeks: 4 at a
         time instead of 10). The replicate draws then come in other chunks, so intervals differ by bootstrap
-        noise from a run with larger chunks; below about 40,000 users x 39 weeks nothing changes.
+        noise from a run with larger chunks; below about 40,000 users x 39 weeks nothing changes. Per
+        process: the pipeline runs the chunks in its worker processes, each holding one chunk at a time.
     max_fill_weeks : int
         An unobserved week of a worker takes the status of observed weeks at most this far away.
     calibration_bins, calibration_folds : int

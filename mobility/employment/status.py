@@ -84,7 +84,8 @@ def weekly_matrices(table: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeIn
     >>> weekly_matrices(t, np.array(["a", "b"]), pd.DatetimeIndex(["2020-01-06", "2020-01-13"]), ["x"])["x"].tolist()
     [[nan, nan], [nan, 2.0]]
     """
-    u = pd.Index(users).get_indexer(table["user_id"].astype(str).to_numpy())
+    code, names = pd.factorize(table["user_id"].astype(str))  # each row's user looked up once per user
+    u = pd.Index(users).get_indexer(pd.Index(names, dtype=object))[code] if len(names) else np.zeros(0, int)
     wk = pd.to_datetime(table["week"]).to_numpy().astype("datetime64[ns]")
     w = np.searchsorted(weeks.values, wk).clip(0, max(len(weeks) - 1, 0))
     ok = (u >= 0) & (len(weeks) > 0) & (weeks.values[w] == wk)
@@ -131,16 +132,27 @@ def status_table(users: np.ndarray, weeks: pd.DatetimeIndex, p: np.ndarray, usab
     n_u, n_w = p.shape
     p = np.where(usable, p, np.nan)
     loss = (run_start >= 0) & is_loss
-    since = weeks_since(run_start, loss)
-    status = np.where(~usable, "unknown", np.where(loss, "unemployed", "employed"))
+    since = weeks_since(run_start, loss).ravel()
+    status = np.where(~usable, 0, np.where(loss, 2, 1)).ravel()
     return pd.DataFrame({
-        "user_id": pd.array(np.repeat(users, n_w), dtype="string"),
+        "user_id": _repeat_text(pd.array(users, dtype="string"), np.repeat(np.arange(n_u), n_w)),
         "week": np.tile(weeks.values, n_u).astype("datetime64[ns]"),
-        "status": pd.array(status.ravel(), dtype="string"),
+        "status": _repeat_text(pd.array(["unknown", "employed", "unemployed"], dtype="string"), status),
         "p_unemployed": p.ravel().astype(np.float64),
-        "method": pd.array(np.full(n_u * n_w, method), dtype="string"),
-        "weeks_since_job_loss": pd.array(np.where(since >= 0, since, None).ravel(), dtype="Int64"),
+        "method": _repeat_text(pd.array([method], dtype="string"), np.zeros(n_u * n_w, dtype=np.int64)),
+        "weeks_since_job_loss": pd.arrays.IntegerArray(np.maximum(since, 0).astype(np.int64), since < 0),
     })
+
+
+def _repeat_text(values: pd.api.extensions.ExtensionArray, index: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[index]`` for a text array (dtype ``string``): taken in Arrow, no Python string per row.
+
+    Examples
+    --------
+    >>> _repeat_text(pd.array(["a", "b"], dtype="string"), np.array([1, 1, 0])).tolist()
+    ['b', 'b', 'a']
+    """
+    return values.take(np.asarray(index, dtype=np.int64))
 
 
 def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Series:

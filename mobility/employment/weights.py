@@ -63,12 +63,12 @@ def _check(design: np.ndarray, area: np.ndarray, margins: list[Margin]) -> None:
                                 "users without census features before raking")
 
 
-def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list[np.ndarray]) -> float:
+def _scale_step(w: np.ndarray, area: np.ndarray, margin: Margin, order: list) -> float:
     """One scaling step for one margin over every area; ``w`` is (R, n), updated in place. Returns the
     largest gap ``|current - target|`` it corrected, relative to the area's total."""
     worst = 0.0
     for g, idx in enumerate(order):
-        if not len(idx):
+        if not _size(idx):
             continue
         mem = margin.members[idx]
         current = w[:, idx] @ mem  # (R, C)
@@ -147,7 +147,7 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
     _check(w, area, margins)
     if not margins or not w.shape[1]:
         return w[0] if single else w
-    order = [np.flatnonzero(area == g) for g in range(int(area.max()) + 1)]
+    order = area_order(area)
     positive = w > 0
     for round_ in range(trim_rounds + 1):
         for _ in range(max_iter):
@@ -160,11 +160,34 @@ def rake(design, area, margins: list[Margin], *, max_weight_ratio: float = 5.0, 
     return w[0] if single else w
 
 
-def _trim(w: np.ndarray, order: list[np.ndarray], positive: np.ndarray, ratio: float) -> np.ndarray:
+def area_order(area: np.ndarray) -> list:
+    """Each area's units: a slice where they lie side by side (units sorted by area, as the bootstrap of
+    :mod:`mobility.employment.area` orders them: views, no copies), else their indices.
+
+    Examples
+    --------
+    >>> area_order(np.array([0, 0, 1, 2, 2]))
+    [slice(0, 2, None), slice(2, 3, None), slice(3, 5, None)]
+    >>> [x.tolist() for x in area_order(np.array([1, 0, 1]))]
+    [[1], [0, 2]]
+    """
+    area = np.asarray(area)
+    n_areas = int(area.max()) + 1 if len(area) else 0
+    if len(area) and (np.diff(area) >= 0).all():
+        bounds = np.searchsorted(area, np.arange(n_areas + 1))
+        return [slice(int(bounds[g]), int(bounds[g + 1])) for g in range(n_areas)]
+    return [np.flatnonzero(area == g) for g in range(n_areas)]
+
+
+def _size(idx) -> int:
+    return idx.stop - idx.start if isinstance(idx, slice) else len(idx)
+
+
+def _trim(w: np.ndarray, order: list, positive: np.ndarray, ratio: float) -> np.ndarray:
     """Clip each area's positive weights to ``[mean / ratio, mean * ratio]`` of their own mean after the clip
     (repeated until the bounds hold, since clipping moves the mean)."""
     for idx in order:
-        if not len(idx):
+        if not _size(idx):
             continue
         sub = w[:, idx]
         pos = positive[:, idx]

@@ -244,3 +244,84 @@ def window_mean(a: np.ndarray, half_window: int) -> np.ndarray:
     n = window_sum(ok, half_window)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, window_sum(np.where(ok, a, 0.0), half_window) / n, np.nan)
+
+
+def calibrated_draws(p0: np.ndarray, cell: np.ndarray, inside: np.ndarray, shift_p: np.ndarray,
+                     shift_out: np.ndarray, u: np.ndarray | None = None, member: np.ndarray | None = None,
+                     out: tuple[np.ndarray, ...] | None = None):
+    """Recalibrated probabilities, labour-force weights and latent statuses of every replicate, user and
+    week in one pass (float32, as the bootstrap of :mod:`mobility.employment.area` sums them).
+
+    For replicate ``r``, user ``i``, week ``t`` inside the panel (``inside``), with ``c = cell[i, t]``:
+    ``lf = 1 - shift_out[r, c]``, ``pb = clip(p0[i, t] + shift_p[r, c], 0, lf)`` (NumPy's ``clip``: a NaN
+    stays NaN), and, with ``u``, ``drawn = 1`` where ``u[r, i] < pb`` and ``member[i, t]``; all 0 outside.
+    Each value is the one NumPy's float32 operations give, element for element.
+
+    Parameters
+    ----------
+    p0 : ndarray of float32, shape (n, T)
+    cell : ndarray of int64, shape (n, T)
+        Column of ``shift_p`` / ``shift_out`` of each user-week.
+    inside : ndarray of bool, shape (n, T)
+    shift_p, shift_out : ndarray of float32, shape (R, n_cells)
+    u : ndarray of float32, shape (R, n), optional
+        One uniform number per replicate and user: draw the latent statuses.
+    member : ndarray of bool, shape (n, T), optional
+        Where a status can be drawn (default ``inside``).
+    out : tuple of ndarray, optional
+        float32 arrays to fill, each holding at least ``R * n * T`` values (reused chunk after chunk: no new
+        pages to fault in); their first ``R * n * T`` values are returned, shaped.
+
+    Returns
+    -------
+    pb, lf : ndarray of float32, shape (R, n, T)
+    drawn : ndarray of float32, shape (R, n, T), only with ``u``
+
+    Examples
+    --------
+    >>> pb, lf, d = calibrated_draws(np.array([[0.1, 0.5]], np.float32), np.array([[0, 1]]),
+    ...     np.array([[True, True]]), np.array([[-0.2, 0.1]], np.float32), np.array([[0.0, 0.5]], np.float32),
+    ...     np.array([[0.55]], np.float32))
+    >>> pb.tolist(), lf.tolist(), d.tolist()
+    ([[[0.0, 0.5]]], [[[1.0, 0.5]]], [[[0.0, 0.0]]])
+    """
+    n_r = shift_p.shape[0]
+    shape = (n_r, *cell.shape)
+    size = int(np.prod(shape))
+    draw = u is not None
+    arrays = [np.empty(size if k < 2 or draw else 0, dtype=np.float32) if out is None else out[k][:size if k < 2 or draw else 0]
+              for k in range(3)]
+    pb, lf, drawn = (a.reshape(shape) if len(a) else a.reshape(0, 0, 0) for a in arrays)
+    _calibrated_draws(p0, cell, inside, np.ascontiguousarray(shift_p, np.float32),
+                      np.ascontiguousarray(shift_out, np.float32),
+                      np.asarray(u, np.float32) if draw else np.zeros((n_r, 0), np.float32),
+                      inside if member is None else member, draw, pb, lf, drawn)
+    return (pb, lf, drawn) if draw else (pb, lf)
+
+
+@numba.njit(cache=True)
+def _calibrated_draws(p0, cell, inside, shift_p, shift_out, u, member, draw, pb, lf, drawn):
+    n_r = shift_p.shape[0]
+    n, n_t = cell.shape
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(n):
+        for t in range(n_t):
+            if not inside[i, t]:
+                for r in range(n_r):
+                    pb[r, i, t] = zero
+                    lf[r, i, t] = zero
+                    if draw:
+                        drawn[r, i, t] = zero
+                continue
+            c, p, m = cell[i, t], p0[i, t], member[i, t]
+            for r in range(n_r):
+                w = one - shift_out[r, c]
+                x = p + shift_p[r, c]
+                if not np.isnan(x):  # NumPy's clip: max(x, 0) then min(., w), a NaN kept
+                    x = x if x > zero else zero
+                    if not np.isnan(x):
+                        x = x if x < w else w
+                pb[r, i, t] = x
+                lf[r, i, t] = w
+                if draw:
+                    drawn[r, i, t] = one if (u[r, i] < x and m) else zero

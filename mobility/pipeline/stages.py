@@ -519,7 +519,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     weights = _area_weights(config, users["home_cbg"], features, area_params)
     tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
-                                         model=model, training=region, weights=weights, area_params=area_params)
+                                         model=model, training=region, weights=weights, area_params=area_params,
+                                         mapper=_local_mapper(ctx, "employment models and replicates"))
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
@@ -528,7 +529,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
         save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
-    ran_classifier = "classifier" in set(tables["employment_weekly"]["method"].astype(str))
+    ran_classifier = bool(tables["employment_weekly"]["method"].isin(["classifier"]).any())  # not a set of every row
     summary: dict[str, Any] = {"method": "classifier" if method == "auto" and ran_classifier else
                                ("signal" if method == "auto" else method),
                                "methods": {"signal": {"model": "attendance signal (no training)"}}}
@@ -549,6 +550,17 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
                                    for m, c in tables["area_calibration"].items()}
     return summary
+
+
+def _local_mapper(ctx: StageContext, desc: str):
+    """``mapper(fn, items) -> list`` over forked worker processes of this machine (the run's local engine, or
+    one per core under Dask): for units of a cross-user step whose data are in this process, not in files."""
+    from functools import partial
+
+    from mobility.pipeline.engine import LocalEngine
+
+    engine = ctx.engine if isinstance(ctx.engine, LocalEngine) else LocalEngine()
+    return partial(engine.map, desc=desc, progress=ctx.progress, processes=True)
 
 
 VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what the employment step reads

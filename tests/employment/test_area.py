@@ -339,3 +339,67 @@ def test_a_single_labelled_user_cannot_tell_its_gap_from_noise():
 def test_an_unknown_recalibrate_value_is_refused_naming_the_field():
     with pytest.raises(MobilityError, match="recalibrate='sometimes'"):
         AreaParams(recalibrate="sometimes")
+
+
+# ------------------------------------------------------------------ the bootstrap's chunks run anywhere
+def _labelled_panel(n=600, weeks=6, seed=3):
+    rng = np.random.default_rng(seed)
+    wk = pd.date_range("2020-03-02", periods=weeks, freq="7D")
+    users = np.array([f"u{i:04d}" for i in range(n)])
+    lost = rng.random((n, 1)) < 0.2
+    p = np.clip(np.where(lost, 0.8, 0.1) + rng.normal(0, 0.1, (n, weeks)), 0, 1)
+    emp = pd.DataFrame({"user_id": np.repeat(users, weeks), "week": np.tile(wk, n),
+                        "status": np.where(p.ravel() >= 0.5, "unemployed", "employed"), "p_unemployed": p.ravel()})
+    emp = pd.concat([emp.assign(method="signal"),
+                     emp.assign(method="classifier", p_unemployed=np.clip(p.ravel() * 0.9, 0, 1))], ignore_index=True)
+    homes = pd.DataFrame({"user_id": users, "home_cbg": np.where(np.arange(n) % 3, "421010001001", "420450001001")})
+    labels = pd.DataFrame({"user_id": np.repeat(users, weeks), "week": np.tile(wk, n),
+                           "status": np.where(np.repeat(lost[:, 0], weeks), "unemployed", "employed")})
+    return emp, homes, labels
+
+
+def test_bootstrap_chunks_give_the_same_intervals_in_any_order_and_in_forked_processes():
+    from mobility.pipeline.engine import LocalEngine
+
+    emp, homes, labels = _labelled_panel()
+    ap = AreaParams(replicates=9, replicate_chunk=2)  # 5 chunks, the last one of 1
+    serial = area_unemployment(emp, homes, labels=labels, area_params=ap)
+    ran = []
+
+    def backwards(fn, items):  # run the last chunk first, return in order
+        items = list(items)
+        ran.extend(range(len(items))[::-1])
+        return [fn(i) for i in items[::-1]][::-1]
+
+    assert serial["rate_low"].notna().sum() > 0
+    pd.testing.assert_frame_equal(area_unemployment(emp, homes, labels=labels, area_params=ap, mapper=backwards),
+                                  serial, check_exact=True)
+    assert ran == [4, 3, 2, 1, 0] * 2  # both methods went through the mapper, 5 chunks each
+    with LocalEngine(workers=2) as engine:
+        forked = area_unemployment(emp, homes, labels=labels, area_params=ap,
+                                   mapper=lambda fn, items: engine.map(fn, items, processes=True))
+    pd.testing.assert_frame_equal(forked, serial, check_exact=True)
+    # the chunks are the replicates' draws: other chunk sizes draw other numbers (bootstrap noise only)
+    other = area_unemployment(emp, homes, labels=labels, area_params=AreaParams(replicates=9, replicate_chunk=3))
+    assert not np.array_equal(other["rate_low"].to_numpy(), serial["rate_low"].to_numpy(), equal_nan=True)
+    np.testing.assert_array_equal(other["rate"].to_numpy(), serial["rate"].to_numpy())
+
+
+def test_panel_users_and_labels_by_integer_codes_match_the_text_ids():
+    """Users are ordered as their ids sort as text (u10 before u9), the first label of a user-week counts, a
+    user without a home and labels of unknown users are left out."""
+    from mobility.employment.area import _panel, _Users
+
+    emp = pd.DataFrame({"user_id": ["u9", "u10", "u9", "u10", "x"], "week": pd.to_datetime(["2020-03-02"] * 5),
+                        "status": ["employed", "unemployed", "employed", "employed", "employed"],
+                        "p_unemployed": [0.1, 0.9, 0.1, 0.2, 0.3], "method": "signal"}).iloc[[0, 1, 4]]
+    homes = pd.Series(["421010001001", "421010001001"], index=["u9", "u10"])
+    labels = pd.DataFrame({"user_id": ["u9", "u9", "u10", "zz"], "week": pd.to_datetime(["2020-03-02"] * 4),
+                           "status": ["no_job", "unemployed", "unemployed", "employed"]})
+    users = _Users.of(emp, homes, labels)
+    assert users.names.tolist() == ["u10", "u9", "x"] and users.housed.tolist() == [True, True, False]
+    status = np.array([0, 1, 0], dtype=np.int8)
+    panel = _panel(users.code, emp["week"].to_numpy(), emp["p_unemployed"].to_numpy(), status, users, AreaParams())
+    assert panel.users.tolist() == ["u10", "u9"]
+    assert panel.p[:, 0].tolist() == [0.9, 0.1]
+    assert panel.y[:, 0].tolist() == [1.0, 0.0] and panel.out[:, 0].tolist() == [0.0, 1.0]  # u9: no job (first)

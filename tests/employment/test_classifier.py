@@ -141,3 +141,40 @@ def test_job_losers_are_dealt_evenly_over_folds_and_calibrations():
     fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
     assert [int((fit.fold[:10] == k).sum()) for k in range(5)] == [2] * 5
     assert sorted(np.bincount(fit.fold)) == [10] * 5
+
+
+def test_models_through_a_mapper_or_forked_workers_give_the_same_predictions_and_final_model():
+    from mobility.pipeline.engine import LocalEngine
+
+    mats, usable, y = _memorising_panel(n_users=60)
+    y[:10] = np.nan  # unlabelled users: predicted by the final model
+    params = ClassifierParams(n_estimators=10, min_child_samples=5)
+    serial = cross_fit(mats, usable, y, params=params)
+    order = []
+
+    def backwards(fn, items):  # the final model first, then the folds from the last
+        items = list(items)
+        order.extend(items[::-1])
+        return [fn(i) for i in items[::-1]][::-1]
+
+    mapped = cross_fit(mats, usable, y, params=params, mapper=backwards)
+    with LocalEngine(workers=2) as engine:
+        forked = cross_fit(mats, usable, y, params=params,
+                           mapper=lambda fn, items: engine.map(fn, items, processes=True))
+    assert order == [5, 4, 3, 2, 1, 0]
+    for fit in (mapped, forked):
+        np.testing.assert_array_equal(fit.p, serial.p)
+        assert fit.model.booster.model_to_string() == serial.model.booster.model_to_string()
+        assert fit.evaluation == serial.evaluation
+
+
+def test_label_matrix_first_label_of_a_user_week_and_only_given_users_and_weeks():
+    weeks = pd.DatetimeIndex(["2020-03-02", "2020-03-09"])
+    lab = pd.DataFrame({"user_id": ["b", "b", "a", "c", "a", "b"],
+                        "week": pd.to_datetime(["2020-03-02", "2020-03-02", "2020-03-09", "2020-03-02", "2020-03-16",
+                                                "2020-03-09"]).as_unit("us"),
+                        "status": ["no_job", "unemployed", "remote", "unemployed", "unemployed", "unemployed"]})
+    y = label_matrix(lab, np.array(["b", "a"]), weeks)
+    np.testing.assert_array_equal(y, [[np.nan, 1.0], [np.nan, 0.0]])  # b's first label of week 1 is no_job
+    y2 = label_matrix(lab, np.array(["b", "a", "b"]), weeks)  # a repeated user repeats its labels
+    np.testing.assert_array_equal(y2, [[np.nan, 1.0], [np.nan, 0.0], [np.nan, 1.0]])

@@ -72,3 +72,32 @@ def test_window_mean_skips_missing_values_and_cuts_at_the_edges():
     assert window_mean(a, 2).tolist() == pytest.approx(expect)
     assert np.isnan(window_mean(np.array([np.nan, np.nan]), 1)).all()
     assert window_mean(a, 0)[1:3].tolist() == [2.0, 4.0]
+
+
+def test_calibrated_draws_equal_numpys_float32_steps_bit_for_bit():
+    from mobility.kernels.employment import calibrated_draws
+
+    rng = np.random.default_rng(0)
+    n, n_t, n_r, n_c = 400, 9, 3, 50
+    p = rng.random((n, n_t))
+    p[rng.random((n, n_t)) < 0.2] = np.nan
+    p[rng.random((n, n_t)) < 0.1] = 0.0
+    p[rng.random((n, n_t)) < 0.1] = 1.0
+    cell = rng.integers(0, n_c, (n, n_t))
+    shift_p = rng.normal(0, 0.3, (n_r, n_c)).astype(np.float32)
+    shift_p[:, :5] = -0.0
+    shift_out = (rng.random((n_r, n_c)) * 0.3).astype(np.float32)
+    u = rng.random((n_r, n)).astype(np.float32)
+    inside = np.isfinite(p)
+    p0 = np.nan_to_num(p).astype(np.float32)
+    lf = np.where(inside[None], 1.0 - np.take(shift_out, cell, axis=1), 0.0).astype(np.float32)
+    pb = np.where(inside[None], np.clip(p0[None] + np.take(shift_p, cell, axis=1), 0.0, lf), 0.0)
+    drawn = (u[:, :, None] < pb).astype(np.float32) * inside
+    got = calibrated_draws(p0, cell, inside, shift_p, shift_out, u)
+    buffers = tuple(np.full(n_r * n * n_t + 5, 7.0, np.float32) for _ in range(3))
+    into = calibrated_draws(p0, cell, inside, shift_p, shift_out, u, out=buffers)
+    for want, a, b in zip((pb, lf, drawn), got, into):
+        assert want.dtype == a.dtype == b.dtype == np.float32
+        assert want.tobytes() == a.tobytes() == b.tobytes()
+    assert (pb[:, ~inside] == 0).all() and 0 < drawn.mean() < 1
+    assert len(calibrated_draws(p0, cell, inside, shift_p, shift_out)) == 2
