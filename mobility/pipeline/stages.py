@@ -664,8 +664,22 @@ def _present_columns(folder: Path, wanted: list[str]) -> list[str] | None:
     return list(dict.fromkeys(wanted)) if set(wanted) <= names else None
 
 
+def _forked_mapper(ctx: StageContext, desc: str):
+    """A :data:`~mobility.longitudinal.outputs.Mapper` running its units in worker processes forked from this
+    one (:meth:`LocalEngine.map <mobility.pipeline.engine.LocalEngine.map>` with ``processes=True``): the run's
+    local engine (``--workers N``; one runs them here), or one worker per core where the run's engine is Dask
+    (the units share this process's tables through the fork; on a cluster they would be shipped whole)."""
+    from mobility.pipeline.engine import LocalEngine
+
+    engine = ctx.engine if isinstance(ctx.engine, LocalEngine) else LocalEngine()
+    return partial(engine.map, desc=desc, progress=ctx.progress, processes=True)
+
+
 def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
-    """Cross-user stage: read the run's tables, :func:`mobility.longitudinal.longitudinal_study`, write."""
+    """Cross-user stage: read the run's tables, :func:`mobility.longitudinal.longitudinal_study`, write.
+
+    The fits (the pooled study, one per group dimension) and the figures run in forked worker processes
+    (:func:`_forked_mapper`); the tables and files are the same as one process's."""
     from mobility.longitudinal import LongitudinalParams, longitudinal_study, write_longitudinal
     from mobility.pipeline.runner import read_table
 
@@ -679,8 +693,9 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
         read_table(ctx.out_dir, "worker_features"), params=params, timezone=ctx.config.timezone,
         classifier_features=classifier_features(ctx.out_dir),
         home_features=read_table(ctx.out_dir, "user_features") if params.group_source == "home" else None,
-        baseline=baseline)
-    manifest = write_longitudinal(result, ctx.output("longitudinal"), figure_formats=params.figure_formats)
+        baseline=baseline, mapper=_forked_mapper(ctx, "longitudinal fits"))
+    manifest = write_longitudinal(result, ctx.output("longitudinal"), figure_formats=params.figure_formats,
+                                  mapper=_forked_mapper(ctx, "longitudinal figures"))
     return {**manifest["counts"], "dating": manifest["dating"], "files": len(manifest["files"]),
             **({"skipped": manifest["skipped"]} if "skipped" in manifest else {})}
 
