@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,24 @@ OUTCOME_NOTE = (
     "'nonwork' twins (*_nonwork) leave out every location ever labelled the person's work place and measure "
     "behaviour apart from work; the gap between a total and its nonwork twin is the lost commute."
 )
+
+
+Mapper = Callable[[Callable, Sequence], list]
+"""``mapper(fn, items) -> [fn(item) for item in items]``, computed wherever the caller likes (the pipeline: worker
+processes forked from its own, :meth:`mobility.pipeline.engine.LocalEngine.map`); results in the order of
+``items``. The units given to it are independent and deterministic, so the results do not depend on where they
+ran."""
+
+
+def in_order(fn: Callable, items: Sequence) -> list:
+    """The default :data:`Mapper`: ``[fn(item) for item in items]``, here, one after the other.
+
+    Examples
+    --------
+    >>> in_order(abs, [-1, 2, -3])
+    [1, 2, 3]
+    """
+    return [fn(item) for item in items]
 
 
 def outcome_kind(metric: str) -> str:
@@ -123,6 +142,7 @@ def longitudinal_tables(
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
+    mapper: Mapper = in_order,
 ) -> LongitudinalResult:
     """Event studies, heterogeneity, DiD summaries, balance and figures for every metric.
 
@@ -143,6 +163,10 @@ def longitudinal_tables(
         All never-losers as controls, or matched ones (:func:`~mobility.longitudinal.matching.match_controls`
         on ``match_covariates`` (default: ``metrics``) and ``match_exact``; more keywords in
         ``match_options``).
+    mapper : callable, default :func:`in_order`
+        Runs the independent fits, ``mapper(fn, units)`` (:data:`Mapper`): the pooled event study and one
+        :func:`~mobility.longitudinal.heterogeneity.heterogeneity` per dimension, each over every metric; the
+        tables are the same whichever mapper runs them.
 
     Returns
     -------
@@ -173,28 +197,36 @@ def longitudinal_tables(
         weight_col = "_match_weight"
         panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
         balance, match_info = match.balance, match.info
-    es = event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
+    groups = list(groups)
+
+    def fit(dimension: str | None):
+        """One unit of work: the pooled study (``None``) or the paths by one dimension's groups."""
+        if dimension is None:
+            return event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
+        return heterogeneity(panel, metrics, [dimension], draws=draws, weight_col=weight_col, **es_kwargs)
+
+    es, *by_dimension = mapper(fit, [None, *groups])
     did_tables = [es.did.assign(dimension="all")]  # the DiD summaries come from the same fits
     pre_tables = [es.pretrend.assign(dimension="all", n_draws=0)]
-    het = None
-    if groups:
-        het = heterogeneity(panel, metrics, list(groups), draws=draws, weight_col=weight_col, **es_kwargs)
-        pre_tables.append(het.pretrend)
-        did_tables.append(het.did)
+    het_coefficients = None
+    if groups:  # as one heterogeneity() over every dimension: its tables are the dimensions' stacked in order
+        het_coefficients = pd.concat([h.coefficients for h in by_dimension], ignore_index=True)
+        pre_tables.append(pd.concat([h.pretrend for h in by_dimension], ignore_index=True))
+        did_tables.append(pd.concat([h.did for h in by_dimension], ignore_index=True))
     figures = {}
     level = 1 - params.alpha
     for metric in metrics:
         figures[f"event_study_{_slug(metric)}"] = plot_event_study(
             es.coefficients[es.coefficients["metric"] == metric], confidence_level=level)
         for dim in groups:
-            sub = het.coefficients[(het.coefficients["dimension"] == dim) & (het.coefficients["metric"] == metric)]
+            sub = het_coefficients[(het_coefficients["dimension"] == dim) & (het_coefficients["metric"] == metric)]
             figures[f"event_study_{_slug(metric)}_by_{_slug(dim)}"] = plot_event_study(
                 sub, confidence_level=level, title=f"Job loss and {metric}, by {dim}")
     kind = {m: outcome_kind(m) for m in metrics}
     tables = {"event_study": es.coefficients, "pretrend": pd.concat(pre_tables, ignore_index=True),
               "did": pd.concat(did_tables, ignore_index=True)}
-    if het is not None:
-        tables["heterogeneity"] = het.coefficients
+    if het_coefficients is not None:
+        tables["heterogeneity"] = het_coefficients
     if balance is not None:
         tables["balance"] = balance
     for name in ("event_study", "pretrend", "did", "heterogeneity"):
@@ -214,9 +246,13 @@ def write_longitudinal(
     *,
     table_formats: tuple[str, ...] = TABLE_FORMATS,
     figure_formats: tuple[str, ...] = ("png", "svg"),
+    mapper: Mapper = in_order,
 ) -> dict:
     """Write ``result`` under ``out_dir``: tables (counts below k blanked), figures, ``longitudinal.json`` and a
     ``README.md`` saying what the outputs are and how to read them (notes included). Returns the manifest.
+
+    The figures are rendered and written one per unit of ``mapper`` (:data:`Mapper`; default here, in order):
+    rendering is most of the cost of writing, and each figure is its own files.
 
     Examples
     --------
@@ -231,8 +267,12 @@ def write_longitudinal(
     files: list[Path] = []
     for name, table in result.tables.items():
         files += write_table(_blank_small_counts(table, k), out / name, table_formats)
-    for name, fig in result.figures.items():
-        files += save_figure(fig, out / "figures" / name, figure_formats)
+
+    def save(name: str) -> list[Path]:
+        return save_figure(result.figures[name], out / "figures" / name, figure_formats)
+
+    for paths in mapper(save, list(result.figures)):
+        files += paths
     names = sorted([str(p.relative_to(out)) for p in files] + ["README.md", "longitudinal.json"])
     manifest = {**result.manifest, "files": names}
     with atomic_path(out / "README.md") as tmp:

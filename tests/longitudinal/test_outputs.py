@@ -73,3 +73,45 @@ def test_small_cells_publish_neither_value_nor_count(tmp_path):
     rare = het[(het.group == "rare") & ~het.reference.astype(bool)]  # the reference period is 0 by construction
     assert len(rare) == 9 and rare.suppressed.all() and rare[["estimate", "n_users"]].isna().all().all()
     assert privacy_violations(sorted(tmp_path.glob("*.csv")), user_ids=set(p.user_id), k_min_users=10) == []
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_fits_and_figures_in_forked_workers_write_the_same_files_as_one_process(tmp_path):
+    """The pipeline's mapper (forked workers): each fit and each figure ran in a worker, not here, and every
+    file (tables, figures, manifest) is the same byte for byte as when everything runs here, in order; the
+    stacked heterogeneity tables are those of one heterogeneity() call over every dimension."""
+    import os
+
+    from mobility.longitudinal import heterogeneity, longitudinal_tables, write_longitudinal
+    from mobility.longitudinal.params import EventStudyParams
+    from mobility.pipeline.engine import LocalEngine
+
+    p = simulate_panel(53, n_users=400, n_weeks=20).rename(columns={"y": "radius_of_gyration_km"})
+    p["capacity"] = p["radius_of_gyration_km"] * 0.5 + 1
+    p.loc[p.index[::7], "capacity"] = np.nan  # a second row set
+    metrics, dims, params = ["radius_of_gyration_km", "capacity"], ["sex", "vulnerable"], EventStudyParams(window=(-3, 6))
+    here = longitudinal_tables(p, metrics, dims, params=params)
+    write_longitudinal(here, tmp_path / "here", figure_formats=("png",))
+
+    engine, seen = LocalEngine(workers=2), []
+
+    def forked(fn, items):
+        seen.append(list(items))
+        ran = engine.map(lambda item: (os.getpid(), fn(item)), items, processes=True)
+        assert os.getpid() not in {pid for pid, _ in ran}
+        return [result for _, result in ran]
+
+    there = longitudinal_tables(p, metrics, dims, params=params, mapper=forked)
+    write_longitudinal(there, tmp_path / "there", figure_formats=("png",), mapper=forked)
+    figures = [f"event_study_{m}{by}" for m in metrics for by in ["", "_by_sex", "_by_vulnerable"]]
+    assert seen == [[None, "sex", "vulnerable"], figures]
+    written = _files(tmp_path / "here")
+    assert len(written) == 4 * 2 + len(figures) + 2 and written == _files(tmp_path / "there")
+
+    het = heterogeneity(p, metrics, dims, **params.event_study_kwargs())
+    pd.testing.assert_frame_equal(there.tables["heterogeneity"].drop(columns="outcome_kind"), het.coefficients)
+    by_group = there.tables["pretrend"].query("dimension != 'all'").reset_index(drop=True)
+    pd.testing.assert_frame_equal(by_group[list(het.pretrend.columns)], het.pretrend)
