@@ -151,9 +151,13 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     key, lat, lon = _code_coordinates(days, visits)
     n_codes = max(hours.location_ids.size, 1)
     base = user[r].astype(np.int64) * n_codes
-    here_lat, here_lon = _lookup(key, (lat, lon), base + bins[r, hh])
-    home_lat, home_lon = _lookup(key, (lat, lon), base + home[r])
-    km = np.nan_to_num(haversine_m(here_lat, here_lon, home_lat, home_lon) / 1000.0)
+    here, there = base + bins[r, hh], base + home[r]
+    # consecutive hours at the same place from the same home have the same distance: compute each run once
+    run = np.flatnonzero(np.r_[True, (here[1:] != here[:-1]) | (there[1:] != there[:-1])]) if r.size else r
+    here_lat, here_lon = _lookup(key, (lat, lon), here[run])
+    home_lat, home_lon = _lookup(key, (lat, lon), there[run])
+    km = np.repeat(np.nan_to_num(haversine_m(here_lat, here_lon, home_lat, home_lon) / 1000.0),
+                   np.diff(np.r_[run, r.size]))
     n_rows = user.size
     dist_h = np.bincount(r, weights=w_away * km, minlength=n_rows)
     max_km = np.zeros(n_rows)
