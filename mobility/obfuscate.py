@@ -240,9 +240,24 @@ def modal_cbg(labels: pd.DataFrame, column: str, by: tuple[str, ...] = ("user_id
     by = list(by)
     ok = labels[column].notna()
     base = labels.loc[ok, by].assign(**{column: labels.loc[ok, column].astype(str)})
-    counts = base.groupby(by + [column], sort=True).size().rename("n").reset_index()
-    counts = counts.sort_values(by + ["n", column], ascending=[True] * len(by) + [False, True], kind="stable")
-    return counts.drop_duplicates(by)[by + [column]].reset_index(drop=True)
+    # sorted integer codes of the groups' keys and the CBGs (the order of groupby(sort=True)); rows with a
+    # missing key are dropped, as groupby drops them
+    codes = [pd.factorize(base[c], sort=True, use_na_sentinel=True)[0].astype(np.int64) for c in by + [column]]
+    keep = np.logical_and.reduce([c >= 0 for c in codes])
+    codes = [c[keep] for c in codes]
+    group = np.zeros(int(keep.sum()), dtype=np.int64)
+    for c in codes[:-1]:
+        group = group * (int(c.max()) + 1 if c.size else 1) + c
+    cbg = codes[-1]
+    pair, first, n = np.unique(group * (int(cbg.max()) + 1 if cbg.size else 1) + cbg, return_index=True,
+                               return_counts=True)
+    pair_group = group[first]
+    order = np.lexsort((cbg[first], -n, pair_group))  # per group: most days first, then the smallest GEOID
+    lead = order[np.r_[True, pair_group[order][1:] != pair_group[order][:-1]]] if order.size else order
+    rows = np.flatnonzero(keep)[first[lead]]
+    out = base.iloc[rows][by + [column]].reset_index(drop=True)
+    out.attrs = {}  # a table of its own (as the groupby's): not the labels' attrs
+    return out
 
 
 def weekly_cbgs(labels: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import box
 
 from mobility.errors import MobilityError
-from mobility.obfuscate import labels_from_provider, obfuscate_to_cbg
+from mobility.obfuscate import labels_from_provider, modal_cbg, obfuscate_to_cbg
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
 
@@ -152,3 +152,25 @@ def test_provider_table_is_validated_and_shaped():
 def test_provider_table_errors(change, match):
     with pytest.raises(MobilityError, match=match):
         labels_from_provider(change(_provider()))
+
+
+def test_modal_cbg_matches_a_direct_count_by_user_and_week():
+    # random labels with many ties and missing CBGs, in shuffled order; the answer per (user, week) counted
+    # directly: the most frequent CBG, ties to the smallest GEOID; groups without a CBG absent
+    import collections
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    labels = pd.DataFrame({"user_id": pd.array(rng.choice(["u1", "u10", "u2", "x"], n), dtype="string"),
+                           "week": pd.Timestamp("2020-01-06") + pd.to_timedelta(7 * rng.integers(0, 30, n), "D"),
+                           "home_cbg": rng.choice(["421010001002", "421010001001", "360610001001", None], n)})
+    labels.attrs["home_work_params"] = {"method": "schedule"}
+    got = modal_cbg(labels, "home_cbg", by=("user_id", "week"))
+    counts = collections.defaultdict(collections.Counter)
+    for u, w, c in labels.itertuples(index=False):
+        if isinstance(c, str):
+            counts[(u, w)][c] += 1
+    want = sorted((u, w, min(cnt, key=lambda c: (-cnt[c], c))) for (u, w), cnt in counts.items())
+    assert list(got.itertuples(index=False, name=None)) == want
+    assert got.attrs == {} and str(got["user_id"].dtype) == "string"
+    assert modal_cbg(labels.iloc[:0], "home_cbg").empty

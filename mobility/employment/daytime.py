@@ -36,6 +36,7 @@ import pandas as pd
 from mobility.checks import require_columns
 from mobility.employment.attendance import WorkDays, user_positions, work_days
 from mobility.employment.params import EmploymentParams
+from mobility.kernels.daytime import daytime_day_sums
 from mobility.kernels.geo import haversine_m
 
 DAYTIME_COLUMNS = ("usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out", "usual_seen_h",
@@ -138,29 +139,27 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     workday = profile.sum(axis=2) > 0
     mean_day = (profile * workday[:, :, None]).sum(axis=1) / np.maximum(workday.sum(axis=1), 1)[:, None]
     usual = days.expected > 0
-    interest = np.where(usual[:, None], profile[user, hours.weekday], mean_day[user])   # (n_rows, 24)
     home = _home_codes(days, labels)
     bins = hours.bins
-    seen = bins >= 0
-    at_home = seen & (bins == home[:, None]) & (home[:, None] >= 0)
-    at_work = seen & (bins == days.reference[:, None]) & (days.reference[:, None] >= 0)
-    other = seen & ~at_home & ~at_work
-    seen_h = (interest * seen).sum(axis=1)
-    expected = interest.sum(axis=1)
+    seen_h, expected, home_h, other_h, any_other, r, hh, w_away = daytime_day_sums(
+        bins, home, days.reference, profile, mean_day, user, hours.weekday, usual)
     need = np.maximum(np.minimum(params.min_day_observed_h, expected), params.min_day_observed_share * expected)
     day_seen = np.where(usual, days.observed, (expected > 0) & (seen_h >= need - 1e-9))
-    outing = day_seen & (other & (interest > 0)).any(axis=1)
+    outing = day_seen & any_other
 
     # distance from home of each observed hour of interest (0 at home)
     key, lat, lon = _code_coordinates(days, visits)
     n_codes = max(hours.location_ids.size, 1)
-    r, hh = np.nonzero(seen & ~at_home & (interest > 0) & usual[:, None])
     base = user[r].astype(np.int64) * n_codes
-    here_lat, here_lon = _lookup(key, (lat, lon), base + bins[r, hh])
-    home_lat, home_lon = _lookup(key, (lat, lon), base + home[r])
-    km = np.nan_to_num(haversine_m(here_lat, here_lon, home_lat, home_lon) / 1000.0)
+    here, there = base + bins[r, hh], base + home[r]
+    # consecutive hours at the same place from the same home have the same distance: compute each run once
+    run = np.flatnonzero(np.r_[True, (here[1:] != here[:-1]) | (there[1:] != there[:-1])]) if r.size else r
+    here_lat, here_lon = _lookup(key, (lat, lon), here[run])
+    home_lat, home_lon = _lookup(key, (lat, lon), there[run])
+    km = np.repeat(np.nan_to_num(haversine_m(here_lat, here_lon, home_lat, home_lon) / 1000.0),
+                   np.diff(np.r_[run, r.size]))
     n_rows = user.size
-    dist_h = np.bincount(r, weights=interest[r, hh] * km, minlength=n_rows)
+    dist_h = np.bincount(r, weights=w_away * km, minlength=n_rows)
     max_km = np.zeros(n_rows)
     np.maximum.at(max_km, r, km)
 
@@ -170,9 +169,8 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
         "usual_days_seen": usual & day_seen, "usual_days_out": usual & outing,
         "off_days_seen": ~usual & day_seen, "off_days_out": ~usual & outing,
         "usual_seen_h": np.where(usual, seen_h, 0.0),
-        "usual_home_h": np.where(usual, (interest * at_home).sum(axis=1), 0.0),
-        "usual_other_h": np.where(usual, (interest * other).sum(axis=1), 0.0),
-        "off_seen_h": np.where(usual, 0.0, seen_h), "off_home_h": np.where(usual, 0.0, (interest * at_home).sum(axis=1)),
+        "usual_home_h": np.where(usual, home_h, 0.0), "usual_other_h": np.where(usual, other_h, 0.0),
+        "off_seen_h": np.where(usual, 0.0, seen_h), "off_home_h": np.where(usual, 0.0, home_h),
     }
     out = pd.DataFrame({"user_id": pd.array(hours.users.astype(str).take(np.repeat(np.arange(hours.users.size),
                                                                                   days.n_weeks)), dtype="string"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from mobility.kernels.daytime import _pairwise_sum
+
 DAY_S = 86400
 
 
@@ -55,18 +57,38 @@ def workday_attendance(bins: np.ndarray, reference: np.ndarray, profile: np.ndar
     >>> e.tolist(), o.tolist(), seen.tolist(), at.tolist(), ah.tolist()
     ([8.0, 8.0, 8.0], [8.0, 0.0, 0.0], [True, False, False], [True, False, False], [8.0, 0.0, 0.0])
     """
-    bins = np.asarray(bins)
-    reference = np.asarray(reference)
-    profile = np.asarray(profile, dtype=np.float64)
-    at = (bins == reference[:, None]) & (reference[:, None] >= 0)
-    expected = profile.sum(axis=1)
-    observed_h = (profile * (bins >= 0)).sum(axis=1)
-    at_work_h = (profile * at).sum(axis=1)
-    at_work = at.any(axis=1)
+    expected, observed_h, at_work_h, at_work = _workday_sums(
+        np.ascontiguousarray(bins, dtype=np.int64), np.asarray(reference, dtype=np.int64),
+        np.ascontiguousarray(profile, dtype=np.float64))
     need = np.maximum(np.minimum(min_observed_h, expected), min_observed_share * expected)
     enough = (expected > 0) & (observed_h >= need - 1e-9)
     return expected, observed_h, at_work | enough, at_work, at_work_h
 
+
+@numba.njit(cache=True)
+def _workday_sums(bins, reference, profile):
+    """The sums of :func:`workday_attendance`, one pass per row, in NumPy's pairwise order (bit for bit
+    ``(profile * mask).sum(axis=1)``)."""
+    n_rows, n_h = bins.shape
+    expected = np.empty(n_rows)
+    observed_h = np.empty(n_rows)
+    at_work_h = np.empty(n_rows)
+    at_work = np.zeros(n_rows, dtype=np.bool_)
+    v_seen = np.empty(n_h)
+    v_at = np.empty(n_h)
+    for r in range(n_rows):
+        ref = reference[r]
+        for h in range(n_h):
+            b = bins[r, h]
+            at = b == ref and ref >= 0
+            v_seen[h] = profile[r, h] * (1.0 if b >= 0 else 0.0)  # as NumPy's profile * bool mask
+            v_at[h] = profile[r, h] * (1.0 if at else 0.0)
+            if at:
+                at_work[r] = True
+        expected[r] = _pairwise_sum(profile[r])
+        observed_h[r] = _pairwise_sum(v_seen)
+        at_work_h[r] = _pairwise_sum(v_at)
+    return expected, observed_h, at_work_h, at_work
 
 def day_pieces(start_s: np.ndarray, end_s: np.ndarray, work_start_s: float, work_end_s: float):
     """Split intervals ``[start_s, end_s)`` (local seconds since the epoch) at local midnights.

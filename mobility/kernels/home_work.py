@@ -65,7 +65,7 @@ def hour_bin_locations(start_s, end_s, location, base_row, n_rows):
     [5, 5, 7, -1]
     """
     out = np.full(n_rows * HOURS_PER_DAY, NO_LOCATION, np.int64)
-    best = np.zeros(n_rows * HOURS_PER_DAY, np.int64)
+    best = np.zeros(n_rows * HOURS_PER_DAY, np.int32)  # an overlap is at most 3,600 s
     for i in range(start_s.size):
         s = start_s[i]
         e = end_s[i]
@@ -73,10 +73,10 @@ def hour_bin_locations(start_s, end_s, location, base_row, n_rows):
             continue
         h = s // SECONDS_PER_HOUR
         h_last = (e - 1) // SECONDS_PER_HOUR
+        row0 = base_row[i] * HOURS_PER_DAY  # bin of hour h: (base_row + h // 24) * 24 + h % 24 = row0 + h
         while h <= h_last:
             overlap = min(e, (h + 1) * SECONDS_PER_HOUR) - max(s, h * SECONDS_PER_HOUR)
-            day = h // HOURS_PER_DAY
-            k = (base_row[i] + day) * HOURS_PER_DAY + (h - day * HOURS_PER_DAY)
+            k = row0 + h
             if overlap > best[k]:
                 best[k] = overlap
                 out[k] = location[i]

@@ -101,3 +101,21 @@ def test_calibrated_draws_equal_numpys_float32_steps_bit_for_bit():
         assert want.tobytes() == a.tobytes() == b.tobytes()
     assert (pb[:, ~inside] == 0).all() and 0 < drawn.mean() < 1
     assert len(calibrated_draws(p0, cell, inside, shift_p, shift_out)) == 2
+
+
+def test_workday_attendance_sums_equal_numpy_bit_for_bit():
+    # irregular weights, so the order of the additions shows in the last bits
+    rng = np.random.default_rng(5)
+    n_rows = 4000
+    profile = rng.random((n_rows, 24)) * (rng.random((n_rows, 24)) < 0.5)
+    bins = rng.integers(-1, 4, (n_rows, 24))
+    reference = rng.integers(-1, 4, n_rows)
+    e, o, seen, at, ah = workday_attendance(bins, reference, profile, 2.0, 0.3)
+    mask_at = (bins == reference[:, None]) & (reference[:, None] >= 0)
+    assert e.tobytes() == profile.sum(axis=1).tobytes()
+    assert o.tobytes() == (profile * (bins >= 0)).sum(axis=1).tobytes()
+    assert ah.tobytes() == (profile * mask_at).sum(axis=1).tobytes()
+    assert np.array_equal(at, mask_at.any(axis=1))
+    need = np.maximum(np.minimum(2.0, e), 0.3 * e)
+    assert np.array_equal(seen, mask_at.any(axis=1) | ((e > 0) & (o >= need - 1e-9)))
+    assert 0 < at.sum() < n_rows and 0 < (seen & ~at).sum()

@@ -59,6 +59,32 @@ def test_rows_of_second_user_use_base_row():
     assert bins[2, 5] == 9 and (bins[:2] == -1).all()
 
 
+
+def test_bins_of_random_stops_match_a_direct_count():
+    # 3 users of 5 days each (first days 100, 230, 400 -> base rows -100, -225, -390), stops of up to 40 h
+    # sorted by user then start, some overlapping and some of zero length; each bin checked against the
+    # overlaps counted from the stops' day and hour of day
+    rng = np.random.default_rng(11)
+    starts, ends, locs, bases = [], [], [], []
+    for first_day, base in ((100, -100), (230, -225), (400, -390)):
+        s = np.sort(rng.integers(first_day * D, (first_day + 3) * D, 30))
+        starts += s.tolist()
+        ends += (s + rng.integers(0, 40 * H, 30)).clip(max=(first_day + 5) * D).tolist()
+        locs += rng.integers(0, 6, 30).tolist()
+        bases += [base] * 30
+    bins = hour_bin_locations(np.array(starts), np.array(ends), np.array(locs), np.array(bases), 15)
+    expected = np.full((15, 24), -1)
+    best = np.zeros((15, 24), dtype=np.int64)
+    for s, e, loc, base in zip(starts, ends, locs, bases):
+        for day in range(s // D, (e - 1) // D + 1 if e > s else s // D):
+            for hour in range(24):
+                lo, hi = day * D + hour * H, day * D + (hour + 1) * H
+                overlap = min(e, hi) - max(s, lo)
+                if overlap > best[base + day, hour]:
+                    best[base + day, hour], expected[base + day, hour] = overlap, loc
+    assert np.array_equal(bins, expected)
+    assert (bins >= 0).sum() > 100 and (bins == -1).sum() > 10
+
 def test_daily_shares_c_hours_threshold():
     bins = np.full((3, 24), -1, dtype=np.int64)
     bins[0, [0, 1]] = 1          # 2/7 = 0.29 of night bins -> invalid at C_hours 0.4
