@@ -150,7 +150,7 @@ def validate_pings(
     max_accuracy_m = _check_max_accuracy(max_accuracy_m)
     timezone = check_timezone(timezone)
     n = len(raw)
-    uid, ts, columns, reason_code, _, _ = _parse_and_check(raw, max_accuracy_m, timezone)
+    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone)
     bad = reason_code >= 0
     good = np.flatnonzero(~bad) if bad.any() else None
     if good is not None:
@@ -229,9 +229,14 @@ def check_pings(
     _check_frame(raw, source, "check_pings")
     max_accuracy_m = _check_max_accuracy(max_accuracy_m)
     timezone = check_timezone(timezone)
-    bounds = tuple(pd.Timestamp(t).value for t in period) if period is not None else None
-    uid, ts, columns, reason_code, keep, n_outside = _parse_and_check(raw, max_accuracy_m, timezone, coded=True,
-                                                                      period=bounds)
+    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone, coded=True)
+    keep = reason_code < 0
+    n_outside = 0
+    if period is not None:
+        first, end = (pd.Timestamp(t).value for t in period)
+        outside = keep & ((ts < first) | (ts >= end))
+        n_outside = int(outside.sum())
+        keep &= ~outside
     if keep.all():
         pos = np.arange(len(raw))
         pings = raw[[c for c in PINGS if c in raw.columns]] if _canonical(raw) else _pings_frame(uid, ts, columns)
@@ -505,45 +510,38 @@ def _check_frame(raw, source, who) -> None:
         raise MobilityError(f"{source or who}: column(s) {dup} appear twice; keep one of each")
 
 
-def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: str | None, coded: bool = False,
-                     period: tuple[int, int] | None = None):
-    """Typed columns of every row, per row the index of its first failing reason (-1 if none), the rows kept
-    (no reason, inside ``period``: ``[first, end)`` epoch ns) and the number of good rows outside ``period``;
-    ``coded``: user ids given as a categorical of text stay categorical (:func:`_user_ids`). The checks run
-    as one compiled pass over the parsed columns (:func:`mobility.kernels.checks.row_reasons`)."""
-    from mobility.kernels.checks import row_reasons
-
+def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: str | None, coded: bool = False):
+    """Typed columns of every row and, per row, the index of its first failing reason (-1 if none);
+    ``coded``: user ids given as a categorical of text stay categorical (:func:`_user_ids`)."""
     n = len(raw)
     uid, missing = _user_ids(raw["user_id"], coded)
     ts, ts_missing, bad_ts = timestamps_ns(raw["timestamp"], timezone)
-    none = np.zeros(0, dtype=bool)
-    lat, lat_missing, lat_bad = _number_column(raw["lat"])
-    lon, lon_missing, lon_bad = _number_column(raw["lon"])
+    lat, lat_missing, lat_bad = _floats(raw["lat"])
+    lon, lon_missing, lon_bad = _floats(raw["lon"])
+    missing = missing | ts_missing | lat_missing | lon_missing
+    with np.errstate(invalid="ignore"):
+        bad_coord = lat_bad | lon_bad | ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0)
+    bad_coord &= ~(lat_missing | lon_missing)
+    conditions = {"missing_value": missing, "bad_timestamp": bad_ts, "bad_coordinate": bad_coord}
     columns = {"lat": lat, "lon": lon}
-    acc, acc_bad = np.zeros(0), none
     if "accuracy_m" in raw.columns:
-        acc, _, acc_bad = _number_column(raw["accuracy_m"])
+        acc, _, acc_bad = _floats(raw["accuracy_m"])
+        with np.errstate(invalid="ignore"):
+            conditions["bad_accuracy"] = acc_bad | np.isinf(acc) | (acc < 0)
+            if max_accuracy_m is not None:
+                conditions["low_accuracy"] = acc > max_accuracy_m
         columns["accuracy_m"] = acc
-    off, off_missing, off_bad = np.zeros(0), none, none
     if "utc_offset_s" in raw.columns:
-        off, off_missing, off_bad = _number_column(raw["utc_offset_s"])
+        off, off_missing, off_bad = _floats(raw["utc_offset_s"])
+        with np.errstate(invalid="ignore"):
+            whole_in_range = (np.abs(off) <= MAX_UTC_OFFSET_S) & (off == np.round(off))
+        conditions["bad_utc_offset"] = off_bad | (~off_missing & ~whole_in_range)
         columns["utc_offset_s"] = off
-    first, end = period if period is not None else (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
-    reason_code = np.empty(n, dtype=np.int8)
-    keep = np.empty(n, dtype=bool)
-    n_outside = row_reasons(np.ascontiguousarray(missing, dtype=bool), ts, ts_missing, bad_ts, lat, lat_missing,
-                            lat_bad, lon, lon_missing, lon_bad, acc, acc_bad,
-                            np.nan if max_accuracy_m is None else float(max_accuracy_m), off, off_missing, off_bad,
-                            float(MAX_UTC_OFFSET_S), int(first), int(end), reason_code, keep)
-    return uid, ts, columns, reason_code, keep, int(n_outside)
-
-
-def _number_column(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(float64 values, missing mask, bad mask) as :func:`_floats`, but for a typed column both masks are empty
-    (:func:`mobility.kernels.checks.row_reasons` reads missing as NaN, and nothing is bad)."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return np.ascontiguousarray(s.to_numpy(np.float64, na_value=np.nan)), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    return _floats(s)
+    reason_code = np.full(n, -1, dtype=np.int8)
+    for reason in reversed(QUARANTINE_REASONS):  # the first failing reason is written last
+        if reason in conditions:
+            reason_code[conditions[reason]] = QUARANTINE_REASONS.index(reason)
+    return uid, ts, columns, reason_code
 
 
 def _take(uid: pd.Series, ts: np.ndarray, columns: dict[str, np.ndarray], idx: np.ndarray):
