@@ -197,7 +197,9 @@ def check_pings(
     Parameters
     ----------
     raw : pandas.DataFrame
-        As for :func:`validate_pings`.
+        As for :func:`validate_pings`. A ``user_id`` categorical of text (dictionary-coded ids, as
+        :func:`mobility.pipeline.engine.read_ping_batches` reads them from Parquet with ``dictionary_ids``)
+        stays categorical in ``pings``: its checks read the codes, no text per row.
     max_accuracy_m, timezone, source
         As for :func:`validate_pings`.
     period : (pandas.Timestamp, pandas.Timestamp), optional
@@ -227,7 +229,7 @@ def check_pings(
     _check_frame(raw, source, "check_pings")
     max_accuracy_m = _check_max_accuracy(max_accuracy_m)
     timezone = check_timezone(timezone)
-    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone)
+    uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone, coded=True)
     keep = reason_code < 0
     n_outside = 0
     if period is not None:
@@ -508,10 +510,11 @@ def _check_frame(raw, source, who) -> None:
         raise MobilityError(f"{source or who}: column(s) {dup} appear twice; keep one of each")
 
 
-def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: str | None):
-    """Typed columns of every row and, per row, the index of its first failing reason (-1 if none)."""
+def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: str | None, coded: bool = False):
+    """Typed columns of every row and, per row, the index of its first failing reason (-1 if none);
+    ``coded``: user ids given as a categorical of text stay categorical (:func:`_user_ids`)."""
     n = len(raw)
-    uid, missing = _user_ids(raw["user_id"])
+    uid, missing = _user_ids(raw["user_id"], coded)
     ts, ts_missing, bad_ts = timestamps_ns(raw["timestamp"], timezone)
     lat, lat_missing, lat_bad = _floats(raw["lat"])
     lon, lon_missing, lon_bad = _floats(raw["lon"])
@@ -582,8 +585,14 @@ def _isnull(v) -> bool:
         return False
 
 
-def _user_ids(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """User ids as ``str`` Series (verbatim) and the missing mask."""
+def _user_ids(s: pd.Series, coded: bool = False) -> tuple[pd.Series, np.ndarray]:
+    """User ids as ``str`` Series (verbatim) and the missing mask. With ``coded``, a categorical of text
+    (dictionary-coded ids as read from Parquet) stays categorical: the missing mask read from its codes and
+    categories, no text per row."""
+    if coded and isinstance(s.dtype, pd.CategoricalDtype) and _is_text(s.cat.categories.to_series()):
+        codes = s.cat.codes.to_numpy()
+        blank = np.append(np.asarray(s.cat.categories == "", dtype=bool), True)  # code -1 (null) -> last: True
+        return s.reset_index(drop=True), blank[codes]
     if pd.api.types.is_float_dtype(s.dtype):
         v = s.to_numpy(np.float64, na_value=np.nan)
         missing = np.isnan(v)
@@ -796,7 +805,7 @@ def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
 
 def _pings_frame(uid: pd.Series, ts: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
     data = {
-        "user_id": uid.astype("str"),
+        "user_id": uid if isinstance(uid.dtype, pd.CategoricalDtype) else uid.astype("str"),
         "timestamp": pd.Series(pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC"), copy=False),
     }
     data["lat"] = columns["lat"]

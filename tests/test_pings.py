@@ -417,3 +417,111 @@ def test_check_pings_in_pieces_then_drop_duplicates_equals_validate_pings(rows, 
                                                                                       p.quarantine["reason"]))])
     assert got == sorted(zip(whole.quarantine["row"], whole.quarantine["reason"]))
     assert set(dups["source"]) <= {"f.csv"}
+
+
+def _masked_reasons(raw: pd.DataFrame, max_accuracy_m: float | None) -> list[str]:
+    """Each row's first failing reason, by mask arithmetic of its own (one boolean array
+    per reason, the first failing reason written last), from the columns typed with pandas: the reference a
+    compiled single pass of the checks (tried, not kept: benchmarks/README.md) would have to equal."""
+    def number(s):
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            v = s.to_numpy(np.float64, na_value=np.nan)
+            return v, np.isnan(v), np.zeros(len(v), dtype=bool)
+        text = s.fillna("").astype(str).str.strip()
+        missing = (text == "").to_numpy()
+        v = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(np.float64)
+        return v, missing, ~missing & ~np.isfinite(v)
+
+    uid = raw["user_id"]
+    missing = (uid.isna() | (uid.astype(str) == "")).to_numpy()
+    ts = pd.to_datetime(raw["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    ts_missing = (raw["timestamp"].fillna("") == "").to_numpy()
+    bad_ts = (ts.isna() | (ts < pd.Timestamp("2000-01-01", tz="UTC")) | (ts >= pd.Timestamp("2100-01-01", tz="UTC"))
+              ).to_numpy() & ~ts_missing
+    lat, lat_m, lat_b = number(raw["lat"])
+    lon, lon_m, lon_b = number(raw["lon"])
+    acc, _, acc_b = number(raw["accuracy_m"])
+    off, off_m, off_b = number(raw["utc_offset_s"])
+    with np.errstate(invalid="ignore"):
+        conditions = [
+            missing | ts_missing | lat_m | lon_m,
+            bad_ts,
+            (lat_b | lon_b | ~(np.abs(lat) <= 90) | ~(np.abs(lon) <= 180)) & ~(lat_m | lon_m),
+            acc_b | np.isinf(acc) | (acc < 0),
+            acc > max_accuracy_m if max_accuracy_m is not None else np.zeros(len(raw), dtype=bool),
+            off_b | (~off_m & ~((np.abs(off) <= 18 * 3600) & (off == np.round(off)))),
+        ]
+    code = np.full(len(raw), -1)
+    for k in reversed(range(len(conditions))):
+        code[conditions[k]] = k
+    return ["" if c < 0 else QUARANTINE_REASONS[c] for c in code]
+
+
+# rows built by hand: (user_id, timestamp, lat, lon, accuracy_m, utc_offset_s, first failing reason)
+HAND_ROWS = [
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "-18000", ""),
+    (None, "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "-18000", "missing_value"),
+    ("", "not a time", "95", "-75.0", "-1", "0.5", "missing_value"),          # every later reason too
+    ("a", "", "40.0", "-75.0", "10", "0", "missing_value"),
+    ("a", "2020-03-02T08:00:00Z", "", "east", "10", "0", "missing_value"),   # lat missing wins over bad lon
+    ("a", "2020-03-02T08:00:00Z", "40.0", None, "10", "0", "missing_value"),
+    ("a", "yesterday", "95", "-75.0", "10", "0", "bad_timestamp"),
+    ("a", "1999-12-31T23:59:59Z", "40.0", "-75.0", "10", "0", "bad_timestamp"),
+    ("a", "2020-03-02T08:00:00Z", "90.5", "-75.0", "-1", "0", "bad_coordinate"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-180.01", "10", "0", "bad_coordinate"),
+    ("a", "2020-03-02T08:00:00Z", "nan", "-75.0", "10", "0", "bad_coordinate"),
+    ("a", "2020-03-02T08:00:00Z", "inf", "-75.0", "10", "0", "bad_coordinate"),
+    ("a", "2020-03-02T08:00:00Z", "north", "-75.0", "10", "0", "bad_coordinate"),
+    ("a", "2020-03-02T08:00:00Z", "-90", "180", "10", "0", ""),  # the edges are good
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "-0.5", "99999", "bad_accuracy"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "inf", "0", "bad_accuracy"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "ten", "0", "bad_accuracy"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "", "0", ""),               # accuracy is optional per row
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "200.5", "99999", "low_accuracy"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "200", "0", ""),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "64801", "bad_utc_offset"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "-64800", ""),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "3600.5", "bad_utc_offset"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "nan", "bad_utc_offset"),
+    ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "", ""),               # offset is optional per row
+]
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+@pytest.mark.parametrize("max_accuracy_m", [200.0, None])
+def test_row_checks_on_hand_built_rows_equal_the_mask_arithmetic(typed, max_accuracy_m):
+    raw = pd.DataFrame(HAND_ROWS, columns=["user_id", "timestamp", "lat", "lon", "accuracy_m", "utc_offset_s",
+                                           "expected"])
+    expected = raw.pop("expected").tolist()
+    if max_accuracy_m is None:
+        expected[18] = "bad_utc_offset"  # no accuracy limit: the row's next failing check
+    if typed:  # numbers typed (unparseable text -> NaN: then missing, not bad), ids dictionary-coded
+        for c in ("lat", "lon", "accuracy_m", "utc_offset_s"):
+            raw[c] = pd.to_numeric(raw[c], errors="coerce")
+        raw["user_id"] = raw["user_id"].astype("category")
+        expected = _masked_reasons(raw, max_accuracy_m)
+        # NaN lat / unparseable accuracy become missing / nothing once typed: the typed rows differ from text
+        assert expected[10] == "missing_value" and expected[16] == ""
+    else:
+        assert _masked_reasons(raw, max_accuracy_m) == expected
+    res = check_pings(raw, max_accuracy_m=max_accuracy_m, source="hand.csv")
+    got = [""] * len(raw)
+    for row, reason in zip(res.quarantine["row"], res.quarantine["reason"]):
+        got[row] = reason
+    assert got == expected
+    assert res.pings["row"].tolist() == [i for i, e in enumerate(expected) if e == ""]
+    ids = res.quarantine.set_index("row")["user_id"]  # the quarantine names the id text, coded or not
+    assert pd.isna(ids[1]) and ids[2] == "" and (ids.drop([1, 2]) == "a").all()
+    # validate_pings runs the same pass
+    full = validate_pings(raw, max_accuracy_m=max_accuracy_m, source="hand.csv")
+    checked = full.quarantine[full.quarantine["reason"] != "duplicate"]  # the good rows share user and time
+    assert sorted(zip(checked["row"], checked["reason"])) == sorted((i, e) for i, e in enumerate(expected) if e)
+
+
+def test_row_checks_drop_good_rows_outside_the_period_only():
+    raw = pd.DataFrame(HAND_ROWS[:3], columns=["user_id", "timestamp", "lat", "lon", "accuracy_m", "utc_offset_s",
+                                               "expected"]).drop(columns="expected")
+    period = (pd.Timestamp("2020-03-03", tz="UTC"), pd.Timestamp("2020-04-01", tz="UTC"))
+    res = check_pings(raw, period=period)
+    assert res.dropped == {"outside_period": 1} and len(res.pings) == 0
+    assert res.quarantine["reason"].tolist() == ["missing_value", "missing_value"]

@@ -407,8 +407,8 @@ def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], 
 
 # ------------------------------------------------------------------------------------- batched reading
 def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
-                      batch_rows: int = LOAD_BATCH_ROWS, row_groups: tuple[int, int] | None = None
-                      ) -> Iterator[pd.DataFrame]:
+                      batch_rows: int = LOAD_BATCH_ROWS, row_groups: tuple[int, int] | None = None,
+                      dictionary_ids: bool = False) -> Iterator[pd.DataFrame]:
     """Read one ping file in batches of at most ``batch_rows`` rows.
 
     Each batch is what :func:`mobility.io.pings.read_pings` returns for those rows of the file: canonical
@@ -429,6 +429,9 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     row_groups : (int, int), optional
         Parquet only: read row groups ``first`` up to (not including) ``end`` alone; ``row`` then counts
         from the file's first row of group ``first``, as in the whole file.
+    dictionary_ids : bool, default False
+        Parquet only: text user ids read as a pandas categorical (``read_dictionary``: the file's dictionary
+        pages kept as they are, no text per row), for :func:`mobility.pings.check_pings`.
 
     Raises
     ------
@@ -458,7 +461,7 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     if row_groups is not None and fmt != "parquet":
         raise MobilityError(f"{path}: row_groups= applies to Parquet files only, not {fmt}")
     if fmt == "parquet":
-        frames = _parquet_batches(path, columns or {}, batch_rows, row_groups)
+        frames = _parquet_batches(path, columns or {}, batch_rows, row_groups, dictionary_ids)
         if row_groups is not None:
             meta = pq.ParquetFile(path).metadata
             offset = sum(meta.row_group(i).num_rows for i in range(row_groups[0]))
@@ -484,7 +487,8 @@ def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
 
 
 def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,
-                     row_groups: tuple[int, int] | None = None) -> Iterator[pd.DataFrame]:
+                     row_groups: tuple[int, int] | None = None, dictionary_ids: bool = False
+                     ) -> Iterator[pd.DataFrame]:
     from mobility.io.pings import _check_columns, unreadable_parquet, wanted_columns
     from mobility.schema import PINGS
 
@@ -495,6 +499,13 @@ def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,
         raise unreadable_parquet(path, exc) from exc
     wanted = wanted_columns("parquet", columns)
     _check_columns(path, wanted, names, columns)
+    uid = wanted["user_id"]
+    if dictionary_ids and (pa.types.is_string(reader.schema_arrow.field(uid).type)
+                           or pa.types.is_large_string(reader.schema_arrow.field(uid).type)):
+        try:
+            reader = pq.ParquetFile(path, read_dictionary=[uid])
+        except (pa.ArrowException, OSError) as exc:
+            raise unreadable_parquet(path, exc) from exc
     canonical = [c for c in PINGS if c in wanted and wanted[c] in names]
     groups = None if row_groups is None else list(range(*row_groups))
     batches = reader.iter_batches(batch_size=int(batch_rows), row_groups=groups, use_threads=False,

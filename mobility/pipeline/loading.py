@@ -190,7 +190,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
         stats = files.setdefault(piece.index, {"index": piece.index, "file": str(path), "rows": 0, "outside_period": 0,
                                                "quarantine": Counter(), "columns": []})
         batches = read_ping_batches(path, format=params["format"], columns=params["columns"],
-                                    batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups)
+                                    batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups,
+                                    dictionary_ids=True)
         first_group = piece.row_groups[0] if piece.row_groups else 0
         for j, raw in enumerate(batches):
             checked = check_pings(raw, max_accuracy_m=params["max_accuracy_m"], timezone=params["timezone"],
@@ -290,13 +291,18 @@ class _Spill:
 
         if not len(pings):
             return
-        table = pa.Table.from_pandas(pings, preserve_index=False, nthreads=1)
-        # user ids dictionary-coded from their runs (no hashing of every row): smaller shards, and the writer
-        # and validate's sort work on the codes
-        codes, users = user_codes(pings["user_id"])
+        uid = pings["user_id"]
+        table = pa.Table.from_pandas(pings.drop(columns="user_id"), preserve_index=False, nthreads=1)
+        # user ids dictionary-coded: as read (Parquet's dictionary, rows with a missing id already quarantined),
+        # else from their runs (no hashing of every row): smaller shards, and the writer and validate's sort work
+        # on the codes
+        if isinstance(uid.dtype, pd.CategoricalDtype):
+            codes, users = uid.cat.codes.to_numpy(), np.asarray(uid.cat.categories, dtype=object)
+        else:
+            codes, users = user_codes(uid)
         words = pa.array(users, type=pa.large_string())
         ids = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), words)
-        table = table.set_column(table.schema.get_field_index("user_id"), "user_id", ids)
+        table = table.add_column(0, "user_id", ids)
         if self.n > 1:
             part = partition_of(pd.Series(users, dtype="str", copy=False), self.n)[codes]
         else:

@@ -172,6 +172,57 @@ def test_loader_equals_reading_every_file_whole_on_geolife(tmp_path, small_batch
 
 
 # ------------------------------------------------------------------------------------------ the study period
+def bad_text_parquet(path: Path, n: int = 3000) -> pd.DataFrame:
+    """Text columns of ``n`` pings of 40 users, not grouped by user, with bad rows of every reason (a null and
+    an empty user id among them), written as Parquet row groups of 500 rows; returns the frame."""
+    rng = np.random.default_rng(7)
+    users = np.array([f"u{i:03d}" for i in range(40)], dtype=object)[rng.integers(0, 40, n)]
+    ts = pd.Timestamp("2020-03-02", tz="UTC") + pd.to_timedelta(rng.integers(0, 10 * 86400, n), unit="s")
+    frame = pd.DataFrame({"user_id": users, "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object),
+                          "lat": rng.uniform(39.9, 40.1, n).round(5).astype(str).astype(object),
+                          "lon": rng.uniform(-75.2, -75.0, n).round(5).astype(str).astype(object),
+                          "accuracy_m": rng.choice([5.0, 20.0, 80.0], n)})
+    bad = rng.choice(n, 120, replace=False)
+    frame.loc[bad[0:15], "user_id"] = None
+    frame.loc[bad[15:30], "user_id"] = ""
+    frame.loc[bad[30:45], "timestamp"] = "not a time"
+    frame.loc[bad[45:60], "lat"] = "95.0"
+    frame.loc[bad[60:75], "lon"] = "east"
+    frame.loc[bad[75:90], "accuracy_m"] = -3.0
+    frame.loc[bad[90:105], "accuracy_m"] = 900.0
+    frame.loc[bad[105:120], "lat"] = None
+    frame.to_parquet(path, index=False, row_group_size=500)
+    return frame
+
+
+def test_dictionary_coded_user_ids_with_bad_rows(tmp_path, small_batches):
+    # load reads Parquet user ids as a dictionary (codes, no text per row) and carries the codes to the shards:
+    # the same pings and quarantine as reading every file whole as text, quarantined rows naming their id
+    frame = bad_text_parquet(tmp_path / "bad.parquet")
+    batches = list(engine_module.read_ping_batches(tmp_path / "bad.parquet", dictionary_ids=True))
+    assert all(isinstance(b["user_id"].dtype, pd.CategoricalDtype) for b in batches)
+    for compact in (False, True):
+        out = tmp_path / f"out-{compact}"
+        if compact:
+            loading.SPILL_BYTES_PER_ROW, before = 10**12, loading.SPILL_BYTES_PER_ROW
+        try:
+            run(str(config(tmp_path, [str(tmp_path / "bad.parquet")])), str(out), until="validate", progress=False)
+        finally:
+            if compact:
+                loading.SPILL_BYTES_PER_ROW = before
+        assert_same(out, [tmp_path / "bad.parquet"], 3)
+        q = read_table(out, "quarantine")
+        assert Counter(q["reason"]) == {"missing_value": 45, "bad_timestamp": 15, "bad_coordinate": 30,
+                                        "bad_accuracy": 15, "low_accuracy": 15}
+        q = q.set_index("row")
+        text = frame["user_id"].iloc[q.index]
+        assert q["user_id"].fillna("<null>").tolist() == text.fillna("<null>").tolist()
+        assert q["user_id"].isna().sum() == 15 and (q["user_id"] == "").sum() == 15
+        pings = read_table(out, "pings")
+        assert str(pings["user_id"].dtype) == "str"
+        assert sorted(pings["user_id"].unique()) == sorted(set(frame["user_id"].dropna()) - {""})
+
+
 def test_pings_outside_the_study_period_are_dropped_and_counted(tmp_path):
     ts = pd.to_datetime(["2020-03-01 04:59", "2020-03-01 05:00", "2020-03-31 23:59", "2020-04-01 03:59",
                          "2020-04-01 04:00", "2020-02-01 00:00"], utc=True)
