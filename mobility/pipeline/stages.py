@@ -678,20 +678,6 @@ def _present_columns(folder: Path, wanted: list[str]) -> list[str] | None:
     return list(dict.fromkeys(wanted)) if set(wanted) <= names else None
 
 
-def _release_free_memory() -> None:
-    """Hand memory this process has freed back to the system: Arrow's pool (the Parquet reads) and glibc's heap.
-    Before forking workers, so that pages nobody uses are not counted in every process of the tree."""
-    import ctypes
-    import ctypes.util
-
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    libc = ctypes.util.find_library("c")
-    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):  # glibc only
-        ctypes.CDLL(libc).malloc_trim(0)
-
-
 def _keep_freed_memory() -> None:
     """In a forked worker (glibc): reuse freed blocks instead of handing them back to the kernel at once.
 
@@ -734,7 +720,6 @@ def _forked_mapper(ctx: StageContext, desc: str):
     def mapper(fn: Callable, items: Sequence) -> list:
         import os
 
-        _release_free_memory()
         return engine.map(partial(_in_worker, fn, os.getpid()), items, desc=desc, progress=ctx.progress,
                           processes=True)
 

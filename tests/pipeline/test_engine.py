@@ -81,6 +81,21 @@ def test_local_engine_worker_processes_keep_order_logs_and_errors(caplog):
     assert LocalEngine(workers=1).map(lambda x: os.getpid(), [1, 2], processes=True) == [os.getpid()] * 2
 
 
+def test_freed_memory_is_handed_back_before_workers_are_forked(monkeypatch):
+    """Forking copies the parent's page tables: what earlier stages freed (Arrow's pool, glibc's heap) is
+    handed back first, once per map that forks, and not where the units run in the parent."""
+    import mobility.pipeline.engine as engine_module
+
+    calls = []
+    monkeypatch.setattr(engine_module, "release_free_memory", lambda: calls.append(os.getpid()))
+    assert LocalEngine(workers=2).map(abs, [-1, 2, -3], processes=True) == [1, 2, 3]
+    assert calls == [os.getpid()]
+    assert LocalEngine(workers=1).map(abs, [-1, 2], processes=True) == [1, 2]
+    assert calls == [os.getpid()]
+    monkeypatch.undo()
+    engine_module.release_free_memory()  # the real one runs here (glibc or not) without error
+
+
 def test_worker_processes_run_kernels_after_the_parent_used_the_thread_pool():
     """A process that ran Numba's parallel radius kernel (its GNU OpenMP pool) forks the workers: they run the
     same kernel on one thread and give the parent's numbers (a worker that used the inherited pool hung or was
