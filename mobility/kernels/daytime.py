@@ -1,7 +1,7 @@
 """Kernel of the daytime evidence (:mod:`mobility.employment.daytime`): one pass over the hourly bins of every
 user-day, in place of the ``(n_rows, 24)`` temporaries of the NumPy version.
 
-Sums over a day's 24 hours are added in NumPy's pairwise order (:func:`_pairwise_sum`), so every value equals
+Sums over a day's 24 hours are added in NumPy's pairwise order (:func:`pairwise_sum`), so every value equals
 the NumPy reduction ``(interest * mask).sum(axis=1)`` bit for bit.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 
 
 @numba.njit(cache=True, inline="always")
-def _pairwise_sum(a: np.ndarray) -> float:
+def pairwise_sum(a: np.ndarray) -> float:
     """Sum of a short float64 vector (up to 128 values) in the order of NumPy's ``add.reduce`` over a
     contiguous axis: one running sum below 8 values, else 8 partial sums combined as a tree, then the rest."""
     n = a.size
@@ -129,10 +129,10 @@ def _daytime_day_sums(bins, home, reference, profile, mean_day, row_user, weekda
                 any_other[r] = True
             if usual[r] and seen and not at_home and w > 0:
                 n_away += 1
-        seen_h[r] = _pairwise_sum(v_seen)
-        expected_h[r] = _pairwise_sum(interest)
-        home_h[r] = _pairwise_sum(v_home)
-        other_h[r] = _pairwise_sum(v_other)
+        seen_h[r] = pairwise_sum(v_seen)
+        expected_h[r] = pairwise_sum(interest)
+        home_h[r] = pairwise_sum(v_home)
+        other_h[r] = pairwise_sum(v_other)
     row = np.empty(n_away, dtype=np.int64)
     hour = np.empty(n_away, dtype=np.int64)
     weight = np.empty(n_away)

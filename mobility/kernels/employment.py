@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from mobility.kernels.daytime import _pairwise_sum
+from mobility.kernels.daytime import pairwise_sum
 
 DAY_S = 86400
 
@@ -85,9 +85,9 @@ def _workday_sums(bins, reference, profile):
             v_at[h] = profile[r, h] * (1.0 if at else 0.0)
             if at:
                 at_work[r] = True
-        expected[r] = _pairwise_sum(profile[r])
-        observed_h[r] = _pairwise_sum(v_seen)
-        at_work_h[r] = _pairwise_sum(v_at)
+        expected[r] = pairwise_sum(profile[r])
+        observed_h[r] = pairwise_sum(v_seen)
+        at_work_h[r] = pairwise_sum(v_at)
     return expected, observed_h, at_work_h, at_work
 
 def day_pieces(start_s: np.ndarray, end_s: np.ndarray, work_start_s: float, work_end_s: float):
