@@ -521,7 +521,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tables = employment_from_user_tables(users, features, tau, wac_county=aggregate_lodes(wac, "county"),
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
                                          model=model, training=region, weights=weights, area_params=area_params,
-                                         mapper=_local_mapper(ctx, "employment models and replicates"))
+                                         mapper=_forked_mapper(ctx, "employment models and replicates",
+                                                                reuse_freed_memory=False))
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
@@ -551,17 +552,6 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
                                    for m, c in tables["area_calibration"].items()}
     return summary
-
-
-def _local_mapper(ctx: StageContext, desc: str):
-    """``mapper(fn, items) -> list`` over forked worker processes of this machine (the run's local engine, or
-    one per core under Dask): for units of a cross-user step whose data are in this process, not in files."""
-    from functools import partial
-
-    from mobility.pipeline.engine import LocalEngine
-
-    engine = ctx.engine if isinstance(ctx.engine, LocalEngine) else LocalEngine()
-    return partial(engine.map, desc=desc, progress=ctx.progress, processes=True)
 
 
 VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what the employment step reads
@@ -708,11 +698,14 @@ def _in_worker(fn: Callable, parent_pid: int, item: Any) -> Any:
     return fn(item)
 
 
-def _forked_mapper(ctx: StageContext, desc: str):
-    """A :data:`~mobility.longitudinal.outputs.Mapper` running its units in worker processes forked from this
-    one (:meth:`LocalEngine.map <mobility.pipeline.engine.LocalEngine.map>` with ``processes=True``): the run's
-    local engine (``--workers N``; one runs them here), or one worker per core where the run's engine is Dask
-    (the units share this process's tables through the fork; on a cluster they would be shipped whole)."""
+def _forked_mapper(ctx: StageContext, desc: str, *, reuse_freed_memory: bool = True):
+    """``mapper(fn, items) -> list`` running the units of a cross-user step (whose data are in this process, not
+    in files) in worker processes forked from this one (:meth:`LocalEngine.map
+    <mobility.pipeline.engine.LocalEngine.map>` with ``processes=True``): the run's local engine (``--workers
+    N``; one runs them here), or one worker per core where the run's engine is Dask (the units share this
+    process's tables through the fork; on a cluster they would be shipped whole). ``reuse_freed_memory``: the
+    workers keep freed blocks for reuse (:func:`_keep_freed_memory`; measured for the longitudinal stage, not
+    for the employment step, which leaves its workers' allocator as it is)."""
     from mobility.pipeline.engine import LocalEngine
 
     engine = ctx.engine if isinstance(ctx.engine, LocalEngine) else LocalEngine()
@@ -720,8 +713,8 @@ def _forked_mapper(ctx: StageContext, desc: str):
     def mapper(fn: Callable, items: Sequence) -> list:
         import os
 
-        return engine.map(partial(_in_worker, fn, os.getpid()), items, desc=desc, progress=ctx.progress,
-                          processes=True)
+        unit = partial(_in_worker, fn, os.getpid()) if reuse_freed_memory else fn
+        return engine.map(unit, items, desc=desc, progress=ctx.progress, processes=True)
 
     return mapper
 
