@@ -55,7 +55,38 @@ the projection (persons, then person-demeaned weeks, then the two-way-demeaned c
   their exact ``A_g`` by the leverage of their cells (~1/cell size) and makes CR2 there the CR0 sandwich.
   ``leverage_tol=0`` is exact CR2 for everyone (the test against dense dummies).
 
-Inference stays t(G - 1); Bell & McCaffrey's Satterthwaite degrees of freedom are not computed.
+Small-sample inference under CR2 (``moments`` of the result, :class:`SmallSampleMoments`). Under the working
+model ``Phi = I`` (errors independent with equal variance in the ``Omega^1/2`` metric; Pustejovsky & Tipton 2018,
+section 3) the CR2 variance of a contrast ``c`` is ``V = sum_g (u_g' e~_g)^2 = sum_g (p_g' eps)^2`` with
+``u_g = A_g X~_g B^-1 c`` and ``p_g = (I - H)_{.g} u_g``, so ``E V = sum_g p_g'p_g`` and ``Var V = 2 sum_{g,h} (p_g'p_h)^2``:
+Bell & McCaffrey's (2002) Satterthwaite degrees of freedom ``df = (sum_g p_g'p_g)^2 / sum_{g,h} (p_g'p_h)^2``, and with
+several contrasts the moments of Pustejovsky & Tipton's HTZ test
+(:func:`~mobility.longitudinal.cluster_ols.htz_test`). No rows x rows hat matrix is formed:
+``p_g'p_h = u_g' (delta_gh I - H_gh) u_h`` and ``H = v v' (per person) + Z Qt Z'`` with ``Z`` the person-demeaned week
+and cell dummies (``Omega^1/2`` metric) and ``Qt = pinv(Z'Z) = [[K, -L'], [-L, B^-1]]`` in the notation above.
+``v' u_g = 0`` (``A_g v = 0``, and ``X~_g`` is person-demeaned), so with ``z_g = Z_g' u_g = [W_g' y_g; D_g' y_g]``,
+``y = sqrt(w) u`` (the person x week and person x cell sums of ``y``: at most the person's weeks and cells are
+non-zero), ``d_g = u_g'u_g`` and ``e_g = z_g' Qt z_g`` (from ``M_g`` as above):
+
+* ``sum_g p_g'p_g = sum_g (d_g - e_g)``;
+* ``sum_{g,h} (p_g'p_h)^2 = sum_g (d_g^2 - 2 d_g e_g) + tr(Qt S Qt S)``, ``S = sum_g z_g z_g'`` ((weeks + cells)^2):
+  the cross-person part of ``H`` runs only through the week and cell columns; for contrasts ``a, b, c, d``,
+  ``sum_{g,h} (p_g^a'p_h^b)(p_g^c'p_h^d) = sum_g (d^ab d^cd - d^ab e^cd - e^ab d^cd)_g + tr(Qt S^bd Qt S^ca)`` with
+  ``S^ij = sum_g z_g^i z_g^j'``.
+
+Cost per contrast: two passes over the rows, persons x weeks^2 and one (weeks + cells)^3 product; per joint set of
+``q`` contrasts ``q^2`` such products. The two departures from textbook CR2 are carried into the moments as what
+the estimator computes: persons kept at ``A_g = I`` have ``u_g = X~_g B^-1 c``; a person with directions of
+leverage 1 (imputed meat ``Q0_g' Sigma Q0_g``) counts, with ``Sigma = I`` under the working model, as an extra
+independent pseudo-cluster ``p~_g = Q0_g c`` (``d_g`` gains ``|Q0_g c|^2``, nothing else): the imputed variance is
+treated as resting on that one person's errors, not on the pooled persons that estimate ``Sigma``, so a path that
+rests on a few lone losers gets few degrees of freedom (one treated person alone in their cells: df near 1),
+which is the conservative reading. ``tests/longitudinal/test_cell_ols.py`` checks both against the explicit
+``n x n`` hat matrix and clubSandwich's definitions (``Satterthwaite_df``, ``Wald_test(test = "HTZ")``).
+
+References: Bell, R. M. & McCaffrey, D. F. (2002), "Bias reduction in standard errors for linear regression with
+multi-stage samples", Survey Methodology 28(2); Pustejovsky, J. E. & Tipton, E. (2018), "Small-sample methods for
+cluster-robust variance estimation and hypothesis testing in fixed effects models", JBES 36(4).
 """
 
 from __future__ import annotations
@@ -68,7 +99,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor
+from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, satterthwaite_df
 from mobility.longitudinal.fixed_effects import demean_with, two_way_system
 
 
@@ -87,11 +118,36 @@ class ContrastFit:
     n_clusters: int
     n_params_total: int
     cov_null: np.ndarray | None = None  # (outcomes, null contrasts, null contrasts): see ``null_cells``
+    moments: SmallSampleMoments | None = None  # CR2 only: see :class:`SmallSampleMoments`
 
     @property
     def df_inference(self) -> int:
-        """Degrees of freedom of the t and F reference distributions: ``G - 1``."""
+        """Degrees of freedom of the t and F reference distributions under CR1: ``G - 1``."""
         return self.n_clusters - 1
+
+
+@dataclass(frozen=True)
+class SmallSampleMoments:
+    """Moments of the CR2 variance estimator of the contrasts under the working model (module notes).
+
+    With ``V^a`` the CR2 variance of contrast ``a`` written ``sum_g (p_g^a' eps)^2`` (``eps`` the errors, i.i.d. with
+    unit variance in the weighted metric), ``mean[a] = sum_g p_g^a' p_g^a`` is its expectation and
+    ``square[a] = sum_{g,h} (p_g^a' p_h^a)^2`` half its variance, so the Satterthwaite degrees of freedom are
+    ``df = mean**2 / square`` (:attr:`df`). Both add over independent blocks of a model (groups with their own
+    week effects). ``joint`` holds, for each set of contrasts tested jointly (``joint`` of :func:`cell_ols`), the
+    set's contrast indices, the expectation matrix ``E[a, b] = sum_g p_g^a' p_g^b`` (q, q) and the fourth-moment
+    array ``C4[a, b, c, d] = sum_{g,h} (p_g^a' p_h^b)(p_g^c' p_h^d)`` (q, q, q, q), what the HTZ test needs
+    (:func:`~mobility.longitudinal.cluster_ols.htz_test`).
+    """
+
+    mean: np.ndarray
+    square: np.ndarray
+    joint: tuple = ()
+
+    @property
+    def df(self) -> np.ndarray:
+        """Satterthwaite degrees of freedom per contrast, ``mean**2 / square`` (NaN for an empty contrast)."""
+        return satterthwaite_df(self.mean, self.square)
 
 
 def cell_ols(
@@ -110,6 +166,7 @@ def cell_ols(
     null_contrasts: np.ndarray | None = None,
     vcov: str = "cr1",
     leverage_tol: float = 0.05,
+    joint: list[np.ndarray] | None = None,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -152,10 +209,16 @@ def cell_ols(
     leverage_tol : float
         CR2 only: persons whose largest row leverage is at most this (and summed leverage at most 0.9) keep
         their residuals unadjusted (module notes); 0 adjusts everyone.
+    joint : list of ndarray of int, optional
+        CR2 only: sets of row indices of ``contrasts`` that will be tested jointly (e.g. each group's leads);
+        ``moments.joint`` then holds the moments the HTZ test of each set needs (a subset of a set is tested
+        with the sub-arrays). Costs one (cells + weeks)^3 product per pair of contrasts of a set.
 
     Returns
     -------
     ContrastFit
+        With ``vcov="cr2"``, ``moments`` (:class:`SmallSampleMoments`): the Satterthwaite degrees of freedom of
+        every contrast (``moments.df``) and the HTZ moments of the ``joint`` sets.
 
     Examples
     --------
@@ -166,14 +229,24 @@ def cell_ols(
     ...                np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 0, 1, 0, 1]))
     >>> round(float(fit.estimate[0, 0]), 6)
     3.0
+
+    Under CR2 each contrast gets its Satterthwaite degrees of freedom. Eight people over two weeks, person 0
+    treated alone in week 1: the variance rests on that one person, so df is near 1, not G - 1 = 7.
+
+    >>> unit, week = np.repeat(np.arange(8), 2), np.tile([0, 1], 8)
+    >>> y = np.array([1.0, 5, 2, 3, 0, 1, 3, 3, 1, 3, 2, 2, 0, 2, 1, 1])
+    >>> cr2 = cell_ols(y, np.where((unit == 0) & (week == 1), 0, -1), 1, unit, week, vcov="cr2")
+    >>> round(float(cr2.moments.df[0]), 2)
+    1.3
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint)
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-              rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05) -> ContrastFit:
+              rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05,
+              joint=None) -> ContrastFit:
     if vcov not in ("cr1", "cr2"):
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
@@ -226,17 +299,20 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     resid = y_tilde - demeaned_cells(params)
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
 
-    def sandwich(resid: np.ndarray, r: np.ndarray, cr2: bool = False) -> np.ndarray:
+    lev = moments = None
+    if vcov == "cr2":
+        c_all = np.full(n, -1, dtype=np.int64)
+        c_all[rows] = c
+        q_cr2 = la.cho_solve(factor, r.T)
+        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
+        moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint)
+
+    def sandwich(resid: np.ndarray, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
-        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 adds
-        # the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
+        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 (lev)
+        # adds the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
-        lev = None
-        if cr2:
-            c_all = np.full(n, -1, dtype=np.int64)
-            c_all[rows] = c
-            lev = _leverage(system, c_all, factor, gamma, q, gq, leverage_tol)
         cov = np.empty((m, r.shape[0], r.shape[0]))
         for j in range(m):
             we = w * resid[:, j]
@@ -261,8 +337,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         if free.any():
             params_null[free] = la.cho_solve(la.cho_factor(bread[np.ix_(free, free)], lower=True), rhs[free])
         cov_null = sandwich(y_tilde - demeaned_cells(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
-    return ContrastFit((r @ params).T, sandwich(resid, r, cr2=vcov == "cr2"), params.T, n, n_units, n_total,
-                       cov_null)
+    return ContrastFit((r @ params).T, sandwich(resid, r, lev), params.T, n, n_units, n_total, cov_null, moments)
 
 
 # ------------------------------------------------------------------------------------------------ CR2
@@ -400,3 +475,94 @@ def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
     t = times[np.maximum(lev.null_rows, 0)]
     s_g = np.where(pr[:, :, None] & pr[:, None, :], sigma[t[:, :, None], t[:, None, :]], 0.0)
     return np.einsum("pik,pij,pjl->kl", lev.null_q0, s_g, lev.null_q0)
+
+
+# ------------------------------------------------------------------------------- Satterthwaite and HTZ
+def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> SmallSampleMoments:
+    """The working-model moments of the CR2 variance of every contrast (module notes, "Small-sample inference").
+
+    Per contrast ``a``: ``u_g`` (person g's rows) is ``A_g X~_g q_a`` (``sqrt(w) (r - person mean of r)`` where
+    ``A_g = I``; ``sqrt(w) r + delta`` for the adjusted persons), ``y = sqrt(w) u`` and ``z_g = [W_g' y_g; D_g' y_g]``
+    its person x week and person x cell sums; ``d_g^ab = u_g^a' u_g^b`` (plus ``Q0_g^a' Q0_g^b`` for an imputed
+    person), ``e_g^ab = z_g^a' Qt z_g^b`` with ``Qt = [[K, -L'], [-L, B^-1]]`` and ``S^ab = sum_g z_g^a z_g^b'``.
+    """
+    w, units, times = system.weights, system.unit_codes, system.time_codes
+    n_units, n_times = system.n_units, system.n_times
+    n_cells, k = q.shape
+    joint = [np.asarray(j, dtype=np.int64) for j in (joint or [])]
+    if n_cells == 0 or k == 0:
+        return SmallSampleMoments(np.zeros(k), np.zeros(k),
+                                  tuple((j, np.zeros((j.size,) * 2), np.zeros((j.size,) * 4)) for j in joint))
+    s = np.sqrt(w)
+    in_cell = c_all >= 0
+    cell_rows = np.flatnonzero(in_cell)
+    chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])
+    lower = np.tril(la.lapack.dlauum(chol_inv, lower=1)[0])
+    b_inv = lower + np.tril(lower, -1).T
+    lt = la.cho_solve(factor, gamma.T)  # (cells, T): L = B^-1 Gamma'
+    kt = system.a_pinv + gamma @ lt  # (T, T): K
+    q_tilde = np.block([[kt, -lt.T], [-lt, b_inv]])  # (T + cells)^2
+    # person x cell pairs (the nonzeros of D_g' y) and, per person with cells, its pairs padded (for B^-1[c, c'])
+    pair_key = units[cell_rows] * n_cells + c_all[cell_rows]
+    pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
+    pair_person, pair_cell = pairs // n_cells, pairs % n_cells
+    with_cells, pair_count = np.unique(pair_person, return_counts=True)
+    starts = np.concatenate([[0], np.cumsum(pair_count)[:-1]])
+    slot = np.arange(pairs.size) - np.repeat(starts, pair_count)
+    owner = np.repeat(np.arange(with_cells.size), pair_count)
+    pad = np.full((with_cells.size, int(pair_count.max())), -1, dtype=np.int64)
+    pad[owner, slot] = np.arange(pairs.size)
+    pc = np.where(pad >= 0, pair_cell[np.maximum(pad, 0)], 0)
+    b_sub = np.where((pad >= 0)[:, :, None] & (pad >= 0)[:, None, :], b_inv[pc[:, :, None], pc[:, None, :]], 0.0)
+    null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
+    cache: dict[int, tuple] = {}
+
+    def pieces(a: int) -> tuple:
+        # u, the person x week sums of y (dense), the person x cell sums of y (sparse), padded per person
+        if a in cache:
+            return cache[a]
+        r = np.where(in_cell, q[np.maximum(c_all, 0), a], 0.0) - gq[times, a]
+        r_bar = np.bincount(units, weights=w * r, minlength=n_units) / system.unit_weight
+        u = s * (r - r_bar[units])
+        if lev.rows.size:
+            u[lev.rows] = s[lev.rows] * r[lev.rows] + lev.delta[:, a]
+        y = s * u
+        a_w = np.bincount(units * n_times + times, weights=y, minlength=n_units * n_times).reshape(n_units, n_times)
+        dv = np.bincount(pair_of_row, weights=y[cell_rows], minlength=pairs.size)
+        d_d = sp.csr_matrix((dv, (pair_person, pair_cell)), shape=(n_units, n_cells))
+        out = (u, a_w, d_d, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
+        if len(cache) < 8:
+            cache[a] = out
+        return out
+
+    def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # d_g^ab, e_g^ab (per person) and Qt S^ab
+        u_a, w_a, d_a, p_a = pieces(a)
+        u_b, w_b, d_b, p_b = pieces(b)
+        d = np.bincount(units, weights=u_a * u_b, minlength=n_units)
+        if null_person.size:
+            d[null_person] += np.einsum("pi,pi->p", lev.null_q0[:, :, a], lev.null_q0[:, :, b])
+        e = np.einsum("gt,gt->g", w_a @ kt, w_b) - np.einsum("gt,gt->g", np.asarray(d_b @ lt), w_a) \
+            - np.einsum("gt,gt->g", np.asarray(d_a @ lt), w_b)
+        e[with_cells] += np.einsum("pi,pij,pj->p", p_a, b_sub, p_b)
+        s_ab = np.block([[w_a.T @ w_b, np.asarray((d_b.T @ w_a).T)],
+                         [np.asarray(d_a.T @ w_b), (d_a.T @ d_b).toarray()]])
+        return d, e, q_tilde @ s_ab
+
+    mean, square = np.zeros(k), np.zeros(k)
+    for a in range(k):
+        d, e, qs = person_terms(a, a)
+        mean[a] = (d - e).sum()
+        square[a] = (d * d - 2.0 * d * e).sum() + np.einsum("ij,ji->", qs, qs)
+    sets = []
+    for idx in joint:
+        nq = idx.size
+        terms = {(i, j): person_terms(idx[i], idx[j]) for i in range(nq) for j in range(nq)}
+        e_mat = np.array([[(terms[i, j][0] - terms[i, j][1]).sum() for j in range(nq)] for i in range(nq)])
+        c4 = np.empty((nq,) * 4)
+        for (i, j), (d_ij, e_ij, _) in terms.items():
+            for (a, b), (d_ab, e_ab, _) in terms.items():
+                cross = np.einsum("ij,ji->", terms[j, b][2], terms[a, i][2])  # tr(Qt S^jb Qt S^ai)
+                c4[i, j, a, b] = (d_ij * d_ab - d_ij * e_ab - e_ij * d_ab).sum() + cross
+        sets.append((idx, e_mat, c4))
+    return SmallSampleMoments(mean, square, tuple(sets))

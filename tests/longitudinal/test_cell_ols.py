@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cell_ols import cell_ols
-from mobility.longitudinal.cluster_ols import cluster_ols
+from mobility.longitudinal.cluster_ols import cluster_ols, htz_test
 from mobility.longitudinal.fixed_effects import two_way_demean
 
 
@@ -203,3 +204,139 @@ def test_cr2_without_cells_is_empty_not_an_error():
     fit = cell_ols(np.arange(6.0), np.full(6, -1), 0, np.zeros(6, dtype=int), np.arange(6), contrasts=np.zeros((0, 0)),
                    correction=False, vcov="cr2")
     assert fit.cov.shape == (1, 0, 0) and fit.estimate.shape == (1, 0)
+
+
+# ----------------------------------------------------------------- Satterthwaite degrees of freedom and HTZ
+def _dense_p_vectors(cells, n_cells, unit, time, w, r, leverage_tol=0.0):
+    """The textbook pieces of CR2 inference from the explicit dummy design [cells, persons, weeks but the first]:
+    for every contrast a and person g, ``p_g^a = (I - H)[:, g] A_g X_g (X'X)^-1 c_a`` (an n-vector) and, for a
+    person with directions of leverage 1 (besides the person mean), ``q0_g^a``, the part of ``X_g (X'X)^-1 c_a`` in
+    those directions (their imputed meat counted as an independent pseudo-cluster, Phi = I). ``A_g`` by
+    eigendecomposition of ``I - H_gg``; persons whose row scores ``w_i M_g[i, i]`` (the cell_ols module notes:
+    ``z_i' pinv(Zd' Zd) z_i`` with ``z_i`` the row's week and cell indicators and ``Zd`` the person-demeaned week
+    and cell dummies) stay at most ``leverage_tol`` (and sum to at most 0.9) keep ``A_g = I``, as cell_ols does."""
+    n_units, n_times = unit.max() + 1, time.max() + 1
+    x = np.zeros((unit.size, n_cells))
+    x[cells >= 0, cells[cells >= 0]] = 1.0
+    x = np.hstack([x, np.eye(n_units)[unit], np.eye(n_times)[time][:, 1:]])
+    xs = x * np.sqrt(w)[:, None]
+    xtx_inv = np.linalg.inv(xs.T @ xs)
+    hat = xs @ xtx_inv @ xs.T
+    resid_maker = np.eye(unit.size) - hat
+    z = np.hstack([np.eye(n_times)[time], x[:, :n_cells]])
+    zd = z * np.sqrt(w)[:, None]
+    for g in range(n_units):  # person-demeaned in the weighted metric
+        i = np.flatnonzero(unit == g)
+        v = np.sqrt(w[i]) / np.sqrt(w[i].sum())
+        zd[i] -= np.outer(v, v @ zd[i])
+    lev = w * np.einsum("ij,jk,ik->i", z, np.linalg.pinv(zd.T @ zd), z)
+    c_full = np.hstack([r, np.zeros((r.shape[0], x.shape[1] - n_cells))])
+    infl = xs @ xtx_inv @ c_full.T  # (n, k): X (X'X)^-1 c, person by person X_g (X'X)^-1 c
+    p, q0 = np.zeros((r.shape[0], n_units, unit.size)), np.zeros((r.shape[0], n_units, unit.size))
+    for g in range(n_units):
+        i = np.flatnonzero(unit == g)
+        lam, vec = np.linalg.eigh(np.eye(i.size) - hat[np.ix_(i, i)])
+        null = lam < 1e-6
+        if lev[i].max() > leverage_tol or lev[i].sum() > 0.9:
+            a_g = (vec * np.where(null, 0.0, 1.0 / np.sqrt(np.maximum(lam, 1e-6)))) @ vec.T
+        else:
+            a_g = np.eye(i.size)
+        for a in range(r.shape[0]):
+            p[a, g] = resid_maker[:, i] @ (a_g @ infl[i, a])
+            if null.sum() > 1:
+                q0[a, g, i] = vec[:, null] @ (vec[:, null].T @ infl[i, a])
+    return p, q0
+
+
+def _dense_small_sample(p, q0, idx):
+    """clubSandwich's P array ``P[a, b, g, h] = p_g^a' p_h^b`` (+ the imputed pseudo-clusters on the diagonal) for
+    the contrasts ``idx``, then Satterthwaite_df and Wald_test(test="HTZ")'s total_variance_mat and nu."""
+    pa = np.einsum("agn,bhn->abgh", p[idx], p[idx]) + np.einsum("agn,bgn,gh->abgh", q0[idx], q0[idx],
+                                                                  np.eye(p.shape[1]))
+    omega = np.einsum("abgg->ab", pa)
+    df = np.array([2.0 * np.trace(pa[a, a]) ** 2 / (2.0 * (pa[a, a] ** 2).sum()) for a in range(len(idx))])
+    lam, vec = np.linalg.eigh(omega)
+    omega_nsqrt = (vec * lam ** -0.5) @ vec.T
+    b_jk = np.einsum("sa,abgh,bt->stgh", omega_nsqrt, pa, omega_nsqrt)
+    q = len(idx)
+    var_mat = np.array([[(b_jk[s, t] * b_jk[t, s]).sum() + (b_jk[s, s] * b_jk[t, t]).sum() for t in range(q)]
+                        for s in range(q)])
+    return omega, df, q * (q + 1) / var_mat.sum()
+
+
+@pytest.mark.parametrize("lone,weighted", [(False, False), (False, True), (True, True)])
+def test_satterthwaite_and_htz_equal_the_dense_textbook_formulas(lone, weighted):
+    """Exact CR2 (leverage_tol=0): the moments from the person x (cells + weeks) tables equal those of the explicit
+    n x n hat matrix, with and without lone losers (imputed persons) and weights, to 1e-8."""
+    losses = [3, 3, 4, 5] if lone else [3, 3, 4, 4, 4, 2, 2, 2, 2]
+    y, cells, n_cells, unit, time, w = _cohort_panel(5 if lone else 2, losses, n_controls=12 if lone else 10)
+    w = w if weighted else np.ones(unit.size)
+    r = np.random.default_rng(1).normal(size=(4, n_cells))
+    joint = [np.array([0, 2, 3]), np.array([1])]
+    fit = cell_ols(y, cells, n_cells, unit, time, w if weighted else None, contrasts=r, vcov="cr2",
+                   leverage_tol=0.0, joint=joint)
+    p, q0 = _dense_p_vectors(cells, n_cells, unit, time, w, r)
+    assert not lone or np.abs(q0).sum() > 0  # persons 2 and 3 are alone in their cohorts
+    omega, df, _ = _dense_small_sample(p, q0, np.arange(4))
+    np.testing.assert_allclose(fit.moments.mean, np.diag(omega), rtol=1e-8)
+    np.testing.assert_allclose(fit.moments.df, df, rtol=1e-8)
+    for idx, (got_idx, e_mat, c4) in zip(joint, fit.moments.joint):
+        omega_set, _, nu = _dense_small_sample(p, q0, idx)
+        np.testing.assert_array_equal(got_idx, idx)
+        np.testing.assert_allclose(e_mat, omega_set, rtol=1e-8)
+        pa = np.einsum("agn,bhn->abgh", p[idx], p[idx]) + np.einsum("agn,bgn,gh->abgh", q0[idx], q0[idx],
+                                                                      np.eye(p.shape[1]))
+        np.testing.assert_allclose(c4, np.einsum("abgh,cdgh->abcd", pa, pa), rtol=1e-8)
+        params = fit.estimate[0, idx]
+        test = htz_test(params, fit.cov[0][np.ix_(idx, idx)], e_mat, c4)
+        q = idx.size
+        hotelling = params @ np.linalg.solve(fit.cov[0][np.ix_(idx, idx)], params)
+        assert test["df_den"] == pytest.approx(nu - q + 1, rel=1e-8)
+        assert test["f_stat"] == pytest.approx((nu - q + 1) / (nu * q) * hotelling, rel=1e-8)
+        assert test["p_value"] == pytest.approx(stats.f.sf((nu - q + 1) / (nu * q) * hotelling, q, nu - q + 1),
+                                                rel=1e-8)
+
+
+def test_satterthwaite_with_the_leverage_cut_off_equals_dense_with_identity_blocks():
+    """Default cut-off: persons of low leverage keep A_g = I in the moments as in the covariance (here the controls
+    and the large cohort), the others are exact; the dense formulas with the same rule agree to 1e-8."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(7, [2] * 30 + [3] * 3 + [5], n_controls=25)
+    r = np.eye(n_cells)[:5]
+    fit = cell_ols(y, cells, n_cells, unit, time, w, contrasts=r, vcov="cr2", joint=[np.arange(3)])
+    p, q0 = _dense_p_vectors(cells, n_cells, unit, time, w, r, leverage_tol=0.05)
+    _, df, nu = _dense_small_sample(p, q0, np.arange(5))
+    np.testing.assert_allclose(fit.moments.df, df, rtol=1e-8)
+    _, _, nu3 = _dense_small_sample(p, q0, np.arange(3))
+    e_mat, c4 = fit.moments.joint[0][1:]
+    assert htz_test(fit.estimate[0, :3], fit.cov[0][:3, :3], e_mat, c4)["df_den"] == pytest.approx(nu3 - 2, rel=1e-8)
+
+
+def test_satterthwaite_df_many_balanced_clusters_and_one_treated_person():
+    """Many people spread evenly over two cells: df near the number of clusters (G - 1 = 199 here, Bell-McCaffrey's
+    df for a balanced difference is about the smaller arm's size minus one, 99); one treated person: df near 1."""
+    rng = np.random.default_rng(3)
+    n_units, n_times = 200, 6
+    unit = np.repeat(np.arange(n_units), n_times)
+    time = np.tile(np.arange(n_times), n_units)
+    cells = np.where((time >= 3), (unit < 100).astype(int) - 1, -1)  # cell 0: first 100 people after week 3
+    y = rng.normal(size=unit.size)
+    many = cell_ols(y, cells, 1, unit, time, vcov="cr2", leverage_tol=0.0)
+    assert 80.0 < many.moments.df[0] <= 199.0
+    one = np.where((time >= 3) & (unit == 0), 0, -1)
+    single = cell_ols(y, one, 1, unit, time, vcov="cr2", leverage_tol=0.0)
+    assert 0.9 < single.moments.df[0] < 3.0
+    assert single.moments.df[0] < many.moments.df[0] / 20
+
+
+def test_htz_test_with_wishart_moments_reduces_to_hotelling():
+    """Moments of an exact Wishart(nu, I/nu) estimator: HTZ's nu recovers nu and its F is Hotelling's T^2 scaled."""
+    q, nu = 3, 25.0
+    e_mat = np.eye(q)
+    # C4[a, b, c, d] = sum_{g,h} P^ab P^cd for nu independent clusters with P^ab_gh = delta_gh delta_ab / nu
+    c4 = np.einsum("ab,cd->abcd", np.eye(q), np.eye(q)) / nu
+    params = np.array([0.3, -0.2, 0.5])
+    out = htz_test(params, np.eye(q) * 0.04, e_mat, c4)
+    # total variance of a Wishart: q (q + 1) / nu summed, so nu comes back exactly
+    assert out["df_den"] == pytest.approx(nu - q + 1)
+    t2 = params @ params / 0.04
+    assert out["f_stat"] == pytest.approx((nu - q + 1) / (nu * q) * t2)
