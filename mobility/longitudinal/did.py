@@ -111,7 +111,8 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
     for _, one in table.groupby(draw_col, sort=True):
         merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
         per_draw.append(did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs))
-        dfs.append(merged[user_col].nunique() - 1)
+        # complete-data df: G - 1 (CR1), each row's Satterthwaite df (CR2)
+        dfs.append(per_draw[-1]["df"].to_numpy() if kwargs.get("vcov") == "cr2" else merged[user_col].nunique() - 1)
     return combine_did_draws(per_draw, dfs, min_users=min_users, alpha=alpha)
 
 
@@ -128,15 +129,15 @@ def combine_did_draws(per_draw: list[pd.DataFrame], dfs: list[int], *, min_users
                   for c in ("n_users_pre", "n_users_post", "n_control_users")}
         suppressed = len(cell) < m or cell.estimate.isna().any() or min(counts["n_users_pre"], counts["n_users_post"]) < min_users
         if suppressed:
-            vals = (np.nan,) * 5
+            vals, df_out = (np.nan,) * 5, np.nan
         else:
             est, se, df = rubin_combine(cell.estimate.to_numpy()[:, None], (cell.std_error.to_numpy() ** 2)[:, None],
                                         float(cell["_df"].min()))
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
-            vals = (est[0], se[0], lo[0], hi[0], p[0])
+            vals, df_out = (est[0], se[0], lo[0], hi[0], p[0]), float(np.asarray(df).ravel()[0])
         first = cell.iloc[0]
         rows.append({"metric": one_metric, "group": label,
                      **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
                      **counts, "suppressed": bool(suppressed), "estimator": first["estimator"],
-                     "control_group": first["control_group"]})
+                     "control_group": first["control_group"], "df": df_out})
     return pd.DataFrame(rows, columns=list(DID_COLUMNS))

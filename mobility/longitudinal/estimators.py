@@ -30,6 +30,9 @@ the window. They differ in their cells:
 Standard errors are clustered by person: CR2 by default (``vcov="cr2"``: each person's residuals adjusted for
 their leverage, which the saturated cells make large where a cohort holds one or two losers, and a pooled
 working covariance for a loser alone in a cell; :func:`~mobility.longitudinal.cell_ols.cell_ols`), or CR1.
+Under CR2 each term's interval uses its Satterthwaite degrees of freedom (column ``df``) and
+``pretrend_test="htz"`` refers the leads' CR2 Wald statistic to Pustejovsky & Tipton's HTZ approximation;
+under CR1 intervals use t(G - 1).
 
 Groups: with a group column every cell is also per group; ``group_time_effects=True`` gives each group its
 own calendar-week effects (a group without never-losers is then left out, its cells suppressed).
@@ -53,18 +56,25 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cell_ols import cell_ols
-from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, t_inference, wald_test
+from mobility.longitudinal.cluster_ols import (
+    check_sizes,
+    cr1_factor,
+    htz_test,
+    satterthwaite_df,
+    t_inference,
+    wald_test,
+)
 from mobility.longitudinal.panel import EventPanel, prepare_panel
 from mobility.longitudinal.params import EventStudyParams
 
 COEFFICIENT_COLUMNS = (
     "metric", "group", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-    "n_users", "n_obs", "suppressed", "reference", "estimator", "control_group",
+    "n_users", "n_obs", "suppressed", "reference", "estimator", "control_group", "df",
 )
 PRETREND_COLUMNS = ("metric", "group", "f_stat", "df_num", "df_den", "p_value", "n_leads")
 DID_COLUMNS = (
     "metric", "group", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-    "n_users_pre", "n_users_post", "n_control_users", "suppressed", "estimator", "control_group",
+    "n_users_pre", "n_users_post", "n_control_users", "suppressed", "estimator", "control_group", "df",
 )
 
 
@@ -96,6 +106,20 @@ class Terms:
     n_clusters: int
     n_params_total: int
     cov_null: np.ndarray | None = None  # like ``cov``, from residuals with the null cells held at 0 (leads only)
+    df_terms: np.ndarray | None = None  # CR2: Satterthwaite df per term (NaN where not estimable); CR1: None
+    joint: tuple = ()  # CR2 with joint sets: (term indices, E (q, q), C4 (q, q, q, q)) per set, for htz_test
+
+    def df_of_terms(self) -> np.ndarray | int:
+        """Degrees of freedom of each term's t reference: Satterthwaite's under CR2, else ``G - 1``."""
+        return self.df if self.df_terms is None else self.df_terms
+
+    def joint_moments(self, terms: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``E`` and ``C4`` of the HTZ test of ``terms`` (all in one joint set of the fit)."""
+        for idx, e_mat, c4 in self.joint:
+            pos = [int(np.flatnonzero(idx == t)[0]) for t in terms if (idx == t).any()]
+            if len(pos) == len(terms):
+                return e_mat[np.ix_(pos, pos)], c4[np.ix_(pos, pos, pos, pos)]
+        raise MobilityError(f"no joint set of the fit holds the terms {terms} (pretrend_test='htz' needs them)")
 
 
 def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.ndarray | None = None) -> np.ndarray:
@@ -123,6 +147,7 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 def fit_terms(
     ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
     blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None, vcov: str = "cr1",
+    joint: list[np.ndarray] | None = None,
 ) -> list[Terms]:
     """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
@@ -139,6 +164,10 @@ def fit_terms(
 
     ``vcov`` (``"cr1"`` or ``"cr2"``) is the covariance of ``cov`` (:data:`~mobility.longitudinal.params.VCOV_TYPES`);
     CR2 has no small-sample factor, so blocks are summed as they are; ``cov_null`` is CR1 either way.
+
+    Under CR2 every term also gets its Satterthwaite degrees of freedom (``df_terms``) and each set of ``joint``
+    (arrays of term indices of the first spec, e.g. each group's leads) the moments of its HTZ test (``joint``):
+    blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
     w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
@@ -153,13 +182,38 @@ def fit_terms(
         first = np.abs(r[: parts[0].shape[0]]) > 0
         null_terms[: parts[0].shape[0]] = first.any(axis=1) & ~first[:, ~null_cells].any(axis=1)
     cov_null = np.full((m, n_all, n_all), np.nan) if null_cells is not None else None
+    cr2 = vcov == "cr2"
+    sets = [np.asarray(j, dtype=np.int64) for j in (joint or [])] if cr2 else []
+    sets = [j[np.abs(r[j]).sum(axis=1) > 0] for j in sets]  # terms without cells (the reference) test nothing
+    mean, square = np.zeros(n_all), np.zeros(n_all)
+    set_mean = [np.zeros((j.size,) * 2) for j in sets]
+    set_c4 = [np.zeros((j.size,) * 4) for j in sets]
+
+    def add_moments(moments, own: np.ndarray, own_sets: list) -> None:
+        mean[own] += moments.mean
+        square[own] += moments.square
+        for (s_i, pos), (_, e_mat, c4) in zip(own_sets, moments.joint):
+            set_mean[s_i][np.ix_(pos, pos)] += e_mat
+            set_c4[s_i][np.ix_(pos, pos, pos, pos)] += c4
+
+    def local_sets(own: np.ndarray) -> tuple[list, list]:
+        # the joint sets' terms that this fit holds, as (set, positions in the set) and as indices of ``own``
+        where = np.full(n_all, -1, dtype=np.int64)
+        where[own] = np.arange(own.size)
+        kept = [(s_i, np.flatnonzero(where[j] >= 0)) for s_i, j in enumerate(sets)]
+        kept = [(s_i, pos) for s_i, pos in kept if pos.size]
+        return kept, [where[sets[s_i][pos]] for s_i, pos in kept]
+
     if blocks is None:
+        own_sets, local = local_sets(np.arange(n_all))
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
-                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov)
+                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local)
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
         if cov_null is not None:
             cov_null[np.ix_(np.arange(m), null_terms, null_terms)] = fit.cov_null
+        if cr2:
+            add_moments(fit.moments, np.arange(n_all), own_sets)
     else:
         if cov_null is not None:
             cov_null[np.ix_(np.arange(m), null_terms, null_terms)] = 0.0
@@ -176,15 +230,18 @@ def fit_terms(
             users = pd.factorize(ep.user_codes[rows])[0]
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
             own_null = own[null_terms[own]]
+            own_sets, local_joint = local_sets(own)
             try:
                 fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
-                               null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov)
+                               null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint)
             except MobilityError:
                 info["blocks_not_estimable"] += 1
                 continue
+            if cr2:
+                add_moments(fit.moments, own, own_sets)
             estimate[:, own] += fit.estimate
             cov[np.ix_(np.arange(m), own, own)] += fit.cov
             if cov_null is not None:
@@ -202,9 +259,11 @@ def fit_terms(
         sl = slice(start, start + part.shape[0])
         start += part.shape[0]
         estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
+        df_terms = np.where(estimable, satterthwaite_df(mean[sl], square[sl]), np.nan) if cr2 else None
         out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
                          estimable, df, n_obs, n_clusters, n_total,
-                         None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable)))
+                         None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable), df_terms,
+                         tuple(zip(sets, set_mean, set_c4)) if sl.start == 0 else ()))
     return out
 
 
@@ -359,8 +418,15 @@ class _CellEstimator(ABC):
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
         null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]
+        joint = None
+        if null_cells is not None and p.pretrend_test == "htz":  # each group's leads, tested jointly (HTZ)
+            lo, hi = p.window
+            n_k = hi - lo + 1
+            t = np.arange(specs[0][1])
+            joint = [np.flatnonzero((t // n_k == g) & (t % n_k + lo < 0)) for g in range(specs[0][1] // n_k)]
         terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
-                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov)
+                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov,
+                          joint=joint)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit
@@ -389,7 +455,8 @@ class _CellEstimator(ABC):
             info.update({"n_obs": terms.n_obs_fit, "n_clusters": terms.n_clusters,
                          "n_params_total": terms.n_params_total,
                          "n_treated_users": int(pd.unique(ep.user_codes[count_codes >= 0]).size),
-                         "inference": f"t({terms.df})"})
+                         "inference": f"t({terms.df})" if terms.df_terms is None else
+                         "t(Satterthwaite df per term, CR2; column df)"})
             for j, m in enumerate(metrics):
                 c, pre, v = self._tables(m, labels, terms, j, n_users, n_obs, reference, p, unbinned_leads)
                 coefficients.append(c)
@@ -416,7 +483,8 @@ class _CellEstimator(ABC):
         n_k = hi - lo + 1
         est, cov = terms.estimate[j], terms.cov[j]
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        p_val, ci_lo, ci_hi = t_inference(est, se, terms.df, alpha=p.alpha)
+        df = np.broadcast_to(np.asarray(terms.df_of_terms(), dtype=np.float64), est.shape)
+        p_val, ci_lo, ci_hi = t_inference(est, se, df, alpha=p.alpha)
         rows, reported = [], []
         for t in range(len(labels) * n_k):
             g, k = divmod(t, n_k)
@@ -424,17 +492,18 @@ class _CellEstimator(ABC):
             is_ref = bool(reference[t])
             suppressed = not is_ref and (n_users[t] < p.min_users or not terms.estimable[t])
             if is_ref:
-                vals = (0.0, np.nan, np.nan, np.nan, np.nan)
+                vals, df_t = (0.0, np.nan, np.nan, np.nan, np.nan), np.nan
             elif suppressed:
-                vals = (np.nan,) * 5
+                vals, df_t = (np.nan,) * 5, np.nan
             else:
-                vals = (est[t], se[t], ci_lo[t], ci_hi[t], p_val[t])
+                vals, df_t = (est[t], se[t], ci_lo[t], ci_hi[t], p_val[t]), float(df[t])
                 reported.append(t)
             binned = p.bin_endpoints and not (unbinned_leads and k < 0)
             rows.append({"metric": metric, "group": labels[g], "term": term_label(k, p.window, binned),
                          "event_time": k, **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
                          "n_users": int(n_users[t]), "n_obs": int(n_obs[t]), "suppressed": suppressed,
-                         "reference": is_ref, "estimator": self.name, "control_group": p.control_group})
+                         "reference": is_ref, "estimator": self.name, "control_group": p.control_group,
+                         "df": df_t})
         coefficients = pd.DataFrame(rows, columns=list(COEFFICIENT_COLUMNS))
         names = [f"{labels[t // n_k]}|{coefficients.term.iloc[t]}" for t in reported]
         vcov = pd.DataFrame(cov[np.ix_(reported, reported)], index=names, columns=names)
@@ -442,7 +511,10 @@ class _CellEstimator(ABC):
         pre_cov = cov if terms.cov_null is None else terms.cov_null[j]
         for g, label in enumerate(labels):
             leads = [t for t in reported if t // n_k == g and t % n_k + lo < 0]
-            test = wald_test(est[leads], pre_cov[np.ix_(leads, leads)], terms.df)
+            if p.pretrend_test == "htz" and leads:
+                test = htz_test(est[leads], cov[np.ix_(leads, leads)], *terms.joint_moments(leads))
+            else:
+                test = wald_test(est[leads], pre_cov[np.ix_(leads, leads)], terms.df)
             pre_rows.append({"metric": metric, "group": label, **test, "n_leads": len(leads)})
         return coefficients, pd.DataFrame(pre_rows, columns=list(PRETREND_COLUMNS)), vcov
 
@@ -462,7 +534,8 @@ class _CellEstimator(ABC):
         rows = []
         for j, m in enumerate(ep.metrics):
             se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
-            p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, terms.df, alpha=p.alpha)
+            df = np.broadcast_to(np.asarray(terms.df_of_terms(), dtype=np.float64), se.shape)
+            p_val, ci_lo, ci_hi = t_inference(terms.estimate[j], se, df, alpha=p.alpha)
             for g, label in enumerate(labels):
                 suppressed = not terms.estimable[g] or min(n_pre[g], n_post[g]) < p.min_users
                 vals = (np.nan,) * 5 if suppressed else (terms.estimate[j, g], se[g], ci_lo[g], ci_hi[g], p_val[g])
@@ -470,7 +543,8 @@ class _CellEstimator(ABC):
                              **dict(zip(("estimate", "std_error", "ci_low", "ci_high", "p_value"), vals)),
                              "n_users_pre": int(n_pre[g]), "n_users_post": int(n_post[g]),
                              "n_control_users": n_controls, "suppressed": bool(suppressed),
-                             "estimator": self.name, "control_group": p.control_group})
+                             "estimator": self.name, "control_group": p.control_group,
+                             "df": np.nan if suppressed else float(df[g])})
         return pd.DataFrame(rows, columns=list(DID_COLUMNS))
 
     @abstractmethod
@@ -585,7 +659,9 @@ class SunAbraham(_CellEstimator):
         cov[np.ix_(np.ones(cov.shape[0], bool), is_lead, is_lead)] = leads.cov[:, is_lead][:, :, is_lead]
         cov[np.ix_(np.ones(cov.shape[0], bool), ~is_lead, ~is_lead)] = terms.cov[:, ~is_lead][:, :, ~is_lead]
         merged = replace(terms, estimate=np.where(is_lead, leads.estimate, terms.estimate), cov=cov,
-                         estimable=np.where(is_lead, leads.estimable, terms.estimable), cov_null=leads.cov_null)
+                         estimable=np.where(is_lead, leads.estimable, terms.estimable), cov_null=leads.cov_null,
+                         df_terms=None if terms.df_terms is None else np.where(is_lead, leads.df_terms, terms.df_terms),
+                         joint=leads.joint)
         info["pretrend_test"] = "untreated rows only, one dummy per lead (Borusyak, Jaravel & Spiess 2024, test 1)"
         counts = np.where(ep.event_time < 0, lead_codes, np.where(keep, term_codes, -1))
         return merged, counts, np.zeros(n_terms, dtype=bool), True, did

@@ -12,9 +12,11 @@ estimated but not reported (estimate and interval NaN, ``suppressed=True``); ``n
 Coefficient table columns (:data:`COEFFICIENT_COLUMNS`)
 -------------------------------------------------------
 ``metric, group, term, event_time, estimate, std_error, ci_low, ci_high, p_value, n_users, n_obs,
-suppressed, reference, estimator, control_group``: ``term`` is e.g. ``"k=3"``, ``"k<=-4"`` or ``"k>=12"`` for
+suppressed, reference, estimator, control_group, df``: ``term`` is e.g. ``"k=3"``, ``"k<=-4"`` or ``"k>=12"`` for
 binned endpoints; the reference period (where there is one) is a row with estimate 0 and
-``reference=True``. Intervals and p-values use t(G-1), G the number of persons.
+``reference=True``. Intervals and p-values use Student's t with ``df`` degrees of freedom: under CR2 (the
+default) each term's Bell-McCaffrey / Satterthwaite df (:mod:`mobility.longitudinal.cell_ols`, "Small-sample
+inference"), under CR1 ``G - 1``, G the number of persons; NaN on reference and suppressed rows.
 """
 
 from __future__ import annotations

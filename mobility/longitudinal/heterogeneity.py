@@ -221,14 +221,19 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
         row["n_draws"] = m
         ok = cell.estimate.notna()
         if first.reference:
-            row.update(estimate=0.0, std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, suppressed=False)
+            row.update(estimate=0.0, std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, suppressed=False,
+                       df=np.nan)
         elif len(cell) < m or not ok.all() or row["n_users"] < min_users:
-            row.update(estimate=np.nan, std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, suppressed=True)
+            row.update(estimate=np.nan, std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, suppressed=True,
+                       df=np.nan)
         else:
+            # complete-data df: G - 1 (CR1), or the smallest Satterthwaite df of the term over the draws (CR2)
+            complete = df_complete if results[0].info.get("vcov") != "cr2" else float(cell["df"].min())
             est, se, df = rubin_combine(cell.estimate.to_numpy()[:, None], (cell.std_error.to_numpy() ** 2)[:, None],
-                                        df_complete)
+                                        complete)
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
-            row.update(estimate=est[0], std_error=se[0], ci_low=lo[0], ci_high=hi[0], p_value=p[0], suppressed=False)
+            row.update(estimate=est[0], std_error=se[0], ci_low=lo[0], ci_high=hi[0], p_value=p[0], suppressed=False,
+                       df=float(np.asarray(df).ravel()[0]))
         rows.append(row)
     coef = pd.DataFrame(rows)[list(COEFFICIENT_COLUMNS) + ["n_draws"]]
 

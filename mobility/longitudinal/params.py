@@ -25,10 +25,12 @@ CONTROL_GROUPS = ("never", "not_yet")
 ``not_yet``: untreated weeks of later losers too (post-loss cells only, the imputation estimator of
 Borusyak, Jaravel & Spiess 2024 on balanced panels; leads from their pre-trend test)."""
 DF_CORRECTIONS = ("dummies", "nested")
-PRETREND_TESTS = ("score", "wald")
+PRETREND_TESTS = ("score", "wald", "htz")
 """``score``: the joint test of the leads with their cluster-robust covariance from the residuals of the fit
 without lead cells (the null imposed; a Lagrange-multiplier test); ``wald``: from the full fit's residuals,
-which over-rejects when few people lose their job in each week (see :class:`EventStudyParams`)."""
+which over-rejects when few people lose their job in each week (see :class:`EventStudyParams`); ``htz``: the
+Wald statistic with the CR2 covariance against Pustejovsky & Tipton's (2018) Hotelling T^2 approximation, whose
+denominator degrees of freedom come from the CR2 estimator's own moments (``vcov="cr2"`` only)."""
 VCOV_TYPES = ("cr2", "cr1")
 """Cluster-robust covariance of the coefficients (clustered by person): ``cr2`` the Bell-McCaffrey / CR2
 adjustment of each person's residuals by their leverage (Pustejovsky & Tipton 2018), with a pooled working
@@ -134,7 +136,7 @@ class EventStudyParams:
         weeks they are seen in. ``"cr1"``: the plain sandwich, whose intervals cover 84-87% instead of 95% in
         simulated panels of 650 people with 8% losers (``benchmarks/README.md``, "Longitudinal event study").
         The pre-trend test's score form keeps CR1 on its restricted residuals either way.
-    pretrend_test : {"score", "wald"}
+    pretrend_test : {"score", "wald", "htz"}
         How the joint pre-trend test (``pretrend`` table) gets the covariance of the leads (the leads' own
         estimates and intervals are unchanged). ``"score"`` (default): CR1 from the residuals of the fit with
         the lead cells left out, i.e. with the null of no pre-trend imposed (a cluster-robust Lagrange
@@ -146,7 +148,12 @@ class EventStudyParams:
         of the synthetic default region's per-group tests at 1% (the score test: none); the score test
         keeps its level in both (1-2% at 5%; ``benchmarks/README.md``, "Longitudinal event study"). The
         pre-trend test of groups drawn per person (``group_method="draws"``, Rubin's rules) combines the draws'
-        coefficient covariances, i.e. the Wald form, whatever this says.
+        coefficient covariances, i.e. the Wald form, whatever this says. ``"htz"`` (``vcov="cr2"`` only): the
+        Wald statistic of ``"wald"`` under CR2 referred to Pustejovsky & Tipton's (2018) HTZ approximation
+        (Hotelling's T^2 with degrees of freedom from the moments of the CR2 estimator under a working model of
+        independent errors; :func:`~mobility.longitudinal.cluster_ols.htz_test`): where the leads rest on few
+        losers its ``df_den`` is small and the test accordingly cautious. Whatever the test, under CR2 every
+        coefficient's interval and p-value use its Satterthwaite degrees of freedom (column ``df``).
     min_users : int
         Privacy threshold k: cells with fewer distinct job losers are suppressed (default 10).
     alpha : float
@@ -191,6 +198,9 @@ class EventStudyParams:
         _choice(own, "df_correction", self.df_correction, DF_CORRECTIONS)
         _choice(own, "vcov", self.vcov, VCOV_TYPES)
         _choice(own, "pretrend_test", self.pretrend_test, PRETREND_TESTS)
+        if self.pretrend_test == "htz" and self.vcov != "cr2":
+            raise _bad(own, "pretrend_test", self.pretrend_test, "needs vcov='cr2' (the HTZ test approximates the "
+                       "CR2 estimator's distribution); use 'score' or 'wald' with vcov='cr1'")
         check_min_users(self.min_users)
         check_alpha(self.alpha)
 

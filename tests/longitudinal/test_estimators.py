@@ -189,3 +189,36 @@ def test_cr2_intervals_cover_with_one_or_two_losers_per_loss_week():
                 covered[vcov].extend(((c.ci_low <= truth) & (truth <= c.ci_high)).tolist())
     assert np.mean(covered["cr2"]) >= 0.9
     assert np.mean(covered["cr1"]) < np.mean(covered["cr2"]) - 0.04
+
+
+def test_cr2_intervals_use_satterthwaite_df_and_htz_pretrend_test():
+    """Under CR2 every reported term carries its Satterthwaite df (below G - 1 with few losers per cohort) and its
+    interval is the t(df) one; ``pretrend_test="htz"`` scales Hotelling's T^2 of the CR2 covariance by
+    (nu - q + 1) / (nu q) against F(q, nu - q + 1), pooled, per group (own week effects: one block per group) and
+    for not-yet controls; CR1 keeps t(G - 1) and refuses HTZ."""
+    from scipy import stats
+
+    p = simulate_panel(31, n_users=300, n_weeks=26, share_losers=0.1, effect=False)
+    n_users = p.user_id.nunique()
+    for kwargs in ({}, {"group": "sex"}, {"control_group": "not_yet"}):
+        res = event_study(p, "y", window=(-4, 4), min_users=1, pretrend_test="htz", **kwargs)
+        c = res.coefficients[~res.coefficients.reference & ~res.coefficients.suppressed]
+        assert np.isfinite(c.df).all() and (c.df > 1).all() and (c.df < n_users - 1).all()
+        half = stats.t.ppf(0.975, c.df) * c.std_error
+        np.testing.assert_allclose(c.ci_high - c.estimate, half, rtol=1e-10)
+        for _, row in res.pretrend.iterrows():
+            leads = c[(c.group == row.group) & (c.event_time < 0)]
+            names = [f"{row.group}|{t}" for t in leads.term]
+            v = res.vcov.loc[names, names].to_numpy()
+            t_sq = leads.estimate.to_numpy() @ np.linalg.solve(v, leads.estimate.to_numpy())
+            q, nu = len(names), row.df_den + len(names) - 1
+            assert row.df_num == q and 1 < row.df_den < n_users - 1
+            assert row.f_stat == pytest.approx((nu - q + 1) / (nu * q) * t_sq, rel=1e-9)
+            assert row.p_value == pytest.approx(stats.f.sf(row.f_stat, q, row.df_den), rel=1e-9)
+        wald = event_study(p, "y", window=(-4, 4), min_users=1, pretrend_test="wald", **kwargs)
+        pd.testing.assert_frame_equal(wald.coefficients, res.coefficients)  # the test changes nothing else
+        assert (wald.pretrend.df_den == n_users - 1).all()
+    cr1 = event_study(p, "y", window=(-4, 4), min_users=1, vcov="cr1").coefficients
+    assert (cr1.df[~cr1.reference] == n_users - 1).all()
+    with pytest.raises(MobilityError, match="needs vcov='cr2'"):
+        event_study(p, "y", window=(-4, 4), vcov="cr1", pretrend_test="htz")
