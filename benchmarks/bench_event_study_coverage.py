@@ -16,12 +16,19 @@ coverage and error, and the ratio of mean standard error to the spread of the es
 Each estimator runs with the default covariance (``vcov="cr2"``, leverage-adjusted) and, as ``.../cr1``, with
 the plain CR1 sandwich; ``sun_abraham/never/wald`` (with ``--wald``) is the default estimator with the pre-trend
 test's covariance from the full fit's residuals (``pretrend_test="wald"``) instead of the residuals with the null
-imposed (the default ``"score"``). ``--share 0.08 --users 650 --weeks 39`` is the default synthetic region's
-regime (50 losers over 30 weeks). The DiD summary is the one of the event study's own fit (``did`` of the result,
+imposed (the default ``"score"``); ``sun_abraham/never/htz`` (with ``--htz``) the HTZ form (``pretrend_test="htz"``:
+the CR2 Wald statistic against Pustejovsky & Tipton's Hotelling T^2 approximation). ``--share 0.08 --users 650
+--weeks 39`` is the default synthetic region's regime (50 losers over 30 weeks); ``--share 0.023`` and ``0.046``
+with 650 users give about 15 and 30 losers (the per-group tests of the default region).
+
+Coverage is also split into the leads (``k < 0``, reference excluded) and the post terms (``k >= 0``), with the
+reported intervals (under CR2: t with each term's Satterthwaite df) and, as ``*_tG1``, with t(G - 1) on the same
+standard errors (the intervals before the Satterthwaite df); ``df_leads`` / ``df_post`` are the mean df of those
+terms and ``pre_df_den`` the mean denominator df of the pre-trend test. The DiD summary is the one of the event study's own fit (``did`` of the result,
 what :func:`~mobility.longitudinal.did.did_summary` returns).
 
 Run: python benchmarks/bench_event_study_coverage.py [--seeds 30] [--users 600] [--weeks 26] [--share 0.4] [--wald]
-     [--only sun_abraham/never,sun_abraham/never/cr1]
+     [--htz] [--only sun_abraham/never,sun_abraham/never/cr1]
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ ESTIMATORS = {"twfe": {"estimator": "twfe"}, "twfe/cr1": {"estimator": "twfe", "
               "sun_abraham/not_yet": {"control_group": "not_yet"},
               "sun_abraham/not_yet/cr1": {"control_group": "not_yet", "vcov": "cr1"}}
 WALD = {"sun_abraham/never/wald": {"pretrend_test": "wald"}}
+HTZ = {"sun_abraham/never/htz": {"pretrend_test": "htz"}}
 WINDOW = (-4, 8)
 
 
@@ -53,6 +61,10 @@ def one(panel: pd.DataFrame, kwargs: dict) -> dict:
     c = res.coefficients[~res.coefficients.reference]
     truth = np.where(c.event_time < 0, 0.0, term_truth(panel, c, window=WINDOW))
     covered = (c.ci_low <= truth) & (truth <= c.ci_high)
+    half = stats.t.ppf(0.975, panel.user_id.nunique() - 1) * c.std_error  # t(G - 1) on the same standard errors
+    covered_g1 = ((c.estimate - half <= truth) & (truth <= c.estimate + half)).to_numpy()
+    is_lead, is_post = (c.event_time < 0).to_numpy(), (c.event_time >= 0).to_numpy()
+    cov_all = covered.to_numpy()
     k = (panel.week - panel.job_loss_week).dt.days // 7
     post = panel[k.between(0, WINDOW[1])]
     did = res.did.iloc[0]  # from the same fit: what did_summary returns
@@ -61,7 +73,9 @@ def one(panel: pd.DataFrame, kwargs: dict) -> dict:
             "lead_error": c.estimate.iloc[0] - truth[0], "lead_se": c.std_error.iloc[0],
             "lag_error": (c.estimate - truth)[c.event_time >= 0].mean(),
             "did_covered": did.ci_low <= did_truth <= did.ci_high, "did_error": did.estimate - did_truth,
-            "did_se": did.std_error}
+            "did_se": did.std_error, "cov_leads": cov_all[is_lead].mean(), "cov_post": cov_all[is_post].mean(),
+            "cov_leads_tG1": covered_g1[is_lead].mean(), "cov_post_tG1": covered_g1[is_post].mean(),
+            "df_leads": c.df.to_numpy()[is_lead].mean(), "df_post": c.df.to_numpy()[is_post].mean(), "pre_df_den": res.pretrend.df_den.iloc[0]}
 
 
 def main() -> None:
@@ -71,9 +85,11 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=26)
     parser.add_argument("--share", type=float, default=0.4, help="share of people who lose their job")
     parser.add_argument("--wald", action="store_true", help="also the Wald form of the pre-trend test")
+    parser.add_argument("--csv", default=None, help="write the per-seed rows here")
+    parser.add_argument("--htz", action="store_true", help="also the HTZ form of the pre-trend test (CR2)")
     parser.add_argument("--only", default=None, help="comma-separated estimator names to run (default: all)")
     args = parser.parse_args()
-    estimators = {**ESTIMATORS, **(WALD if args.wald else {})}
+    estimators = {**ESTIMATORS, **(WALD if args.wald else {}), **(HTZ if args.htz else {})}
     if args.only:
         estimators = {k: v for k, v in estimators.items() if k in args.only.split(",")}
     rows = []
@@ -88,7 +104,10 @@ def main() -> None:
     out = d.groupby(["world", "estimator"], sort=False).agg(
         coverage=("coverage", "mean"), pretrend_reject_5=("pre_p", lambda p: (p < 0.05).mean()),
         pretrend_reject_1=("pre_p", lambda p: (p < 0.01).mean()), first_lead_error=("lead_error", "mean"),
-        lag_error=("lag_error", "mean"), did_coverage=("did_covered", "mean"), did_error=("did_error", "mean"))
+        lag_error=("lag_error", "mean"), did_coverage=("did_covered", "mean"), did_error=("did_error", "mean"),
+        cov_leads=("cov_leads", "mean"), cov_post=("cov_post", "mean"), cov_leads_tG1=("cov_leads_tG1", "mean"),
+        cov_post_tG1=("cov_post_tG1", "mean"), df_leads=("df_leads", "mean"), df_post=("df_post", "mean"),
+        pre_df_den=("pre_df_den", "mean"))
     spread = d.groupby(["world", "estimator"], sort=False)
     out["lead_se/sd"] = spread["lead_se"].mean() / spread["lead_error"].std()
     out["did_se/sd"] = spread["did_se"].mean() / spread["did_error"].std()
@@ -97,6 +116,8 @@ def main() -> None:
     print(f"{args.seeds} seeds x 2 worlds, {args.users} users x {args.weeks} weeks, {args.share:.0%} losers, window {WINDOW}, "
           f"{time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU")
     print(out.round(3).to_string())
+    if args.csv:
+        d.to_csv(args.csv, index=False)
 
 
 if __name__ == "__main__":

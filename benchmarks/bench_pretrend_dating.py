@@ -16,7 +16,7 @@ form of the test unless ``--wald``) for:
 
 Every fit uses ``--vcov`` (default: the event study's default, ``"cr2"``). ``--compare`` prints instead, for
 the classifier's, the signal's and the true dates, one row per metric: the score test's p under CR1 and CR2, the
-Wald test's p under CR2 and CR1, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
+Wald test's p under CR2 and CR1, the HTZ test's p and denominator df under CR2, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
 under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
 
 Usage::
@@ -79,29 +79,35 @@ def compare(datings: dict[str, pd.DataFrame], metrics: list[str]) -> pd.DataFram
     -------
     DataFrame
         One row per dating and metric: ``score_p_cr1``, ``score_p_cr2``, ``wald_p_cr2``, ``wald_p_cr1``,
+        ``htz_p_cr2`` and ``htz_df_den`` (the HTZ form under CR2 and its denominator df),
         ``post_se_cr1``, ``post_se_cr2`` (mean standard error of the unsuppressed terms with ``k >= 0``) and
-        ``post_se_ratio`` (mean over those terms of CR2's standard error over CR1's), ``n_post_terms``.
+        ``post_se_ratio`` (mean over those terms of CR2's standard error over CR1's), ``n_post_terms``,
+        ``post_df_cr2`` (their mean Satterthwaite df).
     """
     rows = []
     for name, panel in datings.items():
         t0 = time.process_time()
         try:
             fits = {(vcov, test): event_study(panel, metrics, vcov=vcov, pretrend_test=test)
-                    for vcov in ("cr1", "cr2") for test in ("score", "wald")}
+                    for vcov in ("cr1", "cr2") for test in ("score", "wald", "htz") if (vcov, test) != ("cr1", "htz")}
         except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
             print(f"{name} dates: not estimable: {exc}")
             continue
         n_treated = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
-        print(f"{name} dates: {n_treated} losers of {panel['user_id'].nunique()} (4 fits, "
+        print(f"{name} dates: {n_treated} losers of {panel['user_id'].nunique()} (5 fits, "
               f"{time.process_time() - t0:.1f} CPU s)")
         print(f"{'metric':36s} {'score p cr1':>11s} {'score p cr2':>11s} {'wald p cr2':>10s} {'wald p cr1':>10s} "
-              f"{'post SE cr1':>11s} {'post SE cr2':>11s} {'ratio':>6s}")
+              f"{'htz p cr2':>9s} {'htz df':>6s} {'post SE cr1':>11s} {'post SE cr2':>11s} {'ratio':>6s} "
+              f"{'post df':>7s}")
         se = {}
         for vcov in ("cr1", "cr2"):
             c = fits[(vcov, "score")].coefficients
             post = c[(c["event_time"] >= 0) & ~c["suppressed"] & ~c["reference"]]
             se[vcov] = {m: post.loc[post["metric"] == m].set_index("event_time")["std_error"] for m in metrics}
         pt = {key: fit.pretrend.set_index("metric")["p_value"] for key, fit in fits.items()}
+        htz_df = fits[("cr2", "htz")].pretrend.set_index("metric")["df_den"]
+        c2 = fits[("cr2", "score")].coefficients
+        post_df = c2[(c2["event_time"] >= 0) & ~c2["suppressed"] & ~c2["reference"]].groupby("metric")["df"].mean()
         moved = (fits[("cr2", "score")].coefficients["estimate"] - fits[("cr1", "score")].coefficients["estimate"])
         print(f"  estimates CR2 - CR1: largest |difference| {moved.abs().max():.1e} (the covariance only moves SEs)")
         for m in metrics:
@@ -110,15 +116,18 @@ def compare(datings: dict[str, pd.DataFrame], metrics: list[str]) -> pd.DataFram
                    "score_p_cr1": pt[("cr1", "score")][m], "score_p_cr2": pt[("cr2", "score")][m],
                    "wald_p_cr2": pt[("cr2", "wald")][m], "wald_p_cr1": pt[("cr1", "wald")][m],
                    "post_se_cr1": se["cr1"][m].mean(), "post_se_cr2": se["cr2"][m].mean(),
-                   "post_se_ratio": ratio.mean(), "n_post_terms": int(ratio.size)}
+                   "post_se_ratio": ratio.mean(), "n_post_terms": int(ratio.size),
+                   "htz_p_cr2": pt[("cr2", "htz")][m], "htz_df_den": htz_df[m], "post_df_cr2": post_df.get(m, np.nan)}
             rows.append(row)
             print(f"{m:36s} {row['score_p_cr1']:11.2g} {row['score_p_cr2']:11.2g} {row['wald_p_cr2']:10.2g} "
-                  f"{row['wald_p_cr1']:10.2g} {row['post_se_cr1']:11.4g} {row['post_se_cr2']:11.4g} "
-                  f"{row['post_se_ratio']:6.3f}", flush=True)
+                  f"{row['wald_p_cr1']:10.2g} {row['htz_p_cr2']:9.2g} {row['htz_df_den']:6.1f} "
+                  f"{row['post_se_cr1']:11.4g} {row['post_se_cr2']:11.4g} {row['post_se_ratio']:6.3f} "
+                  f"{row['post_df_cr2']:7.1f}", flush=True)
         out = pd.DataFrame([r for r in rows if r["dating"] == name])
         print(f"  at p < 0.01: score cr2 {int((out['score_p_cr2'] < 0.01).sum())}, wald cr2 "
-              f"{int((out['wald_p_cr2'] < 0.01).sum())}, wald cr1 {int((out['wald_p_cr1'] < 0.01).sum())}; "
-              f"smallest score cr2 {out['score_p_cr2'].min():.2g}, wald cr2 {out['wald_p_cr2'].min():.2g}")
+              f"{int((out['wald_p_cr2'] < 0.01).sum())}, wald cr1 {int((out['wald_p_cr1'] < 0.01).sum())}, htz cr2 "
+              f"{int((out['htz_p_cr2'] < 0.01).sum())}; smallest score cr2 {out['score_p_cr2'].min():.2g}, "
+              f"wald cr2 {out['wald_p_cr2'].min():.2g}, htz cr2 {out['htz_p_cr2'].min():.2g}")
     return pd.DataFrame(rows)
 
 
@@ -131,7 +140,7 @@ def group_tests(run: Path, met: pd.DataFrame, emp: pd.DataFrame, wf: pd.DataFram
     from mobility.pipeline.stages import classifier_features
 
     features = classifier_features(run)
-    for vcov, test in (("cr2", "score"), ("cr2", "wald"), ("cr1", "wald")):
+    for vcov, test in (("cr2", "score"), ("cr2", "wald"), ("cr2", "htz"), ("cr1", "wald")):
         t0 = time.process_time()
         res = longitudinal_study(met, emp, wf, params=LongitudinalParams(vcov=vcov, pretrend_test=test),
                                  timezone=TIMEZONE, classifier_features=features)
@@ -163,7 +172,7 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help="with --compare: write its rows here")
     parser.add_argument("--groups", action="store_true",
                         help="with --compare: also the pipeline's per-group pre-trend tests (longitudinal_study, "
-                             "every default) under CR2 / score, CR2 / Wald and CR1 / Wald")
+                             "every default) under CR2 / score, CR2 / Wald, CR2 / HTZ and CR1 / Wald")
     args = parser.parse_args()
     if args.run is None or args.region is None:
         args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"

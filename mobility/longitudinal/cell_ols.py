@@ -74,8 +74,9 @@ non-zero), ``d_g = u_g'u_g`` and ``e_g = z_g' Qt z_g`` (from ``M_g`` as above):
   ``sum_{g,h} (p_g^a'p_h^b)(p_g^c'p_h^d) = sum_g (d^ab d^cd - d^ab e^cd - e^ab d^cd)_g + tr(Qt S^bd Qt S^ca)`` with
   ``S^ij = sum_g z_g^i z_g^j'``.
 
-Cost per contrast: two passes over the rows, persons x weeks^2 and one (weeks + cells)^3 product; per joint set of
-``q`` contrasts ``q^2`` such products. The two departures from textbook CR2 are carried into the moments as what
+Cost per contrast: two passes over the rows, persons x weeks^2 and cells^2 x weeks for ``Qt S`` by blocks (weeks,
+cells; ``S``'s cells x cells block is sparse: a person's cells are few); per joint set of ``q`` contrasts ``q^2``
+such products. The two departures from textbook CR2 are carried into the moments as what
 the estimator computes: persons kept at ``A_g = I`` have ``u_g = X~_g B^-1 c``; a person with directions of
 leverage 1 (imputed meat ``Q0_g' Sigma Q0_g``) counts, with ``Sigma = I`` under the working model, as an extra
 independent pseudo-cluster ``p~_g = Q0_g c`` (``d_g`` gains ``|Q0_g c|^2``, nothing else): the imputed variance is
@@ -212,7 +213,7 @@ def cell_ols(
     joint : list of ndarray of int, optional
         CR2 only: sets of row indices of ``contrasts`` that will be tested jointly (e.g. each group's leads);
         ``moments.joint`` then holds the moments the HTZ test of each set needs (a subset of a set is tested
-        with the sub-arrays). Costs one (cells + weeks)^3 product per pair of contrasts of a set.
+        with the sub-arrays). Costs about cells^2 x weeks per pair of contrasts of a set.
 
     Returns
     -------
@@ -501,7 +502,6 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
     b_inv = lower + np.tril(lower, -1).T
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): L = B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): K
-    q_tilde = np.block([[kt, -lt.T], [-lt, b_inv]])  # (T + cells)^2
     # person x cell pairs (the nonzeros of D_g' y) and, per person with cells, its pairs padded (for B^-1[c, c'])
     pair_key = units[cell_rows] * n_cells + c_all[cell_rows]
     pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
@@ -535,8 +535,9 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
             cache[a] = out
         return out
 
-    def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # d_g^ab, e_g^ab (per person) and Qt S^ab
+    def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, tuple]:
+        # d_g^ab, e_g^ab (per person) and the four blocks of Qt S^ab (weeks, cells), S_DD kept sparse: the
+        # cells x cells products cost cells^2 x weeks, not (cells + weeks)^3
         u_a, w_a, d_a, p_a = pieces(a)
         u_b, w_b, d_b, p_b = pieces(b)
         d = np.bincount(units, weights=u_a * u_b, minlength=n_units)
@@ -545,15 +546,26 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
         e = np.einsum("gt,gt->g", w_a @ kt, w_b) - np.einsum("gt,gt->g", np.asarray(d_b @ lt), w_a) \
             - np.einsum("gt,gt->g", np.asarray(d_a @ lt), w_b)
         e[with_cells] += np.einsum("pi,pij,pj->p", p_a, b_sub, p_b)
-        s_ab = np.block([[w_a.T @ w_b, np.asarray((d_b.T @ w_a).T)],
-                         [np.asarray(d_a.T @ w_b), (d_a.T @ d_b).toarray()]])
-        return d, e, q_tilde @ s_ab
+        s_ww = w_a.T @ w_b
+        s_wd = np.asarray(d_b.T @ w_a).T  # W' y^a against D' y^b
+        s_dw = np.asarray(d_a.T @ w_b)
+        s_dd_t = (d_a.T @ d_b).T.tocsr()  # S_DD' (sparse: a person's cells are few)
+        x11 = kt @ s_ww - lt.T @ s_dw
+        x12 = kt @ s_wd - np.asarray(s_dd_t @ lt).T
+        x21 = b_inv @ s_dw - lt @ s_ww
+        x22 = np.asarray(s_dd_t @ b_inv).T - lt @ s_wd
+        return d, e, (x11, x12, x21, x22)
+
+    def trace_product(x: tuple, y: tuple) -> float:
+        # tr(X Y) for two block matrices [[11, 12], [21, 22]]
+        return float(np.einsum("ij,ji->", x[0], y[0]) + np.einsum("ij,ji->", x[1], y[2])
+                     + np.einsum("ij,ji->", x[2], y[1]) + np.einsum("ij,ji->", x[3], y[3]))
 
     mean, square = np.zeros(k), np.zeros(k)
     for a in range(k):
         d, e, qs = person_terms(a, a)
         mean[a] = (d - e).sum()
-        square[a] = (d * d - 2.0 * d * e).sum() + np.einsum("ij,ji->", qs, qs)
+        square[a] = (d * d - 2.0 * d * e).sum() + trace_product(qs, qs)
     sets = []
     for idx in joint:
         nq = idx.size
@@ -562,7 +574,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
         c4 = np.empty((nq,) * 4)
         for (i, j), (d_ij, e_ij, _) in terms.items():
             for (a, b), (d_ab, e_ab, _) in terms.items():
-                cross = np.einsum("ij,ji->", terms[j, b][2], terms[a, i][2])  # tr(Qt S^jb Qt S^ai)
+                cross = trace_product(terms[j, b][2], terms[a, i][2])  # tr(Qt S^jb Qt S^ai)
                 c4[i, j, a, b] = (d_ij * d_ab - d_ij * e_ab - e_ij * d_ab).sum() + cross
         sets.append((idx, e_mat, c4))
     return SmallSampleMoments(mean, square, tuple(sets))
