@@ -9,7 +9,8 @@ the pooled event study of every metric and the paths by group of every dimension
 summary); then the figures of one metric (the pipeline draws 6 per metric, their cost does not grow with the
 people). ``--twfe`` times two-way fixed effects instead (its DiD summaries are separate regressions); ``--cr1``
 the plain CR1 covariance instead of the default CR2 (``vcov``), whose per-person leverage blocks are also timed
-on their own (CPU seconds inside ``cell_ols._leverage`` and ``_imputed_meat``).
+on their own (CPU seconds inside ``cell_ols._leverage`` and ``_imputed_meat``), and so are the CR2 estimator's
+moments for the Satterthwaite degrees of freedom (``cell_ols._moments``).
 
 Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe] [--cr1]
 """
@@ -66,6 +67,17 @@ def main() -> None:
     if "--cr1" in sys.argv:
         kwargs["vcov"] = "cr1"
     cr2_cpu = {"s": 0.0, "calls": 0, "persons": 0}
+    moments_cpu = {"s": 0.0, "calls": 0}
+
+    def timed_moments(*a, **kw):
+        c0 = time.process_time()
+        out = moments(*a, **kw)
+        moments_cpu["s"] += time.process_time() - c0
+        moments_cpu["calls"] += 1
+        return out
+
+    moments = cell_ols_module._moments
+    cell_ols_module._moments = timed_moments
 
     def timed(fn, count_persons):
         def wrapper(*a, **kw):
@@ -103,7 +115,8 @@ def main() -> None:
         plot_event_study(het[(het.metric == metrics[0]) & (het.dimension == d)]) for d in DIMENSIONS]
     print(f"figures of one metric ({len(figures)}, not written): {time.perf_counter() - t0:.1f} s")
     print(f"estimation total: {total:.1f} s; CR2 leverage blocks: {cr2_cpu['s']:.2f} CPU s over "
-          f"{cr2_cpu['calls']} designs, {cr2_cpu['persons']} persons adjusted exactly")
+          f"{cr2_cpu['calls']} designs, {cr2_cpu['persons']} persons adjusted exactly; Satterthwaite / HTZ moments: "
+          f"{moments_cpu['s']:.2f} CPU s over {moments_cpu['calls']} designs")
 
 
 if __name__ == "__main__":

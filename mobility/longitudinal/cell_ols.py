@@ -515,22 +515,27 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
     pc = np.where(pad >= 0, pair_cell[np.maximum(pad, 0)], 0)
     b_sub = np.where((pad >= 0)[:, :, None] & (pad >= 0)[:, None, :], b_inv[pc[:, :, None], pc[:, None, :]], 0.0)
     null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
+    flat = units * n_times + times
+    cc = np.maximum(c_all, 0)
+    pair_owner = np.searchsorted(with_cells, pair_person)  # the pair's person among those with cells
     cache: dict[int, tuple] = {}
 
     def pieces(a: int) -> tuple:
-        # u, the person x week sums of y (dense), the person x cell sums of y (sparse), padded per person
+        # u; the person x week sums of y (dense) and their product with K; the person x cell sums of y (sparse),
+        # times L for the persons with cells, and padded per person
         if a in cache:
             return cache[a]
-        r = np.where(in_cell, q[np.maximum(c_all, 0), a], 0.0) - gq[times, a]
+        r = np.where(in_cell, q[cc, a], 0.0) - gq[times, a]
         r_bar = np.bincount(units, weights=w * r, minlength=n_units) / system.unit_weight
         u = s * (r - r_bar[units])
         if lev.rows.size:
             u[lev.rows] = s[lev.rows] * r[lev.rows] + lev.delta[:, a]
         y = s * u
-        a_w = np.bincount(units * n_times + times, weights=y, minlength=n_units * n_times).reshape(n_units, n_times)
+        a_w = np.bincount(flat, weights=y, minlength=n_units * n_times).reshape(n_units, n_times)
         dv = np.bincount(pair_of_row, weights=y[cell_rows], minlength=pairs.size)
         d_d = sp.csr_matrix((dv, (pair_person, pair_cell)), shape=(n_units, n_cells))
-        out = (u, a_w, d_d, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
+        d_l = sp.csr_matrix((dv, (pair_owner, pair_cell)), shape=(with_cells.size, n_cells)) @ lt
+        out = (u, a_w, a_w @ kt, d_d, d_l, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
         if len(cache) < 8:
             cache[a] = out
         return out
@@ -538,22 +543,28 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
     def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, tuple]:
         # d_g^ab, e_g^ab (per person) and the four blocks of Qt S^ab (weeks, cells), S_DD kept sparse: the
         # cells x cells products cost cells^2 x weeks, not (cells + weeks)^3
-        u_a, w_a, d_a, p_a = pieces(a)
-        u_b, w_b, d_b, p_b = pieces(b)
+        u_a, w_a, wk_a, d_a, dl_a, p_a = pieces(a)
+        u_b, w_b, _, d_b, dl_b, p_b = pieces(b)
         d = np.bincount(units, weights=u_a * u_b, minlength=n_units)
         if null_person.size:
             d[null_person] += np.einsum("pi,pi->p", lev.null_q0[:, :, a], lev.null_q0[:, :, b])
-        e = np.einsum("gt,gt->g", w_a @ kt, w_b) - np.einsum("gt,gt->g", np.asarray(d_b @ lt), w_a) \
-            - np.einsum("gt,gt->g", np.asarray(d_a @ lt), w_b)
-        e[with_cells] += np.einsum("pi,pij,pj->p", p_a, b_sub, p_b)
+        e = np.einsum("gt,gt->g", wk_a, w_b)
+        e[with_cells] += np.einsum("pi,pij,pj->p", p_a, b_sub, p_b) - np.einsum("gt,gt->g", dl_b, w_a[with_cells]) \
+            - np.einsum("gt,gt->g", dl_a, w_b[with_cells])
         s_ww = w_a.T @ w_b
         s_wd = np.asarray(d_b.T @ w_a).T  # W' y^a against D' y^b
         s_dw = np.asarray(d_a.T @ w_b)
-        s_dd_t = (d_a.T @ d_b).T.tocsr()  # S_DD' (sparse: a person's cells are few)
+        s_dd = d_a.T @ d_b  # sparse: a person's cells are few
         x11 = kt @ s_ww - lt.T @ s_dw
-        x12 = kt @ s_wd - np.asarray(s_dd_t @ lt).T
         x21 = b_inv @ s_dw - lt @ s_ww
-        x22 = np.asarray(s_dd_t @ b_inv).T - lt @ s_wd
+        if 20 * s_dd.nnz > n_cells**2:  # dense enough for BLAS to beat the sparse product
+            s_dd = s_dd.toarray()
+            x12 = kt @ s_wd - lt.T @ s_dd
+            x22 = b_inv @ s_dd - lt @ s_wd
+        else:
+            s_dd_t = s_dd.T.tocsr()
+            x12 = kt @ s_wd - np.asarray(s_dd_t @ lt).T
+            x22 = np.asarray(s_dd_t @ b_inv).T - lt @ s_wd
         return d, e, (x11, x12, x21, x22)
 
     def trace_product(x: tuple, y: tuple) -> float:
