@@ -12,7 +12,9 @@ the plain CR1 covariance instead of the default CR2 (``vcov``), whose per-person
 on their own (CPU seconds inside ``cell_ols._leverage`` and ``_imputed_meat``), and so are the CR2 estimator's
 moments for the Satterthwaite degrees of freedom (``cell_ols._moments``).
 
-Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe] [--cr1]
+``--clusters`` keeps CR2 but its t intervals on G - 1 (``cr2_df="clusters"``: no Satterthwaite df).
+
+Run: python benchmarks/bench_longitudinal.py [n_users] [n_weeks] [--twfe] [--cr1] [--clusters]
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def main() -> None:
     kwargs = {"estimator": "twfe"} if "--twfe" in sys.argv else {}
     if "--cr1" in sys.argv:
         kwargs["vcov"] = "cr1"
+    if "--clusters" in sys.argv:  # CR2 with t(G - 1) intervals: no Satterthwaite df
+        kwargs["cr2_df"] = "clusters"
     cr2_cpu = {"s": 0.0, "calls": 0, "persons": 0}
     moments_cpu = {"s": 0.0, "calls": 0}
 
@@ -95,7 +99,7 @@ def main() -> None:
     metrics = [c for c in panel.columns if c.startswith("metric_")]
     print(f"panel: {n_users} users x {n_weeks} weeks, {len(panel)} rows (5% missing at random), {len(metrics)} "
           f"metrics, dimensions {DIMENSIONS}, estimator {kwargs.get('estimator', 'sun_abraham')}, "
-          f"vcov {kwargs.get('vcov', 'cr2')}")
+          f"vcov {kwargs.get('vcov', 'cr2')}, cr2_df {kwargs.get('cr2_df', 'satterthwaite')}")
     total = 0.0
     results = {}
     for label, call in [

@@ -168,6 +168,7 @@ def cell_ols(
     vcov: str = "cr1",
     leverage_tol: float = 0.05,
     joint: list[np.ndarray] | None = None,
+    satterthwaite: bool = True,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -214,6 +215,9 @@ def cell_ols(
         CR2 only: sets of row indices of ``contrasts`` that will be tested jointly (e.g. each group's leads);
         ``moments.joint`` then holds the moments the HTZ test of each set needs (a subset of a set is tested
         with the sub-arrays). Costs about cells^2 x weeks per pair of contrasts of a set.
+    satterthwaite : bool
+        CR2 only: compute every contrast's Satterthwaite moments (``moments.mean``, ``moments.square``); False
+        leaves them NaN (the ``joint`` sets are computed either way): at 100k users they cost more than the fit.
 
     Returns
     -------
@@ -242,12 +246,12 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite)
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
               rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05,
-              joint=None) -> ContrastFit:
+              joint=None, satterthwaite=True) -> ContrastFit:
     if vcov not in ("cr1", "cr2"):
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
@@ -306,7 +310,8 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         c_all[rows] = c
         q_cr2 = la.cho_solve(factor, r.T)
         lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
-        moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint)
+        if satterthwaite or joint:
+            moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
 
     def sandwich(resid: np.ndarray, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
@@ -479,7 +484,7 @@ def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------- Satterthwaite and HTZ
-def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> SmallSampleMoments:
+def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_contrast=True) -> SmallSampleMoments:
     """The working-model moments of the CR2 variance of every contrast (module notes, "Small-sample inference").
 
     Per contrast ``a``: ``u_g`` (person g's rows) is ``A_g X~_g q_a`` (``sqrt(w) (r - person mean of r)`` where
@@ -572,8 +577,8 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint) -> Smal
         return float(np.einsum("ij,ji->", x[0], y[0]) + np.einsum("ij,ji->", x[1], y[2])
                      + np.einsum("ij,ji->", x[2], y[1]) + np.einsum("ij,ji->", x[3], y[3]))
 
-    mean, square = np.zeros(k), np.zeros(k)
-    for a in range(k):
+    mean, square = (np.zeros(k), np.zeros(k)) if per_contrast else (np.full(k, np.nan), np.full(k, np.nan))
+    for a in range(k if per_contrast else 0):
         d, e, qs = person_terms(a, a)
         mean[a] = (d - e).sum()
         square[a] = (d * d - 2.0 * d * e).sum() + trace_product(qs, qs)

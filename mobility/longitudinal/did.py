@@ -60,6 +60,7 @@ def did_summary(
     alpha: float = _D.alpha,
     df_correction: str = _D.df_correction,
     vcov: str = _D.vcov,
+    cr2_df: str = _D.cr2_df,
     draws: pd.DataFrame | None = None,
     draw_col: str = "draw",
 ) -> pd.DataFrame:
@@ -89,11 +90,11 @@ def did_summary(
     kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
                   week_col=week_col, window=window, reference_period=reference_period,
                   group_time_effects=group_time_effects, time_effects_by=time_effects_by, weight_col=weight_col,
-                  df_correction=df_correction, vcov=vcov)
+                  df_correction=df_correction, vcov=vcov, cr2_df=cr2_df)
     if draws is not None:
         return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
     hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
-                                        "time_effects_by", "df_correction", "vcov")}
+                                        "time_effects_by", "df_correction", "vcov", "cr2_df")}
     est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
     return est.did(panel, metric, group=group, **kwargs)
 
@@ -112,7 +113,8 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
         merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
         per_draw.append(did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs))
         # complete-data df: G - 1 (CR1), each row's Satterthwaite df (CR2)
-        dfs.append(per_draw[-1]["df"].to_numpy() if kwargs.get("vcov") == "cr2" else merged[user_col].nunique() - 1)
+        satterthwaite = kwargs.get("vcov") == "cr2" and kwargs.get("cr2_df") == "satterthwaite"
+        dfs.append(per_draw[-1]["df"].to_numpy() if satterthwaite else merged[user_col].nunique() - 1)
     return combine_did_draws(per_draw, dfs, min_users=min_users, alpha=alpha)
 
 

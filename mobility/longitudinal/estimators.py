@@ -147,7 +147,7 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 def fit_terms(
     ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
     blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None, vcov: str = "cr1",
-    joint: list[np.ndarray] | None = None,
+    joint: list[np.ndarray] | None = None, cr2_df: str = "satterthwaite",
 ) -> list[Terms]:
     """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
@@ -165,7 +165,8 @@ def fit_terms(
     ``vcov`` (``"cr1"`` or ``"cr2"``) is the covariance of ``cov`` (:data:`~mobility.longitudinal.params.VCOV_TYPES`);
     CR2 has no small-sample factor, so blocks are summed as they are; ``cov_null`` is CR1 either way.
 
-    Under CR2 every term also gets its Satterthwaite degrees of freedom (``df_terms``) and each set of ``joint``
+    Under CR2 (with ``cr2_df="satterthwaite"``; ``"clusters"`` keeps ``G - 1`` and skips them) every term also gets
+    its Satterthwaite degrees of freedom (``df_terms``) and each set of ``joint``
     (arrays of term indices of the first spec, e.g. each group's leads) the moments of its HTZ test (``joint``):
     blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
     """
@@ -183,6 +184,7 @@ def fit_terms(
         null_terms[: parts[0].shape[0]] = first.any(axis=1) & ~first[:, ~null_cells].any(axis=1)
     cov_null = np.full((m, n_all, n_all), np.nan) if null_cells is not None else None
     cr2 = vcov == "cr2"
+    per_term = cr2 and cr2_df == "satterthwaite"
     sets = [np.asarray(j, dtype=np.int64) for j in (joint or [])] if cr2 else []
     sets = [j[np.abs(r[j]).sum(axis=1) > 0] for j in sets]  # terms without cells (the reference) test nothing
     mean, square = np.zeros(n_all), np.zeros(n_all)
@@ -207,12 +209,13 @@ def fit_terms(
     if blocks is None:
         own_sets, local = local_sets(np.arange(n_all))
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
-                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local)
+                       null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local,
+                       satterthwaite=per_term)
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
         if cov_null is not None:
             cov_null[np.ix_(np.arange(m), null_terms, null_terms)] = fit.cov_null
-        if cr2:
+        if fit.moments is not None:
             add_moments(fit.moments, np.arange(n_all), own_sets)
     else:
         if cov_null is not None:
@@ -236,11 +239,12 @@ def fit_terms(
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
-                               null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint)
+                               null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint,
+                               satterthwaite=per_term)
             except MobilityError:
                 info["blocks_not_estimable"] += 1
                 continue
-            if cr2:
+            if fit.moments is not None:
                 add_moments(fit.moments, own, own_sets)
             estimate[:, own] += fit.estimate
             cov[np.ix_(np.arange(m), own, own)] += fit.cov
@@ -259,7 +263,7 @@ def fit_terms(
         sl = slice(start, start + part.shape[0])
         start += part.shape[0]
         estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
-        df_terms = np.where(estimable, satterthwaite_df(mean[sl], square[sl]), np.nan) if cr2 else None
+        df_terms = np.where(estimable, satterthwaite_df(mean[sl], square[sl]), np.nan) if per_term else None
         out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
                          estimable, df, n_obs, n_clusters, n_total,
                          None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable), df_terms,
@@ -316,6 +320,7 @@ class _CellEstimator(ABC):
                  time_effects_by: str | None = EventStudyParams.time_effects_by,
                  df_correction: str = EventStudyParams.df_correction,
                  vcov: str = EventStudyParams.vcov,
+                 cr2_df: str = EventStudyParams.cr2_df,
                  pretrend_test: str = EventStudyParams.pretrend_test,
                  min_users: int = EventStudyParams.min_users, alpha: float = EventStudyParams.alpha):
         self.control_group = control_group
@@ -326,6 +331,7 @@ class _CellEstimator(ABC):
         self.time_effects_by = time_effects_by
         self.df_correction = df_correction
         self.vcov = vcov
+        self.cr2_df = cr2_df
         self.pretrend_test = pretrend_test
         self.min_users = min_users
         self.alpha = alpha
@@ -336,7 +342,8 @@ class _CellEstimator(ABC):
         return EventStudyParams(estimator=self.name, control_group=self.control_group, window=tuple(self.window),
                                 reference_period=self.reference_period, bin_endpoints=self.bin_endpoints,
                                 group_time_effects=self.group_time_effects, time_effects_by=self.time_effects_by,
-                                df_correction=self.df_correction, vcov=self.vcov, pretrend_test=self.pretrend_test,
+                                df_correction=self.df_correction, vcov=self.vcov, cr2_df=self.cr2_df,
+                                pretrend_test=self.pretrend_test,
                                 min_users=self.min_users, alpha=self.alpha)
 
     def _prepared_sets(self, panel, metric, *, group, weight_col, event_col, user_col, week_col):
@@ -426,7 +433,7 @@ class _CellEstimator(ABC):
             joint = [np.flatnonzero((t // n_k == g) & (t % n_k + lo < 0)) for g in range(specs[0][1] // n_k)]
         terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
                           blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov,
-                          joint=joint)
+                          joint=joint, cr2_df=p.cr2_df)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit

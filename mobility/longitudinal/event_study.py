@@ -15,7 +15,7 @@ Coefficient table columns (:data:`COEFFICIENT_COLUMNS`)
 suppressed, reference, estimator, control_group, df``: ``term`` is e.g. ``"k=3"``, ``"k<=-4"`` or ``"k>=12"`` for
 binned endpoints; the reference period (where there is one) is a row with estimate 0 and
 ``reference=True``. Intervals and p-values use Student's t with ``df`` degrees of freedom: under CR2 (the
-default) each term's Bell-McCaffrey / Satterthwaite df (:mod:`mobility.longitudinal.cell_ols`, "Small-sample
+default, with ``cr2_df="satterthwaite"``) each term's Bell-McCaffrey / Satterthwaite df (:mod:`mobility.longitudinal.cell_ols`, "Small-sample
 inference"), under CR1 ``G - 1``, G the number of persons; NaN on reference and suppressed rows.
 """
 
@@ -88,6 +88,7 @@ def event_study(
     alpha: float = _D.alpha,
     df_correction: str = _D.df_correction,
     vcov: str = _D.vcov,
+    cr2_df: str = _D.cr2_df,
     pretrend_test: str = _D.pretrend_test,
 ) -> EventStudyResult:
     """Estimate event-time effects of job loss on ``metric``, optionally one path per group.
@@ -98,7 +99,7 @@ def event_study(
         User-week panel (see :mod:`mobility.longitudinal.panel` for the contract).
     metric : str
         Outcome column, e.g. ``"radius_of_gyration_km_nonwork"``.
-    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction, vcov, pretrend_test
+    estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction, vcov, cr2_df, pretrend_test
         See :class:`~mobility.longitudinal.params.EventStudyParams` (defaults there).
     event_col, user_col, week_col : str
         Column names of the job-loss week (NaT for controls), user id and week start (Monday).
@@ -130,7 +131,7 @@ def event_study(
     fitted = make_estimator(
         estimator, control_group=control_group, window=window, reference_period=reference_period,
         bin_endpoints=bin_endpoints, group_time_effects=group_time_effects, time_effects_by=time_effects_by,
-        df_correction=df_correction, vcov=vcov, pretrend_test=pretrend_test,
+        df_correction=df_correction, vcov=vcov, cr2_df=cr2_df, pretrend_test=pretrend_test,
         min_users=min_users, alpha=alpha,
     ).fit(panel, metric, group=group, weight_col=weight_col, event_col=event_col, user_col=user_col,
           week_col=week_col)

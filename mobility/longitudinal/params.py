@@ -36,6 +36,11 @@ VCOV_TYPES = ("cr2", "cr1")
 adjustment of each person's residuals by their leverage (Pustejovsky & Tipton 2018), with a pooled working
 covariance where a person alone in their cells has leverage 1; ``cr1`` the Stata/statsmodels sandwich with the
 ``G/(G-1) (N-1)/(N-K)`` factor (see :func:`~mobility.longitudinal.cell_ols.cell_ols`)."""
+CR2_DF = ("satterthwaite", "clusters")
+"""Degrees of freedom of the t intervals under CR2: ``satterthwaite`` each term's Bell-McCaffrey / Satterthwaite df
+(:mod:`mobility.longitudinal.cell_ols`, "Small-sample inference"); ``clusters`` ``G - 1`` for every term (the
+intervals before the Satterthwaite df; skips computing them, which at 100k users more than doubles the cost of
+the step: ``benchmarks/README.md``)."""
 DATING_METHODS = ("auto", "signal", "classifier")
 GROUP_SOURCES = ("work", "home")
 GROUP_METHODS = ("modal", "draws")
@@ -136,6 +141,9 @@ class EventStudyParams:
         weeks they are seen in. ``"cr1"``: the plain sandwich, whose intervals cover 84-87% instead of 95% in
         simulated panels of 650 people with 8% losers (``benchmarks/README.md``, "Longitudinal event study").
         The pre-trend test's score form keeps CR1 on its restricted residuals either way.
+    cr2_df : {"satterthwaite", "clusters"}
+        Under ``vcov="cr2"``, the degrees of freedom of every term's t interval and p-value (column ``df``), see
+        :data:`CR2_DF`; default ``"satterthwaite"``. Unused by ``vcov="cr1"`` (always ``G - 1``).
     pretrend_test : {"score", "wald", "htz"}
         How the joint pre-trend test (``pretrend`` table) gets the covariance of the leads (the leads' own
         estimates and intervals are unchanged). ``"score"`` (default): CR1 from the residuals of the fit with
@@ -178,6 +186,7 @@ class EventStudyParams:
     time_effects_by: str | None = None
     df_correction: str = "dummies"
     vcov: str = "cr2"
+    cr2_df: str = "satterthwaite"
     pretrend_test: str = "score"
     min_users: int = 10
     alpha: float = 0.05
@@ -197,6 +206,7 @@ class EventStudyParams:
             raise _bad(own, "time_effects_by", self.time_effects_by, "must be a column name or None")
         _choice(own, "df_correction", self.df_correction, DF_CORRECTIONS)
         _choice(own, "vcov", self.vcov, VCOV_TYPES)
+        _choice(own, "cr2_df", self.cr2_df, CR2_DF)
         _choice(own, "pretrend_test", self.pretrend_test, PRETREND_TESTS)
         if self.pretrend_test == "htz" and self.vcov != "cr2":
             raise _bad(own, "pretrend_test", self.pretrend_test, "needs vcov='cr2' (the HTZ test approximates the "

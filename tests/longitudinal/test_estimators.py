@@ -222,3 +222,21 @@ def test_cr2_intervals_use_satterthwaite_df_and_htz_pretrend_test():
     assert (cr1.df[~cr1.reference] == n_users - 1).all()
     with pytest.raises(MobilityError, match="needs vcov='cr2'"):
         event_study(p, "y", window=(-4, 4), vcov="cr1", pretrend_test="htz")
+
+
+def test_cr2_df_clusters_keeps_g_minus_1_and_the_same_standard_errors():
+    """``cr2_df="clusters"`` (a config field) skips the Satterthwaite df: the same CR2 standard errors with t(G - 1)
+    intervals; HTZ still gets its own moments."""
+    from scipy import stats
+
+    from mobility.longitudinal import LongitudinalParams
+
+    assert LongitudinalParams.from_config({"cr2_df": "clusters"}).event_study_kwargs()["cr2_df"] == "clusters"
+    p = simulate_panel(32, n_users=300, n_weeks=26, share_losers=0.1, effect=False)
+    satt = event_study(p, "y", window=(-4, 4), min_users=1, pretrend_test="htz", group="sex")
+    flat = event_study(p, "y", window=(-4, 4), min_users=1, pretrend_test="htz", group="sex", cr2_df="clusters")
+    pd.testing.assert_series_equal(satt.coefficients.std_error, flat.coefficients.std_error)
+    pd.testing.assert_frame_equal(satt.pretrend, flat.pretrend)
+    c = flat.coefficients[~flat.coefficients.reference]
+    assert (c.df == p.user_id.nunique() - 1).all()
+    np.testing.assert_allclose(c.ci_high - c.estimate, stats.t.ppf(0.975, c.df) * c.std_error, rtol=1e-12)
