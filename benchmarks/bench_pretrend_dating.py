@@ -2,7 +2,7 @@
 
 For one pipeline run and the synthetic region it ran on (its truth), it prints the joint pre-trend p-value of
 every default outcome metric (Sun-Abraham against never-losers, window (-4, 12), binned endpoints; the score
-form of the test unless ``--wald``) for:
+form of the test unless ``--wald`` or ``--htz``) for:
 
 * the run as the pipeline estimates it (its workers, detected stops, the classifier's dates), the signal's
   dates, and the TRUE dates (``truth/weekly_status``) on the same metrics; TRUE stops with true dates;
@@ -21,7 +21,7 @@ under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
 
 Usage::
 
-    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald] [--vcov cr1]
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald | --htz] [--vcov cr1]
     python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --compare [--csv OUT.csv]
     python benchmarks/bench_pretrend_dating.py --users 1000 --seed 2   # generate a region and run the pipeline
                                                                        # (its stages up to employment)
@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20200316)
     parser.add_argument("--wald", action="store_true", help="the Wald form of the pre-trend test")
+    parser.add_argument("--htz", action="store_true", help="the HTZ form of the pre-trend test (CR2)")
     parser.add_argument("--vcov", choices=VCOV_TYPES, default=EventStudyParams.vcov,
                         help="covariance of the coefficients (default %(default)s)")
     parser.add_argument("--compare", action="store_true",
@@ -181,7 +182,7 @@ def main() -> None:
                                            seed=args.seed)
         print(f"generated {args.region} in {time.perf_counter() - t0:.0f} s")
         args.run = run_pipeline_on(args.region, args.users, args.seed, placebo=False, until="employment")
-    test = "wald" if args.wald else "score"
+    test = "htz" if args.htz else "wald" if args.wald else "score"
     metrics = list(DEFAULT_METRICS)
     truth = mobility.synthetic.load_truth(args.region)
     people = truth["people"].set_index("user_id")
