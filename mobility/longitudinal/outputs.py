@@ -42,6 +42,7 @@ from mobility.io.figures import format_targets, save_figure
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity
 from mobility.longitudinal.matching import apply_match_weights, match_controls
+from mobility.longitudinal.panel import prepare_panel
 from mobility.longitudinal.params import MATCHING, EventStudyParams
 from mobility.longitudinal.plots import plot_event_study
 
@@ -198,6 +199,10 @@ def longitudinal_tables(
         panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
         balance, match_info = match.balance, match.info
     groups = list(groups)
+    if draws is None:  # validated and coded once, here: the units below share it (forked workers without a copy)
+        panel = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col,
+                              weight_col=weight_col, strata=es_kwargs["time_effects_by"], any_metric=True,
+                              groups=groups)
 
     def fit(dimension: str | None):
         """One unit of work: the pooled study (``None``) or the paths by one dimension's groups."""
