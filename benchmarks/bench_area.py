@@ -11,6 +11,8 @@ Commands::
     python benchmarks/bench_area.py speed [--users 100000 --weeks 39 --replicates 200]
     python benchmarks/bench_area.py county --out DIR [--regions ...]  # why a county is over-estimated: each
                                                           # county's mean error split into its parts, with the truth
+    python benchmarks/bench_area.py strata --out DIR [--regions ...] [--shares 0.5 0.2 0.05] [--placebo]
+                                                          # AreaParams.calibration_strata: pooled against "county"
 
 ``evidence`` runs the whole pipeline (every stage from the pings) on each region with 1,000 users and scores
 the ``area_unemployment`` table it wrote: county-week cells from the shock (2020-03-16) on, unsuppressed,
@@ -498,6 +500,52 @@ def county_by_status(d: pd.DataFrame, since=SHOCK) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def strata(args) -> None:
+    """``AreaParams.calibration_strata`` None (pooled, the default) against ``"county"`` on each region's
+    run: county-week scores (all cells, and by county), with labels for every user and, with ``--shares``,
+    for a share of the users (three draws each, as ``sweep``); ``--placebo`` adds the placebo world."""
+    specs = [s_.split(":") for s_ in args.regions]
+    if args.placebo:
+        specs.append(("placebo", "20200316"))
+    for region, seed in specs:
+        if region == "placebo":
+            run, region_dir = run_region("synthetic", int(seed), args.users, args.out,
+                                         overrides={"shock_date": "2020-12-07", "hazard_peak_date": "2020-12-07"})
+        else:
+            run, region_dir = run_region(region, int(seed), args.users, args.out)
+        emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+        truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
+        w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=AreaParams(panel_share=1.0))
+        users = labels["user_id"].astype(str).unique()
+        rows, by_county = [], []
+        for share, draw in [(1.0, 11)] + [(s_, d) for s_ in args.shares for d in (11, 12, 13)]:
+            keep = set(np.random.default_rng(draw).permutation(users)[:int(round(share * len(users)))])
+            sub = labels[labels["user_id"].astype(str).isin(keep)]
+            for how in (None, "county"):
+                t, c = time.time(), time.process_time()
+                a = area_unemployment(emp, homes, weights=w, labels=sub,
+                                      area_params=AreaParams(panel_share=1.0, calibration_strata=how))
+                seconds = (time.time() - t, time.process_time() - c)
+                tag = dict(labelled_users=f"{share:.0%}", draw=draw, strata=how or "pooled")
+                sc = score(a, truth)
+                rows.append(sc[(sc["route"] == "individual") & (sc["estimator"] == "expected")].assign(
+                    **tag, wall_s=seconds[0], cpu_s=seconds[1]))
+                if share == 1.0:
+                    sc = score(a, truth, by=("area",))
+                    by_county.append(sc[(sc["route"] == "individual") & (sc["estimator"] == "expected")].assign(**tag))
+                    strata_ = a.attrs["calibration"]
+                    for m in strata_:
+                        if "strata" in strata_[m]:
+                            print(f"{region} {seed} {m}: {strata_[m]['strata']}", flush=True)
+        cols = ["labelled_users", "draw", "strata", "method", "cells", "mae_pts", "mean_error_pts", "coverage",
+                "width_pts", "wall_s", "cpu_s"]
+        show(f"{region} seed {seed}: calibration_strata, county-week from the shock on",
+             pd.concat(rows, ignore_index=True)[cols])
+        show(f"{region} seed {seed}: calibration_strata, by county (labels for every user)",
+             pd.concat(by_county, ignore_index=True)[["strata", "method", "area", "mae_pts", "mean_error_pts",
+                                                     "coverage", "width_pts", "truth_pct"]])
+
+
 def county(args) -> None:
     """Why a county is over-estimated (README, "Why county 42091 is over-estimated")."""
     for spec in args.regions:
@@ -532,6 +580,12 @@ def main() -> None:
     c.add_argument("--out", type=Path, required=True)
     c.add_argument("--users", type=int, default=1000)
     c.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
+    t = sub.add_parser("strata")
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--users", type=int, default=1000)
+    t.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
+    t.add_argument("--shares", nargs="*", type=float, default=[0.5, 0.2, 0.05])
+    t.add_argument("--placebo", action="store_true")
     s = sub.add_parser("speed")
     s.add_argument("--users", type=int, default=100_000)
     s.add_argument("--weeks", type=int, default=39)
@@ -539,7 +593,8 @@ def main() -> None:
     args = ap.parse_args()
     if getattr(args, "out", None):
         args.out.mkdir(parents=True, exist_ok=True)
-    {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed, "county": county}[args.cmd](args)
+    {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed, "county": county,
+     "strata": strata}[args.cmd](args)
 
 
 if __name__ == "__main__":
