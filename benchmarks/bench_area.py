@@ -546,8 +546,40 @@ def strata(args) -> None:
                                                      "coverage", "width_pts", "truth_pct"]])
 
 
+def county_people(seeds, users: int) -> pd.DataFrame:
+    """Is a county's rate a feature of the generator's world or of one draw? Per seed (people only, no
+    pings: the region's own geography, CBG mixes and people streams) and county: workers at the start, the
+    share who lose their job from the shock to 2020-09-30, the share who go remote, mean teleworkability."""
+    from mobility.synthetic.geography import build_geography
+    from mobility.synthetic.params import SyntheticParams
+    from mobility.synthetic.people import cbg_mixes, draw_people
+    from mobility.synthetic.region import _rng
+
+    params = SyntheticParams(n_users=users)
+    rows = []
+    for seed in seeds:
+        geo = build_geography(params, _rng(seed, "geography"))
+        people = draw_people(params, geo, cbg_mixes(geo, _rng(seed, "mixes")), _rng(seed, "people"))
+        jobs = people[people["work_cbg"].notna()]  # a job at the start (draw_lives, not run here, adds schedules)
+        loss = jobs["job_loss_date"]
+        lost = loss.notna() & (loss >= SHOCK) & (loss <= pd.Timestamp("2020-09-30"))
+        g = jobs.assign(lost=lost).groupby("county").agg(workers=("lost", "size"), lost_pct=("lost", "mean"),
+                                                          remote_pct=("goes_remote", "mean"), tau=("tau", "mean"))
+        rows.append(g.assign(lost_pct=100 * g["lost_pct"], remote_pct=100 * g["remote_pct"], seed=seed).reset_index())
+    return pd.concat(rows, ignore_index=True)
+
+
 def county(args) -> None:
     """Why a county is over-estimated (README, "Why county 42091 is over-estimated")."""
+    if args.people_seeds:
+        t = county_people([20200316, 2, *range(100, 100 + args.people_seeds - 2)], args.users)
+        t["lowest"] = t.groupby("seed")["lost_pct"].rank(method="first") == 1
+        show(f"people only, {t['seed'].nunique()} seeds: per county, mean (sd over seeds), seeds where it has the lowest "
+             "job-loss share", t.groupby("county").agg(
+                 workers=("workers", "mean"), lost_pct=("lost_pct", "mean"), lost_pct_sd=("lost_pct", "std"),
+                 remote_pct=("remote_pct", "mean"), remote_pct_sd=("remote_pct", "std"), tau=("tau", "mean"),
+                 lowest_in=("lowest", "sum")).reset_index())
+        show("people only, the seeds of the regions", t[t["seed"].isin([20200316, 2])])
     for spec in args.regions:
         region, seed = spec.split(":")
         run, region_dir = run_region(region, int(seed), args.users, args.out)
@@ -580,6 +612,7 @@ def main() -> None:
     c.add_argument("--out", type=Path, required=True)
     c.add_argument("--users", type=int, default=1000)
     c.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
+    c.add_argument("--people-seeds", type=int, default=20, help="seeds of people drawn without pings (0: none)")
     t = sub.add_parser("strata")
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--users", type=int, default=1000)
