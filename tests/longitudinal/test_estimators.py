@@ -226,3 +226,7 @@ def test_a_panel_prepared_once_gives_the_frames_tables_for_every_group_and_check
         event_study(prepared, "y", window=(-3, 4), time_effects_by="band")
     with pytest.raises(MobilityError, match="prepared without the group column 'age'"):
         heterogeneity(prepared, "y", ["age"], **kwargs)
+    from mobility.longitudinal.outputs import longitudinal_tables
+
+    with pytest.raises(MobilityError, match="need the panel frame"):  # matching reads the frame's rows
+        longitudinal_tables(prepared, ["y"], [], matching="nearest")
