@@ -231,8 +231,9 @@ class ClassifierParams:
 
 
 RECALIBRATE = ("auto", "always", "never")
-CALIBRATION_STRATA = (None, "county")
 """How much of the labels' recalibration of a method's probabilities the area step uses (:class:`AreaParams`)."""
+CALIBRATION_STRATA = (None, "county")
+"""Where the area step's recalibration is also estimated apart: nowhere (pooled), or per home county."""
 
 
 @dataclass(frozen=True)
