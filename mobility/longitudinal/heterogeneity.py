@@ -28,12 +28,12 @@ from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
 from mobility.longitudinal.did import combine_did_draws
-from mobility.longitudinal.panel import EventPanel
 from mobility.longitudinal.event_study import (
     COEFFICIENT_COLUMNS,
     PRETREND_COLUMNS,
     event_study,
 )
+from mobility.longitudinal.panel import EventPanel
 from mobility.longitudinal.params import check_alpha, check_min_users
 
 
