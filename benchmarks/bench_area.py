@@ -9,6 +9,10 @@ Commands::
     python benchmarks/bench_area.py sweep --out DIR [--seed 2] [--labels-only]  # labels for a share of users;
                                                           # misclassification sweep
     python benchmarks/bench_area.py speed [--users 100000 --weeks 39 --replicates 200]
+    python benchmarks/bench_area.py county --out DIR [--regions ...]  # why a county is over-estimated: each
+                                                          # county's mean error split into its parts, with the truth
+    python benchmarks/bench_area.py strata --out DIR [--regions ...] [--shares 0.5 0.2 0.05] [--placebo]
+                                                          # AreaParams.calibration_strata: pooled against "county"
 
 ``evidence`` runs the whole pipeline (every stage from the pings) on each region with 1,000 users and scores
 the ``area_unemployment`` table it wrote: county-week cells from the shock (2020-03-16) on, unsuppressed,
@@ -392,6 +396,203 @@ def speed(args) -> None:
           f"load {os.getloadavg()}")
 
 
+COUNTY_PARTS = {
+    "panel": "the panel's own true rate (its labour force: baseline job seen, home county, known or filled "
+             "week; unweighted) minus the county's",
+    "raking": "raked minus unweighted true rate of those user-weeks",
+    "lf_share": "the labour force weighted by the labels' share per probability bin instead of the true status",
+    "prob_raw": "the method's probabilities minus the true status (unemployed 1, else 0)",
+    "recal": "the labels' recalibration (pooled over counties, per bin and month)",
+}
+"""The parts of a county-week's error, ``rate - truth = panel + raking + lf_share + prob_raw + recal``
+(:func:`county_parts`)."""
+
+
+def county_frame(run: Path, region_dir: Path, ap: AreaParams | None = None) -> pd.DataFrame:
+    """One row per method and user-week inside the area estimate's labour force, with what the ``expected``
+    estimator uses (raked weight ``w``, probability before (``p_raw``) and after recalibration and clipping
+    (``p``), labour-force share ``lf``, ``observed`` or filled) and the truth (``true`` status, ``y`` = 1 if
+    unemployed, ``m`` = 1 if in the true labour force) and kind of person (``people`` columns; ``telework``:
+    the work CBG's teleworkability, the classifier's feature, and its tercile over the panel's workers)."""
+    from mobility.employment.area import _Calibration, _panel, _Users
+
+    ap = ap or AreaParams(panel_share=1.0)
+    emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+    w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
+    truth = mobility.load_truth(region_dir)
+    people = truth["people"].assign(user_id=lambda d: d["user_id"].astype(str)).set_index("user_id")
+    ws = truth["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str))
+    home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
+    users = _Users.of(emp, home, labels)
+    st = emp["status"]
+    status = np.where(st == "unemployed", 1, np.where(st == "employed", 0, -1)).astype(np.int8)
+    weeks = pd.to_datetime(emp["week"]).to_numpy().astype("datetime64[ns]")
+    p_unemployed = emp["p_unemployed"].to_numpy(float)
+    frames = []
+    for method in sorted(emp["method"].unique()):
+        sel = (emp["method"] == method).to_numpy()
+        panel = _panel(users.code[sel], weeks[sel], p_unemployed[sel], status[sel], users, ap)
+        cal = _Calibration.fit(panel, ap)
+        p, lf = (a[0].astype(float) for a in cal.apply(panel.p, cal.shifts(np.ones((1, len(panel.users))))))
+        n_u, n_w = panel.p.shape
+        frames.append(pd.DataFrame({
+            "method": method, "user_id": np.repeat(panel.users, n_w), "week": np.tile(panel.weeks.values, n_u),
+            "area": np.repeat(panel.areas[panel.area], n_w), "w": np.repeat(w.weights(panel.users), n_w),
+            "p_raw": panel.p.ravel(), "p": p.ravel(), "lf": lf.ravel(), "observed": panel.observed.ravel()}))
+    d = pd.concat(frames, ignore_index=True)
+    d = d[np.isfinite(d["p_raw"])].merge(ws[["user_id", "week", "status"]].rename(columns={"status": "true"}),
+                                         on=["user_id", "week"], how="left")
+    d["y"] = (d["true"] == "unemployed").astype(float)
+    d["m"] = (d["true"] != "no_job").astype(float)
+    for c in ("schedule", "phone_kind", "goes_remote"):
+        d[c] = d["user_id"].map(people[c]).astype(str)
+    tele = feats.assign(user_id=feats["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
+    tele = tele["telework"]
+    d["telework"] = pd.qcut(tele, 3, labels=["low", "mid", "high"]).reindex(d["user_id"]).astype(str).to_numpy()
+    return d
+
+
+def county_parts(d: pd.DataFrame, truth: pd.DataFrame, since=SHOCK, by: str | None = None) -> pd.DataFrame:
+    """Each method and county's mean error over the weeks from ``since`` (points) and its parts
+    (:data:`COUNTY_PARTS`, exact: they add up to the error); with ``by`` (a column of :func:`county_frame`),
+    instead the probability error ``prob_raw + recal`` split by its values (each group's share of the sum)."""
+    d = d[d["week"] >= since]
+    t = truth.assign(area=truth["county"].astype(str)).rename(columns={"rate": "truth"})
+    rows = []
+    for (method, area, week), g in d.groupby(["method", "area", "week"]):
+        w, lf, p, pr, y, m = (g[c].to_numpy(float) for c in ("w", "lf", "p", "p_raw", "y", "m"))
+        b = (w * lf).sum()  # the estimator: sum w p / sum w lf (p is the probability of unemployed, 0..lf)
+        row = {"method": method, "area": area, "week": week, "estimate": (w * p).sum() / b,
+               "panel": (m * y).sum() / m.sum(), "raking": (w * y).sum() / (w * m).sum() - (m * y).sum() / m.sum(),
+               "lf_share": (w * y).sum() / b - (w * y).sum() / (w * m).sum(),
+               "prob_raw": (w * (pr - y)).sum() / b, "recal": (w * (p - pr)).sum() / b}
+        if by is not None:
+            for k, gg in g.groupby(by):
+                row[f"{by}={k}"] = (gg["w"] * (gg["p"] - gg["y"])).sum() / b
+        rows.append(row)
+    c = pd.DataFrame(rows).merge(t[["area", "week", "truth"]], on=["area", "week"])
+    c["panel"] -= c["truth"]
+    c.insert(3, "error", c["estimate"] - c["truth"])
+    cols = ["error", *COUNTY_PARTS] if by is None else [k for k in c.columns if k.startswith(f"{by}=")]
+    return c[["method", "area"]].join(c[cols].fillna(0.0)).groupby(["method", "area"]).mean().mul(100).reset_index()
+
+
+def county_by_status(d: pd.DataFrame, since=SHOCK) -> pd.DataFrame:
+    """Per method, county and true status: user-weeks, share of the (weighted) labour force, mean
+    recalibrated probability, the other counties' (all in percent); row ``(estimate)``: the county's
+    estimate, and what it would be if its people had the other counties' mean probability per true status
+    (what the county's mix of statuses alone gives)."""
+    d = d[d["week"] >= since].assign(wp=lambda x: x["w"] * x["p"], wlf=lambda x: x["w"] * x["lf"])
+    rows = []
+    for method, g in d.groupby("method"):
+        for area, ga in g.groupby("area"):
+            other = g[g["area"] != area].groupby("true")[["wp", "wlf"]].sum()
+            other_p = other["wp"] / other["wlf"]
+            mine = ga.groupby("true")[["wp", "wlf"]].sum()
+            share = mine["wlf"] / mine["wlf"].sum()
+            for s in mine.index:
+                rows.append({"method": method, "area": area, "true": s, "user_weeks": int((ga["true"] == s).sum()),
+                             "share_pct": 100 * share[s], "mean_p_pct": 100 * mine["wp"][s] / mine["wlf"][s],
+                             "other_counties_p_pct": 100 * other_p.get(s)})
+            rows.append({"method": method, "area": area, "true": "(estimate)", "user_weeks": len(ga), "share_pct": 100.0,
+                         "mean_p_pct": 100 * ga["wp"].sum() / ga["wlf"].sum(),
+                         "other_counties_p_pct": 100 * float((share * other_p.reindex(share.index)).sum())})
+    return pd.DataFrame(rows)
+
+
+def strata(args) -> None:
+    """``AreaParams.calibration_strata`` None (pooled, the default) against ``"county"`` on each region's
+    run: county-week scores (all cells, and by county), with labels for every user and, with ``--shares``,
+    for a share of the users (three draws each, as ``sweep``); ``--placebo`` adds the placebo world."""
+    specs = [s_.split(":") for s_ in args.regions]
+    if args.placebo:
+        specs.append(("placebo", "20200316"))
+    for region, seed in specs:
+        if region == "placebo":
+            run, region_dir = run_region("synthetic", int(seed), args.users, args.out,
+                                         overrides={"shock_date": "2020-12-07", "hazard_peak_date": "2020-12-07"})
+        else:
+            run, region_dir = run_region(region, int(seed), args.users, args.out)
+        emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+        truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
+        w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=AreaParams(panel_share=1.0))
+        users = labels["user_id"].astype(str).unique()
+        rows, by_county = [], []
+        for share, draw in [(1.0, 11)] + [(s_, d) for s_ in args.shares for d in (11, 12, 13)]:
+            keep = set(np.random.default_rng(draw).permutation(users)[:int(round(share * len(users)))])
+            sub = labels[labels["user_id"].astype(str).isin(keep)]
+            for how in (None, "county"):
+                t, c = time.time(), time.process_time()
+                a = area_unemployment(emp, homes, weights=w, labels=sub,
+                                      area_params=AreaParams(panel_share=1.0, calibration_strata=how))
+                seconds = (time.time() - t, time.process_time() - c)
+                tag = dict(labelled_users=f"{share:.0%}", draw=draw, strata=how or "pooled")
+                sc = score(a, truth)
+                rows.append(sc[(sc["route"] == "individual") & (sc["estimator"] == "expected")].assign(
+                    **tag, wall_s=seconds[0], cpu_s=seconds[1]))
+                if share == 1.0:
+                    sc = score(a, truth, by=("area",))
+                    by_county.append(sc[(sc["route"] == "individual") & (sc["estimator"] == "expected")].assign(**tag))
+                    strata_ = a.attrs["calibration"]
+                    for m in strata_:
+                        if "strata" in strata_[m]:
+                            print(f"{region} {seed} {m}: {strata_[m]['strata']}", flush=True)
+        cols = ["labelled_users", "draw", "strata", "method", "cells", "mae_pts", "mean_error_pts", "coverage",
+                "width_pts", "wall_s", "cpu_s"]
+        show(f"{region} seed {seed}: calibration_strata, county-week from the shock on",
+             pd.concat(rows, ignore_index=True)[cols])
+        show(f"{region} seed {seed}: calibration_strata, by county (labels for every user)",
+             pd.concat(by_county, ignore_index=True)[["strata", "method", "area", "mae_pts", "mean_error_pts",
+                                                     "coverage", "width_pts", "truth_pct"]])
+
+
+def county_people(seeds, users: int) -> pd.DataFrame:
+    """Is a county's rate a feature of the generator's world or of one draw? Per seed (people only, no
+    pings: the region's own geography, CBG mixes and people streams) and county: workers at the start, the
+    share who lose their job from the shock to 2020-09-30, the share who go remote, mean teleworkability."""
+    from mobility.synthetic.geography import build_geography
+    from mobility.synthetic.params import SyntheticParams
+    from mobility.synthetic.people import cbg_mixes, draw_people
+    from mobility.synthetic.region import _rng
+
+    params = SyntheticParams(n_users=users)
+    rows = []
+    for seed in seeds:
+        geo = build_geography(params, _rng(seed, "geography"))
+        people = draw_people(params, geo, cbg_mixes(geo, _rng(seed, "mixes")), _rng(seed, "people"))
+        jobs = people[people["work_cbg"].notna()]  # a job at the start (draw_lives, not run here, adds schedules)
+        loss = jobs["job_loss_date"]
+        lost = loss.notna() & (loss >= SHOCK) & (loss <= pd.Timestamp("2020-09-30"))
+        g = jobs.assign(lost=lost).groupby("county").agg(workers=("lost", "size"), lost_pct=("lost", "mean"),
+                                                          remote_pct=("goes_remote", "mean"), tau=("tau", "mean"))
+        rows.append(g.assign(lost_pct=100 * g["lost_pct"], remote_pct=100 * g["remote_pct"], seed=seed).reset_index())
+    return pd.concat(rows, ignore_index=True)
+
+
+def county(args) -> None:
+    """Why a county is over-estimated (README, "Why county 42091 is over-estimated")."""
+    if args.people_seeds:
+        t = county_people([20200316, 2, *range(100, 100 + args.people_seeds - 2)], args.users)
+        t["lowest"] = t.groupby("seed")["lost_pct"].rank(method="first") == 1
+        show(f"people only, {t['seed'].nunique()} seeds: per county, mean (sd over seeds), seeds where it has the lowest "
+             "job-loss share", t.groupby("county").agg(
+                 workers=("workers", "mean"), lost_pct=("lost_pct", "mean"), lost_pct_sd=("lost_pct", "std"),
+                 remote_pct=("remote_pct", "mean"), remote_pct_sd=("remote_pct", "std"), tau=("tau", "mean"),
+                 lowest_in=("lowest", "sum")).reset_index())
+        show("people only, the seeds of the regions", t[t["seed"].isin([20200316, 2])])
+    for spec in args.regions:
+        region, seed = spec.split(":")
+        run, region_dir = run_region(region, int(seed), args.users, args.out)
+        truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
+        d = county_frame(run, region_dir)
+        title = f"{region} seed {seed}, county-weeks from the shock on"
+        show(f"{title}: mean error (points) and its parts", county_parts(d, truth))
+        show(f"{title}: statuses, mean probability (recalibrated), estimate with the other counties' mean p",
+             county_by_status(d))
+        for by in ("true", "observed", "schedule", "phone_kind", "goes_remote", "telework"):
+            show(f"{title}: probability error (prob_raw + recal, points) by {by}", county_parts(d, truth, by=by))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -407,6 +608,17 @@ def main() -> None:
     w.add_argument("--users", type=int, default=1000)
     w.add_argument("--seed", type=int, default=20200316)
     w.add_argument("--labels-only", action="store_true", help="skip the misclassification sweep")
+    c = sub.add_parser("county")
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--users", type=int, default=1000)
+    c.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
+    c.add_argument("--people-seeds", type=int, default=20, help="seeds of people drawn without pings (0: none)")
+    t = sub.add_parser("strata")
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--users", type=int, default=1000)
+    t.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
+    t.add_argument("--shares", nargs="*", type=float, default=[0.5, 0.2, 0.05])
+    t.add_argument("--placebo", action="store_true")
     s = sub.add_parser("speed")
     s.add_argument("--users", type=int, default=100_000)
     s.add_argument("--weeks", type=int, default=39)
@@ -414,7 +626,8 @@ def main() -> None:
     args = ap.parse_args()
     if getattr(args, "out", None):
         args.out.mkdir(parents=True, exist_ok=True)
-    {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed}[args.cmd](args)
+    {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed, "county": county,
+     "strata": strata}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -275,7 +275,19 @@ class _Calibration:
     (a ratio of sums, linearised): the month's calibration error is taken as a draw from a prior of mean
     0 whose variance is estimated by ``gap^2 - se^2``. Estimated like the shifts: out of fold, per
     replicate, pooled over months where a month has fewer than ``calibration_min_weeks``.
-    ``recalibrate = "always"`` / ``"never"`` (:class:`AreaParams`) fix lambda at 1 / 0."""
+    ``recalibrate = "always"`` / ``"never"`` (:class:`AreaParams`) fix lambda at 1 / 0.
+
+    With ``calibration_strata = "county"`` each user's probabilities then move by their home county's own
+    remaining gap (:meth:`stratum_offsets`): per county (stratum s) and month m, among the other folds'
+    labelled user-weeks of the county, ``gap_sm = sum (y - p - shift) / n`` (the pooled shift of each
+    user-week's bin), shrunk toward none by ``tau^2 / (tau^2 + se_sm^2)``, ``se_sm`` its standard error over
+    users (linearised ratio, as above, of ``y - p``) and ``tau^2 = max(0, mean over s, m of gap_sm^2 -
+    se_sm^2)`` the spread of the counties' true gaps, pooled over counties and months (a county-month with
+    fewer than ``calibration_min_weeks`` labelled user-weeks, or one labelled user, gets no offset and does
+    not count in ``tau^2``). Pooled calibration is right on average over places; where a county's people
+    differ in a way the probabilities do not see (a county with fewer job losers per remote worker than the
+    pool, when remote work and job loss look alike on the phone), it is off there by the county's own gap.
+    With ``recalibrate = "never"`` there is no offset either."""
 
     edges: np.ndarray
     period: np.ndarray  # month code of each week
@@ -287,6 +299,12 @@ class _Calibration:
     _cache: dict = field(default_factory=dict, repr=False)
     shape: tuple = ()  # of ``counts``
     labelled_weeks: float = 0.0
+    stratum: np.ndarray | None = None  # per user, the stratum's code (calibration_strata); None: pooled only
+    strata: np.ndarray | None = None  # the strata's names (county FIPS)
+
+    @property
+    def n_strata(self) -> int:
+        return 1 if self.stratum is None else len(self.strata)
 
     @classmethod
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
@@ -309,8 +327,9 @@ class _Calibration:
         fold = np.full(len(panel.users), -1)
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
+        stratum, strata = ((panel.area, panel.areas) if params.calibration_strata == "county" else (None, None))
         return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
-                   params.recalibrate).compact()
+                   params.recalibrate, stratum=stratum, strata=strata).compact()
 
     def compact(self) -> "_Calibration":
         """Keep, of ``counts``, only what the replicates use: each fold's users' rows (:meth:`shifts`) and
@@ -329,12 +348,26 @@ class _Calibration:
         parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
         self._cache["users"] = [(m, parts[m].reshape(m.sum(), parts[0].size))  # a fold can be empty
                                 for m in (self.fold == f for f in range(self.n_folds))]
+        if self.stratum is not None:  # per fold and stratum: the counts and the per-user sums
+            self._cache["strata"] = [
+                [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size), parts[m].reshape(m.sum(), parts[0].size))
+                 for m in ((self.fold == f) & (self.stratum == k) for k in range(self.n_strata))]
+                for f in range(self.n_folds)]
         self.counts = None
         return self
 
+    def shifts_pooled(self, factors: np.ndarray) -> np.ndarray:
+        """:meth:`shifts` pooled over strata, (2, R, n_folds + 1, n_months * n_bins)."""
+        stratum, self.stratum = self.stratum, None
+        try:
+            return self.shifts(factors)
+        finally:
+            self.stratum = stratum
+
     def shifts(self, factors: np.ndarray) -> np.ndarray:
-        """(2, R, n_folds + 1, n_months * n_bins): the shift of p and the share out of the labour force, per
-        fold from the other folds' users; the last fold row from all users."""
+        """(2, R, n_folds + 1, n_cells): the shift of p and the share out of the labour force of each cell
+        (n_months * n_bins, times n_strata with ``calibration_strata``: cells stratum by stratum), per fold
+        from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
         self.compact()
         r = factors.shape[0]
@@ -351,7 +384,56 @@ class _Calibration:
                 out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
         if self.mode != "always":  # lambda per (R, fold, month), to every bin of the month
             out[0] *= np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)
-        return out
+        if self.stratum is None:
+            return out
+        offset = self.stratum_offsets(factors, out[0])[0]  # (R, folds + 1, strata, months)
+        shift_p = out[0][:, :, None, :] + np.repeat(offset, n_bins, axis=-1)
+        shift_out = np.broadcast_to(out[1][:, :, None, :], shift_p.shape)
+        return np.stack([shift_p, shift_out]).reshape(2, r, self.n_folds + 1, -1)  # cells (stratum, month, bin)
+
+    def stratum_offsets(self, factors: np.ndarray, shift_p: np.ndarray):
+        """Each stratum's offset after the pooled shifts ``shift_p`` (R, n_folds + 1, n_months * n_bins), its
+        gap, standard error and weight, each (R, n_folds + 1, n_strata, n_months), and tau^2 (R, n_folds + 1):
+        per fold from the other folds' users, the last row from all users (class notes)."""
+        n_bins, n_months = len(self.edges) + 1, int(self.period.max()) + 1
+        r, n_s = factors.shape[0], self.n_strata
+        self.compact()
+        counts = [[(factors[:, m] @ c).reshape(r, 4, n_months, n_bins) for m, c, _ in row]
+                  for row in self._cache["strata"]]
+        parts = [[(factors[:, m] @ q).reshape(r, 5, n_months + 1)[..., :-1] for m, _, q in row]
+                 for row in self._cache["strata"]]
+        users = [[(factors[:, m].sum(axis=1), (factors[:, m] > 0).sum(axis=1)) for m, _, _ in row]
+                 for row in self._cache["strata"]]
+        shape = (r, self.n_folds + 1, n_s, n_months)
+        gap, se, weight = np.zeros(shape), np.full(shape, np.inf), np.zeros(shape)
+        tau2 = np.zeros((r, self.n_folds + 1))
+        if self.mode == "never":
+            return weight, gap, se, weight, tau2
+        for f in range(self.n_folds + 1):
+            others = [g for g in range(self.n_folds) if g != f]
+            delta = shift_p[:, f].reshape(r, 1, n_months, n_bins)
+            for k in range(n_s):
+                c = sum(counts[g][k] for g in others)
+                q = sum(parts[g][k] for g in others)
+                k_users = sum(users[g][k][0] for g in others)
+                distinct = sum(users[g][k][1] for g in others)
+                n = c[:, 0].sum(axis=-1)
+                res = (c[:, 1] - c[:, 2] - c[:, 0] * delta[:, 0]).sum(axis=-1)
+                s_r, s_n, q_rr, q_rn, q_nn = (q[:, j] for j in range(5))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    gap[:, f, k] = np.where(n > 0, res / n, 0.0)
+                    d = s_r / s_n
+                    v = ((q_rr - 2 * d * q_rn + d * d * q_nn) / s_n**2
+                         * (k_users / np.maximum(k_users - 1, 1))[:, None])
+                ok = (n >= max(self.min_weeks, 1e-12)) & (distinct >= 2)[:, None] & np.isfinite(v)
+                se[:, f, k] = np.where(ok, np.sqrt(np.maximum(np.where(ok, v, 0.0), 0.0)), np.inf)
+            ok = np.isfinite(se[:, f])
+            excess = np.where(ok, gap[:, f] ** 2 - np.where(ok, se[:, f], 0.0) ** 2, 0.0).sum(axis=(1, 2))
+            tau2[:, f] = np.maximum(0.0, excess / np.maximum(ok.sum(axis=(1, 2)), 1))
+            t = tau2[:, f][:, None, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                weight[:, f] = np.where(ok & (t > 0), t / (t + np.where(ok, se[:, f], 0.0) ** 2), 0.0)
+        return weight * gap, gap, se, weight, tau2
 
     def shrinkage(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The weight lambda of each month's shifts, the month's gap (labels minus probabilities, per labelled
@@ -392,9 +474,18 @@ class _Calibration:
         def by_month(x: np.ndarray, digits: int) -> dict:  # None where not estimable (JSON has no NaN)
             return {k: (round(float(v), digits) if np.isfinite(v) else None) for k, v in zip(label, x)}
 
-        return {"recalibrate": self.mode, "labelled_users": int((self.fold >= 0).sum()),
-                "labelled_weeks": int(self.labelled_weeks), "weight_by_month": by_month(lam, 3),
-                "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
+        out = {"recalibrate": self.mode, "labelled_users": int((self.fold >= 0).sum()),
+               "labelled_weeks": int(self.labelled_weeks), "weight_by_month": by_month(lam, 3),
+               "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
+        if self.stratum is not None:  # each county's offset (points) and its weight per month, from all users
+            one = np.ones((1, self.shape[1]))
+            offset, _, _, weight, tau2 = self.stratum_offsets(one, self.shifts_pooled(one)[0])
+            out["strata"] = {"by": "county", "prior_sd_pts": round(100 * float(np.sqrt(tau2[0, -1])), 2),
+                             "offset_pts_by_month": {str(a): by_month(100 * offset[0, -1, k], 2)
+                                                     for k, a in enumerate(self.strata)},
+                             "weight_by_month": {str(a): by_month(weight[0, -1, k], 3)
+                                                 for k, a in enumerate(self.strata)}}
+        return out
 
     def apply(self, p: np.ndarray, shifts: np.ndarray, u: np.ndarray | None = None, out=None):
         """Recalibrated p and the labour-force weight of each user-week, each (R, n_users, n_weeks), for the
@@ -406,8 +497,10 @@ class _Calibration:
         if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
                  + (len(self.edges) + 1) * self.period[None, :])
+            if self.stratum is not None:
+                b = b + self.shape[2] * self.stratum[:, None]
             row = np.where(self.fold >= 0, self.fold, self.n_folds)
-            self._cache.update(p=p, cell=row[:, None] * self.shape[2] + b, inside=np.isfinite(p),
+            self._cache.update(p=p, cell=row[:, None] * (self.shape[2] * self.n_strata) + b, inside=np.isfinite(p),
                                p0=np.nan_to_num(p).astype(np.float32))
         r = shifts.shape[1]
         return calibrated_draws(self._cache["p0"], self._cache["cell"], self._cache["inside"],

@@ -232,6 +232,8 @@ class ClassifierParams:
 
 RECALIBRATE = ("auto", "always", "never")
 """How much of the labels' recalibration of a method's probabilities the area step uses (:class:`AreaParams`)."""
+CALIBRATION_STRATA = (None, "county")
+"""Where the area step's recalibration is also estimated apart: nowhere (pooled), or per home county."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,14 @@ class AreaParams:
         gap is mostly its own sampling error; measured on the default region it helps the classifier with
         5-20 % of users labelled and hurts the signal and full panels, ``benchmarks/README.md``); ``"never"``: the method's own probabilities (the labels still give
         the labour-force share and ``status_corrected``).
+    calibration_strata : str or None
+        None (default): the recalibration is pooled over places. ``"county"``: after the pooled recalibration,
+        each home county's labelled user-weeks give the county's own remaining gap per month (out of fold),
+        shrunk toward none by an empirical-Bayes weight whose prior variance is pooled over counties and
+        months: for a county whose people differ from the pooled calibration in a way the probabilities do
+        not see (:class:`mobility.employment.area._Calibration`). Not the default: measured, it helps where
+        nearly every user is labelled and little otherwise (``benchmarks/README.md``, "Why county 42091 is
+        over-estimated").
     latent_status : bool
         Draw each user's status from its probability in every replicate (the uncertainty of the person's
         status given the evidence); False resamples users only.
@@ -310,6 +320,7 @@ class AreaParams:
     calibration_by_month: bool = True
     calibration_min_weeks: float = 50.0
     recalibrate: str = "always"
+    calibration_strata: str | None = None
     latent_status: bool = True
     max_weight_ratio: float = 5.0
     trim_rounds: int = 3
@@ -333,6 +344,8 @@ class AreaParams:
         _check_range(own, self, "replicate_memory_mb", 1.0, 1e7)
         if self.recalibrate not in RECALIBRATE:
             raise _bad(own, "recalibrate", self.recalibrate, f"must be one of {RECALIBRATE}")
+        if self.calibration_strata not in CALIBRATION_STRATA:
+            raise _bad(own, "calibration_strata", self.calibration_strata, f"must be one of {CALIBRATION_STRATA}")
         if not isinstance(self.latent_status, bool):
             raise _bad(own, "latent_status", self.latent_status, "must be true or false")
         _check_range(own, self, "max_weight_ratio", 1.0, 1000.0)

@@ -352,8 +352,16 @@ class _CellEstimator(ABC):
         metrics = [metric] if isinstance(metric, str) else list(metric)
         if not metrics:
             raise MobilityError("name at least one metric column")
-        ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col, group=group,
-                           weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
+        if isinstance(panel, EventPanel):  # prepared once by the caller (prepare_panel(..., groups=...))
+            for what, asked, prepared in (("time_effects_by", self.time_effects_by, panel.strata_column),
+                                          ("weight_col", weight_col, panel.weight_column)):
+                if asked != prepared:
+                    raise MobilityError(f"the prepared panel has {what} {prepared!r}, the fit asks for {asked!r}; "
+                                        "prepare it with the same setting")
+            ep = panel.grouped(group).columns(metrics)
+        else:
+            ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col,
+                               group=group, weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
         finite = np.isfinite(ep.y)
         sets: dict[bytes, list[int]] = {}
         for j in range(len(metrics)):

@@ -95,8 +95,10 @@ def event_study(
 
     Parameters
     ----------
-    panel : DataFrame
-        User-week panel (see :mod:`mobility.longitudinal.panel` for the contract).
+    panel : DataFrame or EventPanel
+        User-week panel (see :mod:`mobility.longitudinal.panel` for the contract), or that panel prepared once
+        (:func:`~mobility.longitudinal.panel.prepare_panel` with the same ``weight_col``, ``time_effects_by``
+        and, for ``group``, ``groups=[group]``): the same tables without validating and coding it again.
     metric : str
         Outcome column, e.g. ``"radius_of_gyration_km_nonwork"``.
     estimator, control_group, window, reference_period, bin_endpoints, group_time_effects, time_effects_by, min_users, alpha, df_correction, vcov, cr2_df, pretrend_test

@@ -33,6 +33,7 @@ from mobility.longitudinal.event_study import (
     PRETREND_COLUMNS,
     event_study,
 )
+from mobility.longitudinal.panel import EventPanel
 from mobility.longitudinal.params import check_alpha, check_min_users
 
 
@@ -136,8 +137,10 @@ def heterogeneity(
 
     Parameters
     ----------
-    panel : DataFrame
-        User-week panel; with ``draws=None`` it holds one column per dimension (modal category per user).
+    panel : DataFrame or EventPanel
+        User-week panel; with ``draws=None`` it holds one column per dimension (modal category per user), or
+        is that panel prepared once with ``groups=dimensions``
+        (:func:`~mobility.longitudinal.panel.prepare_panel`; not with ``draws``).
     metric : str or list of str
         Outcome column(s).
     dimensions : str or list of str
@@ -175,6 +178,8 @@ def heterogeneity(
     dims = [dimensions] if isinstance(dimensions, str) else list(dimensions)
     if not dims:
         raise MobilityError("heterogeneity needs at least one dimension, e.g. dimensions=['sex']")
+    if draws is not None and isinstance(panel, EventPanel):
+        raise MobilityError("group draws are merged into the panel frame: pass the frame, not a prepared panel")
     coef_tables, pre_tables, did_tables = [], [], []
     for dim in dims:
         if draws is None:

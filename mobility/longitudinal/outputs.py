@@ -42,6 +42,7 @@ from mobility.io.figures import format_targets, save_figure
 from mobility.longitudinal.event_study import event_study
 from mobility.longitudinal.heterogeneity import heterogeneity
 from mobility.longitudinal.matching import apply_match_weights, match_controls
+from mobility.longitudinal.panel import EventPanel, prepare_panel
 from mobility.longitudinal.params import MATCHING, EventStudyParams
 from mobility.longitudinal.plots import plot_event_study
 
@@ -148,8 +149,9 @@ def longitudinal_tables(
 
     Parameters
     ----------
-    panel : DataFrame
-        User-week panel (:mod:`mobility.longitudinal.panel`).
+    panel : DataFrame or EventPanel
+        User-week panel (:mod:`mobility.longitudinal.panel`), or that panel prepared once with ``groups``
+        (:func:`~mobility.longitudinal.panel.prepare_panel`; not with ``matching`` or ``draws``).
     metrics : list of str
         Metric columns to analyse.
     groups : list of str
@@ -189,6 +191,8 @@ def longitudinal_tables(
     if not metrics:
         raise MobilityError("longitudinal_tables needs at least one metric column")
     metrics = list(metrics)
+    if isinstance(panel, EventPanel) and (matching != "none" or draws is not None):
+        raise MobilityError("matching and group draws need the panel frame, not a prepared panel")
     es_kwargs = dict(params.event_study_kwargs(), event_col=event_col, user_col=user_col, week_col=week_col)
     weight_col, balance, match_info = None, None, None
     if matching != "none":
@@ -198,6 +202,11 @@ def longitudinal_tables(
         panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
         balance, match_info = match.balance, match.info
     groups = list(groups)
+    if draws is None and not isinstance(panel, EventPanel):
+        # validated and coded once: the units below share it (forked workers, without a copy)
+        panel = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col,
+                              weight_col=weight_col, strata=es_kwargs["time_effects_by"], any_metric=True,
+                              groups=groups)
 
     def fit(dimension: str | None):
         """One unit of work: the pooled study (``None``) or the paths by one dimension's groups."""

@@ -20,7 +20,7 @@ Event time is ``k = (week - Monday of job_loss_week) / 7 days``: ``k = 0`` is th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -80,6 +80,9 @@ class EventPanel:
     n_dropped_missing: int = 0
     metrics: list = field(default_factory=list)
     strata: np.ndarray | None = None  # codes of the column whose categories get their own week effects
+    by_group: dict = field(default_factory=dict)  # dimension -> (codes, labels), from prepare_panel(groups=...)
+    strata_column: str | None = None  # the columns ``strata`` and ``weights`` were read from
+    weight_column: str | None = None
 
     @property
     def treated(self) -> np.ndarray:
@@ -87,15 +90,47 @@ class EventPanel:
 
     def subset(self, mask: np.ndarray, columns: list[int] | None = None) -> "EventPanel":
         """The rows where ``mask`` holds (and the metrics ``columns``, default all), with user and week codes
-        made dense again."""
+        made dense again; the panel itself (no copy) where that is every row and metric. The dimensions of
+        ``by_group`` are not carried (choose one first: :meth:`grouped`)."""
+        if mask.all() and (columns is None or list(columns) == list(range(self.y.shape[1]))):
+            return replace(self, by_group={})
         y = self.y if columns is None else self.y[:, columns]
         return EventPanel(
             y[mask], recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
             self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
             self.n_dropped_missing, self.metrics if columns is None else [self.metrics[j] for j in columns],
-            None if self.strata is None else self.strata[mask],
+            None if self.strata is None else self.strata[mask], {}, self.strata_column, self.weight_column,
         )
+
+    def grouped(self, dimension: str | None) -> "EventPanel":
+        """The panel with ``dimension``'s groups as its groups (one of ``by_group``), or none (``None``).
+
+        Examples
+        --------
+        >>> p = pd.DataFrame({"user_id": ["a", "a", "b", "b"], "week": pd.to_datetime(["2020-03-02", "2020-03-09"] * 2),
+        ...                   "rg": [1.0, 2.0, 3.0, 4.0], "sex": ["f", "f", "m", "m"],
+        ...                   "job_loss_week": pd.to_datetime(["2020-03-11", "2020-03-11", None, None])})
+        >>> ep = prepare_panel(p, "rg", groups=["sex"])
+        >>> ep.grouped("sex").group_codes.tolist(), ep.grouped("sex").group_labels, ep.grouped(None).group_codes.tolist()
+        ([0, 0, 1, 1], ['f', 'm'], [-1, -1, -1, -1])
+        """
+        if dimension is None:
+            return replace(self, group_codes=np.full(self.y.shape[0], -1, dtype=np.int64), group_labels=[])
+        if dimension not in self.by_group:
+            raise MobilityError(f"the panel was prepared without the group column {dimension!r}; prepare it with "
+                                f"prepare_panel(..., groups=[{dimension!r}]) (it has {sorted(self.by_group)})")
+        codes, labels = self.by_group[dimension]
+        return replace(self, group_codes=codes, group_labels=labels)
+
+    def columns(self, metrics: list[str]) -> "EventPanel":
+        """The panel restricted to ``metrics`` (columns of ``y``, in that order); itself where they are all."""
+        missing = [m for m in metrics if m not in self.metrics]
+        if missing:
+            raise MobilityError(f"metrics {missing} were not prepared in this panel (it has {self.metrics})")
+        if list(metrics) == list(self.metrics):
+            return self
+        return replace(self, y=self.y[:, [self.metrics.index(m) for m in metrics]], metrics=list(metrics))
 
     @property
     def n_users(self) -> int:
@@ -113,13 +148,16 @@ def prepare_panel(
     weight_col: str | None = None,
     strata: str | None = None,
     any_metric: bool = False,
+    groups: list[str] | tuple = (),
 ) -> EventPanel:
     """Validate ``panel`` and code users, weeks, event time, cohorts and groups as integer arrays.
 
     ``metric`` is one outcome column or several; rows where any of them is missing are dropped (where all of
     them are, with ``any_metric=True``: ``y`` then keeps NaN for the others). ``strata``
     names a column constant within each user whose categories get their own calendar-week effects (a
-    missing value is a category of its own).
+    missing value is a category of its own). ``groups`` codes more group columns (``by_group``): a panel
+    prepared once serves the pooled study and every dimension (:meth:`EventPanel.grouped`; the estimators
+    take it in place of the frame), the same arrays as preparing it again with ``group=`` each time.
 
     Examples
     --------
@@ -132,7 +170,7 @@ def prepare_panel(
     ([-1, 0], False, (4, 1))
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
-    needed = [user_col, week_col, *metrics, event_col] + [c for c in (group, weight_col, strata) if c]
+    needed = [user_col, week_col, *metrics, event_col] + [c for c in (group, weight_col, strata) if c] + list(groups)
     require_columns(panel, needed, "panel", "name the right columns with metric=..., event_col=..., user_col=..., "
                     "week_col=... or group=...")
     for m in metrics:
@@ -184,22 +222,8 @@ def prepare_panel(
     group_codes = np.full(int(keep.sum()), -1, dtype=np.int64)
     labels: list = []
     if group:
-        g = panel[group]
-        g_user = pd.DataFrame({"u": users.to_numpy(), "g": g.to_numpy()}).groupby("u", sort=False)["g"]
-        if (g_user.nunique(dropna=False) > 1).any():
-            raise MobilityError(
-                f"group column {group!r} must be constant within a user; for probabilistic groups pass draws "
-                "(see mobility.longitudinal.heterogeneity)"
-            )
-        missing_group = treated & g.isna().to_numpy()
-        if missing_group.any():
-            n_bad = users[missing_group].nunique()
-            raise MobilityError(
-                f"{n_bad} job loser(s) have no {group!r} value; assign a group (e.g. modal assignment) or drop them"
-            )
-        cat = pd.Categorical(g)
-        labels = list(cat.categories)
-        group_codes = np.asarray(cat.codes, dtype=np.int64)[keep]
+        group_codes, labels = _group_codes(panel[group], group, users, treated, keep)
+    by_group = {dim: _group_codes(panel[dim], dim, users, treated, keep) for dim in groups}
 
     strata_codes = None
     if strata:
@@ -222,7 +246,29 @@ def prepare_panel(
         n_dropped_missing=n_missing,
         metrics=metrics,
         strata=strata_codes,
+        by_group=by_group,
+        strata_column=strata,
+        weight_column=weight_col,
     )
+
+
+def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray,
+                 keep: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes (rows ``keep``) and labels of a group column, checked: constant within a user, known for losers."""
+    g_user = pd.DataFrame({"u": users.to_numpy(), "g": g.to_numpy()}).groupby("u", sort=False)["g"]
+    if (g_user.nunique(dropna=False) > 1).any():
+        raise MobilityError(
+            f"group column {group!r} must be constant within a user; for probabilistic groups pass draws "
+            "(see mobility.longitudinal.heterogeneity)"
+        )
+    missing_group = treated & g.isna().to_numpy()
+    if missing_group.any():
+        n_bad = users[missing_group].nunique()
+        raise MobilityError(
+            f"{n_bad} job loser(s) have no {group!r} value; assign a group (e.g. modal assignment) or drop them"
+        )
+    cat = pd.Categorical(g)
+    return np.asarray(cat.codes, dtype=np.int64)[keep], list(cat.categories)
 
 
 def outcome_features(outcomes, features) -> list[str]:

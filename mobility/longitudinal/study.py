@@ -27,7 +27,7 @@ from mobility.census.groups import ECOLOGICAL_NOTE, baseline_rows, person_groups
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.outputs import OUTCOME_NOTE, LongitudinalResult, Mapper, in_order, longitudinal_tables
-from mobility.longitudinal.panel import dating_method, job_loss_panel
+from mobility.longitudinal.panel import dating_method, job_loss_panel, prepare_panel
 from mobility.longitudinal.params import EventStudyParams, LongitudinalParams
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,9 @@ def longitudinal_study(
         panel["telework_tercile"] = panel["user_id"].map(tercile).astype("Int64").astype("string")
         es_kwargs["time_effects_by"] = "telework_tercile"
     es_params = EventStudyParams(**es_kwargs)
+    if draws is None and params.matching == "none":  # coded once here, and the frame let go before the fits
+        panel = prepare_panel(panel, list(params.metrics), strata=es_params.time_effects_by, any_metric=True,
+                              groups=list(params.groups))
     result = longitudinal_tables(panel, list(params.metrics), list(params.groups), params=es_params, draws=draws,
                                  matching=params.matching, mapper=mapper)
     result.manifest = {**result.manifest, **manifest, "notes": notes, "parameters": params.to_dict()}

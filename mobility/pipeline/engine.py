@@ -154,13 +154,43 @@ class _Captured(logging.Handler):
         self.records.append(record)
 
 
-def _start_worker() -> None:
-    """A forked worker's kernels run on one thread: the partitions are the parallelism, and a process forked
-    from one that used Numba's thread pool (GNU OpenMP) hangs or is terminated if it uses that pool again
-    (the kernels take their serial twins on one thread: :func:`mobility.kernels.metrics._threads_for`)."""
+def _start_worker(parent_pid: int) -> None:
+    """A forked worker dies with its parent (:func:`die_with_parent`), and its kernels run on one thread: the
+    partitions are the parallelism, and a process forked from one that used Numba's thread pool (GNU OpenMP)
+    hangs or is terminated if it uses that pool again (the kernels take their serial twins on one thread:
+    :func:`mobility.kernels.metrics._threads_for`)."""
     import numba
 
+    die_with_parent(parent_pid)
     numba.set_num_threads(1)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``),
+    and exit at once if the parent ``parent_pid`` is already gone.
+
+    A worker forked by :func:`_map_forked` holds a copy of its task queue's writing end, so a parent killed
+    with SIGKILL (out of memory, a scheduler's time limit, ``kill -9``) would leave it alive: idle forever, or
+    still computing and writing a partition into the staging folder of the rerun that follows. Elsewhere than
+    Linux only the second check applies.
+
+    Examples
+    --------
+    >>> import os
+    >>> die_with_parent(os.getppid())  # the parent is alive: nothing happens
+    """
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _run_forked(index: int) -> tuple[Any, list[logging.LogRecord]]:
@@ -201,7 +231,7 @@ def _map_forked(fn: Callable[[Any], Any], items: list, workers: int, bar, desc: 
     _FORKED = (fn, items)
     release_free_memory()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker)
+                               initializer=_start_worker, initargs=(os.getpid(),))
     try:
         futures = [pool.submit(_run_forked, i) for i in range(len(items))]
         for future in as_completed(futures):

@@ -522,7 +522,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
                                          model=model, training=region, weights=weights, area_params=area_params,
                                          mapper=_forked_mapper(ctx, "employment models and replicates",
-                                                                reuse_freed_memory=False))
+                                                                reuse_freed_memory=False), release_inputs=True)
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)

@@ -336,6 +336,52 @@ def test_a_single_labelled_user_cannot_tell_its_gap_from_noise():
     assert rate["always"] == pytest.approx(0.991, abs=1e-6)
 
 
+def test_county_strata_move_each_countys_unlabelled_users_by_its_shrunk_remaining_gap():
+    # p = 0.2 for everyone, one week, one probability bin. County 42101: 8 labelled users, 6 unemployed
+    # (q = 0.75); 42045: 8 labelled, 2 unemployed (q = 0.25); one unlabelled user in each. Pooled: the shift is
+    # 0.5 - 0.2 = 0.3 (every county's p 0.5). With calibration_strata = "county" the unlabelled users (the
+    # shifts from all labelled users) also move by their county's remaining gap 0.75 - 0.5 = +0.25 and
+    # 0.25 - 0.5 = -0.25, shrunk: se^2 = q (1 - q) / (m - 1) = 0.1875 / 7 = 0.0267857 in both counties,
+    # tau^2 = mean(gap^2 - se^2) = 0.0625 - 0.0267857 = 0.0357143, weight tau^2 / (tau^2 + se^2) = 4/7, offsets
+    # +-1/7: p = 0.5 + 1/7 = 0.642857 (42101) and 0.5 - 1/7 = 0.357143 (42045). With 6 of 8 unemployed in
+    # both counties there is no county gap: tau^2 = max(0, 0 - se^2) = 0, no offset.
+    from mobility.employment.area import _Calibration, _Users
+    from mobility.employment.area import _panel as method_panel
+
+    users = [f"a{i}" for i in range(9)] + [f"b{i}" for i in range(9)]
+    emp, homes = _panel(np.full(18, 0.2), ["42101"] * 9 + ["42045"] * 9, status=["employed"] * 18)
+    emp["user_id"], homes["user_id"] = users, users
+    unemployed = [1] * 6 + [0] * 2 + [1] * 2 + [0] * 6
+    labels = pd.DataFrame({"user_id": users[:8] + users[9:17], "week": WEEK,
+                           "status": np.where(np.array(unemployed) == 1, "unemployed", "employed")})
+    settings = dict(replicates=20, calibration_bins=1, calibration_min_weeks=0)
+    home = pd.Series(homes["home_cbg"].to_numpy(), index=homes["user_id"].to_numpy())
+    for labelled, by_hand in ((labels, {"a8": 0.5 + 1 / 7, "b8": 0.5 - 1 / 7}),
+                              (labels.assign(status=labels["status"].to_numpy()[list(range(8)) * 2]),
+                               {"a8": 0.75, "b8": 0.75})):
+        for strata in ("county", None):
+            ap = AreaParams(**settings, calibration_strata=strata)
+            u = _Users.of(emp, home, labelled)
+            panel = method_panel(u.code, emp["week"].to_numpy().astype("datetime64[ns]"),
+                                 emp["p_unemployed"].to_numpy(), np.zeros(18, np.int8), u, ap)
+            cal = _Calibration.fit(panel, ap)
+            p = pd.Series(cal.apply(panel.p, cal.shifts(np.ones((1, 18))))[0][0, :, 0], index=panel.users)
+            pooled = float(np.mean(labelled["status"] == "unemployed"))
+            want = by_hand if strata else {"a8": pooled, "b8": pooled}
+            assert p[["a8", "b8"]].to_numpy() == pytest.approx([want["a8"], want["b8"]], abs=1e-6)
+    from mobility.employment.params import EmploymentParams
+
+    a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                          area_params=AreaParams(**settings, calibration_strata="county"),
+                          params=EmploymentParams(min_cell_users=1))
+    strata = a.attrs["calibration"]["signal"]["strata"]
+    assert strata["prior_sd_pts"] == pytest.approx(100 * (0.0625 - 0.1875 / 7) ** 0.5, abs=0.01)
+    assert strata["weight_by_month"] == {"42045": {"2020-04": 0.571}, "42101": {"2020-04": 0.571}}
+    assert strata["offset_pts_by_month"] == {"42045": {"2020-04": -14.29}, "42101": {"2020-04": 14.29}}
+    with pytest.raises(MobilityError, match="calibration_strata='cbg'"):
+        AreaParams(calibration_strata="cbg")
+
+
 def test_an_unknown_recalibrate_value_is_refused_naming_the_field():
     with pytest.raises(MobilityError, match="recalibrate='sometimes'"):
         AreaParams(recalibrate="sometimes")

@@ -240,3 +240,44 @@ def test_cr2_df_clusters_keeps_g_minus_1_and_the_same_standard_errors():
     c = flat.coefficients[~flat.coefficients.reference]
     assert (c.df == p.user_id.nunique() - 1).all()
     np.testing.assert_allclose(c.ci_high - c.estimate, stats.t.ppf(0.975, c.df) * c.std_error, rtol=1e-12)
+
+
+def test_a_panel_prepared_once_gives_the_frames_tables_for_every_group_and_checks_its_settings():
+    """The pipeline prepares the panel once for the pooled study and every dimension (forked workers share it):
+    the tables are those of the frame fitted each time, with weights, strata and a second metric with its own
+    missing rows; a fit asking for other strata or weights than the panel was prepared with is refused."""
+    from mobility.longitudinal import heterogeneity
+    from mobility.longitudinal.panel import prepare_panel
+
+    panel = simulate_panel(3, n_users=300, n_weeks=20)
+    rng = np.random.default_rng(0)
+    panel["y2"] = np.where(rng.random(len(panel)) < 0.1, np.nan, panel["y"] * 0.5 + rng.normal(0, 1, len(panel)))
+    users = panel["user_id"].unique()
+    panel["w"] = panel["user_id"].map(dict(zip(users, rng.uniform(0.5, 2.0, len(users)))))
+    panel["band"] = panel["user_id"].map(dict(zip(users, rng.integers(0, 2, len(users))))).astype(str)
+    kwargs = dict(window=(-3, 4), time_effects_by="band", weight_col="w")
+    prepared = prepare_panel(panel, ["y", "y2"], weight_col="w", strata="band", any_metric=True,
+                             groups=["sex", "vulnerable"])
+    pooled = event_study(panel, ["y", "y2"], **kwargs)
+    again = event_study(prepared, ["y", "y2"], **kwargs)
+    pd.testing.assert_frame_equal(again.coefficients, pooled.coefficients)
+    pd.testing.assert_frame_equal(again.pretrend, pooled.pretrend)
+    pd.testing.assert_frame_equal(again.did, pooled.did)
+    assert again.info == pooled.info
+    for dim in ("sex", "vulnerable"):
+        by_frame = heterogeneity(panel, ["y", "y2"], [dim], **kwargs)
+        by_prepared = heterogeneity(prepared, ["y", "y2"], [dim], **kwargs)
+        pd.testing.assert_frame_equal(by_prepared.coefficients, by_frame.coefficients)
+        assert by_frame.coefficients["group"].nunique() == 2
+    one = event_study(prepared, "y2", **kwargs)  # a metric alone: the rows it is missing on drop out
+    pd.testing.assert_frame_equal(one.coefficients, event_study(panel, "y2", **kwargs).coefficients)
+    with pytest.raises(MobilityError, match="time_effects_by"):
+        event_study(prepared, "y", window=(-3, 4), weight_col="w")
+    with pytest.raises(MobilityError, match="weight_col"):
+        event_study(prepared, "y", window=(-3, 4), time_effects_by="band")
+    with pytest.raises(MobilityError, match="prepared without the group column 'age'"):
+        heterogeneity(prepared, "y", ["age"], **kwargs)
+    from mobility.longitudinal.outputs import longitudinal_tables
+
+    with pytest.raises(MobilityError, match="need the panel frame"):  # matching reads the frame's rows
+        longitudinal_tables(prepared, ["y"], [], matching="nearest")

@@ -1,9 +1,11 @@
 """Engines (local, Dask), the per-part unit of work, batched reading of input files."""
 
+import contextlib
 import importlib.util
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +96,42 @@ def test_freed_memory_is_handed_back_before_workers_are_forked(monkeypatch):
     assert calls == [os.getpid()]
     monkeypatch.undo()
     engine_module.release_free_memory()  # the real one runs here (glibc or not) without error
+
+
+WORKERS_THEN_SLEEP = """
+import sys, time
+from mobility.pipeline.engine import LocalEngine
+LocalEngine(workers=2).map(lambda x: time.sleep(60), [0, 1, 2], processes=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_forked_workers_die_when_the_parent_is_killed(tmp_path):
+    """A run killed with SIGKILL (out of memory, a scheduler's limit) takes its worker processes with it: they
+    held a copy of their task queue, so they used to live on, idle or still writing a partition into the
+    staging folder of the rerun that follows."""
+    import subprocess
+    import time
+
+    import psutil
+
+    parent = subprocess.Popen([sys.executable, "-c", WORKERS_THEN_SLEEP], cwd=tmp_path)
+    workers = []
+    try:
+        for _ in range(300):  # the workers start once the package is imported (a few seconds)
+            workers = psutil.Process(parent.pid).children()
+            if len(workers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2, "the parent never forked its two workers"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"workers {[p.pid for p in alive]} outlived their killed parent"
+    finally:
+        for p in [*workers, *psutil.Process().children(recursive=True)]:  # orphans are no longer our children
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
 
 
 def test_worker_processes_run_kernels_after_the_parent_used_the_thread_pool():
