@@ -521,26 +521,34 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     b_sub = np.where((pad >= 0)[:, :, None] & (pad >= 0)[:, None, :], b_inv[pc[:, :, None], pc[:, None, :]], 0.0)
     null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
     flat = units * n_times + times
-    cc = np.maximum(c_all, 0)
-    pair_owner = np.searchsorted(with_cells, pair_person)  # the pair's person among those with cells
+    cell_ext = c_all + 1  # 0: no cell, for a gather from [0, q]
+    adj_scale = 1.0 / s[lev.rows]
+    # the pairs are sorted by person, then cell: CSR of D (persons x cells) and of its rows with cells, without a
+    # sort per contrast; D' (cells x persons) from the pairs sorted by cell
+    by_person = np.concatenate([[0], np.cumsum(np.bincount(pair_person, minlength=n_units))])
+    by_owner = np.concatenate([[0], np.cumsum(pair_count)])
+    by_cell_order = np.argsort(pair_cell, kind="stable")
+    by_cell = np.concatenate([[0], np.cumsum(np.bincount(pair_cell, minlength=n_cells))])
+    person_of_cell_pair = pair_person[by_cell_order]
     cache: dict[int, tuple] = {}
 
     def pieces(a: int) -> tuple:
-        # u; the person x week sums of y (dense) and their product with K; the person x cell sums of y (sparse),
-        # times L for the persons with cells, and padded per person
+        # dev = u / sqrt(w) and y = sqrt(w) u; the person x week sums of y (dense) and their product with K; the
+        # person x cell sums of y (sparse, and transposed), times L for the persons with cells, and padded per person
         if a in cache:
             return cache[a]
-        r = np.where(in_cell, q[cc, a], 0.0) - gq[times, a]
+        r = np.concatenate([[0.0], q[:, a]])[cell_ext] - np.ascontiguousarray(gq[:, a])[times]
         r_bar = np.bincount(units, weights=w * r, minlength=n_units) / system.unit_weight
-        u = s * (r - r_bar[units])
+        dev = r - r_bar[units]
         if lev.rows.size:
-            u[lev.rows] = s[lev.rows] * r[lev.rows] + lev.delta[:, a]
-        y = s * u
+            dev[lev.rows] = r[lev.rows] + lev.delta[:, a] * adj_scale
+        y = w * dev
         a_w = np.bincount(flat, weights=y, minlength=n_units * n_times).reshape(n_units, n_times)
         dv = np.bincount(pair_of_row, weights=y[cell_rows], minlength=pairs.size)
-        d_d = sp.csr_matrix((dv, (pair_person, pair_cell)), shape=(n_units, n_cells))
-        d_l = sp.csr_matrix((dv, (pair_owner, pair_cell)), shape=(with_cells.size, n_cells)) @ lt
-        out = (u, a_w, a_w @ kt, d_d, d_l, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
+        d_d = sp.csr_matrix((dv, pair_cell, by_person), shape=(n_units, n_cells))
+        d_t = sp.csr_matrix((dv[by_cell_order], person_of_cell_pair, by_cell), shape=(n_cells, n_units))
+        d_l = sp.csr_matrix((dv, pair_cell, by_owner), shape=(with_cells.size, n_cells)) @ lt
+        out = (dev, y, a_w, a_w @ kt, d_d, d_t, d_l, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
         if len(cache) < 8:
             cache[a] = out
         return out
@@ -548,18 +556,18 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, tuple]:
         # d_g^ab, e_g^ab (per person) and the four blocks of Qt S^ab (weeks, cells), S_DD kept sparse: the
         # cells x cells products cost cells^2 x weeks, not (cells + weeks)^3
-        u_a, w_a, wk_a, d_a, dl_a, p_a = pieces(a)
-        u_b, w_b, _, d_b, dl_b, p_b = pieces(b)
-        d = np.bincount(units, weights=u_a * u_b, minlength=n_units)
+        _, y_a, w_a, wk_a, _, dt_a, dl_a, p_a = pieces(a)
+        dev_b, _, w_b, _, d_b, dt_b, dl_b, p_b = pieces(b)
+        d = np.bincount(units, weights=y_a * dev_b, minlength=n_units)  # u^a . u^b
         if null_person.size:
             d[null_person] += np.einsum("pi,pi->p", lev.null_q0[:, :, a], lev.null_q0[:, :, b])
         e = np.einsum("gt,gt->g", wk_a, w_b)
         e[with_cells] += np.einsum("pi,pij,pj->p", p_a, b_sub, p_b) - np.einsum("gt,gt->g", dl_b, w_a[with_cells]) \
             - np.einsum("gt,gt->g", dl_a, w_b[with_cells])
         s_ww = w_a.T @ w_b
-        s_wd = np.asarray(d_b.T @ w_a).T  # W' y^a against D' y^b
-        s_dw = np.asarray(d_a.T @ w_b)
-        s_dd = d_a.T @ d_b  # sparse: a person's cells are few
+        s_wd = np.asarray(dt_b @ w_a).T  # W' y^a against D' y^b
+        s_dw = np.asarray(dt_a @ w_b)
+        s_dd = dt_a @ d_b  # sparse: a person's cells are few
         x11 = kt @ s_ww - lt.T @ s_dw
         x21 = b_inv @ s_dw - lt @ s_ww
         if 20 * s_dd.nnz > n_cells**2:  # dense enough for BLAS to beat the sparse product
