@@ -522,6 +522,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
     flat = units * n_times + times
     cell_ext = c_all + 1  # 0: no cell, for a gather from [0, q]
+    unweighted = bool(np.all(w == 1.0))  # two passes over the rows fewer per contrast
     adj_scale = 1.0 / s[lev.rows]
     # the pairs are sorted by person, then cell: CSR of D (persons x cells) and of its rows with cells, without a
     # sort per contrast; D' (cells x persons) from the pairs sorted by cell
@@ -538,19 +539,18 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
         if a in cache:
             return cache[a]
         r = np.concatenate([[0.0], q[:, a]])[cell_ext] - np.ascontiguousarray(gq[:, a])[times]
-        r_bar = np.bincount(units, weights=w * r, minlength=n_units) / system.unit_weight
+        r_bar = np.bincount(units, weights=r if unweighted else w * r, minlength=n_units) / system.unit_weight
         dev = r - r_bar[units]
         if lev.rows.size:
             dev[lev.rows] = r[lev.rows] + lev.delta[:, a] * adj_scale
-        y = w * dev
+        y = dev if unweighted else w * dev
         a_w = np.bincount(flat, weights=y, minlength=n_units * n_times).reshape(n_units, n_times)
         dv = np.bincount(pair_of_row, weights=y[cell_rows], minlength=pairs.size)
         d_d = sp.csr_matrix((dv, pair_cell, by_person), shape=(n_units, n_cells))
         d_t = sp.csr_matrix((dv[by_cell_order], person_of_cell_pair, by_cell), shape=(n_cells, n_units))
         d_l = sp.csr_matrix((dv, pair_cell, by_owner), shape=(with_cells.size, n_cells)) @ lt
         out = (dev, y, a_w, a_w @ kt, d_d, d_t, d_l, np.where(pad >= 0, dv[np.maximum(pad, 0)], 0.0))
-        if len(cache) < 8:
-            cache[a] = out
+        cache[a] = out  # cleared after each contrast and each joint set: a few persons x weeks tables at a time
         return out
 
     def person_terms(a: int, b: int) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -590,10 +590,12 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
         d, e, qs = person_terms(a, a)
         mean[a] = (d - e).sum()
         square[a] = (d * d - 2.0 * d * e).sum() + trace_product(qs, qs)
+        cache.clear()
     sets = []
     for idx in joint:
         nq = idx.size
         terms = {(i, j): person_terms(idx[i], idx[j]) for i in range(nq) for j in range(nq)}
+        cache.clear()
         e_mat = np.array([[(terms[i, j][0] - terms[i, j][1]).sum() for j in range(nq)] for i in range(nq)])
         c4 = np.empty((nq,) * 4)
         for (i, j), (d_ij, e_ij, _) in terms.items():
