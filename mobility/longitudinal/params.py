@@ -161,7 +161,7 @@ class EventStudyParams:
         (Hotelling's T^2 with degrees of freedom from the moments of the CR2 estimator under a working model of
         independent errors; :func:`~mobility.longitudinal.cluster_ols.htz_test`): where the leads rest on few
         losers its ``df_den`` is small and the test accordingly cautious. Whatever the test, under CR2 every
-        coefficient's interval and p-value use its Satterthwaite degrees of freedom (column ``df``).
+        coefficient's interval and p-value use its Satterthwaite degrees of freedom (column ``df``; see ``cr2_df``).
     min_users : int
         Privacy threshold k: cells with fewer distinct job losers are suppressed (default 10).
     alpha : float
