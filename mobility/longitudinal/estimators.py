@@ -64,8 +64,8 @@ from mobility.longitudinal.cluster_ols import (
     t_inference,
     wald_test,
 )
-from mobility.longitudinal.panel import EventPanel, prepare_panel
-from mobility.longitudinal.params import EventStudyParams
+from mobility.longitudinal.panel import EventPanel, n_persons, prepare_panel
+from mobility.longitudinal.params import EventStudyParams, resolve_cr2_df
 
 COEFFICIENT_COLUMNS = (
     "metric", "group", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",
@@ -455,6 +455,7 @@ class _CellEstimator(ABC):
         the design; the tables stack them (``metric`` column) and ``info_`` maps each to its counts.
         """
         p = self.params()
+        p = replace(p, cr2_df=resolve_cr2_df(p.cr2_df, n_persons(panel, user_col)))  # "auto" decided here
         coefficients, pretrend, vcov, infos, did = [], [], {}, {}, []
         for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
                                       user_col=user_col, week_col=week_col):

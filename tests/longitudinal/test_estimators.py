@@ -281,3 +281,23 @@ def test_a_panel_prepared_once_gives_the_frames_tables_for_every_group_and_check
 
     with pytest.raises(MobilityError, match="need the panel frame"):  # matching reads the frame's rows
         longitudinal_tables(prepared, ["y"], [], matching="nearest")
+
+
+def test_cr2_df_auto_uses_satterthwaite_up_to_the_size_where_it_stops_mattering(monkeypatch):
+    """``cr2_df="auto"`` (default): a panel of at most AUTO_SATTERTHWAITE_PERSONS persons gets each term's
+    Satterthwaite df (the intervals of `cr2_df="satterthwaite"`), a larger one G - 1 (those of "clusters"),
+    and the fit's info says which; the threshold is read when the fit runs."""
+    import mobility.longitudinal.params as params_module
+
+    panel = simulate_panel(5, n_users=200, n_weeks=16, share_losers=0.1)
+    kwargs = dict(window=(-3, 4))
+    auto = event_study(panel, "y", **kwargs)
+    assert auto.info["cr2_df"] == "satterthwaite"
+    pd.testing.assert_frame_equal(auto.coefficients, event_study(panel, "y", cr2_df="satterthwaite", **kwargs).coefficients)
+    post = auto.coefficients.query("event_time >= 0 and not suppressed")
+    assert (post["df"] < 199).all()  # a term resting on ~20 losers: far fewer df than the 199 clusters
+    monkeypatch.setattr(params_module, "AUTO_SATTERTHWAITE_PERSONS", 199)
+    large = event_study(panel, "y", **kwargs)
+    assert large.info["cr2_df"] == "clusters"
+    pd.testing.assert_frame_equal(large.coefficients, event_study(panel, "y", cr2_df="clusters", **kwargs).coefficients)
+    assert (large.coefficients.query("event_time >= 0 and not suppressed")["df"] == 199).all()
