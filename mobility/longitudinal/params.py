@@ -47,7 +47,8 @@ AUTO_SATTERTHWAITE_PERSONS = 20_000
 matter, a term rests on a few dozen losers (measured: 15 losers, leads covered 91 % with ``G - 1``, 96-97 % with
 the df); a panel of more persons than this has hundreds of losers behind a term at the default region's share
 (8 %), its df are large and ``G - 1`` gives the same intervals, while the df cost 0.2 CPU-s per fit at 650
-persons and 87 of the 132 s of the 100k-user step."""
+persons and 87 of the 132 s of the 100k-user step. The count is of the whole fit: a group with few losers inside a
+larger panel (the paths by group) gets ``G - 1`` too, not measured; set ``cr2_df="satterthwaite"`` there."""
 
 
 def resolve_cr2_df(cr2_df: str, n_persons: int) -> str:
