@@ -34,8 +34,7 @@ import pandas as pd
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import t_inference
 from mobility.longitudinal.estimators import DID_COLUMNS, make_estimator
-from mobility.longitudinal.panel import n_persons
-from mobility.longitudinal.params import EventStudyParams, check_alpha, check_min_users, resolve_cr2_df
+from mobility.longitudinal.params import EventStudyParams, check_alpha, check_min_users
 
 __all__ = ["DID_COLUMNS", "did_summary"]
 
@@ -113,9 +112,9 @@ def _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs
     for _, one in table.groupby(draw_col, sort=True):
         merged = base.merge(one[[user_col, group]], on=user_col, how="left", validate="many_to_one")
         per_draw.append(did_summary(merged, metric, group=group, min_users=1, alpha=alpha, **kwargs))
-        # complete-data df: G - 1 (CR1), each row's Satterthwaite df (CR2)
-        satterthwaite = (kwargs.get("vcov") == "cr2"
-                         and resolve_cr2_df(kwargs.get("cr2_df"), n_persons(merged, user_col)) == "satterthwaite")
+        # complete-data df: G - 1 (CR1, or CR2 with "clusters"), else each row's df as the fit reported it
+        # (Satterthwaite, or G - 1 where "auto" left a block without it)
+        satterthwaite = kwargs.get("vcov") == "cr2" and kwargs.get("cr2_df") != "clusters"
         dfs.append(per_draw[-1]["df"].to_numpy() if satterthwaite else merged[user_col].nunique() - 1)
     return combine_did_draws(per_draw, dfs, min_users=min_users, alpha=alpha)
 

@@ -64,7 +64,7 @@ from mobility.longitudinal.cluster_ols import (
     t_inference,
     wald_test,
 )
-from mobility.longitudinal.panel import EventPanel, n_persons, prepare_panel
+from mobility.longitudinal.panel import EventPanel, prepare_panel
 from mobility.longitudinal.params import EventStudyParams, resolve_cr2_df
 
 COEFFICIENT_COLUMNS = (
@@ -147,7 +147,7 @@ def contrasts(cell_term: np.ndarray, mass: np.ndarray, n_terms: int, signs: np.n
 def fit_terms(
     ep: EventPanel, cells: np.ndarray, specs: list, time_codes: np.ndarray, df_correction: str, info: dict, *,
     blocks: np.ndarray | None = None, null_cells: np.ndarray | None = None, vcov: str = "cr1",
-    joint: list[np.ndarray] | None = None, cr2_df: str = "satterthwaite",
+    joint: list[np.ndarray] | None = None, cr2_df: str = "auto",
 ) -> list[Terms]:
     """Fit the cell regression of every metric of ``ep`` once and combine its cells into the terms of each spec.
 
@@ -165,7 +165,9 @@ def fit_terms(
     ``vcov`` (``"cr1"`` or ``"cr2"``) is the covariance of ``cov`` (:data:`~mobility.longitudinal.params.VCOV_TYPES`);
     CR2 has no small-sample factor, so blocks are summed as they are; ``cov_null`` is CR1 either way.
 
-    Under CR2 (with ``cr2_df="satterthwaite"``; ``"clusters"`` keeps ``G - 1`` and skips them) every term also gets
+    Under CR2 (with ``cr2_df="satterthwaite"``; ``"clusters"`` keeps ``G - 1`` and skips them; ``"auto"`` decides
+    per block by its persons, :func:`~mobility.longitudinal.params.resolve_cr2_df`, and ``info["cr2_df_used"]`` says
+    whether every block, none (``"clusters"``) or some (``"mixed"``) got them) every term also gets
     its Satterthwaite degrees of freedom (``df_terms``) and each set of ``joint``
     (arrays of term indices of the first spec, e.g. each group's leads) the moments of its HTZ test (``joint``):
     blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
@@ -184,7 +186,8 @@ def fit_terms(
         null_terms[: parts[0].shape[0]] = first.any(axis=1) & ~first[:, ~null_cells].any(axis=1)
     cov_null = np.full((m, n_all, n_all), np.nan) if null_cells is not None else None
     cr2 = vcov == "cr2"
-    per_term = cr2 and cr2_df == "satterthwaite"
+    used = []  # per fitted block: whether it computed the Satterthwaite moments
+    with_moments = np.zeros(n_all, dtype=bool)  # the terms that got them
     sets = [np.asarray(j, dtype=np.int64) for j in (joint or [])] if cr2 else []
     sets = [j[np.abs(r[j]).sum(axis=1) > 0] for j in sets]  # terms without cells (the reference) test nothing
     mean, square = np.zeros(n_all), np.zeros(n_all)
@@ -208,9 +211,11 @@ def fit_terms(
 
     if blocks is None:
         own_sets, local = local_sets(np.arange(n_all))
+        used.append(cr2 and resolve_cr2_df(cr2_df, ep.n_users) == "satterthwaite")
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
                        null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local,
-                       satterthwaite=per_term)
+                       satterthwaite=used[-1])
+        with_moments[:] = used[-1]
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
         if cov_null is not None:
@@ -234,6 +239,7 @@ def fit_terms(
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
             own_null = own[null_terms[own]]
             own_sets, local_joint = local_sets(own)
+            per_term = cr2 and resolve_cr2_df(cr2_df, int(users.max()) + 1 if users.size else 0) == "satterthwaite"
             try:
                 fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
@@ -244,6 +250,8 @@ def fit_terms(
             except MobilityError:
                 info["blocks_not_estimable"] += 1
                 continue
+            used.append(per_term)
+            with_moments[own] = per_term
             if fit.moments is not None:
                 add_moments(fit.moments, own, own_sets)
             estimate[:, own] += fit.estimate
@@ -258,12 +266,16 @@ def fit_terms(
         if cov_null is not None:
             cov_null *= cr1_factor(n_obs, n_clusters, n_total)
         df = n_clusters - 1
+    if cr2:  # over every fit of the estimate (its paths and its DiD summary)
+        now = "satterthwaite" if used and all(used) else ("mixed" if any(used) else "clusters")
+        info["cr2_df_used"] = now if info.get("cr2_df_used", now) == now else "mixed"
     out, start = [], 0
     for part in parts:
         sl = slice(start, start + part.shape[0])
         start += part.shape[0]
         estimable = (np.abs(part[:, fitted_cells]).sum(axis=1) > 0) & (np.abs(part[:, ~fitted_cells]).sum(axis=1) == 0)
-        df_terms = np.where(estimable, satterthwaite_df(mean[sl], square[sl]), np.nan) if per_term else None
+        df_terms = (np.where(estimable, np.where(with_moments[sl], satterthwaite_df(mean[sl], square[sl]), df), np.nan)
+                    if any(used) else None)
         out.append(Terms(np.where(estimable, estimate[:, sl], np.nan), _mask_cov(cov[:, sl, sl], estimable),
                          estimable, df, n_obs, n_clusters, n_total,
                          None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable), df_terms,
@@ -455,7 +467,6 @@ class _CellEstimator(ABC):
         the design; the tables stack them (``metric`` column) and ``info_`` maps each to its counts.
         """
         p = self.params()
-        p = replace(p, cr2_df=resolve_cr2_df(p.cr2_df, n_persons(panel, user_col)))  # "auto" decided here
         coefficients, pretrend, vcov, infos, did = [], [], {}, {}, []
         for ep in self._prepared_sets(panel, metric, group=group, weight_col=weight_col, event_col=event_col,
                                       user_col=user_col, week_col=week_col):

@@ -233,7 +233,8 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
                        df=np.nan)
         else:
             # complete-data df: G - 1 (CR1), or the smallest Satterthwaite df of the term over the draws (CR2)
-            satterthwaite = results[0].info.get("vcov") == "cr2" and results[0].info.get("cr2_df") == "satterthwaite"
+            satterthwaite = (results[0].info.get("vcov") == "cr2"
+                             and results[0].info.get("cr2_df_used") in ("satterthwaite", "mixed"))
             complete = float(cell["df"].min()) if satterthwaite else df_complete
             est, se, df = rubin_combine(cell.estimate.to_numpy()[:, None], (cell.std_error.to_numpy() ** 2)[:, None],
                                         complete)

@@ -47,19 +47,6 @@ def recode(codes: np.ndarray) -> np.ndarray:
     return (np.cumsum(present) - 1)[codes]
 
 
-def n_persons(panel, user_col: str = "user_id") -> int:
-    """Persons in a panel frame (distinct ``user_col``) or a prepared :class:`EventPanel`.
-
-    Examples
-    --------
-    >>> n_persons(pd.DataFrame({"user_id": ["a", "a", "b"]}))
-    2
-    """
-    if isinstance(panel, EventPanel):
-        return panel.n_users
-    return int(panel[user_col].nunique())
-
-
 def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
     if not (pd.api.types.is_datetime64_any_dtype(values) or values.isna().all()):
         raise MobilityError(

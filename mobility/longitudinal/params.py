@@ -47,12 +47,13 @@ AUTO_SATTERTHWAITE_PERSONS = 20_000
 matter, a term rests on a few dozen losers (measured: 15 losers, leads covered 91 % with ``G - 1``, 96-97 % with
 the df); a panel of more persons than this has hundreds of losers behind a term at the default region's share
 (8 %), its df are large and ``G - 1`` gives the same intervals, while the df cost 0.2 CPU-s per fit at 650
-persons and 87 of the 132 s of the 100k-user step. The count is of the whole fit: a group with few losers inside a
-larger panel (the paths by group) gets ``G - 1`` too, not measured; set ``cr2_df="satterthwaite"`` there."""
+persons and 87 of the 132 s of the 100k-user step. The count is per block of a fit: where each group has its own
+week effects (the paths by group, the default), each group's persons, so a small group inside a large region
+still gets its df."""
 
 
 def resolve_cr2_df(cr2_df: str, n_persons: int) -> str:
-    """The ``cr2_df`` a fit of a panel of ``n_persons`` uses: ``auto`` made ``satterthwaite`` or ``clusters``.
+    """The ``cr2_df`` a fit (or a block of one) of ``n_persons`` uses: ``auto`` made ``satterthwaite`` or ``clusters``.
 
     Examples
     --------
@@ -165,7 +166,8 @@ class EventStudyParams:
     cr2_df : {"auto", "satterthwaite", "clusters"}
         Under ``vcov="cr2"``, the degrees of freedom of every term's t interval and p-value (column ``df``), see
         :data:`CR2_DF`; default ``"auto"`` (Satterthwaite up to :data:`AUTO_SATTERTHWAITE_PERSONS` persons,
-        ``G - 1`` above; the fit's ``info["cr2_df"]`` says which). Unused by ``vcov="cr1"`` (always ``G - 1``).
+        ``G - 1`` above, decided per group where groups have their own week effects; the fit's
+        ``info["cr2_df_used"]`` says which). Unused by ``vcov="cr1"`` (always ``G - 1``).
     pretrend_test : {"score", "wald", "htz"}
         How the joint pre-trend test (``pretrend`` table) gets the covariance of the leads (the leads' own
         estimates and intervals are unchanged). ``"score"`` (default): CR1 from the residuals of the fit with

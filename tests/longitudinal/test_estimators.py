@@ -284,20 +284,33 @@ def test_a_panel_prepared_once_gives_the_frames_tables_for_every_group_and_check
 
 
 def test_cr2_df_auto_uses_satterthwaite_up_to_the_size_where_it_stops_mattering(monkeypatch):
-    """``cr2_df="auto"`` (default): a panel of at most AUTO_SATTERTHWAITE_PERSONS persons gets each term's
-    Satterthwaite df (the intervals of `cr2_df="satterthwaite"`), a larger one G - 1 (those of "clusters"),
-    and the fit's info says which; the threshold is read when the fit runs."""
+    """``cr2_df="auto"`` (default): a fit (or, with each group's own week effects, a group's block) of at most
+    AUTO_SATTERTHWAITE_PERSONS persons gets each term's Satterthwaite df (the intervals of
+    ``cr2_df="satterthwaite"``), a larger one G - 1 (those of ``"clusters"``); ``info["cr2_df_used"]`` says
+    which, "mixed" where the groups differ. The threshold is read when the fit runs."""
     import mobility.longitudinal.params as params_module
+    from mobility.longitudinal import heterogeneity
 
     panel = simulate_panel(5, n_users=200, n_weeks=16, share_losers=0.1)
     kwargs = dict(window=(-3, 4))
     auto = event_study(panel, "y", **kwargs)
-    assert auto.info["cr2_df"] == "satterthwaite"
+    assert auto.info["cr2_df_used"] == "satterthwaite"
     pd.testing.assert_frame_equal(auto.coefficients, event_study(panel, "y", cr2_df="satterthwaite", **kwargs).coefficients)
     post = auto.coefficients.query("event_time >= 0 and not suppressed")
     assert (post["df"] < 199).all()  # a term resting on ~20 losers: far fewer df than the 199 clusters
     monkeypatch.setattr(params_module, "AUTO_SATTERTHWAITE_PERSONS", 199)
     large = event_study(panel, "y", **kwargs)
-    assert large.info["cr2_df"] == "clusters"
+    assert large.info["cr2_df_used"] == "clusters"
     pd.testing.assert_frame_equal(large.coefficients, event_study(panel, "y", cr2_df="clusters", **kwargs).coefficients)
     assert (large.coefficients.query("event_time >= 0 and not suppressed")["df"] == 199).all()
+    # by group, each group with its own week effects: the smaller group keeps its df, the larger takes G - 1
+    sizes = panel.drop_duplicates("user_id")["sex"].value_counts()
+    assert sizes.min() < sizes.max()
+    monkeypatch.setattr(params_module, "AUTO_SATTERTHWAITE_PERSONS", int(sizes.min()))
+    mixed = heterogeneity(panel, "y", "sex", min_users=1, **kwargs).coefficients.query("event_time >= 0")
+    exact = heterogeneity(panel, "y", "sex", min_users=1, cr2_df="satterthwaite", **kwargs).coefficients.query(
+        "event_time >= 0")
+    small = mixed["group"] == sizes.idxmin()
+    np.testing.assert_allclose(mixed.loc[small, "df"], exact.loc[small.to_numpy(), "df"])
+    assert (mixed.loc[~small, "df"] == 199).all() and (exact.loc[~small.to_numpy(), "df"] < 199).all()
+    np.testing.assert_allclose(mixed["std_error"], exact["std_error"])  # the df move the intervals only
