@@ -16,8 +16,9 @@ suppressed, reference, estimator, control_group, df``: ``term`` is e.g. ``"k=3"`
 binned endpoints; the reference period (where there is one) is a row with estimate 0 and
 ``reference=True``. Intervals and p-values use Student's t with ``df`` degrees of freedom: under CR2 (the
 default) each term's Bell-McCaffrey / Satterthwaite df (:mod:`mobility.longitudinal.cell_ols`, "Small-sample
-inference") in panels of up to 20,000 persons (``cr2_df="auto"``; :func:`~mobility.longitudinal.params.resolve_cr2_df`)
-and ``G - 1`` above, under CR1 ``G - 1``, G the number of persons; NaN on reference and suppressed rows.
+inference") where the fit, or a group's own block, holds up to 20,000 persons (``cr2_df="auto"``;
+:func:`~mobility.longitudinal.params.resolve_cr2_df`) and ``G - 1`` above, under CR1 ``G - 1``, G the number of
+persons; NaN on reference and suppressed rows.
 """
 
 from __future__ import annotations

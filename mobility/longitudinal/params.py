@@ -40,8 +40,8 @@ CR2_DF = ("auto", "satterthwaite", "clusters")
 """Degrees of freedom of the t intervals under CR2: ``satterthwaite`` each term's Bell-McCaffrey / Satterthwaite df
 (:mod:`mobility.longitudinal.cell_ols`, "Small-sample inference"); ``clusters`` ``G - 1`` for every term (the
 intervals before the Satterthwaite df; skips computing them, which at 100k users nearly triples the cost of
-the step: ``benchmarks/README.md``); ``auto`` the first for panels of at most :data:`AUTO_SATTERTHWAITE_PERSONS`
-persons, the second above (:func:`resolve_cr2_df`)."""
+the step: ``benchmarks/README.md``); ``auto`` the first for a fit, or a group's own block of it, of at most
+:data:`AUTO_SATTERTHWAITE_PERSONS` persons, the second above (:func:`resolve_cr2_df`)."""
 AUTO_SATTERTHWAITE_PERSONS = 20_000
 """``cr2_df="auto"``: the largest panel (persons) whose CR2 intervals get the Satterthwaite df. Where the df
 matter, a term rests on a few dozen losers (measured: 15 losers, leads covered 91 % with ``G - 1``, 96-97 % with
