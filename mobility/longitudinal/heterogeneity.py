@@ -216,7 +216,6 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
     m = len(results)
     keys = ["group", "event_time"]
     stacked = pd.concat([r.coefficients.assign(_draw=i) for i, r in enumerate(results)], ignore_index=True)
-    df_complete = min(r.info["n_clusters"] - 1 for r in results)
     rows = []
     for (group, k), cell in stacked.groupby(keys, sort=True):
         first = cell.iloc[0]
@@ -232,10 +231,9 @@ def _combine(results, metric: str, min_users: int, alpha: float) -> tuple[pd.Dat
             row.update(estimate=np.nan, std_error=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, suppressed=True,
                        df=np.nan)
         else:
-            # complete-data df: G - 1 (CR1), or the smallest Satterthwaite df of the term over the draws (CR2)
-            satterthwaite = (results[0].info.get("vcov") == "cr2"
-                             and results[0].info.get("cr2_df_used") in ("satterthwaite", "mixed"))
-            complete = float(cell["df"].min()) if satterthwaite else df_complete
+            # complete-data df: the smallest over the draws of the df each fit gave the term (G - 1 under CR1 or
+            # where CR2 took G - 1, else its Satterthwaite df)
+            complete = float(cell["df"].min())
             est, se, df = rubin_combine(cell.estimate.to_numpy()[:, None], (cell.std_error.to_numpy() ** 2)[:, None],
                                         complete)
             p, lo, hi = t_inference(est, se, df, alpha=alpha)
