@@ -356,18 +356,10 @@ class _Calibration:
         self.counts = None
         return self
 
-    def shifts_pooled(self, factors: np.ndarray) -> np.ndarray:
-        """:meth:`shifts` pooled over strata, (2, R, n_folds + 1, n_months * n_bins)."""
-        stratum, self.stratum = self.stratum, None
-        try:
-            return self.shifts(factors)
-        finally:
-            self.stratum = stratum
-
-    def shifts(self, factors: np.ndarray) -> np.ndarray:
+    def shifts(self, factors: np.ndarray, *, by_stratum: bool = True) -> np.ndarray:
         """(2, R, n_folds + 1, n_cells): the shift of p and the share out of the labour force of each cell
-        (n_months * n_bins, times n_strata with ``calibration_strata``: cells stratum by stratum), per fold
-        from the other folds' users; the last fold row from all users."""
+        (n_months * n_bins, times n_strata with ``calibration_strata`` and ``by_stratum``: cells stratum by
+        stratum), per fold from the other folds' users; the last fold row from all users."""
         n_bins = len(self.edges) + 1
         self.compact()
         r = factors.shape[0]
@@ -384,7 +376,7 @@ class _Calibration:
                 out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
         if self.mode != "always":  # lambda per (R, fold, month), to every bin of the month
             out[0] *= np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)
-        if self.stratum is None:
+        if self.stratum is None or not by_stratum:
             return out
         offset = self.stratum_offsets(factors, out[0])[0]  # (R, folds + 1, strata, months)
         shift_p = out[0][:, :, None, :] + np.repeat(offset, n_bins, axis=-1)
@@ -479,7 +471,7 @@ class _Calibration:
                "gap_pts_by_month": by_month(100 * gap, 2), "gap_se_pts_by_month": by_month(100 * se, 2)}
         if self.stratum is not None:  # each county's offset (points) and its weight per month, from all users
             one = np.ones((1, self.shape[1]))
-            offset, _, _, weight, tau2 = self.stratum_offsets(one, self.shifts_pooled(one)[0])
+            offset, _, _, weight, tau2 = self.stratum_offsets(one, self.shifts(one, by_stratum=False)[0])
             out["strata"] = {"by": "county", "prior_sd_pts": round(100 * float(np.sqrt(tau2[0, -1])), 2),
                              "offset_pts_by_month": {str(a): by_month(100 * offset[0, -1, k], 2)
                                                      for k, a in enumerate(self.strata)},
