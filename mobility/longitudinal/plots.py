@@ -81,10 +81,12 @@ def plot_event_study(
         y = shown["estimate"].to_numpy(dtype=float)
         err = np.vstack([y - shown["ci_low"].to_numpy(dtype=float), shown["ci_high"].to_numpy(dtype=float) - y])
         err = np.nan_to_num(err, nan=0.0)
-        ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=2, lw=1.2, label=str(g))
         hidden = rows.loc[rows["suppressed"].astype(bool), "event_time"].tolist()
         if hidden:
             suppressed_notes.append(f"{g}: k={','.join(str(int(k)) for k in hidden)}")
+        if not (~shown["reference"].astype(bool)).any():  # nothing but its reference week: not drawn, only said
+            continue
+        ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=2, lw=1.2, label=str(g))
     ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
     ref = coefficients.loc[coefficients["reference"].astype(bool), "event_time"]
     ax.axvline(float(ref.iloc[0]) + 0.5 if len(ref) else -0.5, color="0.5", lw=0.8, ls=":")

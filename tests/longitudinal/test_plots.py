@@ -33,6 +33,18 @@ def test_returns_a_figure_that_saves_as_png_and_svg(tmp_path):
     assert not list((tmp_path / "figs").glob(".tmp-*"))
 
 
+def test_a_group_suppressed_beyond_its_reference_week_is_said_not_drawn():
+    """A group whose every estimate is suppressed (fewer than k losers) would show only its reference dot at 0:
+    it gets no line and no legend entry, and the caption still lists its suppressed weeks."""
+    table = _table()
+    table.loc[(table["group"] == "male") & ~table["reference"], "suppressed"] = True
+    ax = plot_event_study(table).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["female"]
+    assert [len(c.lines[0].get_xdata()) for c in ax.containers] == [5]
+    caption = ax.figure.texts[-1].get_text().replace("\n", " ")
+    assert "male: k=-2,0,1,2" in caption
+
+
 def test_draws_on_a_given_axes_and_leaves_the_backend_alone():
     import matplotlib
     from matplotlib.figure import Figure
