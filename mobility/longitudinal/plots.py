@@ -93,7 +93,7 @@ def plot_event_study(
     ax.set_xlabel("weeks since job loss")
     ax.set_ylabel(ylabel or (f"effect on {metric}" if metric else "effect"))
     ax.set_title(title or (f"Job loss and {metric}" if metric else "Event study"))
-    if len(groups) > 1 or groups != ["all"]:
+    if (len(groups) > 1 or groups != ["all"]) and ax.containers:  # a legend of the groups drawn, if any
         ax.legend(frameon=False, fontsize=8)
     estimator = coefficients["estimator"].iloc[0] if "estimator" in coefficients.columns and len(coefficients) else None
     control = coefficients["control_group"].iloc[0] if "control_group" in coefficients.columns and len(coefficients) else None
