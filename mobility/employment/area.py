@@ -24,7 +24,8 @@ start, by home county), so the yardstick measures estimation error, not this dif
 * ``expected`` -- expected counts from calibrated probabilities: ``rate = sum_i w_i p_it / sum_i w_i`` over
   the cell's users. Where a labelled panel is given, ``p`` is recalibrated out of fold (users dealt into
   ``calibration_folds``; each user's probabilities are shifted by the gap between observed and predicted
-  shares in their probability bin among the *other* folds' users; with ``AreaParams.recalibrate = "auto"``
+  shares in their probability bin among the *other* folds' users, the filled weeks in bins of their own
+  (``AreaParams.calibrate_filled``: a week next to a silence is not like an observed one); with ``AreaParams.recalibrate = "auto"``
   the shifts are shrunk toward none by an empirical-Bayes weight, for labelled panels too small to tell the
   method's calibration error from their own sampling error, :class:`_Calibration`; not the default: measured,
   it helps the classifier with 5-20 % of users labelled and hurts the signal, ``benchmarks/README.md``); else
@@ -263,7 +264,11 @@ class _Calibration:
     """Out-of-fold binned recalibration, re-estimable from replicate weights of users: each probability is
     shifted by the gap between observed and predicted shares among the other folds' labelled user-weeks of
     its probability bin and calendar month (or of its bin over all months where the month has fewer than
-    ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). The same user-weeks give
+    ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). With ``calibrate_filled``
+    the filled weeks (the panel's silent weeks given their neighbours' probability) have bins of their own,
+    after the observed weeks' bins in each month, learnt from the labelled filled weeks (the edges stay the
+    observed weeks' quantiles): the weeks next to a silence carry a probability the observed weeks' shifts do
+    not correct (measured: ``AreaParams``). The same user-weeks give
     the share of each bin that the labels put out of the labour force (no job at the start: someone seen
     commuting to a campus); each user-week then counts in the labour force with the complement.
 
@@ -301,6 +306,12 @@ class _Calibration:
     labelled_weeks: float = 0.0
     stratum: np.ndarray | None = None  # per user, the stratum's code (calibration_strata); None: pooled only
     strata: np.ndarray | None = None  # the strata's names (county FIPS)
+    filled: np.ndarray | None = None  # users x weeks, True for a filled week (calibrate_filled); None: one kind
+
+    @property
+    def n_bins(self) -> int:
+        """Bins per month: the probability bins, twice over with ``calibrate_filled`` (observed, then filled)."""
+        return (len(self.edges) + 1) * (1 if self.filled is None else 2)
 
     @property
     def n_strata(self) -> int:
@@ -310,16 +321,21 @@ class _Calibration:
     def fit(cls, panel: _Panel, params: AreaParams) -> "_Calibration | None":
         if panel.y is None:
             return None
-        lab = panel.observed & np.isfinite(panel.y)
-        if not lab.any():
+        seen = panel.observed & np.isfinite(panel.y)
+        if not seen.any():
             return None
+        filled = ~panel.observed & np.isfinite(panel.p) if params.calibrate_filled else None
+        lab = seen | (filled & np.isfinite(panel.y)) if filled is not None else seen
         out = np.nan_to_num(panel.out)
-        edges = np.unique(np.quantile(panel.p[lab], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
+        edges = np.unique(np.quantile(panel.p[seen], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
         period = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
                                sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
-        n_bins = len(edges) + 1
+        kinds = 1 if filled is None else 2
+        n_bins = (len(edges) + 1) * kinds
         user, week = np.nonzero(lab)
         b = np.searchsorted(edges, panel.p[lab], side="right") + n_bins * period[week]
+        if filled is not None:  # a filled week's bins after the observed weeks' bins, in every month
+            b = b + (len(edges) + 1) * filled[lab]
         counts = np.zeros((4, len(panel.users), n_bins * (int(period.max()) + 1)))
         for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab], out[lab])):
             np.add.at(counts[k], (user, b), v)
@@ -329,7 +345,7 @@ class _Calibration:
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
         stratum, strata = ((panel.area, panel.areas) if params.calibration_strata == "county" else (None, None))
         return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
-                   params.recalibrate, stratum=stratum, strata=strata).compact()
+                   params.recalibrate, stratum=stratum, strata=strata, filled=filled).compact()
 
     def compact(self) -> "_Calibration":
         """Keep, of ``counts``, only what the replicates use: each fold's users' rows (:meth:`shifts`) and
@@ -360,7 +376,7 @@ class _Calibration:
         """(2, R, n_folds + 1, n_cells): the shift of p and the share out of the labour force of each cell
         (n_months * n_bins, times n_strata with ``calibration_strata`` and ``by_stratum``: cells stratum by
         stratum), per fold from the other folds' users; the last fold row from all users."""
-        n_bins = len(self.edges) + 1
+        n_bins = self.n_bins
         self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 4, -1) for m, c in self._cache["folds"]]  # (R, 4, months * bins)
@@ -387,7 +403,7 @@ class _Calibration:
         """Each stratum's offset after the pooled shifts ``shift_p`` (R, n_folds + 1, n_months * n_bins), its
         gap, standard error and weight, each (R, n_folds + 1, n_strata, n_months), and tau^2 (R, n_folds + 1):
         per fold from the other folds' users, the last row from all users (class notes)."""
-        n_bins, n_months = len(self.edges) + 1, int(self.period.max()) + 1
+        n_bins, n_months = self.n_bins, int(self.period.max()) + 1
         r, n_s = factors.shape[0], self.n_strata
         self.compact()
         counts = [[(factors[:, m] @ c).reshape(r, 4, n_months, n_bins) for m, c, _ in row]
@@ -488,7 +504,9 @@ class _Calibration:
 
         if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
-                 + (len(self.edges) + 1) * self.period[None, :])
+                 + self.n_bins * self.period[None, :])
+            if self.filled is not None:
+                b = b + (len(self.edges) + 1) * self.filled
             if self.stratum is not None:
                 b = b + self.shape[2] * self.stratum[:, None]
             row = np.where(self.fold >= 0, self.fold, self.n_folds)

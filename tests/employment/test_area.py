@@ -449,3 +449,34 @@ def test_panel_users_and_labels_by_integer_codes_match_the_text_ids():
     assert panel.users.tolist() == ["u10", "u9"]
     assert panel.p[:, 0].tolist() == [0.9, 0.1]
     assert panel.y[:, 0].tolist() == [1.0, 0.0] and panel.out[:, 0].tolist() == [0.0, 1.0]  # u9: no job (first)
+
+
+def test_filled_weeks_are_recalibrated_on_their_own_labelled_weeks():
+    # 100 users seen every week at p = 0.2, 20 of them unemployed throughout (calibrated); 100 users at
+    # p = 0.6 seen in weeks 1 and 3 (60 unemployed there) and silent in week 2, where the labels say all 100
+    # were employed. Week 2 fills them with p = 0.6; the observed weeks' shifts would keep it (their bin is
+    # calibrated), so week 2 reads (20 + 60) / 200 = 0.40. The filled weeks' own bin learns a gap of -0.6 from
+    # the other folds' filled weeks: (20 + 0) / 200 = 0.10, the labels' rate.
+    weeks = pd.to_datetime(["2020-04-06", "2020-04-13", "2020-04-20"])
+    rows, labels = [], []
+    for i in range(200):
+        seen = weeks if i < 100 else weeks[[0, 2]]
+        p = 0.2 if i < 100 else 0.6
+        lost = i < 20 or 100 <= i < 160
+        rows += [(f"u{i:03d}", w, p, "unemployed" if p > 0.5 else "employed") for w in seen]
+        labels += [(f"u{i:03d}", w, "unemployed" if lost and (i < 100 or w != weeks[1]) else "employed")
+                   for w in weeks]
+    emp = pd.DataFrame(rows, columns=["user_id", "week", "p_unemployed", "status"]).assign(method="signal")
+    labels = pd.DataFrame(labels, columns=["user_id", "week", "status"])
+    homes = pd.DataFrame({"user_id": [f"u{i:03d}" for i in range(200)], "home_cbg": "421010001001"})
+
+    def week2(**kw):
+        a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                              area_params=AreaParams(replicates=20, panel_share=1.0, **kw))
+        a = a[(a["estimator"] == "expected") & (a["period_start"] == weeks[1])]
+        return float(a["rate"].iloc[0])
+
+    assert week2(calibrate_filled=False) == pytest.approx(0.40, abs=0.02)
+    assert week2() == pytest.approx(0.10, abs=0.02)
+    with pytest.raises(MobilityError, match="calibrate_filled"):
+        AreaParams(calibrate_filled="yes")
