@@ -30,7 +30,7 @@ from mobility.report.coverage import coverage_counts, coverage_table
 from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
-from mobility.report.methods import CAVEATS, parameters_table, run_summary
+from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary
 from mobility.report.mobility_gap import baseline_groups_by_part, local_month, mobility_by_status
 from mobility.report.privacy import check_k, privacy_violations
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
@@ -204,7 +204,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
     region = str(run.manifest.get("region", Path(out_dir).name))
     sections = [Section("Summary", "summary")]
-    top_line = ""
+    top_line, caution = "", None
 
     # unemployment by area, trend, map, comparison
     if rates is None:
@@ -214,12 +214,16 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         trend = trend_window(rates, month, trend_months=trend_months)
         month_rates = _ordered(trend[trend["month"] == month])
         top_line = headline(trend, month)
+        provenance, caution = estimates_provenance(run.manifest, method)
+        if caution:
+            top_line += " Read with care: see the warning below."
+            sections[0].paragraphs.append(f"Warning: {caution}")
         sections[0].bullets = _summary_bullets(month_rates, trend, month)
         s = Section("Unemployment by county and state", "unemployment", paragraphs=[
             f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job at "
             f"the start of the run and a known status, the share without work, by the {method} method. Every "
             f"rate is in percent, with its 95% interval and the users behind it; places with fewer than {k} "
-            "users are not shown."])
+            "users are not shown.", *provenance])
         s.figures.append(Figure(figures.to_data_uri(figures.trend_figure(trend, month)),
                                 f"Monthly unemployment rate (%), {month_name(trend['month'].min())} to "
                                 f"{month_name(month)}, with 95% intervals.",
@@ -333,7 +337,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     with atomic_path(staging / "report.html") as tmp:
         tmp.write_text(page, encoding="utf-8")
     info = {"month": month, "region": region, "k_min_users": k, "method": method, "route": route,
-            "headline": top_line, "sections_missing": missing, "files": {"html": "report.html", **written}}
+            "headline": top_line, "warning": caution, "sections_missing": missing, "files": {"html": "report.html", **written}}
     if pdf:
         from mobility.report.pdf import html_to_pdf
 

@@ -90,3 +90,84 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
     for package, version in sorted((manifest.get("versions") or {}).items()):
         rows.append((f"version: {package}", str(version)))
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+UNCALIBRATED_SIGNAL = (
+    "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On the "
+    "project's synthetic regions, where people start working from home one by one, those probabilities put county "
+    "rates about 10 points too high (county-week mean absolute error 10.6-11.1 points, 95% intervals covering "
+    "none of the cells; benchmarks/README.md), because an absence from the workplace that is remote work looks "
+    "like a job loss. Read them as an upper bound on job loss, not as an unemployment rate, and give the run a "
+    "labelled panel ([employment] labels) or a trained model ([employment] model) before publishing them.")
+
+
+def _share(x) -> str:
+    return f"{x:,}" if isinstance(x, int) else str(x)
+
+
+def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | None]:
+    """Where the report's unemployment rates come from, in words: which method and model made the statuses,
+    whether a labelled panel recalibrated them; and a warning for the summary where the rates are not to be
+    read as they stand (the signal uncalibrated, a transferred model).
+
+    Parameters
+    ----------
+    manifest : dict
+        The run's ``run.json``; reads ``stages.employment``: ``methods`` (the classifier's ``model.json``) and
+        ``area_calibration`` (per method: the recalibration's weight by month, or why there was none).
+    method : str
+        The method whose rates the report shows (``signal`` or ``classifier``).
+
+    Returns
+    -------
+    lines : list of str
+        Sentences for the unemployment section (empty when the run has no employment stage).
+    warning : str or None
+
+    Examples
+    --------
+    >>> m = {"stages": {"employment": {"methods": {"signal": {}}, "area_calibration": {"signal": "no labels"}}}}
+    >>> lines, warning = estimates_provenance(m, "signal")
+    >>> lines[0][:40], warning[:33]
+    ('Statuses: the attendance signal (no trai', 'No labelled panel recalibrated th')
+    """
+    stage = (manifest.get("stages") or {}).get("employment") or {}
+    if not stage:
+        return [], None
+    lines, warnings = [], []
+    if method == "classifier":
+        card = (stage.get("methods") or {}).get("classifier") or {}
+        trained = card.get("trained_on") or {}
+        oof = card.get("out_of_fold") or {}
+        score = (f"; out-of-fold ROC AUC {oof['roc_auc']:.3f}, calibration error {oof['calibration_error']:.3f}"
+                 if {"roc_auc", "calibration_error"} <= set(oof) else "")
+        where = (f"{'the synthetic region' if trained.get('synthetic') else 'region'} "
+                 f"{trained.get('region', 'unnamed')!r}, {trained.get('start', '?')} to {trained.get('end', '?')}, "
+                 f"{_share(trained.get('n_users', '?'))} users")
+        if card.get("trained_here"):
+            lines.append(f"Statuses: the classifier (LightGBM, model {card.get('model_id', '?')}) trained in this run "
+                         f"on its labelled panel ({where}), cross-fitted by user: each user's statuses come from a "
+                         f"model that never saw that user{score}.")
+        else:
+            lines.append(f"Statuses: the classifier model {card.get('model_id', '?')} trained on {where}, applied "
+                         f"here without retraining{score} (its training region's scores).")
+        if card.get("warning"):
+            warnings.append(card["warning"])
+    else:
+        lines.append("Statuses: the attendance signal (no training): weekly absence from each worker's baseline "
+                     "workplace, told apart from remote work by the panel's own remote-work adoption by sector and "
+                     "by the person's own days.")
+    calibration = (stage.get("area_calibration") or {}).get(method)
+    if isinstance(calibration, dict) and calibration:
+        used = [float(v) for v in calibration.values() if v is not None]
+        share = (f"{min(used):.2f} in every month" if min(used) == max(used) else
+                 f"{min(used):.2f}-{max(used):.2f} by month") if used else "none"
+        lines.append(f"Rates recalibrated out of fold on the run's labelled panel (share of the recalibration used: "
+                     f"{share}).")
+    elif calibration is not None:
+        lines.append(f"No recalibration of the rates ({calibration}).")
+        if method == "signal":
+            warnings.append(UNCALIBRATED_SIGNAL)
+        else:
+            lines.append("The probabilities keep the model's own calibration, from its training region.")
+    return lines, " ".join(warnings) or None

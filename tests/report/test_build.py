@@ -267,3 +267,17 @@ def test_months_built_together_equal_each_month_built_alone(run):
         assert together[m].keys() == alone[m].keys()
         differing = [name for name in alone[m] if together[m][name] != alone[m][name]]
         assert not differing, f"{m}: {differing}"
+
+
+@pytest.mark.slow
+def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_come_from(run):
+    # the tiny regions have no labelled panel and no model: the signal's own probabilities
+    _, out, info = run
+    assert info["method"] == "signal"
+    assert info["warning"].startswith("No labelled panel recalibrated these rates")
+    assert info["headline"].endswith("Read with care: see the warning below.")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "report" / MONTH / "report.html").read_text()))
+    assert "Warning: No labelled panel recalibrated these rates" in text
+    assert "an upper bound on job loss, not as an unemployment rate" in text
+    assert "Statuses: the attendance signal (no training)" in text
+    assert "No recalibration of the rates (no labels)." in text

@@ -44,3 +44,39 @@ def test_long_table_shows_its_first_rows_and_folds_the_rest():
     assert "<summary>all 30 rows</summary>" in folded and folded.count("<tr>") == 31 and "<td>29.0</td>" in folded
     only_folded = table_html(df, show=0)
     assert only_folded.startswith("<details>")
+
+
+def _employment(**stage):
+    return {"stages": {"employment": stage}}
+
+
+def test_provenance_names_the_model_and_warns_only_where_the_rates_are_not_to_be_read_as_they_stand():
+    from mobility.report.methods import estimates_provenance
+
+    card = {"model_id": "abc123", "trained_here": True, "warning": None,
+            "trained_on": {"region": "bench", "synthetic": False, "start": "2020-01-01", "end": "2020-09-30",
+                           "n_users": 5850},
+            "out_of_fold": {"roc_auc": 0.9831, "calibration_error": 0.0027}}
+    calibrated = {"classifier": {"2020-03": 1.0, "2020-04": 0.5}, "signal": {"2020-04": 1.0}}
+    lines, warning = estimates_provenance(_employment(methods={"classifier": card}, area_calibration=calibrated),
+                                          "classifier")
+    assert warning is None
+    assert "(LightGBM, model abc123) trained in this run" in lines[0] and "5,850 users" in lines[0]
+    assert "out-of-fold ROC AUC 0.983, calibration error 0.003" in lines[0]
+    assert lines[1] == ("Rates recalibrated out of fold on the run's labelled panel (share of the recalibration "
+                        "used: 0.50-1.00 by month).")
+    assert "region 'bench', 2020-01-01 to 2020-09-30" in lines[0]
+    # a model from a synthetic region, applied without labels: its own warning, and no recalibration
+    moved = dict(card, trained_here=False, warning="The classifier's numbers come from model abc123, trained on "
+                 "a synthetic region: a transfer.")
+    moved["trained_on"] = dict(card["trained_on"], region="synthetic", synthetic=True)
+    lines, warning = estimates_provenance(
+        _employment(methods={"classifier": moved}, area_calibration={"classifier": "no labels"}), "classifier")
+    assert warning == moved["warning"]
+    assert "trained on the synthetic region 'synthetic'" in lines[0] and "applied here without retraining" in lines[0]
+    assert lines[-1] == "The probabilities keep the model's own calibration, from its training region."
+    # the signal with labels: calibrated, no warning; without: the warning
+    assert estimates_provenance(_employment(area_calibration=calibrated), "signal")[1] is None
+    assert estimates_provenance(_employment(area_calibration={"signal": "no labels"}), "signal")[1].startswith(
+        "No labelled panel recalibrated these rates")
+    assert estimates_provenance({"stages": {}}, "signal") == ([], None)
