@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from mobility.checks import require_columns
@@ -297,8 +298,8 @@ class _Calibration:
     edges: np.ndarray
     period: np.ndarray  # month code of each week
     fold: np.ndarray  # per user, -1 for users without labels
-    counts: np.ndarray | None  # (4, n_users, n_months * n_bins): labelled weeks, sums of y, of p, of out of
-    n_folds: int  # the labour force; None once :meth:`compact` kept only each fold's rows of it
+    counts: sparse.csr_matrix | None  # n_users x (4 x n_months * n_bins): labelled weeks, sums of y, of p, of
+    n_folds: int  # out of the labour force; None once :meth:`compact` kept only each fold's rows of it
     min_weeks: float
     mode: str = "always"  # AreaParams.recalibrate: "auto" shrinks the shifts, "always" / "never" lambda 1 / 0
     _cache: dict = field(default_factory=dict, repr=False)
@@ -336,10 +337,13 @@ class _Calibration:
         b = np.searchsorted(edges, panel.p[lab], side="right") + n_bins * period[week]
         if filled is not None:  # a filled week's bins after the observed weeks' bins, in every month
             b = b + (len(edges) + 1) * filled[lab]
-        counts = np.zeros((4, len(panel.users), n_bins * (int(period.max()) + 1)))
-        for k, v in enumerate((np.ones(lab.sum()), panel.y[lab], panel.p[lab], out[lab])):
-            np.add.at(counts[k], (user, b), v)
-        labelled = np.flatnonzero(counts[0].sum(axis=1) > 0)
+        n_cells = n_bins * (int(period.max()) + 1)
+        values = (np.ones(lab.sum()), panel.y[lab], panel.p[lab], out[lab])
+        counts = sparse.csr_matrix(  # user x (4 sums x cells); a user's labelled weeks fill at most 4 x weeks of it
+            (np.concatenate(values), (np.tile(user, 4), np.concatenate([k * n_cells + b for k in range(4)]))),
+            shape=(len(panel.users), 4 * n_cells))
+        counts.sum_duplicates()
+        labelled = np.unique(user)
         fold = np.full(len(panel.users), -1)
         rng = np.random.default_rng([params.seed, 1])
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
@@ -353,12 +357,17 @@ class _Calibration:
         for every user without labels) is let go."""
         if self.counts is None:
             return self
-        self.shape, self.labelled_weeks = self.counts.shape, float(self.counts[0].sum())
-        size = 4 * self.shape[2]  # each fold's users and their counts, (users, 4 * months * bins); a fold can be empty
-        self._cache["folds"] = [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size))
+        n_users, size = self.counts.shape
+        n_cells = size // 4
+        self.shape = (4, n_users, n_cells)
+        self.labelled_weeks = float(self.counts[:, :n_cells].sum())
+        self._cache["folds"] = [(m, self.counts[np.flatnonzero(m)])  # each fold's users' rows; a fold can be empty
                                 for m in (self.fold == f for f in range(self.n_folds))]
         n_months = int(self.period.max()) + 1  # per labelled user: 5 sums (months, then all months)
-        c = self.counts.reshape(4, self.shape[1], n_months, -1).sum(axis=3)
+        column = np.arange(size)  # column k * n_cells + month * n_bins + bin -> k * n_months + month
+        month_of = sparse.csr_matrix((np.ones(size), (column, (column // n_cells) * n_months
+                                                        + (column % n_cells) // self.n_bins)), shape=(size, 4 * n_months))
+        c = (self.counts @ month_of).toarray().reshape(n_users, 4, n_months).transpose(1, 0, 2)
         res, n = c[1] - c[2], c[0]
         res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
         parts = np.stack([res, n, res * res, res * n, n * n], axis=1)  # (users, 5, months + 1)
@@ -366,7 +375,7 @@ class _Calibration:
                                 for m in (self.fold == f for f in range(self.n_folds))]
         if self.stratum is not None:  # per fold and stratum: the counts and the per-user sums
             self._cache["strata"] = [
-                [(m, self.counts[:, m].transpose(1, 0, 2).reshape(m.sum(), size), parts[m].reshape(m.sum(), parts[0].size))
+                [(m, self.counts[np.flatnonzero(m)], parts[m].reshape(m.sum(), parts[0].size))
                  for m in ((self.fold == f) & (self.stratum == k) for k in range(self.n_strata))]
                 for f in range(self.n_folds)]
         self.counts = None
