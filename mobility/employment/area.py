@@ -264,8 +264,9 @@ def _panel(codes: np.ndarray, week_values: np.ndarray, p_unemployed: np.ndarray,
 class _Calibration:
     """Out-of-fold binned recalibration, re-estimable from replicate weights of users: each probability is
     shifted by the gap between observed and predicted shares among the other folds' labelled user-weeks of
-    its probability bin and calendar month (or of its bin over all months where the month has fewer than
-    ``calibration_min_weeks`` of them: calibration can drift as the shock unfolds). With ``calibrate_filled``
+    its probability bin and calendar week (``calibration_by_week``; or of its bin in the week's month where the
+    week has fewer than ``calibration_min_weeks`` of them, or over all months where the month has fewer too:
+    calibration can drift as the shock unfolds). With ``calibrate_filled``
     the filled weeks (the panel's silent weeks given their neighbours' probability) have bins of their own,
     after the observed weeks' bins in each month, learnt from the labelled filled weeks (the edges stay the
     observed weeks' quantiles): the weeks next to a silence carry a probability the observed weeks' shifts do
@@ -308,6 +309,16 @@ class _Calibration:
     stratum: np.ndarray | None = None  # per user, the stratum's code (calibration_strata); None: pooled only
     strata: np.ndarray | None = None  # the strata's names (county FIPS)
     filled: np.ndarray | None = None  # users x weeks, True for a filled week (calibrate_filled); None: one kind
+    period_month: np.ndarray | None = None  # the month of each period (a week with calibration_by_week)
+
+    @property
+    def n_months(self) -> int:
+        return int(self.period_month.max()) + 1
+
+    def to_months(self, x: np.ndarray) -> np.ndarray:
+        """Sums over the periods (axis -2 of ``x``, (..., n_periods, n_bins)) into their months."""
+        one_hot = np.eye(self.n_months)[self.period_month]  # (n_periods, n_months)
+        return np.einsum("...pb,pm->...mb", x, one_hot)
 
     @property
     def n_bins(self) -> int:
@@ -329,8 +340,10 @@ class _Calibration:
         lab = seen | (filled & np.isfinite(panel.y)) if filled is not None else seen
         out = np.nan_to_num(panel.out)
         edges = np.unique(np.quantile(panel.p[seen], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
-        period = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
-                               sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
+        month = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
+                              sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
+        period = np.arange(len(panel.weeks)) if params.calibration_by_week else month
+        period_month = month if params.calibration_by_week else np.arange(int(month.max()) + 1)
         kinds = 1 if filled is None else 2
         n_bins = (len(edges) + 1) * kinds
         user, week = np.nonzero(lab)
@@ -349,7 +362,8 @@ class _Calibration:
         fold[rng.permutation(labelled)] = np.arange(len(labelled)) % params.calibration_folds
         stratum, strata = ((panel.area, panel.areas) if params.calibration_strata == "county" else (None, None))
         return cls(edges, period, fold, counts, params.calibration_folds, params.calibration_min_weeks,
-                   params.recalibrate, stratum=stratum, strata=strata, filled=filled).compact()
+                   params.recalibrate, stratum=stratum, strata=strata, filled=filled,
+                   period_month=period_month).compact()
 
     def compact(self) -> "_Calibration":
         """Keep, of ``counts``, only what the replicates use: each fold's users' rows (:meth:`shifts`) and
@@ -363,10 +377,11 @@ class _Calibration:
         self.labelled_weeks = float(self.counts[:, :n_cells].sum())
         self._cache["folds"] = [(m, self.counts[np.flatnonzero(m)])  # each fold's users' rows; a fold can be empty
                                 for m in (self.fold == f for f in range(self.n_folds))]
-        n_months = int(self.period.max()) + 1  # per labelled user: 5 sums (months, then all months)
-        column = np.arange(size)  # column k * n_cells + month * n_bins + bin -> k * n_months + month
+        n_months = self.n_months  # per labelled user: 5 sums (months, then all months)
+        column = np.arange(size)  # column k * n_cells + period * n_bins + bin -> k * n_months + month
         month_of = sparse.csr_matrix((np.ones(size), (column, (column // n_cells) * n_months
-                                                        + (column % n_cells) // self.n_bins)), shape=(size, 4 * n_months))
+                                                        + self.period_month[(column % n_cells) // self.n_bins])),
+                                     shape=(size, 4 * n_months))
         c = (self.counts @ month_of).toarray().reshape(n_users, 4, n_months).transpose(1, 0, 2)
         res, n = c[1] - c[2], c[0]
         res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)
@@ -392,19 +407,20 @@ class _Calibration:
         tot = sum(mine)  # users without labels count nowhere
         out = np.zeros((2, r, self.n_folds + 1, self.shape[2]))
         for f in range(self.n_folds + 1):
-            part = tot - mine[f] if f < self.n_folds else tot
-            pooled = part.reshape(part.shape[0], 4, -1, n_bins).sum(axis=2)  # (R, 4, bins) over months
-            pooled = np.tile(pooled, (1, 1, part.shape[2] // n_bins))
-            part = np.where(part[:, :1] >= self.min_weeks, part, pooled)
+            part = (tot - mine[f] if f < self.n_folds else tot).reshape(r, 4, -1, n_bins)  # (R, 4, periods, bins)
+            months = self.to_months(part)
+            pooled = months.sum(axis=2, keepdims=True)  # (R, 4, 1, bins) over all months
+            months = np.where(months[:, :1] >= self.min_weeks, months, pooled)[:, :, self.period_month]
+            part = np.where(part[:, :1] >= self.min_weeks, part, months).reshape(r, 4, -1)  # period, month, all
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[0, :, f] = np.where(part[:, 0] > 0, (part[:, 1] - part[:, 2]) / part[:, 0], 0.0)
                 out[1, :, f] = np.where(part[:, 0] > 0, part[:, 3] / part[:, 0], 0.0)
-        if self.mode != "always":  # lambda per (R, fold, month), to every bin of the month
-            out[0] *= np.repeat(self.shrinkage(factors)[0], n_bins, axis=-1)
+        if self.mode != "always":  # lambda per (R, fold, month), to every bin of the month's periods
+            out[0] *= np.repeat(self.shrinkage(factors)[0][..., self.period_month], n_bins, axis=-1)
         if self.stratum is None or not by_stratum:
             return out
         offset = self.stratum_offsets(factors, out[0])[0]  # (R, folds + 1, strata, months)
-        shift_p = out[0][:, :, None, :] + np.repeat(offset, n_bins, axis=-1)
+        shift_p = out[0][:, :, None, :] + np.repeat(offset[..., self.period_month], n_bins, axis=-1)
         shift_out = np.broadcast_to(out[1][:, :, None, :], shift_p.shape)
         return np.stack([shift_p, shift_out]).reshape(2, r, self.n_folds + 1, -1)  # cells (stratum, month, bin)
 
@@ -412,10 +428,10 @@ class _Calibration:
         """Each stratum's offset after the pooled shifts ``shift_p`` (R, n_folds + 1, n_months * n_bins), its
         gap, standard error and weight, each (R, n_folds + 1, n_strata, n_months), and tau^2 (R, n_folds + 1):
         per fold from the other folds' users, the last row from all users (class notes)."""
-        n_bins, n_months = self.n_bins, int(self.period.max()) + 1
+        n_bins, n_months, n_periods = self.n_bins, self.n_months, len(self.period_month)
         r, n_s = factors.shape[0], self.n_strata
         self.compact()
-        counts = [[(factors[:, m] @ c).reshape(r, 4, n_months, n_bins) for m, c, _ in row]
+        counts = [[(factors[:, m] @ c).reshape(r, 4, n_periods, n_bins) for m, c, _ in row]
                   for row in self._cache["strata"]]
         parts = [[(factors[:, m] @ q).reshape(r, 5, n_months + 1)[..., :-1] for m, _, q in row]
                  for row in self._cache["strata"]]
@@ -428,14 +444,14 @@ class _Calibration:
             return weight, gap, se, weight, tau2
         for f in range(self.n_folds + 1):
             others = [g for g in range(self.n_folds) if g != f]
-            delta = shift_p[:, f].reshape(r, 1, n_months, n_bins)
+            delta = shift_p[:, f].reshape(r, 1, n_periods, n_bins)
             for k in range(n_s):
                 c = sum(counts[g][k] for g in others)
                 q = sum(parts[g][k] for g in others)
                 k_users = sum(users[g][k][0] for g in others)
                 distinct = sum(users[g][k][1] for g in others)
-                n = c[:, 0].sum(axis=-1)
-                res = (c[:, 1] - c[:, 2] - c[:, 0] * delta[:, 0]).sum(axis=-1)
+                n = self.to_months(c[:, 0]).sum(axis=-1)
+                res = self.to_months(c[:, 1] - c[:, 2] - c[:, 0] * delta[:, 0]).sum(axis=-1)
                 s_r, s_n, q_rr, q_rn, q_nn = (q[:, j] for j in range(5))
                 with np.errstate(invalid="ignore", divide="ignore"):
                     gap[:, f, k] = np.where(n > 0, res / n, 0.0)
@@ -456,7 +472,7 @@ class _Calibration:
         """The weight lambda of each month's shifts, the month's gap (labels minus probabilities, per labelled
         user-week) and its standard error over users, each (R, n_folds + 1, n_months): per fold from the other
         folds' users, the last row from all users (class notes)."""
-        n_months = int(self.period.max()) + 1
+        n_months = self.n_months
         self.compact()
         r = factors.shape[0]
         mine = [(factors[:, m] @ c).reshape(r, 5, -1) for m, c in self._cache["users"]]

@@ -263,6 +263,14 @@ class AreaParams:
         Probability bins and user folds of the out-of-fold recalibration (with a labelled panel).
     calibration_by_month : bool
         Recalibrate each calendar month on its own labelled weeks (calibration drifts as a shock unfolds).
+    calibration_by_week : bool
+        Recalibrate each week on its own labelled weeks where a week's bin has at least
+        ``calibration_min_weeks`` of them (the other folds'), else the bin's shift in the week's month, else over
+        all months: in the weeks of a shock, when remote starts and job losses begin together, calibration
+        drifts inside a month. The shrinkage (``recalibrate = "auto"``) and the county offsets
+        (``calibration_strata``) stay monthly. Measured (``benchmarks/README.md``): nothing moves at 1,000 users
+        (a week's bin rarely has the labelled weeks: the month's shift), county-week coverage at 100,000 users
+        0.83 -> 0.91 (classifier), 0.64 -> 0.91 (signal).
     calibrate_filled : bool
         Recalibrate the filled weeks (a silent week given its neighbours' probability, ``max_fill_weeks``) on
         their own bins, learnt from the labelled filled weeks, instead of with the observed weeks' shifts. The
@@ -325,6 +333,7 @@ class AreaParams:
     calibration_bins: int = 20
     calibration_folds: int = 5
     calibration_by_month: bool = True
+    calibration_by_week: bool = True
     calibrate_filled: bool = True
     calibration_min_weeks: float = 50.0
     recalibrate: str = "always"
@@ -348,6 +357,8 @@ class AreaParams:
         _check_int(own, self, "calibration_folds", 2, 50)
         if not isinstance(self.calibration_by_month, bool):
             raise _bad(own, "calibration_by_month", self.calibration_by_month, "must be true or false")
+        if not isinstance(self.calibration_by_week, bool):
+            raise _bad(own, "calibration_by_week", self.calibration_by_week, "must be true or false")
         if not isinstance(self.calibrate_filled, bool):
             raise _bad(own, "calibrate_filled", self.calibrate_filled, "must be true or false")
         _check_range(own, self, "calibration_min_weeks", 0.0, 1e9)

@@ -480,3 +480,28 @@ def test_filled_weeks_are_recalibrated_on_their_own_labelled_weeks():
     assert week2() == pytest.approx(0.10, abs=0.02)
     with pytest.raises(MobilityError, match="calibrate_filled"):
         AreaParams(calibrate_filled="yes")
+
+
+def test_weekly_recalibration_where_the_weeks_have_the_labels_and_the_months_shift_where_they_do_not():
+    # every user has p = 0.3 in two weeks of April; the labels say 10 % unemployed in the first week and 50 % in
+    # the second (calibration drifting inside a month). With enough labelled weeks per week (the other folds':
+    # 320 of 400 users), each week takes its own shift: 0.10 and 0.50; the month's shift gives both 0.30. With
+    # 40 users (32 labelled weeks a week from the other folds, under calibration_min_weeks = 50; 64 a month)
+    # each week falls back to its month: 0.30 and 0.30.
+    weeks = pd.to_datetime(["2020-04-13", "2020-04-20"])
+
+    def rates(n_users, **kw):
+        ids = [f"u{i:03d}" for i in range(n_users)]
+        emp = pd.DataFrame([(u, w, 0.3, "employed") for u in ids for w in weeks],
+                           columns=["user_id", "week", "p_unemployed", "status"]).assign(method="signal")
+        share = {weeks[0]: 0.1, weeks[1]: 0.5}
+        labels = pd.DataFrame([(u, w, "unemployed" if i < share[w] * n_users else "employed")
+                               for i, u in enumerate(ids) for w in weeks], columns=["user_id", "week", "status"])
+        homes = pd.DataFrame({"user_id": ids, "home_cbg": "421010001001"})
+        a = area_unemployment(emp, homes, labels=labels, levels=("county",), periods=("week",),
+                              area_params=AreaParams(replicates=20, panel_share=1.0, **kw))
+        return a[a["estimator"] == "expected"].sort_values("period_start")["rate"].to_numpy()
+
+    np.testing.assert_allclose(rates(400), [0.10, 0.50], atol=0.02)
+    np.testing.assert_allclose(rates(400, calibration_by_week=False), [0.30, 0.30], atol=0.02)
+    np.testing.assert_allclose(rates(40), [0.30, 0.30], atol=0.03)
