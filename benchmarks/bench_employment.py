@@ -248,7 +248,8 @@ def limits(run_dir: Path, region_dir: Path) -> dict:
     from mobility.employment.params import EmploymentParams
 
     k = EmploymentParams().min_event_weeks
-    truth = truth_tables(region_dir, "weekly_status")["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str))
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
+    truth = truth.assign(user_id=truth["user_id"].astype(str))
     emp = mobility.read_table(run_dir, "employment_weekly")
     sig = emp[emp["method"] == "signal"].assign(user_id=lambda d: d["user_id"].astype(str))
     m = truth.merge(sig[["user_id", "week", "status"]], on=["user_id", "week"], suffixes=("_true", ""))
