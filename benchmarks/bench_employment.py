@@ -152,29 +152,32 @@ def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") 
 
 
 def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
-    """The attendance signal and the classifier's features of a finished run, from its visits and labels."""
-    import mobility
+    """The attendance signal and the classifier's features of a finished run, from its visits and labels.
+
+    As the pipeline's employment stage does: the per-user tables partition by partition (part ``k`` of
+    ``visits`` and of ``home_work_daily`` hold the same users), stacked, then the users x weeks steps; one
+    partition's visits in memory at a time (the 100,000-user run's visits are 1.4 GB of Parquet)."""
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.employment.attendance import (
-        baseline_work_cbg,
-        baseline_workplace,
-        relative_attendance,
-        weekly_attendance,
-        work_days,
-    )
-    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.attendance import relative_attendance
+    from mobility.employment.estimate import stack_user_tables, user_tables
     from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
+    from mobility.pipeline.stages import VISIT_COLUMNS
 
-    labels = mobility.read_table(run_dir, "home_work_daily")
-    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    parts = []
+    for path in sorted((run_dir / "visits").glob("*.parquet")):
+        visits = pd.read_parquet(path, columns=VISIT_COLUMNS)
+        if len(visits):
+            labels = pd.read_parquet(run_dir / "home_work_daily" / path.name)
+            parts.append(user_tables(visits, labels, timezone=timezone))
+    users = stack_user_tables(parts)
+    del parts
     wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
-    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
-    days = work_days(visits, labels, timezone=timezone)
-    panel = relative_attendance(weekly_attendance(visits, labels, days=days), baseline_workplace(labels))
-    signal = signal_status(panel, features, tau, daytime=daytime_weekly(visits, labels, days=days))
+    features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
+    panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"])
+    signal = signal_status(panel, features, tau, daytime=users["daytime_weekly"])
     return signal, weekly_features(signal)
 
 

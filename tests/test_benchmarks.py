@@ -99,3 +99,60 @@ def test_employment_scores_of_a_finished_run_without_the_true_stops(tmp_path):
         by_role = s["by_group"]
         assert sum(g["job_losers"] for g in by_role.values()) == losers
         assert "by_schedule" in s and "by_phone_kind" in s
+
+
+def test_employment_checks_read_a_run_partition_by_partition(tmp_path):
+    """``bench_employment``'s signal and features of a finished run, computed one partition of visits at a time
+    as the pipeline does (the 100,000-user run's visits do not fit in memory at once with the rest), equal those
+    of all visits and labels at once."""
+    import importlib.util
+
+    import numpy as np
+    import pandas as pd
+
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
+    from mobility.employment.attendance import (
+        baseline_work_cbg,
+        baseline_workplace,
+        relative_attendance,
+        weekly_attendance,
+        work_days,
+    )
+    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.features import weekly_features
+    from mobility.employment.status import signal_status
+    from mobility.io.atomic import write_parquet
+    from mobility.pings import partition_of
+    from mobility.synthetic import SyntheticParams, generate_region, load_truth
+
+    region = generate_region(tmp_path / "region", SyntheticParams(n_users=120, start="2020-01-01", end="2020-04-30"),
+                             seed=5)
+    truth = load_truth(region)
+    visits = truth["stops"].rename(columns={"place_id": "location_id"})[
+        ["user_id", "start", "end", "lat", "lon", "location_id"]]
+    d = truth["daily"]
+    labels = pd.DataFrame({"user_id": d["user_id"], "date": d["date"], "home_cbg": d["home_cbg"],
+                           "work_cbg": d["work_cbg"], "home_location_id": d["home_place_id"].astype("Int64"),
+                           "work_location_id": d["work_place_id"].astype("Int64"),
+                           "work_status": np.where(d["work_place_id"].notna(), "fixed", "none")})
+    part_v, part_l = partition_of(visits["user_id"], 3), partition_of(labels["user_id"], 3)
+    for k in range(3):
+        write_parquet(visits[part_v == k], tmp_path / "run" / "visits" / f"part-{k:05d}.parquet")
+        write_parquet(labels[part_l == k], tmp_path / "run" / "home_work_daily" / f"part-{k:05d}.parquet")
+    spec = importlib.util.spec_from_file_location("bench_employment", ROOT / "benchmarks" / "bench_employment.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    signal, mats = bench._signal_and_features(tmp_path / "run", region, "America/New_York")
+    # all at once, as the harness did before
+    wac = read_lodes(next((region / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(region / "census" / "telework" / "NAICS_workfromhome.csv")
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    days = work_days(visits, labels, timezone="America/New_York")
+    panel = relative_attendance(weekly_attendance(visits, labels, days=days), baseline_workplace(labels))
+    whole = signal_status(panel, features, tau, daytime=daytime_weekly(visits, labels, days=days))
+    assert len(signal.users) > 40 and list(signal.users) == list(whole.users)
+    pd.testing.assert_frame_equal(signal.tables["employment_weekly"], whole.tables["employment_weekly"])
+    expected = weekly_features(whole)
+    assert sorted(mats) == sorted(expected)
+    for name in expected:
+        np.testing.assert_array_equal(mats[name], expected[name], err_msg=name)
