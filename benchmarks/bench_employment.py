@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py checks --run DIR/run-20200316-1000 --region-dir DIR/region-20200316-1000
+    python benchmarks/bench_employment.py scores --run RUN --region-dir REGION [--limits] [--separation]
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
     python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
 
@@ -23,6 +24,11 @@ unemployed weeks only, and the population model against the truth; transfers too
 ``sweep`` (:func:`sweep`) varies the spread of remote adoption and the hybrid share of the region.
 
 ``checks`` tries to break the classifier on a finished run (:func:`checks`).
+
+``scores`` scores a finished run (e.g. one of ``bench_scale.py``'s) as ``evidence`` scores its own: both methods
+against the truth, by kind of person (:func:`run_scores`), reading only the truth tables it needs; ``--limits``
+and ``--separation`` add :func:`limits` (recomputes the daytime table from the run's visits) and
+:func:`separation`.
 
 ``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) with
 daytime features and times the stage from the panel on: signal, classifier features, cross-fitted training
@@ -48,6 +54,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 FOLD_SEEDS = (0, 1, 2)  # the ablation repeats the cross-fitting with other fold draws: its own noise
 HEADLINE = ("roc_auc", "brier", "calibration_error", "remote_flagged_share", "losers_found_within_1",
             "loss_week_within_1", "job_losers", "job_losers_detected", "false_loss_share", "stayers", "coverage")
+
+
+def truth_tables(region_dir: Path, *names: str) -> dict[str, pd.DataFrame]:
+    """Only the named tables of a region's ``truth/`` (``people``, ``weekly_status``, ...), not
+    :func:`mobility.load_truth`'s all: at 100,000 people its true stops alone are 1.6 GB of Parquet."""
+    folder = Path(region_dir) / "truth"
+    missing = [n for n in names if not (folder / f"{n}.parquet").exists()]
+    if missing:
+        raise SystemExit(f"{folder / missing[0]}.parquet missing: pass a region made by generate_region")
+    return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
 
 
 def _headline(scores: dict) -> dict:
@@ -89,7 +105,7 @@ def outcome_ablation(run_dir: Path, region_dir: Path, timezone: str) -> dict:
     in_base = np.flatnonzero((signal.weeks >= start) & (signal.weeks <= end))
     for c in cols:
         outcome["d_" + c] = outcome[c] - np.nanmean(outcome[c][:, in_base], axis=1, keepdims=True)
-    y = label_matrix(mobility.load_truth(region_dir)["weekly_status"], signal.users, signal.weeks)
+    y = label_matrix(truth_tables(region_dir, "weekly_status")["weekly_status"], signal.users, signal.weeks)
     out = {"fold_seeds": list(FOLD_SEEDS), "outcome_features_added": sorted(outcome)}
     for name, feats in (("without_outcomes", mats), ("with_outcomes", {**mats, **outcome})):
         runs = [cross_fit(feats, signal.matrices["usable"], y, params=ClassifierParams(seed=seed)).evaluation[
@@ -112,7 +128,7 @@ def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") 
     from mobility.employment.status import SignalResult
     from mobility.employment.validation import evaluate_against_truth
 
-    truth = mobility.load_truth(region_dir)
+    truth = truth_tables(region_dir, "weekly_status")
     out = {}
     signal, mats = _signal_and_features(run_dir, region_dir, timezone)
     y = label_matrix(truth["weekly_status"], signal.users, signal.weeks)
@@ -136,29 +152,32 @@ def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") 
 
 
 def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
-    """The attendance signal and the classifier's features of a finished run, from its visits and labels."""
-    import mobility
+    """The attendance signal and the classifier's features of a finished run, from its visits and labels.
+
+    As the pipeline's employment stage does: the per-user tables partition by partition (part ``k`` of
+    ``visits`` and of ``home_work_daily`` hold the same users), stacked, then the users x weeks steps; one
+    partition's visits in memory at a time (the 100,000-user run's visits are 1.4 GB of Parquet)."""
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
-    from mobility.employment.attendance import (
-        baseline_work_cbg,
-        baseline_workplace,
-        relative_attendance,
-        weekly_attendance,
-        work_days,
-    )
-    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.attendance import relative_attendance
+    from mobility.employment.estimate import stack_user_tables, user_tables
     from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
+    from mobility.pipeline.stages import VISIT_COLUMNS
 
-    labels = mobility.read_table(run_dir, "home_work_daily")
-    visits = mobility.read_table(run_dir, "visits", columns=["user_id", "start", "end", "lat", "lon", "location_id"])
+    parts = []
+    for path in sorted((run_dir / "visits").glob("*.parquet")):
+        visits = pd.read_parquet(path, columns=VISIT_COLUMNS)
+        if len(visits):
+            labels = pd.read_parquet(run_dir / "home_work_daily" / path.name)
+            parts.append(user_tables(visits, labels, timezone=timezone))
+    users = stack_user_tables(parts)
+    del parts
     wac = read_lodes(next((region_dir / "census" / "lodes").glob("*wac*")))
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
-    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
-    days = work_days(visits, labels, timezone=timezone)
-    panel = relative_attendance(weekly_attendance(visits, labels, days=days), baseline_workplace(labels))
-    signal = signal_status(panel, features, tau, daytime=daytime_weekly(visits, labels, days=days))
+    features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
+    panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"])
+    signal = signal_status(panel, features, tau, daytime=users["daytime_weekly"])
     return signal, weekly_features(signal)
 
 
@@ -184,7 +203,7 @@ def _scores(run_dir: Path, region_dir: Path) -> dict:
     from mobility.employment.validation import evaluate_against_truth
 
     model_json = run_dir / "employment_evaluation" / "model.json"
-    truth = mobility.load_truth(region_dir)
+    truth = truth_tables(region_dir, "people", "weekly_status")
     employment = mobility.read_table(run_dir, "employment_weekly")
     kinds = kinds_of_people(truth["people"])
     scores = evaluate_against_truth(employment, truth["weekly_status"], groups=kinds.pop("role"))
@@ -193,6 +212,18 @@ def _scores(run_dir: Path, region_dir: Path) -> dict:
         for method in scores:
             scores[method][f"by_{name}"] = by[method]["by_group"]
     return {"model": json.loads(model_json.read_text()) if model_json.exists() else None, "scores": scores}
+
+
+def run_scores(run_dir: Path, region_dir: Path, *, with_limits: bool = False, with_separation: bool = False) -> dict:
+    """The scores ``evidence`` reports of its own runs (:func:`_scores`: model card, both methods' out-of-fold
+    scores by kind of person), for any finished run of a synthetic region; :func:`limits` and
+    :func:`separation` on request."""
+    entry = _scores(Path(run_dir), Path(region_dir))
+    if with_limits:
+        entry["limits"] = limits(Path(run_dir), Path(region_dir))
+    if with_separation:
+        entry["separation"] = separation(Path(run_dir), Path(region_dir))
+    return entry
 
 
 def with_model(config: Path, model_dir: Path) -> Path:
@@ -220,7 +251,8 @@ def limits(run_dir: Path, region_dir: Path) -> dict:
     from mobility.employment.params import EmploymentParams
 
     k = EmploymentParams().min_event_weeks
-    truth = mobility.load_truth(region_dir)["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str))
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
+    truth = truth.assign(user_id=truth["user_id"].astype(str))
     emp = mobility.read_table(run_dir, "employment_weekly")
     sig = emp[emp["method"] == "signal"].assign(user_id=lambda d: d["user_id"].astype(str))
     m = truth.merge(sig[["user_id", "week", "status"]], on=["user_id", "week"], suffixes=("_true", ""))
@@ -252,7 +284,7 @@ def separation(run_dir: Path, region_dir: Path) -> dict:
     import mobility
     from sklearn.metrics import roc_auc_score
 
-    truth = mobility.load_truth(region_dir)
+    truth = truth_tables(region_dir, "people", "weekly_status")
     ws = truth["weekly_status"].assign(user_id=lambda d: d["user_id"].astype(str),
                                        week=lambda d: pd.to_datetime(d["week"]))
     emp = mobility.read_table(run_dir, "employment_weekly")
@@ -371,7 +403,7 @@ def threshold_sweep(run_dir: Path, region_dir: Path, thresholds=(0.3, 0.4, 0.5, 
     from mobility.employment.status import SignalResult
     from mobility.employment.validation import evaluate_against_truth
 
-    truth = mobility.load_truth(region_dir)["weekly_status"]
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
     emp = mobility.read_table(run_dir, "employment_weekly")
     out = {}
     for method, e in emp.groupby("method"):
@@ -492,9 +524,11 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "checks", "speed", "sweep"])
-    ap.add_argument("--run", type=Path, help="checks: a finished run folder")
-    ap.add_argument("--region-dir", type=Path, help="checks: its synthetic region folder")
+    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep"])
+    ap.add_argument("--run", type=Path, help="checks, scores: a finished run folder")
+    ap.add_argument("--region-dir", type=Path, help="checks, scores: its synthetic region folder")
+    ap.add_argument("--limits", action="store_true", help="scores: add limits() (reads the run's visits)")
+    ap.add_argument("--separation", action="store_true", help="scores: add separation()")
     ap.add_argument("--users", type=int)
     ap.add_argument("--weeks", type=int, default=39)
     ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
@@ -512,6 +546,12 @@ def main() -> None:
         print(sweep(a.seeds[0], a.users or 1000, out).to_string(index=False))
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
+    elif a.what == "scores":
+        t0 = time.perf_counter()
+        entry = run_scores(a.run, a.region_dir, with_limits=a.limits, with_separation=a.separation)
+        entry["scores_s"] = round(time.perf_counter() - t0, 1)
+        print(json.dumps(entry, indent=1, default=str))
+        print(summary_rows({str(a.run): entry}).to_string(index=False))
     else:
         print(json.dumps(speed(a.users or 100_000, a.weeks), indent=1, default=str))
 

@@ -55,3 +55,104 @@ def test_benchmark_script_runs(script, tmp_path):
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     assert proc.stdout.strip(), f"{script} printed nothing"
+
+
+def test_employment_scores_of_a_finished_run_without_the_true_stops(tmp_path):
+    """``bench_employment.py scores`` scores any finished run of a synthetic region from its ``people`` and
+    ``weekly_status`` truth alone (at 100,000 people the true stops are 1.6 GB of Parquet): a run whose statuses
+    are the truth finds every job loser in its week, flags no remote week and no stayer."""
+    import json
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    from mobility.io.atomic import write_parquet
+    from mobility.synthetic import SyntheticParams, generate_region
+
+    region = generate_region(tmp_path / "region", SyntheticParams(
+        n_users=60, start="2020-03-02", end="2020-04-26", shock_date="2020-03-16", hazard_peak_date="2020-03-16",
+        peak_job_loss_hazard_per_week=0.1, rehire_start_date="2020-06-01"), seed=3)
+    ws = pd.read_parquet(region / "truth" / "weekly_status.parquet")
+    (region / "truth" / "stops.parquet").unlink()
+    shutil.rmtree(region / "pings")
+    lost = (ws["status"] == "unemployed").to_numpy()
+    labour = ws["status"].isin(["employed", "remote", "unemployed"]).to_numpy()
+    status = np.where(lost, "unemployed", np.where(labour, "employed", "unknown"))
+    emp = pd.concat([pd.DataFrame({"user_id": ws["user_id"], "week": ws["week"], "status": status, "method": m,
+                                   "p_unemployed": np.where(lost, 0.9, np.where(labour, 0.1, np.nan)),
+                                   "weeks_since_job_loss": ws["weeks_since_job_loss"].astype("Int64")})
+                     for m in ("classifier", "signal")], ignore_index=True)
+    write_parquet(emp, tmp_path / "run" / "employment_weekly" / "part-00000.parquet")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_employment.py"), "scores", "--run",
+                           str(tmp_path / "run"), "--region-dir", str(region)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout[:proc.stdout.rindex("}") + 1])
+    losers = ws.loc[lost, "user_id"].nunique()
+    assert losers >= 3 and (ws["status"] == "remote").any()
+    for method in ("classifier", "signal"):
+        s = out["scores"][method]
+        assert s["job_losers"] == losers and s["losers_found_within_1"] == 1.0 and s["roc_auc"] == 1.0
+        assert s["remote_flagged_share"] == 0.0 and s["false_loss_share"] == 0.0
+        by_role = s["by_group"]
+        assert sum(g["job_losers"] for g in by_role.values()) == losers
+        assert "by_schedule" in s and "by_phone_kind" in s
+
+
+def test_employment_checks_read_a_run_partition_by_partition(tmp_path):
+    """``bench_employment``'s signal and features of a finished run, computed one partition of visits at a time
+    as the pipeline does (the 100,000-user run's visits do not fit in memory at once with the rest), equal those
+    of all visits and labels at once."""
+    import importlib.util
+
+    import numpy as np
+    import pandas as pd
+
+    from mobility.census import aggregate_lodes, read_lodes, read_teleworkability, work_features
+    from mobility.employment.attendance import (
+        baseline_work_cbg,
+        baseline_workplace,
+        relative_attendance,
+        weekly_attendance,
+        work_days,
+    )
+    from mobility.employment.daytime import daytime_weekly
+    from mobility.employment.features import weekly_features
+    from mobility.employment.status import signal_status
+    from mobility.io.atomic import write_parquet
+    from mobility.pings import partition_of
+    from mobility.synthetic import SyntheticParams, generate_region, load_truth
+
+    region = generate_region(tmp_path / "region", SyntheticParams(n_users=120, start="2020-01-01", end="2020-04-30"),
+                             seed=5)
+    truth = load_truth(region)
+    visits = truth["stops"].rename(columns={"place_id": "location_id"})[
+        ["user_id", "start", "end", "lat", "lon", "location_id"]]
+    d = truth["daily"]
+    labels = pd.DataFrame({"user_id": d["user_id"], "date": d["date"], "home_cbg": d["home_cbg"],
+                           "work_cbg": d["work_cbg"], "home_location_id": d["home_place_id"].astype("Int64"),
+                           "work_location_id": d["work_place_id"].astype("Int64"),
+                           "work_status": np.where(d["work_place_id"].notna(), "fixed", "none")})
+    part_v, part_l = partition_of(visits["user_id"], 3), partition_of(labels["user_id"], 3)
+    for k in range(3):
+        write_parquet(visits[part_v == k], tmp_path / "run" / "visits" / f"part-{k:05d}.parquet")
+        write_parquet(labels[part_l == k], tmp_path / "run" / "home_work_daily" / f"part-{k:05d}.parquet")
+    spec = importlib.util.spec_from_file_location("bench_employment", ROOT / "benchmarks" / "bench_employment.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    signal, mats = bench._signal_and_features(tmp_path / "run", region, "America/New_York")
+    # all at once, as the harness did before
+    wac = read_lodes(next((region / "census" / "lodes").glob("*wac*")))
+    tau = read_teleworkability(region / "census" / "telework" / "NAICS_workfromhome.csv")
+    features = work_features(baseline_work_cbg(labels), aggregate_lodes(wac, "cbg"), tau)
+    days = work_days(visits, labels, timezone="America/New_York")
+    panel = relative_attendance(weekly_attendance(visits, labels, days=days), baseline_workplace(labels))
+    whole = signal_status(panel, features, tau, daytime=daytime_weekly(visits, labels, days=days))
+    assert len(signal.users) > 40 and list(signal.users) == list(whole.users)
+    pd.testing.assert_frame_equal(signal.tables["employment_weekly"], whole.tables["employment_weekly"])
+    expected = weekly_features(whole)
+    assert sorted(mats) == sorted(expected)
+    for name in expected:
+        np.testing.assert_array_equal(mats[name], expected[name], err_msg=name)

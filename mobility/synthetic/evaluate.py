@@ -153,13 +153,13 @@ def stop_recall_precision(found: pd.DataFrame, truth: pd.DataFrame, *, radius_m:
 
 
 def _truth_tables(truth) -> dict:
-    if isinstance(truth, (str, os.PathLike)):  # only the tables the scores read (not the 10^5-10^6 true stops)
+    if isinstance(truth, (str, os.PathLike)):  # only the tables and columns the scores read (not the true stops)
         folder = Path(truth) / "truth"
-        missing = [n for n in ("people", "daily", "weekly_status") if not (folder / f"{n}.parquet").exists()]
+        missing = [n for n in TRUTH_COLUMNS if not (folder / f"{n}.parquet").exists()]
         if missing:
             raise MobilityError(f"{truth}: truth/{missing[0]}.parquet missing; pass a region made by "
                                 "mobility.synthetic.generate_region (generator 2.0)")
-        truth = {n: pd.read_parquet(folder / f"{n}.parquet") for n in ("people", "daily", "weekly_status")}
+        truth = {n: pd.read_parquet(folder / f"{n}.parquet", columns=cols) for n, cols in TRUTH_COLUMNS.items()}
     for name in ("people", "daily", "weekly_status"):
         if name not in truth:
             raise MobilityError(f"truth lacks the '{name}' table; pass a region made by generate_region "
@@ -171,9 +171,10 @@ def _run_tables(run) -> dict:
     if isinstance(run, (str, os.PathLike)):
         from mobility.pipeline.runner import read_table
 
-        out = {"home_work_daily": read_table(Path(run), "home_work_daily")}
+        out = {"home_work_daily": read_table(Path(run), "home_work_daily", columns=RUN_COLUMNS["home_work_daily"])}
         try:
-            out["employment_weekly"] = read_table(Path(run), "employment_weekly")
+            out["employment_weekly"] = read_table(Path(run), "employment_weekly",
+                                                  columns=RUN_COLUMNS["employment_weekly"])
         except MobilityError:  # a run that stopped before the employment stage: home/work scores only
             out["employment_weekly"] = None
         return out
@@ -244,6 +245,13 @@ GROUP_COLUMNS = ("dimension", "group", "method", "people", "home_correct", "home
                  "commuting_days", "work_correct", "work_labelled", "work_labelled_phone_ok", "observed_weeks",
                  "known_status", "false_unemployed", "unemployed_found", "failed_phone_weeks",
                  "failed_phone_unemployed")
+#: The columns of the truth and run tables :func:`group_scores` reads from a folder (the rest, e.g. the true
+#: places' ids and ping counts, stay on disk: at 10^5 people the daily truth is 2.7 10^7 rows).
+TRUTH_COLUMNS = {"people": ["user_id", *(d for d in GROUP_DIMENSIONS if d != "all")],
+                 "daily": ["user_id", "date", "home_cbg", "work_cbg", "work_place_id", "worked_onsite", "phone_state"],
+                 "weekly_status": ["user_id", "week", "status", "phone_state"]}
+RUN_COLUMNS = {"home_work_daily": ["user_id", "date", "home_cbg", "work_cbg"],
+               "employment_weekly": ["user_id", "week", "method", "status"]}
 
 
 def group_scores(run, truth) -> pd.DataFrame:
@@ -281,10 +289,11 @@ def group_scores(run, truth) -> pd.DataFrame:
     >>> t.loc[t["dimension"] == "all", ["home_correct", "home_labelled", "work_correct"]].values.tolist()
     [[1.0, 1.0, 1.0]]
     """
-    truth, run = _truth_tables(truth), _run_tables(run)
+    truth, run = dict(_truth_tables(truth)), dict(_run_tables(run))  # own dicts: the day tables are let go below
     people = truth["people"].assign(user_id=truth["people"]["user_id"].astype(str), all="all")
-    days = person_days(run["home_work_daily"], truth["daily"])
-    days["phone_ok"] = (days["phone_state"] == "ok").to_numpy(bool)
+    days = person_days(run.pop("home_work_daily"), truth.pop("daily"))
+    flags = ["home_labelled", "home_correct", "commuting", "work_labelled", "work_correct"]
+    days = days[["user_id", *flags]].assign(phone_ok=(days["phone_state"] == "ok").to_numpy(bool))
     weeks = truth["weekly_status"].assign(user_id=truth["weekly_status"]["user_id"].astype(str))
     emp = run.get("employment_weekly")
     methods = [None]

@@ -125,3 +125,26 @@ def test_group_scores_reads_a_run_directory_without_employment(tmp_path, tiny_re
     scores = group_scores(tmp_path, tiny_region)
     assert scores["method"].isna().all() and scores["known_status"].isna().all()
     assert (scores.loc[scores["dimension"] == "all", "home_correct"] == 1.0).all()
+
+
+def test_group_scores_from_folders_reads_only_the_columns_it_scores(tmp_path, tiny_region):
+    """A region folder holding only the truth columns ``TRUTH_COLUMNS`` names (no true stops, no place ids or
+    ping counts) and a run folder with extra columns score exactly as the full tables passed in memory."""
+    from mobility.io.atomic import write_parquet
+    from mobility.synthetic.evaluate import RUN_COLUMNS, TRUTH_COLUMNS
+
+    truth = load_truth(tiny_region)
+    run = _fake_run(truth, unemployed_for=truth["people"]["user_id"][:3], unknown_for=truth["people"]["user_id"][5:9])
+    run["home_work_daily"] = run["home_work_daily"].assign(work_status="fixed", home_location_id=1)
+    expected = group_scores(run, truth)
+    assert set(truth["daily"].columns) - set(TRUTH_COLUMNS["daily"])  # the test drops something
+    slim = tmp_path / "region" / "truth"
+    for name, cols in TRUTH_COLUMNS.items():
+        write_parquet(truth[name][cols], slim / f"{name}.parquet")
+    out = tmp_path / "run"
+    for name, table in run.items():
+        assert set(RUN_COLUMNS[name]) < set(table.columns)
+        write_parquet(table, out / name / "part-00000.parquet")
+    got = group_scores(out, tmp_path / "region")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.loc[got["dimension"] == "all", "false_unemployed"].iloc[0] > 0  # the planted errors are scored
