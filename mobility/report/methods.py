@@ -103,6 +103,12 @@ UNCALIBRATED_SIGNAL = (
     "known.")
 
 
+TRANSFER_AREA = (
+    "Between the project's synthetic regions, a transferred model's county rates were 2.1-3.4 points off on "
+    "average, and their 95% intervals covered the truth in 57-89% of county-weeks (benchmarks/README.md, "
+    "\"Without labels\"); on real data the error of a transfer is not known.")
+
+
 def _share(x) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
@@ -155,6 +161,8 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
                          f"here without retraining{score} (its training region's scores).")
         if card.get("warning"):
             warnings.append(card["warning"])
+        if card.get("transfer"):
+            warnings.append(TRANSFER_AREA)
     else:
         lines.append("Statuses: the attendance signal (no training): weekly absence from each worker's baseline "
                      "workplace, told apart from remote work by the panel's own remote-work adoption by sector and "

@@ -67,12 +67,12 @@ def test_provenance_names_the_model_and_warns_only_where_the_rates_are_not_to_be
                         "used: 0.50-1.00 by month).")
     assert "region 'bench', 2020-01-01 to 2020-09-30" in lines[0]
     # a model from a synthetic region, applied without labels: its own warning, and no recalibration
-    moved = dict(card, trained_here=False, warning="The classifier's numbers come from model abc123, trained on "
+    moved = dict(card, trained_here=False, transfer=True, warning="The classifier's numbers come from model abc123, trained on "
                  "a synthetic region: a transfer.")
     moved["trained_on"] = dict(card["trained_on"], region="synthetic", synthetic=True)
     lines, warning = estimates_provenance(
         _employment(methods={"classifier": moved}, area_calibration={"classifier": "no labels"}), "classifier")
-    assert warning == moved["warning"]
+    assert warning.startswith(moved["warning"]) and "a transferred model's county rates were" in warning
     assert "trained on the synthetic region 'synthetic'" in lines[0] and "applied here without retraining" in lines[0]
     assert lines[-1] == "The probabilities keep the model's own calibration, from its training region."
     # the signal with labels: calibrated, no warning; without: the warning
