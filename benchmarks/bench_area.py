@@ -501,7 +501,7 @@ def county_by_status(d: pd.DataFrame, since=SHOCK) -> pd.DataFrame:
 
 
 def strata(args) -> None:
-    """``AreaParams.calibration_strata`` None (pooled, the default) against ``"county"`` on each region's
+    """``AreaParams.calibration_strata`` ``"pooled"`` against ``"county"`` (the default since stop 23) on each region's
     run: county-week scores (all cells, and by county), with labels for every user and, with ``--shares``,
     for a share of the users (three draws each, as ``sweep``); ``--placebo`` adds the placebo world."""
     specs = [s_.split(":") for s_ in args.regions]
@@ -521,12 +521,12 @@ def strata(args) -> None:
         for share, draw in [(1.0, 11)] + [(s_, d) for s_ in args.shares for d in (11, 12, 13)]:
             keep = set(np.random.default_rng(draw).permutation(users)[:int(round(share * len(users)))])
             sub = labels[labels["user_id"].astype(str).isin(keep)]
-            for how in (None, "county"):
+            for how in ("pooled", "county"):
                 t, c = time.time(), time.process_time()
                 a = area_unemployment(emp, homes, weights=w, labels=sub,
                                       area_params=AreaParams(panel_share=1.0, calibration_strata=how))
                 seconds = (time.time() - t, time.process_time() - c)
-                tag = dict(labelled_users=f"{share:.0%}", draw=draw, strata=how or "pooled")
+                tag = dict(labelled_users=f"{share:.0%}", draw=draw, strata=how)
                 sc = score(a, truth)
                 rows.append(sc[(sc["route"] == "individual") & (sc["estimator"] == "expected")].assign(
                     **tag, wall_s=seconds[0], cpu_s=seconds[1]))
