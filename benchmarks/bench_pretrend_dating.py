@@ -19,10 +19,17 @@ the classifier's, the signal's and the true dates, one row per metric: the score
 Wald test's p under CR2 and CR1, the HTZ test's p and denominator df under CR2, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
 under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
 
+``--lags`` prints instead the classifier's dates against the true ones (early, exact, late by 1, 2, 3+ weeks; per
+kind of loser: commuter, remote or hybrid before the loss, false) and the event study with the pipeline's and the
+true dates, per kind, and after the synthetic shock; ``--onset`` both ``EmploymentParams.job_loss_dating`` rules
+on the run (its signal recomputed from its visits, its stored probabilities re-dated): scores against the truth,
+dates, event study.
+
 Usage::
 
     python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald | --htz] [--vcov cr1]
     python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --compare [--csv OUT.csv]
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --lags | --onset
     python benchmarks/bench_pretrend_dating.py --users 1000 --seed 2   # generate a region and run the pipeline
                                                                        # (its stages up to employment)
 """
