@@ -152,7 +152,15 @@ def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") 
 
 
 def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
-    """The attendance signal and the classifier's features of a finished run, from its visits and labels.
+    """The attendance signal and the classifier's features of a finished run (:func:`run_signal`)."""
+    from mobility.employment.features import weekly_features
+
+    signal = run_signal(run_dir, region_dir, timezone)
+    return signal, weekly_features(signal)
+
+
+def run_signal(run_dir: Path, region_dir: Path, timezone: str):
+    """The attendance signal of a finished run, from its visits and labels.
 
     As the pipeline's employment stage does: the per-user tables partition by partition (part ``k`` of
     ``visits`` and of ``home_work_daily`` hold the same users), stacked, then the users x weeks steps; one
@@ -161,7 +169,6 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
     from mobility.census.features import work_features
     from mobility.employment.attendance import relative_attendance
     from mobility.employment.estimate import stack_user_tables, user_tables
-    from mobility.employment.features import weekly_features
     from mobility.employment.status import signal_status
     from mobility.pipeline.stages import VISIT_COLUMNS
 
@@ -177,8 +184,7 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
     features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"])
-    signal = signal_status(panel, features, tau, daytime=users["daytime_weekly"])
-    return signal, weekly_features(signal)
+    return signal_status(panel, features, tau, daytime=users["daytime_weekly"])
 
 
 def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:

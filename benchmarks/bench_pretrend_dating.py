@@ -19,10 +19,17 @@ the classifier's, the signal's and the true dates, one row per metric: the score
 Wald test's p under CR2 and CR1, the HTZ test's p and denominator df under CR2, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
 under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
 
+``--lags`` prints instead the classifier's dates against the true ones (early, exact, late by 1, 2, 3+ weeks; per
+kind of loser: commuter, remote or hybrid before the loss, false) and the event study with the pipeline's and the
+true dates, per kind, and after the synthetic shock; ``--onset`` both ``EmploymentParams.job_loss_dating`` rules
+on the run (its signal recomputed from its visits, its stored probabilities re-dated): scores against the truth,
+dates, event study.
+
 Usage::
 
     python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR [--wald | --htz] [--vcov cr1]
     python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --compare [--csv OUT.csv]
+    python benchmarks/bench_pretrend_dating.py --run RUN_DIR --region REGION_DIR --lags | --onset
     python benchmarks/bench_pretrend_dating.py --users 1000 --seed 2   # generate a region and run the pipeline
                                                                        # (its stages up to employment)
 """
@@ -158,6 +165,148 @@ def group_tests(run: Path, met: pd.DataFrame, emp: pd.DataFrame, wf: pd.DataFram
               flush=True)
 
 
+SHOCK_WEEK, LATE_LOSS_WEEK = pd.Timestamp("2020-03-16"), pd.Timestamp("2020-04-13")
+LEADS_SHOWN = ("radius_of_gyration_km", "time_at_home_h")
+
+
+def post_shock(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel's weeks from the synthetic shock (2020-03-16) on, treated losing from 2020-04-13 (so that event
+    weeks -4..-1 all follow the shock); the other treated are left out. A diagnosis, not a method."""
+    panel = panel[panel["week"] >= SHOCK_WEEK]
+    return panel[panel["job_loss_week"].isna() | (panel["job_loss_week"] >= LATE_LOSS_WEEK)]
+
+
+def lead_line(panel: pd.DataFrame, label: str, metrics: list[str]) -> pd.Series:
+    """Print the score test's p per metric (CR2) and the leads of the radius and time at home; return the p."""
+    t0 = time.process_time()
+    res = event_study(panel, metrics)
+    pt = res.pretrend.set_index("metric")["p_value"]
+    c = res.coefficients
+    n_treated = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
+    print(f"{label:60s} T={n_treated:5d} n={panel['user_id'].nunique():6d} #p<.01={int((pt < 0.01).sum()):2d} "
+          f"min {pt.min():.0e} | " + " ".join(f"{short(m)} {pt[m]:.0e}" for m in metrics)
+          + f" ({time.process_time() - t0:.0f} CPU s)")
+    for m in LEADS_SHOWN:
+        e = c[c["metric"] == m].set_index("event_time")["estimate"]
+        print(f"    {short(m):4s} k<=-4, -3, -2: {e.get(-4, np.nan):+.3f} {e.get(-3, np.nan):+.3f} "
+              f"{e.get(-2, np.nan):+.3f}; k=0 {e.get(0, np.nan):+.3f}", flush=True)
+    return pt
+
+
+def lag_counts(lag: pd.Series) -> str:
+    """``(pipeline - true)`` in weeks: counts early, exact, late by 1, 2, 3+."""
+    lag = lag.dropna().astype(int)
+    return (f"n {len(lag)}: early {int((lag < 0).sum())}, exact {int((lag == 0).sum())}, late 1 {int((lag == 1).sum())}, "
+            f"late 2 {int((lag == 2).sum())}, late 3+ {int((lag >= 3).sum())}; within +-1 {np.mean(lag.abs() <= 1):.3f}")
+
+
+def kinds_of_losers(det: pd.Series, true_loss: pd.Series, status: pd.DataFrame) -> pd.DataFrame:
+    """Each dated loser's true date, lag and kind: ``false`` (no true loss), ``remote_before`` / ``hybrid_before``
+    (a remote week, with or without a day on site, in the 4 weeks before the true loss), ``commuter``."""
+    d = pd.DataFrame({"det": det}).join(true_loss.rename("true"))
+    d["lag"] = (d["det"] - d["true"]).dt.days // 7
+    s = status.merge(true_loss.rename("loss"), left_on="user_id", right_index=True)
+    k = (s["week"] - s["loss"]).dt.days // 7
+    pre = s[k.between(-4, -1)]
+    remote = set(pre.loc[pre["status"] == "remote", "user_id"])
+    hybrid = set(pre.loc[pre["hybrid"], "user_id"]) if "hybrid" in pre else set()
+    d["kind"] = np.where(d["true"].isna(), "false", np.where(d.index.isin(hybrid), "hybrid_before",
+                         np.where(d.index.isin(remote), "remote_before", "commuter")))
+    return d
+
+
+def lags(run: Path, region: Path, metrics: list[str]) -> None:
+    """Diagnosis with the truth: the classifier's dates against the true ones, and the event study with both."""
+    truth_status = pd.read_parquet(region / "truth" / "weekly_status.parquet")
+    met = mobility.read_table(run, "metrics_weekly")
+    emp = mobility.read_table(run, "employment_weekly")
+    wf = mobility.read_table(run, "worker_features")
+    workers = set(wf.loc[wf["work_cbg"].notna(), "user_id"])
+    base = job_loss_panel(met, emp, workers, method="classifier", timezone=TIMEZONE)
+    del met
+    true_loss = job_loss_weeks(truth_status)
+    true_workers = true_loss[true_loss.index.isin(workers)]
+    det = job_loss_weeks(emp, "classifier")
+    d = kinds_of_losers(det[det.index.isin(workers)], true_loss, truth_status)
+    print(f"workers {len(workers)}, dated losers {len(d)} ({d['kind'].value_counts().to_dict()}); true losers "
+          f"among workers {len(true_workers)}")
+    print(f"classifier date - true date, found true losers: {lag_counts(d['lag'])}")
+    for kind, g in d[d["kind"] != "false"].groupby("kind"):
+        print(f"  {kind}: {lag_counts(g['lag'])}")
+    false = set(d.index[d["kind"] == "false"])
+    found = d["true"].dropna()
+    rows = [("(a) classifier dates (the pipeline)", base),
+            ("(a') classifier dates, its false losers left out", base[~base["user_id"].isin(false)]),
+            ("(b) true dates, the same treated (false losers left out)",
+             with_dates(base[~base["user_id"].isin(false)], found)),
+            ("(c) true dates, all true losers", with_dates(base, true_workers))]
+    for kind in ("commuter", "remote_before", "hybrid_before", "false"):
+        alone = base[~base["user_id"].isin(d.index[d["kind"] != kind])]
+        if (d["kind"] == kind).sum() >= 20:
+            rows.append((f"only {kind} treated, classifier dates", alone))
+            if kind != "false":
+                rows.append((f"only {kind} treated, true dates", with_dates(alone, found)))
+    ever_remote = set(truth_status.loc[truth_status["status"] == "remote", "user_id"])
+    commuters = with_dates(base[~base["user_id"].isin(d.index[d["kind"] != "commuter"])], found)
+    rows.append(("only commuter treated, true dates, controls never remote",
+                 commuters[commuters["job_loss_week"].notna() | ~commuters["user_id"].isin(ever_remote)]))
+    for label, panel in list(rows[:4]) + [rows[-1]]:
+        rows.append((f"{label[:44]}, post-shock", post_shock(panel)))
+    for label, panel in rows:
+        lead_line(panel, label, metrics)
+
+
+def onset(run: Path, region: Path, metrics: list[str]) -> None:
+    """Both ``job_loss_dating`` rules on a finished run: the run's signal recomputed from its visits and its
+    stored out-of-fold probabilities re-dated; scores against the truth, dates, and the event study."""
+    from bench_employment import run_signal
+
+    from mobility.employment.classifier import classifier_status
+    from mobility.employment.params import EmploymentParams
+    from mobility.employment.status import weekly_matrices
+    from mobility.employment.validation import evaluate_against_truth
+    from mobility.longitudinal.panel import dating_method, outcome_features
+    from mobility.pipeline.stages import classifier_features
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    signal = run_signal(run, region, TIMEZONE)
+    print(f"signal recomputed: {time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} CPU s", flush=True)
+    emp = mobility.read_table(run, "employment_weekly")
+    stored = emp[emp["method"] == "classifier"]
+    p = weekly_matrices(stored, signal.users, signal.weeks, ["p_unemployed"])["p_unemployed"]
+    features = classifier_features(run)
+    print(f"dating: {dating_method(emp, 'auto', outcomes=metrics, classifier_features=features)}; "
+          f"outcome metrics used by the classifier: {outcome_features(metrics, features or [])}")
+    truth_status = pd.read_parquet(region / "truth" / "weekly_status.parquet")
+    true_loss = job_loss_weeks(truth_status)
+    met = mobility.read_table(run, "metrics_weekly")
+    wf = mobility.read_table(run, "worker_features")
+    workers = set(wf.loc[wf["work_cbg"].notna(), "user_id"])
+    key = ["user_id", "week"]
+    for rule in ("threshold", "drop_onset"):
+        table = classifier_status(signal, p, params=EmploymentParams(job_loss_dating=rule))
+        if rule == "threshold":
+            same = stored[key + ["status", "weeks_since_job_loss"]].merge(
+                table[key + ["status", "weeks_since_job_loss"]], on=key, how="outer", suffixes=("", "_new"))
+            agree = ((same["status"].astype(str) == same["status_new"].astype(str))
+                     & (same["weeks_since_job_loss"].fillna(-1) == same["weeks_since_job_loss_new"].fillna(-1)))
+            print(f"threshold rule reproduces the run's classifier table: {bool(agree.all())} "
+                  f"({int((~agree).sum())} of {len(same)} rows differ)")
+        new = pd.concat([emp[emp["method"] == "signal"], table], ignore_index=True)
+        score = evaluate_against_truth(new, truth_status)["classifier"]
+        det = job_loss_weeks(new, "classifier")
+        det = det[det.index.isin(workers)]
+        d = kinds_of_losers(det, true_loss, truth_status)
+        print(f"\n{rule}: losers found +-1 week {score['losers_found_within_1']:.4f}, dated +-1 (of detected) "
+              f"{score['loss_week_within_1']:.4f}, detected {score['job_losers_detected']} of {score['job_losers']}, "
+              f"false loss share {score['false_loss_share']:.4f}; workers' losers {len(d)} "
+              f"({d['kind'].value_counts().to_dict()})")
+        print(f"  date - true date: {lag_counts(d['lag'])}")
+        panel = job_loss_panel(met, new, workers, method="classifier", timezone=TIMEZONE)
+        lead_line(panel, f"{rule} dates", metrics)
+        lead_line(post_shock(panel), f"{rule} dates, post-shock", metrics)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="a pipeline run (default: generate a region and run it)")
@@ -174,6 +323,10 @@ def main() -> None:
     parser.add_argument("--groups", action="store_true",
                         help="with --compare: also the pipeline's per-group pre-trend tests (longitudinal_study, "
                              "every default) under CR2 / score, CR2 / Wald, CR2 / HTZ and CR1 / Wald")
+    parser.add_argument("--lags", action="store_true",
+                        help="diagnosis with the truth: classifier dates against true dates, event study with both")
+    parser.add_argument("--onset", action="store_true",
+                        help="both job_loss_dating rules on the run (its signal recomputed from its visits)")
     args = parser.parse_args()
     if args.run is None or args.region is None:
         args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"
@@ -184,6 +337,9 @@ def main() -> None:
         args.run = run_pipeline_on(args.region, args.users, args.seed, placebo=False, until="employment")
     test = "htz" if args.htz else "wald" if args.wald else "score"
     metrics = list(DEFAULT_METRICS)
+    if args.lags or args.onset:
+        (lags if args.lags else onset)(args.run, args.region, metrics)
+        return
     truth = mobility.synthetic.load_truth(args.region)
     people = truth["people"].set_index("user_id")
     met = mobility.read_table(args.run, "metrics_weekly")

@@ -17,7 +17,8 @@ other runs -- is fitted the same way on all labelled users; it also predicts the
 **Status**: a job loss is a confirmed run of at least ``min_event_weeks`` covered weeks with
 ``p_unemployed >= unemployed_probability_min`` (:func:`mobility.employment.events.confirmed_runs`, the
 signal's rule); one week above the threshold is not a job loss. ``weeks_since_job_loss`` counts from the
-run's first week.
+run's first week, or with ``EmploymentParams.job_loss_dating = "drop_onset"`` from the first week of the
+attendance drop that holds it (:func:`mobility.employment.events.drop_onsets`).
 
 Deterministic: seeded folds, splits and subsampling, ``seed``, ``deterministic`` and a fixed
 ``num_threads`` in LightGBM.
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.employment.calibration import headline, probability_scores
-from mobility.employment.events import confirmed_runs
+from mobility.employment.events import confirmed_runs, drop_onsets
 from mobility.employment.features import outcome_features
 from mobility.employment.model import Calibrator, ClassifierModel, check_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
@@ -275,6 +276,9 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
 def classifier_status(signal: SignalResult, p: np.ndarray, *, params: EmploymentParams | None = None) -> pd.DataFrame:
     """``employment_weekly`` rows of method ``classifier``: job loss = a confirmed run of weeks above the threshold.
 
+    Dated at the run's first week, or (``params.job_loss_dating = "drop_onset"``) at the onset of the
+    attendance drop holding it (``signal.matrices["run_start"]``).
+
     Examples
     --------
     >>> sig = SignalResult(np.array(["a"]), pd.date_range("2020-03-02", periods=6, freq="7D"),
@@ -287,6 +291,11 @@ def classifier_status(signal: SignalResult, p: np.ndarray, *, params: Employment
     usable = signal.matrices["usable"]
     with np.errstate(invalid="ignore"):
         run_start = confirmed_runs(p >= params.unemployed_probability_min, usable, params=params)
+    if params.job_loss_dating == "drop_onset":
+        if "run_start" not in signal.matrices:
+            raise MobilityError("job_loss_dating = 'drop_onset' needs the signal's attendance drops "
+                                "(SignalResult.matrices['run_start'], from signal_status)")
+        run_start = drop_onsets(run_start, signal.matrices["run_start"])
     return status_table(signal.users, signal.weeks, p, usable, run_start, np.ones(p.shape, bool), "classifier")
 
 

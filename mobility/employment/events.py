@@ -51,3 +51,44 @@ def confirmed_runs(flag: np.ndarray, usable: np.ndarray, *, params: EmploymentPa
     params = params or EmploymentParams()
     usable = np.asarray(usable, dtype=bool)
     return event_runs(np.asarray(flag, dtype=bool) & usable, usable, params.min_event_weeks)
+
+
+def drop_onsets(run_start: np.ndarray, drop_start: np.ndarray) -> np.ndarray:
+    """``run_start`` with each run dated at the onset of the attendance drop that holds its first week.
+
+    For ``EmploymentParams.job_loss_dating = "drop_onset"``: a classifier job loss (a confirmed run of weeks
+    above the threshold, ``run_start`` from :func:`confirmed_runs`) whose first week lies inside an attendance
+    drop (``drop_start``, the signal's :func:`confirmed_runs` of near-zero weeks) that began earlier is dated
+    at that drop's first week: the person stopped coming to work then, and the probability crossed the
+    threshold only once the absence had lasted. Runs outside any drop, or starting before it, keep their
+    first week. Which cells are in a run does not change.
+
+    Parameters
+    ----------
+    run_start, drop_start : ndarray of int64, shape (n_users, n_weeks)
+        First week of the run holding each week, ``-1`` outside runs.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_users, n_weeks)
+
+    Examples
+    --------
+    Attendance near zero from week 1; the probability above the threshold from week 3 (dated 1), and a
+    second person whose run starts before the drop (kept at 2):
+
+    >>> run = np.array([[-1, -1, -1, 3, 3, 3], [-1, -1, 2, 2, 2, -1]])
+    >>> drop = np.array([[-1, 1, 1, 1, 1, 1], [-1, -1, -1, 3, 3, 3]])
+    >>> drop_onsets(run, drop).tolist()
+    [[-1, -1, -1, 1, 1, 1], [-1, -1, 2, 2, 2, -1]]
+    """
+    run_start = np.asarray(run_start, dtype=np.int64)
+    drop_start = np.asarray(drop_start, dtype=np.int64)
+    if run_start.shape != drop_start.shape:
+        raise ValueError(f"run_start {run_start.shape} and drop_start {drop_start.shape} differ in shape")
+    out = run_start.copy()
+    u, w = np.nonzero(run_start >= 0)
+    first = run_start[u, w]
+    onset = drop_start[u, first]
+    out[u, w] = np.where((onset >= 0) & (onset < first), onset, first)
+    return out

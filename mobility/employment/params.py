@@ -16,6 +16,8 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 
+JOB_LOSS_DATINGS = ("threshold", "drop_onset")  # EmploymentParams.job_loss_dating
+
 
 def _bad(owner: str, name: str, value: Any, rule: str) -> MobilityError:
     return MobilityError(f"{owner}: {name}={value!r} {rule}")
@@ -87,6 +89,12 @@ class EmploymentParams:
         Quantile bins of a drop's evidence score in the label-free mixture (:mod:`mobility.employment.evidence`).
     unemployed_probability_min : float
         ``p_unemployed`` at or above which a covered week inside a confirmed event is ``unemployed``.
+    job_loss_dating : {"threshold", "drop_onset"}
+        Which week dates a classifier job loss (its ``weeks_since_job_loss``, so
+        :func:`mobility.employment.job_loss_weeks`): ``"threshold"`` (default) the first week of the confirmed
+        run above ``unemployed_probability_min``; ``"drop_onset"`` the first week of the attendance drop (the
+        signal's confirmed near-zero run) that holds that week, where there is one and it began earlier
+        (:func:`mobility.employment.events.drop_onsets`). The statuses are the same under both.
     remote_adoption : float or None
         Remote workers per teleworkable job after the baseline, for the sector route's reference, when known;
         None takes the remote stock estimated from the drops (:mod:`mobility.employment.adoption`).
@@ -118,6 +126,7 @@ class EmploymentParams:
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
+    job_loss_dating: str = "threshold"
     remote_adoption: float | None = None
     min_cell_users: int = 10
 
@@ -142,6 +151,8 @@ class EmploymentParams:
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)
         _check_int(own, self, "evidence_bins", 1, 50)
         _check_range(own, self, "unemployed_probability_min", 0.0, 1.0, lo_open=True)
+        if self.job_loss_dating not in JOB_LOSS_DATINGS:
+            raise _bad(own, "job_loss_dating", self.job_loss_dating, f"must be one of {list(JOB_LOSS_DATINGS)}")
         if self.remote_adoption is not None:
             _check_range(own, self, "remote_adoption", 0.0, 1.0)
         _check_int(own, self, "min_cell_users", 1, 10_000)

@@ -178,3 +178,38 @@ def test_label_matrix_first_label_of_a_user_week_and_only_given_users_and_weeks(
     np.testing.assert_array_equal(y, [[np.nan, 1.0], [np.nan, 0.0]])  # b's first label of week 1 is no_job
     y2 = label_matrix(lab, np.array(["b", "a", "b"]), weeks)  # a repeated user repeats its labels
     np.testing.assert_array_equal(y2, [[np.nan, 1.0], [np.nan, 0.0], [np.nan, 1.0]])
+
+
+def test_drop_onset_dates_a_loss_at_the_first_week_of_its_attendance_drop():
+    from mobility.employment import job_loss_weeks
+    from mobility.employment.events import confirmed_runs, near_zero
+
+    weeks = pd.date_range("2020-03-02", periods=8, freq="7D")
+    users = np.array(["loser", "early", "no_drop", "silent"])
+    nan = np.nan
+    attendance = np.array([[1, 1, 1, 0, 0, 0, 0, 0],      # stops coming in week 3
+                           [1, 1, 1, 1, 0, 0, 0, 0],      # stops in week 4, p crossed in week 2
+                           [1, 1, 1, 1, 1, 1, 1, 1],      # keeps coming
+                           [1, 1, 0, nan, 0, 0, 0, 0]], dtype=float)  # stops in week 2, week 3 not covered
+    usable = np.isfinite(attendance)
+    p = np.array([[0.1, 0.1, 0.1, 0.3, 0.4, 0.8, 0.9, 0.9],  # crosses 0.5 in week 5 = drop + 2
+                  [0.1, 0.1, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9],
+                  [0.1, 0.1, 0.1, 0.1, 0.7, 0.8, 0.9, 0.9],
+                  [0.1, 0.1, 0.2, nan, 0.3, 0.6, 0.7, 0.8]])
+    drops = confirmed_runs(near_zero(attendance, np.full_like(attendance, nan), 0.2), usable)
+    sig = SignalResult(users, weeks, {"usable": usable, "run_start": drops}, np.full(4, 0.5))
+    old = classifier_status(sig, p, params=EmploymentParams(job_loss_dating="threshold"))
+    new = classifier_status(sig, p, params=EmploymentParams(job_loss_dating="drop_onset"))
+    assert job_loss_weeks(old).to_dict() == {"early": weeks[2], "loser": weeks[5], "no_drop": weeks[4],
+                                             "silent": weeks[5]}
+    assert job_loss_weeks(new).to_dict() == {"early": weeks[2], "loser": weeks[3], "no_drop": weeks[4],
+                                             "silent": weeks[2]}
+    assert new.set_index("user_id").loc["loser", "weeks_since_job_loss"].tolist() == [pd.NA] * 5 + [2, 3, 4]
+    assert new["status"].tolist() == old["status"].tolist()  # only the dating moves
+    assert np.array_equal(new["p_unemployed"].to_numpy(), old["p_unemployed"].to_numpy(), equal_nan=True)
+    assert classifier_status(sig, p).equals(old)  # threshold is the default
+    with pytest.raises(MobilityError, match="run_start"):
+        classifier_status(SignalResult(users, weeks, {"usable": usable}, np.full(4, 0.5)), p,
+                          params=EmploymentParams(job_loss_dating="drop_onset"))
+    with pytest.raises(MobilityError, match="job_loss_dating"):
+        EmploymentParams(job_loss_dating="onset")
