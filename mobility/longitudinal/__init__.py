@@ -29,7 +29,7 @@ from mobility.longitudinal.outputs import (
     write_longitudinal,
     write_table,
 )
-from mobility.longitudinal.panel import dating_method, job_loss_panel
+from mobility.longitudinal.panel import dating_method, job_loss_panel, since_week
 from mobility.longitudinal.params import EventStudyParams, LongitudinalParams
 from mobility.longitudinal.plots import plot_event_study
 from mobility.longitudinal.study import longitudinal_study
@@ -38,6 +38,6 @@ __all__ = [
     "EventStudyParams", "EventStudyResult", "HeterogeneityResult", "LongitudinalParams", "LongitudinalResult",
     "MatchResult", "SunAbraham", "TWFE", "apply_match_weights", "dating_method", "did_summary", "event_study",
     "heterogeneity", "job_loss_panel", "longitudinal_study", "longitudinal_tables",
-    "match_controls", "outcome_kind", "plot_event_study", "rubin_combine", "run_longitudinal",
+    "match_controls", "outcome_kind", "plot_event_study", "rubin_combine", "run_longitudinal", "since_week",
     "write_longitudinal", "write_table",
 ]

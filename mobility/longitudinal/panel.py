@@ -348,3 +348,30 @@ def job_loss_panel(
     panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
     panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
     return panel.merge(loss, left_on="user_id", right_index=True, how="left")
+
+
+def since_week(panel: pd.DataFrame, start, *, leads: int, event_col: str = "job_loss_week",
+               week_col: str = "week") -> tuple[pd.DataFrame, int]:
+    """The panel from the week of ``start`` on, without the job losers whose ``leads`` weeks before the loss
+    would reach before it: a comparison that begins after a shock which moved the controls and the future
+    losers differently (remote work for some controls, commuting as before for the future losers), so that
+    every lead week compares them after it.
+
+    Returns the panel and the number of job losers left out (they are not made controls: they lost a job).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"user_id": ["a", "a", "b", "b", "c", "c"],
+    ...                   "week": pd.to_datetime(["2020-03-09", "2020-03-16"] * 3),
+    ...                   "job_loss_week": pd.to_datetime(["2020-04-13"] * 2 + ["2020-03-23"] * 2 + [None] * 2)})
+    >>> kept, left_out = since_week(p, "2020-03-18", leads=4)
+    >>> kept["user_id"].tolist(), kept["week"].dt.strftime("%m-%d").tolist(), left_out
+    (['a', 'c'], ['03-16', '03-16'], 1)
+    """
+    start = pd.Timestamp(start)
+    monday = start.normalize() - pd.Timedelta(days=start.day_of_week)
+    week = _as_naive_utc(panel[week_col], week_col)
+    loss = _as_naive_utc(panel[event_col], event_col)
+    early = loss.notna() & (loss < monday + pd.Timedelta(weeks=leads))
+    left_out = int(panel.loc[early.to_numpy(), "user_id"].nunique()) if "user_id" in panel else int(early.sum())
+    return panel[(week >= monday).to_numpy() & ~early.to_numpy()], left_out

@@ -27,7 +27,7 @@ from mobility.census.groups import ECOLOGICAL_NOTE, baseline_rows, person_groups
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.longitudinal.outputs import OUTCOME_NOTE, LongitudinalResult, Mapper, in_order, longitudinal_tables
-from mobility.longitudinal.panel import dating_method, job_loss_panel, prepare_panel
+from mobility.longitudinal.panel import dating_method, job_loss_panel, prepare_panel, since_week
 from mobility.longitudinal.params import EventStudyParams, LongitudinalParams
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,9 @@ def longitudinal_study(
     log.info("longitudinal: job losses dated by %s (%s)", method, reason)
     workers = worker_features[worker_features["work_cbg"].notna()]
     panel = job_loss_panel(metrics_weekly, employment_weekly, workers["user_id"], method=method, timezone=timezone)
+    early_losers = None
+    if params.study_start is not None:
+        panel, early_losers = since_week(panel, params.study_start, leads=-params.window[0])
     # the run's tables are not needed past here: where the caller holds no other reference (the pipeline passes
     # them as it reads them), their memory goes now, not after the fits (at 100,000 users about 0.8 GB)
     del metrics_weekly, employment_weekly
@@ -124,6 +127,8 @@ def longitudinal_study(
                 panel[dim] = panel[dim].astype("string").fillna("unknown")
     counts = {"job_losers": int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum()),
               "workers": int(panel["user_id"].nunique())}
+    if early_losers is not None:
+        counts["job_losers_before_study_start"] = early_losers
     manifest = {"dating": {"method": method, "reason": reason}, "group_source": params.group_source,
                 "counts": counts, "notes": notes, "parameters": params.to_dict()}
     if counts["job_losers"] < params.min_users:

@@ -91,3 +91,22 @@ def test_week_effects_by_telework_tercile():
     assert res.manifest["event_study_info"]["radius_of_gyration_km"]["time_effects_by"] == "telework_tercile"
     with pytest.raises(MobilityError, match="time_effects_by"):
         LongitudinalParams(time_effects_by="sector", **PARAMS)
+
+
+def test_study_start_leaves_out_earlier_weeks_and_the_losers_whose_leads_reach_before_it():
+    metrics, emp, features, p = _run_tables()
+    weeks = np.sort(p.week.unique())
+    start = pd.Timestamp(weeks[4]) + pd.Timedelta(days=2)  # a Wednesday: its Monday is weeks[4]
+    losers = p.drop_duplicates("user_id").set_index("user_id")["job_loss_week"].dropna()
+    early = losers[losers < pd.Timestamp(weeks[4]) + pd.Timedelta(weeks=3)]  # window (-3, 4): three lead weeks
+    assert 0 < len(early) < len(losers)
+    full = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ)
+    res = longitudinal_study(metrics, emp, features, timezone=TZ,
+                             params=LongitudinalParams(**PARAMS, study_start=str(start.date())))
+    counts = res.manifest["counts"]
+    assert counts["job_losers_before_study_start"] == len(early)
+    assert counts["job_losers"] == full.manifest["counts"]["job_losers"] - len(early)
+    assert counts["workers"] == full.manifest["counts"]["workers"] - len(early)
+    assert res.manifest["parameters"]["study_start"] == str(start.date())
+    with pytest.raises(MobilityError, match="study_start"):
+        LongitudinalParams(study_start="spring")
