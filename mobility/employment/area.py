@@ -297,7 +297,7 @@ class _Calibration:
     With ``recalibrate = "never"`` there is no offset either."""
 
     edges: np.ndarray
-    period: np.ndarray  # month code of each week
+    period: np.ndarray  # period code of each week: the week itself (calibration_by_week), else its month
     fold: np.ndarray  # per user, -1 for users without labels
     counts: sparse.csr_matrix | None  # n_users x (4 x n_months * n_bins): labelled weeks, sums of y, of p, of
     n_folds: int  # out of the labour force; None once :meth:`compact` kept only each fold's rows of it
@@ -398,8 +398,9 @@ class _Calibration:
 
     def shifts(self, factors: np.ndarray, *, by_stratum: bool = True) -> np.ndarray:
         """(2, R, n_folds + 1, n_cells): the shift of p and the share out of the labour force of each cell
-        (n_months * n_bins, times n_strata with ``calibration_strata`` and ``by_stratum``: cells stratum by
-        stratum), per fold from the other folds' users; the last fold row from all users."""
+        (n_periods * n_bins, times n_strata with ``calibration_strata`` and ``by_stratum``: cells stratum by
+        stratum), per fold from the other folds' users; the last fold row from all users. A period's bin with
+        fewer than ``min_weeks`` labelled weeks takes its month's, a month's with fewer its bin over all months."""
         n_bins = self.n_bins
         self.compact()
         r = factors.shape[0]
@@ -422,10 +423,10 @@ class _Calibration:
         offset = self.stratum_offsets(factors, out[0])[0]  # (R, folds + 1, strata, months)
         shift_p = out[0][:, :, None, :] + np.repeat(offset[..., self.period_month], n_bins, axis=-1)
         shift_out = np.broadcast_to(out[1][:, :, None, :], shift_p.shape)
-        return np.stack([shift_p, shift_out]).reshape(2, r, self.n_folds + 1, -1)  # cells (stratum, month, bin)
+        return np.stack([shift_p, shift_out]).reshape(2, r, self.n_folds + 1, -1)  # cells (stratum, period, bin)
 
     def stratum_offsets(self, factors: np.ndarray, shift_p: np.ndarray):
-        """Each stratum's offset after the pooled shifts ``shift_p`` (R, n_folds + 1, n_months * n_bins), its
+        """Each stratum's offset after the pooled shifts ``shift_p`` (R, n_folds + 1, n_periods * n_bins), its
         gap, standard error and weight, each (R, n_folds + 1, n_strata, n_months), and tau^2 (R, n_folds + 1):
         per fold from the other folds' users, the last row from all users (class notes)."""
         n_bins, n_months, n_periods = self.n_bins, self.n_months, len(self.period_month)
@@ -527,7 +528,7 @@ class _Calibration:
         pass: :func:`mobility.kernels.employment.calibrated_draws`, filling the arrays ``out`` if given)."""
         from mobility.kernels.employment import calibrated_draws
 
-        if self._cache.get("p") is not p:  # each user-week's (fold, month, bin) cell, the same in every replicate
+        if self._cache.get("p") is not p:  # each user-week's (fold, period, bin) cell, the same in every replicate
             b = (np.searchsorted(self.edges, np.nan_to_num(p), side="right")
                  + self.n_bins * self.period[None, :])
             if self.filled is not None:
