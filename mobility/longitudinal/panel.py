@@ -351,7 +351,7 @@ def job_loss_panel(
 
 
 def since_week(panel: pd.DataFrame, start, *, leads: int, event_col: str = "job_loss_week",
-               week_col: str = "week") -> tuple[pd.DataFrame, int]:
+               week_col: str = "week", user_col: str = "user_id") -> tuple[pd.DataFrame, int]:
     """The panel from the week of ``start`` on, without the job losers whose ``leads`` weeks before the loss
     would reach before it: a comparison that begins after a shock which moved the controls and the future
     losers differently (remote work for some controls, commuting as before for the future losers), so that
@@ -368,10 +368,11 @@ def since_week(panel: pd.DataFrame, start, *, leads: int, event_col: str = "job_
     >>> kept["user_id"].tolist(), kept["week"].dt.strftime("%m-%d").tolist(), left_out
     (['a', 'c'], ['03-16', '03-16'], 1)
     """
+    require_columns(panel, [user_col, week_col, event_col], "panel", "name them with user_col=, week_col=, event_col=")
     start = pd.Timestamp(start)
     monday = start.normalize() - pd.Timedelta(days=start.day_of_week)
     week = _as_naive_utc(panel[week_col], week_col)
     loss = _as_naive_utc(panel[event_col], event_col)
     early = loss.notna() & (loss < monday + pd.Timedelta(weeks=leads))
-    left_out = int(panel.loc[early.to_numpy(), "user_id"].nunique()) if "user_id" in panel else int(early.sum())
+    left_out = int(panel.loc[early.to_numpy(), user_col].nunique())
     return panel[(week >= monday).to_numpy() & ~early.to_numpy()], left_out
