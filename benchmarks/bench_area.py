@@ -11,6 +11,8 @@ Commands::
     python benchmarks/bench_area.py speed [--users 100000 --weeks 39 --replicates 200]
     python benchmarks/bench_area.py county --out DIR [--regions ...]  # why a county is over-estimated: each
                                                           # county's mean error split into its parts, with the truth
+    python benchmarks/bench_area.py runs --run RUN [RUN ...] --region REGION [REGION ...]  # finished runs (e.g.
+                                                          # bench_scale's) scored under each setting of stop 23
     python benchmarks/bench_area.py strata --out DIR [--regions ...] [--shares 0.5 0.2 0.05] [--placebo]
                                                           # AreaParams.calibration_strata: pooled against "county"
 
@@ -593,6 +595,68 @@ def county(args) -> None:
             show(f"{title}: probability error (prob_raw + recal, points) by {by}", county_parts(d, truth, by=by))
 
 
+SETTINGS = {  # what stop 23 changed, one step at a time (README "At 10,000 and 100,000 users", "County strata")
+    "before": dict(calibrate_filled=False, calibration_by_week=False, calibration_strata="pooled"),
+    "filled": dict(calibration_by_week=False, calibration_strata="pooled"),
+    "filled+week": dict(calibration_strata="pooled"),
+    "default": {},
+}
+
+
+def filled_weeks(run: Path, region_dir: Path, area_params: AreaParams, since=SHOCK) -> pd.DataFrame:
+    """Per method, over the labelled labour-force weeks from ``since`` on: the recalibrated probability of the
+    observed and of the filled weeks (the panel's silent weeks given their neighbours' probability) against the
+    labels' share unemployed (README, "the filled weeks")."""
+    from mobility.employment import area as A
+
+    emp, homes, _, labels, _, _ = _inputs(run, region_dir)
+    home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
+    users = A._Users.of(emp, home, labels)
+    st = emp["status"]
+    status = np.where(st == "unemployed", 1, np.where(st == "employed", 0, -1)).astype(np.int8)
+    weeks = pd.to_datetime(emp["week"]).to_numpy().astype("datetime64[ns]")
+    rows = []
+    for method in sorted(emp["method"].unique()):
+        sel = (emp["method"] == method).to_numpy()
+        panel = A._panel(users.code[sel], weeks[sel], emp["p_unemployed"].to_numpy(float)[sel], status[sel], users,
+                         area_params)
+        cal = A._Calibration.fit(panel, area_params)
+        p = cal.apply(panel.p, cal.shifts(np.ones((1, len(panel.users)))))[0][0]
+        lab = np.isfinite(panel.y) & np.isfinite(panel.p) & (panel.weeks >= since)[None, :]
+        for kind, m in (("observed", lab & panel.observed), ("filled", lab & ~panel.observed)):
+            rows.append({"method": method, "weeks": kind, "user_weeks": int(m.sum()),
+                         "raw_p_pct": 100 * panel.p[m].mean(), "recalibrated_p_pct": 100 * p[m].mean(),
+                         "labels_pct": 100 * panel.y[m].mean()})
+    return pd.DataFrame(rows)
+
+
+def runs(args) -> None:
+    """Score finished runs (e.g. ``bench_scale.py``'s at 10,000 and 100,000 users), the area step recomputed from
+    their tables under each of :data:`SETTINGS` (``panel_share = 1``: the synthetic truth counts the panel's
+    people), and the filled weeks' calibration (README, "At 10,000 and 100,000 users")."""
+    for run, region_dir in zip(args.run, args.region):
+        truth = pd.read_parquet(region_dir / "truth" / "area_weekly.parquet")
+        emp, homes, feats, labels, rac, acs = _inputs(run, region_dir)
+        rows = []
+        for name in args.settings:
+            ap = AreaParams(panel_share=1.0, **SETTINGS[name])
+            w = panel_weights(homes, feats, rac=rac, acs=acs, area_params=ap)
+            t, c = time.time(), time.process_time()
+            area = area_unemployment(emp, homes, weights=w, labels=labels, area_params=ap)
+            seconds = (round(time.time() - t, 1), round(time.process_time() - c, 1))
+            for level in ("county", "state"):
+                for period in ("week", "month"):
+                    sc = score(area, truth, level=level, period=period)
+                    rows.append(sc[sc["route"] == "individual"].assign(setting=name, level=level, period=period,
+                                                                      wall_s=seconds[0], cpu_s=seconds[1]))
+        cols = ["setting", "level", "period", "method", "estimator", "cells", "mae_pts", "mean_error_pts", "coverage",
+                "width_pts", "users", "wall_s", "cpu_s"]
+        show(f"{run}: area step recomputed under each setting", pd.concat(rows, ignore_index=True)[cols])
+        for name in ("before", "filled"):
+            show(f"{run}: observed and filled weeks, {name}", filled_weeks(run, region_dir,
+                                                                           AreaParams(**SETTINGS[name])))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -619,6 +683,10 @@ def main() -> None:
     t.add_argument("--regions", nargs="+", default=["synthetic:20200316", "synthetic:2", "synthetic_hard:20200316"])
     t.add_argument("--shares", nargs="*", type=float, default=[0.5, 0.2, 0.05])
     t.add_argument("--placebo", action="store_true")
+    r = sub.add_parser("runs")
+    r.add_argument("--run", type=Path, nargs="+", required=True, help="finished run folders (pipeline --out)")
+    r.add_argument("--region", type=Path, nargs="+", required=True, help="their synthetic region folders, in order")
+    r.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     s = sub.add_parser("speed")
     s.add_argument("--users", type=int, default=100_000)
     s.add_argument("--weeks", type=int, default=39)
@@ -627,7 +695,7 @@ def main() -> None:
     if getattr(args, "out", None):
         args.out.mkdir(parents=True, exist_ok=True)
     {"evidence": evidence, "breaks": breaks, "sweep": sweep, "speed": speed, "county": county,
-     "strata": strata}[args.cmd](args)
+     "strata": strata, "runs": runs}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -156,3 +156,24 @@ def test_employment_checks_read_a_run_partition_by_partition(tmp_path):
     assert sorted(mats) == sorted(expected)
     for name in expected:
         np.testing.assert_array_equal(mats[name], expected[name], err_msg=name)
+
+
+@pytest.mark.slow
+def test_area_runs_scores_a_finished_run_under_each_setting(tmp_path):
+    """``bench_area.py runs`` (how the 10,000- and 100,000-user runs were scored) recomputes a finished run's area
+    table under each setting and prints the observed and filled weeks' calibration."""
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests" / "report"))
+    from runs import make_run
+
+    config, out = make_run(tmp_path, n_users=60, seed=60)
+    region = Path(re.search(r'(?m)^dir = "([^"]*)"', config.read_text()).group(1))
+    region = region if region.is_absolute() else config.parent / region
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_area.py"), "runs", "--run", str(out),
+                           "--region", str(region)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for setting in ("before", "filled", "filled+week", "default"):
+        assert f"| {setting} " in proc.stdout
+    assert "observed and filled weeks, before" in proc.stdout and re.search(r"\| signal +\| filled", proc.stdout)
