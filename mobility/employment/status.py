@@ -155,6 +155,32 @@ def _repeat_text(values: pd.api.extensions.ExtensionArray, index: np.ndarray) ->
     return values.take(np.asarray(index, dtype=np.int64))
 
 
+REPORTED_METHODS = ("auto", "signal", "classifier")
+"""``[employment] method``: whose estimates the report and the area consumers read by default. ``auto`` (the
+default) takes the classifier wherever it ran -- trained on ``labels`` or applied as ``model`` -- since its
+probabilities are calibrated out of fold and it calls 6-10 % of remote weeks unemployed where the label-free
+signal calls 19-49 % (benchmarks/README.md, employment); the signal otherwise."""
+
+
+def reported_method(requested: str, methods) -> str:
+    """The employment method whose estimates a run reports: ``requested`` (one of :data:`REPORTED_METHODS`), with
+    ``"auto"`` resolved to the classifier where it is among ``methods`` (the methods of ``employment_weekly`` or
+    ``area_unemployment``), else the signal. The one decision the pipeline and the report share.
+
+    Examples
+    --------
+    >>> reported_method("auto", ["signal", "classifier"]), reported_method("auto", ["signal"])
+    ('classifier', 'signal')
+    >>> reported_method("signal", ["signal", "classifier"])
+    'signal'
+    """
+    if requested not in REPORTED_METHODS:
+        raise MobilityError(f"[employment] method = {requested!r}; use one of {list(REPORTED_METHODS)}")
+    if requested != "auto":
+        return requested
+    return "classifier" if "classifier" in set(map(str, methods)) else "signal"
+
+
 def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Series:
     """Each user's first job-loss week (Monday): the earliest ``week - weeks_since_job_loss``.
 

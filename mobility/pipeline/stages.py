@@ -425,15 +425,10 @@ def _dataclass_params(config: RegionConfig, section: str, cls, *, extra: tuple[s
     return {**fields, **given} if defaults else given
 
 
-REPORTED_METHODS = ("auto", "signal", "classifier")
-"""``[employment] method``: whose estimates the report and the area consumers read by default. ``auto`` (the
-default) takes the classifier wherever it ran -- trained on ``labels`` or applied as ``model`` -- since its
-probabilities are calibrated out of fold and it calls 6-10 % of remote weeks unemployed where the label-free
-signal calls 19-49 % (benchmarks/README.md, employment); the signal otherwise."""
-
-
 def _employment_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
+
+    from mobility.employment.status import REPORTED_METHODS
 
     params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model", "method"))
     params["method"] = params.get("method", "auto")
@@ -497,6 +492,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     from mobility.employment.labels import read_labels
     from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
     from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
+    from mobility.employment.status import reported_method
     from mobility.employment.validation import evaluate_against_truth
 
     config = ctx.config
@@ -531,9 +527,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         truth_scores = evaluate_against_truth(tables["employment_weekly"], pd.read_parquet(truth_path))
         write_json(truth_scores, evaluation_dir / "truth.json")
         save_figure(plot_reliability(truth_scores), evaluation_dir / "reliability", ("png",))
-    ran_classifier = bool(tables["employment_weekly"]["method"].isin(["classifier"]).any())  # not a set of every row
-    summary: dict[str, Any] = {"method": "classifier" if method == "auto" and ran_classifier else
-                               ("signal" if method == "auto" else method),
+    ran = ["signal"] + (["classifier"] if tables["employment_weekly"]["method"].isin(["classifier"]).any() else [])
+    summary: dict[str, Any] = {"method": reported_method(method, ran),
                                "methods": {"signal": {"model": "attendance signal (no training)"}}}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.census import feature_columns
+from mobility.employment.status import reported_method
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.report import figures
@@ -176,8 +177,8 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     area = run.get("area_unemployment")
     employment = run.get("employment_weekly")
     if area is not None and method == "auto":  # the run's [employment] method, else the classifier where it ran
-        method = run.manifest.get("stages", {}).get("employment", {}).get("method") or (
-            "classifier" if (area["method"] == "classifier").any() else "signal")
+        method = run.manifest.get("stages", {}).get("employment", {}).get("method") or reported_method(
+            "auto", area["method"].unique())
     rates = monthly_rates(area, method=method, route=route, k_min_users=k) if area is not None else None
     no_rates = ("This run has no employment estimates (table area_unemployment); run the employment stage of the "
                 "pipeline to add them.")
