@@ -45,7 +45,8 @@ def test_daytime_features_against_the_baseline(hand_panel):
     users = list(weekly["user_id"].unique())
     day = pd.DataFrame({"user_id": np.repeat(users, 16), "week": np.tile(WEEKS, len(users)),
                         "usual_days_seen": 5.0, "usual_days_out": 1.0, "off_days_seen": 2.0, "off_days_out": 1.0,
-                        "usual_seen_h": 40.0, "usual_home_h": 4.0, "usual_other_h": 2.0, "off_seen_h": 16.0,
+                        "usual_days_seen_all": 5.0, "usual_days_out_all": 2.0, "off_days_seen_all": 2.0,
+                        "off_days_out_all": 1.0, "usual_seen_h": 40.0, "usual_home_h": 4.0, "usual_other_h": 2.0, "off_seen_h": 16.0,
                         "off_home_h": 12.0, "daytime_distance_km": 8.0, "daytime_max_km": 10.0, "workplace_id": 1.0})
     lost = (day["user_id"] == "loser") & (day["week"] >= WEEKS[12])
     day.loc[lost, ["usual_days_out", "usual_home_h", "daytime_distance_km"]] = [0.0, 38.0, 0.2]
