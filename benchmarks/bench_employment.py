@@ -485,7 +485,7 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
         "daytime_distance_km": np.where(seen_h > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
                                         / np.maximum(seen_h, 1), np.nan).ravel(),
         "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel(),
-        "workplace_id": np.ones(n_users * n_weeks)})
+        "workplace_id": np.ones(n_users * n_weeks), "usual_clock_h": np.full(n_users * n_weeks, 13.0)})
     return weekly, base, features, tau, truth, homes, daytime
 
 

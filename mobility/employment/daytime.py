@@ -31,7 +31,9 @@ hours observed, at home, elsewhere: neither home nor the workplace), ``off_seen_
 hours on days off), ``daytime_distance_km`` (usual-hours-weighted mean distance from home, 0 while at home;
 NaN without observed usual hours), ``daytime_max_km`` (the farthest from home an observed usual hour lies),
 ``workplace_id`` (float64: the ``location_id`` of the reference workplace on the week's last day, NaN for none:
-a new value is a new workplace).
+a new value is a new workplace), ``usual_clock_h`` (float64, the same in every week of a user: the clock hour
+at the centre of the usual work hours, their circular mean over the 24 hours of the profile, 12.5 for a
+9-to-5 worker, about 2 for a night worker: which hours the other columns were read in).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from mobility.kernels.geo import haversine_m
 DAYTIME_COLUMNS = ("usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out", "usual_days_seen_all",
                    "usual_days_out_all", "off_days_seen_all", "off_days_out_all", "usual_seen_h",
                    "usual_home_h", "usual_other_h", "off_seen_h", "off_home_h", "daytime_distance_km",
-                   "daytime_max_km", "workplace_id")
+                   "daytime_max_km", "workplace_id", "usual_clock_h")
 
 
 def _home_codes(days: WorkDays, labels: pd.DataFrame) -> np.ndarray:
@@ -201,5 +203,25 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     np.maximum.at(last_row, key_w, np.arange(n_rows))
     ref = days.reference[np.maximum(last_row, 0)]
     out["workplace_id"] = np.where((last_row >= 0) & (ref >= 0), hours.location_ids[np.maximum(ref, 0)], np.nan)
+    out["usual_clock_h"] = usual_clock_h(profile)[np.repeat(np.arange(hours.users.size), days.n_weeks)]
     out.attrs["params"] = params.to_dict()
     return out
+
+
+def usual_clock_h(profile: np.ndarray) -> np.ndarray:
+    """The clock hour at the centre of each user's usual work hours: the circular mean of the hours' midpoints
+    (``h + 0.5``) weighted by the ``(n_users, 7, 24)`` profile, in [0, 24); NaN for an empty profile.
+
+    Examples
+    --------
+    >>> p = np.zeros((2, 7, 24))
+    >>> p[0, :5, 9:17] = 1.0                        # 9-to-5
+    >>> p[1, :5, 22:] = p[1, 1:6, :6] = 1.0          # 22:00-06:00, across midnight
+    >>> usual_clock_h(p).round(3).tolist()
+    [13.0, 2.0]
+    """
+    w = profile.sum(axis=1)                                             # (n_users, 24)
+    angle = 2 * np.pi * (np.arange(w.shape[1]) + 0.5) / w.shape[1]
+    x, y = w @ np.cos(angle), w @ np.sin(angle)
+    h = np.mod(np.arctan2(y, x) * w.shape[1] / (2 * np.pi), w.shape[1])
+    return np.where(w.sum(axis=1) > 0, h, np.nan)

@@ -147,6 +147,7 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     out["hybrid_share5"] = _window_mean(hybrid, 2)
     with_daytime = all(c in m for c in DAYTIME_COLUMNS)
     if with_daytime:
+        out["usual_clock_h"] = m["usual_clock_h"]  # which clock hours the evidence below was read in
         for name in EVIDENCE_COLUMNS:
             rate = weekly_evidence(m)[name].astype(np.float32)
             out[name] = rate

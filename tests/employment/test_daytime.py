@@ -153,6 +153,8 @@ def test_night_nurse_across_dst_and_the_week_boundary_remote_against_laid_off():
     assert (remote["usual_days_seen_all"], remote["usual_days_out_all"]) == (6, 5)
     assert (laid_off["usual_days_seen_all"], laid_off["usual_days_out_all"]) == (6, 0)
     assert (remote["off_days_seen_all"], remote["off_days_out_all"]) == (1, 0)  # Saturday, at home
+    # the centre of her usual hours: 22-24 on five nights and 00-06 on five mornings, symmetric about 02:00
+    assert remote["usual_clock_h"] == pytest.approx(2.0)
 
 
 def test_whole_day_outings_need_data_over_the_day():
