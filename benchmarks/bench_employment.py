@@ -477,13 +477,15 @@ def simulated_panel(n_users: int, n_weeks: int, seed: int = 0):
         "user_id": np.repeat(users, n_weeks), "week": np.tile(weeks.values, n_users),
         "usual_days_seen": with_data.ravel() * 1.0, "usual_days_out": errands.ravel() * 1.0,
         "off_days_seen": np.full(n_users * n_weeks, 2.0), "off_days_out": off_out.ravel() * 1.0,
+        "usual_days_seen_all": with_data.ravel() * 1.0, "usual_days_out_all": errands.ravel() * 1.0,
+        "off_days_seen_all": np.full(n_users * n_weeks, 2.0), "off_days_out_all": off_out.ravel() * 1.0,
         "usual_seen_h": seen_h.ravel(), "usual_home_h": np.maximum(seen_h - at * 8.0 - errands * 1.5, 0).ravel(),
         "usual_other_h": (errands * 1.5).ravel(), "off_seen_h": np.full(n_users * n_weeks, 16.0),
         "off_home_h": (16.0 - off_out * 2.0).ravel(),
         "daytime_distance_km": np.where(seen_h > 0, (at * 8.0 * commute_km + errands * 1.5 * 1.2)
                                         / np.maximum(seen_h, 1), np.nan).ravel(),
         "daytime_max_km": np.where(at > 0, commute_km, np.where(errands > 0, 2.0, 0.0)).ravel(),
-        "workplace_id": np.ones(n_users * n_weeks)})
+        "workplace_id": np.ones(n_users * n_weeks), "usual_clock_h": np.full(n_users * n_weeks, 13.0)})
     return weekly, base, features, tau, truth, homes, daytime
 
 

@@ -11,7 +11,12 @@ Everything is measured on the hourly bins and in the usual work hours of
   profile of the person's usual work days, so days off are read in the same clock hours;
 * a day is **seen** when its hours of interest are observed as attendance observes a work day (rule 3); it
   has an **outing** when some hour of interest is spent at a place that is neither home nor the reference
-  workplace.
+  workplace;
+* the same days are read over the whole calendar day too: a seen day with data in at least
+  ``min_day_observed_share`` of its 24 hours is **seen all day**, and has an **outing that day** when some
+  hour of it, any hour, is spent at a place that is neither home nor the workplace. A night worker's usual
+  hours (22:00-06:00) are hours in which nobody goes out, remote or not, so outings in them say nothing
+  about remote work or job loss; the outings of her free hours do (the whole day's outings, below).
 
 Home is the day's ``home_location_id`` of the daily labels, carried forward over days without one (before the
 first: the user's most frequent one); its coordinates are the dwell-weighted mean of the user's visits at
@@ -20,12 +25,15 @@ places, entropy or radius (method.md section 4). Coordinates stay internal: the 
 
 Schema ``daytime_weekly`` (one row per user and week, as ``weekly_attendance``): ``user_id`` (str), ``week``
 (datetime64[ns], naive local Monday), ``usual_days_seen``, ``usual_days_out``, ``off_days_seen``,
-``off_days_out`` (float64 day counts), ``usual_seen_h``, ``usual_home_h``, ``usual_other_h`` (usual work
+``off_days_out``, ``usual_days_seen_all``, ``usual_days_out_all``, ``off_days_seen_all``,
+``off_days_out_all`` (float64 day counts; ``_all``: over the whole calendar day), ``usual_seen_h``, ``usual_home_h``, ``usual_other_h`` (usual work
 hours observed, at home, elsewhere: neither home nor the workplace), ``off_seen_h``, ``off_home_h`` (the same
 hours on days off), ``daytime_distance_km`` (usual-hours-weighted mean distance from home, 0 while at home;
 NaN without observed usual hours), ``daytime_max_km`` (the farthest from home an observed usual hour lies),
 ``workplace_id`` (float64: the ``location_id`` of the reference workplace on the week's last day, NaN for none:
-a new value is a new workplace).
+a new value is a new workplace), ``usual_clock_h`` (float64, the same in every week of a user: the clock hour
+at the centre of the usual work hours, their circular mean over the 24 hours of the profile, 12.5 for a
+9-to-5 worker, about 2 for a night worker: which hours the other columns were read in).
 """
 
 from __future__ import annotations
@@ -39,9 +47,10 @@ from mobility.employment.params import EmploymentParams
 from mobility.kernels.daytime import daytime_day_sums
 from mobility.kernels.geo import haversine_m
 
-DAYTIME_COLUMNS = ("usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out", "usual_seen_h",
+DAYTIME_COLUMNS = ("usual_days_seen", "usual_days_out", "off_days_seen", "off_days_out", "usual_days_seen_all",
+                   "usual_days_out_all", "off_days_seen_all", "off_days_out_all", "usual_seen_h",
                    "usual_home_h", "usual_other_h", "off_seen_h", "off_home_h", "daytime_distance_km",
-                   "daytime_max_km", "workplace_id")
+                   "daytime_max_km", "workplace_id", "usual_clock_h")
 
 
 def _home_codes(days: WorkDays, labels: pd.DataFrame) -> np.ndarray:
@@ -146,6 +155,11 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     need = np.maximum(np.minimum(params.min_day_observed_h, expected), params.min_day_observed_share * expected)
     day_seen = np.where(usual, days.observed, (expected > 0) & (seen_h >= need - 1e-9))
     outing = day_seen & any_other
+    # the whole calendar day: hours with data, and whether any of them is at neither home nor the workplace
+    seen_all_h = (bins >= 0).sum(axis=1)
+    elsewhere = ((bins >= 0) & (bins != home[:, None]) & (bins != days.reference[:, None])).any(axis=1)
+    seen_all = day_seen & (seen_all_h >= params.min_day_observed_share * bins.shape[1] - 1e-9)
+    outing_all = seen_all & elsewhere
 
     # distance from home of each observed hour of interest (0 at home)
     key, lat, lon = _code_coordinates(days, visits)
@@ -168,6 +182,8 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     sums = {
         "usual_days_seen": usual & day_seen, "usual_days_out": usual & outing,
         "off_days_seen": ~usual & day_seen, "off_days_out": ~usual & outing,
+        "usual_days_seen_all": usual & seen_all, "usual_days_out_all": usual & outing_all,
+        "off_days_seen_all": ~usual & seen_all, "off_days_out_all": ~usual & outing_all,
         "usual_seen_h": np.where(usual, seen_h, 0.0),
         "usual_home_h": np.where(usual, home_h, 0.0), "usual_other_h": np.where(usual, other_h, 0.0),
         "off_seen_h": np.where(usual, 0.0, seen_h), "off_home_h": np.where(usual, 0.0, home_h),
@@ -187,5 +203,25 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     np.maximum.at(last_row, key_w, np.arange(n_rows))
     ref = days.reference[np.maximum(last_row, 0)]
     out["workplace_id"] = np.where((last_row >= 0) & (ref >= 0), hours.location_ids[np.maximum(ref, 0)], np.nan)
+    out["usual_clock_h"] = usual_clock_h(profile)[np.repeat(np.arange(hours.users.size), days.n_weeks)]
     out.attrs["params"] = params.to_dict()
     return out
+
+
+def usual_clock_h(profile: np.ndarray) -> np.ndarray:
+    """The clock hour at the centre of each user's usual work hours: the circular mean of the hours' midpoints
+    (``h + 0.5``) weighted by the ``(n_users, 7, 24)`` profile, in [0, 24); NaN for an empty profile.
+
+    Examples
+    --------
+    >>> p = np.zeros((2, 7, 24))
+    >>> p[0, :5, 9:17] = 1.0                        # 9-to-5
+    >>> p[1, :5, 22:] = p[1, 1:6, :6] = 1.0          # 22:00-06:00, across midnight
+    >>> usual_clock_h(p).round(3).tolist()
+    [13.0, 2.0]
+    """
+    w = profile.sum(axis=1)                                             # (n_users, 24)
+    angle = 2 * np.pi * (np.arange(w.shape[1]) + 0.5) / w.shape[1]
+    x, y = w @ np.cos(angle), w @ np.sin(angle)
+    h = np.mod(np.arctan2(y, x) * w.shape[1] / (2 * np.pi), w.shape[1])
+    return np.where(w.sum(axis=1) > 0, h, np.nan)

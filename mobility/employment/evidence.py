@@ -12,7 +12,8 @@ q_u(t0) of :mod:`mobility.employment.adoption` is the same for both. What they d
   weeks brought to the workers who kept going to work (the calendar: lockdowns, holidays, weather):
   ``outing_usual`` (share of usual work days with an outing in the usual hours), ``outing_off`` (the same on
   days off), ``home_usual`` (share of the observed usual work hours spent at home), ``distance_usual``
-  (mean distance from home in the usual hours, km) -- from :mod:`mobility.employment.daytime`.
+  (mean distance from home in the usual hours, km), ``outing_all``, ``outing_all_off`` (share of usual work
+  days, of days off, with an outing at any hour of the day) -- from :mod:`mobility.employment.daytime`.
 
 How much the outings say is learned from the other drops themselves (ours): every drop e has a prior
 pi_e = q_u(t0) and evidence z_e. If the evidence of job losers and of remote workers follows two distributions
@@ -28,7 +29,11 @@ categories of a two-class mixture with the priors pi_e held fixed and a categori
 Only the two outing measures (:data:`SCORE_COLUMNS`) enter the score: time at home and distance from home in
 the usual hours also separate people whose regular non-home place was not a job (a school, a club) from
 workers, and such drops carry high priors, which turned the learned direction of those two around on the
-default synthetic region (seed 20200316; the classifier, which learns from labels, uses all four).
+default synthetic region (seed 20200316; the classifier, which learns from labels, uses all six). The
+whole-day outings are not in the score either: they tell a night worker's remote weeks from a job loss (her
+usual hours are the night, when nobody goes out), but in the label-free score they moved the 10,000-user run's
+day workers the wrong way (more false losses) as much as they helped night workers (benchmarks/README.md,
+"Night workers' false job losses").
 
 What it assumes: (1) the priors are right on average (:mod:`~mobility.employment.adoption`; where they are
 too high in the weeks of mass remote adoption, the posteriors are too); (2) given the class, the outings do not
@@ -52,7 +57,7 @@ import pandas as pd
 
 from mobility.employment.params import EmploymentParams
 
-EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual")
+EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual", "outing_all", "outing_all_off")
 SCORE_COLUMNS = ("outing_usual", "outing_off")
 PSEUDO_COUNT = 1.0
 EM_ITERATIONS = 200
@@ -66,9 +71,11 @@ def weekly_evidence(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     >>> one = np.ones((1, 1))
     >>> e = weekly_evidence({"workdays_at_work": one * 0, "usual_days_seen": one * 4, "usual_days_out": one,
     ...     "off_days_seen": one * 2, "off_days_out": one * 0, "usual_seen_h": one * 32, "usual_home_h": one * 24,
-    ...     "daytime_distance_km": one * 0.5})
-    >>> {k: float(v[0, 0]) for k, v in e.items()}
-    {'onsite': 0.0, 'outing_usual': 0.25, 'outing_off': 0.0, 'home_usual': 0.75, 'distance_usual': 0.5}
+    ...     "daytime_distance_km": one * 0.5, "usual_days_seen_all": one * 4, "usual_days_out_all": one * 3,
+    ...     "off_days_seen_all": one * 0, "off_days_out_all": one * 0})
+    >>> {k: float(v[0, 0]) for k, v in e.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'onsite': 0.0, 'outing_usual': 0.25, 'outing_off': 0.0, 'home_usual': 0.75, 'distance_usual': 0.5,
+     'outing_all': 0.75, 'outing_all_off': nan}
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
@@ -77,6 +84,10 @@ def weekly_evidence(m: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             "outing_off": np.where(m["off_days_seen"] > 0, m["off_days_out"] / m["off_days_seen"], np.nan),
             "home_usual": np.where(m["usual_seen_h"] > 0, m["usual_home_h"] / m["usual_seen_h"], np.nan),
             "distance_usual": np.where(m["usual_seen_h"] > 0, m["daytime_distance_km"], np.nan),
+            "outing_all": np.where(m["usual_days_seen_all"] > 0, m["usual_days_out_all"] / m["usual_days_seen_all"],
+                                   np.nan),
+            "outing_all_off": np.where(m["off_days_seen_all"] > 0, m["off_days_out_all"] / m["off_days_seen_all"],
+                                       np.nan),
         }
 
 

@@ -16,7 +16,8 @@ Every feature is an ``(n_users, n_weeks)`` float matrix (:func:`weekly_features`
   ``telework`` (teleworkability of the work CBG);
 * the person's evidence in their usual work hours (:mod:`mobility.employment.evidence`, from
   :mod:`mobility.employment.daytime`) -- ``outing_usual``, ``outing_off``, ``home_usual``,
-  ``distance_usual``, each for the week, against the user's baseline mean (``_vs_baseline``) and over
+  ``distance_usual``, ``outing_all``, ``outing_all_off`` (outings at any hour: a night worker's usual hours
+  are the night, when nobody goes out, remote or not), each for the week, against the user's baseline mean (``_vs_baseline``) and over
   t-2..t+2 (``_mean5``); and inside a drop, the drop's own (retrospective, over all its weeks, calendar
   adjusted): ``drop_outing_usual``, ..., ``drop_hybrid``, ``drop_ended``, ``drop_new_workplace`` and the
   label-free ``drop_posterior``.
@@ -146,6 +147,7 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     out["hybrid_share5"] = _window_mean(hybrid, 2)
     with_daytime = all(c in m for c in DAYTIME_COLUMNS)
     if with_daytime:
+        out["usual_clock_h"] = m["usual_clock_h"]  # which clock hours the evidence below was read in
         for name in EVIDENCE_COLUMNS:
             rate = weekly_evidence(m)[name].astype(np.float32)
             out[name] = rate

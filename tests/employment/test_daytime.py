@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mobility.employment.attendance import weekly_attendance
 from mobility.employment.daytime import daytime_weekly
 from mobility.employment.params import EmploymentParams
 from mobility.errors import MobilityError
@@ -105,3 +106,71 @@ def test_columns_are_checked():
     seen = out["usual_seen_h"] > 0
     assert seen.sum() == 2 and np.isfinite(out.loc[seen, "daytime_distance_km"]).all()
     assert out.loc[~seen, "daytime_distance_km"].isna().all()
+
+
+def _wall(day, hour):
+    """Local wall-clock time (``hour`` 24 = the next midnight), right across the DST switch of 8 March 2020."""
+    return (pd.Timestamp(day) + pd.Timedelta(hours=hour)).tz_localize(TZ)
+
+
+def _night_nurse(user, after, last_shift="2020-03-12"):
+    """Nights 22:00-06:00 Sunday-Thursday at the ward (location 1) from Sunday 1 March to Thursday
+    ``last_shift``, home (0) otherwise; afterwards at home every night, and with ``after == "remote"`` out at
+    a shop (2) 14:00-16:00 Monday-Friday."""
+    rows = []
+    for day in pd.date_range("2020-03-01", "2020-03-22"):
+        d, prev = day.strftime("%Y-%m-%d"), day - pd.Timedelta(days=1)
+        shift_in = day.weekday() in (6, 0, 1, 2, 3) and day <= pd.Timestamp(last_shift)
+        shift_out = prev.weekday() in (6, 0, 1, 2, 3) and pd.Timestamp("2020-03-01") <= prev <= pd.Timestamp(last_shift)
+        out = after == "remote" and day > pd.Timestamp(last_shift) and day.weekday() < 5
+        spans = [(0, 6, WORK if shift_out else HOME, 1 if shift_out else 0)]
+        spans += [(6, 14, HOME, 0), (14, 16, (39.96, -75.16), 2), (16, 22, HOME, 0)] if out else [(6, 22, HOME, 0)]
+        spans += [(22, 24, WORK if shift_in else HOME, 1 if shift_in else 0)]
+        rows += [{"user_id": user, "start": _wall(d, a), "end": _wall(d, b), "lat": where[0], "lon": where[1],
+                  "location_id": loc} for a, b, where, loc in spans]
+    return rows
+
+
+def test_night_nurse_across_dst_and_the_week_boundary_remote_against_laid_off():
+    # Baseline: the week of 2 March (its Sunday is the DST switch). Her usual hours: 00-06 and 22-24 Monday-
+    # Thursday (8 h), 00-06 Friday (6 h), 22-24 Sunday (2 h): (4 x 8 + 6 + 2) / 8 = 5 usual work days.
+    rows = _night_nurse("remote", "remote") + _night_nurse("laid_off", "none")
+    days = pd.date_range("2020-03-01", "2020-03-22")
+    labels = pd.concat([_labels("remote", days), _labels("laid_off", days)])
+    params = EmploymentParams(baseline_start="2020-03-02", baseline_end="2020-03-08")
+    att = weekly_attendance(pd.DataFrame(rows), labels, timezone=TZ, params=params).set_index(["user_id", "week"])
+    # the DST week (its Sunday-night shift starts in it and ends in the next) and the week after: every usual
+    # day seen and at work, but Sunday 15 March, her first night at home (weight 2 / 8)
+    for week, at_work in (("2020-03-02", 5.0), ("2020-03-09", 4.75)):
+        row = att.loc[("remote", pd.Timestamp(week))]
+        assert (row["usual_workdays"], row["workdays_observed"], row["workdays_at_work"]) == (5.0, 5.0, at_work)
+    out = daytime_weekly(pd.DataFrame(rows), labels, timezone=TZ, params=params).set_index(["user_id", "week"])
+    remote, laid_off = out.loc[("remote", pd.Timestamp("2020-03-16"))], out.loc[("laid_off", pd.Timestamp("2020-03-16"))]
+    # in her usual hours (the night) neither goes out: the usual-hours outings cannot tell them apart
+    assert remote["usual_days_out"] == laid_off["usual_days_out"] == 0
+    assert remote["usual_home_h"] == laid_off["usual_home_h"] == 4 * 8 + 6 + 2
+    # over the whole day: six usual work days (Sunday-Friday) seen; the remote nurse out on Monday-Friday
+    assert (remote["usual_days_seen_all"], remote["usual_days_out_all"]) == (6, 5)
+    assert (laid_off["usual_days_seen_all"], laid_off["usual_days_out_all"]) == (6, 0)
+    assert (remote["off_days_seen_all"], remote["off_days_out_all"]) == (1, 0)  # Saturday, at home
+    # the centre of her usual hours: 22-24 on five nights and 00-06 on five mornings, symmetric about 02:00
+    assert remote["usual_clock_h"] == pytest.approx(2.0)
+
+
+def test_whole_day_outings_need_data_over_the_day():
+    # a 9-to-5 worker; in the second week her phone reports only 09:00-15:00 (home, a shop 12-13, home): 6 of
+    # her 8 usual hours (>= 0.3 x 8: the day is seen, with an outing in the usual hours) but 6 of 24 hours of
+    # the day (< 0.3 x 24 = 7.2): not seen over the whole day, so its outings are not counted there
+    rows = []
+    for day in pd.date_range("2020-03-02", "2020-03-06"):
+        d = day.strftime("%Y-%m-%d")
+        rows += [_stay("p", d, 0, 6, HOME, 0), _stay("p", d, 9, 17, WORK, 1)]
+    for day in pd.date_range("2020-03-09", "2020-03-13"):
+        d = day.strftime("%Y-%m-%d")
+        rows += [_stay("p", d, 9, 12, HOME, 0), _stay("p", d, 12, 13, (39.96, -75.16), 2), _stay("p", d, 13, 15, HOME, 0)]
+    days = pd.date_range("2020-03-02", "2020-03-13")
+    out = daytime_weekly(pd.DataFrame(rows), _labels("p", days), timezone=TZ, params=PARAMS).set_index("week")
+    first, second = out.loc[pd.Timestamp("2020-03-02")], out.loc[pd.Timestamp("2020-03-09")]
+    assert (first["usual_days_seen"], first["usual_days_seen_all"], first["usual_days_out_all"]) == (5, 5, 0)
+    assert (second["usual_days_seen"], second["usual_days_out"]) == (5, 5)
+    assert (second["usual_days_seen_all"], second["usual_days_out_all"]) == (0, 0)

@@ -45,8 +45,10 @@ def test_daytime_features_against_the_baseline(hand_panel):
     users = list(weekly["user_id"].unique())
     day = pd.DataFrame({"user_id": np.repeat(users, 16), "week": np.tile(WEEKS, len(users)),
                         "usual_days_seen": 5.0, "usual_days_out": 1.0, "off_days_seen": 2.0, "off_days_out": 1.0,
-                        "usual_seen_h": 40.0, "usual_home_h": 4.0, "usual_other_h": 2.0, "off_seen_h": 16.0,
-                        "off_home_h": 12.0, "daytime_distance_km": 8.0, "daytime_max_km": 10.0, "workplace_id": 1.0})
+                        "usual_days_seen_all": 5.0, "usual_days_out_all": 2.0, "off_days_seen_all": 2.0,
+                        "off_days_out_all": 1.0, "usual_seen_h": 40.0, "usual_home_h": 4.0, "usual_other_h": 2.0, "off_seen_h": 16.0,
+                        "off_home_h": 12.0, "daytime_distance_km": 8.0, "daytime_max_km": 10.0, "workplace_id": 1.0,
+                        "usual_clock_h": 13.0})
     lost = (day["user_id"] == "loser") & (day["week"] >= WEEKS[12])
     day.loc[lost, ["usual_days_out", "usual_home_h", "daytime_distance_km"]] = [0.0, 38.0, 0.2]
     sig = signal_status(relative_attendance(weekly, base), features, tau, daytime=day)
@@ -66,3 +68,4 @@ def test_daytime_features_against_the_baseline(hand_panel):
     assert "home_usual" not in weekly_features(_signal(hand_panel))
     with pytest.raises(MobilityError, match=r"daytime: missing column"):
         signal_status(relative_attendance(weekly, base), features, tau, daytime=day.drop(columns="daytime_max_km"))
+    assert mats["usual_clock_h"][u, 12] == pytest.approx(13.0)
