@@ -150,14 +150,12 @@ def daytime_weekly(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str 
     usual = days.expected > 0
     home = _home_codes(days, labels)
     bins = hours.bins
-    seen_h, expected, home_h, other_h, any_other, r, hh, w_away = daytime_day_sums(
+    seen_h, expected, home_h, other_h, any_other, seen_all_h, elsewhere, r, hh, w_away = daytime_day_sums(
         bins, home, days.reference, profile, mean_day, user, hours.weekday, usual)
     need = np.maximum(np.minimum(params.min_day_observed_h, expected), params.min_day_observed_share * expected)
     day_seen = np.where(usual, days.observed, (expected > 0) & (seen_h >= need - 1e-9))
     outing = day_seen & any_other
     # the whole calendar day: hours with data, and whether any of them is at neither home nor the workplace
-    seen_all_h = (bins >= 0).sum(axis=1)
-    elsewhere = ((bins >= 0) & (bins != home[:, None]) & (bins != days.reference[:, None])).any(axis=1)
     seen_all = day_seen & (seen_all_h >= params.min_day_observed_share * bins.shape[1] - 1e-9)
     outing_all = seen_all & elsewhere
 

@@ -72,6 +72,10 @@ def daytime_day_sums(bins: np.ndarray, home: np.ndarray, reference: np.ndarray, 
         (each in NumPy's pairwise order: equal to ``(interest * mask).sum(axis=1)``).
     any_other : ndarray of bool, shape (n_rows,)
         Some other hour has interest ``> 0``.
+    seen_all_h : ndarray of int64, shape (n_rows,)
+        Hours of the whole day seen (interest or not).
+    any_other_all : ndarray of bool, shape (n_rows,)
+        Some hour of the whole day is other (interest or not).
     row, hour : ndarray of int64, shape (n_away,)
         The seen, not-at-home hours with interest ``> 0`` of the usual days, in row-major order (as
         ``np.nonzero`` of that mask).
@@ -88,8 +92,8 @@ def daytime_day_sums(bins: np.ndarray, home: np.ndarray, reference: np.ndarray, 
     >>> out = daytime_day_sums(b, np.array([0, 0]), np.array([5, 5]), p, p[:, 0], np.array([0, 0]),
     ...                        np.array([0, 1]), np.array([True, False]))
     >>> [v.tolist() for v in out]  # doctest: +NORMALIZE_WHITESPACE
-    [[8.0, 1.0], [8.0, 8.0], [3.0, 0.0], [2.0, 1.0], [True, True], [0, 0, 0, 0, 0], [9, 10, 11, 12, 13],
-     [1.0, 1.0, 1.0, 1.0, 1.0]]
+    [[8.0, 1.0], [8.0, 8.0], [3.0, 0.0], [2.0, 1.0], [True, True], [8, 1], [True, True], [0, 0, 0, 0, 0],
+     [9, 10, 11, 12, 13], [1.0, 1.0, 1.0, 1.0, 1.0]]
     """
     return _daytime_day_sums(np.ascontiguousarray(bins, dtype=np.int64), np.asarray(home, dtype=np.int64),
                              np.asarray(reference, dtype=np.int64),
@@ -106,6 +110,8 @@ def _daytime_day_sums(bins, home, reference, profile, mean_day, row_user, weekda
     home_h = np.empty(n_rows)
     other_h = np.empty(n_rows)
     any_other = np.zeros(n_rows, dtype=np.bool_)
+    seen_all_h = np.zeros(n_rows, dtype=np.int64)
+    any_other_all = np.zeros(n_rows, dtype=np.bool_)
     v_seen = np.empty(n_h)
     v_home = np.empty(n_h)
     v_other = np.empty(n_h)
@@ -125,8 +131,12 @@ def _daytime_day_sums(bins, home, reference, profile, mean_day, row_user, weekda
             v_seen[h] = w * (1.0 if seen else 0.0)  # as NumPy's interest * bool mask
             v_home[h] = w * (1.0 if at_home else 0.0)
             v_other[h] = w * (1.0 if other else 0.0)
-            if other and w > 0:
-                any_other[r] = True
+            if seen:
+                seen_all_h[r] += 1
+            if other:
+                any_other_all[r] = True
+                if w > 0:
+                    any_other[r] = True
             if usual[r] and seen and not at_home and w > 0:
                 n_away += 1
         seen_h[r] = pairwise_sum(v_seen)
@@ -150,4 +160,4 @@ def _daytime_day_sums(bins, home, reference, profile, mean_day, row_user, weekda
                 hour[k] = h
                 weight[k] = w
                 k += 1
-    return seen_h, expected_h, home_h, other_h, any_other, row, hour, weight
+    return seen_h, expected_h, home_h, other_h, any_other, seen_all_h, any_other_all, row, hour, weight

@@ -20,8 +20,10 @@ def test_daytime_day_sums_hand_built():
     bins[3, 8:12] = 2
     out = daytime_day_sums(bins, np.array([0, 0, -1, -1]), np.array([5, 5, -1, -1]), profile, mean_day,
                            np.array([0, 0, 1, 0]), np.array([0, 6, 0, 1]), np.array([True, False, False, True]))
-    seen_h, expected_h, home_h, other_h, any_other, row, hour, weight = out
+    seen_h, expected_h, home_h, other_h, any_other, seen_all_h, any_other_all, row, hour, weight = out
     assert seen_h.tolist() == [1.5, 1.0, 0.0, 2.0]
+    assert seen_all_h.tolist() == [3, 2, 24, 4]  # every hour with data, interest or not
+    assert any_other_all.tolist() == [True, True, True, True]
     assert expected_h.tolist() == [2.0, 2.0, 0.0, 2.0]
     assert home_h.tolist() == [0.5, 0.5, 0.0, 0.0]
     assert other_h.tolist() == [0.5, 0.5, 0.0, 2.0]
@@ -45,7 +47,7 @@ def test_daytime_day_sums_equal_numpy_bit_for_bit():
     home = rng.integers(-1, 4, n_rows)
     reference = rng.integers(-1, 4, n_rows)
     usual = profile[row_user, weekday].sum(axis=1) > 0
-    seen_h, expected_h, home_h, other_h, any_other, row, hour, weight = daytime_day_sums(
+    seen_h, expected_h, home_h, other_h, any_other, seen_all_h, any_other_all, row, hour, weight = daytime_day_sums(
         bins, home, reference, profile, mean_day, row_user, weekday, usual)
 
     interest = np.where(usual[:, None], profile[row_user, weekday], mean_day[row_user])
@@ -58,6 +60,7 @@ def test_daytime_day_sums_equal_numpy_bit_for_bit():
     assert home_h.tobytes() == (interest * at_home).sum(axis=1).tobytes()
     assert other_h.tobytes() == (interest * other).sum(axis=1).tobytes()
     assert np.array_equal(any_other, (other & (interest > 0)).any(axis=1))
+    assert np.array_equal(seen_all_h, seen.sum(axis=1)) and np.array_equal(any_other_all, other.any(axis=1))
     r, hh = np.nonzero(seen & ~at_home & (interest > 0) & usual[:, None])
     assert np.array_equal(row, r) and np.array_equal(hour, hh)
     assert weight.tobytes() == interest[r, hh].tobytes()
@@ -68,4 +71,4 @@ def test_daytime_day_sums_no_rows():
     out = daytime_day_sums(np.zeros((0, 24), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
                            np.zeros((0, 7, 24)), np.zeros((0, 24)), np.zeros(0, np.int64), np.zeros(0, np.int64),
                            np.zeros(0, bool))
-    assert [v.size for v in out] == [0] * 8
+    assert [v.size for v in out] == [0] * 10
