@@ -30,10 +30,12 @@ Only the two outing measures (:data:`SCORE_COLUMNS`) enter the score: time at ho
 the usual hours also separate people whose regular non-home place was not a job (a school, a club) from
 workers, and such drops carry high priors, which turned the learned direction of those two around on the
 default synthetic region (seed 20200316; the classifier, which learns from labels, uses all six). The
-whole-day outings are not in the score either: they tell a night worker's remote weeks from a job loss (her
-usual hours are the night, when nobody goes out), but in the label-free score they moved the 10,000-user run's
-day workers the wrong way (more false losses) as much as they helped night workers (benchmarks/README.md,
-"Night workers' false job losses").
+whole-day outings replace the usual hours' only for **night workers** (usual hours centred between 22:00 and
+06:00, :data:`NIGHT_CLOCK_H`, flag ``night``): their usual hours are the night, when nobody goes out, remote or
+not, so the usual hours' outings say nothing there (:data:`NIGHT_SCORE_COLUMNS`). For everyone, the whole-day
+outings moved the 10,000-user run's day workers the wrong way (more false losses) as much as they helped night
+workers; for night workers alone they took the night stayers with a false loss from 31 % to 23 % at 10,000
+users and 27 % to 21 % at 100,000 (benchmarks/README.md, "Night workers' false job losses").
 
 What it assumes: (1) the priors are right on average (:mod:`~mobility.employment.adoption`; where they are
 too high in the weeks of mass remote adoption, the posteriors are too); (2) given the class, the outings do not
@@ -43,8 +45,9 @@ Where the evidence does not differ with the prior, f_J = f_R and p_e = pi_e: the
 population's rate. Drops without observed usual work days keep pi_e.
 
 Schema ``drop_evidence`` (one row per drop): ``user_id``, ``start_week``, ``covered_weeks``, ``prior`` (pi),
-``hybrid`` (bool), the four evidence columns above, ``ended`` (bool: a covered week at work follows),
-``new_workplace`` (bool), ``score``, ``category`` (1..``evidence_bins``, 0 without a score, -1 hybrid, -2 new
+``hybrid`` (bool), the six evidence columns above, ``ended`` (bool: a covered week at work follows),
+``new_workplace`` (bool), ``night`` (bool, where the daytime evidence is known: the score reads the whole day's
+outings), ``score``, ``category`` (1..``evidence_bins``, 0 without a score, -1 hybrid, -2 new
 workplace), ``posterior`` (p).
 """
 
@@ -59,6 +62,12 @@ from mobility.employment.params import EmploymentParams
 
 EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual", "outing_all", "outing_all_off")
 SCORE_COLUMNS = ("outing_usual", "outing_off")
+NIGHT_SCORE_COLUMNS = ("outing_all", "outing_all_off")
+"""What the score reads for a drop of a night worker (``night``), in place of :data:`SCORE_COLUMNS`."""
+NIGHT_CLOCK_H = (22.0, 6.0)
+"""Usual work hours centred between these clock hours (``usual_clock_h``) are the night: hours in which people do
+not go out, working or not, so outings in them cannot tell remote work from a job loss; the score reads the
+whole day's outings of such a worker instead."""
 PSEUDO_COUNT = 1.0
 EM_ITERATIONS = 200
 
@@ -200,6 +209,11 @@ def drop_evidence(run_start: np.ndarray, usable: np.ndarray, prior: np.ndarray, 
         calendar = _nanmean(change, working, axis=0)                         # what the weeks did to workers
         out[name] = per_drop(change - np.nan_to_num(calendar)[None, :])
     out["ended"], out["new_workplace"] = _after(drops, run_start, usable, weekly.get("workplace_id"))
+    clock = weekly.get("usual_clock_h")
+    if clock is not None:  # constant within a user: the centre of the usual work hours
+        with np.errstate(invalid="ignore"):
+            c = np.nanmax(np.where(np.isfinite(clock), clock, -np.inf), axis=1)[drops.user]
+        out["night"] = (c >= NIGHT_CLOCK_H[0]) | ((c >= 0) & (c < NIGHT_CLOCK_H[1]))
     return pd.DataFrame(out), drops
 
 
@@ -229,6 +243,8 @@ def evidence_posterior(table: pd.DataFrame, *, params: EmploymentParams | None =
     prior = np.clip(t["prior"].to_numpy(float), 1e-6, 1 - 1e-6)
     hybrid, new = t["hybrid"].to_numpy(bool), t["new_workplace"].to_numpy(bool) & ~t["hybrid"].to_numpy(bool)
     z = t[list(SCORE_COLUMNS)].to_numpy(float)
+    if "night" in t.columns:  # a night worker's outings are read over the whole day (NIGHT_CLOCK_H)
+        z = np.where(t["night"].to_numpy(bool)[:, None], t[list(NIGHT_SCORE_COLUMNS)].to_numpy(float), z)
     weight = t["covered_weeks"].to_numpy(float)
     mixed = ~hybrid & ~new
     has = mixed & np.isfinite(z).all(axis=1) & (weight > 0)

@@ -277,6 +277,7 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     evidence = weekly_evidence({c: nothing for c in DAYTIME_COLUMNS} | mats)
     if daytime is not None:
         evidence["workplace_id"] = mats["workplace_id"]
+        evidence["usual_clock_h"] = mats["usual_clock_h"]
     xx = np.where(np.isfinite(x), x, np.nanmean(x) if np.isfinite(x).any() else 0.0)
     run_start = confirmed_runs(near_zero(r, rt, params.zero_attendance_max), usable, params=params)
     adoption = estimate_adoption(run_start, usable, xx, weeks, params=params)
