@@ -607,20 +607,12 @@ def filled_weeks(run: Path, region_dir: Path, area_params: AreaParams, since=SHO
     """Per method, over the labelled labour-force weeks from ``since`` on: the recalibrated probability of the
     observed and of the filled weeks (the panel's silent weeks given their neighbours' probability) against the
     labels' share unemployed (README, "the filled weeks")."""
-    from mobility.employment import area as A
+    from mobility.employment.area import _Calibration, method_panels
 
     emp, homes, _, labels, _, _ = _inputs(run, region_dir)
-    home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
-    users = A._Users.of(emp, home, labels)
-    st = emp["status"]
-    status = np.where(st == "unemployed", 1, np.where(st == "employed", 0, -1)).astype(np.int8)
-    weeks = pd.to_datetime(emp["week"]).to_numpy().astype("datetime64[ns]")
     rows = []
-    for method in sorted(emp["method"].unique()):
-        sel = (emp["method"] == method).to_numpy()
-        panel = A._panel(users.code[sel], weeks[sel], emp["p_unemployed"].to_numpy(float)[sel], status[sel], users,
-                         area_params)
-        cal = A._Calibration.fit(panel, area_params)
+    for method, panel in method_panels(emp, homes, labels, area_params):
+        cal = _Calibration.fit(panel, area_params)
         p = cal.apply(panel.p, cal.shifts(np.ones((1, len(panel.users)))))[0][0]
         lab = np.isfinite(panel.y) & np.isfinite(panel.p) & (panel.weeks >= since)[None, :]
         for kind, m in (("observed", lab & panel.observed), ("filled", lab & ~panel.observed)):

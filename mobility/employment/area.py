@@ -690,9 +690,25 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     require_columns(employment, ["user_id", "week", "status", "p_unemployed", "method"], "employment",
                     "pass the employment_weekly table")
     require_columns(homes, ["user_id", "home_cbg"], "homes", "build it with home_cbg(labels)")
+    frames, calibration = [], {}
+    for method, panel in method_panels(employment, homes, labels, area_params):
+        with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
+            cells, calibration[method] = _method_cells(panel, method, weights, params, area_params,
+                                                       levels, periods, mapper)
+        frames += cells
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
+    out = _finish(out, params.min_cell_users)
+    out.attrs["calibration"] = calibration
+    return out
+
+
+def method_panels(employment: pd.DataFrame, homes: pd.DataFrame, labels: pd.DataFrame | None,
+                  area_params: AreaParams):
+    """Each method's users x weeks panel of :func:`area_unemployment` (``(method, _Panel)``, methods in name
+    order, those without a user in the labour force left out): probabilities and statuses filled over silent
+    weeks, home counties, and the labels' matrices where ``labels`` are given."""
     home = pd.Series(homes["home_cbg"].astype(str).to_numpy(), index=homes["user_id"].astype(str).to_numpy())
     home = home[~home.index.duplicated()]
-    frames, calibration = [], {}
     users = _Users.of(employment, home, labels)  # integer user codes: no text column of every row below
     status = employment["status"]
     status = np.where(status.isin(["unemployed"]), 1, np.where(status.isin(["employed"]), 0, -1)).astype(np.int8)
@@ -700,19 +716,10 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     p_unemployed = employment["p_unemployed"].to_numpy(float)
     codes, methods = pd.factorize(employment["method"], sort=True)
     for i in sorted(range(len(methods)), key=lambda j: str(methods[j])):
-        method = methods[i]
         rows = codes == i
         panel = _panel(users.code[rows], week_values[rows], p_unemployed[rows], status[rows], users, area_params)
-        if not len(panel.users):
-            continue
-        with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
-            cells, calibration[str(method)] = _method_cells(panel, str(method), weights, params, area_params,
-                                                            levels, periods, mapper)
-        frames += cells
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
-    out = _finish(out, params.min_cell_users)
-    out.attrs["calibration"] = calibration
-    return out
+        if len(panel.users):
+            yield str(methods[i]), panel
 
 
 def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -210,9 +210,8 @@ def drop_evidence(run_start: np.ndarray, usable: np.ndarray, prior: np.ndarray, 
         out[name] = per_drop(change - np.nan_to_num(calendar)[None, :])
     out["ended"], out["new_workplace"] = _after(drops, run_start, usable, weekly.get("workplace_id"))
     clock = weekly.get("usual_clock_h")
-    if clock is not None:  # constant within a user: the centre of the usual work hours
-        with np.errstate(invalid="ignore"):
-            c = np.nanmax(np.where(np.isfinite(clock), clock, -np.inf), axis=1)[drops.user]
+    if clock is not None:  # constant within a user (NaN in weeks without a row): the centre of the usual hours
+        c = np.where(np.isfinite(clock), clock, -np.inf).max(axis=1)[drops.user]
         out["night"] = (c >= NIGHT_CLOCK_H[0]) | ((c >= 0) & (c < NIGHT_CLOCK_H[1]))
     return pd.DataFrame(out), drops
 

@@ -148,8 +148,9 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     with_daytime = all(c in m for c in DAYTIME_COLUMNS)
     if with_daytime:
         out["usual_clock_h"] = m["usual_clock_h"]  # which clock hours the evidence below was read in
+        evidence = weekly_evidence(m)
         for name in EVIDENCE_COLUMNS:
-            rate = weekly_evidence(m)[name].astype(np.float32)
+            rate = evidence[name].astype(np.float32)
             out[name] = rate
             out[f"{name}_vs_baseline"] = rate - _baseline_mean(rate, base_cols)
             out[f"{name}_mean5"] = _window_mean(rate, 2)
