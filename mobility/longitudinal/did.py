@@ -10,9 +10,9 @@ follows the estimator (:mod:`mobility.longitudinal.estimators`):
 ``sun_abraham``, ``control_group="never"``
     The person-week-weighted mean of the cohort x event-week effects after the loss minus that of the weeks
     before it (the reference week excluded, it is 0), each cell against never-losers.
-``sun_abraham``, ``control_group="not_yet"``
+``sun_abraham``, ``control_group="not_yet"`` or ``"later"``
     The person-week-weighted mean of the post-loss cohort x event-week effects against each person's
-    untreated level (the imputation ATT over the window).
+    untreated level (the imputation ATT over the window); ``later`` on the job losers alone.
 
 For Sun-Abraham the summary is a contrast of the event study's own fit (one regression gives both; with
 binned endpoints the cells beyond the window are fitted but not averaged).
@@ -24,6 +24,8 @@ Table columns (:data:`DID_COLUMNS`)
 ``metric, group, estimate, std_error, ci_low, ci_high, p_value, n_users_pre, n_users_post,
 n_control_users, suppressed, estimator, control_group``: ``n_users_pre``/``n_users_post`` count distinct
 job losers with pre/post rows in the window; a group with fewer than ``min_users`` in either is suppressed.
+``n_control_users`` counts the people whose rows identify the calendar weeks: never-losers (``never``), and
+with ``not_yet`` or ``later`` also the losers with weeks before their loss.
 """
 
 from __future__ import annotations

@@ -26,6 +26,12 @@ the window. They differ in their cells:
       with no reference week. Leads come from their pre-trend test: a regression on the untreated rows only
       with one dummy per lead ``window[0]..-1`` (against earlier weeks and never-losers), so a pre-trend
       cannot leak into the effects. Cohorts with no week before their loss are dropped (counted).
+    * ``"later"``: ``"not_yet"`` on the job losers alone: each is compared with people who lose their job
+      later, in the weeks before their loss; never-losers are left out (Fadlon & Nielsen 2019). The
+      comparison shares the losers' selection into job loss: on the synthetic regions the March shock moved
+      never-losers (a third of them went remote) and future losers (commuters until their loss) apart, a
+      pre-trend of every dating, the true one included, against never-losers, and none against later losers
+      (benchmarks/README.md). Treated weeks after the last loss have no comparison and are dropped (counted).
 
 Standard errors are clustered by person: CR2 by default (``vcov="cr2"``: each person's residuals adjusted for
 their leverage, which the saturated cells make large where a cohort holds one or two losers, and a pooled
@@ -383,9 +389,11 @@ class _CellEstimator(ABC):
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
-            if sub.treated.all():
+            if self.control_group == "later":
+                sub = sub.subset(sub.treated)
+            elif sub.treated.all() and self.control_group == "never":
                 raise MobilityError("every user loses their job: the event study needs employed controls "
-                                    "(job_loss_week NaT)")
+                                    "(job_loss_week NaT), or control_group='later' or 'not_yet'")
             yield sub
 
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
@@ -396,12 +404,18 @@ class _CellEstimator(ABC):
         return bool(p.group_time_effects and ep.group_labels)
 
     def _keep_groups(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams, info: dict) -> np.ndarray:
-        """Rows of groups with never-losers when each group has its own week effects."""
+        """Rows of groups with controls (never-losers; with ``not_yet`` or ``later`` any untreated row) when each
+        group has its own week effects."""
         if not self._own_weeks(ep, p):
             return np.ones(ep.y.shape[0], dtype=bool)
-        has_controls = np.bincount(g_idx[~ep.treated], minlength=len(ep.group_labels)) > 0
+        has_controls = np.bincount(g_idx[self._control_rows(ep, p)], minlength=len(ep.group_labels)) > 0
         info["groups_without_controls"] = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
         return has_controls[g_idx]
+
+    @staticmethod
+    def _control_rows(ep: EventPanel, p: EventStudyParams) -> np.ndarray:
+        """Rows that identify the calendar-week effects: never-losers' (``never``), or every untreated row."""
+        return ~ep.treated if p.control_group == "never" else ~ep.treated | (ep.event_time < 0)
 
     def _time_codes(self, ep: EventPanel, g_idx: np.ndarray, p: EventStudyParams) -> np.ndarray:
         """Calendar-week codes, per group (own week effects) and per stratum (``time_effects_by``)."""
@@ -557,7 +571,7 @@ class _CellEstimator(ABC):
         n_groups = len(labels)
         n_pre = count_users(np.where(in_window & (k < 0), g_idx, -1), ep.user_codes, n_groups)[0]
         n_post = count_users(np.where(in_window & (k >= 0), g_idx, -1), ep.user_codes, n_groups)[0]
-        n_controls = int(pd.unique(ep.user_codes[~ep.treated]).size)
+        n_controls = int(pd.unique(ep.user_codes[self._control_rows(ep, p)]).size)
         rows = []
         for j, m in enumerate(ep.metrics):
             se = np.sqrt(np.clip(np.diag(terms.cov[j]), 0.0, None))
@@ -632,7 +646,7 @@ class TWFE(_CellEstimator):
 
 
 class SunAbraham(_CellEstimator):
-    """Sun & Abraham's interaction-weighted event study (module notes); ``control_group`` never or not yet.
+    """Sun & Abraham's interaction-weighted event study (module notes); ``control_group`` never, not yet or later.
 
     Examples
     --------

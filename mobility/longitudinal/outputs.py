@@ -195,6 +195,9 @@ def longitudinal_tables(
     if not metrics:
         raise MobilityError("longitudinal_tables needs at least one metric column")
     metrics = list(metrics)
+    if matching != "none" and params.control_group == "later":
+        raise MobilityError("matching picks never-losers as controls and control_group='later' leaves them out: "
+                            "use matching='none' with it")
     if isinstance(panel, EventPanel) and (matching != "none" or draws is not None):
         raise MobilityError("matching and group draws need the panel frame, not a prepared panel")
     es_kwargs = dict(params.event_study_kwargs(), event_col=event_col, user_col=user_col, week_col=week_col)

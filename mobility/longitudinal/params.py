@@ -21,10 +21,14 @@ from mobility.errors import MobilityError
 ESTIMATORS = ("sun_abraham", "twfe")
 """``sun_abraham``: cohort x event-time interactions aggregated with cohort shares (Sun & Abraham 2021), robust
 to staggered timing and effects that differ by cohort; ``twfe``: one dummy per event time (biased then)."""
-CONTROL_GROUPS = ("never", "not_yet")
+CONTROL_GROUPS = ("never", "not_yet", "later")
 """``never``: never-losers are the comparison (leads and lags against event time ``reference_period``);
 ``not_yet``: untreated weeks of later losers too (post-loss cells only, the imputation estimator of
-Borusyak, Jaravel & Spiess 2024 on balanced panels; leads from their pre-trend test)."""
+Borusyak, Jaravel & Spiess 2024 on balanced panels; leads from their pre-trend test); ``later``: as
+``not_yet`` on the job losers alone, each compared with people who lose their job later, in the weeks before
+their loss (never-losers left out; the design of Fadlon & Nielsen 2019): the comparison shares the losers'
+selection into job loss, so a shock that moved future losers and never-losers differently (remote work in
+March 2020) does not pose as a pre-trend; effects are identified only in calendar weeks before the last loss."""
 DF_CORRECTIONS = ("dummies", "nested")
 PRETREND_TESTS = ("score", "wald", "htz")
 """``score``: the joint test of the leads with their cluster-robust covariance from the residuals of the fit
@@ -136,14 +140,14 @@ class EventStudyParams:
     ----------
     estimator : {"sun_abraham", "twfe"}
         See :data:`ESTIMATORS`; default ``"sun_abraham"``.
-    control_group : {"never", "not_yet"}
+    control_group : {"never", "not_yet", "later"}
         See :data:`CONTROL_GROUPS`; default ``"never"`` (``twfe`` compares with every row and takes only
         ``"never"``, its default).
     window : (int, int)
         First and last event week reported, default ``(-4, 12)``.
     reference_period : int
-        The omitted event week, default -1 (``control_group="not_yet"`` has none: effects are against the
-        imputed untreated outcome).
+        The omitted event week, default -1 (``control_group="not_yet"`` or ``"later"`` has none: effects are
+        against the imputed untreated outcome).
     bin_endpoints : bool
         Pool event weeks beyond the window into its endpoints (True, default) or drop those rows.
     group_time_effects : bool
@@ -313,6 +317,9 @@ class LongitudinalParams(EventStudyParams):
         _choice(own, "group_source", self.group_source, GROUP_SOURCES)
         _choice(own, "group_method", self.group_method, GROUP_METHODS)
         _choice(own, "matching", self.matching, MATCHING)
+        if self.matching != "none" and self.control_group == "later":
+            raise _bad(own, "matching", self.matching, "matches never-losers to the losers, and control_group='later' "
+                       "leaves never-losers out: set matching = \"none\" or another control_group")
         _integer(own, "n_draws", self.n_draws, 1, 1000)
         _integer(own, "seed", self.seed, 0, 2**32 - 1)
         for name in ("metrics", "groups"):

@@ -314,3 +314,35 @@ def test_cr2_df_auto_uses_satterthwaite_up_to_the_size_where_it_stops_mattering(
     np.testing.assert_allclose(mixed.loc[small, "df"], exact.loc[small.to_numpy(), "df"])
     assert (mixed.loc[~small, "df"] == 199).all() and (exact.loc[~small.to_numpy(), "df"] < 199).all()
     np.testing.assert_allclose(mixed["std_error"], exact["std_error"])  # the df move the intervals only
+
+
+def test_later_losers_as_controls_survive_a_shock_that_moved_never_losers_apart():
+    """From week 8 every never-loser's outcome falls by 2 (half of them 'went remote'), future losers' not;
+    each loss then lowers y by the planted effect. Against never-losers the leads carry the shock; against
+    later losers (``control_group="later"``) they are flat and the lags recover the planted effect."""
+    p = simulate_panel(11, n_users=1200, n_weeks=26, share_losers=0.5, first_loss=10)
+    never = p.job_loss_week.isna()
+    p.loc[never & (p.week >= p.week.min() + pd.Timedelta(weeks=8)), "y"] -= 2.0
+    window, kw = (-4, 6), {"bin_endpoints": False, "min_users": 1}
+    against_never = event_study(p, "y", window=window, **kw)
+    later = event_study(p, "y", window=window, control_group="later", **kw)
+    assert against_never.pretrend.p_value.iloc[0] < 1e-4
+    assert later.pretrend.p_value.iloc[0] > 0.01
+    c = later.coefficients.set_index("event_time")
+    truth = pd.Series(term_truth(p, later.coefficients, window=window, bin_endpoints=False), index=c.index)
+    lags = c.index[c.index >= 0]
+    assert np.abs(c.loc[lags, "estimate"] - truth[lags]).max() < 0.15
+    assert ((c.loc[lags, "ci_low"] <= truth[lags]) & (truth[lags] <= c.loc[lags, "ci_high"])).mean() >= 0.8
+    assert (c.loc[c.index < 0, "ci_low"] <= 0).all() and (c.loc[c.index < 0, "ci_high"] >= 0).all()
+    # the never-losers are left out: the same fit on the losers alone, and a panel of losers alone is enough
+    alone = event_study(p[~never], "y", window=window, control_group="later", **kw).coefficients
+    np.testing.assert_allclose(alone.estimate, later.coefficients.estimate)
+    with pytest.raises(MobilityError, match="control_group='later'"):
+        event_study(p[~never], "y", window=window, **kw)
+    did = did_summary(p, "y", window=window, control_group="later", min_users=1).iloc[0]
+    assert did.n_control_users == p.loc[~never, "user_id"].nunique()
+
+
+def test_later_controls_need_the_sun_abraham_estimator():
+    with pytest.raises(MobilityError, match="control_group"):
+        event_study(simulate_panel(1, n_users=50, n_weeks=12), "y", estimator="twfe", control_group="later")

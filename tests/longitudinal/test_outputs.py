@@ -51,6 +51,8 @@ def test_bad_arguments(tmp_path):
         run_longitudinal(p, ["y"], [], tmp_path, matching="some")
     with pytest.raises(MobilityError, match="control_group"):
         run_longitudinal(p, ["y"], [], tmp_path, control_group="some")
+    with pytest.raises(MobilityError, match="matching picks never-losers"):
+        run_longitudinal(p, ["y"], [], tmp_path, matching="cem", control_group="later")
     with pytest.raises(MobilityError, match="metric"):
         run_longitudinal(p, [], [], tmp_path)
     with pytest.raises(MobilityError, match="formats"):

@@ -110,3 +110,16 @@ def test_study_start_leaves_out_earlier_weeks_and_the_losers_whose_leads_reach_b
     assert res.manifest["parameters"]["study_start"] == str(start.date())
     with pytest.raises(MobilityError, match="study_start"):
         LongitudinalParams(study_start="spring")
+
+
+def test_later_losers_as_controls_from_the_config():
+    metrics, emp, features, p = _run_tables()
+    res = longitudinal_study(metrics, emp, features, timezone=TZ,
+                             params=LongitudinalParams(**PARAMS, control_group="later"))
+    es, het = res.tables["event_study"], res.tables["heterogeneity"]
+    assert set(es.control_group) == {"later"} and set(het.control_group) == {"later"}
+    losers = p.loc[p.job_loss_week.notna(), "user_id"].nunique()
+    assert set(res.tables["did"].n_control_users) == {losers}  # never-losers left out, losers before their loss
+    assert np.isfinite(es.loc[es.event_time >= 0, "estimate"]).all()
+    with pytest.raises(MobilityError, match="matching"):
+        LongitudinalParams(**PARAMS, control_group="later", matching="nearest")
