@@ -7,8 +7,11 @@ clustered by user) of job losers against workers who never lose their job, three
 * ``truth``: weekly metrics on the TRUE stops and places, workplaces from the stops' true kind, TRUE loss dates;
 * ``detected/true dates``: the pipeline run's ``metrics_weekly`` (detected stops, locations, home/work), TRUE
   loss dates;
-* ``detected/pipeline dates``: the same metrics with the run's own dating
-  (:func:`mobility.employment.job_loss_weeks` of the attendance signal) and its own workers.
+* ``detected/signal dates``, ``detected/classifier dates``: the same metrics with the run's own dating
+  (:func:`mobility.employment.job_loss_weeks` of each method it ran) and its own workers.
+
+``--controls later`` compares the job losers with people who lose their job later (``control_group="later"``)
+instead of never-losers.
 
 With ``--placebo`` the region is generated with every planted behavioural effect at 0
 (``explore_effect_max = radius_effect_max = outing_effect_max = 0``): the totals then show only the lost commute
@@ -18,7 +21,7 @@ TOML with those ``[synthetic]`` overrides).
 Usage::
 
     python benchmarks/bench_planted_effects.py [--placebo] [--pipeline] [--run DIR] [--region DIR]
-        [--seed 20200316] [--users 1000]
+        [--seed 20200316] [--users 1000] [--controls later]
 """
 
 from __future__ import annotations
@@ -68,15 +71,16 @@ def did_panel(metrics: pd.DataFrame, loss: pd.Series, workers) -> pd.DataFrame:
 
 
 def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, int] = (-4, 12), *,
-              loss: pd.Series | None = None, workers=None) -> pd.DataFrame:
+              loss: pd.Series | None = None, workers=None, control_group: str = "never") -> pd.DataFrame:
     """DiD per metric of job losers vs workers who never lose their job: TRUE loss dates and employed people of
-    ``people`` unless ``loss`` (user -> loss week) and ``workers`` are given. Metrics absent from ``metrics``
-    (``_nonwork`` ones of a run made before they existed) are left out."""
+    ``people`` unless ``loss`` (user -> loss week) and ``workers`` are given; ``control_group="later"``: against
+    people who lose their job later instead. Metrics absent from ``metrics`` (``_nonwork`` ones of a run made
+    before they existed) are left out."""
     if loss is None:
         loss = people.set_index("user_id")["job_loss_date"].dropna()
         workers = people.loc[people["work_cbg"].notna(), "user_id"]
     present = [m for m in METRICS if m in metrics.columns]
-    table = did_summary(did_panel(metrics, loss, workers), present, window=window)
+    table = did_summary(did_panel(metrics, loss, workers), present, window=window, control_group=control_group)
     return table[["metric", "estimate", "ci_low", "ci_high", "n_users_post", "n_control_users"]]
 
 
@@ -103,7 +107,10 @@ def main() -> None:
     parser.add_argument("--placebo", action="store_true", help="every planted behavioural effect at 0")
     parser.add_argument("--seed", type=int, default=20200316)
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--controls", choices=("never", "later"), default="never",
+                        help="the DiD's comparison: never-losers (default) or later losers")
     args = parser.parse_args()
+    kw = {"control_group": args.controls}
     region = args.region
     if region is None:
         region = Path(tempfile.mkdtemp(prefix="planted-")) / "region"
@@ -118,14 +125,16 @@ def main() -> None:
           f"employed never losing {int((people['work_cbg'].notna() & people['job_loss_date'].isna()).sum())}")
     stops = truth["stops"]
     m = weekly_metrics(stops, home_work=true_labels(stops), columns={"location_id": "place_id"}, timezone=TIMEZONE)
-    tables = [did_table(m, people).assign(source="truth")]
+    tables = [did_table(m, people, **kw).assign(source="truth")]
     if run is not None:
         detected = mobility.read_table(run, "metrics_weekly")
-        tables.append(did_table(detected, people).assign(source="detected/true dates"))
+        tables.append(did_table(detected, people, **kw).assign(source="detected/true dates"))
         emp = mobility.read_table(run, "employment_weekly")
         workers = mobility.read_table(run, "worker_features").query("work_cbg.notna()")["user_id"]
-        tables.append(did_table(detected, people, loss=job_loss_weeks(emp, "signal"), workers=workers)
-                      .assign(source="detected/pipeline dates"))
+        for method in ("signal", "classifier"):
+            if (emp["method"] == method).any():
+                tables.append(did_table(detected, people, loss=job_loss_weeks(emp, method), workers=workers, **kw)
+                              .assign(source=f"detected/{method} dates"))
     out = pd.concat(tables, ignore_index=True)
     pd.set_option("display.width", 220)
     for source, t in out.groupby("source", sort=False):

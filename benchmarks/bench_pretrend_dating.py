@@ -14,10 +14,12 @@ form of the test unless ``--wald`` or ``--htz``) for:
   one of the ``L`` weeks before their loss; treated people whose mean probability of unemployment over the
   first 4 weeks of their loss is below a threshold are left out (ambiguous dating).
 
-Every fit uses ``--vcov`` (default: the event study's default, ``"cr2"``). ``--compare`` prints instead, for
+Every fit uses ``--controls`` (the comparison group: the event study's default, never-losers; ``later``: later
+losers only) and ``--vcov`` (default: the event study's default, ``"cr2"``). ``--compare`` prints instead, for
 the classifier's, the signal's and the true dates, one row per metric: the score test's p under CR1 and CR2, the
-Wald test's p under CR2 and CR1, the HTZ test's p and denominator df under CR2, and the mean standard error of the post-period terms (``k >= 0``, unsuppressed)
-under CR1 and CR2 with their mean ratio; ``--csv`` writes those rows.
+Wald test's p under CR2 and CR1, the HTZ test's p and denominator df under CR2, and the mean standard error of
+the post-period terms (``k >= 0``, unsuppressed) under CR1 and CR2 with their mean ratio; ``--csv`` writes
+those rows.
 
 ``--lags`` prints instead the classifier's dates against the true ones (early, exact, late by 1, 2, 3+ weeks; per
 kind of loser: commuter, remote or hybrid before the loss, false) and the event study with the pipeline's and the
@@ -50,12 +52,14 @@ import mobility.synthetic
 from mobility.employment import job_loss_weeks
 from mobility.longitudinal import event_study, job_loss_panel
 from mobility.errors import MobilityError
-from mobility.longitudinal.params import DEFAULT_METRICS, VCOV_TYPES, EventStudyParams
+from mobility.longitudinal.params import CONTROL_GROUPS, DEFAULT_METRICS, VCOV_TYPES, EventStudyParams
 from mobility.metrics import weekly_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_planted_effects import TIMEZONE, run_pipeline_on, true_labels  # noqa: E402
 
+CONTROLS = EventStudyParams.control_group
+"""The event studies' comparison group (``--controls``): never-losers by default, or ``later`` losers."""
 SHORT = {"radius_of_gyration_km": "rg", "uncorrelated_entropy_bits": "ent", "new_locations": "new",
          "exploration_rate": "expl", "distinct_locations": "dist", "capacity": "cap", "time_at_home_h": "home"}
 
@@ -95,7 +99,7 @@ def compare(datings: dict[str, pd.DataFrame], metrics: list[str]) -> pd.DataFram
     for name, panel in datings.items():
         t0 = time.process_time()
         try:
-            fits = {(vcov, test): event_study(panel, metrics, vcov=vcov, pretrend_test=test)
+            fits = {(vcov, test): event_study(panel, metrics, vcov=vcov, pretrend_test=test, control_group=CONTROLS)
                     for vcov in ("cr1", "cr2") for test in ("score", "wald", "htz") if (vcov, test) != ("cr1", "htz")}
         except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
             print(f"{name} dates: not estimable: {exc}")
@@ -149,7 +153,8 @@ def group_tests(run: Path, met: pd.DataFrame, emp: pd.DataFrame, wf: pd.DataFram
     features = classifier_features(run)
     for vcov, test in (("cr2", "score"), ("cr2", "wald"), ("cr2", "htz"), ("cr1", "wald")):
         t0 = time.process_time()
-        res = longitudinal_study(met, emp, wf, params=LongitudinalParams(vcov=vcov, pretrend_test=test),
+        res = longitudinal_study(met, emp, wf, params=LongitudinalParams(vcov=vcov, pretrend_test=test,
+                                                                         control_group=CONTROLS),
                                  timezone=TIMEZONE, classifier_features=features)
         plt.close("all")
         if "skipped" in res.manifest:  # a tiny run (the smoke test): too few losers for any event study
@@ -179,7 +184,7 @@ def post_shock(panel: pd.DataFrame) -> pd.DataFrame:
 def lead_line(panel: pd.DataFrame, label: str, metrics: list[str]) -> pd.Series:
     """Print the score test's p per metric (CR2) and the leads of the radius and time at home; return the p."""
     t0 = time.process_time()
-    res = event_study(panel, metrics)
+    res = event_study(panel, metrics, control_group=CONTROLS)
     pt = res.pretrend.set_index("metric")["p_value"]
     c = res.coefficients
     n_treated = int(panel.drop_duplicates("user_id")["job_loss_week"].notna().sum())
@@ -308,11 +313,14 @@ def onset(run: Path, region: Path, metrics: list[str]) -> None:
 
 
 def main() -> None:
+    global CONTROLS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help="a pipeline run (default: generate a region and run it)")
     parser.add_argument("--region", type=Path, help="the synthetic region the run used (its truth)")
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20200316)
+    parser.add_argument("--controls", choices=CONTROL_GROUPS, default=CONTROLS,
+                        help="the event studies' control_group (default: the event study's default)")
     parser.add_argument("--wald", action="store_true", help="the Wald form of the pre-trend test")
     parser.add_argument("--htz", action="store_true", help="the HTZ form of the pre-trend test (CR2)")
     parser.add_argument("--vcov", choices=VCOV_TYPES, default=EventStudyParams.vcov,
@@ -328,6 +336,7 @@ def main() -> None:
     parser.add_argument("--onset", action="store_true",
                         help="both job_loss_dating rules on the run (its signal recomputed from its visits)")
     args = parser.parse_args()
+    CONTROLS = args.controls
     if args.run is None or args.region is None:
         args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"
         t0 = time.perf_counter()
@@ -361,7 +370,8 @@ def main() -> None:
 
     def line(panel: pd.DataFrame, label: str, used=metrics) -> None:
         try:
-            pt = event_study(panel, used, pretrend_test=test, vcov=args.vcov).pretrend.set_index("metric")["p_value"]
+            pt = event_study(panel, used, pretrend_test=test, vcov=args.vcov,
+                             control_group=CONTROLS).pretrend.set_index("metric")["p_value"]
         except MobilityError as exc:  # a tiny run (the smoke test) may have no loser or control in a panel
             print(f"{label:58s} not estimable: {exc}")
             return

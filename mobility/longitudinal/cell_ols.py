@@ -416,7 +416,9 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     idx = np.maximum(slots, 0)
     touched = np.unique(c_all[slots[present]])
     touched = touched[touched >= 0]
-    if 2 * touched.size > n_cells:  # B^-1 = L^-T L^-1 (LAPACK lauum: a third of the product's cost)
+    if touched.size == 0:  # the adjusted persons have no cell row: B^-1 never enters their blocks (masked below)
+        b_inv = np.zeros((1, 1))
+    elif 2 * touched.size > n_cells:  # B^-1 = L^-T L^-1 (LAPACK lauum: a third of the product's cost)
         lower = np.tril(la.lapack.dlauum(chol_inv, lower=1)[0])
         b_inv = (lower + np.tril(lower, -1).T)[np.ix_(touched, touched)]
     else:  # B^-1 on the cells of the adjusted persons only

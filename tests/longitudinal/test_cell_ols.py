@@ -199,6 +199,22 @@ def test_cr2_cut_off_leaves_only_large_cells_unadjusted():
     assert (var_default[:, ~lone] < var_exact[:, ~lone]).all()  # unadjusted: a little smaller, never larger
 
 
+def test_cr2_adjusts_a_control_alone_in_a_week_without_any_cell():
+    """Large cohorts (unadjusted under the default cut-off) and one never-loser seen alone in an extra week:
+    that week's effect fits their row exactly (leverage 1), so only a person without any cell row is adjusted
+    (the not-yet and later-loser designs' lead regressions meet this at 100,000 users)."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(9, [2] * 150 + [3] * 150 + [4] * 150, n_controls=60)
+    lone = unit.max()
+    y, cells = np.vstack([y, [[0.3, -0.2]]]), np.append(cells, -1)
+    unit, time, w = np.append(unit, lone), np.append(time, time.max() + 1), np.ones(unit.size + 1)
+    r = np.eye(n_cells)
+    default = cell_ols(y, cells, n_cells, unit, time, contrasts=r, vcov="cr2")
+    exact = cell_ols(y, cells, n_cells, unit, time, contrasts=r, vcov="cr2", leverage_tol=0.0)
+    np.testing.assert_allclose(exact.cov, _dense_cr2(y, cells, n_cells, unit, time, w, r), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(np.diagonal(default.cov, axis1=1, axis2=2), np.diagonal(exact.cov, axis1=1, axis2=2),
+                               rtol=0.05)
+
+
 def test_cr2_without_cells_is_empty_not_an_error():
     """A block of one person and no cells (a group of the heterogeneity paths with nobody treated)."""
     fit = cell_ols(np.arange(6.0), np.full(6, -1), 0, np.zeros(6, dtype=int), np.arange(6), contrasts=np.zeros((0, 0)),
