@@ -16,6 +16,9 @@ Tables (``LongitudinalResult.tables``; files ``<name>.{parquet,csv}``)
     ``dimension``, ``outcome_kind``).
 ``balance``
     Only with matched controls: standardized mean differences before/after.
+``comparisons``
+    Only with ``compare_controls``: each metric's pooled DiD and pre-trend test against the main comparison
+    group and the second one, side by side (:func:`comparison_table`, :data:`COMPARISON_NOTE`).
 
 ``outcome_kind`` is ``"nonwork"`` for ``*_nonwork`` metrics (stops at the person's workplaces left out:
 behaviour apart from work) and ``"total"`` otherwise (a job loss also changes these mechanically, through
@@ -129,6 +132,52 @@ def _blank_small_counts(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return table.assign(**{c: table[c].astype(float).where(~(suppressed | (table[c] < k))) for c in counts})
 
 
+COMPARISON_COLUMNS = ("metric", "control_group", "main", "estimate", "ci_low", "ci_high", "p_value", "pretrend_p_value",
+                      "n_users_post", "n_control_users", "suppressed")
+COMPARISON_NOTE = (
+    "Table 'comparisons' puts each metric's pooled DiD and joint pre-trend test against two comparison groups side "
+    "by side: '{main}' (the estimates of every other table) and '{other}'. 'never': people who never lose their "
+    "job; 'later': job losers alone, each compared with people who lose their job later, in the weeks before "
+    "their loss. A shock that moved never-losers apart from future losers (in 2020, remote work: a third of the "
+    "synthetic never-losers went remote while future losers kept commuting until their loss) poses as a "
+    "pre-trend against never-losers and not against later losers: where the first rejects and the second does "
+    "not, with DiDs that agree, the pre-trend is that shock's, not anticipation of the job loss. Later losers are "
+    "fewer, so their intervals are wider (benchmarks/README.md, 'Later losers as controls')."
+)
+
+
+def comparison_table(fits: dict) -> pd.DataFrame:
+    """Each metric's pooled DiD summary and pre-trend test under each comparison group, side by side.
+
+    Parameters
+    ----------
+    fits : dict of str to EventStudyResult
+        Comparison group (``control_group``) -> the pooled event study fitted with it; the first is the main one.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COMPARISON_COLUMNS`: one row per metric and comparison group, ``main`` True for the first;
+        ``estimate``, ``ci_low``, ``ci_high``, ``p_value`` of the DiD summary, ``pretrend_p_value`` of the leads.
+
+    Examples
+    --------
+    >>> weeks = pd.date_range("2020-01-06", periods=10, freq="7D")
+    >>> rows = [(u, w, (u % 5) + 0.2 * t - 1.0 * (u < 40 and t >= 3 + u % 4) + 0.05 * ((u * 7 + t) % 3),
+    ...          weeks[3 + u % 4] if u < 40 else pd.NaT) for u in range(80) for t, w in enumerate(weeks)]
+    >>> panel = pd.DataFrame(rows, columns=["user_id", "week", "rg_km", "job_loss_week"])
+    >>> fits = {c: event_study(panel, "rg_km", window=(-2, 3), control_group=c) for c in ("never", "later")}
+    >>> comparison_table(fits)[["control_group", "main", "estimate", "n_control_users"]].round(2).to_dict("list")
+    {'control_group': ['never', 'later'], 'main': [True, False], 'estimate': [-1.0, -1.0], 'n_control_users': [40, 40]}
+    """
+    rows = []
+    for i, (name, res) in enumerate(fits.items()):
+        did = res.did[res.did["group"] == "all"].set_index("metric")
+        pre = res.pretrend[res.pretrend["group"] == "all"].set_index("metric")["p_value"]
+        rows.append(did.assign(control_group=name, main=i == 0, pretrend_p_value=pre.reindex(did.index)).reset_index())
+    return pd.concat(rows, ignore_index=True)[list(COMPARISON_COLUMNS)]
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
 
@@ -144,6 +193,7 @@ def longitudinal_tables(
     match_covariates: list[str] | None = None,
     match_exact: list[str] | tuple = (),
     match_options: dict | None = None,
+    compare_controls: str | None = None,
     event_col: str = "job_loss_week",
     user_col: str = "user_id",
     week_col: str = "week",
@@ -169,6 +219,11 @@ def longitudinal_tables(
         All never-losers as controls, or matched ones (:func:`~mobility.longitudinal.matching.match_controls`
         on ``match_covariates`` (default: ``metrics``) and ``match_exact``; more keywords in
         ``match_options``).
+    compare_controls : str, optional
+        A second comparison group for the pooled study (``control_group`` of
+        :class:`~mobility.longitudinal.params.EventStudyParams`, e.g. ``"later"``): fitted again with it, and
+        table ``comparisons`` holds each metric's DiD and pre-trend test under both (:func:`comparison_table`).
+        Ignored where it equals ``params.control_group``, with ``estimator="twfe"`` or with ``matching``.
     mapper : callable, default :func:`in_order`
         Runs the independent fits, ``mapper(fn, units)`` (:data:`Mapper`): the pooled event study and one
         :func:`~mobility.longitudinal.heterogeneity.heterogeneity` per dimension, each over every metric; the
@@ -215,13 +270,23 @@ def longitudinal_tables(
                               weight_col=weight_col, strata=es_kwargs["time_effects_by"], any_metric=True,
                               groups=groups)
 
-    def fit(dimension: str | None):
-        """One unit of work: the pooled study (``None``) or the paths by one dimension's groups."""
+    compare = compare_controls if (compare_controls not in (None, params.control_group)
+                                   and params.estimator == "sun_abraham" and matching == "none") else None
+
+    def fit(dimension: str | None | tuple):
+        """One unit of work: the pooled study (``None``), the paths by one dimension's groups, or the pooled study
+        against the comparison group ``("controls", name)`` (its error message where it cannot be estimated)."""
         if dimension is None:
             return event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
+        if isinstance(dimension, tuple):
+            try:
+                return event_study(panel, metrics, weight_col=weight_col, **{**es_kwargs, "control_group": dimension[1]})
+            except MobilityError as exc:
+                return str(exc)
         return heterogeneity(panel, metrics, [dimension], draws=draws, weight_col=weight_col, **es_kwargs)
 
-    es, *by_dimension = mapper(fit, [None, *groups])
+    es, *by_dimension = mapper(fit, [None, *groups] + ([("controls", compare)] if compare else []))
+    other = by_dimension.pop() if compare else None
     did_tables = [es.did.assign(dimension="all")]  # the DiD summaries come from the same fits
     pre_tables = [es.pretrend.assign(dimension="all", n_draws=0)]
     het_coefficients = None
@@ -245,7 +310,18 @@ def longitudinal_tables(
         tables["heterogeneity"] = het_coefficients
     if balance is not None:
         tables["balance"] = balance
-    for name in ("event_study", "pretrend", "did", "heterogeneity"):
+    comparison = None
+    if compare:
+        comparison = {"control_group": compare, "estimated": not isinstance(other, str)}
+        if isinstance(other, str):
+            comparison["reason"] = other
+        else:
+            tables["comparisons"] = comparison_table({params.control_group: es, compare: other})
+            comparison["pretrend_tests"] = {
+                name: {"below_0.01": int((t["pretrend_p_value"] < 0.01).sum()),
+                       "tested": int(t["pretrend_p_value"].notna().sum())}
+                for name, t in tables["comparisons"].groupby("control_group", sort=False)}
+    for name in ("event_study", "pretrend", "did", "heterogeneity", "comparisons"):
         if name in tables:
             tables[name] = tables[name].assign(outcome_kind=tables[name]["metric"].map(kind))
     manifest = {
@@ -253,6 +329,9 @@ def longitudinal_tables(
         "draws": draws is not None, "parameters": params.to_dict(), "match_info": match_info,
         "event_study_info": es.info, "notes": {"outcomes": OUTCOME_NOTE},
     }
+    if comparison is not None:
+        manifest["comparison"] = comparison
+        manifest["notes"]["comparisons"] = COMPARISON_NOTE.format(main=params.control_group, other=compare)
     return LongitudinalResult(tables, figures, manifest)
 
 
@@ -309,6 +388,14 @@ def _readme(manifest: dict) -> str:
         lines += [f"Job losses dated by: {manifest['dating']['method']} ({manifest['dating']['reason']}).", ""]
     for title, note in manifest.get("notes", {}).items():
         lines += [f"## {title.capitalize()}", "", note, ""]
+    comparison = manifest.get("comparison")
+    if comparison and not comparison.get("estimated", True):
+        lines += [f"The comparison with control group '{comparison['control_group']}' could not be estimated: "
+                  f"{comparison.get('reason')}", ""]
+    elif comparison:
+        counts = "; ".join(f"against '{c}' {n['below_0.01']} of {n['tested']} tested"
+                           for c, n in comparison.get("pretrend_tests", {}).items())
+        lines += [f"Metrics whose pooled pre-trend test rejects at p < 0.01: {counts} (table `comparisons`).", ""]
     kinds = manifest.get("outcome_kind", {})
     if kinds:
         lines += ["## Outcome kinds", ""] + [f"- `{m}`: {kind}" for m, kind in kinds.items()] + [""]

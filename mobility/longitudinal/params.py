@@ -285,6 +285,12 @@ class LongitudinalParams(EventStudyParams):
         shock that moved controls and future losers differently: in the synthetic regions (shock 2020-03-16)
         the pre-trend tests of the whole window reject at 10,000 and 100,000 users even with the true loss
         dates, and pass from the shock on with them (``benchmarks/README.md``). Default: every week.
+    compare_controls : str, optional
+        A second comparison group (one of :data:`CONTROL_GROUPS`, default ``"later"``) for the pooled event
+        study, fitted again with it: table ``comparisons`` puts each metric's DiD and pre-trend test under both
+        side by side (a robustness check; skipped where it equals ``control_group``, with ``estimator="twfe"`` or
+        with ``matching``; None or ``"none"``: not fitted). Against never-losers a shock that moved them apart from future
+        losers poses as a pre-trend; against later losers it does not, at the cost of wider intervals.
     figure_formats : tuple of str
         Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``); default PNG only (the report embeds
         PNG; each extra format costs about as much again: 72 figures by default).
@@ -308,6 +314,7 @@ class LongitudinalParams(EventStudyParams):
     seed: int = 0
     matching: str = "none"
     study_start: str | None = None
+    compare_controls: str | None = "later"
     figure_formats: tuple[str, ...] = ("png",)
 
     def __post_init__(self) -> None:
@@ -320,6 +327,10 @@ class LongitudinalParams(EventStudyParams):
         if self.matching != "none" and self.control_group == "later":
             raise _bad(own, "matching", self.matching, "matches never-losers to the losers, and control_group='later' "
                        "leaves never-losers out: set matching = \"none\" or another control_group")
+        if self.compare_controls == "none":  # a config file's way to say None
+            object.__setattr__(self, "compare_controls", None)
+        if self.compare_controls is not None:
+            _choice(own, "compare_controls", self.compare_controls, (*CONTROL_GROUPS, "none"))
         _integer(own, "n_draws", self.n_draws, 1, 1000)
         _integer(own, "seed", self.seed, 0, 2**32 - 1)
         for name in ("metrics", "groups"):

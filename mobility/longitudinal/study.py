@@ -147,6 +147,7 @@ def longitudinal_study(
         panel = prepare_panel(panel, list(params.metrics), strata=es_params.time_effects_by, any_metric=True,
                               groups=list(params.groups))
     result = longitudinal_tables(panel, list(params.metrics), list(params.groups), params=es_params, draws=draws,
-                                 matching=params.matching, mapper=mapper)
-    result.manifest = {**result.manifest, **manifest, "notes": notes, "parameters": params.to_dict()}
+                                 matching=params.matching, compare_controls=params.compare_controls, mapper=mapper)
+    result.manifest = {**result.manifest, **manifest, "notes": {**notes, **result.manifest["notes"]},
+                       "parameters": params.to_dict()}
     return result

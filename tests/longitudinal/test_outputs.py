@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.outputs import run_longitudinal, write_table
+from mobility.longitudinal.outputs import run_longitudinal, write_longitudinal, write_table
+from mobility.longitudinal.params import EventStudyParams
 
 from .panels import simulate_panel
 
@@ -117,3 +118,23 @@ def test_fits_and_figures_in_forked_workers_write_the_same_files_as_one_process(
     pd.testing.assert_frame_equal(there.tables["heterogeneity"].drop(columns="outcome_kind"), het.coefficients)
     by_group = there.tables["pretrend"].query("dimension != 'all'").reset_index(drop=True)
     pd.testing.assert_frame_equal(by_group[list(het.pretrend.columns)], het.pretrend)
+
+
+def test_a_comparison_fit_that_fails_leaves_its_reason(tmp_path, monkeypatch):
+    import mobility.longitudinal.outputs as outputs
+
+    real = outputs.event_study
+
+    def refuse_later(panel, metrics, **kw):
+        if kw.get("control_group") == "later":
+            raise MobilityError("no later loser")
+        return real(panel, metrics, **kw)
+
+    monkeypatch.setattr(outputs, "event_study", refuse_later)
+    p = simulate_panel(53, n_users=200, n_weeks=14)
+    res = outputs.longitudinal_tables(p, ["y"], [], params=EventStudyParams(window=(-3, 3)), compare_controls="later")
+    assert "comparisons" not in res.tables
+    assert res.manifest["comparison"] == {"control_group": "later", "estimated": False, "reason": "no later loser"}
+    manifest = write_longitudinal(res, tmp_path)
+    assert "could not be estimated: no later loser" in (tmp_path / "README.md").read_text()
+    assert manifest["comparison"]["estimated"] is False

@@ -123,3 +123,45 @@ def test_later_losers_as_controls_from_the_config():
     assert np.isfinite(es.loc[es.event_time >= 0, "estimate"]).all()
     with pytest.raises(MobilityError, match="matching"):
         LongitudinalParams(**PARAMS, control_group="later", matching="nearest")
+
+
+def test_comparisons_put_never_and_later_losers_side_by_side():
+    metrics, emp, features, p = _run_tables()
+    res = longitudinal_study(metrics, emp, features, timezone=TZ, params=LongitudinalParams(**PARAMS))
+    comp = res.tables["comparisons"]
+    assert list(comp.control_group.unique()) == ["never", "later"]
+    assert comp.loc[comp.main, "control_group"].unique().tolist() == ["never"]
+    did = res.tables["did"]
+    pooled = did[(did.dimension == "all")].set_index("metric")
+    main = comp[comp.main].set_index("metric")
+    np.testing.assert_allclose(main.estimate, pooled.loc[main.index, "estimate"])
+    later = longitudinal_study(metrics, emp, features, timezone=TZ,
+                               params=LongitudinalParams(**PARAMS, control_group="later", compare_controls=None))
+    assert "comparisons" not in later.tables and "comparison" not in later.manifest
+    assert LongitudinalParams.from_config({"compare_controls": "none"}).compare_controls is None
+    with pytest.raises(MobilityError, match="compare_controls"):
+        LongitudinalParams(compare_controls="sometimes")
+    alt = comp[~comp.main].set_index("metric")
+    ref = later.tables["did"].query("dimension == 'all'").set_index("metric")
+    np.testing.assert_allclose(alt.estimate, ref.loc[alt.index, "estimate"])
+    np.testing.assert_allclose(alt.pretrend_p_value,
+                               later.tables["pretrend"].query("dimension == 'all'").set_index("metric").loc[alt.index, "p_value"])
+    tests = res.manifest["comparison"]["pretrend_tests"]
+    assert list(tests) == ["never", "later"] and tests["later"]["tested"] == len(PARAMS["metrics"])
+    assert tests["later"]["below_0.01"] == int((alt.pretrend_p_value < 0.01).sum())
+    assert "comparisons" in res.manifest["notes"]
+
+
+def test_a_comparison_that_cannot_be_estimated_is_suppressed():
+    """Every loser loses in the same week: nobody loses later, so later losers cannot be the comparison."""
+    metrics, emp, features, p = _run_tables()
+    losers = p.loc[p.job_loss_week.notna(), "user_id"].unique()
+    first = p.week.min() + pd.Timedelta(weeks=8)
+    k = ((emp.week - first).dt.days // 7).where(emp.user_id.isin(losers))
+    emp = emp.assign(weeks_since_job_loss=k.where(k >= 0).astype("Int64"),
+                     status=np.where(k >= 0, "unemployed", "employed"))
+    res = longitudinal_study(metrics, emp, features, timezone=TZ, params=LongitudinalParams(**PARAMS))
+    comp = res.tables["comparisons"].set_index("control_group")
+    assert not comp.loc["never", "suppressed"].any() and comp.loc["later", "suppressed"].all()
+    assert comp.loc["later", ["estimate", "pretrend_p_value"]].isna().all().all()
+    assert res.manifest["comparison"]["pretrend_tests"]["later"] == {"below_0.01": 0, "tested": 0}
