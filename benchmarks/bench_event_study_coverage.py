@@ -132,7 +132,8 @@ def one(panel: pd.DataFrame, kwargs: dict) -> dict:
             "lag_error": (c.estimate - truth)[c.event_time >= 0].mean(),
             "did_covered": did.ci_low <= did_truth <= did.ci_high, "did_error": did.estimate - did_truth,
             "did_se": did.std_error, "post_se": c.std_error[c.event_time >= 0].mean(),
-            "post_ci_width": (c.ci_high - c.ci_low)[c.event_time >= 0].mean(), "cov_leads": cov_all[is_lead].mean(), "cov_post": cov_all[is_post].mean(),
+            "post_ci_width": (c.ci_high - c.ci_low)[c.event_time >= 0].mean(),
+            "cov_leads": cov_all[is_lead].mean(), "cov_post": cov_all[is_post].mean(),
             "cov_leads_tG1": covered_g1[is_lead].mean(), "cov_post_tG1": covered_g1[is_post].mean(),
             "df_leads": c.df.to_numpy()[is_lead].mean(), "df_post": c.df.to_numpy()[is_post].mean(), "pre_df_den": res.pretrend.df_den.iloc[0]}
 

@@ -280,7 +280,8 @@ def longitudinal_tables(
             return event_study(panel, metrics, weight_col=weight_col, **es_kwargs)
         if isinstance(dimension, tuple):
             try:
-                return event_study(panel, metrics, weight_col=weight_col, **{**es_kwargs, "control_group": dimension[1]})
+                kwargs = {**es_kwargs, "control_group": dimension[1]}
+                return event_study(panel, metrics, weight_col=weight_col, **kwargs)
             except MobilityError as exc:
                 return str(exc)
         return heterogeneity(panel, metrics, [dimension], draws=draws, weight_col=weight_col, **es_kwargs)

@@ -289,8 +289,9 @@ class LongitudinalParams(EventStudyParams):
         A second comparison group (one of :data:`CONTROL_GROUPS`, default ``"later"``) for the pooled event
         study, fitted again with it: table ``comparisons`` puts each metric's DiD and pre-trend test under both
         side by side (a robustness check; skipped where it equals ``control_group``, with ``estimator="twfe"`` or
-        with ``matching``; None or ``"none"``: not fitted). Against never-losers a shock that moved them apart from future
-        losers poses as a pre-trend; against later losers it does not, at the cost of wider intervals.
+        with ``matching``; None or ``"none"``: not fitted). Against never-losers a shock that moved them apart
+        from future losers poses as a pre-trend; against later losers it does not, at the cost of wider
+        intervals.
     figure_formats : tuple of str
         Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``); default PNG only (the report embeds
         PNG; each extra format costs about as much again: 72 figures by default).

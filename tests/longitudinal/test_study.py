@@ -144,8 +144,8 @@ def test_comparisons_put_never_and_later_losers_side_by_side():
     alt = comp[~comp.main].set_index("metric")
     ref = later.tables["did"].query("dimension == 'all'").set_index("metric")
     np.testing.assert_allclose(alt.estimate, ref.loc[alt.index, "estimate"])
-    np.testing.assert_allclose(alt.pretrend_p_value,
-                               later.tables["pretrend"].query("dimension == 'all'").set_index("metric").loc[alt.index, "p_value"])
+    later_pre = later.tables["pretrend"].query("dimension == 'all'").set_index("metric")
+    np.testing.assert_allclose(alt.pretrend_p_value, later_pre.loc[alt.index, "p_value"])
     tests = res.manifest["comparison"]["pretrend_tests"]
     assert list(tests) == ["never", "later"] and tests["later"]["tested"] == len(PARAMS["metrics"])
     assert tests["later"]["below_0.01"] == int((alt.pretrend_p_value < 0.01).sum())
