@@ -23,7 +23,7 @@ Tables (``LongitudinalResult.tables``; files ``<name>.{parquet,csv}``)
 ``outcome_kind`` is ``"nonwork"`` for ``*_nonwork`` metrics (stops at the person's workplaces left out:
 behaviour apart from work) and ``"total"`` otherwise (a job loss also changes these mechanically, through
 the commute it ends); :data:`OUTCOME_NOTE` says so in words. Figures (``LongitudinalResult.figures``, files
-``figures/<name>.{png,svg}``): ``event_study_<metric>[_by_<dimension>]``. The manifest
+``figures/<name>.{png,svg}``): ``event_study_<metric>[_by_<dimension>]``, and ``comparisons`` with that table. The manifest
 (``longitudinal.json``, and ``README.md`` in words) holds the parameters, counts, notes and the file list.
 
 No output holds user ids; every cell with fewer than ``min_users`` job losers is suppressed.
@@ -47,7 +47,7 @@ from mobility.longitudinal.heterogeneity import heterogeneity
 from mobility.longitudinal.matching import apply_match_weights, match_controls
 from mobility.longitudinal.panel import EventPanel, prepare_panel
 from mobility.longitudinal.params import MATCHING, EventStudyParams
-from mobility.longitudinal.plots import plot_event_study
+from mobility.longitudinal.plots import plot_comparisons, plot_event_study
 
 TABLE_FORMATS = ("parquet", "csv")
 OUTCOME_NOTE = (
@@ -318,6 +318,7 @@ def longitudinal_tables(
             comparison["reason"] = other
         else:
             tables["comparisons"] = comparison_table({params.control_group: es, compare: other})
+            figures["comparisons"] = plot_comparisons(tables["comparisons"], confidence_level=level)
             comparison["pretrend_tests"] = {
                 name: {"below_0.01": int((t["pretrend_p_value"] < 0.01).sum()),
                        "tested": int(t["pretrend_p_value"].notna().sum())}

@@ -294,7 +294,7 @@ class LongitudinalParams(EventStudyParams):
         intervals.
     figure_formats : tuple of str
         Formats the pipeline writes figures in (``png``, ``svg``, ``pdf``); default PNG only (the report embeds
-        PNG; each extra format costs about as much again: 72 figures by default).
+        PNG; each extra format costs about as much again: 73 figures by default).
 
     Examples
     --------

@@ -21,6 +21,11 @@ ESTIMATOR_CAPTIONS = {
     "sun_abraham": "Sun-Abraham interaction-weighted estimates (cohort x event week, cohort shares)",
     "twfe": "two-way fixed effects (one dummy per event week; biased with staggered losses)",
 }
+CONTROL_CAPTIONS = {
+    "never": "controls: never-losers.",
+    "not_yet": "controls: never- and not-yet-losers (no reference week; leads from untreated weeks).",
+    "later": "controls: later losers only, never-losers left out (no reference week; leads from untreated weeks).",
+}
 
 
 def plot_event_study(
@@ -100,10 +105,71 @@ def plot_event_study(
     caption = f"{confidence_level:.0%} CIs; person and week fixed effects; errors clustered by person."
     if estimator in ESTIMATOR_CAPTIONS:
         caption += f" {ESTIMATOR_CAPTIONS[estimator]}"
-        caption += "; controls: never-losers." if control == "never" else \
-            "; controls: never- and not-yet-losers (no reference week; leads from untreated weeks)."
+        caption += f"; {CONTROL_CAPTIONS.get(control, CONTROL_CAPTIONS['never'])}"
     if suppressed_notes:
         caption += " Suppressed (< k users): " + "; ".join(suppressed_notes)
     # wrapped here: matplotlib's wrap=True lays the text out again at every draw (a third of the figure's cost)
     fig.text(0.01, 0.01, textwrap.fill(caption, 125), fontsize=6.5, color="0.3")
+    return fig
+
+
+def plot_comparisons(comparisons: pd.DataFrame, *, confidence_level: float = 0.95) -> Figure:
+    """Each metric's pooled DiD under each comparison group, one small panel per metric, and return the Figure.
+
+    Parameters
+    ----------
+    comparisons : DataFrame
+        The ``comparisons`` table (:func:`~mobility.longitudinal.outputs.comparison_table`): ``metric,
+        control_group, estimate, ci_low, ci_high, pretrend_p_value, suppressed``.
+    confidence_level : float
+        Level of the intervals, for the caption.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per metric (its own scale): a point and interval per comparison group, its pre-trend p beside
+        it; suppressed rows are left out and said.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["rg_km", "rg_km"], "control_group": ["never", "later"],
+    ...                   "estimate": [-1.7, -1.5], "ci_low": [-1.8, -1.7], "ci_high": [-1.6, -1.3],
+    ...                   "pretrend_p_value": [1e-6, 0.3], "suppressed": [False, False]})
+    >>> fig = plot_comparisons(t)
+    >>> [a.get_title() for a in fig.axes], [x.get_text() for x in fig.axes[0].get_yticklabels()]
+    (['rg_km'], ['never (pre-trend p 1e-06)', 'later (pre-trend p 0.3)'])
+    """
+    needed = ["metric", "control_group", "estimate", "ci_low", "ci_high", "pretrend_p_value", "suppressed"]
+    require_columns(comparisons, needed, "comparisons table", "pass the longitudinal step's 'comparisons' table")
+    metrics = list(dict.fromkeys(comparisons["metric"]))
+    groups = list(dict.fromkeys(comparisons["control_group"]))
+    n_cols = min(4, max(len(metrics), 1))
+    n_rows = -(-len(metrics) // n_cols) if metrics else 1
+    fig = Figure(figsize=(3.3 * n_cols, 1.5 * n_rows + 0.6))
+    hidden = []
+    for i, metric in enumerate(metrics):
+        ax = fig.add_subplot(n_rows, n_cols, i + 1)
+        rows = comparisons[comparisons["metric"] == metric].set_index("control_group").reindex(groups)
+        labels = []
+        for y, (group, r) in enumerate(rows.iterrows()):
+            p = r["pretrend_p_value"]
+            labels.append(f"{group} (pre-trend p {p:.1g})" if np.isfinite(p) else f"{group} (no pre-trend test)")
+            if bool(r["suppressed"]) or not np.isfinite(r["estimate"]):
+                hidden.append(f"{metric} / {group}")
+                continue
+            ax.errorbar([r["estimate"]], [y], xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                        fmt="o", ms=4, capsize=2, color=f"C{y}")
+        ax.axvline(0.0, color="0.3", lw=0.8, ls="--")
+        ax.set_yticks(range(len(groups)), labels, fontsize=7)
+        ax.set_ylim(-0.7, len(groups) - 0.3)
+        ax.invert_yaxis()
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_title(metric, fontsize=8)
+    caption = (f"Difference in differences after vs before the loss, {confidence_level:.0%} CIs, against each "
+               "comparison group; beside each, the joint pre-trend test of its leads.")
+    if hidden:
+        caption += " Not estimable or suppressed: " + "; ".join(hidden)
+    fig.text(0.01, 0.01, textwrap.fill(caption, 160), fontsize=6.5, color="0.3")
+    fig.subplots_adjust(left=0.16, right=0.96, top=0.93, bottom=0.6 / (1.5 * n_rows + 0.6) + 0.04, wspace=0.9,
+                        hspace=0.8)
     return fig

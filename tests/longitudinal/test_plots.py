@@ -4,7 +4,7 @@ import pytest
 
 from mobility.errors import MobilityError
 from mobility.io.figures import save_figure
-from mobility.longitudinal.plots import plot_event_study
+from mobility.longitudinal.plots import plot_comparisons, plot_event_study
 
 
 def _table():
@@ -64,3 +64,26 @@ def test_rejects_bad_inputs(tmp_path):
     two = pd.concat([_table(), _table().assign(metric="other")])
     with pytest.raises(MobilityError, match="one metric"):
         plot_event_study(two)
+
+
+@pytest.mark.parametrize("control,words", [("never", "controls: never-losers"),
+                                           ("not_yet", "never- and not-yet-losers"),
+                                           ("later", "later losers only")])
+def test_the_caption_names_the_comparison_group(control, words):
+    fig = plot_event_study(_table().assign(control_group=control))
+    assert words in " ".join(t.get_text() for t in fig.texts)
+
+
+def test_comparisons_draw_one_panel_per_metric_and_say_what_is_missing():
+    table = pd.DataFrame({"metric": ["rg_km", "rg_km", "home_h", "home_h"],
+                          "control_group": ["never", "later"] * 2, "estimate": [-1.7, -1.5, 24.0, np.nan],
+                          "ci_low": [-1.8, -1.7, 23.0, np.nan], "ci_high": [-1.6, -1.3, 25.0, np.nan],
+                          "pretrend_p_value": [1e-6, 0.3, 0.04, np.nan], "suppressed": [False, False, False, True]})
+    fig = plot_comparisons(table)
+    assert [a.get_title() for a in fig.axes] == ["rg_km", "home_h"]
+    assert [len(a.containers) for a in fig.axes] == [2, 1]  # the suppressed later row of home_h is not drawn
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["never (pre-trend p 0.04)",
+                                                                    "later (no pre-trend test)"]
+    x = fig.axes[0].containers[1].lines[0].get_xdata()
+    assert x.tolist() == [-1.5]
+    assert "home_h / later" in " ".join(t.get_text() for t in fig.texts)

@@ -129,7 +129,7 @@ def test_comparisons_put_never_and_later_losers_side_by_side():
     metrics, emp, features, p = _run_tables()
     res = longitudinal_study(metrics, emp, features, timezone=TZ, params=LongitudinalParams(**PARAMS))
     comp = res.tables["comparisons"]
-    assert list(comp.control_group.unique()) == ["never", "later"]
+    assert list(comp.control_group.unique()) == ["never", "later"] and "comparisons" in res.figures
     assert comp.loc[comp.main, "control_group"].unique().tolist() == ["never"]
     did = res.tables["did"]
     pooled = did[(did.dimension == "all")].set_index("metric")
