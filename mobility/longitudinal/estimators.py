@@ -400,6 +400,12 @@ class _CellEstimator(ABC):
         g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
 
+    @staticmethod
+    def _n_groups(ep: EventPanel) -> int:
+        """Number of groups of the labels, those left without rows included (a metric missing for a whole group,
+        or ``later`` dropping a group's never-losers): ``g_idx.max() + 1`` would miss the last ones."""
+        return len(ep.group_labels) if ep.group_labels else 1
+
     def _own_weeks(self, ep: EventPanel, p: EventStudyParams) -> bool:
         return bool(p.group_time_effects and ep.group_labels)
 
@@ -627,7 +633,7 @@ class TWFE(_CellEstimator):
         (terms,), keep = self._fit_cells(ep, keep, cells, [(np.arange(n_terms), n_terms, None)], time_codes, g_idx,
                                          p, info, null_cells=np.arange(n_terms) % (hi - lo + 1) + lo < 0)
         did_cells, did_keep = self._did_cells(ep, g_idx, p, info)
-        n_groups = int(g_idx.max()) + 1
+        n_groups = self._n_groups(ep)
         (did,), _ = self._fit_cells(ep, did_keep, did_cells, [(np.arange(n_groups), n_groups, None)], time_codes,
                                     g_idx, p, {})
         return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
@@ -639,7 +645,7 @@ class TWFE(_CellEstimator):
         k = ep.event_time
         in_window = ep.treated & (k >= lo) & (k <= hi)
         post, pre = in_window & (k >= 0), in_window & (k < 0)
-        n_g = int(g_idx.max()) + 1
+        n_g = self._n_groups(ep)
         both = (np.bincount(g_idx[post], minlength=n_g) > 0) & (np.bincount(g_idx[pre], minlength=n_g) > 0)
         keep = self._keep_groups(ep, g_idx, p, info) & (~ep.treated | (in_window & both[g_idx]))
         return np.where(keep & post, g_idx, -1), keep
@@ -683,7 +689,7 @@ class SunAbraham(_CellEstimator):
         did_term[cells[rows & in_did]] = g_idx[rows & in_did]
         did_sign = np.ones(n_cells)
         did_sign[cells[rows]] = np.where(k[rows] >= 0, 1.0, -1.0)
-        n_groups = int(g_idx.max()) + 1
+        n_groups = self._n_groups(ep)
         time_codes = self._time_codes(ep, g_idx, p)
         null_cells = np.zeros(n_cells, dtype=bool)
         null_cells[cells[rows]] = k[rows] < 0  # the leads (none with not_yet: its test is _bjs_leads)
@@ -741,7 +747,7 @@ class SunAbraham(_CellEstimator):
         k = ep.event_time
         untreated = keep & (~ep.treated | (k < 0))
         # a group's leads need earlier untreated weeks of its losers (else they are collinear with the persons)
-        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=int(g_idx.max()) + 1) > 0
+        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=self._n_groups(ep)) > 0
         info["groups_without_lead_baseline"] = int((~earlier).sum())
         lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
         lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)

@@ -140,3 +140,35 @@ def test_placebo_fake_loss_dates_among_employed():
     assert (c.p_value > 0.01).mean() >= 0.9
     assert abs(c.estimate.mean()) < 2 * c.std_error.mean()
     assert res.pretrend.p_value.iloc[0] > 0.05
+
+
+@pytest.mark.parametrize("estimator, control_group", [("twfe", "never"), ("sun_abraham", "never"),
+                                                      ("sun_abraham", "not_yet"), ("sun_abraham", "later")])
+def test_group_without_rows_is_reported_empty(estimator, control_group):
+    """A metric missing for every user of the last group (here ``male``) once raised IndexError (groups counted
+    from the rows left, not the labels). With each group's own week effects the other group's path and DiD are
+    those of its own panel; the empty group's rows are suppressed with no users."""
+    p = simulate_panel(1, n_users=100, n_weeks=16, first_loss=4)
+    kw = dict(group="sex", estimator=estimator, control_group=control_group, group_time_effects=True)
+    res = event_study(p.assign(y=p.y.where(p.sex == "female")), "y", **kw)
+    alone = event_study(p[p.sex == "female"], "y", **kw)
+    male = res.coefficients[res.coefficients.group == "male"]
+    assert (male.n_users == 0).all() and male.estimate[~male.reference].isna().all()
+    pd.testing.assert_frame_equal(res.coefficients[res.coefficients.group == "female"].reset_index(drop=True),
+                                  alone.coefficients)
+    assert res.did.group.tolist() == ["female", "male"] and bool(res.did.suppressed.iloc[1])
+    assert res.did.estimate.iloc[0] == pytest.approx(alone.did.estimate.iloc[0], rel=1e-12)
+
+
+def test_later_with_a_group_of_never_losers_only():
+    """``control_group="later"`` leaves never-losers out; a group holding only never-losers (last in label
+    order) then has no rows, which once raised IndexError. The other groups are as without that group."""
+    p = simulate_panel(1, n_users=100, n_weeks=16, first_loss=4)
+    never = p.loc[p.job_loss_week.isna(), "user_id"].unique()[:3]
+    q = p.assign(sex=np.where(p.user_id.isin(never), "other", p.sex))
+    res = event_study(q, "y", group="sex", control_group="later", min_users=1)
+    alone = event_study(q[q.sex != "other"], "y", group="sex", control_group="later", min_users=1)
+    assert res.coefficients.group.unique().tolist() == ["female", "male", "other"]
+    pd.testing.assert_frame_equal(res.coefficients[res.coefficients.group != "other"], alone.coefficients)
+    assert (res.coefficients.loc[res.coefficients.group == "other", "n_users"] == 0).all()
+    assert res.did.estimate.iloc[:2].tolist() == pytest.approx(alone.did.estimate.tolist(), rel=1e-12)
