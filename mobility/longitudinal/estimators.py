@@ -234,6 +234,7 @@ def fit_terms(
         estimate, cov = np.zeros((m, n_all)), np.zeros((m, n_all, n_all))
         fitted_cells = np.zeros(n_cells, dtype=bool)
         n_obs = n_clusters = n_total = 0
+        first_error = None  # raised when no block can be estimated (its own message names the cause)
         info.setdefault("blocks_not_estimable", 0)
         for b in np.unique(blocks):
             rows = np.flatnonzero(blocks == b)
@@ -253,8 +254,9 @@ def fit_terms(
                                null_cells=None if null_cells is None else null_cells[uniques],
                                null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint,
                                satterthwaite=per_term)
-            except MobilityError:
+            except MobilityError as err:
                 info["blocks_not_estimable"] += 1
+                first_error = first_error or err
                 continue
             used.append(per_term)
             with_moments[own] = per_term
@@ -266,6 +268,9 @@ def fit_terms(
                 cov_null[np.ix_(np.arange(m), own_null, own_null)] += fit.cov_null
             fitted_cells[uniques] = True
             n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
+        if not used and first_error is not None:
+            raise MobilityError(f"no group can be estimated with its own week effects (group_time_effects); the "
+                                f"first: {first_error}") from first_error
         check_sizes(n_obs, n_clusters, n_total)
         if vcov == "cr1":
             cov *= cr1_factor(n_obs, n_clusters, n_total)

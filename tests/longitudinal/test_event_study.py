@@ -172,3 +172,14 @@ def test_later_with_a_group_of_never_losers_only():
     pd.testing.assert_frame_equal(res.coefficients[res.coefficients.group != "other"], alone.coefficients)
     assert (res.coefficients.loc[res.coefficients.group == "other", "n_users"] == 0).all()
     assert res.did.estimate.iloc[:2].tolist() == pytest.approx(alone.did.estimate.tolist(), rel=1e-12)
+
+
+def test_no_group_estimable_names_the_cause():
+    """Every loser dated after the panel: no group's own regression can be estimated (its event dummies are
+    collinear with the persons). The error once said the panel had fewer than 2 users (it has 80); it now
+    names the collinearity."""
+    p = simulate_panel(0, n_users=80, n_weeks=16, first_loss=4)
+    late = p.week.max() + pd.Timedelta(weeks=10)
+    p.loc[p.job_loss_week.notna(), "job_loss_week"] = late
+    with pytest.raises(MobilityError, match="no group can be estimated.*collinear"):
+        event_study(p, "y", estimator="twfe", group="sex", group_time_effects=True)
