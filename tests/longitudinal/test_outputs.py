@@ -149,5 +149,8 @@ def test_matching_that_keeps_no_loser_says_so():
     p.loc[losers, "y"] += 50 * p.loc[~losers, "y"].std()
     with pytest.raises(MobilityError, match="matched none of the .* job losers.*caliper_sd = 0.5"):
         longitudinal_tables(p, ["y"], [], matching="nearest")
+    sexes = p.assign(sex=np.where(losers, "female", "male"))  # exact strata: no loser shares one with a control
+    with pytest.raises(MobilityError, match="matched none.*no stratum of 5 bins on each of 1 covariates"):
+        longitudinal_tables(sexes, ["y"], [], matching="cem", match_exact=["sex"])
     res = longitudinal_tables(p, ["y"], [], matching="nearest", match_options={"caliper_sd": None})  # no caliper
     assert res.tables["event_study"]["n_users"].max() > 0
