@@ -393,7 +393,12 @@ class _CellEstimator(ABC):
             rows = finite[:, columns[0]]
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
-                raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
+                if isinstance(panel, pd.DataFrame) and panel[event_col].isna().all():
+                    raise MobilityError(f"the panel has no job loser ({event_col} NaT on every row); nothing to "
+                                        "estimate")
+                weighted = f" and a positive {weight_col!r}" if weight_col else ""
+                raise MobilityError(f"no job loser has a row with a non-missing {sub.metrics}{weighted} inside the "
+                                    "panel; nothing to estimate")
             if self.control_group == "later":
                 sub = sub.subset(sub.treated)
             elif sub.treated.all() and self.control_group == "never":

@@ -183,3 +183,16 @@ def test_no_group_estimable_names_the_cause():
     p.loc[p.job_loss_week.notna(), "job_loss_week"] = late
     with pytest.raises(MobilityError, match="no group can be estimated.*collinear"):
         event_study(p, "y", estimator="twfe", group="sex", group_time_effects=True)
+
+
+def test_no_loser_messages_name_the_cause():
+    """The panel has no loser, or its losers weigh 0: once both said 'no job loser has a non-missing ['y']'
+    though every y was there."""
+    p = simulate_panel(8, n_users=50, n_weeks=14)
+    with pytest.raises(MobilityError, match="the panel has no job loser .job_loss_week NaT on every row"):
+        event_study(p.assign(job_loss_week=pd.NaT), "y")
+    zero = p.assign(w=np.where(p.job_loss_week.notna(), 0.0, 1.0))
+    with pytest.raises(MobilityError, match=r"no job loser has a row with a non-missing \['y'\] and a positive 'w'"):
+        event_study(zero, "y", weight_col="w")
+    with pytest.raises(MobilityError, match=r"no job loser has a row with a non-missing \['y'\] inside"):
+        event_study(p.assign(y=p.y.where(p.job_loss_week.isna())), "y")
