@@ -448,6 +448,13 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     panel["work_time_raw"] = t_raw
     start, end = params.baseline
     in_base = ((panel["week"] >= start) & (panel["week"] <= end)).to_numpy() & covered
+    n_base_weeks = int(in_base.reshape(-1, n_w).any(axis=0).sum())  # baseline weeks anyone's data cover
+    if n_base_weeks < params.min_baseline_weeks:  # else no one has a baseline job: every week 'unknown'
+        raise MobilityError(
+            f"relative_attendance: the data ({weeks[0].date()} to {weeks[-1].date()}) cover {n_base_weeks} week(s) "
+            f"of the baseline {start.date()} to {end.date()}, fewer than min_baseline_weeks = "
+            f"{params.min_baseline_weeks}: no one can have a baseline job; set [employment] baseline_start and "
+            "baseline_end to weeks before the shock that the data cover")
     base_n = in_base.reshape(-1, n_w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         base_a = np.where(in_base, a_raw, 0.0).reshape(-1, n_w).sum(axis=1) / base_n

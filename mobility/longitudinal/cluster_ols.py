@@ -142,6 +142,39 @@ def t_inference(
     return p_value, estimate - half, estimate + half
 
 
+def independent_terms(cov: np.ndarray) -> np.ndarray:
+    """Indices of the terms a joint test can use: all where ``cov`` has full rank, else a largest set whose
+    covariance does, taken in order (each term kept unless a linear combination of those kept before it).
+
+    A cluster-robust covariance has rank at most the number of clusters behind its terms: more leads than
+    job losers in a group make it singular, and ``b' V^-1 b`` undefined. As Stata's ``test`` drops
+    constraints that are linearly dependent in the covariance, the test then runs on the terms kept, with
+    their number as its numerator degrees of freedom. Rank uses NumPy's default tolerance on the whole matrix
+    (largest singular value x size x machine epsilon).
+
+    Examples
+    --------
+    >>> independent_terms(np.eye(3)).tolist()
+    [0, 1, 2]
+    >>> independent_terms(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])).tolist()
+    [0, 2]
+    """
+    cov = np.asarray(cov, dtype=np.float64)
+    q = cov.shape[0]
+    if q == 0 or not np.isfinite(cov).all():  # nothing to tell apart, or no rank to read (NaN passes through)
+        return np.arange(q)
+    sv = np.linalg.svd(cov, compute_uv=False)
+    tol = sv.max() * q * np.finfo(np.float64).eps
+    if sv.min() > tol:
+        return np.arange(q)
+    kept: list[int] = []
+    for t in range(q):
+        trial = kept + [t]
+        if np.linalg.matrix_rank(cov[np.ix_(trial, trial)], tol=tol) == len(trial):
+            kept = trial
+    return np.asarray(kept, dtype=np.int64)
+
+
 def wald_test(params: np.ndarray, cov: np.ndarray, df_denominator: float) -> dict[str, float]:
     """Joint test that all ``params`` are zero: ``F = b' V^-1 b / q`` against F(q, df_denominator).
 
@@ -150,8 +183,17 @@ def wald_test(params: np.ndarray, cov: np.ndarray, df_denominator: float) -> dic
     >>> out = wald_test(np.array([1.0, 1.0]), np.eye(2), 50)
     >>> out["f_stat"], out["df_num"]
     (1.0, 2.0)
+
+    A singular ``cov`` (fewer clusters behind the terms than terms) tests the terms it can tell apart
+    (:func:`independent_terms`), ``df_num`` their number:
+
+    >>> out = wald_test(np.array([1.0, 2.0]), np.ones((2, 2)), 50)
+    >>> out["f_stat"], out["df_num"]
+    (1.0, 1.0)
     """
     params = np.asarray(params, dtype=np.float64)
+    keep = independent_terms(cov)
+    params, cov = params[keep], np.asarray(cov, dtype=np.float64)[np.ix_(keep, keep)]
     q = params.shape[0]
     if q == 0:
         return {"f_stat": float("nan"), "df_num": 0.0, "df_den": float(df_denominator), "p_value": float("nan")}
@@ -192,7 +234,8 @@ def htz_test(params: np.ndarray, cov: np.ndarray, mean: np.ndarray, moments4: np
     ``P^ab_gh = p_g^a' p_h^b`` (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`): then
     ``Var(V~_st) = C~[s, t, t, s] + C~[s, s, t, t]``, ``C~`` the array transformed by ``mean^{-1/2}`` on every index,
     as clubSandwich's ``Wald_test(test = "HTZ")`` computes it (``total_variance_mat``, ``Hotelling_Tsq``).
-    Returns ``f_stat``, ``df_num = q``, ``df_den = nu - q + 1`` and ``p_value`` (NaN if ``df_den <= 0``).
+    Returns ``f_stat``, ``df_num = q``, ``df_den = nu - q + 1`` and ``p_value`` (NaN if ``df_den <= 0``). A
+    singular ``cov`` tests the terms it can tell apart (:func:`independent_terms`), ``q`` their number.
 
     References: Pustejovsky, J. E. & Tipton, E. (2018), "Small-sample methods for cluster-robust variance
     estimation and hypothesis testing in fixed effects models", JBES 36(4), section 3.3; Tipton & Pustejovsky
@@ -208,6 +251,9 @@ def htz_test(params: np.ndarray, cov: np.ndarray, mean: np.ndarray, moments4: np
     (24.0, 1.56)
     """
     params = np.asarray(params, dtype=np.float64)
+    keep = independent_terms(cov)
+    params, cov = params[keep], np.asarray(cov, dtype=np.float64)[np.ix_(keep, keep)]
+    mean, moments4 = np.asarray(mean)[np.ix_(keep, keep)], np.asarray(moments4)[np.ix_(keep, keep, keep, keep)]
     q = params.shape[0]
     if q == 0:
         return {"f_stat": float("nan"), "df_num": 0.0, "df_den": float("nan"), "p_value": float("nan")}

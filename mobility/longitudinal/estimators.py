@@ -234,6 +234,7 @@ def fit_terms(
         estimate, cov = np.zeros((m, n_all)), np.zeros((m, n_all, n_all))
         fitted_cells = np.zeros(n_cells, dtype=bool)
         n_obs = n_clusters = n_total = 0
+        first_error = None  # raised when no block can be estimated (its own message names the cause)
         info.setdefault("blocks_not_estimable", 0)
         for b in np.unique(blocks):
             rows = np.flatnonzero(blocks == b)
@@ -253,8 +254,9 @@ def fit_terms(
                                null_cells=None if null_cells is None else null_cells[uniques],
                                null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint,
                                satterthwaite=per_term)
-            except MobilityError:
+            except MobilityError as err:
                 info["blocks_not_estimable"] += 1
+                first_error = first_error or err
                 continue
             used.append(per_term)
             with_moments[own] = per_term
@@ -266,6 +268,9 @@ def fit_terms(
                 cov_null[np.ix_(np.arange(m), own_null, own_null)] += fit.cov_null
             fitted_cells[uniques] = True
             n_obs, n_clusters, n_total = n_obs + fit.n_obs, n_clusters + fit.n_clusters, n_total + fit.n_params_total
+        if not used and first_error is not None:
+            raise MobilityError(f"no group can be estimated with its own week effects (group_time_effects); the "
+                                f"first: {first_error}") from first_error
         check_sizes(n_obs, n_clusters, n_total)
         if vcov == "cr1":
             cov *= cr1_factor(n_obs, n_clusters, n_total)
@@ -388,7 +393,12 @@ class _CellEstimator(ABC):
             rows = finite[:, columns[0]]
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
-                raise MobilityError(f"no job loser has a non-missing {sub.metrics} inside the panel; nothing to estimate")
+                if isinstance(panel, pd.DataFrame) and panel[event_col].isna().all():
+                    raise MobilityError(f"the panel has no job loser ({event_col} NaT on every row); nothing to "
+                                        "estimate")
+                weighted = f" and a positive {weight_col!r}" if weight_col else ""
+                raise MobilityError(f"no job loser has a row with a non-missing {sub.metrics}{weighted} inside the "
+                                    "panel; nothing to estimate")
             if self.control_group == "later":
                 sub = sub.subset(sub.treated)
             elif sub.treated.all() and self.control_group == "never":
@@ -399,6 +409,12 @@ class _CellEstimator(ABC):
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
         g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
+
+    @staticmethod
+    def _n_groups(ep: EventPanel) -> int:
+        """Number of groups of the labels, those left without rows included (a metric missing for a whole group,
+        or ``later`` dropping a group's never-losers): ``g_idx.max() + 1`` would miss the last ones."""
+        return len(ep.group_labels) if ep.group_labels else 1
 
     def _own_weeks(self, ep: EventPanel, p: EventStudyParams) -> bool:
         return bool(p.group_time_effects and ep.group_labels)
@@ -627,7 +643,7 @@ class TWFE(_CellEstimator):
         (terms,), keep = self._fit_cells(ep, keep, cells, [(np.arange(n_terms), n_terms, None)], time_codes, g_idx,
                                          p, info, null_cells=np.arange(n_terms) % (hi - lo + 1) + lo < 0)
         did_cells, did_keep = self._did_cells(ep, g_idx, p, info)
-        n_groups = int(g_idx.max()) + 1
+        n_groups = self._n_groups(ep)
         (did,), _ = self._fit_cells(ep, did_keep, did_cells, [(np.arange(n_groups), n_groups, None)], time_codes,
                                     g_idx, p, {})
         return terms, np.where(keep, term_codes, -1), self._reference(p, n_terms), False, did
@@ -639,7 +655,7 @@ class TWFE(_CellEstimator):
         k = ep.event_time
         in_window = ep.treated & (k >= lo) & (k <= hi)
         post, pre = in_window & (k >= 0), in_window & (k < 0)
-        n_g = int(g_idx.max()) + 1
+        n_g = self._n_groups(ep)
         both = (np.bincount(g_idx[post], minlength=n_g) > 0) & (np.bincount(g_idx[pre], minlength=n_g) > 0)
         keep = self._keep_groups(ep, g_idx, p, info) & (~ep.treated | (in_window & both[g_idx]))
         return np.where(keep & post, g_idx, -1), keep
@@ -683,7 +699,7 @@ class SunAbraham(_CellEstimator):
         did_term[cells[rows & in_did]] = g_idx[rows & in_did]
         did_sign = np.ones(n_cells)
         did_sign[cells[rows]] = np.where(k[rows] >= 0, 1.0, -1.0)
-        n_groups = int(g_idx.max()) + 1
+        n_groups = self._n_groups(ep)
         time_codes = self._time_codes(ep, g_idx, p)
         null_cells = np.zeros(n_cells, dtype=bool)
         null_cells[cells[rows]] = k[rows] < 0  # the leads (none with not_yet: its test is _bjs_leads)
@@ -741,7 +757,7 @@ class SunAbraham(_CellEstimator):
         k = ep.event_time
         untreated = keep & (~ep.treated | (k < 0))
         # a group's leads need earlier untreated weeks of its losers (else they are collinear with the persons)
-        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=int(g_idx.max()) + 1) > 0
+        earlier = np.bincount(g_idx[untreated & ep.treated & (k < lo)], minlength=self._n_groups(ep)) > 0
         info["groups_without_lead_baseline"] = int((~earlier).sum())
         lead = untreated & ep.treated & (k >= lo) & earlier[g_idx]
         lead_codes = np.where(lead, g_idx * (hi - lo + 1) + (k - lo), -1)

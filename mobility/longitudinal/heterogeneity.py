@@ -26,7 +26,7 @@ from scipy import stats
 
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import t_inference
+from mobility.longitudinal.cluster_ols import independent_terms, t_inference
 from mobility.longitudinal.did import combine_did_draws
 from mobility.longitudinal.event_study import (
     COEFFICIENT_COLUMNS,
@@ -88,14 +88,19 @@ def rubin_wald(estimates: list[np.ndarray], covs: list[np.ndarray]) -> dict[str,
     >>> out = rubin_wald([np.array([1.0, 0.0]), np.array([1.0, 0.0])], [np.eye(2), np.eye(2)])
     >>> round(out["f_stat"], 6)  # no between-draw variance: the plain Wald F = 1 / 2
     0.5
+
+    A singular mean within-draw covariance tests the terms it can tell apart
+    (:func:`~mobility.longitudinal.cluster_ols.independent_terms`), ``df_num`` their number.
     """
     m = len(estimates)
     q = np.asarray(estimates, dtype=np.float64)
+    ubar = np.mean(covs, axis=0) if len(covs) else np.zeros((q.shape[1],) * 2)
+    keep = independent_terms(ubar)  # a singular within-draw covariance: the terms it can tell apart
+    q, ubar = q[:, keep], ubar[np.ix_(keep, keep)]
     k = q.shape[1]
     if k == 0:
         return {"f_stat": float("nan"), "df_num": 0.0, "df_den": float("nan"), "p_value": float("nan")}
     qbar = q.mean(axis=0)
-    ubar = np.mean(covs, axis=0)
     b = np.cov(q, rowvar=False, ddof=1).reshape(k, k) if m > 1 else np.zeros((k, k))
     r = (1.0 + 1.0 / m) * np.trace(b @ np.linalg.inv(ubar)) / k
     r = float(r)

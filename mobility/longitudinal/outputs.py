@@ -260,6 +260,16 @@ def longitudinal_tables(
     if matching != "none":
         match = match_controls(panel, list(match_covariates or metrics), exact=list(match_exact), method=matching,
                                event_col=event_col, user_col=user_col, week_col=week_col, **(match_options or {}))
+        if match.info["n_treated_matched"] == 0:  # else the fits say no loser has data, hiding why
+            i = match.info
+            why = (f"no control within caliper_sd = {i['caliper_sd']} standard deviations, Euclidean over "
+                   f"{len(i['covariates'])} covariates" if matching == "nearest" else
+                   f"no stratum of {i['n_bins']} bins on each of {len(i['covariates'])} covariates holds a loser and "
+                   "a control")
+            raise MobilityError(
+                f"matching={matching!r} matched none of the {i['n_treated']} job losers to a control "
+                f"({i['n_without_baseline']} users without a baseline mean of every covariate; {why}); match on "
+                "fewer covariates, widen the caliper or bins, or use matching='none'")
         weight_col = "_match_weight"
         panel = apply_match_weights(panel, match, user_col=user_col, weight_col=weight_col)
         balance, match_info = match.balance, match.info

@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
+from mobility.employment.params import EmploymentParams
+
 REGION_INPUTS = {
     "pings": ["{region_dir}/pings/*.parquet", "{region_dir}/pings/*.csv"],
     "cbg": "{region_dir}/geography/cbg.geojson",
@@ -36,7 +40,9 @@ def write_region_config(path: str | Path, *, name: str, start: str, end: str, se
     """Write the config of a synthetic region generated into ``region_dir`` (relative to the file).
 
     ``synthetic`` adds fields of :class:`~mobility.synthetic.SyntheticParams`; ``sections`` adds stage
-    tables (``{"validate": {"max_bad_share": 0.5}}``).
+    tables (``{"validate": {"max_bad_share": 0.5}}``). A period that starts after the employment step's default
+    baseline (January-February 2020) gets its first two weeks as the baseline (``[employment] baseline_start``,
+    ``baseline_end``), unless ``sections`` sets them: without baseline weeks the employment step stops.
 
     Examples
     --------
@@ -47,13 +53,22 @@ def write_region_config(path: str | Path, *, name: str, start: str, end: str, se
     >>> config = load_config(path)
     >>> config.name, config.n_partitions, config.stage("validate"), config.synthetic["n_users"]
     ('tiny', 2, {'max_bad_share': 0.5}, 40)
+    >>> config.stage("employment")
+    {'baseline_start': '2020-03-02', 'baseline_end': '2020-03-15'}
     """
+    sections = dict(sections or {})
+    employment = dict(sections.get("employment", {}))
+    if not {"baseline_start", "baseline_end"} & set(employment) and \
+            pd.Timestamp(start) > pd.Timestamp(EmploymentParams.baseline_end):
+        first = pd.Timestamp(start)
+        employment.update(baseline_start=str(first.date()), baseline_end=str((first + pd.Timedelta(days=13)).date()))
+        sections["employment"] = employment
     tables = {
         "region": {"name": name, "timezone": timezone, "start": start, "end": end},
         "synthetic": {"dir": region_dir, "seed": seed, "n_users": n_users, **(synthetic or {})},
         "inputs": REGION_INPUTS,
         "run": {"n_partitions": n_partitions},
-        **(sections or {}),
+        **sections,
     }
     lines = []
     for table, values in tables.items():

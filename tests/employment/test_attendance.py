@@ -211,3 +211,25 @@ def test_errors_name_the_fix():
         weekly_attendance(visits, provider)
     with pytest.raises(MobilityError, match="work_status"):
         weekly_attendance(visits, _labels("a", 7).assign(work_status="employed"))
+
+
+def test_data_outside_the_baseline_is_an_error():
+    """A run of March to May 2020 with the default baseline (January-February 2020) once went through with every
+    status 'unknown' and no job loser (the pipeline wrote empty analyses, no error). The baseline must hold a week
+    of the data; moved inside, the same table gives the baseline job."""
+    wk = pd.to_datetime(["2020-03-02", "2020-03-09", "2020-04-13"])
+    weekly = pd.DataFrame({"user_id": ["a"] * 3, "week": wk, "usual_workdays": 5.0,
+                           "workdays_observed": [5.0, 5, 5], "workdays_at_work": [4.0, 4, 1],
+                           "workhour_observed_h": [45.0] * 3, "workhour_at_work_h": [30.0, 30, 0],
+                           "work_status": "fixed"})
+    with pytest.raises(MobilityError, match=r"data \(2020-03-02 to 2020-04-13\) cover 0 week\(s\) of the baseline "
+                                            "2020-01-06 to 2020-02-29, fewer than min_baseline_weeks"):
+        relative_attendance(weekly, pd.DataFrame({"user_id": ["a"]}))
+    # a baseline week in the data but not covered (a run starting on Sunday 2020-03-01: its week of 2020-02-24)
+    early = pd.concat([weekly.head(1).assign(week=pd.Timestamp("2020-02-24"), workdays_observed=0.0,
+                                             workdays_at_work=0.0), weekly], ignore_index=True)
+    with pytest.raises(MobilityError, match="cover 0 week"):
+        relative_attendance(early, pd.DataFrame({"user_id": ["a"]}))
+    inside = EmploymentParams(baseline_start="2020-03-02", baseline_end="2020-03-15")
+    p = relative_attendance(weekly, pd.DataFrame({"user_id": ["a"]}), params=inside)
+    assert bool(p["baseline_job"].all()) and p["attendance"].iloc[-1] == pytest.approx(0.25)

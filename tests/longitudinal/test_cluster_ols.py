@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.cluster_ols import cluster_ols, t_inference, wald_test
+from mobility.longitudinal.cluster_ols import cluster_ols, htz_test, independent_terms, t_inference, wald_test
 
 
 def test_matches_statsmodels_cluster_with_weights():
@@ -41,3 +42,22 @@ def test_errors():
         cluster_ols(np.ones((3, 1)), np.ones(3), np.zeros(3, dtype=int))
     with pytest.raises(MobilityError, match="collinear"):
         cluster_ols(np.column_stack([np.ones(6), np.ones(6)]), np.arange(6.0), np.arange(6) % 3)
+
+
+def test_joint_tests_with_a_singular_covariance():
+    """Three leads behind two clusters: ``V = s1 s1' + s2 s2'`` has rank 2 (lead 3 = lead 1 + lead 2), which
+    once raised LinAlgError (longitudinal_study on a 60-user run, min_users=1, vcov="cr1", pretrend_test="wald").
+    The tests drop the dependent lead, as Stata's ``test`` drops dependent constraints."""
+    s1, s2 = np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])
+    cov = np.outer(s1, s1) + np.outer(s2, s2)
+    b = np.array([0.3, -0.4, 0.5])
+    assert independent_terms(cov).tolist() == [0, 1]
+    out = wald_test(b, cov, 20)
+    assert out["df_num"] == 2.0 and out["f_stat"] == pytest.approx((0.3**2 + 0.4**2) / 2, rel=1e-12)
+    assert out["p_value"] == pytest.approx(float(stats.f.sf((0.3**2 + 0.4**2) / 2, 2, 20)), rel=1e-12)
+    moments4 = np.einsum("ab,cd->abcd", cov, cov) / 10
+    htz = htz_test(b, cov, cov, moments4)
+    sub = np.ix_([0, 1], [0, 1])
+    assert htz == htz_test(b[:2], cov[sub], cov[sub], moments4[np.ix_([0, 1], [0, 1], [0, 1], [0, 1])])
+    assert htz["df_num"] == 2.0
+    assert wald_test(b, np.zeros((3, 3)), 20)["df_num"] == 0.0  # nothing to test: NaN, not an error

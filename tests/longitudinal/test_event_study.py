@@ -140,3 +140,59 @@ def test_placebo_fake_loss_dates_among_employed():
     assert (c.p_value > 0.01).mean() >= 0.9
     assert abs(c.estimate.mean()) < 2 * c.std_error.mean()
     assert res.pretrend.p_value.iloc[0] > 0.05
+
+
+@pytest.mark.parametrize("estimator, control_group", [("twfe", "never"), ("sun_abraham", "never"),
+                                                      ("sun_abraham", "not_yet"), ("sun_abraham", "later")])
+def test_group_without_rows_is_reported_empty(estimator, control_group):
+    """A metric missing for every user of the last group (here ``male``) once raised IndexError (groups counted
+    from the rows left, not the labels). With each group's own week effects the other group's path and DiD are
+    those of its own panel; the empty group's rows are suppressed with no users."""
+    p = simulate_panel(1, n_users=100, n_weeks=16, first_loss=4)
+    kw = dict(group="sex", estimator=estimator, control_group=control_group, group_time_effects=True)
+    res = event_study(p.assign(y=p.y.where(p.sex == "female")), "y", **kw)
+    alone = event_study(p[p.sex == "female"], "y", **kw)
+    male = res.coefficients[res.coefficients.group == "male"]
+    assert (male.n_users == 0).all() and male.estimate[~male.reference].isna().all()
+    pd.testing.assert_frame_equal(res.coefficients[res.coefficients.group == "female"].reset_index(drop=True),
+                                  alone.coefficients)
+    assert res.did.group.tolist() == ["female", "male"] and bool(res.did.suppressed.iloc[1])
+    assert res.did.estimate.iloc[0] == pytest.approx(alone.did.estimate.iloc[0], rel=1e-12)
+
+
+def test_later_with_a_group_of_never_losers_only():
+    """``control_group="later"`` leaves never-losers out; a group holding only never-losers (last in label
+    order) then has no rows, which once raised IndexError. The other groups are as without that group."""
+    p = simulate_panel(1, n_users=100, n_weeks=16, first_loss=4)
+    never = p.loc[p.job_loss_week.isna(), "user_id"].unique()[:3]
+    q = p.assign(sex=np.where(p.user_id.isin(never), "other", p.sex))
+    res = event_study(q, "y", group="sex", control_group="later", min_users=1)
+    alone = event_study(q[q.sex != "other"], "y", group="sex", control_group="later", min_users=1)
+    assert res.coefficients.group.unique().tolist() == ["female", "male", "other"]
+    pd.testing.assert_frame_equal(res.coefficients[res.coefficients.group != "other"], alone.coefficients)
+    assert (res.coefficients.loc[res.coefficients.group == "other", "n_users"] == 0).all()
+    assert res.did.estimate.iloc[:2].tolist() == pytest.approx(alone.did.estimate.tolist(), rel=1e-12)
+
+
+def test_no_group_estimable_names_the_cause():
+    """Every loser dated after the panel: no group's own regression can be estimated (its event dummies are
+    collinear with the persons). The error once said the panel had fewer than 2 users (it has 80); it now
+    names the collinearity."""
+    p = simulate_panel(0, n_users=80, n_weeks=16, first_loss=4)
+    late = p.week.max() + pd.Timedelta(weeks=10)
+    p.loc[p.job_loss_week.notna(), "job_loss_week"] = late
+    with pytest.raises(MobilityError, match="no group can be estimated.*collinear"):
+        event_study(p, "y", estimator="twfe", group="sex", group_time_effects=True)
+
+
+def test_no_loser_messages_name_the_cause():
+    """The panel has no loser, or its losers weigh 0: once both said 'no job loser has a non-missing ['y']'
+    though every y was there."""
+    p = simulate_panel(8, n_users=50, n_weeks=14)
+    with pytest.raises(MobilityError, match="the panel has no job loser .job_loss_week NaT on every row"):
+        event_study(p.assign(job_loss_week=pd.NaT), "y")
+    zero = p.assign(w=np.where(p.job_loss_week.notna(), 0.0, 1.0))
+    with pytest.raises(MobilityError, match=r"no job loser has a row with a non-missing \['y'\] and a positive 'w'"):
+        event_study(zero, "y", weight_col="w")
+    with pytest.raises(MobilityError, match=r"no job loser has a row with a non-missing \['y'\] inside"):
+        event_study(p.assign(y=p.y.where(p.job_loss_week.isna())), "y")

@@ -80,3 +80,19 @@ def test_bad_draws_raise():
         heterogeneity(p, "y", "sex", draws=pd.DataFrame({"user_id": ["u1"], "sex": ["female"]}))
     with pytest.raises(MobilityError, match="at least one dimension"):
         heterogeneity(p, "y", [])
+
+
+def test_rubin_wald_with_a_singular_covariance():
+    """Draws whose mean within-draw covariance has rank 2 of 3 (lead 3 = lead 1 + lead 2 in every draw) once
+    raised LinAlgError; the combined test drops the dependent lead, equal to the test of the first two."""
+    s1, s2 = np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])
+    covs = [c * (np.outer(s1, s1) + np.outer(s2, s2)) for c in (1.0, 1.5, 2.0)]
+    est = [np.array([0.3, -0.4, 0.1]), np.array([0.5, -0.2, 0.2]), np.array([0.1, -0.3, 0.0])]
+    out = rubin_wald(est, covs)
+    ref = rubin_wald([e[:2] for e in est], [c[:2, :2] for c in covs])
+    assert out == ref and out["df_num"] == 2.0
+    # the reference by hand (Li et al. 1991 D1): within 1.5 I, between the draws' sample covariance
+    q = np.array([e[:2] for e in est])
+    ubar, b = 1.5 * np.eye(2), np.cov(q, rowvar=False)
+    r = (1 + 1 / 3) * np.trace(b @ np.linalg.inv(ubar)) / 2
+    assert out["f_stat"] == pytest.approx(q.mean(0) @ np.linalg.solve(ubar, q.mean(0)) / (2 * (1 + r)), rel=1e-12)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
-from mobility.longitudinal.outputs import run_longitudinal, write_longitudinal, write_table
+from mobility.longitudinal.outputs import longitudinal_tables, run_longitudinal, write_longitudinal, write_table
 from mobility.longitudinal.params import EventStudyParams
 
 from .panels import simulate_panel
@@ -138,3 +138,19 @@ def test_a_comparison_fit_that_fails_leaves_its_reason(tmp_path, monkeypatch):
     manifest = write_longitudinal(res, tmp_path)
     assert "could not be estimated: no later loser" in (tmp_path / "README.md").read_text()
     assert manifest["comparison"]["estimated"] is False
+
+
+def test_matching_that_keeps_no_loser_says_so():
+    """Losers whose baseline is 50 standard deviations from every control: nearest matching with a caliper keeps
+    none. The fits once failed with 'no job loser has a non-missing ['y']' (every loser had data); the error now
+    names the matching and its caliper."""
+    p = simulate_panel(3, n_users=200, n_weeks=16)
+    losers = p.job_loss_week.notna()
+    p.loc[losers, "y"] += 50 * p.loc[~losers, "y"].std()
+    with pytest.raises(MobilityError, match="matched none of the .* job losers.*caliper_sd = 0.5"):
+        longitudinal_tables(p, ["y"], [], matching="nearest")
+    sexes = p.assign(sex=np.where(losers, "female", "male"))  # exact strata: no loser shares one with a control
+    with pytest.raises(MobilityError, match="matched none.*no stratum of 5 bins on each of 1 covariates"):
+        longitudinal_tables(sexes, ["y"], [], matching="cem", match_exact=["sex"])
+    res = longitudinal_tables(p, ["y"], [], matching="nearest", match_options={"caliper_sd": None})  # no caliper
+    assert res.tables["event_study"]["n_users"].max() > 0
