@@ -1,6 +1,6 @@
 """Coverage and pre-trend tests of the event-study estimators over many simulated panels.
 
-Three worlds (``--worlds``), each over ``--seeds`` panels of ``--users`` people x ``--weeks`` weeks
+Worlds (``--worlds``), each over ``--seeds`` panels of ``--users`` people x ``--weeks`` weeks
 (tests/longitudinal/panels.py: person and week effects, AR(1) errors, 40% lose their job in staggered weeks, 5% of
 rows missing):
 
@@ -11,7 +11,12 @@ rows missing):
   (default 8, 2020-03-02: after the first two loss weeks, before most losses) on, a random half of the
   never-losers drop by ``--shock`` times the planted base effect (default 2.0 x 0.5 = 1.0 outcome units; a
   remote-work shock) while every job loser's untreated path keeps the common trend: parallel trends fail
-  against never-losers and hold against later losers.
+  against never-losers and hold against later losers;
+* ``anticipation`` (not in the default ``--worlds``): the ``cohort`` panels where every job loser's outcome drops by
+  ``--anticipation`` times the planted base effect (default 1.0 x 0.5) in the ``--anticipation-weeks`` (default 2)
+  weeks before the loss: a pre-trend of the losers themselves, which each comparison's pre-trend test should
+  find (its rejection rate is the test's power; coverage there is against the planted post effects and 0 leads,
+  which this world violates on purpose).
 
 For each estimator (``twfe``; ``sun_abraham`` with never-losers, not-yet-losers or, ``later``, only later losers
 as controls) it prints the share of 95% intervals covering the true effect of their term (the mean planted effect
@@ -42,7 +47,7 @@ what :func:`~mobility.longitudinal.did.did_summary` returns).
 
 Run: python benchmarks/bench_event_study_coverage.py [--seeds 30] [--users 600] [--weeks 26] [--share 0.4] [--wald]
      [--htz] [--only sun_abraham/never,sun_abraham/never/cr1] [--worlds cohort,placebo,shock] [--shock 2.0]
-     [--shock-week 8]
+     [--shock-week 8] [--anticipation 1.0] [--anticipation-weeks 2]
 """
 
 from __future__ import annotations
@@ -83,6 +88,14 @@ def add_shock(panel: pd.DataFrame, seed: int, *, size: float, week: int) -> pd.D
     start = panel.week.min() + pd.Timedelta(weeks=week)
     moved = panel.user_id.isin(hit) & (panel.week >= start)
     return panel.assign(y=panel.y - np.where(moved, size * PLANTED_BASE, 0.0))
+
+
+def add_anticipation(panel: pd.DataFrame, *, size: float, weeks: int) -> pd.DataFrame:
+    """``panel`` with every job loser's outcome lowered by ``size`` x the planted base effect in the ``weeks``
+    weeks before their loss (event weeks ``-weeks .. -1``); ``true_effect`` (the post-loss truth) unchanged."""
+    k = (panel.week - panel.job_loss_week).dt.days // 7
+    before = k.between(-weeks, -1).to_numpy()
+    return panel.assign(y=panel.y - np.where(before, size * PLANTED_BASE, 0.0))
 
 
 def fitted_rows(panel: pd.DataFrame, kwargs: dict) -> np.ndarray:
@@ -152,13 +165,18 @@ def main() -> None:
     parser.add_argument("--shock", type=float, default=2.0,
                         help="world shock: the hit never-losers' drop, in planted base effects (0.5 outcome units)")
     parser.add_argument("--shock-week", type=int, default=8, help="world shock: the 0-based calendar week it starts")
+    parser.add_argument("--anticipation", type=float, default=1.0,
+                        help="world anticipation: the losers' drop before their loss, in planted base effects")
+    parser.add_argument("--anticipation-weeks", type=int, default=2,
+                        help="world anticipation: how many weeks before the loss the drop starts")
     args = parser.parse_args()
     estimators = {**ESTIMATORS, **(WALD if args.wald else {}), **(HTZ if args.htz else {})}
     if args.only:
         estimators = {k: v for k, v in estimators.items() if k in args.only.split(",")}
     rows = []
     t0, c0 = time.perf_counter(), time.process_time()
-    worlds = {"cohort": {"cohort_slope": 0.8}, "placebo": {"effect": False}, "shock": {"cohort_slope": 0.8}}
+    worlds = {"cohort": {"cohort_slope": 0.8}, "placebo": {"effect": False}, "shock": {"cohort_slope": 0.8},
+              "anticipation": {"cohort_slope": 0.8}}
     worlds = {w: worlds[w] for w in args.worlds.split(",")}
     for world, options in worlds.items():
         for seed in range(args.seeds):
@@ -166,6 +184,8 @@ def main() -> None:
                                    **options)
             if world == "shock":
                 panel = add_shock(panel, 1000 + seed, size=args.shock, week=args.shock_week)
+            if world == "anticipation":
+                panel = add_anticipation(panel, size=args.anticipation, weeks=args.anticipation_weeks)
             for name, kwargs in estimators.items():
                 rows.append({"world": world, "estimator": name, "seed": seed, **one(panel, kwargs)})
     d = pd.DataFrame(rows)
