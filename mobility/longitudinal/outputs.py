@@ -143,9 +143,9 @@ COMPARISON_NOTE = (
     "pre-trend against never-losers and not against later losers: where the first rejects and the second does "
     "not, with DiDs that agree, the pre-trend points to that shock rather than to anticipation of the job loss. "
     "Later losers are fewer, so their intervals are wider and their pre-trend test weaker: with about 50 job "
-    "losers it found a planted anticipation (half the planted effect, two weeks before the loss) in 54 % of "
-    "simulated panels where the never-loser test found it in 81 % (benchmarks/README.md, 'Later losers as "
-    "controls'): at that size a test that does not reject is weak evidence."
+    "losers it found a planted anticipation (a drop as large as the planted effect at the loss, in the two weeks "
+    "before it) in 54 % of simulated panels where the never-loser test found it in 81 % (benchmarks/README.md, "
+    "'Later losers as controls'): at that size a test that does not reject is weak evidence."
 )
 
 
