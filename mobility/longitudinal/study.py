@@ -79,7 +79,8 @@ def longitudinal_study(
     classifier_features : list of str, optional
         The employment classifier's recorded feature names, to check them against the outcomes.
     home_features, baseline :
-        Per-week home features and the baseline ``(first, last)`` days, for ``group_source="home"``.
+        Per-week home features and the baseline ``(first, last)`` days, for ``group_source="home"``; the
+        baseline is also the weeks matched on with ``matching`` (default there: the weeks before the first loss).
     mapper : callable, default :func:`~mobility.longitudinal.outputs.in_order`
         Where the independent fits run (:data:`~mobility.longitudinal.outputs.Mapper`; the pipeline: forked
         worker processes); the result does not depend on it.
@@ -146,8 +147,13 @@ def longitudinal_study(
     if draws is None and params.matching == "none":  # coded once here, and the frame let go before the fits
         panel = prepare_panel(panel, list(params.metrics), strata=es_params.time_effects_by, any_metric=True,
                               groups=list(params.groups))
+    # matched controls are matched on the employment baseline weeks where the caller gives them (the pipeline
+    # does), not on the weeks before the earliest loss (none where a loss is dated in the panel's first week)
+    match_options = {"baseline": tuple(str(pd.Timestamp(d).date()) for d in baseline)} \
+        if params.matching != "none" and baseline is not None else None
     result = longitudinal_tables(panel, list(params.metrics), list(params.groups), params=es_params, draws=draws,
-                                 matching=params.matching, compare_controls=params.compare_controls, mapper=mapper)
+                                 matching=params.matching, match_options=match_options,
+                                 compare_controls=params.compare_controls, mapper=mapper)
     result.manifest = {**result.manifest, **manifest, "notes": {**notes, **result.manifest["notes"]},
                        "parameters": params.to_dict()}
     return result

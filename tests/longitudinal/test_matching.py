@@ -43,6 +43,28 @@ def test_caliper_drops_loser_without_close_control():
     assert res.info["n_treated_matched"] == 1
 
 
+def test_the_caliper_is_per_covariate():
+    """Four covariates, each 0.4 standard deviations apart between the loser and its nearest control: 0.8 SD
+    of plain Euclidean distance, 0.4 per covariate, so a caliper of 0.5 keeps the pair and one of 0.3 does not;
+    with the first covariate alone the same pair is 0.4 apart."""
+    rows = []
+    values = {"u0": 0.0, "u1": 0.4, "u2": 2.0, "u3": -2.0}  # loser u0; controls u1 (0.4 SD away), u2, u3
+    for u, v in values.items():
+        for w in WEEKS:
+            rows.append({"user_id": u, "week": w, "job_loss_week": LOSS if u == "u0" else pd.NaT,
+                         **{f"m{j}": v for j in range(4)}})
+    p = pd.DataFrame(rows)
+    sd = pd.Series(list(values.values())).std()  # the covariates' standard deviation over the four users
+    caliper = 0.4 / sd  # 0.4 units in SD units
+    metrics = [f"m{j}" for j in range(4)]
+    kept = match_controls(p, metrics, caliper_sd=1.25 * caliper).weights.set_index("user_id").weight
+    assert kept["u0"] == 1.0 and kept["u1"] == 1.0
+    dropped = match_controls(p, metrics, caliper_sd=0.75 * caliper).weights.set_index("user_id").weight
+    assert dropped["u0"] == 0.0 and dropped.sum() == 0.0
+    one = match_controls(p, ["m0"], caliper_sd=1.25 * caliper).weights.set_index("user_id").weight
+    assert one.equals(kept)
+
+
 def test_exact_matching_stays_within_category():
     p = _panel([1.0, 1.0, 1.0, 3.0], [True, False, False, False], sex=["f", "m", "m", "f"])
     w = match_controls(p, ["rg"], exact=["sex"], caliper_sd=None).weights.set_index("user_id").weight

@@ -165,3 +165,23 @@ def test_a_comparison_that_cannot_be_estimated_is_suppressed():
     assert not comp.loc["never", "suppressed"].any() and comp.loc["later", "suppressed"].all()
     assert comp.loc["later", ["estimate", "pretrend_p_value"]].isna().all().all()
     assert res.manifest["comparison"]["pretrend_tests"]["later"] == {"below_0.01": 0, "tested": 0}
+
+
+def test_matching_uses_the_employment_baseline_when_given():
+    """A loss dated in the panel's first week leaves no weeks before the earliest loss (matching's default
+    baseline); with the employment baseline given, the others are matched on it and the odd loser is not."""
+    metrics, emp, features, p = _run_tables()
+    first = emp.week.min()
+    odd = p.loc[p.job_loss_week.notna(), "user_id"].iloc[0]
+    k = ((emp.week - first).dt.days // 7).where(emp.user_id == odd)
+    emp.loc[emp.user_id == odd, "weeks_since_job_loss"] = k[emp.user_id == odd].astype("Int64")
+    params = LongitudinalParams(**PARAMS, matching="nearest", compare_controls="none")
+    with pytest.raises(MobilityError, match="no baseline"):
+        longitudinal_study(metrics, emp, features, params=params, timezone=TZ)
+    weeks = np.sort(p.week.unique())
+    res = longitudinal_study(metrics, emp, features, params=params, timezone=TZ,
+                             baseline=(str(pd.Timestamp(weeks[0]).date()), str(pd.Timestamp(weeks[3]).date())))
+    info = res.manifest["match_info"]
+    assert info["baseline"] == (str(pd.Timestamp(weeks[0]).date()), str(pd.Timestamp(weeks[3]).date()))
+    assert 0 < info["n_treated_matched"] < info["n_treated"]
+    assert not res.tables["balance"].empty
