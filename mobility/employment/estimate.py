@@ -13,6 +13,7 @@ routes. :func:`write_employment` writes every table atomically (and the model as
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -42,7 +43,10 @@ from mobility.employment.labels import check_overlap
 from mobility.employment.model import ClassifierModel, save_model
 from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
 from mobility.employment.status import signal_status
+from mobility.errors import MobilityError
 from mobility.io.atomic import write_json, write_parquet
+
+log = logging.getLogger(__name__)
 
 
 def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
@@ -165,7 +169,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
                                 classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
                                 model: ClassifierModel | None = None, training: dict | None = None,
                                 weights: PanelWeights | None = None, area_params: AreaParams | None = None,
-                                mapper=None, release_inputs: bool = False) -> dict:
+                                mapper=None, release_inputs: bool = False, classifier_required: bool = True) -> dict:
     """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
     classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
@@ -174,6 +178,10 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     processes; the tables do not depend on it. ``release_inputs`` takes the two weekly tables
     (``weekly_attendance``, ``daytime_weekly``) out of ``users`` once the signal has read them, so that a
     caller holding no other reference lets their memory go (the pipeline: 0.74 GB at 100,000 users x 39 weeks).
+    ``classifier_required=False`` (the pipeline, where ``[employment] method = "signal"``): a classifier that
+    cannot be trained on ``labels_truth`` (too few labelled users, one class only) is logged and left out, its
+    reason in ``classifier_evaluation["not_trained"]``, instead of stopping the step; the labels still
+    recalibrate the signal's area rates.
 
     Examples
     --------
@@ -193,18 +201,27 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         if labels_truth is not None:
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:
-            clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
-                                                                  classifier=classifier, training=training,
-                                                                  mapper=mapper, release_features=True)
-            tables["feature_importance"] = importance
+            try:
+                clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
+                                                                      classifier=classifier, training=training,
+                                                                      mapper=mapper, release_features=True)
+            except MobilityError as exc:
+                if classifier_required:
+                    raise
+                log.warning("employment: classifier not trained, the signal is reported: %s", exc)
+                tables["classifier_evaluation"] = {"trained_here": False, "not_trained": str(exc)}
+                clf = None
+            else:
+                tables["feature_importance"] = importance
         else:
             clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")
             evaluation = {"model_id": model.model_id, "trained_here": False}
             if labels_truth is not None:
                 evaluation["against_labels"] = _scores(signal, clf, labels_truth)
-        employment.append(clf)
-        tables["classifier_evaluation"] = evaluation
-        tables["employment_model"] = model
+        if clf is not None:
+            employment.append(clf)
+            tables["classifier_evaluation"] = evaluation
+            tables["employment_model"] = model
         del mats, clf  # the steps below need neither (at 100,000 users x 39 weeks: about 1 GB)
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
     del employment

@@ -518,7 +518,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
                                          model=model, training=region, weights=weights, area_params=area_params,
                                          mapper=_forked_mapper(ctx, "employment models and replicates",
-                                                                reuse_freed_memory=False), release_inputs=True)
+                                                                reuse_freed_memory=False), release_inputs=True,
+                                         classifier_required=method != "signal")
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
     truth_path = config.input_path("truth_status", required=False)
@@ -530,6 +531,9 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     ran = ["signal"] + (["classifier"] if tables["employment_weekly"]["method"].isin(["classifier"]).any() else [])
     summary: dict[str, Any] = {"method": reported_method(method, ran),
                                "methods": {"signal": {"model": "attendance signal (no training)"}}}
+    not_trained = tables.get("classifier_evaluation", {}).get("not_trained")
+    if not_trained:
+        summary["methods"]["classifier"] = {"not_trained": not_trained}
     for name, table in tables.items():
         if isinstance(table, pd.DataFrame):
             write_parquet(table, ctx.output(name) / PART_NAME.format(0))

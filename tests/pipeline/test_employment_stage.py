@@ -94,3 +94,34 @@ def test_stage_partition_by_partition_equals_all_visits_at_once(runs):
     pd.testing.assert_frame_equal(read_table(trained, "worker_features"), features, obj="worker_features",
                                   check_dtype=False)
     assert load_model(trained / "employment_model").model_id == whole["employment_model"].model_id
+
+
+def test_signal_runs_when_the_labels_cannot_train_a_classifier(runs, tmp_path):
+    """Labels of a single user cannot train the cross-fitted classifier: with `method = "auto"` the stage stops
+    and says so; with `method = "signal"` it reports the signal, says why the classifier is missing, and the
+    labels still recalibrate the signal's area rates."""
+    import pandas as pd
+
+    from mobility.errors import MobilityError
+
+    trained, _, _, _ = runs
+    folder = trained.parent
+    truth = pd.read_parquet(folder / "region" / "truth" / "weekly_status.parquet")
+    one = truth[truth["user_id"] == truth["user_id"].iloc[0]][["user_id", "week", "status"]]
+    one.to_parquet(tmp_path / "one_user.parquet")
+    with pytest.raises(MobilityError, match="n_folds"):
+        out = tmp_path / "auto"
+        shutil.copytree(trained, out)
+        run_pipeline(str(_config(folder, "few_auto", {"labels": str(tmp_path / "one_user.parquet")})), str(out),
+                     progress=False, until="employment")
+    out = tmp_path / "signal"
+    shutil.copytree(trained, out)
+    m = run_pipeline(str(_config(folder, "few_signal", {"labels": str(tmp_path / "one_user.parquet"),
+                                                        "method": "signal"})), str(out),
+                     progress=False, until="employment")
+    stage = m["stages"]["employment"]
+    assert stage["status"] == "ran" and stage["method"] == "signal"
+    assert "n_folds" in stage["methods"]["classifier"]["not_trained"]
+    assert set(read_table(out, "employment_weekly")["method"]) == {"signal"}
+    evaluation = json.loads((out / "employment_evaluation" / "classifier_evaluation.json").read_text())
+    assert evaluation["trained_here"] is False and "n_folds" in evaluation["not_trained"]
