@@ -23,8 +23,9 @@ Tables (``LongitudinalResult.tables``; files ``<name>.{parquet,csv}``)
 ``outcome_kind`` is ``"nonwork"`` for ``*_nonwork`` metrics (stops at the person's workplaces left out:
 behaviour apart from work) and ``"total"`` otherwise (a job loss also changes these mechanically, through
 the commute it ends); :data:`OUTCOME_NOTE` says so in words. Figures (``LongitudinalResult.figures``, files
-``figures/<name>.{png,svg}``): ``event_study_<metric>[_by_<dimension>]``, and ``comparisons`` with that table. The manifest
-(``longitudinal.json``, and ``README.md`` in words) holds the parameters, counts, notes and the file list.
+``figures/<name>.{png,svg}``): ``event_study_<metric>[_by_<dimension>]``, and ``comparisons`` with that table.
+The manifest (``longitudinal.json``, and ``README.md`` in words) holds the parameters, counts, notes and the file
+list.
 
 No output holds user ids; every cell with fewer than ``min_users`` job losers is suppressed.
 """
