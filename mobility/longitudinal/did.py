@@ -55,6 +55,7 @@ def did_summary(
     week_col: str = "week",
     window: tuple[int, int] = _D.window,
     reference_period: int = _D.reference_period,
+    bin_endpoints: bool = _D.bin_endpoints,
     group_time_effects: bool = _D.group_time_effects,
     time_effects_by: str | None = _D.time_effects_by,
     weight_col: str | None = None,
@@ -90,13 +91,13 @@ def did_summary(
     min_users = check_min_users(min_users)
     alpha = check_alpha(alpha)
     kwargs = dict(estimator=estimator, control_group=control_group, event_col=event_col, user_col=user_col,
-                  week_col=week_col, window=window, reference_period=reference_period,
+                  week_col=week_col, window=window, reference_period=reference_period, bin_endpoints=bin_endpoints,
                   group_time_effects=group_time_effects, time_effects_by=time_effects_by, weight_col=weight_col,
                   df_correction=df_correction, vcov=vcov, cr2_df=cr2_df)
     if draws is not None:
         return _did_draws(panel, metric, group, draws, draw_col, min_users, alpha, **kwargs)
-    hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "group_time_effects",
-                                        "time_effects_by", "df_correction", "vcov", "cr2_df")}
+    hyper = {k: kwargs.pop(k) for k in ("control_group", "window", "reference_period", "bin_endpoints",
+                                        "group_time_effects", "time_effects_by", "df_correction", "vcov", "cr2_df")}
     est = make_estimator(kwargs.pop("estimator"), min_users=min_users, alpha=alpha, **hyper)
     return est.did(panel, metric, group=group, **kwargs)
 

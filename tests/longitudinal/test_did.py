@@ -64,3 +64,19 @@ def test_draws_identical_to_modal_when_draws_agree():
     np.testing.assert_allclose(combined.std_error, modal.std_error, atol=1e-12)
     with pytest.raises(MobilityError, match="group="):
         did_summary(p, "y", draws=draws)
+
+
+@pytest.mark.parametrize("control_group", ["never", "later"])
+def test_did_summary_equals_the_event_studys_did_with_or_without_binned_endpoints(control_group):
+    """The summary is the contrast of the event study's own fit: the same numbers whatever ``bin_endpoints``
+    (rows beyond the window fitted and not averaged, or dropped), and the two settings differ."""
+    from mobility.longitudinal import event_study
+
+    p = simulate_panel(23, n_users=400, n_weeks=20)
+    kw = dict(window=(-3, 4), control_group=control_group, min_users=1)
+    got = {b: did_summary(p, "y", bin_endpoints=b, **kw) for b in (True, False)}
+    for b, table in got.items():
+        ref = event_study(p, "y", bin_endpoints=b, **kw).did
+        np.testing.assert_allclose(table.estimate, ref.estimate)
+        np.testing.assert_allclose(table.std_error, ref.std_error)
+    assert not np.allclose(got[True].std_error, got[False].std_error)
