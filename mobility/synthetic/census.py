@@ -75,7 +75,8 @@ def lodes_table(people: pd.DataFrame, kind: str, jobs_per_worker: int, rng: np.r
     uniq, inv = np.unique(cbg, return_inverse=True)
     n_blocks = rng.integers(3, 13, len(uniq))
     block = (rng.random(len(cbg)) * n_blocks[inv]).astype(int)
-    geocode = np.char.add(cbg, np.char.zfill(block.astype(str), 3))
+    # np.char.zfill of an empty array fails (NumPy takes the width's maximum): a region without workers
+    geocode = np.char.add(cbg, np.char.zfill(block.astype(str), 3)) if len(cbg) else cbg
     cols = lodes_columns(kind)
     counts = {"C000": np.ones(len(cbg), dtype=np.int64)}
     for field, names in LODES_GROUPS:

@@ -78,3 +78,16 @@ def test_telework_table_is_dingel_neiman(tiny_region):
     if not real.exists():
         pytest.skip(f"real Dingel & Neiman table not found at {real}")
     assert ours == real.read_bytes()
+
+
+def test_a_region_without_workers_gets_empty_lodes_tables(tmp_path):
+    """Three people of seed 1, none with a job: the generator wrote nothing and crashed in NumPy's zfill; now
+    the WAC and RAC files hold their header and no row."""
+    from mobility.synthetic import SyntheticParams, generate_region
+
+    folder = generate_region(tmp_path / "r", SyntheticParams(n_users=3), seed=1)
+    assert load_truth(folder)["people"]["work_cbg"].isna().all()
+    for kind in ("wac", "rac"):
+        path = next((folder / "census" / "lodes").glob(f"*{kind}*"))
+        table = pd.read_csv(path)
+        assert len(table) == 0 and list(table.columns) == lodes_columns(kind)
