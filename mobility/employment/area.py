@@ -317,8 +317,9 @@ class _Calibration:
 
     def to_months(self, x: np.ndarray) -> np.ndarray:
         """Sums over the periods (axis -2 of ``x``, (..., n_periods, n_bins)) into their months."""
-        one_hot = np.eye(self.n_months)[self.period_month]  # (n_periods, n_months)
-        return np.einsum("...pb,pm->...mb", x, one_hot)
+        if "month_one_hot" not in self._cache:  # (n_periods, n_months), built once: called per fold and stratum
+            self._cache["month_one_hot"] = np.eye(self.n_months)[self.period_month]
+        return np.einsum("...pb,pm->...mb", x, self._cache["month_one_hot"])
 
     @property
     def n_bins(self) -> int:
