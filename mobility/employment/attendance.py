@@ -163,9 +163,11 @@ def user_positions(users: pd.Index, ids: pd.Series) -> np.ndarray:
     return np.where(code >= 0, found[np.maximum(code, 0)] if len(found) else -1, -1)
 
 
-def _label_codes(hours: HourlyLocations, labels: pd.DataFrame, column: str) -> np.ndarray:
-    """Rule 1: the code of each row's location in ``labels[column]``, carried forward (``-1`` before the first)."""
-    label_row, ok = _label_rows(hours, labels)
+def _label_codes(hours: HourlyLocations, labels: pd.DataFrame, column: str,
+                 rows: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Rule 1: the code of each row's location in ``labels[column]``, carried forward (``-1`` before the first).
+    ``rows``: :func:`_label_rows` of the same ``hours`` and ``labels``, when already known."""
+    label_row, ok = _label_rows(hours, labels) if rows is None else rows
     value = labels[column].to_numpy(dtype="float64", na_value=np.nan)
     code = np.full(hours.row_user.size, -1, dtype=np.int64)
     has = ok & np.isfinite(value)
@@ -317,6 +319,8 @@ class WorkDays:
     n_weeks: np.ndarray
     first_monday: np.ndarray
     params: EmploymentParams
+    labels: pd.DataFrame | None = None
+    label_rows: tuple[np.ndarray, np.ndarray] | None = None
 
     def week_monday(self) -> np.ndarray:
         """The Monday (datetime64[ns]) of every weekly row, in ``week_key`` order."""
@@ -329,7 +333,8 @@ class WorkDays:
     def codes(self, labels: pd.DataFrame, column: str) -> np.ndarray:
         """Code of each row's location in ``labels[column]`` (a location id per user-day), carried forward over
         later days without one (``-1`` before the first)."""
-        return _label_codes(self.hours, labels, column)
+        rows = self.label_rows if labels is self.labels else None  # the labels these days were built from
+        return _label_codes(self.hours, labels, column, rows)
 
 
 def work_days(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | None = None,
@@ -348,12 +353,15 @@ def work_days(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | Non
     n_rows, n_users = hours.row_user.size, hours.users.size
     label_row, ok = _label_rows(hours, labels)
     status = np.full(n_rows, WORK_STATUSES.index("unknown"), dtype=np.int64)
-    status_code = pd.Index(WORK_STATUSES).get_indexer(labels["work_status"].astype("string").fillna("unknown"))
+    code, names = pd.factorize(labels["work_status"])  # each distinct status looked up once; missing: unknown
+    name_code = pd.Index(WORK_STATUSES).get_indexer(pd.Index(names).astype(object))
+    status_code = np.where(code >= 0, name_code[np.maximum(code, 0)] if len(names) else -1,
+                           WORK_STATUSES.index("unknown"))
     if (status_code < 0).any():
         bad = labels["work_status"].to_numpy()[status_code < 0][0]
         raise MobilityError(f"labels: work_status {bad!r} is not one of {WORK_STATUSES}; pass home_work_daily")
     status[label_row[ok]] = status_code[ok]
-    reference = _label_codes(hours, labels, "work_location_id")
+    reference = _label_codes(hours, labels, "work_location_id", (label_row, ok))
 
     profile = _work_profiles(hours, reference, params)
     row_profile = profile[hours.row_user, hours.weekday]
@@ -371,7 +379,8 @@ def work_days(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | Non
     week_start = np.zeros(n_users + 1, dtype=np.int64)
     np.cumsum(n_weeks, out=week_start[1:])
     return WorkDays(hours, reference, status, profile, expected, observed_h, observed, at_work, at_work_h, weight,
-                    usual, week_start[hours.row_user] + week_of_user, n_weeks, first_monday, params)
+                    usual, week_start[hours.row_user] + week_of_user, n_weeks, first_monday, params, labels,
+                    (label_row, ok))
 
 
 def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,

@@ -133,6 +133,8 @@ def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | No
     See ``tests/employment/test_estimate.py`` (a region's tables equal its partitions' tables stacked).
     """
     params = params or EmploymentParams()
+    labels = labels.copy(deep=False)
+    labels.attrs = {}  # pandas deep-copies a frame's attrs at every step; none of these tables reads them
     days = work_days(stops, labels, timezone=timezone, params=params)
     tables = {"weekly_attendance": weekly_attendance(stops, labels, days=days),
               "baseline_workplace": baseline_workplace(labels, params=params),
@@ -144,9 +146,16 @@ def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | No
     return tables
 
 
-def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+WEEKLY_USER_TABLES = ("weekly_attendance", "daytime_weekly")
+"""The per-user tables with a row per user and week: :func:`employment_from_user_tables` reads them by their
+(``user_id``, ``week``) keys, so their row order does not change its results."""
+
+
+def stack_user_tables(parts: list[dict[str, pd.DataFrame]], *, sort_weekly: bool = True) -> dict[str, pd.DataFrame]:
     """The per-user tables of several user partitions (:func:`user_tables` of each) as those of all their users:
     concatenated and sorted by ``user_id`` (then ``week``), as :func:`user_tables` of all users at once gives them.
+    ``sort_weekly=False`` leaves the :data:`WEEKLY_USER_TABLES` in the order of the parts (the same results from
+    :func:`employment_from_user_tables`, without gathering every row of them: 7.6M rows at 100,000 users).
 
     Examples
     --------
@@ -160,6 +169,8 @@ def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.Data
         frames = [part[name] for part in parts if name in part]
         table = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
         keys = [c for c in ("user_id", "week") if c in table.columns]
+        if not sort_weekly and name in WEEKLY_USER_TABLES:
+            keys = []
         out[name] = table.sort_values(keys, kind="stable", ignore_index=True) if keys else table
     return out
 

@@ -188,6 +188,35 @@ def count_rows(folder: Path) -> int:
     return int(sum(pq.ParquetFile(p).metadata.num_rows for p in sorted(folder.glob("*.parquet"))))
 
 
+def read_parts(paths: Sequence[Path], columns: list[str] | None = None) -> pd.DataFrame:
+    """The Parquet files ``paths`` as one DataFrame (default index), as ``pd.concat`` of ``pd.read_parquet`` of
+    each (empty parts left out unless all are empty) gives it: the parts are read on two threads and joined
+    as Arrow tables, converted to pandas once; parts whose schemas differ are joined by pandas instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mobility.io.atomic import write_parquet
+    >>> d = Path(tempfile.mkdtemp())
+    >>> paths = [write_parquet(pd.DataFrame({"a": [i, i + 1]}), d / f"part-{i}.parquet") for i in (0, 5)]
+    >>> read_parts(paths)["a"].tolist()
+    [0, 1, 5, 6]
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not paths:
+        raise MobilityError("read_parts: no Parquet files to read")
+    with ThreadPoolExecutor(2) as pool:
+        tables = list(pool.map(lambda p: pq.read_table(p, columns=columns, use_pandas_metadata=True), paths))
+    kept = [t for t in tables if t.num_rows] or tables[:1]
+    if any(not t.schema.equals(kept[0].schema, check_metadata=False) for t in kept[1:]):
+        return pd.concat([t.to_pandas() for t in kept], ignore_index=True)
+    return pa.concat_tables(kept).to_pandas().reset_index(drop=True)
+
+
 def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None = None):
     """Read an output of a run: a table as one DataFrame, a JSON output as its content.
 
@@ -214,9 +243,7 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
     out_dir = Path(out_dir)
     path = out_dir / name
     if path.is_dir() and is_table(path):
-        frames = [pd.read_parquet(p, columns=columns) for p in sorted(path.glob("*.parquet"))]
-        frames = [f for f in frames if len(f)] or frames[:1]
-        return pd.concat(frames, ignore_index=True)
+        return read_parts(sorted(path.glob("*.parquet")), columns)
     if path.is_dir():
         files = _result_files(path)
         if not files:
