@@ -712,7 +712,8 @@ def method_panels(employment: pd.DataFrame, homes: pd.DataFrame, labels: pd.Data
     home = home[~home.index.duplicated()]
     users = _Users.of(employment, home, labels)  # integer user codes: no text column of every row below
     status = employment["status"]
-    status = np.where(status.isin(["unemployed"]), 1, np.where(status.isin(["employed"]), 0, -1)).astype(np.int8)
+    is_unemployed, is_employed = (status.eq(s).to_numpy(dtype=bool, na_value=False) for s in ("unemployed", "employed"))
+    status = np.where(is_unemployed, 1, np.where(is_employed, 0, -1)).astype(np.int8)
     week_values = pd.to_datetime(employment["week"]).to_numpy().astype("datetime64[ns]")
     p_unemployed = employment["p_unemployed"].to_numpy(float)
     codes, methods = pd.factorize(employment["method"], sort=True)

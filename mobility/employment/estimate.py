@@ -146,16 +146,9 @@ def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | No
     return tables
 
 
-WEEKLY_USER_TABLES = ("weekly_attendance", "daytime_weekly")
-"""The per-user tables with a row per user and week: :func:`employment_from_user_tables` reads them by their
-(``user_id``, ``week``) keys, so their row order does not change its results."""
-
-
-def stack_user_tables(parts: list[dict[str, pd.DataFrame]], *, sort_weekly: bool = True) -> dict[str, pd.DataFrame]:
+def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """The per-user tables of several user partitions (:func:`user_tables` of each) as those of all their users:
     concatenated and sorted by ``user_id`` (then ``week``), as :func:`user_tables` of all users at once gives them.
-    ``sort_weekly=False`` leaves the :data:`WEEKLY_USER_TABLES` in the order of the parts (the same results from
-    :func:`employment_from_user_tables`, without gathering every row of them: 7.6M rows at 100,000 users).
 
     Examples
     --------
@@ -169,8 +162,6 @@ def stack_user_tables(parts: list[dict[str, pd.DataFrame]], *, sort_weekly: bool
         frames = [part[name] for part in parts if name in part]
         table = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
         keys = [c for c in ("user_id", "week") if c in table.columns]
-        if not sort_weekly and name in WEEKLY_USER_TABLES:
-            keys = []
         out[name] = table.sort_values(keys, kind="stable", ignore_index=True) if keys else table
     return out
 

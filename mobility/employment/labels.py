@@ -148,7 +148,9 @@ def check_overlap(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInd
         raise MobilityError(f"{source}: none of its {len(lab_users)} users is among the run's {len(users)} users "
                             f"(labels e.g. {sorted(lab_users)[:3]}, run e.g. {sorted(map(str, users))[:3]}); the "
                             "user_id column must hold the ids of the pings")
-    lab_weeks = pd.to_datetime(labels.loc[labels["user_id"].astype(str).isin(common), "week"])
+    code, names = pd.factorize(labels["user_id"].astype(str))  # each distinct id looked up once
+    in_common = np.asarray(pd.Index(names).isin(common))[code] & (code >= 0) if len(names) else code >= 0
+    lab_weeks = pd.to_datetime(labels.loc[in_common, "week"])
     if not lab_weeks.isin(weeks).any():
         raise MobilityError(f"{source}: its weeks ({lab_weeks.min().date()}..{lab_weeks.max().date()}) are outside the "
                             f"run's ({weeks.min().date()}..{weeks.max().date()}); label weeks of the study period")

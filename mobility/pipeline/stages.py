@@ -559,9 +559,8 @@ VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what
 def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str, pd.DataFrame]:
     """The employment step's per-user tables (:func:`mobility.employment.estimate.user_tables`), computed user
     partition by user partition on the run's engine, written to the stage's staging folder (a resumed stage
-    keeps the partitions done) and read back stacked (:func:`~mobility.employment.estimate.stack_user_tables`;
-    the weekly tables left in partition order, which the step does not read): the same tables as from all
-    visits at once, holding one partition's visits at a time."""
+    keeps the partitions done) and read back stacked (:func:`~mobility.employment.estimate.stack_user_tables`):
+    the same tables as from all visits at once, holding one partition's visits at a time."""
     from mobility.employment.estimate import USER_TABLES, stack_user_tables, user_tables
     from mobility.pipeline.runner import read_table
 
@@ -573,8 +572,7 @@ def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str
 
     folders = [f"employment_users/{n}" for n in USER_TABLES]
     ctx.map_parts(["visits", "home_work_daily"], folders, one)
-    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}],
-                             sort_weekly=False)
+    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}])
 
 
 def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFrame, area_params):

@@ -106,22 +106,16 @@ def test_partitions_stacked_give_the_tables_of_all_users_at_once(region):
 
 
 def test_weekly_tables_in_any_row_order_give_the_same_results(region):
-    """The pipeline stacks the weekly tables without sorting them (``sort_weekly=False``): in partition order,
-    or shuffled, the cross-user step gives every table it gives from the sorted ones."""
-    from mobility.employment.estimate import (WEEKLY_USER_TABLES, employment_from_user_tables, stack_user_tables,
-                                              user_tables)
-    from mobility.pings import partition_of
+    """The cross-user step reads the weekly tables by their (user, week) keys: shuffled, they give every table
+    the sorted ones give (a caller's own tables need no sort)."""
+    from mobility.employment.estimate import employment_from_user_tables, user_tables
 
     inputs, truth, trained = region
-    stops, labels = inputs["stops"], inputs["labels"]
-    part_of_stop, part_of_label = partition_of(stops["user_id"], 3), partition_of(labels["user_id"], 3)
-    parts = [user_tables(stops[part_of_stop == k], labels[part_of_label == k], timezone=TZ) for k in range(3)]
-    unsorted = stack_user_tables(parts, sort_weekly=False)
-    weekly = unsorted["weekly_attendance"]
-    assert not weekly["user_id"].is_monotonic_increasing  # the partitions' users interleave when sorted
-    for name in WEEKLY_USER_TABLES:  # and shuffled
-        unsorted[name] = unsorted[name].sample(frac=1.0, random_state=3).reset_index(drop=True)
-    again = employment_from_user_tables(unsorted, inputs["features"], inputs["telework"],
+    shuffled = user_tables(inputs["stops"], inputs["labels"], timezone=TZ)
+    for name in ("weekly_attendance", "daytime_weekly"):
+        shuffled[name] = shuffled[name].sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert not shuffled["weekly_attendance"]["user_id"].is_monotonic_increasing
+    again = employment_from_user_tables(shuffled, inputs["features"], inputs["telework"],
                                         labels_truth=truth["weekly_status"], training={"region": "test"})
     for name, table in trained.items():
         if isinstance(table, pd.DataFrame):
