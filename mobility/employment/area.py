@@ -214,12 +214,17 @@ class _Users:
             status = labels["status"].astype(str)
             weeks = pd.DatetimeIndex(pd.to_datetime(labels["week"]).to_numpy()).as_unit("ns")
             lcode, lnames = pd.factorize(labels["user_id"].astype(str))
-            first = ~pd.DataFrame({"user": lcode, "week": weeks.asi8}).duplicated().to_numpy()  # the first
+            wcode, wnames = pd.factorize(weeks.asi8)
+            pair = lcode.astype(np.int64) * (len(wnames) + 1) + wcode  # (user, week), a missing one apart
+            first = ~pd.Series(pair).duplicated().to_numpy()  # the first
             label_code = index.get_indexer(lnames)[lcode] if len(lnames) else np.zeros(0, dtype=np.int64)
             users.label_code = np.where(first, label_code, -1)  # label of a user-week counts (label_matrix)
             users.label_week = weeks.values
-            users.label_y = np.where(status == POSITIVE, 1.0, np.where(status.isin(NEGATIVE), 0.0, np.nan))
-            users.label_out = (status == "no_job").to_numpy(float)
+            scode, snames = pd.factorize(status)  # each distinct status compared once
+            kind = np.where(pd.Index(snames) == POSITIVE, 1.0, np.where(pd.Index(snames).isin(NEGATIVE), 0.0, np.nan))
+            users.label_y = np.where(scode >= 0, kind[np.maximum(scode, 0)] if len(snames) else np.nan, np.nan)
+            users.label_out = np.where(scode >= 0, (pd.Index(snames) == "no_job")[np.maximum(scode, 0)]
+                                       if len(snames) else False, False).astype(float)
         return users
 
 
