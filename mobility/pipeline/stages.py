@@ -571,7 +571,7 @@ def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str
         return [tables.get(n, pd.DataFrame()) for n in USER_TABLES]
 
     folders = [f"employment_users/{n}" for n in USER_TABLES]
-    ctx.map_parts(["visits", "home_work_daily"], folders, one)
+    ctx.map_parts(["visits", "home_work_daily"], folders, one, columns=[VISIT_COLUMNS, None])
     return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}])
 
 
