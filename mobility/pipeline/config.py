@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import glob
 import tomllib
 import zoneinfo
@@ -27,6 +28,16 @@ KNOWN_SECTIONS = {
     "region", "synthetic", "inputs", "run", "validate", "stops", "locations", "home_work",
     "metrics", "census", "employment", "longitudinal", "report",
 }
+CONFIG_KEYS = {
+    "region": ("name", "timezone", "start", "end"),
+    "run": ("n_partitions",),
+    "inputs": ("pings", "format", "columns", "cbg", "lodes_wac", "lodes_rac", "telework", "acs_sexage", "truth_area",
+               "truth_status", "laus", "ui_claims"),
+    "validate": ("max_accuracy_m", "max_bad_share"),
+    "census": (),
+}
+"""The keys of the tables that the config and the load stage read themselves (the other stages check theirs
+against the parameters of the function they call)."""
 
 
 @dataclass(frozen=True)
@@ -128,14 +139,23 @@ def load_config(region: str | Path) -> RegionConfig:
     unknown = set(raw) - KNOWN_SECTIONS
     if unknown:
         raise MobilityError(f"{path}: unknown section(s) {sorted(unknown)}; known: {sorted(KNOWN_SECTIONS)}")
+    for section, allowed in CONFIG_KEYS.items():
+        check_keys(path, section, raw.get(section, {}), allowed)
     region_table = raw.get("region", {})
     name = region_table.get("name", path.stem)
     tz = region_table.get("timezone", "UTC")
+    for key, value in (("name", name), ("timezone", tz)):
+        if not isinstance(value, str):
+            raise MobilityError(f"{path}: [region] {key} = {value!r} must be text in quotes, e.g. {key} = "
+                                f"\"{'America/New_York' if key == 'timezone' else 'myregion'}\"")
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise MobilityError(f"{path}: [region] timezone = '{tz}' is not an IANA zone (e.g. 'America/New_York')") from exc
-    n_partitions = int(raw.get("run", {}).get("n_partitions", 8))
+    n_partitions = raw.get("run", {}).get("n_partitions", 8)
+    if not isinstance(n_partitions, int) or isinstance(n_partitions, bool):
+        raise MobilityError(f"{path}: [run] n_partitions = {n_partitions!r} must be a whole number without quotes, "
+                            "e.g. n_partitions = 8")
     if not 1 <= n_partitions <= 100_000:
         raise MobilityError(f"{path}: [run] n_partitions = {n_partitions} must be between 1 and 100000")
     sections = {k: v for k, v in raw.items() if k not in {"region", "synthetic", "inputs", "run"}}
@@ -150,3 +170,28 @@ def load_config(region: str | Path) -> RegionConfig:
         n_partitions=n_partitions,
         sections=sections,
     )
+
+
+def check_keys(path: Path, section: str, table: Any, allowed: tuple[str, ...]) -> None:
+    """MobilityError naming the config, the table and each unknown key (with the allowed key it is closest to,
+    where one is close), and the allowed keys.
+
+    Examples
+    --------
+    >>> check_keys(Path("r.toml"), "region", {"timezon": "UTC"}, ("name", "timezone"))
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: r.toml: [region] has unknown key(s) 'timezon' (did you mean 'timezone'?); allowed: name, timezone
+    """
+    if not isinstance(table, dict):
+        raise MobilityError(f"{path}: [{section}] must be a table of keys ([{section}] on a line of its own, then "
+                            f"key = value lines), not {section} = {table!r}")
+    unknown = [k for k in table if k not in allowed]
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise MobilityError(f"{path}: [{section}] has unknown key(s) {', '.join(named)}; "
+                        + (f"allowed: {', '.join(allowed)}" if allowed else f"[{section}] takes no keys: delete them"))

@@ -443,12 +443,14 @@ class Runner:
                                     f"its stages are {names}")
             if value is not None and value not in names:
                 raise MobilityError(f"{which} {value}: no such stage; stages are {names}")
+        last = names.index(until) if until else len(names) - 1
+        for stage in self.stages[: last + 1]:  # a config error of a late stage stops the run now, not hours later
+            stage.params(self.config)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MobilityError(f"cannot create output directory {self.out_dir}: {exc.strerror}") from exc
         forced_from = names.index(from_stage) if from_stage else (0 if force else len(names))
-        last = names.index(until) if until else len(names) - 1
         manifest = {
             "region": self.config.name,
             "config": str(self.config.path),

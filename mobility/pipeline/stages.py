@@ -170,6 +170,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     if counts:
         log.warning("quarantined %s of %s rows: %s", f"{sum(counts.values()):,}", f"{n_rows:,}", dict(counts))
     _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
+    _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine)
     return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
             "outside_period": outside}
 
@@ -192,6 +193,30 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
         f"(mobility.read_table({str(ctx.out_dir)!r}, 'quarantine')). Fix the input files, map misnamed columns "
         f"in the region config with [inputs] columns = {{ lat = \"your_lat_column\" }}, or raise [validate] "
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
+
+
+def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, outside: int,
+                      quarantine_dir: Path) -> None:
+    """MobilityError when the input files leave no valid ping inside the study period (every later stage would
+    run on nothing, and the first cross-user one fail on an empty table); the quarantine table is published
+    first where rows were rejected."""
+    n_bad = sum(counts.values())
+    if n_rows - n_bad - outside > 0:
+        return
+    config = ctx.config
+    if n_rows == 0:
+        raise MobilityError(f"{config.path}: the ping files of [inputs] pings = {config.inputs.get('pings')} hold no "
+                            "data rows (a header at most); check that they are the files you meant")
+    parts = []
+    if outside:
+        parts.append(f"{outside:,} valid pings outside the study period ([region] start = {config.start}, end = "
+                     f"{config.end}, local dates in {config.timezone}): set start and end to dates your pings cover")
+    if n_bad:
+        table = publish_quarantine(ctx.out_dir, [quarantine_dir])
+        parts.append(f"{n_bad:,} quarantined ({', '.join(f'{k}={v:,}' for k, v in sorted(counts.items()))}): each with "
+                     f"its file, row and reason in the quarantine table {table}")
+    raise MobilityError(f"{config.path}: no valid ping inside the study period: of {n_rows:,} rows, "
+                        + "; ".join(parts))
 
 
 def publish_quarantine(out_dir: Path, quarantine_dirs: list[Path]) -> Path:
@@ -752,6 +777,22 @@ def _report_params(config: RegionConfig) -> dict[str, Any]:
         if end is None:
             raise MobilityError(f"{config.path}: set [report] months = [\"YYYY-MM\"] or [region] end")
         months = [str(pd.Timestamp(end).to_period("M"))]
+    where = f"{config.path}: [report] months = {months!r}"
+    if not isinstance(months, list):
+        raise MobilityError(f"{where} must be a list of months, e.g. months = [\"2020-04\"]")
+    periods = []
+    for month in months:
+        try:
+            periods.append(pd.Period(month, freq="M") if isinstance(month, str) and len(month) == 7 else None)
+        except ValueError:
+            periods.append(None)
+        if periods[-1] is None:
+            raise MobilityError(f"{where}: {month!r} is not a month; write months as \"YYYY-MM\" (e.g. \"2020-04\")")
+    first, last = (pd.Timestamp(str(d)).to_period("M") if d is not None else None for d in (config.start, config.end))
+    outside = [m for m, p in zip(months, periods) if (first is not None and p < first) or (last is not None and p > last)]
+    if outside:
+        raise MobilityError(f"{where}: {', '.join(map(repr, outside))} outside the study period ([region] start = "
+                            f"{config.start}, end = {config.end}); report on months of the period, or widen it")
     return {**options, "months": [str(m) for m in months]}
 
 

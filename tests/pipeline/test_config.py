@@ -68,3 +68,68 @@ def test_home_work_section_binds_the_params_of_its_method(tmp_path):
         params("work_min_days_per_week = 9")
     with pytest.raises(MobilityError, match="unknown key"):
         params("C_hours_H = 0.3")
+
+
+@pytest.mark.parametrize("text, names", [
+    # a typo in [region] ran the whole study in UTC without a word
+    ("[region]\ntimezon = 'America/Chicago'\n", ["[region]", "'timezon'", "did you mean 'timezone'", "allowed"]),
+    # a typo in [run] left 8 partitions
+    ("[run]\nn_partition = 4\n", ["[run]", "'n_partition'", "did you mean 'n_partitions'"]),
+    # a typo in [inputs] silently dropped the census, employment and report stages
+    ("[inputs]\npings = 'p.csv'\ncgb = 'cbg.geojson'\n", ["[inputs]", "'cgb'", "did you mean 'cbg'"]),
+    # a typo in [validate] kept the default threshold
+    ("[validate]\nmax_acuracy_m = 50\n", ["[validate]", "'max_acuracy_m'", "did you mean 'max_accuracy_m'"]),
+    # [census] takes no parameter
+    ("[census]\nyear = 2019\n", ["[census]", "'year'", "takes no keys"]),
+])
+def test_unknown_keys_of_the_config_tables_are_errors_naming_the_key(tmp_path, text, names):
+    with pytest.raises(MobilityError) as err:
+        load_config(write(tmp_path, text))
+    message = str(err.value)
+    assert str(tmp_path / "r.toml") in message
+    for name in names:
+        assert name in message
+
+
+@pytest.mark.parametrize("text, names", [
+    ("[region]\ntimezone = 5\n", ["[region] timezone = 5", "text", "America/New_York"]),
+    ("[region]\nname = 3\n", ["[region] name = 3", "text"]),
+    ("[run]\nn_partitions = 'four'\n", ["[run] n_partitions = 'four'", "whole number"]),
+    ("[run]\nn_partitions = 2.5\n", ["[run] n_partitions = 2.5", "whole number"]),
+    ("[run]\nn_partitions = true\n", ["[run] n_partitions = True", "whole number"]),
+])
+def test_wrong_types_in_the_config_are_errors_not_tracebacks(tmp_path, text, names):
+    with pytest.raises(MobilityError) as err:
+        load_config(write(tmp_path, text))
+    for name in names:
+        assert name in str(err.value)
+
+
+def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
+    config = load_config(write(tmp_path, """
+        [region]
+        name = "x"
+        timezone = "America/Chicago"
+        start = 2020-03-02
+        end = "2020-03-29"
+        [run]
+        n_partitions = 3
+        [inputs]
+        pings = "p.csv"
+        format = "csv"
+        columns = { user_id = "uid" }
+        cbg = "a"
+        lodes_wac = "a"
+        lodes_rac = "a"
+        telework = "a"
+        acs_sexage = "a"
+        truth_area = "a"
+        truth_status = "a"
+        laus = ["a", "b"]
+        ui_claims = "a"
+        [validate]
+        max_accuracy_m = 100
+        max_bad_share = 0.1
+        [census]
+    """))
+    assert (config.timezone, config.n_partitions, config.inputs["cbg"]) == ("America/Chicago", 3, "a")

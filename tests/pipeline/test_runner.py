@@ -129,3 +129,20 @@ def test_downstream_reruns_when_upstream_ran_again(config, tmp_path):
     calls.clear()
     Runner(config, make_stages(calls), out, progress=False).run()
     assert calls == ["second"]
+
+
+def test_a_config_error_of_a_later_stage_stops_the_run_before_the_first_stage(config, tmp_path):
+    # a typo in [employment] used to surface only when the employment stage started, after hours of earlier stages
+    calls = []
+
+    def bad_params(c):
+        raise MobilityError(f"{c.path}: [stops] has unknown key(s) 'factr'")
+
+    first, second = make_stages(calls)
+    stages = [first, Stage("second", ("first",), ("scaled",), second.run, bad_params)]
+    with pytest.raises(MobilityError, match="factr"):
+        Runner(config, stages, tmp_path / "out", progress=False).run()
+    assert calls == [] and not (tmp_path / "out").exists()
+    # stages after --until are not run, so their parameters are not asked for
+    Runner(config, stages, tmp_path / "out", progress=False).run(until="first")
+    assert calls == ["first"]

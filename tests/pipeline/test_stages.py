@@ -1,0 +1,112 @@
+"""The stages' own checks of a region config and of the data they get (one test per problem a user can cause)."""
+
+import textwrap
+
+import pytest
+
+from mobility.errors import MobilityError
+from mobility.pipeline.config import load_config
+from mobility.pipeline.stages import _report_params
+
+
+def config_with(tmp_path, text):
+    path = tmp_path / "r.toml"
+    path.write_text(textwrap.dedent(text))
+    return load_config(path)
+
+
+def test_report_months_outside_the_study_period_are_an_error_naming_them_and_the_period(tmp_path):
+    # they used to fail only at the report stage, after every other stage had run
+    config = config_with(tmp_path, """
+        [region]
+        start = "2020-03-02"
+        end = "2020-03-29"
+        [report]
+        months = ["2020-05", "2020-03", "2020-02"]
+    """)
+    with pytest.raises(MobilityError) as err:
+        _report_params(config)
+    message = str(err.value)
+    assert "[report] months" in message
+    named = message.split("]: ")[1].split(" outside")[0]
+    assert named == "'2020-05', '2020-02'"
+    assert "2020-03-02" in message and "2020-03-29" in message
+
+
+@pytest.mark.parametrize("months", [["2020-3x"], "2020-03", [202003]])
+def test_report_months_that_are_not_months_are_an_error(tmp_path, months):
+    text = repr(months).replace("'", '"')
+    config = config_with(tmp_path, f'[region]\nend = "2020-03-29"\n[report]\nmonths = {text}\n')
+    with pytest.raises(MobilityError, match=r"\[report\] months"):
+        _report_params(config)
+
+
+def test_report_months_inside_the_period_and_the_default_month(tmp_path):
+    config = config_with(tmp_path, '[region]\nstart = "2020-01-15"\nend = "2020-03-02"\n'
+                                   '[report]\nmonths = ["2020-01", "2020-03"]\n')
+    assert _report_params(config)["months"] == ["2020-01", "2020-03"]
+    config = config_with(tmp_path, '[region]\nstart = "2020-01-15"\nend = "2020-03-02"\n')
+    assert _report_params(config)["months"] == ["2020-03"]
+    config = config_with(tmp_path, '[region]\nend = "2020-03-02"\n[report]\nmonths = ["2019-01"]\n')
+    assert _report_params(config)["months"] == ["2019-01"]  # no start: the period is open before its end
+
+
+def pings_region(tmp_path, rows, *, period=("2020-03-02", "2020-03-08"), max_bad_share=0.05):
+    (tmp_path / "p.csv").write_text("user_id,timestamp,lat,lon\n" + "".join(f"{r}\n" for r in rows))
+    path = tmp_path / "r.toml"
+    path.write_text(textwrap.dedent(f"""
+        [region]
+        timezone = "America/New_York"
+        start = "{period[0]}"
+        end = "{period[1]}"
+        [inputs]
+        pings = "p.csv"
+        [validate]
+        max_bad_share = {max_bad_share}
+    """))
+    return path
+
+
+ROWS = [f"u{u},2020-03-0{d} 0{h}:00,39.95,-75.16" for u in range(3) for d in (3, 4) for h in range(5)]
+
+
+def test_a_study_period_without_pings_stops_at_load_naming_the_period_and_the_counts(tmp_path):
+    # the run used to go on with no pings and fail at the employment stage on an empty "person table"
+    from mobility.pipeline import run
+
+    path = pings_region(tmp_path, ROWS, period=("2021-03-02", "2021-03-08"))
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), until="stops", progress=False)
+    message = str(err.value)
+    assert "no valid ping inside the study period" in message
+    assert "30 rows" in message and "30 valid pings outside" in message
+    assert "start = 2021-03-02" in message and "end = 2021-03-08" in message and "America/New_York" in message
+    assert not (tmp_path / "out" / "stops").exists()
+
+
+def test_all_rows_bad_under_a_lenient_bad_share_stops_at_load_pointing_to_the_quarantine(tmp_path):
+    from mobility.pipeline import read_table, run
+
+    path = pings_region(tmp_path, [r.replace("39.95", "99.5") for r in ROWS], max_bad_share=1.0)
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), until="stops", progress=False)
+    message = str(err.value)
+    assert "no valid ping inside the study period" in message and "30 quarantined" in message
+    assert "bad_coordinate" in message and "quarantine" in message
+    quarantine = read_table(tmp_path / "out", "quarantine")  # published for the user to look at
+    assert len(quarantine) == 30 and set(quarantine["reason"]) == {"bad_coordinate"}
+
+
+def test_ping_files_with_a_header_only_stop_at_load(tmp_path):
+    from mobility.pipeline import run
+
+    path = pings_region(tmp_path, [])
+    with pytest.raises(MobilityError, match="hold no data rows"):
+        run(str(path), str(tmp_path / "out"), until="stops", progress=False)
+
+
+def test_a_period_with_some_pings_runs(tmp_path):
+    from mobility.pipeline import read_table, run
+
+    run(str(pings_region(tmp_path, ROWS)), str(tmp_path / "out"), until="validate", progress=False)
+    assert len(read_table(tmp_path / "out", "pings")) == 30
