@@ -73,14 +73,21 @@ def run_generate(ctx: StageContext) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- load
 def _load_params(config: RegionConfig) -> dict[str, Any]:
     v = config.stage("validate")
+    thresholds = {}
+    for key, default, ok, words in (
+            ("max_accuracy_m", 200.0, lambda x: x > 0, "a number of metres above 0 (e.g. 200)"),
+            ("max_bad_share", 0.05, lambda x: 0 <= x <= 1, "a share between 0 and 1 (e.g. 0.05 for 5 %)")):
+        value = v.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            raise MobilityError(f"{config.path}: [validate] {key} = {value!r} must be {words}, without quotes")
+        thresholds[key] = float(value)
     return {
         "files": [str(p) for p in config.ping_files()],
         "format": config.inputs.get("format"),
         "columns": config.inputs.get("columns"),
         "timezone": config.timezone,
         "period": study_period(config),
-        "max_accuracy_m": float(v.get("max_accuracy_m", 200.0)),
-        "max_bad_share": float(v.get("max_bad_share", 0.05)),
+        **thresholds,
         "n_partitions": config.n_partitions,
     }
 
@@ -189,10 +196,40 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
     worst = [s for s in sorted(summaries, key=lambda s: -sum(s["quarantine"].values()))[:3] if s["quarantine"]]
     named = "; ".join(f"{s['file']} ({sum(s['quarantine'].values()):,} of {s['rows']:,} rows bad)" for s in worst)
     check_bad_share(counts, n_rows, max_bad_share=limit, source=f"all input files (worst: {named})", fix=(
+        _timestamp_hint(quarantine_dirs) if counts.get("bad_timestamp", 0) > n_bad / 2 else "") + (
         f"Every rejected row, with its file, row and reason, is in the quarantine table {table} "
         f"(mobility.read_table({str(ctx.out_dir)!r}, 'quarantine')). Fix the input files, map misnamed columns "
         f"in the region config with [inputs] columns = {{ lat = \"your_lat_column\" }}, or raise [validate] "
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
+
+
+def _timestamp_hint(quarantine_dirs: list[Path], n_examples: int = 3) -> str:
+    """For a load stopped mostly on ``bad_timestamp``: the first few such values with their file and row, and
+    what they look like (Unix epoch milliseconds, which are read as seconds and land far outside the range of
+    valid times, or text that is not ISO 8601); read from the first quarantine parts only."""
+    import re
+
+    import pyarrow.parquet as pq
+
+    from mobility.schema import TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    examples = []
+    for part in sorted(p for folder in quarantine_dirs for p in folder.glob("*.parquet"))[:8]:
+        q = pq.read_table(part, columns=["timestamp", "source", "row", "reason"]).to_pandas()
+        q = q[q["reason"] == "bad_timestamp"]
+        examples += [(str(ts), str(src), int(row)) for ts, src, row in
+                     zip(q["timestamp"], q["source"], q["row"])][: n_examples - len(examples)]
+        if len(examples) >= n_examples:
+            break
+    if not examples:
+        return ""
+    shown = ", ".join(f"{ts!r} ({src}, row {row})" for ts, src, row in examples)
+    low, high = (pd.Timestamp(t, tz="UTC").timestamp() * 1000 for t in (TIMESTAMP_MIN, TIMESTAMP_MAX))
+    if all(re.fullmatch(r"\d+(\.\d*)?", ts) and low <= float(ts) < high for ts, _, _ in examples):
+        return (f"The bad timestamps, e.g. {shown}, look like Unix epoch milliseconds; timestamps are read as ISO "
+                "8601 text or epoch seconds: divide them by 1000 in the files (or write them as ISO 8601). ")
+    return (f"The bad timestamps, e.g. {shown}, are neither ISO 8601 text (2020-03-02T08:00:00-05:00, or without "
+            "the offset for local time in [region] timezone) nor Unix epoch seconds; rewrite them in one of those. ")
 
 
 def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, outside: int,

@@ -110,3 +110,44 @@ def test_a_period_with_some_pings_runs(tmp_path):
 
     run(str(pings_region(tmp_path, ROWS)), str(tmp_path / "out"), until="validate", progress=False)
     assert len(read_table(tmp_path / "out", "pings")) == 30
+
+
+def test_epoch_millisecond_timestamps_get_a_hint_in_the_bad_share_error(tmp_path):
+    # every row was quarantined as bad_timestamp and the message did not say why
+    from mobility.pipeline import run
+
+    first_ms = 1583211600000  # 2020-03-03 05:00 UTC
+    rows = [f"u{u},{first_ms + 60_000 * i},39.95,-75.16" for u in range(2) for i in range(10)]
+    with pytest.raises(MobilityError) as err:
+        run(str(pings_region(tmp_path, rows)), str(tmp_path / "out"), until="load", progress=False)
+    message = str(err.value)
+    assert "bad_timestamp=20" in message
+    assert "'1583211600000'" in message and "p.csv, row 0" in message
+    assert "epoch milliseconds" in message and "divide" in message
+
+
+def test_unparseable_timestamps_are_shown_in_the_bad_share_error_without_the_epoch_hint(tmp_path):
+    from mobility.pipeline import run
+
+    rows = [f"u1,03/0{d}/2020 08:00,39.95,-75.16" for d in range(3, 9)]
+    with pytest.raises(MobilityError) as err:
+        run(str(pings_region(tmp_path, rows)), str(tmp_path / "out"), until="load", progress=False)
+    message = str(err.value)
+    assert "'03/03/2020 08:00' (p.csv, row 0)" in message and "ISO 8601" in message
+    assert "milliseconds" not in message
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("max_bad_share", '"5%"', "a share between 0 and 1"),
+    ("max_bad_share", "5", "a share between 0 and 1"),
+    ("max_accuracy_m", '"two hundred"', "a number of metres"),
+    ("max_accuracy_m", "-1", "a number of metres"),
+])
+def test_validate_thresholds_of_the_wrong_kind_are_errors_naming_the_key(tmp_path, key, value, words):
+    from mobility.pipeline.stages import _load_params
+
+    path = pings_region(tmp_path, ROWS)
+    path.write_text(path.read_text().replace("max_bad_share = 0.05", f"{key} = {value}"))
+    with pytest.raises(MobilityError) as err:
+        _load_params(load_config(path))
+    assert f"[validate] {key} = " in str(err.value) and words in str(err.value)
