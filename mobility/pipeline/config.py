@@ -141,6 +141,7 @@ def load_config(region: str | Path) -> RegionConfig:
         raise MobilityError(f"{path}: unknown section(s) {sorted(unknown)}; known: {sorted(KNOWN_SECTIONS)}")
     for section, allowed in CONFIG_KEYS.items():
         check_keys(path, section, raw.get(section, {}), allowed)
+    check_inputs(path, raw.get("inputs", {}))
     region_table = raw.get("region", {})
     name = region_table.get("name", path.stem)
     tz = region_table.get("timezone", "UTC")
@@ -195,3 +196,57 @@ def check_keys(path: Path, section: str, table: Any, allowed: tuple[str, ...]) -
         named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     raise MobilityError(f"{path}: [{section}] has unknown key(s) {', '.join(named)}; "
                         + (f"allowed: {', '.join(allowed)}" if allowed else f"[{section}] takes no keys: delete them"))
+
+
+def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
+    """MobilityError naming the ``[inputs]`` key, its value and the fix when a value has the wrong shape: ``pings``
+    and ``laus`` are paths (one, or a list), the other files one path each, ``format`` one of the ping formats,
+    ``columns`` a table from canonical ping column names to the file's own names (also when it is written the
+    wrong way round, ``{ device = "user_id" }``).
+
+    Examples
+    --------
+    >>> check_inputs(Path("r.toml"), {"columns": {"device": "user_id"}})
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: r.toml: [inputs] columns has key(s) 'device' that are not ping columns; the mapping is the wrong way round: write columns = { user_id = "device" } (the package's name = your column's name)
+    """
+    from mobility.io.pings import FORMATS
+    from mobility.schema import PINGS
+
+    def is_path_list(value):
+        return isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
+
+    for key, value in inputs.items():
+        where = f"{path}: [inputs] {key} = {value!r}"
+        if key in ("pings", "laus") and not is_path_list(value):
+            raise MobilityError(f"{where} must be paths in quotes: one, or a list such as "
+                                "[\"data/a.csv\", \"data/*.parquet\"]")
+        if key not in ("pings", "laus", "format", "columns") and not isinstance(value, str):
+            raise MobilityError(f"{where} must be one path in quotes, e.g. {key} = \"data/{key}.csv\"")
+    fmt = inputs.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise MobilityError(f"{path}: [inputs] format = {fmt!r} is not one of {FORMATS}; leave it out to tell each "
+                            "file's format from its name")
+    columns = inputs.get("columns")
+    if columns is None:
+        return
+    example = 'columns = { user_id = "device", timestamp = "local_time" }'
+    if not isinstance(columns, dict):
+        raise MobilityError(f"{path}: [inputs] columns = {columns!r} must be a table from the package's column names "
+                            f"to yours, e.g. {example}")
+    unknown = [k for k in columns if k not in PINGS]
+    if unknown:
+        reverse = {v: k for k, v in columns.items() if k in unknown and isinstance(v, str) and v in PINGS}
+        if len(reverse) == len(unknown):  # every unknown key maps to a ping column: written the wrong way round
+            pairs = ", ".join(f'{v} = "{k}"' for v, k in reverse.items())
+            fix = (f"the mapping is the wrong way round: write columns = {{ {pairs} }} (the package's name = your "
+                   "column's name)")
+        else:
+            fix = f"the keys must be among {', '.join(PINGS)} and the values your column names, e.g. {example}"
+        raise MobilityError(f"{path}: [inputs] columns has key(s) {', '.join(map(repr, unknown))} that are not ping "
+                            f"columns; {fix}")
+    bad = {k: v for k, v in columns.items() if not isinstance(v, str)}
+    if bad:
+        k, v = next(iter(bad.items()))
+        raise MobilityError(f"{path}: [inputs] columns: {k} = {v!r} must be your file's column name in quotes")

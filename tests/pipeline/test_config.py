@@ -133,3 +133,24 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
         [census]
     """))
     assert (config.timezone, config.n_partitions, config.inputs["cbg"]) == ("America/Chicago", 3, "a")
+
+
+@pytest.mark.parametrize("line, names", [
+    # the mapping the wrong way round: the load error then suggested keeping it
+    ('columns = { device = "user_id", local_time = "timestamp" }',
+     ["[inputs] columns", "'device'", "wrong way round", 'user_id = "device"', 'timestamp = "local_time"']),
+    ('columns = { uid = "device" }', ["[inputs] columns", "'uid'", "user_id, timestamp, lat, lon"]),
+    ('columns = "device,local_time"', ["[inputs] columns", "table", 'user_id = "device"']),
+    ('columns = { user_id = 3 }', ["[inputs] columns", "user_id = 3", "column name"]),
+    ('format = "CSV"', ["[inputs] format = 'CSV'", "'csv'", "parquet"]),
+    ("pings = 5", ["[inputs] pings = 5", "paths"]),
+    ("pings = ['a.csv', 5]", ["[inputs] pings", "paths"]),
+    ("cbg = ['a.geojson']", ["[inputs] cbg = ['a.geojson']", "one path"]),
+    ("laus = 7", ["[inputs] laus = 7", "paths"]),
+])
+def test_inputs_of_the_wrong_shape_are_errors_naming_the_key_and_the_fix(tmp_path, line, names):
+    text = "[inputs]\n" + ("" if line.startswith("pings") else "pings = 'p.csv'\n") + line + "\n"
+    with pytest.raises(MobilityError) as err:
+        load_config(write(tmp_path, text))
+    for name in names:
+        assert name in str(err.value)
