@@ -73,6 +73,11 @@ class RegionConfig:
             return None
         return self.resolve(value)
 
+    def input_paths(self, key: str) -> list[Path]:
+        """The paths of an input that may name one file or a list (``[inputs] laus``); empty when not given."""
+        value = self.inputs.get(key) or []
+        return [self.resolve(v) for v in ([value] if isinstance(value, str) else value)]
+
     def ping_files(self) -> list[Path]:
         """All ping files named by ``[inputs] pings`` (globs expanded, sorted, de-duplicated)."""
         patterns = self.inputs.get("pings")

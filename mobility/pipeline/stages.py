@@ -654,22 +654,26 @@ def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFr
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:
-    return [p for p in (config.input_path(k, required=False) for k in ("truth_area", "laus", "ui_claims")) if p]
+    return [p for p in (config.input_path(k, required=False) for k in ("truth_area", "ui_claims")) if p] \
+        + config.input_paths("laus")
 
 
 def run_validation(ctx: StageContext) -> dict[str, Any]:
     """Area estimates against the official series (and, on a synthetic region, its true rates)."""
-    from mobility.census import read_laus, read_ui_claims
+    from mobility.census import read_ui_claims
+    from mobility.census.laus import read_laus_files
     from mobility.employment.validation import plot_validation, reference_series, validate_against
     from mobility.pipeline.runner import read_table
 
     config = ctx.config
     area = read_table(ctx.out_dir, "area_unemployment")
     refs = {}
-    for key, reader in (("truth_area", pd.read_parquet), ("laus", read_laus), ("ui_claims", read_ui_claims)):
+    for key, reader in (("truth_area", pd.read_parquet), ("ui_claims", read_ui_claims)):
         path = config.input_path(key, required=False)
         if path is not None:
             refs[key] = reader(path)
+    if config.input_paths("laus"):  # one file or several (county and state sheets)
+        refs["laus"] = read_laus_files(config.input_paths("laus"))
     out = ctx.output("validation")
     result = {}
     for route in sorted(area["route"].unique()):

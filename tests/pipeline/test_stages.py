@@ -151,3 +151,35 @@ def test_validate_thresholds_of_the_wrong_kind_are_errors_naming_the_key(tmp_pat
     with pytest.raises(MobilityError) as err:
         _load_params(load_config(path))
     assert f"[validate] {key} = " in str(err.value) and words in str(err.value)
+
+
+def _laus_sheet(path, fips, name, rate_pct):
+    import pandas as pd
+
+    unemployed = round(600000 * rate_pct / 100)
+    pd.DataFrame([["LAUS Code", "State FIPS Code", "County FIPS Code", "County Name/State Abbreviation",
+                   "Period", "Force", "Employed", "Unemployed", "(%)"],
+                  [f"CN{fips}00000000", fips[:2], fips[2:], name, "Apr-20", 600000, 600000 - unemployed,
+                   unemployed, rate_pct]]).to_excel(path, header=False, index=False)
+
+
+def test_laus_given_as_a_list_of_files_is_read_by_the_validation_stage(tmp_path):
+    # README and the report take [inputs] laus as one path or a list; the validation stage's fingerprint and
+    # reader took one path only: a list (county and state files) was a TypeError before any stage ran
+    import pandas as pd
+
+    from mobility.pipeline.runner import StageContext
+    from mobility.pipeline.stages import _validation_inputs, run_validation
+
+    _laus_sheet(tmp_path / "allegheny.xlsx", "42003", "Allegheny County, PA", 10.0)
+    _laus_sheet(tmp_path / "philadelphia.xlsx", "42101", "Philadelphia County, PA", 20.0)
+    config = config_with(tmp_path, '[inputs]\npings = "p.csv"\nlaus = ["allegheny.xlsx", "philadelphia.xlsx"]\n')
+    assert _validation_inputs(config) == [tmp_path / "allegheny.xlsx", tmp_path / "philadelphia.xlsx"]
+    out = tmp_path / "out"
+    (out / "area_unemployment").mkdir(parents=True)
+    pd.DataFrame({"method": "signal", "route": "individual", "estimator": "expected", "level": "county",
+                  "area": ["42003", "42101"], "period": "month", "period_start": pd.Timestamp("2020-04-01"),
+                  "rate": [0.12, 0.18], "suppressed": False}).to_parquet(out / "area_unemployment" / "part-00000.parquet")
+    summary = run_validation(StageContext(config, {}, out, out / ".staging" / "validation"))
+    laus = summary["validation"]["individual"]["laus_county"]["signal"]
+    assert laus["n"] == 2 and abs(laus["mae"] - 0.02) < 1e-9  # |0.12 - 0.10| and |0.18 - 0.20|
