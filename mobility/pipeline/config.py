@@ -73,6 +73,20 @@ class RegionConfig:
             return None
         return self.resolve(value)
 
+    def missing_file(self, path: Path, stage: str) -> MobilityError:
+        """The error for a file the config names that does not exist: the key that names it, the path it
+        resolves to, the stage that needs it, and what relative paths are relative to."""
+        keys = [(f"[inputs] {k}", v) for k, v in self.inputs.items()]
+        keys += [(f"[{s}] {k}", v) for s, table in self.sections.items() for k, v in table.items()]
+        named = "the config"
+        for key, value in keys:
+            paths = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            if any(isinstance(v, str) and self.resolve(v) == path for v in paths):
+                named = f"{key} = {value!r}"
+                break
+        return MobilityError(f"{self.path}: {named} names {path}, which does not exist (the {stage} stage reads it); "
+                             f"fix the path (relative paths are relative to {self.path.parent})")
+
     def input_paths(self, key: str) -> list[Path]:
         """The paths of an input that may name one file or a list (``[inputs] laus``); empty when not given."""
         value = self.inputs.get(key) or []

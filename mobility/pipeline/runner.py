@@ -446,6 +446,10 @@ class Runner:
         last = names.index(until) if until else len(names) - 1
         for stage in self.stages[: last + 1]:  # a config error of a late stage stops the run now, not hours later
             stage.params(self.config)
+            if self.config.synthetic is None:  # a synthetic region's files appear when its generate stage runs
+                missing = [p for p in stage.inputs(self.config) if not p.exists()]
+                if missing:
+                    raise self.config.missing_file(missing[0], stage.name)
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -183,3 +183,25 @@ def test_laus_given_as_a_list_of_files_is_read_by_the_validation_stage(tmp_path)
     summary = run_validation(StageContext(config, {}, out, out / ".staging" / "validation"))
     laus = summary["validation"]["individual"]["laus_county"]["signal"]
     assert laus["n"] == 2 and abs(laus["mae"] - 0.02) < 1e-9  # |0.12 - 0.10| and |0.18 - 0.20|
+
+
+@pytest.mark.parametrize("key, section", [("cbg", "inputs"), ("telework", "inputs"), ("labels", "employment")])
+def test_a_missing_input_file_stops_the_run_before_the_first_stage_naming_its_key(tmp_path, key, section):
+    # a wrong [inputs] cbg path failed at the home_work stage, a telework or labels path at employment
+    import mobility
+    from mobility.pipeline import run
+
+    files = mobility.sample_files()
+    path = pings_region(tmp_path, ROWS)
+    text = path.read_text().replace("[validate]", "\n".join(
+        [f'{k} = "{files[k]}"' for k in ("cbg", "lodes_wac", "telework") if k != key]
+        + ([f'{key} = "nowhere/{key}.csv"'] if section == "inputs" else []) + ["[validate]"]))
+    if section == "employment":
+        text += f'\n[employment]\n{key} = "nowhere/{key}.csv"\n'
+    path.write_text(text)
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), progress=False)
+    message = str(err.value)
+    assert f"[{section}] {key}" in message and str(tmp_path / "nowhere" / f"{key}.csv") in message
+    assert f"relative to {tmp_path}" in message
+    assert not (tmp_path / "out" / "ping_shards").exists()
