@@ -53,6 +53,7 @@ class RegionConfig:
     inputs: dict[str, Any]
     n_partitions: int
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timezone_given: bool = True  # False: [region] has no timezone, and local rules read UTC
 
     @property
     def region_dir(self) -> Path | None:
@@ -189,6 +190,7 @@ def load_config(region: str | Path) -> RegionConfig:
         inputs=dict(raw.get("inputs", {})),
         n_partitions=n_partitions,
         sections=sections,
+        timezone_given="timezone" in region_table,
     )
 
 

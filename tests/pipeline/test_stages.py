@@ -205,3 +205,20 @@ def test_a_missing_input_file_stops_the_run_before_the_first_stage_naming_its_ke
     assert f"[{section}] {key}" in message and str(tmp_path / "nowhere" / f"{key}.csv") in message
     assert f"relative to {tmp_path}" in message
     assert not (tmp_path / "out" / "ping_shards").exists()
+
+
+def test_a_region_without_a_timezone_runs_in_utc_and_says_so(tmp_path, caplog):
+    # night and working hours were read in UTC without a word: for Philadelphia, "night" began at 7 pm
+    import logging
+
+    from mobility.pipeline import run
+
+    path = pings_region(tmp_path, ROWS)
+    path.write_text(path.read_text().replace('timezone = "America/New_York"\n', ""))
+    with caplog.at_level(logging.WARNING, logger="mobility.pipeline"):
+        run(str(path), str(tmp_path / "out"), until="load", progress=False)
+    assert "[region] has no timezone" in caplog.text and "UTC" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mobility.pipeline"):
+        run(str(pings_region(tmp_path, ROWS)), str(tmp_path / "out2"), until="load", progress=False)
+    assert "timezone" not in caplog.text
