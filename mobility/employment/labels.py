@@ -16,6 +16,7 @@ and (:func:`check_overlap`) labels that share no user-week with the run.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import pandas as pd
 
 from mobility.checks import existing_file, first_row, require_columns
 from mobility.errors import MobilityError
+
+log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ("user_id", "week", "status")
 LABEL_STATUSES = ("employed", "remote", "unemployed", "no_job", "unknown")
@@ -148,6 +151,11 @@ def check_overlap(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInd
         raise MobilityError(f"{source}: none of its {len(lab_users)} users is among the run's {len(users)} users "
                             f"(labels e.g. {sorted(lab_users)[:3]}, run e.g. {sorted(map(str, users))[:3]}); the "
                             "user_id column must hold the ids of the pings")
+    absent = lab_users.difference(common)
+    if len(absent):
+        log.warning("%s: %d of its %d labelled users are not among the run's %d users (e.g. %s; the run's ids e.g. "
+                    "%s); their labels are not used", source, len(absent), len(lab_users), len(users),
+                    sorted(absent)[:3], sorted(map(str, users))[:3])
     lab_weeks = pd.to_datetime(labels.loc[labels["user_id"].astype(str).isin(common), "week"])
     if not lab_weeks.isin(weeks).any():
         raise MobilityError(f"{source}: its weeks ({lab_weeks.min().date()}..{lab_weeks.max().date()}) are outside the "

@@ -70,3 +70,20 @@ def test_no_overlap_with_the_run(tmp_path):
     with pytest.raises(MobilityError, match=r"its weeks \(2020-03-16..2020-03-23\) are outside the run's"):
         check_overlap(labels, np.array(["u1"]), pd.date_range("2021-01-04", periods=3, freq="7D"))
     check_overlap(labels, np.array(["u1", "x"]), pd.DatetimeIndex(["2020-03-23"]))
+
+
+def test_labelled_users_missing_from_the_run_are_counted_in_a_warning(caplog):
+    # ids written another way ("007" in the labels, "7" in the pings) dropped most labels without a word
+    import logging
+
+    labels = pd.DataFrame({"user_id": ["007", "008", "u1", "009"], "week": pd.to_datetime(["2020-03-16"] * 4),
+                           "status": ["employed", "unemployed", "employed", "employed"]})
+    labels.attrs["source"] = "panel.csv"
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        check_overlap(labels, np.array(["7", "8", "u1"]), pd.DatetimeIndex(["2020-03-16"]))
+    assert "panel.csv: 3 of its 4 labelled users are not among the run's 3 users" in caplog.text
+    assert "['007', '008', '009']" in caplog.text and "not used" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        check_overlap(labels, np.array(["007", "008", "u1", "009", "x"]), pd.DatetimeIndex(["2020-03-16"]))
+    assert caplog.text == ""
