@@ -219,6 +219,8 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
         return pd.concat(frames, ignore_index=True)
     if path.is_dir():
         files = _result_files(path)
+        if not files and name in EMPTY_OUTPUTS:
+            raise MobilityError(f"output '{name}' in {out_dir} is empty in this run: {EMPTY_OUTPUTS[name]}")
         if not files:
             raise MobilityError(f"output '{name}' in {out_dir} holds no table or JSON file; rerun the stage that "
                                 "writes it")
@@ -231,8 +233,18 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
             return _read_result(candidate, columns)
     have = sorted(p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) \
         if out_dir.is_dir() else []
+    try:
+        left_out = json.loads((out_dir / "run.json").read_text()).get("skipped_stages") or {}
+    except (OSError, ValueError):
+        left_out = {}
+    why = "".join(f"; this run left out {stage} (it {reason})" for stage, reason in left_out.items())
     raise MobilityError(f"no output '{name}' in {out_dir}; run the pipeline stage that writes it "
-                        f"(outputs there: {', '.join(have) or 'none'})")
+                        f"(outputs there: {', '.join(have) or 'none'}){why}")
+
+
+EMPTY_OUTPUTS = {"employment_model": "no classifier was trained or applied: give the region [employment] labels (a "
+                                     "labelled panel) or model (a model another run saved)"}
+"""Outputs a stage may leave empty, and why."""
 
 
 RESULT_SUFFIXES = (".parquet", ".csv", ".json")

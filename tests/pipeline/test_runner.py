@@ -146,3 +146,21 @@ def test_a_config_error_of_a_later_stage_stops_the_run_before_the_first_stage(co
     # stages after --until are not run, so their parameters are not asked for
     Runner(config, stages, tmp_path / "out", progress=False).run(until="first")
     assert calls == ["first"]
+
+
+def test_read_table_of_an_output_this_run_could_not_make_says_why(tmp_path):
+    # "run the pipeline stage that writes it" sent users to rerun a stage their region does not run, or one that
+    # had run and had nothing to write
+    out = tmp_path / "out"
+    (out / "employment_model").mkdir(parents=True)
+    (out / "run.json").write_text(json.dumps({"skipped_stages": {
+        "validation": "needs a reference series: [inputs] truth_area, laus or ui_claims"}}))
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "validation")
+    assert "this run left out validation (it needs a reference series: [inputs] truth_area, laus or ui_claims)" \
+        in str(err.value)
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "employment_model")
+    assert "is empty in this run" in str(err.value) and "[employment] labels" in str(err.value)
+    with pytest.raises(MobilityError, match="run the pipeline stage that writes it"):
+        read_table(tmp_path, "stops")  # no run.json: as before
