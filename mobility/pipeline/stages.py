@@ -493,6 +493,10 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.status import REPORTED_METHODS
 
     params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model", "method"))
+    if isinstance(params["min_cell_users"], int) and params["min_cell_users"] < 2:
+        raise MobilityError(f"{config.path}: [employment] min_cell_users = {params['min_cell_users']}: the area tables "
+                            "are published, and a cell of one user shows that person's status; use 2 or more "
+                            "(default 10)")
     params["method"] = params.get("method", "auto")
     if params["method"] not in REPORTED_METHODS:
         raise MobilityError(f"{config.path}: [employment] method = {params['method']!r}; use one of "

@@ -222,3 +222,16 @@ def test_a_region_without_a_timezone_runs_in_utc_and_says_so(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="mobility.pipeline"):
         run(str(pings_region(tmp_path, ROWS)), str(tmp_path / "out2"), until="load", progress=False)
     assert "timezone" not in caplog.text
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_the_pipeline_publishes_no_area_cell_of_one_user(tmp_path, k):
+    # EmploymentParams takes min_cell_users = 1 (tests look at every cell); the pipeline's area_unemployment is
+    # published, and a cell of one user would show that person's employment status by county and week
+    from mobility.pipeline.stages import _employment_params
+
+    config = config_with(tmp_path, f"[employment]\nmin_cell_users = {k}\n")
+    with pytest.raises(MobilityError) as err:
+        _employment_params(config)
+    assert f"[employment] min_cell_users = {k}" in str(err.value) and "2 or more" in str(err.value)
+    assert _employment_params(config_with(tmp_path, "[employment]\nmin_cell_users = 2\n"))["min_cell_users"] == 2
