@@ -456,6 +456,8 @@ class Runner:
             if value is not None and value not in names:
                 raise MobilityError(f"{which} {value}: no such stage; stages are {names}")
         last = names.index(until) if until else len(names) - 1
+        if from_stage and names.index(from_stage) > last:
+            raise MobilityError(f"--from {from_stage} comes after --until {until}: nothing to run; stages are {names}")
         for stage in self.stages[: last + 1]:  # a config error of a late stage stops the run now, not hours later
             stage.params(self.config)
             if self.config.synthetic is None:  # a synthetic region's files appear when its generate stage runs

@@ -164,3 +164,11 @@ def test_read_table_of_an_output_this_run_could_not_make_says_why(tmp_path):
     assert "is empty in this run" in str(err.value) and "[employment] labels" in str(err.value)
     with pytest.raises(MobilityError, match="run the pipeline stage that writes it"):
         read_table(tmp_path, "stops")  # no run.json: as before
+
+
+def test_from_a_stage_after_until_is_an_error(config, tmp_path):
+    # it ran nothing and said nothing
+    calls = []
+    with pytest.raises(MobilityError, match="--from second comes after --until first"):
+        Runner(config, make_stages(calls), tmp_path / "out", progress=False).run(from_stage="second", until="first")
+    assert calls == []
