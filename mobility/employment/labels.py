@@ -155,7 +155,7 @@ def check_overlap(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInd
     if len(absent):
         log.warning("%s: %d of its %d labelled users are not among the run's %d users (e.g. %s; the run's ids e.g. "
                     "%s); their labels are not used", source, len(absent), len(lab_users), len(users),
-                    sorted(absent)[:3], sorted(map(str, users))[:3])
+                    str(sorted(absent)[:3]), str(sorted(map(str, users))[:3]))  # text: the runner sums records
     lab_weeks = pd.to_datetime(labels.loc[labels["user_id"].astype(str).isin(common), "week"])
     if not lab_weeks.isin(weeks).any():
         raise MobilityError(f"{source}: its weeks ({lab_weeks.min().date()}..{lab_weeks.max().date()}) are outside the "
