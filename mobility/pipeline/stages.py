@@ -22,6 +22,7 @@ the function the stage calls, and the manifest records every value, defaults inc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -334,10 +335,35 @@ def _cbg(config: RegionConfig):
 
 
 # --------------------------------------------------------------------------------------------- stops .. metrics
-def _stops_params(config):
+@contextlib.contextmanager
+def _named(config: RegionConfig, section: str):
+    """An error of a value of ``[section]`` names the region config and the table (a parameter class or a
+    function says only ``radius_m='200' is not a number``)."""
+    try:
+        yield
+    except MobilityError as exc:
+        if str(exc).startswith(str(config.path)):
+            raise
+        raise MobilityError(f"{config.path}: [{section}] {exc}; fix it in the region config") from exc
+
+
+def _empty_visits():
+    """Stops with their locations, and no rows: a stage function called on them checks its parameters only."""
+    from mobility.locations import assign_locations
+    from mobility.pings import empty_pings
     from mobility.stops import detect_stops
 
-    return stage_params(config, "stops", detect_stops)
+    return assign_locations(detect_stops(empty_pings()))
+
+
+def _stops_params(config):
+    from mobility.pings import empty_pings
+    from mobility.stops import detect_stops
+
+    with _named(config, "stops"):
+        params = stage_params(config, "stops", detect_stops)
+        detect_stops(empty_pings(), **params)  # the values are checked now, before any stage runs
+    return params
 
 
 def run_stops(ctx: StageContext) -> dict[str, Any]:
@@ -350,8 +376,13 @@ def run_stops(ctx: StageContext) -> dict[str, Any]:
 
 def _locations_params(config):
     from mobility.locations import assign_locations
+    from mobility.pings import empty_pings
+    from mobility.stops import detect_stops
 
-    return stage_params(config, "locations", assign_locations)
+    with _named(config, "locations"):
+        params = stage_params(config, "locations", assign_locations)
+        assign_locations(detect_stops(empty_pings()), **params)  # the values are checked now
+    return params
 
 
 def run_locations(ctx: StageContext) -> dict[str, Any]:
@@ -370,7 +401,8 @@ def _home_work_params(config):
 
     given = _dataclass_params(config, "home_work", HomeWorkParams, defaults=False)
     # resolved for the chosen method (its windows); a bad value fails here, naming the field
-    return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
+    with _named(config, "home_work"):
+        return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
 
 
 def _cbg_inputs(config):
@@ -408,9 +440,15 @@ def run_home_work(ctx: StageContext) -> dict[str, Any]:
 
 def _metrics_params(config):
     from mobility.backend import choose_device
+    from mobility.home_work import detect_home_work
     from mobility.metrics import weekly_metrics
 
     params = stage_params(config, "metrics", weekly_metrics, fixed=("timezone", "home_work", "period"))
+    with _named(config, "metrics"):  # the values are checked now, on no rows
+        visits = _empty_visits()
+        labels = detect_home_work(visits, timezone=config.timezone)
+        weekly_metrics(visits, home_work=labels[["user_id", "date", "home_location_id", "work_location_id"]],
+                       timezone=config.timezone, **{k: v for k, v in params.items() if k != "backend"})
     requested = params.pop("backend") or "auto"
     backend, _ = choose_device(requested, where=f"{config.path}: [metrics] backend")
     return {**params, "timezone": config.timezone, "backend": requested, "device": _DEVICE[backend]}
@@ -504,18 +542,23 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
     if params["method"] == "classifier" and not (params.get("labels") or params.get("model")):
         raise MobilityError(f"{config.path}: [employment] method = 'classifier' needs a classifier: give [employment] "
                             "labels (a labelled panel) or model (a model another run saved), or use 'auto'")
+    with _named(config, "employment"):  # the values are checked now, before any stage runs
+        EmploymentParams(**{k: params[k] for k in dataclasses.asdict(EmploymentParams())})
     area = config.stage("employment").get("area", {})
     unknown = sorted(set(area) - set(dataclasses.asdict(AreaParams())))
     if unknown:
         raise MobilityError(f"{config.path}: [employment.area] has unknown key(s) {unknown}; "
                             f"allowed: {sorted(dataclasses.asdict(AreaParams()))}")
-    params["area"] = dataclasses.asdict(AreaParams(**area))
+    with _named(config, "employment.area"):
+        params["area"] = dataclasses.asdict(AreaParams(**area))
     classifier = config.stage("employment").get("classifier", {})
     unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
     if unknown:
         raise MobilityError(f"{config.path}: [employment.classifier] has unknown key(s) {unknown}; "
                             f"allowed: {sorted(dataclasses.asdict(ClassifierParams()))}")
     params["classifier"] = {**dataclasses.asdict(ClassifierParams()), **classifier}
+    with _named(config, "employment.classifier"):
+        ClassifierParams(**params["classifier"])
     params["timezone"] = config.timezone
     return params
 
@@ -698,9 +741,12 @@ def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import EmploymentParams
     from mobility.longitudinal.params import LongitudinalParams
 
-    params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    with _named(config, "longitudinal"):
+        params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
     employment = {k: v for k, v in config.stage("employment").items() if k in ("baseline_start", "baseline_end")}
-    return {**params.to_dict(), "baseline": [str(d.date()) for d in EmploymentParams(**employment).baseline]}
+    with _named(config, "employment"):
+        baseline = EmploymentParams(**employment).baseline
+    return {**params.to_dict(), "baseline": [str(d.date()) for d in baseline]}
 
 
 def classifier_features(out_dir: Path) -> list[str] | None:

@@ -235,3 +235,27 @@ def test_the_pipeline_publishes_no_area_cell_of_one_user(tmp_path, k):
         _employment_params(config)
     assert f"[employment] min_cell_users = {k}" in str(err.value) and "2 or more" in str(err.value)
     assert _employment_params(config_with(tmp_path, "[employment]\nmin_cell_users = 2\n"))["min_cell_users"] == 2
+
+
+@pytest.mark.parametrize("section, line, words", [
+    ("stops", 'radius_m = "200"', "radius_m='200' is not a number"),
+    ("stops", 'method = "slidin"', "method='slidin' is unknown"),
+    ("locations", "min_samples = 0", "min_samples=0 must be an integer >= 1"),
+    ("metrics", 'weights = "dwel"', "weights='dwel' is not one of"),
+    ("home_work", 'window_home_days = "28"', "window_home_days='28'"),
+    ("employment", "zero_attendance_max = 5", "zero_attendance_max"),
+    ("employment.classifier", "n_folds = 1", "n_folds"),
+    ("longitudinal", "window = [12, -4]", "reference_period=-1"),
+])
+def test_a_bad_stage_parameter_is_found_before_any_stage_runs_naming_the_config_and_table(tmp_path, section, line,
+                                                                                         words):
+    # such values failed only when their stage ran, after the stages before it, in a message that named neither
+    # the region config nor the table ("radius_m='200' is not a number": of [stops] or of [locations]?)
+    from mobility.pipeline import stages
+
+    config = config_with(tmp_path, f"[{section}]\n{line}\n")
+    binder = getattr(stages, f"_{section.split('.')[0]}_params")
+    with pytest.raises(MobilityError) as err:
+        binder(config)
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'r.toml'}: [{section.split('.')[0]}") and words in message
