@@ -391,7 +391,7 @@ def summarise_records(records: Sequence[logging.LogRecord]) -> str:
     groups: dict[tuple, list[logging.LogRecord]] = {}
     for record in records:
         args = record.args if isinstance(record.args, tuple) else ()
-        words = tuple(a if not _whole(a) else None for a in args)
+        words = tuple(repr(a) if not _whole(a) else None for a in args)  # repr: a list or dict is not hashable
         groups.setdefault((record.name, str(record.msg), words), []).append(record)
     lines = []
     for (_, msg, words), same in groups.items():
@@ -399,7 +399,7 @@ def summarise_records(records: Sequence[logging.LogRecord]) -> str:
         summable = len(same) > 1 and any(w is None for w in words) and \
             not any(isinstance(a, float) for row in args for a in row)
         if summable:
-            merged = tuple(sum(row[i] for row in args) if words[i] is None else words[i] for i in range(len(words)))
+            merged = tuple(sum(row[i] for row in args) if words[i] is None else args[0][i] for i in range(len(words)))
             lines.append(f"{msg % merged} ({len(same)} messages summed)")
         else:
             more = f" (and {len(same) - 1} more like it)" if len(same) > 1 else ""
