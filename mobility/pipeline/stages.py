@@ -197,40 +197,66 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
     worst = [s for s in sorted(summaries, key=lambda s: -sum(s["quarantine"].values()))[:3] if s["quarantine"]]
     named = "; ".join(f"{s['file']} ({sum(s['quarantine'].values()):,} of {s['rows']:,} rows bad)" for s in worst)
     check_bad_share(counts, n_rows, max_bad_share=limit, source=f"all input files (worst: {named})", fix=(
-        _timestamp_hint(quarantine_dirs) if counts.get("bad_timestamp", 0) > n_bad / 2 else "") + (
+        _bad_rows_hint(quarantine_dirs, max(counts, key=counts.get))) + (
         f"Every rejected row, with its file, row and reason, is in the quarantine table {table} "
         f"(mobility.read_table({str(ctx.out_dir)!r}, 'quarantine')). Fix the input files, map misnamed columns "
         f"in the region config with [inputs] columns = {{ lat = \"your_lat_column\" }}, or raise [validate] "
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
 
 
-def _timestamp_hint(quarantine_dirs: list[Path], n_examples: int = 3) -> str:
-    """For a load stopped mostly on ``bad_timestamp``: the first few such values with their file and row, and
-    what they look like (Unix epoch milliseconds, which are read as seconds and land far outside the range of
-    valid times, or text that is not ISO 8601); read from the first quarantine parts only."""
+BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"),
+                   "missing_value": ("user_id", "timestamp", "lat", "lon"), "bad_accuracy": ("accuracy_m",),
+                   "low_accuracy": ("accuracy_m",), "bad_utc_offset": ("utc_offset_s",)}
+"""Quarantine reason -> the columns whose values a stopped load shows (:func:`_bad_rows_hint`)."""
+
+
+def _bad_rows_hint(quarantine_dirs: list[Path], reason: str, n_examples: int = 3) -> str:
+    """For a load stopped mostly on one ``reason``: the first few such rows' values with their file and row,
+    and what they look like (epoch milliseconds, decimal commas, empty columns, ...); read from the first
+    quarantine parts only. Empty where the reason has no columns to show or no row was found."""
     import re
 
     import pyarrow.parquet as pq
 
     from mobility.schema import TIMESTAMP_MAX, TIMESTAMP_MIN
 
-    examples = []
+    columns = BAD_ROW_COLUMNS.get(reason, ())
+    examples: list[tuple[dict, str, int]] = []
     for part in sorted(p for folder in quarantine_dirs for p in folder.glob("*.parquet"))[:8]:
-        q = pq.read_table(part, columns=["timestamp", "source", "row", "reason"]).to_pandas()
-        q = q[q["reason"] == "bad_timestamp"]
-        examples += [(str(ts), str(src), int(row)) for ts, src, row in
-                     zip(q["timestamp"], q["source"], q["row"])][: n_examples - len(examples)]
+        present = [c for c in columns if c in pq.read_schema(part).names]
+        q = pq.read_table(part, columns=[*present, "source", "row", "reason"]).to_pandas()
+        q = q[q["reason"] == reason].head(n_examples - len(examples))
+        examples += [({c: str(v) for c, v in zip(present, values)}, str(src), int(row))
+                     for *values, src, row in zip(*(q[c] for c in present), q["source"], q["row"])]
         if len(examples) >= n_examples:
             break
-    if not examples:
+    if not examples or not columns:
         return ""
-    shown = ", ".join(f"{ts!r} ({src}, row {row})" for ts, src, row in examples)
-    low, high = (pd.Timestamp(t, tz="UTC").timestamp() * 1000 for t in (TIMESTAMP_MIN, TIMESTAMP_MAX))
-    if all(re.fullmatch(r"\d+(\.\d*)?", ts) and low <= float(ts) < high for ts, _, _ in examples):
-        return (f"The bad timestamps, e.g. {shown}, look like Unix epoch milliseconds; timestamps are read as ISO "
-                "8601 text or epoch seconds: divide them by 1000 in the files (or write them as ISO 8601). ")
-    return (f"The bad timestamps, e.g. {shown}, are neither ISO 8601 text (2020-03-02T08:00:00-05:00, or without "
-            "the offset for local time in [region] timezone) nor Unix epoch seconds; rewrite them in one of those. ")
+    shown = ", ".join(" ".join(f"{c} {v!r}" for c, v in values.items()) + f" ({src}, row {row})"
+                      for values, src, row in examples)
+    values = [v for row, _, _ in examples for v in row.values()]
+    if reason == "bad_timestamp":
+        low, high = (pd.Timestamp(t, tz="UTC").timestamp() * 1000 for t in (TIMESTAMP_MIN, TIMESTAMP_MAX))
+        if all(re.fullmatch(r"\d+(\.\d*)?", v) and low <= float(v) < high for v in values):
+            what = ("look like Unix epoch milliseconds; timestamps are read as ISO 8601 text or epoch seconds: divide "
+                    "them by 1000 in the files (or write them as ISO 8601)")
+        else:
+            what = ("are neither ISO 8601 text (2020-03-02T08:00:00-05:00, or without the offset for local time in "
+                    "[region] timezone) nor Unix epoch seconds; rewrite them in one of those")
+    elif reason == "bad_coordinate" and any("," in v for v in values):
+        what = "have decimal commas: write the coordinates with decimal points (39.95, -75.16)"
+    elif reason == "bad_coordinate":
+        what = "are not degrees within |lat| <= 90 and |lon| <= 180: check which columns [inputs] columns maps"
+    elif reason == "missing_value":
+        empty = sorted({c for row, _, _ in examples for c, v in row.items() if v in ("", "nan", "None", "<NA>")})
+        what = f"have no {', '.join(empty) or 'value'}: check that [inputs] columns maps the columns that hold them"
+    elif reason == "low_accuracy":
+        what = "have an accuracy radius over [validate] max_accuracy_m: is accuracy_m in metres? raise the limit if so"
+    elif reason == "bad_utc_offset":
+        what = "are not whole seconds east of UTC (e.g. -18000 for New York in winter)"
+    else:
+        what = "are not non-negative numbers of metres"
+    return f"The {reason} rows, e.g. {shown}, {what}. "
 
 
 def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, outside: int,

@@ -259,3 +259,28 @@ def test_a_bad_stage_parameter_is_found_before_any_stage_runs_naming_the_config_
         binder(config)
     message = str(err.value)
     assert message.startswith(f"{tmp_path / 'r.toml'}: [{section.split('.')[0]}") and words in message
+
+
+def test_decimal_comma_coordinates_get_a_hint_in_the_bad_share_error(tmp_path):
+    from mobility.pipeline import run
+
+    path = pings_region(tmp_path, [])
+    (tmp_path / "p.csv").write_text("user_id;timestamp;lat;lon\n" + "".join(
+        f"u1;2020-03-03 0{h}:00;39,95;-75,16\n" for h in range(6)))
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), until="load", progress=False)
+    message = str(err.value)
+    assert "lat '39,95' lon '-75,16' (p.csv, row 0)" in message and "decimal commas" in message
+
+
+def test_a_column_mapped_to_an_empty_column_is_named_in_the_bad_share_error(tmp_path):
+    from mobility.pipeline import run
+
+    path = pings_region(tmp_path, [])
+    (tmp_path / "p.csv").write_text("user_id,timestamp,lat,lon,latitude\n" + "".join(
+        f"u1,2020-03-03 0{h}:00,39.95,-75.16,\n" for h in range(6)))
+    path.write_text(path.read_text().replace('pings = "p.csv"', 'pings = "p.csv"\ncolumns = { lat = "latitude" }'))
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), until="load", progress=False)
+    message = str(err.value)
+    assert "missing_value=6" in message and "have no lat: check that [inputs] columns maps" in message
