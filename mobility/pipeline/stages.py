@@ -277,8 +277,9 @@ def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, ou
                      f"{config.end}, local dates in {config.timezone}): set start and end to dates your pings cover")
     if n_bad:
         table = publish_quarantine(ctx.out_dir, [quarantine_dir])
-        parts.append(f"{n_bad:,} quarantined ({', '.join(f'{k}={v:,}' for k, v in sorted(counts.items()))}): each with "
-                     f"its file, row and reason in the quarantine table {table}")
+        parts.append(f"{n_bad:,} quarantined ({', '.join(f'{k}={v:,}' for k, v in sorted(counts.items()))}). "
+                     f"{_bad_rows_hint([quarantine_dir], max(counts, key=counts.get))}Each with its file, row and "
+                     f"reason is in the quarantine table {table}")
     raise MobilityError(f"{config.path}: no valid ping inside the study period: of {n_rows:,} rows, "
                         + "; ".join(parts))
 

@@ -93,6 +93,7 @@ def test_all_rows_bad_under_a_lenient_bad_share_stops_at_load_pointing_to_the_qu
     message = str(err.value)
     assert "no valid ping inside the study period" in message and "30 quarantined" in message
     assert "bad_coordinate" in message and "quarantine" in message
+    assert "lat '99.5' lon '-75.16' (p.csv, row 0)" in message and "|lat| <= 90" in message
     quarantine = read_table(tmp_path / "out", "quarantine")  # published for the user to look at
     assert len(quarantine) == 30 and set(quarantine["reason"]) == {"bad_coordinate"}
 
