@@ -35,9 +35,10 @@ CONFIG_KEYS = {
                "truth_status", "laus", "ui_claims"),
     "validate": ("max_accuracy_m", "max_bad_share"),
     "census": (),
+    "report": ("months", "k_min_users", "trend_months", "method", "route", "baseline_months", "dimensions"),
 }
-"""The keys of the tables that the config and the load stage read themselves (the other stages check theirs
-against the parameters of the function they call)."""
+"""The keys of the tables that the config, the load stage and the report read themselves (the other stages check
+theirs against the parameters of the function they call)."""
 
 
 @dataclass(frozen=True)

@@ -888,7 +888,12 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- report
 def _report_params(config: RegionConfig) -> dict[str, Any]:
+    from mobility.report.privacy import check_k
+
     options = config.stage("report")
+    if "k_min_users" in options:
+        with _named(config, "report"):
+            check_k(options["k_min_users"])
     months = options.get("months")
     if months is None:  # the last month of the study period
         end = config.end or config.start

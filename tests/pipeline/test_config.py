@@ -79,6 +79,8 @@ def test_home_work_section_binds_the_params_of_its_method(tmp_path):
     ("[inputs]\npings = 'p.csv'\ncgb = 'cbg.geojson'\n", ["[inputs]", "'cgb'", "did you mean 'cbg'"]),
     # a typo in [validate] kept the default threshold
     ("[validate]\nmax_acuracy_m = 50\n", ["[validate]", "'max_acuracy_m'", "did you mean 'max_accuracy_m'"]),
+    # a typo in [report] failed only at the report stage, after every other stage
+    ("[report]\nk_min_user = 5\n", ["[report]", "'k_min_user'", "did you mean 'k_min_users'"]),
     # [census] takes no parameter
     ("[census]\nyear = 2019\n", ["[census]", "'year'", "takes no keys"]),
 ])

@@ -285,3 +285,10 @@ def test_a_column_mapped_to_an_empty_column_is_named_in_the_bad_share_error(tmp_
         run(str(path), str(tmp_path / "out"), until="load", progress=False)
     message = str(err.value)
     assert "missing_value=6" in message and "have no lat: check that [inputs] columns maps" in message
+
+
+def test_a_report_k_below_two_is_found_before_any_stage_runs(tmp_path):
+    config = config_with(tmp_path, '[region]\nend = "2020-03-29"\n[report]\nk_min_users = 1\n')
+    with pytest.raises(MobilityError) as err:
+        _report_params(config)
+    assert str(err.value).startswith(f"{tmp_path / 'r.toml'}: [report]") and "k_min_users" in str(err.value)
