@@ -104,8 +104,10 @@ class RegionConfig:
         files: list[Path] = []
         for pattern in patterns:
             resolved = self.resolve(pattern)
-            if resolved.is_dir():
-                matches = [resolved]
+            if resolved.is_dir():  # its ping files, every subfolder included, as read_pings reads a folder
+                from mobility.io.pings import list_ping_files
+
+                matches = list_ping_files(resolved)
             else:
                 matches = [Path(p) for p in sorted(glob.glob(str(resolved)))]
             files.extend(matches)
@@ -116,6 +118,11 @@ class RegionConfig:
                 f"(relative paths are relative to {self.path.parent})"
             )
         return unique
+
+    def ping_folders(self) -> list[Path]:
+        """The folders named by ``[inputs] pings`` (read with every subfolder)."""
+        patterns = self.inputs.get("pings") or []
+        return [p for p in map(self.resolve, [patterns] if isinstance(patterns, str) else patterns) if p.is_dir()]
 
     def resolve(self, value: str) -> Path:
         """A path of the config: ``{region_dir}`` expanded, relative to the config file's folder."""

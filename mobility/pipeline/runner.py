@@ -464,6 +464,7 @@ class Runner:
                 missing = [p for p in stage.inputs(self.config) if not p.exists()]
                 if missing:
                     raise self.config.missing_file(missing[0], stage.name)
+        self._check_inputs_outside_outputs()
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -510,6 +511,28 @@ class Runner:
         if self.skipped:
             log.info("not run for this region: %s (see above for the inputs each needs)", ", ".join(self.skipped))
         return manifest
+
+    def _check_inputs_outside_outputs(self) -> None:
+        """MobilityError when an input file lies in a folder the run replaces (``OUT/<table>``, ``OUT/report``, its
+        scratch folders): with ``--out`` set to the data folder, ``OUT/pings`` held the user's export, and the
+        validate stage's table replaced it; or when ``OUT`` lies inside an input folder (read recursively)."""
+        out = self.out_dir.resolve()
+        owned = [out / name for name in dict.fromkeys([t for s in self.stages for t in s.outputs]
+                                                      + ["report", "_state", ".staging", ".trash"])]
+        for stage in self.stages:
+            for path in stage.inputs(self.config):
+                path = Path(path).resolve()
+                folder = next((f for f in owned if f == path or f in path.parents), None)
+                if folder is not None:
+                    raise MobilityError(
+                        f"--out {self.out_dir}: the run replaces its folder {folder.name}/ with its own table of that "
+                        f"name, but that folder holds the input {path} (read by the {stage.name} stage); choose "
+                        f"another --out (e.g. {out / 'out'}) or move the input")
+        for folder in self.config.ping_folders():
+            if folder.resolve() == out or folder.resolve() in out.parents:
+                raise MobilityError(f"--out {self.out_dir} lies inside {folder}, which [inputs] pings reads with every "
+                                    "subfolder: the next run would read the run's own tables as pings; choose an --out "
+                                    "outside it")
 
     def _read_state(self, stage: Stage) -> dict | None:
         path = self.out_dir / "_state" / f"{stage.name}.json"

@@ -156,3 +156,14 @@ def test_inputs_of_the_wrong_shape_are_errors_naming_the_key_and_the_fix(tmp_pat
         load_config(write(tmp_path, text))
     for name in names:
         assert name in str(err.value)
+
+
+def test_a_folder_in_pings_gives_its_ping_files_with_every_subfolder(tmp_path):
+    # README and notebook 04 say pings takes folders; the load stage got the folder itself and stopped on
+    # "cannot tell the format from the name"
+    for name in ("a.csv", "sub/b.parquet", "notes.md", ".hidden/c.csv"):
+        (tmp_path / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / name).write_text("x")
+    config = load_config(write(tmp_path, "[inputs]\npings = \"data\"\n"))
+    assert [p.relative_to(tmp_path / "data").as_posix() for p in config.ping_files()] == ["a.csv", "sub/b.parquet"]
+    assert config.ping_folders() == [tmp_path / "data"]

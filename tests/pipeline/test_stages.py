@@ -292,3 +292,25 @@ def test_a_report_k_below_two_is_found_before_any_stage_runs(tmp_path):
     with pytest.raises(MobilityError) as err:
         _report_params(config)
     assert str(err.value).startswith(f"{tmp_path / 'r.toml'}: [report]") and "k_min_users" in str(err.value)
+
+
+def test_an_output_folder_that_holds_the_inputs_is_refused_and_the_inputs_stay(tmp_path):
+    # --out set to the data folder, whose pings/ held the export: the validate stage replaced pings/ by its table
+    # and the user's file was deleted
+    from mobility.pipeline import run
+
+    (tmp_path / "pings").mkdir()
+    export = tmp_path / "pings" / "export.csv"
+    export.write_text("user_id,timestamp,lat,lon\n" + "".join(f"{r}\n" for r in ROWS))
+    path = pings_region(tmp_path, ROWS)
+    path.write_text(path.read_text().replace('pings = "p.csv"', 'pings = "pings/*.csv"'))
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path), progress=False)
+    message = str(err.value)
+    assert f"holds the input {export}" in message and "pings/" in message and "another --out" in message
+    assert export.read_text().startswith("user_id,timestamp") and not (tmp_path / "ping_shards").exists()
+    with pytest.raises(MobilityError, match="lies inside .*, which .inputs. pings reads with every subfolder"):
+        path.write_text(path.read_text().replace('pings = "pings/*.csv"', 'pings = "pings"'))
+        run(str(path), str(tmp_path / "pings" / "out"), progress=False)
+    run(str(path), str(tmp_path / "out"), until="validate", progress=False)  # elsewhere it runs
+    assert export.exists() and not (tmp_path / "pings" / "out").exists()
