@@ -87,3 +87,22 @@ def test_labelled_users_missing_from_the_run_are_counted_in_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
         check_overlap(labels, np.array(["007", "008", "u1", "009", "x"]), pd.DatetimeIndex(["2020-03-16"]))
     assert caplog.text == ""
+
+
+def test_weeks_given_as_sundays_get_a_warning(tmp_path, caplog):
+    # US weeks often start on Sunday: 2020-03-15 (a Sunday) stands for the pipeline's week of Monday 2020-03-09,
+    # six days earlier than the Sunday-to-Saturday week it meant, without a word
+    import logging
+
+    path = tmp_path / "labels.csv"
+    path.write_text("user_id,week,status\nu1,2020-03-15,employed\nu1,2020-03-22,unemployed\nu2,2020-03-15,employed\n")
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        labels = read_labels(path)
+    assert labels["week"].dt.strftime("%Y-%m-%d").tolist() == ["2020-03-09", "2020-03-16", "2020-03-09"]
+    assert "every week of labels.csv is a Sunday" in caplog.text and "2020-03-15 stands for the week of Monday " \
+        "2020-03-09" in caplog.text
+    caplog.clear()
+    path.write_text("user_id,week,status\nu1,2020-03-16,employed\nu1,2020-03-29,unemployed\n")
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        read_labels(path)
+    assert caplog.text == ""
