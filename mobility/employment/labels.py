@@ -132,8 +132,8 @@ def _weeks(col: pd.Series, source: str, where: str, pos) -> pd.Series:
     week = week.dt.normalize().astype("datetime64[ns]")
     if len(week) and (week.dt.day_of_week == 6).all():
         log.warning("every week of %s is a Sunday: each stands for the week of the Monday before (%s stands for the "
-                    "week of Monday %s); if your weeks start on Sunday, give the Monday after instead", Path(source).name,
-                    week.iloc[0].date(), (week.iloc[0] - pd.Timedelta(days=6)).date())
+                    "week of Monday %s); if your weeks start on Sunday, give the Monday after instead",
+                    Path(source).name, week.iloc[0].date(), (week.iloc[0] - pd.Timedelta(days=6)).date())
     return week - pd.to_timedelta(week.dt.day_of_week, unit="D")
 
 
