@@ -768,8 +768,15 @@ def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import EmploymentParams
     from mobility.longitudinal.params import LongitudinalParams
 
+    from mobility.metrics import METRIC_COLUMNS
+
     with _named(config, "longitudinal"):
         params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    known = [*METRIC_COLUMNS, *(m.replace("_bits", "_norm") for m in METRIC_COLUMNS if "entropy_bits" in m)]
+    unknown = [m for m in params.metrics if m not in known]  # (_norm: the entropies of [metrics] normalise_entropy)
+    if unknown:
+        raise MobilityError(f"{config.path}: [longitudinal] metrics {unknown} are not metrics of the pipeline; use "
+                            f"some of {known}")
     employment = {k: v for k, v in config.stage("employment").items() if k in ("baseline_start", "baseline_end")}
     with _named(config, "employment"):
         baseline = EmploymentParams(**employment).baseline
@@ -890,10 +897,23 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
 def _report_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.report.privacy import check_k
 
+    from mobility.census.features import feature_columns
+    from mobility.employment.status import REPORTED_METHODS
+
     options = config.stage("report")
     if "k_min_users" in options:
         with _named(config, "report"):
             check_k(options["k_min_users"])
+    for key, allowed in (("method", REPORTED_METHODS), ("route", ("individual", "sector"))):
+        if key in options and options[key] not in allowed:
+            raise MobilityError(f"{config.path}: [report] {key} = {options[key]!r}; use one of {list(allowed)}")
+    for key in ("trend_months", "baseline_months"):
+        value = options.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise MobilityError(f"{config.path}: [report] {key} = {value!r} must be a whole number of months >= 1")
+    with _named(config, "report"):
+        for dimension in options.get("dimensions", []):
+            feature_columns(dimension)
     months = options.get("months")
     if months is None:  # the last month of the study period
         end = config.end or config.start

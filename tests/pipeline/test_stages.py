@@ -314,3 +314,31 @@ def test_an_output_folder_that_holds_the_inputs_is_refused_and_the_inputs_stay(t
         run(str(path), str(tmp_path / "pings" / "out"), progress=False)
     run(str(path), str(tmp_path / "out"), until="validate", progress=False)  # elsewhere it runs
     assert export.exists() and not (tmp_path / "pings" / "out").exists()
+
+
+@pytest.mark.parametrize("section, line, words", [
+    # a report by an unknown method or route came out empty without an error
+    ("report", 'method = "signl"', "method = 'signl'"),
+    ("report", 'route = "sectors"', "route = 'sectors'"),
+    # these failed at the report or longitudinal stage, after every stage before it
+    ("report", 'dimensions = ["sexx"]', "unknown dimension 'sexx'"),
+    ("report", "trend_months = 0", "trend_months = 0"),
+    ("longitudinal", 'metrics = ["radius_of_gyration"]', "'radius_of_gyration'"),
+])
+def test_report_and_longitudinal_choices_are_checked_before_any_stage_runs(tmp_path, section, line, words):
+    from mobility.pipeline import stages
+
+    config = config_with(tmp_path, f'[region]\nend = "2020-03-29"\n[{section}]\n{line}\n')
+    with pytest.raises(MobilityError) as err:
+        getattr(stages, f"_{section}_params")(config)
+    assert str(err.value).startswith(f"{tmp_path / 'r.toml'}: [{section}]") and words in str(err.value)
+
+
+def test_the_default_longitudinal_metrics_and_report_options_pass_the_checks(tmp_path):
+    from mobility.pipeline.stages import _longitudinal_params
+
+    config = config_with(tmp_path, '[region]\nend = "2020-03-29"\n[report]\nmethod = "signal"\nroute = "sector"\n'
+                                   'dimensions = ["sex", "sector"]\ntrend_months = 3\n')
+    assert _report_params(config)["method"] == "signal" and _longitudinal_params(config)["metrics"]
+    config = config_with(tmp_path, '[longitudinal]\nmetrics = ["uncorrelated_entropy_norm", "capacity"]\n')
+    assert list(_longitudinal_params(config)["metrics"]) == ["uncorrelated_entropy_norm", "capacity"]
