@@ -214,6 +214,8 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
     out_dir = Path(out_dir)
     path = out_dir / name
     if path.is_dir() and is_table(path):
+        if columns is not None:
+            _check_columns(name, sorted(path.glob("*.parquet")), columns)
         frames = [pd.read_parquet(p, columns=columns) for p in sorted(path.glob("*.parquet"))]
         frames = [f for f in frames if len(f)] or frames[:1]
         return pd.concat(frames, ignore_index=True)
@@ -245,6 +247,21 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
 EMPTY_OUTPUTS = {"employment_model": "no classifier was trained or applied: give the region [employment] labels (a "
                                      "labelled panel) or model (a model another run saved)"}
 """Outputs a stage may leave empty, and why."""
+
+
+def _check_columns(name: str, parts: list[Path], columns: list[str]) -> None:
+    """MobilityError when ``columns`` asks for a column no part of the table has (footers only), naming it, the
+    closest column there and all of them (pyarrow's error printed the whole schema)."""
+    import difflib
+
+    import pyarrow.parquet as pq
+
+    have = list(dict.fromkeys(n for part in parts for n in pq.read_schema(part).names))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        close = {c: difflib.get_close_matches(c, have, n=1, cutoff=0.5) for c in missing}
+        hint = "".join(f" (did you mean {m[0]!r} for {c!r}?)" for c, m in close.items() if m)
+        raise MobilityError(f"{name} has no column(s) {missing}{hint}; its columns: {have}")
 
 
 RESULT_SUFFIXES = (".parquet", ".csv", ".json")

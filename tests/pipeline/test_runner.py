@@ -172,3 +172,16 @@ def test_from_a_stage_after_until_is_an_error(config, tmp_path):
     with pytest.raises(MobilityError, match="--from second comes after --until first"):
         Runner(config, make_stages(calls), tmp_path / "out", progress=False).run(from_stage="second", until="first")
     assert calls == []
+
+
+def test_read_table_with_a_column_the_table_lacks_names_it_and_the_columns_there(tmp_path):
+    # it raised pyarrow's ArrowInvalid ("No match for FieldRef.Name(radius_km)") with the whole schema
+    out = tmp_path / "out"
+    write_parquet(pd.DataFrame({"user_id": ["a"], "radius_of_gyration_km": [1.0]}),
+                  out / "metrics_weekly" / "part-00000.parquet")
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "metrics_weekly", columns=["user_id", "radius_km"])
+    message = str(err.value)
+    assert "metrics_weekly has no column(s) ['radius_km']" in message
+    assert "did you mean 'radius_of_gyration_km'" in message and "['user_id', 'radius_of_gyration_km']" in message
+    assert read_table(out, "metrics_weekly", columns=["radius_of_gyration_km"])["radius_of_gyration_km"].tolist() == [1.0]
