@@ -921,7 +921,7 @@ def _report_params(config: RegionConfig) -> dict[str, Any]:
             raise MobilityError(f"{config.path}: set [report] months = [\"YYYY-MM\"] or [region] end")
         months = [str(pd.Timestamp(end).to_period("M"))]
     where = f"{config.path}: [report] months = {months!r}"
-    if not isinstance(months, list):
+    if not isinstance(months, list) or not months:
         raise MobilityError(f"{where} must be a list of months, e.g. months = [\"2020-04\"]")
     periods = []
     for month in months:

@@ -33,7 +33,7 @@ def test_report_months_outside_the_study_period_are_an_error_naming_them_and_the
     assert "2020-03-02" in message and "2020-03-29" in message
 
 
-@pytest.mark.parametrize("months", [["2020-3x"], "2020-03", [202003]])
+@pytest.mark.parametrize("months", [["2020-3x"], "2020-03", [202003], []])
 def test_report_months_that_are_not_months_are_an_error(tmp_path, months):
     text = repr(months).replace("'", '"')
     config = config_with(tmp_path, f'[region]\nend = "2020-03-29"\n[report]\nmonths = {text}\n')
