@@ -161,7 +161,7 @@ def load_config(region: str | Path) -> RegionConfig:
     """Read and check a region config (see module docstring)."""
     path = find_config(str(region))
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = _dates_as_text(tomllib.loads(path.read_text()))
     except tomllib.TOMLDecodeError as exc:
         raise MobilityError(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
     unknown = set(raw) - KNOWN_SECTIONS
@@ -200,6 +200,27 @@ def load_config(region: str | Path) -> RegionConfig:
         sections=sections,
         timezone_given="timezone" in region_table,
     )
+
+
+def _dates_as_text(value: Any) -> Any:
+    """TOML dates and times written without quotes (``start = 2020-03-02``) as ISO text, as if quoted: the stages
+    take dates as text, and the manifest and the stages' tables hold them.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> _dates_as_text({"employment": {"baseline_start": datetime.date(2020, 3, 2), "k": [1]}})
+    {'employment': {'baseline_start': '2020-03-02', 'k': [1]}}
+    """
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
 
 
 def check_keys(path: Path, section: str, table: Any, allowed: tuple[str, ...]) -> None:

@@ -167,3 +167,25 @@ def test_a_folder_in_pings_gives_its_ping_files_with_every_subfolder(tmp_path):
     config = load_config(write(tmp_path, "[inputs]\npings = \"data\"\n"))
     assert [p.relative_to(tmp_path / "data").as_posix() for p in config.ping_files()] == ["a.csv", "sub/b.parquet"]
     assert config.ping_folders() == [tmp_path / "data"]
+
+
+def test_unquoted_toml_dates_are_read_as_iso_text(tmp_path):
+    # [employment] baseline_start = 2020-03-02 (a TOML date, no quotes) reached the employment stage as a
+    # datetime.date and broke it after every stage before (pyarrow could not write it; JSON neither)
+    from mobility.pipeline.stages import _employment_params, study_period
+
+    config = load_config(write(tmp_path, """
+        [region]
+        timezone = "America/New_York"
+        start = 2020-03-02
+        end = 2020-03-29T00:00:00
+        [employment]
+        baseline_start = 2020-03-02
+        baseline_end = 2020-03-15
+    """))
+    assert (config.start, config.end) == ("2020-03-02", "2020-03-29T00:00:00")
+    params = _employment_params(config)
+    assert (params["baseline_start"], params["baseline_end"]) == ("2020-03-02", "2020-03-15")
+    assert study_period(config) == ["2020-03-02T05:00:00+00:00", "2020-03-30T04:00:00+00:00"]
+    import json
+    json.dumps(params)  # the manifest and the stage's state hold them
