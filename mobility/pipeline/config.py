@@ -274,6 +274,12 @@ def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
                                 "[\"data/a.csv\", \"data/*.parquet\"]")
         if key not in ("pings", "laus", "format", "columns") and not isinstance(value, str):
             raise MobilityError(f"{where} must be one path in quotes, e.g. {key} = \"data/{key}.csv\"")
+    for key in ("truth_status", "truth_area"):
+        if isinstance(inputs.get(key), str) and not inputs[key].lower().endswith((".parquet", ".pq")):
+            raise MobilityError(f"{path}: [inputs] {key} = {inputs[key]!r} must be a Parquet file: the synthetic "
+                                f"generator's truth/{'weekly_status' if key == 'truth_status' else 'area_weekly'}"
+                                ".parquet; to score the run against your own labelled weeks, give them as "
+                                "[employment] labels (CSV or Parquet: user_id, week, status)")
     fmt = inputs.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise MobilityError(f"{path}: [inputs] format = {fmt!r} is not one of {FORMATS}; leave it out to tell each "

@@ -125,8 +125,8 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
         lodes_rac = "a"
         telework = "a"
         acs_sexage = "a"
-        truth_area = "a"
-        truth_status = "a"
+        truth_area = "a.parquet"
+        truth_status = "a.parquet"
         laus = ["a", "b"]
         ui_claims = "a"
         [validate]
@@ -149,6 +149,9 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
     ("pings = ['a.csv', 5]", ["[inputs] pings", "paths"]),
     ("cbg = ['a.geojson']", ["[inputs] cbg = ['a.geojson']", "one path"]),
     ("laus = 7", ["[inputs] laus = 7", "paths"]),
+    # a CSV truth broke the employment stage at its end with pyarrow's "Parquet magic bytes not found"
+    ("truth_status = 'survey.csv'", ["[inputs] truth_status = 'survey.csv'", "Parquet", "[employment] labels"]),
+    ("truth_area = 'rates.csv'", ["[inputs] truth_area = 'rates.csv'", "Parquet"]),
 ])
 def test_inputs_of_the_wrong_shape_are_errors_naming_the_key_and_the_fix(tmp_path, line, names):
     text = "[inputs]\n" + ("" if line.startswith("pings") else "pings = 'p.csv'\n") + line + "\n"
