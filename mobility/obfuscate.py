@@ -109,7 +109,8 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
             f"locations: user {first['user_id']!r} location_id {first['location_id']} is labelled home or work "
             f"but has no lat/lon ({int(absent.sum())} such locations); pass the locations table of the same stops"
         )
-    places["cbg"] = assign_points(places["lat"].to_numpy(), places["lon"].to_numpy(), polygons).to_numpy()
+    coords = places[["lat", "lon"]].to_numpy(dtype=float)
+    places["cbg"] = assign_points(coords[:, 0], coords[:, 1], polygons).to_numpy()
     places = places[["user_id", "location_id", "cbg"]]
 
     for role in ("home", "work"):
@@ -133,6 +134,13 @@ def obfuscate_to_cbg(labels: pd.DataFrame, locations: pd.DataFrame, cbg: gpd.Geo
             "obfuscate: %d of %d home/work locations lie in no CBG polygon; %d user-day labels get no CBG",
             int(outside.sum()), len(places), n_days_outside,
         )
+        lat, lon = (coords[outside.to_numpy(), i] for i in (0, 1))
+        fits = np.abs(lon) <= 90
+        n_swapped = int(assign_points(lon[fits], lat[fits], polygons).notna().sum())
+        if n_swapped:
+            log.warning("obfuscate: %d of them would lie in one with lat and lon swapped: are the pings' latitude "
+                        "and longitude columns the wrong way round? (map them with [inputs] columns = { lat = ..., "
+                        "lon = ... }, or read_pings(columns=...))", n_swapped)
     return out.reset_index(drop=True)
 
 

@@ -24,7 +24,8 @@ order of :data:`mobility.schema.QUARANTINE_REASONS`:
 
 Timestamps
 ----------
-- tz-aware values (typed, or text ending in ``Z``/``+hh:mm``) keep their instant and are converted to UTC;
+- tz-aware values (typed, or text ending in ``Z``/``+hh:mm``, or in ``UTC``/``GMT`` as BigQuery writes it) keep
+  their instant and are converted to UTC;
 - naive values (typed, or text without offset) are read in ``timezone`` (IANA) if given, else as UTC; a
   naive time in the autumn fall-back hour is read as its first (daylight saving) occurrence;
 - numbers are Unix epoch seconds: numeric columns (Parquet int/float) and text that is a plain number
@@ -67,6 +68,7 @@ _TS_MAX_NS = pd.Timestamp(TIMESTAMP_MAX, tz="UTC").value
 _NAT = np.iinfo(np.int64).min
 _EPOCH_TEXT = r"[+-]?\d+(?:\.\d*)?"
 _TZ_TEXT = r".*\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+_UTC_WORD = r"(?<=\d)\s*(?:UTC|GMT|z)$"  # what _TZ_TEXT takes for UTC but ISO 8601 parsing refuses
 
 
 @dataclass
@@ -651,11 +653,11 @@ def timestamps_ns(s: pd.Series, timezone: str | None) -> tuple[np.ndarray, np.nd
 def _iso_ns(text: pd.Series, timezone: str | None) -> np.ndarray:
     """Epoch ns of ISO 8601 text (NaT where unparseable or out of range); naive text is in ``timezone``."""
     if timezone is None:
-        return _utc_ns(_parse_iso(text, utc=True))
+        return _aware_ns(text)
     aware = text.str.fullmatch(_TZ_TEXT).to_numpy(dtype=bool, na_value=False)
     ns = np.full(len(text), _NAT, dtype=np.int64)
     if aware.any():
-        ns[aware] = _utc_ns(_parse_iso(text[aware], utc=True))
+        ns[aware] = _aware_ns(text[aware])
     if (~aware).any():
         parsed = _parse_iso(text[~aware], utc=False)
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every one carried an offset the pattern missed
@@ -676,6 +678,21 @@ def _parse_iso(text: pd.Series, *, utc: bool) -> pd.Series:
     except (ValueError, OverflowError, TypeError):
         values = [_parse_one(v, utc) for v in text]
         return pd.Series(pd.to_datetime(values, utc=utc), index=text.index)
+
+
+def _aware_ns(text: pd.Series) -> np.ndarray:
+    """Epoch ns of tz-aware ISO 8601 text (NaT where unparseable or out of range). Text ending in ``UTC``,
+    ``GMT`` (as BigQuery writes it) or a small ``z``, which ISO 8601 parsing refuses, is read as ``+00:00``;
+    looked at only where the plain parse failed, so other text costs nothing more."""
+    ns = _utc_ns(_parse_iso(text, utc=True))
+    failed = np.flatnonzero(ns == _NAT)
+    if len(failed):
+        tried = text.iloc[failed]
+        fixed = tried.str.replace(_UTC_WORD, "+00:00", regex=True)
+        again = (fixed != tried).to_numpy(dtype=bool, na_value=False)
+        if again.any():
+            ns[failed[again]] = _utc_ns(_parse_iso(fixed[again], utc=True))
+    return ns
 
 
 def _parse_one(v: str, utc: bool):

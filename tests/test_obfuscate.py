@@ -73,6 +73,21 @@ def test_location_outside_every_cbg_is_na_counted_and_logged(caplog):
     assert "lie in no CBG polygon" in caplog.text
 
 
+
+def test_locations_in_no_polygon_that_would_fall_in_one_with_lat_and_lon_swapped_get_a_hint(caplog):
+    # pings with lat and lon swapped (both in range) only said "lie in no CBG polygon": the user had no clue why
+    swapped = _locations().rename(columns={"lat": "lon", "lon": "lat"})
+    labels = _labels([("a", "2020-03-02", 1, None), ("b", "2020-03-02", 0, None)])  # x 1500 m: y 1500 m swapped
+    with caplog.at_level(logging.WARNING, logger="mobility.obfuscate"):
+        out = obfuscate_to_cbg(labels, swapped[["user_id", "location_id", "lat", "lon"]], CBG)
+    assert out["home_cbg"].isna().all()
+    assert "2 of 2 home/work locations lie in no CBG polygon" in caplog.text
+    assert "2 of them would lie in one with lat and lon swapped" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mobility.obfuscate"):  # truly outside: no such hint
+        obfuscate_to_cbg(_labels([("a", "2020-03-02", 2, 1)]), _locations(), CBG)
+    assert "lie in no CBG polygon" in caplog.text and "swapped" not in caplog.text
+
 def test_numeric_geoids_are_zero_padded():
     cbg = CBG.assign(GEOID=[10010201001, 10010201002])  # Alabama: leading zero lost as a number
     out = obfuscate_to_cbg(_labels([("a", "2020-03-02", 0, 1)]), _locations(), cbg)

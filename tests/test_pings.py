@@ -126,6 +126,25 @@ def test_timestamp_forms():
     assert set(res.quarantine["reason"]) == {"bad_timestamp"}
 
 
+
+@pytest.mark.parametrize("timezone", [None, "America/New_York"])
+def test_timestamps_ending_in_utc_gmt_or_a_small_z_keep_their_instant(timezone):
+    # BigQuery's CSV export writes "2020-01-06 08:00:00 UTC": the pattern took it as aware text, the parser
+    # refused it, and every row went to quarantine as bad_timestamp
+    raw = frame([
+        ("a", "2020-01-06 08:00:00 UTC", "0", "0"),
+        ("b", "2020-01-06T08:00:00UTC", "0", "0"),
+        ("c", "2020-01-06 08:00:00.25 GMT", "0", "0"),
+        ("d", "2020-01-06T08:00:00z", "0", "0"),
+        ("e", "2020-01-06 08:00:00 EST", "0", "0"),      # zone abbreviations are ambiguous: still refused
+        ("f", "2020-13-06 08:00:00 UTC", "0", "0"),      # no month 13
+    ])
+    res = validate_pings(raw, timezone=timezone)
+    ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
+    assert ts == {"a": utc("2020-01-06 08:00"), "b": utc("2020-01-06 08:00"), "c": utc("2020-01-06 08:00:00.25"),
+                  "d": utc("2020-01-06 08:00")}
+    assert res.quarantine[["user_id", "reason"]].values.tolist() == [["e", "bad_timestamp"], ["f", "bad_timestamp"]]
+
 def test_naive_text_in_a_timezone_with_dst():
     raw = frame([
         ("a", "2020-07-01 12:00:00", "0", "0"),         # EDT: UTC-4 -> 16:00 UTC

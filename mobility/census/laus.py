@@ -201,3 +201,18 @@ def read_laus(path: str | os.PathLike) -> pd.DataFrame:
     out = out.sort_values(["area_fips", "month"], kind="stable", ignore_index=True)
     out.attrs["layout"] = layout
     return out
+
+
+def read_laus_files(paths: list[str | os.PathLike]) -> pd.DataFrame | None:
+    """:func:`read_laus` of each file (county and state sheets, several releases), stacked; where two files hold
+    the same area and month, the later file's row is kept. None when ``paths`` is empty.
+
+    Examples
+    --------
+    >>> read_laus_files([]) is None
+    True
+    """
+    if not paths:
+        return None
+    frames = [read_laus(p) for p in paths]
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["area_fips", "area_type", "month"], keep="last")

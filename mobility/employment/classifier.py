@@ -349,6 +349,16 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
     params = params or EmploymentParams()
     classifier = classifier or ClassifierParams()
     y = label_matrix(labels, signal.users, signal.weeks)
+    labelled = np.asarray(signal.matrices["usable"], dtype=bool) & np.isfinite(y)
+    used = y[labelled]
+    enough_users = labelled.any(axis=1).sum() >= classifier.n_folds  # else cross_fit says there are too few
+    if enough_users and (used == used[0]).all():
+        raise MobilityError(
+            f"{labels.attrs.get('source', 'labels')}: all {len(used):,} of its labelled user-weeks the run can use "
+            f"(covered weeks of users with a baseline job) are {'unemployed' if used[0] else 'employed or remote'}: "
+            "the classifier learns from both; label weeks of both kinds (status unemployed, and employed or remote), "
+            "or set [employment] method = \"signal\" in the region config to report the attendance signal without "
+            "a classifier")
     fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
                     compare={"signal": signal.matrices["p"]}, mapper=mapper, release_features=release_features)
     labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]

@@ -16,6 +16,7 @@ and (:func:`check_overlap`) labels that share no user-week with the run.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import pandas as pd
 
 from mobility.checks import existing_file, first_row, require_columns
 from mobility.errors import MobilityError
+
+log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ("user_id", "week", "status")
 LABEL_STATUSES = ("employed", "remote", "unemployed", "no_job", "unknown")
@@ -127,6 +130,10 @@ def _weeks(col: pd.Series, source: str, where: str, pos) -> pd.Series:
         raise MobilityError(f"{source}: {where} {pos(i)}, column 'week': {col.iloc[i]!r} is not a date; write weeks "
                             "as dates like 2020-03-16 (the Monday of the week, or any day in it)")
     week = week.dt.normalize().astype("datetime64[ns]")
+    if len(week) and (week.dt.day_of_week == 6).all():
+        log.warning("every week of %s is a Sunday: each stands for the week of the Monday before (%s stands for the "
+                    "week of Monday %s); if your weeks start on Sunday, give the Monday after instead",
+                    Path(source).name, week.iloc[0].date(), (week.iloc[0] - pd.Timedelta(days=6)).date())
     return week - pd.to_timedelta(week.dt.day_of_week, unit="D")
 
 
@@ -148,6 +155,11 @@ def check_overlap(labels: pd.DataFrame, users: np.ndarray, weeks: pd.DatetimeInd
         raise MobilityError(f"{source}: none of its {len(lab_users)} users is among the run's {len(users)} users "
                             f"(labels e.g. {sorted(lab_users)[:3]}, run e.g. {sorted(map(str, users))[:3]}); the "
                             "user_id column must hold the ids of the pings")
+    absent = lab_users.difference(common)
+    if len(absent):
+        log.warning("%s: %d of its %d labelled users are not among the run's %d users (e.g. %s; the run's ids e.g. "
+                    "%s); their labels are not used", source, len(absent), len(lab_users), len(users),
+                    str(sorted(absent)[:3]), str(sorted(map(str, users))[:3]))  # text: the runner sums records
     code, names = pd.factorize(labels["user_id"].astype(str))  # each distinct id looked up once
     in_common = np.asarray(pd.Index(names).isin(common))[code] & (code >= 0) if len(names) else code >= 0
     lab_weeks = pd.to_datetime(labels.loc[in_common, "week"])

@@ -324,6 +324,10 @@ def _header_line(file: Path, encoding: str = "utf-8") -> str:
 
 
 def _not_utf8(file: Path, exc: UnicodeDecodeError) -> str:
+    with contextlib.suppress(OSError), open(file, "rb") as fh:
+        if fh.read(4) == b"PAR1":
+            return (f"{file}: is a Parquet file, read as text (format = 'csv', or a text name); leave format out so "
+                    "that each file's format comes from its name, and name it .parquet")
     return (
         f"{file}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); "
         "re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass encoding='latin1' to read_pings"

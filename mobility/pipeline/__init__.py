@@ -30,6 +30,12 @@ def run(region: str, out: str | None = None, *, from_stage: str | None = None, u
     from mobility.pipeline.engine import make_engine
 
     config = load_config(region)
+    if not config.timezone_given:
+        import logging
+
+        logging.getLogger("mobility.pipeline").warning(
+            "%s: [region] has no timezone, so nights, working hours, days and weeks are read in UTC; set [region] "
+            "timezone = \"America/New_York\" (the IANA zone of your region)", config.path)
     if backend is not None:
         from dataclasses import replace
 

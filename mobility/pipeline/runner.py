@@ -250,9 +250,17 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
     out_dir = Path(out_dir)
     path = out_dir / name
     if path.is_dir() and is_table(path):
-        return read_parts(sorted(path.glob("*.parquet")), columns)
+        parts = sorted(path.glob("*.parquet"))
+        try:
+            return read_parts(parts, columns)
+        except Exception:
+            if columns is not None:  # a column asked for that the table lacks: say which, not pyarrow's schema dump
+                _check_columns(name, parts, columns)
+            raise
     if path.is_dir():
         files = _result_files(path)
+        if not files and name in EMPTY_OUTPUTS:
+            raise MobilityError(f"output '{name}' in {out_dir} is empty in this run: {EMPTY_OUTPUTS[name]}")
         if not files:
             raise MobilityError(f"output '{name}' in {out_dir} holds no table or JSON file; rerun the stage that "
                                 "writes it")
@@ -265,8 +273,33 @@ def read_table(out_dir: str | os.PathLike, name: str, columns: list[str] | None 
             return _read_result(candidate, columns)
     have = sorted(p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) \
         if out_dir.is_dir() else []
+    try:
+        left_out = json.loads((out_dir / "run.json").read_text()).get("skipped_stages") or {}
+    except (OSError, ValueError):
+        left_out = {}
+    why = "".join(f"; this run left out {stage} (it {reason})" for stage, reason in left_out.items())
     raise MobilityError(f"no output '{name}' in {out_dir}; run the pipeline stage that writes it "
-                        f"(outputs there: {', '.join(have) or 'none'})")
+                        f"(outputs there: {', '.join(have) or 'none'}){why}")
+
+
+EMPTY_OUTPUTS = {"employment_model": "no classifier was trained or applied: give the region [employment] labels (a "
+                                     "labelled panel) or model (a model another run saved)"}
+"""Outputs a stage may leave empty, and why."""
+
+
+def _check_columns(name: str, parts: list[Path], columns: list[str]) -> None:
+    """MobilityError when ``columns`` asks for a column no part of the table has (footers only), naming it, the
+    closest column there and all of them (pyarrow's error printed the whole schema)."""
+    import difflib
+
+    import pyarrow.parquet as pq
+
+    have = list(dict.fromkeys(n for part in parts for n in pq.read_schema(part).names))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        close = {c: difflib.get_close_matches(c, have, n=1, cutoff=0.5) for c in missing}
+        hint = "".join(f" (did you mean {m[0]!r} for {c!r}?)" for c, m in close.items() if m)
+        raise MobilityError(f"{name} has no column(s) {missing}{hint}; its columns: {have}")
 
 
 RESULT_SUFFIXES = (".parquet", ".csv", ".json")
@@ -413,7 +446,7 @@ def summarise_records(records: Sequence[logging.LogRecord]) -> str:
     groups: dict[tuple, list[logging.LogRecord]] = {}
     for record in records:
         args = record.args if isinstance(record.args, tuple) else ()
-        words = tuple(a if not _whole(a) else None for a in args)
+        words = tuple(repr(a) if not _whole(a) else None for a in args)  # repr: a list or dict is not hashable
         groups.setdefault((record.name, str(record.msg), words), []).append(record)
     lines = []
     for (_, msg, words), same in groups.items():
@@ -421,7 +454,7 @@ def summarise_records(records: Sequence[logging.LogRecord]) -> str:
         summable = len(same) > 1 and any(w is None for w in words) and \
             not any(isinstance(a, float) for row in args for a in row)
         if summable:
-            merged = tuple(sum(row[i] for row in args) if words[i] is None else words[i] for i in range(len(words)))
+            merged = tuple(sum(row[i] for row in args) if words[i] is None else args[0][i] for i in range(len(words)))
             lines.append(f"{msg % merged} ({len(same)} messages summed)")
         else:
             more = f" (and {len(same) - 1} more like it)" if len(same) > 1 else ""
@@ -477,12 +510,21 @@ class Runner:
                                     f"its stages are {names}")
             if value is not None and value not in names:
                 raise MobilityError(f"{which} {value}: no such stage; stages are {names}")
+        last = names.index(until) if until else len(names) - 1
+        if from_stage and names.index(from_stage) > last:
+            raise MobilityError(f"--from {from_stage} comes after --until {until}: nothing to run; stages are {names}")
+        for stage in self.stages[: last + 1]:  # a config error of a late stage stops the run now, not hours later
+            stage.params(self.config)
+            if self.config.synthetic is None:  # a synthetic region's files appear when its generate stage runs
+                missing = [p for p in stage.inputs(self.config) if not p.exists()]
+                if missing:
+                    raise self.config.missing_file(missing[0], stage.name)
+        self._check_inputs_outside_outputs()
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MobilityError(f"cannot create output directory {self.out_dir}: {exc.strerror}") from exc
         forced_from = names.index(from_stage) if from_stage else (0 if force else len(names))
-        last = names.index(until) if until else len(names) - 1
         manifest = {
             "region": self.config.name,
             "config": str(self.config.path),
@@ -524,6 +566,28 @@ class Runner:
         if self.skipped:
             log.info("not run for this region: %s (see above for the inputs each needs)", ", ".join(self.skipped))
         return manifest
+
+    def _check_inputs_outside_outputs(self) -> None:
+        """MobilityError when an input file lies in a folder the run replaces (``OUT/<table>``, ``OUT/report``, its
+        scratch folders): with ``--out`` set to the data folder, ``OUT/pings`` held the user's export, and the
+        validate stage's table replaced it; or when ``OUT`` lies inside an input folder (read recursively)."""
+        out = self.out_dir.resolve()
+        owned = [out / name for name in dict.fromkeys([t for s in self.stages for t in s.outputs]
+                                                      + ["report", "_state", ".staging", ".trash"])]
+        for stage in self.stages:
+            for path in stage.inputs(self.config):
+                path = Path(path).resolve()
+                folder = next((f for f in owned if f == path or f in path.parents), None)
+                if folder is not None:
+                    raise MobilityError(
+                        f"--out {self.out_dir}: the run replaces its folder {folder.name}/ with its own table of that "
+                        f"name, but that folder holds the input {path} (read by the {stage.name} stage); choose "
+                        f"another --out (e.g. {out / 'out'}) or move the input")
+        for folder in self.config.ping_folders():
+            if folder.resolve() == out or folder.resolve() in out.parents:
+                raise MobilityError(f"--out {self.out_dir} lies inside {folder}, which [inputs] pings reads with every "
+                                    "subfolder: the next run would read the run's own tables as pings; choose an --out "
+                                    "outside it")
 
     def _read_state(self, stage: Stage) -> dict | None:
         path = self.out_dir / "_state" / f"{stage.name}.json"

@@ -22,6 +22,7 @@ the function the stage calls, and the manifest records every value, defaults inc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -73,14 +74,21 @@ def run_generate(ctx: StageContext) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- load
 def _load_params(config: RegionConfig) -> dict[str, Any]:
     v = config.stage("validate")
+    thresholds = {}
+    for key, default, ok, words in (
+            ("max_accuracy_m", 200.0, lambda x: x > 0, "a number of metres above 0 (e.g. 200)"),
+            ("max_bad_share", 0.05, lambda x: 0 <= x <= 1, "a share between 0 and 1 (e.g. 0.05 for 5 %)")):
+        value = v.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            raise MobilityError(f"{config.path}: [validate] {key} = {value!r} must be {words}, without quotes")
+        thresholds[key] = float(value)
     return {
         "files": [str(p) for p in config.ping_files()],
         "format": config.inputs.get("format"),
         "columns": config.inputs.get("columns"),
         "timezone": config.timezone,
         "period": study_period(config),
-        "max_accuracy_m": float(v.get("max_accuracy_m", 200.0)),
-        "max_bad_share": float(v.get("max_bad_share", 0.05)),
+        **thresholds,
         "n_partitions": config.n_partitions,
     }
 
@@ -170,6 +178,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     if counts:
         log.warning("quarantined %s of %s rows: %s", f"{sum(counts.values()):,}", f"{n_rows:,}", dict(counts))
     _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
+    _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine)
     return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
             "outside_period": outside}
 
@@ -188,10 +197,91 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
     worst = [s for s in sorted(summaries, key=lambda s: -sum(s["quarantine"].values()))[:3] if s["quarantine"]]
     named = "; ".join(f"{s['file']} ({sum(s['quarantine'].values()):,} of {s['rows']:,} rows bad)" for s in worst)
     check_bad_share(counts, n_rows, max_bad_share=limit, source=f"all input files (worst: {named})", fix=(
+        _bad_rows_hint(quarantine_dirs, max(counts, key=counts.get))) + (
         f"Every rejected row, with its file, row and reason, is in the quarantine table {table} "
         f"(mobility.read_table({str(ctx.out_dir)!r}, 'quarantine')). Fix the input files, map misnamed columns "
         f"in the region config with [inputs] columns = {{ lat = \"your_lat_column\" }}, or raise [validate] "
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
+
+
+BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"),
+                   "missing_value": ("user_id", "timestamp", "lat", "lon"), "bad_accuracy": ("accuracy_m",),
+                   "low_accuracy": ("accuracy_m",), "bad_utc_offset": ("utc_offset_s",)}
+"""Quarantine reason -> the columns whose values a stopped load shows (:func:`_bad_rows_hint`)."""
+
+
+def _bad_rows_hint(quarantine_dirs: list[Path], reason: str, n_examples: int = 3) -> str:
+    """For a load stopped mostly on one ``reason``: the first few such rows' values with their file and row,
+    and what they look like (epoch milliseconds, decimal commas, empty columns, ...); read from the first
+    quarantine parts only. Empty where the reason has no columns to show or no row was found."""
+    import re
+
+    import pyarrow.parquet as pq
+
+    from mobility.schema import TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    columns = BAD_ROW_COLUMNS.get(reason, ())
+    examples: list[tuple[dict, str, int]] = []
+    for part in sorted(p for folder in quarantine_dirs for p in folder.glob("*.parquet"))[:8]:
+        present = [c for c in columns if c in pq.read_schema(part).names]
+        q = pq.read_table(part, columns=[*present, "source", "row", "reason"]).to_pandas()
+        q = q[q["reason"] == reason].head(n_examples - len(examples))
+        examples += [({c: str(v) for c, v in zip(present, values)}, str(src), int(row))
+                     for *values, src, row in zip(*(q[c] for c in present), q["source"], q["row"])]
+        if len(examples) >= n_examples:
+            break
+    if not examples or not columns:
+        return ""
+    shown = ", ".join(" ".join(f"{c} {v!r}" for c, v in values.items()) + f" ({src}, row {row})"
+                      for values, src, row in examples)
+    values = [v for row, _, _ in examples for v in row.values()]
+    if reason == "bad_timestamp":
+        low, high = (pd.Timestamp(t, tz="UTC").timestamp() * 1000 for t in (TIMESTAMP_MIN, TIMESTAMP_MAX))
+        if all(re.fullmatch(r"\d+(\.\d*)?", v) and low <= float(v) < high for v in values):
+            what = ("look like Unix epoch milliseconds; timestamps are read as ISO 8601 text or epoch seconds: divide "
+                    "them by 1000 in the files (or write them as ISO 8601)")
+        else:
+            what = ("are neither ISO 8601 text (2020-03-02T08:00:00-05:00, or without the offset for local time in "
+                    "[region] timezone) nor Unix epoch seconds; rewrite them in one of those")
+    elif reason == "bad_coordinate" and any("," in v for v in values):
+        what = "have decimal commas: write the coordinates with decimal points (39.95, -75.16)"
+    elif reason == "bad_coordinate":
+        what = "are not degrees within |lat| <= 90 and |lon| <= 180: check which columns [inputs] columns maps"
+    elif reason == "missing_value":
+        empty = sorted({c for row, _, _ in examples for c, v in row.items() if v in ("", "nan", "None", "<NA>")})
+        what = f"have no {', '.join(empty) or 'value'}: check that [inputs] columns maps the columns that hold them"
+    elif reason == "low_accuracy":
+        what = "have an accuracy radius over [validate] max_accuracy_m: is accuracy_m in metres? raise the limit if so"
+    elif reason == "bad_utc_offset":
+        what = "are not whole seconds east of UTC (e.g. -18000 for New York in winter)"
+    else:
+        what = "are not non-negative numbers of metres"
+    return f"The {reason} rows, e.g. {shown}, {what}. "
+
+
+def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, outside: int,
+                      quarantine_dir: Path) -> None:
+    """MobilityError when the input files leave no valid ping inside the study period (every later stage would
+    run on nothing, and the first cross-user one fail on an empty table); the quarantine table is published
+    first where rows were rejected."""
+    n_bad = sum(counts.values())
+    if n_rows - n_bad - outside > 0:
+        return
+    config = ctx.config
+    if n_rows == 0:
+        raise MobilityError(f"{config.path}: the ping files of [inputs] pings = {config.inputs.get('pings')} hold no "
+                            "data rows (a header at most); check that they are the files you meant")
+    parts = []
+    if outside:
+        parts.append(f"{outside:,} valid pings outside the study period ([region] start = {config.start}, end = "
+                     f"{config.end}, local dates in {config.timezone}): set start and end to dates your pings cover")
+    if n_bad:
+        table = publish_quarantine(ctx.out_dir, [quarantine_dir])
+        parts.append(f"{n_bad:,} quarantined ({', '.join(f'{k}={v:,}' for k, v in sorted(counts.items()))}). "
+                     f"{_bad_rows_hint([quarantine_dir], max(counts, key=counts.get))}Each with its file, row and "
+                     f"reason is in the quarantine table {table}")
+    raise MobilityError(f"{config.path}: no valid ping inside the study period: of {n_rows:,} rows, "
+                        + "; ".join(parts))
 
 
 def publish_quarantine(out_dir: Path, quarantine_dirs: list[Path]) -> Path:
@@ -272,10 +362,35 @@ def _cbg(config: RegionConfig):
 
 
 # --------------------------------------------------------------------------------------------- stops .. metrics
-def _stops_params(config):
+@contextlib.contextmanager
+def _named(config: RegionConfig, section: str):
+    """An error of a value of ``[section]`` names the region config and the table (a parameter class or a
+    function says only ``radius_m='200' is not a number``)."""
+    try:
+        yield
+    except MobilityError as exc:
+        if str(exc).startswith(str(config.path)):
+            raise
+        raise MobilityError(f"{config.path}: [{section}] {exc}; fix it in the region config") from exc
+
+
+def _empty_visits():
+    """Stops with their locations, and no rows: a stage function called on them checks its parameters only."""
+    from mobility.locations import assign_locations
+    from mobility.pings import empty_pings
     from mobility.stops import detect_stops
 
-    return stage_params(config, "stops", detect_stops)
+    return assign_locations(detect_stops(empty_pings()))
+
+
+def _stops_params(config):
+    from mobility.pings import empty_pings
+    from mobility.stops import detect_stops
+
+    with _named(config, "stops"):
+        params = stage_params(config, "stops", detect_stops)
+        detect_stops(empty_pings(), **params)  # the values are checked now, before any stage runs
+    return params
 
 
 def run_stops(ctx: StageContext) -> dict[str, Any]:
@@ -288,8 +403,13 @@ def run_stops(ctx: StageContext) -> dict[str, Any]:
 
 def _locations_params(config):
     from mobility.locations import assign_locations
+    from mobility.pings import empty_pings
+    from mobility.stops import detect_stops
 
-    return stage_params(config, "locations", assign_locations)
+    with _named(config, "locations"):
+        params = stage_params(config, "locations", assign_locations)
+        assign_locations(detect_stops(empty_pings()), **params)  # the values are checked now
+    return params
 
 
 def run_locations(ctx: StageContext) -> dict[str, Any]:
@@ -308,7 +428,8 @@ def _home_work_params(config):
 
     given = _dataclass_params(config, "home_work", HomeWorkParams, defaults=False)
     # resolved for the chosen method (its windows); a bad value fails here, naming the field
-    return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
+    with _named(config, "home_work"):
+        return {**dataclasses.asdict(HomeWorkParams(**given)), "timezone": config.timezone}
 
 
 def _cbg_inputs(config):
@@ -346,9 +467,15 @@ def run_home_work(ctx: StageContext) -> dict[str, Any]:
 
 def _metrics_params(config):
     from mobility.backend import choose_device
+    from mobility.home_work import detect_home_work
     from mobility.metrics import weekly_metrics
 
     params = stage_params(config, "metrics", weekly_metrics, fixed=("timezone", "home_work", "period"))
+    with _named(config, "metrics"):  # the values are checked now, on no rows
+        visits = _empty_visits()
+        labels = detect_home_work(visits, timezone=config.timezone)
+        weekly_metrics(visits, home_work=labels[["user_id", "date", "home_location_id", "work_location_id"]],
+                       timezone=config.timezone, **{k: v for k, v in params.items() if k != "backend"})
     requested = params.pop("backend") or "auto"
     backend, _ = choose_device(requested, where=f"{config.path}: [metrics] backend")
     return {**params, "timezone": config.timezone, "backend": requested, "device": _DEVICE[backend]}
@@ -431,6 +558,10 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.status import REPORTED_METHODS
 
     params = _dataclass_params(config, "employment", EmploymentParams, extra=("labels", "model", "method"))
+    if isinstance(params["min_cell_users"], int) and params["min_cell_users"] < 2:
+        raise MobilityError(f"{config.path}: [employment] min_cell_users = {params['min_cell_users']}: the area tables "
+                            "are published, and a cell of one user shows that person's status; use 2 or more "
+                            "(default 10)")
     params["method"] = params.get("method", "auto")
     if params["method"] not in REPORTED_METHODS:
         raise MobilityError(f"{config.path}: [employment] method = {params['method']!r}; use one of "
@@ -438,18 +569,23 @@ def _employment_params(config: RegionConfig) -> dict[str, Any]:
     if params["method"] == "classifier" and not (params.get("labels") or params.get("model")):
         raise MobilityError(f"{config.path}: [employment] method = 'classifier' needs a classifier: give [employment] "
                             "labels (a labelled panel) or model (a model another run saved), or use 'auto'")
+    with _named(config, "employment"):  # the values are checked now, before any stage runs
+        EmploymentParams(**{k: params[k] for k in dataclasses.asdict(EmploymentParams())})
     area = config.stage("employment").get("area", {})
     unknown = sorted(set(area) - set(dataclasses.asdict(AreaParams())))
     if unknown:
         raise MobilityError(f"{config.path}: [employment.area] has unknown key(s) {unknown}; "
                             f"allowed: {sorted(dataclasses.asdict(AreaParams()))}")
-    params["area"] = dataclasses.asdict(AreaParams(**area))
+    with _named(config, "employment.area"):
+        params["area"] = dataclasses.asdict(AreaParams(**area))
     classifier = config.stage("employment").get("classifier", {})
     unknown = sorted(set(classifier) - set(dataclasses.asdict(ClassifierParams())))
     if unknown:
         raise MobilityError(f"{config.path}: [employment.classifier] has unknown key(s) {unknown}; "
                             f"allowed: {sorted(dataclasses.asdict(ClassifierParams()))}")
     params["classifier"] = {**dataclasses.asdict(ClassifierParams()), **classifier}
+    with _named(config, "employment.classifier"):
+        ClassifierParams(**params["classifier"])
     params["timezone"] = config.timezone
     return params
 
@@ -592,22 +728,26 @@ def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFr
 
 
 def _validation_inputs(config: RegionConfig) -> list[Path]:
-    return [p for p in (config.input_path(k, required=False) for k in ("truth_area", "laus", "ui_claims")) if p]
+    return [p for p in (config.input_path(k, required=False) for k in ("truth_area", "ui_claims")) if p] \
+        + config.input_paths("laus")
 
 
 def run_validation(ctx: StageContext) -> dict[str, Any]:
     """Area estimates against the official series (and, on a synthetic region, its true rates)."""
-    from mobility.census import read_laus, read_ui_claims
+    from mobility.census import read_ui_claims
+    from mobility.census.laus import read_laus_files
     from mobility.employment.validation import plot_validation, reference_series, validate_against
     from mobility.pipeline.runner import read_table
 
     config = ctx.config
     area = read_table(ctx.out_dir, "area_unemployment")
     refs = {}
-    for key, reader in (("truth_area", pd.read_parquet), ("laus", read_laus), ("ui_claims", read_ui_claims)):
+    for key, reader in (("truth_area", pd.read_parquet), ("ui_claims", read_ui_claims)):
         path = config.input_path(key, required=False)
         if path is not None:
             refs[key] = reader(path)
+    if config.input_paths("laus"):  # one file or several (county and state sheets)
+        refs["laus"] = read_laus_files(config.input_paths("laus"))
     out = ctx.output("validation")
     result = {}
     for route in sorted(area["route"].unique()):
@@ -628,9 +768,19 @@ def _longitudinal_params(config: RegionConfig) -> dict[str, Any]:
     from mobility.employment.params import EmploymentParams
     from mobility.longitudinal.params import LongitudinalParams
 
-    params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    from mobility.metrics import METRIC_COLUMNS
+
+    with _named(config, "longitudinal"):
+        params = LongitudinalParams.from_config(config.stage("longitudinal"), source=f"{config.path}: [longitudinal]")
+    known = [*METRIC_COLUMNS, *(m.replace("_bits", "_norm") for m in METRIC_COLUMNS if "entropy_bits" in m)]
+    unknown = [m for m in params.metrics if m not in known]  # (_norm: the entropies of [metrics] normalise_entropy)
+    if unknown:
+        raise MobilityError(f"{config.path}: [longitudinal] metrics {unknown} are not metrics of the pipeline; use "
+                            f"some of {known}")
     employment = {k: v for k, v in config.stage("employment").items() if k in ("baseline_start", "baseline_end")}
-    return {**params.to_dict(), "baseline": [str(d.date()) for d in EmploymentParams(**employment).baseline]}
+    with _named(config, "employment"):
+        baseline = EmploymentParams(**employment).baseline
+    return {**params.to_dict(), "baseline": [str(d.date()) for d in baseline]}
 
 
 def classifier_features(out_dir: Path) -> list[str] | None:
@@ -745,13 +895,47 @@ def run_longitudinal_stage(ctx: StageContext) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- report
 def _report_params(config: RegionConfig) -> dict[str, Any]:
+    from mobility.report.privacy import check_k
+
+    from mobility.census.features import feature_columns
+    from mobility.employment.status import REPORTED_METHODS
+
     options = config.stage("report")
+    if "k_min_users" in options:
+        with _named(config, "report"):
+            check_k(options["k_min_users"])
+    for key, allowed in (("method", REPORTED_METHODS), ("route", ("individual", "sector"))):
+        if key in options and options[key] not in allowed:
+            raise MobilityError(f"{config.path}: [report] {key} = {options[key]!r}; use one of {list(allowed)}")
+    for key in ("trend_months", "baseline_months"):
+        value = options.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise MobilityError(f"{config.path}: [report] {key} = {value!r} must be a whole number of months >= 1")
+    with _named(config, "report"):
+        for dimension in options.get("dimensions", []):
+            feature_columns(dimension)
     months = options.get("months")
     if months is None:  # the last month of the study period
         end = config.end or config.start
         if end is None:
             raise MobilityError(f"{config.path}: set [report] months = [\"YYYY-MM\"] or [region] end")
         months = [str(pd.Timestamp(end).to_period("M"))]
+    where = f"{config.path}: [report] months = {months!r}"
+    if not isinstance(months, list) or not months:
+        raise MobilityError(f"{where} must be a list of months, e.g. months = [\"2020-04\"]")
+    periods = []
+    for month in months:
+        try:
+            periods.append(pd.Period(month, freq="M") if isinstance(month, str) and len(month) == 7 else None)
+        except ValueError:
+            periods.append(None)
+        if periods[-1] is None:
+            raise MobilityError(f"{where}: {month!r} is not a month; write months as \"YYYY-MM\" (e.g. \"2020-04\")")
+    first, last = (pd.Timestamp(str(d)).to_period("M") if d is not None else None for d in (config.start, config.end))
+    outside = [m for m, p in zip(months, periods) if (first is not None and p < first) or (last is not None and p > last)]
+    if outside:
+        raise MobilityError(f"{where}: {', '.join(map(repr, outside))} outside the study period ([region] start = "
+                            f"{config.start}, end = {config.end}); report on months of the period, or widen it")
     return {**options, "months": [str(m) for m in months]}
 
 

@@ -80,12 +80,19 @@ def _coordinate_numbers(text: str, lat_range: tuple[float, float], lon_range: tu
     return hits
 
 
+def _plain_number(user_id: str) -> bool:
+    """An id of fewer than 8 digits only (phones numbered 1, 2, ...): in a report's text it cannot be told from a
+    count, a year or a FIPS code, so the scan does not look for it (the checks of columns and cells still hold)."""
+    return user_id.isdigit() and len(user_id) < 8
+
+
 def privacy_violations(paths: Iterable[str | os.PathLike], *, user_ids: Iterable[str] = (),
                        k_min_users: int = 10, lat_range: tuple[float, float] | None = None,
                        lon_range: tuple[float, float] | None = None, n_col: str = "n_users") -> list[str]:
     """Everything private found in the given output files (empty list: clean).
 
-    Checks: (1) a user id occurs anywhere in any file; (2) a CSV has an id or coordinate column; (3) a CSV row
+    Checks: (1) a user id occurs anywhere in any file, as a whole token (``u1`` is not found in ``u17``; ids of
+    fewer than 8 digits only are not looked for, :func:`_plain_number`); (2) a CSV has an id or coordinate column; (3) a CSV row
     has ``n_col`` below ``k_min_users`` (a small cell published); (4) where ``lat_range``/``lon_range`` are
     given, a number with four or more decimals inside them occurs (a coordinate of a person).
 
@@ -98,15 +105,15 @@ def privacy_violations(paths: Iterable[str | os.PathLike], *, user_ids: Iterable
     ['t.csv row 0: n_users = 3 < 10 users']
     """
     k = check_k(k_min_users)
-    ids = sorted({str(u) for u in user_ids if str(u)}, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(u) for u in ids)) if ids else None
+    ids = sorted({str(u) for u in user_ids if str(u) and not _plain_number(str(u))}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![0-9A-Za-z_])(?:" + "|".join(re.escape(u) for u in ids) + r")(?![0-9A-Za-z_])") \
+        if ids else None
     problems: list[str] = []
     for path in map(Path, paths):
         text = path.read_text(errors="replace")
         if pattern is not None:
-            found = pattern.search(text)
-            if found:
-                problems.append(f"{path.name}: user id {found.group(0)!r}")
+            for found in list(dict.fromkeys(m.group(0) for m in pattern.finditer(text)))[:3]:
+                problems.append(f"{path.name}: user id {found!r}")
         if lat_range is not None and lon_range is not None:
             for token in _coordinate_numbers(text, lat_range, lon_range)[:3]:
                 problems.append(f"{path.name}: coordinate-like number {token}")

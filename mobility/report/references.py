@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mobility.census import read_laus, read_ui_claims
+from mobility.census import read_ui_claims
+from mobility.census.laus import read_laus_files
 from mobility.employment.validation import reference_series
 
 
@@ -25,11 +26,7 @@ def load_references(*, laus: list[str | os.PathLike] | None = None, ui_claims: s
     >>> load_references()
     {}
     """
-    laus_frame = None
-    if laus:
-        frames = [read_laus(p) for p in laus]
-        laus_frame = pd.concat(frames, ignore_index=True).drop_duplicates(["area_fips", "area_type", "month"],
-                                                                          keep="last")
+    laus_frame = read_laus_files(laus or [])
     claims = read_ui_claims(ui_claims) if ui_claims else None
     truth = None
     if region_dir is not None and (Path(region_dir) / "truth" / "area_weekly.parquet").is_file():
@@ -45,9 +42,6 @@ def references_for_config(config) -> dict:
     >>> from mobility.pipeline import load_config
     >>> refs = references_for_config(load_config("synthetic"))   # doctest: +SKIP
     """
-    laus = config.inputs.get("laus")
-    if isinstance(laus, str):
-        laus = [laus]
-    laus_paths = [config.resolve(p) for p in laus] if laus else None
+    laus_paths = config.input_paths("laus")
     claims = config.input_path("ui_claims", required=False)
     return load_references(laus=laus_paths, ui_claims=claims, region_dir=config.region_dir)

@@ -213,3 +213,19 @@ def test_drop_onset_dates_a_loss_at_the_first_week_of_its_attendance_drop():
                           params=EmploymentParams(job_loss_dating="drop_onset"))
     with pytest.raises(MobilityError, match="job_loss_dating"):
         EmploymentParams(job_loss_dating="onset")
+
+
+@pytest.mark.parametrize("status, what", [("employed", "employed or remote"), ("unemployed", "unemployed")])
+def test_a_labelled_panel_of_one_class_names_the_file_and_the_way_out(status, what):
+    # the message used to speak of "the tree users of a model" and name neither the file nor method = "signal"
+    weekly, base, features, tau, truth, _ = _sim(n_users=80, n_weeks=12)
+    signal = signal_status(relative_attendance(weekly, base), features, tau)
+    labels = truth.assign(status=status)
+    labels.attrs["source"] = "panel.csv"
+    with pytest.raises(MobilityError) as err:
+        train_classifier(signal, weekly_features(signal), labels, classifier=ClassifierParams(n_estimators=5))
+    message = str(err.value)
+    usable = int((label_matrix(labels, signal.users, signal.weeks)[signal.matrices["usable"]] >= 0).sum())
+    assert message.startswith("panel.csv: ")
+    assert f"all {usable:,} of its labelled user-weeks the run can use" in message and f"are {what}:" in message
+    assert 'method = "signal"' in message

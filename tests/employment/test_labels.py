@@ -70,3 +70,39 @@ def test_no_overlap_with_the_run(tmp_path):
     with pytest.raises(MobilityError, match=r"its weeks \(2020-03-16..2020-03-23\) are outside the run's"):
         check_overlap(labels, np.array(["u1"]), pd.date_range("2021-01-04", periods=3, freq="7D"))
     check_overlap(labels, np.array(["u1", "x"]), pd.DatetimeIndex(["2020-03-23"]))
+
+
+def test_labelled_users_missing_from_the_run_are_counted_in_a_warning(caplog):
+    # ids written another way ("007" in the labels, "7" in the pings) dropped most labels without a word
+    import logging
+
+    labels = pd.DataFrame({"user_id": ["007", "008", "u1", "009"], "week": pd.to_datetime(["2020-03-16"] * 4),
+                           "status": ["employed", "unemployed", "employed", "employed"]})
+    labels.attrs["source"] = "panel.csv"
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        check_overlap(labels, np.array(["7", "8", "u1"]), pd.DatetimeIndex(["2020-03-16"]))
+    assert "panel.csv: 3 of its 4 labelled users are not among the run's 3 users" in caplog.text
+    assert "['007', '008', '009']" in caplog.text and "not used" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        check_overlap(labels, np.array(["007", "008", "u1", "009", "x"]), pd.DatetimeIndex(["2020-03-16"]))
+    assert caplog.text == ""
+
+
+def test_weeks_given_as_sundays_get_a_warning(tmp_path, caplog):
+    # US weeks often start on Sunday: 2020-03-15 (a Sunday) stands for the pipeline's week of Monday 2020-03-09,
+    # six days earlier than the Sunday-to-Saturday week it meant, without a word
+    import logging
+
+    path = tmp_path / "labels.csv"
+    path.write_text("user_id,week,status\nu1,2020-03-15,employed\nu1,2020-03-22,unemployed\nu2,2020-03-15,employed\n")
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        labels = read_labels(path)
+    assert labels["week"].dt.strftime("%Y-%m-%d").tolist() == ["2020-03-09", "2020-03-16", "2020-03-09"]
+    assert "every week of labels.csv is a Sunday" in caplog.text and "2020-03-15 stands for the week of Monday " \
+        "2020-03-09" in caplog.text
+    caplog.clear()
+    path.write_text("user_id,week,status\nu1,2020-03-16,employed\nu1,2020-03-29,unemployed\n")
+    with caplog.at_level(logging.WARNING, logger="mobility.employment.labels"):
+        read_labels(path)
+    assert caplog.text == ""

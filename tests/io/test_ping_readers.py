@@ -280,3 +280,13 @@ def test_docstring_examples_run():
     import mobility.io.pings
 
     assert doctest.testmod(mobility.io.pings).failed == 0
+
+
+def test_a_parquet_file_read_as_text_says_so(tmp_path):
+    # format = "csv" over a glob that also matched a Parquet file said "not UTF-8 text; re-save it as UTF-8"
+    path = tmp_path / "pings.parquet"
+    pd.DataFrame({"user_id": ["a"], "timestamp": ["2020-03-02 08:00"], "lat": [40.0], "lon": [-75.0]}).to_parquet(path)
+    with pytest.raises(MobilityError) as err:
+        read_pings(path, format="csv")
+    assert "is a Parquet file, read as text" in str(err.value) and "format" in str(err.value)
+    assert "UTF-8" not in str(err.value)

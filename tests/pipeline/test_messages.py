@@ -75,6 +75,13 @@ def test_repeated_warnings_of_partitions_become_one_summed_line():
     assert "home_features (RAC): 100 of 400 rows have no home_cbg" in line
 
 
+
+def test_warnings_with_lists_or_dicts_among_their_arguments_are_summarised_too():
+    # a warning with a list argument made the stage fail at its end (TypeError: unhashable type: 'list')
+    records = [logging.LogRecord("mobility.x", logging.WARNING, "", 0, "%d users absent, e.g. %s (%s)",
+                                 (n, ["a", "b"], {"k": 1}), None) for n in (2, 3)]
+    assert summarise_records(records) == "5 users absent, e.g. ['a', 'b'] ({'k': 1}) (2 messages summed)"
+
 def _toy(tmp_path):
     path = tmp_path / "toy.toml"
     path.write_text("[region]\nname = \"toy\"\n")

@@ -129,3 +129,59 @@ def test_downstream_reruns_when_upstream_ran_again(config, tmp_path):
     calls.clear()
     Runner(config, make_stages(calls), out, progress=False).run()
     assert calls == ["second"]
+
+
+def test_a_config_error_of_a_later_stage_stops_the_run_before_the_first_stage(config, tmp_path):
+    # a typo in [employment] used to surface only when the employment stage started, after hours of earlier stages
+    calls = []
+
+    def bad_params(c):
+        raise MobilityError(f"{c.path}: [stops] has unknown key(s) 'factr'")
+
+    first, second = make_stages(calls)
+    stages = [first, Stage("second", ("first",), ("scaled",), second.run, bad_params)]
+    with pytest.raises(MobilityError, match="factr"):
+        Runner(config, stages, tmp_path / "out", progress=False).run()
+    assert calls == [] and not (tmp_path / "out").exists()
+    # stages after --until are not run, so their parameters are not asked for
+    Runner(config, stages, tmp_path / "out", progress=False).run(until="first")
+    assert calls == ["first"]
+
+
+def test_read_table_of_an_output_this_run_could_not_make_says_why(tmp_path):
+    # "run the pipeline stage that writes it" sent users to rerun a stage their region does not run, or one that
+    # had run and had nothing to write
+    out = tmp_path / "out"
+    (out / "employment_model").mkdir(parents=True)
+    (out / "run.json").write_text(json.dumps({"skipped_stages": {
+        "validation": "needs a reference series: [inputs] truth_area, laus or ui_claims"}}))
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "validation")
+    assert "this run left out validation (it needs a reference series: [inputs] truth_area, laus or ui_claims)" \
+        in str(err.value)
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "employment_model")
+    assert "is empty in this run" in str(err.value) and "[employment] labels" in str(err.value)
+    with pytest.raises(MobilityError, match="run the pipeline stage that writes it"):
+        read_table(tmp_path, "stops")  # no run.json: as before
+
+
+def test_from_a_stage_after_until_is_an_error(config, tmp_path):
+    # it ran nothing and said nothing
+    calls = []
+    with pytest.raises(MobilityError, match="--from second comes after --until first"):
+        Runner(config, make_stages(calls), tmp_path / "out", progress=False).run(from_stage="second", until="first")
+    assert calls == []
+
+
+def test_read_table_with_a_column_the_table_lacks_names_it_and_the_columns_there(tmp_path):
+    # it raised pyarrow's ArrowInvalid ("No match for FieldRef.Name(radius_km)") with the whole schema
+    out = tmp_path / "out"
+    write_parquet(pd.DataFrame({"user_id": ["a"], "radius_of_gyration_km": [1.0]}),
+                  out / "metrics_weekly" / "part-00000.parquet")
+    with pytest.raises(MobilityError) as err:
+        read_table(out, "metrics_weekly", columns=["user_id", "radius_km"])
+    message = str(err.value)
+    assert "metrics_weekly has no column(s) ['radius_km']" in message
+    assert "did you mean 'radius_of_gyration_km'" in message and "['user_id', 'radius_of_gyration_km']" in message
+    assert read_table(out, "metrics_weekly", columns=["radius_of_gyration_km"])["radius_of_gyration_km"].tolist() == [1.0]

@@ -45,3 +45,15 @@ def test_scan_finds_each_kind_of_leak(tmp_path):
     # a rate with 3 decimals or a count is not a coordinate
     (tmp_path / "rates.csv").write_text("n_users,value\n40,39.952\n")
     assert privacy_violations([tmp_path / "rates.csv"], lat_range=(39.0, 41.0), lon_range=(-76.0, -74.0)) == []
+
+
+def test_user_ids_are_found_as_whole_tokens_and_short_plain_numbers_are_not_searched(tmp_path):
+    # a region whose phones are numbered 1..15 had every report withheld: "user id '1'" was found in "2020",
+    # in a count or in the state's FIPS code 42
+    page = tmp_path / "page.html"
+    page.write_text("<p>Pennsylvania (42): 1,234 users in 2020-03, 15 weeks; u17 was seen; phone-017x; "
+                    "device 31415926 too</p>")
+    ids = ["1", "15", "42", "2020", "u1", "phone-01", "u17", "31415926", "271828"]
+    found = privacy_violations([page], user_ids=ids)
+    assert sorted(found) == ["page.html: user id '31415926'", "page.html: user id 'u17'"]
+    assert privacy_violations([page], user_ids=["1", "42", "u1", "phone-01", "271828"]) == []
