@@ -51,7 +51,9 @@ is a little above 0). What is *not* re-run per replicate: the
 classifier's trees (its out-of-fold fits are reused) and the signal's attendance model (its probabilities are
 taken as given, then recalibrated per replicate when labels exist).
 
-Every cell behind fewer than ``min_cell_users`` users is suppressed. Schema ``area_unemployment``:
+Every cell behind fewer than ``min_cell_users`` users is suppressed, and where that hides one county alone in a
+state whose cell is shown, the next smallest county too (:func:`complementary_suppression`: else the state
+minus the shown counties gives it back). Schema ``area_unemployment``:
 ``method``, ``route``, ``estimator``, ``level`` (county/state), ``area`` (5- or 2-digit FIPS), ``period``
 (week/month), ``period_start`` (datetime64[ns], naive), ``n_users`` (distinct users behind the cell),
 ``labour_force``, ``unemployed`` (weighted; user-weeks in a month), ``rate``, ``rate_low``, ``rate_high``
@@ -730,11 +732,45 @@ def method_panels(employment: pd.DataFrame, homes: pd.DataFrame, labels: pd.Data
 
 
 def _finish(out: pd.DataFrame, k: int) -> pd.DataFrame:
-    out["suppressed"] = out["n_users"].astype(float) < k
+    out["suppressed"] = complementary_suppression(out, out["n_users"].astype(float).to_numpy() < k)
     for c in COUNTS:
         out[c] = out[c].astype(float).where(~out["suppressed"])
     out["period_start"] = pd.to_datetime(out["period_start"]).astype("datetime64[ns]")
     return out[list(AREA_COLUMNS)].reset_index(drop=True)
+
+
+def complementary_suppression(cells: pd.DataFrame, suppressed: np.ndarray,
+                              by: tuple[str, ...] = ("method", "route", "estimator", "period", "period_start")
+                              ) -> np.ndarray:
+    """``suppressed`` with, in every state and table (the columns ``by`` that ``cells`` has) where exactly one
+    county cell is suppressed and the state's cell is shown, the shown county with the fewest users suppressed
+    too. ``cells`` has ``level`` (``state``, ``county``), ``area`` (FIPS) and ``n_users``.
+
+    Counties partition their state's users, so the state's counts minus those of its shown counties would give
+    back a lone suppressed county's (differencing); with two counties hidden their difference is the sum of
+    both. Differences between weeks and months are not covered (a month's users are not its weeks' sum).
+
+    Examples
+    --------
+    Counties of 3, 40 and 50 users in a state of 93, k = 10: the 40-user county is hidden with the 3-user one.
+
+    >>> cells = pd.DataFrame({"level": ["state", "county", "county", "county"],
+    ...                       "area": ["42", "42001", "42003", "42005"], "n_users": [93, 3, 40, 50]})
+    >>> complementary_suppression(cells, cells["n_users"].to_numpy() < 10).tolist()
+    [False, True, True, False]
+    """
+    suppressed = np.asarray(suppressed, dtype=bool).copy()
+    keys = [c for c in by if c in cells.columns] + ["state"]
+    level = cells["level"].astype(str).to_numpy()
+    frame = cells[keys[:-1]].assign(state=cells["area"].astype(str).str[:LEVEL_DIGITS["state"]].to_numpy(),
+                                    n=cells["n_users"].astype(float).to_numpy(), area=cells["area"].astype(str),
+                                    hidden=suppressed, pos=np.arange(len(cells)))
+    shown_states = frame[(level == "state") & ~suppressed][keys].drop_duplicates()
+    county = frame[level == "county"].merge(shown_states, on=keys)  # tables whose state cell is shown
+    lone = county.groupby(keys, sort=False)["hidden"].transform("sum") == 1
+    complement = county[lone & ~county["hidden"]].sort_values(["n", "area"]).drop_duplicates(keys)
+    suppressed[complement["pos"].to_numpy()] = True
+    return suppressed
 
 
 def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mobility.employment.area import complementary_suppression
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.report.privacy import check_k, suppress_small
@@ -91,6 +92,9 @@ def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "i
     for column in ("rate", "rate_low", "rate_high"):
         out[column] = pd.to_numeric(sel[column], errors="coerce").to_numpy(float)
     out = out.sort_values(["level", "area", "month"], kind="stable").reset_index(drop=True)
+    out = suppress_small(out, k_min_users=k, keep=["level", "area", "month"])
+    # a lone county hidden here (k above the area table's) would come back as the state minus the others
+    out["suppressed"] = complementary_suppression(out, out["suppressed"].to_numpy(), by=("month",))
     return suppress_small(out, k_min_users=k, keep=["level", "area", "month"])[TREND_COLUMNS]
 
 

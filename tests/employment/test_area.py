@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from mobility.employment.area import area_unemployment
+from mobility.employment.params import EmploymentParams
 from matplotlib.figure import Figure
 
 from mobility.employment.validation import evaluate_against_truth, plot_validation, reference_series, validate_against
@@ -19,13 +20,42 @@ def test_county_state_month_and_suppression():
     homes = pd.DataFrame({"user_id": [f"u{i}" for i in range(12)] + [f"v{i}" for i in range(4)],
                           "home_cbg": ["421010001001"] * 12 + ["420450001001"] * 4})
     a = area_unemployment(emp, homes).set_index(["level", "area", "period", "period_start"])
-    assert a.loc[("county", "42101", "week", pd.Timestamp("2020-04-06")), "rate"] == pytest.approx(0.25)
     small = a.loc[("county", "42045", "week", pd.Timestamp("2020-04-06"))]
     assert small["suppressed"] and np.isnan(small["rate"]) and np.isnan(small["n_users"])
+    # the state minus 42101 would give 42045 back: 42101 is hidden too (complementary suppression)
+    assert a.loc[("county", "42101", "week", pd.Timestamp("2020-04-06")), "suppressed"]
+    shown = area_unemployment(emp, homes, params=EmploymentParams(min_cell_users=4))
+    shown = shown.set_index(["level", "area", "period", "period_start"])
+    assert shown.loc[("county", "42101", "week", pd.Timestamp("2020-04-06")), "rate"] == pytest.approx(0.25)
     # state: 16 users, 7 unemployed in week 2020-04-06
     assert a.loc[("state", "42", "week", pd.Timestamp("2020-04-06")), "rate"] == pytest.approx(7 / 16)
     # April: user-weeks of both weeks in 42101: (3 + 6) / 24
-    assert a.loc[("county", "42101", "month", pd.Timestamp("2020-04-01")), "rate"] == pytest.approx(9 / 24)
+    assert shown.loc[("county", "42101", "month", pd.Timestamp("2020-04-01")), "rate"] == pytest.approx(9 / 24)
+
+
+def test_a_lone_suppressed_county_takes_its_smallest_shown_neighbour_with_it():
+    """Differencing: a state's counts minus its shown counties' give back a lone hidden county's, so the
+    shown county with the fewest users is hidden too, per table (method, estimator, period); not where two are
+    hidden already, nor where the state itself is hidden, nor across states."""
+    from mobility.employment.area import complementary_suppression
+
+    rows = [  # (method, period_start, level, area, n_users)
+        ("signal", "2020-04-06", "state", "42", 93), ("signal", "2020-04-06", "county", "42001", 3),
+        ("signal", "2020-04-06", "county", "42003", 50), ("signal", "2020-04-06", "county", "42005", 40),
+        ("signal", "2020-04-06", "county", "42007", 40),                       # ties on users: smaller FIPS
+        ("signal", "2020-04-13", "state", "42", 93), ("signal", "2020-04-13", "county", "42001", 3),
+        ("signal", "2020-04-13", "county", "42003", 5), ("signal", "2020-04-13", "county", "42005", 85),
+        ("classifier", "2020-04-06", "state", "42", 8), ("classifier", "2020-04-06", "county", "42001", 3),
+        ("classifier", "2020-04-06", "county", "42003", 5),                    # the state is hidden itself
+        ("signal", "2020-04-06", "state", "10", 60), ("signal", "2020-04-06", "county", "10001", 60),
+    ]
+    cells = pd.DataFrame(rows, columns=["method", "period_start", "level", "area", "n_users"])
+    cells["period_start"] = pd.to_datetime(cells["period_start"])
+    hidden = complementary_suppression(cells, cells["n_users"].to_numpy() < 10)
+    expected = cells["n_users"].to_numpy() < 10
+    expected[3] = True  # 42005 (40 users, before 42007's 40 by FIPS) hides with 42001 in week 2020-04-06
+    assert hidden.tolist() == expected.tolist()
+    assert complementary_suppression(cells.iloc[:0], np.zeros(0, bool)).tolist() == []
 
 
 def test_unknown_weeks_are_not_in_the_labour_force():
@@ -176,13 +206,14 @@ def test_weights_make_an_over_represented_county_count_as_much_as_its_population
 
 def test_sector_route_counts_each_countys_own_users():
     sw = pd.DataFrame({"sector": list(SECTORS), "week": WEEK, "p_unemployed": [0.2] * 20, "weight": 1.0})
-    wac = pd.DataFrame({"GEOID": ["42101", "42045"], **{s: [10, 10] for s in SECTORS}})
-    users = pd.DataFrame({"area": ["42101", "42045"], "week": [WEEK, WEEK], "n_users": [40, 4]})
+    wac = pd.DataFrame({"GEOID": ["42101", "42045", "42091"], **{s: [10, 10, 10] for s in SECTORS}})
+    users = pd.DataFrame({"area": ["42101", "42045", "42091"], "week": [WEEK] * 3, "n_users": [40, 4, 30]})
     reps = np.full((30, 20, 1), 0.2) + np.linspace(-0.05, 0.05, 30)[:, None, None]
     a = sector_area_unemployment(sw, wac, n_users=users, replicates=reps, periods=("week",)).set_index(["level", "area"])
     assert a.loc[("county", "42101"), "n_users"] == 40 and not a.loc[("county", "42101"), "suppressed"]
     assert a.loc[("county", "42045"), "suppressed"] and np.isnan(a.loc[("county", "42045"), "rate"])
-    assert a.loc[("state", "42"), "n_users"] == 44
+    assert a.loc[("county", "42091"), "suppressed"]  # the state minus 42101 would give 42045's users back
+    assert a.loc[("state", "42"), "n_users"] == 74
     assert a.loc[("county", "42101"), "rate_low"] < 0.2 < a.loc[("county", "42101"), "rate_high"]
     no_counts = sector_area_unemployment(sw, wac, periods=("week",))
     assert no_counts["suppressed"].all()  # without its own users a cell cannot be published

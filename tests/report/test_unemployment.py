@@ -37,6 +37,17 @@ def test_monthly_rates_read_the_area_intervals_and_suppress():
     assert np.isnan(small["rate_low"]) and np.isnan(small["rate_high"])
 
 
+def test_monthly_rates_hide_a_second_county_where_the_report_hides_one():
+    """The report's k (10) hides a 9-user county the area table showed; the state's users minus the other
+    counties' would give it back, so the smallest other county (12 users, not the 25-user one) is hidden too."""
+    area = pd.DataFrame([area_rows(level="state", area="42", n_users=46.0), area_rows(),
+                         area_rows(area="42045", n_users=9.0), area_rows(area="42091", n_users=12.0)])
+    out = monthly_rates(area, k_min_users=10).set_index("area")
+    assert out["suppressed"].to_dict() == {"42": False, "42045": True, "42091": True, "42101": False}
+    assert np.isnan(out.loc["42091", "rate"]) and out.loc["42101", "n_users"] == 25
+    assert not monthly_rates(area, k_min_users=9)["suppressed"].any()
+
+
 def test_monthly_rates_missing_column_and_bad_k():
     with pytest.raises(MobilityError, match="rate_low"):
         monthly_rates(pd.DataFrame([area_rows()]).drop(columns="rate_low"))
