@@ -146,6 +146,29 @@ def spill_compression(rows: int, folder: Path) -> str | None:
     return None if rows * SPILL_BYTES_PER_ROW < room else "parquet"
 
 
+def covering_span(a: tuple[int, int] | list[int] | None,
+                  b: tuple[int, int] | list[int] | None) -> list[int] | None:
+    """The span covering two spans of instants.
+
+    Parameters
+    ----------
+    a, b : (int, int) or None
+        ``(first, last)`` instants, epoch nanoseconds; None for no span.
+
+    Returns
+    -------
+    list of int or None
+        ``[first, last]`` covering both; None where both are None.
+
+    Examples
+    --------
+    >>> covering_span([5, 9], (2, 7)), covering_span(None, (2, 7)), covering_span(None, None)
+    ([2, 9], [2, 7], None)
+    """
+    spans = [x for x in (a, b) if x is not None]
+    return [min(x[0] for x in spans), max(x[1] for x in spans)] if spans else None
+
+
 def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: Path,
               quarantine: Path, compression: str | None = None) -> dict[str, Any]:
     """Read, check and split one load task's rows into shards by user partition (step 1 of the module docstring).
@@ -172,7 +195,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     -------
     dict
         ``files``: per input file read, ``index``, ``file``, ``rows`` (read), ``kept`` (passed the row
-        checks and inside the period, duplicates included), ``outside_period``, ``quarantine`` (rows per
+        checks and inside the period, duplicates included), ``outside_period``, ``outside_ns`` (first and last
+        instant of those, epoch ns UTC, or None), ``quarantine`` (rows per
         reason), ``columns`` (its ping columns); ``shards``: partition -> its pieces ``[shard file name,
         first record batch, record batches]``, in spill order.
     """
@@ -188,7 +212,7 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     for piece in pieces:
         path = Path(piece.path)
         stats = files.setdefault(piece.index, {"index": piece.index, "file": str(path), "rows": 0, "outside_period": 0,
-                                               "quarantine": Counter(), "columns": []})
+                                               "outside_ns": None, "quarantine": Counter(), "columns": []})
         batches = read_ping_batches(path, format=params["format"], columns=params["columns"],
                                     batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups,
                                     dictionary_ids=True)
@@ -203,6 +227,7 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
             stats["quarantine"].update(checked.counts)
             stats["rows"] += checked.n_input
             stats["outside_period"] += checked.dropped.get("outside_period", 0)
+            stats["outside_ns"] = covering_span(stats["outside_ns"], checked.outside_ns)
             stats["columns"] = [c for c in PINGS if c in checked.pings.columns]
             del raw, checked
     names = spill.close()

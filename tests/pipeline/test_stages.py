@@ -81,6 +81,8 @@ def test_a_study_period_without_pings_stops_at_load_naming_the_period_and_the_co
     assert "no valid ping inside the study period" in message
     assert "30 rows" in message and "30 valid pings outside" in message
     assert "start = 2021-03-02" in message and "end = 2021-03-08" in message and "America/New_York" in message
+    # where the pings are: naive local times in America/New_York, first 2020-03-03 00:00, last 2020-03-04 04:00
+    assert "the valid pings run from 2020-03-03 00:00 to 2020-03-04 04:00 (America/New_York)" in message
     assert not (tmp_path / "out" / "stops").exists()
 
 

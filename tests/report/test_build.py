@@ -285,7 +285,8 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
 
 def _hand_made_employment(folder, users=12):
     emp = pd.DataFrame({"user_id": [f"u{i:06d}" for i in range(users)], "week": pd.Timestamp("2020-04-06"),
-                        "method": "signal", "status": ["employed"] * (users // 2) + ["unemployed"] * (users - users // 2)})
+                        "method": "signal",
+                        "status": ["employed"] * (users // 2) + ["unemployed"] * (users - users // 2)})
     (folder / "employment_weekly").mkdir()
     emp.to_parquet(folder / "employment_weekly" / "part-00000.parquet")
 
