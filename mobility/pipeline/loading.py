@@ -75,14 +75,15 @@ class Piece:
 
 
 def plan_units(files: list[Path], *, format: str | None = None, columns: dict[str, str] | None = None,
-               config: str | None = None, unit_rows: int | None = None) -> list[list[Piece]]:
+               config: str | None = None, unit_rows: int | None = None, encoding: str = "utf-8") -> list[list[Piece]]:
     """Split the input files, in order, into load tasks of about the same number of rows.
 
     A task holds at most ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at
     least eight tasks for the cores to share, one spill each), more only where a single row group or text
     file is bigger: Parquet files are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
     are the input in order. Every file's columns are checked first (footers and header lines only), so a
-    misnamed column is reported before any work, with the TOML mapping to add to ``config``.
+    misnamed column is reported before any work, with the TOML mapping to add to ``config``; text files'
+    header lines are read in ``encoding``.
 
     Examples
     --------
@@ -100,7 +101,7 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
 
     pieces: list[Piece] = []  # whole files, Parquet ones as single row groups
     for index, path in enumerate(files):
-        fmt = check_ping_columns(path, format=format, columns=columns, config=config)
+        fmt = check_ping_columns(path, format=format, columns=columns, config=config, encoding=encoding)
         if fmt == "parquet":
             meta = pq.ParquetFile(path).metadata
             pieces += [Piece(index, str(path), (g, g + 1), meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
@@ -185,7 +186,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
         Its rows, in input order (:func:`plan_units`).
     params : dict
         ``format``, ``columns``, ``timezone``, ``max_accuracy_m``, ``n_partitions``, ``period`` (ISO
-        instants ``[first, end)`` or None), optional ``batch_rows`` and ``spill_rows``.
+        instants ``[first, end)`` or None), optional ``batch_rows``, ``spill_rows`` and ``encoding`` (of text
+        files, default utf-8).
     shards, quarantine : Path
         Folders for the shards and the summary, and for the quarantine parts.
     compression : {None, "parquet", "lz4", "zstd"}
@@ -214,6 +216,7 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
         stats = files.setdefault(piece.index, {"index": piece.index, "file": str(path), "rows": 0, "outside_period": 0,
                                                "outside_ns": None, "quarantine": Counter(), "columns": []})
         batches = read_ping_batches(path, format=params["format"], columns=params["columns"],
+                                    encoding=params.get("encoding") or "utf-8",
                                     batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups,
                                     dictionary_ids=True)
         first_group = piece.row_groups[0] if piece.row_groups else 0

@@ -86,6 +86,8 @@ def _load_params(config: RegionConfig) -> dict[str, Any]:
         "files": [str(p) for p in config.ping_files()],
         "format": config.inputs.get("format"),
         "columns": config.inputs.get("columns"),
+        # [inputs] encoding of text ping files: in the parameters only where given (utf-8 otherwise)
+        **({"encoding": config.inputs["encoding"]} if "encoding" in config.inputs else {}),
         "timezone": config.timezone,
         "period": study_period(config),
         **thresholds,
@@ -150,7 +152,8 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     files = [Path(f) for f in ctx.params["files"]]
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
-    units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path))
+    units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path),
+                       encoding=ctx.params.get("encoding") or "utf-8")
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
     compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
     if compression:
