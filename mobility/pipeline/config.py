@@ -284,7 +284,8 @@ def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
     encoding = inputs.get("encoding")
     if encoding is not None:
         try:
-            known = isinstance(encoding, str) and codecs.lookup(encoding) is not None
+            # bytes-to-bytes codecs (base64, zlib) are known to codecs but cannot read text
+            known = isinstance(encoding, str) and getattr(codecs.lookup(encoding), "_is_text_encoding", True)
         except LookupError:
             known = False
         if not known:

@@ -149,6 +149,7 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
     ('format = "CSV"', ["[inputs] format = 'CSV'", "'csv'", "parquet"]),
     ("encoding = 'latin-9x'", ["[inputs] encoding = 'latin-9x'", "not a text encoding", '"latin-1"']),
     ("encoding = 1", ["[inputs] encoding = 1", "not a text encoding", '"utf-8"']),
+    ("encoding = 'base64'", ["[inputs] encoding = 'base64'", "not a text encoding"]),
     ("pings = 5", ["[inputs] pings = 5", "paths"]),
     ("pings = ['a.csv', 5]", ["[inputs] pings", "paths"]),
     ("cbg = ['a.geojson']", ["[inputs] cbg = ['a.geojson']", "one path"]),
