@@ -88,6 +88,9 @@ class ValidationResult:
         Rows in the input.
     dropped : dict of str to int
         Valid rows left out on purpose, not quarantined (:func:`check_pings`: ``outside_period``).
+    outside_ns : (int, int) or None
+        First and last instant, epoch nanoseconds UTC, of the rows dropped as ``outside_period``; None where
+        none were.
     """
 
     pings: pd.DataFrame
@@ -95,6 +98,7 @@ class ValidationResult:
     counts: dict[str, int] = field(default_factory=dict)
     n_input: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    outside_ns: tuple[int, int] | None = None
 
     @property
     def n_bad(self) -> int:
@@ -214,7 +218,7 @@ def check_pings(
         ``pings`` in input order, with ``source`` (categorical) and ``row`` (int64: the ``row`` column of
         ``raw``, else the position), so that a later :func:`drop_duplicate_pings` names the file and row of
         each duplicate and keeps the first in input order; ``quarantine`` and ``counts`` as for
-        :func:`validate_pings` (``duplicate`` = 0); ``dropped``.
+        :func:`validate_pings` (``duplicate`` = 0); ``dropped`` and ``outside_ns``.
 
     Examples
     --------
@@ -233,12 +237,14 @@ def check_pings(
     timezone = check_timezone(timezone)
     uid, ts, columns, reason_code = _parse_and_check(raw, max_accuracy_m, timezone, coded=True)
     keep = reason_code < 0
-    n_outside = 0
+    n_outside, outside_ns = 0, None
     if period is not None:
         first, end = (pd.Timestamp(t).value for t in period)
         outside = keep & ((ts < first) | (ts >= end))
         n_outside = int(outside.sum())
         keep &= ~outside
+        if n_outside:
+            outside_ns = (int(ts[outside].min()), int(ts[outside].max()))
     if keep.all():
         pos = np.arange(len(raw))
         pings = raw[[c for c in PINGS if c in raw.columns]] if _canonical(raw) else _pings_frame(uid, ts, columns)
@@ -252,7 +258,8 @@ def check_pings(
     tally = np.bincount(reason_code[qpos], minlength=len(QUARANTINE_REASONS))
     return ValidationResult(pings=pings, quarantine=_quarantine(raw, qpos, reasons, source, True),
                             counts={r: int(c) for r, c in zip(QUARANTINE_REASONS, tally)}, n_input=len(raw),
-                            dropped={"outside_period": n_outside} if period is not None else {})
+                            dropped={"outside_period": n_outside} if period is not None else {},
+                            outside_ns=outside_ns)
 
 
 def empty_pings(*, accuracy: bool = False, utc_offset: bool = False) -> pd.DataFrame:

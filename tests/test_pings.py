@@ -544,3 +544,17 @@ def test_row_checks_drop_good_rows_outside_the_period_only():
     res = check_pings(raw, period=period)
     assert res.dropped == {"outside_period": 1} and len(res.pings) == 0
     assert res.quarantine["reason"].tolist() == ["missing_value", "missing_value"]
+
+
+def test_row_checks_give_the_first_and_last_instant_of_the_rows_outside_the_period():
+    raw = pd.DataFrame({"user_id": ["a", "a", "b", "b", "c"],
+                        "timestamp": ["2020-02-10T08:00:00Z", "2020-03-05T08:00:00Z", "2020-01-02T23:30:00Z",
+                                      "2020-04-09T12:15:00Z", "1999-01-01T00:00:00Z"],
+                        "lat": ["40.7", "40.7", "40.7", "40.7", "99"], "lon": ["-74.0"] * 5})
+    period = (pd.Timestamp("2020-03-01", tz="UTC"), pd.Timestamp("2020-04-01", tz="UTC"))
+    res = check_pings(raw, period=period)   # row 4 is quarantined (latitude 99): not among those outside
+    assert res.dropped == {"outside_period": 3}
+    assert res.outside_ns == (pd.Timestamp("2020-01-02 23:30", tz="UTC").value,
+                              pd.Timestamp("2020-04-09 12:15", tz="UTC").value)
+    assert check_pings(raw.iloc[[1]], period=period).outside_ns is None
+    assert check_pings(raw).outside_ns is None

@@ -318,19 +318,21 @@ def _header_line(file: Path, encoding: str = "utf-8") -> str:
         with opener(file, "rt", encoding=encoding, newline="") as fh:
             return fh.readline().rstrip("\r\n").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
-        raise MobilityError(_not_utf8(file, exc)) from exc
+        raise MobilityError(_not_utf8(file, exc, encoding)) from exc
     except (OSError, EOFError) as exc:
         raise MobilityError(f"{file}: cannot read the file ({exc}); is it a complete, uncorrupted file?") from exc
 
 
-def _not_utf8(file: Path, exc: UnicodeDecodeError) -> str:
+def _not_utf8(file: Path, exc: UnicodeDecodeError, encoding: str = "utf-8") -> str:
     with contextlib.suppress(OSError), open(file, "rb") as fh:
         if fh.read(4) == b"PAR1":
             return (f"{file}: is a Parquet file, read as text (format = 'csv', or a text name); leave format out so "
                     "that each file's format comes from its name, and name it .parquet")
+    name = "UTF-8" if encoding.lower().replace("-", "").replace("_", "") == "utf8" else repr(encoding)
     return (
-        f"{file}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); "
-        "re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass encoding='latin1' to read_pings"
+        f"{file}: not {name} text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); "
+        "re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8), or give its encoding: [inputs] encoding = \"latin-1\" "
+        "in the region config, read_pings(..., encoding='latin-1') in Python"
     )
 
 
@@ -345,16 +347,17 @@ def _read_csv_text(file: Path, read_kwargs: dict, **fixed) -> pd.DataFrame:
         fast = _read_csv_arrow(file, kwargs["sep"], kwargs["encoding"])
         if fast is not None:
             return fast
-    with text_read_errors(file):
+    with text_read_errors(file, encoding=kwargs["encoding"]):
         return pd.read_csv(file, **kwargs)
 
 
 @contextlib.contextmanager
-def text_read_errors(file: str | os.PathLike) -> Iterator[None]:
+def text_read_errors(file: str | os.PathLike, *, encoding: str = "utf-8") -> Iterator[None]:
     """Turn what pandas' CSV reader raises into a :class:`MobilityError` naming ``file`` and the fix.
 
     Rows longer than the header (pandas' ParserWarning, which would drop data) become errors too. Wrap
-    every ``pandas.read_csv`` call, or each ``next()`` of a chunked reader, in it.
+    every ``pandas.read_csv`` call, or each ``next()`` of a chunked reader, in it; ``encoding`` is the one
+    the file is read with (named where its text does not decode).
 
     Examples
     --------
@@ -375,7 +378,7 @@ def text_read_errors(file: str | os.PathLike) -> Iterator[None]:
             "(or a trailing separator on every line), or pass sep= if the separator was guessed wrong"
         ) from exc
     except UnicodeDecodeError as exc:
-        raise MobilityError(_not_utf8(file, exc)) from exc
+        raise MobilityError(_not_utf8(file, exc, encoding)) from exc
     except pd.errors.EmptyDataError as exc:
         raise MobilityError(f"{file}: the file is empty (no header line); delete it or fill it") from exc
     except (pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
@@ -460,7 +463,7 @@ def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explici
 
 
 def check_ping_columns(file: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
-                       config: str | os.PathLike | None = None) -> str:
+                       config: str | os.PathLike | None = None, encoding: str = "utf-8") -> str:
     """Check that a ping file has the columns it needs, reading only its header or Parquet footer; returns
     its format.
 
@@ -472,6 +475,8 @@ def check_ping_columns(file: str | os.PathLike, *, format: str | None = None, co
         As for :func:`read_pings`.
     config : str or path-like, optional
         The region config the file was named in: the error then gives the mapping in TOML.
+    encoding : str, default "utf-8"
+        Of a text file's header line.
 
     Raises
     ------
@@ -490,14 +495,14 @@ def check_ping_columns(file: str | os.PathLike, *, format: str | None = None, co
     column 'lat' missing; columns found: ['user_id', 'timestamp', 'latt', 'lon']. Did you mean 'latt' for 'lat'? Map your columns in region.toml: [inputs] columns = { lat = "latt" }
     """
     file = Path(file)
-    fmt = format or _infer_format(file)
+    fmt = format or _infer_format(file, encoding)
     if fmt == "geolife":
         return fmt
     wanted = wanted_columns(fmt, columns)
     if fmt == "parquet":
         found = _parquet_columns(file)
     else:
-        header = _header_line(file)
+        header = _header_line(file, encoding)
         found = next(csv.reader([header], delimiter=max(_SEPARATORS, key=header.count))) if header else []
     _check_columns(file, wanted, found, columns or {}, config=config)
     return fmt

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import glob
 import tomllib
@@ -31,8 +32,8 @@ KNOWN_SECTIONS = {
 CONFIG_KEYS = {
     "region": ("name", "timezone", "start", "end"),
     "run": ("n_partitions",),
-    "inputs": ("pings", "format", "columns", "cbg", "lodes_wac", "lodes_rac", "telework", "acs_sexage", "truth_area",
-               "truth_status", "laus", "ui_claims"),
+    "inputs": ("pings", "format", "columns", "encoding", "cbg", "lodes_wac", "lodes_rac", "telework", "acs_sexage",
+               "truth_area", "truth_status", "laus", "ui_claims"),
     "validate": ("max_accuracy_m", "max_bad_share"),
     "census": (),
     "report": ("months", "k_min_users", "trend_months", "method", "route", "baseline_months", "dimensions"),
@@ -252,7 +253,7 @@ def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
     """MobilityError naming the ``[inputs]`` key, its value and the fix when a value has the wrong shape: ``pings``
     and ``laus`` are paths (one, or a list), the other files one path each, ``format`` one of the ping formats,
     ``columns`` a table from canonical ping column names to the file's own names (also when it is written the
-    wrong way round, ``{ device = "user_id" }``).
+    wrong way round, ``{ device = "user_id" }``), ``encoding`` the name of a text encoding Python knows.
 
     Examples
     --------
@@ -272,7 +273,7 @@ def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
         if key in ("pings", "laus") and not is_path_list(value):
             raise MobilityError(f"{where} must be paths in quotes: one, or a list such as "
                                 "[\"data/a.csv\", \"data/*.parquet\"]")
-        if key not in ("pings", "laus", "format", "columns") and not isinstance(value, str):
+        if key not in ("pings", "laus", "format", "columns", "encoding") and not isinstance(value, str):
             raise MobilityError(f"{where} must be one path in quotes, e.g. {key} = \"data/{key}.csv\"")
     for key in ("truth_status", "truth_area"):
         if isinstance(inputs.get(key), str) and not inputs[key].lower().endswith((".parquet", ".pq")):
@@ -280,6 +281,17 @@ def check_inputs(path: Path, inputs: dict[str, Any]) -> None:
                                 f"generator's truth/{'weekly_status' if key == 'truth_status' else 'area_weekly'}"
                                 ".parquet; to score the run against your own labelled weeks, give them as "
                                 "[employment] labels (CSV or Parquet: user_id, week, status)")
+    encoding = inputs.get("encoding")
+    if encoding is not None:
+        try:
+            # bytes-to-bytes codecs (base64, zlib) are known to codecs but cannot read text
+            known = isinstance(encoding, str) and getattr(codecs.lookup(encoding), "_is_text_encoding", True)
+        except LookupError:
+            known = False
+        if not known:
+            raise MobilityError(f"{path}: [inputs] encoding = {encoding!r} is not a text encoding Python knows; give "
+                                "the text encoding of the CSV ping files in quotes, e.g. encoding = \"latin-1\" "
+                                "(default \"utf-8\")")
     fmt = inputs.get("format")
     if fmt is not None and fmt not in FORMATS:
         raise MobilityError(f"{path}: [inputs] format = {fmt!r} is not one of {FORMATS}; leave it out to tell each "

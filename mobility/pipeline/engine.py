@@ -454,7 +454,7 @@ def run_part(fn: Callable[..., Sequence[pd.DataFrame]], inputs: Sequence[Path], 
 # ------------------------------------------------------------------------------------- batched reading
 def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, columns: dict[str, str] | None = None,
                       batch_rows: int = LOAD_BATCH_ROWS, row_groups: tuple[int, int] | None = None,
-                      dictionary_ids: bool = False) -> Iterator[pd.DataFrame]:
+                      dictionary_ids: bool = False, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     """Read one ping file in batches of at most ``batch_rows`` rows.
 
     Each batch is what :func:`mobility.io.pings.read_pings` returns for those rows of the file: canonical
@@ -470,6 +470,8 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
         One ping file.
     format, columns
         As for :func:`mobility.io.pings.read_pings`.
+    encoding : str, default "utf-8"
+        Of text files (CSV, Google, Posmo, GeoLife), as ``read_pings(..., encoding=)``; Parquet ignores it.
     batch_rows : int, default 2,000,000
         Rows per batch, at least 1.
     row_groups : (int, int), optional
@@ -502,7 +504,7 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
         raise MobilityError(f"{path}: no such file; give one ping file")
     if format is not None and format not in FORMATS:
         raise MobilityError(f"read_ping_batches: format={format!r} is not one of {FORMATS}")
-    fmt = format or _infer_format(path)
+    fmt = format or _infer_format(path, encoding)
     offset, batches = 0, 0
     if row_groups is not None and fmt != "parquet":
         raise MobilityError(f"{path}: row_groups= applies to Parquet files only, not {fmt}")
@@ -512,17 +514,17 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
             meta = pq.ParquetFile(path).metadata
             offset = sum(meta.row_group(i).num_rows for i in range(row_groups[0]))
     elif fmt in ("csv", "google", "posmo"):
-        read_pings(path, format=fmt, columns=columns, nrows=0)  # checks the header and the columns only
-        frames = _csv_batches(path, fmt, columns or {}, batch_rows)
+        read_pings(path, format=fmt, columns=columns, nrows=0, encoding=encoding)  # the header and columns only
+        frames = _csv_batches(path, fmt, columns or {}, batch_rows, encoding)
     else:
-        yield read_pings(path, format=fmt, columns=columns)
+        yield read_pings(path, format=fmt, columns=columns, encoding=encoding)
         return
     for frame in frames:
         if len(frame) or not batches:
             yield _with_source(frame.reset_index(drop=True), path.name, offset)
             offset, batches = offset + len(frame), batches + 1
     if not batches and row_groups is None:
-        yield read_pings(path, format=fmt, columns=columns)
+        yield read_pings(path, format=fmt, columns=columns, encoding=encoding)
 
 
 def _with_source(frame: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
@@ -568,7 +570,8 @@ def _parquet_batches(path: Path, columns: dict[str, str], batch_rows: int,
         yield frame
 
 
-def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int,
+                 encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     from mobility.io.pings import (
         _SEPARATORS,
         _header_line,
@@ -577,14 +580,14 @@ def _csv_batches(path: Path, fmt: str, columns: dict[str, str], batch_rows: int)
         wanted_columns,
     )
 
-    sep = max(_SEPARATORS, key=_header_line(path).count)  # as read_pings sniffs it
+    sep = max(_SEPARATORS, key=_header_line(path, encoding).count)  # as read_pings sniffs it
     wanted = wanted_columns(fmt, columns)
-    with text_read_errors(path):
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
+    with text_read_errors(path, encoding=encoding):
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=encoding,
                              index_col=False, sep=sep, chunksize=int(batch_rows))
     with reader:
         while True:
-            with text_read_errors(path):
+            with text_read_errors(path, encoding=encoding):
                 chunk = next(reader, None)
             if chunk is None:
                 return

@@ -75,14 +75,15 @@ class Piece:
 
 
 def plan_units(files: list[Path], *, format: str | None = None, columns: dict[str, str] | None = None,
-               config: str | None = None, unit_rows: int | None = None) -> list[list[Piece]]:
+               config: str | None = None, unit_rows: int | None = None, encoding: str = "utf-8") -> list[list[Piece]]:
     """Split the input files, in order, into load tasks of about the same number of rows.
 
     A task holds at most ``unit_rows`` rows (default ``clip(total rows / 8, UNIT_ROWS_MIN, SPILL_ROWS)``: at
     least eight tasks for the cores to share, one spill each), more only where a single row group or text
     file is bigger: Parquet files are cut between row groups, small files are grouped, a text file is never cut. Concatenated, the tasks
     are the input in order. Every file's columns are checked first (footers and header lines only), so a
-    misnamed column is reported before any work, with the TOML mapping to add to ``config``.
+    misnamed column is reported before any work, with the TOML mapping to add to ``config``; text files'
+    header lines are read in ``encoding``.
 
     Examples
     --------
@@ -100,7 +101,7 @@ def plan_units(files: list[Path], *, format: str | None = None, columns: dict[st
 
     pieces: list[Piece] = []  # whole files, Parquet ones as single row groups
     for index, path in enumerate(files):
-        fmt = check_ping_columns(path, format=format, columns=columns, config=config)
+        fmt = check_ping_columns(path, format=format, columns=columns, config=config, encoding=encoding)
         if fmt == "parquet":
             meta = pq.ParquetFile(path).metadata
             pieces += [Piece(index, str(path), (g, g + 1), meta.row_group(g).num_rows) for g in range(meta.num_row_groups)]
@@ -146,6 +147,29 @@ def spill_compression(rows: int, folder: Path) -> str | None:
     return None if rows * SPILL_BYTES_PER_ROW < room else "parquet"
 
 
+def covering_span(a: tuple[int, int] | list[int] | None,
+                  b: tuple[int, int] | list[int] | None) -> list[int] | None:
+    """The span covering two spans of instants.
+
+    Parameters
+    ----------
+    a, b : (int, int) or None
+        ``(first, last)`` instants, epoch nanoseconds; None for no span.
+
+    Returns
+    -------
+    list of int or None
+        ``[first, last]`` covering both; None where both are None.
+
+    Examples
+    --------
+    >>> covering_span([5, 9], (2, 7)), covering_span(None, (2, 7)), covering_span(None, None)
+    ([2, 9], [2, 7], None)
+    """
+    spans = [x for x in (a, b) if x is not None]
+    return [min(x[0] for x in spans), max(x[1] for x in spans)] if spans else None
+
+
 def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: Path,
               quarantine: Path, compression: str | None = None) -> dict[str, Any]:
     """Read, check and split one load task's rows into shards by user partition (step 1 of the module docstring).
@@ -162,7 +186,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
         Its rows, in input order (:func:`plan_units`).
     params : dict
         ``format``, ``columns``, ``timezone``, ``max_accuracy_m``, ``n_partitions``, ``period`` (ISO
-        instants ``[first, end)`` or None), optional ``batch_rows`` and ``spill_rows``.
+        instants ``[first, end)`` or None), optional ``batch_rows``, ``spill_rows`` and ``encoding`` (of text
+        files, default utf-8).
     shards, quarantine : Path
         Folders for the shards and the summary, and for the quarantine parts.
     compression : {None, "parquet", "lz4", "zstd"}
@@ -172,7 +197,8 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     -------
     dict
         ``files``: per input file read, ``index``, ``file``, ``rows`` (read), ``kept`` (passed the row
-        checks and inside the period, duplicates included), ``outside_period``, ``quarantine`` (rows per
+        checks and inside the period, duplicates included), ``outside_period``, ``outside_ns`` (first and last
+        instant of those, epoch ns UTC, or None), ``quarantine`` (rows per
         reason), ``columns`` (its ping columns); ``shards``: partition -> its pieces ``[shard file name,
         first record batch, record batches]``, in spill order.
     """
@@ -188,8 +214,9 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
     for piece in pieces:
         path = Path(piece.path)
         stats = files.setdefault(piece.index, {"index": piece.index, "file": str(path), "rows": 0, "outside_period": 0,
-                                               "quarantine": Counter(), "columns": []})
+                                               "outside_ns": None, "quarantine": Counter(), "columns": []})
         batches = read_ping_batches(path, format=params["format"], columns=params["columns"],
+                                    encoding=params.get("encoding") or "utf-8",
                                     batch_rows=params.get("batch_rows") or LOAD_BATCH_ROWS, row_groups=piece.row_groups,
                                     dictionary_ids=True)
         first_group = piece.row_groups[0] if piece.row_groups else 0
@@ -203,6 +230,7 @@ def load_unit(number: int, pieces: list[Piece], params: dict[str, Any], shards: 
             stats["quarantine"].update(checked.counts)
             stats["rows"] += checked.n_input
             stats["outside_period"] += checked.dropped.get("outside_period", 0)
+            stats["outside_ns"] = covering_span(stats["outside_ns"], checked.outside_ns)
             stats["columns"] = [c for c in PINGS if c in checked.pings.columns]
             del raw, checked
     names = spill.close()

@@ -86,6 +86,8 @@ def _load_params(config: RegionConfig) -> dict[str, Any]:
         "files": [str(p) for p in config.ping_files()],
         "format": config.inputs.get("format"),
         "columns": config.inputs.get("columns"),
+        # [inputs] encoding of text ping files: in the parameters only where given (utf-8 otherwise)
+        **({"encoding": config.inputs["encoding"]} if "encoding" in config.inputs else {}),
         "timezone": config.timezone,
         "period": study_period(config),
         **thresholds,
@@ -145,12 +147,13 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     (:mod:`mobility.pipeline.loading`); valid pings outside ``[region] start``..``end`` are dropped and
     counted. Stops, after writing the quarantine table, if more than ``[validate] max_bad_share`` of all
     rows failed a row check (duplicates, found by ``validate``, do not count)."""
-    from mobility.pipeline.loading import plan_units, spill_compression
+    from mobility.pipeline.loading import covering_span, plan_units, spill_compression
 
     files = [Path(f) for f in ctx.params["files"]]
     if not files:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
-    units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path))
+    units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path),
+                       encoding=ctx.params.get("encoding") or "utf-8")
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
     compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
     if compression:
@@ -171,6 +174,9 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
         counts.update(s["quarantine"])
     n_rows = sum(s["rows"] for s in summaries)
     outside = sum(f["outside_period"] for unit in done for f in unit["files"])
+    outside_ns = None
+    for f in (f for unit in done for f in unit["files"]):
+        outside_ns = covering_span(outside_ns, f.get("outside_ns"))  # absent from the markers of older runs
     if outside:
         log.info("dropped %s of %s pings outside the study period [region] start = %s, end = %s (%s); they are "
                  "counted in run.json (load: outside_period), not quarantined", f"{outside:,}", f"{n_rows:,}",
@@ -178,7 +184,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     if counts:
         log.warning("quarantined %s of %s rows: %s", f"{sum(counts.values()):,}", f"{n_rows:,}", dict(counts))
     _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
-    _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine)
+    _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine, outside_ns=outside_ns)
     return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
             "outside_period": outside}
 
@@ -260,10 +266,11 @@ def _bad_rows_hint(quarantine_dirs: list[Path], reason: str, n_examples: int = 3
 
 
 def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, outside: int,
-                      quarantine_dir: Path) -> None:
+                      quarantine_dir: Path, *, outside_ns: list[int] | None = None) -> None:
     """MobilityError when the input files leave no valid ping inside the study period (every later stage would
     run on nothing, and the first cross-user one fail on an empty table); the quarantine table is published
-    first where rows were rejected."""
+    first where rows were rejected. ``outside_ns``: first and last instant (epoch ns UTC) of the valid pings
+    outside the period, named in the message in ``[region] timezone``."""
     n_bad = sum(counts.values())
     if n_rows - n_bad - outside > 0:
         return
@@ -273,8 +280,14 @@ def _check_some_pings(ctx: StageContext, counts: dict[str, int], n_rows: int, ou
                             "data rows (a header at most); check that they are the files you meant")
     parts = []
     if outside:
+        span = ""
+        if outside_ns is not None:
+            first, last = (pd.Timestamp(t, tz="UTC").tz_convert(config.timezone).strftime("%Y-%m-%d %H:%M")
+                           for t in outside_ns)
+            span = f"the valid pings run from {first} to {last} ({config.timezone}); "
         parts.append(f"{outside:,} valid pings outside the study period ([region] start = {config.start}, end = "
-                     f"{config.end}, local dates in {config.timezone}): set start and end to dates your pings cover")
+                     f"{config.end}, local dates in {config.timezone}): {span}set start and end to dates your pings "
+                     "cover")
     if n_bad:
         table = publish_quarantine(ctx.out_dir, [quarantine_dir])
         parts.append(f"{n_bad:,} quarantined ({', '.join(f'{k}={v:,}' for k, v in sorted(counts.items()))}). "

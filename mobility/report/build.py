@@ -32,7 +32,7 @@ from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
 from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary
-from mobility.report.mobility_gap import baseline_groups_by_part, local_month, mobility_by_status
+from mobility.report.mobility_gap import baseline_groups_by_part, baseline_months_of, local_month, mobility_by_status
 from mobility.report.privacy import check_k, privacy_violations
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
@@ -279,11 +279,21 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         gap = mobility_by_status(run.tables["metrics_monthly"], employment, None, month,
                                  timezone=run.timezone, metrics=present, dimensions=dimensions,
                                  baseline_months=baseline_months, method=method, k_min_users=k, groups=groups)
+        run_months = shared.once(("metric_months",), lambda: sorted(local_month(
+            run.tables["metrics_monthly"]["period_start"].drop_duplicates(), run.timezone).unique()))
+        if baseline_months_of(run_months, month, baseline_months):
+            change = (f"Change is from each user's own mean over the first {baseline_months} month(s) of the run; "
+                      "95% intervals.")
+        elif len(run_months) == 1:
+            change = (f"No change from a baseline can be given: the run covers a single month ({month_name(month)}), "
+                      "so the change columns are blank; 95% intervals.")
+        else:
+            change = (f"No change from a baseline can be given: {month_name(month)} is the first month of the run, "
+                      "so the change columns are blank; 95% intervals.")
         g.paragraphs.append(
             f"Users who were unemployed in at least one week of {month_name(month)} (lost their job) beside users "
             f"employed in every known week, overall and by census group (the group most common among the workers "
-            f"of their baseline work block group). Change is from each user's own mean over the first "
-            f"{baseline_months} month(s) of the run; 95% intervals. The measures:")
+            f"of their baseline work block group). {change} The measures:")
         g.bullets = [metric_explanation(m) for m in present]
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)

@@ -114,6 +114,35 @@ def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def baseline_months_of(months: Sequence[str], month: str, baseline_months: int) -> list[str]:
+    """The months each user's baseline is taken from when reporting on ``month``.
+
+    Parameters
+    ----------
+    months : sequence of str
+        The run's months, ``"YYYY-MM"``, in order.
+    month : str
+        The report month.
+    baseline_months : int
+        How many of the run's first months make the baseline.
+
+    Returns
+    -------
+    list of str
+        The first ``baseline_months`` months, less ``month`` and those after it where ``month`` is among them;
+        empty where no month comes before ``month`` (then no change can be given).
+
+    Examples
+    --------
+    >>> baseline_months_of(["2020-02", "2020-03", "2020-04"], "2020-04", 2)
+    ['2020-02', '2020-03']
+    >>> baseline_months_of(["2020-02", "2020-03"], "2020-03", 2), baseline_months_of(["2020-04"], "2020-04", 2)
+    (['2020-02'], [])
+    """
+    base = list(months[:int(baseline_months)])
+    return [m for m in base if m < month] if month in base else base
+
+
 def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
                        features: pd.DataFrame | Iterable[pd.DataFrame] | None,
                        month: str, *, timezone: str = "UTC",
@@ -173,9 +202,7 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
     mm["user_id"] = mm["user_id"].astype(str)
     mm["month"] = local_month(mm["period_start"], timezone)
     months = sorted(mm["month"].unique())
-    base_months = months[:int(baseline_months)]
-    if month in base_months:
-        base_months = [m for m in base_months if m < month]
+    base_months = baseline_months_of(months, month, baseline_months)
     baseline = mm[mm["month"].isin(base_months)].groupby("user_id")[list(metrics)].mean()
     current = mm[mm["month"] == month].drop_duplicates("user_id").set_index("user_id")[list(metrics)]
     status = status_in_month(employment, month, method=method).set_index("user_id")

@@ -120,6 +120,7 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
         pings = "p.csv"
         format = "csv"
         columns = { user_id = "uid" }
+        encoding = "latin-1"
         cbg = "a"
         lodes_wac = "a"
         lodes_rac = "a"
@@ -134,7 +135,8 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
         max_bad_share = 0.1
         [census]
     """))
-    assert (config.timezone, config.n_partitions, config.inputs["cbg"]) == ("America/Chicago", 3, "a")
+    assert (config.timezone, config.n_partitions, config.inputs["cbg"], config.inputs["encoding"]) == (
+        "America/Chicago", 3, "a", "latin-1")
 
 
 @pytest.mark.parametrize("line, names", [
@@ -145,6 +147,9 @@ def test_every_known_key_of_the_config_tables_is_accepted(tmp_path):
     ('columns = "device,local_time"', ["[inputs] columns", "table", 'user_id = "device"']),
     ('columns = { user_id = 3 }', ["[inputs] columns", "user_id = 3", "column name"]),
     ('format = "CSV"', ["[inputs] format = 'CSV'", "'csv'", "parquet"]),
+    ("encoding = 'latin-9x'", ["[inputs] encoding = 'latin-9x'", "not a text encoding", '"latin-1"']),
+    ("encoding = 1", ["[inputs] encoding = 1", "not a text encoding", '"utf-8"']),
+    ("encoding = 'base64'", ["[inputs] encoding = 'base64'", "not a text encoding"]),
     ("pings = 5", ["[inputs] pings = 5", "paths"]),
     ("pings = ['a.csv', 5]", ["[inputs] pings", "paths"]),
     ("cbg = ['a.geojson']", ["[inputs] cbg = ['a.geojson']", "one path"]),

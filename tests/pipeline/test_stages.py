@@ -81,6 +81,8 @@ def test_a_study_period_without_pings_stops_at_load_naming_the_period_and_the_co
     assert "no valid ping inside the study period" in message
     assert "30 rows" in message and "30 valid pings outside" in message
     assert "start = 2021-03-02" in message and "end = 2021-03-08" in message and "America/New_York" in message
+    # where the pings are: naive local times in America/New_York, first 2020-03-03 00:00, last 2020-03-04 04:00
+    assert "the valid pings run from 2020-03-03 00:00 to 2020-03-04 04:00 (America/New_York)" in message
     assert not (tmp_path / "out" / "stops").exists()
 
 
@@ -342,3 +344,19 @@ def test_the_default_longitudinal_metrics_and_report_options_pass_the_checks(tmp
     assert _report_params(config)["method"] == "signal" and _longitudinal_params(config)["metrics"]
     config = config_with(tmp_path, '[longitudinal]\nmetrics = ["uncorrelated_entropy_norm", "capacity"]\n')
     assert list(_longitudinal_params(config)["metrics"]) == ["uncorrelated_entropy_norm", "capacity"]
+
+
+def test_latin1_csv_pings_are_read_with_inputs_encoding_and_the_error_without_it_names_the_key(tmp_path):
+    # the error used to suggest read_pings(encoding=...), which the pipeline's config had no way to pass
+    from mobility.pipeline import read_table, run
+
+    rows = [r.replace("u0,", "jos\u00e9,") for r in ROWS]
+    path = pings_region(tmp_path, rows)
+    (tmp_path / "p.csv").write_bytes((tmp_path / "p.csv").read_text().encode("latin-1"))
+    with pytest.raises(MobilityError) as err:
+        run(str(path), str(tmp_path / "out"), until="validate", progress=False)
+    assert "p.csv: not UTF-8 text" in str(err.value) and '[inputs] encoding = "latin-1"' in str(err.value)
+    path.write_text(path.read_text().replace('pings = "p.csv"', 'pings = "p.csv"\nencoding = "latin-1"'))
+    run(str(path), str(tmp_path / "out2"), until="validate", progress=False)
+    pings = read_table(tmp_path / "out2", "pings")
+    assert sorted(pings["user_id"].astype(str).value_counts().items()) == [("jos\u00e9", 10), ("u1", 10), ("u2", 10)]

@@ -281,3 +281,44 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     assert "an upper bound on job loss, not as an unemployment rate" in text
     assert "Statuses: the attendance signal (no training)" in text
     assert "No recalibration of the rates (no labels)." in text
+
+
+def _hand_made_employment(folder, users=12):
+    emp = pd.DataFrame({"user_id": [f"u{i:06d}" for i in range(users)], "week": pd.Timestamp("2020-04-06"),
+                        "method": "signal",
+                        "status": ["employed"] * (users // 2) + ["unemployed"] * (users - users // 2)})
+    (folder / "employment_weekly").mkdir()
+    emp.to_parquet(folder / "employment_weekly" / "part-00000.parquet")
+
+
+def test_a_one_month_run_says_no_change_from_a_baseline_can_be_given(tmp_path):
+    # the hand-made run holds April 2020 only: there is no month before it to take a baseline from
+    _hand_made_run(tmp_path)
+    _hand_made_employment(tmp_path)
+    build_report(tmp_path, MONTH, baseline_months=2)
+    page = (tmp_path / "report" / MONTH / "report.html").read_text()
+    assert "Mobility of job losers and the employed" in page
+    assert "month(s) of the run" not in page
+    assert "No change from a baseline can be given: the run covers a single month (April 2020)" in page
+
+
+@pytest.mark.slow
+def test_a_run_of_several_months_says_how_many_months_the_baseline_has(run):
+    _, out, _ = run
+    page = (out / "report" / MONTH / "report.html").read_text()   # runs.py: [report] baseline_months = 1
+    assert "Change is from each user&#x27;s own mean over the first 1 month(s) of the run" in page
+
+
+def test_the_first_month_of_a_longer_run_says_no_change_from_a_baseline_can_be_given(tmp_path):
+    _hand_made_run(tmp_path)
+    _hand_made_employment(tmp_path)
+    part = tmp_path / "metrics_monthly" / "part-00000.parquet"
+    april = pd.read_parquet(part)
+    march = april.assign(period_start=pd.Timestamp("2020-03-02 05:00", tz="UTC"))
+    pd.concat([march, april], ignore_index=True).to_parquet(part)
+    page = lambda m: (tmp_path / "report" / m / "report.html").read_text()  # noqa: E731
+    build_report(tmp_path, "2020-03", baseline_months=2)
+    assert "No change from a baseline can be given: March 2020 is the first month of the run" in page("2020-03")
+    build_report(tmp_path, MONTH, baseline_months=2)
+    assert "Change is from each user&#x27;s own mean over the first 2 month(s) of the run" in page(MONTH)
+    assert "No change from a baseline" not in page(MONTH)
