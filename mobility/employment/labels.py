@@ -72,6 +72,49 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     return check_labels(raw, source=str(path), where=where)
 
 
+def check_label_statuses(path: str | os.PathLike) -> None:
+    """The cheap part of :func:`read_labels`, for before a run: the file's columns and its ``status`` values
+    (that column alone is read), so that a misspelt status stops a run before its first stage rather than at the
+    employment stage, after the per-user stages. Weeks and duplicates are checked by :func:`read_labels`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = f.write_text("user_id,week,status\\nu1,2020-03-16,Employed \\nu2,2020-03-16,laid off\\n")
+    >>> check_label_statuses(f)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: ...labels.csv: line 3, column 'status': 'laid off' is not a status; use one of ('employed', 'remote', 'unemployed', 'no_job', 'unknown')
+    """
+    import pyarrow.parquet as pq
+
+    path = existing_file(path, "labelled panel")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            columns, where = pq.read_schema(path).names, "row"
+            status = pq.read_table(path, columns=["status"]).column("status").to_pandas() \
+                if "status" in columns else None
+        elif name.endswith((".csv", ".csv.gz", ".txt")):
+            columns, where = list(pd.read_csv(path, nrows=0).columns), "line"
+            status = pd.read_csv(path, usecols=["status"], dtype=str, keep_default_na=False, na_values=[""])["status"] \
+                if "status" in columns else None
+        else:
+            return  # read_labels names the accepted extensions
+    except Exception:  # unreadable: read_labels says how, at the employment stage
+        return
+    require_columns(pd.DataFrame(columns=columns), LABEL_COLUMNS, str(path), FIX)
+    code, names = pd.factorize(pd.Series(status, dtype="string").str.strip().str.lower())
+    bad_name = ~pd.Index(names).isin(LABEL_STATUSES)
+    bad = (code < 0) | (bad_name[np.maximum(code, 0)] if len(names) else False)
+    if bad.any():
+        i = first_row(bad)
+        value = "an empty value" if pd.isna(status.iloc[i]) else repr(status.iloc[i])
+        raise MobilityError(f"{path}: {where} {i + 2 if where == 'line' else i + 1}, column 'status': "
+                            f"{value} is not a status; use one of {LABEL_STATUSES}")
+
+
 def check_labels(raw: pd.DataFrame, *, source: str = "labels", where: str = "row") -> pd.DataFrame:
     """Check and normalise a labelled panel already in memory (module notes); ``where`` is ``"line"`` for a
     CSV file (header on line 1), else ``"row"`` (1-based).

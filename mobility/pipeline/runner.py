@@ -113,7 +113,8 @@ class Stage:
     dict (stored in the manifest). ``params(config)`` returns the stage's resolved parameters (defaults
     filled in) and ``inputs(config)`` the external files it reads, both part of its fingerprint.
     ``timed`` marks a stage that does its work in one piece (no partitions to count): the runner shows a bar
-    of its elapsed time against the stage's last duration (:func:`timed_bar`).
+    of its elapsed time against the stage's last duration (:func:`timed_bar`). ``check(config)`` looks into
+    the stage's input files cheaply before any stage runs (a user's file whose error would otherwise come late).
     """
 
     name: str
@@ -123,6 +124,7 @@ class Stage:
     params: Callable[[RegionConfig], dict[str, Any]] = lambda config: {}
     inputs: Callable[[RegionConfig], list[Path]] = lambda config: []
     timed: bool = False
+    check: Callable[[RegionConfig], None] = lambda config: None
 
 
 def cpu_seconds() -> float:
@@ -519,6 +521,7 @@ class Runner:
                 missing = [p for p in stage.inputs(self.config) if not p.exists()]
                 if missing:
                     raise self.config.missing_file(missing[0], stage.name)
+                stage.check(self.config)
         self._check_inputs_outside_outputs()
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -612,6 +612,15 @@ def _employment_inputs(config: RegionConfig) -> list[Path]:
     return _census_inputs(config) + extra + ([truth] if truth else [])
 
 
+def _check_employment_files(config: RegionConfig) -> None:
+    """A labelled panel's columns and statuses, before any stage runs (read again, whole, by the stage)."""
+    from mobility.employment.labels import check_label_statuses
+
+    labels = config.stage("employment").get("labels")
+    if labels:
+        check_label_statuses(config.resolve(labels))
+
+
 def _training_region(config: RegionConfig) -> dict[str, Any]:
     """What a model card records about the region a model is trained on."""
     region = {"region": config.name, "synthetic": config.synthetic is not None, "start": config.start,
@@ -988,7 +997,8 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("employment", ("metrics", "census"),
                             ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment",
                              "employment_evaluation", "employment_model", "worker_features"),
-                            run_employment, _employment_params, _employment_inputs, timed=True))
+                            run_employment, _employment_params, _employment_inputs, timed=True,
+                            check=_check_employment_files))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,
                             _longitudinal_params, timed=True))
     if "validation" not in skipped:

@@ -360,3 +360,20 @@ def test_latin1_csv_pings_are_read_with_inputs_encoding_and_the_error_without_it
     run(str(path), str(tmp_path / "out2"), until="validate", progress=False)
     pings = read_table(tmp_path / "out2", "pings")
     assert sorted(pings["user_id"].astype(str).value_counts().items()) == [("jos\u00e9", 10), ("u1", 10), ("u2", 10)]
+
+
+def test_a_misspelt_label_status_stops_the_run_before_the_first_stage(tmp_path):
+    # a labelled panel's bad status failed at the employment stage, after every per-user stage had run
+    import mobility
+    from mobility.pipeline import run
+
+    files = mobility.sample_files()
+    labels = tmp_path / "labels.csv"
+    labels.write_text("user_id,week,status\nu1,2020-03-16,employed\nu2,2020-03-16, Remote\nu3,2020-03-23,laid off\n")
+    path = pings_region(tmp_path, ROWS)
+    path.write_text(path.read_text().replace("[validate]", "\n".join(
+        [f'{k} = "{files[k]}"' for k in ("cbg", "lodes_wac", "telework")] + ["[validate]"]))
+        + '\n[employment]\nlabels = "labels.csv"\n')
+    with pytest.raises(MobilityError, match=r"labels\.csv: line 4, column 'status': 'laid off' is not a status"):
+        run(str(path), str(tmp_path / "out"), progress=False)
+    assert not (tmp_path / "out" / "ping_shards").exists()
