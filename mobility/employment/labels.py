@@ -105,14 +105,22 @@ def check_label_statuses(path: str | os.PathLike) -> None:
     except Exception:  # unreadable: read_labels says how, at the employment stage
         return
     require_columns(pd.DataFrame(columns=columns), LABEL_COLUMNS, str(path), FIX)
-    code, names = pd.factorize(pd.Series(status, dtype="string").str.strip().str.lower())
+    _check_statuses(pd.Series(status, dtype="string"), str(path), where)
+
+
+def _check_statuses(status: pd.Series, source: str, where: str) -> pd.Series:
+    """``status`` stripped and in lower case; MobilityError at its first value that is not a status, naming the
+    line (CSV, header on line 1) or row (1-based). Each distinct value is looked at once."""
+    clean = status.astype("string").str.strip().str.lower()
+    code, names = pd.factorize(clean)
     bad_name = ~pd.Index(names).isin(LABEL_STATUSES)
     bad = (code < 0) | (bad_name[np.maximum(code, 0)] if len(names) else False)
     if bad.any():
         i = first_row(bad)
         value = "an empty value" if pd.isna(status.iloc[i]) else repr(status.iloc[i])
-        raise MobilityError(f"{path}: {where} {i + 2 if where == 'line' else i + 1}, column 'status': "
-                            f"{value} is not a status; use one of {LABEL_STATUSES}")
+        raise MobilityError(f"{source}: {where} {i + 2 if where == 'line' else i + 1}, column 'status': {value} is "
+                            f"not a status; use one of {LABEL_STATUSES}")
+    return clean
 
 
 def check_labels(raw: pd.DataFrame, *, source: str = "labels", where: str = "row") -> pd.DataFrame:
@@ -136,12 +144,7 @@ def check_labels(raw: pd.DataFrame, *, source: str = "labels", where: str = "row
         i = first_row(bad)
         raise MobilityError(f"{source}: {where} {pos(i)}, column 'user_id': empty; give every row a user id; {FIX}")
     week = _weeks(df["week"], source, where, pos)
-    status = df["status"].astype("string").str.strip().str.lower()
-    bad = ~status.isin(LABEL_STATUSES) | status.isna()
-    if bad.any():
-        i = first_row(bad)
-        raise MobilityError(f"{source}: {where} {pos(i)}, column 'status': {df['status'].iloc[i]!r} is not a status; "
-                            f"use one of {LABEL_STATUSES}")
+    status = _check_statuses(df["status"], source, where)
     out = pd.DataFrame({"user_id": ids.str.strip().astype("string"), "week": week,
                         "status": status.astype("string")})
     dup = out.duplicated(["user_id", "week"], keep=False)
