@@ -281,9 +281,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
                                  baseline_months=baseline_months, method=method, k_min_users=k, groups=groups)
         run_months = shared.once(("metric_months",), lambda: sorted(local_month(
             run.tables["metrics_monthly"]["period_start"].drop_duplicates(), run.timezone).unique()))
-        if baseline_months_of(run_months, month, baseline_months):
-            change = (f"Change is from each user's own mean over the first {baseline_months} month(s) of the run; "
-                      "95% intervals.")
+        base = baseline_months_of(run_months, month, baseline_months)
+        if base:  # the months actually used: fewer than baseline_months where the report month is among them
+            change = (f"Change is from each user's own mean over {' and '.join(map(month_name, base))}, the first "
+                      f"{'month' if len(base) == 1 else f'{len(base)} months'} of the run; 95% intervals.")
         elif len(run_months) == 1:
             change = (f"No change from a baseline can be given: the run covers a single month ({month_name(month)}), "
                       "so the change columns are blank; 95% intervals.")

@@ -298,7 +298,7 @@ def test_a_one_month_run_says_no_change_from_a_baseline_can_be_given(tmp_path):
     build_report(tmp_path, MONTH, baseline_months=2)
     page = (tmp_path / "report" / MONTH / "report.html").read_text()
     assert "Mobility of job losers and the employed" in page
-    assert "month(s) of the run" not in page
+    assert "of the run; 95% intervals" not in page
     assert "No change from a baseline can be given: the run covers a single month (April 2020)" in page
 
 
@@ -306,7 +306,7 @@ def test_a_one_month_run_says_no_change_from_a_baseline_can_be_given(tmp_path):
 def test_a_run_of_several_months_says_how_many_months_the_baseline_has(run):
     _, out, _ = run
     page = (out / "report" / MONTH / "report.html").read_text()   # runs.py: [report] baseline_months = 1
-    assert "Change is from each user&#x27;s own mean over the first 1 month(s) of the run" in page
+    assert "Change is from each user&#x27;s own mean over February 2020, the first month of the run" in page
 
 
 def test_the_first_month_of_a_longer_run_says_no_change_from_a_baseline_can_be_given(tmp_path):
@@ -320,5 +320,6 @@ def test_the_first_month_of_a_longer_run_says_no_change_from_a_baseline_can_be_g
     build_report(tmp_path, "2020-03", baseline_months=2)
     assert "No change from a baseline can be given: March 2020 is the first month of the run" in page("2020-03")
     build_report(tmp_path, MONTH, baseline_months=2)
-    assert "Change is from each user&#x27;s own mean over the first 2 month(s) of the run" in page(MONTH)
+    # baseline_months = 2, but April is the second month: March alone is the baseline, and the text says so
+    assert "Change is from each user&#x27;s own mean over March 2020, the first month of the run" in page(MONTH)
     assert "No change from a baseline" not in page(MONTH)
