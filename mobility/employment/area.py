@@ -222,11 +222,11 @@ class _Users:
             label_code = index.get_indexer(lnames)[lcode] if len(lnames) else np.zeros(0, dtype=np.int64)
             users.label_code = np.where(first, label_code, -1)  # label of a user-week counts (label_matrix)
             users.label_week = weeks.values
-            scode, snames = pd.factorize(status)  # each distinct status compared once
-            kind = np.where(pd.Index(snames) == POSITIVE, 1.0, np.where(pd.Index(snames).isin(NEGATIVE), 0.0, np.nan))
-            users.label_y = np.where(scode >= 0, kind[np.maximum(scode, 0)] if len(snames) else np.nan, np.nan)
-            users.label_out = np.where(scode >= 0, (pd.Index(snames) == "no_job")[np.maximum(scode, 0)]
-                                       if len(snames) else False, False).astype(float)
+            scode, snames = pd.factorize(status)  # each distinct status compared once; a missing one: code -1
+            snames = pd.Index(snames, dtype=object).append(pd.Index([None], dtype=object))
+            y = np.where(snames == POSITIVE, 1.0, np.where(snames.isin(NEGATIVE), 0.0, np.nan))
+            users.label_y = y[scode]  # code -1 takes the appended missing status: NaN
+            users.label_out = (snames == "no_job").astype(float)[scode]
         return users
 
 

@@ -56,15 +56,9 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     mobility.errors.MobilityError: ...labels.csv: line 2, column 'status': 'laid off' is not a status; use one of ('employed', 'remote', 'unemployed', 'no_job', 'unknown')
     """
     path = existing_file(path, "labelled panel")
-    name = path.name.lower()
-    if name.endswith((".csv", ".csv.gz", ".txt")):
-        where, kind, read = "line", "CSV", lambda: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    elif name.endswith((".parquet", ".pq")):
-        where, kind, read = "row", "Parquet", lambda: pd.read_parquet(path)
-    else:
-        raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); {FIX}")
+    where, kind, read, _ = _reader(path)
     try:
-        raw = read()
+        raw = read(None)
     except Exception as exc:  # pyarrow, the CSV parser and the codecs each raise their own types
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise MobilityError(f"{path}: cannot read it as {kind} ({type(exc).__name__}: {first}); check the file and "
@@ -87,25 +81,32 @@ def check_label_statuses(path: str | os.PathLike) -> None:
     ...
     mobility.errors.MobilityError: ...labels.csv: line 3, column 'status': 'laid off' is not a status; use one of ('employed', 'remote', 'unemployed', 'no_job', 'unknown')
     """
-    import pyarrow.parquet as pq
-
     path = existing_file(path, "labelled panel")
-    name = path.name.lower()
+    where, _, read, names = _reader(path)
     try:
-        if name.endswith((".parquet", ".pq")):
-            columns, where = pq.read_schema(path).names, "row"
-            status = pq.read_table(path, columns=["status"]).column("status").to_pandas() \
-                if "status" in columns else None
-        elif name.endswith((".csv", ".csv.gz", ".txt")):
-            columns, where = list(pd.read_csv(path, nrows=0).columns), "line"
-            status = pd.read_csv(path, usecols=["status"], dtype=str, keep_default_na=False, na_values=[""])["status"] \
-                if "status" in columns else None
-        else:
-            return  # read_labels names the accepted extensions
+        columns = names()
+        require_columns(pd.DataFrame(columns=columns), LABEL_COLUMNS, str(path), FIX)
+        status = read(["status"])["status"]
+    except MobilityError:
+        raise
     except Exception:  # unreadable: read_labels says how, at the employment stage
         return
-    require_columns(pd.DataFrame(columns=columns), LABEL_COLUMNS, str(path), FIX)
-    _check_statuses(pd.Series(status, dtype="string"), str(path), where)
+    _check_statuses(status, str(path), where)
+
+
+def _reader(path: Path):
+    """``(where, kind, read(columns), names())`` of a labelled panel file by its extension: rows are counted as
+    CSV lines (header on line 1) or Parquet rows; ``read`` takes the columns to read (None: all) as text."""
+    import pyarrow.parquet as pq
+
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        return ("line", "CSV",
+                lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""]),
+                lambda: list(pd.read_csv(path, nrows=0).columns))
+    if name.endswith((".parquet", ".pq")):
+        return "row", "Parquet", lambda columns: pd.read_parquet(path, columns=columns), lambda: pq.read_schema(path).names
+    raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); {FIX}")
 
 
 def _check_statuses(status: pd.Series, source: str, where: str) -> pd.Series:
