@@ -33,14 +33,13 @@ import pandas as pd
 
 from mobility.employment.calibration import headline, probability_scores
 from mobility.employment.events import confirmed_runs, drop_onsets
-from mobility.employment.features import outcome_features
+from mobility.employment.features import BLOCK_USERS, FeatureBlocks, outcome_features
 from mobility.employment.model import Calibrator, ClassifierModel, check_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import SignalResult, status_table
 from mobility.errors import MobilityError
 
 POSITIVE = "unemployed"
-PREDICT_ROWS = 1 << 18  # rows of features predicted at once (each row's prediction is its own)
 NEGATIVE = ("employed", "remote")
 
 
@@ -97,44 +96,39 @@ def label_cells(labels: pd.DataFrame, users, weeks: pd.DatetimeIndex) -> tuple[n
     return np.where(keep, row, -1), col
 
 
-def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray, *, release: bool = False) -> np.ndarray:
-    """Rows of features (float32) for the flat cell indices ``cells``, columns in the order of ``names``;
-    with ``release``, each matrix is taken out of ``mats`` once its column is filled (the matrices and the rows
-    are then never held whole together: at 100,000 users x 39 weeks each is about 0.9 GB).
+def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
+    """Rows of features (float32) for the flat cell indices ``cells`` of whole feature matrices, columns in the
+    order of ``names`` (:class:`~mobility.employment.features.FeatureBlocks` does the same a block of users
+    at a time).
 
     Examples
     --------
     >>> mats = {"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}
     >>> feature_rows(mats, ["b", "a"], np.array([1])).tolist()
     [[4.0, 2.0]]
-    >>> feature_rows(mats, ["b"], np.array([0]), release=True).tolist(), sorted(mats)
-    ([[3.0]], ['a'])
     """
     out = np.empty((len(cells), len(names)), dtype=np.float32)
     for j, name in enumerate(names):
         out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
-        if release:
-            del mats[name]
     return out
 
 
-def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, params: ClassifierParams,
-              stream: int = 0, subset: np.ndarray | None = None) -> ClassifierModel:
-    """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
+def training_rows(y: np.ndarray, users: np.ndarray, *, params: ClassifierParams, stream: int = 0,
+                  subset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows a model (:func:`fit_model`) fits its trees on and the rows it calibrates on, sorted.
 
-    ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
-    integer indices. ``calibration_user_share`` of the distinct ``users``, of those with an unemployed week
-    and of the others alike (seeded by ``params.seed`` and ``stream``), are held out of the trees; the
-    calibration is fitted on the trees' raw scores of their rows. Tree rows are subsampled to
-    ``max_train_rows``, calibration rows to ``max_calibration_rows``. ``subset`` (row indices)
-    restricts the training to those rows without copying the others.
+    ``calibration_user_share`` of the distinct ``users`` of the ``subset`` rows (all rows by default), of
+    those with an unemployed week and of the others alike, seeded by ``params.seed`` and ``stream``, are held
+    out of the trees; tree rows are then subsampled to ``max_train_rows``, calibration rows to
+    ``max_calibration_rows``. Raises MobilityError where either part lacks one of the classes.
 
     Examples
     --------
-    See ``tests/employment/test_classifier.py``.
+    >>> y = np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    >>> fit, cal = training_rows(y, np.array([0, 0, 1, 2, 3, 3]), params=ClassifierParams(calibration_user_share=0.5))
+    >>> sorted(fit.tolist() + cal.tolist()), len(set(fit) & set(cal))
+    ([0, 1, 2, 3, 4, 5], 0)
     """
-    import lightgbm as lgb
-
     subset = np.arange(len(y)) if subset is None else np.asarray(subset)
     rng = np.random.default_rng([params.seed, stream])
     cal_user = np.zeros(int(users.max()) + 1, dtype=bool)
@@ -156,14 +150,38 @@ def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, para
         fit_idx = np.sort(rng.choice(fit_idx, params.max_train_rows, replace=False))
     if len(cal_idx) > params.max_calibration_rows:
         cal_idx = np.sort(rng.choice(cal_idx, params.max_calibration_rows, replace=False))
+    return fit_idx, cal_idx
+
+
+def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, params: ClassifierParams,
+              stream: int = 0, subset: np.ndarray | None = None) -> ClassifierModel:
+    """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
+
+    ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
+    integer indices; which rows go to the trees and which to the calibration: :func:`training_rows`
+    (``subset``, row indices, restricts the training to those rows without copying the others).
+
+    Examples
+    --------
+    See ``tests/employment/test_classifier.py``.
+    """
+    fit_idx, cal_idx = training_rows(y, users, params=params, stream=stream, subset=subset)
+    return _fit(rows[fit_idx], y[fit_idx], rows[cal_idx], y[cal_idx], names, params=params, stream=stream)
+
+
+def _fit(fit_rows: np.ndarray, fit_y: np.ndarray, cal_rows: np.ndarray, cal_y: np.ndarray, names, *,
+         params: ClassifierParams, stream: int) -> ClassifierModel:
+    """Trees on ``fit_rows``, their raw scores on ``cal_rows`` calibrated (:func:`fit_model`)."""
+    import lightgbm as lgb
+
     lgb_params = {"objective": "binary", "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
                   "min_data_in_leaf": params.min_child_samples, "seed": params.seed + stream,
                   "num_threads": params.num_threads, "deterministic": True, "force_row_wise": True, "verbose": -1}
-    data = lgb.Dataset(rows[fit_idx], y[fit_idx], feature_name=list(names), free_raw_data=True)
+    data = lgb.Dataset(fit_rows, fit_y, feature_name=list(names), free_raw_data=True)
     booster = lgb.train(lgb_params, data, num_boost_round=params.n_estimators)
     booster = lgb.Booster(model_str=booster.model_to_string())  # exactly what save_model writes and load_model reads
-    raw = booster.predict(rows[cal_idx], num_threads=params.num_threads)
-    return ClassifierModel(booster, Calibrator.fit(raw, y[cal_idx], params.calibration), tuple(names))
+    raw = booster.predict(cal_rows, num_threads=params.num_threads)
+    return ClassifierModel(booster, Calibrator.fit(raw, cal_y, params.calibration), tuple(names))
 
 
 def _strata(users: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,15 +208,54 @@ class CrossFit:
     evaluation: dict
 
 
-def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
-              params: ClassifierParams | None = None, compare: dict[str, np.ndarray] | None = None,
-              mapper=None, release_features: bool = False) -> CrossFit:
+def _feature_source(mats) -> tuple[list[str], callable, int]:
+    """The feature names, ``rows(cells, names)`` and users a block of a :class:`FeatureBlocks` or of a dict of
+    whole matrices (:func:`feature_rows`)."""
+    if isinstance(mats, FeatureBlocks):
+        return list(mats.names), mats.rows, mats.block_users
+    return sorted(mats), lambda cells, names: feature_rows(mats, names, cells), BLOCK_USERS
+
+
+def predict_cells(models: dict[int, ClassifierModel], which: np.ndarray, mats, cells: np.ndarray, n_weeks: int, *,
+                  num_threads: int = 1, mapper=None) -> np.ndarray:
+    """Probabilities of the flat cells ``cells`` (sorted), each by the model ``models[which[i]]``, a block of
+    users at a time (the features of one block at once: :class:`FeatureBlocks`); ``mapper`` runs the
+    blocks (each row's prediction is its own, so the result does not depend on it).
+
+    Examples
+    --------
+    See ``tests/employment/test_classifier.py``.
+    """
+    _, rows_of, block_users = _feature_source(mats)
+    cells = np.asarray(cells, dtype=np.int64)
+    n_blocks = int(cells[-1] // (n_weeks * block_users)) + 1 if len(cells) else 0
+    edges = np.searchsorted(cells, np.arange(n_blocks + 1) * n_weeks * block_users)
+
+    def block(i: int) -> np.ndarray:
+        lo, hi = edges[i], edges[i + 1]
+        out = np.full(hi - lo, np.nan)
+        if hi > lo:
+            k = which[lo:hi]
+            for m in np.unique(k):
+                model = models[int(m)]
+                out[k == m] = model.predict(rows_of(cells[lo:hi][k == m], model.features), num_threads=num_threads)
+        return out
+
+    parts = (mapper or (lambda fn, items: [fn(i) for i in items]))(block, range(n_blocks))
+    return np.concatenate([np.zeros(0)] + list(parts))
+
+
+def cross_fit(mats, usable: np.ndarray, y: np.ndarray, *, params: ClassifierParams | None = None,
+              compare: dict[str, np.ndarray] | None = None, mapper=None) -> CrossFit:
     """Cross-fitting by user (module notes): out-of-fold predictions of every usable cell and the final model.
 
     Parameters
     ----------
-    mats : dict
-        Feature matrices ``(n_users, n_weeks)`` (:func:`~mobility.employment.features.weekly_features`).
+    mats : FeatureBlocks or dict
+        The features: :class:`~mobility.employment.features.FeatureBlocks` (computed a block of users at a
+        time), or whole matrices ``(n_users, n_weeks)`` (:func:`~mobility.employment.features.weekly_features`).
+        Only the rows the models train and calibrate on are built at once (at most ``max_train_rows +
+        max_calibration_rows`` a model); the predictions are made a block of users at a time.
     usable : ndarray of bool
         The cells to predict (covered weeks of baseline workers).
     y : ndarray
@@ -206,12 +263,9 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     compare : dict, optional
         Other methods' probabilities ``(n_users, n_weeks)`` scored on the same labelled cells.
     mapper : callable, optional
-        ``mapper(fn, items) -> list`` of ``fn(item)`` in order: how the ``n_folds + 1`` models (each trained
-        and predicting its own rows) run; default here, one after the other. The pipeline passes its local
-        engine's forked workers; every model is seeded by its fold, so the predictions do not depend on it.
-    release_features : bool
-        Empty ``mats`` while the rows of features are built from it (:func:`feature_rows`): for a caller
-        that needs the matrices no more.
+        ``mapper(fn, items) -> list`` of ``fn(item)`` in order: how the ``n_folds + 1`` models, then the blocks
+        of predictions, run; default here, one after the other. The pipeline passes its local engine's forked
+        workers; every model is seeded by its fold, so the predictions do not depend on it.
 
     Returns
     -------
@@ -222,10 +276,9 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     See ``tests/employment/test_classifier.py`` (a memorising feature: in-sample AUC 1, out of fold 0.5).
     """
     params = params or ClassifierParams()
-    names = sorted(mats)
+    names, rows_of, _ = _feature_source(mats)
     n_w = usable.shape[1]
     cells = np.flatnonzero(np.asarray(usable, dtype=bool).ravel())
-    rows = feature_rows(mats, names, cells, release=release_features)
     y_rows = np.asarray(y, dtype=float).ravel()[cells]
     user = cells // n_w
     labelled = np.isfinite(y_rows)
@@ -239,25 +292,25 @@ def cross_fit(mats: dict[str, np.ndarray], usable: np.ndarray, y: np.ndarray, *,
     dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
     fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
     row_fold = fold[user]
+    drawn = [training_rows(y_rows, user, params=params, stream=(k + 1) % (params.n_folds + 1),
+                           subset=np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0))
+                           if k < params.n_folds else np.flatnonzero(labelled))
+             for k in range(params.n_folds + 1)]  # k = n_folds: the final model, on every labelled user
+    need = np.unique(np.concatenate([i for pair in drawn for i in pair]))
+    rows = rows_of(cells[need], names)  # the rows some model trains or calibrates on, and no others
 
-    def one(k: int):  # fold k's model and its predictions of fold k's rows; k = n_folds: the final model
-        if k < params.n_folds:
-            train, mine = np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0)), row_fold == k
-        else:
-            train, mine = np.flatnonzero(labelled), row_fold < 0
-        model = fit_model(rows, y_rows, user, names, params=params, stream=(k + 1) % (params.n_folds + 1),
-                          subset=train)
-        mine = np.flatnonzero(mine)  # predicted a block of rows at a time: no copy of all of them at once
-        p_mine = np.concatenate([np.zeros(0)] + [model.predict(rows[mine[i:i + PREDICT_ROWS]],
-                                                               num_threads=params.num_threads)
-                                                 for i in range(0, len(mine), PREDICT_ROWS)])
-        return p_mine, (model if k == params.n_folds else None)
+    def one(k: int) -> ClassifierModel:
+        fit_idx, cal_idx = drawn[k]
+        at_fit, at_cal = np.searchsorted(need, fit_idx), np.searchsorted(need, cal_idx)
+        return _fit(rows[at_fit], y_rows[fit_idx], rows[at_cal], y_rows[cal_idx], names, params=params,
+                    stream=(k + 1) % (params.n_folds + 1))
 
-    fitted = (mapper or (lambda fn, items: [fn(i) for i in items]))(one, range(params.n_folds + 1))
-    p_rows = np.full(len(cells), np.nan)
-    for k, (p_mine, _) in enumerate(fitted):
-        p_rows[row_fold == k if k < params.n_folds else row_fold < 0] = p_mine
-    final = fitted[-1][1]
+    run = mapper or (lambda fn, items: [fn(i) for i in items])
+    models = dict(enumerate(run(one, range(params.n_folds + 1))))
+    del rows
+    which = np.where(row_fold >= 0, row_fold, params.n_folds)  # a labelled user's fold model, else the final
+    p_rows = predict_cells(models, which, mats, cells, n_w, num_threads=params.num_threads, mapper=mapper)
+    final = models[params.n_folds]
     p = np.full(usable.size, np.nan)
     p[cells] = p_rows
     p = p.reshape(usable.shape)
@@ -307,26 +360,25 @@ def importance_table(model: ClassifierModel) -> pd.DataFrame:
         ["gain", "feature"], ascending=[False, True], ignore_index=True)
 
 
-def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], labels: pd.DataFrame, *,
+def train_classifier(signal: SignalResult, feature_mats, labels: pd.DataFrame, *,
                      params: EmploymentParams | None = None, classifier: ClassifierParams | None = None,
-                     training: dict | None = None, mapper=None, release_features: bool = False):
+                     training: dict | None = None, mapper=None):
     """Cross-fit, score out of fold, and fit the final model (module notes).
 
     Parameters
     ----------
     signal : SignalResult
         From :func:`mobility.employment.status.signal_status`.
-    feature_mats : dict
-        From :func:`mobility.employment.features.weekly_features`.
+    feature_mats : FeatureBlocks or dict
+        :class:`mobility.employment.features.FeatureBlocks` of ``signal`` (the pipeline), or the whole matrices of
+        :func:`mobility.employment.features.weekly_features`.
     labels : DataFrame
         ``user_id``, ``week``, ``status`` (:func:`mobility.employment.labels.read_labels`).
     training : dict, optional
         What to record about the training data in the model card (e.g. the region's name, whether it is
         synthetic, its seed).
     mapper : callable, optional
-        How the cross-fitted models run (:func:`cross_fit`).
-    release_features : bool
-        Empty ``feature_mats`` as the training rows are built from them (:func:`cross_fit`).
+        How the cross-fitted models and the blocks of predictions run (:func:`cross_fit`).
 
     Returns
     -------
@@ -360,7 +412,7 @@ def train_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], 
             "or set [employment] method = \"signal\" in the region config to report the attendance signal without "
             "a classifier")
     fit = cross_fit(feature_mats, signal.matrices["usable"], y, params=classifier,
-                    compare={"signal": signal.matrices["p"]}, mapper=mapper, release_features=release_features)
+                    compare={"signal": signal.matrices["p"]}, mapper=mapper)
     labelled_weeks = signal.weeks[np.isfinite(y).any(axis=0)]
     fit.model.card = {
         "method": "classifier",
@@ -385,20 +437,23 @@ def _package_version() -> str:
     return mobility.__version__
 
 
-def apply_classifier(signal: SignalResult, feature_mats: dict[str, np.ndarray], model: ClassifierModel, *,
-                     params: EmploymentParams | None = None, source: str = "model") -> pd.DataFrame:
+def apply_classifier(signal: SignalResult, feature_mats, model: ClassifierModel, *,
+                     params: EmploymentParams | None = None, source: str = "model", mapper=None) -> pd.DataFrame:
     """``employment_weekly`` rows of method ``classifier`` from a model trained elsewhere (no labels needed).
 
-    Raises MobilityError (naming ``source``) when the model needs features this run does not have.
+    ``feature_mats``: as :func:`train_classifier` takes them; ``mapper`` runs the blocks of predictions
+    (:func:`predict_cells`). Raises MobilityError (naming ``source``) when the model needs features this run
+    does not have.
 
     Examples
     --------
     See ``tests/employment/test_model.py``.
     """
-    check_features(model, feature_mats, source=source)
+    check_features(model, _feature_source(feature_mats)[0], source=source)
     usable = signal.matrices["usable"]
     cells = np.flatnonzero(usable.ravel())
     p = np.full(usable.size, np.nan)
-    p[cells] = model.predict(feature_rows(feature_mats, model.features, cells),
-                             num_threads=int(model.card.get("classifier_params", {}).get("num_threads", 1)))
+    p[cells] = predict_cells({0: model}, np.zeros(len(cells), dtype=np.int64), feature_mats, cells, usable.shape[1],
+                             num_threads=int(model.card.get("classifier_params", {}).get("num_threads", 1)),
+                             mapper=mapper)
     return classifier_status(signal, p.reshape(usable.shape), params=params)

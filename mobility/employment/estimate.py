@@ -38,7 +38,7 @@ from mobility.employment.attendance import (
 from mobility.employment.calibration import probability_scores
 from mobility.employment.classifier import apply_classifier, label_matrix, train_classifier
 from mobility.employment.daytime import daytime_weekly
-from mobility.employment.features import weekly_features
+from mobility.employment.features import FeatureBlocks
 from mobility.employment.labels import check_overlap
 from mobility.employment.model import ClassifierModel, save_model
 from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
@@ -199,14 +199,14 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
-        mats = weekly_features(signal, params=params)
+        mats = FeatureBlocks(signal, params=params)  # a block of users at a time
         if labels_truth is not None:
             check_overlap(labels_truth, signal.users, signal.weeks)
         if model is None:
             try:
                 clf, evaluation, importance, model = train_classifier(signal, mats, labels_truth, params=params,
                                                                       classifier=classifier, training=training,
-                                                                      mapper=mapper, release_features=True)
+                                                                      mapper=mapper)
             except MobilityError as exc:
                 if classifier_required:
                     raise
@@ -216,7 +216,8 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
             else:
                 tables["feature_importance"] = importance
         else:
-            clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model")
+            clf = apply_classifier(signal, mats, model, params=params, source=model.source or "model",
+                                   mapper=mapper)
             evaluation = {"model_id": model.model_id, "trained_here": False}
             if labels_truth is not None:
                 evaluation["against_labels"] = _scores(signal, clf, labels_truth)
@@ -224,7 +225,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
             employment.append(clf)
             tables["classifier_evaluation"] = evaluation
             tables["employment_model"] = model
-        del mats, clf  # the steps below need neither (at 100,000 users x 39 weeks: about 1 GB)
+        del mats, clf  # the steps below need neither
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
     del employment
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,

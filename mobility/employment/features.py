@@ -162,3 +162,93 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     if leaked:  # a guard for whoever adds a feature: the dates this model gives are an event study's treatment
         raise MobilityError(f"weekly_features: {leaked} are event-study outcomes and may not be features")
     return {name: np.asarray(a, dtype=np.float32) for name, a in out.items()}  # the model reads float32
+
+
+BLOCK_USERS = 8192  # users whose feature matrices are held at once (about 0.15 GB of float32 at 39 weeks)
+
+
+def signal_block(signal: SignalResult, lo: int, hi: int) -> SignalResult:
+    """Users ``lo:hi`` of a signal: every ``(n_users, n_weeks)`` matrix and the teleworkability sliced, the
+    tables (the drops, indexed by the matrices' global drop numbers) kept whole.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sig = SignalResult(np.array(["a", "b"]), pd.date_range("2020-03-02", periods=2, freq="7D"),
+    ...                    {"usable": np.array([[True, False], [True, True]])}, np.array([0.1, 0.2]))
+    >>> b = signal_block(sig, 1, 2)
+    >>> b.users.tolist(), b.matrices["usable"].tolist(), b.telework.tolist()
+    (['b'], [[True, True]], [0.2])
+    """
+    n_u = len(signal.users)
+    mats = {k: (v[lo:hi] if getattr(v, "ndim", 0) == 2 and v.shape[0] == n_u else v)
+            for k, v in signal.matrices.items()}
+    return SignalResult(signal.users[lo:hi], signal.weeks, mats, signal.telework[lo:hi], signal.tables)
+
+
+class FeatureBlocks:
+    """The classifier's features, computed :data:`BLOCK_USERS` users at a time.
+
+    The same values as :func:`weekly_features` (every feature of a user depends on that user's rows of the
+    signal only, and on the drop table), but all users' matrices never exist at once: the caller asks for
+    the rows of the cells it needs (:meth:`rows`). At 100,000 users x 39 weeks the matrices of every feature
+    are about 1.5 GB; a block of 8,192 users is about 0.15 GB.
+
+    Parameters
+    ----------
+    signal : SignalResult
+        As :func:`weekly_features` takes it.
+    params : EmploymentParams, optional
+        As :func:`weekly_features` takes it.
+    block_users : int
+        Users a block.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> n = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    >>> nan = np.full((2, 3), np.nan)
+    >>> sig = SignalResult(users=np.array(["a", "b"]), weeks=pd.date_range("2020-02-17", periods=3, freq="7D"),
+    ...     telework=np.array([0.2, 0.4]), matrices={"attendance": n, "work_time": n, "attendance_raw": n,
+    ...     "work_time_raw": n, "workdays_observed": n * 5, "workdays_at_work": n * 4, "workhour_observed_h": n * 40,
+    ...     "p": n * 0.0, "p_sector": n * 0.1, "q": nan, "prior": nan, "run_start": np.full((2, 3), -1),
+    ...     "drop": np.full((2, 3), -1), **{c: nan for c in DAYTIME_COLUMNS}}, tables={"drop_evidence": pd.DataFrame(
+    ...     {c: [] for c in ("hybrid", "posterior", "ended", "new_workplace", *EVIDENCE_COLUMNS)})})
+    >>> blocks = FeatureBlocks(sig, block_users=1)
+    >>> blocks.rows(np.array([4, 1]), ["attendance_change", "telework"]).tolist()
+    [[-1.0, 0.4000000059604645], [0.0, 0.20000000298023224]]
+    """
+
+    def __init__(self, signal: SignalResult, *, params: EmploymentParams | None = None,
+                 block_users: int = BLOCK_USERS):
+        self.signal, self.params, self.block_users = signal, params, max(int(block_users), 1)
+        self.n_weeks = len(signal.weeks)
+        self.names = sorted(weekly_features(signal_block(signal, 0, min(1, len(signal.users))), params=params))
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def rows(self, cells: np.ndarray, names=None) -> np.ndarray:
+        """float32 rows of features for the flat cell indices ``cells`` (``user * n_weeks + week``), columns in
+        the order of ``names`` (default :attr:`names`), computed block by block of users."""
+        names = self.names if names is None else list(names)
+        missing = [n for n in names if n not in self.names]
+        if missing:
+            raise MobilityError(f"FeatureBlocks: no features {missing}; there are {self.names}")
+        cells = np.asarray(cells, dtype=np.int64)
+        out = np.empty((len(cells), len(names)), dtype=np.float32)
+        block = cells // (self.n_weeks * self.block_users)
+        order = np.argsort(block, kind="stable")
+        edges = np.flatnonzero(np.diff(block[order])) + 1
+        for idx in np.split(order, edges) if len(order) else []:
+            lo = int(block[idx[0]]) * self.block_users
+            hi = min(lo + self.block_users, len(self.signal.users))
+            mats = weekly_features(signal_block(self.signal, lo, hi), params=self.params)
+            local = cells[idx] - lo * self.n_weeks
+            for j, name in enumerate(names):
+                out[idx, j] = mats[name].reshape(-1)[local]
+            del mats
+        return out

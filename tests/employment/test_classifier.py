@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from mobility.employment import classifier as clf_module
 from mobility.employment.attendance import relative_attendance
-from mobility.employment.classifier import classifier_status, cross_fit, label_matrix, train_classifier
+from mobility.employment.classifier import apply_classifier, classifier_status, cross_fit, label_matrix, train_classifier
 from mobility.employment.features import weekly_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import SignalResult, signal_status
@@ -56,13 +56,13 @@ def test_cross_fitting_hides_memorisation():
 def test_no_model_sees_the_users_it_predicts(monkeypatch):
     mats, usable, y = _memorising_panel(n_users=40)
     seen = []
-    original = clf_module.fit_model
+    original = clf_module.training_rows
 
-    def spy(rows, y_rows, users, names, *, params, stream=0, subset=None):
+    def spy(y_rows, users, *, params, stream=0, subset=None):
         seen.append((stream, set(users[subset].tolist())))
-        return original(rows, y_rows, users, names, params=params, stream=stream, subset=subset)
+        return original(y_rows, users, params=params, stream=stream, subset=subset)
 
-    monkeypatch.setattr(clf_module, "fit_model", spy)
+    monkeypatch.setattr(clf_module, "training_rows", spy)
     fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
     by_stream = dict(seen)
     assert len(by_stream) == 6
@@ -161,7 +161,7 @@ def test_models_through_a_mapper_or_forked_workers_give_the_same_predictions_and
     with LocalEngine(workers=2) as engine:
         forked = cross_fit(mats, usable, y, params=params,
                            mapper=lambda fn, items: engine.map(fn, items, processes=True))
-    assert order == [5, 4, 3, 2, 1, 0]
+    assert order == [5, 4, 3, 2, 1, 0, 0]  # the models, then the one block of users' predictions
     for fit in (mapped, forked):
         np.testing.assert_array_equal(fit.p, serial.p)
         assert fit.model.booster.model_to_string() == serial.model.booster.model_to_string()
@@ -229,3 +229,19 @@ def test_a_labelled_panel_of_one_class_names_the_file_and_the_way_out(status, wh
     assert message.startswith("panel.csv: ")
     assert f"all {usable:,} of its labelled user-weeks the run can use" in message and f"are {what}:" in message
     assert 'method = "signal"' in message
+
+
+def test_features_a_block_of_users_at_a_time_give_the_same_fit():
+    from mobility.employment.features import FeatureBlocks
+
+    weekly, base, features, tau, truth, _ = _sim(n_users=200, n_weeks=20)
+    signal = signal_status(relative_attendance(weekly, base), features, tau)
+    some = truth[truth["user_id"].isin(truth["user_id"].unique()[:150])]  # unlabelled users: the final model's
+    p = ClassifierParams(n_estimators=15, max_train_rows=1_000, max_calibration_rows=1_000)  # subsampled rows too
+    whole = train_classifier(signal, weekly_features(signal), some, classifier=p)
+    blocks = FeatureBlocks(signal, block_users=7)
+    by_block = train_classifier(signal, blocks, some, classifier=p)
+    pd.testing.assert_frame_equal(by_block[0], whole[0])
+    assert by_block[1] == whole[1] and by_block[3].model_id == whole[3].model_id
+    applied = apply_classifier(signal, blocks, whole[3])
+    pd.testing.assert_frame_equal(applied, apply_classifier(signal, weekly_features(signal), whole[3]))

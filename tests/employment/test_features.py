@@ -69,3 +69,32 @@ def test_daytime_features_against_the_baseline(hand_panel):
     with pytest.raises(MobilityError, match=r"daytime: missing column"):
         signal_status(relative_attendance(weekly, base), features, tau, daytime=day.drop(columns="daytime_max_km"))
     assert mats["usual_clock_h"][u, 12] == pytest.approx(13.0)
+
+
+@pytest.mark.parametrize("block_users", [1, 5, 10_000])
+def test_feature_blocks_are_the_whole_matrices_a_block_at_a_time(hand_panel, block_users):
+    import importlib.util
+    from pathlib import Path
+
+    from mobility.employment.features import FeatureBlocks
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_employment", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_employment.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    weekly, base, features, tau = bench.simulated_panel(60, 20, seed=4)[:4]
+    simulated = signal_status(relative_attendance(weekly, base), features, tau)
+    assert len(simulated.tables["drop_evidence"]) > 0  # drops: their features index the drop table
+    for sig in (_signal(hand_panel), simulated):
+        whole = weekly_features(sig)
+        blocks = FeatureBlocks(sig, block_users=block_users)
+        assert blocks.names == sorted(whole)
+        n_w = len(sig.weeks)
+        cells = np.random.default_rng(0).permutation(len(sig.users) * n_w)  # any order, any cells
+        rows = blocks.rows(cells, ["drop_posterior", "attendance_lead2", "telework", "workhour_observed_rel"])
+        for j, name in enumerate(["drop_posterior", "attendance_lead2", "telework", "workhour_observed_rel"]):
+            np.testing.assert_array_equal(rows[:, j], whole[name].reshape(-1)[cells], err_msg=name)
+        everything = blocks.rows(np.arange(len(sig.users) * n_w))
+        np.testing.assert_array_equal(everything, np.column_stack([whole[n].reshape(-1) for n in blocks.names]))
+    with pytest.raises(MobilityError, match="no features \\['radius_of_gyration_km'\\]"):
+        blocks.rows(np.array([0]), ["radius_of_gyration_km"])
