@@ -191,10 +191,11 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     """
     params = params or EmploymentParams()
     panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"], params=params)
+    if release_inputs:  # the panel holds what the signal needs of it
+        users.pop("weekly_attendance")
     signal = signal_status(panel, features, telework, daytime=users.get("daytime_weekly"), params=params)
     del panel  # the signal's matrices hold what the steps below need
     if release_inputs:
-        users.pop("weekly_attendance")
         users.pop("daytime_weekly", None)
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
@@ -228,13 +229,15 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         del mats, clf  # the steps below need neither
     tables["employment_weekly"] = pd.concat(employment, ignore_index=True)
     del employment
+    if wac_county is not None:  # what the sector route needs of the signal, taken before the signal goes
+        n_users = workplace_users(signal, features) if "work_cbg" in features.columns else None
+        replicates = sector_replicates(signal, telework, area_params)
+    del signal  # its matrices and its own status table: about 1 GB at 100,000 users x 39 weeks
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
                               params=params, area_params=area_params, mapper=mapper)]
     if wac_county is not None:
-        area.append(sector_area_unemployment(
-            tables["sector_weekly"], wac_county, params=params, area_params=area_params,
-            n_users=workplace_users(signal, features) if "work_cbg" in features.columns else None,
-            replicates=sector_replicates(signal, telework, area_params)))
+        area.append(sector_area_unemployment(tables["sector_weekly"], wac_county, params=params,
+                                             area_params=area_params, n_users=n_users, replicates=replicates))
     tables["area_calibration"] = area[0].attrs["calibration"]  # per method: how much of the recalibration was used
     tables["area_unemployment"] = pd.concat(area, ignore_index=True)
     return tables
