@@ -164,7 +164,7 @@ def weekly_features(signal: SignalResult, *, params: EmploymentParams | None = N
     return {name: np.asarray(a, dtype=np.float32) for name, a in out.items()}  # the model reads float32
 
 
-BLOCK_USERS = 2048  # users whose feature matrices are held at once (about 35 MB of float32 at 39 weeks)
+BLOCK_USERS = 2048  # users whose feature matrices are held at once (about 21 MB of float32 at 39 weeks)
 
 
 def signal_block(signal: SignalResult, lo: int, hi: int) -> SignalResult:
@@ -192,7 +192,7 @@ class FeatureBlocks:
     The same values as :func:`weekly_features` (every feature of a user depends on that user's rows of the
     signal only, and on the drop table), but all users' matrices never exist at once: the caller asks for
     the rows of the cells it needs (:meth:`rows`). At 100,000 users x 39 weeks the matrices of every feature
-    are about 1.5 GB; a block of 2,048 users is about 35 MB.
+    are about 1 GB (66 features); a block of 2,048 users is about 21 MB.
 
     Parameters
     ----------
