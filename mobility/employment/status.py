@@ -278,9 +278,8 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     if daytime is not None:
         evidence["workplace_id"] = mats["workplace_id"]
         evidence["usual_clock_h"] = mats["usual_clock_h"]
-        for c in DAYTIME_COLUMNS:  # kept for the classifier's features, which read them in float32 (half the memory)
-            if c not in ("workplace_id", "usual_clock_h"):
-                mats[c] = mats[c].astype(np.float32)
+    for c in [c for c in mats if c not in ("workplace_id", "usual_clock_h")]:  # from here on only the classifier's
+        mats[c] = mats[c].astype(np.float32)  # features read them, in float32: kept so (half the memory)
     xx = np.where(np.isfinite(x), x, np.nanmean(x) if np.isfinite(x).any() else 0.0)
     run_start = confirmed_runs(near_zero(r, rt, params.zero_attendance_max), usable, params=params)
     adoption = estimate_adoption(run_start, usable, xx, weeks, params=params)
