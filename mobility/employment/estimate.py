@@ -42,7 +42,7 @@ from mobility.employment.features import FeatureBlocks
 from mobility.employment.labels import check_overlap
 from mobility.employment.model import ClassifierModel, save_model
 from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
-from mobility.employment.status import signal_status
+from mobility.employment.status import signal_from_inputs, signal_inputs
 from mobility.errors import MobilityError
 from mobility.io.atomic import write_json, write_parquet
 
@@ -191,12 +191,13 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     """
     params = params or EmploymentParams()
     panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"], params=params)
-    if release_inputs:  # the panel holds what the signal needs of it
-        users.pop("weekly_attendance")
-    signal = signal_status(panel, features, telework, daytime=users.get("daytime_weekly"), params=params)
-    del panel  # the signal's matrices hold what the steps below need
+    inputs = signal_inputs(panel, daytime=users.get("daytime_weekly"))
+    del panel  # the matrices hold what the signal needs of the tables
     if release_inputs:
+        users.pop("weekly_attendance")
         users.pop("daytime_weekly", None)
+    signal = signal_from_inputs(inputs, features, telework, params=params)
+    del inputs
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:

@@ -227,6 +227,50 @@ def job_loss_weeks(employment: pd.DataFrame, method: str | None = None) -> pd.Se
     return out
 
 
+@dataclass
+class SignalInputs:
+    """What the signal reads of its two tables, as ``(n_users, n_weeks)`` matrices (:func:`signal_inputs`)."""
+
+    users: np.ndarray
+    weeks: pd.DatetimeIndex
+    attendance: np.ndarray
+    work_time: np.ndarray
+    usable: np.ndarray
+    matrices: dict[str, np.ndarray]
+    daytime: bool
+
+
+def signal_inputs(panel: pd.DataFrame, *, daytime: pd.DataFrame | None = None) -> SignalInputs:
+    """The attendance panel (and the daytime table) as the matrices the signal runs on
+    (:func:`signal_from_inputs`): a caller that lets the tables go after this holds only the matrices.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"user_id": ["a", "a"], "week": pd.to_datetime(["2020-03-02", "2020-03-09"]),
+    ...     "covered": [True, False], "attendance": [1.0, 0.0], "work_time": [1.0, 0.0], "baseline_job": True,
+    ...     **{c: 1.0 for c in PANEL_MATRICES}})
+    >>> i = signal_inputs(panel)
+    >>> i.users.tolist(), i.usable.tolist(), i.attendance.tolist(), sorted(i.matrices) == sorted(PANEL_MATRICES)
+    (['a'], [[True, False]], [[1.0, 0.0]], True)
+    """
+    require_columns(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
+                    "build it with relative_attendance")
+    users = panel["user_id"].astype(str).unique()
+    weeks = pd.DatetimeIndex(panel["week"].unique())
+    n_u, n_w = len(users), len(weeks)
+    if n_u * n_w != len(panel):
+        raise MobilityError("panel is not dense (one row per user and week); build it with relative_attendance")
+    r = to_matrix(panel, "attendance", n_u, n_w).astype(float)
+    rt = to_matrix(panel, "work_time", n_u, n_w).astype(float)
+    usable = to_matrix(panel, "covered", n_u, n_w).astype(bool) & to_matrix(panel, "baseline_job", n_u, n_w)
+    usable &= np.isfinite(r)
+    mats = {c: to_matrix(panel, c, n_u, n_w).astype(float) for c in PANEL_MATRICES}
+    if daytime is not None:
+        require_columns(daytime, ["user_id", "week", *DAYTIME_COLUMNS], "daytime", "build it with daytime_weekly")
+        mats.update(weekly_matrices(daytime, users, weeks, DAYTIME_COLUMNS))
+    return SignalInputs(users, weeks, r, rt, usable, mats, daytime is not None)
+
+
 def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Series, *,
                   daytime: pd.DataFrame | None = None, params: EmploymentParams | None = None) -> SignalResult:
     """Run the attendance signal over a panel from :func:`~mobility.employment.attendance.relative_attendance`.
@@ -255,27 +299,22 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     See ``tests/employment/test_status.py`` for the hand-made panels (staggered remote workers, a hybrid worker,
     job losers, a silent phone, a part-timer).
     """
+    return signal_from_inputs(signal_inputs(panel, daytime=daytime), features, telework, params=params)
+
+
+def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: pd.Series, *,
+                       params: EmploymentParams | None = None) -> SignalResult:
+    """:func:`signal_status` on the matrices of :func:`signal_inputs` (the matrices are taken into the result,
+    some of them in float32; do not reuse ``inputs``)."""
     params = params or EmploymentParams()
-    require_columns(panel, ["user_id", "week", "covered", "attendance", "work_time", "baseline_job"], "panel",
-                    "build it with relative_attendance")
-    users = panel["user_id"].astype(str).unique()
-    weeks = pd.DatetimeIndex(panel["week"].unique())
+    users, weeks, r, rt, usable, mats = (inputs.users, inputs.weeks, inputs.attendance, inputs.work_time,
+                                         inputs.usable, inputs.matrices)
     n_u, n_w = len(users), len(weeks)
-    if n_u * n_w != len(panel):
-        raise MobilityError("panel is not dense (one row per user and week); build it with relative_attendance")
     tau = check_telework(telework)
     w, x = user_sector_weights(features, users, telework)
-    r = to_matrix(panel, "attendance", n_u, n_w).astype(float)
-    rt = to_matrix(panel, "work_time", n_u, n_w).astype(float)
-    usable = to_matrix(panel, "covered", n_u, n_w).astype(bool) & to_matrix(panel, "baseline_job", n_u, n_w)
-    usable &= np.isfinite(r)
-    mats = {c: to_matrix(panel, c, n_u, n_w).astype(float) for c in PANEL_MATRICES}
-    if daytime is not None:
-        require_columns(daytime, ["user_id", "week", *DAYTIME_COLUMNS], "daytime", "build it with daytime_weekly")
-        mats.update(weekly_matrices(daytime, users, weeks, DAYTIME_COLUMNS))
     nothing = np.full((n_u, n_w), np.nan)
     evidence = weekly_evidence({c: nothing for c in DAYTIME_COLUMNS} | mats)
-    if daytime is not None:
+    if inputs.daytime:
         evidence["workplace_id"] = mats["workplace_id"]
         evidence["usual_clock_h"] = mats["usual_clock_h"]
     for c in [c for c in mats if c not in ("workplace_id", "usual_clock_h")]:  # from here on only the classifier's
