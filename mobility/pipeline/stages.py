@@ -730,7 +730,10 @@ def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str
 
     folders = [f"employment_users/{n}" for n in USER_TABLES]
     ctx.map_parts(["visits", "home_work_daily"], folders, one, columns=[VISIT_COLUMNS, None])
-    return stack_user_tables([{n: read_table(ctx.staging, f) for n, f in zip(USER_TABLES, folders)}])
+    stacked = {}
+    for name, folder in zip(USER_TABLES, folders):  # a table at a time: one unsorted copy in memory, not all
+        stacked |= stack_user_tables([{name: read_table(ctx.staging, folder)}])
+    return stacked
 
 
 def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFrame, area_params):
