@@ -210,7 +210,7 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
 
 
-BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"),
+BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"), "null_island": ("lat", "lon"),
                    "missing_value": ("user_id", "timestamp", "lat", "lon"), "bad_accuracy": ("accuracy_m",),
                    "low_accuracy": ("accuracy_m",), "bad_utc_offset": ("utc_offset_s",)}
 """Quarantine reason -> the columns whose values a stopped load shows (:func:`_bad_rows_hint`)."""
@@ -253,6 +253,9 @@ def _bad_rows_hint(quarantine_dirs: list[Path], reason: str, n_examples: int = 3
         what = "have decimal commas: write the coordinates with decimal points (39.95, -75.16)"
     elif reason == "bad_coordinate":
         what = "are not degrees within |lat| <= 90 and |lon| <= 180: check which columns [inputs] columns maps"
+    elif reason == "null_island":
+        what = ("are latitude 0 and longitude 0 ('null island'), which GPS exports write where the phone had no "
+                "fix: never a real position; leave them out of the export")
     elif reason == "missing_value":
         empty = sorted({c for row, _, _ in examples for c, v in row.items() if v in ("", "nan", "None", "<NA>")})
         what = f"have no {', '.join(empty) or 'value'}: check that [inputs] columns maps the columns that hold them"
