@@ -147,6 +147,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     (:mod:`mobility.pipeline.loading`); valid pings outside ``[region] start``..``end`` are dropped and
     counted. Stops, after writing the quarantine table, if more than ``[validate] max_bad_share`` of all
     rows failed a row check (duplicates, found by ``validate``, do not count)."""
+    from mobility.io.pings import check_mapped_optional
     from mobility.pipeline.loading import covering_span, plan_units, spill_compression
 
     files = [Path(f) for f in ctx.params["files"]]
@@ -154,6 +155,8 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
     units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path),
                        encoding=ctx.params.get("encoding") or "utf-8")
+    lacking = check_mapped_optional(files, format=ctx.params["format"], columns=ctx.params["columns"],
+                                    config=str(ctx.config.path), encoding=ctx.params.get("encoding") or "utf-8")
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
     compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
     if compression:
@@ -186,7 +189,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
     _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine, outside_ns=outside_ns)
     return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
-            "outside_period": outside}
+            "outside_period": outside, **({"files_lacking_mapped_columns": lacking} if lacking else {})}
 
 
 def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, summaries: list[dict],
