@@ -221,10 +221,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             sections[0].paragraphs.append(f"Warning: {caution}")
         sections[0].bullets = _summary_bullets(month_rates, trend, month)
         s = Section("Unemployment by county and state", "unemployment", paragraphs=[
-            f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job at "
-            f"the start of the run and a known status, the share without work, by the {method} method. Every "
-            f"rate is in percent, with its 95% interval and the users behind it; places with fewer than {k} "
-            "users are not shown.", *provenance])
+            f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job "
+            f"{_baseline_words(run.manifest)}, the share without work, by the {method} method. "
+            f"{_fill_words(run.manifest)}Every rate is in percent, with its 95% interval and the users behind "
+            f"it; places with fewer than {k} users are not shown.", *provenance])
         s.figures.append(Figure(figures.to_data_uri(figures.trend_figure(trend, month)),
                                 f"Monthly unemployment rate (%), {month_name(trend['month'].min())} to "
                                 f"{month_name(month)}, with 95% intervals.",
@@ -362,6 +362,38 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     os.replace(staging, target)
     info["report_dir"] = str(target)
     return info
+
+
+def _baseline_words(manifest: dict) -> str:
+    """When the labour force had its job: the run's baseline weeks, from its manifest.
+
+    >>> _baseline_words({"stages": {"employment": {"params": {"baseline_start": "2020-01-06",
+    ...                                                       "baseline_end": "2020-02-29"}}}})
+    'in the baseline weeks (2020-01-06 to 2020-02-29)'
+    >>> _baseline_words({})
+    'in the baseline weeks'
+    """
+    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    start, end = params.get("baseline_start"), params.get("baseline_end")
+    return f"in the baseline weeks ({start} to {end})" if start and end else "in the baseline weeks"
+
+
+def _fill_words(manifest: dict) -> str:
+    """Why a rate's users outnumber the month's users with a known status (Data coverage): the weeks filled
+    from a user's known weeks (``[employment.area] max_fill_weeks``); empty where the run has no such fill.
+
+    >>> _fill_words({"stages": {"employment": {"params": {"area": {"max_fill_weeks": 4}}}}})[:75]
+    "A week in which a user's status is unknown takes the status and probability"
+    >>> _fill_words({"stages": {"employment": {"params": {"area": {"max_fill_weeks": 0}}}}})
+    ''
+    """
+    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    fill = (params.get("area") or {}).get("max_fill_weeks")
+    if not fill:
+        return ""
+    return (f"A week in which a user's status is unknown takes the status and probability of their nearest known "
+            f"week, if it is at most {fill} week{'s' if fill != 1 else ''} away ([employment.area] max_fill_weeks), "
+            "so a place can count more users here than have a known status in the month under Data coverage. ")
 
 
 def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
