@@ -26,6 +26,7 @@ from mobility.census import feature_columns
 from mobility.employment.status import reported_method
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
+from mobility.localtime import local_time
 from mobility.report import figures
 from mobility.report.coverage import coverage_counts, coverage_table
 from mobility.report.document import Figure, Section, Table, render_html
@@ -397,8 +398,12 @@ def _fill_words(manifest: dict) -> str:
 
 
 def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
-    weeks = local_month(run.tables["metrics_weekly"]["period_start"], run.timezone)
-    return (weeks.min() if len(weeks) else None), (weeks.max() if len(weeks) else None)
+    """Local dates (``YYYY-MM-DD``) of the Mondays that start the run's first and last week of metrics."""
+    starts = run.tables["metrics_weekly"]["period_start"]
+    if not len(starts):
+        return None, None
+    first, last = (local_time(pd.Series([t]), timezone=run.timezone).iloc[0] for t in (starts.min(), starts.max()))
+    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def _user_ids(run: RunOutputs) -> set[str]:

@@ -340,3 +340,19 @@ def test_the_rates_say_whose_they_are_and_why_they_count_more_users_than_have_a_
     assert (f"nearest known week, if it is at most {params['area']['max_fill_weeks']} weeks away "
             "([employment.area] max_fill_weeks)") in page
     assert "at the start of the run and a known status" not in page
+
+
+@pytest.mark.slow
+def test_the_run_table_gives_the_study_period_and_the_mondays_of_the_weeks_of_data(run):
+    # it said "data period (weeks): 2019-12 to 2020-09" for a region of 2020-01-01 to 2020-09-30
+    from mobility.pipeline.config import load_config
+
+    config, out, _ = run
+    region = load_config(str(config))
+    summary = dict(pd.read_csv(out / "report" / MONTH / "tables" / "run_summary.csv").values.tolist())
+    assert summary["study period"] == f"{region.start} to {region.end}"
+    first, last = (pd.Timestamp(d) for d in summary["weeks of data (Mondays)"].split(" to "))
+    start, end = pd.Timestamp(str(region.start)), pd.Timestamp(str(region.end))
+    assert first.day_of_week == last.day_of_week == 0
+    assert first <= start < first + pd.Timedelta(days=7) and last <= end < last + pd.Timedelta(days=7)
+    assert "data period (weeks)" not in summary
