@@ -596,7 +596,8 @@ def check_mapped_optional(files: list[Path], *, format: str | None = None, colum
             _check_columns(first, wanted_columns(fmt, columns), names, columns, config=config, optional=True)
         if without:
             lacking[c] = [str(f) for f in without]
-            shown = ", ".join(str(f) for f in without[:3]) + (f" and {len(without) - 3} more" if len(without) > 3 else "")
+            shown = ", ".join(str(f) for f in without[:3])
+            shown += f" and {len(without) - 3} more" if len(without) > 3 else ""
             log.warning("%s of %s ping files have no column %r (mapped to %s): %s; their rows are read without %s%s",
                         len(without), len(found), columns[c], c, shown, c,
                         ", so [validate] max_accuracy_m cannot screen them" if c == "accuracy_m" else "")

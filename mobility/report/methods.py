@@ -1,7 +1,7 @@
 """The methods-and-caveats section, generated from the run manifest (``run.json``).
 
-Parameters of every stage, the study period and the weeks of data, package versions and quarantine counts come from the manifest;
-file paths are left out (they name the analyst's machine, not the method).
+Parameters of every stage, the study period and the weeks of data, package versions and quarantine counts come
+from the manifest; file paths are left out (they name the analyst's machine, not the method).
 """
 
 from __future__ import annotations
