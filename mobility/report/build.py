@@ -33,7 +33,13 @@ from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
 from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary
-from mobility.report.mobility_gap import baseline_groups_by_part, baseline_months_of, local_month, mobility_by_status
+from mobility.report.mobility_gap import (
+    baseline_groups_by_part,
+    baseline_months_of,
+    exploration_drift,
+    local_month,
+    mobility_by_status,
+)
 from mobility.report.privacy import check_k, privacy_violations
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
@@ -297,6 +303,16 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             f"employed in every known week, overall and by census group (the group most common among the workers "
             f"of their baseline work block group). {change} The measures:")
         g.bullets = [metric_explanation(m) for m in present]
+        drift = shared.once(("exploration_drift", tuple(base)), lambda: exploration_drift(
+            run.tables["metrics_monthly"], base, timezone=run.timezone, k_min_users=k))
+        if drift:
+            first, a, second, b = drift
+            g.paragraphs.append(
+                f"Read the change in exploration with care: in a person's first month of data every place is new, "
+                f"so exploration falls from the start of the data, whatever happens later (all users' mean: "
+                f"{100 * a:.1f}% of visits in {month_name(first)}, {100 * b:.1f}% in {month_name(second)}). A change "
+                f"from a baseline that holds {month_name(first)} carries that fall: compare job losers with the "
+                "employed rather than either with its baseline.")
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):

@@ -356,3 +356,21 @@ def test_the_run_table_gives_the_study_period_and_the_mondays_of_the_weeks_of_da
     assert first.day_of_week == last.day_of_week == 0
     assert first <= start < first + pd.Timedelta(days=7) and last <= end < last + pd.Timedelta(days=7)
     assert "data period (weeks)" not in summary
+
+
+@pytest.mark.slow
+def test_the_change_in_exploration_comes_with_the_fall_of_the_first_months(run):
+    # exploration's change from a January-February baseline showed -4 points for the employed of the default
+    # synthetic region in April, most of it the fall from the first month of data (every place new) to the next
+    import html
+
+    config, out, _ = run
+    region = mobility.pipeline.config.load_config(str(config))
+    monthly = read_table(out, "metrics_monthly")
+    month = monthly["period_start"].dt.tz_convert(region.timezone).dt.strftime("%Y-%m")
+    means = 100 * monthly.groupby(month)["exploration_rate"].mean()
+    assert means.iloc[0] > means.iloc[1]   # the fall the report must name
+    page = html.unescape((out / "report" / MONTH / "report.html").read_text())
+    first, second = (mobility.report.month_name(m) for m in means.index[:2])   # February, March 2020 here
+    assert (f"all users' mean: {means.iloc[0]:.1f}% of visits in {first}, {means.iloc[1]:.1f}% in {second}). A "
+            f"change from a baseline that holds {first} carries that fall") in page
