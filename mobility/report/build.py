@@ -316,9 +316,12 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):
+            hidden = gap[(gap["metric"] == metric) & gap["suppressed"].astype(bool)]
+            left_out = (f" A group drawn without a red bar has fewer than {k} job losers; a group not drawn has "
+                        f"fewer than {k} users of each status ({len(hidden)} cells left out)." if len(hidden) else "")
             g.figures.append(Figure(figures.to_data_uri(figures.mobility_figure(gap, metric)),
-                                    f"{metric_name(metric)}: change from each user's baseline, by status and group.",
-                                    name))
+                                    f"{metric_name(metric)}: change from each user's baseline, by status and "
+                                    f"group.{left_out}", name))
         shown = people[~people["suppressed"]]
         hidden = int(people["suppressed"].sum())
         g.tables.append(Table(f"Means and changes, all users first (groups a click away; {hidden} cells behind "

@@ -374,3 +374,20 @@ def test_the_change_in_exploration_comes_with_the_fall_of_the_first_months(run):
     first, second = (mobility.report.month_name(m) for m in means.index[:2])   # February, March 2020 here
     assert (f"all users' mean: {means.iloc[0]:.1f}% of visits in {first}, {means.iloc[1]:.1f}% in {second}). A "
             f"change from a baseline that holds {first} carries that fall") in page
+
+
+@pytest.mark.slow
+def test_the_mobility_figures_say_why_a_group_has_no_job_losers_drawn(run):
+    # groups with fewer than k job losers showed the employed alone, with no word why
+    import html
+
+    _, out, _ = run
+    folder = out / "report" / MONTH
+    page = html.unescape((folder / "report.html").read_text())
+    gap = pd.read_csv(folder / "tables" / "mobility_by_status.csv")
+    for metric in ("radius of gyration (km)", "exploration (% of visits)"):
+        hidden = int(gap[(gap["metric"] == metric)]["suppressed"].sum())
+        assert hidden > 0   # both small regions have groups of fewer than 10 job losers
+        assert (f"{metric}: change from each user's baseline, by status and group. A group drawn without a red bar "
+                f"has fewer than 10 job losers; a group not drawn has fewer than 10 users of each status ({hidden} "
+                "cells left out).") in page
