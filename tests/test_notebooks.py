@@ -5,6 +5,7 @@ Notebook 04 runs on the sample files shipped with the package, without the share
 import ast
 import importlib
 import json
+import re
 import time
 from pathlib import Path
 from types import ModuleType
@@ -96,6 +97,9 @@ def test_four_notebooks_committed_without_outputs_using_the_public_api():
         assert "shared/data" not in source and "shared\" / \"data" not in source, f"{path.name}: needs ../shared"
         assert private_uses(source) == [], f"{path.name}: beyond the public API"
         assert "matplotlib.use" not in source
+        # a job loss is dated once, by mobility.employment.job_loss_weeks, not re-derived in a notebook
+        assert not re.search(r"\[\"weeks_since_job_loss\"\]\s*\.(astype|mul)|- *pd\.to_timedelta\(", source), \
+            f"{path.name}: date job losses with mobility.employment.job_loss_weeks"
         prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert len(prose.split()) > 150, f"{path.name}: tell the science in a few sentences"
 
