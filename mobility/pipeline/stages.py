@@ -27,6 +27,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -968,11 +969,13 @@ def _report_params(config: RegionConfig) -> dict[str, Any]:
 
 
 def run_report(ctx: StageContext) -> dict[str, Any]:
-    """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``."""
+    """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``; ``report_index``
+    names each month's page by its path in the output folder (``report/2020-04/report.html``)."""
     from mobility.report import reports_for_region
 
     infos = reports_for_region(str(ctx.config.path), list(ctx.params["months"]), out=str(ctx.out_dir))
-    written = {month: info.get("files", {}).get("html") for month, info in infos.items()}
+    written = {month: Path(os.path.relpath(Path(info["report_dir"]) / info["files"]["html"], ctx.out_dir)).as_posix()
+               if info.get("files", {}).get("html") else None for month, info in infos.items()}
     write_json(written, ctx.output("report_index") / "reports.json")
     return {"reports": written}
 

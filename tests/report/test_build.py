@@ -391,3 +391,13 @@ def test_the_mobility_figures_say_why_a_group_has_no_job_losers_drawn(run):
         assert (f"{metric}: change from each user's baseline, by status and group. A group drawn without a red bar "
                 f"has fewer than 10 job losers; a group not drawn has fewer than 10 users of each status ({hidden} "
                 "cells left out).") in page
+
+
+@pytest.mark.slow
+def test_the_report_index_names_each_month_s_page_by_its_path_in_the_output_folder(run):
+    # it mapped every month to "report.html", the same name for all, without the folder that tells them apart
+    _, out, _ = run
+    index = read_table(out, "report_index")
+    manifest = json.loads((out / "run.json").read_text())
+    assert index == manifest["stages"]["report"]["reports"] == {MONTH: f"report/{MONTH}/report.html"}
+    assert (out / index[MONTH]).is_file()
