@@ -11,7 +11,7 @@ BAD_KINDS = (
     ("empty_user_id", "missing_value"), ("empty_lat", "missing_value"),
     ("unparseable_timestamp", "bad_timestamp"), ("year_1970", "bad_timestamp"), ("year_2200", "bad_timestamp"),
     ("lat_91", "bad_coordinate"), ("lon_minus_181", "bad_coordinate"), ("nan_coordinate", "bad_coordinate"),
-    ("inf_coordinate", "bad_coordinate"), ("null_island", "null_island"), ("negative_accuracy", "bad_accuracy"),
+    ("inf_coordinate", "bad_coordinate"), ("negative_accuracy", "bad_accuracy"),
     ("accuracy_5000", "low_accuracy"), ("duplicate", "duplicate"),
 )
 CSV_COLUMNS = ("user_id", "timestamp", "lat", "lon", "accuracy_m")
@@ -48,9 +48,9 @@ def make_bad_rows(good: pd.DataFrame | pa.Table, n_bad: int, rng: np.random.Gene
     >>> good = pd.DataFrame({"user_id": ["u1", "u2"],
     ...     "timestamp": pd.to_datetime(["2020-01-02", "2020-01-03"], utc=True), "lat": [40.0, 40.1],
     ...     "lon": [-75.0, -75.1], "accuracy_m": [10.0, 20.0]})
-    >>> rows, counts = make_bad_rows(good, 13, np.random.default_rng(0))
+    >>> rows, counts = make_bad_rows(good, 12, np.random.default_rng(0))
     >>> len(rows), set(counts.values())
-    (13, {1})
+    (12, {1})
     """
     n_bad = max(int(n_bad), len(BAD_KINDS))
     kind = np.arange(n_bad) % len(BAD_KINDS)
@@ -74,11 +74,8 @@ def make_bad_rows(good: pd.DataFrame | pa.Table, n_bad: int, rng: np.random.Gene
     for k, name in enumerate(names):
         if name == "duplicate":
             continue
-        hit = kind == k
-        if name == "null_island":  # an export's "no fix": both coordinates 0
-            rows.loc[hit, ["lat", "lon"]] = "0.0"
-            continue
         col, value = edits[name]
+        hit = kind == k
         rows.loc[hit, col] = value[hit].to_numpy() if isinstance(value, pd.Series) else value
     counts = {name: int((kind == k).sum()) for k, name in enumerate(names)}
     return rows[list(CSV_COLUMNS)], counts
