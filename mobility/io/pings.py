@@ -468,6 +468,10 @@ def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explici
     else:
         toml = ", ".join(f'{c} = "{v}"' for c, v in mapping.items())
         fix = f"Map your columns in {config}: [inputs] columns = {{ {toml} }}"
+    optional = [c for c in missing if c not in PINGS_REQUIRED]
+    if optional:
+        fix += (f"; or, if no file has it, leave {' and '.join(optional)} out of the mapping: "
+                f"{'it is' if len(optional) == 1 else 'they are'} optional")
     raise MobilityError(f"{file}: column {names} missing; columns found: {list(found)}.{hint} {fix}")
 
 

@@ -183,6 +183,10 @@ def test_a_mapped_optional_column_that_every_file_lacks_is_an_error_naming_a_clo
     with pytest.raises(MobilityError, match=r"a\.csv: column 'acuracy' \(for 'accuracy_m'\) missing.*Did you mean "
                                             r"'accuracy' for 'accuracy_m'\?"):
         read_pings(tmp_path, columns={"user_id": "uid", "accuracy_m": "acuracy"})
+    # no file has an accuracy: the message says the mapping of an optional column can go
+    with pytest.raises(MobilityError, match=r"b\.csv: column 'acc' .* leave accuracy_m out of the mapping: it is "
+                                            r"optional$"):
+        read_pings(tmp_path / "b.csv", columns={"user_id": "uid", "accuracy_m": "acc"})
 
 
 def test_parquet_keeps_types_and_maps_columns(tmp_path):
