@@ -12,6 +12,10 @@ order of :data:`mobility.schema.QUARANTINE_REASONS`:
     exist in ``timezone`` (the spring-forward gap).
 ``bad_coordinate``
     ``lat``/``lon`` not a number, not finite, ``|lat| > 90`` or ``|lon| > 180``.
+``null_island``
+    ``lat`` and ``lon`` both exactly 0 ("null island", in the Atlantic off Africa): what GPS exports write
+    where the phone had no fix. A real ping there is all but impossible; one on the equator or on the Greenwich
+    meridian alone (only one of them 0) is kept.
 ``bad_accuracy``
     ``accuracy_m`` present but not a number, not finite, or negative (an empty ``accuracy_m`` is allowed).
 ``low_accuracy``
@@ -531,7 +535,8 @@ def _parse_and_check(raw: pd.DataFrame, max_accuracy_m: float | None, timezone: 
     with np.errstate(invalid="ignore"):
         bad_coord = lat_bad | lon_bad | ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0)
     bad_coord &= ~(lat_missing | lon_missing)
-    conditions = {"missing_value": missing, "bad_timestamp": bad_ts, "bad_coordinate": bad_coord}
+    conditions = {"missing_value": missing, "bad_timestamp": bad_ts, "bad_coordinate": bad_coord,
+                  "null_island": (lat == 0.0) & (lon == 0.0)}
     columns = {"lat": lat, "lon": lon}
     if "accuracy_m" in raw.columns:
         acc, _, acc_bad = _floats(raw["accuracy_m"])

@@ -34,6 +34,7 @@ QUARANTINE_REASONS = (
     "missing_value",        # a required field is empty
     "bad_timestamp",        # unparseable, or outside TIMESTAMP_MIN..TIMESTAMP_MAX
     "bad_coordinate",       # non-numeric, non-finite, |lat| > 90 or |lon| > 180
+    "null_island",          # lat = lon = 0: an export's placeholder for "no fix", not a place
     "bad_accuracy",         # accuracy_m non-numeric or negative
     "low_accuracy",         # accuracy_m worse (larger) than the max_accuracy_m threshold
     "bad_utc_offset",       # utc_offset_s non-numeric or outside +-18 h

@@ -277,6 +277,7 @@ def validate_stops(
         Rejected rows: every input column as text, plus ``source``, ``row`` (0-based input row) and
         ``reason`` (one of :data:`STOP_QUARANTINE_REASONS`): ``missing_value``, ``bad_timestamp``
         (unparseable or outside 2000..2100), ``bad_coordinate`` (non-finite, |lat| > 90, |lon| > 180),
+        ``null_island`` (lat and lon both 0: an export's placeholder for no position),
         ``bad_value`` (``n_pings`` not a whole number >= 0, ``location_id`` not one >= -1),
         ``bad_interval`` (start after end), ``duplicate`` (same user, start and end as an earlier row),
         ``overlapping_stop`` (starts before an earlier kept stop of the same user ends). The first
@@ -328,6 +329,7 @@ def validate_stops(
         v = pd.to_numeric(df[names[c]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         flag(~np.isfinite(v) | (np.abs(v) > lim), "bad_coordinate")
         coords[c] = v
+    flag((coords["lat"] == 0.0) & (coords["lon"] == 0.0), "null_island")  # an export's "no fix", as for pings
     opt = {}
     for c in STOPS_OPTIONAL:
         if names[c] in df.columns:

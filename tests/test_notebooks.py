@@ -1,9 +1,11 @@
 """Every notebook in notebooks/ runs top to bottom (nbclient) on a fresh kernel, within 3 minutes of cell time,
-displays its figures, uses only the public API, and is committed without outputs. Notebook 04 runs on the
-sample files shipped with the package, without the shared real-data folder."""
+displays its figures with both axes labelled, uses only the public API, and is committed without outputs.
+Notebook 04 runs on the sample files shipped with the package, without the shared real-data folder."""
 
 import ast
 import importlib
+import json
+import re
 import time
 from pathlib import Path
 from types import ModuleType
@@ -95,14 +97,41 @@ def test_four_notebooks_committed_without_outputs_using_the_public_api():
         assert "shared/data" not in source and "shared\" / \"data" not in source, f"{path.name}: needs ../shared"
         assert private_uses(source) == [], f"{path.name}: beyond the public API"
         assert "matplotlib.use" not in source
+        # a job loss is dated once, by mobility.employment.job_loss_weeks, not re-derived in a notebook
+        assert not re.search(r"\[\"weeks_since_job_loss\"\]\s*\.(astype|mul)|- *pd\.to_timedelta\(", source), \
+            f"{path.name}: date job losses with mobility.employment.job_loss_weeks"
         prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert len(prose.split()) > 150, f"{path.name}: tell the science in a few sentences"
+
+
+LABEL_CHECK = """
+import matplotlib.pyplot as _plt
+_unlabelled, _show = [], _plt.show
+def _show_checked(*args, **kwargs):
+    for _ax in _plt.gcf().axes:  # a map drawn without axes and a colour bar need no labels
+        if not _ax.axison or _ax.get_label() == "<colorbar>":
+            continue
+        _ylabel = any(a.get_ylabel() for a in _ax.get_shared_y_axes().get_siblings(_ax))  # sharey: one is enough
+        _unlabelled.extend(f"{_ax.get_title()!r}: no {which} label"
+                           for which, ok in (("x", _ax.get_xlabel()), ("y", _ylabel)) if not ok)
+    _show(*args, **kwargs)
+_plt.show = _show_checked
+"""
+"""Run before a notebook's cells: every axes shown with ``plt.show`` must name what its axes hold (units)."""
+
+
+def unlabelled_axes(nb) -> list[str]:
+    """Axes the label check (:data:`LABEL_CHECK`) found without an x or y label, from the last cell's output."""
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    return json.loads(text)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_and_shows_its_figures(path):
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(LABEL_CHECK))
+    nb.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(_unlabelled))"))
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
@@ -114,4 +143,5 @@ def test_notebook_runs_and_shows_its_figures(path):
     images = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")
               and "image/png" in o.get("data", {})]
     assert len(images) >= MIN_FIGURES[path.stem[:2]], f"{path.name}: {len(images)} figures displayed"
+    assert unlabelled_axes(nb) == [], f"{path.name}: label every axis, with its unit"
     assert elapsed < 180, f"{path.name} took {elapsed:.0f} s (limit 180 s)"

@@ -55,16 +55,21 @@ def test_each_reason_once_and_nothing_lost():
         ("a", "2020-01-06T08:12:00Z", "40.0", "-74.0", "", "70000"),     # 12 offset > 18 h
         ("a", "2020-01-06T08:00:00Z", "40.1", "-74.0", "9", ""),         # 13 same user+time as 0, worse accuracy
         ("b", "2020-01-06T08:00:00Z", "40.0", "180", "", ""),            # 14 ok (lon = 180 allowed)
+        ("c", "2020-01-06T08:00:00Z", "0", "0", "5", ""),                # 15 null island: an export's "no fix"
+        ("c", "2020-01-06T08:01:00Z", "0.000", "-0.0", "", ""),          # 16 the same, written otherwise
+        ("d", "2020-01-06T08:00:00Z", "0", "-74.0", "", ""),             # 17 ok (on the equator)
+        ("d", "2020-01-06T08:01:00Z", "40.0", "0", "", ""),              # 18 ok (on the Greenwich meridian)
     ], cols)
     res = validate_pings(raw, source="f.csv")
-    expected = {"missing_value": [1, 2], "bad_timestamp": [3, 4], "bad_coordinate": [5, 6, 7],
+    expected = {"missing_value": [1, 2], "bad_timestamp": [3, 4], "bad_coordinate": [5, 6, 7], "null_island": [15, 16],
                 "bad_accuracy": [8, 9], "low_accuracy": [10], "bad_utc_offset": [11, 12], "duplicate": [13]}
     got = res.quarantine.groupby("reason")["row"].apply(list).to_dict()
     assert got == expected
     assert res.counts == {r: len(expected[r]) for r in QUARANTINE_REASONS}
-    assert res.n_input == 15 and len(res.pings) + len(res.quarantine) == 15
-    assert res.pings["user_id"].tolist() == ["a", "b"]
-    assert res.pings["utc_offset_s"].tolist() == [-18000, pd.NA] and str(res.pings["utc_offset_s"].dtype) == "Int32"
+    assert res.n_input == 19 and len(res.pings) + len(res.quarantine) == 19
+    assert res.pings["user_id"].tolist() == ["a", "b", "d", "d"]
+    assert res.pings["utc_offset_s"].tolist() == [-18000, pd.NA, pd.NA, pd.NA]
+    assert str(res.pings["utc_offset_s"].dtype) == "Int32"
     assert list(res.quarantine.columns) == list(cols) + ["source", "row", "reason"]
     assert (res.quarantine["source"] == "f.csv").all()
     assert res.quarantine.loc[res.quarantine["row"] == 9, "accuracy_m"].item() == "good"
@@ -110,13 +115,13 @@ def test_empty_input():
 
 def test_timestamp_forms():
     raw = frame([
-        ("a", "2020-01-06T09:00:00+01:00", "0", "0"),       # aware text: 08:00 UTC
-        ("b", "2020-01-06 08:00:00", "0", "0"),             # naive, no timezone: UTC
-        ("c", "1578297600", "0", "0"),                      # epoch seconds as text = 2020-01-06 08:00 UTC
-        ("d", "1578297600.25", "0", "0"),
-        ("e", "1578297600000", "0", "0"),                   # epoch milliseconds: far out of range
-        ("f", "2100-01-01T00:00:00Z", "0", "0"),            # TIMESTAMP_MAX itself is excluded
-        ("g", "2000-01-01T00:00:00Z", "0", "0"),            # TIMESTAMP_MIN itself is included
+        ("a", "2020-01-06T09:00:00+01:00", "40", "-75"),    # aware text: 08:00 UTC
+        ("b", "2020-01-06 08:00:00", "40", "-75"),          # naive, no timezone: UTC
+        ("c", "1578297600", "40", "-75"),                   # epoch seconds as text = 2020-01-06 08:00 UTC
+        ("d", "1578297600.25", "40", "-75"),
+        ("e", "1578297600000", "40", "-75"),                # epoch milliseconds: far out of range
+        ("f", "2100-01-01T00:00:00Z", "40", "-75"),         # TIMESTAMP_MAX itself is excluded
+        ("g", "2000-01-01T00:00:00Z", "40", "-75"),         # TIMESTAMP_MIN itself is included
     ])
     res = validate_pings(raw)
     ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
@@ -132,12 +137,12 @@ def test_timestamps_ending_in_utc_gmt_or_a_small_z_keep_their_instant(timezone):
     # BigQuery's CSV export writes "2020-01-06 08:00:00 UTC": the pattern took it as aware text, the parser
     # refused it, and every row went to quarantine as bad_timestamp
     raw = frame([
-        ("a", "2020-01-06 08:00:00 UTC", "0", "0"),
-        ("b", "2020-01-06T08:00:00UTC", "0", "0"),
-        ("c", "2020-01-06 08:00:00.25 GMT", "0", "0"),
-        ("d", "2020-01-06T08:00:00z", "0", "0"),
-        ("e", "2020-01-06 08:00:00 EST", "0", "0"),      # zone abbreviations are ambiguous: still refused
-        ("f", "2020-13-06 08:00:00 UTC", "0", "0"),      # no month 13
+        ("a", "2020-01-06 08:00:00 UTC", "40", "-75"),
+        ("b", "2020-01-06T08:00:00UTC", "40", "-75"),
+        ("c", "2020-01-06 08:00:00.25 GMT", "40", "-75"),
+        ("d", "2020-01-06T08:00:00z", "40", "-75"),
+        ("e", "2020-01-06 08:00:00 EST", "40", "-75"),   # zone abbreviations are ambiguous: still refused
+        ("f", "2020-13-06 08:00:00 UTC", "40", "-75"),   # no month 13
     ])
     res = validate_pings(raw, timezone=timezone)
     ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
@@ -147,11 +152,11 @@ def test_timestamps_ending_in_utc_gmt_or_a_small_z_keep_their_instant(timezone):
 
 def test_naive_text_in_a_timezone_with_dst():
     raw = frame([
-        ("a", "2020-07-01 12:00:00", "0", "0"),         # EDT: UTC-4 -> 16:00 UTC
-        ("b", "2020-01-06 12:00:00", "0", "0"),         # EST: UTC-5 -> 17:00 UTC
-        ("c", "2020-01-06T12:00:00Z", "0", "0"),        # aware text keeps its instant
-        ("d", "2020-03-08 02:30:00", "0", "0"),         # does not exist in New York (spring forward)
-        ("e", "2020-11-01 01:30:00", "0", "0"),         # happens twice: read as the first (EDT) one
+        ("a", "2020-07-01 12:00:00", "40", "-75"),      # EDT: UTC-4 -> 16:00 UTC
+        ("b", "2020-01-06 12:00:00", "40", "-75"),      # EST: UTC-5 -> 17:00 UTC
+        ("c", "2020-01-06T12:00:00Z", "40", "-75"),     # aware text keeps its instant
+        ("d", "2020-03-08 02:30:00", "40", "-75"),      # does not exist in New York (spring forward)
+        ("e", "2020-11-01 01:30:00", "40", "-75"),      # happens twice: read as the first (EDT) one
     ])
     res = validate_pings(raw, timezone="America/New_York")
     ts = dict(zip(res.pings["user_id"], res.pings["timestamp"]))
@@ -161,7 +166,7 @@ def test_naive_text_in_a_timezone_with_dst():
 
 
 def test_typed_timestamps_epoch_and_naive():
-    base = {"user_id": ["a", "a", "a"], "lat": [0.0, 0.0, 0.0], "lon": [0.0, 0.0, 0.0]}
+    base = {"user_id": ["a", "a", "a"], "lat": [40.0, 40.0, 40.0], "lon": [-75.0, -75.0, -75.0]}
     epoch = pd.DataFrame({**base, "timestamp": np.array([1578297600, 1578297601, 5], dtype=np.int64)})
     res = validate_pings(epoch)
     assert res.pings["timestamp"].tolist() == [utc("2020-01-06 08:00:00"), utc("2020-01-06 08:00:01")]
@@ -466,6 +471,7 @@ def _masked_reasons(raw: pd.DataFrame, max_accuracy_m: float | None) -> list[str
             missing | ts_missing | lat_m | lon_m,
             bad_ts,
             (lat_b | lon_b | ~(np.abs(lat) <= 90) | ~(np.abs(lon) <= 180)) & ~(lat_m | lon_m),
+            (lat == 0) & (lon == 0),
             acc_b | np.isinf(acc) | (acc < 0),
             acc > max_accuracy_m if max_accuracy_m is not None else np.zeros(len(raw), dtype=bool),
             off_b | (~off_m & ~((np.abs(off) <= 18 * 3600) & (off == np.round(off)))),
@@ -503,6 +509,11 @@ HAND_ROWS = [
     ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "3600.5", "bad_utc_offset"),
     ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "nan", "bad_utc_offset"),
     ("a", "2020-03-02T08:00:00Z", "40.0", "-75.0", "10", "", ""),               # offset is optional per row
+    ("a", "2020-03-02T08:00:00Z", "0", "0", "10", "0", "null_island"),
+    ("a", "2020-03-02T08:00:00Z", "-0.0", "0.000", "500", "3600.5", "null_island"),  # before the later reasons
+    ("a", "yesterday", "0", "0", "10", "0", "bad_timestamp"),
+    ("a", "2020-03-02T08:00:00Z", "0", "-75.0", "10", "0", ""),                 # the equator alone is a place
+    ("a", "2020-03-02T08:00:00Z", "40.0", "0", "10", "0", ""),                  # so is the Greenwich meridian
 ]
 
 

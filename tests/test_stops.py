@@ -121,15 +121,21 @@ def test_validate_stops_quarantine_reasons():
         "lat": [45.0, 45.0, 45.0, 45.0, 45.0, 45.0, 95.0, 45.0, 45.0, 45.0],
         "lon": [9.0] * 10,
     })
+    island = pd.DataFrame({"user": ["w", "w", "w"], "arrive": ["2020-01-06T08:00Z", "2020-01-06T09:00Z",
+                                                               "2020-01-06T10:00Z"],
+                           "leave": ["2020-01-06T08:30Z", "2020-01-06T09:30Z", "2020-01-06T10:30Z"],
+                           "lat": [0.0, 0.0, 45.0], "lon": [0.0, 9.0, 0.0]})  # rows 10, 11, 12
+    raw = pd.concat([raw, island], ignore_index=True)
     stops, q = validate_stops(raw, columns={"user_id": "user", "start": "arrive", "end": "leave"}, source="x.csv")
     # u keeps rows 1 (08-09), 3 (09-09:30, touches), 0 (10-11); row 2 overlaps row 1, row 4 duplicates row 1
-    assert stops["user_id"].tolist() == ["u", "u", "u"]
-    assert stops["stop_id"].tolist() == [0, 1, 2]
-    assert stops["start"].dt.strftime("%H:%M").tolist() == ["08:00", "09:00", "10:00"]
-    assert stops["n_pings"].tolist() == [0, 0, 0] and stops["location_id"].tolist() == [-1, -1, -1]
+    # w: the stop at 0, 0 goes; one on the equator and one on the Greenwich meridian stay
+    assert stops["user_id"].tolist() == ["u", "u", "u", "w", "w"]
+    assert stops["stop_id"].tolist() == [0, 1, 2, 0, 1]
+    assert stops["start"].dt.strftime("%H:%M").tolist() == ["08:00", "09:00", "10:00", "09:00", "10:00"]
+    assert stops["n_pings"].tolist() == [0] * 5 and stops["location_id"].tolist() == [-1] * 5
     got = dict(zip(q["row"], q["reason"]))
     assert got == {2: "overlapping_stop", 4: "duplicate", 5: "bad_timestamp", 6: "bad_coordinate",
-                   7: "missing_value", 8: "bad_interval", 9: "bad_timestamp"}
+                   7: "missing_value", 8: "bad_interval", 9: "bad_timestamp", 10: "null_island"}
     assert set(q["reason"]) <= set(STOP_QUARANTINE_REASONS)
     assert (q["source"] == "x.csv").all()
     assert list(q.columns) == ["user", "arrive", "leave", "lat", "lon", "source", "row", "reason"]

@@ -40,6 +40,7 @@ import csv
 import difflib
 import glob
 import gzip
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -52,9 +53,11 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from mobility.errors import MobilityError
-from mobility.schema import PINGS, PINGS_REQUIRED
+from mobility.schema import PINGS, PINGS_OPTIONAL, PINGS_REQUIRED
 
 FORMATS = ("parquet", "csv", "geolife", "google", "posmo")
+
+log = logging.getLogger(__name__)
 
 # canonical name -> the format's own column name
 _BUILTIN_COLUMNS = {
@@ -129,7 +132,10 @@ def read_pings(
     columns : dict, optional
         Canonical name -> your column name, e.g. ``{"user_id": "uid", "timestamp": "datetime",
         "lon": "lng"}``. Merged over the format's built-in mapping; unmapped canonical names are looked up
-        under their own name. Keys must be names of :data:`mobility.schema.PINGS`.
+        under their own name. Keys must be names of :data:`mobility.schema.PINGS`. An optional column
+        (``accuracy_m``, ``utc_offset_s``) mapped here that some files lack (an export mixing sources) is
+        read as missing in those files, with a warning naming them (:func:`check_mapped_optional`); lacking
+        from every file, it is an error (a misspelt name).
     user_id : str, optional
         One user id for every row, replacing the file's own (for single-user exports without a user
         column, or a lone ``.plt`` file outside a ``<user>/Trajectory/`` folder).
@@ -174,6 +180,7 @@ def read_pings(
     if user_id is not None and (not isinstance(user_id, str) or not user_id.strip()):
         raise MobilityError(f"read_pings: user_id={user_id!r} must be a non-empty string")
     files, base = _list_with_base(path)
+    check_mapped_optional(files, format=format, columns=columns, encoding=read_kwargs.get("encoding", "utf-8"))
     frames = []
     for file in files:
         fmt = format or _infer_format(file, read_kwargs.get("encoding", "utf-8"))
@@ -434,13 +441,15 @@ def _read_parquet(file: Path, wanted: dict[str, str], explicit: dict, read_kwarg
 
 
 def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explicit=(), *,
-                   config: str | os.PathLike | None = None) -> None:
-    """MobilityError when a required (or explicitly mapped) column is missing, naming the columns found, a
-    close one (``difflib``) where there is one, and the mapping to add: ``read_pings(..., columns={...})``,
-    or the region config's ``[inputs] columns = {...}`` when ``config`` (its path) is given."""
+                   config: str | os.PathLike | None = None, optional: bool = False) -> None:
+    """MobilityError when a required column (with ``optional``, also an explicitly mapped optional one) is
+    missing, naming the columns found, a close one (``difflib``) where there is one, and the mapping to add:
+    ``read_pings(..., columns={...})``, or the region config's ``[inputs] columns = {...}`` when ``config``
+    (its path) is given. A mapped optional column that one file of several lacks is not an error (the file's
+    rows have it missing): :func:`check_mapped_optional` looks at all the files."""
     missing = [
         c for c in PINGS
-        if c in wanted and wanted[c] not in found and (c in PINGS_REQUIRED or c in explicit)
+        if c in wanted and wanted[c] not in found and (c in PINGS_REQUIRED or (optional and c in explicit))
     ]
     if not missing:
         return
@@ -459,6 +468,10 @@ def _check_columns(file: Path, wanted: dict[str, str], found: list[str], explici
     else:
         toml = ", ".join(f'{c} = "{v}"' for c, v in mapping.items())
         fix = f"Map your columns in {config}: [inputs] columns = {{ {toml} }}"
+    optional = [c for c in missing if c not in PINGS_REQUIRED]
+    if optional:
+        fix += (f"; or, if no file has it, leave {' and '.join(optional)} out of the mapping: "
+                f"{'it is' if len(optional) == 1 else 'they are'} optional")
     raise MobilityError(f"{file}: column {names} missing; columns found: {list(found)}.{hint} {fix}")
 
 
@@ -498,14 +511,101 @@ def check_ping_columns(file: str | os.PathLike, *, format: str | None = None, co
     fmt = format or _infer_format(file, encoding)
     if fmt == "geolife":
         return fmt
-    wanted = wanted_columns(fmt, columns)
-    if fmt == "parquet":
-        found = _parquet_columns(file)
-    else:
-        header = _header_line(file, encoding)
-        found = next(csv.reader([header], delimiter=max(_SEPARATORS, key=header.count))) if header else []
-    _check_columns(file, wanted, found, columns or {}, config=config)
+    _check_columns(file, wanted_columns(fmt, columns), _file_columns(file, fmt, encoding), columns or {},
+                   config=config)
     return fmt
+
+
+def _file_columns(file: Path, fmt: str, encoding: str) -> list[str]:
+    """The column names of a Parquet or text ping file (footer or header line only)."""
+    if fmt == "parquet":
+        return _parquet_columns(file)
+    header = _header_line(file, encoding)
+    return next(csv.reader([header], delimiter=max(_SEPARATORS, key=header.count))) if header else []
+
+
+def file_mapping(file: Path, fmt: str, columns: dict[str, str] | None, encoding: str = "utf-8") -> dict[str, str]:
+    """``columns`` less the optional columns it maps that ``file`` lacks: the mapping to read one file of
+    several with, once :func:`check_mapped_optional` has looked at them all.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "b.csv"
+    >>> _ = f.write_text("uid,timestamp,lat,lon\\nv,2020-01-06T08:00:00Z,40.7,-74.0\\n")
+    >>> file_mapping(f, "csv", {"user_id": "uid", "accuracy_m": "acc"})
+    {'user_id': 'uid'}
+    """
+    mapped = [c for c in PINGS_OPTIONAL if c in (columns or {})]
+    if not mapped:
+        return dict(columns or {})
+    names = set() if fmt == "geolife" else set(_file_columns(file, fmt, encoding))
+    return {c: v for c, v in columns.items() if c not in mapped or v in names}
+
+
+def check_mapped_optional(files: list[Path], *, format: str | None = None, columns: dict[str, str] | None = None,
+                          config: str | os.PathLike | None = None, encoding: str = "utf-8") -> dict[str, list[str]]:
+    """Which files lack an optional ping column (``accuracy_m``, ``utc_offset_s``) that ``columns`` maps.
+
+    Reads footers and header lines only. A column that some files have and others lack (an export mixing
+    sources) is read as missing in the files that lack it, as if it were not mapped there: their rows keep
+    no accuracy radius (``[validate] max_accuracy_m`` cannot screen them, and of duplicate pings one with an
+    accuracy is kept first), or no UTC offset. That is logged as a warning naming the files. A mapped column
+    that no file has is a misspelt name: an error, as for a required column.
+
+    Parameters
+    ----------
+    files : list of path-like
+        Every ping file of the input.
+    format, columns, encoding
+        As for :func:`read_pings`.
+    config : str or path-like, optional
+        The region config the files were named in: the error then gives the mapping in TOML.
+
+    Returns
+    -------
+    dict
+        Canonical column -> the files (as given) that lack it; only columns that some files lack.
+
+    Raises
+    ------
+    MobilityError
+        When every file lacks a mapped optional column (naming the first file, its columns and the fix).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.csv").write_text("uid,timestamp,lat,lon,acc\\nu,2020-01-06T08:00:00Z,40.7,-74.0,10\\n")
+    >>> _ = (d / "b.csv").write_text("uid,timestamp,lat,lon\\nv,2020-01-06T08:00:00Z,40.7,-74.0\\n")
+    >>> lacking = check_mapped_optional([d / "a.csv", d / "b.csv"], columns={"user_id": "uid", "accuracy_m": "acc"})
+    >>> {c: [pathlib.Path(f).name for f in fs] for c, fs in lacking.items()}
+    {'accuracy_m': ['b.csv']}
+    """
+    mapped = [c for c in PINGS_OPTIONAL if c in (columns or {})]
+    if not mapped:
+        return {}
+    found = {}
+    for file in map(Path, files):
+        fmt = format or _infer_format(file, encoding)
+        found[file] = (fmt, [] if fmt == "geolife" else _file_columns(file, fmt, encoding))
+    lacking = {}
+    for c in mapped:
+        without = [f for f, (_, names) in found.items() if columns[c] not in names]
+        if len(without) == len(found):
+            first = next((f for f, (fmt, _) in found.items() if fmt != "geolife"), None)
+            if first is None:  # GeoLife .plt files have no such columns at all
+                raise MobilityError(f"{files[0]}: GeoLife .plt files have no {c} column; drop {c} from columns=")
+            fmt, names = found[first]
+            _check_columns(first, wanted_columns(fmt, columns), names, columns, config=config, optional=True)
+        if without:
+            lacking[c] = [str(f) for f in without]
+            shown = ", ".join(str(f) for f in without[:3])
+            shown += f" and {len(without) - 3} more" if len(without) > 3 else ""
+            log.warning("%s of %s ping files have no column %r (mapped to %s): %s; their rows are read without %s%s",
+                        len(without), len(found), columns[c], c, shown, c,
+                        ", so [validate] max_accuracy_m cannot screen them" if c == "accuracy_m" else "")
+    return lacking
 
 
 def wanted_columns(fmt: str, columns: dict[str, str] | None = None) -> dict[str, str]:

@@ -469,7 +469,9 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     path : str or path-like
         One ping file.
     format, columns
-        As for :func:`mobility.io.pings.read_pings`.
+        As for :func:`mobility.io.pings.read_pings`; an optional column mapped in ``columns`` that the file
+        lacks is read as missing (the load stage has checked that some input file has it:
+        :func:`mobility.io.pings.check_mapped_optional`).
     encoding : str, default "utf-8"
         Of text files (CSV, Google, Posmo, GeoLife), as ``read_pings(..., encoding=)``; Parquet ignores it.
     batch_rows : int, default 2,000,000
@@ -495,7 +497,7 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     >>> [(len(b), b["row"].tolist()) for b in read_ping_batches(d / "p.csv", batch_rows=2)]
     [(2, [0, 1]), (2, [2, 3]), (1, [4])]
     """
-    from mobility.io.pings import FORMATS, _infer_format, read_pings
+    from mobility.io.pings import FORMATS, _infer_format, file_mapping, read_pings
 
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
         raise MobilityError(f"batch_rows={batch_rows!r} must be a whole number of rows >= 1")
@@ -505,6 +507,7 @@ def read_ping_batches(path: str | os.PathLike, *, format: str | None = None, col
     if format is not None and format not in FORMATS:
         raise MobilityError(f"read_ping_batches: format={format!r} is not one of {FORMATS}")
     fmt = format or _infer_format(path, encoding)
+    columns = file_mapping(path, fmt, columns, encoding)  # an optional column this file lacks: read as missing
     offset, batches = 0, 0
     if row_groups is not None and fmt != "parquet":
         raise MobilityError(f"{path}: row_groups= applies to Parquet files only, not {fmt}")

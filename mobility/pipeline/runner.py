@@ -481,7 +481,10 @@ def _library_logs(stage: str):
         package.propagate = propagate
         warnings = [r for r in held.records if r.levelno >= logging.WARNING]
         if warnings:
-            log.log(max(r.levelno for r in warnings), "%s: %s", stage, summarise_records(warnings))
+            summary = summarise_records(warnings)
+            if summary.startswith(f"{stage}: "):  # a message that names its stage itself: say it once
+                summary = summary[len(stage) + 2:]
+            log.log(max(r.levelno for r in warnings), "%s: %s", stage, summary)
         for record in held.records:
             if record.levelno < logging.WARNING:
                 log.debug("%s: %s", stage, record.getMessage())

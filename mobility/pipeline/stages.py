@@ -27,6 +27,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -147,6 +148,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     (:mod:`mobility.pipeline.loading`); valid pings outside ``[region] start``..``end`` are dropped and
     counted. Stops, after writing the quarantine table, if more than ``[validate] max_bad_share`` of all
     rows failed a row check (duplicates, found by ``validate``, do not count)."""
+    from mobility.io.pings import check_mapped_optional
     from mobility.pipeline.loading import covering_span, plan_units, spill_compression
 
     files = [Path(f) for f in ctx.params["files"]]
@@ -154,6 +156,8 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
         raise MobilityError(f"{ctx.config.path}: no ping files found for [inputs] pings = {ctx.config.inputs.get('pings')}")
     units = plan_units(files, format=ctx.params["format"], columns=ctx.params["columns"], config=str(ctx.config.path),
                        encoding=ctx.params.get("encoding") or "utf-8")
+    lacking = check_mapped_optional(files, format=ctx.params["format"], columns=ctx.params["columns"],
+                                    config=str(ctx.config.path), encoding=ctx.params.get("encoding") or "utf-8")
     shards, quarantine = ctx.output("ping_shards"), ctx.output("quarantine_rows")
     compression = spill_compression(sum(p.rows for unit in units for p in unit), shards)
     if compression:
@@ -186,7 +190,7 @@ def run_load(ctx: StageContext) -> dict[str, Any]:
     _check_bad_share(ctx, dict(counts), n_rows, summaries, [quarantine])
     _check_some_pings(ctx, dict(counts), n_rows, outside, quarantine, outside_ns=outside_ns)
     return {"input_rows": n_rows, "files": len(files), "units": len(units), "quarantine": dict(counts),
-            "outside_period": outside}
+            "outside_period": outside, **({"files_lacking_mapped_columns": lacking} if lacking else {})}
 
 
 def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, summaries: list[dict],
@@ -210,7 +214,7 @@ def _check_bad_share(ctx: StageContext, counts: dict[str, int], n_rows: int, sum
         f"max_bad_share (now {limit}) in {ctx.config.path}"))
 
 
-BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"),
+BAD_ROW_COLUMNS = {"bad_timestamp": ("timestamp",), "bad_coordinate": ("lat", "lon"), "null_island": ("lat", "lon"),
                    "missing_value": ("user_id", "timestamp", "lat", "lon"), "bad_accuracy": ("accuracy_m",),
                    "low_accuracy": ("accuracy_m",), "bad_utc_offset": ("utc_offset_s",)}
 """Quarantine reason -> the columns whose values a stopped load shows (:func:`_bad_rows_hint`)."""
@@ -253,6 +257,9 @@ def _bad_rows_hint(quarantine_dirs: list[Path], reason: str, n_examples: int = 3
         what = "have decimal commas: write the coordinates with decimal points (39.95, -75.16)"
     elif reason == "bad_coordinate":
         what = "are not degrees within |lat| <= 90 and |lon| <= 180: check which columns [inputs] columns maps"
+    elif reason == "null_island":
+        what = ("are latitude 0 and longitude 0 ('null island'), which GPS exports write where the phone had no "
+                "fix: never a real position; leave them out of the export")
     elif reason == "missing_value":
         empty = sorted({c for row, _, _ in examples for c, v in row.items() if v in ("", "nan", "None", "<NA>")})
         what = f"have no {', '.join(empty) or 'value'}: check that [inputs] columns maps the columns that hold them"
@@ -965,11 +972,13 @@ def _report_params(config: RegionConfig) -> dict[str, Any]:
 
 
 def run_report(ctx: StageContext) -> dict[str, Any]:
-    """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``."""
+    """The monthly report of each month in ``[report] months``, into ``report/<YYYY-MM>/``; ``report_index``
+    names each month's page by its path in the output folder (``report/2020-04/report.html``)."""
     from mobility.report import reports_for_region
 
     infos = reports_for_region(str(ctx.config.path), list(ctx.params["months"]), out=str(ctx.out_dir))
-    written = {month: info.get("files", {}).get("html") for month, info in infos.items()}
+    written = {month: Path(os.path.relpath(Path(info["report_dir"]) / info["files"]["html"], ctx.out_dir)).as_posix()
+               if info.get("files", {}).get("html") else None for month, info in infos.items()}
     write_json(written, ctx.output("report_index") / "reports.json")
     return {"reports": written}
 

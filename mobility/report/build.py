@@ -26,13 +26,20 @@ from mobility.census import feature_columns
 from mobility.employment.status import reported_method
 from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
+from mobility.localtime import local_time
 from mobility.report import figures
 from mobility.report.coverage import coverage_counts, coverage_table
 from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
 from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary
-from mobility.report.mobility_gap import baseline_groups_by_part, baseline_months_of, local_month, mobility_by_status
+from mobility.report.mobility_gap import (
+    baseline_groups_by_part,
+    baseline_months_of,
+    exploration_drift,
+    local_month,
+    mobility_by_status,
+)
 from mobility.report.privacy import check_k, privacy_violations
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
@@ -221,10 +228,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             sections[0].paragraphs.append(f"Warning: {caution}")
         sections[0].bullets = _summary_bullets(month_rates, trend, month)
         s = Section("Unemployment by county and state", "unemployment", paragraphs=[
-            f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job at "
-            f"the start of the run and a known status, the share without work, by the {method} method. Every "
-            f"rate is in percent, with its 95% interval and the users behind it; places with fewer than {k} "
-            "users are not shown.", *provenance])
+            f"Estimated share of the labour force unemployed in {month_name(month)}: among users with a job "
+            f"{_baseline_words(run.manifest)}, the share without work, by the {method} method. "
+            f"{_fill_words(run.manifest)}Every rate is in percent, with its 95% interval and the users behind "
+            f"it; places with fewer than {k} users are not shown.", *provenance])
         s.figures.append(Figure(figures.to_data_uri(figures.trend_figure(trend, month)),
                                 f"Monthly unemployment rate (%), {month_name(trend['month'].min())} to "
                                 f"{month_name(month)}, with 95% intervals.",
@@ -296,12 +303,25 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             f"employed in every known week, overall and by census group (the group most common among the workers "
             f"of their baseline work block group). {change} The measures:")
         g.bullets = [metric_explanation(m) for m in present]
+        drift = shared.once(("exploration_drift", tuple(base)), lambda: exploration_drift(
+            run.tables["metrics_monthly"], base, timezone=run.timezone, k_min_users=k))
+        if drift:
+            first, a, second, b = drift
+            g.paragraphs.append(
+                f"Read the change in exploration with care: in a person's first month of data every place is new, "
+                f"so exploration falls from the start of the data, whatever happens later (all users' mean: "
+                f"{100 * a:.1f}% of visits in {month_name(first)}, {100 * b:.1f}% in {month_name(second)}). A change "
+                f"from a baseline that holds {month_name(first)} carries that fall: compare job losers with the "
+                "employed rather than either with its baseline.")
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):
+            hidden = gap[(gap["metric"] == metric) & gap["suppressed"].astype(bool)]
+            left_out = (f" A group drawn without a red bar has fewer than {k} job losers; a group not drawn has "
+                        f"fewer than {k} users of each status ({len(hidden)} cells left out)." if len(hidden) else "")
             g.figures.append(Figure(figures.to_data_uri(figures.mobility_figure(gap, metric)),
-                                    f"{metric_name(metric)}: change from each user's baseline, by status and group.",
-                                    name))
+                                    f"{metric_name(metric)}: change from each user's baseline, by status and "
+                                    f"group.{left_out}", name))
         shown = people[~people["suppressed"]]
         hidden = int(people["suppressed"].sum())
         g.tables.append(Table(f"Means and changes, all users first (groups a click away; {hidden} cells behind "
@@ -364,9 +384,45 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     return info
 
 
+def _baseline_words(manifest: dict) -> str:
+    """When the labour force had its job: the run's baseline weeks, from its manifest.
+
+    >>> _baseline_words({"stages": {"employment": {"params": {"baseline_start": "2020-01-06",
+    ...                                                       "baseline_end": "2020-02-29"}}}})
+    'in the baseline weeks (2020-01-06 to 2020-02-29)'
+    >>> _baseline_words({})
+    'in the baseline weeks'
+    """
+    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    start, end = params.get("baseline_start"), params.get("baseline_end")
+    return f"in the baseline weeks ({start} to {end})" if start and end else "in the baseline weeks"
+
+
+def _fill_words(manifest: dict) -> str:
+    """Why a rate's users outnumber the month's users with a known status (Data coverage): the weeks filled
+    from a user's known weeks (``[employment.area] max_fill_weeks``); empty where the run has no such fill.
+
+    >>> _fill_words({"stages": {"employment": {"params": {"area": {"max_fill_weeks": 4}}}}})[:75]
+    "A week in which a user's status is unknown takes the status and probability"
+    >>> _fill_words({"stages": {"employment": {"params": {"area": {"max_fill_weeks": 0}}}}})
+    ''
+    """
+    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    fill = (params.get("area") or {}).get("max_fill_weeks")
+    if not fill:
+        return ""
+    return (f"A week in which a user's status is unknown takes the status and probability of their nearest known "
+            f"week, if it is at most {fill} week{'s' if fill != 1 else ''} away ([employment.area] max_fill_weeks), "
+            "so a place can count more users here than have a known status in the month under Data coverage. ")
+
+
 def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
-    weeks = local_month(run.tables["metrics_weekly"]["period_start"], run.timezone)
-    return (weeks.min() if len(weeks) else None), (weeks.max() if len(weeks) else None)
+    """Local dates (``YYYY-MM-DD``) of the Mondays that start the run's first and last week of metrics."""
+    starts = run.tables["metrics_weekly"]["period_start"]
+    if not len(starts):
+        return None, None
+    first, last = (local_time(pd.Series([t]), timezone=run.timezone).iloc[0] for t in (starts.min(), starts.max()))
+    return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
 def _user_ids(run: RunOutputs) -> set[str]:

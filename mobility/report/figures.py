@@ -249,8 +249,9 @@ def coverage_figure(coverage: pd.DataFrame, month: str) -> Figure:
     --------
     >>> c = pd.DataFrame({"period": "week", "period_start": ["2020-04-06", "2020-05-04"], "measure": "with data",
     ...                   "n_users": [12.0, 13.0], "suppressed": [False, False]})
-    >>> len(coverage_figure(c, "2020-04").axes[0].lines[0].get_xdata())
-    1
+    >>> ax = coverage_figure(c, "2020-04").axes[0]
+    >>> len(ax.lines[0].get_xdata()), ax.get_xlabel(), ax.get_ylabel()
+    (1, 'week (date of its Monday)', 'users')
     """
     weekly = coverage[(coverage["period"] == "week") & ~coverage["suppressed"].astype(bool)]
     weeks = pd.to_datetime(weekly["period_start"])
@@ -261,6 +262,7 @@ def coverage_figure(coverage: pd.DataFrame, month: str) -> Figure:
     ax = fig.subplots()
     for measure, g in weekly.groupby("measure", sort=False):
         ax.plot(pd.to_datetime(g["period_start"]), g["n_users"], marker=".", label=measure)
+    ax.set_xlabel("week (date of its Monday)")
     ax.set_ylabel("users")
     ax.set_ylim(bottom=0)
     ax.set_title(f"weeks up to {month_name(month)}", fontsize=9)

@@ -1,7 +1,7 @@
 """The methods-and-caveats section, generated from the run manifest (``run.json``).
 
-Parameters of every stage, the data period, package versions and quarantine counts come from the manifest;
-file paths are left out (they name the analyst's machine, not the method).
+Parameters of every stage, the study period and the weeks of data, package versions and quarantine counts come
+from the manifest; file paths are left out (they name the analyst's machine, not the method).
 """
 
 from __future__ import annotations
@@ -65,17 +65,28 @@ def parameters_table(manifest: dict) -> pd.DataFrame:
 
 
 def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str | None = None) -> pd.DataFrame:
-    """``item, value`` rows: region, data period, run times, row counts, quarantine, versions.
+    """``item, value`` rows: region, study period, weeks of data, run times, row counts, quarantine, versions.
+
+    ``first_week``, ``last_week``: the local dates of the Mondays that start the first and the last week of
+    data (a week that holds the period's first day may start before it).
 
     Examples
     --------
     >>> m = {"region": "r", "versions": {"mobility": "0.1.0"}, "stages": {"validate": {"rows": {"pings": 5}}}}
     >>> run_summary(m).values.tolist()
     [['region', 'r'], ['rows: pings', '5'], ['version: mobility', '0.1.0']]
+    >>> load = {"params": {"period": ["2020-01-01T05:00:00+00:00", "2020-10-01T04:00:00+00:00"],
+    ...                    "timezone": "America/New_York"}}
+    >>> run_summary({"stages": {"load": load}}, first_week="2019-12-30", last_week="2020-09-28").values.tolist()[1:]
+    [['study period', '2020-01-01 to 2020-09-30'], ['weeks of data (Mondays)', '2019-12-30 to 2020-09-28']]
     """
     rows = [("region", manifest.get("region", ""))]
+    load = ((manifest.get("stages") or {}).get("load") or {}).get("params") or {}
+    if load.get("period") and load.get("timezone"):
+        start, end = (pd.Timestamp(t).tz_convert(load["timezone"]) for t in load["period"])
+        rows.append(("study period", f"{start:%Y-%m-%d} to {end - pd.Timedelta(1, 'ns'):%Y-%m-%d}"))
     if first_week and last_week:
-        rows.append(("data period (weeks)", f"{first_week} to {last_week}"))
+        rows.append(("weeks of data (Mondays)", f"{first_week} to {last_week}"))
     for key in ("started", "finished"):
         if manifest.get(key):
             rows.append((f"run {key}", str(manifest[key])[:19].replace("T", " ")))

@@ -114,6 +114,58 @@ def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def exploration_drift(metrics_monthly: pd.DataFrame, base: Sequence[str], *, timezone: str,
+                      k_min_users: int = 10) -> tuple[str, float, str, float] | None:
+    """All users' mean exploration in the run's first month and in the next, where the baseline ``base`` holds
+    the first month and the mean fell: the fall a change from that baseline carries whatever happened later.
+
+    In a person's first month of data every place is new, in the next the places they go to every month are
+    not: exploration (the share of visits to never-visited places) falls from the start of the data, shock or
+    none (on the default synthetic region: 14.9 % of visits in January 2020, 7.6 % in February, before the
+    shock of March). A user's change from a baseline that holds the first month carries that fall.
+
+    Parameters
+    ----------
+    metrics_monthly : DataFrame
+        ``user_id``, ``period_start`` (tz-aware UTC), ``exploration_rate`` (share of visits).
+    base : sequence of str
+        The baseline months (``YYYY-MM``) of the report (:func:`baseline_months_of`).
+    timezone : str
+        IANA zone the months are read in.
+    k_min_users : int, default 10
+        Fewer users with an exploration rate in either month give None (no mean of fewer is published).
+
+    Returns
+    -------
+    (str, float, str, float) or None
+        First month, its mean (share), second month, its mean; None where ``base`` does not start at the
+        run's first month, the run has one month, the mean did not fall, or too few users.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2020-01-01 05:00", "2020-02-01 05:00"] * 10, utc=True)
+    >>> m = pd.DataFrame({"user_id": np.repeat(np.arange(10), 2), "period_start": t,
+    ...                   "exploration_rate": [0.3, 0.1] * 10})
+    >>> first, a, second, b = exploration_drift(m, ["2020-01", "2020-02"], timezone="America/New_York")
+    >>> first, round(a, 3), second, round(b, 3)
+    ('2020-01', 0.3, '2020-02', 0.1)
+    >>> exploration_drift(m, ["2020-02"], timezone="America/New_York") is None   # baseline after the start
+    True
+    """
+    rows = metrics_monthly.dropna(subset=["exploration_rate"]) if "exploration_rate" in metrics_monthly else None
+    if rows is None or not len(rows) or not len(base):
+        return None
+    month = local_month(rows["period_start"], timezone)
+    months = sorted(month.unique())
+    if len(months) < 2 or months[0] != base[0]:
+        return None
+    first, second = (rows[(month == m).to_numpy()] for m in months[:2])
+    if min(first["user_id"].nunique(), second["user_id"].nunique()) < k_min_users:
+        return None
+    a, b = float(first["exploration_rate"].mean()), float(second["exploration_rate"].mean())
+    return (months[0], a, months[1], b) if a > b else None
+
+
 def baseline_months_of(months: Sequence[str], month: str, baseline_months: int) -> list[str]:
     """The months each user's baseline is taken from when reporting on ``month``.
 

@@ -156,6 +156,39 @@ def test_explicitly_mapped_optional_column_must_exist(tmp_path):
         read_pings(f, columns={"accuracy_m": "acc"})
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_mapped_accuracy_column_that_one_file_lacks_is_read_as_missing_there(tmp_path, caplog, fmt):
+    # an export mixing sources: the mapped accuracy column is in a.csv only; b's rows used to stop the read
+    # with a fix that could not work (map accuracy_m for b.csv alone), now they come without an accuracy
+    write(tmp_path / "a.csv", "uid,timestamp,lat,lon,acc\nu,2020-01-06T08:00:00Z,40.7,-74.0,12\n")
+    b = pd.DataFrame({"uid": ["v", "v"], "timestamp": ["2020-01-06T08:00:00Z", "2020-01-06T09:00:00Z"],
+                      "lat": ["40.8", "40.8"], "lon": ["-74.1", "-74.1"]})
+    if fmt == "csv":
+        b.to_csv(tmp_path / "b.csv", index=False)
+    else:
+        b.to_parquet(tmp_path / "b.parquet")
+    with caplog.at_level("WARNING", logger="mobility"):
+        raw = read_pings(tmp_path, columns={"user_id": "uid", "accuracy_m": "acc"})
+    assert raw["user_id"].tolist() == ["u", "v", "v"]
+    assert raw["accuracy_m"].iloc[0] == "12" and raw["accuracy_m"].iloc[1:].isna().all()
+    assert f"1 of 2 ping files have no column 'acc' (mapped to accuracy_m): {tmp_path / f'b.{fmt}'}" in caplog.text
+    assert "max_accuracy_m cannot screen them" in caplog.text
+    checked = validate_pings(raw, max_accuracy_m=10)  # a's 12 m is screened out, b's rows kept without one
+    assert checked.pings["user_id"].tolist() == ["v", "v"] and checked.counts["low_accuracy"] == 1
+
+
+def test_a_mapped_optional_column_that_every_file_lacks_is_an_error_naming_a_close_column(tmp_path):
+    write(tmp_path / "a.csv", "uid,timestamp,lat,lon,accuracy\nu,2020-01-06T08:00:00Z,40.7,-74.0,12\n")
+    write(tmp_path / "b.csv", "uid,timestamp,lat,lon\nv,2020-01-06T08:00:00Z,40.8,-74.1\n")
+    with pytest.raises(MobilityError, match=r"a\.csv: column 'acuracy' \(for 'accuracy_m'\) missing.*Did you mean "
+                                            r"'accuracy' for 'accuracy_m'\?"):
+        read_pings(tmp_path, columns={"user_id": "uid", "accuracy_m": "acuracy"})
+    # no file has an accuracy: the message says the mapping of an optional column can go
+    with pytest.raises(MobilityError, match=r"b\.csv: column 'acc' .* leave accuracy_m out of the mapping: it is "
+                                            r"optional$"):
+        read_pings(tmp_path / "b.csv", columns={"user_id": "uid", "accuracy_m": "acc"})
+
+
 def test_parquet_keeps_types_and_maps_columns(tmp_path):
     df = pd.DataFrame({"uid": [5, 6], "timestamp": pd.to_datetime(["2020-01-06", "2020-01-07"], utc=True),
                        "lat": [1.0, 2.0], "lon": [3.0, 4.0]})

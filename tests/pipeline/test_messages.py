@@ -82,6 +82,22 @@ def test_warnings_with_lists_or_dicts_among_their_arguments_are_summarised_too()
                                  (n, ["a", "b"], {"k": 1}), None) for n in (2, 3)]
     assert summarise_records(records) == "5 users absent, e.g. ['a', 'b'] ({'k': 1}) (2 messages summed)"
 
+def test_a_warning_that_names_its_stage_names_it_once(tmp_path, caplog):
+    # "longitudinal: longitudinal: 7 detected job loser(s), fewer than min_users = 10: ..." in every small run
+    path = tmp_path / "toy.toml"
+    path.write_text("[region]\nname = \"toy\"\n")
+
+    def study(ctx):
+        write_json({"n": 1}, ctx.output("study") / "study.json")
+        logging.getLogger("mobility.somewhere").warning("study: %d detected job loser(s)", 7)
+        return {}
+
+    with caplog.at_level(logging.WARNING, logger="mobility"):
+        Runner(load_config(path), [Stage("study", (), ("study",), study)], tmp_path / "out", progress=False).run()
+    lines = [r.getMessage() for r in caplog.records if "detected job loser" in r.getMessage()]
+    assert lines == ["study: 7 detected job loser(s)"]
+
+
 def _toy(tmp_path):
     path = tmp_path / "toy.toml"
     path.write_text("[region]\nname = \"toy\"\n")

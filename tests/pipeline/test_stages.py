@@ -1,5 +1,6 @@
 """The stages' own checks of a region config and of the data they get (one test per problem a user can cause)."""
 
+import json
 import textwrap
 
 import pytest
@@ -264,16 +265,45 @@ def test_a_bad_stage_parameter_is_found_before_any_stage_runs_naming_the_config_
     assert message.startswith(f"{tmp_path / 'r.toml'}: [{section.split('.')[0]}") and words in message
 
 
-def test_decimal_comma_coordinates_get_a_hint_in_the_bad_share_error(tmp_path):
+@pytest.mark.parametrize("text, counts, shown, words", [
+    ("user_id;timestamp;lat;lon\n" + "".join(f"u1;2020-03-03 0{h}:00;39,95;-75,16\n" for h in range(6)),
+     "bad_coordinate=6", "lat '39,95' lon '-75,16' (p.csv, row 0)", "decimal commas"),
+    # an export that writes 0, 0 where the phone had no fix: such rows were kept as pings in the Atlantic
+    ("user_id,timestamp,lat,lon\n" + "".join(
+        f"u1,2020-03-03 0{h}:00,{'0.0,0.0' if h < 4 else '39.95,-75.16'}\n" for h in range(6)),
+     "null_island=4", "lat '0.0' lon '0.0' (p.csv, row 0)", "where the phone had no fix"),
+], ids=["decimal_comma", "null_island"])
+def test_bad_coordinates_get_a_hint_in_the_bad_share_error(tmp_path, text, counts, shown, words):
     from mobility.pipeline import run
 
     path = pings_region(tmp_path, [])
-    (tmp_path / "p.csv").write_text("user_id;timestamp;lat;lon\n" + "".join(
-        f"u1;2020-03-03 0{h}:00;39,95;-75,16\n" for h in range(6)))
+    (tmp_path / "p.csv").write_text(text)
     with pytest.raises(MobilityError) as err:
         run(str(path), str(tmp_path / "out"), until="load", progress=False)
     message = str(err.value)
-    assert "lat '39,95' lon '-75,16' (p.csv, row 0)" in message and "decimal commas" in message
+    assert counts in message and shown in message and words in message
+
+
+@pytest.mark.parametrize("unit_rows_min", [1, 1_000_000], ids=["a_task_per_file", "one_task"])
+def test_a_mapped_accuracy_column_that_one_input_file_lacks(tmp_path, monkeypatch, unit_rows_min):
+    # a user's export mixing sources: the run stopped at load on the file without the column, asking to map a
+    # column that file does not have; now that file's pings come without an accuracy, and run.json names it
+    from mobility.pipeline import loading, read_table, run
+
+    monkeypatch.setattr(loading, "UNIT_ROWS_MIN", unit_rows_min)  # 1: each file its own load task
+    path = pings_region(tmp_path, [], max_bad_share=0.2)
+    (tmp_path / "a.csv").write_text("uid,timestamp,lat,lon,acc\n" + "".join(
+        f"u1,2020-03-03 0{h}:00,39.95,-75.16,{250 if h == 0 else 20}\n" for h in range(5)))
+    (tmp_path / "b.csv").write_text("uid,timestamp,lat,lon\n" + "".join(
+        f"u2,2020-03-03 0{h}:00,39.96,-75.17\n" for h in range(5)))
+    path.write_text(path.read_text().replace('pings = "p.csv"', 'pings = ["a.csv", "b.csv"]\n'
+                                             'columns = { user_id = "uid", accuracy_m = "acc" }'))
+    run(str(path), str(tmp_path / "out"), until="validate", progress=False)
+    pings = read_table(tmp_path / "out", "pings")
+    assert pings.groupby("user_id")["accuracy_m"].count().to_dict() == {"u1": 4, "u2": 0}
+    assert pings.groupby("user_id").size().to_dict() == {"u1": 4, "u2": 5}  # a's 250 m ping screened out
+    load = json.loads((tmp_path / "out" / "run.json").read_text())["stages"]["load"]
+    assert load["files_lacking_mapped_columns"] == {"accuracy_m": [str(tmp_path / "b.csv")]}
 
 
 def test_a_column_mapped_to_an_empty_column_is_named_in_the_bad_share_error(tmp_path):

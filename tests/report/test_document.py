@@ -30,8 +30,8 @@ def test_methods_tables_from_manifest_leave_out_paths():
     p = parameters_table(m)
     assert p.values.tolist() == [["load", "max_accuracy_m", "200.0"], ["stops", "radius_m", "200.0"],
                                  ["stops", "work_weekdays", "[0, 1]"]]
-    s = dict(run_summary(m, first_week="2020-01", last_week="2020-04").values.tolist())
-    assert s["data period (weeks)"] == "2020-01 to 2020-04"
+    s = dict(run_summary(m, first_week="2019-12-30", last_week="2020-04-27").values.tolist())
+    assert s["weeks of data (Mondays)"] == "2019-12-30 to 2020-04-27"
     assert s["rows: pings"] == "1,234" and s["quarantined (load): bad_coordinate"] == "3"
     assert s["version: pandas"] == "3.1" and "/secret" not in str(s)
 

@@ -96,3 +96,19 @@ def test_parameters_are_checked():
         mobility_by_status(mm, emp, None, "2020-04", metrics=["radius_of_gyration_km"], baseline_months=0)
     with pytest.raises(MobilityError, match="nonexistent"):
         mobility_by_status(mm, emp, None, "2020-04", metrics=["nonexistent"])
+
+
+def test_exploration_drift_only_where_the_baseline_holds_a_first_month_that_falls_to_the_next():
+    from mobility.report.mobility_gap import exploration_drift
+
+    t = pd.to_datetime(["2020-01-15", "2020-02-15", "2020-03-15"] * 12, utc=True)
+    m = pd.DataFrame({"user_id": np.repeat(np.arange(12), 3), "period_start": t,
+                      "exploration_rate": np.tile([0.2, 0.08, 0.05], 12)})
+    m.loc[0, "exploration_rate"] = 0.32  # one user's first month: the mean is (0.32 + 11 * 0.2) / 12 = 0.21
+    first, a, second, b = exploration_drift(m, ["2020-01", "2020-02"], timezone="UTC")
+    assert (first, second) == ("2020-01", "2020-02") and a == pytest.approx(0.21) and b == pytest.approx(0.08)
+    assert exploration_drift(m, ["2020-02"], timezone="UTC") is None                  # baseline after the start
+    assert exploration_drift(m, ["2020-01"], timezone="UTC", k_min_users=13) is None  # 12 users: a mean of too few
+    rising = m.assign(exploration_rate=np.tile([0.05, 0.08, 0.2], 12))
+    assert exploration_drift(rising, ["2020-01"], timezone="UTC") is None             # no fall to name
+    assert exploration_drift(m.drop(columns="exploration_rate"), ["2020-01"], timezone="UTC") is None
