@@ -34,7 +34,7 @@ examples:
   python -m mobility.pipeline --region synthetic --quiet                # for cron: warnings and errors only
   python -m mobility.pipeline --region synthetic --engine dask --workers 2
   python -m mobility.pipeline --region synthetic --list-stages
-then the monthly report:
+the report stage writes each month of [report] months into OUT/report/<YYYY-MM>/; one month again, alone:
   python -m mobility.report --region synthetic --month 2020-04
 """
 
