@@ -8,7 +8,7 @@ observation, daytime behaviour; never an event-study outcome).
 (seeded; users with an unemployed week and the others dealt separately, so each fold holds its share of job
 losers). For each fold a model is trained on the users of the other folds and predicts only the users of
 its fold; each model's probability calibration is fitted on ``calibration_user_share`` of *its own
-training users*, held out of its trees, never on the rows it predicts (:func:`fit_model`). So every
+training users*, held out of its trees, never on the rows it predicts (:func:`training_rows`). So every
 labelled user's weeks are scored out of fold: these predictions, and only these, reach the status table,
 the scores, the area estimates and the job-loss dates. The **final model** -- the one saved and applied to
 other runs -- is fitted the same way on all labelled users; it also predicts the users without any label
@@ -26,6 +26,7 @@ Deterministic: seeded folds, splits and subsampling, ``seed``, ``deterministic``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,7 @@ def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.nd
 
 def training_rows(y: np.ndarray, users: np.ndarray, *, params: ClassifierParams, stream: int = 0,
                   subset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The rows a model (:func:`fit_model`) fits its trees on and the rows it calibrates on, sorted.
+    """The rows a model fits its trees on and the rows it calibrates on (:func:`fit_model`), sorted.
 
     ``calibration_user_share`` of the distinct ``users`` of the ``subset`` rows (all rows by default), of
     those with an unemployed week and of the others alike, seeded by ``params.seed`` and ``stream``, are held
@@ -153,25 +154,16 @@ def training_rows(y: np.ndarray, users: np.ndarray, *, params: ClassifierParams,
     return fit_idx, cal_idx
 
 
-def fit_model(rows: np.ndarray, y: np.ndarray, users: np.ndarray, names, *, params: ClassifierParams,
-              stream: int = 0, subset: np.ndarray | None = None) -> ClassifierModel:
-    """One calibrated LightGBM model from labelled rows: trees on some users, calibration on the others.
-
-    ``rows`` are feature rows (:func:`feature_rows`), ``y`` their 0/1 labels, ``users`` their users as
-    integer indices; which rows go to the trees and which to the calibration: :func:`training_rows`
-    (``subset``, row indices, restricts the training to those rows without copying the others).
+def fit_model(fit_rows: np.ndarray, fit_y: np.ndarray, cal_rows: np.ndarray, cal_y: np.ndarray, names, *,
+              params: ClassifierParams, stream: int = 0) -> ClassifierModel:
+    """One calibrated LightGBM model: trees on ``fit_rows`` (feature rows, :func:`feature_rows`, with their 0/1
+    labels ``fit_y``), their raw scores on ``cal_rows`` calibrated against ``cal_y``; which rows are which:
+    :func:`training_rows` (rows of other users than the trees').
 
     Examples
     --------
     See ``tests/employment/test_classifier.py``.
     """
-    fit_idx, cal_idx = training_rows(y, users, params=params, stream=stream, subset=subset)
-    return _fit(rows[fit_idx], y[fit_idx], rows[cal_idx], y[cal_idx], names, params=params, stream=stream)
-
-
-def _fit(fit_rows: np.ndarray, fit_y: np.ndarray, cal_rows: np.ndarray, cal_y: np.ndarray, names, *,
-         params: ClassifierParams, stream: int) -> ClassifierModel:
-    """Trees on ``fit_rows``, their raw scores on ``cal_rows`` calibrated (:func:`fit_model`)."""
     import lightgbm as lgb
 
     lgb_params = {"objective": "binary", "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
@@ -208,7 +200,7 @@ class CrossFit:
     evaluation: dict
 
 
-def _feature_source(mats) -> tuple[list[str], callable, int]:
+def _feature_source(mats) -> tuple[list[str], Callable, int]:
     """The feature names, ``rows(cells, names)`` and users a block of a :class:`FeatureBlocks` or of a dict of
     whole matrices (:func:`feature_rows`)."""
     if isinstance(mats, FeatureBlocks):
@@ -302,8 +294,8 @@ def cross_fit(mats, usable: np.ndarray, y: np.ndarray, *, params: ClassifierPara
     def one(k: int) -> ClassifierModel:
         fit_idx, cal_idx = drawn[k]
         at_fit, at_cal = np.searchsorted(need, fit_idx), np.searchsorted(need, cal_idx)
-        return _fit(rows[at_fit], y_rows[fit_idx], rows[at_cal], y_rows[cal_idx], names, params=params,
-                    stream=(k + 1) % (params.n_folds + 1))
+        return fit_model(rows[at_fit], y_rows[fit_idx], rows[at_cal], y_rows[cal_idx], names, params=params,
+                         stream=(k + 1) % (params.n_folds + 1))
 
     run = mapper or (lambda fn, items: [fn(i) for i in items])
     models = dict(enumerate(run(one, range(params.n_folds + 1))))
