@@ -205,6 +205,8 @@ def mobility_figure(table: pd.DataFrame, metric: str) -> Figure:
     ...     "change_high": [0.5, -1.0], "suppressed": False})
     >>> mobility_figure(t, "radius_of_gyration_km").axes[0].get_xlabel()
     'change from own baseline: radius of gyration (km)'
+    >>> mobility_figure(t.assign(metric="exploration_rate"), "exploration_rate").axes[0].get_xlabel()
+    'change from own baseline: exploration (percentage points)'
     """
     g = table[(table["metric"] == metric) & ~table["suppressed"].astype(bool)].dropna(subset=["change"])
     if g.empty:
@@ -236,7 +238,7 @@ def mobility_figure(table: pd.DataFrame, metric: str) -> Figure:
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"change from own baseline: {metric_name(metric)}")
+    ax.set_xlabel(f"change from own baseline: {metric_name(metric, change=True)}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

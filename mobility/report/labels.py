@@ -133,15 +133,20 @@ def group_label(dimension: str, group: str) -> str:
     return GROUP_LABELS.get(dimension, {}).get(str(group), str(group).replace("_", " "))
 
 
-def metric_name(metric: str, *, unit: bool = True) -> str:
-    """Plain name of a metric column, with its unit in brackets.
+def metric_name(metric: str, *, unit: bool = True, change: bool = False) -> str:
+    """Plain name of a metric column, with its unit in brackets; ``change``: the unit of a difference of it
+    (a difference of percentages is in percentage points).
 
     Examples
     --------
     >>> metric_name("radius_of_gyration_km"), metric_name("exploration_rate", unit=False)
     ('radius of gyration (km)', 'exploration')
+    >>> metric_name("exploration_rate"), metric_name("exploration_rate", change=True)
+    ('exploration (% of visits)', 'exploration (percentage points)')
     """
     name, units, _ = METRICS.get(metric, (metric.replace("_", " "), "", ""))
+    if change and units.startswith("%"):
+        units = "percentage points"
     return f"{name} ({units})" if unit and units else name
 
 
