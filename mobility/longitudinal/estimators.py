@@ -467,7 +467,7 @@ class _CellEstimator(ABC):
         ok = self._identified(cells[rows], time_codes[rows])
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
-        sub = ep.subset(keep)
+        sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
         original = cells[keep]
         codes, uniques = pd.factorize(original[original >= 0])
         dense = np.full(original.shape[0], -1, dtype=np.int64)

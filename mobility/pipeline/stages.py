@@ -858,15 +858,29 @@ def _keep_freed_memory() -> None:
     ctypes.CDLL(libc).mallopt(m_trim_threshold, 2**31 - 1)
 
 
+def _trim_heap() -> None:
+    """glibc's ``malloc_trim(0)``: the free pages of the heap go back to the kernel (nothing elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.util.find_library("c")
+    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):
+        ctypes.CDLL(libc).malloc_trim(0)
+
+
 def _in_worker(fn: Callable, parent_pid: int, item: Any) -> Any:
     """One unit of :func:`_forked_mapper`'s map: in a worker forked from ``parent_pid``, freed memory is kept
     for reuse (:func:`_keep_freed_memory`); where the units run in the parent itself (``--workers 1``), its
     allocator is left as it is."""
     import os
 
-    if os.getpid() != parent_pid:
-        _keep_freed_memory()
-    return fn(item)
+    if os.getpid() == parent_pid:
+        return fn(item)
+    _keep_freed_memory()
+    try:
+        return fn(item)
+    finally:  # what the unit freed goes back before the worker's next unit (else its holes add to that unit's peak)
+        _trim_heap()
 
 
 def _forked_mapper(ctx: StageContext, desc: str, *, reuse_freed_memory: bool = True):
