@@ -349,10 +349,15 @@ def dating_method(
 
 
 def job_loss_panel(
-    metrics: pd.DataFrame, employment: pd.DataFrame, workers, *, method: str, timezone: str
+    metrics, employment: pd.DataFrame, workers, *, method: str, timezone: str
 ) -> pd.DataFrame:
     """User-week panel of ``workers``: their weekly metrics, ``week`` (local Monday), ``job_loss_week`` (NaT
     for never-losers) from :func:`mobility.employment.job_loss_weeks` of ``method``.
+
+    ``metrics`` is the metrics step's weekly table, or its parts in order (an iterable of frames, e.g. read one
+    Parquet part at a time): each part is cut to the workers' rows before the next is read, so the whole
+    table is never held, and the panel is the one of the whole table (rows in order, labelled by their
+    position in it).
 
     Examples
     --------
@@ -363,12 +368,33 @@ def job_loss_panel(
     >>> job_loss_panel(m, e, ["a"], method="signal", timezone="America/New_York")[
     ...     ["week", "job_loss_week"]].astype(str).values.tolist()
     [['2020-01-06', '2020-01-13'], ['2020-01-13', '2020-01-13']]
+
+    The same panel from the table's parts:
+
+    >>> parts = (m.iloc[:1], m.iloc[1:].reset_index(drop=True))
+    >>> job_loss_panel(parts, e, ["a"], method="signal", timezone="America/New_York").equals(
+    ...     job_loss_panel(m, e, ["a"], method="signal", timezone="America/New_York"))
+    True
     """
-    require_columns(metrics, ("user_id", "period_start"), "metrics_weekly", "pass the metrics step's weekly table")
     loss = job_loss_weeks(employment, method)
-    panel = metrics[metrics["user_id"].isin(set(workers))].copy()
-    panel["week"] = panel["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    panel = panel.drop(columns=["period_start", "period_end"], errors="ignore")
+    keep = pd.Index(pd.unique(np.asarray(workers, dtype=object)))  # its hash table built once, for every part
+    whole = isinstance(metrics, pd.DataFrame)
+    pieces, offset = [], 0
+    for part in [metrics] if whole else metrics:
+        require_columns(part, ("user_id", "period_start"), "metrics_weekly", "pass the metrics step's weekly table")
+        rows = keep.get_indexer(part["user_id"]) >= 0  # a worker's row
+        piece = part[rows].copy()
+        if not whole:  # labelled as in the whole table (the parts read as one frame: default index)
+            piece.index = pd.RangeIndex(offset, offset + len(part))[rows]
+            offset += len(part)
+        del part
+        piece["week"] = piece["period_start"].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+        pieces.append(piece.drop(columns=["period_start", "period_end"], errors="ignore"))
+    if not pieces:
+        raise MobilityError("metrics_weekly has no parts; pass the metrics step's weekly table")
+    pieces = [piece for piece in pieces if len(piece)] or pieces[:1]  # as the parts read as one frame
+    panel = pieces[0] if len(pieces) == 1 else pd.concat(pieces)
+    del pieces
     return panel.merge(loss, left_on="user_id", right_index=True, how="left")
 
 
