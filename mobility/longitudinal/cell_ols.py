@@ -317,6 +317,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
         if satterthwaite or joint:
             moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
+        del c_all
 
     def sandwich(resid, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
@@ -482,10 +483,12 @@ def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
         v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
         adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
     use = lev.ok[units]
+    cell = units[use] * n_times + times[use]  # (person, week) of each row used, flat
     e = np.zeros((n_units, n_times))
-    e[units[use], times[use]] = adjusted[use]
+    e.reshape(-1)[cell] = adjusted[use]
     seen = np.zeros((n_units, n_times))
-    seen[units[use], times[use]] = 1.0
+    seen.reshape(-1)[cell] = 1.0
+    del cell, adjusted
     pairs = seen.T @ seen
     sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
     pr = lev.null_rows >= 0
