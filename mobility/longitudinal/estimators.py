@@ -406,7 +406,7 @@ class _CellEstimator(ABC):
             yield sub
 
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
-        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
+        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0).astype(np.int64)  # codes are stored narrow
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
 
     @staticmethod
