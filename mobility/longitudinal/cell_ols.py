@@ -291,17 +291,22 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
 
-    def demeaned_cells(coef: np.ndarray) -> np.ndarray:
-        # M (D coef) from the person x cell and week x cell sums (demean_with's algebra without its passes
-        # over the rows): the residuals are M y - M D b, for the full fit and the one with the null imposed
+    def residuals(coef: np.ndarray):
+        # M y - M D b, one outcome at a time (a column of rows, not a rows x outcomes array): M (D coef) from the
+        # person x cell and week x cell sums (demean_with's algebra without its passes over the rows), for the
+        # full fit and the one with the null imposed
         person_means = (ud @ coef) / system.unit_weight[:, None]
         weeks = system.week_coefficients(wd @ coef - system.incidence.T @ person_means)
         persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
-        out = -persons[units] - weeks[times]
-        out[rows] += coef[c]
-        return out
 
-    resid = y_tilde - demeaned_cells(params)
+        def column(j: int) -> np.ndarray:
+            out = -persons[units, j] - weeks[times, j]
+            out[rows] += coef[c, j]
+            return y_tilde[:, j] - out
+
+        return column
+
+    resid = residuals(params)
     factor_cr1 = cr1_factor(n, n_units, n_total) if correction else 1.0
 
     lev = moments = None
@@ -312,8 +317,9 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
         if satterthwaite or joint:
             moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
+        del c_all
 
-    def sandwich(resid: np.ndarray, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
+    def sandwich(resid, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
         # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 (lev)
         # adds the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
@@ -321,13 +327,14 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         gq = gamma @ q  # (T, k)
         cov = np.empty((m, r.shape[0], r.shape[0]))
         for j in range(m):
-            we = w * resid[:, j]
+            e_j = resid(j)  # residuals of outcome j
+            we = w * e_j
             in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
             in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
             scores = in_cells @ q - in_weeks @ gq  # (units, k)
             adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
             if adjusted:
-                we_sqrt = np.sqrt(w) * resid[:, j]
+                we_sqrt = np.sqrt(w) * e_j
                 scores += sp.csr_matrix((we_sqrt[lev.rows], (units[lev.rows], np.arange(lev.rows.size))),
                                         shape=(n_units, lev.rows.size)) @ lev.delta
             meat = scores.T @ scores
@@ -342,7 +349,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         params_null = np.zeros_like(params)
         if free.any():
             params_null[free] = la.cho_solve(la.cho_factor(bread[np.ix_(free, free)], lower=True), rhs[free])
-        cov_null = sandwich(y_tilde - demeaned_cells(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
+        cov_null = sandwich(residuals(params_null), r[np.asarray(null_contrasts, dtype=np.int64)])
     return ContrastFit((r @ params).T, sandwich(resid, r, lev), params.T, n, n_units, n_total, cov_null, moments)
 
 
@@ -402,9 +409,12 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
     in_cell = c_all >= 0
-    cc = np.maximum(c_all, 0)
     b_inv_diag = (chol_inv**2).sum(axis=0)
-    h = w * (kt[times, times] + np.where(in_cell, b_inv_diag[cc] - 2.0 * lt[cc, times], 0.0))
+    h = np.empty(w.shape[0])  # each row's leverage, by slices of rows (no rows-long temporaries)
+    for lo in range(0, h.shape[0], 2**18):
+        sl = slice(lo, lo + 2**18)
+        t, cc = times[sl], np.maximum(c_all[sl], 0)
+        h[sl] = w[sl] * (kt[t, t] + np.where(in_cell[sl], b_inv_diag[cc] - 2.0 * lt[cc, t], 0.0))
     # a direction of leverage 1 needs a summed leverage of 1: 0.9 catches every one spread over small rows
     high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
     persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
@@ -473,10 +483,12 @@ def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
         v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
         adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
     use = lev.ok[units]
+    cell = units[use] * n_times + times[use]  # (person, week) of each row used, flat
     e = np.zeros((n_units, n_times))
-    e[units[use], times[use]] = adjusted[use]
+    e.reshape(-1)[cell] = adjusted[use]
     seen = np.zeros((n_units, n_times))
-    seen[units[use], times[use]] = 1.0
+    seen.reshape(-1)[cell] = 1.0
+    del cell, adjusted
     pairs = seen.T @ seen
     sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
     pr = lev.null_rows >= 0

@@ -385,12 +385,11 @@ class _CellEstimator(ABC):
         else:
             ep = prepare_panel(panel, metrics, event_col=event_col, user_col=user_col, week_col=week_col,
                                group=group, weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
-        finite = np.isfinite(ep.y)
-        sets: dict[bytes, list[int]] = {}
+        sets: dict[bytes, list[int]] = {}  # the rows where a metric is observed, packed 8 to a byte
         for j in range(len(metrics)):
-            sets.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
-        for columns in sets.values():
-            rows = finite[:, columns[0]]
+            sets.setdefault(np.packbits(np.isfinite(ep.y[:, j])).tobytes(), []).append(j)
+        for key, columns in sets.items():
+            rows = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=ep.y.shape[0]).view(bool)
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 if isinstance(panel, pd.DataFrame) and panel[event_col].isna().all():
@@ -407,7 +406,7 @@ class _CellEstimator(ABC):
             yield sub
 
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
-        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0)
+        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0).astype(np.int64)  # codes are stored narrow
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
 
     @staticmethod
@@ -467,11 +466,13 @@ class _CellEstimator(ABC):
         ok = self._identified(cells[rows], time_codes[rows])
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
-        sub = ep.subset(keep)
+        del rows, ok  # rows-long arrays are let go before the fit, which needs its own (20 MB each at 100k users)
+        sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
         original = cells[keep]
         codes, uniques = pd.factorize(original[original >= 0])
         dense = np.full(original.shape[0], -1, dtype=np.int64)
         dense[original >= 0] = codes
+        del original, codes
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
         null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]

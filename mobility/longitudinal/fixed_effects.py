@@ -121,7 +121,10 @@ def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
     week_sums -= system.incidence.T @ person_means
     weeks = system.week_coefficients(week_sums)  # (T, m)
     persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
-    return values - persons[units] - weeks[times]
+    out = np.empty(values.shape, dtype=np.result_type(values, persons))
+    for j in range(values.shape[1]):  # a column at a time: no rows x columns temporaries
+        out[:, j] = values[:, j] - persons[units, j] - weeks[times, j]
+    return out
 
 
 def two_way_demean(

@@ -20,6 +20,7 @@ The pipeline stage only reads the tables, calls this and writes the result
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -51,7 +52,7 @@ def group_features(worker_features: pd.DataFrame, params: LongitudinalParams, *,
 
 
 def longitudinal_study(
-    metrics_weekly: pd.DataFrame,
+    metrics_weekly: pd.DataFrame | Iterable[pd.DataFrame],
     employment_weekly: pd.DataFrame,
     worker_features: pd.DataFrame,
     *,
@@ -66,8 +67,10 @@ def longitudinal_study(
 
     Parameters
     ----------
-    metrics_weekly : DataFrame
-        The metrics step's weekly table (``user_id``, ``period_start`` and the metric columns).
+    metrics_weekly : DataFrame or iterable of DataFrame
+        The metrics step's weekly table (``user_id``, ``period_start`` and the metric columns), or its parts in
+        order, read one at a time and cut to the workers' rows
+        (:func:`~mobility.longitudinal.panel.job_loss_panel`; the pipeline passes its Parquet parts).
     employment_weekly : DataFrame
         The employment step's table (``user_id, week, method, weeks_since_job_loss``).
     worker_features : DataFrame

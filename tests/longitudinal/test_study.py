@@ -185,3 +185,18 @@ def test_matching_uses_the_employment_baseline_when_given():
     assert info["baseline"] == (str(pd.Timestamp(weeks[0]).date()), str(pd.Timestamp(weeks[3]).date()))
     assert 0 < info["n_treated_matched"] < info["n_treated"]
     assert not res.tables["balance"].empty
+
+
+def test_metrics_read_a_part_at_a_time_give_the_same_study():
+    # the pipeline passes metrics_weekly as its Parquet parts (a generator): the panel built from them, cut to
+    # the workers part by part, must give the tables of the whole frame, row order included
+    metrics, emp, features, _ = _run_tables()
+    whole = longitudinal_study(metrics, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ)
+    bounds = [0, 1, 700, 701, 2500, len(metrics)]  # uneven parts, one of a single row, one empty
+    bounds.insert(3, 701)
+    parts = (metrics.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:]))
+    by_part = longitudinal_study(parts, emp, features, params=LongitudinalParams(**PARAMS), timezone=TZ)
+    assert sorted(by_part.tables) == sorted(whole.tables)
+    for name, table in whole.tables.items():
+        pd.testing.assert_frame_equal(by_part.tables[name], table, check_exact=True)
+    assert by_part.manifest["counts"] == whole.manifest["counts"]
