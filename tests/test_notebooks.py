@@ -128,7 +128,8 @@ def unlabelled_axes(nb) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_shows_its_figures(path):
+def test_notebook_runs_and_shows_its_figures(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the kernel's temporary folders: here, to see what is left
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(LABEL_CHECK))
     nb.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(_unlabelled))"))
@@ -145,3 +146,4 @@ def test_notebook_runs_and_shows_its_figures(path):
     assert len(images) >= MIN_FIGURES[path.stem[:2]], f"{path.name}: {len(images)} figures displayed"
     assert unlabelled_axes(nb) == [], f"{path.name}: label every axis, with its unit"
     assert elapsed < 180, f"{path.name} took {elapsed:.0f} s (limit 180 s)"
+    assert not list(tmp_path.iterdir()), f"{path.name} leaves {sorted(tmp_path.iterdir())} on disk at every run"
