@@ -13,6 +13,8 @@ Run: python benchmarks/bench_group_agreement.py --run out/synthetic --region dat
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -36,6 +38,7 @@ def main() -> None:
         from mobility.synthetic.config import write_region_config
 
         tmp = Path(tempfile.mkdtemp(prefix="bench-groups-"))
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # a scratch folder: gone at exit
         config = write_region_config(tmp / "tiny.toml", name="tiny", start="2020-01-01", end="2020-03-31", seed=3,
                                      n_users=60)
         args.run, args.region = tmp / "out", tmp / "region"

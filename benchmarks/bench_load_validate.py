@@ -20,9 +20,11 @@ The CSV rows time the text path (every value parsed from text), for comparison.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import resource
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +62,7 @@ def child(files: list[str], repeat: int, n_partitions: int) -> dict:
 
     logging.disable(logging.WARNING)  # the quarantine warning of every repeat
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # a scratch folder: gone at exit
     config = work / "bench.toml"
     config.write_text(textwrap.dedent(f"""
         [region]

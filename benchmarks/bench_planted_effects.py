@@ -27,6 +27,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 import textwrap
 import time
@@ -87,6 +89,7 @@ def did_table(metrics: pd.DataFrame, people: pd.DataFrame, window: tuple[int, in
 def run_pipeline_on(region: Path, users: int, seed: int, placebo: bool, until: str | None = None) -> Path:
     """Run the synthetic pipeline on ``region`` (up to and including stage ``until``; every stage when None)."""
     folder = Path(tempfile.mkdtemp(prefix="planted-run-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # a scratch folder: gone at exit
     overrides = "".join(f"{k} = {v}\n" for k, v in PLACEBO.items()) if placebo else ""
     text = (ROOT / "pipelines" / "synthetic.toml").read_text()
     text = text.replace('dir = "../data/synthetic/_cache/region"', f'dir = "{region}"')
@@ -113,7 +116,9 @@ def main() -> None:
     kw = {"control_group": args.controls}
     region = args.region
     if region is None:
-        region = Path(tempfile.mkdtemp(prefix="planted-")) / "region"
+        scratch = Path(tempfile.mkdtemp(prefix="planted-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # a scratch folder: gone at exit
+        region = scratch / "region"
         t0 = time.perf_counter()
         generate_region(region, SyntheticParams(n_users=args.users, **(PLACEBO if args.placebo else {})), seed=args.seed)
         print(f"generated {region} in {time.perf_counter() - t0:.1f} s ({'placebo' if args.placebo else 'planted'})")

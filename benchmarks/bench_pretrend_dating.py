@@ -39,6 +39,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import sys
 import tempfile
 import time
@@ -338,7 +340,9 @@ def main() -> None:
     args = parser.parse_args()
     CONTROLS = args.controls
     if args.run is None or args.region is None:
-        args.region = Path(tempfile.mkdtemp(prefix="pretrend-")) / "region"
+        scratch = Path(tempfile.mkdtemp(prefix="pretrend-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # a scratch folder: gone at exit
+        args.region = scratch / "region"
         t0 = time.perf_counter()
         mobility.synthetic.generate_region(args.region, mobility.synthetic.SyntheticParams(n_users=args.users),
                                            seed=args.seed)
