@@ -320,7 +320,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             left_out = (f" A group drawn without a red bar has fewer than {k} job losers; a group not drawn has "
                         f"fewer than {k} users of each status ({len(hidden)} cells left out)." if len(hidden) else "")
             g.figures.append(Figure(figures.to_data_uri(figures.mobility_figure(gap, metric)),
-                                    f"{metric_name(metric)}: change from each user's baseline, by status and "
+                                    f"{metric_name(metric, change=True)}: change from each user's baseline, by status and "
                                     f"group.{left_out}", name))
         shown = people[~people["suppressed"]]
         hidden = int(people["suppressed"].sum())

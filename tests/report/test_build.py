@@ -385,10 +385,11 @@ def test_the_mobility_figures_say_why_a_group_has_no_job_losers_drawn(run):
     folder = out / "report" / MONTH
     page = html.unescape((folder / "report.html").read_text())
     gap = pd.read_csv(folder / "tables" / "mobility_by_status.csv")
-    for metric in ("radius of gyration (km)", "exploration (% of visits)"):
+    for metric, change in (("radius of gyration (km)", "radius of gyration (km)"),
+                           ("exploration (% of visits)", "exploration (percentage points)")):  # a change of a %
         hidden = int(gap[(gap["metric"] == metric)]["suppressed"].sum())
         assert hidden > 0   # both small regions have groups of fewer than 10 job losers
-        assert (f"{metric}: change from each user's baseline, by status and group. A group drawn without a red bar "
+        assert (f"{change}: change from each user's baseline, by status and group. A group drawn without a red bar "
                 f"has fewer than 10 job losers; a group not drawn has fewer than 10 users of each status ({hidden} "
                 "cells left out).") in page
 
