@@ -225,12 +225,6 @@ class FeatureBlocks:
         self.n_weeks = len(signal.weeks)
         self.names = sorted(weekly_features(signal_block(signal, 0, min(1, len(signal.users))), params=params))
 
-    def __contains__(self, name) -> bool:
-        return name in self.names
-
-    def __iter__(self):
-        return iter(self.names)
-
     def rows(self, cells: np.ndarray, names=None) -> np.ndarray:
         """float32 rows of features for the flat cell indices ``cells`` (``user * n_weeks + week``), columns in
         the order of ``names`` (default :attr:`names`), computed block by block of users."""
