@@ -124,13 +124,18 @@ def coverage_table(metrics_weekly: pd.DataFrame | None, month: str, *,
         counts = coverage_counts(metrics_weekly, home_work=home_work, employment=employment, method=method,
                                  timezone=timezone)
     rows = []
+    # every measure on every week any has (a week with no job loser is a count of 0, suppressed as 1 to k - 1 are:
+    # left out, it would tell 0 apart from the suppressed small counts), and on the month where it has data
+    weeks = sorted(set().union(*(weekly.index for _, weekly, *_ in counts)))
+    has_month = any(int(monthly.get(month, 0)) for _, _, monthly, *_ in counts)
     for measure, weekly, monthly, median_h, month_median_h in counts:
-        for w, n in weekly.items():
+        for w in weeks:
+            n = weekly.get(w, 0)
             rows.append(("week", pd.Timestamp(w).strftime("%Y-%m-%d"), measure, float(n),
-                         float(median_h[w]) if median_h is not None else np.nan))
+                         float(median_h[w]) if median_h is not None and n else np.nan))
         n_month = int(monthly.get(month, 0))
-        if n_month:
+        if has_month:
             rows.append(("month", f"{month}-01", measure, float(n_month),
-                         float(month_median_h[month]) if month_median_h is not None else np.nan))
+                         float(month_median_h[month]) if month_median_h is not None and n_month else np.nan))
     out = pd.DataFrame(rows, columns=COLUMNS[:-1])
     return suppress_small(out, k_min_users=k, keep=["period", "period_start", "measure"])[COLUMNS]

@@ -26,3 +26,20 @@ def test_counts_by_hand():
     assert got[("week", "2020-03-30", "work detected")][2]        # 3 users
     assert got[("month", "2020-04-01", "status known")][0] == 12
     assert got[("month", "2020-04-01", "job losers")][2]          # 2 users
+
+
+def test_a_week_without_job_losers_is_suppressed_like_one_with_a_few():
+    # a week with 0 job losers left out of the table, beside a week with 3 shown as suppressed, told the reader
+    # which was which: both are counts under k, both are rows, both suppressed
+    users = [f"u{i}" for i in range(12)]
+    w1, w2 = pd.Timestamp("2020-04-06 04:00", tz="UTC"), pd.Timestamp("2020-04-13 04:00", tz="UTC")
+    mw = pd.DataFrame({"user_id": users * 2, "period_start": [w1] * 12 + [w2] * 12, "coverage_h": 10.0})
+    weeks = [pd.Timestamp("2020-04-06")] * 12 + [pd.Timestamp("2020-04-13")] * 12
+    emp = pd.DataFrame({"user_id": users * 2, "week": weeks, "method": "signal",
+                        "status": ["employed"] * 12 + ["unemployed"] * 3 + ["employed"] * 9})
+    t = coverage_table(mw, "2020-04", employment=emp, timezone="America/New_York", k_min_users=10)
+    losers = t[t["measure"] == "job losers"].set_index(["period", "period_start"])
+    assert sorted(losers.index) == [("month", "2020-04-01"), ("week", "2020-04-06"), ("week", "2020-04-13")]
+    assert losers["suppressed"].all() and losers["n_users"].isna().all()
+    known = t[(t["measure"] == "status known") & (t["period"] == "week")]
+    assert known["n_users"].tolist() == [12, 12] and not known["suppressed"].any()
