@@ -250,6 +250,13 @@ def test_the_pipeline_publishes_no_area_cell_of_one_user(tmp_path, k):
     ("employment", "zero_attendance_max = 5", "zero_attendance_max"),
     ("employment.classifier", "n_folds = 1", "n_folds"),
     ("longitudinal", "window = [12, -4]", "reference_period=-1"),
+    # a report by an unknown method or route came out empty without an error
+    ("report", 'method = "signl"', "method = 'signl'"),
+    ("report", 'route = "sectors"', "route = 'sectors'"),
+    # these failed at the report or longitudinal stage, after every stage before it
+    ("report", 'dimensions = ["sexx"]', "unknown dimension 'sexx'"),
+    ("report", "trend_months = 0", "trend_months = 0"),
+    ("longitudinal", 'metrics = ["radius_of_gyration"]', "'radius_of_gyration'"),
 ])
 def test_a_bad_stage_parameter_is_found_before_any_stage_runs_naming_the_config_and_table(tmp_path, section, line,
                                                                                          words):
@@ -257,12 +264,12 @@ def test_a_bad_stage_parameter_is_found_before_any_stage_runs_naming_the_config_
     # the region config nor the table ("radius_m='200' is not a number": of [stops] or of [locations]?)
     from mobility.pipeline import stages
 
-    config = config_with(tmp_path, f"[{section}]\n{line}\n")
-    binder = getattr(stages, f"_{section.split('.')[0]}_params")
+    table = section.split(".")[0]
+    config = config_with(tmp_path, f'[region]\nend = "2020-03-29"\n[{section}]\n{line}\n')
     with pytest.raises(MobilityError) as err:
-        binder(config)
+        getattr(stages, f"_{table}_params")(config)
     message = str(err.value)
-    assert message.startswith(f"{tmp_path / 'r.toml'}: [{section.split('.')[0]}") and words in message
+    assert message.startswith(f"{tmp_path / 'r.toml'}: [{table}") and words in message
 
 
 @pytest.mark.parametrize("text, counts, shown, words", [
@@ -346,24 +353,6 @@ def test_an_output_folder_that_holds_the_inputs_is_refused_and_the_inputs_stay(t
         run(str(path), str(tmp_path / "pings" / "out"), progress=False)
     run(str(path), str(tmp_path / "out"), until="validate", progress=False)  # elsewhere it runs
     assert export.exists() and not (tmp_path / "pings" / "out").exists()
-
-
-@pytest.mark.parametrize("section, line, words", [
-    # a report by an unknown method or route came out empty without an error
-    ("report", 'method = "signl"', "method = 'signl'"),
-    ("report", 'route = "sectors"', "route = 'sectors'"),
-    # these failed at the report or longitudinal stage, after every stage before it
-    ("report", 'dimensions = ["sexx"]', "unknown dimension 'sexx'"),
-    ("report", "trend_months = 0", "trend_months = 0"),
-    ("longitudinal", 'metrics = ["radius_of_gyration"]', "'radius_of_gyration'"),
-])
-def test_report_and_longitudinal_choices_are_checked_before_any_stage_runs(tmp_path, section, line, words):
-    from mobility.pipeline import stages
-
-    config = config_with(tmp_path, f'[region]\nend = "2020-03-29"\n[{section}]\n{line}\n')
-    with pytest.raises(MobilityError) as err:
-        getattr(stages, f"_{section}_params")(config)
-    assert str(err.value).startswith(f"{tmp_path / 'r.toml'}: [{section}]") and words in str(err.value)
 
 
 def test_the_default_longitudinal_metrics_and_report_options_pass_the_checks(tmp_path):
