@@ -32,7 +32,7 @@ from mobility.report.coverage import coverage_counts, coverage_table
 from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
-from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary
+from mobility.report.methods import CAVEATS, estimates_provenance, parameters_table, run_summary, stage_entry
 from mobility.report.mobility_gap import (
     baseline_groups_by_part,
     baseline_months_of,
@@ -393,7 +393,7 @@ def _baseline_words(manifest: dict) -> str:
     >>> _baseline_words({})
     'in the baseline weeks'
     """
-    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    params = stage_entry(manifest, "employment").get("params") or {}
     start, end = params.get("baseline_start"), params.get("baseline_end")
     return f"in the baseline weeks ({start} to {end})" if start and end else "in the baseline weeks"
 
@@ -407,7 +407,7 @@ def _fill_words(manifest: dict) -> str:
     >>> _fill_words({"stages": {"employment": {"params": {"area": {"max_fill_weeks": 0}}}}})
     ''
     """
-    params = ((manifest.get("stages") or {}).get("employment") or {}).get("params") or {}
+    params = stage_entry(manifest, "employment").get("params") or {}
     fill = (params.get("area") or {}).get("max_fill_weeks")
     if not fill:
         return ""

@@ -64,6 +64,19 @@ def parameters_table(manifest: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "parameter", "value"])
 
 
+def stage_entry(manifest: dict, stage: str) -> dict:
+    """A stage's entry of a run manifest (``run.json``), empty where the run has none.
+
+    Examples
+    --------
+    >>> stage_entry({"stages": {"load": {"params": {"timezone": "UTC"}}}}, "load")["params"]
+    {'timezone': 'UTC'}
+    >>> stage_entry({}, "employment")
+    {}
+    """
+    return (manifest.get("stages") or {}).get(stage) or {}
+
+
 def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str | None = None) -> pd.DataFrame:
     """``item, value`` rows: region, study period, weeks of data, run times, row counts, quarantine, versions.
 
@@ -81,7 +94,7 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
     [['study period', '2020-01-01 to 2020-09-30'], ['weeks of data (Mondays)', '2019-12-30 to 2020-09-28']]
     """
     rows = [("region", manifest.get("region", ""))]
-    load = ((manifest.get("stages") or {}).get("load") or {}).get("params") or {}
+    load = stage_entry(manifest, "load").get("params") or {}
     if load.get("period") and load.get("timezone"):
         start, end = (pd.Timestamp(t).tz_convert(load["timezone"]) for t in load["period"])
         rows.append(("study period", f"{start:%Y-%m-%d} to {end - pd.Timedelta(1, 'ns'):%Y-%m-%d}"))
@@ -150,7 +163,7 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
     >>> lines[0][:40], warning[:33]
     ('Statuses: the attendance signal (no trai', 'No labelled panel recalibrated th')
     """
-    stage = (manifest.get("stages") or {}).get("employment") or {}
+    stage = stage_entry(manifest, "employment")
     if not stage:
         return [], None
     lines, warnings = [], []
