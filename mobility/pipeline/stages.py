@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import inspect
 import json
 import logging
@@ -849,6 +850,18 @@ def _present_columns(folder: Path, wanted: list[str]) -> list[str] | None:
     return list(dict.fromkeys(wanted)) if set(wanted) <= names else None
 
 
+@functools.cache
+def _glibc():
+    """The C library, where it is glibc (it has ``mallopt`` and ``malloc_trim``); None elsewhere. Looked up once:
+    ``find_library`` may run ``ldconfig``."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def _keep_freed_memory() -> None:
     """In a forked worker (glibc): reuse freed blocks instead of handing them back to the kernel at once.
 
@@ -857,25 +870,19 @@ def _keep_freed_memory() -> None:
     in and zeroed by the kernel again and again: about a third of the stage's CPU was system time. Here
     blocks up to 32 MiB (the largest threshold glibc takes) come from the heap and the heap is not trimmed;
     larger ones are still mapped, which bounds the memory kept. The worker exits at the end of its map."""
-    import ctypes
-    import ctypes.util
-
-    libc = ctypes.util.find_library("c")
-    if not libc or not hasattr(ctypes.CDLL(libc), "mallopt"):
+    libc = _glibc()
+    if libc is None:
         return
     m_trim_threshold, m_mmap_threshold = -1, -3
-    ctypes.CDLL(libc).mallopt(m_mmap_threshold, 32 * 2**20)
-    ctypes.CDLL(libc).mallopt(m_trim_threshold, 2**31 - 1)
+    libc.mallopt(m_mmap_threshold, 32 * 2**20)
+    libc.mallopt(m_trim_threshold, 2**31 - 1)
 
 
 def _trim_heap() -> None:
     """glibc's ``malloc_trim(0)``: the free pages of the heap go back to the kernel (nothing elsewhere)."""
-    import ctypes
-    import ctypes.util
-
-    libc = ctypes.util.find_library("c")
-    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):
-        ctypes.CDLL(libc).malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def _in_worker(fn: Callable, parent_pid: int, item: Any) -> Any:
