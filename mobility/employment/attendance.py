@@ -68,6 +68,8 @@ from mobility.home_work import WORK_STATUSES, HourlyLocations, hourly_locations
 from mobility.kernels.employment import DAY_S, workday_attendance
 from mobility.obfuscate import modal_cbg
 
+NO_VISITS = "relative_attendance: the weekly table is empty; there were no visits"
+"""The error of a region (or a panel) without any visit."""
 WEEK_COLUMNS = ("usual_workdays", "workdays_observed", "workdays_at_work", "workhour_observed_h",
                 "workhour_at_work_h")
 DAYS_PER_WEEK = 7
@@ -384,7 +386,8 @@ def work_days(visits: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | Non
 
 
 def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
-                        params: EmploymentParams | None = None, weeks: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+                        params: EmploymentParams | None = None, weeks: pd.DatetimeIndex | None = None,
+                        check_baseline: bool = True) -> pd.DataFrame:
     """The dense user x week panel of r_u(t) (``attendance``) and rt_u(t) (``work_time``).
 
     ``attendance_raw`` = workdays at work / workdays observed; ``work_time_raw`` = usual work hours at work /
@@ -402,6 +405,10 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     params : EmploymentParams, optional
     weeks : DatetimeIndex, optional
         The weeks (Mondays) of the panel; default all Mondays from the first to the last of ``weekly``.
+    check_baseline : bool
+        Refuse data that cover fewer than ``min_baseline_weeks`` baseline weeks (:func:`check_baseline_weeks`).
+        A caller building the panel of a region one user partition at a time passes False and checks the
+        region's weeks once (a small partition's weeks are not the region's).
 
     Examples
     --------
@@ -421,7 +428,7 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     require_columns(baseline_work, ["user_id"], "baseline_work", "build it with baseline_workplace(labels)")
     if weeks is None:
         if len(weekly) == 0:
-            raise MobilityError("relative_attendance: the weekly table is empty; there were no visits")
+            raise MobilityError(NO_VISITS)
         weeks = pd.date_range(weekly["week"].min(), weekly["week"].max(), freq="7D")
     code, names = pd.factorize(weekly["user_id"].astype(str))  # each row's user looked up once per user
     users = np.union1d(np.asarray(names, dtype=object), baseline_work["user_id"].astype(str).unique())
@@ -457,13 +464,8 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
     panel["work_time_raw"] = t_raw
     start, end = params.baseline
     in_base = ((panel["week"] >= start) & (panel["week"] <= end)).to_numpy() & covered
-    n_base_weeks = int(in_base.reshape(-1, n_w).any(axis=0).sum())  # baseline weeks anyone's data cover
-    if n_base_weeks < params.min_baseline_weeks:  # else no one has a baseline job: every week 'unknown'
-        raise MobilityError(
-            f"relative_attendance: the data ({weeks[0].date()} to {weeks[-1].date()}) cover {n_base_weeks} week(s) "
-            f"of the baseline {start.date()} to {end.date()}, fewer than min_baseline_weeks = "
-            f"{params.min_baseline_weeks}: no one can have a baseline job; set [employment] baseline_start and "
-            "baseline_end to weeks before the shock that the data cover")
+    if check_baseline:
+        check_baseline_weeks(in_base.reshape(-1, n_w).any(axis=0), weeks, params)
     base_n = in_base.reshape(-1, n_w).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         base_a = np.where(in_base, a_raw, 0.0).reshape(-1, n_w).sum(axis=1) / base_n
@@ -480,3 +482,27 @@ def relative_attendance(weekly: pd.DataFrame, baseline_work: pd.DataFrame, *,
         panel["work_time"] = np.where(panel["baseline_job"] & (bt > 0), t_raw / bt, np.nan)
     panel.attrs["params"] = params.to_dict()
     return panel
+
+
+def check_baseline_weeks(covered: np.ndarray, weeks: pd.DatetimeIndex, params: EmploymentParams) -> None:
+    """Refuse data whose covered baseline weeks (``covered``: per week of ``weeks``, whether anyone's data cover
+    it inside the baseline) are fewer than ``min_baseline_weeks``: no one could have a baseline job, and every
+    week would be ``unknown``.
+
+    Examples
+    --------
+    >>> wk = pd.date_range("2020-01-06", periods=3, freq="7D")
+    >>> check_baseline_weeks(np.array([True, False, False]), wk, EmploymentParams(min_baseline_weeks=2))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mobility.errors.MobilityError: relative_attendance: the data (2020-01-06 to 2020-01-20) cover 1 week(s) of ...
+    """
+    start, end = params.baseline
+    n_base_weeks = int(np.count_nonzero(covered))
+    if n_base_weeks < params.min_baseline_weeks:
+        raise MobilityError(
+            f"relative_attendance: the data ({weeks[0].date()} to {weeks[-1].date()}) cover {n_base_weeks} week(s) "
+            f"of the baseline {start.date()} to {end.date()}, fewer than min_baseline_weeks = "
+            f"{params.min_baseline_weeks}: no one can have a baseline job; set [employment] baseline_start and "
+            "baseline_end to weeks before the shock that the data cover")

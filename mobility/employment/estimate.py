@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,10 @@ from mobility.employment.area import (
     workplace_users,
 )
 from mobility.employment.attendance import (
+    NO_VISITS,
     baseline_work_cbg,
     baseline_workplace,
+    check_baseline_weeks,
     relative_attendance,
     weekly_attendance,
     work_days,
@@ -42,7 +45,7 @@ from mobility.employment.features import FeatureBlocks
 from mobility.employment.labels import check_overlap
 from mobility.employment.model import ClassifierModel, save_model
 from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
-from mobility.employment.status import signal_from_inputs, signal_inputs
+from mobility.employment.status import SignalInputs, signal_from_inputs, signal_inputs
 from mobility.errors import MobilityError
 from mobility.io.atomic import write_json, write_parquet
 
@@ -166,12 +169,95 @@ def stack_user_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.Data
     return out
 
 
+PartReader = Callable[[str, "list[str] | None"], "pd.DataFrame | None"]
+"""One user partition's per-user tables: ``read(name, columns)`` -> that table of the partition (the named
+columns, or all with None), or None where the partition has no such table."""
+
+
+def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentParams | None = None) -> SignalInputs:
+    """The signal's matrices (:func:`~mobility.employment.status.signal_inputs`) of a region whose per-user tables
+    (:func:`user_tables`) come in user partitions, read one partition at a time: the same matrices as from the
+    partitions' tables stacked (:func:`stack_user_tables`), without the stacked tables (at 100,000 users x 39
+    weeks 2.6 GB, against 0.8 GB of matrices).
+
+    Two passes over the partitions: the users and the first and last week (two columns read), then each
+    partition's attendance panel (:func:`~mobility.employment.attendance.relative_attendance` over the region's
+    weeks) and daytime table turned into its users' rows of the matrices. Whether the data cover enough baseline
+    weeks is checked over the region, not per partition. A user in two partitions is refused.
+
+    Parameters
+    ----------
+    parts : sequence of callables
+        One :data:`PartReader` per partition, reading ``weekly_attendance``, ``baseline_workplace`` and (where
+        the region has it) ``daytime_weekly``.
+    params : EmploymentParams, optional
+
+    Examples
+    --------
+    See ``tests/employment/test_estimate.py`` (three partitions give the matrices of all users at once).
+    """
+    params = params or EmploymentParams()
+    user_sets, first, last = [], [], []
+    for read in parts:
+        weekly = read("weekly_attendance", ["user_id", "week"])
+        base = read("baseline_workplace", ["user_id"])
+        if weekly is None or not len(weekly):
+            user_sets.append(None)
+            continue
+        user_sets.append(np.union1d(weekly["user_id"].astype(str).unique(), base["user_id"].astype(str).unique()))
+        week = pd.to_datetime(weekly["week"])
+        first.append(week.min())
+        last.append(week.max())
+    if not first:
+        raise MobilityError(NO_VISITS)
+    users = np.concatenate([u for u in user_sets if u is not None])
+    order = np.argsort(users, kind="stable")
+    users = users[order]
+    if len(users) > 1 and (users[1:] == users[:-1]).any():
+        twice = users[1:][users[1:] == users[:-1]][:3].tolist()
+        raise MobilityError(f"signal_inputs_of_parts: user(s) {twice} are in two partitions; a user's tables must "
+                            "all be in one partition (partition the visits and labels by user_id)")
+    weeks = pd.date_range(min(first), max(last), freq="7D")
+    n_u, n_w = len(users), len(weeks)
+    start, end = params.baseline
+    in_base_week = np.asarray((weeks >= start) & (weeks <= end))
+    covered_base = np.zeros(n_w, dtype=bool)
+    out = None
+    for read, part_users in zip(parts, user_sets):
+        if part_users is None:
+            continue
+        panel = relative_attendance(read("weekly_attendance", None), read("baseline_workplace", None),
+                                    params=params, weeks=weeks, check_baseline=False)
+        covered_base |= panel["covered"].to_numpy().reshape(-1, n_w).any(axis=0) & in_base_week
+        daytime = read("daytime_weekly", None)
+        part = signal_inputs(panel, daytime=daytime if daytime is not None and len(daytime.columns) else None)
+        del panel, daytime
+        if len(users) == len(part.users):  # one partition: its matrices are the region's
+            out = part
+        elif out is None:
+            out = SignalInputs(users, weeks, *(np.full((n_u, n_w), np.nan) for _ in range(2)),
+                               np.zeros((n_u, n_w), dtype=bool),
+                               {c: np.full((n_u, n_w), np.nan) for c in part.matrices}, part.daytime)
+        elif part.daytime != out.daytime:
+            raise MobilityError("signal_inputs_of_parts: some partitions have a daytime_weekly table and others "
+                                "not; compute every partition's tables with the same visits' columns")
+        if out is part:
+            continue
+        rows = np.searchsorted(users, part.users)
+        out.attendance[rows], out.work_time[rows], out.usable[rows] = part.attendance, part.work_time, part.usable
+        for c, m in part.matrices.items():
+            out.matrices[c][rows] = m
+    check_baseline_weeks(covered_base, weeks, params)
+    return out
+
+
 def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.DataFrame, telework: pd.Series, *,
                                 wac_county: pd.DataFrame | None = None, params: EmploymentParams | None = None,
                                 classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
                                 model: ClassifierModel | None = None, training: dict | None = None,
                                 weights: PanelWeights | None = None, area_params: AreaParams | None = None,
-                                mapper=None, release_inputs: bool = False, classifier_required: bool = True) -> dict:
+                                mapper=None, release_inputs: bool = False, classifier_required: bool = True,
+                                parts: Sequence[PartReader] | None = None) -> dict:
     """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
     classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
@@ -183,16 +269,16 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     ``classifier_required=False`` (the pipeline, where ``[employment] method = "signal"``): a classifier that
     cannot be trained on ``labels_truth`` (too few labelled users, one class only) is logged and left out, its
     reason in ``classifier_evaluation["not_trained"]``, instead of stopping the step; the labels still
-    recalibrate the signal's area rates.
+    recalibrate the signal's area rates. ``parts``: the weekly tables come from these user partitions, read one at
+    a time (:func:`signal_inputs_of_parts`; the pipeline's staged partitions), and ``users`` needs only the
+    one-row-per-user tables (``baseline_workplace``, ``home_cbg``).
 
     Examples
     --------
     See ``tests/employment/test_estimate.py``.
     """
     params = params or EmploymentParams()
-    panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"], params=params)
-    inputs = signal_inputs(panel, daytime=users.get("daytime_weekly"))
-    del panel  # the matrices hold what the signal needs of the tables
+    inputs = signal_inputs_of_parts([_reader(users)] if parts is None else parts, params=params)
     if release_inputs:
         users.pop("weekly_attendance")
         users.pop("daytime_weekly", None)
@@ -242,6 +328,14 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     tables["area_calibration"] = area[0].attrs["calibration"]  # per method: how much of the recalibration was used
     tables["area_unemployment"] = pd.concat(area, ignore_index=True)
     return tables
+
+
+def _reader(tables: dict[str, pd.DataFrame]) -> PartReader:
+    """A :data:`PartReader` of tables in memory (one partition: all of them)."""
+    def read(name: str, columns: list[str] | None) -> pd.DataFrame | None:
+        table = tables.get(name)
+        return table if table is None or columns is None else table[columns]
+    return read
 
 
 def _scores(signal, clf: pd.DataFrame, labels: pd.DataFrame) -> dict:

@@ -676,7 +676,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     tau = read_teleworkability(tau_path)
     labelled = read_labels(config.resolve(labels_path)) if labels_path else None
     model = load_model(config.resolve(model_path)) if model_path else None
-    users = employment_user_tables(ctx, timezone, employment_params)
+    users, parts = employment_user_tables(ctx, timezone, employment_params)
     features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     region = _training_region(config)
     weights = _area_weights(config, users["home_cbg"], features, area_params)
@@ -684,7 +684,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
                                          params=employment_params, classifier=classifier, labels_truth=labelled,
                                          model=model, training=region, weights=weights, area_params=area_params,
                                          mapper=_forked_mapper(ctx, "employment models and replicates",
-                                                                reuse_freed_memory=False), release_inputs=True,
+                                                                reuse_freed_memory=False), parts=parts,
                                          classifier_required=method != "signal")
     tables["worker_features"] = features  # census features of each worker's baseline work CBG (no coordinates)
     evaluation_dir = ctx.output("employment_evaluation")
@@ -722,13 +722,24 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
 VISIT_COLUMNS = ["user_id", "start", "end", "lat", "lon", "location_id"]  # what the employment step reads
 
 
-def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str, pd.DataFrame]:
+def employment_user_tables(ctx: StageContext, timezone: str, params):
     """The employment step's per-user tables (:func:`mobility.employment.estimate.user_tables`), computed user
-    partition by user partition on the run's engine, written to the stage's staging folder (a resumed stage
-    keeps the partitions done) and read back stacked (:func:`~mobility.employment.estimate.stack_user_tables`):
-    the same tables as from all visits at once, holding one partition's visits at a time."""
+    partition by user partition on the run's engine and written to the stage's staging folder (a resumed stage
+    keeps the partitions done). The one-row-per-user tables are read back stacked
+    (:func:`~mobility.employment.estimate.stack_user_tables`); the weekly ones are left to be read a partition at a
+    time straight into the signal's matrices (:func:`~mobility.employment.estimate.signal_inputs_of_parts`). The
+    same as from all visits at once, holding one partition's visits, and one partition's weekly tables, at a time.
+
+    Returns
+    -------
+    (dict, list)
+        The stacked ``baseline_workplace``, ``baseline_work_cbg`` and ``home_cbg``; a reader of each partition's
+        tables (:data:`~mobility.employment.estimate.PartReader`) for the weekly ones.
+    """
+    import pyarrow.parquet as pq
+
     from mobility.employment.estimate import USER_TABLES, stack_user_tables, user_tables
-    from mobility.pipeline.runner import read_table
+    from mobility.pipeline.runner import read_parts, read_table
 
     def one(visits, labels):
         if not len(visits):  # no users in this partition
@@ -738,10 +749,24 @@ def employment_user_tables(ctx: StageContext, timezone: str, params) -> dict[str
 
     folders = [f"employment_users/{n}" for n in USER_TABLES]
     ctx.map_parts(["visits", "home_work_daily"], folders, one, columns=[VISIT_COLUMNS, None])
+
+    def reader(part: str):
+        def read(name: str, columns):
+            path = ctx.staging / "employment_users" / name / part
+            if not path.exists():
+                return None
+            if not pq.read_schema(path).names:  # a partition without users wrote a table without columns
+                return pd.DataFrame()
+            return read_parts([path], columns)
+        return read
+
+    weekly = {"weekly_attendance", "daytime_weekly"}
+    parts = [reader(p.name) for p in sorted((ctx.staging / folders[0]).glob("*.parquet"))]
     stacked = {}
     for name, folder in zip(USER_TABLES, folders):  # a table at a time: one unsorted copy in memory, not all
-        stacked |= stack_user_tables([{name: read_table(ctx.staging, folder)}])
-    return stacked
+        if name not in weekly:
+            stacked |= stack_user_tables([{name: read_table(ctx.staging, folder)}])
+    return stacked, parts
 
 
 def _area_weights(config: RegionConfig, homes: pd.DataFrame, features: pd.DataFrame, area_params):

@@ -105,6 +105,76 @@ def test_partitions_stacked_give_the_tables_of_all_users_at_once(region):
     assert again["employment_model"].model_id == trained["employment_model"].model_id
 
 
+def _reader(tables):
+    """A partition's tables as the pipeline reads them: one table (some columns) at a time, None if absent."""
+    def read(name, columns):
+        return None if name not in tables else tables[name] if columns is None else tables[name][columns]
+    return read
+
+
+def _three_partitions(inputs):
+    from mobility.employment.estimate import user_tables
+    from mobility.pings import partition_of
+
+    stops, labels = inputs["stops"], inputs["labels"]
+    part_of_stop = partition_of(stops["user_id"], 3)
+    part_of_label = partition_of(labels["user_id"], 3)
+    return [user_tables(stops[part_of_stop == k], labels[part_of_label == k], timezone=TZ) for k in range(3)]
+
+
+def test_partitions_read_one_at_a_time_give_the_matrices_and_tables_of_all_users(region):
+    """The pipeline's memory: the signal's matrices filled a partition at a time (no stacked weekly tables),
+    equal to those of the whole region's panel, and every table of the step the same."""
+    from mobility.employment.attendance import relative_attendance
+    from mobility.employment.estimate import employment_from_user_tables, signal_inputs_of_parts, stack_user_tables
+    from mobility.employment.status import signal_inputs
+
+    inputs, truth, trained = region
+    parts = _three_partitions(inputs)
+    got = signal_inputs_of_parts([_reader(p) for p in parts])
+    whole = stack_user_tables(parts)  # the partitions' tables stacked, as the pipeline read them before
+    want = signal_inputs(relative_attendance(whole["weekly_attendance"], whole["baseline_workplace"]),
+                         daytime=whole["daytime_weekly"])
+    np.testing.assert_array_equal(got.users, want.users)
+    assert got.weeks.equals(want.weeks) and got.daytime and len(got.users) == 160
+    np.testing.assert_array_equal(got.usable, want.usable)
+    for name in ("attendance", "work_time"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert sorted(got.matrices) == sorted(want.matrices)
+    for name, m in want.matrices.items():
+        np.testing.assert_array_equal(got.matrices[name], m, err_msg=name)
+    small = {n: whole[n] for n in ("baseline_workplace", "baseline_work_cbg", "home_cbg")}
+    again = employment_from_user_tables(small, inputs["features"], inputs["telework"],
+                                        parts=[_reader(p) for p in parts],
+                                        labels_truth=truth["weekly_status"], training={"region": "test"})
+    for name, table in trained.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(again[name], table, obj=name)
+    assert again["classifier_evaluation"] == trained["classifier_evaluation"]
+
+
+def test_partitions_baseline_weeks_are_the_regions_and_users_are_in_one_partition(region):
+    """A partition whose users' data start after the baseline is fine when the region covers it (its panel
+    alone would be refused); a user in two partitions, or a region without visits, is refused."""
+    from mobility.employment.attendance import relative_attendance
+    from mobility.employment.estimate import signal_inputs_of_parts
+    from mobility.employment.params import EmploymentParams
+
+    inputs, _, _ = region
+    parts = _three_partitions(inputs)
+    late = dict(parts[0])
+    weekly = late["weekly_attendance"]
+    late["weekly_attendance"] = weekly[weekly["week"] > EmploymentParams().baseline[1]]
+    with pytest.raises(MobilityError, match="cover 0 week"):
+        relative_attendance(late["weekly_attendance"], late["baseline_workplace"])
+    got = signal_inputs_of_parts([_reader(late), _reader(parts[1]), _reader(parts[2])])
+    assert len(got.users) == 160 and got.usable.any()
+    with pytest.raises(MobilityError, match="in two partitions"):
+        signal_inputs_of_parts([_reader(parts[1]), _reader(parts[1])])
+    with pytest.raises(MobilityError, match="there were no visits"):
+        signal_inputs_of_parts([_reader({"weekly_attendance": weekly.iloc[:0]})])
+
+
 def test_weekly_tables_in_any_row_order_give_the_same_results(region):
     """The cross-user step reads the weekly tables by their (user, week) keys: shuffled, they give every table
     the sorted ones give (a caller's own tables need no sort)."""
