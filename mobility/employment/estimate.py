@@ -118,8 +118,9 @@ def user_tables(stops: pd.DataFrame, labels: pd.DataFrame, *, timezone: str | No
 
     Every row of these tables depends on one user's visits and labels only, so the tables of a region are the
     tables of its user partitions stacked (sorted by user, as :func:`stack_user_tables` does): the pipeline
-    computes them partition by partition and only the users x weeks tables meet in one process
-    (:func:`employment_from_user_tables`).
+    computes them partition by partition, and the weekly ones meet in one process only as the signal's users x
+    weeks matrices, filled a partition at a time (:func:`signal_inputs_of_parts`,
+    :func:`employment_from_user_tables`).
 
     Returns
     -------
@@ -256,17 +257,14 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
                                 classifier: ClassifierParams | None = None, labels_truth: pd.DataFrame | None = None,
                                 model: ClassifierModel | None = None, training: dict | None = None,
                                 weights: PanelWeights | None = None, area_params: AreaParams | None = None,
-                                mapper=None, release_inputs: bool = False, classifier_required: bool = True,
+                                mapper=None, classifier_required: bool = True,
                                 parts: Sequence[PartReader] | None = None) -> dict:
     """:func:`estimate_employment` from the per-user tables (:func:`user_tables`, or the stacked tables of user
     partitions: :func:`stack_user_tables`): the steps that need all users at once (the sector shares, the
     classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
     items) -> list``, as :func:`~mobility.employment.area.area_unemployment` takes it) runs the independent
     units of work (the cross-fitted classifier's models, the chunks of bootstrap replicates), e.g. in forked
-    processes; the tables do not depend on it. ``release_inputs`` takes the two weekly tables
-    (``weekly_attendance``, ``daytime_weekly``) out of ``users`` once the signal has read them, so that a
-    caller holding no other reference lets their memory go (the pipeline: 0.74 GB at 100,000 users x 39 weeks).
-    ``classifier_required=False`` (the pipeline, where ``[employment] method = "signal"``): a classifier that
+    processes; the tables do not depend on it. ``classifier_required=False`` (the pipeline, where ``[employment] method = "signal"``): a classifier that
     cannot be trained on ``labels_truth`` (too few labelled users, one class only) is logged and left out, its
     reason in ``classifier_evaluation["not_trained"]``, instead of stopping the step; the labels still
     recalibrate the signal's area rates. ``parts``: the weekly tables come from these user partitions, read one at
@@ -279,9 +277,6 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     """
     params = params or EmploymentParams()
     inputs = signal_inputs_of_parts([_reader(users)] if parts is None else parts, params=params)
-    if release_inputs:
-        users.pop("weekly_attendance")
-        users.pop("daytime_weekly", None)
     signal = signal_from_inputs(inputs, features, telework, params=params)
     del inputs
     tables = dict(signal.tables)
