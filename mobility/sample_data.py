@@ -1,7 +1,8 @@
 """Small sample files shipped with the package, in the formats real data come in (for notebook 04 and tests).
 
-A synthetic city written by ``scripts/make_sample_data.py``: 15 phones over four weeks of March 2020 in three
-Pennsylvania counties (Philadelphia, Delaware, Montgomery), local time America/New_York.
+A synthetic city written by ``scripts/make_sample_data.py`` (the generator's easy world): 15 phones over four
+weeks of March 2020 in three Pennsylvania counties (Philadelphia, Delaware, Montgomery), local time
+America/New_York.
 """
 
 from __future__ import annotations

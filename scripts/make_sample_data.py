@@ -2,8 +2,11 @@
 come in: a phone-export CSV of pings, block-group polygons (GeoJSON), a LODES WAC/RAC extract and the Dingel &
 Neiman teleworkability CSV. Notebook 04 walks through them as if they were a user's own files.
 
-The content is a synthetic city (``mobility.generate_region``, fixed seed): 15 phones over four weeks of March
-2020 in three Pennsylvania counties. Deterministic: rerunning writes the same bytes.
+The content is a synthetic city (``mobility.generate_region``, fixed seed) in the generator's easy world
+(``SyntheticParams.easy``: everyone with a job works 9-5 on weekdays, one remote-work wave, working phones):
+15 phones over four weeks of March 2020 in three Pennsylvania counties. In it nobody loses a job in March and 9
+of the 14 people with a job start working from home on 16 March (notebook 04 reads its estimates against
+that). Deterministic: rerunning writes the same bytes (``tests/test_sample_data.py`` checks it).
 
     python scripts/make_sample_data.py
 """
@@ -37,11 +40,15 @@ def _round_coordinates(geometry, digits: int = 5):
     return round(geometry, digits) if isinstance(geometry, float) else geometry
 
 
+def sample_params() -> mobility.SyntheticParams:
+    """The synthetic region the sample files are cut from (generated with ``seed=SEED``)."""
+    return mobility.SyntheticParams.easy(n_users=N_USERS, start=START, end=END, timezone=TIMEZONE)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        region = mobility.generate_region(Path(tmp) / "region", mobility.SyntheticParams(
-            n_users=N_USERS, start=START, end=END, timezone=TIMEZONE), seed=SEED)
+        region = mobility.generate_region(Path(tmp) / "region", sample_params(), seed=SEED)
         pings = mobility.read_pings(region / "pings").sort_values(["user_id", "timestamp"], kind="stable")
         devices = {u: f"phone-{i + 1:02d}" for i, u in enumerate(sorted(pings["user_id"].unique()))}
         local = pd.to_datetime(pings["timestamp"], utc=True).dt.tz_convert(TIMEZONE)

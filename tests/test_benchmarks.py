@@ -7,11 +7,15 @@ their own smallest arguments. A script that needs ``../shared/data/real`` is ski
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from mobility.longitudinal.outputs import COMPARISON_NOTE, OUTCOME_NOTE
+from mobility.report.methods import CAVEATS, TRANSFER_AREA, UNCALIBRATED_SIGNAL
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / ".." / "shared" / "data" / "real"
@@ -177,3 +181,24 @@ def test_area_runs_scores_a_finished_run_under_each_setting(tmp_path):
     for setting in ("before", "filled", "filled+week", "default"):
         assert f"| {setting} " in proc.stdout
     assert "observed and filled weeks, before" in proc.stdout and re.search(r"\| signal +\| filled", proc.stdout)
+
+
+READER_NOTES = {"report caveats": " ".join(CAVEATS), "uncalibrated signal": UNCALIBRATED_SIGNAL,
+                "transferred model": TRANSFER_AREA, "comparisons": COMPARISON_NOTE, "outcomes": OUTCOME_NOTE}
+"""Texts readers see (the report's caveats and warnings, the longitudinal README's notes) that cite benchmarks."""
+
+
+@pytest.mark.parametrize("name", sorted(READER_NOTES))
+def test_reader_notes_cite_benchmark_sections_without_copying_their_numbers(name):
+    """A measured number copied by hand into a note goes stale when benchmarks/README.md is measured again: a note
+    names the section that holds the numbers (a heading of benchmarks/README.md) and says what they mean in words.
+    Percentages other than the intervals' 95 %, points and decimals are numbers copied from a measurement."""
+    text = READER_NOTES[name]
+    copied = [m for m in re.findall(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)? ?(?:%|points?\b)|\d+\.\d+", text)
+              if m.replace(" ", "") != "95%"]
+    assert copied == [], f"{name}: numbers copied from benchmarks/README.md: {copied}"
+    headings = [line for line in (ROOT / "benchmarks" / "README.md").read_text().splitlines() if line.startswith("#")]
+    cited = re.findall(r"benchmarks/README\.md, [\"']([^\"']+)[\"']", text)
+    assert len(cited) == text.count("benchmarks/README.md"), f"{name}: cite benchmarks/README.md with a section"
+    for section in cited:
+        assert any(section in h for h in headings), f"{name}: no section {section!r} in benchmarks/README.md"

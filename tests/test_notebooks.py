@@ -145,5 +145,8 @@ def test_notebook_runs_and_shows_its_figures(path, tmp_path, monkeypatch):
               and "image/png" in o.get("data", {})]
     assert len(images) >= MIN_FIGURES[path.stem[:2]], f"{path.name}: {len(images)} figures displayed"
     assert unlabelled_axes(nb) == [], f"{path.name}: label every axis, with its unit"
+    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    if "see the warning below" in printed:  # a report headline that points to its warning: show the warning too
+        assert re.search(r"^Warning: \S", printed, re.M), f"{path.name}: a headline is printed without its warning"
     assert elapsed < 180, f"{path.name} took {elapsed:.0f} s (limit 180 s)"
     assert not list(tmp_path.iterdir()), f"{path.name} leaves {sorted(tmp_path.iterdir())} on disk at every run"

@@ -322,11 +322,17 @@ class _Calibration:
     def n_months(self) -> int:
         return int(self.period_month.max()) + 1
 
+    @property
+    def month_one_hot(self) -> np.ndarray:
+        """(n_periods, n_months): 1 where the period falls in the month, the one form of ``period_month`` that
+        sums periods into months (:meth:`to_months`, :meth:`compact`); built once."""
+        if "month_one_hot" not in self._cache:  # called per fold and stratum
+            self._cache["month_one_hot"] = np.eye(self.n_months)[self.period_month]
+        return self._cache["month_one_hot"]
+
     def to_months(self, x: np.ndarray) -> np.ndarray:
         """Sums over the periods (axis -2 of ``x``, (..., n_periods, n_bins)) into their months."""
-        if "month_one_hot" not in self._cache:  # (n_periods, n_months), built once: called per fold and stratum
-            self._cache["month_one_hot"] = np.eye(self.n_months)[self.period_month]
-        return np.einsum("...pb,pm->...mb", x, self._cache["month_one_hot"])
+        return np.einsum("...pb,pm->...mb", x, self.month_one_hot)
 
     @property
     def n_bins(self) -> int:
@@ -386,10 +392,9 @@ class _Calibration:
         self._cache["folds"] = [(m, self.counts[np.flatnonzero(m)])  # each fold's users' rows; a fold can be empty
                                 for m in (self.fold == f for f in range(self.n_folds))]
         n_months = self.n_months  # per labelled user: 5 sums (months, then all months)
-        column = np.arange(size)  # column k * n_cells + period * n_bins + bin -> k * n_months + month
-        month_of = sparse.csr_matrix((np.ones(size), (column, (column // n_cells) * n_months
-                                                        + self.period_month[(column % n_cells) // self.n_bins])),
-                                     shape=(size, 4 * n_months))
+        # column k * n_cells + period * n_bins + bin -> k * n_months + month: the periods' months, per sum
+        month_of = sparse.kron(sparse.identity(4), sparse.kron(self.month_one_hot, np.ones((self.n_bins, 1))),
+                               format="csr")
         c = (self.counts @ month_of).toarray().reshape(n_users, 4, n_months).transpose(1, 0, 2)
         res, n = c[1] - c[2], c[0]
         res, n = np.c_[res, res.sum(axis=1)], np.c_[n, n.sum(axis=1)]  # (users, months + 1)

@@ -57,9 +57,9 @@ OUTCOME_NOTE = (
     "'nonwork' twins (*_nonwork) leave out every location ever labelled the person's work place and measure "
     "behaviour apart from the workplace; the gap between a total and its nonwork twin is the lost commute. The "
     "nonwork twins still move with the outings the job itself brought (lunch near work, errands on the way): in "
-    "a synthetic world with no change of behaviour planted, a job loss lowered new locations by 0.085 a week "
-    "(true stops, 10,000 users; benchmarks/README.md): a nonwork effect mixes a change of behaviour with the "
-    "loss of those outings."
+    "a synthetic world with no change of behaviour planted, a job loss still lowered new locations and moved the "
+    "nonwork twins (true stops, 10,000 users; benchmarks/README.md, 'At 10,000 users: the planted world against "
+    "a placebo world'): a nonwork effect mixes a change of behaviour with the loss of those outings."
 )
 
 
@@ -139,14 +139,14 @@ COMPARISON_NOTE = (
     "Table 'comparisons' puts each metric's pooled DiD and joint pre-trend test against two comparison groups side "
     "by side: '{main}' (the estimates of every other table) and '{other}'. 'never': people who never lose their "
     "job; 'later': job losers alone, each compared with people who lose their job later, in the weeks before "
-    "their loss. A shock that moved never-losers apart from future losers (in 2020, remote work: a third of the "
-    "synthetic never-losers went remote while future losers kept commuting until their loss) poses as a "
+    "their loss. A shock that moved never-losers apart from future losers (in 2020, remote work: on the synthetic "
+    "regions, never-losers went remote while future losers kept commuting until their loss) poses as a "
     "pre-trend against never-losers and not against later losers: where the first rejects and the second does "
     "not, with DiDs that agree, the pre-trend points to that shock rather than to anticipation of the job loss. "
-    "Later losers are fewer, so their intervals are wider and their pre-trend test weaker: with about 50 job "
-    "losers it found a planted anticipation (a drop as large as the planted effect at the loss, in the two weeks "
-    "before it) in 54 % of simulated panels where the never-loser test found it in 81 % (benchmarks/README.md, "
-    "'Later losers as controls'): at that size a test that does not reject is weak evidence."
+    "Later losers are fewer, so their intervals are wider and their pre-trend test weaker: in simulated panels of "
+    "about 50 job losers it found a planted anticipation (a drop as large as the planted effect at the loss, in "
+    "the two weeks before it) much less often than the never-loser test did (benchmarks/README.md, 'Later losers "
+    "as controls'): at that size a test that does not reject is weak evidence."
 )
 
 

@@ -48,8 +48,21 @@ log = logging.getLogger("mobility.pipeline")
 
 
 # --------------------------------------------------------------------------------------------- generate
+def _synthetic_fields(config: RegionConfig) -> dict[str, Any]:
+    """The ``SyntheticParams`` fields a config sets: ``[region]``'s start, end and timezone, then ``[synthetic]``
+    (without ``dir`` and ``seed``)."""
+    fields = {"start": config.start, "end": config.end, "timezone": config.timezone}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    fields.update({k: v for k, v in (config.synthetic or {}).items() if k not in ("dir", "seed")})
+    return fields
+
+
 def _generate_params(config: RegionConfig) -> dict[str, Any]:
-    return dict(config.synthetic or {})
+    # what the region follows from: the fields set (the rest are SyntheticParams' defaults, which are code), the
+    # seed, and the generator (its version, its code): a change to any makes the region again
+    from mobility.synthetic.region import generator_fingerprint
+
+    return {**(config.synthetic or {}), **_synthetic_fields(config), "generator_fingerprint": generator_fingerprint()}
 
 
 def _generate_inputs(config: RegionConfig) -> list[Path]:
@@ -59,16 +72,11 @@ def _generate_inputs(config: RegionConfig) -> list[Path]:
 def run_generate(ctx: StageContext) -> dict[str, Any]:
     from mobility.synthetic import SyntheticParams, generate_region
 
-    spec = dict(ctx.config.synthetic or {})
-    spec.pop("dir", None)
-    seed = int(spec.pop("seed", 0))
-    fields = {"start": ctx.config.start, "end": ctx.config.end, "timezone": ctx.config.timezone}
-    fields = {k: v for k, v in fields.items() if v is not None}
-    fields.update(spec)
     try:
-        params = SyntheticParams(**fields)
+        params = SyntheticParams(**_synthetic_fields(ctx.config))
     except TypeError as exc:
         raise MobilityError(f"{ctx.config.path}: [synthetic] has an unknown parameter ({exc})") from exc
+    seed = int((ctx.config.synthetic or {}).get("seed", 0))
     region_dir = generate_region(ctx.config.region_dir, params, seed=seed, progress=ctx.progress)
     return {"region_dir": str(region_dir)}
 

@@ -28,9 +28,11 @@ CAVEATS = (
     "status from its probability; the classifier's trees and the signal's attendance model are not refitted "
     "per replicate. They do not cover the gap between the people the panel counts in the labour force and "
     "everyone with a job (a workplace not detected, a home placed in the wrong county): on the synthetic "
-    "regions, perfect statuses still miss the true county rates by 0.7-1.2 points on average. Recalibration "
-    "needs a large labelled panel: with labels for half of the users it moved county rates by up to 3 points, "
-    "with a twentieth by up to 10, and the intervals could miss.",
+    "regions, even perfect statuses miss the true county rates, by about a point on average. Recalibration "
+    "needs a large labelled panel: labels for part of the users move every county's rate together, by several "
+    "points with half of the users labelled and by more with a twentieth, and the intervals can miss that "
+    "(benchmarks/README.md, \"Area rates with honest uncertainty\": why the goal is missed, and trying to "
+    "break it).",
     "Home and work are known only as census block groups; no user id, coordinate or cell behind fewer "
     "than k users appears in this report or its tables.",
     "Official series (UI claims, LAUS) measure different things: claims count benefit recipients, LAUS "
@@ -118,19 +120,20 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
 
 UNCALIBRATED_SIGNAL = (
     "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On the "
-    "project's synthetic regions, where people start working from home one by one, those probabilities put county "
-    "rates 10-15 points too high (county-week mean absolute error 10.5-15.3 points, 95% intervals covering none "
-    "of the cells; benchmarks/README.md), because an absence from the workplace that is remote work looks like a "
-    "job loss. Read them as an upper bound on job loss, not as an unemployment rate, and give the run a labelled "
-    "panel ([employment] labels) before publishing them. A model trained on another region ([employment] model) "
-    "did better between synthetic regions (2.1-3.4 points) but is a transfer: how it carries to real data is not "
-    "known.")
+    "project's synthetic regions, where people start working from home one by one, those probabilities put every "
+    "county's rate far too high, with 95% intervals that missed the truth, because an absence from the workplace "
+    "that is remote work looks like a job loss. Read them as an upper bound on job loss, not as an unemployment "
+    "rate, and give the run a labelled panel ([employment] labels) before publishing them. A model trained on "
+    "another region ([employment] model) did much better between synthetic regions but is a transfer: how it "
+    "carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's own probabilities "
+    "and a transferred model\").")
 
 
 TRANSFER_AREA = (
-    "Between the project's synthetic regions, a transferred model's county rates were 2.1-3.4 points off on "
-    "average, and their 95% intervals covered the truth in 57-89% of county-weeks (benchmarks/README.md, "
-    "\"Without labels\"); on real data the error of a transfer is not known.")
+    "Between the project's synthetic regions, a transferred model's county rates were a few points off on "
+    "average, and their 95% intervals missed the truth in many county-weeks (benchmarks/README.md, \"Without "
+    "labels: the signal's own probabilities and a transferred model\"); on real data the error of a transfer is "
+    "not known.")
 
 
 def _share(x) -> str:

@@ -8,6 +8,10 @@ is bounded by the batch, not the region. Every random stream is keyed by (seed, 
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -69,9 +73,80 @@ def _rng(seed: int, purpose: str, *keys: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM[purpose], *keys)))
 
 
+def _code_text(source: str) -> str:
+    """The code of a module's ``source`` without comments, docstrings, blank lines and layout (``ast.dump``)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _module_file(name: str):
+    """The import spec of ``name`` if it is a ``mobility`` module (not a package, not a name inside a module)."""
+    if not name.startswith("mobility."):
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # "mobility.kernels.geo.haversine_m": a function, not a module
+        return None
+    return spec if spec is not None and spec.submodule_search_locations is None else None
+
+
+@functools.lru_cache(maxsize=1)
+def generator_sources() -> dict[str, str]:
+    """The code of every module :func:`generate_region` runs, by module name, as :func:`_code_text` gives it.
+
+    The modules are this one and, transitively, every ``mobility`` module it imports (package
+    ``__init__`` files aside: importing a submodule runs them, but the generator calls nothing in them).
+    A module installed without its source counts by the package's version instead.
+    """
+    out: dict[str, str] = {}
+    todo = [__name__]
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        origin = _module_file(name).origin or ""
+        if not (origin.endswith(".py") and os.path.isfile(origin)):
+            from importlib import metadata
+
+            out[name] = f"mobility {metadata.version('mobility')}"
+            continue
+        source = Path(origin).read_text(encoding="utf-8")
+        out[name] = _code_text(source)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if _module_file(a.name)]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                # `from mobility.synthetic import census` names a module, `from mobility.kernels.geo import
+                # haversine_m` a module's content
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                todo += [n for n in names if _module_file(n)]
+    return dict(sorted(out.items()))
+
+
+def generator_fingerprint() -> str:
+    """What, beside the seed and the parameters, decides a region's content: :data:`GENERATOR_VERSION`, the code
+    of the generator's modules (:func:`generator_sources`) and numpy's version (its random streams may change
+    between versions); 16 hex digits of a SHA-256. A region cached under another fingerprint is made again.
+
+    Examples
+    --------
+    >>> fp = generator_fingerprint()
+    >>> len(fp), fp == generator_fingerprint()
+    (16, True)
+    """
+    payload = {"generator_version": GENERATOR_VERSION, "numpy": np.__version__, "code": generator_sources()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _manifest(params: SyntheticParams, seed: int, counties: list[str]) -> dict:
     return {"name": "synthetic", "seed": seed, "params": params.to_dict(), "generator_version": GENERATOR_VERSION,
-            "timezone": params.timezone, "start": params.start, "end": params.end, "state_fips": STATE_FIPS,
+            "generator_fingerprint": generator_fingerprint(), "timezone": params.timezone, "start": params.start, "end": params.end, "state_fips": STATE_FIPS,
             "state_abbr": STATE_ABBR, "counties": counties, "bbox": dict(BBOX)}
 
 
@@ -80,7 +155,8 @@ def _same_region(path: Path, manifest: dict) -> bool:
         old = json.loads((path / "region.json").read_text())
     except (OSError, ValueError):
         return False
-    return all(old.get(k) == manifest[k] for k in ("name", "seed", "params", "generator_version"))
+    return all(old.get(k) == manifest[k] for k in ("name", "seed", "params", "generator_version",
+                                                    "generator_fingerprint"))
 
 
 def generate_region(out_dir: str | os.PathLike, params: SyntheticParams | None = None, *, seed: int = 0,
@@ -88,9 +164,9 @@ def generate_region(out_dir: str | os.PathLike, params: SyntheticParams | None =
     """Generate the synthetic region into ``out_dir`` (see ``data/synthetic/README.md`` for the layout).
 
     Deterministic: the same ``seed`` and ``params`` give byte-identical Parquet content. If ``out_dir``
-    already holds a region made with the same seed, parameters and generator version, it is returned
-    untouched; a synthetic region made with other settings is replaced; any other non-empty directory is
-    refused.
+    already holds a region made with the same seed, parameters and generator (:func:`generator_fingerprint`:
+    its version, its code, numpy's version), it is returned untouched; a synthetic region made otherwise is
+    replaced; any other non-empty directory is refused.
 
     Examples
     --------

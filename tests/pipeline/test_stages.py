@@ -396,3 +396,27 @@ def test_a_misspelt_label_status_stops_the_run_before_the_first_stage(tmp_path):
     with pytest.raises(MobilityError, match=r"labels\.csv: line 4, column 'status': 'laid off' is not a status"):
         run(str(path), str(tmp_path / "out"), progress=False)
     assert not (tmp_path / "out" / "ping_shards").exists()
+
+
+def test_the_generate_stage_runs_again_when_what_makes_the_region_changes(tmp_path, monkeypatch):
+    """[region] end (a generator parameter the config sets outside [synthetic]) and the generator's code are
+    part of the generate stage's fingerprint: a change to either makes the region again, not a skip that leaves
+    the old region (the old period, the old code's pings) under the new config."""
+    from mobility.pipeline import run
+    from mobility.synthetic import region as region_mod
+    from mobility.synthetic import write_region_config
+
+    def generate(end):
+        config = write_region_config(tmp_path / "t.toml", name="t", start="2020-03-02", end=end, seed=1, n_users=5)
+        status = run(str(config), str(tmp_path / "out"), until="generate", progress=False)["stages"]["generate"]
+        return status["status"], json.loads((tmp_path / "region" / "region.json").read_text())
+
+    assert generate("2020-03-08")[0] == "ran"
+    assert generate("2020-03-08")[0] == "skipped"
+    status, manifest = generate("2020-03-15")
+    assert (status, manifest["end"]) == ("ran", "2020-03-15")
+    code = dict(region_mod.generator_sources())
+    code["mobility.synthetic.daily"] += "changed"
+    monkeypatch.setattr(region_mod, "generator_sources", lambda: code)
+    status, after = generate("2020-03-15")
+    assert status == "ran" and after["generator_fingerprint"] != manifest["generator_fingerprint"]

@@ -101,6 +101,36 @@ def test_rerun_is_a_no_op_and_other_params_replace(tmp_path, monkeypatch):
     assert json.loads((out / "region.json").read_text())["seed"] == 2
 
 
+def test_a_changed_generator_makes_the_region_again(tmp_path, monkeypatch):
+    """Same seed and parameters, but the generator's code changed (an upgrade, an edit without a version bump):
+    the cached region is made again, not returned stale; the same code again leaves it untouched."""
+    out = generate_region(tmp_path / "r", SMALL, seed=1)
+    before = json.loads((out / "region.json").read_text())["generator_fingerprint"]
+    stamp = os.stat(out / "region.json").st_mtime_ns
+    code = dict(region_mod.generator_sources())
+    monkeypatch.setattr(region_mod, "generator_sources", lambda: code)
+    assert generate_region(tmp_path / "r", SMALL, seed=1) == out
+    assert os.stat(out / "region.json").st_mtime_ns == stamp  # the same code: the cache holds
+    code["mobility.synthetic.pings"] += "changed"
+    generate_region(tmp_path / "r", SMALL, seed=1)
+    after = json.loads((out / "region.json").read_text())["generator_fingerprint"]
+    assert after != before and os.stat(out / "region.json").st_mtime_ns != stamp
+
+
+def test_the_generator_code_is_the_modules_it_runs_without_comments_or_docstrings():
+    code = region_mod.generator_sources()
+    # region.py imports these (pings, daily), daily imports kernels.geo, synthetic.census imports census.lodes
+    assert {"mobility.synthetic.region", "mobility.synthetic.pings", "mobility.synthetic.daily",
+            "mobility.kernels.geo", "mobility.census.lodes", "mobility.synthetic.params"} <= set(code)
+    # neither the region config writer nor the evaluation runs when a region is made; packages' __init__ neither
+    assert not {"mobility.synthetic.config", "mobility.synthetic.evaluate", "mobility.employment.params",
+                "mobility.synthetic", "mobility"} & set(code)
+    text = region_mod._code_text
+    assert text("x = 1  # one\n") == text('"""A module."""\n\n\nx = 1\n') == text("x = (\n    1)\n")
+    assert text("def f():\n    '''Doc.'''\n    return 1\n") == text("def f():\n    return 1\n")
+    assert text("x = 1\n") != text("x = 2\n")
+
+
 def test_killed_generation_leaves_nothing(tmp_path, monkeypatch):
     def killed(*a, **k):
         raise KeyboardInterrupt
@@ -225,7 +255,7 @@ GENERATOR_1_0_COLUMNS = {
 def _content_digest(region):
     """SHA-256 over every file generator 1.0 wrote but the GeoJSON: Parquet by its values (independent of the
     writer's version) and, for the truth tables 2.0 widened, 1.0's columns; region.json without
-    ``generator_version``; the rest by its bytes."""
+    ``generator_version`` and ``generator_fingerprint``; the rest by its bytes."""
     h = hashlib.sha256()
     for path in sorted(region.rglob("*")):
         if not path.is_file() or path.suffix == ".geojson" or path.name in ("daily.parquet", "places.parquet"):
@@ -239,6 +269,7 @@ def _content_digest(region):
         elif path.name == "region.json":
             manifest = json.loads(path.read_text())
             manifest.pop("generator_version")
+            manifest.pop("generator_fingerprint")
             h.update(json.dumps(manifest, sort_keys=True).encode())
         else:
             h.update(path.read_bytes())
