@@ -146,7 +146,8 @@ def generator_fingerprint() -> str:
 
 def _manifest(params: SyntheticParams, seed: int, counties: list[str]) -> dict:
     return {"name": "synthetic", "seed": seed, "params": params.to_dict(), "generator_version": GENERATOR_VERSION,
-            "generator_fingerprint": generator_fingerprint(), "timezone": params.timezone, "start": params.start, "end": params.end, "state_fips": STATE_FIPS,
+            "generator_fingerprint": generator_fingerprint(), "timezone": params.timezone, "start": params.start,
+            "end": params.end, "state_fips": STATE_FIPS,
             "state_abbr": STATE_ABBR, "counties": counties, "bbox": dict(BBOX)}
 
 
