@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -198,17 +199,19 @@ def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentPar
     See ``tests/employment/test_estimate.py`` (three partitions give the matrices of all users at once).
     """
     params = params or EmploymentParams()
-    user_sets, first, last = [], [], []
-    for read in parts:
+    def span(read):  # a partition's users, first and last week (None without rows)
         weekly = read("weekly_attendance", ["user_id", "week"])
-        base = read("baseline_workplace", ["user_id"])
         if weekly is None or not len(weekly):
-            user_sets.append(None)
-            continue
-        user_sets.append(np.union1d(weekly["user_id"].astype(str).unique(), base["user_id"].astype(str).unique()))
+            return None
+        base = read("baseline_workplace", ["user_id"])
         week = pd.to_datetime(weekly["week"])
-        first.append(week.min())
-        last.append(week.max())
+        return (np.union1d(weekly["user_id"].astype(str).unique(), base["user_id"].astype(str).unique()),
+                week.min(), week.max())
+
+    with ThreadPoolExecutor(2) as pool:  # Arrow decodes off the GIL
+        spans = list(pool.map(span, parts))
+    user_sets = [None if s is None else s[0] for s in spans]
+    first, last = [s[1] for s in spans if s is not None], [s[2] for s in spans if s is not None]
     if not first:
         raise MobilityError(NO_VISITS)
     users = np.concatenate([u for u in user_sets if u is not None])
@@ -224,30 +227,36 @@ def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentPar
     in_base_week = np.asarray((weeks >= start) & (weeks <= end))
     covered_base = np.zeros(n_w, dtype=bool)
     out = None
-    for read, part_users in zip(parts, user_sets):
-        if part_users is None:
-            continue
-        panel = relative_attendance(read("weekly_attendance", None), read("baseline_workplace", None),
-                                    params=params, weeks=weeks, check_baseline=False)
-        covered_base |= panel["covered"].to_numpy().reshape(-1, n_w).any(axis=0) & in_base_week
-        daytime = read("daytime_weekly", None)
-        part = signal_inputs(panel, daytime=daytime if daytime is not None and len(daytime.columns) else None)
-        del panel, daytime
-        if len(users) == len(part.users):  # one partition: its matrices are the region's
-            out = part
-        elif out is None:
-            out = SignalInputs(users, weeks, *(np.full((n_u, n_w), np.nan) for _ in range(2)),
-                               np.zeros((n_u, n_w), dtype=bool),
-                               {c: np.full((n_u, n_w), np.nan) for c in part.matrices}, part.daytime)
-        elif part.daytime != out.daytime:
-            raise MobilityError("signal_inputs_of_parts: some partitions have a daytime_weekly table and others "
-                                "not; compute every partition's tables with the same visits' columns")
-        if out is part:
-            continue
-        rows = np.searchsorted(users, part.users)
-        out.attendance[rows], out.work_time[rows], out.usable[rows] = part.attendance, part.work_time, part.usable
-        for c, m in part.matrices.items():
-            out.matrices[c][rows] = m
+    todo = [read for read, part_users in zip(parts, user_sets) if part_users is not None]
+
+    def tables(read):
+        return read("weekly_attendance", None), read("baseline_workplace", None), read("daytime_weekly", None)
+
+    with ThreadPoolExecutor(1) as pool:  # the next partition read (Arrow, off the GIL) while this one is turned
+        ahead = pool.submit(tables, todo[0])
+        for k in range(len(todo)):
+            weekly, base, daytime = ahead.result()
+            if k + 1 < len(todo):
+                ahead = pool.submit(tables, todo[k + 1])
+            panel = relative_attendance(weekly, base, params=params, weeks=weeks, check_baseline=False)
+            covered_base |= panel["covered"].to_numpy().reshape(-1, n_w).any(axis=0) & in_base_week
+            part = signal_inputs(panel, daytime=daytime if daytime is not None and len(daytime.columns) else None)
+            del panel, weekly, base, daytime
+            if len(users) == len(part.users):  # one partition: its matrices are the region's
+                out = part
+            elif out is None:
+                out = SignalInputs(users, weeks, *(np.full((n_u, n_w), np.nan) for _ in range(2)),
+                                   np.zeros((n_u, n_w), dtype=bool),
+                                   {c: np.full((n_u, n_w), np.nan) for c in part.matrices}, part.daytime)
+            elif part.daytime != out.daytime:
+                raise MobilityError("signal_inputs_of_parts: some partitions have a daytime_weekly table and others "
+                                    "not; compute every partition's tables with the same visits' columns")
+            if out is part:
+                continue
+            rows = np.searchsorted(users, part.users)
+            out.attendance[rows], out.work_time[rows], out.usable[rows] = part.attendance, part.work_time, part.usable
+            for c, m in part.matrices.items():
+                out.matrices[c][rows] = m
     check_baseline_weeks(covered_base, weeks, params)
     return out
 

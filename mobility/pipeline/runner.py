@@ -211,8 +211,14 @@ def read_parts(paths: Sequence[Path], columns: list[str] | None = None) -> pd.Da
 
     if not paths:
         raise MobilityError("read_parts: no Parquet files to read")
-    with ThreadPoolExecutor(2) as pool:
-        tables = list(pool.map(lambda p: pq.read_table(p, columns=columns, use_pandas_metadata=True), paths))
+    def read(path):
+        return pq.read_table(path, columns=columns, use_pandas_metadata=True)
+
+    if len(paths) == 1:  # no threads to start for one file (a partition's table read by itself)
+        tables = [read(paths[0])]
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            tables = list(pool.map(read, paths))
     kept = [t for t in tables if t.num_rows] or tables[:1]
     if any(not t.schema.equals(kept[0].schema, check_metadata=False) for t in kept[1:]):
         return pd.concat([t.to_pandas() for t in kept], ignore_index=True)
