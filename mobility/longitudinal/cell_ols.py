@@ -101,7 +101,7 @@ from threadpoolctl import threadpool_limits
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, satterthwaite_df
-from mobility.longitudinal.fixed_effects import demean_with, two_way_system
+from mobility.longitudinal.fixed_effects import as_codes, demean_with, two_way_system
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
-    cells = np.asarray(cells, dtype=np.int64)
+    cells = as_codes(cells)
     n, m = y.shape
     r = np.eye(n_cells) if contrasts is None else np.asarray(contrasts, dtype=np.float64)
     system = two_way_system(unit_codes, time_codes, weights)
@@ -272,7 +272,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     inv_uw = sp.diags(1.0 / system.unit_weight)
     ud = sp.csr_matrix((wr, (units[rows], c)), shape=(n_units, n_cells))
     dmud = np.diag(np.bincount(c, weights=wr, minlength=n_cells)) - (ud.T @ (inv_uw @ ud)).toarray()
-    wd = np.bincount(times[rows] * n_cells + c, weights=wr, minlength=n_times * n_cells).reshape(n_times, n_cells)
+    wd = np.bincount(times[rows].astype(np.int64) * n_cells + c, weights=wr, minlength=n_times * n_cells).reshape(n_times, n_cells)
     wmud = wd - (system.incidence.T @ (inv_uw @ ud)).toarray()
     gamma = system.week_coefficients(wmud)  # (T, cells): week effects of each cell column
     bread = dmud - wmud.T @ gamma
@@ -311,7 +311,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
 
     lev = moments = None
     if vcov == "cr2":
-        c_all = np.full(n, -1, dtype=np.int64)
+        c_all = np.full(n, -1, dtype=cells.dtype)
         c_all[rows] = c
         q_cr2 = la.cho_solve(factor, r.T)
         lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
@@ -483,7 +483,7 @@ def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
         v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
         adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
     use = lev.ok[units]
-    cell = units[use] * n_times + times[use]  # (person, week) of each row used, flat
+    cell = units[use].astype(np.int64) * n_times + times[use]  # (person, week) of each row used, flat
     e = np.zeros((n_units, n_times))
     e.reshape(-1)[cell] = adjusted[use]
     seen = np.zeros((n_units, n_times))
@@ -522,7 +522,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): L = B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): K
     # person x cell pairs (the nonzeros of D_g' y) and, per person with cells, its pairs padded (for B^-1[c, c'])
-    pair_key = units[cell_rows] * n_cells + c_all[cell_rows]
+    pair_key = units[cell_rows].astype(np.int64) * n_cells + c_all[cell_rows]
     pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
     pair_person, pair_cell = pairs // n_cells, pairs % n_cells
     with_cells, pair_count = np.unique(pair_person, return_counts=True)
@@ -534,7 +534,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     pc = np.where(pad >= 0, pair_cell[np.maximum(pad, 0)], 0)
     b_sub = np.where((pad >= 0)[:, :, None] & (pad >= 0)[:, None, :], b_inv[pc[:, :, None], pc[:, None, :]], 0.0)
     null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
-    flat = units * n_times + times
+    flat = units.astype(np.int64) * n_times + times
     cell_ext = c_all + 1  # 0: no cell, for a gather from [0, q]
     unweighted = bool(np.all(w == 1.0))  # two passes over the rows fewer per contrast
     adj_scale = 1.0 / s[lev.rows]

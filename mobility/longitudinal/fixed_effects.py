@@ -19,6 +19,18 @@ import scipy.sparse as sp
 from mobility.errors import MobilityError
 
 
+def as_codes(codes) -> np.ndarray:
+    """Integer codes as they are where int32 or int64 (no rows-long copy), anything else as int64.
+
+    Examples
+    --------
+    >>> as_codes(np.array([0, 1], dtype=np.int32)).dtype.name, as_codes([0, 1.0]).dtype.name
+    ('int32', 'int64')
+    """
+    codes = np.asarray(codes)
+    return codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64)
+
+
 def _unit_means(values: np.ndarray, codes: np.ndarray, weights: np.ndarray, unit_weight: np.ndarray) -> np.ndarray:
     """Weighted mean of each column of ``values`` per code, as a ``(n_codes, m)`` array."""
     n_codes = unit_weight.shape[0]
@@ -34,7 +46,7 @@ class TwoWaySystem:
 
     Attributes
     ----------
-    unit_codes, time_codes : int arrays (n,)
+    unit_codes, time_codes : int arrays (n,), int32 or int64
     weights : float array (n,)
     unit_weight : float array (P,), summed weights per person.
     incidence : sparse (P, T), summed weights per person and week.
@@ -79,8 +91,7 @@ def two_way_system(
     >>> s.absorbed_rank, s.n_units, s.n_times
     (3, 2, 2)
     """
-    unit_codes = np.asarray(unit_codes, dtype=np.int64)
-    time_codes = np.asarray(time_codes, dtype=np.int64)
+    unit_codes, time_codes = as_codes(unit_codes), as_codes(time_codes)
     n = unit_codes.shape[0]
     if time_codes.shape != (n,) or unit_codes.ndim != 1:
         raise MobilityError(f"two_way_demean: unit_codes and time_codes must have shape ({n},)")
