@@ -101,7 +101,7 @@ from threadpoolctl import threadpool_limits
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, satterthwaite_df
-from mobility.longitudinal.fixed_effects import as_codes, demean_with, two_way_system
+from mobility.longitudinal.fixed_effects import as_codes, two_way_effects, two_way_system
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,7 @@ def cell_ols(
     leverage_tol: float = 0.05,
     joint: list[np.ndarray] | None = None,
     satterthwaite: bool = True,
+    block_rows: int = 2**18,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -218,6 +219,10 @@ def cell_ols(
     satterthwaite : bool
         CR2 only: compute every contrast's Satterthwaite moments (``moments.mean``, ``moments.square``); False
         leaves them NaN (the ``joint`` sets are computed either way): at 100k users they cost more than the fit.
+    block_rows : int
+        Rows per block of persons in the passes made person by person (residuals, person scores, CR2 leverage and
+        imputed meat): their temporaries hold a block, not every row (:func:`person_blocks`). The result does not
+        depend on it, to the bit: each person's sums are taken within one block, over their rows in order.
 
     Returns
     -------
@@ -246,12 +251,40 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite, block_rows)
+
+
+def person_blocks(units: np.ndarray, n_units: int, block_rows: int) -> list[tuple[np.ndarray | slice, int, int]]:
+    """The rows in blocks of whole persons, about ``block_rows`` rows each: ``(rows, first, end)`` per block, the
+    block holding persons ``first..end-1`` and ``rows`` their rows, each person's in their original order.
+
+    Where the rows come grouped by person in code order (a panel read user by user), ``rows`` are slices
+    (nothing is copied); otherwise index arrays of one stable sort by person.
+
+    Examples
+    --------
+    >>> person_blocks(np.array([0, 0, 1, 2, 2, 2]), 3, 3)
+    [(slice(0, 3, None), 0, 2), (slice(3, 6, None), 2, 3)]
+    >>> [(b.tolist(), lo, hi) for b, lo, hi in person_blocks(np.array([1, 0, 1, 0]), 2, 2)]
+    [([1, 3], 0, 1), ([0, 2], 1, 2)]
+    """
+    n = units.shape[0]
+    ends = np.cumsum(np.bincount(units, minlength=n_units))  # each person's last row + 1, in person order
+    persons = np.unique(np.searchsorted(ends, np.arange(block_rows, n, block_rows)))  # a person ending each block
+    cuts = np.concatenate([[0], persons + 1, [n_units]]) if n_units else np.zeros(1, dtype=np.int64)
+    cuts = np.unique(np.minimum(cuts, n_units))
+    grouped = bool(np.all(units[1:] >= units[:-1])) if n > 1 else True
+    order = None if grouped else np.argsort(units, kind="stable")
+    out = []
+    for first, end in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        lo, hi = (int(ends[first - 1]) if first else 0), int(ends[end - 1])
+        out.append((slice(lo, hi) if order is None else order[lo:hi], first, end))
+    return out
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
               rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05,
-              joint=None, satterthwaite=True) -> ContrastFit:
+              joint=None, satterthwaite=True, block_rows=2**18) -> ContrastFit:
     if vcov not in ("cr1", "cr2"):
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
@@ -287,22 +320,31 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
             f"cell dummies are collinear with the fixed effects ({n_cells} cells); an event-time or cohort cell "
             "has no variation of its own: narrow the window or merge small groups"
         )
-    y_tilde = demean_with(system, y)
-    rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
+    # M y is formed on the rows that need it when they need it (never every row and outcome at once): the same
+    # operations on the same values as demean_with
+    persons_y, weeks_y = two_way_effects(system, y)
+
+    def y_tilde(j: int, at) -> np.ndarray:
+        return y[at, j] - persons_y[units[at], j] - weeks_y[times[at], j]
+
+    rhs = np.stack([np.bincount(c, weights=wr * y_tilde(j, rows), minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
+    blocks = person_blocks(units, n_units, block_rows)
 
     def residuals(coef: np.ndarray):
-        # M y - M D b, one outcome at a time (a column of rows, not a rows x outcomes array): M (D coef) from the
-        # person x cell and week x cell sums (demean_with's algebra without its passes over the rows), for the
-        # full fit and the one with the null imposed
+        # M y - M D b of outcome j on rows ``at`` (a block): M (D coef) from the person x cell and week x cell sums
+        # (demean_with's algebra without its passes over the rows), for the full fit and the one with the null
+        # imposed
         person_means = (ud @ coef) / system.unit_weight[:, None]
         weeks = system.week_coefficients(wd @ coef - system.incidence.T @ person_means)
         persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
 
-        def column(j: int) -> np.ndarray:
-            out = -persons[units, j] - weeks[times, j]
-            out[rows] += coef[c, j]
-            return y_tilde[:, j] - out
+        def column(j: int, at) -> np.ndarray:
+            out = -persons[units[at], j] - weeks[times[at], j]
+            cb = cells[at]
+            in_cell = cb >= 0
+            out[in_cell] += coef[cb[in_cell], j]
+            return y_tilde(j, at) - out
 
         return column
 
@@ -311,35 +353,38 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
 
     lev = moments = None
     if vcov == "cr2":
-        c_all = np.full(n, -1, dtype=cells.dtype)
-        c_all[rows] = c
+        c_all = cells if rows.size == 0 or cells.min() >= -1 else np.maximum(cells, -1)  # -1: no cell
         q_cr2 = la.cho_solve(factor, r.T)
-        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
+        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol, blocks)
         if satterthwaite or joint:
             moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
         del c_all
 
     def sandwich(resid, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
-        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 (lev)
-        # adds the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
+        # the person x cell and person x week sums of w e (sparse), a block of persons at a time, never a rows x
+        # contrasts array; CR2 (lev) adds the adjusted persons' corrections (few rows) and the imputed meat of
+        # directions of leverage 1
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
         cov = np.empty((m, r.shape[0], r.shape[0]))
+        adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
         for j in range(m):
-            e_j = resid(j)  # residuals of outcome j
-            we = w * e_j
-            in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
-            in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
-            scores = in_cells @ q - in_weeks @ gq  # (units, k)
-            adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
+            scores = np.empty((n_units, r.shape[0]))
+            for at, first, end in blocks:
+                we = w[at] * resid(j, at)  # weighted residuals of outcome j on the block's rows
+                cb, who = cells[at], units[at] - first
+                in_cell = cb >= 0
+                in_cells = sp.csr_matrix((we[in_cell], (who[in_cell], cb[in_cell])), shape=(end - first, n_cells))
+                in_weeks = sp.csr_matrix((we, (who, times[at])), shape=(end - first, n_times))
+                scores[first:end] = in_cells @ q - in_weeks @ gq  # (block's persons, k)
             if adjusted:
-                we_sqrt = np.sqrt(w) * e_j
-                scores += sp.csr_matrix((we_sqrt[lev.rows], (units[lev.rows], np.arange(lev.rows.size))),
+                we_sqrt = np.sqrt(w[lev.rows]) * resid(j, lev.rows)
+                scores += sp.csr_matrix((we_sqrt, (units[lev.rows], np.arange(lev.rows.size))),
                                         shape=(n_units, lev.rows.size)) @ lev.delta
             meat = scores.T @ scores
             if adjusted and lev.null_rows.size:
-                meat += _imputed_meat(lev, system, we_sqrt)
+                meat += _imputed_meat(lev, system, lambda at: np.sqrt(w[at]) * resid(j, at), blocks)
             cov[j] = (factor_cr1 if lev is None else 1.0) * meat
         return cov
 
@@ -398,8 +443,9 @@ def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
     return out
 
 
-def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, chunk=1024) -> _Leverage:
-    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`)."""
+def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_tol=1e-6, chunk=1024) -> _Leverage:
+    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`); the rows'
+    leverages are formed a block of persons at a time (``blocks``: :func:`person_blocks`)."""
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
     ok = np.ones(n_units, dtype=bool)
@@ -408,16 +454,16 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
-    in_cell = c_all >= 0
     b_inv_diag = (chol_inv**2).sum(axis=0)
-    h = np.empty(w.shape[0])  # each row's leverage, by slices of rows (no rows-long temporaries)
-    for lo in range(0, h.shape[0], 2**18):
-        sl = slice(lo, lo + 2**18)
-        t, cc = times[sl], np.maximum(c_all[sl], 0)
-        h[sl] = w[sl] * (kt[t, t] + np.where(in_cell[sl], b_inv_diag[cc] - 2.0 * lt[cc, t], 0.0))
-    # a direction of leverage 1 needs a summed leverage of 1: 0.9 catches every one spread over small rows
-    high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
-    persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
+    # each row's leverage, a block of persons at a time (no rows-long array); a direction of leverage 1 needs a
+    # summed leverage of 1: 0.9 catches every one spread over small rows
+    high = np.zeros(n_units, dtype=bool)
+    for at, first, end in blocks:
+        t, cc, who = times[at], np.maximum(c_all[at], 0), units[at] - first
+        h = w[at] * (kt[t, t] + np.where(c_all[at] >= 0, b_inv_diag[cc] - 2.0 * lt[cc, t], 0.0))
+        high[first:end] = (np.bincount(who[h > leverage_tol], minlength=end - first) > 0) \
+            | (np.bincount(who, weights=h, minlength=end - first) > 0.9)
+    persons = np.flatnonzero(high)
     if persons.size == 0:
         return _Leverage.none(n_units, k)
     slots = _slots(persons, units, n_units)
@@ -443,7 +489,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
     for lo in range(0, persons.size, chunk):
         sl = slice(lo, lo + chunk)
         pr = present[sl]
-        t, c, i_ = times[idx[sl]], c_all[idx[sl]], in_cell[idx[sl]] & pr
+        t, c, i_ = times[idx[sl]], c_all[idx[sl]], (c_all[idx[sl]] >= 0) & pr
         s = np.where(pr, np.sqrt(w[idx[sl]]), 0.0)  # (p, n): sqrt weights, 0 on padding
         ccs = np.maximum(c, 0)
         m = kt[t[:, :, None], t[:, None, :]]
@@ -473,22 +519,33 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
                      int(persons.size))
 
 
-def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
+def _imputed_meat(lev: _Leverage, system, we_sqrt, blocks) -> np.ndarray:
     """``sum_g Q0_g' Sigma[t_g, t_g] Q0_g`` over the persons with directions of leverage 1, ``Sigma`` the
-    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` pooled over the other persons."""
+    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` pooled over the other persons.
+
+    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows; the person x week table of the adjusted residuals is filled a
+    block of persons at a time (``blocks``: :func:`person_blocks`)."""
     units, times, n_units, n_times = system.unit_codes, system.time_codes, system.n_units, system.n_times
-    adjusted = we_sqrt.copy()
+    fixed_rows = fixed = np.zeros(0)  # the adjusted persons' rows and their values A_g sqrt(w_g) e_g
     if lev.adj_rows.size:
         pr = lev.adj_rows >= 0
-        v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
-        adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
-    use = lev.ok[units]
-    cell = units[use].astype(np.int64) * n_times + times[use]  # (person, week) of each row used, flat
+        v = np.where(pr, we_sqrt(np.maximum(lev.adj_rows, 0)), 0.0)
+        fixed_rows, fixed = lev.adj_rows[pr], np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
+        order = np.argsort(fixed_rows)
+        fixed_rows, fixed = fixed_rows[order], fixed[order]
     e = np.zeros((n_units, n_times))
-    e.reshape(-1)[cell] = adjusted[use]
     seen = np.zeros((n_units, n_times))
-    seen.reshape(-1)[cell] = 1.0
-    del cell, adjusted
+    for at, first, end in blocks:
+        rows = np.arange(at.start, at.stop) if isinstance(at, slice) else at
+        adjusted = we_sqrt(at)
+        pos = np.searchsorted(fixed_rows, rows)  # the block's rows of adjusted persons take their A_g values
+        hit = pos < fixed_rows.size
+        hit[hit] = fixed_rows[pos[hit]] == rows[hit]
+        adjusted[hit] = fixed[pos[hit]]
+        use = lev.ok[units[at]]
+        cell = units[at][use].astype(np.int64) * n_times + times[at][use]  # (person, week) of each row used, flat
+        e.reshape(-1)[cell] = adjusted[use]
+        seen.reshape(-1)[cell] = 1.0
     pairs = seen.T @ seen
     sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
     pr = lev.null_rows >= 0

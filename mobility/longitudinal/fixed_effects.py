@@ -117,12 +117,14 @@ def two_way_system(
     return TwoWaySystem(unit_codes, time_codes, w, unit_w, incidence, a_pinv, n_units + rank)
 
 
-def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
-    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies.
+def two_way_effects(system: TwoWaySystem, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The person effects ``a`` (P, m) and week effects ``g`` (T, m) of the columns of ``values`` (n, m), such
+    that ``M v = v - a[person] - g[week]`` (:func:`demean_with`): a caller may form ``M v`` on any rows when it
+    needs them, not for every row at once.
 
-    ``M v = v - a[person] - g[week]`` with week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects
-    ``a = a_v - (C g) / w_person`` (``a_v`` the persons' weighted means of ``v``, ``C`` the person x week
-    incidence): two passes over the rows per column, the rest on persons and weeks.
+    Week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects ``a = a_v - (C g) / w_person`` (``a_v`` the
+    persons' weighted means of ``v``, ``C`` the person x week incidence): two passes over the rows per column,
+    the rest on persons and weeks.
     """
     w, units, times = system.weights, system.unit_codes, system.time_codes
     person_means = _unit_means(values, units, w, system.unit_weight)  # (P, m)
@@ -131,7 +133,14 @@ def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
         week_sums[:, j] = np.bincount(times, weights=w * values[:, j], minlength=system.n_times)
     week_sums -= system.incidence.T @ person_means
     weeks = system.week_coefficients(week_sums)  # (T, m)
-    persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+    return person_means - (system.incidence @ weeks) / system.unit_weight[:, None], weeks
+
+
+def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
+    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies:
+    ``v - a[person] - g[week]`` with the effects of :func:`two_way_effects`."""
+    units, times = system.unit_codes, system.time_codes
+    persons, weeks = two_way_effects(system, values)
     out = np.empty(values.shape, dtype=np.result_type(values, persons))
     for j in range(values.shape[1]):  # a column at a time: no rows x columns temporaries
         out[:, j] = values[:, j] - persons[units, j] - weeks[times, j]
