@@ -355,7 +355,8 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     if vcov == "cr2":
         c_all = cells if rows.size == 0 or cells.min() >= -1 else np.maximum(cells, -1)  # -1: no cell
         q_cr2 = la.cho_solve(factor, r.T)
-        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol, blocks)
+        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol, blocks,
+                        lambda j, at: np.sqrt(w[at]) * resid(j, at), m, keep_delta=bool(satterthwaite or joint))
         if satterthwaite or joint:
             moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
         del c_all
@@ -368,7 +369,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
         cov = np.empty((m, r.shape[0], r.shape[0]))
-        adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
+        adjusted = lev is not None and lev.n_adjusted > 0  # CR2 with no adjusted person: CR0, no factor
         for j in range(m):
             scores = np.empty((n_units, r.shape[0]))
             for at, first, end in blocks:
@@ -379,12 +380,10 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
                 in_weeks = sp.csr_matrix((we, (who, times[at])), shape=(end - first, n_times))
                 scores[first:end] = in_cells @ q - in_weeks @ gq  # (block's persons, k)
             if adjusted:
-                we_sqrt = np.sqrt(w[lev.rows]) * resid(j, lev.rows)
-                scores += sp.csr_matrix((we_sqrt, (units[lev.rows], np.arange(lev.rows.size))),
-                                        shape=(n_units, lev.rows.size)) @ lev.delta
+                scores[lev.persons] += lev.score_fix[j]
             meat = scores.T @ scores
             if adjusted and lev.null_rows.size:
-                meat += _imputed_meat(lev, system, lambda at: np.sqrt(w[at]) * resid(j, at), blocks)
+                meat += _imputed_meat(lev, system, j, lambda at: np.sqrt(w[at]) * resid(j, at), blocks)
             cov[j] = (factor_cr1 if lev is None else 1.0) * meat
         return cov
 
@@ -404,8 +403,10 @@ class _Leverage:
     """What the CR2 adjustment of one design needs, outcome by outcome (see :func:`cell_ols`, ``vcov="cr2"``).
 
     ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
-    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i``. ``adj_rows``/``adj_a``:
-    the adjusted persons' row indices (persons, slots; -1 padding) and their ``A_g`` (persons, slots, slots).
+    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i`` (kept only for the
+    small-sample moments: empty otherwise). ``persons``/``score_fix``: the adjusted persons and that sum for
+    each outcome (outcomes, persons, contrasts). ``fixed_rows``/``fixed``: the adjusted persons' rows, in
+    order, and ``A_g sqrt(w_g) e_g`` there (outcomes, rows), for the pooled ``Sigma`` of the imputed meat.
     ``null_rows``/``null_q0``: the persons with directions of leverage 1, their row indices (persons, slots) and
     ``Q0_g`` (persons, slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool
     ``Sigma``).
@@ -413,19 +414,21 @@ class _Leverage:
 
     rows: np.ndarray
     delta: np.ndarray
-    adj_rows: np.ndarray
-    adj_a: np.ndarray
+    persons: np.ndarray
+    score_fix: np.ndarray
+    fixed_rows: np.ndarray
+    fixed: np.ndarray
     null_rows: np.ndarray
     null_q0: np.ndarray
     ok: np.ndarray
     n_adjusted: int
 
     @classmethod
-    def none(cls, n_units: int, k: int) -> "_Leverage":
+    def none(cls, n_units: int, k: int, m: int) -> "_Leverage":
         """Nobody adjusted: CR2 is then the plain sandwich (CR0)."""
-        empty = np.zeros((0, 0), dtype=np.int64)
-        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
-                   np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, np.zeros((0, k)), empty, np.zeros((m, 0, k)), empty, np.zeros((m, 0)),
+                   np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
 
 
 def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
@@ -443,14 +446,18 @@ def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
     return out
 
 
-def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_tol=1e-6, chunk=1024) -> _Leverage:
-    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`); the rows'
-    leverages are formed a block of persons at a time (``blocks``: :func:`person_blocks`)."""
+def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt, m, keep_delta, null_tol=1e-6,
+              chunk=1024) -> _Leverage:
+    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`), applied to
+    the residuals as they are formed, a chunk of persons at a time: what the sandwich needs per outcome
+    (:class:`_Leverage`), not each person's ``A_g`` (slots x slots) nor, unless ``keep_delta`` (the small-sample
+    moments read it), each row's ``delta``. The rows' leverages are formed a block of persons at a time
+    (``blocks``: :func:`person_blocks`). ``we_sqrt(j, rows)``: ``sqrt(w) e`` of outcome ``j`` (of ``m``) there."""
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
     ok = np.ones(n_units, dtype=bool)
     if n_cells == 0 or k == 0:  # nothing to adjust (a block without cells)
-        return _Leverage.none(n_units, k)
+        return _Leverage.none(n_units, k, m)
     chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
@@ -465,7 +472,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_to
             | (np.bincount(who, weights=h, minlength=end - first) > 0.9)
     persons = np.flatnonzero(high)
     if persons.size == 0:
-        return _Leverage.none(n_units, k)
+        return _Leverage.none(n_units, k, m)
     slots = _slots(persons, units, n_units)
     n_slot = slots.shape[1]
     present = slots >= 0
@@ -481,10 +488,11 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_to
         b_inv = chol_inv[:, touched].T @ chol_inv[:, touched]
     local_cell = np.zeros(n_cells, dtype=np.int64)
     local_cell[touched] = np.arange(touched.size)
-    delta = np.zeros((persons.size, n_slot, k))
-    a_all = np.empty((persons.size, n_slot, n_slot))
+    kept_delta = np.zeros((persons.size, n_slot, k) if keep_delta else (0, n_slot, k))
+    score_fix = np.zeros((m, persons.size, k))
+    fixed = np.zeros((m, persons.size, n_slot))
     has_null = np.zeros(persons.size, dtype=bool)
-    q0_all = np.zeros((persons.size, n_slot, k))
+    q0_parts = []
     eye = np.eye(n_slot)
     for lo in range(0, persons.size, chunk):
         sl = slice(lo, lo + chunk)
@@ -492,12 +500,12 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_to
         t, c, i_ = times[idx[sl]], c_all[idx[sl]], (c_all[idx[sl]] >= 0) & pr
         s = np.where(pr, np.sqrt(w[idx[sl]]), 0.0)  # (p, n): sqrt weights, 0 on padding
         ccs = np.maximum(c, 0)
-        m = kt[t[:, :, None], t[:, None, :]]
+        m_g = kt[t[:, :, None], t[:, None, :]]
         lc = local_cell[ccs]
-        m += np.where(i_[:, :, None] & i_[:, None, :], b_inv[lc[:, :, None], lc[:, None, :]], 0.0)
+        m_g += np.where(i_[:, :, None] & i_[:, None, :], b_inv[lc[:, :, None], lc[:, None, :]], 0.0)
         cross = np.where(i_[:, :, None], lt[ccs[:, :, None], t[:, None, :]], 0.0)  # L[c_i, t_j]
-        m -= cross + cross.transpose(0, 2, 1)
-        sms = s[:, :, None] * m * s[:, None, :]
+        m_g -= cross + cross.transpose(0, 2, 1)
+        sms = s[:, :, None] * m_g * s[:, None, :]
         v = s / np.sqrt((s**2).sum(axis=1, keepdims=True))
         proj = eye - v[:, :, None] * v[:, None, :]
         i_minus_h = proj - proj @ sms @ proj
@@ -509,30 +517,37 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, null_to
         r = np.where(i_[:, :, None], q[ccs], 0.0) - gq[t]  # (p, n, k): rows of F q
         sr = s[:, :, None] * r
         big_q = proj @ sr
-        delta[sl] = np.where(pr[:, :, None], a @ big_q - sr, 0.0)
-        a_all[sl] = a
-        has_null[sl] = null.sum(axis=1) > 1  # the person-mean direction v is always null
-        u0 = u * null[:, None, :]
-        q0_all[sl] = u0 @ (u0.transpose(0, 2, 1) @ big_q)
+        delta = np.where(pr[:, :, None], a @ big_q - sr, 0.0)
+        if keep_delta:
+            kept_delta[sl] = delta
+        for j in range(m):  # the person's score correction sum_i sqrt(w_i) e_i delta_i, slot by slot in row order
+            e_s = np.where(pr, we_sqrt(j, idx[sl]), 0.0)
+            fix = score_fix[j, sl]
+            for slot in range(n_slot):
+                there = pr[:, slot]
+                fix[there] += e_s[there, slot, None] * delta[there, slot]
+            fixed[j, sl] = np.einsum("pij,pj->pi", a, e_s)  # A_g sqrt(w_g) e_g
+        null_here = null.sum(axis=1) > 1  # the person-mean direction v is always null
+        has_null[sl] = null_here
+        u0 = (u * null[:, None, :])[null_here]
+        q0_parts.append(u0 @ (u0.transpose(0, 2, 1) @ big_q[null_here]))
     ok[persons[has_null]] = False
-    return _Leverage(slots[present], delta[present], slots, a_all, slots[has_null], q0_all[has_null], ok,
-                     int(persons.size))
+    order = np.argsort(slots[present])  # the adjusted rows in order, for a lookup by row
+    return _Leverage(slots[present], kept_delta[present] if keep_delta else np.zeros((0, k)), persons, score_fix,
+                     slots[present][order], fixed[:, present][:, order], slots[has_null],
+                     np.concatenate(q0_parts) if q0_parts else np.zeros((0, n_slot, k)), ok, int(persons.size))
 
 
-def _imputed_meat(lev: _Leverage, system, we_sqrt, blocks) -> np.ndarray:
+def _imputed_meat(lev: _Leverage, system, j: int, we_sqrt, blocks) -> np.ndarray:
     """``sum_g Q0_g' Sigma[t_g, t_g] Q0_g`` over the persons with directions of leverage 1, ``Sigma`` the
-    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` pooled over the other persons.
+    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` (outcome ``j``) pooled over the
+    other persons.
 
-    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows; the person x week table of the adjusted residuals is filled a
-    block of persons at a time (``blocks``: :func:`person_blocks`)."""
+    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows (the adjusted persons' rows take ``lev.fixed``); the person x
+    week table of the adjusted residuals is filled a block of persons at a time (``blocks``:
+    :func:`person_blocks`)."""
     units, times, n_units, n_times = system.unit_codes, system.time_codes, system.n_units, system.n_times
-    fixed_rows = fixed = np.zeros(0)  # the adjusted persons' rows and their values A_g sqrt(w_g) e_g
-    if lev.adj_rows.size:
-        pr = lev.adj_rows >= 0
-        v = np.where(pr, we_sqrt(np.maximum(lev.adj_rows, 0)), 0.0)
-        fixed_rows, fixed = lev.adj_rows[pr], np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
-        order = np.argsort(fixed_rows)
-        fixed_rows, fixed = fixed_rows[order], fixed[order]
+    fixed_rows, fixed = lev.fixed_rows, lev.fixed[j]
     e = np.zeros((n_units, n_times))
     seen = np.zeros((n_units, n_times))
     for at, first, end in blocks:
