@@ -179,8 +179,10 @@ def fit_terms(
     blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
-    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
-    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    in_cell = cells >= 0
+    mass = (np.bincount(cells[in_cell], minlength=n_cells).astype(np.float64) if ep.weights is None else
+            np.bincount(cells[in_cell], weights=ep.weights[in_cell], minlength=n_cells))  # no rows-long ones
+    del in_cell
     parts = [contrasts(cell_term, mass, n_terms, signs) for cell_term, n_terms, signs in specs]
     r = np.vstack(parts)
     n_all = r.shape[0]
