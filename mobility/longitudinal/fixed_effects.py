@@ -47,7 +47,7 @@ class TwoWaySystem:
     Attributes
     ----------
     unit_codes, time_codes : int arrays (n,), int32 or int64
-    weights : float array (n,)
+    weights : float array (n,), read-only (all ones: a broadcast view of one value)
     unit_weight : float array (P,), summed weights per person.
     incidence : sparse (P, T), summed weights per person and week.
     a_pinv : float array (T, T), pseudo-inverse of ``A = W' Omega M_P W`` (week dummies after person
@@ -95,7 +95,8 @@ def two_way_system(
     n = unit_codes.shape[0]
     if time_codes.shape != (n,) or unit_codes.ndim != 1:
         raise MobilityError(f"two_way_demean: unit_codes and time_codes must have shape ({n},)")
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    # unweighted: one 1.0 seen n times (a read-only view, not a rows-long array held through the fit)
+    w = np.broadcast_to(np.float64(1.0), (n,)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise MobilityError("two_way_demean: weights must be finite and > 0, one per row")
     n_units = int(unit_codes.max()) + 1 if n else 0
