@@ -236,8 +236,14 @@ def prepare_panel(
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
 
-    values = np.column_stack([panel[m].to_numpy(dtype=np.float64, na_value=np.nan) for m in metrics])
-    keep = np.isfinite(values).any(axis=1) if any_metric else np.isfinite(values).all(axis=1)
+    def column(m: str) -> np.ndarray:
+        return panel[m].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # the rows kept from each metric's finite values, then y filled a column at a time on those rows only: never
+    # every row's metrics twice (at 100,000 users each copy of 2.49M rows x 12 metrics is 0.24 GB)
+    finite = [np.isfinite(column(m)) for m in metrics]
+    keep = np.logical_or.reduce(finite) if any_metric else np.logical_and.reduce(finite)
+    del finite
     n_missing = int((~keep).sum())
     treated = loss.notna().to_numpy()
     # weeks (event time, weeks since 1970) fit int32 by far; NO_EVENT is int32's minimum
@@ -272,7 +278,7 @@ def prepare_panel(
     user_codes, _ = pd.factorize(users[keep], sort=False)
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
-        y=values[keep],
+        y=_kept_columns(column, metrics, keep),
         user_codes=np.asarray(user_codes, dtype=code_dtype(len(panel))),
         week_codes=np.asarray(week_codes, dtype=code_dtype(len(panel))),
         event_time=event_time[keep],
@@ -287,6 +293,14 @@ def prepare_panel(
         strata_column=strata,
         weight_column=weight_col,
     )
+
+
+def _kept_columns(column, metrics: list[str], keep: np.ndarray) -> np.ndarray:
+    """The (kept rows, metrics) array of ``column(m)[keep]``, filled a column at a time."""
+    y = np.empty((int(keep.sum()), len(metrics)))
+    for j, m in enumerate(metrics):
+        y[:, j] = column(m)[keep]
+    return y
 
 
 def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray,
