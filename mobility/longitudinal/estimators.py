@@ -469,7 +469,7 @@ class _CellEstimator(ABC):
         ok = self._identified(cells[rows], time_codes[rows])
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
-        del rows, ok  # rows-long arrays are let go before the fit, which needs its own (20 MB each at 100k users)
+        del rows, ok  # rows-long arrays are let go before the fit, which needs its own (10-20 MB each at 100k users)
         sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
         original = cells[keep]
         codes, uniques = pd.factorize(original[original >= 0])

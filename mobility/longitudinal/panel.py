@@ -120,7 +120,7 @@ class EventPanel:
     def fit_rows(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds with only what a fit of the cells reads (:func:`~mobility.longitudinal.
         estimators.fit_terms`): ``y``, the user codes made dense again and the weights; the other row arrays
-        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 20 MB, and a fit holds
+        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit holds
         its panel and this subset at once).
 
         Examples
