@@ -101,7 +101,7 @@ from threadpoolctl import threadpool_limits
 
 from mobility.errors import MobilityError
 from mobility.longitudinal.cluster_ols import check_sizes, cr1_factor, satterthwaite_df
-from mobility.longitudinal.fixed_effects import demean_with, two_way_system
+from mobility.longitudinal.fixed_effects import as_codes, two_way_effects, two_way_system
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,7 @@ def cell_ols(
     leverage_tol: float = 0.05,
     joint: list[np.ndarray] | None = None,
     satterthwaite: bool = True,
+    block_rows: int = 2**18,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
@@ -218,6 +219,10 @@ def cell_ols(
     satterthwaite : bool
         CR2 only: compute every contrast's Satterthwaite moments (``moments.mean``, ``moments.square``); False
         leaves them NaN (the ``joint`` sets are computed either way): at 100k users they cost more than the fit.
+    block_rows : int
+        Rows per block of persons in the passes made person by person (residuals, person scores, CR2 leverage and
+        imputed meat): their temporaries hold a block, not every row (:func:`person_blocks`). The result does not
+        depend on it, to the bit: each person's sums are taken within one block, over their rows in order.
 
     Returns
     -------
@@ -246,17 +251,45 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite, block_rows)
+
+
+def person_blocks(units: np.ndarray, n_units: int, block_rows: int) -> list[tuple[np.ndarray | slice, int, int]]:
+    """The rows in blocks of whole persons, about ``block_rows`` rows each: ``(rows, first, end)`` per block, the
+    block holding persons ``first..end-1`` and ``rows`` their rows, each person's in their original order.
+
+    Where the rows come grouped by person in code order (a panel read user by user), ``rows`` are slices
+    (nothing is copied); otherwise index arrays of one stable sort by person.
+
+    Examples
+    --------
+    >>> person_blocks(np.array([0, 0, 1, 2, 2, 2]), 3, 3)
+    [(slice(0, 3, None), 0, 2), (slice(3, 6, None), 2, 3)]
+    >>> [(b.tolist(), lo, hi) for b, lo, hi in person_blocks(np.array([1, 0, 1, 0]), 2, 2)]
+    [([1, 3], 0, 1), ([0, 2], 1, 2)]
+    """
+    n = units.shape[0]
+    ends = np.cumsum(np.bincount(units, minlength=n_units))  # each person's last row + 1, in person order
+    persons = np.unique(np.searchsorted(ends, np.arange(block_rows, n, block_rows)))  # a person ending each block
+    cuts = np.concatenate([[0], persons + 1, [n_units]]) if n_units else np.zeros(1, dtype=np.int64)
+    cuts = np.unique(np.minimum(cuts, n_units))
+    grouped = bool(np.all(units[1:] >= units[:-1])) if n > 1 else True
+    order = None if grouped else np.argsort(units, kind="stable")
+    out = []
+    for first, end in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        lo, hi = (int(ends[first - 1]) if first else 0), int(ends[end - 1])
+        out.append((slice(lo, hi) if order is None else order[lo:hi], first, end))
+    return out
 
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
               rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05,
-              joint=None, satterthwaite=True) -> ContrastFit:
+              joint=None, satterthwaite=True, block_rows=2**18) -> ContrastFit:
     if vcov not in ("cr1", "cr2"):
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
-    cells = np.asarray(cells, dtype=np.int64)
+    cells = as_codes(cells)
     n, m = y.shape
     r = np.eye(n_cells) if contrasts is None else np.asarray(contrasts, dtype=np.float64)
     system = two_way_system(unit_codes, time_codes, weights)
@@ -272,7 +305,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     inv_uw = sp.diags(1.0 / system.unit_weight)
     ud = sp.csr_matrix((wr, (units[rows], c)), shape=(n_units, n_cells))
     dmud = np.diag(np.bincount(c, weights=wr, minlength=n_cells)) - (ud.T @ (inv_uw @ ud)).toarray()
-    wd = np.bincount(times[rows] * n_cells + c, weights=wr, minlength=n_times * n_cells).reshape(n_times, n_cells)
+    wd = np.bincount(times[rows].astype(np.int64) * n_cells + c, weights=wr, minlength=n_times * n_cells).reshape(n_times, n_cells)
     wmud = wd - (system.incidence.T @ (inv_uw @ ud)).toarray()
     gamma = system.week_coefficients(wmud)  # (T, cells): week effects of each cell column
     bread = dmud - wmud.T @ gamma
@@ -287,22 +320,31 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
             f"cell dummies are collinear with the fixed effects ({n_cells} cells); an event-time or cohort cell "
             "has no variation of its own: narrow the window or merge small groups"
         )
-    y_tilde = demean_with(system, y)
-    rhs = np.stack([np.bincount(c, weights=wr * y_tilde[rows, j], minlength=n_cells) for j in range(m)], axis=1)
+    # M y is formed on the rows that need it when they need it (never every row and outcome at once): the same
+    # operations on the same values as demean_with
+    persons_y, weeks_y = two_way_effects(system, y)
+
+    def y_tilde(j: int, at) -> np.ndarray:
+        return y[at, j] - persons_y[units[at], j] - weeks_y[times[at], j]
+
+    rhs = np.stack([np.bincount(c, weights=wr * y_tilde(j, rows), minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
+    blocks = person_blocks(units, n_units, block_rows)
 
     def residuals(coef: np.ndarray):
-        # M y - M D b, one outcome at a time (a column of rows, not a rows x outcomes array): M (D coef) from the
-        # person x cell and week x cell sums (demean_with's algebra without its passes over the rows), for the
-        # full fit and the one with the null imposed
+        # M y - M D b of outcome j on rows ``at`` (a block): M (D coef) from the person x cell and week x cell sums
+        # (demean_with's algebra without its passes over the rows), for the full fit and the one with the null
+        # imposed
         person_means = (ud @ coef) / system.unit_weight[:, None]
         weeks = system.week_coefficients(wd @ coef - system.incidence.T @ person_means)
         persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
 
-        def column(j: int) -> np.ndarray:
-            out = -persons[units, j] - weeks[times, j]
-            out[rows] += coef[c, j]
-            return y_tilde[:, j] - out
+        def column(j: int, at) -> np.ndarray:
+            out = -persons[units[at], j] - weeks[times[at], j]
+            cb = cells[at]
+            in_cell = cb >= 0
+            out[in_cell] += coef[cb[in_cell], j]
+            return y_tilde(j, at) - out
 
         return column
 
@@ -311,35 +353,37 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
 
     lev = moments = None
     if vcov == "cr2":
-        c_all = np.full(n, -1, dtype=np.int64)
-        c_all[rows] = c
+        c_all = cells if rows.size == 0 or cells.min() >= -1 else np.maximum(cells, -1)  # -1: no cell
         q_cr2 = la.cho_solve(factor, r.T)
-        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol)
+        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol, blocks,
+                        lambda j, at: np.sqrt(w[at]) * resid(j, at), m, keep_delta=bool(satterthwaite or joint))
         if satterthwaite or joint:
             moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
         del c_all
 
     def sandwich(resid, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
         # person scores projected on q = B^-1 R': s_g' q = sum_i w_i e_i (q[cell_i] - (gamma q)[week_i]), from
-        # the person x cell and person x week sums of w e (sparse), never a rows x contrasts array; CR2 (lev)
-        # adds the adjusted persons' corrections (few rows) and the imputed meat of directions of leverage 1
+        # the person x cell and person x week sums of w e (sparse), a block of persons at a time, never a rows x
+        # contrasts array; CR2 (lev) adds the adjusted persons' corrections (few rows) and the imputed meat of
+        # directions of leverage 1
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
         cov = np.empty((m, r.shape[0], r.shape[0]))
+        adjusted = lev is not None and lev.n_adjusted > 0  # CR2 with no adjusted person: CR0, no factor
         for j in range(m):
-            e_j = resid(j)  # residuals of outcome j
-            we = w * e_j
-            in_cells = sp.csr_matrix((we[rows], (units[rows], c)), shape=(n_units, n_cells))
-            in_weeks = sp.csr_matrix((we, (units, times)), shape=(n_units, n_times))
-            scores = in_cells @ q - in_weeks @ gq  # (units, k)
-            adjusted = lev is not None and lev.rows.size > 0  # CR2 with no adjusted person: CR0, no factor
+            scores = np.empty((n_units, r.shape[0]))
+            for at, first, end in blocks:
+                we = w[at] * resid(j, at)  # weighted residuals of outcome j on the block's rows
+                cb, who = cells[at], units[at] - first
+                in_cell = cb >= 0
+                in_cells = sp.csr_matrix((we[in_cell], (who[in_cell], cb[in_cell])), shape=(end - first, n_cells))
+                in_weeks = sp.csr_matrix((we, (who, times[at])), shape=(end - first, n_times))
+                scores[first:end] = in_cells @ q - in_weeks @ gq  # (block's persons, k)
             if adjusted:
-                we_sqrt = np.sqrt(w) * e_j
-                scores += sp.csr_matrix((we_sqrt[lev.rows], (units[lev.rows], np.arange(lev.rows.size))),
-                                        shape=(n_units, lev.rows.size)) @ lev.delta
+                scores[lev.persons] += lev.score_fix[j]
             meat = scores.T @ scores
             if adjusted and lev.null_rows.size:
-                meat += _imputed_meat(lev, system, we_sqrt)
+                meat += _imputed_meat(lev, system, j, lambda at: np.sqrt(w[at]) * resid(j, at), blocks)
             cov[j] = (factor_cr1 if lev is None else 1.0) * meat
         return cov
 
@@ -359,8 +403,10 @@ class _Leverage:
     """What the CR2 adjustment of one design needs, outcome by outcome (see :func:`cell_ols`, ``vcov="cr2"``).
 
     ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
-    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i``. ``adj_rows``/``adj_a``:
-    the adjusted persons' row indices (persons, slots; -1 padding) and their ``A_g`` (persons, slots, slots).
+    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i`` (kept only for the
+    small-sample moments: empty otherwise). ``persons``/``score_fix``: the adjusted persons and that sum for
+    each outcome (outcomes, persons, contrasts). ``fixed_rows``/``fixed``: the adjusted persons' rows, in
+    order, and ``A_g sqrt(w_g) e_g`` there (outcomes, rows), for the pooled ``Sigma`` of the imputed meat.
     ``null_rows``/``null_q0``: the persons with directions of leverage 1, their row indices (persons, slots) and
     ``Q0_g`` (persons, slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool
     ``Sigma``).
@@ -368,19 +414,21 @@ class _Leverage:
 
     rows: np.ndarray
     delta: np.ndarray
-    adj_rows: np.ndarray
-    adj_a: np.ndarray
+    persons: np.ndarray
+    score_fix: np.ndarray
+    fixed_rows: np.ndarray
+    fixed: np.ndarray
     null_rows: np.ndarray
     null_q0: np.ndarray
     ok: np.ndarray
     n_adjusted: int
 
     @classmethod
-    def none(cls, n_units: int, k: int) -> "_Leverage":
+    def none(cls, n_units: int, k: int, m: int) -> "_Leverage":
         """Nobody adjusted: CR2 is then the plain sandwich (CR0)."""
-        empty = np.zeros((0, 0), dtype=np.int64)
-        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, k)), empty, np.zeros((0, 0, 0)), empty,
-                   np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, np.zeros((0, k)), empty, np.zeros((m, 0, k)), empty, np.zeros((m, 0)),
+                   np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
 
 
 def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
@@ -398,28 +446,33 @@ def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
     return out
 
 
-def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, chunk=1024) -> _Leverage:
-    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`)."""
+def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt, m, keep_delta, null_tol=1e-6,
+              chunk=1024) -> _Leverage:
+    """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`), applied to
+    the residuals as they are formed, a chunk of persons at a time: what the sandwich needs per outcome
+    (:class:`_Leverage`), not each person's ``A_g`` (slots x slots) nor, unless ``keep_delta`` (the small-sample
+    moments read it), each row's ``delta``. The rows' leverages are formed a block of persons at a time
+    (``blocks``: :func:`person_blocks`). ``we_sqrt(j, rows)``: ``sqrt(w) e`` of outcome ``j`` (of ``m``) there."""
     w, units, times, n_units = system.weights, system.unit_codes, system.time_codes, system.n_units
     n_cells, k = q.shape
     ok = np.ones(n_units, dtype=bool)
     if n_cells == 0 or k == 0:  # nothing to adjust (a block without cells)
-        return _Leverage.none(n_units, k)
+        return _Leverage.none(n_units, k, m)
     chol_inv = np.tril(la.lapack.dtrtri(np.tril(factor[0]), lower=1)[0])  # L^-1, B = L L'
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): A^+ + Gamma B^-1 Gamma'
-    in_cell = c_all >= 0
     b_inv_diag = (chol_inv**2).sum(axis=0)
-    h = np.empty(w.shape[0])  # each row's leverage, by slices of rows (no rows-long temporaries)
-    for lo in range(0, h.shape[0], 2**18):
-        sl = slice(lo, lo + 2**18)
-        t, cc = times[sl], np.maximum(c_all[sl], 0)
-        h[sl] = w[sl] * (kt[t, t] + np.where(in_cell[sl], b_inv_diag[cc] - 2.0 * lt[cc, t], 0.0))
-    # a direction of leverage 1 needs a summed leverage of 1: 0.9 catches every one spread over small rows
-    high = np.bincount(units[h > leverage_tol], minlength=n_units) > 0
-    persons = np.flatnonzero(high | (np.bincount(units, weights=h, minlength=n_units) > 0.9))
+    # each row's leverage, a block of persons at a time (no rows-long array); a direction of leverage 1 needs a
+    # summed leverage of 1: 0.9 catches every one spread over small rows
+    high = np.zeros(n_units, dtype=bool)
+    for at, first, end in blocks:
+        t, cc, who = times[at], np.maximum(c_all[at], 0), units[at] - first
+        h = w[at] * (kt[t, t] + np.where(c_all[at] >= 0, b_inv_diag[cc] - 2.0 * lt[cc, t], 0.0))
+        high[first:end] = (np.bincount(who[h > leverage_tol], minlength=end - first) > 0) \
+            | (np.bincount(who, weights=h, minlength=end - first) > 0.9)
+    persons = np.flatnonzero(high)
     if persons.size == 0:
-        return _Leverage.none(n_units, k)
+        return _Leverage.none(n_units, k, m)
     slots = _slots(persons, units, n_units)
     n_slot = slots.shape[1]
     present = slots >= 0
@@ -435,23 +488,24 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
         b_inv = chol_inv[:, touched].T @ chol_inv[:, touched]
     local_cell = np.zeros(n_cells, dtype=np.int64)
     local_cell[touched] = np.arange(touched.size)
-    delta = np.zeros((persons.size, n_slot, k))
-    a_all = np.empty((persons.size, n_slot, n_slot))
+    kept_delta = np.zeros((persons.size, n_slot, k) if keep_delta else (0, n_slot, k))
+    score_fix = np.zeros((m, persons.size, k))
+    fixed = np.zeros((m, persons.size, n_slot))
     has_null = np.zeros(persons.size, dtype=bool)
-    q0_all = np.zeros((persons.size, n_slot, k))
+    q0_parts = []
     eye = np.eye(n_slot)
     for lo in range(0, persons.size, chunk):
         sl = slice(lo, lo + chunk)
         pr = present[sl]
-        t, c, i_ = times[idx[sl]], c_all[idx[sl]], in_cell[idx[sl]] & pr
+        t, c, i_ = times[idx[sl]], c_all[idx[sl]], (c_all[idx[sl]] >= 0) & pr
         s = np.where(pr, np.sqrt(w[idx[sl]]), 0.0)  # (p, n): sqrt weights, 0 on padding
         ccs = np.maximum(c, 0)
-        m = kt[t[:, :, None], t[:, None, :]]
+        m_g = kt[t[:, :, None], t[:, None, :]]
         lc = local_cell[ccs]
-        m += np.where(i_[:, :, None] & i_[:, None, :], b_inv[lc[:, :, None], lc[:, None, :]], 0.0)
+        m_g += np.where(i_[:, :, None] & i_[:, None, :], b_inv[lc[:, :, None], lc[:, None, :]], 0.0)
         cross = np.where(i_[:, :, None], lt[ccs[:, :, None], t[:, None, :]], 0.0)  # L[c_i, t_j]
-        m -= cross + cross.transpose(0, 2, 1)
-        sms = s[:, :, None] * m * s[:, None, :]
+        m_g -= cross + cross.transpose(0, 2, 1)
+        sms = s[:, :, None] * m_g * s[:, None, :]
         v = s / np.sqrt((s**2).sum(axis=1, keepdims=True))
         proj = eye - v[:, :, None] * v[:, None, :]
         i_minus_h = proj - proj @ sms @ proj
@@ -463,32 +517,50 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, null_tol=1e-6, 
         r = np.where(i_[:, :, None], q[ccs], 0.0) - gq[t]  # (p, n, k): rows of F q
         sr = s[:, :, None] * r
         big_q = proj @ sr
-        delta[sl] = np.where(pr[:, :, None], a @ big_q - sr, 0.0)
-        a_all[sl] = a
-        has_null[sl] = null.sum(axis=1) > 1  # the person-mean direction v is always null
-        u0 = u * null[:, None, :]
-        q0_all[sl] = u0 @ (u0.transpose(0, 2, 1) @ big_q)
+        delta = np.where(pr[:, :, None], a @ big_q - sr, 0.0)
+        if keep_delta:
+            kept_delta[sl] = delta
+        for j in range(m):  # the person's score correction sum_i sqrt(w_i) e_i delta_i, slot by slot in row order
+            e_s = np.where(pr, we_sqrt(j, idx[sl]), 0.0)
+            fix = score_fix[j, sl]
+            for slot in range(n_slot):
+                there = pr[:, slot]
+                fix[there] += e_s[there, slot, None] * delta[there, slot]
+            fixed[j, sl] = np.einsum("pij,pj->pi", a, e_s)  # A_g sqrt(w_g) e_g
+        null_here = null.sum(axis=1) > 1  # the person-mean direction v is always null
+        has_null[sl] = null_here
+        u0 = (u * null[:, None, :])[null_here]
+        q0_parts.append(u0 @ (u0.transpose(0, 2, 1) @ big_q[null_here]))
     ok[persons[has_null]] = False
-    return _Leverage(slots[present], delta[present], slots, a_all, slots[has_null], q0_all[has_null], ok,
-                     int(persons.size))
+    order = np.argsort(slots[present])  # the adjusted rows in order, for a lookup by row
+    return _Leverage(slots[present], kept_delta[present] if keep_delta else np.zeros((0, k)), persons, score_fix,
+                     slots[present][order], fixed[:, present][:, order], slots[has_null],
+                     np.concatenate(q0_parts) if q0_parts else np.zeros((0, n_slot, k)), ok, int(persons.size))
 
 
-def _imputed_meat(lev: _Leverage, system, we_sqrt: np.ndarray) -> np.ndarray:
+def _imputed_meat(lev: _Leverage, system, j: int, we_sqrt, blocks) -> np.ndarray:
     """``sum_g Q0_g' Sigma[t_g, t_g] Q0_g`` over the persons with directions of leverage 1, ``Sigma`` the
-    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` pooled over the other persons."""
+    calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` (outcome ``j``) pooled over the
+    other persons.
+
+    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows (the adjusted persons' rows take ``lev.fixed``); the person x
+    week table of the adjusted residuals is filled a block of persons at a time (``blocks``:
+    :func:`person_blocks`)."""
     units, times, n_units, n_times = system.unit_codes, system.time_codes, system.n_units, system.n_times
-    adjusted = we_sqrt.copy()
-    if lev.adj_rows.size:
-        pr = lev.adj_rows >= 0
-        v = np.where(pr, we_sqrt[np.maximum(lev.adj_rows, 0)], 0.0)
-        adjusted[lev.adj_rows[pr]] = np.einsum("pij,pj->pi", lev.adj_a, v)[pr]
-    use = lev.ok[units]
-    cell = units[use] * n_times + times[use]  # (person, week) of each row used, flat
+    fixed_rows, fixed = lev.fixed_rows, lev.fixed[j]
     e = np.zeros((n_units, n_times))
-    e.reshape(-1)[cell] = adjusted[use]
     seen = np.zeros((n_units, n_times))
-    seen.reshape(-1)[cell] = 1.0
-    del cell, adjusted
+    for at, first, end in blocks:
+        rows = np.arange(at.start, at.stop) if isinstance(at, slice) else at
+        adjusted = we_sqrt(at)
+        pos = np.searchsorted(fixed_rows, rows)  # the block's rows of adjusted persons take their A_g values
+        hit = pos < fixed_rows.size
+        hit[hit] = fixed_rows[pos[hit]] == rows[hit]
+        adjusted[hit] = fixed[pos[hit]]
+        use = lev.ok[units[at]]
+        cell = units[at][use].astype(np.int64) * n_times + times[at][use]  # (person, week) of each row used, flat
+        e.reshape(-1)[cell] = adjusted[use]
+        seen.reshape(-1)[cell] = 1.0
     pairs = seen.T @ seen
     sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
     pr = lev.null_rows >= 0
@@ -522,7 +594,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     lt = la.cho_solve(factor, gamma.T)  # (cells, T): L = B^-1 Gamma'
     kt = system.a_pinv + gamma @ lt  # (T, T): K
     # person x cell pairs (the nonzeros of D_g' y) and, per person with cells, its pairs padded (for B^-1[c, c'])
-    pair_key = units[cell_rows] * n_cells + c_all[cell_rows]
+    pair_key = units[cell_rows].astype(np.int64) * n_cells + c_all[cell_rows]
     pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
     pair_person, pair_cell = pairs // n_cells, pairs % n_cells
     with_cells, pair_count = np.unique(pair_person, return_counts=True)
@@ -534,7 +606,7 @@ def _moments(system, c_all, factor, gamma, q, gq, lev: _Leverage, joint, per_con
     pc = np.where(pad >= 0, pair_cell[np.maximum(pad, 0)], 0)
     b_sub = np.where((pad >= 0)[:, :, None] & (pad >= 0)[:, None, :], b_inv[pc[:, :, None], pc[:, None, :]], 0.0)
     null_person = units[lev.null_rows[:, 0]] if lev.null_rows.size else np.zeros(0, dtype=np.int64)
-    flat = units * n_times + times
+    flat = units.astype(np.int64) * n_times + times
     cell_ext = c_all + 1  # 0: no cell, for a gather from [0, q]
     unweighted = bool(np.all(w == 1.0))  # two passes over the rows fewer per contrast
     adj_scale = 1.0 / s[lev.rows]

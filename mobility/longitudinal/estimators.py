@@ -70,7 +70,7 @@ from mobility.longitudinal.cluster_ols import (
     t_inference,
     wald_test,
 )
-from mobility.longitudinal.panel import EventPanel, prepare_panel
+from mobility.longitudinal.panel import EventPanel, code_dtype, prepare_panel
 from mobility.longitudinal.params import EventStudyParams, resolve_cr2_df
 
 COEFFICIENT_COLUMNS = (
@@ -179,8 +179,10 @@ def fit_terms(
     blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
-    w = np.ones(ep.y.shape[0]) if ep.weights is None else ep.weights
-    mass = np.bincount(cells[cells >= 0], weights=w[cells >= 0], minlength=n_cells)
+    in_cell = cells >= 0
+    mass = (np.bincount(cells[in_cell], minlength=n_cells).astype(np.float64) if ep.weights is None else
+            np.bincount(cells[in_cell], weights=ep.weights[in_cell], minlength=n_cells))  # no rows-long ones
+    del in_cell
     parts = [contrasts(cell_term, mass, n_terms, signs) for cell_term, n_terms, signs in specs]
     r = np.vstack(parts)
     n_all = r.shape[0]
@@ -240,15 +242,16 @@ def fit_terms(
             rows = np.flatnonzero(blocks == b)
             block_cells = cells[rows]
             codes, uniques = pd.factorize(block_cells[block_cells >= 0])
-            local = np.full(rows.shape[0], -1, dtype=np.int64)
+            local = np.full(rows.shape[0], -1, dtype=block_cells.dtype)
             local[block_cells >= 0] = codes
-            users = pd.factorize(ep.user_codes[rows])[0]
+            users = pd.factorize(ep.user_codes[rows])[0].astype(ep.user_codes.dtype)
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
             own_null = own[null_terms[own]]
             own_sets, local_joint = local_sets(own)
             per_term = cr2 and resolve_cr2_df(cr2_df, int(users.max()) + 1 if users.size else 0) == "satterthwaite"
             try:
-                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users, pd.factorize(time_codes[rows])[0],
+                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users,
+                               pd.factorize(time_codes[rows])[0].astype(time_codes.dtype),
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
@@ -303,14 +306,14 @@ def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
 
 def dense_codes(*keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Codes ``0..m-1`` of the distinct key tuples (non-negative integers) on rows where ``mask`` holds,
-    -1 elsewhere.
+    -1 elsewhere; int32 (:func:`~mobility.longitudinal.panel.code_dtype`).
 
     Examples
     --------
     >>> dense_codes(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 6]), mask=np.array([True, True, True, False])).tolist()
     [0, 0, 1, -1]
     """
-    out = np.full(mask.shape[0], -1, dtype=np.int64)
+    out = np.full(mask.shape[0], -1, dtype=code_dtype(mask.shape[0]))
     if not mask.any():
         return out
     combined = np.zeros(int(mask.sum()), dtype=np.int64)
@@ -326,7 +329,7 @@ def count_users(term_codes: np.ndarray, user_codes: np.ndarray, n_terms: int) ->
     rows = term_codes >= 0
     n_obs = np.bincount(term_codes[rows], minlength=n_terms)
     n_u = int(user_codes.max()) + 1 if user_codes.size else 1
-    pairs = pd.unique(term_codes[rows] * n_u + user_codes[rows])
+    pairs = pd.unique(term_codes[rows].astype(np.int64) * n_u + user_codes[rows])
     return np.bincount(pairs // n_u, minlength=n_terms), n_obs
 
 
@@ -406,7 +409,7 @@ class _CellEstimator(ABC):
             yield sub
 
     def _groups(self, ep: EventPanel) -> tuple[np.ndarray, list]:
-        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0).astype(np.int64)  # codes are stored narrow
+        g_idx = np.where(ep.group_codes >= 0, ep.group_codes, 0).astype(np.int32)  # codes are stored narrow
         return g_idx, (list(ep.group_labels) if ep.group_labels else ["all"])
 
     @staticmethod
@@ -440,7 +443,7 @@ class _CellEstimator(ABC):
             codes = ep.strata * n_weeks + codes
         if self._own_weeks(ep, p):
             codes = g_idx * (int(codes.max()) + 1) + codes
-        return pd.factorize(codes)[0] if codes is not ep.week_codes else codes
+        return pd.factorize(codes)[0].astype(codes.dtype) if codes is not ep.week_codes else codes
 
     @staticmethod
     def _identified(cells: np.ndarray, time_codes: np.ndarray) -> np.ndarray:
@@ -466,11 +469,11 @@ class _CellEstimator(ABC):
         ok = self._identified(cells[rows], time_codes[rows])
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
-        del rows, ok  # rows-long arrays are let go before the fit, which needs its own (20 MB each at 100k users)
+        del rows, ok  # rows-long arrays are let go before the fit, which needs its own (10-20 MB each at 100k users)
         sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
         original = cells[keep]
         codes, uniques = pd.factorize(original[original >= 0])
-        dense = np.full(original.shape[0], -1, dtype=np.int64)
+        dense = np.full(original.shape[0], -1, dtype=original.dtype)
         dense[original >= 0] = codes
         del original, codes
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
@@ -482,7 +485,8 @@ class _CellEstimator(ABC):
             n_k = hi - lo + 1
             t = np.arange(specs[0][1])
             joint = [np.flatnonzero((t // n_k == g) & (t % n_k + lo < 0)) for g in range(specs[0][1] // n_k)]
-        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0], p.df_correction, info,
+        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0].astype(time_codes.dtype),
+                          p.df_correction, info,
                           blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov,
                           joint=joint, cr2_df=p.cr2_df)
         return terms, keep

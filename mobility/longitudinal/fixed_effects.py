@@ -19,6 +19,18 @@ import scipy.sparse as sp
 from mobility.errors import MobilityError
 
 
+def as_codes(codes) -> np.ndarray:
+    """Integer codes as they are where int32 or int64 (no rows-long copy), anything else as int64.
+
+    Examples
+    --------
+    >>> as_codes(np.array([0, 1], dtype=np.int32)).dtype.name, as_codes([0, 1.0]).dtype.name
+    ('int32', 'int64')
+    """
+    codes = np.asarray(codes)
+    return codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64)
+
+
 def _unit_means(values: np.ndarray, codes: np.ndarray, weights: np.ndarray, unit_weight: np.ndarray) -> np.ndarray:
     """Weighted mean of each column of ``values`` per code, as a ``(n_codes, m)`` array."""
     n_codes = unit_weight.shape[0]
@@ -34,8 +46,8 @@ class TwoWaySystem:
 
     Attributes
     ----------
-    unit_codes, time_codes : int arrays (n,)
-    weights : float array (n,)
+    unit_codes, time_codes : int arrays (n,), int32 or int64
+    weights : float array (n,), read-only (all ones: a broadcast view of one value)
     unit_weight : float array (P,), summed weights per person.
     incidence : sparse (P, T), summed weights per person and week.
     a_pinv : float array (T, T), pseudo-inverse of ``A = W' Omega M_P W`` (week dummies after person
@@ -79,12 +91,12 @@ def two_way_system(
     >>> s.absorbed_rank, s.n_units, s.n_times
     (3, 2, 2)
     """
-    unit_codes = np.asarray(unit_codes, dtype=np.int64)
-    time_codes = np.asarray(time_codes, dtype=np.int64)
+    unit_codes, time_codes = as_codes(unit_codes), as_codes(time_codes)
     n = unit_codes.shape[0]
     if time_codes.shape != (n,) or unit_codes.ndim != 1:
         raise MobilityError(f"two_way_demean: unit_codes and time_codes must have shape ({n},)")
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    # unweighted: one 1.0 seen n times (a read-only view, not a rows-long array held through the fit)
+    w = np.broadcast_to(np.float64(1.0), (n,)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise MobilityError("two_way_demean: weights must be finite and > 0, one per row")
     n_units = int(unit_codes.max()) + 1 if n else 0
@@ -106,12 +118,14 @@ def two_way_system(
     return TwoWaySystem(unit_codes, time_codes, w, unit_w, incidence, a_pinv, n_units + rank)
 
 
-def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
-    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies.
+def two_way_effects(system: TwoWaySystem, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The person effects ``a`` (P, m) and week effects ``g`` (T, m) of the columns of ``values`` (n, m), such
+    that ``M v = v - a[person] - g[week]`` (:func:`demean_with`): a caller may form ``M v`` on any rows when it
+    needs them, not for every row at once.
 
-    ``M v = v - a[person] - g[week]`` with week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects
-    ``a = a_v - (C g) / w_person`` (``a_v`` the persons' weighted means of ``v``, ``C`` the person x week
-    incidence): two passes over the rows per column, the rest on persons and weeks.
+    Week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects ``a = a_v - (C g) / w_person`` (``a_v`` the
+    persons' weighted means of ``v``, ``C`` the person x week incidence): two passes over the rows per column,
+    the rest on persons and weeks.
     """
     w, units, times = system.weights, system.unit_codes, system.time_codes
     person_means = _unit_means(values, units, w, system.unit_weight)  # (P, m)
@@ -120,7 +134,14 @@ def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
         week_sums[:, j] = np.bincount(times, weights=w * values[:, j], minlength=system.n_times)
     week_sums -= system.incidence.T @ person_means
     weeks = system.week_coefficients(week_sums)  # (T, m)
-    persons = person_means - (system.incidence @ weeks) / system.unit_weight[:, None]
+    return person_means - (system.incidence @ weeks) / system.unit_weight[:, None], weeks
+
+
+def demean_with(system: TwoWaySystem, values: np.ndarray) -> np.ndarray:
+    """``M v`` for the columns of ``values`` (n, m), ``M`` the annihilator of ``system``'s dummies:
+    ``v - a[person] - g[week]`` with the effects of :func:`two_way_effects`."""
+    units, times = system.unit_codes, system.time_codes
+    persons, weeks = two_way_effects(system, values)
     out = np.empty(values.shape, dtype=np.result_type(values, persons))
     for j in range(values.shape[1]):  # a column at a time: no rows x columns temporaries
         out[:, j] = values[:, j] - persons[units, j] - weeks[times, j]

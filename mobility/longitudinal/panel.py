@@ -29,11 +29,24 @@ from mobility.checks import require_columns
 from mobility.employment.status import job_loss_weeks
 from mobility.errors import MobilityError
 
-NO_EVENT = np.iinfo(np.int64).min  # event time of control rows
+NO_EVENT = np.iinfo(np.int32).min  # event time (and cohort) of control rows
+
+
+def code_dtype(n: int) -> np.dtype:
+    """The integer type of codes ``-1..n``: int32 where they fit (half the bytes of every rows-long code array of
+    a panel and of a fit), int64 beyond.
+
+    Examples
+    --------
+    >>> code_dtype(65_000).name, code_dtype(2**31).name
+    ('int32', 'int64')
+    """
+    return np.dtype(np.int32) if n < np.iinfo(np.int32).max else np.dtype(np.int64)
 
 
 def recode(codes: np.ndarray) -> np.ndarray:
-    """Non-negative integer codes made dense ``0..k-1``, keeping their order (a table lookup, no hashing).
+    """Non-negative integer codes made dense ``0..k-1``, keeping their order (a table lookup, no hashing), in
+    :func:`code_dtype`.
 
     Examples
     --------
@@ -41,10 +54,10 @@ def recode(codes: np.ndarray) -> np.ndarray:
     [2, 0, 2, 1]
     """
     if codes.size == 0:
-        return codes.astype(np.int64)
-    present = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+        return codes.astype(np.int32)
+    present = np.zeros(int(codes.max()) + 1, dtype=code_dtype(codes.size))
     present[codes] = 1
-    return (np.cumsum(present) - 1)[codes]
+    return (np.cumsum(present, dtype=present.dtype) - 1)[codes]
 
 
 def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
@@ -66,7 +79,8 @@ class EventPanel:
 
     ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
     ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
-    :data:`NO_EVENT` for controls. Estimators bin or drop rows for their window.
+    :data:`NO_EVENT` for controls. Estimators bin or drop rows for their window. The codes (users, weeks, event
+    times, cohorts, strata) are int32 (:func:`code_dtype`; int64 only where a panel has more than 2**31 rows).
     """
 
     y: np.ndarray
@@ -106,7 +120,7 @@ class EventPanel:
     def fit_rows(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds with only what a fit of the cells reads (:func:`~mobility.longitudinal.
         estimators.fit_terms`): ``y``, the user codes made dense again and the weights; the other row arrays
-        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 20 MB, and a fit holds
+        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit holds
         its panel and this subset at once).
 
         Examples
@@ -117,7 +131,7 @@ class EventPanel:
         >>> sub.y[:, 0].tolist(), sub.user_codes.tolist(), sub.n_users, sub.week_codes.size
         ([2.0, 3.0], [0, 0], 1, 0)
         """
-        empty = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int32)
         if mask.all():  # as subset: the arrays themselves
             return EventPanel(self.y, self.user_codes, empty, empty, empty, empty, self.group_labels, self.weights,
                               self.n_dropped_missing, self.metrics, None, {}, self.strata_column, self.weight_column)
@@ -222,16 +236,23 @@ def prepare_panel(
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
 
-    values = np.column_stack([panel[m].to_numpy(dtype=np.float64, na_value=np.nan) for m in metrics])
-    keep = np.isfinite(values).any(axis=1) if any_metric else np.isfinite(values).all(axis=1)
+    def column(m: str) -> np.ndarray:
+        return panel[m].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    # the rows kept from each metric's finite values, then y filled a column at a time on those rows only: never
+    # every row's metrics twice (at 100,000 users each copy of 2.49M rows x 12 metrics is 0.24 GB)
+    finite = [np.isfinite(column(m)) for m in metrics]
+    keep = np.logical_or.reduce(finite) if any_metric else np.logical_and.reduce(finite)
+    del finite
     n_missing = int((~keep).sum())
     treated = loss.notna().to_numpy()
-    event_time = np.full(len(panel), NO_EVENT, dtype=np.int64)
+    # weeks (event time, weeks since 1970) fit int32 by far; NO_EVENT is int32's minimum
+    event_time = np.full(len(panel), NO_EVENT, dtype=np.int32)
     et = ((week - loss).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
-    event_time[treated] = et[treated].astype(np.int64)
-    cohort = np.full(len(panel), NO_EVENT, dtype=np.int64)
+    event_time[treated] = et[treated].astype(np.int32)
+    cohort = np.full(len(panel), NO_EVENT, dtype=np.int32)
     days = ((loss - pd.Timestamp("1970-01-05")).dt.days // 7).to_numpy(dtype=np.float64, na_value=np.nan)
-    cohort[treated] = days[treated].astype(np.int64)
+    cohort[treated] = days[treated].astype(np.int32)
 
     weights = None
     if weight_col:
@@ -252,14 +273,14 @@ def prepare_panel(
         s_user = pd.DataFrame({"u": users.to_numpy(), "s": panel[strata].to_numpy()}).groupby("u", sort=False)["s"]
         if (s_user.nunique(dropna=False) > 1).any():
             raise MobilityError(f"strata column {strata!r} must be constant within a user (e.g. a baseline trait)")
-        strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(np.int64)
+        strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(code_dtype(len(panel)))
 
     user_codes, _ = pd.factorize(users[keep], sort=False)
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
-        y=values[keep],
-        user_codes=np.asarray(user_codes, dtype=np.int64),
-        week_codes=np.asarray(week_codes, dtype=np.int64),
+        y=_kept_columns(column, metrics, keep),
+        user_codes=np.asarray(user_codes, dtype=code_dtype(len(panel))),
+        week_codes=np.asarray(week_codes, dtype=code_dtype(len(panel))),
         event_time=event_time[keep],
         cohort=cohort[keep],
         group_codes=group_codes,
@@ -272,6 +293,14 @@ def prepare_panel(
         strata_column=strata,
         weight_column=weight_col,
     )
+
+
+def _kept_columns(column, metrics: list[str], keep: np.ndarray) -> np.ndarray:
+    """The (kept rows, metrics) array of ``column(m)[keep]``, filled a column at a time."""
+    y = np.empty((int(keep.sum()), len(metrics)))
+    for j, m in enumerate(metrics):
+        y[:, j] = column(m)[keep]
+    return y
 
 
 def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray,
@@ -291,7 +320,7 @@ def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray
         )
     cat = pd.Categorical(g)
     # the smallest signed type holding the codes and -1 (int8 for up to 127 groups: a column of rows shared by
-    # every fit, 8 times smaller than int64); estimators widen them when they compute with them
+    # every fit, 8 times smaller than int64); estimators widen them (to int32) when they compute with them
     small = np.promote_types(np.min_scalar_type(-max(len(cat.categories), 1)), np.int8)
     return np.asarray(cat.codes)[keep].astype(small), list(cat.categories)
 

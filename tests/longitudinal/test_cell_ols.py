@@ -356,3 +356,39 @@ def test_htz_test_with_wishart_moments_reduces_to_hotelling():
     assert out["df_den"] == pytest.approx(nu - q + 1)
     t2 = params @ params / 0.04
     assert out["f_stat"] == pytest.approx((nu - q + 1) / (nu * q) * t2)
+
+
+def test_int32_codes_give_the_same_bytes_as_int64():
+    """Panels store their codes as int32 (half the bytes of a rows-long array): the fit, its CR2 with the
+    imputed meat, the moments and the null covariance are the same numbers, bit for bit, as from int64 codes."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(5, [3, 3, 4, 5, 5], n_controls=12)
+    r = np.eye(n_cells)[:3]
+    kwargs = dict(contrasts=r, vcov="cr2", leverage_tol=0.0, joint=[np.array([0, 1])],
+                  null_cells=np.arange(n_cells) < 2, null_contrasts=np.array([0, 1]))
+    wide = cell_ols(y, cells.astype(np.int64), n_cells, unit.astype(np.int64), time.astype(np.int64), w, **kwargs)
+    narrow = cell_ols(y, cells.astype(np.int32), n_cells, unit.astype(np.int32), time.astype(np.int32), w, **kwargs)
+    assert np.isfinite(wide.cov).all() and wide.moments.joint
+    for a, b in [(wide.estimate, narrow.estimate), (wide.cov, narrow.cov), (wide.cov_null, narrow.cov_null),
+                 (wide.moments.mean, narrow.moments.mean), (wide.moments.square, narrow.moments.square),
+                 (wide.moments.joint[0][2], narrow.moments.joint[0][2])]:
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_blocks_of_persons_give_the_same_bytes_as_one_block(shuffled):
+    """Residuals, scores, CR2 leverage and imputed meat are formed a block of persons at a time: blocks of a few
+    rows give the numbers of one block to the bit, rows grouped by person or not (then blocks follow a sort),
+    and both equal the dense hat-matrix CR2 of the explicit dummy design."""
+    y, cells, n_cells, unit, time, w = _cohort_panel(5, [3, 3, 4, 5], n_controls=12)
+    if shuffled:
+        order = np.random.default_rng(1).permutation(unit.size)
+        y, cells, unit, time, w = y[order], cells[order], unit[order], time[order], w[order]
+    r = np.eye(n_cells)
+    kwargs = dict(contrasts=r, vcov="cr2", leverage_tol=0.0, null_cells=np.arange(n_cells) < 2,
+                  null_contrasts=np.array([0, 1]))
+    one = cell_ols(y, cells, n_cells, unit, time, w, block_rows=10**9, **kwargs)
+    small = cell_ols(y, cells, n_cells, unit, time, w, block_rows=7, **kwargs)
+    for a, b in [(one.estimate, small.estimate), (one.cov, small.cov), (one.cov_null, small.cov_null),
+                 (one.moments.mean, small.moments.mean), (one.moments.square, small.moments.square)]:
+        assert a.tobytes() == b.tobytes()
+    np.testing.assert_allclose(small.cov, _dense_cr2(y, cells, n_cells, unit, time, w, r), rtol=1e-8, atol=1e-12)
