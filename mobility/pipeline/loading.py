@@ -278,9 +278,10 @@ def merge_partition(k: int, shards: list[tuple[Path, int, int]], columns: list[s
         write_parquet(kept.drop(columns=["source", "row"]), target, **PINGS_PARQUET)
         return {"duplicate": 0}
     # in Arrow from the shards to the file: the same table pandas would hand the writer, without its copies
-    kept, dups = drop_duplicate_pings_table(_read_shard_table(shards))
+    table = _read_shard_table(shards)
+    kept, dups = drop_duplicate_pings_table(table, [c for c in table.column_names if c not in ("source", "row")])
+    del table
     write_parquet(dups, dup_target)
-    kept = kept.drop_columns(["source", "row"])
     if pa.types.is_dictionary(kept.schema.field("user_id").type):  # the shards' codes back to text, once
         kept = kept.set_column(kept.schema.get_field_index("user_id"), "user_id",
                                kept.column("user_id").cast(pa.large_string()))
