@@ -323,7 +323,7 @@ class _Spill:
         if not len(pings):
             return
         uid = pings["user_id"]
-        table = pa.Table.from_pandas(pings.drop(columns="user_id"), preserve_index=False, nthreads=1)
+        table = _checked_table(pings.drop(columns="user_id"))
         # user ids dictionary-coded: as read (Parquet's dictionary, rows with a missing id already quarantined),
         # else from their runs (no hashing of every row): smaller shards, and the writer and validate's sort work
         # on the codes
@@ -335,16 +335,19 @@ class _Spill:
         ids = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), words)
         table = table.add_column(0, "user_id", ids)
         if self.n > 1:
-            part = partition_of(pd.Series(users, dtype="str", copy=False), self.n)[codes]
+            user_part = partition_of(pd.Series(users, dtype="str", copy=False), self.n)
         else:
-            part = np.zeros(len(pings), dtype=np.int64)
-        heads = np.flatnonzero(np.diff(part)) + 1
-        if len(heads) < len(part) // 1000:  # users grouped (sorted input): runs of one partition, zero-copy slices
+            user_part = np.zeros(len(users), dtype=np.int64)
+        # the partition changes only where the user does: look there first (few places in sorted input)
+        changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        heads = changes[user_part[codes[changes]] != user_part[codes[changes - 1]]]
+        if len(heads) < len(pings) // 1000:  # users grouped (sorted input): runs of one partition, zero-copy slices
             starts = np.concatenate(([0], heads))
-            ends = np.append(heads, len(part))
+            ends = np.append(heads, len(pings))
             for a, b in zip(starts.tolist(), ends.tolist()):
-                self.pieces.setdefault(int(part[a]), []).append(table.slice(a, b - a))
+                self.pieces.setdefault(int(user_part[codes[a]]), []).append(table.slice(a, b - a))
         else:
+            part = user_part[codes]
             order = np.argsort(part.astype(np.uint16) if self.n <= 1 << 16 else part, kind="stable")  # radix
             bounds = np.searchsorted(part[order], np.arange(self.n + 1))
             table = table.take(order)
@@ -389,6 +392,36 @@ class _Spill:
         if self.pieces:
             self.flush()
         return self.names
+
+
+def _checked_table(pings: pd.DataFrame) -> pa.Table:
+    """``pyarrow.Table.from_pandas(pings)`` (the same table, schema and metadata), with the columns that
+    :func:`mobility.pings.check_pings` leaves without missing values wrapped as they are: float64 ``lat`` and
+    ``lon`` (``from_pandas`` scans every float column for NaN), the UTC ``timestamp`` (its int64 nanoseconds)
+    and a categorical ``source`` without missing codes (its codes).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"timestamp": pd.to_datetime(["2020-01-06 08:00"], utc=True).as_unit("ns"),
+    ...                   "lat": [40.7], "lon": [-74.0], "accuracy_m": [np.nan], "source": pd.Categorical(["a.csv"])})
+    >>> _checked_table(p).equals(pa.Table.from_pandas(p, preserve_index=False), check_metadata=True)
+    True
+    """
+    schema = pa.Schema.from_pandas(pings.iloc[:0], preserve_index=False)
+    arrays = {}
+    for field in schema:
+        s = pings[field.name]
+        if field.name in ("lat", "lon") and s.dtype == np.float64:
+            arrays[field.name] = pa.array(s.to_numpy(), type=pa.float64())
+        elif field.name == "timestamp" and str(s.dtype) == "datetime64[ns, UTC]" and not s.hasnans:
+            arrays[field.name] = pa.array(s.array.asi8).view(field.type)
+        elif field.name == "source" and pa.types.is_dictionary(field.type) and not s.hasnans:
+            arrays[field.name] = pa.DictionaryArray.from_arrays(
+                pa.array(s.cat.codes.to_numpy(), type=field.type.index_type),
+                pa.array(s.cat.categories, type=field.type.value_type))
+    table = pa.Table.from_pandas(pings.drop(columns=list(arrays)), preserve_index=False, nthreads=1)
+    return pa.Table.from_arrays([arrays[f.name] if f.name in arrays else table.column(f.name) for f in schema],
+                                schema=schema)
 
 
 def _write_parquet_shard(parts: dict[int, pa.Table], schema: pa.Schema, path: Path) -> dict[int, int]:
