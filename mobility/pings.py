@@ -390,7 +390,7 @@ def drop_duplicate_pings_table(table: pa.Table, columns: list[str] | None = None
         kept = gathered  # sorted, no duplicates: no copy
     else:
         kept = gathered.take(pa.array(pos if drop is None else pos[~drop], type=pa.int64()))
-    rows = _pandas_pings(table.take(pa.array(dropped, type=pa.int64())))
+    rows = _pandas_pings(take_sorted(table, dropped))
     quarantine = _quarantine(rows, np.arange(len(dropped)), np.full(len(dropped), "duplicate", dtype=object),
                              None, False)
     return kept, quarantine
@@ -418,6 +418,27 @@ def dictionary_codes(user_id: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     rank[np.argsort(words, kind="stable")] = np.arange(len(words))
     indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
     return rank[indices], len(words)
+
+
+def take_sorted(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """``table.take(positions)`` for ascending ``positions``, chunk by chunk: ``Table.take`` first concatenates
+    every column's chunks, a copy of the whole table to take a few rows (a partition's duplicates from its
+    shards' record batches).
+
+    Examples
+    --------
+    >>> t = pa.Table.from_batches([pa.record_batch({"a": [0, 1, 2]}), pa.record_batch({"a": [3, 4]})])
+    >>> take_sorted(t, np.array([1, 3, 4])).column("a").to_pylist()
+    [1, 3, 4]
+    """
+    columns = []
+    for column in table.columns:
+        starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+        cut = np.searchsorted(positions, starts)  # positions[cut[k]:cut[k + 1]] fall in chunk k
+        columns.append(pa.chunked_array(
+            [column.chunk(k).take(pa.array(positions[cut[k]:cut[k + 1]] - starts[k], type=pa.int64()))
+             for k in np.flatnonzero(np.diff(cut))], type=column.type))
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _pandas_pings(table: pa.Table) -> pd.DataFrame:
