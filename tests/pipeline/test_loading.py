@@ -349,3 +349,21 @@ def test_checked_table_is_from_pandas_of_checked_pings(coded):
     expected = pa.Table.from_pandas(pings, preserve_index=False)
     assert loading._checked_table(pings).equals(expected, check_metadata=True)
     assert loading._checked_table(pings).column("accuracy_m").null_count == 1
+
+
+def test_compact_shards_write_columns_without_missing_values_as_required(tmp_path, small_batches, monkeypatch):
+    """Compact Parquet shards mark a column required where the shard has no missing value in it (no definition
+    levels), nullable where it has (the repeated pings with missing accuracies); validate reads them back into
+    the partitions of reading every file whole."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)
+    files = mixed_inputs(tmp_path)
+    cfg, out = config(tmp_path, [str(f) for f in files]), tmp_path / "out"
+    run(str(cfg), str(out), until="load", progress=False)
+    schemas = [pq.read_schema(f) for f in sorted((out / "ping_shards").glob("*.parquet"))]
+    assert schemas and not any(s.field(c).nullable for s in schemas for c in ("user_id", "timestamp", "lat", "row"))
+    nullable = [s.field("accuracy_m").nullable for s in schemas]
+    assert any(nullable) and not all(nullable)
+    run(str(cfg), str(out), until="validate", progress=False)
+    assert_same(out, files, 3)
