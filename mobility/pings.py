@@ -55,7 +55,7 @@ import pyarrow as pa
 
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
-from mobility.kernels.ids import user_time_order
+from mobility.kernels.ids import is_user_time_sorted, repeated_keys, user_time_order
 from mobility.localtime import check_timezone
 from mobility.schema import (
     PINGS,
@@ -331,7 +331,7 @@ def drop_duplicate_pings(pings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     return kept, quarantine
 
 
-def drop_duplicate_pings_table(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
+def drop_duplicate_pings_table(table: pa.Table, columns: list[str] | None = None) -> tuple[pa.Table, pd.DataFrame]:
     """:func:`drop_duplicate_pings` on an Arrow table, without converting the kept rows to pandas.
 
     The same rule (per user and instant the smallest ``accuracy_m``, missing worst, ties to the first row)
@@ -344,11 +344,14 @@ def drop_duplicate_pings_table(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]
         Checked pings with the columns of the pings table (``user_id`` text, or text dictionary-encoded,
         ``timestamp`` a tz-aware ``timestamp[ns]``), in input order, no missing ``user_id`` or
         ``timestamp``; may carry ``source`` and ``row``.
+    columns : list of str, optional
+        The columns of ``kept`` (default: all): the others are not gathered (e.g. ``source`` and ``row``,
+        which only the quarantine needs).
 
     Returns
     -------
     kept : pyarrow.Table
-        The rows without duplicates, every column (``user_id`` as given), sorted by ``user_id, timestamp``.
+        The rows without duplicates, ``columns`` (``user_id`` as given), sorted by ``user_id, timestamp``.
     quarantine : pandas.DataFrame
         As for :func:`drop_duplicate_pings`.
 
@@ -382,11 +385,12 @@ def drop_duplicate_pings_table(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]
         order, drop = _sort_and_mark_duplicates(uid, ts, acc)
     pos = np.arange(len(table)) if order is None else order
     dropped = np.sort(pos[drop]) if drop is not None else np.empty(0, dtype=np.int64)
+    gathered = table if columns is None else table.select(columns)
     if order is None and drop is None:
-        kept = table  # sorted, no duplicates: no copy
+        kept = gathered  # sorted, no duplicates: no copy
     else:
-        kept = table.take(pa.array(pos if drop is None else pos[~drop], type=pa.int64()))
-    rows = _pandas_pings(table.take(pa.array(dropped, type=pa.int64())))
+        kept = gathered.take(pa.array(pos if drop is None else pos[~drop], type=pa.int64()))
+    rows = _pandas_pings(take_sorted(table, dropped))
     quarantine = _quarantine(rows, np.arange(len(dropped)), np.full(len(dropped), "duplicate", dtype=object),
                              None, False)
     return kept, quarantine
@@ -414,6 +418,27 @@ def dictionary_codes(user_id: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     rank[np.argsort(words, kind="stable")] = np.arange(len(words))
     indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
     return rank[indices], len(words)
+
+
+def take_sorted(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """``table.take(positions)`` for ascending ``positions``, chunk by chunk: ``Table.take`` first concatenates
+    every column's chunks, a copy of the whole table to take a few rows (a partition's duplicates from its
+    shards' record batches).
+
+    Examples
+    --------
+    >>> t = pa.Table.from_batches([pa.record_batch({"a": [0, 1, 2]}), pa.record_batch({"a": [3, 4]})])
+    >>> take_sorted(t, np.array([1, 3, 4])).column("a").to_pylist()
+    [1, 3, 4]
+    """
+    columns = []
+    for column in table.columns:
+        starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+        cut = np.searchsorted(positions, starts)  # positions[cut[k]:cut[k + 1]] fall in chunk k
+        columns.append(pa.chunked_array(
+            [column.chunk(k).take(pa.array(positions[cut[k]:cut[k + 1]] - starts[k], type=pa.int64()))
+             for k in np.flatnonzero(np.diff(cut))], type=column.type))
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def _pandas_pings(table: pa.Table) -> pd.DataFrame:
@@ -795,34 +820,28 @@ def _sort_and_mark_coded(codes: np.ndarray, n_users: int, ts: np.ndarray, acc: n
     n = len(ts)
     if n < 2:
         return None, None
-    new_user = codes[1:] != codes[:-1]
-    step = np.diff(ts)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
     order = None
-    if not (np.all(codes[1:] >= codes[:-1]) and np.all((step >= 0) | new_user)):
+    if not is_user_time_sorted(codes, ts):
         order = user_time_order(codes, ts, n_users)  # np.lexsort((ts, codes)), linear on sorted pieces
-        codes = codes[order]
-        ts = ts[order]
-        new_user = codes[1:] != codes[:-1]
-        step = np.diff(ts)
-        if acc is not None:
-            acc = acc[order]
-    same = np.zeros(n, dtype=bool)
-    same[1:] = (step == 0) & ~new_user
+    same = repeated_keys(codes, ts, order)
     if not same.any():
         return order, None
-    return order, _duplicates_to_drop(same, acc)
+    return order, _duplicates_to_drop(same, acc, order)
 
 
-def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None) -> np.ndarray:
+def _duplicates_to_drop(same: np.ndarray, acc: np.ndarray | None, order: np.ndarray | None = None) -> np.ndarray:
     """Kernel: given sorted rows and ``same[i]`` = row i has the key of row i-1, mark all but the best row
-    of each run (smallest accuracy, NaN worst, then earliest)."""
+    of each run (smallest accuracy, NaN worst, then earliest). ``acc`` is in input order when ``order`` (the
+    sorted rows' positions in the input) is given, else in sorted order."""
     if acc is None:
         return same.copy()
     involved = same.copy()
     involved[:-1] |= same[1:]
     idx = np.flatnonzero(involved)
     run = np.cumsum(~same[idx])  # numbers the runs among the involved rows only (a run starts where same is False)
-    a = acc[idx]
+    a = acc[idx if order is None else order[idx]]
     a = np.where(np.isnan(a), np.inf, a)
     best = np.lexsort((idx, a, run))
     first = np.ones(len(best), dtype=bool)

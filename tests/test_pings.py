@@ -569,3 +569,24 @@ def test_row_checks_give_the_first_and_last_instant_of_the_rows_outside_the_peri
                               pd.Timestamp("2020-04-09 12:15", tz="UTC").value)
     assert check_pings(raw.iloc[[1]], period=period).outside_ns is None
     assert check_pings(raw).outside_ns is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_take_sorted_is_table_take(seed):
+    """Rows of a table of many record batches (some empty, dictionaries unified, as a partition's shards),
+    taken chunk by chunk: the same table as ``Table.take``."""
+    import pyarrow as pa
+
+    from mobility.pings import take_sorted
+
+    rng = np.random.default_rng(seed)
+    schema = pa.schema([("x", pa.int64()), ("user_id", pa.dictionary(pa.int32(), pa.large_string()))])
+    batches = [pa.record_batch([pa.array(rng.integers(0, 100, n)),
+                                pa.array([f"u{v}" for v in rng.integers(0, 9, n)], pa.large_string()).dictionary_encode()],
+                               schema=schema) for n in rng.integers(0, 40, 12)]
+    table = pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
+    positions = np.sort(rng.choice(len(table), int(rng.integers(0, len(table) + 1)), replace=False))
+    got = take_sorted(table, positions)
+    want = table.take(pa.array(positions, type=pa.int64()))
+    assert got.schema == want.schema
+    assert got.to_pydict() == want.to_pydict()

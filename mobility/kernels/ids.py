@@ -96,10 +96,11 @@ def string_runs(offsets, data, first_run, run):
 @numba.njit(cache=True, nogil=True)
 def user_time_order(codes, ts, n_users):
     """The stable order of rows by user code, then time: ``np.lexsort((ts, codes))``, in linear time when
-    each user's rows are already in time order, as when they come from a few sorted pieces.
+    each user's rows are a few runs already in time order, as when they come from a few sorted pieces.
 
-    Rows are first placed by user with a counting sort (stable, so each user's rows keep their order); only
-    the users whose times then go backwards are sorted again, each alone (stable merge sort).
+    Rows are first placed by user with a counting sort (stable, so each user's rows keep their order), which
+    also notes the users whose times go backwards; only those users' rows are sorted again, each alone, by
+    merging their runs of non-decreasing times (stable: of equal times, the earlier run's row first).
 
     Parameters
     ----------
@@ -124,8 +125,14 @@ def user_time_order(codes, ts, n_users):
     """
     n = codes.shape[0]
     start = np.zeros(n_users + 1, dtype=np.int64)
+    last = np.empty(n_users, dtype=np.int64)
+    unsorted = np.zeros(n_users, dtype=np.bool_)
     for i in range(n):
-        start[codes[i] + 1] += 1
+        u = codes[i]
+        if start[u + 1] and ts[i] < last[u]:
+            unsorted[u] = True
+        last[u] = ts[i]
+        start[u + 1] += 1
     for u in range(n_users):
         start[u + 1] += start[u]
     fill = start[:n_users].copy()
@@ -133,16 +140,105 @@ def user_time_order(codes, ts, n_users):
     for i in range(n):
         order[fill[codes[i]]] = i
         fill[codes[i]] += 1
+    keys = np.empty(0, dtype=np.int64)
     for u in range(n_users):
-        a, b = start[u], start[u + 1]
-        for i in range(a + 1, b):
-            if ts[order[i]] < ts[order[i - 1]]:
-                rows = order[a:b].copy()
+        if unsorted[u]:
+            a, b = start[u], start[u + 1]
+            if keys.shape[0] < b - a:
                 keys = np.empty(b - a, dtype=np.int64)
-                for j in range(b - a):
-                    keys[j] = ts[rows[j]]
-                by_time = np.argsort(keys, kind="mergesort")
-                for j in range(b - a):
-                    order[a + j] = rows[by_time[j]]
-                break
+            for j in range(b - a):
+                keys[j] = ts[order[a + j]]
+            _merge_runs(order[a:b], keys[:b - a])
     return order
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_runs(rows, keys):
+    """Sort ``rows`` by ``keys`` (their times, in place, both), stably, by merging the runs of non-decreasing
+    keys two by two until one is left: linear in the rows for a few runs, ``n log n`` at worst."""
+    n = rows.shape[0]
+    bounds = [0]
+    for j in range(1, n):
+        if keys[j] < keys[j - 1]:
+            bounds.append(j)
+    bounds.append(n)
+    rows_tmp = np.empty(n, dtype=rows.dtype)
+    keys_tmp = np.empty(n, dtype=keys.dtype)
+    while len(bounds) > 2:
+        merged = [0]
+        for r in range(0, len(bounds) - 1, 2):
+            lo, mid = bounds[r], bounds[r + 1]
+            hi = bounds[r + 2] if r + 2 < len(bounds) else mid
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if keys[j] < keys[i]:  # ties to the earlier run: stable
+                    rows_tmp[k] = rows[j]
+                    keys_tmp[k] = keys[j]
+                    j += 1
+                else:
+                    rows_tmp[k] = rows[i]
+                    keys_tmp[k] = keys[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                rows_tmp[k] = rows[i]
+                keys_tmp[k] = keys[i]
+                i += 1
+                k += 1
+            while j < hi:
+                rows_tmp[k] = rows[j]
+                keys_tmp[k] = keys[j]
+                j += 1
+                k += 1
+            merged.append(hi)
+        rows[:] = rows_tmp
+        keys[:] = keys_tmp
+        bounds = merged
+
+
+@numba.njit(cache=True, nogil=True)
+def repeated_keys(codes, ts, order):
+    """Whether each row, taken in ``order``, has the user code and time of the row before it.
+
+    Parameters
+    ----------
+    codes, ts : int64 arrays
+        User code and time of each row.
+    order : int64 array or None
+        Row order (by user, then time); None for the rows as they are.
+
+    Returns
+    -------
+    bool array
+        ``same[i]`` for the ``i``-th row in order (``same[0]`` is False).
+
+    Examples
+    --------
+    >>> repeated_keys(np.array([0, 1, 0, 0]), np.array([5, 5, 5, 6]), np.array([0, 2, 3, 1])).tolist()
+    [False, True, False, False]
+    """
+    n = codes.shape[0]
+    same = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return same
+    prev = order[0] if order is not None else 0
+    for i in range(1, n):
+        row = order[i] if order is not None else i
+        same[i] = codes[row] == codes[prev] and ts[row] == ts[prev]
+        prev = row
+    return same
+
+
+@numba.njit(cache=True, nogil=True)
+def is_user_time_sorted(codes, ts):
+    """True when the rows are in (user code, time) order already.
+
+    Examples
+    --------
+    >>> is_user_time_sorted(np.array([0, 0, 1]), np.array([5, 6, 1])), is_user_time_sorted(np.array([0, 0]), np.array([6, 5]))
+    (True, False)
+    """
+    for i in range(1, codes.shape[0]):
+        if codes[i] < codes[i - 1] or (codes[i] == codes[i - 1] and ts[i] < ts[i - 1]):
+            return False
+    return True

@@ -3,7 +3,7 @@
 Tables (folders of Parquet parts under the output directory):
 
 ===================  =======================================================================
-``ping_shards``      checked pings of each load task, a record batch per user partition (scratch, deleted by ``validate``)
+``ping_shards``      checked pings of each load task, record batches per user partition (scratch, deleted by ``validate``)
 ``quarantine_rows``  rows rejected while loading each file (intermediate)
 ``pings``            canonical pings (:mod:`mobility.schema`), one part per user partition
 ``quarantine``       every rejected row with its ``source``, ``row`` and ``reason``

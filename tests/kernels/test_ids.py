@@ -1,4 +1,5 @@
-"""Run detection on Arrow string buffers, against a plain Python reference."""
+"""Run detection on Arrow string buffers, against a plain Python reference; the (user, time) ordering kernels,
+against numpy's lexsort."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mobility.kernels.ids import string_runs
+from mobility.kernels.ids import is_user_time_sorted, repeated_keys, string_runs, user_time_order
 
 
 def _buffers(strings):
@@ -63,3 +64,44 @@ def test_string_runs_numbering_starts_at_first_run_and_heads_grow_past_1024():
     run, heads = _runs(strings, first_run=7)
     assert run.tolist() == list(range(7, 3007))
     assert heads.tolist() == list(range(3000))
+
+
+def _sorted_pieces(rng, n, n_users, n_pieces, n_times=50):
+    """Rows that are ``n_pieces`` consecutive pieces, each sorted by (user, time), as the load shards are."""
+    codes, ts = rng.integers(0, n_users, n), rng.integers(0, n_times, n)
+    for piece in np.split(np.arange(n), np.sort(rng.integers(0, n + 1, n_pieces - 1))):
+        order = np.lexsort((ts[piece], codes[piece]))
+        codes[piece], ts[piece] = codes[piece][order], ts[piece][order]
+    return codes, ts
+
+
+@pytest.mark.parametrize("n_pieces", [1, 2, 3, 7, 0])  # 0: rows in random order
+@pytest.mark.parametrize("seed", range(20))
+def test_user_time_order_is_lexsort(n_pieces, seed):
+    """Stable (user, time) order, ties kept in row order, for sorted pieces (merged runs) and random rows."""
+    rng = np.random.default_rng(seed)
+    n, n_users = int(rng.integers(0, 3000)), int(rng.integers(1, 40))
+    if n_pieces:
+        codes, ts = _sorted_pieces(rng, n, n_users, n_pieces)
+    else:
+        codes, ts = rng.integers(0, n_users, n), rng.integers(0, 50, n)
+    expected = np.lexsort((ts, codes))
+    assert user_time_order(codes, ts, n_users).tolist() == expected.tolist()
+    assert is_user_time_sorted(codes, ts) == (expected.tolist() == list(range(n)))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_repeated_keys_marks_rows_equal_to_the_one_before_in_order(seed):
+    rng = np.random.default_rng(seed)
+    codes, ts = _sorted_pieces(rng, 2000, 5, 3, n_times=20)  # many repeated (user, time) keys
+    order = np.lexsort((ts, codes))
+    keys = list(zip(codes[order].tolist(), ts[order].tolist()))
+    expected = [i > 0 and keys[i] == keys[i - 1] for i in range(len(keys))]
+    assert repeated_keys(codes, ts, order).tolist() == expected
+    assert repeated_keys(codes[order], ts[order], None).tolist() == expected
+
+
+def test_user_time_order_many_runs_in_one_user():
+    """One user whose times go down at every row: each row its own run (the n log n worst case)."""
+    ts = np.arange(1000, 0, -1)
+    assert user_time_order(np.zeros(1000, dtype=np.int64), ts, 1).tolist() == list(range(999, -1, -1))

@@ -327,3 +327,43 @@ def test_shards_of_the_older_layout_ask_to_rerun_load(tmp_path):
         loading.shard_pieces(old, tmp_path, 1)
     new = [{"shards": {"0": [["spill-u00000-0000.parquet", 0, 2]]}}]
     assert loading.shard_pieces(new, tmp_path, 2) == {0: [(tmp_path / "spill-u00000-0000.parquet", 0, 2)], 1: []}
+
+
+@pytest.mark.parametrize("coded", [False, True])
+def test_checked_table_is_from_pandas_of_checked_pings(coded):
+    """The shards' Arrow table of checked pings is ``from_pandas``'s, schema and metadata included, whatever
+    columns the file had: missing accuracies stay missing (null), text or coded user ids, utc offsets."""
+    import pyarrow as pa
+
+    from mobility.pings import check_pings
+
+    raw = pd.DataFrame({"user_id": ["b", "a", "", "a"],
+                        "timestamp": ["2020-01-06T09:00:00Z", "2020-01-06T08:00:00Z", "2020-01-06T08:00:00Z",
+                                      "bad"],
+                        "lat": ["40.7", "40.8", "40.9", "41"], "lon": ["-74.0", "-74.1", "-74.2", "-74"],
+                        "accuracy_m": ["", "12.5", "3", "4"], "utc_offset_s": ["-18000", "", "0", "0"]})
+    if coded:
+        raw["user_id"] = raw["user_id"].astype("category")
+    pings = check_pings(raw, source="p.csv").pings.drop(columns="user_id")
+    assert len(pings) == 2 and pings["accuracy_m"].isna().sum() == 1
+    expected = pa.Table.from_pandas(pings, preserve_index=False)
+    assert loading._checked_table(pings).equals(expected, check_metadata=True)
+    assert loading._checked_table(pings).column("accuracy_m").null_count == 1
+
+
+def test_compact_shards_write_columns_without_missing_values_as_required(tmp_path, small_batches, monkeypatch):
+    """Compact Parquet shards mark a column required where the shard has no missing value in it (no definition
+    levels), nullable where it has (the repeated pings with missing accuracies); validate reads them back into
+    the partitions of reading every file whole."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(loading, "SPILL_BYTES_PER_ROW", 10**15)
+    files = mixed_inputs(tmp_path)
+    cfg, out = config(tmp_path, [str(f) for f in files]), tmp_path / "out"
+    run(str(cfg), str(out), until="load", progress=False)
+    schemas = [pq.read_schema(f) for f in sorted((out / "ping_shards").glob("*.parquet"))]
+    assert schemas and not any(s.field(c).nullable for s in schemas for c in ("user_id", "timestamp", "lat", "row"))
+    nullable = [s.field("accuracy_m").nullable for s in schemas]
+    assert any(nullable) and not all(nullable)
+    run(str(cfg), str(out), until="validate", progress=False)
+    assert_same(out, files, 3)
