@@ -199,14 +199,15 @@ def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentPar
     See ``tests/employment/test_estimate.py`` (three partitions give the matrices of all users at once).
     """
     params = params or EmploymentParams()
+
     def span(read):  # a partition's users, first and last week (None without rows)
         weekly = read("weekly_attendance", ["user_id", "week"])
         if weekly is None or not len(weekly):
             return None
         base = read("baseline_workplace", ["user_id"])
+        base_users = base["user_id"].astype(str).unique() if base is not None and len(base) else []
         week = pd.to_datetime(weekly["week"])
-        return (np.union1d(weekly["user_id"].astype(str).unique(), base["user_id"].astype(str).unique()),
-                week.min(), week.max())
+        return np.union1d(weekly["user_id"].astype(str).unique(), base_users), week.min(), week.max()
 
     with ThreadPoolExecutor(2) as pool:  # Arrow decodes off the GIL
         spans = list(pool.map(span, parts))
@@ -214,9 +215,7 @@ def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentPar
     first, last = [s[1] for s in spans if s is not None], [s[2] for s in spans if s is not None]
     if not first:
         raise MobilityError(NO_VISITS)
-    users = np.concatenate([u for u in user_sets if u is not None])
-    order = np.argsort(users, kind="stable")
-    users = users[order]
+    users = np.sort(np.concatenate([u for u in user_sets if u is not None]), kind="stable")
     if len(users) > 1 and (users[1:] == users[:-1]).any():
         twice = users[1:][users[1:] == users[:-1]][:3].tolist()
         raise MobilityError(f"signal_inputs_of_parts: user(s) {twice} are in two partitions; a user's tables must "
