@@ -42,6 +42,9 @@ READS: dict[str, tuple[str, ...] | None] = {
                           "unemployed", "labour_force", "rate", "rate_low", "rate_high", "suppressed"),
 }
 """Columns the report reads from each table (None: all); a listed column the table lacks is left out."""
+CATEGORIES: dict[str, tuple[str, ...]] = {"employment_weekly": ("method", "status")}
+"""Columns the report holds as categories: a few distinct values over millions of rows (a byte a row rather than
+a string; the report only compares them with values)."""
 
 
 @dataclass
@@ -151,6 +154,9 @@ def load_run(out_dir: str | os.PathLike) -> RunOutputs:
             raise MobilityError(f"{out_dir}: table '{name}' missing; run the pipeline's metrics stage "
                                 f"(python -m mobility.pipeline --region NAME --out {out_dir} --until metrics)")
         if table is not None:
+            for column in CATEGORIES.get(name, ()):
+                if column in table.columns:
+                    table[column] = table[column].astype("category")
             run.tables[name] = table
     for sub in SUBFOLDERS:
         for path in sorted((out_dir / sub).glob("*.json")):

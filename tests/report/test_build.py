@@ -116,6 +116,27 @@ def test_tables_built_part_by_part_equal_those_of_the_whole_tables(run):
     pd.testing.assert_frame_equal(gap["parts"], gap["whole"])
 
 
+def test_statuses_held_as_categories_give_the_tables_of_the_text_columns(run):
+    """The report holds employment_weekly's method and status as categories (a byte a row); its coverage and
+    mobility tables are those of the table read as text."""
+    _, out, _ = run
+    r = load_run(out)
+    emp = r.get("employment_weekly")
+    assert isinstance(emp["status"].dtype, pd.CategoricalDtype) and isinstance(emp["method"].dtype, pd.CategoricalDtype)
+    text = read_table(out, "employment_weekly", columns=["user_id", "week", "method", "status"])
+    assert not isinstance(text["status"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(emp.astype({"method": text["method"].dtype, "status": text["status"].dtype}), text)
+    for method in ("signal", "classifier"):
+        cov = [coverage_table(r.tables["metrics_weekly"], MONTH, employment=e, method=method, timezone=r.timezone,
+                              k_min_users=2) for e in (emp, text)]
+        pd.testing.assert_frame_equal(cov[0], cov[1])
+        if method == "signal":  # the run has job losers by the signal: the comparison is not of empty tables
+            assert cov[0].query("measure == 'job losers'")["n_users"].sum() > 0
+        gap = [mobility_by_status(r.tables["metrics_monthly"], e, None, MONTH, timezone=r.timezone,
+                                  baseline_months=1, method=method, k_min_users=2) for e in (emp, text)]
+        pd.testing.assert_frame_equal(gap[0], gap[1])
+
+
 @pytest.mark.slow
 def test_privacy_scan_of_every_output(run, request):
     """No user id, coordinate or small cell anywhere, checked against the run's own pings and visits."""
