@@ -211,6 +211,7 @@ def read_parts(paths: Sequence[Path], columns: list[str] | None = None) -> pd.Da
 
     if not paths:
         raise MobilityError("read_parts: no Parquet files to read")
+
     def read(path):
         return pq.read_table(path, columns=columns, use_pandas_metadata=True)
 
