@@ -241,17 +241,16 @@ def signal_inputs_of_parts(parts: Sequence[PartReader], *, params: EmploymentPar
             covered_base |= panel["covered"].to_numpy().reshape(-1, n_w).any(axis=0) & in_base_week
             part = signal_inputs(panel, daytime=daytime if daytime is not None and len(daytime.columns) else None)
             del panel, weekly, base, daytime
-            if len(users) == len(part.users):  # one partition: its matrices are the region's
+            if len(todo) == 1:  # one partition: its matrices are the region's
                 out = part
-            elif out is None:
+                continue
+            if out is None:
                 out = SignalInputs(users, weeks, *(np.full((n_u, n_w), np.nan) for _ in range(2)),
                                    np.zeros((n_u, n_w), dtype=bool),
                                    {c: np.full((n_u, n_w), np.nan) for c in part.matrices}, part.daytime)
             elif part.daytime != out.daytime:
                 raise MobilityError("signal_inputs_of_parts: some partitions have a daytime_weekly table and others "
                                     "not; compute every partition's tables with the same visits' columns")
-            if out is part:
-                continue
             rows = np.searchsorted(users, part.users)
             out.attendance[rows], out.work_time[rows], out.usable[rows] = part.attendance, part.work_time, part.usable
             for c, m in part.matrices.items():
@@ -272,12 +271,12 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     classifier, the area tables), on tables of users x weeks rather than visits. ``mapper`` (``mapper(fn,
     items) -> list``, as :func:`~mobility.employment.area.area_unemployment` takes it) runs the independent
     units of work (the cross-fitted classifier's models, the chunks of bootstrap replicates), e.g. in forked
-    processes; the tables do not depend on it. ``classifier_required=False`` (the pipeline, where ``[employment] method = "signal"``): a classifier that
-    cannot be trained on ``labels_truth`` (too few labelled users, one class only) is logged and left out, its
-    reason in ``classifier_evaluation["not_trained"]``, instead of stopping the step; the labels still
-    recalibrate the signal's area rates. ``parts``: the weekly tables come from these user partitions, read one at
-    a time (:func:`signal_inputs_of_parts`; the pipeline's staged partitions), and ``users`` needs only the
-    one-row-per-user tables (``baseline_workplace``, ``home_cbg``).
+    processes; the tables do not depend on it. ``classifier_required=False`` (the pipeline, where ``[employment]
+    method = "signal"``): a classifier that cannot be trained on ``labels_truth`` (too few labelled users, one
+    class only) is logged and left out, its reason in ``classifier_evaluation["not_trained"]``, instead of
+    stopping the step; the labels still recalibrate the signal's area rates. ``parts``: the weekly tables come
+    from these user partitions, read one at a time (:func:`signal_inputs_of_parts`; the pipeline's staged
+    partitions), and ``users`` needs only the one-row-per-user tables (``baseline_workplace``, ``home_cbg``).
 
     Examples
     --------

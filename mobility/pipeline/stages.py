@@ -755,23 +755,23 @@ def employment_user_tables(ctx: StageContext, timezone: str, params):
         tables = user_tables(visits[VISIT_COLUMNS], labels, timezone=timezone, params=params)
         return [tables.get(n, pd.DataFrame()) for n in USER_TABLES]
 
-    folders = [f"employment_users/{n}" for n in USER_TABLES]
-    ctx.map_parts(["visits", "home_work_daily"], folders, one, columns=[VISIT_COLUMNS, None])
+    folders = {n: f"employment_users/{n}" for n in USER_TABLES}
+    ctx.map_parts(["visits", "home_work_daily"], list(folders.values()), one, columns=[VISIT_COLUMNS, None])
 
     def reader(part: str):
         def read(name: str, columns):
-            path = ctx.staging / "employment_users" / name / part
+            path = ctx.staging / folders[name] / part
             if not path.exists():
                 return None
-            if not pq.read_schema(path).names:  # a partition without users wrote a table without columns
-                return pd.DataFrame()
+            if columns is not None and not pq.read_schema(path).names:  # a partition without users wrote a
+                return pd.DataFrame()  # table without columns: none to pick
             return read_parts([path], columns)
         return read
 
     weekly = {"weekly_attendance", "daytime_weekly"}
-    parts = [reader(p.name) for p in sorted((ctx.staging / folders[0]).glob("*.parquet"))]
+    parts = [reader(p.name) for p in sorted((ctx.staging / folders["weekly_attendance"]).glob("*.parquet"))]
     stacked = {}
-    for name, folder in zip(USER_TABLES, folders):  # a table at a time: one unsorted copy in memory, not all
+    for name, folder in folders.items():  # a table at a time: one unsorted copy in memory, not all
         if name not in weekly:
             stacked |= stack_user_tables([{name: read_table(ctx.staging, folder)}])
     return stacked, parts
@@ -924,8 +924,6 @@ def _in_worker(fn: Callable, parent_pid: int, item: Any) -> Any:
     (:func:`_trim_heap`; the next unit would otherwise start from the holes of this one: at 100,000 users a
     worker's resident memory grew from 1.9 to 2.2 GB over its units); where the units run in the parent
     itself (``--workers 1``), its allocator is left as it is."""
-    import os
-
     if os.getpid() == parent_pid:
         return fn(item)
     _keep_freed_memory()
