@@ -123,7 +123,8 @@ def checks(run_dir: Path, region_dir: Path, timezone: str = "America/New_York") 
     import mobility
     from sklearn.metrics import roc_auc_score
 
-    from mobility.employment.classifier import classifier_status, cross_fit, feature_rows, label_matrix
+    from mobility.employment.classifier import classifier_status, cross_fit, label_matrix
+    from mobility.employment.features import feature_rows
     from mobility.employment.params import ClassifierParams, EmploymentParams
     from mobility.employment.status import SignalResult
     from mobility.employment.validation import evaluate_against_truth

@@ -34,7 +34,7 @@ import pandas as pd
 
 from mobility.employment.calibration import headline, probability_scores
 from mobility.employment.events import confirmed_runs, drop_onsets
-from mobility.employment.features import BLOCK_USERS, FeatureBlocks, outcome_features
+from mobility.employment.features import BLOCK_USERS, FeatureBlocks, feature_rows, outcome_features
 from mobility.employment.model import Calibrator, ClassifierModel, check_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import SignalResult, status_table
@@ -95,23 +95,6 @@ def label_cells(labels: pd.DataFrame, users, weeks: pd.DatetimeIndex) -> tuple[n
     keep = np.zeros(len(row), dtype=bool)
     keep[inside[first]] = True
     return np.where(keep, row, -1), col
-
-
-def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
-    """Rows of features (float32) for the flat cell indices ``cells`` of whole feature matrices, columns in the
-    order of ``names`` (:class:`~mobility.employment.features.FeatureBlocks` does the same a block of users
-    at a time).
-
-    Examples
-    --------
-    >>> mats = {"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}
-    >>> feature_rows(mats, ["b", "a"], np.array([1])).tolist()
-    [[4.0, 2.0]]
-    """
-    out = np.empty((len(cells), len(names)), dtype=np.float32)
-    for j, name in enumerate(names):
-        out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
-    return out
 
 
 def training_rows(y: np.ndarray, users: np.ndarray, *, params: ClassifierParams, stream: int = 0,
@@ -210,15 +193,17 @@ def _feature_source(mats) -> tuple[list[str], Callable, int]:
 
 def predict_cells(models: dict[int, ClassifierModel], which: np.ndarray, mats, cells: np.ndarray, n_weeks: int, *,
                   num_threads: int = 1, mapper=None) -> np.ndarray:
-    """Probabilities of the flat cells ``cells`` (sorted), each by the model ``models[which[i]]``, a block of
-    users at a time (the features of one block at once: :class:`FeatureBlocks`); ``mapper`` runs the
-    blocks (each row's prediction is its own, so the result does not depend on it).
+    """Probabilities of the flat cells ``cells`` (sorted), each by the model ``models[which[i]]`` (all of them
+    read the same features), a block of users at a time (the features of one block computed once:
+    :class:`FeatureBlocks`); ``mapper`` runs the blocks (each row's prediction is its own, so the result does
+    not depend on it).
 
     Examples
     --------
     See ``tests/employment/test_classifier.py``.
     """
     _, rows_of, block_users = _feature_source(mats)
+    (features,) = {tuple(m.features) for m in models.values()}  # cross-fitted models read the same features
     cells = np.asarray(cells, dtype=np.int64)
     n_blocks = int(cells[-1] // (n_weeks * block_users)) + 1 if len(cells) else 0
     edges = np.searchsorted(cells, np.arange(n_blocks + 1) * n_weeks * block_users)
@@ -228,9 +213,9 @@ def predict_cells(models: dict[int, ClassifierModel], which: np.ndarray, mats, c
         out = np.full(hi - lo, np.nan)
         if hi > lo:
             k = which[lo:hi]
+            rows = rows_of(cells[lo:hi], features)  # the block's features once, whichever model reads a row
             for m in np.unique(k):
-                model = models[int(m)]
-                out[k == m] = model.predict(rows_of(cells[lo:hi][k == m], model.features), num_threads=num_threads)
+                out[k == m] = models[int(m)].predict(rows[k == m], num_threads=num_threads)
         return out
 
     parts = (mapper or (lambda fn, items: [fn(i) for i in items]))(block, range(n_blocks))
@@ -284,7 +269,8 @@ def cross_fit(mats, usable: np.ndarray, y: np.ndarray, *, params: ClassifierPara
     dealt = np.concatenate([rng.permutation(s) for s in _strata(user[labelled], y_rows[labelled])])
     fold[dealt] = np.arange(len(dealt)) % params.n_folds  # job losers dealt evenly over the folds
     row_fold = fold[user]
-    drawn = [training_rows(y_rows, user, params=params, stream=(k + 1) % (params.n_folds + 1),
+    stream = [(k + 1) % (params.n_folds + 1) for k in range(params.n_folds + 1)]  # each model's random streams
+    drawn = [training_rows(y_rows, user, params=params, stream=stream[k],
                            subset=np.flatnonzero(labelled & (row_fold != k) & (row_fold >= 0))
                            if k < params.n_folds else np.flatnonzero(labelled))
              for k in range(params.n_folds + 1)]  # k = n_folds: the final model, on every labelled user
@@ -295,7 +281,7 @@ def cross_fit(mats, usable: np.ndarray, y: np.ndarray, *, params: ClassifierPara
         fit_idx, cal_idx = drawn[k]
         at_fit, at_cal = np.searchsorted(need, fit_idx), np.searchsorted(need, cal_idx)
         return fit_model(rows[at_fit], y_rows[fit_idx], rows[at_cal], y_rows[cal_idx], names, params=params,
-                         stream=(k + 1) % (params.n_folds + 1))
+                         stream=stream[k])
 
     run = mapper or (lambda fn, items: [fn(i) for i in items])
     models = dict(enumerate(run(one, range(params.n_folds + 1))))

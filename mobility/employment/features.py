@@ -186,6 +186,22 @@ def signal_block(signal: SignalResult, lo: int, hi: int) -> SignalResult:
     return SignalResult(signal.users[lo:hi], signal.weeks, mats, signal.telework[lo:hi], signal.tables)
 
 
+def feature_rows(mats: dict[str, np.ndarray], names, cells: np.ndarray) -> np.ndarray:
+    """Rows of features (float32) for the flat cell indices ``cells`` of whole feature matrices, columns in the
+    order of ``names`` (:class:`FeatureBlocks` reads its blocks' matrices with it).
+
+    Examples
+    --------
+    >>> mats = {"a": np.array([[1.0, 2.0]]), "b": np.array([[3.0, 4.0]])}
+    >>> feature_rows(mats, ["b", "a"], np.array([1])).tolist()
+    [[4.0, 2.0]]
+    """
+    out = np.empty((len(cells), len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        out[:, j] = np.asarray(mats[name], dtype=np.float32).reshape(-1)[cells]
+    return out
+
+
 class FeatureBlocks:
     """The classifier's features, computed :data:`BLOCK_USERS` users at a time.
 
@@ -241,8 +257,5 @@ class FeatureBlocks:
             lo = int(block[idx[0]]) * self.block_users
             hi = min(lo + self.block_users, len(self.signal.users))
             mats = weekly_features(signal_block(self.signal, lo, hi), params=self.params)
-            local = cells[idx] - lo * self.n_weeks
-            for j, name in enumerate(names):
-                out[idx, j] = mats[name].reshape(-1)[local]
-            del mats
+            out[idx] = feature_rows(mats, names, cells[idx] - lo * self.n_weeks)
         return out
