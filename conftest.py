@@ -18,8 +18,5 @@ def _doctest_temporary_folder(request, monkeypatch):
     folder = tempfile.mkdtemp(prefix="mobility-doctest-")
     monkeypatch.setattr(tempfile, "tempdir", folder)  # mkdtemp, TemporaryDirectory, ... in this process
     monkeypatch.setenv("TMPDIR", folder)  # and in the processes a doctest starts
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        shutil.rmtree(folder, ignore_errors=True)
+    yield  # pytest runs what follows whatever the doctest's outcome; monkeypatch undoes itself after
+    shutil.rmtree(folder, ignore_errors=True)

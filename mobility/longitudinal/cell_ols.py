@@ -271,8 +271,7 @@ def person_blocks(units: np.ndarray, n_units: int, block_rows: int) -> list[tupl
     n = units.shape[0]
     ends = np.cumsum(np.bincount(units, minlength=n_units))  # each person's last row + 1, in person order
     persons = np.unique(np.searchsorted(ends, np.arange(block_rows, n, block_rows)))  # a person ending each block
-    cuts = np.concatenate([[0], persons + 1, [n_units]]) if n_units else np.zeros(1, dtype=np.int64)
-    cuts = np.unique(np.minimum(cuts, n_units))
+    cuts = np.unique(np.concatenate([[0], persons + 1, [n_units]]))  # searchsorted < n_units: persons + 1 <= n_units
     grouped = bool(np.all(units[1:] >= units[:-1])) if n > 1 else True
     order = None if grouped else np.argsort(units, kind="stable")
     out = []
@@ -353,12 +352,13 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
 
     lev = moments = None
     if vcov == "cr2":
-        c_all = cells if rows.size == 0 or cells.min() >= -1 else np.maximum(cells, -1)  # -1: no cell
+        c_all = cells if cells.size == 0 or cells.min() >= -1 else np.maximum(cells, -1)  # -1: no cell
         q_cr2 = la.cho_solve(factor, r.T)
-        lev = _leverage(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, leverage_tol, blocks,
+        gq_cr2 = gamma @ q_cr2
+        lev = _leverage(system, c_all, factor, gamma, q_cr2, gq_cr2, leverage_tol, blocks,
                         lambda j, at: np.sqrt(w[at]) * resid(j, at), m, keep_delta=bool(satterthwaite or joint))
         if satterthwaite or joint:
-            moments = _moments(system, c_all, factor, gamma, q_cr2, gamma @ q_cr2, lev, joint, satterthwaite)
+            moments = _moments(system, c_all, factor, gamma, q_cr2, gq_cr2, lev, joint, satterthwaite)
         del c_all
 
     def sandwich(resid, r: np.ndarray, lev: _Leverage | None = None) -> np.ndarray:
@@ -369,7 +369,7 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         q = la.cho_solve(factor, r.T)  # (cells, k)
         gq = gamma @ q  # (T, k)
         cov = np.empty((m, r.shape[0], r.shape[0]))
-        adjusted = lev is not None and lev.n_adjusted > 0  # CR2 with no adjusted person: CR0, no factor
+        adjusted = lev is not None and lev.persons.size > 0  # CR2 with no adjusted person: CR0, no factor
         for j in range(m):
             scores = np.empty((n_units, r.shape[0]))
             for at, first, end in blocks:
@@ -403,8 +403,8 @@ class _Leverage:
     """What the CR2 adjustment of one design needs, outcome by outcome (see :func:`cell_ols`, ``vcov="cr2"``).
 
     ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
-    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i`` (kept only for the
-    small-sample moments: empty otherwise). ``persons``/``score_fix``: the adjusted persons and that sum for
+    the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i`` (``delta`` kept only
+    for the small-sample moments: empty otherwise). ``persons``/``score_fix``: the adjusted persons and that sum for
     each outcome (outcomes, persons, contrasts). ``fixed_rows``/``fixed``: the adjusted persons' rows, in
     order, and ``A_g sqrt(w_g) e_g`` there (outcomes, rows), for the pooled ``Sigma`` of the imputed meat.
     ``null_rows``/``null_q0``: the persons with directions of leverage 1, their row indices (persons, slots) and
@@ -421,14 +421,13 @@ class _Leverage:
     null_rows: np.ndarray
     null_q0: np.ndarray
     ok: np.ndarray
-    n_adjusted: int
 
     @classmethod
     def none(cls, n_units: int, k: int, m: int) -> "_Leverage":
         """Nobody adjusted: CR2 is then the plain sandwich (CR0)."""
         empty = np.zeros(0, dtype=np.int64)
         return cls(empty, np.zeros((0, k)), empty, np.zeros((m, 0, k)), empty, np.zeros((m, 0)),
-                   np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, k)), np.ones(n_units, dtype=bool), 0)
+                   np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, k)), np.ones(n_units, dtype=bool))
 
 
 def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
@@ -535,7 +534,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt
     order = np.argsort(slots[present])  # the adjusted rows in order, for a lookup by row
     return _Leverage(slots[present], kept_delta[present] if keep_delta else np.zeros((0, k)), persons, score_fix,
                      slots[present][order], fixed[:, present][:, order], slots[has_null],
-                     np.concatenate(q0_parts) if q0_parts else np.zeros((0, n_slot, k)), ok, int(persons.size))
+                     np.concatenate(q0_parts) if q0_parts else np.zeros((0, n_slot, k)), ok)
 
 
 def _imputed_meat(lev: _Leverage, system, j: int, we_sqrt, blocks) -> np.ndarray:
