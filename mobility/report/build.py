@@ -184,7 +184,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     area = run.get("area_unemployment")
     employment = run.get("employment_weekly")
     if area is not None and method == "auto":  # the run's [employment] method, else the classifier where it ran
-        method = run.manifest.get("stages", {}).get("employment", {}).get("method") or reported_method(
+        method = stage_entry(run.manifest, "employment").get("method") or reported_method(
             "auto", area["method"].unique())
     rates = monthly_rates(area, method=method, route=route, k_min_users=k) if area is not None else None
     no_rates = ("This run has no employment estimates (table area_unemployment); run the employment stage of the "
@@ -316,15 +316,15 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         people = mobility_for_people(gap)
         name = save("mobility_by_status", people)
         for metric in ("radius_of_gyration_km", "exploration_rate"):
-            hidden = gap[(gap["metric"] == metric) & gap["suppressed"].astype(bool)]
+            n_hidden = int((gap["metric"].eq(metric) & gap["suppressed"].astype(bool)).sum())
             left_out = (f" A group drawn without a red bar has fewer than {k} job losers; a group not drawn has "
-                        f"fewer than {k} users of each status ({len(hidden)} cells left out)." if len(hidden) else "")
+                        f"fewer than {k} users of each status ({n_hidden} cells left out)." if n_hidden else "")
             g.figures.append(Figure(figures.to_data_uri(figures.mobility_figure(gap, metric)),
                                     f"{metric_name(metric, change=True)}: change from each user's baseline, by status and "
                                     f"group.{left_out}", name))
         shown = people[~people["suppressed"]]
-        hidden = int(people["suppressed"].sum())
-        g.tables.append(Table(f"Means and changes, all users first (groups a click away; {hidden} cells behind "
+        n_hidden = int(people["suppressed"].sum())
+        g.tables.append(Table(f"Means and changes, all users first (groups a click away; {n_hidden} cells behind "
                               f"fewer than {k} users left out here; all rows in {name}).",
                               for_page(shown, drop=("group_code", "metric_code", "suppressed")),
                               show=int((shown["dimension"] == "all").sum()), decimals=2))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from mobility.errors import MobilityError
 from mobility.pipeline.runner import read_table
+from mobility.report.methods import stage_entry
 
 REQUIRED = ("metrics_weekly", "metrics_monthly")
 OPTIONAL = ("employment_weekly", "area_unemployment")
@@ -76,7 +77,7 @@ class RunOutputs:
     def timezone(self) -> str:
         """The run's local time zone (from the metrics stage's parameters; ``UTC`` when not recorded)."""
         for stage in ("metrics", "home_work", "load"):
-            tz = self.manifest.get("stages", {}).get(stage, {}).get("params", {}).get("timezone")
+            tz = (stage_entry(self.manifest, stage).get("params") or {}).get("timezone")
             if tz:
                 return str(tz)
         return "UTC"
