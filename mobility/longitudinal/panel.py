@@ -132,12 +132,11 @@ class EventPanel:
         ([2.0, 3.0], [0, 0], 1, 0)
         """
         empty = np.zeros(0, dtype=np.int32)
-        if mask.all():  # as subset: the arrays themselves
-            return EventPanel(self.y, self.user_codes, empty, empty, empty, empty, self.group_labels, self.weights,
-                              self.n_dropped_missing, self.metrics, None, {}, self.strata_column, self.weight_column)
-        return EventPanel(self.y[mask], recode(self.user_codes[mask]), empty, empty, empty, empty, self.group_labels,
-                          None if self.weights is None else self.weights[mask], self.n_dropped_missing,
-                          self.metrics, None, {}, self.strata_column, self.weight_column)
+        whole = bool(mask.all())  # as subset: the arrays themselves (views), no copy
+        rows = slice(None) if whole else mask
+        return replace(self, y=self.y[rows], user_codes=self.user_codes if whole else recode(self.user_codes[mask]),
+                       week_codes=empty, event_time=empty, cohort=empty, group_codes=empty, strata=None, by_group={},
+                       weights=None if self.weights is None else self.weights[rows])
 
     def grouped(self, dimension: str | None) -> "EventPanel":
         """The panel with ``dimension``'s groups as its groups (one of ``by_group``), or none (``None``).
