@@ -77,6 +77,7 @@ from mobility.checks import number, select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels import metrics as km
+from mobility.kernels.ids import is_user_time_sorted
 
 PERIODS = ("week", "month", "day", "all")
 WEIGHTS = ("dwell", "visits")
@@ -332,9 +333,9 @@ def _user_codes(col: pd.Series, table: str) -> tuple[np.ndarray, pd.Index]:
 
 
 def _run(users, uniques, start, end, lat, lon, location, home_work, params, name):
-    if not _sorted(users, start):
+    if not is_user_time_sorted(users, start):
         order = np.argsort(users, kind="stable")
-        if not _sorted(users[order], start[order]):
+        if not is_user_time_sorted(users[order], start[order]):
             order = km.sort_by(users, start)
         users, start, end, lat, lon, location = (a[order] for a in (users, start, end, lat, lon, location))
     n_users = len(uniques)
@@ -389,11 +390,6 @@ def _run(users, uniques, start, end, lat, lon, location, home_work, params, name
     return bk.from_pandas(out, name)
 
 
-def _sorted(users: np.ndarray, start: np.ndarray) -> bool:
-    if len(users) < 2:
-        return True
-    d_user = np.diff(users)
-    return not ((d_user < 0).any() or ((d_user == 0) & (np.diff(start) < 0)).any())
 
 
 def period_bounds_ns(lo_ns: int, hi_ns: int, period: str, timezone: str | None) -> np.ndarray:
