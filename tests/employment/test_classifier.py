@@ -55,22 +55,32 @@ def test_cross_fitting_hides_memorisation():
 
 def test_no_model_sees_the_users_it_predicts(monkeypatch):
     mats, usable, y = _memorising_panel(n_users=40)
-    seen = []
-    original = clf_module.training_rows
+    seen, fitted = [], {}
+    original, original_fit = clf_module.training_rows, clf_module.fit_model
 
     def spy(y_rows, users, *, params, stream=0, subset=None):
         seen.append((stream, set(users[subset].tolist())))
         return original(y_rows, users, params=params, stream=stream, subset=subset)
 
+    def fit_spy(fit_rows, fit_y, cal_rows, cal_y, names, *, params, stream=0):
+        # the rows that reach the trees and the calibration, by the id feature each row carries
+        fitted[stream] = set(np.concatenate([fit_rows, cal_rows])[:, list(names).index("user_code")].tolist())
+        return original_fit(fit_rows, fit_y, cal_rows, cal_y, names, params=params, stream=stream)
+
     monkeypatch.setattr(clf_module, "training_rows", spy)
+    monkeypatch.setattr(clf_module, "fit_model", fit_spy)
     fit = cross_fit(mats, usable, y, params=ClassifierParams(n_estimators=5, min_child_samples=5))
     by_stream = dict(seen)
-    assert len(by_stream) == 6
+    assert len(by_stream) == 6 and sorted(fitted) == list(range(6))
+    ident = mats["user_code"][:, 0]  # each user's id value, from the panel itself
     for k in range(5):  # fold model k (stream k + 1): its trees and calibration never include fold k's users
         fold_users = set(np.flatnonzero(fit.fold == k).tolist())
         assert by_stream[k + 1].isdisjoint(fold_users)
         assert by_stream[k + 1] | fold_users == set(range(40))
+        assert fitted[k + 1].isdisjoint(ident[sorted(fold_users)].tolist())  # the rows built, not only the draw
+        assert fitted[k + 1] <= set(ident[sorted(by_stream[k + 1])].tolist())
     assert by_stream[0] == set(range(40))  # the final model: every labelled user
+    assert fitted[0] <= set(ident.tolist())
 
 
 def test_learns_out_of_fold_and_is_deterministic():
