@@ -405,8 +405,8 @@ class _Leverage:
     ``rows``/``delta``: the adjusted persons' rows and ``z_i - sqrt(w_i) r_i`` there (rows, contrasts), so that
     the CR2 score of person g is the CR1 one plus ``sum_{i in g} sqrt(w_i) e_i delta_i`` (``delta`` kept only
     for the small-sample moments: empty otherwise). ``persons``/``score_fix``: the adjusted persons and that sum for
-    each outcome (outcomes, persons, contrasts). ``fixed_rows``/``fixed``: the adjusted persons' rows, in
-    order, and ``A_g sqrt(w_g) e_g`` there (outcomes, rows), for the pooled ``Sigma`` of the imputed meat.
+    each outcome (outcomes, persons, contrasts). ``fixed``: ``A_g sqrt(w_g) e_g`` on the rows of ``rows``
+    (outcomes, rows), for the pooled ``Sigma`` of the imputed meat.
     ``null_rows``/``null_q0``: the persons with directions of leverage 1, their row indices (persons, slots) and
     ``Q0_g`` (persons, slots, contrasts); ``ok``: per person, no direction of leverage 1 (their residuals pool
     ``Sigma``).
@@ -416,7 +416,6 @@ class _Leverage:
     delta: np.ndarray
     persons: np.ndarray
     score_fix: np.ndarray
-    fixed_rows: np.ndarray
     fixed: np.ndarray
     null_rows: np.ndarray
     null_q0: np.ndarray
@@ -426,7 +425,7 @@ class _Leverage:
     def none(cls, n_units: int, k: int, m: int) -> "_Leverage":
         """Nobody adjusted: CR2 is then the plain sandwich (CR0)."""
         empty = np.zeros(0, dtype=np.int64)
-        return cls(empty, np.zeros((0, k)), empty, np.zeros((m, 0, k)), empty, np.zeros((m, 0)),
+        return cls(empty, np.zeros((0, k)), empty, np.zeros((m, 0, k)), np.zeros((m, 0)),
                    np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0, k)), np.ones(n_units, dtype=bool))
 
 
@@ -531,9 +530,8 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt
         u0 = (u * null[:, None, :])[null_here]
         q0_parts.append(u0 @ (u0.transpose(0, 2, 1) @ big_q[null_here]))
     ok[persons[has_null]] = False
-    order = np.argsort(slots[present])  # the adjusted rows in order, for a lookup by row
     return _Leverage(slots[present], kept_delta[present] if keep_delta else np.zeros((0, k)), persons, score_fix,
-                     slots[present][order], fixed[:, present][:, order], slots[has_null],
+                     fixed[:, present], slots[has_null],
                      np.concatenate(q0_parts) if q0_parts else np.zeros((0, n_slot, k)), ok)
 
 
@@ -542,24 +540,19 @@ def _imputed_meat(lev: _Leverage, system, j: int, we_sqrt, blocks) -> np.ndarray
     calendar-week covariance of the CR2-adjusted residuals ``A_g sqrt(w_g) e_g`` (outcome ``j``) pooled over the
     other persons.
 
-    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows (the adjusted persons' rows take ``lev.fixed``); the person x
-    week table of the adjusted residuals is filled a block of persons at a time (``blocks``:
-    :func:`person_blocks`)."""
+    ``we_sqrt(rows)``: ``sqrt(w) e`` on those rows; the person x week table of the residuals is filled a block of
+    persons at a time (``blocks``: :func:`person_blocks`), then the adjusted persons' cells take ``lev.fixed`` (a
+    person is adjusted on all of their rows or none, so no cell mixes the two)."""
     units, times, n_units, n_times = system.unit_codes, system.time_codes, system.n_units, system.n_times
-    fixed_rows, fixed = lev.fixed_rows, lev.fixed[j]
     e = np.zeros((n_units, n_times))
     seen = np.zeros((n_units, n_times))
     for at, first, end in blocks:
-        rows = np.arange(at.start, at.stop) if isinstance(at, slice) else at
-        adjusted = we_sqrt(at)
-        pos = np.searchsorted(fixed_rows, rows)  # the block's rows of adjusted persons take their A_g values
-        hit = pos < fixed_rows.size
-        hit[hit] = fixed_rows[pos[hit]] == rows[hit]
-        adjusted[hit] = fixed[pos[hit]]
         use = lev.ok[units[at]]
         cell = units[at][use].astype(np.int64) * n_times + times[at][use]  # (person, week) of each row used, flat
-        e.reshape(-1)[cell] = adjusted[use]
+        e.reshape(-1)[cell] = we_sqrt(at)[use]
         seen.reshape(-1)[cell] = 1.0
+    use = lev.ok[units[lev.rows]]  # the adjusted persons' rows, each person's in row order as above
+    e.reshape(-1)[units[lev.rows][use].astype(np.int64) * n_times + times[lev.rows][use]] = lev.fixed[j][use]
     pairs = seen.T @ seen
     sigma = np.divide(e.T @ e, pairs, out=np.zeros((n_times, n_times)), where=pairs > 0)
     pr = lev.null_rows >= 0
