@@ -89,7 +89,7 @@ def main() -> None:
             out = fn(*a, **kw)
             cr2_cpu["s"] += time.process_time() - c0
             cr2_cpu["calls"] += count_persons
-            cr2_cpu["persons"] += out.n_adjusted if count_persons else 0
+            cr2_cpu["persons"] += out.persons.size if count_persons else 0
             return out
         return wrapper
 
