@@ -108,7 +108,8 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, ti
         try:
             _, stderr = proc.communicate(timeout=timeout_s)
         except BaseException as exc:  # the timeout, or Ctrl-C
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # all exited already
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             if isinstance(exc, subprocess.TimeoutExpired):
                 raise MobilityError(f"Chromium did not print {source} within {timeout_s:g} s; retry or skip "
