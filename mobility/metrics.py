@@ -77,7 +77,7 @@ from mobility.checks import number, select_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.ids import user_codes
 from mobility.kernels import metrics as km
-from mobility.kernels.ids import is_user_time_sorted
+from mobility.kernels.ids import is_user_time_sorted, user_time_order
 
 PERIODS = ("week", "month", "day", "all")
 WEIGHTS = ("dwell", "visits")
@@ -333,10 +333,10 @@ def _user_codes(col: pd.Series, table: str) -> tuple[np.ndarray, pd.Index]:
 
 
 def _run(users, uniques, start, end, lat, lon, location, home_work, params, name):
+    users = np.ascontiguousarray(users, dtype=np.int64)
+    start = np.ascontiguousarray(start, dtype=np.int64)
     if not is_user_time_sorted(users, start):
-        order = np.argsort(users, kind="stable")
-        if not is_user_time_sorted(users[order], start[order]):
-            order = km.sort_by(users, start)
+        order = user_time_order(users, start, len(uniques))  # np.lexsort((start, users)), linear on sorted pieces
         users, start, end, lat, lon, location = (a[order] for a in (users, start, end, lat, lon, location))
     n_users = len(uniques)
     # location codes per (user, location_id), numbered in order of first visit

@@ -2,16 +2,38 @@
 trackintel) to produce the committed reference tables; they are not tests and are never imported here.
 
 Fixtures shared by the home/work tests of both rule sets (test_home_work.py, test_home_work_schedule.py):
-random stop streams and a direct, slow reading of the hourly bins.
+random stop streams and a direct, slow reading of the hourly bins. ``load_script``: a script of benchmarks/ or
+scripts/ imported by its path, for the tests that check or reuse it.
 """
 
 import datetime as dt
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 collect_ignore = ["reference"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_script(path):
+    """The script at ``path`` (relative to the repository root), imported as a module named after its file; a new
+    module at each call, not put in ``sys.modules``."""
+    path = ROOT / path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """``load_script("benchmarks/bench_employment.py")``: that script, imported by its path (benchmarks/ and
+    scripts/ are not packages)."""
+    return _load_script
 
 
 def _reference_bins(st):

@@ -105,12 +105,10 @@ def test_employment_scores_of_a_finished_run_without_the_true_stops(tmp_path):
         assert "by_schedule" in s and "by_phone_kind" in s
 
 
-def test_employment_checks_read_a_run_partition_by_partition(tmp_path):
+def test_employment_checks_read_a_run_partition_by_partition(tmp_path, load_script):
     """``bench_employment``'s signal and features of a finished run, computed one partition of visits at a time
     as the pipeline does (the 100,000-user run's visits do not fit in memory at once with the rest), equal those
     of all visits and labels at once."""
-    import importlib.util
-
     import numpy as np
     import pandas as pd
 
@@ -143,9 +141,7 @@ def test_employment_checks_read_a_run_partition_by_partition(tmp_path):
     for k in range(3):
         write_parquet(visits[part_v == k], tmp_path / "run" / "visits" / f"part-{k:05d}.parquet")
         write_parquet(labels[part_l == k], tmp_path / "run" / "home_work_daily" / f"part-{k:05d}.parquet")
-    spec = importlib.util.spec_from_file_location("bench_employment", ROOT / "benchmarks" / "bench_employment.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/bench_employment.py")
     signal, mats = bench._signal_and_features(tmp_path / "run", region, "America/New_York")
     # all at once, as the harness did before
     wac = read_lodes(next((region / "census" / "lodes").glob("*wac*")))

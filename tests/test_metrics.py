@@ -426,3 +426,17 @@ def test_integer_user_ids_keep_their_type_order_and_labels():
     assert out["user_id"].tolist() == [9, 10]
     assert out["time_at_home_h"].tolist() == [2.0, 3.0]
     assert out["time_at_work_h"].tolist()[1] == 1.0
+
+
+@pytest.mark.parametrize("tied_first, travelled_km", [(0.0, 2.0), (KM_LAT, 1.0)])
+def test_rows_out_of_user_order_keep_their_order_at_equal_times(tied_first, travelled_km):
+    """Rows not in user order are sorted by (user, time) stably: of two pings at the same time, the one given
+    first stays first, and the distance travelled follows it (0 -> 1 km -> 0: 2 km; 1 km -> 0 -> 0: 1 km)."""
+    t = pd.Timestamp("2020-03-02 08:00", tz="UTC")
+    tied_second = KM_LAT - tied_first
+    pings = pd.DataFrame({"user_id": ["b", "a", "a", "a"],
+                          "timestamp": [t, t, t, t + pd.Timedelta("1h")],
+                          "lat": [5.0, tied_first, tied_second, 0.0], "lon": [0.0] * 4})
+    m = ping_metrics(pings)
+    assert m["user_id"].tolist() == ["a", "b"]
+    assert m["travelled_distance_km"].tolist() == pytest.approx([travelled_km, 0.0], rel=1e-9)

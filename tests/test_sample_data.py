@@ -1,34 +1,27 @@
 """The sample files shipped with the package (``mobility.sample_files``) are what ``scripts/make_sample_data.py``
 writes, and their truth is what notebook 04 reads its estimates against."""
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
+import pytest
 
 from mobility import load_truth, sample_files
 from mobility.synthetic import generate_region
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_sample_data.py"
+
+@pytest.fixture
+def script(load_script):
+    """scripts/make_sample_data.py, imported anew for each test (one patches its OUT)."""
+    return load_script("scripts/make_sample_data.py")
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("make_sample_data", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_script_writes_the_shipped_sample_files(tmp_path, monkeypatch):
-    script = _script()
+def test_the_script_writes_the_shipped_sample_files(tmp_path, monkeypatch, script):
     monkeypatch.setattr(script, "OUT", tmp_path)
     script.main()
     for role, path in sample_files().items():
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), f"{role}: {path.name} is not the script's"
 
 
-def test_the_samples_truth_no_job_loss_and_nine_of_fourteen_workers_go_remote(tmp_path):
-    script = _script()
+def test_the_samples_truth_no_job_loss_and_nine_of_fourteen_workers_go_remote(tmp_path, script):
     truth = load_truth(generate_region(tmp_path / "region", script.sample_params(), seed=script.SEED))
     people, weekly = truth["people"], truth["weekly_status"]
     assert len(people) == 15 and int(people["has_job"].sum()) == 14

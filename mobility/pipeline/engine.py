@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -264,7 +266,8 @@ class DaskEngine:
         Address of a running scheduler (``"tcp://10.0.0.5:8786"``) or a scheduler file path
         (``.json``, as written by ``dask scheduler --scheduler-file``). When None, a ``LocalCluster`` of
         ``n_workers`` single-threaded worker processes is started on this machine and stopped by
-        :meth:`close`.
+        :meth:`close`. Its workers keep their scratch files (spilled data, locks) in a folder of their own
+        under Dask's ``temporary-directory`` (default: the system's temporary folder), removed by :meth:`close`.
     n_workers : int, optional
         Worker processes of the local cluster (default: the number of CPU cores); not with ``scheduler``.
     memory_limit_gb : float, optional
@@ -307,6 +310,7 @@ class DaskEngine:
             ) from exc
         self.scheduler = scheduler
         self.cluster = None
+        self._scratch = None
         if scheduler:
             kwargs = ({"scheduler_file": scheduler} if str(scheduler).endswith(".json") else {"address": scheduler})
             try:
@@ -317,10 +321,23 @@ class DaskEngine:
                     "workers, check the address and firewall, or run with --engine local"
                 ) from exc
         else:
+            import dask
+
             limit = "auto" if memory_limit_gb is None else f"{memory_limit_gb}GB"
-            self.cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, memory_limit=limit, dashboard_address=":0")
-            self.client = Client(self.cluster)
+            # Dask's default scratch folder, <temporary-directory>/dask-scratch-space, outlives the cluster
+            base = dask.config.get("temporary-directory") or None
+            if base:
+                os.makedirs(base, exist_ok=True)  # as Dask does with its own
+            self._scratch = tempfile.mkdtemp(prefix="mobility-dask-", dir=base)
+            try:
+                self.cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                                            processes=True, memory_limit=limit, dashboard_address=":0",
+                                            local_directory=self._scratch,
+                                            scheduler_kwargs={"local_directory": self._scratch})
+                self.client = Client(self.cluster)
+            except BaseException:
+                self.close()
+                raise
 
     def map(self, fn: Callable[[Any], Any], items: Sequence, *, desc: str = "", progress: bool = False,
             threads: bool = False, processes: bool = False) -> list:
@@ -365,13 +382,16 @@ class DaskEngine:
         return {"engine": self.name, "scheduler": self.scheduler or "LocalCluster", "workers": len(workers)}
 
     def close(self) -> None:
-        """Disconnect; stop the local cluster if this engine started it."""
-        if self.client is not None:
+        """Disconnect; stop the local cluster if this engine started it and remove its workers' scratch folder."""
+        if getattr(self, "client", None) is not None:
             self.client.close()
             self.client = None
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     @staticmethod
     def _allowed_failures() -> int:
@@ -387,7 +407,7 @@ class DaskEngine:
 
     # stage functions close over the stage context, which holds the engine: ship only its description
     def __getstate__(self) -> dict[str, Any]:
-        return {"scheduler": self.scheduler, "client": None, "cluster": None}
+        return {"scheduler": self.scheduler, "client": None, "cluster": None, "_scratch": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)

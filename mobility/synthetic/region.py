@@ -75,7 +75,11 @@ def _rng(seed: int, purpose: str, *keys: int) -> np.random.Generator:
 
 def _code_text(source: str) -> str:
     """The code of a module's ``source`` without comments, docstrings, blank lines and layout (``ast.dump``)."""
-    tree = ast.parse(source)
+    return _tree_text(ast.parse(source))
+
+
+def _tree_text(tree: ast.Module) -> str:
+    """:func:`_code_text` of a parsed module; strips the docstrings from ``tree`` itself."""
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
@@ -116,9 +120,8 @@ def generator_sources() -> dict[str, str]:
 
             out[name] = f"mobility {metadata.version('mobility')}"
             continue
-        source = Path(origin).read_text(encoding="utf-8")
-        out[name] = _code_text(source)
-        for node in ast.walk(ast.parse(source)):
+        tree = ast.parse(Path(origin).read_text(encoding="utf-8"))  # once: its imports, then its code
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 todo += [a.name for a in node.names if _module_file(a.name)]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -126,6 +129,7 @@ def generator_sources() -> dict[str, str]:
                 # haversine_m` a module's content
                 names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
                 todo += [n for n in names if _module_file(n)]
+        out[name] = _tree_text(tree)
     return dict(sorted(out.items()))
 
 

@@ -1,4 +1,5 @@
-"""Hand-made weekly panels: a teleworker, a job loser, a silent phone, a part-timer, and on-site workers."""
+"""Hand-made weekly panels: a teleworker, a job loser, a silent phone, a part-timer, and on-site workers;
+``sim``: the simulated panels of ``benchmarks/bench_employment.py``."""
 
 from __future__ import annotations
 
@@ -50,3 +51,15 @@ def hand_panel():
     features = pd.DataFrame(w, columns=[f"w_{s}" for s in SECTORS])
     features.insert(0, "user_id", users)
     return weekly, base, features, tau
+
+
+@pytest.fixture(scope="session")
+def sim(load_script):
+    """``sim(n_users, n_weeks, seed)``: ``bench_employment.simulated_panel``'s weekly table, baseline, worker
+    features, teleworkability, truth and homes (its daytime table left out)."""
+    bench = load_script("benchmarks/bench_employment.py")
+
+    def simulate(n_users=600, n_weeks=30, seed=3):
+        return bench.simulated_panel(n_users, n_weeks, seed=seed)[:6]
+
+    return simulate

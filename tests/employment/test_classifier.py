@@ -1,6 +1,3 @@
-import importlib.util
-from pathlib import Path
-
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -14,14 +11,6 @@ from mobility.employment.features import weekly_features
 from mobility.employment.params import ClassifierParams, EmploymentParams
 from mobility.employment.status import SignalResult, signal_status
 from mobility.errors import MobilityError
-
-
-def _sim(n_users=600, n_weeks=30, seed=3):
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_employment.py"
-    spec = importlib.util.spec_from_file_location("bench_employment", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.simulated_panel(n_users, n_weeks, seed=seed)[:6]
 
 
 def _memorising_panel(n_users=80, n_weeks=20, seed=0):
@@ -83,8 +72,8 @@ def test_no_model_sees_the_users_it_predicts(monkeypatch):
     assert fitted[0] <= set(ident.tolist())
 
 
-def test_learns_out_of_fold_and_is_deterministic():
-    weekly, base, features, tau, truth, _ = _sim()
+def test_learns_out_of_fold_and_is_deterministic(sim):
+    weekly, base, features, tau, truth, _ = sim()
     signal = signal_status(relative_attendance(weekly, base), features, tau)
     mats = weekly_features(signal)
     p = ClassifierParams(n_estimators=30)
@@ -100,8 +89,8 @@ def test_learns_out_of_fold_and_is_deterministic():
     assert m1.card["outcome_metrics_used"] == [] and m1.card["training"]["n_users"] == ev1["labelled_users"]
 
 
-def test_unlabelled_users_are_predicted_by_the_final_model():
-    weekly, base, features, tau, truth, _ = _sim(n_users=300, n_weeks=26)
+def test_unlabelled_users_are_predicted_by_the_final_model(sim):
+    weekly, base, features, tau, truth, _ = sim(n_users=300, n_weeks=26)
     signal = signal_status(relative_attendance(weekly, base), features, tau)
     mats = weekly_features(signal)
     some = truth[truth["user_id"].isin(truth["user_id"].unique()[:200])]
@@ -226,9 +215,9 @@ def test_drop_onset_dates_a_loss_at_the_first_week_of_its_attendance_drop():
 
 
 @pytest.mark.parametrize("status, what", [("employed", "employed or remote"), ("unemployed", "unemployed")])
-def test_a_labelled_panel_of_one_class_names_the_file_and_the_way_out(status, what):
+def test_a_labelled_panel_of_one_class_names_the_file_and_the_way_out(status, what, sim):
     # the message used to speak of "the tree users of a model" and name neither the file nor method = "signal"
-    weekly, base, features, tau, truth, _ = _sim(n_users=80, n_weeks=12)
+    weekly, base, features, tau, truth, _ = sim(n_users=80, n_weeks=12)
     signal = signal_status(relative_attendance(weekly, base), features, tau)
     labels = truth.assign(status=status)
     labels.attrs["source"] = "panel.csv"
@@ -241,10 +230,10 @@ def test_a_labelled_panel_of_one_class_names_the_file_and_the_way_out(status, wh
     assert 'method = "signal"' in message
 
 
-def test_features_a_block_of_users_at_a_time_give_the_same_fit():
+def test_features_a_block_of_users_at_a_time_give_the_same_fit(sim):
     from mobility.employment.features import FeatureBlocks
 
-    weekly, base, features, tau, truth, _ = _sim(n_users=200, n_weeks=20)
+    weekly, base, features, tau, truth, _ = sim(n_users=200, n_weeks=20)
     signal = signal_status(relative_attendance(weekly, base), features, tau)
     some = truth[truth["user_id"].isin(truth["user_id"].unique()[:150])]  # unlabelled users: the final model's
     p = ClassifierParams(n_estimators=15, max_train_rows=1_000, max_calibration_rows=1_000)  # subsampled rows too

@@ -72,16 +72,10 @@ def test_daytime_features_against_the_baseline(hand_panel):
 
 
 @pytest.mark.parametrize("block_users", [1, 5, 10_000])
-def test_feature_blocks_are_the_whole_matrices_a_block_at_a_time(hand_panel, block_users):
-    import importlib.util
-    from pathlib import Path
-
+def test_feature_blocks_are_the_whole_matrices_a_block_at_a_time(hand_panel, block_users, load_script):
     from mobility.employment.features import FeatureBlocks
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_employment", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_employment.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/bench_employment.py")
     weekly, base, features, tau = bench.simulated_panel(60, 20, seed=4)[:4]
     simulated = signal_status(relative_attendance(weekly, base), features, tau)
     assert len(simulated.tables["drop_evidence"]) > 0  # drops: their features index the drop table

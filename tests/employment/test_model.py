@@ -11,12 +11,10 @@ from mobility.employment.params import ClassifierParams
 from mobility.employment.status import signal_status
 from mobility.errors import MobilityError
 
-from tests.employment.test_classifier import _sim
-
 
 @pytest.fixture(scope="module")
-def trained():
-    weekly, base, features, tau, truth, _ = _sim(n_users=300, n_weeks=26, seed=5)
+def trained(sim):
+    weekly, base, features, tau, truth, _ = sim(n_users=300, n_weeks=26, seed=5)
     signal = signal_status(relative_attendance(weekly, base), features, tau)
     mats = weekly_features(signal)
     _, _, _, model = train_classifier(signal, mats, truth, classifier=ClassifierParams(n_estimators=25),

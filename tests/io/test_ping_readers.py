@@ -307,11 +307,13 @@ def test_fast_and_pandas_csv_readers_agree_on_real_export():
     pd.testing.assert_frame_equal(read_pings(f), read_pings(f, skip_blank_lines=True))
 
 
-def test_docstring_examples_run():
+def test_docstring_examples_run(tmp_path, monkeypatch):
     import doctest
+    import tempfile
 
     import mobility.io.pings
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' tempfile.mkdtemp() folders (six)
     assert doctest.testmod(mobility.io.pings).failed == 0
 
 

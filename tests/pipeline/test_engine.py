@@ -175,6 +175,24 @@ def test_worker_memory_limit_reaches_the_local_workers():
         assert [w["memory_limit"] for w in workers] == [1_500_000_000]
 
 
+@needs_dask
+@pytest.mark.slow
+def test_local_cluster_keeps_its_scratch_files_in_a_folder_removed_on_close(tmp_path):
+    """Dask's default scratch folder, ``<temporary-directory>/dask-scratch-space``, outlived the cluster."""
+    import dask
+
+    from mobility.pipeline.engine import DaskEngine
+
+    tmp = tmp_path / "tmp"  # made by the engine, as Dask makes its own
+    with dask.config.set({"temporary-directory": str(tmp)}), DaskEngine(n_workers=1) as engine:
+        (scratch,) = tmp.iterdir()
+        assert scratch.name.startswith("mobility-dask-")
+        workers = engine.client.scheduler_info()["workers"].values()
+        assert [Path(w["local_directory"]).parent.parent for w in workers] == [scratch]
+        assert engine.map(abs, [-1, -2]) == [1, 2]
+    assert list(tmp.iterdir()) == []
+
+
 def test_run_part_reads_matching_parts_and_writes_each_output(tmp_path):
     write_parquet(pd.DataFrame({"u": ["a", "b"], "x": [1, 2]}), tmp_path / "left" / "part-00003.parquet")
     write_parquet(pd.DataFrame({"u": ["a", "b"], "y": [10, 20]}), tmp_path / "right" / "part-00003.parquet")
@@ -378,7 +396,8 @@ def standalone_cluster(tmp_path):
 
     bin_dir = Path(sys.executable).parent
     dask_cli = [str(bin_dir / "dask")] if (bin_dir / "dask").exists() else [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # the workers import this checkout
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # the workers import this checkout
+           "DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-temporary")}  # their dask-scratch-space, not TMPDIR's
     scheduler_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen([*dask_cli, "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
                                "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mobility.report.pdf import chromium_profile
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -67,11 +68,11 @@ class _Session:
 def check_page(browser: str, page: Path, *, timeout_s: float = 60.0) -> PageCheck:
     """Load ``page`` (a local file) and report its images, text as rendered, console errors, network requests and
     a screenshot."""
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+    with chromium_profile() as profile:  # stopped below, Chromium would leave its socket folder in TMPDIR
         proc = subprocess.Popen([browser, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            port_file = Path(profile) / "DevToolsActivePort"
+            port_file = profile / "DevToolsActivePort"
             end = time.monotonic() + timeout_s
             while not (port_file.exists() and port_file.read_text().strip()):
                 if time.monotonic() > end or proc.poll() is not None:
