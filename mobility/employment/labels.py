@@ -86,26 +86,34 @@ def check_label_statuses(path: str | os.PathLike) -> None:
     try:
         columns = names()
         require_columns(pd.DataFrame(columns=columns), LABEL_COLUMNS, str(path), FIX)
-        status = read(["status"])["status"]
+        status = read(["status"], True)["status"].astype("category")  # a byte or two a row, not a string
     except MobilityError:
         raise
     except Exception:  # unreadable: read_labels says how, at the employment stage
         return
-    _check_statuses(status, str(path), where)
+    values = pd.Index(status.cat.categories.astype(str)).str.strip().str.lower()
+    if status.isna().any() or not values.isin(LABEL_STATUSES).all():
+        _check_statuses(status.astype(object), str(path), where)  # names the first value that is not a status
 
 
 def _reader(path: Path):
-    """``(where, kind, read(columns), names())`` of a labelled panel file by its extension: rows are counted as
-    CSV lines (header on line 1) or Parquet rows; ``read`` takes the columns to read (None: all) as text."""
+    """``(where, kind, read(columns, categories=False), names())`` of a labelled panel file by its extension: rows
+    are counted as CSV lines (header on line 1) or Parquet rows; ``read`` takes the columns to read (None: all),
+    as text, or with ``categories`` as categories where the file's column holds text."""
     import pyarrow.parquet as pq
 
     name = path.name.lower()
     if name.endswith((".csv", ".csv.gz", ".txt")):
         return ("line", "CSV",
-                lambda columns: pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""]),
+                lambda columns, categories=False: pd.read_csv(path, usecols=columns, keep_default_na=False,
+                                                              na_values=[""], dtype="category" if categories else str),
                 lambda: list(pd.read_csv(path, nrows=0).columns))
     if name.endswith((".parquet", ".pq")):
-        return "row", "Parquet", lambda columns: pd.read_parquet(path, columns=columns), lambda: pq.read_schema(path).names
+        return ("row", "Parquet",
+                lambda columns, categories=False: pq.read_table(
+                    path, columns=columns, read_dictionary=columns if categories else None).to_pandas()
+                if categories else pd.read_parquet(path, columns=columns),
+                lambda: pq.read_schema(path).names)
     raise MobilityError(f"{path}: a labelled panel must be .csv, .csv.gz or .parquet (got '{path.suffix}'); {FIX}")
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mobility.employment.labels import check_overlap, read_labels
+from mobility.employment.labels import check_label_statuses, check_overlap, read_labels
 from mobility.errors import MobilityError
 
 GOOD = "user_id,week,status\nu1,2020-03-16,employed\nu1,2020-03-25,Unemployed\nu2, 2020-03-16 ,remote\n"
@@ -47,6 +47,28 @@ def test_bad_parquet_labels_name_the_row(tmp_path):
     pd.DataFrame({"user_id": ["a", "b"], "week": ["2020-03-16", "soon"], "status": ["employed"] * 2}).to_parquet(path)
     with pytest.raises(MobilityError, match=r"labels.parquet: row 2, column 'week': 'soon' is not a date"):
         read_labels(path)
+
+
+@pytest.mark.parametrize("statuses, message", [
+    (["employed", " Remote ", "unemployed", "no_job"], None),
+    (["employed", "remote", "laid off", "laid off"], r"row 3, column 'status': 'laid off' is not a status"),
+    (["employed", None, "remote", "remote"], r"row 2, column 'status': an empty value is not a status"),
+])
+def test_the_check_before_a_run_reads_statuses_as_categories_and_names_the_first_bad_one(tmp_path, statuses, message):
+    table = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "week": ["2020-03-16"] * 4, "status": statuses})
+    table.to_parquet(tmp_path / "labels.parquet")
+    csv = tmp_path / "labels.csv"
+    table.to_csv(csv, index=False)
+    for path, where in ((tmp_path / "labels.parquet", message),
+                        (csv, message and message.replace("row 3", "line 4").replace("row 2", "line 3"))):
+        if message is None:
+            check_label_statuses(path)
+        else:
+            with pytest.raises(MobilityError, match=where):
+                check_label_statuses(path)
+    pd.DataFrame({"user_id": ["a"], "week": ["2020-03-16"], "status": [1]}).to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(MobilityError, match=r"row 1, column 'status': 1 is not a status"):
+        check_label_statuses(tmp_path / "n.parquet")
 
 
 def test_wrong_format_or_missing_file(tmp_path):
