@@ -195,9 +195,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         rates = None
         no_rates = (f"The run's area_unemployment table has no monthly estimate by the {method} method ({route} "
                     "route): too few users with a known employment status in any county or state.")
-    metric_months = shared.once(("by_month",), lambda: by_month(
+    month_sums = shared.once(("by_month",), lambda: by_month(
         run.parts("metrics_monthly", columns=("user_id", "period_start", "exploration_rate")), run.timezone))
-    run_months = metric_months.index.tolist()
+    run_months = month_sums.index.tolist()
     months = available_months(run_months, rates)
     if month not in months:
         raise MobilityError(f"no data for {month} in {out_dir}: the run has {', '.join(months) or 'no month'}; "
@@ -309,7 +309,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             f"employed in every known week, overall and by census group (the group most common among the workers "
             f"of their baseline work block group). {change} The measures:")
         g.bullets = [metric_explanation(m) for m in present]
-        drift = exploration_drift(None, base, timezone=run.timezone, k_min_users=k, months=metric_months)
+        drift = exploration_drift(None, base, timezone=run.timezone, k_min_users=k, months=month_sums)
         if drift:
             first, a, second, b = drift
             g.paragraphs.append(

@@ -13,6 +13,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from mobility.checks import require_columns
 from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month, month_text
@@ -161,6 +162,8 @@ def status_counts(employment: pd.DataFrame | Iterable[pd.DataFrame], *,
     counts: dict[str, tuple[list[pd.Series], list[pd.Series]]] = {"status known": ([], []), "job losers": ([], [])}
     statuses = []
     for part in as_parts(employment):
+        require_columns(part, ("user_id", "week", "status", "method"), "employment_weekly",
+                        "pass the employment step's table")
         e = part[(part["method"] == method).to_numpy()]
         users = _user_codes(e["user_id"])
         week = pd.to_datetime(e["week"]).to_numpy()

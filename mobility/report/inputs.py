@@ -5,8 +5,8 @@ or as single files under ``employment/`` (:func:`mobility.employment.estimate.wr
 but ``metrics_weekly`` and ``metrics_monthly`` is optional: a section whose tables are absent says so. No
 table of user-days, user-weeks or user-months is read whole: those of :data:`BY_PART` are reduced one part
 (one partition's users) at a time (:meth:`RunOutputs.parts`), ``employment_weekly`` (one file, every user) a
-row group at a time, each batch holding whole users (:meth:`RunOutputs.user_batches`); so the report's memory
-is bounded by a partition (and a row group), not by the region.
+batch of rows at a time, each batch holding whole users (:meth:`RunOutputs.user_batches`); so the report's
+memory is bounded by a partition (and a batch), not by the region's user-weeks.
 
 This is the one place that says which columns the report reads (:data:`READS`): when a science table changes,
 this is what to check.
@@ -95,8 +95,8 @@ class RunOutputs:
         return (pq.read_table(path, columns=wanted).to_pandas() for path in files)
 
     def user_batches(self, name: str, method: str) -> Iterator[pd.DataFrame] | None:
-        """The rows of ``method`` of table ``name`` (one of :data:`BY_USER`), a Parquet row group at a time,
-        each batch holding whole users (the rows of a row group's last user wait for the next), with the
+        """The rows of ``method`` of table ``name`` (one of :data:`BY_USER`), :data:`BATCH_ROWS` rows read at a
+        time, each batch holding whole users (the rows of a batch's last user wait for the next), with the
         columns of :data:`READS` (those of :data:`CATEGORIES` as categories); None where the run has not
         written it.
 
@@ -111,12 +111,11 @@ class RunOutputs:
         return (batch for path in files for batch in _user_batches(path, name, method))
 
     def user_id_batches(self, name: str) -> Iterator[pd.Series]:
-        """The ``user_id`` column of table ``name``, a part or a Parquet row group at a time (nothing where the
-        run has not written it)."""
+        """The ``user_id`` column of table ``name``, :data:`BATCH_ROWS` rows at a time (nothing where the run
+        has not written it)."""
         for path in table_files(self.out_dir, name):
-            file = pq.ParquetFile(path)
-            for i in range(file.num_row_groups):
-                yield file.read_row_group(i, columns=["user_id"]).column(0).to_pandas()
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=["user_id"]):
+                yield batch.column(0).to_pandas()
 
     @property
     def timezone(self) -> str:
@@ -128,28 +127,36 @@ class RunOutputs:
         return "UTC"
 
 
+BATCH_ROWS = 1 << 17
+"""Rows of ``employment_weekly`` read at a time (:meth:`RunOutputs.user_batches`)."""
+
+
 def _user_batches(path: Path, name: str, method: str) -> Iterator[pd.DataFrame]:
+    import pyarrow.compute as pc
+
     file = pq.ParquetFile(path)
     columns = _columns_present(path, READS[name])
-    held = None  # the rows of the last user read, completed by the next row group
-    for i in range(file.num_row_groups):
-        if not _may_hold(file.metadata.row_group(i), "method", method):
-            continue
-        batch = file.read_row_group(i, columns=columns).to_pandas()
-        batch = batch[(batch["method"] == method).to_numpy()]
-        if held is not None:
-            batch = pd.concat([held, batch], ignore_index=True)
+    groups = [i for i in range(file.num_row_groups) if _may_hold(file.metadata.row_group(i), "method", method)]
+    held = None  # the rows of the last user read, completed by the next batch
+    for batch in (file.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=columns) if groups else ()):
+        batch = batch.filter(pc.equal(batch.column("method"), method))
         for column in CATEGORIES.get(name, ()):
-            batch[column] = batch[column].astype("category")
-        if not batch["user_id"].is_monotonic_increasing:
+            batch = batch.set_column(batch.schema.get_field_index(column), column,
+                                     pc.dictionary_encode(batch.column(column)))
+        frame = batch.to_pandas()
+        if held is not None:
+            frame = pd.concat([held, frame], ignore_index=True)
+            for column in CATEGORIES.get(name, ()):
+                frame[column] = frame[column].astype("category")
+        if not frame["user_id"].is_monotonic_increasing:
             raise MobilityError(f"{path}: the rows of method {method!r} are not sorted by user_id (as the "
                                 "employment stage writes them); rerun the pipeline's employment stage")
-        if not len(batch):
+        if not len(frame):
             continue
-        last = (batch["user_id"] == batch["user_id"].iloc[-1]).to_numpy()
-        held = batch[last]
+        last = (frame["user_id"] == frame["user_id"].iloc[-1]).to_numpy()
+        held = frame[last]
         if not last.all():
-            yield batch[~last].reset_index(drop=True)
+            yield frame[~last].reset_index(drop=True)
     if held is not None and len(held):
         yield held.reset_index(drop=True)
 

@@ -49,28 +49,6 @@ def local_month(period_start: pd.Series, timezone: str) -> pd.Series:
     return pd.Series(text[codes], index=period_start.index, dtype=object)
 
 
-def status_in_month(employment: pd.DataFrame | Iterable[pd.DataFrame], month: str, *,
-                    method: str = "signal") -> pd.DataFrame:
-    """``user_id, status`` (``job_loser`` / ``employed``) of each user with a known week in ``month``
-    (:func:`~mobility.report.coverage.status_counts`), by user.
-
-    Examples
-    --------
-    >>> e = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "method": "signal",
-    ...     "week": pd.to_datetime(["2020-03-30", "2020-04-06", "2020-04-06", "2020-04-06"]),
-    ...     "status": ["employed", "unemployed", "employed", "unknown"]})
-    >>> status_in_month(e, "2020-04").values.tolist()
-    [['a', 'job_loser'], ['b', 'employed']]
-    """
-    check_month(month)
-    if isinstance(employment, pd.DataFrame):
-        require_columns(employment, ("user_id", "week", "status", "method"), "employment_weekly",
-                        "pass the employment step's table")
-    codes = _month_codes(status_counts(employment, method=method)[1], month).sort_index()
-    codes = codes[codes > 0]
-    return pd.DataFrame({"user_id": codes.index.to_numpy(), "status": codes.map(STATUS_CODES).to_numpy()})
-
-
 def _month_codes(statuses: pd.DataFrame, month: str) -> pd.Series:
     """Each user's status code in ``month`` (0 for every user where no one has a known week in it)."""
     return statuses[month] if month in statuses else pd.Series(0, index=statuses.index, dtype=np.int8)
