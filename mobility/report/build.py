@@ -40,7 +40,7 @@ from mobility.report.mobility_gap import (
     exploration_drift,
     mobility_by_status,
 )
-from mobility.report.privacy import check_k, privacy_violations
+from mobility.report.privacy import check_k, privacy_violations, user_ids_in
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
     check_month,
@@ -90,8 +90,8 @@ class SharedInputs:
     """What every month of one run's report reads and reduces the same way, made once and kept: the run's
     manifest and small tables (:func:`~mobility.report.inputs.load_run`) and the month-independent
     reductions of its large ones, each made a part at a time (the run's months, baseline census groups,
-    each user's status by month, coverage counts over all weeks and months, the user ids of the privacy scan,
-    the run's first and last week). Pass one to :func:`build_report` for each month of the same run folder.
+    each user's status by month, coverage counts over all weeks and months, the run's first and last week).
+    Pass one to :func:`build_report` for each month of the same run folder.
 
     Examples
     --------
@@ -380,7 +380,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
         html_to_pdf(staging / "report.html", staging / "report.pdf")
         info["files"]["pdf"] = "report.pdf"
-    _check_privacy(staging, shared.once(("user_ids",), lambda: _user_ids(run)), k, cbg)
+    _check_privacy(staging, run, k, cbg)
     write_json(info, staging / "report.json")
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -432,20 +432,17 @@ def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
     return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
-def _user_ids(run: RunOutputs) -> set[str]:
-    ids: set[str] = set()
-    for name in ("metrics_monthly", "employment_weekly"):
-        for batch in run.user_id_batches(name):
-            ids.update(batch.astype(str).unique())
-    return ids
-
-
-def _check_privacy(folder: Path, ids: set[str], k: int, cbg) -> None:
+def _check_privacy(folder: Path, run: RunOutputs, k: int, cbg) -> None:
+    """Scan the written files (:func:`~mobility.report.privacy.privacy_violations`) for the user ids of the
+    run's metrics and statuses (looked for a batch at a time, :func:`~mobility.report.privacy.user_ids_in`),
+    coordinates and small cells; remove the folder and raise on a finding."""
     lat_range = lon_range = None
     if cbg is not None and len(cbg):
         minx, miny, maxx, maxy = cbg.total_bounds
         lat_range, lon_range = (miny - 0.5, maxy + 0.5), (minx - 0.5, maxx + 0.5)
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json"))
+    ids = user_ids_in(files, (batch for name in ("metrics_monthly", "employment_weekly")
+                              for batch in run.user_id_batches(name)))
     problems = privacy_violations(files, user_ids=ids, k_min_users=k, lat_range=lat_range, lon_range=lon_range)
     if problems:
         shutil.rmtree(folder, ignore_errors=True)

@@ -69,25 +69,44 @@ def _users_by_week(user_id: np.ndarray, week: np.ndarray) -> tuple[pd.Series, pd
             pd.Series(by_month.sum(axis=0), index=np.asarray(months, dtype=object)))
 
 
-def _added(series: list[pd.Series]) -> pd.Series:
-    return pd.concat(series).groupby(level=0).sum() if series else pd.Series(dtype=int)
+class _Sums:
+    """Counts added part by part, per key: each a Series summed with the next on their index (a label absent
+    from one counts 0), so what is kept does not grow with the number of parts.
+
+    Examples
+    --------
+    >>> sums = _Sums()
+    >>> sums.add("x", pd.Series([1, 2], index=["a", "b"])); sums.add("x", pd.Series([5], index=["b"]))
+    >>> sums["x"].to_dict(), sums["y"].empty
+    ({'a': 1, 'b': 7}, True)
+    """
+
+    def __init__(self):
+        self._sums: dict[str, pd.Series] = {}
+
+    def add(self, key: str, counts: pd.Series) -> None:
+        before = self._sums.get(key)
+        self._sums[key] = counts if before is None else before.add(counts, fill_value=0)
+
+    def __getitem__(self, key: str) -> pd.Series:
+        return self._sums[key].astype(np.int64) if key in self._sums else pd.Series(dtype=np.int64)
 
 
 def _home_work_counts(home_work: pd.DataFrame | Iterable[pd.DataFrame]) -> list[tuple]:
     """``(measure, users per week, users per month)`` of detected homes and workplaces, part by part: users
     never span parts, so the counts add and only one part is held at a time."""
-    counts: dict[str, tuple[list[pd.Series], list[pd.Series]]] = {"home detected": ([], []),
-                                                                  "work detected": ([], [])}
+    sums = _Sums()
+    labels = {"home_cbg": "home detected", "work_cbg": "work detected"}
     for part in as_parts(home_work):
         day = pd.to_datetime(part["date"])
         week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.normalize().to_numpy()
         users = _user_codes(part["user_id"])
-        for column, label in (("home_cbg", "home detected"), ("work_cbg", "work detected")):
+        for column, label in labels.items():
             ok = part[column].notna().to_numpy()
             weekly, monthly = _users_by_week(users[ok], week[ok])
-            counts[label][0].append(weekly)
-            counts[label][1].append(monthly)
-    return [(label, _added(weekly), _added(monthly)) for label, (weekly, monthly) in counts.items()]
+            sums.add(f"{label} week", weekly)
+            sums.add(f"{label} month", monthly)
+    return [(label, sums[f"{label} week"], sums[f"{label} month"]) for label in labels.values()]
 
 
 def _median_of_counts(counts: pd.Series) -> pd.Series:
@@ -117,22 +136,20 @@ def _with_data_counts(metrics_weekly: pd.DataFrame | Iterable[pd.DataFrame], tim
     part by part: distinct users add over parts whose users do not overlap, and each period's hours per user
     are kept as counts of their values (a user-week's hours are whole hours: at most 169 values a week), whose
     medians are those of the values."""
-    weekly, monthly, week_hours, month_hours = [], [], [], []
+    sums = _Sums()
     for part in as_parts(metrics_weekly):
         data = part[(part["coverage_h"] > 0).to_numpy()]
         users = _user_codes(data["user_id"])
         week = _local_day(data["period_start"], timezone).to_numpy()
         hours = pd.DataFrame({"user_id": users, "week": week, "hours": data["coverage_h"].to_numpy(float)})
         hours["month"] = month_text(pd.to_datetime(hours["week"]) + pd.Timedelta(days=3)).to_numpy()
-        users_week, users_month = _users_by_week(users, week)
-        weekly.append(users_week)
-        monthly.append(users_month)
-        for period, kept in (("week", week_hours), ("month", month_hours)):
+        for period, users_by in zip(("week", "month"), _users_by_week(users, week)):
+            sums.add(f"users {period}", users_by)
             per_user = hours.groupby([period, "user_id"])["hours"].sum()
-            kept.append(per_user.groupby([per_user.index.get_level_values(0), per_user.to_numpy()]).size())
-    medians = [_median_of_counts(pd.concat(kept).groupby(level=[0, 1]).sum()) if kept else None
-               for kept in (week_hours, month_hours)]
-    return ("with data", _added(weekly), _added(monthly), *medians)
+            sums.add(f"hours {period}", per_user.groupby([per_user.index.get_level_values(0),
+                                                          per_user.to_numpy()]).size())
+    return ("with data", sums["users week"], sums["users month"], *(_median_of_counts(sums[f"hours {period}"])
+                                                                     for period in ("week", "month")))
 
 
 def status_counts(employment: pd.DataFrame | Iterable[pd.DataFrame], *,
@@ -159,7 +176,7 @@ def status_counts(employment: pd.DataFrame | Iterable[pd.DataFrame], *,
     >>> statuses.to_dict()
     {'2020-04': {'a': 2}}
     """
-    counts: dict[str, tuple[list[pd.Series], list[pd.Series]]] = {"status known": ([], []), "job losers": ([], [])}
+    sums = _Sums()
     statuses = []
     for part in as_parts(employment):
         require_columns(part, ("user_id", "week", "status", "method"), "employment_weekly",
@@ -171,12 +188,13 @@ def status_counts(employment: pd.DataFrame | Iterable[pd.DataFrame], *,
         lost = (e["status"] == "unemployed").to_numpy()
         for label, ok in (("status known", known), ("job losers", lost)):
             weekly, monthly = _users_by_week(users[ok], week[ok])
-            counts[label][0].append(weekly)
-            counts[label][1].append(monthly)
+            sums.add(f"{label} week", weekly)
+            sums.add(f"{label} month", monthly)
         month = month_text(pd.Series(week[known]) + pd.Timedelta(days=3)).to_numpy()
         code = pd.Series(1 + lost[known].astype(np.int8), index=[e["user_id"].astype(str).to_numpy()[known], month])
         statuses.append(code.groupby(level=[0, 1], sort=False).max().unstack(fill_value=0))
-    measures = [(label, _added(weekly), _added(monthly), None, None) for label, (weekly, monthly) in counts.items()]
+    measures = [(label, sums[f"{label} week"], sums[f"{label} month"], None, None)
+                for label in ("status known", "job losers")]
     table = pd.concat(statuses) if statuses else pd.DataFrame()
     table = table.reindex(columns=sorted(table.columns)).fillna(0).astype(np.int8)
     table.index.name = "user_id"

@@ -281,20 +281,20 @@ def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
     if groups is None:
         groups = baseline_groups_by_part(features, dimensions)
     dims = [("all", None, np.array(["all"], dtype=object))]
-    if groups is not None and len(dimensions):
+    grouped = pd.Index(groups["user_id"].astype(str)) if groups is not None and len(dimensions) else None
+    if grouped is not None:
         for dim in dimensions:
             group_codes, categories = pd.factorize(groups[dim])
-            dims.append((dim, pd.Series(group_codes, index=groups["user_id"].astype(str).to_numpy()),
-                         np.asarray(categories, dtype=object)))
+            dims.append((dim, np.append(group_codes, -1), np.asarray(categories, dtype=object)))
     columns = [*metrics, *(f"{m}__change" for m in metrics)]
     cells = [_Cells(2 * len(categories), len(columns)) for _, _, categories in dims]
     for part in as_parts(metrics_monthly):
         people = _people(part, month, base_months, codes, metrics, timezone)
         values = people[columns].to_numpy(float)
         lost = (people["status"] == "job_loser").to_numpy().astype(np.int64)
+        row = grouped.get_indexer(people.index) if grouped is not None else None  # -1: no group row
         for (dim, group_codes, _), cell in zip(dims, cells):
-            group = (np.zeros(len(people), dtype=np.int64) if group_codes is None else
-                     group_codes.reindex(people.index).fillna(-1).to_numpy(np.int64))
+            group = np.zeros(len(people), dtype=np.int64) if group_codes is None else group_codes[row]
             has = group >= 0
             cell.add(2 * group[has] + lost[has], values[has])
     rows = []

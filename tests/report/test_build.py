@@ -102,10 +102,14 @@ def _one_part_copy(out, folder, row_group_size=37):
     return folder
 
 
-def test_a_run_in_several_parts_gives_the_report_of_the_run_in_one_part(run, tmp_path):
-    """The report reduces every table of user-days, -weeks and -months a part (a row group of
-    employment_weekly) at a time; the run's two partitions give the tables of the same run in one part read in
-    row groups of 37 rows, and the tables hold the numbers counted here on the whole tables."""
+def test_a_run_in_several_parts_gives_the_report_of_the_run_in_one_part(run, tmp_path, monkeypatch):
+    """The report reduces every table of user-days, -weeks and -months a part (a batch of rows of
+    employment_weekly) at a time; the run's two partitions give the tables of the same run in one part, its
+    employment_weekly read 29 rows at a time from row groups of 37 (users cut across both), and the tables
+    hold the numbers counted here on the whole tables."""
+    from mobility.report import inputs
+
+    monkeypatch.setattr(inputs, "BATCH_ROWS", 29)
     _, out, _ = run
     r = load_run(out)
     for name in ("metrics_weekly", "metrics_monthly", "home_work_daily", "user_features"):
@@ -162,10 +166,13 @@ def pq_row_groups(path):
     return pq.ParquetFile(path).num_row_groups
 
 
-def test_employment_is_read_in_batches_of_whole_users_with_categories(run, tmp_path):
+def test_employment_is_read_in_batches_of_whole_users_with_categories(run, tmp_path, monkeypatch):
     """user_batches gives each method's rows, every user in one batch, statuses as categories, whatever the
-    row groups; the coverage and mobility tables of the batches are those of the whole table read as text;
-    rows out of user order are an error, not a silent miscount."""
+    batches and row groups; the coverage and mobility tables of the batches are those of the whole table read
+    as text; rows out of user order are an error, not a silent miscount."""
+    from mobility.report import inputs
+
+    monkeypatch.setattr(inputs, "BATCH_ROWS", 29)
     _, out, _ = run
     one = load_run(_one_part_copy(out, tmp_path / "one"))
     text = read_table(out, "employment_weekly", columns=["user_id", "week", "method", "status"])
