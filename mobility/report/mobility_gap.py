@@ -91,10 +91,10 @@ def baseline_groups_by_part(features: pd.DataFrame | Iterable[pd.DataFrame] | No
 
 
 def by_month(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame], timezone: str) -> pd.DataFrame:
-    """Per month (``YYYY-MM``, local) of ``metrics_monthly``, given whole or as parts whose users do not
-    overlap, in order: ``users`` with an exploration rate, ``rows`` with one and the rates' ``total`` (0 in a
-    month, or a table, without them): the months of the run and the means of :func:`exploration_drift`, in
-    one pass that holds a part at a time.
+    """Per month (``YYYY-MM``, local, in order) of ``metrics_monthly``, given whole or as parts whose users do
+    not overlap: ``users`` with an exploration rate, ``rows`` with one and the rates' ``total`` (0 in a month,
+    or a table, without them). The months of the run and the means of :func:`exploration_drift`, in one pass
+    that holds a part at a time.
 
     Examples
     --------
@@ -104,18 +104,18 @@ def by_month(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame], timezone: s
     >>> by_month([m.iloc[:2], m.iloc[2:]], "America/New_York").values.tolist()
     [[0.0, 0.0, 0.0], [2.0, 2.0, 0.75]]
     """
-    sums = []
+    sums = None
     for part in as_parts(metrics_monthly):
         month = local_month(part["period_start"], timezone).to_numpy()
         rate = part["exploration_rate"] if "exploration_rate" in part else pd.Series(np.nan, index=part.index)
         has = rate.notna().to_numpy()
         rated = pd.DataFrame({"user_id": part["user_id"].to_numpy()[has], "rate": rate.to_numpy(float)[has]})
-        sums.append(rated.groupby(month[has]).agg(users=("user_id", "nunique"), rows=("rate", "size"),
-                                                  total=("rate", "sum"))
-                    .reindex(pd.unique(month), fill_value=0).astype(float))
-    if not sums:
+        counts = rated.groupby(month[has]).agg(users=("user_id", "nunique"), rows=("rate", "size"),
+                                               total=("rate", "sum")).reindex(pd.unique(month), fill_value=0)
+        sums = counts.astype(float) if sums is None else sums.add(counts, fill_value=0)
+    if sums is None:
         return pd.DataFrame(columns=["users", "rows", "total"], dtype=float)
-    return pd.concat(sums).groupby(level=0).sum().sort_index()
+    return sums.sort_index()
 
 
 def exploration_drift(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame] | None, base: Sequence[str], *,
@@ -269,6 +269,9 @@ def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
     check_month(month)
     if isinstance(baseline_months, bool) or not isinstance(baseline_months, (int, np.integer)) or baseline_months < 1:
         raise MobilityError(f"baseline_months must be an integer >= 1, got {baseline_months!r}")
+    if isinstance(metrics_monthly, pd.DataFrame):
+        require_columns(metrics_monthly, ("user_id", "period_start", *metrics), "metrics_monthly",
+                        "choose metrics among its columns")
     if months is None:
         if not isinstance(metrics_monthly, pd.DataFrame):
             raise MobilityError("mobility_by_status: give the months of metrics_monthly (months=, by_month) "
