@@ -28,7 +28,7 @@ from mobility.errors import MobilityError
 from mobility.io.atomic import atomic_path, write_csv, write_json
 from mobility.localtime import local_time
 from mobility.report import figures
-from mobility.report.coverage import coverage_counts, coverage_table
+from mobility.report.coverage import coverage_counts, coverage_table, status_counts
 from mobility.report.document import Figure, Section, Table, render_html
 from mobility.report.inputs import MOBILITY_METRICS, RunOutputs, load_run
 from mobility.report.labels import metric_explanation, metric_name, month_name, place_name
@@ -36,11 +36,11 @@ from mobility.report.methods import CAVEATS, estimates_provenance, parameters_ta
 from mobility.report.mobility_gap import (
     baseline_groups_by_part,
     baseline_months_of,
+    by_month,
     exploration_drift,
-    local_month,
     mobility_by_status,
 )
-from mobility.report.privacy import check_k, privacy_violations
+from mobility.report.privacy import check_k, privacy_violations, user_ids_in
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
     check_month,
@@ -88,9 +88,10 @@ def _summary_bullets(month_rates: pd.DataFrame, trend: pd.DataFrame, month: str)
 
 class SharedInputs:
     """What every month of one run's report reads and reduces the same way, made once and kept: the run's
-    tables (:func:`~mobility.report.inputs.load_run`) and the month-independent reductions of them (baseline
-    census groups, coverage counts over all weeks and months, the user ids of the privacy scan, the run's
-    first and last week). Pass one to :func:`build_report` for each month of the same run folder.
+    manifest and small tables (:func:`~mobility.report.inputs.load_run`) and the month-independent
+    reductions of its large ones, each made a part at a time (the run's months, baseline census groups,
+    each user's status by month, coverage counts over all weeks and months, the run's first and last week).
+    Pass one to :func:`build_report` for each month of the same run folder.
 
     Examples
     --------
@@ -116,11 +117,12 @@ class SharedInputs:
         return self._made[key]
 
 
-def available_months(run: RunOutputs, rates: pd.DataFrame | None) -> list[str]:
-    """The months a run can report on: those of its unemployment estimates, else of its monthly metrics."""
+def available_months(run_months: list[str], rates: pd.DataFrame | None) -> list[str]:
+    """The months a run can report on: those of its unemployment estimates, else ``run_months``, those of its
+    monthly metrics."""
     if rates is not None and len(rates):
         return sorted(rates["month"].unique())
-    return sorted(local_month(run.tables["metrics_monthly"]["period_start"], run.timezone).unique())
+    return run_months
 
 
 def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os.PathLike | None = None,
@@ -182,7 +184,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         raise MobilityError(f"shared inputs of {shared.out_dir} given for the report of {out_dir}")
     run = shared.run
     area = run.get("area_unemployment")
-    employment = run.get("employment_weekly")
+    has_employment = run.has("employment_weekly")
     if area is not None and method == "auto":  # the run's [employment] method, else the classifier where it ran
         method = stage_entry(run.manifest, "employment").get("method") or reported_method(
             "auto", area["method"].unique())
@@ -193,7 +195,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         rates = None
         no_rates = (f"The run's area_unemployment table has no monthly estimate by the {method} method ({route} "
                     "route): too few users with a known employment status in any county or state.")
-    months = available_months(run, rates)
+    month_sums = shared.once(("by_month",), lambda: by_month(
+        run.parts("metrics_monthly", columns=("user_id", "period_start", "exploration_rate")), run.timezone))
+    run_months = month_sums.index.tolist()
+    months = available_months(run_months, rates)
     if month not in months:
         raise MobilityError(f"no data for {month} in {out_dir}: the run has {', '.join(months) or 'no month'}; "
                             "report on one of those months (--month YYYY-MM), or rerun the pipeline over a period "
@@ -276,18 +281,19 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
     # mobility of job losers vs employed
     g = Section("Mobility of job losers and the employed", "mobility")
-    if employment is None:
+    statuses = shared.once(("statuses", method), lambda: status_counts(
+        run.user_batches("employment_weekly", method), method=method)) if has_employment else None
+    if statuses is None:
         missing.append("mobility")
         g.paragraphs.append("This run has no employment_weekly table; run the employment stage.")
     else:
-        present = [m for m in MOBILITY_METRICS if m in run.tables["metrics_monthly"]]  # entropy may be normalised
+        present = [m for m in MOBILITY_METRICS if m in run.columns("metrics_monthly")]  # entropy may be normalised
         groups = shared.once(("baseline_groups", tuple(dimensions)), lambda: baseline_groups_by_part(
             run.parts("user_features", extra=tuple(c for d in dimensions for c in feature_columns(d))), dimensions))
-        gap = mobility_by_status(run.tables["metrics_monthly"], employment, None, month,
-                                 timezone=run.timezone, metrics=present, dimensions=dimensions,
-                                 baseline_months=baseline_months, method=method, k_min_users=k, groups=groups)
-        run_months = shared.once(("metric_months",), lambda: sorted(local_month(
-            run.tables["metrics_monthly"]["period_start"].drop_duplicates(), run.timezone).unique()))
+        gap = mobility_by_status(run.parts("metrics_monthly"), None, None, month, timezone=run.timezone,
+                                 metrics=present, dimensions=dimensions, baseline_months=baseline_months,
+                                 method=method, k_min_users=k, groups=groups, statuses=statuses[1],
+                                 months=run_months)
         base = baseline_months_of(run_months, month, baseline_months)
         if base:  # the months actually used: fewer than baseline_months where the report month is among them
             change = (f"Change is from each user's own mean over {' and '.join(map(month_name, base))}, the first "
@@ -303,8 +309,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
             f"employed in every known week, overall and by census group (the group most common among the workers "
             f"of their baseline work block group). {change} The measures:")
         g.bullets = [metric_explanation(m) for m in present]
-        drift = shared.once(("exploration_drift", tuple(base)), lambda: exploration_drift(
-            run.tables["metrics_monthly"], base, timezone=run.timezone, k_min_users=k))
+        drift = exploration_drift(None, base, timezone=run.timezone, k_min_users=k, months=month_sums)
         if drift:
             first, a, second, b = drift
             g.paragraphs.append(
@@ -331,9 +336,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     sections.append(g)
 
     # coverage, up to the report month
-    counts = shared.once(("coverage", method), lambda: coverage_counts(
-        run.tables["metrics_weekly"], home_work=run.parts("home_work_daily"), employment=employment, method=method,
-        timezone=run.timezone))
+    counts = shared.once(("coverage",), lambda: coverage_counts(
+        run.parts("metrics_weekly"), home_work=run.parts("home_work_daily"), timezone=run.timezone))
+    counts = counts + (statuses[0] if statuses is not None else [])
     cov = coverage_table(None, month, k_min_users=k, counts=counts)
     week_month = (pd.to_datetime(cov["period_start"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
     cov = cov[(cov["period"] == "month") | (week_month <= month)].reset_index(drop=True)
@@ -375,7 +380,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
         html_to_pdf(staging / "report.html", staging / "report.pdf")
         info["files"]["pdf"] = "report.pdf"
-    _check_privacy(staging, shared.once(("user_ids",), lambda: _user_ids(run)), k, cbg)
+    _check_privacy(staging, run, k, cbg)
     write_json(info, staging / "report.json")
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -418,28 +423,26 @@ def _fill_words(manifest: dict) -> str:
 
 def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
     """Local dates (``YYYY-MM-DD``) of the Mondays that start the run's first and last week of metrics."""
-    starts = run.tables["metrics_weekly"]["period_start"]
-    if not len(starts):
+    ends = [part["period_start"].agg(["min", "max"]) for part in run.parts("metrics_weekly", columns=("period_start",))
+            if len(part)]
+    if not ends:
         return None, None
+    starts = pd.concat(ends)
     first, last = (local_time(pd.Series([t]), timezone=run.timezone).iloc[0] for t in (starts.min(), starts.max()))
     return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
-def _user_ids(run: RunOutputs) -> set[str]:
-    ids: set[str] = set()
-    for name in ("metrics_monthly", "employment_weekly"):
-        table = run.get(name)
-        if table is not None:
-            ids.update(table["user_id"].astype(str).unique())
-    return ids
-
-
-def _check_privacy(folder: Path, ids: set[str], k: int, cbg) -> None:
+def _check_privacy(folder: Path, run: RunOutputs, k: int, cbg) -> None:
+    """Scan the written files (:func:`~mobility.report.privacy.privacy_violations`) for the user ids of the
+    run's metrics and statuses (looked for a batch at a time, :func:`~mobility.report.privacy.user_ids_in`),
+    coordinates and small cells; remove the folder and raise on a finding."""
     lat_range = lon_range = None
     if cbg is not None and len(cbg):
         minx, miny, maxx, maxy = cbg.total_bounds
         lat_range, lon_range = (miny - 0.5, maxy + 0.5), (minx - 0.5, maxx + 0.5)
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json"))
+    ids = user_ids_in(files, (batch for name in ("metrics_monthly", "employment_weekly")
+                              for batch in run.user_id_batches(name)))
     problems = privacy_violations(files, user_ids=ids, k_min_users=k, lat_range=lat_range, lon_range=lon_range)
     if problems:
         shutil.rmtree(folder, ignore_errors=True)

@@ -24,7 +24,7 @@ from mobility.census import assign_groups, feature_columns
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.localtime import local_time
-from mobility.report.coverage import as_parts
+from mobility.report.coverage import STATUS_CODES, as_parts, status_counts
 from mobility.report.privacy import check_k, suppress_small
 from mobility.report.unemployment import check_month, month_text
 
@@ -41,32 +41,17 @@ def local_month(period_start: pd.Series, timezone: str) -> pd.Series:
     >>> local_month(pd.Series(pd.to_datetime(["2020-04-01 04:00"], utc=True)), "America/New_York").tolist()
     ['2020-04']
     """
-    ts = pd.to_datetime(period_start)
+    codes, distinct = pd.factorize(pd.to_datetime(period_start))  # a few distinct months over many rows
+    ts = pd.Series(distinct)
     if ts.dt.tz is None:
         ts = ts.dt.tz_localize("UTC")
-    return month_text(local_time(ts, timezone=timezone))
+    text = np.append(month_text(local_time(ts, timezone=timezone)).to_numpy(dtype=object), np.nan)
+    return pd.Series(text[codes], index=period_start.index, dtype=object)
 
 
-def status_in_month(employment: pd.DataFrame, month: str, *, method: str = "signal") -> pd.DataFrame:
-    """``user_id, status`` (``job_loser`` / ``employed``) of each user with a known week in ``month``.
-
-    Examples
-    --------
-    >>> e = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "method": "signal",
-    ...     "week": pd.to_datetime(["2020-03-30", "2020-04-06", "2020-04-06", "2020-04-06"]),
-    ...     "status": ["employed", "unemployed", "employed", "unknown"]})
-    >>> status_in_month(e, "2020-04").values.tolist()
-    [['a', 'job_loser'], ['b', 'employed']]
-    """
-    check_month(month)
-    require_columns(employment, ("user_id", "week", "status", "method"), "employment_weekly",
-                    "pass the employment step's table")
-    e = employment[employment["method"] == method]
-    in_month = month_text(pd.to_datetime(e["week"]) + pd.Timedelta(days=3)) == month
-    e = e[in_month & e["status"].isin(["employed", "unemployed"])]
-    lost = (e["status"] == "unemployed").groupby(e["user_id"].astype(str)).any()
-    return pd.DataFrame({"user_id": lost.index.to_numpy(),
-                         "status": np.where(lost.to_numpy(), "job_loser", "employed")})
+def _month_codes(statuses: pd.DataFrame, month: str) -> pd.Series:
+    """Each user's status code in ``month`` (0 for every user where no one has a known week in it)."""
+    return statuses[month] if month in statuses else pd.Series(0, index=statuses.index, dtype=np.int8)
 
 
 def baseline_groups(features: pd.DataFrame, dimensions: Sequence[str]) -> pd.DataFrame:
@@ -105,17 +90,37 @@ def baseline_groups_by_part(features: pd.DataFrame | Iterable[pd.DataFrame] | No
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["user_id", *dimensions])
 
 
-def _mean_ci(values: pd.Series) -> tuple[float, float, float]:
-    v = values.dropna().to_numpy(float)
-    if len(v) == 0:
-        return np.nan, np.nan, np.nan
-    m = float(v.mean())
-    half = Z95 * float(v.std(ddof=1)) / np.sqrt(len(v)) if len(v) > 1 else np.nan
-    return m, m - half, m + half
+def by_month(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame], timezone: str) -> pd.DataFrame:
+    """Per month (``YYYY-MM``, local, in order) of ``metrics_monthly``, given whole or as parts whose users do
+    not overlap: ``users`` with an exploration rate, ``rows`` with one and the rates' ``total`` (0 in a month,
+    or a table, without them). The months of the run and the means of :func:`exploration_drift`, in one pass
+    that holds a part at a time.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"user_id": ["a", "a", "b"], "exploration_rate": [0.5, np.nan, 0.25],
+    ...                   "period_start": pd.to_datetime(["2020-02-01 05:00", "2020-01-01 05:00",
+    ...                                                   "2020-02-01 05:00"], utc=True)})
+    >>> by_month([m.iloc[:2], m.iloc[2:]], "America/New_York").values.tolist()
+    [[0.0, 0.0, 0.0], [2.0, 2.0, 0.75]]
+    """
+    sums = None
+    for part in as_parts(metrics_monthly):
+        month = local_month(part["period_start"], timezone).to_numpy()
+        rate = part["exploration_rate"] if "exploration_rate" in part else pd.Series(np.nan, index=part.index)
+        has = rate.notna().to_numpy()
+        rated = pd.DataFrame({"user_id": part["user_id"].to_numpy()[has], "rate": rate.to_numpy(float)[has]})
+        counts = rated.groupby(month[has]).agg(users=("user_id", "nunique"), rows=("rate", "size"),
+                                               total=("rate", "sum")).reindex(pd.unique(month), fill_value=0)
+        sums = counts.astype(float) if sums is None else sums.add(counts, fill_value=0)
+    if sums is None:
+        return pd.DataFrame(columns=["users", "rows", "total"], dtype=float)
+    return sums.sort_index()
 
 
-def exploration_drift(metrics_monthly: pd.DataFrame, base: Sequence[str], *, timezone: str,
-                      k_min_users: int = 10) -> tuple[str, float, str, float] | None:
+def exploration_drift(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame] | None, base: Sequence[str], *,
+                      timezone: str, k_min_users: int = 10,
+                      months: pd.DataFrame | None = None) -> tuple[str, float, str, float] | None:
     """All users' mean exploration in the run's first month and in the next, where the baseline ``base`` holds
     the first month and the mean fell: the fall a change from that baseline carries whatever happened later.
 
@@ -126,20 +131,24 @@ def exploration_drift(metrics_monthly: pd.DataFrame, base: Sequence[str], *, tim
 
     Parameters
     ----------
-    metrics_monthly : DataFrame
-        ``user_id``, ``period_start`` (tz-aware UTC), ``exploration_rate`` (share of visits).
+    metrics_monthly : DataFrame, iterable of DataFrames, or None
+        ``user_id``, ``period_start`` (tz-aware UTC), ``exploration_rate`` (share of visits); whole or as parts
+        whose users do not overlap (:func:`by_month`); None where ``months`` is given.
     base : sequence of str
         The baseline months (``YYYY-MM``) of the report (:func:`baseline_months_of`).
     timezone : str
         IANA zone the months are read in.
     k_min_users : int, default 10
         Fewer users with an exploration rate in either month give None (no mean of fewer is published).
+    months : DataFrame, optional
+        :func:`by_month` of ``metrics_monthly``, made beforehand (then the table is not read).
 
     Returns
     -------
     (str, float, str, float) or None
         First month, its mean (share), second month, its mean; None where ``base`` does not start at the
-        run's first month, the run has one month, the mean did not fall, or too few users.
+        run's first month with an exploration rate, the run has one such month, the mean did not fall, or too
+        few users.
 
     Examples
     --------
@@ -152,18 +161,16 @@ def exploration_drift(metrics_monthly: pd.DataFrame, base: Sequence[str], *, tim
     >>> exploration_drift(m, ["2020-02"], timezone="America/New_York") is None   # baseline after the start
     True
     """
-    rows = metrics_monthly.dropna(subset=["exploration_rate"]) if "exploration_rate" in metrics_monthly else None
-    if rows is None or not len(rows) or not len(base):
+    if months is None:
+        months = by_month(metrics_monthly, timezone)
+    rated = months[months["rows"] > 0]
+    if len(rated) < 2 or not len(base) or rated.index[0] != base[0]:
         return None
-    month = local_month(rows["period_start"], timezone)
-    months = sorted(month.unique())
-    if len(months) < 2 or months[0] != base[0]:
+    first, second = rated.iloc[0], rated.iloc[1]
+    if min(first["users"], second["users"]) < k_min_users:
         return None
-    first, second = (rows[(month == m).to_numpy()] for m in months[:2])
-    if min(first["user_id"].nunique(), second["user_id"].nunique()) < k_min_users:
-        return None
-    a, b = float(first["exploration_rate"].mean()), float(second["exploration_rate"].mean())
-    return (months[0], a, months[1], b) if a > b else None
+    a, b = float(first["total"] / first["rows"]), float(second["total"] / second["rows"])
+    return (rated.index[0], a, rated.index[1], b) if a > b else None
 
 
 def baseline_months_of(months: Sequence[str], month: str, baseline_months: int) -> list[str]:
@@ -195,24 +202,32 @@ def baseline_months_of(months: Sequence[str], month: str, baseline_months: int) 
     return [m for m in base if m < month] if month in base else base
 
 
-def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
+def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
+                       employment: pd.DataFrame | Iterable[pd.DataFrame] | None,
                        features: pd.DataFrame | Iterable[pd.DataFrame] | None,
                        month: str, *, timezone: str = "UTC",
                        metrics: Sequence[str] = ("radius_of_gyration_km", "exploration_rate", "distinct_locations"),
                        dimensions: Sequence[str] = ("sex", "age", "earnings"), baseline_months: int = 2,
                        method: str = "signal", k_min_users: int = 10,
-                       groups: pd.DataFrame | None = None) -> pd.DataFrame:
+                       groups: pd.DataFrame | None = None, statuses: pd.DataFrame | None = None,
+                       months: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean mobility of job losers vs the employed in ``month``, overall and by group (module notes).
+
+    Every table may come whole or as parts whose users do not overlap (the pipeline's partitions): each part
+    of ``metrics_monthly`` is reduced to its users' counts, sums and sums of squared deviations per cell
+    before the next is read, and those add up over parts (Chan et al.'s pooled variance), so no part is held
+    beyond its turn.
 
     Parameters
     ----------
-    metrics_monthly : DataFrame
+    metrics_monthly : DataFrame or iterable of DataFrames
         The pipeline's ``metrics_monthly`` (``user_id``, ``period_start`` UTC, metric columns).
-    employment : DataFrame
-        ``employment_weekly`` (``user_id``, ``week``, ``status``, ``method``).
+    employment : DataFrame, iterable of DataFrames, or None
+        ``employment_weekly`` (``user_id``, ``week``, ``status``, ``method``), as
+        :func:`~mobility.report.coverage.status_counts` takes it; None where ``statuses`` is given.
     features : DataFrame, iterable of DataFrames, or None
-        ``user_features`` (census probabilities), whole or as parts whose users do not overlap (the pipeline's
-        partitions: each part is reduced to one row per user before the next is read); None: overall rows only.
+        ``user_features`` (census probabilities), each part reduced to one row per user before the next is
+        read; None: overall rows only.
     month : str
         ``YYYY-MM``.
     timezone : str
@@ -229,6 +244,12 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
         Suppress cells behind fewer users.
     groups : DataFrame, optional
         :func:`baseline_groups_by_part` of ``features`` made beforehand (then ``features`` is not read).
+    statuses : DataFrame, optional
+        :func:`~mobility.report.coverage.status_counts`' statuses of ``employment`` by ``method``, made
+        beforehand (then ``employment`` is not read).
+    months : sequence of str, optional
+        The months of ``metrics_monthly`` (the index of :func:`by_month`), made beforehand; needed where the
+        table comes as parts.
 
     Examples
     --------
@@ -248,37 +269,102 @@ def mobility_by_status(metrics_monthly: pd.DataFrame, employment: pd.DataFrame,
     check_month(month)
     if isinstance(baseline_months, bool) or not isinstance(baseline_months, (int, np.integer)) or baseline_months < 1:
         raise MobilityError(f"baseline_months must be an integer >= 1, got {baseline_months!r}")
-    require_columns(metrics_monthly, ("user_id", "period_start", *metrics), "metrics_monthly",
-                    "choose metrics among its columns")
-    mm = metrics_monthly[["user_id", "period_start", *metrics]].copy()
-    mm["user_id"] = mm["user_id"].astype(str)
-    mm["month"] = local_month(mm["period_start"], timezone)
-    months = sorted(mm["month"].unique())
+    if isinstance(metrics_monthly, pd.DataFrame):
+        require_columns(metrics_monthly, ("user_id", "period_start", *metrics), "metrics_monthly",
+                        "choose metrics among its columns")
+    if months is None:
+        if not isinstance(metrics_monthly, pd.DataFrame):
+            raise MobilityError("mobility_by_status: give the months of metrics_monthly (months=, by_month) "
+                                "where the table comes as parts")
+        months = sorted(local_month(metrics_monthly["period_start"], timezone).unique())
     base_months = baseline_months_of(months, month, baseline_months)
-    baseline = mm[mm["month"].isin(base_months)].groupby("user_id")[list(metrics)].mean()
-    current = mm[mm["month"] == month].drop_duplicates("user_id").set_index("user_id")[list(metrics)]
-    status = status_in_month(employment, month, method=method).set_index("user_id")
-    people = current.join(status, how="inner")
-    change = (current - baseline.reindex(current.index)).add_suffix("__change")
-    people = people.join(change, how="left")
-    group_cols: list[tuple[str, pd.Series]] = [("all", pd.Series("all", index=people.index))]
+    if statuses is None:
+        statuses = status_counts(employment, method=method)[1]
+    codes = _month_codes(statuses, month)
     if groups is None:
         groups = baseline_groups_by_part(features, dimensions)
-    if groups is not None and len(dimensions):
-        groups = groups.set_index("user_id").reindex(people.index)
-        group_cols += [(dim, groups[dim]) for dim in dimensions]
+    dims = [("all", None, np.array(["all"], dtype=object))]
+    grouped = pd.Index(groups["user_id"].astype(str)) if groups is not None and len(dimensions) else None
+    if grouped is not None:
+        for dim in dimensions:
+            group_codes, categories = pd.factorize(groups[dim])
+            dims.append((dim, np.append(group_codes, -1), np.asarray(categories, dtype=object)))
+    columns = [*metrics, *(f"{m}__change" for m in metrics)]
+    cells = [_Cells(2 * len(categories), len(columns)) for _, _, categories in dims]
+    for part in as_parts(metrics_monthly):
+        people = _people(part, month, base_months, codes, metrics, timezone)
+        values = people[columns].to_numpy(float)
+        lost = (people["status"] == "job_loser").to_numpy().astype(np.int64)
+        row = grouped.get_indexer(people.index) if grouped is not None else None  # -1: no group row
+        for (dim, group_codes, _), cell in zip(dims, cells):
+            group = np.zeros(len(people), dtype=np.int64) if group_codes is None else group_codes[row]
+            has = group >= 0
+            cell.add(2 * group[has] + lost[has], values[has])
     rows = []
-    for dim, labels in group_cols:
-        for (group, stat), idx in people.groupby([labels.rename("group"), people["status"]], sort=True).groups.items():
-            block = people.loc[idx]
-            for metric in metrics:
-                mean, lo, hi = _mean_ci(block[metric])
-                ch, ch_lo, ch_hi = _mean_ci(block[f"{metric}__change"])
-                rows.append((dim, str(group), stat, metric, float(block[metric].notna().sum()), mean, lo, hi,
-                             ch, ch_lo, ch_hi))
+    for (dim, _, categories), cell in zip(dims, cells):
+        n, mean, half = cell.mean_ci()
+        for i in np.flatnonzero(cell.people):
+            group, stat = categories[i // 2], ("job_loser" if i % 2 else "employed")
+            for j, metric in enumerate(metrics):
+                c = j + len(metrics)
+                rows.append((dim, str(group), stat, metric, float(n[i, j]), mean[i, j], mean[i, j] - half[i, j],
+                             mean[i, j] + half[i, j], mean[i, c], mean[i, c] - half[i, c], mean[i, c] + half[i, c]))
     out = pd.DataFrame(rows, columns=COLUMNS[:-1])
     out = out.sort_values(["dimension", "group", "metric", "status"], kind="stable").reset_index(drop=True)
     order = {"all": 0}
     out = out.iloc[np.argsort(out["dimension"].map(lambda d: order.get(d, 1)).to_numpy(), kind="stable")]
     out = out.reset_index(drop=True)
     return suppress_small(out, k_min_users=k, keep=["dimension", "group", "status", "metric"])[COLUMNS]
+
+
+def _people(metrics_monthly: pd.DataFrame, month: str, base_months: Sequence[str], codes: pd.Series,
+            metrics: Sequence[str], timezone: str) -> pd.DataFrame:
+    """One row per user of ``metrics_monthly`` with a status in ``month``: the month's metrics, their change
+    from the user's mean over ``base_months`` (``<metric>__change``) and ``status``."""
+    require_columns(metrics_monthly, ("user_id", "period_start", *metrics), "metrics_monthly",
+                    "choose metrics among its columns")
+    mm = metrics_monthly[["user_id", "period_start", *metrics]].copy()
+    mm["user_id"] = mm["user_id"].astype(str)
+    mm["month"] = local_month(mm["period_start"], timezone)
+    baseline = mm[mm["month"].isin(base_months)].groupby("user_id")[list(metrics)].mean()
+    current = mm[mm["month"] == month].drop_duplicates("user_id").set_index("user_id")[list(metrics)]
+    code = codes.reindex(current.index).fillna(0).to_numpy()
+    people = current[code > 0].copy()
+    change = (people - baseline.reindex(people.index)).add_suffix("__change")
+    people = people.join(change, how="left")
+    people["status"] = pd.Series(code[code > 0], index=people.index).map(STATUS_CODES)
+    return people
+
+
+class _Cells:
+    """Per cell (a group and status of one dimension) and value column: the count of values, their sum and
+    their sum of squared deviations from the mean, added a part at a time (the deviations pooled as Chan,
+    Golub and LeVeque 1979 pool them: each part's own plus ``n_seen n_part / n (mean_seen - mean_part)^2``);
+    ``people`` counts each cell's users, values or none."""
+
+    def __init__(self, n_cells: int, n_columns: int):
+        self.people = np.zeros(n_cells, dtype=np.int64)
+        self.n, self.sum, self.m2 = (np.zeros((n_cells, n_columns)) for _ in range(3))
+
+    def add(self, cell: np.ndarray, values: np.ndarray) -> None:
+        """Add users in cells ``cell`` (one per row of ``values``, a column per value; NaN: no value)."""
+        size, width = self.n.shape
+        self.people += np.bincount(cell, minlength=size)
+        valid = ~np.isnan(values)
+        flat = (cell[:, None] * width + np.arange(width))[valid]
+        x = values[valid]
+        n = np.bincount(flat, minlength=size * width).reshape(size, width).astype(float)
+        total = np.bincount(flat, weights=x, minlength=size * width).reshape(size, width)
+        mean = total / np.maximum(n, 1)
+        m2 = np.bincount(flat, weights=(x - mean.ravel()[flat]) ** 2, minlength=size * width).reshape(size, width)
+        seen = self.sum / np.maximum(self.n, 1)
+        both = self.n + n
+        self.m2 += m2 + np.where(both > 0, (mean - seen) ** 2 * self.n * n / np.maximum(both, 1), 0.0)
+        self.n, self.sum = both, self.sum + total
+
+    def mean_ci(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, mean (NaN without values) and half-width of the 95% normal interval (NaN below 2 values)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.n > 0, self.sum / self.n, np.nan)
+            sd = np.sqrt(np.where(self.n > 1, self.m2 / (self.n - 1), np.nan))
+            return self.n, mean, Z95 * sd / np.sqrt(self.n)

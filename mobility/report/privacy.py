@@ -86,6 +86,47 @@ def _plain_number(user_id: str) -> bool:
     return user_id.isdigit() and len(user_id) < 8
 
 
+_WORD = re.compile(r"[0-9A-Za-z_]+")
+
+
+def _id_pattern(ids: Iterable[str]) -> re.Pattern | None:
+    """Any of ``ids`` as a whole token: not inside a longer run of letters, digits and underscores."""
+    ids = sorted(set(ids), key=len, reverse=True)
+    return re.compile(r"(?<![0-9A-Za-z_])(?:" + "|".join(re.escape(u) for u in ids) + r")(?![0-9A-Za-z_])") \
+        if ids else None
+
+
+def user_ids_in(paths: Iterable[str | os.PathLike], user_ids: Iterable[Iterable]) -> set[str]:
+    """The user ids that occur in the given files as whole tokens (:func:`privacy_violations`' rule), from ids
+    given a batch at a time (a table's ``user_id`` read a part at a time): only the ids found are kept, so the
+    search holds a batch of ids and the files' words, whatever the users.
+
+    An id of letters, digits and underscores occurs as a whole token exactly where it is one of the files'
+    words (their longest runs of those characters); an id with other characters (``phone-01``) is looked for
+    with a pattern of the batch's such ids. :func:`privacy_violations` with the ids found reports what it would
+    with them all.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "p.html"
+    >>> _ = page.write_text("<p>u17 was seen; phone-01 too; u1x</p>")
+    >>> sorted(user_ids_in([page], [["u1", "u17"], pd.Series(["phone-01", "phone-0"])]))
+    ['phone-01', 'u17']
+    """
+    texts = [Path(path).read_text(errors="replace") for path in paths]
+    words = set().union(*(_WORD.findall(text) for text in texts))
+    found: set[str] = set()
+    for batch in user_ids:
+        ids = pd.unique(pd.Series(batch, dtype=object).astype(str)).astype(object)
+        plain = np.fromiter((_WORD.fullmatch(u) is not None for u in ids), dtype=bool, count=len(ids))
+        found.update(u for u in ids[plain] if u in words)
+        pattern = _id_pattern(ids[~plain & (ids != "")])
+        if pattern is not None:
+            found.update(m.group(0) for text in texts for m in pattern.finditer(text))
+    return found
+
+
 def privacy_violations(paths: Iterable[str | os.PathLike], *, user_ids: Iterable[str] = (),
                        k_min_users: int = 10, lat_range: tuple[float, float] | None = None,
                        lon_range: tuple[float, float] | None = None, n_col: str = "n_users") -> list[str]:
@@ -105,9 +146,7 @@ def privacy_violations(paths: Iterable[str | os.PathLike], *, user_ids: Iterable
     ['t.csv row 0: n_users = 3 < 10 users']
     """
     k = check_k(k_min_users)
-    ids = sorted({str(u) for u in user_ids if str(u) and not _plain_number(str(u))}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![0-9A-Za-z_])(?:" + "|".join(re.escape(u) for u in ids) + r")(?![0-9A-Za-z_])") \
-        if ids else None
+    pattern = _id_pattern(str(u) for u in user_ids if str(u) and not _plain_number(str(u)))
     problems: list[str] = []
     for path in map(Path, paths):
         text = path.read_text(errors="replace")

@@ -83,58 +83,128 @@ def test_report_numbers_match_the_area_table(run):
             assert row["rate_low_pct"] <= row["rate_pct"] <= row["rate_high_pct"]
 
 
-def test_tables_built_part_by_part_equal_those_of_the_whole_tables(run):
-    """The report reads home_work_daily and user_features one partition at a time; its coverage and
-    mobility-by-group tables are those of the whole tables, and the coverage counts are those counted here
-    directly on the whole table."""
-    _, out, _ = run
-    r = load_run(out)
-    hw_parts = list(r.parts("home_work_daily"))
-    assert len(hw_parts) == 2 and all(len(p) for p in hw_parts)   # n_partitions = 2, both non-empty
-    assert not set(hw_parts[0]["user_id"]) & set(hw_parts[1]["user_id"])
-    assert "home_work_daily" not in r.tables and "user_features" not in r.tables   # never read whole
-    hw = read_table(out, "home_work_daily")
-    emp = r.get("employment_weekly")
-    cov = {how: coverage_table(r.tables["metrics_weekly"], MONTH, home_work=home_work, employment=emp,
-                               timezone=r.timezone, k_min_users=2)
-           for how, home_work in (("whole", hw), ("parts", r.parts("home_work_daily")))}
-    pd.testing.assert_frame_equal(cov["parts"], cov["whole"])
-    day = pd.to_datetime(hw["date"])
-    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
-    expected = hw[hw["work_cbg"].notna()].groupby(week)["user_id"].nunique()
-    got = cov["whole"].query("period == 'week' and measure == 'work detected'").set_index("period_start")["n_users"]
-    assert expected.sum() > 0
-    pd.testing.assert_series_equal(got, expected.astype(float), check_names=False)
-    dims = ("sex", "age", "earnings")
-    columns = ["user_id", "week", *(c for d in dims for c in feature_columns(d))]
-    assert set(next(r.parts("user_features", extra=tuple(columns[2:]))).columns) == set(columns)
-    gap = {how: mobility_by_status(r.tables["metrics_monthly"], emp, features, MONTH, timezone=r.timezone,
-                                   dimensions=dims, baseline_months=1, method="signal", k_min_users=2)
-           for how, features in (("whole", read_table(out, "user_features")),
-                                 ("parts", r.parts("user_features", extra=tuple(columns[2:]))))}
-    assert set(gap["whole"]["dimension"]) == {"all", *dims}
-    pd.testing.assert_frame_equal(gap["parts"], gap["whole"])
+def _one_part_copy(out, folder, row_group_size=37):
+    """A copy of a finished run whose partitioned tables are each one part (every user in part-00000), and
+    whose employment_weekly has row groups of ``row_group_size`` rows, so most users' rows span two."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.copytree(out, folder, ignore=shutil.ignore_patterns("report", "pings", "stops", "visits"))
+    for name in ("metrics_weekly", "metrics_monthly", "home_work_daily", "user_features"):
+        whole = read_table(out, name)
+        shutil.rmtree(folder / name)
+        (folder / name).mkdir()
+        whole.to_parquet(folder / name / "part-00000.parquet")
+    table = pa.Table.from_pandas(read_table(out, "employment_weekly"), preserve_index=False)
+    pq.write_table(table, folder / "employment_weekly" / "part-00000.parquet", row_group_size=row_group_size)
+    return folder
 
 
-def test_statuses_held_as_categories_give_the_tables_of_the_text_columns(run):
-    """The report holds employment_weekly's method and status as categories (a byte a row); its coverage and
-    mobility tables are those of the table read as text."""
+def test_a_run_in_several_parts_gives_the_report_of_the_run_in_one_part(run, tmp_path, monkeypatch):
+    """The report reduces every table of user-days, -weeks and -months a part (a batch of rows of
+    employment_weekly) at a time; the run's two partitions give the tables of the same run in one part, its
+    employment_weekly read 29 rows at a time from row groups of 37 (users cut across both), and the tables
+    hold the numbers counted here on the whole tables."""
+    from mobility.report import inputs
+
+    monkeypatch.setattr(inputs, "BATCH_ROWS", 29)
     _, out, _ = run
     r = load_run(out)
-    emp = r.get("employment_weekly")
-    assert isinstance(emp["status"].dtype, pd.CategoricalDtype) and isinstance(emp["method"].dtype, pd.CategoricalDtype)
+    for name in ("metrics_weekly", "metrics_monthly", "home_work_daily", "user_features"):
+        parts = list(r.parts(name, columns=("user_id",)))
+        assert len(parts) == 2 and all(len(p) for p in parts)   # n_partitions = 2, both non-empty
+        assert not set(parts[0]["user_id"]) & set(parts[1]["user_id"])
+    assert set(r.tables) <= {"area_unemployment"}   # nothing of users is read whole
+    one = load_run(_one_part_copy(out, tmp_path / "one"))
+    assert pq_row_groups(one.out_dir / "employment_weekly" / "part-00000.parquet") > 5
+    reports = {}
+    for how, folder in (("parts", out), ("one", one.out_dir)):
+        info = build_report(folder, MONTH, report_dir=tmp_path / f"report-{how}", k_min_users=2, baseline_months=1,
+                            method="signal")
+        reports[how] = {name: pd.read_csv(tmp_path / f"report-{how}" / path) for name, path in info["files"].items()
+                        if path.endswith(".csv") and name not in ("run_summary", "parameters")}
+    assert reports["parts"].keys() == reports["one"].keys() >= {"coverage", "mobility_by_status"}
+    for name in reports["parts"]:
+        pd.testing.assert_frame_equal(reports["parts"][name], reports["one"][name], check_exact=False, rtol=1e-12)
+    coverage = reports["parts"]["coverage"]
+    by_week = {measure: rows.set_index("period_start")["n_users"]
+               for measure, rows in coverage[coverage["period"] == "week"].groupby("measure")}
+    # counted here on the whole tables
+    weekly = read_table(out, "metrics_weekly")
+    weekly = weekly[weekly["coverage_h"] > 0]
+    week = weekly["period_start"].dt.tz_convert(r.timezone).dt.strftime("%Y-%m-%d")
+    n_data = weekly.groupby(week)["user_id"].nunique()
+    pd.testing.assert_series_equal(by_week["with data"].loc[n_data.index], n_data.astype(float), check_names=False)
+    median = weekly.groupby(week)["coverage_h"].median()
+    got = coverage[(coverage["period"] == "week") & (coverage["measure"] == "with data")].set_index("period_start")
+    pd.testing.assert_series_equal(got["median_hours"].loc[median.index], median, check_names=False)
+    emp = read_table(out, "employment_weekly")
+    emp = emp[emp["method"] == "signal"]
+    emp_month = (emp["week"] + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
+    month_rows = coverage[(coverage["period"] == "month")].set_index("measure")["n_users"]
+    assert month_rows["status known"] == emp[(emp_month == MONTH) & emp["status"].isin(["employed", "unemployed"])][
+        "user_id"].nunique()
+    losers = set(emp[(emp_month == MONTH) & (emp["status"] == "unemployed")]["user_id"])
+    assert month_rows["job losers"] == len(losers) > 0
+    monthly = read_table(out, "metrics_monthly")
+    month_of = monthly["period_start"].dt.tz_convert(r.timezone).dt.strftime("%Y-%m")
+    radius = monthly[(month_of == MONTH) & monthly["user_id"].isin(losers)]["radius_of_gyration_km"]
+    gap = reports["parts"]["mobility_by_status"]
+    row = gap[(gap["dimension"] == "all") & (gap["status"] == "lost their job")
+              & (gap["metric_code"] == "radius_of_gyration_km")].iloc[0]
+    assert row["n_users"] == radius.notna().sum()
+    assert row["mean"] == pytest.approx(radius.mean(), abs=6e-4)   # the CSV rounds to 3 decimals
+    half = 1.959963984540054 * radius.std(ddof=1) / np.sqrt(radius.notna().sum())
+    assert row["mean_high"] == pytest.approx(radius.mean() + half, abs=6e-4)
+
+
+def pq_row_groups(path):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).num_row_groups
+
+
+def test_employment_is_read_in_batches_of_whole_users_with_categories(run, tmp_path, monkeypatch):
+    """user_batches gives each method's rows, every user in one batch, statuses as categories, whatever the
+    batches and row groups; the coverage and mobility tables of the batches are those of the whole table read
+    as text; rows out of user order are an error, not a silent miscount."""
+    from mobility.report import inputs
+
+    monkeypatch.setattr(inputs, "BATCH_ROWS", 29)
+    _, out, _ = run
+    one = load_run(_one_part_copy(out, tmp_path / "one"))
     text = read_table(out, "employment_weekly", columns=["user_id", "week", "method", "status"])
     assert not isinstance(text["status"].dtype, pd.CategoricalDtype)
-    pd.testing.assert_frame_equal(emp.astype({"method": text["method"].dtype, "status": text["status"].dtype}), text)
+    methods = set(text["method"])
+    assert "signal" in methods
     for method in ("signal", "classifier"):
-        cov = [coverage_table(r.tables["metrics_weekly"], MONTH, employment=e, method=method, timezone=r.timezone,
-                              k_min_users=2) for e in (emp, text)]
+        batches = list(one.user_batches("employment_weekly", method))
+        if method not in methods:   # the tiny regions have no labels to train a classifier on
+            assert batches == []
+            continue
+        assert len(batches) > 5
+        assert all(isinstance(b["status"].dtype, pd.CategoricalDtype) for b in batches)
+        users = [set(b["user_id"]) for b in batches]
+        assert sum(map(len, users)) == len(set().union(*users))   # no user in two batches
+        stacked = pd.concat(batches, ignore_index=True).astype({"method": object, "status": object})
+        expected = text[text["method"] == method].reset_index(drop=True).astype({"method": object, "status": object})
+        pd.testing.assert_frame_equal(stacked, expected, check_dtype=False)
+        weekly = read_table(out, "metrics_weekly")
+        cov = [coverage_table(weekly, MONTH, employment=e, method=method, timezone=one.timezone, k_min_users=2)
+               for e in (one.user_batches("employment_weekly", method), text)]
         pd.testing.assert_frame_equal(cov[0], cov[1])
         if method == "signal":  # the run has job losers by the signal: the comparison is not of empty tables
             assert cov[0].query("measure == 'job losers'")["n_users"].sum() > 0
-        gap = [mobility_by_status(r.tables["metrics_monthly"], e, None, MONTH, timezone=r.timezone,
-                                  baseline_months=1, method=method, k_min_users=2) for e in (emp, text)]
+        monthly = read_table(out, "metrics_monthly")
+        gap = [mobility_by_status(monthly, e, None, MONTH, timezone=one.timezone, baseline_months=1, method=method,
+                                  k_min_users=2) for e in (one.user_batches("employment_weekly", method), text)]
         pd.testing.assert_frame_equal(gap[0], gap[1])
+    shuffled = text.sample(frac=1, random_state=0)
+    shuffled.to_parquet(one.out_dir / "employment_weekly" / "part-00000.parquet")
+    with pytest.raises(MobilityError, match="not sorted by user_id"):
+        list(one.user_batches("employment_weekly", "signal"))
 
 
 @pytest.mark.slow

@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from mobility.errors import MobilityError
+from mobility.report.coverage import status_counts
 from mobility.report.mobility_gap import (
     baseline_groups,
     local_month,
     mobility_by_status,
-    status_in_month,
 )
 
 Z = 1.959963984540054
@@ -35,13 +35,15 @@ def panel():
 
 
 def test_status_in_month_thursday_rule_and_unknown():
-    e = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "method": "signal",
-                      "week": pd.to_datetime(["2020-03-30", "2020-03-23", "2020-04-13", "2020-04-13"]),
-                      "status": ["unemployed", "unemployed", "unknown", "employed"]})
-    # a: week of 2020-03-30 belongs to April; b: March; c: unknown only -> absent
-    assert status_in_month(e, "2020-04").values.tolist() == [["a", "job_loser"], ["d", "employed"]]
+    e = pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"], "method": "signal",
+                      "week": pd.to_datetime(["2020-03-30", "2020-03-23", "2020-04-13", "2020-04-13", "2020-04-13"]),
+                      "status": ["unemployed", "unemployed", "unknown", "employed", "employed"]})
+    # a: week of 2020-03-30 belongs to April; b: March; c: unknown only -> absent; e: another method's
+    e.loc[4, "method"] = "classifier"
+    statuses = status_counts(e)[1]
+    assert statuses.to_dict() == {"2020-03": {"a": 0, "b": 2, "d": 0}, "2020-04": {"a": 2, "b": 0, "d": 1}}
     with pytest.raises(MobilityError, match="status"):
-        status_in_month(e.drop(columns="status"), "2020-04")
+        status_counts(e.drop(columns="status"))
 
 
 def test_local_month_uses_the_time_zone():
@@ -50,11 +52,16 @@ def test_local_month_uses_the_time_zone():
     assert local_month(ts, "Asia/Tokyo").tolist() == ["2020-04", "2020-05"]
 
 
-def test_means_changes_and_intervals_by_hand():
+@pytest.mark.parametrize("parts", [1, 3, 24])
+def test_means_changes_and_intervals_by_hand(parts):
+    # whole, or in parts of users (as the pipeline's partitions): each part's counts, sums and squared
+    # deviations pooled give the means and intervals of all users
     mm, emp, features = panel()
-    t = mobility_by_status(mm, emp, features, "2020-04", timezone="America/New_York",
+    users = mm["user_id"].str[1:].astype(int) % parts
+    split = [mm[users == i] for i in range(parts)] if parts > 1 else mm
+    t = mobility_by_status(split, emp, features, "2020-04", timezone="America/New_York",
                            metrics=["radius_of_gyration_km"], dimensions=["sex"], baseline_months=1,
-                           k_min_users=5)
+                           k_min_users=5, months=["2020-01", "2020-04"])
     allrows = t[t["dimension"] == "all"].set_index("status")
     losers = np.array([2.0 + i / 10 for i in range(12)])
     assert allrows.loc["job_loser", "n_users"] == 12

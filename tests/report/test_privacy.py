@@ -57,3 +57,19 @@ def test_user_ids_are_found_as_whole_tokens_and_short_plain_numbers_are_not_sear
     found = privacy_violations([page], user_ids=ids)
     assert sorted(found) == ["page.html: user id '31415926'", "page.html: user id 'u17'"]
     assert privacy_violations([page], user_ids=["1", "42", "u1", "phone-01", "271828"]) == []
+
+
+def test_ids_looked_for_a_batch_at_a_time_give_the_findings_of_all_ids_at_once(tmp_path):
+    # the report looks for a region's ids a batch at a time (user_ids_in) and scans with those found
+    from mobility.report.privacy import user_ids_in
+
+    page = tmp_path / "page.html"
+    page.write_text("<p>u17 and u170 seen; phone-01 too, phone-012x not; id_9 ok; u1x; 31415926</p>")
+    (tmp_path / "t.csv").write_text("area,n_users\nu000005,12\n")
+    files = [page, tmp_path / "t.csv"]
+    ids = ["u1", "u17", "u170", "u000005", "phone-01", "phone-012", "id_9", "id", "31415926", "271828", "15"]
+    batches = [ids[i:i + 3] for i in range(0, len(ids), 3)]
+    found = user_ids_in(files, batches)
+    assert found == {"u17", "u170", "u000005", "phone-01", "id_9", "31415926"}
+    assert privacy_violations(files, user_ids=found) == privacy_violations(files, user_ids=ids)
+    assert user_ids_in(files, [["u2", "phone-1"], []]) == set()
