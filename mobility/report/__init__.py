@@ -35,8 +35,9 @@ def report_for_region(region: str, month: str, *, out: str | None = None, k_min_
 def reports_for_region(region: str, months: list[str], *, out: str | None = None, k_min_users: int | None = None,
                        pdf: bool = False) -> dict[str, dict]:
     """:func:`report_for_region` for each of ``months`` (``{month: info}``), the config, polygons and official
-    series read once and the run's tables read and reduced once for all months
-    (:class:`~mobility.report.build.SharedInputs`); each month's report is the one it would be alone.
+    series read once, and the run's tables reduced once for all months where a reduction serves every month
+    (:class:`~mobility.report.build.SharedInputs`; the user-month tables are read again, a part at a time, for
+    each month's mobility by status and privacy scan); each month's report is the one it would be alone.
 
     Examples
     --------

@@ -60,6 +60,7 @@ def _users_by_week(user_id: np.ndarray, week: np.ndarray) -> tuple[pd.Series, pd
     ([1, 2], {'2020-04': 2})
     """
     week_code, weeks = pd.factorize(week)
+    user_id, week_code = user_id[week_code >= 0], week_code[week_code >= 0]  # a missing week counts nowhere
     month_code, months = pd.factorize(month_text(pd.Series(weeks) + pd.Timedelta(days=3)))
     seen = np.zeros((int(user_id.max()) + 1 if len(user_id) else 0, len(weeks)), dtype=bool)
     seen[user_id, week_code] = True  # user x week

@@ -23,6 +23,7 @@ from typing import Iterator
 import pandas as pd
 import pyarrow.parquet as pq
 
+from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.pipeline.runner import read_table
 from mobility.report.methods import stage_entry
@@ -106,9 +107,7 @@ class RunOutputs:
             (when read) A file's rows of ``method`` are not sorted by ``user_id``.
         """
         files = table_files(self.out_dir, name)
-        if not files:
-            return None
-        return (batch for path in files for batch in _user_batches(path, name, method))
+        return _user_batches(files, name, method) if files else None
 
     def user_id_batches(self, name: str) -> Iterator[pd.Series]:
         """The ``user_id`` column of table ``name``, :data:`BATCH_ROWS` rows at a time (nothing where the run
@@ -131,32 +130,37 @@ BATCH_ROWS = 1 << 17
 """Rows of ``employment_weekly`` read at a time (:meth:`RunOutputs.user_batches`)."""
 
 
-def _user_batches(path: Path, name: str, method: str) -> Iterator[pd.DataFrame]:
+def _user_batches(files: list[Path], name: str, method: str) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    file = pq.ParquetFile(path)
-    columns = _columns_present(path, READS[name])
-    groups = [i for i in range(file.num_row_groups) if _may_hold(file.metadata.row_group(i), "method", method)]
-    held = None  # the rows of the last user read, completed by the next batch
-    for batch in (file.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=columns) if groups else ()):
-        batch = batch.filter(pc.equal(batch.column("method"), method))
-        for column in CATEGORIES.get(name, ()):
-            batch = batch.set_column(batch.schema.get_field_index(column), column,
-                                     pc.dictionary_encode(batch.column(column)))
-        frame = batch.to_pandas()
-        if held is not None:
-            frame = pd.concat([held, frame], ignore_index=True)
-            for column in CATEGORIES.get(name, ()):
-                frame[column] = frame[column].astype("category")
-        if not frame["user_id"].is_monotonic_increasing:
-            raise MobilityError(f"{path}: the rows of method {method!r} are not sorted by user_id (as the "
-                                "employment stage writes them); rerun the pipeline's employment stage")
-        if not len(frame):
-            continue
-        last = (frame["user_id"] == frame["user_id"].iloc[-1]).to_numpy()
-        held = frame[last]
-        if not last.all():
-            yield frame[~last].reset_index(drop=True)
+    held = None  # the rows of the last user read, completed by the next batch (of this file or the next)
+    for path in files:
+        file = pq.ParquetFile(path)
+        require_columns(pd.DataFrame(columns=file.schema_arrow.names), ["user_id", "method"], str(path),
+                        "rerun the pipeline's employment stage (--from employment)")
+        columns = _columns_present(path, READS[name])
+        groups = [i for i in range(file.num_row_groups) if _may_hold(file.metadata.row_group(i), "method", method)]
+        for batch in (file.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=columns) if groups else ()):
+            batch = batch.filter(pc.equal(batch.column("method"), method))
+            batch = pa.RecordBatch.from_arrays(  # the categories made in Arrow: no Python string per row
+                [pc.dictionary_encode(batch.column(c)) if c in CATEGORIES.get(name, ()) else batch.column(c)
+                 for c in batch.schema.names], names=batch.schema.names)
+            frame = batch.to_pandas()
+            if held is not None:
+                frame = pd.concat([held, frame], ignore_index=True)
+                for column in CATEGORIES.get(name, ()):
+                    frame[column] = frame[column].astype("category")
+            if not frame["user_id"].is_monotonic_increasing:
+                raise MobilityError(f"{path}: the rows of method {method!r} are not sorted by user_id (as the "
+                                    "employment stage writes them, one file or parts in user order); rerun the "
+                                    "pipeline's employment stage")
+            if not len(frame):
+                continue
+            last = (frame["user_id"] == frame["user_id"].iloc[-1]).to_numpy()
+            held = frame[last]
+            if not last.all():
+                yield frame[~last].reset_index(drop=True)
     if held is not None and len(held):
         yield held.reset_index(drop=True)
 
@@ -169,7 +173,10 @@ def _may_hold(row_group, column: str, value: str) -> bool:
             stats = chunk.statistics
             if stats is None or not stats.has_min_max:
                 return True
-            return stats.min <= value <= stats.max
+            try:
+                return bool(stats.min <= value <= stats.max)
+            except TypeError:  # statistics of another type (bytes of a column without a text annotation)
+                return True
     return True
 
 

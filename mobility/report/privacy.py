@@ -118,12 +118,13 @@ def user_ids_in(paths: Iterable[str | os.PathLike], user_ids: Iterable[Iterable]
     words = set().union(*(_WORD.findall(text) for text in texts))
     found: set[str] = set()
     for batch in user_ids:
-        ids = pd.unique(pd.Series(batch, dtype=object).astype(str)).astype(object)
+        ids = pd.unique(pd.Series(batch, dtype=object).dropna().astype(str)).astype(object)
         plain = np.fromiter((_WORD.fullmatch(u) is not None for u in ids), dtype=bool, count=len(ids))
         found.update(u for u in ids[plain] if u in words)
         pattern = _id_pattern(ids[~plain & (ids != "")])
-        if pattern is not None:
-            found.update(m.group(0) for text in texts for m in pattern.finditer(text))
+        if pattern is not None:  # at every position (overlapping: 'a-b' and 'b-c' in 'a-b-c'), not only after a match
+            anywhere = re.compile(f"(?=({pattern.pattern}))")
+            found.update(m.group(1) for text in texts for m in anywhere.finditer(text))
     return found
 
 

@@ -15,7 +15,7 @@ from mobility.census import feature_columns
 from mobility.pipeline import read_table
 from mobility.report import build_report, report_for_region
 from mobility.report.coverage import coverage_table
-from mobility.report.inputs import load_run
+from mobility.report.inputs import RunOutputs, load_run
 from mobility.report.mobility_gap import mobility_by_status
 
 from .runs import make_run
@@ -493,3 +493,26 @@ def test_the_report_index_names_each_month_s_page_by_its_path_in_the_output_fold
     manifest = json.loads((out / "run.json").read_text())
     assert index == manifest["stages"]["report"]["reports"] == {MONTH: f"report/{MONTH}/report.html"}
     assert (out / index[MONTH]).is_file()
+
+
+def test_employment_batches_carry_a_user_across_files_and_name_missing_columns(tmp_path):
+    """Whole users across the files of a table in parts (a user's rows in two parts count once), the sort checked
+    across files, and a table without ``method`` stopped with the file named."""
+    folder = tmp_path / "employment_weekly"
+    folder.mkdir()
+    e = pd.DataFrame({"user_id": ["a", "b", "b", "c"], "method": "signal",
+                      "status": ["employed", "employed", "unemployed", "employed"],
+                      "week": pd.to_datetime(["2020-04-06", "2020-04-06", "2020-04-13", "2020-04-06"])})
+    e.iloc[:2].to_parquet(folder / "part-00000.parquet")
+    e.iloc[2:].to_parquet(folder / "part-00001.parquet")
+    run = RunOutputs(out_dir=tmp_path, manifest={})
+    batches = list(run.user_batches("employment_weekly", "signal"))
+    assert [sorted(set(b["user_id"])) for b in batches] == [["a"], ["b"], ["c"]]
+    assert batches[1]["status"].astype(str).tolist() == ["employed", "unemployed"]
+    e.iloc[[2, 3]].to_parquet(folder / "part-00000.parquet")   # users b, c then a, b: out of order across files
+    e.iloc[[0, 1]].to_parquet(folder / "part-00001.parquet")
+    with pytest.raises(MobilityError, match="part-00001.parquet: the rows of method 'signal' are not sorted"):
+        list(run.user_batches("employment_weekly", "signal"))
+    e.drop(columns="method").to_parquet(folder / "part-00000.parquet")
+    with pytest.raises(MobilityError, match=r"part-00000.parquet: missing column\(s\) \['method'\]"):
+        list(run.user_batches("employment_weekly", "signal"))

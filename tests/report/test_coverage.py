@@ -1,5 +1,6 @@
 """Coverage: users per week and in the month, by measure, suppressed below k."""
 
+import numpy as np
 import pandas as pd
 
 from mobility.report.coverage import coverage_table
@@ -43,3 +44,11 @@ def test_a_week_without_job_losers_is_suppressed_like_one_with_a_few():
     assert losers["suppressed"].all() and losers["n_users"].isna().all()
     known = t[(t["measure"] == "status known") & (t["period"] == "week")]
     assert known["n_users"].tolist() == [12, 12] and not known["suppressed"].any()
+
+
+def test_a_missing_week_counts_in_no_week():
+    from mobility.report.coverage import _users_by_week
+
+    weekly, monthly = _users_by_week(np.array([0, 1, 2]), pd.to_datetime(["2020-04-06", "2020-04-13", None]).to_numpy())
+    assert weekly.to_dict() == {pd.Timestamp("2020-04-06"): 1, pd.Timestamp("2020-04-13"): 1}
+    assert monthly.to_dict() == {"2020-04": 2}

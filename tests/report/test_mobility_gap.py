@@ -34,7 +34,7 @@ def panel():
     return mm, pd.concat([emp, emp_other]), features
 
 
-def test_status_in_month_thursday_rule_and_unknown():
+def test_status_counts_thursday_rule_and_unknown():
     e = pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"], "method": "signal",
                       "week": pd.to_datetime(["2020-03-30", "2020-03-23", "2020-04-13", "2020-04-13", "2020-04-13"]),
                       "status": ["unemployed", "unemployed", "unknown", "employed", "employed"]})

@@ -73,3 +73,18 @@ def test_ids_looked_for_a_batch_at_a_time_give_the_findings_of_all_ids_at_once(t
     assert found == {"u17", "u170", "u000005", "phone-01", "id_9", "31415926"}
     assert privacy_violations(files, user_ids=found) == privacy_violations(files, user_ids=ids)
     assert user_ids_in(files, [["u2", "phone-1"], []]) == set()
+
+
+def test_ids_found_overlapping_and_missing_ids_ignored(tmp_path):
+    # 'a-b-c-d' holds a-b, b-c and c-d as whole tokens at different starts: the batch of b-c and c-d must find
+    # c-d although b-c's match would end where c-d starts; a missing id (NaN, None) is no id, not the text 'nan'
+    from mobility.report.privacy import user_ids_in
+
+    page = tmp_path / "p.html"
+    page.write_text("<p>a-b-c-d; nan</p>")
+    ids = ["a-b", "b-c", "c-d"]
+    found = user_ids_in([page], [["b-c", "c-d"], ["a-b"]])
+    assert found == {"a-b", "b-c", "c-d"}
+    assert privacy_violations([page], user_ids=found) == privacy_violations([page], user_ids=ids) == [
+        "p.html: user id 'a-b'", "p.html: user id 'c-d'"]
+    assert user_ids_in([page], [pd.Series(["u1", None], dtype="string"), [np.nan, None]]) == set()
