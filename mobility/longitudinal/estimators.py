@@ -187,7 +187,7 @@ def fit_terms(
     r = np.vstack(parts)
     n_all = r.shape[0]
     nested = df_correction == "nested"
-    m = ep.y.shape[1]
+    m = len(ep.metrics)
     null_terms = np.zeros(n_all, dtype=bool)
     if null_cells is not None:
         first = np.abs(r[: parts[0].shape[0]]) > 0
@@ -222,7 +222,7 @@ def fit_terms(
         used.append(cr2 and resolve_cr2_df(cr2_df, ep.n_users) == "satterthwaite")
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
                        null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local,
-                       satterthwaite=used[-1])
+                       satterthwaite=used[-1], y_rows=ep.y_rows, y_columns=ep.y_columns)
         with_moments[:] = used[-1]
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
@@ -250,13 +250,14 @@ def fit_terms(
             own_sets, local_joint = local_sets(own)
             per_term = cr2 and resolve_cr2_df(cr2_df, int(users.max()) + 1 if users.size else 0) == "satterthwaite"
             try:
-                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users,
+                fit = cell_ols(ep.y, local, uniques.shape[0], users,
                                pd.factorize(time_codes[rows])[0].astype(time_codes.dtype),
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
                                null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint,
-                               satterthwaite=per_term)
+                               satterthwaite=per_term, y_rows=rows if ep.y_rows is None else ep.y_rows[rows],
+                               y_columns=ep.y_columns)
             except MobilityError as err:
                 info["blocks_not_estimable"] += 1
                 first_error = first_error or err
@@ -390,9 +391,9 @@ class _CellEstimator(ABC):
                                group=group, weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
         sets: dict[bytes, list[int]] = {}  # the rows where a metric is observed, packed 8 to a byte
         for j in range(len(metrics)):
-            sets.setdefault(np.packbits(np.isfinite(ep.y[:, j])).tobytes(), []).append(j)
+            sets.setdefault(np.packbits(np.isfinite(ep.outcome(j))).tobytes(), []).append(j)
         for key, columns in sets.items():
-            rows = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=ep.y.shape[0]).view(bool)
+            rows = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=ep.n_rows).view(bool)
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 if isinstance(panel, pd.DataFrame) and panel[event_col].isna().all():
@@ -425,7 +426,7 @@ class _CellEstimator(ABC):
         """Rows of groups with controls (never-losers; with ``not_yet`` or ``later`` any untreated row) when each
         group has its own week effects."""
         if not self._own_weeks(ep, p):
-            return np.ones(ep.y.shape[0], dtype=bool)
+            return np.ones(ep.n_rows, dtype=bool)
         has_controls = np.bincount(g_idx[self._control_rows(ep, p)], minlength=len(ep.group_labels)) > 0
         info["groups_without_controls"] = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
         return has_controls[g_idx]

@@ -75,7 +75,10 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
 class EventPanel:
     """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
 
-    ``y`` is (rows, metrics), ``metrics`` names its columns.
+    ``y`` is (rows, metrics), ``metrics`` names its columns; or, in a panel cut from another one (:meth:`subset`,
+    :meth:`fit_rows`, :meth:`columns`), that panel's ``y``, shared, not copied: row ``i`` of this panel is row
+    ``y_rows[i]`` of ``y`` and metric ``j`` its column ``y_columns[j]`` (:meth:`outcome` reads them; a fit gathers
+    them a block at a time, :func:`~mobility.longitudinal.cell_ols.cell_ols`).
 
     ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
     ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
@@ -97,44 +100,61 @@ class EventPanel:
     by_group: dict = field(default_factory=dict)  # dimension -> (codes, labels), from prepare_panel(groups=...)
     strata_column: str | None = None  # the columns ``strata`` and ``weights`` were read from
     weight_column: str | None = None
+    y_rows: np.ndarray | None = None  # this panel's rows of ``y`` (None: all, in order)
+    y_columns: list | None = None  # its metrics' columns of ``y`` (None: all, in order)
 
     @property
     def treated(self) -> np.ndarray:
         return self.event_time != NO_EVENT
 
+    @property
+    def n_rows(self) -> int:
+        return self.user_codes.shape[0]
+
+    def outcome(self, j: int) -> np.ndarray:
+        """Metric ``j``'s values on this panel's rows (a view where ``y`` holds exactly them, else gathered)."""
+        return self.y[slice(None) if self.y_rows is None else self.y_rows,
+                      j if self.y_columns is None else self.y_columns[j]]
+
+    def _rows_of_y(self, mask: np.ndarray) -> np.ndarray:
+        """The rows of ``y`` of this panel's rows where ``mask`` holds (int32 where ``y``'s rows fit)."""
+        rows = np.flatnonzero(mask) if self.y_rows is None else self.y_rows[mask]
+        return rows.astype(code_dtype(self.y.shape[0]), copy=False)
+
     def subset(self, mask: np.ndarray, columns: list[int] | None = None) -> "EventPanel":
         """The rows where ``mask`` holds (and the metrics ``columns``, default all), with user and week codes
         made dense again; the panel itself (no copy) where that is every row and metric. The dimensions of
         ``by_group`` are not carried (choose one first: :meth:`grouped`)."""
-        if mask.all() and (columns is None or list(columns) == list(range(self.y.shape[1]))):
+        if mask.all() and (columns is None or list(columns) == list(range(len(self.metrics)))):
             return replace(self, by_group={})
-        y = self.y if columns is None else self.y[:, columns]
+        panel = self if columns is None else self.columns([self.metrics[j] for j in columns])
         return EventPanel(
-            y[mask], recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
+            self.y, recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
             self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.metrics if columns is None else [self.metrics[j] for j in columns],
-            None if self.strata is None else self.strata[mask], {}, self.strata_column, self.weight_column,
+            self.n_dropped_missing, panel.metrics, None if self.strata is None else self.strata[mask], {},
+            self.strata_column, self.weight_column, self._rows_of_y(mask), panel.y_columns,
         )
 
     def fit_rows(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds with only what a fit of the cells reads (:func:`~mobility.longitudinal.
-        estimators.fit_terms`): ``y``, the user codes made dense again and the weights; the other row arrays
-        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit holds
-        its panel and this subset at once).
+        estimators.fit_terms`): the rows of ``y``, the user codes made dense again and the weights; the other row
+        arrays are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit
+        holds its panel and this subset at once).
 
         Examples
         --------
         >>> ep = EventPanel(np.array([[1.0], [2.0], [3.0]]), np.array([0, 1, 1]), np.array([0, 0, 1]),
         ...                 np.array([NO_EVENT] * 3), np.array([NO_EVENT] * 3), np.array([-1, -1, -1]))
         >>> sub = ep.fit_rows(np.array([False, True, True]))
-        >>> sub.y[:, 0].tolist(), sub.user_codes.tolist(), sub.n_users, sub.week_codes.size
-        ([2.0, 3.0], [0, 0], 1, 0)
+        >>> sub.outcome(0).tolist(), sub.y_rows.tolist(), sub.user_codes.tolist(), sub.n_users, sub.week_codes.size
+        ([2.0, 3.0], [1, 2], [0, 0], 1, 0)
         """
         empty = np.zeros(0, dtype=np.int32)
         whole = bool(mask.all())  # as subset: the arrays themselves (views), no copy
         rows = slice(None) if whole else mask
-        return replace(self, y=self.y[rows], user_codes=self.user_codes if whole else recode(self.user_codes[mask]),
+        return replace(self, y_rows=self.y_rows if whole else self._rows_of_y(mask),
+                       user_codes=self.user_codes if whole else recode(self.user_codes[mask]),
                        week_codes=empty, event_time=empty, cohort=empty, group_codes=empty, strata=None, by_group={},
                        weights=None if self.weights is None else self.weights[rows])
 
@@ -151,7 +171,7 @@ class EventPanel:
         ([0, 0, 1, 1], ['f', 'm'], [-1, -1, -1, -1])
         """
         if dimension is None:
-            return replace(self, group_codes=np.full(self.y.shape[0], -1, dtype=np.int8), group_labels=[])
+            return replace(self, group_codes=np.full(self.n_rows, -1, dtype=np.int8), group_labels=[])
         if dimension not in self.by_group:
             raise MobilityError(f"the panel was prepared without the group column {dimension!r}; prepare it with "
                                 f"prepare_panel(..., groups=[{dimension!r}]) (it has {sorted(self.by_group)})")
@@ -159,13 +179,16 @@ class EventPanel:
         return replace(self, group_codes=codes, group_labels=labels)
 
     def columns(self, metrics: list[str]) -> "EventPanel":
-        """The panel restricted to ``metrics`` (columns of ``y``, in that order); itself where they are all."""
+        """The panel restricted to ``metrics`` (columns of ``y``, in that order, not copied); itself where they are
+        all."""
         missing = [m for m in metrics if m not in self.metrics]
         if missing:
             raise MobilityError(f"metrics {missing} were not prepared in this panel (it has {self.metrics})")
         if list(metrics) == list(self.metrics):
             return self
-        return replace(self, y=self.y[:, [self.metrics.index(m) for m in metrics]], metrics=list(metrics))
+        own = [self.metrics.index(m) for m in metrics]
+        return replace(self, metrics=list(metrics),
+                       y_columns=own if self.y_columns is None else [self.y_columns[j] for j in own])
 
     @property
     def n_users(self) -> int:
