@@ -463,9 +463,11 @@ def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
 
 
 def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt, m, keep_delta, null_tol=1e-6,
-              chunk=1024) -> _Leverage:
+              chunk_values=2**18) -> _Leverage:
     """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`), applied to
-    the residuals as they are formed, a chunk of persons at a time: what the sandwich needs per outcome
+    the residuals as they are formed, a chunk of persons at a time (each of the chunk's dozen persons x slots x slots
+    and persons x slots x contrasts temporaries about ``chunk_values`` values, 2 MB; each person's block is computed
+    alone, so the result does not depend on the chunk): what the sandwich needs per outcome
     (:class:`_Leverage`), not each person's ``A_g`` (slots x slots) nor, unless ``keep_delta`` (the small-sample
     moments read it), each row's ``delta``. The rows' leverages are formed a block of persons at a time
     (``blocks``: :func:`person_blocks`). ``we_sqrt(j, rows)``: ``sqrt(w) e`` of outcome ``j`` (of ``m``) there."""
@@ -510,6 +512,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt
     has_null = np.zeros(persons.size, dtype=bool)
     q0_parts = []
     eye = np.eye(n_slot)
+    chunk = max(1, chunk_values // (n_slot * max(n_slot, k)))
     for lo in range(0, persons.size, chunk):
         sl = slice(lo, lo + chunk)
         pr = present[sl]

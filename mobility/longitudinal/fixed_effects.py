@@ -129,11 +129,11 @@ def two_way_effects(system: TwoWaySystem, values: np.ndarray | Callable[[int], n
     m = values.shape[1] if m is None else m
     person_sums = np.empty((system.n_units, m))
     week_sums = np.empty((system.n_times, m))
-    for j in range(m):
-        v = column(j)
-        person_sums[:, j] = np.bincount(units, weights=w * v, minlength=system.n_units)
-        week_sums[:, j] = np.bincount(times, weights=w * v, minlength=system.n_times)
-        del v
+    for j in range(m):  # one column at a time, its weighted values formed once
+        wv = w * column(j)
+        person_sums[:, j] = np.bincount(units, weights=wv, minlength=system.n_units)
+        week_sums[:, j] = np.bincount(times, weights=wv, minlength=system.n_times)
+        del wv
     person_means = person_sums / system.unit_weight[:, None]  # (P, m): the persons' weighted means
     del person_sums
     week_sums -= system.incidence.T @ person_means
