@@ -239,11 +239,8 @@ def fit_terms(
         first_error = None  # raised when no block can be estimated (its own message names the cause)
         info.setdefault("blocks_not_estimable", 0)
         for b in np.unique(blocks):
-            rows = np.flatnonzero(blocks == b)
-            block_cells = cells[rows]
-            codes, uniques = pd.factorize(block_cells[block_cells >= 0])
-            local = np.full(rows.shape[0], -1, dtype=block_cells.dtype)
-            local[block_cells >= 0] = codes
+            rows = np.flatnonzero(blocks == b).astype(code_dtype(blocks.shape[0]), copy=False)
+            local, uniques = renumbered(cells[rows])
             users = pd.factorize(ep.user_codes[rows])[0].astype(ep.user_codes.dtype)
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
             own_null = own[null_terms[own]]
@@ -296,6 +293,22 @@ def fit_terms(
                          None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable), df_terms,
                          tuple(zip(sets, set_mean, set_c4)) if sl.start == 0 else ()))
     return out
+
+
+def renumbered(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cells`` (a copy, overwritten) with their codes numbered ``0..`` in order of first appearance (-1 stays: no
+    cell), and the original code of each new one.
+
+    Examples
+    --------
+    >>> local, uniques = renumbered(np.array([7, -1, 3, 7]))
+    >>> local.tolist(), uniques.tolist()
+    ([0, -1, 1, 0], [7, 3])
+    """
+    in_cell = cells >= 0
+    codes, uniques = pd.factorize(cells[in_cell])
+    cells[in_cell] = codes
+    return cells, uniques
 
 
 def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
@@ -472,11 +485,7 @@ class _CellEstimator(ABC):
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
         del rows, ok  # rows-long arrays are let go before the fit, which needs its own (10-20 MB each at 100k users)
         sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
-        original = cells[keep]
-        codes, uniques = pd.factorize(original[original >= 0])
-        dense = np.full(original.shape[0], -1, dtype=original.dtype)
-        dense[original >= 0] = codes
-        del original, codes
+        dense, uniques = renumbered(cells[keep])
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
         null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]
