@@ -109,6 +109,7 @@ class EventPanel:
 
     @property
     def n_rows(self) -> int:
+        """Number of rows of the panel (of ``y`` only where ``y_rows`` is None)."""
         return self.user_codes.shape[0]
 
     def outcome(self, j: int) -> np.ndarray:
