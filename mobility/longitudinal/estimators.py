@@ -160,9 +160,11 @@ def fit_terms(
     ``cells`` are dense codes (-1: none); each spec is ``(cell_term, n_terms, signs)`` per cell
     (:func:`contrasts`), e.g. the event-time path and the DiD summary of the same fit. With ``blocks`` (a code
     per row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
-    week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
+    week effects; -1: a row left out of the fit, so that a caller may pass the rows of a larger panel without
+    copying the fit's own) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
     model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
-    (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
+    (its terms not estimable, counted in ``info["blocks_not_estimable"]``). A block's persons and weeks are
+    numbered within it, so ``ep``'s user codes and ``time_codes`` need not be dense there.
 
     ``null_cells`` (bool per cell) are the cells a pre-trend test sets to 0: the first spec's terms made only
     of them then also get ``cov_null``, their covariance from the residuals of the fit without those cells
@@ -238,7 +240,7 @@ def fit_terms(
         n_obs = n_clusters = n_total = 0
         first_error = None  # raised when no block can be estimated (its own message names the cause)
         info.setdefault("blocks_not_estimable", 0)
-        for b in np.unique(blocks):
+        for b in np.unique(blocks[blocks >= 0]):
             rows = np.flatnonzero(blocks == b).astype(code_dtype(blocks.shape[0]), copy=False)
             local, uniques = renumbered(cells[rows])
             users = pd.factorize(ep.user_codes[rows])[0].astype(ep.user_codes.dtype)
@@ -484,7 +486,6 @@ class _CellEstimator(ABC):
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
         del rows, ok  # rows-long arrays are let go before the fit, which needs its own (10-20 MB each at 100k users)
-        sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
         dense, uniques = renumbered(cells[keep])
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
@@ -495,10 +496,17 @@ class _CellEstimator(ABC):
             n_k = hi - lo + 1
             t = np.arange(specs[0][1])
             joint = [np.flatnonzero((t // n_k == g) & (t % n_k + lo < 0)) for g in range(specs[0][1] // n_k)]
-        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0].astype(time_codes.dtype),
-                          p.df_correction, info,
-                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov,
-                          joint=joint, cr2_df=p.cr2_df)
+        options = dict(null_cells=null, vcov=p.vcov, joint=joint, cr2_df=p.cr2_df)
+        if self._own_weeks(ep, p):  # each group's block is cut from the panel's rows: no copy of the fit's rows
+            fit_cells = np.full(keep.shape[0], -1, dtype=dense.dtype)
+            fit_cells[keep] = dense
+            del dense
+            terms = fit_terms(ep, fit_cells, local, time_codes, p.df_correction, info,
+                              blocks=np.where(keep, g_idx, -1), **options)
+        else:  # what fit_terms reads, not a copy of every row array
+            terms = fit_terms(ep.fit_rows(keep), dense, local,
+                              pd.factorize(time_codes[keep])[0].astype(time_codes.dtype), p.df_correction, info,
+                              **options)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit
