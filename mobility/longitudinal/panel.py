@@ -249,12 +249,13 @@ def prepare_panel(
     users = panel[user_col]
     if users.isna().any():
         raise MobilityError(f"panel column {user_col!r} has missing ids; drop those rows")
-    per_user = pd.DataFrame({"u": users.to_numpy(), "e": loss.to_numpy()}).groupby("u", sort=False)["e"]
-    inconsistent = per_user.nunique(dropna=False) > 1
+    user_of_row, user_ids = pd.factorize(users)  # for the checks of what must be constant within a user
+    inconsistent = _varies_within(loss, user_of_row, len(user_ids))
     if inconsistent.any():
         raise MobilityError(
-            f"{int(inconsistent.sum())} user(s) have more than one {event_col!r} value (e.g. {inconsistent.idxmax()!r}); "
-            "it must be constant within a user (the first job loss), NaT for controls"
+            f"{int(inconsistent.sum())} user(s) have more than one {event_col!r} value (e.g. "
+            f"{user_ids[int(np.argmax(inconsistent))]!r}); it must be constant within a user (the first job loss), NaT "
+            "for controls"
         )
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
@@ -288,17 +289,17 @@ def prepare_panel(
     group_codes = np.full(int(keep.sum()), -1, dtype=np.int8)
     labels: list = []
     if group:
-        group_codes, labels = _group_codes(panel[group], group, users, treated, keep)
-    by_group = {dim: _group_codes(panel[dim], dim, users, treated, keep) for dim in groups}
+        group_codes, labels = _group_codes(panel[group], group, user_of_row, len(user_ids), treated, keep)
+    by_group = {dim: _group_codes(panel[dim], dim, user_of_row, len(user_ids), treated, keep) for dim in groups}
 
     strata_codes = None
     if strata:
-        s_user = pd.DataFrame({"u": users.to_numpy(), "s": panel[strata].to_numpy()}).groupby("u", sort=False)["s"]
-        if (s_user.nunique(dropna=False) > 1).any():
+        if _varies_within(panel[strata], user_of_row, len(user_ids)).any():
             raise MobilityError(f"strata column {strata!r} must be constant within a user (e.g. a baseline trait)")
         strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(code_dtype(len(panel)))
 
-    user_codes, _ = pd.factorize(users[keep], sort=False)
+    user_codes, _ = pd.factorize(user_of_row[keep], sort=False)  # the users of the kept rows, in order of appearance
+    del user_of_row
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
         y=_kept_columns(column, metrics, keep),
@@ -326,18 +327,35 @@ def _kept_columns(column, metrics: list[str], keep: np.ndarray) -> np.ndarray:
     return y
 
 
-def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray,
+def _varies_within(values, user_of_row: np.ndarray, n_users: int) -> np.ndarray:
+    """Per user (codes ``0..n_users-1`` of the rows): whether ``values`` take more than one value on the user's rows,
+    a missing value counting as one (``groupby(user)[values].nunique(dropna=False) > 1``), from the values' integer
+    codes: no group-by of the rows' ids for each column checked.
+
+    Examples
+    --------
+    >>> _varies_within(pd.Series(["f", "f", None, "m", None]), np.array([0, 0, 1, 1, 2]), 3).tolist()
+    [False, True, False]
+    """
+    codes = pd.factorize(values, use_na_sentinel=False)[0]
+    low = np.full(n_users, codes.size, dtype=codes.dtype)
+    high = np.full(n_users, -1, dtype=codes.dtype)
+    np.minimum.at(low, user_of_row, codes)
+    np.maximum.at(high, user_of_row, codes)
+    return low != high
+
+
+def _group_codes(g: pd.Series, group: str, user_of_row: np.ndarray, n_users: int, treated: np.ndarray,
                  keep: np.ndarray) -> tuple[np.ndarray, list]:
     """Codes (rows ``keep``) and labels of a group column, checked: constant within a user, known for losers."""
-    g_user = pd.DataFrame({"u": users.to_numpy(), "g": g.to_numpy()}).groupby("u", sort=False)["g"]
-    if (g_user.nunique(dropna=False) > 1).any():
+    if _varies_within(g, user_of_row, n_users).any():
         raise MobilityError(
             f"group column {group!r} must be constant within a user; for probabilistic groups pass draws "
             "(see mobility.longitudinal.heterogeneity)"
         )
     missing_group = treated & g.isna().to_numpy()
     if missing_group.any():
-        n_bad = users[missing_group].nunique()
+        n_bad = np.unique(user_of_row[missing_group]).size
         raise MobilityError(
             f"{n_bad} job loser(s) have no {group!r} value; assign a group (e.g. modal assignment) or drop them"
         )
