@@ -170,13 +170,16 @@ def cell_ols(
     joint: list[np.ndarray] | None = None,
     satterthwaite: bool = True,
     block_rows: int = 2**18,
+    y_rows: np.ndarray | None = None,
+    y_columns: list[int] | None = None,
 ) -> ContrastFit:
     """Regress ``y`` on one dummy per cell with two-way fixed effects; CR1 errors clustered by unit.
 
     Parameters
     ----------
     y : ndarray (n,) or (n, m)
-        Outcome(s), all observed on the same rows (the design is factored once for all of them).
+        Outcome(s), all observed on the same rows (the design is factored once for all of them). With ``y_rows``
+        or ``y_columns``, a larger array the outcomes are read from.
     cells : ndarray of int (n,)
         Each row's cell ``0..n_cells-1``, or -1 for rows without a dummy (controls, reference periods).
     n_cells : int
@@ -219,6 +222,12 @@ def cell_ols(
     satterthwaite : bool
         CR2 only: compute every contrast's Satterthwaite moments (``moments.mean``, ``moments.square``); False
         leaves them NaN (the ``joint`` sets are computed either way): at 100k users they cost more than the fit.
+    y_rows, y_columns : ndarray of int (n,), list of int, optional
+        Row ``i`` of the regression is row ``y_rows[i]`` of ``y`` (default: row ``i``), its outcomes the columns
+        ``y_columns`` of ``y`` (default: all): the outcomes are gathered a column or a block of persons at a time
+        when they are read, so a caller that selects rows of a shared panel never holds its own copy of them (at
+        100,000 users 20 MB per outcome). The result is the same as ``cell_ols(y[y_rows][:, y_columns], ...)``, to
+        the bit.
     block_rows : int
         Rows per block of persons in the passes made person by person (residuals, person scores, CR2 leverage and
         imputed meat): their temporaries hold a block, not every row (:func:`person_blocks`). The result does not
@@ -251,7 +260,8 @@ def cell_ols(
     """
     with threadpool_limits(1, "blas"):
         return _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
-                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite, block_rows)
+                         rank_rtol, null_cells, null_contrasts, vcov, leverage_tol, joint, satterthwaite, block_rows,
+                         y_rows, y_columns)
 
 
 def person_blocks(units: np.ndarray, n_units: int, block_rows: int) -> list[tuple[np.ndarray | slice, int, int]]:
@@ -283,13 +293,21 @@ def person_blocks(units: np.ndarray, n_units: int, block_rows: int) -> list[tupl
 
 def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nested, correction,
               rank_rtol, null_cells=None, null_contrasts=None, vcov="cr1", leverage_tol=0.05,
-              joint=None, satterthwaite=True, block_rows=2**18) -> ContrastFit:
+              joint=None, satterthwaite=True, block_rows=2**18, y_rows=None, y_columns=None) -> ContrastFit:
     if vcov not in ("cr1", "cr2"):
         raise MobilityError(f"cell_ols: vcov={vcov!r} must be 'cr1' or 'cr2'")
     y = np.asarray(y, dtype=np.float64)
     y = y[:, None] if y.ndim == 1 else y
+    y_columns = list(range(y.shape[1])) if y_columns is None else list(y_columns)
     cells = as_codes(cells)
-    n, m = y.shape
+    n, m = np.shape(unit_codes)[0], len(y_columns)
+    if (y.shape[0] if y_rows is None else np.shape(y_rows)[0]) != n:
+        raise MobilityError(f"cell_ols: y has {y.shape[0] if y_rows is None else np.shape(y_rows)[0]} rows for the "
+                            f"{n} rows of the codes")
+
+    def outcome(j: int, at=slice(None)) -> np.ndarray:
+        # outcome j on the regression's rows ``at``, gathered from y (a view where it is y's own rows)
+        return y[at if y_rows is None else y_rows[at], y_columns[j]]
     r = np.eye(n_cells) if contrasts is None else np.asarray(contrasts, dtype=np.float64)
     system = two_way_system(unit_codes, time_codes, weights)
     n_units, n_times, w = system.n_units, system.n_times, system.weights
@@ -321,10 +339,10 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
         )
     # M y is formed on the rows that need it when they need it (never every row and outcome at once): the same
     # operations on the same values as demean_with
-    persons_y, weeks_y = two_way_effects(system, y)
+    persons_y, weeks_y = two_way_effects(system, outcome, m)
 
     def y_tilde(j: int, at) -> np.ndarray:
-        return y[at, j] - persons_y[units[at], j] - weeks_y[times[at], j]
+        return outcome(j, at) - persons_y[units[at], j] - weeks_y[times[at], j]
 
     rhs = np.stack([np.bincount(c, weights=wr * y_tilde(j, rows), minlength=n_cells) for j in range(m)], axis=1)
     params = la.cho_solve(factor, rhs)  # (cells, m)
@@ -445,9 +463,11 @@ def _slots(persons: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
 
 
 def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt, m, keep_delta, null_tol=1e-6,
-              chunk=1024) -> _Leverage:
+              chunk_values=2**18) -> _Leverage:
     """The per-person CR2 blocks of the persons with high leverage (module notes of :func:`cell_ols`), applied to
-    the residuals as they are formed, a chunk of persons at a time: what the sandwich needs per outcome
+    the residuals as they are formed, a chunk of persons at a time (each of the chunk's dozen persons x slots x slots
+    and persons x slots x contrasts temporaries about ``chunk_values`` values, 2 MB; each person's block is computed
+    alone, so the result does not depend on the chunk): what the sandwich needs per outcome
     (:class:`_Leverage`), not each person's ``A_g`` (slots x slots) nor, unless ``keep_delta`` (the small-sample
     moments read it), each row's ``delta``. The rows' leverages are formed a block of persons at a time
     (``blocks``: :func:`person_blocks`). ``we_sqrt(j, rows)``: ``sqrt(w) e`` of outcome ``j`` (of ``m``) there."""
@@ -492,6 +512,7 @@ def _leverage(system, c_all, factor, gamma, q, gq, leverage_tol, blocks, we_sqrt
     has_null = np.zeros(persons.size, dtype=bool)
     q0_parts = []
     eye = np.eye(n_slot)
+    chunk = max(1, chunk_values // (n_slot * max(n_slot, k)))
     for lo in range(0, persons.size, chunk):
         sl = slice(lo, lo + chunk)
         pr = present[sl]

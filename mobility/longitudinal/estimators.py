@@ -160,9 +160,11 @@ def fit_terms(
     ``cells`` are dense codes (-1: none); each spec is ``(cell_term, n_terms, signs)`` per cell
     (:func:`contrasts`), e.g. the event-time path and the DiD summary of the same fit. With ``blocks`` (a code
     per row such that persons, calendar-week codes and cells never straddle two blocks: groups with their own
-    week effects) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
+    week effects; -1: a row left out of the fit, so that a caller may pass the rows of a larger panel without
+    copying the fit's own) the model is block diagonal: each block is fitted alone and the CR1 factor of the whole
     model applied to the sum, which equals the joint fit; a block whose cells are collinear is left out
-    (its terms not estimable, counted in ``info["blocks_not_estimable"]``).
+    (its terms not estimable, counted in ``info["blocks_not_estimable"]``). A block's persons and weeks are
+    numbered within it, so ``ep``'s user codes and ``time_codes`` need not be dense there.
 
     ``null_cells`` (bool per cell) are the cells a pre-trend test sets to 0: the first spec's terms made only
     of them then also get ``cov_null``, their covariance from the residuals of the fit without those cells
@@ -187,7 +189,7 @@ def fit_terms(
     r = np.vstack(parts)
     n_all = r.shape[0]
     nested = df_correction == "nested"
-    m = ep.y.shape[1]
+    m = len(ep.metrics)
     null_terms = np.zeros(n_all, dtype=bool)
     if null_cells is not None:
         first = np.abs(r[: parts[0].shape[0]]) > 0
@@ -222,7 +224,7 @@ def fit_terms(
         used.append(cr2 and resolve_cr2_df(cr2_df, ep.n_users) == "satterthwaite")
         fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
                        null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local,
-                       satterthwaite=used[-1])
+                       satterthwaite=used[-1], y_rows=ep.y_rows, y_columns=ep.y_columns)
         with_moments[:] = used[-1]
         estimate, cov, fitted_cells = fit.estimate, fit.cov, np.ones(n_cells, dtype=bool)
         df, n_obs, n_clusters, n_total = fit.df_inference, fit.n_obs, fit.n_clusters, fit.n_params_total
@@ -238,25 +240,23 @@ def fit_terms(
         n_obs = n_clusters = n_total = 0
         first_error = None  # raised when no block can be estimated (its own message names the cause)
         info.setdefault("blocks_not_estimable", 0)
-        for b in np.unique(blocks):
-            rows = np.flatnonzero(blocks == b)
-            block_cells = cells[rows]
-            codes, uniques = pd.factorize(block_cells[block_cells >= 0])
-            local = np.full(rows.shape[0], -1, dtype=block_cells.dtype)
-            local[block_cells >= 0] = codes
+        for b in np.unique(blocks[blocks >= 0]):
+            rows = np.flatnonzero(blocks == b).astype(code_dtype(blocks.shape[0]), copy=False)
+            local, uniques = renumbered(cells[rows])
             users = pd.factorize(ep.user_codes[rows])[0].astype(ep.user_codes.dtype)
             own = np.flatnonzero(np.abs(r[:, uniques]).sum(axis=1) > 0)  # the block's terms (its group's)
             own_null = own[null_terms[own]]
             own_sets, local_joint = local_sets(own)
             per_term = cr2 and resolve_cr2_df(cr2_df, int(users.max()) + 1 if users.size else 0) == "satterthwaite"
             try:
-                fit = cell_ols(ep.y[rows], local, uniques.shape[0], users,
+                fit = cell_ols(ep.y, local, uniques.shape[0], users,
                                pd.factorize(time_codes[rows])[0].astype(time_codes.dtype),
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,
                                null_cells=None if null_cells is None else null_cells[uniques],
                                null_contrasts=np.flatnonzero(null_terms[own]), vcov=vcov, joint=local_joint,
-                               satterthwaite=per_term)
+                               satterthwaite=per_term, y_rows=rows if ep.y_rows is None else ep.y_rows[rows],
+                               y_columns=ep.y_columns)
             except MobilityError as err:
                 info["blocks_not_estimable"] += 1
                 first_error = first_error or err
@@ -295,6 +295,22 @@ def fit_terms(
                          None if cov_null is None else _mask_cov(cov_null[:, sl, sl], estimable), df_terms,
                          tuple(zip(sets, set_mean, set_c4)) if sl.start == 0 else ()))
     return out
+
+
+def renumbered(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cells`` (a copy, overwritten) with their codes numbered ``0..`` in order of first appearance (-1 stays: no
+    cell), and the original code of each new one.
+
+    Examples
+    --------
+    >>> local, uniques = renumbered(np.array([7, -1, 3, 7]))
+    >>> local.tolist(), uniques.tolist()
+    ([0, -1, 1, 0], [7, 3])
+    """
+    in_cell = cells >= 0
+    codes, uniques = pd.factorize(cells[in_cell])
+    cells[in_cell] = codes
+    return cells, uniques
 
 
 def _mask_cov(cov: np.ndarray, estimable: np.ndarray) -> np.ndarray:
@@ -390,9 +406,9 @@ class _CellEstimator(ABC):
                                group=group, weight_col=weight_col, strata=self.time_effects_by, any_metric=True)
         sets: dict[bytes, list[int]] = {}  # the rows where a metric is observed, packed 8 to a byte
         for j in range(len(metrics)):
-            sets.setdefault(np.packbits(np.isfinite(ep.y[:, j])).tobytes(), []).append(j)
+            sets.setdefault(np.packbits(np.isfinite(ep.outcome(j))).tobytes(), []).append(j)
         for key, columns in sets.items():
-            rows = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=ep.y.shape[0]).view(bool)
+            rows = np.unpackbits(np.frombuffer(key, dtype=np.uint8), count=ep.n_rows).view(bool)
             sub = replace(ep.subset(rows, columns), n_dropped_missing=ep.n_dropped_missing + int((~rows).sum()))
             if not sub.treated.any():
                 if isinstance(panel, pd.DataFrame) and panel[event_col].isna().all():
@@ -425,7 +441,7 @@ class _CellEstimator(ABC):
         """Rows of groups with controls (never-losers; with ``not_yet`` or ``later`` any untreated row) when each
         group has its own week effects."""
         if not self._own_weeks(ep, p):
-            return np.ones(ep.y.shape[0], dtype=bool)
+            return np.ones(ep.n_rows, dtype=bool)
         has_controls = np.bincount(g_idx[self._control_rows(ep, p)], minlength=len(ep.group_labels)) > 0
         info["groups_without_controls"] = [ep.group_labels[g] for g in np.flatnonzero(~has_controls)]
         return has_controls[g_idx]
@@ -470,12 +486,7 @@ class _CellEstimator(ABC):
         keep[rows[~ok]] = False
         info["n_dropped_unidentified"] = info.get("n_dropped_unidentified", 0) + int((~ok).sum())
         del rows, ok  # rows-long arrays are let go before the fit, which needs its own (10-20 MB each at 100k users)
-        sub = ep.fit_rows(keep)  # what fit_terms reads, not a copy of every row array
-        original = cells[keep]
-        codes, uniques = pd.factorize(original[original >= 0])
-        dense = np.full(original.shape[0], -1, dtype=original.dtype)
-        dense[original >= 0] = codes
-        del original, codes
+        dense, uniques = renumbered(cells[keep])
         local = [(cell_term[uniques], n_terms, None if signs is None else signs[uniques])
                  for cell_term, n_terms, signs in specs]
         null = None if null_cells is None or p.pretrend_test != "score" else null_cells[uniques]
@@ -485,10 +496,17 @@ class _CellEstimator(ABC):
             n_k = hi - lo + 1
             t = np.arange(specs[0][1])
             joint = [np.flatnonzero((t // n_k == g) & (t % n_k + lo < 0)) for g in range(specs[0][1] // n_k)]
-        terms = fit_terms(sub, dense, local, pd.factorize(time_codes[keep])[0].astype(time_codes.dtype),
-                          p.df_correction, info,
-                          blocks=g_idx[keep] if self._own_weeks(ep, p) else None, null_cells=null, vcov=p.vcov,
-                          joint=joint, cr2_df=p.cr2_df)
+        options = dict(null_cells=null, vcov=p.vcov, joint=joint, cr2_df=p.cr2_df)
+        if self._own_weeks(ep, p):  # each group's block is cut from the panel's rows: no copy of the fit's rows
+            fit_cells = np.full(keep.shape[0], -1, dtype=dense.dtype)
+            fit_cells[keep] = dense
+            del dense
+            terms = fit_terms(ep, fit_cells, local, time_codes, p.df_correction, info,
+                              blocks=np.where(keep, g_idx, -1), **options)
+        else:  # what fit_terms reads, not a copy of every row array
+            terms = fit_terms(ep.fit_rows(keep), dense, local,
+                              pd.factorize(time_codes[keep])[0].astype(time_codes.dtype), p.df_correction, info,
+                              **options)
         return terms, keep
 
     # ----------------------------------------------------------------------------------------- fit

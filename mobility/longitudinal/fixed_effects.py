@@ -11,6 +11,7 @@ residual of a regression on full person and week dummy sets to floating-point ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,15 +30,6 @@ def as_codes(codes) -> np.ndarray:
     """
     codes = np.asarray(codes)
     return codes if codes.dtype in (np.int32, np.int64) else codes.astype(np.int64)
-
-
-def _unit_means(values: np.ndarray, codes: np.ndarray, weights: np.ndarray, unit_weight: np.ndarray) -> np.ndarray:
-    """Weighted mean of each column of ``values`` per code, as a ``(n_codes, m)`` array."""
-    n_codes = unit_weight.shape[0]
-    out = np.empty((n_codes, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(codes, weights=weights * values[:, j], minlength=n_codes)
-    return out / unit_weight[:, None]
 
 
 @dataclass(frozen=True)
@@ -118,20 +110,32 @@ def two_way_system(
     return TwoWaySystem(unit_codes, time_codes, w, unit_w, incidence, a_pinv, n_units + rank)
 
 
-def two_way_effects(system: TwoWaySystem, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_way_effects(system: TwoWaySystem, values: np.ndarray | Callable[[int], np.ndarray],
+                    m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The person effects ``a`` (P, m) and week effects ``g`` (T, m) of the columns of ``values`` (n, m), such
     that ``M v = v - a[person] - g[week]`` (:func:`demean_with`): a caller may form ``M v`` on any rows when it
     needs them, not for every row at once.
+
+    ``values`` may also be a function ``j -> column j`` (n,) with ``m`` columns: a caller that gathers its columns
+    from a larger array (:func:`~mobility.longitudinal.cell_ols.cell_ols`) then holds one column at a time, never
+    its own (n, m) copy.
 
     Week effects ``g = A^+ (W' Omega v - C' a_v)`` and person effects ``a = a_v - (C g) / w_person`` (``a_v`` the
     persons' weighted means of ``v``, ``C`` the person x week incidence): two passes over the rows per column,
     the rest on persons and weeks.
     """
     w, units, times = system.weights, system.unit_codes, system.time_codes
-    person_means = _unit_means(values, units, w, system.unit_weight)  # (P, m)
-    week_sums = np.empty((system.n_times, values.shape[1]))
-    for j in range(values.shape[1]):
-        week_sums[:, j] = np.bincount(times, weights=w * values[:, j], minlength=system.n_times)
+    column = values if callable(values) else (lambda j: values[:, j])
+    m = values.shape[1] if m is None else m
+    person_sums = np.empty((system.n_units, m))
+    week_sums = np.empty((system.n_times, m))
+    for j in range(m):  # one column at a time, its weighted values formed once
+        wv = w * column(j)
+        person_sums[:, j] = np.bincount(units, weights=wv, minlength=system.n_units)
+        week_sums[:, j] = np.bincount(times, weights=wv, minlength=system.n_times)
+        del wv
+    person_means = person_sums / system.unit_weight[:, None]  # (P, m): the persons' weighted means
+    del person_sums
     week_sums -= system.incidence.T @ person_means
     weeks = system.week_coefficients(week_sums)  # (T, m)
     return person_means - (system.incidence @ weeks) / system.unit_weight[:, None], weeks

@@ -75,7 +75,10 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
 class EventPanel:
     """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
 
-    ``y`` is (rows, metrics), ``metrics`` names its columns.
+    ``y`` is (rows, metrics), ``metrics`` names its columns; or, in a panel cut from another one (:meth:`subset`,
+    :meth:`fit_rows`, :meth:`columns`), that panel's ``y``, shared, not copied: row ``i`` of this panel is row
+    ``y_rows[i]`` of ``y`` and metric ``j`` its column ``y_columns[j]`` (:meth:`outcome` reads them; a fit gathers
+    them a block at a time, :func:`~mobility.longitudinal.cell_ols.cell_ols`).
 
     ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
     ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
@@ -97,44 +100,62 @@ class EventPanel:
     by_group: dict = field(default_factory=dict)  # dimension -> (codes, labels), from prepare_panel(groups=...)
     strata_column: str | None = None  # the columns ``strata`` and ``weights`` were read from
     weight_column: str | None = None
+    y_rows: np.ndarray | None = None  # this panel's rows of ``y`` (None: all, in order)
+    y_columns: list | None = None  # its metrics' columns of ``y`` (None: all, in order)
 
     @property
     def treated(self) -> np.ndarray:
         return self.event_time != NO_EVENT
 
+    @property
+    def n_rows(self) -> int:
+        """Number of rows of the panel (of ``y`` only where ``y_rows`` is None)."""
+        return self.user_codes.shape[0]
+
+    def outcome(self, j: int) -> np.ndarray:
+        """Metric ``j``'s values on this panel's rows (a view where ``y`` holds exactly them, else gathered)."""
+        return self.y[slice(None) if self.y_rows is None else self.y_rows,
+                      j if self.y_columns is None else self.y_columns[j]]
+
+    def _rows_of_y(self, mask: np.ndarray) -> np.ndarray:
+        """The rows of ``y`` of this panel's rows where ``mask`` holds (int32 where ``y``'s rows fit)."""
+        rows = np.flatnonzero(mask) if self.y_rows is None else self.y_rows[mask]
+        return rows.astype(code_dtype(self.y.shape[0]), copy=False)
+
     def subset(self, mask: np.ndarray, columns: list[int] | None = None) -> "EventPanel":
         """The rows where ``mask`` holds (and the metrics ``columns``, default all), with user and week codes
         made dense again; the panel itself (no copy) where that is every row and metric. The dimensions of
         ``by_group`` are not carried (choose one first: :meth:`grouped`)."""
-        if mask.all() and (columns is None or list(columns) == list(range(self.y.shape[1]))):
+        if mask.all() and (columns is None or list(columns) == list(range(len(self.metrics)))):
             return replace(self, by_group={})
-        y = self.y if columns is None else self.y[:, columns]
+        panel = self if columns is None else self.columns([self.metrics[j] for j in columns])
         return EventPanel(
-            y[mask], recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
+            self.y, recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
             self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
-            self.n_dropped_missing, self.metrics if columns is None else [self.metrics[j] for j in columns],
-            None if self.strata is None else self.strata[mask], {}, self.strata_column, self.weight_column,
+            self.n_dropped_missing, panel.metrics, None if self.strata is None else self.strata[mask], {},
+            self.strata_column, self.weight_column, self._rows_of_y(mask), panel.y_columns,
         )
 
     def fit_rows(self, mask: np.ndarray) -> "EventPanel":
         """The rows where ``mask`` holds with only what a fit of the cells reads (:func:`~mobility.longitudinal.
-        estimators.fit_terms`): ``y``, the user codes made dense again and the weights; the other row arrays
-        are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit holds
-        its panel and this subset at once).
+        estimators.fit_terms`): the rows of ``y``, the user codes made dense again and the weights; the other row
+        arrays are empty. :meth:`subset` would copy every row array (at 100,000 users each is 10-20 MB, and a fit
+        holds its panel and this subset at once).
 
         Examples
         --------
         >>> ep = EventPanel(np.array([[1.0], [2.0], [3.0]]), np.array([0, 1, 1]), np.array([0, 0, 1]),
         ...                 np.array([NO_EVENT] * 3), np.array([NO_EVENT] * 3), np.array([-1, -1, -1]))
         >>> sub = ep.fit_rows(np.array([False, True, True]))
-        >>> sub.y[:, 0].tolist(), sub.user_codes.tolist(), sub.n_users, sub.week_codes.size
-        ([2.0, 3.0], [0, 0], 1, 0)
+        >>> sub.outcome(0).tolist(), sub.y_rows.tolist(), sub.user_codes.tolist(), sub.n_users, sub.week_codes.size
+        ([2.0, 3.0], [1, 2], [0, 0], 1, 0)
         """
         empty = np.zeros(0, dtype=np.int32)
         whole = bool(mask.all())  # as subset: the arrays themselves (views), no copy
         rows = slice(None) if whole else mask
-        return replace(self, y=self.y[rows], user_codes=self.user_codes if whole else recode(self.user_codes[mask]),
+        return replace(self, y_rows=self.y_rows if whole else self._rows_of_y(mask),
+                       user_codes=self.user_codes if whole else recode(self.user_codes[mask]),
                        week_codes=empty, event_time=empty, cohort=empty, group_codes=empty, strata=None, by_group={},
                        weights=None if self.weights is None else self.weights[rows])
 
@@ -151,7 +172,7 @@ class EventPanel:
         ([0, 0, 1, 1], ['f', 'm'], [-1, -1, -1, -1])
         """
         if dimension is None:
-            return replace(self, group_codes=np.full(self.y.shape[0], -1, dtype=np.int8), group_labels=[])
+            return replace(self, group_codes=np.full(self.n_rows, -1, dtype=np.int8), group_labels=[])
         if dimension not in self.by_group:
             raise MobilityError(f"the panel was prepared without the group column {dimension!r}; prepare it with "
                                 f"prepare_panel(..., groups=[{dimension!r}]) (it has {sorted(self.by_group)})")
@@ -159,13 +180,16 @@ class EventPanel:
         return replace(self, group_codes=codes, group_labels=labels)
 
     def columns(self, metrics: list[str]) -> "EventPanel":
-        """The panel restricted to ``metrics`` (columns of ``y``, in that order); itself where they are all."""
+        """The panel restricted to ``metrics`` (columns of ``y``, in that order, not copied); itself where they are
+        all."""
         missing = [m for m in metrics if m not in self.metrics]
         if missing:
             raise MobilityError(f"metrics {missing} were not prepared in this panel (it has {self.metrics})")
         if list(metrics) == list(self.metrics):
             return self
-        return replace(self, y=self.y[:, [self.metrics.index(m) for m in metrics]], metrics=list(metrics))
+        own = [self.metrics.index(m) for m in metrics]
+        return replace(self, metrics=list(metrics),
+                       y_columns=own if self.y_columns is None else [self.y_columns[j] for j in own])
 
     @property
     def n_users(self) -> int:
@@ -225,12 +249,13 @@ def prepare_panel(
     users = panel[user_col]
     if users.isna().any():
         raise MobilityError(f"panel column {user_col!r} has missing ids; drop those rows")
-    per_user = pd.DataFrame({"u": users.to_numpy(), "e": loss.to_numpy()}).groupby("u", sort=False)["e"]
-    inconsistent = per_user.nunique(dropna=False) > 1
+    user_of_row, user_ids = pd.factorize(users)  # for the checks of what must be constant within a user
+    inconsistent = _varies_within(loss, user_of_row, len(user_ids))
     if inconsistent.any():
         raise MobilityError(
-            f"{int(inconsistent.sum())} user(s) have more than one {event_col!r} value (e.g. {inconsistent.idxmax()!r}); "
-            "it must be constant within a user (the first job loss), NaT for controls"
+            f"{int(inconsistent.sum())} user(s) have more than one {event_col!r} value (e.g. "
+            f"{user_ids[int(np.argmax(inconsistent))]!r}); it must be constant within a user (the first job loss), NaT "
+            "for controls"
         )
     if panel.duplicated([user_col, week_col]).any():
         raise MobilityError(f"panel has duplicate ({user_col}, {week_col}) rows; keep one row per user-week")
@@ -264,17 +289,17 @@ def prepare_panel(
     group_codes = np.full(int(keep.sum()), -1, dtype=np.int8)
     labels: list = []
     if group:
-        group_codes, labels = _group_codes(panel[group], group, users, treated, keep)
-    by_group = {dim: _group_codes(panel[dim], dim, users, treated, keep) for dim in groups}
+        group_codes, labels = _group_codes(panel[group], group, user_of_row, len(user_ids), treated, keep)
+    by_group = {dim: _group_codes(panel[dim], dim, user_of_row, len(user_ids), treated, keep) for dim in groups}
 
     strata_codes = None
     if strata:
-        s_user = pd.DataFrame({"u": users.to_numpy(), "s": panel[strata].to_numpy()}).groupby("u", sort=False)["s"]
-        if (s_user.nunique(dropna=False) > 1).any():
+        if _varies_within(panel[strata], user_of_row, len(user_ids)).any():
             raise MobilityError(f"strata column {strata!r} must be constant within a user (e.g. a baseline trait)")
         strata_codes = pd.factorize(panel[strata].astype("string").fillna("<NA>"))[0][keep].astype(code_dtype(len(panel)))
 
-    user_codes, _ = pd.factorize(users[keep], sort=False)
+    user_codes, _ = pd.factorize(user_of_row[keep], sort=False)  # the users of the kept rows, in order of appearance
+    del user_of_row
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
         y=_kept_columns(column, metrics, keep),
@@ -302,18 +327,35 @@ def _kept_columns(column, metrics: list[str], keep: np.ndarray) -> np.ndarray:
     return y
 
 
-def _group_codes(g: pd.Series, group: str, users: pd.Series, treated: np.ndarray,
+def _varies_within(values, user_of_row: np.ndarray, n_users: int) -> np.ndarray:
+    """Per user (codes ``0..n_users-1`` of the rows): whether ``values`` take more than one value on the user's rows,
+    a missing value counting as one (``groupby(user)[values].nunique(dropna=False) > 1``), from the values' integer
+    codes: no group-by of the rows' ids for each column checked.
+
+    Examples
+    --------
+    >>> _varies_within(pd.Series(["f", "f", None, "m", None]), np.array([0, 0, 1, 1, 2]), 3).tolist()
+    [False, True, False]
+    """
+    codes = pd.factorize(values, use_na_sentinel=False)[0]
+    low = np.full(n_users, codes.size, dtype=codes.dtype)
+    high = np.full(n_users, -1, dtype=codes.dtype)
+    np.minimum.at(low, user_of_row, codes)
+    np.maximum.at(high, user_of_row, codes)
+    return low != high
+
+
+def _group_codes(g: pd.Series, group: str, user_of_row: np.ndarray, n_users: int, treated: np.ndarray,
                  keep: np.ndarray) -> tuple[np.ndarray, list]:
     """Codes (rows ``keep``) and labels of a group column, checked: constant within a user, known for losers."""
-    g_user = pd.DataFrame({"u": users.to_numpy(), "g": g.to_numpy()}).groupby("u", sort=False)["g"]
-    if (g_user.nunique(dropna=False) > 1).any():
+    if _varies_within(g, user_of_row, n_users).any():
         raise MobilityError(
             f"group column {group!r} must be constant within a user; for probabilistic groups pass draws "
             "(see mobility.longitudinal.heterogeneity)"
         )
     missing_group = treated & g.isna().to_numpy()
     if missing_group.any():
-        n_bad = users[missing_group].nunique()
+        n_bad = np.unique(user_of_row[missing_group]).size
         raise MobilityError(
             f"{n_bad} job loser(s) have no {group!r} value; assign a group (e.g. modal assignment) or drop them"
         )

@@ -392,3 +392,53 @@ def test_blocks_of_persons_give_the_same_bytes_as_one_block(shuffled):
                  (one.moments.mean, small.moments.mean), (one.moments.square, small.moments.square)]:
         assert a.tobytes() == b.tobytes()
     np.testing.assert_allclose(small.cov, _dense_cr2(y, cells, n_cells, unit, time, w, r), rtol=1e-8, atol=1e-12)
+
+
+def _same_bytes(a, b) -> None:
+    for x, z in [(a.estimate, b.estimate), (a.cov, b.cov), (a.cov_null, b.cov_null),
+                 (a.moments.mean, b.moments.mean), (a.moments.square, b.moments.square),
+                 (a.moments.joint[0][1], b.moments.joint[0][1]), (a.moments.joint[0][2], b.moments.joint[0][2])]:
+        assert x.tobytes() == z.tobytes()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("lone", [False, True])
+def test_outcomes_read_from_rows_of_a_larger_array_give_the_same_bytes(weighted, lone):
+    """A fit of rows of a shared panel names them (``y_rows``, ``y_columns``) instead of copying them: the estimates,
+    CR2 covariance (with the imputed meat of a loser alone in a cohort), null covariance and small-sample moments
+    are those of the copied rows, bit for bit."""
+    losses = [3, 3, 4, 5] + ([6] if lone else [5])
+    y, cells, n_cells, unit, time, w = _cohort_panel(7, losses, n_controls=12)
+    rng = np.random.default_rng(3)
+    # a larger array: the fit's rows scattered among other rows, its two outcomes among other columns
+    big = rng.normal(size=(3 * unit.size, 4))
+    rows = np.sort(rng.choice(big.shape[0], unit.size, replace=False)).astype(np.int32)
+    big[rows[:, None], [3, 1]] = y
+    r = np.eye(n_cells)[: min(4, n_cells)]
+    kwargs = dict(contrasts=r, vcov="cr2", leverage_tol=0.0, joint=[np.array([0, 1])],
+                  null_cells=np.arange(n_cells) < 2, null_contrasts=np.array([0, 1]), block_rows=11)
+    weights = w if weighted else None
+    copied = cell_ols(y.copy(), cells, n_cells, unit, time, weights, **kwargs)
+    named = cell_ols(big, cells, n_cells, unit, time, weights, y_rows=rows, y_columns=[3, 1], **kwargs)
+    assert np.isfinite(copied.cov).all()
+    _same_bytes(copied, named)
+    one = cell_ols(big, cells, n_cells, unit, time, weights, y_rows=rows, y_columns=[1], **kwargs)
+    assert one.estimate.shape == (1, r.shape[0])
+    np.testing.assert_allclose(one.estimate[0], copied.estimate[1], rtol=1e-12)
+    with pytest.raises(MobilityError, match="rows"):
+        cell_ols(big, cells, n_cells, unit, time, y_rows=rows[1:])
+
+
+def test_cr2_blocks_in_chunks_of_one_person_give_the_same_bytes(monkeypatch):
+    """The CR2 blocks of the adjusted persons are formed a chunk of persons at a time: a chunk of one person gives
+    the numbers of the default chunk, bit for bit."""
+    import functools
+
+    import mobility.longitudinal.cell_ols as module
+
+    y, cells, n_cells, unit, time, w = _cohort_panel(9, [3, 3, 4, 6, 5], n_controls=12)
+    kwargs = dict(contrasts=np.eye(n_cells)[:3], vcov="cr2", leverage_tol=0.0, joint=[np.array([0, 1])],
+                  null_cells=np.arange(n_cells) < 2, null_contrasts=np.array([0, 1]))
+    default = cell_ols(y, cells, n_cells, unit, time, w, **kwargs)
+    monkeypatch.setattr(module, "_leverage", functools.partial(module._leverage, chunk_values=1))
+    _same_bytes(default, cell_ols(y, cells, n_cells, unit, time, w, **kwargs))

@@ -346,3 +346,27 @@ def test_later_losers_as_controls_survive_a_shock_that_moved_never_losers_apart(
 def test_later_controls_need_the_sun_abraham_estimator():
     with pytest.raises(MobilityError, match="control_group"):
         event_study(simulate_panel(1, n_users=50, n_weeks=12), "y", estimator="twfe", control_group="later")
+
+
+@pytest.mark.parametrize("estimator,control_group,group,weighted", [
+    ("sun_abraham", "never", "sex", False), ("sun_abraham", "never", None, True), ("twfe", "never", "sex", True),
+    ("sun_abraham", "not_yet", "sex", False), ("sun_abraham", "later", None, False)])
+def test_metrics_missing_on_different_rows_give_each_metrics_own_tables_to_the_bit(estimator, control_group, group,
+                                                                                    weighted):
+    """A metric set, its fit rows and each group's block read y from the prepared panel by row indices (no copy):
+    with two metrics missing on different rows, each metric's tables are those of a panel holding only that
+    metric's rows, bit for bit (CR2 with Satterthwaite df, groups with their own week effects, weights)."""
+    p = simulate_panel(21, n_users=160, n_weeks=16, missing_share=0.05)
+    rng = np.random.default_rng(4)
+    p["y2"] = np.where(rng.random(len(p)) < 0.2, np.nan, p["y"] * 0.5 + rng.normal(size=len(p)))
+    p["w"] = np.where(p.user_id.str[-1].isin(list("0246")), 2.0, 1.0)
+    kw = dict(estimator=estimator, control_group=control_group, window=(-3, 4), group=group, min_users=1,
+              group_time_effects=group is not None, weight_col="w" if weighted else None)
+    both = event_study(p, ["y", "y2"], **kw)
+    for metric in ("y", "y2"):
+        alone = event_study(p[p[metric].notna()], metric, **kw)
+        for table, one in [(both.coefficients, alone.coefficients), (both.pretrend, alone.pretrend),
+                           (both.did, alone.did)]:
+            mine = table[table["metric"] == metric].reset_index(drop=True)
+            assert np.isfinite(mine.select_dtypes("number").to_numpy(dtype=float)).any()
+            pd.testing.assert_frame_equal(mine, one.reset_index(drop=True), check_exact=True)
