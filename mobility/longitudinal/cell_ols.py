@@ -304,6 +304,9 @@ def _cell_ols(y, cells, n_cells, unit_codes, time_codes, weights, contrasts, nes
     if (y.shape[0] if y_rows is None else np.shape(y_rows)[0]) != n:
         raise MobilityError(f"cell_ols: y has {y.shape[0] if y_rows is None else np.shape(y_rows)[0]} rows for the "
                             f"{n} rows of the codes")
+    for name, index, size in (("y_rows", y_rows, y.shape[0]), ("y_columns", y_columns, y.shape[1])):
+        if index is not None and len(index) and not (0 <= np.min(index) and np.max(index) < size):
+            raise MobilityError(f"cell_ols: {name} must index y's {size} {name[2:]} (0..{size - 1})")
 
     def outcome(j: int, at=slice(None)) -> np.ndarray:
         # outcome j on the regression's rows ``at``, gathered from y (a view where it is y's own rows)

@@ -181,7 +181,7 @@ def fit_terms(
     blocks are independent, so their moments add (:class:`~mobility.longitudinal.cell_ols.SmallSampleMoments`).
     """
     n_cells = int(cells.max()) + 1 if (cells >= 0).any() else 0
-    in_cell = cells >= 0
+    in_cell = cells >= 0 if blocks is None else (cells >= 0) & (blocks >= 0)  # a row left out of every block weighs nothing
     mass = (np.bincount(cells[in_cell], minlength=n_cells).astype(np.float64) if ep.weights is None else
             np.bincount(cells[in_cell], weights=ep.weights[in_cell], minlength=n_cells))  # no rows-long ones
     del in_cell

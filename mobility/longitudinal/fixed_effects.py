@@ -125,6 +125,8 @@ def two_way_effects(system: TwoWaySystem, values: np.ndarray | Callable[[int], n
     the rest on persons and weeks.
     """
     w, units, times = system.weights, system.unit_codes, system.time_codes
+    if callable(values) and m is None:
+        raise MobilityError("two_way_effects: values given as a function j -> column need m, the number of columns")
     column = values if callable(values) else (lambda j: values[:, j])
     m = values.shape[1] if m is None else m
     person_sums = np.empty((system.n_units, m))

@@ -442,3 +442,15 @@ def test_cr2_blocks_in_chunks_of_one_person_give_the_same_bytes(monkeypatch):
     default = cell_ols(y, cells, n_cells, unit, time, w, **kwargs)
     monkeypatch.setattr(module, "_leverage", functools.partial(module._leverage, chunk_values=1))
     _same_bytes(default, cell_ols(y, cells, n_cells, unit, time, w, **kwargs))
+
+
+def test_rows_and_columns_of_y_out_of_range_are_refused():
+    from mobility.longitudinal.fixed_effects import two_way_effects, two_way_system
+
+    units, weeks = np.repeat(np.arange(3), 2), np.tile(np.arange(2), 3)
+    y, cells = np.arange(12.0).reshape(6, 2), np.array([-1, 0, -1, 0, -1, -1])
+    for kwargs in ({"y_rows": np.array([0, 1, 2, 3, 4, 6])}, {"y_columns": [-1]}, {"y_columns": [2]}):
+        with pytest.raises(MobilityError, match="must index y's"):
+            cell_ols(y, cells, 1, units, weeks, **kwargs)
+    with pytest.raises(MobilityError, match="need m"):
+        two_way_effects(two_way_system(units, weeks, None), lambda j: y[:, j])

@@ -370,3 +370,27 @@ def test_metrics_missing_on_different_rows_give_each_metrics_own_tables_to_the_b
             mine = table[table["metric"] == metric].reset_index(drop=True)
             assert np.isfinite(mine.select_dtypes("number").to_numpy(dtype=float)).any()
             pd.testing.assert_frame_equal(mine, one.reset_index(drop=True), check_exact=True)
+
+
+def test_a_row_left_out_of_every_block_weighs_nothing_in_the_contrasts():
+    # a row with blocks == -1 is not fitted: its cell must not weigh in the DiD's mass-weighted mean of cells either
+    from mobility.longitudinal.estimators import fit_terms
+    from mobility.longitudinal.panel import NO_EVENT, EventPanel
+
+    rng = np.random.default_rng(0)
+    units, weeks = np.repeat(np.arange(8), 4), np.tile(np.arange(4), 8)
+    et = np.where(units < 4, weeks - 2, NO_EVENT)
+    cells = np.where((units < 4) & (weeks >= 2), units % 2 * 2 + (weeks - 2), -1)
+    y = rng.normal(size=(units.size, 1))
+
+    def did(n_extra):
+        extra = np.flatnonzero(cells == 0)[:n_extra]
+        ep = EventPanel(np.vstack([y, y[extra]]), np.r_[units, [99] * n_extra].astype(np.int32),
+                        np.r_[weeks, weeks[extra]].astype(np.int32), np.r_[et, et[extra]].astype(np.int32),
+                        np.r_[et, et[extra]].astype(np.int32), np.full(units.size + n_extra, -1, np.int8),
+                        metrics=["y"])
+        blocks = np.r_[np.zeros(units.size, np.int32), np.full(n_extra, -1, np.int32)]
+        return fit_terms(ep, np.r_[cells, cells[extra]], [(np.zeros(4, dtype=np.int64), 1, None)],
+                         np.r_[weeks, weeks[extra]].astype(np.int32), "cluster", {}, blocks=blocks)[0].estimate
+
+    assert np.array_equal(did(1), did(0))

@@ -42,6 +42,13 @@ def test_what_must_be_constant_within_a_user_is_checked_a_missing_value_counting
         prepare_panel(p, "rg", groups=["sex"], strata="tercile")
 
 
+def test_the_user_named_is_the_one_whose_job_loss_week_varies():
+    p = _panel()
+    p.loc[8, "job_loss_week"] = pd.Timestamp("2020-03-23")  # u3, the third user, not the first
+    with pytest.raises(MobilityError, match=r"1 user\(s\) have more than one 'job_loss_week' value \(e.g. 'u3'\)"):
+        prepare_panel(p, "rg")
+
+
 def test_a_job_loser_without_a_group_is_counted_by_user():
     p = _panel()
     p.loc[[0, 1, 2, 6, 7, 8], "sex"] = None  # both losers, three rows each
