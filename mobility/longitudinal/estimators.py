@@ -222,7 +222,7 @@ def fit_terms(
     if blocks is None:
         own_sets, local = local_sets(np.arange(n_all))
         used.append(cr2 and resolve_cr2_df(cr2_df, ep.n_users) == "satterthwaite")
-        fit = cell_ols(ep.y, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
+        fit = cell_ols(ep.y_source, cells, n_cells, ep.user_codes, time_codes, ep.weights, contrasts=r, nested=nested,
                        null_cells=null_cells, null_contrasts=np.flatnonzero(null_terms), vcov=vcov, joint=local,
                        satterthwaite=used[-1], y_rows=ep.y_rows, y_columns=ep.y_columns)
         with_moments[:] = used[-1]
@@ -249,7 +249,7 @@ def fit_terms(
             own_sets, local_joint = local_sets(own)
             per_term = cr2 and resolve_cr2_df(cr2_df, int(users.max()) + 1 if users.size else 0) == "satterthwaite"
             try:
-                fit = cell_ols(ep.y, local, uniques.shape[0], users,
+                fit = cell_ols(ep.y_source, local, uniques.shape[0], users,
                                pd.factorize(time_codes[rows])[0].astype(time_codes.dtype),
                                None if ep.weights is None else ep.weights[rows], contrasts=r[np.ix_(own, uniques)],
                                nested=nested, correction=False,

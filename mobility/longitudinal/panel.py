@@ -75,10 +75,11 @@ def _as_naive_utc(values: pd.Series, column: str) -> pd.Series:
 class EventPanel:
     """Arrays of a validated panel, ready for estimation (rows with a missing outcome removed).
 
-    ``y`` is (rows, metrics), ``metrics`` names its columns; or, in a panel cut from another one (:meth:`subset`,
-    :meth:`fit_rows`, :meth:`columns`), that panel's ``y``, shared, not copied: row ``i`` of this panel is row
-    ``y_rows[i]`` of ``y`` and metric ``j`` its column ``y_columns[j]`` (:meth:`outcome` reads them; a fit gathers
-    them a block at a time, :func:`~mobility.longitudinal.cell_ols.cell_ols`).
+    ``y_source`` holds the outcomes, (rows, metrics), ``metrics`` naming its columns; or, in a panel cut from
+    another one (:meth:`subset`, :meth:`fit_rows`, :meth:`columns`), that panel's array, shared, not copied: row
+    ``i`` of this panel is row ``y_rows[i]`` of ``y_source`` and metric ``j`` its column ``y_columns[j]``
+    (:meth:`outcome` reads them; a fit gathers them a block at a time, :func:`~mobility.longitudinal.cell_ols.
+    cell_ols`). :attr:`y` is this panel's own (rows, metrics), gathered (a copy) where the panel is a cut.
 
     ``event_time`` is the raw weeks since the job loss (not binned, nothing dropped for the window) and
     ``cohort`` the job-loss week as days since 1970-01-05 (a Monday) divided by 7; both are
@@ -86,7 +87,7 @@ class EventPanel:
     times, cohorts, strata) are int32 (:func:`code_dtype`; int64 only where a panel has more than 2**31 rows).
     """
 
-    y: np.ndarray
+    y_source: np.ndarray
     user_codes: np.ndarray
     week_codes: np.ndarray
     event_time: np.ndarray
@@ -112,15 +113,25 @@ class EventPanel:
         """Number of rows of the panel (of ``y`` only where ``y_rows`` is None)."""
         return self.user_codes.shape[0]
 
+    @property
+    def y(self) -> np.ndarray:
+        """The outcomes of this panel's rows and metrics, (rows, metrics): ``y_source`` itself, or gathered from it
+        (a copy) where the panel is a cut of another; estimators read :meth:`outcome` or pass ``y_rows`` and
+        ``y_columns`` on instead."""
+        if self.y_rows is None and self.y_columns is None:
+            return self.y_source
+        rows = slice(None) if self.y_rows is None else self.y_rows
+        return self.y_source[rows][:, slice(None) if self.y_columns is None else self.y_columns]
+
     def outcome(self, j: int) -> np.ndarray:
-        """Metric ``j``'s values on this panel's rows (a view where ``y`` holds exactly them, else gathered)."""
-        return self.y[slice(None) if self.y_rows is None else self.y_rows,
-                      j if self.y_columns is None else self.y_columns[j]]
+        """Metric ``j``'s values on this panel's rows (a view where ``y_source`` holds exactly them, else gathered)."""
+        return self.y_source[slice(None) if self.y_rows is None else self.y_rows,
+                             j if self.y_columns is None else self.y_columns[j]]
 
     def _rows_of_y(self, mask: np.ndarray) -> np.ndarray:
         """The rows of ``y`` of this panel's rows where ``mask`` holds (int32 where ``y``'s rows fit)."""
         rows = np.flatnonzero(mask) if self.y_rows is None else self.y_rows[mask]
-        return rows.astype(code_dtype(self.y.shape[0]), copy=False)
+        return rows.astype(code_dtype(self.y_source.shape[0]), copy=False)
 
     def subset(self, mask: np.ndarray, columns: list[int] | None = None) -> "EventPanel":
         """The rows where ``mask`` holds (and the metrics ``columns``, default all), with user and week codes
@@ -130,7 +141,7 @@ class EventPanel:
             return replace(self, by_group={})
         panel = self if columns is None else self.columns([self.metrics[j] for j in columns])
         return EventPanel(
-            self.y, recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
+            self.y_source, recode(self.user_codes[mask]), recode(self.week_codes[mask]), self.event_time[mask],
             self.cohort[mask],
             self.group_codes[mask], self.group_labels, None if self.weights is None else self.weights[mask],
             self.n_dropped_missing, panel.metrics, None if self.strata is None else self.strata[mask], {},
@@ -302,7 +313,7 @@ def prepare_panel(
     del user_of_row
     week_codes, _ = pd.factorize(week[keep], sort=True)
     return EventPanel(
-        y=_kept_columns(column, metrics, keep),
+        y_source=_kept_columns(column, metrics, keep),
         user_codes=np.asarray(user_codes, dtype=code_dtype(len(panel))),
         week_codes=np.asarray(week_codes, dtype=code_dtype(len(panel))),
         event_time=event_time[keep],

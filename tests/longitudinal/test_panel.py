@@ -54,3 +54,13 @@ def test_a_job_loser_without_a_group_is_counted_by_user():
     p.loc[[0, 1, 2, 6, 7, 8], "sex"] = None  # both losers, three rows each
     with pytest.raises(MobilityError, match="2 job loser"):
         prepare_panel(p, "rg", groups=["sex"])
+
+
+def test_a_cut_panel_reads_its_own_outcomes_as_y():
+    p = _panel().assign(rg2=lambda d: d["rg"] * 10)
+    ep = prepare_panel(p, ["rg", "rg2"])
+    only2 = ep.columns(["rg2"])
+    assert only2.y.tolist() == [[10.0 * i] for i in range(9)]
+    sub = ep.subset(np.array([False, True, True] * 3))
+    assert sub.y.tolist() == [[i, 10.0 * i] for i in (1, 2, 4, 5, 7, 8)] and sub.outcome(1).tolist() == [10, 20, 40, 50, 70, 80]
+    assert sub.y_source is ep.y_source   # the cut shares the array, it does not copy it
