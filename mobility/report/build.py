@@ -49,6 +49,7 @@ from mobility.report.unemployment import (
     monthly_rates,
     official_comparison,
     trend_window,
+    week_month,
 )
 
 MAX_COUNTY_BULLETS = 8
@@ -340,8 +341,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         run.parts("metrics_weekly"), home_work=run.parts("home_work_daily"), timezone=run.timezone))
     counts = counts + (statuses[0] if statuses is not None else [])
     cov = coverage_table(None, month, k_min_users=k, counts=counts)
-    week_month = (pd.to_datetime(cov["period_start"]) + pd.Timedelta(days=3)).dt.strftime("%Y-%m")
-    cov = cov[(cov["period"] == "month") | (week_month <= month)].reset_index(drop=True)
+    cov = cov[((cov["period"] == "month") | (week_month(cov["period_start"]) <= month)).to_numpy()].reset_index(drop=True)
     v = Section("Data coverage", "coverage", paragraphs=[
         f"Users behind the estimates, week by week up to {month_name(month)}: with any data, with a detected home "
         f"and work, with a known employment status, and unemployed. Counts below {k} are suppressed."])

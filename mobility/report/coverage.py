@@ -16,7 +16,7 @@ import pandas as pd
 from mobility.checks import require_columns
 from mobility.localtime import local_time
 from mobility.report.privacy import check_k, suppress_small
-from mobility.report.unemployment import check_month, month_text
+from mobility.report.unemployment import check_month, week_month
 
 COLUMNS = ["period", "period_start", "measure", "n_users", "median_hours", "suppressed"]
 STATUS_CODES = {1: "employed", 2: "job_loser"}
@@ -61,7 +61,7 @@ def _users_by_week(user_id: np.ndarray, week: np.ndarray) -> tuple[pd.Series, pd
     """
     week_code, weeks = pd.factorize(week)
     user_id, week_code = user_id[week_code >= 0], week_code[week_code >= 0]  # a missing week counts nowhere
-    month_code, months = pd.factorize(month_text(pd.Series(weeks) + pd.Timedelta(days=3)))
+    month_code, months = pd.factorize(week_month(weeks))
     seen = np.zeros((int(user_id.max()) + 1 if len(user_id) else 0, len(weeks)), dtype=bool)
     seen[user_id, week_code] = True  # user x week
     by_month = np.stack([seen[:, month_code == m].any(axis=1) for m in range(len(months))], axis=1) \
@@ -143,7 +143,7 @@ def _with_data_counts(metrics_weekly: pd.DataFrame | Iterable[pd.DataFrame], tim
         users = _user_codes(data["user_id"])
         week = _local_day(data["period_start"], timezone).to_numpy()
         hours = pd.DataFrame({"user_id": users, "week": week, "hours": data["coverage_h"].to_numpy(float)})
-        hours["month"] = month_text(pd.to_datetime(hours["week"]) + pd.Timedelta(days=3)).to_numpy()
+        hours["month"] = week_month(hours["week"]).to_numpy()
         for period, users_by in zip(("week", "month"), _users_by_week(users, week)):
             sums.add(f"users {period}", users_by)
             per_user = hours.groupby([period, "user_id"])["hours"].sum()
@@ -191,7 +191,7 @@ def status_counts(employment: pd.DataFrame | Iterable[pd.DataFrame], *,
             weekly, monthly = _users_by_week(users[ok], week[ok])
             sums.add(f"{label} week", weekly)
             sums.add(f"{label} month", monthly)
-        month = month_text(pd.Series(week[known]) + pd.Timedelta(days=3)).to_numpy()
+        month = week_month(week[known]).to_numpy()
         code = pd.Series(1 + lost[known].astype(np.int8), index=[e["user_id"].astype(str).to_numpy()[known], month])
         statuses.append(code.groupby(level=[0, 1], sort=False).max().unstack(fill_value=0))
     measures = [(label, sums[f"{label} week"], sums[f"{label} month"], None, None)

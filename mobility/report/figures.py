@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from mobility.report.labels import GROUP_LABELS, METRIC_SCALE, group_label, metric_name, month_name, place_name
+from mobility.report.unemployment import week_month
 
 DPI = 110
 MAX_LEGEND_AREAS = 12
@@ -257,7 +258,7 @@ def coverage_figure(coverage: pd.DataFrame, month: str) -> Figure:
     """
     weekly = coverage[(coverage["period"] == "week") & ~coverage["suppressed"].astype(bool)]
     weeks = pd.to_datetime(weekly["period_start"])
-    weekly = weekly[(weeks + pd.Timedelta(days=3)).dt.strftime("%Y-%m") <= month]
+    weekly = weekly[(week_month(weeks) <= month).to_numpy()]
     if weekly.empty:
         return _empty("no week with enough users")
     fig = Figure(figsize=(7.5, 3.2))

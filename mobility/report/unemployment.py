@@ -60,6 +60,19 @@ def month_text(ts: pd.Series) -> pd.Series:
     return pd.Series(text[codes], index=ts.index, dtype=object)
 
 
+def week_month(weeks) -> pd.Series:
+    """``YYYY-MM`` of the month each week (its Monday) belongs to: the month of its Thursday (the ISO rule the
+    area tables use).
+
+    Examples
+    --------
+    >>> week_month(pd.to_datetime(["2020-03-30", "2020-04-27"])).tolist()   # Thursdays 2 April, 30 April
+    ['2020-04', '2020-04']
+    """
+    weeks = pd.Series(pd.to_datetime(weeks))
+    return month_text(weeks + pd.Timedelta(days=3))
+
+
 def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "individual",
                   k_min_users: int = 10) -> pd.DataFrame:
     """Monthly rates with their 95% intervals for every county and state (schema ``unemployment_trend``),
