@@ -42,6 +42,23 @@ rates (floored to ~0: their job losses got q ~ 0); the mean of the weekly estima
 is still not a precise week (half its workers start a drop: a large variance), and v is one number for all
 weeks, so the wave week keeps only part of its own estimate.
 
+The part of remote adoption that teleworkability does not explain (ours)
+----------------------------------------------------------------------
+The drops alone cannot tell a job-loss rate ``l(t)`` from remote starts that do not scale with ``x_u``: remote
+starts ``a(t) (x_u + b)`` and job losses ``l(t) - a(t) b`` give the same drops for every b. With b = 0 every
+drop that teleworkability does not explain is a job loss, and in the weeks of mass remote adoption q comes out
+too high (assumption 2 below: on the default synthetic region half of seed 2's remote weeks were called
+unemployed, and a run without labels put county rates 10-15 points above the truth). The person's evidence
+(:mod:`mobility.employment.evidence`) is the only handle on b: the mixture of the drops' evidence categories
+is fitted again at each b of ``0 .. remote_intercept_max`` (:meth:`Adoption.drop_priors`, job losses floored at
+the baseline weeks' drop rate), and each drop's posterior is averaged over b with weights from the mixture's
+likelihood (a flat prior; :func:`mobility.employment.evidence.remote_intercept_posterior`). The likelihood is
+weak where remote work starts person by person and sharp where it comes in one wave (there it keeps b near 0),
+so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does not
+scale with teleworkability is at most what a fully teleworkable job adds). The grid's weights are the
+``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
+teleworkability does not explain").
+
 Assumptions, and what breaks them
 ---------------------------------
 1. Within a week, job-loss hazard does not depend on teleworkability. Where low-telework sectors (hospitality,
@@ -55,8 +72,9 @@ Assumptions, and what breaks them
    (benchmarks/README.md, employment).
 2. Remote work is proportional to tau: remote work in jobs Dingel & Neiman rate not teleworkable, and the end
    of regular non-home places that were not jobs (a school, a club: the home/work step cannot tell them from
-   workplaces) add to the intercept, i.e. to l(t): in weeks of mass remote adoption q is then too high. On the
-   default synthetic region the second part is the larger one: the drops of students and other people without
+   workplaces) add to the intercept, i.e. to l(t): in weeks of mass remote adoption q is then too high
+   (averaging over b, above, is what the signal does about it). On the default synthetic region the second
+   part is the larger one: the drops of students and other people without
    a job (their school or club closes) are 60 of 275 drops on seed 20200316, and taking them out of the panel
    (with the truth, as a diagnosis) brings the remote weeks called unemployed from 17 % to 7 % (seed 2: 50 % to
    37 %). Remote work in non-teleworkable jobs adds little (true remote drops per worker -0.03 + 0.63 x; seed 2:
@@ -73,14 +91,19 @@ Assumptions, and what breaks them
    weeks uncovered (:mod:`mobility.employment.attendance`), and they are never at risk.
 
 The **remote stock** ``A(t) = sum_{u in a drop at t} (1 - q_u(t0)) / sum_{u usable at t} x_u`` -- remote
-workers per teleworkable job -- is the adoption of the sector route's reference ``1 - tau_s A(t)``
+workers per teleworkable job, with q at b = 0 (remote work in proportion to teleworkability, as the sector
+route assumes) -- is the adoption of the sector route's reference ``1 - tau_s A(t)``
 (:mod:`mobility.employment.sector`).
 
 Schema ``remote_adoption``: ``week``, ``at_risk`` (workers), ``starts`` (drops starting), ``job_loss_rate``
 (l), ``remote_rate`` (a), ``job_loss_rate_week``, ``remote_rate_week`` (the week's own regression) with
 ``job_loss_rate_se``, ``remote_rate_se``, ``job_loss_rate_window``, ``remote_rate_window`` (the mean of the
 weekly estimates over the window), ``shrinkage`` (1 - k_t of the remote rate: 0 keeps the week, 1 takes the
-window), ``remote_stock`` (A).
+window), ``remote_stock`` (A), ``job_loss_floor`` (the lowest job-loss rate of :meth:`Adoption.drop_priors`).
+
+Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when ``remote_intercept_max`` is
+0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at b; NaN with one row),
+``weight`` (b's posterior weight).
 """
 
 from __future__ import annotations
@@ -124,6 +147,10 @@ class Adoption:
     job_loss_rate: np.ndarray
     remote_rate: np.ndarray
     table: pd.DataFrame
+    job_loss_floor: np.ndarray | None = None
+    """Per week, the lowest job-loss rate once part of it is given to remote adoption (:meth:`drop_priors`): the
+    drops starting per worker-week at risk in the baseline weeks (before any remote adoption), and at least half
+    a job loss among the workers at risk in the week's window (no finite panel rules one out). None: 0."""
 
     def prior(self, run_start: np.ndarray, x: np.ndarray) -> np.ndarray:
         """q_u(t0) of every cell inside a drop (the drop's first week t0), NaN outside (module notes).
@@ -140,8 +167,30 @@ class Adoption:
         return np.where(run_start >= 0, l0 / (l0 + a0 * xx), np.nan)
 
 
+    def drop_priors(self, start: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """The priors of drops starting in weeks ``start`` of workers of teleworkability ``x`` when remote
+        adoption has a part that does not depend on teleworkability (module notes: remote starts ``a(t) (x_u +
+        b)``, job losses ``l(t) - a(t) b``, floored at the baseline rate), one row per b of ``grid``.
+
+        Examples
+        --------
+        In a week with l = 0.1 and a = 0.3, a drop of x = 0 is a job loss at b = 0; at b = 0.2, 0.04 of the
+        0.1 drops per worker are job losses and 0.06 remote starts:
+
+        >>> ad = Adoption(np.array([0.1]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
+        >>> ad.drop_priors(np.array([0]), np.array([0.0]), np.array([0.0, 0.2])).round(3).tolist()
+        [[1.0], [0.4]]
+        """
+        l0, a0 = self.job_loss_rate[start], self.remote_rate[start]
+        b = np.asarray(grid, dtype=float)[:, None]
+        floor = np.minimum(l0, 0.0 if self.job_loss_floor is None else self.job_loss_floor[start])[None, :]
+        loss = np.maximum(l0[None, :] - a0[None, :] * b, floor)
+        return loss / (loss + a0[None, :] * (np.asarray(x, dtype=float)[None, :] + b))
+
+
 def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: EmploymentParams):
-    """l(t), a(t) (floored, non-negative), their weekly and window estimates and the weight each week keeps."""
+    """l(t), a(t) (floored, non-negative), l's floor, their weekly and window estimates and the weight each week
+    keeps."""
     n_u, n_w = y.shape
     one = np.ones(n_u)
     l_week, a_week, l_se, a_se, n_week = column_ls2(y, one, x, at_risk)
@@ -160,7 +209,7 @@ def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: Employment
     floor = 0.5 / np.maximum(n_win, 1)
     l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
     a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
-    return l_rate, a_rate, {"job_loss_rate_week": l_week, "remote_rate_week": a_week, "job_loss_rate_se": l_se,
+    return l_rate, a_rate, floor, {"job_loss_rate_week": l_week, "remote_rate_week": a_week, "job_loss_rate_se": l_se,
                             "remote_rate_se": a_se, "job_loss_rate_window": l_win, "remote_rate_window": a_win,
                             "shrinkage": 1.0 - keep}
 
@@ -204,8 +253,11 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     xx = np.asarray(x, dtype=float)
     xx = np.where(np.isfinite(xx), xx, np.nanmean(xx) if np.isfinite(xx).any() else 0.0)
     y = starts.astype(float)
-    l_rate, a_rate, detail = _rates(y, xx, at_risk, params)
-    adoption = Adoption(l_rate, a_rate, pd.DataFrame())
+    l_rate, a_rate, floor, detail = _rates(y, xx, at_risk, params)
+    start, end = params.baseline
+    base = np.asarray((weeks >= start) & (weeks <= end))
+    baseline_rate = float((starts & at_risk)[:, base].sum() / max(at_risk[:, base].sum(), 1))
+    adoption = Adoption(l_rate, a_rate, pd.DataFrame(), np.maximum(floor, baseline_rate))
     q0 = adoption.prior(run_start, xx)
     inside = (run_start >= 0) & usable
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -213,6 +265,6 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     adoption.table = pd.DataFrame({
         "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
         "job_loss_rate": l_rate, "remote_rate": a_rate, **detail,
-        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0),
+        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0), "job_loss_floor": adoption.job_loss_floor,
     })
     return adoption

@@ -92,7 +92,7 @@ def estimate_employment(stops: pd.DataFrame, labels: pd.DataFrame, features: pd.
     Returns
     -------
     dict
-        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``remote_adoption``,
+        ``employment_weekly`` (both methods stacked), ``sector_weekly``, ``remote_adoption``, ``remote_intercept``,
         ``drop_evidence``, ``area_unemployment``, ``area_calibration`` (a dict: per method and month, the weight
         of the labels' recalibration in the area step, :class:`~mobility.employment.area._Calibration`); with a classifier also ``feature_importance``, ``classifier_evaluation`` (a
         dict: out-of-fold scores when trained here, scores against ``labels_truth`` when applied) and

@@ -265,20 +265,93 @@ def evidence_posterior(table: pd.DataFrame, *, params: EmploymentParams | None =
     if scored.sum() >= n_bins:
         edges = np.quantile(score[scored], np.linspace(0, 1, n_bins + 1)[1:-1])
         category[scored] = 1 + np.searchsorted(edges, score[scored], side="right")
-    post = prior.copy()
-    fit = category > 0
-    if fit.any():
-        for _ in range(EM_ITERATIONS):
-            f_j = np.bincount(category[fit], weights=post[fit], minlength=n_bins + 1)[1:] + PSEUDO_COUNT
-            f_r = np.bincount(category[fit], weights=1.0 - post[fit], minlength=n_bins + 1)[1:] + PSEUDO_COUNT
-            f_j, f_r = f_j / f_j.sum(), f_r / f_r.sum()
-            c = category[fit] - 1
-            new_post = prior[fit] * f_j[c] / (prior[fit] * f_j[c] + (1.0 - prior[fit]) * f_r[c])
-            done = np.max(np.abs(new_post - post[fit])) < 1e-9
-            post[fit] = new_post
-            if done:
-                break
+    post, _ = mixture_posterior(prior, category, n_bins)
     t["score"] = score
     t["category"] = np.where(hybrid, -1, np.where(new, -2, category))
     t["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, post))
     return t
+
+
+def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int) -> tuple[np.ndarray, float]:
+    """The label-free two-class mixture of the module notes: each drop's posterior given its prior and its
+    evidence category (1..``n_bins``; 0 or below: not in the mixture, posterior = prior), and the mixture's
+    log-likelihood of the categories (0 without any).
+
+    The categorical distributions f_J, f_R are fitted by EM with the priors held fixed (one pseudo-count per
+    category), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
+    the remote-adoption intercept with it.
+
+    Examples
+    --------
+    Drops of prior 0.8 fall in category 2, drops of prior 0.2 in category 1: the categories follow the priors,
+    and each side's posterior moves away from 0.5.
+
+    >>> post, ll = mixture_posterior(np.repeat([0.8, 0.2], 10), np.repeat([2, 1], 10), 2)
+    >>> bool(post[0] > 0.8 and post[-1] < 0.2), round(ll, 2)
+    (True, -6.15)
+    """
+    prior = np.clip(np.asarray(prior, dtype=float), 1e-6, 1 - 1e-6)
+    post = prior.copy()
+    fit = category > 0
+    if not fit.any():
+        return post, 0.0
+    c = category[fit] - 1
+    p = prior[fit]
+    f_j = f_r = np.full(n_bins, 1.0 / n_bins)
+    for _ in range(EM_ITERATIONS):
+        f_j = np.bincount(c, weights=post[fit], minlength=n_bins) + PSEUDO_COUNT
+        f_r = np.bincount(c, weights=1.0 - post[fit], minlength=n_bins) + PSEUDO_COUNT
+        f_j, f_r = f_j / f_j.sum(), f_r / f_r.sum()
+        new_post = p * f_j[c] / (p * f_j[c] + (1.0 - p) * f_r[c])
+        done = np.max(np.abs(new_post - post[fit])) < 1e-9
+        post[fit] = new_post
+        if done:
+            break
+    loglik = float(np.sum(np.log(p * f_j[c] + (1.0 - p) * f_r[c])))
+    return post, loglik
+
+
+def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np.ndarray, *,
+                               params: EmploymentParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each drop's posterior averaged over the remote-adoption intercept b (:mod:`mobility.employment.adoption`,
+    ``remote_intercept_max``), weighted by how well each b's priors explain the drops' evidence.
+
+    ``table`` is :func:`evidence_posterior` of the drops at b = 0 (its categories are the data: they stay as
+    they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
+    b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid, b's posterior
+    weight is proportional to the mixture's likelihood, and the drop's posterior (and its prior) is the weighted
+    mean over b. Hybrid drops stay 0 and drops ending at a new workplace 1.
+
+    Returns the table with ``prior`` and ``posterior`` averaged, and one row per b: ``remote_intercept``,
+    ``loglik``, ``weight``.
+
+    Examples
+    --------
+    A hundred drops in two groups (say, two sectors): in the first, 37 look like job losses (category 2) and 13
+    like remote work (category 1); in the second 9 and 41. At b = 0 the priors are 0.95 and 0.6, at b = 1 0.8 and
+    0.1: only the second makes the share of each category move with the prior as the evidence does, so b = 1
+    takes almost all the weight. (The same priors for every drop say nothing about b: a free mixture fits any
+    one distribution of categories.)
+
+    >>> t = pd.DataFrame({"prior": 0.0, "hybrid": False, "new_workplace": False, "posterior": 0.0,
+    ...                   "category": np.r_[np.repeat([2, 1], [37, 13]), np.repeat([2, 1], [9, 41])]})
+    >>> priors = np.array([np.repeat([0.95, 0.6], 50), np.repeat([0.8, 0.1], 50)])
+    >>> out, b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
+    >>> b["weight"].round(3).tolist(), out["prior"].iloc[[0, 99]].round(3).tolist()
+    ([0.001, 0.999], [0.8, 0.1])
+    """
+    params = params or EmploymentParams()
+    category = table["category"].to_numpy(np.int64)
+    hybrid, new = category == -1, category == -2
+    posts, logliks = [], []
+    for prior in priors:
+        post, loglik = mixture_posterior(prior, category, params.evidence_bins)
+        posts.append(post)
+        logliks.append(loglik)
+    loglik = np.asarray(logliks)
+    weight = np.exp(loglik - loglik.max())
+    weight /= weight.sum()
+    out = table.copy()
+    out["prior"] = weight @ np.asarray(priors, dtype=float)
+    out["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, weight @ np.asarray(posts)))
+    return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight})

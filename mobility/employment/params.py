@@ -82,6 +82,15 @@ class EmploymentParams:
         Weeks on each side whose weekly estimates are averaged into the smooth curve that each week's job-loss
         rate and remote adoption are shrunk towards (:mod:`mobility.employment.adoption`); 0 takes every week on
         its own.
+    remote_intercept_max : float
+        Largest value of the part of remote adoption that does not depend on teleworkability (b of
+        :mod:`mobility.employment.adoption`: remote starts ``a(t) (x_u + b)``), per teleworkable job. The drops'
+        posteriors are averaged over b in ``0 .. remote_intercept_max`` (``remote_intercept_steps`` values, a flat
+        prior), weighted by how well each value explains the drops' evidence
+        (:func:`mobility.employment.evidence.remote_intercept_posterior`); 0 assumes remote work in proportion to
+        teleworkability alone.
+    remote_intercept_steps : int
+        Values of b on that grid.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -123,6 +132,8 @@ class EmploymentParams:
     zero_attendance_max: float = 0.2
     min_event_weeks: int = 3
     adoption_window_weeks: int = 2
+    remote_intercept_max: float = 1.0
+    remote_intercept_steps: int = 11
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
@@ -148,6 +159,8 @@ class EmploymentParams:
         _check_range(own, self, "zero_attendance_max", 0.0, 1.0)
         _check_int(own, self, "min_event_weeks", 1, 52)
         _check_int(own, self, "adoption_window_weeks", 0, 26)
+        _check_range(own, self, "remote_intercept_max", 0.0, 5.0)
+        _check_int(own, self, "remote_intercept_steps", 2, 101)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)
         _check_int(own, self, "evidence_bins", 1, 50)
         _check_range(own, self, "unemployed_probability_min", 0.0, 1.0, lo_open=True)

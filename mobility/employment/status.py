@@ -37,7 +37,12 @@ from mobility.checks import require_columns
 from mobility.employment.adoption import estimate_adoption
 from mobility.employment.daytime import DAYTIME_COLUMNS
 from mobility.employment.events import confirmed_runs, near_zero
-from mobility.employment.evidence import drop_evidence, evidence_posterior, weekly_evidence
+from mobility.employment.evidence import (
+    drop_evidence,
+    evidence_posterior,
+    remote_intercept_posterior,
+    weekly_evidence,
+)
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import (
     check_telework,
@@ -157,9 +162,11 @@ def _repeat_text(values: pd.api.extensions.ExtensionArray, index: np.ndarray) ->
 
 REPORTED_METHODS = ("auto", "signal", "classifier")
 """``[employment] method``: whose estimates the report and the area consumers read by default. ``auto`` (the
-default) takes the classifier wherever it ran -- trained on ``labels`` or applied as ``model`` -- since its
-probabilities are calibrated out of fold and it calls 6-10 % of remote weeks unemployed where the label-free
-signal calls 19-49 % (benchmarks/README.md, employment); the signal otherwise."""
+default) takes the classifier wherever it ran -- trained on ``labels`` or applied as ``model`` -- since it ranks
+weeks better (its out-of-fold ROC AUC is higher) and its probabilities are calibrated out of fold on the labels;
+the label-free signal otherwise, whose probabilities are averaged over the part of remote adoption
+teleworkability does not explain (:mod:`~mobility.employment.adoption`). Both methods' scores side by side:
+benchmarks/README.md, employment."""
 
 
 def reported_method(requested: str, methods) -> str:
@@ -291,8 +298,9 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     Returns
     -------
     SignalResult
-        ``tables`` holds ``employment_weekly`` (method ``signal``), ``sector_weekly``, ``remote_adoption``
-        (:mod:`~mobility.employment.adoption`) and ``drop_evidence`` (:mod:`~mobility.employment.evidence`).
+        ``tables`` holds ``employment_weekly`` (method ``signal``), ``sector_weekly``, ``remote_adoption`` and
+        ``remote_intercept`` (:mod:`~mobility.employment.adoption`) and ``drop_evidence``
+        (:mod:`~mobility.employment.evidence`).
 
     Examples
     --------
@@ -327,6 +335,13 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     base_cols = np.flatnonzero((weeks >= start) & (weeks <= end))
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
+    intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0]})
+    if params.remote_intercept_max > 0 and len(drops):
+        grid = np.linspace(0.0, params.remote_intercept_max, params.remote_intercept_steps)
+        drop_x = xx[drops["user"].to_numpy()]
+        priors = adoption.drop_priors(drops["start"].to_numpy(), drop_x, grid)
+        drops, intercept = remote_intercept_posterior(drops, priors, grid, params=params)
+        prior = where.to_cells(drops["prior"])
     q = where.to_cells(drops["posterior"])
     remote_stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
                     else adoption.table["remote_stock"].to_numpy(float))
@@ -353,5 +368,5 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
         matrices={"attendance": r, "work_time": rt, "usable": usable, "run_start": run_start, "q": q,
                   "prior": prior, "drop": where.cell_drop, "p_sector": p_u, "p": p, "weights": w, **mats},
         tables={"employment_weekly": table, "sector_weekly": sectors, "remote_adoption": adoption.table,
-                "drop_evidence": drop_table},
+                "drop_evidence": drop_table, "remote_intercept": intercept},
     )

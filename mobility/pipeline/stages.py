@@ -1063,8 +1063,8 @@ def stages_for(config: RegionConfig) -> list[Stage]:
         stages.append(Stage("census", ("home_work",), ("user_features",), run_census, lambda c: {}, _census_inputs))
     if "employment" not in skipped:
         stages.append(Stage("employment", ("metrics", "census"),
-                            ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment",
-                             "employment_evaluation", "employment_model", "worker_features"),
+                            ("employment_weekly", "sector_weekly", "remote_adoption", "remote_intercept", "drop_evidence",
+                             "area_unemployment", "employment_evaluation", "employment_model", "worker_features"),
                             run_employment, _employment_params, _employment_inputs, timed=True,
                             check=_check_employment_files))
         stages.append(Stage("longitudinal", ("employment",), ("longitudinal",), run_longitudinal_stage,

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from mobility.employment.evidence import drop_evidence, evidence_posterior
 
@@ -31,3 +32,39 @@ def test_a_night_workers_drop_is_scored_on_the_whole_days_outings():
     swapped = t.assign(night=True, outing_usual=0.0)  # night workers: nothing in the usual hours, all in the day
     assert np.allclose(evidence_posterior(t)["score"], evidence_posterior(swapped)["score"])
     assert np.allclose(evidence_posterior(t)["posterior"], evidence_posterior(swapped)["posterior"])
+
+
+@pytest.mark.parametrize("true_b", [0.0, 0.5])
+def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_not_explain(true_b):
+    """3,000 drops of one week at teleworkability 0, 0.5 and 1: job losses at rate l - a b, remote starts at a (x +
+    b) (l = 0.3, a = 0.3). Each drop's evidence category comes from its true class (job losers mostly in the high
+    categories). The drops alone fit every b equally; the evidence, whose mix moves with x, rules out the values
+    of b far above the true one, but only weakly those below it (a free mixture absorbs most of a wrong b): with
+    b = 0 the weight sits near 0 and the priors stay within a few points of the truth, with b = 0.5 it spreads
+    over 0..0.6 and the averaged priors are nearer the true share of job losses at each x than b = 0's."""
+    from mobility.employment.adoption import Adoption
+    from mobility.employment.evidence import remote_intercept_posterior
+
+    rng = np.random.default_rng(3)
+    x = np.repeat([0.0, 0.5, 1.0], 1000)
+    loss, remote = 0.3 - 0.3 * true_b, 0.3 * (x + true_b)
+    job_loss = rng.random(x.size) < loss / (loss + remote)
+    f_j, f_r = np.array([0.05, 0.1, 0.2, 0.3, 0.35]), np.array([0.35, 0.3, 0.2, 0.1, 0.05])
+    category = np.where(job_loss, rng.choice(5, x.size, p=f_j), rng.choice(5, x.size, p=f_r)) + 1
+    grid = np.linspace(0, 1, 11)
+    ad = Adoption(np.array([0.3]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
+    priors = ad.drop_priors(np.zeros(x.size, dtype=np.int64), x, grid)
+    assert np.all(np.diff(priors, axis=0) <= 1e-12)  # a larger b: a lower prior everywhere
+    table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
+                          "posterior": priors[0]})
+    out, b = remote_intercept_posterior(table, priors, grid)
+    weight = b.set_index("remote_intercept")["weight"]
+    assert weight.sum() == pytest.approx(1.0)
+    assert weight[weight.index > true_b + 0.25].sum() < 0.01  # far above the truth: ruled out
+    mean_b = float(weight @ weight.index)
+    assert (mean_b < 0.1) if true_b == 0 else (0.15 < mean_b < true_b)
+    for value in (0.0, 0.5, 1.0):
+        at = x == value
+        true_share = loss / (loss + 0.3 * (value + true_b))
+        error, error_b0 = abs(out.loc[at, "prior"].mean() - true_share), abs(priors[0][at].mean() - true_share)
+        assert error < 0.08 if true_b == 0 else error < error_b0 or error_b0 < 0.01

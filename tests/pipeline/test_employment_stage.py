@@ -89,7 +89,8 @@ def test_stage_partition_by_partition_equals_all_visits_at_once(runs):
                                 timezone=config.timezone, labels_truth=read_labels(config.input_path("truth_status")),
                                 training={"region": "small", "synthetic": True, "start": config.start,
                                           "end": config.end, "seed": 3}, weights=weights, area_params=area_params)
-    for name in ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence", "area_unemployment"):
+    for name in ("employment_weekly", "sector_weekly", "remote_adoption", "remote_intercept", "drop_evidence",
+                 "area_unemployment"):
         pd.testing.assert_frame_equal(read_table(trained, name), whole[name], obj=name, check_dtype=False)
     pd.testing.assert_frame_equal(read_table(trained, "worker_features"), features, obj="worker_features",
                                   check_dtype=False)
