@@ -38,7 +38,9 @@ workers; for night workers alone they took the night stayers with a false loss f
 users and 27 % to 21 % at 100,000 (benchmarks/README.md, "Night workers' false job losses").
 
 What it assumes: (1) the priors are right on average (:mod:`~mobility.employment.adoption`; where they are
-too high in the weeks of mass remote adoption, the posteriors are too); (2) given the class, the outings do not
+too high in the weeks of mass remote adoption, the posteriors are too: the signal therefore averages the
+posteriors over the part of remote adoption teleworkability does not explain, weighted by this mixture's
+likelihood, :func:`remote_intercept_posterior`); (2) given the class, the outings do not
 depend on the prior, i.e. on the week or teleworkability of the drop (the calendar adjustment removes what all
 workers share); (3) categories, not the raw evidence, so one odd person cannot push a posterior to 0 or 1.
 Where the evidence does not differ with the prior, f_J = f_R and p_e = pi_e: the posterior stays at the
