@@ -101,8 +101,8 @@ Schema ``remote_adoption``: ``week``, ``at_risk`` (workers), ``starts`` (drops s
 weekly estimates over the window), ``shrinkage`` (1 - k_t of the remote rate: 0 keeps the week, 1 takes the
 window), ``remote_stock`` (A), ``job_loss_floor`` (the lowest job-loss rate of :meth:`Adoption.drop_priors`).
 
-Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when there is no drop or ``remote_intercept_max`` is
-0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at b; NaN with one row),
+Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when there is no drop or
+``remote_intercept_max`` is 0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at b; NaN with one row),
 ``weight`` (b's posterior weight).
 """
 
