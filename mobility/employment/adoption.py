@@ -102,8 +102,8 @@ weekly estimates over the window), ``shrinkage`` (1 - k_t of the remote rate: 0 
 window), ``remote_stock`` (A), ``job_loss_floor`` (the lowest job-loss rate of :meth:`Adoption.drop_priors`).
 
 Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when there is no drop or
-``remote_intercept_max`` is 0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at b; NaN with one row),
-``weight`` (b's posterior weight).
+``remote_intercept_max`` is 0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at
+b; NaN with one row), ``weight`` (b's posterior weight).
 """
 
 from __future__ import annotations
