@@ -52,9 +52,12 @@ unemployed, and a run without labels put county rates 10-15 points above the tru
 (:mod:`mobility.employment.evidence`) is the only handle on b: the mixture of the drops' evidence categories
 is fitted again at each b of ``0 .. remote_intercept_max`` (:meth:`Adoption.drop_priors`, job losses floored at
 the baseline weeks' drop rate), and each drop's posterior is averaged over b with weights from the mixture's
-likelihood (a flat prior; :func:`mobility.employment.evidence.remote_intercept_posterior`). The likelihood is
-weak where remote work starts person by person and sharp where it comes in one wave (there it keeps b near 0),
-so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does not
+likelihood (a flat prior, the trapezoid rule over ``remote_intercept_steps`` values;
+:func:`mobility.employment.evidence.remote_intercept_posterior`). Without any drop with evidence on its work
+days the average is not taken (b = 0, with a warning): the prior alone would decide. The likelihood rules out
+values of b well above the truth but only weakly those below it, is weak where remote work starts person by
+person at 1,000 workers, sharper at 10,000, and sharp where remote work comes in one wave (there it keeps b
+near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does not
 scale with teleworkability is at most what a fully teleworkable job adds). The grid's weights are the
 ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").

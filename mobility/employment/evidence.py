@@ -320,9 +320,10 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
 
     ``table`` is :func:`evidence_posterior` of the drops at b = 0 (its categories are the data: they stay as
     they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
-    b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid, b's posterior
-    weight is proportional to the mixture's likelihood, and the drop's posterior (and its prior) is the weighted
-    mean over b. Hybrid drops stay 0 and drops ending at a new workplace 1.
+    b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid's range, b's
+    posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
+    two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
+    ending at a new workplace 1.
 
     Returns the table with ``prior`` and ``posterior`` averaged, and one row per b: ``remote_intercept``,
     ``loglik``, ``weight``.
@@ -341,6 +342,12 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     >>> out, b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
     >>> b["weight"].round(3).tolist(), out["prior"].iloc[[0, 99]].round(3).tolist()
     ([0.001, 0.999], [0.8, 0.1])
+
+    A grid's two ends weigh half as much as its inner points (with a flat likelihood: 1/4, 1/2, 1/4):
+
+    >>> flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5, "category": 0})
+    >>> remote_intercept_posterior(flat, np.full((3, 1), 0.5), np.array([0.0, 0.5, 1.0]))[1]["weight"].tolist()
+    [0.25, 0.5, 0.25]
     """
     params = params or EmploymentParams()
     category = table["category"].to_numpy(np.int64)
@@ -351,7 +358,10 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
         posts.append(post)
         logliks.append(loglik)
     loglik = np.asarray(logliks)
-    weight = np.exp(loglik - loglik.max())
+    grid = np.asarray(grid, dtype=float)
+    step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
+    quadrature = np.concatenate([step, [0.0]]) / 2 + np.concatenate([[0.0], step]) / 2 if grid.size > 1 else np.ones(1)
+    weight = quadrature * np.exp(loglik - loglik.max())
     weight /= weight.sum()
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)

@@ -28,6 +28,7 @@ Schema ``employment_weekly``: ``user_id`` (str), ``week`` (datetime64[ns], naive
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +51,8 @@ from mobility.employment.sector import (
     user_sector_weights,
 )
 from mobility.errors import MobilityError
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("employed", "unemployed", "unknown")
 PANEL_MATRICES = ("workdays_observed", "workdays_at_work", "usual_workdays", "workhour_observed_h", "attendance_raw",
@@ -336,7 +339,11 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
     intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0]})
-    if params.remote_intercept_max > 0 and len(drops):
+    if params.remote_intercept_max > 0 and len(drops) and not (drops["category"] > 0).any():
+        log.warning("employment: no sustained drop has evidence on the work days (no daytime table, or too few "
+                    "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
+                    "instead of averaging over remote_intercept_max")
+    elif params.remote_intercept_max > 0 and len(drops):
         grid = np.linspace(0.0, params.remote_intercept_max, params.remote_intercept_steps)
         drop_x = xx[drops["user"].to_numpy()]
         priors = adoption.drop_priors(drops["start"].to_numpy(), drop_x, grid)

@@ -119,15 +119,16 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
 
 
 UNCALIBRATED_SIGNAL = (
-    "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On the "
-    "project's synthetic regions they came within a few points of the true county rates on average, too high on "
-    "some regions and too low on others (where everyone started working from home in the same week), and their 95% "
-    "intervals missed the truth in many county-weeks: the intervals carry the sampling of people, not the model's "
-    "own doubt about how much of the absence from workplaces is remote work. Read them as estimates with a bias of "
-    "unknown sign, not as official rates, and give the run a labelled panel ([employment] labels) before "
-    "publishing them. A model trained on another region ([employment] model) is a transfer: how it carries to "
-    "real data is not known (benchmarks/README.md, \"Without labels: the signal's own probabilities and a "
-    "transferred model\").")
+    "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On most of "
+    "the project's synthetic regions they came within a few points of the true county rates on average, too high "
+    "on some and too low on others, but on one draw of people they were far too high: where the teleworkability "
+    "of workplaces says little about who starts working from home, an absence from the workplace that is remote "
+    "work looks like a job loss. Their 95% intervals missed the truth in many county-weeks: they carry the "
+    "sampling of people, not the model's own doubt about how much of the absence is remote work. Read them as "
+    "estimates with a bias of unknown size and sign, not as official rates, and give the run a labelled panel "
+    "([employment] labels) before publishing them. A model trained on another region ([employment] model) is a "
+    "transfer: how it carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's "
+    "own probabilities and a transferred model\").")
 
 
 TRANSFER_AREA = (

@@ -48,3 +48,29 @@ def test_the_window_averages_weekly_estimates_so_a_wave_leaves_later_job_losses_
     rows_x = np.concatenate([x[at_risk[:, c]] for c in range(5)])
     intercept, _ = np.linalg.lstsq(np.column_stack([np.ones_like(rows_x), rows_x]), rows_y, rcond=None)[0]
     assert intercept < 0
+
+
+def test_drop_priors_give_part_of_the_job_losses_to_remote_adoption_but_not_below_the_floor():
+    from mobility.employment.adoption import Adoption
+
+    # by hand, a week with l = 0.1 and a = 0.3 and a drop at x = 0: at b = 0.2, 0.1 - 0.06 = 0.04 job losses per
+    # worker against 0.3 x 0.2 = 0.06 remote starts (0.4); at b = 0.5 the losses would be negative: the floor
+    # (0.01) holds them, 0.01 / (0.01 + 0.15); at x = 1, b = 0: 0.1 / (0.1 + 0.3)
+    ad = Adoption(np.array([0.1]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.01]))
+    got = ad.drop_priors(np.array([0, 0]), np.array([0.0, 1.0]), np.array([0.0, 0.2, 0.5]))
+    assert got[:, 0] == pytest.approx([1.0, 0.4, 0.01 / 0.16])
+    assert got[0, 1] == pytest.approx(0.25)
+    # a floor above the week's own job-loss rate does not raise it: the rate stays l = 0.1 whatever b
+    high = Adoption(np.array([0.1]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.5]))
+    assert high.drop_priors(np.array([0]), np.array([0.0]), np.array([0.5]))[0, 0] == pytest.approx(0.1 / 0.25)
+
+
+def test_the_job_loss_floor_is_the_baseline_weeks_drop_rate(wave):
+    start, x, weeks = wave
+    start = start.copy()
+    start[41:44, 0:] = 0  # three of the 60 workers at risk drop in week 0, a baseline week here
+    params = EmploymentParams(adoption_window_weeks=2, baseline_start="2020-03-02", baseline_end="2020-03-08")
+    ad = estimate_adoption(start, np.ones(start.shape, bool), x, weeks, params=params)
+    # 3 drops of 60 workers at risk in the baseline week: 0.05, above half a job loss per window (<= 0.5 / 60)
+    assert ad.job_loss_floor == pytest.approx(np.full(5, 3 / 60))
+    assert ad.table["job_loss_floor"].tolist() == pytest.approx([3 / 60] * 5)

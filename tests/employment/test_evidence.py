@@ -63,6 +63,10 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
     assert weight[weight.index > true_b + 0.25].sum() < 0.01  # far above the truth: ruled out
     mean_b = float(weight @ weight.index)
     assert (mean_b < 0.1) if true_b == 0 else (0.15 < mean_b < true_b)
+    # the evidence moves each drop's posterior away from its (averaged) prior: up where it looks like a job loss
+    mid = x == 0.5
+    assert out.loc[mid & (category == 5), "posterior"].mean() > out.loc[mid, "prior"].mean() \
+        > out.loc[mid & (category == 1), "posterior"].mean()
     for value in (0.0, 0.5, 1.0):
         at = x == value
         true_share = loss / (loss + 0.3 * (value + true_b))

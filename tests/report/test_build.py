@@ -369,7 +369,7 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     assert info["headline"].endswith("Read with care: see the warning below.")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "report" / MONTH / "report.html").read_text()))
     assert "Warning: No labelled panel recalibrated these rates" in text
-    assert "Read them as estimates with a bias of unknown sign, not as official rates" in text
+    assert "Read them as estimates with a bias of unknown size and sign, not as official rates" in text
     assert "Statuses: the attendance signal (no training)" in text
     assert "No recalibration of the rates (no labels)." in text
 
