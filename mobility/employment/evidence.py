@@ -274,13 +274,15 @@ def evidence_posterior(table: pd.DataFrame, *, params: EmploymentParams | None =
     return t
 
 
-def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int) -> tuple[np.ndarray, float]:
+def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int,
+                      start: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """The label-free two-class mixture of the module notes: each drop's posterior given its prior and its
     evidence category (1..``n_bins``; 0 or below: not in the mixture, posterior = prior), and the mixture's
     log-likelihood of the categories (0 without any).
 
     The categorical distributions f_J, f_R are fitted by EM with the priors held fixed (one pseudo-count per
-    category), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
+    category), from the priors as posteriors (or ``start``: e.g. the posteriors of a neighbouring prior, which
+    converge in fewer steps to the same fixed point), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
     the remote-adoption intercept with it.
 
     Examples
@@ -295,6 +297,8 @@ def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int) -> t
     prior = np.clip(np.asarray(prior, dtype=float), 1e-6, 1 - 1e-6)
     post = prior.copy()
     fit = category > 0
+    if start is not None:
+        post[fit] = np.asarray(start, dtype=float)[fit]
     if not fit.any():
         return post, 0.0
     c = category[fit] - 1
@@ -353,8 +357,8 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     category = table["category"].to_numpy(np.int64)
     hybrid, new = category == -1, category == -2
     posts, logliks = [], []
-    for prior in priors:
-        post, loglik = mixture_posterior(prior, category, params.evidence_bins)
+    for prior in priors:  # each b's EM starts from the last b's posteriors: fewer steps, the same fixed points
+        post, loglik = mixture_posterior(prior, category, params.evidence_bins, start=posts[-1] if posts else None)
         posts.append(post)
         logliks.append(loglik)
     loglik = np.asarray(logliks)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mobility.errors import MobilityError
@@ -90,10 +91,11 @@ class EmploymentParams:
         (:func:`mobility.employment.evidence.remote_intercept_posterior`); 0 assumes remote work in proportion to
         teleworkability alone.
     remote_intercept_steps : int
-        Values of b on that grid (the average is the trapezoid rule over them). Where a week's job-loss rate is
-        small against its remote adoption, a drop's prior falls steeply in b near 0, and a coarse grid gives b = 0
-        too much weight: 101 values leave the default region's scores where 51 do (11: within 1.4 points).
-        Without any drop with evidence on its work days (no daytime table) the average is not taken: b = 0.
+        Values of b on that grid (:attr:`remote_intercept_grid`: evenly spaced in the square root of b, so dense
+        near 0, and averaged by the trapezoid rule). Where a week's job-loss rate is small against its remote
+        adoption, a drop's prior falls steeply in b near 0 and an even grid gives b = 0 too much weight; 26 values
+        spaced so give the default region's scores of 101 evenly spaced ones (benchmarks/README.md). Without any
+        drop with evidence on its work days (no daytime table) the average is not taken: b = 0.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -136,7 +138,7 @@ class EmploymentParams:
     min_event_weeks: int = 3
     adoption_window_weeks: int = 2
     remote_intercept_max: float = 1.0
-    remote_intercept_steps: int = 101
+    remote_intercept_steps: int = 26
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
@@ -172,6 +174,17 @@ class EmploymentParams:
         if self.remote_adoption is not None:
             _check_range(own, self, "remote_adoption", 0.0, 1.0)
         _check_int(own, self, "min_cell_users", 1, 10_000)
+
+    @property
+    def remote_intercept_grid(self) -> np.ndarray:
+        """The values of b the signal averages over: ``remote_intercept_max x (k / (steps - 1))**2``.
+
+        Examples
+        --------
+        >>> EmploymentParams(remote_intercept_steps=3).remote_intercept_grid.tolist()
+        [0.0, 0.25, 1.0]
+        """
+        return self.remote_intercept_max * np.linspace(0.0, 1.0, self.remote_intercept_steps) ** 2
 
     @property
     def baseline(self) -> tuple[pd.Timestamp, pd.Timestamp]:

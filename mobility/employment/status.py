@@ -344,7 +344,7 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
                     "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
                     "instead of averaging over remote_intercept_max")
     elif params.remote_intercept_max > 0 and len(drops):
-        grid = np.linspace(0.0, params.remote_intercept_max, params.remote_intercept_steps)
+        grid = params.remote_intercept_grid
         drop_x = xx[drops["user"].to_numpy()]
         priors = adoption.drop_priors(drops["start"].to_numpy(), drop_x, grid)
         drops, intercept = remote_intercept_posterior(drops, priors, grid, params=params)
