@@ -345,8 +345,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     v = Section("Data coverage", "coverage", paragraphs=[
         f"Users behind the estimates, week by week up to {month_name(month)}: with any data, with a detected home "
         f"and work, with a known employment status, and unemployed. Counts below {k} are suppressed."])
+    # the CSV counts users as whole numbers, blank where suppressed (nullable Int64); the page keeps its floats
     v.figures.append(Figure(figures.to_data_uri(figures.coverage_figure(cov, month)), "Users per week.",
-                            save("coverage", cov)))
+                            save("coverage", cov.assign(n_users=cov["n_users"].astype("Int64")))))
     v.tables.append(Table(f"Users behind {month_name(month)}.", for_page(cov[cov["period"] == "month"]), decimals=1))
     sections.append(v)
 

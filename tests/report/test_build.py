@@ -314,6 +314,20 @@ def test_report_speaks_in_place_names_plain_labels_and_percent(run):
     assert (weeks + pd.Timedelta(days=3)).dt.strftime("%Y-%m").max() == MONTH   # nothing after the month
 
 
+def test_the_coverage_csv_counts_users_in_whole_numbers(run):
+    # the text of the file, not what pandas makes of it: a count is digits only ("976", never "976.0"), and
+    # blank exactly where the cell is suppressed
+    import csv
+
+    _, out, _ = run
+    k = json.loads((out / "report" / MONTH / "report.json").read_text())["k_min_users"]
+    with open(out / "report" / MONTH / "tables" / "coverage.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    shown = [r["n_users"] for r in rows if r["suppressed"] == "False"]
+    assert shown and all(re.fullmatch(r"[0-9]+", n) and int(n) >= k for n in shown), shown
+    assert all(r["n_users"] == "" for r in rows if r["suppressed"] == "True")
+
+
 def test_a_month_without_data_is_an_error_listing_the_months(tmp_path):
     _hand_made_run(tmp_path)
     with pytest.raises(MobilityError, match=r"no data for 2031-01 .*the run has 2020-04"):
