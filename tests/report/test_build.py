@@ -374,6 +374,33 @@ def test_months_built_together_equal_each_month_built_alone(run):
         assert not differing, f"{m}: {differing}"
 
 
+def test_months_built_together_read_the_user_month_tables_once(run, monkeypatch):
+    # metrics_monthly: once for the run's months (by_month) and once for every month's mobility by status;
+    # the user ids of metrics_monthly and employment_weekly: once for every month's privacy scan
+    from collections import Counter
+
+    from mobility.report import reports_for_region
+
+    config, out, _ = run
+    reads = Counter()
+    parts, id_batches = RunOutputs.parts, RunOutputs.user_id_batches
+
+    def counted_parts(self, name, *args, **kwargs):
+        reads["parts", name] += 1
+        return parts(self, name, *args, **kwargs)
+
+    def counted_ids(self, name):
+        reads["user_id", name] += 1
+        return id_batches(self, name)
+
+    monkeypatch.setattr(RunOutputs, "parts", counted_parts)
+    monkeypatch.setattr(RunOutputs, "user_id_batches", counted_ids)
+    infos = reports_for_region(str(config), ["2020-02", "2020-03", MONTH], out=str(out))
+    assert set(infos) == {"2020-02", "2020-03", MONTH}
+    assert reads["parts", "metrics_monthly"] == 2
+    assert reads["user_id", "metrics_monthly"] == reads["user_id", "employment_weekly"] == 1
+
+
 @pytest.mark.slow
 def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_come_from(run):
     # the tiny regions have no labelled panel and no model: the signal's own probabilities
