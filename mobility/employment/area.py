@@ -85,6 +85,39 @@ AREA_COLUMNS = ("method", "route", "estimator", "level", "area", "period", "peri
 COUNTS = ("n_users", "labour_force", "unemployed", "rate", "rate_low", "rate_high", "design_effect")
 
 
+def week_thursday(weeks):
+    """The Thursday of each week given by its Monday (Monday + 3 days): the day that decides the week's month
+    (ISO rule, :func:`week_months`). ``weeks`` is anything that adds a Timedelta (DatetimeIndex, Series,
+    Timestamp); a timezone-aware Monday moves by 72 hours.
+
+    Examples
+    --------
+    >>> week_thursday(pd.Timestamp("2020-03-30"))
+    Timestamp('2020-04-02 00:00:00')
+    """
+    return weeks + pd.Timedelta(days=3)
+
+
+def week_months(weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Each week's month, the month holding its Thursday (:func:`week_thursday`), as codes into the sorted
+    distinct months (``pd.factorize(..., sort=True)``).
+
+    Returns
+    -------
+    codes : ndarray of int
+        Per week, the index of its month in ``month_starts``.
+    month_starts : ndarray of datetime64[ns]
+        The first day of each month, ascending.
+
+    Examples
+    --------
+    >>> codes, starts = week_months(pd.to_datetime(["2020-03-30", "2020-04-27", "2020-02-24"]))
+    >>> codes.tolist(), [str(s)[:10] for s in starts]   # Thursdays 2 April, 30 April, 27 February
+    ([1, 1, 0], ['2020-02-01', '2020-04-01'])
+    """
+    return pd.factorize(week_thursday(weeks).to_period("M").to_timestamp().values, sort=True)
+
+
 def home_cbg(labels: pd.DataFrame) -> pd.DataFrame:
     """Each user's most frequent home CBG over all labelled days (ties: smallest GEOID).
 
@@ -354,8 +387,8 @@ class _Calibration:
         lab = seen | (filled & np.isfinite(panel.y)) if filled is not None else seen
         out = np.nan_to_num(panel.out)
         edges = np.unique(np.quantile(panel.p[seen], np.linspace(0, 1, params.calibration_bins + 1)[1:-1]))
-        month = (pd.factorize((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
-                              sort=True)[0] if params.calibration_by_month else np.zeros(len(panel.weeks), int))
+        month = (week_months(panel.weeks)[0] if params.calibration_by_month
+                 else np.zeros(len(panel.weeks), int))
         period = np.arange(len(panel.weeks)) if params.calibration_by_week else month
         period_month = month if params.calibration_by_week else np.arange(int(month.max()) + 1)
         kinds = 1 if filled is None else 2
@@ -515,7 +548,7 @@ class _Calibration:
         """What the run records: per month, the weight of the labels' shifts, the gap and its standard error
         (points), from all labelled users."""
         lam, gap, se = (x[0, -1] for x in self.shrinkage(np.ones((1, self.shape[1]))))
-        months = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values, sort=True)[1]
+        months = week_months(weeks)[1]
         label = [str(pd.Timestamp(m).date())[:7] for m in months] if len(months) == len(lam) else ["all"]
 
         def by_month(x: np.ndarray, digits: int) -> dict:  # None where not estimable (JSON has no NaN)
@@ -641,8 +674,7 @@ def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, peri
     if period == "week":
         p_code, p_lab = np.arange(len(panel.weeks)), panel.weeks.values
     else:
-        months = (panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()
-        p_code, p_lab = pd.factorize(months.values, sort=True)
+        p_code, p_lab = week_months(panel.weeks)
     A = np.zeros((len(a_lab), len(panel.areas)))
     A[a_code, np.arange(len(panel.areas))] = 1.0
     P = np.zeros((len(panel.weeks), len(p_lab)))
@@ -950,8 +982,7 @@ def _users_and_deff(panel: _Panel, w: np.ndarray, level: str, period: str):
     if period == "week":
         p_code = np.arange(len(panel.weeks))
     else:
-        p_code = pd.factorize(((panel.weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp()).values,
-                              sort=True)[0]
+        p_code = week_months(panel.weeks)[0]
     starts = np.flatnonzero(np.r_[True, p_code[1:] != p_code[:-1]])
     inside = (np.add.reduceat(np.isfinite(panel.p).astype(np.int32), starts, axis=1) > 0).astype(float)
     onehot = np.zeros((int(a_code.max()) + 1 if len(a_code) else 0, len(a_code)))
@@ -1026,8 +1057,7 @@ def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFra
             if period == "week":
                 code, starts = np.arange(len(weeks)), weeks.values
             else:
-                code, starts = pd.factorize((weeks + pd.Timedelta(days=3)).to_period("M").to_timestamp().values,
-                                            sort=True)
+                code, starts = week_months(weeks)
             P = np.zeros((len(weeks), len(starts)))
             P[np.arange(len(weeks)), code] = 1.0 / np.bincount(code)[code]  # month = mean of its weeks
             rate = (P.T @ unemp) / total[None, :]

@@ -36,8 +36,9 @@ def reports_for_region(region: str, months: list[str], *, out: str | None = None
                        pdf: bool = False) -> dict[str, dict]:
     """:func:`report_for_region` for each of ``months`` (``{month: info}``), the config, polygons and official
     series read once, and the run's tables reduced once for all months where a reduction serves every month
-    (:class:`~mobility.report.build.SharedInputs`; the user-month tables are read again, a part at a time, for
-    each month's mobility by status and privacy scan); each month's report is the one it would be alone.
+    (:class:`~mobility.report.build.SharedInputs`: the mobility by status of every month made in one pass over
+    ``metrics_monthly``, the user ids the privacy scan looks for read once); each month's report is the one it
+    would be alone.
 
     Examples
     --------
@@ -61,6 +62,6 @@ def reports_for_region(region: str, months: list[str], *, out: str | None = None
     cbg = read_geometry(cbg_path) if cbg_path is not None and cbg_path.exists() else None
     out_dir = Path(out) if out else Path("out") / config.name
     references = references_for_config(config)
-    shared = SharedInputs(out_dir)
+    shared = SharedInputs(out_dir, months)
     return {month: build_report(out_dir, month, cbg=cbg, references=references, pdf=pdf, shared=shared, **options)
             for month in months}

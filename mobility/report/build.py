@@ -38,9 +38,9 @@ from mobility.report.mobility_gap import (
     baseline_months_of,
     by_month,
     exploration_drift,
-    mobility_by_status,
+    mobility_by_status_of_months,
 )
-from mobility.report.privacy import check_k, privacy_violations, user_ids_in
+from mobility.report.privacy import check_k, distinct_ids, privacy_violations, user_ids_in
 from mobility.report.tables import comparison_for_people, for_page, mobility_for_people, unemployment_for_people
 from mobility.report.unemployment import (
     check_month,
@@ -91,8 +91,10 @@ class SharedInputs:
     """What every month of one run's report reads and reduces the same way, made once and kept: the run's
     manifest and small tables (:func:`~mobility.report.inputs.load_run`) and the month-independent
     reductions of its large ones, each made a part at a time (the run's months, baseline census groups,
-    each user's status by month, coverage counts over all weeks and months, the run's first and last week).
-    Pass one to :func:`build_report` for each month of the same run folder.
+    each user's status by month, coverage counts over all weeks and months, the run's first and last week,
+    the distinct user ids the privacy scan looks for). Pass one to :func:`build_report` for each month of
+    the same run folder; given the ``months`` to be reported, the first month's report makes the mobility by
+    status of them all in one pass over ``metrics_monthly``, which is then not read again.
 
     Examples
     --------
@@ -100,8 +102,9 @@ class SharedInputs:
     >>> [build_report("out/synthetic", m, shared=shared) for m in ("2020-04", "2020-09")]   # doctest: +SKIP
     """
 
-    def __init__(self, out_dir: str | os.PathLike):
+    def __init__(self, out_dir: str | os.PathLike, months: tuple[str, ...] | list[str] = ()):
         self.out_dir = Path(out_dir)
+        self.months = tuple(months)
         self._run: RunOutputs | None = None
         self._made: dict[tuple, Any] = {}
 
@@ -291,10 +294,16 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         present = [m for m in MOBILITY_METRICS if m in run.columns("metrics_monthly")]  # entropy may be normalised
         groups = shared.once(("baseline_groups", tuple(dimensions)), lambda: baseline_groups_by_part(
             run.parts("user_features", extra=tuple(c for d in dimensions for c in feature_columns(d))), dimensions))
-        gap = mobility_by_status(run.parts("metrics_monthly"), None, None, month, timezone=run.timezone,
-                                 metrics=present, dimensions=dimensions, baseline_months=baseline_months,
-                                 method=method, k_min_users=k, groups=groups, statuses=statuses[1],
-                                 months=run_months)
+        def gaps_of(report_months: list[str]) -> dict[str, pd.DataFrame]:  # one pass over metrics_monthly
+            return mobility_by_status_of_months(
+                run.parts("metrics_monthly"), None, None, report_months, timezone=run.timezone, metrics=present,
+                dimensions=dimensions, baseline_months=baseline_months, method=method, k_min_users=k, groups=groups,
+                statuses=statuses[1], months=run_months)
+
+        # this month and the call's other months the run has (SharedInputs.months), made once for them all
+        gaps = shared.once(("mobility_by_status", method, tuple(dimensions), baseline_months, k, tuple(present)),
+                           lambda: gaps_of(list(dict.fromkeys([month, *(m for m in shared.months if m in months)]))))
+        gap = gaps[month] if month in gaps else gaps_of([month])[month]
         base = baseline_months_of(run_months, month, baseline_months)
         if base:  # the months actually used: fewer than baseline_months where the report month is among them
             change = (f"Change is from each user's own mean over {' and '.join(map(month_name, base))}, the first "
@@ -345,8 +354,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     v = Section("Data coverage", "coverage", paragraphs=[
         f"Users behind the estimates, week by week up to {month_name(month)}: with any data, with a detected home "
         f"and work, with a known employment status, and unemployed. Counts below {k} are suppressed."])
+    # the CSV counts users as whole numbers, blank where suppressed (nullable Int64); the page keeps its floats
     v.figures.append(Figure(figures.to_data_uri(figures.coverage_figure(cov, month)), "Users per week.",
-                            save("coverage", cov)))
+                            save("coverage", cov.assign(n_users=cov["n_users"].astype("Int64")))))
     v.tables.append(Table(f"Users behind {month_name(month)}.", for_page(cov[cov["period"] == "month"]), decimals=1))
     sections.append(v)
 
@@ -380,7 +390,9 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
 
         html_to_pdf(staging / "report.html", staging / "report.pdf")
         info["files"]["pdf"] = "report.pdf"
-    _check_privacy(staging, run, k, cbg)
+    ids = shared.once(("user_ids",), lambda: [distinct_ids(batch) for name in ("metrics_monthly", "employment_weekly")
+                                              for batch in run.user_id_batches(name)])
+    _check_privacy(staging, ids, k, cbg)
     write_json(info, staging / "report.json")
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -432,18 +444,18 @@ def _week_range(run: RunOutputs) -> tuple[str | None, str | None]:
     return f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
 
 
-def _check_privacy(folder: Path, run: RunOutputs, k: int, cbg) -> None:
+def _check_privacy(folder: Path, ids: list[np.ndarray], k: int, cbg) -> None:
     """Scan the written files (:func:`~mobility.report.privacy.privacy_violations`) for the user ids of the
-    run's metrics and statuses (looked for a batch at a time, :func:`~mobility.report.privacy.user_ids_in`),
-    coordinates and small cells; remove the folder and raise on a finding."""
+    run's metrics and statuses (``ids``: the distinct ids of each batch of their ``user_id`` columns, looked for
+    a batch at a time, :func:`~mobility.report.privacy.user_ids_in`), coordinates and small cells; remove the
+    folder and raise on a finding."""
     lat_range = lon_range = None
     if cbg is not None and len(cbg):
         minx, miny, maxx, maxy = cbg.total_bounds
         lat_range, lon_range = (miny - 0.5, maxy + 0.5), (minx - 0.5, maxx + 0.5)
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json"))
-    ids = user_ids_in(files, (batch for name in ("metrics_monthly", "employment_weekly")
-                              for batch in run.user_id_batches(name)))
-    problems = privacy_violations(files, user_ids=ids, k_min_users=k, lat_range=lat_range, lon_range=lon_range)
+    found = user_ids_in(files, ids)
+    problems = privacy_violations(files, user_ids=found, k_min_users=k, lat_range=lat_range, lon_range=lon_range)
     if problems:
         shutil.rmtree(folder, ignore_errors=True)
         raise MobilityError("report withheld, private content found: " + "; ".join(problems[:5]) +

@@ -265,8 +265,45 @@ def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
     >>> t[["status", "n_users", "mean", "change"]].values.tolist()
     [['employed', 10.0, 5.0, 0.0], ['job_loser', 10.0, 2.0, -3.0]]
     """
+    return mobility_by_status_of_months(
+        metrics_monthly, employment, features, [month], timezone=timezone, metrics=metrics, dimensions=dimensions,
+        baseline_months=baseline_months, method=method, k_min_users=k_min_users, groups=groups, statuses=statuses,
+        months=months)[month]
+
+
+def mobility_by_status_of_months(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
+                                 employment: pd.DataFrame | Iterable[pd.DataFrame] | None,
+                                 features: pd.DataFrame | Iterable[pd.DataFrame] | None,
+                                 report_months: Sequence[str], *, timezone: str = "UTC",
+                                 metrics: Sequence[str] = ("radius_of_gyration_km", "exploration_rate",
+                                                           "distinct_locations"),
+                                 dimensions: Sequence[str] = ("sex", "age", "earnings"), baseline_months: int = 2,
+                                 method: str = "signal", k_min_users: int = 10,
+                                 groups: pd.DataFrame | None = None, statuses: pd.DataFrame | None = None,
+                                 months: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`mobility_by_status` of each of ``report_months`` (``{month: table}``, parameters as there), in
+    one pass over ``metrics_monthly``: each part is read once and reduced for every month before the next
+    is read, so a report of several months reads the table once; each month's table is the one
+    :func:`mobility_by_status` gives it alone.
+
+    Examples
+    --------
+    Two users at 5 km in January, who lost their job in April (2 km) and were back at work in May (4 km):
+
+    >>> mm = pd.DataFrame({"user_id": ["a", "a", "a", "b", "b", "b"], "radius_of_gyration_km": [5.0, 2.0, 4.0] * 2,
+    ...     "period_start": pd.to_datetime(["2020-01-01", "2020-04-01", "2020-05-01"] * 2, utc=True)})
+    >>> emp = pd.DataFrame({"user_id": ["a", "a", "b", "b"], "week": pd.to_datetime(["2020-04-06", "2020-05-04"] * 2),
+    ...                     "method": "signal", "status": ["unemployed", "employed"] * 2})
+    >>> kw = dict(metrics=["radius_of_gyration_km"], baseline_months=1, k_min_users=2)
+    >>> t = mobility_by_status_of_months(mm, emp, None, ["2020-04", "2020-05"], **kw)
+    >>> {m: g[["status", "n_users", "mean", "change"]].values.tolist() for m, g in t.items()}
+    {'2020-04': [['job_loser', 2.0, 2.0, -3.0]], '2020-05': [['employed', 2.0, 4.0, -1.0]]}
+    >>> all(t[m].equals(mobility_by_status(mm, emp, None, m, **kw)) for m in t)
+    True
+    """
     k = check_k(k_min_users)
-    check_month(month)
+    for month in report_months:
+        check_month(month)
     if isinstance(baseline_months, bool) or not isinstance(baseline_months, (int, np.integer)) or baseline_months < 1:
         raise MobilityError(f"baseline_months must be an integer >= 1, got {baseline_months!r}")
     if isinstance(metrics_monthly, pd.DataFrame):
@@ -277,10 +314,10 @@ def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
             raise MobilityError("mobility_by_status: give the months of metrics_monthly (months=, by_month) "
                                 "where the table comes as parts")
         months = sorted(local_month(metrics_monthly["period_start"], timezone).unique())
-    base_months = baseline_months_of(months, month, baseline_months)
     if statuses is None:
         statuses = status_counts(employment, method=method)[1]
-    codes = _month_codes(statuses, month)
+    per_month = {month: (baseline_months_of(months, month, baseline_months), _month_codes(statuses, month))
+                 for month in report_months}
     if groups is None:
         groups = baseline_groups_by_part(features, dimensions)
     dims = [("all", None, np.array(["all"], dtype=object))]
@@ -290,16 +327,23 @@ def mobility_by_status(metrics_monthly: pd.DataFrame | Iterable[pd.DataFrame],
             group_codes, categories = pd.factorize(groups[dim])
             dims.append((dim, np.append(group_codes, -1), np.asarray(categories, dtype=object)))
     columns = [*metrics, *(f"{m}__change" for m in metrics)]
-    cells = [_Cells(2 * len(categories), len(columns)) for _, _, categories in dims]
+    cells = {month: [_Cells(2 * len(categories), len(columns)) for _, _, categories in dims]
+             for month in report_months}
     for part in as_parts(metrics_monthly):
-        people = _people(part, month, base_months, codes, metrics, timezone)
-        values = people[columns].to_numpy(float)
-        lost = (people["status"] == "job_loser").to_numpy().astype(np.int64)
-        row = grouped.get_indexer(people.index) if grouped is not None else None  # -1: no group row
-        for (dim, group_codes, _), cell in zip(dims, cells):
-            group = np.zeros(len(people), dtype=np.int64) if group_codes is None else group_codes[row]
-            has = group >= 0
-            cell.add(2 * group[has] + lost[has], values[has])
+        for month, (base_months, codes) in per_month.items():
+            people = _people(part, month, base_months, codes, metrics, timezone)
+            values = people[columns].to_numpy(float)
+            lost = (people["status"] == "job_loser").to_numpy().astype(np.int64)
+            row = grouped.get_indexer(people.index) if grouped is not None else None  # -1: no group row
+            for (dim, group_codes, _), cell in zip(dims, cells[month]):
+                group = np.zeros(len(people), dtype=np.int64) if group_codes is None else group_codes[row]
+                has = group >= 0
+                cell.add(2 * group[has] + lost[has], values[has])
+    return {month: _gap_table(dims, cells[month], metrics, k) for month in report_months}
+
+
+def _gap_table(dims: list[tuple], cells: list[_Cells], metrics: Sequence[str], k: int) -> pd.DataFrame:
+    """The rows of schema ``mobility_by_status`` from one month's cells, ``all`` first, small cells suppressed."""
     rows = []
     for (dim, _, categories), cell in zip(dims, cells):
         n, mean, half = cell.mean_ci()

@@ -96,6 +96,18 @@ def _id_pattern(ids: Iterable[str]) -> re.Pattern | None:
         if ids else None
 
 
+def distinct_ids(batch) -> np.ndarray:
+    """The distinct ids of a batch (missing ones dropped) as text, in order of first appearance: what
+    :func:`user_ids_in` looks for in a batch; a report of several months keeps them to scan each month's files.
+
+    Examples
+    --------
+    >>> distinct_ids(pd.Series(["u2", None, "u1", "u2"])).tolist()
+    ['u2', 'u1']
+    """
+    return pd.unique(pd.Series(batch, dtype=object).dropna().astype(str)).astype(object)
+
+
 def user_ids_in(paths: Iterable[str | os.PathLike], user_ids: Iterable[Iterable]) -> set[str]:
     """The user ids that occur in the given files as whole tokens (:func:`privacy_violations`' rule), from ids
     given a batch at a time (a table's ``user_id`` read a part at a time): only the ids found are kept, so the
@@ -118,7 +130,7 @@ def user_ids_in(paths: Iterable[str | os.PathLike], user_ids: Iterable[Iterable]
     words = set().union(*(_WORD.findall(text) for text in texts))
     found: set[str] = set()
     for batch in user_ids:
-        ids = pd.unique(pd.Series(batch, dtype=object).dropna().astype(str)).astype(object)
+        ids = distinct_ids(batch)
         plain = np.fromiter((_WORD.fullmatch(u) is not None for u in ids), dtype=bool, count=len(ids))
         found.update(u for u in ids[plain] if u in words)
         pattern = _id_pattern(ids[~plain & (ids != "")])

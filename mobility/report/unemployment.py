@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mobility.employment.area import complementary_suppression
+from mobility.employment.area import complementary_suppression, week_thursday
 from mobility.checks import require_columns
 from mobility.errors import MobilityError
 from mobility.report.privacy import check_k, suppress_small
@@ -69,8 +69,7 @@ def week_month(weeks) -> pd.Series:
     >>> week_month(pd.to_datetime(["2020-03-30", "2020-04-27"])).tolist()   # Thursdays 2 April, 30 April
     ['2020-04', '2020-04']
     """
-    weeks = pd.Series(pd.to_datetime(weeks))
-    return month_text(weeks + pd.Timedelta(days=3))
+    return month_text(week_thursday(pd.Series(pd.to_datetime(weeks))))
 
 
 def monthly_rates(area: pd.DataFrame, *, method: str = "signal", route: str = "individual",
@@ -146,7 +145,7 @@ def reference_monthly(references: dict) -> pd.DataFrame:
     for name, (level, period, ref) in references.items():
         start = pd.to_datetime(ref["period_start"])
         if period == "week":
-            start = start + pd.Timedelta(days=3)
+            start = week_thursday(start)
         frame = pd.DataFrame({"source": name, "level": level, "area": ref["area"].astype(str).to_numpy(),
                               "month": start.dt.strftime("%Y-%m").to_numpy(), "official": ref["rate"].to_numpy(float)})
         frames.append(frame.groupby(["source", "level", "area", "month"], as_index=False)["official"].mean())

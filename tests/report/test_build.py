@@ -314,6 +314,20 @@ def test_report_speaks_in_place_names_plain_labels_and_percent(run):
     assert (weeks + pd.Timedelta(days=3)).dt.strftime("%Y-%m").max() == MONTH   # nothing after the month
 
 
+def test_the_coverage_csv_counts_users_in_whole_numbers(run):
+    # the text of the file, not what pandas makes of it: a count is digits only ("976", never "976.0"), and
+    # blank exactly where the cell is suppressed
+    import csv
+
+    _, out, _ = run
+    k = json.loads((out / "report" / MONTH / "report.json").read_text())["k_min_users"]
+    with open(out / "report" / MONTH / "tables" / "coverage.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    shown = [r["n_users"] for r in rows if r["suppressed"] == "False"]
+    assert shown and all(re.fullmatch(r"[0-9]+", n) and int(n) >= k for n in shown), shown
+    assert all(r["n_users"] == "" for r in rows if r["suppressed"] == "True")
+
+
 def test_a_month_without_data_is_an_error_listing_the_months(tmp_path):
     _hand_made_run(tmp_path)
     with pytest.raises(MobilityError, match=r"no data for 2031-01 .*the run has 2020-04"):
@@ -358,6 +372,33 @@ def test_months_built_together_equal_each_month_built_alone(run):
         assert together[m].keys() == alone[m].keys()
         differing = [name for name in alone[m] if together[m][name] != alone[m][name]]
         assert not differing, f"{m}: {differing}"
+
+
+def test_months_built_together_read_the_user_month_tables_once(run, monkeypatch):
+    # metrics_monthly: once for the run's months (by_month) and once for every month's mobility by status;
+    # the user ids of metrics_monthly and employment_weekly: once for every month's privacy scan
+    from collections import Counter
+
+    from mobility.report import reports_for_region
+
+    config, out, _ = run
+    reads = Counter()
+    parts, id_batches = RunOutputs.parts, RunOutputs.user_id_batches
+
+    def counted_parts(self, name, *args, **kwargs):
+        reads["parts", name] += 1
+        return parts(self, name, *args, **kwargs)
+
+    def counted_ids(self, name):
+        reads["user_id", name] += 1
+        return id_batches(self, name)
+
+    monkeypatch.setattr(RunOutputs, "parts", counted_parts)
+    monkeypatch.setattr(RunOutputs, "user_id_batches", counted_ids)
+    infos = reports_for_region(str(config), ["2020-02", "2020-03", MONTH], out=str(out))
+    assert set(infos) == {"2020-02", "2020-03", MONTH}
+    assert reads["parts", "metrics_monthly"] == 2
+    assert reads["user_id", "metrics_monthly"] == reads["user_id", "employment_weekly"] == 1
 
 
 @pytest.mark.slow
