@@ -129,6 +129,21 @@ def available_months(run_months: list[str], rates: pd.DataFrame | None) -> list[
     return run_months
 
 
+def _whole_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with its user counts (``n_users`` and every ``*_users`` column) as whole numbers, blank where
+    suppressed (nullable Int64), for the CSVs: a count reads 976, not 976.0. Columns holding fractions are left
+    as they are.
+
+    Examples
+    --------
+    >>> _whole_counts(pd.DataFrame({"n_users": [976.0, None], "rate": [0.5, 0.25]})).dtypes.astype(str).tolist()
+    ['Int64', 'float64']
+    """
+    counts = [c for c in df.columns if (c == "n_users" or str(c).endswith("_users")) and df[c].dtype.kind in "fi"]
+    whole = [c for c in counts if (df[c].dropna() % 1 == 0).all()]
+    return df.assign(**{c: df[c].astype("Int64") for c in whole}) if whole else df
+
+
 def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os.PathLike | None = None,
                  k_min_users: int = 10, trend_months: int = 6, method: str = "auto", route: str = "individual",
                  cbg=None, references: dict | None = None, baseline_months: int = 2,
@@ -215,7 +230,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     missing: list[str] = []
 
     def save(name: str, df: pd.DataFrame) -> str:
-        write_csv(df, staging / "tables" / f"{name}.csv", decimals=3)
+        write_csv(_whole_counts(df), staging / "tables" / f"{name}.csv", decimals=3)
         written[name] = f"tables/{name}.csv"
         return written[name]
 
@@ -354,9 +369,8 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
     v = Section("Data coverage", "coverage", paragraphs=[
         f"Users behind the estimates, week by week up to {month_name(month)}: with any data, with a detected home "
         f"and work, with a known employment status, and unemployed. Counts below {k} are suppressed."])
-    # the CSV counts users as whole numbers, blank where suppressed (nullable Int64); the page keeps its floats
     v.figures.append(Figure(figures.to_data_uri(figures.coverage_figure(cov, month)), "Users per week.",
-                            save("coverage", cov.assign(n_users=cov["n_users"].astype("Int64")))))
+                            save("coverage", cov)))
     v.tables.append(Table(f"Users behind {month_name(month)}.", for_page(cov[cov["period"] == "month"]), decimals=1))
     sections.append(v)
 
