@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.employment.params import EmploymentParams
+from mobility.errors import MobilityError
 
 EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual", "outing_all", "outing_all_off")
 SCORE_COLUMNS = ("outing_usual", "outing_off")
@@ -282,7 +283,8 @@ def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int,
 
     The categorical distributions f_J, f_R are fitted by EM with the priors held fixed (one pseudo-count per
     category), from the priors as posteriors (or ``start``: e.g. the posteriors of a neighbouring prior, which
-    converge in fewer steps to the same fixed point), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
+    start nearer the fixed point; where EM stops at its cap of steps the two ends differ slightly, the warm one
+    nearer the fixed point), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
     the remote-adoption intercept with it.
 
     Examples
@@ -352,17 +354,25 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     >>> flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5, "category": 0})
     >>> remote_intercept_posterior(flat, np.full((3, 1), 0.5), np.array([0.0, 0.5, 1.0]))[1]["weight"].tolist()
     [0.25, 0.5, 0.25]
+
+    and on an uneven grid each point weighs half the two steps beside it:
+
+    >>> remote_intercept_posterior(flat, np.full((3, 1), 0.5), np.array([0.0, 0.25, 1.0]))[1]["weight"].tolist()
+    [0.125, 0.5, 0.375]
     """
     params = params or EmploymentParams()
     category = table["category"].to_numpy(np.int64)
     hybrid, new = category == -1, category == -2
     posts, logliks = [], []
-    for prior in priors:  # each b's EM starts from the last b's posteriors: fewer steps, the same fixed points
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 1 or len(grid) != len(priors) or (np.diff(grid) <= 0).any():
+        raise MobilityError(f"remote_intercept_posterior: the grid of b must be strictly increasing with one row of "
+                            f"priors per value; got {len(grid)} values for {len(priors)} rows of priors")
+    for prior in priors:  # each b's EM starts from the last b's posteriors: nearer its fixed point
         post, loglik = mixture_posterior(prior, category, params.evidence_bins, start=posts[-1] if posts else None)
         posts.append(post)
         logliks.append(loglik)
     loglik = np.asarray(logliks)
-    grid = np.asarray(grid, dtype=float)
     step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
     quadrature = np.concatenate([step, [0.0]]) / 2 + np.concatenate([[0.0], step]) / 2 if grid.size > 1 else np.ones(1)
     weight = quadrature * np.exp(loglik - loglik.max())

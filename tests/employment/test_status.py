@@ -203,3 +203,24 @@ def test_panel_must_be_dense(hand_panel):
     panel = relative_attendance(weekly, base).iloc[1:]
     with pytest.raises(MobilityError, match="dense"):
         signal_status(panel, features, tau)
+
+
+def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(sim, load_script):
+    """The simulated panel with its daytime table (every drop has evidence): the default averages over the grid
+    of b, and the drops of the most teleworkable workers move least, the least teleworkable most (a larger b is a
+    larger part of remote work that teleworkability does not explain)."""
+    bench = load_script("benchmarks/bench_employment.py")
+    weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(800, 30, seed=4)
+    panel = relative_attendance(weekly, base)
+    averaged = signal_status(panel, features, tau, daytime=daytime)
+    fixed = signal_status(panel, features, tau, daytime=daytime, params=EmploymentParams(remote_intercept_max=0.0))
+    weights = averaged.tables["remote_intercept"]
+    assert weights["remote_intercept"].tolist() == pytest.approx(EmploymentParams().remote_intercept_grid.tolist())
+    assert weights["weight"].sum() == pytest.approx(1.0) and np.isfinite(weights["loglik"]).all()
+    a = averaged.tables["drop_evidence"].set_index(["user_id", "start_week"])
+    f = fixed.tables["drop_evidence"].set_index(["user_id", "start_week"]).loc[a.index]
+    assert (a["prior"] <= f["prior"] + 1e-12).all()  # averaging over b >= 0 only lowers a prior
+    x = pd.Series(averaged.telework, index=averaged.users).loc[a.index.get_level_values("user_id")].to_numpy()
+    drop = (f["prior"] - a["prior"]).to_numpy()
+    low, high = x <= np.quantile(x, 0.25), x >= np.quantile(x, 0.75)
+    assert drop[low].mean() > drop[high].mean() > 0

@@ -326,6 +326,16 @@ def test_the_coverage_csv_counts_users_in_whole_numbers(run):
     shown = [r["n_users"] for r in rows if r["suppressed"] == "False"]
     assert shown and all(re.fullmatch(r"[0-9]+", n) and int(n) >= k for n in shown), shown
     assert all(r["n_users"] == "" for r in rows if r["suppressed"] == "True")
+    # and so does every other table CSV with a count of users (unemployment, comparison, mobility by status)
+    counted = 0
+    for path in sorted((out / "report" / MONTH / "tables").glob("*.csv")):
+        with open(path, newline="") as f:
+            table = list(csv.DictReader(f))
+        for column in [c for c in (table[0] if table else {}) if c == "n_users" or c.endswith("_users")]:
+            values = [r[column] for r in table if r[column] != ""]
+            assert all(re.fullmatch(r"[0-9]+", v) for v in values), (path.name, column, values[:5])
+            counted += bool(values)
+    assert counted >= 3
 
 
 def test_a_month_without_data_is_an_error_listing_the_months(tmp_path):
