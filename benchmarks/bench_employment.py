@@ -7,6 +7,7 @@ Usage::
     python benchmarks/bench_employment.py scores --run RUN --region-dir REGION [--limits] [--separation]
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
     python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
+    python benchmarks/bench_employment.py intercept --run RUN --region-dir REGION --config TOML [--no-labels] [--out DIR]
 
 ``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
 classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
@@ -22,6 +23,9 @@ The first seed's region and ``synthetic_hard`` are also cross-fitted on their ow
 unemployed weeks only, and the population model against the truth; transfers too).
 
 ``sweep`` (:func:`sweep`) varies the spread of remote adoption and the hybrid share of the region.
+
+``intercept`` (:func:`intercept`) runs a finished run's employment stage again with ``remote_intercept_max`` 0 and
+1 (``--max``), with its labels or without (``--no-labels``), and scores both methods and the area rates.
 
 ``checks`` tries to break the classifier on a finished run (:func:`checks`).
 
@@ -371,6 +375,57 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
     return results
 
 
+def with_employment(config: Path, *, remote_intercept_max: float, labels: bool = True) -> Path:
+    """The config (beside it, so that its relative paths hold) with ``[employment] remote_intercept_max`` set and,
+    with ``labels=False``, its labelled panel left out (what a real run without labels reports)."""
+    text = config.read_text()
+    if not labels:
+        text = re.sub(r'(?m)^labels = "[^"]*".*$', "", text, count=1)
+    line = f"remote_intercept_max = {remote_intercept_max}\n"
+    text = text.replace("[employment]\n", "[employment]\n" + line, 1) if "[employment]\n" in text \
+        else text + "\n[employment]\n" + line
+    path = config.with_name(f"{config.stem}-b{remote_intercept_max:g}{'' if labels else '-nolabels'}.toml")
+    path.write_text(text)
+    return path
+
+
+def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(0.0, 1.0), *,
+              labels: bool = True) -> pd.DataFrame:
+    """The employment stage of a finished run again, on hard-link copies under ``out``, once per value of
+    ``[employment] remote_intercept_max`` (0: remote work in proportion to teleworkability; the default 1: the
+    signal averages over the part of it teleworkability does not explain), with the run's labels or without
+    (``labels=False``): each method's scores against the truth (:func:`run_scores`), the county-week area rates
+    of the individual route, ``expected`` estimator, from the shock on (``bench_area.score``), and b's posterior
+    mean (``remote_intercept``). How benchmarks/README.md's "The part of remote adoption that teleworkability does
+    not explain" was measured."""
+    import subprocess
+
+    import mobility
+    from bench_area import score as area_score
+
+    rows = []
+    for b_max in maxima:
+        copy = out / f"{run_dir.name}-b{b_max:g}{'' if labels else '-nolabels'}"
+        if copy.exists():
+            shutil.rmtree(copy)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-al", str(run_dir), str(copy)], check=True)
+        t0 = time.perf_counter()
+        manifest = mobility.run_pipeline(str(with_employment(config, remote_intercept_max=b_max, labels=labels)),
+                                         str(copy), progress=False, from_stage="employment", until="employment")
+        stage_s = manifest["stages"]["employment"].get("duration_s", round(time.perf_counter() - t0, 1))
+        weights = mobility.read_table(copy, "remote_intercept")
+        area = area_score(mobility.read_table(copy, "area_unemployment"),
+                          pd.read_parquet(region_dir / "truth" / "area_weekly.parquet"))
+        area = area[(area["route"] == "individual") & (area["estimator"] == "expected")].set_index("method")
+        for method, s in run_scores(copy, region_dir)["scores"].items():
+            rows.append({"remote_intercept_max": b_max, "labels": labels, "method": method, **_headline(s),
+                         "area_mae_pts": area["mae_pts"].get(method), "area_mean_error_pts":
+                         area["mean_error_pts"].get(method), "area_coverage": area["coverage"].get(method),
+                         "b_mean": float(weights["weight"] @ weights["remote_intercept"]), "stage_s": stage_s})
+    return pd.DataFrame(rows)
+
+
 SPREAD_WEEKS = (1, 3, 6, 12)
 HYBRID_SHARES = (0.0, 0.28, 0.6)
 
@@ -533,7 +588,10 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep"])
+    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept"])
+    ap.add_argument("--config", type=Path, help="intercept: the run's region config")
+    ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
+    ap.add_argument("--no-labels", action="store_true", help="intercept: leave the labelled panel out")
     ap.add_argument("--run", type=Path, help="checks, scores: a finished run folder")
     ap.add_argument("--region-dir", type=Path, help="checks, scores: its synthetic region folder")
     ap.add_argument("--limits", action="store_true", help="scores: add limits() (reads the run's visits)")
@@ -553,6 +611,10 @@ def main() -> None:
     elif a.what == "sweep":
         out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_sweep_"))
         print(sweep(a.seeds[0], a.users or 1000, out).to_string(index=False))
+    elif a.what == "intercept":
+        out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_intercept_"))
+        table = intercept(a.run, a.region_dir, a.config, out, a.max, labels=not a.no_labels)
+        print(table.to_string(index=False))
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     elif a.what == "scores":

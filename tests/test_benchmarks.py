@@ -198,3 +198,30 @@ def test_reader_notes_cite_benchmark_sections_without_copying_their_numbers(name
     assert len(cited) == text.count("benchmarks/README.md"), f"{name}: cite benchmarks/README.md with a section"
     for section in cited:
         assert any(section in h for h in headings), f"{name}: no section {section!r} in benchmarks/README.md"
+
+
+@pytest.mark.slow
+def test_employment_intercept_runs_a_finished_run_again_per_setting(tmp_path):
+    """``bench_employment.py intercept`` (how "The part of remote adoption that teleworkability does not explain"
+    was measured) runs a finished run's employment stage again with ``remote_intercept_max`` 0 and 1 without
+    labels, on copies: the run itself is left as it was, and b = 0 is the one-row table of the model before."""
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests" / "report"))
+    from runs import make_run
+
+    config, out = make_run(tmp_path, n_users=60, seed=60)
+    before = sorted(p.name for p in out.iterdir())
+    region = Path(re.search(r'(?m)^dir = "([^"]*)"', config.read_text()).group(1))
+    region = region if region.is_absolute() else config.parent / region
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_employment.py"), "intercept", "--run",
+                           str(out), "--region-dir", str(region), "--config", str(config), "--no-labels", "--out",
+                           str(tmp_path / "copies")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line.split() for line in proc.stdout.splitlines() if re.match(r"\s*[01]\.0\s+False\s+signal", line)]
+    assert [line[0] for line in lines] == ["0.0", "1.0"]
+    header = proc.stdout.splitlines()[[i for i, line in enumerate(proc.stdout.splitlines())
+                                       if "remote_intercept_max" in line][-1]].split()
+    assert float(lines[0][header.index("b_mean")]) == 0.0 and 0.0 <= float(lines[1][header.index("b_mean")]) <= 1.0
+    assert sorted(p.name for p in out.iterdir()) == before and (tmp_path / "copies" / "out-b0-nolabels").is_dir()

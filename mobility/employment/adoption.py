@@ -57,8 +57,8 @@ likelihood (a flat prior, the trapezoid rule over ``remote_intercept_steps`` val
 days the average is not taken (b = 0, with a warning): the prior alone would decide. The likelihood rules out
 values of b well above the truth but only weakly those below it, is weak where remote work starts person by
 person at 1,000 workers, sharper at 10,000, and sharp where remote work comes in one wave (there it keeps b
-near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does not
-scale with teleworkability is at most what a fully teleworkable job adds). The grid's weights are the
+near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that
+does not scale with teleworkability is at most what a fully teleworkable job adds). The grid's weights are the
 ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").
 
@@ -169,7 +169,6 @@ class Adoption:
         l0, a0 = self.job_loss_rate[t0], self.remote_rate[t0]
         return np.where(run_start >= 0, l0 / (l0 + a0 * xx), np.nan)
 
-
     def drop_priors(self, start: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """The priors of drops starting in weeks ``start`` of workers of teleworkability ``x`` when remote
         adoption has a part that does not depend on teleworkability (module notes: remote starts ``a(t) (x_u +
@@ -212,9 +211,9 @@ def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: Employment
     floor = 0.5 / np.maximum(n_win, 1)
     l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
     a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
-    return l_rate, a_rate, floor, {"job_loss_rate_week": l_week, "remote_rate_week": a_week, "job_loss_rate_se": l_se,
-                            "remote_rate_se": a_se, "job_loss_rate_window": l_win, "remote_rate_window": a_win,
-                            "shrinkage": 1.0 - keep}
+    return l_rate, a_rate, floor, {"job_loss_rate_week": l_week, "remote_rate_week": a_week,
+                                   "job_loss_rate_se": l_se, "remote_rate_se": a_se, "job_loss_rate_window": l_win,
+                                   "remote_rate_window": a_win, "shrinkage": 1.0 - keep}
 
 
 def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, weeks: pd.DatetimeIndex, *,
@@ -268,6 +267,7 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     adoption.table = pd.DataFrame({
         "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
         "job_loss_rate": l_rate, "remote_rate": a_rate, **detail,
-        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0), "job_loss_floor": adoption.job_loss_floor,
+        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0),
+        "job_loss_floor": adoption.job_loss_floor,
     })
     return adoption

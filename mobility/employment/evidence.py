@@ -284,8 +284,8 @@ def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int,
     The categorical distributions f_J, f_R are fitted by EM with the priors held fixed (one pseudo-count per
     category), from the priors as posteriors (or ``start``: e.g. the posteriors of a neighbouring prior, which
     start nearer the fixed point; where EM stops at its cap of steps the two ends differ slightly, the warm one
-    nearer the fixed point), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the values of
-    the remote-adoption intercept with it.
+    nearer the fixed point), so the log-likelihood compares priors: :func:`remote_intercept_posterior` weighs the
+    values of the remote-adoption intercept with it.
 
     Examples
     --------
@@ -305,7 +305,6 @@ def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int,
         return post, 0.0
     c = category[fit] - 1
     p = prior[fit]
-    f_j = f_r = np.full(n_bins, 1.0 / n_bins)
     for _ in range(EM_ITERATIONS):
         f_j = np.bincount(c, weights=post[fit], minlength=n_bins) + PSEUDO_COUNT
         f_r = np.bincount(c, weights=1.0 - post[fit], minlength=n_bins) + PSEUDO_COUNT
@@ -351,7 +350,8 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
 
     A grid's two ends weigh half as much as its inner points (with a flat likelihood: 1/4, 1/2, 1/4):
 
-    >>> flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5, "category": 0})
+    >>> flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5,
+    ...                      "category": 0})
     >>> remote_intercept_posterior(flat, np.full((3, 1), 0.5), np.array([0.0, 0.5, 1.0]))[1]["weight"].tolist()
     [0.25, 0.5, 0.25]
 
@@ -374,7 +374,7 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
         logliks.append(loglik)
     loglik = np.asarray(logliks)
     step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
-    quadrature = np.concatenate([step, [0.0]]) / 2 + np.concatenate([[0.0], step]) / 2 if grid.size > 1 else np.ones(1)
+    quadrature = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2 if grid.size > 1 else np.ones(1)
     weight = quadrature * np.exp(loglik - loglik.max())
     weight /= weight.sum()
     out = table.copy()

@@ -339,16 +339,16 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
     intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0]})
-    if params.remote_intercept_max > 0 and len(drops) and not (drops["category"] > 0).any():
-        log.warning("employment: no sustained drop has evidence on the work days (no daytime table, or too few "
-                    "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
-                    "instead of averaging over remote_intercept_max")
-    elif params.remote_intercept_max > 0 and len(drops):
-        grid = params.remote_intercept_grid
-        drop_x = xx[drops["user"].to_numpy()]
-        priors = adoption.drop_priors(drops["start"].to_numpy(), drop_x, grid)
-        drops, intercept = remote_intercept_posterior(drops, priors, grid, params=params)
-        prior = where.to_cells(drops["prior"])
+    if params.remote_intercept_max > 0 and len(drops):
+        if (drops["category"] > 0).any():
+            grid = params.remote_intercept_grid
+            priors = adoption.drop_priors(drops["start"].to_numpy(), xx[drops["user"].to_numpy()], grid)
+            drops, intercept = remote_intercept_posterior(drops, priors, grid, params=params)
+            prior = where.to_cells(drops["prior"])
+        else:
+            log.warning("employment: no sustained drop has evidence on the work days (no daytime table, or too few "
+                        "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
+                        "instead of averaging over remote_intercept_max")
     q = where.to_cells(drops["posterior"])
     remote_stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
                     else adoption.table["remote_stock"].to_numpy(float))
