@@ -422,6 +422,7 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
             rows.append({"remote_intercept_max": b_max, "labels": labels, "method": method, **_headline(s),
                          "area_mae_pts": area["mae_pts"].get(method), "area_mean_error_pts":
                          area["mean_error_pts"].get(method), "area_coverage": area["coverage"].get(method),
+                         "area_width_pts": area["width_pts"].get(method),
                          "b_mean": float(weights["weight"] @ weights["remote_intercept"]), "stage_s": stage_s})
     return pd.DataFrame(rows)
 

@@ -49,7 +49,16 @@ of each person's status given the evidence. Percentile intervals, widened where 
 estimate (where every person's probability is near 0, the latent draws give [0, 0] while the expected rate
 is a little above 0). What is *not* re-run per replicate: the
 classifier's trees (its out-of-fold fits are reused) and the signal's attendance model (its probabilities are
-taken as given, then recalibrated per replicate when labels exist).
+taken as given, then recalibrated per replicate when labels exist), with one exception. Without labels, the
+signal's probabilities average each drop's posterior over the part of remote adoption that teleworkability does
+not explain (the intercept b, :func:`mobility.employment.evidence.remote_intercept_posterior`), which a panel of
+a thousand people pins down poorly; given ``intercept`` (:class:`~mobility.employment.evidence.InterceptDraws`),
+each replicate draws b from its posterior (seeded) and adds the change of the point rate at that b, its drops'
+cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
+holds the doubt about b as well (law of total variance: within b as before, plus between values of b). With
+labels the recalibration learns the probabilities' error, b's included, so b is not drawn there. What no
+interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
+left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
 
 Every cell behind fewer than ``min_cell_users`` users is suppressed, and where that hides one county alone in a
 state whose cell is shown, the next smallest county too (:func:`complementary_suppression`: else the state
@@ -72,6 +81,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from mobility.checks import require_columns
+from mobility.employment.evidence import InterceptDraws
 from mobility.employment.params import AreaParams, EmploymentParams
 from mobility.employment.sector import SECTORS
 from mobility.employment.weights import Margin, kish_design_effect, rake
@@ -689,7 +699,8 @@ def _aggregate(num: np.ndarray, den: np.ndarray, panel: _Panel, level: str, peri
 def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights: PanelWeights | None = None,
                       labels: pd.DataFrame | None = None, params: EmploymentParams | None = None,
                       area_params: AreaParams | None = None, levels: tuple[str, ...] = ("county", "state"),
-                      periods: tuple[str, ...] = ("week", "month"), mapper=None) -> pd.DataFrame:
+                      periods: tuple[str, ...] = ("week", "month"), mapper=None,
+                      intercept: InterceptDraws | None = None) -> pd.DataFrame:
     """Rates with bootstrap intervals per area and period from ``employment_weekly`` (individual route).
 
     Parameters
@@ -714,6 +725,11 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
         replicates run (default: here, one after the other). The pipeline passes its local engine's map over
         forked worker processes; the numbers do not depend on it (each chunk starts from its own noted state
         of the generator).
+    intercept : InterceptDraws, optional
+        The signal's drop posteriors per value of the remote-adoption intercept b
+        (:attr:`mobility.employment.status.SignalResult.intercept`): without labels, each replicate of the
+        ``signal`` rows also draws b from its posterior (module notes). Without it the signal's intervals take
+        b as known.
 
     Examples
     --------
@@ -739,7 +755,8 @@ def area_unemployment(employment: pd.DataFrame, homes: pd.DataFrame, *, weights:
     for method, panel in method_panels(employment, homes, labels, area_params):
         with threadpool_limits(1, "blas"):  # many small products: threads only contend (measured)
             cells, calibration[method] = _method_cells(panel, method, weights, params, area_params,
-                                                       levels, periods, mapper)
+                                                       levels, periods, mapper,
+                                                       intercept if method == "signal" else None)
         frames += cells
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(AREA_COLUMNS))
     out = _finish(out, params.min_cell_users)
@@ -811,7 +828,8 @@ def complementary_suppression(cells: pd.DataFrame, suppressed: np.ndarray,
 
 
 def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, params: EmploymentParams,
-                  ap: AreaParams, levels, periods, mapper=None) -> tuple[list[pd.DataFrame], dict]:
+                  ap: AreaParams, levels, periods, mapper=None,
+                  intercept: InterceptDraws | None = None) -> tuple[list[pd.DataFrame], dict]:
     """Point estimates and replicate rates of one method (module notes; ``_replicate_rates``), and how much of
     the labels' recalibration the ``expected`` estimator used (:meth:`_Calibration.summary`)."""
     n_u, n_w = panel.p.shape
@@ -834,6 +852,8 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                                                    base["expected"][1])
     draws = _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, levels, periods, population,
                              mapper)
+    if cal is None and intercept is not None:  # with labels the recalibration learns b's error (module notes)
+        chosen["remote_intercept"] = _draw_intercept(draws["expected"], panel, intercept, w0, member, ap)
     frames = []
     alpha = (1 - ap.confidence) / 2
     for est in estimators:
@@ -859,6 +879,48 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
                     "rate_low": lo.ravel()[keep], "rate_high": hi.ravel()[keep],
                     "design_effect": deff.ravel()[keep]}))
     return frames, chosen
+
+
+def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, member: np.ndarray,
+                    ap: AreaParams, keys) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The ``expected`` point rates of each (level, period) in ``keys`` at each value of b whose posterior
+    weight passes :data:`INTERCEPT_MIN_WEIGHT`: the drops' cells take their posterior at that b, silent weeks
+    are filled again from them (:func:`fill_gaps`), the rest of the panel stays. Returns those b's indices in
+    the grid, their weights (summing to 1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
+    keep = np.flatnonzero(intercept.weight > INTERCEPT_MIN_WEIGHT * intercept.weight.max())
+    rows, cols, drop = intercept.cells_in(panel.users, panel.weeks)
+    seen = panel.observed[rows, cols]
+    rows, cols, drop = rows[seen], cols[seen], drop[seen]
+    raw = np.where(panel.observed, panel.p, np.nan)
+    lf = member.astype(np.float32)
+    rates = {key: [] for key in keys}
+    for b in keep:
+        p_b = raw.copy()
+        p_b[rows, cols] = intercept.posterior[b, drop]
+        p_b = np.nan_to_num(fill_gaps(p_b, ap.max_fill_weeks)).astype(np.float32)
+        num, den = _cell_sums(p_b, w0[None], lf, panel.area, len(panel.areas))
+        for key in keys:
+            rates[key].append(_rate(*_aggregate(num, den, panel, *key)[:2])[0])
+    weight = intercept.weight[keep] / intercept.weight[keep].sum()
+    return keep, weight, {key: np.stack(v) for key, v in rates.items()}
+
+
+def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, member: np.ndarray,
+                    ap: AreaParams) -> dict:
+    """Add to each replicate's rates (``draws``, per (level, period), (R, areas, periods), changed in place)
+    the change of the point rate when b is drawn from its posterior instead of averaged over (module notes);
+    returns what the run records: how many values of b were drawn from, b's posterior mean and sd."""
+    keys = list(draws)
+    keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
+    n_r = len(next(iter(draws.values()))) if keys else 0
+    pick = np.random.default_rng([ap.seed, 3]).choice(len(keep), size=n_r, p=weight)
+    for key in keys:
+        with np.errstate(invalid="ignore"):
+            shift = rates[key] - np.tensordot(weight, rates[key], axes=1)[None]
+        draws[key] = np.clip(draws[key] + shift[pick], 0.0, 1.0)  # a rate, whatever the sum of its changes
+    b = intercept.b[keep]
+    mean = float(weight @ b)
+    return {"values": int(len(keep)), "mean": round(mean, 4), "sd": round(float(np.sqrt(weight @ (b - mean) ** 2)), 4)}
 
 
 def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:
@@ -949,6 +1011,11 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
     done = (mapper or _serial)(one, chunks)
     return {e: {k: np.concatenate([d[e][k] for d in done], axis=0) if done else np.empty((0,)) for k in keys}
             for e in estimators}
+
+
+INTERCEPT_MIN_WEIGHT = 1e-6
+"""Values of b whose posterior weight is below this share of the largest are not drawn (their rates are not
+computed: at 100,000 users most of the grid)."""
 
 
 def _serial(fn, items) -> list:

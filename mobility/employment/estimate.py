@@ -321,9 +321,10 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     if wac_county is not None:  # what the sector route needs of the signal, taken before the signal goes
         n_users = workplace_users(signal, features) if "work_cbg" in features.columns else None
         replicates = sector_replicates(signal, telework, area_params)
+    intercept = signal.intercept
     del signal  # its matrices and its own status table: about 1 GB at 100,000 users x 39 weeks
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
-                              params=params, area_params=area_params, mapper=mapper)]
+                              params=params, area_params=area_params, mapper=mapper, intercept=intercept)]
     if wac_county is not None:
         area.append(sector_area_unemployment(tables["sector_weekly"], wac_county, params=params,
                                              area_params=area_params, n_users=n_users, replicates=replicates))

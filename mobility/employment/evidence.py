@@ -135,6 +135,54 @@ def to_cells(values: np.ndarray, cell_drop: np.ndarray) -> np.ndarray:
     return np.where(cell_drop >= 0, values[np.maximum(cell_drop, 0)], np.nan)
 
 
+@dataclass
+class InterceptDraws:
+    """What the area intervals need to carry the uncertainty of the remote-adoption intercept b
+    (:func:`remote_intercept_posterior`): the values of b (``b``, the grid) and their posterior ``weight``, each drop's
+    posterior at each b (``posterior``, ``(n_b, n_drops)``), and the panel cells each drop covers: ``user``,
+    ``week`` (indices into ``users``, ``weeks``) and ``drop``. A drop's cells take its posterior as their
+    ``p_unemployed`` (:mod:`mobility.employment.status`); :mod:`mobility.employment.area` draws b per bootstrap
+    replicate.
+
+    Examples
+    --------
+    Two users, three weeks; the second user's last two weeks are one drop, whose posterior is 0.2 at b = 0 and
+    0.6 at b = 1:
+
+    >>> d = InterceptDraws.of(drops_of(np.array([[-1, -1, -1], [-1, 1, 1]])), np.array(["a", "b"]),
+    ...                       pd.DatetimeIndex(["2020-03-02", "2020-03-09", "2020-03-16"]),
+    ...                       np.array([0.0, 1.0]), np.array([0.5, 0.5]), np.array([[0.2], [0.6]]))
+    >>> rows, cols, drop = d.cells_in(np.array(["b", "a"]), d.weeks)
+    >>> rows.tolist(), cols.tolist(), d.posterior[:, drop].tolist()
+    ([0, 0], [1, 2], [[0.2, 0.2], [0.6, 0.6]])
+    """
+
+    b: np.ndarray
+    weight: np.ndarray
+    posterior: np.ndarray
+    users: np.ndarray
+    weeks: pd.DatetimeIndex
+    user: np.ndarray
+    week: np.ndarray
+    drop: np.ndarray
+
+    @classmethod
+    def of(cls, drops: Drops, users: np.ndarray, weeks: pd.DatetimeIndex, b: np.ndarray, weight: np.ndarray,
+           posterior: np.ndarray) -> "InterceptDraws":
+        user, week = np.nonzero(drops.cell_drop >= 0)
+        return cls(np.asarray(b, dtype=float), np.asarray(weight, dtype=float), np.asarray(posterior, dtype=float), users, weeks,
+                   user.astype(np.int32), week.astype(np.int32), drops.cell_drop[user, week].astype(np.int32))
+
+    def cells_in(self, users: np.ndarray, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The drops' cells in another panel's rows (``users``, any order) and columns (``weeks``): row, column
+        and drop of each cell found there."""
+        row_of = pd.Index(np.asarray(users, dtype=object)).get_indexer(np.asarray(self.users, dtype=object))
+        col_of = pd.DatetimeIndex(weeks).get_indexer(self.weeks)
+        rows, cols = row_of[self.user], col_of[self.week]
+        found = (rows >= 0) & (cols >= 0)
+        return rows[found], cols[found], self.drop[found]
+
+
 def drops_of(run_start: np.ndarray) -> Drops:
     """The distinct drops (user, first week) of a run matrix, and the drop of every cell.
 
@@ -330,8 +378,9 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
     ending at a new workplace 1.
 
-    Returns the table with ``prior`` and ``posterior`` averaged, and one row per b: ``remote_intercept``,
-    ``loglik``, ``weight``.
+    Returns the table with ``prior`` and ``posterior`` averaged, one row per b (``remote_intercept``,
+    ``loglik``, ``weight``), and each drop's posterior at each b (``(len(grid), n_drops)``: what
+    :class:`InterceptDraws` gives the area intervals).
 
     Examples
     --------
@@ -344,9 +393,14 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     >>> t = pd.DataFrame({"prior": 0.0, "hybrid": False, "new_workplace": False, "posterior": 0.0,
     ...                   "category": np.r_[np.repeat([2, 1], [37, 13]), np.repeat([2, 1], [9, 41])]})
     >>> priors = np.array([np.repeat([0.95, 0.6], 50), np.repeat([0.8, 0.1], 50)])
-    >>> out, b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
+    >>> out, b, by_b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
     >>> b["weight"].round(3).tolist(), out["prior"].iloc[[0, 99]].round(3).tolist()
     ([0.001, 0.999], [0.8, 0.1])
+
+    The averaged posterior is the weighted mean of each b's:
+
+    >>> bool(np.allclose(b["weight"].to_numpy() @ by_b, out["posterior"]))
+    True
 
     A grid's two ends weigh half as much as its inner points (with a flat likelihood: 1/4, 1/2, 1/4):
 
@@ -379,5 +433,7 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     weight /= weight.sum()
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)
-    out["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, weight @ np.asarray(posts)))
-    return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight})
+    posts = np.asarray(posts)
+    out["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, weight @ posts))
+    posts = np.where(hybrid, 0.0, np.where(new, 1.0, posts))
+    return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight}), posts

@@ -39,6 +39,7 @@ from mobility.employment.adoption import estimate_adoption
 from mobility.employment.daytime import DAYTIME_COLUMNS
 from mobility.employment.events import confirmed_runs, near_zero
 from mobility.employment.evidence import (
+    InterceptDraws,
     drop_evidence,
     evidence_posterior,
     remote_intercept_posterior,
@@ -69,6 +70,7 @@ class SignalResult:
     matrices: dict[str, np.ndarray]
     telework: np.ndarray
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    intercept: InterceptDraws | None = None  # the drops' posteriors per value of b (None where b is not averaged)
 
 
 def to_matrix(panel: pd.DataFrame, column: str, n_users: int, n_weeks: int) -> np.ndarray:
@@ -339,11 +341,13 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
     intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0]})
+    draws = None
     if params.remote_intercept_max > 0 and len(drops):
         if (drops["category"] > 0).any():
             grid = params.remote_intercept_grid
             priors = adoption.drop_priors(drops["start"].to_numpy(), xx[drops["user"].to_numpy()], grid)
-            drops, intercept = remote_intercept_posterior(drops, priors, grid, params=params)
+            drops, intercept, by_b = remote_intercept_posterior(drops, priors, grid, params=params)
+            draws = InterceptDraws.of(where, users, weeks, grid, intercept["weight"].to_numpy(), by_b)
             prior = where.to_cells(drops["prior"])
         else:
             log.warning("employment: no sustained drop has evidence on the work days (no daytime table, or too few "
@@ -376,4 +380,5 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
                   "prior": prior, "drop": where.cell_drop, "p_sector": p_u, "p": p, "weights": w, **mats},
         tables={"employment_weekly": table, "sector_weekly": sectors, "remote_adoption": adoption.table,
                 "drop_evidence": drop_table, "remote_intercept": intercept},
+        intercept=draws,
     )

@@ -123,8 +123,10 @@ UNCALIBRATED_SIGNAL = (
     "the project's synthetic regions they came within a few points of the true county rates on average, too high "
     "on some and too low on others, but on one draw of people they were far too high: where the teleworkability "
     "of workplaces says little about who starts working from home, an absence from the workplace that is remote "
-    "work looks like a job loss. Their 95% intervals missed the truth in many county-weeks: they carry the "
-    "sampling of people, not the model's own doubt about how much of the absence is remote work. Read them as "
+    "work looks like a job loss. Their 95% intervals carry the sampling of people and the model's doubt about "
+    "how much of the absence is remote work (wide on a panel of a thousand people), not the model's own error: "
+    "where everyone went remote in the same week, on that one draw, and on panels of tens of thousands of people "
+    "(narrow intervals), the truth fell outside most of them. Read them as "
     "estimates with a bias of unknown size and sign, not as official rates, and give the run a labelled panel "
     "([employment] labels) before publishing them. A model trained on another region ([employment] model) is a "
     "transfer: how it carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's "
@@ -205,6 +207,11 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
                      f"{share}).")
     elif calibration is not None:
         lines.append(f"No recalibration of the rates ({calibration}).")
+        drawn = (stage.get("remote_intercept") or {}).get(method)
+        if drawn:
+            lines.append(f"The 95% intervals also draw, replicate by replicate, the share of remote work that the "
+                         f"teleworkability of workplaces does not explain (b, from 0 to 1) from its posterior: mean "
+                         f"{drawn['mean']:.2f}, standard deviation {drawn['sd']:.2f}.")
         if method == "signal":
             warnings.append(UNCALIBRATED_SIGNAL)
         else:

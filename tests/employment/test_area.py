@@ -536,3 +536,63 @@ def test_weekly_recalibration_where_the_weeks_have_the_labels_and_the_months_shi
     np.testing.assert_allclose(rates(400), [0.10, 0.50], atol=0.02)
     np.testing.assert_allclose(rates(400, calibration_by_week=False), [0.30, 0.30], atol=0.02)
     np.testing.assert_allclose(rates(40), [0.30, 0.30], atol=0.03)
+
+
+def _intercept_case(weight, low=0.1):
+    """40 users of one county over two weeks: u0-u19 in a drop covering both weeks whose posterior is 0.1 at
+    b = 0 and 0.9 at b = 1 (their p_unemployed the average under ``weight``), u20-u39 at p = 0 with no drop."""
+    from mobility.employment.evidence import InterceptDraws, drops_of
+
+    weeks = pd.DatetimeIndex(["2020-04-06", "2020-04-13"])
+    users = np.array([f"u{i:02d}" for i in range(40)])
+    run_start = np.full((40, 2), -1)
+    run_start[:20] = 0
+    drops = drops_of(run_start)
+    posterior = np.array([np.full(20, low), np.full(20, 0.9)])
+    weight = np.asarray(weight, dtype=float)
+    p = np.where(run_start >= 0, drops.to_cells(weight @ posterior), 0.0)
+    emp = pd.DataFrame({"user_id": np.repeat(users, 2), "week": np.tile(weeks.values, 40),
+                        "status": np.where(p.ravel() >= 0.5, "unemployed", "employed"), "p_unemployed": p.ravel(),
+                        "method": "signal"})
+    homes = pd.DataFrame({"user_id": users, "home_cbg": "421010001001"})
+    return emp, homes, InterceptDraws.of(drops, users, weeks, np.array([0.0, 1.0]), weight, posterior)
+
+
+def test_without_labels_the_intervals_draw_the_remote_intercept():
+    """A run without labels does not know b: each replicate draws it from its posterior, so the interval spans
+    the rates of both values of b (20 x 0.1 / 40 = 0.05 and 20 x 0.9 / 40 = 0.45) around the same point rate
+    (0.25); the run records b's posterior mean and sd. With all the weight on one b nothing widens."""
+    from mobility.employment.area import intercept_rates, method_panels
+    from mobility.employment.params import AreaParams
+
+    emp, homes, draws = _intercept_case([0.5, 0.5])
+    ap = AreaParams(replicates=400, panel_share=1.0)
+    kw = dict(levels=("county",), periods=("week",), area_params=ap)
+    fixed = area_unemployment(emp, homes, **kw)
+    drawn = area_unemployment(emp, homes, intercept=draws, **kw)
+    assert drawn["rate"].tolist() == pytest.approx([0.25, 0.25]) == fixed["rate"].tolist()
+    assert (drawn["rate_low"] <= 0.05 + 1e-9).all() and (drawn["rate_high"] >= 0.45 - 1e-9).all()
+    assert (fixed["rate_high"] - fixed["rate_low"] < 0.3).all()  # the status draws alone: narrower
+    assert drawn.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 2, "mean": 0.5, "sd": 0.5}
+    (_, panel), = method_panels(emp, homes, None, ap)
+    keep, weight, rates = intercept_rates(panel, draws, np.ones(40), np.isfinite(panel.p), ap, [("county", "week")])
+    assert keep.tolist() == [0, 1] and weight.tolist() == [0.5, 0.5]
+    assert rates[("county", "week")][:, 0, :].tolist() == [[pytest.approx(0.05)] * 2, [pytest.approx(0.45)] * 2]
+
+    emp, homes, draws = _intercept_case([0.5, 0.5], low=0.0)  # rates 0 and 0.45: a replicate stays a rate
+    assert (area_unemployment(emp, homes, intercept=draws, **kw)["rate_low"] == 0.0).all()
+
+    emp, homes, draws = _intercept_case([1.0, 0.0])
+    sure = area_unemployment(emp, homes, intercept=draws, **kw)
+    pd.testing.assert_frame_equal(sure, area_unemployment(emp, homes, **kw))
+    assert sure.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 1, "mean": 0.0, "sd": 0.0}
+
+
+def test_with_labels_the_intercept_is_left_to_the_recalibration():
+    """With a labelled panel the recalibration learns the probabilities' error, b's included: no draws of b."""
+    emp, homes, draws = _intercept_case([0.5, 0.5])
+    labels = emp[["user_id", "week"]].assign(status=np.where(emp["user_id"] < "u10", "unemployed", "employed"))
+    kw = dict(levels=("county",), periods=("week",), labels=labels)
+    with_draws = area_unemployment(emp, homes, intercept=draws, **kw)
+    pd.testing.assert_frame_equal(with_draws, area_unemployment(emp, homes, **kw))
+    assert "remote_intercept" not in with_draws.attrs["calibration"]["signal"]

@@ -57,7 +57,7 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
     assert np.all(np.diff(priors, axis=0) <= 1e-12)  # a larger b: a lower prior everywhere
     table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
                           "posterior": priors[0]})
-    out, b = remote_intercept_posterior(table, priors, grid)
+    out, b, _ = remote_intercept_posterior(table, priors, grid)
     weight = b.set_index("remote_intercept")["weight"]
     assert weight.sum() == pytest.approx(1.0)
     assert weight[weight.index > true_b + 0.25].sum() < 0.01  # far above the truth: ruled out

@@ -224,3 +224,12 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     drop = (f["prior"] - a["prior"]).to_numpy()
     low, high = x <= np.quantile(x, 0.25), x >= np.quantile(x, 0.75)
     assert drop[low].mean() > drop[high].mean() > 0
+    # what the area intervals draw b from: each drop's posterior per b, whose weighted mean is the drop's p, on the
+    # cells of its drop in the weekly table
+    draws = averaged.intercept
+    assert fixed.intercept is None and draws.weight.tolist() == weights["weight"].tolist()
+    assert np.allclose(draws.weight @ draws.posterior, averaged.tables["drop_evidence"]["posterior"])
+    emp = averaged.tables["employment_weekly"].set_index(["user_id", "week"])["p_unemployed"]
+    cells = emp.loc[list(zip(draws.users[draws.user], draws.weeks[draws.week]))].to_numpy()
+    usable = np.isfinite(cells)
+    assert usable.mean() > 0.5 and np.allclose(cells[usable], (draws.weight @ draws.posterior)[draws.drop[usable]])
