@@ -417,12 +417,15 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
         weights = mobility.read_table(copy, "remote_intercept")
         area = area_score(mobility.read_table(copy, "area_unemployment"),
                           pd.read_parquet(region_dir / "truth" / "area_weekly.parquet"))
+        sector = area[area["route"] == "sector"].set_index("method")
         area = area[(area["route"] == "individual") & (area["estimator"] == "expected")].set_index("method")
         for method, s in run_scores(copy, region_dir)["scores"].items():
             rows.append({"remote_intercept_max": b_max, "labels": labels, "method": method, **_headline(s),
                          "area_mae_pts": area["mae_pts"].get(method), "area_mean_error_pts":
                          area["mean_error_pts"].get(method), "area_coverage": area["coverage"].get(method),
                          "area_width_pts": area["width_pts"].get(method),
+                         "sector_mae_pts": sector["mae_pts"].get(method),
+                         "sector_mean_error_pts": sector["mean_error_pts"].get(method),
                          "b_mean": float(weights["weight"] @ weights["remote_intercept"]), "stage_s": stage_s})
     return pd.DataFrame(rows)
 

@@ -93,16 +93,19 @@ Assumptions, and what breaks them
 5. A drop of someone whose phone changes (a new phone, a degraded one) is not a drop: attendance marks such
    weeks uncovered (:mod:`mobility.employment.attendance`), and they are never at risk.
 
-The **remote stock** ``A(t) = sum_{u in a drop at t} (1 - q_u(t0)) / sum_{u usable at t} x_u`` -- remote
-workers per teleworkable job, with q at b = 0 (remote work in proportion to teleworkability, as the sector
-route assumes) -- is the adoption of the sector route's reference ``1 - tau_s A(t)``
-(:mod:`mobility.employment.sector`).
+The **remote stock** ``A_b(t) = sum_{u in a drop at t} (1 - q_u(t0; b)) / sum_{u usable at t} (x_u + b)``
+(:func:`remote_stock`; q at b, the drops' priors) makes a worker of teleworkability x remote with probability
+``A_b(t) (x + b)``; averaged over b with b's posterior weights, ``A(t) = sum_b w_b A_b(t)`` (``remote_stock``)
+and ``C(t) = sum_b w_b b A_b(t)`` (``remote_untied``: remote workers per worker whatever the sector) give the
+sector route's reference ``1 - tau_s A(t) - C(t)`` (:mod:`mobility.employment.sector`). At b = 0 alone (no
+averaging) C = 0 and A is the stock of remote work in proportion to teleworkability.
 
 Schema ``remote_adoption``: ``week``, ``at_risk`` (workers), ``starts`` (drops starting), ``job_loss_rate``
 (l), ``remote_rate`` (a), ``job_loss_rate_week``, ``remote_rate_week`` (the week's own regression) with
 ``job_loss_rate_se``, ``remote_rate_se``, ``job_loss_rate_window``, ``remote_rate_window`` (the mean of the
 weekly estimates over the window), ``shrinkage`` (1 - k_t of the remote rate: 0 keeps the week, 1 takes the
-window), ``remote_stock`` (A), ``job_loss_floor`` (the lowest job-loss rate of :meth:`Adoption.drop_priors`).
+window), ``remote_stock`` (A), ``remote_untied`` (C), ``job_loss_floor`` (the lowest job-loss rate of
+:meth:`Adoption.drop_priors`).
 
 Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when there is no drop or
 ``remote_intercept_max`` is 0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at
@@ -260,14 +263,32 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     base = np.asarray((weeks >= start) & (weeks <= end))
     baseline_rate = float((starts & at_risk)[:, base].sum() / max(at_risk[:, base].sum(), 1))
     adoption = Adoption(l_rate, a_rate, pd.DataFrame(), np.maximum(floor, baseline_rate))
-    q0 = adoption.prior(run_start, xx)
-    inside = (run_start >= 0) & usable
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stock = np.where(inside, 1.0 - q0, 0.0).sum(axis=0) / (usable * xx[:, None]).sum(axis=0)
     adoption.table = pd.DataFrame({
         "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
         "job_loss_rate": l_rate, "remote_rate": a_rate, **detail,
-        "remote_stock": np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0),
+        "remote_stock": remote_stock(adoption.prior(run_start, xx), run_start, usable, xx),
+        "remote_untied": 0.0,
         "job_loss_floor": adoption.job_loss_floor,
     })
     return adoption
+
+
+def remote_stock(prior: np.ndarray, run_start: np.ndarray, usable: np.ndarray, x: np.ndarray,
+                 b: float = 0.0) -> np.ndarray:
+    """Per week, the remote workers (the drops' ``1 - prior`` summed over the covered weeks inside drops) per
+    unit of ``x + b`` summed over the covered workers: A(t), so that a worker of teleworkability x is remote with
+    probability ``A(t) (x + b)`` (module notes), clipped to [0, 1].
+
+    Examples
+    --------
+    Two covered workers (x 1 and 0); the first in a drop with prior 0.2 (0.8 of a remote worker): A = 0.8 per
+    teleworkable job at b = 0, 0.8 / 2 at b = 0.5.
+
+    >>> args = np.array([[0.2], [np.nan]]), np.array([[0], [-1]]), np.ones((2, 1), bool), np.array([1.0, 0.0])
+    >>> remote_stock(*args).tolist(), remote_stock(*args, b=0.5).tolist()
+    ([0.8], [0.4])
+    """
+    inside = (run_start >= 0) & usable
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stock = np.where(inside, 1.0 - prior, 0.0).sum(axis=0) / (usable * (x[:, None] + b)).sum(axis=0)
+    return np.clip(np.nan_to_num(stock, nan=0.0), 0.0, 1.0)

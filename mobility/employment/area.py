@@ -1293,6 +1293,7 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
     table = signal.tables["sector_weekly"]
     n_w, n_s = len(signal.weeks), w.shape[1]
     adoption = table["remote_adoption"].to_numpy(float)[:n_w]
+    untied = table["remote_untied"].to_numpy(float)[:n_w]
     f = _poisson_counts(np.random.default_rng([area_params.seed, 3]), area_params.replicates, len(signal.users))
     num = np.zeros((area_params.replicates, n_s * n_w))
     den = np.zeros_like(num)
@@ -1306,7 +1307,8 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
     one = np.eye(n_s)
     out = np.empty((area_params.replicates, n_s, n_w))
     for b in range(area_params.replicates):
-        out[b] = sector_weekly(r_s[b], one, tau, adoption, signal.weeks)["p_unemployed"].to_numpy().reshape(n_s, n_w)
+        out[b] = sector_weekly(r_s[b], one, tau, adoption, signal.weeks, untied)["p_unemployed"].to_numpy().reshape(
+            n_s, n_w)
     return out
 
 

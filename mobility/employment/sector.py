@@ -2,15 +2,18 @@
 
 * ``R_s(t) = sum_u w_us r_u(t) / sum_u w_us`` over baseline workers with a covered week t, ``w_us`` the
   probability that u works in sector s (LODES WAC at u's work CBG, :func:`mobility.census.features.work_features`).
-* ``r~_s(t) = 1 - tau_s a(t)``: the attendance expected if only the teleworkable jobs stayed home.
+* ``r~_s(t) = 1 - tau_s a(t) - c(t)``: the attendance expected if only the remote workers stayed home, ``a(t)``
+  per teleworkable job, ``c(t)`` per worker whatever the sector (0 in the paper).
 * ``P_s(t) = 1 - min(R_s(t) / r~_s(t), 1)`` (the paper's formula).
 
 Remote-work adoption a(t) **(ours)**: given as ``EmploymentParams.remote_adoption`` (from the end of the
-baseline), or the remote stock of :mod:`mobility.employment.adoption` (remote workers per teleworkable job,
-from the drops weighed by their job-loss posterior; no single wave assumed).
+baseline; c = 0), or the remote stock of :mod:`mobility.employment.adoption` (remote workers per teleworkable
+job and per worker, from the drops weighed by their job-loss prior, averaged over the part of remote work that
+teleworkability does not explain; no single wave assumed).
 
 Schema ``sector_weekly``: ``sector`` (CNS01..CNS20), ``week``, ``attendance`` (R_s), ``weight``
-(``sum_u w_us`` behind it), ``remote_adoption`` (a), ``reference`` (r~_s), ``p_unemployed`` (P_s).
+(``sum_u w_us`` behind it), ``remote_adoption`` (a), ``remote_untied`` (c), ``reference`` (r~_s),
+``p_unemployed`` (P_s).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def check_telework(telework: pd.Series) -> np.ndarray:
 
 
 def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adoption: np.ndarray,
-                  weeks: pd.DatetimeIndex) -> pd.DataFrame:
+                  weeks: pd.DatetimeIndex, untied: np.ndarray | None = None) -> pd.DataFrame:
     """R_s(t), r~_s(t) and P_s(t) for every sector and week (schema in the module notes).
 
     Parameters
@@ -88,7 +91,10 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
         Sector weights (NaN rows are skipped).
     tau : ndarray, shape (20,)
     adoption : ndarray, shape (n_weeks,)
+        a(t), remote workers per teleworkable job.
     weeks : DatetimeIndex
+    untied : ndarray, shape (n_weeks,), optional
+        c(t), remote workers per worker whatever the sector (default 0).
 
     Examples
     --------
@@ -99,14 +105,21 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
     >>> t = sector_weekly(np.array([[0.3]]), w, tau, np.array([1.0]), pd.DatetimeIndex(["2020-04-06"]))
     >>> t.loc[0, ["attendance", "reference", "p_unemployed"]].round(3).tolist()
     [0.3, 0.5, 0.4]
+
+    With a tenth of every sector's workers remote besides: 1 - 0.3 / 0.4 = 0.25.
+
+    >>> t = sector_weekly(np.array([[0.3]]), w, tau, np.array([1.0]), pd.DatetimeIndex(["2020-04-06"]), np.array([0.1]))
+    >>> t.loc[0, ["reference", "remote_untied", "p_unemployed"]].round(3).tolist()
+    [0.4, 0.1, 0.25]
     """
+    untied = np.zeros(len(weeks)) if untied is None else np.asarray(untied, dtype=float)
     ok = np.isfinite(attendance)
     wz = np.nan_to_num(w, nan=0.0)
     num = wz.T @ np.where(ok, attendance, 0.0)  # (20, n_weeks)
     den = wz.T @ ok.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_s = num / den
-        ref = 1.0 - tau[:, None] * adoption[None, :]
+        ref = 1.0 - tau[:, None] * adoption[None, :] - untied[None, :]
         p_s = 1.0 - np.minimum(r_s / ref, 1.0)
     n_s, n_w = r_s.shape
     return pd.DataFrame({
@@ -115,6 +128,7 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
         "attendance": r_s.ravel(),
         "weight": den.ravel(),
         "remote_adoption": np.tile(adoption, n_s),
+        "remote_untied": np.tile(untied, n_s),
         "reference": ref.ravel(),
         "p_unemployed": np.clip(p_s.ravel(), 0.0, 1.0),
     })

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.checks import require_columns
-from mobility.employment.adoption import estimate_adoption
+from mobility.employment.adoption import estimate_adoption, remote_stock
 from mobility.employment.daytime import DAYTIME_COLUMNS
 from mobility.employment.events import confirmed_runs, near_zero
 from mobility.employment.evidence import (
@@ -354,9 +354,16 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
                         "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
                         "instead of averaging over remote_intercept_max")
     q = where.to_cells(drops["posterior"])
-    remote_stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
-                    else adoption.table["remote_stock"].to_numpy(float))
-    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, remote_stock, weeks)
+    if draws is not None:  # the sector route's remote stock averaged over b like the drops' priors
+        kept = np.flatnonzero(draws.weight > 1e-6 * draws.weight.max())  # the others add nothing one can see
+        stocks = np.array([remote_stock(where.to_cells(priors[k]), run_start, usable, xx, grid[k]) for k in kept])
+        weight = draws.weight[kept] / draws.weight[kept].sum()
+        adoption.table["remote_stock"] = weight @ stocks
+        adoption.table["remote_untied"] = weight @ (grid[kept, None] * stocks)
+    stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
+             else adoption.table["remote_stock"].to_numpy(float))
+    untied = None if params.remote_adoption is not None else adoption.table["remote_untied"].to_numpy(float)
+    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, stock, weeks, untied)
     p_s = sectors["p_unemployed"].to_numpy().reshape(len(tau), n_w)
     weight = sectors["weight"].to_numpy().reshape(len(tau), n_w)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -233,3 +233,14 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     cells = emp.loc[list(zip(draws.users[draws.user], draws.weeks[draws.week]))].to_numpy()
     usable = np.isfinite(cells)
     assert usable.mean() > 0.5 and np.allclose(cells[usable], (draws.weight @ draws.posterior)[draws.drop[usable]])
+    # the sector route's reference takes the same remote work: a(t) per teleworkable job and c(t) per worker
+    sec, sec0 = averaged.tables["sector_weekly"], fixed.tables["sector_weekly"]
+    tau_s = sec["sector"].map(tau).to_numpy()
+    assert np.allclose(sec["reference"], 1 - tau_s * sec["remote_adoption"] - sec["remote_untied"])
+    assert (sec0["remote_untied"] == 0).all() and (sec["remote_untied"] >= 0).all()
+    assert sec["remote_untied"].max() > 0.01
+    table = averaged.tables["remote_adoption"]
+    assert np.allclose(table["remote_untied"], sec.groupby("week", sort=True)["remote_untied"].first())
+    after = pd.to_datetime(sec["week"]) >= "2020-03-16"
+    assert sec.loc[after, "reference"].mean() < sec0.loc[after, "reference"].mean()  # more of the absence is remote
+    assert sec.loc[after, "p_unemployed"].mean() < sec0.loc[after, "p_unemployed"].mean()
