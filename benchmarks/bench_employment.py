@@ -374,9 +374,11 @@ def why_not_found(employment: pd.DataFrame, truth_status: pd.DataFrame, drops: p
 
 
 def why_counts(run_dir: Path, region_dir: Path) -> dict:
-    """:func:`why_not_found` of a finished run, counted: ``{method: {role: {reason: n}}}`` with the roles of
-    :func:`kinds_of_people` and ``all``; ``not_scored``: true job losers left out of the scores (no week of a
-    known status: no baseline workplace found, or no data), by role."""
+    """:func:`why_not_found` of a finished run, counted: ``{method: {group: {reason: n}}}`` for ``all`` and each
+    role of :func:`kinds_of_people`, and ``{method: {"by_schedule": {schedule: {reason: n}}}}`` for its other
+    breakdowns (``by_workplace_kind``, ``by_phone_kind``) where the region has them; ``not_scored``: true job
+    losers left out of the scores (no week of a known status: no baseline workplace found, or no data), by
+    role."""
     import mobility
     from mobility.employment.params import EmploymentParams
 
@@ -384,12 +386,17 @@ def why_counts(run_dir: Path, region_dir: Path) -> dict:
     employment = mobility.read_table(run_dir, "employment_weekly")
     drops = mobility.read_table(run_dir, "drop_evidence") if (Path(run_dir) / "drop_evidence").exists() else None
     table = why_not_found(employment, truth["weekly_status"], drops, k=EmploymentParams().min_event_weeks)
-    role = kinds_of_people(truth["people"])["role"]
+    kinds = kinds_of_people(truth["people"])
+    role = kinds.pop("role")
     table["role"] = table["user_id"].map(role).fillna("no job at the start").to_numpy()
+    count = lambda h: {reason: int(n) for reason, n in h["reason"].value_counts().reindex(
+        list(WHY_REASONS)).dropna().items()}
     out = {}
     for method, g in table.groupby("method"):
-        out[method] = {r: {reason: int(n) for reason, n in h["reason"].value_counts().reindex(
-            list(WHY_REASONS)).dropna().items()} for r, h in [("all", g), *g.groupby("role")]}
+        out[method] = {r: count(h) for r, h in [("all", g), *g.groupby("role")]}
+        for name, groups in kinds.items():
+            label = g["user_id"].map(groups).fillna("unknown")
+            out[method][f"by_{name}"] = {str(k): count(h) for k, h in g.groupby(label.to_numpy())}
     ws = truth["weekly_status"]
     losers = set(ws.loc[ws["status"].astype(str) == "unemployed", "user_id"].astype(str))
     scored = set(table["user_id"])

@@ -147,7 +147,8 @@ def test_employment_scores_why_give_each_lost_loser_its_reason(tmp_path):
     write_parquet(pd.DataFrame({"user_id": ids, "work_cbg": "421010001001", "goes_remote": [people[u][2] is not None
                                                                                               for u in ids],
                                 "job_loss_date": pd.to_datetime([at(loss[u]) for u in ids]),
-                                "remote_start_date": pd.to_datetime([at(people[u][2]) for u in ids])}),
+                                "remote_start_date": pd.to_datetime([at(people[u][2]) for u in ids]),
+                                "schedule": ["part_time" if u == "a" else "day" for u in ids]}),
                   truth / "people.parquet")
     frames = []
     for method, col in (("signal", 3), ("classifier", 4)):
@@ -175,6 +176,9 @@ def test_employment_scores_why_give_each_lost_loser_its_reason(tmp_path):
     assert why["classifier"]["all"] == {**why["signal"]["all"], "found": 1, "dated late, loss week known": 1}
     assert why["signal"]["remote job loser"] == {"remote before the loss": 1}
     assert sum(why["signal"]["on-site job loser"].values()) == 8 and why["not_scored"] == {"on-site job loser": 1}
+    assert why["signal"]["by_schedule"]["part_time"] == {"found": 1}
+    assert why["classifier"]["by_schedule"]["part_time"] == {"dated late, loss week known": 1}
+    assert sum(why["classifier"]["by_schedule"]["day"].values()) == 8
     for method in ("signal", "classifier"):
         s = out["scores"][method]
         assert s["job_losers"] == 9 and round(s["losers_found_within_1"] * 9) == why[method]["all"]["found"]
