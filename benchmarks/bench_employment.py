@@ -326,14 +326,18 @@ def why_not_found(employment: pd.DataFrame, truth_status: pd.DataFrame, drops: p
                               status=truth_status["status"].astype(str))
     tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])].sort_values(["user_id", "week"])
     loss_week = job_loss_weeks(tru.loc[tru["status"] == "unemployed", ["user_id", "week", "weeks_since_job_loss"]])
+    tru = tru[tru["user_id"].isin(loss_week.index)]  # the losers' weeks only (100,000 people: 3.9 million rows)
     by_user = {u: g for u, g in tru.groupby("user_id", sort=False)}
+    if drops is not None:
+        drops = drops[drops["user_id"].astype(str).isin(loss_week.index)]
     rows = []
     for method, e in employment.groupby("method", sort=True):
+        e = e[e["user_id"].astype(str).isin(loss_week.index)]
         e = e.assign(user_id=e["user_id"].astype(str), week=pd.to_datetime(e["week"]),
                      status=e["status"].astype(str))
-        detected = job_loss_weeks(e, str(method))
+        detected = job_loss_weeks(e, str(method)) if len(e) else pd.Series(dtype="datetime64[ns]")
         known = e[e["status"].isin(["employed", "unemployed"])]
-        scored = set(known["user_id"]) & set(tru.merge(known[["user_id", "week"]], on=["user_id", "week"])["user_id"])
+        scored = set(tru.merge(known[["user_id", "week"]], on=["user_id", "week"])["user_id"])
         status_of = e.set_index(["user_id", "week"])["status"]
         in_drop = (_drop_weeks(drops, known).groupby(["user_id", "week"])["posterior"].max()
                    if drops is not None and len(drops) else pd.Series(dtype=float))
