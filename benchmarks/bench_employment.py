@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_employment.py evidence [--region synthetic] [--seeds 20200316 2] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py checks --run DIR/run-20200316-1000 --region-dir DIR/region-20200316-1000
-    python benchmarks/bench_employment.py scores --run RUN --region-dir REGION [--limits] [--separation]
+    python benchmarks/bench_employment.py scores --run RUN --region-dir REGION [--limits] [--separation] [--why]
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
     python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py intercept --run RUN --region-dir REGION --config TOML [--no-labels] [--out DIR]
@@ -32,7 +32,8 @@ unemployed weeks only, and the population model against the truth; transfers too
 ``scores`` scores a finished run (e.g. one of ``bench_scale.py``'s) as ``evidence`` scores its own: both methods
 against the truth, by kind of person (:func:`run_scores`), reading only the truth tables it needs; ``--limits``
 and ``--separation`` add :func:`limits` (recomputes the daytime table from the run's visits) and
-:func:`separation`.
+:func:`separation`; ``--why`` adds :func:`why_counts`: each true job loser not found, with the first reason
+that holds (:func:`why_not_found`), by method and kind of person.
 
 ``speed`` simulates a dense weekly attendance panel (teleworkers, job losers, silent weeks, part-timers) with
 daytime features and times the stage from the panel on: signal, classifier features, cross-fitted training
@@ -77,11 +78,29 @@ def _headline(scores: dict) -> dict:
 def kinds_of_people(people: pd.DataFrame) -> dict[str, pd.Series]:
     """Breakdowns of workers (user_id -> group): ``role`` (on-site or remote worker, on-site or remote job
     loser; remote: went remote before any loss), and the region's ``schedule``, ``workplace_kind`` and
-    ``phone_kind`` where it has them. People without a job at the start are left out."""
+    ``phone_kind`` where it has them. People without a job at the start are left out.
+
+    A job loser whose remote start (``remote_start_date``, where the region has it) falls on or after the loss
+    never went remote: an on-site job loser (until stop 30 ``goes_remote`` alone decided, which put 5-6 on-site
+    losers a region among the remote ones).
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "work_cbg": "421010001001",
+    ...     "goes_remote": [True, True, True, False],
+    ...     "job_loss_date": pd.to_datetime(["2020-04-06", "2020-03-23", None, "2020-03-23"]),
+    ...     "remote_start_date": pd.to_datetime(["2020-03-18", "2020-03-25", "2020-03-18", None])})
+    >>> kinds_of_people(people)["role"].to_dict()
+    {'a': 'remote job loser', 'b': 'on-site job loser', 'c': 'remote worker', 'd': 'on-site job loser'}
+    """
     worker = people["work_cbg"].notna().to_numpy() | (
         people["has_job"].to_numpy(bool) if "has_job" in people.columns else False)
     ids = people["user_id"].astype(str).to_numpy()[worker]
-    remote = np.where(people["goes_remote"], "remote", "on-site").astype(str)
+    went_remote = people["goes_remote"].to_numpy(bool).copy()
+    if "remote_start_date" in people.columns:
+        loss = pd.to_datetime(people["job_loss_date"])
+        went_remote &= (loss.isna() | (pd.to_datetime(people["remote_start_date"]) < loss)).to_numpy(bool)
+    remote = np.where(went_remote, "remote", "on-site").astype(str)
     role = np.char.add(remote, np.where(people["job_loss_date"].notna(), " job loser", " worker"))
     out = {"role": pd.Series(role[worker], index=ids)}
     for col in ("schedule", "workplace_kind", "phone_kind"):
@@ -225,16 +244,169 @@ def _scores(run_dir: Path, region_dir: Path) -> dict:
     return {"model": json.loads(model_json.read_text()) if model_json.exists() else None, "scores": scores}
 
 
-def run_scores(run_dir: Path, region_dir: Path, *, with_limits: bool = False, with_separation: bool = False) -> dict:
+def run_scores(run_dir: Path, region_dir: Path, *, with_limits: bool = False, with_separation: bool = False,
+               with_why: bool = False) -> dict:
     """The scores ``evidence`` reports of its own runs (:func:`_scores`: model card, both methods' out-of-fold
-    scores by kind of person), for any finished run of a synthetic region; :func:`limits` and
-    :func:`separation` on request."""
+    scores by kind of person), for any finished run of a synthetic region; :func:`limits`, :func:`separation`
+    and :func:`why_counts` (why job losers are not found) on request."""
     entry = _scores(Path(run_dir), Path(region_dir))
+    if with_why:
+        entry["why"] = why_counts(Path(run_dir), Path(region_dir))
     if with_limits:
         entry["limits"] = limits(Path(run_dir), Path(region_dir))
     if with_separation:
         entry["separation"] = separation(Path(run_dir), Path(region_dir))
     return entry
+
+
+WHY_REASONS = ("found", "short spell", "silent", "remote before the loss", "dated early", "no drop",
+               "called remote", "dated late, loss week unknown", "dated late, loss week known", "other")
+"""The reasons of :func:`why_not_found`, in the order they are tested (the first that holds is the loser's)."""
+
+
+def _drop_weeks(drops: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """The weeks of known status each of the signal's drops holds (``drop_evidence``: ``start_week``,
+    ``covered_weeks`` of known status from it on), as ``user_id, week, posterior`` rows."""
+    rows = []
+    weeks_of = {u: g["week"].to_numpy() for u, g in known.groupby("user_id", sort=False)}
+    for u, start, n, post in zip(drops["user_id"].astype(str), pd.to_datetime(drops["start_week"]),
+                                 drops["covered_weeks"].to_numpy(int), drops["posterior"].to_numpy(float)):
+        wk = weeks_of.get(u, np.array([], dtype="datetime64[ns]"))
+        for w in wk[wk >= np.datetime64(start)][:max(n, 1)]:
+            rows.append((u, pd.Timestamp(w), post))
+    return pd.DataFrame(rows, columns=["user_id", "week", "posterior"])
+
+
+def why_not_found(employment: pd.DataFrame, truth_status: pd.DataFrame, drops: pd.DataFrame | None = None, *,
+                  k: int = 3) -> pd.DataFrame:
+    """Each true job loser of the scores (:func:`mobility.employment.validation.evaluate_against_truth`: users
+    with a known estimated status in some week of a job) and method, with the first reason of
+    :data:`WHY_REASONS` that holds for the first true job loss at week L (Monday):
+
+    * ``found``: the method's first job-loss week within +-1 week of L (what ``losers_found_within_1`` counts);
+    * ``short spell``: the first spell of unemployment in the window is shorter than ``k`` weeks (re-hired, or
+      the window ends): no k-week rule confirms it;
+    * ``silent``: fewer than ``k`` weeks of the spell have a known status (phone silent, degraded, uncovered);
+    * ``remote before the loss``: a remote week before L: attendance was near zero already, the loss leaves no
+      trace in it;
+    * ``dated early``: the first job-loss week before L - 1 (an earlier drop or run called a job loss);
+    * ``no drop`` / ``called remote``: no week of the spell called unemployed, and no sustained drop of the
+      signal (``drops``, the run's ``drop_evidence``) holds a known week of the spell / one does (the signal:
+      its posterior under the threshold; the classifier: no confirmed run of ``p_unemployed`` over it);
+    * ``dated late, loss week unknown`` / ``known``: a week of the spell is called unemployed, but the first
+      job-loss week is after L + 1, the method's status in week L unknown (the drop can only start at the next
+      week seen: interval censoring) or known;
+    * ``other``.
+
+    Returns one row per (method, loser): ``method``, ``user_id``, ``loss_week``, ``detected_week``,
+    ``lag_weeks``, ``spell_weeks``, ``spell_known_weeks``, ``drop_posterior`` (the highest posterior of a
+    signal drop holding a known week of the spell, NaN without one), ``reason``.
+
+    Examples
+    --------
+    Four losers in week 2 of six: found, silent after the loss, dated two weeks late, and a drop called
+    remote (posterior 0.2):
+
+    >>> wk = pd.date_range("2020-03-02", periods=6, freq="7D")
+    >>> truth = pd.DataFrame({"user_id": np.repeat(list("abcd"), 6), "week": np.tile(wk, 4),
+    ...     "status": np.tile(["employed"] * 2 + ["unemployed"] * 4, 4),
+    ...     "weeks_since_job_loss": pd.array(np.tile([None, None, 0, 1, 2, 3], 4), dtype="Int64")})
+    >>> st = np.array([["employed"] * 2 + ["unemployed"] * 4, ["employed"] * 3 + ["unknown"] * 3,
+    ...                ["employed"] * 4 + ["unemployed"] * 2, ["employed"] * 6]).ravel()
+    >>> since = pd.array([None, None, 0, 1, 2, 3] + [None] * 10 + [0, 1] + [None] * 6, dtype="Int64")
+    >>> emp = pd.DataFrame({"user_id": np.repeat(list("abcd"), 6), "week": np.tile(wk, 4), "method": "signal",
+    ...                     "status": st, "weeks_since_job_loss": since})
+    >>> drops = pd.DataFrame({"user_id": ["d"], "start_week": [wk[2]], "covered_weeks": [4], "posterior": [0.2]})
+    >>> why_not_found(emp, truth, drops)[["user_id", "lag_weeks", "reason"]].values.tolist()
+    [['a', 0.0, 'found'], ['b', nan, 'silent'], ['c', 2.0, 'dated late, loss week known'], ['d', nan, 'called remote']]
+    """
+    from mobility.employment.status import job_loss_weeks
+
+    tru = truth_status.assign(user_id=truth_status["user_id"].astype(str), week=pd.to_datetime(truth_status["week"]),
+                              status=truth_status["status"].astype(str))
+    tru = tru[tru["status"].isin(["employed", "remote", "unemployed"])].sort_values(["user_id", "week"])
+    loss_week = job_loss_weeks(tru.loc[tru["status"] == "unemployed", ["user_id", "week", "weeks_since_job_loss"]])
+    tru = tru[tru["user_id"].isin(loss_week.index)]  # the losers' weeks only (100,000 people: 3.9 million rows)
+    by_user = {u: g for u, g in tru.groupby("user_id", sort=False)}
+    if drops is not None:
+        drops = drops[drops["user_id"].astype(str).isin(loss_week.index)]
+    rows = []
+    for method, e in employment.groupby("method", sort=True):
+        e = e[e["user_id"].astype(str).isin(loss_week.index)]
+        e = e.assign(user_id=e["user_id"].astype(str), week=pd.to_datetime(e["week"]),
+                     status=e["status"].astype(str))
+        detected = job_loss_weeks(e, str(method)) if len(e) else pd.Series(dtype="datetime64[ns]")
+        known = e[e["status"].isin(["employed", "unemployed"])]
+        scored = set(tru.merge(known[["user_id", "week"]], on=["user_id", "week"])["user_id"])
+        status_of = e.set_index(["user_id", "week"])["status"]
+        in_drop = (_drop_weeks(drops, known).groupby(["user_id", "week"])["posterior"].max()
+                   if drops is not None and len(drops) else pd.Series(dtype=float))
+        for u, lw in loss_week.items():
+            if u not in scored:
+                continue
+            t = by_user[u]
+            after = t[t["week"] >= lw]
+            spell = after["week"].to_numpy()[np.cumprod((after["status"] == "unemployed").to_numpy()).astype(bool)]
+            st = np.array([status_of.get((u, pd.Timestamp(w)), "unknown") for w in spell])
+            spell_known = spell[st != "unknown"]
+            post = [in_drop.get((u, pd.Timestamp(w)), np.nan) for w in spell_known]
+            post = float(np.nanmax(post)) if np.isfinite(post).any() else np.nan
+            d = detected.get(u, pd.NaT)
+            lag = (d - lw).days / 7.0 if pd.notna(d) else np.nan
+            if pd.notna(d) and abs(lag) <= 1:
+                reason = "found"
+            elif len(spell) < k:
+                reason = "short spell"
+            elif len(spell_known) < k:
+                reason = "silent"
+            elif (t.loc[t["week"] < lw, "status"] == "remote").any():
+                reason = "remote before the loss"
+            elif pd.notna(d) and lag < -1:
+                reason = "dated early"
+            elif not (st == "unemployed").any():
+                reason = "no drop" if np.isnan(post) else "called remote"
+            elif pd.notna(d) and lag > 1:
+                reason = "dated late, loss week " + ("unknown" if status_of.get((u, lw), "unknown") == "unknown"
+                                                     else "known")
+            else:
+                reason = "other"
+            rows.append({"method": str(method), "user_id": u, "loss_week": lw, "detected_week": d, "lag_weeks": lag,
+                         "spell_weeks": len(spell), "spell_known_weeks": len(spell_known), "drop_posterior": post,
+                         "reason": reason})
+    return pd.DataFrame(rows, columns=["method", "user_id", "loss_week", "detected_week", "lag_weeks", "spell_weeks",
+                                       "spell_known_weeks", "drop_posterior", "reason"])
+
+
+def why_counts(run_dir: Path, region_dir: Path) -> dict:
+    """:func:`why_not_found` of a finished run, counted: ``{method: {group: {reason: n}}}`` for ``all`` and each
+    role of :func:`kinds_of_people`, and ``{method: {"by_schedule": {schedule: {reason: n}}}}`` for its other
+    breakdowns (``by_workplace_kind``, ``by_phone_kind``) where the region has them; ``not_scored``: true job
+    losers left out of the scores (no week of a known status: no baseline workplace found, or no data), by
+    role."""
+    import mobility
+    from mobility.employment.params import EmploymentParams
+
+    truth = truth_tables(region_dir, "people", "weekly_status")
+    employment = mobility.read_table(run_dir, "employment_weekly")
+    drops = mobility.read_table(run_dir, "drop_evidence") if (Path(run_dir) / "drop_evidence").exists() else None
+    table = why_not_found(employment, truth["weekly_status"], drops, k=EmploymentParams().min_event_weeks)
+    kinds = kinds_of_people(truth["people"])
+    role = kinds.pop("role")
+    table["role"] = table["user_id"].map(role).fillna("no job at the start").to_numpy()
+    count = lambda h: {reason: int(n) for reason, n in h["reason"].value_counts().reindex(
+        list(WHY_REASONS)).dropna().items()}
+    out = {}
+    for method, g in table.groupby("method"):
+        out[method] = {r: count(h) for r, h in [("all", g), *g.groupby("role")]}
+        for name, groups in kinds.items():
+            label = g["user_id"].map(groups).fillna("unknown")
+            out[method][f"by_{name}"] = {str(k): count(h) for k, h in g.groupby(label.to_numpy())}
+    ws = truth["weekly_status"]
+    losers = set(ws.loc[ws["status"].astype(str) == "unemployed", "user_id"].astype(str))
+    scored = set(table["user_id"])
+    out["not_scored"] = pd.Series([role.get(u, "no job at the start") for u in sorted(losers - scored)],
+                                  dtype=object).value_counts().astype(int).to_dict()
+    return out
 
 
 def with_model(config: Path, model_dir: Path) -> Path:
@@ -600,6 +772,7 @@ def main() -> None:
     ap.add_argument("--region-dir", type=Path, help="checks, scores: its synthetic region folder")
     ap.add_argument("--limits", action="store_true", help="scores: add limits() (reads the run's visits)")
     ap.add_argument("--separation", action="store_true", help="scores: add separation()")
+    ap.add_argument("--why", action="store_true", help="scores: add why_counts(), why job losers are not found")
     ap.add_argument("--users", type=int)
     ap.add_argument("--weeks", type=int, default=39)
     ap.add_argument("--seeds", type=int, nargs="+", default=[20200316, 2])
@@ -623,7 +796,7 @@ def main() -> None:
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     elif a.what == "scores":
         t0 = time.perf_counter()
-        entry = run_scores(a.run, a.region_dir, with_limits=a.limits, with_separation=a.separation)
+        entry = run_scores(a.run, a.region_dir, with_limits=a.limits, with_separation=a.separation, with_why=a.why)
         entry["scores_s"] = round(time.perf_counter() - t0, 1)
         print(json.dumps(entry, indent=1, default=str))
         print(summary_rows({str(a.run): entry}).to_string(index=False))

@@ -105,6 +105,86 @@ def test_employment_scores_of_a_finished_run_without_the_true_stops(tmp_path):
         assert "by_schedule" in s and "by_phone_kind" in s
 
 
+def test_employment_scores_why_give_each_lost_loser_its_reason(tmp_path):
+    """``bench_employment.py scores --why`` on a hand-made region of ten weeks: each true job loser gets the first
+    reason that holds (``why_not_found``), the same for both methods where their statuses agree; its ``found``
+    are the scores' losers found +-1 week; a planned remote start after the loss is an on-site job loser, one
+    before it a remote job loser (``kinds_of_people``); a loser without a week of known status is not scored."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from mobility.io.atomic import write_parquet
+
+    wk = pd.date_range("2020-03-02", periods=10, freq="7D")
+    # user: (true status per week, true loss week, remote start week, signal's statuses, classifier's statuses)
+    E, R, U, N = "employed", "remote", "unemployed", "unknown"
+    lost = lambda at, until=10: [E] * at + [U] * (until - at) + [E] * (10 - until)
+    flag = lambda at: [E] * at + [U] * (10 - at)
+    people = {
+        "a": (lost(2), 2, None, flag(2), flag(5)),        # found; the classifier 3 weeks late, week 2 known
+        "b": (lost(2, 4), 2, None, [E] * 10, [E] * 10),   # re-hired after 2 weeks: short spell
+        "c": (lost(2), 2, None, [E] * 2 + [N] * 6 + [E] * 2, [E] * 2 + [N] * 6 + [E] * 2),  # silent
+        "d": ([E] + [R] * 3 + [U] * 6, 4, 1, [E] * 10, [E] * 10),  # remote first: remote before the loss
+        "e": (lost(5), 5, None, flag(2), flag(2)),        # an earlier drop called a loss: dated early
+        "f": (lost(2), 2, None, [E] * 10, [E] * 10),      # no drop
+        "g": (lost(2), 2, None, [E] * 10, [E] * 10),      # a drop of posterior 0.3: called remote
+        "h": (lost(3), 3, None, [E] * 3 + [N] * 2 + [U] * 5, [E] * 3 + [N] * 2 + [U] * 5),  # late, week 3 unknown
+        "i": ([E] * 10, None, None, [E] * 10, [E] * 10),  # a stayer
+        "j": (lost(2), 2, None, [N] * 10, [N] * 10),      # never seen: not scored
+        "k": (lost(2), 2, 4, flag(3), flag(3)),           # remote planned after the loss: on-site, found
+    }
+    ids = sorted(people)
+    status = np.array([people[u][0] for u in ids])
+    loss = {u: people[u][1] for u in ids}
+    since = pd.array([c - loss[u] if loss[u] is not None and c >= loss[u] else None for u in ids for c in range(10)],
+                     dtype="Int64")
+    truth = tmp_path / "region" / "truth"
+    write_parquet(pd.DataFrame({"user_id": np.repeat(ids, 10), "week": np.tile(wk, len(ids)),
+                                "status": status.ravel(), "weeks_since_job_loss": since}), truth / "weekly_status.parquet")
+    at = lambda i: None if i is None else wk[i]
+    write_parquet(pd.DataFrame({"user_id": ids, "work_cbg": "421010001001", "goes_remote": [people[u][2] is not None
+                                                                                              for u in ids],
+                                "job_loss_date": pd.to_datetime([at(loss[u]) for u in ids]),
+                                "remote_start_date": pd.to_datetime([at(people[u][2]) for u in ids]),
+                                "schedule": ["part_time" if u == "a" else "day" for u in ids]}),
+                  truth / "people.parquet")
+    frames = []
+    for method, col in (("signal", 3), ("classifier", 4)):
+        st = np.array([people[u][col] for u in ids])
+        first = [int(np.argmax(row == U)) if (row == U).any() else None for row in st]
+        frames.append(pd.DataFrame({
+            "user_id": np.repeat(ids, 10), "week": np.tile(wk, len(ids)), "method": method, "status": st.ravel(),
+            "p_unemployed": np.where(st == U, 0.9, np.where(st == E, 0.1, np.nan)).ravel(),
+            "weeks_since_job_loss": pd.array([c - f if f is not None and c >= f else None for f in first
+                                              for c in range(10)], dtype="Int64")}))
+    run = tmp_path / "run"
+    write_parquet(pd.concat(frames, ignore_index=True), run / "employment_weekly" / "part-00000.parquet")
+    write_parquet(pd.DataFrame({"user_id": ["g", "a"], "start_week": [wk[2], wk[2]], "covered_weeks": [8, 8],
+                                "posterior": [0.3, 0.9]}), run / "drop_evidence" / "part-00000.parquet")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "benchmarks")])}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_employment.py"), "scores", "--why",
+                           "--run", str(run), "--region-dir", str(tmp_path / "region")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout[:proc.stdout.rindex("}") + 1])
+    why = out["why"]
+    assert why["signal"]["all"] == {"found": 2, "short spell": 1, "silent": 1, "remote before the loss": 1,
+                                    "dated early": 1, "no drop": 1, "called remote": 1,
+                                    "dated late, loss week unknown": 1}
+    assert why["classifier"]["all"] == {**why["signal"]["all"], "found": 1, "dated late, loss week known": 1}
+    assert why["signal"]["remote job loser"] == {"remote before the loss": 1}
+    assert sum(why["signal"]["on-site job loser"].values()) == 8 and why["not_scored"] == {"on-site job loser": 1}
+    assert why["signal"]["by_schedule"]["part_time"] == {"found": 1}
+    assert why["classifier"]["by_schedule"]["part_time"] == {"dated late, loss week known": 1}
+    assert sum(why["classifier"]["by_schedule"]["day"].values()) == 8
+    for method in ("signal", "classifier"):
+        s = out["scores"][method]
+        assert s["job_losers"] == 9 and round(s["losers_found_within_1"] * 9) == why[method]["all"]["found"]
+        assert s["by_group"]["remote job loser"]["job_losers"] == 1
+
+
 def test_employment_checks_read_a_run_partition_by_partition(tmp_path, load_script):
     """``bench_employment``'s signal and features of a finished run, computed one partition of visits at a time
     as the pipeline does (the 100,000-user run's visits do not fit in memory at once with the rest), equal those
