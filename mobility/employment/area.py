@@ -913,7 +913,7 @@ def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: n
     keys = list(draws)
     keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
     n_r = len(next(iter(draws.values()))) if keys else 0
-    pick = np.random.default_rng([ap.seed, 3]).choice(len(keep), size=n_r, p=weight)
+    pick = np.random.default_rng([ap.seed, 4]).choice(len(keep), size=n_r, p=weight)  # its own stream (3: sectors)
     for key in keys:
         with np.errstate(invalid="ignore"):
             shift = rates[key] - np.tensordot(weight, rates[key], axes=1)[None]
