@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mobility.longitudinal.outputs import COMPARISON_NOTE, OUTCOME_NOTE
-from mobility.report.methods import CAVEATS, TRANSFER_AREA, UNCALIBRATED_SIGNAL
+from mobility.report.methods import CAVEATS, TRANSFER_AREA, UNCALIBRATED_SIGNAL, uncalibrated_signal
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / ".." / "shared" / "data" / "real"
@@ -260,6 +260,7 @@ def test_area_runs_scores_a_finished_run_under_each_setting(tmp_path):
 
 
 READER_NOTES = {"report caveats": " ".join(CAVEATS), "uncalibrated signal": UNCALIBRATED_SIGNAL,
+                "uncalibrated signal, b known": uncalibrated_signal(False),
                 "transferred model": TRANSFER_AREA, "comparisons": COMPARISON_NOTE, "outcomes": OUTCOME_NOTE}
 """Texts readers see (the report's caveats and warnings, the longitudinal README's notes) that cite benchmarks."""
 

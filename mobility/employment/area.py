@@ -55,7 +55,10 @@ not explain (the intercept b, :func:`mobility.employment.evidence.remote_interce
 a thousand people pins down poorly; given ``intercept`` (:class:`~mobility.employment.evidence.InterceptDraws`),
 each replicate draws b from its posterior (seeded) and adds the change of the point rate at that b, its drops'
 cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
-holds the doubt about b as well (law of total variance: within b as before, plus between values of b). With
+holds most of the doubt about b as well (law of total variance: within b as before, plus between values of b).
+Outside drops the probabilities keep the sector shares averaged over b (:mod:`mobility.employment.sector`): on
+a simulated panel of 800 workers that part moved the rates by about a fifth of b's spread, which the intervals
+do not draw (nor does the sector route's bootstrap, which holds its remote stock fixed). With
 labels the recalibration learns the probabilities' error, b's included, so b is not drawn there. What no
 interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
 left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
@@ -884,11 +887,16 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
 def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, member: np.ndarray,
                     ap: AreaParams, keys) -> tuple[np.ndarray, np.ndarray, dict]:
     """The ``expected`` point rates of each (level, period) in ``keys`` at each value of b whose posterior
-    weight passes :data:`INTERCEPT_MIN_WEIGHT`: the drops' cells take their posterior at that b, silent weeks
-    are filled again from them (:func:`fill_gaps`), the rest of the panel stays. Returns those b's indices in
-    the grid, their weights (summing to 1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
-    keep = np.flatnonzero(intercept.weight > INTERCEPT_MIN_WEIGHT * intercept.weight.max())
+    weight counts (:meth:`~mobility.employment.evidence.InterceptDraws.kept`): the drops' cells take their
+    posterior at that b, silent weeks are filled again from them (:func:`fill_gaps`), the rest of the panel stays
+    (outside drops the probabilities keep the sector shares averaged over b). Returns those b's indices in the
+    grid, their weights (summing to 1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
+    keep, weight = intercept.kept()
     rows, cols, drop = intercept.cells_in(panel.users, panel.weeks)
+    if len(rows) == 0 and len(intercept.drop):
+        warnings.warn("area_unemployment: none of the signal's drops is in the panel (other users or weeks, e.g. "
+                      "weeks in another time zone): the intervals take the remote-adoption intercept b as known",
+                      RuntimeWarning, stacklevel=3)
     seen = panel.observed[rows, cols]
     rows, cols, drop = rows[seen], cols[seen], drop[seen]
     raw = np.where(panel.observed, panel.p, np.nan)
@@ -901,7 +909,6 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
         num, den = _cell_sums(p_b, w0[None], lf, panel.area, len(panel.areas))
         for key in keys:
             rates[key].append(_rate(*_aggregate(num, den, panel, *key)[:2])[0])
-    weight = intercept.weight[keep] / intercept.weight[keep].sum()
     return keep, weight, {key: np.stack(v) for key, v in rates.items()}
 
 
@@ -1011,11 +1018,6 @@ def _replicate_rates(panel, weights, cal, estimators, base, w0, member, ap, leve
     done = (mapper or _serial)(one, chunks)
     return {e: {k: np.concatenate([d[e][k] for d in done], axis=0) if done else np.empty((0,)) for k in keys}
             for e in estimators}
-
-
-INTERCEPT_MIN_WEIGHT = 1e-6
-"""Values of b whose posterior weight is below this share of the largest are not drawn (their rates are not
-computed: at 100,000 users most of the grid)."""
 
 
 def _serial(fn, items) -> list:

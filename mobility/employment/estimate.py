@@ -321,7 +321,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     if wac_county is not None:  # what the sector route needs of the signal, taken before the signal goes
         n_users = workplace_users(signal, features) if "work_cbg" in features.columns else None
         replicates = sector_replicates(signal, telework, area_params)
-    intercept = signal.intercept
+    intercept = signal.intercept  # used where no labels recalibrate the rates (area_unemployment decides)
     del signal  # its matrices and its own status table: about 1 GB at 100,000 users x 39 weeks
     area = [area_unemployment(tables["employment_weekly"], users["home_cbg"], weights=weights, labels=labels_truth,
                               params=params, area_params=area_params, mapper=mapper, intercept=intercept)]

@@ -71,6 +71,9 @@ NIGHT_CLOCK_H = (22.0, 6.0)
 """Usual work hours centred between these clock hours (``usual_clock_h``) are the night: hours in which people do
 not go out, working or not, so outings in them cannot tell remote work from a job loss; the score reads the
 whole day's outings of such a worker instead."""
+INTERCEPT_MIN_WEIGHT = 1e-6
+"""Values of b whose posterior weight is below this share of the largest are left out where the rates or stocks
+are computed per b (:meth:`InterceptDraws.kept`)."""
 PSEUDO_COUNT = 1.0
 EM_ITERATIONS = 200
 
@@ -172,6 +175,21 @@ class InterceptDraws:
         user, week = np.nonzero(drops.cell_drop >= 0)
         return cls(np.asarray(b, dtype=float), np.asarray(weight, dtype=float), np.asarray(posterior, dtype=float), users, weeks,
                    user.astype(np.int32), week.astype(np.int32), drops.cell_drop[user, week].astype(np.int32))
+
+    def kept(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values of b whose weight counts (above :data:`INTERCEPT_MIN_WEIGHT` of the largest; at 100,000 users
+        most of the grid does not) and their weights, summing to 1.
+
+        Examples
+        --------
+        >>> d = InterceptDraws(np.array([0.0, 0.5, 1.0]), np.array([1e-9, 0.3, 0.6]), np.zeros((3, 0)), np.array([]),
+        ...                    pd.DatetimeIndex([]), np.array([]), np.array([]), np.array([]))
+        >>> keep, weight = d.kept()
+        >>> keep.tolist(), weight.round(3).tolist()
+        ([1, 2], [0.333, 0.667])
+        """
+        keep = np.flatnonzero(self.weight > INTERCEPT_MIN_WEIGHT * self.weight.max())
+        return keep, self.weight[keep] / self.weight[keep].sum()
 
     def cells_in(self, users: np.ndarray, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The drops' cells in another panel's rows (``users``, any order) and columns (``weeks``): row, column

@@ -4,7 +4,8 @@
   probability that u works in sector s (LODES WAC at u's work CBG, :func:`mobility.census.features.work_features`).
 * ``r~_s(t) = 1 - tau_s a(t) - c(t)``: the attendance expected if only the remote workers stayed home, ``a(t)``
   per teleworkable job, ``c(t)`` per worker whatever the sector (0 in the paper).
-* ``P_s(t) = 1 - min(R_s(t) / r~_s(t), 1)`` (the paper's formula).
+* ``P_s(t) = 1 - min(R_s(t) / r~_s(t), 1)`` (the paper's formula); the remote share ``tau_s a + c`` is capped at 1,
+  and where it reaches 1 (``r~_s = 0``) ``P_s`` is NaN: nothing is left to tell a job loss by.
 
 Remote-work adoption a(t) **(ours)**: given as ``EmploymentParams.remote_adoption`` (from the end of the
 baseline; c = 0), or the remote stock of :mod:`mobility.employment.adoption` (remote workers per teleworkable
@@ -111,6 +112,13 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
     >>> t = sector_weekly(np.array([[0.3]]), w, tau, np.array([1.0]), pd.DatetimeIndex(["2020-04-06"]), np.array([0.1]))
     >>> t.loc[0, ["reference", "remote_untied", "p_unemployed"]].round(3).tolist()
     [0.4, 0.1, 0.25]
+
+    Where the remote work reaches every job (here 0.5 x 1.4 + 0.6 > 1), nothing is left to tell a job loss by:
+    the reference is 0 and the share NaN (read as 0 by the signal and the sector route).
+
+    >>> t = sector_weekly(np.array([[0.3]]), w, tau, np.array([1.4]), pd.DatetimeIndex(["2020-04-06"]), np.array([0.6]))
+    >>> t.loc[0, ["reference", "p_unemployed"]].tolist()
+    [0.0, nan]
     """
     untied = np.zeros(len(weeks)) if untied is None else np.asarray(untied, dtype=float)
     ok = np.isfinite(attendance)
@@ -119,8 +127,8 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
     den = wz.T @ ok.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_s = num / den
-        ref = 1.0 - tau[:, None] * adoption[None, :] - untied[None, :]
-        p_s = 1.0 - np.minimum(r_s / ref, 1.0)
+        ref = 1.0 - np.minimum(tau[:, None] * adoption[None, :] + untied[None, :], 1.0)  # remote: a share
+        p_s = np.where(ref > 0, 1.0 - np.minimum(r_s / ref, 1.0), np.nan)  # all remote: job loss not told
     n_s, n_w = r_s.shape
     return pd.DataFrame({
         "sector": np.repeat(np.array(SECTORS), n_w),

@@ -355,9 +355,8 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
                         "instead of averaging over remote_intercept_max")
     q = where.to_cells(drops["posterior"])
     if draws is not None:  # the sector route's remote stock averaged over b like the drops' priors
-        kept = np.flatnonzero(draws.weight > 1e-6 * draws.weight.max())  # the others add nothing one can see
+        kept, weight = draws.kept()
         stocks = np.array([remote_stock(where.to_cells(priors[k]), run_start, usable, xx, grid[k]) for k in kept])
-        weight = draws.weight[kept] / draws.weight[kept].sum()
         adoption.table["remote_stock"] = weight @ stocks
         adoption.table["remote_untied"] = weight @ (grid[kept, None] * stocks)
     stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None

@@ -118,19 +118,29 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-UNCALIBRATED_SIGNAL = (
-    "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On most of "
-    "the project's synthetic regions they came within a few points of the true county rates on average, too high "
-    "on some and too low on others, but on one draw of people they were far too high: where the teleworkability "
-    "of workplaces says little about who starts working from home, an absence from the workplace that is remote "
-    "work looks like a job loss. Their 95% intervals carry the sampling of people and the model's doubt about "
-    "how much of the absence is remote work (wide on a panel of a thousand people), not the model's own error: "
-    "where everyone went remote in the same week, on that one draw, and on panels of tens of thousands of people "
-    "(narrow intervals), the truth fell outside most of them. Read them as "
-    "estimates with a bias of unknown size and sign, not as official rates, and give the run a labelled panel "
-    "([employment] labels) before publishing them. A model trained on another region ([employment] model) is a "
-    "transfer: how it carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's "
-    "own probabilities and a transferred model\").")
+def uncalibrated_signal(intercept_drawn: bool) -> str:
+    """The report's warning on the signal's rates where no labelled panel recalibrated them; its sentence on the
+    intervals says whether they drew the part of remote work that teleworkability does not explain (b) or took
+    it as known (no daytime evidence, or ``remote_intercept_max = 0``)."""
+    intervals = ("Their 95% intervals carry the sampling of people and the model's doubt about how much of the "
+                 "absence is remote work (wide on a panel of a thousand people), not the model's own error: where "
+                 "everyone went remote in the same week, on that one draw, and on panels of tens of thousands of "
+                 "people (narrow intervals), the truth fell outside most of them." if intercept_drawn else
+                 "Their 95% intervals carry the sampling of people only, neither the model's doubt about how much "
+                 "of the absence is remote work nor its own error: they are too narrow.")
+    return (
+        "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On most "
+        "of the project's synthetic regions they came within a few points of the true county rates on average, "
+        "too high on some and too low on others, but on one draw of people they were far too high: where the "
+        "teleworkability of workplaces says little about who starts working from home, an absence from the "
+        f"workplace that is remote work looks like a job loss. {intervals} Read them as estimates with a bias of "
+        "unknown size and sign, not as official rates, and give the run a labelled panel ([employment] labels) "
+        "before publishing them. A model trained on another region ([employment] model) is a transfer: how it "
+        "carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's own "
+        "probabilities and a transferred model\").")
+
+
+UNCALIBRATED_SIGNAL = uncalibrated_signal(True)
 
 
 TRANSFER_AREA = (
@@ -213,7 +223,7 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
                          f"teleworkability of workplaces does not explain (b, from 0 to 1) from its posterior: mean "
                          f"{drawn['mean']:.2f}, standard deviation {drawn['sd']:.2f}.")
         if method == "signal":
-            warnings.append(UNCALIBRATED_SIGNAL)
+            warnings.append(uncalibrated_signal(bool(drawn)))
         else:
             lines.append("The probabilities keep the model's own calibration, from its training region.")
     return lines, " ".join(warnings) or None

@@ -596,3 +596,54 @@ def test_with_labels_the_intercept_is_left_to_the_recalibration():
     with_draws = area_unemployment(emp, homes, intercept=draws, **kw)
     pd.testing.assert_frame_equal(with_draws, area_unemployment(emp, homes, **kw))
     assert "remote_intercept" not in with_draws.attrs["calibration"]["signal"]
+
+
+def test_intercept_rates_find_the_drops_in_the_area_panel():
+    """The signal's users in another order than the panel's (which sorts them by county), a user with a drop but
+    no home (not in the panel), two counties, silent weeks inside drops (filled from their neighbours): at each
+    b, ``intercept_rates`` gives the rates of ``area_unemployment`` on the table with the drops' cells at that b,
+    and the point rate is their weighted mean (a reviewer's check, kept)."""
+    from mobility.employment.area import intercept_rates, method_panels
+    from mobility.employment.evidence import InterceptDraws, drops_of
+    from mobility.employment.params import AreaParams
+
+    rng = np.random.default_rng(7)
+    n_u, n_w = 30, 8
+    users = np.array([f"u{i:02d}" for i in rng.permutation(n_u)])
+    weeks = pd.date_range("2020-03-02", periods=n_w, freq="7D")
+    run_start = np.full((n_u, n_w), -1)
+    for i in range(0, n_u, 2):
+        start = rng.integers(1, 6)
+        run_start[i, start:] = start
+    usable = rng.random((n_u, n_w)) > 0.25
+    drops = drops_of(run_start)
+    weight = np.array([0.2, 0.5, 0.3])
+    posterior = np.sort(rng.random((3, drops.user.size)), axis=0)[::-1]
+    outside = rng.random((n_u, n_w)) * 0.1
+
+    def table(q):
+        p = np.where(usable, np.where(run_start >= 0, drops.to_cells(q), outside), np.nan)
+        return pd.DataFrame({"user_id": np.repeat(users, n_w), "week": np.tile(weeks.values, n_u),
+                             "status": np.where(usable, "employed", "unknown").ravel(), "p_unemployed": p.ravel(),
+                             "method": "signal"})
+
+    homes = pd.DataFrame({"user_id": users, "home_cbg": np.where(np.arange(n_u) % 3 == 0, "421010001001",
+                                                                 "420030001001")}).iloc[1:]
+    ap = AreaParams(replicates=20, max_fill_weeks=2)
+    kw = dict(levels=("county",), periods=("week", "month"), area_params=ap,
+              params=EmploymentParams(min_cell_users=1))  # no cell suppressed
+    emp = table(weight @ posterior)
+    draws = InterceptDraws.of(drops, users, weeks, np.array([0.0, 0.5, 1.0]), weight, posterior)
+    (_, panel), = method_panels(emp, homes, None, ap)
+    keys = [("county", "week"), ("county", "month")]
+    keep, w, rates = intercept_rates(panel, draws, np.ones(len(panel.users)), np.isfinite(panel.p), ap, keys)
+    assert keep.tolist() == [0, 1, 2] and w == pytest.approx(weight)
+    point = area_unemployment(emp, homes, **kw)
+    for j, b in enumerate(keep):
+        at_b = area_unemployment(table(posterior[b]), homes, **kw)
+        for key in keys:
+            expected = at_b[at_b["period"] == key[1]].sort_values(["area", "period_start"])["rate"].to_numpy()
+            assert rates[key][j].ravel() == pytest.approx(expected, abs=1e-6)
+    for key in keys:
+        expected = point[point["period"] == key[1]].sort_values(["area", "period_start"])["rate"].to_numpy()
+        assert np.tensordot(w, rates[key], 1).ravel() == pytest.approx(expected, abs=1e-6)

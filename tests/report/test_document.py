@@ -79,8 +79,11 @@ def test_provenance_names_the_model_and_warns_only_where_the_rates_are_not_to_be
     assert estimates_provenance(_employment(area_calibration=calibrated), "signal")[1] is None
     assert estimates_provenance(_employment(area_calibration={"signal": "no labels"}), "signal")[1].startswith(
         "No labelled panel recalibrated these rates")
-    lines, _ = estimates_provenance(_employment(area_calibration={"signal": "no labels"},
+    lines, drawn = estimates_provenance(_employment(area_calibration={"signal": "no labels"},
                                                remote_intercept={"signal": {"values": 9, "mean": 0.5123, "sd": 0.08}}),
                                     "signal")
     assert lines[-1].endswith("from its posterior: mean 0.51, standard deviation 0.08.")
+    assert "the model's doubt about how much of the absence is remote work (wide" in drawn
+    _, known = estimates_provenance(_employment(area_calibration={"signal": "no labels"}), "signal")
+    assert "sampling of people only" in known and "doubt about how much of the absence is remote work (wide" not in known
     assert estimates_provenance({"stages": {}}, "signal") == ([], None)
