@@ -56,9 +56,9 @@ a thousand people pins down poorly; given ``intercept`` (:class:`~mobility.emplo
 each replicate draws b from its posterior (seeded) and adds the change of the point rate at that b, its drops'
 cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
 holds most of the doubt about b as well (law of total variance: within b as before, plus between values of b).
-Outside drops the probabilities keep the sector shares averaged over b (:mod:`mobility.employment.sector`): on
-a simulated panel of 800 workers that part moved the rates by about a fifth of b's spread, which the intervals
-do not draw (nor does the sector route's bootstrap, which holds its remote stock fixed). With
+Outside drops the probabilities follow b too, through the sector shares (:mod:`mobility.employment.sector`):
+they are redrawn with it where the draws carry them (the signal's do); the sector route's own bootstrap holds
+its remote stock fixed and does not draw b. With
 labels the recalibration learns the probabilities' error, b's included, so b is not drawn there. What no
 interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
 left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
@@ -888,9 +888,10 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
                     ap: AreaParams, keys) -> tuple[np.ndarray, np.ndarray, dict]:
     """The ``expected`` point rates of each (level, period) in ``keys`` at each value of b whose posterior
     weight counts (:meth:`~mobility.employment.evidence.InterceptDraws.kept`): the drops' cells take their
-    posterior at that b, silent weeks are filled again from them (:func:`fill_gaps`), the rest of the panel stays
-    (outside drops the probabilities keep the sector shares averaged over b). Returns those b's indices in the
-    grid, their weights (summing to 1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
+    posterior at that b, the observed cells outside drops their probability at that b where the draws carry it
+    (:meth:`~mobility.employment.evidence.InterceptDraws.outside`), and silent weeks are filled again from them
+    (:func:`fill_gaps`). Returns those b's indices in the grid, their weights (summing to 1) and per key the
+    rates, ``(n_b, n_areas, n_periods)``."""
     keep, weight = intercept.kept()
     rows, cols, drop = intercept.cells_in(panel.users, panel.weeks)
     if len(rows) == 0 and len(intercept.drop):
@@ -900,10 +901,17 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
     seen = panel.observed[rows, cols]
     rows, cols, drop = rows[seen], cols[seen], drop[seen]
     raw = np.where(panel.observed, panel.p, np.nan)
+    outside = None
+    if intercept.share is not None:
+        srow, scol = intercept.index_in(panel.users, panel.weeks)
+        outside = panel.observed & (srow >= 0)[:, None] & (scol >= 0)[None, :]
+        outside[rows, cols] = False
     lf = member.astype(np.float32)
     rates = {key: [] for key in keys}
     for b in keep:
         p_b = raw.copy()
+        if outside is not None:
+            p_b = np.where(outside, np.clip(intercept.outside(b, np.maximum(srow, 0), np.maximum(scol, 0)), 0, 1), p_b)
         p_b[rows, cols] = intercept.posterior[b, drop]
         p_b = np.nan_to_num(fill_gaps(p_b, ap.max_fill_weeks)).astype(np.float32)
         num, den = _cell_sums(p_b, w0[None], lf, panel.area, len(panel.areas))

@@ -145,7 +145,10 @@ class InterceptDraws:
     posterior at each b (``posterior``, ``(n_b, n_drops)``), and the panel cells each drop covers: ``user``,
     ``week`` (indices into ``users``, ``weeks``) and ``drop``. A drop's cells take its posterior as their
     ``p_unemployed`` (:mod:`mobility.employment.status`); :mod:`mobility.employment.area` draws b per bootstrap
-    replicate.
+    replicate. Outside drops a cell's probability is the sector job-loss share of the person's sectors times
+    the fall of attendance (``absence``); the shares depend on b through the sector route's remote stock:
+    :meth:`with_outside` adds them per b (``share``, ``overall``, the users' sector weights ``user_sector``
+    summing to 1, ``known`` where a user has them), and :meth:`outside` gives those cells at a b.
 
     Examples
     --------
@@ -168,6 +171,11 @@ class InterceptDraws:
     user: np.ndarray
     week: np.ndarray
     drop: np.ndarray
+    share: np.ndarray | None = None
+    overall: np.ndarray | None = None
+    user_sector: np.ndarray | None = None
+    known: np.ndarray | None = None
+    absence: np.ndarray | None = None
 
     @classmethod
     def of(cls, drops: Drops, users: np.ndarray, weeks: pd.DatetimeIndex, b: np.ndarray, weight: np.ndarray,
@@ -190,6 +198,34 @@ class InterceptDraws:
         """
         keep = np.flatnonzero(self.weight > INTERCEPT_MIN_WEIGHT * self.weight.max())
         return keep, self.weight[keep] / self.weight[keep].sum()
+
+    def with_outside(self, kept: np.ndarray, shares: list[tuple[np.ndarray, np.ndarray]], user_sector: np.ndarray,
+                     known: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
+        """Add the probabilities outside drops: for each kept b (``kept``, indices into ``b``) the sector shares
+        ``(20, n_weeks)`` and the overall share ``(n_weeks,)`` (``shares``), the users' sector weights summing to
+        1 ``(n_users, 20)``, whether a user has them, and each cell's fall of attendance ``(n_users, n_weeks)``."""
+        n_b, n_w = len(self.b), len(self.weeks)
+        self.share = np.zeros((n_b, user_sector.shape[1], n_w))
+        self.overall = np.zeros((n_b, n_w))
+        for k, (share, overall) in zip(kept, shares):
+            self.share[k], self.overall[k] = np.nan_to_num(share), overall
+        self.user_sector, self.known = user_sector, np.asarray(known, dtype=bool)
+        self.absence = np.asarray(absence, dtype=np.float32)
+        return self
+
+    def outside(self, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The probabilities outside drops at the ``k``-th b, ``(len(rows), len(cols))``, for the users ``rows``
+        and weeks ``cols`` (indices into ``users``, ``weeks``): ``p_u(t) (1 - r)`` of
+        :mod:`mobility.employment.status` with the sector shares of that b."""
+        share = self.share[k][:, cols]
+        p_u = np.where(self.known[rows, None], self.user_sector[rows] @ share, self.overall[k][None, cols])
+        return np.nan_to_num(p_u) * self.absence[np.ix_(rows, cols)]
+
+    def index_in(self, users: np.ndarray, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+        """For another panel's rows (``users``) and columns (``weeks``), the index of each in ``users`` and
+        ``weeks`` here (-1: not here)."""
+        return (pd.Index(np.asarray(self.users, dtype=object)).get_indexer(np.asarray(users, dtype=object)),
+                pd.DatetimeIndex(self.weeks).get_indexer(pd.DatetimeIndex(weeks)))
 
     def cells_in(self, users: np.ndarray, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The drops' cells in another panel's rows (``users``, any order) and columns (``weeks``): row, column

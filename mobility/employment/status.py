@@ -315,6 +315,15 @@ def signal_status(panel: pd.DataFrame, features: pd.DataFrame, telework: pd.Seri
     return signal_from_inputs(signal_inputs(panel, daytime=daytime), features, telework, params=params)
 
 
+def _shares(sectors: pd.DataFrame, n_sectors: int, n_weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sector job-loss shares of a ``sector_weekly`` table, ``(n_sectors, n_weeks)``, and their mean over
+    the sectors weighted by their workers (the share of a user without sector weights)."""
+    p_s = sectors["p_unemployed"].to_numpy().reshape(n_sectors, n_weeks)
+    weight = sectors["weight"].to_numpy().reshape(n_sectors, n_weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return p_s, np.nansum(p_s * weight, axis=0) / weight.sum(axis=0)
+
+
 def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: pd.Series, *,
                        params: EmploymentParams | None = None) -> SignalResult:
     """:func:`signal_status` on the matrices of :func:`signal_inputs` (the matrices are taken into the result,
@@ -354,23 +363,27 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
                         "drops to score): the signal keeps remote adoption in proportion to teleworkability (b = 0) "
                         "instead of averaging over remote_intercept_max")
     q = where.to_cells(drops["posterior"])
+    attendance = np.where(usable, r, np.nan)
     if draws is not None:  # the sector route's remote stock averaged over b like the drops' priors
-        kept, weight = draws.kept()
+        kept, b_weight = draws.kept()
         stocks = np.array([remote_stock(where.to_cells(priors[k]), run_start, usable, xx, grid[k]) for k in kept])
-        adoption.table["remote_stock"] = weight @ stocks
-        adoption.table["remote_untied"] = weight @ (grid[kept, None] * stocks)
+        adoption.table["remote_stock"] = b_weight @ stocks
+        adoption.table["remote_untied"] = b_weight @ (grid[kept, None] * stocks)
     stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
              else adoption.table["remote_stock"].to_numpy(float))
     untied = None if params.remote_adoption is not None else adoption.table["remote_untied"].to_numpy(float)
-    sectors = sector_weekly(np.where(usable, r, np.nan), w, tau, stock, weeks, untied)
-    p_s = sectors["p_unemployed"].to_numpy().reshape(len(tau), n_w)
-    weight = sectors["weight"].to_numpy().reshape(len(tau), n_w)
+    sectors = sector_weekly(attendance, w, tau, stock, weeks, untied)
+    p_s, overall = _shares(sectors, len(tau), n_w)
+    wz = np.nan_to_num(w, nan=0.0)
+    wsum = wz.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        overall = np.nansum(p_s * weight, axis=0) / weight.sum(axis=0)
-        wz = np.nan_to_num(w, nan=0.0)
-        wsum = wz.sum(axis=1, keepdims=True)
         p_u = np.where(wsum > 0, (wz @ np.nan_to_num(p_s)) / wsum, overall[None, :])
     drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
+    if draws is not None and params.remote_adoption is None:  # the cells outside drops at each b, for the area
+        shares = [_shares(sector_weekly(attendance, w, tau, a_b, weeks, grid[k] * a_b), len(tau), n_w)
+                  for k, a_b in zip(kept, stocks)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws.with_outside(kept, shares, np.where(wsum > 0, wz / wsum, 0.0), wsum[:, 0] > 0, drop)
     p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
     with np.errstate(invalid="ignore"):

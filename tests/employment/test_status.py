@@ -244,3 +244,37 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     after = pd.to_datetime(sec["week"]) >= "2020-03-16"
     assert sec.loc[after, "reference"].mean() < sec0.loc[after, "reference"].mean()  # more of the absence is remote
     assert sec.loc[after, "p_unemployed"].mean() < sec0.loc[after, "p_unemployed"].mean()
+
+
+def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypatch):
+    """What the area intervals draw per b (:func:`mobility.employment.area.intercept_rates`) is the signal run with
+    all of b's weight on that value: the drops' posteriors and, outside drops, the sector shares of that b's
+    remote stock, at the first, a middle and the last value of b that carry weight."""
+    import mobility.employment.status as status
+    from mobility.employment.area import area_unemployment, intercept_rates, method_panels
+    from mobility.employment.params import AreaParams
+
+    bench = load_script("benchmarks/bench_employment.py")
+    weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(800, 30, seed=4)
+    panel = relative_attendance(weekly, base)
+    averaged = signal_status(panel, features, tau, daytime=daytime)
+    draws = averaged.intercept
+    keep, _ = draws.kept()
+    assert len(keep) >= 3
+    ap, key = AreaParams(replicates=10), ("county", "week")
+    kw = dict(levels=("county",), periods=("week",), area_params=ap, params=EmploymentParams(min_cell_users=1))
+    (_, pan), = method_panels(averaged.tables["employment_weekly"], homes, None, ap)
+    _, _, rates = intercept_rates(pan, draws, np.ones(len(pan.users)), np.isfinite(pan.p), ap, [key])
+    posterior = status.remote_intercept_posterior
+    for j in (0, len(keep) // 2, len(keep) - 1):
+        def at_b(*args, k=keep[j], **kwargs):  # the signal with all of b's weight on the k-th value
+            out, table, by_b = posterior(*args, **kwargs)
+            one = np.zeros(len(table))
+            one[k] = 1.0
+            return out.assign(prior=np.asarray(args[1])[k], posterior=by_b[k]), table.assign(weight=one), by_b
+
+        monkeypatch.setattr(status, "remote_intercept_posterior", at_b)
+        fixed = signal_status(panel, features, tau, daytime=daytime)
+        expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
+        assert rates[key][j].ravel() == pytest.approx(expected.sort_values(["area", "period_start"])["rate"].to_numpy(),
+                                                      abs=1e-6)
