@@ -598,6 +598,7 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
                          "area_width_pts": area["width_pts"].get(method),
                          "sector_mae_pts": sector["mae_pts"].get(method),
                          "sector_mean_error_pts": sector["mean_error_pts"].get(method),
+                         "sector_coverage": sector["coverage"].get(method),
                          "b_mean": float(weights["weight"] @ weights["remote_intercept"]), "stage_s": stage_s})
     return pd.DataFrame(rows)
 

@@ -57,8 +57,8 @@ each replicate draws b from its posterior (seeded) and adds the change of the po
 cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
 holds most of the doubt about b as well (law of total variance: within b as before, plus between values of b).
 Outside drops the probabilities follow b too, through the sector shares (:mod:`mobility.employment.sector`):
-they are redrawn with it where the draws carry them (the signal's do); the sector route's own bootstrap holds
-its remote stock fixed and does not draw b. With
+they are redrawn with it where the draws carry them (the signal's do); the sector route's bootstrap draws b
+for its remote stock (:func:`sector_replicates`). With
 labels the recalibration learns the probabilities' error, b's included, so b is not drawn there. What no
 interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
 left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
@@ -1281,7 +1281,9 @@ def workplace_users(signal, features: pd.DataFrame) -> pd.DataFrame:
 def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | None = None, *,
                       chunk_users: int = 20_000) -> np.ndarray:
     """Bootstrap replicates of the sector job-loss shares ``P_s(t)``, ``(R, 20, n_weeks)``: the signal's
-    sector attendance re-estimated from Poisson(1)-resampled users (remote adoption as estimated once).
+    sector attendance re-estimated from Poisson(1)-resampled users, and where the signal averaged over the
+    remote-adoption intercept b (``signal.intercept`` with its stocks), each replicate's remote stock that of a
+    b drawn from its posterior (its own random stream); else the remote adoption as estimated once.
 
     The weighted sums behind every replicate's attendance are one matrix product, ``(R, users) @ (users,
     20 x weeks)``, over chunks of ``chunk_users`` users; each replicate's shares then go through
@@ -1316,9 +1318,15 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
         r_s = (num / den).reshape(-1, n_s, n_w)
     one = np.eye(n_s)
     out = np.empty((area_params.replicates, n_s, n_w))
+    draws = getattr(signal, "intercept", None)
+    pick = None
+    if draws is not None and draws.stock is not None:
+        keep, weight = draws.kept()
+        pick = keep[np.random.default_rng([area_params.seed, 5]).choice(len(keep), size=area_params.replicates,
+                                                                         p=weight)]
     for b in range(area_params.replicates):
-        out[b] = sector_weekly(r_s[b], one, tau, adoption, signal.weeks, untied)["p_unemployed"].to_numpy().reshape(
-            n_s, n_w)
+        a_b, c_b = (adoption, untied) if pick is None else (draws.stock[pick[b]], draws.b[pick[b]] * draws.stock[pick[b]])
+        out[b] = sector_weekly(r_s[b], one, tau, a_b, signal.weeks, c_b)["p_unemployed"].to_numpy().reshape(n_s, n_w)
     return out
 
 

@@ -176,6 +176,7 @@ class InterceptDraws:
     user_sector: np.ndarray | None = None
     known: np.ndarray | None = None
     absence: np.ndarray | None = None
+    stock: np.ndarray | None = None
 
     @classmethod
     def of(cls, drops: Drops, users: np.ndarray, weeks: pd.DatetimeIndex, b: np.ndarray, weight: np.ndarray,
@@ -199,16 +200,18 @@ class InterceptDraws:
         keep = np.flatnonzero(self.weight > INTERCEPT_MIN_WEIGHT * self.weight.max())
         return keep, self.weight[keep] / self.weight[keep].sum()
 
-    def with_outside(self, kept: np.ndarray, shares: list[tuple[np.ndarray, np.ndarray]], user_sector: np.ndarray,
-                     known: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
-        """Add the probabilities outside drops: for each kept b (``kept``, indices into ``b``) the sector shares
-        ``(20, n_weeks)`` and the overall share ``(n_weeks,)`` (``shares``), the users' sector weights summing to
-        1 ``(n_users, 20)``, whether a user has them, and each cell's fall of attendance ``(n_users, n_weeks)``."""
+    def with_outside(self, kept: np.ndarray, stocks: np.ndarray, shares: list[tuple[np.ndarray, np.ndarray]],
+                     user_sector: np.ndarray, known: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
+        """Add the probabilities outside drops: for each kept b (``kept``, indices into ``b``) the remote stock
+        ``(n_weeks,)`` (``stocks``, :func:`mobility.employment.adoption.remote_stock`; the sector route's bootstrap
+        draws it), the sector shares ``(20, n_weeks)`` and the overall share ``(n_weeks,)`` (``shares``), the
+        users' sector weights summing to 1 ``(n_users, 20)``, whether a user has them, and each cell's fall of
+        attendance ``(n_users, n_weeks)``."""
         n_b, n_w = len(self.b), len(self.weeks)
         self.share = np.zeros((n_b, user_sector.shape[1], n_w))
-        self.overall = np.zeros((n_b, n_w))
-        for k, (share, overall) in zip(kept, shares):
-            self.share[k], self.overall[k] = np.nan_to_num(share), overall
+        self.overall, self.stock = np.zeros((n_b, n_w)), np.zeros((n_b, n_w))
+        for k, stock, (share, overall) in zip(kept, stocks, shares):
+            self.stock[k], self.share[k], self.overall[k] = stock, np.nan_to_num(share), overall
         self.user_sector, self.known = user_sector, np.asarray(known, dtype=bool)
         self.absence = np.asarray(absence, dtype=np.float32)
         return self

@@ -383,7 +383,7 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
         shares = [_shares(sector_weekly(attendance, w, tau, a_b, weeks, grid[k] * a_b), len(tau), n_w)
                   for k, a_b in zip(kept, stocks)]
         with np.errstate(invalid="ignore", divide="ignore"):
-            draws.with_outside(kept, shares, np.where(wsum > 0, wz / wsum, 0.0), wsum[:, 0] > 0, drop)
+            draws.with_outside(kept, stocks, shares, np.where(wsum > 0, wz / wsum, 0.0), wsum[:, 0] > 0, drop)
     p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
     with np.errstate(invalid="ignore"):
