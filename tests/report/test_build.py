@@ -423,6 +423,13 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     assert "Read them as estimates with a bias of unknown size and sign, not as official rates" in text
     assert "Statuses: the attendance signal (no training)" in text
     assert "No recalibration of the rates (no labels)." in text
+    # whether the intervals drew the remote-adoption intercept b, the run's manifest, the methods and the warning agree
+    drawn = (json.loads((out / "run.json").read_text())["stages"]["employment"].get("remote_intercept") or {})
+    if "signal" in drawn:
+        assert f"mean {drawn['signal']['mean']:.2f}, standard deviation {drawn['signal']['sd']:.2f}." in text
+        assert "doubt about how much of the absence is remote work (wide" in text
+    else:
+        assert "The 95% intervals also draw" not in text and "carry the sampling of people only" in text
 
 
 def _hand_made_employment(folder, users=12):
