@@ -57,9 +57,9 @@ each replicate draws b from its posterior (seeded) and adds the change of the po
 cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
 holds most of the doubt about b as well (law of total variance: within b as before, plus between values of b).
 Outside drops the probabilities follow b too, through the sector shares (:mod:`mobility.employment.sector`):
-they are redrawn with it where the draws carry them (the signal's do); the sector route's bootstrap draws b
-for its remote stock (:func:`sector_replicates`). With
-labels the recalibration learns the probabilities' error, b's included, so b is not drawn there. What no
+they are redrawn with it where the draws carry them (the signal's do). With labels the recalibration learns
+the individual route's error, b's included, so b is not drawn there; the sector route, which no label
+recalibrates, draws b for its remote stock in every run (:func:`sector_replicates`). What no
 interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
 left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
 
@@ -905,14 +905,13 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
     if intercept.share is not None:
         srow, scol = intercept.index_in(panel.users, panel.weeks)
         outside = panel.observed & (srow >= 0)[:, None] & (scol >= 0)[None, :]
-        outside[rows, cols] = False
     lf = member.astype(np.float32)
     rates = {key: [] for key in keys}
     for b in keep:
         p_b = raw.copy()
         if outside is not None:
-            p_b = np.where(outside, np.clip(intercept.outside(b, np.maximum(srow, 0), np.maximum(scol, 0)), 0, 1), p_b)
-        p_b[rows, cols] = intercept.posterior[b, drop]
+            p_b = np.where(outside, intercept.outside(b, np.maximum(srow, 0), np.maximum(scol, 0)), p_b)
+        p_b[rows, cols] = intercept.posterior[b, drop]  # the drops' cells, over what the line above wrote there
         p_b = np.nan_to_num(fill_gaps(p_b, ap.max_fill_weeks)).astype(np.float32)
         num, den = _cell_sums(p_b, w0[None], lf, panel.area, len(panel.areas))
         for key in keys:
@@ -1142,6 +1141,7 @@ def sector_area_unemployment(sector_weekly: pd.DataFrame, wac_county: pd.DataFra
             if reps is not None:
                 rr = np.einsum("tp,rta->rpa", P, reps) / total[None, None, :]
                 lo, hi = np.nanquantile(rr, [alpha, 1 - alpha], axis=0)
+                lo, hi = np.minimum(lo, rate), np.maximum(hi, rate)  # an interval holds its own estimate
             n = np.stack([users[code == k].min(axis=0) for k in range(len(starts))]) if len(starts) else users
             frames.append(pd.DataFrame({
                 "method": "signal", "route": "sector", "estimator": "expected", "level": level,

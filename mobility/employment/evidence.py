@@ -148,7 +148,8 @@ class InterceptDraws:
     replicate. Outside drops a cell's probability is the sector job-loss share of the person's sectors times
     the fall of attendance (``absence``); the shares depend on b through the sector route's remote stock:
     :meth:`with_outside` adds them per b (``share``, ``overall``, the users' sector weights ``user_sector``
-    summing to 1, ``known`` where a user has them), and :meth:`outside` gives those cells at a b.
+    summing to 1, or 0 for a user without them, ``known`` where a user has them), and :meth:`outside` gives
+    those cells at a b.
 
     Examples
     --------
@@ -204,9 +205,10 @@ class InterceptDraws:
                      user_sector: np.ndarray, known: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
         """Add the probabilities outside drops: for each kept b (``kept``, indices into ``b``) the remote stock
         ``(n_weeks,)`` (``stocks``, :func:`mobility.employment.adoption.remote_stock`; the sector route's bootstrap
-        draws it), the sector shares ``(20, n_weeks)`` and the overall share ``(n_weeks,)`` (``shares``), the
-        users' sector weights summing to 1 ``(n_users, 20)``, whether a user has them, and each cell's fall of
-        attendance ``(n_users, n_weeks)``."""
+        draws it), the sector shares ``(20, n_weeks)`` (NaN where all of a sector is remote: read as 0) and the
+        overall share ``(n_weeks,)`` (``shares``), the users' sector weights summing to 1 (0 where a user has
+        none) ``(n_users, 20)``, whether a user has them, and each cell's fall of attendance ``(n_users,
+        n_weeks)``."""
         n_b, n_w = len(self.b), len(self.weeks)
         self.share = np.zeros((n_b, user_sector.shape[1], n_w))
         self.overall, self.stock = np.zeros((n_b, n_w)), np.zeros((n_b, n_w))

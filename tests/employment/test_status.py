@@ -249,15 +249,23 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
 def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypatch):
     """What the area intervals draw per b (:func:`mobility.employment.area.intercept_rates`) is the signal run with
     all of b's weight on that value: the drops' posteriors and, outside drops, the sector shares of that b's
-    remote stock, at the first, a middle and the last value of b that carry weight."""
+    remote stock, at the first, a middle and the last value of b that carry weight. Fifty users have no sector
+    weights (they take the overall share), and the remote stocks are made large enough that some sectors are all
+    remote in some weeks (their share NaN, read as 0)."""
     import mobility.employment.status as status
     from mobility.employment.area import area_unemployment, intercept_rates, method_panels
     from mobility.employment.params import AreaParams
 
     bench = load_script("benchmarks/bench_employment.py")
     weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(800, 30, seed=4)
+    features = features.iloc[50:]
+    stock = status.remote_stock
+    monkeypatch.setattr(status, "remote_stock", lambda *args, **kwargs: 2.5 * stock(*args, **kwargs))
     panel = relative_attendance(weekly, base)
     averaged = signal_status(panel, features, tau, daytime=daytime)
+    sectors = averaged.tables["sector_weekly"]
+    assert (sectors["p_unemployed"].isna() & (sectors["weight"] > 0)).any()
+    assert not averaged.intercept.known.all()
     draws = averaged.intercept
     keep, _ = draws.kept()
     assert len(keep) >= 3
