@@ -1325,7 +1325,10 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
         pick = keep[np.random.default_rng([area_params.seed, 5]).choice(len(keep), size=area_params.replicates,
                                                                          p=weight)]
     for b in range(area_params.replicates):
-        a_b, c_b = (adoption, untied) if pick is None else (draws.stock[pick[b]], draws.b[pick[b]] * draws.stock[pick[b]])
+        if pick is None:
+            a_b, c_b = adoption, untied
+        else:
+            a_b, c_b = draws.stock[pick[b]], draws.b[pick[b]] * draws.stock[pick[b]]
         out[b] = sector_weekly(r_s[b], one, tau, a_b, signal.weeks, c_b)["p_unemployed"].to_numpy().reshape(n_s, n_w)
     return out
 

@@ -183,8 +183,9 @@ class InterceptDraws:
     def of(cls, drops: Drops, users: np.ndarray, weeks: pd.DatetimeIndex, b: np.ndarray, weight: np.ndarray,
            posterior: np.ndarray) -> "InterceptDraws":
         user, week = np.nonzero(drops.cell_drop >= 0)
-        return cls(np.asarray(b, dtype=float), np.asarray(weight, dtype=float), np.asarray(posterior, dtype=float), users, weeks,
-                   user.astype(np.int32), week.astype(np.int32), drops.cell_drop[user, week].astype(np.int32))
+        return cls(np.asarray(b, dtype=float), np.asarray(weight, dtype=float), np.asarray(posterior, dtype=float),
+                   users, weeks, user.astype(np.int32), week.astype(np.int32),
+                   drops.cell_drop[user, week].astype(np.int32))
 
     def kept(self) -> tuple[np.ndarray, np.ndarray]:
         """The values of b whose weight counts (above :data:`INTERCEPT_MIN_WEIGHT` of the largest; at 100,000 users

@@ -254,7 +254,8 @@ def test_sector_replicates_are_the_signals_shares_of_poisson_resampled_users():
     drawn = []
     for r in range(12):
         at_b = [sector_weekly(np.where(usable, att, np.nan), w * f[r][:, None], tau.to_numpy(), stocks[k], weeks,
-                              b * stocks[k])["p_unemployed"].to_numpy().reshape(20, n_w) for k, b in enumerate([0.0, 1.0])]
+                              b * stocks[k])["p_unemployed"].to_numpy().reshape(20, n_w)
+                for k, b in enumerate([0.0, 1.0])]
         drawn += [k for k in (0, 1) if np.allclose(got[r], at_b[k], atol=1e-12, equal_nan=True)]
     assert drawn == np.random.default_rng([9, 5]).choice(2, size=12, p=[0.2, 0.8]).tolist()  # b's own stream
     assert set(drawn) == {0, 1}
