@@ -1318,7 +1318,7 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
         r_s = (num / den).reshape(-1, n_s, n_w)
     one = np.eye(n_s)
     out = np.empty((area_params.replicates, n_s, n_w))
-    draws = getattr(signal, "intercept", None)
+    draws = signal.intercept
     pick = None
     if draws is not None and draws.stock is not None:
         keep, weight = draws.kept()

@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from mobility.employment.params import EmploymentParams
+from mobility.employment.sector import user_shares
 from mobility.errors import MobilityError
 
 EVIDENCE_COLUMNS = ("outing_usual", "outing_off", "home_usual", "distance_usual", "outing_all", "outing_all_off")
@@ -147,9 +148,8 @@ class InterceptDraws:
     ``p_unemployed`` (:mod:`mobility.employment.status`); :mod:`mobility.employment.area` draws b per bootstrap
     replicate. Outside drops a cell's probability is the sector job-loss share of the person's sectors times
     the fall of attendance (``absence``); the shares depend on b through the sector route's remote stock:
-    :meth:`with_outside` adds them per b (``share``, ``overall``, the users' sector weights ``user_sector``
-    summing to 1, or 0 for a user without them, ``known`` where a user has them), and :meth:`outside` gives
-    those cells at a b.
+    :meth:`with_outside` adds them per b (``share``, ``overall``, the users' sector weights ``wz`` and their
+    sums ``wsum``), and :meth:`outside` gives those cells at a b.
 
     Examples
     --------
@@ -174,8 +174,8 @@ class InterceptDraws:
     drop: np.ndarray
     share: np.ndarray | None = None
     overall: np.ndarray | None = None
-    user_sector: np.ndarray | None = None
-    known: np.ndarray | None = None
+    wz: np.ndarray | None = None
+    wsum: np.ndarray | None = None
     absence: np.ndarray | None = None
     stock: np.ndarray | None = None
 
@@ -203,19 +203,19 @@ class InterceptDraws:
         return keep, self.weight[keep] / self.weight[keep].sum()
 
     def with_outside(self, kept: np.ndarray, stocks: np.ndarray, shares: list[tuple[np.ndarray, np.ndarray]],
-                     user_sector: np.ndarray, known: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
+                     wz: np.ndarray, wsum: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
         """Add the probabilities outside drops: for each kept b (``kept``, indices into ``b``) the remote stock
         ``(n_weeks,)`` (``stocks``, :func:`mobility.employment.adoption.remote_stock`; the sector route's bootstrap
         draws it), the sector shares ``(20, n_weeks)`` (NaN where all of a sector is remote: read as 0) and the
-        overall share ``(n_weeks,)`` (``shares``), the users' sector weights summing to 1 (0 where a user has
-        none) ``(n_users, 20)``, whether a user has them, and each cell's fall of attendance ``(n_users,
-        n_weeks)``."""
+        overall share ``(n_weeks,)`` (``shares``), the users' sector weights ``(n_users, 20)`` and their sums
+        ``(n_users, 1)`` (:func:`mobility.employment.sector.user_shares`), and each cell's fall of attendance
+        ``(n_users, n_weeks)``."""
         n_b, n_w = len(self.b), len(self.weeks)
-        self.share = np.zeros((n_b, user_sector.shape[1], n_w))
+        self.share = np.zeros((n_b, wz.shape[1], n_w))
         self.overall, self.stock = np.zeros((n_b, n_w)), np.zeros((n_b, n_w))
         for k, stock, (share, overall) in zip(kept, stocks, shares):
             self.stock[k], self.share[k], self.overall[k] = stock, np.nan_to_num(share), overall
-        self.user_sector, self.known = user_sector, np.asarray(known, dtype=bool)
+        self.wz, self.wsum = wz, wsum
         self.absence = np.asarray(absence, dtype=np.float32)
         return self
 
@@ -223,8 +223,7 @@ class InterceptDraws:
         """The probabilities outside drops at the ``k``-th b, ``(len(rows), len(cols))``, for the users ``rows``
         and weeks ``cols`` (indices into ``users``, ``weeks``): ``p_u(t) (1 - r)`` of
         :mod:`mobility.employment.status` with the sector shares of that b."""
-        share = self.share[k][:, cols]
-        p_u = np.where(self.known[rows, None], self.user_sector[rows] @ share, self.overall[k][None, cols])
+        p_u = user_shares(self.wz[rows], self.wsum[rows], self.share[k][:, cols], self.overall[k][cols])
         return np.nan_to_num(p_u) * self.absence[np.ix_(rows, cols)]
 
     def index_in(self, users: np.ndarray, weeks: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -427,7 +426,8 @@ def mixture_posterior(prior: np.ndarray, category: np.ndarray, n_bins: int,
 
 
 def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np.ndarray, *,
-                               params: EmploymentParams | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                               params: EmploymentParams | None = None
+                               ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Each drop's posterior averaged over the remote-adoption intercept b (:mod:`mobility.employment.adoption`,
     ``remote_intercept_max``), weighted by how well each b's priors explain the drops' evidence.
 
@@ -493,7 +493,6 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     weight /= weight.sum()
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)
-    posts = np.asarray(posts)
-    out["posterior"] = np.where(hybrid, 0.0, np.where(new, 1.0, weight @ posts))
-    posts = np.where(hybrid, 0.0, np.where(new, 1.0, posts))
+    posts = np.where(hybrid, 0.0, np.where(new, 1.0, np.asarray(posts)))
+    out["posterior"] = np.where(new, 1.0, weight @ posts)  # exactly 1 (the weights' sum may not be)
     return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight}), posts

@@ -61,6 +61,22 @@ def user_sector_weights(features: pd.DataFrame, users: np.ndarray, telework: pd.
     return w, w @ tau
 
 
+def user_shares(wz: np.ndarray, wsum: np.ndarray, p_s: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """Each user's job-loss share per week, ``(n_users, n_weeks)``: the mean of the sector shares ``p_s`` (20,
+    n_weeks; NaN read as 0) over the user's sector weights ``wz`` (NaN read as 0) divided by their sum ``wsum``
+    (n_users, 1); ``overall`` (the sectors' mean, n_weeks) for a user without sector weights.
+
+    Examples
+    --------
+    >>> wz = np.zeros((2, 20)); wz[0, :2] = [3.0, 1.0]
+    >>> p_s = np.zeros((20, 1)); p_s[:2, 0] = [0.2, 0.6]
+    >>> user_shares(wz, wz.sum(axis=1, keepdims=True), p_s, np.array([0.1])).round(3).tolist()
+    [[0.3], [0.1]]
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(wsum > 0, (wz @ np.nan_to_num(p_s)) / wsum, overall[None, :])
+
+
 def check_telework(telework: pd.Series) -> np.ndarray:
     """tau_s as an array in CNS01..CNS20 order; raises :class:`MobilityError` if a sector is missing.
 

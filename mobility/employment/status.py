@@ -50,6 +50,7 @@ from mobility.employment.sector import (
     check_telework,
     sector_weekly,
     user_sector_weights,
+    user_shares,
 )
 from mobility.errors import MobilityError
 
@@ -376,14 +377,12 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     p_s, overall = _shares(sectors, len(tau), n_w)
     wz = np.nan_to_num(w, nan=0.0)
     wsum = wz.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_u = np.where(wsum > 0, (wz @ np.nan_to_num(p_s)) / wsum, overall[None, :])
+    p_u = user_shares(wz, wsum, p_s, overall)
     drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
     if draws is not None and params.remote_adoption is None:  # the cells outside drops at each b, for the area
         shares = [_shares(sector_weekly(attendance, w, tau, a_b, weeks, grid[k] * a_b), len(tau), n_w)
                   for k, a_b in zip(kept, stocks)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            draws.with_outside(kept, stocks, shares, np.where(wsum > 0, wz / wsum, 0.0), wsum[:, 0] > 0, drop)
+        draws.with_outside(kept, stocks, shares, wz, wsum, drop)
     p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
     with np.errstate(invalid="ignore"):
