@@ -547,44 +547,54 @@ def evidence(seeds: list[int], users: int, out: Path, region: str = "synthetic")
     return results
 
 
-def with_employment(config: Path, *, remote_intercept_max: float, labels: bool = True) -> Path:
-    """The config (beside it, so that its relative paths hold) with ``[employment] remote_intercept_max`` set and,
-    with ``labels=False``, its labelled panel left out (what a real run without labels reports)."""
+def with_employment(config: Path, *, remote_intercept_max: float, labels: bool = True,
+                    evidence_drops: int | None = None) -> Path:
+    """The config (beside it, so that its relative paths hold) with ``[employment] remote_intercept_max`` (and
+    ``intercept_evidence_drops``, unless None) set and, with ``labels=False``, its labelled panel left out (what a
+    real run without labels reports)."""
     text = config.read_text()
     if not labels:
         text = re.sub(r'(?m)^labels = "[^"]*".*$', "", text, count=1)
     line = f"remote_intercept_max = {remote_intercept_max}\n"
+    if evidence_drops is not None:
+        line += f"intercept_evidence_drops = {evidence_drops}\n"
     text = text.replace("[employment]\n", "[employment]\n" + line, 1) if "[employment]\n" in text \
         else text + "\n[employment]\n" + line
-    path = config.with_name(f"{config.stem}-b{remote_intercept_max:g}{'' if labels else '-nolabels'}.toml")
+    path = config.with_name(f"{config.stem}-b{remote_intercept_max:g}{_drops_tag(evidence_drops)}"
+                            f"{'' if labels else '-nolabels'}.toml")
     path.write_text(text)
     return path
 
 
+def _drops_tag(evidence_drops: int | None) -> str:
+    return "" if evidence_drops is None else f"-d{evidence_drops}"
+
+
 def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(0.0, 1.0), *,
-              labels: bool = True) -> pd.DataFrame:
+              labels: bool = True, drops=(None,)) -> pd.DataFrame:
     """The employment stage of a finished run again, on hard-link copies under ``out``, once per value of
     ``[employment] remote_intercept_max`` (0: remote work in proportion to teleworkability; the default 1: the
     signal averages over the part of it teleworkability does not explain), with the run's labels or without
     (``labels=False``): each method's scores against the truth (:func:`run_scores`), the county-week area rates
     of the individual route, ``expected`` estimator, from the shock on (``bench_area.score``), and b's posterior
     mean (``remote_intercept``). How benchmarks/README.md's "The part of remote adoption that teleworkability does
-    not explain" was measured."""
+    not explain" was measured. ``drops``: values of ``[employment] intercept_evidence_drops`` (None: the
+    default) tried for every maximum ("How sure b can be")."""
     import subprocess
 
     import mobility
     from bench_area import score as area_score
 
     rows = []
-    for b_max in maxima:
-        copy = out / f"{run_dir.name}-b{b_max:g}{'' if labels else '-nolabels'}"
+    for b_max, n_drops in [(b, d) for b in maxima for d in drops]:
+        copy = out / f"{run_dir.name}-b{b_max:g}{_drops_tag(n_drops)}{'' if labels else '-nolabels'}"
         if copy.exists():
             shutil.rmtree(copy)
         copy.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cp", "-al", str(run_dir), str(copy)], check=True)
         t0 = time.perf_counter()
-        manifest = mobility.run_pipeline(str(with_employment(config, remote_intercept_max=b_max, labels=labels)),
-                                         str(copy), progress=False, from_stage="employment", until="employment")
+        cfg = with_employment(config, remote_intercept_max=b_max, labels=labels, evidence_drops=n_drops)
+        manifest = mobility.run_pipeline(str(cfg), str(copy), progress=False, from_stage="employment", until="employment")
         stage_s = manifest["stages"]["employment"].get("duration_s", round(time.perf_counter() - t0, 1))
         weights = mobility.read_table(copy, "remote_intercept")
         area = area_score(mobility.read_table(copy, "area_unemployment"),
@@ -592,14 +602,18 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
         sector = area[area["route"] == "sector"].set_index("method")
         area = area[(area["route"] == "individual") & (area["estimator"] == "expected")].set_index("method")
         for method, s in run_scores(copy, region_dir)["scores"].items():
-            rows.append({"remote_intercept_max": b_max, "labels": labels, "method": method, **_headline(s),
+            b_mean = float(weights["weight"] @ weights["remote_intercept"])
+            rows.append({"remote_intercept_max": b_max, "intercept_evidence_drops": n_drops, "labels": labels,
+                         "method": method, **_headline(s),
                          "area_mae_pts": area["mae_pts"].get(method), "area_mean_error_pts":
                          area["mean_error_pts"].get(method), "area_coverage": area["coverage"].get(method),
                          "area_width_pts": area["width_pts"].get(method),
                          "sector_mae_pts": sector["mae_pts"].get(method),
                          "sector_mean_error_pts": sector["mean_error_pts"].get(method),
                          "sector_coverage": sector["coverage"].get(method),
-                         "b_mean": float(weights["weight"] @ weights["remote_intercept"]), "stage_s": stage_s})
+                         "b_mean": b_mean, "b_sd": float(np.sqrt(weights["weight"] @ (weights["remote_intercept"]
+                                                                                   - b_mean) ** 2)),
+                         "stage_s": stage_s})
     return pd.DataFrame(rows)
 
 
@@ -768,6 +782,8 @@ def main() -> None:
     ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept"])
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
     ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
+    ap.add_argument("--drops", type=lambda v: None if v == "none" else int(v), nargs="+", default=[None],
+                    help="intercept: intercept_evidence_drops values ('none': every drop counts in full)")
     ap.add_argument("--no-labels", action="store_true", help="intercept: leave the labelled panel out")
     ap.add_argument("--run", type=Path, help="checks, scores: a finished run folder")
     ap.add_argument("--region-dir", type=Path, help="checks, scores: its synthetic region folder")
@@ -791,7 +807,7 @@ def main() -> None:
         print(sweep(a.seeds[0], a.users or 1000, out).to_string(index=False))
     elif a.what == "intercept":
         out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_intercept_"))
-        table = intercept(a.run, a.region_dir, a.config, out, a.max, labels=not a.no_labels)
+        table = intercept(a.run, a.region_dir, a.config, out, a.max, labels=not a.no_labels, drops=a.drops)
         print(table.to_string(index=False))
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))

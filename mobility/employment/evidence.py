@@ -434,12 +434,13 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     ``table`` is :func:`evidence_posterior` of the drops at b = 0 (its categories are the data: they stay as
     they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
     b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid's range, b's
-    posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
-    two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
+    posterior weight is the mixture's likelihood (raised to :func:`likelihood_power`: with more scored drops than
+    ``params.intercept_evidence_drops``, a coarsened posterior) times the trapezoid rule's weight of its grid point
+    (half at the two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
     ending at a new workplace 1.
 
     Returns the table with ``prior`` and ``posterior`` averaged, one row per b (``remote_intercept``,
-    ``loglik``, ``weight``), and each drop's posterior at each b (``(len(grid), n_drops)``: what
+    ``loglik``, ``weight``, ``likelihood_power``), and each drop's posterior at each b (``(len(grid), n_drops)``: what
     :class:`InterceptDraws` gives the area intervals).
 
     Examples
@@ -487,12 +488,28 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
         posts.append(post)
         logliks.append(loglik)
     loglik = np.asarray(logliks)
+    power = likelihood_power(int((category > 0).sum()), params.intercept_evidence_drops)
     step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
     quadrature = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2 if grid.size > 1 else np.ones(1)
-    weight = quadrature * np.exp(loglik - loglik.max())
+    weight = quadrature * np.exp(power * (loglik - loglik.max()))
     weight /= weight.sum()
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)
     posts = np.where(hybrid, 0.0, np.where(new, 1.0, np.asarray(posts)))
     out["posterior"] = np.where(new, 1.0, weight @ posts)  # exactly 1 (the weights' sum may not be)
-    return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight}), posts
+    return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight,
+                              "likelihood_power": power}), posts
+
+
+def likelihood_power(n_scored: int, max_drops: int | None) -> float:
+    """The power of the evidence mixture's likelihood in b's posterior: ``min(1, max_drops / n_scored)``
+    (``EmploymentParams.intercept_evidence_drops``; 1 when it is None or there is no scored drop).
+
+    Examples
+    --------
+    >>> likelihood_power(200, 1000), likelihood_power(40_000, 1000), likelihood_power(40_000, None)
+    (1.0, 0.025, 1.0)
+    """
+    if max_drops is None or n_scored <= max_drops:
+        return 1.0
+    return max_drops / n_scored

@@ -96,6 +96,14 @@ class EmploymentParams:
         adoption, a drop's prior falls steeply in b near 0 and an even grid gives b = 0 too much weight; 26 values
         spaced so give the default region's scores of 101 evenly spaced ones (benchmarks/README.md). Without any
         drop with evidence on its work days (no daytime table) the average is not taken: b = 0.
+    intercept_evidence_drops : int or None
+        The most drops whose evidence b's posterior counts in full: with more scored drops ``n``, the mixture's
+        log-likelihood is multiplied by ``intercept_evidence_drops / n`` before b is weighed (a coarsened
+        posterior, Miller and Dunson 2019, JASA 114: 1113-1125), so b is never known better than
+        ``intercept_evidence_drops`` drops could know it. The population model is an approximation, and with
+        tens of thousands of drops its likelihood would pin b to the value that fits the approximation best, with
+        intervals too narrow to hold the model's own error (benchmarks/README.md, "How sure b can be"). None
+        counts every drop in full.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -139,6 +147,7 @@ class EmploymentParams:
     adoption_window_weeks: int = 2
     remote_intercept_max: float = 1.0
     remote_intercept_steps: int = 26
+    intercept_evidence_drops: int | None = None
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
@@ -166,6 +175,8 @@ class EmploymentParams:
         _check_int(own, self, "adoption_window_weeks", 0, 26)
         _check_range(own, self, "remote_intercept_max", 0.0, 5.0)
         _check_int(own, self, "remote_intercept_steps", 2, 101)
+        if self.intercept_evidence_drops is not None:
+            _check_int(own, self, "intercept_evidence_drops", 1, 10_000_000)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)
         _check_int(own, self, "evidence_bins", 1, 50)
         _check_range(own, self, "unemployed_probability_min", 0.0, 1.0, lo_open=True)

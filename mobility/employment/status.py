@@ -350,7 +350,8 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     base_cols = np.flatnonzero((weeks >= start) & (weeks <= end))
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
-    intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0]})
+    intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0],
+                              "likelihood_power": [1.0]})
     draws = None
     if params.remote_intercept_max > 0 and len(drops):
         if (drops["category"] > 0).any():

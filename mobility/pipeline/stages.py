@@ -725,8 +725,11 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
                                    for m, c in tables["area_calibration"].items()}
     drawn = {m: c["remote_intercept"] for m, c in tables["area_calibration"].items() if "remote_intercept" in c}
-    if drawn:  # the values of b the intervals drew from, b's posterior mean and sd
-        summary["remote_intercept"] = drawn
+    if drawn:  # the values of b the intervals drew from, b's posterior mean and sd, the likelihood's power
+        power = float(tables["remote_intercept"]["likelihood_power"].iloc[0])
+        summary["remote_intercept"] = {m: {**d, "likelihood_power": round(power, 6),
+                                           "evidence_drops": employment_params.intercept_evidence_drops}
+                                       for m, d in drawn.items()}
     return summary
 
 

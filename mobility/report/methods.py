@@ -221,7 +221,10 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
         if drawn:
             lines.append(f"The 95% intervals also draw, replicate by replicate, the share of remote work that the "
                          f"teleworkability of workplaces does not explain (b, from 0 to 1) from its posterior: mean "
-                         f"{drawn['mean']:.2f}, standard deviation {drawn['sd']:.2f}.")
+                         f"{drawn['mean']:.2f}, standard deviation {drawn['sd']:.2f}"
+                         + (f"; the drops' evidence about b counted as that of {drawn['evidence_drops']:,} drops "
+                            f"({drawn['likelihood_power']:.1%} of its full weight), since the population model is "
+                            f"only an approximation." if drawn.get("likelihood_power", 1.0) < 1.0 else "."))
         if method == "signal":
             warnings.append(uncalibrated_signal(bool(drawn)))
         else:

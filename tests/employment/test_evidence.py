@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from mobility.employment.evidence import drop_evidence, evidence_posterior
+from mobility.employment.params import EmploymentParams
+from mobility.errors import MobilityError
 
 
 def test_a_night_workers_drop_is_scored_on_the_whole_days_outings():
@@ -72,3 +74,50 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
         true_share = loss / (loss + 0.3 * (value + true_b))
         error, error_b0 = abs(out.loc[at, "prior"].mean() - true_share), abs(priors[0][at].mean() - true_share)
         assert error < 0.08 if true_b == 0 else error < error_b0 or error_b0 < 0.01
+
+
+def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_it():
+    """The same 300 drops, and each of them 20 times (6,000 drops with the same evidence mix): counted in full,
+    20 times the drops pin b down more (the likelihood is 20 times as steep); with ``intercept_evidence_drops
+    = 300`` the 6,000 weigh b as the 300 do (the EM's one pseudo-count per category aside), and the 300 alone are
+    left as they were (power 1). Hand-made: the weights are the trapezoid weights times ``exp(power x (loglik -
+    max))``, recomputed here from the returned log-likelihoods."""
+    from mobility.employment.adoption import Adoption
+    from mobility.employment.evidence import remote_intercept_posterior
+
+    rng = np.random.default_rng(5)
+    x = np.repeat([0.0, 0.5, 1.0], 100)
+    loss, remote = 0.3 - 0.3 * 0.4, 0.3 * (x + 0.4)
+    job_loss = rng.random(x.size) < loss / (loss + remote)
+    f_j, f_r = np.array([0.05, 0.1, 0.2, 0.3, 0.35]), np.array([0.35, 0.3, 0.2, 0.1, 0.05])
+    category = np.where(job_loss, rng.choice(5, x.size, p=f_j), rng.choice(5, x.size, p=f_r)) + 1
+    grid = np.linspace(0, 1, 11)
+    ad = Adoption(np.array([0.3]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
+
+    def weights(copies, max_drops):
+        xs, cs = np.tile(x, copies), np.tile(category, copies)
+        priors = ad.drop_priors(np.zeros(xs.size, dtype=np.int64), xs, grid)
+        table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": cs,
+                              "posterior": priors[0]})
+        _, b, _ = remote_intercept_posterior(table, priors, grid,
+                                             params=EmploymentParams(intercept_evidence_drops=max_drops))
+        return b
+
+    one, many, capped = weights(1, None), weights(20, None), weights(20, 300)
+    assert one["likelihood_power"].eq(1.0).all() and many["likelihood_power"].eq(1.0).all()
+    assert capped["likelihood_power"].eq(300 / 6000).all()
+    pd.testing.assert_frame_equal(weights(1, 300), one)
+    sd = {k: float(np.sqrt(t["weight"] @ (grid - t["weight"] @ grid) ** 2)) for k, t in
+          [("one", one), ("many", many), ("capped", capped)]}
+    assert sd["many"] < 0.75 * sd["one"]
+    assert sd["capped"] == pytest.approx(sd["one"], rel=0.1)
+    np.testing.assert_allclose(capped["weight"], one["weight"], atol=0.05)
+    step = np.diff(grid)
+    quad = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2
+    expected = quad * np.exp(300 / 6000 * (capped["loglik"] - capped["loglik"].max()))
+    np.testing.assert_allclose(capped["weight"], expected / expected.sum(), rtol=1e-12)
+
+
+def test_intercept_evidence_drops_must_be_a_positive_count():
+    with pytest.raises(MobilityError, match="intercept_evidence_drops"):
+        EmploymentParams(intercept_evidence_drops=0)

@@ -83,6 +83,11 @@ def test_provenance_names_the_model_and_warns_only_where_the_rates_are_not_to_be
                                                remote_intercept={"signal": {"values": 9, "mean": 0.5123, "sd": 0.08}}),
                                     "signal")
     assert lines[-1].endswith("from its posterior: mean 0.51, standard deviation 0.08.")
+    coarse = {"signal": {"values": 9, "mean": 0.5123, "sd": 0.08, "likelihood_power": 0.0251, "evidence_drops": 1000}}
+    lines, _ = estimates_provenance(_employment(area_calibration={"signal": "no labels"}, remote_intercept=coarse),
+                                    "signal")
+    assert lines[-1].endswith("standard deviation 0.08; the drops' evidence about b counted as that of 1,000 drops "
+                              "(2.5% of its full weight), since the population model is only an approximation.")
     assert "the model's doubt about how much of the absence is remote work (wide" in drawn
     _, known = estimates_provenance(_employment(area_calibration={"signal": "no labels"}), "signal")
     assert "sampling of people only" in known
