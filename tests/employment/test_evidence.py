@@ -43,7 +43,8 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
     categories). The drops alone fit every b equally; the evidence, whose mix moves with x, rules out the values
     of b far above the true one, but only weakly those below it (a free mixture absorbs most of a wrong b): with
     b = 0 the weight sits near 0 and the priors stay within a few points of the truth, with b = 0.5 it spreads
-    over 0..0.6 and the averaged priors are nearer the true share of job losses at each x than b = 0's."""
+    over 0..0.6 and the averaged priors are nearer the true share of job losses at each x than b = 0's. Every
+    drop counts in full here (intercept_evidence_drops = None): the subject is the likelihood itself."""
     from mobility.employment.adoption import Adoption
     from mobility.employment.evidence import remote_intercept_posterior
 
@@ -59,7 +60,7 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
     assert np.all(np.diff(priors, axis=0) <= 1e-12)  # a larger b: a lower prior everywhere
     table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
                           "posterior": priors[0]})
-    out, b, _ = remote_intercept_posterior(table, priors, grid)
+    out, b, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(intercept_evidence_drops=None))
     weight = b.set_index("remote_intercept")["weight"]
     assert weight.sum() == pytest.approx(1.0)
     assert weight[weight.index > true_b + 0.25].sum() < 0.01  # far above the truth: ruled out
