@@ -6,16 +6,15 @@ Usage::
     python benchmarks/bench_scale.py --users 1000 --until census      # the per-user stages only
     python benchmarks/bench_scale.py --smoke                           # 30 users, 3 weeks: checks that it runs
 
-For each N: generates the region once under ``DIR/users-N/region`` (``--data``, default the system temp
-folder; seed 1, 0.1 % bad rows as in ``pipelines/synthetic.toml``), writes a region config of real-file form
-beside it (no ``generate`` stage; the truth's labels train the classifier and its area rates are the
-validation reference, as in ``pipelines/synthetic.toml``), then runs ``python -m mobility.pipeline --force
---quiet`` in a child process ``--runs`` times. During each run it samples, every 0.2 s, the memory of that
-process and all its children (worker processes included; proportional set sizes, so pages a forked worker
-shares with its parent count once), which stage is running (the stage's staging folder exists) and the
-1-minute load average. Prints per stage the wall time and CPU time (user + system of the process and its
-workers, from ``run.json``), peak memory and mean load average, per run, then a Markdown table and a JSON
-line.
+For each N: generates the region once under ``DIR/users-N/region`` (``--data``, default the system temp folder;
+seed 1, or ``--seed S`` under ``DIR/users-N-seedS``; 0.1 % bad rows as in ``pipelines/synthetic.toml``), writes a
+region config of real-file form beside it (no ``generate`` stage; the truth's labels train the classifier and its
+area rates are the validation reference, as in ``pipelines/synthetic.toml``), then runs ``python -m
+mobility.pipeline --force --quiet`` in a child process ``--runs`` times. During each run it samples, every 0.2 s,
+the memory of that process and all its children (worker processes included; proportional set sizes, so pages a
+forked worker shares with its parent count once), which stage is running (the stage's staging folder exists) and
+the 1-minute load average. Prints per stage the wall time and CPU time (user + system of the process and its
+workers, from ``run.json``), peak memory and mean load average, per run, then a Markdown table and a JSON line.
 
 Partitions (``docs/scaling.md``): about 2.5M pings per partition, and at least 2 per worker.
 """
@@ -39,15 +38,20 @@ PINGS_PER_PARTITION = 2_500_000
 END = "2020-09-30"
 
 
-def region(data: Path, users: int, end: str) -> Path:
+def region_folder(data: Path, users: int, end: str, seed: int = 1) -> Path:
+    """``DATA/users-N-END`` (seed 1, the benchmark's) or ``DATA/users-N-END-seedS``."""
+    return data / f"users-{users}-{end}{'' if seed == 1 else f'-seed{seed}'}"
+
+
+def region(data: Path, users: int, end: str, seed: int = 1) -> Path:
     from mobility.synthetic import SyntheticParams, generate_region
 
-    folder = data / f"users-{users}-{end}" / "region"
+    folder = region_folder(data, users, end, seed) / "region"
     if (folder / "region.json").exists():
         return folder
     params = SyntheticParams(n_users=users, start="2020-01-01", end=end, timezone="America/New_York",
                              inject_bad_share=0.001)
-    return generate_region(folder, params, seed=1)
+    return generate_region(folder, params, seed=seed)
 
 
 def count_pings(region_dir: Path) -> int:
@@ -148,6 +152,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, help="default: pings / 2.5M, at least 2 per worker")
     parser.add_argument("--until", help="last stage (default: all, report included)")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "mobility-bench-scale")
+    parser.add_argument("--seed", type=int, default=1, help="the synthetic region's seed (default 1)")
     parser.add_argument("--smoke", action="store_true", help="30 users over 3 weeks, one run: checks that it runs")
     args = parser.parse_args()
     end = END
@@ -157,13 +162,13 @@ def main() -> None:
     results = []
     for users in args.users:
         t0 = time.perf_counter()
-        region_dir = region(args.data, users, end)
+        region_dir = region(args.data, users, end, args.seed)
         generate_s = time.perf_counter() - t0
         n_pings = count_pings(region_dir)
         workers = args.workers
         n_partitions = args.partitions or max(2 * (workers or os.cpu_count() or 1),
                                               math.ceil(n_pings / PINGS_PER_PARTITION))
-        folder = args.data / f"users-{users}-{end}" / f"{args.engine}-{workers or 'cores'}-{n_partitions}"
+        folder = region_folder(args.data, users, end, args.seed) / f"{args.engine}-{workers or 'cores'}-{n_partitions}"
         folder.mkdir(parents=True, exist_ok=True)
         config = write_config(folder, region_dir, n_partitions, end)
         for run in range(args.runs):

@@ -57,13 +57,13 @@ likelihood (a flat prior, the trapezoid rule over ``remote_intercept_steps`` val
 days the average is not taken (b = 0, with a warning): the prior alone would decide. The likelihood rules out
 values of b well above the truth but only weakly those below it, is weak where remote work starts person by
 person at 1,000 workers, sharper at 10,000, and sharp where remote work comes in one wave (there it keeps b
-near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that
-does not scale with teleworkability is at most what a fully teleworkable job adds). The population model is an approximation,
-so its likelihood is not allowed to know b better than ``intercept_evidence_drops`` drops could (a coarsened
-posterior: with n scored drops, the log-likelihood times ``min(1, intercept_evidence_drops / n)``): with tens of
-thousands of drops it would otherwise put all its weight on the one value that fits the approximation best, and
-the area intervals, which draw b from this posterior, would be narrower than the model's own error. The grid's weights are the
-``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
+near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does
+not scale with teleworkability is at most what a fully teleworkable job adds). The population model is an
+approximation, so its likelihood is not allowed to know b better than ``intercept_evidence_drops`` drops could (a
+coarsened posterior: with n scored drops, the log-likelihood times ``min(1, intercept_evidence_drops / n)``): with
+tens of thousands of drops it would otherwise put all its weight on the one value that fits the approximation best,
+and the area intervals, which draw b from this posterior, would be narrower than the model's own error. The grid's
+weights are the ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").
 
 Assumptions, and what breaks them
