@@ -123,9 +123,9 @@ def uncalibrated_signal(intercept_drawn: bool) -> str:
     intervals says whether they drew the part of remote work that teleworkability does not explain (b) or took
     it as known (no daytime evidence, or ``remote_intercept_max = 0``)."""
     intervals = ("Their 95% intervals carry the sampling of people and the model's doubt about how much of the "
-                 "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is kept "
-                 "at what 2,000 job-loss-or-remote drops could settle, since the model is an approximation), not "
-                 "the model's own error: where everyone went remote in the same week and on that one draw, the "
+                 "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is not "
+                 "let shrink below what a few thousand absences could settle, since the model is an approximation), "
+                 "not the model's own error: where everyone went remote in the same week and on that one draw, the "
                  "truth fell outside most of them." if intercept_drawn else
                  "Their 95% intervals carry the sampling of people only, neither the model's doubt about how much "
                  "of the absence is remote work nor its own error: they are too narrow.")
