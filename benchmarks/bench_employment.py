@@ -566,6 +566,17 @@ def with_employment(config: Path, *, remote_intercept_max: float, labels: bool =
     return path
 
 
+ALL_DROPS = 10_000_000
+"""``intercept_evidence_drops`` that counts every drop in full (the largest the parameter takes)."""
+
+
+def _draw_sd(weights: pd.DataFrame) -> float:
+    """The sd of b under the posterior the intervals draw from (the full one for tables without ``draw_weight``)."""
+    w = weights["draw_weight"] if "draw_weight" in weights else weights["weight"]
+    mean = float(w @ weights["remote_intercept"])
+    return float(np.sqrt(w @ (weights["remote_intercept"] - mean) ** 2))
+
+
 def _drops_tag(evidence_drops: int | None) -> str:
     return "" if evidence_drops is None else f"-d{evidence_drops}"
 
@@ -579,7 +590,7 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
     of the individual route, ``expected`` estimator, from the shock on (``bench_area.score``), and b's posterior
     mean (``remote_intercept``). How benchmarks/README.md's "The part of remote adoption that teleworkability does
     not explain" was measured. ``drops``: values of ``[employment] intercept_evidence_drops`` (None: the
-    default) tried for every maximum ("How sure b can be")."""
+    config's, or the default) tried for every maximum ("How sure b can be")."""
     import subprocess
 
     import mobility
@@ -613,6 +624,7 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
                          "sector_coverage": sector["coverage"].get(method),
                          "b_mean": b_mean, "b_sd": float(np.sqrt(weights["weight"] @ (weights["remote_intercept"]
                                                                                    - b_mean) ** 2)),
+                         "b_draw_sd": _draw_sd(weights),
                          "stage_s": stage_s})
     return pd.DataFrame(rows)
 
@@ -782,8 +794,10 @@ def main() -> None:
     ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept"])
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
     ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
-    ap.add_argument("--drops", type=lambda v: None if v == "none" else int(v), nargs="+", default=[None],
-                    help="intercept: intercept_evidence_drops values ('none': every drop counts in full)")
+    ap.add_argument("--drops", type=lambda v: {"default": None, "all": ALL_DROPS}.get(v) if v in ("default", "all")
+                    else int(v), nargs="+", default=[None],
+                    help="intercept: intercept_evidence_drops values ('default': the config's; 'all': every drop "
+                         "counts in full)")
     ap.add_argument("--no-labels", action="store_true", help="intercept: leave the labelled panel out")
     ap.add_argument("--run", type=Path, help="checks, scores: a finished run folder")
     ap.add_argument("--region-dir", type=Path, help="checks, scores: its synthetic region folder")

@@ -59,10 +59,11 @@ values of b well above the truth but only weakly those below it, is weak where r
 person at 1,000 workers, sharper at 10,000, and sharp where remote work comes in one wave (there it keeps b
 near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does
 not scale with teleworkability is at most what a fully teleworkable job adds). The population model is an
-approximation, so its likelihood is not allowed to know b better than ``intercept_evidence_drops`` drops could (a
-coarsened posterior: with n scored drops, the log-likelihood times ``min(1, intercept_evidence_drops / n)``): with
-tens of thousands of drops it would otherwise put all its weight on the one value that fits the approximation best,
-and the area intervals, which draw b from this posterior, would be narrower than the model's own error. The grid's
+approximation, so the area intervals, which draw b, draw it from a posterior that does not know b better than
+``intercept_evidence_drops`` drops could (a coarsened posterior: with n scored drops, the log-likelihood times
+``min(1, intercept_evidence_drops / n)``): with tens of thousands of drops the full likelihood puts all its weight
+on the one value that fits the approximation best, and intervals drawn from it are narrower than the model's own
+error. The point estimates keep the full posterior. The grid's
 weights are the ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").
 
@@ -113,8 +114,10 @@ window), ``remote_stock`` (A), ``remote_untied`` (C), ``job_loss_floor`` (the lo
 
 Schema ``remote_intercept`` (one row per value of b on the grid; one row b = 0 when there is no drop or
 ``remote_intercept_max`` is 0): ``remote_intercept`` (b), ``loglik`` (the evidence mixture's log-likelihood at
-b; NaN with one row), ``weight`` (b's posterior weight), ``likelihood_power`` (the power the log-likelihood was
-raised to, the same in every row: ``EmploymentParams.intercept_evidence_drops`` over the scored drops, at most 1).
+b; NaN with one row), ``weight`` (b's posterior weight: the point estimates), ``draw_weight`` (the coarsened
+posterior the area intervals draw b from), ``likelihood_power`` (the power the log-likelihood was raised to for
+``draw_weight``, the same in every row: ``EmploymentParams.intercept_evidence_drops`` over the scored drops, at
+most 1).
 """
 
 from __future__ import annotations

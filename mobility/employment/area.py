@@ -56,12 +56,14 @@ a thousand people pins down poorly; given ``intercept`` (:class:`~mobility.emplo
 each replicate draws b from its posterior (seeded) and adds the change of the point rate at that b, its drops'
 cells at their posterior for that b and silent weeks filled again (:func:`intercept_rates`): the interval then
 holds most of the doubt about b as well (law of total variance: within b as before, plus between values of b).
+The posterior drawn from is coarsened on large panels (``EmploymentParams.intercept_evidence_drops``): the
+points keep every drop's evidence, the intervals never take b as better known than that many drops could.
 Outside drops the probabilities follow b too, through the sector shares (:mod:`mobility.employment.sector`):
 they are redrawn with it where the draws carry them (the signal's do). With labels the recalibration learns
 the individual route's error, b's included, so b is not drawn there; the sector route, which no label
 recalibrates, draws b for its remote stock in every run (:func:`sector_replicates`). What no
-interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; the bias
-left at 10,000 people and more, where b is sharp), ``benchmarks/README.md``.
+interval holds: an error of the model at the true b (the one-wave regions' rates, too low at every b; a bias
+that no b in ``0 .. remote_intercept_max`` removes), ``benchmarks/README.md``.
 
 Every cell behind fewer than ``min_cell_users`` users is suppressed, and where that hides one county alone in a
 state whose cell is shown, the next smallest county too (:func:`complementary_suppression`: else the state
@@ -890,9 +892,11 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
     weight counts (:meth:`~mobility.employment.evidence.InterceptDraws.kept`): the drops' cells take their
     posterior at that b, the observed cells outside drops their probability at that b where the draws carry it
     (:meth:`~mobility.employment.evidence.InterceptDraws.outside`), and silent weeks are filled again from them
-    (:func:`fill_gaps`). Returns those b's indices in the grid, their weights (summing to 1) and per key the
-    rates, ``(n_b, n_areas, n_periods)``."""
-    keep, weight = intercept.kept()
+    (:func:`fill_gaps`). Returns those b's indices in the grid (:meth:`~mobility.employment.evidence.InterceptDraws.
+    support`: where either the point's or the draws' posterior counts), the point's weights over them (summing to
+    1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
+    keep = intercept.support()
+    weight = intercept.weight[keep] / intercept.weight[keep].sum()
     rows, cols, drop = intercept.cells_in(panel.users, panel.weeks)
     if len(rows) == 0 and len(intercept.drop):
         warnings.warn("area_unemployment: none of the signal's drops is in the panel (other users or weeks, e.g. "
@@ -922,19 +926,23 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
 def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, member: np.ndarray,
                     ap: AreaParams) -> dict:
     """Add to each replicate's rates (``draws``, per (level, period), (R, areas, periods), changed in place)
-    the change of the point rate when b is drawn from its posterior instead of averaged over (module notes);
-    returns what the run records: how many values of b were drawn from, b's posterior mean and sd."""
+    the change of the point rate when b is drawn from its posterior (the coarsened one, ``draw_weight``, where
+    the signal has it) instead of averaged over (module notes): the shift is measured from the rates averaged
+    with the point's weights, so the replicates stay around the point. Returns what the run records: how many
+    values of b were drawn from, the drawn posterior's mean and sd, and the point's mean of b."""
     keys = list(draws)
     keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
     n_r = len(next(iter(draws.values()))) if keys else 0
-    pick = np.random.default_rng([ap.seed, 4]).choice(len(keep), size=n_r, p=weight)  # its own stream (3: sectors)
+    drawn = weight if intercept.draw_weight is None else intercept.draw_weight[keep] / intercept.draw_weight[keep].sum()
+    pick = np.random.default_rng([ap.seed, 4]).choice(len(keep), size=n_r, p=drawn)  # its own stream (3: sectors)
     for key in keys:
         with np.errstate(invalid="ignore"):
             shift = rates[key] - np.tensordot(weight, rates[key], axes=1)[None]
         draws[key] = np.clip(draws[key] + shift[pick], 0.0, 1.0)  # a rate, whatever the sum of its changes
     b = intercept.b[keep]
-    mean = float(weight @ b)
-    return {"values": int(len(keep)), "mean": round(mean, 4), "sd": round(float(np.sqrt(weight @ (b - mean) ** 2)), 4)}
+    mean = float(drawn @ b)
+    return {"values": int(len(intercept.kept(draw=True)[0])), "mean": round(mean, 4),
+            "sd": round(float(np.sqrt(drawn @ (b - mean) ** 2)), 4), "point_mean": round(float(weight @ b), 4)}
 
 
 def _panel_share(panel: _Panel, population: np.ndarray, ap: AreaParams, level: str, period: str) -> np.ndarray:
@@ -1321,7 +1329,7 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
     draws = signal.intercept
     pick = None
     if draws is not None and draws.stock is not None:
-        keep, weight = draws.kept()
+        keep, weight = draws.kept(draw=True)
         pick = keep[np.random.default_rng([area_params.seed, 5]).choice(len(keep), size=area_params.replicates,
                                                                          p=weight)]
     for b in range(area_params.replicates):

@@ -178,18 +178,21 @@ class InterceptDraws:
     wsum: np.ndarray | None = None
     absence: np.ndarray | None = None
     stock: np.ndarray | None = None
+    draw_weight: np.ndarray | None = None
 
     @classmethod
     def of(cls, drops: Drops, users: np.ndarray, weeks: pd.DatetimeIndex, b: np.ndarray, weight: np.ndarray,
-           posterior: np.ndarray) -> "InterceptDraws":
+           posterior: np.ndarray, draw_weight: np.ndarray | None = None) -> "InterceptDraws":
         user, week = np.nonzero(drops.cell_drop >= 0)
         return cls(np.asarray(b, dtype=float), np.asarray(weight, dtype=float), np.asarray(posterior, dtype=float),
                    users, weeks, user.astype(np.int32), week.astype(np.int32),
-                   drops.cell_drop[user, week].astype(np.int32))
+                   drops.cell_drop[user, week].astype(np.int32),
+                   draw_weight=None if draw_weight is None else np.asarray(draw_weight, dtype=float))
 
-    def kept(self) -> tuple[np.ndarray, np.ndarray]:
+    def kept(self, *, draw: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The values of b whose weight counts (above :data:`INTERCEPT_MIN_WEIGHT` of the largest; at 100,000 users
-        most of the grid does not) and their weights, summing to 1.
+        most of the grid does not) and their weights, summing to 1; ``draw=True``: of the posterior the intervals
+        draw b from (``draw_weight``, coarsened: :func:`remote_intercept_posterior`; ``weight`` without one).
 
         Examples
         --------
@@ -199,8 +202,22 @@ class InterceptDraws:
         >>> keep.tolist(), weight.round(3).tolist()
         ([1, 2], [0.333, 0.667])
         """
-        keep = np.flatnonzero(self.weight > INTERCEPT_MIN_WEIGHT * self.weight.max())
-        return keep, self.weight[keep] / self.weight[keep].sum()
+        w = self.draw_weight if draw and self.draw_weight is not None else self.weight
+        keep = np.flatnonzero(w > INTERCEPT_MIN_WEIGHT * w.max())
+        return keep, w[keep] / w[keep].sum()
+
+    def support(self) -> np.ndarray:
+        """The values of b either posterior counts (:meth:`kept`): where the area intervals compute the rates.
+
+        Examples
+        --------
+        >>> d = InterceptDraws(np.array([0.0, 0.5, 1.0]), np.array([1e-9, 0.3, 0.7]), np.zeros((3, 0)), np.array([]),
+        ...                    pd.DatetimeIndex([]), np.array([]), np.array([]), np.array([]),
+        ...                    draw_weight=np.array([0.2, 0.4, 0.4]))
+        >>> d.support().tolist(), d.kept(draw=True)[0].tolist()
+        ([0, 1, 2], [0, 1, 2])
+        """
+        return np.union1d(self.kept()[0], self.kept(draw=True)[0])
 
     def with_outside(self, kept: np.ndarray, stocks: np.ndarray, shares: list[tuple[np.ndarray, np.ndarray]],
                      wz: np.ndarray, wsum: np.ndarray, absence: np.ndarray) -> "InterceptDraws":
@@ -434,13 +451,17 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     ``table`` is :func:`evidence_posterior` of the drops at b = 0 (its categories are the data: they stay as
     they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
     b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid's range, b's
-    posterior weight is the mixture's likelihood (raised to :func:`likelihood_power`: with more scored drops than
-    ``params.intercept_evidence_drops``, a coarsened posterior) times the trapezoid rule's weight of its grid point
-    (half at the two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
+    posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
+    two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
     ending at a new workplace 1.
 
+    The area intervals draw b from a coarsened posterior instead (``draw_weight``: the likelihood raised to
+    :func:`likelihood_power`, below 1 with more scored drops than ``params.intercept_evidence_drops``), so that
+    they never take b as better known than that many drops could know it; the point estimates keep every drop's
+    evidence.
+
     Returns the table with ``prior`` and ``posterior`` averaged, one row per b (``remote_intercept``,
-    ``loglik``, ``weight``, ``likelihood_power``), and each drop's posterior at each b (``(len(grid), n_drops)``: what
+    ``loglik``, ``weight``, ``draw_weight``, ``likelihood_power``), and each drop's posterior at each b (``(len(grid), n_drops)``: what
     :class:`InterceptDraws` gives the area intervals).
 
     Examples
@@ -491,14 +512,16 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     power = likelihood_power(int((category > 0).sum()), params.intercept_evidence_drops)
     step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
     quadrature = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2 if grid.size > 1 else np.ones(1)
-    weight = quadrature * np.exp(power * (loglik - loglik.max()))
+    weight = quadrature * np.exp(loglik - loglik.max())
     weight /= weight.sum()
+    draw_weight = quadrature * np.exp(power * (loglik - loglik.max()))
+    draw_weight /= draw_weight.sum()
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)
     posts = np.where(hybrid, 0.0, np.where(new, 1.0, np.asarray(posts)))
     out["posterior"] = np.where(new, 1.0, weight @ posts)  # exactly 1 (the weights' sum may not be)
     return out, pd.DataFrame({"remote_intercept": grid, "loglik": loglik, "weight": weight,
-                              "likelihood_power": power}), posts
+                              "draw_weight": draw_weight, "likelihood_power": power}), posts
 
 
 def likelihood_power(n_scored: int, max_drops: int | None) -> float:

@@ -97,10 +97,11 @@ class EmploymentParams:
         spaced so give the default region's scores of 101 evenly spaced ones (benchmarks/README.md). Without any
         drop with evidence on its work days (no daytime table) the average is not taken: b = 0.
     intercept_evidence_drops : int or None
-        The most drops whose evidence b's posterior counts in full: with more scored drops ``n``, the mixture's
-        log-likelihood is multiplied by ``intercept_evidence_drops / n`` before b is weighed (a coarsened
-        posterior, Miller and Dunson 2019, JASA 114: 1113-1125), so b is never known better than
-        ``intercept_evidence_drops`` drops could know it. The population model is an approximation, and with
+        The most drops whose evidence counts in full in the posterior of b that the area intervals draw from: with
+        more scored drops ``n``, the mixture's log-likelihood is multiplied by ``intercept_evidence_drops / n``
+        there (a coarsened posterior, Miller and Dunson 2019, JASA 114: 1113-1125), so the intervals never take b
+        as better known than ``intercept_evidence_drops`` drops could know it; the point estimates keep every
+        drop's evidence. The population model is an approximation, and with
         tens of thousands of drops its likelihood would pin b to the value that fits the approximation best, with
         intervals too narrow to hold the model's own error (benchmarks/README.md, "How sure b can be": at
         100,000 users the intervals without labels covered 1 % of county-weeks, with this cap 97 %). The default,

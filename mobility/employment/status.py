@@ -350,7 +350,7 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     base_cols = np.flatnonzero((weeks >= start) & (weeks <= end))
     drops, where = drop_evidence(run_start, usable, prior, evidence, base_cols, params=params)
     drops = evidence_posterior(drops, params=params)
-    intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0],
+    intercept = pd.DataFrame({"remote_intercept": [0.0], "loglik": [np.nan], "weight": [1.0], "draw_weight": [1.0],
                               "likelihood_power": [1.0]})
     draws = None
     if params.remote_intercept_max > 0 and len(drops):
@@ -358,7 +358,8 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
             grid = params.remote_intercept_grid
             priors = adoption.drop_priors(drops["start"].to_numpy(), xx[drops["user"].to_numpy()], grid)
             drops, intercept, by_b = remote_intercept_posterior(drops, priors, grid, params=params)
-            draws = InterceptDraws.of(where, users, weeks, grid, intercept["weight"].to_numpy(), by_b)
+            draws = InterceptDraws.of(where, users, weeks, grid, intercept["weight"].to_numpy(), by_b,
+                                      intercept["draw_weight"].to_numpy())
             prior = where.to_cells(drops["prior"])
         else:
             log.warning("employment: no sustained drop has evidence on the work days (no daytime table, or too few "

@@ -554,7 +554,7 @@ def test_weekly_recalibration_where_the_weeks_have_the_labels_and_the_months_shi
     np.testing.assert_allclose(rates(40), [0.30, 0.30], atol=0.03)
 
 
-def _intercept_case(weight, low=0.1):
+def _intercept_case(weight, low=0.1, draw_weight=None):
     """40 users of one county over two weeks: u0-u19 in a drop covering both weeks whose posterior is 0.1 at
     b = 0 and 0.9 at b = 1 (their p_unemployed the average under ``weight``), u20-u39 at p = 0 with no drop."""
     from mobility.employment.evidence import InterceptDraws, drops_of
@@ -571,7 +571,7 @@ def _intercept_case(weight, low=0.1):
                         "status": np.where(p.ravel() >= 0.5, "unemployed", "employed"), "p_unemployed": p.ravel(),
                         "method": "signal"})
     homes = pd.DataFrame({"user_id": users, "home_cbg": "421010001001"})
-    return emp, homes, InterceptDraws.of(drops, users, weeks, np.array([0.0, 1.0]), weight, posterior)
+    return emp, homes, InterceptDraws.of(drops, users, weeks, np.array([0.0, 1.0]), weight, posterior, draw_weight)
 
 
 def test_without_labels_the_intervals_draw_the_remote_intercept():
@@ -589,7 +589,8 @@ def test_without_labels_the_intervals_draw_the_remote_intercept():
     assert drawn["rate"].tolist() == pytest.approx([0.25, 0.25]) == fixed["rate"].tolist()
     assert (drawn["rate_low"] <= 0.05 + 1e-9).all() and (drawn["rate_high"] >= 0.45 - 1e-9).all()
     assert (fixed["rate_high"] - fixed["rate_low"] < 0.3).all()  # the status draws alone: narrower
-    assert drawn.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 2, "mean": 0.5, "sd": 0.5}
+    assert drawn.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 2, "mean": 0.5, "sd": 0.5,
+                                                                        "point_mean": 0.5}
     (_, panel), = method_panels(emp, homes, None, ap)
     keep, weight, rates = intercept_rates(panel, draws, np.ones(40), np.isfinite(panel.p), ap, [("county", "week")])
     assert keep.tolist() == [0, 1] and weight.tolist() == [0.5, 0.5]
@@ -601,7 +602,25 @@ def test_without_labels_the_intervals_draw_the_remote_intercept():
     emp, homes, draws = _intercept_case([1.0, 0.0])
     sure = area_unemployment(emp, homes, intercept=draws, **kw)
     pd.testing.assert_frame_equal(sure, area_unemployment(emp, homes, **kw))
-    assert sure.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 1, "mean": 0.0, "sd": 0.0}
+    assert sure.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 1, "mean": 0.0, "sd": 0.0,
+                                                                       "point_mean": 0.0}
+
+
+def test_the_intervals_draw_b_from_the_coarsened_posterior_around_the_full_posteriors_point():
+    """The point's posterior sure of b = 0 (weights 1, 0: rate 20 x 0.1 / 40 = 0.05), the coarsened one (what a
+    cap on the drops' evidence gives) still open (0.5, 0.5): the point stays 0.05, as with the point's posterior
+    alone, and the interval reaches b = 1's rate, 0.45; the run records both means."""
+    from mobility.employment.params import AreaParams
+
+    kw = dict(levels=("county",), periods=("week",), area_params=AreaParams(replicates=400, panel_share=1.0))
+    emp, homes, sure = _intercept_case([1.0, 0.0])
+    _, _, open_ = _intercept_case([1.0, 0.0], draw_weight=[0.5, 0.5])
+    point = area_unemployment(emp, homes, intercept=sure, **kw)
+    coarse = area_unemployment(emp, homes, intercept=open_, **kw)
+    assert coarse["rate"].tolist() == pytest.approx([0.05, 0.05]) == point["rate"].tolist()
+    assert (point["rate_high"] < 0.3).all() and (coarse["rate_high"] >= 0.45 - 1e-9).all()
+    assert coarse.attrs["calibration"]["signal"]["remote_intercept"] == {"values": 2, "mean": 0.5, "sd": 0.5,
+                                                                         "point_mean": 0.0}
 
 
 def test_with_labels_the_intercept_is_left_to_the_recalibration():

@@ -80,9 +80,10 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
 def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_it():
     """The same 300 drops, and each of them 20 times (6,000 drops with the same evidence mix): counted in full,
     20 times the drops pin b down more (the likelihood is 20 times as steep); with ``intercept_evidence_drops
-    = 300`` the 6,000 weigh b as the 300 do (the EM's one pseudo-count per category aside), and the 300 alone are
-    left as they were (power 1). Hand-made: the weights are the trapezoid weights times ``exp(power x (loglik -
-    max))``, recomputed here from the returned log-likelihoods."""
+    = 300`` the posterior the intervals draw b from (``draw_weight``) weighs b for the 6,000 as the 300 do (the
+    EM's one pseudo-count per category aside), while the point's (``weight``) keeps every drop; the 300 alone
+    are left as they were (power 1). Hand-made: the draw weights are the trapezoid weights times ``exp(power x
+    (loglik - max))``, recomputed here from the returned log-likelihoods."""
     from mobility.employment.adoption import Adoption
     from mobility.employment.evidence import remote_intercept_posterior
 
@@ -106,17 +107,19 @@ def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_
 
     one, many, capped = weights(1, None), weights(20, None), weights(20, 300)
     assert one["likelihood_power"].eq(1.0).all() and many["likelihood_power"].eq(1.0).all()
+    assert one["draw_weight"].tolist() == one["weight"].tolist()
+    pd.testing.assert_series_equal(capped["weight"], many["weight"])  # the point keeps every drop's evidence
     assert capped["likelihood_power"].eq(300 / 6000).all()
     pd.testing.assert_frame_equal(weights(1, 300), one)
-    sd = {k: float(np.sqrt(t["weight"] @ (grid - t["weight"] @ grid) ** 2)) for k, t in
-          [("one", one), ("many", many), ("capped", capped)]}
+    sd = {k: float(np.sqrt(t[c] @ (grid - t[c] @ grid) ** 2)) for k, t, c in
+          [("one", one, "weight"), ("many", many, "weight"), ("capped", capped, "draw_weight")]}
     assert sd["many"] < 0.75 * sd["one"]
     assert sd["capped"] == pytest.approx(sd["one"], rel=0.1)
-    np.testing.assert_allclose(capped["weight"], one["weight"], atol=0.05)
+    np.testing.assert_allclose(capped["draw_weight"], one["weight"], atol=0.05)
     step = np.diff(grid)
     quad = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2
     expected = quad * np.exp(300 / 6000 * (capped["loglik"] - capped["loglik"].max()))
-    np.testing.assert_allclose(capped["weight"], expected / expected.sum(), rtol=1e-12)
+    np.testing.assert_allclose(capped["draw_weight"], expected / expected.sum(), rtol=1e-12)
 
 
 def test_intercept_evidence_drops_must_be_a_positive_count():

@@ -112,7 +112,8 @@ def test_without_evidence_the_signal_keeps_remote_work_in_proportion_to_telework
         res, emp = _run(staggered)
     assert "no sustained drop has evidence on the work days" in caplog.text
     assert res.tables["remote_intercept"].to_dict("list") == {"remote_intercept": [0.0], "loglik": [pytest.approx(
-        np.nan, nan_ok=True)], "weight": [1.0], "likelihood_power": [1.0]}
+        np.nan, nan_ok=True)], "weight": [1.0], "draw_weight": [1.0],
+        "likelihood_power": [1.0]}
     _, emp0 = _run(staggered, remote_intercept_max=0.0)
     pd.testing.assert_frame_equal(emp, emp0)
 
