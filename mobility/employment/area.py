@@ -888,8 +888,8 @@ def _method_cells(panel: _Panel, method: str, weights: PanelWeights | None, para
 
 def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, member: np.ndarray,
                     ap: AreaParams, keys) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The ``expected`` point rates of each (level, period) in ``keys`` at each value of b whose posterior
-    weight counts (:meth:`~mobility.employment.evidence.InterceptDraws.kept`): the drops' cells take their
+    """The ``expected`` point rates of each (level, period) in ``keys`` at each value of b whose weight counts in
+    the point's posterior or in the one the intervals draw from: the drops' cells take their
     posterior at that b, the observed cells outside drops their probability at that b where the draws carry it
     (:meth:`~mobility.employment.evidence.InterceptDraws.outside`), and silent weeks are filled again from them
     (:func:`fill_gaps`). Returns those b's indices in the grid (:meth:`~mobility.employment.evidence.InterceptDraws.
@@ -1291,7 +1291,9 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
     """Bootstrap replicates of the sector job-loss shares ``P_s(t)``, ``(R, 20, n_weeks)``: the signal's
     sector attendance re-estimated from Poisson(1)-resampled users, and where the signal averaged over the
     remote-adoption intercept b (``signal.intercept`` with its stocks), each replicate's remote stock that of a
-    b drawn from its posterior (its own random stream); else the remote adoption as estimated once.
+    b drawn from its posterior (its own random stream; the coarsened posterior where the signal has one, the
+    replicates then moved back around the point's: :func:`_draw_centre_shift`); else the remote adoption as
+    estimated once.
 
     The weighted sums behind every replicate's attendance are one matrix product, ``(R, users) @ (users,
     20 x weeks)``, over chunks of ``chunk_users`` users; each replicate's shares then go through
@@ -1338,7 +1340,29 @@ def sector_replicates(signal, telework: pd.Series, area_params: AreaParams | Non
         else:
             a_b, c_b = draws.stock[pick[b]], draws.b[pick[b]] * draws.stock[pick[b]]
         out[b] = sector_weekly(r_s[b], one, tau, a_b, signal.weeks, c_b)["p_unemployed"].to_numpy().reshape(n_s, n_w)
+    if pick is not None and draws.draw_weight is not None and not np.array_equal(draws.draw_weight, draws.weight):
+        out -= _draw_centre_shift(draws, w, att, ok, tau, signal.weeks)
     return out
+
+
+def _draw_centre_shift(draws: InterceptDraws, w: np.ndarray, att: np.ndarray, ok: np.ndarray, tau: np.ndarray,
+                       weeks: pd.DatetimeIndex) -> np.ndarray:
+    """``(20, n_weeks)``: how far the sector shares averaged over the coarsened posterior of b (what the
+    replicates draw from) lie from those averaged over the point's posterior, at the panel's own sector
+    attendance; :func:`sector_replicates` takes it off every replicate, so that they stay around the point as the
+    individual route's do (:func:`_draw_intercept`). NaN shares count as 0."""
+    from mobility.employment.sector import sector_weekly
+
+    n_s, n_w = w.shape[1], len(weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (np.einsum("us,uw->sw", w, att) / np.einsum("us,uw->sw", w, ok.astype(float)))
+    keep = draws.support()
+    shares = np.stack([np.nan_to_num(sector_weekly(r, np.eye(n_s), tau, draws.stock[k], weeks, draws.b[k]
+                                                   * draws.stock[k])["p_unemployed"].to_numpy().reshape(n_s, n_w))
+                       for k in keep])
+    point = draws.weight[keep] / draws.weight[keep].sum()
+    drawn = draws.draw_weight[keep] / draws.draw_weight[keep].sum()
+    return np.tensordot(drawn - point, shares, axes=1)
 
 
 def _poisson_counts(rng: np.random.Generator, n_replicates: int, n_users: int, *, rows: int = 16) -> np.ndarray:

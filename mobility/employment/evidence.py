@@ -73,8 +73,9 @@ NIGHT_CLOCK_H = (22.0, 6.0)
 not go out, working or not, so outings in them cannot tell remote work from a job loss; the score reads the
 whole day's outings of such a worker instead."""
 INTERCEPT_MIN_WEIGHT = 1e-6
-"""Values of b whose posterior weight is below this share of the largest are left out where the rates or stocks
-are computed per b (:meth:`InterceptDraws.kept`)."""
+"""Values of b whose posterior weight is below this share of the largest (in the point's posterior and in the one
+the intervals draw from alike) are left out where the rates or stocks are computed per b
+(:meth:`InterceptDraws.kept`, :meth:`InterceptDraws.support`)."""
 PSEUDO_COUNT = 1.0
 EM_ITERATIONS = 200
 
@@ -149,7 +150,9 @@ class InterceptDraws:
     replicate. Outside drops a cell's probability is the sector job-loss share of the person's sectors times
     the fall of attendance (``absence``); the shares depend on b through the sector route's remote stock:
     :meth:`with_outside` adds them per b (``share``, ``overall``, the users' sector weights ``wz`` and their
-    sums ``wsum``), and :meth:`outside` gives those cells at a b.
+    sums ``wsum``), and :meth:`outside` gives those cells at a b. ``draw_weight``: the coarsened posterior the
+    intervals draw b from (``EmploymentParams.intercept_evidence_drops``), where it differs from ``weight`` (the
+    point's); the per-b tables are filled over :meth:`support`, every b either counts.
 
     Examples
     --------

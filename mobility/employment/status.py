@@ -369,7 +369,9 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     attendance = np.where(usable, r, np.nan)
     if draws is not None:  # the sector route's remote stock averaged over b like the drops' priors
         kept, b_weight = draws.kept()
-        stocks = np.array([remote_stock(where.to_cells(priors[k]), run_start, usable, xx, grid[k]) for k in kept])
+        support = draws.support()  # every b either posterior counts: the point averages over kept, the area draws
+        by_b = {k: remote_stock(where.to_cells(priors[k]), run_start, usable, xx, grid[k]) for k in support}
+        stocks = np.array([by_b[k] for k in kept])
         adoption.table["remote_stock"] = b_weight @ stocks
         adoption.table["remote_untied"] = b_weight @ (grid[kept, None] * stocks)
     stock = (np.where(weeks > end, params.remote_adoption, 0.0) if params.remote_adoption is not None
@@ -382,9 +384,9 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     p_u = user_shares(wz, wsum, p_s, overall)
     drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
     if draws is not None and params.remote_adoption is None:  # the cells outside drops at each b, for the area
-        shares = [_shares(sector_weekly(attendance, w, tau, a_b, weeks, grid[k] * a_b), len(tau), n_w)
-                  for k, a_b in zip(kept, stocks)]
-        draws.with_outside(kept, stocks, shares, wz, wsum, drop)
+        shares = [_shares(sector_weekly(attendance, w, tau, by_b[k], weeks, grid[k] * by_b[k]), len(tau), n_w)
+                  for k in support]
+        draws.with_outside(support, np.array([by_b[k] for k in support]), shares, wz, wsum, drop)
     p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
     p = np.where(usable, p, np.nan)
     with np.errstate(invalid="ignore"):

@@ -116,6 +116,12 @@ def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_
     assert sd["many"] < 0.75 * sd["one"]
     assert sd["capped"] == pytest.approx(sd["one"], rel=0.1)
     np.testing.assert_allclose(capped["draw_weight"], one["weight"], atol=0.05)
+    # drops without a score (category 0) are not evidence: 300 scored among 6,300 drops keep the power at 1
+    table = pd.DataFrame({"prior": 0.5, "hybrid": False, "new_workplace": False, "posterior": 0.5,
+                          "category": np.r_[category, np.zeros(6000, dtype=np.int64)]})
+    priors = ad.drop_priors(np.zeros(len(table), dtype=np.int64), np.r_[x, np.zeros(6000)], grid)
+    _, b, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(intercept_evidence_drops=300))
+    assert b["likelihood_power"].eq(1.0).all()
     step = np.diff(grid)
     quad = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2
     expected = quad * np.exp(300 / 6000 * (capped["loglik"] - capped["loglik"].max()))

@@ -287,3 +287,53 @@ def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypat
         expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
         assert rates[key][j].ravel() == pytest.approx(expected.sort_values(["area", "period_start"])["rate"].to_numpy(),
                                                       abs=1e-6)
+
+
+def test_a_cap_on_bs_evidence_widens_the_draws_and_leaves_the_points(sim, load_script, monkeypatch):
+    """With ``intercept_evidence_drops`` far below the panel's scored drops, the posterior the intervals draw b
+    from is wider than the point's: every output of the signal is the same as without the cap; the draws carry a
+    remote stock for every b they can draw (none left at 0), and at a b that only the draws reach, the rates of
+    :func:`mobility.employment.area.intercept_rates` are those of the signal run with all of b's weight there
+    (a reviewer's finding: the stocks were kept for the point's b only); the sector replicates stay around the
+    point's shares."""
+    import mobility.employment.status as status
+    from mobility.employment.area import area_unemployment, intercept_rates, method_panels, sector_replicates
+    from mobility.employment.params import AreaParams
+
+    bench = load_script("benchmarks/bench_employment.py")
+    weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(10_000, 30, seed=4)
+    panel = relative_attendance(weekly, base)
+    full = signal_status(panel, features, tau, daytime=daytime, params=EmploymentParams(intercept_evidence_drops=None))
+    capped = signal_status(panel, features, tau, daytime=daytime, params=EmploymentParams(intercept_evidence_drops=20))
+    for name in ("employment_weekly", "sector_weekly", "remote_adoption", "drop_evidence"):
+        pd.testing.assert_frame_equal(capped.tables[name], full.tables[name])
+    draws = capped.intercept
+    assert capped.tables["remote_intercept"]["likelihood_power"].iloc[0] < 0.1
+    only_drawn = np.setdiff1d(draws.support(), draws.kept()[0])
+    assert len(only_drawn) >= 3
+    assert (np.abs(draws.stock[draws.support()]).sum(axis=1) > 0).all()
+    ap, key = AreaParams(replicates=10), ("county", "week")
+    kw = dict(levels=("county",), periods=("week",), area_params=ap, params=EmploymentParams(min_cell_users=1))
+    (_, pan), = method_panels(capped.tables["employment_weekly"], homes, None, ap)
+    keep, _, rates = intercept_rates(pan, draws, np.ones(len(pan.users)), np.isfinite(pan.p), ap, [key])
+    k = only_drawn[-1]
+    posterior = status.remote_intercept_posterior
+
+    def at_b(*args, **kwargs):  # the signal with all of b's weight on the k-th value
+        out, table, by_b = posterior(*args, **kwargs)
+        one = np.zeros(len(table))
+        one[k] = 1.0
+        return out.assign(prior=np.asarray(args[1])[k], posterior=by_b[k]), table.assign(weight=one), by_b
+
+    monkeypatch.setattr(status, "remote_intercept_posterior", at_b)
+    fixed = signal_status(panel, features, tau, daytime=daytime)
+    expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
+    assert rates[key][list(keep).index(k)].ravel() == pytest.approx(
+        expected.sort_values(["area", "period_start"])["rate"].to_numpy(), abs=1e-6)
+    monkeypatch.undo()
+    reps = sector_replicates(capped, tau, AreaParams(replicates=400))
+    point = capped.tables["sector_weekly"].pivot_table(index="sector", columns="week", values="p_unemployed",
+                                                        aggfunc="first").to_numpy()
+    late = np.isfinite(point) & (np.arange(point.shape[1]) >= point.shape[1] // 2)[None, :]
+    centre = np.nanmean(reps, axis=0)
+    assert np.nanmean(np.abs(centre - point)[late]) < 0.02
