@@ -247,6 +247,28 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     assert sec.loc[after, "p_unemployed"].mean() < sec0.loc[after, "p_unemployed"].mean()
 
 
+def _area_at_b(k, monkeypatch, signal_args, homes, kw):
+    """The county-week rates of ``area_unemployment`` (sorted by area, week) on the signal run with all of b's
+    weight on the ``k``-th value of the grid (``remote_intercept_posterior`` patched for the call)."""
+    import mobility.employment.status as status
+    from mobility.employment.area import area_unemployment
+
+    posterior = status.remote_intercept_posterior
+
+    def at_b(*args, **kwargs):
+        out, table, by_b = posterior(*args, **kwargs)
+        one = np.zeros(len(table))
+        one[k] = 1.0
+        return out.assign(prior=np.asarray(args[1])[k], posterior=by_b[k]), table.assign(weight=one), by_b
+
+    panel, features, tau, daytime = signal_args
+    with monkeypatch.context() as patch:
+        patch.setattr(status, "remote_intercept_posterior", at_b)
+        fixed = signal_status(panel, features, tau, daytime=daytime)
+    expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
+    return expected.sort_values(["area", "period_start"])["rate"].to_numpy()
+
+
 def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypatch):
     """What the area intervals draw per b (:func:`mobility.employment.area.intercept_rates`) is the signal run with
     all of b's weight on that value: the drops' posteriors and, outside drops, the sector shares of that b's
@@ -254,7 +276,7 @@ def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypat
     weights (they take the overall share), and the remote stocks are made large enough that some sectors are all
     remote in some weeks (their share NaN, read as 0)."""
     import mobility.employment.status as status
-    from mobility.employment.area import area_unemployment, intercept_rates, method_panels
+    from mobility.employment.area import intercept_rates, method_panels
     from mobility.employment.params import AreaParams
 
     bench = load_script("benchmarks/bench_employment.py")
@@ -274,19 +296,9 @@ def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypat
     kw = dict(levels=("county",), periods=("week",), area_params=ap, params=EmploymentParams(min_cell_users=1))
     (_, pan), = method_panels(averaged.tables["employment_weekly"], homes, None, ap)
     _, _, rates = intercept_rates(pan, draws, np.ones(len(pan.users)), np.isfinite(pan.p), ap, [key])
-    posterior = status.remote_intercept_posterior
     for j in (0, len(keep) // 2, len(keep) - 1):
-        def at_b(*args, k=keep[j], **kwargs):  # the signal with all of b's weight on the k-th value
-            out, table, by_b = posterior(*args, **kwargs)
-            one = np.zeros(len(table))
-            one[k] = 1.0
-            return out.assign(prior=np.asarray(args[1])[k], posterior=by_b[k]), table.assign(weight=one), by_b
-
-        monkeypatch.setattr(status, "remote_intercept_posterior", at_b)
-        fixed = signal_status(panel, features, tau, daytime=daytime)
-        expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
-        assert rates[key][j].ravel() == pytest.approx(expected.sort_values(["area", "period_start"])["rate"].to_numpy(),
-                                                      abs=1e-6)
+        expected = _area_at_b(keep[j], monkeypatch, (panel, features, tau, daytime), homes, kw)
+        assert rates[key][j].ravel() == pytest.approx(expected, abs=1e-6)
 
 
 def test_a_cap_on_bs_evidence_widens_the_draws_and_leaves_the_points(sim, load_script, monkeypatch):
@@ -296,8 +308,7 @@ def test_a_cap_on_bs_evidence_widens_the_draws_and_leaves_the_points(sim, load_s
     :func:`mobility.employment.area.intercept_rates` are those of the signal run with all of b's weight there
     (a reviewer's finding: the stocks were kept for the point's b only); the sector replicates stay around the
     point's shares."""
-    import mobility.employment.status as status
-    from mobility.employment.area import area_unemployment, intercept_rates, method_panels, sector_replicates
+    from mobility.employment.area import intercept_rates, method_panels, sector_replicates
     from mobility.employment.params import AreaParams
 
     bench = load_script("benchmarks/bench_employment.py")
@@ -317,20 +328,8 @@ def test_a_cap_on_bs_evidence_widens_the_draws_and_leaves_the_points(sim, load_s
     (_, pan), = method_panels(capped.tables["employment_weekly"], homes, None, ap)
     keep, _, rates = intercept_rates(pan, draws, np.ones(len(pan.users)), np.isfinite(pan.p), ap, [key])
     k = only_drawn[-1]
-    posterior = status.remote_intercept_posterior
-
-    def at_b(*args, **kwargs):  # the signal with all of b's weight on the k-th value
-        out, table, by_b = posterior(*args, **kwargs)
-        one = np.zeros(len(table))
-        one[k] = 1.0
-        return out.assign(prior=np.asarray(args[1])[k], posterior=by_b[k]), table.assign(weight=one), by_b
-
-    monkeypatch.setattr(status, "remote_intercept_posterior", at_b)
-    fixed = signal_status(panel, features, tau, daytime=daytime)
-    expected = area_unemployment(fixed.tables["employment_weekly"], homes, **kw)
-    assert rates[key][list(keep).index(k)].ravel() == pytest.approx(
-        expected.sort_values(["area", "period_start"])["rate"].to_numpy(), abs=1e-6)
-    monkeypatch.undo()
+    expected = _area_at_b(k, monkeypatch, (panel, features, tau, daytime), homes, kw)
+    assert rates[key][list(keep).index(k)].ravel() == pytest.approx(expected, abs=1e-6)
     reps = sector_replicates(capped, tau, AreaParams(replicates=400))
     point = capped.tables["sector_weekly"].pivot_table(index="sector", columns="week", values="p_unemployed",
                                                         aggfunc="first").to_numpy()
