@@ -101,12 +101,13 @@ class EmploymentParams:
         more scored drops ``n``, the mixture's log-likelihood is multiplied by ``intercept_evidence_drops / n``
         there (a coarsened posterior, Miller and Dunson 2019, JASA 114: 1113-1125), so the intervals never take b
         as better known than ``intercept_evidence_drops`` drops could know it; the point estimates keep every
-        drop's evidence. The population model is an approximation, and with
-        tens of thousands of drops its likelihood would pin b to the value that fits the approximation best, with
-        intervals too narrow to hold the model's own error (benchmarks/README.md, "How sure b can be": at
-        100,000 users the intervals without labels covered 1 % of county-weeks, with this cap 97 %). The default,
-        2,000, is the most scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person
-        panel has about 2,200), rounded down. None counts every drop in full.
+        drop's evidence. The population model is an approximation, and with tens of thousands of drops its
+        likelihood pins b to the value that fits the approximation best, with intervals too narrow to hold the
+        model's own error (benchmarks/README.md, "How sure b can be": at 100,000 users the intervals without labels
+        covered 1 % of county-weeks, 98 % with this cap; where the model errs at every b, as on a 30,000-user
+        region of another seed, the cap widens them without covering more). The default, 2,000, is the most
+        scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
+        2,200), rounded down. None counts every drop in full.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
