@@ -1351,15 +1351,13 @@ def _draw_centre_shift(draws: InterceptDraws, w: np.ndarray, att: np.ndarray, ok
     replicates draw from) lie from those averaged over the point's posterior, at the panel's own sector
     attendance; :func:`sector_replicates` takes it off every replicate, so that they stay around the point as the
     individual route's do (:func:`_draw_intercept`). NaN shares count as 0."""
-    from mobility.employment.sector import sector_weekly
+    from mobility.employment.sector import sector_sums, sector_table
 
     n_s, n_w = w.shape[1], len(weeks)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (np.einsum("us,uw->sw", w, att) / np.einsum("us,uw->sw", w, ok.astype(float)))
+    sums = sector_sums(np.where(ok, att, np.nan), w)
     keep = draws.support()
-    shares = np.stack([np.nan_to_num(sector_weekly(r, np.eye(n_s), tau, draws.stock[k], weeks, draws.b[k]
-                                                   * draws.stock[k])["p_unemployed"].to_numpy().reshape(n_s, n_w))
-                       for k in keep])
+    shares = np.stack([np.nan_to_num(sector_table(sums, tau, draws.stock[k], weeks, draws.b[k] * draws.stock[k])
+                                     ["p_unemployed"].to_numpy().reshape(n_s, n_w)) for k in keep])
     point = draws.weight[keep] / draws.weight[keep].sum()
     drawn = draws.draw_weight[keep] / draws.draw_weight[keep].sum()
     return np.tensordot(drawn - point, shares, axes=1)

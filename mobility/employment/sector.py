@@ -136,11 +136,31 @@ def sector_weekly(attendance: np.ndarray, w: np.ndarray, tau: np.ndarray, adopti
     >>> t.loc[0, ["reference", "p_unemployed"]].tolist()
     [0.0, nan]
     """
-    untied = np.zeros(len(weeks)) if untied is None else np.asarray(untied, dtype=float)
+    return sector_table(sector_sums(attendance, w), tau, adoption, weeks, untied)
+
+
+def sector_sums(attendance: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted sums behind each sector's attendance, ``(20, n_weeks)`` each: of ``w x r_u(t)`` over the
+    usable cells, and of ``w`` (what :func:`sector_weekly` computes first; :func:`sector_table` the rest, so that
+    the shares at many remote stocks cost one pass over the users).
+
+    Examples
+    --------
+    >>> w = np.zeros((2, 20)); w[:, 0] = [1.0, 3.0]
+    >>> num, den = sector_sums(np.array([[0.2], [np.nan]]), w)
+    >>> float(num[0, 0]), float(den[0, 0])
+    (0.2, 1.0)
+    """
     ok = np.isfinite(attendance)
     wz = np.nan_to_num(w, nan=0.0)
-    num = wz.T @ np.where(ok, attendance, 0.0)  # (20, n_weeks)
-    den = wz.T @ ok.astype(float)
+    return wz.T @ np.where(ok, attendance, 0.0), wz.T @ ok.astype(float)
+
+
+def sector_table(sums: tuple[np.ndarray, np.ndarray], tau: np.ndarray, adoption: np.ndarray,
+                 weeks: pd.DatetimeIndex, untied: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`sector_weekly` from the sums of :func:`sector_sums`."""
+    num, den = sums
+    untied = np.zeros(len(weeks)) if untied is None else np.asarray(untied, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_s = num / den
         ref = 1.0 - np.minimum(tau[:, None] * adoption[None, :] + untied[None, :], 1.0)  # remote: a share

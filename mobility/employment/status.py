@@ -48,6 +48,8 @@ from mobility.employment.evidence import (
 from mobility.employment.params import EmploymentParams
 from mobility.employment.sector import (
     check_telework,
+    sector_sums,
+    sector_table,
     sector_weekly,
     user_sector_weights,
     user_shares,
@@ -384,7 +386,8 @@ def signal_from_inputs(inputs: SignalInputs, features: pd.DataFrame, telework: p
     p_u = user_shares(wz, wsum, p_s, overall)
     drop = np.clip(1.0 - np.nan_to_num(r, nan=1.0), 0.0, 1.0)
     if draws is not None and params.remote_adoption is None:  # the cells outside drops at each b, for the area
-        shares = [_shares(sector_weekly(attendance, w, tau, by_b[k], weeks, grid[k] * by_b[k]), len(tau), n_w)
+        sums = sector_sums(attendance, w)  # one pass over the users for every b
+        shares = [_shares(sector_table(sums, tau, by_b[k], weeks, grid[k] * by_b[k]), len(tau), n_w)
                   for k in support]
         draws.with_outside(support, np.array([by_b[k] for k in support]), shares, wz, wsum, drop)
     p = np.where(run_start >= 0, q, np.nan_to_num(p_u) * drop)
