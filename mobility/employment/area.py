@@ -89,7 +89,7 @@ from mobility.checks import require_columns
 from mobility.employment.evidence import InterceptDraws
 from mobility.employment.params import AreaParams, EmploymentParams
 from mobility.employment.sector import SECTORS
-from mobility.employment.weights import Margin, kish_design_effect, rake
+from mobility.employment.weights import Margin, rake
 from mobility.errors import MobilityError
 from mobility.obfuscate import modal_cbg
 
