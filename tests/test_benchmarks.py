@@ -300,7 +300,8 @@ def test_employment_intercept_runs_a_finished_run_again_per_setting(tmp_path):
                            str(out), "--region-dir", str(region), "--config", str(config), "--no-labels", "--out",
                            str(tmp_path / "copies")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [line.split() for line in proc.stdout.splitlines() if re.match(r"\s*[01]\.0\s+False\s+signal", line)]
+    lines = [line.split() for line in proc.stdout.splitlines()
+             if re.match(r"\s*[01]\.0\s+None\s+False\s+signal", line)]  # intercept_evidence_drops: the default
     assert [line[0] for line in lines] == ["0.0", "1.0"]
     header = proc.stdout.splitlines()[[i for i, line in enumerate(proc.stdout.splitlines())
                                        if "remote_intercept_max" in line][-1]].split()
