@@ -104,8 +104,8 @@ class EmploymentParams:
         drop's evidence. The population model is an approximation, and with tens of thousands of drops its
         likelihood pins b to the value that fits the approximation best, with intervals too narrow to hold the
         model's own error (benchmarks/README.md, "How sure b can be": at 100,000 users the intervals without labels
-        covered 1 % of county-weeks, 98 % with this cap; where the model errs at every b, as on a 30,000-user
-        region of another seed, the cap widens them without covering more). The default, 2,000, is the most
+        covered 1 % of county-weeks, 98 % with this cap; on two regions of another seed, 30,000 and 100,000 users,
+        where the likelihood's b is itself off, the cap widens them without covering more). The default, 2,000, is the most
         scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
         2,200), rounded down. None counts every drop in full.
     hybrid_min_week_share : float

@@ -126,7 +126,8 @@ def uncalibrated_signal(intercept_drawn: bool) -> str:
                  "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is not "
                  "let shrink below what a few thousand absences could settle, since the model is an approximation), "
                  "not the model's own error: where everyone went remote in the same week and on that one draw, the "
-                 "truth fell outside most of them, and on a 30,000-person region of another draw outside half." if intercept_drawn else
+                 "truth fell outside most of them, and on regions of 30,000 and 100,000 people of another draw outside "
+                 "half and nearly all of them." if intercept_drawn else
                  "Their 95% intervals carry the sampling of people only, neither the model's doubt about how much "
                  "of the absence is remote work nor its own error: they are too narrow.")
     return (
