@@ -570,11 +570,17 @@ ALL_DROPS = 10_000_000
 """``intercept_evidence_drops`` that counts every drop in full (the largest the parameter takes)."""
 
 
-def _draw_sd(weights: pd.DataFrame) -> float:
-    """The sd of b under the posterior the intervals draw from (the full one for tables without ``draw_weight``)."""
-    w = weights["draw_weight"] if "draw_weight" in weights else weights["weight"]
-    mean = float(w @ weights["remote_intercept"])
-    return float(np.sqrt(w @ (weights["remote_intercept"] - mean) ** 2))
+def _b_moments(weights: pd.DataFrame, column: str) -> tuple[float, float]:
+    """Mean and sd of b under the ``remote_intercept`` table's ``column`` (``weight``: the point's posterior,
+    ``draw_weight``: the one the intervals draw from)."""
+    w, b = weights[column], weights["remote_intercept"]
+    mean = float(w @ b)
+    return mean, float(np.sqrt(w @ (b - mean) ** 2))
+
+
+def _drops_value(text: str) -> int | None:
+    """``--drops``: ``default`` (None: the config's), ``all`` (:data:`ALL_DROPS`) or a number."""
+    return {"default": None, "all": ALL_DROPS}[text] if text in ("default", "all") else int(text)
 
 
 def _drops_tag(evidence_drops: int | None) -> str:
@@ -612,8 +618,8 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
                           pd.read_parquet(region_dir / "truth" / "area_weekly.parquet"))
         sector = area[area["route"] == "sector"].set_index("method")
         area = area[(area["route"] == "individual") & (area["estimator"] == "expected")].set_index("method")
+        (b_mean, b_sd), (_, b_draw_sd) = _b_moments(weights, "weight"), _b_moments(weights, "draw_weight")
         for method, s in run_scores(copy, region_dir)["scores"].items():
-            b_mean = float(weights["weight"] @ weights["remote_intercept"])
             rows.append({"remote_intercept_max": b_max, "intercept_evidence_drops": n_drops, "labels": labels,
                          "method": method, **_headline(s),
                          "area_mae_pts": area["mae_pts"].get(method), "area_mean_error_pts":
@@ -622,10 +628,7 @@ def intercept(run_dir: Path, region_dir: Path, config: Path, out: Path, maxima=(
                          "sector_mae_pts": sector["mae_pts"].get(method),
                          "sector_mean_error_pts": sector["mean_error_pts"].get(method),
                          "sector_coverage": sector["coverage"].get(method),
-                         "b_mean": b_mean, "b_sd": float(np.sqrt(weights["weight"] @ (weights["remote_intercept"]
-                                                                                   - b_mean) ** 2)),
-                         "b_draw_sd": _draw_sd(weights),
-                         "stage_s": stage_s})
+                         "b_mean": b_mean, "b_sd": b_sd, "b_draw_sd": b_draw_sd, "stage_s": stage_s})
     return pd.DataFrame(rows)
 
 
@@ -794,8 +797,7 @@ def main() -> None:
     ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept"])
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
     ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
-    ap.add_argument("--drops", type=lambda v: {"default": None, "all": ALL_DROPS}.get(v) if v in ("default", "all")
-                    else int(v), nargs="+", default=[None],
+    ap.add_argument("--drops", type=_drops_value, nargs="+", default=[None],
                     help="intercept: intercept_evidence_drops values ('default': the config's; 'all': every drop "
                          "counts in full)")
     ap.add_argument("--no-labels", action="store_true", help="intercept: leave the labelled panel out")

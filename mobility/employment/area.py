@@ -896,7 +896,7 @@ def intercept_rates(panel: _Panel, intercept: InterceptDraws, w0: np.ndarray, me
     support`: where either the point's or the draws' posterior counts), the point's weights over them (summing to
     1) and per key the rates, ``(n_b, n_areas, n_periods)``."""
     keep = intercept.support()
-    weight = intercept.weight[keep] / intercept.weight[keep].sum()
+    weight = intercept.weights_on(keep)
     rows, cols, drop = intercept.cells_in(panel.users, panel.weeks)
     if len(rows) == 0 and len(intercept.drop):
         warnings.warn("area_unemployment: none of the signal's drops is in the panel (other users or weeks, e.g. "
@@ -933,7 +933,7 @@ def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: n
     keys = list(draws)
     keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
     n_r = len(next(iter(draws.values()))) if keys else 0
-    drawn = weight if intercept.draw_weight is None else intercept.draw_weight[keep] / intercept.draw_weight[keep].sum()
+    drawn = intercept.weights_on(keep, draw=True)
     pick = np.random.default_rng([ap.seed, 4]).choice(len(keep), size=n_r, p=drawn)  # its own stream (3: sectors)
     for key in keys:
         with np.errstate(invalid="ignore"):
@@ -1358,9 +1358,7 @@ def _draw_centre_shift(draws: InterceptDraws, w: np.ndarray, att: np.ndarray, ok
     keep = draws.support()
     shares = np.stack([np.nan_to_num(sector_table(sums, tau, draws.stock[k], weeks, draws.b[k] * draws.stock[k])
                                      ["p_unemployed"].to_numpy().reshape(n_s, n_w)) for k in keep])
-    point = draws.weight[keep] / draws.weight[keep].sum()
-    drawn = draws.draw_weight[keep] / draws.draw_weight[keep].sum()
-    return np.tensordot(drawn - point, shares, axes=1)
+    return np.tensordot(draws.weights_on(keep, draw=True) - draws.weights_on(keep), shares, axes=1)
 
 
 def _poisson_counts(rng: np.random.Generator, n_replicates: int, n_users: int, *, rows: int = 16) -> np.ndarray:

@@ -207,7 +207,22 @@ class InterceptDraws:
         """
         w = self.draw_weight if draw and self.draw_weight is not None else self.weight
         keep = np.flatnonzero(w > INTERCEPT_MIN_WEIGHT * w.max())
-        return keep, w[keep] / w[keep].sum()
+        return keep, self.weights_on(keep, draw=draw)
+
+    def weights_on(self, keep: np.ndarray, *, draw: bool = False) -> np.ndarray:
+        """The point's posterior weights of the values ``keep`` of b (``draw=True``: those of the posterior the
+        intervals draw from), summing to 1 over them.
+
+        Examples
+        --------
+        >>> d = InterceptDraws(np.array([0.0, 0.5, 1.0]), np.array([0.1, 0.3, 0.6]), np.zeros((3, 0)), np.array([]),
+        ...                    pd.DatetimeIndex([]), np.array([]), np.array([]), np.array([]),
+        ...                    draw_weight=np.array([0.2, 0.4, 0.4]))
+        >>> d.weights_on(np.array([1, 2])).round(3).tolist(), d.weights_on(np.array([1, 2]), draw=True).tolist()
+        ([0.333, 0.667], [0.5, 0.5])
+        """
+        w = (self.draw_weight if draw and self.draw_weight is not None else self.weight)[keep]
+        return w / w.sum()
 
     def support(self) -> np.ndarray:
         """The values of b either posterior counts (:meth:`kept`): where the area intervals compute the rates.
