@@ -38,7 +38,7 @@ _POSITIVE = ("jobs_per_worker", "users_per_cbg", "travel_speed_min_kmh", "detour
 _NON_NEGATIVE = ("epr_gamma", "baseline_job_loss_hazard_per_week", "peak_job_loss_hazard_per_week",
                  "rehire_hazard_per_week", "outings_workday_mean", "outings_offday_mean",
                  "outings_jobless_weekday_mean",
-                 "pings_per_hour_sigma", "silences_per_week", "silence_sigma",
+                 "pings_per_hour_sigma", "silences_per_week", "silence_sigma", "sector_mix_concentration",
                  "shared_venues_per_1000_users", "work_campus_radius_m", "remote_delay_mean_days")
 
 
@@ -70,6 +70,13 @@ class SyntheticParams:
     min_cbgs: int = 60
     max_cbgs: int = 400
     jobs_per_worker: int = 20  # LODES jobs represented by one synthetic worker
+    # How alike block groups' sector mixes are: each block group's mix is a Dirichlet draw with this concentration
+    # around the centrality mix (:func:`mobility.synthetic.people.cbg_mixes`). 2.8: the real LODES WAC 2015 of
+    # the three counties (Philadelphia, Delaware, Montgomery; 2,327 block groups, 1.4M jobs), where the
+    # between-block-group variance of sector shares is 0.263 of p(1 - p) net of sampling noise (1 / (2.8 + 1));
+    # the worker-weighted sd of block-group teleworkability there is 0.154 (data/synthetic/README.md). 0 (off,
+    # no random number drawn): the centrality mix itself, as generators 1 and 2 made it (sd 0.04).
+    sector_mix_concentration: float = 2.8
     # People without a job at the start (out of the labour force, or looking for work: the generator has no
     # unemployment before a job loss). 1 - the employment-population ratio of a smartphone panel: the CPS
     # ratio by age (Jan 2020) weighted by smartphone ownership by age (Pew 2019); data/synthetic/README.md.
@@ -351,7 +358,7 @@ class SyntheticParams:
             if out[name] == default:
                 del out[name]
         if self.is_easy:
-            for name in LIVES_FIELDS:
+            for name in (*LIVES_FIELDS, "sector_mix_concentration"):
                 del out[name]
         return out
 
@@ -375,7 +382,7 @@ _NAMES = [f.name for f in dataclasses.fields(SyntheticParams)]
 LIVES_FIELDS = tuple(_NAMES[_NAMES.index("work_campus_radius_m") + 1:])
 
 #: The easy region (before issue 14): every lives knob off and the old share of people without a job.
-EASY_KNOBS = {"no_job_share": 0.07, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
+EASY_KNOBS = {"no_job_share": 0.07, "sector_mix_concentration": 0.0, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
               "night_share": 0.0, "rotating_share": 0.0, "weekend_share": 0.0, "rotating_sites_share": 0.0,
               "student_share": 0.0, "home_cbg_work_share": 0.0, "near_home_work_share": 0.0,
               "home_move_rate_per_year": 0.0, "job_to_job_rate_per_month": 0.0, "rehire_new_workplace_share": 0.0,

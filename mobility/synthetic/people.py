@@ -45,8 +45,14 @@ def user_ids(n_users: int) -> np.ndarray:
     return np.array([f"u{i:0{width}d}" for i in range(n_users)])
 
 
-def cbg_mixes(geo: Geography, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def cbg_mixes(geo: Geography, rng: np.random.Generator, sector_concentration: float = 0.0) -> dict[str, np.ndarray]:
     """Per block group category probabilities (rows sum to 1) for race, ethnicity, age, education, sectors.
+
+    The sector mix is the base mix tilted by centrality (finance and professional services central); with
+    ``sector_concentration`` above 0 (``SyntheticParams.sector_mix_concentration``) each block group's mix is then a
+    Dirichlet draw around it, so block groups differ in their sectors as much as real ones do (a hospital's block
+    group, a mall's, an office park's). The Dirichlet is drawn as normalised gamma variates, after every other
+    draw of ``rng``: the other mixes do not change with it.
 
     Examples
     --------
@@ -55,6 +61,14 @@ def cbg_mixes(geo: Geography, rng: np.random.Generator) -> dict[str, np.ndarray]
     >>> m = cbg_mixes(g, np.random.default_rng(1))
     >>> m["race"].shape[1], bool(np.allclose(m["sector"].sum(axis=1), 1))
     (6, True)
+
+    Teleworkability varies between block groups about as in the real LODES (sd 0.15, Philadelphia and its two
+    western neighbours) with the concentration of the real data, and hardly without it:
+
+    >>> from mobility.synthetic.sectors import TELEWORK_TAU
+    >>> spread = lambda c: float((cbg_mixes(g, np.random.default_rng(1), c)["sector"] @ TELEWORK_TAU).std())
+    >>> round(spread(0), 2), round(spread(2.8), 2)
+    (0.02, 0.15)
     """
     d = geo.cbgs["cbd_m"].to_numpy()
     z = 1 / (1 + np.exp(-(1.2 - d / 4000 + rng.normal(0, 0.8, len(d)))))  # latent deprivation in (0, 1)
@@ -68,6 +82,9 @@ def cbg_mixes(geo: Geography, rng: np.random.Generator) -> dict[str, np.ndarray]
     centrality = np.exp(-d / 3000)
     sector = BASE_SECTOR_SHARE[None, :] * np.exp(SECTOR_CENTRALITY[None, :] * centrality[:, None])
     norm = lambda a: a / a.sum(axis=1, keepdims=True)
+    if sector_concentration > 0:
+        sector = rng.gamma(sector_concentration * norm(sector))
+        sector[sector.sum(axis=1) == 0, :] = BASE_SECTOR_SHARE  # every draw underflowed (never seen): the base mix
     return {"deprivation": z, "race": norm(race), "ethnicity": ethnicity, "age": norm(age),
             "education": norm(edu), "sector": norm(sector)}
 

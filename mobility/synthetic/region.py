@@ -57,7 +57,8 @@ from mobility.synthetic.sectors import SECTORS, TELEWORK_TAU
 from mobility.synthetic.status import area_weekly, weekly_status
 from mobility.synthetic.venues import draw_venues, n_venues_for
 
-GENERATOR_VERSION = "2.0"  # 2.0: the lives of issue 14 (lives.py), truth/daily.parquet and truth/places.parquet
+GENERATOR_VERSION = "3.0"  # 2.0: the lives of issue 14 (lives.py), truth/daily.parquet and truth/places.parquet;
+# 3.0: block groups' sector mixes as varied as the real LODES ones (sector_mix_concentration)
 BATCH_USERS = 1000
 _STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
            "pings": 8, "bad": 9, "venues": 10, "lives": 11, "life_daily": 12}
@@ -214,7 +215,7 @@ def generate_region(out_dir: str | os.PathLike, params: SyntheticParams | None =
 
 
 def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest: dict, progress: bool) -> None:
-    mixes = cbg_mixes(geo, _rng(seed, "mixes"))
+    mixes = cbg_mixes(geo, _rng(seed, "mixes"), params.sector_mix_concentration)
     people = draw_people(params, geo, mixes, _rng(seed, "people"))
     people, places = draw_lives(params, geo, people, _rng(seed, "lives"))  # its own stream: the rest unchanged
     # geography and census
