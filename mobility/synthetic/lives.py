@@ -38,6 +38,7 @@ SCHEDULES = ("day", "evening", "night", "rotating", "part_time", "weekend", "gig
 WORKPLACE_KINDS = ("fixed", "home_cbg", "near_home", "rotating_sites", "none")
 PHONE_KINDS = ("normal", "sparse", "churn", "degraded_night", "degraded_home")
 SECTOR_CONSTRUCTION = 3  # CNS04
+SECTOR_EDUCATION = 14  # CNS15, educational services
 
 HOME_CODE, WORK_CODE = 0, 1
 NEXT_HOME_CODE, NEXT_WORK_CODE, GIG_CODE = 600, 700, 900
@@ -78,12 +79,13 @@ def _pick_weekdays(k: np.ndarray, pool: int, rng: np.random.Generator) -> np.nda
     return mask
 
 
-def _gravity(geo: Geography) -> np.ndarray:
-    """Row-normalised commuting probabilities between block groups (people.draw_people's gravity model)."""
+def _gravity(geo: Geography, weight: np.ndarray | None = None) -> np.ndarray:
+    """Row-normalised commuting probabilities between block groups (people.draw_people's gravity model), towards
+    the block groups' jobs (``weight``: other destinations, e.g. the education jobs)."""
     c = geo.cbgs
     dist = haversine_m(c["lat"].to_numpy()[:, None], c["lon"].to_numpy()[:, None], c["lat"].to_numpy()[None, :],
                        c["lon"].to_numpy()[None, :])
-    g = c["jobs_weight"].to_numpy()[None, :] * np.exp(-dist / COMMUTE_SCALE_M)
+    g = (c["jobs_weight"].to_numpy() if weight is None else weight)[None, :] * np.exp(-dist / COMMUTE_SCALE_M)
     return g / g.sum(axis=1, keepdims=True)
 
 
@@ -186,10 +188,12 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
     work_lat[w], work_lon[w] = clip_to_box(*offset_m(home_lat[w], home_lon[w], r, rng.uniform(0, 2 * np.pi, len(w))))
     work_idx[w] = cbg_of_points(geo, work_lat[w], work_lon[w])
     work_lat[gig], work_lon[gig], work_idx[gig] = np.nan, np.nan, -1
-    # students: a campus by the gravity model (like a workplace), weekdays until the shock
+    # students: a campus where the region's schools and colleges are (the block groups of its educational
+    # services workers, CNS15, whose jobs LODES counts there), by the gravity model; weekdays until the shock
     gravity = _gravity(geo)
     stud = np.flatnonzero(name == "student")
-    school_idx = _categorical_rows(gravity[home_idx[stud]], rng)
+    edu = np.bincount(work_idx[(sector == SECTOR_EDUCATION) & (work_idx >= 0)], minlength=len(geoid))
+    school_idx = _categorical_rows((_gravity(geo, edu.astype(float)) if edu.any() else gravity)[home_idx[stud]], rng)
     school_lat, school_lon = sample_in_cbgs(geo, school_idx, rng)
 
     parts: list[pd.DataFrame] = []

@@ -58,7 +58,8 @@ from mobility.synthetic.status import area_weekly, weekly_status
 from mobility.synthetic.venues import draw_venues, n_venues_for
 
 GENERATOR_VERSION = "3.0"  # 2.0: the lives of issue 14 (lives.py), truth/daily.parquet and truth/places.parquet;
-# 3.0: block groups' sector mixes as varied as the real LODES ones (sector_mix_concentration)
+# 3.0: block groups' sector mixes as varied as the real LODES ones (sector_mix_concentration), campuses where
+# the education jobs are
 BATCH_USERS = 1000
 _STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
            "pings": 8, "bad": 9, "venues": 10, "lives": 11, "life_daily": 12}
