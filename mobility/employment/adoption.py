@@ -165,9 +165,13 @@ class Adoption:
     """Per week, the lowest job-loss rate once part of it is given to remote adoption (:meth:`drop_priors`): the
     drops starting per worker-week at risk in the baseline weeks (before any remote adoption), and at least half
     a job loss among the workers at risk in the week's window (no finite panel rules one out). None: 0."""
+    job_loss_slope: float = 0.0
+    """gamma of the module notes (``EmploymentParams.job_loss_telework_slope``): job losses per worker at risk
+    fall with teleworkability as ``1 - gamma x``."""
 
     def prior(self, run_start: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """q_u(t0) of every cell inside a drop (the drop's first week t0), NaN outside (module notes).
+        """q_u(t0) of every cell inside a drop (the drop's first week t0), NaN outside (module notes): the
+        priors of :meth:`drop_priors` at b = 0.
 
         Examples
         --------
@@ -175,10 +179,11 @@ class Adoption:
         >>> ad.prior(np.array([[-1, 1], [0, 0]]), np.array([1.0, 1.0])).round(3).tolist()
         [[nan, 0.1], [1.0, 1.0]]
         """
-        t0 = np.maximum(run_start, 0)
-        xx = np.asarray(x, dtype=float)[:, None]
-        l0, a0 = self.job_loss_rate[t0], self.remote_rate[t0]
-        return np.where(run_start >= 0, l0 / (l0 + a0 * xx), np.nan)
+        inside = run_start >= 0
+        xx = np.broadcast_to(np.asarray(x, dtype=float)[:, None], run_start.shape)
+        out = np.full(run_start.shape, np.nan)
+        out[inside] = self.drop_priors(run_start[inside], xx[inside], np.zeros(1))[0]
+        return out
 
     def drop_priors(self, start: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """The priors of drops starting in weeks ``start`` of workers of teleworkability ``x`` when remote
@@ -193,12 +198,25 @@ class Adoption:
         >>> ad = Adoption(np.array([0.1]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
         >>> ad.drop_priors(np.array([0]), np.array([0.0]), np.array([0.0, 0.2])).round(3).tolist()
         [[1.0], [0.4]]
+
+        With job losses falling with teleworkability (gamma = 0.5), the week's intercept and slope (l = 0.1,
+        a = 0.3 at b = 0) are read as 0.1 (1 - 0.5 x) job losses and 0.35 x remote starts: a drop of x = 1 is a
+        job loss with probability 0.05 / (0.05 + 0.35) = 0.125, not 0.1 / (0.1 + 0.3) = 0.25:
+
+        >>> ad.job_loss_slope = 0.5
+        >>> ad.drop_priors(np.array([0]), np.array([1.0]), np.array([0.0])).round(3).tolist()
+        [[0.125]]
         """
         l0, a0 = self.job_loss_rate[start], self.remote_rate[start]
         b = np.asarray(grid, dtype=float)[:, None]
+        g = self.job_loss_slope
+        # intercept l = L + A b and slope a = A - g L of the week's drops on x, solved for L and A at each b
+        remote = (a0[None, :] + g * l0[None, :]) / (1.0 + g * b)
         floor = np.minimum(l0, 0.0 if self.job_loss_floor is None else self.job_loss_floor[start])[None, :]
-        loss = np.maximum(l0[None, :] - a0[None, :] * b, floor)
-        return loss / (loss + a0[None, :] * (np.asarray(x, dtype=float)[None, :] + b))
+        xx = np.asarray(x, dtype=float)[None, :]
+        loss = np.maximum(l0[None, :] - remote * b, floor) * np.maximum(1.0 - g * xx, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(loss > 0, loss / (loss + remote * (xx + b)), 0.0)
 
 
 def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: EmploymentParams):
@@ -270,7 +288,8 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     start, end = params.baseline
     base = np.asarray((weeks >= start) & (weeks <= end))
     baseline_rate = float((starts & at_risk)[:, base].sum() / max(at_risk[:, base].sum(), 1))
-    adoption = Adoption(l_rate, a_rate, pd.DataFrame(), np.maximum(floor, baseline_rate))
+    adoption = Adoption(l_rate, a_rate, pd.DataFrame(), np.maximum(floor, baseline_rate),
+                        params.job_loss_telework_slope)
     adoption.table = pd.DataFrame({
         "week": weeks.values, "at_risk": at_risk.sum(axis=0), "starts": (starts & at_risk).sum(axis=0),
         "job_loss_rate": l_rate, "remote_rate": a_rate, **detail,

@@ -108,6 +108,13 @@ class EmploymentParams:
         where the likelihood's b is itself off, the cap widens them without covering more). The default, 2,000, is the most
         scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
         2,200), rounded down. None counts every drop in full.
+    job_loss_telework_slope : float
+        gamma of :mod:`mobility.employment.adoption`: job losses per worker at risk fall with the teleworkability x
+        of the work block group as ``1 - gamma x`` (0: job loss does not depend on it; 1: none at x = 1). Not
+        identified by the data (the drops fit every gamma, and the evidence mixture's likelihood barely moves with
+        it): an assumption the analyst states, from outside evidence on who lost jobs in the period (job losses by
+        industry against Dingel and Neiman's teleworkability). Only the label-free signal's priors read it.
+        benchmarks/README.md, "Block groups as varied as real ones", measures what it does.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -152,6 +159,7 @@ class EmploymentParams:
     remote_intercept_max: float = 1.0
     remote_intercept_steps: int = 26
     intercept_evidence_drops: int | None = 2000
+    job_loss_telework_slope: float = 0.0
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
@@ -179,6 +187,7 @@ class EmploymentParams:
         _check_int(own, self, "adoption_window_weeks", 0, 26)
         _check_range(own, self, "remote_intercept_max", 0.0, 5.0)
         _check_int(own, self, "remote_intercept_steps", 2, 101)
+        _check_range(own, self, "job_loss_telework_slope", 0.0, 1.0)
         if self.intercept_evidence_drops is not None:
             _check_int(own, self, "intercept_evidence_drops", 1, 10_000_000)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)

@@ -69,7 +69,12 @@ class SyntheticParams:
     users_per_cbg: float = 5.0
     min_cbgs: int = 60
     max_cbgs: int = 400
-    jobs_per_worker: int = 20  # LODES jobs represented by one synthetic worker
+    jobs_per_worker: int = 20  # LODES jobs per worker of the panel
+    # LODES counts the region's workers: the panel's and jobs_per_worker - 1 times as many others drawn like them
+    # (people.census_workers), so a person's own job is a small part of their block group's counts, as in the real
+    # WAC (a median of 141 jobs per block group in the three counties). False: the panel's workers, each
+    # jobs_per_worker times, as generators 1.0 and 2.0 made it (a worker's own sector a third of the mix).
+    census_population: bool = True
     # How alike block groups' sector mixes are: each block group's mix is a Dirichlet draw with this concentration
     # around the centrality mix (:func:`mobility.synthetic.people.cbg_mixes`). 2.8: the real LODES WAC 2015 of
     # the three counties (Philadelphia, Delaware, Montgomery; 2,327 block groups, 1.4M jobs), where the
@@ -250,6 +255,8 @@ class SyntheticParams:
         if self.max_places_per_user > 590 or self.initial_places >= self.max_places_per_user:
             raise bad("max_places_per_user", "must be <= 590 (place codes 600.. are later homes and "
                       "workplaces) and > initial_places")
+        if not isinstance(self.census_population, bool):
+            raise bad("census_population", "must be true or false")
         if not isinstance(self.remote_by_person, bool):
             raise bad("remote_by_person", "must be true or false")
         if self.site_weeks_max < self.site_weeks_min:
@@ -358,7 +365,7 @@ class SyntheticParams:
             if out[name] == default:
                 del out[name]
         if self.is_easy:
-            for name in (*LIVES_FIELDS, "sector_mix_concentration"):
+            for name in (*LIVES_FIELDS, "sector_mix_concentration", "census_population"):
                 del out[name]
         return out
 
@@ -382,7 +389,7 @@ _NAMES = [f.name for f in dataclasses.fields(SyntheticParams)]
 LIVES_FIELDS = tuple(_NAMES[_NAMES.index("work_campus_radius_m") + 1:])
 
 #: The easy region (before issue 14): every lives knob off and the old share of people without a job.
-EASY_KNOBS = {"no_job_share": 0.07, "sector_mix_concentration": 0.0, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
+EASY_KNOBS = {"no_job_share": 0.07, "sector_mix_concentration": 0.0, "census_population": False, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
               "night_share": 0.0, "rotating_share": 0.0, "weekend_share": 0.0, "rotating_sites_share": 0.0,
               "student_share": 0.0, "home_cbg_work_share": 0.0, "near_home_work_share": 0.0,
               "home_move_rate_per_year": 0.0, "job_to_job_rate_per_month": 0.0, "rehire_new_workplace_share": 0.0,

@@ -50,7 +50,7 @@ from mobility.synthetic.geography import (
 )
 from mobility.synthetic.lives import PHONE_KINDS, draw_lives
 from mobility.synthetic.params import SyntheticParams
-from mobility.synthetic.people import cbg_mixes, draw_people, hazard_shape, week_mondays
+from mobility.synthetic.people import cbg_mixes, census_workers, draw_people, hazard_shape, week_mondays
 from mobility.synthetic.phones import PHONE_STATES, daily_phone_state, phone_filter
 from mobility.synthetic.pings import sample_pings
 from mobility.synthetic.sectors import SECTORS, TELEWORK_TAU
@@ -59,10 +59,11 @@ from mobility.synthetic.venues import draw_venues, n_venues_for
 
 GENERATOR_VERSION = "3.0"  # 2.0: the lives of issue 14 (lives.py), truth/daily.parquet and truth/places.parquet;
 # 3.0: block groups' sector mixes as varied as the real LODES ones (sector_mix_concentration), campuses where
-# the education jobs are
+# the education jobs are, LODES counting the region's workers (the panel's and jobs_per_worker - 1 times as
+# many others) rather than the panel's times jobs_per_worker
 BATCH_USERS = 1000
 _STREAM = {"geography": 1, "mixes": 2, "people": 3, "acs": 4, "lodes_wac": 5, "lodes_rac": 6, "stops": 7,
-           "pings": 8, "bad": 9, "venues": 10, "lives": 11, "life_daily": 12}
+           "pings": 8, "bad": 9, "venues": 10, "lives": 11, "life_daily": 12, "census_workers": 13}
 
 PINGS_SCHEMA = pa.schema([("user_id", pa.string()), ("timestamp", pa.timestamp("ns", tz="UTC")),
                           ("lat", pa.float64()), ("lon", pa.float64()), ("accuracy_m", pa.float64())])
@@ -224,8 +225,12 @@ def _write_region(root: Path, params: SyntheticParams, seed: int, geo, manifest:
     with atomic_path(root / "geography" / "cbg.geojson") as tmp:
         cbg_polygons(geo).to_file(tmp, driver="GeoJSON")
     lodes = root / "census" / "lodes"
+    if params.census_population:
+        workers, jobs_each = census_workers(params, geo, mixes, people, _rng(seed, "census_workers")), 1
+    else:
+        workers, jobs_each = people, params.jobs_per_worker
     for kind in ("wac", "rac"):
-        table = census.lodes_table(people, kind, params.jobs_per_worker, _rng(seed, f"lodes_{kind}"))
+        table = census.lodes_table(workers, kind, jobs_each, _rng(seed, f"lodes_{kind}"))
         census.write_lodes(table, lodes / f"{STATE_ABBR}_{kind}_S000_JT00_2019.csv.gz")
     for topic, (ests, moes) in census.acs_tables(geo, mixes, _rng(seed, "acs"), params.male_share).items():
         folder = root / "census" / "acs" / f"rawACSdata_{topic}"

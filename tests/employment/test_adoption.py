@@ -74,3 +74,29 @@ def test_the_job_loss_floor_is_the_baseline_weeks_drop_rate(wave):
     # 3 drops of 60 workers at risk in the baseline week: 0.05, above half a job loss per window (<= 0.5 / 60)
     assert ad.job_loss_floor == pytest.approx(np.full(5, 3 / 60))
     assert ad.table["job_loss_floor"].tolist() == pytest.approx([3 / 60] * 5)
+
+
+def test_job_losses_falling_with_teleworkability_give_the_true_share_of_job_losses_among_drops():
+    """40 workers, 20 at x = 0 and 20 at x = 1. In week 1 four x = 0 workers lose their jobs (hazard 0.2) and, of
+    the x = 1 workers, two lose their jobs (0.2 x (1 - 0.5)) and six go remote. The week's regression (l = 0.2,
+    a = 0.2) read with gamma = 0 makes an x = 1 drop a job loss with probability 0.5; with the world's
+    gamma = 0.5 it is the true share, 2 of 8."""
+    x = np.repeat([0.0, 1.0], 20)
+    start = np.full((40, 3), -1)
+    start[0:4, 1:] = 1
+    start[20:28, 1:] = 1
+    loss = np.zeros(40, bool)
+    loss[0:4] = loss[20:22] = True  # the truth, not read by the estimator
+    weeks = pd.date_range("2020-03-09", periods=3, freq="7D")
+    for gamma, expected_x1 in [(0.0, 0.5), (0.5, loss[20:28].mean())]:
+        ad = estimate_adoption(start, np.ones(start.shape, bool), x, weeks,
+                               params=EmploymentParams(adoption_window_weeks=0, job_loss_telework_slope=gamma))
+        prior = ad.prior(start, x)
+        assert prior[0, 1] == pytest.approx(loss[0:4].mean())  # x = 0: every drop a job loss
+        assert prior[20, 1] == pytest.approx(expected_x1)
+        assert np.isnan(prior[30, 1])
+        # and at b = 0.5 the drop priors still sum to the job losses the week's intercept and slope imply
+        b_prior = ad.drop_priors(np.array([1, 1]), np.array([0.0, 1.0]), np.array([0.5]))[0]
+        remote = (0.2 + gamma * 0.2) / (1 + gamma * 0.5)
+        job_loss = (0.2 - remote * 0.5) * np.array([1.0, 1.0 - gamma])
+        assert b_prior == pytest.approx(job_loss / (job_loss + remote * (np.array([0.0, 1.0]) + 0.5)))
