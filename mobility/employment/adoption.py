@@ -24,6 +24,11 @@ A worker who went remote can still lose the job later, which attendance no longe
 
 Estimation
 ----------
+The slope is only as good as x varies between workers: in the real LODES WAC of Philadelphia and its two western
+neighbours x has a worker-weighted sd of 0.15 between block groups; generator 2.0's synthetic block groups had
+0.04, where the slope of a 3,000-person panel was noise (its weekly standard error 0.10-0.18) and the drops'
+priors with it (benchmarks/README.md, "Block groups as varied as real ones").
+
 For every week, the least-squares regression of "a drop starts here" on ``x_u`` over the workers at risk gives
 an intercept (l) and a slope (a) with their standard errors; the mean of these weekly estimates over the weeks
 ``t - adoption_window_weeks .. t + adoption_window_weeks`` gives a smooth curve (the window). Empirical Bayes
@@ -75,9 +80,13 @@ Assumptions, and what breaks them
    synthetic region this is the larger of the two biases on seed 2: over the weeks from the shock on, true
    job-loss drops per worker fall from 0.15-0.24 at x = 0 to -0.06..0.08 at x = 1 (a line fitted to the truth
    on seeds 20200316 and 2 of the default, hard and easy regions), so the intercept counts remote workers as
-   job losers. A hazard ``l(t) (1 - gamma x)`` is not identified by these data (the evidence mixture's
-   likelihood is flat in gamma), and a fixed gamma trades the staggered regions against the one-wave one
-   (benchmarks/README.md, employment).
+   job losers. ``EmploymentParams.job_loss_telework_slope`` (gamma, default 0) states a hazard
+   ``l(t) (1 - gamma x)``: the week's intercept and slope are then read as ``L + A b`` and ``A - gamma L``
+   (:meth:`Adoption.drop_priors`). The data do not identify gamma: the drops fit every value, and the evidence
+   mixture's likelihood barely moves with it (on a 30,000-person region of generator 3.0 it peaks at 0.2, where
+   the truth's is 0.55-1.15 and gamma 0.8 makes the drops' priors right). It is the analyst's statement, from
+   outside evidence on who lost jobs in the period (benchmarks/README.md, "Block groups as varied as real
+   ones").
 2. Remote work is proportional to tau: remote work in jobs Dingel & Neiman rate not teleworkable, and the end
    of regular non-home places that were not jobs (a school, a club: the home/work step cannot tell them from
    workplaces) add to the intercept, i.e. to l(t): in weeks of mass remote adoption q is then too high

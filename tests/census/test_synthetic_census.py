@@ -53,19 +53,23 @@ def test_sector_probabilities_recover_the_true_sector_mix(region):
     assert f.attrs["n_cbg_not_in_census"] == 0
     w = f[feature_columns("sector")].to_numpy()
     truth = workers["sector"].value_counts(normalize=True).reindex(list(SECTORS), fill_value=0).to_numpy()
-    # WAC counts these very workers, so the mean of w_us is the true mix up to rounding; allow sampling error
-    se = w.std(axis=0) / np.sqrt(len(w))
-    assert np.all(np.abs(w.mean(axis=0) - truth) <= 3 * se + 1e-9)
-    # and each person's probabilities favour their own sector over a random draw from the region
+    # WAC counts the region's workers, of which these are a sample (a twentieth): the mean of w_us is the panel's
+    # true mix up to the panel's own sampling error around its block groups' mixes
+    expected = w.mean(axis=0)
+    se = np.sqrt(expected * (1 - expected) / len(w))
+    assert np.all(np.abs(expected - truth) <= 4 * se + 1e-9)
+    # each person's probabilities favour their own sector over a random draw from the region (block groups differ
+    # in their sectors, as real ones do), though their own job is only a small part of the counts
     own = w[np.arange(len(w)), [SECTORS.index(s) for s in workers["sector"]]]
-    assert own.mean() > (truth**2).sum()
-    # teleworkability of the people equals that of the true mix
-    assert f["telework"].mean() == pytest.approx(float(truth @ tau.to_numpy()), abs=3 * f["telework"].std()
-                                                 / np.sqrt(len(f)))
-    # modal sex from the work CBG agrees with the truth more often than chance
+    assert own.mean() > 1.2 * (truth**2).sum()
+    # teleworkability of the people equals that of the true mix, up to the same sampling error
+    tau_people = truth @ tau.to_numpy()
+    tau_sd = np.sqrt(truth @ (tau.to_numpy() - tau_people) ** 2)
+    assert f["telework"].mean() == pytest.approx(float(tau_people), abs=4 * tau_sd / np.sqrt(len(f)))
+    # block groups do not differ in the sex of their workers: the modal sex of the work CBG is a coin toss
     sex = assign_groups(f, "sex")["sex"]
     agree = (sex.to_numpy() == workers["sex"].map({"CS01": "male", "CS02": "female"}).to_numpy()).mean()
-    assert agree > 0.5
+    assert 0.4 < agree < 0.6
 
 
 def test_home_features_from_synthetic_rac_and_acs(region):

@@ -104,12 +104,13 @@ def test_loader_equals_reading_every_file_whole(tmp_path, small_batches):
 
 
 # Computed by the loader of commit 539f63d (one shard file per load task x spill x partition) on
-# mixed_inputs(tmp_path) with 17 partitions and small_batches: rows and pandas hash of each partition's pings.
-OLD_ROWS = [0, 15, 172, 94, 1768, 434, 12, 1127, 925, 1140, 225, 847, 174, 1508, 26, 1257, 932]
-OLD_DIGESTS = [0, 86216139490575387, 1293463756796876871, 786867488331252479, 1081347912188185280,
-               216726326387137104, 465107995509817777, 1669111903275752526, 2128242851580289598,
-               65615741248405704, 803957347382903843, 1218436896554358790, 812596636118863471,
-               2299638621247481569, 887296182128365816, 2002568791613630659, 448724501719825398]
+# mixed_inputs(tmp_path) with 17 partitions and small_batches: rows and pandas hash of each partition's pings. The
+# inputs of synthetic generator 3.0 (recomputed then by that commit's loader on the new inputs).
+OLD_ROWS = [0, 12, 31, 45, 2093, 406, 293, 1098, 1068, 618, 87, 816, 243, 1625, 97, 1057, 894]
+OLD_DIGESTS = [0, 1792014876209118070, 931689415992393255, 161798183596638389, 2231177515341875457,
+               1867087791226292940, 28212019803091597, 2193948920401881030, 930356129444624523,
+               2284351460478707085, 1391534489223033119, 1977097595507506423, 232740618924983191,
+               1254564319946744275, 2234214076089487164, 1780241847418785085, 857277850200501988]
 
 
 @pytest.mark.parametrize("compact", [False, True], ids=["arrow", "parquet"])
