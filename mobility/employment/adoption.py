@@ -82,9 +82,10 @@ Assumptions, and what breaks them
    on seeds 20200316 and 2 of the default, hard and easy regions), so the intercept counts remote workers as
    job losers. ``EmploymentParams.job_loss_telework_slope`` (gamma, default 0) states a hazard
    ``l(t) (1 - gamma x)``: the week's intercept and slope are then read as ``L + A b`` and ``A - gamma L``
-   (:meth:`Adoption.drop_priors`). The data do not identify gamma: the drops fit every value, and the evidence
-   mixture's likelihood barely moves with it (on a 30,000-person region of generator 3.0 it peaks at 0.2, where
-   the truth's is 0.55-1.15 and gamma 0.8 makes the drops' priors right). It is the analyst's statement, from
+   (:meth:`Adoption.drop_priors`; the slope is then floored at ``-gamma l``, no remote starts below none). The
+   data do not identify gamma: the drops fit every value, and the evidence mixture's likelihood barely moves
+   with it (on a 30,000-person region of generator 3.0 it peaks at 0, where the truth's is 0.55-1.15 and gamma
+   0.8-1.0 makes the drops' priors right). It is the analyst's statement, from
    outside evidence on who lost jobs in the period (benchmarks/README.md, "Block groups as varied as real
    ones").
 2. Remote work is proportional to tau: remote work in jobs Dingel & Neiman rate not teleworkable, and the end
@@ -196,8 +197,9 @@ class Adoption:
 
     def drop_priors(self, start: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """The priors of drops starting in weeks ``start`` of workers of teleworkability ``x`` when remote
-        adoption has a part that does not depend on teleworkability (module notes: remote starts ``a(t) (x_u +
-        b)``, job losses ``l(t) - a(t) b``, floored at the baseline rate), one row per b of ``grid``.
+        adoption has a part that does not depend on teleworkability (module notes: remote starts ``A (x_u + b)``,
+        job losses ``L (1 - gamma x_u)``, with ``L = l(t) - A b`` floored at the baseline rate and ``A = (a(t) +
+        gamma l(t)) / (1 + gamma b)``, i.e. ``a(t)`` at gamma = 0), one row per b of ``grid``.
 
         Examples
         --------
@@ -248,7 +250,8 @@ def _rates(y: np.ndarray, x: np.ndarray, at_risk: np.ndarray, params: Employment
         a_est, keep = shrink_to_window(a_week, a_se, a_win)
     floor = 0.5 / np.maximum(n_win, 1)
     l_rate = np.maximum(np.nan_to_num(l_est, nan=0.0), floor)
-    a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), 0.0)
+    # no remote starts below none: a = A - gamma L >= -gamma l (with gamma = 0, a >= 0)
+    a_rate = np.maximum(np.nan_to_num(a_est, nan=0.0), -params.job_loss_telework_slope * l_rate)
     return l_rate, a_rate, floor, {"job_loss_rate_week": l_week, "remote_rate_week": a_week,
                                    "job_loss_rate_se": l_se, "remote_rate_se": a_se, "job_loss_rate_window": l_win,
                                    "remote_rate_window": a_win, "shrinkage": 1.0 - keep}

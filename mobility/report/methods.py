@@ -125,19 +125,20 @@ def uncalibrated_signal(intercept_drawn: bool) -> str:
     intervals = ("Their 95% intervals carry the sampling of people and the model's doubt about how much of the "
                  "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is not "
                  "let shrink below what a few thousand absences could settle), not the model's own error: on the "
-                 "project's synthetic regions they held the truth in 58-70% of the county-weeks of a thousand-person "
-                 "panel and in none of a 30,000-person one." if intercept_drawn else
+                 "project's synthetic regions they held the truth in a little over half of the county-weeks of a "
+                 "thousand-person panel and in none of a 30,000-person one, and on the small panels that doubt "
+                 "pulled the rates low." if intercept_drawn else
                  "Their 95% intervals carry the sampling of people only, neither the model's doubt about how much "
                  "of the absence is remote work nor its own error: they are too narrow.")
     return (
         "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On the "
-        "project's synthetic regions, whose block groups differ in their sectors as real ones do, they were 1-7 "
-        "points off the true county rates on average: too low on panels of a thousand people, 7 points too high "
-        "on one of 30,000. The data cannot tell the model how job loss depends on how teleworkable a workplace is: "
+        "project's synthetic regions, whose block groups differ in their sectors as real ones do, they were "
+        "off the true county rates by a couple of points to several on average, too low on some and too high on "
+        "others (benchmarks/README.md, \"Block groups as varied as real ones\"). The data cannot tell the model "
+        "how job loss depends on how teleworkable a workplace is: "
         "it is told ([employment] job_loss_telework_slope, by default 0: not at all), and where the jobs that "
         "cannot be done from home were lost more often than that, as in 2020, it reads too many absences as job "
-        "losses and the rates come out too high, while on small panels "
-        f"its doubt about how much of the absence is remote work pulls them low. {intervals} Read them as "
+        f"losses and the rates come out too high. {intervals} Read them as "
         "estimates with a bias of "
         "unknown size and sign, not as official rates, and give the run a labelled panel ([employment] labels) "
         "before publishing them. A model trained on another region ([employment] model) is a transfer: how it "

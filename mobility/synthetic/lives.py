@@ -188,8 +188,8 @@ def draw_lives(params: SyntheticParams, geo: Geography, people: pd.DataFrame,
     work_lat[w], work_lon[w] = clip_to_box(*offset_m(home_lat[w], home_lon[w], r, rng.uniform(0, 2 * np.pi, len(w))))
     work_idx[w] = cbg_of_points(geo, work_lat[w], work_lon[w])
     work_lat[gig], work_lon[gig], work_idx[gig] = np.nan, np.nan, -1
-    # students: a campus where the region's schools and colleges are (the block groups of its educational
-    # services workers, CNS15, whose jobs LODES counts there), by the gravity model; weekdays until the shock
+    # students: a campus where the schools and colleges are (the block groups where the panel's educational
+    # services workers, CNS15, work: LODES counts their jobs there), by the gravity model; weekdays until the shock
     gravity = _gravity(geo)
     stud = np.flatnonzero(name == "student")
     edu = np.bincount(work_idx[(sector == SECTOR_EDUCATION) & (work_idx >= 0)], minlength=len(geoid))

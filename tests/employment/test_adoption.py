@@ -100,3 +100,21 @@ def test_job_losses_falling_with_teleworkability_give_the_true_share_of_job_loss
         remote = (0.2 + gamma * 0.2) / (1 + gamma * 0.5)
         job_loss = (0.2 - remote * 0.5) * np.array([1.0, 1.0 - gamma])
         assert b_prior == pytest.approx(job_loss / (job_loss + remote * (np.array([0.0, 1.0]) + 0.5)))
+
+
+def test_a_negative_slope_is_job_losses_falling_with_teleworkability_not_less_than_no_remote_work():
+    """Four of 20 x = 0 workers and two of 20 x = 1 workers lose their jobs, nobody goes remote: the slope is -0.1.
+    With gamma = 0.5 that is exactly the job losses' fall (A = a + gamma l = 0): every drop is a job loss; a slope
+    floored at 0 would have read half the x = 1 drops as remote work."""
+    x = np.repeat([0.0, 1.0], 20)
+    start = np.full((40, 3), -1)
+    start[0:4, 1:] = 1
+    start[20:22, 1:] = 1
+    ad = estimate_adoption(start, np.ones(start.shape, bool), x, pd.date_range("2020-03-09", periods=3, freq="7D"),
+                           params=EmploymentParams(adoption_window_weeks=0, job_loss_telework_slope=0.5))
+    assert ad.remote_rate[1] == pytest.approx(-0.1)
+    assert ad.prior(start, x)[[0, 20], 1] == pytest.approx([1.0, 1.0])
+    # with gamma = 0 a negative slope is floored at no remote work, as before
+    ad0 = estimate_adoption(start, np.ones(start.shape, bool), x, pd.date_range("2020-03-09", periods=3, freq="7D"),
+                            params=EmploymentParams(adoption_window_weeks=0))
+    assert ad0.remote_rate[1] == 0.0 and ad0.prior(start, x)[[0, 20], 1] == pytest.approx([1.0, 1.0])
