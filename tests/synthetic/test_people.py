@@ -57,7 +57,7 @@ def test_job_losses_follow_sector_hazard_and_dates_are_mondays():
 
 def test_block_groups_differ_in_sectors_as_real_ones_do():
     """Teleworkability of the work block group (the mean tau of its workers' sectors) varies between block groups
-    as in the real LODES WAC 2015 of the three counties (worker-weighted sd 0.154; 26-30 % of a person's tau
+    as in the real LODES WAC 2015 of the three counties (worker-weighted sd 0.154; 32 % of a person's tau
     variance between block groups), and hardly at all with the concentration off (generators 1 and 2)."""
     g = build_geography(P, np.random.default_rng(0))
     for concentration, sd_range, between_range in [(2.8, (0.12, 0.19), (0.18, 0.40)), (0.0, (0.0, 0.06), (0.0, 0.05))]:
