@@ -8,6 +8,7 @@ Usage::
     python benchmarks/bench_employment.py speed [--users 100000] [--weeks 39]
     python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py intercept --run RUN --region-dir REGION --config TOML [--no-labels] [--out DIR]
+    python benchmarks/bench_employment.py oracle --run RUN --region-dir REGION [--sizes 10000 3000] [--gammas 0 0.8]
 
 ``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
 classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
@@ -26,6 +27,9 @@ unemployed weeks only, and the population model against the truth; transfers too
 
 ``intercept`` (:func:`intercept`) runs a finished run's employment stage again with ``remote_intercept_max`` 0 and
 1 (``--max``), with its labels or without (``--no-labels``), and scores both methods and the area rates.
+
+``oracle`` (:func:`intercept_oracle`) scores b's posterior against the b whose priors best predict the true job
+losses, on random user subsamples of a finished run.
 
 ``checks`` tries to break the classifier on a finished run (:func:`checks`).
 
@@ -184,7 +188,15 @@ def _signal_and_features(run_dir: Path, region_dir: Path, timezone: str):
 
 
 def run_signal(run_dir: Path, region_dir: Path, timezone: str):
-    """The attendance signal of a finished run, from its visits and labels.
+    """The attendance signal of a finished run, from its visits and labels (:func:`run_signal_inputs`)."""
+    from mobility.employment.status import signal_from_inputs
+
+    return signal_from_inputs(*run_signal_inputs(run_dir, region_dir, timezone))
+
+
+def run_signal_inputs(run_dir: Path, region_dir: Path, timezone: str):
+    """The signal's matrices of a finished run (:func:`mobility.employment.status.signal_inputs`), its workers'
+    census features and the teleworkability table: what :func:`mobility.employment.status.signal_from_inputs` takes.
 
     As the pipeline's employment stage does: the per-user tables partition by partition (part ``k`` of
     ``visits`` and of ``home_work_daily`` hold the same users), stacked, then the users x weeks steps; one
@@ -193,7 +205,7 @@ def run_signal(run_dir: Path, region_dir: Path, timezone: str):
     from mobility.census.features import work_features
     from mobility.employment.attendance import relative_attendance
     from mobility.employment.estimate import stack_user_tables, user_tables
-    from mobility.employment.status import signal_status
+    from mobility.employment.status import signal_inputs
     from mobility.pipeline.stages import VISIT_COLUMNS
 
     parts = []
@@ -208,7 +220,69 @@ def run_signal(run_dir: Path, region_dir: Path, timezone: str):
     tau = read_teleworkability(region_dir / "census" / "telework" / "NAICS_workfromhome.csv")
     features = work_features(users["baseline_work_cbg"], aggregate_lodes(wac, "cbg"), tau)
     panel = relative_attendance(users["weekly_attendance"], users["baseline_workplace"])
-    return signal_status(panel, features, tau, daytime=users["daytime_weekly"])
+    return signal_inputs(panel, daytime=users["daytime_weekly"]), features, tau
+
+
+def _user_rows(inputs, rows: np.ndarray):
+    """The signal's matrices of some users only (rows of :func:`run_signal_inputs`'s matrices)."""
+    from mobility.employment.status import SignalInputs
+
+    return SignalInputs(inputs.users[rows], inputs.weeks, inputs.attendance[rows], inputs.work_time[rows],
+                        inputs.usable[rows], {k: v[rows] for k, v in inputs.matrices.items()}, inputs.daytime)
+
+
+def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: int = 3, gammas=(0.0,),
+                     timezone: str = "America/New_York", seed: int = 0) -> pd.DataFrame:
+    """b's posterior against an **oracle** on random user subsamples of a finished run (benchmarks/README.md,
+    "Block groups as varied as real ones").
+
+    For each subsample (``sizes``: numbers of users, None all of them; ``draws`` draws of each smaller size) and each
+    ``job_loss_telework_slope`` of ``gammas``, the signal runs on those users alone; then, over its scored drops
+    (those in the evidence mixture), each drop's true job-loss share (its covered weeks with the true status
+    ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
+    log-likelihood): the oracle b is the best. Returned per subsample: b's posterior mean and its likelihood's
+    argmax, the oracle b, the drops' mean prior at b = 0 and mean posterior, the true job-loss share.
+    """
+
+    from mobility.employment.adoption import estimate_adoption
+    from mobility.employment.classifier import label_matrix
+    from mobility.employment.params import EmploymentParams
+    from mobility.employment.status import signal_from_inputs
+
+    inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
+    lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
+    n = len(inputs.users)
+    rng = np.random.default_rng(seed)
+    rows_out = []
+    for size in sizes:
+        for draw in range(1 if size is None or size >= n else draws):
+            rows = np.arange(n) if size is None or size >= n else np.sort(rng.choice(n, size, replace=False))
+            for gamma in gammas:
+                params = EmploymentParams(job_loss_telework_slope=gamma)
+                sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
+                drops, weights = sig.tables["drop_evidence"], sig.tables["remote_intercept"]
+                m = sig.matrices
+                x = np.where(np.isfinite(sig.telework), sig.telework, np.nanmean(sig.telework))
+                adoption = estimate_adoption(m["run_start"], m["usable"], x, sig.weeks, params=params)
+                user = pd.Index(sig.users).get_indexer(drops["user_id"].astype(str))
+                start = sig.weeks.get_indexer(pd.DatetimeIndex(drops["start_week"]))
+                grid = weights["remote_intercept"].to_numpy()
+                priors = adoption.drop_priors(start, x[user], grid)
+                cells = (m["drop"] >= 0) & m["usable"]
+                covered = np.bincount(m["drop"][cells], minlength=len(drops))
+                y = np.bincount(m["drop"][cells], weights=lost[rows][cells], minlength=len(drops)) / np.maximum(covered, 1)
+                scored = drops["category"].to_numpy() > 0
+                p = np.clip(priors[:, scored], 1e-6, 1 - 1e-6)
+                oracle = (y[scored] * np.log(p) + (1 - y[scored]) * np.log(1 - p)).sum(axis=1)
+                rows_out.append({"users": len(rows), "draw": draw, "gamma": gamma, "scored_drops": int(scored.sum()),
+                                 "b_mean": float(weights["weight"] @ grid),
+                                 "b_argmax": float(grid[np.argmax(weights["loglik"].to_numpy())]),
+                                 "b_oracle": float(grid[np.argmax(oracle)]),
+                                 "prior_at_b0": float(priors[0, scored].mean()),
+                                 "posterior": float(drops["posterior"].to_numpy()[scored].mean()),
+                                 "true_job_loss_share": float(y[scored].mean())})
+    return pd.DataFrame(rows_out)
 
 
 def _run(config: Path, run_dir: Path, *, reuse: Path | None = None) -> dict:
@@ -794,7 +868,9 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept"])
+    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept", "oracle"])
+    ap.add_argument("--sizes", type=int, nargs="+", help="oracle: subsample sizes (users; all users always)")
+    ap.add_argument("--gammas", type=float, nargs="+", default=[0.0], help="oracle: job_loss_telework_slope values")
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
     ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
     ap.add_argument("--drops", type=_drops_value, nargs="+", default=[None],
@@ -825,6 +901,9 @@ def main() -> None:
         out = a.out or Path(tempfile.mkdtemp(prefix="bench_employment_intercept_"))
         table = intercept(a.run, a.region_dir, a.config, out, a.max, labels=not a.no_labels, drops=a.drops)
         print(table.to_string(index=False))
+    elif a.what == "oracle":
+        sizes = [None, *sorted(set(a.sizes or []), reverse=True)]
+        print(intercept_oracle(a.run, a.region_dir, sizes=sizes, gammas=a.gammas).round(3).to_string(index=False))
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     elif a.what == "scores":

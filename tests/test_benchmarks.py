@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mobility.longitudinal.outputs import COMPARISON_NOTE, OUTCOME_NOTE
+from mobility.pipeline import read_table
 from mobility.report.methods import CAVEATS, TRANSFER_AREA, UNCALIBRATED_SIGNAL, uncalibrated_signal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -307,3 +308,30 @@ def test_employment_intercept_runs_a_finished_run_again_per_setting(tmp_path):
                                        if "remote_intercept_max" in line][-1]].split()
     assert float(lines[0][header.index("b_mean")]) == 0.0 and 0.0 <= float(lines[1][header.index("b_mean")]) <= 1.0
     assert sorted(p.name for p in out.iterdir()) == before and (tmp_path / "copies" / "out-b0-nolabels").is_dir()
+
+
+@pytest.mark.slow
+def test_employment_oracle_reruns_the_signal_of_a_finished_run_on_its_users(tmp_path):
+    """``bench_employment.py oracle`` ("Block groups as varied as real ones"): on all users it reruns the very signal
+    the pipeline ran (b's posterior mean and the scored drops of the run's own tables), its oracle b is a value of
+    the grid, the true job-loss share is a share; a subsample has that many users."""
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests" / "report"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_employment import intercept_oracle
+    from runs import make_run
+
+    config, out = make_run(tmp_path, n_users=60, seed=60)
+    region = Path(re.search(r'(?m)^dir = "([^"]*)"', config.read_text()).group(1))
+    region = region if region.is_absolute() else config.parent / region
+    table = intercept_oracle(out, region, sizes=(None, 40), draws=1, gammas=(0.0,))
+    weights = read_table(out, "remote_intercept")
+    drops = read_table(out, "drop_evidence")
+    whole = table.iloc[0]
+    assert whole["scored_drops"] > 0 and 0 < whole["b_mean"] < 1  # drops to weigh b with: not a vacuous match
+    assert whole["b_mean"] == pytest.approx(float(weights["weight"] @ weights["remote_intercept"]))
+    assert whole["scored_drops"] == (drops["category"] > 0).sum()
+    assert min(abs(whole["b_oracle"] - weights["remote_intercept"])) < 1e-12
+    assert table["true_job_loss_share"].between(0, 1).all() or table["scored_drops"].eq(0).any()
+    assert table["users"].tolist()[1] == 40
