@@ -271,7 +271,8 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
                 priors = adoption.drop_priors(start, x[user], grid)
                 cells = (m["drop"] >= 0) & m["usable"]
                 covered = np.bincount(m["drop"][cells], minlength=len(drops))
-                y = np.bincount(m["drop"][cells], weights=lost[rows][cells], minlength=len(drops)) / np.maximum(covered, 1)
+                y = np.bincount(m["drop"][cells], weights=lost[rows][cells], minlength=len(drops))
+                y /= np.maximum(covered, 1)
                 scored = drops["category"].to_numpy() > 0
                 p = np.clip(priors[:, scored], 1e-6, 1 - 1e-6)
                 oracle = (y[scored] * np.log(p) + (1 - y[scored]) * np.log(1 - p)).sum(axis=1)

@@ -105,8 +105,8 @@ class EmploymentParams:
         likelihood pins b to the value that fits the approximation best, with intervals too narrow to hold the
         model's own error (benchmarks/README.md, "How sure b can be": at 100,000 users the intervals without labels
         covered 1 % of county-weeks, 98 % with this cap; on two regions of another seed, 30,000 and 100,000 users,
-        where the likelihood's b is itself off, the cap widens them without covering more). The default, 2,000, is the most
-        scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
+        where the likelihood's b is itself off, the cap widens them without covering more). The default, 2,000, is
+        the most scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
         2,200), rounded down. None counts every drop in full.
     job_loss_telework_slope : float
         gamma of :mod:`mobility.employment.adoption`: job losses per worker at risk fall with the teleworkability x

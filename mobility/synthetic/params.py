@@ -389,8 +389,9 @@ _NAMES = [f.name for f in dataclasses.fields(SyntheticParams)]
 LIVES_FIELDS = tuple(_NAMES[_NAMES.index("work_campus_radius_m") + 1:])
 
 #: The easy region (before issue 14): every lives knob off and the old share of people without a job.
-EASY_KNOBS = {"no_job_share": 0.07, "sector_mix_concentration": 0.0, "census_population": False, "gig_share": 0.0, "part_time_share": 0.0, "evening_share": 0.0,
-              "night_share": 0.0, "rotating_share": 0.0, "weekend_share": 0.0, "rotating_sites_share": 0.0,
+EASY_KNOBS = {"no_job_share": 0.07, "sector_mix_concentration": 0.0, "census_population": False, "gig_share": 0.0,
+              "part_time_share": 0.0, "evening_share": 0.0, "night_share": 0.0, "rotating_share": 0.0,
+              "weekend_share": 0.0, "rotating_sites_share": 0.0,
               "student_share": 0.0, "home_cbg_work_share": 0.0, "near_home_work_share": 0.0,
               "home_move_rate_per_year": 0.0, "job_to_job_rate_per_month": 0.0, "rehire_new_workplace_share": 0.0,
               "remote_by_person": False, "sparse_phone_share": 0.0, "phone_churn_share": 0.0,

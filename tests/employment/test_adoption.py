@@ -95,11 +95,13 @@ def test_job_losses_falling_with_teleworkability_give_the_true_share_of_job_loss
         assert prior[0, 1] == pytest.approx(loss[0:4].mean())  # x = 0: every drop a job loss
         assert prior[20, 1] == pytest.approx(expected_x1)
         assert np.isnan(prior[30, 1])
-        # and at b = 0.5 the drop priors still sum to the job losses the week's intercept and slope imply
+        # at b = 0.5 the priors split the observed drop rates (4 of 20, 8 of 20) into job losses that fall with x as
+        # 1 - gamma and remote starts in proportion to x + b (1.5 against 0.5)
         b_prior = ad.drop_priors(np.array([1, 1]), np.array([0.0, 1.0]), np.array([0.5]))[0]
-        remote = (0.2 + gamma * 0.2) / (1 + gamma * 0.5)
-        job_loss = (0.2 - remote * 0.5) * np.array([1.0, 1.0 - gamma])
-        assert b_prior == pytest.approx(job_loss / (job_loss + remote * (np.array([0.0, 1.0]) + 0.5)))
+        drops = np.array([4 / 20, 8 / 20])
+        job_loss, remote = b_prior * drops, (1 - b_prior) * drops
+        assert job_loss[1] / job_loss[0] == pytest.approx(1 - gamma)
+        assert remote[1] / remote[0] == pytest.approx(1.5 / 0.5)
 
 
 def test_a_negative_slope_is_job_losses_falling_with_teleworkability_not_less_than_no_remote_work():
