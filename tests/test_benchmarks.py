@@ -40,6 +40,7 @@ SMOKE = {
     "bench_event_study_coverage.py": (["--seeds", "2", "--users", "200", "--weeks", "20"], False, False),
     "bench_pretrend_dating.py": (["--users", "40", "--seed", "3"], False, True),
     "bench_group_agreement.py": (["--smoke"], False, True),
+    "bench_job_loss_slope.py": (["--smoke"], True, False),
     "bench_groups.py": (["--config", "synthetic", "--users", "40", "--seeds", "1", "--out", "{tmp}",
                          "--until", "employment"], False, True),
 }

@@ -4,9 +4,10 @@ Readers (one module per source; every malformed file raises :class:`~mobility.er
 naming the file, row and column with the fix): :mod:`.geometry` (CBG/tract polygons),
 :mod:`.lodes` (LEHD WAC/RAC/OD job counts), :mod:`.acs` (ACS tables with margins of error),
 :mod:`.telework` (Dingel & Neiman teleworkability), :mod:`.laus` (BLS county/state unemployment),
-:mod:`.ui_claims` (weekly state UI claims). Features: :mod:`.features` (sector and demographic
-probabilities of a person from the work/home CBG), :mod:`.groups` (group assignment for the
-longitudinal analysis).
+:mod:`.ui_claims` (weekly state UI claims). Evidence: :mod:`.job_loss_slope` (how areas' rise in
+unemployment fell with their teleworkability: the job-loss slope the label-free signal states).
+Features: :mod:`.features` (sector and demographic probabilities of a person from the work/home CBG),
+:mod:`.groups` (group assignment for the longitudinal analysis).
 """
 
 from mobility.census.acs import acs_shares, proportion_moe, read_acs
@@ -26,6 +27,7 @@ from mobility.census.groups import (
     group_agreement,
     person_groups,
 )
+from mobility.census.job_loss_slope import JobLossSlope, job_loss_slope
 from mobility.census.laus import read_laus
 from mobility.census.lodes import SECTORS, aggregate_lodes, check_lodes, read_lodes
 from mobility.census.telework import (
@@ -37,6 +39,7 @@ from mobility.census.ui_claims import read_ui_claims
 
 __all__ = [
     "DEMOGRAPHICS",
+    "JobLossSlope",
     "LEVEL_DIGITS",
     "NAICS_TO_CNS",
     "SECTORS",
@@ -51,6 +54,7 @@ __all__ = [
     "feature_columns",
     "group_agreement",
     "home_features",
+    "job_loss_slope",
     "mix_teleworkability",
     "normalize_geoid",
     "person_groups",

@@ -57,7 +57,8 @@ unemployed, and a run without labels put county rates 10-15 points above the tru
 (:mod:`mobility.employment.evidence`) is the only handle on b: the mixture of the drops' evidence categories
 is fitted again at each b of ``0 .. remote_intercept_max`` (:meth:`Adoption.drop_priors`, job losses floored at
 the baseline weeks' drop rate), and each drop's posterior is averaged over b with weights from the mixture's
-likelihood (a flat prior, the trapezoid rule over ``remote_intercept_steps`` values;
+likelihood (a flat prior, or a normal one with ``remote_intercept_prior_sd`` > 0, by the trapezoid rule over
+``remote_intercept_steps`` values;
 :func:`mobility.employment.evidence.remote_intercept_posterior`). Without any drop with evidence on its work
 days the average is not taken (b = 0, with a warning): the prior alone would decide. The likelihood rules out
 values of b well above the truth but only weakly those below it, is weak where remote work starts person by

@@ -470,7 +470,7 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
     b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid's range, b's
     posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
-    two ends), and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
+    two ends), times the normal prior's density there where ``params.remote_intercept_prior_sd`` > 0, and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
     ending at a new workplace 1.
 
     The area intervals draw b from a coarsened posterior instead (``draw_weight``: the likelihood raised to
@@ -528,8 +528,11 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
         logliks.append(loglik)
     loglik = np.asarray(logliks)
     power = likelihood_power(int((category > 0).sum()), params.intercept_evidence_drops)
-    step = np.diff(grid)  # the trapezoid rule for the flat prior on the grid's range (uneven steps allowed)
+    step = np.diff(grid)  # the trapezoid rule for the prior on the grid's range (uneven steps allowed)
     quadrature = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2 if grid.size > 1 else np.ones(1)
+    if params.remote_intercept_prior_sd > 0:  # a normal prior, truncated to the grid's range
+        quadrature = quadrature * np.exp(-0.5 * ((grid - params.remote_intercept_prior_mean)
+                                                 / params.remote_intercept_prior_sd) ** 2)
     weight = quadrature * np.exp(loglik - loglik.max())
     weight /= weight.sum()
     draw_weight = quadrature * np.exp(power * (loglik - loglik.max()))

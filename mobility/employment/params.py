@@ -90,6 +90,13 @@ class EmploymentParams:
         prior), weighted by how well each value explains the drops' evidence
         (:func:`mobility.employment.evidence.remote_intercept_posterior`); 0 assumes remote work in proportion to
         teleworkability alone.
+    remote_intercept_prior_mean, remote_intercept_prior_sd : float
+        A normal prior on b (truncated to ``0 .. remote_intercept_max``), or with ``remote_intercept_prior_sd`` 0
+        a flat one. Outside evidence puts b near 0.24 (sd about 0.1): in May 2020, 35.2 % of US workers worked
+        entirely from home and 71.7 % of those who could did so (Bick, Blandin and Mertens 2020), with 37 % of
+        jobs teleworkable (Dingel and Neiman 2020), so those who could not worked from home at a rate r = 0.138
+        and b = r / (0.717 - r); a teleworkable share of 0.30 to 0.45 gives b from 0.38 to 0.08.
+        benchmarks/README.md, "Outside evidence for gamma and b", measures what each prior does.
     remote_intercept_steps : int
         Values of b on that grid (:attr:`remote_intercept_grid`: evenly spaced in the square root of b, so dense
         near 0, and averaged by the trapezoid rule). Where a week's job-loss rate is small against its remote
@@ -157,6 +164,8 @@ class EmploymentParams:
     min_event_weeks: int = 3
     adoption_window_weeks: int = 2
     remote_intercept_max: float = 1.0
+    remote_intercept_prior_mean: float = 0.0
+    remote_intercept_prior_sd: float = 0.0
     remote_intercept_steps: int = 26
     intercept_evidence_drops: int | None = 2000
     job_loss_telework_slope: float = 0.0
@@ -186,6 +195,8 @@ class EmploymentParams:
         _check_int(own, self, "min_event_weeks", 1, 52)
         _check_int(own, self, "adoption_window_weeks", 0, 26)
         _check_range(own, self, "remote_intercept_max", 0.0, 5.0)
+        _check_range(own, self, "remote_intercept_prior_mean", 0.0, 5.0)
+        _check_range(own, self, "remote_intercept_prior_sd", 0.0, 5.0)
         _check_int(own, self, "remote_intercept_steps", 2, 101)
         _check_range(own, self, "job_loss_telework_slope", 0.0, 1.0)
         if self.intercept_evidence_drops is not None:

@@ -131,3 +131,45 @@ def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_
 def test_intercept_evidence_drops_must_be_a_positive_count():
     with pytest.raises(MobilityError, match="intercept_evidence_drops"):
         EmploymentParams(intercept_evidence_drops=0)
+
+
+def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evidence():
+    """``remote_intercept_prior_sd`` > 0: b's weights are the trapezoid weights times the likelihood times a normal
+    density (mean ``remote_intercept_prior_mean``), normalised, recomputed here by hand from the returned
+    log-likelihoods. Drops that say nothing (one category) leave the prior alone: b's mean is the prior's on the
+    grid. 3,000 drops made at b = 0 pull b to 0 against a prior at 0.4 (sd 0.2)."""
+    from mobility.employment.adoption import Adoption
+    from mobility.employment.evidence import remote_intercept_posterior
+
+    grid = np.linspace(0, 1, 21)
+    prior_b = dict(remote_intercept_prior_mean=0.4, remote_intercept_prior_sd=0.2, intercept_evidence_drops=None)
+    step = np.diff(grid)
+    quad = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2
+    normal = quad * np.exp(-0.5 * ((grid - 0.4) / 0.2) ** 2)
+    flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5, "category": 0})
+    _, b, _ = remote_intercept_posterior(flat, np.full((grid.size, 1), 0.5), grid, params=EmploymentParams(**prior_b))
+    np.testing.assert_allclose(b["weight"], normal / normal.sum(), rtol=1e-12)
+    assert float(b["weight"] @ grid) == pytest.approx(float(normal @ grid / normal.sum()))
+
+    rng = np.random.default_rng(3)
+    x = np.repeat([0.0, 0.5, 1.0], 1000)
+    job_loss = rng.random(x.size) < 0.3 / (0.3 + 0.3 * x)
+    f_j, f_r = np.array([0.05, 0.1, 0.2, 0.3, 0.35]), np.array([0.35, 0.3, 0.2, 0.1, 0.05])
+    category = np.where(job_loss, rng.choice(5, x.size, p=f_j), rng.choice(5, x.size, p=f_r)) + 1
+    ad = Adoption(np.array([0.3]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
+    priors = ad.drop_priors(np.zeros(x.size, dtype=np.int64), x, grid)
+    table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
+                          "posterior": priors[0]})
+    _, with_prior, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(**prior_b))
+    _, without, _ = remote_intercept_posterior(table, priors, grid,
+                                               params=EmploymentParams(intercept_evidence_drops=None))
+    expected = normal * np.exp(with_prior["loglik"] - with_prior["loglik"].max())
+    np.testing.assert_allclose(with_prior["weight"], expected / expected.sum(), rtol=1e-12)
+    np.testing.assert_allclose(with_prior["loglik"], without["loglik"])  # the prior does not touch the data's fit
+    assert float(without["weight"] @ grid) < float(with_prior["weight"] @ grid) < 0.15
+
+
+@pytest.mark.parametrize("field", ["remote_intercept_prior_mean", "remote_intercept_prior_sd"])
+def test_the_prior_on_b_takes_numbers_from_0_to_5(field):
+    with pytest.raises(MobilityError, match=field):
+        EmploymentParams(**{field: -0.1})
