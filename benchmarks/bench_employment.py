@@ -231,13 +231,13 @@ def _user_rows(inputs, rows: np.ndarray):
                         inputs.usable[rows], {k: v[rows] for k, v in inputs.matrices.items()}, inputs.daytime)
 
 
-def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: int = 3, gammas=(0.0,),
+def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: int = 3, gammas=None,
                      timezone: str = "America/New_York", seed: int = 0) -> pd.DataFrame:
     """b's posterior against an **oracle** on random user subsamples of a finished run (benchmarks/README.md,
     "Block groups as varied as real ones").
 
     For each subsample (``sizes``: numbers of users, None all of them; ``draws`` draws of each smaller size) and each
-    ``job_loss_telework_slope`` of ``gammas``, the signal runs on those users alone; then, over its scored drops
+    ``job_loss_telework_slope`` of ``gammas`` (None: the default's), the signal runs on those users alone; then, over its scored drops
     (those in the evidence mixture), each drop's true job-loss share (its covered weeks with the true status
     ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
     log-likelihood): the oracle b is the best. Returned per subsample: b's posterior mean and its likelihood's
@@ -249,6 +249,7 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
     from mobility.employment.params import EmploymentParams
     from mobility.employment.status import signal_from_inputs
 
+    gammas = (EmploymentParams().job_loss_telework_slope,) if gammas is None else gammas
     inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
     truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
     lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
@@ -871,7 +872,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept", "oracle"])
     ap.add_argument("--sizes", type=int, nargs="+", help="oracle: subsample sizes (users; all users always)")
-    ap.add_argument("--gammas", type=float, nargs="+", default=[0.0], help="oracle: job_loss_telework_slope values")
+    ap.add_argument("--gammas", type=float, nargs="+", default=None,
+                    help="oracle: job_loss_telework_slope values (default: EmploymentParams' own)")
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
     ap.add_argument("--max", type=float, nargs="+", default=[0.0, 1.0], help="intercept: remote_intercept_max values")
     ap.add_argument("--drops", type=_drops_value, nargs="+", default=[None],

@@ -326,7 +326,11 @@ def test_employment_oracle_reruns_the_signal_of_a_finished_run_on_its_users(tmp_
     config, out = make_run(tmp_path, n_users=60, seed=60)
     region = Path(re.search(r'(?m)^dir = "([^"]*)"', config.read_text()).group(1))
     region = region if region.is_absolute() else config.parent / region
-    table = intercept_oracle(out, region, sizes=(None, 40), draws=1, gammas=(0.0,))
+    from mobility.employment.params import EmploymentParams
+
+    # the pipeline's own gamma, the default
+    table = intercept_oracle(out, region, sizes=(None, 40), draws=1,
+                             gammas=(EmploymentParams().job_loss_telework_slope,))
     weights = read_table(out, "remote_intercept")
     drops = read_table(out, "drop_evidence")
     whole = table.iloc[0]

@@ -81,14 +81,15 @@ Assumptions, and what breaks them
    synthetic region this is the larger of the two biases on seed 2: over the weeks from the shock on, true
    job-loss drops per worker fall from 0.15-0.24 at x = 0 to -0.06..0.08 at x = 1 (a line fitted to the truth
    on seeds 20200316 and 2 of the default, hard and easy regions), so the intercept counts remote workers as
-   job losers. ``EmploymentParams.job_loss_telework_slope`` (gamma, default 0) states a hazard
+   job losers. ``EmploymentParams.job_loss_telework_slope`` (gamma, default 0.83) states a hazard
    ``l(t) (1 - gamma x)``: the week's intercept and slope are then read as ``L + A b`` and ``A - gamma L``
    (:meth:`Adoption.drop_priors`; the slope is then floored at ``-gamma l``, no remote starts below none). The
    data do not identify gamma: the drops fit every value, and the evidence mixture's likelihood barely moves
    with it (on a 30,000-person region of generator 3.0 it peaks at 0, where the truth's is 0.55-1.15 and gamma
    0.8-1.0 makes the drops' priors right). It is the analyst's statement, from
-   outside evidence on who lost jobs in the period (benchmarks/README.md, "Block groups as varied as real
-   ones").
+   outside evidence on who lost jobs in the period: the default is the slope of the rise in unemployment of
+   Pennsylvania's counties in April 2020 on their jobs' teleworkability (:mod:`mobility.census.job_loss_slope`;
+   benchmarks/README.md, "Outside evidence for gamma and b").
 2. Remote work is proportional to tau: remote work in jobs Dingel & Neiman rate not teleworkable, and the end
    of regular non-home places that were not jobs (a school, a club: the home/work step cannot tell them from
    workplaces) add to the intercept, i.e. to l(t): in weeks of mass remote adoption q is then too high

@@ -119,9 +119,13 @@ class EmploymentParams:
         gamma of :mod:`mobility.employment.adoption`: job losses per worker at risk fall with the teleworkability x
         of the work block group as ``1 - gamma x`` (0: job loss does not depend on it; 1: none at x = 1). Not
         identified by the data (the drops fit every gamma, and the evidence mixture's likelihood barely moves with
-        it): an assumption the analyst states, from outside evidence on who lost jobs in the period (job losses by
-        industry against Dingel and Neiman's teleworkability). Only the label-free signal's priors read it.
-        benchmarks/README.md, "Block groups as varied as real ones", measures what it does.
+        it): an assumption the analyst states, from outside evidence on who lost jobs in the period. The default,
+        0.83, is that evidence for Pennsylvania: the rise in unemployment of its 67 counties from February to April
+        2020 (BLS LAUS) against the teleworkability of their jobs (LODES WAC with Dingel and Neiman's shares),
+        :func:`mobility.census.job_loss_slope.job_loss_slope`, 95 % interval 0.01-1.38 (the states: 1.05); measure
+        it for another state or period the same way. Only the label-free signal's priors read it (and the
+        classifier through the signal's features). benchmarks/README.md, "Outside evidence for gamma and b" and
+        "Block groups as varied as real ones", measures what it does.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -168,7 +172,7 @@ class EmploymentParams:
     remote_intercept_prior_sd: float = 0.0
     remote_intercept_steps: int = 26
     intercept_evidence_drops: int | None = 2000
-    job_loss_telework_slope: float = 0.0
+    job_loss_telework_slope: float = 0.83
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5

@@ -118,5 +118,5 @@ def test_a_negative_slope_is_job_losses_falling_with_teleworkability_not_less_th
     assert ad.prior(start, x)[[0, 20], 1] == pytest.approx([1.0, 1.0])
     # with gamma = 0 a negative slope is floored at no remote work, as before
     ad0 = estimate_adoption(start, np.ones(start.shape, bool), x, pd.date_range("2020-03-09", periods=3, freq="7D"),
-                            params=EmploymentParams(adoption_window_weeks=0))
+                            params=EmploymentParams(adoption_window_weeks=0, job_loss_telework_slope=0.0))
     assert ad0.remote_rate[1] == 0.0 and ad0.prior(start, x)[[0, 20], 1] == pytest.approx([1.0, 1.0])
