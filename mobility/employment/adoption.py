@@ -278,12 +278,13 @@ def estimate_adoption(run_start: np.ndarray, usable: np.ndarray, x: np.ndarray, 
     --------
     Ten workers of teleworkability 1 and ten of 0. In week 1, four teleworkable ones go remote and one of the
     others loses the job: a = 4/10 - 1/10 = 0.3 per teleworkable job, l = 0.1; a drop of x = 1 in week 1 is
-    then a job loss with probability 0.1 / (0.1 + 0.3) = 0.25. A one-week window keeps each week's own value.
+    then a job loss with probability 0.1 / (0.1 + 0.3) = 0.25 where job loss does not depend on teleworkability
+    (gamma = 0). A one-week window keeps each week's own value.
 
     >>> x = np.repeat([1.0, 0.0], 10)
     >>> start = np.full((20, 3), -1); start[:4, 1:] = 1; start[10, 1:] = 1
     >>> ad = estimate_adoption(start, np.ones((20, 3), bool), x, pd.date_range("2020-03-09", periods=3, freq="7D"),
-    ...                        params=EmploymentParams(adoption_window_weeks=0))
+    ...                        params=EmploymentParams(adoption_window_weeks=0, job_loss_telework_slope=0.0))
     >>> ad.table.loc[1, ["at_risk", "starts", "job_loss_rate", "remote_rate"]].round(6).tolist()
     [20.0, 5.0, 0.1, 0.3]
     >>> float(ad.prior(start, x)[0, 1])

@@ -12,6 +12,7 @@ import pytest
 import mobility
 from mobility.errors import MobilityError
 from mobility.census import feature_columns
+from mobility.employment.params import EmploymentParams
 from mobility.pipeline import read_table
 from mobility.report import build_report, report_for_region
 from mobility.report.coverage import coverage_table
@@ -428,6 +429,8 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     assert "Read them as estimates with a bias of unknown size and sign, not as official rates" in text
     assert "Statuses: the attendance signal (no training)" in text
     assert "No recalibration of the rates (no labels)." in text
+    # the job-loss slope the signal was told, and where the default comes from
+    assert "[employment] job_loss_telework_slope at its default" in text and "mobility.census.job_loss_slope" in text
     # whether the intervals drew the remote-adoption intercept b, the run's manifest, the methods and the warning agree
     drawn = (json.loads((out / "run.json").read_text())["stages"]["employment"].get("remote_intercept") or {})
     if "signal" in drawn:
@@ -579,3 +582,14 @@ def test_employment_batches_carry_a_user_across_files_and_name_missing_columns(t
     e.drop(columns="method").to_parquet(folder / "part-00000.parquet")
     with pytest.raises(MobilityError, match=r"part-00000.parquet: missing column\(s\) \['method'\]"):
         list(run.user_batches("employment_weekly", "signal"))
+
+
+def test_the_warning_without_labels_names_the_job_loss_slope_the_run_was_told():
+    from mobility.report.methods import uncalibrated_signal
+
+    assert "job_loss_telework_slope = 0: not at all" in uncalibrated_signal(True, 0.0)
+    set_by_hand = uncalibrated_signal(True, 0.5)
+    assert "job_loss_telework_slope = 0.5: job losses fall by that share" in set_by_hand
+    assert "Pennsylvania" not in set_by_hand  # the outside evidence is the default's, not the analyst's value
+    assert uncalibrated_signal(True) == uncalibrated_signal(True, EmploymentParams().job_loss_telework_slope)
+    assert "Pennsylvania's counties" in uncalibrated_signal(False)
