@@ -62,7 +62,7 @@ def row(areas: str, measure: str, after: str, weighted: bool, fit) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--boot", type=int, default=2000, help="bootstrap draws over areas")
+    parser.add_argument("--boot", type=int, default=10_000, help="bootstrap draws over areas")
     parser.add_argument("--smoke", action="store_true", help="200 draws")
     args = parser.parse_args()
     if not REAL.is_dir():

@@ -263,6 +263,7 @@ def test_area_runs_scores_a_finished_run_under_each_setting(tmp_path):
 
 READER_NOTES = {"report caveats": " ".join(CAVEATS), "uncalibrated signal": UNCALIBRATED_SIGNAL,
                 "uncalibrated signal, b known": uncalibrated_signal(False),
+                "uncalibrated signal, no job-loss slope": uncalibrated_signal(True, 0),
                 "transferred model": TRANSFER_AREA, "comparisons": COMPARISON_NOTE, "outcomes": OUTCOME_NOTE}
 """Texts readers see (the report's caveats and warnings, the longitudinal README's notes) that cite benchmarks."""
 

@@ -21,6 +21,9 @@ What this estimate is not (say it where it is used):
   and a county's residents work partly in other counties, while WAC counts the jobs located in it.
 * **An extrapolation.** Areas' x span a narrow range (Pennsylvania's counties 0.28-0.45 on the employment
   measure), the method applies gamma over x in [0, 1].
+
+``job_loss_telework_slope`` takes values in [0, 1] (1: no job losses where every job can be done from home); an
+estimate outside it is clipped to it when set, and the clipping said where the value is reported.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ class JobLossSlope:
         ``-slope / intercept``: the relative fall of job loss per unit of teleworkability (NaN where the
         intercept is not positive).
     gamma_low, gamma_high : float
-        Percentile bootstrap interval over areas (``level``); draws with an intercept <= 0 or one distinct x
-        are left out (``dropped_draws`` of them).
+        Percentile bootstrap interval over areas (``level``). A draw with an intercept <= 0 or one distinct x has
+        no gamma (``dropped_draws`` of them); where they are more than one tail of the interval, or the fit
+        itself has no gamma, the interval is unbounded and both are NaN. The bounds move by a few hundredths
+        between bootstrap seeds at 2,000 draws, a hundredth or two at the default 10,000.
     intercept : float
         l: the rise in unemployment per member of the labour force at x = 0 (a share, not %).
     slope : float
@@ -72,13 +77,38 @@ class JobLossSlope:
     areas: pd.DataFrame
 
 
-def _month(value, name: str) -> pd.Timestamp:
+def _month(value, name: str) -> pd.Period:
     try:
+        if isinstance(value, pd.Period):
+            return value.asfreq("M")
         if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value.strip()):
             raise ValueError(value)
-        return pd.Timestamp(value).to_period("M").to_timestamp()
+        return pd.Timestamp(value).to_period("M")
     except (ValueError, TypeError) as exc:
         raise MobilityError(f"job_loss_slope: {name}={value!r} is not a month; give 'YYYY-MM'") from exc
+
+
+def _months(column: pd.Series) -> pd.Series:
+    """A LAUS ``month`` column as monthly periods (dates anywhere in the month, with or without a time zone)."""
+    if isinstance(column.dtype, pd.PeriodDtype):
+        return column.dt.asfreq("M")
+    dates = pd.to_datetime(column)
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    return dates.dt.to_period("M")
+
+
+def _area_values(teleworkability) -> pd.Series:
+    """The teleworkability Series with FIPS strings for index; integer codes, duplicated codes are refused."""
+    x = pd.Series(teleworkability, dtype=float)
+    if not all(isinstance(k, str) for k in x.index):
+        raise MobilityError("job_loss_slope: index the teleworkability by FIPS code strings ('42101', '42'), not "
+                            f"numbers (found {x.index[:3].tolist()}): integers lose the leading zero")
+    twice = x.index[x.index.duplicated()].unique().tolist()
+    if twice:
+        raise MobilityError(f"job_loss_slope: the teleworkability gives areas {twice[:5]} more than once; give one "
+                            "value per area")
+    return x
 
 
 def _fits(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +129,7 @@ def _gamma(intercept: np.ndarray, slope: np.ndarray) -> np.ndarray:
 
 
 def job_loss_slope(laus: pd.DataFrame, teleworkability: pd.Series, *, before="2020-02", after="2020-04",
-                   weighted: bool = True, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> JobLossSlope:
+                   weighted: bool = True, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> JobLossSlope:
     """gamma of ``l (1 - gamma x)``: how the rise in areas' unemployment fell with their teleworkability.
 
     Parameters
@@ -154,27 +184,26 @@ def job_loss_slope(laus: pd.DataFrame, teleworkability: pd.Series, *, before="20
         raise MobilityError(f"job_loss_slope: level={level!r} must lie strictly between 0 and 1")
     t0, t1 = _month(before, "before"), _month(after, "after")
     if t1 <= t0:
-        raise MobilityError(f"job_loss_slope: after ({t1:%Y-%m}) must come after before ({t0:%Y-%m})")
-    months = pd.to_datetime(laus["month"])
+        raise MobilityError(f"job_loss_slope: after ({t1}) must come after before ({t0})")
+    months = _months(laus["month"])
     sides = {}
     for name, t in (("before", t0), ("after", t1)):
-        rows = laus[months == t]
+        rows = laus[(months == t).to_numpy()]
         if rows.empty:
-            have = sorted(months.dt.strftime("%Y-%m").unique())
-            raise MobilityError(f"job_loss_slope: the LAUS table has no month {t:%Y-%m} ({name}); it holds "
+            have = sorted(str(m) for m in months.dropna().unique())
+            raise MobilityError(f"job_loss_slope: the LAUS table has no month {t} ({name}); it holds "
                                 f"{have[0] if have else '-'}..{have[-1] if have else '-'}: give a release that "
                                 "covers both months")
-        rows = rows.drop_duplicates("area_fips", keep="last")
+        rows = rows.drop_duplicates("area_fips", keep="last")  # a later release's row replaces an earlier one
         sides[name] = rows.set_index(rows["area_fips"].astype(str))
-    x = pd.Series(teleworkability, dtype=float)
-    x.index = x.index.astype(str)
+    x = _area_values(teleworkability)
     table = pd.DataFrame({
         "teleworkability": x,
         "labor_force": pd.to_numeric(sides["before"]["labor_force"], errors="coerce").astype(float),
         "unemployed_before": pd.to_numeric(sides["before"]["unemployed"], errors="coerce").astype(float),
         "unemployed_after": pd.to_numeric(sides["after"]["unemployed"], errors="coerce").astype(float),
-    }).dropna()
-    table = table[table["labor_force"] > 0]
+    })
+    table = table[np.isfinite(table.to_numpy(dtype=float)).all(axis=1) & (table["labor_force"] > 0)]
     if len(table) < MIN_AREAS:
         raise MobilityError(
             f"job_loss_slope: {len(table)} area(s) have both months, a labour force and a teleworkability (need "
@@ -193,7 +222,10 @@ def job_loss_slope(laus: pd.DataFrame, teleworkability: pd.Series, *, before="20
         counts = rng.multinomial(len(table), np.full(len(table), 1.0 / len(table)), size=int(n_boot))
         g = _gamma(*_fits(xs, ys, counts * w[None, :]))
         dropped = int(np.isnan(g).sum())
-        if dropped < len(g):
+        # a draw without a positive intercept has no gamma: its ratio is unbounded. Where more draws than one tail
+        # of the interval have none (or the fit itself has none), the interval is unbounded: NaN, not a
+        # percentile of what is left
+        if np.isfinite(gamma) and dropped <= (1 - level) / 2 * len(g):
             low, high = (float(v) for v in np.nanquantile(g, [(1 - level) / 2, (1 + level) / 2]))
     return JobLossSlope(gamma=gamma, gamma_low=low, gamma_high=high, intercept=intercept, slope=slope,
                         n_areas=len(table), dropped_draws=dropped,

@@ -179,7 +179,8 @@ class Adoption:
     a job loss among the workers at risk in the week's window (no finite panel rules one out). None: 0."""
     job_loss_slope: float = 0.0
     """gamma of the module notes (``EmploymentParams.job_loss_telework_slope``): job losses per worker at risk
-    fall with teleworkability as ``1 - gamma x``."""
+    fall with teleworkability as ``1 - gamma x``. 0 where an Adoption is made by hand; :func:`estimate_adoption`
+    passes the parameters' own (0.83 by default)."""
 
     def prior(self, run_start: np.ndarray, x: np.ndarray) -> np.ndarray:
         """q_u(t0) of every cell inside a drop (the drop's first week t0), NaN outside (module notes): the

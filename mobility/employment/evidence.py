@@ -530,13 +530,16 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     power = likelihood_power(int((category > 0).sum()), params.intercept_evidence_drops)
     step = np.diff(grid)  # the trapezoid rule for the prior on the grid's range (uneven steps allowed)
     quadrature = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2 if grid.size > 1 else np.ones(1)
+    log_prior = np.zeros(grid.size)
     if params.remote_intercept_prior_sd > 0:  # a normal prior, truncated to the grid's range
-        quadrature = quadrature * np.exp(-0.5 * ((grid - params.remote_intercept_prior_mean)
-                                                 / params.remote_intercept_prior_sd) ** 2)
-    weight = quadrature * np.exp(loglik - loglik.max())
-    weight /= weight.sum()
-    draw_weight = quadrature * np.exp(power * (loglik - loglik.max()))
-    draw_weight /= draw_weight.sum()
+        log_prior = -0.5 * ((grid - params.remote_intercept_prior_mean) / params.remote_intercept_prior_sd) ** 2
+
+    def normalised(log_weight: np.ndarray) -> np.ndarray:  # in logs: a prior far from the grid does not underflow
+        w = quadrature * np.exp(log_weight - log_weight.max())
+        return w / w.sum()
+
+    weight = normalised(log_prior + loglik)
+    draw_weight = normalised(log_prior + power * loglik)
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)
     posts = np.where(hybrid, 0.0, np.where(new, 1.0, np.asarray(posts)))

@@ -184,7 +184,7 @@ def load_model(folder: str | os.PathLike) -> ClassifierModel:
 
 
 def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, truth_scores: dict | None = None,
-                  label_scores: dict | None = None) -> dict:
+                  label_scores: dict | None = None, job_loss_slope: float | None = None) -> dict:
     """Which model made the classifier's numbers of a run, and whether they are a transfer (``model.json``).
 
     A model applied from elsewhere is a **transfer** when it was trained on another region, or on a synthetic
@@ -203,6 +203,10 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
     truth_scores, label_scores : dict, optional
         ``{method: scores}`` of :func:`~mobility.employment.validation.evaluate_against_truth` or of the
         labelled panel.
+    job_loss_slope : float, optional
+        This run's ``EmploymentParams.job_loss_telework_slope``. The signal's features the model reads depend on
+        it; a model whose card records another (a card without one: 0, made before the slope existed) is applied
+        to features it was not trained on, and that is a transfer too.
 
     Examples
     --------
@@ -228,6 +232,10 @@ def model_summary(model: ClassifierModel, *, trained_here: bool, region: dict, t
             reasons.append(f"trained on region {trained_on.get('region')!r}, applied to {region.get('region')!r}")
         elif trained_on.get("synthetic") and trained_on.get("seed") != region.get("seed"):
             reasons.append(f"trained on seed {trained_on.get('seed')}, applied to seed {region.get('seed')}")
+    trained_slope = float((card.get("employment_params") or {}).get("job_loss_telework_slope", 0.0))
+    if not trained_here and job_loss_slope is not None and trained_slope != float(job_loss_slope):
+        reasons.append(f"trained on signal features made with job_loss_telework_slope {trained_slope:g}, applied to "
+                       f"features made with {float(job_loss_slope):g}")
     against = "truth_status" if truth_scores else ("labels" if label_scores else None)
     here = headline((truth_scores or label_scores or {}).get("classifier"))
     transfer = bool(reasons)

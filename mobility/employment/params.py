@@ -122,7 +122,7 @@ class EmploymentParams:
         it): an assumption the analyst states, from outside evidence on who lost jobs in the period. The default,
         0.83, is that evidence for Pennsylvania: the rise in unemployment of its 67 counties from February to April
         2020 (BLS LAUS) against the teleworkability of their jobs (LODES WAC with Dingel and Neiman's shares),
-        :func:`mobility.census.job_loss_slope.job_loss_slope`, 95 % interval 0.01-1.38 (the states: 1.05); measure
+        :func:`mobility.census.job_loss_slope.job_loss_slope`, 95 % interval -0.03 to 1.38 (the states: 1.05); measure
         it for another state or period the same way. Only the label-free signal's priors read it (and the
         classifier through the signal's features). benchmarks/README.md, "Outside evidence for gamma and b" and
         "Block groups as varied as real ones", measures what it does.

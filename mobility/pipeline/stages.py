@@ -715,7 +715,8 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
             save_model(table, ctx.output("employment_model"))
             summary["methods"]["classifier"] = model_summary(
                 table, trained_here=model is None, region=region, truth_scores=truth_scores,
-                label_scores=tables["classifier_evaluation"].get("against_labels"))
+                label_scores=tables["classifier_evaluation"].get("against_labels"),
+                job_loss_slope=employment_params.job_loss_telework_slope)
             write_json(summary["methods"]["classifier"], evaluation_dir / "model.json")
         else:
             write_json(table, evaluation_dir / f"{name}.json")
@@ -724,7 +725,6 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
     summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
                                    for m, c in tables["area_calibration"].items()}
-    summary["job_loss_telework_slope"] = employment_params.job_loss_telework_slope  # the report names it
     drawn = {m: c["remote_intercept"] for m, c in tables["area_calibration"].items() if "remote_intercept" in c}
     if drawn:  # the values of b the intervals drew from, b's posterior mean and sd, the likelihood's power
         power = float(tables["remote_intercept"]["likelihood_power"].iloc[0])

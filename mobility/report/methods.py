@@ -121,39 +121,48 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
 
 
 def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = None) -> str:
-    """The report's warning on the signal's rates where no labelled panel recalibrated them; its sentence on the
-    intervals says whether they drew the part of remote work that teleworkability does not explain (b) or took
-    it as known (no daytime evidence, or ``remote_intercept_max = 0``), and its sentence on job loss names the
-    run's ``job_loss_telework_slope`` (None: a run that did not record it, the default then)."""
-    intervals = ("Their 95% intervals carry the sampling of people and the model's doubt about how much of the "
-                 "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is not "
-                 "let shrink below what a few thousand absences could settle), not the model's own error: on the "
-                 "project's synthetic regions they held the truth in nearly all county-weeks of two 30,000-person "
-                 "panels and in a tenth to a half of those of thousand-person panels, where that doubt pulled the "
-                 "rates low." if intercept_drawn else
-                 "Their 95% intervals carry the sampling of people only, neither the model's doubt about how much "
-                 "of the absence is remote work nor its own error: they are too narrow.")
-    return (
-        "No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. On the "
-        "project's synthetic regions, whose block groups differ in their sectors as real ones do, they were "
-        "within a point of the true county rates on average on panels of 30,000 people and several points too "
-        "low on panels of a thousand (benchmarks/README.md, \"Outside evidence for gamma and b\"). The data cannot tell the model "
-        f"how job loss depends on how teleworkable a workplace is: it is told ({_slope_sentence(job_loss_slope)}), "
-        "and where the jobs that cannot be done from home were lost more often than it is told, it reads too many "
-        "absences as job losses and the rates come out too high; less often, too low. Over the range the outside "
-        "evidence allows, the rates move by several points, and no interval carries that doubt. "
-        f"{intervals} Read them as "
-        "estimates with a bias of "
-        "unknown size and sign, not as official rates, and give the run a labelled panel ([employment] labels) "
-        "before publishing them. A model trained on another region ([employment] model) is a transfer: how it "
-        "carries to real data is not known (benchmarks/README.md, \"Without labels: the signal's own "
-        "probabilities and a transferred model\").")
+    """The report's warning on the signal's rates where no labelled panel recalibrated them.
 
-
-def _slope_sentence(job_loss_slope: float | None) -> str:
-    """Where the run's job-loss slope came from, in words (the value itself where the analyst set one)."""
+    Its sentence on the intervals says whether they drew the part of remote work that teleworkability does not
+    explain (b) or took it as known (no daytime evidence, or ``remote_intercept_max = 0``). Its sentence on job
+    loss names the run's ``job_loss_telework_slope`` (None: the default). How the rates and intervals fared on
+    the synthetic regions is said only for the default slope, the one they were measured at.
+    """
     default = EmploymentParams().job_loss_telework_slope
     gamma = default if job_loss_slope is None else float(job_loss_slope)
+    measured = gamma == default
+    section = "(benchmarks/README.md, \"Outside evidence for gamma and b\")"
+    if not intercept_drawn:
+        intervals = ("Their 95% intervals carry the sampling of people only, neither the model's doubt about how "
+                     "much of the absence is remote work nor its own error: they are too narrow.")
+    else:
+        intervals = ("Their 95% intervals carry the sampling of people and the model's doubt about how much of the "
+                     "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is "
+                     "not let shrink below what a few thousand absences could settle), not the model's own error"
+                     + (": on the project's synthetic regions they held the truth in nearly all county-weeks of two "
+                        "30,000-person panels and in a tenth to a half of those of thousand-person panels, where "
+                        "that doubt pulled the rates low." if measured else "."))
+    how_they_fared = (
+        "On the project's synthetic regions, whose block groups differ in their sectors as real ones do, they "
+        "were within a point of the true county rates on average on panels of 30,000 people and several points "
+        f"too low on panels of a thousand {section}." if measured else
+        "This run's job-loss slope is not the default, at which the project's synthetic regions measured these "
+        f"rates; how far they move with it is measured there too {section}.")
+    return (
+        f"No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. "
+        f"{how_they_fared} The data cannot tell the model how job loss depends on how teleworkable a workplace "
+        f"is: it is told ({_slope_sentence(gamma, default)}), and where the jobs that cannot be done from home were "
+        "lost more often than it is told, it reads too many absences as job losses and the rates come out too "
+        "high; less often, too low. Over the range the outside evidence allows, the rates move by several points, "
+        f"and no interval carries that doubt. {intervals} Read them as estimates with a bias of unknown size and "
+        "sign, not as official rates, and give the run a labelled panel ([employment] labels) before publishing "
+        "them. A model trained on another region ([employment] model) is a transfer: how it carries to real data "
+        "is not known (benchmarks/README.md, \"Without labels: the signal's own probabilities and a transferred "
+        "model\").")
+
+
+def _slope_sentence(gamma: float, default: float) -> str:
+    """Where the run's job-loss slope came from, in words (the value itself where the analyst set one)."""
     if gamma == default and gamma > 0:
         return ("[employment] job_loss_telework_slope at its default: job losses fall with the share of a "
                 "workplace's jobs that can be done from home as the rise in unemployment of Pennsylvania's counties "
@@ -251,7 +260,9 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
                             f"({drawn['likelihood_power']:.1%} of its full weight), since the population model is "
                             f"only an approximation." if drawn.get("likelihood_power", 1.0) < 1.0 else "."))
         if method == "signal":
-            warnings.append(uncalibrated_signal(bool(drawn), stage.get("job_loss_telework_slope")))
+            # the run's slope as its manifest recorded it; a run from before the slope existed had none (0)
+            slope = (stage.get("params") or {}).get("job_loss_telework_slope", 0.0)
+            warnings.append(uncalibrated_signal(bool(drawn), slope))
         else:
             lines.append("The probabilities keep the model's own calibration, from its training region.")
     return lines, " ".join(warnings) or None

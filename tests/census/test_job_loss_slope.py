@@ -15,9 +15,10 @@ from mobility.errors import MobilityError
 def _laus(x: pd.Series, labor_force, rise, before="2020-02-01", after="2020-04-01", unemployed=100):
     n = len(x)
     lf = np.asarray(labor_force, dtype=float)
+    after_lf = lf[::-1]  # the labour force after differs from before: weighting by the wrong one shows
     return pd.DataFrame({"area_fips": list(x.index) * 2, "month": pd.to_datetime([before] * n + [after] * n),
-                         "labor_force": np.r_[lf, lf * 0.98], "unemployed": np.r_[np.full(n, unemployed),
-                                                                                   unemployed + rise * lf]})
+                         "labor_force": np.r_[lf, after_lf], "unemployed": np.r_[np.full(n, unemployed),
+                                                                                  unemployed + rise * lf]})
 
 
 def test_areas_on_the_model_give_its_gamma_and_a_degenerate_interval():
@@ -63,6 +64,37 @@ def test_areas_without_a_month_or_a_teleworkability_are_refused_with_the_fix():
         job_loss_slope(laus, x, before="February")
     with pytest.raises(MobilityError, match="unemployed"):
         job_loss_slope(laus.drop(columns="unemployed"), x)
+
+
+def test_months_are_matched_as_months_whatever_the_dates_and_bad_areas_are_named():
+    x = pd.Series([0.25, 0.3, 0.35, 0.4], index=["01", "02", "04", "05"])
+    laus = _laus(x, [5e5, 1e6, 2e5, 8e5], 0.1 * (1 - 0.5 * x.to_numpy()), before="2020-02-29", after="2020-04-30")
+    fit = job_loss_slope(laus.assign(month=laus["month"].dt.tz_localize("UTC")), x, before=pd.Timestamp("2020-02-01"),
+                         after=pd.Period("2020-04", freq="M"), n_boot=0)
+    assert fit.gamma == pytest.approx(0.5)
+    assert job_loss_slope(laus.assign(month=laus["month"].dt.to_period("M")), x, n_boot=0).gamma == pytest.approx(0.5)
+    with pytest.raises(MobilityError, match=r"more than once"):
+        job_loss_slope(laus, pd.concat([x, x.iloc[:1]]))
+    with pytest.raises(MobilityError, match="FIPS code strings"):
+        job_loss_slope(laus, x.set_axis([1, 2, 4, 5]))
+    # an area without a finite teleworkability or labour force is left out, not propagated as NaN
+    with_inf = x.copy()
+    with_inf["05"] = np.inf
+    assert job_loss_slope(laus, with_inf, n_boot=0).n_areas == 3
+
+
+def test_an_interval_with_too_many_draws_without_a_gamma_is_unbounded():
+    """Rises near 0 everywhere with noise: many bootstrap draws have no positive intercept. Where they are more
+    than one tail of the interval, its bounds are NaN instead of a percentile of the rest."""
+    rng = np.random.default_rng(4)
+    x = pd.Series(rng.uniform(0.25, 0.5, 30), index=[f"42{i:03d}" for i in range(30)])
+    laus = _laus(x, np.full(30, 1e5), rng.normal(0.0, 0.01, 30))
+    fit = job_loss_slope(laus, x, n_boot=400)
+    assert fit.dropped_draws > 0.025 * 400
+    assert np.isnan(fit.gamma_low) and np.isnan(fit.gamma_high)
+    # the model's own areas: no draw is dropped, the interval is there
+    sharp = job_loss_slope(_laus(x, np.full(30, 1e5), 0.1 * (1 - 0.6 * x.to_numpy())), x, n_boot=400)
+    assert sharp.dropped_draws == 0 and sharp.gamma_low == pytest.approx(0.6)
 
 
 @pytest.mark.real

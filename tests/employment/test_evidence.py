@@ -150,6 +150,10 @@ def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evid
     _, b, _ = remote_intercept_posterior(flat, np.full((grid.size, 1), 0.5), grid, params=EmploymentParams(**prior_b))
     np.testing.assert_allclose(b["weight"], normal / normal.sum(), rtol=1e-12)
     assert float(b["weight"] @ grid) == pytest.approx(float(normal @ grid / normal.sum()))
+    # a prior far beyond the grid (its density underflows everywhere on it) still gives weights: the nearest end
+    _, far, _ = remote_intercept_posterior(flat, np.full((grid.size, 1), 0.5), grid, params=EmploymentParams(
+        remote_intercept_prior_mean=5.0, remote_intercept_prior_sd=0.05))
+    assert np.isfinite(far["weight"]).all() and far["weight"].iloc[-1] == pytest.approx(1.0)
 
     rng = np.random.default_rng(3)
     x = np.repeat([0.0, 0.5, 1.0], 1000)

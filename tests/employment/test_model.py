@@ -82,3 +82,18 @@ def test_summary_flags_transfers(trained):
     assert not again["transfer"] and again["same_region"] and "in-sample" in again["warning"]
     other_seed = model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 6})
     assert other_seed["transfer_reasons"] == ["trained on a synthetic region", "trained on seed 5, applied to seed 6"]
+    # the signal's features depend on the job-loss slope: a model applied under another slope is a transfer
+    trained_slope = model.card["employment_params"]["job_loss_telework_slope"]
+    same = model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 5},
+                         job_loss_slope=trained_slope)
+    assert not same["transfer"]
+    moved = model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 5},
+                          job_loss_slope=0.0 if trained_slope else 0.5)
+    assert moved["transfer"] and "features made with" in moved["warning"]
+    params = model.card["employment_params"]
+    model.card["employment_params"] = {k: v for k, v in params.items() if k != "job_loss_telework_slope"}
+    try:  # a card from before the slope existed: made at 0
+        assert model_summary(model, trained_here=False, region={"region": "sim", "synthetic": True, "seed": 5},
+                             job_loss_slope=0.0)["transfer_reasons"] == []
+    finally:
+        model.card["employment_params"] = params

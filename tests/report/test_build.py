@@ -593,3 +593,22 @@ def test_the_warning_without_labels_names_the_job_loss_slope_the_run_was_told():
     assert "Pennsylvania" not in set_by_hand  # the outside evidence is the default's, not the analyst's value
     assert uncalibrated_signal(True) == uncalibrated_signal(True, EmploymentParams().job_loss_telework_slope)
     assert "Pennsylvania's counties" in uncalibrated_signal(False)
+    # how the rates fared was measured at the default slope only: another slope is not told those figures
+    assert "within a point" in uncalibrated_signal(True) and "held the truth" in uncalibrated_signal(True)
+    for other in (0.0, 0.5):
+        text = uncalibrated_signal(True, other)
+        assert "within a point" not in text and "held the truth" not in text
+        assert "is not the default, at which the project's synthetic regions measured these rates" in text
+
+
+def test_a_run_from_before_the_job_loss_slope_is_said_to_have_had_none():
+    """A manifest without the slope in its employment parameters (runs before it existed took job loss not to
+    depend on teleworkability) is not described by today's default."""
+    from mobility.report.methods import estimates_provenance
+
+    stage = {"methods": {"signal": {}}, "area_calibration": {"signal": "no labels"}}
+    _, old = estimates_provenance({"stages": {"employment": {**stage, "params": {"min_cell_users": 10}}}}, "signal")
+    assert "job_loss_telework_slope = 0: not at all" in old and "Pennsylvania" not in old
+    default = {"job_loss_telework_slope": EmploymentParams().job_loss_telework_slope}
+    _, now = estimates_provenance({"stages": {"employment": {**stage, "params": default}}}, "signal")
+    assert "job_loss_telework_slope at its default" in now
