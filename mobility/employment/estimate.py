@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -285,7 +286,9 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     params = params or EmploymentParams()
     inputs = signal_inputs_of_parts([_reader(users)] if parts is None else parts, params=params)
     signal = signal_from_inputs(inputs, features, telework, params=params)
-    del inputs
+    ends = slope_ends(params) if labels_truth is None else ()
+    if not ends:  # the signal's rates at the ends of gamma's range need the inputs again, below
+        del inputs
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
@@ -329,8 +332,95 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
         area.append(sector_area_unemployment(tables["sector_weekly"], wac_county, params=params,
                                              area_params=area_params, n_users=n_users, replicates=replicates))
     tables["area_calibration"] = area[0].attrs["calibration"]  # per method: how much of the recalibration was used
-    tables["area_unemployment"] = pd.concat(area, ignore_index=True)
+    at_ends = {}
+    for column, gamma in ends:
+        at_ends[column] = _signal_rates_at(inputs, features, telework, users["home_cbg"], replace(
+            params, job_loss_telework_slope=gamma), weights=weights, area_params=area_params, mapper=mapper)
+    tables["area_unemployment"] = with_slope_ends(pd.concat(area, ignore_index=True), at_ends)
     return tables
+
+
+SLOPE_END_COLUMNS = {"low": "rate_if_slope_low", "high": "rate_if_slope_high"}
+"""The area table's point rates of the signal at the ends of ``job_loss_telework_slope``'s range."""
+AREA_KEYS = ["method", "route", "estimator", "level", "area", "period", "period_start"]
+
+
+def slope_ends(params: EmploymentParams) -> tuple[tuple[str, float], ...]:
+    """The ends of gamma's range to run the signal at: ``(column, gamma)`` for each end that differs from the
+    run's own gamma.
+
+    Examples
+    --------
+    >>> slope_ends(EmploymentParams(job_loss_telework_slope=0.0))
+    (('rate_if_slope_high', 1.0),)
+    """
+    g = params.job_loss_telework_slope
+    ends = (("low", params.job_loss_telework_slope_low), ("high", params.job_loss_telework_slope_high))
+    return tuple((SLOPE_END_COLUMNS[side], value) for side, value in ends if value != g)
+
+
+def _signal_rates_at(inputs: SignalInputs, features: pd.DataFrame, telework: pd.Series, homes: pd.DataFrame,
+                     params: EmploymentParams, *, weights, area_params, mapper) -> pd.DataFrame:
+    """The signal's individual-route point rates (no bootstrap) with another ``job_loss_telework_slope``."""
+    signal = signal_from_inputs(inputs, features, telework, params=params)
+    point = replace(area_params or AreaParams(), replicates=0)
+    area = area_unemployment(signal.tables["employment_weekly"], homes, weights=weights, params=params,
+                             area_params=point, mapper=mapper)  # b's draws only widen intervals: none here
+    return area.loc[~area["suppressed"].astype(bool), [*AREA_KEYS, "rate"]]
+
+
+def slope_end_summary(area: pd.DataFrame, params: EmploymentParams) -> dict:
+    """What a run records of :func:`with_slope_ends` for its report: gamma's range and, per published state-month
+    of the signal, ``[rate, rate_if_slope_low, rate_if_slope_high]`` (rounded to 0.1 point; None for an end not
+    run). Empty where no end was run (a labelled panel recalibrated the rates, or the range is the one value).
+
+    Examples
+    --------
+    >>> area = pd.DataFrame([{"method": "signal", "route": "individual", "estimator": "expected", "level": "state",
+    ...     "area": "42", "period": "month", "period_start": pd.Timestamp("2020-04-01"), "rate": 0.06,
+    ...     "suppressed": False, "rate_if_slope_low": 0.09, "rate_if_slope_high": np.nan}])
+    >>> slope_end_summary(area, EmploymentParams())
+    {'low': 0.0, 'high': 1.0, 'states': {'2020-04': {'42': [0.06, 0.09, None]}}}
+    """
+    columns = list(SLOPE_END_COLUMNS.values())
+    if not set(columns) <= set(area.columns) or area[columns].isna().all().all():
+        return {}
+    rows = area[(area["method"] == "signal") & (area["route"] == "individual") & (area["estimator"] == "expected")
+                & (area["level"] == "state") & (area["period"] == "month") & ~area["suppressed"].astype(bool)]
+    states: dict[str, dict] = {}
+    for r in rows.itertuples(index=False):
+        values = [getattr(r, "rate"), *(getattr(r, c) for c in columns)]
+        states.setdefault(pd.Timestamp(r.period_start).strftime("%Y-%m"), {})[str(r.area)] = [
+            None if pd.isna(v) else round(float(v), 3) for v in values]
+    return {"low": params.job_loss_telework_slope_low, "high": params.job_loss_telework_slope_high, "states": states}
+
+
+def with_slope_ends(area: pd.DataFrame, at_ends: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``area`` with the columns of :data:`SLOPE_END_COLUMNS`: each end's rate where the signal gave one there
+    and the row is published (NaN elsewhere: the classifier's rows, the sector route, suppressed cells, ends not
+    run).
+
+    Examples
+    --------
+    >>> keys = {"method": "signal", "route": "individual", "estimator": "expected", "level": "state",
+    ...         "area": "42", "period": "month", "period_start": pd.Timestamp("2020-04-01")}
+    >>> area = pd.DataFrame([{**keys, "rate": 0.06, "suppressed": False}])
+    >>> out = with_slope_ends(area, {"rate_if_slope_low": pd.DataFrame([{**keys, "rate": 0.09}])})
+    >>> out[["rate", "rate_if_slope_low", "rate_if_slope_high"]].values.tolist()
+    [[0.06, 0.09, nan]]
+    """
+    out = area.copy()
+    for column in SLOPE_END_COLUMNS.values():
+        values = at_ends.get(column)
+        if values is None or values.empty:
+            out[column] = np.nan
+            continue
+        keyed = values.rename(columns={"rate": column})
+        keyed = keyed.assign(period_start=pd.to_datetime(keyed["period_start"]))
+        merged = out[AREA_KEYS].assign(period_start=pd.to_datetime(out["period_start"])).merge(
+            keyed, on=AREA_KEYS, how="left")
+        out[column] = np.where(out["suppressed"].astype(bool), np.nan, merged[column].to_numpy(float))
+    return out
 
 
 def _reader(tables: dict[str, pd.DataFrame]) -> PartReader:

@@ -126,6 +126,12 @@ class EmploymentParams:
         it for another state or period the same way. Only the label-free signal's priors read it (and the
         classifier through the signal's features). benchmarks/README.md, "Outside evidence for gamma and b" and
         "Block groups as varied as real ones", measures what it does.
+    job_loss_telework_slope_low, job_loss_telework_slope_high : float
+        The range of gamma the outside evidence allows (default 0 to 1: the Pennsylvania counties' 95 % interval,
+        -0.03 to 1.38, within the parameter's 0..1). Where no labelled panel recalibrates the signal's rates, the
+        employment step runs the signal again at each end and gives the area table's point rates there
+        (``rate_if_slope_low``, ``rate_if_slope_high``): the doubt about gamma, which no interval carries. Equal to
+        ``job_loss_telework_slope``, an end is not run.
     hybrid_min_week_share : float
         Share of a drop's covered weeks with an on-site day that makes it a hybrid pattern
         (:mod:`mobility.employment.evidence`).
@@ -173,6 +179,8 @@ class EmploymentParams:
     remote_intercept_steps: int = 26
     intercept_evidence_drops: int | None = 2000
     job_loss_telework_slope: float = 0.83
+    job_loss_telework_slope_low: float = 0.0
+    job_loss_telework_slope_high: float = 1.0
     hybrid_min_week_share: float = 0.25
     evidence_bins: int = 5
     unemployed_probability_min: float = 0.5
@@ -203,6 +211,8 @@ class EmploymentParams:
         _check_range(own, self, "remote_intercept_prior_sd", 0.0, 5.0)
         _check_int(own, self, "remote_intercept_steps", 2, 101)
         _check_range(own, self, "job_loss_telework_slope", 0.0, 1.0)
+        _check_range(own, self, "job_loss_telework_slope_low", 0.0, self.job_loss_telework_slope)
+        _check_range(own, self, "job_loss_telework_slope_high", self.job_loss_telework_slope, 1.0)
         if self.intercept_evidence_drops is not None:
             _check_int(own, self, "intercept_evidence_drops", 1, 10_000_000)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)

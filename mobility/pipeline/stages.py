@@ -662,7 +662,7 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
     from mobility.census import aggregate_lodes, read_lodes, read_teleworkability
     from mobility.census.features import work_features
     from mobility.employment.calibration import headline, plot_reliability
-    from mobility.employment.estimate import employment_from_user_tables
+    from mobility.employment.estimate import employment_from_user_tables, slope_end_summary
     from mobility.employment.labels import read_labels
     from mobility.employment.model import ClassifierModel, load_model, model_summary, save_model
     from mobility.employment.params import AreaParams, ClassifierParams, EmploymentParams
@@ -725,6 +725,9 @@ def run_employment(ctx: StageContext) -> dict[str, Any]:
         summary["truth"] = {m: headline(s) for m, s in truth_scores.items()}
     summary["area_calibration"] = {m: c.get("weight_by_month", c["recalibrate"])
                                    for m, c in tables["area_calibration"].items()}
+    ends = slope_end_summary(tables["area_unemployment"], employment_params)
+    if ends:  # the signal's state rates at the ends of gamma's range, month by month (the report says them)
+        summary["job_loss_slope_ends"] = ends
     drawn = {m: c["remote_intercept"] for m, c in tables["area_calibration"].items() if "remote_intercept" in c}
     if drawn:  # the values of b the intervals drew from, b's posterior mean and sd, the likelihood's power
         power = float(tables["remote_intercept"]["likelihood_power"].iloc[0])

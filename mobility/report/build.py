@@ -246,7 +246,7 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         trend = trend_window(rates, month, trend_months=trend_months)
         month_rates = _ordered(trend[trend["month"] == month])
         top_line = headline(trend, month)
-        provenance, caution = estimates_provenance(run.manifest, method)
+        provenance, caution = estimates_provenance(run.manifest, method, month)
         if caution:
             top_line += " Read with care: see the warning below."
             sections[0].paragraphs.append(f"Warning: {caution}")

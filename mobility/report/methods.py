@@ -174,6 +174,37 @@ def _slope_sentence(gamma: float, default: float) -> str:
                "no job can be done from home to one where every job can"))
 
 
+def slope_end_lines(ends: dict | None, slope: float, month: str | None) -> list[str]:
+    """The state rates of ``month`` at the ends of the job-loss slope's range (``run.json``'s
+    ``job_loss_slope_ends``), in a sentence per state; none where the run has none for that month.
+
+    Examples
+    --------
+    >>> ends = {"low": 0.0, "high": 1.0, "states": {"2020-04": {"42": [0.04, 0.051, 0.039]}}}
+    >>> slope_end_lines(ends, 0.83, "2020-04")[0]
+    "Had job loss fallen with the teleworkability of workplaces as little as the outside evidence allows ([employment] job_loss_telework_slope_low = 0), Pennsylvania's rate in April 2020 would be 5.1%; as much (job_loss_telework_slope_high = 1), 3.9%; at this run's 0.83, 4.0%. No interval here carries that doubt."
+    """
+    from mobility.report.labels import month_name, place_name
+
+    states = ((ends or {}).get("states") or {}).get(month) if month else None
+    lines = []
+    for area, (rate, at_low, at_high) in sorted((states or {}).items()):
+        parts = []
+        if at_low is not None:
+            parts.append(f"as little as the outside evidence allows ([employment] job_loss_telework_slope_low = "
+                         f"{ends['low']:g}), {place_name(area, 'state')}'s rate in {month_name(month)} would be "
+                         f"{100 * at_low:.1f}%")
+        if at_high is not None:
+            parts.append(f"as much (job_loss_telework_slope_high = {ends['high']:g}), {100 * at_high:.1f}%"
+                         if parts else f"as much as the outside evidence allows ([employment] "
+                         f"job_loss_telework_slope_high = {ends['high']:g}), {place_name(area, 'state')}'s rate in "
+                         f"{month_name(month)} would be {100 * at_high:.1f}%")
+        if parts and rate is not None:
+            lines.append(f"Had job loss fallen with the teleworkability of workplaces {'; '.join(parts)}; at this "
+                         f"run's {slope:g}, {100 * rate:.1f}%. No interval here carries that doubt.")
+    return lines
+
+
 UNCALIBRATED_SIGNAL = uncalibrated_signal(True)
 
 
@@ -188,7 +219,7 @@ def _share(x) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | None]:
+def estimates_provenance(manifest: dict, method: str, month: str | None = None) -> tuple[list[str], str | None]:
     """Where the report's unemployment rates come from, in words: which method and model made the statuses,
     whether a labelled panel recalibrated them; and a warning for the summary where the rates are not to be
     read as they stand (the signal uncalibrated, a transferred model).
@@ -263,6 +294,7 @@ def estimates_provenance(manifest: dict, method: str) -> tuple[list[str], str | 
             # the run's slope as its manifest recorded it; a run from before the slope existed had none (0)
             slope = (stage.get("params") or {}).get("job_loss_telework_slope", 0.0)
             warnings.append(uncalibrated_signal(bool(drawn), slope))
+            lines += slope_end_lines(stage.get("job_loss_slope_ends"), slope, month)
         else:
             lines.append("The probabilities keep the model's own calibration, from its training region.")
     return lines, " ".join(warnings) or None

@@ -188,3 +188,28 @@ def test_weekly_tables_in_any_row_order_give_the_same_results(region):
         if isinstance(table, pd.DataFrame):
             pd.testing.assert_frame_equal(again[name], table, obj=name)
     assert again["classifier_evaluation"] == trained["classifier_evaluation"]
+
+
+def test_without_labels_the_signals_rates_come_with_their_values_at_the_ends_of_the_job_loss_slope(region):
+    """No labelled panel: the signal runs again at job_loss_telework_slope 0 and 1 and the area table gives its
+    point rates there beside its own (NaN for the classifier, the sector route and suppressed cells); rerun by hand
+    at 0, the signal's state-month rates are the low end's. With labels nothing is run again (all NaN)."""
+    from mobility.employment.estimate import SLOPE_END_COLUMNS, slope_end_summary
+    from mobility.employment.params import EmploymentParams
+
+    inputs, _, trained = region
+    plain = estimate_employment(**inputs)
+    area = plain["area_unemployment"]
+    ends = list(SLOPE_END_COLUMNS.values())
+    own = (area["method"] == "signal") & (area["route"] == "individual") & ~area["suppressed"]
+    assert area.loc[own, ends].notna().all().all() and area.loc[~own, ends].isna().all().all()
+    at_zero = estimate_employment(**inputs, params=EmploymentParams(job_loss_telework_slope=0.0))["area_unemployment"]
+    keys = ["method", "route", "estimator", "level", "area", "period", "period_start"]
+    mine = area[own].merge(at_zero[keys + ["rate"]], on=keys, suffixes=("", "_at_zero"))
+    np.testing.assert_allclose(mine["rate_if_slope_low"], mine["rate_at_zero"], rtol=1e-9, atol=1e-12)
+    states = area[own & (area["level"] == "state") & (area["period"] == "month")]
+    assert (states["rate_if_slope_low"] >= states["rate"] - 1e-9).all()  # fewer job losses told: higher rates
+    summary = slope_end_summary(area, EmploymentParams())
+    assert summary["low"] == 0.0 and summary["high"] == 1.0 and summary["states"]
+    assert trained["area_unemployment"][ends].isna().all().all()  # labels recalibrate: not run
+    assert slope_end_summary(trained["area_unemployment"], EmploymentParams()) == {}

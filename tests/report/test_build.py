@@ -431,6 +431,10 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     assert "No recalibration of the rates (no labels)." in text
     # the job-loss slope the signal was told, and where the default comes from
     assert "[employment] job_loss_telework_slope at its default" in text and "mobility.census.job_loss_slope" in text
+    # and the state's rate at the ends of its range, where the run has the month's state rate
+    ends = json.loads((out / "run.json").read_text())["stages"]["employment"].get("job_loss_slope_ends") or {}
+    if (ends.get("states") or {}).get(MONTH):
+        assert "Had job loss fallen with the teleworkability of workplaces as little as" in text
     # whether the intervals drew the remote-adoption intercept b, the run's manifest, the methods and the warning agree
     drawn = (json.loads((out / "run.json").read_text())["stages"]["employment"].get("remote_intercept") or {})
     if "signal" in drawn:
