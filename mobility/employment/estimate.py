@@ -286,9 +286,7 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
     params = params or EmploymentParams()
     inputs = signal_inputs_of_parts([_reader(users)] if parts is None else parts, params=params)
     signal = signal_from_inputs(inputs, features, telework, params=params)
-    ends = slope_ends(params) if labels_truth is None else ()
-    if not ends:  # the signal's rates at the ends of gamma's range need the inputs again, below
-        del inputs
+    del inputs
     tables = dict(signal.tables)
     employment = [tables["employment_weekly"]]
     if labels_truth is not None or model is not None:
@@ -333,9 +331,12 @@ def employment_from_user_tables(users: dict[str, pd.DataFrame], features: pd.Dat
                                              area_params=area_params, n_users=n_users, replicates=replicates))
     tables["area_calibration"] = area[0].attrs["calibration"]  # per method: how much of the recalibration was used
     at_ends = {}
-    for column, gamma in ends:
-        at_ends[column] = _signal_rates_at(inputs, features, telework, users["home_cbg"], replace(
-            params, job_loss_telework_slope=gamma), weights=weights, area_params=area_params, mapper=mapper)
+    for column, gamma in (slope_ends(params) if labels_truth is None else ()):  # read afresh: inputs are not reused
+        end = replace(params, job_loss_telework_slope=gamma)
+        fresh = signal_inputs_of_parts([_reader(users)] if parts is None else parts, params=end)
+        at_ends[column] = _signal_rates_at(fresh, features, telework, users["home_cbg"], end, weights=weights,
+                                           area_params=area_params, mapper=mapper)
+        del fresh
     tables["area_unemployment"] = with_slope_ends(pd.concat(area, ignore_index=True), at_ends)
     return tables
 

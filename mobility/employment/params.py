@@ -128,8 +128,9 @@ class EmploymentParams:
         "Block groups as varied as real ones", measures what it does.
     job_loss_telework_slope_low, job_loss_telework_slope_high : float
         The range of gamma the outside evidence allows (default 0 to 1: the Pennsylvania counties' 95 % interval,
-        -0.03 to 1.38, within the parameter's 0..1). Where no labelled panel recalibrates the signal's rates, the
-        employment step runs the signal again at each end and gives the area table's point rates there
+        -0.03 to 1.38, within the parameter's 0..1), with ``low <= job_loss_telework_slope <= high``. In a run
+        without a labelled panel (whose signal rates nothing recalibrates), the employment step runs the signal
+        again at each end and gives the area table's point rates there
         (``rate_if_slope_low``, ``rate_if_slope_high``): the doubt about gamma, which no interval carries. Equal to
         ``job_loss_telework_slope``, an end is not run.
     hybrid_min_week_share : float
@@ -211,8 +212,13 @@ class EmploymentParams:
         _check_range(own, self, "remote_intercept_prior_sd", 0.0, 5.0)
         _check_int(own, self, "remote_intercept_steps", 2, 101)
         _check_range(own, self, "job_loss_telework_slope", 0.0, 1.0)
-        _check_range(own, self, "job_loss_telework_slope_low", 0.0, self.job_loss_telework_slope)
-        _check_range(own, self, "job_loss_telework_slope_high", self.job_loss_telework_slope, 1.0)
+        for end, lo, hi in (("job_loss_telework_slope_low", 0.0, self.job_loss_telework_slope),
+                            ("job_loss_telework_slope_high", self.job_loss_telework_slope, 1.0)):
+            value = getattr(self, end)
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and lo <= value <= hi):
+                raise _bad(own, end, value, f"must lie in [{lo:g}, {hi:g}]: job_loss_telework_slope_low <= "
+                           f"job_loss_telework_slope ({self.job_loss_telework_slope:g}) <= job_loss_telework_slope_high, "
+                           "within 0..1")
         if self.intercept_evidence_drops is not None:
             _check_int(own, self, "intercept_evidence_drops", 1, 10_000_000)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)

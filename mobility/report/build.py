@@ -246,7 +246,10 @@ def build_report(out_dir: str | os.PathLike, month: str, *, report_dir: str | os
         trend = trend_window(rates, month, trend_months=trend_months)
         month_rates = _ordered(trend[trend["month"] == month])
         top_line = headline(trend, month)
-        provenance, caution = estimates_provenance(run.manifest, method, month)
+        shown = (month_rates["level"] == "state") & ~month_rates["suppressed"].astype(bool) & month_rates["rate"].notna()
+        # the states this page publishes: the only ones the methods may give rates of (the ends are individual's)
+        published = set(month_rates.loc[shown, "area"].astype(str)) if route == "individual" else set()
+        provenance, caution = estimates_provenance(run.manifest, method, month, published)
         if caution:
             top_line += " Read with care: see the warning below."
             sections[0].paragraphs.append(f"Warning: {caution}")

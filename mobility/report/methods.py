@@ -120,13 +120,15 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = None) -> str:
+def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = None, *,
+                        ends_given: bool = False) -> str:
     """The report's warning on the signal's rates where no labelled panel recalibrated them.
 
     Its sentence on the intervals says whether they drew the part of remote work that teleworkability does not
     explain (b) or took it as known (no daytime evidence, or ``remote_intercept_max = 0``). Its sentence on job
-    loss names the run's ``job_loss_telework_slope`` (None: the default). How the rates and intervals fared on
-    the synthetic regions is said only for the default slope, the one they were measured at.
+    loss names the run's ``job_loss_telework_slope`` (None: the default), and ``ends_given`` whether the report
+    gives the state's rate at the ends of its range. How the rates and intervals fared on the synthetic regions is
+    said only for the default slope, the one they were measured at.
     """
     default = EmploymentParams().job_loss_telework_slope
     gamma = default if job_loss_slope is None else float(job_loss_slope)
@@ -153,9 +155,9 @@ def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = No
         f"{how_they_fared} The data cannot tell the model how job loss depends on how teleworkable a workplace "
         f"is: it is told ({_slope_sentence(gamma, default)}), and where the jobs that cannot be done from home were "
         "lost more often than it is told, it reads too many absences as job losses and the rates come out too "
-        "high; less often, too low. Over the range the outside evidence allows, the rates move by several points "
-        "(the methods say the state's rate at each end of it), and no interval carries that doubt. "
-        f"{intervals} Read them as estimates with a bias of unknown size and "
+        "high; less often, too low. Over the range the outside evidence allows, the rates move by several points"
+        + (" (the methods say the state's rate at each end of it)" if ends_given else "")
+        + f", and no interval carries that doubt. {intervals} Read them as estimates with a bias of unknown size and "
         "sign, not as official rates, and give the run a labelled panel ([employment] labels) before publishing "
         "them. A model trained on another region ([employment] model) is a transfer: how it carries to real data "
         "is not known (benchmarks/README.md, \"Without labels: the signal's own probabilities and a transferred "
@@ -175,14 +177,17 @@ def _slope_sentence(gamma: float, default: float) -> str:
                "no job can be done from home to one where every job can"))
 
 
-def slope_end_lines(ends: dict | None, slope: float, month: str | None) -> list[str]:
+def slope_end_lines(ends: dict | None, slope: float, month: str | None, published: set[str]) -> list[str]:
     """The state rates of ``month`` at the ends of the job-loss slope's range (``run.json``'s
-    ``job_loss_slope_ends``), in a sentence per state; none where the run has none for that month.
+    ``job_loss_slope_ends``), in a sentence per state the report publishes (``published``: the state codes its
+    own table shows for the month, after its own k and route); none where the run has none for that month.
 
     Examples
     --------
     >>> ends = {"low": 0.0, "high": 1.0, "states": {"2020-04": {"42": [0.04, 0.051, 0.039]}}}
-    >>> slope_end_lines(ends, 0.83, "2020-04")[0]
+    >>> slope_end_lines(ends, 0.83, "2020-04", {"42"}) == slope_end_lines(ends, 0.83, "2020-04", set())
+    False
+    >>> slope_end_lines(ends, 0.83, "2020-04", {"42"})[0]
     "Had job loss fallen with the teleworkability of workplaces as little as the outside evidence allows ([employment] job_loss_telework_slope_low = 0), Pennsylvania's rate in April 2020 would be 5.1%; as much (job_loss_telework_slope_high = 1), 3.9%; at this run's 0.83, 4.0%. No interval here carries that doubt."
     """
     from mobility.report.labels import month_name, place_name
@@ -190,6 +195,8 @@ def slope_end_lines(ends: dict | None, slope: float, month: str | None) -> list[
     states = ((ends or {}).get("states") or {}).get(month) if month else None
     lines = []
     for area, (rate, at_low, at_high) in sorted((states or {}).items()):
+        if area not in published:  # hidden by the report's own k, or not the route the report shows
+            continue
         parts = []
         if at_low is not None:
             parts.append(f"as little as the outside evidence allows ([employment] job_loss_telework_slope_low = "
@@ -220,7 +227,8 @@ def _share(x) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def estimates_provenance(manifest: dict, method: str, month: str | None = None) -> tuple[list[str], str | None]:
+def estimates_provenance(manifest: dict, method: str, month: str | None = None,
+                         published: set[str] | None = None) -> tuple[list[str], str | None]:
     """Where the report's unemployment rates come from, in words: which method and model made the statuses,
     whether a labelled panel recalibrated them; and a warning for the summary where the rates are not to be
     read as they stand (the signal uncalibrated, a transferred model).
@@ -294,8 +302,9 @@ def estimates_provenance(manifest: dict, method: str, month: str | None = None) 
         if method == "signal":
             # the run's slope as its manifest recorded it; a run from before the slope existed had none (0)
             slope = (stage.get("params") or {}).get("job_loss_telework_slope", 0.0)
-            warnings.append(uncalibrated_signal(bool(drawn), slope))
-            lines += slope_end_lines(stage.get("job_loss_slope_ends"), slope, month)
+            ends = slope_end_lines(stage.get("job_loss_slope_ends"), slope, month, published or set())
+            warnings.append(uncalibrated_signal(bool(drawn), slope, ends_given=bool(ends)))
+            lines += ends
         else:
             lines.append("The probabilities keep the model's own calibration, from its training region.")
     return lines, " ".join(warnings) or None

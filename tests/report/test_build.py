@@ -432,9 +432,10 @@ def test_rates_of_the_uncalibrated_signal_carry_a_warning_and_say_where_they_com
     # the job-loss slope the signal was told, and where the default comes from
     assert "[employment] job_loss_telework_slope at its default" in text and "mobility.census.job_loss_slope" in text
     # and the state's rate at the ends of its range, where the run has the month's state rate
-    ends = json.loads((out / "run.json").read_text())["stages"]["employment"].get("job_loss_slope_ends") or {}
-    if (ends.get("states") or {}).get(MONTH):
-        assert "Had job loss fallen with the teleworkability of workplaces as little as" in text
+    ends = json.loads((out / "run.json").read_text())["stages"]["employment"]["job_loss_slope_ends"]
+    assert ends["low"] == 0.0 and ends["high"] == 1.0 and MONTH in ends["states"]  # no labels: both ends run
+    assert "Had job loss fallen with the teleworkability of workplaces as little as" in text
+    assert "(the methods say the state" in text  # (the apostrophe is escaped in the page)
     # whether the intervals drew the remote-adoption intercept b, the run's manifest, the methods and the warning agree
     drawn = (json.loads((out / "run.json").read_text())["stages"]["employment"].get("remote_intercept") or {})
     if "signal" in drawn:
@@ -603,6 +604,24 @@ def test_the_warning_without_labels_names_the_job_loss_slope_the_run_was_told():
         text = uncalibrated_signal(True, other)
         assert "within a point" not in text and "held the truth" not in text
         assert "is not the default, at which the project's synthetic regions measured these rates" in text
+
+
+def test_the_rates_at_the_ends_of_the_slope_are_said_only_for_states_the_report_publishes():
+    """The run records a state's rates at the ends of gamma's range at its own k; a report with a larger k, or
+    showing the sector route, hides that state: the methods then give none of its rates, and the warning does not
+    promise them."""
+    from mobility.report.methods import estimates_provenance
+
+    stage = {"methods": {"signal": {}}, "area_calibration": {"signal": "no labels"},
+             "params": {"job_loss_telework_slope": 0.83},
+             "job_loss_slope_ends": {"low": 0.0, "high": 1.0, "states": {MONTH: {"42": [0.06, 0.09, 0.05]}}}}
+    manifest = {"stages": {"employment": stage}}
+    lines, warning = estimates_provenance(manifest, "signal", MONTH, {"42"})
+    assert any("would be 9.0%" in line and "5.0%" in line and "6.0%" in line for line in lines)
+    assert "the methods say the state's rate at each end" in warning
+    hidden, warning = estimates_provenance(manifest, "signal", MONTH, set())
+    assert not any("9.0%" in line or "6.0%" in line for line in hidden)
+    assert "the methods say the state's rate at each end" not in warning
 
 
 def test_a_run_from_before_the_job_loss_slope_is_said_to_have_had_none():
