@@ -236,10 +236,10 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
     """b's posterior against an **oracle** on random user subsamples of a finished run (benchmarks/README.md,
     "Block groups as varied as real ones").
 
-    For each subsample (``sizes``: numbers of users, None all of them; ``draws`` draws of each smaller size) and each
-    ``job_loss_telework_slope`` of ``gammas`` (None: the default's), the signal runs on those users alone; then, over its scored drops
-    (those in the evidence mixture), each drop's true job-loss share (its covered weeks with the true status
-    ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
+    For each subsample (``sizes``: numbers of users, None all of them; ``draws`` draws of each smaller size) and
+    each ``job_loss_telework_slope`` of ``gammas`` (None: the default's), the signal runs on those users alone;
+    then, over its scored drops (those in the evidence mixture), each drop's true job-loss share (its covered
+    weeks with the true status ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
     log-likelihood): the oracle b is the best. Returned per subsample: b's posterior mean and its likelihood's
     argmax, the oracle b, the drops' mean prior at b = 0 and mean posterior, the true job-loss share.
     """

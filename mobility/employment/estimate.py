@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -390,7 +390,7 @@ def slope_end_summary(area: pd.DataFrame, params: EmploymentParams) -> dict:
                 & (area["level"] == "state") & (area["period"] == "month") & ~area["suppressed"].astype(bool)]
     states: dict[str, dict] = {}
     for r in rows.itertuples(index=False):
-        values = [getattr(r, "rate"), *(getattr(r, c) for c in columns)]
+        values = [r.rate, *(getattr(r, c) for c in columns)]
         states.setdefault(pd.Timestamp(r.period_start).strftime("%Y-%m"), {})[str(r.area)] = [
             None if pd.isna(v) else round(float(v), 3) for v in values]
     return {"low": params.job_loss_telework_slope_low, "high": params.job_loss_telework_slope_high, "states": states}
@@ -411,16 +411,16 @@ def with_slope_ends(area: pd.DataFrame, at_ends: dict[str, pd.DataFrame]) -> pd.
     [[0.06, 0.09, nan]]
     """
     out = area.copy()
+    keys = out[AREA_KEYS].assign(period_start=pd.to_datetime(out["period_start"]))
+    hidden = out["suppressed"].astype(bool).to_numpy()
     for column in SLOPE_END_COLUMNS.values():
         values = at_ends.get(column)
         if values is None or values.empty:
             out[column] = np.nan
             continue
-        keyed = values.rename(columns={"rate": column})
-        keyed = keyed.assign(period_start=pd.to_datetime(keyed["period_start"]))
-        merged = out[AREA_KEYS].assign(period_start=pd.to_datetime(out["period_start"])).merge(
-            keyed, on=AREA_KEYS, how="left")
-        out[column] = np.where(out["suppressed"].astype(bool), np.nan, merged[column].to_numpy(float))
+        rates = keys.merge(values.assign(period_start=pd.to_datetime(values["period_start"])), on=AREA_KEYS,
+                           how="left")["rate"].to_numpy(float)  # a left merge keeps the rows' order
+        out[column] = np.where(hidden, np.nan, rates)
     return out
 
 

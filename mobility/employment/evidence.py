@@ -470,8 +470,9 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     they are), ``priors`` the drops' priors at each value of ``grid`` (shape ``(len(grid), n_drops)``). For each
     b the mixture is fitted again (:func:`mixture_posterior`); with a flat prior on the grid's range, b's
     posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
-    two ends), times the normal prior's density there where ``params.remote_intercept_prior_sd`` > 0, and the drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops
-    ending at a new workplace 1.
+    two ends), times the normal prior's density there where ``params.remote_intercept_prior_sd`` > 0, and the
+    drop's posterior (and its prior) is the weighted mean over b. Hybrid drops stay 0 and drops ending at a new
+    workplace 1.
 
     The area intervals draw b from a coarsened posterior instead (``draw_weight``: the likelihood raised to
     :func:`likelihood_power`, below 1 with more scored drops than ``params.intercept_evidence_drops``), so that

@@ -113,8 +113,8 @@ class EmploymentParams:
         model's own error (benchmarks/README.md, "How sure b can be": at 100,000 users the intervals without labels
         covered 1 % of county-weeks, 98 % with this cap; on two regions of another seed, 30,000 and 100,000 users,
         where the likelihood's b is itself off, the cap widens them without covering more). The default, 2,000, is
-        the most scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel has about
-        2,200), rounded down. None counts every drop in full.
+        the most scored drops at which the full likelihood's intervals were seen to cover (a 10,000-person panel
+        has about 2,200), rounded down. None counts every drop in full.
     job_loss_telework_slope : float
         gamma of :mod:`mobility.employment.adoption`: job losses per worker at risk fall with the teleworkability x
         of the work block group as ``1 - gamma x`` (0: job loss does not depend on it; 1: none at x = 1). Not
@@ -122,8 +122,8 @@ class EmploymentParams:
         it): an assumption the analyst states, from outside evidence on who lost jobs in the period. The default,
         0.83, is that evidence for Pennsylvania: the rise in unemployment of its 67 counties from February to April
         2020 (BLS LAUS) against the teleworkability of their jobs (LODES WAC with Dingel and Neiman's shares),
-        :func:`mobility.census.job_loss_slope.job_loss_slope`, 95 % interval -0.03 to 1.38 (the states: 1.05); measure
-        it for another state or period the same way. Only the label-free signal's priors read it (and the
+        :func:`mobility.census.job_loss_slope.job_loss_slope`, 95 % interval -0.03 to 1.38 (the states: 1.05);
+        measure it for another state or period the same way. Only the label-free signal's priors read it (and the
         classifier through the signal's features). benchmarks/README.md, "Outside evidence for gamma and b" and
         "Block groups as varied as real ones", measures what it does.
     job_loss_telework_slope_low, job_loss_telework_slope_high : float
@@ -217,8 +217,8 @@ class EmploymentParams:
             value = getattr(self, end)
             if isinstance(value, bool) or not (isinstance(value, (int, float)) and lo <= value <= hi):
                 raise _bad(own, end, value, f"must lie in [{lo:g}, {hi:g}]: job_loss_telework_slope_low <= "
-                           f"job_loss_telework_slope ({self.job_loss_telework_slope:g}) <= job_loss_telework_slope_high, "
-                           "within 0..1")
+                           f"job_loss_telework_slope ({self.job_loss_telework_slope:g}) <= "
+                           "job_loss_telework_slope_high, within 0..1")
         if self.intercept_evidence_drops is not None:
             _check_int(own, self, "intercept_evidence_drops", 1, 10_000_000)
         _check_range(own, self, "hybrid_min_week_share", 0.0, 1.0, lo_open=True)

@@ -120,6 +120,10 @@ def run_summary(manifest: dict, *, first_week: str | None = None, last_week: str
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+GAMMA_SECTION = "(benchmarks/README.md, \"Outside evidence for gamma and b\")"
+"""Where the job-loss slope's outside evidence and its effect on the rates are measured."""
+
+
 def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = None, *,
                         ends_given: bool = False) -> str:
     """The report's warning on the signal's rates where no labelled panel recalibrated them.
@@ -133,7 +137,6 @@ def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = No
     default = EmploymentParams().job_loss_telework_slope
     gamma = default if job_loss_slope is None else float(job_loss_slope)
     measured = gamma == default
-    section = "(benchmarks/README.md, \"Outside evidence for gamma and b\")"
     if not intercept_drawn:
         intervals = ("Their 95% intervals carry the sampling of people only, neither the model's doubt about how "
                      "much of the absence is remote work nor its own error: they are too narrow.")
@@ -147,9 +150,9 @@ def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = No
     how_they_fared = (
         "On the project's synthetic regions, whose block groups differ in their sectors as real ones do, they "
         "were within a point of the true county rates on average on panels of 30,000 people and several points "
-        f"too low on panels of a thousand {section}." if measured else
+        f"too low on panels of a thousand {GAMMA_SECTION}." if measured else
         "This run's job-loss slope is not the default, at which the project's synthetic regions measured these "
-        f"rates; how far they move with it is measured there too {section}.")
+        f"rates; how far they move with it is measured there too {GAMMA_SECTION}.")
     return (
         f"No labelled panel recalibrated these rates: they are the attendance signal's own probabilities. "
         f"{how_they_fared} The data cannot tell the model how job loss depends on how teleworkable a workplace "
@@ -170,8 +173,7 @@ def _slope_sentence(gamma: float, default: float) -> str:
         return ("[employment] job_loss_telework_slope at its default: job losses fall with the share of a "
                 "workplace's jobs that can be done from home as the rise in unemployment of Pennsylvania's counties "
                 "fell with theirs in April 2020, an estimate across areas with a wide interval; "
-                "mobility.census.job_loss_slope measures it for another state (benchmarks/README.md, \"Outside "
-                "evidence for gamma and b\")")
+                f"mobility.census.job_loss_slope measures it for another state {GAMMA_SECTION}")
     return (f"[employment] job_loss_telework_slope = {gamma:g}: "
             + ("not at all" if gamma == 0 else "job losses fall by that share of their rate from a workplace where "
                "no job can be done from home to one where every job can"))
@@ -187,8 +189,11 @@ def slope_end_lines(ends: dict | None, slope: float, month: str | None, publishe
     >>> ends = {"low": 0.0, "high": 1.0, "states": {"2020-04": {"42": [0.04, 0.051, 0.039]}}}
     >>> slope_end_lines(ends, 0.83, "2020-04", {"42"}) == slope_end_lines(ends, 0.83, "2020-04", set())
     False
-    >>> slope_end_lines(ends, 0.83, "2020-04", {"42"})[0]
-    "Had job loss fallen with the teleworkability of workplaces as little as the outside evidence allows ([employment] job_loss_telework_slope_low = 0), Pennsylvania's rate in April 2020 would be 5.1%; as much (job_loss_telework_slope_high = 1), 3.9%; at this run's 0.83, 4.0%. No interval here carries that doubt."
+    >>> import textwrap
+    >>> print(textwrap.fill(slope_end_lines(ends, 0.83, "2020-04", {"42"})[0], 110))
+    Had job loss fallen with the teleworkability of workplaces as little as the outside evidence allows
+    ([employment] job_loss_telework_slope_low = 0), Pennsylvania's rate in April 2020 would be 5.1%; as much
+    (job_loss_telework_slope_high = 1), 3.9%; at this run's 0.83, 4.0%. No interval here carries that doubt.
     """
     from mobility.report.labels import month_name, place_name
 
@@ -197,16 +202,13 @@ def slope_end_lines(ends: dict | None, slope: float, month: str | None, publishe
     for area, (rate, at_low, at_high) in sorted((states or {}).items()):
         if area not in published:  # hidden by the report's own k, or not the route the report shows
             continue
-        parts = []
-        if at_low is not None:
-            parts.append(f"as little as the outside evidence allows ([employment] job_loss_telework_slope_low = "
-                         f"{ends['low']:g}), {place_name(area, 'state')}'s rate in {month_name(month)} would be "
-                         f"{100 * at_low:.1f}%")
-        if at_high is not None:
-            parts.append(f"as much (job_loss_telework_slope_high = {ends['high']:g}), {100 * at_high:.1f}%"
-                         if parts else f"as much as the outside evidence allows ([employment] "
-                         f"job_loss_telework_slope_high = {ends['high']:g}), {place_name(area, 'state')}'s rate in "
-                         f"{month_name(month)} would be {100 * at_high:.1f}%")
+        said = [(word, side, v) for word, side, v in (("little", "low", at_low), ("much", "high", at_high))
+                if v is not None]
+        # the first end says what the range is and whose rate; the second only its own value
+        parts = [f"as {word} (job_loss_telework_slope_{side} = {ends[side]:g}), {100 * v:.1f}%" if i else
+                 f"as {word} as the outside evidence allows ([employment] job_loss_telework_slope_{side} = "
+                 f"{ends[side]:g}), {place_name(area, 'state')}'s rate in {month_name(month)} would be {100 * v:.1f}%"
+                 for i, (word, side, v) in enumerate(said)]
         if parts and rate is not None:
             lines.append(f"Had job loss fallen with the teleworkability of workplaces {'; '.join(parts)}; at this "
                          f"run's {slope:g}, {100 * rate:.1f}%. No interval here carries that doubt.")
