@@ -16,7 +16,18 @@ Implements method.md sections 2.4 and 4 with the rolling windows of HoWDe (de So
    that share is ``>= home_min_share``. All 24 hours count: the place of the main daily rest period holds
    the rest period and most of the hours around it on every day, on working days and days off alike, so it
    leads whether the person sleeps by night or by day (night shifts, rotating shifts). Fixed night hours
-   (HoWDe's 00-07) give the workplace to a night worker.
+   (HoWDe's 00-07) give the workplace to a night worker. A day seen in one half of the clock only
+   (:data:`DAY_HALF_HOURS`, 08:00-19:59, or the rest, 20:00-07:59: fewer than ``home_min_data_h_each_half``
+   hours with data in the other) cannot show where its rest period was: a night worker's phone that reports
+   only at night (or a day worker's that reports only at the office) sees the workplace alone, which would
+   become the home, and then never the workplace (ever-home places are never work). The halves part the rest
+   periods of day workers (who sleep between 20:00 and 08:00) from those of night workers (who sleep in the
+   morning and afternoon). So the rule runs twice, on every counted day and on the days seen in both halves,
+   and a home of the first is refused (``unknown``) where it is never a home of the second for a person the
+   second gives a home: the night worker's home is then unknown on the nights her phone alone reports, never
+   the ward, while one-half days go on confirming a home the full days show (a sparse phone, a phone that
+   fades to nights at home), and a person seen in one half only (nights at home, and nothing else) keeps
+   the home those days give. Where the person's full days show no home at all, nothing is refused.
 3. **Work** on day ``d``, over all hours and all days of the week: a day counts when at least
    ``work_min_data_h`` of its bins have data. A location that is not ever the user's home is *worked* on a
    day when it holds at least ``work_min_day_h`` hours of it. In the window of ``window_work_days`` (at least
@@ -78,6 +89,7 @@ from mobility.checks import require_columns, utc_ns
 from mobility.errors import MobilityError
 from mobility.kernels.home_work import (
     HOURS_PER_DAY,
+    NO_LOCATION,
     SECONDS_PER_DAY,
     TOO_LITTLE_DATA,
     daily_location_shares,
@@ -97,6 +109,10 @@ HOME_WORK_LABELS = ("user_id", "date", "home_location_id", "work_location_id", "
 
 DAYS_PER_WEEK = 7
 
+DAY_HALF_HOURS = np.arange(8, 20)
+"""Local hours 08-19: the half of the clock a day needs data in, beside the other half (20-07), to count for
+home under the schedule rules (``HomeWorkParams.home_min_data_h_each_half``)."""
+
 METHOD_DEFAULTS = {
     "schedule": {"window_home_days": 28, "window_work_days": 28, "C_days_H": 0.2, "C_days_W": 0.3},
     "howde": {"window_home_days": 28, "window_work_days": 42, "C_days_H": 0.4, "C_days_W": 0.5},
@@ -111,6 +127,7 @@ PARAM_RANGES = {
     "C_days_H": (0.0, 1.0, False),
     "C_days_W": (0.0, 1.0, False),
     "home_min_data_h": (1.0, 24.0, False),
+    "home_min_data_h_each_half": (0.0, 12.0, False),
     "home_min_share": (0.2, 1.0, False),
     "work_min_data_h": (1.0, 24.0, False),
     "work_min_day_h": (1.0, 24.0, False),
@@ -146,6 +163,11 @@ class HomeWorkParams:
         Use the past ``window`` days instead of a centred window (False).
     home_min_data_h : float
         Schedule rules: hours of a day with data for the day to count for home (2 h).
+    home_min_data_h_each_half : float
+        Schedule rules: hours with data a day needs in each half of the clock, 08:00-19:59 and 20:00-07:59, to
+        be one of the days seen in both halves; a home the rule gives that those days never give is refused
+        where they give the person another (1 h; 0 turns the test off): a phone that reports only at night, or
+        only by day, does not show the rest period of a person who works in the other half.
     home_min_share : float
         Schedule rules: minimum mean share of a counted day's data hours at the home (0.5).
     work_min_data_h : float
@@ -193,6 +215,7 @@ class HomeWorkParams:
     C_days_W: float | None = None
     past_only_window: bool = False
     home_min_data_h: float = 2.0
+    home_min_data_h_each_half: float = 1.0
     home_min_share: float = 0.5
     work_min_data_h: float = 4.0
     work_min_day_h: float = 2.0
@@ -553,9 +576,22 @@ def _schedule_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
     data_h = (hours.bins >= 0).sum(axis=1)
     counted = {rule: valid & (data_h >= min_h - 1e-9)
                for rule, min_h in (("home", params.home_min_data_h), ("work", params.work_min_data_h))}
-    keep = counted["home"][rec_row]
-    home, ever_home = _home_rule(hours, params, (counted["home"], rec_row[keep], rec_loc[keep], rec_share[keep]),
-                                 params.home_min_share, n_loc)
+    day_half_h = (hours.bins[:, DAY_HALF_HOURS] >= 0).sum(axis=1)
+    both_halves = np.minimum(day_half_h, data_h - day_half_h) >= params.home_min_data_h_each_half - 1e-9
+    # homes from every counted day, refused where the days seen in both halves of the clock give the person
+    # homes and never that place
+    def home_on(days):
+        keep = days[rec_row]
+        return _home_rule(hours, params, (days, rec_row[keep], rec_loc[keep], rec_share[keep]),
+                          params.home_min_share, n_loc)[0]
+
+    strict, home = home_on(counted["home"] & both_halves), home_on(counted["home"])
+    rest = np.unique(hours.row_user[strict >= 0] * n_loc + strict[strict >= 0])
+    found = np.flatnonzero(home >= 0)
+    refused = ~np.isin(hours.row_user[found] * n_loc + home[found], rest) & np.isin(hours.row_user[found],
+                                                                                   rest // n_loc)
+    home[found[refused]] = NO_LOCATION
+    ever_home = np.unique(hours.row_user[home >= 0] * n_loc + home[home >= 0])
     valid = counted["work"]
     # hours at each place on each counted day; keep worked days (>= work_min_day_h) at never-home places
     rec_h = np.rint(rec_share * data_h[rec_row])

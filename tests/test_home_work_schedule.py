@@ -187,7 +187,31 @@ def test_phone_that_fades_after_a_date_is_unknown_not_jobless():
     status = _col(out, "work_status")
     assert status[:48] == ["fixed"] * 48
     assert set(status[48:]) == {"unknown"}
-    assert _col(out, "home_location_id")[-1] == HOME
+    # the nights (02:00-05:00, nothing in 08:00-19:59) cannot make a home, but confirm the one the days seen
+    # in both halves gave
+    assert _col(out, "home_location_id") == [HOME] * 90
+
+
+def test_night_workers_phone_that_reports_only_at_night_never_makes_the_ward_home():
+    # the night nurse above (22:00-06:00, Sunday..Thursday nights); from day 28 her phone reports only 22:00-06:59
+    # (what it sees then: the ward on work nights, her home on nights off). Counting those days, the ward holds
+    # 5 of 7 nights' 9 bins (mean share 0.71 >= 0.5): it would become her home from about day 42, and, ever
+    # home, never her workplace again, not even in the first four weeks. The nights have no hour in 08:00-19:59,
+    # so they do not count: the home stays the home, then is unknown.
+    full = _week_schedule(28, {d: (22, 30) for d in (6, 0, 1, 2, 3)})
+    cut = _at(28, 0).tz_localize("UTC")
+    full = full[full["start"] < cut].assign(end=lambda d: d["end"].clip(upper=cut))
+    nights = []
+    for d in range(28, 84):
+        at = WORK if d % 7 in (6, 0, 1, 2, 3) else HOME
+        nights += [(d, 0, d, 6.99, HOME if (d - 1) % 7 not in (6, 0, 1, 2, 3) else WORK), (d, 22, d, 23.99, at)]
+    stops = pd.concat([full, _stops(nights)], ignore_index=True).sort_values("start", ignore_index=True)
+    out = detect_home_work(stops, timezone="UTC")
+    home = _col(out, "home_location_id")
+    assert WORK not in home and home[:28] == [HOME] * 28 and home[-1] is None
+    assert _col(out, "work_location_id")[:14] == [WORK] * 14
+    before = _col(detect_home_work(stops, timezone="UTC", home_min_data_h_each_half=0.0), "home_location_id")
+    assert WORK in before   # the rules of before: the ward becomes her home
 
 
 def test_work_status_values_and_params():
@@ -224,22 +248,32 @@ def _reference(rows, p: HomeWorkParams, reference_bins):
         hours_at = [{loc: sum(bins[d, h] == loc for h in range(24)) for loc in {bins[d, h] for h in range(24)} - {None}}
                     for d in days]
         data_h = [sum(v.values()) for v in hours_at]
+        # hours with data in 08:00-19:59 and in the other half of the clock
+        halves = [(sum(bins[d, h] is not None for h in range(8, 20)),
+                   sum(bins[d, h] is not None for h in (*range(8), *range(20, 24)))) for d in days]
 
         def window(i, size):
             before, after = p.window_extent(size)
             return range(max(0, i - before), min(len(days), i + after + 1))
 
-        home = []
-        for i in range(len(days)):
-            idx = window(i, p.window_home_days)
-            val = [j for j in idx if data_h[j] >= p.home_min_data_h]
-            if not val or F(len(val)) < F(str(p.C_days_H)) * len(idx):
-                home.append(None)
-                continue
-            share = {loc: sum(F(hours_at[j].get(loc, 0), data_h[j]) for j in val) / len(val)
-                     for loc in {loc for j in val for loc in hours_at[j]}}
-            best = max(share.items(), key=lambda kv: (kv[1], -kv[0]))
-            home.append(best[0] if best[1] >= F(str(p.home_min_share)) else None)
+        def homes(counts):
+            home = []
+            for i in range(len(days)):
+                idx = window(i, p.window_home_days)
+                val = [j for j in idx if data_h[j] >= p.home_min_data_h and counts(j)]
+                if not val or F(len(val)) < F(str(p.C_days_H)) * len(idx):
+                    home.append(None)
+                    continue
+                share = {loc: sum(F(hours_at[j].get(loc, 0), data_h[j]) for j in val) / len(val)
+                         for loc in {loc for j in val for loc in hours_at[j]}}
+                best = max(share.items(), key=lambda kv: (kv[1], -kv[0]))
+                home.append(best[0] if best[1] >= F(str(p.home_min_share)) else None)
+            return home
+
+        # homes of every counted day, refused where the days seen in both halves give the person homes but
+        # never that place
+        rest = {h for h in homes(lambda j: min(halves[j]) >= p.home_min_data_h_each_half) if h is not None}
+        home = [h if h in rest or not rest else None for h in homes(lambda j: True)]
         ever_home = {h for h in home if h is not None}
 
         def worked(j, exclude):
@@ -276,7 +310,8 @@ def _reference(rows, p: HomeWorkParams, reference_bins):
                                                  work_min_days_per_week=2.0, work_min_h_per_week=10.0,
                                                  gig_min_days_per_week=1.0, C_days_W=0.6),
                                     dict(past_only_window=True, work_min_data_h=10.0, work_min_day_h=4.0,
-                                         home_min_data_h=6.0, gig_min_days_per_week=0.5)])
+                                         home_min_data_h=6.0, gig_min_days_per_week=0.5),
+                                    dict(home_min_data_h_each_half=0.0), dict(home_min_data_h_each_half=4.0)])
 def test_matches_plain_python_reference(seed, kwargs, random_rows, reference_bins):
     # plus a gig-like stream: home, and on random days 2-5 h at a new place, with silent days
     rng = np.random.default_rng(seed)
