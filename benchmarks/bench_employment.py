@@ -9,6 +9,7 @@ Usage::
     python benchmarks/bench_employment.py sweep [--seeds 20200316] [--users 1000] [--out DIR]
     python benchmarks/bench_employment.py intercept --run RUN --region-dir REGION --config TOML [--no-labels] [--out DIR]
     python benchmarks/bench_employment.py oracle --run RUN --region-dir REGION [--sizes 10000 3000] [--gammas 0 0.8]
+    python benchmarks/bench_employment.py points --run RUN --region-dir REGION [--sizes 1000 3000] [--draws 10]
 
 ``evidence`` runs the whole pipeline (``pipelines/<region>.toml``, 1,000 users) for each seed, the
 classifier cross-fitted on the region's true weekly statuses, and reports per method the out-of-fold scores
@@ -30,6 +31,9 @@ unemployed weeks only, and the population model against the truth; transfers too
 
 ``oracle`` (:func:`intercept_oracle`) scores b's posterior against the b whose priors best predict the true job
 losses, on random user subsamples of a finished run.
+
+``points`` (:func:`intercept_points`) compares the drops' posteriors at b's posterior mode, averaged over its
+posterior, and at b = 0, against the truth, on random user subsamples of a finished run.
 
 ``checks`` tries to break the classifier on a finished run (:func:`checks`).
 
@@ -231,6 +235,52 @@ def _user_rows(inputs, rows: np.ndarray):
                         inputs.usable[rows], {k: v[rows] for k, v in inputs.matrices.items()}, inputs.daytime)
 
 
+def _drops_truth(sig, lost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each drop's true job-loss share (its covered weeks with the true status ``unemployed``; ``lost``: the
+    signal's users x weeks) and which drops are scored (in the evidence mixture)."""
+    drops, m = sig.tables["drop_evidence"], sig.matrices
+    cells = (m["drop"] >= 0) & m["usable"]
+    covered = np.bincount(m["drop"][cells], minlength=len(drops))
+    y = np.bincount(m["drop"][cells], weights=lost[cells], minlength=len(drops)) / np.maximum(covered, 1)
+    return y, drops["category"].to_numpy() > 0
+
+
+def intercept_points(run_dir: Path, region_dir: Path, *, sizes=(1000, 3000), draws: int = 10,
+                     timezone: str = "America/New_York", seed: int = 0) -> pd.DataFrame:
+    """What b's point does on small panels (benchmarks/README.md, "Why the rates of small panels were low"): on ``draws``
+    random user subsamples of each size (and the whole run), the signal with ``remote_intercept_point`` "mean"
+    and "mode" and with ``remote_intercept_max = 0`` (b = 0); per subsample, the scored drops' mean posterior
+    under each against their true job-loss share, b's posterior mean and its mode."""
+    from mobility.employment.classifier import label_matrix
+    from mobility.employment.params import EmploymentParams
+    from mobility.employment.status import signal_from_inputs
+
+    inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
+    lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
+    n = len(inputs.users)
+    rng = np.random.default_rng(seed)
+    settings = {"mean": EmploymentParams(remote_intercept_point="mean"),
+                "mode": EmploymentParams(remote_intercept_point="mode"),
+                "b0": EmploymentParams(remote_intercept_max=0.0)}
+    out = []
+    for size in [*sizes, n]:
+        for draw in range(draws if size < n else 1):
+            rows = np.arange(n) if size >= n else np.sort(rng.choice(n, size, replace=False))
+            row = {"users": len(rows), "draw": draw}
+            for name, params in settings.items():
+                sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
+                y, scored = _drops_truth(sig, lost[rows])
+                row[f"posterior_{name}"] = float(sig.tables["drop_evidence"]["posterior"].to_numpy()[scored].mean())
+                if name == "mean":
+                    w = sig.tables["remote_intercept"]
+                    row |= {"truth": float(y[scored].mean()), "drops": int(scored.sum()),
+                            "b_mean": float(w["weight"] @ w["remote_intercept"]),
+                            "b_mode": float(w["remote_intercept"].to_numpy()[np.argmax(w["loglik"].to_numpy())])}
+            out.append(row)
+    return pd.DataFrame(out)
+
+
 def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: int = 3, gammas=None,
                      timezone: str = "America/New_York", seed: int = 0) -> pd.DataFrame:
     """b's posterior against an **oracle** on random user subsamples of a finished run (benchmarks/README.md,
@@ -240,8 +290,9 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
     each ``job_loss_telework_slope`` of ``gammas`` (None: the default's), the signal runs on those users alone;
     then, over its scored drops (those in the evidence mixture), each drop's true job-loss share (its covered
     weeks with the true status ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
-    log-likelihood): the oracle b is the best. Returned per subsample: b's posterior mean and its likelihood's
-    argmax, the oracle b, the drops' mean prior at b = 0 and mean posterior, the true job-loss share.
+    log-likelihood): the oracle b is the best. Returned per subsample: b at the point (``b_mean``, the point
+    weights' mean: the mode by default) and its likelihood's argmax, the oracle b, the drops' mean prior at b = 0
+    and mean posterior, the true job-loss share.
     """
 
     from mobility.employment.adoption import estimate_adoption
@@ -270,11 +321,7 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
                 start = sig.weeks.get_indexer(pd.DatetimeIndex(drops["start_week"]))
                 grid = weights["remote_intercept"].to_numpy()
                 priors = adoption.drop_priors(start, x[user], grid)
-                cells = (m["drop"] >= 0) & m["usable"]
-                covered = np.bincount(m["drop"][cells], minlength=len(drops))
-                y = np.bincount(m["drop"][cells], weights=lost[rows][cells], minlength=len(drops))
-                y /= np.maximum(covered, 1)
-                scored = drops["category"].to_numpy() > 0
+                y, scored = _drops_truth(sig, lost[rows])
                 p = np.clip(priors[:, scored], 1e-6, 1 - 1e-6)
                 oracle = (y[scored] * np.log(p) + (1 - y[scored]) * np.log(1 - p)).sum(axis=1)
                 rows_out.append({"users": len(rows), "draw": draw, "gamma": gamma, "scored_drops": int(scored.sum()),
@@ -870,8 +917,10 @@ def speed(n_users: int, n_weeks: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept", "oracle"])
-    ap.add_argument("--sizes", type=int, nargs="+", help="oracle: subsample sizes (users; all users always)")
+    ap.add_argument("what", choices=["evidence", "checks", "scores", "speed", "sweep", "intercept", "oracle",
+                                     "points"])
+    ap.add_argument("--sizes", type=int, nargs="+", help="oracle, points: subsample sizes (users; all users always)")
+    ap.add_argument("--draws", type=int, default=10, help="points: subsamples of each size")
     ap.add_argument("--gammas", type=float, nargs="+", default=None,
                     help="oracle: job_loss_telework_slope values (default: EmploymentParams' own)")
     ap.add_argument("--config", type=Path, help="intercept: the run's region config")
@@ -907,6 +956,12 @@ def main() -> None:
     elif a.what == "oracle":
         sizes = [None, *sorted(set(a.sizes or []), reverse=True)]
         print(intercept_oracle(a.run, a.region_dir, sizes=sizes, gammas=a.gammas).round(3).to_string(index=False))
+    elif a.what == "points":
+        table = intercept_points(a.run, a.region_dir, sizes=a.sizes or (1000, 3000), draws=a.draws)
+        print(table.round(4).to_string(index=False))
+        err = table.assign(**{f"error_{k}": table[f"posterior_{k}"] - table["truth"] for k in ("mean", "mode", "b0")})
+        print(err.groupby("users")[["error_mean", "error_mode", "error_b0", "b_mean", "b_mode"]]
+              .agg(["mean", "std"]).round(3).to_string())
     elif a.what == "checks":
         print(json.dumps(checks(a.run, a.region_dir), indent=1, default=str))
     elif a.what == "scores":

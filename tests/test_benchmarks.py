@@ -335,9 +335,34 @@ def test_employment_oracle_reruns_the_signal_of_a_finished_run_on_its_users(tmp_
     weights = read_table(out, "remote_intercept")
     drops = read_table(out, "drop_evidence")
     whole = table.iloc[0]
-    assert whole["scored_drops"] > 0 and 0 < whole["b_mean"] < 1  # drops to weigh b with: not a vacuous match
+    assert whole["scored_drops"] > 0 and 0 <= whole["b_mean"] <= 1  # drops to weigh b with: not a vacuous match
     assert whole["b_mean"] == pytest.approx(float(weights["weight"] @ weights["remote_intercept"]))
     assert whole["scored_drops"] == (drops["category"] > 0).sum()
     assert min(abs(whole["b_oracle"] - weights["remote_intercept"])) < 1e-12
     assert table["true_job_loss_share"].between(0, 1).all() or table["scored_drops"].eq(0).any()
     assert table["users"].tolist()[1] == 40
+
+
+@pytest.mark.slow
+def test_employment_points_rerun_the_signal_at_b_s_mode_its_mean_and_zero(tmp_path):
+    """``bench_employment.py points`` ("Why the rates of small panels were low"): on all users its "mode" column is the
+    pipeline's own signal (the default point), the scored drops' mean posterior of the run's ``drop_evidence``;
+    b's mode is a value of the grid, the mean within its range; a subsample has that many users."""
+    import re
+
+    sys.path.insert(0, str(ROOT / "tests" / "report"))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_employment import intercept_points
+    from runs import make_run
+
+    config, out = make_run(tmp_path, n_users=60, seed=60)
+    region = Path(re.search(r'(?m)^dir = "([^"]*)"', config.read_text()).group(1))
+    region = region if region.is_absolute() else config.parent / region
+    table = intercept_points(out, region, sizes=(40,), draws=1)
+    drops = read_table(out, "drop_evidence")
+    grid = read_table(out, "remote_intercept")["remote_intercept"]
+    whole = table[table["users"] > 40].iloc[0]
+    assert whole["drops"] == (drops["category"] > 0).sum() > 0
+    assert whole["posterior_mode"] == pytest.approx(drops.loc[drops["category"] > 0, "posterior"].mean())
+    assert min(abs(whole["b_mode"] - grid)) < 1e-12 and 0 <= whole["b_mean"] <= 1
+    assert table["users"].tolist()[0] == 40 and table[["posterior_mean", "posterior_b0"]].stack().between(0, 1).all()

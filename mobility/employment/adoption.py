@@ -56,11 +56,12 @@ too high (assumption 2 below: on the default synthetic region half of seed 2's r
 unemployed, and a run without labels put county rates 10-15 points above the truth). The person's evidence
 (:mod:`mobility.employment.evidence`) is the only handle on b: the mixture of the drops' evidence categories
 is fitted again at each b of ``0 .. remote_intercept_max`` (:meth:`Adoption.drop_priors`, job losses floored at
-the baseline weeks' drop rate), and each drop's posterior is averaged over b with weights from the mixture's
-likelihood (a flat prior, or a normal one with ``remote_intercept_prior_sd`` > 0, by the trapezoid rule over
-``remote_intercept_steps`` values;
-:func:`mobility.employment.evidence.remote_intercept_posterior`). Without any drop with evidence on its work
-days the average is not taken (b = 0, with a warning): the prior alone would decide. The likelihood rules out
+the baseline weeks' drop rate), which gives b a posterior from the mixture's likelihood (a flat prior, or a
+normal one with ``remote_intercept_prior_sd`` > 0, by the trapezoid rule over ``remote_intercept_steps``
+values; :func:`mobility.employment.evidence.remote_intercept_posterior`), and each drop's posterior is taken at
+that posterior's mode (``remote_intercept_point = "mode"``, the default) or averaged over it (``"mean"``).
+Without any drop with evidence on its work days neither is taken (b = 0, with a warning): the prior alone would
+decide. The likelihood rules out
 values of b well above the truth but only weakly those below it, is weak where remote work starts person by
 person at 1,000 workers, sharper at 10,000, and sharp where remote work comes in one wave (there it keeps b
 near 0), so the range of b is a stated prior: b <= 1 (per teleworkable job: the part of remote adoption that does
@@ -69,7 +70,9 @@ approximation, so the area intervals, which draw b, draw it from a posterior tha
 ``intercept_evidence_drops`` drops could (a coarsened posterior: with n scored drops, the log-likelihood times
 ``min(1, intercept_evidence_drops / n)``): with tens of thousands of drops the full likelihood puts all its weight
 on the one value that fits the approximation best, and intervals drawn from it are narrower than the model's own
-error. The point estimates keep the full posterior. The grid's
+error. The point estimates keep the full posterior. Its mode, not its mean, because on a small panel the
+likelihood is weak and the flat prior's mean (half of ``remote_intercept_max``) would set an average over b
+(benchmarks/README.md, "Why the rates of small panels were low"). The grid's
 weights are the ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").
 

@@ -929,7 +929,8 @@ def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: n
     the change of the point rate when b is drawn from its posterior (the coarsened one, ``draw_weight``, where
     the signal has it) instead of averaged over (module notes): the shift is measured from the rates averaged
     with the point's weights, so the replicates stay around the point. Returns what the run records: how many
-    values of b were drawn from, the drawn posterior's mean and sd, and the point's mean of b."""
+    values of b were drawn from, the drawn posterior's mean and sd, and the point's b (``point_mean``: the mean of
+    the point's weights, the posterior's mode by default)."""
     keys = list(draws)
     keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
     n_r = len(next(iter(draws.values()))) if keys else 0

@@ -60,7 +60,8 @@ def test_the_evidence_weighs_the_part_of_remote_adoption_teleworkability_does_no
     assert np.all(np.diff(priors, axis=0) <= 1e-12)  # a larger b: a lower prior everywhere
     table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
                           "posterior": priors[0]})
-    out, b, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(intercept_evidence_drops=None))
+    out, b, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(intercept_evidence_drops=None,
+                                                                                        remote_intercept_point="mean"))
     weight = b.set_index("remote_intercept")["weight"]
     assert weight.sum() == pytest.approx(1.0)
     assert weight[weight.index > true_b + 0.25].sum() < 0.01  # far above the truth: ruled out
@@ -101,8 +102,8 @@ def test_b_is_never_known_better_than_intercept_evidence_drops_drops_could_know_
         priors = ad.drop_priors(np.zeros(xs.size, dtype=np.int64), xs, grid)
         table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": cs,
                               "posterior": priors[0]})
-        _, b, _ = remote_intercept_posterior(table, priors, grid,
-                                             params=EmploymentParams(intercept_evidence_drops=max_drops))
+        _, b, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(
+            intercept_evidence_drops=max_drops, remote_intercept_point="mean"))
         return b
 
     one, many, capped = weights(1, None), weights(20, None), weights(20, 300)
@@ -142,7 +143,8 @@ def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evid
     from mobility.employment.evidence import remote_intercept_posterior
 
     grid = np.linspace(0, 1, 21)
-    prior_b = dict(remote_intercept_prior_mean=0.4, remote_intercept_prior_sd=0.2, intercept_evidence_drops=None)
+    prior_b = dict(remote_intercept_prior_mean=0.4, remote_intercept_prior_sd=0.2, intercept_evidence_drops=None,
+                   remote_intercept_point="mean")
     step = np.diff(grid)
     quad = (np.r_[step, 0.0] + np.r_[0.0, step]) / 2
     normal = quad * np.exp(-0.5 * ((grid - 0.4) / 0.2) ** 2)
@@ -152,7 +154,7 @@ def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evid
     assert float(b["weight"] @ grid) == pytest.approx(float(normal @ grid / normal.sum()))
     # a prior far beyond the grid (its density underflows everywhere on it) still gives weights: the nearest end
     _, far, _ = remote_intercept_posterior(flat, np.full((grid.size, 1), 0.5), grid, params=EmploymentParams(
-        remote_intercept_prior_mean=5.0, remote_intercept_prior_sd=0.05))
+        remote_intercept_prior_mean=5.0, remote_intercept_prior_sd=0.05, remote_intercept_point="mean"))
     assert np.isfinite(far["weight"]).all() and far["weight"].iloc[-1] == pytest.approx(1.0)
 
     rng = np.random.default_rng(3)
@@ -165,8 +167,8 @@ def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evid
     table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
                           "posterior": priors[0]})
     _, with_prior, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(**prior_b))
-    _, without, _ = remote_intercept_posterior(table, priors, grid,
-                                               params=EmploymentParams(intercept_evidence_drops=None))
+    _, without, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(
+        intercept_evidence_drops=None, remote_intercept_point="mean"))
     expected = normal * np.exp(with_prior["loglik"] - with_prior["loglik"].max())
     np.testing.assert_allclose(with_prior["weight"], expected / expected.sum(), rtol=1e-12)
     np.testing.assert_allclose(with_prior["loglik"], without["loglik"])  # the prior does not touch the data's fit
@@ -177,3 +179,71 @@ def test_a_normal_prior_on_b_multiplies_the_likelihood_and_yields_to_strong_evid
 def test_the_prior_on_b_takes_numbers_from_0_to_5(field):
     with pytest.raises(MobilityError, match=field):
         EmploymentParams(**{field: -0.1})
+
+
+def _drops_made_at(true_b, n_per_x, seed, f_j=(0.05, 0.1, 0.2, 0.3, 0.35)):
+    """Drops of one week at teleworkability 0, 0.5 and 1 (``n_per_x`` each), job losses at rate 0.3 - 0.3 b and
+    remote starts at 0.3 (x + b), evidence categories drawn from each drop's true class (``f_j`` for job losers,
+    reversed for remote workers); their priors over a grid of b, and the true job-loss indicator."""
+    from mobility.employment.adoption import Adoption
+
+    rng = np.random.default_rng(seed)
+    x = np.repeat([0.0, 0.5, 1.0], n_per_x)
+    loss, remote = 0.3 - 0.3 * true_b, 0.3 * (x + true_b)
+    job_loss = rng.random(x.size) < loss / (loss + remote)
+    f_j = np.asarray(f_j)
+    category = np.where(job_loss, rng.choice(5, x.size, p=f_j), rng.choice(5, x.size, p=f_j[::-1])) + 1
+    grid = np.linspace(0, 1, 11)
+    ad = Adoption(np.array([0.3]), np.array([0.3]), pd.DataFrame(), job_loss_floor=np.array([0.001]))
+    priors = ad.drop_priors(np.zeros(x.size, dtype=np.int64), x, grid)
+    table = pd.DataFrame({"prior": priors[0], "hybrid": False, "new_workplace": False, "category": category,
+                          "posterior": priors[0]})
+    return table, priors, grid, job_loss
+
+
+def test_the_point_at_b_s_mode_takes_the_drops_posteriors_at_the_best_b_and_leaves_the_intervals_alone():
+    """``remote_intercept_point = "mode"``: the point's weight is all on the b of largest log-likelihood (plus the
+    normal prior's log density where there is one), recomputed here from the returned log-likelihoods; the drops'
+    posteriors are those at that b; the weights the intervals draw from are the mean's."""
+    from mobility.employment.evidence import remote_intercept_posterior
+
+    table, priors, grid, _ = _drops_made_at(0.4, 100, seed=5)
+    out_mean, b_mean, by_b = remote_intercept_posterior(table, priors, grid, params=EmploymentParams())
+    out_mode, b_mode, by_b_mode = remote_intercept_posterior(table, priors, grid,
+                                                             params=EmploymentParams(remote_intercept_point="mode"))
+    best = int(np.argmax(b_mode["loglik"].to_numpy()))
+    assert b_mode["weight"].tolist() == [1.0 if k == best else 0.0 for k in range(grid.size)]
+    np.testing.assert_allclose(out_mode["posterior"], by_b_mode[best])
+    np.testing.assert_allclose(out_mode["prior"], priors[best])
+    pd.testing.assert_series_equal(b_mode["draw_weight"], b_mean["draw_weight"])
+    np.testing.assert_allclose(by_b_mode, by_b)
+    # with a normal prior: its maximum a posteriori
+    prior_b = dict(remote_intercept_prior_mean=0.8, remote_intercept_prior_sd=0.1)
+    _, b_map, _ = remote_intercept_posterior(table, priors, grid, params=EmploymentParams(remote_intercept_point="mode",
+                                                                                          **prior_b))
+    log_post = b_map["loglik"].to_numpy() - 0.5 * ((grid - 0.8) / 0.1) ** 2
+    assert int(np.argmax(b_map["weight"].to_numpy())) == int(np.argmax(log_post))
+    with pytest.raises(MobilityError, match="remote_intercept_point"):
+        EmploymentParams(remote_intercept_point="median")
+
+
+def test_on_a_weak_likelihood_the_flat_prior_s_mean_pulls_job_loss_down_and_the_mode_does_not():
+    """Drops made with b = 0 (60 at each x, eight draws) whose evidence barely tells the classes apart (categories
+    0.15 .. 0.25 for job losers, the reverse for remote workers): the likelihood of b is weak, the posterior
+    averaged over the flat prior on 0..1 sits well above 0 (the prior's mean is 0.5), and since the drops'
+    job-loss priors fall steeply in b, their mean posterior falls below the true share of job losers among them
+    (benchmarks/README.md, "Why the rates of small panels were low": the small panels' low rates). At the mode it does
+    not, on average over the draws."""
+    from mobility.employment.evidence import remote_intercept_posterior
+
+    err = {"mean": [], "mode": []}
+    for seed in range(8):
+        table, priors, grid, job_loss = _drops_made_at(0.0, 60, seed=seed, f_j=(0.15, 0.18, 0.2, 0.22, 0.25))
+        for point in err:
+            out, b, _ = remote_intercept_posterior(table, priors, grid,
+                                                   params=EmploymentParams(remote_intercept_point=point))
+            err[point].append(out["posterior"].mean() - job_loss.mean())
+            if point == "mean":
+                assert float(b["weight"] @ grid) > 0.1
+    assert np.mean(err["mean"]) < -0.1 and max(err["mean"]) < 0
+    assert abs(np.mean(err["mode"])) < 0.03

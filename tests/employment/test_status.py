@@ -207,13 +207,15 @@ def test_panel_must_be_dense(hand_panel):
 
 
 def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(sim, load_script):
-    """The simulated panel with its daytime table (every drop has evidence): the default averages over the grid
-    of b, and the drops of the most teleworkable workers move least, the least teleworkable most (a larger b is a
-    larger part of remote work that teleworkability does not explain)."""
+    """The simulated panel with its daytime table (every drop has evidence): ``remote_intercept_point = "mean"``
+    averages over the grid of b, and the drops of the most teleworkable workers move least, the least
+    teleworkable most (a larger b is a larger part of remote work that teleworkability does not explain); the
+    default takes each drop's posterior at the b of largest likelihood."""
     bench = load_script("benchmarks/bench_employment.py")
     weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(800, 30, seed=4)
     panel = relative_attendance(weekly, base)
-    averaged = signal_status(panel, features, tau, daytime=daytime)
+    averaged = signal_status(panel, features, tau, daytime=daytime,
+                             params=EmploymentParams(remote_intercept_point="mean"))
     fixed = signal_status(panel, features, tau, daytime=daytime, params=EmploymentParams(remote_intercept_max=0.0))
     weights = averaged.tables["remote_intercept"]
     assert weights["remote_intercept"].tolist() == pytest.approx(EmploymentParams().remote_intercept_grid.tolist())
@@ -234,6 +236,11 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     cells = emp.loc[list(zip(draws.users[draws.user], draws.weeks[draws.week]))].to_numpy()
     usable = np.isfinite(cells)
     assert usable.mean() > 0.5 and np.allclose(cells[usable], (draws.weight @ draws.posterior)[draws.drop[usable]])
+    # the default, at the mode: every drop's posterior is the one at the b of largest log-likelihood
+    mode = signal_status(panel, features, tau, daytime=daytime)
+    best = int(np.argmax(weights["loglik"].to_numpy()))
+    assert mode.tables["remote_intercept"]["weight"].tolist() == [float(k == best) for k in range(len(weights))]
+    np.testing.assert_allclose(mode.tables["drop_evidence"]["posterior"], draws.posterior[best])
     # the sector route's reference takes the same remote work: a(t) per teleworkable job and c(t) per worker
     sec, sec0 = averaged.tables["sector_weekly"], fixed.tables["sector_weekly"]
     tau_s = sec["sector"].map(tau).to_numpy()
@@ -285,7 +292,8 @@ def test_the_area_draws_rebuild_the_signal_at_each_b(sim, load_script, monkeypat
     stock = status.remote_stock
     monkeypatch.setattr(status, "remote_stock", lambda *args, **kwargs: 2.5 * stock(*args, **kwargs))
     panel = relative_attendance(weekly, base)
-    averaged = signal_status(panel, features, tau, daytime=daytime)
+    averaged = signal_status(panel, features, tau, daytime=daytime,
+                             params=EmploymentParams(remote_intercept_point="mean"))  # weight on many values of b
     sectors = averaged.tables["sector_weekly"]
     assert (sectors["p_unemployed"].isna() & (sectors["weight"] > 0)).any()
     assert (averaged.intercept.wsum == 0).any()  # users without sector weights: the overall share
