@@ -22,12 +22,13 @@ Implements method.md sections 2.4 and 4 with the rolling windows of HoWDe (de So
    only at night (or a day worker's that reports only at the office) sees the workplace alone, which would
    become the home, and then never the workplace (ever-home places are never work). The halves part the rest
    periods of day workers (who sleep between 20:00 and 08:00) from those of night workers (who sleep in the
-   morning and afternoon). So the rule runs twice, on every counted day and on the days seen in both halves,
-   and a home of the first is refused (``unknown``) where it is never a home of the second for a person the
-   second gives a home: the night worker's home is then unknown on the nights her phone alone reports, never
-   the ward, while one-half days go on confirming a home the full days show (a sparse phone, a phone that
-   fades to nights at home), and a person seen in one half only (nights at home, and nothing else) keeps
-   the home those days give. Where the person's full days show no home at all, nothing is refused.
+   morning and afternoon). So the rule runs twice, on every counted day and on the days seen in both halves
+   (the full days), and a home of the first is refused (``unknown``) at a place the full days show but never
+   as a home, for a person they give a home: the night worker's home is then unknown on the nights her phone
+   alone reports, never the ward, while one-half days go on confirming a home the full days show (a sparse
+   phone, a phone that fades to nights at home), and a place the full days never show keeps the home the
+   usual rule gives (a person who moves while the phone reports only at night; a person seen in one half
+   only). Where the person's full days show no home at all, nothing is refused.
 3. **Work** on day ``d``, over all hours and all days of the week: a day counts when at least
    ``work_min_data_h`` of its bins have data. A location that is not ever the user's home is *worked* on a
    day when it holds at least ``work_min_day_h`` hours of it. In the window of ``window_work_days`` (at least
@@ -165,9 +166,9 @@ class HomeWorkParams:
         Schedule rules: hours of a day with data for the day to count for home (2 h).
     home_min_data_h_each_half : float
         Schedule rules: hours with data a day needs in each half of the clock, 08:00-19:59 and 20:00-07:59, to
-        be one of the days seen in both halves; a home the rule gives that those days never give is refused
-        where they give the person another (1 h; 0 turns the test off): a phone that reports only at night, or
-        only by day, does not show the rest period of a person who works in the other half.
+        be one of the days seen in both halves; a home the rule gives is refused at a place those days show but
+        never as a home, where they give the person one (1 h; 0 turns the test off): a phone that reports only
+        at night, or only by day, does not show the rest period of a person who works in the other half.
     home_min_share : float
         Schedule rules: minimum mean share of a counted day's data hours at the home (0.5).
     work_min_data_h : float
@@ -585,12 +586,16 @@ def _schedule_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
         return _home_rule(hours, params, (days, rec_row[keep], rec_loc[keep], rec_share[keep]),
                           params.home_min_share, n_loc)[0]
 
-    strict, home = home_on(counted["home"] & both_halves), home_on(counted["home"])
-    rest = np.unique(hours.row_user[strict >= 0] * n_loc + strict[strict >= 0])
-    found = np.flatnonzero(home >= 0)
-    refused = ~np.isin(hours.row_user[found] * n_loc + home[found], rest) & np.isin(hours.row_user[found],
-                                                                                   rest // n_loc)
-    home[found[refused]] = NO_LOCATION
+    home = home_on(counted["home"])
+    if not both_halves.all():  # else the second run is the first
+        full = counted["home"] & both_halves
+        strict = home_on(full)
+        rest = np.unique(hours.row_user[strict >= 0] * n_loc + strict[strict >= 0])
+        # places the full days show, never as home, to a person they give a home: the ward, not a new home
+        shown = np.unique(hours.row_user[rec_row[full[rec_row]]] * n_loc + rec_loc[full[rec_row]])
+        other = np.setdiff1d(shown[np.isin(shown // n_loc, rest // n_loc)], rest)
+        found = np.flatnonzero(home >= 0)
+        home[found[np.isin(hours.row_user[found] * n_loc + home[found], other)]] = NO_LOCATION
     ever_home = np.unique(hours.row_user[home >= 0] * n_loc + home[home >= 0])
     valid = counted["work"]
     # hours at each place on each counted day; keep worked days (>= work_min_day_h) at never-home places

@@ -345,8 +345,8 @@ def test_employment_oracle_reruns_the_signal_of_a_finished_run_on_its_users(tmp_
 
 @pytest.mark.slow
 def test_employment_points_rerun_the_signal_at_b_s_mode_its_mean_and_zero(tmp_path):
-    """``bench_employment.py points`` ("Why the rates of small panels were low"): on all users its "mode" column is the
-    pipeline's own signal (the default point), the scored drops' mean posterior of the run's ``drop_evidence``;
+    """``bench_employment.py points`` ("Why the rates of small panels were low"): on all users its "mean" column is
+    the pipeline's own signal (the default point), the scored drops' mean posterior of the run's ``drop_evidence``;
     b's mode is a value of the grid, the mean within its range; a subsample has that many users."""
     import re
 
@@ -363,6 +363,6 @@ def test_employment_points_rerun_the_signal_at_b_s_mode_its_mean_and_zero(tmp_pa
     grid = read_table(out, "remote_intercept")["remote_intercept"]
     whole = table[table["users"] > 40].iloc[0]
     assert whole["drops"] == (drops["category"] > 0).sum() > 0
-    assert whole["posterior_mode"] == pytest.approx(drops.loc[drops["category"] > 0, "posterior"].mean())
+    assert whole["posterior_mean"] == pytest.approx(drops.loc[drops["category"] > 0, "posterior"].mean())
     assert min(abs(whole["b_mode"] - grid)) < 1e-12 and 0 <= whole["b_mean"] <= 1
-    assert table["users"].tolist()[0] == 40 and table[["posterior_mean", "posterior_b0"]].stack().between(0, 1).all()
+    assert table["users"].tolist()[0] == 40 and table[["posterior_mode", "posterior_b0"]].stack().between(0, 1).all()

@@ -214,6 +214,22 @@ def test_night_workers_phone_that_reports_only_at_night_never_makes_the_ward_hom
     assert WORK in before   # the rules of before: the ward becomes her home
 
 
+def test_a_move_while_the_phone_reports_only_at_night_keeps_the_new_home_and_gives_no_workplace():
+    # a day worker (09:00-17:00 weekdays) seen all day for six weeks moves on day 42 to a new home, where her
+    # phone reports only 20:00-07:59: the full days never show the new place, so the nights make it her home
+    # (a review's case: refusing it left the new home a "workplace", fixed, for the last weeks)
+    new = 5
+    full = _week_schedule(42, {d: (9, 17) for d in range(5)})
+    cut = _at(42, 0).tz_localize("UTC")
+    full = full[full["start"] < cut].assign(end=lambda d: d["end"].clip(upper=cut))
+    nights = _stops([row for d in range(42, 98) for row in ((d, 0, d, 7.99, new), (d, 20, d, 23.99, new))])
+    stops = pd.concat([full, nights], ignore_index=True).sort_values("start", ignore_index=True)
+    out = detect_home_work(stops, timezone="UTC")
+    old = detect_home_work(stops, timezone="UTC", home_min_data_h_each_half=0.0)
+    pd.testing.assert_frame_equal(out, old)
+    assert _col(out, "home_location_id")[-1] == new and new not in _col(out, "work_location_id")
+
+
 def test_work_status_values_and_params():
     assert WORK_STATUSES == ("fixed", "no_fixed_workplace", "none", "unknown")
     with pytest.raises(MobilityError, match="method"):
@@ -270,10 +286,12 @@ def _reference(rows, p: HomeWorkParams, reference_bins):
                 home.append(best[0] if best[1] >= F(str(p.home_min_share)) else None)
             return home
 
-        # homes of every counted day, refused where the days seen in both halves give the person homes but
-        # never that place
-        rest = {h for h in homes(lambda j: min(halves[j]) >= p.home_min_data_h_each_half) if h is not None}
-        home = [h if h in rest or not rest else None for h in homes(lambda j: True)]
+        # homes of every counted day, refused at places the days seen in both halves (full days) show, never as
+        # home, where they give the person a home
+        full = lambda j: min(halves[j]) >= p.home_min_data_h_each_half  # noqa: E731
+        rest = {h for h in homes(full) if h is not None}
+        shown = {loc for j in range(len(days)) if data_h[j] >= p.home_min_data_h and full(j) for loc in hours_at[j]}
+        home = [None if rest and h in shown - rest else h for h in homes(lambda j: True)]
         ever_home = {h for h in home if h is not None}
 
         def worked(j, exclude):

@@ -58,8 +58,8 @@ unemployed, and a run without labels put county rates 10-15 points above the tru
 is fitted again at each b of ``0 .. remote_intercept_max`` (:meth:`Adoption.drop_priors`, job losses floored at
 the baseline weeks' drop rate), which gives b a posterior from the mixture's likelihood (a flat prior, or a
 normal one with ``remote_intercept_prior_sd`` > 0, by the trapezoid rule over ``remote_intercept_steps``
-values; :func:`mobility.employment.evidence.remote_intercept_posterior`), and each drop's posterior is taken at
-that posterior's mode (``remote_intercept_point = "mode"``, the default) or averaged over it (``"mean"``).
+values; :func:`mobility.employment.evidence.remote_intercept_posterior`), and each drop's posterior is averaged
+over that posterior (``remote_intercept_point = "mean"``, the default) or taken at its mode (``"mode"``).
 Without any drop with evidence on its work days neither is taken (b = 0, with a warning): the prior alone would
 decide. The likelihood rules out
 values of b well above the truth but only weakly those below it, is weak where remote work starts person by
@@ -70,9 +70,9 @@ approximation, so the area intervals, which draw b, draw it from a posterior tha
 ``intercept_evidence_drops`` drops could (a coarsened posterior: with n scored drops, the log-likelihood times
 ``min(1, intercept_evidence_drops / n)``): with tens of thousands of drops the full likelihood puts all its weight
 on the one value that fits the approximation best, and intervals drawn from it are narrower than the model's own
-error. The point estimates keep the full posterior. Its mode, not its mean, because on a small panel the
-likelihood is weak and the flat prior's mean (half of ``remote_intercept_max``) would set an average over b
-(benchmarks/README.md, "Why the rates of small panels were low"). The grid's
+error. The point estimates keep the full posterior. On a small panel its likelihood is weak, and the point
+depends on the prior's range (averaged) or falls towards 0 (the mode): benchmarks/README.md, "Why the rates of
+small panels were low". The grid's
 weights are the ``remote_intercept`` table. Measured in benchmarks/README.md ("The part of remote adoption that
 teleworkability does not explain").
 

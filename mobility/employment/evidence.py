@@ -472,8 +472,8 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     posterior weight is the mixture's likelihood times the trapezoid rule's weight of its grid point (half at the
     two ends), times the normal prior's density there where ``params.remote_intercept_prior_sd`` > 0, and the
     drop's posterior (and its prior) is the weighted mean over b, or, with ``params.remote_intercept_point =
-    "mode"`` (the default), the one at the b of largest posterior density (``weight`` then puts all its mass
-    there). Hybrid drops stay 0 and drops ending at a new workplace 1.
+    "mode"``, the one at the b of largest posterior density (``weight`` then puts all its mass there; a NaN
+    log-likelihood is an error). Hybrid drops stay 0 and drops ending at a new workplace 1.
 
     The area intervals draw b from a coarsened posterior instead (``draw_weight``: the likelihood raised to
     :func:`likelihood_power`, below 1 with more scored drops than ``params.intercept_evidence_drops``), so that
@@ -495,16 +495,16 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     >>> t = pd.DataFrame({"prior": 0.0, "hybrid": False, "new_workplace": False, "posterior": 0.0,
     ...                   "category": np.r_[np.repeat([2, 1], [37, 13]), np.repeat([2, 1], [9, 41])]})
     >>> priors = np.array([np.repeat([0.95, 0.6], 50), np.repeat([0.8, 0.1], 50)])
-    >>> mean = EmploymentParams(remote_intercept_point="mean")
-    >>> out, b, by_b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]), params=mean)
+    >>> out, b, by_b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
     >>> b["weight"].round(3).tolist(), out["prior"].iloc[[0, 99]].round(3).tolist()
     ([0.001, 0.999], [0.8, 0.1])
 
-    The averaged posterior is the weighted mean of each b's; at the mode (the default) it is the best b's:
+    The averaged posterior is the weighted mean of each b's; at the mode it is the best b's:
 
     >>> bool(np.allclose(b["weight"].to_numpy() @ by_b, out["posterior"]))
     True
-    >>> out, b, by_b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]))
+    >>> mode = EmploymentParams(remote_intercept_point="mode")
+    >>> out, b, by_b = remote_intercept_posterior(t, priors, np.array([0.0, 1.0]), params=mode)
     >>> b["weight"].tolist(), bool(np.allclose(by_b[1], out["posterior"]))
     ([0.0, 1.0], True)
 
@@ -513,12 +513,12 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     >>> flat = pd.DataFrame({"prior": [0.5], "hybrid": False, "new_workplace": False, "posterior": 0.5,
     ...                      "category": 0})
     >>> half = np.full((3, 1), 0.5)
-    >>> remote_intercept_posterior(flat, half, np.array([0.0, 0.5, 1.0]), params=mean)[1]["weight"].tolist()
+    >>> remote_intercept_posterior(flat, half, np.array([0.0, 0.5, 1.0]))[1]["weight"].tolist()
     [0.25, 0.5, 0.25]
 
     and on an uneven grid each point weighs half the two steps beside it:
 
-    >>> remote_intercept_posterior(flat, half, np.array([0.0, 0.25, 1.0]), params=mean)[1]["weight"].tolist()
+    >>> remote_intercept_posterior(flat, half, np.array([0.0, 0.25, 1.0]))[1]["weight"].tolist()
     [0.125, 0.5, 0.375]
     """
     params = params or EmploymentParams()
@@ -548,6 +548,9 @@ def remote_intercept_posterior(table: pd.DataFrame, priors: np.ndarray, grid: np
     weight = normalised(log_prior + loglik)
     draw_weight = normalised(log_prior + power * loglik)
     if params.remote_intercept_point == "mode":  # the point at the posterior's mode, the intervals as they were
+        if not np.isfinite(loglik).all():
+            raise MobilityError("remote_intercept_posterior: the evidence mixture's log-likelihood is not finite at "
+                                "every b; use remote_intercept_point = \"mean\" or report this panel")
         weight = np.eye(grid.size)[np.argmax(log_prior + loglik)]
     out = table.copy()
     out["prior"] = weight @ np.asarray(priors, dtype=float)

@@ -18,7 +18,7 @@ import pandas as pd
 from mobility.errors import MobilityError
 
 JOB_LOSS_DATINGS = ("threshold", "drop_onset")  # EmploymentParams.job_loss_dating
-INTERCEPT_POINTS = ("mode", "mean")  # EmploymentParams.remote_intercept_point
+INTERCEPT_POINTS = ("mean", "mode")  # EmploymentParams.remote_intercept_point
 
 
 def _bad(owner: str, name: str, value: Any, rule: str) -> MobilityError:
@@ -89,8 +89,8 @@ class EmploymentParams:
         :mod:`mobility.employment.adoption`: remote starts ``a(t) (x_u + b)``), per teleworkable job. b's posterior
         over ``0 .. remote_intercept_max`` (``remote_intercept_steps`` values, a flat prior) weighs each value by
         how well it explains the drops' evidence (:func:`mobility.employment.evidence.remote_intercept_posterior`);
-        the drops' posteriors are taken at its mode (``remote_intercept_point``), the intervals draw from it; 0
-        assumes remote work in proportion to teleworkability alone.
+        the drops' posteriors are averaged over it (or taken at its mode: ``remote_intercept_point``), the
+        intervals draw from it; 0 assumes remote work in proportion to teleworkability alone.
     remote_intercept_prior_mean, remote_intercept_prior_sd : float
         A normal prior on b (truncated to ``0 .. remote_intercept_max``), or with ``remote_intercept_prior_sd`` 0
         a flat one. Outside evidence puts b near 0.24 (sd about 0.1): in May 2020, 35.2 % of US workers worked
@@ -98,17 +98,19 @@ class EmploymentParams:
         jobs teleworkable (Dingel and Neiman 2020), so those who could not worked from home at a rate r = 0.138
         and b = r / (0.717 - r); a teleworkable share of 0.30 to 0.45 gives b from 0.38 to 0.08.
         benchmarks/README.md, "Outside evidence for gamma and b", measures what each prior does.
-    remote_intercept_point : {"mode", "mean"}
-        What the point estimates take of b's posterior: ``"mode"`` (default) the drops' posteriors at its mode
-        (with the flat prior, the b that explains the drops' evidence best, type-II maximum likelihood, the
-        smallest b on a tie; with a normal prior, the maximum a posteriori); ``"mean"`` the drops' posteriors
-        averaged over it. The area intervals draw b from the (coarsened) posterior either way, around the point.
-        Where the panel is small the likelihood of b is weak and its posterior follows the prior: averaged, the
-        flat prior's mean (half of ``remote_intercept_max``) pulls b up, and the drops' job-loss posteriors fall
-        steeply in b. On subsamples of a 30,000-user region (benchmarks/README.md, "Why small panels' rates were
-        low") the drops' mean job-loss posterior with ``"mean"`` was 0.108 below the truth at 1,000 users, 0.038 at
-        3,000 and 0.006 at 30,000 (b's mean 0.24, 0.15, 0.04), with ``"mode"`` 0.065, 0.011 and 0.005; where
-        the likelihood is sharp the two agree.
+    remote_intercept_point : {"mean", "mode"}
+        What the point estimates take of b's posterior: ``"mean"`` (default) the drops' posteriors averaged over
+        it; ``"mode"`` those at its mode (with the flat prior, the b that explains the drops' evidence best,
+        type-II maximum likelihood, the smallest b on a tie; with a normal prior, the maximum a posteriori). The
+        area intervals draw b from the (coarsened) posterior either way; with ``"mode"`` they are not centred on
+        the point (the individual route's replicates centre on the rates averaged over b). Where the likelihood
+        is sharp (large panels) the two agree. Where it is weak (small panels) the choice decides the rates, and
+        the data cannot make it: the likelihood rules out values of b above the truth but barely those below it,
+        so the mode falls towards 0 and the average towards the flat prior's mean (half of
+        ``remote_intercept_max``). On subsamples of a 30,000-user region whose drops' b is near 0, the drops'
+        mean job-loss posterior at 1,000 users came out 0.108 under the truth averaged and 0.065 under it at the
+        mode; on hand-made drops whose b is 0.3, 0.04 under it averaged and 0.24 over it at the mode
+        (benchmarks/README.md, "Why the rates of small panels were low").
     remote_intercept_steps : int
         Values of b on that grid (:attr:`remote_intercept_grid`: evenly spaced in the square root of b, so dense
         near 0, and averaged by the trapezoid rule). Where a week's job-loss rate is small against its remote
@@ -189,7 +191,7 @@ class EmploymentParams:
     remote_intercept_max: float = 1.0
     remote_intercept_prior_mean: float = 0.0
     remote_intercept_prior_sd: float = 0.0
-    remote_intercept_point: str = "mode"
+    remote_intercept_point: str = "mean"
     remote_intercept_steps: int = 26
     intercept_evidence_drops: int | None = 2000
     job_loss_telework_slope: float = 0.83

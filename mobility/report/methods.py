@@ -148,12 +148,12 @@ def uncalibrated_signal(intercept_drawn: bool, job_loss_slope: float | None = No
                      "absence is remote work (wide on a panel of a thousand people; on larger panels that doubt is "
                      "not let shrink below what a few thousand absences could settle), not the model's own error"
                      + (": on the project's synthetic regions they held the truth in nearly all county-weeks of two "
-                        "30,000-person panels and in a fifth to a half of those of thousand-person panels, whose "
-                        "rates came out low." if measured else "."))
+                        "30,000-person panels and in far fewer of those of thousand-person panels, where that doubt "
+                        "pulled the rates low." if measured else "."))
     how_they_fared = (
         "On the project's synthetic regions, whose block groups differ in their sectors as real ones do, they "
-        "were within a point of the true county rates on average on panels of 30,000 people and up to a few "
-        f"points too low on panels of a thousand {GAMMA_SECTION}; why the small panels' rates are low is measured "
+        "were within a point of the true county rates on average on panels of 30,000 people and several points "
+        f"too low on panels of a thousand {GAMMA_SECTION}; why the small panels' rates are low is measured "
         f"too {SMALL_PANEL_SECTION}." if measured else
         "This run's job-loss slope is not the default, at which the project's synthetic regions measured these "
         f"rates; how far they move with it is measured there too {GAMMA_SECTION}.")

@@ -208,7 +208,8 @@ def test_the_point_at_b_s_mode_takes_the_drops_posteriors_at_the_best_b_and_leav
     from mobility.employment.evidence import remote_intercept_posterior
 
     table, priors, grid, _ = _drops_made_at(0.4, 100, seed=5)
-    out_mean, b_mean, by_b = remote_intercept_posterior(table, priors, grid, params=EmploymentParams())
+    out_mean, b_mean, by_b = remote_intercept_posterior(table, priors, grid,
+                                                        params=EmploymentParams(remote_intercept_point="mean"))
     out_mode, b_mode, by_b_mode = remote_intercept_posterior(table, priors, grid,
                                                              params=EmploymentParams(remote_intercept_point="mode"))
     best = int(np.argmax(b_mode["loglik"].to_numpy()))
@@ -227,23 +228,32 @@ def test_the_point_at_b_s_mode_takes_the_drops_posteriors_at_the_best_b_and_leav
         EmploymentParams(remote_intercept_point="median")
 
 
-def test_on_a_weak_likelihood_the_flat_prior_s_mean_pulls_job_loss_down_and_the_mode_does_not():
-    """Drops made with b = 0 (60 at each x, eight draws) whose evidence barely tells the classes apart (categories
-    0.15 .. 0.25 for job losers, the reverse for remote workers): the likelihood of b is weak, the posterior
-    averaged over the flat prior on 0..1 sits well above 0 (the prior's mean is 0.5), and since the drops'
-    job-loss priors fall steeply in b, their mean posterior falls below the true share of job losers among them
-    (benchmarks/README.md, "Why the rates of small panels were low": the small panels' low rates). At the mode it does
-    not, on average over the draws."""
+def test_on_a_weak_likelihood_the_point_of_b_decides_the_job_losses_and_neither_point_is_right_everywhere():
+    """Drops whose evidence barely tells the classes apart (categories 0.15 .. 0.25 for job losers, the reverse
+    for remote workers; 60 at each x, eight draws): the likelihood of b is weak and falls off above the true b
+    but barely below it. Made with b = 0, the posterior averaged over the flat prior on 0..1 sits well above 0
+    (the prior's mean is 0.5) and, since the drops' job-loss priors fall steeply in b, their mean posterior
+    falls below the true share of job losers among them; at the mode it does not. Made with b = 0.3 (a
+    reviewer's case), the mode falls to 0 and the job losses come out too high, where the average is near the
+    truth (benchmarks/README.md, "Why the rates of small panels were low")."""
     from mobility.employment.evidence import remote_intercept_posterior
 
-    err = {"mean": [], "mode": []}
-    for seed in range(8):
-        table, priors, grid, job_loss = _drops_made_at(0.0, 60, seed=seed, f_j=(0.15, 0.18, 0.2, 0.22, 0.25))
-        for point in err:
-            out, b, _ = remote_intercept_posterior(table, priors, grid,
-                                                   params=EmploymentParams(remote_intercept_point=point))
-            err[point].append(out["posterior"].mean() - job_loss.mean())
-            if point == "mean":
-                assert float(b["weight"] @ grid) > 0.1
-    assert np.mean(err["mean"]) < -0.1 and max(err["mean"]) < 0
-    assert abs(np.mean(err["mode"])) < 0.03
+    weak = (0.15, 0.18, 0.2, 0.22, 0.25)
+    for true_b in (0.0, 0.3):
+        err, modes = {"mean": [], "mode": []}, []
+        for seed in range(8):
+            table, priors, grid, job_loss = _drops_made_at(true_b, 60, seed=seed, f_j=weak)
+            for point in err:
+                out, b, _ = remote_intercept_posterior(table, priors, grid,
+                                                       params=EmploymentParams(remote_intercept_point=point))
+                err[point].append(out["posterior"].mean() - job_loss.mean())
+                if point == "mean" and true_b == 0:
+                    assert float(b["weight"] @ grid) > 0.1
+                if point == "mode":
+                    modes.append(float(b["weight"] @ grid))
+        if true_b == 0:
+            assert np.mean(err["mean"]) < -0.1 and max(err["mean"]) < 0
+            assert abs(np.mean(err["mode"])) < 0.03
+        else:
+            assert np.mean(modes) < 0.1 and np.mean(err["mode"]) > 0.1
+            assert abs(np.mean(err["mean"])) < np.mean(err["mode"]) / 2

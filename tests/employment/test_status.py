@@ -209,8 +209,8 @@ def test_panel_must_be_dense(hand_panel):
 def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(sim, load_script):
     """The simulated panel with its daytime table (every drop has evidence): ``remote_intercept_point = "mean"``
     averages over the grid of b, and the drops of the most teleworkable workers move least, the least
-    teleworkable most (a larger b is a larger part of remote work that teleworkability does not explain); the
-    default takes each drop's posterior at the b of largest likelihood."""
+    teleworkable most (a larger b is a larger part of remote work that teleworkability does not explain);
+    ``"mode"`` takes each drop's posterior at the b of largest likelihood."""
     bench = load_script("benchmarks/bench_employment.py")
     weekly, base, features, tau, truth, homes, daytime = bench.simulated_panel(800, 30, seed=4)
     panel = relative_attendance(weekly, base)
@@ -236,8 +236,8 @@ def test_with_evidence_the_signal_averages_over_b_and_moves_remote_drops_down(si
     cells = emp.loc[list(zip(draws.users[draws.user], draws.weeks[draws.week]))].to_numpy()
     usable = np.isfinite(cells)
     assert usable.mean() > 0.5 and np.allclose(cells[usable], (draws.weight @ draws.posterior)[draws.drop[usable]])
-    # the default, at the mode: every drop's posterior is the one at the b of largest log-likelihood
-    mode = signal_status(panel, features, tau, daytime=daytime)
+    # at the mode: every drop's posterior is the one at the b of largest log-likelihood
+    mode = signal_status(panel, features, tau, daytime=daytime, params=EmploymentParams(remote_intercept_point="mode"))
     best = int(np.argmax(weights["loglik"].to_numpy()))
     assert mode.tables["remote_intercept"]["weight"].tolist() == [float(k == best) for k in range(len(weights))]
     np.testing.assert_allclose(mode.tables["drop_evidence"]["posterior"], draws.posterior[best])
