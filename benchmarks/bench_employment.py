@@ -291,8 +291,8 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
     then, over its scored drops (those in the evidence mixture), each drop's true job-loss share (its covered
     weeks with the true status ``unemployed``, from ``truth/weekly_status``) scores the drops' priors at every b of the grid (Bernoulli
     log-likelihood): the oracle b is the best. Returned per subsample: b at the point (``b_mean``, the point
-    weights' mean: the mode by default) and its likelihood's argmax, the oracle b, the drops' mean prior at b = 0
-    and mean posterior, the true job-loss share.
+    weights' mean: b's posterior mean, or its mode with ``remote_intercept_point = "mode"``) and its likelihood's
+    argmax, the oracle b, the drops' mean prior at b = 0 and mean posterior, the true job-loss share.
     """
 
     from mobility.employment.adoption import estimate_adoption

@@ -930,7 +930,8 @@ def _draw_intercept(draws: dict, panel: _Panel, intercept: InterceptDraws, w0: n
     the signal has it) instead of averaged over (module notes): the shift is measured from the rates averaged
     with the point's weights, so the replicates stay around the point. Returns what the run records: how many
     values of b were drawn from, the drawn posterior's mean and sd, and the point's b (``point_mean``: the mean of
-    the point's weights, the posterior's mode by default)."""
+    the point's weights, the posterior's mean, or its mode with ``remote_intercept_point = "mode"``, whose
+    replicates then centre on the rates averaged over b, not on the point)."""
     keys = list(draws)
     keep, weight, rates = intercept_rates(panel, intercept, w0, member, ap, keys)
     n_r = len(next(iter(draws.values()))) if keys else 0
