@@ -250,7 +250,8 @@ def intercept_points(run_dir: Path, region_dir: Path, *, sizes=(1000, 3000), dra
     """What b's point does on small panels (benchmarks/README.md, "Why the rates of small panels were low"): on ``draws``
     random user subsamples of each size (and the whole run), the signal with ``remote_intercept_point`` "mean"
     and "mode" and with ``remote_intercept_max = 0`` (b = 0); per subsample, the scored drops' mean posterior
-    under each against their true job-loss share, b's posterior mean and its mode."""
+    under each against their true job-loss share, b's posterior mean and its mode (the likelihood's argmax: the flat
+    prior's mode; every setting uses EmploymentParams' other defaults, not the run's config)."""
     from mobility.employment.classifier import label_matrix
     from mobility.employment.params import EmploymentParams
     from mobility.employment.status import signal_from_inputs
