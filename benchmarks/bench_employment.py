@@ -245,6 +245,23 @@ def _drops_truth(sig, lost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return y, drops["category"].to_numpy() > 0
 
 
+def _subsamples(run_dir: Path, region_dir: Path, sizes, draws: int, timezone: str, seed: int):
+    """The signal's inputs of a finished run (:func:`run_signal_inputs`) and its true job losses (users x weeks),
+    then per subsample ``(draw, rows)``: ``draws`` random draws of each size in ``sizes`` below the run's users,
+    one of all users for None or a size at least that."""
+    from mobility.employment.classifier import label_matrix
+
+    inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
+    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
+    lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
+    n = len(inputs.users)
+    rng = np.random.default_rng(seed)
+    draws_of = [(draw, np.sort(rng.choice(n, size, replace=False))) if size is not None and size < n
+                else (draw, np.arange(n))
+                for size in sizes for draw in range(draws if size is not None and size < n else 1)]
+    return (inputs, features, tau, lost), draws_of
+
+
 def intercept_points(run_dir: Path, region_dir: Path, *, sizes=(1000, 3000), draws: int = 10,
                      timezone: str = "America/New_York", seed: int = 0) -> pd.DataFrame:
     """What b's point does on small panels (benchmarks/README.md, "Why the rates of small panels were low"): on ``draws``
@@ -252,33 +269,27 @@ def intercept_points(run_dir: Path, region_dir: Path, *, sizes=(1000, 3000), dra
     and "mode" and with ``remote_intercept_max = 0`` (b = 0); per subsample, the scored drops' mean posterior
     under each against their true job-loss share, b's posterior mean and its mode (the likelihood's argmax: the flat
     prior's mode; every setting uses EmploymentParams' other defaults, not the run's config)."""
-    from mobility.employment.classifier import label_matrix
     from mobility.employment.params import EmploymentParams
     from mobility.employment.status import signal_from_inputs
 
-    inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
-    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
-    lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
-    n = len(inputs.users)
-    rng = np.random.default_rng(seed)
+    (inputs, features, tau, lost), subsamples = _subsamples(run_dir, region_dir, [*sizes, None], draws, timezone,
+                                                            seed)
     settings = {"mean": EmploymentParams(remote_intercept_point="mean"),
                 "mode": EmploymentParams(remote_intercept_point="mode"),
                 "b0": EmploymentParams(remote_intercept_max=0.0)}
     out = []
-    for size in [*sizes, n]:
-        for draw in range(draws if size < n else 1):
-            rows = np.arange(n) if size >= n else np.sort(rng.choice(n, size, replace=False))
-            row = {"users": len(rows), "draw": draw}
-            for name, params in settings.items():
-                sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
-                y, scored = _drops_truth(sig, lost[rows])
-                row[f"posterior_{name}"] = float(sig.tables["drop_evidence"]["posterior"].to_numpy()[scored].mean())
-                if name == "mean":
-                    w = sig.tables["remote_intercept"]
-                    row |= {"truth": float(y[scored].mean()), "drops": int(scored.sum()),
-                            "b_mean": float(w["weight"] @ w["remote_intercept"]),
-                            "b_mode": float(w["remote_intercept"].to_numpy()[np.argmax(w["loglik"].to_numpy())])}
-            out.append(row)
+    for draw, rows in subsamples:
+        row = {"users": len(rows), "draw": draw}
+        for name, params in settings.items():
+            sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
+            y, scored = _drops_truth(sig, lost[rows])
+            row[f"posterior_{name}"] = float(sig.tables["drop_evidence"]["posterior"].to_numpy()[scored].mean())
+            if name == "mean":
+                w = sig.tables["remote_intercept"]
+                row |= {"truth": float(y[scored].mean()), "drops": int(scored.sum()),
+                        "b_mean": float(w["weight"] @ w["remote_intercept"]),
+                        "b_mode": float(w["remote_intercept"].to_numpy()[np.argmax(w["loglik"].to_numpy())])}
+        out.append(row)
     return pd.DataFrame(out)
 
 
@@ -297,41 +308,34 @@ def intercept_oracle(run_dir: Path, region_dir: Path, *, sizes=(None,), draws: i
     """
 
     from mobility.employment.adoption import estimate_adoption
-    from mobility.employment.classifier import label_matrix
     from mobility.employment.params import EmploymentParams
     from mobility.employment.status import signal_from_inputs
 
     gammas = (EmploymentParams().job_loss_telework_slope,) if gammas is None else gammas
-    inputs, features, tau = run_signal_inputs(run_dir, region_dir, timezone)
-    truth = truth_tables(region_dir, "weekly_status")["weekly_status"]
-    lost = label_matrix(truth.assign(user_id=truth["user_id"].astype(str)), inputs.users, inputs.weeks) == 1
-    n = len(inputs.users)
-    rng = np.random.default_rng(seed)
+    (inputs, features, tau, lost), subsamples = _subsamples(run_dir, region_dir, sizes, draws, timezone, seed)
     rows_out = []
-    for size in sizes:
-        for draw in range(1 if size is None or size >= n else draws):
-            rows = np.arange(n) if size is None or size >= n else np.sort(rng.choice(n, size, replace=False))
-            for gamma in gammas:
-                params = EmploymentParams(job_loss_telework_slope=gamma)
-                sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
-                drops, weights = sig.tables["drop_evidence"], sig.tables["remote_intercept"]
-                m = sig.matrices
-                x = np.where(np.isfinite(sig.telework), sig.telework, np.nanmean(sig.telework))
-                adoption = estimate_adoption(m["run_start"], m["usable"], x, sig.weeks, params=params)
-                user = pd.Index(sig.users).get_indexer(drops["user_id"].astype(str))
-                start = sig.weeks.get_indexer(pd.DatetimeIndex(drops["start_week"]))
-                grid = weights["remote_intercept"].to_numpy()
-                priors = adoption.drop_priors(start, x[user], grid)
-                y, scored = _drops_truth(sig, lost[rows])
-                p = np.clip(priors[:, scored], 1e-6, 1 - 1e-6)
-                oracle = (y[scored] * np.log(p) + (1 - y[scored]) * np.log(1 - p)).sum(axis=1)
-                rows_out.append({"users": len(rows), "draw": draw, "gamma": gamma, "scored_drops": int(scored.sum()),
-                                 "b_mean": float(weights["weight"] @ grid),
-                                 "b_argmax": float(grid[np.argmax(weights["loglik"].to_numpy())]),
-                                 "b_oracle": float(grid[np.argmax(oracle)]),
-                                 "prior_at_b0": float(priors[0, scored].mean()),
-                                 "posterior": float(drops["posterior"].to_numpy()[scored].mean()),
-                                 "true_job_loss_share": float(y[scored].mean())})
+    for draw, rows in subsamples:
+        for gamma in gammas:
+            params = EmploymentParams(job_loss_telework_slope=gamma)
+            sig = signal_from_inputs(_user_rows(inputs, rows), features, tau, params=params)
+            drops, weights = sig.tables["drop_evidence"], sig.tables["remote_intercept"]
+            m = sig.matrices
+            x = np.where(np.isfinite(sig.telework), sig.telework, np.nanmean(sig.telework))
+            adoption = estimate_adoption(m["run_start"], m["usable"], x, sig.weeks, params=params)
+            user = pd.Index(sig.users).get_indexer(drops["user_id"].astype(str))
+            start = sig.weeks.get_indexer(pd.DatetimeIndex(drops["start_week"]))
+            grid = weights["remote_intercept"].to_numpy()
+            priors = adoption.drop_priors(start, x[user], grid)
+            y, scored = _drops_truth(sig, lost[rows])
+            p = np.clip(priors[:, scored], 1e-6, 1 - 1e-6)
+            oracle = (y[scored] * np.log(p) + (1 - y[scored]) * np.log(1 - p)).sum(axis=1)
+            rows_out.append({"users": len(rows), "draw": draw, "gamma": gamma, "scored_drops": int(scored.sum()),
+                             "b_mean": float(weights["weight"] @ grid),
+                             "b_argmax": float(grid[np.argmax(weights["loglik"].to_numpy())]),
+                             "b_oracle": float(grid[np.argmax(oracle)]),
+                             "prior_at_b0": float(priors[0, scored].mean()),
+                             "posterior": float(drops["posterior"].to_numpy()[scored].mean()),
+                             "true_job_loss_share": float(y[scored].mean())})
     return pd.DataFrame(rows_out)
 
 

@@ -579,8 +579,8 @@ def _schedule_rules(hours: HourlyLocations, params: HomeWorkParams, n_loc: int):
                for rule, min_h in (("home", params.home_min_data_h), ("work", params.work_min_data_h))}
     day_half_h = (hours.bins[:, DAY_HALF_HOURS] >= 0).sum(axis=1)
     both_halves = np.minimum(day_half_h, data_h - day_half_h) >= params.home_min_data_h_each_half - 1e-9
-    # homes from every counted day, refused where the days seen in both halves of the clock give the person
-    # homes and never that place
+    # homes from every counted day, refused at places the full days (data in both halves of the clock) show,
+    # never as home, to a person they give a home (rule 2 of the module notes)
     def home_on(days):
         keep = days[rec_row]
         return _home_rule(hours, params, (days, rec_row[keep], rec_loc[keep], rec_share[keep]),

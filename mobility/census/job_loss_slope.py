@@ -22,8 +22,9 @@ What this estimate is not (say it where it is used):
 * **An extrapolation.** Areas' x span a narrow range (Pennsylvania's counties 0.28-0.45 on the employment
   measure), the method applies gamma over x in [0, 1].
 
-``job_loss_telework_slope`` takes values in [0, 1] (1: no job losses where every job can be done from home); an
-estimate outside it is clipped to it when set, and the clipping said where the value is reported.
+``job_loss_telework_slope`` takes values in [0, 1] (1: no job losses where every job can be done from home) and
+refuses others: an estimate or interval outside that range is the analyst's to cap when setting it, and to say so
+(the default's interval, -0.03 to 1.38, is set as ``job_loss_telework_slope_low`` 0 and ``_high`` 1).
 """
 
 from __future__ import annotations
